@@ -1,0 +1,329 @@
+/*
+** xtstore.h -- the public embedding API of libxtstore.
+**
+** A context reads the layered XT-style configuration; services are opened
+** from it by name (lazily loading their provider plugin); every container
+** and blob operation goes through host wrappers that validate arguments,
+** serialise calls to plugins that are not thread-safe, and retry retryable
+** failures when the request can be replayed.
+**
+** Conventions (the same as the plugin ABI, store_interface.h):
+**   - Every function returns STORE_OK (0) or a STORE_E_* code and fills the
+**     caller-owned `store_error *err` (which may be NULL). Host messages
+**     name the service and object: "svc 'scratch': blob 'c/k': not found".
+**   - Arguments are borrowed for the call; callback arguments for the
+**     callback only. Objects returned through out-params are owned as the
+**     function comment says; out-pointers are NULL on failure.
+**   - Bodies are streamed: nothing holds a whole object in memory.
+**   - Secrets are never returned, printed or put in messages.
+*/
+#ifndef XTSTORE_H
+#define XTSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "store_interface.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define XTSTORE_API __attribute__((visibility("default")))
+#else
+#define XTSTORE_API
+#endif
+
+typedef struct xtstore_ctx xtstore_ctx;
+typedef struct xtstore_svc xtstore_svc;
+
+/* The library version ("0.1.0"). */
+XTSTORE_API const char *xtstore_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Context                                                                  */
+/* ------------------------------------------------------------------------ */
+#define XTSTORE_CTX_NO_SYSTEM_CONFIG (1u << 0) /* skip /etc/xtstore/...     */
+#define XTSTORE_CTX_NO_USER_CONFIG   (1u << 1) /* skip $XDG_CONFIG_HOME/... */
+#define XTSTORE_CTX_NO_CWD_CONFIG    (1u << 2) /* skip ./xt_config.yaml     */
+
+/* Log sink: level is STORE_LOG_*; msg is one line without newline. */
+typedef void (*xtstore_log_fn)(void *ud, int32_t level, const char *msg);
+
+typedef struct xtstore_ctx_opts {
+  uint32_t struct_size;
+  uint32_t flags;            /* XTSTORE_CTX_*                             */
+  const char *config_path;   /* --config; NULL: $XTSTORE_CONFIG if set    */
+  xtstore_log_fn log;        /* NULL: warnings and errors to stderr       */
+  void *log_ud;
+  int32_t log_level;         /* most verbose level passed to log          */
+  uint32_t reserved;
+} xtstore_ctx_opts;
+
+/* Read the configuration and set up the plugin search path
+ * ($XTSTORE_PLUGIN_PATH, then plugin-path: from config, then the user and
+ * install plugin directories). opts may be NULL. Caller closes *out with
+ * xtstore_ctx_close. Config errors: STORE_E_CONFIG, "FILE:LINE:COL: ...". */
+XTSTORE_API int xtstore_ctx_open(const xtstore_ctx_opts *opts,
+                                 xtstore_ctx **out, store_error *err);
+
+/* Close every service, finalise plugins, free the context. NULL is fine. */
+XTSTORE_API void xtstore_ctx_close(xtstore_ctx *ctx);
+
+/* Ask running operations to stop (async-signal-safe). They return
+ * STORE_E_ABORTED at the next chunk boundary. */
+XTSTORE_API void xtstore_ctx_cancel(xtstore_ctx *ctx);
+
+/* The name of the default service (xt-services.storage), or NULL. */
+XTSTORE_API const char *xtstore_default_service(const xtstore_ctx *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* Introspection: services and plugins                                      */
+/* ------------------------------------------------------------------------ */
+typedef struct xtstore_service_info {
+  uint32_t struct_size;
+  uint32_t is_default;       /* it is xt-services.storage                 */
+  const char *name;
+  const char *type;          /* "storage", "vault", ... (may be NULL)     */
+  const char *provider;      /* may be NULL                               */
+  const char *file;          /* where it is defined                       */
+  int32_t line;
+  int32_t reserved;
+  /* Configuration keys, secrets redacted: a literal secret value reads
+   * "<redacted>"; a reference ("$env:NAME", "$vault") is shown as such. */
+  const store_kv *kv;
+  size_t nkv;
+} xtstore_service_info;
+
+typedef int32_t (*xtstore_service_fn)(void *ud, const xtstore_service_info *s);
+
+/* Every external-services entry in config order. A non-zero return from fn
+ * stops with STORE_E_ABORTED. Plugins are not loaded unless needed to know
+ * which keys are secret (a plugin that fails to load is not an error here;
+ * common secret key names are redacted regardless). */
+XTSTORE_API int xtstore_services_foreach(xtstore_ctx *ctx,
+                                         xtstore_service_fn fn, void *ud,
+                                         store_error *err);
+
+typedef struct xtstore_plugin_info {
+  uint32_t struct_size;
+  uint32_t abi_major;        /* as the plugin was built                   */
+  uint32_t abi_minor;
+  uint32_t reserved;
+  const char *provider;      /* providers.storage name (NULL for a file)  */
+  const char *spec;          /* the config value (or the file)            */
+  const char *path;          /* resolved file, NULL when not found        */
+  const char *name;          /* plugin's own name; NULL when not loaded   */
+  const char *version;
+  const char *description;
+  uint64_t capabilities;
+  const store_config_key *config_keys;
+  const store_limits *limits;
+  const char *error;         /* NULL, or why it could not be loaded       */
+} xtstore_plugin_info;
+
+typedef int32_t (*xtstore_plugin_fn)(void *ud, const xtstore_plugin_info *p);
+
+/* Load every providers.storage entry and report each (loaded or not). */
+XTSTORE_API int xtstore_plugins_foreach(xtstore_ctx *ctx, xtstore_plugin_fn fn,
+                                        void *ud, store_error *err);
+
+/* Load and validate one plugin file; report it through fn on success. */
+XTSTORE_API int xtstore_plugin_check(xtstore_ctx *ctx, const char *path,
+                                     xtstore_plugin_fn fn, void *ud,
+                                     store_error *err);
+
+/* Validate `path`, copy it into the user plugin directory as
+ * store-NAME.so (NAME = the plugin's own name), and register
+ * providers.storage.NAME: "store-NAME" in the user config file. The
+ * installed file's path goes to out_dest. */
+XTSTORE_API int xtstore_plugin_install(xtstore_ctx *ctx, const char *path,
+                                       char *out_dest, size_t cap,
+                                       store_error *err);
+
+/* "containers", "range-get", ... for one STORE_CAP_* bit, or NULL. */
+XTSTORE_API const char *xtstore_capability_name(uint64_t bit);
+
+/* ------------------------------------------------------------------------ */
+/* Services                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Open (once; later calls return the same handle) the service `name`, or
+ * the default service (xt-services.storage) when name is NULL or "".
+ * Resolves the provider plugin, checks the entry's keys against the
+ * plugin's table (unknown: warning; missing required: error), resolves
+ * secrets, and calls the plugin's open(). The handle belongs to the
+ * context. */
+XTSTORE_API int xtstore_service_open(xtstore_ctx *ctx, const char *name,
+                                     xtstore_svc **out, store_error *err);
+
+XTSTORE_API const char *xtstore_service_name(const xtstore_svc *svc);
+XTSTORE_API uint64_t xtstore_service_caps(const xtstore_svc *svc);
+/* The plugin's limits (never NULL: zeroed when the plugin has none). */
+XTSTORE_API const store_limits *xtstore_service_limits(const xtstore_svc *svc);
+
+/* ------------------------------------------------------------------------ */
+/* Containers                                                               */
+/* ------------------------------------------------------------------------ */
+XTSTORE_API int xtstore_container_create(xtstore_svc *svc, const char *container,
+                                         const store_kv *metadata, size_t n,
+                                         store_error *err);
+/* flags: STORE_CONTAINER_DELETE_RECURSIVE */
+XTSTORE_API int xtstore_container_delete(xtstore_svc *svc, const char *container,
+                                         uint32_t flags, store_error *err);
+XTSTORE_API int xtstore_container_exists(xtstore_svc *svc, const char *container,
+                                         int *out_exists, store_error *err);
+XTSTORE_API int xtstore_container_list(xtstore_svc *svc, const char *prefix,
+                                       store_entry_fn fn, void *ud,
+                                       store_error *err);
+XTSTORE_API int xtstore_container_head(xtstore_svc *svc, const char *container,
+                                       store_entry_fn fn, void *ud,
+                                       store_error *err);
+XTSTORE_API int xtstore_container_set_metadata(xtstore_svc *svc,
+                                               const char *container,
+                                               const store_kv *metadata,
+                                               size_t n, store_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Blobs                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Re-position a body source at its start so a failed put can be retried.
+ * Return 0 on success. */
+typedef int32_t (*xtstore_rewind_fn)(void *ud);
+
+/* Put from a callback. With `rewind` non-NULL a retryable failure is
+ * retried after rewinding; without it the put is tried once. opts and out
+ * may be NULL. */
+XTSTORE_API int xtstore_blob_put(xtstore_svc *svc, const char *container,
+                                 const char *key, const store_put_opts *opts,
+                                 store_read_fn src, void *src_ud,
+                                 xtstore_rewind_fn rewind,
+                                 store_put_result *out, store_error *err);
+/* Put from a file descriptor, reading from its current offset to EOF
+ * (replayable when the fd is seekable). content_length in opts is filled
+ * in from fstat for regular files when it is -1 or opts is NULL. */
+XTSTORE_API int xtstore_blob_put_fd(xtstore_svc *svc, const char *container,
+                                    const char *key, const store_put_opts *opts,
+                                    int fd, store_put_result *out,
+                                    store_error *err);
+XTSTORE_API int xtstore_blob_put_file(xtstore_svc *svc, const char *container,
+                                      const char *key,
+                                      const store_put_opts *opts,
+                                      const char *path, store_put_result *out,
+                                      store_error *err);
+
+/* Get into a callback. A retryable failure before the first byte is
+ * retried; after it, the rest is fetched with a range request when the
+ * service supports ranges. opts may be NULL. */
+XTSTORE_API int xtstore_blob_get(xtstore_svc *svc, const char *container,
+                                 const char *key, const store_get_opts *opts,
+                                 store_write_fn sink, void *sink_ud,
+                                 store_error *err);
+XTSTORE_API int xtstore_blob_get_fd(xtstore_svc *svc, const char *container,
+                                    const char *key, const store_get_opts *opts,
+                                    int fd, store_error *err);
+/* Get into a local file atomically: a temp file beside `path`, renamed
+ * into place only when complete; nothing is left behind on failure. A
+ * directory marker blob creates no file. */
+XTSTORE_API int xtstore_blob_get_file(xtstore_svc *svc, const char *container,
+                                      const char *key,
+                                      const store_get_opts *opts,
+                                      const char *path, store_error *err);
+
+XTSTORE_API int xtstore_blob_head(xtstore_svc *svc, const char *container,
+                                  const char *key, const store_head_opts *opts,
+                                  store_entry_fn fn, void *ud,
+                                  store_error *err);
+XTSTORE_API int xtstore_blob_exists(xtstore_svc *svc, const char *container,
+                                    const char *key, int *out_exists,
+                                    store_error *err);
+XTSTORE_API int xtstore_blob_delete(xtstore_svc *svc, const char *container,
+                                    const char *key,
+                                    const store_delete_opts *opts,
+                                    store_error *err);
+XTSTORE_API int xtstore_blob_list(xtstore_svc *svc, const char *container,
+                                  const store_list_opts *opts,
+                                  store_entry_fn fn, void *ud,
+                                  store_error *err);
+XTSTORE_API int xtstore_blob_set_metadata(xtstore_svc *svc,
+                                          const char *container,
+                                          const char *key,
+                                          const store_kv *metadata, size_t n,
+                                          store_error *err);
+
+/* Copy between any two services (src and dst may be the same). Server-side
+ * when both are the same service and it has STORE_CAP_COPY; otherwise
+ * streamed from a get into a put through a bounded buffer (no temp file).
+ * Content type and metadata travel with the object unless opts says
+ * STORE_COPY_REPLACE_METADATA. opts may be NULL. */
+XTSTORE_API int xtstore_blob_copy(xtstore_svc *src, const char *src_container,
+                                  const char *src_key, xtstore_svc *dst,
+                                  const char *dst_container,
+                                  const char *dst_key,
+                                  const store_copy_opts *opts,
+                                  store_error *err);
+
+/* Optional ops: STORE_E_UNSUPPORTED (naming the service and the missing
+ * capability) when the provider lacks them. */
+XTSTORE_API int xtstore_blob_append(xtstore_svc *svc, const char *container,
+                                    const char *key,
+                                    const store_append_opts *opts,
+                                    store_read_fn src, void *src_ud,
+                                    store_error *err);
+XTSTORE_API int xtstore_blob_snapshot(xtstore_svc *svc, const char *container,
+                                      const char *key, char *out_id,
+                                      size_t cap, store_error *err);
+XTSTORE_API int xtstore_multipart_begin(xtstore_svc *svc, const char *container,
+                                        const char *key,
+                                        const store_put_opts *opts,
+                                        char *out_id, size_t cap,
+                                        store_error *err);
+XTSTORE_API int xtstore_multipart_part(xtstore_svc *svc, const char *container,
+                                       const char *key, const char *upload_id,
+                                       uint32_t part_no, uint64_t length,
+                                       store_read_fn src, void *src_ud,
+                                       char *out_token, size_t cap,
+                                       store_error *err);
+XTSTORE_API int xtstore_multipart_complete(xtstore_svc *svc,
+                                           const char *container,
+                                           const char *key,
+                                           const char *upload_id,
+                                           const char *const *tokens,
+                                           uint32_t nparts,
+                                           store_put_result *out,
+                                           store_error *err);
+XTSTORE_API int xtstore_multipart_abort(xtstore_svc *svc, const char *container,
+                                        const char *key, const char *upload_id,
+                                        store_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Addresses: SERVICE:CONTAINER/KEY                                         */
+/* ------------------------------------------------------------------------ */
+#define XTSTORE_ADDR_LOCAL  0  /* a local file path                        */
+#define XTSTORE_ADDR_REMOTE 1  /* SERVICE:CONTAINER[/KEY]                   */
+
+typedef struct xtstore_addr {
+  uint32_t kind;        /* XTSTORE_ADDR_*                                   */
+  uint32_t reserved;
+  char *service;        /* NULL: the default service (":C/K")               */
+  char *container;      /* NULL when absent ("svc:")                        */
+  char *key;            /* NULL when absent ("svc:c", "svc:c/")             */
+  char *path;           /* XTSTORE_ADDR_LOCAL: the path                     */
+} xtstore_addr;
+
+/*
+** Parse `text`. Remote when it contains ':' and the part before the first
+** ':' is empty or a service name ([A-Za-z0-9_.-]+, no '/'); anything else
+** is a local path. A key may contain '/' and ':'. Fills *out (caller frees
+** the strings with xtstore_addr_free). STORE_E_INVALID with a message for
+** an empty string or an empty container ("svc:/k").
+*/
+XTSTORE_API int xtstore_addr_parse(const char *text, xtstore_addr *out,
+                                   store_error *err);
+XTSTORE_API void xtstore_addr_free(xtstore_addr *a);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* XTSTORE_H */
