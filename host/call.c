@@ -1,0 +1,115 @@
+/*
+** call.c -- every plugin op goes through here: argument checks,
+** per-handle serialisation, error normalisation and the retry loop.
+*/
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+/* A plugin returned failure: make err self-consistent whatever it did. */
+static int normalise(xtstore_svc *svc, int rc, store_error *err)
+{
+  if (rc < 0 || rc > STORE_E_SERVER)
+    rc = STORE_E_INTERNAL;
+  if (!err)
+    return rc;
+  err->code = rc;
+  err->message[sizeof(err->message) - 1] = '\0';
+  err->provider_code[sizeof(err->provider_code) - 1] = '\0';
+  err->request_id[sizeof(err->request_id) - 1] = '\0';
+  if (!err->message[0])
+    snprintf(err->message, sizeof(err->message), "%s", store_strerror(rc));
+  st_err_prefix_service(err, svc->name);
+  return rc;
+}
+
+/* Sleep up to ms, waking early when the context is cancelled. */
+static int backoff_sleep(xtstore_svc *svc, uint32_t ms)
+{
+  while (ms > 0) {
+    uint32_t slice = ms > 50 ? 50 : ms;
+    struct timespec ts = {0, (long)slice * 1000000L};
+    if (st_cancelled(svc->ctx))
+      return STORE_E_ABORTED;
+    nanosleep(&ts, NULL);
+    ms -= slice;
+  }
+  return STORE_OK;
+}
+
+int st_svc_call(xtstore_svc *svc, st_attempt_fn attempt, st_replay_fn replay,
+                void *args, store_error *err)
+{
+  store_error local;
+  uint32_t tries;
+  int rc;
+
+  if (!err)
+    err = &local;
+  for (tries = 1;; tries++) {
+    st_err_reset(err);
+    if (st_cancelled(svc->ctx))
+      return st_err(err, STORE_E_ABORTED, "service '%s': cancelled", svc->name);
+    if (!svc->threadsafe)
+      pthread_mutex_lock(&svc->serial);
+    rc = attempt(svc, args, err);
+    if (!svc->threadsafe)
+      pthread_mutex_unlock(&svc->serial);
+    if (rc == STORE_OK)
+      return STORE_OK;
+    rc = normalise(svc, rc, err);
+    if (!st_retry_should(&svc->retry, tries, err, 1))
+      return rc;
+    if (replay && replay(args))
+      return rc;
+    {
+      uint32_t ms = st_retry_delay_ms(&svc->retry, tries, err, &svc->rng);
+      st_log(svc->ctx, STORE_LOG_INFO, "%s; retrying in %u ms (attempt %u of %u)",
+             err->message, ms, tries + 1, svc->retry.attempts);
+      if (backoff_sleep(svc, ms))
+        return rc;
+    }
+  }
+}
+
+int st_check_container(const xtstore_svc *svc, const char *container,
+                       store_error *err)
+{
+  if (!container || !container[0])
+    return st_err(err, STORE_E_INVALID,
+                  "service '%s': no container given", svc->name);
+  if (strlen(container) > 1024)
+    return st_err(err, STORE_E_INVALID,
+                  "service '%s': container name longer than 1024 bytes",
+                  svc->name);
+  return STORE_OK;
+}
+
+int st_check_key(const xtstore_svc *svc, const char *container,
+                 const char *key, store_error *err)
+{
+  int rc = st_check_container(svc, container, err);
+  if (rc)
+    return rc;
+  if (!key || !key[0])
+    return st_err(err, STORE_E_INVALID,
+                  "service '%s': container '%s': no blob key given",
+                  svc->name, container);
+  if (svc->limits.max_key_length && strlen(key) > svc->limits.max_key_length)
+    return st_err(err, STORE_E_INVALID,
+                  "service '%s': blob '%s/%.40s...': key longer than %u bytes",
+                  svc->name, container, key, svc->limits.max_key_length);
+  return STORE_OK;
+}
+
+int st_require_cap(const xtstore_svc *svc, uint64_t cap, store_error *err)
+{
+  const char *name;
+  if (svc->ops->capabilities & cap)
+    return STORE_OK;
+  name = st_capability_name(cap);
+  return st_err(err, STORE_E_UNSUPPORTED,
+                "service '%s': provider '%s' does not support %s",
+                svc->name, svc->ops->name, name ? name : "this operation");
+}

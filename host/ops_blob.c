@@ -1,0 +1,501 @@
+/*
+** ops_blob.c -- the blob operations of xtstore.h. Bodies are wrapped so the
+** host knows whether a failed request can be replayed: a put whose source
+** was (partly) read is retried only after a successful rewind; a get that
+** already delivered bytes resumes with a range request, pinned to the
+** object's etag so two versions are never stitched together.
+*/
+#include <string.h>
+
+#include "internal.h"
+
+/* ------------------------------------------------------------------------ */
+/* put                                                                      */
+/* ------------------------------------------------------------------------ */
+struct put_args {
+  const char *container, *key;
+  const void *opts;             /* store_put_opts or store_append_opts */
+  store_read_fn src;
+  void *ud;
+  xtstore_rewind_fn rewind;
+  store_put_result *out;
+  xtstore_ctx *ctx;
+  uint64_t consumed;
+};
+
+static int32_t put_read(void *ud, void *buf, size_t cap, size_t *out_n)
+{
+  struct put_args *a = ud;
+  int32_t rc;
+  *out_n = 0;
+  if (st_cancelled(a->ctx))
+    return 1;
+  rc = a->src(a->ud, buf, cap, out_n);
+  if (rc == 0)
+    a->consumed += *out_n;
+  return rc;
+}
+
+static int put_replay(void *p)
+{
+  struct put_args *a = p;
+  if (a->consumed == 0)
+    return 0;
+  if (!a->rewind || a->rewind(a->ud) != 0)
+    return 1;
+  a->consumed = 0;
+  return 0;
+}
+
+static int do_put(xtstore_svc *s, void *p, store_error *err)
+{
+  struct put_args *a = p;
+  return s->ops->blob_put(s->h, a->container, a->key, a->opts, put_read, a,
+                          a->out, err);
+}
+
+int xtstore_blob_put(xtstore_svc *svc, const char *container, const char *key,
+                     const store_put_opts *opts, store_read_fn src,
+                     void *src_ud, xtstore_rewind_fn rewind,
+                     store_put_result *out, store_error *err)
+{
+  struct put_args a = {container, key, opts, src, src_ud, rewind, out,
+                       svc->ctx, 0};
+  store_put_opts def;
+  int rc = st_check_key(svc, container, key, err);
+  if (rc)
+    return rc;
+  if (!opts) {
+    memset(&def, 0, sizeof(def));
+    def.struct_size = sizeof(def);
+    def.content_length = -1;
+    a.opts = opts = &def;
+  }
+  if ((opts->flags & STORE_PUT_IF_NONE_MATCH) || opts->if_match) {
+    rc = st_require_cap(svc, STORE_CAP_CONDITIONAL, err);
+    if (rc)
+      return rc;
+  }
+  if (out) {
+    memset(out, 0, sizeof(*out));
+    out->struct_size = sizeof(*out);
+  }
+  return st_svc_call(svc, do_put, put_replay, &a, err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* get                                                                      */
+/* ------------------------------------------------------------------------ */
+struct get_args {
+  const char *container, *key;
+  store_get_opts opts;          /* adjusted for resumption */
+  const store_get_opts *user;
+  store_write_fn sink;
+  void *ud;
+  xtstore_ctx *ctx;
+  uint64_t written;
+  int entry_sent;
+  char etag[256];
+  int can_range;
+};
+
+static int32_t get_entry(void *ud, const store_entry *e)
+{
+  struct get_args *a = ud;
+  if (a->entry_sent)
+    return 0;
+  a->entry_sent = 1;
+  if (e->etag)
+    snprintf(a->etag, sizeof(a->etag), "%s", e->etag);
+  if (a->user && a->user->on_entry)
+    return a->user->on_entry(a->user->on_entry_ctx, e);
+  return 0;
+}
+
+static int32_t get_write(void *ud, const void *buf, size_t len)
+{
+  struct get_args *a = ud;
+  int32_t rc;
+  if (st_cancelled(a->ctx))
+    return 1;
+  rc = a->sink(a->ud, buf, len);
+  if (rc == 0)
+    a->written += len;
+  return rc;
+}
+
+static int get_replay(void *p)
+{
+  struct get_args *a = p;
+  uint64_t off0 = 0, len0 = 0;
+  if (a->written == 0)
+    return 0;
+  if (!a->can_range)
+    return 1;
+  if (a->user && (a->user->flags & STORE_GET_RANGE)) {
+    off0 = a->user->offset;
+    len0 = a->user->length;
+  }
+  a->opts.flags |= STORE_GET_RANGE;
+  a->opts.offset = off0 + a->written;
+  a->opts.length = len0 ? len0 - a->written : 0;
+  if (len0 && a->written >= len0)
+    return 1;
+  if (!a->opts.if_match && a->etag[0])
+    a->opts.if_match = a->etag;
+  return 0;
+}
+
+static int do_get(xtstore_svc *s, void *p, store_error *err)
+{
+  struct get_args *a = p;
+  return s->ops->blob_get(s->h, a->container, a->key, &a->opts, get_write, a,
+                          err);
+}
+
+int xtstore_blob_get(xtstore_svc *svc, const char *container, const char *key,
+                     const store_get_opts *opts, store_write_fn sink,
+                     void *sink_ud, store_error *err)
+{
+  struct get_args a;
+  int rc = st_check_key(svc, container, key, err);
+  if (rc)
+    return rc;
+  memset(&a, 0, sizeof(a));
+  a.container = container;
+  a.key = key;
+  a.user = opts;
+  a.sink = sink;
+  a.ud = sink_ud;
+  a.ctx = svc->ctx;
+  a.can_range = (svc->ops->capabilities & STORE_CAP_RANGE_GET) != 0;
+  if (opts) {
+    size_t sz = opts->struct_size < sizeof(a.opts) ? opts->struct_size
+                                                   : sizeof(a.opts);
+    memcpy(&a.opts, opts, sz);
+  }
+  a.opts.struct_size = sizeof(a.opts);
+  a.opts.on_entry = get_entry;
+  a.opts.on_entry_ctx = &a;
+  if ((a.opts.flags & STORE_GET_RANGE) && !a.can_range)
+    return st_require_cap(svc, STORE_CAP_RANGE_GET, err);
+  if (a.opts.snapshot_id) {
+    rc = st_require_cap(svc, STORE_CAP_SNAPSHOT, err);
+    if (rc)
+      return rc;
+  }
+  return st_svc_call(svc, do_get, get_replay, &a, err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* head, exists, delete, list, set_metadata                                 */
+/* ------------------------------------------------------------------------ */
+struct entry_args {
+  const char *container, *key;
+  const void *opts;
+  store_entry_fn fn;
+  void *ud;
+  int calls;
+  const store_kv *kv;
+  size_t n;
+};
+
+static int32_t counting_entry(void *ud, const store_entry *e)
+{
+  struct entry_args *a = ud;
+  a->calls++;
+  return a->fn(a->ud, e);
+}
+
+static int entry_replay(void *p)
+{
+  return ((struct entry_args *)p)->calls > 0;
+}
+
+static int do_head(xtstore_svc *s, void *p, store_error *err)
+{
+  struct entry_args *a = p;
+  return s->ops->blob_head(s->h, a->container, a->key, a->opts, counting_entry,
+                           a, err);
+}
+
+int xtstore_blob_head(xtstore_svc *svc, const char *container, const char *key,
+                      const store_head_opts *opts, store_entry_fn fn, void *ud,
+                      store_error *err)
+{
+  struct entry_args a = {.container = container, .key = key, .opts = opts,
+                         .fn = fn, .ud = ud};
+  int rc = st_check_key(svc, container, key, err);
+  if (!rc && opts && opts->snapshot_id)
+    rc = st_require_cap(svc, STORE_CAP_SNAPSHOT, err);
+  if (rc)
+    return rc;
+  return st_svc_call(svc, do_head, entry_replay, &a, err);
+}
+
+static int32_t ignore_entry(void *ud, const store_entry *e)
+{
+  (void)ud;
+  (void)e;
+  return 0;
+}
+
+int xtstore_blob_exists(xtstore_svc *svc, const char *container,
+                        const char *key, int *out_exists, store_error *err)
+{
+  int rc;
+  *out_exists = 0;
+  rc = xtstore_blob_head(svc, container, key, NULL, ignore_entry, NULL, err);
+  if (rc == STORE_E_NOT_FOUND) {
+    st_err_reset(err);
+    return STORE_OK;
+  }
+  if (rc == STORE_OK)
+    *out_exists = 1;
+  return rc;
+}
+
+static int do_delete(xtstore_svc *s, void *p, store_error *err)
+{
+  struct entry_args *a = p;
+  return s->ops->blob_delete(s->h, a->container, a->key, a->opts, err);
+}
+
+int xtstore_blob_delete(xtstore_svc *svc, const char *container,
+                        const char *key, const store_delete_opts *opts,
+                        store_error *err)
+{
+  struct entry_args a = {.container = container, .key = key, .opts = opts};
+  int rc = st_check_key(svc, container, key, err);
+  if (!rc && opts && opts->snapshot_id)
+    rc = st_require_cap(svc, STORE_CAP_SNAPSHOT, err);
+  if (rc)
+    return rc;
+  return st_svc_call(svc, do_delete, NULL, &a, err);
+}
+
+static int do_list(xtstore_svc *s, void *p, store_error *err)
+{
+  struct entry_args *a = p;
+  return s->ops->blob_list(s->h, a->container, a->opts, counting_entry, a, err);
+}
+
+int xtstore_blob_list(xtstore_svc *svc, const char *container,
+                      const store_list_opts *opts, store_entry_fn fn, void *ud,
+                      store_error *err)
+{
+  struct entry_args a = {.container = container, .opts = opts, .fn = fn,
+                         .ud = ud};
+  int rc = st_check_container(svc, container, err);
+  if (!rc && opts && (opts->flags & STORE_LIST_SNAPSHOTS))
+    rc = st_require_cap(svc, STORE_CAP_SNAPSHOT, err);
+  if (rc)
+    return rc;
+  return st_svc_call(svc, do_list, entry_replay, &a, err);
+}
+
+static int do_set_meta(xtstore_svc *s, void *p, store_error *err)
+{
+  struct entry_args *a = p;
+  return s->ops->blob_set_metadata(s->h, a->container, a->key, a->kv, a->n,
+                                   err);
+}
+
+int xtstore_blob_set_metadata(xtstore_svc *svc, const char *container,
+                              const char *key, const store_kv *metadata,
+                              size_t n, store_error *err)
+{
+  struct entry_args a = {.container = container, .key = key, .kv = metadata,
+                         .n = n};
+  int rc = st_check_key(svc, container, key, err);
+  if (!rc)
+    rc = st_require_cap(svc, STORE_CAP_METADATA, err);
+  if (rc)
+    return rc;
+  return st_svc_call(svc, do_set_meta, NULL, &a, err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* append, snapshot                                                         */
+/* ------------------------------------------------------------------------ */
+static int do_append(xtstore_svc *s, void *p, store_error *err)
+{
+  struct put_args *a = p;
+  return s->ops->blob_append(s->h, a->container, a->key, a->opts, put_read, a,
+                             err);
+}
+
+/* An append is not idempotent: replay only when nothing was read. */
+static int append_replay(void *p)
+{
+  return ((struct put_args *)p)->consumed > 0;
+}
+
+int xtstore_blob_append(xtstore_svc *svc, const char *container,
+                        const char *key, const store_append_opts *opts,
+                        store_read_fn src, void *src_ud, store_error *err)
+{
+  struct put_args a = {container, key, opts, src, src_ud, NULL, NULL,
+                       svc->ctx, 0};
+  store_append_opts def;
+  int rc = st_check_key(svc, container, key, err);
+  if (!rc)
+    rc = st_require_cap(svc, STORE_CAP_APPEND, err);
+  if (rc)
+    return rc;
+  if (!opts) {
+    memset(&def, 0, sizeof(def));
+    def.struct_size = sizeof(def);
+    def.content_length = -1;
+    a.opts = &def;
+  }
+  return st_svc_call(svc, do_append, append_replay, &a, err);
+}
+
+struct id_args {
+  const char *container, *key, *upload_id;
+  const store_put_opts *opts;
+  char *out;
+  size_t cap;
+  uint32_t part_no;
+  uint64_t length;
+  const char *const *tokens;
+  store_put_result *result;
+  struct put_args body;
+};
+
+static int do_snapshot(xtstore_svc *s, void *p, store_error *err)
+{
+  struct id_args *a = p;
+  return s->ops->blob_snapshot(s->h, a->container, a->key, a->out, a->cap, err);
+}
+
+int xtstore_blob_snapshot(xtstore_svc *svc, const char *container,
+                          const char *key, char *out_id, size_t cap,
+                          store_error *err)
+{
+  struct id_args a = {.container = container, .key = key, .out = out_id,
+                      .cap = cap};
+  int rc = st_check_key(svc, container, key, err);
+  if (!rc)
+    rc = st_require_cap(svc, STORE_CAP_SNAPSHOT, err);
+  if (rc)
+    return rc;
+  if (cap)
+    out_id[0] = '\0';
+  return st_svc_call(svc, do_snapshot, NULL, &a, err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* multipart                                                                */
+/* ------------------------------------------------------------------------ */
+static int need_multipart(xtstore_svc *svc, const char *container,
+                          const char *key, store_error *err)
+{
+  int rc = st_check_key(svc, container, key, err);
+  if (!rc)
+    rc = st_require_cap(svc, STORE_CAP_MULTIPART, err);
+  return rc;
+}
+
+static int do_mp_begin(xtstore_svc *s, void *p, store_error *err)
+{
+  struct id_args *a = p;
+  return s->ops->multipart_begin(s->h, a->container, a->key, a->opts, a->out,
+                                 a->cap, err);
+}
+
+int xtstore_multipart_begin(xtstore_svc *svc, const char *container,
+                            const char *key, const store_put_opts *opts,
+                            char *out_id, size_t cap, store_error *err)
+{
+  struct id_args a = {.container = container, .key = key, .opts = opts,
+                      .out = out_id, .cap = cap};
+  int rc = need_multipart(svc, container, key, err);
+  if (rc)
+    return rc;
+  if (cap)
+    out_id[0] = '\0';
+  return st_svc_call(svc, do_mp_begin, NULL, &a, err);
+}
+
+static int do_mp_part(xtstore_svc *s, void *p, store_error *err)
+{
+  struct id_args *a = p;
+  return s->ops->multipart_part(s->h, a->container, a->key, a->upload_id,
+                                a->part_no, a->length, put_read, &a->body,
+                                a->out, a->cap, err);
+}
+
+static int part_replay(void *p)
+{
+  return ((struct id_args *)p)->body.consumed > 0;
+}
+
+int xtstore_multipart_part(xtstore_svc *svc, const char *container,
+                           const char *key, const char *upload_id,
+                           uint32_t part_no, uint64_t length, store_read_fn src,
+                           void *src_ud, char *out_token, size_t cap,
+                           store_error *err)
+{
+  struct id_args a = {.container = container, .key = key,
+                      .upload_id = upload_id, .out = out_token, .cap = cap,
+                      .part_no = part_no, .length = length};
+  int rc = need_multipart(svc, container, key, err);
+  if (rc)
+    return rc;
+  if (!upload_id || !upload_id[0] || part_no == 0)
+    return st_err(err, STORE_E_INVALID,
+                  "service '%s': blob '%s/%s': multipart part needs an upload "
+                  "id and a part number >= 1",
+                  svc->name, container, key);
+  a.body.src = src;
+  a.body.ud = src_ud;
+  a.body.ctx = svc->ctx;
+  if (cap)
+    out_token[0] = '\0';
+  return st_svc_call(svc, do_mp_part, part_replay, &a, err);
+}
+
+static int do_mp_complete(xtstore_svc *s, void *p, store_error *err)
+{
+  struct id_args *a = p;
+  return s->ops->multipart_complete(s->h, a->container, a->key, a->upload_id,
+                                    a->tokens, a->part_no, a->result, err);
+}
+
+int xtstore_multipart_complete(xtstore_svc *svc, const char *container,
+                               const char *key, const char *upload_id,
+                               const char *const *tokens, uint32_t nparts,
+                               store_put_result *out, store_error *err)
+{
+  struct id_args a = {.container = container, .key = key,
+                      .upload_id = upload_id, .tokens = tokens,
+                      .part_no = nparts, .result = out};
+  int rc = need_multipart(svc, container, key, err);
+  if (rc)
+    return rc;
+  if (out) {
+    memset(out, 0, sizeof(*out));
+    out->struct_size = sizeof(*out);
+  }
+  return st_svc_call(svc, do_mp_complete, NULL, &a, err);
+}
+
+static int do_mp_abort(xtstore_svc *s, void *p, store_error *err)
+{
+  struct id_args *a = p;
+  return s->ops->multipart_abort(s->h, a->container, a->key, a->upload_id, err);
+}
+
+int xtstore_multipart_abort(xtstore_svc *svc, const char *container,
+                            const char *key, const char *upload_id,
+                            store_error *err)
+{
+  struct id_args a = {.container = container, .key = key,
+                      .upload_id = upload_id};
+  int rc = need_multipart(svc, container, key, err);
+  if (rc)
+    return rc;
+  return st_svc_call(svc, do_mp_abort, NULL, &a, err);
+}
