@@ -29,7 +29,7 @@ struct xtstore_svc {
   xtstore_ctx *ctx;
   char *name;
   const st_module *mod;
-  const store_interface *ops;   /* == &mod->iface                       */
+  const struct store_interface *ops;   /* == &mod->iface                       */
   store_handle *h;
   st_retry_policy retry;
   store_limits limits;          /* zero-filled copy of the plugin's     */

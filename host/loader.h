@@ -17,7 +17,7 @@
 
 typedef struct st_module {
   char *path;               /* resolved absolute file name (owned)        */
-  store_interface iface;    /* host-side copy, zero-filled past the
+  struct store_interface iface; /* host-side copy, zero-filled past the
                                plugin's struct_size                       */
   uint32_t plugin_struct_size; /* struct_size as the plugin declared it   */
   void *dl;                 /* lt_dlhandle; the module stays resident     */
@@ -30,6 +30,8 @@ typedef struct st_module {
 ** itself stays resident). On failure *out is NULL, and err holds one line:
 ** "plugin PATH: <check>: <cause>". Thread-safe (libltdl calls are
 ** serialised inside).
+** Returns 0, STORE_E_NOT_FOUND (no such file), STORE_E_INVALID (not
+** loadable or not a valid plugin), STORE_E_IO or STORE_E_NOMEM.
 */
 int st_module_load(const char *path, st_module **out, char *err, size_t errlen);
 

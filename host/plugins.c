@@ -93,7 +93,8 @@ static int copy_file(const char *src, const char *dst, store_error *err)
   int in = -1, out = -1, rc = STORE_OK;
   ssize_t n;
 
-  snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", dst);
+  if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", dst) >= sizeof(tmp))
+    return st_err(err, STORE_E_INVALID, "path too long: '%s'", dst);
   in = open(src, O_RDONLY | O_CLOEXEC);
   if (in < 0)
     return st_err(err, STORE_E_IO, "plugin '%s': %s", src, strerror(errno));

@@ -3,7 +3,13 @@
 **
 ** This is the only header a plugin must include. A plugin is a shared object
 ** that exports one data symbol, literally named `store_interface`, of type
-** `struct store_interface`. The host (libxtstore) dlopen()s it, validates it,
+** `struct store_interface`:
+**
+**   STORE_EXPORT const struct store_interface store_interface = {
+**     .abi_major = STORE_ABI_MAJOR, .abi_minor = STORE_ABI_MINOR,
+**     .struct_size = sizeof(struct store_interface), .name = "acme", ...
+**   };
+** The host (libxtstore) dlopen()s it, validates it,
 ** copies the table and drives it. Plugins never link against host symbols:
 ** everything they need from the host arrives in `struct store_host_api`.
 **
@@ -351,7 +357,9 @@ typedef struct store_append_opts {
 /* ------------------------------------------------------------------------ */
 /* The interface table                                                      */
 /* ------------------------------------------------------------------------ */
-typedef struct store_interface {
+/* No typedef: the exported variable itself is named store_interface, and a
+ * typedef of that name would clash with it. */
+struct store_interface {
   /* --- header: identical in every 1.x; never changes ------------------- */
   uint32_t abi_major;       /* STORE_ABI_MAJOR the plugin was built with   */
   uint32_t abi_minor;       /* STORE_ABI_MINOR the plugin was built with   */
@@ -466,11 +474,11 @@ typedef struct store_interface {
                              store_error *err);
 
   /* --- since 1.1: append new fields below, each marked ----------------- */
-} store_interface;
+};
 
 /* Smallest struct_size a 1.0 host accepts: the table through multipart_abort. */
 #define STORE_INTERFACE_V1_0_SIZE \
-  (offsetof(store_interface, multipart_abort) + sizeof(void (*)(void)))
+  (offsetof(struct store_interface, multipart_abort) + sizeof(void (*)(void)))
 
 /* ------------------------------------------------------------------------ */
 /* Inline helpers (header-only, so plugins still link nothing of the host). */

@@ -1,0 +1,379 @@
+/*
+** Host behaviour through the fault-injecting "flaky" provider: retries of
+** retryable errors only while the body can be replayed, get resumption with
+** ranges, the retry policy from config, key checks against the plugin's
+** table, secret redaction, and serialisation of non-thread-safe plugins.
+*/
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "xtstore.h"
+
+static char dir[] = "/tmp/xtstore-svc-XXXXXX";
+static char logbuf[4096];
+
+static void capture_log(void *ud, int32_t level, const char *msg)
+{
+  size_t used = strlen(logbuf);
+  (void)ud;
+  (void)level;
+  snprintf(logbuf + used, sizeof(logbuf) - used, "%s\n", msg);
+}
+
+/* Write a config whose service `f` uses the flaky plugin with `extra` keys,
+ * and open a context on it. */
+static xtstore_ctx *open_ctx(const char *extra, store_error *err)
+{
+  char path[256];
+  FILE *f;
+  xtstore_ctx_opts o;
+  xtstore_ctx *ctx = NULL;
+
+  snprintf(path, sizeof(path), "%s/xt.yaml", dir);
+  f = fopen(path, "w");
+  assert_non_null(f);
+  fprintf(f,
+          "providers:\n  storage: {flaky: \"%s\"}\n"
+          "external-services:\n"
+          "  f: {type: \"storage\", provider: \"flaky\", %s}\n"
+          "xt-services: {storage: \"f\"}\n",
+          FLAKY_PLUGIN, extra);
+  fclose(f);
+  memset(&o, 0, sizeof(o));
+  o.struct_size = sizeof(o);
+  o.flags = XTSTORE_CTX_NO_SYSTEM_CONFIG | XTSTORE_CTX_NO_USER_CONFIG |
+            XTSTORE_CTX_NO_CWD_CONFIG;
+  o.config_path = path;
+  o.log = capture_log;
+  o.log_level = STORE_LOG_DEBUG;
+  logbuf[0] = '\0';
+  assert_int_equal(xtstore_ctx_open(&o, &ctx, err), STORE_OK);
+  return ctx;
+}
+
+struct stats {
+  char puts[32], gets[32], offset[32], stored[256];
+};
+
+static int32_t stats_entry(void *ud, const store_entry *e)
+{
+  struct stats *s = ud;
+  size_t i;
+  for (i = 0; i < e->nmetadata; i++) {
+    const char *k = e->metadata[i].key, *v = e->metadata[i].value;
+    if (!strcmp(k, "puts"))
+      snprintf(s->puts, sizeof(s->puts), "%s", v);
+    else if (!strcmp(k, "gets"))
+      snprintf(s->gets, sizeof(s->gets), "%s", v);
+    else if (!strcmp(k, "offset"))
+      snprintf(s->offset, sizeof(s->offset), "%s", v);
+    else if (!strcmp(k, "stored"))
+      snprintf(s->stored, sizeof(s->stored), "%s", v);
+  }
+  return 0;
+}
+
+static void get_stats(xtstore_svc *svc, struct stats *s)
+{
+  store_error err;
+  memset(s, 0, sizeof(*s));
+  assert_int_equal(xtstore_blob_head(svc, "c", "stats", NULL, stats_entry, s,
+                                     &err), STORE_OK);
+}
+
+static void test_put_fd_retried_after_rewind(void **state)
+{
+  store_error err;
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  struct stats s;
+  char path[256];
+  FILE *f;
+  (void)state;
+  ctx = open_ctx("needed: \"x\", fail-times: \"2\", retry: {attempts: 5, base-ms: 1, max-ms: 2}", &err);
+  assert_int_equal(xtstore_service_open(ctx, NULL, &svc, &err), STORE_OK);
+  snprintf(path, sizeof(path), "%s/body.txt", dir);
+  f = fopen(path, "w");
+  fputs("replayable body", f);
+  fclose(f);
+  assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL, &err),
+                   STORE_OK);
+  get_stats(svc, &s);
+  assert_string_equal(s.puts, "3");
+  /* the third attempt saw the whole body again from the start */
+  assert_string_equal(s.stored, "replayable body");
+  assert_non_null(strstr(logbuf, "retrying in"));
+  xtstore_ctx_close(ctx);
+}
+
+struct once {
+  const char *text;
+  int done;
+};
+
+static int32_t once_read(void *ud, void *buf, size_t cap, size_t *n)
+{
+  struct once *o = ud;
+  size_t len = strlen(o->text);
+  *n = 0;
+  if (o->done || cap < len)
+    return 0;
+  memcpy(buf, o->text, len);
+  *n = len;
+  o->done = 1;
+  return 0;
+}
+
+static void test_put_not_replayable_is_tried_once(void **state)
+{
+  store_error err;
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  struct stats s;
+  struct once body = {"stream", 0};
+  (void)state;
+  ctx = open_ctx("needed: \"x\", fail-times: \"2\", retry: {attempts: 5, base-ms: 1, max-ms: 2}", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_put(svc, "c", "k", NULL, once_read, &body,
+                                    NULL, NULL, &err), STORE_E_THROTTLED);
+  assert_string_equal(err.message, "service 'f': flaky: put: injected failure");
+  assert_true(err.flags & STORE_ERR_RETRYABLE);
+  assert_string_equal(err.provider_code, "SlowDown");
+  get_stats(svc, &s);
+  assert_string_equal(s.puts, "1");
+  xtstore_ctx_close(ctx);
+}
+
+static void test_not_retryable_and_attempts_from_config(void **state)
+{
+  store_error err;
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  struct stats s;
+  char path[256];
+  (void)state;
+  snprintf(path, sizeof(path), "%s/body.txt", dir);
+  /* not retryable: one attempt */
+  ctx = open_ctx("needed: \"x\", fail-times: \"3\", retryable: \"0\", fail-code: \"13\"", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL, &err),
+                   STORE_E_AUTH);
+  get_stats(svc, &s);
+  assert_string_equal(s.puts, "1");
+  xtstore_ctx_close(ctx);
+  /* retryable, but the service allows 2 attempts in all */
+  ctx = open_ctx("needed: \"x\", fail-times: \"3\", retry: \"2\"", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL, &err),
+                   STORE_E_THROTTLED);
+  get_stats(svc, &s);
+  assert_string_equal(s.puts, "2");
+  xtstore_ctx_close(ctx);
+}
+
+struct sink {
+  char buf[256];
+  size_t len;
+};
+
+static int32_t sink_write(void *ud, const void *p, size_t n)
+{
+  struct sink *s = ud;
+  assert_true(s->len + n < sizeof(s->buf));
+  memcpy(s->buf + s->len, p, n);
+  s->len += n;
+  return 0;
+}
+
+static void test_get_resumes_with_range(void **state)
+{
+  store_error err;
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  struct stats s;
+  struct sink out = {{0}, 0};
+  (void)state;
+  ctx = open_ctx("needed: \"x\", fail-times: \"1\", body: \"abcdefghij\", retry: {attempts: 3, base-ms: 1}", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_get(svc, "c", "k", NULL, sink_write, &out, &err),
+                   STORE_OK);
+  out.buf[out.len] = '\0';
+  /* first attempt delivered "abcde" then failed; the host asked for 5- */
+  assert_string_equal(out.buf, "abcdefghij");
+  get_stats(svc, &s);
+  assert_string_equal(s.gets, "2");
+  assert_string_equal(s.offset, "5");
+  xtstore_ctx_close(ctx);
+}
+
+static void test_config_keys_checked(void **state)
+{
+  store_error err;
+  xtstore_ctx *ctx;
+  xtstore_svc *svc = NULL;
+  (void)state;
+  ctx = open_ctx("fail-times: \"0\"", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_E_CONFIG);
+  assert_null(svc);
+  assert_non_null(strstr(err.message, "xt.yaml:"));
+  assert_non_null(strstr(err.message,
+                         "service 'f': missing required key 'needed' for provider 'flaky'"));
+  xtstore_ctx_close(ctx);
+
+  ctx = open_ctx("needed: \"x\", colour: \"blue\"", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_non_null(strstr(logbuf, "service 'f': key 'colour' is not known to provider 'flaky'"));
+  xtstore_ctx_close(ctx);
+
+  ctx = open_ctx("needed: \"x\"", &err);
+  assert_int_equal(xtstore_service_open(ctx, "nope", &svc, &err), STORE_E_CONFIG);
+  assert_string_equal(err.message,
+                      "unknown service 'nope' (configured storage services: f)");
+  xtstore_ctx_close(ctx);
+}
+
+struct seen {
+  char text[1024];
+};
+
+static int32_t service_seen(void *ud, const xtstore_service_info *s)
+{
+  struct seen *seen = ud;
+  size_t i, used;
+  for (i = 0; i < s->nkv; i++) {
+    used = strlen(seen->text);
+    snprintf(seen->text + used, sizeof(seen->text) - used, "%s=%s;",
+             s->kv[i].key, s->kv[i].value ? s->kv[i].value : "(null)");
+  }
+  return 0;
+}
+
+static void test_secrets_redacted(void **state)
+{
+  store_error err;
+  xtstore_ctx *ctx;
+  struct seen seen;
+  (void)state;
+  memset(&seen, 0, sizeof(seen));
+  ctx = open_ctx("needed: \"x\", password: \"hunter2-plain\", body: \"visible\", "
+                 "secret-key: \"s3cr3t-literal\", token: \"$env:XT_TEST_TOKEN\"",
+                 &err);
+  assert_int_equal(xtstore_services_foreach(ctx, service_seen, &seen, &err),
+                   STORE_OK);
+  assert_null(strstr(seen.text, "hunter2-plain"));
+  assert_null(strstr(seen.text, "s3cr3t-literal"));
+  assert_non_null(strstr(seen.text, "password=<redacted>;"));
+  assert_non_null(strstr(seen.text, "secret-key=<redacted>;"));
+  assert_non_null(strstr(seen.text, "token=$env:XT_TEST_TOKEN;"));
+  assert_non_null(strstr(seen.text, "body=visible;"));
+  xtstore_ctx_close(ctx);
+}
+
+static void test_missing_env_secret(void **state)
+{
+  store_error err;
+  xtstore_ctx *ctx;
+  xtstore_svc *svc = NULL;
+  (void)state;
+  unsetenv("XT_TEST_UNSET_SECRET");
+  ctx = open_ctx("needed: \"x\", password: \"$env:XT_TEST_UNSET_SECRET\"", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_E_CONFIG);
+  assert_non_null(strstr(err.message, "XT_TEST_UNSET_SECRET"));
+  assert_non_null(strstr(err.message, "xt.yaml:"));
+  setenv("XT_TEST_UNSET_SECRET", "value-must-not-leak", 1);
+  xtstore_ctx_close(ctx);
+  ctx = open_ctx("needed: \"x\", password: \"$env:XT_TEST_UNSET_SECRET\"", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_null(strstr(logbuf, "value-must-not-leak"));
+  unsetenv("XT_TEST_UNSET_SECRET");
+  xtstore_ctx_close(ctx);
+}
+
+static void *hammer(void *p)
+{
+  xtstore_svc *svc = p;
+  store_error err;
+  int i, exists, bad = 0;
+  for (i = 0; i < 20; i++)
+    if (xtstore_blob_exists(svc, "c", "k", &exists, &err) || !exists)
+      bad++;
+  return (void *)(intptr_t)bad;
+}
+
+static void test_serialised_when_not_threadsafe(void **state)
+{
+  store_error err;
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  pthread_t t[4];
+  void *bad;
+  int i;
+  (void)state;
+  ctx = open_ctx("needed: \"x\"", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  for (i = 0; i < 4; i++)
+    assert_int_equal(pthread_create(&t[i], NULL, hammer, svc), 0);
+  for (i = 0; i < 4; i++) {
+    pthread_join(t[i], &bad);
+    assert_int_equal((intptr_t)bad, 0);
+  }
+  xtstore_ctx_close(ctx);
+}
+
+static void test_unsupported_names_capability(void **state)
+{
+  store_error err;
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  char id[STORE_ID_SIZE];
+  (void)state;
+  ctx = open_ctx("needed: \"x\"", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_snapshot(svc, "c", "k", id, sizeof(id), &err),
+                   STORE_E_UNSUPPORTED);
+  assert_string_equal(err.message,
+                      "service 'f': provider 'flaky' does not support snapshot");
+  assert_int_equal(xtstore_container_create(svc, "c", NULL, 0, &err),
+                   STORE_E_UNSUPPORTED);
+  assert_int_equal(xtstore_blob_get(svc, "", "k", NULL, sink_write, NULL, &err),
+                   STORE_E_INVALID);
+  xtstore_ctx_close(ctx);
+}
+
+static int setup(void **state)
+{
+  (void)state;
+  return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+  char cmd[300];
+  (void)state;
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_put_fd_retried_after_rewind),
+    cmocka_unit_test(test_put_not_replayable_is_tried_once),
+    cmocka_unit_test(test_not_retryable_and_attempts_from_config),
+    cmocka_unit_test(test_get_resumes_with_range),
+    cmocka_unit_test(test_config_keys_checked),
+    cmocka_unit_test(test_secrets_redacted),
+    cmocka_unit_test(test_missing_env_secret),
+    cmocka_unit_test(test_serialised_when_not_threadsafe),
+    cmocka_unit_test(test_unsupported_names_capability),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
