@@ -166,8 +166,9 @@ int st_expand_home(const char *path, char *buf, size_t len);
 /*
 ** Format one line of error text into err (truncated; line breaks in names
 ** become '?'): "FILE:LINE:COL: message", "FILE: message" when the line is
-** unknown (0), or just the message when pos is NULL. Returns -1, so that a
-** failing path can `return st_cfg_error(...)`. Never pass a secret.
+** unknown (0), or just the message when pos (or pos->file) is NULL.
+** Returns -1, so that a failing path can `return st_cfg_error(...)`. Never
+** pass a secret.
 */
 int st_cfg_error(char *err, size_t errlen, const st_cfg_pos *pos,
                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -1,0 +1,586 @@
+/*
+** config.c -- the configuration object: its arena and tree helpers, the
+** layers of a load, and the read-only accessors.
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdalign.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config_int.h"
+
+/* ------------------------------------------------------------------ arena */
+
+#define ST_ARENA_BLOCK 8192
+
+struct st_arena_blk {
+  st_arena_blk *next;
+  size_t used, size;
+  max_align_t mem[];
+};
+
+void *st_arena_alloc(st_arena *a, size_t n)
+{
+  const size_t al = alignof(max_align_t);
+  st_arena_blk *b = a->head;
+  void *p;
+
+  if (n > SIZE_MAX / 2)
+    return NULL;
+  n = (n + al - 1) / al * al;
+  if (!b || b->size - b->used < n) {
+    size_t size = n > ST_ARENA_BLOCK ? n : ST_ARENA_BLOCK;
+    b = malloc(sizeof(*b) + size);
+    if (!b)
+      return NULL;
+    b->size = size;
+    b->used = 0;
+    b->next = a->head;
+    a->head = b;
+  }
+  p = (char *)b->mem + b->used;
+  b->used += n;
+  memset(p, 0, n);
+  return p;
+}
+
+char *st_arena_strndup(st_arena *a, const char *s, size_t n)
+{
+  char *p = st_arena_alloc(a, n + 1);
+
+  if (p)
+    memcpy(p, s, n);
+  return p;
+}
+
+void *st_arena_grow(st_arena *a, void *arr, size_t n, size_t *cap,
+                    size_t elsize)
+{
+  size_t ncap;
+  void *p;
+
+  if (n < *cap)
+    return arr;
+  ncap = *cap ? *cap * 2 : 4;
+  if (ncap > SIZE_MAX / 2 / elsize)
+    return NULL;
+  p = st_arena_alloc(a, ncap * elsize);
+  if (!p)
+    return NULL;
+  if (n)
+    memcpy(p, arr, n * elsize);
+  *cap = ncap;
+  return p;
+}
+
+void st_arena_free(st_arena *a)
+{
+  while (a->head) {
+    st_arena_blk *next = a->head->next;
+    free(a->head);
+    a->head = next;
+  }
+}
+
+/* ------------------------------------------------------- errors and tree */
+
+int st_cfg_error(char *err, size_t errlen, const st_cfg_pos *pos,
+                 const char *fmt, ...)
+{
+  va_list ap;
+  size_t n = 0;
+  char *c;
+
+  if (!err || !errlen)
+    return -1;
+  if (pos && !pos->file)
+    pos = NULL;
+  if (pos && pos->line > 0)
+    n = (size_t)snprintf(err, errlen, "%s:%d:%d: ", pos->file, pos->line,
+                         pos->col);
+  else if (pos)
+    n = (size_t)snprintf(err, errlen, "%s: ", pos->file);
+  if (n < errlen) {
+    va_start(ap, fmt);
+    vsnprintf(err + n, errlen - n, fmt, ap);
+    va_end(ap);
+  }
+  /* Keys and file names come from users: keep the promise of one line. */
+  for (c = err; *c; c++)
+    if ((unsigned char)*c < 0x20)
+      *c = '?';
+  return -1;
+}
+
+const char *st_cfg_kind_name(st_cfg_kind kind)
+{
+  switch (kind) {
+  case ST_CFG_MAP:
+    return "a map";
+  case ST_CFG_SEQ:
+    return "a sequence";
+  case ST_CFG_SCALAR:
+    return "a scalar";
+  case ST_CFG_NULL:
+    break;
+  }
+  return "null";
+}
+
+size_t st_cfg_index(const st_cfg_node *map, const char *key)
+{
+  size_t i;
+
+  for (i = 0; i < map->n; i++)
+    if (strcmp(map->items[i].key, key) == 0)
+      break;
+  return i;
+}
+
+const st_cfg_entry *st_cfg_get(const st_cfg_node *map, const char *key)
+{
+  size_t i;
+
+  if (!map || map->kind != ST_CFG_MAP)
+    return NULL;
+  i = st_cfg_index(map, key);
+  return i < map->n ? &map->items[i] : NULL;
+}
+
+int st_cfg_null_text(const char *s)
+{
+  return !*s || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
+         strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
+}
+
+/* ------------------------------------------------------------ file input */
+
+int st_cfg_read_fd(int fd, size_t max, char **out, size_t *outlen)
+{
+  size_t len = 0, cap = 4096;
+  char *buf = malloc(cap), *nbuf;
+  ssize_t got;
+  int rc = -1, saved;
+
+  *out = NULL;
+  *outlen = 0;
+  if (!buf)
+    return -1;
+  for (;;) {
+    if (len + 1 == cap) {
+      if (cap > max) {
+        errno = EFBIG;
+        goto out;
+      }
+      nbuf = malloc(cap * 2);
+      if (!nbuf)
+        goto out;
+      memcpy(nbuf, buf, len);
+      explicit_bzero(buf, len);
+      free(buf);
+      buf = nbuf;
+      cap *= 2;
+    }
+    got = read(fd, buf + len, cap - 1 - len);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0)
+      goto out;
+    if (got == 0)
+      break;
+    len += (size_t)got;
+  }
+  if (len > max) {
+    errno = EFBIG;
+    goto out;
+  }
+  buf[len] = '\0';
+  *out = buf;
+  *outlen = len;
+  buf = NULL;
+  rc = 0;
+out:
+  saved = errno;
+  if (buf) {
+    explicit_bzero(buf, len);
+    free(buf);
+  }
+  errno = saved;
+  return rc;
+}
+
+int st_cfg_read_file(const char *path, size_t max, char **out, size_t *outlen)
+{
+  int fd, rc, saved;
+
+  *out = NULL;
+  *outlen = 0;
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  rc = st_cfg_read_fd(fd, max, out, outlen);
+  saved = errno;
+  close(fd);
+  errno = saved;
+  return rc;
+}
+
+/* ---------------------------------------------------------------- layers */
+
+static const char builtin_yaml[] =
+  "providers:\n"
+  "  storage:\n"
+  "    local: \"store-local\"\n"
+  "xt-services:\n"
+  "  storage: null\n"
+  "  vault: null\n";
+
+/* Built-in positions name this static string, with line 0. */
+static const char builtin_name[] = "<built-in>";
+
+const char *st_config_builtin_yaml(void)
+{
+  return builtin_yaml;
+}
+
+/* A new config with an empty root map. *out is NULL on failure. */
+static int config_new(st_config **out, char *err, size_t errlen)
+{
+  st_config *cfg = calloc(1, sizeof(*cfg));
+
+  *out = NULL;
+  if (cfg)
+    cfg->root = st_arena_alloc(&cfg->arena, sizeof(*cfg->root));
+  if (!cfg || !cfg->root) {
+    st_config_free(cfg);
+    return st_cfg_error(err, errlen, NULL, "out of memory");
+  }
+  cfg->root->kind = ST_CFG_MAP;
+  cfg->root->pos.file = builtin_name;
+  *out = cfg;
+  return 0;
+}
+
+/* Record `path` as loaded; *out is the config's copy, for positions. */
+static int add_file(st_config *cfg, const char *path, const char **out,
+                    char *err, size_t errlen)
+{
+  const char **files;
+  char *copy;
+
+  files = st_arena_grow(&cfg->arena, cfg->files, cfg->nfiles, &cfg->capfiles,
+                        sizeof(*files));
+  copy = st_arena_strndup(&cfg->arena, path, strlen(path));
+  if (!files || !copy)
+    return st_cfg_error(err, errlen, NULL, "out of memory");
+  cfg->files = files;
+  cfg->files[cfg->nfiles++] = copy;
+  *out = copy;
+  return 0;
+}
+
+/* Parse text as one layer named `name` and merge it over cfg->root. */
+static int add_layer(st_config *cfg, const char *text, size_t len,
+                     const char *name, int nopos, char *err, size_t errlen)
+{
+  st_cfg_node *root;
+  int rc;
+
+  rc = st_cfg_parse(&cfg->arena, text, len, name, nopos, &root, err, errlen);
+  if (rc)
+    return rc;
+  if (!root || root->kind == ST_CFG_NULL)
+    return 0; /* an empty file adds nothing */
+  if (root->kind != ST_CFG_MAP)
+    return st_cfg_error(err, errlen, &root->pos,
+                        "expected a map of sections (providers:, "
+                        "external-services:, xt-services:), found %s",
+                        st_cfg_kind_name(root->kind));
+  rc = st_cfg_merge(&cfg->arena, cfg->root, root);
+  if (rc)
+    return st_cfg_error(err, errlen, NULL, "out of memory");
+  return 0;
+}
+
+/* Read and merge the file `path`; a missing optional one is skipped. */
+static int add_file_layer(st_config *cfg, const char *path, int optional,
+                          char *err, size_t errlen)
+{
+  st_cfg_pos where = {path, 0, 0};
+  const char *name;
+  char *text = NULL;
+  size_t len;
+  int rc;
+
+  rc = st_cfg_read_file(path, ST_CFG_MAX_FILE, &text, &len);
+  if (rc) {
+    if (optional && (errno == ENOENT || errno == ENOTDIR))
+      return 0;
+    return st_cfg_error(err, errlen, &where, "cannot read: %s",
+                        strerror(errno));
+  }
+  rc = add_file(cfg, path, &name, err, errlen);
+  if (rc)
+    goto out;
+  rc = add_layer(cfg, text, len, name, 0, err, errlen);
+out:
+  free(text);
+  return rc;
+}
+
+/* Built-in layer (when asked), then paths[i] (optional when optional &&
+ * optional[i]), then the checks. */
+static int load_layers(const char *const *paths, const int *optional,
+                       size_t n, int with_builtin, st_config **out, char *err,
+                       size_t errlen)
+{
+  st_config *cfg = NULL;
+  size_t i;
+  int rc;
+
+  *out = NULL;
+  rc = config_new(&cfg, err, errlen);
+  if (rc)
+    goto out;
+  if (with_builtin) {
+    rc = add_layer(cfg, builtin_yaml, sizeof(builtin_yaml) - 1, builtin_name,
+                   1, err, errlen);
+    if (rc)
+      goto out;
+  }
+  for (i = 0; i < n; i++) {
+    rc = add_file_layer(cfg, paths[i], optional && optional[i], err, errlen);
+    if (rc)
+      goto out;
+  }
+  rc = st_cfg_build_views(cfg, err, errlen);
+  if (rc)
+    goto out;
+  *out = cfg;
+  cfg = NULL;
+out:
+  st_config_free(cfg);
+  return rc;
+}
+
+int st_config_load(const char *explicit_path, unsigned flags,
+                   st_config **out, char *err, size_t errlen)
+{
+  const char *paths[4];
+  int optional[4];
+  char user[PATH_MAX];
+  size_t n = 0;
+
+  if (!(flags & ST_CONFIG_NO_SYSTEM)) {
+    paths[n] = "/etc/xtstore/xt_config.yaml";
+    optional[n++] = 1;
+  }
+  /* No HOME and no XDG_CONFIG_HOME: there is no user layer to read. */
+  if (!(flags & ST_CONFIG_NO_USER) &&
+      st_config_user_path(user, sizeof(user)) == 0) {
+    paths[n] = user;
+    optional[n++] = 1;
+  }
+  if (!(flags & ST_CONFIG_NO_CWD)) {
+    paths[n] = "./xt_config.yaml";
+    optional[n++] = 1;
+  }
+  if (!explicit_path) {
+    explicit_path = getenv("XTSTORE_CONFIG");
+    if (explicit_path && !*explicit_path)
+      explicit_path = NULL;
+  }
+  if (explicit_path) {
+    paths[n] = explicit_path;
+    optional[n++] = 0;
+  }
+  return load_layers(paths, optional, n, 1, out, err, errlen);
+}
+
+int st_config_load_files(const char *const *paths, size_t npaths,
+                         int with_builtin, st_config **out, char *err,
+                         size_t errlen)
+{
+  return load_layers(paths, NULL, npaths, with_builtin, out, err, errlen);
+}
+
+int st_config_load_string(const char *yaml, const char *name,
+                          st_config **out, char *err, size_t errlen)
+{
+  st_config *cfg = NULL;
+  int rc;
+
+  *out = NULL;
+  rc = config_new(&cfg, err, errlen);
+  if (rc)
+    goto out;
+  rc = add_file(cfg, name ? name : "<string>", &name, err, errlen);
+  if (rc)
+    goto out;
+  rc = add_layer(cfg, yaml, strlen(yaml), name, 0, err, errlen);
+  if (rc)
+    goto out;
+  rc = st_cfg_build_views(cfg, err, errlen);
+  if (rc)
+    goto out;
+  *out = cfg;
+  cfg = NULL;
+out:
+  st_config_free(cfg);
+  return rc;
+}
+
+void st_config_free(st_config *cfg)
+{
+  if (!cfg)
+    return;
+  st_arena_free(&cfg->arena);
+  free(cfg);
+}
+
+/* ------------------------------------------------------------- accessors */
+
+static const st_cfg_node *section(const st_config *cfg, const char *name)
+{
+  const st_cfg_entry *e = st_cfg_get(cfg->root, name);
+
+  return e ? e->val : NULL;
+}
+
+const char *st_config_provider(const st_config *cfg, const char *category,
+                               const char *name, st_cfg_pos *out_pos)
+{
+  const st_cfg_entry *e = st_cfg_get(section(cfg, "providers"), category);
+
+  e = e ? st_cfg_get(e->val, name) : NULL;
+  if (!e || e->val->kind != ST_CFG_SCALAR)
+    return NULL;
+  if (out_pos)
+    *out_pos = e->val->pos;
+  return e->val->str;
+}
+
+int st_config_provider_at(const st_config *cfg, const char *category,
+                          size_t i, const char **out_name,
+                          const char **out_spec, st_cfg_pos *out_pos)
+{
+  const st_cfg_entry *cat = st_cfg_get(section(cfg, "providers"), category);
+  const st_cfg_entry *e;
+
+  *out_name = NULL;
+  *out_spec = NULL;
+  if (!cat || cat->val->kind != ST_CFG_MAP || i >= cat->val->n)
+    return 0;
+  e = &cat->val->items[i];
+  *out_name = e->key;
+  /* Only providers.storage is checked to hold strings; in other
+   * categories a non-string entry gives a NULL spec. */
+  if (e->val->kind == ST_CFG_SCALAR)
+    *out_spec = e->val->str;
+  if (out_pos)
+    *out_pos = e->val->pos;
+  return 1;
+}
+
+size_t st_config_service_count(const st_config *cfg)
+{
+  return cfg->nsvcs;
+}
+
+const st_service_cfg *st_config_service_at(const st_config *cfg, size_t i)
+{
+  return i < cfg->nsvcs ? &cfg->svcs[i] : NULL;
+}
+
+const st_service_cfg *st_config_service(const st_config *cfg,
+                                        const char *name)
+{
+  size_t i;
+
+  for (i = 0; i < cfg->nsvcs; i++)
+    if (strcmp(cfg->svcs[i].name, name) == 0)
+      return &cfg->svcs[i];
+  return NULL;
+}
+
+const st_cfg_kv *st_config_service_kv(const st_service_cfg *svc,
+                                      const char *key)
+{
+  size_t i;
+
+  for (i = 0; i < svc->nkv; i++)
+    if (strcmp(svc->kv[i].key, key) == 0)
+      return &svc->kv[i];
+  return NULL;
+}
+
+const char *st_config_role(const st_config *cfg, const char *role,
+                           st_cfg_pos *out_pos)
+{
+  const st_cfg_entry *e = st_cfg_get(section(cfg, "xt-services"), role);
+  static const st_cfg_pos none = {NULL, 0, 0};
+
+  if (out_pos)
+    *out_pos = e ? e->val->pos : none;
+  return e && e->val->kind == ST_CFG_SCALAR ? e->val->str : NULL;
+}
+
+size_t st_config_plugin_path_count(const st_config *cfg)
+{
+  return cfg->npaths;
+}
+
+const char *st_config_plugin_path_at(const st_config *cfg, size_t i)
+{
+  return i < cfg->npaths ? cfg->paths[i] : NULL;
+}
+
+size_t st_config_file_count(const st_config *cfg)
+{
+  return cfg->nfiles;
+}
+
+const char *st_config_file_at(const st_config *cfg, size_t i)
+{
+  return i < cfg->nfiles ? cfg->files[i] : NULL;
+}
+
+/* ----------------------------------------------------------------- paths */
+
+int st_config_user_path(char *buf, size_t len)
+{
+  const char *xdg = getenv("XDG_CONFIG_HOME"), *home;
+  int n;
+
+  /* The XDG spec says a relative XDG_CONFIG_HOME is to be ignored. */
+  if (xdg && xdg[0] == '/') {
+    n = snprintf(buf, len, "%s/xtstore/xt_config.yaml", xdg);
+  } else {
+    home = getenv("HOME");
+    if (!home || !*home)
+      return -1;
+    n = snprintf(buf, len, "%s/.config/xtstore/xt_config.yaml", home);
+  }
+  return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int st_expand_home(const char *path, char *buf, size_t len)
+{
+  const char *home = "", *rest = path;
+  int n;
+
+  if (path[0] == '~' && (path[1] == '\0' || path[1] == '/')) {
+    home = getenv("HOME");
+    if (!home || !*home)
+      return -1;
+    rest = path + 1;
+  }
+  n = snprintf(buf, len, "%s%s", home, rest);
+  return n < 0 || (size_t)n >= len ? -1 : 0;
+}
