@@ -139,7 +139,7 @@ int xtstore_container_set_metadata(xtstore_svc *svc, const char *container,
   struct cargs a = {.container = container, .kv = metadata, .n = n};
   int rc = need_containers(svc, container, err);
   if (!rc)
-    rc = st_require_cap(svc, STORE_CAP_METADATA, err);
+    rc = st_require_cap(svc, STORE_CAP_CONTAINER_METADATA, err);
   if (rc)
     return rc;
   return st_svc_call(svc, do_set_meta, NULL, &a, err);

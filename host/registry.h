@@ -49,6 +49,9 @@ int st_registry_user_dir(char *buf, size_t len);
 ** and the failed check; "not found" lists every directory searched.
 ** A second, different file whose plugin has an already-loaded name fails
 ** with "duplicate plugin name".
+** Returns 0; STORE_E_NOT_FOUND / STORE_E_INVALID from resolving or loading
+** (st_module_load); STORE_E_EXISTS for a duplicate name; module_init's own
+** code when it fails (STORE_E_INTERNAL if that is not positive).
 */
 int st_registry_load(st_registry *reg, const char *spec,
                      const st_module **out, char *err, size_t errlen);

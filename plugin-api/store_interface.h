@@ -340,9 +340,10 @@ typedef struct store_append_opts {
 #define STORE_CAP_CONTAINERS  (UINT64_C(1) << 0) /* container_create, _delete,
                                                     _list, _head           */
 #define STORE_CAP_RANGE_GET   (UINT64_C(1) << 1) /* blob_get honours ranges */
-#define STORE_CAP_METADATA    (UINT64_C(1) << 2) /* blob_set_metadata (and
-                                                    container_set_metadata
-                                                    with CONTAINERS)       */
+#define STORE_CAP_METADATA    (UINT64_C(1) << 2) /* user metadata on blobs:
+                                                    kept from put, reported
+                                                    by head/get; and
+                                                    blob_set_metadata      */
 #define STORE_CAP_APPEND      (UINT64_C(1) << 3) /* blob_append            */
 #define STORE_CAP_SNAPSHOT    (UINT64_C(1) << 4) /* blob_snapshot; snapshot
                                                     ids in get/head/delete */
@@ -353,6 +354,10 @@ typedef struct store_append_opts {
 #define STORE_CAP_THREADSAFE  (UINT64_C(1) << 8) /* concurrent ops, 1 handle */
 #define STORE_CAP_CONTENT_TYPE (UINT64_C(1) << 9) /* stores content types   */
 #define STORE_CAP_DIR_MARKERS (UINT64_C(1) << 10) /* hides directory markers */
+#define STORE_CAP_CONTAINER_METADATA (UINT64_C(1) << 11) /* metadata on
+                                                    containers: create keeps
+                                                    it, head reports it, and
+                                                    container_set_metadata */
 
 /* ------------------------------------------------------------------------ */
 /* The interface table                                                      */
@@ -400,7 +405,7 @@ struct store_interface {
   /* Properties and metadata through cb (called once); NOT_FOUND if absent. */
   int32_t (*container_head)(store_handle *h, const char *container,
                             store_entry_fn cb, void *cb_ctx, store_error *err);
-  /* Replace the container's user metadata (CONTAINERS + METADATA). */
+  /* Replace the container's user metadata (STORE_CAP_CONTAINER_METADATA). */
   int32_t (*container_set_metadata)(store_handle *h, const char *container,
                                     const store_kv *metadata, size_t nmetadata,
                                     store_error *err);
@@ -508,7 +513,7 @@ static inline int32_t store_error_set(store_error *err, int32_t code,
   return code;
 }
 
-/* The symbolic name of a status code ("STORE_E_NOT_FOUND"). */
+/* A short description of a status code ("not found"). */
 static inline const char *store_strerror(int32_t code)
 {
   switch (code) {

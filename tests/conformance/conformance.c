@@ -35,7 +35,7 @@ uint64_t g_large_mib = 256;
 static const conf_case k_cases[] = {
   {"containers_lifecycle", containers_lifecycle, C(CONTAINERS)},
   {"containers_empty_delete", containers_empty_delete, C(CONTAINERS)},
-  {"containers_metadata", containers_metadata, C(CONTAINERS) | C(METADATA)},
+  {"containers_metadata", containers_metadata, C(CONTAINERS) | C(CONTAINER_METADATA)},
   {"blobs_small_text", blobs_small_text, 0},
   {"blobs_zero_length", blobs_zero_length, 0},
   {"blobs_special_keys", blobs_special_keys, 0},
@@ -88,6 +88,7 @@ static const struct {
   {STORE_CAP_THREADSAFE, "STORE_CAP_THREADSAFE"},
   {STORE_CAP_CONTENT_TYPE, "STORE_CAP_CONTENT_TYPE"},
   {STORE_CAP_DIR_MARKERS, "STORE_CAP_DIR_MARKERS"},
+  {STORE_CAP_CONTAINER_METADATA, "STORE_CAP_CONTAINER_METADATA"},
 };
 
 /* --skip entries */
