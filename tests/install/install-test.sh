@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# usage: install-test.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "install-test: FAIL: $*" >&2; exit 1; }
+
+cmake --install "$build" --prefix "$tmp/prefix" >"$tmp/install.log" 2>&1 ||
+  { cat "$tmp/install.log"; fail "cmake --install failed"; }
+p=$tmp/prefix
+libdir=""
+for d in lib lib64 lib/*-linux-gnu; do
+  if [[ -e "$p/$d/libxtstore.so" ]]; then libdir=$d; break; fi
+done
+[[ -n "$libdir" ]] || fail "libxtstore.so not installed"
+for f in bin/xtstore include/xtstore/store_interface.h include/xtstore/xtstore.h \
+         "$libdir/xtstore/plugins/store-local.so" "$libdir/pkgconfig/xtstore-plugin.pc"; do
+  [[ -e "$p/$f" ]] || fail "missing $f"
+done
+cmp "$src/../../plugin-api/store_interface.h" "$p/include/xtstore/store_interface.h" ||
+  fail "installed header differs"
+
+# A vendor's build: the installed header and pkg-config, nothing else.
+export PKG_CONFIG_PATH="$p/$libdir/pkgconfig"
+flags=$(pkg-config --cflags xtstore-plugin)
+libs=$(pkg-config --libs xtstore-plugin)
+[[ "$flags" == *"-I$p/include/xtstore"* ]] || fail "pkg-config cflags: $flags"
+# shellcheck disable=SC2086
+cc -std=c11 -Wall -Wextra -Werror $flags -shared -o "$tmp/store-tiny.so" \
+   "$src/tiny_plugin.c" $libs || fail "plugin build with pkg-config"
+
+# The installed CLI (no environment) finds the installed local plugin and
+# accepts the new one.
+cd "$tmp"
+env -u XTSTORE_PLUGIN_PATH HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home/.config" \
+  XDG_DATA_HOME="$tmp/home/.local/share" "$p/bin/xtstore" plugins >"$tmp/plugins.out" 2>&1 ||
+  { cat "$tmp/plugins.out"; fail "installed xtstore plugins"; }
+grep -q "$p/$libdir/xtstore/plugins/store-local.so" "$tmp/plugins.out" ||
+  { cat "$tmp/plugins.out"; fail "installed CLI did not find the installed store-local.so"; }
+"$p/bin/xtstore" plugins check "$tmp/store-tiny.so" >"$tmp/check.out" 2>&1 ||
+  { cat "$tmp/check.out"; fail "plugins check of the pkg-config-built plugin"; }
+grep -q "tiny" "$tmp/check.out" || fail "plugins check output lacks the plugin name"
+echo "install-test: ok ($p)"
