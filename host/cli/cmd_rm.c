@@ -1,0 +1,286 @@
+/*
+** cmd_rm.c -- `xtstore rm`: delete blobs, one snapshot of a blob, or
+** (with -r) every blob under a prefix.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+enum { OPT_RECURSIVE = 1, OPT_DRY_RUN, OPT_SNAPSHOT, OPT_WITH_SNAPSHOTS };
+
+static const cli_opt rm_opts[] = {
+  { "recursive", 'r', 0, OPT_RECURSIVE },
+  { "dry-run", 0, 0, OPT_DRY_RUN },
+  { "snapshot", 0, 1, OPT_SNAPSHOT },
+  { "with-snapshots", 0, 0, OPT_WITH_SNAPSHOTS },
+  { NULL, 0, 0, 0 },
+};
+
+/* The keys found under a prefix. Collected before deleting anything so
+ * the deletions never race the listing's paging. */
+typedef struct rm_list {
+  char **keys;
+  size_t n, cap;
+  int nomem;
+} rm_list;
+
+static int rm_list_add(rm_list *l, const char *key)
+{
+  char **nk;
+  size_t cap;
+
+  if (l->n == l->cap) {
+    cap = l->cap ? l->cap * 2 : 64;
+    nk = realloc(l->keys, cap * sizeof *nk);
+    if (!nk)
+      goto nomem;
+    l->keys = nk;
+    l->cap = cap;
+  }
+  l->keys[l->n] = strdup(key);
+  if (!l->keys[l->n])
+    goto nomem;
+  l->n++;
+  return 0;
+
+nomem:
+  l->nomem = 1;
+  return -1;
+}
+
+static void rm_list_free(rm_list *l)
+{
+  size_t i;
+
+  for (i = 0; i < l->n; i++)
+    free(l->keys[i]);
+  free(l->keys);
+  memset(l, 0, sizeof *l);
+}
+
+static int32_t rm_collect(void *ud, const store_entry *e)
+{
+  if (cli_interrupted)
+    return 1;
+  if ((e->flags & STORE_ENTRY_PREFIX) || !e->name)
+    return 0;
+  return rm_list_add(ud, e->name) ? 1 : 0;
+}
+
+/* Delete one blob (or, with snapshot set, one snapshot of it) and report
+ * it. Returns an exit code. */
+static int rm_one(cli_global *g, const char *verb, xtstore_svc *svc,
+                  const char *container, const char *key,
+                  const store_delete_opts *dopts, int dry_run)
+{
+  store_error err;
+  cli_action act;
+  char *full, *name;
+  int rc = STORE_OK;
+
+  memset(&err, 0, sizeof err);
+  full = cli_remote_name(xtstore_service_name(svc), container, key);
+  /* Named as ls --snapshots shows snapshots. */
+  if (full && dopts->snapshot_id) {
+    name = cli_strdupf("%s (snapshot %s)", full, dopts->snapshot_id);
+    free(full);
+  } else {
+    name = full;
+  }
+  if (!name) {
+    rc = store_error_set(&err, STORE_E_NOMEM, "out of memory");
+    goto out;
+  }
+  if (!dry_run) {
+    rc = xtstore_blob_delete(svc, container, key, dopts, &err);
+    if (rc)
+      goto out;
+  }
+  memset(&act, 0, sizeof act);
+  act.action = dopts->snapshot_id ? "delete-snapshot" : "delete";
+  act.target = name;
+  act.size = -1;
+  act.dry_run = dry_run;
+  cli_report(g, &act);
+
+out:
+  free(name);
+  return rc ? cli_fail(verb, rc, &err) : CLI_EXIT_OK;
+}
+
+void cli_rm_tree(cli_global *g, const char *verb, cli_target *t,
+                 uint32_t delete_flags, int dry_run, cli_tally *tally)
+{
+  store_error err;
+  store_list_opts lo;
+  store_delete_opts dopts;
+  rm_list list;
+  char *prefix = NULL;
+  size_t i, len = t->a.key ? strlen(t->a.key) : 0;
+  int rc, exists = 0;
+
+  memset(&err, 0, sizeof err);
+  memset(&list, 0, sizeof list);
+  prefix = cli_list_prefix(t->a.key);
+  if (!prefix) {
+    rc = store_error_set(&err, STORE_E_NOMEM, "out of memory");
+    goto out;
+  }
+  /* `rm -r svc:c/foo` also deletes a blob named exactly "foo", as rm -r
+   * removes a plain file. */
+  if (len > 0 && t->a.key[len - 1] != '/' && t->a.key[len - 1] != '*') {
+    rc = xtstore_blob_exists(t->svc, t->a.container, t->a.key, &exists,
+                             &err);
+    if (rc)
+      goto out;
+    if (exists && rm_list_add(&list, t->a.key)) {
+      rc = store_error_set(&err, STORE_E_NOMEM, "out of memory");
+      goto out;
+    }
+  }
+  memset(&lo, 0, sizeof lo);
+  lo.struct_size = sizeof lo;
+  lo.prefix = prefix;
+  rc = xtstore_blob_list(t->svc, t->a.container, &lo, rm_collect, &list,
+                         &err);
+  if (rc == STORE_E_ABORTED && list.nomem)
+    rc = store_error_set(&err, STORE_E_NOMEM, "out of memory listing '%s'",
+                         t->display);
+  if (rc)
+    goto out;
+  if (list.n == 0 && len > 0) {
+    rc = store_error_set(&err, STORE_E_NOT_FOUND, "no blobs under '%s'",
+                         t->display);
+    goto out;
+  }
+  memset(&dopts, 0, sizeof dopts);
+  dopts.struct_size = sizeof dopts;
+  dopts.flags = delete_flags;
+  for (i = 0; i < list.n && !cli_interrupted; i++)
+    cli_tally_add(tally, rm_one(g, verb, t->svc, t->a.container,
+                                list.keys[i], &dopts, dry_run));
+
+out:
+  if (rc)
+    cli_tally_add(tally, cli_fail(verb, rc, &err));
+  rm_list_free(&list);
+  free(prefix);
+}
+
+static int rm_run(cli_global *g, const cli_cmd *self, int argc, char **argv)
+{
+  cli_args a;
+  cli_target *targets = NULL;
+  cli_tally tally;
+  store_error err;
+  store_delete_opts dopts;
+  const char *val, *snapshot = NULL;
+  int id, ex = CLI_EXIT_OK, i, rc, recursive = 0, dry_run = 0, with_snaps = 0;
+
+  memset(&tally, 0, sizeof tally);
+  cli_args_init(&a, g, self->name, argc, argv);
+  for (;;) {
+    id = cli_args_next(&a, rm_opts, &val);
+    if (id <= 0)
+      break;
+    switch (id) {
+    case OPT_RECURSIVE:
+      recursive = 1;
+      break;
+    case OPT_DRY_RUN:
+      dry_run = 1;
+      break;
+    case OPT_SNAPSHOT:
+      snapshot = val;
+      break;
+    case OPT_WITH_SNAPSHOTS:
+      with_snaps = 1;
+      break;
+    }
+  }
+  if (id < 0)
+    return cli_args_exit(self, id);
+  if (a.npos < 1)
+    return cli_usage_error(self->name, "expected SERVICE:CONTAINER/KEY");
+  if (snapshot && (recursive || with_snaps))
+    return cli_usage_error(self->name, "--snapshot deletes one snapshot of "
+                                       "a blob; not with -r or "
+                                       "--with-snapshots");
+
+  /* Every address is checked before anything is deleted. */
+  targets = calloc((size_t)a.npos, sizeof *targets);
+  if (!targets) {
+    fprintf(stderr, "xtstore: %s: out of memory\n", self->name);
+    return CLI_EXIT_FAILURE;
+  }
+  for (i = 0; i < a.npos; i++) {
+    ex = cli_target_parse(self->name, a.pos[i], CLI_NEED_CONTAINER,
+                          &targets[i]);
+    if (ex)
+      goto out;
+    if (!recursive && !targets[i].a.key) {
+      ex = cli_usage_error(self->name, "'%s' names a container: use 'rm -r' "
+                                       "to delete its blobs, 'rb' to remove "
+                                       "it",
+                           a.pos[i]);
+      goto out;
+    }
+  }
+
+  if (g->json)
+    cli_json_array_begin(g);
+  memset(&dopts, 0, sizeof dopts);
+  dopts.struct_size = sizeof dopts;
+  dopts.flags = with_snaps ? STORE_DELETE_SNAPSHOTS : 0;
+  dopts.snapshot_id = snapshot;
+  for (i = 0; i < a.npos && !cli_interrupted; i++) {
+    memset(&err, 0, sizeof err);
+    rc = cli_target_open(g, &targets[i], &err);
+    if (rc) {
+      cli_tally_add(&tally, cli_fail(self->name, rc, &err));
+      continue;
+    }
+    if (recursive)
+      cli_rm_tree(g, self->name, &targets[i], dopts.flags, dry_run, &tally);
+    else
+      cli_tally_add(&tally, rm_one(g, self->name, targets[i].svc,
+                                   targets[i].a.container, targets[i].a.key,
+                                   &dopts, dry_run));
+  }
+  ex = cli_tally_exit(&tally);
+
+out:
+  for (i = 0; i < a.npos; i++)
+    cli_target_free(&targets[i]);
+  free(targets);
+  return ex;
+}
+
+const cli_cmd cli_cmd_rm = {
+  "rm",
+  "delete blobs, a snapshot, or everything under a prefix",
+  "Usage: xtstore rm [OPTIONS] SERVICE:CONTAINER/KEY...\n"
+  "       xtstore rm -r [OPTIONS] SERVICE:CONTAINER[/PREFIX]...\n"
+  "\n"
+  "Delete blobs. With -r, list every blob under PREFIX (the prefix rule of\n"
+  "ls: 'dir' means 'dir/', 'name*' is a raw prefix; a blob named exactly\n"
+  "PREFIX goes too) and delete each; without PREFIX every blob of the\n"
+  "container (the container stays: see rb). Blobs that keep snapshots are\n"
+  "refused (exit 5) unless --with-snapshots. When several objects are\n"
+  "deleted and only some fail, the exit code is 8.\n"
+  "\n"
+  "Options:\n"
+  "  -r, --recursive     delete every blob under the prefix\n"
+  "  --dry-run           print what would be deleted, delete nothing\n"
+  "  --snapshot ID       delete only this snapshot; the blob stays\n"
+  "  --with-snapshots    also delete the blobs' snapshots\n"
+  "  --json              print a JSON array with one action per blob\n"
+  "  -h, --help          show this help\n"
+  "\n"
+  "Examples:\n"
+  "  xtstore rm scratch:data/old.csv scratch:data/older.csv\n"
+  "  xtstore rm --snapshot 2024-05-01T12:00:00.0000000Z scratch:data/a.csv\n"
+  "  xtstore rm -r --dry-run scratch:data/runs/\n",
+  rm_run,
+};

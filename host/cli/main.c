@@ -1,0 +1,268 @@
+/*
+** main.c -- the xtstore command line: global options, the verb table,
+** dispatch, SIGINT and the exit status.
+**
+** Exit codes (the same table is printed by `xtstore --help`, see cli.h):
+**   0 ok, 1 failure, 2 usage, 3 config, 4 not found, 5 exists/conflict,
+**   6 auth/permission, 7 unsupported, 8 partial failure, 130 interrupted.
+*/
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+volatile sig_atomic_t cli_interrupted;
+
+/* The context the SIGINT handler cancels. Written only by the main thread
+ * with SIGINT able to arrive at any point, hence volatile; a pointer store
+ * is atomic on every platform this builds for. */
+static xtstore_ctx *volatile cli_sig_ctx;
+
+static const cli_cmd *const cli_cmds[] = {
+  &cli_cmd_ls, &cli_cmd_put, &cli_cmd_get, &cli_cmd_cat, &cli_cmd_cp,
+  &cli_cmd_rm, &cli_cmd_stat, &cli_cmd_meta, &cli_cmd_mb, &cli_cmd_rb,
+  &cli_cmd_append, &cli_cmd_snapshot, &cli_cmd_services, &cli_cmd_plugins,
+};
+#define CLI_NCMDS (sizeof(cli_cmds) / sizeof(cli_cmds[0]))
+
+static const char cli_main_usage[] =
+  "Usage: xtstore [GLOBAL OPTIONS] VERB [ARGS...]\n";
+
+static const char cli_main_help_tail[] =
+  "  help VERB   show the help of VERB (same as 'xtstore VERB --help')\n"
+  "\n"
+  "Addresses:\n"
+  "  SERVICE:CONTAINER/KEY   a blob of a service from external-services\n"
+  "  SERVICE:CONTAINER       a container (SERVICE:CONTAINER/PREFIX to list)\n"
+  "  SERVICE:                the service itself (ls lists its containers)\n"
+  "  :CONTAINER/KEY          the default service (xt-services.storage)\n"
+  "  PATH                    a local file; '-' is stdin or stdout\n"
+  "\n"
+  "Global options (before the verb):\n"
+  "  --config FILE    read FILE over the other layers (also $XTSTORE_CONFIG)\n"
+  "  --json           machine-readable output on stdout (also after the verb)\n"
+  "  -v, --verbose    log more (-vv: debug)\n"
+  "  -q, --quiet      print only errors\n"
+  "  -h, --help       show this help\n"
+  "  --version        print the version\n"
+  "\n"
+  "JSON output (--json):\n"
+  "  stdout carries one JSON document. Listings (ls, services, plugins) and\n"
+  "  the actions of mutating verbs (put, get, cp, rm, mb, rb, append, meta\n"
+  "  --set, plugins install) are a JSON array printed one element per line,\n"
+  "  streamed and closed with ']' even when a later object fails. stat, meta\n"
+  "  and snapshot print one object. ls elements: {name, size, mtime (ISO\n"
+  "  8601 UTC or null), etag, content_type, is_prefix, snapshot_id}; action\n"
+  "  elements: {action, source, target, size, dry_run}. Errors stay on\n"
+  "  stderr as text.\n"
+  "\n"
+  "Exit codes:\n"
+  "  0    success\n"
+  "  1    failure\n"
+  "  2    usage error (bad option or argument)\n"
+  "  3    configuration error\n"
+  "  4    not found\n"
+  "  5    already exists, not empty or precondition failed\n"
+  "  6    authentication failed or permission denied\n"
+  "  7    not supported by the service\n"
+  "  8    partial failure: some of several objects failed\n"
+  "  130  interrupted\n"
+  "\n"
+  "Every error is one line on stderr: 'xtstore: VERB: MESSAGE'.\n";
+
+static void cli_main_help(FILE *f)
+{
+  size_t i;
+
+  fputs(cli_main_usage, f);
+  fputs("\nMove data between object-storage services described in an "
+        "XT-style config.\n\nVerbs:\n", f);
+  for (i = 0; i < CLI_NCMDS; i++)
+    fprintf(f, "  %-10s  %s\n", cli_cmds[i]->name, cli_cmds[i]->summary);
+  fputs(cli_main_help_tail, f);
+}
+
+static const cli_cmd *cli_find_cmd(const char *name)
+{
+  size_t i;
+
+  for (i = 0; i < CLI_NCMDS; i++)
+    if (strcmp(cli_cmds[i]->name, name) == 0)
+      return cli_cmds[i];
+  return NULL;
+}
+
+static void cli_on_sigint(int sig)
+{
+  xtstore_ctx *ctx = cli_sig_ctx;
+
+  (void)sig;
+  cli_interrupted = 1;
+  if (ctx)
+    xtstore_ctx_cancel(ctx);
+}
+
+/* Without SA_RESTART a blocking read of stdin returns EINTR so the body
+ * source notices ^C; SA_RESETHAND makes a second ^C kill at once. An
+ * inherited SIG_IGN (a background job of a non-interactive shell, nohup)
+ * is kept, as the shell expects. */
+static void cli_install_sigint(void)
+{
+  struct sigaction sa;
+
+  if (sigaction(SIGINT, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+    return;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = cli_on_sigint;
+  sa.sa_flags = SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+}
+
+static void cli_log(void *ud, int32_t level, const char *msg)
+{
+  static const char *const names[] = { "error", "warning", "info", "debug" };
+  const char *name = level >= 0 && level <= STORE_LOG_DEBUG ? names[level]
+                                                            : "log";
+
+  (void)ud;
+  fprintf(stderr, "xtstore: %s: %s\n", name, msg);
+}
+
+int cli_ctx(cli_global *g, xtstore_ctx **out, store_error *err)
+{
+  xtstore_ctx_opts o;
+  int rc;
+
+  *out = NULL;
+  if (!g->ctx) {
+    memset(&o, 0, sizeof o);
+    o.struct_size = sizeof o;
+    o.config_path = g->config_path;
+    o.log = cli_log;
+    o.log_ud = g;
+    if (g->quiet)
+      o.log_level = STORE_LOG_ERROR;
+    else if (g->verbose >= 2)
+      o.log_level = STORE_LOG_DEBUG;
+    else if (g->verbose == 1)
+      o.log_level = STORE_LOG_INFO;
+    else
+      o.log_level = STORE_LOG_WARN;
+    rc = xtstore_ctx_open(&o, &g->ctx, err);
+    if (rc)
+      return rc;
+    cli_sig_ctx = g->ctx;
+    /* ^C before the context existed still has to stop what follows. */
+    if (cli_interrupted)
+      xtstore_ctx_cancel(g->ctx);
+  }
+  *out = g->ctx;
+  return STORE_OK;
+}
+
+/* `xtstore help [VERB]` */
+static int cli_help_verb(int argc, char **argv)
+{
+  const cli_cmd *cmd;
+
+  if (argc == 0 || strcmp(argv[0], "--help") == 0 ||
+      strcmp(argv[0], "-h") == 0) {
+    cli_main_help(stdout);
+    return CLI_EXIT_OK;
+  }
+  if (argc > 1)
+    return cli_usage_error(NULL, "help: expected one verb, got %d arguments",
+                           argc);
+  cmd = cli_find_cmd(argv[0]);
+  if (!cmd)
+    return cli_usage_error(NULL, "help: unknown verb '%s'", argv[0]);
+  fputs(cmd->help, stdout);
+  return CLI_EXIT_OK;
+}
+
+enum { OPT_CONFIG = 1, OPT_VERBOSE, OPT_QUIET, OPT_VERSION };
+
+static const cli_opt cli_global_opts[] = {
+  { "config", 0, 1, OPT_CONFIG },
+  { "verbose", 'v', 0, OPT_VERBOSE },
+  { "quiet", 'q', 0, OPT_QUIET },
+  { "version", 0, 0, OPT_VERSION },
+  { NULL, 0, 0, 0 },
+};
+
+int main(int argc, char **argv)
+{
+  cli_global g;
+  cli_args a;
+  const cli_cmd *cmd;
+  const char *val;
+  int id, rc;
+
+  memset(&g, 0, sizeof g);
+  cli_install_sigint();
+
+  cli_args_init(&a, &g, NULL, argc - 1, argv + 1);
+  a.stop_at_positional = 1;
+  for (;;) {
+    id = cli_args_next(&a, cli_global_opts, &val);
+    if (id <= 0)
+      break;
+    switch (id) {
+    case OPT_CONFIG:
+      g.config_path = val;
+      break;
+    case OPT_VERBOSE:
+      g.verbose++;
+      break;
+    case OPT_QUIET:
+      g.quiet = 1;
+      break;
+    case OPT_VERSION:
+      printf("xtstore %s (plugin ABI %d.%d)\n", xtstore_version(),
+             STORE_ABI_MAJOR, STORE_ABI_MINOR);
+      return CLI_EXIT_OK;
+    }
+  }
+  if (id == CLI_ARGS_HELP) {
+    cli_main_help(stdout);
+    return CLI_EXIT_OK;
+  }
+  if (id == CLI_ARGS_ERROR)
+    return CLI_EXIT_USAGE;
+  if (a.next >= a.argc) {
+    fputs(cli_main_usage, stderr);
+    fputs("xtstore: no verb given; try 'xtstore --help'\n", stderr);
+    return CLI_EXIT_USAGE;
+  }
+
+  if (strcmp(a.argv[a.next], "help") == 0) {
+    rc = cli_help_verb(a.argc - a.next - 1, a.argv + a.next + 1);
+    goto out;
+  }
+  cmd = cli_find_cmd(a.argv[a.next]);
+  if (!cmd) {
+    fprintf(stderr, "xtstore: unknown verb '%s'; try 'xtstore --help'\n",
+            a.argv[a.next]);
+    return CLI_EXIT_USAGE;
+  }
+  rc = cmd->run(&g, cmd, a.argc - a.next - 1, a.argv + a.next + 1);
+
+out:
+  cli_json_array_end(&g);
+  /* Output that could not be written (a full disk, a closed pipe) is a
+   * failure even when every storage operation succeeded. */
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    fprintf(stderr, "xtstore: cannot write standard output: %s\n",
+            strerror(errno));
+    if (rc == CLI_EXIT_OK)
+      rc = CLI_EXIT_FAILURE;
+  }
+  cli_sig_ctx = NULL;
+  xtstore_ctx_close(g.ctx);
+  if (cli_interrupted)
+    rc = CLI_EXIT_INTERRUPTED;
+  return rc;
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Configuration errors (exit 3, one line, naming file:line:col, the
+# service, the variable or the plugin path), services listing with secret
+# redaction, and where the config comes from (--config, $XTSTORE_CONFIG).
+. "$(dirname "$0")/lib.sh" "$@"
+
+# Malformed YAML: file:line:col.
+cat > bad.yaml <<'EOF'
+external-services:
+  scratch: {type: "storage", provider: "local", path: "x"
+xt-services:
+  storage: scratch
+EOF
+run "$XT_BIN" --config bad.yaml ls
+assert_rc 3
+assert_error ls
+check
+printf '%s\n' "$ERR" | grep -Eq 'bad\.yaml:[0-9]+:[0-9]+: ' ||
+  fail "no file:line:col in the YAML error"
+
+# A config file that does not exist names it.
+run "$XT_BIN" --config "$T/missing.yaml" ls
+assert_rc 3
+assert_error ls
+assert_err_has "$T/missing.yaml"
+
+# An unknown service is named.
+xt ls nosuchsvc:
+assert_rc 3
+assert_error ls
+assert_err_has "nosuchsvc"
+xt put --text x nosuchsvc:box/k
+assert_rc 3
+assert_error put
+assert_err_has "nosuchsvc"
+
+# A missing secret names the variable, never a value.
+cat > secret.yaml <<'EOF'
+external-services:
+  s: {type: "storage", provider: "local", path: "$env:XT_IT_NOPE"}
+EOF
+unset XT_IT_NOPE
+run "$XT_BIN" --config secret.yaml ls s:
+assert_rc 3
+assert_error ls
+assert_err_has "XT_IT_NOPE"
+check
+printf '%s\n' "$ERR" | grep -Eq 'secret\.yaml:[0-9]+:[0-9]+: ' ||
+  fail "no file:line:col in the secret error"
+# ... and resolves once set.
+mkdir -p "$T/envroot"
+XT_IT_NOPE="$T/envroot" run "$XT_BIN" --config secret.yaml mb s:box
+assert_rc 0
+assert_out "create: s:box"
+check
+[ -d "$T/envroot/box" ] || fail "\$env: path was not used"
+
+# A plugin path that does not exist is named when the provider is used.
+cat > acme.yaml <<EOF
+providers:
+  storage:
+    acme: "$T/nowhere/store-acme.so"
+external-services:
+  a: {type: "storage", provider: "acme"}
+  scratch: {type: "storage", provider: "local", path: "$T/data"}
+xt-services:
+  storage: scratch
+EOF
+run "$XT_BIN" --config acme.yaml ls a:
+assert_rc 3
+assert_error ls
+assert_err_has "$T/nowhere/store-acme.so"
+# ... and only then: the other services still work (lazy loading).
+run "$XT_BIN" --config acme.yaml mb scratch:box
+assert_rc 0
+
+# services: table, default marker, file:line; secrets redacted.
+cat > svc.yaml <<EOF
+external-services:
+  lake: {type: "storage", provider: "azure", account: "devstoreaccount1",
+         key: "LiteralSecretValue-123", sas: "\$env:AZ_IT_SAS"}
+  scratch: {type: "storage", provider: "local", path: "$T/data"}
+xt-services:
+  storage: scratch
+EOF
+export AZ_IT_SAS="EnvSecretValue-456"
+run "$XT_BIN" --config svc.yaml services
+assert_rc 0
+assert_out "NAME     TYPE     PROVIDER  DEFAULT  DEFINED AT
+lake     storage  azure              svc.yaml:2
+scratch  storage  local     *        svc.yaml:4"
+run "$XT_BIN" --config svc.yaml services -l
+assert_rc 0
+assert_out_has "lake"
+assert_out_has "  account: devstoreaccount1"
+assert_out_has "  key: <redacted>"
+assert_out_has "  sas: \$env:AZ_IT_SAS"
+assert_out_has "scratch (default)"
+assert_out_lacks "LiteralSecretValue-123"
+assert_out_lacks "EnvSecretValue-456"
+assert_err_lacks "LiteralSecretValue-123"
+run "$XT_BIN" --config svc.yaml --json services
+assert_rc 0
+assert_out_lacks "LiteralSecretValue-123"
+assert_out_lacks "EnvSecretValue-456"
+assert_json_eq '[s["name"] for s in j]' '["lake", "scratch"]'
+assert_json_eq 'j[0]["config"]' '{"account": "devstoreaccount1", "key": "<redacted>", "sas": "$env:AZ_IT_SAS"}'
+assert_json_eq '[(s["default"], s["line"], s["provider"]) for s in j]' '[[false, 2, "azure"], [true, 4, "local"]]'
+unset AZ_IT_SAS
+
+# $XTSTORE_CONFIG stands in for --config; ./xt_config.yaml is read too.
+XTSTORE_CONFIG=svc.yaml run "$XT_BIN" services
+assert_rc 0
+assert_out_has "lake"
+mkdir cwdconf
+cp svc.yaml cwdconf/xt_config.yaml
+LAST_CMD="(cd cwdconf && xtstore services)"
+(cd cwdconf && exec "$XT_BIN" services) > "$T/.out" 2> "$T/.err"
+_collect $?
+assert_rc 0
+assert_out_has "scratch  storage  local     *"
+
+finish
