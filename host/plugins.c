@@ -72,6 +72,8 @@ int xtstore_plugin_check(xtstore_ctx *ctx, const char *path,
 
   (void)ctx;
   st_err_reset(err);
+  if (access(path, F_OK) != 0)
+    return st_err(err, STORE_E_NOT_FOUND, "plugin %s: not found", path);
   msg[0] = '\0';
   if (st_module_load(path, &m, msg, sizeof(msg)))
     return st_err(err, STORE_E_INVALID, "%s", msg);

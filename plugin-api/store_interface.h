@@ -23,9 +23,12 @@
 **     table, so fields a plugin's older header lacks read as NULL / 0.
 **   - Every later 1.x version only APPENDS fields, to the end of a struct,
 **     each marked "since 1.N". Nothing is reordered, retyped or removed.
-**   - Every boundary struct that can grow starts with `uint32_t struct_size`,
-**     set by whoever fills the struct; the reader touches only fields that
-**     lie inside it (use STORE_HAS_FIELD).
+**   - Every boundary struct that can grow starts with `uint32_t struct_size`.
+**     Input structs (options, entries): the writer sets it; the reader
+**     touches only fields that lie inside it (use STORE_HAS_FIELD).
+**     Output structs the caller provides for the callee to fill
+**     (store_error, store_put_result): the caller sets it to its capacity;
+**     the callee writes only fields that lie inside it.
 **   - Only ABI-safe types cross the boundary: fixed-width integers, pointers,
 **     size_t and char arrays. No enum, bool, bitfield, long, off_t, time_t.
 **

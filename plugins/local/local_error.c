@@ -1,0 +1,133 @@
+/*
+** local_error.c -- turn errno values into store_error reports.
+*/
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "local.h"
+
+/* The status code a failed system call means for a caller. */
+static int32_t errno_code(int e)
+{
+  switch (e) {
+  case ENOENT:
+  case ENOTDIR:
+    return STORE_E_NOT_FOUND;
+  case EEXIST:
+    return STORE_E_EXISTS;
+  case EACCES:
+  case EPERM:
+  case EROFS:
+    return STORE_E_PERMISSION;
+  case ENOTEMPTY:
+    return STORE_E_NOT_EMPTY;
+  case ENOMEM:
+    return STORE_E_NOMEM;
+  case ENAMETOOLONG:
+  case ELOOP:
+  case EINVAL:
+    return STORE_E_INVALID;
+  case ENOTSUP:
+    return STORE_E_UNSUPPORTED;
+  default:
+    return STORE_E_IO; /* ENOSPC, EIO, EDQUOT, EMFILE, ... */
+  }
+}
+
+/* Finish a report whose message already holds its prefix: append the
+ * caller's text and, for an errno failure, ": strerror". */
+static int32_t finish(store_error *err, int32_t code, int e, size_t used,
+                      const char *fmt, va_list ap)
+  __attribute__((format(printf, 5, 0)));
+static int32_t finish(store_error *err, int32_t code, int e, size_t used,
+                      const char *fmt, va_list ap)
+{
+  char tmp[64];
+  size_t cap = sizeof(err->message);
+
+  if (!code)
+    code = errno_code(e);
+  err->code = code;
+  if (used < cap)
+    vsnprintf(err->message + used, cap - used, fmt, ap);
+  if (e) {
+    used = strlen(err->message);
+    if (used < cap)
+      snprintf(err->message + used, cap - used, ": %s",
+               strerror_r(e, tmp, sizeof(tmp)));
+    err->sys_errno = e;
+    snprintf(err->provider_code, sizeof(err->provider_code), "%s",
+             strerrorname_np(e) ? strerrorname_np(e) : "errno");
+  }
+  return code;
+}
+
+/* Fill err. code 0 means "derive it from errno e"; e 0 means no errno. */
+int32_t lp_fail(store_error *err, int32_t code, int e, const char *fmt, ...)
+{
+  va_list ap;
+  int32_t rc;
+
+  if (!code)
+    code = errno_code(e);
+  if (!err)
+    return code;
+  err->message[0] = 0;
+  va_start(ap, fmt);
+  rc = finish(err, code, e, 0, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+/* Like lp_fail, prefixed with the object's name:
+ * "local: blob 'c/k': " or "local: container 'c': ". */
+int32_t lp_obj_fail(const lp_obj *o, store_error *err, int32_t code, int e,
+                    const char *fmt, ...)
+{
+  va_list ap;
+  int n;
+  int32_t rc;
+
+  if (!code)
+    code = errno_code(e);
+  if (!err)
+    return code;
+  if (o->key)
+    n = snprintf(err->message, sizeof(err->message), "local: blob '%s/%s': ",
+                 o->container, o->key);
+  else
+    n = snprintf(err->message, sizeof(err->message),
+                 "local: container '%s': ", o->container);
+  va_start(ap, fmt);
+  rc = finish(err, code, e, n < 0 ? 0 : (size_t)n, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+/* Forget a failure that the caller recovered from. */
+void lp_err_clear(store_error *err)
+{
+  if (!err)
+    return;
+  err->code = 0;
+  err->sys_errno = 0;
+  err->provider_code[0] = 0;
+  err->message[0] = 0;
+}
+
+/* Options structs start with struct_size; 0 is always a caller bug and
+ * would silently drop every option, so refuse it. */
+int32_t lp_check_opts(const void *opts, const char *what, store_error *err)
+{
+  uint32_t size;
+
+  if (!opts)
+    return STORE_OK;
+  memcpy(&size, opts, sizeof(size));
+  if (size == 0)
+    return lp_fail(err, STORE_E_INVALID, 0,
+                   "local: %s: struct_size is 0", what);
+  return STORE_OK;
+}

@@ -1,0 +1,162 @@
+/*
+** local_fs.c -- small filesystem helpers: full writes, directory fsync,
+** symlink-safe recursive removal, pruning of empty directories, unique
+** names, etags and entries.
+*/
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "local.h"
+
+/* The only mutable global: makes temp names unique within the process. */
+static atomic_ulong name_counter;
+
+/* Write all of buf, retrying short writes and EINTR. Returns 0 or errno. */
+int lp_write_all(int fd, const void *buf, size_t len)
+{
+  const char *p = buf;
+
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return errno;
+    }
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+/* Make a rename or unlink in dirfd durable (when the service asks for
+ * fsync). Filesystems that cannot fsync a directory (EINVAL) are fine. */
+int lp_fsync_dir(const store_handle *h, int dirfd)
+{
+  if (!h->fsync || fsync(dirfd) == 0 || errno == EINVAL)
+    return 0;
+  return errno;
+}
+
+/* Remove dirfd/name and everything below it without following symlinks
+ * (each level is opened O_NOFOLLOW relative to its parent). Returns 0 or
+ * errno (ENOENT when name is absent). */
+int lp_rmtree(int dirfd, const char *name)
+{
+  struct dirent *de;
+  DIR *d;
+  int fd, e = 0;
+
+  if (unlinkat(dirfd, name, 0) == 0)
+    return 0;
+  if (errno != EISDIR)
+    return errno;
+  fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return errno;
+  d = fdopendir(fd);
+  if (!d) {
+    e = errno;
+    close(fd);
+    return e;
+  }
+  while (!e && (errno = 0, de = readdir(d))) {
+    if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+      continue;
+    e = lp_rmtree(fd, de->d_name);
+    if (e == ENOENT)
+      e = 0;
+  }
+  if (!e && errno)
+    e = errno;
+  closedir(d);
+  if (!e && unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
+    e = errno;
+  return e;
+}
+
+/* Remove the directories path[0..len) below base that are empty, deepest
+ * first, stopping at the first one that is not. Cloud listings have no
+ * empty "directories", so neither do we. Best effort: errors just stop. */
+void lp_prune_dirs(int base, const char *path, size_t len)
+{
+  char leaf[LP_MAX_SEGMENT + 1];
+
+  while (len > 0 && path[len - 1] == '/')
+    len--;
+  while (len > 0) {
+    size_t k = len;
+    int pfd, r;
+
+    while (k > 0 && path[k - 1] != '/')
+      k--;
+    if (len - k > LP_MAX_SEGMENT)
+      return;
+    memcpy(leaf, path + k, len - k);
+    leaf[len - k] = 0;
+    if (lp_walk(base, path, k ? k - 1 : 0, 0, &pfd, NULL))
+      return;
+    r = unlinkat(pfd, leaf, AT_REMOVEDIR);
+    close(pfd);
+    if (r < 0)
+      return;
+    len = k ? k - 1 : 0;
+  }
+}
+
+/* Remove the key's shadow directory and its empty parents, if empty. */
+void lp_shadow_prune(const lp_obj *o)
+{
+  int kfd;
+
+  if (lp_walk(o->cfd, LP_SHADOW_DIR, strlen(LP_SHADOW_DIR), 0, &kfd, NULL))
+    return;
+  lp_prune_dirs(kfd, o->key, strlen(o->key));
+  close(kfd);
+}
+
+int64_t lp_mtime_ns(const struct stat *st)
+{
+  return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+/* "ino-mtimens-size" in hex: changes whenever the file is replaced
+ * (new inode) or written (mtime, size). */
+void lp_etag(const struct stat *st, char out[LP_ETAG_SIZE])
+{
+  snprintf(out, LP_ETAG_SIZE, "%" PRIx64 "-%" PRIx64 "-%" PRIx64,
+           (uint64_t)st->st_ino, (uint64_t)lp_mtime_ns(st),
+           (uint64_t)st->st_size);
+}
+
+/* Describe a file. etag is the caller's buffer; m may be NULL. */
+void lp_entry_fill(store_entry *e, const char *name, const struct stat *st,
+                   char etag[LP_ETAG_SIZE], const lp_meta *m)
+{
+  memset(e, 0, sizeof(*e));
+  e->struct_size = sizeof(*e);
+  e->name = name;
+  e->size = (uint64_t)st->st_size;
+  e->mtime_ns = lp_mtime_ns(st);
+  lp_etag(st, etag);
+  e->etag = etag;
+  if (m) {
+    e->content_type = m->content_type;
+    e->metadata = m->kv;
+    e->nmetadata = m->n;
+  }
+}
+
+/* "<tag>-<pid>-<tid>-<counter>": unique among concurrent writers of this
+ * and other processes sharing the directory. */
+void lp_unique_name(const char *tag, char *out, size_t cap)
+{
+  snprintf(out, cap, "%s-%ld-%ld-%lu", tag, (long)getpid(), (long)gettid(),
+           atomic_fetch_add(&name_counter, 1));
+}
