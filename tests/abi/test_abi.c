@@ -163,7 +163,7 @@ static void test_good_loads(void **state)
   assert_int_equal(m->iface.abi_minor, 0);
   assert_non_null(m->iface.blob_list);
   assert_non_null(m->iface.container_head);
-  assert_null(m->iface.blob_set_metadata); /* absent ops read as NULL */
+  assert_null(m->iface.blob_append); /* absent ops read as NULL */
   assert_null(m->iface.multipart_abort);
   assert_int_equal(m->initialized, 0);    /* module_init is the registry's */
   st_module_free(m);

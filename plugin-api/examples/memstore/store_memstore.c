@@ -17,6 +17,14 @@
 ** for another thread that does (a get streamed into a put). Objects are
 ** reference counted so that a callback can read one while another thread
 ** replaces or deletes it.
+**
+** This file is also the ABI 1.0 compatibility fixture: tests/abi compiles
+** it against the frozen 1.0 header, as plugin "abi-v1-0". So it must keep
+** compiling against that header: use anything newer than ABI 1.0 only
+** under `#if STORE_ABI_MINOR >= N`. The build may define MS_NAME and
+** MS_DESCRIPTION (the plugin's name and description) and MS_MODULE_INIT /
+** MS_MODULE_FINI (module hooks it links in from another file); a plain
+** build defines none of them.
 */
 #include <pthread.h>
 #include <stdint.h>
@@ -30,6 +38,13 @@
 #define MS_CHUNK   ((size_t)64 * 1024) /* bytes per read / write callback  */
 #define MS_MAX_KEY 1024                /* bytes                            */
 #define MS_MAX_CONTAINER 63
+
+#ifndef MS_NAME
+#define MS_NAME "memstore"
+#endif
+#ifndef MS_DESCRIPTION
+#define MS_DESCRIPTION "in-memory object store (example third-party plugin)"
+#endif
 
 /* The bytes of one object version; shared by the blobs that a server-side
  * copy or a metadata change derive from it. */
@@ -443,7 +458,7 @@ static int32_t ms_precreate(store_handle *h, const char *list,
     if (n) {
       if (n > MS_MAX_CONTAINER)
         return store_error_set(err, STORE_E_CONFIG,
-                               "memstore: containers: name '%.*s' too long",
+                               MS_NAME ": containers: name '%.*s' too long",
                                (int)n, list);
       memcpy(name, list, n);
       name[n] = '\0';
@@ -452,7 +467,7 @@ static int32_t ms_precreate(store_handle *h, const char *list,
         char why[STORE_ERR_MSG_SIZE];
 
         memcpy(why, err->message, sizeof why);
-        rc = store_error_set(err, STORE_E_CONFIG, "memstore: containers: %s",
+        rc = store_error_set(err, STORE_E_CONFIG, MS_NAME ": containers: %s",
                              why);
       }
       if (rc)
@@ -659,7 +674,7 @@ static int32_t ms_open(const store_host_api *host, const store_kv *config,
   *out_handle = NULL;
   h = calloc(1, sizeof *h);
   if (!h)
-    return store_error_set(err, STORE_E_NOMEM, "memstore: out of memory");
+    return store_error_set(err, STORE_E_NOMEM, MS_NAME ": out of memory");
   pthread_mutex_init(&h->lock, NULL);
   for (i = 0; i < nconfig; i++) {
     const char *k = config[i].key, *v = config[i].value;
@@ -667,7 +682,7 @@ static int32_t ms_open(const store_host_api *host, const store_kv *config,
     if (!strcmp(k, "max-bytes")) {
       if (ms_parse_u64(v, &h->max_bytes)) {
         rc = store_error_set(err, STORE_E_CONFIG,
-                             "memstore: max-bytes '%s' is not a number of "
+                             MS_NAME ": max-bytes '%s' is not a number of "
                              "bytes", v ? v : "");
         goto out;
       }
@@ -682,7 +697,7 @@ static int32_t ms_open(const store_host_api *host, const store_kv *config,
       goto out;
   }
   if (host && host->log)
-    host->log(host->host_ctx, STORE_LOG_DEBUG, "memstore: opened");
+    host->log(host->host_ctx, STORE_LOG_DEBUG, MS_NAME ": opened");
   *out_handle = h;
   h = NULL;
 out:
@@ -869,7 +884,7 @@ static int32_t ms_blob_get(store_handle *h, const char *c, const char *k,
 
   if (opts && opts->snapshot_id)
     return store_error_set(err, STORE_E_UNSUPPORTED,
-                           "blob '%s/%s': memstore keeps no snapshots", c, k);
+                           "blob '%s/%s': " MS_NAME " keeps no snapshots", c, k);
   pthread_mutex_lock(&h->lock);
   rc = ms_acquire(h, c, k, &b, err);
   pthread_mutex_unlock(&h->lock);
@@ -930,7 +945,7 @@ static int32_t ms_blob_head(store_handle *h, const char *c, const char *k,
 
   if (opts && opts->snapshot_id)
     return store_error_set(err, STORE_E_UNSUPPORTED,
-                           "blob '%s/%s': memstore keeps no snapshots", c, k);
+                           "blob '%s/%s': " MS_NAME " keeps no snapshots", c, k);
   pthread_mutex_lock(&h->lock);
   rc = ms_acquire(h, c, k, &b, err);
   pthread_mutex_unlock(&h->lock);
@@ -953,7 +968,7 @@ static int32_t ms_blob_delete(store_handle *h, const char *c, const char *k,
 
   if (opts && opts->snapshot_id)
     return store_error_set(err, STORE_E_UNSUPPORTED,
-                           "blob '%s/%s': memstore keeps no snapshots", c, k);
+                           "blob '%s/%s': " MS_NAME " keeps no snapshots", c, k);
   pthread_mutex_lock(&h->lock);
   i = ms_find_blob(h, c, k, &found);
   if (!ms_has_container(h, c))
@@ -1097,7 +1112,7 @@ static int32_t ms_blob_copy(store_handle *h, const char *sc, const char *sk,
 
   if (opts && opts->src_snapshot_id)
     return store_error_set(err, STORE_E_UNSUPPORTED,
-                           "blob '%s/%s': memstore keeps no snapshots", sc,
+                           "blob '%s/%s': " MS_NAME " keeps no snapshots", sc,
                            sk);
   rc = ms_check_key(dc, dk, err);
   if (rc)
@@ -1140,20 +1155,29 @@ static const store_limits ms_limits = {
   .max_key_length = MS_MAX_KEY,
 };
 
+#ifdef MS_MODULE_INIT
+int32_t MS_MODULE_INIT(const store_host_api *host, store_error *err);
+void MS_MODULE_FINI(void);
+#endif
+
 /* The one exported symbol: everything else in this file is static. */
 STORE_EXPORT const struct store_interface store_interface = {
   .abi_major = STORE_ABI_MAJOR,
   .abi_minor = STORE_ABI_MINOR,
   .struct_size = sizeof(struct store_interface),
-  .name = "memstore",
+  .name = MS_NAME,
   .version = "1.0.0",
-  .description = "in-memory object store (example third-party plugin)",
+  .description = MS_DESCRIPTION,
   .capabilities = STORE_CAP_CONTAINERS | STORE_CAP_RANGE_GET |
                   STORE_CAP_METADATA | STORE_CAP_CONTAINER_METADATA |
                   STORE_CAP_COPY | STORE_CAP_CONDITIONAL |
                   STORE_CAP_THREADSAFE | STORE_CAP_CONTENT_TYPE,
   .limits = &ms_limits,
   .config_keys = ms_config_keys,
+#ifdef MS_MODULE_INIT
+  .module_init = MS_MODULE_INIT,
+  .module_fini = MS_MODULE_FINI,
+#endif
   .open = ms_open,
   .close = ms_close,
   .container_create = ms_container_create,
