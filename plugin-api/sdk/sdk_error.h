@@ -1,0 +1,34 @@
+/*
+** sdk_error.h -- from an HTTP error response to a classified store_error.
+** Providers parse their own error bodies (codes, messages) and call this to
+** get the common part right: status -> STORE_E_*, retryability, the
+** server's Retry-After hint and the request id.
+*/
+#ifndef SDK_ERROR_H
+#define SDK_ERROR_H
+
+#include "store_interface.h"
+#include "sdk_http.h"
+
+/* 400 INVALID, 401 AUTH, 403 PERMISSION, 404 NOT_FOUND, 405 UNSUPPORTED,
+ * 408 TIMEOUT, 409 EXISTS, 412 PRECONDITION, 416 INVALID,
+ * 429 THROTTLED, 501 UNSUPPORTED, 503 THROTTLED, other 5xx SERVER, anything
+ * else INTERNAL. */
+int32_t sdk_status_code(long status);
+/* Non-zero for 408, 429, 500, 502, 503, 504. */
+int sdk_status_retryable(long status);
+
+/*
+** Fill err for an error response: code from sdk_status_code(status) unless
+** `code` is non-zero; RETRYABLE per sdk_status_retryable unless the caller
+** adjusts flags afterwards; retry_after_ms from Retry-After (seconds or an
+** HTTP date); request_id from the response header named `request_id_hdr`
+** (may be NULL); provider_code copied (may be NULL); message formatted.
+** Returns err->code.
+*/
+int32_t sdk_error_http(store_error *err, const sdk_response *resp, int32_t code,
+                       const char *provider_code, const char *request_id_hdr,
+                       const char *fmt, ...)
+  __attribute__((format(printf, 6, 7)));
+
+#endif /* SDK_ERROR_H */
