@@ -23,6 +23,7 @@
 #ifndef LOCAL_H
 #define LOCAL_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -92,6 +93,12 @@ typedef struct lp_side_tmp {
   char name[LP_TMPNAME_SIZE];
 } lp_side_tmp;
 
+/* A growing array of owned names, e.g. of a directory's entries. */
+typedef struct lp_names {
+  char **v;
+  size_t n, cap;
+} lp_names;
+
 /* A temp file being filled, to be published by lp_commit(). */
 typedef struct lp_tmp {
   int fd;                       /* read-write, or -1                      */
@@ -123,6 +130,9 @@ int lp_open_root(const store_handle *h, int create, int *out_fd);
 void lp_obj_init(lp_obj *o, store_handle *h, const char *container,
                  const char *key);
 int32_t lp_obj_open(lp_obj *o, store_error *err);
+int32_t lp_obj_start(lp_obj *o, store_handle *h, const char *container,
+                     const char *key, const void *opts, const char *what,
+                     store_error *err);
 int32_t lp_obj_parent(lp_obj *o, int create, store_error *err);
 void lp_obj_close(lp_obj *o);
 int32_t lp_private_open(const lp_obj *o, const char *sub, int create,
@@ -133,7 +143,12 @@ void lp_shadow_prune(const lp_obj *o);
 
 /* local_fs.c */
 int lp_write_all(int fd, const void *buf, size_t len);
+char *lp_read_file(int fd, size_t size, size_t *got);
 int lp_fsync_dir(const store_handle *h, int dirfd);
+DIR *lp_opendir(int fd);
+int lp_names_add(lp_names *ns, const char *s, const char *suffix);
+int lp_names_done(lp_names *ns, int e);
+void lp_names_free(lp_names *ns);
 int lp_rmtree(int dirfd, const char *name);
 void lp_prune_dirs(int base, const char *path, size_t len);
 int64_t lp_mtime_ns(const struct stat *st);
@@ -143,8 +158,10 @@ void lp_entry_fill(store_entry *e, const char *name, const struct stat *st,
 void lp_unique_name(const char *tag, char *out, size_t cap);
 
 /* local_stream.c */
+int32_t lp_check_source(const lp_obj *o, store_read_fn src, int64_t len,
+                        store_error *err);
 int32_t lp_stream_in(const lp_obj *o, int fd, store_read_fn src, void *ctx,
-                     int64_t expect, uint64_t *out_total, store_error *err);
+                     int64_t expect, store_error *err);
 int32_t lp_stream_out(const lp_obj *o, int fd, uint64_t off, uint64_t len,
                       store_write_fn sink, void *ctx, store_error *err);
 int32_t lp_copy_data(const lp_obj *o, int dst, uint64_t dst_off, int src,
@@ -180,6 +197,12 @@ int32_t lp_commit(lp_obj *o, lp_tmp *t, uint32_t put_flags,
 /* local_blob.c */
 int32_t lp_blob_open_read(lp_obj *o, const char *snap, int *out_fd,
                           struct stat *st, store_error *err);
+int32_t lp_blob_open_settled(lp_obj *o, const char *snap, int *out_fd,
+                             struct stat *st, store_error *err);
+int32_t lp_blob_describe(const lp_obj *o, const char *snap, int fd,
+                         const struct stat *st, int meta,
+                         char etag[LP_ETAG_SIZE], lp_meta *m, store_entry *e,
+                         store_error *err);
 int32_t lp_blob_put(store_handle *h, const char *container, const char *key,
                     const store_put_opts *opts, store_read_fn src,
                     void *src_ctx, store_put_result *out, store_error *err);
@@ -220,9 +243,7 @@ int32_t lp_container_set_metadata(store_handle *h, const char *container,
 int32_t lp_blob_snapshot(store_handle *h, const char *container,
                          const char *key, char *out_id, size_t cap,
                          store_error *err);
-int32_t lp_snap_list(const lp_obj *o, char ***out_ids, size_t *out_n,
-                     store_error *err);
-void lp_snap_list_free(char **ids, size_t n);
+int32_t lp_snap_list(const lp_obj *o, lp_names *out, store_error *err);
 int32_t lp_snap_delete_all(const lp_obj *o, int only_check, store_error *err);
 
 /* local_copy.c */

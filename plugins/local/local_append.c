@@ -107,24 +107,16 @@ int32_t lp_blob_append(store_handle *h, const char *container,
   int64_t len = LP_OPT(opts, store_append_opts, content_length, -1);
   const char *ct = LP_OPT(opts, store_append_opts, content_type, NULL);
   struct stat st, now;
-  uint64_t total;
   lp_obj o;
   int fd = -1, created = 0;
   int32_t rc;
 
-  lp_obj_init(&o, h, container, key);
-  rc = lp_check_opts(opts, "append options", err);
+  rc = lp_obj_start(&o, h, container, key, opts, "append options", err);
   if (rc)
     goto out;
-  rc = lp_obj_open(&o, err);
+  rc = lp_check_source(&o, src, len, err);
   if (rc)
     goto out;
-  if (!src || len < -1) {
-    rc = lp_obj_fail(&o, err, STORE_E_INVALID, 0,
-                     "no read callback, or content_length %" PRId64
-                     " below -1", len);
-    goto out;
-  }
   rc = lp_meta_check(&o, ct, NULL, 0, err);
   if (rc)
     goto out;
@@ -134,7 +126,7 @@ int32_t lp_blob_append(store_handle *h, const char *container,
   rc = open_locked(&o, ct, &fd, &created, &st, err);
   if (rc)
     goto out;
-  rc = lp_stream_in(&o, fd, src, src_ctx, len, &total, err);
+  rc = lp_stream_in(&o, fd, src, src_ctx, len, err);
   if (rc)
     goto out;
   if (h->fsync && fsync(fd) < 0)

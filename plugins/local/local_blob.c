@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "local.h"
@@ -71,6 +72,26 @@ out:
   return rc;
 }
 
+/* lp_blob_open_read, then wait out appenders (they hold LOCK_EX while
+ * writing) with a shared lock, held until the fd is closed: *st, taken
+ * under it, is a state between appends. */
+int32_t lp_blob_open_settled(lp_obj *o, const char *snap, int *out_fd,
+                             struct stat *st, store_error *err)
+{
+  int32_t rc = lp_blob_open_read(o, snap, out_fd, st, err);
+
+  if (rc)
+    return rc;
+  while (flock(*out_fd, LOCK_SH) < 0 && errno == EINTR)
+    ;
+  if (fstat(*out_fd, st) < 0) {
+    rc = lp_obj_fail(o, err, 0, errno, "stat");
+    close(*out_fd);
+    *out_fd = -1;
+  }
+  return rc;
+}
+
 int32_t lp_blob_put(store_handle *h, const char *container, const char *key,
                     const store_put_opts *opts, store_read_fn src,
                     void *src_ctx, store_put_result *out, store_error *err)
@@ -81,23 +102,15 @@ int32_t lp_blob_put(store_handle *h, const char *container, const char *key,
   const char *if_match = LP_OPT(opts, store_put_opts, if_match, NULL);
   lp_tmp t = {.fd = -1, .dirfd = -1, .side = {.dirfd = -1}};
   lp_meta m = {0};
-  uint64_t total;
   lp_obj o;
   int32_t rc;
 
-  lp_obj_init(&o, h, container, key);
-  rc = lp_check_opts(opts, "put options", err);
+  rc = lp_obj_start(&o, h, container, key, opts, "put options", err);
   if (rc)
     goto out;
-  rc = lp_obj_open(&o, err);
+  rc = lp_check_source(&o, src, len, err);
   if (rc)
     goto out;
-  if (!src || len < -1) {
-    rc = lp_obj_fail(&o, err, STORE_E_INVALID, 0,
-                     "no read callback, or content_length %" PRId64
-                     " below -1", len);
-    goto out;
-  }
   m.content_type = ct ? ct : LP_DEFAULT_CT;
   m.kv = LP_OPT(opts, store_put_opts, metadata, NULL);
   m.n = LP_OPT(opts, store_put_opts, nmetadata, 0);
@@ -115,7 +128,7 @@ int32_t lp_blob_put(store_handle *h, const char *container, const char *key,
   rc = lp_tmp_create(&o, &t, err);
   if (rc)
     goto out;
-  rc = lp_stream_in(&o, t.fd, src, src_ctx, len, &total, err);
+  rc = lp_stream_in(&o, t.fd, src, src_ctx, len, err);
   if (rc)
     goto out;
   rc = lp_meta_prepare(&o, t.fd, &m, &t.side, err);
@@ -130,17 +143,21 @@ out:
   return rc;
 }
 
-/* The entry describing an open blob or snapshot, with its metadata loaded
- * into *m (owned by the caller, lp_meta_free). */
-static int32_t describe(const lp_obj *o, const char *snap, int fd,
-                        const struct stat *st, char etag[LP_ETAG_SIZE],
-                        lp_meta *m, store_entry *e, store_error *err)
+/* The entry describing the open blob o (or its snapshot snap) with stat
+ * st, into *e. It points into etag and, with `meta`, into *m: the metadata,
+ * loaded from fd here and released by the caller (lp_meta_free). */
+int32_t lp_blob_describe(const lp_obj *o, const char *snap, int fd,
+                         const struct stat *st, int meta,
+                         char etag[LP_ETAG_SIZE], lp_meta *m, store_entry *e,
+                         store_error *err)
 {
-  int32_t rc = lp_meta_load(o, snap, fd, st, m, err);
+  if (meta) {
+    int32_t rc = lp_meta_load(o, snap, fd, st, m, err);
 
-  if (rc)
-    return rc;
-  lp_entry_fill(e, o->key, st, etag, m);
+    if (rc)
+      return rc;
+  }
+  lp_entry_fill(e, o->key, st, etag, meta ? m : NULL);
   if (snap) {
     e->flags = STORE_ENTRY_SNAPSHOT;
     e->snapshot_id = snap;
@@ -164,11 +181,7 @@ int32_t lp_blob_get(store_handle *h, const char *container, const char *key,
   int fd = -1;
   int32_t rc;
 
-  lp_obj_init(&o, h, container, key);
-  rc = lp_check_opts(opts, "get options", err);
-  if (rc)
-    goto out;
-  rc = lp_obj_open(&o, err);
+  rc = lp_obj_start(&o, h, container, key, opts, "get options", err);
   if (rc)
     goto out;
   if (!sink) {
@@ -202,7 +215,7 @@ int32_t lp_blob_get(store_handle *h, const char *container, const char *key,
       len = size - off;
   }
   if (on_entry) {
-    rc = describe(&o, snap, fd, &st, etag, &m, &e, err);
+    rc = lp_blob_describe(&o, snap, fd, &st, 1, etag, &m, &e, err);
     if (rc)
       goto out;
     if (on_entry(LP_OPT(opts, store_get_opts, on_entry_ctx, NULL), &e)) {
@@ -235,11 +248,7 @@ int32_t lp_blob_head(store_handle *h, const char *container, const char *key,
   int fd = -1;
   int32_t rc;
 
-  lp_obj_init(&o, h, container, key);
-  rc = lp_check_opts(opts, "head options", err);
-  if (rc)
-    goto out;
-  rc = lp_obj_open(&o, err);
+  rc = lp_obj_start(&o, h, container, key, opts, "head options", err);
   if (rc)
     goto out;
   if (!cb) {
@@ -249,7 +258,7 @@ int32_t lp_blob_head(store_handle *h, const char *container, const char *key,
   rc = lp_blob_open_read(&o, snap, &fd, &st, err);
   if (rc)
     goto out;
-  rc = describe(&o, snap, fd, &st, etag, &m, &e, err);
+  rc = lp_blob_describe(&o, snap, fd, &st, 1, etag, &m, &e, err);
   if (rc)
     goto out;
   if (cb(cb_ctx, &e))
@@ -310,11 +319,7 @@ int32_t lp_blob_delete(store_handle *h, const char *container,
   int dfd = -1, e;
   int32_t rc;
 
-  lp_obj_init(&o, h, container, key);
-  rc = lp_check_opts(opts, "delete options", err);
-  if (rc)
-    goto out;
-  rc = lp_obj_open(&o, err);
+  rc = lp_obj_start(&o, h, container, key, opts, "delete options", err);
   if (rc)
     goto out;
   if (snap) {
@@ -363,8 +368,7 @@ int32_t lp_blob_set_metadata(store_handle *h, const char *container,
   int fd = -1;
   int32_t rc;
 
-  lp_obj_init(&o, h, container, key);
-  rc = lp_obj_open(&o, err);
+  rc = lp_obj_start(&o, h, container, key, NULL, NULL, err);
   if (rc)
     goto out;
   rc = lp_meta_check(&o, NULL, metadata, nmetadata, err);

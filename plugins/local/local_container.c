@@ -4,8 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -72,8 +70,7 @@ int32_t lp_container_delete(store_handle *h, const char *container,
   int rfd = -1, e;
   int32_t rc;
 
-  lp_obj_init(&o, h, container, NULL);
-  rc = lp_obj_open(&o, err);
+  rc = lp_obj_start(&o, h, container, NULL, NULL, NULL, err);
   if (rc)
     goto out;
   if (!(flags & STORE_CONTAINER_DELETE_RECURSIVE) && lp_dir_has_blob(o.cfd)) {
@@ -111,79 +108,45 @@ out:
   return rc;
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void names_free(char **names, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    free(names[i]);
-  free(names);
-}
-
 /* Names of root's subdirectories that are valid container names starting
- * with prefix, sorted. *out is owned by the caller. Returns 0 or errno. */
-static int read_containers(int rfd, const char *prefix, char ***out,
-                           size_t *out_n)
+ * with prefix, sorted, into *out (lp_names_free). Returns 0 or errno. */
+static int read_containers(int rfd, const char *prefix, lp_names *out)
 {
-  char **names = NULL, **grown;
-  size_t n = 0, cap = 0, plen = strlen(prefix);
+  size_t plen = strlen(prefix);
   struct dirent *de;
   struct stat st;
-  DIR *d;
-  int fd, e = 0;
+  DIR *d = lp_opendir(fcntl(rfd, F_DUPFD_CLOEXEC, 0));
+  int e = 0;
 
-  *out = NULL;
-  *out_n = 0;
-  fd = fcntl(rfd, F_DUPFD_CLOEXEC, 0);
-  if (fd < 0)
+  if (!d)
     return errno;
-  d = fdopendir(fd);
-  if (!d) {
-    e = errno;
-    close(fd);
-    return e;
-  }
   while (!e && (de = readdir(d))) {
     if (strncmp(de->d_name, prefix, plen) ||
         lp_check_container(de->d_name, NULL) ||
         fstatat(rfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
         !S_ISDIR(st.st_mode))
       continue;
-    if (n == cap) {
-      cap = cap ? cap * 2 : 16;
-      grown = realloc(names, cap * sizeof(*names));
-      if (!grown) {
-        e = ENOMEM;
-        break;
-      }
-      names = grown;
-    }
-    names[n] = strdup(de->d_name);
-    if (!names[n])
-      e = ENOMEM;
-    else
-      n++;
+    e = lp_names_add(out, de->d_name, "");
   }
   closedir(d);
-  if (e) {
-    names_free(names, n);
-    return e;
-  }
-  if (n)
-    qsort(names, n, sizeof(*names), name_cmp);
-  *out = names;
-  *out_n = n;
-  return 0;
+  return lp_names_done(out, e);
+}
+
+/* The entry of container `name`, whose directory has stat st. */
+static void container_entry(store_entry *e, const char *name,
+                            const struct stat *st)
+{
+  memset(e, 0, sizeof(*e));
+  e->struct_size = sizeof(*e);
+  e->flags = STORE_ENTRY_CONTAINER;
+  e->name = name;
+  e->mtime_ns = lp_mtime_ns(st);
 }
 
 int32_t lp_container_list(store_handle *h, const char *prefix,
                           store_entry_fn cb, void *cb_ctx, store_error *err)
 {
-  char **names = NULL;
-  size_t n = 0;
+  lp_names names = {0};
   int rfd = -1, e;
   int32_t rc = STORE_OK;
 
@@ -200,22 +163,18 @@ int32_t lp_container_list(store_handle *h, const char *prefix,
                  h->root);
     goto out;
   }
-  e = read_containers(rfd, prefix ? prefix : "", &names, &n);
+  e = read_containers(rfd, prefix ? prefix : "", &names);
   if (e) {
     rc = lp_fail(err, 0, e, "local: cannot list root directory '%.128s'",
                  h->root);
     goto out;
   }
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < names.n; i++) {
     store_entry ent;
     struct stat st;
-    if (fstatat(rfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+    if (fstatat(rfd, names.v[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
       continue; /* deleted meanwhile */
-    memset(&ent, 0, sizeof(ent));
-    ent.struct_size = sizeof(ent);
-    ent.flags = STORE_ENTRY_CONTAINER;
-    ent.name = names[i];
-    ent.mtime_ns = lp_mtime_ns(&st);
+    container_entry(&ent, names.v[i], &st);
     if (cb(cb_ctx, &ent)) {
       rc = lp_fail(err, STORE_E_ABORTED, 0,
                    "local: container list: stopped by the callback");
@@ -223,7 +182,7 @@ int32_t lp_container_list(store_handle *h, const char *prefix,
     }
   }
 out:
-  names_free(names, n);
+  lp_names_free(&names);
   if (rfd >= 0)
     close(rfd);
   return rc;
@@ -238,8 +197,7 @@ int32_t lp_container_head(store_handle *h, const char *container,
   lp_obj o;
   int32_t rc;
 
-  lp_obj_init(&o, h, container, NULL);
-  rc = lp_obj_open(&o, err);
+  rc = lp_obj_start(&o, h, container, NULL, NULL, NULL, err);
   if (rc)
     goto out;
   if (!cb) {
@@ -253,11 +211,7 @@ int32_t lp_container_head(store_handle *h, const char *container,
   rc = lp_meta_load(&o, NULL, o.cfd, &st, &m, err);
   if (rc)
     goto out;
-  memset(&ent, 0, sizeof(ent));
-  ent.struct_size = sizeof(ent);
-  ent.flags = STORE_ENTRY_CONTAINER;
-  ent.name = container;
-  ent.mtime_ns = lp_mtime_ns(&st);
+  container_entry(&ent, container, &st);
   ent.metadata = m.kv;
   ent.nmetadata = m.n;
   if (cb(cb_ctx, &ent))
@@ -275,8 +229,7 @@ int32_t lp_container_set_metadata(store_handle *h, const char *container,
   lp_obj o;
   int32_t rc;
 
-  lp_obj_init(&o, h, container, NULL);
-  rc = lp_obj_open(&o, err);
+  rc = lp_obj_start(&o, h, container, NULL, NULL, NULL, err);
   if (rc)
     goto out;
   rc = lp_meta_check(&o, NULL, metadata, nmetadata, err);

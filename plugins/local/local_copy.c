@@ -2,8 +2,6 @@
 ** local_copy.c -- server-side copy within the service: reflink or
 ** copy_file_range into a temp file, then an atomic rename.
 */
-#include <errno.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "local.h"
@@ -22,27 +20,17 @@ int32_t lp_blob_copy(store_handle *h, const char *src_container,
   int sfd = -1;
   int32_t rc;
 
-  lp_obj_init(&so, h, src_container, src_key);
   lp_obj_init(&dst, h, dst_container, dst_key);
-  rc = lp_check_opts(opts, "copy options", err);
-  if (rc)
-    goto out;
-  rc = lp_obj_open(&so, err);
+  rc = lp_obj_start(&so, h, src_container, src_key, opts, "copy options",
+                    err);
   if (rc)
     goto out;
   rc = lp_obj_open(&dst, err);
   if (rc)
     goto out;
-  rc = lp_blob_open_read(&so, snap, &sfd, &st, err);
+  rc = lp_blob_open_settled(&so, snap, &sfd, &st, err);
   if (rc)
     goto out;
-  /* Appenders hold LOCK_EX while writing: copy a state between appends. */
-  while (flock(sfd, LOCK_SH) < 0 && errno == EINTR)
-    ;
-  if (fstat(sfd, &st) < 0) {
-    rc = lp_obj_fail(&so, err, 0, errno, "stat");
-    goto out;
-  }
   if (flags & STORE_COPY_REPLACE_METADATA) {
     m.content_type = LP_OPT(opts, store_copy_opts, content_type, NULL);
     m.kv = LP_OPT(opts, store_copy_opts, metadata, NULL);

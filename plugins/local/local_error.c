@@ -36,19 +36,31 @@ static int32_t errno_code(int e)
   }
 }
 
-/* Finish a report whose message already holds its prefix: append the
- * caller's text and, for an errno failure, ": strerror". */
-static int32_t finish(store_error *err, int32_t code, int e, size_t used,
+/* Fill err: the object's name as a prefix when o is given ("local: blob
+ * 'c/k': " or "local: container 'c': "), the caller's text and, for an
+ * errno failure, ": strerror". code 0 means "derive it from errno e"; e 0
+ * means no errno. Returns the code. */
+static int32_t report(store_error *err, int32_t code, int e, const lp_obj *o,
                       const char *fmt, va_list ap)
   __attribute__((format(printf, 5, 0)));
-static int32_t finish(store_error *err, int32_t code, int e, size_t used,
+static int32_t report(store_error *err, int32_t code, int e, const lp_obj *o,
                       const char *fmt, va_list ap)
 {
   char tmp[64];
-  size_t cap = sizeof(err->message);
+  size_t cap = sizeof(err->message), used;
+  int n = 0;
 
   if (!code)
     code = errno_code(e);
+  if (!err)
+    return code;
+  err->message[0] = 0;
+  if (o && o->key)
+    n = snprintf(err->message, cap, "local: blob '%s/%s': ", o->container,
+                 o->key);
+  else if (o)
+    n = snprintf(err->message, cap, "local: container '%s': ", o->container);
+  used = n < 0 ? 0 : (size_t)n;
   err->code = code;
   if (used < cap)
     vsnprintf(err->message + used, cap - used, fmt, ap);
@@ -64,44 +76,27 @@ static int32_t finish(store_error *err, int32_t code, int e, size_t used,
   return code;
 }
 
-/* Fill err. code 0 means "derive it from errno e"; e 0 means no errno. */
+/* Fill err; see report(). */
 int32_t lp_fail(store_error *err, int32_t code, int e, const char *fmt, ...)
 {
   va_list ap;
   int32_t rc;
 
-  if (!code)
-    code = errno_code(e);
-  if (!err)
-    return code;
-  err->message[0] = 0;
   va_start(ap, fmt);
-  rc = finish(err, code, e, 0, fmt, ap);
+  rc = report(err, code, e, NULL, fmt, ap);
   va_end(ap);
   return rc;
 }
 
-/* Like lp_fail, prefixed with the object's name:
- * "local: blob 'c/k': " or "local: container 'c': ". */
+/* Like lp_fail, prefixed with the object's name. */
 int32_t lp_obj_fail(const lp_obj *o, store_error *err, int32_t code, int e,
                     const char *fmt, ...)
 {
   va_list ap;
-  int n;
   int32_t rc;
 
-  if (!code)
-    code = errno_code(e);
-  if (!err)
-    return code;
-  if (o->key)
-    n = snprintf(err->message, sizeof(err->message), "local: blob '%s/%s': ",
-                 o->container, o->key);
-  else
-    n = snprintf(err->message, sizeof(err->message),
-                 "local: container '%s': ", o->container);
   va_start(ap, fmt);
-  rc = finish(err, code, e, n < 0 ? 0 : (size_t)n, fmt, ap);
+  rc = report(err, code, e, o, fmt, ap);
   va_end(ap);
   return rc;
 }

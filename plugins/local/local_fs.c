@@ -1,7 +1,7 @@
 /*
-** local_fs.c -- small filesystem helpers: full writes, directory fsync,
-** symlink-safe recursive removal, pruning of empty directories, unique
-** names, etags and entries.
+** local_fs.c -- small filesystem helpers: full writes and reads, directory
+** fsync, directory streams and sorted name lists, symlink-safe recursive
+** removal, pruning of empty directories, unique names, etags and entries.
 */
 #include <dirent.h>
 #include <errno.h>
@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -35,6 +36,28 @@ int lp_write_all(int fd, const void *buf, size_t len)
   return 0;
 }
 
+/* The first `size` bytes of fd (fewer when it is shorter), read from
+ * offset 0 into a new buffer with a NUL after them, which the caller frees;
+ * *got is how many. NULL when out of memory. */
+char *lp_read_file(int fd, size_t size, size_t *got)
+{
+  char *buf = malloc(size + 1);
+
+  *got = 0;
+  if (!buf)
+    return NULL;
+  while (*got < size) {
+    ssize_t n = pread(fd, buf + *got, size - *got, (off_t)*got);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    *got += (size_t)n;
+  }
+  buf[*got] = 0;
+  return buf;
+}
+
 /* Make a rename or unlink in dirfd durable (when the service asks for
  * fsync). Filesystems that cannot fsync a directory (EINVAL) are fine. */
 int lp_fsync_dir(const store_handle *h, int dirfd)
@@ -42,6 +65,73 @@ int lp_fsync_dir(const store_handle *h, int dirfd)
   if (!h->fsync || fsync(dirfd) == 0 || errno == EINVAL)
     return 0;
   return errno;
+}
+
+/* A directory stream over fd, which it takes over: on failure fd is
+ * closed too. A negative fd (a failed open) fails with errno untouched.
+ * NULL with errno set on failure. */
+DIR *lp_opendir(int fd)
+{
+  DIR *d;
+  int e;
+
+  if (fd < 0)
+    return NULL;
+  d = fdopendir(fd);
+  if (!d) {
+    e = errno;
+    close(fd);
+    errno = e;
+  }
+  return d;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Append a copy of s followed by suffix. Returns 0 or ENOMEM. */
+int lp_names_add(lp_names *ns, const char *s, const char *suffix)
+{
+  size_t len = strlen(s), slen = strlen(suffix);
+  char *copy;
+
+  if (ns->n == ns->cap) {
+    size_t cap = ns->cap ? ns->cap * 2 : 16;
+    char **grown = realloc(ns->v, cap * sizeof(*grown));
+
+    if (!grown)
+      return ENOMEM;
+    ns->v = grown;
+    ns->cap = cap;
+  }
+  copy = malloc(len + slen + 1);
+  if (!copy)
+    return ENOMEM;
+  memcpy(copy, s, len);
+  memcpy(copy + len, suffix, slen + 1);
+  ns->v[ns->n++] = copy;
+  return 0;
+}
+
+/* End of filling ns, with e the filler's result: on success (0) sort ns
+ * byte-wise, as keys compare; on failure free it. Returns e. */
+int lp_names_done(lp_names *ns, int e)
+{
+  if (e)
+    lp_names_free(ns);
+  else if (ns->n)
+    qsort(ns->v, ns->n, sizeof(*ns->v), name_cmp);
+  return e;
+}
+
+void lp_names_free(lp_names *ns)
+{
+  for (size_t i = 0; i < ns->n; i++)
+    free(ns->v[i]);
+  free(ns->v);
+  *ns = (lp_names){0};
 }
 
 /* Remove dirfd/name and everything below it without following symlinks
@@ -58,14 +148,9 @@ int lp_rmtree(int dirfd, const char *name)
   if (errno != EISDIR)
     return errno;
   fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
+  d = lp_opendir(fd);
+  if (!d)
     return errno;
-  d = fdopendir(fd);
-  if (!d) {
-    e = errno;
-    close(fd);
-    return e;
-  }
   while (!e && (errno = 0, de = readdir(d))) {
     if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
       continue;

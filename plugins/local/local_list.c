@@ -51,94 +51,41 @@ static int entry_kind(int dfd, const struct dirent *de)
   }
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void names_free(char **names, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    free(names[i]);
-  free(names);
-}
-
 /* The children of dfd that can be keys (valid segments; directories with
- * a trailing '/'), sorted. On success *out is owned by the caller
- * (names_free). Returns 0 or errno. */
-static int read_sorted(int dfd, char ***out, size_t *out_n)
+ * a trailing '/'), sorted, into *out (lp_names_free). Returns 0 or
+ * errno. */
+static int read_sorted(int dfd, lp_names *out)
 {
-  char **names = NULL, **grown;
-  size_t n = 0, cap = 0;
   struct dirent *de;
-  DIR *d;
-  int fd, e = 0;
+  DIR *d = lp_opendir(fcntl(dfd, F_DUPFD_CLOEXEC, 0));
+  int e = 0;
 
-  *out = NULL;
-  *out_n = 0;
-  fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
-  if (fd < 0)
+  if (!d)
     return errno;
-  d = fdopendir(fd);
-  if (!d) {
-    e = errno;
-    close(fd);
-    return e;
-  }
   while (!e && (errno = 0, de = readdir(d))) {
-    size_t len = strlen(de->d_name);
     int kind;
-    if (!lp_segment_ok(de->d_name, len))
+    if (!lp_segment_ok(de->d_name, strlen(de->d_name)))
       continue; /* ".", "..", ".xtstore*", control characters */
     kind = entry_kind(dfd, de);
     if (kind < 0)
       continue;
-    if (n == cap) {
-      cap = cap ? cap * 2 : 64;
-      grown = realloc(names, cap * sizeof(*names));
-      if (!grown) {
-        e = ENOMEM;
-        break;
-      }
-      names = grown;
-    }
-    names[n] = malloc(len + 2);
-    if (!names[n]) {
-      e = ENOMEM;
-      break;
-    }
-    snprintf(names[n], len + 2, "%s%s", de->d_name, kind ? "/" : "");
-    n++;
+    e = lp_names_add(out, de->d_name, kind ? "/" : "");
   }
   if (!e && errno)
     e = errno;
   closedir(d);
-  if (e) {
-    names_free(names, n);
-    return e;
-  }
-  if (n)
-    qsort(names, n, sizeof(*names), name_cmp);
-  *out = names;
-  *out_n = n;
-  return 0;
+  return lp_names_done(out, e);
 }
 
 /* Non-zero when the directory holds at least one blob, at any depth. */
 int lp_dir_has_blob(int dirfd)
 {
   struct dirent *de;
-  DIR *d;
-  int fd, found = 0;
+  DIR *d = lp_opendir(fcntl(dirfd, F_DUPFD_CLOEXEC, 0));
+  int found = 0;
 
-  fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-  if (fd < 0)
+  if (!d)
     return 0;
-  d = fdopendir(fd);
-  if (!d) {
-    close(fd);
-    return 0;
-  }
   while (!found && (de = readdir(d))) {
     int kind, sub;
     if (!lp_segment_ok(de->d_name, strlen(de->d_name)))
@@ -164,32 +111,35 @@ static int32_t call(lister *l, const store_entry *e)
   return STORE_OK;
 }
 
+/* Report the blob at l->o.key (or its snapshot snap), open as fd (-1 when
+ * no metadata is wanted) with stat st. */
+static int32_t emit_file(lister *l, const char *snap, int fd,
+                         const struct stat *st)
+{
+  char etag[LP_ETAG_SIZE];
+  lp_meta m = {0};
+  store_entry e;
+  int32_t rc;
+
+  rc = lp_blob_describe(&l->o, snap, fd, st, l->meta, etag, &m, &e, l->err);
+  if (!rc)
+    rc = call(l, &e);
+  lp_meta_free(&m);
+  return rc;
+}
+
 /* Report snapshot `id` (in shadow directory sfd) of the blob at l->path. */
 static int32_t emit_snapshot(lister *l, int sfd, const char *id)
 {
   char name[sizeof(LP_SNAP_PREFIX) + LP_MAX_SNAP_ID + 1];
-  char etag[LP_ETAG_SIZE];
-  lp_meta m = {0};
-  store_entry e;
   struct stat st;
   int fd;
   int32_t rc = STORE_OK;
 
   snprintf(name, sizeof(name), "%s%s", LP_SNAP_PREFIX, id);
   fd = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0 || fstat(fd, &st) < 0)
-    goto out; /* deleted meanwhile */
-  if (l->meta) {
-    rc = lp_meta_load(&l->o, id, fd, &st, &m, l->err);
-    if (rc)
-      goto out;
-  }
-  lp_entry_fill(&e, l->path, &st, etag, l->meta ? &m : NULL);
-  e.flags = STORE_ENTRY_SNAPSHOT;
-  e.snapshot_id = id;
-  rc = call(l, &e);
-out:
-  lp_meta_free(&m);
+  if (fd >= 0 && fstat(fd, &st) == 0) /* else deleted meanwhile */
+    rc = emit_file(l, id, fd, &st);
   if (fd >= 0)
     close(fd);
   return rc;
@@ -198,30 +148,26 @@ out:
 /* Report the snapshots of the blob at l->path, oldest first. */
 static int32_t emit_snapshots(lister *l)
 {
-  char **ids = NULL;
-  size_t n = 0;
+  lp_names ids = {0};
   int sfd = -1;
   int32_t rc;
 
-  rc = lp_snap_list(&l->o, &ids, &n, l->err);
-  if (rc || n == 0)
+  rc = lp_snap_list(&l->o, &ids, l->err);
+  if (rc || ids.n == 0)
     goto out;
   rc = lp_shadow_open(&l->o, 0, &sfd, l->err);
-  for (size_t i = 0; !rc && sfd >= 0 && i < n; i++)
-    rc = emit_snapshot(l, sfd, ids[i]);
+  for (size_t i = 0; !rc && sfd >= 0 && i < ids.n; i++)
+    rc = emit_snapshot(l, sfd, ids.v[i]);
 out:
   if (sfd >= 0)
     close(sfd);
-  lp_snap_list_free(ids, n);
+  lp_names_free(&ids);
   return rc;
 }
 
 /* Report the blob `leaf` of directory dfd, whose key is l->path. */
 static int32_t emit_blob(lister *l, int dfd, const char *leaf)
 {
-  char etag[LP_ETAG_SIZE];
-  lp_meta m = {0};
-  store_entry e;
   struct stat st;
   int fd = -1;
   int32_t rc = STORE_OK;
@@ -241,15 +187,8 @@ static int32_t emit_blob(lister *l, int dfd, const char *leaf)
     if (rc)
       goto out;
   }
-  if (l->meta) {
-    rc = lp_meta_load(&l->o, NULL, fd, &st, &m, l->err);
-    if (rc)
-      goto out;
-  }
-  lp_entry_fill(&e, l->path, &st, etag, l->meta ? &m : NULL);
-  rc = call(l, &e);
+  rc = emit_file(l, NULL, fd, &st);
 out:
-  lp_meta_free(&m);
   if (fd >= 0)
     close(fd);
   return rc;
@@ -297,8 +236,7 @@ static int32_t emit_prefix(lister *l, int dfd, const char *name)
 /* Visit directory dfd, whose keys start with path[0..len). */
 static int32_t list_dir(lister *l, int dfd, size_t len)
 {
-  char **names = NULL;
-  size_t n = 0;
+  lp_names names = {0};
   int32_t rc = STORE_OK;
   int e;
 
@@ -307,45 +245,45 @@ static int32_t list_dir(lister *l, int dfd, size_t len)
                  "local: list of container '%s': cancelled", l->o.container);
     goto out;
   }
-  e = read_sorted(dfd, &names, &n);
+  e = read_sorted(dfd, &names);
   if (e) {
     rc = lp_fail(l->err, 0, e, "local: list of container '%s': cannot "
                  "read directory '%.*s'", l->o.container, (int)len, l->path);
     goto out;
   }
-  for (size_t i = 0; !rc && i < n; i++) {
-    size_t nlen = strlen(names[i]), klen = len + nlen;
-    int is_dir = names[i][nlen - 1] == '/', sub;
+  for (size_t i = 0; !rc && i < names.n; i++) {
+    size_t nlen = strlen(names.v[i]), klen = len + nlen;
+    int is_dir = names.v[i][nlen - 1] == '/', sub;
     /* A directory's keys are longer than its path; skip what cannot hold
      * valid keys (and would not fit the buffer). */
     if (klen > LP_MAX_KEY - (size_t)is_dir)
       continue;
-    memcpy(l->path + len, names[i], nlen + 1);
+    memcpy(l->path + len, names.v[i], nlen + 1);
     if (!is_dir) {
       if (klen >= l->plen && !strncmp(l->path, l->prefix, l->plen) &&
           (!l->after || strcmp(l->path, l->after) > 0))
-        rc = emit_blob(l, dfd, names[i]);
+        rc = emit_blob(l, dfd, names.v[i]);
       continue;
     }
     int rel = dir_relation(l, klen);
     if (rel == SKIP || dir_all_before(l, klen))
       continue;
-    names[i][nlen - 1] = 0; /* the directory's own name, for openat */
+    names.v[i][nlen - 1] = 0; /* the directory's own name, for openat */
     if (l->delim && rel == UNDER) {
       /* Entry names only grow: a "dir/" at or before start_after was
        * reported on an earlier page. */
       if (!l->after || strcmp(l->path, l->after) > 0)
-        rc = emit_prefix(l, dfd, names[i]);
+        rc = emit_prefix(l, dfd, names.v[i]);
       continue;
     }
-    sub = openat(dfd, names[i], DIR_FLAGS);
+    sub = openat(dfd, names.v[i], DIR_FLAGS);
     if (sub < 0)
       continue; /* removed meanwhile */
     rc = list_dir(l, sub, klen);
     close(sub);
   }
 out:
-  names_free(names, n);
+  lp_names_free(&names);
   return rc;
 }
 
@@ -363,11 +301,7 @@ int32_t lp_blob_list(store_handle *h, const char *container,
   l = calloc(1, sizeof(*l));
   if (!l)
     return lp_fail(err, STORE_E_NOMEM, ENOMEM, "local: list");
-  lp_obj_init(&l->o, h, container, NULL);
-  rc = lp_check_opts(opts, "list options", err);
-  if (rc)
-    goto out;
-  rc = lp_obj_open(&l->o, err);
+  rc = lp_obj_start(&l->o, h, container, NULL, opts, "list options", err);
   if (rc)
     goto out;
   if (!cb || (delim && *delim && strcmp(delim, "/"))) {

@@ -386,20 +386,11 @@ static int32_t side_load(const lp_obj *o, const char *snap, uint64_t ino,
     rc = lp_obj_fail(o, err, STORE_E_IO, 0, "metadata sidecar is unusable");
     goto out;
   }
-  buf = malloc((size_t)st.st_size + 1);
+  buf = lp_read_file(fd, (size_t)st.st_size, &got);
   if (!buf) {
     rc = lp_obj_fail(o, err, STORE_E_NOMEM, ENOMEM, "metadata sidecar");
     goto out;
   }
-  while (got < (size_t)st.st_size) {
-    ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
-    got += (size_t)n;
-  }
-  buf[got] = 0;
   end = buf + got;
   if (strncmp(buf, SIDE_MAGIC "ino ", sizeof(SIDE_MAGIC "ino ") - 1))
     goto out; /* not ours: ignore */

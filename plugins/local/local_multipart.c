@@ -152,20 +152,11 @@ static int32_t open_upload(const lp_obj *o, const char *id, int *out_ufd,
                      "upload '%s' not found (no usable info)", id);
     goto out;
   }
-  buf = malloc((size_t)st.st_size + 1);
+  buf = lp_read_file(ifd, (size_t)st.st_size, &got);
   if (!buf) {
     rc = lp_obj_fail(o, err, STORE_E_NOMEM, ENOMEM, "upload '%s'", id);
     goto out;
   }
-  while (got < (size_t)st.st_size) {
-    ssize_t n = pread(ifd, buf + got, (size_t)st.st_size - got, (off_t)got);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
-    got += (size_t)n;
-  }
-  buf[got] = 0;
   e = info_parse(u, buf, got);
   buf = NULL; /* u owns it now */
   if (e) {
@@ -208,11 +199,7 @@ int32_t lp_multipart_begin(store_handle *h, const char *container,
   int ufd = -1, dfd = -1, fd = -1, e, made = 0;
   int32_t rc;
 
-  lp_obj_init(&o, h, container, key);
-  rc = lp_check_opts(opts, "put options", err);
-  if (rc)
-    goto out;
-  rc = lp_obj_open(&o, err);
+  rc = lp_obj_start(&o, h, container, key, opts, "put options", err);
   if (rc)
     goto out;
   m.content_type = LP_OPT(opts, store_put_opts, content_type, NULL);
@@ -275,14 +262,12 @@ int32_t lp_multipart_part(store_handle *h, const char *container,
   lp_tmp t = {.fd = -1, .dirfd = -1, .side = {.dirfd = -1}};
   char name[32], etag[LP_ETAG_SIZE];
   struct stat st;
-  uint64_t total;
   upload u = {0};
   lp_obj o;
   int dfd = -1;
   int32_t rc;
 
-  lp_obj_init(&o, h, container, key);
-  rc = lp_obj_open(&o, err);
+  rc = lp_obj_start(&o, h, container, key, NULL, NULL, err);
   if (rc)
     goto out;
   if (part_no < 1 || part_no > LP_MAX_PARTS || length > INT64_MAX || !src ||
@@ -299,7 +284,7 @@ int32_t lp_multipart_part(store_handle *h, const char *container,
   rc = lp_tmp_create(&o, &t, err);
   if (rc)
     goto out;
-  rc = lp_stream_in(&o, t.fd, src, src_ctx, (int64_t)length, &total, err);
+  rc = lp_stream_in(&o, t.fd, src, src_ctx, (int64_t)length, err);
   if (rc)
     goto out;
   if ((h->fsync && fsync(t.fd) < 0) || fstat(t.fd, &st) < 0) {
@@ -367,8 +352,7 @@ int32_t lp_multipart_complete(store_handle *h, const char *container,
   int ufd = -1, dfd = -1;
   int32_t rc;
 
-  lp_obj_init(&o, h, container, key);
-  rc = lp_obj_open(&o, err);
+  rc = lp_obj_start(&o, h, container, key, NULL, NULL, err);
   if (rc)
     goto out;
   if (nparts < 1 || nparts > LP_MAX_PARTS || !tokens) {
@@ -421,8 +405,7 @@ int32_t lp_multipart_abort(store_handle *h, const char *container,
   int ufd = -1, dfd = -1, e;
   int32_t rc;
 
-  lp_obj_init(&o, h, container, key);
-  rc = lp_obj_open(&o, err);
+  rc = lp_obj_start(&o, h, container, key, NULL, NULL, err);
   if (rc)
     goto out;
   rc = open_upload(&o, upload_id, &ufd, &dfd, &u, err);

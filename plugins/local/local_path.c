@@ -306,6 +306,20 @@ out:
   return rc;
 }
 
+/* How every op on one object begins: address it, refuse an options struct
+ * of size 0 (opts may be NULL; `what` names it), open the container. o is
+ * initialised even on failure, so lp_obj_close(o) is always safe. */
+int32_t lp_obj_start(lp_obj *o, store_handle *h, const char *container,
+                     const char *key, const void *opts, const char *what,
+                     store_error *err)
+{
+  int32_t rc;
+
+  lp_obj_init(o, h, container, key);
+  rc = lp_check_opts(opts, what, err);
+  return rc ? rc : lp_obj_open(o, err);
+}
+
 /* Open the directory holding the key's last segment into o->pfd. With
  * `create`, make missing parents; a parent that is a blob is INVALID.
  * Without it, a missing parent means the blob is NOT_FOUND. */

@@ -12,9 +12,7 @@
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,8 +83,7 @@ int32_t lp_blob_snapshot(store_handle *h, const char *container,
   int fd = -1, sfd = -1, e;
   int32_t rc;
 
-  lp_obj_init(&o, h, container, key);
-  rc = lp_obj_open(&o, err);
+  rc = lp_obj_start(&o, h, container, key, NULL, NULL, err);
   if (rc)
     goto out;
   if (!out_id || cap < SNAP_ID_SIZE) {
@@ -95,16 +92,9 @@ int32_t lp_blob_snapshot(store_handle *h, const char *container,
                      SNAP_ID_SIZE);
     goto out;
   }
-  rc = lp_blob_open_read(&o, NULL, &fd, &st, err);
+  rc = lp_blob_open_settled(&o, NULL, &fd, &st, err);
   if (rc)
     goto out;
-  /* Appenders hold LOCK_EX while writing: copy a state between appends. */
-  while (flock(fd, LOCK_SH) < 0 && errno == EINTR)
-    ;
-  if (fstat(fd, &st) < 0) {
-    rc = lp_obj_fail(&o, err, 0, errno, "stat");
-    goto out;
-  }
   rc = lp_meta_load(&o, NULL, fd, &st, &m, err);
   if (rc)
     goto out;
@@ -144,102 +134,67 @@ out:
   return rc;
 }
 
-static int id_cmp(const void *a, const void *b)
+/* The ids of o's snapshots, oldest first, into *out (empty when none),
+ * which the caller releases with lp_names_free. */
+int32_t lp_snap_list(const lp_obj *o, lp_names *out, store_error *err)
 {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The ids of o's snapshots, oldest first. On success *out_ids (NULL when
- * none) is owned by the caller: release with lp_snap_list_free. */
-int32_t lp_snap_list(const lp_obj *o, char ***out_ids, size_t *out_n,
-                     store_error *err)
-{
-  char **ids = NULL, **grown;
-  size_t n = 0, cap = 0;
   struct dirent *de;
-  DIR *d = NULL;
-  int dfd = -1;
+  DIR *d;
+  int dfd = -1, e = 0;
   int32_t rc;
 
-  *out_ids = NULL;
-  *out_n = 0;
+  *out = (lp_names){0};
   rc = lp_shadow_open(o, 0, &dfd, err);
   if (rc || dfd < 0)
     return rc;
-  d = fdopendir(dfd);
-  if (!d) {
-    rc = lp_obj_fail(o, err, 0, errno, "cannot list snapshots");
-    close(dfd);
-    return rc;
-  }
-  while ((de = readdir(d))) {
+  d = lp_opendir(dfd);
+  if (!d)
+    return lp_obj_fail(o, err, 0, errno, "cannot list snapshots");
+  while (!e && (de = readdir(d))) {
     if (strncmp(de->d_name, LP_SNAP_PREFIX, sizeof(LP_SNAP_PREFIX) - 1))
       continue;
-    if (n == cap) {
-      cap = cap ? cap * 2 : 8;
-      grown = realloc(ids, cap * sizeof(*ids));
-      if (!grown)
-        goto nomem;
-      ids = grown;
-    }
-    ids[n] = strdup(de->d_name + sizeof(LP_SNAP_PREFIX) - 1);
-    if (!ids[n])
-      goto nomem;
-    n++;
+    e = lp_names_add(out, de->d_name + sizeof(LP_SNAP_PREFIX) - 1, "");
   }
   closedir(d);
-  if (n)
-    qsort(ids, n, sizeof(*ids), id_cmp);
-  *out_ids = ids;
-  *out_n = n;
+  if (lp_names_done(out, e))
+    return lp_obj_fail(o, err, STORE_E_NOMEM, ENOMEM, "listing snapshots");
   return STORE_OK;
-nomem:
-  closedir(d);
-  lp_snap_list_free(ids, n);
-  return lp_obj_fail(o, err, STORE_E_NOMEM, ENOMEM, "listing snapshots");
-}
-
-void lp_snap_list_free(char **ids, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    free(ids[i]);
-  free(ids);
 }
 
 /* With only_check: NOT_EMPTY if o has snapshots. Without: delete them all
  * (with their sidecars). */
 int32_t lp_snap_delete_all(const lp_obj *o, int only_check, store_error *err)
 {
-  char **ids = NULL, name[sizeof(LP_SMETA_PREFIX) + LP_MAX_SNAP_ID + 1];
-  size_t n = 0;
+  char name[sizeof(LP_SMETA_PREFIX) + LP_MAX_SNAP_ID + 1];
+  lp_names ids = {0};
   int dfd = -1;
   int32_t rc;
 
-  rc = lp_snap_list(o, &ids, &n, err);
-  if (rc || n == 0)
+  rc = lp_snap_list(o, &ids, err);
+  if (rc || ids.n == 0)
     goto out;
   if (only_check) {
     rc = lp_obj_fail(o, err, STORE_E_NOT_EMPTY, 0,
                      "has %zu snapshot(s); delete them too with "
-                     "STORE_DELETE_SNAPSHOTS", n);
+                     "STORE_DELETE_SNAPSHOTS", ids.n);
     goto out;
   }
   rc = lp_shadow_open(o, 0, &dfd, err);
   if (rc || dfd < 0)
     goto out;
-  for (size_t i = 0; i < n; i++) {
-    snprintf(name, sizeof(name), "%s%s", LP_SNAP_PREFIX, ids[i]);
+  for (size_t i = 0; i < ids.n; i++) {
+    snprintf(name, sizeof(name), "%s%s", LP_SNAP_PREFIX, ids.v[i]);
     if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT) {
       rc = lp_obj_fail(o, err, 0, errno, "cannot delete snapshot '%s'",
-                       ids[i]);
+                       ids.v[i]);
       goto out;
     }
-    snprintf(name, sizeof(name), "%s%s", LP_SMETA_PREFIX, ids[i]);
+    snprintf(name, sizeof(name), "%s%s", LP_SMETA_PREFIX, ids.v[i]);
     unlinkat(dfd, name, 0);
   }
 out:
   if (dfd >= 0)
     close(dfd);
-  lp_snap_list_free(ids, n);
+  lp_names_free(&ids);
   return rc;
 }

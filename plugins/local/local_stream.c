@@ -14,18 +14,28 @@
 
 #define COPY_STEP ((size_t)64 << 20) /* copy_file_range per call */
 
+/* An upload's source: a read callback, and a declared length or -1 for
+ * unknown. */
+int32_t lp_check_source(const lp_obj *o, store_read_fn src, int64_t len,
+                        store_error *err)
+{
+  if (!src || len < -1)
+    return lp_obj_fail(o, err, STORE_E_INVALID, 0,
+                       "no read callback, or content_length %" PRId64
+                       " below -1", len);
+  return STORE_OK;
+}
+
 /* Pull the body from src into fd until src reports EOF. With expect >= 0
- * the body must be exactly that long (INVALID otherwise). *out_total gets
- * the bytes written. */
+ * the body must be exactly that long (INVALID otherwise). */
 int32_t lp_stream_in(const lp_obj *o, int fd, store_read_fn src, void *ctx,
-                     int64_t expect, uint64_t *out_total, store_error *err)
+                     int64_t expect, store_error *err)
 {
   char *buf = malloc(LP_CHUNK);
   uint64_t total = 0;
   int32_t rc = STORE_OK;
   int e;
 
-  *out_total = 0;
   if (!buf)
     return lp_obj_fail(o, err, STORE_E_NOMEM, ENOMEM, "buffer");
   for (;;) {
@@ -66,7 +76,6 @@ int32_t lp_stream_in(const lp_obj *o, int fd, store_read_fn src, void *ctx,
                      " bytes", total, expect);
     goto out;
   }
-  *out_total = total;
 out:
   free(buf);
   return rc;
