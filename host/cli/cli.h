@@ -202,9 +202,11 @@ typedef struct cli_source {
   const char *name;         /* the path, "-" or "--text" for messages    */
 } cli_source;
 
-/* Open `path` ("-" = stdin). Returns a STORE_* code (err names the file). */
-int cli_source_open_file(cli_source *s, const char *path, store_error *err);
-void cli_source_open_text(cli_source *s, const char *text);
+/* Open the body of an upload: the string `text` (--text) when not NULL,
+ * else the file `path` ("-" = stdin). Returns a STORE_* code (err names
+ * the file). */
+int cli_source_open(cli_source *s, const char *text, const char *path,
+                    store_error *err);
 void cli_source_close(cli_source *s);
 int32_t cli_source_read(void *ud, void *buf, size_t cap, size_t *out_n);
 /* NULL when the source cannot be replayed (pipes). */
@@ -231,9 +233,11 @@ int cli_explain_abort(store_error *err, int rc, const cli_source *src,
 int cli_sys_error(store_error *err, int errnum, const char *what,
                   const char *path);
 
-/* A content type from the key's extension for common types, else
- * `fallback` (cmd_transfer.c). */
-const char *cli_guess_content_type(const char *key, const char *fallback);
+/* The content type of an upload to `key`: `given` when not NULL, else one
+ * from the key's extension for common types, else text/plain for a --text
+ * body and application/octet-stream for any other (cmd_transfer.c). */
+const char *cli_upload_content_type(const char *given, const char *key,
+                                    int text);
 
 /* Delete every blob under t's key by the ls prefix rule, and the blob
  * named exactly by the key; every blob of the container when t has no

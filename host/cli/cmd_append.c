@@ -57,21 +57,14 @@ static int append_run(cli_global *g, const cli_cmd *self, int argc,
   rc = cli_target_open(g, &t, &err);
   if (rc)
     goto out;
-  if (text) {
-    cli_source_open_text(&src, text);
-  } else {
-    rc = cli_source_open_file(&src, a.pos[0], &err);
-    if (rc)
-      goto out;
-  }
+  rc = cli_source_open(&src, text, a.pos[0], &err);
+  if (rc)
+    goto out;
   memset(&ao, 0, sizeof ao);
   ao.struct_size = sizeof ao;
   ao.content_length = src.length;
   ao.content_type =
-    content_type ? content_type
-                 : cli_guess_content_type(t.a.key, text ? "text/plain"
-                                                        : "application/"
-                                                          "octet-stream");
+    cli_upload_content_type(content_type, t.a.key, text != NULL);
   rc = xtstore_blob_append(t.svc, t.a.container, t.a.key, &ao,
                            cli_source_read, &src, &err);
   rc = cli_explain_abort(&err, rc, &src, NULL);

@@ -76,26 +76,33 @@ static const struct {
   { "svg", "image/svg+xml" },     { "webp", "image/webp" },
 };
 
-const char *cli_guess_content_type(const char *key, const char *fallback)
+const char *cli_upload_content_type(const char *given, const char *key,
+                                    int text)
 {
   const char *dot = strrchr(cli_basename(key), '.');
   size_t i;
 
+  if (given)
+    return given;
   if (dot)
     for (i = 0; i < sizeof cli_types / sizeof cli_types[0]; i++)
       if (strcasecmp(dot + 1, cli_types[i].ext) == 0)
         return cli_types[i].type;
-  return fallback;
+  return text ? "text/plain" : "application/octet-stream";
 }
 
-/* Parse a verb's options into x. Returns the exit code and sets *stop when
- * the verb is done (--help, a usage error). */
-static int xfer_parse(cli_args *a, const cli_cmd *self, const cli_opt *opts,
+/* Start a verb: read its arguments into a and its options into x (zeroed
+ * first). Returns the exit code and sets *stop when the verb is done
+ * (--help, a usage error). */
+static int xfer_start(cli_args *a, cli_global *g, const cli_cmd *self,
+                      int argc, char **argv, const cli_opt *opts,
                       xfer_opts *x, int *stop)
 {
   const char *val;
   int id, ex;
 
+  memset(x, 0, sizeof *x);
+  cli_args_init(a, g, self->name, argc, argv);
   *stop = 1;
   for (;;) {
     id = cli_args_next(a, opts, &val);
@@ -149,6 +156,26 @@ static int ends_with_slash(const char *s)
   return len > 0 && s[len - 1] == '/';
 }
 
+/* dst names no blob yet: it has no key, or one ending in '/'. */
+static int needs_name(const cli_target *dst)
+{
+  return !dst->a.key || !dst->a.key[0] || ends_with_slash(dst->a.key);
+}
+
+/* Name dst's blob `base`, under its key's "dir/" when it has one. Returns
+ * a STORE_* code. */
+static int name_after(cli_target *dst, const char *base, store_error *err)
+{
+  char *key = cli_strdupf("%s%s", dst->a.key ? dst->a.key : "", base);
+  int rc;
+
+  if (!key)
+    return store_error_set(err, STORE_E_NOMEM, "out of memory");
+  rc = cli_target_set_key(dst, key, err);
+  free(key);
+  return rc;
+}
+
 /* Upload `path` ("-" = stdin; ignored with x->text) to dst (parsed, with a
  * container). Returns an exit code. */
 static int do_put(cli_global *g, const char *verb, const char *path,
@@ -161,12 +188,11 @@ static int do_put(cli_global *g, const char *verb, const char *path,
   cli_action act;
   const char *label = x->text ? "(text)" : path;
   const char *base;
-  char *key = NULL;
   int rc;
 
   memset(&src, 0, sizeof src);
   memset(&err, 0, sizeof err);
-  if (!dst->a.key || !dst->a.key[0] || ends_with_slash(dst->a.key)) {
+  if (needs_name(dst)) {
     if (x->text || strcmp(path, "-") == 0)
       return cli_usage_error(verb, "a key is needed to upload %s "
                                    "(SERVICE:CONTAINER/KEY)",
@@ -176,36 +202,23 @@ static int do_put(cli_global *g, const char *verb, const char *path,
       return cli_usage_error(verb, "cannot name a blob after '%s'; give "
                                    "SERVICE:CONTAINER/KEY",
                              path);
-    key = cli_strdupf("%s%s", dst->a.key ? dst->a.key : "", base);
-    if (!key) {
-      rc = store_error_set(&err, STORE_E_NOMEM, "out of memory");
-      goto out;
-    }
-    rc = cli_target_set_key(dst, key, &err);
+    rc = name_after(dst, base, &err);
     if (rc)
       goto out;
   }
   rc = cli_target_open(g, dst, &err);
   if (rc)
     goto out;
-  if (x->text) {
-    cli_source_open_text(&src, x->text);
-  } else {
-    rc = cli_source_open_file(&src, path, &err);
-    if (rc)
-      goto out;
-  }
+  rc = cli_source_open(&src, x->text, path, &err);
+  if (rc)
+    goto out;
 
   memset(&po, 0, sizeof po);
   po.struct_size = sizeof po;
   po.flags = x->no_clobber ? STORE_PUT_IF_NONE_MATCH : 0;
   po.content_length = src.length;
-  po.content_type = x->content_type
-                      ? x->content_type
-                      : cli_guess_content_type(dst->a.key,
-                                               x->text ? "text/plain"
-                                                       : "application/"
-                                                         "octet-stream");
+  po.content_type =
+    cli_upload_content_type(x->content_type, dst->a.key, x->text != NULL);
   po.metadata = x->meta.v;
   po.nmetadata = x->meta.n;
   memset(&act, 0, sizeof act);
@@ -231,7 +244,6 @@ static int do_put(cli_global *g, const char *verb, const char *path,
 
 out:
   cli_source_close(&src);
-  free(key);
   return rc ? cli_fail(verb, rc, &err) : CLI_EXIT_OK;
 }
 
@@ -337,14 +349,13 @@ static int do_copy(cli_global *g, const char *verb, cli_target *src,
   store_copy_opts co;
   cli_action act;
   const char *base = cli_basename(src->a.key);
-  char *key = NULL;
   int rc, exists = 0;
 
   memset(&err, 0, sizeof err);
   rc = cli_target_open(g, src, &err);
   if (rc)
     goto out;
-  if (!dst->a.key || !dst->a.key[0] || ends_with_slash(dst->a.key)) {
+  if (needs_name(dst)) {
     if (!usable_name(base)) {
       rc = store_error_set(&err, STORE_E_INVALID,
                            "cannot name a blob after key '%s'; give "
@@ -352,12 +363,7 @@ static int do_copy(cli_global *g, const char *verb, cli_target *src,
                            src->a.key);
       goto out;
     }
-    key = cli_strdupf("%s%s", dst->a.key ? dst->a.key : "", base);
-    if (!key) {
-      rc = store_error_set(&err, STORE_E_NOMEM, "out of memory");
-      goto out;
-    }
-    rc = cli_target_set_key(dst, key, &err);
+    rc = name_after(dst, base, &err);
     if (rc)
       goto out;
   }
@@ -401,7 +407,6 @@ static int do_copy(cli_global *g, const char *verb, cli_target *src,
   cli_report(g, &act);
 
 out:
-  free(key);
   return rc ? cli_fail(verb, rc, &err) : CLI_EXIT_OK;
 }
 
@@ -433,10 +438,8 @@ static int put_run(cli_global *g, const cli_cmd *self, int argc, char **argv)
   xfer_opts x;
   int ex, stop, want;
 
-  memset(&x, 0, sizeof x);
   memset(&dst, 0, sizeof dst);
-  cli_args_init(&a, g, self->name, argc, argv);
-  ex = xfer_parse(&a, self, put_opts, &x, &stop);
+  ex = xfer_start(&a, g, self, argc, argv, put_opts, &x, &stop);
   if (stop)
     goto out;
   want = x.text ? 1 : 2;
@@ -477,10 +480,8 @@ static int get_run(cli_global *g, const cli_cmd *self, int argc, char **argv)
   const char *dest;
   int ex, stop;
 
-  memset(&x, 0, sizeof x);
   memset(&src, 0, sizeof src);
-  cli_args_init(&a, g, self->name, argc, argv);
-  ex = xfer_parse(&a, self, get_opts, &x, &stop);
+  ex = xfer_start(&a, g, self, argc, argv, get_opts, &x, &stop);
   if (stop)
     goto out;
   if (a.npos < 1 || a.npos > 2) {
@@ -516,10 +517,8 @@ static int cat_run(cli_global *g, const cli_cmd *self, int argc, char **argv)
   xfer_opts x;
   int ex, stop, i;
 
-  memset(&x, 0, sizeof x);
   memset(&tally, 0, sizeof tally);
-  cli_args_init(&a, g, self->name, argc, argv);
-  ex = xfer_parse(&a, self, cat_opts, &x, &stop);
+  ex = xfer_start(&a, g, self, argc, argv, cat_opts, &x, &stop);
   if (stop)
     return ex;
   if (a.npos < 1)
@@ -544,11 +543,9 @@ static int cp_run(cli_global *g, const cli_cmd *self, int argc, char **argv)
   xfer_opts x;
   int ex, stop, src_local, dst_local;
 
-  memset(&x, 0, sizeof x);
   memset(&src, 0, sizeof src);
   memset(&dst, 0, sizeof dst);
-  cli_args_init(&a, g, self->name, argc, argv);
-  ex = xfer_parse(&a, self, cp_opts, &x, &stop);
+  ex = xfer_start(&a, g, self, argc, argv, cp_opts, &x, &stop);
   if (stop)
     goto out;
   if (a.npos != 2) {

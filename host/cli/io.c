@@ -69,7 +69,7 @@ static int cli_wait_fd(int fd, short events)
   }
 }
 
-int cli_source_open_file(cli_source *s, const char *path, store_error *err)
+static int open_file(cli_source *s, const char *path, store_error *err)
 {
   struct stat st;
   off_t pos;
@@ -110,7 +110,7 @@ int cli_source_open_file(cli_source *s, const char *path, store_error *err)
   return STORE_OK;
 }
 
-void cli_source_open_text(cli_source *s, const char *text)
+static void open_text(cli_source *s, const char *text)
 {
   memset(s, 0, sizeof *s);
   s->fd = -1;
@@ -119,6 +119,15 @@ void cli_source_open_text(cli_source *s, const char *text)
   s->start = 0;
   s->length = (int64_t)s->text_len;
   s->name = "--text";
+}
+
+int cli_source_open(cli_source *s, const char *text, const char *path,
+                    store_error *err)
+{
+  if (!text)
+    return open_file(s, path, err);
+  open_text(s, text);
+  return STORE_OK;
 }
 
 void cli_source_close(cli_source *s)
