@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
 # Install the Debian packages xtstore needs, only those that are missing.
 #   scripts/setup.sh          build dependencies
-#   scripts/setup.sh --test   build + test dependencies
+#   scripts/setup.sh --test   build + test dependencies: also the interop clients
+#                             (awscli, azure-cli), python3, Node.js if absent, and
+#                             the pinned npm test servers (tests/servers/node)
+# Quiet on success; on failure says what failed and shows the tail of its log.
 set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+test_deps=0
+if [[ "${1:-}" == "--test" ]]; then
+  test_deps=1
+fi
 
 pkgs=(gcc make cmake pkg-config libc6-dev
       libyaml-dev libjansson-dev libltdl-dev libcurl4-openssl-dev libssl-dev
       libexpat1-dev)
-if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(libcmocka-dev attr)
+if ((test_deps)); then
+  # awscli: /usr/bin/aws (v2), azure-cli: az; python3: Debian's, /usr/bin/python3.
+  pkgs+=(libcmocka-dev attr curl awscli azure-cli python3)
 fi
 
 missing=()
@@ -17,15 +26,48 @@ for p in "${pkgs[@]}"; do
     missing+=("$p")
   fi
 done
-if ((${#missing[@]} == 0)); then
-  exit 0
+if ((test_deps)); then
+  # Node.js may come from elsewhere (e.g. NodeSource); only install Debian's if absent.
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
 fi
 
-echo "setup: installing ${missing[*]}" >&2
-sudo=""
-if [[ $(id -u) -ne 0 ]]; then
-  sudo="sudo"
+if ((${#missing[@]} > 0)); then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then
+    sudo="sudo"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  log=$(mktemp)
+  if ! { $sudo apt-get update -qq &&
+         $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    echo "setup: apt-get failed installing ${missing[*]}; last lines:" >&2
+    tail -n 25 "$log" >&2
+    rm -f "$log"
+    exit 1
+  fi
+  rm -f "$log"
 fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq >/dev/null
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+if ((test_deps)); then
+  # The npm test servers (s3rver, Azurite), pinned by package-lock.json, installed
+  # into tests/servers/node/node_modules when missing or when the lock changed.
+  node_dir="$root/tests/servers/node"
+  stamp="$node_dir/node_modules/.xtstore-lock.sha256"
+  want=$(cat "$node_dir/package.json" "$node_dir/package-lock.json" | sha256sum | cut -d' ' -f1)
+  if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ||
+        ! -f "$node_dir/node_modules/s3rver/bin/s3rver.js" ||
+        ! -f "$node_dir/node_modules/azurite/dist/src/blob/main.js" ]]; then
+    echo "setup: installing the npm test servers (tests/servers/node)" >&2
+    log=$(mktemp)
+    if ! (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error) >"$log" 2>&1; then
+      echo "setup: 'npm ci' failed in tests/servers/node; last lines:" >&2
+      tail -n 25 "$log" >&2
+      rm -f "$log"
+      exit 1
+    fi
+    rm -f "$log"
+    echo "$want" >"$stamp"
+  fi
+fi
