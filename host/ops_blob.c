@@ -9,6 +9,26 @@
 
 #include "internal.h"
 
+/* The checks before most blob ops: the names are valid for the service,
+ * which has capability cap (0: none needed). */
+static int need_key_cap(xtstore_svc *svc, const char *container,
+                        const char *key, uint64_t cap, store_error *err)
+{
+  int rc = st_check_key(svc, container, key, err);
+  if (!rc && cap)
+    rc = st_require_cap(svc, cap, err);
+  return rc;
+}
+
+/* An empty result for the plugin to fill (put, multipart complete). */
+static void reset_result(store_put_result *out)
+{
+  if (out) {
+    memset(out, 0, sizeof(*out));
+    out->struct_size = sizeof(*out);
+  }
+}
+
 /* ------------------------------------------------------------------------ */
 /* put                                                                      */
 /* ------------------------------------------------------------------------ */
@@ -76,10 +96,7 @@ int xtstore_blob_put(xtstore_svc *svc, const char *container, const char *key,
     if (rc)
       return rc;
   }
-  if (out) {
-    memset(out, 0, sizeof(*out));
-    out->struct_size = sizeof(*out);
-  }
+  reset_result(out);
   return st_svc_call(svc, do_put, put_replay, &a, err);
 }
 
@@ -225,9 +242,9 @@ int xtstore_blob_head(xtstore_svc *svc, const char *container, const char *key,
 {
   struct entry_args a = {.container = container, .key = key, .opts = opts,
                          .fn = fn, .ud = ud};
-  int rc = st_check_key(svc, container, key, err);
-  if (!rc && opts && opts->snapshot_id)
-    rc = st_require_cap(svc, STORE_CAP_SNAPSHOT, err);
+  int rc = need_key_cap(svc, container, key,
+                        opts && opts->snapshot_id ? STORE_CAP_SNAPSHOT : 0,
+                        err);
   if (rc)
     return rc;
   return st_svc_call(svc, do_head, entry_replay, &a, err);
@@ -266,9 +283,9 @@ int xtstore_blob_delete(xtstore_svc *svc, const char *container,
                         store_error *err)
 {
   struct entry_args a = {.container = container, .key = key, .opts = opts};
-  int rc = st_check_key(svc, container, key, err);
-  if (!rc && opts && opts->snapshot_id)
-    rc = st_require_cap(svc, STORE_CAP_SNAPSHOT, err);
+  int rc = need_key_cap(svc, container, key,
+                        opts && opts->snapshot_id ? STORE_CAP_SNAPSHOT : 0,
+                        err);
   if (rc)
     return rc;
   return st_svc_call(svc, do_delete, NULL, &a, err);
@@ -307,9 +324,7 @@ int xtstore_blob_set_metadata(xtstore_svc *svc, const char *container,
 {
   struct entry_args a = {.container = container, .key = key, .kv = metadata,
                          .n = n};
-  int rc = st_check_key(svc, container, key, err);
-  if (!rc)
-    rc = st_require_cap(svc, STORE_CAP_METADATA, err);
+  int rc = need_key_cap(svc, container, key, STORE_CAP_METADATA, err);
   if (rc)
     return rc;
   return st_svc_call(svc, do_set_meta, NULL, &a, err);
@@ -338,9 +353,7 @@ int xtstore_blob_append(xtstore_svc *svc, const char *container,
   struct put_args a = {container, key, opts, src, src_ud, NULL, NULL,
                        svc->ctx, 0};
   store_append_opts def;
-  int rc = st_check_key(svc, container, key, err);
-  if (!rc)
-    rc = st_require_cap(svc, STORE_CAP_APPEND, err);
+  int rc = need_key_cap(svc, container, key, STORE_CAP_APPEND, err);
   if (rc)
     return rc;
   if (!opts) {
@@ -376,9 +389,7 @@ int xtstore_blob_snapshot(xtstore_svc *svc, const char *container,
 {
   struct id_args a = {.container = container, .key = key, .out = out_id,
                       .cap = cap};
-  int rc = st_check_key(svc, container, key, err);
-  if (!rc)
-    rc = st_require_cap(svc, STORE_CAP_SNAPSHOT, err);
+  int rc = need_key_cap(svc, container, key, STORE_CAP_SNAPSHOT, err);
   if (rc)
     return rc;
   if (cap)
@@ -389,15 +400,6 @@ int xtstore_blob_snapshot(xtstore_svc *svc, const char *container,
 /* ------------------------------------------------------------------------ */
 /* multipart                                                                */
 /* ------------------------------------------------------------------------ */
-static int need_multipart(xtstore_svc *svc, const char *container,
-                          const char *key, store_error *err)
-{
-  int rc = st_check_key(svc, container, key, err);
-  if (!rc)
-    rc = st_require_cap(svc, STORE_CAP_MULTIPART, err);
-  return rc;
-}
-
 static int do_mp_begin(xtstore_svc *s, void *p, store_error *err)
 {
   struct id_args *a = p;
@@ -411,7 +413,7 @@ int xtstore_multipart_begin(xtstore_svc *svc, const char *container,
 {
   struct id_args a = {.container = container, .key = key, .opts = opts,
                       .out = out_id, .cap = cap};
-  int rc = need_multipart(svc, container, key, err);
+  int rc = need_key_cap(svc, container, key, STORE_CAP_MULTIPART, err);
   if (rc)
     return rc;
   if (cap)
@@ -441,7 +443,7 @@ int xtstore_multipart_part(xtstore_svc *svc, const char *container,
   struct id_args a = {.container = container, .key = key,
                       .upload_id = upload_id, .out = out_token, .cap = cap,
                       .part_no = part_no, .length = length};
-  int rc = need_multipart(svc, container, key, err);
+  int rc = need_key_cap(svc, container, key, STORE_CAP_MULTIPART, err);
   if (rc)
     return rc;
   if (!upload_id || !upload_id[0] || part_no == 0)
@@ -472,13 +474,10 @@ int xtstore_multipart_complete(xtstore_svc *svc, const char *container,
   struct id_args a = {.container = container, .key = key,
                       .upload_id = upload_id, .tokens = tokens,
                       .part_no = nparts, .result = out};
-  int rc = need_multipart(svc, container, key, err);
+  int rc = need_key_cap(svc, container, key, STORE_CAP_MULTIPART, err);
   if (rc)
     return rc;
-  if (out) {
-    memset(out, 0, sizeof(*out));
-    out->struct_size = sizeof(*out);
-  }
+  reset_result(out);
   return st_svc_call(svc, do_mp_complete, NULL, &a, err);
 }
 
@@ -494,7 +493,7 @@ int xtstore_multipart_abort(xtstore_svc *svc, const char *container,
 {
   struct id_args a = {.container = container, .key = key,
                       .upload_id = upload_id};
-  int rc = need_multipart(svc, container, key, err);
+  int rc = need_key_cap(svc, container, key, STORE_CAP_MULTIPART, err);
   if (rc)
     return rc;
   return st_svc_call(svc, do_mp_abort, NULL, &a, err);
