@@ -193,6 +193,8 @@ void expect_mtime_sane(tcase *t, int64_t mtime_ns, const char *what);
 void expect_keys(tcase *t, const char *c, const char *const *keys, size_t n,
                  const char *what);
 const char *fmt_names(tcase *t, const clist *l);
+/* The same for plain names. */
+const char *fmt_strs(tcase *t, const char *const *v, size_t n);
 
 /* ------------------------------------------------------------------------ */
 /* Cases                                                                    */

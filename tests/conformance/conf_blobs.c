@@ -35,6 +35,23 @@ static int32_t onentry_cb(void *ctx, const store_entry *e)
   return o->ret;
 }
 
+/* Get c/k into *b with an on_entry recorder *oe that returns ret. */
+static int get_recorded(tcase *t, const char *c, const char *k, int32_t ret,
+                        onentry *oe, membuf *b)
+{
+  store_get_opts go;
+
+  memset(oe, 0, sizeof *oe);
+  clist_init(&oe->l, t);
+  oe->body = b;
+  oe->ret = ret;
+  memset(&go, 0, sizeof go);
+  go.struct_size = sizeof go;
+  go.on_entry = onentry_cb;
+  go.on_entry_ctx = oe;
+  return get_mem(t, c, k, &go, b);
+}
+
 CONF_CASE(blobs_small_text)
 {
   const char *c = t->c, *k = "notes/hello.txt";
@@ -100,15 +117,7 @@ CONF_CASE(blobs_zero_length)
     expect_head_size(t, c, keys[i], 0, "zero-length blob");
     membuf b;
     onentry oe;
-    memset(&oe, 0, sizeof oe);
-    clist_init(&oe.l, t);
-    oe.body = &b;
-    store_get_opts go;
-    memset(&go, 0, sizeof go);
-    go.struct_size = sizeof go;
-    go.on_entry = onentry_cb;
-    go.on_entry_ctx = &oe;
-    rc = get_mem(t, c, keys[i], &go, &b);
+    rc = get_recorded(t, c, keys[i], 0, &oe, &b);
     size_t len = b.len, zl = b.zero_len_calls;
     membuf_free(&b);
     EXPECT_OK(t, rc, "get zero-length '%s'", keys[i]);
@@ -208,15 +217,7 @@ CONF_CASE(blobs_not_found)
   int rc;
   membuf b;
   onentry oe;
-  memset(&oe, 0, sizeof oe);
-  clist_init(&oe.l, t);
-  store_get_opts go;
-  memset(&go, 0, sizeof go);
-  go.struct_size = sizeof go;
-  go.on_entry = onentry_cb;
-  go.on_entry_ctx = &oe;
-
-  rc = get_mem(t, c, "missing.txt", &go, &b);
+  rc = get_recorded(t, c, "missing.txt", 0, &oe, &b);
   size_t calls = b.calls;
   membuf_free(&b);
   EXPECT_RC(t, rc, STORE_E_NOT_FOUND, "get missing key");
@@ -325,15 +326,7 @@ CONF_CASE(blobs_content_type)
 
   membuf b;
   onentry oe;
-  memset(&oe, 0, sizeof oe);
-  clist_init(&oe.l, t);
-  oe.body = &b;
-  store_get_opts go;
-  memset(&go, 0, sizeof go);
-  go.struct_size = sizeof go;
-  go.on_entry = onentry_cb;
-  go.on_entry_ctx = &oe;
-  rc = get_mem(t, c, k, &go, &b);
+  rc = get_recorded(t, c, k, 0, &oe, &b);
   membuf_free(&b);
   EXPECT_OK(t, rc, "get '%s'", k);
   CHECK(t, oe.l.n == 1, "get on_entry called %zu times, expected once",
@@ -367,15 +360,7 @@ CONF_CASE(blobs_metadata)
 
   membuf b;
   onentry oe;
-  memset(&oe, 0, sizeof oe);
-  clist_init(&oe.l, t);
-  oe.body = &b;
-  store_get_opts go;
-  memset(&go, 0, sizeof go);
-  go.struct_size = sizeof go;
-  go.on_entry = onentry_cb;
-  go.on_entry_ctx = &oe;
-  rc = get_mem(t, c, k, &go, &b);
+  rc = get_recorded(t, c, k, 0, &oe, &b);
   int body_ok = b.len == 13 && memcmp(b.p, "with metadata", 13) == 0;
   membuf_free(&b);
   EXPECT_OK(t, rc, "get '%s' with on_entry", k);
@@ -650,15 +635,7 @@ CONF_CASE(blobs_get_abort)
 
   /* on_entry aborting stops the get before any byte */
   onentry oe;
-  memset(&oe, 0, sizeof oe);
-  clist_init(&oe.l, t);
-  oe.ret = 1;
-  store_get_opts go;
-  memset(&go, 0, sizeof go);
-  go.struct_size = sizeof go;
-  go.on_entry = onentry_cb;
-  go.on_entry_ctx = &oe;
-  rc = get_mem(t, c, k, &go, &b);
+  rc = get_recorded(t, c, k, 1, &oe, &b);
   calls = b.calls;
   membuf_free(&b);
   EXPECT_RC(t, rc, STORE_E_ABORTED, "get whose on_entry returns non-zero");

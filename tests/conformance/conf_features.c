@@ -107,6 +107,17 @@ static void delete_opts(store_delete_opts *o, uint32_t flags, const char *id)
   o->snapshot_id = id;
 }
 
+/* The recursive listing of the case's container, snapshots included. */
+static void list_with_snapshots(tcase *t, clist *l)
+{
+  store_list_opts lo;
+  memset(&lo, 0, sizeof lo);
+  lo.struct_size = sizeof lo;
+  lo.flags = STORE_LIST_SNAPSHOTS;
+  int rc = list_all(t, t->c, &lo, l);
+  EXPECT_OK(t, rc, "list with STORE_LIST_SNAPSHOTS");
+}
+
 CONF_CASE(snapshot_basic)
 {
   const char *k = "snap/data.txt";
@@ -131,13 +142,8 @@ CONF_CASE(snapshot_basic)
         (unsigned long long)h.size, strlen(v2));
 
   /* listing with and without snapshots */
-  store_list_opts lo;
-  memset(&lo, 0, sizeof lo);
-  lo.struct_size = sizeof lo;
-  lo.flags = STORE_LIST_SNAPSHOTS;
   clist l;
-  rc = list_all(t, t->c, &lo, &l);
-  EXPECT_OK(t, rc, "list with STORE_LIST_SNAPSHOTS");
+  list_with_snapshots(t, &l);
   size_t nsnap = 0, nbase = 0;
   for (size_t i = 0; i < l.n; i++) {
     const centry *e = &l.v[i];
@@ -200,8 +206,7 @@ CONF_CASE(snapshot_basic)
   EXPECT_RC(t, rc, STORE_E_NOT_FOUND, "delete snapshot '%s' a second time",
             id);
 
-  rc = list_all(t, t->c, &lo, &l);
-  EXPECT_OK(t, rc, "list with STORE_LIST_SNAPSHOTS");
+  list_with_snapshots(t, &l);
   nsnap = 0;
   for (size_t i = 0; i < l.n; i++)
     if (l.v[i].flags & STORE_ENTRY_SNAPSHOT) {
@@ -243,13 +248,8 @@ CONF_CASE(snapshot_delete_base)
   membuf_free(&b);
   EXPECT_RC(t, rc, STORE_E_NOT_FOUND, "get snapshot '%s' after deleting the "
                                       "base with STORE_DELETE_SNAPSHOTS", id);
-  store_list_opts lo;
-  memset(&lo, 0, sizeof lo);
-  lo.struct_size = sizeof lo;
-  lo.flags = STORE_LIST_SNAPSHOTS;
   clist l;
-  rc = list_all(t, t->c, &lo, &l);
-  EXPECT_OK(t, rc, "list with STORE_LIST_SNAPSHOTS");
+  list_with_snapshots(t, &l);
   CHECK(t, l.n == 0, "listing with snapshots after deleting all: %s",
         fmt_names(t, &l));
 

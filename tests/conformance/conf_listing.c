@@ -40,19 +40,6 @@ static size_t tree_size(const char *key)
   return (size_t)-1;
 }
 
-static const char *fmt_strs(tcase *t, const char *const *v, size_t n)
-{
-  clist w;
-  clist_init(&w, t);
-  for (size_t i = 0; i < n; i++) {
-    store_entry e;
-    memset(&e, 0, sizeof e);
-    e.name = v[i];
-    clist_add(&w, &e);
-  }
-  return fmt_names(t, &w);
-}
-
 /* List with (prefix, delimiter, start_after, page_size); require exactly the
  * given PREFIX entries (as a set, each once) and blobs (in this order).
  * Returns the listing. */

@@ -40,24 +40,30 @@ store_error *conf_err(tcase *t)
   return &t->err;
 }
 
-void conf_note(tcase *t, const char *fmt, ...)
+/* "[case] TAGmessage" on the test output. */
+static void vnote(tcase *t, const char *tag, const char *fmt, va_list ap)
+  __attribute__((format(printf, 3, 0)));
+static void vnote(tcase *t, const char *tag, const char *fmt, va_list ap)
 {
   char buf[512];
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  print_message("[%s] %s%s\n", t ? t->def->name : "conformance", tag, buf);
+}
+
+void conf_note(tcase *t, const char *fmt, ...)
+{
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(buf, sizeof buf, fmt, ap);
+  vnote(t, "", fmt, ap);
   va_end(ap);
-  print_message("[%s] %s\n", t ? t->def->name : "conformance", buf);
 }
 
 void conf_skip(tcase *t, const char *fmt, ...)
 {
-  char buf[512];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(buf, sizeof buf, fmt, ap);
+  vnote(t, "skip: ", fmt, ap);
   va_end(ap);
-  print_message("[%s] skip: %s\n", t->def->name, buf);
   fflush(stdout);
   skip();
   __builtin_unreachable();
@@ -385,6 +391,19 @@ const char *fmt_names(tcase *t, const clist *l)
   return s;
 }
 
+const char *fmt_strs(tcase *t, const char *const *v, size_t n)
+{
+  clist w;
+  clist_init(&w, t);
+  for (size_t i = 0; i < n; i++) {
+    store_entry e;
+    memset(&e, 0, sizeof e);
+    e.name = v[i];
+    clist_add(&w, &e);
+  }
+  return fmt_names(t, &w);
+}
+
 static void hexdump_diff(tcase *t, const char *what, const unsigned char *want,
                          size_t nwant, const unsigned char *got, size_t ngot)
 {
@@ -495,16 +514,7 @@ void expect_keys(tcase *t, const char *c, const char *const *keys, size_t n,
   for (size_t i = 0; ok && i < n; i++)
     ok = l.v[i].name && strcmp(l.v[i].name, sorted[i]) == 0 &&
          !(l.v[i].flags & (STORE_ENTRY_PREFIX | STORE_ENTRY_SNAPSHOT));
-  if (!ok) {
-    clist w;
-    clist_init(&w, t);
-    for (size_t i = 0; i < n; i++) {
-      store_entry e;
-      memset(&e, 0, sizeof e);
-      e.name = sorted[i];
-      clist_add(&w, &e);
-    }
+  if (!ok)
     FAILF(t, "%s: listing of '%s' is %s, expected %s", what, c,
-          fmt_names(t, &l), fmt_names(t, &w));
-  }
+          fmt_names(t, &l), fmt_strs(t, sorted, n));
 }
