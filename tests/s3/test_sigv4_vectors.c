@@ -1,0 +1,1069 @@
+/*
+** test_sigv4_vectors.c -- the SDK's SigV4 signer against every public
+** vector in the shared vectors directory (README sections 1, 2 and 4):
+**   aws-sigv4-classic/   the 2019 AWS suite (34 cases, recursive)
+**   aws-sigv4-crt/v4/    aws-c-auth: header and query (presign) variants
+**   aws-sigv4-crt/v4a/   SigV4a: key derivation, canonical request and
+**                        string to sign, sample ECDSA signatures verified
+**   s3-doc-examples/     S3 header auth, presign, aws-chunked (+ trailer),
+**                        POST policy
+** Every intermediate result is compared. The run prints how many cases
+** of each set it checked and fails when that is fewer than the set holds.
+**
+**   test_sigv4_vectors VECTORS_DIR
+*/
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "sdk_sigv4.h"
+#include "sdk_util.h"
+
+static int g_failures;
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("FAIL: ", stdout);
+  vprintf(fmt, ap);
+  fputc('\n', stdout);
+  va_end(ap);
+  g_failures++;
+}
+
+/* Compare with trailing newlines ignored (vector files differ on them). */
+static int same(const char *what, const char *got, const char *want)
+{
+  size_t g = strlen(got), w = strlen(want);
+  while (g && (got[g - 1] == '\n' || got[g - 1] == '\r'))
+    g--;
+  while (w && (want[w - 1] == '\n' || want[w - 1] == '\r'))
+    w--;
+  if (g == w && !memcmp(got, want, g))
+    return 1;
+  fail("%s differs\n--- expected\n%.*s\n--- got\n%.*s\n---", what, (int)w,
+       want, (int)g, got);
+  return 0;
+}
+
+static char *slurp(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  sdk_buf b = SDK_BUF_INIT;
+  char chunk[4096];
+  size_t n;
+
+  if (!f)
+    return NULL;
+  while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+    if (sdk_buf_append(&b, chunk, n))
+      abort();
+  fclose(f);
+  if (!b.data && sdk_buf_puts(&b, ""))
+    abort();
+  return b.data;
+}
+
+static char *slurp2(const char *dir, const char *name)
+{
+  char path[4096];
+  snprintf(path, sizeof(path), "%s/%s", dir, name);
+  return slurp(path);
+}
+
+static int is_dir(const char *path)
+{
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* ------------------------------------------------------------------------ */
+/* the .req / request.txt format                                            */
+/* ------------------------------------------------------------------------ */
+#define MAX_HDR 32
+#define MAX_Q 32
+
+typedef struct req {
+  char *text;                   /* owned copy, cut up in place            */
+  char *method, *target, *body;
+  char *hline[MAX_HDR];         /* raw header lines, continuations joined */
+  store_kv hdr[MAX_HDR];        /* name, value (folded lines with "\n")   */
+  size_t nhdr;
+  sdk_buf path, qbuf;           /* decoded path; decoded query strings    */
+  store_kv q[MAX_Q];
+  size_t nq;
+  char hash[65];                /* sha256 of the body                     */
+} req;
+
+/* "METHOD SP target SP HTTP/1.1", header lines (a line starting with
+ * whitespace continues the previous one), blank line, body. The target
+ * may contain spaces. */
+static int parse_req(const char *text, req *r)
+{
+  char *p, *nl, *sp;
+
+  memset(r, 0, sizeof(*r));
+  r->text = strdup(text);
+  p = r->text;
+  nl = strchr(p, '\n');
+  if (!nl)
+    return -1;
+  *nl = '\0';
+  sp = strchr(p, ' ');
+  if (!sp || !strrchr(p, ' ') || strrchr(p, ' ') == sp)
+    return -1;
+  *sp = '\0';
+  r->method = p;
+  r->target = sp + 1;
+  *strrchr(r->target, ' ') = '\0';
+  p = nl + 1;
+  r->body = "";
+  while (*p) {
+    size_t len;
+    nl = strchr(p, '\n');
+    len = nl ? (size_t)(nl - p) : strlen(p);
+    if (len == 0) {
+      r->body = nl + 1;
+      break;
+    }
+    if ((*p == ' ' || *p == '\t') && r->nhdr) {
+      /* obs-fold: the previous header goes on; "\n" marks the fold */
+      char *prev = r->hline[r->nhdr - 1];
+      size_t pl = strlen(prev);
+      char *joined = malloc(pl + len + 2);
+      memcpy(joined, prev, pl);
+      joined[pl] = '\n';
+      memcpy(joined + pl + 1, p, len);
+      joined[pl + 1 + len] = '\0';
+      free(prev);
+      r->hline[r->nhdr - 1] = joined;
+    } else {
+      if (r->nhdr == MAX_HDR)
+        return -1;
+      r->hline[r->nhdr] = strndup(p, len);
+      r->nhdr++;
+    }
+    if (!nl)
+      break;
+    p = nl + 1;
+  }
+  for (size_t i = 0; i < r->nhdr; i++) {
+    char *line = strdup(r->hline[i]), *colon = strchr(line, ':');
+    if (!colon)
+      return -1;
+    *colon = '\0';
+    r->hdr[i].key = line; /* freed in free_req through hdr[i].key */
+    r->hdr[i].value = colon + 1;
+  }
+  /* path and query of the raw target, decoded (the query may hold
+   * escapes like %E1%88%B4 or raw bytes) */
+  {
+    char *q = strchr(r->target, '?');
+    size_t plen = q ? (size_t)(q - r->target) : strlen(r->target);
+    if (sdk_uri_decode(&r->path, r->target, plen, 0) ||
+        sdk_buf_putc(&r->path, '\0'))
+      return -1;
+    if (q) {
+      char *qs = q + 1;
+      /* two passes: decode into qbuf, then point q[] into it */
+      size_t off[MAX_Q][2];
+      int has_val[MAX_Q];
+      while (*qs) {
+        char *amp = strchr(qs, '&');
+        size_t l = amp ? (size_t)(amp - qs) : strlen(qs);
+        char *eq = memchr(qs, '=', l);
+        if (r->nq == MAX_Q)
+          return -1;
+        off[r->nq][0] = r->qbuf.len;
+        if (sdk_uri_decode(&r->qbuf, qs, eq ? (size_t)(eq - qs) : l, 0) ||
+            sdk_buf_putc(&r->qbuf, '\0'))
+          return -1;
+        off[r->nq][1] = r->qbuf.len;
+        has_val[r->nq] = eq != NULL;
+        if ((eq && sdk_uri_decode(&r->qbuf, eq + 1,
+                                  l - (size_t)(eq - qs) - 1, 0)) ||
+            sdk_buf_putc(&r->qbuf, '\0'))
+          return -1;
+        r->nq++;
+        qs += l + (amp ? 1 : 0);
+      }
+      for (size_t i = 0; i < r->nq; i++) {
+        r->q[i].key = r->qbuf.data + off[i][0];
+        r->q[i].value = has_val[i] ? r->qbuf.data + off[i][1] : NULL;
+      }
+    }
+  }
+  if (sdk_sha256_hex(r->body, strlen(r->body), r->hash))
+    return -1;
+  return 0;
+}
+
+static void free_req(req *r)
+{
+  for (size_t i = 0; i < r->nhdr; i++) {
+    free(r->hline[i]);
+    free((char *)r->hdr[i].key);
+  }
+  sdk_buf_free(&r->path);
+  sdk_buf_free(&r->qbuf);
+  free(r->text);
+}
+
+static sdk_sigv4_msg req_msg(const req *r)
+{
+  sdk_sigv4_msg m = {r->method, r->path.data, r->q, r->nq, r->hdr, r->nhdr,
+                     r->hash};
+  return m;
+}
+
+/* The request line, the original header lines, `extra` lines, and the body
+ * after a blank line when there is one (sreq / signed-request files). */
+static void render(sdk_buf *out, const req *r, const char *target,
+                   const sdk_buf *extra, int blank_always)
+{
+  sdk_buf_printf(out, "%s %s HTTP/1.1\n", r->method, target);
+  for (size_t i = 0; i < r->nhdr; i++)
+    sdk_buf_printf(out, "%s\n", r->hline[i]);
+  sdk_buf_puts(out, sdk_buf_str(extra));
+  if (*r->body || blank_always)
+    sdk_buf_printf(out, "\n%s", r->body);
+}
+
+/* ------------------------------------------------------------------------ */
+/* signers                                                                  */
+/* ------------------------------------------------------------------------ */
+static sdk_sigv4 *new_signer(const char *ak, const char *sk, const char *tok,
+                             const char *region, const char *service,
+                             uint32_t flags)
+{
+  sdk_sigv4_config cfg = {sizeof(cfg), flags, ak, sk, tok, region, service};
+  sdk_sigv4 *s = NULL;
+  if (sdk_sigv4_new(&cfg, &s))
+    abort();
+  return s;
+}
+
+static time_t amz_time(const char *amz) /* 20150830T123600Z */
+{
+  struct tm tm;
+  memset(&tm, 0, sizeof(tm));
+  if (sscanf(amz, "%4d%2d%2dT%2d%2d%2dZ", &tm.tm_year, &tm.tm_mon,
+             &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+    abort();
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return timegm(&tm);
+}
+
+static time_t iso_time(const char *iso) /* 2015-08-30T12:36:00Z */
+{
+  struct tm tm;
+  memset(&tm, 0, sizeof(tm));
+  if (sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year, &tm.tm_mon,
+             &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+    abort();
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return timegm(&tm);
+}
+
+/* ------------------------------------------------------------------------ */
+/* 1. aws-sigv4-classic                                                     */
+/* ------------------------------------------------------------------------ */
+#define CLASSIC_AK "AKIDEXAMPLE"
+#define CLASSIC_SK "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+#define CLASSIC_TOKEN \
+  "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267"
+
+static char *sts_token(const char *root)
+{
+  /* the token is the last non-empty line of post-sts-token/readme.txt */
+  char path[4096], *text, *tok = NULL, *line, *save = NULL;
+  snprintf(path, sizeof(path), "%s/aws-sigv4-classic/post-sts-token/readme.txt",
+           root);
+  text = slurp(path);
+  if (!text)
+    return NULL;
+  for (line = strtok_r(text, "\r\n", &save); line;
+       line = strtok_r(NULL, "\r\n", &save))
+    if (!strncmp(line, "AQoDYXdz", 8)) {
+      free(tok);
+      tok = strdup(line);
+    }
+  free(text);
+  return tok;
+}
+
+static int classic_case(const char *dir, const char *name, const char *root)
+{
+  char file[512], *text, *creq, *sts, *authz, *sreq;
+  const char *token = NULL;
+  uint32_t flags = SDK_SIGV4_NORMALIZE_PATH;
+  char *sts_tok = NULL;
+  sdk_sigv4_result res = SDK_SIGV4_RESULT_INIT;
+  sdk_buf extra = SDK_BUF_INIT, rendered = SDK_BUF_INIT;
+  int before = g_failures;
+  sdk_sigv4 *s;
+  req r;
+
+  snprintf(file, sizeof(file), "%s.req", name);
+  text = slurp2(dir, file);
+  snprintf(file, sizeof(file), "%s.creq", name);
+  creq = slurp2(dir, file);
+  snprintf(file, sizeof(file), "%s.sts", name);
+  sts = slurp2(dir, file);
+  snprintf(file, sizeof(file), "%s.authz", name);
+  authz = slurp2(dir, file);
+  snprintf(file, sizeof(file), "%s.sreq", name);
+  sreq = slurp2(dir, file);
+  if (!text || !creq || !sts || !authz || !sreq || parse_req(text, &r)) {
+    fail("classic %s: unreadable case files", name);
+    return 0;
+  }
+  /* Session-token cases (README section 1). */
+  if (!strcmp(name, "get-vanilla-with-session-token")) {
+    token = CLASSIC_TOKEN;
+  } else if (!strcmp(name, "post-sts-header-after")) {
+    token = sts_tok = sts_token(root);
+    flags |= SDK_SIGV4_OMIT_TOKEN;
+    if (!token)
+      fail("classic %s: no token in post-sts-token/readme.txt", name);
+  }
+  s = new_signer(CLASSIC_AK, CLASSIC_SK, token, "us-east-1", "service", 0);
+  sdk_sigv4_msg m = req_msg(&r);
+  if (sdk_sigv4_sign(s, &m, amz_time("20150830T123600Z"), flags, &res)) {
+    fail("classic %s: signing failed", name);
+  } else {
+    char what[300];
+    snprintf(what, sizeof(what), "classic %s: canonical request", name);
+    same(what, sdk_buf_str(&res.canonical_request), creq);
+    snprintf(what, sizeof(what), "classic %s: string to sign", name);
+    same(what, sdk_buf_str(&res.string_to_sign), sts);
+    snprintf(what, sizeof(what), "classic %s: authorization", name);
+    same(what, sdk_buf_str(&res.authorization), authz);
+    for (size_t i = 0; i + 1 < res.nadd; i++)
+      sdk_buf_printf(&extra, "%s:%s\n", res.add[i].key, res.add[i].value);
+    sdk_buf_printf(&extra, "Authorization: %s\n",
+                   sdk_buf_str(&res.authorization));
+    render(&rendered, &r, r.target, &extra, 0);
+    if (!strcmp(name, "get-vanilla-with-session-token")) {
+      /* Known upstream defect: its .sreq carries get-vanilla's signature.
+       * Everything else in it must still match. */
+      const char *bad = "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2"
+                        "260956d9b8aae1d763fbf31";
+      char *p = strstr(sreq, bad), *q = strstr(rendered.data, "Signature=");
+      if (!p || !q || strlen(p) < strlen(bad) || strlen(q) < strlen(bad))
+        fail("classic %s: the documented .sreq defect is not where the "
+             "README says", name);
+      else
+        memcpy(p, q, strlen(bad)); /* same length: patch the known defect */
+      printf("  note: classic %s: .sreq carries get-vanilla's signature (a "
+             "known upstream defect); compared with the .authz signature\n",
+             name);
+    }
+    snprintf(what, sizeof(what), "classic %s: signed request", name);
+    same(what, rendered.data, sreq);
+  }
+  sdk_sigv4_result_free(&res);
+  sdk_sigv4_free(s);
+  sdk_buf_free(&extra);
+  sdk_buf_free(&rendered);
+  free_req(&r);
+  free(sts_tok);
+  free(text);
+  free(creq);
+  free(sts);
+  free(authz);
+  free(sreq);
+  return g_failures == before;
+}
+
+/* Every directory below dir holding NAME/NAME.req is a case. */
+static void classic_walk(const char *dir, const char *root, int *present,
+                         int *passed)
+{
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  char **names = NULL;
+  size_t n = 0;
+
+  if (!d)
+    return;
+  while ((e = readdir(d)))
+    if (e->d_name[0] != '.') {
+      names = realloc(names, (n + 1) * sizeof(*names));
+      names[n++] = strdup(e->d_name);
+    }
+  closedir(d);
+  qsort(names, n, sizeof(*names), (int (*)(const void *, const void *))strcmp);
+  for (size_t i = 0; i < n; i++) {
+    char sub[4096], req_path[4200];
+    snprintf(sub, sizeof(sub), "%s/%s", dir, names[i]);
+    if (is_dir(sub)) {
+      snprintf(req_path, sizeof(req_path), "%s/%s.req", sub, names[i]);
+      if (access(req_path, R_OK) == 0) {
+        (*present)++;
+        *passed += classic_case(sub, names[i], root);
+      } else {
+        classic_walk(sub, root, present, passed);
+      }
+    }
+    free(names[i]);
+  }
+  free(names);
+}
+
+/* ------------------------------------------------------------------------ */
+/* 2. aws-sigv4-crt                                                         */
+/* ------------------------------------------------------------------------ */
+static const char *jstr(json_t *o, const char *path)
+{
+  /* "a.b" lookups */
+  char buf[128], *save = NULL, *k;
+  json_t *v = o;
+  snprintf(buf, sizeof(buf), "%s", path);
+  for (k = strtok_r(buf, ".", &save); k && v; k = strtok_r(NULL, ".", &save))
+    v = json_object_get(v, k);
+  return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int jbool(json_t *o, const char *key)
+{
+  return json_is_true(json_object_get(o, key));
+}
+
+/* Replace the value after every "Signature=" (header) or
+ * "X-Amz-Signature=" with "<sig>": ECDSA signatures are random. */
+static void mask_signatures(char *s)
+{
+  const char *marks[] = {"Signature=", NULL};
+  for (char *p = strstr(s, marks[0]); p; p = strstr(p + 1, marks[0])) {
+    char *v = p + strlen(marks[0]), *end = v;
+    while ((*end >= '0' && *end <= '9') || (*end >= 'a' && *end <= 'f'))
+      end++;
+    memmove(v + 5, end, strlen(end) + 1);
+    memcpy(v, "<sig>", 5);
+  }
+}
+
+static int crt_case(const char *dir, const char *name, int v4a)
+{
+  char *ctx_text = slurp2(dir, "context.json"), *rtext = slurp2(dir,
+                                                                 "request.txt");
+  json_t *ctx = ctx_text ? json_loads(ctx_text, 0, NULL) : NULL;
+  sdk_sigv4_result res = SDK_SIGV4_RESULT_INIT;
+  sdk_buf extra = SDK_BUF_INIT, rendered = SDK_BUF_INIT, target = SDK_BUF_INIT;
+  int before = g_failures;
+  const char *kinds[] = {"header", "query"};
+  char pubx[65], puby[65];
+  uint32_t flags = 0;
+  sdk_sigv4 *s;
+  req r;
+
+  if (!ctx || !rtext || parse_req(rtext, &r)) {
+    fail("crt %s: unreadable case files", name);
+    return 0;
+  }
+  if (jbool(ctx, "normalize"))
+    flags |= SDK_SIGV4_NORMALIZE_PATH;
+  if (jbool(ctx, "sign_body"))
+    flags |= SDK_SIGV4_CONTENT_SHA256;
+  if (jbool(ctx, "omit_session_token"))
+    flags |= SDK_SIGV4_OMIT_TOKEN;
+  s = new_signer(jstr(ctx, "credentials.access_key_id"),
+                 jstr(ctx, "credentials.secret_access_key"),
+                 jstr(ctx, "credentials.token"), jstr(ctx, "region"),
+                 jstr(ctx, "service"), v4a ? SDK_SIGV4_ASYMMETRIC : 0);
+  time_t when = iso_time(jstr(ctx, "timestamp"));
+  uint32_t expires = (uint32_t)json_integer_value(
+    json_object_get(ctx, "expiration_in_seconds"));
+
+  if (v4a) {
+    /* the key derived from the credentials is the published one */
+    char *pk = slurp2(dir, "public-key.json");
+    json_t *pj = pk ? json_loads(pk, 0, NULL) : NULL;
+    sdk_sigv4a_key *k = NULL;
+    if (!pj || sdk_sigv4a_key_derive(jstr(ctx, "credentials.access_key_id"),
+                                     jstr(ctx, "credentials.secret_access_key"),
+                                     &k) ||
+        sdk_sigv4a_key_public(k, pubx, puby)) {
+      fail("crt v4a %s: no public key", name);
+    } else {
+      char what[300];
+      snprintf(what, sizeof(what), "crt v4a %s: derived public key X", name);
+      same(what, pubx, jstr(pj, "X"));
+      snprintf(what, sizeof(what), "crt v4a %s: derived public key Y", name);
+      same(what, puby, jstr(pj, "Y"));
+      snprintf(pubx, sizeof(pubx), "%s", jstr(pj, "X"));
+      snprintf(puby, sizeof(puby), "%s", jstr(pj, "Y"));
+    }
+    sdk_sigv4a_key_free(k);
+    json_decref(pj);
+    free(pk);
+  }
+
+  for (int kind = 0; kind < 2; kind++) {
+    char f[128], what[300];
+    char *want_creq, *want_sts, *want_sig, *want_sreq;
+    sdk_sigv4_msg m = req_msg(&r);
+    int rc;
+
+    snprintf(f, sizeof(f), "%s-canonical-request.txt", kinds[kind]);
+    want_creq = slurp2(dir, f);
+    snprintf(f, sizeof(f), "%s-string-to-sign.txt", kinds[kind]);
+    want_sts = slurp2(dir, f);
+    snprintf(f, sizeof(f), "%s-signature.txt", kinds[kind]);
+    want_sig = slurp2(dir, f);
+    snprintf(f, sizeof(f), "%s-signed-request.txt", kinds[kind]);
+    want_sreq = slurp2(dir, f);
+    if (!want_creq || !want_sts || !want_sig || !want_sreq) {
+      fail("crt %s %s: missing expectation files", name, kinds[kind]);
+      goto next;
+    }
+    sdk_buf_reset(&extra);
+    sdk_buf_reset(&rendered);
+    sdk_buf_reset(&target);
+    if (kind == 0)
+      rc = sdk_sigv4_sign(s, &m, when, flags, &res);
+    else
+      rc = sdk_sigv4_presign(s, &m, when, expires, flags, &res);
+    if (rc) {
+      fail("crt %s %s: signing failed", name, kinds[kind]);
+      goto next;
+    }
+    snprintf(what, sizeof(what), "crt %s %s %s: canonical request",
+             v4a ? "v4a" : "v4", name, kinds[kind]);
+    same(what, sdk_buf_str(&res.canonical_request), want_creq);
+    snprintf(what, sizeof(what), "crt %s %s %s: string to sign",
+             v4a ? "v4a" : "v4", name, kinds[kind]);
+    same(what, sdk_buf_str(&res.string_to_sign), want_sts);
+    if (v4a) {
+      /* ECDSA: the published sample and our own signature both verify */
+      want_sig[strcspn(want_sig, "\r\n")] = '\0';
+      if (sdk_sigv4a_verify(pubx, puby, want_sts, strlen(want_sts),
+                            want_sig) != 1)
+        fail("crt v4a %s %s: the sample signature does not verify with the "
+             "derived key over the expected string to sign", name,
+             kinds[kind]);
+      if (sdk_sigv4a_verify(pubx, puby, res.string_to_sign.data,
+                            res.string_to_sign.len, res.signature) != 1)
+        fail("crt v4a %s %s: our signature does not verify", name,
+             kinds[kind]);
+    } else {
+      snprintf(what, sizeof(what), "crt v4 %s %s: signature", name,
+               kinds[kind]);
+      same(what, res.signature, want_sig);
+    }
+    if (kind == 0) {
+      for (size_t i = 0; i < res.nadd; i++)
+        sdk_buf_printf(&extra, "%s:%s\n", res.add[i].key, res.add[i].value);
+      render(&rendered, &r, r.target, &extra, 1);
+    } else {
+      sdk_buf_printf(&target, "%s%c%s", r.target,
+                     strchr(r.target, '?') ? '&' : '?',
+                     sdk_buf_str(&res.query));
+      render(&rendered, &r, target.data, &extra, 1);
+    }
+    if (v4a) {
+      mask_signatures(rendered.data);
+      mask_signatures(want_sreq);
+    }
+    snprintf(what, sizeof(what), "crt %s %s %s: signed request",
+             v4a ? "v4a" : "v4", name, kinds[kind]);
+    same(what, rendered.data, want_sreq);
+    if (v4a && kind == 0) {
+      /* get-vanilla also has the unprefixed files = header variant */
+      char *c2 = slurp2(dir, "canonical-request.txt");
+      char *s2 = slurp2(dir, "string-to-sign.txt");
+      if (c2)
+        same("crt v4a canonical-request.txt", c2, want_creq);
+      if (s2)
+        same("crt v4a string-to-sign.txt", s2, want_sts);
+      free(c2);
+      free(s2);
+    }
+  next:
+    free(want_creq);
+    free(want_sts);
+    free(want_sig);
+    free(want_sreq);
+  }
+  sdk_sigv4_result_free(&res);
+  sdk_sigv4_free(s);
+  sdk_buf_free(&extra);
+  sdk_buf_free(&rendered);
+  sdk_buf_free(&target);
+  free_req(&r);
+  json_decref(ctx);
+  free(ctx_text);
+  free(rtext);
+  return g_failures == before;
+}
+
+static void crt_walk(const char *dir, int v4a, int *present, int *passed,
+                     int *no_expectations)
+{
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  char **names = NULL;
+  size_t n = 0;
+
+  if (!d)
+    return;
+  while ((e = readdir(d)))
+    if (e->d_name[0] != '.') {
+      names = realloc(names, (n + 1) * sizeof(*names));
+      names[n++] = strdup(e->d_name);
+    }
+  closedir(d);
+  qsort(names, n, sizeof(*names), (int (*)(const void *, const void *))strcmp);
+  for (size_t i = 0; i < n; i++) {
+    char sub[4096], f[4200];
+    snprintf(sub, sizeof(sub), "%s/%s", dir, names[i]);
+    snprintf(f, sizeof(f), "%s/header-canonical-request.txt", sub);
+    if (!is_dir(sub)) {
+      /* LICENSE */
+    } else if (access(f, R_OK) != 0) {
+      (*no_expectations)++;
+      printf("  note: crt %s %s has no expectation files (only context.json "
+             "and request.txt, README section 2): nothing to compare\n",
+             v4a ? "v4a" : "v4", names[i]);
+    } else {
+      (*present)++;
+      *passed += crt_case(sub, names[i], v4a);
+    }
+    free(names[i]);
+  }
+  free(names);
+}
+
+/* ------------------------------------------------------------------------ */
+/* 4. s3-doc-examples                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* Split a raw query ("a=1&b", un-encoded) into q (strings in buf). */
+static size_t split_query(const char *query, char *buf, store_kv *q,
+                          size_t cap)
+{
+  size_t n = 0;
+  char *save = NULL, *part;
+  snprintf(buf, 1024, "%s", query);
+  for (part = strtok_r(buf, "&", &save); part && n < cap;
+       part = strtok_r(NULL, "&", &save)) {
+    char *eq = strchr(part, '=');
+    if (eq)
+      *eq = '\0';
+    q[n].key = part;
+    q[n++].value = eq ? eq + 1 : NULL;
+  }
+  return n;
+}
+
+static size_t json_headers(json_t *arr, store_kv *h, size_t cap)
+{
+  size_t n = 0, i;
+  json_t *pair;
+  json_array_foreach(arr, i, pair) {
+    if (n == cap)
+      break;
+    h[n].key = json_string_value(json_array_get(pair, 0));
+    h[n++].value = json_string_value(json_array_get(pair, 1));
+  }
+  return n;
+}
+
+/* The docs print Authorization with "," separators, the signer ", ". */
+static char *squeeze_commas(const char *s)
+{
+  char *o = strdup(s), *w = o;
+  for (const char *p = s; *p; p++)
+    if (!(*p == ' ' && p > s && p[-1] == ','))
+      *w++ = *p;
+  *w = '\0';
+  return o;
+}
+
+static int s3_header_case(json_t *c, json_t *common)
+{
+  const char *name = jstr(c, "name");
+  char qbuf[1024], what[300];
+  store_kv q[16], h[16];
+  sdk_sigv4_result res = SDK_SIGV4_RESULT_INIT;
+  int before = g_failures;
+  sdk_sigv4 *s = new_signer(jstr(common, "access_key_id"),
+                            jstr(common, "secret_access_key"), NULL,
+                            jstr(common, "region"), jstr(common, "service"),
+                            0);
+  sdk_sigv4_msg m = {jstr(c, "method"), jstr(c, "path"), q,
+                     split_query(jstr(c, "query"), qbuf, q, 16), h,
+                     json_headers(json_object_get(c, "headers"), h, 16),
+                     jstr(c, "payload_hash")};
+
+  if (sdk_sigv4_sign(s, &m, amz_time(jstr(common, "amz_date")), 0, &res)) {
+    fail("s3 header_auth %s: signing failed", name);
+  } else {
+    char *a = squeeze_commas(sdk_buf_str(&res.authorization));
+    snprintf(what, sizeof(what), "s3 header_auth %s: canonical request", name);
+    same(what, res.canonical_request.data, jstr(c, "canonical_request"));
+    snprintf(what, sizeof(what), "s3 header_auth %s: string to sign", name);
+    same(what, res.string_to_sign.data, jstr(c, "string_to_sign"));
+    snprintf(what, sizeof(what), "s3 header_auth %s: signature", name);
+    same(what, res.signature, jstr(c, "signature"));
+    snprintf(what, sizeof(what), "s3 header_auth %s: authorization", name);
+    same(what, a, jstr(c, "authorization"));
+    free(a);
+  }
+  sdk_sigv4_result_free(&res);
+  sdk_sigv4_free(s);
+  return g_failures == before;
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Same URL up to the order of its query parameters. */
+static void same_url(const char *what, const char *got, const char *want)
+{
+  const char *gq = strchr(got, '?'), *wq = strchr(want, '?');
+  char *gs, *ws, *gp[32], *wp[32], *save;
+  size_t gn = 0, wn = 0;
+  int ok;
+
+  if (!gq || !wq || gq - got != wq - want || strncmp(got, want,
+                                                       (size_t)(gq - got))) {
+    same(what, got, want);
+    return;
+  }
+  gs = strdup(gq + 1);
+  ws = strdup(wq + 1);
+  save = NULL;
+  for (char *p = strtok_r(gs, "&", &save); p && gn < 32;
+       p = strtok_r(NULL, "&", &save))
+    gp[gn++] = p;
+  save = NULL;
+  for (char *p = strtok_r(ws, "&", &save); p && wn < 32;
+       p = strtok_r(NULL, "&", &save))
+    wp[wn++] = p;
+  qsort(gp, gn, sizeof(*gp), cmp_strp);
+  qsort(wp, wn, sizeof(*wp), cmp_strp);
+  ok = gn == wn;
+  for (size_t i = 0; ok && i < gn; i++)
+    ok = !strcmp(gp[i], wp[i]);
+  if (!ok)
+    same(what, got, want);
+  free(gs);
+  free(ws);
+}
+
+static int s3_presign_case(json_t *c, json_t *common)
+{
+  const char *name = jstr(c, "name");
+  store_kv h[16];
+  sdk_sigv4_result res = SDK_SIGV4_RESULT_INIT;
+  sdk_buf url = SDK_BUF_INIT;
+  int before = g_failures;
+  char what[300];
+  sdk_sigv4 *s = new_signer(jstr(common, "access_key_id"),
+                            jstr(common, "secret_access_key"), NULL,
+                            jstr(common, "region"), jstr(common, "service"),
+                            0);
+  sdk_sigv4_msg m = {jstr(c, "method"), jstr(c, "path"), NULL, 0, h,
+                     json_headers(json_object_get(c, "headers"), h, 16),
+                     jstr(c, "payload_hash")};
+  uint32_t expires = (uint32_t)json_integer_value(
+    json_object_get(c, "expires_seconds"));
+
+  if (sdk_sigv4_presign(s, &m, amz_time(jstr(common, "amz_date")), expires, 0,
+                        &res)) {
+    fail("s3 presigned %s: signing failed", name);
+  } else {
+    snprintf(what, sizeof(what), "s3 presigned %s: canonical request", name);
+    same(what, res.canonical_request.data, jstr(c, "canonical_request"));
+    snprintf(what, sizeof(what), "s3 presigned %s: string to sign", name);
+    same(what, res.string_to_sign.data, jstr(c, "string_to_sign"));
+    snprintf(what, sizeof(what), "s3 presigned %s: signature", name);
+    same(what, res.signature, jstr(c, "signature"));
+    sdk_buf_printf(&url, "https://%s", jstr(c, "host"));
+    sdk_uri_encode(&url, m.path, strlen(m.path), 1);
+    sdk_buf_printf(&url, "?%s", res.query.data);
+    snprintf(what, sizeof(what), "s3 presigned %s: URL (parameters in any "
+                                 "order)", name);
+    same_url(what, url.data, jstr(c, "url"));
+  }
+  sdk_sigv4_result_free(&res);
+  sdk_sigv4_free(s);
+  sdk_buf_free(&url);
+  return g_failures == before;
+}
+
+/* Returns the number of passed checks of this case: seed, each chunk,
+ * the framing and the trailer; *present gets how many there are. */
+static int s3_chunked_case(json_t *c, json_t *common, int *present)
+{
+  const char *name = jstr(c, "name");
+  store_kv h[16];
+  sdk_sigv4_result res = SDK_SIGV4_RESULT_INIT;
+  sdk_sigv4_chunker ch;
+  char what[300], sig[65], hdr[SDK_SIGV4_CHUNK_HDR_MAX];
+  int passed = 0, before;
+  uint64_t decoded = 0, wire = 0;
+  size_t i;
+  json_t *chunk, *chunks = json_object_get(c, "chunks");
+  json_t *tr = json_object_get(c, "trailing_headers_extension");
+  sdk_sigv4 *s = new_signer(jstr(common, "access_key_id"),
+                            jstr(common, "secret_access_key"), NULL,
+                            jstr(common, "region"), jstr(common, "service"),
+                            0);
+  sdk_sigv4_msg m = {jstr(c, "method"), jstr(c, "path"), NULL, 0, h,
+                     json_headers(json_object_get(c, "headers"), h, 16),
+                     jstr(c, "payload_hash")};
+
+  *present = 1 + (int)json_array_size(chunks) + 1 + (tr ? 1 : 0);
+  before = g_failures;
+  if (sdk_sigv4_sign(s, &m, amz_time(jstr(common, "amz_date")), 0, &res)) {
+    fail("s3 chunked %s: seed signing failed", name);
+    goto out;
+  }
+  snprintf(what, sizeof(what), "s3 chunked %s: seed canonical request", name);
+  same(what, res.canonical_request.data, jstr(c, "canonical_request"));
+  snprintf(what, sizeof(what), "s3 chunked %s: seed string to sign", name);
+  same(what, res.string_to_sign.data, jstr(c, "string_to_sign"));
+  snprintf(what, sizeof(what), "s3 chunked %s: seed signature", name);
+  same(what, res.signature, jstr(c, "seed_signature"));
+  snprintf(what, sizeof(what), "s3 chunked %s: authorization", name);
+  same(what, res.authorization.data, jstr(c, "authorization"));
+  passed += g_failures == before;
+  if (sdk_sigv4_chunk_begin(s, &res, &ch)) {
+    fail("s3 chunked %s: chunk_begin failed", name);
+    goto out;
+  }
+  json_array_foreach(chunks, i, chunk) {
+    size_t len = (size_t)json_integer_value(json_object_get(chunk, "length"));
+    char *data = malloc(len + 1);
+    memset(data, jstr(chunk, "data_byte")[0], len);
+    before = g_failures;
+    if (sdk_sigv4_chunk_sign(&ch, data, len, sig))
+      fail("s3 chunked %s: chunk %zu signing failed", name, i);
+    snprintf(what, sizeof(what), "s3 chunked %s: chunk %zu (%zu bytes) "
+                                 "signature", name, i + 1, len);
+    same(what, sig, jstr(chunk, "signature"));
+    wire += sdk_sigv4_chunk_header(len, sig, hdr) + len + 2;
+    decoded += len;
+    passed += g_failures == before;
+    free(data);
+  }
+  /* framing: what the chunks add up to is the signed Content-Length */
+  before = g_failures;
+  {
+    char want[32], got[32], got2[32];
+    const char *cl = NULL;
+    for (size_t k = 0; k < m.nheaders; k++)
+      if (!strcasecmp(h[k].key, "Content-Length"))
+        cl = h[k].value;
+    snprintf(want, sizeof(want), "%s", cl ? cl : "?");
+    snprintf(got, sizeof(got), "%llu", (unsigned long long)wire);
+    snprintf(got2, sizeof(got2), "%llu", (unsigned long long)
+             sdk_sigv4_chunked_length(decoded, 65536));
+    snprintf(what, sizeof(what), "s3 chunked %s: framed body length", name);
+    same(what, got, want);
+    snprintf(what, sizeof(what), "s3 chunked %s: sdk_sigv4_chunked_length",
+             name);
+    same(what, got2, want);
+  }
+  passed += g_failures == before;
+  if (tr) {
+    store_kv t[8];
+    size_t nt = json_headers(json_object_get(tr, "trailers"), t, 8);
+    before = g_failures;
+    if (sdk_sigv4_trailer_sign(&ch, t, nt, sig))
+      fail("s3 chunked %s: trailer signing failed", name);
+    snprintf(what, sizeof(what), "s3 chunked %s: trailing headers signature",
+             name);
+    same(what, sig, jstr(tr, "signature"));
+    passed += g_failures == before;
+  }
+  sdk_sigv4_chunk_end(&ch);
+out:
+  sdk_sigv4_result_free(&res);
+  sdk_sigv4_free(s);
+  return passed;
+}
+
+static int s3_post_policy_case(json_t *c)
+{
+  char sig[65], what[300];
+  int before = g_failures;
+  sdk_sigv4 *s = new_signer(jstr(c, "access_key_id"),
+                            jstr(c, "secret_access_key"), NULL,
+                            jstr(c, "region"), jstr(c, "service"), 0);
+  if (sdk_sigv4_post_policy_sign(s, jstr(c, "date"), jstr(c, "policy_base64"),
+                                 sig))
+    fail("s3 post_policy: signing failed");
+  snprintf(what, sizeof(what), "s3 post_policy %s: signature",
+           jstr(c, "name"));
+  same(what, sig, jstr(c, "signature"));
+  sdk_sigv4_free(s);
+  return g_failures == before;
+}
+
+static void s3_examples(const char *root, int *present, int *passed)
+{
+  char path[4096], *text;
+  json_t *j, *common, *c;
+  size_t i;
+
+  snprintf(path, sizeof(path), "%s/s3-doc-examples/s3_examples.json", root);
+  text = slurp(path);
+  j = text ? json_loads(text, 0, NULL) : NULL;
+  if (!j) {
+    fail("s3-doc-examples: cannot read %s", path);
+    (*present)++;
+    free(text);
+    return;
+  }
+  common = json_object_get(j, "common");
+  json_array_foreach(json_object_get(j, "header_auth"), i, c) {
+    (*present)++;
+    *passed += s3_header_case(c, common);
+  }
+  json_array_foreach(json_object_get(j, "presigned"), i, c) {
+    (*present)++;
+    *passed += s3_presign_case(c, common);
+  }
+  json_array_foreach(json_object_get(j, "chunked"), i, c) {
+    int n = 0;
+    *passed += s3_chunked_case(c, common, &n);
+    *present += n;
+  }
+  json_array_foreach(json_object_get(j, "post_policy"), i, c) {
+    (*present)++;
+    *passed += s3_post_policy_case(c);
+  }
+  json_decref(j);
+  free(text);
+}
+
+/* ------------------------------------------------------------------------ */
+/* the wrapper that signs an sdk_request                                   */
+/* ------------------------------------------------------------------------ */
+
+/* sdk_sigv4_sign_request must reach the same signature as the message
+ * form: the S3 doc's PUT of "test$file.text", given as a URL. */
+static int request_wrapper_case(void)
+{
+  int before = g_failures;
+  sdk_sigv4 *s = new_signer("AKIAIOSFODNN7EXAMPLE",
+                            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", NULL,
+                            "us-east-1", "s3", 0);
+  sdk_request *r = sdk_request_new(
+    "PUT", "https://examplebucket.s3.amazonaws.com/test%24file.text");
+  sdk_sigv4_result seed = SDK_SIGV4_RESULT_INIT;
+  store_error err;
+
+  memset(&err, 0, sizeof(err));
+  err.struct_size = sizeof(err);
+  sdk_request_set_header(r, "Date", "Fri, 24 May 2013 00:00:00 GMT");
+  sdk_request_set_header(r, "x-amz-storage-class", "REDUCED_REDUNDANCY");
+  sdk_request_set_header(r, "User-Agent", "not signed");
+  if (sdk_sigv4_sign_request(
+        s, r, "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072",
+        amz_time("20130524T000000Z"), SDK_SIGV4_CONTENT_SHA256, &seed, &err)) {
+    fail("sign_request: %s", err.message);
+  } else {
+    same("sign_request: signature", seed.signature,
+         "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd");
+    same("sign_request: X-Amz-Date header",
+         sdk_request_header(r, "X-Amz-Date") ? sdk_request_header(r, "X-Amz-Date")
+                                             : "(none)",
+         "20130524T000000Z");
+    same("sign_request: Authorization header",
+         sdk_request_header(r, "Authorization")
+           ? sdk_request_header(r, "Authorization")
+           : "(none)",
+         seed.authorization.data);
+  }
+  /* signing again (a retry) replaces, never duplicates */
+  if (sdk_sigv4_sign_request(s, r, SDK_SIGV4_UNSIGNED_PAYLOAD,
+                             amz_time("20130525T000000Z"),
+                             SDK_SIGV4_CONTENT_SHA256, NULL, &err))
+    fail("sign_request again: %s", err.message);
+  size_t nauth = 0;
+  for (size_t i = 0; i < sdk_request_header_count(r); i++)
+    nauth += !strcasecmp(sdk_request_header_name(r, i), "Authorization");
+  if (nauth != 1)
+    fail("sign_request twice: %zu Authorization headers", nauth);
+  if (!strstr(sdk_request_header(r, "Authorization"), "/20130525/"))
+    fail("sign_request twice: the second signature is not for the new date");
+  sdk_sigv4_result_free(&seed);
+  sdk_request_free(r);
+  sdk_sigv4_free(s);
+  return g_failures == before;
+}
+
+int main(int argc, char **argv)
+{
+  const char *root = argc > 1 ? argv[1] : NULL;
+  char path[4096];
+  struct {
+    const char *name;
+    int present, passed, extra;
+  } set[5] = {{"aws-sigv4-classic", 0, 0, 0},
+              {"aws-sigv4-crt/v4", 0, 0, 0},
+              {"aws-sigv4-crt/v4a", 0, 0, 0},
+              {"s3-doc-examples", 0, 0, 0},
+              {"sdk_sigv4_sign_request", 0, 0, 0}};
+  int total_present = 0, total_passed = 0;
+
+  if (!root || !is_dir(root)) {
+    printf("FAIL: vectors directory '%s' not found (pass it as the first "
+           "argument; the project keeps it in ../shared/vectors)\n",
+           root ? root : "(none)");
+    return 1;
+  }
+  snprintf(path, sizeof(path), "%s/aws-sigv4-classic", root);
+  classic_walk(path, root, &set[0].present, &set[0].passed);
+  snprintf(path, sizeof(path), "%s/aws-sigv4-crt/v4", root);
+  crt_walk(path, 0, &set[1].present, &set[1].passed, &set[1].extra);
+  snprintf(path, sizeof(path), "%s/aws-sigv4-crt/v4a", root);
+  crt_walk(path, 1, &set[2].present, &set[2].passed, &set[2].extra);
+  s3_examples(root, &set[3].present, &set[3].passed);
+  set[4].present = 1;
+  set[4].passed = request_wrapper_case();
+
+  printf("SigV4 vectors checked:\n");
+  for (int i = 0; i < 5; i++) {
+    printf("  %-24s %3d of %3d cases pass", set[i].name, set[i].passed,
+           set[i].present);
+    if (set[i].extra)
+      printf(" (+%d without expectations, not comparable)", set[i].extra);
+    printf("\n");
+    total_present += set[i].present;
+    total_passed += set[i].passed;
+  }
+  printf("  v4a: canonical request, string to sign and derived key compared "
+         "exactly; ECDSA signatures are random, so the published samples and "
+         "ours are verified with the derived public key\n");
+  /* the sets must be non-trivial: a missing folder is a failure */
+  if (set[0].present < 34 || set[1].present < 38 || set[2].present < 38 ||
+      set[3].present < 11) {
+    printf("FAIL: fewer cases found than the vector sets hold (classic 34, "
+           "crt v4 38, crt v4a 38, s3 11 checks)\n");
+    return 1;
+  }
+  printf("%d of %d checked, %d failure(s)\n", total_passed, total_present,
+         g_failures);
+  return total_passed == total_present && !g_failures ? 0 : 1;
+}
