@@ -873,6 +873,34 @@ static int32_t ms_acquire(store_handle *h, const char *c, const char *k,
   return STORE_OK;
 }
 
+/* Snapshots are not kept: any snapshot id is UNSUPPORTED. */
+static int32_t ms_no_snapshot(const char *c, const char *k, const char *id,
+                              store_error *err)
+{
+  if (id)
+    return store_error_set(err, STORE_E_UNSUPPORTED,
+                           "blob '%s/%s': " MS_NAME " keeps no snapshots", c,
+                           k);
+  return STORE_OK;
+}
+
+/* The current blob (c, k) for reading, with a reference taken (release
+ * with ms_blob_put_back). Takes the lock. */
+static int32_t ms_read_begin(store_handle *h, const char *c, const char *k,
+                             const char *snapshot_id, ms_blob **out,
+                             store_error *err)
+{
+  int32_t rc = ms_no_snapshot(c, k, snapshot_id, err);
+
+  *out = NULL;
+  if (rc)
+    return rc;
+  pthread_mutex_lock(&h->lock);
+  rc = ms_acquire(h, c, k, out, err);
+  pthread_mutex_unlock(&h->lock);
+  return rc;
+}
+
 static int32_t ms_blob_get(store_handle *h, const char *c, const char *k,
                            const store_get_opts *opts, store_write_fn sink,
                            void *sink_ctx, store_error *err)
@@ -882,12 +910,7 @@ static int32_t ms_blob_get(store_handle *h, const char *c, const char *k,
   store_entry e;
   int32_t rc;
 
-  if (opts && opts->snapshot_id)
-    return store_error_set(err, STORE_E_UNSUPPORTED,
-                           "blob '%s/%s': " MS_NAME " keeps no snapshots", c, k);
-  pthread_mutex_lock(&h->lock);
-  rc = ms_acquire(h, c, k, &b, err);
-  pthread_mutex_unlock(&h->lock);
+  rc = ms_read_begin(h, c, k, opts ? opts->snapshot_id : NULL, &b, err);
   if (rc)
     return rc;
   end = b->data->size;
@@ -943,12 +966,7 @@ static int32_t ms_blob_head(store_handle *h, const char *c, const char *k,
   store_entry e;
   int32_t rc;
 
-  if (opts && opts->snapshot_id)
-    return store_error_set(err, STORE_E_UNSUPPORTED,
-                           "blob '%s/%s': " MS_NAME " keeps no snapshots", c, k);
-  pthread_mutex_lock(&h->lock);
-  rc = ms_acquire(h, c, k, &b, err);
-  pthread_mutex_unlock(&h->lock);
+  rc = ms_read_begin(h, c, k, opts ? opts->snapshot_id : NULL, &b, err);
   if (rc)
     return rc;
   ms_entry_from_blob(&e, b);
@@ -962,13 +980,13 @@ static int32_t ms_blob_head(store_handle *h, const char *c, const char *k,
 static int32_t ms_blob_delete(store_handle *h, const char *c, const char *k,
                               const store_delete_opts *opts, store_error *err)
 {
-  int32_t rc = STORE_OK;
+  int32_t rc;
   size_t i;
   int found;
 
-  if (opts && opts->snapshot_id)
-    return store_error_set(err, STORE_E_UNSUPPORTED,
-                           "blob '%s/%s': " MS_NAME " keeps no snapshots", c, k);
+  rc = ms_no_snapshot(c, k, opts ? opts->snapshot_id : NULL, err);
+  if (rc)
+    return rc;
   pthread_mutex_lock(&h->lock);
   i = ms_find_blob(h, c, k, &found);
   if (!ms_has_container(h, c))
@@ -1110,11 +1128,9 @@ static int32_t ms_blob_copy(store_handle *h, const char *sc, const char *sk,
   ms_blob *src = NULL, *b = NULL;
   int32_t rc;
 
-  if (opts && opts->src_snapshot_id)
-    return store_error_set(err, STORE_E_UNSUPPORTED,
-                           "blob '%s/%s': " MS_NAME " keeps no snapshots", sc,
-                           sk);
-  rc = ms_check_key(dc, dk, err);
+  rc = ms_no_snapshot(sc, sk, opts ? opts->src_snapshot_id : NULL, err);
+  if (!rc)
+    rc = ms_check_key(dc, dk, err);
   if (rc)
     return rc;
   pthread_mutex_lock(&h->lock);
