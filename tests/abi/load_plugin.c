@@ -13,24 +13,9 @@
 #include <string.h>
 
 #include "loader.h"
+#include "mem_src.h"
 
 #define LP_BODY "hello from the drop-in test\n"
-
-struct lp_src {
-  const char *data;
-  size_t len, off;
-};
-
-static int32_t lp_read(void *ctx, void *buf, size_t cap, size_t *out_n)
-{
-  struct lp_src *s = ctx;
-  size_t n = s->len - s->off < cap ? s->len - s->off : cap;
-
-  memcpy(buf, s->data + s->off, n);
-  s->off += n;
-  *out_n = n;
-  return 0;
-}
 
 static int32_t lp_write(void *ctx, const void *buf, size_t len)
 {
@@ -83,7 +68,7 @@ static int lp_exercise(const st_module *m, const char *container,
                        char **kvs, int nkv)
 {
   const struct store_interface *t = &m->iface;
-  struct lp_src src = { LP_BODY, sizeof LP_BODY - 1, 0 };
+  struct mem_src src = { LP_BODY, sizeof LP_BODY - 1, 0 };
   store_kv config[16];
   store_handle *h = NULL;
   store_error err;
@@ -107,7 +92,7 @@ static int lp_exercise(const st_module *m, const char *container,
   rc = t->open(&lp_host, config, (size_t)i, &h, &err);
   if (rc)
     return lp_fail("open", rc, &err);
-  rc = t->blob_put(h, container, "dropin/key", NULL, lp_read, &src, NULL, &err);
+  rc = t->blob_put(h, container, "dropin/key", NULL, mem_read, &src, NULL, &err);
   if (rc) {
     status = lp_fail("blob_put", rc, &err);
     goto out;

@@ -20,6 +20,7 @@
 
 #include "layout_v1_0.h"
 #include "loader.h"
+#include "mem_src.h"
 #include "registry.h"
 
 #define FX(name) ABI_FIXTURE_DIR "/store-fx-" name ".so"
@@ -255,22 +256,6 @@ static void test_layout_lock(void **state)
 /* ------------------------------------------------------------------------ */
 /* The good fixture's ops, as far as this suite needs them                  */
 /* ------------------------------------------------------------------------ */
-
-struct mem_src {
-  const char *data;
-  size_t len, off;
-};
-
-static int32_t mem_read(void *ctx, void *buf, size_t cap, size_t *out_n)
-{
-  struct mem_src *s = ctx;
-  size_t n = s->len - s->off < cap ? s->len - s->off : cap;
-
-  memcpy(buf, s->data + s->off, n);
-  s->off += n;
-  *out_n = n;
-  return 0;
-}
 
 /* Callback buffers are char[256]. */
 #define OUT_SIZE 256

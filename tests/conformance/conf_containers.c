@@ -32,6 +32,16 @@ static int container_head(tcase *t, const char *c, centry *out)
   return rc;
 }
 
+/* Container head of c succeeds and shows exactly the metadata md[0..n). */
+static void expect_container_md(tcase *t, const char *c, const store_kv *md,
+                                size_t n, const char *what)
+{
+  centry h;
+  int rc = container_head(t, c, &h);
+  EXPECT_OK(t, rc, "container head '%s'", c);
+  expect_md(t, md, n, h.md, h.nmd, what);
+}
+
 CONF_CASE(containers_lifecycle)
 {
   const char *c = t->c;   /* created by the harness: that is step one */
@@ -142,7 +152,6 @@ CONF_CASE(containers_metadata)
   static const store_kv md2[] = {{"purpose", "replaced"}};
   const char *c = conf_extra_container(t, "m");
   int rc;
-  centry h;
 
   /* metadata given at create: a fresh container made for it */
   char name[CONF_NAME_MAX];
@@ -150,33 +159,24 @@ CONF_CASE(containers_metadata)
   rc = xtstore_container_create(g_svc, name, md1, 2, ERR(t));
   EXPECT_OK(t, rc, "create '%s' with metadata", name);
   snprintf(t->extra[t->nextra++], CONF_NAME_MAX, "%s", name);
-  rc = container_head(t, name, &h);
-  EXPECT_OK(t, rc, "container head '%s'", name);
-  expect_md(t, md1, 2, h.md, h.nmd, "metadata given at container create");
+  expect_container_md(t, name, md1, 2, "metadata given at container create");
 
   /* set replaces */
   rc = xtstore_container_set_metadata(g_svc, name, md2, 1, ERR(t));
   EXPECT_OK(t, rc, "container set_metadata '%s'", name);
-  rc = container_head(t, name, &h);
-  EXPECT_OK(t, rc, "container head '%s'", name);
-  expect_md(t, md2, 1, h.md, h.nmd, "container metadata after set (replace)");
+  expect_container_md(t, name, md2, 1,
+                      "container metadata after set (replace)");
 
   /* set on a container created without metadata */
-  rc = container_head(t, c, &h);
-  EXPECT_OK(t, rc, "container head '%s'", c);
-  expect_md(t, NULL, 0, h.md, h.nmd, "container created without metadata");
+  expect_container_md(t, c, NULL, 0, "container created without metadata");
   rc = xtstore_container_set_metadata(g_svc, c, md1, 2, ERR(t));
   EXPECT_OK(t, rc, "container set_metadata '%s'", c);
-  rc = container_head(t, c, &h);
-  EXPECT_OK(t, rc, "container head '%s'", c);
-  expect_md(t, md1, 2, h.md, h.nmd, "container metadata after set");
+  expect_container_md(t, c, md1, 2, "container metadata after set");
 
   /* clearing */
   rc = xtstore_container_set_metadata(g_svc, c, NULL, 0, ERR(t));
   EXPECT_OK(t, rc, "container set_metadata '%s' to none", c);
-  rc = container_head(t, c, &h);
-  EXPECT_OK(t, rc, "container head '%s'", c);
-  expect_md(t, NULL, 0, h.md, h.nmd, "container metadata after clearing");
+  expect_container_md(t, c, NULL, 0, "container metadata after clearing");
 
   rc = xtstore_container_set_metadata(g_svc, tprintf(t, "%s-nx", t->c), md2, 1,
                                       ERR(t));

@@ -123,6 +123,33 @@ static st_config *load_str(const char *yaml)
   return cfg;
 }
 
+/* st_config_load and st_config_load_files must succeed; the message is
+ * shown when they do not. */
+static st_config *load_layers(const char *explicit_path, unsigned flags)
+{
+  st_config *cfg = NULL;
+  char err[512] = "";
+
+  if (st_config_load(explicit_path, flags, &cfg, err, sizeof(err))) {
+    print_error("unexpected error: %s\n", err);
+    fail();
+  }
+  return cfg;
+}
+
+static st_config *load_files(const char *const *paths, size_t n,
+                             int with_builtin)
+{
+  st_config *cfg = NULL;
+  char err[512] = "";
+
+  if (st_config_load_files(paths, n, with_builtin, &cfg, err, sizeof(err))) {
+    print_error("unexpected error: %s\n", err);
+    fail();
+  }
+  return cfg;
+}
+
 /* Load must fail; err is returned in buf. */
 static void load_str_fails(const char *yaml, char *err, size_t errlen)
 {
@@ -157,10 +184,9 @@ static void test_builtin_only(void **state)
 {
   st_config *cfg = NULL;
   st_cfg_pos pos;
-  char err[256] = "";
 
   (void)state;
-  assert_int_equal(st_config_load(NULL, ALL_OFF, &cfg, err, sizeof(err)), 0);
+  cfg = load_layers(NULL, ALL_OFF);
   assert_string_equal(st_config_provider(cfg, "storage", "local", &pos),
                       "store-local");
   assert_string_equal(pos.file, "<built-in>");
@@ -183,11 +209,9 @@ static void test_xt_snippet(void **state)
   const st_cfg_kv *kv;
   st_config *cfg = NULL;
   st_cfg_pos pos;
-  char err[256] = "";
 
   (void)state;
-  assert_int_equal(st_config_load_files(paths, 1, 1, &cfg, err, sizeof(err)),
-                   0);
+  cfg = load_files(paths, 1, 1);
   assert_string_equal(st_config_provider(cfg, "storage", "azure-blob-21", &pos),
                       "xtlib.storage.store_azure_blob21.AzureBlobStore21");
   assert_string_equal(pos.file, paths[0]);
@@ -250,11 +274,9 @@ static void test_xt_default_shape(void **state)
   const char *name, *spec;
   const st_service_cfg *s;
   st_config *cfg = NULL;
-  char err[256] = "";
 
   (void)state;
-  assert_int_equal(st_config_load_files(paths, 1, 0, &cfg, err, sizeof(err)),
-                   0);
+  cfg = load_files(paths, 1, 0);
   assert_string_equal(
     st_config_provider(cfg, "storage", "azure-blob-210", NULL),
                       "xtlib.storage.store_azure_blob210.AzureBlobStore210");
@@ -446,11 +468,9 @@ static void test_merge_two_layers(void **state)
   const st_service_cfg *s;
   const st_cfg_kv *kv;
   st_config *cfg = NULL;
-  char err[256] = "";
 
   (void)state;
-  assert_int_equal(st_config_load_files(paths, 2, 1, &cfg, err, sizeof(err)),
-                   0);
+  cfg = load_files(paths, 2, 1);
   /* providers: built-in + both layers */
   assert_string_equal(st_config_provider(cfg, "storage", "local", NULL),
                       "store-local");
@@ -490,11 +510,9 @@ static void test_merge_three_layers(void **state)
   const st_cfg_kv *kv;
   st_config *cfg = NULL;
   st_cfg_pos pos;
-  char err[256] = "";
 
   (void)state;
-  assert_int_equal(st_config_load_files(paths, 3, 1, &cfg, err, sizeof(err)),
-                   0);
+  cfg = load_files(paths, 3, 1);
   /* null sections and entries change nothing */
   assert_string_equal(st_config_provider(cfg, "storage", "local", NULL),
                       "store-local");
@@ -735,15 +753,13 @@ static void test_xtstore_config_env(void **state)
 
   (void)state;
   setenv("XTSTORE_CONFIG", DATA "xt_snippet.yaml", 1);
-  assert_int_equal(st_config_load(NULL, ALL_OFF, &cfg, err, sizeof(err)), 0);
+  cfg = load_layers(NULL, ALL_OFF);
   assert_string_equal(st_config_role(cfg, "storage", NULL), "filestorage");
   assert_string_equal(st_config_file_at(cfg, 0), DATA "xt_snippet.yaml");
   st_config_free(cfg);
 
   /* an explicit path wins over the variable */
-  assert_int_equal(st_config_load(DATA "layer1.yaml", ALL_OFF, &cfg, err,
-                                  sizeof(err)),
-                   0);
+  cfg = load_layers(DATA "layer1.yaml", ALL_OFF);
   assert_string_equal(st_config_role(cfg, "storage", NULL), "scratch");
   assert_int_equal(st_config_file_count(cfg), 1);
   st_config_free(cfg);
@@ -758,14 +774,12 @@ static void test_xtstore_config_env(void **state)
 
 static void test_user_layer_xdg(void **state)
 {
-  char dir[PATH_MAX], file[PATH_MAX], err[512] = "";
+  char dir[PATH_MAX], file[PATH_MAX];
   st_config *cfg = NULL;
 
   (void)state;
   /* missing: skipped silently */
-  assert_int_equal(st_config_load(NULL, ST_CONFIG_NO_SYSTEM | ST_CONFIG_NO_CWD,
-                                  &cfg, err, sizeof(err)),
-                   0);
+  cfg = load_layers(NULL, ST_CONFIG_NO_SYSTEM | ST_CONFIG_NO_CWD);
   assert_int_equal(st_config_file_count(cfg), 0);
   st_config_free(cfg);
 
@@ -773,24 +787,19 @@ static void test_user_layer_xdg(void **state)
   assert_int_equal(mkdir(dir, 0700), 0);
   tmp_path(file, sizeof(file), "xtstore/xt_config.yaml");
   write_file(file, "xt-services: {storage: \"user-svc\"}\n", 0600);
-  assert_int_equal(st_config_load(NULL, ST_CONFIG_NO_SYSTEM | ST_CONFIG_NO_CWD,
-                                  &cfg, err, sizeof(err)),
-                   0);
+  cfg = load_layers(NULL, ST_CONFIG_NO_SYSTEM | ST_CONFIG_NO_CWD);
   assert_int_equal(st_config_file_count(cfg), 1);
   assert_string_equal(st_config_file_at(cfg, 0), file);
   assert_string_equal(st_config_role(cfg, "storage", NULL), "user-svc");
   st_config_free(cfg);
 
   /* skipped by the flag */
-  assert_int_equal(st_config_load(NULL, ALL_OFF, &cfg, err, sizeof(err)), 0);
+  cfg = load_layers(NULL, ALL_OFF);
   assert_null(st_config_role(cfg, "storage", NULL));
   st_config_free(cfg);
 
   /* the explicit file is layered above it */
-  assert_int_equal(st_config_load(DATA "layer1.yaml",
-                                  ST_CONFIG_NO_SYSTEM | ST_CONFIG_NO_CWD, &cfg,
-                                  err, sizeof(err)),
-                   0);
+  cfg = load_layers(DATA "layer1.yaml", ST_CONFIG_NO_SYSTEM | ST_CONFIG_NO_CWD);
   assert_int_equal(st_config_file_count(cfg), 2);
   assert_string_equal(st_config_role(cfg, "storage", NULL), "scratch");
   st_config_free(cfg);
@@ -798,9 +807,7 @@ static void test_user_layer_xdg(void **state)
   /* without XDG_CONFIG_HOME: $HOME/.config */
   unsetenv("XDG_CONFIG_HOME");
   setenv("HOME", tmpdir, 1);
-  assert_int_equal(st_config_load(NULL, ST_CONFIG_NO_SYSTEM | ST_CONFIG_NO_CWD,
-                                  &cfg, err, sizeof(err)),
-                   0);
+  cfg = load_layers(NULL, ST_CONFIG_NO_SYSTEM | ST_CONFIG_NO_CWD);
   assert_int_equal(st_config_file_count(cfg), 0);
   st_config_free(cfg);
   tmp_path(dir, sizeof(dir), ".config");
@@ -809,9 +816,7 @@ static void test_user_layer_xdg(void **state)
   assert_int_equal(mkdir(dir, 0700), 0);
   tmp_path(file, sizeof(file), ".config/xtstore/xt_config.yaml");
   write_file(file, "xt-services: {storage: \"home-svc\"}\n", 0600);
-  assert_int_equal(st_config_load(NULL, ST_CONFIG_NO_SYSTEM | ST_CONFIG_NO_CWD,
-                                  &cfg, err, sizeof(err)),
-                   0);
+  cfg = load_layers(NULL, ST_CONFIG_NO_SYSTEM | ST_CONFIG_NO_CWD);
   assert_string_equal(st_config_role(cfg, "storage", NULL), "home-svc");
   st_config_free(cfg);
 }
@@ -836,7 +841,7 @@ static void test_optional_layer_unreadable(void **state)
 
 static void test_cwd_layer(void **state)
 {
-  char old[PATH_MAX], file[PATH_MAX], err[512] = "";
+  char old[PATH_MAX], file[PATH_MAX];
   st_config *cfg = NULL;
 
   (void)state;
@@ -844,9 +849,7 @@ static void test_cwd_layer(void **state)
   tmp_path(file, sizeof(file), "xt_config.yaml");
   write_file(file, "xt-services: {storage: \"cwd-svc\"}\n", 0644);
   assert_int_equal(chdir(tmpdir), 0);
-  assert_int_equal(st_config_load(NULL, ST_CONFIG_NO_SYSTEM | ST_CONFIG_NO_USER,
-                                  &cfg, err, sizeof(err)),
-                   0);
+  cfg = load_layers(NULL, ST_CONFIG_NO_SYSTEM | ST_CONFIG_NO_USER);
   assert_int_equal(chdir(old), 0);
   assert_string_equal(st_config_role(cfg, "storage", NULL), "cwd-svc");
   assert_string_equal(st_config_file_at(cfg, 0), "./xt_config.yaml");
@@ -1188,8 +1191,7 @@ static void test_add_provider_new_file(void **state)
   snprintf(bak, sizeof(bak), "%s.bak", path);
   assert_int_equal(access(bak, F_OK), -1); /* nothing to back up */
   paths[0] = path;
-  assert_int_equal(st_config_load_files(paths, 1, 1, &cfg, err, sizeof(err)),
-                   0);
+  cfg = load_files(paths, 1, 1);
   assert_string_equal(st_config_provider(cfg, "storage", "acme", NULL),
                       "/opt/acme/store-acme.so");
   assert_string_equal(st_config_provider(cfg, "storage", "local", NULL),
@@ -1225,8 +1227,7 @@ static void test_add_provider_xt_file(void **state)
   assert_int_equal(st.st_mode & 0777, 0640); /* the mode is kept */
 
   paths[0] = path;
-  assert_int_equal(st_config_load_files(paths, 1, 0, &cfg, err, sizeof(err)),
-                   0);
+  cfg = load_files(paths, 1, 0);
   assert_string_equal(st_config_provider(cfg, "storage", "s3", NULL),
                       "store-s3");
   assert_string_equal(st_config_provider(cfg, "storage", "store-file", NULL),
@@ -1270,8 +1271,7 @@ static void test_add_provider_null_sections(void **state)
                                           err, sizeof(err)),
                    0);
   paths[0] = path;
-  assert_int_equal(st_config_load_files(paths, 1, 0, &cfg, err, sizeof(err)),
-                   0);
+  cfg = load_files(paths, 1, 0);
   assert_string_equal(st_config_provider(cfg, "storage", "s3", NULL),
                       "store-s3");
   assert_string_equal(st_config_role(cfg, "storage", NULL), "null");
@@ -1282,8 +1282,7 @@ static void test_add_provider_null_sections(void **state)
   assert_int_equal(st_config_add_provider(path, "storage", "s3", "store-s3",
                                           err, sizeof(err)),
                    0);
-  assert_int_equal(st_config_load_files(paths, 1, 0, &cfg, err, sizeof(err)),
-                   0);
+  cfg = load_files(paths, 1, 0);
   assert_string_equal(st_config_provider(cfg, "storage", "s3", NULL),
                       "store-s3");
   st_config_free(cfg);
