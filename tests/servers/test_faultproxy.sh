@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Test of faultproxy.py itself, with curl, in front of a real s3rver.
+#   test_faultproxy.sh WORK_DIR
+# Uses the s3rver fixture's state dir from $XTSTORE_S3RVER_DIR (ctest), or starts
+# its own s3rver under WORK_DIR when run by hand.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+work=${1:?usage: test_faultproxy.sh WORK_DIR}
+rm -rf "$work"
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+proxy_dir="$work/proxy"
+rules="$work/rules.json"
+
+own_s3rver=""
+if [[ -z "${XTSTORE_S3RVER_DIR:-}" ]]; then
+  own_s3rver="$work/s3rver"
+  "$here/server.sh" start s3rver "$own_s3rver"
+  XTSTORE_S3RVER_DIR=$own_s3rver
+fi
+cleanup() {
+  "$here/faultproxy.sh" stop "$proxy_dir" || true
+  if [[ -n "$own_s3rver" ]]; then "$here/server.sh" stop s3rver "$own_s3rver" || true; fi
+}
+trap cleanup EXIT
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok   - $*"; }
+bad() { failed=$((failed + 1)); echo "FAIL - $*"; }
+check() { # check DESCRIPTION EXPECTED ACTUAL
+  if [[ "$2" == "$3" ]]; then ok "$1"; else bad "$1: expected '$2', got '$3'"; fi
+}
+set_rules() { # atomically, so the running proxy reloads a whole file
+  cat >"$rules.tmp"
+  mv "$rules.tmp" "$rules"
+}
+logged() { grep -c -- "$1" "$proxy_dir/log" || true; }
+
+upstream=$(cat "$XTSTORE_S3RVER_DIR/endpoint")
+bucket="fp-$$"
+curl -sS -f -X PUT "$upstream/$bucket" -o /dev/null
+head -c 2097152 /dev/urandom >"$work/big"     # 2 MiB: curl sends Expect: 100-continue
+head -c 300000 /dev/urandom >"$work/mid"
+curl -sS -f -T "$work/big" "$upstream/$bucket/big" -o /dev/null
+
+echo '[]' | set_rules
+P=$("$here/faultproxy.sh" start "$proxy_dir" "$XTSTORE_S3RVER_DIR" "$rules")
+echo "proxy $P -> $upstream"
+
+# 1. status: two 503 SlowDown with Retry-After, body read and discarded (the same
+#    connection carries the next request), then pass-through.
+set_rules <<EOF
+[{"match": {"method": "PUT", "path": "^/$bucket/obj$"}, "count": 2,
+  "status": 503, "headers": {"Retry-After": "3"},
+  "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"}]
+EOF
+out=$(curl -sS -w '%{http_code} %header{retry-after} %{num_connects}\n' \
+        -T "$work/mid" "$P/$bucket/obj" -o "$work/r1" \
+        -T "$work/big" "$P/$bucket/obj" -o "$work/r2" \
+        -T "$work/mid" "$P/$bucket/obj" -o "$work/r3")
+check "status: 503 + Retry-After, 503 (after Expect: 100-continue), then 200 on one connection" \
+  "503 3 1|503 3 0|200  0" "$(echo "$out" | paste -sd'|')"
+grep -q '<Code>SlowDown</Code>' "$work/r1" && ok "status: the rule's body is sent" || bad "status: body: $(cat "$work/r1")"
+curl -sS -f "$upstream/$bucket/obj" -o "$work/got"
+cmp -s "$work/got" "$work/mid" && ok "status: the passed-through PUT reached upstream" || bad "status: upstream object differs"
+check "status: log lines" "2 1" "$(logged "^PUT /$bucket/obj rule=0 status 503$") $(logged "^PUT /$bucket/obj pass 200$")"
+
+# A chunked request body is discarded too, and passes through when no rule applies.
+set_rules <<EOF
+[{"match": {"path": "^/$bucket/chunked$"}, "count": 1, "status": 500, "body": "no"}]
+EOF
+out=$(curl -sS -H 'Transfer-Encoding: chunked' -w '%{http_code} %{num_connects}\n' \
+        -T "$work/mid" "$P/$bucket/chunked" -o /dev/null -T "$work/mid" "$P/$bucket/chunked" -o /dev/null | paste -sd'|')
+check "status: chunked body discarded, then chunked pass-through" "500 1|200 0" "$out"
+curl -sS -f "$upstream/$bucket/chunked" -o "$work/got"
+cmp -s "$work/got" "$work/mid" && ok "chunked request body forwarded intact" || bad "chunked upload differs"
+
+# 2. reset mid request body.
+set_rules <<EOF
+[{"match": {"method": "PUT", "path": "^/$bucket/cut$"}, "count": 1, "reset_request_body_after": 100000}]
+EOF
+rc=0; curl -sS -T "$work/big" "$P/$bucket/cut" -o /dev/null 2>"$work/err" || rc=$?
+case $rc in
+  55|56|52) ok "reset_request_body_after: curl saw the connection reset (exit $rc)" ;;
+  *) bad "reset_request_body_after: curl exit $rc: $(cat "$work/err")" ;;
+esac
+check "reset_request_body_after: logged with the bytes read" "1" \
+  "$(logged "^PUT /$bucket/cut rule=0 reset_request_body_after 100000 (read 100000)$")"
+code=$(curl -sS -T "$work/big" "$P/$bucket/cut" -o /dev/null -w '%{http_code}')
+check "reset_request_body_after: next attempt passes" "200" "$code"
+
+# 3. reset mid response body.
+set_rules <<EOF
+[{"match": {"method": "GET", "path": "^/$bucket/big$"}, "count": 1, "reset_response_body_after": 65536}]
+EOF
+rc=0; curl -sS "$P/$bucket/big" -o "$work/part" 2>"$work/err" || rc=$?
+size=$(stat -c %s "$work/part" 2>/dev/null || echo 0)
+case $rc in
+  18|56) ok "reset_response_body_after: curl saw a cut body (exit $rc)" ;;
+  *) bad "reset_response_body_after: curl exit $rc: $(cat "$work/err")" ;;
+esac
+check "reset_response_body_after: exactly N bytes delivered" "65536" "$size"
+cmp -s -n 65536 "$work/part" "$work/big" && ok "reset_response_body_after: the bytes are upstream's" || bad "partial body differs"
+curl -sS -f "$P/$bucket/big" -o "$work/full"
+cmp -s "$work/full" "$work/big" && ok "reset_response_body_after: next GET is whole" || bad "full GET differs"
+
+# 4. stall, and date skew.
+set_rules <<EOF
+[{"match": {"method": "GET", "path": "^/$bucket/obj$"}, "count": 2, "stall_ms": 1500},
+ {"match": {"method": "HEAD", "path": "^/$bucket/obj$"}, "count": 1, "date_skew_s": -3600}]
+EOF
+rc=0; curl -sS -m 0.5 "$P/$bucket/obj" -o /dev/null 2>/dev/null || rc=$?
+check "stall_ms: a 0.5 s client timeout fires" "28" "$rc"
+t=$(curl -sS -f "$P/$bucket/obj" -o "$work/got" -w '%{time_total}')
+awk -v t="$t" 'BEGIN { exit !(t >= 1.4) }' && ok "stall_ms: answered after ${t}s" || bad "stall_ms: answered after ${t}s"
+cmp -s "$work/got" "$work/mid" && ok "stall_ms: body intact" || bad "stall_ms: body differs"
+t=$(curl -sS -f "$P/$bucket/obj" -o /dev/null -w '%{time_total}')
+awk -v t="$t" 'BEGIN { exit !(t < 1.0) }' && ok "stall_ms: count honoured (${t}s)" || bad "stall_ms: third GET took ${t}s"
+date_hdr=$(curl -sS -I "$P/$bucket/obj" | tr -d '\r' | sed -n 's/^[Dd]ate: //p')
+skew=$(( $(date -u +%s) - $(date -u -d "$date_hdr" +%s) ))
+((skew >= 3590 && skew <= 3610)) && ok "date_skew_s: Date is ${skew}s behind" || bad "date_skew_s: Date '$date_hdr' is ${skew}s off"
+
+# 5. stop on SIGTERM.
+pid=$(cat "$proxy_dir/pid")
+"$here/faultproxy.sh" stop "$proxy_dir"
+if kill -0 "$pid" 2>/dev/null; then bad "stop: proxy $pid still running"; else ok "stop: proxy gone"; fi
+
+echo "$passed passed, $failed failed"
+((failed == 0))
