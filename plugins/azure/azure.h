@@ -1,0 +1,266 @@
+/*
+** azure.h -- private interface of the `azure` storage provider.
+**
+** The provider speaks the Azure Blob service REST API (pinned to
+** AZ_API_VERSION) over the SDK's pooled libcurl client. Containers are
+** Blob containers; blobs are block blobs, except that blob_append creates
+** and extends append blobs. Authentication is Shared Key (the account key)
+** or a SAS token appended to every URL; SAS wins when both are configured.
+**
+** Requests: azure_request.c builds the URL and the request, azure_auth.c
+** authenticates it, azure_request.c performs it and azure_error.c turns an
+** error response into a store_error. Each op lives in its own file.
+*/
+#ifndef AZURE_H
+#define AZURE_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store_interface.h"
+#include "sdk_buf.h"
+#include "sdk_http.h"
+#include "sdk_xml.h"
+
+/* The REST API version every request asks for (x-ms-version). */
+#define AZ_API_VERSION "2021-08-06"
+
+/* A blob_put of known length up to this is one Put Blob; beyond it, Put
+ * Block + Put Block List. (Put Blob takes up to 5000 MiB, but a failed
+ * request resends the whole body; 64 MiB keeps that cost bounded.) */
+#define AZ_PUT_CUTOFF    ((uint64_t)64 << 20)
+/* Block size of a known-length put beyond the cutoff (streamed, never
+ * buffered), grown when 50,000 blocks would not hold the blob. */
+#define AZ_STREAM_BLOCK  ((uint64_t)64 << 20)
+/* An unknown-length put buffers one block of this size at a time. */
+#define AZ_BUFFER_BLOCK  ((size_t)8 << 20)
+/* Append Block takes at most 4 MiB at AZ_API_VERSION. */
+#define AZ_APPEND_BLOCK  ((size_t)4 << 20)
+#define AZ_MAX_BLOCKS    50000u
+#define AZ_MAX_BLOCK     ((uint64_t)4000 << 20)
+#define AZ_PAGE_MAX      5000u
+#define AZ_MAX_KEY       1024
+#define AZ_NONCE_HEX     32     /* upload ids: 16 random bytes in hex     */
+#define AZ_DEFAULT_CT    "application/octet-stream"
+
+/* Field f of the caller's options struct p (type t), or dflt when p is
+ * NULL or the caller's struct predates the field. */
+#define AZ_OPT(p, t, f, dflt) \
+  ((p) && STORE_HAS_FIELD(t, f, (p)->struct_size) ? (p)->f : (dflt))
+
+/* A multipart upload begun on this handle: what multipart_complete needs
+ * that the ABI passes only to multipart_begin. All strings owned. */
+typedef struct az_upload {
+  struct az_upload *next;
+  char id[AZ_NONCE_HEX + 1];
+  char *container, *key;
+  uint32_t flags;               /* STORE_PUT_*                             */
+  char *if_match;               /* NULL: unconditional                     */
+  char *content_type;           /* NULL: the service default               */
+  store_kv *md;                 /* keys and values owned                   */
+  size_t nmd;
+  uint64_t *sizes;              /* sizes[i]: part i+1, UINT64_MAX unknown  */
+  uint32_t nsizes;
+} az_upload;
+
+struct store_handle {
+  char *name;                   /* service name; owned                     */
+  char *account;                /* owned                                   */
+  char *endpoint;               /* base URL, no trailing '/'; owned        */
+  unsigned char *key;           /* Shared Key bytes; owned, secret; NULL
+                                   when the SAS token is used             */
+  size_t keylen;
+  char *sas;                    /* SAS token without '?'; owned, secret   */
+  sdk_http *http;               /* owned; thread-safe                      */
+  const store_host_api *host;   /* valid for the life of the process       */
+  pthread_mutex_t mu;           /* guards uploads                          */
+  az_upload *uploads;           /* owned                                   */
+};
+
+/* What a request is about, for URLs and messages. Borrowed strings. */
+typedef struct az_target {
+  const char *op;               /* "put", "list", ...                      */
+  const char *container;        /* NULL: the account                       */
+  const char *key;              /* NULL: the container itself              */
+  const char *snapshot;         /* NULL: the current blob                  */
+} az_target;
+
+/* A request body pulled from an ABI read callback: exactly `want` bytes,
+ * then (with check_eof) a probe that the source has nothing more. */
+#define AZ_BODY_OK      0
+#define AZ_BODY_ABORTED 1       /* the read callback returned non-zero     */
+#define AZ_BODY_SHORT   2       /* it ended before `want` bytes            */
+#define AZ_BODY_LONG    3       /* it had more than the declared length    */
+#define AZ_BODY_BAD     4       /* it returned more than it was asked for  */
+typedef struct az_body {
+  store_read_fn src;
+  void *ctx;
+  uint64_t want;
+  uint64_t sent;
+  int check_eof;
+  int state;                    /* AZ_BODY_*                               */
+} az_body;
+
+/* Properties of a blob or container as an entry. The metadata array is
+ * owned; every string is borrowed from the response or XML it came from. */
+typedef struct az_props {
+  store_entry e;
+  store_kv *md;
+  size_t nmd;
+  char md5[33];
+  char etag[80];                /* a listed etag, quoted like ETag headers */
+  const char *blob_type;        /* "BlockBlob", "AppendBlob", ... or NULL  */
+} az_props;
+
+/* azure.c */
+int az_cancelled(const store_handle *h);
+
+/* azure_auth.c */
+int32_t az_auth_open(store_handle *h, const store_kv *cfg, size_t n,
+                     store_error *err);
+int az_auth_url(const store_handle *h, sdk_buf *url);
+int32_t az_auth_sign(const store_handle *h, const az_target *t,
+                     sdk_request *r, store_error *err);
+
+/* azure_error.c */
+int32_t az_fail(const az_target *t, store_error *err, int32_t code,
+                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int32_t az_nomem(const az_target *t, store_error *err);
+int32_t az_fail_response(const az_target *t, const sdk_response *resp,
+                         store_error *err);
+void az_err_clear(store_error *err);
+
+/* azure_request.c */
+int32_t az_check_container(const az_target *t, store_error *err);
+int32_t az_check_key(const az_target *t, store_error *err);
+int32_t az_url(const store_handle *h, const az_target *t, const char *query,
+               sdk_buf *out, store_error *err);
+int32_t az_request(const store_handle *h, const az_target *t,
+                   const char *method, const char *query, sdk_request **out,
+                   store_error *err);
+int32_t az_header(const az_target *t, sdk_request *r, const char *name,
+                  const char *value, store_error *err);
+int32_t az_perform(store_handle *h, const az_target *t, sdk_request *r,
+                   sdk_response **out, store_error *err);
+int32_t az_exec(store_handle *h, const az_target *t, const char *method,
+                const char *query, const store_kv *hdrs, size_t nhdrs,
+                sdk_response **out, store_error *err);
+
+/* azure_body.c */
+void az_body_init(az_body *b, store_read_fn src, void *ctx, uint64_t want,
+                  int check_eof);
+void az_body_attach(sdk_request *r, az_body *b);
+int32_t az_body_result(const az_target *t, const az_body *b, int32_t rc,
+                       store_error *err);
+int32_t az_fill(const az_target *t, store_read_fn src, void *ctx, char *buf,
+                size_t cap, size_t *out_n, int *out_eof, store_error *err);
+int32_t az_check_source(const az_target *t, store_read_fn src, int64_t len,
+                        store_error *err);
+
+/* azure_props.c */
+int32_t az_meta_check(const az_target *t, const char *content_type,
+                      const store_kv *md, size_t n, store_error *err);
+int32_t az_meta_headers(const az_target *t, sdk_request *r,
+                        const store_kv *md, size_t n, store_error *err);
+int32_t az_props_headers(const az_target *t, const sdk_response *resp,
+                         az_props *p, store_error *err);
+void az_props_free(az_props *p);
+void az_md5_hex(const char *b64, char out[33]);
+int az_is_dir_marker(const store_entry *e);
+
+/* azure_list.c */
+typedef int32_t (*az_page_fn)(void *ctx, const sdk_xml_node *root,
+                              store_error *err);
+int32_t az_pages(store_handle *h, const az_target *t, const char *query,
+                 uint32_t page_size, az_page_fn fn, void *ctx,
+                 store_error *err);
+int32_t az_xml_metadata(const az_target *t, const sdk_xml_node *node,
+                        az_props *p, store_error *err);
+const char *az_xml_etag(const char *etag, az_props *p);
+int32_t az_list(store_handle *h, const az_target *t,
+                const store_list_opts *opts, store_entry_fn cb, void *cb_ctx,
+                store_error *err);
+int32_t az_blob_list(store_handle *h, const char *container,
+                     const store_list_opts *opts, store_entry_fn cb,
+                     void *cb_ctx, store_error *err);
+
+/* azure_container.c */
+int32_t az_container_create(store_handle *h, const char *container,
+                            const store_kv *metadata, size_t nmetadata,
+                            store_error *err);
+int32_t az_container_delete(store_handle *h, const char *container,
+                            uint32_t flags, store_error *err);
+int32_t az_container_list(store_handle *h, const char *prefix,
+                          store_entry_fn cb, void *cb_ctx, store_error *err);
+int32_t az_container_head(store_handle *h, const char *container,
+                          store_entry_fn cb, void *cb_ctx, store_error *err);
+int32_t az_container_set_metadata(store_handle *h, const char *container,
+                                  const store_kv *metadata, size_t nmetadata,
+                                  store_error *err);
+
+/* azure_blob.c */
+int32_t az_put_headers(const az_target *t, sdk_request *r, const char *ct,
+                       const store_kv *md, size_t nmd, uint32_t flags,
+                       const char *if_match, store_error *err);
+int32_t az_put_result(const az_target *t, const sdk_response *resp,
+                      uint64_t size, store_put_result *out, store_error *err);
+int32_t az_put_condition(const az_target *t, uint32_t flags, int32_t rc,
+                         store_error *err);
+int32_t az_blob_put(store_handle *h, const char *container, const char *key,
+                    const store_put_opts *opts, store_read_fn src,
+                    void *src_ctx, store_put_result *out, store_error *err);
+int32_t az_blob_get(store_handle *h, const char *container, const char *key,
+                    const store_get_opts *opts, store_write_fn sink,
+                    void *sink_ctx, store_error *err);
+int32_t az_head(store_handle *h, const az_target *t, sdk_response **out,
+                az_props *p, store_error *err);
+int32_t az_blob_head(store_handle *h, const char *container, const char *key,
+                     const store_head_opts *opts, store_entry_fn cb,
+                     void *cb_ctx, store_error *err);
+int32_t az_blob_delete(store_handle *h, const char *container,
+                       const char *key, const store_delete_opts *opts,
+                       store_error *err);
+int32_t az_blob_set_metadata(store_handle *h, const char *container,
+                             const char *key, const store_kv *metadata,
+                             size_t nmetadata, store_error *err);
+
+/* azure_block.c */
+int32_t az_put_blocks(store_handle *h, const az_target *t,
+                      const store_put_opts *opts, store_read_fn src,
+                      void *src_ctx, char *buf, size_t first_len,
+                      store_put_result *out, store_error *err);
+int32_t az_multipart_begin(store_handle *h, const char *container,
+                           const char *key, const store_put_opts *opts,
+                           char *out_id, size_t cap, store_error *err);
+int32_t az_multipart_part(store_handle *h, const char *container,
+                          const char *key, const char *upload_id,
+                          uint32_t part_no, uint64_t length,
+                          store_read_fn src, void *src_ctx, char *out_token,
+                          size_t cap, store_error *err);
+int32_t az_multipart_complete(store_handle *h, const char *container,
+                              const char *key, const char *upload_id,
+                              const char *const *tokens, uint32_t nparts,
+                              store_put_result *out, store_error *err);
+int32_t az_multipart_abort(store_handle *h, const char *container,
+                           const char *key, const char *upload_id,
+                           store_error *err);
+void az_uploads_free(store_handle *h);
+
+/* azure_append.c */
+int32_t az_blob_append(store_handle *h, const char *container,
+                       const char *key, const store_append_opts *opts,
+                       store_read_fn src, void *src_ctx, store_error *err);
+
+/* azure_snapshot.c */
+int32_t az_blob_snapshot(store_handle *h, const char *container,
+                         const char *key, char *out_id, size_t cap,
+                         store_error *err);
+
+/* azure_copy.c */
+int32_t az_blob_copy(store_handle *h, const char *src_container,
+                     const char *src_key, const char *dst_container,
+                     const char *dst_key, const store_copy_opts *opts,
+                     store_error *err);
+
+#endif /* AZURE_H */

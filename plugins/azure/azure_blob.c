@@ -1,0 +1,390 @@
+/*
+** azure_blob.c -- blob put (Put Blob, or blocks beyond the cutoff), get
+** (Get Blob, with x-ms-range), head (Get Blob Properties), delete and
+** set-metadata.
+*/
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "azure.h"
+
+/* The headers a Put Blob and a Put Block List share: content type,
+ * metadata and the conditions. */
+int32_t az_put_headers(const az_target *t, sdk_request *r, const char *ct,
+                       const store_kv *md, size_t nmd, uint32_t flags,
+                       const char *if_match, store_error *err)
+{
+  int32_t rc;
+
+  rc = az_header(t, r, "x-ms-blob-content-type", ct ? ct : AZ_DEFAULT_CT,
+                 err);
+  if (rc)
+    goto out;
+  rc = az_meta_headers(t, r, md, nmd, err);
+  if (rc)
+    goto out;
+  if (flags & STORE_PUT_IF_NONE_MATCH) {
+    rc = az_header(t, r, "If-None-Match", "*", err);
+    if (rc)
+      goto out;
+  }
+  if (if_match)
+    rc = az_header(t, r, "If-Match", if_match, err);
+out:
+  return rc;
+}
+
+/* The result of a committed put (etag from the response). out may be
+ * NULL. */
+int32_t az_put_result(const az_target *t, const sdk_response *resp,
+                      uint64_t size, store_put_result *out, store_error *err)
+{
+  const char *etag = sdk_response_header(resp, "ETag");
+
+  if (!out)
+    return STORE_OK;
+  if (STORE_HAS_FIELD(store_put_result, size, out->struct_size))
+    out->size = size;
+  if (STORE_HAS_FIELD(store_put_result, etag, out->struct_size) &&
+      snprintf(out->etag, sizeof(out->etag), "%s", etag ? etag : "") >=
+        (int)sizeof(out->etag))
+    return az_fail(t, err, STORE_E_INTERNAL, "etag longer than %zu bytes",
+                   sizeof(out->etag) - 1);
+  return STORE_OK;
+}
+
+/* A refused fail-if-exists put is EXISTS, whichever status the service
+ * chose for it (409 BlobAlreadyExists, or 412). */
+int32_t az_put_condition(const az_target *t, uint32_t flags, int32_t rc,
+                         store_error *err)
+{
+  if (rc != STORE_E_PRECONDITION || !(flags & STORE_PUT_IF_NONE_MATCH))
+    return rc;
+  az_fail(t, err, STORE_E_EXISTS, "already exists (fail-if-exists put)");
+  if (err)
+    err->flags &= ~STORE_ERR_RETRYABLE;
+  return STORE_E_EXISTS;
+}
+
+/* One Put Blob, its body streamed from b or taken from mem[0..memlen). */
+static int32_t put_single(store_handle *h, const az_target *t,
+                          const store_put_opts *opts, az_body *b,
+                          const char *mem, size_t memlen,
+                          store_put_result *out, store_error *err)
+{
+  uint32_t flags = AZ_OPT(opts, store_put_opts, flags, 0);
+  sdk_response *resp = NULL;
+  sdk_request *r = NULL;
+  int32_t rc;
+
+  rc = az_request(h, t, "PUT", NULL, &r, err);
+  if (rc)
+    goto out;
+  rc = az_header(t, r, "x-ms-blob-type", "BlockBlob", err);
+  if (rc)
+    goto out;
+  rc = az_put_headers(t, r, AZ_OPT(opts, store_put_opts, content_type, NULL),
+                      AZ_OPT(opts, store_put_opts, metadata, NULL),
+                      AZ_OPT(opts, store_put_opts, nmetadata, 0), flags,
+                      AZ_OPT(opts, store_put_opts, if_match, NULL), err);
+  if (rc)
+    goto out;
+  if (b)
+    az_body_attach(r, b);
+  else
+    sdk_request_body_mem(r, mem, memlen);
+  rc = az_perform(h, t, r, &resp, err);
+  if (b)
+    rc = az_body_result(t, b, rc, err);
+  rc = az_put_condition(t, flags, rc, err);
+  if (rc)
+    goto out;
+  rc = az_put_result(t, resp, b ? b->want : memlen, out, err);
+out:
+  sdk_response_free(resp);
+  sdk_request_free(r);
+  return rc;
+}
+
+/* Unknown length (or 0, to be sure the source agrees): buffer one block;
+ * a source that ends inside it is one Put Blob, a longer one goes up in
+ * blocks, the buffered one first. */
+static int32_t put_buffered(store_handle *h, const az_target *t,
+                            const store_put_opts *opts, store_read_fn src,
+                            void *src_ctx, store_put_result *out,
+                            store_error *err)
+{
+  int64_t len = AZ_OPT(opts, store_put_opts, content_length, -1);
+  size_t n = 0, cap = len == 0 ? 1 : AZ_BUFFER_BLOCK;
+  char *buf = malloc(cap);
+  int eof = 0;
+  int32_t rc;
+
+  if (!buf)
+    return az_nomem(t, err);
+  rc = az_fill(t, src, src_ctx, buf, cap, &n, &eof, err);
+  if (rc)
+    goto out;
+  if (len == 0 && n) {
+    rc = az_fail(t, err, STORE_E_INVALID,
+                 "body longer than the declared 0 bytes");
+    goto out;
+  }
+  if (eof)
+    rc = put_single(h, t, opts, NULL, buf, n, out, err);
+  else
+    rc = az_put_blocks(h, t, opts, src, src_ctx, buf, n, out, err);
+out:
+  free(buf);
+  return rc;
+}
+
+int32_t az_blob_put(store_handle *h, const char *container, const char *key,
+                    const store_put_opts *opts, store_read_fn src,
+                    void *src_ctx, store_put_result *out, store_error *err)
+{
+  int64_t len = AZ_OPT(opts, store_put_opts, content_length, -1);
+  az_target t = {"put", container, key, NULL};
+  az_body b;
+  int32_t rc;
+
+  rc = az_check_key(&t, err);
+  if (rc)
+    goto out;
+  rc = az_check_source(&t, src, len, err);
+  if (rc)
+    goto out;
+  rc = az_meta_check(&t, AZ_OPT(opts, store_put_opts, content_type, NULL),
+                     AZ_OPT(opts, store_put_opts, metadata, NULL),
+                     AZ_OPT(opts, store_put_opts, nmetadata, 0), err);
+  if (rc)
+    goto out;
+  if (len > (int64_t)AZ_PUT_CUTOFF) {
+    rc = az_put_blocks(h, &t, opts, src, src_ctx, NULL, 0, out, err);
+  } else if (len <= 0) {
+    rc = put_buffered(h, &t, opts, src, src_ctx, out, err);
+  } else {
+    az_body_init(&b, src, src_ctx, (uint64_t)len, 1);
+    rc = put_single(h, &t, opts, &b, NULL, 0, out, err);
+  }
+out:
+  return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* get                                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Why a get stopped early, so the message can say. */
+#define STOP_ENTRY 1
+#define STOP_SINK  2
+#define STOP_NOMEM 3
+
+typedef struct get_ctx {
+  const az_target *t;
+  store_entry_fn on_entry;
+  void *on_entry_ctx;
+  store_write_fn sink;
+  void *sink_ctx;
+  int stop;
+} get_ctx;
+
+/* Headers are in: describe the blob to on_entry before the first byte. */
+static int32_t get_headers(void *ud, const sdk_response *resp)
+{
+  get_ctx *g = ud;
+  az_props p;
+  int32_t r;
+
+  if (!g->on_entry)
+    return 0;
+  if (az_props_headers(g->t, resp, &p, NULL)) {
+    g->stop = STOP_NOMEM;
+    return 1;
+  }
+  r = g->on_entry(g->on_entry_ctx, &p.e);
+  az_props_free(&p);
+  if (r)
+    g->stop = STOP_ENTRY;
+  return r ? 1 : 0;
+}
+
+static int32_t get_write(void *ud, const void *buf, size_t len)
+{
+  get_ctx *g = ud;
+
+  if (len == 0)
+    return 0; /* the ABI promises sinks len > 0 */
+  if (g->sink(g->sink_ctx, buf, len)) {
+    g->stop = STOP_SINK;
+    return 1;
+  }
+  return 0;
+}
+
+/* "bytes=OFF-END", or "bytes=OFF-" to the end (length 0). */
+static void range_header(uint64_t off, uint64_t len, char *out, size_t cap)
+{
+  if (len)
+    snprintf(out, cap, "bytes=%" PRIu64 "-%" PRIu64, off, off + len - 1);
+  else
+    snprintf(out, cap, "bytes=%" PRIu64 "-", off);
+}
+
+int32_t az_blob_get(store_handle *h, const char *container, const char *key,
+                    const store_get_opts *opts, store_write_fn sink,
+                    void *sink_ctx, store_error *err)
+{
+  az_target t = {"get", container, key,
+                 AZ_OPT(opts, store_get_opts, snapshot_id, NULL)};
+  const char *if_match = AZ_OPT(opts, store_get_opts, if_match, NULL);
+  get_ctx g = {&t, AZ_OPT(opts, store_get_opts, on_entry, NULL),
+               AZ_OPT(opts, store_get_opts, on_entry_ctx, NULL), sink,
+               sink_ctx, 0};
+  sdk_request *r = NULL;
+  char range[64];
+  int32_t rc;
+
+  rc = az_check_key(&t, err);
+  if (rc)
+    goto out;
+  if (!sink) {
+    rc = az_fail(&t, err, STORE_E_INVALID, "no write callback");
+    goto out;
+  }
+  rc = az_request(h, &t, "GET", NULL, &r, err);
+  if (rc)
+    goto out;
+  if (AZ_OPT(opts, store_get_opts, flags, 0) & STORE_GET_RANGE) {
+    range_header(AZ_OPT(opts, store_get_opts, offset, 0),
+                 AZ_OPT(opts, store_get_opts, length, 0), range,
+                 sizeof(range));
+    rc = az_header(&t, r, "x-ms-range", range, err);
+    if (rc)
+      goto out;
+  }
+  if (if_match) {
+    rc = az_header(&t, r, "If-Match", if_match, err);
+    if (rc)
+      goto out;
+  }
+  sdk_request_on_headers(r, get_headers, &g);
+  sdk_request_sink(r, get_write, &g);
+  rc = az_perform(h, &t, r, NULL, err);
+  if (rc && g.stop == STOP_ENTRY)
+    rc = az_fail(&t, err, STORE_E_ABORTED,
+                 "the entry callback stopped the download");
+  else if (rc && g.stop == STOP_SINK)
+    rc = az_fail(&t, err, STORE_E_ABORTED,
+                 "the write callback stopped the download");
+  else if (rc && g.stop == STOP_NOMEM)
+    rc = az_nomem(&t, err);
+out:
+  sdk_request_free(r);
+  return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* head, delete, metadata                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Get Blob Properties. On success *out is the response (owned by the
+ * caller) and p describes the blob from it (az_props_free). */
+int32_t az_head(store_handle *h, const az_target *t, sdk_response **out,
+                az_props *p, store_error *err)
+{
+  int32_t rc;
+
+  rc = az_exec(h, t, "HEAD", NULL, NULL, 0, out, err);
+  if (rc)
+    goto out;
+  rc = az_props_headers(t, *out, p, err);
+  if (rc) {
+    sdk_response_free(*out);
+    *out = NULL;
+  }
+out:
+  return rc;
+}
+
+int32_t az_blob_head(store_handle *h, const char *container, const char *key,
+                     const store_head_opts *opts, store_entry_fn cb,
+                     void *cb_ctx, store_error *err)
+{
+  az_target t = {"head", container, key,
+                 AZ_OPT(opts, store_head_opts, snapshot_id, NULL)};
+  sdk_response *resp = NULL;
+  az_props p = {0};
+  int32_t rc;
+
+  rc = az_check_key(&t, err);
+  if (rc)
+    goto out;
+  if (!cb) {
+    rc = az_fail(&t, err, STORE_E_INVALID, "no entry callback");
+    goto out;
+  }
+  rc = az_head(h, &t, &resp, &p, err);
+  if (rc)
+    goto out;
+  if (cb(cb_ctx, &p.e))
+    rc = az_fail(&t, err, STORE_E_ABORTED, "the entry callback stopped");
+out:
+  az_props_free(&p);
+  sdk_response_free(resp);
+  return rc;
+}
+
+/* With a snapshot id only that snapshot goes (XT's own provider deleted
+ * the base blob and every snapshot instead). Without one, Azure refuses a
+ * blob that has snapshots (SnapshotsPresent: NOT_EMPTY) unless asked to
+ * take them along. */
+int32_t az_blob_delete(store_handle *h, const char *container,
+                       const char *key, const store_delete_opts *opts,
+                       store_error *err)
+{
+  static const store_kv with_snapshots[] = {
+    {"x-ms-delete-snapshots", "include"}};
+  az_target t = {"delete", container, key,
+                 AZ_OPT(opts, store_delete_opts, snapshot_id, NULL)};
+  uint32_t flags = AZ_OPT(opts, store_delete_opts, flags, 0);
+  int all = !t.snapshot && (flags & STORE_DELETE_SNAPSHOTS);
+  int32_t rc;
+
+  rc = az_check_key(&t, err);
+  if (rc)
+    goto out;
+  rc = az_exec(h, &t, "DELETE", NULL, with_snapshots, all ? 1 : 0, NULL,
+               err);
+out:
+  return rc;
+}
+
+int32_t az_blob_set_metadata(store_handle *h, const char *container,
+                             const char *key, const store_kv *metadata,
+                             size_t nmetadata, store_error *err)
+{
+  az_target t = {"set metadata of", container, key, NULL};
+  sdk_request *r = NULL;
+  int32_t rc;
+
+  rc = az_check_key(&t, err);
+  if (rc)
+    goto out;
+  rc = az_meta_check(&t, NULL, metadata, nmetadata, err);
+  if (rc)
+    goto out;
+  rc = az_request(h, &t, "PUT", "comp=metadata", &r, err);
+  if (rc)
+    goto out;
+  rc = az_meta_headers(&t, r, metadata, nmetadata, err);
+  if (rc)
+    goto out;
+  sdk_request_body_mem(r, "", 0);
+  rc = az_perform(h, &t, r, NULL, err);
+out:
+  sdk_request_free(r);
+  return rc;
+}

@@ -1,0 +1,598 @@
+/*
+** azure_block.c -- block blobs in pieces: Put Block + Put Block List, for
+** big or unknown-length puts and as the ABI's multipart ops.
+**
+** Uncommitted blocks are invisible and Azure discards them (after a week,
+** or when another put of the blob commits), so an upload that is never
+** completed leaves nothing to see: abort has nothing to delete on the
+** server. Block ids are base64("NONCE-PPPPP"): NONCE is 32 random hex
+** digits per upload (so concurrent uploads to one blob cannot take each
+** other's blocks), PPPPP the part number; every id of a blob must have the
+** same length, and these do.
+**
+** The ABI hands content type, metadata and conditions to multipart_begin
+** only, and Azure has nowhere to keep them before the commit, so the
+** handle keeps them per upload id until multipart_complete or _abort. An
+** upload therefore completes only on the handle that began it.
+*/
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "azure.h"
+#include "sdk_util.h"
+
+#define PART_DIGITS 5           /* AZ_MAX_BLOCKS is 50000                 */
+#define ID_RAW_LEN  (AZ_NONCE_HEX + 1 + PART_DIGITS)
+#define ID_B64_LEN  ((ID_RAW_LEN + 2) / 3 * 4)
+#define SIZE_UNKNOWN UINT64_MAX
+
+static int32_t nonce_new(const az_target *t, char out[AZ_NONCE_HEX + 1],
+                         store_error *err)
+{
+  unsigned char raw[AZ_NONCE_HEX / 2];
+
+  if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+    return az_fail(t, err, STORE_E_INTERNAL, "no random bytes for an "
+                   "upload id");
+  sdk_hex(raw, sizeof(raw), out);
+  return STORE_OK;
+}
+
+static int nonce_ok(const char *s)
+{
+  size_t i;
+
+  for (i = 0; s[i]; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+      return 0;
+  return i == AZ_NONCE_HEX;
+}
+
+/* The block id of part `part` of upload `nonce`, into out (ID_B64_LEN+1). */
+static void block_id(const char *nonce, uint32_t part, char *out)
+{
+  char raw[ID_RAW_LEN + 1];
+  sdk_buf b = SDK_BUF_INIT;
+
+  snprintf(raw, sizeof(raw), "%s-%0*" PRIu32, nonce, PART_DIGITS, part);
+  /* Out of memory leaves out empty, which callers report as such. */
+  out[0] = '\0';
+  if (!sdk_base64_encode(&b, raw, ID_RAW_LEN) && b.len == ID_B64_LEN)
+    memcpy(out, b.data, ID_B64_LEN + 1);
+  sdk_buf_free(&b);
+}
+
+/* Put Block: the body streamed from b, or taken from mem[0..memlen). */
+static int32_t put_block(store_handle *h, const az_target *t,
+                         const char *id, az_body *b, const char *mem,
+                         size_t memlen, store_error *err)
+{
+  sdk_buf q = SDK_BUF_INIT;
+  sdk_request *r = NULL;
+  int32_t rc;
+
+  if (!*id || sdk_buf_puts(&q, "comp=block&blockid=") ||
+      sdk_uri_encode(&q, id, strlen(id), 0)) {
+    rc = az_nomem(t, err);
+    goto out;
+  }
+  rc = az_request(h, t, "PUT", sdk_buf_str(&q), &r, err);
+  if (rc)
+    goto out;
+  if (b)
+    az_body_attach(r, b);
+  else
+    sdk_request_body_mem(r, mem, memlen);
+  rc = az_perform(h, t, r, NULL, err);
+  if (b)
+    rc = az_body_result(t, b, rc, err);
+out:
+  sdk_request_free(r);
+  sdk_buf_free(&q);
+  return rc;
+}
+
+/* What a commit writes besides the blocks. Borrowed strings. */
+typedef struct commit_opts {
+  const char *content_type;
+  const store_kv *md;
+  size_t nmd;
+  uint32_t flags;
+  const char *if_match;
+} commit_opts;
+
+/* Put Block List of parts 1..n of upload nonce. size is the blob's total,
+ * or SIZE_UNKNOWN to ask the service afterwards. */
+static int32_t commit(store_handle *h, const az_target *t, const char *nonce,
+                      uint32_t n, const commit_opts *co, uint64_t size,
+                      store_put_result *out, store_error *err)
+{
+  sdk_buf xml = SDK_BUF_INIT;
+  sdk_response *resp = NULL, *hresp = NULL;
+  sdk_request *r = NULL;
+  char id[ID_B64_LEN + 1];
+  az_props p = {0};
+  int32_t rc;
+
+  if (sdk_buf_puts(&xml, "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
+                         "<BlockList>")) {
+    rc = az_nomem(t, err);
+    goto out;
+  }
+  for (uint32_t i = 1; i <= n; i++) {
+    block_id(nonce, i, id);
+    if (!*id || sdk_buf_printf(&xml, "<Latest>%s</Latest>", id)) {
+      rc = az_nomem(t, err);
+      goto out;
+    }
+  }
+  if (sdk_buf_puts(&xml, "</BlockList>")) {
+    rc = az_nomem(t, err);
+    goto out;
+  }
+  rc = az_request(h, t, "PUT", "comp=blocklist", &r, err);
+  if (rc)
+    goto out;
+  rc = az_put_headers(t, r, co->content_type, co->md, co->nmd, co->flags,
+                      co->if_match, err);
+  if (rc)
+    goto out;
+  sdk_request_body_mem(r, xml.data, xml.len);
+  rc = az_perform(h, t, r, &resp, err);
+  rc = az_put_condition(t, co->flags, rc, err);
+  if (rc)
+    goto out;
+  if (size == SIZE_UNKNOWN) {
+    rc = az_head(h, t, &hresp, &p, err);
+    if (rc)
+      goto out;
+    size = p.e.size;
+  }
+  rc = az_put_result(t, resp, size, out, err);
+out:
+  az_props_free(&p);
+  sdk_response_free(hresp);
+  sdk_response_free(resp);
+  sdk_request_free(r);
+  sdk_buf_free(&xml);
+  return rc;
+}
+
+/* A fail-if-exists put fails before any block goes up when the blob is
+ * there already (the commit checks again: it decides). */
+static int32_t precheck(store_handle *h, const az_target *t, uint32_t flags,
+                        store_error *err)
+{
+  az_target ht = {t->op, t->container, t->key, NULL};
+  sdk_response *resp = NULL;
+  store_error probe;
+  az_props p = {0};
+  int32_t rc;
+
+  if (!(flags & STORE_PUT_IF_NONE_MATCH))
+    return STORE_OK;
+  memset(&probe, 0, sizeof(probe));
+  probe.struct_size = sizeof(probe);
+  rc = az_head(h, &ht, &resp, &p, &probe);
+  if (rc == STORE_OK)
+    rc = az_fail(t, err, STORE_E_EXISTS,
+                 "already exists (fail-if-exists put)");
+  else if (rc == STORE_E_NOT_FOUND && !strcmp(probe.provider_code,
+                                              "BlobNotFound"))
+    rc = STORE_OK;
+  else if (err)
+    *err = probe;
+  az_props_free(&p);
+  sdk_response_free(resp);
+  return rc;
+}
+
+/* Known length: blocks streamed straight from the source, as few as the
+ * block limit allows with blocks of at least AZ_STREAM_BLOCK. */
+static int32_t put_known(store_handle *h, const az_target *t,
+                         const char *nonce, uint64_t len, store_read_fn src,
+                         void *src_ctx, uint32_t *nblocks, store_error *err)
+{
+  uint64_t bs = AZ_STREAM_BLOCK, done = 0;
+  char id[ID_B64_LEN + 1];
+  az_body b;
+  uint32_t i = 0;
+  int32_t rc = STORE_OK;
+
+  while (bs < AZ_MAX_BLOCK && len / bs >= AZ_MAX_BLOCKS)
+    bs *= 2;
+  if (bs > AZ_MAX_BLOCK)
+    bs = AZ_MAX_BLOCK;
+  if ((len + bs - 1) / bs > AZ_MAX_BLOCKS)
+    return az_fail(t, err, STORE_E_INVALID,
+                   "%" PRIu64 " bytes is more than a block blob holds", len);
+  while (done < len) {
+    uint64_t want = len - done < bs ? len - done : bs;
+    block_id(nonce, ++i, id);
+    az_body_init(&b, src, src_ctx, want, done + want == len);
+    rc = put_block(h, t, id, &b, NULL, 0, err);
+    if (rc)
+      goto out;
+    done += want;
+  }
+out:
+  *nblocks = i;
+  return rc;
+}
+
+/* Unknown length: buf (AZ_BUFFER_BLOCK bytes, the first first_len of them
+ * already read) goes up block by block until the source ends. */
+static int32_t put_unknown(store_handle *h, const az_target *t,
+                           const char *nonce, char *buf, size_t first_len,
+                           store_read_fn src, void *src_ctx,
+                           uint32_t *nblocks, uint64_t *total,
+                           store_error *err)
+{
+  char id[ID_B64_LEN + 1];
+  size_t n = first_len;
+  uint32_t i = 0;
+  int eof = 0;
+  int32_t rc = STORE_OK;
+
+  *total = 0;
+  while (n > 0) {
+    if (i == AZ_MAX_BLOCKS) {
+      rc = az_fail(t, err, STORE_E_INVALID,
+                   "a put of unknown length holds at most %u blocks of "
+                   "%zu MiB", AZ_MAX_BLOCKS, AZ_BUFFER_BLOCK >> 20);
+      goto out;
+    }
+    block_id(nonce, ++i, id);
+    rc = put_block(h, t, id, NULL, buf, n, err);
+    if (rc)
+      goto out;
+    *total += n;
+    if (eof)
+      break;
+    rc = az_fill(t, src, src_ctx, buf, AZ_BUFFER_BLOCK, &n, &eof, err);
+    if (rc)
+      goto out;
+  }
+out:
+  *nblocks = i;
+  return rc;
+}
+
+int32_t az_put_blocks(store_handle *h, const az_target *t,
+                      const store_put_opts *opts, store_read_fn src,
+                      void *src_ctx, char *buf, size_t first_len,
+                      store_put_result *out, store_error *err)
+{
+  commit_opts co = {AZ_OPT(opts, store_put_opts, content_type, NULL),
+                    AZ_OPT(opts, store_put_opts, metadata, NULL),
+                    AZ_OPT(opts, store_put_opts, nmetadata, 0),
+                    AZ_OPT(opts, store_put_opts, flags, 0),
+                    AZ_OPT(opts, store_put_opts, if_match, NULL)};
+  int64_t len = AZ_OPT(opts, store_put_opts, content_length, -1);
+  char nonce[AZ_NONCE_HEX + 1];
+  uint64_t total = (uint64_t)len;
+  uint32_t n = 0;
+  int32_t rc;
+
+  rc = nonce_new(t, nonce, err);
+  if (rc)
+    goto out;
+  rc = precheck(h, t, co.flags, err);
+  if (rc)
+    goto out;
+  if (buf)
+    rc = put_unknown(h, t, nonce, buf, first_len, src, src_ctx, &n, &total,
+                     err);
+  else
+    rc = put_known(h, t, nonce, total, src, src_ctx, &n, err);
+  if (rc)
+    goto out;
+  rc = commit(h, t, nonce, n, &co, total, out, err);
+out:
+  return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* multipart: the handle's table of uploads                                 */
+/* ------------------------------------------------------------------------ */
+static void upload_free(az_upload *u)
+{
+  if (!u)
+    return;
+  for (size_t i = 0; i < u->nmd; i++) {
+    free((char *)u->md[i].key);
+    free((char *)u->md[i].value);
+  }
+  free(u->md);
+  free(u->sizes);
+  free(u->container);
+  free(u->key);
+  free(u->if_match);
+  free(u->content_type);
+  free(u);
+}
+
+void az_uploads_free(store_handle *h)
+{
+  while (h->uploads) {
+    az_upload *u = h->uploads;
+    h->uploads = u->next;
+    upload_free(u);
+  }
+}
+
+static char *dup_or_null(const char *s, int *bad)
+{
+  char *d = s ? strdup(s) : NULL;
+
+  if (s && !d)
+    *bad = 1;
+  return d;
+}
+
+/* An upload entry holding copies of what the commit will need. */
+static az_upload *upload_new(const az_target *t, const char *nonce,
+                             const store_put_opts *opts)
+{
+  const store_kv *md = AZ_OPT(opts, store_put_opts, metadata, NULL);
+  size_t nmd = AZ_OPT(opts, store_put_opts, nmetadata, 0);
+  az_upload *u = calloc(1, sizeof(*u));
+  int bad = 0;
+
+  if (!u)
+    return NULL;
+  memcpy(u->id, nonce, sizeof(u->id));
+  u->flags = AZ_OPT(opts, store_put_opts, flags, 0);
+  u->container = dup_or_null(t->container, &bad);
+  u->key = dup_or_null(t->key, &bad);
+  u->if_match = dup_or_null(AZ_OPT(opts, store_put_opts, if_match, NULL),
+                            &bad);
+  u->content_type =
+    dup_or_null(AZ_OPT(opts, store_put_opts, content_type, NULL), &bad);
+  if (nmd) {
+    u->md = calloc(nmd, sizeof(*u->md));
+    bad |= !u->md;
+    for (size_t i = 0; u->md && i < nmd; i++) {
+      u->md[i].key = dup_or_null(md[i].key, &bad);
+      u->md[i].value = dup_or_null(md[i].value, &bad);
+      u->nmd++;
+    }
+  }
+  if (bad) {
+    upload_free(u);
+    return NULL;
+  }
+  return u;
+}
+
+/* Unlink the upload `id` of the target's blob from the table; NULL when
+ * there is none. The caller owns it then. */
+static az_upload *upload_take(store_handle *h, const az_target *t,
+                              const char *id)
+{
+  az_upload **pp, *u = NULL;
+
+  pthread_mutex_lock(&h->mu);
+  for (pp = &h->uploads; *pp; pp = &(*pp)->next)
+    if (!strcmp((*pp)->id, id) && !strcmp((*pp)->container, t->container) &&
+        !strcmp((*pp)->key, t->key)) {
+      u = *pp;
+      *pp = u->next;
+      u->next = NULL;
+      break;
+    }
+  pthread_mutex_unlock(&h->mu);
+  return u;
+}
+
+static void upload_put(store_handle *h, az_upload *u)
+{
+  pthread_mutex_lock(&h->mu);
+  u->next = h->uploads;
+  h->uploads = u;
+  pthread_mutex_unlock(&h->mu);
+}
+
+/* Remember part `part`'s size on the upload, if this handle has it. A
+ * failed allocation only costs a HEAD at the commit. */
+static void upload_note_size(store_handle *h, const az_target *t,
+                             const char *id, uint32_t part, uint64_t size)
+{
+  pthread_mutex_lock(&h->mu);
+  for (az_upload *u = h->uploads; u; u = u->next) {
+    if (strcmp(u->id, id) || strcmp(u->container, t->container) ||
+        strcmp(u->key, t->key))
+      continue;
+    if (part > u->nsizes) {
+      uint64_t *s = realloc(u->sizes, part * sizeof(*s));
+      if (!s)
+        break;
+      for (uint32_t i = u->nsizes; i < part; i++)
+        s[i] = SIZE_UNKNOWN;
+      u->sizes = s;
+      u->nsizes = part;
+    }
+    u->sizes[part - 1] = size;
+    break;
+  }
+  pthread_mutex_unlock(&h->mu);
+}
+
+static int32_t check_upload_id(const az_target *t, const char *id,
+                               store_error *err)
+{
+  if (!id || !nonce_ok(id))
+    return az_fail(t, err, STORE_E_INVALID,
+                   "'%.64s' is not an upload id of this provider",
+                   id ? id : "(null)");
+  return STORE_OK;
+}
+
+int32_t az_multipart_begin(store_handle *h, const char *container,
+                           const char *key, const store_put_opts *opts,
+                           char *out_id, size_t cap, store_error *err)
+{
+  az_target t = {"multipart begin", container, key, NULL};
+  char nonce[AZ_NONCE_HEX + 1];
+  az_upload *u;
+  int32_t rc;
+
+  rc = az_check_key(&t, err);
+  if (rc)
+    goto out;
+  rc = az_meta_check(&t, AZ_OPT(opts, store_put_opts, content_type, NULL),
+                     AZ_OPT(opts, store_put_opts, metadata, NULL),
+                     AZ_OPT(opts, store_put_opts, nmetadata, 0), err);
+  if (rc)
+    goto out;
+  if (!out_id || cap < sizeof(nonce)) {
+    rc = az_fail(&t, err, STORE_E_INVALID, "upload id buffer of %zu bytes, "
+                 "needs %zu", cap, sizeof(nonce));
+    goto out;
+  }
+  rc = nonce_new(&t, nonce, err);
+  if (rc)
+    goto out;
+  u = upload_new(&t, nonce, opts);
+  if (!u) {
+    rc = az_nomem(&t, err);
+    goto out;
+  }
+  upload_put(h, u);
+  memcpy(out_id, nonce, sizeof(nonce));
+out:
+  return rc;
+}
+
+int32_t az_multipart_part(store_handle *h, const char *container,
+                          const char *key, const char *upload_id,
+                          uint32_t part_no, uint64_t length,
+                          store_read_fn src, void *src_ctx, char *out_token,
+                          size_t cap, store_error *err)
+{
+  az_target t = {"multipart part of", container, key, NULL};
+  char id[ID_B64_LEN + 1];
+  az_body b;
+  int32_t rc;
+
+  rc = az_check_key(&t, err);
+  if (rc)
+    goto out;
+  rc = check_upload_id(&t, upload_id, err);
+  if (rc)
+    goto out;
+  rc = az_check_source(&t, src, (int64_t)length, err);
+  if (rc)
+    goto out;
+  if (part_no < 1 || part_no > AZ_MAX_BLOCKS || length > AZ_MAX_BLOCK) {
+    rc = az_fail(&t, err, STORE_E_INVALID, "part %" PRIu32 " of %" PRIu64
+                 " bytes: parts are 1..%u of at most %" PRIu64 " bytes",
+                 part_no, length, AZ_MAX_BLOCKS, AZ_MAX_BLOCK);
+    goto out;
+  }
+  if (!out_token || cap < sizeof(id)) {
+    rc = az_fail(&t, err, STORE_E_INVALID, "part token buffer of %zu "
+                 "bytes, needs %zu", cap, sizeof(id));
+    goto out;
+  }
+  block_id(upload_id, part_no, id);
+  /* Exactly `length` bytes, no probe past them: the source may go on
+   * with the next part. */
+  az_body_init(&b, src, src_ctx, length, 0);
+  rc = put_block(h, &t, id, &b, NULL, 0, err);
+  if (rc)
+    goto out;
+  upload_note_size(h, &t, upload_id, part_no, length);
+  memcpy(out_token, id, sizeof(id));
+out:
+  return rc;
+}
+
+/* Token i must be part i+1's block id: that is what was handed out. */
+static int32_t check_tokens(const az_target *t, const az_upload *u,
+                            const char *const *tokens, uint32_t n,
+                            uint64_t *size, store_error *err)
+{
+  char id[ID_B64_LEN + 1];
+
+  *size = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    block_id(u->id, i + 1, id);
+    if (!tokens || !tokens[i] || strcmp(tokens[i], id))
+      return az_fail(t, err, STORE_E_INVALID,
+                     "part %" PRIu32 ": '%.64s' is not the token that part "
+                     "got", i + 1, tokens && tokens[i] ? tokens[i] : "(null)");
+    if (*size != SIZE_UNKNOWN)
+      *size = i < u->nsizes && u->sizes[i] != SIZE_UNKNOWN
+                ? *size + u->sizes[i]
+                : SIZE_UNKNOWN;
+  }
+  return STORE_OK;
+}
+
+int32_t az_multipart_complete(store_handle *h, const char *container,
+                              const char *key, const char *upload_id,
+                              const char *const *tokens, uint32_t nparts,
+                              store_put_result *out, store_error *err)
+{
+  az_target t = {"multipart complete of", container, key, NULL};
+  az_upload *u = NULL;
+  commit_opts co;
+  uint64_t size;
+  int32_t rc;
+
+  rc = az_check_key(&t, err);
+  if (rc)
+    goto out;
+  rc = check_upload_id(&t, upload_id, err);
+  if (rc)
+    goto out;
+  if (nparts < 1 || nparts > AZ_MAX_BLOCKS) {
+    rc = az_fail(&t, err, STORE_E_INVALID, "%" PRIu32 " parts: 1..%u "
+                 "allowed", nparts, AZ_MAX_BLOCKS);
+    goto out;
+  }
+  /* Taken out of the table while committing, so a concurrent abort or
+   * complete cannot free it underneath; put back if the commit fails. */
+  u = upload_take(h, &t, upload_id);
+  if (!u) {
+    rc = az_fail(&t, err, STORE_E_NOT_FOUND,
+                 "upload '%s' is not in progress here (completed, aborted, "
+                 "or begun on another handle)", upload_id);
+    goto out;
+  }
+  rc = check_tokens(&t, u, tokens, nparts, &size, err);
+  if (rc)
+    goto out;
+  co = (commit_opts){u->content_type, u->md, u->nmd, u->flags, u->if_match};
+  rc = commit(h, &t, u->id, nparts, &co, size, out, err);
+out:
+  if (u && rc)
+    upload_put(h, u);
+  else
+    upload_free(u);
+  return rc;
+}
+
+int32_t az_multipart_abort(store_handle *h, const char *container,
+                           const char *key, const char *upload_id,
+                           store_error *err)
+{
+  az_target t = {"multipart abort of", container, key, NULL};
+  int32_t rc;
+
+  rc = az_check_key(&t, err);
+  if (rc)
+    goto out;
+  rc = check_upload_id(&t, upload_id, err);
+  if (rc)
+    goto out;
+  /* Nothing on the server to delete (see the top of this file); forgetting
+   * the upload makes a later complete fail. */
+  upload_free(upload_take(h, &t, upload_id));
+out:
+  return rc;
+}

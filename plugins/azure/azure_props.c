@@ -1,0 +1,176 @@
+/*
+** azure_props.c -- blob and container properties: user metadata and
+** content types on their way out (x-ms-meta-* request headers, checked so
+** Azure takes them) and entries built from response headers on their way
+** in; directory markers.
+*/
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "azure.h"
+#include "sdk_util.h"
+
+#define META_PREFIX "x-ms-meta-"
+
+/* Azure metadata names are C# identifiers. */
+static int meta_name_ok(const char *s)
+{
+  if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+    return 0;
+  for (s++; *s; s++)
+    if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+          (*s >= '0' && *s <= '9') || *s == '_'))
+      return 0;
+  return 1;
+}
+
+/* Values travel as HTTP header values: printable ASCII (and tabs). */
+static int header_value_ok(const char *s)
+{
+  for (; *s; s++)
+    if (!((unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7f) &&
+        *s != '\t')
+      return 0;
+  return 1;
+}
+
+int32_t az_meta_check(const az_target *t, const char *content_type,
+                      const store_kv *md, size_t n, store_error *err)
+{
+  if (content_type && !header_value_ok(content_type))
+    return az_fail(t, err, STORE_E_INVALID,
+                   "content type: only printable ASCII is allowed");
+  if (n && !md)
+    return az_fail(t, err, STORE_E_INVALID, "metadata count without array");
+  for (size_t i = 0; i < n; i++) {
+    if (!md[i].key || !meta_name_ok(md[i].key))
+      return az_fail(t, err, STORE_E_INVALID,
+                     "metadata name '%.64s': Azure wants a C# identifier "
+                     "(letters, digits and '_', not starting with a digit)",
+                     md[i].key ? md[i].key : "(null)");
+    if (!md[i].value || !header_value_ok(md[i].value))
+      return az_fail(t, err, STORE_E_INVALID,
+                     "metadata '%.64s': the value must be printable ASCII "
+                     "(Azure carries it in an HTTP header)", md[i].key);
+    /* Azure folds names to one case: two that differ only in case would
+     * silently become one. */
+    for (size_t j = 0; j < i; j++)
+      if (!strcasecmp(md[i].key, md[j].key))
+        return az_fail(t, err, STORE_E_INVALID,
+                       "metadata names '%.64s' and '%.64s' differ only in "
+                       "case, which Azure does not keep apart", md[j].key,
+                       md[i].key);
+  }
+  return STORE_OK;
+}
+
+int32_t az_meta_headers(const az_target *t, sdk_request *r,
+                        const store_kv *md, size_t n, store_error *err)
+{
+  sdk_buf name = SDK_BUF_INIT;
+  int32_t rc = STORE_OK;
+
+  for (size_t i = 0; i < n; i++) {
+    sdk_buf_reset(&name);
+    if (sdk_buf_puts(&name, META_PREFIX) || sdk_buf_puts(&name, md[i].key)) {
+      rc = az_nomem(t, err);
+      goto out;
+    }
+    rc = az_header(t, r, sdk_buf_str(&name), md[i].value, err);
+    if (rc)
+      goto out;
+  }
+out:
+  sdk_buf_free(&name);
+  return rc;
+}
+
+void az_md5_hex(const char *b64, char out[33])
+{
+  sdk_buf raw = SDK_BUF_INIT;
+
+  out[0] = '\0';
+  if (b64 && !sdk_base64_decode(&raw, b64, strlen(b64)) && raw.len == 16)
+    sdk_hex(raw.data, 16, out);
+  sdk_buf_free(&raw);
+}
+
+/* XT's (and ADLS's) directory marker: an empty blob with metadata
+ * hdi_isfolder=true. */
+int az_is_dir_marker(const store_entry *e)
+{
+  if (e->size != 0)
+    return 0;
+  for (size_t i = 0; i < e->nmetadata; i++)
+    if (!strcasecmp(e->metadata[i].key, "hdi_isfolder") &&
+        !strcasecmp(e->metadata[i].value, "true"))
+      return 1;
+  return 0;
+}
+
+/* The blob's full size: the total of a Content-Range ("bytes 0-9/1000"),
+ * else the Content-Length. */
+static uint64_t total_size(const sdk_response *resp)
+{
+  const char *cr = sdk_response_header(resp, "Content-Range");
+  const char *cl = sdk_response_header(resp, "Content-Length");
+  const char *slash = cr ? strchr(cr, '/') : NULL;
+  const char *num = slash ? slash + 1 : cl;
+
+  return num ? strtoull(num, NULL, 10) : 0;
+}
+
+void az_props_free(az_props *p)
+{
+  free(p->md);
+  memset(p, 0, sizeof(*p));
+}
+
+/* The entry of the target from a GET or HEAD response (which must outlive
+ * p); free with az_props_free. */
+int32_t az_props_headers(const az_target *t, const sdk_response *resp,
+                         az_props *p, store_error *err)
+{
+  size_t n = sdk_response_header_count(resp), plen = strlen(META_PREFIX);
+  const char *md5 = sdk_response_header(resp, "x-ms-blob-content-md5");
+
+  memset(p, 0, sizeof(*p));
+  p->md = calloc(n ? n : 1, sizeof(*p->md));
+  if (!p->md)
+    return az_nomem(t, err);
+  for (size_t i = 0; i < n; i++) {
+    const char *name = sdk_response_header_name(resp, i);
+    if (!strncasecmp(name, META_PREFIX, plen)) {
+      p->md[p->nmd].key = name + plen;
+      p->md[p->nmd].value = sdk_response_header_value(resp, i);
+      p->nmd++;
+    }
+  }
+  p->e.struct_size = sizeof(p->e);
+  p->e.name = t->key ? t->key : t->container;
+  p->e.mtime_ns =
+    sdk_time_parse_http(sdk_response_header(resp, "Last-Modified"));
+  p->e.etag = sdk_response_header(resp, "ETag");
+  p->e.metadata = p->md;
+  p->e.nmetadata = p->nmd;
+  if (!t->key) {
+    p->e.flags = STORE_ENTRY_CONTAINER;
+    return STORE_OK;
+  }
+  p->e.size = total_size(resp);
+  p->e.content_type = sdk_response_header(resp, "Content-Type");
+  /* A ranged answer's Content-MD5 would be the range's, not the blob's. */
+  if (!md5 && !sdk_response_header(resp, "Content-Range"))
+    md5 = sdk_response_header(resp, "Content-MD5");
+  az_md5_hex(md5, p->md5);
+  p->e.content_md5 = p->md5[0] ? p->md5 : NULL;
+  p->blob_type = sdk_response_header(resp, "x-ms-blob-type");
+  if (t->snapshot) {
+    p->e.flags |= STORE_ENTRY_SNAPSHOT;
+    p->e.snapshot_id = t->snapshot;
+  }
+  if (az_is_dir_marker(&p->e))
+    p->e.flags |= STORE_ENTRY_DIR_MARKER;
+  return STORE_OK;
+}
