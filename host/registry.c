@@ -45,6 +45,8 @@ static int st_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
   return rc;
 }
 
+static void st_module_release(st_module *m);
+
 static int st_is_file(const char *path)
 {
   struct stat st;
@@ -83,8 +85,8 @@ void st_registry_free(st_registry *reg)
   for (i = reg->nmods; i-- > 0;) {
     st_module *m = reg->mods[i];
 
-    if (m->initialized && m->iface.module_fini)
-      m->iface.module_fini();
+    if (m->initialized)
+      st_module_release(m);
     st_module_free(m);
   }
   for (i = 0; i < reg->ndirs; i++)
@@ -372,26 +374,114 @@ int st_registry_resolve(const st_registry *reg, const char *spec, char *buf,
   return rc;
 }
 
-/* Run module_init (if any) once for a freshly loaded module. */
-static int st_module_init(st_registry *reg, st_module *m, char *err,
-                          size_t errlen)
-{
-  store_error e;
-  int rc;
+/*
+** module_init runs once per process and module_fini once at the end, even
+** when several contexts (registries) load the same file: a process-wide
+** reference count per real path decides. The host table module_init gets
+** is process-wide too, because a plugin may keep it after the context that
+** first loaded it has gone.
+*/
+struct st_init_ref {
+  char *path;
+  unsigned refs;
+  struct st_init_ref *next;
+};
 
+static pthread_mutex_t st_init_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct st_init_ref *st_init_refs;
+
+static void st_module_host_log(void *host_ctx, int32_t level, const char *msg)
+{
+  (void)host_ctx;
+  if (level <= STORE_LOG_WARN)
+    fprintf(stderr, "xtstore: %s: %s\n",
+            level == STORE_LOG_ERROR ? "error" : "warning", msg ? msg : "");
+}
+
+static int32_t st_module_host_cancelled(void *host_ctx)
+{
+  (void)host_ctx;
+  return 0;
+}
+
+static const store_host_api st_module_host = {
+  sizeof(store_host_api), STORE_ABI_MAJOR, STORE_ABI_MINOR, 0, NULL,
+  st_module_host_log, st_module_host_cancelled};
+
+/* Caller holds st_init_lock. */
+static struct st_init_ref *st_init_find(const char *path)
+{
+  struct st_init_ref *r;
+
+  for (r = st_init_refs; r; r = r->next)
+    if (!strcmp(r->path, path))
+      return r;
+  return NULL;
+}
+
+/* Run module_init (if any) unless this process already did for the file. */
+static int st_module_init(st_module *m, char *err, size_t errlen)
+{
+  struct st_init_ref *r;
+  store_error e;
+  int rc = 0;
+
+  pthread_mutex_lock(&st_init_lock);
+  r = st_init_find(m->path);
+  if (r) {
+    r->refs++;
+    goto done;
+  }
+  r = calloc(1, sizeof *r);
+  if (!r || !(r->path = strdup(m->path))) {
+    free(r);
+    rc = st_errf(err, errlen, STORE_E_NOMEM, "plugin %s: out of memory",
+                 m->path);
+    goto out;
+  }
   if (m->iface.module_init) {
     memset(&e, 0, sizeof e);
     e.struct_size = sizeof e;
-    rc = m->iface.module_init(reg->host, &e);
+    rc = m->iface.module_init(&st_module_host, &e);
     if (rc) {
       e.message[sizeof e.message - 1] = '\0';
-      return st_errf(err, errlen, rc > 0 ? rc : STORE_E_INTERNAL,
-                     "plugin %s: module_init failed: %s", m->path,
-                     e.message[0] ? e.message : store_strerror(rc));
+      rc = st_errf(err, errlen, rc > 0 ? rc : STORE_E_INTERNAL,
+                   "plugin %s: module_init failed: %s", m->path,
+                   e.message[0] ? e.message : store_strerror(rc));
+      free(r->path);
+      free(r);
+      goto out;
     }
   }
+  r->refs = 1;
+  r->next = st_init_refs;
+  st_init_refs = r;
+done:
   m->initialized = 1;
-  return 0;
+out:
+  pthread_mutex_unlock(&st_init_lock);
+  return rc;
+}
+
+/* Drop one reference; the last one runs module_fini. */
+static void st_module_release(st_module *m)
+{
+  struct st_init_ref **pp, *r;
+
+  pthread_mutex_lock(&st_init_lock);
+  for (pp = &st_init_refs; (r = *pp); pp = &r->next) {
+    if (strcmp(r->path, m->path))
+      continue;
+    if (--r->refs == 0) {
+      if (m->iface.module_fini)
+        m->iface.module_fini();
+      *pp = r->next;
+      free(r->path);
+      free(r);
+    }
+    break;
+  }
+  pthread_mutex_unlock(&st_init_lock);
 }
 
 int st_registry_load(st_registry *reg, const char *spec,
@@ -447,7 +537,7 @@ int st_registry_load(st_registry *reg, const char *spec,
     reg->mods = mods;
     reg->capmods = cap;
   }
-  rc = st_module_init(reg, m, err, errlen);
+  rc = st_module_init(m, err, errlen);
   if (rc)
     goto out;
   reg->mods[reg->nmods++] = m;

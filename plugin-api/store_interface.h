@@ -151,8 +151,9 @@ typedef struct store_error {
 } store_error;
 
 /* ------------------------------------------------------------------------ */
-/* Host services, passed to module_init and open. Valid for the life of the */
-/* process. Plugins reach the host only through this table.                 */
+/* Host services. Plugins reach the host only through this table. The one   */
+/* passed to module_init is valid for the life of the process; the one      */
+/* passed to open() until that handle is closed.                            */
 /* ------------------------------------------------------------------------ */
 #define STORE_LOG_ERROR 0
 #define STORE_LOG_WARN  1

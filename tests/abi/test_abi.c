@@ -39,17 +39,24 @@ static const char *real(const char *path)
   return buf;
 }
 
-/* A host api whose log counts the good fixture's init / fini lines. */
-static int n_init, n_fini;
+/* The good fixture's module_init / module_fini call counters. */
+static uint32_t fixture_counter(const char *name)
+{
+  void *dl = dlopen(GOOD, RTLD_NOW | RTLD_NOLOAD);
+  uint32_t *p;
 
-static void count_log(void *ctx, int32_t level, const char *msg)
+  assert_non_null(dl);
+  p = dlsym(dl, name);
+  assert_non_null(p);
+  dlclose(dl);
+  return *p;
+}
+
+static void quiet_log(void *ctx, int32_t level, const char *msg)
 {
   (void)ctx;
   (void)level;
-  if (strstr(msg, "module_init"))
-    n_init++;
-  if (strstr(msg, "module_fini"))
-    n_fini++;
+  (void)msg;
 }
 
 static int32_t never_cancelled(void *ctx)
@@ -62,7 +69,7 @@ static const store_host_api test_host = {
   .struct_size = sizeof(store_host_api),
   .abi_major = STORE_ABI_MAJOR,
   .abi_minor = STORE_ABI_MINOR,
-  .log = count_log,
+  .log = quiet_log,
   .is_cancelled = never_cancelled,
 };
 
@@ -397,13 +404,16 @@ static void test_registry_spec_forms(void **state)
   const char *home = getenv("HOME");
   char *saved_home = home ? strdup(home) : NULL;
 
+  uint32_t inits, finis;
+
   (void)state;
-  n_init = n_fini = 0;
   assert_int_equal(st_registry_add_dir(reg, ABI_FIXTURE_DIR), 0);
   assert_int_equal(st_registry_load(reg, "store-abi-v1-0", &a, err,
                                     sizeof err), 0);
   assert_string_equal(a->iface.name, "abi-v1-0");
   assert_int_equal(a->initialized, 1);
+  inits = fixture_counter("store_fixture_inits");
+  finis = fixture_counter("store_fixture_finis");
   assert_int_equal(st_registry_load(reg, "store-abi-v1-0.so", &b, err,
                                     sizeof err), 0);
   assert_ptr_equal(a, b);
@@ -427,9 +437,36 @@ static void test_registry_spec_forms(void **state)
     unsetenv("HOME");
   free(saved_home);
 
-  assert_int_equal(n_init, 1);
+  /* however it was named, this registry initialised it once */
+  assert_int_equal(fixture_counter("store_fixture_inits"), inits);
   st_registry_free(reg);
-  assert_int_equal(n_fini, 1);
+  assert_int_equal(fixture_counter("store_fixture_finis"), finis + 1);
+}
+
+/* Two registries (two host contexts) in one process: module_init once,
+ * module_fini only when the last one lets go. */
+static void test_registry_init_once_per_process(void **state)
+{
+  st_registry *r1 = new_registry(), *r2 = new_registry();
+  const st_module *a = NULL, *b = NULL;
+  char err[1024];
+  uint32_t inits, finis;
+
+  (void)state;
+  assert_int_equal(st_registry_load(r1, GOOD, &a, err, sizeof err), 0);
+  inits = fixture_counter("store_fixture_inits");
+  finis = fixture_counter("store_fixture_finis");
+  assert_int_equal(st_registry_load(r2, GOOD, &b, err, sizeof err), 0);
+  assert_int_equal(fixture_counter("store_fixture_inits"), inits);
+  st_registry_free(r1);
+  assert_int_equal(fixture_counter("store_fixture_finis"), finis);
+  st_registry_free(r2);
+  assert_int_equal(fixture_counter("store_fixture_finis"), finis + 1);
+  /* a new registry after that initialises it again */
+  r1 = new_registry();
+  assert_int_equal(st_registry_load(r1, GOOD, &a, err, sizeof err), 0);
+  assert_int_equal(fixture_counter("store_fixture_inits"), inits + 1);
+  st_registry_free(r1);
 }
 
 static void test_registry_path_not_found(void **state)
@@ -512,6 +549,7 @@ int main(void)
     cmocka_unit_test(test_long_plugin_message_truncated),
     cmocka_unit_test(test_registry_not_found_lists_dirs),
     cmocka_unit_test(test_registry_spec_forms),
+    cmocka_unit_test(test_registry_init_once_per_process),
     cmocka_unit_test(test_registry_path_not_found),
     cmocka_unit_test(test_registry_duplicate_name),
     cmocka_unit_test(test_registry_module_init_failure),
