@@ -23,6 +23,9 @@ int sdk_buf_printf(sdk_buf *b, const char *fmt, ...)
   __attribute__((format(printf, 2, 3)));
 /* Length back to 0, memory kept. */
 void sdk_buf_reset(sdk_buf *b);
+/* Length back to len when len < b->len (undo a partial append), memory
+ * kept; otherwise nothing changes. */
+void sdk_buf_truncate(sdk_buf *b, size_t len);
 /* Free and zero. */
 void sdk_buf_free(sdk_buf *b);
 /* The contents as a C string ("" when empty). */
