@@ -48,6 +48,7 @@ void sdk_digest_free(sdk_digest *d);
 /* Times. Parsers return Unix nanoseconds, or STORE_MTIME_UNKNOWN. */
 int64_t sdk_time_parse_iso8601(const char *s); /* 2026-11-22T00:50:55.123Z */
 int64_t sdk_time_parse_http(const char *s);    /* Sun, 22 Nov 2026 00:50:55 GMT */
+/* Formatters write UTC, and "" when t's year is not 0..9999. */
 /* "20150830T123600Z" (17 bytes with NUL) and "20150830" (9). */
 void sdk_time_format_amz(time_t t, char out[17]);
 void sdk_time_format_ymd(time_t t, char out[9]);

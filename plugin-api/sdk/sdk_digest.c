@@ -1,0 +1,118 @@
+/*
+** sdk_digest.c -- SHA-256, MD5 and HMAC-SHA256 through OpenSSL's EVP, one
+** shot and incremental (for bodies that stream).
+*/
+#include <limits.h>
+#include <stdlib.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "sdk_util.h"
+
+struct sdk_digest {
+  EVP_MD_CTX *ctx;
+};
+
+/* OpenSSL wants a valid pointer even for zero bytes. */
+static const void *nonnull(const void *p)
+{
+  return p ? p : "";
+}
+
+static int digest_once(const EVP_MD *md, const void *data, size_t len,
+                       unsigned char *out)
+{
+  unsigned int n;
+
+  /* md is NULL when the algorithm is unavailable (MD5 in FIPS mode). */
+  if (!md || EVP_Digest(nonnull(data), len, out, &n, md, NULL) != 1)
+    return -1;
+  return 0;
+}
+
+int sdk_sha256(const void *data, size_t len, unsigned char out[32])
+{
+  return digest_once(EVP_sha256(), data, len, out);
+}
+
+int sdk_sha256_hex(const void *data, size_t len, char out[65])
+{
+  unsigned char raw[32];
+
+  if (sdk_sha256(data, len, raw))
+    return -1;
+  sdk_hex(raw, sizeof(raw), out);
+  return 0;
+}
+
+int sdk_md5(const void *data, size_t len, unsigned char out[16])
+{
+  return digest_once(EVP_md5(), data, len, out);
+}
+
+int sdk_hmac_sha256(const void *key, size_t keylen, const void *data,
+                    size_t len, unsigned char out[32])
+{
+  unsigned int n;
+
+  if (keylen > INT_MAX)
+    return -1;
+  if (!HMAC(EVP_sha256(), nonnull(key), (int)keylen, nonnull(data), len, out,
+            &n))
+    return -1;
+  return 0;
+}
+
+/* *out is the new digest (free with sdk_digest_free or _final), or NULL
+ * on an unknown kind or no memory. */
+int sdk_digest_new(int kind, sdk_digest **out)
+{
+  const EVP_MD *md = NULL;
+  sdk_digest *d = NULL;
+  int rc = -1;
+
+  *out = NULL;
+  if (kind == SDK_DIGEST_SHA256)
+    md = EVP_sha256();
+  else if (kind == SDK_DIGEST_MD5)
+    md = EVP_md5();
+  if (!md)
+    goto out;
+  d = calloc(1, sizeof(*d));
+  if (!d)
+    goto out;
+  d->ctx = EVP_MD_CTX_new();
+  if (!d->ctx || EVP_DigestInit_ex(d->ctx, md, NULL) != 1)
+    goto out;
+  *out = d;
+  d = NULL;
+  rc = 0;
+out:
+  sdk_digest_free(d);
+  return rc;
+}
+
+int sdk_digest_update(sdk_digest *d, const void *data, size_t len)
+{
+  return EVP_DigestUpdate(d->ctx, nonnull(data), len) == 1 ? 0 : -1;
+}
+
+/* Frees d whatever happens, so the caller never frees it twice. */
+int sdk_digest_final(sdk_digest *d, unsigned char *out)
+{
+  unsigned int n;
+  int rc;
+
+  rc = EVP_DigestFinal_ex(d->ctx, out, &n) == 1 ? 0 : -1;
+  sdk_digest_free(d);
+  return rc;
+}
+
+void sdk_digest_free(sdk_digest *d)
+{
+  if (!d)
+    return;
+  EVP_MD_CTX_free(d->ctx);
+  free(d);
+}
