@@ -1,0 +1,100 @@
+/*
+** sdk_error.c -- classify an HTTP error response into a store_error
+** (sdk_error.h): status to STORE_E_*, retryability, Retry-After, request id.
+*/
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "sdk_error.h"
+#include "sdk_util.h"
+
+/* A server asking for longer is treated as asking for this; the host's own
+ * backoff cap applies on top. */
+#define RETRY_AFTER_MAX_S 600
+
+int32_t sdk_status_code(long status)
+{
+  switch (status) {
+  case 400: return STORE_E_INVALID;
+  case 401: return STORE_E_AUTH;
+  case 403: return STORE_E_PERMISSION;
+  case 404: return STORE_E_NOT_FOUND;
+  case 405: return STORE_E_UNSUPPORTED;
+  case 408: return STORE_E_TIMEOUT;
+  case 409: return STORE_E_EXISTS;
+  case 412: return STORE_E_PRECONDITION;
+  case 416: return STORE_E_INVALID;
+  case 429: return STORE_E_THROTTLED;
+  case 501: return STORE_E_UNSUPPORTED;
+  case 503: return STORE_E_THROTTLED;
+  default:
+    return status >= 500 && status <= 599 ? STORE_E_SERVER : STORE_E_INTERNAL;
+  }
+}
+
+int sdk_status_retryable(long status)
+{
+  switch (status) {
+  case 408: case 429: case 500: case 502: case 503: case 504:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+/* Retry-After (RFC 9110 10.2.3): delta-seconds or an HTTP date. 0 when
+ * absent, malformed or in the past. */
+static uint32_t retry_after_ms(const char *v)
+{
+  int64_t secs = 0, when;
+  const char *p;
+
+  if (!v || !*v)
+    return 0;
+  for (p = v; *p >= '0' && *p <= '9'; p++)
+    if (secs <= RETRY_AFTER_MAX_S)
+      secs = secs * 10 + (*p - '0');
+  if (*p) {
+    when = sdk_time_parse_http(v);
+    if (when == STORE_MTIME_UNKNOWN)
+      return 0;
+    secs = when / 1000000000 - (int64_t)time(NULL);
+  }
+  if (secs < 0)
+    secs = 0;
+  if (secs > RETRY_AFTER_MAX_S)
+    secs = RETRY_AFTER_MAX_S;
+  return (uint32_t)secs * 1000u;
+}
+
+int32_t sdk_error_http(store_error *err, const sdk_response *resp, int32_t code,
+                       const char *provider_code, const char *request_id_hdr,
+                       const char *fmt, ...)
+{
+  long status = resp ? sdk_response_status(resp) : 0;
+  const char *rid = NULL;
+  va_list ap;
+
+  if (!code)
+    code = sdk_status_code(status);
+  if (!err)
+    return code;
+  err->code = code;
+  err->http_status = (int32_t)status;
+  err->flags &= ~STORE_ERR_RETRYABLE;
+  if (sdk_status_retryable(status))
+    err->flags |= STORE_ERR_RETRYABLE;
+  err->retry_after_ms =
+      resp ? retry_after_ms(sdk_response_header(resp, "Retry-After")) : 0;
+  if (resp && request_id_hdr)
+    rid = sdk_response_header(resp, request_id_hdr);
+  snprintf(err->request_id, sizeof(err->request_id), "%s", rid ? rid : "");
+  snprintf(err->provider_code, sizeof(err->provider_code), "%s",
+           provider_code ? provider_code : "");
+  va_start(ap, fmt);
+  vsnprintf(err->message, sizeof(err->message), fmt, ap);
+  va_end(ap);
+  return code;
+}
