@@ -3,8 +3,11 @@
 **
 ** One sdk_http client per service handle. It is safe to call
 ** sdk_http_perform from several threads at once on one client: easy handles
-** come from a pool and share one connection cache (a CURLSH with locking),
-** so connections are reused across requests and threads.
+** come from a pool (LIFO) and each keeps its connections open between
+** requests, while DNS and TLS sessions are shared by all of them through
+** one CURLSH with locking; so connections are reused across requests and
+** threads. (The connection cache itself is not put in the CURLSH: curl
+** does not support sharing it between concurrent threads.)
 **
 ** Bodies stream both ways through the ABI's callbacks: a request body is
 ** pulled from a store_read_fn, a 2xx response body is pushed to a
@@ -27,9 +30,16 @@ typedef struct sdk_http sdk_http;
 typedef struct sdk_request sdk_request;
 typedef struct sdk_response sdk_response;
 
+/* verify_tls: 0 (a zeroed struct) and 1 verify the server's certificate;
+ * only SDK_HTTP_TLS_NO_VERIFY turns verification off. */
+#define SDK_HTTP_TLS_VERIFY    1
+#define SDK_HTTP_TLS_NO_VERIFY 2
+
+/* struct_size must be set (sizeof(sdk_http_config)): only fields inside it
+ * are read, and 0 is refused (STORE_E_INVALID) as a forgotten init. */
 typedef struct sdk_http_config {
   uint32_t struct_size;
-  uint32_t verify_tls;         /* 1 (default when struct is zeroed: see new) */
+  uint32_t verify_tls;         /* see above: verified unless NO_VERIFY     */
   const char *ca_bundle;       /* NULL: $CURL_CA_BUNDLE, else curl default   */
   uint32_t connect_timeout_ms; /* 0: 10000                                   */
   uint32_t stall_timeout_s;    /* abort below 1 byte/s for this long; 0: 60  */
@@ -92,6 +102,13 @@ void sdk_request_sink(sdk_request *r, store_write_fn fn, void *ud);
 **   timeouts and stalls                     -> STORE_E_TIMEOUT, retryable
 **   a callback returned non-zero, or the host's is_cancelled -> ABORTED
 ** A request body that was (partly) sent cannot be re-sent by the SDK.
+**
+** On the wire: HTTP/1.1; the request's headers, plus Host, User-Agent
+** (unless set) and the body framing; curl's own Accept, Expect and POST
+** Content-Type are left out unless the request sets them; the path goes
+** as given (no "." / ".." removal); redirects are returned, not followed.
+** A header name that is not an RFC 9110 token, or a value holding CR or
+** LF, fails the perform with STORE_E_INVALID before anything is sent.
 */
 int sdk_http_perform(sdk_http *h, sdk_request *r, sdk_response **out,
                      store_error *err);
@@ -106,5 +123,14 @@ const char *sdk_response_header_value(const sdk_response *resp, size_t i);
 /* The buffered body, NUL-terminated ("" when none); *len may be NULL. */
 const char *sdk_response_body(const sdk_response *resp, size_t *len);
 void sdk_response_free(sdk_response *resp);
+
+/* Build a response by hand, for providers' unit tests of their error and
+ * listing parsers (no server needed). NULL / -1 when memory runs out.
+ * Free with sdk_response_free. */
+sdk_response *sdk_response_new(long status);
+int sdk_response_add_header(sdk_response *resp, const char *name,
+                            const char *value);
+int sdk_response_append_body(sdk_response *resp, const void *data,
+                             size_t len);
 
 #endif /* SDK_HTTP_H */
