@@ -1,0 +1,156 @@
+/*
+** unit_error.c -- sdk_error.h: the status table, Retry-After (seconds,
+** HTTP dates, caps, garbage), the request id and provider code.
+*/
+#include <string.h>
+#include <time.h>
+
+#include "unit.h"
+#include "sdk_error.h"
+#include "sdk_util.h"
+
+static void test_status_table(void **state)
+{
+  static const struct {
+    long status;
+    int32_t code;
+    int retryable;
+  } t[] = {
+    {400, STORE_E_INVALID, 0},     {401, STORE_E_AUTH, 0},
+    {403, STORE_E_PERMISSION, 0},  {404, STORE_E_NOT_FOUND, 0},
+    {405, STORE_E_UNSUPPORTED, 0}, {408, STORE_E_TIMEOUT, 1},
+    {409, STORE_E_EXISTS, 0},      {412, STORE_E_PRECONDITION, 0},
+    {416, STORE_E_INVALID, 0},     {429, STORE_E_THROTTLED, 1},
+    {500, STORE_E_SERVER, 1},      {501, STORE_E_UNSUPPORTED, 0},
+    {502, STORE_E_SERVER, 1},      {503, STORE_E_THROTTLED, 1},
+    {504, STORE_E_SERVER, 1},      {505, STORE_E_SERVER, 0},
+    {599, STORE_E_SERVER, 0},      {200, STORE_E_INTERNAL, 0},
+    {301, STORE_E_INTERNAL, 0},    {304, STORE_E_INTERNAL, 0},
+    {410, STORE_E_INTERNAL, 0},    {0, STORE_E_INTERNAL, 0},
+    {600, STORE_E_INTERNAL, 0},
+  };
+  size_t i;
+
+  (void)state;
+  for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+    if (sdk_status_code(t[i].status) != t[i].code ||
+        !sdk_status_retryable(t[i].status) != !t[i].retryable)
+      fail_msg("status %ld: code %d retryable %d", t[i].status,
+               sdk_status_code(t[i].status),
+               sdk_status_retryable(t[i].status));
+  }
+}
+
+/* A response with one Retry-After value (NULL: none). */
+static sdk_response *with_retry_after(long status, const char *v)
+{
+  sdk_response *r = sdk_response_new(status);
+
+  assert_non_null(r);
+  if (v)
+    assert_int_equal(sdk_response_add_header(r, "Retry-After", v), 0);
+  return r;
+}
+
+static uint32_t retry_ms(long status, const char *v)
+{
+  sdk_response *r = with_retry_after(status, v);
+  store_error e;
+
+  UNIT_ERR(e);
+  sdk_error_http(&e, r, 0, NULL, NULL, "x");
+  sdk_response_free(r);
+  return e.retry_after_ms;
+}
+
+static void test_full_error(void **state)
+{
+  sdk_response *r = sdk_response_new(503);
+  store_error e;
+  int32_t rc;
+
+  (void)state;
+  assert_int_equal(sdk_response_add_header(r, "Retry-After", "2"), 0);
+  assert_int_equal(sdk_response_add_header(r, "x-amz-request-id",
+                                           "4442587FB7D0A2F9"), 0);
+  UNIT_ERR(e);
+  rc = sdk_error_http(&e, r, 0, "SlowDown", "X-Amz-Request-Id",
+                      "object '%s': %s", "b/k", "please reduce your rate");
+  assert_int_equal(rc, STORE_E_THROTTLED);
+  assert_int_equal(e.code, STORE_E_THROTTLED);
+  assert_int_equal(e.http_status, 503);
+  assert_true(e.flags & STORE_ERR_RETRYABLE);
+  assert_int_equal(e.retry_after_ms, 2000);
+  assert_string_equal(e.request_id, "4442587FB7D0A2F9");
+  assert_string_equal(e.provider_code, "SlowDown");
+  assert_string_equal(e.message, "object 'b/k': please reduce your rate");
+  sdk_response_free(r);
+}
+
+static void test_code_override_and_flags(void **state)
+{
+  sdk_response *r = sdk_response_new(409);
+  char longcode[200];
+  store_error e;
+
+  (void)state;
+  memset(longcode, 'C', sizeof(longcode) - 1);
+  longcode[sizeof(longcode) - 1] = '\0';
+  UNIT_ERR(e);
+  e.flags = STORE_ERR_RETRYABLE; /* stale: must be cleared for a 409 */
+  assert_int_equal(sdk_error_http(&e, r, STORE_E_NOT_EMPTY, longcode,
+                                  "x-ms-request-id", "container busy"),
+                   STORE_E_NOT_EMPTY);
+  assert_int_equal(e.code, STORE_E_NOT_EMPTY);
+  assert_false(e.flags & STORE_ERR_RETRYABLE);
+  assert_string_equal(e.request_id, ""); /* header absent */
+  assert_int_equal(strlen(e.provider_code), STORE_ERR_CODE_SIZE - 1);
+  assert_int_equal(e.retry_after_ms, 0);
+  sdk_response_free(r);
+  /* No error struct: still the classification. */
+  assert_int_equal(sdk_error_http(NULL, NULL, 0, NULL, NULL, "x"),
+                   STORE_E_INTERNAL);
+}
+
+static void test_retry_after_seconds(void **state)
+{
+  (void)state;
+  assert_int_equal(retry_ms(503, NULL), 0);
+  assert_int_equal(retry_ms(503, "0"), 0);
+  assert_int_equal(retry_ms(429, "7"), 7000);
+  assert_int_equal(retry_ms(503, "600"), 600000);
+  assert_int_equal(retry_ms(503, "601"), 600000);          /* capped */
+  assert_int_equal(retry_ms(503, "99999999999999999999"), 600000);
+  assert_int_equal(retry_ms(503, "-5"), 0);
+  assert_int_equal(retry_ms(503, "soon"), 0);
+  assert_int_equal(retry_ms(503, "2.5"), 0);
+  assert_int_equal(retry_ms(503, ""), 0);
+}
+
+static void test_retry_after_date(void **state)
+{
+  char date[30];
+  uint32_t ms;
+
+  (void)state;
+  sdk_time_format_http(time(NULL) + 30, date);
+  ms = retry_ms(503, date);
+  assert_in_range(ms, 28000, 30000);
+  sdk_time_format_http(time(NULL) - 3600, date); /* in the past: now */
+  assert_int_equal(retry_ms(503, date), 0);
+  sdk_time_format_http(time(NULL) + 86400, date); /* far: capped */
+  assert_int_equal(retry_ms(503, date), 600000);
+}
+
+int unit_error(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_status_table),
+    cmocka_unit_test(test_full_error),
+    cmocka_unit_test(test_code_override_and_flags),
+    cmocka_unit_test(test_retry_after_seconds),
+    cmocka_unit_test(test_retry_after_date),
+  };
+
+  return cmocka_run_group_tests_name("sdk_error", tests, NULL, NULL);
+}

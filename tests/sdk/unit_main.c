@@ -1,0 +1,17 @@
+/*
+** unit_main.c -- sdk/unit: every group of SDK unit tests (no network).
+*/
+#include "unit.h"
+
+int main(void)
+{
+  int failed = 0;
+
+  failed += unit_buf();
+  failed += unit_digest();
+  failed += unit_time();
+  failed += unit_xml();
+  failed += unit_error();
+  failed += unit_request();
+  return failed ? 1 : 0;
+}
