@@ -1,0 +1,303 @@
+/*
+** s3.h -- private interface of the `s3` storage provider (AWS S3 and
+** S3-compatible servers) over the plugin SDK.
+**
+** Containers are buckets, blobs are objects. Every request is built as an
+** s3_call (s3_request.c): operation name, method, bucket, key, decoded
+** query, headers and body; s3_perform() turns it into a URL with the
+** configured addressing, signs it with SigV4, sends it, and corrects the
+** clock once on RequestTimeTooSkewed. Error responses become store_errors
+** in s3_error.c, naming the S3 operation, the bucket and the key.
+**
+** Snapshots use bucket versioning: a snapshot id is a VersionId. Every
+** noncurrent version of a key is one of its snapshots, and so is the
+** current version once blob_snapshot tagged it (see s3_snapshot.c).
+*/
+#ifndef S3_H
+#define S3_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store_interface.h"
+#include "sdk_buf.h"
+#include "sdk_http.h"
+#include "sdk_sigv4.h"
+#include "sdk_xml.h"
+
+#define S3_MAX_PUT       (UINT64_C(5) << 30)  /* PutObject and part limit  */
+#define S3_MIN_PART      (UINT64_C(5) << 20)  /* smallest non-last part    */
+#define S3_MAX_PARTS     10000u
+#define S3_MAX_OBJECT    (UINT64_C(5) << 40)
+#define S3_STREAM_PART   ((size_t)8 << 20)    /* parts of unknown-length puts,
+                                                 and the one buffer they use */
+#define S3_CHUNK         ((size_t)64 << 10)   /* aws-chunked chunk size    */
+#define S3_MAX_KEY       1024
+#define S3_DELETE_BATCH  1000                 /* keys per DeleteObjects    */
+#define S3_SNAPSHOT_TAG  "xtstore-snapshot"   /* marks a snapshotted version */
+
+/* Addressing of buckets. */
+#define S3_ADDR_AUTO    0   /* virtual for AWS endpoints, path otherwise    */
+#define S3_ADDR_PATH    1   /* http://host/bucket/key                       */
+#define S3_ADDR_VIRTUAL 2   /* http://bucket.host/key                       */
+
+/* How streamed bodies are signed (in-memory bodies always carry their
+ * real SHA-256). */
+#define S3_PAYLOAD_AUTO      0 /* streaming on http://, unsigned on https:// */
+#define S3_PAYLOAD_UNSIGNED  1 /* UNSIGNED-PAYLOAD                          */
+#define S3_PAYLOAD_STREAMING 2 /* aws-chunked, every 64 KiB chunk signed    */
+
+/* Field f of the caller's options struct p (type t), or dflt when p is
+ * NULL or the caller's struct predates the field. */
+#define S3_OPT(p, t, f, dflt) \
+  ((p) && STORE_HAS_FIELD(t, f, (p)->struct_size) ? (p)->f : (dflt))
+
+/* The resolved configuration (s3_config.c). Strings are owned. */
+typedef struct s3_settings {
+  char *name;                   /* service name, for messages             */
+  char *endpoint;               /* scheme://host[:port][/base]            */
+  char *region;
+  char *access_key;             /* NULL when anonymous                    */
+  char *secret_key;             /* secret: never printed                  */
+  char *session_token;          /* secret; NULL when none                 */
+  char *ca_bundle;              /* NULL: the SDK's default                */
+  int addressing;               /* S3_ADDR_*                              */
+  int payload;                  /* S3_PAYLOAD_*                           */
+  int anonymous;
+  int verify_tls;
+  int versioned_buckets;        /* container_create enables versioning    */
+  char cred_source[192];        /* where the keys came from (no secrets)  */
+} s3_settings;
+
+/* Environment lookup, getenv() outside tests. */
+typedef const char *(*s3_getenv_fn)(const char *name);
+
+struct store_handle {
+  s3_settings cfg;
+  char *scheme;                 /* "http" or "https"                      */
+  char *authority;              /* host[:port] of the endpoint            */
+  char *base_path;              /* "" or "/base" (no trailing '/')        */
+  int virtual_hosting;          /* addressing resolved for this endpoint  */
+  int streaming;                /* payload signing resolved: aws-chunked  */
+  sdk_http *http;
+  sdk_sigv4 *signer;            /* NULL when anonymous                    */
+  _Atomic int_least64_t clock_offset; /* server minus local clock, s      */
+  const store_host_api *host;
+};
+
+/* One S3 request being put together. The strings given to the s3_call_*
+ * setters are borrowed until s3_perform returns, except headers (copied
+ * into req). */
+#define S3_MAX_QUERY 10
+typedef struct s3_call {
+  store_handle *h;
+  const char *op;               /* "GetObject": names the call in errors  */
+  const char *method;
+  const char *bucket;           /* NULL: the service (ListBuckets)        */
+  const char *key;              /* NULL: the bucket itself                */
+  store_kv query[S3_MAX_QUERY]; /* decoded; value NULL for a bare name    */
+  size_t nquery;
+  sdk_request *req;             /* owned; headers live here               */
+  const void *mem;              /* in-memory body, or NULL                */
+  size_t mem_len;
+  store_read_fn src;            /* streamed body, or NULL                 */
+  void *src_ctx;
+  int64_t src_len;              /* >= 0: streamed bodies have a length    */
+  uint64_t pulled;              /* bytes taken from src (replay check)    */
+} s3_call;
+
+/* Parsed S3 error body (s3_error.c); strings point into `xml`. */
+typedef struct s3_err_info {
+  sdk_xml_node *xml;            /* owned, or NULL                         */
+  const char *code;             /* "NoSuchKey", or NULL                   */
+  const char *message;
+  const char *request_id;
+  const char *region;           /* where the bucket lives, when said      */
+} s3_err_info;
+
+/* s3.c */
+int s3_cancelled(const store_handle *h);
+void s3_log(const store_handle *h, int32_t level, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+
+/* s3_ini.c: the AWS shared config/credentials format */
+typedef struct s3_ini s3_ini;
+int s3_ini_load(const char *path, s3_ini **out);
+const char *s3_ini_get(const s3_ini *ini, const char *section,
+                       const char *key);
+int s3_ini_has_section(const s3_ini *ini, const char *section);
+void s3_ini_free(s3_ini *ini);
+
+/* s3_config.c */
+int32_t s3_settings_resolve(const store_kv *kv, size_t n, s3_getenv_fn env,
+                            s3_settings *out, store_error *err);
+void s3_settings_free(s3_settings *s);
+
+/* s3_request.c */
+int32_t s3_call_init(s3_call *c, store_handle *h, const char *op,
+                     const char *method, const char *bucket, const char *key,
+                     store_error *err);
+void s3_call_free(s3_call *c);
+int32_t s3_call_query(s3_call *c, const char *name, const char *value,
+                      store_error *err);
+int32_t s3_call_header(s3_call *c, const char *name, const char *value,
+                       store_error *err);
+int32_t s3_call_meta(s3_call *c, const char *content_type,
+                     const store_kv *md, size_t n, store_error *err);
+void s3_call_body_mem(s3_call *c, const void *data, size_t len);
+int32_t s3_call_body_xml(s3_call *c, const sdk_buf *xml, store_error *err);
+void s3_call_body_stream(s3_call *c, store_read_fn fn, void *ctx,
+                         int64_t len);
+int32_t s3_perform(s3_call *c, sdk_response **out, store_error *err);
+int32_t s3_perform_ok(s3_call *c, sdk_response **out, store_error *err);
+const char *s3_object_name(const s3_call *c, char *buf, size_t cap);
+int s3_is_2xx(const sdk_response *r);
+
+/* s3_error.c */
+void s3_err_parse(const sdk_response *resp, s3_err_info *info);
+void s3_err_info_free(s3_err_info *info);
+int32_t s3_fail(const s3_call *c, const sdk_response *resp, store_error *err);
+int32_t s3_fail_msg(const s3_call *c, store_error *err, int32_t code,
+                    const char *fmt, ...)
+  __attribute__((format(printf, 4, 5)));
+int32_t s3_fail_xml(const s3_call *c, const sdk_response *resp,
+                    store_error *err, sdk_xml_node **out);
+int32_t s3_check_names(const char *bucket, const char *key,
+                       store_error *err);
+int32_t s3_check_meta(const char *what, const char *content_type,
+                      const store_kv *md, size_t n, store_error *err);
+
+/* s3_entry.c: object properties from response headers */
+typedef struct s3_props {
+  store_entry e;
+  store_kv *md;                 /* owned array; strings borrowed from resp */
+  size_t nmd;
+  const char *version_id;       /* NULL, or the x-amz-version-id          */
+} s3_props;
+int32_t s3_props_from_headers(const sdk_response *resp, const char *key,
+                              s3_props *p, store_error *err);
+void s3_props_free(s3_props *p);
+int s3_version_is_real(const char *v);
+
+/* s3_bucket.c */
+int32_t s3_container_create(store_handle *h, const char *container,
+                            const store_kv *metadata, size_t nmetadata,
+                            store_error *err);
+int32_t s3_container_delete(store_handle *h, const char *container,
+                            uint32_t flags, store_error *err);
+int32_t s3_container_list(store_handle *h, const char *prefix,
+                          store_entry_fn cb, void *cb_ctx, store_error *err);
+int32_t s3_container_head(store_handle *h, const char *container,
+                          store_entry_fn cb, void *cb_ctx, store_error *err);
+
+/* s3_object.c */
+int32_t s3_put_mem(store_handle *h, const char *bucket, const char *key,
+                   const store_put_opts *opts, const void *data, size_t len,
+                   store_put_result *out, store_error *err);
+int32_t s3_blob_put(store_handle *h, const char *container, const char *key,
+                    const store_put_opts *opts, store_read_fn src,
+                    void *src_ctx, store_put_result *out, store_error *err);
+int32_t s3_blob_get(store_handle *h, const char *container, const char *key,
+                    const store_get_opts *opts, store_write_fn sink,
+                    void *sink_ctx, store_error *err);
+int32_t s3_head_object(store_handle *h, const char *bucket, const char *key,
+                       const char *version, s3_props *p,
+                       sdk_response **resp, store_error *err);
+int32_t s3_blob_head(store_handle *h, const char *container, const char *key,
+                     const store_head_opts *opts, store_entry_fn cb,
+                     void *cb_ctx, store_error *err);
+int32_t s3_blob_delete(store_handle *h, const char *container,
+                       const char *key, const store_delete_opts *opts,
+                       store_error *err);
+int32_t s3_delete_object(store_handle *h, const char *bucket, const char *key,
+                         const char *version, store_error *err);
+
+/* s3_list.c */
+int32_t s3_blob_list(store_handle *h, const char *container,
+                     const store_list_opts *opts, store_entry_fn cb,
+                     void *cb_ctx, store_error *err);
+/* One object version of ListObjectVersions. */
+typedef struct s3_version {
+  const char *key, *version_id, *etag;
+  uint64_t size;
+  int64_t mtime_ns;
+  int is_latest, is_delete_marker;
+} s3_version;
+typedef int32_t (*s3_version_fn)(void *ctx, const s3_version *v);
+int32_t s3_list_versions(store_handle *h, const char *bucket,
+                         const char *prefix, s3_version_fn fn, void *ctx,
+                         store_error *err);
+
+/* s3_batch.c: DeleteObjects */
+typedef struct s3_batch {
+  store_handle *h;
+  const char *bucket;
+  sdk_buf xml;                  /* the <Delete> body being built          */
+  size_t n;
+  store_error failure;          /* where listing callbacks put theirs     */
+} s3_batch;
+void s3_batch_init(s3_batch *b, store_handle *h, const char *bucket);
+int32_t s3_batch_add(s3_batch *b, const char *key, const char *version,
+                     store_error *err);
+int32_t s3_batch_flush(s3_batch *b, store_error *err);
+int32_t s3_batch_failure(const s3_batch *b, store_error *err);
+void s3_batch_free(s3_batch *b);
+
+/* s3_copy.c */
+int32_t s3_blob_copy(store_handle *h, const char *src_container,
+                     const char *src_key, const char *dst_container,
+                     const char *dst_key, const store_copy_opts *opts,
+                     store_error *err);
+int32_t s3_blob_set_metadata(store_handle *h, const char *container,
+                             const char *key, const store_kv *metadata,
+                             size_t nmetadata, store_error *err);
+
+/* s3_multipart.c */
+int32_t s3_multipart_begin(store_handle *h, const char *container,
+                           const char *key, const store_put_opts *opts,
+                           char *out_id, size_t cap, store_error *err);
+int32_t s3_multipart_part(store_handle *h, const char *container,
+                          const char *key, const char *upload_id,
+                          uint32_t part_no, uint64_t length,
+                          store_read_fn src, void *src_ctx, char *out_token,
+                          size_t cap, store_error *err);
+int32_t s3_multipart_complete(store_handle *h, const char *container,
+                              const char *key, const char *upload_id,
+                              const char *const *tokens, uint32_t nparts,
+                              store_put_result *out, store_error *err);
+int32_t s3_multipart_abort(store_handle *h, const char *container,
+                           const char *key, const char *upload_id,
+                           store_error *err);
+int32_t s3_multipart_finish(store_handle *h, const char *bucket,
+                            const char *key, const char *upload_id,
+                            const char *const *tokens, uint32_t nparts,
+                            const store_put_opts *opts, store_put_result *out,
+                            store_error *err);
+
+/* s3_upload.c: puts the host cannot hand to one PutObject */
+int32_t s3_put_unknown(store_handle *h, const char *bucket, const char *key,
+                       const store_put_opts *opts, store_read_fn src,
+                       void *src_ctx, store_put_result *out,
+                       store_error *err);
+
+/* s3_snapshot.c */
+int32_t s3_blob_snapshot(store_handle *h, const char *container,
+                         const char *key, char *out_id, size_t cap,
+                         store_error *err);
+int32_t s3_snap_is_tagged(store_handle *h, const char *bucket,
+                          const char *key, const char *version, int *out,
+                          store_error *err);
+int32_t s3_delete_versioned(store_handle *h, const char *bucket,
+                            const char *key, uint32_t flags,
+                            store_error *err);
+
+/* s3_chunked.c: aws-chunked request bodies */
+typedef struct s3_chunked s3_chunked;
+int32_t s3_chunked_new(store_handle *h, const sdk_sigv4_result *seed,
+                       store_read_fn src, void *src_ctx, uint64_t len,
+                       s3_chunked **out, store_error *err);
+int32_t s3_chunked_read(void *ctx, void *buf, size_t cap, size_t *out_n);
+void s3_chunked_free(s3_chunked *c);
+
+#endif /* S3_H */

@@ -1,0 +1,316 @@
+/*
+** s3_error.c -- S3 error responses to store_errors, and the argument
+** checks whose failures read like them.
+**
+** An error body is <Error><Code/><Message/><RequestId/>...</Error>; HEAD
+** responses have none, so they are mapped by status. Messages name the S3
+** operation, the bucket and the key:
+**   s3: GetObject 'bucket/key': NoSuchKey: The specified key does not
+**   exist. (request id 4442587FB7D0A2F9)
+** Nothing of the request's signature or credentials is ever quoted.
+*/
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "s3.h"
+#include "sdk_error.h"
+
+/* S3 error codes whose meaning is not the status's (or that are worth a
+ * retry whatever the status). */
+static const struct {
+  const char *code;
+  int32_t rc;
+  int retry;
+} codes[] = {
+  {"NoSuchBucket", STORE_E_NOT_FOUND, 0},
+  {"NoSuchKey", STORE_E_NOT_FOUND, 0},
+  {"NoSuchUpload", STORE_E_NOT_FOUND, 0},
+  {"NoSuchVersion", STORE_E_NOT_FOUND, 0},
+  {"BucketAlreadyOwnedByYou", STORE_E_EXISTS, 0},
+  {"BucketAlreadyExists", STORE_E_EXISTS, 0},
+  {"BucketNotEmpty", STORE_E_NOT_EMPTY, 0},
+  {"AccessDenied", STORE_E_PERMISSION, 0},
+  {"AllAccessDisabled", STORE_E_PERMISSION, 0},
+  {"AccountProblem", STORE_E_PERMISSION, 0},
+  {"InvalidAccessKeyId", STORE_E_AUTH, 0},
+  {"SignatureDoesNotMatch", STORE_E_AUTH, 0},
+  {"ExpiredToken", STORE_E_AUTH, 0},
+  {"InvalidToken", STORE_E_AUTH, 0},
+  {"TokenRefreshRequired", STORE_E_AUTH, 0},
+  {"MissingSecurityHeader", STORE_E_AUTH, 0},
+  {"InvalidSecurity", STORE_E_AUTH, 0},
+  {"AuthorizationHeaderMalformed", STORE_E_AUTH, 0},
+  /* Retried once by s3_perform with the clock corrected; if the body was
+   * already streamed, the host may retry (it can rewind). */
+  {"RequestTimeTooSkewed", STORE_E_AUTH, 1},
+  {"PreconditionFailed", STORE_E_PRECONDITION, 0},
+  {"ConditionalRequestConflict", STORE_E_PRECONDITION, 1},
+  {"InvalidBucketState", STORE_E_PRECONDITION, 0},
+  {"InvalidRange", STORE_E_INVALID, 0},
+  {"InvalidPart", STORE_E_INVALID, 0},
+  {"InvalidPartOrder", STORE_E_INVALID, 0},
+  {"EntityTooSmall", STORE_E_INVALID, 0},
+  {"EntityTooLarge", STORE_E_INVALID, 0},
+  {"InvalidArgument", STORE_E_INVALID, 0},
+  {"InvalidBucketName", STORE_E_INVALID, 0},
+  {"KeyTooLongError", STORE_E_INVALID, 0},
+  {"MalformedXML", STORE_E_INVALID, 0},
+  {"InvalidRequest", STORE_E_INVALID, 0},
+  {"InvalidDigest", STORE_E_INVALID, 0},
+  {"BadDigest", STORE_E_INVALID, 0},
+  {"XAmzContentSHA256Mismatch", STORE_E_INVALID, 0},
+  {"IncompleteBody", STORE_E_IO, 1},
+  {"MethodNotAllowed", STORE_E_UNSUPPORTED, 0},
+  {"NotImplemented", STORE_E_UNSUPPORTED, 0},
+  {"SlowDown", STORE_E_THROTTLED, 1},
+  {"Throttling", STORE_E_THROTTLED, 1},
+  {"ThrottlingException", STORE_E_THROTTLED, 1},
+  {"RequestLimitExceeded", STORE_E_THROTTLED, 1},
+  {"TooManyRequests", STORE_E_THROTTLED, 1},
+  {"ServiceUnavailable", STORE_E_THROTTLED, 1},
+  {"InternalError", STORE_E_SERVER, 1},
+  {"OperationAborted", STORE_E_SERVER, 1},
+  {"RequestTimeout", STORE_E_TIMEOUT, 1},
+  {"PermanentRedirect", STORE_E_CONFIG, 0},
+  {"TemporaryRedirect", STORE_E_CONFIG, 0},
+  {"IllegalLocationConstraintException", STORE_E_CONFIG, 0},
+};
+
+/* What a bodiless status means, in S3's words. */
+static const char *status_name(long status)
+{
+  switch (status) {
+  case 301: return "PermanentRedirect";
+  case 304: return "NotModified";
+  case 400: return "BadRequest";
+  case 401: return "Unauthorized";
+  case 403: return "Forbidden";
+  case 404: return "NotFound";
+  case 405: return "MethodNotAllowed";
+  case 409: return "Conflict";
+  case 412: return "PreconditionFailed";
+  case 416: return "InvalidRange";
+  case 429: return "TooManyRequests";
+  case 500: return "InternalError";
+  case 501: return "NotImplemented";
+  case 503: return "ServiceUnavailable";
+  default: return "HTTP error";
+  }
+}
+
+void s3_err_parse(const sdk_response *resp, s3_err_info *info)
+{
+  size_t len = 0;
+  const char *body = sdk_response_body(resp, &len);
+  sdk_xml_node *root = NULL;
+
+  memset(info, 0, sizeof(*info));
+  if (!len || sdk_xml_parse(body, len, &root, NULL))
+    return;
+  info->xml = root;
+  if (strcmp(sdk_xml_name(root), "Error"))
+    return;
+  info->code = sdk_xml_child_text(root, "Code");
+  info->message = sdk_xml_child_text(root, "Message");
+  info->request_id = sdk_xml_child_text(root, "RequestId");
+  info->region = sdk_xml_child_text(root, "Region");
+  if (!info->region)
+    info->region = sdk_xml_child_text(root, "BucketRegion");
+}
+
+void s3_err_info_free(s3_err_info *info)
+{
+  sdk_xml_free(info->xml);
+  memset(info, 0, sizeof(*info));
+}
+
+/* "s3: OP 'name': " into buf. */
+static void prefix(const s3_call *c, char *buf, size_t cap)
+{
+  char name[512];
+
+  s3_object_name(c, name, sizeof(name));
+  snprintf(buf, cap, "s3: %s%s%s%s: ", c->op, *name ? " '" : "", name,
+           *name ? "'" : "");
+}
+
+int32_t s3_fail_msg(const s3_call *c, store_error *err, int32_t code,
+                    const char *fmt, ...)
+{
+  char pre[600];
+  va_list ap;
+  size_t used;
+
+  if (!err)
+    return code;
+  prefix(c, pre, sizeof(pre));
+  err->code = code;
+  snprintf(err->message, sizeof(err->message), "%.*s",
+           (int)sizeof(err->message) - 1, pre);
+  used = strlen(err->message);
+  va_start(ap, fmt);
+  if (used < sizeof(err->message))
+    vsnprintf(err->message + used, sizeof(err->message) - used, fmt, ap);
+  va_end(ap);
+  return code;
+}
+
+/* The bucket lives elsewhere: say where, when the server told us. */
+static int32_t wrong_region(const s3_call *c, const sdk_response *resp,
+                            const s3_err_info *info, const char *pre,
+                            store_error *err)
+{
+  const char *region = sdk_response_header(resp, "x-amz-bucket-region");
+  const char *here = c->h ? c->h->cfg.region : "?";
+
+  if (!region)
+    region = info->region;
+  if (region && strcmp(region, here))
+    return sdk_error_http(err, resp, STORE_E_CONFIG,
+                          info->code ? info->code : "PermanentRedirect",
+                          "x-amz-request-id",
+                          "%sbucket '%s' is in region '%s', not in this "
+                          "service's region '%s': set region: %s (and an "
+                          "endpoint in that region)", pre,
+                          c->bucket ? c->bucket : "", region, here, region);
+  return sdk_error_http(err, resp, STORE_E_CONFIG,
+                        info->code ? info->code : "PermanentRedirect",
+                        "x-amz-request-id", "%sthe bucket is not served by "
+                        "this endpoint (%s%s%s): set the bucket's region and "
+                        "endpoint", pre,
+                        info->message ? info->message : "HTTP ",
+                        info->message ? "" : "3xx",
+                        info->message ? "" : " without details");
+}
+
+int32_t s3_fail(const s3_call *c, const sdk_response *resp, store_error *err)
+{
+  long status = sdk_response_status(resp);
+  const char *rid;
+  char pre[600];
+  s3_err_info info;
+  int32_t code = 0;
+  int retry = 0;
+
+  s3_err_parse(resp, &info);
+  prefix(c, pre, sizeof(pre));
+  for (size_t i = 0; info.code && i < sizeof(codes) / sizeof(codes[0]); i++)
+    if (!strcmp(info.code, codes[i].code)) {
+      code = codes[i].rc;
+      retry = codes[i].retry;
+    }
+  if ((status == 301 || status == 307 || code == STORE_E_CONFIG ||
+       (info.code && !strcmp(info.code, "AuthorizationHeaderMalformed") &&
+        info.region)) &&
+      c->bucket) {
+    code = wrong_region(c, resp, &info, pre, err);
+    s3_err_info_free(&info);
+    return code;
+  }
+  if (info.code)
+    sdk_error_http(err, resp, code, info.code, "x-amz-request-id",
+                   "%s%s: %s", pre, info.code,
+                   info.message ? info.message : "(no message)");
+  else
+    sdk_error_http(err, resp, 0, NULL, "x-amz-request-id", "%s%s (HTTP %ld)",
+                   pre, status_name(status), status);
+  rid = err && err->request_id[0] ? err->request_id : info.request_id;
+  if (err) {
+    if (retry)
+      err->flags |= STORE_ERR_RETRYABLE;
+    if (rid && rid != err->request_id)
+      snprintf(err->request_id, sizeof(err->request_id), "%s", rid);
+    if (rid && *rid) {
+      size_t used = strlen(err->message);
+      if (used < sizeof(err->message))
+        snprintf(err->message + used, sizeof(err->message) - used,
+                 " (request id %s)", rid);
+    }
+    code = err->code;
+  } else if (!code) {
+    code = sdk_status_code(status);
+  }
+  s3_err_info_free(&info);
+  return code;
+}
+
+/* A 2xx XML body: parsed into *out; S3 may still report an error inside
+ * one (CopyObject, CompleteMultipartUpload answer 200 and fail later). */
+int32_t s3_fail_xml(const s3_call *c, const sdk_response *resp,
+                    store_error *err, sdk_xml_node **out)
+{
+  size_t len = 0;
+  const char *body = sdk_response_body(resp, &len);
+  int32_t rc;
+
+  *out = NULL;
+  rc = sdk_xml_parse(body, len, out, err);
+  if (rc) {
+    char msg[STORE_ERR_MSG_SIZE];
+    snprintf(msg, sizeof(msg), "%s", err ? err->message : "");
+    return s3_fail_msg(c, err, STORE_E_INTERNAL, "unexpected reply (HTTP "
+                       "%ld): %s", sdk_response_status(resp), msg);
+  }
+  if (!strcmp(sdk_xml_name(*out), "Error")) {
+    sdk_xml_free(*out);
+    *out = NULL;
+    rc = s3_fail(c, resp, err);
+    /* s3_fail mapped a 200 by its status: map it by its code instead */
+    return rc ? rc : s3_fail_msg(c, err, STORE_E_SERVER, "error in a 200 "
+                                 "reply");
+  }
+  return STORE_OK;
+}
+
+/* A bucket name and an object key the URL can carry. */
+int32_t s3_check_names(const char *bucket, const char *key, store_error *err)
+{
+  if (!bucket || !*bucket || strchr(bucket, '/') || strlen(bucket) > 255)
+    return store_error_set(err, STORE_E_INVALID, "s3: bucket name '%.64s' "
+                           "is empty, too long or has a '/'",
+                           bucket ? bucket : "");
+  for (const char *p = bucket; *p; p++)
+    if ((unsigned char)*p <= ' ' || *p == 0x7f)
+      return store_error_set(err, STORE_E_INVALID, "s3: bucket name "
+                             "'%.64s' has a blank or control character",
+                             bucket);
+  if (key && (!*key || strlen(key) > S3_MAX_KEY))
+    return store_error_set(err, STORE_E_INVALID, "s3: key of %zu bytes in "
+                           "bucket '%s' (1..%d allowed)", strlen(key),
+                           bucket, S3_MAX_KEY);
+  return STORE_OK;
+}
+
+static int is_tchar(unsigned char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Metadata travels as x-amz-meta-NAME headers: names are tokens, values
+ * printable ASCII (what S3 keeps unencoded). */
+int32_t s3_check_meta(const char *what, const char *content_type,
+                      const store_kv *md, size_t n, store_error *err)
+{
+  if (content_type && strpbrk(content_type, "\r\n"))
+    return store_error_set(err, STORE_E_INVALID, "s3: %s: content type has "
+                           "a line break", what);
+  for (size_t i = 0; i < n; i++) {
+    const char *k = md[i].key, *v = md[i].value ? md[i].value : "";
+    if (!k || !*k)
+      return store_error_set(err, STORE_E_INVALID, "s3: %s: empty metadata "
+                             "name", what);
+    for (const char *p = k; *p; p++)
+      if (!is_tchar((unsigned char)*p))
+        return store_error_set(err, STORE_E_INVALID, "s3: %s: metadata name "
+                               "'%.64s' is not an HTTP token (letters, "
+                               "digits, -_.!#$%%&'*+^`|~)", what, k);
+    for (const char *p = v; *p; p++)
+      if ((unsigned char)*p < ' ' || (unsigned char)*p > '~')
+        return store_error_set(err, STORE_E_INVALID, "s3: %s: metadata "
+                               "'%.64s' has a value that is not printable "
+                               "ASCII (S3 keeps only that)", what, k);
+  }
+  return STORE_OK;
+}

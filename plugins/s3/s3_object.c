@@ -1,0 +1,390 @@
+/*
+** s3_object.c -- PutObject (streamed with its length; from memory for
+** the small unknown-length case), GetObject (ranges, on_entry before the
+** first byte), HeadObject, DeleteObject.
+**
+** S3 deletes are idempotent (204 for a missing key), but the ABI promises
+** NOT_FOUND for an absent blob: delete first asks HeadObject. The answer
+** can be stale by the time the DELETE lands (another client); the object
+** is gone either way.
+*/
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "s3.h"
+
+/* The headers every object write shares: type, metadata, conditions. */
+static int32_t put_headers(s3_call *c, const store_put_opts *opts,
+                           store_error *err)
+{
+  uint32_t flags = S3_OPT(opts, store_put_opts, flags, 0);
+  const char *if_match = S3_OPT(opts, store_put_opts, if_match, NULL);
+  int32_t rc = s3_call_meta(c, S3_OPT(opts, store_put_opts, content_type,
+                                      NULL),
+                            S3_OPT(opts, store_put_opts, metadata, NULL),
+                            S3_OPT(opts, store_put_opts, nmetadata, 0), err);
+
+  if (!rc && (flags & STORE_PUT_IF_NONE_MATCH))
+    rc = s3_call_header(c, "If-None-Match", "*", err);
+  if (!rc && if_match)
+    rc = s3_call_header(c, "If-Match", if_match, err);
+  return rc;
+}
+
+/* A refused conditional write: If-None-Match means "exists". */
+static int32_t put_failed(const s3_call *c, const store_put_opts *opts,
+                          const sdk_response *resp, store_error *err)
+{
+  int32_t rc = s3_fail(c, resp, err);
+
+  if (rc == STORE_E_PRECONDITION &&
+      (S3_OPT(opts, store_put_opts, flags, 0) & STORE_PUT_IF_NONE_MATCH) &&
+      !S3_OPT(opts, store_put_opts, if_match, NULL)) {
+    char name[512];
+    rc = s3_fail_msg(c, err, STORE_E_EXISTS, "'%s' already exists "
+                     "(If-None-Match: *)", s3_object_name(c, name,
+                                                          sizeof(name)));
+    if (err)
+      err->flags &= ~STORE_ERR_RETRYABLE;
+  }
+  return rc;
+}
+
+static void put_result(const sdk_response *resp, uint64_t size,
+                       store_put_result *out)
+{
+  const char *etag = sdk_response_header(resp, "ETag");
+  const char *vid = sdk_response_header(resp, "x-amz-version-id");
+
+  if (!out)
+    return;
+  if (STORE_HAS_FIELD(store_put_result, size, out->struct_size))
+    out->size = size;
+  if (STORE_HAS_FIELD(store_put_result, etag, out->struct_size))
+    snprintf(out->etag, sizeof(out->etag), "%s", etag ? etag : "");
+  if (STORE_HAS_FIELD(store_put_result, version_id, out->struct_size))
+    snprintf(out->version_id, sizeof(out->version_id), "%s",
+             s3_version_is_real(vid) ? vid : "");
+}
+
+/* PutObject with the body from memory or streamed (len bytes). */
+static int32_t put_object(store_handle *h, const char *bucket,
+                          const char *key, const store_put_opts *opts,
+                          const void *data, store_read_fn src, void *src_ctx,
+                          uint64_t len, store_put_result *out,
+                          store_error *err)
+{
+  sdk_response *resp = NULL;
+  s3_call c;
+  int32_t rc = s3_call_init(&c, h, "PutObject", "PUT", bucket, key, err);
+
+  if (!rc)
+    rc = put_headers(&c, opts, err);
+  if (rc)
+    goto out;
+  if (src)
+    s3_call_body_stream(&c, src, src_ctx, (int64_t)len);
+  else
+    s3_call_body_mem(&c, data, (size_t)len);
+  rc = s3_perform(&c, &resp, err);
+  if (rc)
+    goto out;
+  if (!s3_is_2xx(resp))
+    rc = put_failed(&c, opts, resp, err);
+  else
+    put_result(resp, len, out);
+out:
+  sdk_response_free(resp);
+  s3_call_free(&c);
+  return rc;
+}
+
+int32_t s3_put_mem(store_handle *h, const char *bucket, const char *key,
+                   const store_put_opts *opts, const void *data, size_t len,
+                   store_put_result *out, store_error *err)
+{
+  return put_object(h, bucket, key, opts, data, NULL, NULL, len, out, err);
+}
+
+int32_t s3_blob_put(store_handle *h, const char *container, const char *key,
+                    const store_put_opts *opts, store_read_fn src,
+                    void *src_ctx, store_put_result *out, store_error *err)
+{
+  int64_t len = S3_OPT(opts, store_put_opts, content_length, -1);
+  int32_t rc = s3_check_names(container, key, err);
+
+  if (!rc)
+    rc = s3_check_meta("PutObject", S3_OPT(opts, store_put_opts, content_type,
+                                           NULL),
+                       S3_OPT(opts, store_put_opts, metadata, NULL),
+                       S3_OPT(opts, store_put_opts, nmetadata, 0), err);
+  if (rc)
+    return rc;
+  if (!src)
+    return store_error_set(err, STORE_E_INVALID, "s3: PutObject '%s/%s': no "
+                           "read callback", container, key);
+  /* One PutObject takes at most 5 GiB; beyond, and without a length,
+   * the object goes up in parts. */
+  if (len < 0 || (uint64_t)len > S3_MAX_PUT)
+    return s3_put_unknown(h, container, key, opts, src, src_ctx, out, err);
+  return put_object(h, container, key, opts, NULL, src, src_ctx,
+                    (uint64_t)len, out, err);
+}
+
+/* ---- get ---------------------------------------------------------------- */
+
+/* A GET delivers exactly bytes [off, off + len) (len 0: to the end) of
+ * the object, whatever the server sent: a server that ignores Range (200
+ * with the whole object) or widens it (s3rver answers "bytes=0-0" with
+ * the whole object as a 206) has the surplus dropped here, and the
+ * transfer stopped once the range is complete. */
+typedef struct get_ctx {
+  const char *key;
+  const store_get_opts *opts;
+  uint64_t off, len;            /* the range asked for; len 0: to the end */
+  uint64_t pos;                 /* object offset of the next body byte    */
+  uint64_t delivered;
+  int done;                     /* the range is complete: stop, no error  */
+  int32_t refused;              /* why on_headers stopped the transfer    */
+  char why[160];
+  store_write_fn sink;
+  void *sink_ctx;
+} get_ctx;
+
+/* Where the body starts: the first byte of Content-Range, 0 for a 200. */
+static int body_start(const sdk_response *resp, uint64_t *start)
+{
+  const char *cr = sdk_response_header(resp, "Content-Range");
+
+  *start = 0;
+  if (sdk_response_status(resp) != 206)
+    return 0;
+  if (!cr || strncmp(cr, "bytes ", 6) || cr[6] < '0' || cr[6] > '9')
+    return -1;
+  *start = strtoull(cr + 6, NULL, 10);
+  return 0;
+}
+
+/* The final 2xx headers: where the body starts, and the object's
+ * properties for on_entry, before the first body byte. */
+static int32_t get_headers(void *ud, const sdk_response *resp)
+{
+  get_ctx *g = ud;
+  store_entry_fn on_entry = S3_OPT(g->opts, store_get_opts, on_entry, NULL);
+  s3_props p;
+  int32_t rc = 0;
+
+  if (body_start(resp, &g->pos) || g->pos > g->off) {
+    g->refused = STORE_E_INTERNAL;
+    snprintf(g->why, sizeof(g->why), "the server answered the range from "
+             "%" PRIu64 " with Content-Range '%.64s'", g->off,
+             sdk_response_header(resp, "Content-Range")
+               ? sdk_response_header(resp, "Content-Range")
+               : "(none)");
+    return 1;
+  }
+  if (!on_entry)
+    return 0;
+  if (s3_props_from_headers(resp, g->key, &p, NULL)) {
+    g->refused = STORE_E_NOMEM;
+    snprintf(g->why, sizeof(g->why), "out of memory");
+    return 1;
+  }
+  if (S3_OPT(g->opts, store_get_opts, snapshot_id, NULL)) {
+    p.e.flags |= STORE_ENTRY_SNAPSHOT;
+    p.e.snapshot_id = g->opts->snapshot_id;
+  }
+  rc = on_entry(S3_OPT(g->opts, store_get_opts, on_entry_ctx, NULL), &p.e);
+  s3_props_free(&p);
+  if (rc) {
+    g->refused = STORE_E_ABORTED;
+    snprintf(g->why, sizeof(g->why), "stopped by on_entry");
+  }
+  return rc;
+}
+
+static int32_t get_body(void *ud, const void *buf, size_t n)
+{
+  get_ctx *g = ud;
+  const unsigned char *p = buf;
+  uint64_t skip = g->pos < g->off ? g->off - g->pos : 0, take;
+
+  g->pos += n;
+  if (skip >= n)
+    return 0;
+  take = n - skip;
+  if (g->len && take > g->len - g->delivered)
+    take = g->len - g->delivered;
+  if (take && g->sink(g->sink_ctx, p + skip, (size_t)take))
+    return 1;
+  g->delivered += take;
+  if (g->len && g->delivered == g->len) {
+    g->done = 1;
+    return 1; /* the rest is surplus */
+  }
+  return 0;
+}
+
+int32_t s3_blob_get(store_handle *h, const char *container, const char *key,
+                    const store_get_opts *opts, store_write_fn sink,
+                    void *sink_ctx, store_error *err)
+{
+  const char *snap = S3_OPT(opts, store_get_opts, snapshot_id, NULL);
+  const char *if_match = S3_OPT(opts, store_get_opts, if_match, NULL);
+  int ranged = (S3_OPT(opts, store_get_opts, flags, 0) & STORE_GET_RANGE) != 0;
+  get_ctx g;
+  sdk_response *resp = NULL;
+  char range[64];
+  s3_call c;
+  int32_t rc = s3_check_names(container, key, err);
+
+  memset(&c, 0, sizeof(c));
+  if (rc)
+    return rc;
+  if (!sink)
+    return store_error_set(err, STORE_E_INVALID, "s3: GetObject '%s/%s': no "
+                           "write callback", container, key);
+  memset(&g, 0, sizeof(g));
+  g.key = key;
+  g.opts = opts;
+  g.off = ranged ? S3_OPT(opts, store_get_opts, offset, 0) : 0;
+  g.len = ranged ? S3_OPT(opts, store_get_opts, length, 0) : 0;
+  g.sink = sink;
+  g.sink_ctx = sink_ctx;
+  rc = s3_call_init(&c, h, "GetObject", "GET", container, key, err);
+  if (!rc && snap)
+    rc = s3_call_query(&c, "versionId", snap, err);
+  /* bytes=0- is the whole object: sent without a Range, it also works on
+   * an empty object (where any Range is unsatisfiable). */
+  if (!rc && (g.off || g.len)) {
+    if (g.len)
+      snprintf(range, sizeof(range), "bytes=%" PRIu64 "-%" PRIu64, g.off,
+               g.off + g.len - 1);
+    else
+      snprintf(range, sizeof(range), "bytes=%" PRIu64 "-", g.off);
+    rc = s3_call_header(&c, "Range", range, err);
+  }
+  if (!rc && if_match)
+    rc = s3_call_header(&c, "If-Match", if_match, err);
+  if (rc)
+    goto out;
+  sdk_request_on_headers(c.req, get_headers, &g);
+  sdk_request_sink(c.req, get_body, &g);
+  rc = s3_perform(&c, &resp, err);
+  if (rc && g.done)
+    rc = STORE_OK;
+  else if (rc && g.refused)
+    rc = s3_fail_msg(&c, err, g.refused, "%s", g.why);
+  else if (!rc && !s3_is_2xx(resp))
+    rc = s3_fail(&c, resp, err);
+out:
+  sdk_response_free(resp);
+  s3_call_free(&c);
+  return rc;
+}
+
+/* ---- head --------------------------------------------------------------- */
+
+/* HeadObject (of a version when given). On success *resp holds the
+ * response p borrows its strings from: free p, then *resp. */
+int32_t s3_head_object(store_handle *h, const char *bucket, const char *key,
+                       const char *version, s3_props *p,
+                       sdk_response **resp, store_error *err)
+{
+  s3_call c;
+  int32_t rc = s3_call_init(&c, h, "HeadObject", "HEAD", bucket, key, err);
+
+  *resp = NULL;
+  memset(p, 0, sizeof(*p));
+  if (!rc && version)
+    rc = s3_call_query(&c, "versionId", version, err);
+  if (!rc)
+    rc = s3_perform_ok(&c, resp, err);
+  /* A bad version id is a 400 on AWS: no such snapshot, to the caller. */
+  if (rc == STORE_E_INVALID && version)
+    rc = s3_fail_msg(&c, err, STORE_E_NOT_FOUND, "no version '%s'", version);
+  if (!rc)
+    rc = s3_props_from_headers(*resp, key, p, err);
+  if (rc) {
+    sdk_response_free(*resp);
+    *resp = NULL;
+  }
+  s3_call_free(&c);
+  return rc;
+}
+
+int32_t s3_blob_head(store_handle *h, const char *container, const char *key,
+                     const store_head_opts *opts, store_entry_fn cb,
+                     void *cb_ctx, store_error *err)
+{
+  const char *snap = S3_OPT(opts, store_head_opts, snapshot_id, NULL);
+  sdk_response *resp = NULL;
+  s3_props p;
+  int32_t rc = s3_check_names(container, key, err);
+
+  if (rc)
+    return rc;
+  rc = s3_head_object(h, container, key, snap, &p, &resp, err);
+  if (rc)
+    return rc;
+  if (snap) {
+    p.e.flags |= STORE_ENTRY_SNAPSHOT;
+    p.e.snapshot_id = snap;
+  }
+  if (cb && cb(cb_ctx, &p.e))
+    rc = store_error_set(err, STORE_E_ABORTED, "s3: HeadObject '%s/%s': "
+                         "stopped by the callback", container, key);
+  s3_props_free(&p);
+  sdk_response_free(resp);
+  return rc;
+}
+
+/* ---- delete ------------------------------------------------------------- */
+
+/* DeleteObject of the key, or of one version of it (permanent). */
+int32_t s3_delete_object(store_handle *h, const char *bucket, const char *key,
+                         const char *version, store_error *err)
+{
+  sdk_response *resp = NULL;
+  s3_call c;
+  int32_t rc = s3_call_init(&c, h, "DeleteObject", "DELETE", bucket, key,
+                            err);
+
+  if (!rc && version)
+    rc = s3_call_query(&c, "versionId", version, err);
+  if (!rc)
+    rc = s3_perform_ok(&c, &resp, err);
+  sdk_response_free(resp);
+  s3_call_free(&c);
+  return rc;
+}
+
+int32_t s3_blob_delete(store_handle *h, const char *container,
+                       const char *key, const store_delete_opts *opts,
+                       store_error *err)
+{
+  const char *snap = S3_OPT(opts, store_delete_opts, snapshot_id, NULL);
+  uint32_t flags = S3_OPT(opts, store_delete_opts, flags, 0);
+  sdk_response *resp = NULL;
+  s3_props p;
+  int versioned;
+  int32_t rc = s3_check_names(container, key, err);
+
+  if (rc)
+    return rc;
+  rc = s3_head_object(h, container, key, snap, &p, &resp, err);
+  if (rc)
+    return rc;
+  versioned = s3_version_is_real(p.version_id);
+  s3_props_free(&p);
+  sdk_response_free(resp);
+  if (snap)
+    return s3_delete_object(h, container, key, snap, err);
+  /* In a versioned bucket a plain DELETE only hides the object behind a
+   * delete marker and keeps it as a snapshot: delete versions instead. */
+  if (versioned)
+    return s3_delete_versioned(h, container, key, flags, err);
+  return s3_delete_object(h, container, key, NULL, err);
+}

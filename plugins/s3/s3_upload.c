@@ -1,0 +1,220 @@
+/*
+** s3_upload.c -- blob_put for what one PutObject cannot take: bodies of
+** unknown length (content_length -1) and bodies over 5 GiB.
+**
+** Unknown length: the body is read into one buffer of S3_STREAM_PART
+** (8 MiB). If it ends inside the first buffer, it goes up as a single
+** PutObject from memory (with its real SHA-256 signed). Otherwise it goes
+** up as a multipart upload, one buffered part at a time, so memory stays
+** one part whatever the size (up to 10000 parts, about 78 GiB; give the
+** length for more). A known length over 5 GiB streams each part straight
+** from the source, sized to fit 10000 parts. Any failure after the upload
+** began aborts it: no orphaned parts (on servers that implement abort).
+*/
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "s3.h"
+
+#define MIB (UINT64_C(1) << 20)
+
+/* Reads up to `left` bytes from the caller's source: one part's worth. */
+typedef struct part_src {
+  store_read_fn src;
+  void *ctx;
+  uint64_t left;
+} part_src;
+
+static int32_t part_read(void *ud, void *buf, size_t cap, size_t *out_n)
+{
+  part_src *p = ud;
+  int32_t rc;
+
+  *out_n = 0;
+  if (p->left == 0)
+    return 0;
+  if (cap > p->left)
+    cap = (size_t)p->left;
+  rc = p->src(p->ctx, buf, cap, out_n);
+  if (rc == 0)
+    p->left -= *out_n;
+  return rc;
+}
+
+/* A part from memory. */
+typedef struct mem_src {
+  const unsigned char *p;
+  size_t left;
+} mem_src;
+
+static int32_t mem_read(void *ud, void *buf, size_t cap, size_t *out_n)
+{
+  mem_src *m = ud;
+
+  *out_n = cap < m->left ? cap : m->left;
+  memcpy(buf, m->p, *out_n);
+  m->p += *out_n;
+  m->left -= *out_n;
+  return 0;
+}
+
+/* Fill buf[0..cap) from src until full or end of data; *n is the count.
+ * ABORTED (the callback's refusal) or OK. */
+static int32_t fill(store_read_fn src, void *ctx, unsigned char *buf,
+                    size_t cap, size_t *n, const char *bucket,
+                    const char *key, store_error *err)
+{
+  *n = 0;
+  while (*n < cap) {
+    size_t got = 0;
+    if (src(ctx, buf + *n, cap - *n, &got))
+      return store_error_set(err, STORE_E_ABORTED, "s3: PutObject '%s/%s': "
+                             "stopped by the read callback", bucket, key);
+    if (got == 0)
+      break;
+    *n += got;
+  }
+  return STORE_OK;
+}
+
+/* The parts after begin; tokens[i] gets part i+1's ETag. */
+typedef struct upload {
+  store_handle *h;
+  const char *bucket, *key;
+  char id[STORE_ID_SIZE];
+  char **tokens;
+  uint32_t n;
+  uint64_t size;
+} upload;
+
+static int32_t add_part(upload *u, store_read_fn src, void *ctx, uint64_t len,
+                        store_error *err)
+{
+  char token[STORE_ID_SIZE];
+  char **t;
+  int32_t rc;
+
+  if (u->n == S3_MAX_PARTS)
+    return store_error_set(err, STORE_E_INVALID, "s3: PutObject '%s/%s': "
+                           "more than 10000 parts of %zu MiB: give the "
+                           "length of bodies this large", u->bucket, u->key,
+                           S3_STREAM_PART >> 20);
+  if (s3_cancelled(u->h))
+    return store_error_set(err, STORE_E_ABORTED, "s3: PutObject '%s/%s': "
+                           "cancelled", u->bucket, u->key);
+  rc = s3_multipart_part(u->h, u->bucket, u->key, u->id, u->n + 1, len, src,
+                         ctx, token, sizeof(token), err);
+  if (rc)
+    return rc;
+  t = realloc(u->tokens, (u->n + 1) * sizeof(*t));
+  if (!t || !(t[u->n] = strdup(token))) {
+    if (t)
+      u->tokens = t;
+    return store_error_set(err, STORE_E_NOMEM, "s3: out of memory");
+  }
+  u->tokens = t;
+  u->n++;
+  u->size += len;
+  return STORE_OK;
+}
+
+/* Parts of a known total, streamed straight from the source. */
+static int32_t known_parts(upload *u, store_read_fn src, void *ctx,
+                           uint64_t total, store_error *err)
+{
+  uint64_t psz = (total + S3_MAX_PARTS - 1) / S3_MAX_PARTS;
+  int32_t rc = STORE_OK;
+
+  psz = (psz + MIB - 1) / MIB * MIB;
+  if (psz < S3_STREAM_PART)
+    psz = S3_STREAM_PART;
+  for (uint64_t done = 0; !rc && done < total;) {
+    part_src p = {src, ctx, total - done < psz ? total - done : psz};
+    uint64_t len = p.left;
+    rc = add_part(u, part_read, &p, len, err);
+    done += len;
+  }
+  return rc;
+}
+
+/* Parts of an unknown total, one buffer at a time; the first buffer
+ * (full) is already in buf. */
+static int32_t buffered_parts(upload *u, store_read_fn src, void *ctx,
+                              unsigned char *buf, size_t n, store_error *err)
+{
+  int32_t rc = STORE_OK;
+
+  while (!rc && n) {
+    mem_src m = {buf, n};
+    rc = add_part(u, mem_read, &m, n, err);
+    if (!rc && n == S3_STREAM_PART)
+      rc = fill(src, ctx, buf, S3_STREAM_PART, &n, u->bucket, u->key, err);
+    else
+      n = 0;
+  }
+  return rc;
+}
+
+int32_t s3_put_unknown(store_handle *h, const char *bucket, const char *key,
+                       const store_put_opts *opts, store_read_fn src,
+                       void *src_ctx, store_put_result *out,
+                       store_error *err)
+{
+  int64_t len = S3_OPT(opts, store_put_opts, content_length, -1);
+  upload u = {h, bucket, key, "", NULL, 0, 0};
+  unsigned char *buf = NULL;
+  store_put_opts begin;
+  size_t n = 0;
+  int begun = 0;
+  int32_t rc;
+
+  if (len < 0) {
+    buf = malloc(S3_STREAM_PART);
+    if (!buf)
+      return store_error_set(err, STORE_E_NOMEM, "s3: PutObject '%s/%s': "
+                             "out of memory", bucket, key);
+    rc = fill(src, src_ctx, buf, S3_STREAM_PART, &n, bucket, key, err);
+    if (rc || n < S3_STREAM_PART) {
+      if (!rc)
+        rc = s3_put_mem(h, bucket, key, opts, buf, n, out, err);
+      goto out;
+    }
+  }
+  /* The conditions go to the completion; begin gets type and metadata. */
+  memset(&begin, 0, sizeof(begin));
+  begin.struct_size = sizeof(begin);
+  begin.content_type = S3_OPT(opts, store_put_opts, content_type, NULL);
+  begin.metadata = S3_OPT(opts, store_put_opts, metadata, NULL);
+  begin.nmetadata = S3_OPT(opts, store_put_opts, nmetadata, 0);
+  rc = s3_multipart_begin(h, bucket, key, &begin, u.id, sizeof(u.id), err);
+  if (rc)
+    goto out;
+  begun = 1;
+  if (len < 0)
+    rc = buffered_parts(&u, src, src_ctx, buf, n, err);
+  else
+    rc = known_parts(&u, src, src_ctx, (uint64_t)len, err);
+  if (!rc)
+    rc = s3_multipart_finish(h, bucket, key, u.id,
+                             (const char *const *)u.tokens, u.n, opts, out,
+                             err);
+  if (!rc && out && STORE_HAS_FIELD(store_put_result, size, out->struct_size))
+    out->size = u.size;
+out:
+  if (rc && begun) {
+    store_error aerr;
+    memset(&aerr, 0, sizeof(aerr));
+    aerr.struct_size = sizeof(aerr);
+    if (s3_multipart_abort(h, bucket, key, u.id, &aerr))
+      s3_log(h, STORE_LOG_WARN, "%s (after a failed upload; its parts may "
+             "stay on the server until a lifecycle rule removes them)",
+             aerr.message);
+  }
+  for (uint32_t i = 0; i < u.n; i++)
+    free(u.tokens[i]);
+  free(u.tokens);
+  free(buf);
+  return rc;
+}
