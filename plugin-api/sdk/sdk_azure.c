@@ -266,8 +266,12 @@ int sdk_azure_string_to_sign(const char *method, const char *url,
     "If-None-Match", "If-Unmodified-Since", "Range",
   };
   const char *version = hdr_get(hdrs, n, "x-ms-version");
-  int legacy = (flags & SDK_AZURE_SIGN_LEGACY_LENGTH) ||
-               (*version && strcmp(version, V_LENGTH_EMPTY) < 0);
+  int legacy;
+
+  while (isspace((unsigned char)*version))
+    version++;
+  legacy = (flags & SDK_AZURE_SIGN_LEGACY_LENGTH) ||
+           (*version && strcmp(version, V_LENGTH_EMPTY) < 0);
 
   if (sdk_buf_puts(out, method) || sdk_buf_putc(out, '\n'))
     return -1;
