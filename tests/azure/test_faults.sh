@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The Azure provider through faultproxy.py in front of Azurite: 503
+# ServerBusy with Retry-After is retried after the server's delay; a
+# connection reset in the middle of an upload (one Put Blob, and one Put
+# Block of a blob in blocks) is retried from a replayable file and the blob
+# reads back byte-identical; a download cut short resumes.
+. "$(dirname "$0")/azlib.sh" "$@"
+
+C=$AZ_C
+P=/devstoreaccount1/$C
+xt mb "az:$C"
+assert_rc 0
+
+cat > "$T/rules.json" <<JSON
+[
+  {"match": {"method": "PUT", "path": "^$P/busy\\\\.bin\$"}, "count": 2,
+   "status": 503,
+   "headers": {"Retry-After": "1", "x-ms-error-code": "ServerBusy",
+               "Content-Type": "application/xml"},
+   "body": "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>ServerBusy</Code><Message>The server is busy.</Message></Error>"},
+  {"match": {"method": "PUT", "path": "^$P/reset\\\\.bin\$"}, "count": 1,
+   "reset_request_body_after": 1048576},
+  {"match": {"method": "PUT", "path": "^$P/blocks\\\\.bin\$",
+             "query": "comp=block&"}, "skip": 1, "count": 1,
+   "reset_request_body_after": 1048576},
+  {"match": {"method": "GET", "path": "^$P/reset\\\\.bin\$"}, "count": 1,
+   "reset_response_body_after": 65536}
+]
+JSON
+PROXY=$("$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$AZ_DIR" "$T/rules.json") || {
+  echo "FAIL: the fault proxy did not start"; exit 1; }
+trap 'XTSTORE_PLUGIN_PATH= "$XT_BIN" --config "$CONFIG" -q rb -f "az:$AZ_C" \
+  >/dev/null 2>&1; "$XTSTORE_FAULTPROXY_SH" stop "$T/proxy"; rm -rf "$T"' EXIT
+az_config "  azp: {type: \"storage\", provider: \"azure\", account: \"devstoreaccount1\", key: \"\$env:AZ_KEY\", endpoint: \"$PROXY\", retry: {attempts: 5, base-ms: 10, max-ms: 100}, }"
+
+# count PATTERN: how many proxy log lines match.
+count() {
+  grep -c -- "$1" "$T/proxy/log" || true
+}
+
+# 503 ServerBusy twice, Retry-After: 1 s each: the put succeeds on the
+# third try, no sooner than the server asked (the policy's own backoff is
+# at most 100 ms).
+head -c 200000 /dev/urandom > "$T/busy.bin"
+start=$(date +%s%N)
+xt put "$T/busy.bin" "azp:$C/busy.bin"
+end=$(date +%s%N)
+assert_rc 0
+check
+[ "$(count "^PUT $P/busy.bin rule=0 status 503")" = 2 ] ||
+  fail "expected two 503 answers in the proxy log: $(cat "$T/proxy/log")"
+check
+[ "$(count "^PUT $P/busy.bin pass 201")" = 1 ] ||
+  fail "expected one passed put in the proxy log: $(cat "$T/proxy/log")"
+check
+[ $(((end - start) / 1000000)) -ge 1900 ] ||
+  fail "two Retry-After: 1 answers took only $(((end - start) / 1000000)) ms"
+xt get "az:$C/busy.bin" "$T/busy.back"
+assert_rc 0
+assert_same "$T/busy.bin" "$T/busy.back"
+
+# A reset after 1 MiB of a 3 MiB Put Blob: retried from the file.
+head -c $((3 * 1048576 + 5)) /dev/urandom > "$T/reset.bin"
+xt put "$T/reset.bin" "azp:$C/reset.bin"
+assert_rc 0
+check
+[ "$(count "^PUT $P/reset.bin rule=1 reset_request_body_after")" = 1 ] ||
+  fail "the reset rule did not fire: $(cat "$T/proxy/log")"
+# ... and read back through the proxy, whose first GET is cut after 64 KiB:
+# the download resumes with a range and is byte-identical.
+xt get "azp:$C/reset.bin" "$T/reset.back"
+assert_rc 0
+assert_same "$T/reset.bin" "$T/reset.back"
+check
+[ "$(count "^GET $P/reset.bin rule=3 reset_response_body_after")" = 1 ] ||
+  fail "the download reset did not fire: $(cat "$T/proxy/log")"
+
+# A reset inside the second Put Block of a 70 MiB put (blocks of 64 MiB):
+# the whole put is retried with fresh block ids, nothing half-made shows.
+head -c $((70 * 1048576)) /dev/urandom > "$T/blocks.bin"
+xt put "$T/blocks.bin" "azp:$C/blocks.bin"
+assert_rc 0
+check
+[ "$(count "^PUT $P/blocks.bin rule=2 reset_request_body_after")" = 1 ] ||
+  fail "the block reset did not fire: $(cat "$T/proxy/log")"
+xt get "az:$C/blocks.bin" "$T/blocks.back"
+assert_rc 0
+assert_same "$T/blocks.bin" "$T/blocks.back"
+xt ls -r "az:$C"
+assert_rc 0
+assert_out "blocks.bin
+busy.bin
+reset.bin"
+
+finish
