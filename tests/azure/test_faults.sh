@@ -24,7 +24,24 @@ cat > "$T/rules.json" <<JSON
              "query": "comp=block&"}, "skip": 1, "count": 1,
    "reset_request_body_after": 1048576},
   {"match": {"method": "GET", "path": "^$P/reset\\\\.bin\$"}, "count": 1,
-   "reset_response_body_after": 65536}
+   "reset_response_body_after": 65536},
+  {"match": {"method": "PUT", "path": "^$P/pending(-bad|-other)?\\\\.bin\$",
+             "headers": {"x-ms-copy-source": "."}},
+   "status": 202, "headers": {"x-ms-copy-status": "pending",
+                              "x-ms-copy-id": "copy-1"}},
+  {"match": {"method": "HEAD", "path": "^$P/pending\\\\.bin\$"}, "count": 2,
+   "status": 200, "headers": {"x-ms-copy-status": "pending",
+                              "x-ms-copy-id": "copy-1"}},
+  {"match": {"method": "HEAD", "path": "^$P/pending\\\\.bin\$"}, "count": 1,
+   "status": 200, "headers": {"x-ms-copy-status": "success",
+                              "x-ms-copy-id": "copy-1"}},
+  {"match": {"method": "HEAD", "path": "^$P/pending-bad\\\\.bin\$"},
+   "status": 200, "headers": {"x-ms-copy-status": "failed",
+                              "x-ms-copy-id": "copy-1",
+                              "x-ms-copy-status-description": "500 InternalError https://secret/?sig=zzz"}},
+  {"match": {"method": "HEAD", "path": "^$P/pending-other\\\\.bin\$"},
+   "status": 200, "headers": {"x-ms-copy-status": "pending",
+                              "x-ms-copy-id": "copy-2"}}
 ]
 JSON
 PROXY=$("$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$AZ_DIR" "$T/rules.json") || {
@@ -91,5 +108,23 @@ assert_rc 0
 assert_out "blocks.bin
 busy.bin
 reset.bin"
+
+# A server-side copy that is pending (Azurite copies at once, so the proxy
+# plays the service): polled until it succeeds; a failed one is an error
+# that does not quote the status description (it may hold the source URL);
+# a copy id that changed means someone else replaced the destination.
+xt cp "azp:$C/busy.bin" "azp:$C/pending.bin"
+assert_rc 0
+check
+[ "$(count "^HEAD $P/pending.bin rule=5 ")" = 2 ] &&
+  [ "$(count "^HEAD $P/pending.bin rule=6 ")" = 1 ] ||
+  fail "the copy was not polled until success: $(cat "$T/proxy/log")"
+xt cp "azp:$C/busy.bin" "azp:$C/pending-bad.bin"
+assert_rc 1
+assert_err_has "the server-side copy ended 'failed'"
+assert_err_lacks "sig=zzz"
+xt cp "azp:$C/busy.bin" "azp:$C/pending-other.bin"
+assert_rc 5
+assert_err_has "replaced the destination"
 
 finish
