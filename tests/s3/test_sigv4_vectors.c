@@ -77,9 +77,14 @@ static char *slurp(const char *path)
 
 static char *slurp2(const char *dir, const char *name)
 {
-  char path[4096];
-  snprintf(path, sizeof(path), "%s/%s", dir, name);
-  return slurp(path);
+  sdk_buf path = SDK_BUF_INIT;
+  char *text;
+
+  if (sdk_buf_printf(&path, "%s/%s", dir, name))
+    abort();
+  text = slurp(path.data);
+  sdk_buf_free(&path);
+  return text;
 }
 
 static int is_dir(const char *path)

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The conformance suite against the S3 provider on a fixture server:
+#
+#   run-conformance.sh CONFORMANCE_BIN PLUGIN_DIR s3rver|moto|moto-versioned
+#
+# writes a config for the server (from ctest's XTSTORE_S3RVER_DIR /
+# XTSTORE_MOTO_DIR) and runs the suite, skipping exactly what that server
+# lacks, each with its reason (printed by the suite). Everything else must
+# pass.
+set -u
+bin=${1:?usage: run-conformance.sh CONFORMANCE_BIN PLUGIN_DIR SERVER}
+export XTSTORE_PLUGIN_PATH=${2:?plugin dir}
+server=${3:?server}
+shift 3
+
+case "$server" in
+  s3rver) var=XTSTORE_S3RVER_DIR ;;
+  moto | moto-versioned) var=XTSTORE_MOTO_DIR ;;
+  *) echo "unknown server '$server'" >&2; exit 2 ;;
+esac
+dir=${!var:-}
+if [ -z "$dir" ] || [ ! -d "$dir" ]; then
+  echo "skip: $var is not set (run through ctest)"
+  exit 77
+fi
+if [ -f "$dir/unavailable" ]; then
+  echo "skip: $server is unavailable: $(cat "$dir/unavailable")"
+  exit 77
+fi
+endpoint=$(cat "$dir/endpoint") || exit 1
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/xtstore-s3conf.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+export HOME="$tmp"
+unset XTSTORE_CONFIG AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_PROFILE
+
+skips=()
+case "$server" in
+  s3rver)
+    ak=S3RVER sk=S3RVER
+    # s3rver stores aws-chunked framing as data: sign streamed bodies
+    # UNSIGNED-PAYLOAD there (README: the S3 provider).
+    extra=', payload-signing: "unsigned"'
+    skips=(
+      --skip 'blobs_if_none_match,blobs_if_match:s3rver ignores If-None-Match and If-Match on PUT (testbed.md), so a conditional put always succeeds there'
+      --skip 'multipart_abort,multipart_bad_token:s3rver has no AbortMultipartUpload (405, testbed.md) and does not check part ETags when completing'
+      --skip 'snapshot_basic,snapshot_delete_base:s3rver has no bucket versioning (?versioning is NotImplemented); S3 snapshots are object versions'
+      --skip 'blobs_put_abort:s3rver keeps the part of an interrupted PUT it received (testbed.md), so an aborted put leaves a truncated object (S3 discards it)'
+      --skip 'listing_recursive,listing_delimiter,listing_start_after:s3rver lists in directory-walk order (foo/... before foo-x, not byte order) and drops CommonPrefixes below the first level (its walk prunes them; /usr/bin/aws sees the same)'
+    )
+    ;;
+  moto | moto-versioned)
+    read -r ak sk < "$dir/keys" || exit 1
+    extra=''
+    # moto recomputes SigV4 wrongly for a query holding %2F (delimiter=/,
+    # prefix=a/) and for paths with non-ASCII bytes; /usr/bin/aws fails on
+    # both the same way (testbed.md).
+    moto_bug='moto rejects correct signatures of requests whose query has %2F or whose path has non-ASCII bytes (testbed.md; /usr/bin/aws fails the same way)'
+    skips=(
+      --skip "blobs_special_keys,listing_recursive,listing_delimiter,listing_root_delimiter,listing_start_after,listing_pages,listing_pages_delimiter:$moto_bug"
+    )
+    if [ "$server" = moto ]; then
+      skips+=(--skip 'snapshot_basic,snapshot_delete_base:buckets of this run are unversioned (the moto-versioned run checks snapshots)')
+    else
+      # Versioned buckets: deleting a key lists its versions with the key as
+      # prefix, which moto refuses for keys with '/' (its %2F bug): only the
+      # snapshot case whose keys have none runs here.
+      extra=', versioned-buckets: "true"'
+      skips+=(--filter 'snapshot_delete_base')
+    fi
+    ;;
+esac
+
+cat > "$tmp/xt.yaml" <<EOF
+providers:
+  storage:
+    s3: "store-s3"
+external-services:
+  conf-s3: {type: "storage", provider: "s3", endpoint: "$endpoint", access-key: "$ak", secret-key: "$sk", addressing: "path"$extra}
+xt-services:
+  storage: "conf-s3"
+EOF
+"$bin" --config "$tmp/xt.yaml" --service conf-s3 \
+  --large-mib "${XTSTORE_CONF_LARGE_MIB:-64}" "${skips[@]}" "$@"

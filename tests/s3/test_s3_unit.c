@@ -1,0 +1,615 @@
+/*
+** test_s3_unit.c -- the S3 provider's pieces that need no server: the AWS
+** shared-file reader, the credential and region chain (config keys vs
+** environment vs profiles, with a fake environment and temp files), the
+** S3 XML error mapping and the object properties read from headers.
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "s3.h"
+
+/* ---- a fake environment --------------------------------------------- */
+#define MAX_ENV 16
+static struct {
+  const char *name, *value;
+} g_env[MAX_ENV];
+static size_t g_nenv;
+static char g_dir[256];
+
+static const char *fake_env(const char *name)
+{
+  for (size_t i = 0; i < g_nenv; i++)
+    if (!strcmp(g_env[i].name, name))
+      return g_env[i].value;
+  return NULL;
+}
+
+static void env_set(const char *name, const char *value)
+{
+  g_env[g_nenv].name = name;
+  g_env[g_nenv++].value = value;
+}
+
+static void write_file(const char *name, const char *text)
+{
+  char path[512];
+  FILE *f;
+  snprintf(path, sizeof(path), "%s/%s", g_dir, name);
+  f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+static char *path_of(const char *name)
+{
+  static char buf[4][512];
+  static int i;
+  i = (i + 1) % 4;
+  snprintf(buf[i], sizeof(buf[i]), "%s/%s", g_dir, name);
+  return buf[i];
+}
+
+static int setup(void **state)
+{
+  (void)state;
+  g_nenv = 0;
+  snprintf(g_dir, sizeof(g_dir), "/tmp/xtstore-s3-unit.XXXXXX");
+  assert_non_null(mkdtemp(g_dir));
+  /* HOME points at an empty directory: no real ~/.aws leaks in */
+  env_set("HOME", g_dir);
+  return 0;
+}
+
+static int teardown(void **state)
+{
+  char cmd[600];
+  (void)state;
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
+  assert_int_equal(system(cmd), 0);
+  return 0;
+}
+
+static store_error new_err(void)
+{
+  store_error e;
+  memset(&e, 0, sizeof(e));
+  e.struct_size = sizeof(e);
+  return e;
+}
+
+/* ---- the INI reader --------------------------------------------------- */
+static void ini_reads_the_aws_format(void **state)
+{
+  s3_ini *ini = NULL;
+  (void)state;
+  write_file("config",
+             "# comment\n"
+             "; another\n"
+             "[default]\n"
+             "region = eu-west-1  \r\n"
+             "Output=json\n"
+             "\n"
+             "[profile   dev]\n"
+             "region=us-west-2\n"
+             "s3 =\n"
+             "  addressing_style = path\n"
+             "  max_concurrent_requests = 4\n"
+             "aws_access_key_id = AKIDDEV\n"
+             "[profile dev]\n"
+             "region = ap-south-1\n"
+             "stray line without equals\n"
+             "[broken\n"
+             "k = v\n");
+  assert_int_equal(s3_ini_load(path_of("config"), &ini), 0);
+  assert_non_null(ini);
+  assert_string_equal(s3_ini_get(ini, "default", "region"), "eu-west-1");
+  /* keys without regard to case, like botocore's configparser */
+  assert_string_equal(s3_ini_get(ini, "default", "output"), "json");
+  assert_string_equal(s3_ini_get(ini, "default", "OUTPUT"), "json");
+  /* section names with runs of blanks made one; a repeated key: last */
+  assert_string_equal(s3_ini_get(ini, "profile dev", "region"), "ap-south-1");
+  assert_string_equal(s3_ini_get(ini, "profile dev", "s3.addressing_style"),
+                      "path");
+  assert_string_equal(s3_ini_get(ini, "profile dev",
+                                 "s3.max_concurrent_requests"), "4");
+  /* a nested block ends at the next unindented key */
+  assert_string_equal(s3_ini_get(ini, "profile dev", "aws_access_key_id"),
+                      "AKIDDEV");
+  assert_null(s3_ini_get(ini, "profile dev", "stray line without equals"));
+  assert_null(s3_ini_get(ini, "default", "k"));
+  assert_null(s3_ini_get(ini, "nosuch", "region"));
+  assert_true(s3_ini_has_section(ini, "default"));
+  assert_false(s3_ini_has_section(ini, "profile nosuch"));
+  s3_ini_free(ini);
+
+  /* a missing file is no error: nothing there */
+  ini = (s3_ini *)1;
+  assert_int_equal(s3_ini_load(path_of("nosuch"), &ini), 0);
+  assert_null(ini);
+  assert_null(s3_ini_get(NULL, "default", "region"));
+}
+
+/* ---- the credential chain --------------------------------------------- */
+#define CREDS                                     \
+  "[default]\n"                                   \
+  "aws_access_key_id = AKIDFILEDEFAULT\n"         \
+  "aws_secret_access_key = secret-file-default\n" \
+  "[work]\n"                                      \
+  "aws_access_key_id = AKIDFILEWORK\n"            \
+  "aws_secret_access_key = secret-file-work\n"    \
+  "aws_session_token = token-file-work\n"
+#define CONFIG                                    \
+  "[default]\n"                                   \
+  "region = eu-north-1\n"                         \
+  "[profile work]\n"                              \
+  "region = ca-central-1\n"                       \
+  "[profile onlyconfig]\n"                        \
+  "aws_access_key_id = AKIDCONF\n"                \
+  "aws_secret_access_key = secret-conf\n"         \
+  "region = sa-east-1\n"
+
+static int32_t resolve(const store_kv *kv, size_t n, s3_settings *s,
+                       store_error *e)
+{
+  *e = new_err();
+  return s3_settings_resolve(kv, n, fake_env, s, e);
+}
+
+static void use_files(void)
+{
+  write_file("credentials", CREDS);
+  write_file("config", CONFIG);
+  env_set("AWS_SHARED_CREDENTIALS_FILE", path_of("credentials"));
+  env_set("AWS_CONFIG_FILE", path_of("config"));
+}
+
+static void chain_config_keys_win(void **state)
+{
+  store_kv kv[] = {{"access-key", "AKIDKEYS"},
+                   {"secret-key", "secret-keys"},
+                   {"session-token", "token-keys"},
+                   {"region", "us-west-1"}};
+  s3_settings s;
+  store_error e;
+  (void)state;
+  use_files();
+  env_set("AWS_ACCESS_KEY_ID", "AKIDENV");
+  env_set("AWS_SECRET_ACCESS_KEY", "secret-env");
+  env_set("AWS_REGION", "eu-south-1");
+  assert_int_equal(resolve(kv, 4, &s, &e), STORE_OK);
+  assert_string_equal(s.access_key, "AKIDKEYS");
+  assert_string_equal(s.secret_key, "secret-keys");
+  assert_string_equal(s.session_token, "token-keys");
+  assert_string_equal(s.region, "us-west-1");
+  assert_string_equal(s.endpoint, "https://s3.us-west-1.amazonaws.com");
+  assert_non_null(strstr(s.cred_source, "config keys"));
+  s3_settings_free(&s);
+}
+
+static void chain_profile_key_beats_env(void **state)
+{
+  store_kv kv[] = {{"profile", "work"}};
+  s3_settings s;
+  store_error e;
+  (void)state;
+  use_files();
+  env_set("AWS_ACCESS_KEY_ID", "AKIDENV");
+  env_set("AWS_SECRET_ACCESS_KEY", "secret-env");
+  assert_int_equal(resolve(kv, 1, &s, &e), STORE_OK);
+  assert_string_equal(s.access_key, "AKIDFILEWORK");
+  assert_string_equal(s.secret_key, "secret-file-work");
+  assert_string_equal(s.session_token, "token-file-work");
+  /* region: the profile's, from the config file */
+  assert_string_equal(s.region, "ca-central-1");
+  assert_non_null(strstr(s.cred_source, "profile 'work'"));
+  assert_null(strstr(s.cred_source, "secret"));
+  s3_settings_free(&s);
+}
+
+static void chain_env_beats_files(void **state)
+{
+  s3_settings s;
+  store_error e;
+  (void)state;
+  use_files();
+  env_set("AWS_ACCESS_KEY_ID", "AKIDENV");
+  env_set("AWS_SECRET_ACCESS_KEY", "secret-env");
+  env_set("AWS_SESSION_TOKEN", "token-env");
+  env_set("AWS_PROFILE", "work");
+  env_set("AWS_DEFAULT_REGION", "af-south-1");
+  assert_int_equal(resolve(NULL, 0, &s, &e), STORE_OK);
+  assert_string_equal(s.access_key, "AKIDENV");
+  assert_string_equal(s.secret_key, "secret-env");
+  assert_string_equal(s.session_token, "token-env");
+  assert_string_equal(s.region, "af-south-1");
+  assert_non_null(strstr(s.cred_source, "environment"));
+  s3_settings_free(&s);
+}
+
+static void chain_aws_profile_and_default(void **state)
+{
+  s3_settings s;
+  store_error e;
+  (void)state;
+  use_files();
+  env_set("AWS_PROFILE", "work");
+  assert_int_equal(resolve(NULL, 0, &s, &e), STORE_OK);
+  assert_string_equal(s.access_key, "AKIDFILEWORK");
+  assert_string_equal(s.region, "ca-central-1");
+  s3_settings_free(&s);
+
+  /* without AWS_PROFILE: the default profile; region from [default] */
+  g_nenv = 0;
+  env_set("HOME", g_dir);
+  use_files();
+  assert_int_equal(resolve(NULL, 0, &s, &e), STORE_OK);
+  assert_string_equal(s.access_key, "AKIDFILEDEFAULT");
+  assert_null(s.session_token);
+  assert_string_equal(s.region, "eu-north-1");
+  s3_settings_free(&s);
+
+  /* keys only in the config file's "profile NAME" section */
+  env_set("AWS_PROFILE", "onlyconfig");
+  assert_int_equal(resolve(NULL, 0, &s, &e), STORE_OK);
+  assert_string_equal(s.access_key, "AKIDCONF");
+  assert_string_equal(s.region, "sa-east-1");
+  s3_settings_free(&s);
+}
+
+static void chain_home_files_and_region_default(void **state)
+{
+  char aws[600];
+  s3_settings s;
+  store_error e;
+  (void)state;
+  /* no *_FILE variables: ~/.aws/credentials under $HOME */
+  snprintf(aws, sizeof(aws), "%s/.aws", g_dir);
+  assert_int_equal(mkdir(aws, 0700), 0);
+  write_file(".aws/credentials", "[default]\naws_access_key_id=AKIDHOME\n"
+                                 "aws_secret_access_key=secret-home\n");
+  assert_int_equal(resolve(NULL, 0, &s, &e), STORE_OK);
+  assert_string_equal(s.access_key, "AKIDHOME");
+  assert_string_equal(s.region, "us-east-1");
+  assert_string_equal(s.endpoint, "https://s3.us-east-1.amazonaws.com");
+  assert_int_equal(s.verify_tls, 1);
+  assert_int_equal(s.addressing, S3_ADDR_AUTO);
+  s3_settings_free(&s);
+}
+
+static void chain_errors_name_the_gap_not_the_secret(void **state)
+{
+  store_kv half[] = {{"secret-key", "TOPSECRET-value"}};
+  store_kv missing[] = {{"profile", "nosuch"}};
+  store_kv badbool[] = {{"access-key", "AK"}, {"secret-key", "TOPSECRET-value"},
+                        {"verify-tls", "maybe"}};
+  store_kv badaddr[] = {{"anonymous", "yes"}, {"addressing", "sideways"}};
+  s3_settings s;
+  store_error e;
+  (void)state;
+  use_files();
+  assert_int_equal(resolve(half, 1, &s, &e), STORE_E_CONFIG);
+  assert_non_null(strstr(e.message, "'secret-key' given without "
+                                    "'access-key'"));
+  assert_null(strstr(e.message, "TOPSECRET"));
+  assert_int_equal(resolve(missing, 1, &s, &e), STORE_E_CONFIG);
+  assert_non_null(strstr(e.message, "profile 'nosuch'"));
+  assert_int_equal(resolve(badbool, 3, &s, &e), STORE_E_CONFIG);
+  assert_non_null(strstr(e.message, "verify-tls"));
+  assert_null(strstr(e.message, "TOPSECRET"));
+  assert_int_equal(resolve(badaddr, 2, &s, &e), STORE_E_CONFIG);
+  assert_non_null(strstr(e.message, "path|virtual"));
+
+  env_set("AWS_ACCESS_KEY_ID", "AKIDENV");
+  assert_int_equal(resolve(NULL, 0, &s, &e), STORE_E_CONFIG);
+  assert_non_null(strstr(e.message, "AWS_SECRET_ACCESS_KEY is set but") ||
+                  strstr(e.message, "AWS_ACCESS_KEY_ID is set but"));
+}
+
+static void chain_nothing_or_anonymous(void **state)
+{
+  store_kv anon[] = {{"anonymous", "true"}, {"endpoint", "http://127.0.0.1:1"},
+                     {"ca-bundle", "/my/ca.pem"}};
+  s3_settings s;
+  store_error e;
+  (void)state;
+  assert_int_equal(resolve(NULL, 0, &s, &e), STORE_E_CONFIG);
+  assert_non_null(strstr(e.message, "no credentials"));
+  assert_int_equal(resolve(anon, 3, &s, &e), STORE_OK);
+  assert_int_equal(s.anonymous, 1);
+  assert_null(s.access_key);
+  assert_string_equal(s.endpoint, "http://127.0.0.1:1");
+  assert_string_equal(s.ca_bundle, "/my/ca.pem");
+  s3_settings_free(&s);
+  /* AWS_CA_BUNDLE when the key is absent */
+  env_set("AWS_CA_BUNDLE", "/env/ca.pem");
+  assert_int_equal(resolve(anon, 2, &s, &e), STORE_OK);
+  assert_string_equal(s.ca_bundle, "/env/ca.pem");
+  s3_settings_free(&s);
+}
+
+/* ---- the XML error mapping -------------------------------------------- */
+static store_handle g_h;
+static char g_region[] = "us-east-1";
+
+static sdk_response *response(long status, const char *body,
+                              const char *hdr1, const char *val1)
+{
+  sdk_response *r = sdk_response_new(status);
+  assert_non_null(r);
+  if (hdr1)
+    assert_int_equal(sdk_response_add_header(r, hdr1, val1), 0);
+  if (body)
+    assert_int_equal(sdk_response_append_body(r, body, strlen(body)), 0);
+  return r;
+}
+
+static s3_call call(const char *op, const char *bucket, const char *key)
+{
+  s3_call c;
+  memset(&c, 0, sizeof(c));
+  g_h.cfg.region = g_region;
+  c.h = &g_h;
+  c.op = op;
+  c.bucket = bucket;
+  c.key = key;
+  return c;
+}
+
+#define S3_ERROR(code, msg)                                     \
+  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>" code \
+  "</Code><Message>" msg "</Message><RequestId>XMLRID</RequestId></Error>"
+
+static void errors_map_codes(void **state)
+{
+  static const struct {
+    long status;
+    const char *code;
+    int32_t want;
+    int retry;
+  } t[] = {
+    {404, "NoSuchKey", STORE_E_NOT_FOUND, 0},
+    {404, "NoSuchBucket", STORE_E_NOT_FOUND, 0},
+    {404, "NoSuchUpload", STORE_E_NOT_FOUND, 0},
+    {409, "BucketAlreadyOwnedByYou", STORE_E_EXISTS, 0},
+    {409, "BucketAlreadyExists", STORE_E_EXISTS, 0},
+    {409, "BucketNotEmpty", STORE_E_NOT_EMPTY, 0},
+    {403, "AccessDenied", STORE_E_PERMISSION, 0},
+    {403, "InvalidAccessKeyId", STORE_E_AUTH, 0},
+    {403, "SignatureDoesNotMatch", STORE_E_AUTH, 0},
+    {403, "RequestTimeTooSkewed", STORE_E_AUTH, 1},
+    {412, "PreconditionFailed", STORE_E_PRECONDITION, 0},
+    {503, "SlowDown", STORE_E_THROTTLED, 1},
+    {500, "InternalError", STORE_E_SERVER, 1},
+    {400, "RequestTimeout", STORE_E_TIMEOUT, 1},
+    {400, "InvalidPart", STORE_E_INVALID, 0},
+    {405, "MethodNotAllowed", STORE_E_UNSUPPORTED, 0},
+    {400, "SomethingNew", STORE_E_INVALID, 0},   /* by status */
+    {502, "SomethingNew", STORE_E_SERVER, 1},    /* by status */
+  };
+  (void)state;
+  for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+    char body[512];
+    snprintf(body, sizeof(body), "<Error><Code>%s</Code><Message>m</Message>"
+             "</Error>", t[i].code);
+    sdk_response *r = response(t[i].status, body, NULL, NULL);
+    s3_call c = call("GetObject", "b", "k");
+    store_error e = new_err();
+    int32_t rc = s3_fail(&c, r, &e);
+    if (rc != t[i].want || e.code != t[i].want ||
+        !!(e.flags & STORE_ERR_RETRYABLE) != t[i].retry)
+      fail_msg("%s (HTTP %ld): got %d flags %u, want %d retry %d", t[i].code,
+               t[i].status, rc, e.flags, t[i].want, t[i].retry);
+    assert_string_equal(e.provider_code, t[i].code);
+    assert_int_equal(e.http_status, t[i].status);
+    sdk_response_free(r);
+  }
+}
+
+static void errors_message_names_op_bucket_key(void **state)
+{
+  sdk_response *r = response(404, S3_ERROR("NoSuchKey", "The specified key "
+                                                        "does not exist."),
+                             "x-amz-request-id", "HDRRID");
+  s3_call c = call("GetObject", "bucket", "dir/key.txt");
+  store_error e = new_err();
+  (void)state;
+  assert_int_equal(s3_fail(&c, r, &e), STORE_E_NOT_FOUND);
+  assert_string_equal(e.message, "s3: GetObject 'bucket/dir/key.txt': "
+                                 "NoSuchKey: The specified key does not "
+                                 "exist. (request id HDRRID)");
+  assert_string_equal(e.request_id, "HDRRID");
+  sdk_response_free(r);
+
+  /* no header: the body's RequestId */
+  r = response(404, S3_ERROR("NoSuchBucket", "The specified bucket does not "
+                                             "exist"), NULL, NULL);
+  c = call("ListObjectsV2", "nob", NULL);
+  e = new_err();
+  assert_int_equal(s3_fail(&c, r, &e), STORE_E_NOT_FOUND);
+  assert_string_equal(e.message, "s3: ListObjectsV2 'nob': NoSuchBucket: The "
+                                 "specified bucket does not exist (request "
+                                 "id XMLRID)");
+  assert_string_equal(e.request_id, "XMLRID");
+  sdk_response_free(r);
+
+  /* HEAD: no body, mapped by status */
+  r = response(404, NULL, "x-amz-request-id", "R1");
+  c = call("HeadObject", "b", "k");
+  e = new_err();
+  assert_int_equal(s3_fail(&c, r, &e), STORE_E_NOT_FOUND);
+  assert_string_equal(e.message, "s3: HeadObject 'b/k': NotFound (HTTP 404) "
+                                 "(request id R1)");
+  sdk_response_free(r);
+  r = response(403, NULL, NULL, NULL);
+  e = new_err();
+  assert_int_equal(s3_fail(&c, r, &e), STORE_E_PERMISSION);
+  sdk_response_free(r);
+
+  /* a very long key is truncated, never overflowed */
+  char key[1100];
+  memset(key, 'k', sizeof(key) - 1);
+  key[sizeof(key) - 1] = '\0';
+  r = response(404, S3_ERROR("NoSuchKey", "x"), NULL, NULL);
+  c = call("GetObject", "b", key);
+  e = new_err();
+  assert_int_equal(s3_fail(&c, r, &e), STORE_E_NOT_FOUND);
+  assert_int_equal(strlen(e.message), sizeof(e.message) - 1);
+  sdk_response_free(r);
+}
+
+static void errors_throttling_keeps_retry_after(void **state)
+{
+  sdk_response *r = response(503, S3_ERROR("SlowDown", "Please reduce your "
+                                                       "request rate."),
+                             "Retry-After", "3");
+  s3_call c = call("PutObject", "b", "k");
+  store_error e = new_err();
+  (void)state;
+  assert_int_equal(s3_fail(&c, r, &e), STORE_E_THROTTLED);
+  assert_true(e.flags & STORE_ERR_RETRYABLE);
+  assert_int_equal(e.retry_after_ms, 3000);
+  sdk_response_free(r);
+}
+
+static void errors_wrong_region_names_it(void **state)
+{
+  sdk_response *r = response(301, NULL, "x-amz-bucket-region", "eu-west-3");
+  s3_call c = call("HeadBucket", "far", NULL);
+  store_error e = new_err();
+  (void)state;
+  assert_int_equal(s3_fail(&c, r, &e), STORE_E_CONFIG);
+  assert_non_null(strstr(e.message, "region 'eu-west-3'"));
+  assert_non_null(strstr(e.message, "set region: eu-west-3"));
+  assert_false(e.flags & STORE_ERR_RETRYABLE);
+  sdk_response_free(r);
+
+  r = response(400, "<Error><Code>AuthorizationHeaderMalformed</Code>"
+                    "<Message>the region 'us-east-1' is wrong; expecting "
+                    "'ap-northeast-2'</Message><Region>ap-northeast-2</Region>"
+                    "</Error>", NULL, NULL);
+  c = call("GetObject", "far", "k");
+  e = new_err();
+  assert_int_equal(s3_fail(&c, r, &e), STORE_E_CONFIG);
+  assert_non_null(strstr(e.message, "set region: ap-northeast-2"));
+  sdk_response_free(r);
+}
+
+static void errors_inside_a_200(void **state)
+{
+  sdk_response *r = response(200, S3_ERROR("InternalError", "We "
+                                                            "encountered an "
+                                                            "internal error."),
+                             NULL, NULL);
+  s3_call c = call("CopyObject", "b", "k");
+  store_error e = new_err();
+  sdk_xml_node *root = NULL;
+  (void)state;
+  assert_int_equal(s3_fail_xml(&c, r, &e, &root), STORE_E_SERVER);
+  assert_null(root);
+  assert_true(e.flags & STORE_ERR_RETRYABLE);
+  assert_non_null(strstr(e.message, "InternalError"));
+  sdk_response_free(r);
+
+  r = response(200, "<CopyObjectResult><ETag>\"x\"</ETag></CopyObjectResult>",
+               NULL, NULL);
+  e = new_err();
+  assert_int_equal(s3_fail_xml(&c, r, &e, &root), STORE_OK);
+  assert_string_equal(sdk_xml_child_text(root, "ETag"), "\"x\"");
+  sdk_xml_free(root);
+  sdk_response_free(r);
+
+  r = response(200, "<not xml", NULL, NULL);
+  e = new_err();
+  assert_int_equal(s3_fail_xml(&c, r, &e, &root), STORE_E_INTERNAL);
+  assert_non_null(strstr(e.message, "s3: CopyObject 'b/k': unexpected reply"));
+  sdk_response_free(r);
+}
+
+static void checks_refuse_what_headers_cannot_carry(void **state)
+{
+  store_kv bad_name[] = {{"has space", "v"}};
+  store_kv bad_value[] = {{"k", "caf\xc3\xa9"}};
+  store_kv ok[] = {{"owner", "me"}, {"x.y-z_1", "a b ~!"}};
+  store_error e = new_err();
+  (void)state;
+  assert_int_equal(s3_check_meta("put", NULL, bad_name, 1, &e),
+                   STORE_E_INVALID);
+  assert_int_equal(s3_check_meta("put", NULL, bad_value, 1, &e),
+                   STORE_E_INVALID);
+  assert_int_equal(s3_check_meta("put", "text/plain\r\nX: y", NULL, 0, &e),
+                   STORE_E_INVALID);
+  assert_int_equal(s3_check_meta("put", "text/plain", ok, 2, &e), STORE_OK);
+  assert_int_equal(s3_check_names("a/b", "k", &e), STORE_E_INVALID);
+  assert_int_equal(s3_check_names("", "k", &e), STORE_E_INVALID);
+  assert_int_equal(s3_check_names("b", "", &e), STORE_E_INVALID);
+  assert_int_equal(s3_check_names("b", "k", &e), STORE_OK);
+}
+
+/* ---- properties from headers ------------------------------------------ */
+static void props_from_headers(void **state)
+{
+  sdk_response *r = response(206, NULL, "Content-Range", "bytes 10-19/1000");
+  s3_props p;
+  store_error e = new_err();
+  (void)state;
+  assert_int_equal(sdk_response_add_header(r, "Content-Length", "10"), 0);
+  assert_int_equal(sdk_response_add_header(r, "ETag", "\"abc\""), 0);
+  assert_int_equal(sdk_response_add_header(r, "Content-Type", "text/plain"), 0);
+  assert_int_equal(sdk_response_add_header(r, "Last-Modified",
+                                           "Sun, 22 Nov 2026 00:50:55 GMT"), 0);
+  assert_int_equal(sdk_response_add_header(r, "x-amz-meta-owner", "me"), 0);
+  assert_int_equal(sdk_response_add_header(r, "X-Amz-Meta-Color", "blue"), 0);
+  assert_int_equal(sdk_response_add_header(r, "x-amz-version-id", "null"), 0);
+  assert_int_equal(s3_props_from_headers(r, "k", &p, &e), STORE_OK);
+  assert_int_equal(p.e.size, 1000); /* the object, not the range */
+  assert_string_equal(p.e.etag, "\"abc\"");
+  assert_string_equal(p.e.content_type, "text/plain");
+  assert_int_equal(p.e.mtime_ns, INT64_C(1795308655) * 1000000000);
+  assert_int_equal(p.nmd, 2);
+  assert_string_equal(p.md[0].key, "owner");
+  assert_string_equal(p.md[0].value, "me");
+  assert_string_equal(p.md[1].key, "Color");
+  assert_false(s3_version_is_real(p.version_id));
+  assert_true(s3_version_is_real("3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY"));
+  s3_props_free(&p);
+  sdk_response_free(r);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(ini_reads_the_aws_format, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(chain_config_keys_win, setup, teardown),
+    cmocka_unit_test_setup_teardown(chain_profile_key_beats_env, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(chain_env_beats_files, setup, teardown),
+    cmocka_unit_test_setup_teardown(chain_aws_profile_and_default, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(chain_home_files_and_region_default,
+                                    setup, teardown),
+    cmocka_unit_test_setup_teardown(chain_errors_name_the_gap_not_the_secret,
+                                    setup, teardown),
+    cmocka_unit_test_setup_teardown(chain_nothing_or_anonymous, setup,
+                                    teardown),
+    cmocka_unit_test(errors_map_codes),
+    cmocka_unit_test(errors_message_names_op_bucket_key),
+    cmocka_unit_test(errors_throttling_keeps_retry_after),
+    cmocka_unit_test(errors_wrong_region_names_it),
+    cmocka_unit_test(errors_inside_a_200),
+    cmocka_unit_test(checks_refuse_what_headers_cannot_carry),
+    cmocka_unit_test(props_from_headers),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
