@@ -174,6 +174,16 @@ int32_t az_blob_copy(store_handle *h, const char *src_container,
     goto out;
   sdk_request_body_mem(r, "", 0);
   rc = az_perform(h, &dst, r, &resp, err);
+  if (rc == STORE_E_NOT_FOUND && err) {
+    /* The service does not say which end is missing: say what it can be. */
+    char code[STORE_ERR_CODE_SIZE];
+    snprintf(code, sizeof(code), "%s", err->provider_code);
+    rc = az_fail(&dst, err, rc, "%s (%s)",
+                 strcmp(code, "ContainerNotFound")
+                   ? "the source blob is missing"
+                   : "the source's or the destination's container is missing",
+                 code);
+  }
   if (rc)
     goto out;
   status = sdk_response_header(resp, "x-ms-copy-status");

@@ -96,7 +96,9 @@ assert_out "hello azure"
 az_config "  nocred: {type: \"storage\", provider: \"azure\", account: \"devstoreaccount1\", endpoint: \"$AZ_E\", }
   bad-acct: {type: \"storage\", provider: \"azure\", key: \"\$env:AZ_KEY\", endpoint: \"$AZ_E\", }
   badcs: {type: \"storage\", provider: \"azure\", connection-string: \"AccountName=x;NotAPairButASecret\", }
-  badkey64: {type: \"storage\", provider: \"azure\", account: \"devstoreaccount1\", key: \"not*base64\", endpoint: \"$AZ_E\", }"
+  badkey64: {type: \"storage\", provider: \"azure\", account: \"devstoreaccount1\", key: \"not*base64\", endpoint: \"$AZ_E\", }
+  badtls: {type: \"storage\", provider: \"azure\", account: \"devstoreaccount1\", key: \"\$env:AZ_KEY\", endpoint: \"$AZ_E\", verify-tls: \"maybe\", }
+  badep: {type: \"storage\", provider: \"azure\", account: \"devstoreaccount1\", key: \"\$env:AZ_KEY\", endpoint: \"ftp://127.0.0.1/x\", }"
 xt ls "nocred:$C"
 assert_rc 3
 assert_err_has "no credentials"
@@ -111,6 +113,12 @@ xt ls "badkey64:$C"
 assert_rc 3
 assert_err_has "not base64"
 assert_err_lacks "not*base64"
+xt ls "badtls:$C"
+assert_rc 3
+assert_err_has "verify-tls"
+xt ls "badep:$C"
+assert_rc 3
+assert_err_has "not an http:// or https:// URL"
 az_config ""
 
 # --- XT semantics ---------------------------------------------------------
@@ -187,6 +195,12 @@ xt rm --with-snapshots "az:$C/snap.txt"
 assert_rc 0
 xt cat --snapshot "$S2" "az:$C/snap.txt"
 assert_rc 4
+
+# A server-side copy from a missing source says which end is missing.
+xt cp "az:$C/no-such.txt" "az:$C/copy.txt"
+assert_rc 4
+assert_err_has "copy from '$C/no-such.txt' to blob '$C/copy.txt'"
+assert_err_has "the source blob is missing"
 
 # Append: append blobs are made and grown; a block blob is refused clearly.
 xt append --text "line 1
