@@ -96,12 +96,18 @@ void az_md5_hex(const char *b64, char out[33])
   sdk_buf_free(&raw);
 }
 
-/* XT's (and ADLS's) directory marker: an empty blob with metadata
- * hdi_isfolder=true. */
+/* A directory marker: an empty blob with metadata hdi_isfolder=true (XT's
+ * and ADLS's flag), or an empty blob named "DIR/" (what S3 consoles and
+ * the host's mkdir write). The host's rule (dirmarker.c), kept here
+ * because STORE_CAP_DIR_MARKERS makes hiding them the provider's job. */
 int az_is_dir_marker(const store_entry *e)
 {
+  size_t len = e->name ? strlen(e->name) : 0;
+
   if (e->size != 0)
     return 0;
+  if (len > 0 && e->name[len - 1] == '/')
+    return 1;
   for (size_t i = 0; i < e->nmetadata; i++)
     if (!strcasecmp(e->metadata[i].key, "hdi_isfolder") &&
         !strcasecmp(e->metadata[i].value, "true"))

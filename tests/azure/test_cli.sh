@@ -144,6 +144,17 @@ assert_rc 0
 assert_file_absent "$T/dl/dir"
 check
 [ -z "$(ls -A "$T/dl")" ] || fail "get of a directory marker left files: $(ls -A "$T/dl")"
+# The host's mkdir writes "made/" (empty, hdi_isfolder=true): hidden too.
+xt mkdir "az:$C/made"
+assert_rc 0
+xt put "$T/hello.txt" "az:$C/made/in.txt"
+assert_rc 0
+xt ls -r "az:$C/made"
+assert_rc 0
+assert_out "made/in.txt"
+xt stat "az:$C/made/"
+assert_rc 0
+assert_out_has "directory marker"
 # A non-empty blob with the same metadata is data, not a marker.
 xt put "$T/hello.txt" "az:$C/mk/notmarker" --meta hdi_isfolder=true
 assert_rc 0
