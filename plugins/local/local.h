@@ -12,6 +12,8 @@
 **     container-meta                         container metadata sidecar
 **     lock                                   serialises sidecar commits
 **   <root>/.xtstore-trash-*                  a container being deleted
+**   <root>/<container>/<dir>/                also the directory marker
+**                                            "<dir>/" (see local_dir.c)
 ** Key segments may not start with ".xtstore", so names in the private area
 ** and the reserved ".xtstore.*" names inside keys/<key>/ never collide with
 ** user keys.
@@ -193,6 +195,7 @@ int32_t lp_precheck(const lp_obj *o, uint32_t put_flags, const char *if_match,
 int32_t lp_commit(lp_obj *o, lp_tmp *t, uint32_t put_flags,
                   const char *if_match, store_put_result *out,
                   store_error *err);
+void lp_put_result(store_put_result *out, uint64_t size, const char *etag);
 
 /* local_blob.c */
 int32_t lp_blob_open_read(lp_obj *o, const char *snap, int *out_fd,
@@ -218,6 +221,20 @@ int32_t lp_blob_delete(store_handle *h, const char *container,
 int32_t lp_blob_set_metadata(store_handle *h, const char *container,
                              const char *key, const store_kv *metadata,
                              size_t nmetadata, store_error *err);
+
+/* local_dir.c: directory markers, keys ending in '/' */
+int lp_is_dir_key(const char *key);
+int32_t lp_dir_put(store_handle *h, const char *container, const char *key,
+                   const store_put_opts *opts, store_read_fn src,
+                   void *src_ctx, store_put_result *out, store_error *err);
+int32_t lp_dir_get(store_handle *h, const char *container, const char *key,
+                   const store_get_opts *opts, store_error *err);
+int32_t lp_dir_head(store_handle *h, const char *container, const char *key,
+                    const store_head_opts *opts, store_entry_fn cb,
+                    void *cb_ctx, store_error *err);
+int32_t lp_dir_delete(store_handle *h, const char *container,
+                      const char *key, const store_delete_opts *opts,
+                      store_error *err);
 
 /* local_list.c */
 int32_t lp_blob_list(store_handle *h, const char *container,

@@ -1,5 +1,6 @@
 /*
-** local_blob.c -- blob put, get, head, delete and set-metadata.
+** local_blob.c -- blob put, get, head, delete and set-metadata. Keys
+** ending in '/' are directory markers, handled by local_dir.c.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -105,6 +106,8 @@ int32_t lp_blob_put(store_handle *h, const char *container, const char *key,
   lp_obj o;
   int32_t rc;
 
+  if (lp_is_dir_key(key))
+    return lp_dir_put(h, container, key, opts, src, src_ctx, out, err);
   rc = lp_obj_start(&o, h, container, key, opts, "put options", err);
   if (rc)
     goto out;
@@ -181,6 +184,8 @@ int32_t lp_blob_get(store_handle *h, const char *container, const char *key,
   int fd = -1;
   int32_t rc;
 
+  if (lp_is_dir_key(key))
+    return lp_dir_get(h, container, key, opts, err);
   rc = lp_obj_start(&o, h, container, key, opts, "get options", err);
   if (rc)
     goto out;
@@ -248,6 +253,8 @@ int32_t lp_blob_head(store_handle *h, const char *container, const char *key,
   int fd = -1;
   int32_t rc;
 
+  if (lp_is_dir_key(key))
+    return lp_dir_head(h, container, key, opts, cb, cb_ctx, err);
   rc = lp_obj_start(&o, h, container, key, opts, "head options", err);
   if (rc)
     goto out;
@@ -319,6 +326,8 @@ int32_t lp_blob_delete(store_handle *h, const char *container,
   int dfd = -1, e;
   int32_t rc;
 
+  if (lp_is_dir_key(key))
+    return lp_dir_delete(h, container, key, opts, err);
   rc = lp_obj_start(&o, h, container, key, opts, "delete options", err);
   if (rc)
     goto out;

@@ -152,15 +152,15 @@ static int32_t clear_dir(lp_obj *o, store_error *err)
 
 /* Fill the caller's put result, within the size it declared (0 taken as
  * the v1.0 size). */
-static void fill_result(store_put_result *out, const struct stat *st)
+void lp_put_result(store_put_result *out, uint64_t size, const char *etag)
 {
   store_put_result r;
   uint32_t cap = out->struct_size ? out->struct_size : sizeof(r);
 
   memset(&r, 0, sizeof(r));
   r.struct_size = cap < sizeof(r) ? cap : (uint32_t)sizeof(r);
-  r.size = (uint64_t)st->st_size;
-  lp_etag(st, r.etag);
+  r.size = size;
+  snprintf(r.etag, sizeof(r.etag), "%s", etag);
   memcpy(out, &r, r.struct_size);
 }
 
@@ -172,6 +172,7 @@ int32_t lp_commit(lp_obj *o, lp_tmp *t, uint32_t put_flags,
                   const char *if_match, store_put_result *out,
                   store_error *err)
 {
+  char etag[LP_ETAG_SIZE];
   struct stat st;
   int lk = -1, mfd = -1, e = 0;
   int32_t rc;
@@ -229,7 +230,8 @@ int32_t lp_commit(lp_obj *o, lp_tmp *t, uint32_t put_flags,
       rc = lp_obj_fail(o, err, 0, errno, "stat");
       goto out;
     }
-    fill_result(out, &st);
+    lp_etag(&st, etag);
+    lp_put_result(out, (uint64_t)st.st_size, etag);
   }
 out:
   if (mfd >= 0)
