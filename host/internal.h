@@ -87,4 +87,16 @@ int st_key_looks_secret(const char *key);
 /* Non-zero once the context was cancelled. */
 int st_cancelled(const xtstore_ctx *ctx);
 
+/* dirmarker.c: non-zero when e is a directory marker: flagged
+ * STORE_ENTRY_DIR_MARKER, or a zero-length object named "DIR/" (key when e
+ * has no name) or carrying metadata hdi_isfolder=true. */
+int st_entry_is_dir_marker(const store_entry *e, const char *key);
+/* e itself, or -- when svc lacks STORE_CAP_DIR_MARKERS and e is an
+ * unflagged marker -- *tmp filled with a copy of e that has
+ * STORE_ENTRY_DIR_MARKER set (borrowing e's strings). */
+const store_entry *st_entry_flag_dir_marker(const xtstore_svc *svc,
+                                            const store_entry *e,
+                                            const char *key,
+                                            store_entry *tmp);
+
 #endif /* ST_INTERNAL_H */

@@ -109,6 +109,7 @@ struct get_args {
   const store_get_opts *user;
   store_write_fn sink;
   void *ud;
+  const xtstore_svc *svc;
   xtstore_ctx *ctx;
   uint64_t written;
   int entry_sent;
@@ -119,13 +120,16 @@ struct get_args {
 static int32_t get_entry(void *ud, const store_entry *e)
 {
   struct get_args *a = ud;
+  store_entry tmp;
   if (a->entry_sent)
     return 0;
   a->entry_sent = 1;
   if (e->etag)
     snprintf(a->etag, sizeof(a->etag), "%s", e->etag);
   if (a->user && a->user->on_entry)
-    return a->user->on_entry(a->user->on_entry_ctx, e);
+    return a->user->on_entry(a->user->on_entry_ctx,
+                             st_entry_flag_dir_marker(a->svc, e, a->key,
+                                                      &tmp));
   return 0;
 }
 
@@ -184,6 +188,7 @@ int xtstore_blob_get(xtstore_svc *svc, const char *container, const char *key,
   a.user = opts;
   a.sink = sink;
   a.ud = sink_ud;
+  a.svc = svc;
   a.ctx = svc->ctx;
   a.can_range = (svc->ops->capabilities & STORE_CAP_RANGE_GET) != 0;
   if (opts) {
@@ -208,6 +213,7 @@ int xtstore_blob_get(xtstore_svc *svc, const char *container, const char *key,
 /* head, exists, delete, list, set_metadata                                 */
 /* ------------------------------------------------------------------------ */
 struct entry_args {
+  const xtstore_svc *svc;
   const char *container, *key;
   const void *opts;
   store_entry_fn fn;
@@ -229,19 +235,28 @@ static int entry_replay(void *p)
   return ((struct entry_args *)p)->calls > 0;
 }
 
+/* Directory markers the provider does not flag itself are flagged here
+ * (see dirmarker.c). */
+static int32_t head_entry(void *ud, const store_entry *e)
+{
+  struct entry_args *a = ud;
+  store_entry tmp;
+  return counting_entry(a, st_entry_flag_dir_marker(a->svc, e, a->key, &tmp));
+}
+
 static int do_head(xtstore_svc *s, void *p, store_error *err)
 {
   struct entry_args *a = p;
-  return s->ops->blob_head(s->h, a->container, a->key, a->opts, counting_entry,
-                           a, err);
+  return s->ops->blob_head(s->h, a->container, a->key, a->opts, head_entry, a,
+                           err);
 }
 
 int xtstore_blob_head(xtstore_svc *svc, const char *container, const char *key,
                       const store_head_opts *opts, store_entry_fn fn, void *ud,
                       store_error *err)
 {
-  struct entry_args a = {.container = container, .key = key, .opts = opts,
-                         .fn = fn, .ud = ud};
+  struct entry_args a = {.svc = svc, .container = container, .key = key,
+                         .opts = opts, .fn = fn, .ud = ud};
   int rc = need_key_cap(svc, container, key,
                         opts && opts->snapshot_id ? STORE_CAP_SNAPSHOT : 0,
                         err);
@@ -291,18 +306,29 @@ int xtstore_blob_delete(xtstore_svc *svc, const char *container,
   return st_svc_call(svc, do_delete, NULL, &a, err);
 }
 
+/* Listings never show directory markers: providers with
+ * STORE_CAP_DIR_MARKERS hide them, the others' are dropped here. */
+static int32_t list_entry(void *ud, const store_entry *e)
+{
+  struct entry_args *a = ud;
+  if (!(a->svc->ops->capabilities & STORE_CAP_DIR_MARKERS) &&
+      st_entry_is_dir_marker(e, NULL))
+    return 0;
+  return counting_entry(a, e);
+}
+
 static int do_list(xtstore_svc *s, void *p, store_error *err)
 {
   struct entry_args *a = p;
-  return s->ops->blob_list(s->h, a->container, a->opts, counting_entry, a, err);
+  return s->ops->blob_list(s->h, a->container, a->opts, list_entry, a, err);
 }
 
 int xtstore_blob_list(xtstore_svc *svc, const char *container,
                       const store_list_opts *opts, store_entry_fn fn, void *ud,
                       store_error *err)
 {
-  struct entry_args a = {.container = container, .opts = opts, .fn = fn,
-                         .ud = ud};
+  struct entry_args a = {.svc = svc, .container = container, .opts = opts,
+                         .fn = fn, .ud = ud};
   int rc = st_check_container(svc, container, err);
   if (!rc && opts && (opts->flags & STORE_LIST_SNAPSHOTS))
     rc = st_require_cap(svc, STORE_CAP_SNAPSHOT, err);
