@@ -70,6 +70,8 @@ typedef struct cli_cmd {
 extern const cli_cmd cli_cmd_ls, cli_cmd_put, cli_cmd_get, cli_cmd_cat,
   cli_cmd_cp, cli_cmd_rm, cli_cmd_stat, cli_cmd_meta, cli_cmd_mb, cli_cmd_rb,
   cli_cmd_append, cli_cmd_snapshot, cli_cmd_services, cli_cmd_plugins;
+/* Bench and directories: cmd_find.c, cmd_mkdir.c, cmd_bench.c. */
+extern const cli_cmd cli_cmd_find, cli_cmd_mkdir, cli_cmd_bench;
 
 /* Results of a verb that works on several objects (output.c). */
 typedef struct cli_tally {

@@ -24,6 +24,7 @@ static const cli_cmd *const cli_cmds[] = {
   &cli_cmd_ls, &cli_cmd_put, &cli_cmd_get, &cli_cmd_cat, &cli_cmd_cp,
   &cli_cmd_rm, &cli_cmd_stat, &cli_cmd_meta, &cli_cmd_mb, &cli_cmd_rb,
   &cli_cmd_append, &cli_cmd_snapshot, &cli_cmd_services, &cli_cmd_plugins,
+  &cli_cmd_find, &cli_cmd_mkdir, &cli_cmd_bench,
 };
 #define CLI_NCMDS (sizeof(cli_cmds) / sizeof(cli_cmds[0]))
 
@@ -49,9 +50,10 @@ static const char cli_main_help_tail[] =
   "  --version        print the version\n"
   "\n"
   "JSON output (--json):\n"
-  "  stdout carries one JSON document. Listings (ls, services, plugins) and\n"
-  "  the actions of mutating verbs (put, get, cp, rm, mb, rb, append, meta\n"
-  "  --set, plugins install) are a JSON array printed one element per line,\n"
+  "  stdout carries one JSON document. Listings (ls, find, services,\n"
+  "  plugins), bench rows and the actions of mutating verbs (put, get, cp,\n"
+  "  rm, mb, rb, mkdir, append, meta --set, plugins install) are a JSON\n"
+  "  array printed one element per line,\n"
   "  streamed and closed with ']' even when a later object fails. stat, meta\n"
   "  and snapshot print one object. ls elements: {name, size, mtime (ISO\n"
   "  8601 UTC or null), etag, content_type, is_prefix, snapshot_id}; action\n"
