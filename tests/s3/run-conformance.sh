@@ -81,4 +81,4 @@ xt-services:
   storage: "conf-s3"
 EOF
 "$bin" --config "$tmp/xt.yaml" --service conf-s3 \
-  --large-mib "${XTSTORE_CONF_LARGE_MIB:-64}" "${skips[@]}" "$@"
+  --large-mib "${XTSTORE_CONF_LARGE_MIB:-256}" "${skips[@]}" "$@"

@@ -16,6 +16,9 @@ fi
 need_server s3rver
 config_begin
 write_service s3 "$ENDPOINT" S3RVER S3RVER ', payload-signing: "unsigned"'
+cat >> "$CONFIG" <<EOF
+  anon: {type: "storage", provider: "s3", endpoint: "$ENDPOINT", anonymous: "true", addressing: "path"}
+EOF
 B=$(bucket interop)
 
 # aws ARGS...: /usr/bin/aws s3api on the fixture; $RC, $OUT, $ERR.
@@ -54,7 +57,7 @@ check "aws sees the metadata" \
   "[('color', 'blue'), ('owner', 'xtstore')]"
 
 head -c 9000000 /dev/urandom > stream.bin
-"$XT_BIN" --config "$CONFIG" put - "s3:$B/stream.bin" < stream.bin \
+cat stream.bin | "$XT_BIN" --config "$CONFIG" put - "s3:$B/stream.bin" \
   > "$T/.out" 2> "$T/.err"
 RC=$?; OUT=$(cat "$T/.out"); ERR=$(cat "$T/.err"); LAST="xtstore put - (stdin)"
 expect_rc 0 "xtstore put from stdin (multipart: 8 MiB + rest)"
@@ -79,6 +82,11 @@ check "xtstore sees aws's metadata" \
 check "xtstore sees aws's content type" \
   test "$(json stat.json "d['content_type']")" = text/x-from-aws
 check "xtstore sees the size" test "$(json stat.json "d['size']")" = 700000
+
+# s3rver serves unsigned requests too: the anonymous mode reads the object
+xt get "anon:$B/from aws/obj.bin" anon.bin
+expect_rc 0 "anonymous (unsigned) get"
+check "anonymous get: the same bytes" cmp -s anon.bin aws.bin
 
 # --- each lists the other's keys ---------------------------------------------
 aws list-objects-v2 --bucket "$B"

@@ -12,6 +12,9 @@
 #     service allows the host no retry here); a streamed put whose body
 #     was already sent is marked retryable and the host retries it.
 #  5. a 301 with x-amz-bucket-region: the error names the right region.
+#  6. an upload from stdin (unknown length: multipart) whose part 2 keeps
+#     failing: the put fails and the plugin aborts the upload (s3rver
+#     answers the abort with 405, but the proxy log shows it was sent).
 . "$(dirname "$0")/s3lib.sh" "$@"
 
 need_server s3rver
@@ -39,7 +42,10 @@ cat > "$RULES.tmp" <<EOF
   "status": 403, "date_skew_s": 120,
   "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>RequestTimeTooSkewed</Code><Message>The difference between the request time and the current time is too large.</Message></Error>"},
  {"match": {"method": "HEAD", "path": "^/$B/far\\\\.txt\$"}, "count": 1,
-  "status": 301, "headers": {"x-amz-bucket-region": "eu-west-1"}}
+  "status": 301, "headers": {"x-amz-bucket-region": "eu-west-1"}},
+ {"match": {"method": "PUT", "path": "^/$B/parts\\\\.bin\$", "query": "partNumber=2"},
+  "status": 500,
+  "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>"}
 ]
 EOF
 mv "$RULES.tmp" "$RULES"
@@ -102,6 +108,22 @@ check "and stored byte-identical" cmp -s back-skew.bin data.bin
 xt stat "s3:$B/far.txt"
 check "wrong region: not a success" test "$RC" -ne 0
 check "the error names the bucket's region" contains "$ERR" "region 'eu-west-1'"
+
+# 6 ---------------------------------------------------------------------------
+head -c 10000000 /dev/urandom > parts.bin
+cat parts.bin | "$XT_BIN" --config "$CONFIG" -v put - "s3:$B/parts.bin" \
+  > "$T/.out" 2> "$T/.err"
+RC=$?; OUT=$(cat "$T/.out"); ERR=$(cat "$T/.err"); LAST="put - (stdin)"
+check "a multipart put whose part 2 fails: not a success" test "$RC" -ne 0
+check "the error names the part's operation" contains "$ERR" "UploadPart"
+check "one POST: the upload began, and was never completed" \
+  test "$(attempts POST parts.bin)" -eq 1
+check "part 1 went up" grep -q "^PUT /$B/parts.bin pass 200" "$PROXY/log"
+check "part 2 was refused" grep -q "^PUT /$B/parts.bin rule=6 status 500" \
+  "$PROXY/log"
+check "the upload was aborted" grep -q "^DELETE /$B/parts.bin " "$PROXY/log"
+xt stat "s3:$B/parts.bin"
+expect_rc 4 "no object under the key"
 
 xt rb --force "s3:$B"
 expect_rc 0 "rb --force"

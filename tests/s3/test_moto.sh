@@ -19,6 +19,7 @@ write_service unsigned "$ENDPOINT" "$AK" "$SK" ', payload-signing: "unsigned"'
 write_service mv "$ENDPOINT" "$AK" "$SK" ', versioned-buckets: "true"'
 write_service bad "$ENDPOINT" "$AK" "$WRONG"
 write_service nokey "$ENDPOINT" "AKIANOSUCHKEY0000000" "$SK"
+write_service eu "$ENDPOINT" "$AK" "$SK" ', region: "eu-west-1"'
 B=$(bucket moto)
 V=$(bucket motov)
 
@@ -34,7 +35,7 @@ expect_rc 0 "PutObject of 3 MB in 46 signed chunks"
 xt put big.bin "unsigned:$B/big-unsigned.bin"
 expect_rc 0 "PutObject with UNSIGNED-PAYLOAD"
 head -c 10000000 /dev/urandom > stream.bin
-"$XT_BIN" --config "$CONFIG" put - "m:$B/stream.bin" < stream.bin > "$T/.out" 2> "$T/.err"
+cat stream.bin | "$XT_BIN" --config "$CONFIG" put - "m:$B/stream.bin" > "$T/.out" 2> "$T/.err"
 RC=$?; OUT=$(cat "$T/.out"); ERR=$(cat "$T/.err"); LAST="put - (stdin)"
 expect_rc 0 "put from stdin (unknown length: multipart, 8 MiB parts)"
 
@@ -116,6 +117,23 @@ xt rm "mv:$V/doc.txt"
 expect_rc 0 "without snapshots the blob deletes (all its versions)"
 xt ls -r --snapshots "mv:$V"
 check "nothing left, no version either" test -z "$OUT"
+
+# --- outside us-east-1: CreateBucket carries a LocationConstraint -------------
+E=$(bucket motoeu)
+xt mb "eu:$E"
+expect_rc 0 "CreateBucket signed for eu-west-1"
+if [ -x /usr/bin/aws ]; then
+  env -u AWS_CA_BUNDLE AWS_ACCESS_KEY_ID="$AK" AWS_SECRET_ACCESS_KEY="$SK" \
+    AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null /usr/bin/aws \
+    --endpoint-url "$ENDPOINT" s3api get-bucket-location --bucket "$E" \
+    --output text > "$T/.loc" 2>&1
+  check "the bucket is in eu-west-1 (LocationConstraint sent)" \
+    test "$(cat "$T/.loc")" = eu-west-1
+else
+  echo "note: /usr/bin/aws absent: bucket location not checked"
+fi
+xt rb "eu:$E"
+expect_rc 0 "DeleteBucket in eu-west-1"
 
 xt rb --force "m:$B"
 expect_rc 0 "DeleteBucket after emptying it (DeleteObjects)"

@@ -18,6 +18,9 @@
 
 #include "s3.h"
 
+/* The plugin's table (s3.c is linked in). */
+extern const struct store_interface store_interface;
+
 /* ---- a fake environment --------------------------------------------- */
 #define MAX_ENV 16
 static struct {
@@ -586,6 +589,72 @@ static void props_from_headers(void **state)
   sdk_response_free(r);
 }
 
+/* ---- URLs and addressing (through the plugin's own open) --------------- */
+static store_handle *open_with(const char *endpoint, const char *addressing,
+                               int32_t want)
+{
+  store_kv kv[] = {{"endpoint", endpoint}, {"access-key", "AKID"},
+                   {"secret-key", "SECRET"}, {"addressing", addressing}};
+  store_handle *h = NULL;
+  store_error e = new_err();
+  int32_t rc = store_interface.open(NULL, kv, addressing ? 4 : 3, &h, &e);
+  if (rc != want)
+    fail_msg("open %s (%s): %d %s", endpoint, addressing ? addressing : "-",
+             rc, e.message);
+  if (rc)
+    assert_null(h);
+  return h;
+}
+
+static void expect_url(store_handle *h, const char *bucket, const char *key,
+                       const char *want)
+{
+  s3_call c;
+  store_error e = new_err();
+  assert_int_equal(s3_call_init(&c, h, "GetObject", "GET", bucket, key, &e),
+                   STORE_OK);
+  assert_string_equal(sdk_request_url(c.req), want);
+  s3_call_free(&c);
+}
+
+static void urls_follow_the_addressing(void **state)
+{
+  store_handle *h;
+  (void)state;
+  /* auto on a non-AWS endpoint: path style; the base path is kept */
+  h = open_with("http://127.0.0.1:9000/base/", NULL, STORE_OK);
+  assert_false(h->virtual_hosting);
+  assert_true(h->streaming); /* http: aws-chunked signed uploads */
+  expect_url(h, "bkt", "a b/c+d%e?.txt",
+             "http://127.0.0.1:9000/base/bkt/a%20b/c%2Bd%25e%3F.txt");
+  expect_url(h, "bkt", NULL, "http://127.0.0.1:9000/base/bkt");
+  expect_url(h, NULL, NULL, "http://127.0.0.1:9000/base/");
+  store_interface.close(h);
+
+  /* auto on AWS: virtual hosting, except for names that cannot be a host */
+  h = open_with("https://s3.eu-west-1.amazonaws.com", "auto", STORE_OK);
+  assert_true(h->virtual_hosting);
+  assert_false(h->streaming); /* https: UNSIGNED-PAYLOAD */
+  expect_url(h, "bkt", "dir/k", "https://bkt.s3.eu-west-1.amazonaws.com/dir/k");
+  expect_url(h, "my.dotted.bucket", "k",
+             "https://s3.eu-west-1.amazonaws.com/my.dotted.bucket/k");
+  expect_url(h, NULL, NULL, "https://s3.eu-west-1.amazonaws.com/");
+  store_interface.close(h);
+
+  h = open_with("https://s3.eu-west-1.amazonaws.com", "path", STORE_OK);
+  expect_url(h, "bkt", "k", "https://s3.eu-west-1.amazonaws.com/bkt/k");
+  store_interface.close(h);
+  h = open_with("http://minio.local:9000", "virtual", STORE_OK);
+  expect_url(h, "bkt", "k", "http://bkt.minio.local:9000/k");
+  store_interface.close(h);
+
+  /* endpoints that are not a base URL */
+  open_with("ftp://host", NULL, STORE_E_CONFIG);
+  open_with("http://user:pw@host", NULL, STORE_E_CONFIG);
+  open_with("http://host/?x=1", NULL, STORE_E_CONFIG);
+  open_with("host:9000", NULL, STORE_E_CONFIG);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -610,6 +679,7 @@ int main(void)
     cmocka_unit_test(errors_inside_a_200),
     cmocka_unit_test(checks_refuse_what_headers_cannot_carry),
     cmocka_unit_test(props_from_headers),
+    cmocka_unit_test(urls_follow_the_addressing),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
