@@ -177,21 +177,20 @@ static int32_t wrong_region(const s3_call *c, const sdk_response *resp,
   return sdk_error_http(err, resp, STORE_E_CONFIG,
                         info->code ? info->code : "PermanentRedirect",
                         "x-amz-request-id", "%sthe bucket is not served by "
-                        "this endpoint (%s%s%s): set the bucket's region and "
-                        "endpoint", pre,
-                        info->message ? info->message : "HTTP ",
-                        info->message ? "" : "3xx",
-                        info->message ? "" : " without details");
+                        "this endpoint (%s, HTTP %ld): set the bucket's "
+                        "region and endpoint", pre,
+                        info->message ? info->message : "no details",
+                        sdk_response_status(resp));
 }
 
 int32_t s3_fail(const s3_call *c, const sdk_response *resp, store_error *err)
 {
   long status = sdk_response_status(resp);
-  const char *rid;
   char pre[600];
   s3_err_info info;
   int32_t code = 0;
   int retry = 0;
+  size_t used;
 
   s3_err_parse(resp, &info);
   prefix(c, pre, sizeof(pre));
@@ -215,18 +214,17 @@ int32_t s3_fail(const s3_call *c, const sdk_response *resp, store_error *err)
   else
     sdk_error_http(err, resp, 0, NULL, "x-amz-request-id", "%s%s (HTTP %ld)",
                    pre, status_name(status), status);
-  rid = err && err->request_id[0] ? err->request_id : info.request_id;
   if (err) {
     if (retry)
       err->flags |= STORE_ERR_RETRYABLE;
-    if (rid && rid != err->request_id)
-      snprintf(err->request_id, sizeof(err->request_id), "%s", rid);
-    if (rid && *rid) {
-      size_t used = strlen(err->message);
-      if (used < sizeof(err->message))
-        snprintf(err->message + used, sizeof(err->message) - used,
-                 " (request id %s)", rid);
-    }
+    /* the header's id (set above), else the body's */
+    if (!err->request_id[0] && info.request_id)
+      snprintf(err->request_id, sizeof(err->request_id), "%s",
+               info.request_id);
+    used = strlen(err->message);
+    if (err->request_id[0] && used < sizeof(err->message))
+      snprintf(err->message + used, sizeof(err->message) - used,
+               " (request id %s)", err->request_id);
     code = err->code;
   } else if (!code) {
     code = sdk_status_code(status);
@@ -255,10 +253,8 @@ int32_t s3_fail_xml(const s3_call *c, const sdk_response *resp,
   if (!strcmp(sdk_xml_name(*out), "Error")) {
     sdk_xml_free(*out);
     *out = NULL;
-    rc = s3_fail(c, resp, err);
-    /* s3_fail mapped a 200 by its status: map it by its code instead */
-    return rc ? rc : s3_fail_msg(c, err, STORE_E_SERVER, "error in a 200 "
-                                 "reply");
+    /* mapped by its code (a 200 alone would say INTERNAL) */
+    return s3_fail(c, resp, err);
   }
   return STORE_OK;
 }
