@@ -39,8 +39,7 @@ static int32_t ensure_append_blob(store_handle *h, const az_target *t,
   }
   if (rc != STORE_E_NOT_FOUND ||
       !strcmp(probe.provider_code, "ContainerNotFound")) {
-    if (err)
-      *err = probe;
+    az_err_copy(err, &probe);
     goto out;
   }
   rc = az_exec(h, t, "PUT", NULL, create, 3, NULL, err);

@@ -183,8 +183,8 @@ static int32_t precheck(store_handle *h, const az_target *t, uint32_t flags,
   else if (rc == STORE_E_NOT_FOUND && !strcmp(probe.provider_code,
                                               "BlobNotFound"))
     rc = STORE_OK;
-  else if (err)
-    *err = probe;
+  else
+    az_err_copy(err, &probe);
   az_props_free(&p);
   sdk_response_free(resp);
   return rc;
