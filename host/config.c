@@ -233,10 +233,14 @@ int st_cfg_read_file(const char *path, size_t max, char **out, size_t *outlen)
 
 /* ---------------------------------------------------------------- layers */
 
+/* Every first-party provider is registered; loading is lazy, so a provider
+ * that is not installed costs nothing until a service uses it. */
 static const char builtin_yaml[] =
   "providers:\n"
   "  storage:\n"
   "    local: \"store-local\"\n"
+  "    s3: \"store-s3\"\n"
+  "    azure: \"store-azure\"\n"
   "xt-services:\n"
   "  storage: null\n"
   "  vault: null\n";

@@ -191,6 +191,10 @@ static void test_builtin_only(void **state)
                       "store-local");
   assert_string_equal(pos.file, "<built-in>");
   assert_int_equal(pos.line, 0);
+  assert_string_equal(st_config_provider(cfg, "storage", "s3", NULL),
+                      "store-s3");
+  assert_string_equal(st_config_provider(cfg, "storage", "azure", NULL),
+                      "store-azure");
   assert_null(st_config_role(cfg, "storage", NULL));
   assert_null(st_config_role(cfg, "vault", NULL));
   assert_int_equal(st_config_file_count(cfg), 0);
@@ -223,10 +227,19 @@ static void test_xt_snippet(void **state)
   assert_int_equal(st_config_provider_at(cfg, "storage", 0, &name, &spec, NULL),
                    1);
   assert_string_equal(name, "local");
+  assert_int_equal(st_config_provider_at(cfg, "storage", 1, &name, &spec, NULL),
+                   1);
+  assert_string_equal(name, "s3");
   assert_int_equal(st_config_provider_at(cfg, "storage", 2, &name, &spec, NULL),
                    1);
-  assert_string_equal(name, "store-file");
+  assert_string_equal(name, "azure");
   assert_int_equal(st_config_provider_at(cfg, "storage", 3, &name, &spec, NULL),
+                   1);
+  assert_string_equal(name, "azure-blob-21");
+  assert_int_equal(st_config_provider_at(cfg, "storage", 4, &name, &spec, NULL),
+                   1);
+  assert_string_equal(name, "store-file");
+  assert_int_equal(st_config_provider_at(cfg, "storage", 5, &name, &spec, NULL),
                    0);
   assert_null(name);
 
