@@ -398,7 +398,7 @@ static const char *find_header(const store_kv *h, size_t n, const char *name)
 static int set_date_scope(const sdk_sigv4 *s, const char *given, time_t when,
                           sdk_sigv4_result *out)
 {
-  char ymd[9];
+  int n;
 
   if (given) {
     if (strlen(given) != 16 || given[8] != 'T')
@@ -406,16 +406,16 @@ static int set_date_scope(const sdk_sigv4 *s, const char *given, time_t when,
     memcpy(out->amz_date, given, 17);
   } else {
     sdk_time_format_amz(when, out->amz_date);
+    if (!out->amz_date[0]) /* a year outside 0..9999 */
+      return -1;
   }
-  memcpy(ymd, out->amz_date, 8);
-  ymd[8] = '\0';
   if (s->akey)
-    snprintf(out->scope, sizeof(out->scope), "%s/%s/aws4_request", ymd,
-             s->service);
+    n = snprintf(out->scope, sizeof(out->scope), "%.8s/%s/aws4_request",
+                 out->amz_date, s->service);
   else
-    snprintf(out->scope, sizeof(out->scope), "%s/%s/%s/aws4_request", ymd,
-             s->region, s->service);
-  return strlen(out->scope) + 1 >= sizeof(out->scope) ? -1 : 0;
+    n = snprintf(out->scope, sizeof(out->scope), "%.8s/%s/%s/aws4_request",
+                 out->amz_date, s->region, s->service);
+  return n < 0 || (size_t)n >= sizeof(out->scope) ? -1 : 0;
 }
 
 /* The signature of out->string_to_sign into out->signature. */
