@@ -3,7 +3,8 @@
 ** put/get from fds and files (gets land atomically), and copies between any
 ** two services: server-side when the provider can, otherwise one get
 ** streamed into one put through a bounded ring buffer (no temp file, memory
-** bounded by ST_PIPE_BYTES).
+** bounded by the ring). The st_ variants count the bytes they move for
+** the workflows' progress (workflow.h).
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,9 +15,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "workflow.h"
 
-#define ST_PIPE_BYTES (8u << 20)
+/* Report n moved bytes when someone listens. */
+static void count_bytes(xtstore_bytes_fn on_bytes, void *ud, size_t n)
+{
+  if (on_bytes && n)
+    on_bytes(ud, n);
+}
 
 /* ------------------------------------------------------------------------ */
 /* file descriptors                                                         */
@@ -25,6 +31,8 @@ struct fd_src {
   int fd;
   off_t start;
   int err;          /* errno of a failed read */
+  xtstore_bytes_fn on_bytes;
+  void *ud;
 };
 
 static int32_t fd_read(void *ud, void *buf, size_t cap, size_t *out_n)
@@ -40,6 +48,7 @@ static int32_t fd_read(void *ud, void *buf, size_t cap, size_t *out_n)
     return 1;
   }
   *out_n = (size_t)n;
+  count_bytes(s->on_bytes, s->ud, (size_t)n);
   return 0;
 }
 
@@ -49,11 +58,11 @@ static int32_t fd_rewind(void *ud)
   return lseek(s->fd, s->start, SEEK_SET) == s->start ? 0 : -1;
 }
 
-int xtstore_blob_put_fd(xtstore_svc *svc, const char *container,
-                        const char *key, const store_put_opts *opts, int fd,
-                        store_put_result *out, store_error *err)
+int st_put_fd(xtstore_svc *svc, const char *container, const char *key,
+              const store_put_opts *opts, int fd, xtstore_bytes_fn on_bytes,
+              void *ud, store_put_result *out, store_error *err)
 {
-  struct fd_src src = {fd, lseek(fd, 0, SEEK_CUR), 0};
+  struct fd_src src = {fd, lseek(fd, 0, SEEK_CUR), 0, on_bytes, ud};
   store_put_opts o;
   struct stat st;
   int rc;
@@ -70,6 +79,35 @@ int xtstore_blob_put_fd(xtstore_svc *svc, const char *container,
     o.content_length = st.st_size - src.start;
   rc = xtstore_blob_put(svc, container, key, &o, fd_read, &src,
                         src.start >= 0 ? fd_rewind : NULL, out, err);
+  if (rc == STORE_E_ABORTED && src.err)
+    return st_err(err, STORE_E_IO, "reading the body for blob '%s/%s': %s",
+                  container, key, strerror(src.err));
+  return rc;
+}
+
+int xtstore_blob_put_fd(xtstore_svc *svc, const char *container,
+                        const char *key, const store_put_opts *opts, int fd,
+                        store_put_result *out, store_error *err)
+{
+  return st_put_fd(svc, container, key, opts, fd, NULL, NULL, out, err);
+}
+
+int st_append_fd(xtstore_svc *svc, const char *container, const char *key,
+                 const char *content_type, int fd, store_error *err)
+{
+  struct fd_src src = {fd, -1, 0, NULL, NULL};
+  store_append_opts o;
+  struct stat st;
+  off_t pos = lseek(fd, 0, SEEK_CUR);
+  int rc;
+
+  memset(&o, 0, sizeof(o));
+  o.struct_size = sizeof(o);
+  o.content_length = -1;
+  o.content_type = content_type;
+  if (pos >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+    o.content_length = st.st_size - pos;
+  rc = xtstore_blob_append(svc, container, key, &o, fd_read, &src, err);
   if (rc == STORE_E_ABORTED && src.err)
     return st_err(err, STORE_E_IO, "reading the body for blob '%s/%s': %s",
                   container, key, strerror(src.err));
@@ -100,6 +138,8 @@ int xtstore_blob_put_file(xtstore_svc *svc, const char *container,
 struct fd_sink {
   int fd;
   int err;
+  xtstore_bytes_fn on_bytes;
+  void *ud;
 };
 
 static int32_t fd_write(void *ud, const void *buf, size_t len)
@@ -116,6 +156,7 @@ static int32_t fd_write(void *ud, const void *buf, size_t len)
     }
     p += n;
     len -= (size_t)n;
+    count_bytes(s->on_bytes, s->ud, (size_t)n);
   }
   return 0;
 }
@@ -124,7 +165,7 @@ int xtstore_blob_get_fd(xtstore_svc *svc, const char *container,
                         const char *key, const store_get_opts *opts, int fd,
                         store_error *err)
 {
-  struct fd_sink sink = {fd, 0};
+  struct fd_sink sink = {fd, 0, NULL, NULL};
   int rc = xtstore_blob_get(svc, container, key, opts, fd_write, &sink, err);
   if (rc == STORE_E_ABORTED && sink.err)
     return st_err(err, STORE_E_IO, "writing blob '%s/%s' locally: %s",
@@ -165,9 +206,9 @@ static int32_t file_entry(void *ud, const store_entry *e)
   return 0;
 }
 
-int xtstore_blob_get_file(xtstore_svc *svc, const char *container,
-                          const char *key, const store_get_opts *opts,
-                          const char *path, store_error *err)
+int st_get_file(xtstore_svc *svc, const char *container, const char *key,
+                const store_get_opts *opts, const char *path,
+                xtstore_bytes_fn on_bytes, void *ud, store_error *err)
 {
   struct file_get g;
   store_get_opts o;
@@ -199,6 +240,8 @@ int xtstore_blob_get_file(xtstore_svc *svc, const char *container,
     goto out;
   }
   g.sink.fd = fd;
+  g.sink.on_bytes = on_bytes;
+  g.sink.ud = ud;
   rc = xtstore_blob_get(svc, container, key, &o, fd_write, &g.sink, err);
   if (rc == STORE_E_ABORTED && g.sink.err)
     rc = st_err(err, STORE_E_IO, "local file '%s': %s", path,
@@ -222,6 +265,21 @@ out:
   if (tmp[0])
     unlink(tmp);
   return rc;
+}
+
+int xtstore_blob_get_file(xtstore_svc *svc, const char *container,
+                          const char *key, const store_get_opts *opts,
+                          const char *path, store_error *err)
+{
+  return st_get_file(svc, container, key, opts, path, NULL, NULL, err);
+}
+
+int xtstore_blob_get_file_progress(xtstore_svc *svc, const char *container,
+                                   const char *key, const store_get_opts *opts,
+                                   const char *path, xtstore_bytes_fn on_bytes,
+                                   void *ud, store_error *err)
+{
+  return st_get_file(svc, container, key, opts, path, on_bytes, ud, err);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -273,75 +331,24 @@ static int32_t props_entry(void *ud, const store_entry *e)
   return 0;
 }
 
-/* A bounded single-producer single-consumer byte ring. */
-struct ring {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  char *buf;
-  size_t cap, head, len;
-  int eof;          /* producer finished successfully */
-  int failed;       /* producer failed                */
-  int closed;       /* consumer stopped reading       */
+/* The put side of a streamed copy: the ring, counted. */
+struct counted_ring {
+  st_ring ring;
+  xtstore_bytes_fn on_bytes;
+  void *ud;
 };
 
-static int32_t ring_write(void *ud, const void *data, size_t len)
+static int32_t counted_read(void *p, void *out, size_t cap, size_t *out_n)
 {
-  struct ring *r = ud;
-  const char *p = data;
-  pthread_mutex_lock(&r->mu);
-  while (len > 0) {
-    size_t tail, chunk;
-    while (r->len == r->cap && !r->closed)
-      pthread_cond_wait(&r->cv, &r->mu);
-    if (r->closed) {
-      pthread_mutex_unlock(&r->mu);
-      return 1;
-    }
-    tail = (r->head + r->len) % r->cap;
-    chunk = r->cap - r->len;
-    if (chunk > r->cap - tail)
-      chunk = r->cap - tail;
-    if (chunk > len)
-      chunk = len;
-    memcpy(r->buf + tail, p, chunk);
-    r->len += chunk;
-    p += chunk;
-    len -= chunk;
-    pthread_cond_broadcast(&r->cv);
-  }
-  pthread_mutex_unlock(&r->mu);
-  return 0;
-}
-
-static int32_t ring_read(void *ud, void *out, size_t cap, size_t *out_n)
-{
-  struct ring *r = ud;
-  size_t chunk;
-  *out_n = 0;
-  pthread_mutex_lock(&r->mu);
-  while (r->len == 0 && !r->eof && !r->failed)
-    pthread_cond_wait(&r->cv, &r->mu);
-  if (r->len == 0) {
-    int failed = r->failed;
-    pthread_mutex_unlock(&r->mu);
-    return failed ? 1 : 0;
-  }
-  chunk = r->len;
-  if (chunk > r->cap - r->head)
-    chunk = r->cap - r->head;
-  if (chunk > cap)
-    chunk = cap;
-  memcpy(out, r->buf + r->head, chunk);
-  r->head = (r->head + chunk) % r->cap;
-  r->len -= chunk;
-  *out_n = chunk;
-  pthread_cond_broadcast(&r->cv);
-  pthread_mutex_unlock(&r->mu);
-  return 0;
+  struct counted_ring *c = p;
+  int32_t rc = st_ring_read(&c->ring, out, cap, out_n);
+  if (rc == 0)
+    count_bytes(c->on_bytes, c->ud, *out_n);
+  return rc;
 }
 
 struct producer {
-  struct ring *ring;
+  st_ring *ring;
   xtstore_svc *svc;
   const char *container, *key;
   store_get_opts opts;
@@ -353,23 +360,19 @@ static void *produce(void *p)
 {
   struct producer *pr = p;
   pr->rc = xtstore_blob_get(pr->svc, pr->container, pr->key, &pr->opts,
-                            ring_write, pr->ring, &pr->err);
-  pthread_mutex_lock(&pr->ring->mu);
-  if (pr->rc)
-    pr->ring->failed = 1;
-  else
-    pr->ring->eof = 1;
-  pthread_cond_broadcast(&pr->ring->cv);
-  pthread_mutex_unlock(&pr->ring->mu);
+                            st_ring_write, pr->ring, &pr->err);
+  st_ring_end(pr->ring, pr->rc != STORE_OK);
   return NULL;
 }
 
 static int streamed_copy(xtstore_svc *src, const char *sc, const char *sk,
                          xtstore_svc *dst, const char *dc, const char *dk,
-                         const store_copy_opts *opts, store_error *err)
+                         const store_copy_opts *opts, size_t ring_bytes,
+                         xtstore_bytes_fn on_bytes, void *ud,
+                         store_error *err)
 {
   struct src_props props;
-  struct ring ring;
+  struct counted_ring cr;
   struct producer pr;
   store_put_opts po;
   store_head_opts ho;
@@ -377,7 +380,9 @@ static int streamed_copy(xtstore_svc *src, const char *sc, const char *sk,
   int rc;
 
   memset(&props, 0, sizeof(props));
-  memset(&ring, 0, sizeof(ring));
+  memset(&cr, 0, sizeof(cr));
+  cr.on_bytes = on_bytes;
+  cr.ud = ud;
   memset(&pr, 0, sizeof(pr));
   memset(&ho, 0, sizeof(ho));
   ho.struct_size = sizeof(ho);
@@ -401,15 +406,10 @@ static int streamed_copy(xtstore_svc *src, const char *sc, const char *sk,
     po.nmetadata = props.n;
   }
 
-  pthread_mutex_init(&ring.mu, NULL);
-  pthread_cond_init(&ring.cv, NULL);
-  ring.cap = ST_PIPE_BYTES;
-  ring.buf = malloc(ring.cap);
-  if (!ring.buf) {
-    rc = st_err(err, STORE_E_NOMEM, "out of memory");
-    goto out_ring;
-  }
-  pr.ring = &ring;
+  rc = st_ring_init(&cr.ring, ring_bytes, err);
+  if (rc)
+    goto out;
+  pr.ring = &cr.ring;
   pr.svc = src;
   pr.container = sc;
   pr.key = sk;
@@ -420,13 +420,10 @@ static int streamed_copy(xtstore_svc *src, const char *sc, const char *sk,
     pr.opts.if_match = props.etag;
   if (pthread_create(&tid, NULL, produce, &pr) != 0) {
     rc = st_err(err, STORE_E_NOMEM, "cannot start a copy thread");
-    goto out_ring;
+    goto out;
   }
-  rc = xtstore_blob_put(dst, dc, dk, &po, ring_read, &ring, NULL, NULL, err);
-  pthread_mutex_lock(&ring.mu);
-  ring.closed = 1;
-  pthread_cond_broadcast(&ring.cv);
-  pthread_mutex_unlock(&ring.mu);
+  rc = xtstore_blob_put(dst, dc, dk, &po, counted_read, &cr, NULL, NULL, err);
+  st_ring_close(&cr.ring);
   pthread_join(tid, NULL);
   /* The source's failure is the cause; the put only saw an abort. */
   if (pr.rc && (rc == STORE_OK || rc == STORE_E_ABORTED)) {
@@ -434,11 +431,8 @@ static int streamed_copy(xtstore_svc *src, const char *sc, const char *sk,
     if (err)
       *err = pr.err;
   }
-out_ring:
-  free(ring.buf);
-  pthread_cond_destroy(&ring.cv);
-  pthread_mutex_destroy(&ring.mu);
 out:
+  st_ring_destroy(&cr.ring);
   props_free(&props);
   return rc;
 }
@@ -454,19 +448,46 @@ static int do_copy(xtstore_svc *s, void *p, store_error *err)
   return s->ops->blob_copy(s->h, a->sc, a->sk, a->dc, a->dk, a->opts, err);
 }
 
+int st_copy_blob(xtstore_svc *src, const char *sc, const char *sk,
+                 xtstore_svc *dst, const char *dc, const char *dk,
+                 const store_copy_opts *opts, size_t ring_bytes,
+                 xtstore_bytes_fn on_bytes, void *ud, store_error *err)
+{
+  struct copy_args a = {sc, sk, dc, dk, opts};
+  int rc = st_check_key(src, sc, sk, err);
+  if (!rc)
+    rc = st_check_key(dst, dc, dk, err);
+  if (rc)
+    return rc;
+  if (src == dst && (src->ops->capabilities & STORE_CAP_COPY))
+    return st_svc_call(src, do_copy, NULL, &a, err);
+  /* The get would hold the handle while the put waits for it: once the
+   * ring is full neither could go on. */
+  if (src == dst && !src->threadsafe)
+    return st_err(err, STORE_E_UNSUPPORTED,
+                  "service '%s': provider '%s' can neither copy server-side "
+                  "nor run a get and a put at once",
+                  src->name, src->ops->name);
+  return streamed_copy(src, sc, sk, dst, dc, dk, opts, ring_bytes, on_bytes,
+                       ud, err);
+}
+
 int xtstore_blob_copy(xtstore_svc *src, const char *src_container,
                       const char *src_key, xtstore_svc *dst,
                       const char *dst_container, const char *dst_key,
                       const store_copy_opts *opts, store_error *err)
 {
-  struct copy_args a = {src_container, src_key, dst_container, dst_key, opts};
-  int rc = st_check_key(src, src_container, src_key, err);
-  if (!rc)
-    rc = st_check_key(dst, dst_container, dst_key, err);
-  if (rc)
-    return rc;
-  if (src == dst && (src->ops->capabilities & STORE_CAP_COPY))
-    return st_svc_call(src, do_copy, NULL, &a, err);
-  return streamed_copy(src, src_container, src_key, dst, dst_container,
-                       dst_key, opts, err);
+  return st_copy_blob(src, src_container, src_key, dst, dst_container,
+                      dst_key, opts, ST_PIPE_BYTES, NULL, NULL, err);
+}
+
+int xtstore_blob_copy_progress(xtstore_svc *src, const char *src_container,
+                               const char *src_key, xtstore_svc *dst,
+                               const char *dst_container, const char *dst_key,
+                               const store_copy_opts *opts,
+                               xtstore_bytes_fn on_bytes, void *ud,
+                               store_error *err)
+{
+  return st_copy_blob(src, src_container, src_key, dst, dst_container,
+                      dst_key, opts, ST_PIPE_BYTES, on_bytes, ud, err);
 }

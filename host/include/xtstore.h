@@ -396,6 +396,187 @@ XTSTORE_API int xtstore_bench(xtstore_svc *svc, const char *container,
                               xtstore_bench_fn fn, void *ud,
                               store_error *err);
 
+/* ------------------------------------------------------------------------ */
+/* Workflows: copy -r, fan-out, migrate, sync, and their progress           */
+/* ------------------------------------------------------------------------ */
+
+/* Bytes moved by a transfer: n more. Called after each chunk, from the
+ * calling thread or a transfer thread. */
+typedef void (*xtstore_bytes_fn)(void *ud, uint64_t n);
+
+/* xtstore_blob_get_file and xtstore_blob_copy reporting the bytes they
+ * move through on_bytes (may be NULL). A server-side copy moves none. */
+XTSTORE_API int xtstore_blob_get_file_progress(xtstore_svc *svc,
+                                               const char *container,
+                                               const char *key,
+                                               const store_get_opts *opts,
+                                               const char *path,
+                                               xtstore_bytes_fn on_bytes,
+                                               void *ud, store_error *err);
+XTSTORE_API int xtstore_blob_copy_progress(xtstore_svc *src,
+                                           const char *src_container,
+                                           const char *src_key,
+                                           xtstore_svc *dst,
+                                           const char *dst_container,
+                                           const char *dst_key,
+                                           const store_copy_opts *opts,
+                                           xtstore_bytes_fn on_bytes,
+                                           void *ud, store_error *err);
+
+/* What became of one object. */
+#define XTSTORE_OBJ_COPIED  0  /* copy -r, fan-out: transferred            */
+#define XTSTORE_OBJ_NEW     1  /* absent at the target: copied             */
+#define XTSTORE_OBJ_UPDATE  2  /* different at the target: copied over it  */
+#define XTSTORE_OBJ_EQUAL   3  /* the same at the target: left alone       */
+#define XTSTORE_OBJ_DELETED 4  /* sync --delete: the source lacks it       */
+#define XTSTORE_OBJ_FAILED  5
+#define XTSTORE_OBJ_NSTATUS 6
+
+/* "copied", "new", "update", "equal", "deleted", "failed"; NULL else. */
+XTSTORE_API const char *xtstore_object_status_name(uint32_t status);
+
+/* Progress events. */
+#define XTSTORE_EV_START  0    /* the workflow begins                      */
+#define XTSTORE_EV_BYTES  1    /* more bytes moved                         */
+#define XTSTORE_EV_OBJECT 2    /* one object finished (or, dry run, planned)*/
+#define XTSTORE_EV_LISTED 3    /* listing complete: the totals are final    */
+#define XTSTORE_EV_DONE   4    /* the workflow ends                        */
+
+typedef struct xtstore_progress {
+  uint32_t struct_size;
+  uint32_t event;            /* XTSTORE_EV_*                              */
+  uint64_t objects_total;    /* objects found so far (final once LISTED)  */
+  uint64_t objects_done;     /* finished, whatever became of them         */
+  uint64_t objects_failed;
+  uint64_t bytes_total;      /* bytes to move, found so far               */
+  uint64_t bytes_done;       /* moved so far (retried bytes count again)  */
+  uint32_t totals_final;     /* the listing is complete                   */
+  uint32_t reserved;
+  /* XTSTORE_EV_OBJECT only; borrowed for the call. */
+  const char *source;        /* "svc:c/key" or a local path; NULL: none   */
+  const char *target;
+  uint64_t size;             /* the object's bytes                        */
+  uint32_t status;           /* XTSTORE_OBJ_*                             */
+  uint32_t dry_run;          /* only planned (XTSTORE_WF_DRY_RUN)         */
+  int32_t code;              /* XTSTORE_OBJ_FAILED: the STORE_E_* code     */
+  const char *error;         /*   and the message                         */
+} xtstore_progress;
+
+/* Called for every event, never concurrently (the library serialises the
+ * calls), from the calling thread or a worker thread. */
+typedef void (*xtstore_progress_fn)(void *ud, const xtstore_progress *p);
+
+/* A content type for an upload from a local file to `key`; NULL: the
+ * provider's default. */
+typedef const char *(*xtstore_type_fn)(void *ud, const char *key);
+
+#define XTSTORE_WF_DRY_RUN  (1u << 0) /* report the plan, change nothing    */
+#define XTSTORE_WF_CHECKSUM (1u << 1) /* compare content MD5s when listed    */
+#define XTSTORE_WF_DELETE   (1u << 2) /* sync: delete what the source lacks  */
+
+typedef struct xtstore_wf_opts {
+  uint32_t struct_size;
+  uint32_t flags;            /* XTSTORE_WF_*                              */
+  uint32_t transfers;        /* objects in flight; 0: the default         */
+  uint32_t reserved;
+  /* With XTSTORE_WF_DELETE: when more than this many would be deleted,
+   * delete none and fail (STORE_E_PRECONDITION). */
+  uint64_t max_delete;
+  xtstore_progress_fn progress;   /* may be NULL                          */
+  void *progress_ud;
+  xtstore_type_fn content_type;   /* uploads from local files; may be NULL */
+  void *content_type_ud;
+  /* migrate's run log: a local file (appended to), or the blob
+   * log_svc:log_container/log_key; neither: no log. */
+  const char *log_path;
+  xtstore_svc *log_svc;
+  const char *log_container;
+  const char *log_key;
+} xtstore_wf_opts;
+
+typedef struct xtstore_wf_stats {
+  uint32_t struct_size;
+  uint32_t reserved;
+  uint64_t objects;          /* objects handled                           */
+  uint64_t count[XTSTORE_OBJ_NSTATUS]; /* per XTSTORE_OBJ_* status        */
+  uint64_t bytes;            /* bytes of the objects copied (dry run: to
+                                be copied)                               */
+  uint64_t extra;            /* sync: target objects the source lacks     */
+  double seconds;            /* wall-clock time of the whole workflow     */
+} xtstore_wf_stats;
+
+/* One end of a tree workflow: every blob of svc:container whose key
+ * starts with `prefix` (NULL or "": all), named relative to the prefix up
+ * to its last '/' ("photos/2024" and "photos/2024-*" alike name
+ * "photos/2024-01.jpg" as "2024-01.jpg"); or, with svc NULL, every regular
+ * file under the local directory `path`, named by its relative path. */
+typedef struct xtstore_tree {
+  uint32_t struct_size;
+  uint32_t reserved;
+  xtstore_svc *svc;          /* NULL: the local directory `path`          */
+  const char *container;
+  const char *prefix;
+  const char *path;
+} xtstore_tree;
+
+/* Objects in flight by default: 2 per CPU, at least 4, at most 16. */
+XTSTORE_API uint32_t xtstore_default_transfers(void);
+
+/*
+** The workflows. Each lists the source (and the target) in name order as
+** streams (all pages; memory bounded by queues, never by the number of
+** objects), copies with `transfers` objects in flight -- server-side
+** within one service that can, otherwise streamed through a bounded ring;
+** local files are read and written through descriptors, downloads land
+** atomically -- and reports every object through opts->progress. A failed
+** object does not stop the others.
+**
+** Returns STORE_OK when everything succeeded; otherwise the code of the
+** first failure (a listing, the --max-delete guard, or an object) with err
+** describing it, and stats (may be NULL) says how many objects got which
+** status. One of src and dst must be a service.
+**
+**   xtstore_copy_tree: every source object to dst (XTSTORE_OBJ_COPIED).
+**   xtstore_migrate:   list both ends; copy what is new or different; log
+**                      one JSON record per object to opts' run log.
+**   xtstore_sync:      migrate without a log, and with XTSTORE_WF_DELETE
+**                      delete target objects the source lacks -- only after
+**                      every copy succeeded, and none at all when more than
+**                      opts->max_delete would go. Compares from listings
+**                      alone: no per-object HEAD.
+*/
+XTSTORE_API int xtstore_copy_tree(xtstore_ctx *ctx, const xtstore_tree *src,
+                                  const xtstore_tree *dst,
+                                  const xtstore_wf_opts *opts,
+                                  xtstore_wf_stats *stats, store_error *err);
+XTSTORE_API int xtstore_migrate(xtstore_ctx *ctx, const xtstore_tree *src,
+                                const xtstore_tree *dst,
+                                const xtstore_wf_opts *opts,
+                                xtstore_wf_stats *stats, store_error *err);
+XTSTORE_API int xtstore_sync(xtstore_ctx *ctx, const xtstore_tree *src,
+                             const xtstore_tree *dst,
+                             const xtstore_wf_opts *opts,
+                             xtstore_wf_stats *stats, store_error *err);
+
+/*
+** Fan-out: upload one body to container/key of every service named in
+** services[0..n) (services NULL: every configured storage service),
+** reading src ONCE: one reader feeds one bounded ring per destination and
+** the uploads run in parallel. A destination that fails (to open or to
+** store) is dropped without stopping the others; the successful uploads
+** stay. Each service is reported through opts->progress (an OBJECT event,
+** source `source_name`, target "svc:container/key"). The return value and
+** stats are as for the tree workflows. opts may be NULL.
+*/
+XTSTORE_API int xtstore_put_fanout(xtstore_ctx *ctx,
+                                   const char *const *services, size_t n,
+                                   const char *container, const char *key,
+                                   const store_put_opts *put_opts,
+                                   store_read_fn src, void *src_ud,
+                                   const char *source_name,
+                                   const xtstore_wf_opts *opts,
+                                   xtstore_wf_stats *stats, store_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,353 @@
+/*
+** workflow.h -- libxtstore's private pieces of the workflows (copy -r,
+** fan-out, migrate, sync): the byte ring, bounded queues, the worker pool,
+** sorted listings of either end, their merge, progress accounting and the
+** migration run log. Everything here streams: memory is bounded by queue
+** and ring capacities, never by the number or size of objects.
+*/
+#ifndef ST_WORKFLOW_H
+#define ST_WORKFLOW_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "internal.h"
+
+/* ------------------------------------------------------------------------ */
+/* workflow_ring.c: a bounded single-producer single-consumer byte ring     */
+/* ------------------------------------------------------------------------ */
+typedef struct st_ring {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  char *buf;
+  size_t cap, head, len;
+  int eof;          /* the producer finished successfully */
+  int failed;       /* the producer failed                */
+  int closed;       /* the consumer stopped reading       */
+} st_ring;
+
+/* A ring of cap bytes. STORE_E_NOMEM (err filled) when it cannot be had.
+ * st_ring_destroy is safe either way, and on a zeroed st_ring. */
+int st_ring_init(st_ring *r, size_t cap, store_error *err);
+void st_ring_destroy(st_ring *r);
+/* store_write_fn: blocks while the ring is full; returns 1 once the
+ * consumer closed it. */
+int32_t st_ring_write(void *ring, const void *data, size_t len);
+/* store_read_fn: blocks while empty; end of data after st_ring_end(r, 0);
+ * returns 1 after st_ring_end(r, 1). */
+int32_t st_ring_read(void *ring, void *out, size_t cap, size_t *out_n);
+/* The producer is done (failed: non-zero when it failed). */
+void st_ring_end(st_ring *r, int failed);
+/* The consumer is done: writes from now on return 1. */
+void st_ring_close(st_ring *r);
+
+/* ------------------------------------------------------------------------ */
+/* transfer.c: the single-object transfers, with a byte counter             */
+/* ------------------------------------------------------------------------ */
+
+/* The default ring of a streamed copy. */
+#define ST_PIPE_BYTES (8u << 20)
+
+/* xtstore_blob_copy through a ring of ring_bytes, calling on_bytes (may
+ * be NULL) with each chunk the destination takes. */
+int st_copy_blob(xtstore_svc *src, const char *sc, const char *sk,
+                 xtstore_svc *dst, const char *dc, const char *dk,
+                 const store_copy_opts *opts, size_t ring_bytes,
+                 xtstore_bytes_fn on_bytes, void *ud, store_error *err);
+/* xtstore_blob_put_fd, calling on_bytes (may be NULL) per chunk read. */
+int st_put_fd(xtstore_svc *svc, const char *container, const char *key,
+              const store_put_opts *opts, int fd, xtstore_bytes_fn on_bytes,
+              void *ud, store_put_result *out, store_error *err);
+/* xtstore_blob_get_file, calling on_bytes (may be NULL) per chunk
+ * written. */
+int st_get_file(xtstore_svc *svc, const char *container, const char *key,
+                const store_get_opts *opts, const char *path,
+                xtstore_bytes_fn on_bytes, void *ud, store_error *err);
+/* Append what fd holds from its current offset to the blob
+ * (STORE_CAP_APPEND), creating it with content_type if missing; tried
+ * once (appends are not idempotent). */
+int st_append_fd(xtstore_svc *svc, const char *container, const char *key,
+                 const char *content_type, int fd, store_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* workflow_queue.c: a bounded blocking queue of pointers                   */
+/* ------------------------------------------------------------------------ */
+typedef struct st_bq {
+  pthread_mutex_t mu;
+  pthread_cond_t not_empty, not_full;
+  void **items;
+  size_t cap, head, len;
+  int ended;        /* the producer will push no more  */
+  int closed;       /* the consumer will pop no more   */
+} st_bq;
+
+int st_bq_init(st_bq *q, size_t cap, store_error *err);
+/* Free what is still queued with free_item (may be NULL), then the queue. */
+void st_bq_destroy(st_bq *q, void (*free_item)(void *));
+/* Blocks while full. -1 once the consumer closed the queue (item is then
+ * still the caller's). */
+int st_bq_push(st_bq *q, void *item);
+/* Blocks while empty. NULL once the producer ended and all was taken. */
+void *st_bq_pop(st_bq *q);
+void st_bq_end(st_bq *q);
+void st_bq_close(st_bq *q);
+
+/* ------------------------------------------------------------------------ */
+/* workflow_pool.c: N worker threads over one bounded job queue             */
+/* ------------------------------------------------------------------------ */
+
+/* Run one job; the job is the function's to free. */
+typedef void (*st_job_fn)(void *ud, void *job);
+
+typedef struct st_pool {
+  st_bq q;
+  pthread_t *tids;
+  unsigned nthreads;
+  st_job_fn fn;
+  void *ud;
+  pthread_mutex_t mu;
+  pthread_cond_t idle;
+  size_t pending;   /* pushed and not yet finished */
+} st_pool;
+
+/* Start `threads` workers with a queue of 2 jobs per worker. */
+int st_pool_start(st_pool *p, unsigned threads, st_job_fn fn, void *ud,
+                  store_error *err);
+/* Queue a job, blocking while the queue is full. */
+void st_pool_push(st_pool *p, void *job);
+/* Wait until every job pushed so far has finished. */
+void st_pool_wait(st_pool *p);
+/* Run what is queued, stop the workers and free the pool. */
+void st_pool_stop(st_pool *p);
+
+/* ------------------------------------------------------------------------ */
+/* workflow_end.c: one end of a tree workflow                               */
+/* ------------------------------------------------------------------------ */
+typedef struct st_wf_end {
+  xtstore_svc *svc;         /* NULL: a local directory                    */
+  const char *container;    /* borrowed from the caller's xtstore_tree    */
+  char *dir;                /* service: the prefix up to its last '/'; a
+                               local directory: its path ending in '/'    */
+  char *stem;               /* names relative to dir start with this      */
+} st_wf_end;
+
+/* Fill e from t. The stem is the rest of t's prefix after its last '/'
+ * unless `stem` is given (a destination takes the source's). Returns a
+ * STORE_* code (STORE_E_INVALID for a half-filled tree). */
+int st_wf_end_init(st_wf_end *e, const xtstore_tree *t, const char *stem,
+                   store_error *err);
+void st_wf_end_free(st_wf_end *e);
+/* The key or local path of the object `name` (relative to dir), or for
+ * messages "svc:container/key" / the path. malloc'd; NULL when out of
+ * memory. */
+char *st_wf_end_path(const st_wf_end *e, const char *name);
+char *st_wf_end_display(const st_wf_end *e, const char *name);
+/* Non-zero when `name` can be a local path under a directory: no empty,
+ * "." or ".." segment (one trailing '/' allowed, a directory). */
+int st_wf_name_is_safe(const char *name);
+
+/* ------------------------------------------------------------------------ */
+/* workflow_local.c: a local directory as a sorted listing                  */
+/* ------------------------------------------------------------------------ */
+
+/* One regular file: its path relative to the root, size and mtime. Return
+ * non-zero to stop the walk (it then returns STORE_E_ABORTED). */
+typedef int (*st_walk_fn)(void *ud, const char *name, uint64_t size,
+                          int64_t mtime_ns);
+
+/* Every regular file under root (ending in '/') whose relative name starts
+ * with stem, in the byte order of the names, a directory sorting as
+ * "name/" (the order of a service listing). Symlinks and special files are
+ * skipped. Memory: one directory's names per level. */
+int st_local_walk(const char *root, const char *stem, st_walk_fn fn,
+                  void *ud, store_error *err);
+/* Create the directories above `path` (mkdir -p of its dirname). */
+int st_local_mkdirs(const char *path, store_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* workflow_list.c: one end listed by its own thread into a bounded queue   */
+/* ------------------------------------------------------------------------ */
+typedef struct st_wf_entry {
+  uint64_t size;
+  int64_t mtime_ns;         /* STORE_MTIME_UNKNOWN when not listed        */
+  char md5[33];             /* lowercase hex, "" when not listed          */
+  char name[];              /* relative to the end's dir                  */
+} st_wf_entry;
+
+typedef struct st_lister {
+  const st_wf_end *end;
+  xtstore_ctx *ctx;
+  st_bq q;
+  pthread_t tid;
+  int running;
+  int missing_ok;           /* a missing local directory lists as empty  */
+  char *prev;               /* the last name, to check the order          */
+  size_t prev_cap;
+  int rc;                   /* the listing's status, set before q ends    */
+  store_error err;
+} st_lister;
+
+/* List `end` on a new thread. */
+int st_lister_start(st_lister *l, xtstore_ctx *ctx, const st_wf_end *end,
+                    int missing_ok, store_error *err);
+/* The next entry in name order (the caller frees it), or NULL at the end
+ * of the listing -- or when it failed: see l->rc. */
+st_wf_entry *st_lister_next(st_lister *l);
+/* Stop the listing if it still runs, join the thread and free the rest. */
+void st_lister_stop(st_lister *l);
+
+/* ------------------------------------------------------------------------ */
+/* workflow_plan.c: the merge of two sorted listings                        */
+/* ------------------------------------------------------------------------ */
+
+/* One name: its source entry, its target entry, or both (same name).
+ * Both are the function's to free. Non-zero stops the merge with that
+ * code (err filled). */
+typedef int (*st_plan_fn)(void *ud, st_wf_entry *src, st_wf_entry *dst,
+                          store_error *err);
+
+/* Walk both listings (dst may be NULL: every name is the source's) in
+ * name order, calling fn once per name. Stops at the first failure of a
+ * listing or of fn, or on cancellation. */
+int st_plan_merge(xtstore_ctx *ctx, st_lister *src, st_lister *dst,
+                  st_plan_fn fn, void *ud, store_error *err);
+/* XTSTORE_OBJ_NEW, _UPDATE or _EQUAL for a source entry and its target
+ * entry (NULL: absent): sizes; then content MD5s with `checksum` when both
+ * have one; else modification times (whole seconds) when both have one. */
+uint32_t st_plan_classify(const st_wf_entry *src, const st_wf_entry *dst,
+                          int checksum);
+
+/* ------------------------------------------------------------------------ */
+/* workflow_progress.c: counters and events                                 */
+/* ------------------------------------------------------------------------ */
+typedef struct st_progress {
+  pthread_mutex_t mu;
+  xtstore_progress_fn fn;
+  void *ud;
+  xtstore_progress p;       /* the running counters                       */
+  xtstore_wf_stats stats;
+  struct timespec t0;
+} st_progress;
+
+/* One finished (or planned) object. */
+typedef struct st_wf_report {
+  const char *source;       /* display names; either may be NULL          */
+  const char *target;
+  uint64_t size;
+  uint32_t status;          /* XTSTORE_OBJ_*                              */
+  uint32_t dry_run;
+  int rc;                   /* with XTSTORE_OBJ_FAILED                    */
+  const store_error *err;
+} st_wf_report;
+
+void st_progress_init(st_progress *p, xtstore_progress_fn fn, void *ud);
+void st_progress_destroy(st_progress *p);
+/* Emit a START, LISTED or DONE event. */
+void st_progress_event(st_progress *p, uint32_t event);
+/* More work found: objects to handle and bytes to move. */
+void st_progress_plan(st_progress *p, uint64_t objects, uint64_t bytes);
+/* xtstore_bytes_fn: n more bytes moved (ud is the st_progress). */
+void st_progress_bytes(void *ud, uint64_t n);
+/* An object is finished: counted, and reported in an OBJECT event. */
+void st_progress_object(st_progress *p, const st_wf_report *r);
+/* The counters so far into *out (may be NULL); struct_size is kept. */
+void st_progress_stats(st_progress *p, xtstore_wf_stats *out);
+
+/* ------------------------------------------------------------------------ */
+/* workflow_run.c: the driver shared by copy -r, migrate and sync           */
+/* ------------------------------------------------------------------------ */
+typedef struct st_wf_run st_wf_run;
+
+/* One object being finished: what the run log records. */
+typedef struct st_wf_done {
+  const char *name;         /* relative to both ends' dirs                */
+  const char *source;       /* display names                              */
+  const char *target;
+  uint64_t size;            /* the source's size                          */
+  int has_target;           /* the target existed before (its size:)     */
+  uint64_t target_size;
+  uint32_t status;          /* XTSTORE_OBJ_*                              */
+  int deletion;             /* a deletion at the target: no source        */
+  int64_t start_ns, end_ns; /* wall clock                                 */
+  int rc;
+  const store_error *err;
+} st_wf_done;
+
+/* What makes copy -r, migrate and sync differ. */
+typedef struct st_wf_kind {
+  int compare;              /* list the target too and copy only what
+                               differs                                    */
+  /* Before anything is listed (NULL: nothing). */
+  int (*begin)(st_wf_run *r, store_error *err);
+  /* A target object the source lacks (NULL: ignored). Owns dst. */
+  int (*extra)(st_wf_run *r, st_wf_entry *dst, store_error *err);
+  /* After every copy finished without a failure (NULL: nothing). */
+  int (*finish)(st_wf_run *r, store_error *err);
+  /* Every object, once finished; not for a dry run (NULL: nothing). */
+  void (*record)(st_wf_run *r, const st_wf_done *d);
+  /* At the very end, when begin succeeded (NULL: nothing). */
+  int (*end)(st_wf_run *r, store_error *err);
+} st_wf_kind;
+
+struct st_wf_run {
+  xtstore_ctx *ctx;
+  const st_wf_kind *kind;
+  st_wf_end src, dst;
+  xtstore_wf_opts o;        /* the caller's, with defaults filled in      */
+  size_t ring_bytes;        /* per streamed copy                          */
+  st_progress prog;
+  st_pool pool;
+  void *state;              /* the kind's own (sync's deletions, the log) */
+  pthread_mutex_t mu;       /* guards rc/err                              */
+  int rc;                   /* the first failure                          */
+  store_error err;
+};
+
+/* Queue a job: copy (or with `delete_it`, delete at the target) the
+ * object `entry` names, to be reported with `status` when it succeeds.
+ * Takes entry (freed also on failure: STORE_E_NOMEM). */
+int st_wf_queue(st_wf_run *r, st_wf_entry *entry, uint32_t status,
+                int has_target, uint64_t target_size, int delete_it,
+                store_error *err);
+
+/* The caller's options (NULL, or of any struct_size) with the defaults
+ * filled in. */
+void st_wf_opts_copy(xtstore_wf_opts *out, const xtstore_wf_opts *opts);
+/* Run the workflow `kind` from src to dst. */
+int st_wf_run_tree(xtstore_ctx *ctx, const st_wf_kind *kind,
+                   const xtstore_tree *src, const xtstore_tree *dst,
+                   const xtstore_wf_opts *opts, xtstore_wf_stats *stats,
+                   store_error *err);
+/* Remember the first failure of a run. */
+void st_wf_fail(st_wf_run *r, int rc, const store_error *err);
+/* Report one object: fills d->source and d->target from d->name (the
+ * source stays NULL for a deletion), sends the progress event and, unless
+ * this is a dry run, the kind's record. */
+void st_wf_finish(st_wf_run *r, st_wf_done *d);
+/* Current wall-clock time in ns. */
+int64_t st_wf_now_ns(void);
+
+/* workflow_copy.c: copy one object from r->src to r->dst, counting bytes
+ * into r's progress. */
+int st_wf_copy_object(st_wf_run *r, const char *name, uint64_t size,
+                      store_error *err);
+/* workflow_sync.c: delete one object at r->dst. */
+int st_wf_delete_object(st_wf_run *r, const char *name, store_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* workflow_runlog.c: migrate's JSON Lines run log                          */
+/* ------------------------------------------------------------------------ */
+typedef struct st_runlog st_runlog;
+
+/* Open the log opts names (a local file, appended; or a blob, written at
+ * st_runlog_close). *out is NULL when opts names none. */
+int st_runlog_open(const xtstore_wf_opts *opts, st_runlog **out,
+                   store_error *err);
+/* Append one record (thread-safe). A write failure is kept for close. */
+void st_runlog_record(st_runlog *l, const st_wf_done *d);
+/* Finish the log (upload it when it goes to a service) and free it.
+ * Returns the first failure of the whole log's life. */
+int st_runlog_close(st_runlog *l, store_error *err);
+
+#endif /* ST_WORKFLOW_H */

@@ -1,0 +1,108 @@
+/*
+** workflow_copy.c -- one object from one end of a tree workflow to the
+** other (service to service through transfer.c; a local file up through
+** its descriptor; down into a file that lands atomically), and
+** xtstore_copy_tree, the workflow that copies every object.
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "workflow.h"
+
+/* Bytes of one object, passed on to the run's progress. */
+struct counter {
+  st_progress *prog;
+  uint64_t moved;
+};
+
+static void count(void *ud, uint64_t n)
+{
+  struct counter *c = ud;
+  c->moved += n;
+  st_progress_bytes(c->prog, n);
+}
+
+static int upload(st_wf_run *r, const char *path, const char *key,
+                  struct counter *c, store_error *err)
+{
+  store_put_opts po;
+  struct stat st;
+  int rc, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+  if (fd < 0)
+    return st_err(err, errno == ENOENT ? STORE_E_NOT_FOUND : STORE_E_IO,
+                  "local file '%s': %s", path, strerror(errno));
+  memset(&po, 0, sizeof(po));
+  po.struct_size = sizeof(po);
+  po.content_length = fstat(fd, &st) == 0 ? (int64_t)st.st_size : -1;
+  po.content_type = r->o.content_type
+                      ? r->o.content_type(r->o.content_type_ud, key)
+                      : NULL;
+  rc = st_put_fd(r->dst.svc, r->dst.container, key, &po, fd, count, c, NULL,
+                 err);
+  close(fd);
+  return rc;
+}
+
+static int download(st_wf_run *r, const char *key, const char *path,
+                    struct counter *c, store_error *err)
+{
+  size_t len = strlen(path);
+  int rc = st_local_mkdirs(path, err);
+  /* A "dir/" marker object is the directory itself, made just now. */
+  if (rc || path[len - 1] == '/')
+    return rc;
+  return st_get_file(r->src.svc, r->src.container, key, NULL, path, count, c,
+                     err);
+}
+
+int st_wf_copy_object(st_wf_run *r, const char *name, uint64_t size,
+                      store_error *err)
+{
+  struct counter c = {&r->prog, 0};
+  char *from = st_wf_end_path(&r->src, name);
+  char *to = st_wf_end_path(&r->dst, name);
+  int rc;
+
+  if (!from || !to) {
+    rc = st_err(err, STORE_E_NOMEM, "out of memory");
+    goto out;
+  }
+  if ((!r->src.svc || !r->dst.svc) && !st_wf_name_is_safe(name)) {
+    rc = st_err(err, STORE_E_INVALID,
+                "key '%s' cannot be a local file name (an empty, '.' or "
+                "'..' segment)",
+                from);
+    goto out;
+  }
+  if (!r->src.svc)
+    rc = upload(r, from, to, &c, err);
+  else if (!r->dst.svc)
+    rc = download(r, from, to, &c, err);
+  else
+    rc = st_copy_blob(r->src.svc, r->src.container, from, r->dst.svc,
+                      r->dst.container, to, NULL, r->ring_bytes, count, &c,
+                      err);
+  /* A server-side copy moves its bytes without us. */
+  if (!rc && c.moved < size)
+    st_progress_bytes(&r->prog, size - c.moved);
+out:
+  free(from);
+  free(to);
+  return rc;
+}
+
+static const st_wf_kind copy_kind = {
+  .compare = 0,
+};
+
+int xtstore_copy_tree(xtstore_ctx *ctx, const xtstore_tree *src,
+                      const xtstore_tree *dst, const xtstore_wf_opts *opts,
+                      xtstore_wf_stats *stats, store_error *err)
+{
+  return st_wf_run_tree(ctx, &copy_kind, src, dst, opts, stats, err);
+}

@@ -1,0 +1,247 @@
+/*
+** workflow_fanout.c -- xtstore_put_fanout, Sunbird's MultiCloud upload
+** done right: one body to the same container/key of several services,
+** reading the source once. The calling thread reads each chunk and writes
+** it into one bounded ring per destination; each destination's put runs
+** on its own thread and pulls from its ring. A put that fails closes its
+** ring, which drops it from the tee; the others go on. Memory: one chunk
+** plus one ring per destination, whatever the body's size.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "workflow.h"
+
+#define ST_FAN_RING  (4u << 20)  /* per destination */
+#define ST_FAN_CHUNK (1u << 20)  /* one read of the source */
+
+struct fan_dst {
+  const char *service;      /* borrowed: the caller's or the config's     */
+  xtstore_svc *svc;
+  st_ring ring;
+  pthread_t tid;
+  int running;              /* its put thread was started                 */
+  int fed;                  /* the reader still writes to its ring        */
+  const char *container, *key;
+  const store_put_opts *po;
+  int rc;
+  store_error err;
+  store_put_result res;
+};
+
+struct fanout {
+  xtstore_ctx *ctx;
+  struct fan_dst *d;
+  size_t n;
+  st_progress prog;
+  int dry_run;
+};
+
+static void *put_main(void *arg)
+{
+  struct fan_dst *d = arg;
+  d->rc = xtstore_blob_put(d->svc, d->container, d->key, d->po, st_ring_read,
+                           &d->ring, NULL, &d->res, &d->err);
+  /* From now on the reader's writes to this ring fail: it is dropped. */
+  st_ring_close(&d->ring);
+  return NULL;
+}
+
+/* Add `name` unless it is there already: one service twice would run two
+ * puts on one handle, which a provider that is not thread-safe serialises
+ * while the reader waits for both -- a deadlock. */
+static void add_name(struct fanout *f, const char *name)
+{
+  size_t i;
+  for (i = 0; i < f->n; i++)
+    if (strcmp(f->d[i].service, name) == 0)
+      return;
+  f->d[f->n++].service = name;
+}
+
+/* The destinations: the names given, or every storage service. */
+static int collect(struct fanout *f, const char *const *services, size_t n,
+                   store_error *err)
+{
+  const st_config *cfg = f->ctx->cfg;
+  size_t i, total = services ? n : st_config_service_count(cfg);
+
+  f->d = calloc(total ? total : 1, sizeof(*f->d));
+  if (!f->d)
+    return st_err(err, STORE_E_NOMEM, "out of memory");
+  for (i = 0; i < total; i++) {
+    const st_service_cfg *sc = services ? NULL : st_config_service_at(cfg, i);
+    if (services)
+      add_name(f, services[i]);
+    else if (sc->type && strcmp(sc->type, "storage") == 0)
+      add_name(f, sc->name);
+  }
+  if (f->n == 0)
+    return st_err(err, STORE_E_INVALID, "no storage service to upload to");
+  return STORE_OK;
+}
+
+/* Open every destination and its ring; a failure is that one's. */
+static void open_all(struct fanout *f, const char *container, const char *key,
+                     const store_put_opts *po)
+{
+  size_t i;
+  for (i = 0; i < f->n; i++) {
+    struct fan_dst *d = &f->d[i];
+    st_err_reset(&d->err);
+    d->container = container;
+    d->key = key;
+    d->po = po;
+    d->res.struct_size = sizeof(d->res);
+    d->rc = xtstore_service_open(f->ctx, d->service, &d->svc, &d->err);
+    if (!d->rc)
+      d->rc = st_check_key(d->svc, container, key, &d->err);
+    if (!d->rc && !f->dry_run)
+      d->rc = st_ring_init(&d->ring, ST_FAN_RING, &d->err);
+  }
+}
+
+/* Read the source once into every ring still fed. Returns non-zero when
+ * the source failed (or the run was cancelled). */
+static int tee(struct fanout *f, store_read_fn src, void *src_ud,
+               store_error *err)
+{
+  char *buf = malloc(ST_FAN_CHUNK);
+  size_t i, got, fed = 0;
+  int rc = STORE_OK;
+
+  for (i = 0; i < f->n; i++)
+    fed += f->d[i].fed;
+  if (!buf)
+    rc = st_err(err, STORE_E_NOMEM, "out of memory");
+  while (!rc && fed > 0) {
+    got = 0;
+    if (st_cancelled(f->ctx))
+      rc = st_err(err, STORE_E_ABORTED, "cancelled");
+    else if (src(src_ud, buf, ST_FAN_CHUNK, &got) != 0)
+      rc = st_err(err, STORE_E_ABORTED, "reading the source stopped");
+    if (rc || got == 0)
+      break;
+    for (i = 0; i < f->n; i++)
+      if (f->d[i].fed && st_ring_write(&f->d[i].ring, buf, got) != 0) {
+        f->d[i].fed = 0;
+        fed--;
+      }
+    st_progress_bytes(&f->prog, got);
+  }
+  free(buf);
+  return rc;
+}
+
+/* Run the puts: start them, feed them, wait for them. */
+static void upload_all(struct fanout *f, store_read_fn src, void *src_ud)
+{
+  store_error rerr;
+  size_t i;
+  int rrc;
+
+  for (i = 0; i < f->n; i++) {
+    struct fan_dst *d = &f->d[i];
+    if (d->rc)
+      continue;
+    if (pthread_create(&d->tid, NULL, put_main, d) != 0) {
+      d->rc = st_err(&d->err, STORE_E_NOMEM, "cannot start an upload thread");
+      continue;
+    }
+    d->running = d->fed = 1;
+  }
+  st_err_reset(&rerr);
+  rrc = tee(f, src, src_ud, &rerr);
+  for (i = 0; i < f->n; i++) {
+    struct fan_dst *d = &f->d[i];
+    if (!d->running)
+      continue;
+    /* A failed source fails every put still reading: no partial object
+     * becomes visible. */
+    st_ring_end(&d->ring, rrc != STORE_OK);
+    pthread_join(d->tid, NULL);
+    /* The put only saw its body stop; the source is the cause. */
+    if (rrc && (d->rc == STORE_OK || d->rc == STORE_E_ABORTED)) {
+      d->rc = rrc;
+      d->err = rerr;
+    }
+  }
+}
+
+/* One OBJECT event per destination, and the first failure. */
+static int report_all(struct fanout *f, const char *source_name,
+                      const store_put_opts *po, store_error *err)
+{
+  st_wf_report rep;
+  char *target;
+  size_t i, len;
+  int rc = STORE_OK;
+
+  for (i = 0; i < f->n; i++) {
+    struct fan_dst *d = &f->d[i];
+    len = strlen(d->service) + strlen(d->container) + strlen(d->key) + 3;
+    target = malloc(len);
+    if (target)
+      snprintf(target, len, "%s:%s/%s", d->service, d->container, d->key);
+    memset(&rep, 0, sizeof(rep));
+    rep.source = source_name;
+    rep.target = target ? target : d->service;
+    rep.size = d->res.size ? d->res.size
+               : po && po->content_length > 0 ? (uint64_t)po->content_length
+                                              : 0;
+    rep.status = d->rc ? XTSTORE_OBJ_FAILED : XTSTORE_OBJ_COPIED;
+    rep.dry_run = f->dry_run && !d->rc;
+    rep.rc = d->rc;
+    rep.err = &d->err;
+    st_progress_object(&f->prog, &rep);
+    free(target);
+    if (d->rc && !rc) {
+      rc = d->rc;
+      if (err)
+        *err = d->err;
+    }
+  }
+  return rc;
+}
+
+int xtstore_put_fanout(xtstore_ctx *ctx, const char *const *services,
+                       size_t n, const char *container, const char *key,
+                       const store_put_opts *put_opts, store_read_fn src,
+                       void *src_ud, const char *source_name,
+                       const xtstore_wf_opts *opts, xtstore_wf_stats *stats,
+                       store_error *err)
+{
+  struct fanout f;
+  xtstore_wf_opts o;
+  size_t i;
+  int rc;
+
+  memset(&f, 0, sizeof(f));
+  f.ctx = ctx;
+  st_err_reset(err);
+  st_wf_opts_copy(&o, opts);
+  f.dry_run = (o.flags & XTSTORE_WF_DRY_RUN) != 0;
+  st_progress_init(&f.prog, o.progress, o.progress_ud);
+  rc = collect(&f, services, n, err);
+  if (rc)
+    goto out;
+  open_all(&f, container ? container : "", key ? key : "", put_opts);
+  st_progress_plan(&f.prog, f.n,
+                   put_opts && put_opts->content_length > 0
+                     ? (uint64_t)put_opts->content_length
+                     : 0);
+  st_progress_event(&f.prog, XTSTORE_EV_START);
+  st_progress_event(&f.prog, XTSTORE_EV_LISTED);
+  if (!f.dry_run)
+    upload_all(&f, src, src_ud);
+  rc = report_all(&f, source_name, put_opts, err);
+  st_progress_event(&f.prog, XTSTORE_EV_DONE);
+
+out:
+  st_progress_stats(&f.prog, stats);
+  st_progress_destroy(&f.prog);
+  for (i = 0; i < f.n; i++)
+    st_ring_destroy(&f.d[i].ring);
+  free(f.d);
+  return rc;
+}

@@ -1,0 +1,84 @@
+/*
+** workflow_pool.c -- the --transfers worker pool: N threads taking jobs
+** from one bounded queue (2 per worker, so the producer -- a listing merge
+** -- stays just ahead of the workers and never far ahead).
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "workflow.h"
+
+static void *worker(void *arg)
+{
+  st_pool *p = arg;
+  void *job;
+  while ((job = st_bq_pop(&p->q)) != NULL) {
+    p->fn(p->ud, job);
+    pthread_mutex_lock(&p->mu);
+    if (--p->pending == 0)
+      pthread_cond_broadcast(&p->idle);
+    pthread_mutex_unlock(&p->mu);
+  }
+  return NULL;
+}
+
+int st_pool_start(st_pool *p, unsigned threads, st_job_fn fn, void *ud,
+                  store_error *err)
+{
+  int rc;
+  memset(p, 0, sizeof(*p));
+  if (threads == 0)
+    threads = 1;
+  rc = st_bq_init(&p->q, (size_t)threads * 2, err);
+  if (rc)
+    return rc;
+  p->tids = calloc(threads, sizeof(*p->tids));
+  if (!p->tids) {
+    st_bq_destroy(&p->q, NULL);
+    return st_err(err, STORE_E_NOMEM, "out of memory");
+  }
+  p->fn = fn;
+  p->ud = ud;
+  pthread_mutex_init(&p->mu, NULL);
+  pthread_cond_init(&p->idle, NULL);
+  /* Fewer workers than asked is slower, not wrong. */
+  while (p->nthreads < threads &&
+         pthread_create(&p->tids[p->nthreads], NULL, worker, p) == 0)
+    p->nthreads++;
+  if (p->nthreads > 0)
+    return STORE_OK;
+  st_pool_stop(p);
+  return st_err(err, STORE_E_NOMEM, "cannot start a worker thread");
+}
+
+void st_pool_push(st_pool *p, void *job)
+{
+  pthread_mutex_lock(&p->mu);
+  p->pending++;
+  pthread_mutex_unlock(&p->mu);
+  /* Workers never close the queue, so the push always lands. */
+  st_bq_push(&p->q, job);
+}
+
+void st_pool_wait(st_pool *p)
+{
+  pthread_mutex_lock(&p->mu);
+  while (p->pending > 0)
+    pthread_cond_wait(&p->idle, &p->mu);
+  pthread_mutex_unlock(&p->mu);
+}
+
+void st_pool_stop(st_pool *p)
+{
+  unsigned i;
+  if (!p->tids)
+    return;
+  st_bq_end(&p->q);
+  for (i = 0; i < p->nthreads; i++)
+    pthread_join(p->tids[i], NULL);
+  free(p->tids);
+  st_bq_destroy(&p->q, NULL);
+  pthread_cond_destroy(&p->idle);
+  pthread_mutex_destroy(&p->mu);
+  memset(p, 0, sizeof(*p));
+}

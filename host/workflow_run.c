@@ -1,0 +1,265 @@
+/*
+** workflow_run.c -- the driver shared by copy -r, migrate and sync: list
+** the source (and the target) on their own threads, merge the listings
+** name by name, hand each object to copy to the --transfers worker pool,
+** and report every object. What differs between the three is a
+** st_wf_kind (workflow_copy.c, workflow_migrate.c, workflow_sync.c).
+*/
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "workflow.h"
+
+/* Streamed copies in flight share this much ring memory (each gets
+ * between 1 MiB and ST_PIPE_BYTES). */
+#define ST_WF_RING_BUDGET (32u << 20)
+#define ST_WF_RING_MIN    (1u << 20)
+
+typedef struct st_wf_job {
+  uint32_t status;          /* what to report when it succeeds            */
+  int delete_it;
+  int has_target;
+  uint64_t target_size;
+  st_wf_entry *entry;
+} st_wf_job;
+
+uint32_t xtstore_default_transfers(void)
+{
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  long n = cpus > 0 ? 2 * cpus : 4;
+  return (uint32_t)(n < 4 ? 4 : n > 16 ? 16 : n);
+}
+
+int64_t st_wf_now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void st_wf_fail(st_wf_run *r, int rc, const store_error *err)
+{
+  pthread_mutex_lock(&r->mu);
+  if (!r->rc) {
+    r->rc = rc;
+    if (err)
+      r->err = *err;
+    else
+      st_err(&r->err, rc, "%s", store_strerror(rc));
+  }
+  pthread_mutex_unlock(&r->mu);
+}
+
+void st_wf_finish(st_wf_run *r, st_wf_done *d)
+{
+  st_wf_report rep;
+  char *src = d->deletion ? NULL : st_wf_end_display(&r->src, d->name);
+  char *dst = st_wf_end_display(&r->dst, d->name);
+
+  /* Out of memory costs the names in the report, not the report. */
+  d->source = src;
+  d->target = dst ? dst : d->name;
+  memset(&rep, 0, sizeof(rep));
+  rep.source = d->source;
+  rep.target = d->target;
+  rep.size = d->size;
+  rep.status = d->status;
+  rep.dry_run = (r->o.flags & XTSTORE_WF_DRY_RUN) != 0;
+  rep.rc = d->rc;
+  rep.err = d->err;
+  st_progress_object(&r->prog, &rep);
+  if (!rep.dry_run && r->kind->record)
+    r->kind->record(r, d);
+  free(src);
+  free(dst);
+}
+
+static void run_job(void *ud, void *p)
+{
+  st_wf_run *r = ud;
+  st_wf_job *j = p;
+  store_error err;
+  st_wf_done d;
+
+  st_err_reset(&err);
+  memset(&d, 0, sizeof(d));
+  d.name = j->entry->name;
+  d.size = j->entry->size;
+  d.has_target = j->has_target;
+  d.target_size = j->target_size;
+  d.deletion = j->delete_it;
+  d.start_ns = st_wf_now_ns();
+  d.rc = j->delete_it ? st_wf_delete_object(r, d.name, &err)
+                      : st_wf_copy_object(r, d.name, d.size, &err);
+  d.end_ns = st_wf_now_ns();
+  d.status = d.rc ? XTSTORE_OBJ_FAILED : j->status;
+  d.err = &err;
+  st_wf_finish(r, &d);
+  if (d.rc)
+    st_wf_fail(r, d.rc, &err);
+  free(j->entry);
+  free(j);
+}
+
+int st_wf_queue(st_wf_run *r, st_wf_entry *entry, uint32_t status,
+                int has_target, uint64_t target_size, int delete_it,
+                store_error *err)
+{
+  st_wf_job *j = malloc(sizeof(*j));
+  if (!j) {
+    free(entry);
+    return st_err(err, STORE_E_NOMEM, "out of memory");
+  }
+  j->status = status;
+  j->delete_it = delete_it;
+  j->has_target = has_target;
+  j->target_size = target_size;
+  j->entry = entry;
+  st_pool_push(&r->pool, j);
+  return STORE_OK;
+}
+
+/* st_plan_fn: one name of the merged listings. */
+static int plan(void *ud, st_wf_entry *s, st_wf_entry *d, store_error *err)
+{
+  st_wf_run *r = ud;
+  int has_target = d != NULL;
+  uint64_t target_size = d ? d->size : 0;
+  uint32_t status;
+  st_wf_done done;
+
+  if (!s) {
+    if (r->kind->extra)
+      return r->kind->extra(r, d, err);
+    free(d);
+    return STORE_OK;
+  }
+  status = r->kind->compare
+             ? st_plan_classify(s, d, (r->o.flags & XTSTORE_WF_CHECKSUM) != 0)
+             : XTSTORE_OBJ_COPIED;
+  free(d);
+  st_progress_plan(&r->prog, 1, status == XTSTORE_OBJ_EQUAL ? 0 : s->size);
+  if (status != XTSTORE_OBJ_EQUAL && !(r->o.flags & XTSTORE_WF_DRY_RUN))
+    return st_wf_queue(r, s, status, has_target, target_size, 0, err);
+  /* Nothing to do now: reported at once. */
+  memset(&done, 0, sizeof(done));
+  done.name = s->name;
+  done.size = s->size;
+  done.has_target = has_target;
+  done.target_size = target_size;
+  done.status = status;
+  done.start_ns = done.end_ns = st_wf_now_ns();
+  st_wf_finish(r, &done);
+  free(s);
+  return STORE_OK;
+}
+
+void st_wf_opts_copy(xtstore_wf_opts *out, const xtstore_wf_opts *opts)
+{
+  memset(out, 0, sizeof(*out));
+  if (opts)
+    memcpy(out, opts, opts->struct_size < sizeof(*out) ? opts->struct_size
+                                                       : sizeof(*out));
+  out->struct_size = sizeof(*out);
+  if (!out->transfers)
+    out->transfers = xtstore_default_transfers();
+}
+
+/* The caller's options and the ring each copy in flight gets. */
+static void take_opts(st_wf_run *r, const xtstore_wf_opts *opts)
+{
+  size_t per;
+  st_wf_opts_copy(&r->o, opts);
+  per = ST_WF_RING_BUDGET / r->o.transfers;
+  r->ring_bytes = per < ST_WF_RING_MIN ? ST_WF_RING_MIN
+                  : per > ST_PIPE_BYTES ? ST_PIPE_BYTES
+                                        : per;
+}
+
+/* List, merge and copy; after the copies, the kind's finish. Returns the
+ * status of the listings and the merge (object failures are in r). */
+static int list_and_copy(st_wf_run *r, store_error *err)
+{
+  st_lister ls, ld;
+  int rc;
+
+  memset(&ls, 0, sizeof(ls));
+  memset(&ld, 0, sizeof(ld));
+  rc = st_pool_start(&r->pool, r->o.transfers, run_job, r, err);
+  if (!rc)
+    rc = st_lister_start(&ls, r->ctx, &r->src, 0, err);
+  if (!rc && r->kind->compare)
+    rc = st_lister_start(&ld, r->ctx, &r->dst, 1, err);
+  if (!rc)
+    rc = st_plan_merge(r->ctx, &ls, r->kind->compare ? &ld : NULL, plan, r,
+                       err);
+  st_lister_stop(&ls);
+  st_lister_stop(&ld);
+  if (!rc)
+    st_progress_event(&r->prog, XTSTORE_EV_LISTED);
+  if (r->pool.tids)
+    st_pool_wait(&r->pool);
+  /* Deleting after a failure could delete what a failed copy should have
+   * replaced: sync's deletions need a clean run. */
+  if (!rc && !r->rc && r->kind->finish)
+    rc = r->kind->finish(r, err);
+  st_pool_stop(&r->pool);
+  return rc;
+}
+
+int st_wf_run_tree(xtstore_ctx *ctx, const st_wf_kind *kind,
+                   const xtstore_tree *src, const xtstore_tree *dst,
+                   const xtstore_wf_opts *opts, xtstore_wf_stats *stats,
+                   store_error *err)
+{
+  st_wf_run r;
+  store_error lerr;
+  int rc, began = 0;
+
+  memset(&r, 0, sizeof(r));
+  st_err_reset(&lerr);
+  st_err_reset(&r.err);
+  r.ctx = ctx;
+  r.kind = kind;
+  pthread_mutex_init(&r.mu, NULL);
+  take_opts(&r, opts);
+  st_progress_init(&r.prog, r.o.progress, r.o.progress_ud);
+  rc = st_wf_end_init(&r.src, src, NULL, &lerr);
+  if (!rc)
+    rc = st_wf_end_init(&r.dst, dst, r.src.stem, &lerr);
+  if (!rc && !r.src.svc && !r.dst.svc)
+    rc = st_err(&lerr, STORE_E_INVALID, "neither end is a service");
+  if (!rc && kind->begin)
+    rc = kind->begin(&r, &lerr);
+  if (rc)
+    goto out;
+  began = 1;
+  st_progress_event(&r.prog, XTSTORE_EV_START);
+  rc = list_and_copy(&r, &lerr);
+
+out:
+  /* A listing's failure outranks the objects': it says the run is
+   * incomplete. */
+  if (rc) {
+    r.rc = 0;
+    st_wf_fail(&r, rc, &lerr);
+  }
+  if (began && kind->end) {
+    rc = kind->end(&r, &lerr);
+    if (rc)
+      st_wf_fail(&r, rc, &lerr);
+  }
+  if (began)
+    st_progress_event(&r.prog, XTSTORE_EV_DONE);
+  st_progress_stats(&r.prog, stats);
+  st_progress_destroy(&r.prog);
+  st_wf_end_free(&r.src);
+  st_wf_end_free(&r.dst);
+  pthread_mutex_destroy(&r.mu);
+  st_err_reset(err);
+  if (r.rc && err)
+    *err = r.err;
+  return r.rc;
+}

@@ -1,0 +1,288 @@
+/*
+** workflow_runlog.c -- migrate's run log: JSON Lines, one record per
+** object and run, appended.
+**
+** A local log is opened O_APPEND and each record is one write(), so
+** concurrent runs interleave whole lines. A log on a service is collected
+** in an unlinked temp file and stored at the end: appended where the
+** provider can append; otherwise the existing log is read first and the
+** whole rewritten, conditional on the version read (where the provider
+** supports conditions) so two runs never silently drop each other's
+** records -- the read-modify-write race of the original migrator.
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "workflow.h"
+
+#define ST_LOG_TYPE "application/x-ndjson"
+
+struct st_runlog {
+  pthread_mutex_t mu;
+  int fd;
+  xtstore_svc *svc;         /* NULL: fd is the local log itself           */
+  char *container, *key;
+  int append;               /* the service appends                        */
+  int existed;              /* rewrite: the log was there before          */
+  char etag[256];           /* rewrite: the version read                  */
+  char run_id[32];          /* UTC yyyymmddHHMMSSffffff, like the original */
+  char run_date[32];        /* ISO 8601 UTC                               */
+  int rc;                   /* the first failure                          */
+  store_error err;
+};
+
+/* ISO 8601 UTC with milliseconds. */
+static void iso_time(int64_t ns, char *buf, size_t cap)
+{
+  time_t s = (time_t)(ns / 1000000000);
+  struct tm tm;
+  char day[24];
+  gmtime_r(&s, &tm);
+  strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(buf, cap, "%s.%03dZ", day, (int)(ns % 1000000000 / 1000000));
+}
+
+static void keep_failure(st_runlog *l, int rc, const store_error *err)
+{
+  if (l->rc)
+    return;
+  l->rc = rc;
+  l->err = *err;
+}
+
+static int32_t remember_etag(void *ud, const store_entry *e)
+{
+  st_runlog *l = ud;
+  l->existed = 1;
+  if (e->etag)
+    snprintf(l->etag, sizeof(l->etag), "%s", e->etag);
+  return 0;
+}
+
+/* The temp file for a log on a service, primed with the current log when
+ * it will be rewritten. */
+static int open_remote(st_runlog *l, const xtstore_wf_opts *o,
+                       store_error *err)
+{
+  const char *dir = getenv("TMPDIR");
+  char tmp[4096];
+  store_get_opts go;
+  int rc;
+
+  l->svc = o->log_svc;
+  l->container = strdup(o->log_container ? o->log_container : "");
+  l->key = strdup(o->log_key ? o->log_key : "");
+  if (!l->container || !l->key)
+    return st_err(err, STORE_E_NOMEM, "out of memory");
+  rc = st_check_key(l->svc, l->container, l->key, err);
+  if (rc)
+    return rc;
+  snprintf(tmp, sizeof(tmp), "%s/xtstore-runlog-XXXXXX",
+           dir && dir[0] ? dir : "/tmp");
+  l->fd = mkstemp(tmp);
+  if (l->fd < 0)
+    return st_err(err, STORE_E_IO, "run log: temp file in '%s': %s",
+                  dir && dir[0] ? dir : "/tmp", strerror(errno));
+  unlink(tmp);
+  l->append = (l->svc->ops->capabilities & STORE_CAP_APPEND) != 0;
+  if (l->append)
+    return STORE_OK;
+  memset(&go, 0, sizeof(go));
+  go.struct_size = sizeof(go);
+  go.on_entry = remember_etag;
+  go.on_entry_ctx = l;
+  rc = xtstore_blob_get_fd(l->svc, l->container, l->key, &go, l->fd, err);
+  if (rc == STORE_E_NOT_FOUND) {
+    st_err_reset(err);
+    rc = STORE_OK;
+  }
+  return rc;
+}
+
+int st_runlog_open(const xtstore_wf_opts *o, st_runlog **out,
+                   store_error *err)
+{
+  st_runlog *l;
+  int64_t now = st_wf_now_ns();
+  time_t s = (time_t)(now / 1000000000);
+  struct tm tm;
+  char stamp[24];
+  int rc;
+
+  *out = NULL;
+  if (!o->log_path && !o->log_svc)
+    return STORE_OK;
+  l = calloc(1, sizeof(*l));
+  if (!l)
+    return st_err(err, STORE_E_NOMEM, "out of memory");
+  pthread_mutex_init(&l->mu, NULL);
+  l->fd = -1;
+  gmtime_r(&s, &tm);
+  strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+  snprintf(l->run_id, sizeof(l->run_id), "%s%06d", stamp,
+           (int)(now % 1000000000 / 1000));
+  strftime(l->run_date, sizeof(l->run_date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (o->log_svc) {
+    rc = open_remote(l, o, err);
+  } else {
+    l->fd = open(o->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    rc = l->fd < 0 ? st_err(err, STORE_E_IO, "run log '%s': %s", o->log_path,
+                            strerror(errno))
+                   : STORE_OK;
+  }
+  if (rc) {
+    st_runlog_close(l, NULL);
+    return rc;
+  }
+  *out = l;
+  return STORE_OK;
+}
+
+static json_t *size_or_null(int known, uint64_t size)
+{
+  return known ? json_integer((json_int_t)size) : json_null();
+}
+
+/* One record with its newline, as the original migrator's keys (spelled
+ * right) plus the error of a failed object. malloc'd; NULL when out of
+ * memory. */
+static char *record_line(const st_runlog *l, const st_wf_done *d)
+{
+  json_t *o = json_object();
+  char start[40], end[40];
+  int copied = d->status == XTSTORE_OBJ_NEW ||
+               d->status == XTSTORE_OBJ_UPDATE ||
+               d->status == XTSTORE_OBJ_COPIED;
+  char *dump, *line;
+  size_t len;
+
+  if (!o)
+    return NULL;
+  iso_time(d->start_ns, start, sizeof(start));
+  iso_time(d->end_ns, end, sizeof(end));
+  json_object_set_new(o, "run_id", json_string(l->run_id));
+  json_object_set_new(o, "run_date", json_string(l->run_date));
+  json_object_set_new(o, "source_name",
+                      d->source ? json_string(d->source) : json_null());
+  json_object_set_new(o, "source_size", json_integer((json_int_t)d->size));
+  json_object_set_new(o, "target_name",
+                      d->target ? json_string(d->target) : json_null());
+  json_object_set_new(o, "target_size",
+                      copied ? json_integer((json_int_t)d->size)
+                             : size_or_null(d->has_target, d->target_size));
+  json_object_set_new(o, "start_time", json_string(start));
+  json_object_set_new(o, "end_time", json_string(end));
+  json_object_set_new(o, "run_time",
+                      json_real((double)(d->end_ns - d->start_ns) / 1e9));
+  json_object_set_new(o, "status",
+                      json_string(xtstore_object_status_name(d->status)));
+  json_object_set_new(o, "error",
+                      d->status == XTSTORE_OBJ_FAILED && d->err
+                        ? json_string(d->err->message)
+                        : json_null());
+  dump = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                         JSON_REAL_PRECISION(6));
+  json_decref(o);
+  if (!dump)
+    return NULL;
+  len = strlen(dump);
+  line = malloc(len + 2);
+  if (line) {
+    memcpy(line, dump, len);
+    memcpy(line + len, "\n", 2);
+  }
+  free(dump);
+  return line;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return errno ? errno : EIO;
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+void st_runlog_record(st_runlog *l, const st_wf_done *d)
+{
+  store_error err;
+  char *line = record_line(l, d);
+  int e = line ? 0 : ENOMEM;
+
+  st_err_reset(&err);
+  pthread_mutex_lock(&l->mu);
+  /* One write() per record: concurrent runs appending to one local log
+   * interleave whole lines. */
+  if (!e)
+    e = write_all(l->fd, line, strlen(line));
+  if (e) {
+    st_err(&err, e == ENOMEM ? STORE_E_NOMEM : STORE_E_IO, "run log: %s",
+           strerror(e));
+    keep_failure(l, err.code, &err);
+  }
+  pthread_mutex_unlock(&l->mu);
+  free(line);
+}
+
+/* Store the collected records on the service. */
+static int upload(st_runlog *l, store_error *err)
+{
+  store_put_opts po;
+  int conditional = (l->svc->ops->capabilities & STORE_CAP_CONDITIONAL) != 0;
+
+  if (lseek(l->fd, 0, SEEK_SET) != 0)
+    return st_err(err, STORE_E_IO, "run log: %s", strerror(errno));
+  if (l->append)
+    return st_append_fd(l->svc, l->container, l->key, ST_LOG_TYPE, l->fd,
+                        err);
+  memset(&po, 0, sizeof(po));
+  po.struct_size = sizeof(po);
+  po.content_length = -1;
+  po.content_type = ST_LOG_TYPE;
+  if (conditional && l->existed && l->etag[0])
+    po.if_match = l->etag;
+  else if (conditional && !l->existed)
+    po.flags = STORE_PUT_IF_NONE_MATCH;
+  return xtstore_blob_put_fd(l->svc, l->container, l->key, &po, l->fd, NULL,
+                             err);
+}
+
+int st_runlog_close(st_runlog *l, store_error *err)
+{
+  store_error uerr;
+  int rc;
+
+  if (!l)
+    return STORE_OK;
+  st_err_reset(&uerr);
+  if (!l->rc && l->svc && l->fd >= 0) {
+    rc = upload(l, &uerr);
+    if (rc)
+      keep_failure(l, rc, &uerr);
+  }
+  if (l->fd >= 0 && close(l->fd) != 0 && !l->svc) {
+    st_err(&uerr, STORE_E_IO, "run log: %s", strerror(errno));
+    keep_failure(l, STORE_E_IO, &uerr);
+  }
+  rc = l->rc;
+  if (rc && err)
+    *err = l->err;
+  pthread_mutex_destroy(&l->mu);
+  free(l->container);
+  free(l->key);
+  free(l);
+  return rc;
+}
