@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -70,6 +71,7 @@ typedef struct cli_cmd {
 extern const cli_cmd cli_cmd_ls, cli_cmd_put, cli_cmd_get, cli_cmd_cat,
   cli_cmd_cp, cli_cmd_rm, cli_cmd_stat, cli_cmd_meta, cli_cmd_mb, cli_cmd_rb,
   cli_cmd_append, cli_cmd_snapshot, cli_cmd_services, cli_cmd_plugins;
+extern const cli_cmd cli_cmd_migrate, cli_cmd_sync;
 /* Bench and directories: cmd_find.c, cmd_mkdir.c, cmd_bench.c. */
 extern const cli_cmd cli_cmd_find, cli_cmd_mkdir, cli_cmd_bench;
 
@@ -308,5 +310,101 @@ typedef struct cli_table {
 int cli_table_add(cli_table *t, const char *const *row);
 void cli_table_print(const cli_table *t, FILE *f);
 void cli_table_free(cli_table *t);
+
+/* ------------------------------------------------------------------------ */
+/* progress.c: what a transfer shows while it runs and when it ends         */
+/* ------------------------------------------------------------------------ */
+
+/* --progress / --no-progress / neither (the default: on a terminal). */
+#define CLI_PROGRESS_AUTO 0
+#define CLI_PROGRESS_ON   1
+#define CLI_PROGRESS_OFF  2
+/* What is shown on stderr. */
+#define CLI_PROGRESS_BAR  3
+#define CLI_PROGRESS_JSON 4
+
+typedef struct cli_progress {
+  cli_global *g;
+  const char *verb;
+  const char *action;       /* a copied object's word: "copy", "upload"... */
+  int show_equal;           /* list equal objects too (-v)               */
+  int mode;                 /* CLI_PROGRESS_OFF, _BAR or _JSON           */
+  int forced;               /* --progress                                */
+  int tty;                  /* stderr is a terminal                      */
+  int shown;                /* something was displayed                   */
+  int drawn;                /* the bar is on the terminal's line now     */
+  double last;              /* elapsed seconds at the last update        */
+  struct timespec t0;
+  xtstore_progress cur;     /* the counters of the last event            */
+  char first_error[STORE_ERR_MSG_SIZE]; /* of the first failed object    */
+} cli_progress;
+
+/* The part of a transferring verb's --help about progress. */
+#define CLI_PROGRESS_OPTIONS_HELP \
+  "  --progress            show progress on stderr even when it is not a\n" \
+  "                        terminal\n" \
+  "  --no-progress         never show progress\n"
+#define CLI_PROGRESS_HELP \
+  "Progress (stderr):\n" \
+  "  On a terminal a transfer that runs over a second shows a bar (bytes,\n" \
+  "  rate, ETA, objects done/total), redrawn at most 5 times a second; on a\n" \
+  "  pipe nothing unless --progress (then a line a second). With --json it\n" \
+  "  is one JSON event per line instead:\n" \
+  "    {event: \"start\", verb}\n" \
+  "    {event: \"progress\", elapsed (s), bytes, bytes_total, objects,\n" \
+  "     objects_total, failed, totals_final, rate (bytes/s), eta (s|null)}\n" \
+  "    {event: \"object\", source, target, size, status (copied, new,\n" \
+  "     update, equal, deleted, failed), dry_run, error (null|message)}\n" \
+  "                                  (cp -r, put --to, migrate and sync)\n" \
+  "    {event: \"done\", the fields of progress, ok}\n" \
+  "  Totals grow while the listing runs; totals_final says they are final.\n"
+
+/* Start showing a transfer of `verb`; want is CLI_PROGRESS_AUTO/ON/OFF. */
+void cli_progress_init(cli_progress *p, cli_global *g, const char *verb,
+                       int want);
+/* xtstore_progress_fn (ud = the cli_progress): renders every event and
+ * prints each object's result. */
+void cli_progress_event(void *ud, const xtstore_progress *ev);
+/* A single transfer: its start (size -1: unknown), its size once known,
+ * its bytes (an xtstore_bytes_fn) and its end. */
+void cli_progress_single(cli_progress *p, int64_t size);
+void cli_progress_size(cli_progress *p, uint64_t size);
+void cli_progress_bytes(void *ud, uint64_t n);
+void cli_progress_end(cli_progress *p, int failed);
+/* The closing summary of a tree workflow (a line, or a JSON element). */
+void cli_progress_summary(cli_progress *p, const xtstore_wf_stats *st,
+                          int dry_run);
+/* The exit code of a workflow that returned rc: failed objects were
+ * reported already; another failure is reported now. 8 when some objects
+ * failed and others did not. */
+int cli_progress_exit(cli_progress *p, int rc, const store_error *err,
+                      const xtstore_wf_stats *st);
+
+/* ------------------------------------------------------------------------ */
+/* tree.c: the trees of cp -r, migrate and sync                             */
+/* ------------------------------------------------------------------------ */
+
+/* A tree workflow of the library. */
+typedef int (*cli_tree_fn)(xtstore_ctx *ctx, const xtstore_tree *src,
+                           const xtstore_tree *dst,
+                           const xtstore_wf_opts *opts,
+                           xtstore_wf_stats *stats, store_error *err);
+
+/* Parse SRC and DST, open them, run fn with o (its progress and content
+ * type are filled in here; the rest is the caller's), print the results
+ * and the summary. With `need_objects`, an empty source is an error.
+ * Returns the exit code. */
+int cli_tree_run(cli_global *g, const char *verb, const char *src_text,
+                 const char *dst_text, cli_tree_fn fn, xtstore_wf_opts *o,
+                 int progress, int need_objects);
+
+/* migrate and sync (cmd_sync.c): the same options and run, migrate with
+ * a run log, sync with --delete. Returns the exit code. */
+int cli_compare_run(cli_global *g, const cli_cmd *self, int argc,
+                    char **argv, int migrate);
+
+/* A decimal option value in [min, max]. Returns 0 or a usage error. */
+int cli_parse_number(const char *verb, const char *opt, const char *text,
+                     uint64_t min, uint64_t max, uint64_t *out);
 
 #endif /* CLI_H */

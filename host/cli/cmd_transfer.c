@@ -1,10 +1,12 @@
 /*
-** cmd_transfer.c -- the verbs that move bodies: put, get, cat and cp.
+** cmd_transfer.c -- the verbs that move bodies: put (also to several
+** services at once: --to), get, cat and cp (also of whole trees: -r).
 **
 ** Uploads stream through cli_source (io.c) and stdout downloads through
-** cli_sink, so a progress display can hook into their counters; file
-** downloads use xtstore_blob_get_file, which writes a temp file beside the
-** target and renames it into place only when complete.
+** cli_sink, counted for the progress display (progress.c); file downloads
+** use xtstore_blob_get_file_progress, which writes a temp file beside the
+** target and renames it into place only when complete. Fan-out and cp -r
+** are the library's workflows (xtstore_put_fanout, xtstore_copy_tree).
 */
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +24,15 @@ typedef struct xfer_opts {
   store_get_opts range;     /* flags/offset/length from --range */
   int no_clobber;
   int dry_run;
+  int recursive;            /* cp -r */
+  uint32_t transfers;       /* cp -r --transfers; 0: the default */
+  const char *to;           /* put --to all|SVC,SVC... */
+  int progress;             /* CLI_PROGRESS_AUTO/ON/OFF */
 } xfer_opts;
 
 enum { OPT_CONTENT_TYPE = 1, OPT_META, OPT_NO_CLOBBER, OPT_TEXT, OPT_DRY_RUN,
-       OPT_RANGE, OPT_SNAPSHOT };
+       OPT_RANGE, OPT_SNAPSHOT, OPT_RECURSIVE, OPT_TRANSFERS, OPT_TO,
+       OPT_PROGRESS, OPT_NO_PROGRESS };
 
 static const cli_opt put_opts[] = {
   { "content-type", 0, 1, OPT_CONTENT_TYPE },
@@ -33,6 +40,9 @@ static const cli_opt put_opts[] = {
   { "no-clobber", 'n', 0, OPT_NO_CLOBBER },
   { "text", 0, 1, OPT_TEXT },
   { "dry-run", 0, 0, OPT_DRY_RUN },
+  { "to", 0, 1, OPT_TO },
+  { "progress", 0, 0, OPT_PROGRESS },
+  { "no-progress", 0, 0, OPT_NO_PROGRESS },
   { NULL, 0, 0, 0 },
 };
 
@@ -41,6 +51,8 @@ static const cli_opt get_opts[] = {
   { "snapshot", 0, 1, OPT_SNAPSHOT },
   { "no-clobber", 'n', 0, OPT_NO_CLOBBER },
   { "dry-run", 0, 0, OPT_DRY_RUN },
+  { "progress", 0, 0, OPT_PROGRESS },
+  { "no-progress", 0, 0, OPT_NO_PROGRESS },
   { NULL, 0, 0, 0 },
 };
 
@@ -56,6 +68,10 @@ static const cli_opt cp_opts[] = {
   { "snapshot", 0, 1, OPT_SNAPSHOT },
   { "no-clobber", 'n', 0, OPT_NO_CLOBBER },
   { "dry-run", 0, 0, OPT_DRY_RUN },
+  { "recursive", 'r', 0, OPT_RECURSIVE },
+  { "transfers", 0, 1, OPT_TRANSFERS },
+  { "progress", 0, 0, OPT_PROGRESS },
+  { "no-progress", 0, 0, OPT_NO_PROGRESS },
   { NULL, 0, 0, 0 },
 };
 
@@ -99,6 +115,7 @@ static int xfer_start(cli_args *a, cli_global *g, const cli_cmd *self,
                       xfer_opts *x, int *stop)
 {
   const char *val;
+  uint64_t n;
   int id, ex;
 
   memset(x, 0, sizeof *x);
@@ -133,6 +150,24 @@ static int xfer_start(cli_args *a, cli_global *g, const cli_cmd *self,
       break;
     case OPT_SNAPSHOT:
       x->snapshot = val;
+      break;
+    case OPT_RECURSIVE:
+      x->recursive = 1;
+      break;
+    case OPT_TRANSFERS:
+      ex = cli_parse_number(self->name, "--transfers", val, 1, 256, &n);
+      if (ex)
+        return ex;
+      x->transfers = (uint32_t)n;
+      break;
+    case OPT_TO:
+      x->to = val;
+      break;
+    case OPT_PROGRESS:
+      x->progress = CLI_PROGRESS_ON;
+      break;
+    case OPT_NO_PROGRESS:
+      x->progress = CLI_PROGRESS_OFF;
       break;
     }
   }
@@ -176,36 +211,112 @@ static int name_after(cli_target *dst, const char *base, store_error *err)
   return rc;
 }
 
+/* An upload's body, counted for the progress display. */
+typedef struct counted_src {
+  cli_source *src;
+  cli_progress *prog;
+} counted_src;
+
+static int32_t counted_read(void *ud, void *buf, size_t cap, size_t *out_n)
+{
+  counted_src *c = ud;
+  int32_t rc = cli_source_read(c->src, buf, cap, out_n);
+
+  if (rc == 0)
+    cli_progress_bytes(c->prog, *out_n);
+  return rc;
+}
+
+/* Only offered when the source has a rewinder. */
+static int32_t counted_rewind(void *ud)
+{
+  counted_src *c = ud;
+
+  return cli_source_rewinder(c->src)(c->src);
+}
+
+/* A download to stdout, counted likewise. */
+typedef struct counted_sink {
+  cli_sink *sink;
+  cli_progress *prog;
+} counted_sink;
+
+static int32_t counted_write(void *ud, const void *buf, size_t len)
+{
+  counted_sink *c = ud;
+  int32_t rc = cli_sink_write(c->sink, buf, len);
+
+  if (rc == 0)
+    cli_progress_bytes(c->prog, len);
+  return rc;
+}
+
+/* store_get_opts.on_entry: the object's size is the transfer's. */
+static int32_t size_entry(void *ud, const store_entry *e)
+{
+  cli_progress_size(ud, e->size);
+  return 0;
+}
+
+/* Name the blob of an upload of `path` after the file when dst names
+ * none. Returns an exit code. */
+static int name_upload(const char *verb, const char *path,
+                       const xfer_opts *x, cli_target *dst)
+{
+  store_error err;
+  const char *base;
+  int rc;
+
+  if (!needs_name(dst))
+    return CLI_EXIT_OK;
+  if (x->text || strcmp(path, "-") == 0)
+    return cli_usage_error(verb, "a key is needed to upload %s "
+                                 "(SERVICE:CONTAINER/KEY)",
+                           x->text ? "--text" : "standard input");
+  base = cli_basename(path);
+  if (!usable_name(base))
+    return cli_usage_error(verb, "cannot name a blob after '%s'; give "
+                                 "SERVICE:CONTAINER/KEY",
+                           path);
+  memset(&err, 0, sizeof err);
+  rc = name_after(dst, base, &err);
+  return rc ? cli_fail(verb, rc, &err) : CLI_EXIT_OK;
+}
+
+/* The put options of an upload of src to `key`. */
+static void upload_opts(store_put_opts *po, const xfer_opts *x,
+                        const cli_source *src, const char *key)
+{
+  memset(po, 0, sizeof *po);
+  po->struct_size = sizeof *po;
+  po->flags = x->no_clobber ? STORE_PUT_IF_NONE_MATCH : 0;
+  po->content_length = src->length;
+  po->content_type =
+    cli_upload_content_type(x->content_type, key, x->text != NULL);
+  po->metadata = x->meta.v;
+  po->nmetadata = x->meta.n;
+}
+
 /* Upload `path` ("-" = stdin; ignored with x->text) to dst (parsed, with a
  * container). Returns an exit code. */
 static int do_put(cli_global *g, const char *verb, const char *path,
                   cli_target *dst, const xfer_opts *x)
 {
   cli_source src;
+  counted_src cs;
+  cli_progress prog;
   store_error err;
   store_put_opts po;
   store_put_result res;
   cli_action act;
   const char *label = x->text ? "(text)" : path;
-  const char *base;
-  int rc;
+  int rc, ex;
 
   memset(&src, 0, sizeof src);
   memset(&err, 0, sizeof err);
-  if (needs_name(dst)) {
-    if (x->text || strcmp(path, "-") == 0)
-      return cli_usage_error(verb, "a key is needed to upload %s "
-                                   "(SERVICE:CONTAINER/KEY)",
-                             x->text ? "--text" : "standard input");
-    base = cli_basename(path);
-    if (!usable_name(base))
-      return cli_usage_error(verb, "cannot name a blob after '%s'; give "
-                                   "SERVICE:CONTAINER/KEY",
-                             path);
-    rc = name_after(dst, base, &err);
-    if (rc)
-      goto out;
-  }
+  ex = name_upload(verb, path, x, dst);
+  if (ex)
+    return ex;
   rc = cli_target_open(g, dst, &err);
   if (rc)
     goto out;
@@ -213,14 +324,7 @@ static int do_put(cli_global *g, const char *verb, const char *path,
   if (rc)
     goto out;
 
-  memset(&po, 0, sizeof po);
-  po.struct_size = sizeof po;
-  po.flags = x->no_clobber ? STORE_PUT_IF_NONE_MATCH : 0;
-  po.content_length = src.length;
-  po.content_type =
-    cli_upload_content_type(x->content_type, dst->a.key, x->text != NULL);
-  po.metadata = x->meta.v;
-  po.nmetadata = x->meta.n;
+  upload_opts(&po, x, &src, dst->a.key);
   memset(&act, 0, sizeof act);
   act.action = "upload";
   act.source = label;
@@ -233,9 +337,15 @@ static int do_put(cli_global *g, const char *verb, const char *path,
   }
   memset(&res, 0, sizeof res);
   res.struct_size = sizeof res;
+  cli_progress_init(&prog, g, verb, x->progress);
+  cs.src = &src;
+  cs.prog = &prog;
+  cli_progress_single(&prog, src.length);
   rc = xtstore_blob_put(dst->svc, dst->a.container, dst->a.key, &po,
-                        cli_source_read, &src, cli_source_rewinder(&src), &res,
-                        &err);
+                        counted_read, &cs,
+                        cli_source_rewinder(&src) ? counted_rewind : NULL,
+                        &res, &err);
+  cli_progress_end(&prog, rc);
   rc = cli_explain_abort(&err, rc, &src, NULL);
   if (rc)
     goto out;
@@ -247,6 +357,114 @@ out:
   return rc ? cli_fail(verb, rc, &err) : CLI_EXIT_OK;
 }
 
+/* The services of --to: NULL for "all" (every storage service), else the
+ * comma-separated names, in *out (free the array; the names point into
+ * *buf, freed too). Returns an exit code. */
+static int fanout_services(const char *verb, const char *to, char **buf,
+                           const char ***out, size_t *n)
+{
+  const char **v;
+  char *p, *save = NULL, *tok;
+  size_t cap = 1;
+
+  *out = NULL;
+  *n = 0;
+  *buf = NULL;
+  if (strcmp(to, "all") == 0)
+    return CLI_EXIT_OK;
+  for (p = strchr(to, ','); p; p = strchr(p + 1, ','))
+    cap++;
+  *buf = strdup(to);
+  v = calloc(cap, sizeof *v);
+  if (!*buf || !v) {
+    free(v);
+    fprintf(stderr, "xtstore: %s: out of memory\n", verb);
+    return CLI_EXIT_FAILURE;
+  }
+  for (tok = strtok_r(*buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+    v[(*n)++] = tok;
+  *out = v;
+  if (*n == cap)
+    return CLI_EXIT_OK;
+  return cli_usage_error(verb, "--to wants 'all' or SERVICE[,SERVICE...], "
+                               "got '%s'",
+                         to);
+}
+
+/* put --to: upload `path` to CONTAINER[/KEY] (`dest`) of several services,
+ * reading it once. Returns an exit code. */
+static int do_fanout(cli_global *g, const char *verb, const char *path,
+                     const char *dest, const xfer_opts *x)
+{
+  cli_target dst;
+  cli_source src;
+  cli_progress prog;
+  xtstore_wf_opts o;
+  xtstore_wf_stats st;
+  store_error err;
+  store_put_opts po;
+  xtstore_ctx *ctx;
+  const char **names = NULL;
+  char *names_buf = NULL, *addr = NULL;
+  size_t n;
+  int rc = STORE_OK, ex;
+
+  memset(&dst, 0, sizeof dst);
+  memset(&src, 0, sizeof src);
+  memset(&err, 0, sizeof err);
+  memset(&st, 0, sizeof st);
+  st.struct_size = sizeof st;
+  ex = fanout_services(verb, x->to, &names_buf, &names, &n);
+  if (ex)
+    goto out;
+  ex = cli_target_parse(verb, dest, CLI_NEED_LOCAL_OK, &dst);
+  if (!ex && dst.a.service)
+    ex = cli_usage_error(verb, "with --to, give CONTAINER/KEY: the services "
+                               "come from --to");
+  if (ex)
+    goto out;
+  /* CONTAINER/KEY is an address of no service in particular. */
+  addr = dest[0] == ':' ? strdup(dest) : cli_strdupf(":%s", dest);
+  if (!addr) {
+    rc = store_error_set(&err, STORE_E_NOMEM, "out of memory");
+    goto out;
+  }
+  cli_target_free(&dst);
+  ex = cli_target_parse(verb, addr, CLI_NEED_CONTAINER, &dst);
+  if (!ex)
+    ex = name_upload(verb, path, x, &dst);
+  if (ex)
+    goto out;
+  rc = cli_ctx(g, &ctx, &err);
+  if (!rc)
+    rc = cli_source_open(&src, x->text, path, &err);
+  if (rc)
+    goto out;
+  upload_opts(&po, x, &src, dst.a.key);
+  memset(&o, 0, sizeof o);
+  o.struct_size = sizeof o;
+  o.flags = x->dry_run ? XTSTORE_WF_DRY_RUN : 0;
+  cli_progress_init(&prog, g, verb, x->progress);
+  prog.action = "upload";
+  o.progress = cli_progress_event;
+  o.progress_ud = &prog;
+  /* The library counts the bytes it reads: the plain source will do. */
+  rc = xtstore_put_fanout(ctx, names, n, dst.a.container, dst.a.key, &po,
+                          cli_source_read, &src,
+                          x->text ? "(text)" : path, &o, &st, &err);
+  rc = cli_explain_abort(&err, rc, &src, NULL);
+  ex = cli_progress_exit(&prog, rc, &err, &st);
+  rc = STORE_OK;
+
+out:
+  cli_source_close(&src);
+  cli_target_free(&dst);
+  free(addr);
+  free(names);
+  free(names_buf);
+  return rc ? cli_fail(verb, rc, &err) : ex;
+}
+
 /* Download src (parsed, with a key) to `dest`: NULL = the key's basename
  * in the current directory, a directory = its basename there, "-" =
  * stdout. Returns an exit code. */
@@ -256,6 +474,8 @@ static int do_get(cli_global *g, const char *verb, cli_target *src,
   store_error err;
   store_get_opts go;
   cli_sink sink;
+  counted_sink cs;
+  cli_progress prog;
   cli_action act;
   struct stat st;
   const char *base = cli_basename(src->a.key);
@@ -266,9 +486,15 @@ static int do_get(cli_global *g, const char *verb, cli_target *src,
   rc = cli_target_open(g, src, &err);
   if (rc)
     goto out;
+  cli_progress_init(&prog, g, verb, x->progress);
   go = x->range;
   go.struct_size = sizeof go;
   go.snapshot_id = x->snapshot;
+  /* A range's size is not the object's: the total stays unknown then. */
+  if (!(go.flags & STORE_GET_RANGE)) {
+    go.on_entry = size_entry;
+    go.on_entry_ctx = &prog;
+  }
   memset(&act, 0, sizeof act);
   act.action = "download";
   act.source = src->display;
@@ -284,10 +510,14 @@ static int do_get(cli_global *g, const char *verb, cli_target *src,
     memset(&sink, 0, sizeof sink);
     sink.fd = 1;
     sink.name = "standard output";
+    cs.sink = &sink;
+    cs.prog = &prog;
     /* The body is the output: no report line mixed into it. */
     fflush(stdout);
+    cli_progress_single(&prog, -1);
     rc = xtstore_blob_get(src->svc, src->a.container, src->a.key, &go,
-                          cli_sink_write, &sink, &err);
+                          counted_write, &cs, &err);
+    cli_progress_end(&prog, rc);
     rc = cli_explain_abort(&err, rc, NULL, &sink);
     goto out;
   }
@@ -325,8 +555,11 @@ static int do_get(cli_global *g, const char *verb, cli_target *src,
     cli_report(g, &act);
     goto out;
   }
-  rc = xtstore_blob_get_file(src->svc, src->a.container, src->a.key, &go,
-                             path, &err);
+  cli_progress_single(&prog, -1);
+  rc = xtstore_blob_get_file_progress(src->svc, src->a.container, src->a.key,
+                                      &go, path, cli_progress_bytes, &prog,
+                                      &err);
+  cli_progress_end(&prog, rc);
   rc = cli_explain_abort(&err, rc, NULL, NULL);
   if (rc)
     goto out;
@@ -347,6 +580,7 @@ static int do_copy(cli_global *g, const char *verb, cli_target *src,
 {
   store_error err;
   store_copy_opts co;
+  cli_progress prog;
   cli_action act;
   const char *base = cli_basename(src->a.key);
   int rc, exists = 0;
@@ -398,8 +632,12 @@ static int do_copy(cli_global *g, const char *verb, cli_target *src,
   act.size = -1;
   act.dry_run = x->dry_run;
   if (!x->dry_run) {
-    rc = xtstore_blob_copy(src->svc, src->a.container, src->a.key, dst->svc,
-                           dst->a.container, dst->a.key, &co, &err);
+    cli_progress_init(&prog, g, verb, x->progress);
+    cli_progress_single(&prog, -1);
+    rc = xtstore_blob_copy_progress(src->svc, src->a.container, src->a.key,
+                                    dst->svc, dst->a.container, dst->a.key,
+                                    &co, cli_progress_bytes, &prog, &err);
+    cli_progress_end(&prog, rc);
     rc = cli_explain_abort(&err, rc, NULL, NULL);
     if (rc)
       goto out;
@@ -444,19 +682,26 @@ static int put_run(cli_global *g, const cli_cmd *self, int argc, char **argv)
     goto out;
   want = x.text ? 1 : 2;
   if (a.npos != want) {
+    /* --text needs a key; a file can name the blob. */
     ex = cli_usage_error(self->name,
-                         x.text ? "expected SERVICE:CONTAINER/KEY after "
-                                  "--text STRING, got %d arguments"
-                                : "expected LOCALFILE and "
-                                  "SERVICE:CONTAINER[/KEY], got %d "
+                         x.text ? "expected %s/KEY after --text STRING, got "
+                                  "%d arguments"
+                                : "expected LOCALFILE and %s[/KEY], got %d "
                                   "arguments",
-                         a.npos);
+                         x.to ? "CONTAINER" : "SERVICE:CONTAINER", a.npos);
     goto out;
   }
   if (!x.text) {
     ex = need_local(self->name, a.pos[0]);
     if (ex)
       goto out;
+  }
+  if (x.to) {
+    if (g->json)
+      cli_json_array_begin(g);
+    ex = do_fanout(g, self->name, x.text ? NULL : a.pos[0], a.pos[want - 1],
+                   &x);
+    goto out;
   }
   ex = cli_target_parse(self->name, a.pos[want - 1], CLI_NEED_CONTAINER,
                         &dst);
@@ -536,6 +781,23 @@ static int cat_run(cli_global *g, const cli_cmd *self, int argc, char **argv)
   return cli_tally_exit(&tally);
 }
 
+/* cp -r: every object under a prefix or a local directory. */
+static int cp_tree(cli_global *g, const cli_cmd *self, const char *src,
+                   const char *dst, const xfer_opts *x)
+{
+  xtstore_wf_opts o;
+
+  if (x->content_type || x->meta.n || x->snapshot || x->no_clobber)
+    return cli_usage_error(self->name, "-r copies objects as they are: "
+                                       "not with --content-type, --meta, "
+                                       "--snapshot or --no-clobber");
+  memset(&o, 0, sizeof o);
+  o.transfers = x->transfers;
+  o.flags = x->dry_run ? XTSTORE_WF_DRY_RUN : 0;
+  return cli_tree_run(g, self->name, src, dst, xtstore_copy_tree, &o,
+                      x->progress, 1);
+}
+
 static int cp_run(cli_global *g, const cli_cmd *self, int argc, char **argv)
 {
   cli_args a;
@@ -551,6 +813,10 @@ static int cp_run(cli_global *g, const cli_cmd *self, int argc, char **argv)
   if (a.npos != 2) {
     ex = cli_usage_error(self->name, "expected SRC and DST, got %d arguments",
                          a.npos);
+    goto out;
+  }
+  if (x.recursive) {
+    ex = cp_tree(g, self, a.pos[0], a.pos[1], &x);
     goto out;
   }
   ex = cli_target_parse(self->name, a.pos[0],
@@ -590,11 +856,20 @@ const cli_cmd cli_cmd_put = {
   "upload a local file, stdin or a string to a blob",
   "Usage: xtstore put [OPTIONS] LOCALFILE|- SERVICE:CONTAINER[/KEY]\n"
   "       xtstore put [OPTIONS] --text STRING SERVICE:CONTAINER/KEY\n"
+  "       xtstore put [OPTIONS] --to all|SVC[,SVC...] LOCALFILE|- "
+  "CONTAINER[/KEY]\n"
   "\n"
   "Upload a local file, standard input ('-', read to the end) or a string\n"
   "to a blob. Without a KEY, or with a KEY ending in '/', the blob is named\n"
   "after the file's basename. An existing blob is replaced unless\n"
   "--no-clobber is given.\n"
+  "\n"
+  "With --to the same body goes to CONTAINER/KEY of every service named\n"
+  "(all: every configured storage service), read once and uploaded to all\n"
+  "in parallel (one 4 MiB buffer per service). A service that fails is\n"
+  "dropped without stopping the others, and the uploads that succeeded\n"
+  "stay. One line per service: the upload on stdout, or the error on\n"
+  "stderr; exit 8 when some failed.\n"
   "\n"
   "Options:\n"
   "  --content-type TYPE   the blob's content type (default: from the key's\n"
@@ -604,13 +879,20 @@ const cli_cmd cli_cmd_put = {
   "  -n, --no-clobber      fail with exit 5 if the blob exists\n"
   "  --text STRING         upload STRING instead of a file\n"
   "  --dry-run             show what would be uploaded, upload nothing\n"
-  "  --json                print a JSON array with the action\n"
+  "  --to all|SVC,...      upload to these services (see above)\n"
+  CLI_PROGRESS_OPTIONS_HELP
+  "  --json                print a JSON array with the action (with --to,\n"
+  "                        one element per service: action, source,\n"
+  "                        target, size, dry_run, status, error)\n"
   "  -h, --help            show this help\n"
+  "\n"
+  CLI_PROGRESS_HELP
   "\n"
   "Examples:\n"
   "  xtstore put report.pdf scratch:docs/      # -> scratch:docs/report.pdf\n"
   "  tar c dir | xtstore put - scratch:backup/dir.tar\n"
-  "  xtstore put --text hello --meta owner=me :notes/hello.txt\n",
+  "  xtstore put --text hello --meta owner=me :notes/hello.txt\n"
+  "  xtstore put --to all build.tar releases/v1/build.tar\n",
   put_run,
 };
 
@@ -633,8 +915,11 @@ const cli_cmd cli_cmd_get = {
   "  --snapshot ID        read this snapshot of the blob\n"
   "  -n, --no-clobber     fail with exit 5 if the local file exists\n"
   "  --dry-run            show what would be downloaded, write nothing\n"
+  CLI_PROGRESS_OPTIONS_HELP
   "  --json               print a JSON array with the action\n"
   "  -h, --help           show this help\n"
+  "\n"
+  CLI_PROGRESS_HELP
   "\n"
   "Examples:\n"
   "  xtstore get scratch:docs/report.pdf            # ./report.pdf\n"
@@ -666,6 +951,7 @@ const cli_cmd cli_cmd_cp = {
   "cp",
   "copy between local files and blobs of any services",
   "Usage: xtstore cp [OPTIONS] SRC DST\n"
+  "       xtstore cp -r [OPTIONS] SRC DST\n"
   "\n"
   "Copy a local file to a blob (as put), a blob to a local file (as get),\n"
   "or a blob to a blob. Between blobs of the same service the copy is\n"
@@ -674,6 +960,16 @@ const cli_cmd cli_cmd_cp = {
   "and metadata travel with the blob. A DST without a key, or with a key\n"
   "ending in '/', takes the source's basename.\n"
   "\n"
+  "With -r, SRC and DST are trees: SERVICE:CONTAINER[/PREFIX] (ls's prefix\n"
+  "rule: 'dir' means 'dir/', 'name*' is a raw prefix) or a local\n"
+  "directory. Every object under SRC is copied to the same relative name\n"
+  "under DST ('svc:c/photos/2024/a.jpg' to 'other:c/backup/' gives\n"
+  "'other:c/backup/2024/a.jpg'), --transfers objects at a time, each\n"
+  "streamed or server-side as above; local files are read and written in\n"
+  "place (downloads land atomically). Symlinks and special files of a\n"
+  "local tree are skipped. A failed object is reported and the others go\n"
+  "on (exit 8 when some failed).\n"
+  "\n"
   "Options:\n"
   "  --content-type TYPE   set this content type (replaces the source's)\n"
   "  --meta KEY=VALUE      set this metadata instead of the source's\n"
@@ -681,12 +977,21 @@ const cli_cmd cli_cmd_cp = {
   "  --snapshot ID         copy from this snapshot of the source blob\n"
   "  -n, --no-clobber      fail with exit 5 if DST exists\n"
   "  --dry-run             show what would be copied, copy nothing\n"
-  "  --json                print a JSON array with the action\n"
+  "  -r, --recursive       copy the trees (not with the four above)\n"
+  "  --transfers N         -r: objects in flight, 1-256 (default: 2 per\n"
+  "                        CPU, at least 4, at most 16)\n"
+  CLI_PROGRESS_OPTIONS_HELP
+  "  --json                print a JSON array with the action (with -r,\n"
+  "                        one per object plus a summary element)\n"
   "  -h, --help            show this help\n"
+  "\n"
+  CLI_PROGRESS_HELP
   "\n"
   "Examples:\n"
   "  xtstore cp data.csv scratch:in/\n"
   "  xtstore cp scratch:in/data.csv ./copy.csv\n"
-  "  xtstore cp scratch:in/data.csv archive:in/data.csv\n",
+  "  xtstore cp scratch:in/data.csv archive:in/data.csv\n"
+  "  xtstore cp -r --transfers 8 ./site scratch:www/\n"
+  "  xtstore cp -r scratch:photos/2024 archive:photos/2024\n",
   cp_run,
 };

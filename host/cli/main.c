@@ -24,6 +24,7 @@ static const cli_cmd *const cli_cmds[] = {
   &cli_cmd_ls, &cli_cmd_put, &cli_cmd_get, &cli_cmd_cat, &cli_cmd_cp,
   &cli_cmd_rm, &cli_cmd_stat, &cli_cmd_meta, &cli_cmd_mb, &cli_cmd_rb,
   &cli_cmd_append, &cli_cmd_snapshot, &cli_cmd_services, &cli_cmd_plugins,
+  &cli_cmd_sync, &cli_cmd_migrate,
   &cli_cmd_find, &cli_cmd_mkdir, &cli_cmd_bench,
 };
 #define CLI_NCMDS (sizeof(cli_cmds) / sizeof(cli_cmds[0]))
