@@ -463,7 +463,8 @@ typedef struct xtstore_progress {
 } xtstore_progress;
 
 /* Called for every event, never concurrently (the library serialises the
- * calls), from the calling thread or a worker thread. */
+ * calls), from the calling thread or a worker thread. It must not wait
+ * for the workflow it watches. */
 typedef void (*xtstore_progress_fn)(void *ud, const xtstore_progress *p);
 
 /* A content type for an upload from a local file to `key`; NULL: the
@@ -480,7 +481,8 @@ typedef struct xtstore_wf_opts {
   uint32_t transfers;        /* objects in flight; 0: the default         */
   uint32_t reserved;
   /* With XTSTORE_WF_DELETE: when more than this many would be deleted,
-   * delete none and fail (STORE_E_PRECONDITION). */
+   * delete none and fail (STORE_E_PRECONDITION). 0 allows none; the names
+   * to delete (at most this many) are held until the copies are done. */
   uint64_t max_delete;
   xtstore_progress_fn progress;   /* may be NULL                          */
   void *progress_ud;
@@ -506,10 +508,11 @@ typedef struct xtstore_wf_stats {
 } xtstore_wf_stats;
 
 /* One end of a tree workflow: every blob of svc:container whose key
- * starts with `prefix` (NULL or "": all), named relative to the prefix up
- * to its last '/' ("photos/2024" and "photos/2024-*" alike name
- * "photos/2024-01.jpg" as "2024-01.jpg"); or, with svc NULL, every regular
- * file under the local directory `path`, named by its relative path. */
+ * starts with `prefix` (NULL or "": all; no wildcards), named relative to
+ * the prefix up to its last '/' (prefixes "photos/" and "photos/2024"
+ * both name "photos/2024-01.jpg" "2024-01.jpg"); or, with svc NULL, every
+ * regular file under the local directory `path`, named by its relative
+ * path. */
 typedef struct xtstore_tree {
   uint32_t struct_size;
   uint32_t reserved;
