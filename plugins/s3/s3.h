@@ -121,14 +121,6 @@ int s3_cancelled(const store_handle *h);
 void s3_log(const store_handle *h, int32_t level, const char *fmt, ...)
   __attribute__((format(printf, 3, 4)));
 
-/* s3_ini.c: the AWS shared config/credentials format */
-typedef struct s3_ini s3_ini;
-int s3_ini_load(const char *path, s3_ini **out);
-const char *s3_ini_get(const s3_ini *ini, const char *section,
-                       const char *key);
-int s3_ini_has_section(const s3_ini *ini, const char *section);
-void s3_ini_free(s3_ini *ini);
-
 /* s3_config.c */
 int32_t s3_settings_resolve(const store_kv *kv, size_t n, s3_getenv_fn env,
                             s3_settings *out, store_error *err);

@@ -20,13 +20,14 @@
 #include <string.h>
 
 #include "s3.h"
+#include "sdk_ini.h"
 #include "sdk_util.h"
 
 /* The two shared files, loaded on first need. */
 typedef struct shared_files {
   s3_getenv_fn env;
   char cred_path[1024], conf_path[1024];
-  s3_ini *cred, *conf;
+  sdk_ini *cred, *conf;
   int loaded;
 } shared_files;
 
@@ -57,10 +58,10 @@ static int32_t files_load(shared_files *f, store_error *err)
               f->cred_path, sizeof(f->cred_path));
   shared_path(f->env, "AWS_CONFIG_FILE", "config", f->conf_path,
               sizeof(f->conf_path));
-  if (s3_ini_load(f->cred_path, &f->cred))
+  if (sdk_ini_load(f->cred_path, &f->cred))
     return store_error_set(err, STORE_E_CONFIG, "s3: cannot read '%.200s': "
                            "%s", f->cred_path, strerror(errno));
-  if (s3_ini_load(f->conf_path, &f->conf))
+  if (sdk_ini_load(f->conf_path, &f->conf))
     return store_error_set(err, STORE_E_CONFIG, "s3: cannot read '%.200s': "
                            "%s", f->conf_path, strerror(errno));
   return STORE_OK;
@@ -68,8 +69,8 @@ static int32_t files_load(shared_files *f, store_error *err)
 
 static void files_free(shared_files *f)
 {
-  s3_ini_free(f->cred);
-  s3_ini_free(f->conf);
+  sdk_ini_free(f->cred);
+  sdk_ini_free(f->conf);
 }
 
 /* A profile's key: credentials file first, then the config file. */
@@ -77,15 +78,15 @@ static const char *profile_get(const shared_files *f, const char *profile,
                                const char *key, const char **from)
 {
   char section[300];
-  const char *v = s3_ini_get(f->cred, profile, key);
+  const char *v = sdk_ini_get(f->cred, profile, key);
 
   *from = f->cred_path;
   if (v && *v)
     return v;
   snprintf(section, sizeof(section), "profile %s", profile);
-  v = s3_ini_get(f->conf, section, key);
+  v = sdk_ini_get(f->conf, section, key);
   if (!v && !strcmp(profile, "default"))
-    v = s3_ini_get(f->conf, "default", key);
+    v = sdk_ini_get(f->conf, "default", key);
   *from = f->conf_path;
   return v && *v ? v : NULL;
 }

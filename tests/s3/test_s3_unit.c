@@ -1,8 +1,9 @@
 /*
 ** test_s3_unit.c -- the S3 provider's pieces that need no server: the AWS
-** shared-file reader, the credential and region chain (config keys vs
-** environment vs profiles, with a fake environment and temp files), the
-** S3 XML error mapping and the object properties read from headers.
+** shared files as the SDK's INI reader reads them, the credential and
+** region chain (config keys vs environment vs profiles, with a fake
+** environment and temp files), the S3 XML error mapping and the object
+** properties read from headers.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <cmocka.h>
 
 #include "s3.h"
+#include "sdk_ini.h"
 
 /* The plugin's table (s3.c is linked in). */
 extern const struct store_interface store_interface;
@@ -94,7 +96,7 @@ static store_error new_err(void)
 /* ---- the INI reader --------------------------------------------------- */
 static void ini_reads_the_aws_format(void **state)
 {
-  s3_ini *ini = NULL;
+  sdk_ini *ini = NULL;
   (void)state;
   write_file("config",
              "# comment\n"
@@ -114,33 +116,33 @@ static void ini_reads_the_aws_format(void **state)
              "stray line without equals\n"
              "[broken\n"
              "k = v\n");
-  assert_int_equal(s3_ini_load(path_of("config"), &ini), 0);
+  assert_int_equal(sdk_ini_load(path_of("config"), &ini), 0);
   assert_non_null(ini);
-  assert_string_equal(s3_ini_get(ini, "default", "region"), "eu-west-1");
+  assert_string_equal(sdk_ini_get(ini, "default", "region"), "eu-west-1");
   /* keys without regard to case, like botocore's configparser */
-  assert_string_equal(s3_ini_get(ini, "default", "output"), "json");
-  assert_string_equal(s3_ini_get(ini, "default", "OUTPUT"), "json");
+  assert_string_equal(sdk_ini_get(ini, "default", "output"), "json");
+  assert_string_equal(sdk_ini_get(ini, "default", "OUTPUT"), "json");
   /* section names with runs of blanks made one; a repeated key: last */
-  assert_string_equal(s3_ini_get(ini, "profile dev", "region"), "ap-south-1");
-  assert_string_equal(s3_ini_get(ini, "profile dev", "s3.addressing_style"),
+  assert_string_equal(sdk_ini_get(ini, "profile dev", "region"), "ap-south-1");
+  assert_string_equal(sdk_ini_get(ini, "profile dev", "s3.addressing_style"),
                       "path");
-  assert_string_equal(s3_ini_get(ini, "profile dev",
+  assert_string_equal(sdk_ini_get(ini, "profile dev",
                                  "s3.max_concurrent_requests"), "4");
   /* a nested block ends at the next unindented key */
-  assert_string_equal(s3_ini_get(ini, "profile dev", "aws_access_key_id"),
+  assert_string_equal(sdk_ini_get(ini, "profile dev", "aws_access_key_id"),
                       "AKIDDEV");
-  assert_null(s3_ini_get(ini, "profile dev", "stray line without equals"));
-  assert_null(s3_ini_get(ini, "default", "k"));
-  assert_null(s3_ini_get(ini, "nosuch", "region"));
-  assert_true(s3_ini_has_section(ini, "default"));
-  assert_false(s3_ini_has_section(ini, "profile nosuch"));
-  s3_ini_free(ini);
+  assert_null(sdk_ini_get(ini, "profile dev", "stray line without equals"));
+  assert_null(sdk_ini_get(ini, "default", "k"));
+  assert_null(sdk_ini_get(ini, "nosuch", "region"));
+  assert_true(sdk_ini_has_section(ini, "default"));
+  assert_false(sdk_ini_has_section(ini, "profile nosuch"));
+  sdk_ini_free(ini);
 
   /* a missing file is no error: nothing there */
-  ini = (s3_ini *)1;
-  assert_int_equal(s3_ini_load(path_of("nosuch"), &ini), 0);
+  ini = (sdk_ini *)1;
+  assert_int_equal(sdk_ini_load(path_of("nosuch"), &ini), 0);
   assert_null(ini);
-  assert_null(s3_ini_get(NULL, "default", "region"));
+  assert_null(sdk_ini_get(NULL, "default", "region"));
 }
 
 /* ---- the credential chain --------------------------------------------- */

@@ -13,5 +13,6 @@ int main(void)
   failed += unit_xml();
   failed += unit_error();
   failed += unit_request();
+  failed += unit_ini();
   return failed ? 1 : 0;
 }

@@ -1,12 +1,7 @@
 /*
-** s3_ini.c -- a small reader for the AWS shared files (~/.aws/credentials,
-** ~/.aws/config). Debian's C libraries offer nothing for this format, and
-** it is small: "[section]" headers, "key = value" lines, full-line
-** comments starting with '#' or ';', and nested blocks ("s3 =" followed by
-** indented "key = value" lines, read as "s3.key"). Keys are compared
-** without regard to case, as botocore's configparser does; section names
-** exactly, with runs of blanks made one ("[profile  dev]" is "profile
-** dev"). A key given twice keeps its last value.
+** sdk_ini.c -- the INI reader of sdk_ini.h (the format is described
+** there): the file read whole (it is small), then parsed line by line
+** into a flat list of (section, key, value).
 */
 #include <ctype.h>
 #include <errno.h>
@@ -15,7 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "s3.h"
+#include "sdk_buf.h"
+#include "sdk_ini.h"
 
 #define INI_MAX_BYTES (1u << 20) /* a credentials file is never this big */
 
@@ -25,12 +21,12 @@ typedef struct ini_entry {
   char *value;
 } ini_entry;
 
-struct s3_ini {
+struct sdk_ini {
   ini_entry *v;
   size_t n, cap;
 };
 
-void s3_ini_free(s3_ini *ini)
+void sdk_ini_free(sdk_ini *ini)
 {
   if (!ini)
     return;
@@ -55,7 +51,7 @@ static char *trimmed(const char *s, size_t len)
   return strndup(s, len);
 }
 
-static int add(s3_ini *ini, const char *section, char *key, char *value)
+static int add(sdk_ini *ini, const char *section, char *key, char *value)
 {
   if (ini->n == ini->cap) {
     size_t cap = ini->cap ? 2 * ini->cap : 16;
@@ -92,7 +88,7 @@ static char *section_name(const char *s, size_t len)
   return t;
 }
 
-static int parse(s3_ini *ini, const char *text)
+static int parse(sdk_ini *ini, const char *text)
 {
   char *section = strdup(""), *parent = NULL;
   const char *line = text;
@@ -158,12 +154,12 @@ out:
 
 /* 0 and *out set (NULL when the file does not exist), or -1 with errno
  * (unreadable, too big, no memory). */
-int s3_ini_load(const char *path, s3_ini **out)
+int sdk_ini_load(const char *path, sdk_ini **out)
 {
   FILE *f = fopen(path, "rb");
   sdk_buf text = SDK_BUF_INIT;
   char chunk[4096];
-  s3_ini *ini = NULL;
+  sdk_ini *ini = NULL;
   size_t n;
   int rc = -1;
 
@@ -194,13 +190,13 @@ int s3_ini_load(const char *path, s3_ini **out)
   rc = 0;
 out:
   fclose(f);
-  s3_ini_free(ini);
+  sdk_ini_free(ini);
   sdk_buf_free(&text);
   return rc;
 }
 
 /* The value of key in section (the last one given), or NULL. */
-const char *s3_ini_get(const s3_ini *ini, const char *section,
+const char *sdk_ini_get(const sdk_ini *ini, const char *section,
                        const char *key)
 {
   const char *found = NULL;
@@ -213,7 +209,7 @@ const char *s3_ini_get(const s3_ini *ini, const char *section,
 }
 
 /* Non-zero when the section has at least one key. */
-int s3_ini_has_section(const s3_ini *ini, const char *section)
+int sdk_ini_has_section(const sdk_ini *ini, const char *section)
 {
   for (size_t i = 0; ini && i < ini->n; i++)
     if (!strcmp(ini->v[i].section, section))
