@@ -182,25 +182,12 @@ struct file_get {
   const store_get_opts *user;
 };
 
-/* XT and cloudmesh directory markers: never turned into local files. */
-static int entry_is_dir_marker(const store_entry *e)
-{
-  size_t i;
-  if (e->flags & STORE_ENTRY_DIR_MARKER)
-    return 1;
-  if (e->size != 0)
-    return 0;
-  for (i = 0; i < e->nmetadata; i++)
-    if (strcasecmp(e->metadata[i].key, "hdi_isfolder") == 0 &&
-        strcasecmp(e->metadata[i].value, "true") == 0)
-      return 1;
-  return 0;
-}
-
 static int32_t file_entry(void *ud, const store_entry *e)
 {
   struct file_get *g = ud;
-  g->is_marker = entry_is_dir_marker(e);
+  /* xtstore_blob_get flags every directory marker (dirmarker.c); markers
+   * never become local files. */
+  g->is_marker = (e->flags & STORE_ENTRY_DIR_MARKER) != 0;
   if (g->user && g->user->on_entry)
     return g->user->on_entry(g->user->on_entry_ctx, e);
   return 0;
