@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "store_interface.h"
+#include "sdk_body.h"
 #include "sdk_buf.h"
 #include "sdk_http.h"
 #include "sdk_xml.h"
@@ -86,22 +87,6 @@ typedef struct az_target {
   const char *snapshot;         /* NULL: the current blob                  */
 } az_target;
 
-/* A request body pulled from an ABI read callback: exactly `want` bytes,
- * then (with check_eof) a probe that the source has nothing more. */
-#define AZ_BODY_OK      0
-#define AZ_BODY_ABORTED 1       /* the read callback returned non-zero     */
-#define AZ_BODY_SHORT   2       /* it ended before `want` bytes            */
-#define AZ_BODY_LONG    3       /* it had more than the declared length    */
-#define AZ_BODY_BAD     4       /* it returned more than it was asked for  */
-typedef struct az_body {
-  store_read_fn src;
-  void *ctx;
-  uint64_t want;
-  uint64_t sent;
-  int check_eof;
-  int state;                    /* AZ_BODY_*                               */
-} az_body;
-
 /* Properties of a blob or container as an entry. The metadata array is
  * owned; every string is borrowed from the response or XML it came from. */
 typedef struct az_props {
@@ -149,10 +134,7 @@ int32_t az_exec(store_handle *h, const az_target *t, const char *method,
                 sdk_response **out, store_error *err);
 
 /* azure_body.c */
-void az_body_init(az_body *b, store_read_fn src, void *ctx, uint64_t want,
-                  int check_eof);
-void az_body_attach(sdk_request *r, az_body *b);
-int32_t az_body_result(const az_target *t, const az_body *b, int32_t rc,
+int32_t az_body_result(const az_target *t, const sdk_body *b, int32_t rc,
                        store_error *err);
 int32_t az_fill(const az_target *t, store_read_fn src, void *ctx, char *buf,
                 size_t cap, size_t *out_n, int *out_eof, store_error *err);

@@ -70,7 +70,7 @@ int32_t az_put_condition(const az_target *t, uint32_t flags, int32_t rc,
 
 /* One Put Blob, its body streamed from b or taken from mem[0..memlen). */
 static int32_t put_single(store_handle *h, const az_target *t,
-                          const store_put_opts *opts, az_body *b,
+                          const store_put_opts *opts, sdk_body *b,
                           const char *mem, size_t memlen,
                           store_put_result *out, store_error *err)
 {
@@ -92,7 +92,7 @@ static int32_t put_single(store_handle *h, const az_target *t,
   if (rc)
     goto out;
   if (b)
-    az_body_attach(r, b);
+    sdk_body_attach(r, b);
   else
     sdk_request_body_mem(r, mem, memlen);
   rc = az_perform(h, t, r, &resp, err);
@@ -147,7 +147,7 @@ int32_t az_blob_put(store_handle *h, const char *container, const char *key,
 {
   int64_t len = AZ_OPT(opts, store_put_opts, content_length, -1);
   az_target t = {"put", container, key, NULL};
-  az_body b;
+  sdk_body b;
   int32_t rc;
 
   rc = az_check_key(&t, err);
@@ -166,7 +166,7 @@ int32_t az_blob_put(store_handle *h, const char *container, const char *key,
   } else if (len <= 0) {
     rc = put_buffered(h, &t, opts, src, src_ctx, out, err);
   } else {
-    az_body_init(&b, src, src_ctx, (uint64_t)len, 1);
+    sdk_body_init(&b, src, src_ctx, (uint64_t)len, SDK_BODY_PROBE_EOF);
     rc = put_single(h, &t, opts, &b, NULL, 0, out, err);
   }
 out:

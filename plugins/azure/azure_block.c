@@ -67,7 +67,7 @@ static void block_id(const char *nonce, uint32_t part, char *out)
 
 /* Put Block: the body streamed from b, or taken from mem[0..memlen). */
 static int32_t put_block(store_handle *h, const az_target *t,
-                         const char *id, az_body *b, const char *mem,
+                         const char *id, sdk_body *b, const char *mem,
                          size_t memlen, store_error *err)
 {
   sdk_buf q = SDK_BUF_INIT;
@@ -83,7 +83,7 @@ static int32_t put_block(store_handle *h, const az_target *t,
   if (rc)
     goto out;
   if (b)
-    az_body_attach(r, b);
+    sdk_body_attach(r, b);
   else
     sdk_request_body_mem(r, mem, memlen);
   rc = az_perform(h, t, r, NULL, err);
@@ -198,7 +198,7 @@ static int32_t put_known(store_handle *h, const az_target *t,
 {
   uint64_t bs = AZ_STREAM_BLOCK, done = 0;
   char id[ID_B64_LEN + 1];
-  az_body b;
+  sdk_body b;
   uint32_t i = 0;
   int32_t rc = STORE_OK;
 
@@ -212,7 +212,8 @@ static int32_t put_known(store_handle *h, const az_target *t,
   while (done < len) {
     uint64_t want = len - done < bs ? len - done : bs;
     block_id(nonce, ++i, id);
-    az_body_init(&b, src, src_ctx, want, done + want == len);
+    sdk_body_init(&b, src, src_ctx, want,
+                  done + want == len ? SDK_BODY_PROBE_EOF : 0);
     rc = put_block(h, t, id, &b, NULL, 0, err);
     if (rc)
       goto out;
@@ -475,7 +476,7 @@ int32_t az_multipart_part(store_handle *h, const char *container,
 {
   az_target t = {"multipart part of", container, key, NULL};
   char id[ID_B64_LEN + 1];
-  az_body b;
+  sdk_body b;
   int32_t rc;
 
   rc = az_check_key(&t, err);
@@ -501,7 +502,7 @@ int32_t az_multipart_part(store_handle *h, const char *container,
   block_id(upload_id, part_no, id);
   /* Exactly `length` bytes, no probe past them: the source may go on
    * with the next part. */
-  az_body_init(&b, src, src_ctx, length, 0);
+  sdk_body_init(&b, src, src_ctx, length, 0);
   rc = put_block(h, &t, id, &b, NULL, 0, err);
   if (rc)
     goto out;

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "store_interface.h"
+#include "sdk_body.h"
 #include "sdk_buf.h"
 #include "sdk_http.h"
 #include "sdk_sigv4.h"
@@ -104,7 +105,8 @@ typedef struct s3_call {
   store_read_fn src;            /* streamed body, or NULL                 */
   void *src_ctx;
   int64_t src_len;              /* >= 0: streamed bodies have a length    */
-  uint64_t pulled;              /* bytes taken from src (replay check)    */
+  sdk_body body;                /* src as sent; body.sent: bytes taken
+                                   from it (the replay check)             */
 } s3_call;
 
 /* Parsed S3 error body (s3_error.c); strings point into `xml`. */

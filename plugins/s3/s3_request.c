@@ -185,18 +185,6 @@ void s3_call_body_stream(s3_call *c, store_read_fn fn, void *ctx,
   c->src_len = len;
 }
 
-/* The caller's source, counted: a stream that was read from cannot be
- * sent again by us. */
-static int32_t counted_read(void *ctx, void *buf, size_t cap, size_t *out_n)
-{
-  s3_call *c = ctx;
-  int32_t rc = c->src(c->src_ctx, buf, cap, out_n);
-
-  if (rc == 0)
-    c->pulled += *out_n;
-  return rc;
-}
-
 static time_t s3_now(store_handle *h)
 {
   return time(NULL) + (time_t)atomic_load(&h->clock_offset);
@@ -216,6 +204,10 @@ static int32_t send_once(s3_call *c, sdk_response **out, s3_chunked **chunked,
   int32_t rc;
 
   *out = NULL;
+  /* The caller's source, counted: a stream that was read from cannot be
+   * sent again by us. */
+  if (c->src)
+    sdk_body_init(&c->body, c->src, c->src_ctx, (uint64_t)c->src_len, 0);
   if (build_url(c, 1, &url) || sdk_request_set_url(c->req, url.data)) {
     rc = nomem(c, err);
     goto out;
@@ -237,7 +229,7 @@ static int32_t send_once(s3_call *c, sdk_response **out, s3_chunked **chunked,
     payload = SDK_SIGV4_STREAMING_PAYLOAD;
   } else if (c->src) {
     payload = SDK_SIGV4_UNSIGNED_PAYLOAD;
-    sdk_request_body_stream(c->req, counted_read, c, c->src_len);
+    sdk_body_attach(c->req, &c->body);
   }
   if (h->signer) {
     rc = sdk_sigv4_sign_request(h->signer, c->req, payload, s3_now(h),
@@ -247,8 +239,8 @@ static int32_t send_once(s3_call *c, sdk_response **out, s3_chunked **chunked,
       goto out;
   }
   if (stream_signed) {
-    rc = s3_chunked_new(h, &seed, counted_read, c, (uint64_t)c->src_len,
-                        chunked, err);
+    rc = s3_chunked_new(h, &seed, sdk_body_read, &c->body,
+                        (uint64_t)c->src_len, chunked, err);
     if (rc)
       goto out;
     sdk_request_body_stream(c->req, s3_chunked_read, *chunked,
@@ -307,7 +299,7 @@ int32_t s3_perform(s3_call *c, sdk_response **out, store_error *err)
     s3_log(c->h, STORE_LOG_INFO, "s3 '%s': %s: the server's clock differs "
            "from ours by %lld s; signing with the server's time from now on",
            c->h->cfg.name, c->op, (long long)offset);
-    if (c->src && c->pulled)
+    if (c->src && c->body.sent)
       return rc; /* the body is gone: s3_fail marks it for the host */
     sdk_response_free(*out);
     *out = NULL;

@@ -20,29 +20,6 @@
 
 #define MIB (UINT64_C(1) << 20)
 
-/* Reads up to `left` bytes from the caller's source: one part's worth. */
-typedef struct part_src {
-  store_read_fn src;
-  void *ctx;
-  uint64_t left;
-} part_src;
-
-static int32_t part_read(void *ud, void *buf, size_t cap, size_t *out_n)
-{
-  part_src *p = ud;
-  int32_t rc;
-
-  *out_n = 0;
-  if (p->left == 0)
-    return 0;
-  if (cap > p->left)
-    cap = (size_t)p->left;
-  rc = p->src(p->ctx, buf, cap, out_n);
-  if (rc == 0)
-    p->left -= *out_n;
-  return rc;
-}
-
 /* A part from memory. */
 typedef struct mem_src {
   const unsigned char *p;
@@ -61,22 +38,23 @@ static int32_t mem_read(void *ud, void *buf, size_t cap, size_t *out_n)
 }
 
 /* Fill buf[0..cap) from src until full or end of data; *n is the count.
- * ABORTED (the callback's refusal) or OK. */
+ * ABORTED (the callback's refusal), INTERNAL (it gave more than asked) or
+ * OK. */
 static int32_t fill(store_read_fn src, void *ctx, unsigned char *buf,
                     size_t cap, size_t *n, const char *bucket,
                     const char *key, store_error *err)
 {
-  *n = 0;
-  while (*n < cap) {
-    size_t got = 0;
-    if (src(ctx, buf + *n, cap - *n, &got))
-      return store_error_set(err, STORE_E_ABORTED, "s3: PutObject '%s/%s': "
-                             "stopped by the read callback", bucket, key);
-    if (got == 0)
-      break;
-    *n += got;
+  switch (sdk_fill(src, ctx, buf, cap, n, NULL)) {
+  case SDK_BODY_ABORTED:
+    return store_error_set(err, STORE_E_ABORTED, "s3: PutObject '%s/%s': "
+                           "stopped by the read callback", bucket, key);
+  case SDK_BODY_BAD:
+    return store_error_set(err, STORE_E_INTERNAL, "s3: PutObject '%s/%s': "
+                           "the read callback returned more bytes than "
+                           "asked for", bucket, key);
+  default:
+    return STORE_OK;
   }
-  return STORE_OK;
 }
 
 /* The parts after begin; tokens[i] gets part i+1's ETag. */
@@ -131,9 +109,10 @@ static int32_t known_parts(upload *u, store_read_fn src, void *ctx,
   if (psz < S3_STREAM_PART)
     psz = S3_STREAM_PART;
   for (uint64_t done = 0; !rc && done < total;) {
-    part_src p = {src, ctx, total - done < psz ? total - done : psz};
-    uint64_t len = p.left;
-    rc = add_part(u, part_read, &p, len, err);
+    uint64_t len = total - done < psz ? total - done : psz;
+    sdk_body part; /* one part's worth of the source */
+    sdk_body_init(&part, src, ctx, len, 0);
+    rc = add_part(u, sdk_body_read, &part, len, err);
     done += len;
   }
   return rc;

@@ -1,9 +1,9 @@
 /*
 ** http_test.c -- sdk/http: sdk_http_perform against scripted_server.py.
-** Bodies both ways (memory, streams of known and unknown length), the
-** headers callback, buffering limits, every abort path, transport errors
-** (refused, reset, stall), connection reuse across requests and threads,
-** and cancellation.
+** Bodies both ways (memory, streams of known and unknown length, sdk_body
+** bodies), the headers callback, buffering limits, every abort path,
+** transport errors (refused, reset, stall), connection reuse across
+** requests and threads, and cancellation.
 */
 #include <errno.h>
 #include <netinet/in.h>
@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "http_server.h"
+#include "sdk_body.h"
 #include "sdk_buf.h"
 #include "sdk_error.h"
 #include "sdk_http.h"
@@ -612,6 +613,66 @@ static void test_short_body(void **state)
   sdk_request_free(r);
 }
 
+/* sdk_body as a request's body: exact bodies go through; a short source
+ * and an oversized answer reach the SDK's own checks (state records
+ * them); a source longer than declared is stopped by the end probe. */
+static int32_t over_read(void *ctx, void *buf, size_t cap, size_t *out_n)
+{
+  int32_t rc = source_read(ctx, buf, cap, out_n);
+
+  if (!rc && ((source *)ctx)->calls == 2)
+    *out_n = cap + 1;
+  return rc;
+}
+
+static void test_sdk_body(void **state)
+{
+  sdk_request *r;
+  sdk_response *resp;
+  source src = {.total = 100000};
+  sdk_body b;
+  store_error e;
+
+  (void)state;
+  r = req("PUT", "/echo");
+  sdk_body_init(&b, source_read, &src, 100000, SDK_BODY_PROBE_EOF);
+  sdk_body_attach(r, &b);
+  assert_int_equal(perform(client, r, &resp, &e), STORE_OK);
+  expect_line(resp, "length: 100000");
+  assert_int_equal(b.sent, 100000);
+  assert_int_equal(b.state, SDK_BODY_OK);
+  sdk_response_free(resp);
+  sdk_request_free(r);
+
+  r = req("PUT", "/echo");
+  src = (source){.total = 100000, .eof_at = 40000};
+  sdk_body_init(&b, source_read, &src, 100000, SDK_BODY_PROBE_EOF);
+  sdk_body_attach(r, &b);
+  assert_int_equal(perform(client, r, &resp, &e), STORE_E_INVALID);
+  assert_non_null(strstr(e.message, "ended after 40000 of 100000 bytes"));
+  assert_int_equal(b.state, SDK_BODY_SHORT);
+  sdk_request_free(r);
+
+  r = req("PUT", "/echo");
+  src = (source){.total = 100001};
+  sdk_body_init(&b, source_read, &src, 100000, SDK_BODY_PROBE_EOF);
+  sdk_body_attach(r, &b);
+  assert_int_equal(perform(client, r, &resp, &e), STORE_E_ABORTED);
+  assert_non_null(strstr(e.message, "request body source"));
+  assert_int_equal(b.state, SDK_BODY_LONG);
+  assert_int_equal(src.pos, 100001);
+  sdk_request_free(r);
+
+  r = req("PUT", "/echo");
+  src = (source){.total = 100000};
+  sdk_body_init(&b, over_read, &src, 100000, 0);
+  sdk_body_attach(r, &b);
+  assert_int_equal(perform(client, r, &resp, &e), STORE_E_INTERNAL);
+  assert_non_null(strstr(e.message, "more bytes than asked for"));
+  assert_int_equal(b.state, SDK_BODY_BAD);
+  sdk_request_free(r);
+}
+
 static void test_header_injection_refused(void **state)
 {
   sdk_request *r = req("GET", "/echo");
@@ -926,6 +987,7 @@ int main(void)
     cmocka_unit_test(test_headers_abort),
     cmocka_unit_test(test_read_abort),
     cmocka_unit_test(test_short_body),
+    cmocka_unit_test(test_sdk_body),
     cmocka_unit_test(test_header_injection_refused),
     cmocka_unit_test(test_connection_refused),
     cmocka_unit_test(test_reset_mid_body),

@@ -19,6 +19,7 @@ int unit_xml(void);
 int unit_error(void);
 int unit_request(void);
 int unit_ini(void);
+int unit_body(void);
 
 /* A zeroed store_error as the host passes it. */
 #define UNIT_ERR(e) \

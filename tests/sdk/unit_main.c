@@ -14,5 +14,6 @@ int main(void)
   failed += unit_error();
   failed += unit_request();
   failed += unit_ini();
+  failed += unit_body();
   return failed ? 1 : 0;
 }

@@ -1,0 +1,75 @@
+/*
+** sdk_body.h -- request bodies from the ABI's store_read_fn: an exact
+** number of bytes streamed into one request (optionally checking that the
+** source has nothing more once they are in), and a buffer filled from a
+** source until it is full or the source ends, for bodies of unknown
+** length.
+*/
+#ifndef SDK_BODY_H
+#define SDK_BODY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store_interface.h"
+#include "sdk_http.h"
+
+/* What a body reader or sdk_fill found out about its source. */
+#define SDK_BODY_OK      0
+#define SDK_BODY_ABORTED 1  /* the source returned non-zero               */
+#define SDK_BODY_SHORT   2  /* it ended before `want` bytes               */
+#define SDK_BODY_LONG    3  /* it had more than `want` (SDK_BODY_PROBE_EOF) */
+#define SDK_BODY_BAD     4  /* it gave more bytes than it was asked for   */
+
+/* sdk_body_init flags: once the last of `want` bytes is in, ask the
+ * source for one more byte; any is SDK_BODY_LONG and stops the request
+ * before the server can commit it. Leave it out when the source goes on
+ * past this body (a part of a larger upload). */
+#define SDK_BODY_PROBE_EOF (1u << 0)
+
+/* Exactly `want` bytes of a source. All fields may be read; set them with
+ * sdk_body_init. The source and ctx are borrowed. */
+typedef struct sdk_body {
+  store_read_fn src;
+  void *ctx;
+  uint64_t want;                /* the body's length                      */
+  uint64_t sent;                /* bytes taken from src so far            */
+  uint32_t flags;               /* SDK_BODY_PROBE_EOF or 0                */
+  int state;                    /* SDK_BODY_*: why the reading stopped    */
+} sdk_body;
+
+void sdk_body_init(sdk_body *b, store_read_fn src, void *ctx, uint64_t want,
+                   uint32_t flags);
+
+/*
+** The store_read_fn of a body (ud is the sdk_body). It asks the source for
+** at most what is left of `want` and counts what it got. It passes the
+** source's answers on unchanged, recording them in b->state: a refusal
+** (its non-zero return; ABORTED), an end before `want` (0 bytes; SHORT)
+** and more bytes than asked for (that count; BAD), so that
+** sdk_http_perform refuses each with its own message. It stops a request
+** by itself (returns 1) only for the end probe: a source with more than
+** `want` bytes (LONG), or one that refuses the probe (ABORTED).
+** A consumer that asks for more than is left sees a BAD source's count as
+** plausible: check b->state, or ask for at most want - sent (as
+** sdk_http_perform does for a body set with sdk_body_attach).
+*/
+int32_t sdk_body_read(void *ud, void *buf, size_t cap, size_t *out_n);
+
+/* Make b the body of r: streamed with Content-Length b->want. b must live
+ * until the perform returns. */
+void sdk_body_attach(sdk_request *r, sdk_body *b);
+
+/*
+** Read from src into buf[0..cap) until it is full or src reports 0 bytes
+** (*out_eof = 1 then; out_eof may be NULL). A full buffer does not probe
+** for the end: *out_eof stays 0 even when nothing follows. *out_n is the
+** count read, also after a failure. Returns SDK_BODY_OK, SDK_BODY_ABORTED
+** (src returned non-zero) or SDK_BODY_BAD (src gave more than it was asked
+** for; nothing after that count is trusted). The provider turns a failure
+** into its own message.
+*/
+int sdk_fill(store_read_fn src, void *ctx, void *buf, size_t cap,
+             size_t *out_n, int *out_eof);
+
+#endif /* SDK_BODY_H */

@@ -1,0 +1,240 @@
+/*
+** unit_body.c -- sdk_body.h without a network: the exact-length reader
+** (asks for no more than is left, counts, passes a short source and an
+** oversized answer on, refuses a source that is longer than declared when
+** probing), sdk_body_attach's framing, and sdk_fill.
+*/
+#include <string.h>
+
+#include "unit.h"
+#include "sdk_body.h"
+#include "sdk_http.h"
+
+/* A source of `total` bytes 'a', 'b', ... handed out at most `step` at a
+ * time; it refuses at call `fail_call` (1-based, 0 never) with rc 7, and
+ * from call `over_call` on claims one byte more than it was asked for
+ * (writing only what was asked). */
+typedef struct src {
+  size_t total, pos, step;
+  unsigned calls, fail_call, over_call;
+  size_t max_cap;               /* the largest ask seen */
+} src;
+
+static int32_t src_read(void *ud, void *buf, size_t cap, size_t *out_n)
+{
+  src *s = ud;
+  unsigned char *p = buf;
+  size_t n = s->total - s->pos;
+
+  s->calls++;
+  if (cap > s->max_cap)
+    s->max_cap = cap;
+  if (s->fail_call && s->calls == s->fail_call)
+    return 7;
+  if (n > cap)
+    n = cap;
+  if (s->step && n > s->step)
+    n = s->step;
+  for (size_t i = 0; i < n; i++)
+    p[i] = (unsigned char)('a' + (s->pos + i) % 26);
+  s->pos += n;
+  *out_n = n;
+  if (s->over_call && s->calls >= s->over_call)
+    *out_n = cap + 1;
+  return 0;
+}
+
+/* Read b to its end the way the SDK does: asks of `ask` bytes until 0
+ * bytes or a non-zero return; returns the last rc, *got the bytes. */
+static int32_t drain(sdk_body *b, size_t ask, unsigned char *out, size_t cap,
+                     size_t *got)
+{
+  unsigned char tmp[64];
+  int32_t rc;
+
+  *got = 0;
+  for (;;) {
+    size_t n = 0;
+    assert_true(ask <= sizeof(tmp));
+    rc = sdk_body_read(b, tmp, ask, &n);
+    if (rc || n == 0 || n > ask)
+      return rc;
+    assert_true(*got + n <= cap);
+    memcpy(out + *got, tmp, n);
+    *got += n;
+  }
+}
+
+static void test_body_exact(void **state)
+{
+  src s = {.total = 100, .step = 7};
+  unsigned char out[100];
+  sdk_body b;
+  size_t got;
+
+  (void)state;
+  sdk_body_init(&b, src_read, &s, 100, SDK_BODY_PROBE_EOF);
+  assert_int_equal(drain(&b, 64, out, sizeof(out), &got), 0);
+  assert_int_equal(got, 100);
+  assert_int_equal(b.sent, 100);
+  assert_int_equal(b.state, SDK_BODY_OK);
+  assert_int_equal(out[0], 'a');
+  assert_int_equal(out[99], 'a' + 99 % 26);
+  /* 15 reads of data, one probe that found nothing */
+  assert_int_equal(s.calls, 16);
+  /* a read after the end asks the source nothing */
+  {
+    size_t n = 5;
+    assert_int_equal(sdk_body_read(&b, out, 10, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(s.calls, 16);
+  }
+}
+
+static void test_body_asks_only_what_is_left(void **state)
+{
+  src s = {.total = 1000};
+  unsigned char out[64];
+  sdk_body b;
+  size_t got;
+
+  (void)state;
+  /* A longer source, no probe: exactly `want` bytes are taken, the rest
+   * stays for whoever reads next (the next part of an upload). */
+  sdk_body_init(&b, src_read, &s, 50, 0);
+  assert_int_equal(drain(&b, 64, out, sizeof(out), &got), 0);
+  assert_int_equal(got, 50);
+  assert_int_equal(s.pos, 50);
+  assert_int_equal(s.max_cap, 50);
+  assert_int_equal(b.state, SDK_BODY_OK);
+  assert_int_equal(s.calls, 1);
+}
+
+static void test_body_short(void **state)
+{
+  src s = {.total = 30, .step = 10};
+  unsigned char out[64];
+  sdk_body b;
+  size_t got;
+
+  (void)state;
+  sdk_body_init(&b, src_read, &s, 50, SDK_BODY_PROBE_EOF);
+  /* passed on as the source's end: 0 bytes, rc 0 */
+  assert_int_equal(drain(&b, 64, out, sizeof(out), &got), 0);
+  assert_int_equal(got, 30);
+  assert_int_equal(b.sent, 30);
+  assert_int_equal(b.state, SDK_BODY_SHORT);
+}
+
+static void test_body_long(void **state)
+{
+  src s = {.total = 51, .step = 20};
+  unsigned char out[64];
+  sdk_body b;
+  size_t got, n = 99;
+
+  (void)state;
+  sdk_body_init(&b, src_read, &s, 50, SDK_BODY_PROBE_EOF);
+  assert_int_equal(drain(&b, 64, out, sizeof(out), &got), 1);
+  /* the read that brought the last bytes is the one refused */
+  assert_int_equal(got, 40);
+  assert_int_equal(b.sent, 50);
+  assert_int_equal(b.state, SDK_BODY_LONG);
+
+  /* a refused probe is the source's refusal */
+  s = (src){.total = 50, .fail_call = 2};
+  sdk_body_init(&b, src_read, &s, 50, SDK_BODY_PROBE_EOF);
+  assert_int_equal(sdk_body_read(&b, out, 64, &n), 1);
+  assert_int_equal(n, 0);
+  assert_int_equal(b.state, SDK_BODY_ABORTED);
+}
+
+static void test_body_abort_and_bad(void **state)
+{
+  src s = {.total = 50, .step = 10, .fail_call = 3};
+  unsigned char out[64];
+  sdk_body b;
+  size_t got, n = 0;
+
+  (void)state;
+  /* the source's own return value goes on */
+  sdk_body_init(&b, src_read, &s, 50, 0);
+  assert_int_equal(drain(&b, 64, out, sizeof(out), &got), 7);
+  assert_int_equal(got, 20);
+  assert_int_equal(b.sent, 20);
+  assert_int_equal(b.state, SDK_BODY_ABORTED);
+
+  /* more than asked: the count goes on, uncounted, for the caller to
+   * refuse */
+  s = (src){.total = 50, .over_call = 1};
+  sdk_body_init(&b, src_read, &s, 50, 0);
+  assert_int_equal(sdk_body_read(&b, out, 64, &n), 0);
+  assert_int_equal(n, 51);
+  assert_int_equal(b.sent, 0);
+  assert_int_equal(b.state, SDK_BODY_BAD);
+}
+
+static void test_body_attach(void **state)
+{
+  sdk_request *r = sdk_request_new("PUT", "http://h/c/k");
+  src s = {.total = 12345};
+  sdk_body b;
+
+  (void)state;
+  assert_non_null(r);
+  sdk_body_init(&b, src_read, &s, 12345, SDK_BODY_PROBE_EOF);
+  sdk_body_attach(r, &b);
+  assert_string_equal(sdk_request_header(r, "Content-Length"), "12345");
+  assert_null(sdk_request_header(r, "Transfer-Encoding"));
+  sdk_request_free(r);
+}
+
+static void test_fill(void **state)
+{
+  src s = {.total = 100, .step = 9};
+  unsigned char buf[64];
+  size_t n = 0;
+  int eof = 5;
+
+  (void)state;
+  /* full: no probe for the end */
+  assert_int_equal(sdk_fill(src_read, &s, buf, 40, &n, &eof), SDK_BODY_OK);
+  assert_int_equal(n, 40);
+  assert_int_equal(eof, 0);
+  assert_int_equal(buf[39], 'a' + 39 % 26);
+  assert_int_equal(s.calls, 5);
+  /* the rest, then the end */
+  assert_int_equal(sdk_fill(src_read, &s, buf, 64, &n, &eof), SDK_BODY_OK);
+  assert_int_equal(n, 60);
+  assert_int_equal(eof, 1);
+  assert_int_equal(buf[0], 'a' + 40 % 26);
+  /* eof may be NULL */
+  assert_int_equal(sdk_fill(src_read, &s, buf, 64, &n, NULL), SDK_BODY_OK);
+  assert_int_equal(n, 0);
+
+  /* a refusal, with what came before it counted */
+  s = (src){.total = 100, .step = 10, .fail_call = 3};
+  assert_int_equal(sdk_fill(src_read, &s, buf, 64, &n, &eof),
+                   SDK_BODY_ABORTED);
+  assert_int_equal(n, 20);
+  assert_int_equal(eof, 0);
+
+  /* more than asked */
+  s = (src){.total = 100, .step = 10, .over_call = 2};
+  assert_int_equal(sdk_fill(src_read, &s, buf, 64, &n, &eof), SDK_BODY_BAD);
+  assert_int_equal(n, 10);
+}
+
+int unit_body(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_body_exact),
+    cmocka_unit_test(test_body_asks_only_what_is_left),
+    cmocka_unit_test(test_body_short),
+    cmocka_unit_test(test_body_long),
+    cmocka_unit_test(test_body_abort_and_bad),
+    cmocka_unit_test(test_body_attach),
+    cmocka_unit_test(test_fill),
+  };
+  return cmocka_run_group_tests_name("sdk/body", tests, NULL, NULL);
+}
