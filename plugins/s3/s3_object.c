@@ -10,10 +10,10 @@
 */
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "s3.h"
+#include "sdk_range.h"
 
 /* The headers every object write shares: type, metadata, conditions. */
 static int32_t put_headers(s3_call *c, const store_put_opts *opts,
@@ -138,34 +138,15 @@ int32_t s3_blob_put(store_handle *h, const char *container, const char *key,
 /* A GET delivers exactly bytes [off, off + len) (len 0: to the end) of
  * the object, whatever the server sent: a server that ignores Range (200
  * with the whole object) or widens it (s3rver answers "bytes=0-0" with
- * the whole object as a 206) has the surplus dropped here, and the
- * transfer stopped once the range is complete. */
+ * the whole object as a 206) has the surplus dropped by the SDK's range
+ * sink, and the transfer stopped once the range is complete. */
 typedef struct get_ctx {
   const char *key;
   const store_get_opts *opts;
-  uint64_t off, len;            /* the range asked for; len 0: to the end */
-  uint64_t pos;                 /* object offset of the next body byte    */
-  uint64_t delivered;
-  int done;                     /* the range is complete: stop, no error  */
+  sdk_range range;              /* the range asked for, and the sink      */
   int32_t refused;              /* why on_headers stopped the transfer    */
   char why[160];
-  store_write_fn sink;
-  void *sink_ctx;
 } get_ctx;
-
-/* Where the body starts: the first byte of Content-Range, 0 for a 200. */
-static int body_start(const sdk_response *resp, uint64_t *start)
-{
-  const char *cr = sdk_response_header(resp, "Content-Range");
-
-  *start = 0;
-  if (sdk_response_status(resp) != 206)
-    return 0;
-  if (!cr || strncmp(cr, "bytes ", 6) || cr[6] < '0' || cr[6] > '9')
-    return -1;
-  *start = strtoull(cr + 6, NULL, 10);
-  return 0;
-}
 
 /* The final 2xx headers: where the body starts, and the object's
  * properties for on_entry, before the first body byte. */
@@ -176,10 +157,10 @@ static int32_t get_headers(void *ud, const sdk_response *resp)
   s3_props p;
   int32_t rc = 0;
 
-  if (body_start(resp, &g->pos) || g->pos > g->off) {
+  if (sdk_range_start(&g->range, resp)) {
     g->refused = STORE_E_INTERNAL;
     snprintf(g->why, sizeof(g->why), "the server answered the range from "
-             "%" PRIu64 " with Content-Range '%.64s'", g->off,
+             "%" PRIu64 " with Content-Range '%.64s'", g->range.off,
              sdk_response_header(resp, "Content-Range")
                ? sdk_response_header(resp, "Content-Range")
                : "(none)");
@@ -205,28 +186,6 @@ static int32_t get_headers(void *ud, const sdk_response *resp)
   return rc;
 }
 
-static int32_t get_body(void *ud, const void *buf, size_t n)
-{
-  get_ctx *g = ud;
-  const unsigned char *p = buf;
-  uint64_t skip = g->pos < g->off ? g->off - g->pos : 0, take;
-
-  g->pos += n;
-  if (skip >= n)
-    return 0;
-  take = n - skip;
-  if (g->len && take > g->len - g->delivered)
-    take = g->len - g->delivered;
-  if (take && g->sink(g->sink_ctx, p + skip, (size_t)take))
-    return 1;
-  g->delivered += take;
-  if (g->len && g->delivered == g->len) {
-    g->done = 1;
-    return 1; /* the rest is surplus */
-  }
-  return 0;
-}
-
 int32_t s3_blob_get(store_handle *h, const char *container, const char *key,
                     const store_get_opts *opts, store_write_fn sink,
                     void *sink_ctx, store_error *err)
@@ -249,21 +208,21 @@ int32_t s3_blob_get(store_handle *h, const char *container, const char *key,
   memset(&g, 0, sizeof(g));
   g.key = key;
   g.opts = opts;
-  g.off = ranged ? S3_OPT(opts, store_get_opts, offset, 0) : 0;
-  g.len = ranged ? S3_OPT(opts, store_get_opts, length, 0) : 0;
-  g.sink = sink;
-  g.sink_ctx = sink_ctx;
+  sdk_range_init(&g.range,
+                 ranged ? S3_OPT(opts, store_get_opts, offset, 0) : 0,
+                 ranged ? S3_OPT(opts, store_get_opts, length, 0) : 0, sink,
+                 sink_ctx);
   rc = s3_call_init(&c, h, "GetObject", "GET", container, key, err);
   if (!rc && snap)
     rc = s3_call_query(&c, "versionId", snap, err);
   /* bytes=0- is the whole object: sent without a Range, it also works on
    * an empty object (where any Range is unsatisfiable). */
-  if (!rc && (g.off || g.len)) {
-    if (g.len)
-      snprintf(range, sizeof(range), "bytes=%" PRIu64 "-%" PRIu64, g.off,
-               g.off + g.len - 1);
+  if (!rc && (g.range.off || g.range.len)) {
+    if (g.range.len)
+      snprintf(range, sizeof(range), "bytes=%" PRIu64 "-%" PRIu64,
+               g.range.off, g.range.off + g.range.len - 1);
     else
-      snprintf(range, sizeof(range), "bytes=%" PRIu64 "-", g.off);
+      snprintf(range, sizeof(range), "bytes=%" PRIu64 "-", g.range.off);
     rc = s3_call_header(&c, "Range", range, err);
   }
   if (!rc && if_match)
@@ -271,9 +230,9 @@ int32_t s3_blob_get(store_handle *h, const char *container, const char *key,
   if (rc)
     goto out;
   sdk_request_on_headers(c.req, get_headers, &g);
-  sdk_request_sink(c.req, get_body, &g);
+  sdk_request_sink(c.req, sdk_range_write, &g.range);
   rc = s3_perform(&c, &resp, err);
-  if (rc && g.done)
+  if (rc && g.range.done)
     rc = STORE_OK;
   else if (rc && g.refused)
     rc = s3_fail_msg(&c, err, g.refused, "%s", g.why);

@@ -20,6 +20,7 @@ int unit_error(void);
 int unit_request(void);
 int unit_ini(void);
 int unit_body(void);
+int unit_range(void);
 
 /* A zeroed store_error as the host passes it. */
 #define UNIT_ERR(e) \

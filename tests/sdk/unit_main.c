@@ -15,5 +15,6 @@ int main(void)
   failed += unit_request();
   failed += unit_ini();
   failed += unit_body();
+  failed += unit_range();
   return failed ? 1 : 0;
 }
