@@ -65,6 +65,9 @@ void sdk_request_free(sdk_request *r);
 /* Set a header, replacing any of the same name (case-insensitive). A NULL
  * value removes it. 0 or -1 (memory). */
 int sdk_request_set_header(sdk_request *r, const char *name, const char *value);
+/* Non-zero when s is an RFC 9110 token (1 or more of A-Z a-z 0-9 and
+ * !#$%&'*+-.^_`|~): what a header name may be. */
+int sdk_http_is_token(const char *s);
 /* The value of a header, or NULL. */
 const char *sdk_request_header(const sdk_request *r, const char *name);
 /* Iterate headers in insertion order (for signers). */

@@ -44,6 +44,23 @@ int sdk_request_set_header(sdk_request *r, const char *name, const char *value)
   return sdk__hdrs_set(&r->hdrs, name, value);
 }
 
+/* RFC 9110 token characters: what a header name may be made of. */
+static int is_tchar(unsigned char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+int sdk_http_is_token(const char *s)
+{
+  if (!*s)
+    return 0;
+  for (; *s; s++)
+    if (!is_tchar((unsigned char)*s))
+      return 0;
+  return 1;
+}
+
 const char *sdk_request_header(const sdk_request *r, const char *name)
 {
   return sdk__hdrs_get(&r->hdrs, name, 0);

@@ -216,23 +216,6 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 
 /* ---- setting up --------------------------------------------------------- */
 
-/* RFC 9110 token characters: what a header name may be made of. */
-static int is_tchar(unsigned char c)
-{
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-static int valid_name(const char *s)
-{
-  if (!*s)
-    return 0;
-  for (; *s; s++)
-    if (!is_tchar((unsigned char)*s))
-      return 0;
-  return 1;
-}
-
 /* Length of url without its query and fragment: what messages may show
  * (a query may hold a SAS token or a presigned signature). */
 static int shown_url_len(const char *url)
@@ -292,7 +275,7 @@ static int build_headers(xfer *x, struct curl_slist **out, store_error *err)
   for (i = 0; i < r->hdrs.n; i++) {
     const sdk__hdr *e = &r->hdrs.v[i];
 
-    if (!valid_name(e->name)) {
+    if (!sdk_http_is_token(e->name)) {
       rc = req_error(r, err, STORE_E_INVALID, "invalid request header name");
       goto out;
     }

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "azure.h"
+#include "sdk_meta.h"
 #include "sdk_util.h"
 
 #define META_PREFIX "x-ms-meta-"
@@ -25,20 +26,10 @@ static int meta_name_ok(const char *s)
   return 1;
 }
 
-/* Values travel as HTTP header values: printable ASCII (and tabs). */
-static int header_value_ok(const char *s)
-{
-  for (; *s; s++)
-    if (!((unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7f) &&
-        *s != '\t')
-      return 0;
-  return 1;
-}
-
 int32_t az_meta_check(const az_target *t, const char *content_type,
                       const store_kv *md, size_t n, store_error *err)
 {
-  if (content_type && !header_value_ok(content_type))
+  if (content_type && !sdk_meta_value_ok(content_type, SDK_META_ALLOW_TAB))
     return az_fail(t, err, STORE_E_INVALID,
                    "content type: only printable ASCII is allowed");
   if (n && !md)
@@ -49,7 +40,7 @@ int32_t az_meta_check(const az_target *t, const char *content_type,
                      "metadata name '%.64s': Azure wants a C# identifier "
                      "(letters, digits and '_', not starting with a digit)",
                      md[i].key ? md[i].key : "(null)");
-    if (!md[i].value || !header_value_ok(md[i].value))
+    if (!md[i].value || !sdk_meta_value_ok(md[i].value, SDK_META_ALLOW_TAB))
       return az_fail(t, err, STORE_E_INVALID,
                      "metadata '%.64s': the value must be printable ASCII "
                      "(Azure carries it in an HTTP header)", md[i].key);
@@ -65,25 +56,12 @@ int32_t az_meta_check(const az_target *t, const char *content_type,
   return STORE_OK;
 }
 
+/* x-ms-meta-* headers of entries az_meta_check accepted. */
 int32_t az_meta_headers(const az_target *t, sdk_request *r,
                         const store_kv *md, size_t n, store_error *err)
 {
-  sdk_buf name = SDK_BUF_INIT;
-  int32_t rc = STORE_OK;
-
-  for (size_t i = 0; i < n; i++) {
-    sdk_buf_reset(&name);
-    if (sdk_buf_puts(&name, META_PREFIX) || sdk_buf_puts(&name, md[i].key)) {
-      rc = az_nomem(t, err);
-      goto out;
-    }
-    rc = az_header(t, r, sdk_buf_str(&name), md[i].value, err);
-    if (rc)
-      goto out;
-  }
-out:
-  sdk_buf_free(&name);
-  return rc;
+  return sdk_meta_to_headers(r, META_PREFIX, md, n) ? az_nomem(t, err)
+                                                    : STORE_OK;
 }
 
 void az_md5_hex(const char *b64, char out[33])
@@ -138,21 +116,11 @@ void az_props_free(az_props *p)
 int32_t az_props_headers(const az_target *t, const sdk_response *resp,
                          az_props *p, store_error *err)
 {
-  size_t n = sdk_response_header_count(resp), plen = strlen(META_PREFIX);
   const char *md5 = sdk_response_header(resp, "x-ms-blob-content-md5");
 
   memset(p, 0, sizeof(*p));
-  p->md = calloc(n ? n : 1, sizeof(*p->md));
-  if (!p->md)
+  if (sdk_meta_from_headers(resp, META_PREFIX, &p->md, &p->nmd))
     return az_nomem(t, err);
-  for (size_t i = 0; i < n; i++) {
-    const char *name = sdk_response_header_name(resp, i);
-    if (!strncasecmp(name, META_PREFIX, plen)) {
-      p->md[p->nmd].key = name + plen;
-      p->md[p->nmd].value = sdk_response_header_value(resp, i);
-      p->nmd++;
-    }
-  }
   p->e.struct_size = sizeof(p->e);
   p->e.name = t->key ? t->key : t->container;
   p->e.mtime_ns =

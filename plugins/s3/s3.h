@@ -37,6 +37,7 @@
 #define S3_MAX_KEY       1024
 #define S3_DELETE_BATCH  1000                 /* keys per DeleteObjects    */
 #define S3_SNAPSHOT_TAG  "xtstore-snapshot"   /* marks a snapshotted version */
+#define S3_META_PREFIX   "x-amz-meta-"        /* user metadata headers     */
 
 /* Addressing of buckets. */
 #define S3_ADDR_AUTO    0   /* virtual for AWS endpoints, path otherwise    */

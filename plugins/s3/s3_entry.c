@@ -3,15 +3,12 @@
 ** response headers: size, Last-Modified, ETag, Content-Type, version id
 ** and the x-amz-meta-* user metadata.
 */
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "s3.h"
+#include "sdk_meta.h"
 #include "sdk_util.h"
-
-#define META_PREFIX "x-amz-meta-"
 
 /* A version id a snapshot can be: unversioned objects report none, or
  * "null" (versioning suspended). */
@@ -36,7 +33,6 @@ static uint64_t object_size(const sdk_response *resp)
 int32_t s3_props_from_headers(const sdk_response *resp, const char *key,
                               s3_props *p, store_error *err)
 {
-  size_t n = sdk_response_header_count(resp), i, k = 0;
   const char *v;
 
   memset(p, 0, sizeof(*p));
@@ -48,21 +44,8 @@ int32_t s3_props_from_headers(const sdk_response *resp, const char *key,
   p->e.etag = sdk_response_header(resp, "ETag");
   p->e.content_type = sdk_response_header(resp, "Content-Type");
   p->version_id = sdk_response_header(resp, "x-amz-version-id");
-  for (i = 0; i < n; i++)
-    k += !strncasecmp(sdk_response_header_name(resp, i), META_PREFIX,
-                      strlen(META_PREFIX));
-  if (k) {
-    p->md = calloc(k, sizeof(*p->md));
-    if (!p->md)
-      return store_error_set(err, STORE_E_NOMEM, "s3: out of memory");
-    for (i = 0; i < n; i++) {
-      const char *name = sdk_response_header_name(resp, i);
-      if (!strncasecmp(name, META_PREFIX, strlen(META_PREFIX))) {
-        p->md[p->nmd].key = name + strlen(META_PREFIX);
-        p->md[p->nmd++].value = sdk_response_header_value(resp, i);
-      }
-    }
-  }
+  if (sdk_meta_from_headers(resp, S3_META_PREFIX, &p->md, &p->nmd))
+    return store_error_set(err, STORE_E_NOMEM, "s3: out of memory");
   p->e.metadata = p->md;
   p->e.nmetadata = p->nmd;
   return STORE_OK;

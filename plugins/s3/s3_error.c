@@ -15,6 +15,7 @@
 
 #include "s3.h"
 #include "sdk_error.h"
+#include "sdk_meta.h"
 
 /* S3 error codes whose meaning is not the status's (or that are worth a
  * retry whatever the status). */
@@ -278,12 +279,6 @@ int32_t s3_check_names(const char *bucket, const char *key, store_error *err)
   return STORE_OK;
 }
 
-static int is_tchar(unsigned char c)
-{
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
 /* Metadata travels as x-amz-meta-NAME headers: names are tokens, values
  * printable ASCII (what S3 keeps unencoded). */
 int32_t s3_check_meta(const char *what, const char *content_type,
@@ -297,16 +292,14 @@ int32_t s3_check_meta(const char *what, const char *content_type,
     if (!k || !*k)
       return store_error_set(err, STORE_E_INVALID, "s3: %s: empty metadata "
                              "name", what);
-    for (const char *p = k; *p; p++)
-      if (!is_tchar((unsigned char)*p))
-        return store_error_set(err, STORE_E_INVALID, "s3: %s: metadata name "
-                               "'%.64s' is not an HTTP token (letters, "
-                               "digits, -_.!#$%%&'*+^`|~)", what, k);
-    for (const char *p = v; *p; p++)
-      if ((unsigned char)*p < ' ' || (unsigned char)*p > '~')
-        return store_error_set(err, STORE_E_INVALID, "s3: %s: metadata "
-                               "'%.64s' has a value that is not printable "
-                               "ASCII (S3 keeps only that)", what, k);
+    if (!sdk_http_is_token(k))
+      return store_error_set(err, STORE_E_INVALID, "s3: %s: metadata name "
+                             "'%.64s' is not an HTTP token (letters, "
+                             "digits, -_.!#$%%&'*+^`|~)", what, k);
+    if (!sdk_meta_value_ok(v, 0))
+      return store_error_set(err, STORE_E_INVALID, "s3: %s: metadata "
+                             "'%.64s' has a value that is not printable "
+                             "ASCII (S3 keeps only that)", what, k);
   }
   return STORE_OK;
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "s3.h"
+#include "sdk_meta.h"
 #include "sdk_util.h"
 
 /* Beyond this difference between our clock and the server's, S3 refuses
@@ -133,20 +134,12 @@ int32_t s3_call_header(s3_call *c, const char *name, const char *value,
 int32_t s3_call_meta(s3_call *c, const char *content_type,
                      const store_kv *md, size_t n, store_error *err)
 {
-  sdk_buf name = SDK_BUF_INIT;
   int32_t rc = STORE_OK;
 
   if (content_type)
     rc = s3_call_header(c, "Content-Type", content_type, err);
-  for (size_t i = 0; i < n && !rc; i++) {
-    sdk_buf_reset(&name);
-    if (sdk_buf_printf(&name, "x-amz-meta-%s", md[i].key))
-      rc = nomem(c, err);
-    else
-      rc = s3_call_header(c, name.data, md[i].value ? md[i].value : "",
-                          err);
-  }
-  sdk_buf_free(&name);
+  if (!rc && sdk_meta_to_headers(c->req, S3_META_PREFIX, md, n))
+    rc = nomem(c, err);
   return rc;
 }
 

@@ -21,6 +21,7 @@ int unit_request(void);
 int unit_ini(void);
 int unit_body(void);
 int unit_range(void);
+int unit_meta(void);
 
 /* A zeroed store_error as the host passes it. */
 #define UNIT_ERR(e) \

@@ -16,5 +16,6 @@ int main(void)
   failed += unit_ini();
   failed += unit_body();
   failed += unit_range();
+  failed += unit_meta();
   return failed ? 1 : 0;
 }
