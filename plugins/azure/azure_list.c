@@ -4,18 +4,21 @@
 **
 ** The ABI wants entries in byte order of name. Azure sends a page's
 ** BlobPrefix entries and Blob entries in one <Blobs> element, but Azurite
-** puts all prefixes of a page before all blobs; so each page is sorted
-** (stably: a blob's snapshots stay before the blob itself, as listed)
-** before any entry reaches the callback. Pages follow each other in name
-** order. Directory markers (hdi_isfolder=true) are never listed; head
-** reports them with STORE_ENTRY_DIR_MARKER. start_after is applied here:
-** List Blobs (at AZ_API_VERSION) has no such parameter.
+** puts all prefixes of a page before all blobs; so each page is sorted by
+** the SDK (sdk_list.h; stably: a blob's snapshots stay before the blob
+** itself, as listed) before any entry reaches the callback. Pages follow
+** each other in name order. Directory markers (hdi_isfolder=true) are
+** never listed; head reports them with STORE_ENTRY_DIR_MARKER.
+** start_after is applied here (with the SDK's filter, which also reports
+** a prefix spanning two pages once): List Blobs (at AZ_API_VERSION) has
+** no such parameter.
 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "azure.h"
+#include "sdk_list.h"
 #include "sdk_util.h"
 
 int32_t az_pages(store_handle *h, const az_target *t, const char *query,
@@ -113,39 +116,20 @@ const char *az_xml_etag(const char *etag, az_props *p)
   return p->etag;
 }
 
-/* One <Blob> or <BlobPrefix> of a page. */
-typedef struct item {
-  const sdk_xml_node *node;
-  const char *name;
-  char *decoded;                /* owned; for Encoded="true" names        */
-  int prefix;
-  size_t idx;
-} item;
-
-static int item_cmp(const void *a, const void *b)
-{
-  const item *x = a, *y = b;
-  int c = strcmp(x->name, y->name);
-
-  if (c)
-    return c;
-  return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
 typedef struct lister {
   const az_target *t;
-  const char *after;            /* NULL: from the start                   */
+  sdk_list_filter filter;       /* start_after; a prefix spanning pages   */
   store_entry_fn cb;
   void *ctx;
-  char *last_prefix;            /* owned: a prefix may span two pages     */
 } lister;
 
 /* A <Blob>'s entry (strings borrowed from the tree; az_props_free). */
-static int32_t blob_entry(const lister *l, const item *it, az_props *p,
-                          store_error *err)
+static int32_t blob_entry(const lister *l, const sdk_list_item *it,
+                          az_props *p, store_error *err)
 {
-  const sdk_xml_node *props = sdk_xml_child(it->node, "Properties");
-  const char *snap = sdk_xml_child_text(it->node, "Snapshot");
+  const sdk_xml_node *node = it->node;
+  const sdk_xml_node *props = sdk_xml_child(node, "Properties");
+  const char *snap = sdk_xml_child_text(node, "Snapshot");
   const char *len = props ? sdk_xml_child_text(props, "Content-Length")
                           : NULL;
 
@@ -168,28 +152,19 @@ static int32_t blob_entry(const lister *l, const item *it, az_props *p,
     p->e.flags |= STORE_ENTRY_SNAPSHOT;
     p->e.snapshot_id = snap;
   }
-  return az_xml_metadata(l->t, sdk_xml_child(it->node, "Metadata"), p, err);
+  return az_xml_metadata(l->t, sdk_xml_child(node, "Metadata"), p, err);
 }
 
-/* Report one item unless start_after, a repeat or a marker hides it. */
-static int32_t emit(lister *l, const item *it, store_error *err)
+/* Report one item (start_after and repeats are already left out) unless
+ * it is a directory marker. */
+static int32_t emit(lister *l, const sdk_list_item *it, store_error *err)
 {
   store_entry e;
   az_props p;
   int32_t rc = STORE_OK;
   int stop;
 
-  if (l->after && strcmp(it->name, l->after) <= 0)
-    return STORE_OK;
-  if (it->prefix) {
-    char *copy;
-    if (l->last_prefix && !strcmp(l->last_prefix, it->name))
-      return STORE_OK;
-    copy = strdup(it->name);
-    if (!copy)
-      return az_nomem(l->t, err);
-    free(l->last_prefix);
-    l->last_prefix = copy;
+  if (it->kind == SDK_LIST_PREFIX) {
     memset(&e, 0, sizeof(e));
     e.struct_size = sizeof(e);
     e.flags = STORE_ENTRY_PREFIX;
@@ -207,48 +182,37 @@ static int32_t emit(lister *l, const item *it, store_error *err)
   return rc;
 }
 
-/* The items of a page: name (decoded when Encoded="true"), kind, order. */
-static int32_t page_items(lister *l, const sdk_xml_node *blobs, item **out,
-                          size_t *nout, store_error *err)
+/* The items of a page: name (decoded when Encoded="true"), kind, node. */
+static int32_t page_items(lister *l, const sdk_xml_node *blobs,
+                          sdk_list_page *pg, store_error *err)
 {
   const sdk_xml_node *c;
-  size_t n = 0;
-  item *v;
 
-  *out = NULL;
-  *nout = 0;
-  for (c = blobs ? sdk_xml_child(blobs, NULL) : NULL; c;
-       c = sdk_xml_next(c, NULL))
-    n++;
-  /* One more, zeroed: the end mark for the cleanup in blob_page. */
-  v = calloc(n + 1, sizeof(*v));
-  if (!v)
-    return az_nomem(l->t, err);
-  *out = v;
   for (c = blobs ? sdk_xml_child(blobs, NULL) : NULL; c;
        c = sdk_xml_next(c, NULL)) {
     const sdk_xml_node *name = sdk_xml_child(c, "Name");
     const char *enc = name ? sdk_xml_attr(name, "Encoded") : NULL;
+    uint32_t kind = !strcmp(sdk_xml_name(c), "BlobPrefix") ? SDK_LIST_PREFIX
+                                                           : SDK_LIST_OBJECT;
+    int bad;
     if (!name || (strcmp(sdk_xml_name(c), "Blob") &&
                   strcmp(sdk_xml_name(c), "BlobPrefix")))
       continue;
-    v[*nout].node = c;
-    v[*nout].prefix = !strcmp(sdk_xml_name(c), "BlobPrefix");
-    v[*nout].idx = *nout;
-    v[*nout].name = sdk_xml_text(name);
     if (enc && !strcmp(enc, "true")) {
       /* Names with characters XML cannot carry come percent-encoded. */
       sdk_buf d = SDK_BUF_INIT;
-      const char *s = v[*nout].name;
+      const char *s = sdk_xml_text(name);
       if (sdk_uri_decode(&d, s, strlen(s), 0) || !d.data) {
         sdk_buf_free(&d);
         return az_fail(l->t, err, STORE_E_INTERNAL,
                        "listing: undecodable encoded name");
       }
-      v[*nout].decoded = d.data;
-      v[*nout].name = d.data;
+      bad = sdk_list_page_take(pg, d.data, kind, c);
+    } else {
+      bad = sdk_list_page_add(pg, sdk_xml_text(name), kind, c);
     }
-    (*nout)++;
+    if (bad)
+      return az_nomem(l->t, err);
   }
   return STORE_OK;
 }
@@ -257,23 +221,20 @@ static int32_t blob_page(void *ctx, const sdk_xml_node *root,
                          store_error *err)
 {
   lister *l = ctx;
-  item *v = NULL;
-  size_t n = 0;
+  sdk_list_page pg = SDK_LIST_PAGE_INIT;
+  const sdk_list_item *it;
+  size_t pos = 0;
+  int more = 0;
   int32_t rc;
 
-  rc = page_items(l, sdk_xml_child(root, "Blobs"), &v, &n, err);
-  if (rc)
-    goto out;
-  qsort(v, n, sizeof(*v), item_cmp);
-  for (size_t i = 0; i < n; i++) {
-    rc = emit(l, &v[i], err);
-    if (rc)
-      goto out;
-  }
-out:
-  for (size_t i = 0; v && v[i].node; i++)
-    free(v[i].decoded);
-  free(v);
+  rc = page_items(l, sdk_xml_child(root, "Blobs"), &pg, err);
+  if (!rc)
+    sdk_list_page_sort(&pg);
+  while (!rc && (more = sdk_list_page_next(&pg, &pos, &l->filter, &it)) > 0)
+    rc = emit(l, it, err);
+  if (!rc && more < 0)
+    rc = az_nomem(l->t, err);
+  sdk_list_page_free(&pg);
   return rc;
 }
 
@@ -284,8 +245,7 @@ int32_t az_list(store_handle *h, const az_target *t,
   const char *prefix = AZ_OPT(opts, store_list_opts, prefix, NULL);
   const char *delim = AZ_OPT(opts, store_list_opts, delimiter, NULL);
   uint32_t flags = AZ_OPT(opts, store_list_opts, flags, 0);
-  lister l = {t, AZ_OPT(opts, store_list_opts, start_after, NULL), cb,
-              cb_ctx, NULL};
+  lister l = {t, {NULL, NULL}, cb, cb_ctx};
   sdk_buf q = SDK_BUF_INIT;
   int32_t rc;
 
@@ -296,8 +256,8 @@ int32_t az_list(store_handle *h, const az_target *t,
     rc = az_fail(t, err, STORE_E_INVALID, "no entry callback");
     goto out;
   }
-  if (l.after && !*l.after)
-    l.after = NULL;
+  sdk_list_filter_init(&l.filter,
+                       AZ_OPT(opts, store_list_opts, start_after, NULL));
   /* Metadata always: it is how directory markers are recognised. */
   if (sdk_buf_puts(&q, "restype=container&comp=list&include=metadata") ||
       ((flags & STORE_LIST_SNAPSHOTS) && sdk_buf_puts(&q, ",snapshots")) ||
@@ -314,7 +274,7 @@ int32_t az_list(store_handle *h, const az_target *t,
                 AZ_OPT(opts, store_list_opts, page_size, 0), blob_page, &l,
                 err);
 out:
-  free(l.last_prefix);
+  sdk_list_filter_free(&l.filter);
   sdk_buf_free(&q);
   return rc;
 }

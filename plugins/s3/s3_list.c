@@ -5,14 +5,15 @@
 ** Keys are asked for with encoding-type=url (S3 cannot put every byte in
 ** XML 1.0) and decoded when the server says it encoded them (it echoes
 ** <EncodingType>; s3rver ignores the parameter and sends keys raw). Within
-** a page S3 sorts objects and common prefixes separately; the two are
-** merged here, so entries arrive in byte order of name.
+** a page S3 sorts objects and common prefixes separately; the SDK puts
+** them in one byte order of name (sdk_list.h), so entries arrive in it.
 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "s3.h"
+#include "sdk_list.h"
 #include "sdk_util.h"
 
 /* The page's strings decoded when it was url-encoded. */
@@ -52,16 +53,12 @@ typedef struct lister {
   void *ctx;
 } lister;
 
-static int32_t emit_object(const s3_call *c, lister *l, page *pg,
-                           sdk_xml_node *o, store_error *err)
+static int32_t emit_object(const s3_call *c, lister *l, const char *name,
+                           const sdk_xml_node *o, store_error *err)
 {
-  const char *name = page_name(pg, sdk_xml_child_text(o, "Key"));
   const char *v;
   store_entry e;
 
-  if (!name)
-    return s3_fail_msg(c, err, STORE_E_INTERNAL, "a listed key is not "
-                       "URL-encoded properly");
   entry_init(&e);
   e.name = name;
   v = sdk_xml_child_text(o, "Size");
@@ -76,15 +73,11 @@ static int32_t emit_object(const s3_call *c, lister *l, page *pg,
   return STORE_OK;
 }
 
-static int32_t emit_prefix(const s3_call *c, lister *l, page *pg,
-                           sdk_xml_node *p, store_error *err)
+static int32_t emit_prefix(const s3_call *c, lister *l, const char *name,
+                           store_error *err)
 {
-  const char *name = page_name(pg, sdk_xml_child_text(p, "Prefix"));
   store_entry e;
 
-  if (!name)
-    return s3_fail_msg(c, err, STORE_E_INTERNAL, "a listed prefix is not "
-                       "URL-encoded properly");
   entry_init(&e);
   e.flags = STORE_ENTRY_PREFIX;
   e.name = name;
@@ -93,44 +86,54 @@ static int32_t emit_prefix(const s3_call *c, lister *l, page *pg,
   return STORE_OK;
 }
 
-/* Raw names compare like decoded ones only when both are raw; decode
- * both to merge an encoded page. */
-static int name_before(page *pg, const char *a, const char *b)
+/* The names of one page's elements `elem` (their child `field`),
+ * decoded when the page is, into items of `kind`. */
+static int32_t page_items(const s3_call *c, page *pg, sdk_list_page *items,
+                          const char *elem, const char *field, uint32_t kind,
+                          const char *what, store_error *err)
 {
-  sdk_buf x = SDK_BUF_INIT, y = SDK_BUF_INIT;
-  int r;
-
-  if (!pg->encoded)
-    return strcmp(a, b) < 0;
-  if (sdk_uri_decode(&x, a, strlen(a), 1) || sdk_buf_putc(&x, '\0') ||
-      sdk_uri_decode(&y, b, strlen(b), 1) || sdk_buf_putc(&y, '\0'))
-    r = strcmp(a, b) < 0;
-  else
-    r = strcmp(x.data, y.data) < 0;
-  sdk_buf_free(&x);
-  sdk_buf_free(&y);
-  return r;
+  for (sdk_xml_node *n = sdk_xml_child(pg->root, elem); n;
+       n = sdk_xml_next(n, elem)) {
+    const char *raw = sdk_xml_child_text(n, field);
+    const char *name = page_name(pg, raw);
+    int bad;
+    if (!name)
+      return s3_fail_msg(c, err, STORE_E_INTERNAL, "a listed %s is not "
+                         "URL-encoded properly", what);
+    if (name == raw) {
+      bad = sdk_list_page_add(items, name, kind, n);
+    } else {
+      char *copy = strdup(name);
+      bad = !copy || sdk_list_page_take(items, copy, kind, n);
+    }
+    if (bad)
+      return s3_fail_msg(c, err, STORE_E_NOMEM, "out of memory");
+  }
+  return STORE_OK;
 }
 
-/* Contents and CommonPrefixes of one page, merged in name order. */
+/* Contents and CommonPrefixes of one page, in name order (on a tie,
+ * which S3 does not send, the prefix first). */
 static int32_t emit_page(const s3_call *c, lister *l, page *pg,
                          store_error *err)
 {
-  sdk_xml_node *o = sdk_xml_child(pg->root, "Contents");
-  sdk_xml_node *p = sdk_xml_child(pg->root, "CommonPrefixes");
-  int32_t rc = STORE_OK;
+  sdk_list_page items = SDK_LIST_PAGE_INIT;
+  const sdk_list_item *it;
+  size_t pos = 0;
+  int32_t rc;
 
-  while (!rc && (o || p)) {
-    const char *ok = o ? sdk_xml_child_text(o, "Key") : NULL;
-    const char *pk = p ? sdk_xml_child_text(p, "Prefix") : NULL;
-    if (o && (!p || !pk || (ok && name_before(pg, ok, pk)))) {
-      rc = emit_object(c, l, pg, o, err);
-      o = sdk_xml_next(o, "Contents");
-    } else {
-      rc = emit_prefix(c, l, pg, p, err);
-      p = sdk_xml_next(p, "CommonPrefixes");
-    }
-  }
+  rc = page_items(c, pg, &items, "CommonPrefixes", "Prefix",
+                  SDK_LIST_PREFIX, "prefix", err);
+  if (!rc)
+    rc = page_items(c, pg, &items, "Contents", "Key", SDK_LIST_OBJECT, "key",
+                    err);
+  if (!rc)
+    sdk_list_page_sort(&items);
+  while (!rc && sdk_list_page_next(&items, &pos, NULL, &it) > 0)
+    rc = it->kind == SDK_LIST_PREFIX
+           ? emit_prefix(c, l, it->name, err)
+           : emit_object(c, l, it->name, it->node, err);
+  sdk_list_page_free(&items);
   return rc;
 }
 
@@ -318,8 +321,8 @@ int32_t s3_list_versions(store_handle *h, const char *bucket,
 typedef struct snap_lister {
   lister *l;
   const char *bucket;
-  const char *prefix, *delim, *after;
-  char *last_prefix;            /* the PREFIX entry sent last             */
+  const char *prefix, *delim;
+  sdk_list_filter filter;       /* start_after; the PREFIX entry sent last */
   store_error *err;
 } snap_lister;
 
@@ -332,20 +335,18 @@ static int32_t snap_version(void *ctx, const s3_version *v)
   int tagged = 0;
   int32_t rc;
 
-  if (v->is_delete_marker || (s->after && strcmp(v->key, s->after) <= 0))
+  if (v->is_delete_marker || !sdk_list_after(&s->filter, v->key))
     return STORE_OK;
   if (s->delim && *s->delim && (d = strstr(rest, s->delim))) {
     size_t n = (size_t)(d - v->key) + strlen(s->delim);
-    if (s->last_prefix && strlen(s->last_prefix) == n &&
-        !strncmp(s->last_prefix, v->key, n))
-      return STORE_OK;
-    free(s->last_prefix);
-    s->last_prefix = strndup(v->key, n);
-    if (!s->last_prefix)
+    int fresh = sdk_list_new_prefix(&s->filter, v->key, n);
+    if (fresh < 0)
       return store_error_set(s->err, STORE_E_NOMEM, "s3: out of memory");
+    if (!fresh)
+      return STORE_OK;
     entry_init(&e);
     e.flags = STORE_ENTRY_PREFIX;
-    e.name = s->last_prefix;
+    e.name = s->filter.last_prefix;
     return s->l->cb(s->l->ctx, &e)
              ? store_error_set(s->err, STORE_E_ABORTED, "s3: listing "
                                "stopped by the callback")
@@ -390,10 +391,11 @@ int32_t s3_blob_list(store_handle *h, const char *container,
   if (S3_OPT(opts, store_list_opts, flags, 0) & STORE_LIST_SNAPSHOTS) {
     snap_lister s = {&l, container, S3_OPT(opts, store_list_opts, prefix, NULL),
                      S3_OPT(opts, store_list_opts, delimiter, NULL),
-                     S3_OPT(opts, store_list_opts, start_after, NULL), NULL,
-                     err};
+                     {NULL, NULL}, err};
+    sdk_list_filter_init(&s.filter,
+                         S3_OPT(opts, store_list_opts, start_after, NULL));
     rc = s3_list_versions(h, container, s.prefix, snap_version, &s, err);
-    free(s.last_prefix);
+    sdk_list_filter_free(&s.filter);
     return rc;
   }
   return list_objects(&l, opts, err);

@@ -22,6 +22,7 @@ int unit_ini(void);
 int unit_body(void);
 int unit_range(void);
 int unit_meta(void);
+int unit_list(void);
 
 /* A zeroed store_error as the host passes it. */
 #define UNIT_ERR(e) \

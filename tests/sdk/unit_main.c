@@ -17,5 +17,6 @@ int main(void)
   failed += unit_body();
   failed += unit_range();
   failed += unit_meta();
+  failed += unit_list();
   return failed ? 1 : 0;
 }
