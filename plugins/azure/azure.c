@@ -41,17 +41,6 @@ static const store_limits limits = {
   .max_key_length = AZ_MAX_KEY,
 };
 
-/* Non-zero once the host asked us to stop (polled while waiting). */
-int az_cancelled(const store_handle *h)
-{
-  const store_host_api *a = h->host;
-
-  if (!a || !STORE_HAS_FIELD(store_host_api, is_cancelled, a->struct_size) ||
-      !a->is_cancelled)
-    return 0;
-  return a->is_cancelled(a->host_ctx) != 0;
-}
-
 static void azure_close(store_handle *h)
 {
   if (!h)

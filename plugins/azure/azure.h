@@ -21,6 +21,7 @@
 #include "store_interface.h"
 #include "sdk_body.h"
 #include "sdk_buf.h"
+#include "sdk_host.h"
 #include "sdk_http.h"
 #include "sdk_xml.h"
 
@@ -97,9 +98,6 @@ typedef struct az_props {
   char etag[80];                /* a listed etag, quoted like ETag headers */
   const char *blob_type;        /* "BlockBlob", "AppendBlob", ... or NULL  */
 } az_props;
-
-/* azure.c */
-int az_cancelled(const store_handle *h);
 
 /* azure_auth.c */
 int32_t az_auth_open(store_handle *h, const store_kv *cfg, size_t n,

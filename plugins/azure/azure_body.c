@@ -7,19 +7,19 @@
 
 #include "azure.h"
 
-/* What a failed request with a streamed body really failed of: the
- * source's own doing, in Azure's words, replaces the SDK's message. */
-int32_t az_body_result(const az_target *t, const sdk_body *b, int32_t rc,
-                       store_error *err)
+/* A source's failure (an SDK_BODY_* state) in Azure's words; short_by is
+ * what a SHORT source lacked. rc when there is none. */
+static int32_t source_fail(const az_target *t, int state, uint64_t short_by,
+                           int32_t rc, store_error *err)
 {
-  switch (rc ? b->state : SDK_BODY_OK) {
+  switch (state) {
   case SDK_BODY_ABORTED:
     return az_fail(t, err, STORE_E_ABORTED,
                    "the read callback stopped the upload");
   case SDK_BODY_SHORT:
     return az_fail(t, err, STORE_E_INVALID,
                    "short body: the source ended %" PRIu64
-                   " bytes before the declared length", b->want - b->sent);
+                   " bytes before the declared length", short_by);
   case SDK_BODY_LONG:
     return az_fail(t, err, STORE_E_INVALID,
                    "body longer than the declared length");
@@ -31,20 +31,21 @@ int32_t az_body_result(const az_target *t, const sdk_body *b, int32_t rc,
   }
 }
 
+/* What a failed request with a streamed body really failed of: the
+ * source's own doing, in Azure's words, replaces the SDK's message. */
+int32_t az_body_result(const az_target *t, const sdk_body *b, int32_t rc,
+                       store_error *err)
+{
+  return source_fail(t, rc ? b->state : SDK_BODY_OK, b->want - b->sent, rc,
+                     err);
+}
+
 /* Read from src into buf until it is full or src ends (*out_eof = 1). */
 int32_t az_fill(const az_target *t, store_read_fn src, void *ctx, char *buf,
                 size_t cap, size_t *out_n, int *out_eof, store_error *err)
 {
-  switch (sdk_fill(src, ctx, buf, cap, out_n, out_eof)) {
-  case SDK_BODY_ABORTED:
-    return az_fail(t, err, STORE_E_ABORTED,
-                   "the read callback stopped the upload");
-  case SDK_BODY_BAD:
-    return az_fail(t, err, STORE_E_INTERNAL,
-                   "the read callback returned more bytes than asked for");
-  default:
-    return STORE_OK;
-  }
+  return source_fail(t, sdk_fill(src, ctx, buf, cap, out_n, out_eof), 0,
+                     STORE_OK, err);
 }
 
 /* An upload's source: a read callback, and a length or -1 for unknown. */

@@ -52,7 +52,7 @@ static int32_t wait_copy(store_handle *h, const az_target *t, const char *id,
   int32_t rc = STORE_OK;
 
   for (;;) {
-    if (az_cancelled(h)) {
+    if (sdk_host_cancelled(h->host)) {
       abort_copy(h, t, id);
       rc = az_fail(t, err, STORE_E_ABORTED, "cancelled while the server "
                    "copied; the copy was aborted");

@@ -35,7 +35,7 @@ int32_t az_pages(store_handle *h, const az_target *t, const char *query,
   if (page_size > AZ_PAGE_MAX)
     page_size = AZ_PAGE_MAX;
   for (;;) {
-    if (az_cancelled(h)) {
+    if (sdk_host_cancelled(h->host)) {
       rc = az_fail(t, err, STORE_E_ABORTED, "cancelled");
       goto out;
     }

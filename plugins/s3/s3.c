@@ -53,17 +53,6 @@ static const store_limits limits = {
   .max_key_length = S3_MAX_KEY,
 };
 
-/* Non-zero once the host asked us to stop. */
-int s3_cancelled(const store_handle *h)
-{
-  const store_host_api *a = h->host;
-
-  if (!a || !STORE_HAS_FIELD(store_host_api, is_cancelled, a->struct_size) ||
-      !a->is_cancelled)
-    return 0;
-  return a->is_cancelled(a->host_ctx) != 0;
-}
-
 void s3_log(const store_handle *h, int32_t level, const char *fmt, ...)
 {
   const store_host_api *a = h->host;

@@ -23,6 +23,7 @@
 #include "store_interface.h"
 #include "sdk_body.h"
 #include "sdk_buf.h"
+#include "sdk_host.h"
 #include "sdk_http.h"
 #include "sdk_sigv4.h"
 #include "sdk_xml.h"
@@ -120,7 +121,6 @@ typedef struct s3_err_info {
 } s3_err_info;
 
 /* s3.c */
-int s3_cancelled(const store_handle *h);
 void s3_log(const store_handle *h, int32_t level, const char *fmt, ...)
   __attribute__((format(printf, 3, 4)));
 

@@ -79,7 +79,7 @@ static int32_t add_part(upload *u, store_read_fn src, void *ctx, uint64_t len,
                            "more than 10000 parts of %zu MiB: give the "
                            "length of bodies this large", u->bucket, u->key,
                            S3_STREAM_PART >> 20);
-  if (s3_cancelled(u->h))
+  if (sdk_host_cancelled(u->h->host))
     return store_error_set(err, STORE_E_ABORTED, "s3: PutObject '%s/%s': "
                            "cancelled", u->bucket, u->key);
   rc = s3_multipart_part(u->h, u->bucket, u->key, u->id, u->n + 1, len, src,

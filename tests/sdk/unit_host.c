@@ -1,0 +1,53 @@
+/*
+** unit_host.c -- sdk_host.h: is_cancelled asked only where the host's
+** table has it, with the host's context.
+*/
+#include <stddef.h>
+#include <string.h>
+
+#include "unit.h"
+#include "sdk_host.h"
+
+static int g_ctx;
+static int32_t g_answer;
+static unsigned g_calls;
+
+static int32_t is_cancelled(void *host_ctx)
+{
+  assert_ptr_equal(host_ctx, &g_ctx);
+  g_calls++;
+  return g_answer;
+}
+
+static void test_host_cancelled(void **state)
+{
+  store_host_api host;
+
+  (void)state;
+  memset(&host, 0, sizeof(host));
+  host.struct_size = sizeof(host);
+  host.host_ctx = &g_ctx;
+  g_calls = 0;
+
+  assert_false(sdk_host_cancelled(NULL));
+  /* no function */
+  assert_false(sdk_host_cancelled(&host));
+  host.is_cancelled = is_cancelled;
+  g_answer = 0;
+  assert_false(sdk_host_cancelled(&host));
+  g_answer = 5;
+  assert_true(sdk_host_cancelled(&host));
+  assert_int_equal(g_calls, 2);
+  /* a host table that ends before is_cancelled: never called */
+  host.struct_size = offsetof(store_host_api, is_cancelled);
+  assert_false(sdk_host_cancelled(&host));
+  assert_int_equal(g_calls, 2);
+}
+
+int unit_host(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_host_cancelled),
+  };
+  return cmocka_run_group_tests_name("sdk/host", tests, NULL, NULL);
+}
