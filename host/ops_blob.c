@@ -489,16 +489,18 @@ static int do_mp_complete(xtstore_svc *s, void *p, store_error *err)
 {
   struct id_args *a = p;
   return s->ops->multipart_complete(s->h, a->container, a->key, a->upload_id,
-                                    a->tokens, a->part_no, a->result, err);
+                                    a->opts, a->tokens, a->part_no, a->result,
+                                    err);
 }
 
 int xtstore_multipart_complete(xtstore_svc *svc, const char *container,
                                const char *key, const char *upload_id,
+                               const store_put_opts *opts,
                                const char *const *tokens, uint32_t nparts,
                                store_put_result *out, store_error *err)
 {
   struct id_args a = {.container = container, .key = key,
-                      .upload_id = upload_id, .tokens = tokens,
+                      .upload_id = upload_id, .opts = opts, .tokens = tokens,
                       .part_no = nparts, .result = out};
   int rc = need_key_cap(svc, container, key, STORE_CAP_MULTIPART, err);
   if (rc)

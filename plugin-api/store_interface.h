@@ -472,9 +472,13 @@ struct store_interface {
                             uint32_t part_no, uint64_t length,
                             store_read_fn src, void *src_ctx,
                             char *out_token, size_t cap, store_error *err);
-  /* Assemble parts 1..nparts (tokens[i] is part i+1) atomically. */
+  /* Assemble parts 1..nparts (tokens[i] is part i+1) atomically. opts are
+   * the options given to multipart_begin, passed again (may be NULL):
+   * stores that apply conditions or properties only when an upload is
+   * committed use them here and need keep no state between calls. */
   int32_t (*multipart_complete)(store_handle *h, const char *container,
                                 const char *key, const char *upload_id,
+                                const store_put_opts *opts,
                                 const char *const *tokens, uint32_t nparts,
                                 store_put_result *out, store_error *err);
   /* Discard the upload and every part of it. */

@@ -285,10 +285,12 @@ XTSTORE_API int xtstore_multipart_part(xtstore_svc *svc, const char *container,
                                        store_read_fn src, void *src_ud,
                                        char *out_token, size_t cap,
                                        store_error *err);
+/* opts: the options given to xtstore_multipart_begin, again (may be NULL). */
 XTSTORE_API int xtstore_multipart_complete(xtstore_svc *svc,
                                            const char *container,
                                            const char *key,
                                            const char *upload_id,
+                                           const store_put_opts *opts,
                                            const char *const *tokens,
                                            uint32_t nparts,
                                            store_put_result *out,

@@ -10,10 +10,12 @@
 ** other's blocks), PPPPP the part number; every id of a blob must have the
 ** same length, and these do.
 **
-** The ABI hands content type, metadata and conditions to multipart_begin
-** only, and Azure has nowhere to keep them before the commit, so the
-** handle keeps them per upload id until multipart_complete or _abort. An
-** upload therefore completes only on the handle that began it.
+** The handle keeps each upload (its id, block ids, and begin's content
+** type, metadata and conditions) until multipart_complete or _abort:
+** Azure has no server-side upload object, and an abort must make a later
+** complete fail although the uncommitted blocks stay. An upload therefore
+** completes only on the handle that began it, with begin's options (the
+** copy complete receives is the same by contract and is not needed).
 */
 #include <inttypes.h>
 #include <stdio.h>
@@ -536,6 +538,7 @@ static int32_t check_tokens(const az_target *t, const az_upload *u,
 
 int32_t az_multipart_complete(store_handle *h, const char *container,
                               const char *key, const char *upload_id,
+                              const store_put_opts *opts,
                               const char *const *tokens, uint32_t nparts,
                               store_put_result *out, store_error *err)
 {
@@ -545,6 +548,7 @@ int32_t az_multipart_complete(store_handle *h, const char *container,
   uint64_t size;
   int32_t rc;
 
+  (void)opts;
   rc = az_check_key(&t, err);
   if (rc)
     goto out;

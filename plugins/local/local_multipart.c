@@ -342,9 +342,12 @@ static int32_t add_part(const lp_obj *o, int dfd, uint32_t no,
 
 int32_t lp_multipart_complete(store_handle *h, const char *container,
                               const char *key, const char *upload_id,
+                              const store_put_opts *opts,
                               const char *const *tokens, uint32_t nparts,
                               store_put_result *out, store_error *err)
 {
+  /* begin's options were staged with the upload; the staged copy wins. */
+  (void)opts;
   lp_tmp t = {.fd = -1, .dirfd = -1, .side = {.dirfd = -1}};
   uint64_t off = 0;
   upload u = {0};

@@ -259,6 +259,7 @@ int32_t s3_multipart_part(store_handle *h, const char *container,
                           size_t cap, store_error *err);
 int32_t s3_multipart_complete(store_handle *h, const char *container,
                               const char *key, const char *upload_id,
+                              const store_put_opts *opts,
                               const char *const *tokens, uint32_t nparts,
                               store_put_result *out, store_error *err);
 int32_t s3_multipart_abort(store_handle *h, const char *container,

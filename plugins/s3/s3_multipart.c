@@ -30,13 +30,6 @@ int32_t s3_multipart_begin(store_handle *h, const char *container,
                        S3_OPT(opts, store_put_opts, nmetadata, 0), err);
   if (rc)
     return rc;
-  if ((S3_OPT(opts, store_put_opts, flags, 0) & STORE_PUT_IF_NONE_MATCH) ||
-      S3_OPT(opts, store_put_opts, if_match, NULL))
-    return store_error_set(err, STORE_E_UNSUPPORTED, "s3: "
-                           "CreateMultipartUpload '%s/%s': S3 checks "
-                           "conditions when an upload completes, which "
-                           "multipart_complete cannot ask for; use blob_put",
-                           container, key);
   rc = s3_call_init(&c, h, "CreateMultipartUpload", "POST", container, key,
                     err);
   if (rc)
@@ -183,6 +176,7 @@ out:
 
 int32_t s3_multipart_complete(store_handle *h, const char *container,
                               const char *key, const char *upload_id,
+                              const store_put_opts *opts,
                               const char *const *tokens, uint32_t nparts,
                               store_put_result *out, store_error *err)
 {
@@ -197,7 +191,8 @@ int32_t s3_multipart_complete(store_handle *h, const char *container,
                            "CompleteMultipartUpload '%s/%s': %" PRIu32
                            " parts (1..10000 allowed)", container, key,
                            nparts);
-  rc = s3_multipart_finish(h, container, key, upload_id, tokens, nparts, NULL,
+  /* S3 checks conditions when the upload completes: begin's opts again. */
+  rc = s3_multipart_finish(h, container, key, upload_id, tokens, nparts, opts,
                            out, err);
   if (rc || !out || !STORE_HAS_FIELD(store_put_result, size, out->struct_size))
     return rc;

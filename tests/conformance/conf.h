@@ -234,6 +234,7 @@ CONF_CASE(copy_missing_source);
 CONF_CASE(multipart_complete_case);
 CONF_CASE(multipart_abort_case);
 CONF_CASE(multipart_bad_token);
+CONF_CASE(multipart_if_none_match);
 CONF_CASE(large_streaming);
 CONF_CASE(concurrency_threads);
 

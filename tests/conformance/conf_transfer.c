@@ -198,7 +198,8 @@ CONF_CASE(multipart_complete_case)
   store_put_result pr;
   memset(&pr, 0, sizeof pr);
   pr.struct_size = sizeof pr;
-  rc = xtstore_multipart_complete(g_svc, t->c, k, uid, toks, 3, &pr, ERR(t));
+  rc = xtstore_multipart_complete(g_svc, t->c, k, uid, &po, toks, 3, &pr,
+                                  ERR(t));
   EXPECT_OK(t, rc, "multipart_complete with 3 parts");
   CHECK(t, pr.size == total, "complete result size %llu, expected %llu",
         (unsigned long long)pr.size, (unsigned long long)total);
@@ -235,7 +236,8 @@ CONF_CASE(multipart_abort_case)
   expect_keys(t, t->c, NULL, 0, "listing after multipart_abort");
 
   const char *toks[2] = {tok[0], tok[1]};
-  rc = xtstore_multipart_complete(g_svc, t->c, k, uid, toks, 2, NULL, ERR(t));
+  rc = xtstore_multipart_complete(g_svc, t->c, k, uid, NULL, toks, 2, NULL,
+                                  ERR(t));
   CHECK(t, rc != STORE_OK, "multipart_complete after multipart_abort "
                            "succeeded");
   expect_missing(t, t->c, k, "complete after abort");
@@ -263,7 +265,8 @@ CONF_CASE(multipart_bad_token)
   int rc = upload_part(t, k, uid, 1, 61, 0, 1000, tok);
   EXPECT_OK(t, rc, "upload part 1");
   const char *bad[1] = {"xtstore-conformance-bogus-token"};
-  rc = xtstore_multipart_complete(g_svc, t->c, k, uid, bad, 1, NULL, ERR(t));
+  rc = xtstore_multipart_complete(g_svc, t->c, k, uid, NULL, bad, 1, NULL,
+                                  ERR(t));
   CHECK(t, rc == STORE_E_INVALID || rc == STORE_E_PRECONDITION ||
                rc == STORE_E_NOT_FOUND,
         "multipart_complete with a wrong part token: expected "
@@ -272,7 +275,8 @@ CONF_CASE(multipart_bad_token)
   expect_missing(t, t->c, k, "after a failed multipart_complete");
 
   const char *two[2] = {tok, tok};
-  rc = xtstore_multipart_complete(g_svc, t->c, k, uid, two, 2, NULL, ERR(t));
+  rc = xtstore_multipart_complete(g_svc, t->c, k, uid, NULL, two, 2, NULL,
+                                  ERR(t));
   CHECK(t, rc != STORE_OK, "multipart_complete naming part 2, which was "
                            "never uploaded, succeeded");
   expect_missing(t, t->c, k, "after a failed multipart_complete");
@@ -282,6 +286,38 @@ CONF_CASE(multipart_bad_token)
         "multipart_abort after failed completes: %s (%s)", code_name(rc),
         t->err.message);
   expect_keys(t, t->c, NULL, 0, "listing after abort");
+}
+
+/* Fail-if-exists holds for multipart uploads too: begin's options, given
+ * again to complete, carry the condition to the commit. Refusing already
+ * at begin is also right. */
+CONF_CASE(multipart_if_none_match)
+{
+  const char *k = "mp/exists.bin";
+  store_put_opts po;
+  char tok[STORE_ID_SIZE], id[STORE_ID_SIZE];
+  int rc = put_str(t, t->c, k, "original");
+  EXPECT_OK(t, rc, "put '%s'", k);
+  memset(&po, 0, sizeof po);
+  po.struct_size = sizeof po;
+  po.content_length = -1;
+  po.flags = STORE_PUT_IF_NONE_MATCH;
+  rc = xtstore_multipart_begin(g_svc, t->c, k, &po, id, sizeof id, ERR(t));
+  if (rc == STORE_OK) {
+    rc = upload_part(t, k, id, 1, 71, 0, 1000, tok);
+    EXPECT_OK(t, rc, "upload part 1");
+    const char *toks[1] = {tok};
+    rc = xtstore_multipart_complete(g_svc, t->c, k, id, &po, toks, 1, NULL,
+                                    ERR(t));
+    if (rc != STORE_OK)
+      (void)xtstore_multipart_abort(g_svc, t->c, k, id, NULL);
+  }
+  CHECK(t, rc == STORE_E_EXISTS,
+        "multipart upload with STORE_PUT_IF_NONE_MATCH over an existing "
+        "blob: expected STORE_E_EXISTS at begin or complete, got %s (%s)",
+        code_name(rc), t->err.message);
+  expect_body(t, t->c, k, "original", 8, "blob after a refused conditional "
+                                         "multipart upload");
 }
 
 /* ------------------------------------------------------------------------ */

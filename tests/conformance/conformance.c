@@ -67,6 +67,8 @@ static const conf_case k_cases[] = {
   {"multipart_complete", multipart_complete_case, C(MULTIPART)},
   {"multipart_abort", multipart_abort_case, C(MULTIPART)},
   {"multipart_bad_token", multipart_bad_token, C(MULTIPART)},
+  {"multipart_if_none_match", multipart_if_none_match,
+   C(MULTIPART) | C(CONDITIONAL)},
   {"large_streaming", large_streaming, 0},
   {"concurrency_threads", concurrency_threads, C(THREADSAFE)},
 };
