@@ -17,7 +17,7 @@ pkgs=(gcc make cmake pkg-config libc6-dev
       libexpat1-dev)
 if ((test_deps)); then
   # awscli: /usr/bin/aws (v2), azure-cli: az; python3: Debian's, /usr/bin/python3.
-  pkgs+=(libcmocka-dev attr curl awscli azure-cli python3)
+  pkgs+=(libcmocka-dev valgrind attr curl awscli azure-cli python3)
 fi
 
 missing=()

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Run the conformance suite against the local provider in a throw-away
 # directory:  run-local.sh PATH/TO/conformance [extra conformance args...]
-# XTSTORE_CONF_LARGE_MIB (default 256) sizes the large streaming case.
+# XTSTORE_CONF_LARGE_MIB (default 256) sizes the large streaming case;
+# XTSTORE_CONF_WRAPPER (e.g. "valgrind --error-exitcode=99") runs the suite
+# under a checker.
 set -eu
 bin=${1:?usage: run-local.sh CONFORMANCE_BINARY [ARGS...]}
 shift
@@ -17,7 +19,8 @@ xt-services:
 YAML
 unset XTSTORE_CONFIG
 rc=0
-"$bin" --config "$tmp/xt_config.yaml" --service conf-local \
+# shellcheck disable=SC2086 # the wrapper is a command line
+${XTSTORE_CONF_WRAPPER:-} "$bin" --config "$tmp/xt_config.yaml" --service conf-local \
   --large-mib "${XTSTORE_CONF_LARGE_MIB:-256}" "$@" || rc=$?
 left=$(find "$tmp/root" -mindepth 1 -maxdepth 1 | head -5)
 if [ -n "$left" ]; then
