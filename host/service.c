@@ -1,7 +1,8 @@
 /*
 ** service.c -- from a configured external-services entry to an open plugin
 ** handle: provider resolution (lazy), key checks against the plugin's
-** table, secret resolution, retry policy, and the redacted view of services.
+** table, secret resolution, retry and multipart settings, and the redacted
+** view of services.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,10 +10,26 @@
 
 #include "internal.h"
 
+/* Non-zero when key is `name` or one of its "name." sub-keys. */
+static int key_in(const char *key, const char *name)
+{
+  size_t n = strlen(name);
+  return strncmp(key, name, n) == 0 && (key[n] == '\0' || key[n] == '.');
+}
+
 /* Keys the host owns and never passes to a plugin. */
 static int host_owned_key(const char *key)
 {
-  return strcmp(key, "retry") == 0 || strncmp(key, "retry.", 6) == 0;
+  return key_in(key, "retry") || key_in(key, "multipart");
+}
+
+/* Parse a host-owned key into svc. Returns 0, or -1 with a message. */
+static int host_key_parse(xtstore_svc *svc, const char *key, const char *value,
+                          char *msg, size_t len)
+{
+  if (key_in(key, "retry"))
+    return st_retry_parse(&svc->retry, key, value, msg, len);
+  return st_mp_parse(&svc->multipart, key, value, msg, len);
 }
 
 static const store_config_key *find_key(const store_config_key *keys,
@@ -124,7 +141,7 @@ static int build_kv(xtstore_ctx *ctx, const st_service_cfg *sc,
     char *value = NULL;
     pos_text(&e->pos, where, sizeof(where));
     if (host_owned_key(e->key)) {
-      if (st_retry_parse(&svc->retry, e->key, e->value ? e->value : "", msg,
+      if (host_key_parse(svc, e->key, e->value ? e->value : "", msg,
                          sizeof(msg))) {
         rc = st_err(err, STORE_E_CONFIG, "%sservice '%s': %s", where, sc->name,
                     msg);
@@ -250,6 +267,7 @@ int xtstore_service_open(xtstore_ctx *ctx, const char *name, xtstore_svc **out,
   svc->rng = (uint64_t)(uintptr_t)svc ^ 0x9e3779b97f4a7c15ULL;
   pthread_mutex_init(&svc->serial, NULL);
   st_retry_default(&svc->retry);
+  st_mp_default(&svc->multipart);
   if (mod->iface.limits) {
     size_t sz = mod->iface.limits->struct_size;
     memcpy(&svc->limits, mod->iface.limits,

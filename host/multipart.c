@@ -1,0 +1,769 @@
+/*
+** multipart.c -- the transfer engine: one object up in parts.
+**
+** The part size comes from the service's `multipart` settings, grown to
+** keep within limits.max_parts and kept within min/max_part_size; every
+** part but the last has that size, so stores that want equal parts get
+** them. Up to st_mp_inflight() parts go up at once on a worker pool
+** (workflow_pool.c), each retried on its own per the service's retry
+** policy: a part's body can always be produced again, because it is either
+** read by offset from a random-access source (a file by pread, another
+** service by ranged gets: no buffer of ours) or held in one of the upload's
+** part buffers (a pipe, a stream: at most parts-in-flight of them). The
+** upload completes with begin's options; on any final failure or on
+** cancellation it is aborted, so nothing becomes visible and nothing stays
+** behind, and the error names the part.
+**
+** "Resume" means within one run: a failed part is sent again alone and the
+** parts already up are kept. A run that dies (crash, kill -9) leaves its
+** upload on the service (as staged parts, until the service's own cleanup)
+** and the next run starts over.
+*/
+#include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "workflow.h"
+
+#define ST_MP_MAX_PART        (UINT64_C(5) << 30) /* a configured part size */
+#define ST_MP_MAX_CONCURRENCY 64u
+#define ST_MP_READ_CHUNK      ((size_t)1 << 20)   /* one read of a stream   */
+
+/* ------------------------------------------------------------------------ */
+/* settings                                                                 */
+/* ------------------------------------------------------------------------ */
+void st_mp_default(st_mp_policy *p)
+{
+  p->threshold = ST_MP_THRESHOLD;
+  p->part_size = ST_MP_PART_SIZE;
+  p->concurrency = 0;
+}
+
+/* Decimal digits with an optional binary suffix: K, M, G or T, then
+ * optionally "iB" or "B" ("8M", "8MiB"). Returns 0 or -1. */
+static int parse_bytes(const char *s, int suffix_ok, uint64_t *out)
+{
+  unsigned long long v;
+  unsigned shift = 0;
+  char *end;
+
+  if (!s || s[0] < '0' || s[0] > '9')
+    return -1;
+  errno = 0;
+  v = strtoull(s, &end, 10);
+  if (errno)
+    return -1;
+  switch (suffix_ok ? *end : '\0') {
+  case 'K': case 'k': shift = 10; break;
+  case 'M': case 'm': shift = 20; break;
+  case 'G': case 'g': shift = 30; break;
+  case 'T': case 't': shift = 40; break;
+  }
+  if (shift) {
+    end++;
+    if (*end == 'i')
+      end++;
+    if (*end == 'B')
+      end++;
+  }
+  if (*end || (shift && v > (UINT64_MAX >> shift)))
+    return -1;
+  *out = (uint64_t)v << shift;
+  return 0;
+}
+
+int st_mp_parse(st_mp_policy *p, const char *key, const char *value,
+                char *err, size_t errlen)
+{
+  const char *sub = strncmp(key, "multipart.", 10) == 0 ? key + 10 : NULL;
+  uint64_t v = 0;
+
+  if (!sub) {
+    snprintf(err, errlen,
+             "%s: expected a map {threshold: 64M, part-size: 8M, "
+             "concurrency: 4}", key);
+    return -1;
+  }
+  if (!strcmp(sub, "threshold") || !strcmp(sub, "part-size")) {
+    int part = sub[0] == 'p';
+    if (parse_bytes(value, 1, &v) || (part && (v < 1 || v > ST_MP_MAX_PART))) {
+      snprintf(err, errlen,
+               "%s: '%.40s' is not a size (bytes, or with a K, M, G or T "
+               "suffix: 8M)%s", key, value ? value : "",
+               part ? " from 1 byte to 5G" : "");
+      return -1;
+    }
+    if (part)
+      p->part_size = v;
+    else
+      p->threshold = v;
+    return 0;
+  }
+  if (!strcmp(sub, "concurrency")) {
+    if (parse_bytes(value, 0, &v) || v < 1 || v > ST_MP_MAX_CONCURRENCY) {
+      snprintf(err, errlen, "%s: '%.40s' is not a number of parts in flight "
+               "(1..%u)", key, value ? value : "", ST_MP_MAX_CONCURRENCY);
+      return -1;
+    }
+    p->concurrency = (uint32_t)v;
+    return 0;
+  }
+  snprintf(err, errlen,
+           "%s: unknown multipart setting '%s' (expected threshold, "
+           "part-size, concurrency)", key, sub);
+  return -1;
+}
+
+unsigned st_mp_inflight(const xtstore_svc *svc)
+{
+  /* Calls to a provider that is not thread-safe are serialised anyway. */
+  if (!svc->threadsafe)
+    return 1;
+  return svc->multipart.concurrency ? svc->multipart.concurrency
+                                    : ST_MP_CONCURRENCY;
+}
+
+int st_mp_wanted(const xtstore_svc *svc, int64_t length)
+{
+  uint64_t limit = svc->multipart.threshold;
+
+  if (!(svc->ops->capabilities & STORE_CAP_MULTIPART))
+    return 0;
+  if (length < 0)
+    return 1;
+  if (svc->limits.max_put_size && svc->limits.max_put_size < limit)
+    limit = svc->limits.max_put_size;
+  return (uint64_t)length > limit;
+}
+
+/* ------------------------------------------------------------------------ */
+/* one upload                                                               */
+/* ------------------------------------------------------------------------ */
+struct mp {
+  xtstore_svc *svc;
+  const char *container, *key;
+  const store_put_opts *opts;   /* the caller's: begin's and complete's   */
+  const st_mp_src *src;
+  char id[STORE_ID_SIZE];       /* the upload id, "" before begin         */
+  uint64_t part_size;
+  uint32_t max_parts;
+  uint32_t nparts;              /* planned for a known length, else 0     */
+  uint32_t sent;                /* parts queued so far                    */
+  uint64_t bytes;               /* bytes in them                          */
+  unsigned inflight;
+  st_pool pool;
+  pthread_mutex_t mu;           /* guards what follows, and on_bytes      */
+  pthread_cond_t freed;         /* a part buffer came back, or a failure  */
+  char **tokens;                /* tokens[i]: part i+1's (owned)          */
+  uint32_t ntokens;             /* room in tokens                         */
+  char **spare;                 /* part buffers not in use (owned)        */
+  unsigned nspare, nbufs;       /* spare ones; allocated in all           */
+  atomic_int failed;            /* a failure is on record: stop           */
+  int rc;                       /* the first failure                      */
+  store_error err;
+};
+
+struct part {
+  struct mp *m;
+  uint32_t no;
+  uint64_t off, len;
+  uint64_t pos;                 /* bytes the service took this attempt    */
+  uint64_t counted;             /* bytes reported, over all attempts      */
+  char *buf;                    /* a stream's bytes (a part buffer), or   */
+  void *reader;                 /* a random source's reader, per attempt  */
+  int ended_early;              /* the reader ended before len            */
+  char token[STORE_ID_SIZE];
+};
+
+static int stopped(struct mp *m)
+{
+  return atomic_load(&m->failed) || st_cancelled(m->svc->ctx);
+}
+
+/* "service 'S': blob 'C/K': part N of M: CAUSE", CAUSE without its own
+ * "service 'S': ". */
+static void name_part(const struct mp *m, uint32_t no, store_error *e)
+{
+  char buf[STORE_ERR_MSG_SIZE], prefix[96], of[24] = "";
+  const char *msg = e->message;
+  int n = snprintf(prefix, sizeof(prefix), "service '%s': ", m->svc->name);
+
+  if (n > 0 && (size_t)n < sizeof(prefix) && !strncmp(msg, prefix, (size_t)n))
+    msg += n;
+  if (m->nparts)
+    snprintf(of, sizeof(of), " of %" PRIu32, m->nparts);
+  /* Truncation is the contract: the message is cut, never overflowed. */
+  if (snprintf(buf, sizeof(buf), "service '%s': blob '%s/%s': part %" PRIu32
+               "%s: %s", m->svc->name, m->container, m->key, no, of, msg) < 0)
+    return;
+  memcpy(e->message, buf, sizeof(buf));
+}
+
+/* Record the first failure (of part `no`; 0: not a part's) and wake the
+ * dispatcher: everything else stops at its next chunk. */
+static void fail(struct mp *m, uint32_t no, int rc, const store_error *e)
+{
+  pthread_mutex_lock(&m->mu);
+  if (!atomic_load(&m->failed)) {
+    m->rc = rc;
+    if (e)
+      m->err = *e;
+    else
+      st_err(&m->err, rc, "%s", store_strerror(rc));
+    if (no)
+      name_part(m, no, &m->err);
+    atomic_store(&m->failed, 1);
+  }
+  pthread_cond_broadcast(&m->freed);
+  pthread_mutex_unlock(&m->mu);
+}
+
+/* A part buffer: a spare one, a new one while fewer than inflight exist,
+ * else wait for one. STORE_E_ABORTED once a failure is on record. */
+static int take_buffer(struct mp *m, char **out, store_error *err)
+{
+  int rc = STORE_OK;
+
+  *out = NULL;
+  pthread_mutex_lock(&m->mu);
+  while (!m->nspare && m->nbufs == m->inflight && !atomic_load(&m->failed))
+    pthread_cond_wait(&m->freed, &m->mu);
+  if (atomic_load(&m->failed))
+    rc = STORE_E_ABORTED;
+  else if (m->nspare)
+    *out = m->spare[--m->nspare];
+  else if ((*out = malloc(m->part_size)) != NULL)
+    m->nbufs++;
+  else
+    rc = st_err(err, STORE_E_NOMEM, "out of memory for a %" PRIu64
+                "-byte part buffer", m->part_size);
+  pthread_mutex_unlock(&m->mu);
+  return rc;
+}
+
+static void give_buffer(struct mp *m, char *buf)
+{
+  if (!buf)
+    return;
+  pthread_mutex_lock(&m->mu);
+  m->spare[m->nspare++] = buf;
+  pthread_cond_broadcast(&m->freed);
+  pthread_mutex_unlock(&m->mu);
+}
+
+/* ------------------------------------------------------------------------ */
+/* a part's body                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* Report what the service took beyond what was reported already. */
+static void count(struct part *p)
+{
+  const st_mp_src *s = p->m->src;
+
+  if (p->pos <= p->counted)
+    return;
+  if (s->on_bytes) {
+    pthread_mutex_lock(&p->m->mu);
+    s->on_bytes(s->bytes_ud, p->pos - p->counted);
+    pthread_mutex_unlock(&p->m->mu);
+  }
+  p->counted = p->pos;
+}
+
+/* store_read_fn of a part: never more than the part's length. */
+static int32_t part_read(void *ud, void *buf, size_t cap, size_t *out_n)
+{
+  struct part *p = ud;
+  uint64_t left = p->len - p->pos;
+  size_t n = 0;
+
+  *out_n = 0;
+  if (stopped(p->m))
+    return 1;
+  if (cap > left)
+    cap = (size_t)left;
+  if (cap == 0)
+    return 0;
+  if (p->buf) {
+    memcpy(buf, p->buf + p->pos, cap);
+    n = cap;
+  } else if (p->m->src->read(p->reader, buf, cap, &n)) {
+    return 1;
+  } else if (n == 0) {
+    p->ended_early = 1;
+    return 1;
+  }
+  p->pos += n;
+  count(p);
+  *out_n = n;
+  return 0;
+}
+
+/* Ready the part for an attempt: from its first byte. */
+static int part_open(struct part *p, store_error *err)
+{
+  const st_mp_src *s = p->m->src;
+
+  p->pos = 0;
+  p->ended_early = 0;
+  if (p->buf || !s->open)
+    return STORE_OK;
+  return s->open(s->ud, p->off, p->len, &p->reader, err);
+}
+
+/* After an attempt that ended with rc: close the reader. A part the
+ * service gave up on because its body stopped (STORE_E_ABORTED) gets the
+ * body's own failure. */
+static int part_close(struct part *p, int rc, store_error *err)
+{
+  store_error rerr;
+  int rrc = STORE_OK;
+
+  if (p->reader) {
+    st_err_reset(&rerr);
+    rrc = p->m->src->close(p->reader, &rerr);
+    p->reader = NULL;
+  }
+  if (rc != STORE_E_ABORTED)
+    return rc;
+  if (rrc) {
+    if (err)
+      *err = rerr;
+    return rrc;
+  }
+  if (p->ended_early)
+    return st_err(err, STORE_E_IO,
+                  "the source ended %" PRIu64 " bytes into the part's %"
+                  PRIu64, p->pos, p->len);
+  if (st_cancelled(p->m->svc->ctx))
+    return st_err(err, STORE_E_ABORTED, "cancelled");
+  return rc;
+}
+
+/* st_replay_fn: a part can always be sent again from its first byte. */
+static int part_replay(void *arg)
+{
+  struct part *p = arg;
+  store_error e;
+
+  if (p->pos == 0)
+    return 0;
+  part_close(p, STORE_OK, NULL);
+  return part_open(p, &e) != STORE_OK;
+}
+
+static int32_t part_rewind(void *ud)
+{
+  return part_replay(ud);
+}
+
+/* One attempt. Not xtstore_multipart_part: that wrapper replays only a
+ * part whose body was never read, and ours can be rewound. */
+static int do_part(xtstore_svc *s, void *arg, store_error *err)
+{
+  struct part *p = arg;
+  struct mp *m = p->m;
+
+  p->token[0] = '\0';
+  return s->ops->multipart_part(s->h, m->container, m->key, m->id, p->no,
+                                p->len, part_read, p, p->token,
+                                sizeof(p->token), err);
+}
+
+static int keep_token(struct mp *m, const struct part *p, store_error *err)
+{
+  char *t = strdup(p->token);
+
+  if (!t)
+    return st_err(err, STORE_E_NOMEM, "out of memory");
+  pthread_mutex_lock(&m->mu);
+  m->tokens[p->no - 1] = t;
+  pthread_mutex_unlock(&m->mu);
+  return STORE_OK;
+}
+
+/* st_job_fn: one part, all its attempts. Frees the part. */
+static void run_part(void *ud, void *job)
+{
+  struct mp *m = ud;
+  struct part *p = job;
+  store_error e;
+  int rc;
+
+  st_err_reset(&e);
+  if (!stopped(m)) {
+    rc = part_open(p, &e);
+    if (!rc)
+      rc = st_svc_call(m->svc, do_part, part_replay, p, &e);
+    rc = part_close(p, rc, &e);
+    if (!rc)
+      rc = keep_token(m, p, &e);
+    if (rc)
+      fail(m, p->no, rc, &e);
+  }
+  give_buffer(m, p->buf);
+  free(p);
+}
+
+/* ------------------------------------------------------------------------ */
+/* dispatching the parts                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Room for the token of part `no`. Only the dispatcher grows the array;
+ * workers write into it under the lock. */
+static int room_for(struct mp *m, uint32_t no, store_error *err)
+{
+  uint64_t cap = m->ntokens ? (uint64_t)m->ntokens * 2 : 16;
+  char **t;
+
+  if (no <= m->ntokens)
+    return STORE_OK;
+  if (cap < no)
+    cap = no;
+  if (cap > m->max_parts)
+    cap = m->max_parts;
+  pthread_mutex_lock(&m->mu);
+  t = realloc(m->tokens, (size_t)cap * sizeof(*t));
+  if (t) {
+    memset(t + m->ntokens, 0, (size_t)(cap - m->ntokens) * sizeof(*t));
+    m->tokens = t;
+    m->ntokens = (uint32_t)cap;
+  }
+  pthread_mutex_unlock(&m->mu);
+  return t ? STORE_OK : st_err(err, STORE_E_NOMEM, "out of memory");
+}
+
+/* Queue part `no`, bytes [off, off+len), with its buffer (taken, also on
+ * failure) or NULL for a random source. */
+static int push_part(struct mp *m, uint32_t no, uint64_t off, uint64_t len,
+                     char *buf, store_error *err)
+{
+  struct part *p = NULL;
+  int rc = room_for(m, no, err);
+
+  if (!rc && !(p = calloc(1, sizeof(*p))))
+    rc = st_err(err, STORE_E_NOMEM, "out of memory");
+  if (rc) {
+    give_buffer(m, buf);
+    return rc;
+  }
+  p->m = m;
+  p->no = no;
+  p->off = off;
+  p->len = len;
+  p->buf = buf;
+  m->sent = no;
+  m->bytes += len;
+  st_pool_push(&m->pool, p);
+  return STORE_OK;
+}
+
+/* The length of the part starting at byte off. */
+static uint64_t part_len(const struct mp *m, uint64_t off)
+{
+  uint64_t left;
+
+  if (m->src->length < 0)
+    return m->part_size;
+  left = (uint64_t)m->src->length - off;
+  return left < m->part_size ? left : m->part_size;
+}
+
+/* A random source: every planned part, by offset. */
+static int dispatch_ranges(struct mp *m, store_error *err)
+{
+  uint64_t off = 0, len;
+  uint32_t no;
+  int rc = STORE_OK;
+
+  for (no = 1; no <= m->nparts && !rc && !stopped(m); no++) {
+    len = part_len(m, off);
+    rc = push_part(m, no, off, len, NULL, err);
+    off += len;
+  }
+  return rc;
+}
+
+/* Fill buf with the part starting at byte off of a sequential source:
+ * *got is its length, short of part_size only where the source ended (and
+ * for a known length exactly the part's). */
+static int fill_part(struct mp *m, char *buf, uint64_t off, uint64_t *got,
+                     store_error *err)
+{
+  const st_mp_src *s = m->src;
+  uint64_t want = part_len(m, off);
+  size_t n, cap;
+
+  *got = 0;
+  while (*got < want) {
+    if (st_cancelled(m->svc->ctx))
+      return st_err(err, STORE_E_ABORTED, "service '%s': cancelled",
+                    m->svc->name);
+    cap = want - *got < ST_MP_READ_CHUNK ? (size_t)(want - *got)
+                                         : ST_MP_READ_CHUNK;
+    n = 0;
+    if (s->read(s->ud, buf + *got, cap, &n))
+      return st_err(err, STORE_E_ABORTED,
+                    "service '%s': blob '%s/%s': reading the source stopped",
+                    m->svc->name, m->container, m->key);
+    if (n == 0)
+      break;
+    *got += n;
+  }
+  if (s->length >= 0 && *got < want)
+    return st_err(err, STORE_E_IO,
+                  "service '%s': blob '%s/%s': the source ended after %"
+                  PRIu64 " of its %" PRId64 " bytes", m->svc->name,
+                  m->container, m->key, off + *got, s->length);
+  return STORE_OK;
+}
+
+/* A sequential source: part by part, each read into a part buffer while
+ * the parts before it go up. The first part is in *first already (taken). */
+static int dispatch_stream(struct mp *m, char **first, uint64_t got,
+                           store_error *err)
+{
+  const st_mp_src *s = m->src;
+  char *buf = *first;
+  uint64_t off = 0;
+  uint32_t no;
+  int rc;
+
+  *first = NULL;
+  for (no = 1;; no++) {
+    rc = push_part(m, no, off, got, buf, err);
+    off += got;
+    if (rc || stopped(m) ||
+        (s->length >= 0 ? off == (uint64_t)s->length : got < m->part_size))
+      return rc;
+    rc = take_buffer(m, &buf, err);
+    if (!rc)
+      rc = fill_part(m, buf, off, &got, err);
+    if (!rc && got > 0 && no == m->max_parts)
+      rc = st_err(err, STORE_E_INVALID,
+                  "service '%s': blob '%s/%s': the source is longer than %"
+                  PRIu32 " parts of %" PRIu64 " bytes (the service's most); "
+                  "raise multipart.part-size", m->svc->name, m->container,
+                  m->key, m->max_parts, m->part_size);
+    if (rc || got == 0) {
+      give_buffer(m, buf);
+      return rc;
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* the upload                                                               */
+/* ------------------------------------------------------------------------ */
+
+static uint64_t ceil_div(uint64_t a, uint64_t b)
+{
+  return a / b + (a % b != 0);
+}
+
+/* The part size (and for a known length the number of parts) within the
+ * service's limits. */
+static int plan(struct mp *m, store_error *err)
+{
+  const store_limits *l = &m->svc->limits;
+  uint64_t ps = m->svc->multipart.part_size, len, n;
+
+  m->max_parts = l->max_parts ? l->max_parts : UINT32_MAX;
+  if (ps < l->min_part_size)
+    ps = l->min_part_size;
+  if (l->max_part_size && ps > l->max_part_size)
+    ps = l->max_part_size;
+  m->part_size = ps;
+  if (m->src->length < 0)
+    return STORE_OK;
+  len = (uint64_t)m->src->length;
+  if (l->max_object_size && len > l->max_object_size)
+    return st_err(err, STORE_E_INVALID,
+                  "service '%s': blob '%s/%s': %" PRIu64 " bytes are more "
+                  "than the service's largest object (%" PRIu64 " bytes)",
+                  m->svc->name, m->container, m->key, len,
+                  l->max_object_size);
+  if (ceil_div(len, ps) > m->max_parts) {
+    ps = ceil_div(len, m->max_parts);
+    if (l->max_part_size && ps > l->max_part_size)
+      ps = l->max_part_size;
+  }
+  n = ceil_div(len, ps);
+  if (n > m->max_parts)
+    return st_err(err, STORE_E_INVALID,
+                  "service '%s': blob '%s/%s': %" PRIu64 " bytes need more "
+                  "than %" PRIu32 " parts of %" PRIu64 " bytes (the "
+                  "service's most)", m->svc->name, m->container, m->key,
+                  len, m->max_parts, ps);
+  m->part_size = ps;
+  m->nparts = n ? (uint32_t)n : 1;
+  return room_for(m, m->nparts, err);
+}
+
+static int mp_init(struct mp *m, xtstore_svc *svc, const char *container,
+                   const char *key, const store_put_opts *opts,
+                   const st_mp_src *src, store_error *err)
+{
+  int rc;
+
+  memset(m, 0, sizeof(*m));
+  m->svc = svc;
+  m->container = container;
+  m->key = key;
+  m->opts = opts;
+  m->src = src;
+  m->inflight = st_mp_inflight(svc);
+  atomic_init(&m->failed, 0);
+  pthread_mutex_init(&m->mu, NULL);
+  pthread_cond_init(&m->freed, NULL);
+  rc = st_check_key(svc, container, key, err);
+  if (!rc)
+    rc = st_require_cap(svc, STORE_CAP_MULTIPART, err);
+  if (!rc && opts && ((opts->flags & STORE_PUT_IF_NONE_MATCH) || opts->if_match))
+    rc = st_require_cap(svc, STORE_CAP_CONDITIONAL, err);
+  if (!rc && !(m->spare = calloc(m->inflight, sizeof(*m->spare))))
+    rc = st_err(err, STORE_E_NOMEM, "out of memory");
+  if (!rc)
+    rc = plan(m, err);
+  return rc;
+}
+
+static void mp_free(struct mp *m)
+{
+  uint32_t i;
+
+  for (i = 0; i < m->ntokens; i++)
+    free(m->tokens[i]);
+  free(m->tokens);
+  while (m->nspare > 0)
+    free(m->spare[--m->nspare]);
+  free(m->spare);
+  pthread_cond_destroy(&m->freed);
+  pthread_mutex_destroy(&m->mu);
+}
+
+/* A sequential source that ended within its first part, below the
+ * threshold: one put from that buffer (replayable). */
+static int put_whole(struct mp *m, char *buf, uint64_t len,
+                     store_put_result *out, store_error *err)
+{
+  struct part p;
+  store_put_opts o;
+
+  memset(&p, 0, sizeof(p));
+  p.m = m;
+  p.len = len;
+  p.buf = buf;
+  memset(&o, 0, sizeof(o));
+  if (m->opts)
+    memcpy(&o, m->opts, m->opts->struct_size < sizeof(o) ? m->opts->struct_size
+                                                         : sizeof(o));
+  o.struct_size = sizeof(o);
+  o.content_length = (int64_t)len;
+  return xtstore_blob_put(m->svc, m->container, m->key, &o, part_read, &p,
+                          part_rewind, out, err);
+}
+
+/* Discard the upload. Cancellation must not stop this, and st_svc_call
+ * starts nothing once the context is cancelled: then one direct try. */
+static void abort_upload(struct mp *m)
+{
+  xtstore_svc *s = m->svc;
+  store_error e;
+  int rc;
+
+  st_err_reset(&e);
+  if (!st_cancelled(s->ctx)) {
+    rc = xtstore_multipart_abort(s, m->container, m->key, m->id, &e);
+  } else {
+    if (!s->threadsafe)
+      pthread_mutex_lock(&s->serial);
+    rc = s->ops->multipart_abort(s->h, m->container, m->key, m->id, &e);
+    if (!s->threadsafe)
+      pthread_mutex_unlock(&s->serial);
+  }
+  if (rc)
+    st_log(s->ctx, STORE_LOG_WARN,
+           "service '%s': blob '%s/%s': upload '%s' could not be aborted: %s",
+           s->name, m->container, m->key, m->id,
+           e.message[0] ? e.message : store_strerror(rc));
+}
+
+/* Begin, run every part, then complete -- or abort. *first: a sequential
+ * source's first part buffer (taken). */
+static int upload(struct mp *m, char **first, uint64_t got,
+                  store_put_result *out, store_error *err)
+{
+  xtstore_svc *s = m->svc;
+  int rc;
+
+  rc = xtstore_multipart_begin(s, m->container, m->key, m->opts, m->id,
+                               sizeof(m->id), err);
+  if (rc)
+    return rc;
+  st_log(s->ctx, STORE_LOG_INFO,
+         "service '%s': blob '%s/%s': multipart upload, %s%" PRIu32
+         " parts of %" PRIu64 " bytes, %u at a time", s->name, m->container,
+         m->key, m->nparts ? "" : "unknown length: at most ",
+         m->nparts ? m->nparts : m->max_parts, m->part_size, m->inflight);
+  rc = st_pool_start(&m->pool, m->inflight, run_part, m, err);
+  if (!rc) {
+    rc = m->src->open ? dispatch_ranges(m, err)
+                      : dispatch_stream(m, first, got, err);
+    if (rc)
+      fail(m, 0, rc, err);
+    st_pool_stop(&m->pool);
+  }
+  if (atomic_load(&m->failed)) {
+    rc = m->rc;
+    if (err)
+      *err = m->err;
+  } else if (!rc && st_cancelled(s->ctx)) {
+    rc = st_err(err, STORE_E_ABORTED, "service '%s': blob '%s/%s': cancelled",
+                s->name, m->container, m->key);
+  }
+  if (!rc)
+    rc = xtstore_multipart_complete(s, m->container, m->key, m->id, m->opts,
+                                    (const char *const *)m->tokens, m->sent,
+                                    out, err);
+  if (rc)
+    abort_upload(m);
+  else if (out && out->size == 0)
+    out->size = m->bytes;
+  return rc;
+}
+
+int st_mp_put(xtstore_svc *svc, const char *container, const char *key,
+              const store_put_opts *opts, const st_mp_src *src,
+              store_put_result *out, store_error *err)
+{
+  struct mp m;
+  char *first = NULL;
+  uint64_t got = 0;
+  int rc;
+
+  st_err_reset(err);
+  rc = mp_init(&m, svc, container, key, opts, src, err);
+  if (rc)
+    goto out;
+  if (!src->open) {
+    rc = take_buffer(&m, &first, err);
+    if (!rc)
+      rc = fill_part(&m, first, 0, &got, err);
+    if (rc)
+      goto out;
+    if (src->length < 0 && got < m.part_size &&
+        !st_mp_wanted(svc, (int64_t)got)) {
+      rc = put_whole(&m, first, got, out, err);
+      goto out;
+    }
+  }
+  rc = upload(&m, &first, got, out, err);
+out:
+  give_buffer(&m, first);
+  mp_free(&m);
+  return rc;
+}
