@@ -3,8 +3,11 @@
 ** put/get from fds and files (gets land atomically), and copies between any
 ** two services: server-side when the provider can, otherwise one get
 ** streamed into one put through a bounded ring buffer (no temp file, memory
-** bounded by the ring). The st_ variants count the bytes they move for
-** the workflows' progress (workflow.h).
+** bounded by the ring). Puts the engine wants (multipart.c: large or of
+** unknown length, to a service with multipart) go up in parts: a file's
+** parts read by offset, another service's by ranged gets, a pipe's in
+** order. The st_ variants count the bytes they move for the workflows'
+** progress (workflow.h).
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +61,79 @@ static int32_t fd_rewind(void *ud)
   return lseek(s->fd, s->start, SEEK_SET) == s->start ? 0 : -1;
 }
 
+/* A reader of one range of a seekable fd, for the engine's parts. */
+struct fd_range {
+  int fd;
+  off_t at;
+  int err;          /* errno of a failed pread */
+};
+
+static int fd_range_open(void *ud, uint64_t off, uint64_t len, void **out,
+                         store_error *err)
+{
+  const struct fd_src *s = ud;
+  struct fd_range *r = malloc(sizeof(*r));
+
+  (void)len;
+  *out = r;
+  if (!r)
+    return st_err(err, STORE_E_NOMEM, "out of memory");
+  r->fd = s->fd;
+  r->at = s->start + (off_t)off;
+  r->err = 0;
+  return STORE_OK;
+}
+
+static int32_t fd_range_read(void *ud, void *buf, size_t cap, size_t *out_n)
+{
+  struct fd_range *r = ud;
+  ssize_t n;
+
+  do
+    n = pread(r->fd, buf, cap, r->at);
+  while (n < 0 && errno == EINTR);
+  *out_n = n > 0 ? (size_t)n : 0;
+  if (n < 0) {
+    r->err = errno;
+    return 1;
+  }
+  r->at += n;
+  return 0;
+}
+
+static int fd_range_close(void *reader, store_error *err)
+{
+  struct fd_range *r = reader;
+  int e = r->err;
+
+  free(r);
+  return e ? st_err(err, STORE_E_IO, "reading the body: %s", strerror(e))
+           : STORE_OK;
+}
+
+/* Through the engine: a seekable fd of known length by offset (the engine
+ * counts), anything else in order (fd_read counts). */
+static int put_fd_parts(xtstore_svc *svc, const char *container,
+                        const char *key, const store_put_opts *o,
+                        struct fd_src *src, store_put_result *out,
+                        store_error *err)
+{
+  st_mp_src ms;
+
+  memset(&ms, 0, sizeof(ms));
+  ms.length = o->content_length;
+  ms.ud = src;
+  ms.read = fd_read;
+  if (src->start >= 0 && o->content_length >= 0) {
+    ms.open = fd_range_open;
+    ms.read = fd_range_read;
+    ms.close = fd_range_close;
+    ms.on_bytes = src->on_bytes;
+    ms.bytes_ud = src->ud;
+  }
+  return st_mp_put(svc, container, key, o, &ms, out, err);
+}
+
 int st_put_fd(xtstore_svc *svc, const char *container, const char *key,
               const store_put_opts *opts, int fd, xtstore_bytes_fn on_bytes,
               void *ud, store_put_result *out, store_error *err)
@@ -77,8 +153,11 @@ int st_put_fd(xtstore_svc *svc, const char *container, const char *key,
   if (o.content_length < 0 && src.start >= 0 && fstat(fd, &st) == 0 &&
       S_ISREG(st.st_mode))
     o.content_length = st.st_size - src.start;
-  rc = xtstore_blob_put(svc, container, key, &o, fd_read, &src,
-                        src.start >= 0 ? fd_rewind : NULL, out, err);
+  if (st_mp_wanted(svc, o.content_length))
+    rc = put_fd_parts(svc, container, key, &o, &src, out, err);
+  else
+    rc = xtstore_blob_put(svc, container, key, &o, fd_read, &src,
+                          src.start >= 0 ? fd_rewind : NULL, out, err);
   if (rc == STORE_E_ABORTED && src.err)
     return st_err(err, STORE_E_IO, "reading the body for blob '%s/%s': %s",
                   container, key, strerror(src.err));
@@ -334,6 +413,20 @@ static int32_t counted_read(void *p, void *out, size_t cap, size_t *out_n)
   return rc;
 }
 
+/* One streamed copy: the source pinned to what its head measured, and
+ * the put's options. */
+struct copy_plan {
+  xtstore_svc *src;
+  const char *sc, *sk;
+  store_get_opts get;       /* snapshot; the etag when the source can pin */
+  xtstore_svc *dst;
+  const char *dc, *dk;
+  store_put_opts put;
+  size_t ring_bytes;        /* in all, however many gets run             */
+  xtstore_bytes_fn on_bytes;
+  void *ud;
+};
+
 struct producer {
   st_ring *ring;
   xtstore_svc *svc;
@@ -352,64 +445,56 @@ static void *produce(void *p)
   return NULL;
 }
 
-static int streamed_copy(xtstore_svc *src, const char *sc, const char *sk,
-                         xtstore_svc *dst, const char *dc, const char *dk,
-                         const store_copy_opts *opts, size_t ring_bytes,
-                         xtstore_bytes_fn on_bytes, void *ud,
-                         store_error *err)
+/* Start the get of cp's source into ring on its own thread: the whole
+ * object, or bytes [off, off+len) when len > 0. */
+static int start_get(struct producer *pr, pthread_t *tid, st_ring *ring,
+                     const struct copy_plan *cp, uint64_t off, uint64_t len,
+                     store_error *err)
 {
-  struct src_props props;
+  memset(pr, 0, sizeof(*pr));
+  pr->ring = ring;
+  pr->svc = cp->src;
+  pr->container = cp->sc;
+  pr->key = cp->sk;
+  pr->opts = cp->get;
+  if (len) {
+    pr->opts.flags |= STORE_GET_RANGE;
+    pr->opts.offset = off;
+    pr->opts.length = len;
+  }
+  if (pthread_create(tid, NULL, produce, pr) != 0)
+    return st_err(err, STORE_E_NOMEM, "cannot start a copy thread");
+  return STORE_OK;
+}
+
+/* The whole source through one ring into the put (or the engine's parts,
+ * read in order). */
+static int piped_copy(const struct copy_plan *cp, store_error *err)
+{
   struct counted_ring cr;
   struct producer pr;
-  store_put_opts po;
-  store_head_opts ho;
+  st_mp_src ms;
   pthread_t tid;
   int rc;
 
-  memset(&props, 0, sizeof(props));
   memset(&cr, 0, sizeof(cr));
-  cr.on_bytes = on_bytes;
-  cr.ud = ud;
-  memset(&pr, 0, sizeof(pr));
-  memset(&ho, 0, sizeof(ho));
-  ho.struct_size = sizeof(ho);
-  ho.snapshot_id = opts ? opts->src_snapshot_id : NULL;
-  rc = xtstore_blob_head(src, sc, sk, &ho, props_entry, &props, err);
-  if (rc == STORE_E_ABORTED)
-    rc = st_err(err, STORE_E_NOMEM, "out of memory");
+  cr.on_bytes = cp->on_bytes;
+  cr.ud = cp->ud;
+  rc = st_ring_init(&cr.ring, cp->ring_bytes, err);
+  if (!rc)
+    rc = start_get(&pr, &tid, &cr.ring, cp, 0, 0, err);
   if (rc)
     goto out;
-
-  memset(&po, 0, sizeof(po));
-  po.struct_size = sizeof(po);
-  po.content_length = (int64_t)props.size;
-  if (opts && (opts->flags & STORE_COPY_REPLACE_METADATA)) {
-    po.content_type = opts->content_type;
-    po.metadata = opts->metadata;
-    po.nmetadata = opts->nmetadata;
+  if (st_mp_wanted(cp->dst, cp->put.content_length)) {
+    memset(&ms, 0, sizeof(ms));
+    ms.length = cp->put.content_length;
+    ms.read = counted_read;
+    ms.ud = &cr;
+    rc = st_mp_put(cp->dst, cp->dc, cp->dk, &cp->put, &ms, NULL, err);
   } else {
-    po.content_type = props.content_type;
-    po.metadata = props.kv;
-    po.nmetadata = props.n;
+    rc = xtstore_blob_put(cp->dst, cp->dc, cp->dk, &cp->put, counted_read,
+                          &cr, NULL, NULL, err);
   }
-
-  rc = st_ring_init(&cr.ring, ring_bytes, err);
-  if (rc)
-    goto out;
-  pr.ring = &cr.ring;
-  pr.svc = src;
-  pr.container = sc;
-  pr.key = sk;
-  pr.opts.struct_size = sizeof(pr.opts);
-  pr.opts.snapshot_id = ho.snapshot_id;
-  /* Pin the version we measured, so size and bytes agree. */
-  if (props.etag && (src->ops->capabilities & STORE_CAP_CONDITIONAL))
-    pr.opts.if_match = props.etag;
-  if (pthread_create(&tid, NULL, produce, &pr) != 0) {
-    rc = st_err(err, STORE_E_NOMEM, "cannot start a copy thread");
-    goto out;
-  }
-  rc = xtstore_blob_put(dst, dc, dk, &po, counted_read, &cr, NULL, NULL, err);
   st_ring_close(&cr.ring);
   pthread_join(tid, NULL);
   /* The source's failure is the cause; the put only saw an abort. */
@@ -420,6 +505,136 @@ static int streamed_copy(xtstore_svc *src, const char *sc, const char *sk,
   }
 out:
   st_ring_destroy(&cr.ring);
+  return rc;
+}
+
+/* A reader of one part's range of the source: a ranged get on its own
+ * thread into its own ring. */
+struct range_reader {
+  st_ring ring;
+  struct producer pr;
+  pthread_t tid;
+  int failed;               /* the reader saw the get fail */
+};
+
+/* The copy's ring budget is shared by the parts in flight, down to this. */
+#define ST_RANGE_RING_MIN ((size_t)256 << 10)
+
+static int range_open(void *ud, uint64_t off, uint64_t len, void **out,
+                      store_error *err)
+{
+  const struct copy_plan *cp = ud;
+  struct range_reader *r = calloc(1, sizeof(*r));
+  size_t ring = cp->ring_bytes / st_mp_inflight(cp->dst);
+  int rc;
+
+  *out = NULL;
+  if (!r)
+    return st_err(err, STORE_E_NOMEM, "out of memory");
+  rc = st_ring_init(&r->ring, ring < ST_RANGE_RING_MIN ? ST_RANGE_RING_MIN
+                                                       : ring, err);
+  if (!rc)
+    rc = start_get(&r->pr, &r->tid, &r->ring, cp, off, len, err);
+  if (rc) {
+    st_ring_destroy(&r->ring);
+    free(r);
+    return rc;
+  }
+  *out = r;
+  return STORE_OK;
+}
+
+static int32_t range_read(void *reader, void *buf, size_t cap, size_t *out_n)
+{
+  struct range_reader *r = reader;
+  int32_t rc = st_ring_read(&r->ring, buf, cap, out_n);
+
+  if (rc)
+    r->failed = 1;
+  return rc;
+}
+
+static int range_close(void *reader, store_error *err)
+{
+  struct range_reader *r = reader;
+  int rc = STORE_OK;
+
+  st_ring_close(&r->ring);
+  pthread_join(r->tid, NULL);
+  if (r->failed) {
+    rc = r->pr.rc;
+    if (err)
+      *err = r->pr.err;
+  }
+  st_ring_destroy(&r->ring);
+  free(r);
+  return rc;
+}
+
+/* The engine's parts, each fetched by its own ranged get: parts in flight
+ * at once with a ring each (sharing ring_bytes), no part buffer. */
+static int ranged_copy(const struct copy_plan *cp, store_error *err)
+{
+  st_mp_src ms;
+
+  memset(&ms, 0, sizeof(ms));
+  ms.length = cp->put.content_length;
+  ms.open = range_open;
+  ms.read = range_read;
+  ms.close = range_close;
+  ms.ud = (void *)cp;
+  ms.on_bytes = cp->on_bytes;
+  ms.bytes_ud = cp->ud;
+  return st_mp_put(cp->dst, cp->dc, cp->dk, &cp->put, &ms, NULL, err);
+}
+
+static int streamed_copy(xtstore_svc *src, const char *sc, const char *sk,
+                         xtstore_svc *dst, const char *dc, const char *dk,
+                         const store_copy_opts *opts, size_t ring_bytes,
+                         xtstore_bytes_fn on_bytes, void *ud,
+                         store_error *err)
+{
+  struct copy_plan cp = {.src = src, .sc = sc, .sk = sk, .dst = dst,
+                         .dc = dc, .dk = dk, .ring_bytes = ring_bytes,
+                         .on_bytes = on_bytes, .ud = ud};
+  struct src_props props;
+  store_head_opts ho;
+  int rc;
+
+  memset(&props, 0, sizeof(props));
+  memset(&ho, 0, sizeof(ho));
+  ho.struct_size = sizeof(ho);
+  ho.snapshot_id = opts ? opts->src_snapshot_id : NULL;
+  rc = xtstore_blob_head(src, sc, sk, &ho, props_entry, &props, err);
+  if (rc == STORE_E_ABORTED)
+    rc = st_err(err, STORE_E_NOMEM, "out of memory");
+  if (rc)
+    goto out;
+
+  cp.put.struct_size = sizeof(cp.put);
+  cp.put.content_length = (int64_t)props.size;
+  if (opts && (opts->flags & STORE_COPY_REPLACE_METADATA)) {
+    cp.put.content_type = opts->content_type;
+    cp.put.metadata = opts->metadata;
+    cp.put.nmetadata = opts->nmetadata;
+  } else {
+    cp.put.content_type = props.content_type;
+    cp.put.metadata = props.kv;
+    cp.put.nmetadata = props.n;
+  }
+  cp.get.struct_size = sizeof(cp.get);
+  cp.get.snapshot_id = ho.snapshot_id;
+  /* Pin the version we measured, so size and bytes agree. */
+  if (props.etag && (src->ops->capabilities & STORE_CAP_CONDITIONAL))
+    cp.get.if_match = props.etag;
+  /* Parallel ranged gets need a source that serves ranges, several at
+   * once. */
+  if (st_mp_wanted(dst, cp.put.content_length) && src->threadsafe &&
+      (src->ops->capabilities & STORE_CAP_RANGE_GET))
+    rc = ranged_copy(&cp, err);
+  else
+    rc = piped_copy(&cp, err);
+out:
   props_free(&props);
   return rc;
 }
