@@ -4,10 +4,20 @@
 ** the handle, one per opened service. Not thread-safe on purpose: concurrent
 ** entry into an op is detected and reported as STORE_E_INTERNAL.
 **
+** Built again with -DFLAKY_MULTIPART as "flaky-mp": multipart ops and
+** STORE_CAP_MULTIPART | STORE_CAP_THREADSAFE (its multipart ops lock), small
+** limits (FL_MAX_PARTS parts, FL_MIN_PART bytes), and an event log the
+** host's transfer engine is checked against.
+**
 ** Keys: fail-times (failures before each op succeeds), fail-code (status),
 ** retryable (0/1), body (content served by get), needed (required),
-** password (secret).
+** password (secret); flaky-mp: fail-parts ("3,11": those parts fail their
+** first attempt, after reading their body), stall-part (that part waits
+** for the host's cancellation), events (a file that gets one line per
+** begin, part attempt, complete, abort and put).
 */
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +25,9 @@
 #include <time.h>
 
 #include "store_interface.h"
+
+#define FL_MAX_PARTS 32u
+#define FL_MIN_PART  512u
 
 struct store_handle {
   int fail_times, fail_code, retryable;
@@ -24,7 +37,37 @@ struct store_handle {
   char stored[256];
   size_t stored_len;
   atomic_int inside;
+  const store_host_api *host;
+  pthread_mutex_t mu;               /* the multipart state and events    */
+  char events[512];                 /* "": none                          */
+  char fail_parts[128];             /* ",3,11,"                          */
+  unsigned stall_part;
+  int attempts[FL_MAX_PARTS + 1];   /* per part number                   */
+  char *data[FL_MAX_PARTS + 1];     /* the last good attempt's bytes     */
+  size_t len[FL_MAX_PARTS + 1];
+  int inflight, max_inflight;
 };
+
+/* One line into the events file, if any. */
+static void note(store_handle *h, const char *fmt, ...)
+  __attribute__((format(printf, 2, 3)));
+static void note(store_handle *h, const char *fmt, ...)
+{
+  va_list ap;
+  FILE *f;
+  if (!h->events[0])
+    return;
+  pthread_mutex_lock(&h->mu);
+  f = fopen(h->events, "a");
+  if (f) {
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    fputc('\n', f);
+    fclose(f);
+  }
+  pthread_mutex_unlock(&h->mu);
+}
 
 static int fail(store_handle *h, store_error *err, const char *what)
 {
@@ -40,9 +83,10 @@ static int32_t fl_open(const store_host_api *host, const store_kv *cfg,
 {
   store_handle *h = calloc(1, sizeof(*h));
   size_t i;
-  (void)host;
   if (!h)
     return store_error_set(err, STORE_E_NOMEM, "flaky: out of memory");
+  h->host = host;
+  pthread_mutex_init(&h->mu, NULL);
   h->fail_code = STORE_E_THROTTLED;
   h->retryable = 1;
   snprintf(h->body, sizeof(h->body), "0123456789abcdefghijklmnopqrstuvwxyz");
@@ -55,13 +99,36 @@ static int32_t fl_open(const store_host_api *host, const store_kv *cfg,
       h->retryable = (int)strtol(cfg[i].value, NULL, 10);
     else if (!strcmp(cfg[i].key, "body"))
       snprintf(h->body, sizeof(h->body), "%s", cfg[i].value);
+    else if (!strcmp(cfg[i].key, "events"))
+      snprintf(h->events, sizeof(h->events), "%s", cfg[i].value);
+    else if (!strcmp(cfg[i].key, "fail-parts"))
+      snprintf(h->fail_parts, sizeof(h->fail_parts), ",%s,", cfg[i].value);
+    else if (!strcmp(cfg[i].key, "stall-part"))
+      h->stall_part = (unsigned)strtoul(cfg[i].value, NULL, 10);
   }
   *out = h;
   return STORE_OK;
 }
 
+/* Forget every part (a new upload, or the end of one). */
+static void forget_parts(store_handle *h)
+{
+  unsigned i;
+  for (i = 0; i <= FL_MAX_PARTS; i++) {
+    free(h->data[i]);
+    h->data[i] = NULL;
+    h->len[i] = 0;
+    h->attempts[i] = 0;
+  }
+  h->max_inflight = 0;
+}
+
 static void fl_close(store_handle *h)
 {
+  if (!h)
+    return;
+  forget_parts(h);
+  pthread_mutex_destroy(&h->mu);
   free(h);
 }
 
@@ -86,6 +153,8 @@ static int32_t fl_put(store_handle *h, const char *c, const char *k,
     h->put_failures++;
     return fail(h, err, "put");
   }
+  note(h, "put len=%zu ct=%s", h->stored_len,
+       o && o->content_type ? o->content_type : "-");
   return STORE_OK;
 }
 
@@ -160,6 +229,170 @@ static int32_t fl_list(store_handle *h, const char *c, const store_list_opts *o,
   return STORE_OK;
 }
 
+#ifdef FLAKY_MULTIPART
+/* ------------------------------------------------------------------------ */
+/* multipart (flaky-mp)                                                     */
+/* ------------------------------------------------------------------------ */
+static int32_t fl_mp_begin(store_handle *h, const char *c, const char *k,
+                           const store_put_opts *o, char *out_id, size_t cap,
+                           store_error *err)
+{
+  (void)c; (void)k; (void)err;
+  pthread_mutex_lock(&h->mu);
+  forget_parts(h);
+  pthread_mutex_unlock(&h->mu);
+  note(h, "begin ct=%s flags=%u length=%lld",
+       o && o->content_type ? o->content_type : "-", o ? o->flags : 0,
+       o ? (long long)o->content_length : -1);
+  snprintf(out_id, cap, "up-1");
+  return STORE_OK;
+}
+
+/* Wait (up to 10 s) for the host to cancel. */
+static int32_t stall(store_handle *h, uint32_t no, store_error *err)
+{
+  struct timespec ts = {0, 1000000};
+  int i;
+  note(h, "stall %u", no);
+  for (i = 0; i < 10000 && !h->host->is_cancelled(h->host->host_ctx); i++)
+    nanosleep(&ts, NULL);
+  return store_error_set(err, STORE_E_ABORTED, "flaky: part %u: cancelled",
+                         no);
+}
+
+/* Read exactly `length` bytes of a part into a new buffer (*out). */
+static int32_t read_part(uint32_t no, uint64_t length, store_read_fn src,
+                         void *ud, char **out, size_t *got, store_error *err)
+{
+  char *data = malloc(length ? length : 1), chunk[4096];
+  size_t n;
+  *out = NULL;
+  *got = 0;
+  if (!data)
+    return store_error_set(err, STORE_E_NOMEM, "flaky: out of memory");
+  do {
+    if (src(ud, chunk, sizeof(chunk), &n)) {
+      free(data);
+      return store_error_set(err, STORE_E_ABORTED, "flaky: part %u aborted",
+                             no);
+    }
+    if (*got + n > length) {
+      free(data);
+      return store_error_set(err, STORE_E_INVALID,
+                             "flaky: part %u: longer than %llu bytes", no,
+                             (unsigned long long)length);
+    }
+    memcpy(data + *got, chunk, n);
+    *got += n;
+  } while (n > 0);
+  if (*got != length) {
+    free(data);
+    return store_error_set(err, STORE_E_INVALID,
+                           "flaky: part %u: %zu of %llu bytes", no, *got,
+                           (unsigned long long)length);
+  }
+  *out = data;
+  return STORE_OK;
+}
+
+static int32_t fl_mp_part(store_handle *h, const char *c, const char *k,
+                          const char *id, uint32_t no, uint64_t length,
+                          store_read_fn src, void *ud, char *tok, size_t cap,
+                          store_error *err)
+{
+  struct timespec ts = {0, 2000000};
+  char listed[16], what[16], *data = NULL;
+  size_t got = 0;
+  int attempt, failing;
+  int32_t rc;
+  (void)c; (void)k; (void)id;
+  if (no < 1 || no > FL_MAX_PARTS)
+    return store_error_set(err, STORE_E_INVALID, "flaky: part %u", no);
+  snprintf(listed, sizeof(listed), ",%u,", no);
+  pthread_mutex_lock(&h->mu);
+  attempt = ++h->attempts[no];
+  if (++h->inflight > h->max_inflight)
+    h->max_inflight = h->inflight;
+  pthread_mutex_unlock(&h->mu);
+  failing = attempt == 1 && strstr(h->fail_parts, listed) != NULL;
+  rc = no == h->stall_part ? stall(h, no, err)
+                           : read_part(no, length, src, ud, &data, &got, err);
+  nanosleep(&ts, NULL); /* long enough for the parts to overlap */
+  if (!rc && failing) {
+    snprintf(what, sizeof(what), "part %u", no);
+    rc = fail(h, err, what);
+  }
+  note(h, "part %u attempt %d len %zu %s", no, attempt, got,
+       rc ? "fail" : "ok");
+  pthread_mutex_lock(&h->mu);
+  h->inflight--;
+  if (!rc) {
+    free(h->data[no]);
+    h->data[no] = data;
+    h->len[no] = got;
+    data = NULL;
+  }
+  pthread_mutex_unlock(&h->mu);
+  free(data);
+  if (!rc)
+    snprintf(tok, cap, "p%ua%d", no, attempt);
+  return rc;
+}
+
+static int32_t fl_mp_complete(store_handle *h, const char *c, const char *k,
+                              const char *id, const store_put_opts *o,
+                              const char *const *tokens, uint32_t n,
+                              store_put_result *out, store_error *err)
+{
+  char list[1024] = "", want[32];
+  uint64_t sum = 0xcbf29ce484222325ULL, bytes = 0;
+  uint32_t i;
+  size_t used, j;
+  int32_t rc = STORE_OK;
+  (void)c; (void)k; (void)id; (void)out;
+  pthread_mutex_lock(&h->mu);
+  for (i = 0; i < n && !rc; i++) {
+    used = strlen(list);
+    snprintf(list + used, sizeof(list) - used, "%s%s", i ? "," : "",
+             tokens[i]);
+    snprintf(want, sizeof(want), "p%ua%d", i + 1,
+             i + 1 <= FL_MAX_PARTS ? h->attempts[i + 1] : 0);
+    if (i + 1 > FL_MAX_PARTS || !h->data[i + 1] || strcmp(tokens[i], want))
+      rc = store_error_set(err, STORE_E_INVALID,
+                           "flaky: complete: part %u: token '%s', want '%s'",
+                           i + 1, tokens[i], want);
+    for (j = 0; !rc && j < h->len[i + 1]; j++) {
+      sum ^= (unsigned char)h->data[i + 1][j];
+      sum *= 0x100000001b3ULL;
+    }
+    bytes += rc ? 0 : h->len[i + 1];
+  }
+  pthread_mutex_unlock(&h->mu);
+  note(h, "complete n=%u tokens=%s ct=%s flags=%u sum=%016llx bytes=%llu "
+       "inflight=%d%s", n, list, o && o->content_type ? o->content_type : "-",
+       o ? o->flags : 0, (unsigned long long)sum, (unsigned long long)bytes,
+       h->max_inflight, rc ? " refused" : "");
+  return rc;
+}
+
+static int32_t fl_mp_abort(store_handle *h, const char *c, const char *k,
+                           const char *id, store_error *err)
+{
+  (void)c; (void)k; (void)err;
+  note(h, "abort %s inflight=%d", id, h->max_inflight);
+  pthread_mutex_lock(&h->mu);
+  forget_parts(h);
+  pthread_mutex_unlock(&h->mu);
+  return STORE_OK;
+}
+
+static const store_limits limits = {
+  .struct_size = sizeof(store_limits),
+  .max_parts = FL_MAX_PARTS,
+  .min_part_size = FL_MIN_PART,
+};
+#endif
+
 static const store_config_key keys[] = {
   {"fail-times", "failures injected before each op succeeds", 0, 0},
   {"fail-code", "status code of injected failures", 0, 0},
@@ -167,6 +400,9 @@ static const store_config_key keys[] = {
   {"body", "content served by get", 0, 0},
   {"needed", "a required key", 1, 0},
   {"password", "a secret key", 0, 1},
+  {"fail-parts", "parts that fail their first attempt (\"3,11\")", 0, 0},
+  {"stall-part", "a part that waits for cancellation", 0, 0},
+  {"events", "a file that gets one line per event", 0, 0},
   {NULL, NULL, 0, 0},
 };
 
@@ -174,10 +410,21 @@ STORE_EXPORT const struct store_interface store_interface = {
   .abi_major = STORE_ABI_MAJOR,
   .abi_minor = STORE_ABI_MINOR,
   .struct_size = sizeof(struct store_interface),
+#ifdef FLAKY_MULTIPART
+  .name = "flaky-mp",
+  .capabilities = STORE_CAP_RANGE_GET | STORE_CAP_MULTIPART |
+                  STORE_CAP_THREADSAFE | STORE_CAP_CONDITIONAL,
+  .limits = &limits,
+  .multipart_begin = fl_mp_begin,
+  .multipart_part = fl_mp_part,
+  .multipart_complete = fl_mp_complete,
+  .multipart_abort = fl_mp_abort,
+#else
   .name = "flaky",
+  .capabilities = STORE_CAP_RANGE_GET,
+#endif
   .version = "1.0.0",
   .description = "fault-injecting fixture",
-  .capabilities = STORE_CAP_RANGE_GET,
   .config_keys = keys,
   .open = fl_open,
   .close = fl_close,

@@ -1,0 +1,502 @@
+/*
+** The host's transfer engine (multipart.c) through the "flaky-mp" fixture,
+** whose event log records every begin, part attempt, complete and abort:
+** parts retried alone after a retryable failure, complete with the right
+** tokens in order and begin's options, an abort naming the part after a
+** final failure, an abort on cancellation, streams of unknown length in
+** order, part sizes planned within the fixture's limits, ranged copies
+** from another service, progress counted once per byte, and the
+** `multipart` settings checked at open.
+*/
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "workflow.h"
+
+#define KIB 1024
+
+static char dir[] = "/tmp/xtstore-mp-XXXXXX";
+static char events[300], logbuf[8192];
+
+static void capture_log(void *ud, int32_t level, const char *msg)
+{
+  size_t used = strlen(logbuf);
+  (void)ud;
+  (void)level;
+  snprintf(logbuf + used, sizeof(logbuf) - used, "%s\n", msg);
+}
+
+/* A context whose service `f` is flaky-mp with `extra` keys (and the
+ * events file), and `l` a local service. */
+static xtstore_ctx *open_ctx(const char *extra)
+{
+  char path[300];
+  FILE *f;
+  xtstore_ctx_opts o;
+  xtstore_ctx *ctx = NULL;
+  store_error err;
+
+  snprintf(events, sizeof(events), "%s/events", dir);
+  unlink(events);
+  snprintf(path, sizeof(path), "%s/local", dir);
+  mkdir(path, 0700);
+  snprintf(path, sizeof(path), "%s/xt.yaml", dir);
+  f = fopen(path, "w");
+  assert_non_null(f);
+  fprintf(f,
+          "providers:\n  storage: {flaky-mp: \"%s\", local: \"%s\"}\n"
+          "external-services:\n"
+          "  f: {type: \"storage\", provider: \"flaky-mp\", needed: \"x\", "
+          "events: \"%s\", %s}\n"
+          "  l: {type: \"storage\", provider: \"local\", path: \"%s/local\"}\n"
+          "xt-services: {storage: \"f\"}\n",
+          FLAKY_MP_PLUGIN, LOCAL_PLUGIN, events, extra, dir);
+  fclose(f);
+  memset(&o, 0, sizeof(o));
+  o.struct_size = sizeof(o);
+  o.flags = XTSTORE_CTX_NO_SYSTEM_CONFIG | XTSTORE_CTX_NO_USER_CONFIG |
+            XTSTORE_CTX_NO_CWD_CONFIG;
+  o.config_path = path;
+  o.log = capture_log;
+  o.log_level = STORE_LOG_DEBUG;
+  logbuf[0] = '\0';
+  assert_int_equal(xtstore_ctx_open(&o, &ctx, &err), STORE_OK);
+  return ctx;
+}
+
+static xtstore_svc *service(xtstore_ctx *ctx, const char *name)
+{
+  xtstore_svc *svc = NULL;
+  store_error err;
+  int rc = xtstore_service_open(ctx, name, &svc, &err);
+  if (rc)
+    fail_msg("%s", err.message);
+  return svc;
+}
+
+/* The fixture's events so far (static buffer). */
+static const char *read_events(void)
+{
+  static char text[64 * KIB];
+  FILE *f = fopen(events, "r");
+  size_t n = 0;
+  if (f) {
+    n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+  }
+  text[n] = '\0';
+  return text;
+}
+
+static void byte_pattern(char *buf, size_t len)
+{
+  size_t i;
+  for (i = 0; i < len; i++)
+    buf[i] = (char)((i * 131 + i / 997) & 0xff);
+}
+
+/* The fixture's checksum (FNV-1a, 64 bits). */
+static uint64_t fnv(const char *p, size_t len)
+{
+  uint64_t h = 0xcbf29ce484222325ULL;
+  size_t i;
+  for (i = 0; i < len; i++) {
+    h ^= (unsigned char)p[i];
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+/* A file of len pattern bytes; its checksum into *sum. */
+static void make_file(const char *path, size_t len, uint64_t *sum)
+{
+  char *buf = malloc(len);
+  FILE *f = fopen(path, "w");
+  assert_non_null(buf);
+  assert_non_null(f);
+  byte_pattern(buf, len);
+  assert_int_equal(fwrite(buf, 1, len, f), len);
+  fclose(f);
+  *sum = fnv(buf, len);
+  free(buf);
+}
+
+/* "p1a1,p2a1,..." for n parts, `second` listing those on attempt 2. */
+static void tokens_text(char *out, size_t cap, unsigned n, const char *second)
+{
+  char mark[16];
+  size_t used;
+  unsigned i;
+  out[0] = '\0';
+  for (i = 1; i <= n; i++) {
+    snprintf(mark, sizeof(mark), ",%u,", i);
+    used = strlen(out);
+    snprintf(out + used, cap - used, "%sp%ua%d", i > 1 ? "," : "", i,
+             strstr(second, mark) ? 2 : 1);
+  }
+}
+
+static void add_bytes(void *ud, uint64_t n)
+{
+  *(uint64_t *)ud += n;
+}
+
+static int open_file(const char *path)
+{
+  int fd = open(path, O_RDONLY);
+  assert_true(fd >= 0);
+  return fd;
+}
+
+static void test_parts_retried_alone(void **state)
+{
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  store_put_opts po;
+  store_put_result res;
+  store_error err;
+  char path[300], want[1024], line[1200];
+  const char *ev;
+  uint64_t sum, counted = 0;
+  int fd;
+  unsigned i;
+  (void)state;
+  ctx = open_ctx("fail-parts: \"3,11\", retry: {attempts: 3, base-ms: 1, "
+                 "max-ms: 2}, multipart: {threshold: 4K, part-size: 1K, "
+                 "concurrency: 4}");
+  svc = service(ctx, "f");
+  snprintf(path, sizeof(path), "%s/body", dir);
+  make_file(path, 20 * KIB, &sum);
+  memset(&po, 0, sizeof(po));
+  po.struct_size = sizeof(po);
+  po.flags = STORE_PUT_IF_NONE_MATCH;
+  po.content_length = -1;
+  po.content_type = "text/x-test";
+  fd = open_file(path);
+  assert_int_equal(st_put_fd(svc, "c", "k", &po, fd, add_bytes, &counted,
+                             &res, &err), STORE_OK);
+  close(fd);
+  ev = read_events();
+  assert_non_null(strstr(ev, "begin ct=text/x-test flags=1 length=20480\n"));
+  for (i = 1; i <= 20; i++) {
+    snprintf(line, sizeof(line), "part %u attempt 1 len 1024 %s\n", i,
+             i == 3 || i == 11 ? "fail" : "ok");
+    assert_non_null(strstr(ev, line));
+  }
+  assert_non_null(strstr(ev, "part 3 attempt 2 len 1024 ok\n"));
+  assert_non_null(strstr(ev, "part 11 attempt 2 len 1024 ok\n"));
+  assert_null(strstr(ev, "attempt 3"));
+  tokens_text(want, sizeof(want), 20, ",3,11,");
+  snprintf(line, sizeof(line),
+           "complete n=20 tokens=%s ct=text/x-test flags=1 sum=%016llx "
+           "bytes=20480 inflight=", want, (unsigned long long)sum);
+  assert_non_null(strstr(ev, line));
+  /* the parts overlapped */
+  assert_null(strstr(ev, "inflight=1\n"));
+  assert_null(strstr(ev, "abort"));
+  assert_non_null(strstr(logbuf, "retrying in"));
+  assert_non_null(strstr(logbuf, "multipart upload, 20 parts of 1024 bytes, "
+                                 "4 at a time"));
+  /* the engine fills the size the fixture left out; every byte counted
+   * once although parts 3 and 11 were read twice */
+  assert_int_equal(res.size, 20 * KIB);
+  assert_int_equal(counted, 20 * KIB);
+  xtstore_ctx_close(ctx);
+}
+
+static void test_final_failure_aborts_and_names_part(void **state)
+{
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  store_error err;
+  char path[300];
+  const char *ev;
+  uint64_t sum;
+  (void)state;
+  ctx = open_ctx("fail-parts: \"7\", retryable: \"0\", fail-code: \"13\", "
+                 "multipart: {threshold: 4K, part-size: 1K}");
+  svc = service(ctx, "f");
+  snprintf(path, sizeof(path), "%s/body", dir);
+  make_file(path, 20 * KIB, &sum);
+  assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL,
+                                         &err), STORE_E_AUTH);
+  assert_string_equal(err.message, "service 'f': blob 'c/k': part 7 of 20: "
+                                   "flaky: part 7: injected failure");
+  assert_string_equal(err.provider_code, "SlowDown");
+  ev = read_events();
+  assert_non_null(strstr(ev, "part 7 attempt 1 len 1024 fail\n"));
+  assert_null(strstr(ev, "part 7 attempt 2"));
+  assert_non_null(strstr(ev, "abort up-1"));
+  assert_null(strstr(ev, "complete"));
+  xtstore_ctx_close(ctx);
+}
+
+struct bg_put {
+  xtstore_svc *svc;
+  const char *path;
+  store_error err;
+  int rc;
+};
+
+static void *bg_put_main(void *p)
+{
+  struct bg_put *b = p;
+  b->rc = xtstore_blob_put_file(b->svc, "c", "k", NULL, b->path, NULL,
+                                &b->err);
+  return NULL;
+}
+
+static void test_cancel_aborts(void **state)
+{
+  xtstore_ctx *ctx;
+  struct bg_put b;
+  pthread_t tid;
+  char path[300];
+  const char *ev;
+  uint64_t sum;
+  int i;
+  (void)state;
+  ctx = open_ctx("stall-part: \"5\", multipart: {threshold: 4K, "
+                 "part-size: 1K, concurrency: 2}");
+  memset(&b, 0, sizeof(b));
+  b.svc = service(ctx, "f");
+  snprintf(path, sizeof(path), "%s/body", dir);
+  make_file(path, 20 * KIB, &sum);
+  b.path = path;
+  assert_int_equal(pthread_create(&tid, NULL, bg_put_main, &b), 0);
+  for (i = 0; i < 1000 && !strstr(read_events(), "stall 5"); i++)
+    usleep(10000);
+  xtstore_ctx_cancel(ctx);
+  pthread_join(tid, NULL);
+  assert_int_equal(b.rc, STORE_E_ABORTED);
+  assert_non_null(strstr(b.err.message, "service 'f': blob 'c/k': "));
+  assert_non_null(strstr(b.err.message, "cancelled"));
+  ev = read_events();
+  assert_non_null(strstr(ev, "stall 5\n"));
+  assert_non_null(strstr(ev, "abort up-1"));
+  assert_null(strstr(ev, "complete"));
+  xtstore_ctx_close(ctx);
+}
+
+struct writer {
+  int fd;
+  size_t len;
+};
+
+static void *write_main(void *p)
+{
+  struct writer *w = p;
+  char *buf = malloc(w->len);
+  size_t off = 0;
+  ssize_t n;
+  assert_non_null(buf);
+  byte_pattern(buf, w->len);
+  while (off < w->len && (n = write(w->fd, buf + off, w->len - off)) > 0)
+    off += (size_t)n;
+  close(w->fd);
+  free(buf);
+  return NULL;
+}
+
+/* st_put_fd of len bytes through a pipe (unknown length). */
+static int put_pipe(xtstore_svc *svc, size_t len, uint64_t *counted,
+                    store_error *err)
+{
+  struct writer w;
+  pthread_t tid;
+  int fds[2], rc;
+  assert_int_equal(pipe(fds), 0);
+  w.fd = fds[1];
+  w.len = len;
+  assert_int_equal(pthread_create(&tid, NULL, write_main, &w), 0);
+  rc = st_put_fd(svc, "c", "k", NULL, fds[0], add_bytes, counted, NULL, err);
+  close(fds[0]);
+  pthread_join(tid, NULL);
+  return rc;
+}
+
+static void test_stream_in_order(void **state)
+{
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  store_error err;
+  char *buf, want[1024], line[1200];
+  const char *ev;
+  size_t len = 20 * KIB + 300;
+  uint64_t counted = 0;
+  (void)state;
+  ctx = open_ctx("fail-parts: \"2\", retry: {attempts: 2, base-ms: 1}, "
+                 "multipart: {threshold: 4K, part-size: 1K, concurrency: 3}");
+  svc = service(ctx, "f");
+  assert_int_equal(put_pipe(svc, len, &counted, &err), STORE_OK);
+  buf = malloc(len);
+  assert_non_null(buf);
+  byte_pattern(buf, len);
+  ev = read_events();
+  assert_non_null(strstr(ev, "begin ct=- flags=0 length=-1\n"));
+  assert_non_null(strstr(ev, "part 21 attempt 1 len 300 ok\n"));
+  tokens_text(want, sizeof(want), 21, ",2,");
+  snprintf(line, sizeof(line), "complete n=21 tokens=%s ct=- flags=0 "
+           "sum=%016llx bytes=%zu ", want,
+           (unsigned long long)fnv(buf, len), len);
+  assert_non_null(strstr(ev, line));
+  assert_int_equal(counted, len);
+  free(buf);
+  assert_non_null(strstr(logbuf, "unknown length: at most 32 parts"));
+
+  /* A stream that ends within its first part is one put. */
+  unlink(events);
+  counted = 0;
+  assert_int_equal(put_pipe(svc, 200, &counted, &err), STORE_OK);
+  ev = read_events();
+  assert_non_null(strstr(ev, "put len=200 "));
+  assert_null(strstr(ev, "begin"));
+  assert_int_equal(counted, 200);
+  xtstore_ctx_close(ctx);
+}
+
+static void test_part_size_within_limits(void **state)
+{
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  store_error err;
+  char path[300];
+  const char *ev;
+  uint64_t sum;
+  (void)state;
+  /* 64 KiB in 1 KiB parts would be 64: the fixture allows 32. */
+  ctx = open_ctx("multipart: {threshold: 4K, part-size: 1K}");
+  svc = service(ctx, "f");
+  snprintf(path, sizeof(path), "%s/body", dir);
+  make_file(path, 64 * KIB, &sum);
+  assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL,
+                                         &err), STORE_OK);
+  ev = read_events();
+  assert_non_null(strstr(ev, "part 32 attempt 1 len 2048 ok\n"));
+  assert_non_null(strstr(ev, "complete n=32 "));
+  xtstore_ctx_close(ctx);
+
+  /* Parts never go below the fixture's 512 bytes. */
+  ctx = open_ctx("multipart: {threshold: 1K, part-size: 100}");
+  svc = service(ctx, "f");
+  make_file(path, 8 * KIB, &sum);
+  assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL,
+                                         &err), STORE_OK);
+  ev = read_events();
+  assert_non_null(strstr(ev, "part 16 attempt 1 len 512 ok\n"));
+  assert_non_null(strstr(ev, "complete n=16 "));
+  /* At or under the threshold: one put. */
+  unlink(events);
+  make_file(path, 1 * KIB, &sum);
+  assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL,
+                                         &err), STORE_OK);
+  assert_null(strstr(read_events(), "begin"));
+  xtstore_ctx_close(ctx);
+}
+
+static void test_ranged_copy_from_another_service(void **state)
+{
+  xtstore_ctx *ctx;
+  xtstore_svc *src, *dst;
+  store_error err;
+  char path[300], line[1200];
+  const char *ev;
+  uint64_t sum, counted = 0;
+  (void)state;
+  ctx = open_ctx("fail-parts: \"3,11\", retry: {attempts: 3, base-ms: 1}, "
+                 "multipart: {threshold: 4K, part-size: 1K, concurrency: 4}");
+  src = service(ctx, "l");
+  dst = service(ctx, "f");
+  assert_int_equal(xtstore_container_create(src, "c", NULL, 0, &err),
+                   STORE_OK);
+  snprintf(path, sizeof(path), "%s/body", dir);
+  make_file(path, 20 * KIB, &sum);
+  assert_int_equal(xtstore_blob_put_file(src, "c", "src", NULL, path, NULL,
+                                         &err), STORE_OK);
+  assert_int_equal(xtstore_blob_copy_progress(src, "c", "src", dst, "c", "k",
+                                              NULL, add_bytes, &counted,
+                                              &err), STORE_OK);
+  ev = read_events();
+  assert_non_null(strstr(ev, "part 3 attempt 2 len 1024 ok\n"));
+  snprintf(line, sizeof(line), " sum=%016llx bytes=20480 ",
+           (unsigned long long)sum);
+  assert_non_null(strstr(ev, line));
+  assert_null(strstr(ev, "abort"));
+  assert_int_equal(counted, 20 * KIB);
+  xtstore_ctx_close(ctx);
+}
+
+static void test_settings_checked(void **state)
+{
+  static const struct {
+    const char *extra, *message;
+  } bad[] = {
+    {"multipart: {part-size: \"8X\"}",
+     "multipart.part-size: '8X' is not a size"},
+    {"multipart: {concurrency: \"0\"}",
+     "multipart.concurrency: '0' is not a number of parts in flight (1..64)"},
+    {"multipart: {speed: \"1\"}", "unknown multipart setting 'speed'"},
+    {"multipart: \"8M\"", "multipart: expected a map"},
+  };
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  store_error err;
+  size_t i;
+  (void)state;
+  for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    ctx = open_ctx(bad[i].extra);
+    assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err),
+                     STORE_E_CONFIG);
+    if (!strstr(err.message, bad[i].message) || !strstr(err.message, "xt.yaml:"))
+      fail_msg("%s: got '%s'", bad[i].extra, err.message);
+    xtstore_ctx_close(ctx);
+  }
+  /* Good sizes with suffixes; the keys never reach the plugin. */
+  ctx = open_ctx("multipart: {threshold: \"1MiB\", part-size: \"5M\", "
+                 "concurrency: \"8\"}");
+  svc = service(ctx, "f");
+  assert_int_equal(st_mp_inflight(svc), 8);
+  assert_false(st_mp_wanted(svc, 1 << 20));
+  assert_true(st_mp_wanted(svc, (1 << 20) + 1));
+  assert_true(st_mp_wanted(svc, -1));
+  assert_null(strstr(logbuf, "not known to provider"));
+  xtstore_ctx_close(ctx);
+}
+
+static int setup(void **state)
+{
+  (void)state;
+  return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+  char cmd[300];
+  (void)state;
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_parts_retried_alone),
+    cmocka_unit_test(test_final_failure_aborts_and_names_part),
+    cmocka_unit_test(test_cancel_aborts),
+    cmocka_unit_test(test_stream_in_order),
+    cmocka_unit_test(test_part_size_within_limits),
+    cmocka_unit_test(test_ranged_copy_from_another_service),
+    cmocka_unit_test(test_settings_checked),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
