@@ -155,15 +155,14 @@ static int make_dirs(const char *dir, store_error *err)
   return STORE_OK;
 }
 
-int xtstore_plugin_install(xtstore_ctx *ctx, const char *path, char *out_dest,
-                           size_t cap, store_error *err)
+int xtstore_plugin_install(xtstore_ctx *ctx, const char *path, uint32_t flags,
+                           char *out_dest, size_t cap, store_error *err)
 {
   st_module *m = NULL;
   char msg[STORE_ERR_MSG_SIZE], dir[4096], dest[4200], spec[128],
        cfgpath[4096];
   int rc;
 
-  (void)ctx;
   st_err_reset(err);
   if (cap)
     out_dest[0] = '\0';
@@ -179,10 +178,28 @@ int xtstore_plugin_install(xtstore_ctx *ctx, const char *path, char *out_dest,
   rc = make_dirs(dir, err);
   if (rc)
     goto out;
+  {
+    st_cfg_pos pos;
+    const char *have = st_config_provider(ctx->cfg, "storage", m->iface.name,
+                                          &pos);
+    if (have && !(flags & XTSTORE_INSTALL_REPLACE)) {
+      rc = st_err(err, STORE_E_EXISTS,
+                  "plugin %s: provider '%s' already exists (\"%s\", %s%s%d); "
+                  "installing would take over its services", path,
+                  m->iface.name, have, pos.file ? pos.file : "",
+                  pos.file ? ":" : "", pos.line);
+      goto out;
+    }
+  }
   snprintf(spec, sizeof(spec), "store-%s", m->iface.name);
   if ((size_t)snprintf(dest, sizeof(dest), "%s/%s.so", dir, spec) >=
       sizeof(dest)) {
     rc = st_err(err, STORE_E_INVALID, "user plugin directory path too long");
+    goto out;
+  }
+  if (!(flags & XTSTORE_INSTALL_REPLACE) && access(dest, F_OK) == 0) {
+    rc = st_err(err, STORE_E_EXISTS, "plugin %s: '%s' is already installed",
+                path, dest);
     goto out;
   }
   rc = copy_file(path, dest, err);

@@ -68,9 +68,11 @@
 **   with other calls on the same handle.
 **
 ** LIFE CYCLE
-**   dlopen -> validate -> module_init (optional, once per process) ->
-**   open (per configured service) -> ops -> close -> module_fini (optional,
-**   at host shutdown). Modules stay resident once loaded.
+**   dlopen -> validate -> module_init (optional) -> open (per configured
+**   service) -> ops -> close -> module_fini (optional). module_init runs
+**   before the first open() of a process and module_fini after the last
+**   close(), once each; a host that later opens the module again (a new
+**   context) runs module_init again first. Modules stay resident.
 **
 ** CONFIGURATION
 **   open() receives the service's configuration entry as key/value strings:
@@ -384,9 +386,9 @@ struct store_interface {
   const store_config_key *config_keys;    /* name==NULL terminated; may be NULL */
 
   /* --- life cycle ------------------------------------------------------ */
-  /* Optional. Called once, after validation, before the first open(). */
+  /* Optional. After validation, before the first open() (see LIFE CYCLE). */
   int32_t (*module_init)(const store_host_api *host, store_error *err);
-  /* Optional. Called once at host shutdown, after every close(). */
+  /* Optional. After the last close() (see LIFE CYCLE). */
   void (*module_fini)(void);
   /* Required. Open one configured service. On success *out_handle is set;
    * on failure it is NULL and err says why (STORE_E_CONFIG for bad keys). */
@@ -500,8 +502,9 @@ struct store_interface {
 #include <stdio.h>
 #include <string.h>
 
-/* Fill err: code, optional retryable flag, and a printf-style message,
- * truncated to fit. Returns code, so `return store_error_set(err, ...)`. */
+/* Fill err: code and a printf-style message, truncated to fit (set
+ * err->flags, http_status etc. yourself). Returns code, so
+ * `return store_error_set(err, ...)`. */
 static inline int32_t store_error_set(store_error *err, int32_t code,
                                       const char *fmt, ...)
 #if defined(__GNUC__)

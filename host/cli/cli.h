@@ -257,6 +257,10 @@ void cli_rm_tree(cli_global *g, const char *verb, cli_target *t,
 int cli_exit_code(int store_code);
 /* Print "xtstore: VERB: MESSAGE" for a failed op; returns its exit code. */
 int cli_fail(const char *verb, int rc, const store_error *err);
+/* cli_fail with " (hint)" appended: how to do it with this CLI's options,
+ * where the library's message can only describe the condition. */
+int cli_fail_hint(const char *verb, int rc, const store_error *err,
+                  const char *hint);
 
 
 void cli_tally_add(cli_tally *t, int exit_code);

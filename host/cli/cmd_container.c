@@ -146,6 +146,9 @@ static int rb_one(cli_global *g, const char *verb, cli_target *t, int force,
     rc = xtstore_container_delete(t->svc, t->a.container,
                                   force ? STORE_CONTAINER_DELETE_RECURSIVE : 0,
                                   &err);
+    if (rc == STORE_E_NOT_EMPTY)
+      return cli_fail_hint(verb, rc, &err,
+                           "'xtstore rb --force' deletes its contents too");
     if (rc)
       return cli_fail(verb, rc, &err);
   }

@@ -6,16 +6,18 @@
 
 #include "cli.h"
 
-enum { OPT_LONG = 1 };
+enum { OPT_LONG = 1, OPT_REPLACE };
 
 static const cli_opt plugins_opts[] = {
   { "long", 'l', 0, OPT_LONG },
+  { "replace", 0, 0, OPT_REPLACE },
   { NULL, 0, 0, 0 },
 };
 
 typedef struct plugins_state {
   cli_global *g;
   int long_fmt;
+  int replace;                   /* install --replace */
   int single;               /* check: one JSON object, not an array */
   cli_table table;
   int nomem;
@@ -203,7 +205,8 @@ static int plugins_check(cli_global *g, plugins_state *st, const char *path,
   return xtstore_plugin_check(ctx, path, plugins_each, st, err);
 }
 
-static int plugins_install(cli_global *g, const char *path, store_error *err)
+static int plugins_install(cli_global *g, const char *path, int replace,
+                           store_error *err)
 {
   xtstore_ctx *ctx;
   cli_action act;
@@ -216,7 +219,8 @@ static int plugins_install(cli_global *g, const char *path, store_error *err)
   if (g->json)
     cli_json_array_begin(g);
   dest[0] = '\0';
-  rc = xtstore_plugin_install(ctx, path, dest, sizeof dest, err);
+  rc = xtstore_plugin_install(ctx, path, replace ? XTSTORE_INSTALL_REPLACE : 0,
+                              dest, sizeof dest, err);
   if (rc)
     return rc;
   memset(&act, 0, sizeof act);
@@ -246,7 +250,10 @@ static int plugins_run(cli_global *g, const cli_cmd *self, int argc,
     id = cli_args_next(&a, plugins_opts, &val);
     if (id <= 0)
       break;
-    st.long_fmt = 1;
+    if (id == OPT_REPLACE)
+      st.replace = 1;
+    else
+      st.long_fmt = 1;
   }
   if (id < 0)
     return cli_args_exit(self, id);
@@ -262,7 +269,7 @@ static int plugins_run(cli_global *g, const cli_cmd *self, int argc,
                              sub);
     file = a.pos[1];
     rc = sub[0] == 'c' ? plugins_check(g, &st, file, &err)
-                       : plugins_install(g, file, &err);
+                       : plugins_install(g, file, st.replace, &err);
   } else {
     return cli_usage_error(self->name, "unknown subcommand '%s' (expected "
                                        "list, check or install)",
@@ -271,6 +278,13 @@ static int plugins_run(cli_global *g, const cli_cmd *self, int argc,
   cli_table_free(&st.table);
   if (rc == STORE_OK)
     return CLI_EXIT_OK;
+  /* A file that fails validation is a failed check, not a usage error. */
+  if (file && rc == STORE_E_INVALID) {
+    fprintf(stderr, "xtstore: %s: %s%s%s\n", self->name,
+            strstr(err.message, file) ? "" : file,
+            strstr(err.message, file) ? "" : ": ", err.message);
+    return CLI_EXIT_FAILURE;
+  }
   /* The file is the subject of check/install: make sure the one error
    * line names it even if the loader's message does not. */
   if (file && !strstr(err.message, file)) {
@@ -286,7 +300,7 @@ const cli_cmd cli_cmd_plugins = {
   "list, check or install provider plugins",
   "Usage: xtstore plugins [list] [OPTIONS]\n"
   "       xtstore plugins check FILE.so\n"
-  "       xtstore plugins install FILE.so\n"
+  "       xtstore plugins install [--replace] FILE.so\n"
   "\n"
   "list (the default) loads every providers.storage entry of the\n"
   "configuration and shows the provider, the plugin's own name, version,\n"
@@ -295,10 +309,13 @@ const cli_cmd cli_cmd_plugins = {
   "check validates one plugin file as the loader would and prints what it\n"
   "declares, or exits non-zero with the validation error. install checks\n"
   "FILE.so, copies it into the user plugin directory as store-NAME.so and\n"
-  "registers providers.storage.NAME in the user configuration.\n"
+  "registers providers.storage.NAME in the user configuration; a NAME that\n"
+  "is already a provider (built-in ones included) or an installed plugin\n"
+  "is refused (exit 5) unless --replace.\n"
   "\n"
   "Options:\n"
   "  -l, --long   list: one block per plugin, with its configuration keys\n"
+  "  --replace    install: take over an existing provider or plugin NAME\n"
   "  --json       list: a JSON array of {provider, spec, path, name,\n"
   "               version, description, abi, capabilities, config_keys,\n"
   "               error}; check: one such object; install: an action array\n"

@@ -106,6 +106,9 @@ static int rm_one(cli_global *g, const char *verb, xtstore_svc *svc,
 
 out:
   free(name);
+  if (rc == STORE_E_NOT_EMPTY)
+    return cli_fail_hint(verb, rc, &err, "--with-snapshots deletes them "
+                         "too; --snapshot ID deletes one");
   return rc ? cli_fail(verb, rc, &err) : CLI_EXIT_OK;
 }
 

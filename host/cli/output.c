@@ -37,7 +37,13 @@ int cli_exit_code(int store_code)
 
 int cli_fail(const char *verb, int rc, const store_error *err)
 {
-  char line[STORE_ERR_MSG_SIZE + 128];
+  return cli_fail_hint(verb, rc, err, NULL);
+}
+
+int cli_fail_hint(const char *verb, int rc, const store_error *err,
+                  const char *hint)
+{
+  char line[STORE_ERR_MSG_SIZE + 256];
   const char *msg;
   char *p;
 
@@ -47,8 +53,9 @@ int cli_fail(const char *verb, int rc, const store_error *err)
     msg = err->message;
   else
     msg = store_strerror(rc);
-  snprintf(line, sizeof line, "xtstore: %s: %.*s", verb,
-           STORE_ERR_MSG_SIZE, msg);
+  snprintf(line, sizeof line, "xtstore: %s: %.*s%s%.96s%s", verb,
+           STORE_ERR_MSG_SIZE, msg, hint ? " (" : "", hint ? hint : "",
+           hint ? ")" : "");
   /* One line per error, whatever a plugin put in its message. */
   for (p = line; *p; p++)
     if (*p == '\n' || *p == '\r')

@@ -137,9 +137,14 @@ XTSTORE_API int xtstore_plugin_check(xtstore_ctx *ctx, const char *path,
  * store-NAME.so (NAME = the plugin's own name), and register
  * providers.storage.NAME: "store-NAME" in the user config file. The
  * installed file's path goes to out_dest. */
+/* Without XTSTORE_INSTALL_REPLACE, a name that is already a provider in
+ * the configuration (built-in or any layer) or an installed user plugin is
+ * refused with STORE_E_EXISTS: installing must never silently take over an
+ * existing provider's services. */
+#define XTSTORE_INSTALL_REPLACE (1u << 0)
 XTSTORE_API int xtstore_plugin_install(xtstore_ctx *ctx, const char *path,
-                                       char *out_dest, size_t cap,
-                                       store_error *err);
+                                       uint32_t flags, char *out_dest,
+                                       size_t cap, store_error *err);
 
 /* "containers", "range-get", ... for one STORE_CAP_* bit, or NULL. */
 XTSTORE_API const char *xtstore_capability_name(uint64_t bit);

@@ -98,8 +98,7 @@ static const struct {
   {"LeaseIdMismatchWithContainerOperation", STORE_E_PRECONDITION, 0,
    "it is leased"},
   {"SnapshotsPresent", STORE_E_NOT_EMPTY, 0,
-   "blob has snapshots (delete them too with STORE_DELETE_SNAPSHOTS, or "
-   "one by one by id)"},
+   "blob has snapshots (delete them with it, or one by one by id)"},
   {"InvalidRange", STORE_E_INVALID, 0, "range not satisfiable"},
   {"InvalidBlockList", STORE_E_INVALID, 0,
    "the block list names blocks that were not uploaded"},

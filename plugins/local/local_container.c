@@ -75,8 +75,8 @@ int32_t lp_container_delete(store_handle *h, const char *container,
     goto out;
   if (!(flags & STORE_CONTAINER_DELETE_RECURSIVE) && lp_dir_has_blob(o.cfd)) {
     rc = lp_obj_fail(&o, err, STORE_E_NOT_EMPTY, 0,
-                     "holds blobs; delete them first or use "
-                     "STORE_CONTAINER_DELETE_RECURSIVE");
+                     "holds blobs; delete them first, or delete the "
+                     "container recursively");
     goto out;
   }
   e = lp_open_root(h, 0, &rfd);

@@ -114,10 +114,10 @@ int32_t lp_check_snapshot_id(const char *id, store_error *err)
 
   if (len == 0 || len > LP_MAX_SNAP_ID || id[0] == '.' || good != len)
     return lp_fail(err, STORE_E_INVALID, 0,
-                   "local: invalid snapshot id '%.*s%s': expected 1-127 "
-                   "characters of [A-Za-z0-9._-], not starting with '.'",
-                   good > 128 ? 128 : (int)good, id ? id : "",
-                   good < len ? "..." : "");
+                   "local: invalid snapshot id (%zu bytes, first bad "
+                   "character at offset %zu): expected 1-127 characters "
+                   "of [A-Za-z0-9._-], not starting with '.'",
+                   len, len && id[0] == '.' ? (size_t)0 : good);
   return STORE_OK;
 }
 

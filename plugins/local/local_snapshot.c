@@ -175,8 +175,8 @@ int32_t lp_snap_delete_all(const lp_obj *o, int only_check, store_error *err)
     goto out;
   if (only_check) {
     rc = lp_obj_fail(o, err, STORE_E_NOT_EMPTY, 0,
-                     "has %zu snapshot(s); delete them too with "
-                     "STORE_DELETE_SNAPSHOTS", ids.n);
+                     "has %zu snapshot(s); delete them with it, or "
+                     "one by one by id", ids.n);
     goto out;
   }
   rc = lp_shadow_open(o, 0, &dfd, err);

@@ -203,8 +203,7 @@ int32_t s3_delete_versioned(store_handle *h, const char *bucket,
   if (!rc && (kv.noncurrent || tagged) && !(flags & STORE_DELETE_SNAPSHOTS))
     rc = store_error_set(err, STORE_E_NOT_EMPTY, "s3: DeleteObject '%s/%s': "
                          "the object has %zu snapshot(s) (versions): delete "
-                         "them with it (STORE_DELETE_SNAPSHOTS) or one by "
-                         "one", bucket, key, kv.noncurrent + (size_t)tagged);
+                         "them with it, or one by one by id", bucket, key, kv.noncurrent + (size_t)tagged);
   for (size_t i = 0; !rc && i < kv.n; i++)
     rc = s3_batch_add(&b, key, kv.ids[i], err);
   if (!rc)

@@ -108,4 +108,40 @@
   C(STORE_CAP_CONTAINER_METADATA) \
   C(STORE_INTERFACE_V1_0_SIZE)
 
+/* ST_SIGNATURES_V1_0(T, D): T(struct tag, field, type) for every function
+ * pointer field of 1.0 and D(typedef, type) for every callback typedef,
+ * with the exact 1.0 parameter lists. Offsets cannot see a changed
+ * parameter list; test_abi (current header) and the good fixture (frozen
+ * header) both assert these types at compile time. */
+#define ST_SIGNATURES_V1_0(T, D) \
+  T(store_host_api, log, void (*)(void *, int32_t, const char *)) \
+  T(store_host_api, is_cancelled, int32_t (*)(void *)) \
+  T(store_get_opts, on_entry, store_entry_fn) \
+  T(store_interface, module_init, int32_t (*)(const store_host_api *, store_error *)) \
+  T(store_interface, module_fini, void (*)(void)) \
+  T(store_interface, open, int32_t (*)(const store_host_api *, const store_kv *, size_t, store_handle * *, store_error *)) \
+  T(store_interface, close, void (*)(store_handle *)) \
+  T(store_interface, container_create, int32_t (*)(store_handle *, const char *, const store_kv *, size_t, store_error *)) \
+  T(store_interface, container_delete, int32_t (*)(store_handle *, const char *, uint32_t, store_error *)) \
+  T(store_interface, container_list, int32_t (*)(store_handle *, const char *, store_entry_fn, void *, store_error *)) \
+  T(store_interface, container_head, int32_t (*)(store_handle *, const char *, store_entry_fn, void *, store_error *)) \
+  T(store_interface, container_set_metadata, int32_t (*)(store_handle *, const char *, const store_kv *, size_t, store_error *)) \
+  T(store_interface, blob_put, int32_t (*)(store_handle *, const char *, const char *, const store_put_opts *, store_read_fn, void *, store_put_result *, store_error *)) \
+  T(store_interface, blob_get, int32_t (*)(store_handle *, const char *, const char *, const store_get_opts *, store_write_fn, void *, store_error *)) \
+  T(store_interface, blob_head, int32_t (*)(store_handle *, const char *, const char *, const store_head_opts *, store_entry_fn, void *, store_error *)) \
+  T(store_interface, blob_delete, int32_t (*)(store_handle *, const char *, const char *, const store_delete_opts *, store_error *)) \
+  T(store_interface, blob_list, int32_t (*)(store_handle *, const char *, const store_list_opts *, store_entry_fn, void *, store_error *)) \
+  T(store_interface, blob_set_metadata, int32_t (*)(store_handle *, const char *, const char *, const store_kv *, size_t, store_error *)) \
+  T(store_interface, blob_copy, int32_t (*)(store_handle *, const char *, const char *, const char *, const char *, const store_copy_opts *, store_error *)) \
+  T(store_interface, blob_append, int32_t (*)(store_handle *, const char *, const char *, const store_append_opts *, store_read_fn, void *, store_error *)) \
+  T(store_interface, blob_snapshot, int32_t (*)(store_handle *, const char *, const char *, char *, size_t, store_error *)) \
+  T(store_interface, multipart_begin, int32_t (*)(store_handle *, const char *, const char *, const store_put_opts *, char *, size_t, store_error *)) \
+  T(store_interface, multipart_part, int32_t (*)(store_handle *, const char *, const char *, const char *, uint32_t, uint64_t, store_read_fn, void *, char *, size_t, store_error *)) \
+  T(store_interface, multipart_complete, int32_t (*)(store_handle *, const char *, const char *, const char *, const store_put_opts *, const char *const *, uint32_t, store_put_result *, store_error *)) \
+  T(store_interface, multipart_abort, int32_t (*)(store_handle *, const char *, const char *, const char *, store_error *)) \
+  D(store_read_fn, int32_t (*)(void *, void *, size_t, size_t *)) \
+  D(store_write_fn, int32_t (*)(void *, const void *, size_t)) \
+  D(store_entry_fn, int32_t (*)(void *, const store_entry *)) \
+  /* end */
+
 #endif /* ST_LAYOUT_V1_0_H */

@@ -23,6 +23,16 @@
 #include "mem_src.h"
 #include "registry.h"
 
+/* Signature lock: every 1.0 function pointer and callback type, exactly. */
+#define SIG_FIELD(t, f, type)                                                 \
+  _Static_assert(__builtin_types_compatible_p(                              \
+                     __typeof__(((struct t *)0)->f), type),                 \
+                 "ABI 1.0: the type of " #t "." #f " changed");
+#define SIG_TYPEDEF(n, type)                                                  \
+  _Static_assert(__builtin_types_compatible_p(n, type),                      \
+                 "ABI 1.0: the type " #n " changed");
+ST_SIGNATURES_V1_0(SIG_FIELD, SIG_TYPEDEF)
+
 #define FX(name) ABI_FIXTURE_DIR "/store-fx-" name ".so"
 #define GOOD ABI_FIXTURE_DIR "/store-abi-v1-0.so"
 

@@ -34,7 +34,7 @@ assert_out_has "path:         $LOCAL_SO"
 assert_out_has "capabilities: containers,range-get,"
 echo "not a plugin" > "$T/notaplugin.so"
 xt plugins check "$T/notaplugin.so"
-assert_rc 2
+assert_rc 1
 assert_error plugins
 assert_err_has "$T/notaplugin.so"
 cp /bin/true "$T/true.so"
@@ -128,8 +128,25 @@ run "$XT_BIN" --config "$T/byname.yaml" --json plugins
 assert_rc 0
 assert_json_eq '[(p["provider"], p["name"], p["error"]) for p in j if p["provider"] == "memstore"]' '[["memstore", "memstore", null]]'
 xt plugins install "$T/notaplugin.so"
-assert_rc 2
+assert_rc 1
 assert_error plugins
 assert_err_has "$T/notaplugin.so"
+
+# install never takes over an existing provider or plugin silently.
+xt plugins install "$T/store-memstore.so"
+assert_rc 5
+assert_error plugins
+assert_err_has "provider 'memstore' already exists"
+xt plugins install --replace "$T/store-memstore.so"
+assert_rc 0
+run ${CC:-cc} -shared -fPIC -I "$SRC_DIR/plugin-api" -DMS_NAME='"local"' \
+  -o "$T/store-fake-local.so" "$MEMSTORE_SRC" -lpthread
+assert_rc 0
+xt plugins install "$T/store-fake-local.so"
+assert_rc 5
+assert_error plugins
+assert_err_has "provider 'local' already exists (\"store-local\", <built-in>"
+[ ! -e "$HOME/.local/share/xtstore/plugins/store-local.so" ] ||
+  fail "a refused install left store-local.so in the user plugin directory"
 
 finish
