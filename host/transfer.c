@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,15 +273,82 @@ static int32_t file_entry(void *ud, const store_entry *e)
   return 0;
 }
 
+/*
+** Where a download really goes. A symlink is followed (the link stays, its
+** target is replaced). Something that is not a regular file -- a device
+** (/dev/null), a FIFO, a socket -- is written in place, since renaming over
+** it would destroy it (and atomicity means nothing there): *out_direct is
+** set. An existing file's permission bits are kept (*out_mode), else the
+** umask decides. `real` (len bytes) receives the path to replace.
+*/
+static int get_target(const char *path, char *real, size_t len,
+                      int *out_direct, mode_t *out_mode, store_error *err)
+{
+  struct stat st;
+  mode_t mask = umask(0);
+
+  umask(mask);
+  *out_direct = 0;
+  *out_mode = 0666 & ~mask;
+  if (lstat(path, &st) != 0) {
+    if (errno != ENOENT)
+      return st_err(err, STORE_E_IO, "local file '%s': %s", path,
+                    strerror(errno));
+    if ((size_t)snprintf(real, len, "%s", path) >= len)
+      return st_err(err, STORE_E_INVALID, "local file '%s': path too long",
+                    path);
+    return STORE_OK;
+  }
+  if (S_ISLNK(st.st_mode)) {
+    if (stat(path, &st) != 0)
+      return st_err(err, STORE_E_IO, "local file '%s': a symlink whose "
+                    "target cannot be reached: %s", path, strerror(errno));
+    if (len < PATH_MAX || !realpath(path, real))
+      return st_err(err, STORE_E_IO, "local file '%s': cannot resolve the "
+                    "symlink: %s", path, strerror(errno));
+  } else if ((size_t)snprintf(real, len, "%s", path) >= len) {
+    return st_err(err, STORE_E_INVALID, "local file '%s': path too long", path);
+  }
+  if (S_ISDIR(st.st_mode))
+    return st_err(err, STORE_E_INVALID, "local file '%s': is a directory",
+                  path);
+  if (S_ISREG(st.st_mode))
+    *out_mode = st.st_mode & 07777;
+  else
+    *out_direct = 1;
+  return STORE_OK;
+}
+
+/* A download into something that is not a regular file: straight in. */
+static int get_direct(xtstore_svc *svc, const char *container, const char *key,
+                      store_get_opts *o, struct file_get *g, const char *path,
+                      store_error *err)
+{
+  int rc, fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+
+  if (fd < 0)
+    return st_err(err, STORE_E_IO, "local file '%s': %s", path,
+                  strerror(errno));
+  g->sink.fd = fd;
+  rc = xtstore_blob_get(svc, container, key, o, fd_write, &g->sink, err);
+  if (rc == STORE_E_ABORTED && g->sink.err)
+    rc = st_err(err, STORE_E_IO, "local file '%s': %s", path,
+                strerror(g->sink.err));
+  if (close(fd) != 0 && !rc)
+    rc = st_err(err, STORE_E_IO, "local file '%s': %s", path,
+                strerror(errno));
+  return rc;
+}
+
 int st_get_file(xtstore_svc *svc, const char *container, const char *key,
                 const store_get_opts *opts, const char *path,
                 xtstore_bytes_fn on_bytes, void *ud, store_error *err)
 {
   struct file_get g;
   store_get_opts o;
-  char tmp[4096], dirbuf[4096];
-  mode_t mask;
-  int fd = -1, rc;
+  char tmp[PATH_MAX + 32], dirbuf[PATH_MAX], real[PATH_MAX];
+  mode_t mode;
+  int fd = -1, rc, direct;
 
   memset(&g, 0, sizeof(g));
   memset(&o, 0, sizeof(o));
@@ -291,7 +359,14 @@ int st_get_file(xtstore_svc *svc, const char *container, const char *key,
   g.user = opts;
   o.on_entry = file_entry;
   o.on_entry_ctx = &g;
-  snprintf(dirbuf, sizeof(dirbuf), "%s", path);
+  g.sink.on_bytes = on_bytes;
+  g.sink.ud = ud;
+  rc = get_target(path, real, sizeof(real), &direct, &mode, err);
+  if (rc)
+    return rc;
+  if (direct)
+    return get_direct(svc, container, key, &o, &g, path, err);
+  snprintf(dirbuf, sizeof(dirbuf), "%s", real);
   if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.xtstore-get-XXXXXX",
                        dirname(dirbuf)) >= sizeof(tmp))
     return st_err(err, STORE_E_INVALID, "local file '%s': path too long", path);
@@ -299,15 +374,11 @@ int st_get_file(xtstore_svc *svc, const char *container, const char *key,
   if (fd < 0)
     return st_err(err, STORE_E_IO, "local file '%s': cannot create: %s", path,
                   strerror(errno));
-  mask = umask(0);
-  umask(mask);
-  if (fchmod(fd, 0666 & ~mask) != 0) {
+  if (fchmod(fd, mode) != 0) {
     rc = st_err(err, STORE_E_IO, "local file '%s': %s", path, strerror(errno));
     goto out;
   }
   g.sink.fd = fd;
-  g.sink.on_bytes = on_bytes;
-  g.sink.ud = ud;
   rc = xtstore_blob_get(svc, container, key, &o, fd_write, &g.sink, err);
   if (rc == STORE_E_ABORTED && g.sink.err)
     rc = st_err(err, STORE_E_IO, "local file '%s': %s", path,
@@ -320,7 +391,7 @@ int st_get_file(xtstore_svc *svc, const char *container, const char *key,
     goto out;
   }
   fd = -1;
-  if (rename(tmp, path) != 0) {
+  if (rename(tmp, real) != 0) {
     rc = st_err(err, STORE_E_IO, "local file '%s': %s", path, strerror(errno));
     goto out;
   }
