@@ -24,6 +24,29 @@ static int normalise(xtstore_svc *svc, int rc, store_error *err)
   return rc;
 }
 
+/* The op stopped because the context was cancelled: whatever the plugin
+ * blamed (a callback that stopped, the other end of a copy), the cause is
+ * the interruption. The object stays named as the plugin named it: by the
+ * ABI's rule its message starts "OBJECT: CAUSE", OBJECT ending in a quoted
+ * name ("blob 'c/k'"). */
+static int cancelled(xtstore_svc *svc, store_error *err)
+{
+  char prefix[96], object[STORE_ERR_MSG_SIZE];
+  const char *msg = err->message, *quote, *end;
+  size_t n = (size_t)snprintf(prefix, sizeof(prefix), "service '%s': ",
+                              svc->name);
+
+  if (n < sizeof(prefix) && strncmp(msg, prefix, n) == 0)
+    msg += n;
+  quote = strchr(msg, '\'');
+  end = quote ? strstr(quote + 1, "': ") : NULL;
+  object[0] = '\0';
+  if (end)
+    snprintf(object, sizeof(object), "%.*s: ", (int)(end + 1 - msg), msg);
+  return st_err(err, STORE_E_ABORTED, "service '%s': %scancelled (interrupted)",
+                svc->name, object);
+}
+
 /* Sleep up to ms, waking early when the context is cancelled. */
 static int backoff_sleep(xtstore_svc *svc, uint32_t ms)
 {
@@ -50,7 +73,8 @@ int st_svc_call(xtstore_svc *svc, st_attempt_fn attempt, st_replay_fn replay,
   for (tries = 1;; tries++) {
     st_err_reset(err);
     if (st_cancelled(svc->ctx))
-      return st_err(err, STORE_E_ABORTED, "service '%s': cancelled", svc->name);
+      return st_err(err, STORE_E_ABORTED, "service '%s': cancelled "
+                    "(interrupted)", svc->name);
     if (!svc->threadsafe)
       pthread_mutex_lock(&svc->serial);
     rc = attempt(svc, args, err);
@@ -59,6 +83,8 @@ int st_svc_call(xtstore_svc *svc, st_attempt_fn attempt, st_replay_fn replay,
     if (rc == STORE_OK)
       return STORE_OK;
     rc = normalise(svc, rc, err);
+    if (rc == STORE_E_ABORTED && st_cancelled(svc->ctx))
+      return cancelled(svc, err);
     if (!st_retry_should(&svc->retry, tries, err, 1))
       return rc;
     if (replay && replay(args))

@@ -50,9 +50,24 @@ static int32_t host_is_cancelled(void *host_ctx)
   return st_cancelled(host_ctx);
 }
 
+/* The context whose cancellation this thread does not see (st_shield). */
+static _Thread_local const xtstore_ctx *shielded;
+
 int st_cancelled(const xtstore_ctx *ctx)
 {
-  return ctx && ctx->cancelled;
+  return ctx && ctx->cancelled && ctx != shielded;
+}
+
+const xtstore_ctx *st_shield(const xtstore_ctx *ctx)
+{
+  const xtstore_ctx *prev = shielded;
+  shielded = ctx;
+  return prev;
+}
+
+void st_unshield(const xtstore_ctx *prev)
+{
+  shielded = prev;
 }
 
 void xtstore_ctx_cancel(xtstore_ctx *ctx)

@@ -166,4 +166,16 @@ int st_mp_put(xtstore_svc *svc, const char *container, const char *key,
               const store_put_opts *opts, const st_mp_src *src,
               store_put_result *out, store_error *err);
 
+/* ------------------------------------------------------------------------ */
+/* context.c: the cancellation shield                                       */
+/* ------------------------------------------------------------------------ */
+
+/* From now on the calling thread does not see ctx's cancellation:
+ * st_cancelled(ctx) is 0 on it, and so is the plugins' is_cancelled asked
+ * from it, until st_unshield. For what must still happen after ^C (the
+ * run log's upload); other threads stay cancelled. Returns the previous
+ * shield, to give back to st_unshield. */
+const xtstore_ctx *st_shield(const xtstore_ctx *ctx);
+void st_unshield(const xtstore_ctx *prev);
+
 #endif /* ST_INTERNAL_H */
