@@ -299,6 +299,7 @@ struct st_wf_run {
   st_progress prog;
   st_pool pool;
   void *state;              /* the kind's own (sync's deletions, the log) */
+  uint64_t sources;         /* source objects listed (the merge's count)  */
   pthread_mutex_t mu;       /* guards rc/err                              */
   int rc;                   /* the first failure                          */
   store_error err;

@@ -136,6 +136,7 @@ static int plan(void *ud, st_wf_entry *s, st_wf_entry *d, store_error *err)
     free(d);
     return STORE_OK;
   }
+  r->sources++;
   status = r->kind->compare
              ? st_plan_classify(s, d, (r->o.flags & XTSTORE_WF_CHECKSUM) != 0)
              : XTSTORE_OBJ_COPIED;
@@ -178,6 +179,29 @@ static void take_opts(st_wf_run *r, const xtstore_wf_opts *opts)
                                         : per;
 }
 
+/* A source with no objects is far more often a wrong or empty prefix than
+ * intent, and sync --delete would then empty the target: refused before
+ * anything is copied or deleted, unless the caller allows it. */
+static int refuse_empty(st_wf_run *r, store_error *err)
+{
+  char *src = st_wf_end_display(&r->src, r->src.stem);
+  uint64_t extra = r->prog.stats.extra;
+  int rc;
+
+  if (!src)
+    return st_err(err, STORE_E_NOMEM, "out of memory");
+  if ((r->o.flags & XTSTORE_WF_DELETE) && extra)
+    rc = st_err(err, STORE_E_NOT_FOUND,
+                "nothing under '%s': no object would be copied, and all %llu "
+                "objects at the target would be deleted",
+                src, (unsigned long long)extra);
+  else
+    rc = st_err(err, STORE_E_NOT_FOUND,
+                "nothing under '%s': no object would be copied", src);
+  free(src);
+  return rc;
+}
+
 /* List, merge and copy; after the copies, the kind's finish. Returns the
  * status of the listings and the merge (object failures are in r). */
 static int list_and_copy(st_wf_run *r, store_error *err)
@@ -199,6 +223,8 @@ static int list_and_copy(st_wf_run *r, store_error *err)
   st_lister_stop(&ld);
   if (!rc)
     st_progress_event(&r->prog, XTSTORE_EV_LISTED);
+  if (!rc && !r->sources && !(r->o.flags & XTSTORE_WF_ALLOW_EMPTY_SOURCE))
+    rc = refuse_empty(r, err);
   if (r->pool.tids)
     st_pool_wait(&r->pool);
   /* Deleting after a failure could delete what a failed copy should have

@@ -13,7 +13,8 @@
 #define CLI_MAX_DELETE_DEFAULT 1000
 
 enum { OPT_DRY_RUN = 1, OPT_CHECKSUM, OPT_TRANSFERS, OPT_PROGRESS,
-       OPT_NO_PROGRESS, OPT_DELETE, OPT_MAX_DELETE, OPT_LOG };
+       OPT_NO_PROGRESS, OPT_DELETE, OPT_MAX_DELETE, OPT_LOG,
+       OPT_ALLOW_EMPTY };
 
 static const cli_opt compare_opts[] = {
   { "dry-run", 0, 0, OPT_DRY_RUN },
@@ -24,6 +25,7 @@ static const cli_opt compare_opts[] = {
   { "delete", 0, 0, OPT_DELETE },
   { "max-delete", 0, 1, OPT_MAX_DELETE },
   { "log", 0, 1, OPT_LOG },
+  { "allow-empty-source", 0, 0, OPT_ALLOW_EMPTY },
   { NULL, 0, 0, 0 },
 };
 
@@ -61,6 +63,7 @@ int cli_compare_run(cli_global *g, const cli_cmd *self, int argc,
   const char *val, *log_text = NULL;
   uint64_t n;
   int id = 0, ex = CLI_EXIT_OK, progress = CLI_PROGRESS_AUTO, max_given = 0;
+  int allow_empty = 0;
 
   memset(&log, 0, sizeof log);
   memset(&o, 0, sizeof o);
@@ -95,6 +98,9 @@ int cli_compare_run(cli_global *g, const cli_cmd *self, int argc,
     case OPT_LOG:
       log_text = val;
       break;
+    case OPT_ALLOW_EMPTY:
+      allow_empty = 1;
+      break;
     }
   }
   if (ex)
@@ -115,7 +121,7 @@ int cli_compare_run(cli_global *g, const cli_cmd *self, int argc,
   if (!ex)
     ex = cli_tree_run(g, self->name, a.pos[0], a.pos[1],
                       migrate ? xtstore_migrate : xtstore_sync, &o, progress,
-                      0);
+                      !allow_empty);
   cli_target_free(&log);
   return ex;
 }
@@ -145,10 +151,16 @@ const cli_cmd cli_cmd_sync = {
   "succeeded, and not at all when more than --max-delete would go (exit 5,\n"
   "nothing deleted) or when anything failed.\n"
   "\n"
+  "A SRC with no objects is refused (exit 4, nothing copied or deleted): a\n"
+  "wrong or empty prefix would otherwise copy nothing and, with --delete,\n"
+  "delete everything at DST. --allow-empty-source runs it anyway.\n"
+  "\n"
   "Options:\n"
   "  --delete              delete DST objects that SRC lacks\n"
   "  --max-delete N        refuse to delete more than N (default 1000);\n"
   "                        the names to delete are held in memory\n"
+  "  --allow-empty-source  run even when SRC has no objects (with --delete:\n"
+  "                        delete everything at DST)\n"
   "  -c, --checksum        compare MD5s where both listings have them\n"
   "  --dry-run             print the plan; copy and delete nothing\n"
   "  --transfers N         objects in flight, 1-256 (default: 2 per CPU,\n"

@@ -26,13 +26,14 @@ typedef struct xfer_opts {
   int dry_run;
   int recursive;            /* cp -r */
   uint32_t transfers;       /* cp -r --transfers; 0: the default */
+  int allow_empty;          /* cp -r --allow-empty-source */
   const char *to;           /* put --to all|SVC,SVC... */
   int progress;             /* CLI_PROGRESS_AUTO/ON/OFF */
 } xfer_opts;
 
 enum { OPT_CONTENT_TYPE = 1, OPT_META, OPT_NO_CLOBBER, OPT_TEXT, OPT_DRY_RUN,
        OPT_RANGE, OPT_SNAPSHOT, OPT_RECURSIVE, OPT_TRANSFERS, OPT_TO,
-       OPT_PROGRESS, OPT_NO_PROGRESS };
+       OPT_PROGRESS, OPT_NO_PROGRESS, OPT_ALLOW_EMPTY };
 
 static const cli_opt put_opts[] = {
   { "content-type", 0, 1, OPT_CONTENT_TYPE },
@@ -70,6 +71,7 @@ static const cli_opt cp_opts[] = {
   { "dry-run", 0, 0, OPT_DRY_RUN },
   { "recursive", 'r', 0, OPT_RECURSIVE },
   { "transfers", 0, 1, OPT_TRANSFERS },
+  { "allow-empty-source", 0, 0, OPT_ALLOW_EMPTY },
   { "progress", 0, 0, OPT_PROGRESS },
   { "no-progress", 0, 0, OPT_NO_PROGRESS },
   { NULL, 0, 0, 0 },
@@ -168,6 +170,9 @@ static int xfer_start(cli_args *a, cli_global *g, const cli_cmd *self,
       break;
     case OPT_NO_PROGRESS:
       x->progress = CLI_PROGRESS_OFF;
+      break;
+    case OPT_ALLOW_EMPTY:
+      x->allow_empty = 1;
       break;
     }
   }
@@ -795,7 +800,7 @@ static int cp_tree(cli_global *g, const cli_cmd *self, const char *src,
   o.transfers = x->transfers;
   o.flags = x->dry_run ? XTSTORE_WF_DRY_RUN : 0;
   return cli_tree_run(g, self->name, src, dst, xtstore_copy_tree, &o,
-                      x->progress, 1);
+                      x->progress, !x->allow_empty);
 }
 
 static int cp_run(cli_global *g, const cli_cmd *self, int argc, char **argv)
@@ -817,6 +822,11 @@ static int cp_run(cli_global *g, const cli_cmd *self, int argc, char **argv)
   }
   if (x.recursive) {
     ex = cp_tree(g, self, a.pos[0], a.pos[1], &x);
+    goto out;
+  }
+  if (x.transfers || x.allow_empty) {
+    ex = cli_usage_error(self->name, "--transfers and --allow-empty-source "
+                                     "are for -r");
     goto out;
   }
   ex = cli_target_parse(self->name, a.pos[0],
@@ -968,7 +978,8 @@ const cli_cmd cli_cmd_cp = {
   "streamed or server-side as above; local files are read and written in\n"
   "place (downloads land atomically). Symlinks and special files of a\n"
   "local tree are skipped. A failed object is reported and the others go\n"
-  "on (exit 8 when some failed).\n"
+  "on (exit 8 when some failed). A SRC with no objects is an error (exit\n"
+  "4) unless --allow-empty-source.\n"
   "\n"
   "Options:\n"
   "  --content-type TYPE   set this content type (replaces the source's)\n"
@@ -980,6 +991,7 @@ const cli_cmd cli_cmd_cp = {
   "  -r, --recursive       copy the trees (not with the four above)\n"
   "  --transfers N         -r: objects in flight, 1-256 (default: 2 per\n"
   "                        CPU, at least 4, at most 16)\n"
+  "  --allow-empty-source  -r: a SRC with no objects copies nothing, exit 0\n"
   CLI_PROGRESS_OPTIONS_HELP
   "  --json                print a JSON array with the action (with -r,\n"
   "                        one per object plus a summary element)\n"

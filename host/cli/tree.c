@@ -71,11 +71,6 @@ static int cli_tree_open(cli_global *g, cli_tree *t, store_error *err)
   return STORE_OK;
 }
 
-static const char *cli_tree_name(const cli_tree *t)
-{
-  return t->t.display ? t->t.display : t->t.a.path;
-}
-
 static void cli_tree_free(cli_tree *t)
 {
   cli_target_free(&t->t);
@@ -130,18 +125,23 @@ int cli_tree_run(cli_global *g, const char *verb, const char *src_text,
   cli_progress_init(&prog, g, verb, progress);
   prog.action = src_local ? "upload" : dst_local ? "download" : "copy";
   o->struct_size = sizeof *o;
+  if (!need_objects)
+    o->flags |= XTSTORE_WF_ALLOW_EMPTY_SOURCE;
   o->progress = cli_progress_event;
   o->progress_ud = &prog;
   o->content_type = cli_tree_type;
   if (g->json)
     cli_json_array_begin(g);
   rc = fn(ctx, &src.tree, &dst.tree, o, &st, &err);
-  if (!rc && need_objects && st.objects == 0)
-    rc = store_error_set(&err, STORE_E_NOT_FOUND, "nothing under '%s'",
-                         cli_tree_name(&src));
   if (st.objects > 0)
     cli_progress_summary(&prog, &st, (o->flags & XTSTORE_WF_DRY_RUN) != 0);
-  ex = cli_progress_exit(&prog, rc, &err, &st);
+  /* Complete listings and no source object: the library refused an empty
+   * source. */
+  if (rc == STORE_E_NOT_FOUND && prog.cur.totals_final &&
+      !prog.cur.objects_total)
+    ex = cli_fail_hint(verb, rc, &err, "--allow-empty-source runs it anyway");
+  else
+    ex = cli_progress_exit(&prog, rc, &err, &st);
 
 out:
   cli_tree_free(&src);

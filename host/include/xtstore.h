@@ -481,6 +481,8 @@ typedef const char *(*xtstore_type_fn)(void *ud, const char *key);
 #define XTSTORE_WF_DRY_RUN  (1u << 0) /* report the plan, change nothing    */
 #define XTSTORE_WF_CHECKSUM (1u << 1) /* compare content MD5s when listed    */
 #define XTSTORE_WF_DELETE   (1u << 2) /* sync: delete what the source lacks  */
+/* A source with no objects is no mistake (see the workflows below). */
+#define XTSTORE_WF_ALLOW_EMPTY_SOURCE (1u << 3)
 
 typedef struct xtstore_wf_opts {
   uint32_t struct_size;
@@ -545,6 +547,12 @@ XTSTORE_API uint32_t xtstore_default_transfers(void);
 ** first failure (a listing, the --max-delete guard, or an object) with err
 ** describing it, and stats (may be NULL) says how many objects got which
 ** status. One of src and dst must be a service.
+**
+** A source with no objects fails with STORE_E_NOT_FOUND ("nothing under
+** 'SRC'") once the listings are complete, before anything is copied or
+** deleted, unless opts has XTSTORE_WF_ALLOW_EMPTY_SOURCE: a wrong or empty
+** prefix would otherwise copy nothing and succeed, and sync with
+** XTSTORE_WF_DELETE would empty the target.
 **
 **   xtstore_copy_tree: every source object to dst (XTSTORE_OBJ_COPIED).
 **   xtstore_migrate:   list both ends; copy what is new or different; log

@@ -127,7 +127,13 @@ xt cp -r tree elsewhere
 assert_usage cp
 xt cp -r scratch:box/nothing-here out-x
 assert_rc 4
-assert_err_has "nothing under 'scratch:box/nothing-here'"
+assert_err "xtstore: cp: nothing under 'scratch:box/nothing-here/': no object would be copied (--allow-empty-source runs it anyway)"
+assert_file_absent out-x
+xt cp -r --allow-empty-source scratch:box/nothing-here out-x
+assert_rc 0
+assert_out ""
+xt cp --allow-empty-source scratch:box/t/c/f1 out-x
+assert_usage cp
 xt cp -r --meta a=b tree scratch:box/x
 assert_usage cp
 

@@ -2,7 +2,8 @@
 # migrate (a run interrupted by failing objects and re-run; the run log's
 # records, names and statuses; --dry-run; logs on services) and sync
 # (--delete under --dry-run, the --max-delete guard, deletions; comparing
-# from listings alone, with no HEAD per object; local trees).
+# from listings alone, with no HEAD per object; local trees); an empty or
+# wrong source refused by both.
 . "$(dirname "$0")/lib.sh" "$@"
 
 LOCAL_SO="$BIN_DIR/plugins/store-local.so"
@@ -285,5 +286,38 @@ run diff -r s down
 assert_rc 0
 xt sync s down
 assert_usage sync
+
+# --- an empty or wrong source -----------------------------------------------
+# Refused before anything is copied or deleted: a mistyped prefix must not
+# empty the target.
+mkdir -p keep empty-dir
+printf 'k\n' > keep/k1
+printf 'k\n' > keep/k2
+xt cp -r keep other:box/keep
+assert_rc 0
+xt sync --delete scratch:box/no-such-prefix other:box/keep
+assert_rc 4
+assert_err "xtstore: sync: nothing under 'scratch:box/no-such-prefix/': no object would be copied, and all 2 objects at the target would be deleted (--allow-empty-source runs it anyway)"
+assert_out ""
+xt sync --delete --dry-run empty-dir other:box/keep
+assert_rc 4
+assert_err_has "nothing under 'empty-dir/'"
+xt migrate scratch:box/no-such-prefix other:box/keep
+assert_rc 4
+assert_err "xtstore: migrate: nothing under 'scratch:box/no-such-prefix/': no object would be copied (--allow-empty-source runs it anyway)"
+xt ls -r other:box/keep
+assert_out "keep/k1
+keep/k2"
+# On purpose it runs.
+xt migrate --allow-empty-source scratch:box/no-such-prefix other:box/keep
+assert_rc 0
+xt sync --delete --allow-empty-source --dry-run empty-dir other:box/keep
+assert_rc 0
+assert_out_has "(dryrun) delete: other:box/keep/k1"
+xt sync --delete --allow-empty-source empty-dir other:box/keep
+assert_rc 0
+assert_out_has "sync: 2 objects: 2 deleted, 0 failed"
+xt ls -r other:box/keep
+assert_out ""
 
 finish
