@@ -263,6 +263,13 @@ static int32_t size_entry(void *ud, const store_entry *e)
   return 0;
 }
 
+/* store_entry_fn: the object's size into *(int64_t *)ud. */
+static int32_t entry_size(void *ud, const store_entry *e)
+{
+  *(int64_t *)ud = (int64_t)e->size;
+  return 0;
+}
+
 /* Name the blob of an upload of `path` after the file when dst names
  * none. Returns an exit code. */
 static int name_upload(const char *verb, const char *path,
@@ -585,15 +592,26 @@ static int do_copy(cli_global *g, const char *verb, cli_target *src,
 {
   store_error err;
   store_copy_opts co;
+  store_head_opts ho;
   cli_progress prog;
   cli_action act;
   const char *base = cli_basename(src->a.key);
+  int64_t size = -1;
   int rc, exists = 0;
 
   memset(&err, 0, sizeof err);
   rc = cli_target_open(g, src, &err);
   if (rc)
     goto out;
+  /* The size, for the progress total and the report (a server-side copy
+   * tells neither). Only shown: when the source does not say, the copy
+   * itself reports why. */
+  memset(&ho, 0, sizeof ho);
+  ho.struct_size = sizeof ho;
+  ho.snapshot_id = x->snapshot;
+  if (xtstore_blob_head(src->svc, src->a.container, src->a.key, &ho,
+                        entry_size, &size, NULL) != STORE_OK)
+    size = -1;
   if (needs_name(dst)) {
     if (!usable_name(base)) {
       rc = store_error_set(&err, STORE_E_INVALID,
@@ -634,14 +652,17 @@ static int do_copy(cli_global *g, const char *verb, cli_target *src,
   act.action = "copy";
   act.source = src->display;
   act.target = dst->display;
-  act.size = -1;
+  act.size = size;
   act.dry_run = x->dry_run;
   if (!x->dry_run) {
     cli_progress_init(&prog, g, verb, x->progress);
-    cli_progress_single(&prog, -1);
+    cli_progress_single(&prog, size);
     rc = xtstore_blob_copy_progress(src->svc, src->a.container, src->a.key,
                                     dst->svc, dst->a.container, dst->a.key,
                                     &co, cli_progress_bytes, &prog, &err);
+    /* A server-side copy moves its bytes without us. */
+    if (!rc && size > 0 && prog.cur.bytes_done < (uint64_t)size)
+      cli_progress_bytes(&prog, (uint64_t)size - prog.cur.bytes_done);
     cli_progress_end(&prog, rc);
     rc = cli_explain_abort(&err, rc, NULL, NULL);
     if (rc)

@@ -87,7 +87,7 @@ memxt mb scratch:src
 memxt put in.txt scratch:src/
 memxt cp scratch:src/in.txt m:box/copy.txt
 assert_rc 0
-assert_out "copy: scratch:src/in.txt -> m:box/copy.txt"
+assert_out "copy: scratch:src/in.txt -> m:box/copy.txt (13 bytes)"
 # Nothing outlives the process that wrote it.
 memxt get m:box/in.txt out.txt
 assert_rc 4

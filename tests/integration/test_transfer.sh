@@ -179,12 +179,12 @@ assert_rc 0
 assert_same bin.dat back.dat
 xt cp scratch:box/bin.dat scratch:box/copy.dat
 assert_rc 0
-assert_out "copy: scratch:box/bin.dat -> scratch:box/copy.dat"
+assert_out "copy: scratch:box/bin.dat -> scratch:box/copy.dat ($BIN_SIZE bytes)"
 xt cat scratch:box/copy.dat
 assert_same bin.dat "$T/.out"
 xt cp scratch:box/bin.dat other:box/
 assert_rc 0
-assert_out "copy: scratch:box/bin.dat -> other:box/bin.dat"
+assert_out "copy: scratch:box/bin.dat -> other:box/bin.dat ($BIN_SIZE bytes)"
 xt get other:box/bin.dat other.dat
 assert_rc 0
 assert_same bin.dat other.dat
@@ -202,7 +202,7 @@ assert_error cp
 # --dry-run copies nothing.
 xt cp --dry-run scratch:box/m.dat other:box/dry.dat
 assert_rc 0
-assert_out "(dryrun) copy: scratch:box/m.dat -> other:box/dry.dat"
+assert_out "(dryrun) copy: scratch:box/m.dat -> other:box/dry.dat (5 bytes)"
 xt stat other:box/dry.dat
 assert_rc 4
 xt cp --dry-run bin.dat scratch:box/dry.dat

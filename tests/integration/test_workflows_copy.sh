@@ -241,9 +241,17 @@ assert_err_has "1/1 objects"
 xt get --progress scratch:box/p.bin got-p.bin
 assert_rc 0
 assert_err_has "get: 100%"
+# A single cp knows the size: a total on the bar and in the result line,
+# streamed or server-side.
 xt cp --progress scratch:box/p.bin other:box/p.bin
 assert_rc 0
-assert_err_has "cp: "
+assert_out "copy: scratch:box/p.bin -> other:box/p.bin ($DATA_SIZE bytes)"
+assert_err_has "cp: 100% [####################]"
+assert_err_has "1/1 objects"
+xt cp --progress scratch:box/p.bin scratch:box/p2.bin
+assert_rc 0
+assert_out "copy: scratch:box/p.bin -> scratch:box/p2.bin ($DATA_SIZE bytes)"
+assert_err_has "cp: 100% [####################]"
 xt cp -r --progress --no-progress tree other:box/np
 assert_rc 0
 assert_err_empty
