@@ -5,19 +5,28 @@
 **
 ** Service keys: `inner` (the wrapped plugin's .so, required), `calls` (a
 ** file that gets one line per op: "OP CONTAINER KEY-OR-PREFIX"),
-** `fail-put` (puts of keys containing this text fail with an I/O error)
-** and `fail-after` (... once they have read this many bytes; default 0).
-** Every other key goes to the wrapped plugin. No server-side copy and no
-** append, so copies within it are streamed and run logs are rewritten.
+** `fail-put` (puts of keys containing this text fail with an I/O error),
+** `fail-after` (... once they have read this many bytes; default 0),
+** `put-sleep-ms` (every put waits this long before it starts, so puts in
+** flight overlap for certain and a run can be interrupted midway) and
+** `max-puts` (a file that gets, when the service is closed, the most puts
+** that were in flight at once). Every other key goes to the wrapped
+** plugin. No server-side copy and no append, so copies within it are
+** streamed and run logs are rewritten.
 **
 ** Built with -DSHIM_SERIAL it is "serial": not thread-safe (the host runs
 ** one op at a time on it) and listing pages of 3, so the host's paged
-** listing of such providers is exercised.
+** listing of such providers is exercised. Built with -DSHIM_COPY it is
+** "shimcopy": it copies server-side (the wrapped plugin's blob_copy,
+** noted as "blob_copy").
 */
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store_interface.h"
@@ -28,7 +37,17 @@ typedef struct shim {
   int calls;
   char *fail_put;
   unsigned long long fail_after;
+  long put_sleep_ms;
+  char *max_puts;           /* the file for the most puts at once */
+  atomic_uint puts;         /* in flight now                      */
+  atomic_uint most;         /* in flight at once, at most         */
 } shim;
+
+/* The service keys the shim takes for itself. */
+static const char *const own_keys[] = {
+  "inner", "calls", "fail-put", "fail-after", "put-sleep-ms", "max-puts",
+  NULL,
+};
 
 /* A put's body that breaks after fail_after bytes. */
 struct breaking {
@@ -77,6 +96,45 @@ static const char *get(const store_kv *kv, size_t n, const char *key)
   return NULL;
 }
 
+static int own_key(const char *key)
+{
+  size_t i;
+
+  for (i = 0; own_keys[i]; i++)
+    if (strcmp(own_keys[i], key) == 0)
+      return 1;
+  return 0;
+}
+
+/* A put begins: count it in flight, and wait put-sleep-ms. */
+static void put_begin(shim *s)
+{
+  unsigned now = atomic_fetch_add(&s->puts, 1) + 1;
+  unsigned most = atomic_load(&s->most);
+  struct timespec ts = { s->put_sleep_ms / 1000,
+                         s->put_sleep_ms % 1000 * 1000000L };
+
+  while (now > most && !atomic_compare_exchange_weak(&s->most, &most, now))
+    ;
+  if (s->put_sleep_ms > 0)
+    nanosleep(&ts, NULL);
+}
+
+static void put_end(shim *s)
+{
+  atomic_fetch_sub(&s->puts, 1);
+}
+
+static void write_most(const shim *s)
+{
+  FILE *f = fopen(s->max_puts, "w");
+
+  if (!f)
+    return;
+  fprintf(f, "%u\n", atomic_load(&s->most));
+  fclose(f);
+}
+
 static void sh_close(store_handle *h)
 {
   shim *s = S(h);
@@ -87,7 +145,10 @@ static void sh_close(store_handle *h)
     s->in->close(s->h);
   if (s->calls >= 0)
     close(s->calls);
+  if (s->max_puts)
+    write_most(s);
   free(s->fail_put);
+  free(s->max_puts);
   free(s);
 }
 
@@ -97,6 +158,8 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
   const char *inner = get(kv, n, "inner"), *calls = get(kv, n, "calls");
   const char *fail = get(kv, n, "fail-put");
   const char *after = get(kv, n, "fail-after");
+  const char *sleep_ms = get(kv, n, "put-sleep-ms");
+  const char *max_puts = get(kv, n, "max-puts");
   store_kv *rest = calloc(n + 1, sizeof *rest);
   shim *s = calloc(1, sizeof *s);
   size_t i, m = 0;
@@ -112,6 +175,10 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
   s->calls = calls ? open(calls, O_WRONLY | O_CREAT | O_APPEND, 0644) : -1;
   s->fail_put = fail ? strdup(fail) : NULL;
   s->fail_after = after ? strtoull(after, NULL, 10) : 0;
+  s->put_sleep_ms = sleep_ms ? strtol(sleep_ms, NULL, 10) : 0;
+  s->max_puts = max_puts ? strdup(max_puts) : NULL;
+  atomic_init(&s->puts, 0);
+  atomic_init(&s->most, 0);
   dl = inner ? dlopen(inner, RTLD_NOW | RTLD_LOCAL) : NULL;
   s->in = dl ? dlsym(dl, "store_interface") : NULL;
   if (!s->in) {
@@ -121,8 +188,7 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
                            inner ? inner : "(no inner)");
   }
   for (i = 0; i < n; i++)
-    if (strcmp(kv[i].key, "inner") && strcmp(kv[i].key, "calls") &&
-        strcmp(kv[i].key, "fail-put") && strcmp(kv[i].key, "fail-after"))
+    if (!own_key(kv[i].key))
       rest[m++] = kv[i];
   rc = s->in->open(host, rest, m, &s->h, err);
   free(rest);
@@ -162,18 +228,16 @@ static int32_t sh_chead(store_handle *h, const char *c, store_entry_fn cb,
   return S(h)->in->container_head(S(h)->h, c, cb, ud, err);
 }
 
-static int32_t sh_put(store_handle *h, const char *c, const char *k,
-                      const store_put_opts *o, store_read_fn src, void *ud,
-                      store_put_result *out, store_error *err)
+static int32_t put_through(shim *s, const char *c, const char *k,
+                           const store_put_opts *o, store_read_fn src,
+                           void *ud, store_put_result *out, store_error *err)
 {
-  struct breaking b = { src, ud, S(h)->fail_after };
+  struct breaking b = { src, ud, s->fail_after };
   int32_t rc;
 
-  note(S(h), "blob_put", c, k);
-  if (!S(h)->fail_put || !strstr(k, S(h)->fail_put))
-    return S(h)->in->blob_put(S(h)->h, c, k, o, src, ud, out, err);
-  rc = b.left ? S(h)->in->blob_put(S(h)->h, c, k, o, breaking_read, &b, out,
-                                   err)
+  if (!s->fail_put || !strstr(k, s->fail_put))
+    return s->in->blob_put(s->h, c, k, o, src, ud, out, err);
+  rc = b.left ? s->in->blob_put(s->h, c, k, o, breaking_read, &b, out, err)
               : STORE_E_IO;
   if (rc == STORE_OK)
     return rc;
@@ -181,6 +245,19 @@ static int32_t sh_put(store_handle *h, const char *c, const char *k,
   return store_error_set(err, STORE_E_IO, "shim: blob '%s/%s': injected "
                                           "put failure",
                          c, k);
+}
+
+static int32_t sh_put(store_handle *h, const char *c, const char *k,
+                      const store_put_opts *o, store_read_fn src, void *ud,
+                      store_put_result *out, store_error *err)
+{
+  int32_t rc;
+
+  note(S(h), "blob_put", c, k);
+  put_begin(S(h));
+  rc = put_through(S(h), c, k, o, src, ud, out, err);
+  put_end(S(h));
+  return rc;
 }
 
 static int32_t sh_get(store_handle *h, const char *c, const char *k,
@@ -221,7 +298,22 @@ static int32_t sh_setmeta(store_handle *h, const char *c, const char *k,
   return S(h)->in->blob_set_metadata(S(h)->h, c, k, m, n, err);
 }
 
-#ifdef SHIM_SERIAL
+#ifdef SHIM_COPY
+static int32_t sh_copy(store_handle *h, const char *sc, const char *sk,
+                       const char *dc, const char *dk,
+                       const store_copy_opts *o, store_error *err)
+{
+  note(S(h), "blob_copy", sc, sk);
+  return S(h)->in->blob_copy(S(h)->h, sc, sk, dc, dk, o, err);
+}
+#define SHIM_COPY_CAP STORE_CAP_COPY
+#define SHIM_COPY_OP sh_copy
+#else
+#define SHIM_COPY_CAP 0
+#define SHIM_COPY_OP NULL
+#endif
+
+#if defined(SHIM_SERIAL)
 #define SHIM_NAME "serial"
 #define SHIM_THREADS 0
 static const store_limits limits = {
@@ -229,7 +321,11 @@ static const store_limits limits = {
   .list_page_size = 3,
 };
 #else
+#ifdef SHIM_COPY
+#define SHIM_NAME "shimcopy"
+#else
 #define SHIM_NAME "shim"
+#endif
 #define SHIM_THREADS STORE_CAP_THREADSAFE
 static const store_limits limits = { .struct_size = sizeof(store_limits) };
 #endif
@@ -239,6 +335,8 @@ static const store_config_key keys[] = {
   { "calls", "a file that gets one line per op", 0, 0 },
   { "fail-put", "puts of keys containing this fail", 0, 0 },
   { "fail-after", "... after reading this many bytes", 0, 0 },
+  { "put-sleep-ms", "every put waits this long first", 0, 0 },
+  { "max-puts", "a file for the most puts in flight at once", 0, 0 },
   { "path", "the wrapped local provider's root", 0, 0 },
   { "name", "service name", 0, 0 },
   { NULL, NULL, 0, 0 },
@@ -253,7 +351,7 @@ STORE_EXPORT const struct store_interface store_interface = {
   .description = "test shim: counts ops and injects put failures",
   .capabilities = STORE_CAP_CONTAINERS | STORE_CAP_RANGE_GET |
                   STORE_CAP_METADATA | STORE_CAP_CONDITIONAL | SHIM_THREADS |
-                  STORE_CAP_CONTENT_TYPE,
+                  STORE_CAP_CONTENT_TYPE | SHIM_COPY_CAP,
   .limits = &limits,
   .config_keys = keys,
   .open = sh_open,
@@ -268,4 +366,5 @@ STORE_EXPORT const struct store_interface store_interface = {
   .blob_delete = sh_delete,
   .blob_list = sh_list,
   .blob_set_metadata = sh_setmeta,
+  .blob_copy = SHIM_COPY_OP,
 };

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # cp -r (a local tree to a service, service to service streamed and
 # server-side, back to a local tree; --transfers 1 and 8; --dry-run; a
-# failing object), put --to (fan-out where services fail at open and in
-# mid-stream, a pipe read once), and the progress display.
+# failing object; an empty source), put --to (fan-out where services fail
+# at open and in mid-stream, a pipe read once), the progress display, and
+# seen from the provider: --transfers N puts in flight at once, and copies
+# within one service made by the provider's copy alone.
 . "$(dirname "$0")/lib.sh" "$@"
 
 LOCAL_SO="$BIN_DIR/plugins/store-local.so"
@@ -315,5 +317,77 @@ except OSError:
 assert p.returncode == 0
 assert b"\r" in out and b"\x1b[K" in out and b"put: 100%" in out, out
 EOF
+
+# --- the worker pool and server-side copies, seen by the provider -----------
+# A config of its own: `put --to all` above counts every storage service.
+# "busy" takes 50 ms per put and records the most puts in flight at once;
+# "sscopy" copies server-side and notes every op.
+run ${CC:-cc} -DSHIM_COPY -shared -fPIC -I "$SRC_DIR/plugin-api" \
+  -o "$T/store-shimcopy.so" "$SRC_DIR/tests/integration/shim_plugin.c" -ldl
+assert_rc 0
+mkdir -p "$T/data5" "$T/data6"
+CONFIG="$T/xt-pool.yaml"
+cat > "$CONFIG" <<EOF
+providers:
+  storage:
+    shim: "$T/store-shim.so"
+    shimcopy: "$T/store-shimcopy.so"
+external-services:
+  scratch: {type: "storage", provider: "local", path: "$T/data"}
+  busy: {type: "storage", provider: "shim", inner: "$LOCAL_SO", path: "$T/data5", put-sleep-ms: "50", max-puts: "$T/max-puts"}
+  sscopy: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data6", calls: "$T/calls-copy"}
+xt-services:
+  storage: "scratch"
+EOF
+xt mb busy:box
+xt mb sscopy:box
+mkdir -p wide
+for i in $(seq -w 1 24); do printf 'wide %s\n' "$i" > "wide/w$i"; done
+
+# assert_most LOW HIGH: the last run had LOW..HIGH puts in flight at once.
+assert_most() {
+  local most
+  most=$(cat "$T/max-puts" 2>/dev/null)
+  check
+  [ -n "$most" ] && [ "$most" -ge "$1" ] && [ "$most" -le "$2" ] ||
+    fail "expected $1 to $2 puts in flight at once, saw '${most}'"
+}
+# --transfers N objects really are in flight together (the puts overlap
+# for certain), never more; 1 is one at a time.
+xt cp -r --transfers 8 wide busy:box/w8
+assert_rc 0
+assert_most 2 8
+xt cp -r --transfers 1 wide busy:box/w1
+assert_rc 0
+assert_most 1 1
+xt migrate --transfers 8 wide busy:box/m8
+assert_rc 0
+assert_out_has "migrate: 24 objects: 24 new, 0 failed"
+assert_most 2 8
+xt sync --transfers 1 wide busy:box/s1
+assert_rc 0
+assert_most 1 1
+
+# Within one service that copies, cp and cp -r are the provider's copy:
+# no byte goes through a get and a put.
+xt cp -r wide sscopy:box/src
+assert_rc 0
+rm -f "$T/calls-copy"
+xt cp sscopy:box/src/w01 sscopy:box/one/w01
+assert_rc 0
+assert_out "copy: sscopy:box/src/w01 -> sscopy:box/one/w01 (8 bytes)"
+xt cp -r --transfers 4 sscopy:box/src sscopy:box/tree
+assert_rc 0
+assert_out_has "cp: 24 objects: 24 copied, 0 failed"
+check
+[ "$(grep -c '^blob_copy ' "$T/calls-copy")" -eq 25 ] ||
+  fail "expected 25 server-side copies: $(cat "$T/calls-copy")"
+check
+! grep -q '^blob_get \|^blob_put ' "$T/calls-copy" ||
+  fail "a copy within one service went through a get or a put: $(grep '^blob_get \|^blob_put ' "$T/calls-copy")"
+xt cp -r sscopy:box/tree out-sscopy
+assert_rc 0
+run diff -r wide out-sscopy
+assert_rc 0
 
 finish
