@@ -158,6 +158,8 @@ int32_t s3_fail_msg(const s3_call *c, store_error *err, int32_t code,
   __attribute__((format(printf, 4, 5)));
 int32_t s3_fail_xml(const s3_call *c, const sdk_response *resp,
                     store_error *err, sdk_xml_node **out);
+void s3_err_init(store_error *probe);
+int32_t s3_err_copy(store_error *err, const store_error *probe);
 int32_t s3_check_names(const char *bucket, const char *key,
                        store_error *err);
 int32_t s3_check_meta(const char *what, const char *content_type,
@@ -247,6 +249,9 @@ int32_t s3_blob_copy(store_handle *h, const char *src_container,
 int32_t s3_blob_set_metadata(store_handle *h, const char *container,
                              const char *key, const store_kv *metadata,
                              size_t nmetadata, store_error *err);
+int32_t s3_copy_version_onto_itself(store_handle *h, const char *bucket,
+                                    const char *key, const char *version,
+                                    const char *tagging, store_error *err);
 
 /* s3_multipart.c */
 int32_t s3_multipart_begin(store_handle *h, const char *container,
@@ -287,6 +292,9 @@ int32_t s3_snap_is_tagged(store_handle *h, const char *bucket,
 int32_t s3_delete_versioned(store_handle *h, const char *bucket,
                             const char *key, uint32_t flags,
                             store_error *err);
+int32_t s3_delete_snapshot(store_handle *h, const char *bucket,
+                           const char *key, const char *version,
+                           store_error *err);
 
 /* s3_chunked.c: aws-chunked request bodies */
 typedef struct s3_chunked s3_chunked;

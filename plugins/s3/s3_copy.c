@@ -28,13 +28,15 @@ static int copy_source(sdk_buf *out, const char *bucket, const char *key,
 
 /* CopyObject src -> dst. replace: the content type and metadata given
  * replace the source's. if_match: copy only while the source has this
- * etag. */
+ * etag. tagging: NULL keeps the source's tags, else the new tags
+ * ("k=v&k2=v2", URL-encoded; "" for none). */
 static int32_t copy_object(store_handle *h, const char *op,
                            const char *sbucket, const char *skey,
                            const char *version, const char *dbucket,
                            const char *dkey, int replace, const char *ct,
                            const store_kv *md, size_t nmd,
-                           const char *if_match, store_error *err)
+                           const char *if_match, const char *tagging,
+                           store_error *err)
 {
   sdk_buf src = SDK_BUF_INIT;
   sdk_response *resp = NULL;
@@ -56,6 +58,10 @@ static int32_t copy_object(store_handle *h, const char *op,
     rc = s3_call_meta(&c, ct, md, nmd, err);
   if (!rc && if_match)
     rc = s3_call_header(&c, "x-amz-copy-source-if-match", if_match, err);
+  if (!rc && tagging)
+    rc = s3_call_header(&c, "x-amz-tagging-directive", "REPLACE", err);
+  if (!rc && tagging && *tagging)
+    rc = s3_call_header(&c, "x-amz-tagging", tagging, err);
   if (!rc)
     rc = s3_perform_ok(&c, &resp, err);
   /* 200 and still failed: the error is in the body */
@@ -95,7 +101,7 @@ int32_t s3_blob_copy(store_handle *h, const char *src_container,
                      S3_OPT(opts, store_copy_opts, src_snapshot_id, NULL),
                      dst_container, dst_key,
                      (flags & STORE_COPY_REPLACE_METADATA) != 0, ct, md, nmd,
-                     NULL, err);
+                     NULL, NULL, err);
 }
 
 int32_t s3_blob_set_metadata(store_handle *h, const char *container,
@@ -116,8 +122,21 @@ int32_t s3_blob_set_metadata(store_handle *h, const char *container,
    * in between makes this PRECONDITION, not a lost update). */
   rc = copy_object(h, "CopyObject (replace metadata)", container, key, NULL,
                    container, key, 1, p.e.content_type, metadata, nmetadata,
-                   p.e.etag, err);
+                   p.e.etag, NULL, err);
   s3_props_free(&p);
   sdk_response_free(resp);
   return rc;
+}
+
+/* A version of the object copied onto the object itself: a new current
+ * version with the same bytes, content type and metadata (COPY), tagged
+ * with `tagging` (see copy_object). S3 takes a copy onto itself without
+ * changes only from a named version of a versioned bucket. */
+int32_t s3_copy_version_onto_itself(store_handle *h, const char *bucket,
+                                    const char *key, const char *version,
+                                    const char *tagging, store_error *err)
+{
+  return copy_object(h, "CopyObject (keep the current version)", bucket,
+                     key, version, bucket, key, 0, NULL, NULL, 0, NULL,
+                     tagging, err);
 }

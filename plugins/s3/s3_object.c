@@ -340,7 +340,7 @@ int32_t s3_blob_delete(store_handle *h, const char *container,
   s3_props_free(&p);
   sdk_response_free(resp);
   if (snap)
-    return s3_delete_object(h, container, key, snap, err);
+    return s3_delete_snapshot(h, container, key, snap, err);
   /* In a versioned bucket a plain DELETE only hides the object behind a
    * delete marker and keeps it as a snapshot: delete versions instead. */
   if (versioned)

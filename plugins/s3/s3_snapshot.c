@@ -7,7 +7,12 @@
 ** tags) so it stays listed as a snapshot while it is also the current
 ** object. When the object is overwritten, S3 keeps the old version: every
 ** noncurrent version of a key is one of its snapshots. get/head/delete
-** with a snapshot id address that version (?versionId=). Deleting a blob
+** with a snapshot id address that version (?versionId=). Deleting a
+** snapshot that is still the current version (taken and not overwritten
+** since) must leave the object as it is (ABI), while DELETE ?versionId=
+** of the current version would take the object with it: the version is
+** first copied onto itself (a new current version, same bytes, type and
+** metadata; its tags without ours), then deleted. Deleting a blob
 ** deletes its versions for good (a plain DELETE would only add a delete
 ** marker and keep everything), refused with NOT_EMPTY while snapshots
 ** exist unless STORE_DELETE_SNAPSHOTS. Unversioned buckets have no
@@ -150,6 +155,81 @@ int32_t s3_blob_snapshot(store_handle *h, const char *container,
     memcpy(out_id, p.version_id, strlen(p.version_id) + 1);
   s3_props_free(&p);
   sdk_response_free(resp);
+  return rc;
+}
+
+/* ---- deleting one snapshot ---------------------------------------------- */
+
+/* The x-amz-tagging value of a version's tags, ours left out: "k=v&k2=v2",
+ * URL-encoded ("" when none). -1 when memory runs out. */
+static int tagging_without_ours(const sdk_xml_node *tagging, sdk_buf *out)
+{
+  for (sdk_xml_node *t = sdk_xml_path(tagging, "TagSet/Tag"); t;
+       t = sdk_xml_next(t, "Tag")) {
+    const char *k = sdk_xml_child_text(t, "Key");
+    const char *v = sdk_xml_child_text(t, "Value");
+    if (!k || !strcmp(k, S3_SNAPSHOT_TAG))
+      continue;
+    if (!v)
+      v = "";
+    if ((out->len && sdk_buf_putc(out, '&')) ||
+        sdk_uri_encode(out, k, strlen(k), 0) || sdk_buf_putc(out, '=') ||
+        sdk_uri_encode(out, v, strlen(v), 0))
+      return -1;
+  }
+  return 0;
+}
+
+/* The version made current again by a copy of itself, so that deleting
+ * it leaves the object alone. A writer that lands between our HEAD and
+ * the copy loses nothing: its version stays, as a noncurrent version (a
+ * snapshot). */
+static int32_t keep_current(store_handle *h, const char *bucket,
+                            const char *key, const char *version,
+                            store_error *err)
+{
+  sdk_xml_node *tags = NULL;
+  sdk_buf tagging = SDK_BUF_INIT;
+  int32_t rc = get_tags(h, bucket, key, version, &tags, err);
+
+  if (!rc && tagging_without_ours(tags, &tagging))
+    rc = store_error_set(err, STORE_E_NOMEM, "s3: out of memory");
+  if (!rc)
+    rc = s3_copy_version_onto_itself(h, bucket, key, version,
+                                     sdk_buf_str(&tagging), err);
+  if (!rc)
+    s3_log(h, STORE_LOG_DEBUG, "s3 '%s': snapshot '%s' of '%s/%s' is the "
+           "current version: copied onto itself before its deletion",
+           h->cfg.name, version, bucket, key);
+  sdk_xml_free(tags);
+  sdk_buf_free(&tagging);
+  return rc;
+}
+
+/* DeleteObject of one version that exists, the object left as it is. */
+int32_t s3_delete_snapshot(store_handle *h, const char *bucket,
+                           const char *key, const char *version,
+                           store_error *err)
+{
+  sdk_response *resp = NULL;
+  store_error probe;
+  s3_props p;
+  int current;
+  int32_t rc;
+
+  /* The current version (none: a delete marker is on top). */
+  s3_err_init(&probe);
+  rc = s3_head_object(h, bucket, key, NULL, &p, &resp, &probe);
+  if (rc && rc != STORE_E_NOT_FOUND)
+    return s3_err_copy(err, &probe);
+  current = !rc && p.version_id && !strcmp(p.version_id, version);
+  if (!rc) {
+    s3_props_free(&p);
+    sdk_response_free(resp);
+  }
+  rc = current ? keep_current(h, bucket, key, version, err) : STORE_OK;
+  if (!rc)
+    rc = s3_delete_object(h, bucket, key, version, err);
   return rc;
 }
 

@@ -89,6 +89,22 @@ int main(void)
           "error.", NULL);
   CHECK("InternalError: SERVER, retryable",
         e.code == STORE_E_SERVER && (e.flags & STORE_ERR_RETRYABLE));
+  /* The codes, not their usual 5xx, make these retryable: under a status
+   * that is not (a 400, a HEAD's code in the header), the table decides. */
+  e = map(&blob, 400, "OperationTimedOut", "Operation could not be "
+          "completed within the specified time.", NULL);
+  CHECK("OperationTimedOut under a 400: TIMEOUT, retryable by its code",
+        e.code == STORE_E_TIMEOUT && (e.flags & STORE_ERR_RETRYABLE));
+  e = map(&head, 400, NULL, NULL, "x-ms-error-code", "InternalError", NULL);
+  CHECK("HEAD 400 InternalError: SERVER, retryable by its code",
+        e.code == STORE_E_SERVER && (e.flags & STORE_ERR_RETRYABLE));
+  e = map(&blob, 409, "ServerBusy", "The server is busy.", NULL);
+  CHECK("ServerBusy under a 409: THROTTLED, retryable by its code",
+        e.code == STORE_E_THROTTLED && (e.flags & STORE_ERR_RETRYABLE));
+  e = map(&blob, 400, "InvalidBlockId", "The specified block ID is "
+          "invalid.", NULL);
+  CHECK("a 400 whose code is not retryable stays not retryable",
+        e.code == STORE_E_INVALID && !(e.flags & STORE_ERR_RETRYABLE));
 
   /* HEAD: no body, the code comes in a header. */
   e = map(&head, 404, NULL, NULL, "x-ms-error-code", "BlobNotFound", NULL);

@@ -228,6 +228,7 @@ CONF_CASE(listing_entries);
 CONF_CASE(append_basic);
 CONF_CASE(snapshot_basic);
 CONF_CASE(snapshot_delete_base);
+CONF_CASE(snapshot_of_current_deleted);
 CONF_CASE(copy_same_service);
 CONF_CASE(copy_replace_metadata);
 CONF_CASE(copy_missing_source);

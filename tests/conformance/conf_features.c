@@ -262,6 +262,61 @@ CONF_CASE(snapshot_delete_base)
   expect_missing(t, t->c, "plain.txt", "after delete");
 }
 
+/* The snapshot of a blob that was not overwritten since: deleting it by
+ * id deletes only the snapshot (ABI: "leave the base blob alone"), even
+ * where the store keeps the snapshot as the blob's current version. */
+CONF_CASE(snapshot_of_current_deleted)
+{
+  static const store_kv md[] = {{"owner", "alice"}, {"rev", "1"}};
+  int has_md = (g_caps & STORE_CAP_METADATA) != 0;
+  const char *ct = (g_caps & STORE_CAP_CONTENT_TYPE) ? "text/x-snap" : NULL;
+  const char *k = "doc.txt", *v1 = "version one, never overwritten";
+  int rc = put_mem(t, t->c, k, v1, strlen(v1), ct, has_md ? md : NULL,
+                   has_md ? 2 : 0, 0, NULL);
+  EXPECT_OK(t, rc, "put v1");
+  const char *id = take_snapshot(t, k);
+
+  store_delete_opts dop;
+  delete_opts(&dop, 0, id);
+  rc = xtstore_blob_delete(g_svc, t->c, k, &dop, ERR(t));
+  EXPECT_OK(t, rc, "delete snapshot '%s' (taken of the current blob) only",
+            id);
+  expect_body(t, t->c, k, v1, strlen(v1), "the blob after deleting its "
+                                          "snapshot");
+  centry h;
+  rc = head_entry(t, t->c, k, NULL, &h);
+  EXPECT_OK(t, rc, "head '%s' after deleting its snapshot", k);
+  CHECK(t, h.size == strlen(v1), "head after deleting the snapshot: size "
+                                 "%llu, expected %zu",
+        (unsigned long long)h.size, strlen(v1));
+  if (has_md)
+    expect_md(t, md, 2, h.md, h.nmd, "metadata after deleting the snapshot");
+  if (ct)
+    CHECK(t, h.content_type && strcmp(h.content_type, ct) == 0,
+          "content type '%s' after deleting the snapshot, expected '%s'",
+          h.content_type ? h.content_type : "(null)", ct);
+
+  membuf b;
+  rc = get_snapshot(t, k, id, &b);
+  size_t calls = b.calls;
+  membuf_free(&b);
+  EXPECT_RC(t, rc, STORE_E_NOT_FOUND, "get deleted snapshot '%s'", id);
+  CHECK(t, calls == 0, "get of a deleted snapshot called the sink");
+  rc = head_entry(t, t->c, k, id, NULL);
+  EXPECT_RC(t, rc, STORE_E_NOT_FOUND, "head deleted snapshot '%s'", id);
+
+  /* the blob alone, no snapshot left: a plain delete needs no flag */
+  clist l;
+  list_with_snapshots(t, &l);
+  CHECK(t, l.n == 1 && !(l.v[0].flags & STORE_ENTRY_SNAPSHOT) &&
+             strcmp(l.v[0].name, k) == 0,
+        "listing with snapshots after deleting the only snapshot: %s, "
+        "expected the blob alone", fmt_names(t, &l));
+  rc = xtstore_blob_delete(g_svc, t->c, k, NULL, ERR(t));
+  EXPECT_OK(t, rc, "delete '%s' (no snapshot left)", k);
+  expect_missing(t, t->c, k, "after deleting the blob");
+}
+
 /* ------------------------------------------------------------------------ */
 /* copy                                                                     */
 /* ------------------------------------------------------------------------ */

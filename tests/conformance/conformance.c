@@ -61,6 +61,7 @@ static const conf_case k_cases[] = {
   {"append_basic", append_basic, C(APPEND)},
   {"snapshot_basic", snapshot_basic, C(SNAPSHOT)},
   {"snapshot_delete_base", snapshot_delete_base, C(SNAPSHOT)},
+  {"snapshot_of_current_deleted", snapshot_of_current_deleted, C(SNAPSHOT)},
   {"copy_same_service", copy_same_service, 0},
   {"copy_replace_metadata", copy_replace_metadata, 0},
   {"copy_missing_source", copy_missing_source, 0},

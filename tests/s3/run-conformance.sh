@@ -44,9 +44,10 @@ case "$server" in
     skips=(
       --skip 'blobs_if_none_match,blobs_if_match,multipart_if_none_match:s3rver ignores If-None-Match and If-Match on PUT and on CompleteMultipartUpload (testbed.md), so a conditional put always succeeds there'
       --skip 'multipart_abort,multipart_bad_token:s3rver has no AbortMultipartUpload (405, testbed.md) and does not check part ETags when completing'
-      --skip 'snapshot_basic,snapshot_delete_base:s3rver has no bucket versioning (?versioning is NotImplemented); S3 snapshots are object versions'
+      --skip 'snapshot_basic,snapshot_delete_base,snapshot_of_current_deleted:s3rver has no bucket versioning (?versioning is NotImplemented); S3 snapshots are object versions'
       --skip 'blobs_put_abort:s3rver keeps the part of an interrupted PUT it received (testbed.md), so an aborted put leaves a truncated object (S3 discards it)'
-      --skip 'listing_recursive,listing_delimiter,listing_start_after:s3rver lists in directory-walk order (foo/... before foo-x, not byte order) and drops CommonPrefixes below the first level (its walk prunes them; /usr/bin/aws sees the same)'
+      --skip 'listing_delimiter:s3rver drops CommonPrefixes below the first level: prefix foo/ with delimiter / lists no foo/bar/ (its directory walk prunes them; /usr/bin/aws sees the same)'
+      --skip 'listing_entries:s3rver answers a PUT before the object bytes are written (its putObject resolves when the body is read, not when the file write ends), so a listing right after the last put may show that object with size 0'
     )
     ;;
   moto | moto-versioned)
@@ -60,13 +61,13 @@ case "$server" in
       --skip "blobs_special_keys,listing_recursive,listing_delimiter,listing_root_delimiter,listing_start_after,listing_pages,listing_pages_delimiter:$moto_bug"
     )
     if [ "$server" = moto ]; then
-      skips+=(--skip 'snapshot_basic,snapshot_delete_base:buckets of this run are unversioned (the moto-versioned run checks snapshots)')
+      skips+=(--skip 'snapshot_basic,snapshot_delete_base,snapshot_of_current_deleted:buckets of this run are unversioned and S3 snapshots are object versions (the moto-versioned run has these cases, but snapshot_basic, which moto cannot pass: see there)')
     else
-      # Versioned buckets: deleting a key lists its versions with the key as
-      # prefix, which moto refuses for keys with '/' (its %2F bug): only the
-      # snapshot case whose keys have none runs here.
+      # The whole suite again in versioned buckets. Deleting a blob there
+      # lists its versions with the key as prefix: a key with '/' puts %2F
+      # in the query, which moto's signature check gets wrong.
       extra=', versioned-buckets: "true"'
-      skips+=(--filter 'snapshot_delete_base')
+      skips+=(--skip "containers_empty_delete,blobs_small_text,snapshot_basic,large_streaming,concurrency_threads:in a versioned bucket deleting a key with '/' lists its versions with prefix=KEY, and $moto_bug")
     fi
     ;;
 esac

@@ -4,7 +4,9 @@
 #   test_moto.sh XTSTORE_BIN PLUGIN_DIR
 # With the right key pair: buckets, puts (aws-chunked signed streaming,
 # UNSIGNED-PAYLOAD, multipart from stdin), gets, a listing, a server-side
-# copy, deletes, and snapshots in a versioned bucket pass. With a wrong
+# copy, deletes, and snapshots in a versioned bucket pass (deleting a
+# snapshot that is the current version keeps the object, its metadata and
+# the user's tags; /usr/bin/aws checks the tags). With a wrong
 # secret: exit 6, a message naming the service and the auth failure, and
 # no secret anywhere in the output. Listings avoid '/' in the query and
 # keys avoid non-ASCII bytes (moto's signature bugs, testbed.md).
@@ -118,14 +120,50 @@ expect_rc 0 "without snapshots the blob deletes (all its versions)"
 xt ls -r --snapshots "mv:$V"
 check "nothing left, no version either" test -z "$OUT"
 
+# The snapshot of a blob never overwritten is its current version: deleting
+# it must leave the blob (bytes, type, metadata, other tags) as it was.
+aws_moto() {
+  env -u AWS_CA_BUNDLE AWS_ACCESS_KEY_ID="$AK" AWS_SECRET_ACCESS_KEY="$SK" \
+    AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null /usr/bin/aws \
+    --endpoint-url "$ENDPOINT" "$@"
+}
+xt put v1.txt "mv:$V/cur.txt" --meta owner=alice --content-type text/x-cur
+expect_rc 0 "put cur.txt with metadata"
+if [ -x /usr/bin/aws ]; then
+  aws_moto s3api put-object-tagging --bucket "$V" --key cur.txt \
+    --tagging 'TagSet=[{Key=team,Value=blue}]' > "$T/.tag" 2>&1
+  check "a tag of the user's own (aws s3api)" test $? -eq 0
+fi
+xt snapshot "mv:$V/cur.txt"
+expect_rc 0 "snapshot of cur.txt"
+ID=$OUT
+xt rm --snapshot "$ID" "mv:$V/cur.txt"
+expect_rc 0 "delete the snapshot that is the current version"
+xt cat "mv:$V/cur.txt"
+expect_rc 0 "the blob is still there"
+check "with its bytes" test "$OUT" = "version one"
+xt stat --json "mv:$V/cur.txt"
+check "with its metadata" contains "$OUT" '"owner": "alice"'
+check "with its content type" contains "$OUT" '"content_type": "text/x-cur"'
+xt cat --snapshot "$ID" "mv:$V/cur.txt"
+expect_rc 4 "the deleted snapshot is gone"
+xt ls -r --snapshots "mv:$V"
+check "ls --snapshots: the blob alone" test "$OUT" = "cur.txt"
+if [ -x /usr/bin/aws ]; then
+  aws_moto s3api get-object-tagging --bucket "$V" --key cur.txt \
+    --output text > "$T/.tag" 2>&1
+  check "the user's tag stays" grep -q "team.*blue" "$T/.tag"
+  check "the snapshot tag is gone" eval '! grep -q xtstore-snapshot "$T/.tag"'
+fi
+xt rm "mv:$V/cur.txt"
+expect_rc 0 "and it deletes without --with-snapshots"
+
 # --- outside us-east-1: CreateBucket carries a LocationConstraint -------------
 E=$(bucket motoeu)
 xt mb "eu:$E"
 expect_rc 0 "CreateBucket signed for eu-west-1"
 if [ -x /usr/bin/aws ]; then
-  env -u AWS_CA_BUNDLE AWS_ACCESS_KEY_ID="$AK" AWS_SECRET_ACCESS_KEY="$SK" \
-    AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null /usr/bin/aws \
-    --endpoint-url "$ENDPOINT" s3api get-bucket-location --bucket "$E" \
+  aws_moto s3api get-bucket-location --bucket "$E" \
     --output text > "$T/.loc" 2>&1
   check "the bucket is in eu-west-1 (LocationConstraint sent)" \
     test "$(cat "$T/.loc")" = eu-west-1

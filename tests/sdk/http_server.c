@@ -1,7 +1,8 @@
 /*
 ** http_server.c -- run scripted_server.py as a child: posix_spawn with a
 ** pipe on stdout (the port comes first) and one on stdin (if this process
-** dies, the server sees EOF and exits by itself).
+** dies, the server sees EOF and exits by itself); plain HTTP or, with a
+** certificate and key, HTTPS.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,9 +47,8 @@ static int read_port(int fd)
   return (int)port;
 }
 
-int test_server_start(test_server *s)
+static int start(test_server *s, char **argv)
 {
-  char *argv[] = {SDK_TEST_PYTHON, SDK_TEST_SERVER, "--timeout", "60", NULL};
   posix_spawn_file_actions_t fa;
   int in[2] = {-1, -1}, out[2] = {-1, -1}, rc = -1;
 
@@ -82,6 +82,21 @@ out:
   if (out[1] >= 0)
     close(out[1]);
   return rc;
+}
+
+int test_server_start(test_server *s)
+{
+  char *argv[] = {SDK_TEST_PYTHON, SDK_TEST_SERVER, "--timeout", "60", NULL};
+
+  return start(s, argv);
+}
+
+int test_server_start_tls(test_server *s, const char *cert, const char *key)
+{
+  char *argv[] = {SDK_TEST_PYTHON, SDK_TEST_SERVER, "--timeout", "60",
+                  "--tls", (char *)cert, (char *)key, NULL};
+
+  return start(s, argv);
 }
 
 void test_server_stop(test_server *s)

@@ -3,7 +3,11 @@
 ** Bodies both ways (memory, streams of known and unknown length, sdk_body
 ** bodies), the headers callback, buffering limits, every abort path,
 ** transport errors (refused, reset, stall), connection reuse across
-** requests and threads, and cancellation.
+** requests and threads, and cancellation. Then TLS, against the same
+** server over HTTPS with a certificate from a throwaway CA
+** (make_test_ca.sh): refused by default, as a clear error that is not
+** retried; accepted with the CA as ca_bundle or $CURL_CA_BUNDLE, or with
+** verification off; and the host name checked, not only the chain.
 */
 #include <errno.h>
 #include <netinet/in.h>
@@ -934,6 +938,195 @@ static void test_cancel(void **state)
   sdk_http_free(h);
 }
 
+/* ---- TLS ----------------------------------------------------------------- */
+
+static test_server tls_server;
+static char tls_dir[64];           /* the CA and the server's certificate */
+static char ca_pem[128];
+static int tls_port;
+
+/* A GET of /echo at https://HOST:PORT with client h; the rc, e filled. */
+static int tls_get(sdk_http *h, const char *host, store_error *e,
+                   long *status)
+{
+  char u[256];
+  sdk_request *r;
+  sdk_response *resp = NULL;
+  int rc;
+
+  snprintf(u, sizeof(u), "https://%s:%d/echo", host, tls_port);
+  r = sdk_request_new("GET", u);
+  assert_non_null(r);
+  rc = perform(h, r, &resp, e);
+  *status = resp ? sdk_response_status(resp) : 0;
+  if (rc == STORE_OK)
+    expect_line(resp, "method: GET");
+  else
+    assert_null(resp);
+  sdk_response_free(resp);
+  sdk_request_free(r);
+  return rc;
+}
+
+static sdk_http *tls_client(uint32_t verify, const char *ca)
+{
+  sdk_http_config cfg;
+  sdk_http *h;
+  store_error e;
+
+  memset(&cfg, 0, sizeof(cfg));
+  cfg.struct_size = sizeof(cfg);
+  cfg.verify_tls = verify;
+  cfg.ca_bundle = ca;
+  memset(&e, 0, sizeof(e));
+  assert_int_equal(sdk_http_new(&cfg, &h, &e), STORE_OK);
+  return h;
+}
+
+/* A refusal for the certificate: IO, not retryable (retrying does not
+ * make a certificate good), saying so. */
+static void expect_cert_refused(int rc, const store_error *e,
+                                const char *why)
+{
+  assert_int_equal(rc, STORE_E_IO);
+  if (e->flags & STORE_ERR_RETRYABLE)
+    fail_msg("%s: a certificate refusal marked retryable: %s", why,
+             e->message);
+  if (!strstr(e->message, "certificate") && !strstr(e->message, "SSL"))
+    fail_msg("%s: the message does not say it is the certificate: %s", why,
+             e->message);
+}
+
+static void test_tls_refused_by_default(void **state)
+{
+  sdk_http *h;
+  store_error e;
+  long status;
+
+  (void)state;
+  /* NULL config and a zeroed one: both verify, against the system CAs. */
+  h = NULL;
+  memset(&e, 0, sizeof(e));
+  assert_int_equal(sdk_http_new(NULL, &h, &e), STORE_OK);
+  expect_cert_refused(tls_get(h, "127.0.0.1", &e, &status), &e,
+                      "default client");
+  if (!strstr(e.message, "https://127.0.0.1:"))
+    fail_msg("the message does not name the request: %s", e.message);
+  sdk_http_free(h);
+  h = tls_client(0, NULL);
+  expect_cert_refused(tls_get(h, "127.0.0.1", &e, &status), &e,
+                      "zeroed verify_tls");
+  sdk_http_free(h);
+  h = tls_client(SDK_HTTP_TLS_VERIFY, NULL);
+  expect_cert_refused(tls_get(h, "127.0.0.1", &e, &status), &e,
+                      "SDK_HTTP_TLS_VERIFY");
+  sdk_http_free(h);
+}
+
+static void test_tls_ca_bundle_accepts(void **state)
+{
+  sdk_http *h = tls_client(SDK_HTTP_TLS_VERIFY, ca_pem);
+  store_error e;
+  long status;
+
+  (void)state;
+  assert_int_equal(tls_get(h, "127.0.0.1", &e, &status), STORE_OK);
+  assert_int_equal(status, 200);
+  sdk_http_free(h);
+}
+
+static void test_tls_curl_ca_bundle_env(void **state)
+{
+  sdk_http *h = NULL;
+  store_error e;
+  long status;
+
+  (void)state;
+  assert_int_equal(setenv("CURL_CA_BUNDLE", ca_pem, 1), 0);
+  memset(&e, 0, sizeof(e));
+  assert_int_equal(sdk_http_new(NULL, &h, &e), STORE_OK);
+  unsetenv("CURL_CA_BUNDLE");
+  assert_int_equal(tls_get(h, "127.0.0.1", &e, &status), STORE_OK);
+  assert_int_equal(status, 200);
+  sdk_http_free(h);
+}
+
+static void test_tls_no_verify_accepts(void **state)
+{
+  sdk_http *h = tls_client(SDK_HTTP_TLS_NO_VERIFY, NULL);
+  store_error e;
+  long status;
+
+  (void)state;
+  assert_int_equal(tls_get(h, "127.0.0.1", &e, &status), STORE_OK);
+  assert_int_equal(status, 200);
+  sdk_http_free(h);
+}
+
+/* The chain is trusted but the name is not the certificate's (it holds
+ * IP:127.0.0.1 only): refused, so the host name is checked too. */
+static void test_tls_host_name_checked(void **state)
+{
+  sdk_http *h = tls_client(SDK_HTTP_TLS_VERIFY, ca_pem);
+  store_error e;
+  long status;
+
+  (void)state;
+  expect_cert_refused(tls_get(h, "localhost", &e, &status), &e,
+                      "a name the certificate does not hold");
+  sdk_http_free(h);
+}
+
+static int tls_setup(void **state)
+{
+  char cmd[512], cert[128], key[128];
+  int rc;
+
+  (void)state;
+  unsetenv("CURL_CA_BUNDLE");
+  unsetenv("SSL_CERT_FILE");
+  unsetenv("SSL_CERT_DIR");
+  snprintf(tls_dir, sizeof(tls_dir), "/tmp/xtstore-sdk-tls.XXXXXX");
+  if (!mkdtemp(tls_dir)) {
+    fprintf(stderr, "sdk_https: mkdtemp failed\n");
+    return -1;
+  }
+  snprintf(cmd, sizeof(cmd), "'%s' '%s'", SDK_TEST_MAKE_CA, tls_dir);
+  rc = system(cmd);
+  if (rc != 0) {
+    fprintf(stderr, "sdk_https: %s failed (%d): is the openssl command "
+            "installed?\n", cmd, rc);
+    return -1;
+  }
+  snprintf(ca_pem, sizeof(ca_pem), "%s/ca.pem", tls_dir);
+  snprintf(cert, sizeof(cert), "%s/server.pem", tls_dir);
+  snprintf(key, sizeof(key), "%s/server.key", tls_dir);
+  if (test_server_start_tls(&tls_server, cert, key)) {
+    fprintf(stderr, "cannot start %s %s --tls\n", SDK_TEST_PYTHON,
+            SDK_TEST_SERVER);
+    return -1;
+  }
+  tls_port = tls_server.port;
+  return 0;
+}
+
+static int tls_teardown(void **state)
+{
+  static const char *const files[] = {"ca.pem", "ca.key", "ca.srl",
+                                      "ca.cnf", "server.pem", "server.key",
+                                      "server.csr", "openssl.log"};
+  char path[192];
+
+  (void)state;
+  test_server_stop(&tls_server);
+  for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+    snprintf(path, sizeof(path), "%s/%s", tls_dir, files[i]);
+    unlink(path);
+  }
+  rmdir(tls_dir);
+  return 0;
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 static int setup(void **state)
@@ -996,6 +1189,17 @@ int main(void)
     cmocka_unit_test(test_reuse_threads),
     cmocka_unit_test(test_cancel),
   };
+  const struct CMUnitTest tls_tests[] = {
+    cmocka_unit_test(test_tls_refused_by_default),
+    cmocka_unit_test(test_tls_ca_bundle_accepts),
+    cmocka_unit_test(test_tls_curl_ca_bundle_env),
+    cmocka_unit_test(test_tls_no_verify_accepts),
+    cmocka_unit_test(test_tls_host_name_checked),
+  };
+  int failed = cmocka_run_group_tests_name("sdk_http", tests, setup,
+                                           teardown);
 
-  return cmocka_run_group_tests_name("sdk_http", tests, setup, teardown);
+  failed += cmocka_run_group_tests_name("sdk_https", tls_tests, tls_setup,
+                                        tls_teardown);
+  return failed;
 }

@@ -16,6 +16,11 @@ stdout. What it does for a request is chosen by the path:
   /count                 how many TCP connections were accepted so far
   /__quit                stop the server
 
+With --tls CERT KEY it speaks HTTPS instead (the same routes), with that
+certificate chain and key (PEM): the TLS handshake happens in the
+connection's thread, and a client that refuses the certificate just
+closes the connection.
+
 It stops by itself after --timeout seconds (default 60), when /__quit is
 requested, or when its stdin reaches EOF (the test that started it died).
 Every loop is bounded: requests per connection, chunks per body, bytes.
@@ -24,6 +29,7 @@ import argparse
 import hashlib
 import os
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -70,6 +76,11 @@ class Handler(BaseHTTPRequestHandler):
         self.connection.settimeout(30)
 
     def handle(self):
+        if isinstance(self.connection, ssl.SSLSocket):
+            try:
+                self.connection.do_handshake()
+            except (ssl.SSLError, OSError):
+                return  # the client refused our certificate (or went away)
         self.was_reset = False
         served = 0
         self.close_connection = False
@@ -222,8 +233,14 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--timeout", type=float, default=60.0)
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     args = ap.parse_args()
     srv = Server(("127.0.0.1", 0), Handler)
+    if args.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls[0], args.tls[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True,
+                                     do_handshake_on_connect=False)
     print(srv.server_address[1], flush=True)
 
     def stop_on_eof():
