@@ -343,12 +343,13 @@ typedef struct st_runlog st_runlog;
 
 /* Open the log opts names (a local file, appended; or a blob, written at
  * st_runlog_close). *out is NULL when opts names none. */
-int st_runlog_open(const xtstore_wf_opts *opts, st_runlog **out,
-                   store_error *err);
+int st_runlog_open(xtstore_ctx *ctx, const xtstore_wf_opts *opts,
+                   st_runlog **out, store_error *err);
 /* Append one record (thread-safe). A write failure is kept for close. */
 void st_runlog_record(st_runlog *l, const st_wf_done *d);
-/* Finish the log (upload it when it goes to a service) and free it.
- * Returns the first failure of the whole log's life. */
+/* Finish the log (upload it when it goes to a service, also after the
+ * context was cancelled) and free it; after a cancellation, log where the
+ * records are. Returns the first failure of the whole log's life. */
 int st_runlog_close(st_runlog *l, store_error *err);
 
 #endif /* ST_WORKFLOW_H */

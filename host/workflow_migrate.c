@@ -14,7 +14,7 @@ static int migrate_begin(st_wf_run *r, store_error *err)
   int rc = STORE_OK;
   /* A dry run writes nothing, the log included. */
   if (!(r->o.flags & XTSTORE_WF_DRY_RUN))
-    rc = st_runlog_open(&r->o, &log, err);
+    rc = st_runlog_open(r->ctx, &r->o, &log, err);
   r->state = log;
   return rc;
 }

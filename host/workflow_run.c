@@ -274,7 +274,10 @@ out:
   }
   if (began && kind->end) {
     rc = kind->end(&r, &lerr);
-    if (rc)
+    /* Only the first failure is returned: a later one is logged. */
+    if (rc && r.rc)
+      st_log(ctx, STORE_LOG_ERROR, "%s", lerr.message);
+    else if (rc)
       st_wf_fail(&r, rc, &lerr);
   }
   if (began)

@@ -8,7 +8,9 @@
 ** provider can append; otherwise the existing log is read first and the
 ** whole rewritten, conditional on the version read (where the provider
 ** supports conditions) so two runs never silently drop each other's
-** records -- the read-modify-write race of the original migrator.
+** records -- the read-modify-write race of the original migrator. That
+** upload happens after ^C too (shielded from the cancellation), and an
+** interrupted run says where its records are.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +28,7 @@
 
 struct st_runlog {
   pthread_mutex_t mu;
+  xtstore_ctx *ctx;
   int fd;
   xtstore_svc *svc;         /* NULL: fd is the local log itself           */
   char *container, *key;
@@ -34,6 +37,8 @@ struct st_runlog {
   char etag[256];           /* rewrite: the version read                  */
   char run_id[32];          /* UTC yyyymmddHHMMSSffffff, like the original */
   char run_date[32];        /* ISO 8601 UTC                               */
+  char *where;              /* the log's name in messages                 */
+  uint64_t records;         /* written by this run                        */
   int rc;                   /* the first failure                          */
   store_error err;
 };
@@ -106,8 +111,20 @@ static int open_remote(st_runlog *l, const xtstore_wf_opts *o,
   return rc;
 }
 
-int st_runlog_open(const xtstore_wf_opts *o, st_runlog **out,
-                   store_error *err)
+/* "svc:container/key", for messages. */
+static int name_remote(st_runlog *l, store_error *err)
+{
+  size_t n = strlen(l->svc->name) + strlen(l->container) + strlen(l->key) + 3;
+
+  l->where = malloc(n);
+  if (!l->where)
+    return st_err(err, STORE_E_NOMEM, "out of memory");
+  snprintf(l->where, n, "%s:%s/%s", l->svc->name, l->container, l->key);
+  return STORE_OK;
+}
+
+int st_runlog_open(xtstore_ctx *ctx, const xtstore_wf_opts *o,
+                   st_runlog **out, store_error *err)
 {
   st_runlog *l;
   int64_t now = st_wf_now_ns();
@@ -123,6 +140,7 @@ int st_runlog_open(const xtstore_wf_opts *o, st_runlog **out,
   if (!l)
     return st_err(err, STORE_E_NOMEM, "out of memory");
   pthread_mutex_init(&l->mu, NULL);
+  l->ctx = ctx;
   l->fd = -1;
   gmtime_r(&s, &tm);
   strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
@@ -131,13 +149,19 @@ int st_runlog_open(const xtstore_wf_opts *o, st_runlog **out,
   strftime(l->run_date, sizeof(l->run_date), "%Y-%m-%dT%H:%M:%SZ", &tm);
   if (o->log_svc) {
     rc = open_remote(l, o, err);
+    if (!rc)
+      rc = name_remote(l, err);
   } else {
     l->fd = open(o->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
     rc = l->fd < 0 ? st_err(err, STORE_E_IO, "run log '%s': %s", o->log_path,
                             strerror(errno))
                    : STORE_OK;
+    if (!rc && !(l->where = strdup(o->log_path)))
+      rc = st_err(err, STORE_E_NOMEM, "out of memory");
   }
   if (rc) {
+    /* Failed: nothing of it is stored (a half-read log is not put back). */
+    l->rc = rc;
     st_runlog_close(l, NULL);
     return rc;
   }
@@ -232,6 +256,8 @@ void st_runlog_record(st_runlog *l, const st_wf_done *d)
     st_err(&err, e == ENOMEM ? STORE_E_NOMEM : STORE_E_IO, "run log: %s",
            strerror(e));
     keep_failure(l, err.code, &err);
+  } else {
+    l->records++;
   }
   pthread_mutex_unlock(&l->mu);
   free(line);
@@ -262,14 +288,20 @@ static int upload(st_runlog *l, store_error *err)
 
 int st_runlog_close(st_runlog *l, store_error *err)
 {
+  const xtstore_ctx *shield;
   store_error uerr;
-  int rc;
+  int rc, interrupted;
 
   if (!l)
     return STORE_OK;
   st_err_reset(&uerr);
+  interrupted = st_cancelled(l->ctx);
   if (!l->rc && l->svc && l->fd >= 0) {
+    /* After ^C too: the records of what was done must not be lost with
+     * the interruption. */
+    shield = st_shield(l->ctx);
     rc = upload(l, &uerr);
+    st_unshield(shield);
     if (rc)
       keep_failure(l, rc, &uerr);
   }
@@ -280,9 +312,14 @@ int st_runlog_close(st_runlog *l, store_error *err)
   rc = l->rc;
   if (rc && err)
     *err = l->err;
+  if (interrupted && !rc)
+    st_log(l->ctx, STORE_LOG_WARN,
+           "interrupted: the run log has this run's %llu records: %s",
+           (unsigned long long)l->records, l->where);
   pthread_mutex_destroy(&l->mu);
   free(l->container);
   free(l->key);
+  free(l->where);
   free(l);
   return rc;
 }

@@ -1,10 +1,10 @@
 /*
 ** cmd_find.c -- `xtstore find`: cloudmesh's `storage search`, as find(1):
 ** every key under a prefix, recursively, whose basename (--name) or whole
-** key (--path) matches a shell glob. Matches are printed as the listing
-** streams by, so any number of keys takes constant memory.
+** key (--path) matches a shell glob: the library's xtstore_find. Matches
+** are printed as the listing streams by, so any number of keys takes
+** constant memory.
 */
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +28,7 @@ typedef struct find_state {
   int human;
 } find_state;
 
+/* One match: a line (or a JSON element). */
 static int32_t find_entry(void *ud, const store_entry *e)
 {
   find_state *st = ud;
@@ -35,13 +36,6 @@ static int32_t find_entry(void *ud, const store_entry *e)
 
   if (cli_interrupted)
     return 1;
-  /* A recursive listing has no prefix entries; markers never reach us. */
-  if (!e->name || (e->flags & STORE_ENTRY_PREFIX))
-    return 0;
-  if (st->name_glob && fnmatch(st->name_glob, cli_basename(e->name), 0) != 0)
-    return 0;
-  if (st->path_glob && fnmatch(st->path_glob, e->name, 0) != 0)
-    return 0;
   if (st->g->json) {
     cli_json_array_item(st->g, cli_json_entry(e, 0, NULL));
     return 0;
@@ -65,7 +59,6 @@ static int find_run(cli_global *g, const cli_cmd *self, int argc,
   cli_args a;
   cli_target t;
   store_error err;
-  store_list_opts lo;
   find_state st;
   const char *val;
   char *prefix = NULL; /* owned */
@@ -116,10 +109,8 @@ static int find_run(cli_global *g, const cli_cmd *self, int argc,
   }
   if (g->json)
     cli_json_array_begin(g);
-  memset(&lo, 0, sizeof lo);
-  lo.struct_size = sizeof lo;
-  lo.prefix = prefix;
-  rc = xtstore_blob_list(t.svc, t.a.container, &lo, find_entry, &st, &err);
+  rc = xtstore_find(t.svc, t.a.container, prefix, st.name_glob, st.path_glob,
+                    find_entry, &st, &err);
 
 out:
   free(prefix);

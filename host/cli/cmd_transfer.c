@@ -256,10 +256,22 @@ static int32_t counted_write(void *ud, const void *buf, size_t len)
   return rc;
 }
 
-/* store_get_opts.on_entry: the object's size is the transfer's. */
-static int32_t size_entry(void *ud, const store_entry *e)
+/* What a get learns from the object's entry. */
+typedef struct get_entry {
+  cli_progress *prog;
+  int ranged;               /* a range's size is not the object's */
+  int marker;               /* a directory marker: no file is written */
+} get_entry;
+
+/* store_get_opts.on_entry: the object's size is the transfer's (unless a
+ * range is read), and whether it is a directory marker. */
+static int32_t on_get_entry(void *ud, const store_entry *e)
 {
-  cli_progress_size(ud, e->size);
+  get_entry *ge = ud;
+
+  if (!ge->ranged)
+    cli_progress_size(ge->prog, e->size);
+  ge->marker = (e->flags & STORE_ENTRY_DIR_MARKER) != 0;
   return 0;
 }
 
@@ -268,6 +280,21 @@ static int32_t entry_size(void *ud, const store_entry *e)
 {
   *(int64_t *)ud = (int64_t)e->size;
   return 0;
+}
+
+/* A get of a directory marker wrote no file: say that, not a download. */
+static void report_marker(cli_global *g, const cli_target *src)
+{
+  cli_action act;
+
+  memset(&act, 0, sizeof act);
+  act.action = "skip";
+  act.source = src->display;
+  act.size = -1;
+  if (g->json)
+    cli_report(g, &act);
+  else if (!g->quiet)
+    printf("skip: %s: a directory marker (no file written)\n", src->display);
 }
 
 /* Name the blob of an upload of `path` after the file when dst names
@@ -489,6 +516,7 @@ static int do_get(cli_global *g, const char *verb, cli_target *src,
   counted_sink cs;
   cli_progress prog;
   cli_action act;
+  get_entry ge;
   struct stat st;
   const char *base = cli_basename(src->a.key);
   char *path = NULL;
@@ -502,11 +530,11 @@ static int do_get(cli_global *g, const char *verb, cli_target *src,
   go = x->range;
   go.struct_size = sizeof go;
   go.snapshot_id = x->snapshot;
-  /* A range's size is not the object's: the total stays unknown then. */
-  if (!(go.flags & STORE_GET_RANGE)) {
-    go.on_entry = size_entry;
-    go.on_entry_ctx = &prog;
-  }
+  memset(&ge, 0, sizeof ge);
+  ge.prog = &prog;
+  ge.ranged = (go.flags & STORE_GET_RANGE) != 0;
+  go.on_entry = on_get_entry;
+  go.on_entry_ctx = &ge;
   memset(&act, 0, sizeof act);
   act.action = "download";
   act.source = src->display;
@@ -575,7 +603,10 @@ static int do_get(cli_global *g, const char *verb, cli_target *src,
   rc = cli_explain_abort(&err, rc, NULL, NULL);
   if (rc)
     goto out;
-  /* A directory-marker blob creates no file: report no size then. */
+  if (ge.marker) {
+    report_marker(g, src);
+    goto out;
+  }
   if (stat(path, &st) == 0)
     act.size = (int64_t)st.st_size;
   cli_report(g, &act);
@@ -938,7 +969,8 @@ const cli_cmd cli_cmd_get = {
   "temporary file renamed into place when complete): a failed download\n"
   "leaves nothing behind. An existing local file is overwritten, as aws s3\n"
   "cp and rclone do; --no-clobber refuses instead. With '-' stdout carries\n"
-  "only the body (no report line, no JSON).\n"
+  "only the body (no report line, no JSON). A directory marker (see mkdir)\n"
+  "is no file: get writes none and says 'skip: SRC: a directory marker'.\n"
   "\n"
   "Options:\n"
   "  --range FIRST-LAST   only bytes FIRST..LAST (inclusive, from 0);\n"

@@ -595,6 +595,22 @@ XTSTORE_API int xtstore_put_fanout(xtstore_ctx *ctx,
                                    const xtstore_wf_opts *opts,
                                    xtstore_wf_stats *stats, store_error *err);
 
+/*
+** Search (cloudmesh's `storage search`, as find(1)): every blob of
+** svc:container whose key starts with `prefix` (NULL or "": all; no
+** wildcards), listed recursively and passed to fn in key order as the
+** listing streams by, when its last component (after the last '/')
+** matches the shell glob name_glob and the whole key matches path_glob
+** (fnmatch(3) without flags: '*' also matches '/', as find -path). A NULL
+** glob matches anything. Directory markers are never reported. A
+** non-zero return from fn stops the search with STORE_E_ABORTED. Finding
+** nothing is no error.
+*/
+XTSTORE_API int xtstore_find(xtstore_svc *svc, const char *container,
+                             const char *prefix, const char *name_glob,
+                             const char *path_glob, store_entry_fn fn,
+                             void *ud, store_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,7 +2,8 @@
 # find (--name / --path globs, -l, --json) over a tree; mkdir markers and
 # how ls, ls -r, find, stat and get treat them; markers made by hand
 # through the library, on local (a directory) and on a provider without
-# STORE_CAP_DIR_MARKERS (memstore: the library filters them).
+# STORE_CAP_DIR_MARKERS (memstore: the library filters them from listings
+# and from xtstore_find).
 . "$(dirname "$0")/lib.sh" "$@"
 
 xt mb scratch:box
@@ -108,13 +109,23 @@ assert_out "docs/guide.md
 docs/img/logo.png
 docs/readme.md"
 
-# stat names it; get of the marker makes no file.
+# stat names it; get of the marker makes no file, and says so.
 xt stat scratch:box/empty/
 assert_rc 0
 assert_out_has "kind:         directory marker"
 assert_out_has "hdi_isfolder=true"
 xt get scratch:box/empty/ got.bin
 assert_rc 0
+assert_out "skip: scratch:box/empty/: a directory marker (no file written)"
+assert_file_absent got.bin
+xt cp scratch:box/empty/ got.bin
+assert_rc 0
+assert_out "skip: scratch:box/empty/: a directory marker (no file written)"
+assert_file_absent got.bin
+xt --json get scratch:box/empty/ got.bin
+assert_rc 0
+assert_json_eq '[(e["action"], e["source"], e["target"]) for e in j]' \
+  '[["skip", "scratch:box/empty/", null]]'
 assert_file_absent got.bin
 # Without the '/' it is no blob.
 xt get scratch:box/empty got.bin
@@ -154,8 +165,9 @@ assert_rc 8
 
 # --- markers made through the library ---------------------------------------
 # marker CONFIG SERVICE CONTAINER KEY:SIZE[:hdi]... puts each blob, prints
-# the recursive listing ("list: NAME"), then for each key whether head
-# flags it a marker and whether get_file made a file.
+# the recursive listing ("list: NAME") and what xtstore_find finds with no
+# glob ("find: NAME"), then for each key whether head flags it a marker
+# and whether get_file made a file.
 cat > "$T/marker.c" <<'EOF'
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,6 +187,12 @@ static int32_t show(void *ud, const store_entry *e)
 {
   (void)ud;
   printf("list: %s\n", e->name);
+  return 0;
+}
+static int32_t found(void *ud, const store_entry *e)
+{
+  (void)ud;
+  printf("find: %s\n", e->name);
   return 0;
 }
 static int32_t flag(void *ud, const store_entry *e)
@@ -204,7 +222,8 @@ int main(int argc, char **argv)
                          &err))
       return fprintf(stderr, "marker: %s\n", err.message), 1;
   }
-  if (xtstore_blob_list(svc, argv[3], NULL, show, NULL, &err))
+  if (xtstore_blob_list(svc, argv[3], NULL, show, NULL, &err) ||
+      xtstore_find(svc, argv[3], NULL, NULL, NULL, found, NULL, &err))
     return fprintf(stderr, "marker: %s\n", err.message), 1;
   for (i = 4; i < argc; i++) {
     int marker = 0;
@@ -233,6 +252,7 @@ assert_rc 0
 run "$T/marker" "$CONFIG" scratch box hand/:0:hdi
 assert_rc 0
 assert_out_lacks "list: hand"
+assert_out_lacks "find: hand"
 assert_out_has "hand/: marker=1 file=0"
 check
 [ -d "$T/data/box/hand" ] || fail "a library-made marker is no directory on local"
@@ -258,6 +278,8 @@ run "$T/marker" "$T/mem.yaml" m box s3dir/:0 adls:0:hdi azure/:0:hdi \
 assert_rc 0
 assert_out "list: real/x
 list: zero
+find: real/x
+find: zero
 s3dir/: marker=1 file=0
 adls: marker=1 file=0
 azure/: marker=1 file=0

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# migrate (a run interrupted by failing objects and re-run; the run log's
-# records, names and statuses; --dry-run; logs on services) and sync
-# (--delete under --dry-run, the --max-delete guard, deletions; comparing
-# from listings alone, with no HEAD per object; local trees); an empty or
-# wrong source refused by both.
+# migrate (a run interrupted by failing objects and re-run; one interrupted
+# by SIGINT, whose log on a service keeps the records of what was done; the
+# run log's records, names and statuses; --dry-run; logs on services) and
+# sync (--delete under --dry-run, the --max-delete guard, deletions;
+# comparing from listings alone, with no HEAD per object; local trees); an
+# empty or wrong source refused by both.
 . "$(dirname "$0")/lib.sh" "$@"
 
 LOCAL_SO="$BIN_DIR/plugins/store-local.so"
@@ -16,7 +17,8 @@ assert_rc 0
 # "flaky" is the storage of "other" seen through a shim that fails puts
 # of keys containing "f7"; cscratch and cother count every op; "serial"
 # is scratch's storage through a provider that is not thread-safe and
-# lists 3 names per page.
+# lists 3 names per page; "slow" is other's storage through a shim whose
+# puts take 300 ms each, so a run can be interrupted midway.
 cat > "$CONFIG" <<EOF
 providers:
   storage:
@@ -29,6 +31,7 @@ external-services:
   cscratch: {type: "storage", provider: "shim", inner: "$LOCAL_SO", path: "$T/data", calls: "$T/calls-src"}
   cother: {type: "storage", provider: "shim", inner: "$LOCAL_SO", path: "$T/data2", calls: "$T/calls-dst"}
   serial: {type: "storage", provider: "serial", inner: "$LOCAL_SO", path: "$T/data"}
+  slow: {type: "storage", provider: "shim", inner: "$LOCAL_SO", path: "$T/data2", put-sleep-ms: "300", calls: "$T/calls-slow"}
 xt-services:
   storage: "scratch"
 EOF
@@ -286,6 +289,114 @@ run diff -r s down
 assert_rc 0
 xt sync s down
 assert_usage sync
+
+# --- migrate interrupted by SIGINT -------------------------------------------
+# xt_interrupt N ARGS...: xtstore ARGS, sent one SIGINT once the "slow"
+# shim has begun N puts (so at least N-2 were done with --transfers 2);
+# $RC/$OUT/$ERR as with xt. Python starts it with SIGINT at its default (a
+# background job of this non-interactive shell would inherit SIG_IGN,
+# which xtstore keeps).
+xt_interrupt() {
+  local n=$1
+  shift
+  LAST_CMD="xtstore $*, SIGINT after $n puts began"
+  rm -f "$T/calls-slow"
+  python3 - "$n" "$T/calls-slow" "$XT_BIN" --config "$CONFIG" "$@" \
+    > "$T/.out" 2> "$T/.err" <<'PY'
+import signal, subprocess, sys, time
+n, calls, argv = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                     preexec_fn=lambda: signal.signal(signal.SIGINT,
+                                                      signal.SIG_DFL))
+def puts():
+    try:
+        return sum(1 for l in open(calls) if l.startswith("blob_put "))
+    except OSError:
+        return 0
+deadline = time.time() + 60
+while puts() < n and p.poll() is None and time.time() < deadline:
+    time.sleep(0.02)
+p.send_signal(signal.SIGINT)
+try:
+    out, err = p.communicate(timeout=60)
+    rc = p.returncode
+except subprocess.TimeoutExpired:
+    p.kill()
+    out, err = p.communicate()
+    rc = "no exit 60 s after SIGINT"
+sys.stdout.write(out.decode())
+sys.stderr.write(err.decode())
+sys.exit(rc)
+PY
+  _collect $?
+}
+
+# check_interrupted LOG_FILE: the records of an interrupted run: some
+# objects copied (each really at the target), the rest failed as
+# interrupted -- never blamed on a callback or on memory.
+check_interrupted() {
+  python3 - "$1" "$T/data2/box/int" <<'PY'
+import json, os, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+new = [r for r in recs if r["status"] == "new"]
+failed = [r for r in recs if r["status"] == "failed"]
+assert new, "nothing was copied before the interrupt"
+assert len(new) + len(failed) == len(recs), [r["status"] for r in recs]
+for r in new:
+    name = r["target_name"].split("slow:box/int/", 1)[1]
+    size = os.path.getsize(os.path.join(sys.argv[2], name))
+    assert size == r["source_size"], r
+for r in failed:
+    assert "cancelled (interrupted)" in r["error"], r
+    assert "callback" not in r["error"], r
+    assert "out of memory" not in r["error"], r
+PY
+}
+
+mkdir -p many
+for i in $(seq -w 1 24); do printf 'object number %s\n' "$i" > "many/f$i"; done
+xt cp -r many scratch:box/many
+assert_rc 0
+
+# A log on a service that appends (local): stored after the ^C anyway.
+xt_interrupt 5 migrate --transfers 2 scratch:box/many slow:box/int \
+  --log other:logs/int.jsonl
+assert_rc 130
+assert_err_has "xtstore: migrate: interrupted"
+assert_err_has "xtstore: warning: interrupted: the run log has this run's "
+assert_err_has " records: other:logs/int.jsonl"
+assert_err_lacks "callback"
+assert_err_lacks "out of memory"
+check
+if [ -f "$T/data2/logs/int.jsonl" ]; then
+  check_interrupted "$T/data2/logs/int.jsonl" ||
+    fail "the interrupted run's log records are wrong"
+else
+  fail "the interrupted run left no log on the service"
+fi
+COPIED=$(cat "$T/data2/logs/int.jsonl" 2>/dev/null | grep -c '"status":"new"')
+# The re-run copies only what the interrupted one did not.
+xt migrate scratch:box/many slow:box/int --log other:logs/int.jsonl
+assert_rc 0
+assert_out_has "migrate: 24 objects: $((24 - COPIED)) new, $COPIED equal, 0 failed"
+run diff -r many "$T/data2/box/int"
+assert_rc 0
+
+# A log on a service that cannot append: rewritten, after the ^C too.
+rm -r "$T/data2/box/int"
+xt_interrupt 5 migrate --transfers 2 scratch:box/many slow:box/int \
+  --log slow:logs/int2.jsonl
+assert_rc 130
+assert_err_has " records: slow:logs/int2.jsonl"
+assert_err_lacks "callback"
+assert_err_lacks "out of memory"
+check
+if [ -f "$T/data2/logs/int2.jsonl" ]; then
+  check_interrupted "$T/data2/logs/int2.jsonl" ||
+    fail "the interrupted run's rewritten log records are wrong"
+else
+  fail "the interrupted run left no rewritten log on the service"
+fi
 
 # --- an empty or wrong source -----------------------------------------------
 # Refused before anything is copied or deleted: a mistyped prefix must not
