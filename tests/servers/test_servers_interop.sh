@@ -20,7 +20,7 @@ echo hello >"$work/hello.txt"
 E=$(cat "$XTSTORE_S3RVER_DIR/endpoint")
 if AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER $aws --endpoint-url "$E" s3 mb s3://interop >/dev/null &&
    AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER $aws --endpoint-url "$E" s3 cp "$work/hello.txt" s3://interop/a/hello.txt --only-show-errors &&
-   AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER $aws --endpoint-url "$E" s3 ls s3://interop/a/ | grep -q hello.txt; then
+   AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER $aws --endpoint-url "$E" s3 ls s3://interop/a/ | grep hello.txt >/dev/null; then
   ok "s3rver: aws mb, cp, ls at $(cat "$XTSTORE_S3RVER_DIR/port")"
 else
   bad "s3rver: aws against $E"
@@ -32,7 +32,7 @@ key='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/K
 cs="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=$E;"
 if command -v az >/dev/null; then
   if az storage container create -n interop --connection-string "$cs" -o none --only-show-errors &&
-     az storage container list --connection-string "$cs" --query '[].name' -o tsv --only-show-errors | grep -qx interop; then
+     az storage container list --connection-string "$cs" --query '[].name' -o tsv --only-show-errors | grep -x interop >/dev/null; then
     ok "azurite: az container create + list"
   else
     bad "azurite: az against $E"
@@ -53,7 +53,7 @@ else
   E=$(cat "$XTSTORE_MOTO_DIR/endpoint")
   read -r A S < <("$here/server.sh" moto-keys "$XTSTORE_MOTO_DIR")
   if AWS_ACCESS_KEY_ID=$A AWS_SECRET_ACCESS_KEY=$S $aws --endpoint-url "$E" s3 mb s3://interop >/dev/null &&
-     AWS_ACCESS_KEY_ID=$A AWS_SECRET_ACCESS_KEY=$S $aws --endpoint-url "$E" s3 ls | grep -q interop; then
+     AWS_ACCESS_KEY_ID=$A AWS_SECRET_ACCESS_KEY=$S $aws --endpoint-url "$E" s3 ls | grep interop >/dev/null; then
     ok "moto: aws with the moto-keys pair"
   else
     bad "moto: aws with the moto-keys pair against $E"
