@@ -155,7 +155,7 @@ start() {
       break
     fi
     kill_recorded "$dir"
-    if tail -c +$((logpos + 1)) "$dir/log" | grep -qi 'EADDRINUSE\|address already in use'; then
+    if tail -c +$((logpos + 1)) "$dir/log" | grep -i 'EADDRINUSE\|address already in use' >/dev/null; then
       continue   # lost a race for the port with another process: pick another one
     fi
     echo "server.sh: $name did not answer on 127.0.0.1:$port within 20 s; log tail ($dir/log):" >&2
