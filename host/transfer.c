@@ -429,6 +429,7 @@ struct src_props {
   char *etag, *content_type;
   store_kv *kv;
   size_t n;
+  int oom;          /* props_entry stopped the head: out of memory */
 };
 
 static void props_free(struct src_props *p)
@@ -449,6 +450,7 @@ static int32_t props_entry(void *ud, const store_entry *e)
   struct src_props *p = ud;
   size_t i;
   p->size = e->size;
+  p->oom = 1;
   if (e->etag && !(p->etag = strdup(e->etag)))
     return 1;
   if (e->content_type && !(p->content_type = strdup(e->content_type)))
@@ -465,6 +467,7 @@ static int32_t props_entry(void *ud, const store_entry *e)
         return 1;
     }
   }
+  p->oom = 0;
   return 0;
 }
 
@@ -677,7 +680,9 @@ static int streamed_copy(xtstore_svc *src, const char *sc, const char *sk,
   ho.struct_size = sizeof(ho);
   ho.snapshot_id = opts ? opts->src_snapshot_id : NULL;
   rc = xtstore_blob_head(src, sc, sk, &ho, props_entry, &props, err);
-  if (rc == STORE_E_ABORTED)
+  /* Only our own callback's allocation failure is "out of memory"; an
+   * abort by cancellation keeps the library's "cancelled" message. */
+  if (rc == STORE_E_ABORTED && props.oom)
     rc = st_err(err, STORE_E_NOMEM, "out of memory");
   if (rc)
     goto out;
