@@ -672,19 +672,16 @@ static int put_whole(struct mp *m, char *buf, uint64_t len,
 static void abort_upload(struct mp *m)
 {
   xtstore_svc *s = m->svc;
+  const xtstore_ctx *prev;
   store_error e;
   int rc;
 
+  /* After ^C the abort must still reach the server (providers poll
+   * is_cancelled and send nothing once cancelled): shield this call. */
   st_err_reset(&e);
-  if (!st_cancelled(s->ctx)) {
-    rc = xtstore_multipart_abort(s, m->container, m->key, m->id, &e);
-  } else {
-    if (!s->threadsafe)
-      pthread_mutex_lock(&s->serial);
-    rc = s->ops->multipart_abort(s->h, m->container, m->key, m->id, &e);
-    if (!s->threadsafe)
-      pthread_mutex_unlock(&s->serial);
-  }
+  prev = st_shield(s->ctx);
+  rc = xtstore_multipart_abort(s, m->container, m->key, m->id, &e);
+  st_unshield(prev);
   if (rc)
     st_log(s->ctx, STORE_LOG_WARN,
            "service '%s': blob '%s/%s': upload '%s' could not be aborted: %s",

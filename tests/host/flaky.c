@@ -378,7 +378,12 @@ static int32_t fl_mp_complete(store_handle *h, const char *c, const char *k,
 static int32_t fl_mp_abort(store_handle *h, const char *c, const char *k,
                            const char *id, store_error *err)
 {
-  (void)c; (void)k; (void)err;
+  (void)c; (void)k;
+  /* Like an HTTP provider: nothing is sent once the host is cancelled, so
+   * the host must shield the abort it makes after ^C. */
+  if (h->host->is_cancelled(h->host->host_ctx))
+    return store_error_set(err, STORE_E_ABORTED, "flaky: abort of %s: "
+                           "cancelled", id);
   note(h, "abort %s inflight=%d", id, h->max_inflight);
   pthread_mutex_lock(&h->mu);
   forget_parts(h);
