@@ -6,45 +6,6 @@
 # shadow memory and quarantine are no measure of ours.)
 . "$(dirname "$0")/lib.sh" "$@"
 
-LIMIT_KIB=$((64 * 1024))
-ASAN=0
-if ldd "$XT_BIN" 2>/dev/null | grep -q libasan; then
-  ASAN=1
-fi
-
-# peak_rss ARGS...: run xtstore with the test config in the background and
-# follow VmHWM (the peak resident set) in /proc until it exits; the peak
-# goes to $PEAK (KiB), and $RC/$OUT/$ERR as with xt.
-peak_rss() {
-  local pid v
-  LAST_CMD="xtstore $*"
-  PEAK=0
-  "$XT_BIN" --config "$CONFIG" "$@" > "$T/.out" 2> "$T/.err" &
-  pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    v=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
-    if [ -n "$v" ] && [ "$v" -gt "$PEAK" ]; then
-      PEAK=$v
-    fi
-    sleep 0.02
-  done
-  wait "$pid"
-  _collect $?
-}
-
-# assert_bounded: the last peak_rss stayed under the limit.
-assert_bounded() {
-  check
-  echo "peak RSS $PEAK KiB: $LAST_CMD"
-  if [ "$ASAN" -eq 1 ]; then
-    echo "  (not checked under ASan)"
-    return
-  fi
-  [ "$PEAK" -gt 0 ] || fail "no peak RSS measured"
-  [ "$PEAK" -lt "$LIMIT_KIB" ] ||
-    fail "peak RSS $PEAK KiB is not under $LIMIT_KIB KiB"
-}
-
 xt mb scratch:box
 xt mb other:box
 mkdir -p tree
