@@ -144,6 +144,10 @@ int32_t az_meta_check(const az_target *t, const char *content_type,
                       const store_kv *md, size_t n, store_error *err);
 int32_t az_meta_headers(const az_target *t, sdk_request *r,
                         const store_kv *md, size_t n, store_error *err);
+/* PUT `query` on t with md as x-ms-meta-* headers and an empty body: create
+ * a container, or set a container's or a blob's metadata. */
+int32_t az_put_metadata(store_handle *h, const az_target *t, const char *query,
+                        const store_kv *md, size_t n, store_error *err);
 int32_t az_props_headers(const az_target *t, const sdk_response *resp,
                          az_props *p, store_error *err);
 void az_props_free(az_props *p);

@@ -367,24 +367,12 @@ int32_t az_blob_set_metadata(store_handle *h, const char *container,
                              size_t nmetadata, store_error *err)
 {
   az_target t = {"set metadata of", container, key, NULL};
-  sdk_request *r = NULL;
   int32_t rc;
 
   rc = az_check_key(&t, err);
   if (rc)
     goto out;
-  rc = az_meta_check(&t, NULL, metadata, nmetadata, err);
-  if (rc)
-    goto out;
-  rc = az_request(h, &t, "PUT", "comp=metadata", &r, err);
-  if (rc)
-    goto out;
-  rc = az_meta_headers(&t, r, metadata, nmetadata, err);
-  if (rc)
-    goto out;
-  sdk_request_body_mem(r, "", 0);
-  rc = az_perform(h, &t, r, NULL, err);
+  rc = az_put_metadata(h, &t, "comp=metadata", metadata, nmetadata, err);
 out:
-  sdk_request_free(r);
   return rc;
 }

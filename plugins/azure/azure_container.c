@@ -13,25 +13,13 @@ int32_t az_container_create(store_handle *h, const char *container,
                             store_error *err)
 {
   az_target t = {"create", container, NULL, NULL};
-  sdk_request *r = NULL;
   int32_t rc;
 
   rc = az_check_container(&t, err);
   if (rc)
     goto out;
-  rc = az_meta_check(&t, NULL, metadata, nmetadata, err);
-  if (rc)
-    goto out;
-  rc = az_request(h, &t, "PUT", "restype=container", &r, err);
-  if (rc)
-    goto out;
-  rc = az_meta_headers(&t, r, metadata, nmetadata, err);
-  if (rc)
-    goto out;
-  sdk_request_body_mem(r, "", 0);
-  rc = az_perform(h, &t, r, NULL, err);
+  rc = az_put_metadata(h, &t, "restype=container", metadata, nmetadata, err);
 out:
-  sdk_request_free(r);
   return rc;
 }
 
@@ -175,24 +163,12 @@ int32_t az_container_set_metadata(store_handle *h, const char *container,
                                   store_error *err)
 {
   az_target t = {"set metadata of", container, NULL, NULL};
-  sdk_request *r = NULL;
   int32_t rc;
 
   rc = az_check_container(&t, err);
   if (rc)
     goto out;
-  rc = az_meta_check(&t, NULL, metadata, nmetadata, err);
-  if (rc)
-    goto out;
-  rc = az_request(h, &t, "PUT", "restype=container&comp=metadata", &r, err);
-  if (rc)
-    goto out;
-  rc = az_meta_headers(&t, r, metadata, nmetadata, err);
-  if (rc)
-    goto out;
-  sdk_request_body_mem(r, "", 0);
-  rc = az_perform(h, &t, r, NULL, err);
+  rc = az_put_metadata(h, &t, "restype=container&comp=metadata", metadata, nmetadata, err);
 out:
-  sdk_request_free(r);
   return rc;
 }

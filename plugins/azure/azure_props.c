@@ -148,3 +148,25 @@ int32_t az_props_headers(const az_target *t, const sdk_response *resp,
     p->e.flags |= STORE_ENTRY_DIR_MARKER;
   return STORE_OK;
 }
+
+int32_t az_put_metadata(store_handle *h, const az_target *t, const char *query,
+                        const store_kv *md, size_t n, store_error *err)
+{
+  sdk_request *r = NULL;
+  int32_t rc;
+
+  rc = az_meta_check(t, NULL, md, n, err);
+  if (rc)
+    goto out;
+  rc = az_request(h, t, "PUT", query, &r, err);
+  if (rc)
+    goto out;
+  rc = az_meta_headers(t, r, md, n, err);
+  if (rc)
+    goto out;
+  sdk_request_body_mem(r, "", 0);
+  rc = az_perform(h, t, r, NULL, err);
+out:
+  sdk_request_free(r);
+  return rc;
+}
