@@ -1,5 +1,5 @@
 /*
-** config_secret.c -- resolve secret references in service values:
+** secret.c -- resolve secret references in service values:
 ** $env:NAME, $file:PATH and XT's $vault (a JSON file named by the
 ** xt-services.vault service). Errors name the service, key, reference and
 ** position, and never the secret; buffers that held one are wiped.
@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config_int.h"
+#include "config.h"
 
 /* Secrets are small; anything larger is a mistake (e.g. $file:/dev/zero). */
 #define ST_SECRET_MAX (1024u * 1024)

@@ -1,5 +1,5 @@
 /*
-** config_view.c -- check the sections of the merged tree and build the
+** view.c -- check the sections of the merged tree and build the
 ** views the accessors hand out (services with flattened keys, plugin path).
 **
 ** Only what the host itself reads is checked; unknown sections, provider
@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config_int.h"
+#include "config.h"
 
 /* Dotted names for messages, e.g. "external-services.lake.tls.verify". */
 #define ST_CFG_NAME_MAX 512

@@ -1,5 +1,5 @@
 /*
-** config_write.c -- st_config_add_provider: register a plugin in a config
+** write.c -- st_config_add_provider: register a plugin in a config
 ** file (`xtstore plugins install`).
 **
 ** The file is first loaded like any layer, so a broken file is reported
@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config_int.h"
+#include "config.h"
 
 /* libyaml numbers nodes from 1 in the order they were added: the root
  * (loaded, or made by load_doc) is the first. */

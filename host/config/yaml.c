@@ -1,5 +1,5 @@
 /*
-** config_yaml.c -- libyaml events to the positioned tree of config_int.h.
+** yaml.c -- libyaml events to the positioned tree of config.h.
 **
 ** The event API (rather than the document API) is used because it gives
 ** the mark of every key, lets duplicate keys be caught where they occur,
@@ -10,7 +10,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "config_int.h"
+#include "config.h"
 
 /* Deeper than any config; bounds the recursion on hostile input. */
 #define ST_CFG_MAX_DEPTH 64

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "core.h"
 
 /* A plugin returned failure: make err self-consistent whatever it did. */
 static int normalise(xtstore_svc *svc, int rc, store_error *err)

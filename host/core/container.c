@@ -1,10 +1,10 @@
 /*
-** ops_container.c -- the container operations of xtstore.h: checks, then
+** container.c -- the container operations of xtstore.h: checks, then
 ** the plugin op through st_svc_call (serialisation, retry, messages).
 */
 #include <string.h>
 
-#include "internal.h"
+#include "core.h"
 
 struct cargs {
   const char *container;

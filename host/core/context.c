@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "core.h"
 
 #ifndef XTSTORE_VERSION
 #define XTSTORE_VERSION "0.0.0"

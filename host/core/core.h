@@ -1,19 +1,65 @@
 /*
-** internal.h -- libxtstore's private types shared between host modules.
+** core.h -- the core layer (host/core/), above plugin/ and config/: the
+** context, opened services, calls into a plugin with their retries, errors,
+** addresses, container and blob operations, directory markers, and the
+** plugin listing/install API. The engine and the workflows build on it.
 */
-#ifndef ST_INTERNAL_H
-#define ST_INTERNAL_H
+#ifndef ST_CORE_H
+#define ST_CORE_H
 
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 
 #include "xtstore.h"
-#include "config.h"
-#include "registry.h"
-#include "retry.h"
+#include "config/config.h"
+#include "plugin/plugin.h"
 
-/* A service's `multipart` settings (parsed by multipart.c). */
+/* ------------------------------------------------------------------------ */
+/* policy.c: the retry policy. Plugins classify errors (STORE_ERR_RETRYABLE, */
+/* retry_after_ms); this decides whether and when to try again: exponential  */
+/* backoff with full jitter, honouring the server's Retry-After hint, only   */
+/* for retryable errors and only when the request body can be replayed.     */
+/* ------------------------------------------------------------------------ */
+typedef struct st_retry_policy {
+  uint32_t attempts;   /* total tries, >= 1 (1 = never retry)       */
+  uint32_t base_ms;    /* first backoff ceiling                     */
+  uint32_t max_ms;     /* ceiling for any one wait                  */
+} st_retry_policy;
+
+#define ST_RETRY_DEFAULT_ATTEMPTS 5
+#define ST_RETRY_DEFAULT_BASE_MS  200
+#define ST_RETRY_DEFAULT_MAX_MS   20000
+#define ST_RETRY_MAX_HINT_MS      120000 /* cap on honoured Retry-After */
+
+/* The defaults above. */
+void st_retry_default(st_retry_policy *p);
+
+/*
+** Parse a service's `retry` setting from flattened config keys: either
+** `retry: N` (attempts) or `retry: {attempts: N, base-ms: N, max-ms: N}`
+** (keys "retry.attempts" ...). `key` is the flattened key, `value` its
+** text. Unknown sub-keys and bad numbers are errors. Returns 0, or -1 with
+** a message (without position; the caller adds file:line:col).
+*/
+int st_retry_parse(st_retry_policy *p, const char *key, const char *value,
+                   char *err, size_t errlen);
+
+/* Non-zero when, after `tries` attempts that failed with `err`, another
+ * attempt should be made. `replayable` is zero when the request body has
+ * been (partly) consumed and cannot be produced again. */
+int st_retry_should(const st_retry_policy *p, uint32_t tries,
+                    const store_error *err, int replayable);
+
+/* Milliseconds to wait before attempt tries+1: full jitter over
+ * min(max_ms, base_ms * 2^(tries-1)), but never less than the server's
+ * retry_after_ms (capped at ST_RETRY_MAX_HINT_MS). `rng` is caller-held
+ * state (any non-zero seed). */
+uint32_t st_retry_delay_ms(const st_retry_policy *p, uint32_t tries,
+                           const store_error *err, uint64_t *rng);
+
+
+/* policy.c: a service's `multipart` settings (used by engine/multipart.c). */
 typedef struct st_mp_policy {
   uint64_t threshold;   /* known lengths above this go up in parts       */
   uint64_t part_size;   /* wanted part size (grown to fit max_parts)     */
@@ -40,7 +86,7 @@ struct xtstore_svc {
   const struct store_interface *ops;   /* == &mod->iface                       */
   store_handle *h;
   st_retry_policy retry;
-  st_mp_policy multipart;       /* the `multipart` settings (multipart.c) */
+  st_mp_policy multipart;       /* the `multipart` settings (policy.c)    */
   store_limits limits;          /* zero-filled copy of the plugin's     */
   int threadsafe;
   pthread_mutex_t serial;       /* held around ops when !threadsafe     */
@@ -96,7 +142,10 @@ int st_key_looks_secret(const char *key);
 /* Non-zero once the context was cancelled. */
 int st_cancelled(const xtstore_ctx *ctx);
 
-/* dirmarker.c: non-zero when e is a directory marker: flagged
+/* The metadata flag of a directory marker (blob.c). */
+#define ST_MARKER_META "hdi_isfolder"
+
+/* blob.c: non-zero when e is a directory marker: flagged
  * STORE_ENTRY_DIR_MARKER, or a zero-length object named "DIR/" (key when e
  * has no name) or carrying metadata hdi_isfolder=true. */
 int st_entry_is_dir_marker(const store_entry *e, const char *key);
@@ -109,7 +158,7 @@ const store_entry *st_entry_flag_dir_marker(const xtstore_svc *svc,
                                             store_entry *tmp);
 
 /* ------------------------------------------------------------------------ */
-/* multipart.c: the transfer engine -- one object up in parts               */
+/* policy.c: the multipart settings                                         */
 /* ------------------------------------------------------------------------ */
 #define ST_MP_THRESHOLD   (UINT64_C(64) << 20)
 #define ST_MP_PART_SIZE   (UINT64_C(8) << 20)
@@ -122,49 +171,6 @@ void st_mp_default(st_mp_policy *p);
  * suffixes, binary). Returns 0, or -1 with a message (without position). */
 int st_mp_parse(st_mp_policy *p, const char *key, const char *value,
                 char *err, size_t errlen);
-/* Non-zero when a put of `length` bytes (-1: unknown) to svc goes through
- * the engine: svc has STORE_CAP_MULTIPART and the length is unknown or
- * above the threshold (or above limits.max_put_size, when smaller). */
-int st_mp_wanted(const xtstore_svc *svc, int64_t length);
-/* Parts the engine keeps in flight on svc. */
-unsigned st_mp_inflight(const xtstore_svc *svc);
-
-/* Where an upload's bytes come from (transfer.c makes them). */
-typedef struct st_mp_src {
-  int64_t length;           /* bytes; -1: unknown (sequential sources only) */
-  /* Random access, NULL for a sequential source. open: a reader of bytes
-   * [off, off+len) into *out (several may be open at once, on any thread);
-   * `read` takes the reader as its ud. close: frees the reader and returns
-   * its own failure (err filled) when reading failed, else STORE_OK. */
-  int (*open)(void *ud, uint64_t off, uint64_t len, void **out,
-              store_error *err);
-  int (*close)(void *reader, store_error *err);
-  /* A random source's reads (ud: a reader), or a sequential source's
-   * (ud: `ud`), which the engine calls in order from one thread and never
-   * rewinds: it keeps what a part needs in that part's buffer. */
-  store_read_fn read;
-  void *ud;
-  xtstore_bytes_fn on_bytes;   /* bytes the service took, each counted once
-                                  (a retried part is not counted again);
-                                  may be NULL; never called concurrently */
-  void *bytes_ud;
-} st_mp_src;
-
-/*
-** Put src to container/key of svc in parts: the part size from svc's
-** `multipart` settings and limits, st_mp_inflight parts at once, each
-** retried on its own per the service's retry policy, then complete with
-** opts (begin's options; may be NULL). On any final failure or
-** cancellation the upload is aborted and err names the part: "service
-** 'S': blob 'C/K': part 7 of 40: CAUSE". A sequential source that ends
-** within its first part, below the threshold, goes up as one put. A
-** sequential source that stops (its read returns non-zero) gives
-** STORE_E_ABORTED: the caller knows the cause. out (may be NULL) gets the
-** result; its size is the bytes sent when the provider leaves it 0.
-*/
-int st_mp_put(xtstore_svc *svc, const char *container, const char *key,
-              const store_put_opts *opts, const st_mp_src *src,
-              store_put_result *out, store_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* context.c: the cancellation shield                                       */
@@ -178,4 +184,4 @@ int st_mp_put(xtstore_svc *svc, const char *container, const char *key,
 const xtstore_ctx *st_shield(const xtstore_ctx *ctx);
 void st_unshield(const xtstore_ctx *prev);
 
-#endif /* ST_INTERNAL_H */
+#endif /* ST_CORE_H */

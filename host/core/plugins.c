@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "core.h"
 
 const char *xtstore_capability_name(uint64_t bit)
 {

@@ -1,5 +1,6 @@
 /*
-** retry.c -- whether and when to retry a failed plugin call.
+** policy.c -- a service's policies: whether and when to retry a failed
+** plugin call, and the settings of its multipart uploads.
 **
 ** Full jitter (a uniform wait in [0, ceiling]) spreads out clients that
 ** failed together; the server's Retry-After hint is a floor, because
@@ -10,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "retry.h"
+#include "core.h"
 
 #define ST_RETRY_MAX_ATTEMPTS 100
 #define ST_RETRY_MAX_WAIT_MS  3600000u /* one hour: anything longer is a typo */
@@ -112,4 +113,92 @@ uint32_t st_retry_delay_ms(const st_retry_policy *p, uint32_t tries,
     hint = err->retry_after_ms < ST_RETRY_MAX_HINT_MS ? err->retry_after_ms
                                                       : ST_RETRY_MAX_HINT_MS;
   return delay > hint ? delay : hint;
+}
+
+#define ST_MP_MAX_PART        (UINT64_C(5) << 30) /* a configured part size */
+#define ST_MP_MAX_CONCURRENCY 64u
+
+/* ------------------------------------------------------------------------ */
+/* multipart: the `multipart` settings (the engine in engine/multipart.c)  */
+/* ------------------------------------------------------------------------ */
+void st_mp_default(st_mp_policy *p)
+{
+  p->threshold = ST_MP_THRESHOLD;
+  p->part_size = ST_MP_PART_SIZE;
+  p->concurrency = 0;
+}
+
+/* Decimal digits with an optional binary suffix: K, M, G or T, then
+ * optionally "iB" or "B" ("8M", "8MiB"). Returns 0 or -1. */
+static int parse_bytes(const char *s, int suffix_ok, uint64_t *out)
+{
+  unsigned long long v;
+  unsigned shift = 0;
+  char *end;
+
+  if (!s || s[0] < '0' || s[0] > '9')
+    return -1;
+  errno = 0;
+  v = strtoull(s, &end, 10);
+  if (errno)
+    return -1;
+  switch (suffix_ok ? *end : '\0') {
+  case 'K': case 'k': shift = 10; break;
+  case 'M': case 'm': shift = 20; break;
+  case 'G': case 'g': shift = 30; break;
+  case 'T': case 't': shift = 40; break;
+  }
+  if (shift) {
+    end++;
+    if (*end == 'i')
+      end++;
+    if (*end == 'B')
+      end++;
+  }
+  if (*end || (shift && v > (UINT64_MAX >> shift)))
+    return -1;
+  *out = (uint64_t)v << shift;
+  return 0;
+}
+
+int st_mp_parse(st_mp_policy *p, const char *key, const char *value,
+                char *err, size_t errlen)
+{
+  const char *sub = strncmp(key, "multipart.", 10) == 0 ? key + 10 : NULL;
+  uint64_t v = 0;
+
+  if (!sub) {
+    snprintf(err, errlen,
+             "%s: expected a map {threshold: 64M, part-size: 8M, "
+             "concurrency: 4}", key);
+    return -1;
+  }
+  if (!strcmp(sub, "threshold") || !strcmp(sub, "part-size")) {
+    int part = sub[0] == 'p';
+    if (parse_bytes(value, 1, &v) || (part && (v < 1 || v > ST_MP_MAX_PART))) {
+      snprintf(err, errlen,
+               "%s: '%.40s' is not a size (bytes, or with a K, M, G or T "
+               "suffix: 8M)%s", key, value ? value : "",
+               part ? " from 1 byte to 5G" : "");
+      return -1;
+    }
+    if (part)
+      p->part_size = v;
+    else
+      p->threshold = v;
+    return 0;
+  }
+  if (!strcmp(sub, "concurrency")) {
+    if (parse_bytes(value, 0, &v) || v < 1 || v > ST_MP_MAX_CONCURRENCY) {
+      snprintf(err, errlen, "%s: '%.40s' is not a number of parts in flight "
+               "(1..%u)", key, value ? value : "", ST_MP_MAX_CONCURRENCY);
+      return -1;
+    }
+    p->concurrency = (uint32_t)v;
+    return 0;
+  }
+  snprintf(err, errlen,
+           "%s: unknown multipart setting '%s' (expected threshold, "
+           "part-size, concurrency)", key, sub);
+  return -1;
 }

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "core.h"
 
 /* Non-zero when key is `name` or one of its "name." sub-keys. */
 static int key_in(const char *key, const char *name)

@@ -5,7 +5,7 @@
 ** keep within limits.max_parts and kept within min/max_part_size; every
 ** part but the last has that size, so stores that want equal parts get
 ** them. Up to st_mp_inflight() parts go up at once on a worker pool
-** (workflow_pool.c), each retried on its own per the service's retry
+** (pool.c), each retried on its own per the service's retry
 ** policy: a part's body can always be produced again, because it is either
 ** read by offset from a random-access source (a file by pread, another
 ** service by ranged gets: no buffer of ours) or held in one of the upload's
@@ -26,97 +26,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workflow.h"
+#include "engine.h"
 
-#define ST_MP_MAX_PART        (UINT64_C(5) << 30) /* a configured part size */
-#define ST_MP_MAX_CONCURRENCY 64u
 #define ST_MP_READ_CHUNK      ((size_t)1 << 20)   /* one read of a stream   */
 
 /* ------------------------------------------------------------------------ */
-/* settings                                                                 */
+/* the service's settings applied                                           */
 /* ------------------------------------------------------------------------ */
-void st_mp_default(st_mp_policy *p)
-{
-  p->threshold = ST_MP_THRESHOLD;
-  p->part_size = ST_MP_PART_SIZE;
-  p->concurrency = 0;
-}
-
-/* Decimal digits with an optional binary suffix: K, M, G or T, then
- * optionally "iB" or "B" ("8M", "8MiB"). Returns 0 or -1. */
-static int parse_bytes(const char *s, int suffix_ok, uint64_t *out)
-{
-  unsigned long long v;
-  unsigned shift = 0;
-  char *end;
-
-  if (!s || s[0] < '0' || s[0] > '9')
-    return -1;
-  errno = 0;
-  v = strtoull(s, &end, 10);
-  if (errno)
-    return -1;
-  switch (suffix_ok ? *end : '\0') {
-  case 'K': case 'k': shift = 10; break;
-  case 'M': case 'm': shift = 20; break;
-  case 'G': case 'g': shift = 30; break;
-  case 'T': case 't': shift = 40; break;
-  }
-  if (shift) {
-    end++;
-    if (*end == 'i')
-      end++;
-    if (*end == 'B')
-      end++;
-  }
-  if (*end || (shift && v > (UINT64_MAX >> shift)))
-    return -1;
-  *out = (uint64_t)v << shift;
-  return 0;
-}
-
-int st_mp_parse(st_mp_policy *p, const char *key, const char *value,
-                char *err, size_t errlen)
-{
-  const char *sub = strncmp(key, "multipart.", 10) == 0 ? key + 10 : NULL;
-  uint64_t v = 0;
-
-  if (!sub) {
-    snprintf(err, errlen,
-             "%s: expected a map {threshold: 64M, part-size: 8M, "
-             "concurrency: 4}", key);
-    return -1;
-  }
-  if (!strcmp(sub, "threshold") || !strcmp(sub, "part-size")) {
-    int part = sub[0] == 'p';
-    if (parse_bytes(value, 1, &v) || (part && (v < 1 || v > ST_MP_MAX_PART))) {
-      snprintf(err, errlen,
-               "%s: '%.40s' is not a size (bytes, or with a K, M, G or T "
-               "suffix: 8M)%s", key, value ? value : "",
-               part ? " from 1 byte to 5G" : "");
-      return -1;
-    }
-    if (part)
-      p->part_size = v;
-    else
-      p->threshold = v;
-    return 0;
-  }
-  if (!strcmp(sub, "concurrency")) {
-    if (parse_bytes(value, 0, &v) || v < 1 || v > ST_MP_MAX_CONCURRENCY) {
-      snprintf(err, errlen, "%s: '%.40s' is not a number of parts in flight "
-               "(1..%u)", key, value ? value : "", ST_MP_MAX_CONCURRENCY);
-      return -1;
-    }
-    p->concurrency = (uint32_t)v;
-    return 0;
-  }
-  snprintf(err, errlen,
-           "%s: unknown multipart setting '%s' (expected threshold, "
-           "part-size, concurrency)", key, sub);
-  return -1;
-}
-
 unsigned st_mp_inflight(const xtstore_svc *svc)
 {
   /* Calls to a provider that is not thread-safe are serialised anyway. */

@@ -1,12 +1,12 @@
 /*
-** workflow_pool.c -- the --transfers worker pool: N threads taking jobs
+** pool.c -- the --transfers worker pool: N threads taking jobs
 ** from one bounded queue (2 per worker, so the producer -- a listing merge
 ** -- stays just ahead of the workers and never far ahead).
 */
 #include <stdlib.h>
 #include <string.h>
 
-#include "workflow.h"
+#include "engine.h"
 
 static void *worker(void *arg)
 {

@@ -1,5 +1,5 @@
 /*
-** workflow_queue.c -- a bounded blocking queue of pointers between
+** queue.c -- a bounded blocking queue of pointers between
 ** threads: listings feed the merge through one, the merge feeds the worker
 ** pool through another. A full queue blocks its producer, which is what
 ** keeps a listing of millions of names in constant memory.
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workflow.h"
+#include "engine.h"
 
 int st_bq_init(st_bq *q, size_t cap, store_error *err)
 {

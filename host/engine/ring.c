@@ -1,13 +1,13 @@
 /*
-** workflow_ring.c -- a bounded single-producer single-consumer byte ring:
+** ring.c -- a bounded single-producer single-consumer byte ring:
 ** how a get streams into a put (transfer.c) and how one reader feeds every
-** destination of a fan-out (workflow_fanout.c) with memory bounded by the
+** destination of a fan-out (workflow/fanout.c) with memory bounded by the
 ** ring's capacity, whatever the object's size.
 */
 #include <stdlib.h>
 #include <string.h>
 
-#include "workflow.h"
+#include "engine.h"
 
 int st_ring_init(st_ring *r, size_t cap, store_error *err)
 {

@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "workflow.h"
+#include "engine.h"
 
 /* Report n moved bytes when someone listens. */
 static void count_bytes(xtstore_bytes_fn on_bytes, void *ud, size_t n)
@@ -265,7 +265,7 @@ struct file_get {
 static int32_t file_entry(void *ud, const store_entry *e)
 {
   struct file_get *g = ud;
-  /* xtstore_blob_get flags every directory marker (dirmarker.c); markers
+  /* xtstore_blob_get flags every directory marker (core/blob.c); markers
    * never become local files. */
   g->is_marker = (e->flags & STORE_ENTRY_DIR_MARKER) != 0;
   if (g->user && g->user->on_entry)

@@ -1,6 +1,6 @@
 /*
 ** loader.c -- load one plugin file with libltdl and validate its
-** store_interface table (DESIGN section 2, "Host-side validation").
+** store_interface table (plugin-api/PLUGIN_GUIDE.md section 6).
 **
 ** Every rejection is one line, "plugin PATH: CHECK: CAUSE", written into
 ** the caller's buffer. A rejected module is closed again; an accepted one
@@ -19,7 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "loader.h"
+#include "plugin.h"
 
 /* libltdl is not thread-safe and lt_dlerror() is process-global, so every
  * libltdl call, and the dlopen() probe beside it, runs under this lock. */

@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "registry.h"
+#include "config/config.h"
+#include "plugin.h"
 
 struct st_registry {
   pthread_mutex_t lock;       /* guards dirs and mods                      */

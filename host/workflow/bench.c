@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "core/core.h"
 
 #define ST_PATTERN_SIZE ((size_t)1 << 20)
 #define ST_PREFIX_MAX   1024

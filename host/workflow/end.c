@@ -1,5 +1,5 @@
 /*
-** workflow_end.c -- one end of a tree workflow: a service prefix or a
+** end.c -- one end of a tree workflow: a service prefix or a
 ** local directory, and the names of its objects. Objects are named
 ** relative to the prefix's "directory" (up to its last '/') so that a
 ** source's names carry over to any target whatever the prefixes.

@@ -1,5 +1,5 @@
 /*
-** workflow_fanout.c -- xtstore_put_fanout, Sunbird's MultiCloud upload
+** fanout.c -- xtstore_put_fanout, Sunbird's MultiCloud upload
 ** done right: one body to the same container/key of several services,
 ** reading the source once. The calling thread reads each chunk and writes
 ** it into one bounded ring per destination; each destination's put runs

@@ -1,5 +1,5 @@
 /*
-** workflow_local.c -- a local directory as one end of a tree workflow:
+** local.c -- a local directory as one end of a tree workflow:
 ** a walk that yields regular files in the byte order of their relative
 ** names, a directory sorting as "name/", which is the order of every
 ** service listing -- so a local tree merges with a service's listing like

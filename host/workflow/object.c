@@ -1,8 +1,8 @@
 /*
-** workflow_copy.c -- one object from one end of a tree workflow to the
-** other (service to service through transfer.c; a local file up through
-** its descriptor; down into a file that lands atomically), and
-** xtstore_copy_tree, the workflow that copies every object.
+** object.c -- the work on one object of a tree workflow: its copy from
+** one end to the other (service to service through engine/transfer.c; a
+** local file up through its descriptor; down into a file that lands
+** atomically), or its deletion at the target (sync --delete).
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -96,13 +96,18 @@ out:
   return rc;
 }
 
-static const st_wf_kind copy_kind = {
-  .compare = 0,
-};
-
-int xtstore_copy_tree(xtstore_ctx *ctx, const xtstore_tree *src,
-                      const xtstore_tree *dst, const xtstore_wf_opts *opts,
-                      xtstore_wf_stats *stats, store_error *err)
+int st_wf_delete_object(st_wf_run *r, const char *name, store_error *err)
 {
-  return st_wf_run_tree(ctx, &copy_kind, src, dst, opts, stats, err);
+  char *path = st_wf_end_path(&r->dst, name);
+  int rc = STORE_OK;
+
+  if (!path)
+    return st_err(err, STORE_E_NOMEM, "out of memory");
+  if (r->dst.svc)
+    rc = xtstore_blob_delete(r->dst.svc, r->dst.container, path, NULL, err);
+  else if (unlink(path) != 0)
+    rc = st_err(err, errno == ENOENT ? STORE_E_NOT_FOUND : STORE_E_IO,
+                "local file '%s': %s", path, strerror(errno));
+  free(path);
+  return rc;
 }

@@ -1,5 +1,5 @@
 /*
-** workflow_plan.c -- the comparison of two ends: a merge of two listings
+** plan.c -- the comparison of two ends: a merge of two listings
 ** that both come in byte order of their names, so each name is seen once
 ** with its source and target entries side by side, in constant memory
 ** (no map of either side), and classified new, update or equal.

@@ -1,5 +1,5 @@
 /*
-** workflow_progress.c -- the counters of a workflow and the events that
+** progress.c -- the counters of a workflow and the events that
 ** report them. Every event goes out under one lock, so a caller's
 ** callback is never entered twice at once whatever thread moved the bytes.
 */

@@ -1,9 +1,9 @@
 /*
-** workflow_run.c -- the driver shared by copy -r, migrate and sync: list
+** run.c -- the driver shared by copy -r, migrate and sync: list
 ** the source (and the target) on their own threads, merge the listings
 ** name by name, hand each object to copy to the --transfers worker pool,
 ** and report every object. What differs between the three is a
-** st_wf_kind (workflow_copy.c, workflow_migrate.c, workflow_sync.c).
+** st_wf_kind (copy -r below, migrate in runlog.c, sync in sync.c).
 */
 #include <stdlib.h>
 #include <string.h>
@@ -291,4 +291,16 @@ out:
   if (r.rc && err)
     *err = r.err;
   return r.rc;
+}
+
+/* copy -r: every object, no comparison, no log. */
+static const st_wf_kind copy_kind = {
+  .compare = 0,
+};
+
+int xtstore_copy_tree(xtstore_ctx *ctx, const xtstore_tree *src,
+                      const xtstore_tree *dst, const xtstore_wf_opts *opts,
+                      xtstore_wf_stats *stats, store_error *err)
+{
+  return st_wf_run_tree(ctx, &copy_kind, src, dst, opts, stats, err);
 }

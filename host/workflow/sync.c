@@ -1,14 +1,12 @@
 /*
-** workflow_sync.c -- xtstore_sync: migrate's comparison without the log,
+** sync.c -- xtstore_sync: migrate's comparison without the log,
 ** and with XTSTORE_WF_DELETE the deletion of target objects the source no
 ** longer has. Deletions wait until every copy has succeeded and both
 ** listings are complete, and none happens when more than max_delete
 ** would: so the names to delete are held, at most max_delete of them.
 */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "workflow.h"
 
@@ -98,22 +96,6 @@ static int sync_end(st_wf_run *r, store_error *err)
   free(dm);
   r->state = NULL;
   return STORE_OK;
-}
-
-int st_wf_delete_object(st_wf_run *r, const char *name, store_error *err)
-{
-  char *path = st_wf_end_path(&r->dst, name);
-  int rc = STORE_OK;
-
-  if (!path)
-    return st_err(err, STORE_E_NOMEM, "out of memory");
-  if (r->dst.svc)
-    rc = xtstore_blob_delete(r->dst.svc, r->dst.container, path, NULL, err);
-  else if (unlink(path) != 0)
-    rc = st_err(err, errno == ENOENT ? STORE_E_NOT_FOUND : STORE_E_IO,
-                "local file '%s': %s", path, strerror(errno));
-  free(path);
-  return rc;
 }
 
 static const st_wf_kind sync_kind = {

@@ -1,8 +1,9 @@
 /*
-** workflow.h -- libxtstore's private pieces of the workflows (copy -r,
-** fan-out, migrate, sync): the byte ring, bounded queues, the worker pool,
-** sorted listings of either end, their merge, progress accounting and the
-** migration run log. Everything here streams: memory is bounded by queue
+** workflow.h -- the workflow layer (host/workflow/), the top of the
+** library, above engine/: the workflows over many objects (copy -r,
+** fan-out, migrate, sync, find, bench) and their pieces: the ends of a
+** tree, sorted listings of either end, their merge, progress accounting
+** and the migration run log. Everything here streams: memory is bounded by queue
 ** and ring capacities, never by the number or size of objects.
 */
 #ifndef ST_WORKFLOW_H
@@ -12,117 +13,10 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "internal.h"
+#include "engine/engine.h"
 
 /* ------------------------------------------------------------------------ */
-/* workflow_ring.c: a bounded single-producer single-consumer byte ring     */
-/* ------------------------------------------------------------------------ */
-typedef struct st_ring {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  char *buf;
-  size_t cap, head, len;
-  int eof;          /* the producer finished successfully */
-  int failed;       /* the producer failed                */
-  int closed;       /* the consumer stopped reading       */
-} st_ring;
-
-/* A ring of cap bytes. STORE_E_NOMEM (err filled) when it cannot be had.
- * st_ring_destroy is safe either way, and on a zeroed st_ring. */
-int st_ring_init(st_ring *r, size_t cap, store_error *err);
-void st_ring_destroy(st_ring *r);
-/* store_write_fn: blocks while the ring is full; returns 1 once the
- * consumer closed it. */
-int32_t st_ring_write(void *ring, const void *data, size_t len);
-/* store_read_fn: blocks while empty; end of data after st_ring_end(r, 0);
- * returns 1 after st_ring_end(r, 1). */
-int32_t st_ring_read(void *ring, void *out, size_t cap, size_t *out_n);
-/* The producer is done (failed: non-zero when it failed). */
-void st_ring_end(st_ring *r, int failed);
-/* The consumer is done: writes from now on return 1. */
-void st_ring_close(st_ring *r);
-
-/* ------------------------------------------------------------------------ */
-/* transfer.c: the single-object transfers, with a byte counter             */
-/* ------------------------------------------------------------------------ */
-
-/* The default ring of a streamed copy. */
-#define ST_PIPE_BYTES (8u << 20)
-
-/* xtstore_blob_copy through a ring of ring_bytes, calling on_bytes (may
- * be NULL) with each chunk the destination takes. */
-int st_copy_blob(xtstore_svc *src, const char *sc, const char *sk,
-                 xtstore_svc *dst, const char *dc, const char *dk,
-                 const store_copy_opts *opts, size_t ring_bytes,
-                 xtstore_bytes_fn on_bytes, void *ud, store_error *err);
-/* xtstore_blob_put_fd, calling on_bytes (may be NULL) per chunk read. */
-int st_put_fd(xtstore_svc *svc, const char *container, const char *key,
-              const store_put_opts *opts, int fd, xtstore_bytes_fn on_bytes,
-              void *ud, store_put_result *out, store_error *err);
-/* xtstore_blob_get_file, calling on_bytes (may be NULL) per chunk
- * written. */
-int st_get_file(xtstore_svc *svc, const char *container, const char *key,
-                const store_get_opts *opts, const char *path,
-                xtstore_bytes_fn on_bytes, void *ud, store_error *err);
-/* Append what fd holds from its current offset to the blob
- * (STORE_CAP_APPEND), creating it with content_type if missing; tried
- * once (appends are not idempotent). */
-int st_append_fd(xtstore_svc *svc, const char *container, const char *key,
-                 const char *content_type, int fd, store_error *err);
-
-/* ------------------------------------------------------------------------ */
-/* workflow_queue.c: a bounded blocking queue of pointers                   */
-/* ------------------------------------------------------------------------ */
-typedef struct st_bq {
-  pthread_mutex_t mu;
-  pthread_cond_t not_empty, not_full;
-  void **items;
-  size_t cap, head, len;
-  int ended;        /* the producer will push no more  */
-  int closed;       /* the consumer will pop no more   */
-} st_bq;
-
-int st_bq_init(st_bq *q, size_t cap, store_error *err);
-/* Free what is still queued with free_item (may be NULL), then the queue. */
-void st_bq_destroy(st_bq *q, void (*free_item)(void *));
-/* Blocks while full. -1 once the consumer closed the queue (item is then
- * still the caller's). */
-int st_bq_push(st_bq *q, void *item);
-/* Blocks while empty. NULL once the producer ended and all was taken. */
-void *st_bq_pop(st_bq *q);
-void st_bq_end(st_bq *q);
-void st_bq_close(st_bq *q);
-
-/* ------------------------------------------------------------------------ */
-/* workflow_pool.c: N worker threads over one bounded job queue             */
-/* ------------------------------------------------------------------------ */
-
-/* Run one job; the job is the function's to free. */
-typedef void (*st_job_fn)(void *ud, void *job);
-
-typedef struct st_pool {
-  st_bq q;
-  pthread_t *tids;
-  unsigned nthreads;
-  st_job_fn fn;
-  void *ud;
-  pthread_mutex_t mu;
-  pthread_cond_t idle;
-  size_t pending;   /* pushed and not yet finished */
-} st_pool;
-
-/* Start `threads` workers with a queue of 2 jobs per worker. */
-int st_pool_start(st_pool *p, unsigned threads, st_job_fn fn, void *ud,
-                  store_error *err);
-/* Queue a job, blocking while the queue is full. */
-void st_pool_push(st_pool *p, void *job);
-/* Wait until every job pushed so far has finished. */
-void st_pool_wait(st_pool *p);
-/* Run what is queued, stop the workers and free the pool. */
-void st_pool_stop(st_pool *p);
-
-/* ------------------------------------------------------------------------ */
-/* workflow_end.c: one end of a tree workflow                               */
+/* end.c: one end of a tree workflow                               */
 /* ------------------------------------------------------------------------ */
 typedef struct st_wf_end {
   xtstore_svc *svc;         /* NULL: a local directory                    */
@@ -148,7 +42,7 @@ char *st_wf_end_display(const st_wf_end *e, const char *name);
 int st_wf_name_is_safe(const char *name);
 
 /* ------------------------------------------------------------------------ */
-/* workflow_local.c: a local directory as a sorted listing                  */
+/* local.c: a local directory as a sorted listing                  */
 /* ------------------------------------------------------------------------ */
 
 /* One regular file: its path relative to the root, size and mtime. Return
@@ -166,7 +60,7 @@ int st_local_walk(const char *root, const char *stem, st_walk_fn fn,
 int st_local_mkdirs(const char *path, store_error *err);
 
 /* ------------------------------------------------------------------------ */
-/* workflow_list.c: one end listed by its own thread into a bounded queue   */
+/* list.c: one end listed by its own thread into a bounded queue   */
 /* ------------------------------------------------------------------------ */
 typedef struct st_wf_entry {
   uint64_t size;
@@ -198,7 +92,7 @@ st_wf_entry *st_lister_next(st_lister *l);
 void st_lister_stop(st_lister *l);
 
 /* ------------------------------------------------------------------------ */
-/* workflow_plan.c: the merge of two sorted listings                        */
+/* plan.c: the merge of two sorted listings                        */
 /* ------------------------------------------------------------------------ */
 
 /* One name: its source entry, its target entry, or both (same name).
@@ -219,7 +113,7 @@ uint32_t st_plan_classify(const st_wf_entry *src, const st_wf_entry *dst,
                           int checksum);
 
 /* ------------------------------------------------------------------------ */
-/* workflow_progress.c: counters and events                                 */
+/* progress.c: counters and events                                 */
 /* ------------------------------------------------------------------------ */
 typedef struct st_progress {
   pthread_mutex_t mu;
@@ -255,7 +149,7 @@ void st_progress_object(st_progress *p, const st_wf_report *r);
 void st_progress_stats(st_progress *p, xtstore_wf_stats *out);
 
 /* ------------------------------------------------------------------------ */
-/* workflow_run.c: the driver shared by copy -r, migrate and sync           */
+/* run.c: the driver shared by copy -r, migrate and sync           */
 /* ------------------------------------------------------------------------ */
 typedef struct st_wf_run st_wf_run;
 
@@ -329,15 +223,15 @@ void st_wf_finish(st_wf_run *r, st_wf_done *d);
 /* Current wall-clock time in ns. */
 int64_t st_wf_now_ns(void);
 
-/* workflow_copy.c: copy one object from r->src to r->dst, counting bytes
- * into r's progress. */
+/* object.c: copy one object from r->src to r->dst, counting bytes into
+ * r's progress. */
 int st_wf_copy_object(st_wf_run *r, const char *name, uint64_t size,
                       store_error *err);
-/* workflow_sync.c: delete one object at r->dst. */
+/* object.c: delete one object at r->dst. */
 int st_wf_delete_object(st_wf_run *r, const char *name, store_error *err);
 
 /* ------------------------------------------------------------------------ */
-/* workflow_runlog.c: migrate's JSON Lines run log                          */
+/* runlog.c: migrate's JSON Lines run log                          */
 /* ------------------------------------------------------------------------ */
 typedef struct st_runlog st_runlog;
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader.h"
+#include "plugin/plugin.h"
 #include "mem_src.h"
 
 #define LP_BODY "hello from the drop-in test\n"

@@ -19,9 +19,8 @@
 #include <cmocka.h>
 
 #include "layout_v1_0.h"
-#include "loader.h"
+#include "plugin/plugin.h"
 #include "mem_src.h"
-#include "registry.h"
 
 /* Signature lock: every 1.0 function pointer and callback type, exactly. */
 #define SIG_FIELD(t, f, type)                                                 \

@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "workflow.h"
+#include "engine/engine.h"
 
 #define KIB 1024
 

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "config/config.h"
 
 #define DATA TEST_SRCDIR "/tests/unit/data/config/"
 

@@ -18,8 +18,7 @@
 
 #include <cmocka.h>
 
-#include "loader.h"
-#include "registry.h"
+#include "plugin/plugin.h"
 
 /* ------------------------------------------------------------------------ */
 /* A scratch directory per test                                             */

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "retry.h"
+#include "core/core.h"
 
 static store_error failure(int32_t code, uint32_t flags, uint32_t hint_ms)
 {

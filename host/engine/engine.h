@@ -1,0 +1,171 @@
+/*
+** engine.h -- the engine layer (host/engine/), above core/: moving the
+** bytes of one object. The single-object transfers between files,
+** descriptors and services (transfer.c), uploads in parts (multipart.c),
+** and the pieces they run on: a byte ring (ring.c), a bounded queue
+** (queue.c) and a worker pool (pool.c). Everything here streams: memory is
+** bounded by ring, part and queue sizes, never by the size of an object.
+*/
+#ifndef ST_ENGINE_H
+#define ST_ENGINE_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+/* ------------------------------------------------------------------------ */
+/* ring.c: a bounded single-producer single-consumer byte ring     */
+/* ------------------------------------------------------------------------ */
+typedef struct st_ring {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  char *buf;
+  size_t cap, head, len;
+  int eof;          /* the producer finished successfully */
+  int failed;       /* the producer failed                */
+  int closed;       /* the consumer stopped reading       */
+} st_ring;
+
+/* A ring of cap bytes. STORE_E_NOMEM (err filled) when it cannot be had.
+ * st_ring_destroy is safe either way, and on a zeroed st_ring. */
+int st_ring_init(st_ring *r, size_t cap, store_error *err);
+void st_ring_destroy(st_ring *r);
+/* store_write_fn: blocks while the ring is full; returns 1 once the
+ * consumer closed it. */
+int32_t st_ring_write(void *ring, const void *data, size_t len);
+/* store_read_fn: blocks while empty; end of data after st_ring_end(r, 0);
+ * returns 1 after st_ring_end(r, 1). */
+int32_t st_ring_read(void *ring, void *out, size_t cap, size_t *out_n);
+/* The producer is done (failed: non-zero when it failed). */
+void st_ring_end(st_ring *r, int failed);
+/* The consumer is done: writes from now on return 1. */
+void st_ring_close(st_ring *r);
+
+/* ------------------------------------------------------------------------ */
+/* queue.c: a bounded blocking queue of pointers                   */
+/* ------------------------------------------------------------------------ */
+typedef struct st_bq {
+  pthread_mutex_t mu;
+  pthread_cond_t not_empty, not_full;
+  void **items;
+  size_t cap, head, len;
+  int ended;        /* the producer will push no more  */
+  int closed;       /* the consumer will pop no more   */
+} st_bq;
+
+int st_bq_init(st_bq *q, size_t cap, store_error *err);
+/* Free what is still queued with free_item (may be NULL), then the queue. */
+void st_bq_destroy(st_bq *q, void (*free_item)(void *));
+/* Blocks while full. -1 once the consumer closed the queue (item is then
+ * still the caller's). */
+int st_bq_push(st_bq *q, void *item);
+/* Blocks while empty. NULL once the producer ended and all was taken. */
+void *st_bq_pop(st_bq *q);
+void st_bq_end(st_bq *q);
+void st_bq_close(st_bq *q);
+
+/* ------------------------------------------------------------------------ */
+/* pool.c: N worker threads over one bounded job queue             */
+/* ------------------------------------------------------------------------ */
+
+/* Run one job; the job is the function's to free. */
+typedef void (*st_job_fn)(void *ud, void *job);
+
+typedef struct st_pool {
+  st_bq q;
+  pthread_t *tids;
+  unsigned nthreads;
+  st_job_fn fn;
+  void *ud;
+  pthread_mutex_t mu;
+  pthread_cond_t idle;
+  size_t pending;   /* pushed and not yet finished */
+} st_pool;
+
+/* Start `threads` workers with a queue of 2 jobs per worker. */
+int st_pool_start(st_pool *p, unsigned threads, st_job_fn fn, void *ud,
+                  store_error *err);
+/* Queue a job, blocking while the queue is full. */
+void st_pool_push(st_pool *p, void *job);
+/* Wait until every job pushed so far has finished. */
+void st_pool_wait(st_pool *p);
+/* Run what is queued, stop the workers and free the pool. */
+void st_pool_stop(st_pool *p);
+
+/* ------------------------------------------------------------------------ */
+/* multipart.c: the transfer engine -- one object up in parts               */
+/* ------------------------------------------------------------------------ */
+/* Non-zero when a put of `length` bytes (-1: unknown) to svc goes through
+ * the engine: svc has STORE_CAP_MULTIPART and the length is unknown or
+ * above the threshold (or above limits.max_put_size, when smaller). */
+int st_mp_wanted(const xtstore_svc *svc, int64_t length);
+/* Parts the engine keeps in flight on svc. */
+unsigned st_mp_inflight(const xtstore_svc *svc);
+
+/* Where an upload's bytes come from (transfer.c makes them). */
+typedef struct st_mp_src {
+  int64_t length;           /* bytes; -1: unknown (sequential sources only) */
+  /* Random access, NULL for a sequential source. open: a reader of bytes
+   * [off, off+len) into *out (several may be open at once, on any thread);
+   * `read` takes the reader as its ud. close: frees the reader and returns
+   * its own failure (err filled) when reading failed, else STORE_OK. */
+  int (*open)(void *ud, uint64_t off, uint64_t len, void **out,
+              store_error *err);
+  int (*close)(void *reader, store_error *err);
+  /* A random source's reads (ud: a reader), or a sequential source's
+   * (ud: `ud`), which the engine calls in order from one thread and never
+   * rewinds: it keeps what a part needs in that part's buffer. */
+  store_read_fn read;
+  void *ud;
+  xtstore_bytes_fn on_bytes;   /* bytes the service took, each counted once
+                                  (a retried part is not counted again);
+                                  may be NULL; never called concurrently */
+  void *bytes_ud;
+} st_mp_src;
+
+/*
+** Put src to container/key of svc in parts: the part size from svc's
+** `multipart` settings and limits, st_mp_inflight parts at once, each
+** retried on its own per the service's retry policy, then complete with
+** opts (begin's options; may be NULL). On any final failure or
+** cancellation the upload is aborted and err names the part: "service
+** 'S': blob 'C/K': part 7 of 40: CAUSE". A sequential source that ends
+** within its first part, below the threshold, goes up as one put. A
+** sequential source that stops (its read returns non-zero) gives
+** STORE_E_ABORTED: the caller knows the cause. out (may be NULL) gets the
+** result; its size is the bytes sent when the provider leaves it 0.
+*/
+int st_mp_put(xtstore_svc *svc, const char *container, const char *key,
+              const store_put_opts *opts, const st_mp_src *src,
+              store_put_result *out, store_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* transfer.c: the single-object transfers, with a byte counter             */
+/* ------------------------------------------------------------------------ */
+
+/* The default ring of a streamed copy. */
+#define ST_PIPE_BYTES (8u << 20)
+
+/* xtstore_blob_copy through a ring of ring_bytes, calling on_bytes (may
+ * be NULL) with each chunk the destination takes. */
+int st_copy_blob(xtstore_svc *src, const char *sc, const char *sk,
+                 xtstore_svc *dst, const char *dc, const char *dk,
+                 const store_copy_opts *opts, size_t ring_bytes,
+                 xtstore_bytes_fn on_bytes, void *ud, store_error *err);
+/* xtstore_blob_put_fd, calling on_bytes (may be NULL) per chunk read. */
+int st_put_fd(xtstore_svc *svc, const char *container, const char *key,
+              const store_put_opts *opts, int fd, xtstore_bytes_fn on_bytes,
+              void *ud, store_put_result *out, store_error *err);
+/* xtstore_blob_get_file, calling on_bytes (may be NULL) per chunk
+ * written. */
+int st_get_file(xtstore_svc *svc, const char *container, const char *key,
+                const store_get_opts *opts, const char *path,
+                xtstore_bytes_fn on_bytes, void *ud, store_error *err);
+/* Append what fd holds from its current offset to the blob
+ * (STORE_CAP_APPEND), creating it with content_type if missing; tried
+ * once (appends are not idempotent). */
+int st_append_fd(xtstore_svc *svc, const char *container, const char *key,
+                 const char *content_type, int fd, store_error *err);
+
+#endif /* ST_ENGINE_H */
