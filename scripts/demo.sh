@@ -7,7 +7,7 @@ cd "$root"
 
 "$root/scripts/setup.sh"
 echo "== build: build/" >&2
-"$root/scripts/build.sh" "$root/build" -DXTSTORE_TESTS=OFF
+"$root/scripts/build.sh" demo "$root/build"
 
 x() {
   printf '\n$ xtstore %s\n' "$*"

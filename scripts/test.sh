@@ -10,9 +10,11 @@ cd "$root"
 "$root/scripts/setup.sh" --test
 
 echo "== build (ASan+UBSan): build-asan/" >&2
-"$root/scripts/build.sh" "$root/build-asan" -DXTSTORE_SANITIZE=ON
+"$root/scripts/build.sh" asan "$root/build-asan"
 echo "== build: build/" >&2
-"$root/scripts/build.sh" "$root/build" -DXTSTORE_SANITIZER_SUITE="$root/build-asan"
+"$root/scripts/build.sh" test "$root/build" "$root/build-asan"
 
 echo "== test" >&2
-exec ctest --test-dir "$root/build" --output-on-failure -j 2 --timeout 900
+# A tree without tests is a failure, not "No tests were found!!!" and 0.
+exec ctest --test-dir "$root/build" --output-on-failure --no-tests=error \
+  -j 2 --timeout 900

@@ -197,17 +197,70 @@ static int bench_parse_sizes(const char *verb, const char *text,
   }
 }
 
+/* The options into *o (its sizes in *sizes, freed by the caller even on
+ * failure) and *csv_path, the one SERVICE:CONTAINER into *t (freed by the
+ * caller). Returns 0 or an exit code. */
+static int bench_args(cli_global *g, const cli_cmd *self, int argc,
+                      char **argv, xtstore_bench_opts *o, uint64_t **sizes,
+                      const char **csv_path, cli_target *t)
+{
+  cli_args a;
+  const char *val;
+  int id, ex = CLI_EXIT_OK;
+
+  cli_args_init(&a, g, self->name, argc, argv);
+  for (;;) {
+    id = cli_args_next(&a, bench_opts, &val);
+    if (id <= 0)
+      break;
+    switch (id) {
+    case OPT_SIZES:
+      free(*sizes);
+      ex = bench_parse_sizes(self->name, val, sizes, &o->nsizes);
+      break;
+    case OPT_COUNT:
+      ex = bench_parse_u32(self->name, "--count", val, &o->count);
+      break;
+    case OPT_CSV:
+      *csv_path = val;
+      break;
+    case OPT_KEEP:
+      o->flags |= XTSTORE_BENCH_KEEP;
+      break;
+    case OPT_TRANSFERS:
+      ex = bench_parse_u32(self->name, "--transfers", val, &o->transfers);
+      break;
+    }
+    if (ex)
+      return ex;
+  }
+  if (id < 0)
+    return cli_args_exit(self, id);
+  o->sizes = *sizes;
+  if (a.npos != 1)
+    return cli_usage_error(self->name, "expected one SERVICE:CONTAINER, got "
+                                       "%d arguments",
+                           a.npos);
+  ex = cli_target_parse(self->name, a.pos[0], CLI_NEED_CONTAINER, t);
+  if (ex)
+    return ex;
+  if (t->a.key)
+    return cli_usage_error(self->name, "'%s' names a key: the bench writes "
+                                       "under its own scratch prefix; give "
+                                       "SERVICE:CONTAINER",
+                           a.pos[0]);
+  return CLI_EXIT_OK;
+}
+
 static int bench_run(cli_global *g, const cli_cmd *self, int argc,
                      char **argv)
 {
-  cli_args a;
   cli_target t;
   store_error err;
   xtstore_bench_opts o;
   bench_state st;
   uint64_t *sizes = NULL; /* owned */
-  const char *val;
-  int id, rc = STORE_OK, ex = CLI_EXIT_OK;
+  int rc = STORE_OK, ex = CLI_EXIT_OK;
 
   memset(&t, 0, sizeof t);
   memset(&err, 0, sizeof err);
@@ -216,53 +269,9 @@ static int bench_run(cli_global *g, const cli_cmd *self, int argc,
   o.struct_size = sizeof o;
   st.g = g;
   st.table.ncols = 9;
-  cli_args_init(&a, g, self->name, argc, argv);
-  for (;;) {
-    id = cli_args_next(&a, bench_opts, &val);
-    if (id <= 0)
-      break;
-    switch (id) {
-    case OPT_SIZES:
-      free(sizes);
-      ex = bench_parse_sizes(self->name, val, &sizes, &o.nsizes);
-      break;
-    case OPT_COUNT:
-      ex = bench_parse_u32(self->name, "--count", val, &o.count);
-      break;
-    case OPT_CSV:
-      st.csv_path = val;
-      break;
-    case OPT_KEEP:
-      o.flags |= XTSTORE_BENCH_KEEP;
-      break;
-    case OPT_TRANSFERS:
-      ex = bench_parse_u32(self->name, "--transfers", val, &o.transfers);
-      break;
-    }
-    if (ex)
-      goto out;
-  }
-  if (id < 0) {
-    ex = cli_args_exit(self, id);
-    goto out;
-  }
-  o.sizes = sizes;
-  if (a.npos != 1) {
-    ex = cli_usage_error(self->name, "expected one SERVICE:CONTAINER, got %d "
-                                     "arguments",
-                         a.npos);
-    goto out;
-  }
-  ex = cli_target_parse(self->name, a.pos[0], CLI_NEED_CONTAINER, &t);
+  ex = bench_args(g, self, argc, argv, &o, &sizes, &st.csv_path, &t);
   if (ex)
     goto out;
-  if (t.a.key) {
-    ex = cli_usage_error(self->name, "'%s' names a key: the bench writes "
-                                     "under its own scratch prefix; give "
-                                     "SERVICE:CONTAINER",
-                         a.pos[0]);
-    goto out;
-  }
   rc = cli_target_open(g, &t, &err);
   if (rc)
     goto out;

@@ -171,6 +171,48 @@ out:
   free(prefix);
 }
 
+static void rm_targets_free(cli_target *targets, int n)
+{
+  int i;
+
+  for (i = 0; i < n; i++)
+    cli_target_free(&targets[i]);
+  free(targets);
+}
+
+/* Parse every address of a (a container only with -r) into a new array of
+ * a->npos targets (*out, freed by the caller with rm_targets_free).
+ * Returns 0, or an exit code and nothing to free. */
+static int rm_targets(const char *verb, const cli_args *a, int recursive,
+                      cli_target **out)
+{
+  cli_target *targets;
+  int i, ex = CLI_EXIT_OK;
+
+  targets = calloc((size_t)a->npos, sizeof *targets);
+  if (!targets) {
+    fprintf(stderr, "xtstore: %s: out of memory\n", verb);
+    return CLI_EXIT_FAILURE;
+  }
+  for (i = 0; i < a->npos; i++) {
+    ex = cli_target_parse(verb, a->pos[i], CLI_NEED_CONTAINER, &targets[i]);
+    if (ex)
+      goto out;
+    if (!recursive && !targets[i].a.key) {
+      ex = cli_usage_error(verb, "'%s' names a container: use 'rm -r' to "
+                                 "delete its blobs, 'rb' to remove it",
+                           a->pos[i]);
+      goto out;
+    }
+  }
+  *out = targets;
+  return CLI_EXIT_OK;
+
+out:
+  rm_targets_free(targets, a->npos);
+  return ex;
+}
+
 static int rm_run(cli_global *g, const cli_cmd *self, int argc, char **argv)
 {
   cli_args a;
@@ -179,7 +221,7 @@ static int rm_run(cli_global *g, const cli_cmd *self, int argc, char **argv)
   store_error err;
   store_delete_opts dopts;
   const char *val, *snapshot = NULL;
-  int id, ex = CLI_EXIT_OK, i, rc, recursive = 0, dry_run = 0, with_snaps = 0;
+  int id, ex, i, rc, recursive = 0, dry_run = 0, with_snaps = 0;
 
   memset(&tally, 0, sizeof tally);
   cli_args_init(&a, g, self->name, argc, argv);
@@ -212,24 +254,9 @@ static int rm_run(cli_global *g, const cli_cmd *self, int argc, char **argv)
                                        "--with-snapshots");
 
   /* Every address is checked before anything is deleted. */
-  targets = calloc((size_t)a.npos, sizeof *targets);
-  if (!targets) {
-    fprintf(stderr, "xtstore: %s: out of memory\n", self->name);
-    return CLI_EXIT_FAILURE;
-  }
-  for (i = 0; i < a.npos; i++) {
-    ex = cli_target_parse(self->name, a.pos[i], CLI_NEED_CONTAINER,
-                          &targets[i]);
-    if (ex)
-      goto out;
-    if (!recursive && !targets[i].a.key) {
-      ex = cli_usage_error(self->name, "'%s' names a container: use 'rm -r' "
-                                       "to delete its blobs, 'rb' to remove "
-                                       "it",
-                           a.pos[i]);
-      goto out;
-    }
-  }
+  ex = rm_targets(self->name, &a, recursive, &targets);
+  if (ex)
+    return ex;
 
   if (g->json)
     cli_json_array_begin(g);
@@ -252,11 +279,7 @@ static int rm_run(cli_global *g, const cli_cmd *self, int argc, char **argv)
                                    &dopts, dry_run));
   }
   ex = cli_tally_exit(&tally);
-
-out:
-  for (i = 0; i < a.npos; i++)
-    cli_target_free(&targets[i]);
-  free(targets);
+  rm_targets_free(targets, a.npos);
   return ex;
 }
 

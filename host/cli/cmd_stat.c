@@ -142,13 +142,41 @@ static int stat_run(cli_global *g, const cli_cmd *self, int argc,
   return rc ? cli_fail(self->name, rc, &err) : CLI_EXIT_OK;
 }
 
+/* meta --set/--clear: replace the metadata of t (a blob, or the container
+ * without a key) with kvs, and report it. Returns a store code. */
+static int meta_set(cli_global *g, const cli_target *t, const cli_kvs *kvs,
+                    int dry_run, store_error *err)
+{
+  cli_action act;
+  int rc;
+
+  if (g->json)
+    cli_json_array_begin(g);
+  if (!dry_run) {
+    if (t->a.key)
+      rc = xtstore_blob_set_metadata(t->svc, t->a.container, t->a.key,
+                                     kvs->v, kvs->n, err);
+    else
+      rc = xtstore_container_set_metadata(t->svc, t->a.container, kvs->v,
+                                          kvs->n, err);
+    if (rc)
+      return rc;
+  }
+  memset(&act, 0, sizeof act);
+  act.action = "set-metadata";
+  act.target = t->display;
+  act.size = -1;
+  act.dry_run = dry_run;
+  cli_report(g, &act);
+  return STORE_OK;
+}
+
 static int meta_run(cli_global *g, const cli_cmd *self, int argc,
                     char **argv)
 {
   cli_args a;
   cli_target t;
   cli_kvs kvs;
-  cli_action act;
   store_error err;
   stat_state st;
   const char *val, *snapshot = NULL;
@@ -214,24 +242,7 @@ static int meta_run(cli_global *g, const cli_cmd *self, int argc,
     goto out;
   }
 
-  if (g->json)
-    cli_json_array_begin(g);
-  if (!dry_run) {
-    if (t.a.key)
-      rc = xtstore_blob_set_metadata(t.svc, t.a.container, t.a.key, kvs.v,
-                                     kvs.n, &err);
-    else
-      rc = xtstore_container_set_metadata(t.svc, t.a.container, kvs.v, kvs.n,
-                                          &err);
-    if (rc)
-      goto out;
-  }
-  memset(&act, 0, sizeof act);
-  act.action = "set-metadata";
-  act.target = t.display;
-  act.size = -1;
-  act.dry_run = dry_run;
-  cli_report(g, &act);
+  rc = meta_set(g, &t, &kvs, dry_run, &err);
 
 out:
   if (rc)

@@ -504,6 +504,56 @@ out:
   return rc ? cli_fail(verb, rc, &err) : ex;
 }
 
+/* get ... -: the body of src to standard output. Returns a store code. */
+static int get_stdout(cli_target *src, const store_get_opts *go,
+                      cli_progress *prog, store_error *err)
+{
+  cli_sink sink;
+  counted_sink cs;
+  int rc;
+
+  memset(&sink, 0, sizeof sink);
+  sink.fd = 1;
+  sink.name = "standard output";
+  cs.sink = &sink;
+  cs.prog = prog;
+  /* The body is the output: no report line mixed into it. */
+  fflush(stdout);
+  cli_progress_single(prog, -1);
+  rc = xtstore_blob_get(src->svc, src->a.container, src->a.key, go,
+                        counted_write, &cs, err);
+  cli_progress_end(prog, rc);
+  return cli_explain_abort(err, rc, NULL, &sink);
+}
+
+/* The local file a get of src writes for `dest` (not "-"): see do_get.
+ * Returns a store code and the path in *out (freed by the caller). */
+static int get_path(const cli_target *src, const char *dest, char **out,
+                    store_error *err)
+{
+  const char *base = cli_basename(src->a.key);
+  struct stat st;
+  int to_dir;
+
+  to_dir = !dest || ends_with_slash(dest) ||
+           (stat(dest, &st) == 0 && S_ISDIR(st.st_mode));
+  if (to_dir && !usable_name(base))
+    return store_error_set(err, STORE_E_INVALID,
+                           "cannot name a local file after key '%s'; give "
+                           "LOCALFILE",
+                           src->a.key);
+  if (!dest)
+    *out = strdup(base);
+  else if (to_dir)
+    *out = cli_strdupf("%s%s%s", dest, ends_with_slash(dest) ? "" : "/",
+                       base);
+  else
+    *out = strdup(dest);
+  if (!*out)
+    return store_error_set(err, STORE_E_NOMEM, "out of memory");
+  return STORE_OK;
+}
+
 /* Download src (parsed, with a key) to `dest`: NULL = the key's basename
  * in the current directory, a directory = its basename there, "-" =
  * stdout. Returns an exit code. */
@@ -512,15 +562,12 @@ static int do_get(cli_global *g, const char *verb, cli_target *src,
 {
   store_error err;
   store_get_opts go;
-  cli_sink sink;
-  counted_sink cs;
   cli_progress prog;
   cli_action act;
   get_entry ge;
   struct stat st;
-  const char *base = cli_basename(src->a.key);
   char *path = NULL;
-  int rc, to_dir;
+  int rc;
 
   memset(&err, 0, sizeof err);
   rc = cli_target_open(g, src, &err);
@@ -547,41 +594,13 @@ static int do_get(cli_global *g, const char *verb, cli_target *src,
       cli_report(g, &act);
       goto out;
     }
-    memset(&sink, 0, sizeof sink);
-    sink.fd = 1;
-    sink.name = "standard output";
-    cs.sink = &sink;
-    cs.prog = &prog;
-    /* The body is the output: no report line mixed into it. */
-    fflush(stdout);
-    cli_progress_single(&prog, -1);
-    rc = xtstore_blob_get(src->svc, src->a.container, src->a.key, &go,
-                          counted_write, &cs, &err);
-    cli_progress_end(&prog, rc);
-    rc = cli_explain_abort(&err, rc, NULL, &sink);
+    rc = get_stdout(src, &go, &prog, &err);
     goto out;
   }
 
-  to_dir = !dest || ends_with_slash(dest) ||
-           (stat(dest, &st) == 0 && S_ISDIR(st.st_mode));
-  if (to_dir && !usable_name(base)) {
-    rc = store_error_set(&err, STORE_E_INVALID,
-                         "cannot name a local file after key '%s'; give "
-                         "LOCALFILE",
-                         src->a.key);
+  rc = get_path(src, dest, &path, &err);
+  if (rc)
     goto out;
-  }
-  if (!dest)
-    path = strdup(base);
-  else if (to_dir)
-    path = cli_strdupf("%s%s%s", dest, ends_with_slash(dest) ? "" : "/",
-                       base);
-  else
-    path = strdup(dest);
-  if (!path) {
-    rc = store_error_set(&err, STORE_E_NOMEM, "out of memory");
-    goto out;
-  }
   act.target = path;
   /* Checked, not atomic: the library's rename replaces whatever appeared
    * in between. Good enough to protect a user's existing files. */
@@ -616,6 +635,41 @@ out:
   return rc ? cli_fail(verb, rc, &err) : CLI_EXIT_OK;
 }
 
+/* The destination of a copy of src: named after the source key's basename
+ * when it has none, opened, and with --no-clobber refused if it exists.
+ * Returns a store code. */
+static int copy_dest(cli_global *g, const cli_target *src, cli_target *dst,
+                     const xfer_opts *x, store_error *err)
+{
+  const char *base = cli_basename(src->a.key);
+  int rc, exists = 0;
+
+  if (needs_name(dst)) {
+    if (!usable_name(base))
+      return store_error_set(err, STORE_E_INVALID,
+                             "cannot name a blob after key '%s'; give "
+                             "SERVICE:CONTAINER/KEY",
+                             src->a.key);
+    rc = name_after(dst, base, err);
+    if (rc)
+      return rc;
+  }
+  rc = cli_target_open(g, dst, err);
+  if (rc)
+    return rc;
+  if (!x->no_clobber)
+    return STORE_OK;
+  rc = xtstore_blob_exists(dst->svc, dst->a.container, dst->a.key, &exists,
+                           err);
+  if (rc)
+    return rc;
+  if (exists)
+    return store_error_set(err, STORE_E_EXISTS,
+                           "'%s' exists and --no-clobber was given",
+                           dst->display);
+  return STORE_OK;
+}
+
 /* Copy between two blobs of any services. dst's key defaults to the
  * source key's basename (no key, or one ending in '/'). */
 static int do_copy(cli_global *g, const char *verb, cli_target *src,
@@ -626,9 +680,8 @@ static int do_copy(cli_global *g, const char *verb, cli_target *src,
   store_head_opts ho;
   cli_progress prog;
   cli_action act;
-  const char *base = cli_basename(src->a.key);
   int64_t size = -1;
-  int rc, exists = 0;
+  int rc;
 
   memset(&err, 0, sizeof err);
   rc = cli_target_open(g, src, &err);
@@ -643,33 +696,9 @@ static int do_copy(cli_global *g, const char *verb, cli_target *src,
   if (xtstore_blob_head(src->svc, src->a.container, src->a.key, &ho,
                         entry_size, &size, NULL) != STORE_OK)
     size = -1;
-  if (needs_name(dst)) {
-    if (!usable_name(base)) {
-      rc = store_error_set(&err, STORE_E_INVALID,
-                           "cannot name a blob after key '%s'; give "
-                           "SERVICE:CONTAINER/KEY",
-                           src->a.key);
-      goto out;
-    }
-    rc = name_after(dst, base, &err);
-    if (rc)
-      goto out;
-  }
-  rc = cli_target_open(g, dst, &err);
+  rc = copy_dest(g, src, dst, x, &err);
   if (rc)
     goto out;
-  if (x->no_clobber) {
-    rc = xtstore_blob_exists(dst->svc, dst->a.container, dst->a.key, &exists,
-                             &err);
-    if (rc)
-      goto out;
-    if (exists) {
-      rc = store_error_set(&err, STORE_E_EXISTS,
-                           "'%s' exists and --no-clobber was given",
-                           dst->display);
-      goto out;
-    }
-  }
   memset(&co, 0, sizeof co);
   co.struct_size = sizeof co;
   co.src_snapshot_id = x->snapshot;
