@@ -5,26 +5,45 @@
 ** ids, and messages that name the op and the object but never echo what a
 ** failed authentication signed.
 */
+#include <setjmp.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <cmocka.h>
+
 #include "azure.h"
 
-static int g_failures, g_checks;
+static const az_target blob = {"get", "photos", "a/b.txt", NULL};
+static const az_target head = {"head", "photos", "a/b.txt", NULL};
+static const az_target cont = {"delete", "photos", NULL, NULL};
+static const az_target snap = {"delete", "photos", "a/b.txt",
+                               "2026-01-01T00:00:00Z"};
 
-static void check(int line, const char *what, int ok, const store_error *e)
+static void assert_contains_at(const char *hay, const char *needle,
+                               const char *file, int line)
 {
-  g_checks++;
-  if (ok)
-    return;
-  g_failures++;
-  printf("FAIL line %d: %s\n  code %d flags %u retry_after_ms %u "
-         "provider_code '%s' request_id '%s'\n  message '%s'\n", line, what,
-         e->code, e->flags, e->retry_after_ms, e->provider_code,
-         e->request_id, e->message);
+  if (!strstr(hay, needle)) {
+    print_error("'%s' does not contain '%s'\n", hay, needle);
+    _fail(file, line);
+  }
 }
-#define CHECK(what, ok) check(__LINE__, what, ok, &e)
+#define assert_contains(h, n) assert_contains_at((h), (n), __FILE__, __LINE__)
+
+static void assert_lacks_at(const char *hay, const char *needle,
+                            const char *file, int line)
+{
+  if (strstr(hay, needle)) {
+    print_error("'%s' contains '%s'\n", hay, needle);
+    _fail(file, line);
+  }
+}
+#define assert_lacks(h, n) assert_lacks_at((h), (n), __FILE__, __LINE__)
+
+#define assert_retryable(e) assert_true((e).flags & STORE_ERR_RETRYABLE)
+#define assert_not_retryable(e) assert_false((e).flags & STORE_ERR_RETRYABLE)
 
 static const char *xml_error(const char *code, const char *msg, char *buf,
                              size_t cap)
@@ -46,10 +65,9 @@ static store_error map(const az_target *t, long status, const char *code,
   va_list ap;
   const char *name;
 
+  assert_non_null(resp);
   memset(&e, 0, sizeof(e));
   e.struct_size = sizeof(e);
-  if (!resp)
-    return e;
   if (code) {
     xml_error(code, msg, body, sizeof(body));
     sdk_response_append_body(resp, body, strlen(body));
@@ -63,117 +81,154 @@ static store_error map(const az_target *t, long status, const char *code,
   return e;
 }
 
-int main(void)
+/* ServerBusy: throttled, retryable after Retry-After, with the request id,
+ * the provider's code and a message naming op, container and blob. */
+static void test_server_busy(void **state)
 {
-  az_target blob = {"get", "photos", "a/b.txt", NULL};
-  az_target head = {"head", "photos", "a/b.txt", NULL};
-  az_target cont = {"delete", "photos", NULL, NULL};
-  az_target snap = {"delete", "photos", "a/b.txt", "2026-01-01T00:00:00Z"};
+  store_error e = map(&blob, 503, "ServerBusy", "The server is busy.",
+                      "Retry-After", "3", "x-ms-request-id", "req-123",
+                      NULL);
+
+  (void)state;
+  assert_int_equal(e.code, STORE_E_THROTTLED);
+  assert_retryable(e);
+  assert_int_equal(e.retry_after_ms, 3000);
+  assert_string_equal(e.request_id, "req-123");
+  assert_string_equal(e.provider_code, "ServerBusy");
+  assert_contains(e.message, "get blob 'photos/a/b.txt'");
+}
+
+static void test_retryable_codes(void **state)
+{
   store_error e;
 
-  e = map(&blob, 503, "ServerBusy", "The server is busy.", "Retry-After",
-          "3", "x-ms-request-id", "req-123", NULL);
-  CHECK("ServerBusy: THROTTLED", e.code == STORE_E_THROTTLED);
-  CHECK("ServerBusy: retryable", e.flags & STORE_ERR_RETRYABLE);
-  CHECK("Retry-After 3 s", e.retry_after_ms == 3000);
-  CHECK("request id from x-ms-request-id", !strcmp(e.request_id, "req-123"));
-  CHECK("provider code", !strcmp(e.provider_code, "ServerBusy"));
-  CHECK("message names op, container and blob",
-        strstr(e.message, "get blob 'photos/a/b.txt'") != NULL);
-
+  (void)state;
   e = map(&blob, 500, "OperationTimedOut", "Operation could not be "
           "completed within the specified time.", NULL);
-  CHECK("OperationTimedOut: TIMEOUT, retryable",
-        e.code == STORE_E_TIMEOUT && (e.flags & STORE_ERR_RETRYABLE));
+  assert_int_equal(e.code, STORE_E_TIMEOUT);
+  assert_retryable(e);
   e = map(&blob, 500, "InternalError", "The server encountered an internal "
           "error.", NULL);
-  CHECK("InternalError: SERVER, retryable",
-        e.code == STORE_E_SERVER && (e.flags & STORE_ERR_RETRYABLE));
+  assert_int_equal(e.code, STORE_E_SERVER);
+  assert_retryable(e);
   /* The codes, not their usual 5xx, make these retryable: under a status
    * that is not (a 400, a HEAD's code in the header), the table decides. */
   e = map(&blob, 400, "OperationTimedOut", "Operation could not be "
           "completed within the specified time.", NULL);
-  CHECK("OperationTimedOut under a 400: TIMEOUT, retryable by its code",
-        e.code == STORE_E_TIMEOUT && (e.flags & STORE_ERR_RETRYABLE));
+  assert_int_equal(e.code, STORE_E_TIMEOUT);
+  assert_retryable(e);
   e = map(&head, 400, NULL, NULL, "x-ms-error-code", "InternalError", NULL);
-  CHECK("HEAD 400 InternalError: SERVER, retryable by its code",
-        e.code == STORE_E_SERVER && (e.flags & STORE_ERR_RETRYABLE));
+  assert_int_equal(e.code, STORE_E_SERVER);
+  assert_retryable(e);
   e = map(&blob, 409, "ServerBusy", "The server is busy.", NULL);
-  CHECK("ServerBusy under a 409: THROTTLED, retryable by its code",
-        e.code == STORE_E_THROTTLED && (e.flags & STORE_ERR_RETRYABLE));
+  assert_int_equal(e.code, STORE_E_THROTTLED);
+  assert_retryable(e);
+  /* A 400 whose code is not retryable stays not retryable. */
   e = map(&blob, 400, "InvalidBlockId", "The specified block ID is "
           "invalid.", NULL);
-  CHECK("a 400 whose code is not retryable stays not retryable",
-        e.code == STORE_E_INVALID && !(e.flags & STORE_ERR_RETRYABLE));
+  assert_int_equal(e.code, STORE_E_INVALID);
+  assert_not_retryable(e);
+}
 
+static void test_not_found(void **state)
+{
+  store_error e;
+
+  (void)state;
   /* HEAD: no body, the code comes in a header. */
   e = map(&head, 404, NULL, NULL, "x-ms-error-code", "BlobNotFound", NULL);
-  CHECK("HEAD 404 BlobNotFound: NOT_FOUND",
-        e.code == STORE_E_NOT_FOUND && !(e.flags & STORE_ERR_RETRYABLE) &&
-          !strcmp(e.provider_code, "BlobNotFound"));
+  assert_int_equal(e.code, STORE_E_NOT_FOUND);
+  assert_not_retryable(e);
+  assert_string_equal(e.provider_code, "BlobNotFound");
+  /* Only the first line of the server's message. */
   e = map(&cont, 404, "ContainerNotFound", "The specified container does "
           "not exist.\nRequestId:x\nTime:y", NULL);
-  CHECK("ContainerNotFound: NOT_FOUND, first line of the server's message",
-        e.code == STORE_E_NOT_FOUND &&
-          strstr(e.message, "container 'photos'") &&
-          strstr(e.message, "does not exist.") &&
-          !strstr(e.message, "RequestId"));
+  assert_int_equal(e.code, STORE_E_NOT_FOUND);
+  assert_contains(e.message, "container 'photos'");
+  assert_contains(e.message, "does not exist.");
+  assert_lacks(e.message, "RequestId");
+}
 
-  /* Authentication: a clear hint, nothing of what the server signed. */
+/* Authentication: a clear hint, nothing of what the server signed. */
+static void test_auth(void **state)
+{
+  store_error e;
+
+  (void)state;
   e = map(&blob, 403, "AuthenticationFailed", "The MAC signature found in "
           "the HTTP request 'c2ln' is not the same as any computed "
           "signature. Server used following string to sign: 'GET...'", NULL);
-  CHECK("AuthenticationFailed: AUTH with a hint",
-        e.code == STORE_E_AUTH &&
-          strstr(e.message, "check the account key or SAS token"));
-  CHECK("no server text in an auth failure",
-        !strstr(e.message, "string to sign") && !strstr(e.message, "c2ln"));
+  assert_int_equal(e.code, STORE_E_AUTH);
+  assert_contains(e.message, "check the account key or SAS token");
+  assert_lacks(e.message, "string to sign");
+  assert_lacks(e.message, "c2ln");
+  /* Azurite's bad signature. */
   e = map(&head, 403, NULL, NULL, "x-ms-error-code", "AuthorizationFailure",
           NULL);
-  CHECK("AuthorizationFailure (Azurite's bad signature): AUTH",
-        e.code == STORE_E_AUTH);
+  assert_int_equal(e.code, STORE_E_AUTH);
   e = map(&head, 403, NULL, NULL, NULL);
-  CHECK("403 without a code: AUTH", e.code == STORE_E_AUTH);
+  assert_int_equal(e.code, STORE_E_AUTH);
+  /* A SAS without the permission. */
   e = map(&blob, 403, "AuthorizationPermissionMismatch", "This request is "
           "not authorized to perform this operation using this permission.",
           NULL);
-  CHECK("a SAS without the permission: PERMISSION",
-        e.code == STORE_E_PERMISSION);
+  assert_int_equal(e.code, STORE_E_PERMISSION);
+}
 
+static void test_conflicts(void **state)
+{
+  store_error e;
+
+  (void)state;
   e = map(&snap, 409, "SnapshotsPresent", "This operation is not permitted "
           "while the blob has snapshots.", NULL);
-  CHECK("SnapshotsPresent: NOT_EMPTY naming the snapshot",
-        e.code == STORE_E_NOT_EMPTY &&
-          strstr(e.message, "blob has snapshots") &&
-          strstr(e.message, "snapshot '2026-01-01T00:00:00Z'"));
+  assert_int_equal(e.code, STORE_E_NOT_EMPTY);
+  assert_contains(e.message, "blob has snapshots");
+  assert_contains(e.message, "snapshot '2026-01-01T00:00:00Z'");
   e = map(&cont, 409, "ContainerBeingDeleted", "The specified container is "
           "being deleted.", NULL);
-  CHECK("ContainerBeingDeleted: EXISTS, retryable",
-        e.code == STORE_E_EXISTS && (e.flags & STORE_ERR_RETRYABLE));
+  assert_int_equal(e.code, STORE_E_EXISTS);
+  assert_retryable(e);
   e = map(&blob, 412, "ConditionNotMet", "The condition specified using "
           "HTTP conditional header(s) is not met.", NULL);
-  CHECK("ConditionNotMet: PRECONDITION", e.code == STORE_E_PRECONDITION);
+  assert_int_equal(e.code, STORE_E_PRECONDITION);
   e = map(&blob, 409, "InvalidBlobType", "The blob type is invalid for "
           "this operation.", NULL);
-  CHECK("InvalidBlobType: PRECONDITION", e.code == STORE_E_PRECONDITION);
+  assert_int_equal(e.code, STORE_E_PRECONDITION);
+  /* An unlisted 400: INVALID, its code in the message. */
   e = map(&blob, 400, "InvalidQueryParameterValue", "Value for one of the "
           "query parameters specified in the request URI is invalid.", NULL);
-  CHECK("an unlisted 400: INVALID, code in the message",
-        e.code == STORE_E_INVALID &&
-          strstr(e.message, "InvalidQueryParameterValue"));
+  assert_int_equal(e.code, STORE_E_INVALID);
+  assert_contains(e.message, "InvalidQueryParameterValue");
+}
 
-  /* A body that is not XML: the status decides. */
-  {
-    sdk_response *resp = sdk_response_new(502);
-    memset(&e, 0, sizeof(e));
-    e.struct_size = sizeof(e);
-    sdk_response_append_body(resp, "<html>bad gateway", 17);
-    az_fail_response(&blob, resp, &e);
-    sdk_response_free(resp);
-    CHECK("502 with an HTML body: SERVER, retryable",
-          e.code == STORE_E_SERVER && (e.flags & STORE_ERR_RETRYABLE));
-  }
-  printf("%s: %d checks, %d failure(s)\n", g_failures ? "FAILED" : "ok",
-         g_checks, g_failures);
-  return g_failures ? 1 : 0;
+/* A body that is not XML: the status decides. */
+static void test_not_xml(void **state)
+{
+  sdk_response *resp = sdk_response_new(502);
+  store_error e;
+
+  (void)state;
+  assert_non_null(resp);
+  memset(&e, 0, sizeof(e));
+  e.struct_size = sizeof(e);
+  sdk_response_append_body(resp, "<html>bad gateway", 17);
+  az_fail_response(&blob, resp, &e);
+  sdk_response_free(resp);
+  assert_int_equal(e.code, STORE_E_SERVER);
+  assert_retryable(e);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_server_busy),
+    cmocka_unit_test(test_retryable_codes),
+    cmocka_unit_test(test_not_found),
+    cmocka_unit_test(test_auth),
+    cmocka_unit_test(test_conflicts),
+    cmocka_unit_test(test_not_xml),
+  };
+
+  return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,35 +15,49 @@
 **                                (HMAC with key_bytes_hex); table kinds only
 **                                that way (the provider has no Table client
 **                                and no SharedKeyLite)
-** It prints how many cases of each kind it checked and fails when any
-** differs or when a section holds a case it neither checked nor skipped
-** for a stated reason.
+** One test per section: it reports every case that differs, prints how
+** many it checked, and fails when any differed or when the section holds a
+** case it neither checked nor skipped for a stated reason.
 **
 **   test_azure_vectors VECTORS_DIR
 */
+#include <setjmp.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <cmocka.h>
 #include <jansson.h>
 
 #include "sdk_azure.h"
 #include "sdk_util.h"
 
-static int g_failures;
+static const char *g_dir; /* VECTORS_DIR, from the command line */
 
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void fail(const char *fmt, ...)
+/* Differences found by the running test: each is reported and the test
+ * goes on to the next case, so one run shows every differing vector. */
+static int g_differences;
+
+#define assert_no_differences()                                            \
+  do {                                                                     \
+    if (g_differences)                                                     \
+      fail_msg("%d difference(s), each reported above", g_differences);    \
+  } while (0)
+
+static void differs(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void differs(const char *fmt, ...)
 {
+  char msg[8192];
   va_list ap;
 
   va_start(ap, fmt);
-  fputs("FAIL: ", stdout);
-  vprintf(fmt, ap);
-  fputc('\n', stdout);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
-  g_failures++;
+  print_error("%s\n", msg);
+  g_differences++;
 }
 
 static int same(const char *name, const char *what, const char *got,
@@ -51,7 +65,7 @@ static int same(const char *name, const char *what, const char *got,
 {
   if (!strcmp(got, want))
     return 1;
-  fail("%s: %s differs\n--- expected\n%s\n--- got\n%s\n---", name, what, want,
+  differs("%s: %s differs\n--- expected\n%s\n--- got\n%s\n---", name, what, want,
        got);
   return 0;
 }
@@ -68,8 +82,7 @@ static store_kv *headers(json_t *arr, size_t *n)
   size_t i;
   json_t *pair;
 
-  if (!kv)
-    abort();
+  assert_non_null(kv);
   json_array_foreach(arr, i, pair)
   {
     kv[i].key = json_string_value(json_array_get(pair, 0));
@@ -85,12 +98,10 @@ static size_t key_bytes(const char *hex, unsigned char *out, size_t cap)
 {
   size_t n = strlen(hex) / 2;
 
-  if (n > cap)
-    abort();
+  assert_true(n <= cap);
   for (size_t i = 0; i < n; i++) {
     unsigned int b;
-    if (sscanf(hex + 2 * i, "%2x", &b) != 1)
-      abort();
+    assert_int_equal(sscanf(hex + 2 * i, "%2x", &b), 1);
     out[i] = (unsigned char)b;
   }
   return n;
@@ -105,8 +116,9 @@ static char *query_param(const char *q, const char *name)
   while (q && *q) {
     const char *end = q + strcspn(q, "&");
     if ((size_t)(end - q) > nlen && !strncmp(q, name, nlen) && q[nlen] == '=') {
-      if (sdk_uri_decode(&out, q + nlen + 1, (size_t)(end - q) - nlen - 1, 0))
-        abort();
+      assert_int_equal(sdk_uri_decode(&out, q + nlen + 1,
+                                      (size_t)(end - q) - nlen - 1, 0),
+                       0);
       return out.data ? out.data : strdup("");
     }
     q = *end ? end + 1 : end;
@@ -128,7 +140,7 @@ static void same_token(const char *name, const char *got, const char *want)
     a = query_param(got, pname);
     b = query_param(want, pname);
     if (!a || strcmp(a, b))
-      fail("%s: token parameter '%s' is '%s', expected '%s'", name, pname,
+      differs("%s: token parameter '%s' is '%s', expected '%s'", name, pname,
            a ? a : "(absent)", b);
     free(a);
     free(b);
@@ -140,7 +152,7 @@ static void same_token(const char *name, const char *got, const char *want)
     q = *end ? end + 1 : end;
   }
   if (ng != nw)
-    fail("%s: token has %zu parameters, expected %zu:\n  got  %s\n  want %s",
+    differs("%s: token has %zu parameters, expected %zu:\n  got  %s\n  want %s",
          name, ng, nw, got, want);
 }
 
@@ -168,7 +180,7 @@ static void same_legacy(const char *name, const char *got, const char *want)
       !sdk_buf_append(&shifted, got, (size_t)(p - got)) &&
       !sdk_buf_puts(&shifted, "\n0\n") && !sdk_buf_puts(&shifted, p + 3) &&
       !strcmp(sdk_buf_str(&shifted), want))
-    printf("note %s: the vector's pre-2015-02-21 string has its '0' in the "
+    print_message("note %s: the vector's pre-2015-02-21 string has its '0' in the "
            "Content-MD5 line (a docs defect); ours has it in the "
            "Content-Length line, as the documented field order says\n", name);
   else
@@ -192,24 +204,27 @@ static int docs_string_to_sign(json_t *arr, int *skipped)
     size_t nkv;
 
     if (strcmp(str(c, "scheme"), "SharedKey")) {
-      printf("skip %s: %s (the provider signs with Shared Key only)\n", name,
+      print_message("skip %s: %s (the provider signs with Shared Key only)\n", name,
              str(c, "scheme"));
       (*skipped)++;
       continue;
     }
     kv = headers(json_object_get(req, "headers"), &nkv);
-    if (sdk_azure_string_to_sign(str(req, "method"), str(req, "url"), kv, nkv,
-                                 str(c, "account_name"), 0, &out))
-      abort();
+    assert_int_equal(sdk_azure_string_to_sign(str(req, "method"),
+                                              str(req, "url"), kv, nkv,
+                                              str(c, "account_name"), 0,
+                                              &out),
+                     0);
     same(name, "string to sign", sdk_buf_str(&out),
          str(c, "expected_string_to_sign"));
     pre = str(c, "expected_string_to_sign_pre_2015_02_21");
     if (pre) {
       sdk_buf_reset(&out);
-      if (sdk_azure_string_to_sign(str(req, "method"), str(req, "url"), kv,
-                                   nkv, str(c, "account_name"),
-                                   SDK_AZURE_SIGN_LEGACY_LENGTH, &out))
-        abort();
+      assert_int_equal(sdk_azure_string_to_sign(
+                         str(req, "method"), str(req, "url"), kv, nkv,
+                         str(c, "account_name"),
+                         SDK_AZURE_SIGN_LEGACY_LENGTH, &out),
+                       0);
       same_legacy(name, sdk_buf_str(&out), pre);
     }
     sdk_buf_free(&out);
@@ -234,8 +249,9 @@ static int docs_resource(json_t *arr)
     char name[64];
 
     snprintf(name, sizeof(name), "docs_canonicalized_resource[%zu]", i);
-    if (sdk_azure_canonical_resource(str(c, "account_name"), url, &out))
-      abort();
+    assert_int_equal(sdk_azure_canonical_resource(str(c, "account_name"),
+                                                  url, &out),
+                     0);
     /* The docs' typo (path /container printed as /mycontainer): the
      * README asks to check only the query part. */
     if (note && strstr(note, "typo")) {
@@ -265,8 +281,7 @@ static int docs_headers(json_t *arr)
     char name[64];
 
     snprintf(name, sizeof(name), "docs_canonicalized_headers[%zu]", i);
-    if (sdk_azure_canonical_headers(kv, nkv, &out))
-      abort();
+    assert_int_equal(sdk_azure_canonical_headers(kv, nkv, &out), 0);
     same(name, "canonicalized headers", sdk_buf_str(&out),
          str(c, "expected_canonicalized_headers"));
     sdk_buf_free(&out);
@@ -309,9 +324,9 @@ static int build_sas(json_t *c, const unsigned char *key, size_t keylen,
       str(in, "sv"), str(in, "ss"), str(in, "srt"), str(in, "sp"),
       str(in, "st"), str(in, "se"), str(in, "sip"), str(in, "spr"),
       str(in, "ses")};
-    if (sdk_azure_account_sas_token(&p, str(c, "account_name"), key, keylen,
-                                    &sts, &tok))
-      abort();
+    assert_int_equal(sdk_azure_account_sas_token(&p, str(c, "account_name"),
+                                                 key, keylen, &sts, &tok),
+                     0);
   } else if (!strcmp(kind, "service-sas-blob")) {
     sdk_azure_blob_sas p;
     memset(&p, 0, sizeof(p));
@@ -325,9 +340,9 @@ static int build_sas(json_t *c, const unsigned char *key, size_t keylen,
     p.identifier = str(in, "si");
     p.ip = str(in, "sip");
     p.protocol = str(in, "spr");
-    if (sdk_azure_blob_sas_token(&p, str(c, "account_name"), key, keylen,
-                                 &sts, &tok))
-      abort();
+    assert_int_equal(sdk_azure_blob_sas_token(&p, str(c, "account_name"),
+                                              key, keylen, &sts, &tok),
+                     0);
   } else {
     return 0;
   }
@@ -359,13 +374,13 @@ static int sdk_vectors(json_t *arr, int *built)
     char *want = expected_sig(c);
 
     if (!want || !sts) {
-      fail("%s: no expected signature or string to sign", name);
+      differs("%s: no expected signature or string to sign", name);
       free(want);
       continue;
     }
     /* Every vector: its string-to-sign signs to its signature. */
-    if (sdk_azure_hmac_b64(key, keylen, sts, strlen(sts), &got))
-      abort();
+    assert_int_equal(sdk_azure_hmac_b64(key, keylen, sts, strlen(sts), &got),
+                     0);
     same(name, "signature of the string to sign", sdk_buf_str(&got), want);
     *built += build_sas(c, key, keylen, want);
     sdk_buf_free(&got);
@@ -375,44 +390,111 @@ static int sdk_vectors(json_t *arr, int *built)
   return n;
 }
 
-int main(int argc, char **argv)
+/* ------------------------------------------------------------------------ */
+static json_t *section(void **state, const char *name)
+{
+  return json_object_get(*state, name);
+}
+
+static void test_docs_string_to_sign(void **state)
+{
+  json_t *arr = section(state, "docs_string_to_sign");
+  int skipped = 0, n;
+
+  g_differences = 0;
+  n = docs_string_to_sign(arr, &skipped);
+  print_message("docs_string_to_sign: %d of %zu checked, %d skipped "
+                "(SharedKeyLite)\n", n, json_array_size(arr), skipped);
+  assert_no_differences();
+  assert_int_equal(n + skipped, json_array_size(arr));
+}
+
+static void test_docs_canonicalized_resource(void **state)
+{
+  json_t *arr = section(state, "docs_canonicalized_resource");
+  int n;
+
+  g_differences = 0;
+  n = docs_resource(arr);
+  print_message("docs_canonicalized_resource: %d of %zu checked\n", n,
+                json_array_size(arr));
+  assert_no_differences();
+  assert_int_equal(n, json_array_size(arr));
+}
+
+static void test_docs_canonicalized_headers(void **state)
+{
+  json_t *arr = section(state, "docs_canonicalized_headers");
+  int n;
+
+  g_differences = 0;
+  n = docs_headers(arr);
+  print_message("docs_canonicalized_headers: %d of %zu checked\n", n,
+                json_array_size(arr));
+  assert_no_differences();
+  assert_int_equal(n, json_array_size(arr));
+}
+
+static void test_sdk_vectors(void **state)
+{
+  json_t *arr = section(state, "sdk_vectors");
+  int built = 0, n;
+
+  g_differences = 0;
+  n = sdk_vectors(arr, &built);
+  print_message("sdk_vectors: %d of %zu signatures checked; %d SAS built "
+                "from their inputs (account-sas, service-sas-blob)\n", n,
+                json_array_size(arr), built);
+  assert_no_differences();
+  assert_int_equal(n, json_array_size(arr));
+  assert_true(built > 0);
+}
+
+/* A file without any of the four sections checks nothing. */
+static void test_has_cases(void **state)
+{
+  assert_true(json_array_size(section(state, "docs_string_to_sign")) +
+                json_array_size(section(state, "docs_canonicalized_resource")) +
+                json_array_size(section(state, "docs_canonicalized_headers")) +
+                json_array_size(section(state, "sdk_vectors")) >
+              0);
+}
+
+static int load_cases(void **state)
 {
   char path[4096];
   json_error_t jerr;
-  json_t *root;
-  int skipped = 0, built = 0, n1, n2, n3, n4;
-  size_t t1, t2, t3, t4;
+
+  snprintf(path, sizeof(path), "%s/azure-shared-key/azure_cases.json",
+           g_dir);
+  *state = json_load_file(path, 0, &jerr);
+  if (!*state) {
+    print_error("%s: %s (line %d)\n", path, jerr.text, jerr.line);
+    return -1;
+  }
+  return 0;
+}
+
+static int free_cases(void **state)
+{
+  json_decref(*state);
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_has_cases),
+    cmocka_unit_test(test_docs_string_to_sign),
+    cmocka_unit_test(test_docs_canonicalized_resource),
+    cmocka_unit_test(test_docs_canonicalized_headers),
+    cmocka_unit_test(test_sdk_vectors),
+  };
 
   if (argc != 2) {
     fprintf(stderr, "usage: %s VECTORS_DIR\n", argv[0]);
     return 2;
   }
-  snprintf(path, sizeof(path), "%s/azure-shared-key/azure_cases.json",
-           argv[1]);
-  root = json_load_file(path, 0, &jerr);
-  if (!root) {
-    fprintf(stderr, "%s: %s (line %d)\n", path, jerr.text, jerr.line);
-    return 1;
-  }
-  t1 = json_array_size(json_object_get(root, "docs_string_to_sign"));
-  t2 = json_array_size(json_object_get(root, "docs_canonicalized_resource"));
-  t3 = json_array_size(json_object_get(root, "docs_canonicalized_headers"));
-  t4 = json_array_size(json_object_get(root, "sdk_vectors"));
-  n1 = docs_string_to_sign(json_object_get(root, "docs_string_to_sign"),
-                           &skipped);
-  n2 = docs_resource(json_object_get(root, "docs_canonicalized_resource"));
-  n3 = docs_headers(json_object_get(root, "docs_canonicalized_headers"));
-  n4 = sdk_vectors(json_object_get(root, "sdk_vectors"), &built);
-  printf("docs_string_to_sign: %d of %zu checked, %d skipped (SharedKeyLite)\n",
-         n1, t1, skipped);
-  printf("docs_canonicalized_resource: %d of %zu checked\n", n2, t2);
-  printf("docs_canonicalized_headers: %d of %zu checked\n", n3, t3);
-  printf("sdk_vectors: %d of %zu signatures checked; %d SAS built from their "
-         "inputs (account-sas, service-sas-blob)\n", n4, t4, built);
-  if ((size_t)(n1 + skipped) != t1 || (size_t)n2 != t2 || (size_t)n3 != t3 ||
-      (size_t)n4 != t4 || t1 + t2 + t3 + t4 == 0 || built == 0)
-    fail("not every case was checked");
-  json_decref(root);
-  printf("%s: %d failure(s)\n", g_failures ? "FAILED" : "ok", g_failures);
-  return g_failures ? 1 : 0;
+  g_dir = argv[1];
+  return cmocka_run_group_tests(tests, load_cases, free_cases);
 }
