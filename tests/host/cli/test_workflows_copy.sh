@@ -9,7 +9,7 @@
 
 LOCAL_SO="$BIN_DIR/plugins/store-local.so"
 run ${CC:-cc} -shared -fPIC -I "$SRC_DIR/plugin-api" -o "$T/store-shim.so" \
-  "$SRC_DIR/tests/integration/shim_plugin.c" -ldl
+  "$SRC_DIR/tests/host/cli/shim_plugin.c" -ldl
 assert_rc 0
 echo "a file, not a directory" > "$T/afile"
 mkdir -p "$T/data3" "$T/data4"
@@ -323,7 +323,7 @@ EOF
 # "busy" takes 50 ms per put and records the most puts in flight at once;
 # "sscopy" copies server-side and notes every op.
 run ${CC:-cc} -DSHIM_COPY -shared -fPIC -I "$SRC_DIR/plugin-api" \
-  -o "$T/store-shimcopy.so" "$SRC_DIR/tests/integration/shim_plugin.c" -ldl
+  -o "$T/store-shimcopy.so" "$SRC_DIR/tests/host/cli/shim_plugin.c" -ldl
 assert_rc 0
 mkdir -p "$T/data5" "$T/data6"
 CONFIG="$T/xt-pool.yaml"

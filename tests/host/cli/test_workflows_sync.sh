@@ -9,10 +9,10 @@
 
 LOCAL_SO="$BIN_DIR/plugins/store-local.so"
 run ${CC:-cc} -shared -fPIC -I "$SRC_DIR/plugin-api" -o "$T/store-shim.so" \
-  "$SRC_DIR/tests/integration/shim_plugin.c" -ldl
+  "$SRC_DIR/tests/host/cli/shim_plugin.c" -ldl
 assert_rc 0
 run ${CC:-cc} -DSHIM_SERIAL -shared -fPIC -I "$SRC_DIR/plugin-api" \
-  -o "$T/store-serial.so" "$SRC_DIR/tests/integration/shim_plugin.c" -ldl
+  -o "$T/store-serial.so" "$SRC_DIR/tests/host/cli/shim_plugin.c" -ldl
 assert_rc 0
 # "flaky" is the storage of "other" seen through a shim that fails puts
 # of keys containing "f7"; cscratch and cother count every op; "serial"

@@ -19,7 +19,7 @@
 
 #include "config.h"
 
-#define DATA TEST_SRCDIR "/tests/unit/data/config/"
+#define DATA TEST_SRCDIR "/tests/host/config/data/"
 
 /* ------------------------------------------------------------- helpers */
 

@@ -1,7 +1,7 @@
 /*
 ** test_loader.c -- loader and registry checks that need no fixture plugin:
 ** names, capability names, files that are not plugins, the search path,
-** its defaults and spec resolution. Real plugins are in tests/abi.
+** its defaults and spec resolution. Real plugins are in tests/plugin-api/abi.
 */
 #include <errno.h>
 #include <limits.h>

@@ -1,6 +1,6 @@
 /*
 ** mem_src.h -- a store_read_fn over a string in memory, for the programs
-** of tests/abi (header-only: each is one source file).
+** of tests/plugin-api/abi (header-only: each is one source file).
 */
 #ifndef ABI_MEM_SRC_H
 #define ABI_MEM_SRC_H

@@ -9,7 +9,7 @@ shift 2
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/xtstore-abi-conformance.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT HUP INT TERM
 cat >"$tmp/xt_config.yaml" <<YAML
-# written by tests/abi/run-conformance.sh
+# written by tests/plugin-api/abi/run-conformance.sh
 providers:
   storage:
     under-test: "$plugin"

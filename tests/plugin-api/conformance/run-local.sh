@@ -11,7 +11,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/xtstore-conformance.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT HUP INT PIPE TERM
 mkdir "$tmp/root"
 cat >"$tmp/xt_config.yaml" <<YAML
-# written by tests/conformance/run-local.sh
+# written by tests/plugin-api/conformance/run-local.sh
 external-services:
   conf-local: {type: "storage", provider: "local", path: "$tmp/root"}
 xt-services:

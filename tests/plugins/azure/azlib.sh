@@ -1,5 +1,5 @@
 # azlib.sh -- shared setup of the Azure CLI tests, on top of
-# tests/integration/lib.sh (temp dir, HOME, assertions, `xt`).
+# tests/host/cli/lib.sh (temp dir, HOME, assertions, `xt`).
 #
 # Sourced as:  . "$(dirname "$0")/azlib.sh" XTSTORE_BIN SRC_DIR BIN_DIR AZSAS
 # Needs the Azurite fixture ($XTSTORE_AZURITE_DIR, see tests/servers). Sets
@@ -9,7 +9,7 @@
 # (SAS only) and the local "scratch". az_config appends more services.
 
 AZSAS_BIN=$4
-. "$(dirname "$0")/../integration/lib.sh" "$1" "$2" "$3"
+. "$(dirname "$0")/../../host/cli/lib.sh" "$1" "$2" "$3"
 
 AZ_DIR=${XTSTORE_AZURITE_DIR:?no Azurite fixture (XTSTORE_AZURITE_DIR)}
 AZ_E=$(cat "$AZ_DIR/endpoint") || exit 1

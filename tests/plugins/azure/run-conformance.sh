@@ -1,6 +1,6 @@
 #!/bin/sh
 # The conformance suite against the Azurite fixture, with Shared Key or with
-# an account SAS made by the SDK's own signer (tests/azure/azsas.c):
+# an account SAS made by the SDK's own signer (tests/plugins/azure/azsas.c):
 #   run-conformance.sh key|sas CONFORMANCE_BIN AZSAS_BIN PLUGIN_SO [ARGS...]
 # $XTSTORE_AZURITE_DIR/endpoint names the server (see tests/servers).
 set -eu
@@ -24,7 +24,7 @@ esac
 XTAZ_KEY=$key
 export XTAZ_KEY
 cat >"$tmp/xt.yaml" <<YAML
-# written by tests/azure/run-conformance.sh
+# written by tests/plugins/azure/run-conformance.sh
 providers:
   storage:
     azure: "$plugin"

@@ -19,10 +19,10 @@
 
 #include <cmocka.h>
 
-#include "../../plugins/local/local_error.c"
-#include "../../plugins/local/local_fs.c"
-#include "../../plugins/local/local_meta.c"
-#include "../../plugins/local/local_path.c"
+#include "../../../plugins/local/local_error.c"
+#include "../../../plugins/local/local_fs.c"
+#include "../../../plugins/local/local_meta.c"
+#include "../../../plugins/local/local_path.c"
 
 typedef struct fixture {
   char root[64];

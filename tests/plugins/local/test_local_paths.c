@@ -18,9 +18,9 @@
 
 #include <cmocka.h>
 
-#include "../../plugins/local/local_error.c"
-#include "../../plugins/local/local_fs.c"
-#include "../../plugins/local/local_path.c"
+#include "../../../plugins/local/local_error.c"
+#include "../../../plugins/local/local_fs.c"
+#include "../../../plugins/local/local_path.c"
 
 /* Check fails with INVALID, err->code agrees and the message says why. */
 static void expect_invalid(int32_t rc, const store_error *err,

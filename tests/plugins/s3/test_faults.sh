@@ -31,7 +31,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 need_server s3rver
 PROXY="$T/proxy"
 RULES="$T/rules.json"
-FAULTPROXY_SH=${XTSTORE_FAULTPROXY_SH:-$(dirname "$0")/../servers/faultproxy.sh}
+FAULTPROXY_SH=${XTSTORE_FAULTPROXY_SH:-$(dirname "$0")/../../servers/faultproxy.sh}
 SKEWPID=
 cleanup_hook() {
   "$FAULTPROXY_SH" stop "$PROXY" > /dev/null 2>&1 || true

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The S3 provider over https://: s3rver behind tlsproxy.py, with a server
-# certificate from a throwaway CA (tests/sdk/make_test_ca.sh):
+# certificate from a throwaway CA (tests/plugin-api/sdk/make_test_ca.sh):
 #   test_tls.sh XTSTORE_BIN PLUGIN_DIR
 #  1. by default the certificate is checked against the system's CAs: the
 #     put fails with a certificate error, at once (one connection: a bad
@@ -16,7 +16,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 need_server s3rver
 unset AWS_CA_BUNDLE CURL_CA_BUNDLE SSL_CERT_FILE SSL_CERT_DIR
-MAKE_CA="$HERE/../sdk/make_test_ca.sh"
+MAKE_CA="$HERE/../../plugin-api/sdk/make_test_ca.sh"
 mkdir -p "$T/ca"
 "$MAKE_CA" "$T/ca" > "$T/ca/out" 2>&1
 case $? in
