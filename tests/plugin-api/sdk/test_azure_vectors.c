@@ -1,7 +1,7 @@
 /*
 ** test_azure_vectors.c -- the SDK's Azure Shared Key and SAS code against
 ** every case of azure-shared-key/azure_cases.json in the shared vectors
-** directory (README section 5):
+** directory (tests/vectors/README.md section 5):
 **   docs_string_to_sign          Shared Key string-to-sign (and its
 **                                pre-2015-02-21 variant) built from the
 **                                request; SharedKeyLite cases skipped
