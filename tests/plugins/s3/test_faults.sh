@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# Faults between the S3 provider and s3rver, injected by faultproxy.py:
+#   test_faults.sh XTSTORE_BIN PLUGIN_DIR
+#  1. 503 SlowDown with Retry-After: 1, then success: the put succeeds on
+#     the host's retry, after the server's hint; the proxy saw 2 attempts.
+#  2. a connection reset 1 MiB into a file upload: the host rewinds the file
+#     and retries; the object read back is byte-identical.
+#  3. a reset 1 MiB into a download: the host resumes with a Range request
+#     (pinned to the ETag); the file is byte-identical.
+#  4. RequestTimeTooSkewed with the server's Date 2 minutes ahead: the
+#     plugin takes the clock from Date and retries once by itself (the
+#     service allows the host no retry here); a streamed put whose body
+#     was already sent is marked retryable and the host retries it.
+#  5. a 301 with x-amz-bucket-region: the error names the right region.
+#  6. an upload from stdin (unknown length: multipart) whose part 2 keeps
+#     failing: the put fails and the plugin aborts the upload (s3rver
+#     answers the abort with 405, but the proxy log shows it was sent).
+#  7. a multipart put (the engine's, through the public API: s3_put_probe)
+#     whose HEAD after CompleteMultipartUpload gets 503: the object is
+#     committed, so the put succeeds, with its size from the host and a
+#     warning; the object reads back whole.
+#  8. a server whose clock is an hour ahead (skewshim.py, judging every
+#     request as S3 does): each command's first request is refused once,
+#     and every later request of the same process is signed with the
+#     corrected clock (cp -r of 5 objects, then rm -r: one 403 each).
+#   test_faults.sh XTSTORE_BIN PLUGIN_DIR [S3_PUT_PROBE]
+PROBE=${3:-}
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/s3lib.sh" "$1" "$2"
+
+need_server s3rver
+PROXY="$T/proxy"
+RULES="$T/rules.json"
+FAULTPROXY_SH=${XTSTORE_FAULTPROXY_SH:-$(dirname "$0")/../../servers/faultproxy.sh}
+SKEWPID=
+cleanup_hook() {
+  "$FAULTPROXY_SH" stop "$PROXY" > /dev/null 2>&1 || true
+  [ -z "$SKEWPID" ] || kill "$SKEWPID" 2> /dev/null || true
+}
+B=$(bucket faults)
+
+# Everything below goes through the proxy; rules match by path, so one
+# rules file holds every case.
+cat > "$RULES.tmp" <<EOF
+[
+ {"match": {"method": "PUT", "path": "^/$B/slow\\\\.bin\$"}, "count": 1,
+  "status": 503, "headers": {"Retry-After": "1"},
+  "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>FP1</RequestId></Error>"},
+ {"match": {"method": "PUT", "path": "^/$B/reset-up\\\\.bin\$"}, "count": 1,
+  "reset_request_body_after": 1048576},
+ {"match": {"method": "GET", "path": "^/$B/reset-down\\\\.bin\$"}, "count": 1,
+  "reset_response_body_after": 1048576},
+ {"match": {"method": "GET", "path": "^/$B/skew\\\\.txt\$"}, "count": 1,
+  "status": 403, "date_skew_s": 120,
+  "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>RequestTimeTooSkewed</Code><Message>The difference between the request time and the current time is too large.</Message></Error>"},
+ {"match": {"method": "PUT", "path": "^/$B/skew-put\\\\.bin\$"}, "count": 1,
+  "status": 403, "date_skew_s": 120,
+  "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>RequestTimeTooSkewed</Code><Message>The difference between the request time and the current time is too large.</Message></Error>"},
+ {"match": {"method": "HEAD", "path": "^/$B/far\\\\.txt\$"}, "count": 1,
+  "status": 301, "headers": {"x-amz-bucket-region": "eu-west-1"}},
+ {"match": {"method": "HEAD", "path": "^/$B/mp-head\\\\.bin\$"},
+  "status": 503, "headers": {"Retry-After": "0"}},
+ {"match": {"method": "PUT", "path": "^/$B/parts\\\\.bin\$", "query": "partNumber=2"},
+  "status": 500,
+  "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>"}
+]
+EOF
+mv "$RULES.tmp" "$RULES"
+P=$("$FAULTPROXY_SH" start "$PROXY" "$SERVER_DIR" "$RULES") || {
+  echo "FAIL: faultproxy did not start"
+  exit 1
+}
+config_begin
+write_service s3 "$P" S3RVER S3RVER ', payload-signing: "unsigned"'
+write_service once "$P" S3RVER S3RVER ', payload-signing: "unsigned", retry: 1'
+write_service mp "$P" S3RVER S3RVER ', payload-signing: "unsigned", multipart: {threshold: 5M, part-size: 5M}'
+write_service direct "$ENDPOINT" S3RVER S3RVER ', payload-signing: "unsigned"'
+attempts() { grep -c "^$1 /$B/$2 " "$PROXY/log" || true; }
+
+xt mb "s3:$B"
+expect_rc 0 "mb through the proxy"
+head -c 3000000 /dev/urandom > data.bin
+
+# 1 ---------------------------------------------------------------------------
+start=$(date +%s%N)
+xt -v put data.bin "s3:$B/slow.bin"
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+expect_rc 0 "put after 503 SlowDown succeeds on the host's retry"
+check "the proxy saw 2 attempts" test "$(attempts PUT slow.bin)" -eq 2
+check "the first was the 503" grep -q "^PUT /$B/slow.bin rule=0 status 503" "$PROXY/log"
+check "the retry waited for Retry-After (1 s; took $elapsed_ms ms)" \
+  test "$elapsed_ms" -ge 1000
+check "the retry was logged with S3's code" contains "$ERR" "SlowDown"
+
+# 2 ---------------------------------------------------------------------------
+xt put data.bin "s3:$B/reset-up.bin"
+expect_rc 0 "put reset 1 MiB into the body succeeds on retry"
+check "the proxy saw 2 attempts" test "$(attempts PUT reset-up.bin)" -eq 2
+check "the first was reset" grep -q "^PUT /$B/reset-up.bin rule=1" "$PROXY/log"
+xt get "s3:$B/reset-up.bin" back-up.bin
+check "read back: byte-identical" cmp -s back-up.bin data.bin
+
+# 3 ---------------------------------------------------------------------------
+xt put data.bin "s3:$B/reset-down.bin"
+expect_rc 0 "put of the download source"
+xt get "s3:$B/reset-down.bin" back-down.bin
+expect_rc 0 "get reset 1 MiB into the body resumes"
+check "the proxy saw 2 GETs" test "$(attempts GET reset-down.bin)" -eq 2
+check "the first was reset" grep -q "^GET /$B/reset-down.bin rule=2" "$PROXY/log"
+check "the downloaded file is byte-identical" cmp -s back-down.bin data.bin
+
+# 4 ---------------------------------------------------------------------------
+printf 'on time' > skew.txt
+xt put skew.txt "s3:$B/skew.txt"
+xt -v cat "once:$B/skew.txt"
+expect_rc 0 "RequestTimeTooSkewed: the plugin's own retry (host retries off)"
+check "with the right body" test "$OUT" = "on time"
+check "the proxy saw 2 GETs" test "$(attempts GET skew.txt)" -eq 2
+check "the correction was logged" contains "$ERR" "differs from ours by 12"
+xt put data.bin "s3:$B/skew-put.bin"
+expect_rc 0 "a streamed put refused for skew is retried by the host"
+check "the proxy saw 2 PUTs" test "$(attempts PUT skew-put.bin)" -eq 2
+xt get "s3:$B/skew-put.bin" back-skew.bin
+check "and stored byte-identical" cmp -s back-skew.bin data.bin
+
+# 5 ---------------------------------------------------------------------------
+xt stat "s3:$B/far.txt"
+check "wrong region: not a success" test "$RC" -ne 0
+check "the error names the bucket's region" contains "$ERR" "region 'eu-west-1'"
+
+# 6 ---------------------------------------------------------------------------
+head -c 10000000 /dev/urandom > parts.bin
+cat parts.bin | "$XT_BIN" --config "$CONFIG" -v put - "s3:$B/parts.bin" \
+  > "$T/.out" 2> "$T/.err"
+RC=$?; OUT=$(cat "$T/.out"); ERR=$(cat "$T/.err"); LAST="put - (stdin)"
+check "a multipart put whose part 2 fails: not a success" test "$RC" -ne 0
+check "the error names the part's operation" contains "$ERR" "UploadPart"
+check "one POST: the upload began, and was never completed" \
+  test "$(attempts POST parts.bin)" -eq 1
+check "part 1 went up" grep -q "^PUT /$B/parts.bin pass 200" "$PROXY/log"
+check "part 2 was refused" grep -q "^PUT /$B/parts.bin rule=7 status 500" \
+  "$PROXY/log"
+check "the upload was aborted" grep -q "^DELETE /$B/parts.bin " "$PROXY/log"
+xt stat "s3:$B/parts.bin"
+expect_rc 4 "no object under the key"
+
+# 7 ---------------------------------------------------------------------------
+if [ -n "$PROBE" ]; then
+  head -c 11000000 /dev/urandom > mp.bin
+  "$PROBE" "$CONFIG" mp "$B" mp-head.bin mp.bin > "$T/.out" 2> "$T/.err"
+  RC=$?; OUT=$(cat "$T/.out"); ERR=$(cat "$T/.err"); LAST="s3_put_probe mp"
+  expect_rc 0 "a multipart put whose HEAD after the complete fails succeeds"
+  check "the last requests: the complete, then the HEAD refused (503)" \
+    test "$(grep " /$B/mp-head.bin " "$PROXY/log" | tail -n 2 | cut -d' ' -f1,3-)" \
+    = "$(printf 'POST pass 200\nHEAD rule=6 status 503')"
+  check "the put result has the size (from the host)" \
+    contains "$OUT" "rc=ok size=11000000"
+  check "a warning says the size could not be read back" \
+    contains "$OUT" "CompleteMultipartUpload '$B/mp-head.bin' succeeded"
+  xt get "direct:$B/mp-head.bin" back-mp.bin
+  check "the object is committed, byte-identical" cmp -s back-mp.bin mp.bin
+else
+  echo "note: no s3_put_probe given: case 7 not run"
+fi
+
+# 8 ---------------------------------------------------------------------------
+SKEWLOG="$T/skew.log"
+: > "$SKEWLOG"
+python3 "$HERE/skewshim.py" --upstream "$ENDPOINT" --skew 3600 \
+  --log "$SKEWLOG" --lifetime 240 --owner $$ > "$T/skew.port" 2> "$T/skew.err" &
+SKEWPID=$!
+for _ in $(seq 1 100); do
+  [ -s "$T/skew.port" ] && break
+  sleep 0.1
+done
+write_service skewed "http://127.0.0.1:$(head -n 1 "$T/skew.port")" S3RVER \
+  S3RVER ', payload-signing: "unsigned"'
+mkdir -p five
+for i in 1 2 3 4 5; do printf 'object %s' "$i" > "five/o$i.txt"; done
+skew_lines() { grep -c "$1" "$SKEWLOG" || true; }
+
+: > "$SKEWLOG"
+xt -v cp -r --transfers 1 five "skewed:$B/five"
+expect_rc 0 "cp -r of 5 objects to a server an hour ahead"
+check "the clock was corrected by the hour" contains "$ERR" "differs from ours by 3"
+check "one request refused for skew, the first" \
+  test "$(skew_lines ' skewed 403 ')" -eq 1 -a \
+       "$(head -n 1 "$SKEWLOG" | grep -c ' skewed 403 ')" -eq 1
+check "every later request signed with the server's time: 5 PUTs passed" \
+  test "$(skew_lines '^PUT /'"$B"'/five/o[1-5].txt pass 200 ')" -eq 5
+xt ls -r "direct:$B/five"
+check "the 5 objects are there" \
+  test "$(printf '%s\n' "$OUT" | grep -c '^five/o[1-5].txt$')" -eq 5
+
+: > "$SKEWLOG"
+xt rm -r "skewed:$B/five"
+expect_rc 0 "rm -r of the 5 (a listing, then deletes) in a new process"
+check "again one request refused for skew, the first" \
+  test "$(skew_lines ' skewed 403 ')" -eq 1 -a \
+       "$(head -n 1 "$SKEWLOG" | grep -c ' skewed 403 ')" -eq 1
+check "and at least 6 requests passed after it" \
+  test "$(skew_lines ' pass 2')" -ge 6
+if [ "$FAILS" -ne 0 ]; then
+  echo "skewshim log:"
+  sed 's/^/  /' "$SKEWLOG"
+fi
+
+xt rb --force "s3:$B"
+expect_rc 0 "rb --force"
+finish
