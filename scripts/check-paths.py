@@ -205,13 +205,12 @@ def tokens(text):
         # Inside a longer word or path ($DIR/tests, ~/x, <prefix>/include).
         if prev in '$~<>}@%' or prev.isalnum():
             continue
-        tok = tok.rstrip('.,:;?!')
-        tok = tok.rstrip(',')
+        tok = tok.lstrip('[{,').rstrip('.,:;?!')
         while tok.endswith(']') and tok.count('[') < tok.count(']'):
             tok = tok[:-1]
         while tok.endswith('}') and tok.count('{') < tok.count('}'):
             tok = tok[:-1]
-        tok = tok.lstrip('[{,')
+        tok = tok.rstrip('.,:;?!')
         if tok:
             yield tok, text[:start]
 

@@ -12,7 +12,7 @@ echo 'int x;' >"$tmp/host/real.c"
 printf '/* see host/real.c */\nint y;\n' >"$tmp/host/other.c"
 cat >"$tmp/docs/good.md" <<'MD'
 The code is in host/real.c (also `host/*.c`, `host/NAME.c`, real.c),
-[a link](../host/real.c); user files such as ./site and xt_config.yaml
+[host/real.c](../host/real.c); user files such as ./site and xt_config.yaml
 are not the repository's; `ctest -R docs/paths` names a test.
 MD
 
