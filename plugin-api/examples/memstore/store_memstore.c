@@ -18,9 +18,9 @@
 ** reference counted so that a callback can read one while another thread
 ** replaces or deletes it.
 **
-** This file is also the ABI 1.0 compatibility fixture: tests/abi compiles
-** it against the frozen 1.0 header, as plugin "abi-v1-0". So it must keep
-** compiling against that header: use anything newer than ABI 1.0 only
+** This file is also the ABI 1.0 compatibility fixture: tests/plugin-api/abi
+** compiles it against the frozen 1.0 header, as plugin "abi-v1-0". It must
+** keep compiling against that header: use anything newer than ABI 1.0 only
 ** under `#if STORE_ABI_MINOR >= N`. The build may define MS_NAME and
 ** MS_DESCRIPTION (the plugin's name and description) and MS_MODULE_INIT /
 ** MS_MODULE_FINI (module hooks it links in from another file); a plain

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The transfer engine end to end (host/multipart.c). Two halves:
+# The transfer engine end to end (host/engine/multipart.c). Two halves:
 #
 #   test_multipart.sh XTSTORE_BIN SRC_DIR BIN_DIR           (ctest integration/test_multipart)
 #     the local provider: a 200 MiB file up through cp -r in 8 MiB parts, 4

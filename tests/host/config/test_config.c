@@ -1,5 +1,5 @@
 /*
-** test_config.c -- host/config*.c: XT-style YAML, layers and merging,
+** test_config.c -- host/config/*.c: XT-style YAML, layers and merging,
 ** positioned errors, secret references, st_config_add_provider.
 */
 #include <errno.h>

@@ -9,7 +9,7 @@
 # the user's tags; /usr/bin/aws checks the tags). With a wrong
 # secret: exit 6, a message naming the service and the auth failure, and
 # no secret anywhere in the output. Listings avoid '/' in the query and
-# keys avoid non-ASCII bytes (moto's signature bugs, testbed.md).
+# keys avoid non-ASCII bytes (moto's signature bugs).
 . "$(dirname "$0")/s3lib.sh" "$@"
 
 need_server moto
