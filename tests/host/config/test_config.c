@@ -1,6 +1,6 @@
 /*
-** test_config.c -- host/config/*.c: XT-style YAML, layers and merging,
-** positioned errors, secret references, st_config_add_provider.
+** test_config.c -- the config layer (host/config/): XT-style YAML, layers
+** and merging, positioned errors, secret references, st_config_add_provider.
 */
 #include <errno.h>
 #include <fcntl.h>
