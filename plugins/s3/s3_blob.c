@@ -1,5 +1,5 @@
 /*
-** s3_object.c -- PutObject (streamed with its length; from memory for
+** s3_blob.c -- PutObject (streamed with its length; from memory for
 ** the small unknown-length case), GetObject (ranges, on_entry before the
 ** first byte), HeadObject, DeleteObject.
 **
