@@ -22,7 +22,6 @@
 #include "store_interface.h"
 #include "sdk_body.h"
 #include "sdk_buf.h"
-#include "sdk_host.h"
 #include "sdk_http.h"
 #include "sdk_xml.h"
 

@@ -23,7 +23,6 @@
 #include "store_interface.h"
 #include "sdk_body.h"
 #include "sdk_buf.h"
-#include "sdk_host.h"
 #include "sdk_http.h"
 #include "sdk_sigv4.h"
 #include "sdk_xml.h"
