@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "s3.h"
-#include "sdk_range.h"
 
 /* The headers every object write shares: type, metadata, conditions. */
 static int32_t put_headers(s3_call *c, const store_put_opts *opts,
