@@ -112,7 +112,6 @@ int32_t az_nomem(const az_target *t, store_error *err);
 int32_t az_fail_response(const az_target *t, const sdk_response *resp,
                          store_error *err);
 void az_err_clear(store_error *err);
-int32_t az_err_copy(store_error *err, const store_error *from);
 
 /* azure_request.c */
 int32_t az_check_container(const az_target *t, store_error *err);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "azure.h"
+#include "sdk_error.h"
 
 /* A fail-if-exists put fails before any block goes up when the blob is
  * there already (the commit checks again: it decides). */
@@ -36,7 +37,7 @@ static int32_t precheck(store_handle *h, const az_target *t, uint32_t flags,
                                               "BlobNotFound"))
     rc = STORE_OK;
   else
-    az_err_copy(err, &probe);
+    sdk_error_copy(err, &probe);
   az_props_free(&p);
   sdk_response_free(resp);
   return rc;

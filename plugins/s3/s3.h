@@ -158,7 +158,6 @@ int32_t s3_fail_msg(const s3_call *c, store_error *err, int32_t code,
 int32_t s3_fail_xml(const s3_call *c, const sdk_response *resp,
                     store_error *err, sdk_xml_node **out);
 void s3_err_init(store_error *probe);
-int32_t s3_err_copy(store_error *err, const store_error *probe);
 int32_t s3_check_names(const char *bucket, const char *key,
                        store_error *err);
 

@@ -266,20 +266,6 @@ void s3_err_init(store_error *probe)
   probe->struct_size = sizeof(*probe);
 }
 
-/* Report a probe's error as err, writing no more of err than its
- * struct_size holds. Returns the probe's code. */
-int32_t s3_err_copy(store_error *err, const store_error *probe)
-{
-  uint32_t size;
-
-  if (!err)
-    return probe->code;
-  size = err->struct_size < sizeof(*err) ? err->struct_size : sizeof(*err);
-  memcpy(err, probe, size);
-  err->struct_size = size;
-  return probe->code;
-}
-
 /* A bucket name and an object key the URL can carry. */
 int32_t s3_check_names(const char *bucket, const char *key, store_error *err)
 {
