@@ -98,3 +98,15 @@ int32_t sdk_error_http(store_error *err, const sdk_response *resp, int32_t code,
   va_end(ap);
   return code;
 }
+
+int32_t sdk_error_copy(store_error *err, const store_error *from)
+{
+  uint32_t size;
+
+  if (!err)
+    return from->code;
+  size = err->struct_size < sizeof(*err) ? err->struct_size : sizeof(*err);
+  memcpy(err, from, size);
+  err->struct_size = size;
+  return from->code;
+}

@@ -31,4 +31,9 @@ int32_t sdk_error_http(store_error *err, const sdk_response *resp, int32_t code,
                        const char *fmt, ...)
   __attribute__((format(printf, 6, 7)));
 
+/* Report `from` (the error of a probe the provider made itself, whose
+ * failure turned out to be the answer) as err, writing no more of err
+ * than its struct_size holds. err may be NULL. Returns from->code. */
+int32_t sdk_error_copy(store_error *err, const store_error *from);
+
 #endif /* SDK_ERROR_H */

@@ -1,6 +1,7 @@
 /*
 ** sdk_http.c -- the HTTP client of sdk_http.h: configuration, the pool of
-** curl easy handles and the share object. Sending is sdk_transfer.c.
+** curl easy handles and the share object, and asking the host whether to
+** stop. Sending is sdk_transfer.c.
 **
 ** Connection reuse: an easy handle keeps its own connection cache alive
 ** between performs (curl_easy_reset does not close connections), and
@@ -48,6 +49,20 @@ static void share_unlock(CURL *easy, curl_lock_data data, void *ud)
   pthread_mutex_unlock(&h->locks[data]);
 }
 
+/* Whether host's table has an is_cancelled to ask (a host built against
+ * an older ABI minor may lack the field). */
+static int can_ask(const store_host_api *host)
+{
+  return host &&
+         STORE_HAS_FIELD(store_host_api, is_cancelled, host->struct_size) &&
+         host->is_cancelled;
+}
+
+int sdk_host_cancelled(const store_host_api *host)
+{
+  return can_ask(host) && host->is_cancelled(host->host_ctx) != 0;
+}
+
 /* Copy cfg (fields inside cfg->struct_size only) into h. */
 static int apply_config(sdk_http *h, const sdk_http_config *cfg,
                         store_error *err)
@@ -75,9 +90,7 @@ static int apply_config(sdk_http *h, const sdk_http_config *cfg,
                                                   : DEFAULT_POOL_SIZE;
   if (HAS(user_agent))
     ua = cfg->user_agent;
-  if (HAS(host) && cfg->host &&
-      STORE_HAS_FIELD(store_host_api, is_cancelled, cfg->host->struct_size) &&
-      cfg->host->is_cancelled)
+  if (HAS(host) && can_ask(cfg->host))
     h->host = cfg->host;
 #undef HAS
   if (ca && *ca) {

@@ -55,6 +55,14 @@ int sdk_http_new(const sdk_http_config *cfg, sdk_http **out, store_error *err);
 /* Free the client and every pooled handle. NULL is fine. */
 void sdk_http_free(sdk_http *h);
 
+/* ---- cancellation ------------------------------------------------------ */
+
+/* Non-zero once the host asks the running operation to stop: its
+ * is_cancelled said so. 0 when host is NULL, or its table has no
+ * is_cancelled (older minor, or NULL). The client polls it during every
+ * transfer; poll it between requests and chunks of long operations too. */
+int sdk_host_cancelled(const store_host_api *host);
+
 /* ---- requests ---------------------------------------------------------- */
 
 /* A request for METHOD on url (absolute, already percent-encoded). The

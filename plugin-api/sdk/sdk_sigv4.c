@@ -1,8 +1,7 @@
 /*
 ** sdk_sigv4.c -- AWS Signature Version 4: canonical request, string to
 ** sign, signing key (cached per day), header and query authentication,
-** aws-chunked chunk and trailer signatures, POST policies. The SigV4a
-** (ECDSA) key lives in sdk_sigv4a.c; everything else is shared.
+** aws-chunked chunk and trailer signatures.
 */
 #include <pthread.h>
 #include <stdio.h>
@@ -21,7 +20,6 @@ struct sdk_sigv4 {
   char *session_token;          /* NULL when none                         */
   char *region;
   char *service;
-  sdk_sigv4a_key *akey;         /* SigV4a only                            */
   pthread_mutex_t lock;         /* guards the cached key below            */
   char key_ymd[9];              /* the day the cached key is for, or ""   */
   unsigned char key[32];
@@ -317,7 +315,6 @@ void sdk_sigv4_free(sdk_sigv4 *s)
   free(s->access_key);
   free(s->region);
   free(s->service);
-  sdk_sigv4a_key_free(s->akey);
   pthread_mutex_destroy(&s->lock);
   free(s);
 }
@@ -341,9 +338,7 @@ int sdk_sigv4_new(const sdk_sigv4_config *cfg, sdk_sigv4 **out)
   if (cfg->session_token && *cfg->session_token)
     s->session_token = strdup(cfg->session_token);
   if (!s->access_key || !s->secret_key || !s->region || !s->service ||
-      (cfg->session_token && *cfg->session_token && !s->session_token) ||
-      ((cfg->flags & SDK_SIGV4_ASYMMETRIC) &&
-       sdk_sigv4a_key_derive(s->access_key, s->secret_key, &s->akey))) {
+      (cfg->session_token && *cfg->session_token && !s->session_token)) {
     sdk_sigv4_free(s);
     return -1;
   }
@@ -409,12 +404,8 @@ static int set_date_scope(const sdk_sigv4 *s, const char *given, time_t when,
     if (!out->amz_date[0]) /* a year outside 0..9999 */
       return -1;
   }
-  if (s->akey)
-    n = snprintf(out->scope, sizeof(out->scope), "%.8s/%s/aws4_request",
-                 out->amz_date, s->service);
-  else
-    n = snprintf(out->scope, sizeof(out->scope), "%.8s/%s/%s/aws4_request",
-                 out->amz_date, s->region, s->service);
+  n = snprintf(out->scope, sizeof(out->scope), "%.8s/%s/%s/aws4_request",
+               out->amz_date, s->region, s->service);
   return n < 0 || (size_t)n >= sizeof(out->scope) ? -1 : 0;
 }
 
@@ -425,10 +416,6 @@ static int sign_sts(sdk_sigv4 *s, sdk_sigv4_result *out)
   char ymd[9];
   int rc;
 
-  if (s->akey)
-    return sdk_sigv4a_key_sign(s->akey, out->string_to_sign.data,
-                               out->string_to_sign.len, out->signature,
-                               sizeof(out->signature));
   memcpy(ymd, out->amz_date, 8);
   ymd[8] = '\0';
   rc = day_key(s, ymd, key);
@@ -439,17 +426,12 @@ static int sign_sts(sdk_sigv4 *s, sdk_sigv4_result *out)
   return rc;
 }
 
-static const char *algorithm(const sdk_sigv4 *s)
-{
-  return s->akey ? SDK_SIGV4A_ALGORITHM : SDK_SIGV4_ALGORITHM;
-}
-
 /* Canonical request, string to sign and signature of m into out. */
 static int sign_msg(sdk_sigv4 *s, const sdk_sigv4_msg *m, uint32_t flags,
                     sdk_sigv4_result *out)
 {
   if (build_creq(&out->canonical_request, &out->signed_headers, m, flags) ||
-      sdk_sigv4_string_to_sign(&out->string_to_sign, algorithm(s),
+      sdk_sigv4_string_to_sign(&out->string_to_sign, SDK_SIGV4_ALGORITHM,
                                out->amz_date, out->scope,
                                sdk_buf_str(&out->canonical_request)))
     return -1;
@@ -467,6 +449,10 @@ int sdk_sigv4_sign(sdk_sigv4 *s, const sdk_sigv4_msg *m, time_t when,
   int omit_token = 0, rc = -1;
   size_t i;
 
+  /* out is required; saying so also spares GCC a NULL path through
+   * sdk_sigv4_result_free, which it warns about when inlined. */
+  if (!out)
+    return -1;
   sdk_sigv4_result_free(out);
   if (set_date_scope(s, given, when, out))
     goto out;
@@ -479,8 +465,6 @@ int sdk_sigv4_sign(sdk_sigv4 *s, const sdk_sigv4_msg *m, time_t when,
   }
   if (!given)
     out->add[out->nadd++] = (store_kv){"X-Amz-Date", out->amz_date};
-  if (s->akey && !find_header(m->headers, m->nheaders, "x-amz-region-set"))
-    out->add[out->nadd++] = (store_kv){"X-Amz-Region-Set", s->region};
   if ((flags & SDK_SIGV4_CONTENT_SHA256) &&
       !find_header(m->headers, m->nheaders, "x-amz-content-sha256"))
     out->add[out->nadd++] = (store_kv){"x-amz-content-sha256", hash};
@@ -498,7 +482,7 @@ int sdk_sigv4_sign(sdk_sigv4 *s, const sdk_sigv4_msg *m, time_t when,
   if (sign_msg(s, &full, flags, out) ||
       sdk_buf_printf(&out->authorization,
                      "%s Credential=%s/%s, SignedHeaders=%s, Signature=%s",
-                     algorithm(s), s->access_key, out->scope,
+                     SDK_SIGV4_ALGORITHM, s->access_key, out->scope,
                      sdk_buf_str(&out->signed_headers), out->signature))
     goto out;
   out->add[out->nadd++] = (store_kv){"Authorization",
@@ -528,11 +512,15 @@ int sdk_sigv4_presign(sdk_sigv4 *s, const sdk_sigv4_msg *m, time_t when,
 {
   sdk_buf scratch = SDK_BUF_INIT, cred = SDK_BUF_INIT, names = SDK_BUF_INIT;
   char expires[16];
-  store_kv *q = NULL, auth[7];
+  store_kv *q = NULL, auth[6];
   size_t nauth = 0, omit = SIZE_MAX; /* auth[omit] is sent, not signed */
   sdk_sigv4_msg full = *m;
   int rc = -1;
 
+  /* out is required; saying so also spares GCC a NULL path through
+   * sdk_sigv4_result_free, which it warns about when inlined. */
+  if (!out)
+    return -1;
   sdk_sigv4_result_free(out);
   if (set_date_scope(s, NULL, when, out))
     goto out;
@@ -543,7 +531,7 @@ int sdk_sigv4_presign(sdk_sigv4 *s, const sdk_sigv4_msg *m, time_t when,
                                   m->nheaders) ||
       sdk_buf_printf(&cred, "%s/%s", s->access_key, out->scope))
     goto out;
-  auth[nauth++] = (store_kv){"X-Amz-Algorithm", algorithm(s)};
+  auth[nauth++] = (store_kv){"X-Amz-Algorithm", SDK_SIGV4_ALGORITHM};
   auth[nauth++] = (store_kv){"X-Amz-Credential", cred.data};
   auth[nauth++] = (store_kv){"X-Amz-Date", out->amz_date};
   auth[nauth++] = (store_kv){"X-Amz-SignedHeaders", sdk_buf_str(&names)};
@@ -553,8 +541,6 @@ int sdk_sigv4_presign(sdk_sigv4 *s, const sdk_sigv4_msg *m, time_t when,
     omit = (flags & SDK_SIGV4_OMIT_TOKEN) ? nauth : omit;
     auth[nauth++] = (store_kv){"X-Amz-Security-Token", s->session_token};
   }
-  if (s->akey)
-    auth[nauth++] = (store_kv){"X-Amz-Region-Set", s->region};
   q = malloc((m->nquery + nauth) * sizeof(*q) + 1);
   if (!q)
     goto out;
@@ -742,7 +728,7 @@ out:
 }
 
 /* ------------------------------------------------------------------------ */
-/* aws-chunked payloads and POST policies                                   */
+/* aws-chunked payloads                                                     */
 /* ------------------------------------------------------------------------ */
 
 int sdk_sigv4_chunk_begin(sdk_sigv4 *s, const sdk_sigv4_result *seed,
@@ -751,7 +737,7 @@ int sdk_sigv4_chunk_begin(sdk_sigv4 *s, const sdk_sigv4_result *seed,
   char ymd[9];
 
   memset(c, 0, sizeof(*c));
-  if (s->akey || strlen(seed->signature) != 64)
+  if (strlen(seed->signature) != 64)
     return -1;
   memcpy(ymd, seed->amz_date, 8);
   ymd[8] = '\0';
@@ -841,19 +827,4 @@ uint64_t sdk_sigv4_chunked_length(uint64_t decoded, size_t chunk_size)
   uint64_t full = decoded / chunk_size, rest = decoded % chunk_size;
 
   return full * framed(chunk_size) + (rest ? framed(rest) : 0) + framed(0);
-}
-
-int sdk_sigv4_post_policy_sign(sdk_sigv4 *s, const char *ymd,
-                               const char *policy_base64, char sig[65])
-{
-  unsigned char key[32];
-  int rc;
-
-  if (s->akey)
-    return -1;
-  rc = day_key(s, ymd, key);
-  if (rc == 0)
-    rc = sdk_sigv4_hmac_hex(key, policy_base64, strlen(policy_base64), sig);
-  OPENSSL_cleanse(key, sizeof(key));
-  return rc;
 }

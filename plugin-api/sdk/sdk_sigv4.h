@@ -1,5 +1,5 @@
 /*
-** sdk_sigv4.h -- AWS Signature Version 4 (and 4a) request signing, for any
+** sdk_sigv4.h -- AWS Signature Version 4 request signing, for any
 ** provider that speaks an AWS-style API (S3 and its compatibles, ...).
 **
 ** Two layers:
@@ -32,7 +32,6 @@
 #include "sdk_http.h"
 
 #define SDK_SIGV4_ALGORITHM  "AWS4-HMAC-SHA256"
-#define SDK_SIGV4A_ALGORITHM "AWS4-ECDSA-P256-SHA256"
 #define SDK_SIGV4_UNSIGNED_PAYLOAD "UNSIGNED-PAYLOAD"
 #define SDK_SIGV4_STREAMING_PAYLOAD "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 #define SDK_SIGV4_STREAMING_PAYLOAD_TRAILER \
@@ -49,9 +48,6 @@
 #define SDK_SIGV4_OMIT_TOKEN     (1u << 1)
 /* Also send and sign x-amz-content-sha256: <payload hash> (S3 needs it). */
 #define SDK_SIGV4_CONTENT_SHA256 (1u << 2)
-/* In sdk_sigv4_config.flags: sign with SigV4a (ECDSA P-256 with a key
- * derived from the credentials; a region set instead of a region). */
-#define SDK_SIGV4_ASYMMETRIC     (1u << 3)
 
 /* One request as the signer sees it. Borrowed for the call. */
 typedef struct sdk_sigv4_msg {
@@ -103,25 +99,23 @@ typedef struct sdk_sigv4 sdk_sigv4;
 
 typedef struct sdk_sigv4_config {
   uint32_t struct_size;
-  uint32_t flags;             /* SDK_SIGV4_ASYMMETRIC or 0                */
   const char *access_key;     /* required                                 */
   const char *secret_key;     /* required; copied, wiped on free          */
   const char *session_token;  /* NULL when none                           */
-  const char *region;         /* e.g. "us-east-1"; with SigV4a the region
-                                 set ("us-east-1", "*")                   */
+  const char *region;         /* e.g. "us-east-1"                         */
   const char *service;        /* e.g. "s3"                                */
 } sdk_sigv4_config;
 
 /* A new signer owning copies of cfg's strings; free with sdk_sigv4_free.
- * It may be used from several threads at once. 0, or -1 (memory, missing
- * field, or a SigV4a key that cannot be derived). */
+ * It may be used from several threads at once. 0, or -1 (memory, or a
+ * missing field). */
 int sdk_sigv4_new(const sdk_sigv4_config *cfg, sdk_sigv4 **out);
 void sdk_sigv4_free(sdk_sigv4 *s);
 
 /* What one signing produced. Owned by the caller: sdk_sigv4_result_free.
  * add[0..nadd) are the headers to send on top of the request's own, in
  * order (X-Amz-Security-Token, X-Amz-Date, x-amz-content-sha256,
- * X-Amz-Region-Set, Authorization); their strings live in this struct.
+ * Authorization); their strings live in this struct.
  * For a presign, query holds the parameters to append instead (encoded,
  * '&'-joined, X-Amz-Signature last) and add is empty. */
 typedef struct sdk_sigv4_result {
@@ -132,8 +126,8 @@ typedef struct sdk_sigv4_result {
   sdk_buf query;               /* presign: parameters to append             */
   char amz_date[17];           /* "20150830T123600Z"                        */
   char scope[128];             /* "20150830/us-east-1/s3/aws4_request"      */
-  char signature[160];         /* hex: 64 (HMAC) or up to 144 (ECDSA DER)   */
-  store_kv add[5];
+  char signature[65];          /* hex HMAC-SHA256                           */
+  store_kv add[4];
   size_t nadd;
 } sdk_sigv4_result;
 
@@ -197,34 +191,5 @@ size_t sdk_sigv4_chunk_header(size_t len, const char sig[65],
  * chunks of chunk_size (the last one shorter), the final 0-length chunk
  * included. */
 uint64_t sdk_sigv4_chunked_length(uint64_t decoded, size_t chunk_size);
-
-/* ---- browser POST policies ------------------------------------------- */
-
-/* Signature of a base64 POST policy: hex(HMAC(signing key for ymd,
- * policy_base64)) into sig[65]. 0 or -1. */
-int sdk_sigv4_post_policy_sign(sdk_sigv4 *s, const char *ymd,
-                               const char *policy_base64, char sig[65]);
-
-/* ---- SigV4a keys ----------------------------------------------------- */
-
-typedef struct sdk_sigv4a_key sdk_sigv4a_key;
-
-/* Derive the P-256 key SigV4a signs with from the credentials (the
- * SP 800-108 HMAC-SHA256 counter-mode KDF the SigV4a specification uses).
- * 0, or -1 (memory, OpenSSL failure). Free with sdk_sigv4a_key_free. */
-int sdk_sigv4a_key_derive(const char *access_key, const char *secret_key,
-                          sdk_sigv4a_key **out);
-void sdk_sigv4a_key_free(sdk_sigv4a_key *k);
-/* The public point, X and Y as 64 lowercase hex digits each. 0 or -1. */
-int sdk_sigv4a_key_public(const sdk_sigv4a_key *k, char x[65], char y[65]);
-/* Hex of the DER ECDSA-P256 signature of SHA-256(data) into hex[0..cap)
- * (at most 144 digits + NUL). ECDSA is randomised: verify, never compare.
- * 0 or -1. */
-int sdk_sigv4a_key_sign(const sdk_sigv4a_key *k, const char *data,
-                        size_t len, char *hex, size_t cap);
-/* Verify a hex DER signature of SHA-256(data) with the public key given
- * as X, Y hex. 1 valid, 0 invalid, -1 malformed input or error. */
-int sdk_sigv4a_verify(const char *x_hex, const char *y_hex, const char *data,
-                      size_t len, const char *sig_hex);
 
 #endif /* SDK_SIGV4_H */

@@ -205,9 +205,8 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
                        curl_off_t ultotal, curl_off_t ulnow)
 {
   xfer *x = ud;
-  const store_host_api *host = x->h->host;
 
-  if (host && host->is_cancelled(host->host_ctx)) {
+  if (sdk_host_cancelled(x->h->host)) {
     x->stop = STOP_CANCEL;
     return 1;
   }
@@ -521,11 +520,6 @@ static int finish(xfer *x, CURL *easy, CURLcode cc, store_error *err)
   return STORE_OK;
 }
 
-static int cancelled(const sdk_http *h)
-{
-  return h->host && h->host->is_cancelled(h->host->host_ctx);
-}
-
 /* *out is the response (free with sdk_response_free), or NULL on error. */
 int sdk_http_perform(sdk_http *h, sdk_request *r, sdk_response **out,
                      store_error *err)
@@ -544,7 +538,7 @@ int sdk_http_perform(sdk_http *h, sdk_request *r, sdk_response **out,
     rc = req_error(r, err, STORE_E_NOMEM, "out of memory");
     goto out;
   }
-  if (cancelled(h)) {
+  if (sdk_host_cancelled(h->host)) {
     x.stop = STOP_CANCEL;
     rc = stop_error(&x, err);
     goto out;

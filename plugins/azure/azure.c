@@ -106,7 +106,7 @@ static int32_t azure_open(const store_host_api *host, const store_kv *config,
     rc = store_error_set(err, STORE_E_NOMEM, "azure: open");
     goto out;
   }
-  rc = az_auth_open(h, config, nconfig, err);
+  rc = az_config_open(h, config, nconfig, err);
   if (rc)
     goto out;
   rc = open_http(h, config, nconfig, err);

@@ -7,9 +7,10 @@
 ** and extends append blobs. Authentication is Shared Key (the account key)
 ** or a SAS token appended to every URL; SAS wins when both are configured.
 **
-** Requests: azure_request.c builds the URL and the request, azure_auth.c
-** authenticates it, azure_request.c performs it and azure_error.c turns an
-** error response into a store_error. Each op lives in its own file.
+** Requests: azure_request.c builds the URL and the request, authenticates
+** it with what azure_config.c resolved, performs it, and azure_error.c
+** turns an error response into a store_error. Each op lives in its own
+** file.
 */
 #ifndef AZURE_H
 #define AZURE_H
@@ -21,7 +22,6 @@
 #include "store_interface.h"
 #include "sdk_body.h"
 #include "sdk_buf.h"
-#include "sdk_host.h"
 #include "sdk_http.h"
 #include "sdk_xml.h"
 
@@ -44,6 +44,8 @@
 #define AZ_PAGE_MAX      5000u
 #define AZ_MAX_KEY       1024
 #define AZ_NONCE_HEX     32     /* upload ids: 16 random bytes in hex     */
+/* Block ids: base64("NONCE-PPPPP"), NUL included (azure_multipart.c). */
+#define AZ_BLOCK_ID_SIZE ((AZ_NONCE_HEX + 1 + 5 + 2) / 3 * 4 + 1)
 #define AZ_DEFAULT_CT    "application/octet-stream"
 
 /* Field f of the caller's options struct p (type t), or dflt when p is
@@ -99,12 +101,9 @@ typedef struct az_props {
   const char *blob_type;        /* "BlockBlob", "AppendBlob", ... or NULL  */
 } az_props;
 
-/* azure_auth.c */
-int32_t az_auth_open(store_handle *h, const store_kv *cfg, size_t n,
-                     store_error *err);
-int az_auth_url(const store_handle *h, sdk_buf *url);
-int32_t az_auth_sign(const store_handle *h, const az_target *t,
-                     sdk_request *r, store_error *err);
+/* azure_config.c */
+int32_t az_config_open(store_handle *h, const store_kv *cfg, size_t n,
+                       store_error *err);
 
 /* azure_error.c */
 int32_t az_fail(const az_target *t, store_error *err, int32_t code,
@@ -113,7 +112,6 @@ int32_t az_nomem(const az_target *t, store_error *err);
 int32_t az_fail_response(const az_target *t, const sdk_response *resp,
                          store_error *err);
 void az_err_clear(store_error *err);
-int32_t az_err_copy(store_error *err, const store_error *from);
 
 /* azure_request.c */
 int32_t az_check_container(const az_target *t, store_error *err);
@@ -139,7 +137,7 @@ int32_t az_fill(const az_target *t, store_read_fn src, void *ctx, char *buf,
 int32_t az_check_source(const az_target *t, store_read_fn src, int64_t len,
                         store_error *err);
 
-/* azure_props.c */
+/* azure_meta.c */
 int32_t az_meta_check(const az_target *t, const char *content_type,
                       const store_kv *md, size_t n, store_error *err);
 int32_t az_meta_headers(const az_target *t, sdk_request *r,
@@ -210,11 +208,32 @@ int32_t az_blob_set_metadata(store_handle *h, const char *container,
                              const char *key, const store_kv *metadata,
                              size_t nmetadata, store_error *err);
 
-/* azure_block.c */
+/* azure_upload.c */
 int32_t az_put_blocks(store_handle *h, const az_target *t,
                       const store_put_opts *opts, store_read_fn src,
                       void *src_ctx, char *buf, size_t first_len,
                       store_put_result *out, store_error *err);
+
+/* azure_multipart.c */
+/* What a commit writes besides the blocks. Borrowed strings. */
+typedef struct az_block_list_opts {
+  const char *content_type;
+  const store_kv *md;
+  size_t nmd;
+  uint32_t flags;
+  const char *if_match;
+} az_block_list_opts;
+
+int32_t az_nonce_new(const az_target *t, char out[AZ_NONCE_HEX + 1],
+                     store_error *err);
+void az_block_id(const char *nonce, uint32_t part, char *out);
+int32_t az_put_block(store_handle *h, const az_target *t, const char *id,
+                     sdk_body *b, const char *mem, size_t memlen,
+                     store_error *err);
+int32_t az_put_block_list(store_handle *h, const az_target *t,
+                          const char *nonce, uint32_t n,
+                          const az_block_list_opts *co, uint64_t size,
+                          store_put_result *out, store_error *err);
 int32_t az_multipart_begin(store_handle *h, const char *container,
                            const char *key, const store_put_opts *opts,
                            char *out_id, size_t cap, store_error *err);

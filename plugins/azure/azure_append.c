@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "azure.h"
+#include "sdk_error.h"
 
 /* Create the append blob if it is missing; refuse other blob types. */
 static int32_t ensure_append_blob(store_handle *h, const az_target *t,
@@ -39,7 +40,7 @@ static int32_t ensure_append_blob(store_handle *h, const az_target *t,
   }
   if (rc != STORE_E_NOT_FOUND ||
       !strcmp(probe.provider_code, "ContainerNotFound")) {
-    az_err_copy(err, &probe);
+    sdk_error_copy(err, &probe);
     goto out;
   }
   rc = az_exec(h, t, "PUT", NULL, create, 3, NULL, err);

@@ -56,20 +56,6 @@ void az_err_clear(store_error *err)
   err->struct_size = size;
 }
 
-/* Report `from` (an error of a probe the caller made) as err, writing no
- * more of err than its struct_size holds. */
-int32_t az_err_copy(store_error *err, const store_error *from)
-{
-  uint32_t size;
-
-  if (!err)
-    return from->code;
-  size = err->struct_size < sizeof(*err) ? err->struct_size : sizeof(*err);
-  memcpy(err, from, size);
-  err->struct_size = size;
-  return from->code;
-}
-
 /* The Blob service's error codes that mean something more precise than
  * their HTTP status. Codes not listed are classified by status. */
 static const struct {

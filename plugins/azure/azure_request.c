@@ -1,13 +1,15 @@
 /*
 ** azure_request.c -- names, URLs and requests: build a request for a
-** target, authenticate it, perform it, and turn a non-2xx answer into an
-** error (azure_error.c).
+** target, authenticate it with the credentials azure_config.c resolved
+** (SAS token in the URL, or Shared Key signature), perform it, and turn a
+** non-2xx answer into an error (azure_error.c).
 */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "azure.h"
+#include "sdk_azure.h"
 #include "sdk_util.h"
 
 /* Azure's container names: 3-63 of [a-z0-9-], starting and ending with a
@@ -67,7 +69,8 @@ int32_t az_url(const store_handle *h, const az_target *t, const char *query,
   if (t->snapshot)
     bad |= sdk_buf_putc(out, sep) || sdk_buf_puts(out, "snapshot=") ||
            sdk_uri_encode(out, t->snapshot, strlen(t->snapshot), 0);
-  bad |= az_auth_url(h, out);
+  if (h->sas)
+    bad |= sdk_azure_url_add_sas(out, h->sas);
   return bad ? az_nomem(t, err) : STORE_OK;
 }
 
@@ -122,9 +125,11 @@ int32_t az_perform(store_handle *h, const az_target *t, sdk_request *r,
   rc = az_header(t, r, "x-ms-date", date, err);
   if (rc)
     goto out;
-  rc = az_auth_sign(h, t, r, err);
-  if (rc)
+  /* With a SAS token the URL carries the grant: nothing to sign. */
+  if (h->key && sdk_azure_sign_request(r, h->account, h->key, h->keylen)) {
+    rc = az_nomem(t, err);
     goto out;
+  }
   rc = sdk_http_perform(h->http, r, &resp, err);
   if (rc) {
     /* "METHOD URL: cause" -> "op blob 'c/k': cause"; flags, errno and

@@ -159,7 +159,7 @@ void lp_entry_fill(store_entry *e, const char *name, const struct stat *st,
                    char etag[LP_ETAG_SIZE], const lp_meta *m);
 void lp_unique_name(const char *tag, char *out, size_t cap);
 
-/* local_stream.c */
+/* local_body.c */
 int32_t lp_check_source(const lp_obj *o, store_read_fn src, int64_t len,
                         store_error *err);
 int32_t lp_stream_in(const lp_obj *o, int fd, store_read_fn src, void *ctx,

@@ -170,7 +170,7 @@ static int32_t s3_open(const store_host_api *host, const store_kv *config,
   if (rc)
     goto out;
   if (!h->cfg.anonymous) {
-    sdk_sigv4_config sc = {sizeof(sc), 0, h->cfg.access_key,
+    sdk_sigv4_config sc = {sizeof(sc), h->cfg.access_key,
                            h->cfg.secret_key, h->cfg.session_token,
                            h->cfg.region, "s3"};
     if (sdk_sigv4_new(&sc, &h->signer)) {

@@ -23,7 +23,6 @@
 #include "store_interface.h"
 #include "sdk_body.h"
 #include "sdk_buf.h"
-#include "sdk_host.h"
 #include "sdk_http.h"
 #include "sdk_sigv4.h"
 #include "sdk_xml.h"
@@ -159,13 +158,10 @@ int32_t s3_fail_msg(const s3_call *c, store_error *err, int32_t code,
 int32_t s3_fail_xml(const s3_call *c, const sdk_response *resp,
                     store_error *err, sdk_xml_node **out);
 void s3_err_init(store_error *probe);
-int32_t s3_err_copy(store_error *err, const store_error *probe);
 int32_t s3_check_names(const char *bucket, const char *key,
                        store_error *err);
-int32_t s3_check_meta(const char *what, const char *content_type,
-                      const store_kv *md, size_t n, store_error *err);
 
-/* s3_entry.c: object properties from response headers */
+/* s3_meta.c: user metadata out, object properties from response headers */
 typedef struct s3_props {
   store_entry e;
   store_kv *md;                 /* owned array; strings borrowed from resp */
@@ -176,8 +172,10 @@ int32_t s3_props_from_headers(const sdk_response *resp, const char *key,
                               s3_props *p, store_error *err);
 void s3_props_free(s3_props *p);
 int s3_version_is_real(const char *v);
+int32_t s3_check_meta(const char *what, const char *content_type,
+                      const store_kv *md, size_t n, store_error *err);
 
-/* s3_bucket.c */
+/* s3_container.c */
 int32_t s3_container_create(store_handle *h, const char *container,
                             const store_kv *metadata, size_t nmetadata,
                             store_error *err);
@@ -188,7 +186,7 @@ int32_t s3_container_list(store_handle *h, const char *prefix,
 int32_t s3_container_head(store_handle *h, const char *container,
                           store_entry_fn cb, void *cb_ctx, store_error *err);
 
-/* s3_object.c */
+/* s3_blob.c */
 int32_t s3_put_mem(store_handle *h, const char *bucket, const char *key,
                    const store_put_opts *opts, const void *data, size_t len,
                    store_put_result *out, store_error *err);
@@ -296,12 +294,15 @@ int32_t s3_delete_snapshot(store_handle *h, const char *bucket,
                            const char *key, const char *version,
                            store_error *err);
 
-/* s3_chunked.c: aws-chunked request bodies */
+/* s3_body.c: request bodies from read callbacks, aws-chunked bodies */
 typedef struct s3_chunked s3_chunked;
 int32_t s3_chunked_new(store_handle *h, const sdk_sigv4_result *seed,
                        store_read_fn src, void *src_ctx, uint64_t len,
                        s3_chunked **out, store_error *err);
 int32_t s3_chunked_read(void *ctx, void *buf, size_t cap, size_t *out_n);
 void s3_chunked_free(s3_chunked *c);
+int32_t s3_fill(store_read_fn src, void *ctx, unsigned char *buf, size_t cap,
+                size_t *n, const char *bucket, const char *key,
+                store_error *err);
 
 #endif /* S3_H */

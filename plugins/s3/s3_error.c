@@ -15,7 +15,6 @@
 
 #include "s3.h"
 #include "sdk_error.h"
-#include "sdk_meta.h"
 
 /* S3 error codes whose meaning is not the status's (or that are worth a
  * retry whatever the status). */
@@ -267,20 +266,6 @@ void s3_err_init(store_error *probe)
   probe->struct_size = sizeof(*probe);
 }
 
-/* Report a probe's error as err, writing no more of err than its
- * struct_size holds. Returns the probe's code. */
-int32_t s3_err_copy(store_error *err, const store_error *probe)
-{
-  uint32_t size;
-
-  if (!err)
-    return probe->code;
-  size = err->struct_size < sizeof(*err) ? err->struct_size : sizeof(*err);
-  memcpy(err, probe, size);
-  err->struct_size = size;
-  return probe->code;
-}
-
 /* A bucket name and an object key the URL can carry. */
 int32_t s3_check_names(const char *bucket, const char *key, store_error *err)
 {
@@ -297,30 +282,5 @@ int32_t s3_check_names(const char *bucket, const char *key, store_error *err)
     return store_error_set(err, STORE_E_INVALID, "s3: key of %zu bytes in "
                            "bucket '%s' (1..%d allowed)", strlen(key),
                            bucket, S3_MAX_KEY);
-  return STORE_OK;
-}
-
-/* Metadata travels as x-amz-meta-NAME headers: names are tokens, values
- * printable ASCII (what S3 keeps unencoded). */
-int32_t s3_check_meta(const char *what, const char *content_type,
-                      const store_kv *md, size_t n, store_error *err)
-{
-  if (content_type && strpbrk(content_type, "\r\n"))
-    return store_error_set(err, STORE_E_INVALID, "s3: %s: content type has "
-                           "a line break", what);
-  for (size_t i = 0; i < n; i++) {
-    const char *k = md[i].key, *v = md[i].value ? md[i].value : "";
-    if (!k || !*k)
-      return store_error_set(err, STORE_E_INVALID, "s3: %s: empty metadata "
-                             "name", what);
-    if (!sdk_http_is_token(k))
-      return store_error_set(err, STORE_E_INVALID, "s3: %s: metadata name "
-                             "'%.64s' is not an HTTP token (letters, "
-                             "digits, -_.!#$%%&'*+^`|~)", what, k);
-    if (!sdk_meta_value_ok(v, 0))
-      return store_error_set(err, STORE_E_INVALID, "s3: %s: metadata "
-                             "'%.64s' has a value that is not printable "
-                             "ASCII (S3 keeps only that)", what, k);
-  }
   return STORE_OK;
 }

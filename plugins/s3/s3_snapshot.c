@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "s3.h"
+#include "sdk_error.h"
 #include "sdk_util.h"
 
 /* GetObjectTagging of one version: *out is the parsed reply (owned). */
@@ -221,7 +222,7 @@ int32_t s3_delete_snapshot(store_handle *h, const char *bucket,
   s3_err_init(&probe);
   rc = s3_head_object(h, bucket, key, NULL, &p, &resp, &probe);
   if (rc && rc != STORE_E_NOT_FOUND)
-    return s3_err_copy(err, &probe);
+    return sdk_error_copy(err, &probe);
   current = !rc && p.version_id && !strcmp(p.version_id, version);
   if (!rc) {
     s3_props_free(&p);

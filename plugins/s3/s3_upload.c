@@ -37,26 +37,6 @@ static int32_t mem_read(void *ud, void *buf, size_t cap, size_t *out_n)
   return 0;
 }
 
-/* Fill buf[0..cap) from src until full or end of data; *n is the count.
- * ABORTED (the callback's refusal), INTERNAL (it gave more than asked) or
- * OK. */
-static int32_t fill(store_read_fn src, void *ctx, unsigned char *buf,
-                    size_t cap, size_t *n, const char *bucket,
-                    const char *key, store_error *err)
-{
-  switch (sdk_fill(src, ctx, buf, cap, n, NULL)) {
-  case SDK_BODY_ABORTED:
-    return store_error_set(err, STORE_E_ABORTED, "s3: PutObject '%s/%s': "
-                           "stopped by the read callback", bucket, key);
-  case SDK_BODY_BAD:
-    return store_error_set(err, STORE_E_INTERNAL, "s3: PutObject '%s/%s': "
-                           "the read callback returned more bytes than "
-                           "asked for", bucket, key);
-  default:
-    return STORE_OK;
-  }
-}
-
 /* The parts after begin; tokens[i] gets part i+1's ETag. */
 typedef struct upload {
   store_handle *h;
@@ -129,7 +109,8 @@ static int32_t buffered_parts(upload *u, store_read_fn src, void *ctx,
     mem_src m = {buf, n};
     rc = add_part(u, mem_read, &m, n, err);
     if (!rc && n == S3_STREAM_PART)
-      rc = fill(src, ctx, buf, S3_STREAM_PART, &n, u->bucket, u->key, err);
+      rc = s3_fill(src, ctx, buf, S3_STREAM_PART, &n, u->bucket, u->key,
+                   err);
     else
       n = 0;
   }
@@ -154,7 +135,7 @@ int32_t s3_put_unknown(store_handle *h, const char *bucket, const char *key,
     if (!buf)
       return store_error_set(err, STORE_E_NOMEM, "s3: PutObject '%s/%s': "
                              "out of memory", bucket, key);
-    rc = fill(src, src_ctx, buf, S3_STREAM_PART, &n, bucket, key, err);
+    rc = s3_fill(src, src_ctx, buf, S3_STREAM_PART, &n, bucket, key, err);
     if (rc || n < S3_STREAM_PART) {
       if (!rc)
         rc = s3_put_mem(h, bucket, key, opts, buf, n, out, err);

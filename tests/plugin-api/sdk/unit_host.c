@@ -1,12 +1,12 @@
 /*
-** unit_host.c -- sdk_host.h: is_cancelled asked only where the host's
-** table has it, with the host's context.
+** unit_host.c -- sdk_host_cancelled (sdk_http.h): is_cancelled asked
+** only where the host's table has it, with the host's context.
 */
 #include <stddef.h>
 #include <string.h>
 
 #include "unit.h"
-#include "sdk_host.h"
+#include "sdk_http.h"
 
 static int g_ctx;
 static int32_t g_answer;

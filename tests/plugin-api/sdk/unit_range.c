@@ -1,13 +1,13 @@
 /*
-** unit_range.c -- sdk_range.h: where a response body starts (200, 206,
-** bad or late Content-Range), and the sink cutting a body that is longer
-** than the range on either side, stopping once it is complete.
+** unit_range.c -- sdk_range (sdk_body.h): where a response body starts
+** (200, 206, bad or late Content-Range), and the sink cutting a body that
+** is longer than the range on either side, stopping once it is complete.
 */
 #include <string.h>
 
 #include "unit.h"
 #include "sdk_buf.h"
-#include "sdk_range.h"
+#include "sdk_body.h"
 
 typedef struct kept {
   sdk_buf b;

@@ -1,5 +1,5 @@
 /*
-** s3_object.c -- PutObject (streamed with its length; from memory for
+** s3_blob.c -- PutObject (streamed with its length; from memory for
 ** the small unknown-length case), GetObject (ranges, on_entry before the
 ** first byte), HeadObject, DeleteObject.
 **
@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "s3.h"
-#include "sdk_range.h"
 
 /* The headers every object write shares: type, metadata, conditions. */
 static int32_t put_headers(s3_call *c, const store_put_opts *opts,

@@ -1,5 +1,5 @@
 /*
-** azure_props.c -- blob and container properties: user metadata and
+** azure_meta.c -- blob and container properties: user metadata and
 ** content types on their way out (x-ms-meta-* request headers, checked so
 ** Azure takes them) and entries built from response headers on their way
 ** in; directory markers.

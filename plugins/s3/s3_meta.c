@@ -1,7 +1,8 @@
 /*
-** s3_entry.c -- an object's properties from HeadObject / GetObject
-** response headers: size, Last-Modified, ETag, Content-Type, version id
-** and the x-amz-meta-* user metadata.
+** s3_meta.c -- an object's properties: user metadata and content types
+** checked on their way out (x-amz-meta-* headers S3 keeps as given), and
+** read back from HeadObject / GetObject response headers (size,
+** Last-Modified, ETag, Content-Type, version id, x-amz-meta-*).
 */
 #include <stdlib.h>
 #include <string.h>
@@ -56,4 +57,29 @@ void s3_props_free(s3_props *p)
   free(p->md);
   p->md = NULL;
   p->nmd = 0;
+}
+
+/* Metadata travels as x-amz-meta-NAME headers: names are tokens, values
+ * printable ASCII (what S3 keeps unencoded). */
+int32_t s3_check_meta(const char *what, const char *content_type,
+                      const store_kv *md, size_t n, store_error *err)
+{
+  if (content_type && strpbrk(content_type, "\r\n"))
+    return store_error_set(err, STORE_E_INVALID, "s3: %s: content type has "
+                           "a line break", what);
+  for (size_t i = 0; i < n; i++) {
+    const char *k = md[i].key, *v = md[i].value ? md[i].value : "";
+    if (!k || !*k)
+      return store_error_set(err, STORE_E_INVALID, "s3: %s: empty metadata "
+                             "name", what);
+    if (!sdk_http_is_token(k))
+      return store_error_set(err, STORE_E_INVALID, "s3: %s: metadata name "
+                             "'%.64s' is not an HTTP token (letters, "
+                             "digits, -_.!#$%%&'*+^`|~)", what, k);
+    if (!sdk_meta_value_ok(v, 0))
+      return store_error_set(err, STORE_E_INVALID, "s3: %s: metadata "
+                             "'%.64s' has a value that is not printable "
+                             "ASCII (S3 keeps only that)", what, k);
+  }
+  return STORE_OK;
 }

@@ -1,6 +1,7 @@
 /*
-** azure_block.c -- block blobs in pieces: Put Block + Put Block List, for
-** big or unknown-length puts and as the ABI's multipart ops.
+** azure_multipart.c -- block blobs in pieces: Put Block + Put Block List,
+** as the ABI's multipart ops, and for big or unknown-length puts
+** (azure_upload.c).
 **
 ** Uncommitted blocks are invisible and Azure discards them (after a week,
 ** or when another put of the blob commits), so an upload that is never
@@ -31,8 +32,11 @@
 #define ID_B64_LEN  ((ID_RAW_LEN + 2) / 3 * 4)
 #define SIZE_UNKNOWN UINT64_MAX
 
-static int32_t nonce_new(const az_target *t, char out[AZ_NONCE_HEX + 1],
-                         store_error *err)
+_Static_assert(ID_B64_LEN + 1 == AZ_BLOCK_ID_SIZE, "block id size");
+
+/* A new upload's nonce: AZ_NONCE_HEX random hex digits. */
+int32_t az_nonce_new(const az_target *t, char out[AZ_NONCE_HEX + 1],
+                     store_error *err)
 {
   unsigned char raw[AZ_NONCE_HEX / 2];
 
@@ -53,8 +57,9 @@ static int nonce_ok(const char *s)
   return i == AZ_NONCE_HEX;
 }
 
-/* The block id of part `part` of upload `nonce`, into out (ID_B64_LEN+1). */
-static void block_id(const char *nonce, uint32_t part, char *out)
+/* The block id of part `part` of upload `nonce`, into out
+ * (AZ_BLOCK_ID_SIZE). */
+void az_block_id(const char *nonce, uint32_t part, char *out)
 {
   char raw[ID_RAW_LEN + 1];
   sdk_buf b = SDK_BUF_INIT;
@@ -63,14 +68,14 @@ static void block_id(const char *nonce, uint32_t part, char *out)
   /* Out of memory leaves out empty, which callers report as such. */
   out[0] = '\0';
   if (!sdk_base64_encode(&b, raw, ID_RAW_LEN) && b.len == ID_B64_LEN)
-    memcpy(out, b.data, ID_B64_LEN + 1);
+    memcpy(out, b.data, AZ_BLOCK_ID_SIZE);
   sdk_buf_free(&b);
 }
 
 /* Put Block: the body streamed from b, or taken from mem[0..memlen). */
-static int32_t put_block(store_handle *h, const az_target *t,
-                         const char *id, sdk_body *b, const char *mem,
-                         size_t memlen, store_error *err)
+int32_t az_put_block(store_handle *h, const az_target *t, const char *id,
+                     sdk_body *b, const char *mem, size_t memlen,
+                     store_error *err)
 {
   sdk_buf q = SDK_BUF_INIT;
   sdk_request *r = NULL;
@@ -97,25 +102,17 @@ out:
   return rc;
 }
 
-/* What a commit writes besides the blocks. Borrowed strings. */
-typedef struct commit_opts {
-  const char *content_type;
-  const store_kv *md;
-  size_t nmd;
-  uint32_t flags;
-  const char *if_match;
-} commit_opts;
-
 /* Put Block List of parts 1..n of upload nonce. size is the blob's total,
- * or SIZE_UNKNOWN to ask the service afterwards. */
-static int32_t commit(store_handle *h, const az_target *t, const char *nonce,
-                      uint32_t n, const commit_opts *co, uint64_t size,
-                      store_put_result *out, store_error *err)
+ * or SIZE_UNKNOWN (UINT64_MAX) to ask the service afterwards. */
+int32_t az_put_block_list(store_handle *h, const az_target *t,
+                          const char *nonce, uint32_t n,
+                          const az_block_list_opts *co, uint64_t size,
+                          store_put_result *out, store_error *err)
 {
   sdk_buf xml = SDK_BUF_INIT;
   sdk_response *resp = NULL, *hresp = NULL;
   sdk_request *r = NULL;
-  char id[ID_B64_LEN + 1];
+  char id[AZ_BLOCK_ID_SIZE];
   az_props p = {0};
   int32_t rc;
 
@@ -125,7 +122,7 @@ static int32_t commit(store_handle *h, const az_target *t, const char *nonce,
     goto out;
   }
   for (uint32_t i = 1; i <= n; i++) {
-    block_id(nonce, i, id);
+    az_block_id(nonce, i, id);
     if (!*id || sdk_buf_printf(&xml, "<Latest>%s</Latest>", id)) {
       rc = az_nomem(t, err);
       goto out;
@@ -160,141 +157,6 @@ out:
   sdk_response_free(resp);
   sdk_request_free(r);
   sdk_buf_free(&xml);
-  return rc;
-}
-
-/* A fail-if-exists put fails before any block goes up when the blob is
- * there already (the commit checks again: it decides). */
-static int32_t precheck(store_handle *h, const az_target *t, uint32_t flags,
-                        store_error *err)
-{
-  az_target ht = {t->op, t->container, t->key, NULL};
-  sdk_response *resp = NULL;
-  store_error probe;
-  az_props p = {0};
-  int32_t rc;
-
-  if (!(flags & STORE_PUT_IF_NONE_MATCH))
-    return STORE_OK;
-  memset(&probe, 0, sizeof(probe));
-  probe.struct_size = sizeof(probe);
-  rc = az_head(h, &ht, &resp, &p, &probe);
-  if (rc == STORE_OK)
-    rc = az_fail(t, err, STORE_E_EXISTS,
-                 "already exists (fail-if-exists put)");
-  else if (rc == STORE_E_NOT_FOUND && !strcmp(probe.provider_code,
-                                              "BlobNotFound"))
-    rc = STORE_OK;
-  else
-    az_err_copy(err, &probe);
-  az_props_free(&p);
-  sdk_response_free(resp);
-  return rc;
-}
-
-/* Known length: blocks streamed straight from the source, as few as the
- * block limit allows with blocks of at least AZ_STREAM_BLOCK. */
-static int32_t put_known(store_handle *h, const az_target *t,
-                         const char *nonce, uint64_t len, store_read_fn src,
-                         void *src_ctx, uint32_t *nblocks, store_error *err)
-{
-  uint64_t bs = AZ_STREAM_BLOCK, done = 0;
-  char id[ID_B64_LEN + 1];
-  sdk_body b;
-  uint32_t i = 0;
-  int32_t rc = STORE_OK;
-
-  while (bs < AZ_MAX_BLOCK && len / bs >= AZ_MAX_BLOCKS)
-    bs *= 2;
-  if (bs > AZ_MAX_BLOCK)
-    bs = AZ_MAX_BLOCK;
-  if ((len + bs - 1) / bs > AZ_MAX_BLOCKS)
-    return az_fail(t, err, STORE_E_INVALID,
-                   "%" PRIu64 " bytes is more than a block blob holds", len);
-  while (done < len) {
-    uint64_t want = len - done < bs ? len - done : bs;
-    block_id(nonce, ++i, id);
-    sdk_body_init(&b, src, src_ctx, want,
-                  done + want == len ? SDK_BODY_PROBE_EOF : 0);
-    rc = put_block(h, t, id, &b, NULL, 0, err);
-    if (rc)
-      goto out;
-    done += want;
-  }
-out:
-  *nblocks = i;
-  return rc;
-}
-
-/* Unknown length: buf (AZ_BUFFER_BLOCK bytes, the first first_len of them
- * already read) goes up block by block until the source ends. */
-static int32_t put_unknown(store_handle *h, const az_target *t,
-                           const char *nonce, char *buf, size_t first_len,
-                           store_read_fn src, void *src_ctx,
-                           uint32_t *nblocks, uint64_t *total,
-                           store_error *err)
-{
-  char id[ID_B64_LEN + 1];
-  size_t n = first_len;
-  uint32_t i = 0;
-  int eof = 0;
-  int32_t rc = STORE_OK;
-
-  *total = 0;
-  while (n > 0) {
-    if (i == AZ_MAX_BLOCKS) {
-      rc = az_fail(t, err, STORE_E_INVALID,
-                   "a put of unknown length holds at most %u blocks of "
-                   "%zu MiB", AZ_MAX_BLOCKS, AZ_BUFFER_BLOCK >> 20);
-      goto out;
-    }
-    block_id(nonce, ++i, id);
-    rc = put_block(h, t, id, NULL, buf, n, err);
-    if (rc)
-      goto out;
-    *total += n;
-    if (eof)
-      break;
-    rc = az_fill(t, src, src_ctx, buf, AZ_BUFFER_BLOCK, &n, &eof, err);
-    if (rc)
-      goto out;
-  }
-out:
-  *nblocks = i;
-  return rc;
-}
-
-int32_t az_put_blocks(store_handle *h, const az_target *t,
-                      const store_put_opts *opts, store_read_fn src,
-                      void *src_ctx, char *buf, size_t first_len,
-                      store_put_result *out, store_error *err)
-{
-  commit_opts co = {AZ_OPT(opts, store_put_opts, content_type, NULL),
-                    AZ_OPT(opts, store_put_opts, metadata, NULL),
-                    AZ_OPT(opts, store_put_opts, nmetadata, 0),
-                    AZ_OPT(opts, store_put_opts, flags, 0),
-                    AZ_OPT(opts, store_put_opts, if_match, NULL)};
-  int64_t len = AZ_OPT(opts, store_put_opts, content_length, -1);
-  char nonce[AZ_NONCE_HEX + 1];
-  uint64_t total = (uint64_t)len;
-  uint32_t n = 0;
-  int32_t rc;
-
-  rc = nonce_new(t, nonce, err);
-  if (rc)
-    goto out;
-  rc = precheck(h, t, co.flags, err);
-  if (rc)
-    goto out;
-  if (buf)
-    rc = put_unknown(h, t, nonce, buf, first_len, src, src_ctx, &n, &total,
-                     err);
-  else
-    rc = put_known(h, t, nonce, total, src, src_ctx, &n, err);
-  if (rc)
-    goto out;
-  rc = commit(h, t, nonce, n, &co, total, out, err);
-out:
   return rc;
 }
 
@@ -456,7 +318,7 @@ int32_t az_multipart_begin(store_handle *h, const char *container,
                  "needs %zu", cap, sizeof(nonce));
     goto out;
   }
-  rc = nonce_new(&t, nonce, err);
+  rc = az_nonce_new(&t, nonce, err);
   if (rc)
     goto out;
   u = upload_new(&t, nonce, opts);
@@ -477,7 +339,7 @@ int32_t az_multipart_part(store_handle *h, const char *container,
                           size_t cap, store_error *err)
 {
   az_target t = {"multipart part of", container, key, NULL};
-  char id[ID_B64_LEN + 1];
+  char id[AZ_BLOCK_ID_SIZE];
   sdk_body b;
   int32_t rc;
 
@@ -501,11 +363,11 @@ int32_t az_multipart_part(store_handle *h, const char *container,
                  "bytes, needs %zu", cap, sizeof(id));
     goto out;
   }
-  block_id(upload_id, part_no, id);
+  az_block_id(upload_id, part_no, id);
   /* Exactly `length` bytes, no probe past them: the source may go on
    * with the next part. */
   sdk_body_init(&b, src, src_ctx, length, 0);
-  rc = put_block(h, &t, id, &b, NULL, 0, err);
+  rc = az_put_block(h, &t, id, &b, NULL, 0, err);
   if (rc)
     goto out;
   upload_note_size(h, &t, upload_id, part_no, length);
@@ -519,11 +381,11 @@ static int32_t check_tokens(const az_target *t, const az_upload *u,
                             const char *const *tokens, uint32_t n,
                             uint64_t *size, store_error *err)
 {
-  char id[ID_B64_LEN + 1];
+  char id[AZ_BLOCK_ID_SIZE];
 
   *size = 0;
   for (uint32_t i = 0; i < n; i++) {
-    block_id(u->id, i + 1, id);
+    az_block_id(u->id, i + 1, id);
     if (!tokens || !tokens[i] || strcmp(tokens[i], id))
       return az_fail(t, err, STORE_E_INVALID,
                      "part %" PRIu32 ": '%.64s' is not the token that part "
@@ -544,7 +406,7 @@ int32_t az_multipart_complete(store_handle *h, const char *container,
 {
   az_target t = {"multipart complete of", container, key, NULL};
   az_upload *u = NULL;
-  commit_opts co;
+  az_block_list_opts co;
   uint64_t size;
   int32_t rc;
 
@@ -572,8 +434,9 @@ int32_t az_multipart_complete(store_handle *h, const char *container,
   rc = check_tokens(&t, u, tokens, nparts, &size, err);
   if (rc)
     goto out;
-  co = (commit_opts){u->content_type, u->md, u->nmd, u->flags, u->if_match};
-  rc = commit(h, &t, u->id, nparts, &co, size, out, err);
+  co = (az_block_list_opts){u->content_type, u->md, u->nmd, u->flags,
+                            u->if_match};
+  rc = az_put_block_list(h, &t, u->id, nparts, &co, size, out, err);
 out:
   if (u && rc)
     upload_put(h, u);

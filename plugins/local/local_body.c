@@ -1,5 +1,5 @@
 /*
-** local_stream.c -- moving bytes: from a read callback into a file, from a
+** local_body.c -- moving bytes: from a read callback into a file, from a
 ** file into a write callback, and file to file (reflink, copy_file_range,
 ** or read/write). Always in bounded chunks, polling for cancellation.
 */

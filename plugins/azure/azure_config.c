@@ -1,6 +1,7 @@
 /*
-** azure_auth.c -- where the credentials come from, SAS or Shared Key, and
-** applying them to a request.
+** azure_config.c -- the service entry and the environment resolved into
+** the handle's account, endpoint and credentials (SAS or Shared Key); the
+** requests apply them (azure_request.c). No network: open() stays lazy.
 **
 ** Sources, first match wins:
 **   1. the service's `key` and/or `sas-token`;
@@ -104,7 +105,7 @@ static int32_t set_secret(store_handle *h, const char *key, const char *sas,
   return STORE_OK;
 }
 
-int32_t az_auth_open(store_handle *h, const store_kv *cfg, size_t n,
+int32_t az_config_open(store_handle *h, const store_kv *cfg, size_t n,
                      store_error *err)
 {
   const char *account = sdk_kv_get(cfg, n, "account");
@@ -166,19 +167,4 @@ int32_t az_auth_open(store_handle *h, const store_kv *cfg, size_t n,
 out:
   sdk_azure_conn_free(&conn);
   return rc;
-}
-
-int az_auth_url(const store_handle *h, sdk_buf *url)
-{
-  return h->sas ? sdk_azure_url_add_sas(url, h->sas) : 0;
-}
-
-int32_t az_auth_sign(const store_handle *h, const az_target *t,
-                     sdk_request *r, store_error *err)
-{
-  if (!h->key)
-    return STORE_OK; /* the SAS token is in the URL already */
-  if (sdk_azure_sign_request(r, h->account, h->key, h->keylen))
-    return az_nomem(t, err);
-  return STORE_OK;
 }

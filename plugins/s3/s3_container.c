@@ -1,5 +1,5 @@
 /*
-** s3_bucket.c -- containers are buckets: CreateBucket (LocationConstraint
+** s3_container.c -- containers are buckets: CreateBucket (LocationConstraint
 ** outside us-east-1), DeleteBucket (emptied first when recursive, object
 ** versions included), ListBuckets (the prefix filtered here), HeadBucket.
 ** Buckets have no user metadata in S3 (tags are a different thing), so

@@ -1,6 +1,10 @@
 /*
-** s3_chunked.c -- an aws-chunked request body (STREAMING-AWS4-HMAC-SHA256-
-** PAYLOAD): the source cut into 64 KiB chunks, each framed as
+** s3_body.c -- request bodies from the ABI's read callbacks: a buffer
+** filled from the source (its failures in S3's words), and aws-chunked
+** bodies.
+**
+** aws-chunked (STREAMING-AWS4-HMAC-SHA256-PAYLOAD): the source cut into
+** 64 KiB chunks, each framed as
 **   hex(size);chunk-signature=<sig>\r\n<data>\r\n
 ** with every signature chained from the request's seed signature, then a
 ** final empty chunk. So a body streamed over plain http is signed end to
@@ -109,4 +113,24 @@ int32_t s3_chunked_read(void *ctx, void *buf, size_t cap, size_t *out_n)
   }
   *out_n = n;
   return 0;
+}
+
+/* Fill buf[0..cap) from src until full or end of data; *n is the count.
+ * ABORTED (the callback's refusal), INTERNAL (it gave more than asked) or
+ * OK. */
+int32_t s3_fill(store_read_fn src, void *ctx, unsigned char *buf, size_t cap,
+                size_t *n, const char *bucket, const char *key,
+                store_error *err)
+{
+  switch (sdk_fill(src, ctx, buf, cap, n, NULL)) {
+  case SDK_BODY_ABORTED:
+    return store_error_set(err, STORE_E_ABORTED, "s3: PutObject '%s/%s': "
+                           "stopped by the read callback", bucket, key);
+  case SDK_BODY_BAD:
+    return store_error_set(err, STORE_E_INTERNAL, "s3: PutObject '%s/%s': "
+                           "the read callback returned more bytes than "
+                           "asked for", bucket, key);
+  default:
+    return STORE_OK;
+  }
 }
