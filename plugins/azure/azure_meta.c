@@ -76,7 +76,7 @@ void az_md5_hex(const char *b64, char out[33])
 
 /* A directory marker: an empty blob with metadata hdi_isfolder=true (XT's
  * and ADLS's flag), or an empty blob named "DIR/" (what S3 consoles and
- * the host's mkdir write). The host's rule (dirmarker.c), kept here
+ * the host's mkdir write). The host's rule (host/core/blob.c), kept here
  * because STORE_CAP_DIR_MARKERS makes hiding them the provider's job. */
 int az_is_dir_marker(const store_entry *e)
 {
