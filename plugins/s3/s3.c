@@ -32,8 +32,10 @@ static const store_config_key config_keys[] = {
   {"ca-bundle", "CA certificates file (default: AWS_CA_BUNDLE, "
                 "CURL_CA_BUNDLE, the system's)", 0, 0},
   {"payload-signing", "auto|unsigned|streaming: how streamed uploads are "
-                      "signed (default auto: aws-chunked over http, "
-                      "UNSIGNED-PAYLOAD over https)", 0, 0},
+                      "signed (default auto: aws-chunked over http, falling "
+                      "back to UNSIGNED-PAYLOAD checked by MD5 when the "
+                      "server does not decode it; UNSIGNED-PAYLOAD over "
+                      "https)", 0, 0},
   {"versioned-buckets", "true: buckets made by container_create get "
                         "versioning enabled, so snapshots work in them "
                         "(default false)", 0, 0},
@@ -156,9 +158,11 @@ static int32_t s3_open(const store_host_api *host, const store_kv *config,
   h->virtual_hosting = h->cfg.addressing == S3_ADDR_VIRTUAL ||
                        (h->cfg.addressing == S3_ADDR_AUTO &&
                         is_aws_host(h->authority));
-  h->streaming = h->cfg.payload == S3_PAYLOAD_STREAMING ||
-                 (h->cfg.payload == S3_PAYLOAD_AUTO &&
-                  !strcmp(h->scheme, "http"));
+  atomic_init(&h->body, h->cfg.payload == S3_PAYLOAD_STREAMING ||
+                             (h->cfg.payload == S3_PAYLOAD_AUTO &&
+                              !strcmp(h->scheme, "http"))
+                           ? S3_BODY_CHUNKED
+                           : S3_BODY_UNSIGNED);
   memset(&hc, 0, sizeof(hc));
   hc.struct_size = sizeof(hc);
   hc.verify_tls = h->cfg.verify_tls ? SDK_HTTP_TLS_VERIFY
@@ -182,7 +186,7 @@ static int32_t s3_open(const store_host_api *host, const store_kv *config,
          "addressing, %s uploads, credentials from %s", h->cfg.name,
          h->scheme, h->authority, h->base_path, h->cfg.region,
          h->virtual_hosting ? "virtual-host" : "path",
-         h->streaming ? "aws-chunked signed" : "UNSIGNED-PAYLOAD",
+         atomic_load(&h->body) ? "aws-chunked signed" : "UNSIGNED-PAYLOAD",
          h->cfg.cred_source);
   *out = h;
   h = NULL;

@@ -25,6 +25,7 @@
 #include "sdk_buf.h"
 #include "sdk_http.h"
 #include "sdk_sigv4.h"
+#include "sdk_util.h"
 #include "sdk_xml.h"
 
 #define S3_MAX_PUT       (UINT64_C(5) << 30)  /* PutObject and part limit  */
@@ -49,6 +50,14 @@
 #define S3_PAYLOAD_AUTO      0 /* streaming on http://, unsigned on https:// */
 #define S3_PAYLOAD_UNSIGNED  1 /* UNSIGNED-PAYLOAD                          */
 #define S3_PAYLOAD_STREAMING 2 /* aws-chunked, every 64 KiB chunk signed    */
+
+/* How a handle sends streamed bodies now (store_handle.body): set at open
+ * from payload-signing and the scheme, and moved from CHUNKED to UNSIGNED
+ * once, at run time, when the server turns out not to decode aws-chunked
+ * bodies (it refuses them, or stores the framing as data). */
+#define S3_BODY_UNSIGNED   0 /* UNSIGNED-PAYLOAD                            */
+#define S3_BODY_CHUNKED    1 /* aws-chunked, not yet seen stored right      */
+#define S3_BODY_CHUNKED_OK 2 /* aws-chunked, seen stored right              */
 
 /* Field f of the caller's options struct p (type t), or dflt when p is
  * NULL or the caller's struct predates the field. */
@@ -81,7 +90,7 @@ struct store_handle {
   char *authority;              /* host[:port] of the endpoint            */
   char *base_path;              /* "" or "/base" (no trailing '/')        */
   int virtual_hosting;          /* addressing resolved for this endpoint  */
-  int streaming;                /* payload signing resolved: aws-chunked  */
+  _Atomic int body;             /* S3_BODY_*: how streamed bodies go out  */
   sdk_http *http;
   sdk_sigv4 *signer;            /* NULL when anonymous                    */
   _Atomic int_least64_t clock_offset; /* server minus local clock, s      */
@@ -108,6 +117,9 @@ typedef struct s3_call {
   int64_t src_len;              /* >= 0: streamed bodies have a length    */
   sdk_body body;                /* src as sent; body.sent: bytes taken
                                    from it (the replay check)             */
+  int sent_as;                  /* S3_BODY_* of the last send of src      */
+  sdk_digest *md5;              /* MD5 of src as sent, when the ETag is to
+                                   be checked against it (s3_body.c)      */
 } s3_call;
 
 /* Parsed S3 error body (s3_error.c); strings point into `xml`. */
@@ -304,5 +316,19 @@ void s3_chunked_free(s3_chunked *c);
 int32_t s3_fill(store_read_fn src, void *ctx, unsigned char *buf, size_t cap,
                 size_t *n, const char *bucket, const char *key,
                 store_error *err);
+/* The store_read_fn of a streamed body whose MD5 is taken as it goes (ud:
+ * the s3_call; reads c->body into c->md5). */
+int32_t s3_md5_read(void *ud, void *buf, size_t cap, size_t *out_n);
+/* After a 2xx PutObject or UploadPart of a streamed body: 0 when its
+ * ETag is the MD5 of the bytes sent (or no MD5 was taken, or the ETag is
+ * no MD5); else the wrong object version removed (PutObject), the
+ * handle's body mode changed when aws-chunked was to blame, and err
+ * filled, retryable: the next send is right. */
+int32_t s3_body_verify(s3_call *c, const sdk_response *resp,
+                       store_error *err);
+/* The server refused an aws-chunked body (Swift's NotImplemented): send
+ * unsigned from now on, unless payload-signing asks for streaming. Returns
+ * non-zero when the body mode changed. */
+int s3_body_fallback(s3_call *c, const char *why);
 
 #endif /* S3_H */

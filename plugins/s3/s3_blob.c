@@ -93,6 +93,8 @@ static int32_t put_object(store_handle *h, const char *bucket,
   if (!s3_is_2xx(resp))
     rc = put_failed(&c, opts, resp, err);
   else
+    rc = s3_body_verify(&c, resp, err);
+  if (!rc)
     put_result(resp, len, out);
 out:
   sdk_response_free(resp);

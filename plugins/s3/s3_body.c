@@ -11,6 +11,8 @@
 ** end without reading it twice. The framed length is known in advance
 ** (sdk_sigv4_chunked_length) and sent as Content-Length.
 */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,4 +135,150 @@ int32_t s3_fill(store_read_fn src, void *ctx, unsigned char *buf, size_t cap,
   default:
     return STORE_OK;
   }
+}
+
+/* ------------------------------------------------------------------------ */
+/* what the server stored                                                   */
+/* ------------------------------------------------------------------------ */
+/*
+** Some S3-compatible servers do not decode aws-chunked bodies: s3rver
+** stores the framing as the object's bytes and answers 200; Swift's s3api
+** refuses them (NotImplemented). So the first aws-chunked uploads of a
+** handle, and every upload sent without a payload signature over plain
+** http, take the MD5 of what they send and compare it with the ETag that
+** PutObject and UploadPart return (the MD5 of the stored bytes on S3 and
+** its clones, but for SSE-KMS objects). A wrong object is never left
+** behind reported as written.
+*/
+
+int32_t s3_md5_read(void *ud, void *buf, size_t cap, size_t *out_n)
+{
+  s3_call *c = ud;
+  int32_t rc = sdk_body_read(&c->body, buf, cap, out_n);
+
+  if (rc == 0 && *out_n && sdk_digest_update(c->md5, buf, *out_n))
+    return STORE_E_NOMEM;
+  return rc;
+}
+
+/* An ETag's MD5: 32 hex digits, quoted or not, lowercased into out.
+ * Returns 0 when it is one (a multipart or KMS ETag is not). */
+static int etag_md5(const char *etag, char out[33])
+{
+  size_t n, i;
+
+  if (!etag)
+    return -1;
+  if (*etag == '"')
+    etag++;
+  n = strcspn(etag, "\"");
+  if (n != 32)
+    return -1;
+  for (i = 0; i < 32; i++) {
+    char ch = etag[i];
+    if (ch >= 'A' && ch <= 'F')
+      ch = (char)(ch - 'A' + 'a');
+    if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+      return -1;
+    out[i] = ch;
+  }
+  out[32] = '\0';
+  return 0;
+}
+
+int s3_body_fallback(s3_call *c, const char *why)
+{
+  store_handle *h = c->h;
+  int from = c->sent_as;
+
+  if (h->cfg.payload != S3_PAYLOAD_AUTO || from == S3_BODY_UNSIGNED)
+    return 0;
+  /* Said once per handle: the thread that makes the change says it. */
+  if (atomic_compare_exchange_strong(&h->body, &from, S3_BODY_UNSIGNED))
+    s3_log(h, STORE_LOG_WARN, "s3 '%s': the server %s: it does not decode "
+           "aws-chunked bodies; sending UNSIGNED-PAYLOAD bodies, checked "
+           "by MD5, from now on", h->cfg.name, why);
+  return 1;
+}
+
+/* Remove the object version a wrong PutObject made; a failure to do so is
+ * added to err's message. */
+static void remove_wrong(s3_call *c, const sdk_response *resp,
+                         store_error *err)
+{
+  const char *vid = sdk_response_header(resp, "x-amz-version-id");
+  sdk_response *dresp = NULL;
+  store_error derr;
+  s3_call d;
+  size_t used;
+  int32_t rc;
+
+  memset(&derr, 0, sizeof(derr));
+  derr.struct_size = sizeof(derr);
+  rc = s3_call_init(&d, c->h, "DeleteObject", "DELETE", c->bucket, c->key,
+                    &derr);
+  if (rc)
+    goto out;
+  if (s3_version_is_real(vid))
+    rc = s3_call_query(&d, "versionId", vid, &derr);
+  if (!rc)
+    rc = s3_perform_ok(&d, &dresp, &derr);
+  sdk_response_free(dresp);
+  s3_call_free(&d);
+out:
+  if (!err)
+    return;
+  used = strlen(err->message);
+  if (used < sizeof(err->message))
+    snprintf(err->message + used, sizeof(err->message) - used, rc
+             ? "; removing it failed too (%s)"
+             : s3_version_is_real(vid)
+               ? "; that version was removed (the one before it is current "
+                 "again)"
+               : "; it was removed (an object the upload replaced is gone "
+                 "too)", derr.message);
+}
+
+int32_t s3_body_verify(s3_call *c, const sdk_response *resp,
+                       store_error *err)
+{
+  unsigned char sum[16];
+  char want[33], got[33];
+  int chunked = c->sent_as != S3_BODY_UNSIGNED;
+  int32_t rc;
+
+  if (!c->md5)
+    return STORE_OK;
+  rc = sdk_digest_final(c->md5, sum); /* frees it */
+  c->md5 = NULL;
+  if (rc)
+    return s3_fail_msg(c, err, STORE_E_NOMEM, "out of memory");
+  sdk_hex(sum, sizeof(sum), want);
+  if (etag_md5(sdk_response_header(resp, "ETag"), got))
+    return STORE_OK; /* no MD5 to compare: nothing learnt either way */
+  if (!strcmp(want, got)) {
+    int from = S3_BODY_CHUNKED;
+    if (chunked)
+      atomic_compare_exchange_strong(&c->h->body, &from, S3_BODY_CHUNKED_OK);
+    return STORE_OK;
+  }
+  if (chunked && !s3_body_fallback(c, "stored an aws-chunked upload as "
+                                      "other bytes than were sent") &&
+      c->h->cfg.payload == S3_PAYLOAD_STREAMING)
+    rc = s3_fail_msg(c, err, STORE_E_IO, "the server stored other bytes "
+                     "than were sent (ETag %s, MD5 of the %" PRIu64 " bytes "
+                     "sent %s): it does not decode aws-chunked bodies; "
+                     "remove 'payload-signing: streaming'", got,
+                     c->body.sent, want);
+  else
+    rc = s3_fail_msg(c, err, STORE_E_IO, "the server stored other bytes "
+                     "than were sent (ETag %s, MD5 of the %" PRIu64 " bytes "
+                     "sent %s)%s", got, c->body.sent, want,
+                     chunked ? ": it does not decode aws-chunked bodies" : "");
+  /* The next send is right: plain now, or this was damage in flight. */
+  if (err && c->h->cfg.payload != S3_PAYLOAD_STREAMING)
+    err->flags |= STORE_ERR_RETRYABLE;
+  if (!strcmp(c->op, "PutObject"))
+    remove_wrong(c, resp, err);
+  return rc;
 }

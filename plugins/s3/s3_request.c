@@ -110,6 +110,8 @@ void s3_call_free(s3_call *c)
 {
   sdk_request_free(c->req);
   c->req = NULL;
+  sdk_digest_free(c->md5);
+  c->md5 = NULL;
 }
 
 int32_t s3_call_query(s3_call *c, const char *name, const char *value,
@@ -193,14 +195,32 @@ static int32_t send_once(s3_call *c, sdk_response **out, s3_chunked **chunked,
   sdk_buf url = SDK_BUF_INIT;
   char hash[65], declen[24];
   const char *payload = SDK_SIGV4_EMPTY_SHA256;
-  int stream_signed = c->src && h->signer && h->streaming;
+  int mode = c->src && h->signer ? atomic_load(&h->body) : S3_BODY_UNSIGNED;
+  int stream_signed = mode != S3_BODY_UNSIGNED;
+  store_read_fn read = sdk_body_read;
+  void *read_ud = &c->body;
   int32_t rc;
 
   *out = NULL;
+  c->sent_as = mode;
+  sdk_digest_free(c->md5);
+  c->md5 = NULL;
   /* The caller's source, counted: a stream that was read from cannot be
-   * sent again by us. */
-  if (c->src)
+   * sent again by us. Its MD5 is checked against the ETag while aws-chunked
+   * is unproven on this server, and whenever no signature covers the bytes
+   * and no TLS protects them (s3_body.c). */
+  if (c->src) {
     sdk_body_init(&c->body, c->src, c->src_ctx, (uint64_t)c->src_len, 0);
+    if (mode == S3_BODY_CHUNKED ||
+        (!stream_signed && !strcmp(h->scheme, "http"))) {
+      if (sdk_digest_new(SDK_DIGEST_MD5, &c->md5)) {
+        rc = nomem(c, err);
+        goto out;
+      }
+      read = s3_md5_read;
+      read_ud = c;
+    }
+  }
   if (build_url(c, 1, &url) || sdk_request_set_url(c->req, url.data)) {
     rc = nomem(c, err);
     goto out;
@@ -222,7 +242,7 @@ static int32_t send_once(s3_call *c, sdk_response **out, s3_chunked **chunked,
     payload = SDK_SIGV4_STREAMING_PAYLOAD;
   } else if (c->src) {
     payload = SDK_SIGV4_UNSIGNED_PAYLOAD;
-    sdk_body_attach(c->req, &c->body);
+    sdk_request_body_stream(c->req, read, read_ud, c->src_len);
   }
   if (h->signer) {
     rc = sdk_sigv4_sign_request(h->signer, c->req, payload, s3_now(h),
@@ -232,8 +252,8 @@ static int32_t send_once(s3_call *c, sdk_response **out, s3_chunked **chunked,
       goto out;
   }
   if (stream_signed) {
-    rc = s3_chunked_new(h, &seed, sdk_body_read, &c->body,
-                        (uint64_t)c->src_len, chunked, err);
+    rc = s3_chunked_new(h, &seed, read, read_ud, (uint64_t)c->src_len,
+                        chunked, err);
     if (rc)
       goto out;
     sdk_request_body_stream(c->req, s3_chunked_read, *chunked,
@@ -275,18 +295,54 @@ static int skewed(store_handle *h, const sdk_response *resp, int64_t *offset)
   return skew;
 }
 
+/* Swift's s3api refuses aws-chunked bodies: "NotImplemented: Transfering
+ * payloads in multiple chunks using aws-chunked is not supported." */
+static int chunked_refused(const s3_call *c, const sdk_response *resp)
+{
+  s3_err_info info;
+  int refused;
+
+  if (c->sent_as == S3_BODY_UNSIGNED || sdk_response_status(resp) != 501)
+    return 0;
+  s3_err_parse(resp, &info);
+  refused = info.code && !strcmp(info.code, "NotImplemented") &&
+            info.message && strstr(info.message, "aws-chunked");
+  s3_err_info_free(&info);
+  return refused;
+}
+
 int32_t s3_perform(s3_call *c, sdk_response **out, store_error *err)
 {
   s3_chunked *chunked = NULL;
   int64_t offset;
+  int skew_fixed = 0, refused = 0;
   int32_t rc;
 
-  for (int attempt = 0;; attempt++) {
+  for (;;) {
     rc = send_once(c, out, &chunked, err);
     s3_chunked_free(chunked);
     chunked = NULL;
-    if (rc || attempt || !skewed(c->h, *out, &offset))
+    if (rc)
       return rc;
+    if (!refused && chunked_refused(c, *out) &&
+        s3_body_fallback(c, "refused an aws-chunked upload")) {
+      refused = 1;
+      if (c->body.sent) {
+        /* The body is gone: the host sends it again, plain this time. */
+        rc = s3_fail(c, *out, err);
+        if (err)
+          err->flags |= STORE_ERR_RETRYABLE;
+        sdk_response_free(*out);
+        *out = NULL;
+        return rc;
+      }
+      sdk_response_free(*out);
+      *out = NULL;
+      continue;
+    }
+    if (skew_fixed || !skewed(c->h, *out, &offset))
+      return rc;
+    skew_fixed = 1;
     /* Keep the correction for every later request of this handle. */
     atomic_store(&c->h->clock_offset, (int_least64_t)offset);
     s3_log(c->h, STORE_LOG_INFO, "s3 '%s': %s: the server's clock differs "
@@ -303,8 +359,11 @@ int32_t s3_perform_ok(s3_call *c, sdk_response **out, store_error *err)
 {
   int32_t rc = s3_perform(c, out, err);
 
-  if (rc == STORE_OK && !s3_is_2xx(*out)) {
+  if (rc == STORE_OK && !s3_is_2xx(*out))
     rc = s3_fail(c, *out, err);
+  else if (rc == STORE_OK)
+    rc = s3_body_verify(c, *out, err);
+  if (rc && *out) {
     sdk_response_free(*out);
     *out = NULL;
   }

@@ -108,6 +108,14 @@ static int32_t buffered_parts(upload *u, store_read_fn src, void *ctx,
   while (!rc && n) {
     mem_src m = {buf, n};
     rc = add_part(u, mem_read, &m, n, err);
+    /* A part in memory can go again, where the host could not resend a
+     * pipe: once, at once, for what the next send fixes (the server
+     * stored an aws-chunked part as other bytes: now it goes plain). */
+    if (rc && err && (err->flags & STORE_ERR_RETRYABLE) &&
+        atomic_load(&u->h->body) == S3_BODY_UNSIGNED) {
+      m = (mem_src){buf, n};
+      rc = add_part(u, mem_read, &m, n, err);
+    }
     if (!rc && n == S3_STREAM_PART)
       rc = s3_fill(src, ctx, buf, S3_STREAM_PART, &n, u->bucket, u->key,
                    err);

@@ -15,7 +15,7 @@ if [ ! -x "$AWS" ]; then
 fi
 need_server s3rver
 config_begin
-write_service s3 "$ENDPOINT" S3RVER S3RVER ', payload-signing: "unsigned"'
+write_service s3 "$ENDPOINT" S3RVER S3RVER  # the default configuration
 cat >> "$CONFIG" <<EOF
   anon: {type: "storage", provider: "s3", endpoint: "$ENDPOINT", anonymous: "true", addressing: "path"}
 EOF
