@@ -116,6 +116,7 @@ struct get_args {
   const xtstore_svc *svc;
   xtstore_ctx *ctx;
   uint64_t written;
+  uint64_t replayed;            /* written when last replayed          */
   int entry_sent;
   char etag[256];
   int can_range;
@@ -153,10 +154,12 @@ static int get_replay(void *p)
 {
   struct get_args *a = p;
   uint64_t off0 = 0, len0 = 0;
+  int progress = a->written > a->replayed;
   if (a->written == 0)
-    return 0;
+    return ST_REPLAY_OK;
   if (!a->can_range)
-    return 1;
+    return ST_REPLAY_NO;
+  a->replayed = a->written;
   if (a->user && (a->user->flags & STORE_GET_RANGE)) {
     off0 = a->user->offset;
     len0 = a->user->length;
@@ -165,10 +168,10 @@ static int get_replay(void *p)
   a->opts.offset = off0 + a->written;
   a->opts.length = len0 ? len0 - a->written : 0;
   if (len0 && a->written >= len0)
-    return 1;
+    return ST_REPLAY_NO;
   if (!a->opts.if_match && a->etag[0])
     a->opts.if_match = a->etag;
-  return 0;
+  return progress ? ST_REPLAY_PROGRESS : ST_REPLAY_OK;
 }
 
 static int do_get(xtstore_svc *s, void *p, store_error *err)

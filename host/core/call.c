@@ -2,6 +2,7 @@
 ** call.c -- every plugin op goes through here: argument checks,
 ** per-handle serialisation, error normalisation and the retry loop.
 */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -61,16 +62,25 @@ static int backoff_sleep(xtstore_svc *svc, uint32_t ms)
   return STORE_OK;
 }
 
+static uint64_t now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 int st_svc_call(xtstore_svc *svc, st_attempt_fn attempt, st_replay_fn replay,
                 void *args, store_error *err)
 {
   store_error local;
-  uint32_t tries;
+  uint32_t counted = 0, throttled = 0, waits;
+  uint64_t t0 = now_ms();
+  char why[48];
   int rc;
 
   if (!err)
     err = &local;
-  for (tries = 1;; tries++) {
+  for (;;) {
     st_err_reset(err);
     if (st_cancelled(svc->ctx))
       return st_err(err, STORE_E_ABORTED, "service '%s': cancelled "
@@ -85,14 +95,34 @@ int st_svc_call(xtstore_svc *svc, st_attempt_fn attempt, st_replay_fn replay,
     rc = normalise(svc, rc, err);
     if (rc == STORE_E_ABORTED && st_cancelled(svc->ctx))
       return cancelled(svc, err);
-    if (!st_retry_should(&svc->retry, tries, err, 1))
+    if (rc == STORE_E_ABORTED || !(err->flags & STORE_ERR_RETRYABLE))
       return rc;
-    if (replay && replay(args))
+    switch (replay ? replay(args) : ST_REPLAY_OK) {
+    case ST_REPLAY_PROGRESS:
+      /* Bytes moved: a cut that a resume mends is no failure to count. */
+      waits = 1;
+      snprintf(why, sizeof(why), "after progress");
+      break;
+    case ST_REPLAY_OK:
+      if (st_retry_throttle_waits(&svc->retry, now_ms() - t0, err)) {
+        waits = ++throttled;
+        snprintf(why, sizeof(why), "throttled, for up to %u s",
+                 svc->retry.throttle_s);
+        break;
+      }
+      if (!st_retry_should(&svc->retry, ++counted, err, 1))
+        return rc;
+      waits = counted;
+      snprintf(why, sizeof(why), "attempt %u of %u", counted + 1,
+               svc->retry.attempts);
+      break;
+    default:
       return rc;
+    }
     {
-      uint32_t ms = st_retry_delay_ms(&svc->retry, tries, err, &svc->rng);
-      st_log(svc->ctx, STORE_LOG_INFO, "%s; retrying in %u ms (attempt %u of %u)",
-             err->message, ms, tries + 1, svc->retry.attempts);
+      uint32_t ms = st_retry_delay_ms(&svc->retry, waits, err, &svc->rng);
+      st_log(svc->ctx, STORE_LOG_INFO, "%s; retrying in %u ms (%s)",
+             err->message, ms, why);
       if (backoff_sleep(svc, ms))
         return rc;
     }

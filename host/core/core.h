@@ -22,23 +22,27 @@
 /* for retryable errors and only when the request body can be replayed.     */
 /* ------------------------------------------------------------------------ */
 typedef struct st_retry_policy {
-  uint32_t attempts;   /* total tries, >= 1 (1 = never retry)       */
+  uint32_t attempts;   /* failed tries that moved nothing, >= 1 (1 =
+                          never retry); throttling has its own budget  */
   uint32_t base_ms;    /* first backoff ceiling                     */
   uint32_t max_ms;     /* ceiling for any one wait                  */
+  uint32_t throttle_s; /* throttling is waited out this long from the
+                          op's first try (0: only within attempts)  */
 } st_retry_policy;
 
-#define ST_RETRY_DEFAULT_ATTEMPTS 5
-#define ST_RETRY_DEFAULT_BASE_MS  200
-#define ST_RETRY_DEFAULT_MAX_MS   20000
-#define ST_RETRY_MAX_HINT_MS      120000 /* cap on honoured Retry-After */
+#define ST_RETRY_DEFAULT_ATTEMPTS   5
+#define ST_RETRY_DEFAULT_BASE_MS    200
+#define ST_RETRY_DEFAULT_MAX_MS     20000
+#define ST_RETRY_DEFAULT_THROTTLE_S 300
+#define ST_RETRY_MAX_HINT_MS        120000 /* cap on honoured Retry-After */
 
 /* The defaults above. */
 void st_retry_default(st_retry_policy *p);
 
 /*
 ** Parse a service's `retry` setting from flattened config keys: either
-** `retry: N` (attempts) or `retry: {attempts: N, base-ms: N, max-ms: N}`
-** (keys "retry.attempts" ...). `key` is the flattened key, `value` its
+** `retry: N` (attempts) or `retry: {attempts: N, base-ms: N, max-ms: N,
+** throttle-s: N}` (keys "retry.attempts" ...). `key` is the flattened key, `value` its
 ** text. Unknown sub-keys and bad numbers are errors. Returns 0, or -1 with
 ** a message (without position; the caller adds file:line:col).
 */
@@ -50,6 +54,13 @@ int st_retry_parse(st_retry_policy *p, const char *key, const char *value,
  * been (partly) consumed and cannot be produced again. */
 int st_retry_should(const st_retry_policy *p, uint32_t tries,
                     const store_error *err, int replayable);
+
+/* Non-zero when err is throttling (STORE_E_THROTTLED, retryable) and,
+ * elapsed_ms after the op's first try, p still waits it out: retries are
+ * on (attempts > 1) and throttle_s has not passed. Such a failure does not
+ * count against attempts: a throttled run finishes, slower. */
+int st_retry_throttle_waits(const st_retry_policy *p, uint64_t elapsed_ms,
+                            const store_error *err);
 
 /* Milliseconds to wait before attempt tries+1: full jitter over
  * min(max_ms, base_ms * 2^(tries-1)), but never less than the server's
@@ -111,14 +122,20 @@ void st_err_prefix_service(store_error *err, const char *service);
 
 /* One attempt of an operation on svc; retried by st_svc_call. */
 typedef int (*st_attempt_fn)(xtstore_svc *svc, void *args, store_error *err);
-/* Before another attempt: non-zero means the request cannot be replayed
- * (and the last error stands). May be NULL: always replayable. */
+/* Before another attempt, whether the request can be sent again: an
+ * st_replay_fn returns one of these. May be NULL: always ST_REPLAY_OK. */
+#define ST_REPLAY_OK       0 /* it can                                      */
+#define ST_REPLAY_NO       1 /* it cannot: the last error stands            */
+#define ST_REPLAY_PROGRESS 2 /* it can, and the failed attempt moved the op
+                                on (a get resumes after the bytes it
+                                delivered): it does not use up attempts     */
 typedef int (*st_replay_fn)(void *args);
 
 /*
 ** Run attempt(svc, args, err) under the service's serialisation rule,
 ** retrying retryable failures per the service's policy while replay(args)
-** succeeds. Normalises the plugin's error (code set, message non-empty,
+** allows: `attempts` failures that moved nothing, any number that made
+** progress, and throttling until the policy's throttle_s has passed. Normalises the plugin's error (code set, message non-empty,
 ** unknown codes -> STORE_E_INTERNAL) and prefixes the service name.
 */
 int st_svc_call(xtstore_svc *svc, st_attempt_fn attempt, st_replay_fn replay,

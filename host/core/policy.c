@@ -15,12 +15,14 @@
 
 #define ST_RETRY_MAX_ATTEMPTS 100
 #define ST_RETRY_MAX_WAIT_MS  3600000u /* one hour: anything longer is a typo */
+#define ST_RETRY_MAX_THROTTLE_S 86400u /* a day */
 
 void st_retry_default(st_retry_policy *p)
 {
   p->attempts = ST_RETRY_DEFAULT_ATTEMPTS;
   p->base_ms = ST_RETRY_DEFAULT_BASE_MS;
   p->max_ms = ST_RETRY_DEFAULT_MAX_MS;
+  p->throttle_s = ST_RETRY_DEFAULT_THROTTLE_S;
 }
 
 /* Parse a whole decimal number in [lo, hi] (no sign, no spaces, no
@@ -62,10 +64,13 @@ int st_retry_parse(st_retry_policy *p, const char *key, const char *value,
   if (!strcmp(key, "retry.max-ms"))
     return st_parse_u32(key, value, 0, ST_RETRY_MAX_WAIT_MS,
                         "a number of milliseconds", &p->max_ms, err, errlen);
+  if (!strcmp(key, "retry.throttle-s"))
+    return st_parse_u32(key, value, 0, ST_RETRY_MAX_THROTTLE_S,
+                        "a number of seconds", &p->throttle_s, err, errlen);
   if (!strncmp(key, "retry.", 6))
     snprintf(err, errlen,
              "%s: unknown retry setting '%s' (expected attempts, base-ms, "
-             "max-ms)", key, key + 6);
+             "max-ms, throttle-s)", key, key + 6);
   else
     snprintf(err, errlen, "%s: not a retry setting", key);
   return -1;
@@ -80,6 +85,15 @@ int st_retry_should(const st_retry_policy *p, uint32_t tries,
   if (err->code == STORE_E_ABORTED)
     return 0;
   return (err->flags & STORE_ERR_RETRYABLE) != 0;
+}
+
+int st_retry_throttle_waits(const st_retry_policy *p, uint64_t elapsed_ms,
+                            const store_error *err)
+{
+  if (!err || p->attempts < 2 || err->code != STORE_E_THROTTLED ||
+      !(err->flags & STORE_ERR_RETRYABLE))
+    return 0;
+  return elapsed_ms < (uint64_t)p->throttle_s * 1000;
 }
 
 /* xorshift64: statistical quality is irrelevant for jitter, and the

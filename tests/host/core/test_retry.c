@@ -60,7 +60,7 @@ static uint32_t tries_until_give_up(const st_retry_policy *p,
 static void test_retryable_until_attempts(void **state)
 {
   store_error e = failure(STORE_E_THROTTLED, STORE_ERR_RETRYABLE, 0);
-  st_retry_policy p = { 4, 10, 100 };
+  st_retry_policy p = { 4, 10, 100, 0 };
 
   (void)state;
   assert_int_equal(tries_until_give_up(&p, &e, 1), 4);
@@ -71,7 +71,7 @@ static void test_retryable_until_attempts(void **state)
 static void test_not_replayable_is_not_retried(void **state)
 {
   store_error e = failure(STORE_E_IO, STORE_ERR_RETRYABLE, 0);
-  st_retry_policy p = { 5, 10, 100 };
+  st_retry_policy p = { 5, 10, 100, 0 };
 
   (void)state;
   assert_int_equal(tries_until_give_up(&p, &e, 0), 1);
@@ -80,7 +80,7 @@ static void test_not_replayable_is_not_retried(void **state)
 static void test_cancelled_is_not_retried(void **state)
 {
   store_error e = failure(STORE_E_ABORTED, STORE_ERR_RETRYABLE, 0);
-  st_retry_policy p = { 5, 10, 100 };
+  st_retry_policy p = { 5, 10, 100, 0 };
 
   (void)state;
   assert_false(st_retry_should(&p, 1, &e, 1));
@@ -91,7 +91,7 @@ static void test_cancelled_is_not_retried(void **state)
 static void test_delay_bounds_and_jitter(void **state)
 {
   store_error e = failure(STORE_E_THROTTLED, STORE_ERR_RETRYABLE, 0);
-  st_retry_policy p = { 10, 100, 2000 };
+  st_retry_policy p = { 10, 100, 2000, 0 };
   uint64_t rng = 12345;
   uint32_t n;
 
@@ -119,7 +119,7 @@ static void test_delay_bounds_and_jitter(void **state)
 static void test_delay_honours_retry_after(void **state)
 {
   store_error e = failure(STORE_E_THROTTLED, STORE_ERR_RETRYABLE, 1500);
-  st_retry_policy p = { 5, 100, 1000 };
+  st_retry_policy p = { 5, 100, 1000, 0 };
   uint64_t rng = 1;
   int i;
 
@@ -134,7 +134,7 @@ static void test_delay_honours_retry_after(void **state)
 static void test_delay_caps_retry_after(void **state)
 {
   store_error e = failure(STORE_E_THROTTLED, STORE_ERR_RETRYABLE, 900000);
-  st_retry_policy p = { 5, 100, 1000 };
+  st_retry_policy p = { 5, 100, 1000, 0 };
   uint64_t rng = 7;
 
   (void)state;
@@ -144,8 +144,8 @@ static void test_delay_caps_retry_after(void **state)
 /* No overflow for absurd try counts or a zero base, and a zero seed works. */
 static void test_delay_edges(void **state)
 {
-  st_retry_policy p = { 5, 100, 1000 };
-  st_retry_policy zero = { 5, 0, 1000 };
+  st_retry_policy p = { 5, 100, 1000, 0 };
+  st_retry_policy zero = { 5, 0, 1000, 0 };
   uint64_t rng = 0;
 
   (void)state;
@@ -182,9 +182,38 @@ static void test_parse_map_keys(void **state)
                    0);
   assert_int_equal(st_retry_parse(&p, "retry.max-ms", "0", err, sizeof err),
                    0);
+  assert_int_equal(st_retry_parse(&p, "retry.throttle-s", "60", err,
+                                  sizeof err), 0);
   assert_int_equal(p.attempts, 7);
   assert_int_equal(p.base_ms, 50);
   assert_int_equal(p.max_ms, 0);
+  assert_int_equal(p.throttle_s, 60);
+}
+
+/* Throttling is waited out until throttle_s has passed since the op's
+ * first try, whatever attempts says -- unless retries are off; any other
+ * error, or a throttle not flagged retryable, is not. */
+static void test_throttle_waits_until_deadline(void **state)
+{
+  store_error thr = failure(STORE_E_THROTTLED, STORE_ERR_RETRYABLE, 0);
+  store_error io = failure(STORE_E_IO, STORE_ERR_RETRYABLE, 0);
+  store_error final = failure(STORE_E_THROTTLED, 0, 0);
+  st_retry_policy p;
+
+  (void)state;
+  st_retry_default(&p);
+  assert_int_equal(p.throttle_s, ST_RETRY_DEFAULT_THROTTLE_S);
+  assert_true(st_retry_throttle_waits(&p, 0, &thr));
+  assert_true(st_retry_throttle_waits(&p, 299999, &thr));
+  assert_false(st_retry_throttle_waits(&p, 300000, &thr));
+  assert_false(st_retry_throttle_waits(&p, 0, &io));
+  assert_false(st_retry_throttle_waits(&p, 0, &final));
+  assert_false(st_retry_throttle_waits(&p, 0, NULL));
+  p.attempts = 1;
+  assert_false(st_retry_throttle_waits(&p, 0, &thr));
+  p.attempts = 2;
+  p.throttle_s = 0;
+  assert_false(st_retry_throttle_waits(&p, 0, &thr));
 }
 
 static void test_parse_errors(void **state)
@@ -209,7 +238,10 @@ static void test_parse_errors(void **state)
       "retry.max-ms: '3600001' is not a number of milliseconds "
       "(0..3600000)" },
     { "retry.tries", "3", "retry.tries: unknown retry setting 'tries' "
-                          "(expected attempts, base-ms, max-ms)" },
+                          "(expected attempts, base-ms, max-ms, "
+                          "throttle-s)" },
+    { "retry.throttle-s", "86401",
+      "retry.throttle-s: '86401' is not a number of seconds (0..86400)" },
     { "retries", "3", "retries: not a retry setting" },
   };
   st_retry_policy p, before;
@@ -242,6 +274,7 @@ int main(void)
     cmocka_unit_test(test_delay_edges),
     cmocka_unit_test(test_parse_attempts_shorthand),
     cmocka_unit_test(test_parse_map_keys),
+    cmocka_unit_test(test_throttle_waits_until_deadline),
     cmocka_unit_test(test_parse_errors),
   };
 

@@ -170,12 +170,49 @@ static void test_not_retryable_and_attempts_from_config(void **state)
   assert_string_equal(s.puts, "1");
   xtstore_ctx_close(ctx);
   /* retryable, but the service allows 2 attempts in all */
-  ctx = open_ctx("needed: \"x\", fail-times: \"3\", retry: \"2\"", &err);
+  ctx = open_ctx("needed: \"x\", fail-times: \"3\", fail-code: \"16\", retry: \"2\"", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL, &err),
+                   STORE_E_SERVER);
+  get_stats(svc, &s);
+  assert_string_equal(s.puts, "2");
+  xtstore_ctx_close(ctx);
+}
+
+/* Throttling does not use up attempts: it is waited out until the
+ * service's throttle-s has passed (then it fails like anything else), and
+ * not at all when retries are off. */
+static void test_throttling_waited_out(void **state)
+{
+  store_error err;
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  struct stats s;
+  char path[256];
+  (void)state;
+  snprintf(path, sizeof(path), "%s/body.txt", dir);
+  ctx = open_ctx("needed: \"x\", fail-times: \"6\", retry: {attempts: 2, base-ms: 1, max-ms: 2}", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL, &err),
+                   STORE_OK);
+  get_stats(svc, &s);
+  assert_string_equal(s.puts, "7");
+  xtstore_ctx_close(ctx);
+  /* throttle-s 0: attempts alone */
+  ctx = open_ctx("needed: \"x\", fail-times: \"6\", retry: {attempts: 2, base-ms: 1, max-ms: 2, throttle-s: 0}", &err);
   assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
   assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL, &err),
                    STORE_E_THROTTLED);
   get_stats(svc, &s);
   assert_string_equal(s.puts, "2");
+  xtstore_ctx_close(ctx);
+  /* retries off */
+  ctx = open_ctx("needed: \"x\", fail-times: \"6\", retry: 1", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL, &err),
+                   STORE_E_THROTTLED);
+  get_stats(svc, &s);
+  assert_string_equal(s.puts, "1");
   xtstore_ctx_close(ctx);
 }
 
@@ -211,6 +248,31 @@ static void test_get_resumes_with_range(void **state)
   get_stats(svc, &s);
   assert_string_equal(s.gets, "2");
   assert_string_equal(s.offset, "5");
+  xtstore_ctx_close(ctx);
+}
+
+/* A get cut after delivering bytes resumes without using up attempts: six
+ * cuts, each after half of what was asked, with only two attempts allowed
+ * (a server error, not throttling, so only progress can explain it). */
+static void test_get_progress_does_not_use_attempts(void **state)
+{
+  store_error err;
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  struct stats s;
+  struct sink out = {{0}, 0};
+  const char *body = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!?";
+  char cfg[256];
+  (void)state;
+  snprintf(cfg, sizeof(cfg), "needed: \"x\", fail-times: \"6\", fail-code: \"16\", body: \"%s\", retry: {attempts: 2, base-ms: 1, max-ms: 2}", body);
+  ctx = open_ctx(cfg, &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_get(svc, "c", "k", NULL, sink_write, &out, &err),
+                   STORE_OK);
+  out.buf[out.len] = '\0';
+  assert_string_equal(out.buf, body);
+  get_stats(svc, &s);
+  assert_string_equal(s.gets, "7");
   xtstore_ctx_close(ctx);
 }
 
@@ -369,6 +431,8 @@ int main(void)
     cmocka_unit_test(test_put_not_replayable_is_tried_once),
     cmocka_unit_test(test_not_retryable_and_attempts_from_config),
     cmocka_unit_test(test_get_resumes_with_range),
+    cmocka_unit_test(test_get_progress_does_not_use_attempts),
+    cmocka_unit_test(test_throttling_waited_out),
     cmocka_unit_test(test_config_keys_checked),
     cmocka_unit_test(test_secrets_redacted),
     cmocka_unit_test(test_missing_env_secret),
