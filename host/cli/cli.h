@@ -82,12 +82,17 @@ typedef struct cli_tally {
 } cli_tally;
 
 /* ------------------------------------------------------------------------ */
-/* main.c                                                                   */
+/* session.c: the context and ^C                                            */
 /* ------------------------------------------------------------------------ */
 
 /* Open the context on first use (reads the configuration). Returns a
  * STORE_* code; on failure err says why. */
 int cli_ctx(cli_global *g, xtstore_ctx **out, store_error *err);
+/* Close g's context (if open); ^C no longer has one to cancel. */
+void cli_ctx_close(cli_global *g);
+/* ^C sets cli_interrupted and cancels the context (once; a second ^C
+ * kills), unless SIGINT was inherited ignored. */
+void cli_sigint_install(void);
 
 /* ------------------------------------------------------------------------ */
 /* args.c: option parsing                                                   */
@@ -239,7 +244,7 @@ int cli_sys_error(store_error *err, int errnum, const char *what,
 
 /* The content type of an upload to `key`: `given` when not NULL, else one
  * from the key's extension for common types, else text/plain for a --text
- * body and application/octet-stream for any other (cmd_transfer.c). */
+ * body and application/octet-stream for any other (io.c). */
 const char *cli_upload_content_type(const char *given, const char *key,
                                     int text);
 

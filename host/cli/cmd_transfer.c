@@ -10,7 +10,6 @@
 */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 #include "cli.h"
@@ -76,38 +75,6 @@ static const cli_opt cp_opts[] = {
   { "no-progress", 0, 0, OPT_NO_PROGRESS },
   { NULL, 0, 0, 0 },
 };
-
-static const struct {
-  const char *ext;
-  const char *type;
-} cli_types[] = {
-  { "txt", "text/plain" },        { "log", "text/plain" },
-  { "md", "text/markdown" },      { "csv", "text/csv" },
-  { "html", "text/html" },        { "htm", "text/html" },
-  { "css", "text/css" },          { "js", "text/javascript" },
-  { "json", "application/json" }, { "xml", "application/xml" },
-  { "yaml", "application/yaml" }, { "yml", "application/yaml" },
-  { "pdf", "application/pdf" },   { "zip", "application/zip" },
-  { "gz", "application/gzip" },   { "tar", "application/x-tar" },
-  { "png", "image/png" },         { "jpg", "image/jpeg" },
-  { "jpeg", "image/jpeg" },       { "gif", "image/gif" },
-  { "svg", "image/svg+xml" },     { "webp", "image/webp" },
-};
-
-const char *cli_upload_content_type(const char *given, const char *key,
-                                    int text)
-{
-  const char *dot = strrchr(cli_basename(key), '.');
-  size_t i;
-
-  if (given)
-    return given;
-  if (dot)
-    for (i = 0; i < sizeof cli_types / sizeof cli_types[0]; i++)
-      if (strcasecmp(dot + 1, cli_types[i].ext) == 0)
-        return cli_types[i].type;
-  return text ? "text/plain" : "application/octet-stream";
-}
 
 /* Start a verb: read its arguments into a and its options into x (zeroed
  * first). Returns the exit code and sets *stop when the verb is done

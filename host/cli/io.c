@@ -1,6 +1,7 @@
 /*
 ** io.c -- body sources (file, stdin, --text) and sinks (stdout) for the
-** streaming transfer verbs, and local error messages.
+** streaming transfer verbs, local error messages, and the content type an
+** upload gets from its key.
 **
 ** Transfers go through these callbacks rather than the library's _file/_fd
 ** helpers for uploads so that the CLI sees every chunk: a progress display
@@ -10,6 +11,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -227,4 +229,40 @@ int cli_explain_abort(store_error *err, int rc, const cli_source *src,
   if (sink && sink->sys_errno)
     return cli_sys_error(err, sink->sys_errno, "cannot write", sink->name);
   return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* content types of uploads                                                 */
+/* ------------------------------------------------------------------------ */
+
+static const struct {
+  const char *ext;
+  const char *type;
+} cli_types[] = {
+  { "txt", "text/plain" },        { "log", "text/plain" },
+  { "md", "text/markdown" },      { "csv", "text/csv" },
+  { "html", "text/html" },        { "htm", "text/html" },
+  { "css", "text/css" },          { "js", "text/javascript" },
+  { "json", "application/json" }, { "xml", "application/xml" },
+  { "yaml", "application/yaml" }, { "yml", "application/yaml" },
+  { "pdf", "application/pdf" },   { "zip", "application/zip" },
+  { "gz", "application/gzip" },   { "tar", "application/x-tar" },
+  { "png", "image/png" },         { "jpg", "image/jpeg" },
+  { "jpeg", "image/jpeg" },       { "gif", "image/gif" },
+  { "svg", "image/svg+xml" },     { "webp", "image/webp" },
+};
+
+const char *cli_upload_content_type(const char *given, const char *key,
+                                    int text)
+{
+  const char *dot = strrchr(cli_basename(key), '.');
+  size_t i;
+
+  if (given)
+    return given;
+  if (dot)
+    for (i = 0; i < sizeof cli_types / sizeof cli_types[0]; i++)
+      if (strcasecmp(dot + 1, cli_types[i].ext) == 0)
+        return cli_types[i].type;
+  return text ? "text/plain" : "application/octet-stream";
 }

@@ -1,6 +1,6 @@
 /*
 ** main.c -- the xtstore command line: global options, the verb table,
-** dispatch, SIGINT and the exit status.
+** dispatch and the exit status (the context and ^C: session.c).
 **
 ** Exit codes (the same table is printed by `xtstore --help`, see cli.h):
 **   0 ok, 1 failure, 2 usage, 3 config, 4 not found, 5 exists/conflict,
@@ -12,13 +12,6 @@
 #include <string.h>
 
 #include "cli.h"
-
-volatile sig_atomic_t cli_interrupted;
-
-/* The context the SIGINT handler cancels. Written only by the main thread
- * with SIGINT able to arrive at any point, hence volatile; a pointer store
- * is atomic on every platform this builds for. */
-static xtstore_ctx *volatile cli_sig_ctx;
 
 static const cli_cmd *const cli_cmds[] = {
   &cli_cmd_ls, &cli_cmd_put, &cli_cmd_get, &cli_cmd_cat, &cli_cmd_cp,
@@ -97,75 +90,6 @@ static const cli_cmd *cli_find_cmd(const char *name)
   return NULL;
 }
 
-static void cli_on_sigint(int sig)
-{
-  xtstore_ctx *ctx = cli_sig_ctx;
-
-  (void)sig;
-  cli_interrupted = 1;
-  if (ctx)
-    xtstore_ctx_cancel(ctx);
-}
-
-/* Without SA_RESTART a blocking read of stdin returns EINTR so the body
- * source notices ^C; SA_RESETHAND makes a second ^C kill at once. An
- * inherited SIG_IGN (a background job of a non-interactive shell, nohup)
- * is kept, as the shell expects. */
-static void cli_install_sigint(void)
-{
-  struct sigaction sa;
-
-  if (sigaction(SIGINT, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
-    return;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = cli_on_sigint;
-  sa.sa_flags = SA_RESETHAND;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-}
-
-static void cli_log(void *ud, int32_t level, const char *msg)
-{
-  static const char *const names[] = { "error", "warning", "info", "debug" };
-  const char *name = level >= 0 && level <= STORE_LOG_DEBUG ? names[level]
-                                                            : "log";
-
-  (void)ud;
-  fprintf(stderr, "xtstore: %s: %s\n", name, msg);
-}
-
-int cli_ctx(cli_global *g, xtstore_ctx **out, store_error *err)
-{
-  xtstore_ctx_opts o;
-  int rc;
-
-  *out = NULL;
-  if (!g->ctx) {
-    memset(&o, 0, sizeof o);
-    o.struct_size = sizeof o;
-    o.config_path = g->config_path;
-    o.log = cli_log;
-    o.log_ud = g;
-    if (g->quiet)
-      o.log_level = STORE_LOG_ERROR;
-    else if (g->verbose >= 2)
-      o.log_level = STORE_LOG_DEBUG;
-    else if (g->verbose == 1)
-      o.log_level = STORE_LOG_INFO;
-    else
-      o.log_level = STORE_LOG_WARN;
-    rc = xtstore_ctx_open(&o, &g->ctx, err);
-    if (rc)
-      return rc;
-    cli_sig_ctx = g->ctx;
-    /* ^C before the context existed still has to stop what follows. */
-    if (cli_interrupted)
-      xtstore_ctx_cancel(g->ctx);
-  }
-  *out = g->ctx;
-  return STORE_OK;
-}
-
 /* `xtstore help [VERB]` */
 static int cli_help_verb(int argc, char **argv)
 {
@@ -205,7 +129,7 @@ int main(int argc, char **argv)
   int id, rc;
 
   memset(&g, 0, sizeof g);
-  cli_install_sigint();
+  cli_sigint_install();
 
   cli_args_init(&a, &g, NULL, argc - 1, argv + 1);
   a.stop_at_positional = 1;
@@ -263,8 +187,7 @@ out:
     if (rc == CLI_EXIT_OK)
       rc = CLI_EXIT_FAILURE;
   }
-  cli_sig_ctx = NULL;
-  xtstore_ctx_close(g.ctx);
+  cli_ctx_close(&g);
   if (cli_interrupted)
     rc = CLI_EXIT_INTERRUPTED;
   return rc;

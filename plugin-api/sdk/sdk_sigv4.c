@@ -239,16 +239,6 @@ static int build_creq(sdk_buf *out, sdk_buf *names, const sdk_sigv4_msg *m,
              : 0;
 }
 
-int sdk_sigv4_canonical_request(sdk_buf *out, const sdk_sigv4_msg *m,
-                                uint32_t flags)
-{
-  sdk_buf names = SDK_BUF_INIT;
-  int rc = build_creq(out, &names, m, flags);
-
-  sdk_buf_free(&names);
-  return rc;
-}
-
 int sdk_sigv4_string_to_sign(sdk_buf *out, const char *algorithm,
                              const char *amz_date, const char *scope,
                              const char *canonical_request)

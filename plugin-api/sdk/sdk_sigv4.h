@@ -77,9 +77,6 @@ int sdk_sigv4_canonical_query(sdk_buf *out, const store_kv *q, size_t n);
  * ';'-joined names go to signed (may be NULL). */
 int sdk_sigv4_canonical_headers(sdk_buf *out, sdk_buf *signed_names,
                                 const store_kv *h, size_t n);
-/* The six lines: method, URI, query, headers, signed names, payload hash. */
-int sdk_sigv4_canonical_request(sdk_buf *out, const sdk_sigv4_msg *m,
-                                uint32_t flags);
 /* "ALGORITHM\nAMZDATE\nSCOPE\nhex(sha256(canonical_request))". */
 int sdk_sigv4_string_to_sign(sdk_buf *out, const char *algorithm,
                              const char *amz_date, const char *scope,

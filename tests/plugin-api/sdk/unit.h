@@ -23,7 +23,7 @@ int unit_body(void);
 int unit_range(void);
 int unit_meta(void);
 int unit_list(void);
-int unit_host(void);
+int unit_http(void);
 
 /* A zeroed store_error as the host passes it. */
 #define UNIT_ERR(e) \

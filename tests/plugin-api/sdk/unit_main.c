@@ -18,6 +18,6 @@ int main(void)
   failed += unit_range();
   failed += unit_meta();
   failed += unit_list();
-  failed += unit_host();
+  failed += unit_http();
   return failed ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 /*
-** unit_host.c -- sdk_host_cancelled (sdk_http.h): is_cancelled asked
-** only where the host's table has it, with the host's context.
+** unit_http.c -- what of sdk_http.h needs no server: sdk_host_cancelled,
+** is_cancelled asked only where the host's table has it, with the host's
+** context. (The client itself is tested against servers in http_test.c.)
 */
 #include <stddef.h>
 #include <string.h>
@@ -44,10 +45,10 @@ static void test_host_cancelled(void **state)
   assert_int_equal(g_calls, 2);
 }
 
-int unit_host(void)
+int unit_http(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_host_cancelled),
   };
-  return cmocka_run_group_tests_name("sdk/host", tests, NULL, NULL);
+  return cmocka_run_group_tests_name("sdk/http", tests, NULL, NULL);
 }
