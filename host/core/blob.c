@@ -7,6 +7,8 @@
 ** range request, pinned to the object's etag so two versions are never
 ** stitched together.
 */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -85,6 +87,7 @@ int xtstore_blob_put(xtstore_svc *svc, const char *container, const char *key,
 {
   struct put_args a = {container, key, opts, src, src_ud, rewind, out,
                        svc->ctx, 0};
+  store_put_result res;
   store_put_opts def;
   int rc = st_check_key(svc, container, key, err);
   if (rc)
@@ -100,8 +103,49 @@ int xtstore_blob_put(xtstore_svc *svc, const char *container, const char *key,
     if (rc)
       return rc;
   }
+  if (!out)
+    a.out = out = &res;
   reset_result(out);
-  return st_svc_call(svc, do_put, put_replay, &a, err);
+  rc = st_svc_call(svc, do_put, put_replay, &a, err);
+  if (rc == STORE_OK)
+    rc = st_put_verify(svc, container, key, a.consumed, opts->content_length,
+                       out, err);
+  return rc;
+}
+
+int st_put_verify(xtstore_svc *svc, const char *container, const char *key,
+                  uint64_t sent, int64_t declared, store_put_result *out,
+                  store_error *err)
+{
+  store_error derr;
+  char why[160];
+  size_t used;
+
+  if (declared >= 0 && sent != (uint64_t)declared)
+    snprintf(why, sizeof(why), "the provider took %" PRIu64 " bytes of the "
+             "%" PRId64 "-byte body and reported the object written", sent,
+             declared);
+  else if (out->size && out->size != sent)
+    snprintf(why, sizeof(why), "the provider reports %" PRIu64 " bytes "
+             "stored for the %" PRIu64 " bytes sent", out->size, sent);
+  else {
+    out->size = sent;
+    return STORE_OK;
+  }
+  /* Nothing stays visible as written that is not what was sent. */
+  st_err(err, STORE_E_INTERNAL, "service '%s': blob '%s/%s': %s",
+         svc->name, container, key, why);
+  st_err_reset(&derr);
+  if (!err)
+    return STORE_E_INTERNAL;
+  used = strlen(err->message);
+  if (xtstore_blob_delete(svc, container, key, NULL, &derr) == STORE_OK)
+    snprintf(err->message + used, sizeof(err->message) - used,
+             "; the object was removed");
+  else
+    snprintf(err->message + used, sizeof(err->message) - used,
+             "; removing it failed too: %s", derr.message);
+  return STORE_E_INTERNAL;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -141,6 +141,16 @@ typedef int (*st_replay_fn)(void *args);
 int st_svc_call(xtstore_svc *svc, st_attempt_fn attempt, st_replay_fn replay,
                 void *args, store_error *err);
 
+/* After a put reported success: `sent` bytes went to the provider, of a
+** body declared `declared` bytes long (-1: unknown), and it reports
+** out->size stored (0: says nothing). When the provider took a different
+** number of bytes than declared, or reports another size than was sent,
+** the object is removed and STORE_E_INTERNAL names the object, both
+** numbers and the removal; otherwise out->size is set to `sent`. */
+int st_put_verify(xtstore_svc *svc, const char *container, const char *key,
+                  uint64_t sent, int64_t declared, store_put_result *out,
+                  store_error *err);
+
 /* Check a container name / key is present and not absurd before the plugin
  * sees it. Returns 0 or fills err (STORE_E_INVALID). */
 int st_check_container(const xtstore_svc *svc, const char *container,

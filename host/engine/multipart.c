@@ -611,6 +611,7 @@ static int upload(struct mp *m, char **first, uint64_t got,
                   store_put_result *out, store_error *err)
 {
   xtstore_svc *s = m->svc;
+  store_put_result res;
   int rc;
 
   rc = xtstore_multipart_begin(s, m->container, m->key, m->opts, m->id,
@@ -638,14 +639,20 @@ static int upload(struct mp *m, char **first, uint64_t got,
     rc = st_err(err, STORE_E_ABORTED, "service '%s': blob '%s/%s': cancelled",
                 s->name, m->container, m->key);
   }
+  if (!out) {
+    memset(&res, 0, sizeof(res));
+    res.struct_size = sizeof(res);
+    out = &res;
+  }
   if (!rc)
     rc = xtstore_multipart_complete(s, m->container, m->key, m->id, m->opts,
                                     (const char *const *)m->tokens, m->sent,
                                     out, err);
   if (rc)
     abort_upload(m);
-  else if (out && out->size == 0)
-    out->size = m->bytes;
+  else
+    rc = st_put_verify(s, m->container, m->key, m->bytes, m->src->length,
+                       out, err);
   return rc;
 }
 

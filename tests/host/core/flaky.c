@@ -32,7 +32,9 @@
 struct store_handle {
   int fail_times, fail_code, retryable;
   char body[256];
-  int puts_tried, gets_tried, put_failures, get_failures;
+  int puts_tried, gets_tried, put_failures, get_failures, deletes;
+  size_t put_takes;                 /* a put reads at most this; 0: all  */
+  uint64_t put_reports;             /* the size a put reports; 0: none   */
   uint64_t last_get_offset;
   char stored[256];
   size_t stored_len;
@@ -105,6 +107,10 @@ static int32_t fl_open(const store_host_api *host, const store_kv *cfg,
       snprintf(h->fail_parts, sizeof(h->fail_parts), ",%s,", cfg[i].value);
     else if (!strcmp(cfg[i].key, "stall-part"))
       h->stall_part = (unsigned)strtoul(cfg[i].value, NULL, 10);
+    else if (!strcmp(cfg[i].key, "put-takes"))
+      h->put_takes = (size_t)strtoul(cfg[i].value, NULL, 10);
+    else if (!strcmp(cfg[i].key, "put-reports"))
+      h->put_reports = strtoull(cfg[i].value, NULL, 10);
   }
   *out = h;
   return STORE_OK;
@@ -137,12 +143,18 @@ static int32_t fl_put(store_handle *h, const char *c, const char *k,
                       store_put_result *out, store_error *err)
 {
   char buf[64];
-  size_t n;
-  (void)c; (void)k; (void)o; (void)out;
+  size_t n, cap;
+  (void)c; (void)k; (void)o;
   h->puts_tried++;
   h->stored_len = 0;
   do {
-    if (src(ud, buf, sizeof(buf), &n))
+    /* put-takes: a broken provider that stops reading early */
+    cap = h->put_takes && h->put_takes - h->stored_len < sizeof(buf)
+            ? h->put_takes - h->stored_len
+            : sizeof(buf);
+    if (cap == 0)
+      break;
+    if (src(ud, buf, cap, &n))
       return store_error_set(err, STORE_E_ABORTED, "flaky: put aborted");
     if (h->stored_len + n <= sizeof(h->stored)) {
       memcpy(h->stored + h->stored_len, buf, n);
@@ -155,6 +167,9 @@ static int32_t fl_put(store_handle *h, const char *c, const char *k,
   }
   note(h, "put len=%zu ct=%s", h->stored_len,
        o && o->content_type ? o->content_type : "-");
+  if (h->put_reports && out && STORE_HAS_FIELD(store_put_result, size,
+                                               out->struct_size))
+    out->size = h->put_reports;
   return STORE_OK;
 }
 
@@ -189,9 +204,9 @@ static int32_t fl_head(store_handle *h, const char *c, const char *k,
                        const store_head_opts *o, store_entry_fn cb, void *ud,
                        store_error *err)
 {
-  char v[4][32];
-  store_kv kv[4] = {{"puts", v[0]}, {"gets", v[1]}, {"offset", v[2]},
-                    {"stored", v[3]}};
+  char v[5][32];
+  store_kv kv[5] = {{"puts", v[0]}, {"gets", v[1]}, {"offset", v[2]},
+                    {"stored", v[3]}, {"deletes", v[4]}};
   store_entry e;
   struct timespec ts = {0, 200000};
   int rc;
@@ -205,11 +220,12 @@ static int32_t fl_head(store_handle *h, const char *c, const char *k,
   snprintf(v[1], sizeof(v[1]), "%d", h->gets_tried);
   snprintf(v[2], sizeof(v[2]), "%llu", (unsigned long long)h->last_get_offset);
   snprintf(v[3], sizeof(v[3]), "%.*s", (int)h->stored_len, h->stored);
+  snprintf(v[4], sizeof(v[4]), "%d", h->deletes);
   memset(&e, 0, sizeof(e));
   e.struct_size = sizeof(e);
   e.name = k;
   e.metadata = kv;
-  e.nmetadata = strcmp(k, "stats") == 0 ? 4 : 0;
+  e.nmetadata = strcmp(k, "stats") == 0 ? 5 : 0;
   rc = cb(ud, &e);
   atomic_fetch_sub(&h->inside, 1);
   return rc ? STORE_E_ABORTED : STORE_OK;
@@ -218,8 +234,12 @@ static int32_t fl_head(store_handle *h, const char *c, const char *k,
 static int32_t fl_delete(store_handle *h, const char *c, const char *k,
                          const store_delete_opts *o, store_error *err)
 {
-  (void)h; (void)c; (void)k; (void)o;
-  return store_error_set(err, STORE_E_NOT_FOUND, "flaky: blob '%s/%s': not found", c, k);
+  (void)o;
+  if (h->stored_len == 0 && h->puts_tried == 0)
+    return store_error_set(err, STORE_E_NOT_FOUND, "flaky: blob '%s/%s': not found", c, k);
+  h->deletes++;
+  h->stored_len = 0;
+  return STORE_OK;
 }
 
 static int32_t fl_list(store_handle *h, const char *c, const store_list_opts *o,
@@ -407,6 +427,8 @@ static const store_config_key keys[] = {
   {"password", "a secret key", 0, 1},
   {"fail-parts", "parts that fail their first attempt (\"3,11\")", 0, 0},
   {"stall-part", "a part that waits for cancellation", 0, 0},
+  {"put-takes", "a put reads at most this many bytes (a broken provider)", 0, 0},
+  {"put-reports", "the size a put reports stored (a broken provider)", 0, 0},
   {"events", "a file that gets one line per event", 0, 0},
   {NULL, NULL, 0, 0},
 };

@@ -60,7 +60,7 @@ static xtstore_ctx *open_ctx(const char *extra, store_error *err)
 }
 
 struct stats {
-  char puts[32], gets[32], offset[32], stored[256];
+  char puts[32], gets[32], offset[32], stored[256], deletes[32];
 };
 
 static int32_t stats_entry(void *ud, const store_entry *e)
@@ -77,6 +77,8 @@ static int32_t stats_entry(void *ud, const store_entry *e)
       snprintf(s->offset, sizeof(s->offset), "%s", v);
     else if (!strcmp(k, "stored"))
       snprintf(s->stored, sizeof(s->stored), "%s", v);
+    else if (!strcmp(k, "deletes"))
+      snprintf(s->deletes, sizeof(s->deletes), "%s", v);
   }
   return 0;
 }
@@ -276,6 +278,75 @@ static void test_get_progress_does_not_use_attempts(void **state)
   xtstore_ctx_close(ctx);
 }
 
+/* A body read in whatever pieces the reader asks for. */
+struct text_src {
+  const char *p;
+  size_t left;
+};
+
+static int32_t text_read(void *ud, void *buf, size_t cap, size_t *n)
+{
+  struct text_src *t = ud;
+  *n = cap < t->left ? cap : t->left;
+  memcpy(buf, t->p, *n);
+  t->p += *n;
+  t->left -= *n;
+  return 0;
+}
+
+/* A provider that reports success for other bytes than it was sent is
+ * caught: one that stops reading early (a short object), one that reports
+ * another size; the object is removed, the error names both numbers. */
+static void test_put_size_verified(void **state)
+{
+  store_error err;
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  struct stats s;
+  store_put_opts po;
+  struct text_src body = {"0123456789", 10};
+  (void)state;
+  memset(&po, 0, sizeof(po));
+  po.struct_size = sizeof(po);
+  po.content_length = 10;
+  ctx = open_ctx("needed: \"x\", put-takes: \"4\"", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_put(svc, "c", "k", &po, text_read, &body,
+                                    NULL, NULL, &err), STORE_E_INTERNAL);
+  assert_string_equal(err.message, "service 'f': blob 'c/k': the provider "
+                      "took 4 bytes of the 10-byte body and reported the "
+                      "object written; the object was removed");
+  get_stats(svc, &s);
+  assert_string_equal(s.deletes, "1");
+  xtstore_ctx_close(ctx);
+
+  body = (struct text_src){"0123456789", 10};
+  ctx = open_ctx("needed: \"x\", put-reports: \"12\"", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_put(svc, "c", "k", &po, text_read, &body,
+                                    NULL, NULL, &err), STORE_E_INTERNAL);
+  assert_string_equal(err.message, "service 'f': blob 'c/k': the provider "
+                      "reports 12 bytes stored for the 10 bytes sent; the "
+                      "object was removed");
+  xtstore_ctx_close(ctx);
+
+  /* a truthful report passes, and the result carries the size */
+  body = (struct text_src){"0123456789", 10};
+  ctx = open_ctx("needed: \"x\", put-reports: \"10\"", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  {
+    store_put_result res;
+    memset(&res, 0, sizeof(res));
+    res.struct_size = sizeof(res);
+    assert_int_equal(xtstore_blob_put(svc, "c", "k", &po, text_read, &body,
+                                      NULL, &res, &err), STORE_OK);
+    assert_int_equal(res.size, 10);
+  }
+  get_stats(svc, &s);
+  assert_string_equal(s.deletes, "0");
+  xtstore_ctx_close(ctx);
+}
+
 static void test_config_keys_checked(void **state)
 {
   store_error err;
@@ -433,6 +504,7 @@ int main(void)
     cmocka_unit_test(test_get_resumes_with_range),
     cmocka_unit_test(test_get_progress_does_not_use_attempts),
     cmocka_unit_test(test_throttling_waited_out),
+    cmocka_unit_test(test_put_size_verified),
     cmocka_unit_test(test_config_keys_checked),
     cmocka_unit_test(test_secrets_redacted),
     cmocka_unit_test(test_missing_env_secret),
