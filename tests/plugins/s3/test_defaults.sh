@@ -127,6 +127,7 @@ if uploaded "$C"; then verify "$C" tree/multi.bin tree/multi.bin 5; fi
 
 C="pipe (put -), 12 MiB + 1000 bytes"
 head -c $((12 * 1024 * 1024 + 1000)) /dev/urandom > pipe.bin
+# A real pipe (not "< pipe.bin", a seekable file of known length).
 cat pipe.bin | "$XT_BIN" --config "$CONFIG" put - "d:$B/pipe.bin" \
   > "$T/.out" 2> "$T/.err"
 RC=$?; OUT=$(cat "$T/.out"); ERR=$(cat "$T/.err"); LAST="cat pipe.bin | xtstore put - d:$B/pipe.bin"
