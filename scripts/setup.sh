@@ -2,8 +2,9 @@
 # Install the Debian packages xtstore needs, only those that are missing.
 #   scripts/setup.sh          build dependencies
 #   scripts/setup.sh --test   build + test dependencies: also the interop clients
-#                             (awscli, azure-cli), python3, Node.js if absent, and
-#                             the pinned npm test servers (tests/servers/node)
+#                             (awscli, azure-cli), python3, OpenStack Swift (the
+#                             s3api test server), Node.js if absent, and the pinned
+#                             npm test servers (tests/servers/node)
 # Quiet on success; on failure says what failed and shows the tail of its log.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,8 +17,10 @@ pkgs=(gcc make cmake pkg-config libc6-dev
       libyaml-dev libjansson-dev libltdl-dev libcurl4-openssl-dev libssl-dev
       libexpat1-dev)
 if ((test_deps)); then
-  # awscli: /usr/bin/aws (v2), azure-cli: az; python3: Debian's, /usr/bin/python3.
-  pkgs+=(libcmocka-dev valgrind attr curl awscli azure-cli python3)
+  # awscli: /usr/bin/aws (v2), azure-cli: az; python3: Debian's, /usr/bin/python3;
+  # swift-*: one-node Swift with s3api, a signature-checking S3 (tests/servers).
+  pkgs+=(libcmocka-dev valgrind attr curl awscli azure-cli python3
+         swift-proxy swift-object swift-container swift-account)
 fi
 
 missing=()

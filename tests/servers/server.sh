@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Start and stop the third-party test servers on 127.0.0.1, on a port the OS picks.
 #
-#   server.sh start NAME STATE_DIR     NAME: s3rver | azurite | moto
+#   server.sh start NAME STATE_DIR     NAME: s3rver | azurite | moto | swift
 #   server.sh stop  NAME STATE_DIR
 #   server.sh moto-keys STATE_DIR      print "ACCESS SECRET" of moto's valid key pair
 #
 # start writes into STATE_DIR: port, pid, endpoint, log (the server's output), and for
-# moto keys ("ACCESS SECRET"). If moto is not installed it writes STATE_DIR/unavailable
-# (one line: the reason) and exits 0, so dependent tests can skip. See README.md here.
+# moto and swift keys ("ACCESS SECRET"). If moto is not installed it writes
+# STATE_DIR/unavailable (one line: the reason) and exits 0, so dependent tests can
+# skip. See README.md here.
 #
 # A started server never outlives its owner: a watchdog kills it when the process that
 # ran `start` (ctest, or your script; XTSTORE_SERVER_OWNER_PID overrides, 0 = none) is
@@ -31,6 +32,21 @@ moto_python() {
     if command -v "$c" >/dev/null 2>&1 &&
        "$c" -c 'import moto.server, boto3' >/dev/null 2>&1; then
       "$c" -c 'import sys; print(sys.executable)'   # past pyenv's shims
+      return 0
+    fi
+  done
+  return 1
+}
+
+# The Python that has Swift (Debian's python3-swift): /usr/bin/python3, then PATH's
+# python3, or XTSTORE_SWIFT_PYTHON. swift_node.py runs the servers with it.
+swift_python() {
+  local c
+  for c in ${XTSTORE_SWIFT_PYTHON:-} /usr/bin/python3 python3; do
+    if command -v "$c" >/dev/null 2>&1 &&
+       "$c" -c 'import swift.cli.ringbuilder, swift.common.wsgi' >/dev/null 2>&1 &&
+       command -v swift-proxy-server >/dev/null 2>&1; then
+      "$c" -c 'import sys; print(sys.executable)'
       return 0
     fi
   done
@@ -75,7 +91,7 @@ start() {
   command -v python3 >/dev/null || die "python3 is missing (scripts/setup.sh --test installs it)"
 
   local -a cmd
-  local mpy="" probe
+  local mpy="" spy="" probe ready_s=20
   case "$name" in
     s3rver|azurite)
       command -v node >/dev/null || die "node is missing: run scripts/setup.sh --test"
@@ -98,7 +114,13 @@ start() {
         return 0
       fi
       ;;
-    *) die "unknown server '$name' (s3rver, azurite, moto)" ;;
+    swift)
+      spy=$(swift_python) ||
+        die "swift is not installed (apt swift-proxy swift-object swift-container" \
+            "swift-account): run scripts/setup.sh --test"
+      ready_s=60   # four Python servers starting at once: ~3 s idle, ~8 s on a busy machine
+      ;;
+    *) die "unknown server '$name' (s3rver, azurite, moto, swift)" ;;
   esac
 
   local owner=${XTSTORE_SERVER_OWNER_PID:-$PPID}
@@ -126,6 +148,13 @@ start() {
         endpoint="http://127.0.0.1:$port"
         probe="$endpoint/moto-api/"
         ;;
+      swift)
+        # One process for the node (swift_node.py): the proxy on $port, the account,
+        # container and object servers on ports of their own; it writes data/ready.
+        cmd=("$spy" "$here/swift_node.py" "$dir/data" "$port")
+        endpoint="http://127.0.0.1:$port"
+        probe="$endpoint/healthcheck"
+        ;;
     esac
     logpos=$(stat -c %s "$dir/log")
     echo "== $(date -u +%FT%TZ) attempt $attempt: ${cmd[*]}" >>"$dir/log"
@@ -140,12 +169,13 @@ start() {
     echo "$!" >"$dir/watchdog.pid"
 
     ok=0
-    for ((i = 0; i < 200; i++)); do   # ~20 s
+    for ((i = 0; i < ready_s * 10; i++)); do
       if ! kill -0 "$pid" 2>/dev/null; then
         break
       fi
       code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$probe" 2>/dev/null || true)
-      if [[ "$code" != "000" && -n "$code" ]] && py listens "$pid" "$port"; then
+      if [[ "$code" != "000" && -n "$code" ]] && py listens "$pid" "$port" &&
+         [[ "$name" != swift || -f "$dir/data/ready" ]]; then
         ok=1
         break
       fi
@@ -155,10 +185,11 @@ start() {
       break
     fi
     kill_recorded "$dir"
-    if tail -c +$((logpos + 1)) "$dir/log" | grep -i 'EADDRINUSE\|address already in use' >/dev/null; then
+    if tail -c +$((logpos + 1)) "$dir/log" |
+       grep -i 'EADDRINUSE\|address already in use\|Could not bind' >/dev/null; then
       continue   # lost a race for the port with another process: pick another one
     fi
-    echo "server.sh: $name did not answer on 127.0.0.1:$port within 20 s; log tail ($dir/log):" >&2
+    echo "server.sh: $name did not answer on 127.0.0.1:$port within $ready_s s; log tail ($dir/log):" >&2
     tail -n 30 "$dir/log" >&2
     exit 1
   done
@@ -171,6 +202,9 @@ start() {
       kill_recorded "$dir"
       exit 1
     fi
+  fi
+  if [[ "$name" == swift ]]; then
+    echo "test:tester testing" >"$dir/keys"   # tempauth's user (swift_node.py)
   fi
   echo "$port" >"$dir/port"
   echo "$endpoint" >"$dir/endpoint"   # written last: its presence means ready
