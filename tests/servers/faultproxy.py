@@ -24,10 +24,17 @@ passed through. The file is re-read when it changes (counters restart).
      "close": false,   # with status: close the connection after answering
      "reset_request_body_after": N,   # read N body bytes, forward them, then RST
      "reset_response_body_after": N,  # forward N bytes of upstream's body, then RST
+     "flip_request_body_byte": N,     # forward the body with its byte N inverted
+     "flip_response_body_byte": N,    # the same for upstream's response body
      "stall_ms": 500,                 # wait before answering
      "date_skew_s": -900}             # answer with Date skewed by this much
 With "status" the request body is read and discarded, and upstream is not contacted.
-Byte counts are of the body as on the wire (chunked framing counts).
+Byte counts are of the body as on the wire (chunked framing counts), except the flip
+offsets: they count content bytes (a chunked body's framing is skipped, so the flip
+changes data, not the framing), and "middle" means Content-Length // 2. A flipped
+byte is XORed with 0xff; the message is otherwise forwarded unchanged (lengths, any
+Content-MD5 or checksum headers), as a corruption in flight would be. The flips
+combine with each other, stall_ms and date_skew_s, not with status or the resets.
 Exits on SIGTERM/SIGINT, after --lifetime seconds, or when --owner's pid is gone.
 """
 import argparse
@@ -53,9 +60,19 @@ IDLE_TIMEOUT = 300
 RULE_KEYS = {
     "match", "skip", "count", "status", "headers", "body", "close",
     "reset_request_body_after", "reset_response_body_after", "stall_ms",
-    "date_skew_s", "comment",
+    "date_skew_s", "flip_request_body_byte", "flip_response_body_byte", "comment",
 }
 MATCH_KEYS = {"method", "path", "query", "headers"}
+
+
+def flip_offset(idx, key, d):
+    """A flip's offset: None (no flip), an int >= 0, or "middle"."""
+    v = d.get(key)
+    if v is None or v == "middle":
+        return v
+    if isinstance(v, int) and not isinstance(v, bool) and v >= 0:
+        return v
+    raise ValueError(f"rule {idx}: {key} must be an offset >= 0 or \"middle\"")
 
 
 class Rule:
@@ -88,11 +105,14 @@ class Rule:
         self.reset_resp = d.get("reset_response_body_after")
         self.stall_ms = int(d.get("stall_ms", 0) or 0)
         self.skew = d.get("date_skew_s")
+        self.flip_req = flip_offset(idx, "flip_request_body_byte", d)
+        self.flip_resp = flip_offset(idx, "flip_response_body_byte", d)
         acts = sum(x is not None for x in (self.status, self.reset_req, self.reset_resp))
-        if acts > 1:
-            raise ValueError(f"rule {idx}: status, reset_request_body_after and "
-                             "reset_response_body_after exclude each other")
-        if acts == 0 and not self.stall_ms and self.skew is None:
+        flips = self.flip_req is not None or self.flip_resp is not None
+        if acts > 1 or (acts and flips):
+            raise ValueError(f"rule {idx}: status, reset_request_body_after, "
+                             "reset_response_body_after and the flips exclude each other")
+        if acts == 0 and not flips and not self.stall_ms and self.skew is None:
             raise ValueError(f"rule {idx}: no action")
         self.seen = 0
         self.applied = 0
@@ -231,8 +251,9 @@ def framing(headers, request, method=None, status=None):
     return ("none", 0) if request else ("close", 0)
 
 
-def iter_body(rf, fr):
-    """Yield the body's raw bytes (chunked framing included) as they arrive."""
+def iter_body_parts(rf, fr):
+    """Yield the body's raw bytes (chunked framing included) as they arrive, as
+    (bytes, is_content): framing pieces are (line, False)."""
     kind, n = fr
     if kind == "none":
         return
@@ -243,20 +264,20 @@ def iter_body(rf, fr):
             if not b:
                 raise Closed("EOF in body")
             left -= len(b)
-            yield b
+            yield b, True
         return
     if kind == "close":
         while True:
             b = rf.read1(BUF)
             if not b:
                 return
-            yield b
+            yield b, True
     # chunked
     while True:
         line = rf.readline(8192)
         if not line.endswith(b"\n"):
             raise Closed("EOF in chunk size")
-        yield line
+        yield line, False
         try:
             size = int(line.split(b";")[0].strip(), 16)
         except ValueError:
@@ -266,16 +287,63 @@ def iter_body(rf, fr):
                 t = rf.readline(8192)
                 if not t:
                     raise Closed("EOF in trailer")
-                yield t
+                yield t, False
                 if t in (b"\r\n", b"\n"):
                     return
-        left = size + 2
+        left = size
         while left:
             b = rf.read1(min(left, BUF))
             if not b:
                 raise Closed("EOF in chunk")
             left -= len(b)
-            yield b
+            yield b, True
+        crlf = rf.read(2)
+        if len(crlf) != 2:
+            raise Closed("EOF in chunk")
+        yield crlf, False
+
+
+def iter_body(rf, fr):
+    """Yield the body's raw bytes (chunked framing included) as they arrive."""
+    for b, _ in iter_body_parts(rf, fr):
+        yield b
+
+
+class Flip:
+    """Inverts the content byte at one offset of a body passing through."""
+
+    def __init__(self, name, spec, fr):
+        self.name, self.spec = name, spec
+        self.at = spec
+        self.why = None
+        if spec == "middle":
+            self.at = None
+            if fr[0] == "length" and fr[1] > 0:
+                self.at = fr[1] // 2
+            else:
+                self.why = "no middle: the body's length is not known" if fr[0] != "length" \
+                    else "no middle: empty body"
+        self.pos = 0
+        self.done = None
+
+    def feed(self, b, is_content):
+        if not is_content:
+            return b
+        start = self.pos
+        self.pos += len(b)
+        if self.at is None or self.done is not None or not start <= self.at < self.pos:
+            return b
+        i = self.at - start
+        old = b[i]
+        self.done = (old, old ^ 0xFF)
+        return b[:i] + bytes([old ^ 0xFF]) + b[i + 1:]
+
+    def describe(self):
+        if self.done is not None:
+            return f"{self.name} {self.at} (0x{self.done[0]:02x}->0x{self.done[1]:02x}) "
+        if self.why:
+            return f"{self.name} {self.spec} (not flipped: {self.why}) "
+        return f"{self.name} {self.at} (not flipped: body has {self.pos} content bytes) "
 
 
 def drain_outq(sock, limit_s=2.0):
@@ -475,9 +543,11 @@ class Proxy:
             raise _Done()
 
         up_broken = False
+        flip_req = Flip("flip_request_body_byte", rule.flip_req, req_fr) \
+            if rule and rule.flip_req is not None else None
         try:
-            for b in iter_body(crf, req_fr):
-                up.sock.sendall(b)
+            for b, content in iter_body_parts(crf, req_fr):
+                up.sock.sendall(flip_req.feed(b, content) if flip_req else b)
         except Closed:
             raise
         except OSError:
@@ -524,6 +594,8 @@ class Proxy:
             desc += f"stall_ms {rule.stall_ms} "
         if rule and rule.skew is not None:
             desc += f"date_skew_s {rule.skew} "
+        if flip_req:
+            desc += flip_req.describe()
 
         if rule and rule.reset_resp is not None:
             limit = int(rule.reset_resp)
@@ -544,13 +616,18 @@ class Proxy:
             log_line(method, path, desc + f"reset_response_body_after {limit} (sent {sent}, upstream {status})")
             raise _Done()
 
+        flip_resp = Flip("flip_response_body_byte", rule.flip_resp, resp_fr) \
+            if rule and rule.flip_resp is not None else None
         try:
-            for b in iter_body(up.rf, resp_fr):
-                csock.sendall(b)
+            for b, content in iter_body_parts(up.rf, resp_fr):
+                csock.sendall(flip_resp.feed(b, content) if flip_resp else b)
         except Closed:
             up.close(reset=True)
-            log_line(method, path, desc + f"pass {status} (upstream cut the body)")
+            log_line(method, path, desc + (flip_resp.describe() if flip_resp else "")
+                     + f"pass {status} (upstream cut the body)")
             raise
+        if flip_resp:
+            desc += flip_resp.describe()
         log_line(method, path, desc + f"pass {status}")
         if up_close or up_broken or resp_fr[0] == "close":
             up.close()

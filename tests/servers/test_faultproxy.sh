@@ -121,7 +121,57 @@ date_hdr=$(curl -sS -I "$P/$bucket/obj" | tr -d '\r' | sed -n 's/^[Dd]ate: //p')
 skew=$(( $(date -u +%s) - $(date -u -d "$date_hdr" +%s) ))
 ((skew >= 3590 && skew <= 3610)) && ok "date_skew_s: Date is ${skew}s behind" || bad "date_skew_s: Date '$date_hdr' is ${skew}s off"
 
-# 5. stop on SIGTERM.
+# 5. flipped bytes: the body reaches the other side with exactly one byte inverted
+#    (XOR 0xff) at the content offset given, once (count), chunked framing skipped.
+# flipped A B: "SAME-LENGTH [(offset, xor), ...]" of the bytes where B differs from A.
+flipped() {
+  python3 -c 'import sys
+a = open(sys.argv[1], "rb").read(); b = open(sys.argv[2], "rb").read()
+print(len(a) == len(b), [(i, x ^ y) for i, (x, y) in enumerate(zip(a, b)) if x != y])' "$1" "$2"
+}
+set_rules <<EOF
+[{"match": {"method": "PUT", "path": "^/$bucket/flip-up$"}, "count": 1, "flip_request_body_byte": 100000},
+ {"match": {"method": "PUT", "path": "^/$bucket/flip-chunked$"}, "count": 1, "flip_request_body_byte": 100000},
+ {"match": {"method": "GET", "path": "^/$bucket/big$"}, "skip": 1, "count": 1, "flip_response_body_byte": "middle"},
+ {"match": {"method": "GET", "path": "^/$bucket/obj$"}, "count": 1, "flip_response_body_byte": 300000}]
+EOF
+code=$(curl -sS -T "$work/mid" "$P/$bucket/flip-up" -o /dev/null -w '%{http_code}')
+check "flip_request_body_byte: the server took the upload" "200" "$code"
+curl -sS -f "$upstream/$bucket/flip-up" -o "$work/got"
+check "flip_request_body_byte: upstream stored byte 100000 inverted, nothing else" \
+  "True [(100000, 255)]" "$(flipped "$work/mid" "$work/got")"
+check "flip_request_body_byte: logged with the byte's values" "1" \
+  "$(logged "^PUT /$bucket/flip-up rule=0 flip_request_body_byte 100000 (0x[0-9a-f]\{2\}->0x[0-9a-f]\{2\}) pass 200$")"
+curl -sS -f -T "$work/mid" "$P/$bucket/flip-up" -o /dev/null
+curl -sS -f "$upstream/$bucket/flip-up" -o "$work/got"
+cmp -s "$work/got" "$work/mid" && ok "flip_request_body_byte: count 1, the next upload is intact" \
+  || bad "flip_request_body_byte: the second upload was changed too"
+code=$(curl -sS -H 'Transfer-Encoding: chunked' -T "$work/mid" "$P/$bucket/flip-chunked" -o /dev/null -w '%{http_code}')
+check "flip_request_body_byte, chunked body: the server took the upload" "200" "$code"
+curl -sS -f "$upstream/$bucket/flip-chunked" -o "$work/got"
+check "flip_request_body_byte, chunked body: content byte 100000 inverted (framing skipped)" \
+  "True [(100000, 255)]" "$(flipped "$work/mid" "$work/got")"
+curl -sS -f "$P/$bucket/big" -o "$work/full"
+cmp -s "$work/full" "$work/big" && ok "flip_response_body_byte: skip 1, the first GET is intact" \
+  || bad "flip_response_body_byte: the first GET was changed"
+rc=0; curl -sS -f "$P/$bucket/big" -o "$work/got" || rc=$?
+check "flip_response_body_byte: curl sees a whole, well-framed answer" "0" "$rc"
+check "flip_response_body_byte middle: byte 1048576 of 2 MiB inverted, nothing else" \
+  "True [(1048576, 255)]" "$(flipped "$work/big" "$work/got")"
+check "flip_response_body_byte: logged" "1" \
+  "$(logged "^GET /$bucket/big rule=2 flip_response_body_byte 1048576 (0x[0-9a-f]\{2\}->0x[0-9a-f]\{2\}) pass 200$")"
+curl -sS -f "$P/$bucket/obj" -o "$work/got"
+cmp -s "$work/got" "$work/mid" && ok "flip_response_body_byte past the end: the body is intact" \
+  || bad "flip_response_body_byte past the end changed the body"
+check "flip_response_body_byte past the end: logged as not flipped" "1" \
+  "$(logged "^GET /$bucket/obj rule=3 flip_response_body_byte 300000 (not flipped: body has 300000 content bytes) pass 200$")"
+echo '[{"flip_request_body_byte": -1}]' >"$work/bad-rules.json"
+rc=0; python3 "$here/faultproxy.py" --upstream "$upstream" --rules "$work/bad-rules.json" \
+  >/dev/null 2>"$work/err" || rc=$?
+check "a negative flip offset is refused at start" "1 1" \
+  "$rc $(grep -c 'flip_request_body_byte must be an offset' "$work/err")"
+
+# 6. stop on SIGTERM.
 pid=$(cat "$proxy_dir/pid")
 "$here/faultproxy.sh" stop "$proxy_dir"
 if kill -0 "$pid" 2>/dev/null; then bad "stop: proxy $pid still running"; else ok "stop: proxy gone"; fi
