@@ -26,6 +26,8 @@
 #include "sdk_http.h"
 #include "sdk_sigv4.h"
 #include "sdk_util.h"
+
+typedef struct s3_chunked s3_chunked;
 #include "sdk_xml.h"
 
 #define S3_MAX_PUT       (UINT64_C(5) << 30)  /* PutObject and part limit  */
@@ -120,6 +122,9 @@ typedef struct s3_call {
   int sent_as;                  /* S3_BODY_* of the last send of src      */
   sdk_digest *md5;              /* MD5 of src as sent, when the ETag is to
                                    be checked against it (s3_body.c)      */
+  sdk_digest *md5_wire;         /* MD5 of the aws-chunked framing as sent,
+                                   while aws-chunked is unproven          */
+  struct s3_chunked *wire;      /* that framing's encoder                 */
 } s3_call;
 
 /* Parsed S3 error body (s3_error.c); strings point into `xml`. */
@@ -307,7 +312,6 @@ int32_t s3_delete_snapshot(store_handle *h, const char *bucket,
                            store_error *err);
 
 /* s3_body.c: request bodies from read callbacks, aws-chunked bodies */
-typedef struct s3_chunked s3_chunked;
 int32_t s3_chunked_new(store_handle *h, const sdk_sigv4_result *seed,
                        store_read_fn src, void *src_ctx, uint64_t len,
                        s3_chunked **out, store_error *err);
@@ -319,11 +323,13 @@ int32_t s3_fill(store_read_fn src, void *ctx, unsigned char *buf, size_t cap,
 /* The store_read_fn of a streamed body whose MD5 is taken as it goes (ud:
  * the s3_call; reads c->body into c->md5). */
 int32_t s3_md5_read(void *ud, void *buf, size_t cap, size_t *out_n);
+/* The same for the aws-chunked framing (reads c->wire into c->md5_wire). */
+int32_t s3_md5_wire_read(void *ud, void *buf, size_t cap, size_t *out_n);
 /* After a 2xx PutObject or UploadPart of a streamed body: 0 when its
  * ETag is the MD5 of the bytes sent (or no MD5 was taken, or the ETag is
  * no MD5); else the wrong object version removed (PutObject), the
- * handle's body mode changed when aws-chunked was to blame, and err
- * filled, retryable: the next send is right. */
+ * handle's body mode changed when the ETag is the MD5 of the aws-chunked
+ * framing (the server stored it), and err filled, retryable. */
 int32_t s3_body_verify(s3_call *c, const sdk_response *resp,
                        store_error *err);
 /* The server refused an aws-chunked body (Swift's NotImplemented): send

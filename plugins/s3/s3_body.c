@@ -161,6 +161,16 @@ int32_t s3_md5_read(void *ud, void *buf, size_t cap, size_t *out_n)
   return rc;
 }
 
+int32_t s3_md5_wire_read(void *ud, void *buf, size_t cap, size_t *out_n)
+{
+  s3_call *c = ud;
+  int32_t rc = s3_chunked_read(c->wire, buf, cap, out_n);
+
+  if (rc == 0 && *out_n && sdk_digest_update(c->md5_wire, buf, *out_n))
+    return STORE_E_NOMEM;
+  return rc;
+}
+
 /* An ETag's MD5: 32 hex digits, quoted or not, lowercased into out.
  * Returns 0 when it is one (a multipart or KMS ETag is not). */
 static int etag_md5(const char *etag, char out[33])
@@ -239,21 +249,31 @@ out:
                  "too)", derr.message);
 }
 
+/* Final MD5 of *d as hex into out (33 bytes); frees *d. 0 or -1. */
+static int digest_hex(sdk_digest **d, char out[33])
+{
+  unsigned char sum[16];
+  int rc = sdk_digest_final(*d, sum); /* frees it */
+
+  *d = NULL;
+  if (rc == 0)
+    sdk_hex(sum, sizeof(sum), out);
+  return rc;
+}
+
 int32_t s3_body_verify(s3_call *c, const sdk_response *resp,
                        store_error *err)
 {
-  unsigned char sum[16];
-  char want[33], got[33];
+  char want[33], got[33], wire[33] = "";
   int chunked = c->sent_as != S3_BODY_UNSIGNED;
+  int framing;
   int32_t rc;
 
   if (!c->md5)
     return STORE_OK;
-  rc = sdk_digest_final(c->md5, sum); /* frees it */
-  c->md5 = NULL;
-  if (rc)
+  if (digest_hex(&c->md5, want) ||
+      (c->md5_wire && digest_hex(&c->md5_wire, wire)))
     return s3_fail_msg(c, err, STORE_E_NOMEM, "out of memory");
-  sdk_hex(sum, sizeof(sum), want);
   if (etag_md5(sdk_response_header(resp, "ETag"), got))
     return STORE_OK; /* no MD5 to compare: nothing learnt either way */
   if (!strcmp(want, got)) {
@@ -262,21 +282,24 @@ int32_t s3_body_verify(s3_call *c, const sdk_response *resp,
       atomic_compare_exchange_strong(&c->h->body, &from, S3_BODY_CHUNKED_OK);
     return STORE_OK;
   }
-  if (chunked && !s3_body_fallback(c, "stored an aws-chunked upload as "
-                                      "other bytes than were sent") &&
-      c->h->cfg.payload == S3_PAYLOAD_STREAMING)
+  /* The MD5 of what went over the wire, framing and all: the server kept
+   * the framing. Anything else: the bytes changed on the way. */
+  framing = chunked && *wire && !strcmp(wire, got);
+  if (framing && !s3_body_fallback(c, "stored an aws-chunked upload's "
+                                      "framing as its bytes"))
     rc = s3_fail_msg(c, err, STORE_E_IO, "the server stored other bytes "
                      "than were sent (ETag %s, MD5 of the %" PRIu64 " bytes "
-                     "sent %s): it does not decode aws-chunked bodies; "
+                     "sent %s): it stores the aws-chunked framing as data; "
                      "remove 'payload-signing: streaming'", got,
                      c->body.sent, want);
   else
     rc = s3_fail_msg(c, err, STORE_E_IO, "the server stored other bytes "
                      "than were sent (ETag %s, MD5 of the %" PRIu64 " bytes "
                      "sent %s)%s", got, c->body.sent, want,
-                     chunked ? ": it does not decode aws-chunked bodies" : "");
+                     framing ? ": it does not decode aws-chunked bodies"
+                             : ": they changed on the way");
   /* The next send is right: plain now, or this was damage in flight. */
-  if (err && c->h->cfg.payload != S3_PAYLOAD_STREAMING)
+  if (err && (!framing || c->h->cfg.payload != S3_PAYLOAD_STREAMING))
     err->flags |= STORE_ERR_RETRYABLE;
   if (!strcmp(c->op, "PutObject"))
     remove_wrong(c, resp, err);

@@ -111,7 +111,8 @@ void s3_call_free(s3_call *c)
   sdk_request_free(c->req);
   c->req = NULL;
   sdk_digest_free(c->md5);
-  c->md5 = NULL;
+  sdk_digest_free(c->md5_wire);
+  c->md5 = c->md5_wire = NULL;
 }
 
 int32_t s3_call_query(s3_call *c, const char *name, const char *value,
@@ -204,19 +205,24 @@ static int32_t send_once(s3_call *c, sdk_response **out, s3_chunked **chunked,
   *out = NULL;
   c->sent_as = mode;
   sdk_digest_free(c->md5);
-  c->md5 = NULL;
+  sdk_digest_free(c->md5_wire);
+  c->md5 = c->md5_wire = NULL;
   /* The caller's source, counted: a stream that was read from cannot be
-   * sent again by us. Its MD5 is checked against the ETag while aws-chunked
-   * is unproven on this server, and whenever no signature covers the bytes
-   * and no TLS protects them (s3_body.c). */
+   * sent again by us. Over plain http, where no TLS protects the bytes and
+   * not every server checks aws-chunked signatures, its MD5 is checked
+   * against the ETag; while aws-chunked is unproven on this server, so is
+   * the MD5 of the framing, to tell a server that stores it from damage on
+   * the way (s3_body.c). */
   if (c->src) {
     sdk_body_init(&c->body, c->src, c->src_ctx, (uint64_t)c->src_len, 0);
-    if (mode == S3_BODY_CHUNKED ||
-        (!stream_signed && !strcmp(h->scheme, "http"))) {
-      if (sdk_digest_new(SDK_DIGEST_MD5, &c->md5)) {
-        rc = nomem(c, err);
-        goto out;
-      }
+    if (!strcmp(h->scheme, "http") &&
+        (sdk_digest_new(SDK_DIGEST_MD5, &c->md5) ||
+         (mode == S3_BODY_CHUNKED &&
+          sdk_digest_new(SDK_DIGEST_MD5, &c->md5_wire)))) {
+      rc = nomem(c, err);
+      goto out;
+    }
+    if (c->md5) {
       read = s3_md5_read;
       read_ud = c;
     }
@@ -256,7 +262,10 @@ static int32_t send_once(s3_call *c, sdk_response **out, s3_chunked **chunked,
                         chunked, err);
     if (rc)
       goto out;
-    sdk_request_body_stream(c->req, s3_chunked_read, *chunked,
+    c->wire = *chunked;
+    sdk_request_body_stream(c->req,
+                            c->md5_wire ? s3_md5_wire_read : s3_chunked_read,
+                            c->md5_wire ? (void *)c : (void *)*chunked,
                             (int64_t)sdk_sigv4_chunked_length(
                               (uint64_t)c->src_len, S3_CHUNK));
   }
