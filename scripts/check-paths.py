@@ -22,6 +22,7 @@ A token is checked when it is
   - a folder ending in / whose first directory is one of the repository's
     (conformance/, sdk/): some directory must end with it;
   - a DESIGN.md or "DESIGN section" citation (there is no such document).
+Paths in a build tree (build/, build-asan/) are generated, not checked.
 Placeholders: a path component written in capitals from PLACEHOLDERS
 (plugins/NAME/README.md, store-NAME.so), a glob (*, ?, [..]) or "..."
 matches any name; {a,b} lists alternatives (each must exist). The name of
@@ -298,6 +299,8 @@ def check_token(tree, rel, tok, before=''):
     if tree.is_test(tok, re.search(r'\bctest\b', before)):
         return True                # a ctest test name (docs/paths, s3/...)
     first = tok.split('/')[0]
+    if '/' in tok and re.match(r'^build(-[\w-]+)?$', first):
+        return True                # a build tree's (build/, build-asan/)
     if '/' in tok and first in tree.top:
         return tree.exists(tok) or (here and
                                     tree.exists(os.path.join(here, tok)))

@@ -11,6 +11,8 @@ mkdir -p "$tmp/host" "$tmp/docs" "$tmp/tests/conformance/data"
 echo 'int x;' >"$tmp/host/real.c"
 printf '/* see host/real.c */\nint y;\n' >"$tmp/host/other.c"
 echo '{}' >"$tmp/tests/conformance/data/real.json"
+mkdir -p "$tmp/build"          # a build tree: generated, never checked
+: >"$tmp/build/CMakeCache.txt"
 cat >"$tmp/tests/CMakeLists.txt" <<'CMAKE'
 add_test(NAME docs/paths COMMAND true)
 add_test(NAME host/${name} COMMAND true)
@@ -22,7 +24,7 @@ are not the repository's; `ctest -R docs/paths` names a test, as does
 `ctest -R host/layers` (host/${name}).
 The data: real.json, data/real.json, conformance/, conformance/data/; keys
 such as foo/blob1.txt and prefix/ are the store's, build/compile_commands.json
-the build's.
+and build-asan/ the build's.
 MD
 
 "$py" "$checker" "$tmp" >"$tmp/out" 2>&1 || fail "good tree refused: $(cat "$tmp/out")"
