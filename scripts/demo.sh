@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Install what is missing, build, and run xtstore's main job on the embedded
 # default: the local provider, configured by xt-config.yaml.example.
+# XTSTORE_CONFIGURE_ONLY=DIR configures DIR/build as build/ would be, and
+# stops there: no setup.sh, no build, no demo (tests/scripts/ checks the
+# scripts that way).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
+if [[ -n "${XTSTORE_CONFIGURE_ONLY:-}" ]]; then
+  exec "$root/scripts/build.sh" --configure-only demo \
+    "$XTSTORE_CONFIGURE_ONLY/build"
+fi
 "$root/scripts/setup.sh"
 echo "== build: build/" >&2
 "$root/scripts/build.sh" demo "$root/build"
