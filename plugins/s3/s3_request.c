@@ -324,7 +324,7 @@ int32_t s3_perform(s3_call *c, sdk_response **out, store_error *err)
 {
   s3_chunked *chunked = NULL;
   int64_t offset;
-  int skew_fixed = 0, refused = 0;
+  int skew_fixed = 0;
   int32_t rc;
 
   for (;;) {
@@ -333,21 +333,17 @@ int32_t s3_perform(s3_call *c, sdk_response **out, store_error *err)
     chunked = NULL;
     if (rc)
       return rc;
-    if (!refused && chunked_refused(c, *out) &&
+    if (chunked_refused(c, *out) &&
         s3_body_fallback(c, "refused an aws-chunked upload")) {
-      refused = 1;
-      if (c->body.sent) {
-        /* The body is gone: the host sends it again, plain this time. */
-        rc = s3_fail(c, *out, err);
-        if (err)
-          err->flags |= STORE_ERR_RETRYABLE;
-        sdk_response_free(*out);
-        *out = NULL;
-        return rc;
-      }
+      /* Sent again by the host (or, for a part held in memory, by
+       * s3_upload.c), plain this time: a new request, without this one's
+       * aws-chunked headers. */
+      rc = s3_fail(c, *out, err);
+      if (err)
+        err->flags |= STORE_ERR_RETRYABLE;
       sdk_response_free(*out);
       *out = NULL;
-      continue;
+      return rc;
     }
     if (skew_fixed || !skewed(c->h, *out, &offset))
       return rc;
