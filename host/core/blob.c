@@ -8,6 +8,7 @@
 ** stitched together.
 */
 #include <inttypes.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,10 @@ struct get_args {
   xtstore_ctx *ctx;
   uint64_t written;
   uint64_t replayed;            /* written when last replayed          */
+  int whole;                    /* the caller asked for the whole blob */
+  int64_t want_size;            /* its size from the entry; -1: none   */
+  char want_md5[33];            /* its MD5 from the entry; "": none    */
+  EVP_MD_CTX *md5;              /* of what was delivered, when known   */
   int entry_sent;
   char etag[256];
   int can_range;
@@ -175,6 +180,18 @@ static int32_t get_entry(void *ud, const store_entry *e)
   a->entry_sent = 1;
   if (e->etag)
     snprintf(a->etag, sizeof(a->etag), "%s", e->etag);
+  /* What the whole blob must be: its size, and its MD5 where the store
+   * keeps one (a marker or a prefix is no blob to check). */
+  if (a->whole && !(e->flags & (STORE_ENTRY_PREFIX | STORE_ENTRY_DIR_MARKER))) {
+    a->want_size = (int64_t)e->size;
+    if (e->content_md5 && strlen(e->content_md5) == 32 &&
+        strspn(e->content_md5, "0123456789abcdef") == 32) {
+      a->md5 = EVP_MD_CTX_new();
+      if (!a->md5 || EVP_DigestInit_ex(a->md5, EVP_md5(), NULL) != 1)
+        return 1;
+      memcpy(a->want_md5, e->content_md5, 33);
+    }
+  }
   if (a->user && a->user->on_entry)
     return a->user->on_entry(a->user->on_entry_ctx,
                              st_entry_flag_dir_marker(a->svc, e, a->key,
@@ -191,6 +208,8 @@ static int32_t get_write(void *ud, const void *buf, size_t len)
   rc = a->sink(a->ud, buf, len);
   if (rc == 0)
     a->written += len;
+  if (rc == 0 && a->md5 && EVP_DigestUpdate(a->md5, buf, len) != 1)
+    rc = 1;
   return rc;
 }
 
@@ -216,6 +235,41 @@ static int get_replay(void *p)
   if (!a->opts.if_match && a->etag[0])
     a->opts.if_match = a->etag;
   return progress ? ST_REPLAY_PROGRESS : ST_REPLAY_OK;
+}
+
+/* After a whole-blob get: the bytes delivered are as many as the blob has,
+ * and hash to its MD5 where the store keeps one. Nothing more can be done
+ * about bytes the sink already took: the caller (st_get_file) drops them. */
+static int get_verify(struct get_args *a, store_error *err)
+{
+  unsigned char sum[16];
+  unsigned int n = 0;
+  char got[33];
+  int i, rc;
+
+  if (a->want_size >= 0 && a->written != (uint64_t)a->want_size)
+    rc = st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': received %"
+                PRIu64 " of its %" PRId64 " bytes", a->svc->name,
+                a->container, a->key, a->written, a->want_size);
+  else if (!a->md5)
+    return STORE_OK;
+  else if (EVP_DigestFinal_ex(a->md5, sum, &n) != 1 || n != sizeof(sum))
+    return st_err(err, STORE_E_NOMEM, "service '%s': blob '%s/%s': out of "
+                  "memory", a->svc->name, a->container, a->key);
+  else {
+    for (i = 0; i < 16; i++)
+      snprintf(got + 2 * i, 3, "%02x", sum[i]);
+    if (!strcmp(got, a->want_md5))
+      return STORE_OK;
+    rc = st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': the bytes "
+                "received differ from the blob (MD5 %s, the blob's %s): "
+                "they changed on the way", a->svc->name, a->container,
+                a->key, got, a->want_md5);
+  }
+  /* Another get may well be right: the caller decides. */
+  if (err)
+    err->flags |= STORE_ERR_RETRYABLE;
+  return rc;
 }
 
 static int do_get(xtstore_svc *s, void *p, store_error *err)
@@ -257,7 +311,13 @@ int xtstore_blob_get(xtstore_svc *svc, const char *container, const char *key,
     if (rc)
       return rc;
   }
-  return st_svc_call(svc, do_get, get_replay, &a, err);
+  a.whole = !(a.opts.flags & STORE_GET_RANGE);
+  a.want_size = -1;
+  rc = st_svc_call(svc, do_get, get_replay, &a, err);
+  if (rc == STORE_OK)
+    rc = get_verify(&a, err);
+  EVP_MD_CTX_free(a.md5);
+  return rc;
 }
 
 /* ------------------------------------------------------------------------ */

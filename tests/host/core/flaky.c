@@ -34,6 +34,9 @@ struct store_handle {
   char body[256];
   int puts_tried, gets_tried, put_failures, get_failures, deletes;
   size_t put_takes;                 /* a put reads at most this; 0: all  */
+  char get_md5[40];                 /* the MD5 a get's entry reports     */
+  uint64_t get_size;                /* the size it reports; 0: the body's */
+  int get_entry;                    /* a get reports its entry           */
   uint64_t put_reports;             /* the size a put reports; 0: none   */
   uint64_t last_get_offset;
   char stored[256];
@@ -111,6 +114,13 @@ static int32_t fl_open(const store_host_api *host, const store_kv *cfg,
       h->put_takes = (size_t)strtoul(cfg[i].value, NULL, 10);
     else if (!strcmp(cfg[i].key, "put-reports"))
       h->put_reports = strtoull(cfg[i].value, NULL, 10);
+    else if (!strcmp(cfg[i].key, "get-md5")) {
+      snprintf(h->get_md5, sizeof(h->get_md5), "%s", cfg[i].value);
+      h->get_entry = 1;
+    } else if (!strcmp(cfg[i].key, "get-size")) {
+      h->get_size = strtoull(cfg[i].value, NULL, 10);
+      h->get_entry = 1;
+    }
   }
   *out = h;
   return STORE_OK;
@@ -186,6 +196,17 @@ static int32_t fl_get(store_handle *h, const char *c, const char *k,
     len = o->length ? o->length : len - off;
   }
   h->last_get_offset = off;
+  if (h->get_entry && o && o->on_entry) {
+    store_entry e;
+    memset(&e, 0, sizeof(e));
+    e.struct_size = sizeof(e);
+    e.name = k;
+    e.size = h->get_size ? h->get_size : strlen(body);
+    e.mtime_ns = STORE_MTIME_UNKNOWN;
+    e.content_md5 = h->get_md5[0] ? h->get_md5 : NULL;
+    if (o->on_entry(o->on_entry_ctx, &e))
+      return store_error_set(err, STORE_E_ABORTED, "flaky: get aborted");
+  }
   if (h->get_failures < h->fail_times) {
     /* Deliver half of what was asked, then fail: the host must resume. */
     uint64_t half = len / 2;
@@ -429,6 +450,8 @@ static const store_config_key keys[] = {
   {"stall-part", "a part that waits for cancellation", 0, 0},
   {"put-takes", "a put reads at most this many bytes (a broken provider)", 0, 0},
   {"put-reports", "the size a put reports stored (a broken provider)", 0, 0},
+  {"get-md5", "the content MD5 a get reports (and a get reports its entry)", 0, 0},
+  {"get-size", "the size a get reports (and a get reports its entry)", 0, 0},
   {"events", "a file that gets one line per event", 0, 0},
   {NULL, NULL, 0, 0},
 };

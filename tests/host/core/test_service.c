@@ -347,6 +347,45 @@ static void test_put_size_verified(void **state)
   xtstore_ctx_close(ctx);
 }
 
+/* A whole-blob get is checked against the blob's size and, where the
+ * store reports one, its MD5: bytes that differ are an error, never a
+ * success; the right ones pass, also when the get was cut and resumed. */
+static void test_get_verified(void **state)
+{
+  store_error err;
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  struct sink out = {{0}, 0};
+  (void)state;
+  /* md5("0123456789abcdefghijklmnopqrstuvwxyz") */
+  ctx = open_ctx("needed: \"x\", fail-times: \"1\", get-md5: \"e9b1713db620f1e3a14b6812de523f4b\", retry: {attempts: 2, base-ms: 1}", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_get(svc, "c", "k", NULL, sink_write, &out, &err),
+                   STORE_OK);
+  xtstore_ctx_close(ctx);
+
+  out.len = 0;
+  ctx = open_ctx("needed: \"x\", get-md5: \"00112233445566778899aabbccddeeff\"", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_get(svc, "c", "k", NULL, sink_write, &out, &err),
+                   STORE_E_IO);
+  assert_string_equal(err.message, "service 'f': blob 'c/k': the bytes "
+                      "received differ from the blob (MD5 "
+                      "e9b1713db620f1e3a14b6812de523f4b, the blob's "
+                      "00112233445566778899aabbccddeeff): they changed on "
+                      "the way");
+  xtstore_ctx_close(ctx);
+
+  out.len = 0;
+  ctx = open_ctx("needed: \"x\", get-size: \"40\"", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_get(svc, "c", "k", NULL, sink_write, &out, &err),
+                   STORE_E_IO);
+  assert_string_equal(err.message, "service 'f': blob 'c/k': received 36 of "
+                      "its 40 bytes");
+  xtstore_ctx_close(ctx);
+}
+
 static void test_config_keys_checked(void **state)
 {
   store_error err;
@@ -505,6 +544,7 @@ int main(void)
     cmocka_unit_test(test_get_progress_does_not_use_attempts),
     cmocka_unit_test(test_throttling_waited_out),
     cmocka_unit_test(test_put_size_verified),
+    cmocka_unit_test(test_get_verified),
     cmocka_unit_test(test_config_keys_checked),
     cmocka_unit_test(test_secrets_redacted),
     cmocka_unit_test(test_missing_env_secret),
