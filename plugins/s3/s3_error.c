@@ -199,6 +199,10 @@ int32_t s3_fail(const s3_call *c, const sdk_response *resp, store_error *err)
       code = codes[i].rc;
       retry = codes[i].retry;
     }
+  /* HTTP says what 412 means whatever code a server puts in the body
+   * (Swift's s3api: InvalidRequest for a conditional complete). */
+  if (status == 412)
+    code = STORE_E_PRECONDITION, retry = 0;
   if ((status == 301 || status == 307 || code == STORE_E_CONFIG ||
        (info.code && !strcmp(info.code, "AuthorizationHeaderMalformed") &&
         info.region)) &&

@@ -82,7 +82,6 @@ case "$server" in
     extra=''
     skips=(
       --skip "blobs_if_none_match,blobs_if_match:Swift's s3api refuses conditional PUTs: PutObject with If-None-Match: * or If-Match gets 501 NotImplemented 'Conditional object PUTs are not supported.'"
-      --skip "multipart_if_none_match:Swift refuses CompleteMultipartUpload with If-None-Match: * over an existing key (and keeps it) with HTTP 412 but error code InvalidRequest ('Invalid Request.'), not S3's PreconditionFailed, so the refusal reads as an invalid request"
       --skip "snapshot_basic,snapshot_delete_base,snapshot_of_current_deleted:S3 snapshots are object versions, and Swift's s3api (this pipeline) has no bucket versioning: PutBucketVersioning gets 501 NotImplemented 'Not implemented.'"
     )
     ;;
