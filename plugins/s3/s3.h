@@ -184,11 +184,15 @@ typedef struct s3_props {
   store_kv *md;                 /* owned array; strings borrowed from resp */
   size_t nmd;
   const char *version_id;       /* NULL, or the x-amz-version-id          */
+  char md5[33];                 /* e.content_md5, from an MD5 ETag        */
 } s3_props;
 int32_t s3_props_from_headers(const sdk_response *resp, const char *key,
                               s3_props *p, store_error *err);
 void s3_props_free(s3_props *p);
 int s3_version_is_real(const char *v);
+/* An ETag that is an MD5: 32 hex digits, quoted or not, lowercased into
+ * out. Returns 0 when it is one (a multipart ETag, "...-N", is not). */
+int s3_etag_md5(const char *etag, char out[33]);
 int32_t s3_check_meta(const char *what, const char *content_type,
                       const store_kv *md, size_t n, store_error *err);
 

@@ -171,31 +171,6 @@ int32_t s3_md5_wire_read(void *ud, void *buf, size_t cap, size_t *out_n)
   return rc;
 }
 
-/* An ETag's MD5: 32 hex digits, quoted or not, lowercased into out.
- * Returns 0 when it is one (a multipart or KMS ETag is not). */
-static int etag_md5(const char *etag, char out[33])
-{
-  size_t n, i;
-
-  if (!etag)
-    return -1;
-  if (*etag == '"')
-    etag++;
-  n = strcspn(etag, "\"");
-  if (n != 32)
-    return -1;
-  for (i = 0; i < 32; i++) {
-    char ch = etag[i];
-    if (ch >= 'A' && ch <= 'F')
-      ch = (char)(ch - 'A' + 'a');
-    if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
-      return -1;
-    out[i] = ch;
-  }
-  out[32] = '\0';
-  return 0;
-}
-
 int s3_body_fallback(s3_call *c, const char *why)
 {
   store_handle *h = c->h;
@@ -274,7 +249,7 @@ int32_t s3_body_verify(s3_call *c, const sdk_response *resp,
   if (digest_hex(&c->md5, want) ||
       (c->md5_wire && digest_hex(&c->md5_wire, wire)))
     return s3_fail_msg(c, err, STORE_E_NOMEM, "out of memory");
-  if (etag_md5(sdk_response_header(resp, "ETag"), got))
+  if (s3_etag_md5(sdk_response_header(resp, "ETag"), got))
     return STORE_OK; /* no MD5 to compare: nothing learnt either way */
   if (!strcmp(want, got)) {
     int from = S3_BODY_CHUNKED;

@@ -31,6 +31,29 @@ static uint64_t object_size(const sdk_response *resp)
   return v ? strtoull(v, NULL, 10) : 0;
 }
 
+int s3_etag_md5(const char *etag, char out[33])
+{
+  size_t n, i;
+
+  if (!etag)
+    return -1;
+  if (*etag == '"')
+    etag++;
+  n = strcspn(etag, "\"");
+  if (n != 32)
+    return -1;
+  for (i = 0; i < 32; i++) {
+    char ch = etag[i];
+    if (ch >= 'A' && ch <= 'F')
+      ch = (char)(ch - 'A' + 'a');
+    if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+      return -1;
+    out[i] = ch;
+  }
+  out[32] = '\0';
+  return 0;
+}
+
 int32_t s3_props_from_headers(const sdk_response *resp, const char *key,
                               s3_props *p, store_error *err)
 {
@@ -43,6 +66,15 @@ int32_t s3_props_from_headers(const sdk_response *resp, const char *key,
   v = sdk_response_header(resp, "Last-Modified");
   p->e.mtime_ns = v ? sdk_time_parse_http(v) : STORE_MTIME_UNKNOWN;
   p->e.etag = sdk_response_header(resp, "ETag");
+  /* The ETag of an object put whole is the MD5 of its bytes, but for
+   * server-side encryption with KMS or a customer key (a multipart
+   * object's has a "-N": no MD5). */
+  v = sdk_response_header(resp, "x-amz-server-side-encryption");
+  if (!(v && !strncmp(v, "aws:kms", 7)) &&
+      !sdk_response_header(resp,
+                           "x-amz-server-side-encryption-customer-algorithm") &&
+      s3_etag_md5(p->e.etag, p->md5) == 0)
+    p->e.content_md5 = p->md5;
   p->e.content_type = sdk_response_header(resp, "Content-Type");
   p->version_id = sdk_response_header(resp, "x-amz-version-id");
   if (sdk_meta_from_headers(resp, S3_META_PREFIX, &p->md, &p->nmd))
