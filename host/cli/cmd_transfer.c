@@ -2,9 +2,11 @@
 ** cmd_transfer.c -- the verbs that move bodies: put (also to several
 ** services at once: --to), get, cat and cp (also of whole trees: -r).
 **
-** Uploads stream through cli_source (io.c) and stdout downloads through
-** cli_sink, counted for the progress display (progress.c); file downloads
-** use xtstore_blob_get_file_progress, which writes a temp file beside the
+** Uploads of files and pipes go through xtstore_blob_put_fd_progress (the
+** library's engine: large or unknown-length bodies in parts), of --text
+** through cli_source (io.c); stdout downloads through cli_sink; all counted
+** for the progress display (progress.c). File downloads use
+** xtstore_blob_get_file_progress, which writes a temp file beside the
 ** target and renames it into place only when complete. Fan-out and cp -r
 ** are the library's workflows (xtstore_put_fanout, xtstore_copy_tree).
 */
@@ -199,7 +201,7 @@ static int32_t counted_read(void *ud, void *buf, size_t cap, size_t *out_n)
   return rc;
 }
 
-/* Only offered when the source has a rewinder. */
+/* Only for a string, which always has a rewinder. */
 static int32_t counted_rewind(void *ud)
 {
   counted_src *c = ud;
@@ -347,15 +349,23 @@ static int do_put(cli_global *g, const char *verb, const char *path,
   cs.src = &src;
   cs.prog = &prog;
   cli_progress_single(&prog, src.length);
-  rc = xtstore_blob_put(dst->svc, dst->a.container, dst->a.key, &po,
-                        counted_read, &cs,
-                        cli_source_rewinder(&src) ? counted_rewind : NULL,
-                        &res, &err);
+  /* A file or a pipe goes through the library's engine (large or
+   * unknown-length bodies in parts); a string is a single put. */
+  if (src.fd >= 0)
+    rc = xtstore_blob_put_fd_progress(dst->svc, dst->a.container,
+                                      dst->a.key, &po, src.fd,
+                                      cli_progress_bytes, &prog, &res, &err);
+  else
+    rc = xtstore_blob_put(dst->svc, dst->a.container, dst->a.key, &po,
+                          counted_read, &cs, counted_rewind, &res, &err);
   cli_progress_end(&prog, rc);
   rc = cli_explain_abort(&err, rc, &src, NULL);
   if (rc)
     goto out;
-  act.size = (int64_t)(res.size ? res.size : src.done);
+  /* Only a pipe's length is unknown, and a pipe is never read twice. */
+  act.size = res.size         ? (int64_t)res.size
+             : src.length >= 0 ? src.length
+                               : (int64_t)prog.cur.bytes_done;
   cli_report(g, &act);
 
 out:
@@ -924,7 +934,8 @@ const cli_cmd cli_cmd_put = {
   "\n"
   "With --to the same body goes to CONTAINER/KEY of every service named\n"
   "(all: every configured storage service), read once and uploaded to all\n"
-  "in parallel (one 4 MiB buffer per service). A service that fails is\n"
+  "in parallel (one 4 MiB buffer per service; where the body goes up in\n"
+  "parts, two part buffers and a 1 MiB one). A service that fails is\n"
   "dropped without stopping the others, and the uploads that succeeded\n"
   "stay. One line per service: the upload on stdout, or the error on\n"
   "stderr; exit 8 when some failed.\n"

@@ -122,6 +122,8 @@ typedef struct st_mp_src {
                                   (a retried part is not counted again);
                                   may be NULL; never called concurrently */
   void *bytes_ud;
+  unsigned buffers;         /* a sequential source's part buffers at most,
+                               so parts in flight (0: st_mp_inflight) */
 } st_mp_src;
 
 /*

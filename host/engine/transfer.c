@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,19 +34,48 @@ static void count_bytes(xtstore_bytes_fn on_bytes, void *ud, size_t n)
 /* ------------------------------------------------------------------------ */
 struct fd_src {
   int fd;
-  off_t start;
+  off_t start;      /* where the body starts; -1: not seekable (a pipe) */
   int err;          /* errno of a failed read */
   xtstore_bytes_fn on_bytes;
   void *ud;
+  const xtstore_ctx *ctx;   /* its cancellation stops a wait for a pipe */
 };
+
+/* A slice of the wait for a pipe's next bytes: how late a cancellation
+ * is seen when the signal that caused it reached another thread. */
+#define ST_PIPE_WAIT_MS 200
+
+/* Wait until a pipe has bytes (or its end, or an error, which the read
+ * then tells). Non-zero once the context is cancelled: a writer that
+ * keeps the pipe open and silent must not hold a cancelled put. */
+static int wait_readable(const struct fd_src *s)
+{
+  struct pollfd p;
+  int n;
+
+  for (;;) {
+    if (st_cancelled(s->ctx))
+      return 1;
+    p.fd = s->fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    n = poll(&p, 1, ST_PIPE_WAIT_MS);
+    if (n > 0 || (n < 0 && errno != EINTR))
+      return 0;
+  }
+}
 
 static int32_t fd_read(void *ud, void *buf, size_t cap, size_t *out_n)
 {
   struct fd_src *s = ud;
   ssize_t n;
-  do
+
+  *out_n = 0;
+  do {
+    if (s->start < 0 && wait_readable(s))
+      return 1;
     n = read(s->fd, buf, cap);
-  while (n < 0 && errno == EINTR);
+  } while (n < 0 && (errno == EINTR || errno == EAGAIN));
   if (n < 0) {
     s->err = errno;
     *out_n = 0;
@@ -139,7 +169,8 @@ int st_put_fd(xtstore_svc *svc, const char *container, const char *key,
               const store_put_opts *opts, int fd, xtstore_bytes_fn on_bytes,
               void *ud, store_put_result *out, store_error *err)
 {
-  struct fd_src src = {fd, lseek(fd, 0, SEEK_CUR), 0, on_bytes, ud};
+  struct fd_src src = {fd, lseek(fd, 0, SEEK_CUR), 0, on_bytes, ud,
+                       svc->ctx};
   store_put_opts o;
   struct stat st;
   int rc;
@@ -172,10 +203,18 @@ int xtstore_blob_put_fd(xtstore_svc *svc, const char *container,
   return st_put_fd(svc, container, key, opts, fd, NULL, NULL, out, err);
 }
 
+int xtstore_blob_put_fd_progress(xtstore_svc *svc, const char *container,
+                                 const char *key, const store_put_opts *opts,
+                                 int fd, xtstore_bytes_fn on_bytes, void *ud,
+                                 store_put_result *out, store_error *err)
+{
+  return st_put_fd(svc, container, key, opts, fd, on_bytes, ud, out, err);
+}
+
 int st_append_fd(xtstore_svc *svc, const char *container, const char *key,
                  const char *content_type, int fd, store_error *err)
 {
-  struct fd_src src = {fd, -1, 0, NULL, NULL};
+  struct fd_src src = {fd, -1, 0, NULL, NULL, svc->ctx};
   store_append_opts o;
   struct stat st;
   off_t pos = lseek(fd, 0, SEEK_CUR);

@@ -207,7 +207,11 @@ XTSTORE_API int xtstore_blob_put(xtstore_svc *svc, const char *container,
                                  store_put_result *out, store_error *err);
 /* Put from a file descriptor, reading from its current offset to EOF
  * (replayable when the fd is seekable). content_length in opts is filled
- * in from fstat for regular files when it is -1 or opts is NULL. */
+ * in from fstat for regular files when it is -1 or opts is NULL. To a
+ * service with multipart, a body above its threshold or of unknown length
+ * (a pipe) goes up in parts: a seekable fd's read by offset, several at
+ * once, a pipe's in order. A wait for a pipe ends once the context is
+ * cancelled. */
 XTSTORE_API int xtstore_blob_put_fd(xtstore_svc *svc, const char *container,
                                     const char *key, const store_put_opts *opts,
                                     int fd, store_put_result *out,
@@ -411,8 +415,10 @@ XTSTORE_API int xtstore_bench(xtstore_svc *svc, const char *container,
  * calling thread or a transfer thread. */
 typedef void (*xtstore_bytes_fn)(void *ud, uint64_t n);
 
-/* xtstore_blob_get_file and xtstore_blob_copy reporting the bytes they
- * move through on_bytes (may be NULL). A server-side copy moves none. */
+/* xtstore_blob_get_file, xtstore_blob_copy and xtstore_blob_put_fd
+ * reporting the bytes they move through on_bytes (may be NULL). A
+ * server-side copy moves none; a put in parts reports what the service
+ * took, a retried part once. */
 XTSTORE_API int xtstore_blob_get_file_progress(xtstore_svc *svc,
                                                const char *container,
                                                const char *key,
@@ -420,6 +426,13 @@ XTSTORE_API int xtstore_blob_get_file_progress(xtstore_svc *svc,
                                                const char *path,
                                                xtstore_bytes_fn on_bytes,
                                                void *ud, store_error *err);
+XTSTORE_API int xtstore_blob_put_fd_progress(xtstore_svc *svc,
+                                             const char *container,
+                                             const char *key,
+                                             const store_put_opts *opts,
+                                             int fd, xtstore_bytes_fn on_bytes,
+                                             void *ud, store_put_result *out,
+                                             store_error *err);
 XTSTORE_API int xtstore_blob_copy_progress(xtstore_svc *src,
                                            const char *src_container,
                                            const char *src_key,

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/core.h"
+#include "workflow.h"
 
 #define ST_PATTERN_SIZE ((size_t)1 << 20)
 #define ST_PREFIX_MAX   1024
@@ -161,10 +161,36 @@ static int32_t st_body_check(void *ud, const void *buf, size_t len)
 typedef int (*st_op_fn)(st_bench *b, uint64_t size, uint32_t i,
                         const char *key, store_error *err);
 
+/* st_mp_src.open of a body: a reader of bytes [off, off+len) of it. */
+static int st_body_open(void *ud, uint64_t off, uint64_t len, void **out,
+                        store_error *err)
+{
+  const st_body *whole = ud;
+  st_body *part = malloc(sizeof(*part));
+
+  *out = part;
+  if (!part)
+    return st_err(err, STORE_E_NOMEM, "out of memory");
+  *part = *whole;
+  part->done = off;
+  part->size = off + len;
+  return STORE_OK;
+}
+
+static int st_body_close(void *reader, store_error *err)
+{
+  (void)err;
+  free(reader);
+  return STORE_OK;
+}
+
+/* Sizes the engine wants go up as the CLI's puts do: in parts, each
+ * generated where it starts in the body, several at once. */
 static int st_op_put(st_bench *b, uint64_t size, uint32_t i, const char *key,
                      store_error *err)
 {
   store_put_opts po;
+  st_mp_src ms;
   st_body body;
 
   st_body_init(&body, b, size, i);
@@ -172,8 +198,16 @@ static int st_op_put(st_bench *b, uint64_t size, uint32_t i, const char *key,
   po.struct_size = sizeof(po);
   po.content_length = (int64_t)size;
   po.content_type = "application/octet-stream";
-  return xtstore_blob_put(b->svc, b->container, key, &po, st_body_read, &body,
-                          st_body_rewind, NULL, err);
+  if (!st_mp_wanted(b->svc, po.content_length))
+    return xtstore_blob_put(b->svc, b->container, key, &po, st_body_read,
+                            &body, st_body_rewind, NULL, err);
+  memset(&ms, 0, sizeof(ms));
+  ms.length = po.content_length;
+  ms.open = st_body_open;
+  ms.read = st_body_read;
+  ms.close = st_body_close;
+  ms.ud = &body;
+  return st_mp_put(b->svc, b->container, key, &po, &ms, NULL, err);
 }
 
 static int st_op_get(st_bench *b, uint64_t size, uint32_t i, const char *key,
@@ -240,7 +274,7 @@ static void st_key(const st_bench *b, uint64_t size, uint32_t i,
 /* ------------------------------------------------------------------------ */
 /* a phase: one operation on every object of a size, `transfers` at a time */
 /* ------------------------------------------------------------------------ */
-typedef struct st_pool {
+typedef struct st_phase {
   st_bench *b;
   const char *name;
   st_op_fn op;
@@ -250,11 +284,11 @@ typedef struct st_pool {
   pthread_mutex_t mu;         /* guards rc and err                        */
   int rc;                     /* the first failure                        */
   store_error err;
-} st_pool;
+} st_phase;
 
-static void *st_pool_work(void *p)
+static void *st_phase_work(void *p)
 {
-  st_pool *pool = p;
+  st_phase *pool = p;
   char key[ST_KEY_SIZE];
   store_error err;
   unsigned i;
@@ -278,13 +312,13 @@ static void *st_pool_work(void *p)
   return NULL;
 }
 
-static int st_pool_run(st_bench *b, const char *name, st_op_fn op,
+static int st_phase_run(st_bench *b, const char *name, st_op_fn op,
                        uint64_t size, store_error *err)
 {
   uint32_t want = b->transfers < b->count ? b->transfers : b->count;
   pthread_t *tids = NULL;     /* owned */
   uint32_t started = 0, t;
-  st_pool pool;
+  st_phase pool;
 
   memset(&pool, 0, sizeof(pool));
   pool.b = b;
@@ -303,11 +337,11 @@ static int st_pool_run(st_bench *b, const char *name, st_op_fn op,
   }
   /* Threads that cannot be started only mean fewer in flight. */
   for (t = 1; t < want; t++) {
-    if (pthread_create(&tids[started], NULL, st_pool_work, &pool) != 0)
+    if (pthread_create(&tids[started], NULL, st_phase_work, &pool) != 0)
       break;
     started++;
   }
-  st_pool_work(&pool);
+  st_phase_work(&pool);
   for (t = 0; t < started; t++)
     pthread_join(tids[t], NULL);
 out:
@@ -393,7 +427,7 @@ static int st_step_run(st_bench *b, const struct st_step *s, uint64_t size,
   int rc;
 
   st_mark_now(&t0);
-  rc = s->op ? st_pool_run(b, s->name, s->op, size, err)
+  rc = s->op ? st_phase_run(b, s->name, s->op, size, err)
              : st_list(b, size, err);
   st_mark_now(&t1);
   if (rc)
@@ -500,7 +534,7 @@ int xtstore_bench(xtstore_svc *svc, const char *container,
 out:
   /* The delete phases emptied the sizes before i; i's objects may remain. */
   if (rc && started && !b.keep &&
-      st_pool_run(&b, "delete", st_op_discard, b.sizes[i], &cleanup))
+      st_phase_run(&b, "delete", st_op_discard, b.sizes[i], &cleanup))
     st_log(svc->ctx, STORE_LOG_WARN,
            "bench: objects may remain under '%s' in container '%s': %s",
            b.prefix, container, cleanup.message);

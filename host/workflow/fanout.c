@@ -3,9 +3,12 @@
 ** done right: one body to the same container/key of several services,
 ** reading the source once. The calling thread reads each chunk and writes
 ** it into one bounded ring per destination; each destination's put runs
-** on its own thread and pulls from its ring. A put that fails closes its
-** ring, which drops it from the tee; the others go on. Memory: one chunk
-** plus one ring per destination, whatever the body's size.
+** on its own thread and pulls from its ring -- through the engine
+** (multipart.c) when it wants the put: in parts, read in order from the
+** ring. A put that fails closes its ring, which drops it from the tee; the
+** others go on. Memory: one chunk plus one ring per destination, and two
+** part buffers for each that goes up in parts (whose ring is smaller),
+** whatever the body's size.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,11 @@
 
 #define ST_FAN_RING  (4u << 20)  /* per destination */
 #define ST_FAN_CHUNK (1u << 20)  /* one read of the source */
+/* A destination that goes up in parts: its part buffers hold what its put
+ * has not sent yet, two so that one part goes up while the next is read
+ * (every destination adds its own); its ring then only passes chunks. */
+#define ST_FAN_PART_BUFFERS 2u
+#define ST_FAN_PART_RING    (1u << 20)
 
 struct fan_dst {
   const char *service;      /* borrowed: the caller's or the config's     */
@@ -22,6 +30,7 @@ struct fan_dst {
   pthread_t tid;
   int running;              /* its put thread was started                 */
   int fed;                  /* the reader still writes to its ring        */
+  int parts;                /* its put goes through the engine, in parts  */
   const char *container, *key;
   const store_put_opts *po;
   int rc;
@@ -40,8 +49,20 @@ struct fanout {
 static void *put_main(void *arg)
 {
   struct fan_dst *d = arg;
-  d->rc = xtstore_blob_put(d->svc, d->container, d->key, d->po, st_ring_read,
-                           &d->ring, NULL, &d->res, &d->err);
+  st_mp_src ms;
+
+  if (d->parts) {
+    memset(&ms, 0, sizeof(ms));
+    ms.length = d->po ? d->po->content_length : -1;
+    ms.read = st_ring_read;
+    ms.ud = &d->ring;
+    ms.buffers = ST_FAN_PART_BUFFERS;
+    d->rc = st_mp_put(d->svc, d->container, d->key, d->po, &ms, &d->res,
+                      &d->err);
+  } else {
+    d->rc = xtstore_blob_put(d->svc, d->container, d->key, d->po,
+                             st_ring_read, &d->ring, NULL, &d->res, &d->err);
+  }
   /* From now on the reader's writes to this ring fail: it is dropped. */
   st_ring_close(&d->ring);
   return NULL;
@@ -96,8 +117,11 @@ static void open_all(struct fanout *f, const char *container, const char *key,
     d->rc = xtstore_service_open(f->ctx, d->service, &d->svc, &d->err);
     if (!d->rc)
       d->rc = st_check_key(d->svc, container, key, &d->err);
-    if (!d->rc && !f->dry_run)
-      d->rc = st_ring_init(&d->ring, ST_FAN_RING, &d->err);
+    if (d->rc || f->dry_run)
+      continue;
+    d->parts = st_mp_wanted(d->svc, po ? po->content_length : -1);
+    d->rc = st_ring_init(&d->ring, d->parts ? ST_FAN_PART_RING : ST_FAN_RING,
+                         &d->err);
   }
 }
 
