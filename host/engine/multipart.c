@@ -70,6 +70,7 @@ struct mp {
   uint32_t sent;                /* parts queued so far                    */
   uint64_t bytes;               /* bytes in them                          */
   unsigned inflight;
+  unsigned maxbufs;             /* part buffers at most (src->buffers)    */
   st_pool pool;
   pthread_mutex_t mu;           /* guards what follows, and on_bytes      */
   pthread_cond_t freed;         /* a part buffer came back, or a failure  */
@@ -137,7 +138,7 @@ static void fail(struct mp *m, uint32_t no, int rc, const store_error *e)
   pthread_mutex_unlock(&m->mu);
 }
 
-/* A part buffer: a spare one, a new one while fewer than inflight exist,
+/* A part buffer: a spare one, a new one while fewer than maxbufs exist,
  * else wait for one. STORE_E_ABORTED once a failure is on record. */
 static int take_buffer(struct mp *m, char **out, store_error *err)
 {
@@ -145,7 +146,7 @@ static int take_buffer(struct mp *m, char **out, store_error *err)
 
   *out = NULL;
   pthread_mutex_lock(&m->mu);
-  while (!m->nspare && m->nbufs == m->inflight && !atomic_load(&m->failed))
+  while (!m->nspare && m->nbufs == m->maxbufs && !atomic_load(&m->failed))
     pthread_cond_wait(&m->freed, &m->mu);
   if (atomic_load(&m->failed))
     rc = STORE_E_ABORTED;
@@ -532,6 +533,8 @@ static int mp_init(struct mp *m, xtstore_svc *svc, const char *container,
   m->opts = opts;
   m->src = src;
   m->inflight = st_mp_inflight(svc);
+  m->maxbufs = src->buffers && src->buffers < m->inflight ? src->buffers
+                                                         : m->inflight;
   atomic_init(&m->failed, 0);
   pthread_mutex_init(&m->mu, NULL);
   pthread_cond_init(&m->freed, NULL);
@@ -622,7 +625,8 @@ static int upload(struct mp *m, char **first, uint64_t got,
          "service '%s': blob '%s/%s': multipart upload, %s%" PRIu32
          " parts of %" PRIu64 " bytes, %u at a time", s->name, m->container,
          m->key, m->nparts ? "" : "unknown length: at most ",
-         m->nparts ? m->nparts : m->max_parts, m->part_size, m->inflight);
+         m->nparts ? m->nparts : m->max_parts, m->part_size,
+         m->src->open ? m->inflight : m->maxbufs);
   rc = st_pool_start(&m->pool, m->inflight, run_part, m, err);
   if (!rc) {
     rc = m->src->open ? dispatch_ranges(m, err)
