@@ -197,12 +197,13 @@ static int bench_parse_sizes(const char *verb, const char *text,
   }
 }
 
-/* The options into *o (its sizes in *sizes, freed by the caller even on
- * failure) and *csv_path, the one SERVICE:CONTAINER into *t (freed by the
- * caller). Returns 0 or an exit code. */
+/* The options into *out_o (its sizes in *out_sizes, freed by the caller
+ * even on failure) and *out_csv, the one SERVICE:CONTAINER into *out_t
+ * (freed by the caller). Returns 0 or an exit code. */
 static int bench_args(cli_global *g, const cli_cmd *self, int argc,
-                      char **argv, xtstore_bench_opts *o, uint64_t **sizes,
-                      const char **csv_path, cli_target *t)
+                      char **argv, xtstore_bench_opts *out_o,
+                      uint64_t **out_sizes, const char **out_csv,
+                      cli_target *out_t)
 {
   cli_args a;
   const char *val;
@@ -215,20 +216,20 @@ static int bench_args(cli_global *g, const cli_cmd *self, int argc,
       break;
     switch (id) {
     case OPT_SIZES:
-      free(*sizes);
-      ex = bench_parse_sizes(self->name, val, sizes, &o->nsizes);
+      free(*out_sizes);
+      ex = bench_parse_sizes(self->name, val, out_sizes, &out_o->nsizes);
       break;
     case OPT_COUNT:
-      ex = bench_parse_u32(self->name, "--count", val, &o->count);
+      ex = bench_parse_u32(self->name, "--count", val, &out_o->count);
       break;
     case OPT_CSV:
-      *csv_path = val;
+      *out_csv = val;
       break;
     case OPT_KEEP:
-      o->flags |= XTSTORE_BENCH_KEEP;
+      out_o->flags |= XTSTORE_BENCH_KEEP;
       break;
     case OPT_TRANSFERS:
-      ex = bench_parse_u32(self->name, "--transfers", val, &o->transfers);
+      ex = bench_parse_u32(self->name, "--transfers", val, &out_o->transfers);
       break;
     }
     if (ex)
@@ -236,15 +237,15 @@ static int bench_args(cli_global *g, const cli_cmd *self, int argc,
   }
   if (id < 0)
     return cli_args_exit(self, id);
-  o->sizes = *sizes;
+  out_o->sizes = *out_sizes;
   if (a.npos != 1)
     return cli_usage_error(self->name, "expected one SERVICE:CONTAINER, got "
                                        "%d arguments",
                            a.npos);
-  ex = cli_target_parse(self->name, a.pos[0], CLI_NEED_CONTAINER, t);
+  ex = cli_target_parse(self->name, a.pos[0], CLI_NEED_CONTAINER, out_t);
   if (ex)
     return ex;
-  if (t->a.key)
+  if (out_t->a.key)
     return cli_usage_error(self->name, "'%s' names a key: the bench writes "
                                        "under its own scratch prefix; give "
                                        "SERVICE:CONTAINER",
