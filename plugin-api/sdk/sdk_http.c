@@ -13,10 +13,12 @@
 ** between concurrent threads is unsupported (KNOWN_BUGS "A shared
 ** connection cache is not thread-safe"; curl issues #4915, #9404).
 */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sdk_int.h"
+#include "sdk_util.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define DEFAULT_STALL_TIMEOUT_S    60
@@ -105,6 +107,25 @@ static int apply_config(sdk_http *h, const sdk_http_config *cfg,
   return STORE_OK;
 nomem:
   return store_error_set(err, STORE_E_NOMEM, "HTTP client: out of memory");
+}
+
+int sdk_http_config_keys(sdk_http_config *cfg, const store_kv *kv, size_t n,
+                         const char *who, store_error *err)
+{
+  const char *v = sdk_kv_get(kv, n, SDK_HTTP_STALL_KEY);
+  unsigned long s;
+  char *end;
+
+  if (!v)
+    return STORE_OK;
+  errno = 0;
+  s = v[0] >= '0' && v[0] <= '9' ? strtoul(v, &end, 10) : 0;
+  if (s < 1 || s > 3600 || errno || *end)
+    return store_error_set(err, STORE_E_CONFIG, "%s: config key '%s': "
+                           "'%.64s' is not a number of seconds (1..3600)",
+                           who, SDK_HTTP_STALL_KEY, v);
+  cfg->stall_timeout_s = (uint32_t)s;
+  return STORE_OK;
 }
 
 /* *out is the client (free with sdk_http_free), or NULL on failure. */

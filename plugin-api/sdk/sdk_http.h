@@ -49,6 +49,18 @@ typedef struct sdk_http_config {
   const store_host_api *host;  /* is_cancelled is polled; may be NULL        */
 } sdk_http_config;
 
+/* The service key every HTTP provider takes for its client, and its line
+ * for the provider's config_keys table. */
+#define SDK_HTTP_STALL_KEY "stall-timeout"
+#define SDK_HTTP_STALL_DESC "seconds a request may move no byte before it " \
+  "is abandoned as stalled and retried, a download resuming where it " \
+  "stopped (1..3600, default 60); no total deadline ends a slow transfer"
+/* Read SDK_HTTP_STALL_KEY from a service's keys into cfg->stall_timeout_s.
+ * STORE_OK, or STORE_E_CONFIG naming `who` (the provider), the key and the
+ * value. */
+int sdk_http_config_keys(sdk_http_config *cfg, const store_kv *kv, size_t n,
+                         const char *who, store_error *err);
+
 /* New client. cfg may be NULL (all defaults, TLS verified). Its strings are
  * copied. *out NULL on failure. */
 int sdk_http_new(const sdk_http_config *cfg, sdk_http **out, store_error *err);

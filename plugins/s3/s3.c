@@ -31,6 +31,7 @@ static const store_config_key config_keys[] = {
                  "true)", 0, 0},
   {"ca-bundle", "CA certificates file (default: AWS_CA_BUNDLE, "
                 "CURL_CA_BUNDLE, the system's)", 0, 0},
+  {SDK_HTTP_STALL_KEY, SDK_HTTP_STALL_DESC, 0, 0},
   {"payload-signing", "auto|unsigned|streaming: how streamed uploads are "
                       "signed (default auto: aws-chunked over http, falling "
                       "back to UNSIGNED-PAYLOAD checked by MD5 when the "
@@ -170,7 +171,9 @@ static int32_t s3_open(const store_host_api *host, const store_kv *config,
   hc.ca_bundle = h->cfg.ca_bundle;
   hc.user_agent = "xtstore-s3/1.0";
   hc.host = host;
-  rc = sdk_http_new(&hc, &h->http, err);
+  rc = sdk_http_config_keys(&hc, config, nconfig, "s3", err);
+  if (!rc)
+    rc = sdk_http_new(&hc, &h->http, err);
   if (rc)
     goto out;
   if (!h->cfg.anonymous) {

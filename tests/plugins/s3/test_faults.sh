@@ -62,7 +62,9 @@ cat > "$RULES.tmp" <<EOF
   "status": 503, "headers": {"Retry-After": "0"}},
  {"match": {"method": "PUT", "path": "^/$B/parts\\\\.bin\$", "query": "partNumber=2"},
   "status": 500,
-  "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>"}
+  "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>"},
+ {"match": {"method": "GET", "path": "^/$B/stall\\\\.bin\$"}, "count": 1,
+  "stall_ms": 4000}
 ]
 EOF
 mv "$RULES.tmp" "$RULES"
@@ -75,6 +77,7 @@ write_service s3 "$P" S3RVER S3RVER ', payload-signing: "unsigned"'
 write_service once "$P" S3RVER S3RVER ', payload-signing: "unsigned", retry: 1'
 write_service mp "$P" S3RVER S3RVER ', payload-signing: "unsigned", multipart: {threshold: 5M, part-size: 5M}'
 write_service direct "$ENDPOINT" S3RVER S3RVER ', payload-signing: "unsigned"'
+write_service stall "$P" S3RVER S3RVER ', payload-signing: "unsigned", stall-timeout: 1'
 attempts() { grep -c "^$1 /$B/$2 " "$PROXY/log" || true; }
 
 xt mb "s3:$B"
@@ -162,6 +165,22 @@ if [ -n "$PROBE" ]; then
 else
   echo "note: no s3_put_probe given: case 7 not run"
 fi
+
+# 7b --------------------------------------------------------------------------
+# A get whose answer stalls (no byte for 4 s) is abandoned after the
+# service's stall-timeout (1 s) and retried.
+xt put data.bin "direct:$B/stall.bin"
+expect_rc 0 "put for the stall case"
+start=$(date +%s%N)
+xt -v get "stall:$B/stall.bin" back-stall.bin
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+expect_rc 0 "a get that stalls succeeds on the retry"
+# (the proxy logs the stalled request only once its 4 s are over)
+check "the first try was abandoned as stalled, after 1 s" \
+  contains "$ERR" "last 1 seconds); retrying in"
+check "abandoned after about 1 s, not the 4 s stall (took $elapsed_ms ms)" \
+  test "$elapsed_ms" -lt 3900
+check "the bytes are right" cmp -s data.bin back-stall.bin
 
 # 8 ---------------------------------------------------------------------------
 SKEWLOG="$T/skew.log"
