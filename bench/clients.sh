@@ -160,7 +160,7 @@ cmd() {
             "$url/bench/$small_prefix/$(printf '%08d' "$i")" "$dl/$n"
         fi
       done >"$k"
-      c=(curl -sSf --parallel --parallel-max 4 -K "$k") ;;
+      c=(curl -sSf --no-progress-meter --parallel --parallel-max 4 -K "$k") ;;
     *) return 1 ;;
   esac
 }
