@@ -141,7 +141,7 @@ def targets(fig):
     m = fig.rss(x, ["ls"])
     add(f"`ls -r` of {fig.keys} keys ≤ 16 MiB RSS", fmt(m, "{:.1f} MiB"),
         None if m is None else m <= 16)
-    return ["", "Targets (issue 9), xtstore against the peers of this run:",
+    return ["", "Targets, xtstore against the peers of this run:",
             "", "| target | xtstore | |", "|---|---|---|", *rows]
 
 
