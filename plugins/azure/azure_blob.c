@@ -125,27 +125,20 @@ static int32_t put_single(store_handle *h, const az_target *t,
     goto out;
   if (b) {
     rc = az_sum_attach(t, r, &sum, b, AZ_SUM_MD5, err);
+    if (!rc)
+      rc = az_body_result(t, b, az_perform(h, t, r, &resp, err), err);
   } else {
     sdk_request_body_mem(r, mem, memlen);
     rc = az_md5_header(t, r, mem, memlen, err);
-  }
-  if (rc)
-    goto out;
-  if (b) {
-    rc = az_perform(h, t, r, &resp, err);
-    rc = az_body_result(t, b, rc, err);
-  } else {
-    rc = az_perform_md5(h, t, r, &resp, err);
+    if (!rc)
+      rc = az_perform_md5(h, t, r, &resp, err);
   }
   rc = az_put_condition(t, flags, rc, err);
   if (rc)
     goto out;
-  if (b) {
-    rc = az_sum_verify(t, &sum, resp, err);
-    if (rc) {
-      remove_wrong(h, t, resp, flags, err);
-      goto out;
-    }
+  if (b && (rc = az_sum_verify(t, &sum, resp, err)) != STORE_OK) {
+    remove_wrong(h, t, resp, flags, err);
+    goto out;
   }
   rc = az_put_result(t, resp, b ? b->want : memlen, out, err);
 out:

@@ -97,19 +97,15 @@ int32_t az_put_block(store_handle *h, const az_target *t, const char *id,
     goto out;
   if (b) {
     rc = az_sum_attach(t, r, &sum, b, AZ_SUM_CRC64, err);
-  } else {
-    sdk_request_body_mem(r, mem, memlen);
-    rc = az_md5_header(t, r, mem, memlen, err);
-  }
-  if (rc)
-    goto out;
-  if (b) {
-    rc = az_perform(h, t, r, &resp, err);
-    rc = az_body_result(t, b, rc, err);
+    if (!rc)
+      rc = az_body_result(t, b, az_perform(h, t, r, &resp, err), err);
     if (!rc)
       rc = az_sum_verify(t, &sum, resp, err);
   } else {
-    rc = az_perform_md5(h, t, r, NULL, err);
+    sdk_request_body_mem(r, mem, memlen);
+    rc = az_md5_header(t, r, mem, memlen, err);
+    if (!rc)
+      rc = az_perform_md5(h, t, r, NULL, err);
   }
 out:
   az_sum_free(&sum);
