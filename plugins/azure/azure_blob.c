@@ -90,11 +90,11 @@ static void remove_wrong(store_handle *h, const az_target *t,
   used = strlen(err->message);
   if (used < sizeof(err->message))
     snprintf(err->message + used, sizeof(err->message) - used, "%s%.160s",
-             rc ? "; removing it failed too: " : "; it was removed",
+             rc ? "; removing it failed too: " : "; removed",
              rc ? derr.message
                 : flags & STORE_PUT_IF_NONE_MATCH
                   ? ""
-                  : " (any older blob it overwrote is gone too)");
+                  : ", as is any blob it overwrote");
 }
 
 /* One Put Blob, its body streamed from b or taken from mem[0..memlen),

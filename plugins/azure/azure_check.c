@@ -73,7 +73,7 @@ int32_t az_sum_compare(const az_target *t, const char *header,
   sdk_hex(sent, n, want_hex);
   sdk_hex(got.data, n, got_hex);
   rc = az_fail(t, err, STORE_E_IO,
-               "the service got other bytes than were sent (%s %s, "
+               "other bytes arrived than were sent (%s %s, "
                "%s of the %" PRIu64 " bytes sent %s)", header, got_hex,
                n == 16 ? "MD5" : "CRC64", nbytes, want_hex);
   if (err)
