@@ -3,6 +3,7 @@
 ** connection strings. See sdk_azure.h.
 */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -608,5 +609,68 @@ int32_t sdk_azure_conn_parse(const char *s, sdk_azure_conn *out,
     rc = conn_finish(out, &cp, err);
   free(cp.protocol);
   free(cp.suffix);
+  return rc;
+}
+
+/* ---- CRC64 ------------------------------------------------------------- */
+/* Slicing by 8 (Intel's table scheme) over tables built once from the
+ * polynomial: about 4 times MD5's speed. No library Debian ships has this
+ * polynomial yet (ISA-L's crc64_rocksoft_refl came in 2.31). */
+
+#define CRC64_POLY UINT64_C(0x9A6C9329AC4BC9B5)
+
+static uint64_t crc64_tab[8][256];
+static pthread_once_t crc64_once = PTHREAD_ONCE_INIT;
+
+static void crc64_init(void)
+{
+  for (unsigned i = 0; i < 256; i++) {
+    uint64_t c = i;
+    for (int k = 0; k < 8; k++)
+      c = (c & 1) ? (c >> 1) ^ CRC64_POLY : c >> 1;
+    crc64_tab[0][i] = c;
+  }
+  for (unsigned i = 0; i < 256; i++)
+    for (int t = 1; t < 8; t++)
+      crc64_tab[t][i] = (crc64_tab[t - 1][i] >> 8) ^
+                        crc64_tab[0][crc64_tab[t - 1][i] & 0xff];
+}
+
+uint64_t sdk_azure_crc64(uint64_t crc, const void *data, size_t len)
+{
+  const unsigned char *p = data;
+
+  pthread_once(&crc64_once, crc64_init);
+  crc = ~crc;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  for (; len >= 8; p += 8, len -= 8) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    crc ^= v;
+    crc = crc64_tab[7][crc & 0xff] ^ crc64_tab[6][(crc >> 8) & 0xff] ^
+          crc64_tab[5][(crc >> 16) & 0xff] ^ crc64_tab[4][(crc >> 24) & 0xff] ^
+          crc64_tab[3][(crc >> 32) & 0xff] ^ crc64_tab[2][(crc >> 40) & 0xff] ^
+          crc64_tab[1][(crc >> 48) & 0xff] ^ crc64_tab[0][crc >> 56];
+  }
+#endif
+  for (; len; p++, len--)
+    crc = crc64_tab[0][(crc ^ *p) & 0xff] ^ (crc >> 8);
+  return ~crc;
+}
+
+int sdk_azure_crc64_base64(uint64_t crc, char out[13])
+{
+  unsigned char b[8];
+  sdk_buf s = SDK_BUF_INIT;
+  int rc;
+
+  for (int i = 0; i < 8; i++)
+    b[i] = (unsigned char)(crc >> (8 * i));
+  rc = sdk_base64_encode(&s, b, sizeof(b)) || s.len != 12 ? -1 : 0;
+  if (!rc)
+    memcpy(out, s.data, 13);
+  else
+    out[0] = '\0';
+  sdk_buf_free(&s);
   return rc;
 }

@@ -133,6 +133,19 @@ int sdk_azure_blob_sas_token(const sdk_azure_blob_sas *p, const char *account,
  * when url has no query yet, else after '&'. 0 or -1 (memory). */
 int sdk_azure_url_add_sas(sdk_buf *url, const char *sas);
 
+/* ---- CRC64 ----------------------------------------------------------------
+** Azure's x-ms-content-crc64: CRC-64/NVME (reflected polynomial
+** 0x9A6C9329AC4BC9B5, initial value and final xor all ones), sent and
+** returned as base64 of its 8 bytes, least significant first. Start with
+** crc 0 and chain: sdk_azure_crc64(sdk_azure_crc64(0, a, n), b, m) is the
+** CRC of a then b. "123456789" gives 0xAE8B14860A799888.
+*/
+uint64_t sdk_azure_crc64(uint64_t crc, const void *data, size_t len);
+
+/* The header form of crc into out: 12 base64 characters and a NUL. 0, or
+ * -1 (memory; out is "" then). */
+int sdk_azure_crc64_base64(uint64_t crc, char out[13]);
+
 /* ---- connection strings ------------------------------------------------
 ** "Key=Value;Key=Value;..." with keys matched case-insensitively. Read:
 ** AccountName, AccountKey, SharedAccessSignature, BlobEndpoint,

@@ -23,6 +23,7 @@
 #include "sdk_body.h"
 #include "sdk_buf.h"
 #include "sdk_http.h"
+#include "sdk_util.h"
 #include "sdk_xml.h"
 
 /* The REST API version every request asks for (x-ms-version). */
@@ -136,6 +137,41 @@ int32_t az_fill(const az_target *t, store_read_fn src, void *ctx, char *buf,
                 size_t cap, size_t *out_n, int *out_eof, store_error *err);
 int32_t az_check_source(const az_target *t, store_read_fn src, int64_t len,
                         store_error *err);
+
+/* azure_check.c: a streamed body summed while it is sent (az_sum_attach
+ * makes b the body of r through the sum), then compared with what the
+ * response reports (az_sum_verify); a body in memory carries its own
+ * Content-MD5 (az_md5_header) and is sent with az_perform_md5. */
+#define AZ_SUM_MD5   1          /* Put Blob: the response's Content-MD5   */
+#define AZ_SUM_CRC64 2          /* Put Block: its x-ms-content-crc64      */
+
+typedef struct az_sum {
+  sdk_body *b;                  /* borrowed                               */
+  int kind;                     /* AZ_SUM_*                               */
+  sdk_digest *md5;              /* owned (az_sum_free)                    */
+  uint64_t crc;
+} az_sum;
+
+int32_t az_sum_attach(const az_target *t, sdk_request *r, az_sum *s,
+                      sdk_body *b, int kind, store_error *err);
+void az_sum_free(az_sum *s);
+int32_t az_sum_verify(const az_target *t, az_sum *s,
+                      const sdk_response *resp, store_error *err);
+/* sent[0..n) (16 bytes: MD5, 8: CRC64, least significant byte first)
+ * against the base64 value of header got_b64 (may be NULL: nothing to
+ * compare) for a body of nbytes: a retryable IO error naming both. */
+int32_t az_sum_compare(const az_target *t, const char *header,
+                       const unsigned char *sent, size_t n,
+                       const char *got_b64, uint64_t nbytes,
+                       store_error *err);
+int32_t az_md5_header(const az_target *t, sdk_request *r, const void *mem,
+                      size_t n, store_error *err);
+/* az_perform of a request whose body is in memory with its Content-MD5:
+ * sent up to AZ_MD5_SENDS times while the service refuses it as damaged
+ * (Md5Mismatch). */
+#define AZ_MD5_SENDS 3
+int32_t az_perform_md5(store_handle *h, const az_target *t, sdk_request *r,
+                       sdk_response **out, store_error *err);
 
 /* azure_meta.c */
 int32_t az_meta_check(const az_target *t, const char *content_type,

@@ -6,7 +6,8 @@
 ** put makes) is a PRECONDITION error naming the blob's type. Append Block
 ** takes at most AZ_APPEND_BLOCK bytes at AZ_API_VERSION, so the body goes
 ** up in pieces of that size: each is atomic, the whole append is not (a
-** failure part way leaves the pieces that made it).
+** failure part way leaves the pieces that made it). Each piece carries
+** its Content-MD5, so the service appends only the bytes that were sent.
 */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -65,7 +66,11 @@ static int32_t append_block(store_handle *h, const az_target *t,
   if (rc)
     goto out;
   sdk_request_body_mem(r, buf, n);
-  rc = az_perform(h, t, r, NULL, err);
+  /* Checked by the service: a damaged block is refused, not appended. */
+  rc = az_md5_header(t, r, buf, n, err);
+  if (rc)
+    goto out;
+  rc = az_perform_md5(h, t, r, NULL, err);
 out:
   sdk_request_free(r);
   return rc;

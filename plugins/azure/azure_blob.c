@@ -68,7 +68,38 @@ int32_t az_put_condition(const az_target *t, uint32_t flags, int32_t rc,
   return STORE_E_EXISTS;
 }
 
-/* One Put Blob, its body streamed from b or taken from mem[0..memlen). */
+/* Remove the blob a Put Blob stored with other bytes than were sent (only
+ * that blob: If-Match its ETag), saying so in err's message, and what it
+ * replaced: Put Blob overwrites, so an older blob is gone either way. */
+static void remove_wrong(store_handle *h, const az_target *t,
+                         const sdk_response *resp, uint32_t flags,
+                         store_error *err)
+{
+  const char *etag = sdk_response_header(resp, "ETag");
+  store_kv cond[] = {{"If-Match", etag}};
+  az_target dt = {"delete", t->container, t->key, NULL};
+  store_error derr;
+  size_t used;
+  int32_t rc;
+
+  memset(&derr, 0, sizeof(derr));
+  derr.struct_size = sizeof(derr);
+  rc = az_exec(h, &dt, "DELETE", NULL, cond, etag ? 1 : 0, NULL, &derr);
+  if (!err)
+    return;
+  used = strlen(err->message);
+  if (used < sizeof(err->message))
+    snprintf(err->message + used, sizeof(err->message) - used, "%s%.160s",
+             rc ? "; removing it failed too: " : "; removed",
+             rc ? derr.message
+                : flags & STORE_PUT_IF_NONE_MATCH
+                  ? ""
+                  : ", as is any blob it overwrote");
+}
+
+/* One Put Blob, its body streamed from b or taken from mem[0..memlen),
+ * and checked (azure_check.c): from memory by the Content-MD5 sent with
+ * it, streamed by the Content-MD5 the service answers. */
 static int32_t put_single(store_handle *h, const az_target *t,
                           const store_put_opts *opts, sdk_body *b,
                           const char *mem, size_t memlen,
@@ -77,6 +108,7 @@ static int32_t put_single(store_handle *h, const az_target *t,
   uint32_t flags = AZ_OPT(opts, store_put_opts, flags, 0);
   sdk_response *resp = NULL;
   sdk_request *r = NULL;
+  az_sum sum = {0};
   int32_t rc;
 
   rc = az_request(h, t, "PUT", NULL, &r, err);
@@ -91,18 +123,26 @@ static int32_t put_single(store_handle *h, const az_target *t,
                       AZ_OPT(opts, store_put_opts, if_match, NULL), err);
   if (rc)
     goto out;
-  if (b)
-    sdk_body_attach(r, b);
-  else
+  if (b) {
+    rc = az_sum_attach(t, r, &sum, b, AZ_SUM_MD5, err);
+    if (!rc)
+      rc = az_body_result(t, b, az_perform(h, t, r, &resp, err), err);
+  } else {
     sdk_request_body_mem(r, mem, memlen);
-  rc = az_perform(h, t, r, &resp, err);
-  if (b)
-    rc = az_body_result(t, b, rc, err);
+    rc = az_md5_header(t, r, mem, memlen, err);
+    if (!rc)
+      rc = az_perform_md5(h, t, r, &resp, err);
+  }
   rc = az_put_condition(t, flags, rc, err);
   if (rc)
     goto out;
+  if (b && (rc = az_sum_verify(t, &sum, resp, err)) != STORE_OK) {
+    remove_wrong(h, t, resp, flags, err);
+    goto out;
+  }
   rc = az_put_result(t, resp, b ? b->want : memlen, out, err);
 out:
+  az_sum_free(&sum);
   sdk_response_free(resp);
   sdk_request_free(r);
   return rc;

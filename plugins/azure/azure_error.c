@@ -109,6 +109,12 @@ static const struct {
    "not permitted over this protocol by the SAS token"},
   {"AuthorizationSourceIPMismatch", STORE_E_PERMISSION, 0,
    "not permitted from this address by the SAS token"},
+  /* A body refused because it does not match the checksum sent with it
+   * (azure_check.c): damaged on the way, worth sending again. */
+  {"Md5Mismatch", STORE_E_IO, 1, "the body arrived damaged (not the "
+   "Content-MD5 sent with it); nothing was stored"},
+  {"Crc64Mismatch", STORE_E_IO, 1, "the body arrived damaged (not the "
+   "x-ms-content-crc64 sent with it); nothing was stored"},
   {"ServerBusy", STORE_E_THROTTLED, 1, "server busy"},
   {"InternalError", STORE_E_SERVER, 1, "internal server error"},
   {"OperationTimedOut", STORE_E_TIMEOUT, 1, "timed out on the server"},

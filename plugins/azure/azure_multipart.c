@@ -72,13 +72,19 @@ void az_block_id(const char *nonce, uint32_t part, char *out)
   sdk_buf_free(&b);
 }
 
-/* Put Block: the body streamed from b, or taken from mem[0..memlen). */
+/* Put Block: the body streamed from b, or taken from mem[0..memlen), and
+ * checked (azure_check.c): a block in memory by its Content-MD5, a
+ * streamed one by the x-ms-content-crc64 the service answers. A block
+ * found damaged is never committed: the next Put Block of its id replaces
+ * it, and Azure discards uncommitted blocks. */
 int32_t az_put_block(store_handle *h, const az_target *t, const char *id,
                      sdk_body *b, const char *mem, size_t memlen,
                      store_error *err)
 {
   sdk_buf q = SDK_BUF_INIT;
+  sdk_response *resp = NULL;
   sdk_request *r = NULL;
+  az_sum sum = {0};
   int32_t rc;
 
   if (!*id || sdk_buf_puts(&q, "comp=block&blockid=") ||
@@ -89,14 +95,21 @@ int32_t az_put_block(store_handle *h, const az_target *t, const char *id,
   rc = az_request(h, t, "PUT", sdk_buf_str(&q), &r, err);
   if (rc)
     goto out;
-  if (b)
-    sdk_body_attach(r, b);
-  else
+  if (b) {
+    rc = az_sum_attach(t, r, &sum, b, AZ_SUM_CRC64, err);
+    if (!rc)
+      rc = az_body_result(t, b, az_perform(h, t, r, &resp, err), err);
+    if (!rc)
+      rc = az_sum_verify(t, &sum, resp, err);
+  } else {
     sdk_request_body_mem(r, mem, memlen);
-  rc = az_perform(h, t, r, NULL, err);
-  if (b)
-    rc = az_body_result(t, b, rc, err);
+    rc = az_md5_header(t, r, mem, memlen, err);
+    if (!rc)
+      rc = az_perform_md5(h, t, r, NULL, err);
+  }
 out:
+  az_sum_free(&sum);
+  sdk_response_free(resp);
   sdk_request_free(r);
   sdk_buf_free(&q);
   return rc;
