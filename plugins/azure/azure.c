@@ -26,6 +26,7 @@ static const store_config_key config_keys[] = {
   {"verify-tls", "true|false: verify the server's certificate (default "
                  "true)", 0, 0},
   {"ca-bundle", "PEM file of CA certificates to trust", 0, 0},
+  {SDK_HTTP_STALL_KEY, SDK_HTTP_STALL_DESC, 0, 0},
   {NULL, NULL, 0, 0},
 };
 
@@ -61,7 +62,7 @@ static void azure_close(store_handle *h)
   free(h);
 }
 
-/* The HTTP client, from verify-tls and ca-bundle. */
+/* The HTTP client, from verify-tls, ca-bundle and stall-timeout. */
 static int32_t open_http(store_handle *h, const store_kv *cfg, size_t n,
                          store_error *err)
 {
@@ -79,6 +80,8 @@ static int32_t open_http(store_handle *h, const store_kv *cfg, size_t n,
   hc.ca_bundle = sdk_kv_get(cfg, n, "ca-bundle");
   hc.host = h->host;
   hc.user_agent = "xtstore-azure/1.0";
+  if (sdk_http_config_keys(&hc, cfg, n, "azure", err))
+    return STORE_E_CONFIG;
   return sdk_http_new(&hc, &h->http, err);
 }
 
