@@ -6,8 +6,10 @@
 ** bounded by the ring). Puts the engine wants (multipart.c: large or of
 ** unknown length, to a service with multipart) go up in parts: a file's
 ** parts read by offset, another service's by ranged gets, a pipe's in
-** order. The st_ variants count the bytes they move for the workflows'
-** progress (workflow.h).
+** order. Large downloads to a file come in parallel ranged gets, written
+** in place with pwrite and checked whole against the store's MD5. The st_
+** variants count the bytes they move for the workflows' progress
+** (workflow.h).
 */
 #include <errno.h>
 #include <fcntl.h>
