@@ -150,7 +150,9 @@ int st_mp_put(xtstore_svc *svc, const char *container, const char *key,
 #define ST_PIPE_BYTES (8u << 20)
 
 /* xtstore_blob_copy through a ring of ring_bytes, calling on_bytes (may
- * be NULL) with each chunk the destination takes. */
+ * be NULL) with each chunk the destination takes (once, however often the
+ * copy is sent). A single put that fails retryably after it read from the
+ * ring is sent again from a new get, per the destination's retry policy. */
 int st_copy_blob(xtstore_svc *src, const char *sc, const char *sk,
                  xtstore_svc *dst, const char *dc, const char *dk,
                  const store_copy_opts *opts, size_t ring_bytes,
@@ -160,7 +162,12 @@ int st_put_fd(xtstore_svc *svc, const char *container, const char *key,
               const store_put_opts *opts, int fd, xtstore_bytes_fn on_bytes,
               void *ud, store_put_result *out, store_error *err);
 /* xtstore_blob_get_file, calling on_bytes (may be NULL) per chunk
- * written. */
+ * written (never concurrently). An object above svc's multipart threshold,
+ * on a service with ranges, conditional gets and several requests at once,
+ * comes in ranges of the part size, st_mp_inflight at once, each pinned to
+ * the etag of the first get (which stops at the headers) and written in
+ * place; then the file's MD5 is checked against the store's, when it keeps
+ * one. */
 int st_get_file(xtstore_svc *svc, const char *container, const char *key,
                 const store_get_opts *opts, const char *path,
                 xtstore_bytes_fn on_bytes, void *ud, store_error *err);

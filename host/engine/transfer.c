@@ -6,21 +6,30 @@
 ** bounded by the ring). Puts the engine wants (multipart.c: large or of
 ** unknown length, to a service with multipart) go up in parts: a file's
 ** parts read by offset, another service's by ranged gets, a pipe's in
-** order. The st_ variants count the bytes they move for the workflows'
-** progress (workflow.h).
+** order. Large downloads to a file come in parallel ranged gets, written
+** in place with pwrite and checked whole against the store's MD5. The st_
+** variants count the bytes they move for the workflows' progress
+** (workflow.h).
 */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
+#include <openssl/evp.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine.h"
+
+/* One read of a downloaded file when its MD5 is checked. */
+#define ST_DL_VERIFY_CHUNK ((size_t)1 << 20)
 
 /* Report n moved bytes when someone listens. */
 static void count_bytes(xtstore_bytes_fn on_bytes, void *ud, size_t n)
@@ -299,17 +308,297 @@ struct file_get {
   struct fd_sink sink;
   int is_marker;
   const store_get_opts *user;
+  uint64_t split_above;     /* fetch in ranges above this size; 0: never */
+  int split;                /* the first get stopped at its entry: do so */
+  uint64_t size;            /* the object's, when split                 */
+  char etag[256];           /* what the ranges are pinned to            */
+  char md5[33];             /* its MD5 where the store keeps one; ""    */
 };
 
 static int32_t file_entry(void *ud, const store_entry *e)
 {
   struct file_get *g = ud;
+  int32_t rc = 0;
+
   /* xtstore_blob_get flags every directory marker (core/blob.c); markers
    * never become local files. */
   g->is_marker = (e->flags & STORE_ENTRY_DIR_MARKER) != 0;
   if (g->user && g->user->on_entry)
-    return g->user->on_entry(g->user->on_entry_ctx, e);
+    rc = g->user->on_entry(g->user->on_entry_ctx, e);
+  if (rc || g->is_marker || !g->split_above || e->size <= g->split_above ||
+      !e->etag || !e->etag[0] || strlen(e->etag) >= sizeof(g->etag))
+    return rc;
+  /* A large object: this get stops before its body, which comes in
+   * ranges pinned to this etag (get_ranges). */
+  g->split = 1;
+  g->size = e->size;
+  snprintf(g->etag, sizeof(g->etag), "%s", e->etag);
+  if (e->content_md5 && strlen(e->content_md5) == 32 &&
+      strspn(e->content_md5, "0123456789abcdef") == 32)
+    memcpy(g->md5, e->content_md5, 33);
+  return 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* a large download in parallel ranges                                      */
+/* ------------------------------------------------------------------------ */
+struct dl {
+  xtstore_svc *svc;
+  const char *container, *key, *path;
+  store_get_opts opts;          /* the caller's, pinned to the etag      */
+  int fd;
+  uint64_t size, part;
+  uint32_t nranges;
+  xtstore_bytes_fn on_bytes;
+  void *ud;
+  pthread_mutex_t mu;           /* guards on_bytes and the failure       */
+  atomic_int failed;            /* a range failed: the others stop       */
+  int rc;                       /* the first failure                     */
+  store_error err;
+};
+
+struct dl_range {
+  struct dl *d;
+  uint32_t no;                  /* 1-based                               */
+  uint64_t off, len, got;
+  int werr;                     /* errno of a failed pwrite              */
+};
+
+/* store_write_fn of a range: at its place in the file. The core resumes a
+ * cut range after the bytes taken here, so each byte is counted once. */
+static int32_t range_write(void *ud, const void *buf, size_t len)
+{
+  struct dl_range *r = ud;
+  struct dl *d = r->d;
+  const char *p = buf;
+  size_t left = len;
+
+  if (atomic_load(&d->failed))
+    return 1;
+  if (r->got + len > r->len) {
+    r->werr = EOVERFLOW;
+    return 1;
+  }
+  while (left > 0) {
+    ssize_t n = pwrite(d->fd, p, left, (off_t)(r->off + r->got));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      r->werr = errno ? errno : EIO;
+      return 1;
+    }
+    p += n;
+    left -= (size_t)n;
+    r->got += (uint64_t)n;
+  }
+  if (d->on_bytes) {
+    pthread_mutex_lock(&d->mu);
+    d->on_bytes(d->ud, len);
+    pthread_mutex_unlock(&d->mu);
+  }
   return 0;
+}
+
+/* Record the first failure, of range r (NULL: out of memory before it);
+ * the other ranges stop at their next chunk. */
+static void dl_fail(struct dl *d, const struct dl_range *r, int rc,
+                    const store_error *e)
+{
+  char prefix[96];
+  const char *msg = e ? e->message : "out of memory";
+  int n = snprintf(prefix, sizeof(prefix), "service '%s': ", d->svc->name);
+
+  pthread_mutex_lock(&d->mu);
+  if (!atomic_load(&d->failed)) {
+    if (n > 0 && (size_t)n < sizeof(prefix) &&
+        !strncmp(msg, prefix, (size_t)n))
+      msg += n;
+    d->rc = rc;
+    if (r)
+      st_err(&d->err, rc, "service '%s': blob '%s/%s': range %" PRIu32
+             " of %" PRIu32 " (bytes %" PRIu64 "-%" PRIu64 "): %s",
+             d->svc->name, d->container, d->key, r->no, d->nranges, r->off,
+             r->off + r->len - 1, msg);
+    else
+      st_err(&d->err, rc, "service '%s': blob '%s/%s': %s", d->svc->name,
+             d->container, d->key, msg);
+    d->err.flags = e ? e->flags : 0;
+    atomic_store(&d->failed, 1);
+  }
+  pthread_mutex_unlock(&d->mu);
+}
+
+/* st_job_fn: one range, retried (and resumed) by the core on its own. */
+static void range_job(void *ud, void *job)
+{
+  struct dl *d = ud;
+  struct dl_range *r = job;
+  store_get_opts o = d->opts;
+  store_error e;
+  int rc;
+
+  st_err_reset(&e);
+  o.flags |= STORE_GET_RANGE;
+  o.offset = r->off;
+  o.length = r->len;
+  if (atomic_load(&d->failed))
+    goto out;
+  rc = xtstore_blob_get(d->svc, d->container, d->key, &o, range_write, r,
+                        &e);
+  if (rc == STORE_E_ABORTED && atomic_load(&d->failed))
+    goto out;
+  if (rc == STORE_E_ABORTED && r->werr)
+    rc = st_err(&e, STORE_E_IO, "local file '%s': %s", d->path,
+                r->werr == EOVERFLOW ? "the server sent more than the range"
+                                     : strerror(r->werr));
+  else if (rc == STORE_OK && r->got != r->len)
+    rc = st_err(&e, STORE_E_IO, "received %" PRIu64 " of its %" PRIu64
+                " bytes", r->got, r->len);
+  if (rc)
+    dl_fail(d, r, rc, &e);
+out:
+  free(r);
+}
+
+/* The file's MD5 against the one the store keeps: the ranges are not
+ * checked by the core, so the whole is checked here, in one read. */
+static int dl_verify_md5(struct dl *d, const char *want, store_error *err)
+{
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  unsigned char sum[16];
+  unsigned int n = 0;
+  char *buf = malloc(ST_DL_VERIFY_CHUNK), got[33];
+  uint64_t at = 0;
+  int i, rc = STORE_OK;
+
+  if (!md || !buf || EVP_DigestInit_ex(md, EVP_md5(), NULL) != 1) {
+    rc = st_err(err, STORE_E_NOMEM, "out of memory");
+    goto out;
+  }
+  while (at < d->size) {
+    ssize_t r = pread(d->fd, buf, ST_DL_VERIFY_CHUNK, (off_t)at);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0) {
+      rc = st_err(err, STORE_E_IO, "local file '%s': reading it back: %s",
+                  d->path, r < 0 ? strerror(errno) : "it is short");
+      goto out;
+    }
+    if (EVP_DigestUpdate(md, buf, (size_t)r) != 1) {
+      rc = st_err(err, STORE_E_NOMEM, "out of memory");
+      goto out;
+    }
+    at += (uint64_t)r;
+    if (st_cancelled(d->svc->ctx)) {
+      rc = st_err(err, STORE_E_ABORTED, "service '%s': blob '%s/%s': "
+                  "cancelled (interrupted)", d->svc->name, d->container,
+                  d->key);
+      goto out;
+    }
+  }
+  if (EVP_DigestFinal_ex(md, sum, &n) != 1 || n != sizeof(sum)) {
+    rc = st_err(err, STORE_E_NOMEM, "out of memory");
+    goto out;
+  }
+  for (i = 0; i < 16; i++)
+    snprintf(got + 2 * i, 3, "%02x", sum[i]);
+  if (strcmp(got, want)) {
+    rc = st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': the bytes "
+                "received differ from the blob (MD5 %s, the blob's %s): "
+                "they changed on the way", d->svc->name, d->container,
+                d->key, got, want);
+    /* As for a whole get (core/blob.c): another download may be right. */
+    if (err)
+      err->flags |= STORE_ERR_RETRYABLE;
+  }
+out:
+  free(buf);
+  EVP_MD_CTX_free(md);
+  return rc;
+}
+
+/* The object g describes into fd by ranged gets: st_mp_inflight(svc) at
+ * once, the multipart part size each, written where they belong; then the
+ * whole checked against the store's MD5 when it keeps one. */
+static int get_ranges(xtstore_svc *svc, const char *container,
+                      const char *key, const store_get_opts *o,
+                      const struct file_get *g, int fd, const char *path,
+                      store_error *err)
+{
+  struct dl d;
+  struct dl_range *r;
+  st_pool pool;
+  uint64_t off;
+  uint32_t no = 0;
+  int rc;
+
+  memset(&d, 0, sizeof(d));
+  d.svc = svc;
+  d.container = container;
+  d.key = key;
+  d.path = path;
+  d.opts = *o;
+  d.opts.on_entry = NULL;
+  d.opts.on_entry_ctx = NULL;
+  d.opts.if_match = g->etag;
+  d.fd = fd;
+  d.size = g->size;
+  d.part = svc->multipart.part_size ? svc->multipart.part_size
+                                    : ST_MP_PART_SIZE;
+  d.nranges = (uint32_t)((d.size + d.part - 1) / d.part);
+  d.on_bytes = g->sink.on_bytes;
+  d.ud = g->sink.ud;
+  atomic_init(&d.failed, 0);
+  st_log(svc->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': %" PRIu64
+         " bytes in %" PRIu32 " ranges of %" PRIu64 ", %u at a time",
+         svc->name, container, key, d.size, d.nranges, d.part,
+         st_mp_inflight(svc));
+  pthread_mutex_init(&d.mu, NULL);
+  rc = st_pool_start(&pool, st_mp_inflight(svc), range_job, &d, err);
+  if (rc) {
+    pthread_mutex_destroy(&d.mu);
+    return rc;
+  }
+  for (off = 0; off < d.size && !atomic_load(&d.failed) &&
+                !st_cancelled(svc->ctx); off += d.part) {
+    r = calloc(1, sizeof(*r));
+    if (!r) {
+      dl_fail(&d, NULL, STORE_E_NOMEM, NULL);
+      break;
+    }
+    r->d = &d;
+    r->no = ++no;
+    r->off = off;
+    r->len = d.size - off < d.part ? d.size - off : d.part;
+    st_pool_push(&pool, r);
+  }
+  st_pool_wait(&pool);
+  st_pool_stop(&pool);
+  pthread_mutex_destroy(&d.mu);
+  if (atomic_load(&d.failed)) {
+    if (err)
+      *err = d.err;
+    return d.rc;
+  }
+  if (st_cancelled(svc->ctx))
+    return st_err(err, STORE_E_ABORTED, "service '%s': blob '%s/%s': "
+                  "cancelled (interrupted)", svc->name, container, key);
+  return g->md5[0] ? dl_verify_md5(&d, g->md5, err) : STORE_OK;
+}
+
+/* The size above which a download to svc goes in ranges, or 0: never. It
+ * needs ranges, pinning (the ranges of one version only) and several
+ * requests at once; a caller's own range stays one get. */
+static uint64_t split_threshold(const xtstore_svc *svc,
+                                const store_get_opts *o)
+{
+  uint64_t caps = STORE_CAP_RANGE_GET | STORE_CAP_CONDITIONAL;
+
+  if ((svc->ops->capabilities & caps) != caps || st_mp_inflight(svc) < 2 ||
+      (o->flags & STORE_GET_RANGE))
+    return 0;
+  return svc->multipart.threshold ? svc->multipart.threshold
+                                  : ST_MP_THRESHOLD;
 }
 
 /*
@@ -418,10 +707,15 @@ int st_get_file(xtstore_svc *svc, const char *container, const char *key,
     goto out;
   }
   g.sink.fd = fd;
+  g.split_above = split_threshold(svc, &o);
   rc = xtstore_blob_get(svc, container, key, &o, fd_write, &g.sink, err);
-  if (rc == STORE_E_ABORTED && g.sink.err)
+  if (rc == STORE_E_ABORTED && g.split) {
+    st_err_reset(err);
+    rc = get_ranges(svc, container, key, &o, &g, fd, path, err);
+  } else if (rc == STORE_E_ABORTED && g.sink.err) {
     rc = st_err(err, STORE_E_IO, "local file '%s': %s", path,
                 strerror(g.sink.err));
+  }
   if (rc || g.is_marker)
     goto out;
   if (fsync(fd) != 0 || close(fd) != 0) {
@@ -510,19 +804,27 @@ static int32_t props_entry(void *ud, const store_entry *e)
   return 0;
 }
 
-/* The put side of a streamed copy: the ring, counted. */
+/* The put side of a streamed copy: the ring, counted. A copy sent again
+ * reports only the bytes beyond what earlier attempts reported. */
 struct counted_ring {
   st_ring ring;
   xtstore_bytes_fn on_bytes;
   void *ud;
+  uint64_t pos;             /* bytes the put read, this attempt        */
+  uint64_t *counted;        /* reported, over all attempts             */
 };
 
 static int32_t counted_read(void *p, void *out, size_t cap, size_t *out_n)
 {
   struct counted_ring *c = p;
   int32_t rc = st_ring_read(&c->ring, out, cap, out_n);
-  if (rc == 0)
-    count_bytes(c->on_bytes, c->ud, *out_n);
+  if (rc == 0) {
+    c->pos += *out_n;
+    if (c->pos > *c->counted) {
+      count_bytes(c->on_bytes, c->ud, (size_t)(c->pos - *c->counted));
+      *c->counted = c->pos;
+    }
+  }
   return rc;
 }
 
@@ -581,18 +883,24 @@ static int start_get(struct producer *pr, pthread_t *tid, st_ring *ring,
 }
 
 /* The whole source through one ring into the put (or the engine's parts,
- * read in order). */
-static int piped_copy(const struct copy_plan *cp, store_error *err)
+ * read in order). *out_again is set when only a new attempt can mend the
+ * failure: one put that failed retryably after it read from the ring,
+ * which cannot rewind (the core retried what it could before that).
+ * *counted: bytes reported so far, over all attempts. */
+static int piped_copy(const struct copy_plan *cp, uint64_t *counted,
+                      int *out_again, store_error *err)
 {
   struct counted_ring cr;
   struct producer pr;
   st_mp_src ms;
   pthread_t tid;
-  int rc;
+  int rc, one_put = 0;
 
+  *out_again = 0;
   memset(&cr, 0, sizeof(cr));
   cr.on_bytes = cp->on_bytes;
   cr.ud = cp->ud;
+  cr.counted = counted;
   rc = st_ring_init(&cr.ring, cp->ring_bytes, err);
   if (!rc)
     rc = start_get(&pr, &tid, &cr.ring, cp, 0, 0, err);
@@ -605,6 +913,7 @@ static int piped_copy(const struct copy_plan *cp, store_error *err)
     ms.ud = &cr;
     rc = st_mp_put(cp->dst, cp->dc, cp->dk, &cp->put, &ms, NULL, err);
   } else {
+    one_put = 1;
     rc = xtstore_blob_put(cp->dst, cp->dc, cp->dk, &cp->put, counted_read,
                           &cr, NULL, NULL, err);
   }
@@ -615,10 +924,51 @@ static int piped_copy(const struct copy_plan *cp, store_error *err)
     rc = pr.rc;
     if (err)
       *err = pr.err;
+  } else if (rc && one_put && cr.pos > 0 && err &&
+             (err->flags & STORE_ERR_RETRYABLE)) {
+    *out_again = 1;
   }
 out:
   st_ring_destroy(&cr.ring);
   return rc;
+}
+
+/* Sleep up to ms, waking early when svc's context is cancelled: non-zero
+ * then. */
+static int copy_backoff(const xtstore_svc *svc, uint32_t ms)
+{
+  while (ms > 0) {
+    uint32_t slice = ms > 50 ? 50 : ms;
+    struct timespec ts = {0, (long)slice * 1000000L};
+
+    if (st_cancelled(svc->ctx))
+      return 1;
+    nanosleep(&ts, NULL);
+    ms -= slice;
+  }
+  return st_cancelled(svc->ctx);
+}
+
+/* piped_copy, sent again from a new get into a new ring while it fails in
+ * a way only that mends (see piped_copy), per the destination's retry
+ * policy. A failed single put committed nothing, so nothing is mixed. */
+static int piped_copy_retried(const struct copy_plan *cp, store_error *err)
+{
+  uint64_t counted = 0;
+  uint32_t tries = 0, ms;
+  int rc, again;
+
+  for (;;) {
+    rc = piped_copy(cp, &counted, &again, err);
+    if (!again || !st_retry_should(&cp->dst->retry, ++tries, err, 1))
+      return rc;
+    ms = st_retry_delay_ms(&cp->dst->retry, tries, err, &cp->dst->rng);
+    st_log(cp->dst->ctx, STORE_LOG_INFO, "%s; copying again in %u ms "
+           "(attempt %u of %u)", err->message, ms, tries + 1,
+           cp->dst->retry.attempts);
+    if (copy_backoff(cp->dst, ms))
+      return rc;
+  }
 }
 
 /* A reader of one part's range of the source: a ranged get on its own
@@ -748,7 +1098,7 @@ static int streamed_copy(xtstore_svc *src, const char *sc, const char *sk,
       (src->ops->capabilities & STORE_CAP_RANGE_GET))
     rc = ranged_copy(&cp, err);
   else
-    rc = piped_copy(&cp, err);
+    rc = piped_copy_retried(&cp, err);
 out:
   props_free(&props);
   return rc;
