@@ -33,12 +33,12 @@ static int cleanup_one(void *ud, const xtstore_upload_info *u)
   json_t *o;
   char size[32];
   long age = (long)(time(NULL) - u->created);
-  const char *done = c->svc ? "aborted" : "stale";
+  const char *done = u->active ? "active" : c->svc ? "aborted" : "stale";
   int rc = STORE_OK;
 
   memset(&err, 0, sizeof err);
   c->n++;
-  if (c->svc) {
+  if (c->svc && !u->active) {
     rc = xtstore_multipart_abort(c->svc, u->container, u->key, u->upload_id,
                                  &err);
     if (rc == STORE_E_NOT_FOUND)
@@ -136,7 +136,8 @@ const cli_cmd cli_cmd_cleanup = {
   "'cleanup' lists those journals for SERVICE:CONTAINER (key, upload id,\n"
   "age, parts stored). It is a dry run unless --yes is given: then each\n"
   "upload is aborted on the service (its stored parts are discarded) and\n"
-  "its journal removed. Only uploads journaled by this user on this\n"
+  "its journal removed. An upload a running xtstore is doing is shown as\n"
+  "'active' and left alone. Only uploads journaled by this user on this\n"
   "machine are known. When some aborts fail, the exit code is 8.\n"
   "\n"
   "Options:\n"

@@ -200,11 +200,14 @@ st_journal *st_journal_new(const char *path, const char *service,
                            const char *upload_id, const st_mp_ident *ident,
                            uint64_t part_size);
 /* (Re)write j's file atomically with its parts, and open it for
- * st_journal_add. -1 on failure. */
+ * st_journal_add, locked (st_journal_busy) until freed. -1 on failure. */
 int st_journal_write(st_journal *j);
 /* Record a completed part, durably. -1 on failure. Not thread-safe. */
 int st_journal_add(st_journal *j, uint32_t no, uint64_t len,
                    const char *token);
+/* Non-zero when another process holds path's journal: its upload is
+ * running. */
+int st_journal_busy(const char *path);
 /* Delete j's file (j stays to be freed). Accepts NULL. */
 void st_journal_remove(st_journal *j);
 void st_journal_free(st_journal *j);

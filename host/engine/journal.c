@@ -16,7 +16,9 @@
 ** (the first on one line), strings percent-encoded. The header is written
 ** atomically (a temporary file renamed), each completed part appended and
 ** fdatasync'd; a line cut by a crash (no newline) is ignored, as is any
-** line that does not parse.
+** line that does not parse. The run that writes a journal holds an flock
+** on it, which the kernel drops when the run dies: a journal locked by
+** another process is a live upload, neither resumed nor cleaned up.
 */
 #include <dirent.h>
 #include <errno.h>
@@ -25,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,7 +36,7 @@
 
 #define JOURNAL_MAGIC "xtstore-journal 1"
 #define JOURNAL_SUFFIX ".journal"
-#define JOURNAL_MAX_LINE 4096
+#define JOURNAL_MAX_LINE 16384   /* a header of the longest names */
 
 int st_mp_ident_fd(int fd, int64_t start, st_mp_ident *out)
 {
@@ -392,7 +395,7 @@ int st_journal_write(st_journal *j)
     rc = rename(tmp, j->path);
   if (!rc && j->fd < 0) {
     j->fd = open(j->path, O_WRONLY | O_APPEND | O_CLOEXEC);
-    rc = j->fd < 0 ? -1 : 0;
+    rc = j->fd < 0 || flock(j->fd, LOCK_EX | LOCK_NB) ? -1 : 0;
   }
 out:
   if (f)
@@ -429,6 +432,17 @@ int st_journal_add(st_journal *j, uint32_t no, uint64_t len,
   if (w != (ssize_t)n || fdatasync(j->fd))
     return -1;
   return 0;
+}
+
+int st_journal_busy(const char *path)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC), busy = 0;
+
+  if (fd < 0)
+    return 0;
+  busy = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  close(fd);
+  return busy;
 }
 
 void st_journal_remove(st_journal *j)
@@ -489,6 +503,7 @@ int xtstore_uploads_list(const char *service, const char *container,
         u.key = j->key;
         u.upload_id = j->upload_id;
         u.created = j->created;
+        u.active = st_journal_busy(path);
         u.parts = (uint32_t)j->nparts;
         for (i = 0; i < j->nparts; i++)
           u.bytes += j->parts[i].len;

@@ -88,6 +88,7 @@ struct mp {
   int rc;                       /* the first failure                      */
   store_error err;
   st_journal *journal;          /* a file's upload: the record (owned)    */
+  int busy;                     /* another run is uploading it: no record */
   uint32_t resumed;             /* parts a journal had: not sent again    */
 };
 
@@ -654,6 +655,12 @@ static void abort_upload(struct mp *m)
            m->svc->name, m->container, m->key, m->id, m->journal->path);
 }
 
+/* Only a file read by offset is journaled: its parts can be skipped. */
+static int journaled(const struct mp *m)
+{
+  return m->src->ident && m->src->open;
+}
+
 /* Take up the journal's upload when it is of this very file, planned in
  * these parts: its id, and the tokens of the parts it has. The journal
  * keeps those parts only, to be written again whole. */
@@ -689,6 +696,13 @@ static void resume(struct mp *m)
   st_journal *j = NULL;
   char *path = st_journal_path(s->name, m->container, m->key);
 
+  if (path && st_journal_busy(path)) {
+    st_log(s->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': another "
+           "run is uploading it: this one is not journaled", s->name,
+           m->container, m->key);
+    m->busy = 1;
+    goto out;
+  }
   if (!path || st_journal_read(path, &j) || strcmp(j->service, s->name) ||
       strcmp(j->container, m->container) || strcmp(j->key, m->key))
     goto out;
@@ -711,13 +725,15 @@ out:
   free(path);
 }
 
-/* Start the journal of a new upload (m->id), if the source is a file.
- * Without one the upload goes on, only not resumable. */
+/* Write the journal of this upload (m->id): the one resumed, or a new
+ * one. Without it the upload goes on, only not resumable. */
 static void journal_begin(struct mp *m)
 {
   xtstore_svc *s = m->svc;
   char *path;
 
+  if (m->busy)
+    return;
   if (!m->journal) {
     path = st_journal_path(s->name, m->container, m->key);
     if (path)
@@ -767,19 +783,16 @@ static int upload(struct mp *m, char **first, uint64_t got,
   store_put_result res;
   int rc;
 
-  if (m->src->ident && m->src->open && !m->id[0])
+  if (journaled(m) && !m->id[0])
     resume(m);
   if (!m->id[0]) {
     rc = xtstore_multipart_begin(s, m->container, m->key, m->opts, m->id,
                                  sizeof(m->id), err);
     if (rc)
       return rc;
-    if (m->src->ident && m->src->open)
-      journal_begin(m);
-  } else if (m->journal && st_journal_write(m->journal)) {
-    st_journal_free(m->journal);
-    m->journal = NULL;
   }
+  if (journaled(m))
+    journal_begin(m);
   st_log(s->ctx, STORE_LOG_INFO,
          "service '%s': blob '%s/%s': multipart upload, %s%" PRIu32
          " parts of %" PRIu64 " bytes, %u at a time", s->name, m->container,

@@ -327,6 +327,7 @@ typedef struct xtstore_upload_info {
   int64_t created;        /* Unix seconds                                  */
   uint32_t parts;         /* parts recorded as stored                      */
   uint64_t bytes;         /* in them                                       */
+  int active;             /* a running process is uploading it: leave it   */
 } xtstore_upload_info;
 
 typedef int (*xtstore_upload_fn)(void *ud, const xtstore_upload_info *u);

@@ -108,6 +108,32 @@ assert_err_has "no unfinished uploads of scratch:c"
 xt cleanup scratch:c --bogus
 assert_rc 2
 
+# An upload a running xtstore is doing is neither resumed nor cleaned up:
+# the uploader is stopped (SIGSTOP) while cleanup --yes runs, then goes on.
+"$XT_BIN" --config "$CONFIG" put big.bin scratch:c/live.bin > /dev/null 2>&1 &
+PID=$!
+for i in $(seq 1 3000); do
+  [ "$(jparts)" -ge 1 ] && break
+  sleep 0.01
+done
+kill -STOP "$PID"
+xt cleanup scratch:c --yes
+assert_rc 0
+assert_out_has "active  scratch:c/live.bin"
+xt -v put big.bin scratch:c/live.bin
+assert_rc 0
+assert_err_has "another run is uploading it: this one is not journaled"
+kill -CONT "$PID"
+wait "$PID"
+RC=$?
+LAST_CMD="xtstore put big.bin scratch:c/live.bin (stopped, continued)"
+assert_rc 0
+xt get scratch:c/live.bin got.bin
+assert_same big.bin got.bin
+rm -f got.bin
+check
+[ -z "$(ls "$J")" ] || fail "a completed upload left its journal: $(ls "$J")"
+
 # --- s3rver, through the fault proxy (passing everything) ----------------
 if [ -z "${XTSTORE_S3RVER_DIR:-}" ] || [ -z "${XTSTORE_FAULTPROXY_SH:-}" ] ||
    [ ! -f "$XTSTORE_S3RVER_DIR/endpoint" ]; then
