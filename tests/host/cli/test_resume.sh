@@ -79,6 +79,21 @@ check
 [ -z "$(ls "$J")" ] || fail "a completed upload left its journal: $(ls "$J")"
 assert_file_absent "$T/data/c/.xtstore/uploads/$ID"
 
+# An upload the service no longer has (expired, aborted elsewhere) is
+# started over.
+kill_mid big.bin scratch:c/gone.bin
+ID=$(jid)
+rm -rf "$T/data/c/.xtstore/uploads/$ID"
+xt -v put big.bin scratch:c/gone.bin
+assert_rc 0
+assert_err_has "resuming upload '$ID'"
+assert_err_has "upload '$ID' is gone from the service: starting over"
+xt get scratch:c/gone.bin got.bin
+assert_same big.bin got.bin
+rm -f got.bin
+check
+[ -z "$(ls "$J")" ] || fail "a completed upload left its journal: $(ls "$J")"
+
 # A changed source is not resumed: the old upload is aborted, the new one
 # starts from part 1.
 kill_mid big.bin scratch:c/big2.bin
