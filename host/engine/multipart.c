@@ -829,14 +829,13 @@ static int upload(struct mp *m, char **first, uint64_t got,
     st_err_reset(err);
     return upload(m, first, got, out, err);
   }
-  if (rc)
+  if (rc) {
     abort_upload(m);
-  else
-    st_journal_remove(m->journal);
-  if (!rc)
-    rc = st_put_verify(s, m->container, m->key, m->bytes, m->src->length,
+    return rc;
+  }
+  st_journal_remove(m->journal);
+  return st_put_verify(s, m->container, m->key, m->bytes, m->src->length,
                        out, err);
-  return rc;
 }
 
 int st_mp_put(xtstore_svc *svc, const char *container, const char *key,
