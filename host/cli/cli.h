@@ -74,6 +74,8 @@ extern const cli_cmd cli_cmd_ls, cli_cmd_put, cli_cmd_get, cli_cmd_cat,
 extern const cli_cmd cli_cmd_migrate, cli_cmd_sync;
 /* Bench and directories: cmd_find.c, cmd_mkdir.c, cmd_bench.c. */
 extern const cli_cmd cli_cmd_find, cli_cmd_mkdir, cli_cmd_bench;
+/* Uploads that runs left unfinished: cmd_cleanup.c. */
+extern const cli_cmd cli_cmd_cleanup;
 
 /* Results of a verb that works on several objects (output.c). */
 typedef struct cli_tally {

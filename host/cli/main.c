@@ -19,6 +19,7 @@ static const cli_cmd *const cli_cmds[] = {
   &cli_cmd_append, &cli_cmd_snapshot, &cli_cmd_services, &cli_cmd_plugins,
   &cli_cmd_sync, &cli_cmd_migrate,
   &cli_cmd_find, &cli_cmd_mkdir, &cli_cmd_bench,
+  &cli_cmd_cleanup,
 };
 #define CLI_NCMDS (sizeof(cli_cmds) / sizeof(cli_cmds[0]))
 

@@ -2,8 +2,9 @@
 ** engine.h -- the engine layer (host/engine/), above core/: moving the
 ** bytes of one object. The single-object transfers between files,
 ** descriptors and services (transfer.c), uploads in parts (multipart.c),
-** and the pieces they run on: a byte ring (ring.c), a bounded queue
-** (queue.c) and a worker pool (pool.c). Everything here streams: memory is
+** the journals that resume them across runs (journal.c), and the pieces
+** they run on: a byte ring (ring.c), a bounded queue (queue.c) and a
+** worker pool (pool.c). Everything here streams: memory is
 ** bounded by ring, part and queue sizes, never by the size of an object.
 */
 #ifndef ST_ENGINE_H
@@ -103,6 +104,14 @@ int st_mp_wanted(const xtstore_svc *svc, int64_t length);
 /* Parts the engine keeps in flight on svc. */
 unsigned st_mp_inflight(const xtstore_svc *svc);
 
+/* A file source's identity: a journal of its upload is used again only
+ * while all of it is unchanged. */
+typedef struct st_mp_ident {
+  uint64_t dev, ino, size;  /* the file's, as fstat says                */
+  int64_t mtime_ns;
+  uint64_t start;           /* where the body starts in it              */
+} st_mp_ident;
+
 /* Where an upload's bytes come from (transfer.c makes them). */
 typedef struct st_mp_src {
   int64_t length;           /* bytes; -1: unknown (sequential sources only) */
@@ -124,6 +133,9 @@ typedef struct st_mp_src {
   void *bytes_ud;
   unsigned buffers;         /* a sequential source's part buffers at most,
                                so parts in flight (0: st_mp_inflight) */
+  const st_mp_ident *ident; /* a random source that is a file: its upload
+                               is journaled and resumed by the next run
+                               (journal.c); NULL: neither */
 } st_mp_src;
 
 /*
@@ -137,10 +149,68 @@ typedef struct st_mp_src {
 ** sequential source that stops (its read returns non-zero) gives
 ** STORE_E_ABORTED: the caller knows the cause. out (may be NULL) gets the
 ** result; its size is the bytes sent when the provider leaves it 0.
+** With src->ident, the upload is journaled as its parts complete and
+** resumed by the next st_mp_put of the same file to the same target: the
+** parts on record are not sent again (see journal.c). A completed,
+** failed or cancelled upload leaves no journal.
 */
 int st_mp_put(xtstore_svc *svc, const char *container, const char *key,
               const store_put_opts *opts, const st_mp_src *src,
               store_put_result *out, store_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* journal.c: the upload journals (resume across runs)                      */
+/* ------------------------------------------------------------------------ */
+
+/* fd's identity with the body starting at `start`; -1 when fd is not a
+ * regular file. */
+int st_mp_ident_fd(int fd, int64_t start, st_mp_ident *out);
+
+typedef struct st_jpart {
+  uint32_t no;
+  uint64_t len;
+  char *token;                /* owned */
+} st_jpart;
+
+/* One journal: what its file says, and the descriptor parts are appended
+ * through once it is written. */
+typedef struct st_journal {
+  char *path;
+  int fd;                     /* -1 until st_journal_write */
+  int64_t created;            /* Unix seconds */
+  st_mp_ident ident;
+  uint64_t part_size;
+  char *service, *container, *key;
+  char upload_id[STORE_ID_SIZE];
+  st_jpart *parts;            /* in no particular order */
+  size_t nparts;
+} st_journal;
+
+/* The journal file of a target (malloc'd; its directory created), NULL
+ * when the user has no state directory to keep it in. */
+char *st_journal_path(const char *service, const char *container,
+                      const char *key);
+/* Read path into a new *out (free it with st_journal_free); -1 (NULL) when
+ * it is missing or not a journal. */
+int st_journal_read(const char *path, st_journal **out);
+/* A new journal of no parts yet, for path (not written); NULL when out of
+ * memory. */
+st_journal *st_journal_new(const char *path, const char *service,
+                           const char *container, const char *key,
+                           const char *upload_id, const st_mp_ident *ident,
+                           uint64_t part_size);
+/* (Re)write j's file atomically with its parts, and open it for
+ * st_journal_add, locked (st_journal_busy) until freed. -1 on failure. */
+int st_journal_write(st_journal *j);
+/* Record a completed part, durably. -1 on failure. Not thread-safe. */
+int st_journal_add(st_journal *j, uint32_t no, uint64_t len,
+                   const char *token);
+/* Non-zero when another process holds path's journal: its upload is
+ * running. */
+int st_journal_busy(const char *path);
+/* Delete j's file (j stays to be freed). Accepts NULL. */
+void st_journal_remove(st_journal *j);
+void st_journal_free(st_journal *j);
 
 /* ------------------------------------------------------------------------ */
 /* transfer.c: the single-object transfers, with a byte counter             */

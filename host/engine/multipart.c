@@ -14,10 +14,16 @@
 ** cancellation it is aborted, so nothing becomes visible and nothing stays
 ** behind, and the error names the part.
 **
-** "Resume" means within one run: a failed part is sent again alone and the
-** parts already up are kept. A run that dies (crash, kill -9) leaves its
-** upload on the service (as staged parts, until the service's own cleanup)
-** and the next run starts over.
+** Resume within one run: a failed part is sent again alone and the parts
+** already up are kept. Across runs, for a file (src->ident): the upload id
+** and each completed part's token are journaled (journal.c), so a run that
+** dies where it cannot abort (kill -9, a crash, power loss) is resumed by
+** the next upload of the same, unchanged file to the same blob, which
+** sends only the parts not on record. ABI 1.0 cannot list a server's
+** parts, so the journal is the record, and the service checks the tokens
+** at completion; an upload the service no longer has (expired, aborted)
+** is started over once. A failure or ^C aborts the upload and drops the
+** journal, as a deliberate stop.
 */
 #include <errno.h>
 #include <inttypes.h>
@@ -81,6 +87,9 @@ struct mp {
   atomic_int failed;            /* a failure is on record: stop           */
   int rc;                       /* the first failure                      */
   store_error err;
+  st_journal *journal;          /* a file's upload: the record (owned)    */
+  int busy;                     /* another run is uploading it: no record */
+  uint32_t resumed;             /* parts a journal had: not sent again    */
 };
 
 struct part {
@@ -290,6 +299,8 @@ static int do_part(xtstore_svc *s, void *arg, store_error *err)
                                 sizeof(p->token), err);
 }
 
+/* Keep part p's token, and record it in the journal. A journal that
+ * cannot be written only costs the next run its resume: say so, go on. */
 static int keep_token(struct mp *m, const struct part *p, store_error *err)
 {
   char *t = strdup(p->token);
@@ -298,6 +309,14 @@ static int keep_token(struct mp *m, const struct part *p, store_error *err)
     return st_err(err, STORE_E_NOMEM, "out of memory");
   pthread_mutex_lock(&m->mu);
   m->tokens[p->no - 1] = t;
+  if (m->journal && st_journal_add(m->journal, p->no, p->len, p->token)) {
+    st_log(m->svc->ctx, STORE_LOG_WARN, "service '%s': blob '%s/%s': "
+           "upload journal '%s': %s: this upload cannot be resumed",
+           m->svc->name, m->container, m->key, m->journal->path,
+           strerror(errno));
+    st_journal_free(m->journal);
+    m->journal = NULL;
+  }
   pthread_mutex_unlock(&m->mu);
   return STORE_OK;
 }
@@ -389,16 +408,28 @@ static uint64_t part_len(const struct mp *m, uint64_t off)
   return left < m->part_size ? left : m->part_size;
 }
 
-/* A random source: every planned part, by offset. */
+/* A random source: every planned part, by offset, but those a journal
+ * has: counted as done, not sent. */
 static int dispatch_ranges(struct mp *m, store_error *err)
 {
+  const st_mp_src *s = m->src;
   uint64_t off = 0, len;
   uint32_t no;
   int rc = STORE_OK;
 
   for (no = 1; no <= m->nparts && !rc && !stopped(m); no++) {
     len = part_len(m, off);
-    rc = push_part(m, no, off, len, NULL, err);
+    if (m->tokens[no - 1]) {
+      m->sent = no;
+      m->bytes += len;
+      if (s->on_bytes) {
+        pthread_mutex_lock(&m->mu);
+        s->on_bytes(s->bytes_ud, len);
+        pthread_mutex_unlock(&m->mu);
+      }
+    } else {
+      rc = push_part(m, no, off, len, NULL, err);
+    }
     off += len;
   }
   return rc;
@@ -554,6 +585,7 @@ static void mp_free(struct mp *m)
 {
   uint32_t i;
 
+  st_journal_free(m->journal);
   for (i = 0; i < m->ntokens; i++)
     free(m->tokens[i]);
   free(m->tokens);
@@ -586,9 +618,10 @@ static int put_whole(struct mp *m, char *buf, uint64_t len,
                           part_rewind, out, err);
 }
 
-/* Discard the upload. Cancellation must not stop this, and st_svc_call
- * starts nothing once the context is cancelled: then one direct try. */
-static void abort_upload(struct mp *m)
+/* Discard upload `id`. Cancellation must not stop this, and st_svc_call
+ * starts nothing once the context is cancelled: then one direct try. One
+ * the service no longer has is gone already. */
+static int abort_id(struct mp *m, const char *id)
 {
   xtstore_svc *s = m->svc;
   const xtstore_ctx *prev;
@@ -599,13 +632,146 @@ static void abort_upload(struct mp *m)
    * is_cancelled and send nothing once cancelled): shield this call. */
   st_err_reset(&e);
   prev = st_shield(s->ctx);
-  rc = xtstore_multipart_abort(s, m->container, m->key, m->id, &e);
+  rc = xtstore_multipart_abort(s, m->container, m->key, id, &e);
   st_unshield(prev);
-  if (rc)
+  if (rc && rc != STORE_E_NOT_FOUND)
     st_log(s->ctx, STORE_LOG_WARN,
            "service '%s': blob '%s/%s': upload '%s' could not be aborted: %s",
-           s->name, m->container, m->key, m->id,
+           s->name, m->container, m->key, id,
            e.message[0] ? e.message : store_strerror(rc));
+  return rc && rc != STORE_E_NOT_FOUND;
+}
+
+/* Abort this upload. Its journal goes with it, unless the abort did not
+ * reach the service (a lost network): then the next run resumes it, or
+ * `xtstore cleanup` aborts it. */
+static void abort_upload(struct mp *m)
+{
+  if (!abort_id(m, m->id))
+    st_journal_remove(m->journal);
+  else if (m->journal)
+    st_log(m->svc->ctx, STORE_LOG_WARN, "service '%s': blob '%s/%s': upload "
+           "'%s' kept in '%s' for the next run (or `xtstore cleanup`)",
+           m->svc->name, m->container, m->key, m->id, m->journal->path);
+}
+
+/* Only a file read by offset is journaled: its parts can be skipped. */
+static int journaled(const struct mp *m)
+{
+  return m->src->ident && m->src->open;
+}
+
+/* Take up the journal's upload when it is of this very file, planned in
+ * these parts: its id, and the tokens of the parts it has. The journal
+ * keeps those parts only, to be written again whole. */
+static void adopt(struct mp *m, st_journal *j)
+{
+  size_t i, kept = 0;
+  uint32_t no;
+
+  for (i = 0; i < j->nparts; i++) {
+    no = j->parts[i].no;
+    if (no <= m->nparts && !m->tokens[no - 1] &&
+        j->parts[i].len == part_len(m, (uint64_t)(no - 1) * m->part_size) &&
+        (m->tokens[no - 1] = strdup(j->parts[i].token)) != NULL) {
+      m->resumed++;
+      j->parts[kept++] = j->parts[i];
+    } else {
+      free(j->parts[i].token);
+    }
+  }
+  j->nparts = kept;
+  memcpy(m->id, j->upload_id, sizeof(m->id));
+}
+
+/* For a file: the upload a journal of this target records, when the file
+ * is the same and unchanged (m->id set, the parts on record in m->tokens,
+ * m->journal its record); an upload of another or a changed file is
+ * aborted, so parts of two sources never mix and nothing is left
+ * behind. */
+static void resume(struct mp *m)
+{
+  xtstore_svc *s = m->svc;
+  const st_mp_ident *id = m->src->ident;
+  st_journal *j = NULL;
+  char *path = st_journal_path(s->name, m->container, m->key);
+
+  if (path && st_journal_busy(path)) {
+    st_log(s->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': another "
+           "run is uploading it: this one is not journaled", s->name,
+           m->container, m->key);
+    m->busy = 1;
+    goto out;
+  }
+  if (!path || st_journal_read(path, &j) || strcmp(j->service, s->name) ||
+      strcmp(j->container, m->container) || strcmp(j->key, m->key))
+    goto out;
+  if (!memcmp(&j->ident, id, sizeof(*id)) && j->part_size == m->part_size) {
+    adopt(m, j);
+    st_log(s->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': resuming "
+           "upload '%s': %" PRIu32 " of %" PRIu32 " parts already stored",
+           s->name, m->container, m->key, m->id, m->resumed, m->nparts);
+    m->journal = j;
+    j = NULL;
+  } else {
+    st_log(s->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': the "
+           "source changed since upload '%s' began: starting over",
+           s->name, m->container, m->key, j->upload_id);
+    abort_id(m, j->upload_id);
+    unlink(path);
+  }
+out:
+  st_journal_free(j);
+  free(path);
+}
+
+/* Write the journal of this upload (m->id): the one resumed, or a new
+ * one. Without it the upload goes on, only not resumable. */
+static void journal_begin(struct mp *m)
+{
+  xtstore_svc *s = m->svc;
+  char *path;
+
+  if (m->busy)
+    return;
+  if (!m->journal) {
+    path = st_journal_path(s->name, m->container, m->key);
+    if (path)
+      m->journal = st_journal_new(path, s->name, m->container, m->key, m->id,
+                                  m->src->ident, m->part_size);
+    free(path);
+  }
+  if (m->journal && st_journal_write(m->journal)) {
+    st_log(s->ctx, STORE_LOG_WARN, "service '%s': blob '%s/%s': upload "
+           "journal '%s': %s: this upload cannot be resumed", s->name,
+           m->container, m->key, m->journal->path, strerror(errno));
+    st_journal_free(m->journal);
+    m->journal = NULL;
+  }
+}
+
+/* Forget a resumed upload the service no longer has, to start over. */
+static void restart(struct mp *m)
+{
+  uint32_t i;
+
+  st_log(m->svc->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': upload "
+         "'%s' is gone from the service: starting over", m->svc->name,
+         m->container, m->key, m->id);
+  abort_upload(m);
+  st_journal_free(m->journal);
+  m->journal = NULL;
+  for (i = 0; i < m->ntokens; i++) {
+    free(m->tokens[i]);
+    m->tokens[i] = NULL;
+  }
+  m->id[0] = '\0';
+  m->sent = 0;
+  m->bytes = 0;
+  m->resumed = 0;
+  m->rc = STORE_OK;
+  st_err_reset(&m->err);
+  atomic_store(&m->failed, 0);
 }
 
 /* Begin, run every part, then complete -- or abort. *first: a sequential
@@ -617,10 +783,16 @@ static int upload(struct mp *m, char **first, uint64_t got,
   store_put_result res;
   int rc;
 
-  rc = xtstore_multipart_begin(s, m->container, m->key, m->opts, m->id,
-                               sizeof(m->id), err);
-  if (rc)
-    return rc;
+  if (journaled(m) && !m->id[0])
+    resume(m);
+  if (!m->id[0]) {
+    rc = xtstore_multipart_begin(s, m->container, m->key, m->opts, m->id,
+                                 sizeof(m->id), err);
+    if (rc)
+      return rc;
+  }
+  if (journaled(m))
+    journal_begin(m);
   st_log(s->ctx, STORE_LOG_INFO,
          "service '%s': blob '%s/%s': multipart upload, %s%" PRIu32
          " parts of %" PRIu64 " bytes, %u at a time", s->name, m->container,
@@ -652,12 +824,18 @@ static int upload(struct mp *m, char **first, uint64_t got,
     rc = xtstore_multipart_complete(s, m->container, m->key, m->id, m->opts,
                                     (const char *const *)m->tokens, m->sent,
                                     out, err);
-  if (rc)
+  if (rc == STORE_E_NOT_FOUND && m->resumed && !st_cancelled(s->ctx)) {
+    restart(m);
+    st_err_reset(err);
+    return upload(m, first, got, out, err);
+  }
+  if (rc) {
     abort_upload(m);
-  else
-    rc = st_put_verify(s, m->container, m->key, m->bytes, m->src->length,
+    return rc;
+  }
+  st_journal_remove(m->journal);
+  return st_put_verify(s, m->container, m->key, m->bytes, m->src->length,
                        out, err);
-  return rc;
 }
 
 int st_mp_put(xtstore_svc *svc, const char *container, const char *key,

@@ -308,6 +308,36 @@ XTSTORE_API int xtstore_multipart_abort(xtstore_svc *svc, const char *container,
                                         const char *key, const char *upload_id,
                                         store_error *err);
 
+/*
+** Uploads left by runs that died (kill -9, a crash, power loss): an
+** upload from a file in parts is journaled under the user's state
+** directory ($XDG_STATE_HOME/xtstore/uploads/, default
+** ~/.local/state/xtstore/uploads/) until it completes, fails or is
+** cancelled, and the next upload of the same file to the same blob
+** resumes it. xtstore_uploads_list passes fn each journal of
+** service:container (strings borrowed for the call); a non-zero return
+** from fn stops the listing and is returned. No journal is no error.
+** xtstore_upload_forget removes the journal at `path` (as listed); abort
+** its upload first (xtstore_multipart_abort), or it stays on the service.
+*/
+typedef struct xtstore_upload_info {
+  const char *path;       /* the journal file                              */
+  const char *service, *container, *key;
+  const char *upload_id;
+  int64_t created;        /* Unix seconds                                  */
+  uint32_t parts;         /* parts recorded as stored                      */
+  uint64_t bytes;         /* in them                                       */
+  int active;             /* a running process is uploading it: leave it   */
+} xtstore_upload_info;
+
+typedef int (*xtstore_upload_fn)(void *ud, const xtstore_upload_info *u);
+
+XTSTORE_API int xtstore_uploads_list(const char *service,
+                                     const char *container,
+                                     xtstore_upload_fn fn, void *ud,
+                                     store_error *err);
+XTSTORE_API int xtstore_upload_forget(const char *path, store_error *err);
+
 /* ------------------------------------------------------------------------ */
 /* Addresses: SERVICE:CONTAINER/KEY                                         */
 /* ------------------------------------------------------------------------ */

@@ -1,0 +1,541 @@
+/*
+** journal.c -- the upload journals that let the next run resume a
+** multipart upload from a file (multipart.c), and the listing behind
+** `xtstore cleanup` (xtstore_uploads_list).
+**
+** One file per target under $XDG_STATE_HOME/xtstore/uploads/ (default
+** ~/.local/state/xtstore/uploads/), named by a hash of (service, container,
+** key), so a re-run finds the journal of its target whatever the source,
+** and a changed source replaces (and aborts) the old upload instead of
+** leaving it behind. The file is the user's own (0600), one record a line:
+**
+**   xtstore-journal 1 CREATED DEV INO SIZE MTIME_NS START PART_SIZE
+**                     SERVICE CONTAINER KEY UPLOAD_ID
+**   P NO LEN TOKEN
+**
+** (the first on one line), strings percent-encoded. The header is written
+** atomically (a temporary file renamed), each completed part appended and
+** fdatasync'd; a line cut by a crash (no newline) is ignored, as is any
+** line that does not parse. The run that writes a journal holds an flock
+** on it, which the kernel drops when the run dies: a journal locked by
+** another process is a live upload, neither resumed nor cleaned up.
+*/
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+#define JOURNAL_MAGIC "xtstore-journal 1"
+#define JOURNAL_SUFFIX ".journal"
+#define JOURNAL_MAX_LINE 16384   /* a header of the longest names */
+
+int st_mp_ident_fd(int fd, int64_t start, st_mp_ident *out)
+{
+  struct stat st;
+
+  memset(out, 0, sizeof(*out));
+  if (start < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+    return -1;
+  out->dev = (uint64_t)st.st_dev;
+  out->ino = (uint64_t)st.st_ino;
+  out->size = (uint64_t)st.st_size;
+  out->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 +
+                  st.st_mtim.tv_nsec;
+  out->start = (uint64_t)start;
+  return 0;
+}
+
+/* mkdir -p of path (modified in place, restored), 0700. */
+static int make_dirs(char *path)
+{
+  char *p;
+
+  for (p = path + 1; *p; p++) {
+    if (*p != '/')
+      continue;
+    *p = '\0';
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+      *p = '/';
+      return -1;
+    }
+    *p = '/';
+  }
+  return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* The journals' directory (malloc'd), created when `create`; NULL when
+ * there is no home to put it in or it cannot be made. */
+static char *journal_dir(int create)
+{
+  const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+  char *dir = NULL;
+  int n;
+
+  if (state && state[0] == '/')
+    n = asprintf(&dir, "%s/xtstore/uploads", state);
+  else if (home && home[0] == '/')
+    n = asprintf(&dir, "%s/.local/state/xtstore/uploads", home);
+  else
+    return NULL;
+  if (n < 0)
+    return NULL;
+  if (create && make_dirs(dir) != 0) {
+    free(dir);
+    return NULL;
+  }
+  return dir;
+}
+
+/* FNV-1a, 64 bits: a name, not a secret. */
+static uint64_t fnv(uint64_t h, const char *s)
+{
+  do {
+    h ^= (unsigned char)*s;
+    h *= 1099511628211u;
+  } while (*s++);
+  return h;
+}
+
+char *st_journal_path(const char *service, const char *container,
+                      const char *key)
+{
+  uint64_t h = fnv(fnv(fnv(14695981039346656037u, service), container), key);
+  char *dir = journal_dir(1), *path = NULL;
+
+  if (dir && asprintf(&path, "%s/%016" PRIx64 JOURNAL_SUFFIX, dir, h) < 0)
+    path = NULL;
+  free(dir);
+  return path;
+}
+
+/* s percent-encoded onto f: no blank, no '%', nothing outside ASCII; the
+ * empty string is "-" (so '-' itself is always encoded). */
+static void put_str(FILE *f, const char *s)
+{
+  if (!*s)
+    fputc('-', f);
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c <= ' ' || c >= 0x7f || c == '%' || c == '-')
+      fprintf(f, "%%%02X", c);
+    else
+      fputc(c, f);
+  }
+}
+
+static int hexval(char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  return -1;
+}
+
+/* Decode a field of put_str in place. -1 when it is not one. */
+static int get_str(char *s)
+{
+  char *o = s;
+  int hi, lo;
+
+  if (!strcmp(s, "-")) {
+    *s = '\0';
+    return 0;
+  }
+  for (; *s; s++) {
+    if (*s != '%') {
+      *o++ = *s;
+      continue;
+    }
+    hi = hexval(s[1]);
+    lo = hi < 0 ? -1 : hexval(s[2]);
+    if (lo < 0 || (hi == 0 && lo == 0))
+      return -1;
+    *o++ = (char)(hi * 16 + lo);
+    s += 2;
+  }
+  *o = '\0';
+  return 0;
+}
+
+static int get_u64(const char *s, uint64_t *out)
+{
+  char *end;
+
+  if (!*s || *s == '-')
+    return -1;
+  errno = 0;
+  *out = strtoull(s, &end, 10);
+  return errno || *end ? -1 : 0;
+}
+
+/* Split line into at most max blank-separated fields. Their count. */
+static int split(char *line, char **f, int max)
+{
+  int n = 0;
+  char *save = NULL, *t;
+
+  for (t = strtok_r(line, " ", &save); t && n < max;
+       t = strtok_r(NULL, " ", &save))
+    f[n++] = t;
+  return t ? max + 1 : n;
+}
+
+static int parse_header(char *line, st_journal *j)
+{
+  char *f[11];
+  uint64_t v[7];
+  int i;
+
+  if (strncmp(line, JOURNAL_MAGIC " ", sizeof(JOURNAL_MAGIC)) ||
+      split(line + sizeof(JOURNAL_MAGIC), f, 11) != 11)
+    return -1;
+  for (i = 0; i < 7; i++)
+    if (get_u64(f[i], &v[i]))
+      return -1;
+  for (i = 7; i < 11; i++)
+    if (get_str(f[i]))
+      return -1;
+  if (strlen(f[10]) >= sizeof(j->upload_id) || !f[10][0])
+    return -1;
+  j->created = (int64_t)v[0];
+  j->ident.dev = v[1];
+  j->ident.ino = v[2];
+  j->ident.size = v[3];
+  j->ident.mtime_ns = (int64_t)v[4];
+  j->ident.start = v[5];
+  j->part_size = v[6];
+  j->service = strdup(f[7]);
+  j->container = strdup(f[8]);
+  j->key = strdup(f[9]);
+  strcpy(j->upload_id, f[10]);
+  return j->service && j->container && j->key ? 0 : -1;
+}
+
+/* A part line; a later line for the same part replaces an earlier one. */
+static int parse_part(char *line, st_journal *j)
+{
+  char *f[4], *tok;
+  uint64_t no, len;
+  st_jpart *p;
+  size_t i;
+
+  if (split(line, f, 4) != 4 || strcmp(f[0], "P") || get_u64(f[1], &no) ||
+      get_u64(f[2], &len) || no == 0 || no > UINT32_MAX || get_str(f[3]) ||
+      strlen(f[3]) >= STORE_ID_SIZE)
+    return -1;
+  if (!(tok = strdup(f[3])))
+    return -1;
+  for (i = 0; i < j->nparts && j->parts[i].no != no; i++)
+    ;
+  if (i == j->nparts) {
+    p = realloc(j->parts, (j->nparts + 1) * sizeof(*p));
+    if (!p) {
+      free(tok);
+      return -1;
+    }
+    j->parts = p;
+    j->nparts++;
+  } else {
+    free(j->parts[i].token);
+  }
+  j->parts[i].no = (uint32_t)no;
+  j->parts[i].len = len;
+  j->parts[i].token = tok;
+  return 0;
+}
+
+void st_journal_free(st_journal *j)
+{
+  size_t i;
+
+  if (!j)
+    return;
+  if (j->fd >= 0)
+    close(j->fd);
+  for (i = 0; i < j->nparts; i++)
+    free(j->parts[i].token);
+  free(j->parts);
+  free(j->service);
+  free(j->container);
+  free(j->key);
+  free(j->path);
+  free(j);
+}
+
+/* A journal holding nothing yet, for path (taken). NULL when out of
+ * memory (path freed). */
+static st_journal *journal_new(char *path)
+{
+  st_journal *j = calloc(1, sizeof(*j));
+
+  if (!j) {
+    free(path);
+    return NULL;
+  }
+  j->fd = -1;
+  j->path = path;
+  return j;
+}
+
+int st_journal_read(const char *path, st_journal **out)
+{
+  st_journal *j = NULL;
+  char *copy = strdup(path), line[JOURNAL_MAX_LINE];
+  FILE *f = NULL;
+  size_t n;
+  int rc = -1;
+
+  *out = NULL;
+  if (!copy || !(j = journal_new(copy)))
+    goto out;
+  if (!(f = fopen(path, "re")))
+    goto out;
+  if (!fgets(line, sizeof(line), f) || !(n = strlen(line)) ||
+      line[n - 1] != '\n')
+    goto out;
+  line[n - 1] = '\0';
+  if (parse_header(line, j))
+    goto out;
+  /* Only whole lines: the last may have been cut by a crash. */
+  while (fgets(line, sizeof(line), f)) {
+    n = strlen(line);
+    if (n && line[n - 1] == '\n') {
+      line[n - 1] = '\0';
+      parse_part(line, j);
+    }
+  }
+  *out = j;
+  j = NULL;
+  rc = 0;
+out:
+  if (f)
+    fclose(f);
+  st_journal_free(j);
+  return rc;
+}
+
+st_journal *st_journal_new(const char *path, const char *service,
+                           const char *container, const char *key,
+                           const char *upload_id, const st_mp_ident *ident,
+                           uint64_t part_size)
+{
+  char *copy = strdup(path);
+  st_journal *j = copy ? journal_new(copy) : NULL;
+
+  if (!j)
+    return NULL;
+  j->created = (int64_t)time(NULL);
+  j->ident = *ident;
+  j->part_size = part_size;
+  j->service = strdup(service);
+  j->container = strdup(container);
+  j->key = strdup(key);
+  if (!j->service || !j->container || !j->key ||
+      strlen(upload_id) >= sizeof(j->upload_id)) {
+    st_journal_free(j);
+    return NULL;
+  }
+  strcpy(j->upload_id, upload_id);
+  return j;
+}
+
+static void put_part(FILE *f, const st_jpart *p)
+{
+  fprintf(f, "P %" PRIu32 " %" PRIu64 " ", p->no, p->len);
+  put_str(f, p->token);
+  fputc('\n', f);
+}
+
+int st_journal_write(st_journal *j)
+{
+  char *tmp = NULL;
+  FILE *f = NULL;
+  size_t i;
+  int fd = -1, rc = -1;
+
+  if (asprintf(&tmp, "%s.tmp", j->path) < 0) {
+    tmp = NULL;
+    goto out;
+  }
+  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || !(f = fdopen(fd, "w")))
+    goto out;
+  fd = -1;
+  fprintf(f, JOURNAL_MAGIC " %" PRId64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+          " %" PRId64 " %" PRIu64 " %" PRIu64 " ", j->created, j->ident.dev,
+          j->ident.ino, j->ident.size, j->ident.mtime_ns, j->ident.start,
+          j->part_size);
+  put_str(f, j->service);
+  fputc(' ', f);
+  put_str(f, j->container);
+  fputc(' ', f);
+  put_str(f, j->key);
+  fputc(' ', f);
+  put_str(f, j->upload_id);
+  fputc('\n', f);
+  for (i = 0; i < j->nparts; i++)
+    put_part(f, &j->parts[i]);
+  if (fflush(f) || fdatasync(fileno(f)))
+    goto out;
+  rc = fclose(f);
+  f = NULL;
+  if (!rc)
+    rc = rename(tmp, j->path);
+  if (!rc && j->fd < 0) {
+    j->fd = open(j->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    rc = j->fd < 0 || flock(j->fd, LOCK_EX | LOCK_NB) ? -1 : 0;
+  }
+out:
+  if (f)
+    fclose(f);
+  if (fd >= 0)
+    close(fd);
+  if (rc && tmp)
+    unlink(tmp);
+  free(tmp);
+  return rc;
+}
+
+int st_journal_add(st_journal *j, uint32_t no, uint64_t len,
+                   const char *token)
+{
+  char *line = NULL;
+  size_t n = 0;
+  ssize_t w;
+  FILE *f;
+  st_jpart p = {no, len, (char *)token};
+
+  if (j->fd < 0 || !(f = open_memstream(&line, &n)))
+    return -1;
+  put_part(f, &p);
+  if (fclose(f)) {
+    free(line);
+    return -1;
+  }
+  /* One write of the whole line: a crash cuts at most this line. */
+  do
+    w = write(j->fd, line, n);
+  while (w < 0 && errno == EINTR);
+  free(line);
+  if (w != (ssize_t)n || fdatasync(j->fd))
+    return -1;
+  return 0;
+}
+
+int st_journal_busy(const char *path)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC), busy = 0;
+
+  if (fd < 0)
+    return 0;
+  busy = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  close(fd);
+  return busy;
+}
+
+void st_journal_remove(st_journal *j)
+{
+  if (!j)
+    return;
+  unlink(j->path);
+  if (j->fd >= 0)
+    close(j->fd);
+  j->fd = -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* the journals of a container, for `xtstore cleanup`                        */
+/* ------------------------------------------------------------------------ */
+
+static int has_suffix(const char *s, const char *suffix)
+{
+  size_t n = strlen(s), m = strlen(suffix);
+
+  return n > m && !strcmp(s + n - m, suffix);
+}
+
+int xtstore_uploads_list(const char *service, const char *container,
+                         xtstore_upload_fn fn, void *ud, store_error *err)
+{
+  char *dir = journal_dir(0), *path = NULL;
+  xtstore_upload_info u;
+  struct dirent *e;
+  st_journal *j;
+  DIR *d = NULL;
+  size_t i;
+  int rc = STORE_OK;
+
+  st_err_reset(err);
+  if (!dir)
+    return STORE_OK;
+  if (!(d = opendir(dir))) {
+    if (errno != ENOENT)
+      rc = st_err(err, STORE_E_IO, "upload journals '%s': %s", dir,
+                  strerror(errno));
+    goto out;
+  }
+  while (!rc && (e = readdir(d)) != NULL) {
+    if (!has_suffix(e->d_name, JOURNAL_SUFFIX))
+      continue;
+    if (asprintf(&path, "%s/%s", dir, e->d_name) < 0) {
+      path = NULL;
+      rc = st_err(err, STORE_E_NOMEM, "out of memory");
+      break;
+    }
+    if (!st_journal_read(path, &j)) {
+      if (!strcmp(j->service, service) && !strcmp(j->container, container)) {
+        memset(&u, 0, sizeof(u));
+        u.path = path;
+        u.service = j->service;
+        u.container = j->container;
+        u.key = j->key;
+        u.upload_id = j->upload_id;
+        u.created = j->created;
+        u.active = st_journal_busy(path);
+        u.parts = (uint32_t)j->nparts;
+        for (i = 0; i < j->nparts; i++)
+          u.bytes += j->parts[i].len;
+        rc = fn(ud, &u);
+      }
+      st_journal_free(j);
+    }
+    free(path);
+    path = NULL;
+  }
+out:
+  if (d)
+    closedir(d);
+  free(dir);
+  return rc;
+}
+
+int xtstore_upload_forget(const char *path, store_error *err)
+{
+  char *dir = journal_dir(0);
+  size_t n = dir ? strlen(dir) : 0;
+  int ours = dir && !strncmp(path, dir, n) && path[n] == '/' &&
+             !strchr(path + n + 1, '/') && has_suffix(path, JOURNAL_SUFFIX);
+
+  st_err_reset(err);
+  free(dir);
+  /* Never anything but a journal, whatever the caller passes. */
+  if (!ours)
+    return st_err(err, STORE_E_INVALID, "'%s' is not an upload journal",
+                  path);
+  if (unlink(path) != 0 && errno != ENOENT)
+    return st_err(err, STORE_E_IO, "upload journal '%s': %s", path,
+                  strerror(errno));
+  return STORE_OK;
+}
