@@ -33,10 +33,10 @@ static const store_config_key config_keys[] = {
                 "CURL_CA_BUNDLE, the system's)", 0, 0},
   {SDK_HTTP_STALL_KEY, SDK_HTTP_STALL_DESC, 0, 0},
   {"payload-signing", "auto|unsigned|streaming: how streamed uploads are "
-                      "signed (default auto: aws-chunked over http, falling "
-                      "back to UNSIGNED-PAYLOAD checked by MD5 when the "
-                      "server does not decode it; UNSIGNED-PAYLOAD over "
-                      "https)", 0, 0},
+                      "signed (default auto: UNSIGNED-PAYLOAD, checked by "
+                      "MD5 against the ETag over http; streaming: "
+                      "aws-chunked, falling back to auto where the server "
+                      "does not decode it)", 0, 0},
   {"versioned-buckets", "true: buckets made by container_create get "
                         "versioning enabled, so snapshots work in them "
                         "(default false)", 0, 0},
@@ -159,11 +159,12 @@ static int32_t s3_open(const store_host_api *host, const store_kv *config,
   h->virtual_hosting = h->cfg.addressing == S3_ADDR_VIRTUAL ||
                        (h->cfg.addressing == S3_ADDR_AUTO &&
                         is_aws_host(h->authority));
-  atomic_init(&h->body, h->cfg.payload == S3_PAYLOAD_STREAMING ||
-                             (h->cfg.payload == S3_PAYLOAD_AUTO &&
-                              !strcmp(h->scheme, "http"))
-                           ? S3_BODY_CHUNKED
-                           : S3_BODY_UNSIGNED);
+  /* aws-chunked only when asked for: some servers cannot decode it, and
+   * the first upload to find out may have a source that cannot be sent
+   * again (a pipe into a fan-out). Plain http is checked by MD5. */
+  atomic_init(&h->body, h->cfg.payload == S3_PAYLOAD_STREAMING
+                          ? S3_BODY_CHUNKED
+                          : S3_BODY_UNSIGNED);
   memset(&hc, 0, sizeof(hc));
   hc.struct_size = sizeof(hc);
   hc.verify_tls = h->cfg.verify_tls ? SDK_HTTP_TLS_VERIFY

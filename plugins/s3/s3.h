@@ -49,14 +49,14 @@ typedef struct s3_chunked s3_chunked;
 
 /* How streamed bodies are signed (in-memory bodies always carry their
  * real SHA-256). */
-#define S3_PAYLOAD_AUTO      0 /* streaming on http://, unsigned on https:// */
+#define S3_PAYLOAD_AUTO      0 /* UNSIGNED-PAYLOAD; checked by MD5 on http:// */
 #define S3_PAYLOAD_UNSIGNED  1 /* UNSIGNED-PAYLOAD                          */
 #define S3_PAYLOAD_STREAMING 2 /* aws-chunked, every 64 KiB chunk signed    */
 
-/* How a handle sends streamed bodies now (store_handle.body): set at open
- * from payload-signing and the scheme, and moved from CHUNKED to UNSIGNED
- * once, at run time, when the server turns out not to decode aws-chunked
- * bodies (it refuses them, or stores the framing as data). */
+/* How a handle sends streamed bodies now (store_handle.body): CHUNKED when
+ * payload-signing asks for streaming, moved to UNSIGNED once, at run time,
+ * when the server turns out not to decode aws-chunked bodies (it refuses
+ * them, or stores the framing as data). */
 #define S3_BODY_UNSIGNED   0 /* UNSIGNED-PAYLOAD                            */
 #define S3_BODY_CHUNKED    1 /* aws-chunked, not yet seen stored right      */
 #define S3_BODY_CHUNKED_OK 2 /* aws-chunked, seen stored right              */
@@ -193,6 +193,9 @@ int s3_version_is_real(const char *v);
 /* An ETag that is an MD5: 32 hex digits, quoted or not, lowercased into
  * out. Returns 0 when it is one (a multipart ETag, "...-N", is not). */
 int s3_etag_md5(const char *etag, char out[33]);
+/* The same for a response's ETag, unless the response says the object is
+ * encrypted with KMS or a customer key (whose ETag is no MD5). */
+int s3_resp_md5(const sdk_response *resp, char out[33]);
 int32_t s3_check_meta(const char *what, const char *content_type,
                       const store_kv *md, size_t n, store_error *err);
 
@@ -336,9 +339,9 @@ int32_t s3_md5_wire_read(void *ud, void *buf, size_t cap, size_t *out_n);
  * framing (the server stored it), and err filled, retryable. */
 int32_t s3_body_verify(s3_call *c, const sdk_response *resp,
                        store_error *err);
-/* The server refused an aws-chunked body (Swift's NotImplemented): send
- * unsigned from now on, unless payload-signing asks for streaming. Returns
- * non-zero when the body mode changed. */
+/* The server refused an aws-chunked body (Swift's NotImplemented) or
+ * stored its framing: send unsigned from now on (said once). Returns
+ * non-zero when c was sent aws-chunked. */
 int s3_body_fallback(s3_call *c, const char *why);
 
 #endif /* S3_H */

@@ -176,13 +176,14 @@ int s3_body_fallback(s3_call *c, const char *why)
   store_handle *h = c->h;
   int from = c->sent_as;
 
-  if (h->cfg.payload != S3_PAYLOAD_AUTO || from == S3_BODY_UNSIGNED)
+  if (from == S3_BODY_UNSIGNED)
     return 0;
   /* Said once per handle: the thread that makes the change says it. */
   if (atomic_compare_exchange_strong(&h->body, &from, S3_BODY_UNSIGNED))
     s3_log(h, STORE_LOG_WARN, "s3 '%s': the server %s: it does not decode "
-           "aws-chunked bodies; sending UNSIGNED-PAYLOAD bodies, checked "
-           "by MD5, from now on", h->cfg.name, why);
+           "aws-chunked bodies ('payload-signing: streaming'); sending "
+           "UNSIGNED-PAYLOAD bodies, checked by MD5, from now on",
+           h->cfg.name, why);
   return 1;
 }
 
@@ -216,12 +217,9 @@ out:
   used = strlen(err->message);
   if (used < sizeof(err->message))
     snprintf(err->message + used, sizeof(err->message) - used, rc
-             ? "; removing it failed too (%s)"
-             : s3_version_is_real(vid)
-               ? "; that version was removed (the one before it is current "
-                 "again)"
-               : "; it was removed (an object the upload replaced is gone "
-                 "too)", derr.message);
+             ? "; removing it failed: %s"
+             : s3_version_is_real(vid) ? "; that version removed"
+                                       : "; removed", derr.message);
 }
 
 /* Final MD5 of *d as hex into out (33 bytes); frees *d. 0 or -1. */
@@ -249,7 +247,7 @@ int32_t s3_body_verify(s3_call *c, const sdk_response *resp,
   if (digest_hex(&c->md5, want) ||
       (c->md5_wire && digest_hex(&c->md5_wire, wire)))
     return s3_fail_msg(c, err, STORE_E_NOMEM, "out of memory");
-  if (s3_etag_md5(sdk_response_header(resp, "ETag"), got))
+  if (s3_resp_md5(resp, got))
     return STORE_OK; /* no MD5 to compare: nothing learnt either way */
   if (!strcmp(want, got)) {
     int from = S3_BODY_CHUNKED;
@@ -260,21 +258,14 @@ int32_t s3_body_verify(s3_call *c, const sdk_response *resp,
   /* The MD5 of what went over the wire, framing and all: the server kept
    * the framing. Anything else: the bytes changed on the way. */
   framing = chunked && *wire && !strcmp(wire, got);
-  if (framing && !s3_body_fallback(c, "stored an aws-chunked upload's "
-                                      "framing as its bytes"))
-    rc = s3_fail_msg(c, err, STORE_E_IO, "the server stored other bytes "
-                     "than were sent (ETag %s, MD5 of the %" PRIu64 " bytes "
-                     "sent %s): it stores the aws-chunked framing as data; "
-                     "remove 'payload-signing: streaming'", got,
-                     c->body.sent, want);
-  else
-    rc = s3_fail_msg(c, err, STORE_E_IO, "the server stored other bytes "
-                     "than were sent (ETag %s, MD5 of the %" PRIu64 " bytes "
-                     "sent %s)%s", got, c->body.sent, want,
-                     framing ? ": it does not decode aws-chunked bodies"
-                             : ": they changed on the way");
+  if (framing)
+    s3_body_fallback(c, "stored an aws-chunked upload's framing as data");
+  rc = s3_fail_msg(c, err, STORE_E_IO, "%s (ETag %s, MD5 sent %s)",
+                   framing ? "the server stored the aws-chunked framing"
+                           : "other bytes arrived than were sent",
+                   got, want);
   /* The next send is right: plain now, or this was damage in flight. */
-  if (err && (!framing || c->h->cfg.payload != S3_PAYLOAD_STREAMING))
+  if (err)
     err->flags |= STORE_ERR_RETRYABLE;
   if (!strcmp(c->op, "PutObject"))
     remove_wrong(c, resp, err);

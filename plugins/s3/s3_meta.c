@@ -54,6 +54,20 @@ int s3_etag_md5(const char *etag, char out[33])
   return 0;
 }
 
+/* The ETag of an object put whole is the MD5 of its bytes, but for
+ * server-side encryption with KMS or a customer key (a multipart object's
+ * has a "-N": no MD5). */
+int s3_resp_md5(const sdk_response *resp, char out[33])
+{
+  const char *v = sdk_response_header(resp, "x-amz-server-side-encryption");
+
+  if ((v && !strncmp(v, "aws:kms", 7)) ||
+      sdk_response_header(resp,
+                          "x-amz-server-side-encryption-customer-algorithm"))
+    return -1;
+  return s3_etag_md5(sdk_response_header(resp, "ETag"), out);
+}
+
 int32_t s3_props_from_headers(const sdk_response *resp, const char *key,
                               s3_props *p, store_error *err)
 {
@@ -66,14 +80,7 @@ int32_t s3_props_from_headers(const sdk_response *resp, const char *key,
   v = sdk_response_header(resp, "Last-Modified");
   p->e.mtime_ns = v ? sdk_time_parse_http(v) : STORE_MTIME_UNKNOWN;
   p->e.etag = sdk_response_header(resp, "ETag");
-  /* The ETag of an object put whole is the MD5 of its bytes, but for
-   * server-side encryption with KMS or a customer key (a multipart
-   * object's has a "-N": no MD5). */
-  v = sdk_response_header(resp, "x-amz-server-side-encryption");
-  if (!(v && !strncmp(v, "aws:kms", 7)) &&
-      !sdk_response_header(resp,
-                           "x-amz-server-side-encryption-customer-algorithm") &&
-      s3_etag_md5(p->e.etag, p->md5) == 0)
+  if (s3_resp_md5(resp, p->md5) == 0)
     p->e.content_md5 = p->md5;
   p->e.content_type = sdk_response_header(resp, "Content-Type");
   p->version_id = sdk_response_header(resp, "x-amz-version-id");

@@ -107,11 +107,13 @@ static int32_t buffered_parts(upload *u, store_read_fn src, void *ctx,
 
   while (!rc && n) {
     mem_src m = {buf, n};
+    int mode = atomic_load(&u->h->body);
     rc = add_part(u, mem_read, &m, n, err);
     /* A part in memory can go again, where the host could not resend a
-     * pipe: once, at once, for what the next send fixes (the server
-     * stored an aws-chunked part as other bytes: now it goes plain). */
-    if (rc && err && (err->flags & STORE_ERR_RETRYABLE) &&
+     * pipe: once, at once, when the send that failed was aws-chunked and
+     * the service has since fallen back to plain bodies. Other failures
+     * are the host's to retry. */
+    if (rc && mode != S3_BODY_UNSIGNED &&
         atomic_load(&u->h->body) == S3_BODY_UNSIGNED) {
       m = (mem_src){buf, n};
       rc = add_part(u, mem_read, &m, n, err);

@@ -8,10 +8,16 @@
 # server stored) and with `xtstore get`, both compared byte for byte:
 #   - single: a 20 000 000-byte file, one PutObject;
 #   - multipart: `cp -r` of a 23 MiB file to a service with multipart:
-#     {threshold: 8M, part-size: 5M} (the engine's parts; `put FILE` is always
-#     one put); on Swift its ETag must end in -5 (s3rver's lacks the -N);
-#   - pipe: ~12 MiB through `put -` (the provider's own parts beyond 8 MiB);
-#   - small: 1 KiB.
+#     {threshold: 8M, part-size: 5M} (the engine's parts); on Swift its ETag
+#     must end in -5 (s3rver's lacks the -N);
+#   - pipe: ~12 MiB through `put -` (the engine reads it in order);
+#   - small: 1 KiB;
+#   - fan-out: `put --to` from a pipe to this service and a local one (a
+#     source that cannot be read twice);
+#   - copy: `cp` from a local service (streamed through a ring);
+#   - streaming: a service that asks for aws-chunked (payload-signing:
+#     streaming): the server that cannot decode it is found out on the first
+#     upload, said once, and every upload still stores the right bytes.
 # s3rver stores an undecoded aws-chunked body as the object (framing and all)
 # and answers 200; Swift's s3api refuses it with NotImplemented.
 . "$(dirname "$0")/s3lib.sh" "$@"
@@ -35,6 +41,10 @@ fi
 config_begin
 write_service d "$ENDPOINT" "$AK" "$SK"
 write_service mp "$ENDPOINT" "$AK" "$SK" ', multipart: {threshold: 8M, part-size: 5M}'
+write_service st "$ENDPOINT" "$AK" "$SK" ', payload-signing: "streaming"'
+cat >> "$CONFIG" <<EOF
+  loc: {type: "storage", provider: "local", path: "$T/local"}
+EOF
 B=$(bucket defaults)
 
 # aws_get KEY FILE: /usr/bin/aws s3 cp s3://$B/KEY - > FILE; $RC, $OUT, $ERR.
@@ -137,5 +147,30 @@ C="small put, 1 KiB"
 head -c 1024 /dev/urandom > small.bin
 xt put small.bin "d:$B/small.bin"
 if uploaded "$C"; then verify "$C" small.bin small.bin; fi
+
+C="fan-out (put --to from a pipe), 3 MiB"
+head -c $((3 * 1024 * 1024)) /dev/urandom > fan.bin
+mkdir -p "$T/local"
+xt mb "loc:$B"
+cat fan.bin | "$XT_BIN" --config "$CONFIG" put --to d,loc - "$B/fan.bin" \
+  > "$T/.out" 2> "$T/.err"
+RC=$?; OUT=$(cat "$T/.out"); ERR=$(cat "$T/.err"); LAST="cat fan.bin | xtstore put --to d,loc - $B/fan.bin"
+if uploaded "$C"; then verify "$C" fan.bin fan.bin; fi
+
+C="copy (cp from a local service), 5 MiB"
+head -c $((5 * 1024 * 1024)) /dev/urandom > cp.bin
+xt put cp.bin "loc:$B/cp.bin"
+xt cp "loc:$B/cp.bin" "d:$B/cp.bin"
+if uploaded "$C"; then verify "$C" cp.bin cp.bin; fi
+
+C="streaming (payload-signing: streaming), 1 KiB then 20000000 bytes"
+xt put small.bin "st:$B/st-small.bin"
+if uploaded "$C"; then
+  check "$C: the fallback is said once" \
+    test "$(printf '%s\n' "$ERR" | grep -c 'does not decode aws-chunked')" -eq 1
+  verify "$C" st-small.bin small.bin
+fi
+xt put single.bin "st:$B/st-single.bin"
+if uploaded "$C"; then verify "$C" st-single.bin single.bin; fi
 
 finish
