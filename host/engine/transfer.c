@@ -159,6 +159,7 @@ static int put_fd_parts(xtstore_svc *svc, const char *container,
                         store_error *err)
 {
   st_mp_src ms;
+  st_mp_ident id;
 
   memset(&ms, 0, sizeof(ms));
   ms.length = o->content_length;
@@ -170,6 +171,10 @@ static int put_fd_parts(xtstore_svc *svc, const char *container,
     ms.close = fd_range_close;
     ms.on_bytes = src->on_bytes;
     ms.bytes_ud = src->ud;
+    /* A file can be resumed by the next run: its identity keys the
+     * journal (journal.c). */
+    if (!st_mp_ident_fd(src->fd, src->start, &id))
+      ms.ident = &id;
   }
   return st_mp_put(svc, container, key, o, &ms, out, err);
 }
@@ -887,6 +892,25 @@ static int start_get(struct producer *pr, pthread_t *tid, st_ring *ring,
  * failure: one put that failed retryably after it read from the ring,
  * which cannot rewind (the core retried what it could before that).
  * *counted: bytes reported so far, over all attempts. */
+/* The target of a copy whose source failed after the put succeeded: it is
+ * removed, and err's message says so (or that removing it failed). */
+static void remove_copy(const struct copy_plan *cp, store_error *err)
+{
+  store_error derr;
+  size_t used;
+  int rc;
+
+  st_err_reset(&derr);
+  rc = xtstore_blob_delete(cp->dst, cp->dc, cp->dk, NULL, &derr);
+  if (!err)
+    return;
+  used = strlen(err->message);
+  if (used < sizeof(err->message))
+    snprintf(err->message + used, sizeof(err->message) - used,
+             rc ? "; removing the copy failed: %s"
+                : "; the copy at the target was removed", derr.message);
+}
+
 static int piped_copy(const struct copy_plan *cp, uint64_t *counted,
                       int *out_again, store_error *err)
 {
@@ -919,11 +943,16 @@ static int piped_copy(const struct copy_plan *cp, uint64_t *counted,
   }
   st_ring_close(&cr.ring);
   pthread_join(tid, NULL);
-  /* The source's failure is the cause; the put only saw an abort. */
+  /* The source's failure is the cause; the put only saw an abort. A put
+   * that took all the bytes it was promised may have finished before the
+   * source found them bad (its checksum): what it stored goes. */
   if (pr.rc && (rc == STORE_OK || rc == STORE_E_ABORTED)) {
+    int stored = rc == STORE_OK;
     rc = pr.rc;
     if (err)
       *err = pr.err;
+    if (stored)
+      remove_copy(cp, err);
   } else if (rc && one_put && cr.pos > 0 && err &&
              (err->flags & STORE_ERR_RETRYABLE)) {
     *out_again = 1;

@@ -59,7 +59,7 @@ cat > "$T/rules.json" <<EOF
  {"match": {"method": "PUT", "path": "/put-once\\\\.bin\$"}, "count": 1, "flip_request_body_byte": $OFF},
  {"match": {"method": "PUT", "path": "/put-all\\\\.bin\$"}, "flip_request_body_byte": $OFF},
  {"match": {"method": "GET", "path": "/get-once\\\\.bin\$"}, "count": 1, "flip_response_body_byte": $OFF},
- {"match": {"method": "GET", "path": "/(get-all|cp-src)\\\\.bin\$"}, "flip_response_body_byte": $OFF},
+ {"match": {"method": "GET", "path": "/(get-all|cp-src|cp-azsrc)\\\\.bin\$"}, "flip_response_body_byte": $OFF},
  {"match": {"method": "PUT", "path": "/cp-dst\\\\.bin\$"}, "flip_request_body_byte": $OFF}
 ]
 EOF
@@ -301,6 +301,17 @@ said "$what"
 proxy_did s3r cp-dst.bin
 failed_naming cp-dst.bin "$what: exit 0 (every upload sent other bytes)"
 nothing_stored s3r cp-dst.bin "$what"
+
+# The S3 put takes exactly the bytes promised and may finish before the
+# source's get finds them bad (its MD5): what it stored must go.
+xt put "$SRC" "az-d:$B/cp-azsrc.bin"
+assert_rc 0
+what="cp Azurite -> s3rver, the source's answers flipped"
+xt cp "az:$B/cp-azsrc.bin" "s3r-d:$B/cp-azsrc.bin"
+said "$what"
+proxy_did az cp-azsrc.bin
+failed_naming cp-azsrc.bin "$what: exit 0 (every read of the source had other bytes)"
+nothing_stored s3r cp-azsrc.bin "$what"
 
 if [ "$FAILS" -ne 0 ]; then
   for p in $PROXIES; do
