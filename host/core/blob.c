@@ -218,6 +218,10 @@ static int get_replay(void *p)
   struct get_args *a = p;
   uint64_t off0 = 0, len0 = 0;
   int progress = a->written > a->replayed;
+  /* Pinned to the version first seen: its size and MD5 are what the
+   * bytes are checked against (a newer version fails the condition). */
+  if (!a->opts.if_match && a->etag[0])
+    a->opts.if_match = a->etag;
   if (a->written == 0)
     return ST_REPLAY_OK;
   if (!a->can_range)
@@ -232,8 +236,6 @@ static int get_replay(void *p)
   a->opts.length = len0 ? len0 - a->written : 0;
   if (len0 && a->written >= len0)
     return ST_REPLAY_NO;
-  if (!a->opts.if_match && a->etag[0])
-    a->opts.if_match = a->etag;
   return progress ? ST_REPLAY_PROGRESS : ST_REPLAY_OK;
 }
 
@@ -263,8 +265,9 @@ static int get_verify(struct get_args *a, store_error *err)
       return STORE_OK;
     rc = st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': the bytes "
                 "received differ from the blob (MD5 %s, the blob's %s): "
-                "they changed on the way", a->svc->name, a->container,
-                a->key, got, a->want_md5);
+                "changed on the way, or the MD5 stored with the blob is "
+                "wrong", a->svc->name, a->container, a->key, got,
+                a->want_md5);
   }
   /* Another get may well be right: the caller decides. */
   if (err)

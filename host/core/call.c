@@ -73,7 +73,7 @@ int st_svc_call(xtstore_svc *svc, st_attempt_fn attempt, st_replay_fn replay,
                 void *args, store_error *err)
 {
   store_error local;
-  uint32_t counted = 0, throttled = 0, waits;
+  uint32_t counted = 0, throttled = 0, progressed = 0, waits;
   uint64_t t0 = now_ms();
   char why[48];
   int rc;
@@ -99,7 +99,12 @@ int st_svc_call(xtstore_svc *svc, st_attempt_fn attempt, st_replay_fn replay,
       return rc;
     switch (replay ? replay(args) : ST_REPLAY_OK) {
     case ST_REPLAY_PROGRESS:
-      /* Bytes moved: a cut that a resume mends is no failure to count. */
+      /* Bytes moved: a cut that a resume mends is no failure to count --
+       * with retries on, and not forever (a server that sends a byte and
+       * cuts again). */
+      if (svc->retry.attempts < 2 ||
+          ++progressed > ST_RETRY_PROGRESS_FACTOR * svc->retry.attempts)
+        return rc;
       waits = 1;
       snprintf(why, sizeof(why), "after progress");
       break;

@@ -35,6 +35,8 @@ typedef struct st_retry_policy {
 #define ST_RETRY_DEFAULT_MAX_MS     20000
 #define ST_RETRY_DEFAULT_THROTTLE_S 300
 #define ST_RETRY_MAX_HINT_MS        120000 /* cap on honoured Retry-After */
+/* Attempts that made progress are free, up to this many per attempt. */
+#define ST_RETRY_PROGRESS_FACTOR    100
 
 /* The defaults above. */
 void st_retry_default(st_retry_policy *p);

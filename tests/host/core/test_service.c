@@ -276,6 +276,17 @@ static void test_get_progress_does_not_use_attempts(void **state)
   get_stats(svc, &s);
   assert_string_equal(s.gets, "7");
   xtstore_ctx_close(ctx);
+
+  /* retry: 1 is no retry, progress or not */
+  out.len = 0;
+  snprintf(cfg, sizeof(cfg), "needed: \"x\", fail-times: \"6\", fail-code: \"16\", body: \"%s\", retry: 1", body);
+  ctx = open_ctx(cfg, &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_get(svc, "c", "k", NULL, sink_write, &out, &err),
+                   STORE_E_SERVER);
+  get_stats(svc, &s);
+  assert_string_equal(s.gets, "1");
+  xtstore_ctx_close(ctx);
 }
 
 /* A body read in whatever pieces the reader asks for. */
@@ -372,8 +383,8 @@ static void test_get_verified(void **state)
   assert_string_equal(err.message, "service 'f': blob 'c/k': the bytes "
                       "received differ from the blob (MD5 "
                       "e9b1713db620f1e3a14b6812de523f4b, the blob's "
-                      "00112233445566778899aabbccddeeff): they changed on "
-                      "the way");
+                      "00112233445566778899aabbccddeeff): changed on the "
+                      "way, or the MD5 stored with the blob is wrong");
   xtstore_ctx_close(ctx);
 
   out.len = 0;
