@@ -136,7 +136,9 @@ static int32_t put_single(store_handle *h, const az_target *t,
   rc = az_put_condition(t, flags, rc, err);
   if (rc)
     goto out;
-  if (b && (rc = az_sum_verify(t, &sum, resp, err)) != STORE_OK) {
+  if (b)
+    rc = az_sum_verify(t, &sum, resp, err);
+  if (rc) {
     remove_wrong(h, t, resp, flags, err);
     goto out;
   }

@@ -26,9 +26,9 @@
 #include "sdk_http.h"
 #include "sdk_sigv4.h"
 #include "sdk_util.h"
+#include "sdk_xml.h"
 
 typedef struct s3_chunked s3_chunked;
-#include "sdk_xml.h"
 
 #define S3_MAX_PUT       (UINT64_C(5) << 30)  /* PutObject and part limit  */
 #define S3_MIN_PART      (UINT64_C(5) << 20)  /* smallest non-last part    */
