@@ -619,6 +619,28 @@ static void expect_url(store_handle *h, const char *bucket, const char *key,
   s3_call_free(&c);
 }
 
+/* payload-signing: streaming asks for aws-chunked bodies; auto and
+ * unsigned do not. */
+static void payload_signing_sets_the_body_mode(void **state)
+{
+  static const struct {
+    const char *value;
+    int want;
+  } t[] = {{"streaming", S3_BODY_CHUNKED}, {"auto", S3_BODY_UNSIGNED},
+           {"unsigned", S3_BODY_UNSIGNED}};
+  (void)state;
+  for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+    store_kv kv[] = {{"endpoint", "http://127.0.0.1:9000"},
+                     {"access-key", "AKID"}, {"secret-key", "SECRET"},
+                     {"payload-signing", t[i].value}};
+    store_handle *h = NULL;
+    store_error e = new_err();
+    assert_int_equal(store_interface.open(NULL, kv, 4, &h, &e), STORE_OK);
+    assert_int_equal(atomic_load(&h->body), t[i].want);
+    store_interface.close(h);
+  }
+}
+
 static void urls_follow_the_addressing(void **state)
 {
   store_handle *h;
@@ -626,8 +648,8 @@ static void urls_follow_the_addressing(void **state)
   /* auto on a non-AWS endpoint: path style; the base path is kept */
   h = open_with("http://127.0.0.1:9000/base/", NULL, STORE_OK);
   assert_false(h->virtual_hosting);
-  /* http: aws-chunked signed uploads, until the server is seen storing them */
-  assert_int_equal(atomic_load(&h->body), S3_BODY_CHUNKED);
+  /* auto: UNSIGNED-PAYLOAD, on http too (checked by MD5 there) */
+  assert_int_equal(atomic_load(&h->body), S3_BODY_UNSIGNED);
   expect_url(h, "bkt", "a b/c+d%e?.txt",
              "http://127.0.0.1:9000/base/bkt/a%20b/c%2Bd%25e%3F.txt");
   expect_url(h, "bkt", NULL, "http://127.0.0.1:9000/base/bkt");
@@ -683,6 +705,7 @@ int main(void)
     cmocka_unit_test(checks_refuse_what_headers_cannot_carry),
     cmocka_unit_test(props_from_headers),
     cmocka_unit_test(urls_follow_the_addressing),
+    cmocka_unit_test(payload_signing_sets_the_body_mode),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
