@@ -218,9 +218,11 @@ static int get_replay(void *p)
   struct get_args *a = p;
   uint64_t off0 = 0, len0 = 0;
   int progress = a->written > a->replayed;
-  /* Pinned to the version first seen: its size and MD5 are what the
-   * bytes are checked against (a newer version fails the condition). */
-  if (!a->opts.if_match && a->etag[0])
+  /* Pinned to the version first seen, where the provider can: its size
+   * and MD5 are what the bytes are checked against (a newer version fails
+   * the condition). */
+  if (!a->opts.if_match && a->etag[0] &&
+      (a->svc->ops->capabilities & STORE_CAP_CONDITIONAL))
     a->opts.if_match = a->etag;
   if (a->written == 0)
     return ST_REPLAY_OK;

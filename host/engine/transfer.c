@@ -510,8 +510,8 @@ static int dl_verify_md5(struct dl *d, const char *want, store_error *err)
   if (strcmp(got, want)) {
     rc = st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': the bytes "
                 "received differ from the blob (MD5 %s, the blob's %s): "
-                "they changed on the way", d->svc->name, d->container,
-                d->key, got, want);
+                "changed on the way, or the MD5 stored with the blob is "
+                "wrong", d->svc->name, d->container, d->key, got, want);
     /* As for a whole get (core/blob.c): another download may be right. */
     if (err)
       err->flags |= STORE_ERR_RETRYABLE;
@@ -887,11 +887,6 @@ static int start_get(struct producer *pr, pthread_t *tid, st_ring *ring,
   return STORE_OK;
 }
 
-/* The whole source through one ring into the put (or the engine's parts,
- * read in order). *out_again is set when only a new attempt can mend the
- * failure: one put that failed retryably after it read from the ring,
- * which cannot rewind (the core retried what it could before that).
- * *counted: bytes reported so far, over all attempts. */
 /* The target of a copy whose source failed after the put succeeded: it is
  * removed, and err's message says so (or that removing it failed). */
 static void remove_copy(const struct copy_plan *cp, store_error *err)
@@ -908,9 +903,15 @@ static void remove_copy(const struct copy_plan *cp, store_error *err)
   if (used < sizeof(err->message))
     snprintf(err->message + used, sizeof(err->message) - used,
              rc ? "; removing the copy failed: %s"
-                : "; the copy at the target was removed", derr.message);
+                : "; the copy at the target was removed (and an object it "
+                  "replaced is gone)", derr.message);
 }
 
+/* The whole source through one ring into the put (or the engine's parts,
+ * read in order). *out_again is set when only a new attempt can mend the
+ * failure: one put that failed retryably after it read from the ring,
+ * which cannot rewind (the core retried what it could before that).
+ * *counted: bytes reported so far, over all attempts. */
 static int piped_copy(const struct copy_plan *cp, uint64_t *counted,
                       int *out_again, store_error *err)
 {

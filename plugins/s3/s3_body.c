@@ -218,8 +218,10 @@ out:
   if (used < sizeof(err->message))
     snprintf(err->message + used, sizeof(err->message) - used, rc
              ? "; removing it failed: %s"
-             : s3_version_is_real(vid) ? "; that version removed"
-                                       : "; removed", derr.message);
+             : s3_version_is_real(vid)
+               ? "; that version removed"
+               : "; removed, and an object it replaced is gone",
+             derr.message);
 }
 
 /* Final MD5 of *d as hex into out (33 bytes); frees *d. 0 or -1. */

@@ -113,7 +113,8 @@ static int32_t buffered_parts(upload *u, store_read_fn src, void *ctx,
      * pipe: once, at once, when the send that failed was aws-chunked and
      * the service has since fallen back to plain bodies. Other failures
      * are the host's to retry. */
-    if (rc && mode != S3_BODY_UNSIGNED &&
+    if (rc && err && (err->flags & STORE_ERR_RETRYABLE) &&
+        mode != S3_BODY_UNSIGNED &&
         atomic_load(&u->h->body) == S3_BODY_UNSIGNED) {
       m = (mem_src){buf, n};
       rc = add_part(u, mem_read, &m, n, err);

@@ -35,7 +35,17 @@ set_rules() { # atomically, so the running proxy reloads a whole file
   cat >"$rules.tmp"
   mv "$rules.tmp" "$rules"
 }
-logged() { grep -c -- "$1" "$proxy_dir/log" || true; }
+# The count of log lines matching $1, waiting up to 3 s for one: the proxy
+# writes a line when a request ends, which may be after the client saw it.
+logged() {
+  local n i
+  for i in $(seq 30); do
+    n=$(grep -c -- "$1" "$proxy_dir/log" || true)
+    [ "$n" -gt 0 ] && break
+    sleep 0.1
+  done
+  echo "$n"
+}
 
 upstream=$(cat "$XTSTORE_S3RVER_DIR/endpoint")
 bucket="fp-$$"

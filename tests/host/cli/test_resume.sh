@@ -191,7 +191,10 @@ assert_rc 0
 assert_err_has "resuming upload '$ID': $K of 12 parts already stored"
 R2=$(($(uploads s3.bin) - R1))
 check
-[ "$R2" -eq $((12 - K)) ] || fail "run 2 sent $R2 parts, not the $((12 - K)) missing"
+# The proxy logs a request when it ends: parts the killed run had in
+# flight (concurrency 2) may be logged only now, so they count here too.
+[ "$R2" -ge $((12 - K)) ] && [ "$R2" -le $((12 - K + 2)) ] ||
+  fail "run 2 sent $R2 parts, not the $((12 - K)) missing (+ at most the 2 the killed run had in flight)"
 xt get "s3:$B/s3.bin" got.bin
 assert_rc 0
 assert_same s3.bin got.bin
