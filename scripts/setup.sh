@@ -18,8 +18,9 @@ pkgs=(gcc make cmake pkg-config libc6-dev
       libexpat1-dev)
 if ((test_deps)); then
   # awscli: /usr/bin/aws (v2), azure-cli: az; python3: Debian's, /usr/bin/python3;
-  # swift-*: one-node Swift with s3api, a signature-checking S3 (tests/servers).
-  pkgs+=(libcmocka-dev valgrind attr curl awscli azure-cli python3
+  # swift-*: one-node Swift with s3api, a signature-checking S3 (tests/servers);
+  # strace: counts the syncs of a tree download (test_download_sync.sh).
+  pkgs+=(libcmocka-dev valgrind attr curl awscli azure-cli python3 strace
          swift-proxy swift-object swift-container swift-account)
 fi
 

@@ -240,7 +240,12 @@ int st_put_fd(xtstore_svc *svc, const char *container, const char *key,
  * one. */
 int st_get_file(xtstore_svc *svc, const char *container, const char *key,
                 const store_get_opts *opts, const char *path,
-                xtstore_bytes_fn on_bytes, void *ud, store_error *err);
+                xtstore_bytes_fn on_bytes, void *ud, uint32_t flags,
+                store_error *err);
+/* st_get_file's flags: ST_GET_NO_SYNC leaves the file unsynced (no fsync
+ * before the rename): the caller syncs the filesystem once, for many
+ * files, before it reports them durable (a tree download). */
+#define ST_GET_NO_SYNC (1u << 0)
 /* Append what fd holds from its current offset to the blob
  * (STORE_CAP_APPEND), creating it with content_type if missing; tried
  * once (appends are not idempotent). */

@@ -675,7 +675,8 @@ static int get_direct(xtstore_svc *svc, const char *container, const char *key,
 
 int st_get_file(xtstore_svc *svc, const char *container, const char *key,
                 const store_get_opts *opts, const char *path,
-                xtstore_bytes_fn on_bytes, void *ud, store_error *err)
+                xtstore_bytes_fn on_bytes, void *ud, uint32_t flags,
+                store_error *err)
 {
   struct file_get g;
   store_get_opts o;
@@ -723,7 +724,7 @@ int st_get_file(xtstore_svc *svc, const char *container, const char *key,
   }
   if (rc || g.is_marker)
     goto out;
-  if (fsync(fd) != 0 || close(fd) != 0) {
+  if ((!(flags & ST_GET_NO_SYNC) && fsync(fd) != 0) || close(fd) != 0) {
     fd = -1;
     rc = st_err(err, STORE_E_IO, "local file '%s': %s", path, strerror(errno));
     goto out;
@@ -746,7 +747,7 @@ int xtstore_blob_get_file(xtstore_svc *svc, const char *container,
                           const char *key, const store_get_opts *opts,
                           const char *path, store_error *err)
 {
-  return st_get_file(svc, container, key, opts, path, NULL, NULL, err);
+  return st_get_file(svc, container, key, opts, path, NULL, NULL, 0, err);
 }
 
 int xtstore_blob_get_file_progress(xtstore_svc *svc, const char *container,
@@ -754,7 +755,7 @@ int xtstore_blob_get_file_progress(xtstore_svc *svc, const char *container,
                                    const char *path, xtstore_bytes_fn on_bytes,
                                    void *ud, store_error *err)
 {
-  return st_get_file(svc, container, key, opts, path, on_bytes, ud, err);
+  return st_get_file(svc, container, key, opts, path, on_bytes, ud, 0, err);
 }
 
 /* ------------------------------------------------------------------------ */

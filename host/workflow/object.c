@@ -56,8 +56,9 @@ static int download(st_wf_run *r, const char *key, const char *path,
   /* A "dir/" marker object is the directory itself, made just now. */
   if (rc || path[len - 1] == '/')
     return rc;
+  /* One sync of the filesystem for the whole tree, at the end (run.c). */
   return st_get_file(r->src.svc, r->src.container, key, NULL, path, count, c,
-                     err);
+                     ST_GET_NO_SYNC, err);
 }
 
 int st_wf_copy_object(st_wf_run *r, const char *name, uint64_t size,
