@@ -207,9 +207,9 @@ static int refuse_empty(st_wf_run *r, store_error *err)
 /* List, merge and copy; after the copies, the kind's finish. Returns the
  * status of the listings and the merge (object failures are in r). */
 /* Downloads into a local directory are written unsynced (object.c): one
- * syncfs of the target's filesystem makes them all durable before the run
- * reports success -- one flush instead of one fsync per file. A target
- * nothing was written to may not exist. */
+ * syncfs of the target's filesystem makes them, and sync's deletions, all
+ * durable before the run reports success -- one flush instead of one
+ * fsync per file. A target nothing was written to may not exist. */
 static int sync_target(st_wf_run *r, store_error *err)
 {
   int fd = open(r->dst.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -249,13 +249,14 @@ static int list_and_copy(st_wf_run *r, store_error *err)
     rc = refuse_empty(r, err);
   if (r->pool.tids)
     st_pool_wait(&r->pool);
-  if (!rc && !r->dst.svc && !(r->o.flags & XTSTORE_WF_DRY_RUN))
-    rc = sync_target(r, err);
   /* Deleting after a failure could delete what a failed copy should have
    * replaced: sync's deletions need a clean run. */
   if (!rc && !r->rc && r->kind->finish)
     rc = r->kind->finish(r, err);
   st_pool_stop(&r->pool);
+  /* After the last write and the last deletion (sync --delete). */
+  if (!rc && !r->dst.svc && !(r->o.flags & XTSTORE_WF_DRY_RUN))
+    rc = sync_target(r, err);
   return rc;
 }
 
