@@ -118,9 +118,7 @@ int st_put_verify(xtstore_svc *svc, const char *container, const char *key,
                   uint64_t sent, int64_t declared, store_put_result *out,
                   store_error *err)
 {
-  store_error derr;
   char why[160];
-  size_t used;
 
   if (declared >= 0 && sent != (uint64_t)declared)
     snprintf(why, sizeof(why), "the provider took %" PRIu64 " bytes of the "
@@ -136,17 +134,26 @@ int st_put_verify(xtstore_svc *svc, const char *container, const char *key,
   /* Nothing stays visible as written that is not what was sent. */
   st_err(err, STORE_E_INTERNAL, "service '%s': blob '%s/%s': %s",
          svc->name, container, key, why);
-  st_err_reset(&derr);
-  if (!err)
-    return STORE_E_INTERNAL;
-  used = strlen(err->message);
-  if (xtstore_blob_delete(svc, container, key, NULL, &derr) == STORE_OK)
-    snprintf(err->message + used, sizeof(err->message) - used,
-             "; the object was removed");
-  else
-    snprintf(err->message + used, sizeof(err->message) - used,
-             "; removing it failed too: %s", derr.message);
+  st_remove_wrong(svc, container, key, "; the object was removed", err);
   return STORE_E_INTERNAL;
+}
+
+void st_remove_wrong(xtstore_svc *svc, const char *container,
+                     const char *key, const char *removed, store_error *err)
+{
+  store_error derr;
+  size_t used;
+  int rc;
+
+  st_err_reset(&derr);
+  rc = xtstore_blob_delete(svc, container, key, NULL, &derr);
+  if (!err)
+    return;
+  used = strlen(err->message);
+  if (used < sizeof(err->message))
+    snprintf(err->message + used, sizeof(err->message) - used,
+             rc ? "; removing it failed too: %s" : "%s",
+             rc ? derr.message : removed);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -246,31 +253,41 @@ static int get_replay(void *p)
  * about bytes the sink already took: the caller (st_get_file) drops them. */
 static int get_verify(struct get_args *a, store_error *err)
 {
+  if (a->want_size >= 0 && a->written != (uint64_t)a->want_size) {
+    st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': received %" PRIu64
+           " of its %" PRId64 " bytes", a->svc->name, a->container, a->key,
+           a->written, a->want_size);
+    /* Another get may well be right: the caller decides. */
+    if (err)
+      err->flags |= STORE_ERR_RETRYABLE;
+    return STORE_E_IO;
+  }
+  if (!a->md5)
+    return STORE_OK;
+  return st_md5_verify(a->svc, a->container, a->key, a->md5, a->want_md5,
+                       err);
+}
+
+int st_md5_verify(const xtstore_svc *svc, const char *container,
+                  const char *key, EVP_MD_CTX *md, const char *want,
+                  store_error *err)
+{
   unsigned char sum[16];
   unsigned int n = 0;
   char got[33];
   int i, rc;
 
-  if (a->want_size >= 0 && a->written != (uint64_t)a->want_size)
-    rc = st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': received %"
-                PRIu64 " of its %" PRId64 " bytes", a->svc->name,
-                a->container, a->key, a->written, a->want_size);
-  else if (!a->md5)
-    return STORE_OK;
-  else if (EVP_DigestFinal_ex(a->md5, sum, &n) != 1 || n != sizeof(sum))
+  if (EVP_DigestFinal_ex(md, sum, &n) != 1 || n != sizeof(sum))
     return st_err(err, STORE_E_NOMEM, "service '%s': blob '%s/%s': out of "
-                  "memory", a->svc->name, a->container, a->key);
-  else {
-    for (i = 0; i < 16; i++)
-      snprintf(got + 2 * i, 3, "%02x", sum[i]);
-    if (!strcmp(got, a->want_md5))
-      return STORE_OK;
-    rc = st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': the bytes "
-                "received differ from the blob (MD5 %s, the blob's %s): "
-                "changed on the way, or the MD5 stored with the blob is "
-                "wrong", a->svc->name, a->container, a->key, got,
-                a->want_md5);
-  }
+                  "memory", svc->name, container, key);
+  for (i = 0; i < 16; i++)
+    snprintf(got + 2 * i, 3, "%02x", sum[i]);
+  if (!strcmp(got, want))
+    return STORE_OK;
+  rc = st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': the bytes "
+              "received differ from the blob (MD5 %s, the blob's %s): "
+              "changed on the way, or the MD5 stored with the blob is "
+              "wrong", svc->name, container, key, got, want);
   /* Another get may well be right: the caller decides. */
   if (err)
     err->flags |= STORE_ERR_RETRYABLE;

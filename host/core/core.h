@@ -11,6 +11,8 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+
 #include "xtstore.h"
 #include "config/config.h"
 #include "plugin/plugin.h"
@@ -152,6 +154,20 @@ int st_svc_call(xtstore_svc *svc, st_attempt_fn attempt, st_replay_fn replay,
 int st_put_verify(xtstore_svc *svc, const char *container, const char *key,
                   uint64_t sent, int64_t declared, store_put_result *out,
                   store_error *err);
+
+/* Finish md, an MD5 of the bytes received of a blob (md stays the
+ * caller's to free), and compare it with want, the blob's MD5 (lowercase
+ * hex): STORE_OK, or STORE_E_IO naming the blob and both values, flagged
+ * retryable (another get may be right). */
+int st_md5_verify(const xtstore_svc *svc, const char *container,
+                  const char *key, EVP_MD_CTX *md, const char *want,
+                  store_error *err);
+
+/* Delete the blob a write left wrong, and say so at the end of err's
+ * message: `removed` when it went, else why removing it failed too. The
+ * deletion happens whether or not err is given. */
+void st_remove_wrong(xtstore_svc *svc, const char *container,
+                     const char *key, const char *removed, store_error *err);
 
 /* Check a container name / key is present and not absurd before the plugin
  * sees it. Returns 0 or fills err (STORE_E_INVALID). */

@@ -470,11 +470,9 @@ out:
 static int dl_verify_md5(struct dl *d, const char *want, store_error *err)
 {
   EVP_MD_CTX *md = EVP_MD_CTX_new();
-  unsigned char sum[16];
-  unsigned int n = 0;
-  char *buf = malloc(ST_DL_VERIFY_CHUNK), got[33];
+  char *buf = malloc(ST_DL_VERIFY_CHUNK);
   uint64_t at = 0;
-  int i, rc = STORE_OK;
+  int rc = STORE_OK;
 
   if (!md || !buf || EVP_DigestInit_ex(md, EVP_md5(), NULL) != 1) {
     rc = st_err(err, STORE_E_NOMEM, "out of memory");
@@ -501,21 +499,7 @@ static int dl_verify_md5(struct dl *d, const char *want, store_error *err)
       goto out;
     }
   }
-  if (EVP_DigestFinal_ex(md, sum, &n) != 1 || n != sizeof(sum)) {
-    rc = st_err(err, STORE_E_NOMEM, "out of memory");
-    goto out;
-  }
-  for (i = 0; i < 16; i++)
-    snprintf(got + 2 * i, 3, "%02x", sum[i]);
-  if (strcmp(got, want)) {
-    rc = st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': the bytes "
-                "received differ from the blob (MD5 %s, the blob's %s): "
-                "changed on the way, or the MD5 stored with the blob is "
-                "wrong", d->svc->name, d->container, d->key, got, want);
-    /* As for a whole get (core/blob.c): another download may be right. */
-    if (err)
-      err->flags |= STORE_ERR_RETRYABLE;
-  }
+  rc = st_md5_verify(d->svc, d->container, d->key, md, want, err);
 out:
   free(buf);
   EVP_MD_CTX_free(md);
@@ -888,26 +872,6 @@ static int start_get(struct producer *pr, pthread_t *tid, st_ring *ring,
   return STORE_OK;
 }
 
-/* The target of a copy whose source failed after the put succeeded: it is
- * removed, and err's message says so (or that removing it failed). */
-static void remove_copy(const struct copy_plan *cp, store_error *err)
-{
-  store_error derr;
-  size_t used;
-  int rc;
-
-  st_err_reset(&derr);
-  rc = xtstore_blob_delete(cp->dst, cp->dc, cp->dk, NULL, &derr);
-  if (!err)
-    return;
-  used = strlen(err->message);
-  if (used < sizeof(err->message))
-    snprintf(err->message + used, sizeof(err->message) - used,
-             rc ? "; removing the copy failed: %s"
-                : "; the copy at the target was removed (and an object it "
-                  "replaced is gone)", derr.message);
-}
-
 /* The whole source through one ring into the put (or the engine's parts,
  * read in order). *out_again is set when only a new attempt can mend the
  * failure: one put that failed retryably after it read from the ring,
@@ -954,7 +918,9 @@ static int piped_copy(const struct copy_plan *cp, uint64_t *counted,
     if (err)
       *err = pr.err;
     if (stored)
-      remove_copy(cp, err);
+      st_remove_wrong(cp->dst, cp->dc, cp->dk, "; the copy at the target "
+                      "was removed (and an object it replaced is gone)",
+                      err);
   } else if (rc && one_put && cr.pos > 0 && err &&
              (err->flags & STORE_ERR_RETRYABLE)) {
     *out_again = 1;
