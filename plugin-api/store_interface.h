@@ -1,5 +1,5 @@
 /*
-** store_interface.h -- the xtstore storage-provider ABI, version 1.0.
+** store_interface.h -- the xtstore storage-provider ABI, version 1.1.
 **
 ** This is the only header a plugin must include. A plugin is a shared object
 ** that exports one data symbol, literally named `store_interface`, of type
@@ -95,7 +95,7 @@ extern "C" {
 #endif
 
 #define STORE_ABI_MAJOR 1
-#define STORE_ABI_MINOR 0
+#define STORE_ABI_MINOR 1
 #define STORE_INTERFACE_SYMBOL "store_interface"
 
 #if defined(__GNUC__)
@@ -218,6 +218,15 @@ typedef struct store_limits {
 
 #define STORE_MTIME_UNKNOWN INT64_MIN
 
+/* since 1.1: checksum kinds, as bits. A value is reported or passed only
+ * with its bit set, and always covers the WHOLE body it belongs to (the
+ * object, or the part): a composite "checksum of checksums" (S3 multipart
+ * COMPOSITE type, "...-N") is never reported as one of these. */
+#define STORE_CKSUM_CRC32C (1u << 0) /* CRC-32C (Castagnoli), as S3, GCS and
+                                        OCI use it; the usual value, e.g.
+                                        "123456789" -> 0xe3069283           */
+#define STORE_CKSUM_MD5    (1u << 1) /* MD5 digest, 16 bytes                */
+
 typedef struct store_entry {
   uint32_t struct_size;
   uint32_t flags;               /* STORE_ENTRY_*                           */
@@ -233,6 +242,10 @@ typedef struct store_entry {
   const store_kv *metadata;     /* user metadata; may be NULL when listing
                                    without STORE_LIST_METADATA            */
   size_t nmetadata;
+  /* since 1.1: checksums of the object as the store keeps them (read them
+   * with store_entry_crc32c). The MD5 stays in content_md5. */
+  uint32_t checksums;           /* STORE_CKSUM_CRC32C when crc32c is set   */
+  uint32_t crc32c;
 } store_entry;
 
 /* ------------------------------------------------------------------------ */
@@ -260,6 +273,21 @@ typedef struct store_put_opts {
   const store_kv *metadata;       /* user metadata (names without prefix)  */
   size_t nmetadata;
   const char *if_match;           /* etag; NULL = unconditional            */
+  /* since 1.1: checksums of the body the host knows BEFORE sending it (bits
+   * in `checksums`). A plugin sends those its protocol carries, so that the
+   * server refuses a body that does not match (S3 x-amz-checksum-crc32c,
+   * GCS x-goog-hash, OCI opc-content-crc32c, Content-MD5). For
+   * multipart_begin and multipart_complete they are the whole object's,
+   * known to the host by complete; for multipart_part_checked, the part's. */
+  uint32_t checksums;             /* STORE_CKSUM_* set below               */
+  uint32_t crc32c;
+  uint8_t  md5[16];
+  /* since 1.1: checksums the host asks the plugin to compute WHILE the body
+   * streams and send after it (an S3 trailer), for bodies whose checksum is
+   * not known in advance (pipes). A plugin that cannot ignores the bits;
+   * either way the host compares what the result reports with its own. */
+  uint32_t trailer_checksums;     /* STORE_CKSUM_*                         */
+  uint32_t reserved1;
 } store_put_opts;
 
 typedef struct store_put_result {
@@ -268,6 +296,14 @@ typedef struct store_put_result {
   uint64_t size;                  /* bytes stored                          */
   char etag[128];                 /* "" when the store has none            */
   char version_id[128];           /* "" when not versioned                 */
+  /* since 1.1: checksums of what was stored, AS THE STORE REPORTS THEM (a
+   * server's response header or body; a store without a server, such as
+   * local files, computes them over the bytes it wrote), never copied from
+   * opts: the host compares them with its own to prove that the stored
+   * bytes are the bytes it supplied. Bits only for values the store gave. */
+  uint32_t checksums;             /* STORE_CKSUM_* set below               */
+  uint32_t crc32c;
+  uint8_t  md5[16];
 } store_put_result;
 
 #define STORE_GET_RANGE (1u << 0) /* offset/length are meaningful         */
@@ -489,11 +525,28 @@ struct store_interface {
                              store_error *err);
 
   /* --- since 1.1: append new fields below, each marked ----------------- */
+  /* since 1.1. Optional (STORE_CAP_MULTIPART). multipart_part with the
+   * part's checksums: opts->checksums are known before sending (send them
+   * for the server to check), opts->trailer_checksums asked for while
+   * streaming; out reports what the server says it stored, like blob_put.
+   * opts and out may be NULL. When this is NULL the host calls
+   * multipart_part and checks the part by size only. */
+  int32_t (*multipart_part_checked)(store_handle *h, const char *container,
+                                    const char *key, const char *upload_id,
+                                    uint32_t part_no, uint64_t length,
+                                    const store_put_opts *opts,
+                                    store_read_fn src, void *src_ctx,
+                                    char *out_token, size_t cap,
+                                    store_put_result *out, store_error *err);
 };
 
 /* Smallest struct_size a 1.0 host accepts: the table through multipart_abort. */
 #define STORE_INTERFACE_V1_0_SIZE \
   (offsetof(struct store_interface, multipart_abort) + sizeof(void (*)(void)))
+/* Smallest struct_size a plugin built for 1.1 may export. */
+#define STORE_INTERFACE_V1_1_SIZE                                     \
+  (offsetof(struct store_interface, multipart_part_checked) +          \
+   sizeof(void (*)(void)))
 
 /* ------------------------------------------------------------------------ */
 /* Inline helpers (header-only, so plugins still link nothing of the host). */
@@ -522,6 +575,17 @@ static inline int32_t store_error_set(store_error *err, int32_t code,
   vsnprintf(err->message, sizeof(err->message), fmt, ap);
   va_end(ap);
   return code;
+}
+
+/* since 1.1: the entry's CRC-32C into *out (when e reports one: a 1.0
+ * plugin's entries are shorter and never do). Returns non-zero if set. */
+static inline int store_entry_crc32c(const store_entry *e, uint32_t *out)
+{
+  if (!e || !STORE_HAS_FIELD(store_entry, crc32c, e->struct_size) ||
+      !(e->checksums & STORE_CKSUM_CRC32C))
+    return 0;
+  *out = e->crc32c;
+  return 1;
 }
 
 /* A short description of a status code ("not found"). */

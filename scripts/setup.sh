@@ -15,7 +15,7 @@ fi
 
 pkgs=(gcc make cmake pkg-config libc6-dev
       libyaml-dev libjansson-dev libltdl-dev libcurl4-openssl-dev libssl-dev
-      libexpat1-dev)
+      libexpat1-dev libisal-dev)
 if ((test_deps)); then
   # awscli: /usr/bin/aws (v2), azure-cli: az; python3: Debian's, /usr/bin/python3;
   # swift-*: one-node Swift with s3api, a signature-checking S3 (tests/servers);

@@ -155,6 +155,13 @@ int st_put_verify(xtstore_svc *svc, const char *container, const char *key,
                   uint64_t sent, int64_t declared, store_put_result *out,
                   store_error *err);
 
+/* CRC-32C (Castagnoli) of data, continuing from crc (0 to start):
+ * st_crc32c(0, "123456789", 9) == 0xe3069283. */
+uint32_t st_crc32c(uint32_t crc, const void *data, size_t len);
+/* The CRC-32C of A followed by B, from crc1 = CRC(A), crc2 = CRC(B) and
+ * len2 = B's length: parts summed apart give the whole object's. */
+uint32_t st_crc32c_combine(uint32_t crc1, uint32_t crc2, uint64_t len2);
+
 /* Finish md, an MD5 of the bytes received of a blob (md stays the
  * caller's to free), and compare it with want, the blob's MD5 (lowercase
  * hex): STORE_OK, or STORE_E_IO naming the blob and both values, flagged

@@ -30,6 +30,7 @@ static int st_lt_ready;
  * minor. A later minor appends its STORE_INTERFACE_V1_N_SIZE. */
 static const size_t st_min_size[STORE_ABI_MINOR + 1] = {
   STORE_INTERFACE_V1_0_SIZE,
+  STORE_INTERFACE_V1_1_SIZE,
 };
 
 /* Ops every plugin must provide. */

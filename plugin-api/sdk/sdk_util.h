@@ -45,6 +45,16 @@ int sdk_digest_update(sdk_digest *d, const void *data, size_t len);
 int sdk_digest_final(sdk_digest *d, unsigned char *out);
 void sdk_digest_free(sdk_digest *d);
 
+/* CRC-32C (Castagnoli) of data, continuing from crc (0 to start), as S3,
+ * GCS and OCI use it: sdk_crc32c(0, "123456789", 9) == 0xe3069283. ISA-L
+ * inside. */
+uint32_t sdk_crc32c(uint32_t crc, const void *data, size_t len);
+/* base64 of the CRC's 4 big-endian bytes, as x-amz-checksum-crc32c,
+ * x-goog-hash and opc-content-crc32c carry it ("4waSgw=="); 0 or -1. */
+int sdk_crc32c_base64(uint32_t crc, sdk_buf *out);
+/* Parse that form; 0, or -1 when s is not 4 bytes of base64. */
+int sdk_crc32c_parse(const char *s, uint32_t *out);
+
 /* Times. Parsers return Unix nanoseconds, or STORE_MTIME_UNKNOWN. */
 int64_t sdk_time_parse_iso8601(const char *s); /* 2026-11-22T00:50:55.123Z */
 int64_t sdk_time_parse_http(const char *s);    /* Sun, 22 Nov 2026 00:50:55 GMT */

@@ -20,7 +20,7 @@ assert_out_has "Usage: xtstore"
 
 run "$XT_BIN" --version
 assert_rc 0
-assert_out "xtstore 0.1.0 (plugin ABI 1.0)"
+assert_out "xtstore 0.1.0 (plugin ABI 1.1)"
 
 # Every verb's --help (and -h, and `help VERB`) exits 0 with a usage line,
 # an options section and examples, without reading any config.

@@ -15,12 +15,12 @@ printf '%s\n' "$OUT" | head -1 | grep -Eq '^PROVIDER +NAME +VERSION +ABI +CAPABI
   fail "plugins: no table header"
 check
 printf '%s\n' "$OUT" |
-  grep -Eq '^local +local +[0-9][^ ]* +1\.0 +containers,range-get,metadata,append,snapshot,copy,multipart,conditional,threadsafe,content-type(,[a-z-]+)* +/.*/store-local\.so$' ||
+  grep -Eq '^local +local +[0-9][^ ]* +1\.1 +containers,range-get,metadata,append,snapshot,copy,multipart,conditional,threadsafe,content-type(,[a-z-]+)* +/.*/store-local\.so$' ||
   fail "plugins: no row for local with its capabilities"
 xt --json plugins
 assert_rc 0
 assert_json_eq '[p["capabilities"][:10] for p in j if p["provider"] == "local"]' "[$LOCAL_CAPS]"
-assert_json_eq '[(p["name"], p["abi"], p["error"]) for p in j if p["provider"] == "local"]' '[["local", "1.0", null]]'
+assert_json_eq '[(p["name"], p["abi"], p["error"]) for p in j if p["provider"] == "local"]' '[["local", "1.1", null]]'
 assert_json_eq '[k["name"] for p in j if p["provider"] == "local" for k in p["config_keys"] if k["required"]]' '["path"]'
 
 # check: a real plugin prints what it declares; anything else fails with
@@ -29,7 +29,7 @@ LOCAL_SO="$BIN_DIR/plugins/store-local.so"
 xt plugins check "$LOCAL_SO"
 assert_rc 0
 assert_out_has "local "
-assert_out_has "(ABI 1.0)"
+assert_out_has "(ABI 1.1)"
 assert_out_has "path:         $LOCAL_SO"
 assert_out_has "capabilities: containers,range-get,"
 echo "not a plugin" > "$T/notaplugin.so"
@@ -96,7 +96,7 @@ assert_file_absent out.txt
 memxt plugins
 assert_rc 0
 check
-printf '%s\n' "$OUT" | grep -Eq "^mem +memstore +1\.0\.0 +1\.0 +containers,.* +$T/store-memstore\.so$" ||
+printf '%s\n' "$OUT" | grep -Eq "^mem +memstore +1\.0\.0 +1\.1 +containers,.* +$T/store-memstore\.so$" ||
   fail "plugins: no row for the drop-in"
 
 # install: copied into the user's plugin directory and registered in the

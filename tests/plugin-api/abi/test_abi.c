@@ -104,12 +104,12 @@ static const struct reject_case reject_cases[] = {
     "unresolved symbol: undefined symbol: st_fixture_missing" },
   { FX("no_symbol"), "no 'store_interface' symbol: not an xtstore plugin" },
   { FX("v2_symbol"), "ABI major 2 not supported: exports 'store_interface_v2' "
-                     "(built for ABI major 2), host 1.0" },
+                     "(built for ABI major 2), host 1.1" },
   { FX("tiny_symbol"),
     "symbol 'store_interface' is 8 bytes, smaller than the ABI header" },
-  { FX("major2"), "ABI major 2 not supported: plugin 2.0, host 1.0" },
+  { FX("major2"), "ABI major 2 not supported: plugin 2.0, host 1.1" },
   { FX("minor99"), "ABI minor too new: plugin built for ABI 1.99, newer than "
-                   "this host's 1.0; upgrade xtstore" },
+                   "this host's 1.1; upgrade xtstore" },
   { FX("small"), "struct_size 40 too small for ABI 1.0 (needs >= 240)" },
   { FX("short_object"), "struct_size 240 larger than the exported "
                         "'store_interface' object (24 bytes)" },
@@ -250,6 +250,13 @@ static void test_layout_lock(void **state)
   assert_int_equal(*noffs, sizeof cur_layout / sizeof cur_layout[0]);
   assert_int_equal(*nconst, sizeof cur_constants / sizeof cur_constants[0]);
   for (i = 0; i < *noffs; i++) {
+    /* A struct that starts with struct_size may grow at its end in 1.x;
+     * the others (store_kv, store_config_key: arrays) never change size. */
+    if (!strncmp(cur_layout[i].what, "sizeof ", 7) &&
+        strcmp(cur_layout[i].what, "sizeof store_kv") &&
+        strcmp(cur_layout[i].what, "sizeof store_config_key") &&
+        cur_layout[i].value >= offs[i])
+      continue;
     if (offs[i] != cur_layout[i].value) {
       print_error("layout changed: %s is %u, was %u in 1.0\n",
                   cur_layout[i].what, cur_layout[i].value, offs[i]);
@@ -537,7 +544,7 @@ static void test_registry_passes_loader_message(void **state)
 
   (void)state;
   snprintf(want, sizeof want, "plugin %s: ABI major 2 not supported: plugin "
-           "2.0, host 1.0", real(FX("major2")));
+           "2.0, host 1.1", real(FX("major2")));
   assert_int_equal(st_registry_add_dir(reg, ABI_FIXTURE_DIR), 0);
   assert_int_equal(st_registry_load(reg, "store-fx-major2", &m, err,
                                     sizeof err), STORE_E_INVALID);

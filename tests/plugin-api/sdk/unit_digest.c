@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "unit.h"
+#include "sdk_buf.h"
 #include "sdk_util.h"
 
 static void hex_of(const unsigned char *raw, size_t n, char *out)
@@ -115,6 +116,33 @@ static void test_digest_bad_kind(void **state)
   sdk_digest_free(NULL);
 }
 
+static void test_crc32c_vectors(void **state)
+{
+  unsigned char zeros[32] = { 0 }, ones[32];
+  sdk_buf b = SDK_BUF_INIT;
+  uint32_t v = 0;
+
+  (void)state;
+  /* RFC 3720 B.4, and the usual check value. */
+  memset(ones, 0xff, sizeof ones);
+  assert_int_equal(sdk_crc32c(0, zeros, sizeof zeros), 0x8a9136aa);
+  assert_int_equal(sdk_crc32c(0, ones, sizeof ones), 0x62a8ab43);
+  assert_int_equal(sdk_crc32c(0, "123456789", 9), 0xe3069283);
+  /* Continued across two calls. */
+  assert_int_equal(sdk_crc32c(sdk_crc32c(0, "1234", 4), "56789", 5),
+                   0xe3069283);
+  assert_int_equal(sdk_crc32c(0, NULL, 0), 0);
+  /* The wire form: base64 of the big-endian bytes. */
+  assert_int_equal(sdk_crc32c_base64(0xe3069283, &b), 0);
+  assert_string_equal(sdk_buf_str(&b), "4waSgw==");
+  assert_int_equal(sdk_crc32c_parse("4waSgw==", &v), 0);
+  assert_int_equal(v, 0xe3069283);
+  assert_int_equal(sdk_crc32c_parse("4waSg3Q=", &v), -1); /* 5 bytes */
+  assert_int_equal(sdk_crc32c_parse("not base64!", &v), -1);
+  assert_int_equal(sdk_crc32c_parse(NULL, &v), -1);
+  sdk_buf_free(&b);
+}
+
 int unit_digest(void)
 {
   const struct CMUnitTest tests[] = {
@@ -123,6 +151,7 @@ int unit_digest(void)
     cmocka_unit_test(test_hmac_rfc4231),
     cmocka_unit_test(test_incremental_equals_one_shot),
     cmocka_unit_test(test_digest_bad_kind),
+    cmocka_unit_test(test_crc32c_vectors),
   };
 
   return cmocka_run_group_tests_name("sdk digests", tests, NULL, NULL);
