@@ -57,10 +57,30 @@ static const char *hex16(tcase *t, const unsigned char *v)
   return s;
 }
 
+/* Which checksums the service reported (and the case checked), for the
+ * note that ends a case: a checksum never reported is never checked. */
+typedef struct reported {
+  uint32_t result;        /* STORE_CKSUM_* seen in put results          */
+  uint32_t entry;         /* STORE_CKSUM_* seen in entries (MD5: content_md5) */
+} reported;
+
+static void note_reported(tcase *t, const reported *r)
+{
+  conf_note(t, "checked against the bytes' own: put results reported:%s%s%s; "
+               "entries reported:%s%s%s",
+            r->result & STORE_CKSUM_CRC32C ? " CRC-32C" : "",
+            r->result & STORE_CKSUM_MD5 ? " MD5" : "",
+            r->result ? "" : " none",
+            r->entry & STORE_CKSUM_CRC32C ? " CRC-32C" : "",
+            r->entry & STORE_CKSUM_MD5 ? " content_md5" : "",
+            r->entry ? "" : " none");
+}
+
 /* A put result's size and checksums against the bytes'. */
 static void expect_result(tcase *t, const store_put_result *pr, uint64_t n,
-                          const sums *s, const char *what)
+                          const sums *s, reported *r, const char *what)
 {
+  r->result |= pr->checksums & (STORE_CKSUM_CRC32C | STORE_CKSUM_MD5);
   CHECK(t, pr->size == n, "%s: result size %llu, but %llu bytes were put "
                           "(a short or long body stored)",
         what, (unsigned long long)pr->size, (unsigned long long)n);
@@ -100,8 +120,10 @@ static int32_t seen_cb(void *ctx, const store_entry *e)
 }
 
 static void expect_entry(tcase *t, const seen *e, uint64_t n, const sums *s,
-                         const char *what)
+                         reported *r, const char *what)
 {
+  r->entry |= (e->has_crc ? STORE_CKSUM_CRC32C : 0) |
+              (e->md5[0] ? STORE_CKSUM_MD5 : 0);
   CHECK(t, e->calls == 1, "%s: '%s' reported %d times, expected once", what,
         e->key, e->calls);
   CHECK(t, e->size == n, "%s: size %llu, but %llu bytes were put (a short "
@@ -120,7 +142,7 @@ static void expect_entry(tcase *t, const seen *e, uint64_t n, const sums *s,
 /* get (with on_entry), head and a listing of k all describe exactly the
  * n bytes p, whose sums are s. */
 static void expect_stored(tcase *t, const char *k, const unsigned char *p,
-                          size_t n, const sums *s)
+                          size_t n, const sums *s, reported *r)
 {
   seen e = {.key = k};
   store_get_opts go;
@@ -142,13 +164,13 @@ static void expect_stored(tcase *t, const char *k, const unsigned char *p,
   EXPECT_OK(t, rc, "get '%s'", k);
   CHECK(t, same, "get '%s': %zu bytes, %zu put; the bytes differ from "
                  "offset %zu (other bytes stored)", k, got, n, at);
-  expect_entry(t, &e, n, s, "get's on_entry");
+  expect_entry(t, &e, n, s, r, "get's on_entry");
 
   memset(&e, 0, sizeof e);
   e.key = k;
   rc = xtstore_blob_head(g_svc, t->c, k, NULL, seen_cb, &e, ERR(t));
   EXPECT_OK(t, rc, "head '%s'", k);
-  expect_entry(t, &e, n, s, "head");
+  expect_entry(t, &e, n, s, r, "head");
 
   memset(&e, 0, sizeof e);
   e.key = k;
@@ -157,12 +179,14 @@ static void expect_stored(tcase *t, const char *k, const unsigned char *p,
   lo.prefix = k;
   rc = xtstore_blob_list(g_svc, t->c, &lo, seen_cb, &e, ERR(t));
   EXPECT_OK(t, rc, "list '%s'", k);
-  expect_entry(t, &e, n, s, "listing");
+  expect_entry(t, &e, n, s, r, "listing");
 }
 
 CONF_CASE(integrity_put)
 {
   static const size_t sizes[] = {9, 1, 70000};
+  reported r = {0, 0};
+
   for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
     size_t n = sizes[i];
     unsigned char *p = talloc(t, n);
@@ -177,9 +201,10 @@ CONF_CASE(integrity_put)
     sum_bytes(t, p, n, &s);
     int rc = put_mem(t, t->c, k, p, n, NULL, NULL, 0, 0, &pr);
     EXPECT_OK(t, rc, "put %zu known bytes to '%s'", n, k);
-    expect_result(t, &pr, n, &s, tprintf(t, "put of %zu bytes", n));
-    expect_stored(t, k, p, n, &s);
+    expect_result(t, &pr, n, &s, &r, tprintf(t, "put of %zu bytes", n));
+    expect_stored(t, k, p, n, &s, &r);
   }
+  note_reported(t, &r);
 }
 
 CONF_CASE(integrity_multipart)
@@ -194,6 +219,7 @@ CONF_CASE(integrity_multipart)
   char id[STORE_ID_SIZE], tok[3][STORE_ID_SIZE];
   const char *toks[3] = {tok[0], tok[1], tok[2]};
   store_put_result pr;
+  reported r = {0, 0};
   sums s;
 
   gen_fill(95, 0, p, n);
@@ -220,6 +246,7 @@ CONF_CASE(integrity_multipart)
   if (rc)
     (void)xtstore_multipart_abort(g_svc, t->c, k, id, NULL);
   EXPECT_OK(t, rc, "multipart_complete of 3 parts, %zu bytes", n);
-  expect_result(t, &pr, n, &s, "multipart_complete");
-  expect_stored(t, k, p, n, &s);
+  expect_result(t, &pr, n, &s, &r, "multipart_complete");
+  expect_stored(t, k, p, n, &s, &r);
+  note_reported(t, &r);
 }
