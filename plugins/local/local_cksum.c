@@ -57,7 +57,7 @@ void lp_cksum_keep(int fd, uint32_t crc)
 }
 
 /* Report the recorded CRC-32C in e when the file fd (stat st) still has
- * the size and mtime it was recorded with. */
+ * the size and mtime it was recorded with. fd -1 reports none. */
 void lp_cksum_report(int fd, const struct stat *st, store_entry *e)
 {
   char rec[RECORD_MAX];
