@@ -55,6 +55,23 @@ int32_t az_put_result(const az_target *t, const sdk_response *resp,
   return STORE_OK;
 }
 
+/* Put Blob answers the Content-MD5 of the blob it stored, computed by the
+ * service: report it (STORE_CKSUM_MD5), so the host can compare it with
+ * the bytes it sent. Not for Put Block List, whose Content-MD5 is of the
+ * block list. Nothing is reported without a 16-byte value. */
+static void put_md5(const sdk_response *resp, store_put_result *out)
+{
+  const char *b64 = sdk_response_header(resp, "Content-MD5");
+  sdk_buf md5 = SDK_BUF_INIT;
+
+  if (out && b64 && STORE_HAS_FIELD(store_put_result, md5, out->struct_size) &&
+      !sdk_base64_decode(&md5, b64, strlen(b64)) && md5.len == 16) {
+    memcpy(out->md5, md5.data, 16);
+    out->checksums |= STORE_CKSUM_MD5;
+  }
+  sdk_buf_free(&md5);
+}
+
 /* A refused fail-if-exists put is EXISTS, whichever status the service
  * chose for it (409 BlobAlreadyExists, or 412). */
 int32_t az_put_condition(const az_target *t, uint32_t flags, int32_t rc,
@@ -143,6 +160,8 @@ static int32_t put_single(store_handle *h, const az_target *t,
     goto out;
   }
   rc = az_put_result(t, resp, b ? b->want : memlen, out, err);
+  if (!rc)
+    put_md5(resp, out);
 out:
   az_sum_free(&sum);
   sdk_response_free(resp);

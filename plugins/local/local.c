@@ -170,4 +170,5 @@ STORE_EXPORT const struct store_interface store_interface = {
   .multipart_part = lp_multipart_part,
   .multipart_complete = lp_multipart_complete,
   .multipart_abort = lp_multipart_abort,
+  .multipart_part_checked = lp_multipart_part_checked,
 };

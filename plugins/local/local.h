@@ -104,6 +104,9 @@ typedef struct lp_names {
 /* A temp file being filled, to be published by lp_commit(). */
 typedef struct lp_tmp {
   int fd;                       /* read-write, or -1                      */
+  uint32_t checksums;           /* STORE_CKSUM_CRC32C: crc32c is the CRC of
+                                   every byte written to fd               */
+  uint32_t crc32c;
   int dirfd;                    /* .xtstore/tmp, or -1                     */
   char name[LP_TMPNAME_SIZE];
   lp_side_tmp side;
@@ -163,11 +166,17 @@ void lp_unique_name(const char *tag, char *out, size_t cap);
 int32_t lp_check_source(const lp_obj *o, store_read_fn src, int64_t len,
                         store_error *err);
 int32_t lp_stream_in(const lp_obj *o, int fd, store_read_fn src, void *ctx,
-                     int64_t expect, store_error *err);
+                     int64_t expect, uint32_t *out_crc, store_error *err);
+int32_t lp_check_crc(const lp_obj *o, const store_put_opts *opts,
+                     uint32_t crc, const char *what, store_error *err);
 int32_t lp_stream_out(const lp_obj *o, int fd, uint64_t off, uint64_t len,
                       store_write_fn sink, void *ctx, store_error *err);
 int32_t lp_copy_data(const lp_obj *o, int dst, uint64_t dst_off, int src,
                      uint64_t len, int may_clone, store_error *err);
+
+/* local_cksum.c */
+void lp_cksum_keep(int fd, uint32_t crc);
+void lp_cksum_report(int fd, const struct stat *st, store_entry *e);
 
 /* local_meta.c */
 int32_t lp_meta_check(const lp_obj *o, const char *ct, const store_kv *kv,
@@ -195,7 +204,8 @@ int32_t lp_precheck(const lp_obj *o, uint32_t put_flags, const char *if_match,
 int32_t lp_commit(lp_obj *o, lp_tmp *t, uint32_t put_flags,
                   const char *if_match, store_put_result *out,
                   store_error *err);
-void lp_put_result(store_put_result *out, uint64_t size, const char *etag);
+void lp_put_result(store_put_result *out, uint64_t size, const char *etag,
+                   uint32_t checksums, uint32_t crc32c);
 
 /* local_blob.c */
 int32_t lp_blob_open_read(lp_obj *o, const char *snap, int *out_fd,
@@ -283,6 +293,13 @@ int32_t lp_multipart_part(store_handle *h, const char *container,
                           uint32_t part_no, uint64_t length,
                           store_read_fn src, void *src_ctx, char *out_token,
                           size_t cap, store_error *err);
+int32_t lp_multipart_part_checked(store_handle *h, const char *container,
+                                  const char *key, const char *upload_id,
+                                  uint32_t part_no, uint64_t length,
+                                  const store_put_opts *opts,
+                                  store_read_fn src, void *src_ctx,
+                                  char *out_token, size_t cap,
+                                  store_put_result *out, store_error *err);
 int32_t lp_multipart_complete(store_handle *h, const char *container,
                               const char *key, const char *upload_id,
                               const store_put_opts *opts,

@@ -126,7 +126,7 @@ int32_t lp_blob_append(store_handle *h, const char *container,
   rc = open_locked(&o, ct, &fd, &created, &st, err);
   if (rc)
     goto out;
-  rc = lp_stream_in(&o, fd, src, src_ctx, len, err);
+  rc = lp_stream_in(&o, fd, src, src_ctx, len, NULL, err);
   if (rc)
     goto out;
   if (h->fsync && fsync(fd) < 0)

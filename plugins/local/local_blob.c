@@ -131,9 +131,13 @@ int32_t lp_blob_put(store_handle *h, const char *container, const char *key,
   rc = lp_tmp_create(&o, &t, err);
   if (rc)
     goto out;
-  rc = lp_stream_in(&o, t.fd, src, src_ctx, len, err);
+  rc = lp_stream_in(&o, t.fd, src, src_ctx, len, &t.crc32c, err);
   if (rc)
     goto out;
+  rc = lp_check_crc(&o, opts, t.crc32c, "put", err);
+  if (rc)
+    goto out;
+  t.checksums = STORE_CKSUM_CRC32C;
   rc = lp_meta_prepare(&o, t.fd, &m, &t.side, err);
   if (rc)
     goto out;
@@ -147,8 +151,10 @@ out:
 }
 
 /* The entry describing the open blob o (or its snapshot snap) with stat
- * st, into *e. It points into etag and, with `meta`, into *m: the metadata,
- * loaded from fd here and released by the caller (lp_meta_free). */
+ * st, into *e, with the blob's CRC-32C while its record holds (snapshots
+ * report none). It points into etag and, with `meta`, into *m: the
+ * metadata, loaded from fd here and released by the caller
+ * (lp_meta_free). */
 int32_t lp_blob_describe(const lp_obj *o, const char *snap, int fd,
                          const struct stat *st, int meta,
                          char etag[LP_ETAG_SIZE], lp_meta *m, store_entry *e,
@@ -164,6 +170,8 @@ int32_t lp_blob_describe(const lp_obj *o, const char *snap, int fd,
   if (snap) {
     e->flags = STORE_ENTRY_SNAPSHOT;
     e->snapshot_id = snap;
+  } else {
+    lp_cksum_report(fd, st, e);
   }
   return STORE_OK;
 }

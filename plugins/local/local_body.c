@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "local.h"
+#include "sdk_util.h"
 
 #define COPY_STEP ((size_t)64 << 20) /* copy_file_range per call */
 
@@ -27,12 +28,14 @@ int32_t lp_check_source(const lp_obj *o, store_read_fn src, int64_t len,
 }
 
 /* Pull the body from src into fd until src reports EOF. With expect >= 0
- * the body must be exactly that long (INVALID otherwise). */
+ * the body must be exactly that long (INVALID otherwise). With out_crc,
+ * *out_crc is the CRC-32C of the bytes written, summed as they pass. */
 int32_t lp_stream_in(const lp_obj *o, int fd, store_read_fn src, void *ctx,
-                     int64_t expect, store_error *err)
+                     int64_t expect, uint32_t *out_crc, store_error *err)
 {
   char *buf = malloc(LP_CHUNK);
   uint64_t total = 0;
+  uint32_t crc = 0;
   int32_t rc = STORE_OK;
   int e;
 
@@ -68,6 +71,8 @@ int32_t lp_stream_in(const lp_obj *o, int fd, store_read_fn src, void *ctx,
       rc = lp_obj_fail(o, err, 0, e, "write failed");
       goto out;
     }
+    if (out_crc)
+      crc = sdk_crc32c(crc, buf, n);
     total += n;
   }
   if (expect >= 0 && total != (uint64_t)expect) {
@@ -76,6 +81,8 @@ int32_t lp_stream_in(const lp_obj *o, int fd, store_read_fn src, void *ctx,
                      " bytes", total, expect);
     goto out;
   }
+  if (out_crc)
+    *out_crc = crc;
 out:
   free(buf);
   return rc;

@@ -141,7 +141,7 @@ int32_t lp_dir_put(store_handle *h, const char *container, const char *key,
     rc = lp_obj_fail(&d.o, err, STORE_E_EXISTS, 0, "already exists");
   }
   if (!rc && out)
-    lp_put_result(out, 0, "");
+    lp_put_result(out, 0, "", STORE_CKSUM_CRC32C, 0); /* CRC of nothing */
 out:
   if (rc && d.o.pfd >= 0) /* drop parents made for nothing */
     lp_prune_dirs(d.o.cfd, d.name, (size_t)(d.o.leaf - d.name));

@@ -112,7 +112,7 @@ static int32_t call(lister *l, const store_entry *e)
 }
 
 /* Report the blob at l->o.key (or its snapshot snap), open as fd (-1 when
- * no metadata is wanted) with stat st. */
+ * it could not be opened and no metadata is wanted) with stat st. */
 static int32_t emit_file(lister *l, const char *snap, int fd,
                          const struct stat *st)
 {
@@ -172,15 +172,15 @@ static int32_t emit_blob(lister *l, int dfd, const char *leaf)
   int fd = -1;
   int32_t rc = STORE_OK;
 
-  if (l->meta) {
-    fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) < 0)
-      goto out; /* deleted meanwhile */
-  } else if (fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-    goto out;
-  }
-  if (!S_ISREG(st.st_mode))
-    goto out;
+  /* Only regular files are opened (a device is never touched). They are
+   * opened even without metadata, for the CRC record; one that cannot be
+   * (no read permission) is still listed then, without a CRC. */
+  if (fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+      !S_ISREG(st.st_mode))
+    goto out; /* deleted meanwhile, or not a blob */
+  fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0 ? l->meta : (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)))
+    goto out; /* deleted or replaced meanwhile */
   l->o.key = l->path;
   if (l->snaps) {
     rc = emit_snapshots(l);

@@ -253,21 +253,28 @@ out:
   return rc;
 }
 
-int32_t lp_multipart_part(store_handle *h, const char *container,
-                          const char *key, const char *upload_id,
-                          uint32_t part_no, uint64_t length,
-                          store_read_fn src, void *src_ctx, char *out_token,
-                          size_t cap, store_error *err)
+/* A part, with its CRC-32C: checked against opts' (a part that does not
+ * match is not stored) and reported in out. The whole object's CRC is not
+ * reported by complete: that takes combining the parts' CRCs, which the
+ * SDK does not offer. */
+int32_t lp_multipart_part_checked(store_handle *h, const char *container,
+                                  const char *key, const char *upload_id,
+                                  uint32_t part_no, uint64_t length,
+                                  const store_put_opts *opts,
+                                  store_read_fn src, void *src_ctx,
+                                  char *out_token, size_t cap,
+                                  store_put_result *out, store_error *err)
 {
   lp_tmp t = {.fd = -1, .dirfd = -1, .side = {.dirfd = -1}};
   char name[32], etag[LP_ETAG_SIZE];
   struct stat st;
   upload u = {0};
   lp_obj o;
+  uint32_t crc = 0;
   int dfd = -1;
   int32_t rc;
 
-  rc = lp_obj_start(&o, h, container, key, NULL, NULL, err);
+  rc = lp_obj_start(&o, h, container, key, opts, "part options", err);
   if (rc)
     goto out;
   if (part_no < 1 || part_no > LP_MAX_PARTS || length > INT64_MAX || !src ||
@@ -284,7 +291,11 @@ int32_t lp_multipart_part(store_handle *h, const char *container,
   rc = lp_tmp_create(&o, &t, err);
   if (rc)
     goto out;
-  rc = lp_stream_in(&o, t.fd, src, src_ctx, (int64_t)length, err);
+  rc = lp_stream_in(&o, t.fd, src, src_ctx, (int64_t)length, &crc, err);
+  if (rc)
+    goto out;
+  snprintf(name, sizeof(name), "part %" PRIu32, part_no);
+  rc = lp_check_crc(&o, opts, crc, name, err);
   if (rc)
     goto out;
   if ((h->fsync && fsync(t.fd) < 0) || fstat(t.fd, &st) < 0) {
@@ -300,6 +311,8 @@ int32_t lp_multipart_part(store_handle *h, const char *container,
   t.name[0] = 0;
   lp_etag(&st, etag);
   snprintf(out_token, cap, "%" PRIu32 "-%s", part_no, etag);
+  if (out)
+    lp_put_result(out, (uint64_t)st.st_size, etag, STORE_CKSUM_CRC32C, crc);
 out:
   lp_tmp_discard(&t);
   upload_free(&u);
@@ -307,6 +320,17 @@ out:
     close(dfd);
   lp_obj_close(&o);
   return rc;
+}
+
+int32_t lp_multipart_part(store_handle *h, const char *container,
+                          const char *key, const char *upload_id,
+                          uint32_t part_no, uint64_t length,
+                          store_read_fn src, void *src_ctx, char *out_token,
+                          size_t cap, store_error *err)
+{
+  return lp_multipart_part_checked(h, container, key, upload_id, part_no,
+                                   length, NULL, src, src_ctx, out_token, cap,
+                                   NULL, err);
 }
 
 /* Append part `no` (1-based) to t at *off after checking its token. */

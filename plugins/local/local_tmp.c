@@ -23,6 +23,7 @@ int32_t lp_tmp_create(const lp_obj *o, lp_tmp *t, store_error *err)
 
   t->fd = -1;
   t->dirfd = -1;
+  t->checksums = 0;
   t->name[0] = 0;
   t->side.dirfd = -1;
   t->side.name[0] = 0;
@@ -151,23 +152,33 @@ static int32_t clear_dir(lp_obj *o, store_error *err)
 }
 
 /* Fill the caller's put result, within the size it declared (0 taken as
- * the v1.0 size). */
-void lp_put_result(store_put_result *out, uint64_t size, const char *etag)
+ * the v1.0 size): the checksums (STORE_CKSUM_CRC32C and crc32c) only when
+ * it has room for the value. */
+void lp_put_result(store_put_result *out, uint64_t size, const char *etag,
+                   uint32_t checksums, uint32_t crc32c)
 {
   store_put_result r;
-  uint32_t cap = out->struct_size ? out->struct_size : sizeof(r);
+  uint32_t cap = out->struct_size ? out->struct_size
+                                  : (uint32_t)offsetof(store_put_result,
+                                                       checksums);
 
   memset(&r, 0, sizeof(r));
   r.struct_size = cap < sizeof(r) ? cap : (uint32_t)sizeof(r);
   r.size = size;
   snprintf(r.etag, sizeof(r.etag), "%s", etag);
+  if (STORE_HAS_FIELD(store_put_result, crc32c, r.struct_size) &&
+      (checksums & STORE_CKSUM_CRC32C)) {
+    r.checksums = STORE_CKSUM_CRC32C;
+    r.crc32c = crc32c;
+  }
   memcpy(out, &r, r.struct_size);
 }
 
-/* Publish t as o's blob: fsync, make parents, then rename atomically --
- * without replacing with STORE_PUT_IF_NONE_MATCH (EXISTS), only over the
- * blob with etag if_match (PRECONDITION). Any pending sidecar is placed
- * under the metadata lock. t is consumed either way. */
+/* Publish t as o's blob: keep its CRC record (t->checksums), fsync, make
+ * parents, then rename atomically -- without replacing with
+ * STORE_PUT_IF_NONE_MATCH (EXISTS), only over the blob with etag if_match
+ * (PRECONDITION). Any pending sidecar is placed under the metadata lock. t
+ * is consumed either way. */
 int32_t lp_commit(lp_obj *o, lp_tmp *t, uint32_t put_flags,
                   const char *if_match, store_put_result *out,
                   store_error *err)
@@ -177,6 +188,8 @@ int32_t lp_commit(lp_obj *o, lp_tmp *t, uint32_t put_flags,
   int lk = -1, mfd = -1, e = 0;
   int32_t rc;
 
+  if (t->checksums & STORE_CKSUM_CRC32C)
+    lp_cksum_keep(t->fd, t->crc32c);
   if (o->h->fsync && fsync(t->fd) < 0) {
     rc = lp_obj_fail(o, err, 0, errno, "fsync");
     goto out;
@@ -231,7 +244,8 @@ int32_t lp_commit(lp_obj *o, lp_tmp *t, uint32_t put_flags,
       goto out;
     }
     lp_etag(&st, etag);
-    lp_put_result(out, (uint64_t)st.st_size, etag);
+    lp_put_result(out, (uint64_t)st.st_size, etag, t->checksums,
+                  t->crc32c);
   }
 out:
   if (mfd >= 0)

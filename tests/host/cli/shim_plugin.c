@@ -14,11 +14,20 @@
 ** plugin. No server-side copy and no append, so copies within it are
 ** streamed and run logs are rewritten.
 **
+** Broken on purpose, to prove the conformance suite's integrity cases
+** fail a plugin that loses data: `corrupt-put` = short | long | flip
+** stores all but the last byte of every body it reads, one byte more, or
+** the body with its first bit flipped, and reports success;
+** `report-crc32c: wrong` reports a wrong CRC-32C in put results and
+** entries (head, get, list).
+**
 ** Built with -DSHIM_SERIAL it is "serial": not thread-safe (the host runs
 ** one op at a time on it) and listing pages of 3, so the host's paged
 ** listing of such providers is exercised. Built with -DSHIM_COPY it is
 ** "shimcopy": it copies server-side (the wrapped plugin's blob_copy,
-** noted as "blob_copy").
+** noted as "blob_copy"). Built with -DSHIM_MULTIPART (the conformance
+** suite's build) it passes multipart uploads through too, parts broken
+** like puts.
 */
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -41,12 +50,19 @@ typedef struct shim {
   char *max_puts;           /* the file for the most puts at once */
   atomic_uint puts;         /* in flight now                      */
   atomic_uint most;         /* in flight at once, at most         */
+  int corrupt;              /* CORRUPT_*                          */
+  int wrong_crc;            /* report-crc32c: wrong               */
 } shim;
+
+#define CORRUPT_NONE  0
+#define CORRUPT_SHORT 1
+#define CORRUPT_LONG  2
+#define CORRUPT_FLIP  3
 
 /* The service keys the shim takes for itself. */
 static const char *const own_keys[] = {
   "inner", "calls", "fail-put", "fail-after", "put-sleep-ms", "max-puts",
-  NULL,
+  "corrupt-put", "report-crc32c", NULL,
 };
 
 /* A put's body that breaks after fail_after bytes. */
@@ -69,6 +85,97 @@ static int32_t breaking_read(void *ud, void *buf, size_t cap, size_t *out_n)
     return 1;
   b->left -= *out_n;
   return 0;
+}
+
+/* A body as corrupt-put stores it: all but its last byte (short), one
+ * byte more (long), or its first bit flipped (flip). */
+struct corrupt {
+  store_read_fn src;
+  void *ud;
+  int mode;
+  int done;                 /* short/long: the end was reached   */
+  int started;              /* flip: the first byte went by      */
+  int has_carry;            /* short: carry is held back         */
+  unsigned char carry;
+};
+
+static int32_t corrupt_read(void *ud, void *buf, size_t cap, size_t *out_n)
+{
+  struct corrupt *c = ud;
+  unsigned char *p = buf;
+  size_t n = 0, off;
+
+  *out_n = 0;
+  if (c->done || cap < 2)
+    return c->done ? 0 : c->src(c->ud, buf, cap, out_n);
+  for (;;) {
+    off = c->mode == CORRUPT_SHORT && c->has_carry ? 1 : 0;
+    if (off)
+      p[0] = c->carry;
+    if (c->src(c->ud, p + off, cap - off, &n))
+      return 1;
+    if (c->mode == CORRUPT_FLIP) {
+      if (n && !c->started)
+        p[0] ^= 1;
+      c->started |= n > 0;
+      *out_n = n;
+      return 0;
+    }
+    if (c->mode == CORRUPT_LONG) {
+      if (n == 0) {
+        p[0] = '!';
+        n = 1;
+        c->done = 1;
+      }
+      *out_n = n;
+      return 0;
+    }
+    if (n == 0) { /* short: the held-back last byte is dropped */
+      c->done = 1;
+      return 0;
+    }
+    c->carry = p[off + n - 1];
+    c->has_carry = 1;
+    if (off + n - 1 > 0) {
+      *out_n = off + n - 1;
+      return 0;
+    }
+  }
+}
+
+/* The declared length of a body corrupt-put changes: one less or more. */
+static int64_t corrupt_len(int mode, int64_t len)
+{
+  if (len < 0 || mode == CORRUPT_NONE || mode == CORRUPT_FLIP)
+    return len;
+  return mode == CORRUPT_SHORT ? (len ? len - 1 : 0) : len + 1;
+}
+
+/* report-crc32c: wrong -- a CRC-32C that is not the stored bytes'. */
+static void wrong_result(store_put_result *out)
+{
+  if (!out || !STORE_HAS_FIELD(store_put_result, crc32c, out->struct_size))
+    return;
+  out->checksums |= STORE_CKSUM_CRC32C;
+  out->crc32c = ~out->crc32c;
+}
+
+struct wrong_entries {
+  store_entry_fn cb;
+  void *ud;
+};
+
+static int32_t wrong_entry(void *ud, const store_entry *e)
+{
+  struct wrong_entries *w = ud;
+  store_entry c;
+
+  if (!STORE_HAS_FIELD(store_entry, crc32c, e->struct_size))
+    return w->cb(w->ud, e);
+  c = *e;
+  c.checksums |= STORE_CKSUM_CRC32C;
+  c.crc32c = ~e->crc32c;
+  return w->cb(w->ud, &c);
 }
 
 #define S(h) ((shim *)(void *)(h))
@@ -160,6 +267,8 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
   const char *after = get(kv, n, "fail-after");
   const char *sleep_ms = get(kv, n, "put-sleep-ms");
   const char *max_puts = get(kv, n, "max-puts");
+  const char *corrupt = get(kv, n, "corrupt-put");
+  const char *wrong = get(kv, n, "report-crc32c");
   store_kv *rest = calloc(n + 1, sizeof *rest);
   shim *s = calloc(1, sizeof *s);
   size_t i, m = 0;
@@ -179,6 +288,20 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
   s->max_puts = max_puts ? strdup(max_puts) : NULL;
   atomic_init(&s->puts, 0);
   atomic_init(&s->most, 0);
+  s->corrupt = !corrupt                  ? CORRUPT_NONE
+               : !strcmp(corrupt, "short") ? CORRUPT_SHORT
+               : !strcmp(corrupt, "long")  ? CORRUPT_LONG
+               : !strcmp(corrupt, "flip")  ? CORRUPT_FLIP
+                                           : -1;
+  s->wrong_crc = wrong && !strcmp(wrong, "wrong");
+  if (s->corrupt < 0 || (wrong && !s->wrong_crc)) {
+    sh_close((store_handle *)(void *)s);
+    free(rest);
+    return store_error_set(err, STORE_E_CONFIG,
+                           "shim: corrupt-put '%s' is not short, long or "
+                           "flip, or report-crc32c '%s' is not wrong",
+                           corrupt ? corrupt : "", wrong ? wrong : "");
+  }
   dl = inner ? dlopen(inner, RTLD_NOW | RTLD_LOCAL) : NULL;
   s->in = dl ? dlsym(dl, "store_interface") : NULL;
   if (!s->in) {
@@ -233,10 +356,28 @@ static int32_t put_through(shim *s, const char *c, const char *k,
                            void *ud, store_put_result *out, store_error *err)
 {
   struct breaking b = { src, ud, s->fail_after };
+  struct corrupt cr = { src, ud, s->corrupt, 0, 0, 0, 0 };
+  store_put_opts co;
   int32_t rc;
 
-  if (!s->fail_put || !strstr(k, s->fail_put))
-    return s->in->blob_put(s->h, c, k, o, src, ud, out, err);
+  if (s->corrupt) {
+    if (o) {
+      memset(&co, 0, sizeof co);
+      memcpy(&co, o, o->struct_size < sizeof co ? o->struct_size : sizeof co);
+      co.content_length = corrupt_len(s->corrupt, o->content_length);
+      o = &co;
+    }
+    rc = s->in->blob_put(s->h, c, k, o, corrupt_read, &cr, out, err);
+    if (rc == STORE_OK && s->wrong_crc)
+      wrong_result(out);
+    return rc;
+  }
+  if (!s->fail_put || !strstr(k, s->fail_put)) {
+    rc = s->in->blob_put(s->h, c, k, o, src, ud, out, err);
+    if (rc == STORE_OK && s->wrong_crc)
+      wrong_result(out);
+    return rc;
+  }
   rc = b.left ? s->in->blob_put(s->h, c, k, o, breaking_read, &b, out, err)
               : STORE_E_IO;
   if (rc == STORE_OK)
@@ -264,15 +405,29 @@ static int32_t sh_get(store_handle *h, const char *c, const char *k,
                       const store_get_opts *o, store_write_fn sink, void *ud,
                       store_error *err)
 {
+  struct wrong_entries w;
+  store_get_opts go;
+
   note(S(h), "blob_get", c, k);
-  return S(h)->in->blob_get(S(h)->h, c, k, o, sink, ud, err);
+  if (!S(h)->wrong_crc || !o || !o->on_entry)
+    return S(h)->in->blob_get(S(h)->h, c, k, o, sink, ud, err);
+  w.cb = o->on_entry;
+  w.ud = o->on_entry_ctx;
+  go = *o;
+  go.on_entry = wrong_entry;
+  go.on_entry_ctx = &w;
+  return S(h)->in->blob_get(S(h)->h, c, k, &go, sink, ud, err);
 }
 
 static int32_t sh_head(store_handle *h, const char *c, const char *k,
                        const store_head_opts *o, store_entry_fn cb, void *ud,
                        store_error *err)
 {
+  struct wrong_entries w = { cb, ud };
+
   note(S(h), "blob_head", c, k);
+  if (S(h)->wrong_crc)
+    return S(h)->in->blob_head(S(h)->h, c, k, o, wrong_entry, &w, err);
   return S(h)->in->blob_head(S(h)->h, c, k, o, cb, ud, err);
 }
 
@@ -287,7 +442,11 @@ static int32_t sh_list(store_handle *h, const char *c,
                        const store_list_opts *o, store_entry_fn cb, void *ud,
                        store_error *err)
 {
+  struct wrong_entries w = { cb, ud };
+
   note(S(h), "blob_list", c, o ? o->prefix : NULL);
+  if (S(h)->wrong_crc)
+    return S(h)->in->blob_list(S(h)->h, c, o, wrong_entry, &w, err);
   return S(h)->in->blob_list(S(h)->h, c, o, cb, ud, err);
 }
 
@@ -311,6 +470,58 @@ static int32_t sh_copy(store_handle *h, const char *sc, const char *sk,
 #else
 #define SHIM_COPY_CAP 0
 #define SHIM_COPY_OP NULL
+#endif
+
+#ifdef SHIM_MULTIPART
+static int32_t sh_mbegin(store_handle *h, const char *c, const char *k,
+                         const store_put_opts *o, char *id, size_t cap,
+                         store_error *err)
+{
+  note(S(h), "multipart_begin", c, k);
+  return S(h)->in->multipart_begin(S(h)->h, c, k, o, id, cap, err);
+}
+
+static int32_t sh_mpart(store_handle *h, const char *c, const char *k,
+                        const char *id, uint32_t no, uint64_t len,
+                        store_read_fn src, void *ud, char *tok, size_t cap,
+                        store_error *err)
+{
+  struct corrupt cr = { src, ud, S(h)->corrupt, 0, 0, 0, 0 };
+
+  note(S(h), "multipart_part", c, k);
+  if (!S(h)->corrupt)
+    return S(h)->in->multipart_part(S(h)->h, c, k, id, no, len, src, ud, tok,
+                                    cap, err);
+  return S(h)->in->multipart_part(
+    S(h)->h, c, k, id, no, (uint64_t)corrupt_len(S(h)->corrupt, (int64_t)len),
+    corrupt_read, &cr, tok, cap, err);
+}
+
+static int32_t sh_mcomplete(store_handle *h, const char *c, const char *k,
+                            const char *id, const store_put_opts *o,
+                            const char *const *toks, uint32_t n,
+                            store_put_result *out, store_error *err)
+{
+  int32_t rc;
+
+  note(S(h), "multipart_complete", c, k);
+  rc = S(h)->in->multipart_complete(S(h)->h, c, k, id, o, toks, n, out, err);
+  if (rc == STORE_OK && S(h)->wrong_crc)
+    wrong_result(out);
+  return rc;
+}
+
+static int32_t sh_mabort(store_handle *h, const char *c, const char *k,
+                         const char *id, store_error *err)
+{
+  note(S(h), "multipart_abort", c, k);
+  return S(h)->in->multipart_abort(S(h)->h, c, k, id, err);
+}
+#define SHIM_MP_CAP STORE_CAP_MULTIPART
+#define SHIM_MP(op) op
+#else
+#define SHIM_MP_CAP 0
+#define SHIM_MP(op) NULL
 #endif
 
 #if defined(SHIM_SERIAL)
@@ -337,6 +548,8 @@ static const store_config_key keys[] = {
   { "fail-after", "... after reading this many bytes", 0, 0 },
   { "put-sleep-ms", "every put waits this long first", 0, 0 },
   { "max-puts", "a file for the most puts in flight at once", 0, 0 },
+  { "corrupt-put", "short, long or flip: store other bytes than read", 0, 0 },
+  { "report-crc32c", "wrong: report wrong CRC-32Cs", 0, 0 },
   { "path", "the wrapped local provider's root", 0, 0 },
   { "name", "service name", 0, 0 },
   { NULL, NULL, 0, 0 },
@@ -351,7 +564,7 @@ STORE_EXPORT const struct store_interface store_interface = {
   .description = "test shim: counts ops and injects put failures",
   .capabilities = STORE_CAP_CONTAINERS | STORE_CAP_RANGE_GET |
                   STORE_CAP_METADATA | STORE_CAP_CONDITIONAL | SHIM_THREADS |
-                  STORE_CAP_CONTENT_TYPE | SHIM_COPY_CAP,
+                  STORE_CAP_CONTENT_TYPE | SHIM_COPY_CAP | SHIM_MP_CAP,
   .limits = &limits,
   .config_keys = keys,
   .open = sh_open,
@@ -367,4 +580,8 @@ STORE_EXPORT const struct store_interface store_interface = {
   .blob_list = sh_list,
   .blob_set_metadata = sh_setmeta,
   .blob_copy = SHIM_COPY_OP,
+  .multipart_begin = SHIM_MP(sh_mbegin),
+  .multipart_part = SHIM_MP(sh_mpart),
+  .multipart_complete = SHIM_MP(sh_mcomplete),
+  .multipart_abort = SHIM_MP(sh_mabort),
 };

@@ -238,5 +238,7 @@ CONF_CASE(multipart_bad_token);
 CONF_CASE(multipart_if_none_match);
 CONF_CASE(large_streaming);
 CONF_CASE(concurrency_threads);
+CONF_CASE(integrity_put);
+CONF_CASE(integrity_multipart);
 
 #endif

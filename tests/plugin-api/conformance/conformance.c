@@ -72,6 +72,8 @@ static const conf_case k_cases[] = {
    C(MULTIPART) | C(CONDITIONAL)},
   {"large_streaming", large_streaming, 0},
   {"concurrency_threads", concurrency_threads, C(THREADSAFE)},
+  {"integrity_put", integrity_put, 0},
+  {"integrity_multipart", integrity_multipart, C(MULTIPART)},
 };
 #undef C
 #define NCASES (sizeof k_cases / sizeof k_cases[0])

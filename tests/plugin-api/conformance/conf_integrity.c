@@ -1,0 +1,253 @@
+/*
+** conf_integrity.c -- the stored bytes are the bytes given, and every
+** checksum the service reports is theirs (ABI 1.1): a plugin that stores a
+** short or long body, or other bytes, or reports a wrong CRC-32C or MD5,
+** fails here. The suite sums the bytes itself, with ISA-L and OpenSSL,
+** never with what the service says.
+*/
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <isa-l/crc.h>
+#include <openssl/evp.h>
+
+#include "conf.h"
+
+/* The bytes' own sums. */
+typedef struct sums {
+  uint32_t crc32c;
+  unsigned char md5[16];
+  char md5_hex[33];
+} sums;
+
+/* CRC-32C as S3 and the ABI define it: crc32_iscsi without the pre- and
+ * post-inversion, which it leaves to the caller. */
+static uint32_t crc32c(uint32_t crc, const unsigned char *p, size_t n)
+{
+  crc = ~crc;
+  while (n) {
+    size_t k = n > INT_MAX / 2 ? INT_MAX / 2 : n;
+    crc = crc32_iscsi((unsigned char *)p, (int)k, crc);
+    p += k;
+    n -= k;
+  }
+  return ~crc;
+}
+
+static void sum_bytes(tcase *t, const unsigned char *p, size_t n, sums *out)
+{
+  unsigned int len = 0;
+
+  CHECK(t, crc32c(0, (const unsigned char *)"123456789", 9) == 0xe3069283u,
+        "suite bug: CRC-32C of \"123456789\" is not e3069283");
+  out->crc32c = crc32c(0, p, n);
+  CHECK(t, EVP_Digest(n ? p : (const unsigned char *)"", n, out->md5, &len,
+                      EVP_md5(), NULL) == 1 && len == 16,
+        "suite bug: OpenSSL MD5 failed");
+  for (int i = 0; i < 16; i++)
+    snprintf(out->md5_hex + 2 * i, 3, "%02x", out->md5[i]);
+}
+
+static const char *hex16(tcase *t, const unsigned char *v)
+{
+  char *s = talloc(t, 33);
+  for (int i = 0; i < 16; i++)
+    snprintf(s + 2 * i, 3, "%02x", v[i]);
+  return s;
+}
+
+/* Which checksums the service reported (and the case checked), for the
+ * note that ends a case: a checksum never reported is never checked. */
+typedef struct reported {
+  uint32_t result;        /* STORE_CKSUM_* seen in put results          */
+  uint32_t entry;         /* STORE_CKSUM_* seen in entries (MD5: content_md5) */
+} reported;
+
+static void note_reported(tcase *t, const reported *r)
+{
+  conf_note(t, "checked against the bytes' own: put results reported:%s%s%s; "
+               "entries reported:%s%s%s",
+            r->result & STORE_CKSUM_CRC32C ? " CRC-32C" : "",
+            r->result & STORE_CKSUM_MD5 ? " MD5" : "",
+            r->result ? "" : " none",
+            r->entry & STORE_CKSUM_CRC32C ? " CRC-32C" : "",
+            r->entry & STORE_CKSUM_MD5 ? " content_md5" : "",
+            r->entry ? "" : " none");
+}
+
+/* A put result's size and checksums against the bytes'. */
+static void expect_result(tcase *t, const store_put_result *pr, uint64_t n,
+                          const sums *s, reported *r, const char *what)
+{
+  r->result |= pr->checksums & (STORE_CKSUM_CRC32C | STORE_CKSUM_MD5);
+  CHECK(t, pr->size == n, "%s: result size %llu, but %llu bytes were put "
+                          "(a short or long body stored)",
+        what, (unsigned long long)pr->size, (unsigned long long)n);
+  if (pr->checksums & STORE_CKSUM_CRC32C)
+    CHECK(t, pr->crc32c == s->crc32c,
+          "%s: result CRC-32C %08x, but the bytes put have %08x (other "
+          "bytes stored, or a wrong CRC reported)",
+          what, pr->crc32c, s->crc32c);
+  if (pr->checksums & STORE_CKSUM_MD5)
+    CHECK(t, memcmp(pr->md5, s->md5, 16) == 0,
+          "%s: result MD5 %s, but the bytes put have %s (other bytes "
+          "stored, or a wrong MD5 reported)",
+          what, hex16(t, pr->md5), s->md5_hex);
+}
+
+/* What one entry (of head, get or a listing) says about key. */
+typedef struct seen {
+  const char *key;
+  int calls;
+  uint64_t size;
+  int has_crc;
+  uint32_t crc;
+  char md5[40];           /* "" when not reported */
+} seen;
+
+static int32_t seen_cb(void *ctx, const store_entry *e)
+{
+  seen *s = ctx;
+
+  if (!e->name || strcmp(e->name, s->key))
+    return 0;
+  s->calls++;
+  s->size = e->size;
+  s->has_crc = store_entry_crc32c(e, &s->crc);
+  snprintf(s->md5, sizeof s->md5, "%s", e->content_md5 ? e->content_md5 : "");
+  return 0;
+}
+
+static void expect_entry(tcase *t, const seen *e, uint64_t n, const sums *s,
+                         reported *r, const char *what)
+{
+  r->entry |= (e->has_crc ? STORE_CKSUM_CRC32C : 0) |
+              (e->md5[0] ? STORE_CKSUM_MD5 : 0);
+  CHECK(t, e->calls == 1, "%s: '%s' reported %d times, expected once", what,
+        e->key, e->calls);
+  CHECK(t, e->size == n, "%s: size %llu, but %llu bytes were put (a short "
+                         "or long body stored)",
+        what, (unsigned long long)e->size, (unsigned long long)n);
+  if (e->has_crc)
+    CHECK(t, e->crc == s->crc32c,
+          "%s: entry CRC-32C %08x, but the bytes put have %08x (other bytes "
+          "stored, or a wrong CRC reported)", what, e->crc, s->crc32c);
+  if (e->md5[0])
+    CHECK(t, strcmp(e->md5, s->md5_hex) == 0,
+          "%s: content_md5 %s, but the bytes put have %s (other bytes "
+          "stored, or a wrong MD5 reported)", what, e->md5, s->md5_hex);
+}
+
+/* get (with on_entry), head and a listing of k all describe exactly the
+ * n bytes p, whose sums are s. Keys hold no '/': the listing's prefix is
+ * the key, and moto refuses a signed query with "%2F" in it. */
+static void expect_stored(tcase *t, const char *k, const unsigned char *p,
+                          size_t n, const sums *s, reported *r)
+{
+  seen e = {.key = k};
+  store_get_opts go;
+  store_list_opts lo;
+  membuf b;
+  int rc;
+
+  memset(&go, 0, sizeof go);
+  go.struct_size = sizeof go;
+  go.on_entry = seen_cb;
+  go.on_entry_ctx = &e;
+  rc = get_mem(t, t->c, k, &go, &b);
+  size_t got = b.len;
+  int same = got == n && (n == 0 || memcmp(b.p, p, n) == 0);
+  size_t at = 0;
+  while (!same && at < got && at < n && b.p[at] == p[at])
+    at++;
+  membuf_free(&b);
+  EXPECT_OK(t, rc, "get '%s'", k);
+  CHECK(t, same, "get '%s': %zu bytes, %zu put; the bytes differ from "
+                 "offset %zu (other bytes stored)", k, got, n, at);
+  expect_entry(t, &e, n, s, r, "get's on_entry");
+
+  memset(&e, 0, sizeof e);
+  e.key = k;
+  rc = xtstore_blob_head(g_svc, t->c, k, NULL, seen_cb, &e, ERR(t));
+  EXPECT_OK(t, rc, "head '%s'", k);
+  expect_entry(t, &e, n, s, r, "head");
+
+  memset(&e, 0, sizeof e);
+  e.key = k;
+  memset(&lo, 0, sizeof lo);
+  lo.struct_size = sizeof lo;
+  lo.prefix = k;
+  rc = xtstore_blob_list(g_svc, t->c, &lo, seen_cb, &e, ERR(t));
+  EXPECT_OK(t, rc, "list '%s'", k);
+  expect_entry(t, &e, n, s, r, "listing");
+}
+
+CONF_CASE(integrity_put)
+{
+  static const size_t sizes[] = {9, 1, 70000};
+  reported r = {0, 0};
+
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    size_t n = sizes[i];
+    unsigned char *p = talloc(t, n);
+    const char *k = tprintf(t, "integrity-put-%zu.bin", n);
+    store_put_result pr;
+    sums s;
+
+    if (n == 9)
+      memcpy(p, "123456789", 9);
+    else
+      gen_fill(90 + i, 0, p, n);
+    sum_bytes(t, p, n, &s);
+    int rc = put_mem(t, t->c, k, p, n, NULL, NULL, 0, 0, &pr);
+    EXPECT_OK(t, rc, "put %zu known bytes to '%s'", n, k);
+    expect_result(t, &pr, n, &s, &r, tprintf(t, "put of %zu bytes", n));
+    expect_stored(t, k, p, n, &s, &r);
+  }
+  note_reported(t, &r);
+}
+
+CONF_CASE(integrity_multipart)
+{
+  const char *k = "integrity-multipart.bin";
+  uint64_t psz = g_limits->min_part_size;
+  if (psz < 256 * 1024)
+    psz = 256 * 1024;
+  uint64_t len[3] = {psz, psz, psz / 3 + 7};
+  size_t n = (size_t)(len[0] + len[1] + len[2]), off = 0;
+  unsigned char *p = talloc(t, n);
+  char id[STORE_ID_SIZE], tok[3][STORE_ID_SIZE];
+  const char *toks[3] = {tok[0], tok[1], tok[2]};
+  store_put_result pr;
+  reported r = {0, 0};
+  sums s;
+
+  gen_fill(95, 0, p, n);
+  sum_bytes(t, p, n, &s);
+  int rc = xtstore_multipart_begin(g_svc, t->c, k, NULL, id, sizeof id,
+                                   ERR(t));
+  EXPECT_OK(t, rc, "multipart_begin '%s'", k);
+  for (uint32_t i = 0; i < 3; i++) {
+    memsrc src;
+    memsrc_init(&src, p + off, (size_t)len[i]);
+    rc = xtstore_multipart_part(g_svc, t->c, k, id, i + 1, len[i],
+                                memsrc_read, &src, tok[i], STORE_ID_SIZE,
+                                ERR(t));
+    if (rc)
+      (void)xtstore_multipart_abort(g_svc, t->c, k, id, NULL);
+    EXPECT_OK(t, rc, "upload part %u (%llu bytes)", i + 1,
+              (unsigned long long)len[i]);
+    off += (size_t)len[i];
+  }
+  memset(&pr, 0, sizeof pr);
+  pr.struct_size = sizeof pr;
+  rc = xtstore_multipart_complete(g_svc, t->c, k, id, NULL, toks, 3, &pr,
+                                  ERR(t));
+  if (rc)
+    (void)xtstore_multipart_abort(g_svc, t->c, k, id, NULL);
+  EXPECT_OK(t, rc, "multipart_complete of 3 parts, %zu bytes", n);
+  expect_result(t, &pr, n, &s, &r, "multipart_complete");
+  expect_stored(t, k, p, n, &s, &r);
+  note_reported(t, &r);
+}
