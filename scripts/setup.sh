@@ -20,7 +20,8 @@ if ((test_deps)); then
   # awscli: /usr/bin/aws (v2), azure-cli: az; python3: Debian's, /usr/bin/python3;
   # swift-*: one-node Swift with s3api, a signature-checking S3 (tests/servers);
   # strace: counts the syncs of a tree download (test_download_sync.sh).
-  pkgs+=(libcmocka-dev valgrind attr curl awscli azure-cli python3 strace
+  # python3-crc32c: moto's CRC32C of multipart objects (tests/servers/server.sh).
+  pkgs+=(libcmocka-dev valgrind attr curl awscli azure-cli python3 python3-crc32c strace
          swift-proxy swift-object swift-container swift-account)
 fi
 

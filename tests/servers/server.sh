@@ -90,7 +90,7 @@ start() {
   command -v curl >/dev/null || die "curl is missing (scripts/setup.sh --test installs it)"
   command -v python3 >/dev/null || die "python3 is missing (scripts/setup.sh --test installs it)"
 
-  local -a cmd
+  local -a cmd moto_env=()
   local mpy="" spy="" probe ready_s=20
   case "$name" in
     s3rver|azurite)
@@ -112,6 +112,20 @@ start() {
           >"$dir/unavailable"
         echo "server.sh: moto unavailable: $(cat "$dir/unavailable")" >&2
         return 0
+      fi
+      # moto sums a multipart object's CRC32C with the crc32c module and, without it,
+      # reports zlib's CRC-32 under that name (a false mismatch for xtstore). Debian's
+      # python3-crc32c serves a pyenv Python of the same version: only that module goes
+      # on moto's path.
+      if ! "$mpy" -c 'import crc32c' >/dev/null 2>&1; then
+        local so
+        so=$(ls /usr/lib/python3/dist-packages/crc32c.cpython-"$("$mpy" -c \
+               'import sys; print("%d%d" % sys.version_info[:2])')"-*.so 2>/dev/null | head -n 1)
+        [[ -n "$so" ]] ||
+          die "moto ($mpy) has no crc32c module and Debian's python3-crc32c does not fit it: run scripts/setup.sh --test"
+        mkdir -p "$dir/pylib"
+        ln -sf "$so" "$dir/pylib/"
+        moto_env=(env PYTHONPATH="$dir/pylib${PYTHONPATH:+:$PYTHONPATH}")
       fi
       ;;
     swift)
@@ -144,7 +158,7 @@ start() {
         probe="$endpoint?comp=list"
         ;;
       moto)
-        cmd=("$mpy" -m moto.server -H 127.0.0.1 -p "$port")
+        cmd=("${moto_env[@]}" "$mpy" -m moto.server -H 127.0.0.1 -p "$port")
         endpoint="http://127.0.0.1:$port"
         probe="$endpoint/moto-api/"
         ;;
