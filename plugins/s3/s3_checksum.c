@@ -162,6 +162,13 @@ int s3_cksum_refused(s3_call *c, const sdk_response *resp)
             (!strcmp(info.code, "NotImplemented") ||
              !strcmp(info.code, "InvalidArgument") ||
              !strcmp(info.code, "UnsupportedHeader"));
+  /* A HEAD answer has no body to say why: a 501 to a HEAD can only be
+   * about the one header such a request has that others lack. */
+  if (!refused && !info.code && status == 501 && !strcmp(c->method, "HEAD")) {
+    info.code = "NotImplemented";
+    info.message = "HTTP 501 to a HEAD with x-amz-checksum-mode";
+    refused = 1;
+  }
   if (refused)
     fall_back(c, &info, "x-amz-checksum headers");
   s3_err_info_free(&info);
