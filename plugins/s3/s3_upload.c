@@ -187,7 +187,7 @@ int32_t s3_put_unknown(store_handle *h, const char *bucket, const char *key,
   else
     rc = known_parts(&u, src, src_ctx, (uint64_t)len, err);
   /* The completion gets the conditions and, when the parts had theirs,
-   * the whole object's CRC (never the caller's: it covered no pipe). */
+   * the whole object's CRC they built up. */
   memset(&fin, 0, sizeof(fin));
   fin.struct_size = sizeof(fin);
   fin.flags = S3_OPT(opts, store_put_opts, flags, 0);
