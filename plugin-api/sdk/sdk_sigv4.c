@@ -666,9 +666,14 @@ int sdk_sigv4_sign_request(sdk_sigv4 *s, sdk_request *r,
   size_t n, i, nh = 0;
   int rc = STORE_E_NOMEM;
 
-  /* A request signed before (a retry) is signed afresh. */
+  /* A request signed before (a retry) is signed afresh: without the
+   * headers the signing adds, which would otherwise be signed twice. */
   if (sdk_request_set_header(r, "Authorization", NULL) ||
-      sdk_request_set_header(r, "X-Amz-Date", NULL))
+      sdk_request_set_header(r, "X-Amz-Date", NULL) ||
+      ((flags & SDK_SIGV4_CONTENT_SHA256) &&
+       sdk_request_set_header(r, "x-amz-content-sha256", NULL)) ||
+      (s->session_token &&
+       sdk_request_set_header(r, "X-Amz-Security-Token", NULL)))
     goto out;
   if (parse_url(sdk_request_url(r), &u)) {
     rc = store_error_set(err, STORE_E_INTERNAL,

@@ -93,6 +93,8 @@ struct store_handle {
   char *base_path;              /* "" or "/base" (no trailing '/')        */
   int virtual_hosting;          /* addressing resolved for this endpoint  */
   _Atomic int body;             /* S3_BODY_*: how streamed bodies go out  */
+  _Atomic int cksum_off;        /* the server refused x-amz-checksum-*
+                                   headers: not sent from then on        */
   sdk_http *http;
   sdk_sigv4 *signer;            /* NULL when anonymous                    */
   _Atomic int_least64_t clock_offset; /* server minus local clock, s      */
@@ -125,6 +127,9 @@ typedef struct s3_call {
   sdk_digest *md5_wire;         /* MD5 of the aws-chunked framing as sent,
                                    while aws-chunked is unproven          */
   struct s3_chunked *wire;      /* that framing's encoder                 */
+  int crc_trailer;              /* an aws-chunked send of src computes its
+                                   CRC-32C and sends it as a trailer      */
+  int cksum_sent;               /* x-amz-checksum-* headers are on req    */
 } s3_call;
 
 /* Parsed S3 error body (s3_error.c); strings point into `xml`. */
@@ -284,6 +289,13 @@ int32_t s3_multipart_part(store_handle *h, const char *container,
                           uint32_t part_no, uint64_t length,
                           store_read_fn src, void *src_ctx, char *out_token,
                           size_t cap, store_error *err);
+int32_t s3_multipart_part_checked(store_handle *h, const char *container,
+                                  const char *key, const char *upload_id,
+                                  uint32_t part_no, uint64_t length,
+                                  const store_put_opts *opts,
+                                  store_read_fn src, void *src_ctx,
+                                  char *out_token, size_t cap,
+                                  store_put_result *out, store_error *err);
 int32_t s3_multipart_complete(store_handle *h, const char *container,
                               const char *key, const char *upload_id,
                               const store_put_opts *opts,
@@ -318,10 +330,53 @@ int32_t s3_delete_snapshot(store_handle *h, const char *bucket,
                            const char *key, const char *version,
                            store_error *err);
 
+/* s3_checksum.c: the 1.1 checksum contract (x-amz-checksum-crc32c,
+ * Content-MD5, trailers, what the server reports) */
+#define S3_CRC_HEADER   "x-amz-checksum-crc32c"
+#define S3_TOKEN_CRC    ";crc32c="            /* ETag;crc32c=BASE64 tokens */
+/* Headers that make the server check the body against what opts know
+ * before it is sent (x-amz-checksum-crc32c, Content-MD5), or, for a body in
+ * memory, the CRC-32C opts->trailer_checksums asks for; for a streamed
+ * body that asks for one, c->crc_trailer (sent as a trailer when the body
+ * goes aws-chunked). Nothing of it once the service has fallen back. */
+int32_t s3_call_checksums(s3_call *c, const store_put_opts *opts,
+                          store_error *err);
+/* x-amz-checksum-crc32c: base64(crc) alone (CompleteMultipartUpload). */
+int32_t s3_call_crc32c(s3_call *c, uint32_t crc, store_error *err);
+/* HeadObject / GetObject: ask for the stored checksums. */
+int32_t s3_call_checksum_mode(s3_call *c, store_error *err);
+/* A refusal of the checksum headers themselves (a server that does not
+ * know them): stop sending them for this handle, said once. Non-zero when
+ * c carried them and resp is such a refusal. */
+int s3_cksum_refused(s3_call *c, const sdk_response *resp);
+/* The same for a CompleteMultipartUpload whose XML named the parts'
+ * checksums, refused as MalformedXML (Swift's s3api). */
+int s3_cksum_xml_refused(s3_call *c, const sdk_response *resp);
+/* A response's full-object CRC-32C (not a composite "...-N" or
+ * x-amz-checksum-type COMPOSITE). 0 when there is one. */
+int s3_resp_crc32c(const sdk_response *resp, uint32_t *out);
+/* out's checksums from a PutObject / UploadPart response: its CRC-32C,
+ * and the MD5 its ETag is (s3_resp_md5). */
+void s3_result_checksums(const sdk_response *resp, int with_md5,
+                         store_put_result *out);
+/* Did the server refuse the body because a checksum did not match? */
+int s3_is_checksum_mismatch(const char *code, const char *message);
+/* A multipart token: the part's ETag, then S3_TOKEN_CRC and the part's
+ * CRC-32C when it has one. s3_token_split gives the ETag's length and the
+ * CRC (base64, NUL-terminated in tokens; NULL when none). */
+int32_t s3_token_make(const char *etag, int has_crc, uint32_t crc,
+                      char *out, size_t cap);
+size_t s3_token_split(const char *token, const char **crc_b64);
+
 /* s3_body.c: request bodies from read callbacks, aws-chunked bodies */
+/* With `trailer`, the CRC-32C of the data follows the final chunk as the
+ * signed trailer x-amz-checksum-crc32c (S3_TRAILER_LEN more bytes). */
+#define S3_TRAILER_LEN \
+  (sizeof(S3_CRC_HEADER ":") - 1 + 8 + 2 + \
+   sizeof("x-amz-trailer-signature:") - 1 + 64 + 2)
 int32_t s3_chunked_new(store_handle *h, const sdk_sigv4_result *seed,
                        store_read_fn src, void *src_ctx, uint64_t len,
-                       s3_chunked **out, store_error *err);
+                       int trailer, s3_chunked **out, store_error *err);
 int32_t s3_chunked_read(void *ctx, void *buf, size_t cap, size_t *out_n);
 void s3_chunked_free(s3_chunked *c);
 int32_t s3_fill(store_read_fn src, void *ctx, unsigned char *buf, size_t cap,

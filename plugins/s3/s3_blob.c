@@ -66,6 +66,7 @@ static void put_result(const sdk_response *resp, uint64_t size,
   if (STORE_HAS_FIELD(store_put_result, version_id, out->struct_size))
     snprintf(out->version_id, sizeof(out->version_id), "%s",
              s3_version_is_real(vid) ? vid : "");
+  s3_result_checksums(resp, 1, out);
 }
 
 /* PutObject with the body from memory or streamed (len bytes). */
@@ -79,15 +80,17 @@ static int32_t put_object(store_handle *h, const char *bucket,
   s3_call c;
   int32_t rc = s3_call_init(&c, h, "PutObject", "PUT", bucket, key, err);
 
-  if (!rc)
-    rc = put_headers(&c, opts, err);
   if (rc)
     goto out;
   if (src)
     s3_call_body_stream(&c, src, src_ctx, (int64_t)len);
   else
     s3_call_body_mem(&c, data, (size_t)len);
-  rc = s3_perform(&c, &resp, err);
+  rc = put_headers(&c, opts, err);
+  if (!rc)
+    rc = s3_call_checksums(&c, opts, err);
+  if (!rc)
+    rc = s3_perform(&c, &resp, err);
   if (rc)
     goto out;
   if (!s3_is_2xx(resp))
@@ -228,6 +231,8 @@ int32_t s3_blob_get(store_handle *h, const char *container, const char *key,
   }
   if (!rc && if_match)
     rc = s3_call_header(&c, "If-Match", if_match, err);
+  if (!rc)
+    rc = s3_call_checksum_mode(&c, err);
   if (rc)
     goto out;
   sdk_request_on_headers(c.req, get_headers, &g);
@@ -260,6 +265,8 @@ int32_t s3_head_object(store_handle *h, const char *bucket, const char *key,
   memset(p, 0, sizeof(*p));
   if (!rc && version)
     rc = s3_call_query(&c, "versionId", version, err);
+  if (!rc)
+    rc = s3_call_checksum_mode(&c, err);
   if (!rc)
     rc = s3_perform_ok(&c, resp, err);
   /* A bad version id is a 400 on AWS: no such snapshot, to the caller. */

@@ -10,6 +10,14 @@
 ** final empty chunk. So a body streamed over plain http is signed end to
 ** end without reading it twice. The framed length is known in advance
 ** (sdk_sigv4_chunked_length) and sent as Content-Length.
+**
+** With a trailer (STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER) the final
+** chunk's header is followed by the CRC-32C of the data, taken as it is
+** framed, and the trailer's signature, chained from the final chunk's:
+**   0;chunk-signature=<sig>\r\n
+**   x-amz-checksum-crc32c:<base64>\r\n
+**   x-amz-trailer-signature:<sig>\r\n
+**   \r\n
 */
 #include <inttypes.h>
 #include <stdio.h>
@@ -24,7 +32,9 @@ struct s3_chunked {
   void *ctx;
   uint64_t left;                /* source bytes not yet framed           */
   int final_sent;
-  char hdr[SDK_SIGV4_CHUNK_HDR_MAX];
+  int trailer;                  /* send the CRC-32C as a signed trailer  */
+  uint32_t crc;                 /* of the data framed so far             */
+  char hdr[SDK_SIGV4_CHUNK_HDR_MAX + S3_TRAILER_LEN];
   size_t hlen;
   unsigned char data[S3_CHUNK];
   size_t dlen;
@@ -33,7 +43,7 @@ struct s3_chunked {
 
 int32_t s3_chunked_new(store_handle *h, const sdk_sigv4_result *seed,
                        store_read_fn src, void *src_ctx, uint64_t len,
-                       s3_chunked **out, store_error *err)
+                       int trailer, s3_chunked **out, store_error *err)
 {
   s3_chunked *c = calloc(1, sizeof(*c));
 
@@ -47,6 +57,7 @@ int32_t s3_chunked_new(store_handle *h, const sdk_sigv4_result *seed,
   c->ctx = src_ctx;
   c->left = len;
   c->final_sent = 0;
+  c->trailer = trailer;
   *out = c;
   return STORE_OK;
 }
@@ -57,6 +68,32 @@ void s3_chunked_free(s3_chunked *c)
     return;
   sdk_sigv4_chunk_end(&c->ch);
   free(c);
+}
+
+/* After the final chunk's header: the trailer lines; the frame's closing
+ * CRLF ends the trailer block. 0 or -1. */
+static int add_trailer(s3_chunked *c)
+{
+  sdk_buf b64 = SDK_BUF_INIT;
+  store_kv t;
+  char sig[65];
+  int rc = -1;
+
+  if (sdk_crc32c_base64(c->crc, &b64) == 0) {
+    t.key = S3_CRC_HEADER;
+    t.value = b64.data;
+    if (sdk_sigv4_trailer_sign(&c->ch, &t, 1, sig) == 0) {
+      int n = snprintf(c->hdr + c->hlen, sizeof(c->hdr) - c->hlen,
+                       "%s:%s\r\nx-amz-trailer-signature:%s\r\n",
+                       S3_CRC_HEADER, b64.data, sig);
+      if (n > 0 && (size_t)n == S3_TRAILER_LEN) {
+        c->hlen += (size_t)n;
+        rc = 0;
+      }
+    }
+  }
+  sdk_buf_free(&b64);
+  return rc;
 }
 
 /* Read, sign and frame the next chunk (the final empty one after the
@@ -76,11 +113,13 @@ static int next_frame(s3_chunked *c)
   c->left -= want;
   if (!want)
     c->final_sent = 1;
+  if (c->trailer)
+    c->crc = sdk_crc32c(c->crc, c->data, c->dlen);
   if (sdk_sigv4_chunk_sign(&c->ch, c->data, c->dlen, sig))
     return -1;
   c->hlen = sdk_sigv4_chunk_header(c->dlen, sig, c->hdr);
   c->pos = 0;
-  return 0;
+  return c->final_sent && c->trailer ? add_trailer(c) : 0;
 }
 
 int32_t s3_chunked_read(void *ctx, void *buf, size_t cap, size_t *out_n)

@@ -189,7 +189,7 @@ int32_t s3_fail(const s3_call *c, const sdk_response *resp, store_error *err)
   char pre[600];
   s3_err_info info;
   int32_t code = 0;
-  int retry = 0;
+  int retry = 0, mismatch;
   size_t used;
 
   s3_err_parse(resp, &info);
@@ -211,10 +211,18 @@ int32_t s3_fail(const s3_call *c, const sdk_response *resp, store_error *err)
     s3_err_info_free(&info);
     return code;
   }
+  /* The body changed on the way (or the source under us): the next send
+   * may well arrive intact, so the host sends it again. */
+  mismatch = s3_is_checksum_mismatch(info.code, info.message);
+  if (mismatch)
+    code = STORE_E_IO, retry = 1;
   if (info.code)
     sdk_error_http(err, resp, code, info.code, "x-amz-request-id",
-                   "%s%s: %s", pre, info.code,
-                   info.message ? info.message : "(no message)");
+                   "%s%s%s: %s", pre,
+                   mismatch ? "the server refused the body, its checksum "
+                              "does not match the bytes that arrived: "
+                            : "",
+                   info.code, info.message ? info.message : "(no message)");
   else
     sdk_error_http(err, resp, 0, NULL, "x-amz-request-id", "%s%s (HTTP %ld)",
                    pre, status_name(status), status);

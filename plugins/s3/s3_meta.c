@@ -2,7 +2,8 @@
 ** s3_meta.c -- an object's properties: user metadata and content types
 ** checked on their way out (x-amz-meta-* headers S3 keeps as given), and
 ** read back from HeadObject / GetObject response headers (size,
-** Last-Modified, ETag, Content-Type, version id, x-amz-meta-*).
+** Last-Modified, ETag, Content-Type, version id, x-amz-meta-*, the
+** full-object x-amz-checksum-crc32c).
 */
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,8 @@ int32_t s3_props_from_headers(const sdk_response *resp, const char *key,
   p->e.etag = sdk_response_header(resp, "ETag");
   if (s3_resp_md5(resp, p->md5) == 0)
     p->e.content_md5 = p->md5;
+  if (s3_resp_crc32c(resp, &p->e.crc32c) == 0)
+    p->e.checksums |= STORE_CKSUM_CRC32C;
   p->e.content_type = sdk_response_header(resp, "Content-Type");
   p->version_id = sdk_response_header(resp, "x-amz-version-id");
   if (sdk_meta_from_headers(resp, S3_META_PREFIX, &p->md, &p->nmd))

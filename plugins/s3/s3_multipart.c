@@ -13,6 +13,14 @@
 
 #include "s3.h"
 
+/* The host will send the CRC-32C of each part and of the object. */
+static int wants_crc(store_handle *h, const store_put_opts *opts)
+{
+  return ((S3_OPT(opts, store_put_opts, checksums, 0) |
+           S3_OPT(opts, store_put_opts, trailer_checksums, 0)) &
+          STORE_CKSUM_CRC32C) && !atomic_load(&h->cksum_off);
+}
+
 int32_t s3_multipart_begin(store_handle *h, const char *container,
                            const char *key, const store_put_opts *opts,
                            char *out_id, size_t cap, store_error *err)
@@ -39,6 +47,14 @@ int32_t s3_multipart_begin(store_handle *h, const char *container,
     rc = s3_call_meta(&c, S3_OPT(opts, store_put_opts, content_type, NULL),
                       S3_OPT(opts, store_put_opts, metadata, NULL),
                       S3_OPT(opts, store_put_opts, nmetadata, 0), err);
+  /* Parts that will carry CRC-32Cs make one for the whole object, which
+   * S3 then keeps (FULL_OBJECT, not a checksum of the parts' checksums). */
+  if (!rc && wants_crc(h, opts))
+    rc = s3_call_header(&c, "x-amz-checksum-algorithm", "CRC32C", err);
+  if (!rc && wants_crc(h, opts))
+    rc = s3_call_header(&c, "x-amz-checksum-type", "FULL_OBJECT", err);
+  if (!rc)
+    c.cksum_sent = wants_crc(h, opts);
   if (!rc)
     rc = s3_perform_ok(&c, &resp, err);
   if (!rc)
@@ -60,16 +76,23 @@ out:
   return rc;
 }
 
-int32_t s3_multipart_part(store_handle *h, const char *container,
-                          const char *key, const char *upload_id,
-                          uint32_t part_no, uint64_t length,
-                          store_read_fn src, void *src_ctx, char *out_token,
-                          size_t cap, store_error *err)
+/* UploadPart; the token is the part's ETag, with the part's CRC-32C
+ * (as the server reports it, else as sent) for the completion's XML. */
+int32_t s3_multipart_part_checked(store_handle *h, const char *container,
+                                  const char *key, const char *upload_id,
+                                  uint32_t part_no, uint64_t length,
+                                  const store_put_opts *opts,
+                                  store_read_fn src, void *src_ctx,
+                                  char *out_token, size_t cap,
+                                  store_put_result *out, store_error *err)
 {
   sdk_response *resp = NULL;
+  store_put_result got;
   char num[16];
   const char *etag;
   s3_call c;
+  int has_crc;
+  uint32_t crc;
   int32_t rc = s3_check_names(container, key, err);
 
   if (rc)
@@ -89,21 +112,97 @@ int32_t s3_multipart_part(store_handle *h, const char *container,
   if (rc)
     goto out;
   s3_call_body_stream(&c, src, src_ctx, (int64_t)length);
-  rc = s3_perform_ok(&c, &resp, err);
+  rc = s3_call_checksums(&c, opts, err);
+  if (!rc)
+    rc = s3_perform_ok(&c, &resp, err);
   if (rc)
     goto out;
+  memset(&got, 0, sizeof(got));
+  got.struct_size = sizeof(got);
+  s3_result_checksums(resp, 1, &got);
+  has_crc = (got.checksums & STORE_CKSUM_CRC32C) != 0;
+  crc = got.crc32c;
+  if (!has_crc && c.cksum_sent &&
+      (S3_OPT(opts, store_put_opts, checksums, 0) & STORE_CKSUM_CRC32C)) {
+    has_crc = 1;
+    crc = opts->crc32c;
+  }
   etag = sdk_response_header(resp, "ETag");
   if (!etag || !*etag)
     rc = s3_fail_msg(&c, err, STORE_E_INTERNAL, "no ETag for part %" PRIu32,
                      part_no);
-  else if (strlen(etag) >= cap)
-    rc = s3_fail_msg(&c, err, STORE_E_INTERNAL, "part ETag too long");
-  else
-    memcpy(out_token, etag, strlen(etag) + 1);
+  else if (s3_token_make(etag, has_crc, crc, out_token, cap))
+    rc = s3_fail_msg(&c, err, STORE_E_INTERNAL, "part token too long");
+  if (rc)
+    goto out;
+  if (out && STORE_HAS_FIELD(store_put_result, size, out->struct_size))
+    out->size = length;
+  if (out && STORE_HAS_FIELD(store_put_result, etag, out->struct_size))
+    snprintf(out->etag, sizeof(out->etag), "%s", etag);
+  if (out && STORE_HAS_FIELD(store_put_result, md5, out->struct_size)) {
+    out->checksums = got.checksums;
+    out->crc32c = got.crc32c;
+    memcpy(out->md5, got.md5, sizeof(out->md5));
+  }
 out:
   sdk_response_free(resp);
   s3_call_free(&c);
   return rc;
+}
+
+int32_t s3_multipart_part(store_handle *h, const char *container,
+                          const char *key, const char *upload_id,
+                          uint32_t part_no, uint64_t length,
+                          store_read_fn src, void *src_ctx, char *out_token,
+                          size_t cap, store_error *err)
+{
+  return s3_multipart_part_checked(h, container, key, upload_id, part_no,
+                                   length, NULL, src, src_ctx, out_token, cap,
+                                   NULL, err);
+}
+
+/* The assembled object's CRC-32C, from the reply's header or its XML
+ * (ChecksumCRC32C), when it is a full-object one. No MD5: a multipart
+ * ETag is none. */
+static void complete_crc(const sdk_response *resp, const sdk_xml_node *root,
+                         store_put_result *out)
+{
+  const char *v = sdk_xml_child_text(root, "ChecksumCRC32C");
+  const char *type = sdk_xml_child_text(root, "ChecksumType");
+  uint32_t crc;
+
+  if (!out || !STORE_HAS_FIELD(store_put_result, md5, out->struct_size))
+    return;
+  s3_result_checksums(resp, 0, out);
+  if ((out->checksums & STORE_CKSUM_CRC32C) || !v || strchr(v, '-') ||
+      (type && strcmp(type, "FULL_OBJECT")) || sdk_crc32c_parse(v, &crc))
+    return;
+  out->checksums |= STORE_CKSUM_CRC32C;
+  out->crc32c = crc;
+}
+
+/* The completion's XML: each part's ETag and, with_crc, its CRC-32C
+ * when its token has one. 0 or -1. */
+static int complete_xml(sdk_buf *body, const char *const *tokens,
+                        uint32_t nparts, int with_crc)
+{
+  if (sdk_buf_puts(body, "<CompleteMultipartUpload xmlns=\"http://s3."
+                         "amazonaws.com/doc/2006-03-01/\">"))
+    return -1;
+  for (uint32_t i = 0; i < nparts; i++) {
+    const char *t = tokens[i] ? tokens[i] : "", *crc;
+    size_t n = s3_token_split(t, &crc);
+    char etag[STORE_ID_SIZE];
+    snprintf(etag, sizeof(etag), "%.*s", (int)n, t);
+    if (sdk_buf_printf(body, "<Part><PartNumber>%" PRIu32 "</PartNumber>"
+                       "<ETag>", i + 1) ||
+        sdk_xml_escape(body, etag) || sdk_buf_puts(body, "</ETag>") ||
+        (crc && with_crc &&
+         sdk_buf_printf(body, "<ChecksumCRC32C>%s</ChecksumCRC32C>", crc)) ||
+        sdk_buf_puts(body, "</Part>"))
+      return -1;
+  }
+  return sdk_buf_puts(body, "</CompleteMultipartUpload>");
 }
 
 /* CompleteMultipartUpload with optional conditions (opts: flags and
@@ -127,16 +226,7 @@ int32_t s3_multipart_finish(store_handle *h, const char *bucket,
   rc = s3_call_query(&c, "uploadId", upload_id, err);
   if (rc)
     goto out;
-  if (sdk_buf_puts(&body, "<CompleteMultipartUpload xmlns=\"http://s3."
-                          "amazonaws.com/doc/2006-03-01/\">"))
-    goto nomem;
-  for (uint32_t i = 0; i < nparts; i++)
-    if (sdk_buf_printf(&body, "<Part><PartNumber>%" PRIu32 "</PartNumber>"
-                       "<ETag>", i + 1) ||
-        sdk_xml_escape(&body, tokens[i] ? tokens[i] : "") ||
-        sdk_buf_puts(&body, "</ETag></Part>"))
-      goto nomem;
-  if (sdk_buf_puts(&body, "</CompleteMultipartUpload>"))
+  if (complete_xml(&body, tokens, nparts, !atomic_load(&h->cksum_off)))
     goto nomem;
   s3_call_body_mem(&c, body.data, body.len);
   rc = s3_call_header(&c, "Content-Type", "application/xml", err);
@@ -144,8 +234,29 @@ int32_t s3_multipart_finish(store_handle *h, const char *bucket,
     rc = s3_call_header(&c, "If-None-Match", "*", err);
   if (!rc && S3_OPT(opts, store_put_opts, if_match, NULL))
     rc = s3_call_header(&c, "If-Match", opts->if_match, err);
+  /* The whole object's CRC, for the server to check what it assembled. */
+  if (!rc && (S3_OPT(opts, store_put_opts, checksums, 0) &
+              STORE_CKSUM_CRC32C) && !atomic_load(&h->cksum_off)) {
+    rc = s3_call_crc32c(&c, opts->crc32c, err);
+    if (!rc)
+      rc = s3_call_header(&c, "x-amz-checksum-type", "FULL_OBJECT", err);
+  }
   if (!rc)
-    rc = s3_perform_ok(&c, &resp, err);
+    rc = s3_perform(&c, &resp, err);
+  /* A server that knows no part checksums may refuse their XML: once more
+   * without them (the body is ours, in memory). */
+  if (!rc && !s3_is_2xx(resp) && strstr(body.data, "<ChecksumCRC32C>") &&
+      s3_cksum_xml_refused(&c, resp)) {
+    sdk_response_free(resp);
+    resp = NULL;
+    sdk_buf_free(&body);
+    if (complete_xml(&body, tokens, nparts, 0))
+      goto nomem;
+    s3_call_body_mem(&c, body.data, body.len);
+    rc = s3_perform(&c, &resp, err);
+  }
+  if (!rc && !s3_is_2xx(resp))
+    rc = s3_fail(&c, resp, err);
   if (rc == STORE_E_PRECONDITION &&
       (S3_OPT(opts, store_put_opts, flags, 0) & STORE_PUT_IF_NONE_MATCH))
     rc = s3_fail_msg(&c, err, STORE_E_EXISTS, "'%s/%s' already exists "
@@ -163,6 +274,7 @@ int32_t s3_multipart_finish(store_handle *h, const char *bucket,
     snprintf(out->version_id, sizeof(out->version_id), "%s",
              s3_version_is_real(vid) ? vid : "");
   }
+  complete_crc(resp, root, out);
   goto out;
 nomem:
   rc = s3_fail_msg(&c, err, STORE_E_NOMEM, "out of memory");
@@ -210,6 +322,12 @@ int32_t s3_multipart_complete(store_handle *h, const char *container,
     return STORE_OK;
   }
   out->size = p.e.size;
+  if (STORE_HAS_FIELD(store_put_result, md5, out->struct_size) &&
+      !(out->checksums & STORE_CKSUM_CRC32C) &&
+      (p.e.checksums & STORE_CKSUM_CRC32C)) {
+    out->checksums |= STORE_CKSUM_CRC32C;
+    out->crc32c = p.e.crc32c;
+  }
   s3_props_free(&p);
   sdk_response_free(resp);
   return STORE_OK;

@@ -198,6 +198,11 @@ static int32_t send_once(s3_call *c, sdk_response **out, s3_chunked **chunked,
   const char *payload = SDK_SIGV4_EMPTY_SHA256;
   int mode = c->src && h->signer ? atomic_load(&h->body) : S3_BODY_UNSIGNED;
   int stream_signed = mode != S3_BODY_UNSIGNED;
+  /* The CRC asked for while streaming rides on aws-chunked bodies only:
+   * plain ones have nowhere to put it (the host then compares sizes and
+   * whatever the result reports). */
+  int trailer = stream_signed && c->crc_trailer &&
+                !atomic_load(&h->cksum_off);
   store_read_fn read = sdk_body_read;
   void *read_ud = &c->body;
   int32_t rc;
@@ -243,9 +248,15 @@ static int32_t send_once(s3_call *c, sdk_response **out, s3_chunked **chunked,
     rc = s3_call_header(c, "Content-Encoding", "aws-chunked", err);
     if (!rc)
       rc = s3_call_header(c, "x-amz-decoded-content-length", declen, err);
+    if (!rc && trailer)
+      rc = s3_call_header(c, "x-amz-trailer", S3_CRC_HEADER, err);
+    if (!rc && trailer)
+      rc = s3_call_header(c, "x-amz-sdk-checksum-algorithm", "CRC32C", err);
     if (rc)
       goto out;
-    payload = SDK_SIGV4_STREAMING_PAYLOAD;
+    c->cksum_sent |= trailer;
+    payload = trailer ? SDK_SIGV4_STREAMING_PAYLOAD_TRAILER
+                      : SDK_SIGV4_STREAMING_PAYLOAD;
   } else if (c->src) {
     payload = SDK_SIGV4_UNSIGNED_PAYLOAD;
     sdk_request_body_stream(c->req, read, read_ud, c->src_len);
@@ -259,15 +270,16 @@ static int32_t send_once(s3_call *c, sdk_response **out, s3_chunked **chunked,
   }
   if (stream_signed) {
     rc = s3_chunked_new(h, &seed, read, read_ud, (uint64_t)c->src_len,
-                        chunked, err);
+                        trailer, chunked, err);
     if (rc)
       goto out;
     c->wire = *chunked;
     sdk_request_body_stream(c->req,
                             c->md5_wire ? s3_md5_wire_read : s3_chunked_read,
                             c->md5_wire ? (void *)c : (void *)*chunked,
-                            (int64_t)sdk_sigv4_chunked_length(
-                              (uint64_t)c->src_len, S3_CHUNK));
+                            (int64_t)(sdk_sigv4_chunked_length(
+                                        (uint64_t)c->src_len, S3_CHUNK) +
+                                      (trailer ? S3_TRAILER_LEN : 0)));
   }
   rc = sdk_http_perform(h->http, c->req, out, err);
   if (rc && err) {
@@ -320,6 +332,20 @@ static int chunked_refused(const s3_call *c, const sdk_response *resp)
   return refused;
 }
 
+/* A resend after s3_cksum_refused: the same request without them. */
+static void drop_checksum_headers(s3_call *c)
+{
+  static const char *const names[] = {
+    S3_CRC_HEADER, "x-amz-sdk-checksum-algorithm", "x-amz-checksum-mode",
+    "x-amz-checksum-algorithm", "x-amz-checksum-type", "x-amz-trailer",
+  };
+
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+    sdk_request_set_header(c->req, names[i], NULL);
+  c->cksum_sent = 0;
+  c->crc_trailer = 0;
+}
+
 int32_t s3_perform(s3_call *c, sdk_response **out, store_error *err)
 {
   s3_chunked *chunked = NULL;
@@ -344,6 +370,19 @@ int32_t s3_perform(s3_call *c, sdk_response **out, store_error *err)
       sdk_response_free(*out);
       *out = NULL;
       return rc;
+    }
+    if (s3_cksum_refused(c, *out)) {
+      /* Sent again without them: by us when the body can go again, else
+       * by the host (retryable), which finds the service fallen back. */
+      rc = s3_fail(c, *out, err);
+      if (err)
+        err->flags |= STORE_ERR_RETRYABLE;
+      if (c->src && c->body.sent)
+        return rc;
+      sdk_response_free(*out);
+      *out = NULL;
+      drop_checksum_headers(c);
+      continue;
     }
     if (skew_fixed || !skewed(c->h, *out, &offset))
       return rc;

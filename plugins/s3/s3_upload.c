@@ -45,10 +45,12 @@ typedef struct upload {
   char **tokens;
   uint32_t n;
   uint64_t size;
+  int crc_on;                   /* parts in memory carry their CRC-32C    */
+  uint32_t crc;                 /* of the whole object so far             */
 } upload;
 
 static int32_t add_part(upload *u, store_read_fn src, void *ctx, uint64_t len,
-                        store_error *err)
+                        const store_put_opts *opts, store_error *err)
 {
   char token[STORE_ID_SIZE];
   char **t;
@@ -62,8 +64,9 @@ static int32_t add_part(upload *u, store_read_fn src, void *ctx, uint64_t len,
   if (sdk_host_cancelled(u->h->host))
     return store_error_set(err, STORE_E_ABORTED, "s3: PutObject '%s/%s': "
                            "cancelled", u->bucket, u->key);
-  rc = s3_multipart_part(u->h, u->bucket, u->key, u->id, u->n + 1, len, src,
-                         ctx, token, sizeof(token), err);
+  rc = s3_multipart_part_checked(u->h, u->bucket, u->key, u->id, u->n + 1,
+                                 len, opts, src, ctx, token, sizeof(token),
+                                 NULL, err);
   if (rc)
     return rc;
   t = realloc(u->tokens, (u->n + 1) * sizeof(*t));
@@ -92,7 +95,7 @@ static int32_t known_parts(upload *u, store_read_fn src, void *ctx,
     uint64_t len = total - done < psz ? total - done : psz;
     sdk_body part; /* one part's worth of the source */
     sdk_body_init(&part, src, ctx, len, 0);
-    rc = add_part(u, sdk_body_read, &part, len, err);
+    rc = add_part(u, sdk_body_read, &part, len, NULL, err);
     done += len;
   }
   return rc;
@@ -108,7 +111,16 @@ static int32_t buffered_parts(upload *u, store_read_fn src, void *ctx,
   while (!rc && n) {
     mem_src m = {buf, n};
     int mode = atomic_load(&u->h->body);
-    rc = add_part(u, mem_read, &m, n, err);
+    store_put_opts po = {0};
+    po.struct_size = sizeof(po);
+    /* In memory, the part's CRC is known before it goes: the server checks
+     * it, and the whole object's builds up for the completion. */
+    if (u->crc_on) {
+      po.checksums = STORE_CKSUM_CRC32C;
+      po.crc32c = sdk_crc32c(0, buf, n);
+      u->crc = sdk_crc32c(u->crc, buf, n);
+    }
+    rc = add_part(u, mem_read, &m, n, &po, err);
     /* A part in memory can go again, where the host could not resend a
      * pipe: once, at once, when the send that failed was aws-chunked and
      * the service has since fallen back to plain bodies. Other failures
@@ -117,7 +129,7 @@ static int32_t buffered_parts(upload *u, store_read_fn src, void *ctx,
         mode != S3_BODY_UNSIGNED &&
         atomic_load(&u->h->body) == S3_BODY_UNSIGNED) {
       m = (mem_src){buf, n};
-      rc = add_part(u, mem_read, &m, n, err);
+      rc = add_part(u, mem_read, &m, n, &po, err);
     }
     if (!rc && n == S3_STREAM_PART)
       rc = s3_fill(src, ctx, buf, S3_STREAM_PART, &n, u->bucket, u->key,
@@ -134,7 +146,8 @@ int32_t s3_put_unknown(store_handle *h, const char *bucket, const char *key,
                        store_error *err)
 {
   int64_t len = S3_OPT(opts, store_put_opts, content_length, -1);
-  upload u = {h, bucket, key, "", NULL, 0, 0};
+  upload u = {h, bucket, key, "", NULL, 0, 0, 0, 0};
+  store_put_opts fin;
   unsigned char *buf = NULL;
   store_put_opts begin;
   size_t n = 0;
@@ -159,6 +172,12 @@ int32_t s3_put_unknown(store_handle *h, const char *bucket, const char *key,
   begin.content_type = S3_OPT(opts, store_put_opts, content_type, NULL);
   begin.metadata = S3_OPT(opts, store_put_opts, metadata, NULL);
   begin.nmetadata = S3_OPT(opts, store_put_opts, nmetadata, 0);
+  /* A pipe's CRC asked for while it streams: its parts are in memory, so
+   * each goes with its own and the completion with the whole object's. */
+  u.crc_on = len < 0 && ((S3_OPT(opts, store_put_opts, checksums, 0) |
+                          S3_OPT(opts, store_put_opts, trailer_checksums, 0)) &
+                         STORE_CKSUM_CRC32C);
+  begin.checksums = u.crc_on ? STORE_CKSUM_CRC32C : 0;
   rc = s3_multipart_begin(h, bucket, key, &begin, u.id, sizeof(u.id), err);
   if (rc)
     goto out;
@@ -167,9 +186,17 @@ int32_t s3_put_unknown(store_handle *h, const char *bucket, const char *key,
     rc = buffered_parts(&u, src, src_ctx, buf, n, err);
   else
     rc = known_parts(&u, src, src_ctx, (uint64_t)len, err);
+  /* The completion gets the conditions and, when the parts had theirs,
+   * the whole object's CRC they built up. */
+  memset(&fin, 0, sizeof(fin));
+  fin.struct_size = sizeof(fin);
+  fin.flags = S3_OPT(opts, store_put_opts, flags, 0);
+  fin.if_match = S3_OPT(opts, store_put_opts, if_match, NULL);
+  fin.checksums = u.crc_on ? STORE_CKSUM_CRC32C : 0;
+  fin.crc32c = u.crc;
   if (!rc)
     rc = s3_multipart_finish(h, bucket, key, u.id,
-                             (const char *const *)u.tokens, u.n, opts, out,
+                             (const char *const *)u.tokens, u.n, &fin, out,
                              err);
   if (!rc && out && STORE_HAS_FIELD(store_put_result, size, out->struct_size))
     out->size = u.size;

@@ -591,6 +591,122 @@ static void props_from_headers(void **state)
   sdk_response_free(r);
 }
 
+/* ---- checksums (s3_checksum.c) ---------------------------------------- */
+static void checksums_reported_full_object_only(void **state)
+{
+  sdk_response *r = response(200, NULL, "x-amz-checksum-crc32c", "4waSgw==");
+  store_put_result out;
+  s3_props p;
+  store_error e = new_err();
+  uint32_t crc = 0;
+  (void)state;
+  assert_int_equal(sdk_response_add_header(
+                     r, "ETag", "\"25f9e794323b453885f5181f1b624d0b\""), 0);
+  memset(&out, 0, sizeof(out));
+  out.struct_size = sizeof(out);
+  s3_result_checksums(r, 1, &out);
+  assert_int_equal(out.checksums, STORE_CKSUM_CRC32C | STORE_CKSUM_MD5);
+  assert_int_equal(out.crc32c, 0xe3069283);
+  assert_int_equal(out.md5[0], 0x25);
+  assert_int_equal(out.md5[15], 0x0b);
+  assert_int_equal(s3_props_from_headers(r, "k", &p, &e), STORE_OK);
+  assert_true(store_entry_crc32c(&p.e, &crc));
+  assert_int_equal(crc, 0xe3069283);
+  s3_props_free(&p);
+  sdk_response_free(r);
+  /* a checksum of the parts' checksums is none of the object's */
+  r = response(200, NULL, "x-amz-checksum-crc32c", "4waSgw==-3");
+  assert_int_not_equal(s3_resp_crc32c(r, &crc), 0);
+  sdk_response_free(r);
+  r = response(200, NULL, "x-amz-checksum-crc32c", "4waSgw==");
+  assert_int_equal(sdk_response_add_header(r, "x-amz-checksum-type",
+                                           "COMPOSITE"), 0);
+  assert_int_not_equal(s3_resp_crc32c(r, &crc), 0);
+  sdk_response_free(r);
+  /* a 1.0 result struct is left alone */
+  r = response(200, NULL, "x-amz-checksum-crc32c", "4waSgw==");
+  memset(&out, 0xee, sizeof(out));
+  out.struct_size = (uint32_t)offsetof(store_put_result, checksums);
+  s3_result_checksums(r, 1, &out);
+  assert_int_equal(out.checksums, 0xeeeeeeee);
+  sdk_response_free(r);
+}
+
+static void checksums_mismatch_is_retryable_io(void **state)
+{
+  static const char *const bodies[] = {
+    S3_ERROR("BadDigest", "The CRC32C you specified did not match the "
+                          "calculated checksum."),
+    S3_ERROR("XAmzContentChecksumMismatch", "The provided 'x-amz-checksum' "
+                                            "header does not match."),
+    S3_ERROR("InvalidRequest", "Value for x-amz-checksum-crc32c header is "
+                               "invalid."),
+  };
+  s3_call c = call("PutObject", "b", "k");
+  (void)state;
+  for (size_t i = 0; i < 3; i++) {
+    sdk_response *r = response(400, bodies[i], NULL, NULL);
+    store_error e = new_err();
+    assert_int_equal(s3_fail(&c, r, &e), STORE_E_IO);
+    assert_true(e.flags & STORE_ERR_RETRYABLE);
+    assert_non_null(strstr(e.message, "s3: PutObject 'b/k': the server "
+                                      "refused the body, its checksum does "
+                                      "not match"));
+    sdk_response_free(r);
+  }
+  /* InvalidRequest about anything else stays what it was */
+  sdk_response *r = response(400, S3_ERROR("InvalidRequest", "Bad part"),
+                             NULL, NULL);
+  store_error e = new_err();
+  assert_int_equal(s3_fail(&c, r, &e), STORE_E_INVALID);
+  sdk_response_free(r);
+}
+
+static void checksums_refused_headers_fall_back(void **state)
+{
+  s3_call c = call("PutObject", "b", "k");
+  sdk_response *r;
+  (void)state;
+  atomic_store(&g_h.cksum_off, 0);
+  c.method = "PUT";
+  /* a mismatch is no refusal of the headers */
+  r = response(400, S3_ERROR("InvalidArgument", "The checksum did not match"),
+               NULL, NULL);
+  c.cksum_sent = 1;
+  assert_false(s3_cksum_refused(&c, r));
+  sdk_response_free(r);
+  /* nor is a refusal of a request that carried none */
+  r = response(501, S3_ERROR("NotImplemented", "x-amz-checksum-crc32c is "
+                                               "not supported"), NULL, NULL);
+  c.cksum_sent = 0;
+  assert_false(s3_cksum_refused(&c, r));
+  assert_int_equal(atomic_load(&g_h.cksum_off), 0);
+  c.cksum_sent = 1;
+  assert_true(s3_cksum_refused(&c, r));
+  assert_int_equal(atomic_load(&g_h.cksum_off), 1);
+  sdk_response_free(r);
+  atomic_store(&g_h.cksum_off, 0);
+}
+
+static void checksums_ride_in_part_tokens(void **state)
+{
+  char tok[STORE_ID_SIZE];
+  const char *crc;
+  (void)state;
+  assert_int_equal(s3_token_make("\"abc\"", 1, 0xe3069283, tok, sizeof(tok)),
+                   STORE_OK);
+  assert_string_equal(tok, "\"abc\";crc32c=4waSgw==");
+  assert_int_equal(s3_token_split(tok, &crc), 5);
+  assert_string_equal(crc, "4waSgw==");
+  assert_int_equal(s3_token_make("\"abc\"", 0, 0, tok, sizeof(tok)),
+                   STORE_OK);
+  assert_string_equal(tok, "\"abc\"");
+  assert_int_equal(s3_token_split(tok, &crc), 5);
+  assert_null(crc);
+  assert_int_equal(s3_token_make("\"abc\"", 1, 1, tok, 10),
+                   STORE_E_INTERNAL);
+}
+
 /* ---- URLs and addressing (through the plugin's own open) --------------- */
 static store_handle *open_with(const char *endpoint, const char *addressing,
                                int32_t want)
@@ -704,6 +820,10 @@ int main(void)
     cmocka_unit_test(errors_inside_a_200),
     cmocka_unit_test(checks_refuse_what_headers_cannot_carry),
     cmocka_unit_test(props_from_headers),
+    cmocka_unit_test(checksums_reported_full_object_only),
+    cmocka_unit_test(checksums_mismatch_is_retryable_io),
+    cmocka_unit_test(checksums_refused_headers_fall_back),
+    cmocka_unit_test(checksums_ride_in_part_tokens),
     cmocka_unit_test(urls_follow_the_addressing),
     cmocka_unit_test(payload_signing_sets_the_body_mode),
   };

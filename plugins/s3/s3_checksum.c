@@ -1,0 +1,230 @@
+/*
+** s3_checksum.c -- the ABI 1.1 checksum contract in S3's terms.
+**
+** Sent: x-amz-checksum-crc32c (with x-amz-sdk-checksum-algorithm, which
+** some servers need before they keep the value) and Content-MD5, so that
+** the server refuses a body that does not match; for a streamed body whose
+** CRC is not known in advance, a trailer (s3_body.c) when the body goes
+** aws-chunked. Reported: the CRC-32C the server returns, only a
+** full-object one (a composite "...-N" is a checksum of checksums), and
+** the MD5 a single-part ETag is.
+**
+** A server that refuses the headers themselves (NotImplemented, or a bad
+** argument naming a checksum, but not a mismatch) makes the service stop
+** sending them, said once, like the aws-chunked fallback of s3_body.c.
+*/
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "s3.h"
+
+static int32_t nomem(const s3_call *c, store_error *err)
+{
+  return s3_fail_msg(c, err, STORE_E_NOMEM, "out of memory");
+}
+
+int32_t s3_call_crc32c(s3_call *c, uint32_t crc, store_error *err)
+{
+  sdk_buf b64 = SDK_BUF_INIT;
+  int32_t rc;
+
+  if (sdk_crc32c_base64(crc, &b64))
+    rc = nomem(c, err);
+  else
+    rc = s3_call_header(c, S3_CRC_HEADER, b64.data, err);
+  sdk_buf_free(&b64);
+  if (!rc)
+    c->cksum_sent = 1;
+  return rc;
+}
+
+/* x-amz-checksum-crc32c: base64(crc), and the algorithm named. */
+static int32_t crc_header(s3_call *c, uint32_t crc, store_error *err)
+{
+  int32_t rc = s3_call_crc32c(c, crc, err);
+
+  if (!rc)
+    rc = s3_call_header(c, "x-amz-sdk-checksum-algorithm", "CRC32C", err);
+  return rc;
+}
+
+int32_t s3_call_checksums(s3_call *c, const store_put_opts *opts,
+                          store_error *err)
+{
+  uint32_t known = S3_OPT(opts, store_put_opts, checksums, 0);
+  uint32_t trailer = S3_OPT(opts, store_put_opts, trailer_checksums, 0);
+  sdk_buf b64 = SDK_BUF_INIT;
+  int32_t rc = STORE_OK;
+
+  if ((known & STORE_CKSUM_MD5) &&
+      STORE_HAS_FIELD(store_put_opts, md5, opts->struct_size)) {
+    if (sdk_base64_encode(&b64, opts->md5, sizeof(opts->md5)))
+      rc = nomem(c, err);
+    else
+      rc = s3_call_header(c, "Content-MD5", b64.data, err);
+    sdk_buf_free(&b64);
+  }
+  if (rc || atomic_load(&c->h->cksum_off))
+    return rc;
+  if (known & STORE_CKSUM_CRC32C)
+    return crc_header(c, opts->crc32c, err);
+  if (!(trailer & STORE_CKSUM_CRC32C))
+    return STORE_OK;
+  /* A body in memory has its CRC before it goes: a header, which every
+   * server that knows the checksums takes, rather than a trailer. */
+  if (c->mem)
+    return crc_header(c, sdk_crc32c(0, c->mem, c->mem_len), err);
+  c->crc_trailer = 1;
+  return STORE_OK;
+}
+
+int32_t s3_call_checksum_mode(s3_call *c, store_error *err)
+{
+  int32_t rc;
+
+  if (atomic_load(&c->h->cksum_off))
+    return STORE_OK;
+  rc = s3_call_header(c, "x-amz-checksum-mode", "ENABLED", err);
+  if (!rc)
+    c->cksum_sent = 1;
+  return rc;
+}
+
+static int mentions_checksum(const char *s)
+{
+  for (; s && *s; s++)
+    if (!strncasecmp(s, "checksum", 8) || !strncasecmp(s, "crc32c", 6))
+      return 1;
+  return 0;
+}
+
+/* A mismatch in S3's words: "The CRC32C you specified did not match the
+ * calculated checksum", "... did not match what we received". */
+static int says_mismatch(const char *s)
+{
+  for (; s && *s; s++)
+    if (!strncasecmp(s, "not match", 9) || !strncasecmp(s, "mismatch", 8))
+      return 1;
+  return 0;
+}
+
+int s3_is_checksum_mismatch(const char *code, const char *message)
+{
+  if (!code)
+    return 0;
+  if (!strcmp(code, "BadDigest") ||
+      !strcmp(code, "XAmzContentChecksumMismatch"))
+    return 1;
+  return !strcmp(code, "InvalidRequest") && mentions_checksum(message);
+}
+
+/* Stop sending checksums for this handle; said once, by the thread that
+ * makes the change. */
+static void fall_back(s3_call *c, const s3_err_info *info, const char *what)
+{
+  int off = 0;
+
+  if (atomic_compare_exchange_strong(&c->h->cksum_off, &off, 1))
+    s3_log(c->h, STORE_LOG_WARN, "s3 '%s': %s: the server refused the %s "
+           "(%s: %s); sending none from now on, so it reports no CRC-32C "
+           "(uploads are still checked by size and, over http, MD5)",
+           c->h->cfg.name, c->op, what, info->code ? info->code : "?",
+           info->message ? info->message : "no message");
+}
+
+int s3_cksum_xml_refused(s3_call *c, const sdk_response *resp)
+{
+  s3_err_info info;
+  int refused;
+
+  if (sdk_response_status(resp) != 400)
+    return 0;
+  s3_err_parse(resp, &info);
+  refused = info.code && !strcmp(info.code, "MalformedXML");
+  if (refused)
+    fall_back(c, &info, "parts' ChecksumCRC32C in the completion's XML");
+  s3_err_info_free(&info);
+  return refused;
+}
+
+int s3_cksum_refused(s3_call *c, const sdk_response *resp)
+{
+  long status = sdk_response_status(resp);
+  s3_err_info info;
+  int refused;
+
+  if (!c->cksum_sent || (status != 400 && status != 501))
+    return 0;
+  s3_err_parse(resp, &info);
+  refused = info.code && mentions_checksum(info.message) &&
+            !says_mismatch(info.message) &&
+            (!strcmp(info.code, "NotImplemented") ||
+             !strcmp(info.code, "InvalidArgument") ||
+             !strcmp(info.code, "UnsupportedHeader"));
+  /* A HEAD answer has no body to say why: a 501 to a HEAD can only be
+   * about the one header such a request has that others lack. */
+  if (!refused && !info.code && status == 501 && !strcmp(c->method, "HEAD")) {
+    info.code = "NotImplemented";
+    info.message = "HTTP 501 to a HEAD with x-amz-checksum-mode";
+    refused = 1;
+  }
+  if (refused)
+    fall_back(c, &info, "x-amz-checksum headers");
+  s3_err_info_free(&info);
+  return refused;
+}
+
+int s3_resp_crc32c(const sdk_response *resp, uint32_t *out)
+{
+  const char *v = sdk_response_header(resp, S3_CRC_HEADER);
+  const char *type = sdk_response_header(resp, "x-amz-checksum-type");
+
+  if (!v || strchr(v, '-') || (type && !strcasecmp(type, "COMPOSITE")))
+    return -1;
+  return sdk_crc32c_parse(v, out);
+}
+
+void s3_result_checksums(const sdk_response *resp, int with_md5,
+                         store_put_result *out)
+{
+  char hex[33];
+  uint32_t crc;
+
+  if (!out || !STORE_HAS_FIELD(store_put_result, md5, out->struct_size))
+    return;
+  if (s3_resp_crc32c(resp, &crc) == 0) {
+    out->checksums |= STORE_CKSUM_CRC32C;
+    out->crc32c = crc;
+  }
+  if (with_md5 && s3_resp_md5(resp, hex) == 0) {
+    for (int i = 0; i < 16; i++) {
+      unsigned v;
+      sscanf(hex + 2 * i, "%2x", &v);
+      out->md5[i] = (uint8_t)v;
+    }
+    out->checksums |= STORE_CKSUM_MD5;
+  }
+}
+
+int32_t s3_token_make(const char *etag, int has_crc, uint32_t crc,
+                      char *out, size_t cap)
+{
+  sdk_buf b64 = SDK_BUF_INIT;
+  int n;
+
+  if (has_crc && sdk_crc32c_base64(crc, &b64))
+    return STORE_E_NOMEM;
+  n = snprintf(out, cap, "%s%s%s", etag, has_crc ? S3_TOKEN_CRC : "",
+               has_crc ? b64.data : "");
+  sdk_buf_free(&b64);
+  return n < 0 || (size_t)n >= cap ? STORE_E_INTERNAL : STORE_OK;
+}
+
+size_t s3_token_split(const char *token, const char **crc_b64)
+{
+  const char *at = strstr(token, S3_TOKEN_CRC);
+
+  *crc_b64 = at ? at + sizeof(S3_TOKEN_CRC) - 1 : NULL;
+  return at ? (size_t)(at - token) : strlen(token);
+}

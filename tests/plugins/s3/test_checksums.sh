@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# The S3 provider's side of the ABI 1.1 checksum contract, driven through
+# its interface table by s3_cksum_probe (the host's use of it is tested with
+# the host), against the three fixture servers:
+#   test_checksums.sh XTSTORE_BIN PLUGIN_DIR S3_CKSUM_PROBE
+# What each server does with the checksums (plugins/s3/README.md):
+#   - moto keeps and returns x-amz-checksum-crc32c (given with
+#     x-amz-sdk-checksum-algorithm) WITHOUT checking it, decodes signed
+#     aws-chunked trailers, and computes a FULL_OBJECT multipart CRC32C
+#     itself: with zlib's CRC-32 when Python's crc32c module is missing;
+#   - Swift's s3api ignores x-amz-checksum-*, checks Content-MD5
+#     (BadDigest), refuses <ChecksumCRC32C> in CompleteMultipartUpload XML
+#     (MalformedXML: the provider falls back, once);
+#   - s3rver ignores them all.
+# So the CRC values are checked against /usr/bin/aws (awscrt's CRC32C) and
+# the refusals with Swift's MD5 check, a body changed in flight
+# (faultproxy.py's flip_request_body_byte) and refusals the proxy makes.
+. "$(dirname "$0")/s3lib.sh" "$@"
+
+PROBE=${3:-}
+SO="$XTSTORE_PLUGIN_PATH/store-s3.so"
+AWS=/usr/bin/aws
+FAULTPROXY_SH=${XTSTORE_FAULTPROXY_SH:-$(dirname "$0")/../../servers/faultproxy.sh}
+if [ ! -x "$PROBE" ] || [ ! -f "$SO" ]; then
+  echo "usage: $0 XTSTORE_BIN PLUGIN_DIR S3_CKSUM_PROBE (built)" >&2
+  exit 2
+fi
+if [ ! -x "$AWS" ]; then
+  echo "skip: $AWS is not installed (apt install awscli): no CRC32C to compare with"
+  exit 77
+fi
+
+# probe ENDPOINT AK SK [KEY=VALUE...] -- CMD...: $RC, $OUT, $ERR.
+probe() {
+  local ep=$1 ak=$2 sk=$3
+  shift 3
+  "$PROBE" "$SO" endpoint="$ep" access-key="$ak" secret-key="$sk" \
+    addressing=path "$@" > "$T/.out" 2> "$T/.err"
+  RC=$?
+  OUT=$(grep -v '^log debug' "$T/.out")
+  ERR=$(cat "$T/.err")
+  LAST="s3_cksum_probe $*"
+}
+# field NAME: NAME=VALUE of the probe's last rc= line.
+field() { printf '%s\n' "$OUT" | grep '^rc=' | tail -1 | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+# awsc ENDPOINT AK SK ARGS...: /usr/bin/aws; stdout in $OUT.
+awsc() {
+  local ep=$1 ak=$2 sk=$3
+  shift 3
+  OUT=$(env -u AWS_CA_BUNDLE AWS_ACCESS_KEY_ID="$ak" AWS_SECRET_ACCESS_KEY="$sk" \
+    AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null \
+    "$AWS" --endpoint-url "$ep" "$@" 2> "$T/.err")
+  RC=$?
+  ERR=$(cat "$T/.err")
+  LAST="aws $*"
+}
+# hex_of BASE64 / b64_of HEX: the two spellings of a CRC.
+hex_of() { python3 -c 'import base64,sys; print(base64.b64decode(sys.argv[1]).hex())' "$1"; }
+b64_of() { python3 -c 'import base64,sys; print(base64.b64encode(bytes.fromhex(sys.argv[1])).decode())' "$1"; }
+# same_object EP AK SK BUCKET KEY FILE: aws reads back FILE's bytes.
+same_object() {
+  env -u AWS_CA_BUNDLE AWS_ACCESS_KEY_ID="$2" AWS_SECRET_ACCESS_KEY="$3" \
+    AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null \
+    "$AWS" --endpoint-url "$1" s3 cp --no-progress "s3://$4/$5" - 2>/dev/null |
+    cmp -s - "$6"
+}
+
+head -c 300000 /dev/urandom > small.bin
+head -c 12000000 /dev/urandom > big.bin
+B=$(bucket cksum)
+
+# ---- moto ------------------------------------------------------------------
+need_server moto
+read -r MA MS < "$SERVER_DIR/keys"
+ME=$ENDPOINT
+probe "$ME" "$MA" "$MS" -- mb "$B"
+expect_rc 0 "moto: make bucket $B"
+# The CRC32C another client computes for the same bytes.
+awsc "$ME" "$MA" "$MS" s3api put-object --bucket "$B" --key by-aws.bin \
+  --body small.bin --checksum-algorithm CRC32C --query ChecksumCRC32C --output text
+WANT=$(hex_of "$OUT")
+check "moto: aws put a CRC32C ($OUT)" test -n "$WANT"
+awsc "$ME" "$MA" "$MS" s3api put-object --bucket "$B" --key big-by-aws.bin \
+  --body big.bin --checksum-algorithm CRC32C --query ChecksumCRC32C --output text
+WANT_BIG=$(hex_of "$OUT")
+
+probe "$ME" "$MA" "$MS" -- put "$B" crc.bin small.bin crc md5
+expect_rc 0 "moto: put with its CRC-32C and MD5"
+check "moto: the put result reports CRC-32C $WANT (got $(field crc32c))" test "$(field crc32c)" = "$WANT"
+check "moto: the put result reports the ETag's MD5" test "$(field md5)" = "$(md5sum < small.bin | cut -c1-32)"
+probe "$ME" "$MA" "$MS" -- head "$B" crc.bin
+check "moto: head reports CRC-32C $WANT (got $(field crc32c))" test "$(field crc32c)" = "$WANT"
+awsc "$ME" "$MA" "$MS" s3api head-object --bucket "$B" --key crc.bin \
+  --checksum-mode ENABLED --query ChecksumCRC32C --output text
+check "moto: aws head-object --checksum-mode ENABLED shows $(b64_of "$WANT") (got $OUT)" \
+  test "$OUT" = "$(b64_of "$WANT")"
+
+probe "$ME" "$MA" "$MS" -- put "$B" plain.bin small.bin
+check "moto: a put without checksums reports no CRC-32C" test "$(field crc32c)" = "-"
+
+probe "$ME" "$MA" "$MS" payload-signing=streaming -- put "$B" trailer.bin small.bin trailer
+expect_rc 0 "moto: aws-chunked put with a signed CRC-32C trailer"
+check "moto: the trailer's CRC-32C is reported ($WANT, got $(field crc32c))" test "$(field crc32c)" = "$WANT"
+check "moto: the trailer upload stored the bytes (aws read-back)" same_object "$ME" "$MA" "$MS" "$B" trailer.bin small.bin
+
+probe "$ME" "$MA" "$MS" -- put "$B" pipe-small.bin small.bin pipe trailer
+check "moto: a small pipe's CRC-32C goes as a header ($WANT, got $(field crc32c))" test "$(field crc32c)" = "$WANT"
+
+# moto's own FULL_OBJECT CRC32C of an assembled upload is zlib's CRC-32 when
+# Python's crc32c module is missing (its fallback): either value says the
+# server assembled these bytes.
+ZLIB_BIG=$(python3 -c 'import zlib,sys; print("%08x" % zlib.crc32(open(sys.argv[1],"rb").read()))' big.bin)
+probe "$ME" "$MA" "$MS" -- mp "$B" mp.bin big.bin 5242880
+expect_rc 0 "moto: multipart FULL_OBJECT with each part's CRC-32C"
+check "moto: every part reported its CRC-32C" test "$(printf '%s\n' "$OUT" | grep -c 'crc32c=reported')" -eq 3
+probe "$ME" "$MA" "$MS" -- head "$B" mp.bin
+GOT=$(field crc32c)
+check "moto: the multipart object has a full-object CRC ($WANT_BIG, or moto's CRC-32 $ZLIB_BIG; got $GOT)" \
+  test "$GOT" = "$WANT_BIG" -o "$GOT" = "$ZLIB_BIG"
+check "moto: the multipart object holds the bytes (aws read-back)" same_object "$ME" "$MA" "$MS" "$B" mp.bin big.bin
+probe "$ME" "$MA" "$MS" -- put "$B" pipe-big.bin big.bin pipe trailer
+expect_rc 0 "moto: a 12 MB pipe goes up in parts, each with its CRC-32C"
+check "moto: the pipe's object holds the bytes" same_object "$ME" "$MA" "$MS" "$B" pipe-big.bin big.bin
+
+# Refusals made by a proxy in front of moto (moto itself checks nothing).
+PROXY="$T/proxy"
+mkdir -p "$PROXY"
+cat > "$PROXY/rules.json" <<'EOF'
+[{"match": {"method": "PUT", "path": "/bad-digest.bin$"}, "status": 400,
+  "body": "<Error><Code>BadDigest</Code><Message>The CRC32C you specified did not match the calculated checksum.</Message></Error>"},
+ {"match": {"method": "PUT", "path": "/trailer-mismatch.bin$"}, "status": 400,
+  "body": "<Error><Code>XAmzContentChecksumMismatch</Code><Message>The provided 'x-amz-checksum' header does not match what was computed.</Message></Error>"},
+ {"match": {"method": "HEAD", "path": "/crc.bin$"}, "count": 1, "status": 501,
+  "body": "<Error><Code>NotImplemented</Code><Message>The x-amz-checksum-mode header is not supported.</Message></Error>"},
+ {"match": {"method": "PUT", "path": "/refused.bin$"}, "count": 1, "status": 501,
+  "body": "<Error><Code>NotImplemented</Code><Message>x-amz-checksum-crc32c is not supported.</Message></Error>"}]
+EOF
+cleanup_hook() { "$FAULTPROXY_SH" stop "$PROXY" >/dev/null 2>&1 || true; }
+if ! PE=$(XTSTORE_SERVER_OWNER_PID=$$ "$FAULTPROXY_SH" start "$PROXY" "$ME" "$PROXY/rules.json"); then
+  fail "faultproxy did not start in front of moto"
+  finish
+fi
+probe "$PE" "$MA" "$MS" -- put "$B" bad-digest.bin small.bin crc
+expect_rc 1 "moto+proxy: a BadDigest refusal fails the put"
+check "moto+proxy: it says the checksum did not match and names the key" \
+  contains "$OUT" "$B/bad-digest.bin': the server refused the body, its checksum does not match"
+check "moto+proxy: ... and is retryable (a body changed in flight may pass next time)" contains "$OUT" " retryable"
+probe "$PE" "$MA" "$MS" payload-signing=streaming -- put "$B" trailer-mismatch.bin small.bin trailer
+check "moto+proxy: XAmzContentChecksumMismatch is the same retryable error" \
+  contains "$OUT" "checksum does not match the bytes that arrived: XAmzContentChecksumMismatch"
+probe "$PE" "$MA" "$MS" -- head "$B" crc.bin
+expect_rc 0 "moto+proxy: a HEAD whose checksum mode is refused is sent again without it"
+check "moto+proxy: the fallback is said once" test "$(printf '%s\n' "$OUT" | grep -c 'refused the x-amz-checksum headers')" -eq 1
+check "moto+proxy: the proxy saw 2 HEADs" test "$(grep -c '^HEAD .*/crc.bin' "$PROXY/log")" -eq 2
+probe "$PE" "$MA" "$MS" -- put "$B" refused.bin small.bin pipe trailer
+expect_rc 0 "moto+proxy: a body in memory whose checksum is refused goes again without it"
+check "moto+proxy: ... and then reports no CRC-32C" test "$(field crc32c)" = "-"
+check "moto+proxy: the object holds the bytes" same_object "$ME" "$MA" "$MS" "$B" refused.bin small.bin
+cleanup_hook
+
+# ---- Swift -----------------------------------------------------------------
+need_server swift
+read -r SA SS < "$SERVER_DIR/keys"
+SE=$ENDPOINT
+probe "$SE" "$SA" "$SS" -- mb "$B"
+expect_rc 0 "swift: make bucket $B"
+probe "$SE" "$SA" "$SS" -- put "$B" crc.bin small.bin crc md5
+expect_rc 0 "swift: a put with CRC-32C (ignored) and MD5 (checked)"
+check "swift: no CRC-32C reported (Swift keeps none)" test "$(field crc32c)" = "-"
+probe "$SE" "$SA" "$SS" -- put "$B" bad-md5.bin small.bin md5=bad
+expect_rc 1 "swift: a wrong Content-MD5 is refused"
+check "swift: BadDigest is a retryable checksum error naming the key" \
+  contains "$OUT" "$B/bad-md5.bin': the server refused the body, its checksum does not match the bytes that arrived: BadDigest"
+probe "$SE" "$SA" "$SS" -- mp "$B" mp.bin big.bin 5242880
+expect_rc 0 "swift: multipart with part checksums completes"
+check "swift: the refused part checksums in the XML are said once" \
+  test "$(printf '%s\n' "$OUT" | grep -c "refused the parts' ChecksumCRC32C")" -eq 1
+check "swift: the multipart object holds the bytes" same_object "$SE" "$SA" "$SS" "$B" mp.bin big.bin
+# A body changed in flight: Swift's MD5 check refuses it.
+mkdir -p "$T/proxy2"
+PROXY="$T/proxy2"
+echo '[{"match": {"method": "PUT", "path": "/flipped.bin$"}, "flip_request_body_byte": 1000}]' > "$PROXY/rules.json"
+if PE=$(XTSTORE_SERVER_OWNER_PID=$$ "$FAULTPROXY_SH" start "$PROXY" "$SE" "$PROXY/rules.json"); then
+  probe "$PE" "$SA" "$SS" -- put "$B" flipped.bin small.bin md5
+  expect_rc 1 "swift+flip: a body changed in flight is refused"
+  check "swift+flip: the error says the checksum did not match and is retryable" \
+    contains "$OUT" "checksum does not match the bytes that arrived: BadDigest"
+  cleanup_hook
+else
+  fail "faultproxy did not start in front of Swift"
+fi
+
+# ---- s3rver ----------------------------------------------------------------
+need_server s3rver
+RE=$ENDPOINT
+probe "$RE" S3RVER S3RVER -- mb "$B"
+probe "$RE" S3RVER S3RVER -- put "$B" crc.bin small.bin crc md5
+expect_rc 0 "s3rver: a put with checksums (ignored) works"
+check "s3rver: no CRC-32C reported" test "$(field crc32c)" = "-"
+probe "$RE" S3RVER S3RVER -- mp "$B" mp.bin big.bin 5242880
+expect_rc 0 "s3rver: multipart with part checksums works"
+check "s3rver: the multipart object holds the bytes" same_object "$RE" S3RVER S3RVER "$B" mp.bin big.bin
+
+finish
