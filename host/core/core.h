@@ -155,9 +155,9 @@ int st_put_verify(xtstore_svc *svc, const char *container, const char *key,
                   uint64_t sent, int64_t declared, store_put_result *out,
                   store_error *err);
 
-/* blob.c, after a put reported success: st_cksum_mismatch, and on a mismatch the
- * object is removed (st_remove_wrong) and STORE_E_IO names the object,
- * both values and the cause. */
+/* blob.c, after a put reported success: st_cksum_mismatch, and on a
+ * mismatch the object is removed (st_remove_wrong) and STORE_E_IO names
+ * the object, both values and the cause. */
 int st_put_verify_cksum(xtstore_svc *svc, const char *container,
                         const char *key, const store_put_opts *opts,
                         uint32_t crc, const store_put_result *out,

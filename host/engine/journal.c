@@ -17,9 +17,12 @@
 ** atomically (a temporary file renamed), each completed part appended and
 ** fdatasync'd; a line cut by a crash (no newline) is ignored, as is any
 ** line that does not parse (a part line without a CRC-32C, of an older
-** journal, too: such a part is sent again). The run that writes a journal holds an flock
-** on it, which the kernel drops when the run dies: a journal locked by
-** another process is a live upload, neither resumed nor cleaned up.
+** journal, too: such a part is sent again). CRC32C is the part's bytes'
+** as sent, 8 hex: the next run re-uses the part only while the file's
+** range still has it (multipart.c). The run that writes a journal holds
+** an flock on it, which the kernel drops when the run dies: a journal
+** locked by another process is a live upload, neither resumed nor cleaned
+** up.
 */
 #include <dirent.h>
 #include <errno.h>

@@ -14,12 +14,20 @@
 ** cancellation it is aborted, so nothing becomes visible and nothing stays
 ** behind, and the error names the part.
 **
+** Checksums: each part's CRC-32C, read ahead where its bytes are at hand
+** (a part buffer, a file's range), goes down with the part for the
+** service to check, and what the service reports is compared with the
+** bytes sent (a wrong part is sent again); the parts' CRCs combined are
+** the whole object's, which complete gets and the service's report of
+** it is compared with (engine.h, st_mp_put).
+**
 ** Resume within one run: a failed part is sent again alone and the parts
 ** already up are kept. Across runs, for a file (src->ident): the upload id
 ** and each completed part's token are journaled (journal.c), so a run that
 ** dies where it cannot abort (kill -9, a crash, power loss) is resumed by
 ** the next upload of the same, unchanged file to the same blob, which
-** sends only the parts not on record. ABI 1.0 cannot list a server's
+** sends only the parts not on record (or whose range of the file no
+** longer has the CRC-32C recorded). ABI 1.0 cannot list a server's
 ** parts, so the journal is the record, and the service checks the tokens
 ** at completion; an upload the service no longer has (expired, aborted)
 ** is started over once. A failure or ^C aborts the upload and drops the
