@@ -285,8 +285,8 @@ json_t *cli_json_str(const char *s);
 /* {"k": "v", ...} from user metadata or configuration keys. */
 json_t *cli_json_kvs(const store_kv *kv, size_t n);
 /* An entry as listed: name (`name` when the entry has none, as from a
- * head), size, mtime, etag, content_type, is_prefix, snapshot_id; with
- * `full` also mtime_ns, content_md5, metadata. */
+ * head), size, mtime, etag, content_type, is_prefix, snapshot_id, crc32c
+ * (8 hex or null); with `full` also mtime_ns, content_md5, metadata. */
 json_t *cli_json_entry(const store_entry *e, int full, const char *name);
 
 /* --json output. A streamed array prints "[", one element per line and

@@ -38,7 +38,8 @@ static int32_t stat_print(void *ud, const store_entry *e)
   stat_state *st = ud;
   const store_kv *md = e->metadata;
   size_t i, nmd = md ? e->nmetadata : 0;
-  char when[40], human[32], size[64];
+  char when[40], human[32], size[64], hex[9];
+  uint32_t crc;
   json_t *o;
 
   if (st->g->json) {
@@ -72,6 +73,10 @@ static int32_t stat_print(void *ud, const store_entry *e)
   stat_line("etag:", e->etag);
   stat_line("content-type:", e->content_type);
   stat_line("content-md5:", e->content_md5);
+  if (store_entry_crc32c(e, &crc)) {
+    snprintf(hex, sizeof hex, "%08x", crc);
+    stat_line("crc32c:", hex);
+  }
   stat_line("snapshot:", e->snapshot_id);
   if (e->flags & STORE_ENTRY_DIR_MARKER)
     stat_line("kind:", "directory marker");
@@ -258,14 +263,16 @@ const cli_cmd cli_cmd_stat = {
   "Usage: xtstore stat [OPTIONS] SERVICE:CONTAINER[/KEY]\n"
   "\n"
   "Show a blob's size, modification time (ISO 8601, UTC), etag, content\n"
-  "type, MD5 and user metadata, or a container's properties and metadata.\n"
+  "type, MD5, CRC-32C and user metadata, or a container's properties and\n"
+  "metadata.\n"
   "Fields the service does not report are left out.\n"
   "\n"
   "Options:\n"
   "  --snapshot ID   show this snapshot of the blob\n"
   "  --json          one JSON object: {name, size, mtime, etag,\n"
-  "                  content_type, is_prefix, snapshot_id, mtime_ns,\n"
-  "                  content_md5, metadata, address, is_container}\n"
+  "                  content_type, is_prefix, snapshot_id, crc32c,\n"
+  "                  mtime_ns, content_md5, metadata, address,\n"
+  "                  is_container}; crc32c is 8 hex digits or null\n"
   "  -h, --help      show this help\n"
   "\n"
   "Examples:\n"

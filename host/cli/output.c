@@ -168,10 +168,13 @@ json_t *cli_json_kvs(const store_kv *kv, size_t n)
 json_t *cli_json_entry(const store_entry *e, int full, const char *name)
 {
   json_t *o = json_object();
-  char when[40];
+  char when[40], hex[9] = "";
+  uint32_t crc;
 
   if (!o)
     return NULL;
+  if (store_entry_crc32c(e, &crc))
+    snprintf(hex, sizeof hex, "%08x", crc);
   cli_format_time(e->mtime_ns, when, sizeof when);
   json_object_set_new(o, "name", cli_json_str(e->name ? e->name : name));
   json_object_set_new(o, "size", json_integer((json_int_t)e->size));
@@ -184,6 +187,8 @@ json_t *cli_json_entry(const store_entry *e, int full, const char *name)
   json_object_set_new(o, "is_prefix",
                       json_boolean(e->flags & STORE_ENTRY_PREFIX));
   json_object_set_new(o, "snapshot_id", cli_json_str(e->snapshot_id));
+  json_object_set_new(o, "crc32c", store_entry_crc32c(e, &crc)
+                                     ? json_string(hex) : json_null());
   if (full) {
     json_object_set_new(o, "mtime_ns",
                         e->mtime_ns == STORE_MTIME_UNKNOWN

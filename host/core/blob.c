@@ -48,6 +48,7 @@ struct put_args {
   store_put_result *out;
   xtstore_ctx *ctx;
   uint64_t consumed;
+  uint32_t crc;                 /* CRC-32C of the bytes consumed */
 };
 
 static int32_t put_read(void *ud, void *buf, size_t cap, size_t *out_n)
@@ -58,8 +59,10 @@ static int32_t put_read(void *ud, void *buf, size_t cap, size_t *out_n)
   if (st_cancelled(a->ctx))
     return 1;
   rc = a->src(a->ud, buf, cap, out_n);
-  if (rc == 0)
+  if (rc == 0) {
     a->consumed += *out_n;
+    a->crc = st_crc32c(a->crc, buf, *out_n);
+  }
   return rc;
 }
 
@@ -71,6 +74,7 @@ static int put_replay(void *p)
   if (!a->rewind || a->rewind(a->ud) != 0)
     return 1;
   a->consumed = 0;
+  a->crc = 0;
   return 0;
 }
 
@@ -86,19 +90,25 @@ int xtstore_blob_put(xtstore_svc *svc, const char *container, const char *key,
                      void *src_ud, xtstore_rewind_fn rewind,
                      store_put_result *out, store_error *err)
 {
-  struct put_args a = {container, key, opts, src, src_ud, rewind, out,
-                       svc->ctx, 0};
+  struct put_args a = {container, key, NULL, src, src_ud, rewind, out,
+                       svc->ctx, 0, 0};
   store_put_result res;
-  store_put_opts def;
+  store_put_opts o;
   int rc = st_check_key(svc, container, key, err);
   if (rc)
     return rc;
-  if (!opts) {
-    memset(&def, 0, sizeof(def));
-    def.struct_size = sizeof(def);
-    def.content_length = -1;
-    a.opts = opts = &def;
-  }
+  memset(&o, 0, sizeof(o));
+  if (opts)
+    memcpy(&o, opts, opts->struct_size < sizeof(o) ? opts->struct_size
+                                                   : sizeof(o));
+  else
+    o.content_length = -1;
+  o.struct_size = sizeof(o);
+  /* A CRC-32C not known before sending is computed while the body
+   * streams: the plugin sends it after the body, if it can. */
+  if (!(o.checksums & STORE_CKSUM_CRC32C))
+    o.trailer_checksums |= STORE_CKSUM_CRC32C;
+  a.opts = opts = &o;
   if ((opts->flags & STORE_PUT_IF_NONE_MATCH) || opts->if_match) {
     rc = st_require_cap(svc, STORE_CAP_CONDITIONAL, err);
     if (rc)
@@ -111,6 +121,8 @@ int xtstore_blob_put(xtstore_svc *svc, const char *container, const char *key,
   if (rc == STORE_OK)
     rc = st_put_verify(svc, container, key, a.consumed, opts->content_length,
                        out, err);
+  if (rc == STORE_OK)
+    rc = st_put_verify_cksum(svc, container, key, opts, a.crc, out, err);
   return rc;
 }
 
@@ -136,6 +148,22 @@ int st_put_verify(xtstore_svc *svc, const char *container, const char *key,
          svc->name, container, key, why);
   st_remove_wrong(svc, container, key, "; the object was removed", err);
   return STORE_E_INTERNAL;
+}
+
+int st_put_verify_cksum(xtstore_svc *svc, const char *container,
+                        const char *key, const store_put_opts *opts,
+                        uint32_t crc, const store_put_result *out,
+                        store_error *err)
+{
+  char why[200];
+
+  if (!st_cksum_mismatch(opts, crc, out, why, sizeof(why)))
+    return STORE_OK;
+  st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': %s", svc->name,
+         container, key, why);
+  /* Nothing stays visible as written that is not what was sent. */
+  st_remove_wrong(svc, container, key, "; the object was removed", err);
+  return STORE_E_IO;
 }
 
 void st_remove_wrong(xtstore_svc *svc, const char *container,
@@ -173,6 +201,8 @@ struct get_args {
   int64_t want_size;            /* its size from the entry; -1: none   */
   char want_md5[33];            /* its MD5 from the entry; "": none    */
   EVP_MD_CTX *md5;              /* of what was delivered, when known   */
+  int has_crc;                  /* the entry reports a CRC-32C: want_crc */
+  uint32_t want_crc, crc;       /* the blob's; of what was delivered   */
   int entry_sent;
   char etag[256];
   int can_range;
@@ -187,11 +217,14 @@ static int32_t get_entry(void *ud, const store_entry *e)
   a->entry_sent = 1;
   if (e->etag)
     snprintf(a->etag, sizeof(a->etag), "%s", e->etag);
-  /* What the whole blob must be: its size, and its MD5 where the store
-   * keeps one (a marker or a prefix is no blob to check). */
+  /* What the whole blob must be: its size, and its CRC-32C where the
+   * store keeps one (cheaper than an MD5), else its MD5 where it keeps
+   * that (a marker or a prefix is no blob to check). */
   if (a->whole && !(e->flags & (STORE_ENTRY_PREFIX | STORE_ENTRY_DIR_MARKER))) {
     a->want_size = (int64_t)e->size;
-    if (e->content_md5 && strlen(e->content_md5) == 32 &&
+    if (store_entry_crc32c(e, &a->want_crc))
+      a->has_crc = 1;
+    else if (e->content_md5 && strlen(e->content_md5) == 32 &&
         strspn(e->content_md5, "0123456789abcdef") == 32) {
       a->md5 = EVP_MD_CTX_new();
       if (!a->md5 || EVP_DigestInit_ex(a->md5, EVP_md5(), NULL) != 1)
@@ -217,6 +250,8 @@ static int32_t get_write(void *ud, const void *buf, size_t len)
     a->written += len;
   if (rc == 0 && a->md5 && EVP_DigestUpdate(a->md5, buf, len) != 1)
     rc = 1;
+  if (rc == 0 && a->has_crc)
+    a->crc = st_crc32c(a->crc, buf, len);
   return rc;
 }
 
@@ -249,8 +284,9 @@ static int get_replay(void *p)
 }
 
 /* After a whole-blob get: the bytes delivered are as many as the blob has,
- * and hash to its MD5 where the store keeps one. Nothing more can be done
- * about bytes the sink already took: the caller (st_get_file) drops them. */
+ * and hash to its CRC-32C or MD5 where the store keeps one. Nothing more
+ * can be done about bytes the sink already took: the caller (st_get_file)
+ * drops them. */
 static int get_verify(struct get_args *a, store_error *err)
 {
   if (a->want_size >= 0 && a->written != (uint64_t)a->want_size) {
@@ -262,6 +298,9 @@ static int get_verify(struct get_args *a, store_error *err)
       err->flags |= STORE_ERR_RETRYABLE;
     return STORE_E_IO;
   }
+  if (a->has_crc)
+    return st_crc32c_verify(a->svc, a->container, a->key, a->crc,
+                            a->want_crc, err);
   if (!a->md5)
     return STORE_OK;
   return st_md5_verify(a->svc, a->container, a->key, a->md5, a->want_md5,
@@ -510,7 +549,7 @@ int xtstore_blob_append(xtstore_svc *svc, const char *container,
                         store_read_fn src, void *src_ud, store_error *err)
 {
   struct put_args a = {container, key, opts, src, src_ud, NULL, NULL,
-                       svc->ctx, 0};
+                       svc->ctx, 0, 0};
   store_append_opts def;
   int rc = need_key_cap(svc, container, key, STORE_CAP_APPEND, err);
   if (rc)

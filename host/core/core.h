@@ -155,12 +155,33 @@ int st_put_verify(xtstore_svc *svc, const char *container, const char *key,
                   uint64_t sent, int64_t declared, store_put_result *out,
                   store_error *err);
 
+/* blob.c, after a put reported success: st_cksum_mismatch, and on a
+ * mismatch the object is removed (st_remove_wrong) and STORE_E_IO names
+ * the object, both values and the cause. */
+int st_put_verify_cksum(xtstore_svc *svc, const char *container,
+                        const char *key, const store_put_opts *opts,
+                        uint32_t crc, const store_put_result *out,
+                        store_error *err);
+
 /* CRC-32C (Castagnoli) of data, continuing from crc (0 to start):
  * st_crc32c(0, "123456789", 9) == 0xe3069283. */
 uint32_t st_crc32c(uint32_t crc, const void *data, size_t len);
 /* The CRC-32C of A followed by B, from crc1 = CRC(A), crc2 = CRC(B) and
  * len2 = B's length: parts summed apart give the whole object's. */
 uint32_t st_crc32c_combine(uint32_t crc1, uint32_t crc2, uint64_t len2);
+/* The CRC-32C of the bytes received of a blob (got) against the blob's
+ * (want): STORE_OK, or STORE_E_IO naming the blob and both values (8
+ * lowercase hex), flagged retryable (another get may be right). */
+int st_crc32c_verify(const xtstore_svc *svc, const char *container,
+                     const char *key, uint32_t got, uint32_t want,
+                     store_error *err);
+/* Non-zero, with the cause in why, when the bytes a put (or a part) sent,
+ * of CRC-32C crc, are not what they must be: not the CRC-32C opts (may be
+ * NULL) says was known before sending, or not what the store reports in
+ * out (may be NULL) -- its CRC-32C, or its MD5 where opts had one. Reads
+ * only the fields inside each struct_size. */
+int st_cksum_mismatch(const store_put_opts *opts, uint32_t crc,
+                      const store_put_result *out, char *why, size_t cap);
 
 /* Finish md, an MD5 of the bytes received of a blob (md stays the
  * caller's to free), and compare it with want, the blob's MD5 (lowercase

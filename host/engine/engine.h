@@ -136,6 +136,13 @@ typedef struct st_mp_src {
   const st_mp_ident *ident; /* a random source that is a file: its upload
                                is journaled and resumed by the next run
                                (journal.c); NULL: neither */
+  /* A random source whose bytes can be read twice cheaply (a file): the
+   * CRC-32C of bytes [off, off+len) into *out, read ahead of a part's
+   * send so the service can check the part, and to see that a journaled
+   * part is unchanged. Non-zero (err filled) when reading failed. NULL:
+   * a part's CRC-32C is known only as it is sent. */
+  int (*crc)(void *ud, uint64_t off, uint64_t len, uint32_t *out,
+             store_error *err);
 } st_mp_src;
 
 /*
@@ -151,8 +158,18 @@ typedef struct st_mp_src {
 ** result; its size is the bytes sent when the provider leaves it 0.
 ** With src->ident, the upload is journaled as its parts complete and
 ** resumed by the next st_mp_put of the same file to the same target: the
-** parts on record are not sent again (see journal.c). A completed,
-** failed or cancelled upload leaves no journal.
+** parts on record whose range still has the CRC-32C sent are not sent
+** again (see journal.c). A completed, failed or cancelled upload leaves
+** no journal.
+**
+** Checksums: every part's CRC-32C is computed as it is sent (read ahead
+** with src->crc or from a part buffer, where the bytes are at hand, and
+** passed to multipart_part_checked for the service to check) and
+** compared with what the service reports for the part (a mismatch fails
+** that attempt, retryably); complete gets the whole object's (combined
+** from the parts'), which must equal a CRC-32C opts says was known (a
+** copy's source), and the service's report of it is compared: a wrong
+** object is removed (st_put_verify_cksum).
 */
 int st_mp_put(xtstore_svc *svc, const char *container, const char *key,
               const store_put_opts *opts, const st_mp_src *src,
@@ -170,6 +187,7 @@ typedef struct st_jpart {
   uint32_t no;
   uint64_t len;
   char *token;                /* owned */
+  uint32_t crc;               /* CRC-32C of the bytes sent */
 } st_jpart;
 
 /* One journal: what its file says, and the descriptor parts are appended
@@ -202,9 +220,10 @@ st_journal *st_journal_new(const char *path, const char *service,
 /* (Re)write j's file atomically with its parts, and open it for
  * st_journal_add, locked (st_journal_busy) until freed. -1 on failure. */
 int st_journal_write(st_journal *j);
-/* Record a completed part, durably. -1 on failure. Not thread-safe. */
+/* Record a completed part and the CRC-32C of its bytes, durably. -1 on
+ * failure. Not thread-safe. */
 int st_journal_add(st_journal *j, uint32_t no, uint64_t len,
-                   const char *token);
+                   const char *token, uint32_t crc);
 /* Non-zero when another process holds path's journal: its upload is
  * running. */
 int st_journal_busy(const char *path);
@@ -236,8 +255,8 @@ int st_put_fd(xtstore_svc *svc, const char *container, const char *key,
  * on a service with ranges, conditional gets and several requests at once,
  * comes in ranges of the part size, st_mp_inflight at once, each pinned to
  * the etag of the first get (which stops at the headers) and written in
- * place; then the file's MD5 is checked against the store's, when it keeps
- * one. */
+ * place; then the file's CRC-32C (the ranges' combined) or else its MD5
+ * is checked against the store's, when it keeps one. */
 int st_get_file(xtstore_svc *svc, const char *container, const char *key,
                 const store_get_opts *opts, const char *path,
                 xtstore_bytes_fn on_bytes, void *ud, uint32_t flags,

@@ -11,14 +11,18 @@
 **
 **   xtstore-journal 1 CREATED DEV INO SIZE MTIME_NS START PART_SIZE
 **                     SERVICE CONTAINER KEY UPLOAD_ID
-**   P NO LEN TOKEN
+**   P NO LEN TOKEN CRC32C
 **
 ** (the first on one line), strings percent-encoded. The header is written
 ** atomically (a temporary file renamed), each completed part appended and
 ** fdatasync'd; a line cut by a crash (no newline) is ignored, as is any
-** line that does not parse. The run that writes a journal holds an flock
-** on it, which the kernel drops when the run dies: a journal locked by
-** another process is a live upload, neither resumed nor cleaned up.
+** line that does not parse (a part line without a CRC-32C, of an older
+** journal, too: such a part is sent again). CRC32C is the part's bytes'
+** as sent, 8 hex: the next run re-uses the part only while the file's
+** range still has it (multipart.c). The run that writes a journal holds
+** an flock on it, which the kernel drops when the run dies: a journal
+** locked by another process is a live upload, neither resumed nor cleaned
+** up.
 */
 #include <dirent.h>
 #include <errno.h>
@@ -226,14 +230,19 @@ static int parse_header(char *line, st_journal *j)
 /* A part line; a later line for the same part replaces an earlier one. */
 static int parse_part(char *line, st_journal *j)
 {
-  char *f[4], *tok;
+  char *f[5], *tok, *end;
   uint64_t no, len;
+  unsigned long crc;
   st_jpart *p;
   size_t i;
 
-  if (split(line, f, 4) != 4 || strcmp(f[0], "P") || get_u64(f[1], &no) ||
+  if (split(line, f, 5) != 5 || strcmp(f[0], "P") || get_u64(f[1], &no) ||
       get_u64(f[2], &len) || no == 0 || no > UINT32_MAX || get_str(f[3]) ||
-      strlen(f[3]) >= STORE_ID_SIZE)
+      strlen(f[3]) >= STORE_ID_SIZE || strlen(f[4]) != 8)
+    return -1;
+  errno = 0;
+  crc = strtoul(f[4], &end, 16);
+  if (errno || *end || crc > UINT32_MAX)
     return -1;
   if (!(tok = strdup(f[3])))
     return -1;
@@ -253,6 +262,7 @@ static int parse_part(char *line, st_journal *j)
   j->parts[i].no = (uint32_t)no;
   j->parts[i].len = len;
   j->parts[i].token = tok;
+  j->parts[i].crc = (uint32_t)crc;
   return 0;
 }
 
@@ -355,7 +365,7 @@ static void put_part(FILE *f, const st_jpart *p)
 {
   fprintf(f, "P %" PRIu32 " %" PRIu64 " ", p->no, p->len);
   put_str(f, p->token);
-  fputc('\n', f);
+  fprintf(f, " %08" PRIx32 "\n", p->crc);
 }
 
 int st_journal_write(st_journal *j)
@@ -409,13 +419,13 @@ out:
 }
 
 int st_journal_add(st_journal *j, uint32_t no, uint64_t len,
-                   const char *token)
+                   const char *token, uint32_t crc)
 {
   char *line = NULL;
   size_t n = 0;
   ssize_t w;
   FILE *f;
-  st_jpart p = {no, len, (char *)token};
+  st_jpart p = {no, len, (char *)token, crc};
 
   if (j->fd < 0 || !(f = open_memstream(&line, &n)))
     return -1;

@@ -14,12 +14,20 @@
 ** cancellation it is aborted, so nothing becomes visible and nothing stays
 ** behind, and the error names the part.
 **
+** Checksums: each part's CRC-32C, read ahead where its bytes are at hand
+** (a part buffer, a file's range), goes down with the part for the
+** service to check, and what the service reports is compared with the
+** bytes sent (a wrong part is sent again); the parts' CRCs combined are
+** the whole object's, which complete gets and the service's report of
+** it is compared with (engine.h, st_mp_put).
+**
 ** Resume within one run: a failed part is sent again alone and the parts
 ** already up are kept. Across runs, for a file (src->ident): the upload id
 ** and each completed part's token are journaled (journal.c), so a run that
 ** dies where it cannot abort (kill -9, a crash, power loss) is resumed by
 ** the next upload of the same, unchanged file to the same blob, which
-** sends only the parts not on record. ABI 1.0 cannot list a server's
+** sends only the parts not on record (or whose range of the file no
+** longer has the CRC-32C recorded). ABI 1.0 cannot list a server's
 ** parts, so the journal is the record, and the service checks the tokens
 ** at completion; an upload the service no longer has (expired, aborted)
 ** is started over once. A failure or ^C aborts the upload and drops the
@@ -81,7 +89,8 @@ struct mp {
   pthread_mutex_t mu;           /* guards what follows, and on_bytes      */
   pthread_cond_t freed;         /* a part buffer came back, or a failure  */
   char **tokens;                /* tokens[i]: part i+1's (owned)          */
-  uint32_t ntokens;             /* room in tokens                         */
+  uint32_t *crcs;               /* crcs[i]: part i+1's CRC-32C, as sent   */
+  uint32_t ntokens;             /* room in tokens and crcs                */
   char **spare;                 /* part buffers not in use (owned)        */
   unsigned nspare, nbufs;       /* spare ones; allocated in all           */
   atomic_int failed;            /* a failure is on record: stop           */
@@ -98,6 +107,9 @@ struct part {
   uint64_t off, len;
   uint64_t pos;                 /* bytes the service took this attempt    */
   uint64_t counted;             /* bytes reported, over all attempts      */
+  uint32_t crc;                 /* CRC-32C of the bytes sent this attempt */
+  int known;                    /* want: the part's CRC-32C, read ahead   */
+  uint32_t want;
   char *buf;                    /* a stream's bytes (a part buffer), or   */
   void *reader;                 /* a random source's reader, per attempt  */
   int ended_early;              /* the reader ended before len            */
@@ -223,6 +235,7 @@ static int32_t part_read(void *ud, void *buf, size_t cap, size_t *out_n)
     return 1;
   }
   p->pos += n;
+  p->crc = st_crc32c(p->crc, buf, n);
   count(p);
   *out_n = n;
   return 0;
@@ -234,6 +247,7 @@ static int part_open(struct part *p, store_error *err)
   const st_mp_src *s = p->m->src;
 
   p->pos = 0;
+  p->crc = 0;
   p->ended_early = 0;
   if (p->buf || !s->open)
     return STORE_OK;
@@ -286,21 +300,60 @@ static int32_t part_rewind(void *ud)
   return part_replay(ud);
 }
 
+/* The plugin's multipart_part_checked, when it has one (a 1.1 plugin). */
+static int has_checked(const xtstore_svc *s)
+{
+  return STORE_HAS_FIELD(struct store_interface, multipart_part_checked,
+                         s->ops->struct_size) &&
+         s->ops->multipart_part_checked != NULL;
+}
+
 /* One attempt. Not xtstore_multipart_part: that wrapper replays only a
- * part whose body was never read, and ours can be rewound. */
+ * part whose body was never read, and ours can be rewound. With
+ * multipart_part_checked the part's CRC-32C goes along (read ahead: for
+ * the service to check; else as a trailer, if the plugin can), and what
+ * the service reports it stored is compared with the bytes sent: a wrong
+ * part fails this attempt, retryably, so it is sent again like any
+ * failed part. */
 static int do_part(xtstore_svc *s, void *arg, store_error *err)
 {
   struct part *p = arg;
   struct mp *m = p->m;
+  store_put_opts o;
+  store_put_result res;
+  char why[200];
+  int rc;
 
   p->token[0] = '\0';
-  return s->ops->multipart_part(s->h, m->container, m->key, m->id, p->no,
-                                p->len, part_read, p, p->token,
-                                sizeof(p->token), err);
+  if (!has_checked(s))
+    return s->ops->multipart_part(s->h, m->container, m->key, m->id, p->no,
+                                  p->len, part_read, p, p->token,
+                                  sizeof(p->token), err);
+  memset(&o, 0, sizeof(o));
+  o.struct_size = sizeof(o);
+  o.content_length = (int64_t)p->len;
+  if (p->known) {
+    o.checksums = STORE_CKSUM_CRC32C;
+    o.crc32c = p->want;
+  } else {
+    o.trailer_checksums = STORE_CKSUM_CRC32C;
+  }
+  memset(&res, 0, sizeof(res));
+  res.struct_size = sizeof(res);
+  rc = s->ops->multipart_part_checked(s->h, m->container, m->key, m->id,
+                                      p->no, p->len, &o, part_read, p,
+                                      p->token, sizeof(p->token), &res, err);
+  if (rc || !st_cksum_mismatch(&o, p->crc, &res, why, sizeof(why)))
+    return rc;
+  rc = st_err(err, STORE_E_IO, "%s", why);
+  if (err)
+    err->flags |= STORE_ERR_RETRYABLE;
+  return rc;
 }
 
-/* Keep part p's token, and record it in the journal. A journal that
- * cannot be written only costs the next run its resume: say so, go on. */
+/* Keep part p's token and CRC-32C, and record them in the journal. A
+ * journal that cannot be written only costs the next run its resume: say
+ * so, go on. */
 static int keep_token(struct mp *m, const struct part *p, store_error *err)
 {
   char *t = strdup(p->token);
@@ -309,7 +362,9 @@ static int keep_token(struct mp *m, const struct part *p, store_error *err)
     return st_err(err, STORE_E_NOMEM, "out of memory");
   pthread_mutex_lock(&m->mu);
   m->tokens[p->no - 1] = t;
-  if (m->journal && st_journal_add(m->journal, p->no, p->len, p->token)) {
+  m->crcs[p->no - 1] = p->crc;
+  if (m->journal && st_journal_add(m->journal, p->no, p->len, p->token,
+                                   p->crc)) {
     st_log(m->svc->ctx, STORE_LOG_WARN, "service '%s': blob '%s/%s': "
            "upload journal '%s': %s: this upload cannot be resumed",
            m->svc->name, m->container, m->key, m->journal->path,
@@ -318,6 +373,24 @@ static int keep_token(struct mp *m, const struct part *p, store_error *err)
     m->journal = NULL;
   }
   pthread_mutex_unlock(&m->mu);
+  return STORE_OK;
+}
+
+/* The part's CRC-32C before it is sent, where its bytes are at hand: a
+ * buffered part's, or a file's range read ahead (page-cached for the
+ * send). Otherwise the bytes' own CRC is compared after the send. */
+static int part_crc(struct part *p, store_error *err)
+{
+  const st_mp_src *s = p->m->src;
+
+  if (p->buf) {
+    p->want = st_crc32c(0, p->buf, (size_t)p->len);
+    p->known = 1;
+  } else if (s->crc) {
+    if (s->crc(s->ud, p->off, p->len, &p->want, err))
+      return STORE_E_IO;
+    p->known = 1;
+  }
   return STORE_OK;
 }
 
@@ -331,7 +404,9 @@ static void run_part(void *ud, void *job)
 
   st_err_reset(&e);
   if (!stopped(m)) {
-    rc = part_open(p, &e);
+    rc = part_crc(p, &e);
+    if (!rc)
+      rc = part_open(p, &e);
     if (!rc)
       rc = st_svc_call(m->svc, do_part, part_replay, p, &e);
     rc = part_close(p, rc, &e);
@@ -353,6 +428,7 @@ static void run_part(void *ud, void *job)
 static int room_for(struct mp *m, uint32_t no, store_error *err)
 {
   uint64_t cap = m->ntokens ? (uint64_t)m->ntokens * 2 : 16;
+  uint32_t *c;
   char **t;
 
   if (no <= m->ntokens)
@@ -362,9 +438,13 @@ static int room_for(struct mp *m, uint32_t no, store_error *err)
   if (cap > m->max_parts)
     cap = m->max_parts;
   pthread_mutex_lock(&m->mu);
-  t = realloc(m->tokens, (size_t)cap * sizeof(*t));
+  c = realloc(m->crcs, (size_t)cap * sizeof(*c));
+  if (c)
+    m->crcs = c;
+  t = c ? realloc(m->tokens, (size_t)cap * sizeof(*t)) : NULL;
   if (t) {
     memset(t + m->ntokens, 0, (size_t)(cap - m->ntokens) * sizeof(*t));
+    memset(c + m->ntokens, 0, (size_t)(cap - m->ntokens) * sizeof(*c));
     m->tokens = t;
     m->ntokens = (uint32_t)cap;
   }
@@ -589,6 +669,7 @@ static void mp_free(struct mp *m)
   for (i = 0; i < m->ntokens; i++)
     free(m->tokens[i]);
   free(m->tokens);
+  free(m->crcs);
   while (m->nspare > 0)
     free(m->spare[--m->nspare]);
   free(m->spare);
@@ -614,6 +695,11 @@ static int put_whole(struct mp *m, char *buf, uint64_t len,
                                                          : sizeof(o));
   o.struct_size = sizeof(o);
   o.content_length = (int64_t)len;
+  /* The bytes are at hand: the service can check them. */
+  if (!(o.checksums & STORE_CKSUM_CRC32C)) {
+    o.checksums |= STORE_CKSUM_CRC32C;
+    o.crc32c = st_crc32c(0, buf, (size_t)len);
+  }
   return xtstore_blob_put(m->svc, m->container, m->key, &o, part_read, &p,
                           part_rewind, out, err);
 }
@@ -661,19 +747,39 @@ static int journaled(const struct mp *m)
   return m->src->ident && m->src->open;
 }
 
+/* Non-zero when part `no` of the file, as it is now, has the CRC-32C
+ * the journal recorded for the part stored. */
+static int part_unchanged(struct mp *m, uint32_t no, uint64_t len,
+                          uint32_t crc)
+{
+  const st_mp_src *s = m->src;
+  store_error e;
+  uint32_t now;
+
+  st_err_reset(&e);
+  return s->crc &&
+         !s->crc(s->ud, (uint64_t)(no - 1) * m->part_size, len, &now, &e) &&
+         now == crc;
+}
+
 /* Take up the journal's upload when it is of this very file, planned in
- * these parts: its id, and the tokens of the parts it has. The journal
- * keeps those parts only, to be written again whole. */
+ * these parts: its id, and the tokens of the parts it has whose range of
+ * the file still has the CRC-32C sent. The journal keeps those parts
+ * only, to be written again whole. */
 static void adopt(struct mp *m, st_journal *j)
 {
   size_t i, kept = 0;
   uint32_t no;
+  uint64_t len;
 
   for (i = 0; i < j->nparts; i++) {
     no = j->parts[i].no;
-    if (no <= m->nparts && !m->tokens[no - 1] &&
-        j->parts[i].len == part_len(m, (uint64_t)(no - 1) * m->part_size) &&
+    len = no <= m->nparts ? part_len(m, (uint64_t)(no - 1) * m->part_size)
+                          : 0;
+    if (no <= m->nparts && !m->tokens[no - 1] && j->parts[i].len == len &&
+        part_unchanged(m, no, len, j->parts[i].crc) &&
         (m->tokens[no - 1] = strdup(j->parts[i].token)) != NULL) {
+      m->crcs[no - 1] = j->parts[i].crc;
       m->resumed++;
       j->parts[kept++] = j->parts[i];
     } else {
@@ -764,6 +870,7 @@ static void restart(struct mp *m)
   for (i = 0; i < m->ntokens; i++) {
     free(m->tokens[i]);
     m->tokens[i] = NULL;
+    m->crcs[i] = 0;
   }
   m->id[0] = '\0';
   m->sent = 0;
@@ -774,6 +881,37 @@ static void restart(struct mp *m)
   atomic_store(&m->failed, 0);
 }
 
+/* The whole object's CRC-32C, from its parts' (each over the bytes it
+ * sent; every part but the last has the part size), into complete's
+ * options o (the caller's, copied). A CRC-32C the caller knew (a copy's
+ * source) must be this one: else the bytes sent are not the source's,
+ * and the upload is not completed. */
+static int whole_crc(struct mp *m, store_put_opts *o, store_error *err)
+{
+  uint64_t len;
+  uint32_t i, crc = 0;
+
+  for (i = 0; i < m->sent; i++) {
+    len = i + 1 < m->sent ? m->part_size
+                          : m->bytes - (uint64_t)i * m->part_size;
+    crc = i ? st_crc32c_combine(crc, m->crcs[i], len) : m->crcs[i];
+  }
+  memset(o, 0, sizeof(*o));
+  if (m->opts)
+    memcpy(o, m->opts, m->opts->struct_size < sizeof(*o)
+                         ? m->opts->struct_size : sizeof(*o));
+  o->struct_size = sizeof(*o);
+  if ((o->checksums & STORE_CKSUM_CRC32C) && o->crc32c != crc)
+    return st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': the bytes "
+                  "sent have CRC-32C %08x, the source's is %08x (it changed "
+                  "while it was read): the upload is not completed",
+                  m->svc->name, m->container, m->key, crc, o->crc32c);
+  o->checksums |= STORE_CKSUM_CRC32C;
+  o->crc32c = crc;
+  o->trailer_checksums = 0;
+  return STORE_OK;
+}
+
 /* Begin, run every part, then complete -- or abort. *first: a sequential
  * source's first part buffer (taken). */
 static int upload(struct mp *m, char **first, uint64_t got,
@@ -781,8 +919,10 @@ static int upload(struct mp *m, char **first, uint64_t got,
 {
   xtstore_svc *s = m->svc;
   store_put_result res;
+  store_put_opts co;
   int rc;
 
+  memset(&co, 0, sizeof(co));
   if (journaled(m) && !m->id[0])
     resume(m);
   if (!m->id[0]) {
@@ -821,7 +961,9 @@ static int upload(struct mp *m, char **first, uint64_t got,
     out = &res;
   }
   if (!rc)
-    rc = xtstore_multipart_complete(s, m->container, m->key, m->id, m->opts,
+    rc = whole_crc(m, &co, err);
+  if (!rc)
+    rc = xtstore_multipart_complete(s, m->container, m->key, m->id, &co,
                                     (const char *const *)m->tokens, m->sent,
                                     out, err);
   if (rc == STORE_E_NOT_FOUND && m->resumed && !st_cancelled(s->ctx)) {
@@ -834,8 +976,12 @@ static int upload(struct mp *m, char **first, uint64_t got,
     return rc;
   }
   st_journal_remove(m->journal);
-  return st_put_verify(s, m->container, m->key, m->bytes, m->src->length,
-                       out, err);
+  rc = st_put_verify(s, m->container, m->key, m->bytes, m->src->length,
+                     out, err);
+  if (!rc)
+    rc = st_put_verify_cksum(s, m->container, m->key, NULL, co.crc32c, out,
+                             err);
+  return rc;
 }
 
 int st_mp_put(xtstore_svc *svc, const char *container, const char *key,

@@ -7,7 +7,10 @@
 ** unknown length, to a service with multipart) go up in parts: a file's
 ** parts read by offset, another service's by ranged gets, a pipe's in
 ** order. Large downloads to a file come in parallel ranged gets, written
-** in place with pwrite and checked whole against the store's MD5. The st_
+** in place with pwrite and checked whole against the store's CRC-32C (the
+** ranges' combined) or else its MD5. Uploads carry the body's CRC-32C
+** where it is known before sending (a file's, read ahead; a copy's
+** source's), and copies are checked against the source's. The st_
 ** variants count the bytes they move for the workflows' progress
 ** (workflow.h).
 */
@@ -28,7 +31,8 @@
 
 #include "engine.h"
 
-/* One read of a downloaded file when its MD5 is checked. */
+/* One read of a downloaded file when its MD5 is checked, or of a file's
+ * range when its CRC-32C is read ahead. */
 #define ST_DL_VERIFY_CHUNK ((size_t)1 << 20)
 
 /* Report n moved bytes when someone listens. */
@@ -151,6 +155,40 @@ static int fd_range_close(void *reader, store_error *err)
            : STORE_OK;
 }
 
+/* st_mp_src.crc of a seekable fd: the CRC-32C of body bytes [off,
+ * off+len), read ahead with pread. The range is then in the page cache
+ * for the send, so a file's upload reads the disk once. */
+static int fd_range_crc(void *ud, uint64_t off, uint64_t len, uint32_t *out,
+                        store_error *err)
+{
+  const struct fd_src *s = ud;
+  size_t cap = len < ST_DL_VERIFY_CHUNK ? (size_t)len : ST_DL_VERIFY_CHUNK;
+  char *buf = malloc(cap ? cap : 1);
+  uint64_t at = 0;
+  uint32_t crc = 0;
+  ssize_t n;
+  int rc = STORE_OK;
+
+  if (!buf)
+    return st_err(err, STORE_E_NOMEM, "out of memory");
+  while (at < len) {
+    n = pread(s->fd, buf, len - at < cap ? (size_t)(len - at) : cap,
+              s->start + (off_t)(off + at));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      rc = st_err(err, STORE_E_IO, "reading the body: %s",
+                  n < 0 ? strerror(errno) : "it is shorter than it was");
+      break;
+    }
+    crc = st_crc32c(crc, buf, (size_t)n);
+    at += (uint64_t)n;
+  }
+  free(buf);
+  *out = crc;
+  return rc;
+}
+
 /* Through the engine: a seekable fd of known length by offset (the engine
  * counts), anything else in order (fd_read counts). */
 static int put_fd_parts(xtstore_svc *svc, const char *container,
@@ -169,6 +207,7 @@ static int put_fd_parts(xtstore_svc *svc, const char *container,
     ms.open = fd_range_open;
     ms.read = fd_range_read;
     ms.close = fd_range_close;
+    ms.crc = fd_range_crc;
     ms.on_bytes = src->on_bytes;
     ms.bytes_ud = src->ud;
     /* A file can be resumed by the next run: its identity keys the
@@ -199,11 +238,22 @@ int st_put_fd(xtstore_svc *svc, const char *container, const char *key,
   if (o.content_length < 0 && src.start >= 0 && fstat(fd, &st) == 0 &&
       S_ISREG(st.st_mode))
     o.content_length = st.st_size - src.start;
-  if (st_mp_wanted(svc, o.content_length))
+  if (st_mp_wanted(svc, o.content_length)) {
     rc = put_fd_parts(svc, container, key, &o, &src, out, err);
-  else
+  } else {
+    /* A file's bytes are at hand: their CRC-32C read ahead lets the
+     * service check them (a pipe's goes as a trailer: blob.c). */
+    if (src.start >= 0 && o.content_length >= 0 &&
+        !(o.checksums & STORE_CKSUM_CRC32C) && fstat(fd, &st) == 0 &&
+        S_ISREG(st.st_mode)) {
+      rc = fd_range_crc(&src, 0, (uint64_t)o.content_length, &o.crc32c, err);
+      if (rc)
+        return rc;
+      o.checksums |= STORE_CKSUM_CRC32C;
+    }
     rc = xtstore_blob_put(svc, container, key, &o, fd_read, &src,
                           src.start >= 0 ? fd_rewind : NULL, out, err);
+  }
   if (rc == STORE_E_ABORTED && src.err)
     return st_err(err, STORE_E_IO, "reading the body for blob '%s/%s': %s",
                   container, key, strerror(src.err));
@@ -318,6 +368,8 @@ struct file_get {
   uint64_t size;            /* the object's, when split                 */
   char etag[256];           /* what the ranges are pinned to            */
   char md5[33];             /* its MD5 where the store keeps one; ""    */
+  int has_crc;              /* it reports a CRC-32C: crc               */
+  uint32_t crc;
 };
 
 static int32_t file_entry(void *ud, const store_entry *e)
@@ -338,6 +390,7 @@ static int32_t file_entry(void *ud, const store_entry *e)
   g->split = 1;
   g->size = e->size;
   snprintf(g->etag, sizeof(g->etag), "%s", e->etag);
+  g->has_crc = store_entry_crc32c(e, &g->crc);
   if (e->content_md5 && strlen(e->content_md5) == 32 &&
       strspn(e->content_md5, "0123456789abcdef") == 32)
     memcpy(g->md5, e->content_md5, 33);
@@ -357,6 +410,7 @@ struct dl {
   xtstore_bytes_fn on_bytes;
   void *ud;
   pthread_mutex_t mu;           /* guards on_bytes and the failure       */
+  uint32_t *crcs;               /* crcs[i]: range i+1's CRC-32C, or NULL */
   atomic_int failed;            /* a range failed: the others stop       */
   int rc;                       /* the first failure                     */
   store_error err;
@@ -366,6 +420,7 @@ struct dl_range {
   struct dl *d;
   uint32_t no;                  /* 1-based                               */
   uint64_t off, len, got;
+  uint32_t crc;                 /* of the bytes written, in order        */
   int werr;                     /* errno of a failed pwrite              */
 };
 
@@ -396,6 +451,8 @@ static int32_t range_write(void *ud, const void *buf, size_t len)
     left -= (size_t)n;
     r->got += (uint64_t)n;
   }
+  if (d->crcs)
+    r->crc = st_crc32c(r->crc, buf, len);
   if (d->on_bytes) {
     pthread_mutex_lock(&d->mu);
     d->on_bytes(d->ud, len);
@@ -461,8 +518,24 @@ static void range_job(void *ud, void *job)
                 " bytes", r->got, r->len);
   if (rc)
     dl_fail(d, r, rc, &e);
+  else if (d->crcs)
+    d->crcs[r->no - 1] = r->crc;
 out:
   free(r);
+}
+
+/* The file's CRC-32C, from its ranges' in order, against the one the
+ * store keeps. */
+static int dl_verify_crc(struct dl *d, uint32_t want, store_error *err)
+{
+  uint32_t i, crc = d->crcs[0];
+  uint64_t len;
+
+  for (i = 1; i < d->nranges; i++) {
+    len = i + 1 < d->nranges ? d->part : d->size - (uint64_t)i * d->part;
+    crc = st_crc32c_combine(crc, d->crcs[i], len);
+  }
+  return st_crc32c_verify(d->svc, d->container, d->key, crc, want, err);
 }
 
 /* The file's MD5 against the one the store keeps: the ranges are not
@@ -508,7 +581,9 @@ out:
 
 /* The object g describes into fd by ranged gets: st_mp_inflight(svc) at
  * once, the multipart part size each, written where they belong; then the
- * whole checked against the store's MD5 when it keeps one. */
+ * whole checked against the store's CRC-32C (each range's summed as it
+ * lands, combined in order: no second read), or else its MD5 (the file
+ * read back), when it keeps one. */
 static int get_ranges(xtstore_svc *svc, const char *container,
                       const char *key, const store_get_opts *o,
                       const struct file_get *g, int fd, const char *path,
@@ -538,16 +613,16 @@ static int get_ranges(xtstore_svc *svc, const char *container,
   d.on_bytes = g->sink.on_bytes;
   d.ud = g->sink.ud;
   atomic_init(&d.failed, 0);
+  if (g->has_crc && !(d.crcs = calloc(d.nranges, sizeof(*d.crcs))))
+    return st_err(err, STORE_E_NOMEM, "out of memory");
   st_log(svc->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': %" PRIu64
          " bytes in %" PRIu32 " ranges of %" PRIu64 ", %u at a time",
          svc->name, container, key, d.size, d.nranges, d.part,
          st_mp_inflight(svc));
   pthread_mutex_init(&d.mu, NULL);
   rc = st_pool_start(&pool, st_mp_inflight(svc), range_job, &d, err);
-  if (rc) {
-    pthread_mutex_destroy(&d.mu);
-    return rc;
-  }
+  if (rc)
+    goto out;
   for (off = 0; off < d.size && !atomic_load(&d.failed) &&
                 !st_cancelled(svc->ctx); off += d.part) {
     r = calloc(1, sizeof(*r));
@@ -563,16 +638,22 @@ static int get_ranges(xtstore_svc *svc, const char *container,
   }
   st_pool_wait(&pool);
   st_pool_stop(&pool);
-  pthread_mutex_destroy(&d.mu);
   if (atomic_load(&d.failed)) {
     if (err)
       *err = d.err;
-    return d.rc;
+    rc = d.rc;
+  } else if (st_cancelled(svc->ctx)) {
+    rc = st_err(err, STORE_E_ABORTED, "service '%s': blob '%s/%s': "
+                "cancelled (interrupted)", svc->name, container, key);
+  } else if (g->has_crc) {
+    rc = dl_verify_crc(&d, g->crc, err);
+  } else if (g->md5[0]) {
+    rc = dl_verify_md5(&d, g->md5, err);
   }
-  if (st_cancelled(svc->ctx))
-    return st_err(err, STORE_E_ABORTED, "service '%s': blob '%s/%s': "
-                  "cancelled (interrupted)", svc->name, container, key);
-  return g->md5[0] ? dl_verify_md5(&d, g->md5, err) : STORE_OK;
+out:
+  pthread_mutex_destroy(&d.mu);
+  free(d.crcs);
+  return rc;
 }
 
 /* The size above which a download to svc goes in ranges, or 0: never. It
@@ -749,6 +830,8 @@ int xtstore_blob_get_file_progress(xtstore_svc *svc, const char *container,
 /* Properties of the source, copied out of the borrowed entry. */
 struct src_props {
   uint64_t size;
+  int has_crc, has_md5;     /* it reports a CRC-32C (crc), an MD5      */
+  uint32_t crc;
   char *etag, *content_type;
   store_kv *kv;
   size_t n;
@@ -773,6 +856,8 @@ static int32_t props_entry(void *ud, const store_entry *e)
   struct src_props *p = ud;
   size_t i;
   p->size = e->size;
+  p->has_crc = store_entry_crc32c(e, &p->crc);
+  p->has_md5 = e->content_md5 && e->content_md5[0];
   p->oom = 1;
   if (e->etag && !(p->etag = strdup(e->etag)))
     return 1;
@@ -1075,6 +1160,12 @@ static int streamed_copy(xtstore_svc *src, const char *sc, const char *sk,
 
   cp.put.struct_size = sizeof(cp.put);
   cp.put.content_length = (int64_t)props.size;
+  /* The source's CRC-32C goes to the target, to be checked there, and
+   * the bytes sent are checked against it (blob.c, multipart.c). */
+  if (props.has_crc) {
+    cp.put.checksums = STORE_CKSUM_CRC32C;
+    cp.put.crc32c = props.crc;
+  }
   if (opts && (opts->flags & STORE_COPY_REPLACE_METADATA)) {
     cp.put.content_type = opts->content_type;
     cp.put.metadata = opts->metadata;
@@ -1090,9 +1181,12 @@ static int streamed_copy(xtstore_svc *src, const char *sc, const char *sk,
   if (props.etag && (src->ops->capabilities & STORE_CAP_CONDITIONAL))
     cp.get.if_match = props.etag;
   /* Parallel ranged gets need a source that serves ranges, several at
-   * once. */
+   * once. Ranges are checked only as a whole, by the source's CRC-32C
+   * (the parts' combined); a source with an MD5 and no CRC-32C streams
+   * in order through one whole get, which checks its MD5. */
   if (st_mp_wanted(dst, cp.put.content_length) && src->threadsafe &&
-      (src->ops->capabilities & STORE_CAP_RANGE_GET))
+      (src->ops->capabilities & STORE_CAP_RANGE_GET) &&
+      (props.has_crc || !props.has_md5))
     rc = ranged_copy(&cp, err);
   else
     rc = piped_copy_retried(&cp, err);

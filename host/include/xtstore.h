@@ -199,7 +199,12 @@ typedef int32_t (*xtstore_rewind_fn)(void *ud);
 
 /* Put from a callback. With `rewind` non-NULL a retryable failure is
  * retried after rewinding; without it the put is tried once. opts and out
- * may be NULL. */
+ * may be NULL. The CRC-32C of the bytes read is computed as they stream:
+ * opts->checksums/crc32c, when set, must be theirs (the plugin sends it
+ * for the server to check), else the plugin is asked to send it as a
+ * trailer; a CRC-32C the store reports in out must be theirs too. Any
+ * mismatch removes the object and fails with STORE_E_IO naming the object
+ * and both values (8 hex). */
 XTSTORE_API int xtstore_blob_put(xtstore_svc *svc, const char *container,
                                  const char *key, const store_put_opts *opts,
                                  store_read_fn src, void *src_ud,
@@ -224,7 +229,9 @@ XTSTORE_API int xtstore_blob_put_file(xtstore_svc *svc, const char *container,
 
 /* Get into a callback. A retryable failure before the first byte is
  * retried; after it, the rest is fetched with a range request when the
- * service supports ranges. opts may be NULL. */
+ * service supports ranges. opts may be NULL. A whole blob's bytes are
+ * checked against its size and its CRC-32C (else its MD5) where the store
+ * reports one: STORE_E_IO naming both values. */
 XTSTORE_API int xtstore_blob_get(xtstore_svc *svc, const char *container,
                                  const char *key, const store_get_opts *opts,
                                  store_write_fn sink, void *sink_ud,
@@ -265,7 +272,10 @@ XTSTORE_API int xtstore_blob_set_metadata(xtstore_svc *svc,
  * when both are the same service and it has STORE_CAP_COPY; otherwise
  * streamed from a get into a put through a bounded buffer (no temp file).
  * Content type and metadata travel with the object unless opts says
- * STORE_COPY_REPLACE_METADATA. opts may be NULL. */
+ * STORE_COPY_REPLACE_METADATA. opts may be NULL. A streamed copy carries
+ * the source's CRC-32C, when its entry reports one, to the target, and
+ * the bytes stored are checked against it (else against the bytes
+ * streamed): a wrong copy is removed. */
 XTSTORE_API int xtstore_blob_copy(xtstore_svc *src, const char *src_container,
                                   const char *src_key, xtstore_svc *dst,
                                   const char *dst_container,
@@ -522,7 +532,8 @@ typedef void (*xtstore_progress_fn)(void *ud, const xtstore_progress *p);
 typedef const char *(*xtstore_type_fn)(void *ud, const char *key);
 
 #define XTSTORE_WF_DRY_RUN  (1u << 0) /* report the plan, change nothing    */
-#define XTSTORE_WF_CHECKSUM (1u << 1) /* compare content MD5s when listed    */
+#define XTSTORE_WF_CHECKSUM (1u << 1) /* compare CRC-32Cs (else content MD5s)
+                                         when both listings have them     */
 #define XTSTORE_WF_DELETE   (1u << 2) /* sync: delete what the source lacks  */
 /* A source with no objects is no mistake (see the workflows below). */
 #define XTSTORE_WF_ALLOW_EMPTY_SOURCE (1u << 3)

@@ -41,7 +41,8 @@ struct list_run {
 };
 
 static st_wf_entry *entry_new(const char *name, uint64_t size,
-                              int64_t mtime_ns, const char *md5)
+                              int64_t mtime_ns, const char *md5,
+                              const uint32_t *crc)
 {
   size_t len = strlen(name);
   st_wf_entry *e = malloc(sizeof(*e) + len + 1);
@@ -50,6 +51,8 @@ static st_wf_entry *entry_new(const char *name, uint64_t size,
   e->size = size;
   e->mtime_ns = mtime_ns;
   e->md5[0] = '\0';
+  e->has_crc = crc != NULL;
+  e->crc32c = crc ? *crc : 0;
   if (md5 && strlen(md5) < sizeof(e->md5))
     memcpy(e->md5, md5, strlen(md5) + 1);
   memcpy(e->name, name, len + 1);
@@ -86,14 +89,14 @@ static int in_order(st_lister *l, const char *name)
 
 /* Take one object. Returns non-zero to stop the listing. */
 static int take(struct list_run *run, const char *name, uint64_t size,
-                int64_t mtime_ns, const char *md5)
+                int64_t mtime_ns, const char *md5, const uint32_t *crc)
 {
   st_lister *l = run->l;
   struct page *pg = run->page;
   st_wf_entry *e;
 
   if (!in_order(l, name) ||
-      !(e = entry_new(name, size, mtime_ns, md5))) {
+      !(e = entry_new(name, size, mtime_ns, md5, crc))) {
     if (!l->err.code)
       st_err(&l->err, STORE_E_NOMEM, "out of memory");
     l->rc = l->err.code;
@@ -116,18 +119,21 @@ static int32_t on_entry(void *ud, const store_entry *e)
 {
   struct list_run *run = ud;
   size_t dirlen = strlen(run->l->end->dir);
+  uint32_t crc;
+  int has_crc = store_entry_crc32c(e, &crc);
   if (!e->name ||
       (e->flags & (STORE_ENTRY_PREFIX | STORE_ENTRY_SNAPSHOT |
                    STORE_ENTRY_DIR_MARKER)) ||
       strncmp(e->name, run->l->end->dir, dirlen) != 0)
     return 0;
-  return take(run, e->name + dirlen, e->size, e->mtime_ns, e->content_md5);
+  return take(run, e->name + dirlen, e->size, e->mtime_ns, e->content_md5,
+              has_crc ? &crc : NULL);
 }
 
 static int on_file(void *ud, const char *name, uint64_t size,
                    int64_t mtime_ns)
 {
-  return take(ud, name, size, mtime_ns, NULL);
+  return take(ud, name, size, mtime_ns, NULL, NULL);
 }
 
 /* Queue a page; 0, or -1 once the consumer stopped. */

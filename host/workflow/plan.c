@@ -67,6 +67,12 @@ uint32_t st_plan_classify(const st_wf_entry *src, const st_wf_entry *dst,
     return XTSTORE_OBJ_NEW;
   if (src->size != dst->size)
     return XTSTORE_OBJ_UPDATE;
+  /* The CRC-32C where both ends keep one: cheaper for the stores that
+   * compute it, and the same for a single-part and a multipart upload of
+   * the same bytes (an S3 multipart ETag is no MD5 of the object). */
+  if (checksum && src->has_crc && dst->has_crc)
+    return src->crc32c == dst->crc32c ? XTSTORE_OBJ_EQUAL
+                                      : XTSTORE_OBJ_UPDATE;
   if (checksum && src->md5[0] && dst->md5[0])
     return strcmp(src->md5, dst->md5) == 0 ? XTSTORE_OBJ_EQUAL
                                            : XTSTORE_OBJ_UPDATE;

@@ -186,7 +186,7 @@ static json_t *size_or_null(int known, uint64_t size)
 static char *record_line(const st_runlog *l, const st_wf_done *d)
 {
   json_t *o = json_object();
-  char start[40], end[40];
+  char start[40], end[40], crc[9];
   int copied = d->status == XTSTORE_OBJ_NEW ||
                d->status == XTSTORE_OBJ_UPDATE ||
                d->status == XTSTORE_OBJ_COPIED;
@@ -202,6 +202,14 @@ static char *record_line(const st_runlog *l, const st_wf_done *d)
   json_object_set_new(o, "source_name",
                       d->source ? json_string(d->source) : json_null());
   json_object_set_new(o, "source_size", json_integer((json_int_t)d->size));
+  /* The source's CRC-32C as listed (8 hex), which a copy was checked
+   * against end to end; null when the source keeps none. */
+  if (d->src_entry && d->src_entry->has_crc) {
+    snprintf(crc, sizeof(crc), "%08x", d->src_entry->crc32c);
+    json_object_set_new(o, "source_crc32c", json_string(crc));
+  } else {
+    json_object_set_new(o, "source_crc32c", json_null());
+  }
   json_object_set_new(o, "target_name",
                       d->target ? json_string(d->target) : json_null());
   json_object_set_new(o, "target_size",

@@ -66,6 +66,8 @@ typedef struct st_wf_entry {
   uint64_t size;
   int64_t mtime_ns;         /* STORE_MTIME_UNKNOWN when not listed        */
   char md5[33];             /* lowercase hex, "" when not listed          */
+  int has_crc;              /* the listing reports a CRC-32C: crc32c      */
+  uint32_t crc32c;
   char name[];              /* relative to the end's dir                  */
 } st_wf_entry;
 
@@ -107,8 +109,9 @@ typedef int (*st_plan_fn)(void *ud, st_wf_entry *src, st_wf_entry *dst,
 int st_plan_merge(xtstore_ctx *ctx, st_lister *src, st_lister *dst,
                   st_plan_fn fn, void *ud, store_error *err);
 /* XTSTORE_OBJ_NEW, _UPDATE or _EQUAL for a source entry and its target
- * entry (NULL: absent): sizes; then content MD5s with `checksum` when both
- * have one; else modification times (whole seconds) when both have one. */
+ * entry (NULL: absent): sizes; then with `checksum` CRC-32Cs when both
+ * have one, else content MD5s when both have one; else modification times
+ * (whole seconds) when both have one. */
 uint32_t st_plan_classify(const st_wf_entry *src, const st_wf_entry *dst,
                           int checksum);
 
@@ -166,6 +169,8 @@ typedef struct st_wf_done {
   int64_t start_ns, end_ns; /* wall clock                                 */
   int rc;
   const store_error *err;
+  const st_wf_entry *src_entry; /* the source's listing entry, when the
+                                   caller has it (NULL: not known)       */
 } st_wf_done;
 
 /* What makes copy -r, migrate and sync differ. */

@@ -98,7 +98,7 @@ assert_rc 0
 assert_json_eq '[e["name"] for e in j]' '["foo/bar/", "foo/blob1.txt", "foo/blob2.txt"]'
 assert_json_eq '[e["is_prefix"] for e in j]' '[true, false, false]'
 assert_json_eq '[e["size"] for e in j]' '[0, 24, 24]'
-assert_json_eq 'sorted(j[1].keys())' '["content_type", "etag", "is_prefix", "mtime", "name", "size", "snapshot_id"]'
+assert_json_eq 'sorted(j[1].keys())' '["content_type", "crc32c", "etag", "is_prefix", "mtime", "name", "size", "snapshot_id"]'
 assert_json_eq 'j[1]["mtime"][-1] == "Z" and len(j[1]["mtime"]) == 20' 'true'
 # --json after the verb too; an empty listing is an empty array.
 xt ls scratch:box/nothing/ --json

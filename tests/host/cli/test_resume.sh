@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_resume.sh -- resume across runs (issue 9): a multipart upload from a
 # file killed with kill -9 is resumed by the same command, sending only the
-# parts its journal lacks; a changed source starts over; `xtstore cleanup`
+# parts its journal lacks (and those whose range no longer has the CRC-32C
+# recorded); a changed source starts over; `xtstore cleanup`
 # lists, then with --yes aborts, what a killed run left. On the local
 # provider always; on s3rver (through faultproxy.py, whose request log
 # counts the UploadPart requests) when ctest provides the fixture
@@ -105,6 +106,25 @@ assert_err_has "the source changed since upload '$ID' began: starting over"
 assert_err_lacks "resuming"
 assert_file_absent "$T/data/c/.xtstore/uploads/$ID"
 xt get scratch:c/big2.bin got.bin
+assert_same big.bin got.bin
+rm -f got.bin
+
+# A journaled part whose range changed while the file kept its size and
+# time (an in-place rewrite, mtime put back) is sent again: its CRC-32C
+# no longer matches the one recorded; the other parts are re-used.
+kill_mid big.bin scratch:c/big4.bin
+K=$(jparts)
+ID=$(jid)
+NO=$(grep -h '^P ' "$J"/*.journal | head -n 1 | awk '{print $2}')
+cp -p big.bin ref.stamp
+printf 'flip' | dd of=big.bin bs=1 seek=$(((NO - 1) * (5 << 20) + 100)) \
+  conv=notrunc status=none
+touch -r ref.stamp big.bin
+rm -f ref.stamp
+xt -v put big.bin scratch:c/big4.bin
+assert_rc 0
+assert_err_has "resuming upload '$ID': $((K - 1)) of 30 parts already stored"
+xt get scratch:c/big4.bin got.bin
 assert_same big.bin got.bin
 rm -f got.bin
 

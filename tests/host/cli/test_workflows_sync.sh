@@ -63,8 +63,11 @@ assert re.match(r"^\d{20}$", recs[0]["run_id"]), recs[0]["run_id"]
 got = {}
 for r in recs:
     assert list(r) == ["run_id", "run_date", "source_name", "source_size",
-                       "target_name", "target_size", "start_time",
-                       "end_time", "run_time", "status", "error"], list(r)
+                       "source_crc32c", "target_name", "target_size",
+                       "start_time", "end_time", "run_time", "status",
+                       "error"], list(r)
+    c = r["source_crc32c"]
+    assert c is None or re.match(r"^[0-9a-f]{8}$", c), r
     name = r["source_name"].split("scratch:box/src/", 1)[1]
     got[name] = r["status"]
     # The target's own name, not the last one compared.

@@ -15,6 +15,15 @@
 ** first attempt, after reading their body), stall-part (that part waits
 ** for the host's cancellation), events (a file that gets one line per
 ** begin, part attempt, complete, abort and put).
+**
+** Checksums (ABI 1.1): put-crc32c makes blob_put, and flaky-mp's
+** multipart_part_checked and multipart_complete, report a CRC-32C of what
+** they stored: "right" (the CRC of the bytes taken), "wrong" (that xor 1),
+** "wrong-once" (wrong on the first attempt of each put or part only),
+** "wrong-complete" (right for parts, wrong for the whole object); unset:
+** none. get-crc32c (8 hex) is the CRC-32C that get and head entries
+** report. The events log the checksums the host passed down ("put-ck",
+** "part-ck", "complete-ck": ck=bits crc=known tr=trailer bits).
 */
 #include <pthread.h>
 #include <stdarg.h>
@@ -51,7 +60,52 @@ struct store_handle {
   char *data[FL_MAX_PARTS + 1];     /* the last good attempt's bytes     */
   size_t len[FL_MAX_PARTS + 1];
   int inflight, max_inflight;
+  int put_crc;                      /* FL_CRC_*                          */
+  int has_get_crc;                  /* get-crc32c given: get_crc         */
+  char get_etag[64];                /* the etag get and head report      */
+  int completed;                    /* a multipart upload completed      */
+  uint32_t get_crc;
+  uint32_t crc[FL_MAX_PARTS + 1];   /* the last good attempt's CRC-32C   */
 };
+
+enum { FL_CRC_NONE, FL_CRC_RIGHT, FL_CRC_WRONG, FL_CRC_WRONG_ONCE,
+       FL_CRC_WRONG_COMPLETE };
+
+/* CRC-32C, bit by bit: a fixture of a few KiB needs no speed, and a
+ * plugin built alone links no CRC library. */
+static uint32_t fl_crc32c(uint32_t crc, const void *data, size_t len)
+{
+  const unsigned char *p = data;
+  int k;
+
+  crc = ~crc;
+  while (len--) {
+    crc ^= *p++;
+    for (k = 0; k < 8; k++)
+      crc = (crc >> 1) ^ (0x82f63b78u & (0u - (crc & 1)));
+  }
+  return ~crc;
+}
+
+/* What the store reports for bytes of CRC crc on attempt `attempt`
+ * (complete: whether this is the whole object). */
+static void report_crc(const store_handle *h, uint32_t crc, int attempt,
+                       int complete, store_put_result *out)
+{
+  int wrong = h->put_crc == FL_CRC_WRONG ||
+              (h->put_crc == FL_CRC_WRONG_ONCE && attempt == 1 && !complete) ||
+              (h->put_crc == FL_CRC_WRONG_COMPLETE && complete);
+
+  if (h->put_crc == FL_CRC_NONE || !out ||
+      !STORE_HAS_FIELD(store_put_result, crc32c, out->struct_size))
+    return;
+  out->checksums |= STORE_CKSUM_CRC32C;
+  out->crc32c = wrong ? crc ^ 1 : crc;
+}
+
+/* The checksums the host passed down, as an event. */
+static void note_opts(store_handle *h, const char *what, unsigned no,
+                      const store_put_opts *o);
 
 /* One line into the events file, if any. */
 static void note(store_handle *h, const char *fmt, ...)
@@ -120,6 +174,18 @@ static int32_t fl_open(const store_host_api *host, const store_kv *cfg,
     } else if (!strcmp(cfg[i].key, "get-size")) {
       h->get_size = strtoull(cfg[i].value, NULL, 10);
       h->get_entry = 1;
+    } else if (!strcmp(cfg[i].key, "get-crc32c")) {
+      h->get_crc = (uint32_t)strtoul(cfg[i].value, NULL, 16);
+      h->has_get_crc = 1;
+      h->get_entry = 1;
+    } else if (!strcmp(cfg[i].key, "get-etag")) {
+      snprintf(h->get_etag, sizeof(h->get_etag), "%s", cfg[i].value);
+    } else if (!strcmp(cfg[i].key, "put-crc32c")) {
+      h->put_crc = !strcmp(cfg[i].value, "right") ? FL_CRC_RIGHT
+                 : !strcmp(cfg[i].value, "wrong") ? FL_CRC_WRONG
+                 : !strcmp(cfg[i].value, "wrong-once") ? FL_CRC_WRONG_ONCE
+                 : !strcmp(cfg[i].value, "wrong-complete")
+                   ? FL_CRC_WRONG_COMPLETE : FL_CRC_NONE;
     }
   }
   *out = h;
@@ -139,6 +205,16 @@ static void forget_parts(store_handle *h)
   h->max_inflight = 0;
 }
 
+static void note_opts(store_handle *h, const char *what, unsigned no,
+                      const store_put_opts *o)
+{
+  int has = o && STORE_HAS_FIELD(store_put_opts, trailer_checksums,
+                                 o->struct_size);
+
+  note(h, "%s %u ck=%u crc=%08x tr=%u", what, no, has ? o->checksums : 0,
+       has ? o->crc32c : 0, has ? o->trailer_checksums : 0);
+}
+
 static void fl_close(store_handle *h)
 {
   if (!h)
@@ -154,6 +230,7 @@ static int32_t fl_put(store_handle *h, const char *c, const char *k,
 {
   char buf[64];
   size_t n, cap;
+  uint32_t crc = 0;
   (void)c; (void)k; (void)o;
   h->puts_tried++;
   h->stored_len = 0;
@@ -166,6 +243,7 @@ static int32_t fl_put(store_handle *h, const char *c, const char *k,
       break;
     if (src(ud, buf, cap, &n))
       return store_error_set(err, STORE_E_ABORTED, "flaky: put aborted");
+    crc = fl_crc32c(crc, buf, n);
     if (h->stored_len + n <= sizeof(h->stored)) {
       memcpy(h->stored + h->stored_len, buf, n);
       h->stored_len += n;
@@ -177,6 +255,8 @@ static int32_t fl_put(store_handle *h, const char *c, const char *k,
   }
   note(h, "put len=%zu ct=%s", h->stored_len,
        o && o->content_type ? o->content_type : "-");
+  note_opts(h, "put-ck", (unsigned)h->puts_tried, o);
+  report_crc(h, crc, h->puts_tried, 0, out);
   if (h->put_reports && out && STORE_HAS_FIELD(store_put_result, size,
                                                out->struct_size))
     out->size = h->put_reports;
@@ -204,6 +284,9 @@ static int32_t fl_get(store_handle *h, const char *c, const char *k,
     e.size = h->get_size ? h->get_size : strlen(body);
     e.mtime_ns = STORE_MTIME_UNKNOWN;
     e.content_md5 = h->get_md5[0] ? h->get_md5 : NULL;
+    e.checksums = h->has_get_crc ? STORE_CKSUM_CRC32C : 0;
+    e.crc32c = h->get_crc;
+    e.etag = h->get_etag[0] ? h->get_etag : NULL;
     if (o->on_entry(o->on_entry_ctx, &e))
       return store_error_set(err, STORE_E_ABORTED, "flaky: get aborted");
   }
@@ -247,6 +330,14 @@ static int32_t fl_head(store_handle *h, const char *c, const char *k,
   e.name = k;
   e.metadata = kv;
   e.nmetadata = strcmp(k, "stats") == 0 ? 5 : 0;
+  /* Like a get's entry, when the keys ask for one. */
+  if (h->get_entry && !e.nmetadata) {
+    e.size = h->get_size ? h->get_size : strlen(h->body);
+    e.mtime_ns = STORE_MTIME_UNKNOWN;
+    e.content_md5 = h->get_md5[0] ? h->get_md5 : NULL;
+    e.checksums = h->has_get_crc ? STORE_CKSUM_CRC32C : 0;
+    e.crc32c = h->get_crc;
+  }
   rc = cb(ud, &e);
   atomic_fetch_sub(&h->inside, 1);
   return rc ? STORE_E_ABORTED : STORE_OK;
@@ -256,8 +347,9 @@ static int32_t fl_delete(store_handle *h, const char *c, const char *k,
                          const store_delete_opts *o, store_error *err)
 {
   (void)o;
-  if (h->stored_len == 0 && h->puts_tried == 0)
+  if (h->stored_len == 0 && h->puts_tried == 0 && !h->completed)
     return store_error_set(err, STORE_E_NOT_FOUND, "flaky: blob '%s/%s': not found", c, k);
+  note(h, "delete %s", k);
   h->deletes++;
   h->stored_len = 0;
   return STORE_OK;
@@ -336,17 +428,16 @@ static int32_t read_part(uint32_t no, uint64_t length, store_read_fn src,
   return STORE_OK;
 }
 
-static int32_t fl_mp_part(store_handle *h, const char *c, const char *k,
-                          const char *id, uint32_t no, uint64_t length,
-                          store_read_fn src, void *ud, char *tok, size_t cap,
-                          store_error *err)
+/* A part; with out (multipart_part_checked), its CRC-32C reported. */
+static int32_t mp_part(store_handle *h, uint32_t no, uint64_t length,
+                       store_read_fn src, void *ud, char *tok, size_t cap,
+                       store_put_result *out, store_error *err)
 {
   struct timespec ts = {0, 2000000};
   char listed[16], what[16], *data = NULL;
   size_t got = 0;
   int attempt, failing;
   int32_t rc;
-  (void)c; (void)k; (void)id;
   if (no < 1 || no > FL_MAX_PARTS)
     return store_error_set(err, STORE_E_INVALID, "flaky: part %u", no);
   snprintf(listed, sizeof(listed), ",%u,", no);
@@ -371,6 +462,8 @@ static int32_t fl_mp_part(store_handle *h, const char *c, const char *k,
     free(h->data[no]);
     h->data[no] = data;
     h->len[no] = got;
+    h->crc[no] = fl_crc32c(0, data, got);
+    report_crc(h, h->crc[no], attempt, 0, out);
     data = NULL;
   }
   pthread_mutex_unlock(&h->mu);
@@ -380,6 +473,27 @@ static int32_t fl_mp_part(store_handle *h, const char *c, const char *k,
   return rc;
 }
 
+static int32_t fl_mp_part(store_handle *h, const char *c, const char *k,
+                          const char *id, uint32_t no, uint64_t length,
+                          store_read_fn src, void *ud, char *tok, size_t cap,
+                          store_error *err)
+{
+  (void)c; (void)k; (void)id;
+  return mp_part(h, no, length, src, ud, tok, cap, NULL, err);
+}
+
+static int32_t fl_mp_part_checked(store_handle *h, const char *c,
+                                  const char *k, const char *id, uint32_t no,
+                                  uint64_t length, const store_put_opts *o,
+                                  store_read_fn src, void *ud, char *tok,
+                                  size_t cap, store_put_result *out,
+                                  store_error *err)
+{
+  (void)c; (void)k; (void)id;
+  note_opts(h, "part-ck", no, o);
+  return mp_part(h, no, length, src, ud, tok, cap, out, err);
+}
+
 static int32_t fl_mp_complete(store_handle *h, const char *c, const char *k,
                               const char *id, const store_put_opts *o,
                               const char *const *tokens, uint32_t n,
@@ -387,10 +501,10 @@ static int32_t fl_mp_complete(store_handle *h, const char *c, const char *k,
 {
   char list[1024] = "", want[32];
   uint64_t sum = 0xcbf29ce484222325ULL, bytes = 0;
-  uint32_t i;
+  uint32_t i, crc = 0;
   size_t used, j;
   int32_t rc = STORE_OK;
-  (void)c; (void)k; (void)id; (void)out;
+  (void)c; (void)k; (void)id;
   pthread_mutex_lock(&h->mu);
   for (i = 0; i < n && !rc; i++) {
     used = strlen(list);
@@ -406,6 +520,8 @@ static int32_t fl_mp_complete(store_handle *h, const char *c, const char *k,
       sum ^= (unsigned char)h->data[i + 1][j];
       sum *= 0x100000001b3ULL;
     }
+    if (!rc)
+      crc = fl_crc32c(crc, h->data[i + 1], h->len[i + 1]);
     bytes += rc ? 0 : h->len[i + 1];
   }
   pthread_mutex_unlock(&h->mu);
@@ -413,6 +529,11 @@ static int32_t fl_mp_complete(store_handle *h, const char *c, const char *k,
        "inflight=%d%s", n, list, o && o->content_type ? o->content_type : "-",
        o ? o->flags : 0, (unsigned long long)sum, (unsigned long long)bytes,
        h->max_inflight, rc ? " refused" : "");
+  note_opts(h, "complete-ck", n, o);
+  if (!rc) {
+    h->completed = 1;
+    report_crc(h, crc, 1, 1, out);
+  }
   return rc;
 }
 
@@ -453,6 +574,10 @@ static const store_config_key keys[] = {
   {"get-md5", "the content MD5 a get reports (and a get reports its entry)", 0, 0},
   {"get-size", "the size a get reports (and a get reports its entry)", 0, 0},
   {"events", "a file that gets one line per event", 0, 0},
+  {"put-crc32c", "the CRC-32C puts report: right, wrong, wrong-once, "
+                 "wrong-complete; unset: none", 0, 0},
+  {"get-crc32c", "the CRC-32C get and head entries report (8 hex)", 0, 0},
+  {"get-etag", "the etag a get's entry reports", 0, 0},
   {NULL, NULL, 0, 0},
 };
 
@@ -469,6 +594,7 @@ STORE_EXPORT const struct store_interface store_interface = {
   .multipart_part = fl_mp_part,
   .multipart_complete = fl_mp_complete,
   .multipart_abort = fl_mp_abort,
+  .multipart_part_checked = fl_mp_part_checked,
 #else
   .name = "flaky",
   .capabilities = STORE_CAP_RANGE_GET,

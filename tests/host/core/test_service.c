@@ -2,7 +2,9 @@
 ** Host behaviour through the fault-injecting "flaky" provider: retries of
 ** retryable errors only while the body can be replayed, get resumption with
 ** ranges, the retry policy from config, key checks against the plugin's
-** table, secret redaction, and serialisation of non-thread-safe plugins.
+** table, secret redaction, and serialisation of non-thread-safe plugins;
+** the CRC-32C of puts (passed down, compared with the store's report) and
+** of whole gets (against the blob's).
 */
 #include <pthread.h>
 #include <setjmp.h>
@@ -397,6 +399,134 @@ static void test_get_verified(void **state)
   xtstore_ctx_close(ctx);
 }
 
+/* What the fixture's events file says: put-ck lines. */
+static const char *events_text(const char *path)
+{
+  static char text[4096];
+  FILE *f = fopen(path, "r");
+  size_t n = 0;
+  if (f) {
+    n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+  }
+  text[n] = '\0';
+  return text;
+}
+
+/* A put's CRC-32C goes down (read ahead for a file, as a trailer for a
+ * stream) and the store's report is compared with the bytes sent: a wrong
+ * one removes the object and names both values. */
+static void test_put_crc_verified(void **state)
+{
+  store_error err;
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  struct stats s;
+  store_put_opts po;
+  store_put_result res;
+  struct text_src body = {"0123456789", 10};
+  char cfg[512], events[300], path[256];
+  FILE *f;
+  (void)state;
+  memset(&po, 0, sizeof(po));
+  po.struct_size = sizeof(po);
+  po.content_length = 10;
+  snprintf(events, sizeof(events), "%s/events", dir);
+  unlink(events);
+  snprintf(cfg, sizeof(cfg), "needed: \"x\", put-crc32c: \"wrong\", "
+           "events: \"%s\"", events);
+  ctx = open_ctx(cfg, &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_put(svc, "c", "k", &po, text_read, &body,
+                                    NULL, NULL, &err), STORE_E_IO);
+  /* crc32c("0123456789") = 280c069e */
+  assert_string_equal(err.message, "service 'f': blob 'c/k': the store "
+                      "reports CRC-32C 280c069f for the bytes stored, the "
+                      "bytes sent have 280c069e; the object was removed");
+  /* a callback's body: its CRC asked for as a trailer */
+  assert_non_null(strstr(events_text(events), "put-ck 1 ck=0 crc=00000000 "
+                                              "tr=1\n"));
+  get_stats(svc, &s);
+  assert_string_equal(s.deletes, "1");
+  xtstore_ctx_close(ctx);
+
+  /* a file: its CRC read ahead; a wrong report fails the put (a single
+   * put is not sent again: the store's own check is what failed) */
+  unlink(events);
+  snprintf(cfg, sizeof(cfg), "needed: \"x\", put-crc32c: \"wrong-once\", "
+           "events: \"%s\", retry: {attempts: 3, base-ms: 1}", events);
+  ctx = open_ctx(cfg, &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  snprintf(path, sizeof(path), "%s/body.txt", dir);
+  f = fopen(path, "w");
+  fputs("replayable body", f);
+  fclose(f);
+  memset(&res, 0, sizeof(res));
+  res.struct_size = sizeof(res);
+  assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, &res,
+                                         &err), STORE_E_IO);
+  /* a file's CRC is read ahead: crc32c("replayable body") = 638bd96a */
+  assert_non_null(strstr(events_text(events), "put-ck 1 ck=1 crc=638bd96a "
+                                              "tr=0\n"));
+  xtstore_ctx_close(ctx);
+
+  /* right: passes, the result carries the store's CRC */
+  unlink(events);
+  body = (struct text_src){"0123456789", 10};
+  ctx = open_ctx("needed: \"x\", put-crc32c: \"right\"", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  memset(&res, 0, sizeof(res));
+  res.struct_size = sizeof(res);
+  assert_int_equal(xtstore_blob_put(svc, "c", "k", &po, text_read, &body,
+                                    NULL, &res, &err), STORE_OK);
+  assert_int_equal(res.crc32c, 0x280c069e);
+  get_stats(svc, &s);
+  assert_string_equal(s.deletes, "0");
+  xtstore_ctx_close(ctx);
+
+  /* a CRC the caller knew that the bytes do not have: removed */
+  body = (struct text_src){"0123456789", 10};
+  po.checksums = STORE_CKSUM_CRC32C;
+  po.crc32c = 0x12345678;
+  ctx = open_ctx("needed: \"x\"", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_put(svc, "c", "k", &po, text_read, &body,
+                                    NULL, NULL, &err), STORE_E_IO);
+  assert_string_equal(err.message, "service 'f': blob 'c/k': the bytes sent "
+                      "have CRC-32C 280c069e, the source's is 12345678 (it "
+                      "changed while it was read); the object was removed");
+  xtstore_ctx_close(ctx);
+}
+
+/* A whole get is checked against the blob's CRC-32C, preferred to its
+ * MD5; also when it was cut and resumed. */
+static void test_get_crc_verified(void **state)
+{
+  store_error err;
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  struct sink out = {{0}, 0};
+  (void)state;
+  /* crc32c("0123456789abcdefghijklmnopqrstuvwxyz") = b0e42986; the MD5
+   * is wrong and not looked at */
+  ctx = open_ctx("needed: \"x\", fail-times: \"1\", get-crc32c: \"b0e42986\", get-md5: \"00112233445566778899aabbccddeeff\", retry: {attempts: 2, base-ms: 1}", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_get(svc, "c", "k", NULL, sink_write, &out, &err),
+                   STORE_OK);
+  xtstore_ctx_close(ctx);
+
+  out.len = 0;
+  ctx = open_ctx("needed: \"x\", get-crc32c: \"b0e42987\"", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_get(svc, "c", "k", NULL, sink_write, &out, &err),
+                   STORE_E_IO);
+  assert_string_equal(err.message, "service 'f': blob 'c/k': the bytes "
+                      "received differ from the blob (CRC-32C b0e42986, the "
+                      "blob's b0e42987): changed on the way, or the CRC-32C "
+                      "stored with the blob is wrong");
+  xtstore_ctx_close(ctx);
+}
+
 static void test_config_keys_checked(void **state)
 {
   store_error err;
@@ -556,6 +686,8 @@ int main(void)
     cmocka_unit_test(test_throttling_waited_out),
     cmocka_unit_test(test_put_size_verified),
     cmocka_unit_test(test_get_verified),
+    cmocka_unit_test(test_put_crc_verified),
+    cmocka_unit_test(test_get_crc_verified),
     cmocka_unit_test(test_config_keys_checked),
     cmocka_unit_test(test_secrets_redacted),
     cmocka_unit_test(test_missing_env_secret),

@@ -6,7 +6,12 @@
 ** final failure, an abort on cancellation, streams of unknown length in
 ** order, part sizes planned within the fixture's limits, ranged copies
 ** from another service, progress counted once per byte, and the
-** `multipart` settings checked at open.
+** `multipart` settings checked at open. Checksums (ABI 1.1): each part's
+** CRC-32C passed down (read ahead for a file or a buffered part, asked as
+** a trailer for a ranged copy), complete given the whole object's, a part
+** the fixture reports wrong sent again, a wrong whole object removed, a
+** copy checked against its source's CRC-32C, and parallel ranged
+** downloads checked against the object's.
 */
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -37,8 +42,9 @@ static void capture_log(void *ud, int32_t level, const char *msg)
 }
 
 /* A context whose service `f` is flaky-mp with `extra` keys (and the
- * events file), and `l` a local service. */
-static xtstore_ctx *open_ctx(const char *extra)
+ * events file), `l` a local service, and with src_extra (may be NULL) `s`
+ * another flaky-mp with those keys. */
+static xtstore_ctx *open_ctx_src(const char *extra, const char *src_extra)
 {
   char path[300];
   FILE *f;
@@ -59,8 +65,12 @@ static xtstore_ctx *open_ctx(const char *extra)
           "  f: {type: \"storage\", provider: \"flaky-mp\", needed: \"x\", "
           "events: \"%s\", %s}\n"
           "  l: {type: \"storage\", provider: \"local\", path: \"%s/local\"}\n"
+          "%s%s%s"
           "xt-services: {storage: \"f\"}\n",
-          FLAKY_MP_PLUGIN, LOCAL_PLUGIN, events, extra, dir);
+          FLAKY_MP_PLUGIN, LOCAL_PLUGIN, events, extra, dir,
+          src_extra ? "  s: {type: \"storage\", provider: \"flaky-mp\", "
+                      "needed: \"x\", " : "",
+          src_extra ? src_extra : "", src_extra ? "}\n" : "");
   fclose(f);
   memset(&o, 0, sizeof(o));
   o.struct_size = sizeof(o);
@@ -72,6 +82,11 @@ static xtstore_ctx *open_ctx(const char *extra)
   logbuf[0] = '\0';
   assert_int_equal(xtstore_ctx_open(&o, &ctx, &err), STORE_OK);
   return ctx;
+}
+
+static xtstore_ctx *open_ctx(const char *extra)
+{
+  return open_ctx_src(extra, NULL);
 }
 
 static xtstore_svc *service(xtstore_ctx *ctx, const char *name)
@@ -436,6 +451,249 @@ static void test_ranged_copy_from_another_service(void **state)
   xtstore_ctx_close(ctx);
 }
 
+/* The CRC-32C of n pattern bytes from byte off of a pattern of len. */
+static uint32_t pattern_crc(size_t len, size_t off, size_t n)
+{
+  char *buf = malloc(len);
+  uint32_t crc;
+  assert_non_null(buf);
+  byte_pattern(buf, len);
+  crc = st_crc32c(0, buf + off, n);
+  free(buf);
+  return crc;
+}
+
+static void test_part_checksums_passed(void **state)
+{
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  store_error err;
+  store_put_result res;
+  char path[300], line[200];
+  const char *ev;
+  uint64_t sum;
+  unsigned i;
+  (void)state;
+  ctx = open_ctx("put-crc32c: \"right\", "
+                 "multipart: {threshold: 4K, part-size: 1K}");
+  svc = service(ctx, "f");
+  snprintf(path, sizeof(path), "%s/body", dir);
+  make_file(path, 5 * KIB + 100, &sum);
+  memset(&res, 0, sizeof(res));
+  res.struct_size = sizeof(res);
+  assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, &res,
+                                         &err), STORE_OK);
+  ev = read_events();
+  /* a file's parts: read ahead, for the service to check */
+  for (i = 1; i <= 6; i++) {
+    snprintf(line, sizeof(line), "part-ck %u ck=1 crc=%08x tr=0\n", i,
+             pattern_crc(5 * KIB + 100, (i - 1) * KIB, i < 6 ? KIB : 100));
+    assert_non_null(strstr(ev, line));
+  }
+  snprintf(line, sizeof(line), "complete-ck 6 ck=1 crc=%08x tr=0\n",
+           pattern_crc(5 * KIB + 100, 0, 5 * KIB + 100));
+  assert_non_null(strstr(ev, line));
+  assert_int_equal(res.crc32c, pattern_crc(5 * KIB + 100, 0, 5 * KIB + 100));
+  assert_null(strstr(ev, "delete"));
+
+  /* A pipe's parts are buffered: known before sending too. */
+  unlink(events);
+  assert_int_equal(put_pipe(svc, 5 * KIB, &sum, &err), STORE_OK);
+  ev = read_events();
+  snprintf(line, sizeof(line), "part-ck 2 ck=1 crc=%08x tr=0\n",
+           pattern_crc(5 * KIB, KIB, KIB));
+  assert_non_null(strstr(ev, line));
+  snprintf(line, sizeof(line), "complete-ck 5 ck=1 crc=%08x tr=0\n",
+           pattern_crc(5 * KIB, 0, 5 * KIB));
+  assert_non_null(strstr(ev, line));
+
+  /* A short pipe is one put, its CRC known from its buffer. */
+  unlink(events);
+  assert_int_equal(put_pipe(svc, 200, &sum, &err), STORE_OK);
+  snprintf(line, sizeof(line), "put-ck 1 ck=1 crc=%08x tr=0\n",
+           pattern_crc(200, 0, 200));
+  assert_non_null(strstr(read_events(), line));
+  xtstore_ctx_close(ctx);
+}
+
+static void test_wrong_part_sent_again(void **state)
+{
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  store_error err;
+  char path[300];
+  const char *ev;
+  uint64_t sum;
+  (void)state;
+  ctx = open_ctx("put-crc32c: \"wrong-once\", retry: {attempts: 2, "
+                 "base-ms: 1}, multipart: {threshold: 4K, part-size: 1K}");
+  svc = service(ctx, "f");
+  snprintf(path, sizeof(path), "%s/body", dir);
+  make_file(path, 5 * KIB, &sum);
+  assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL,
+                                         &err), STORE_OK);
+  ev = read_events();
+  assert_non_null(strstr(ev, "part 3 attempt 2 len 1024 ok\n"));
+  assert_null(strstr(ev, "attempt 3"));
+  assert_non_null(strstr(ev, "complete n=5 tokens=p1a2,p2a2,p3a2,p4a2,p5a2 "));
+  assert_non_null(strstr(logbuf, "the store reports CRC-32C"));
+  xtstore_ctx_close(ctx);
+}
+
+static void test_wrong_part_fails(void **state)
+{
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  store_error err;
+  char path[300], want[300];
+  const char *ev;
+  uint64_t sum;
+  uint32_t crc;
+  (void)state;
+  ctx = open_ctx("put-crc32c: \"wrong\", retry: {attempts: 2, base-ms: 1}, "
+                 "multipart: {threshold: 4K, part-size: 1K, "
+                 "concurrency: 1}");
+  svc = service(ctx, "f");
+  snprintf(path, sizeof(path), "%s/body", dir);
+  make_file(path, 5 * KIB, &sum);
+  assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL,
+                                         &err), STORE_E_IO);
+  crc = pattern_crc(5 * KIB, 0, KIB);
+  snprintf(want, sizeof(want), "service 'f': blob 'c/k': part 1 of 5: the "
+           "store reports CRC-32C %08x for the bytes stored, the bytes sent "
+           "have %08x", crc ^ 1, crc);
+  assert_string_equal(err.message, want);
+  ev = read_events();
+  assert_non_null(strstr(ev, "part 1 attempt 2 len 1024 ok\n"));
+  assert_non_null(strstr(ev, "abort up-1"));
+  assert_null(strstr(ev, "complete"));
+  xtstore_ctx_close(ctx);
+}
+
+static void test_wrong_object_removed(void **state)
+{
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  store_error err;
+  char path[300], want[300];
+  uint64_t sum;
+  uint32_t crc;
+  (void)state;
+  ctx = open_ctx("put-crc32c: \"wrong-complete\", "
+                 "multipart: {threshold: 4K, part-size: 1K}");
+  svc = service(ctx, "f");
+  snprintf(path, sizeof(path), "%s/body", dir);
+  make_file(path, 5 * KIB, &sum);
+  assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL,
+                                         &err), STORE_E_IO);
+  crc = pattern_crc(5 * KIB, 0, 5 * KIB);
+  snprintf(want, sizeof(want), "service 'f': blob 'c/k': the store reports "
+           "CRC-32C %08x for the bytes stored, the bytes sent have %08x; "
+           "the object was removed", crc ^ 1, crc);
+  assert_string_equal(err.message, want);
+  assert_non_null(strstr(read_events(), "delete k\n"));
+  xtstore_ctx_close(ctx);
+}
+
+/* The fixture's get body, and its CRC-32C as 8 hex. */
+#define SRC_BODY "the source object, a few bytes over its threshold"
+
+static void test_copy_checked_against_source(void **state)
+{
+  xtstore_ctx *ctx;
+  xtstore_svc *src, *dst;
+  store_error err;
+  char keys[300], line[200];
+  const char *ev;
+  uint32_t crc = st_crc32c(0, SRC_BODY, strlen(SRC_BODY));
+  (void)state;
+  /* In parts (ranged gets): each part's CRC asked as a trailer, the
+   * whole object's from the source. */
+  snprintf(keys, sizeof(keys), "body: \"%s\", get-crc32c: \"%08x\"",
+           SRC_BODY, crc);
+  ctx = open_ctx_src("multipart: {threshold: 16, part-size: 1K}", keys);
+  src = service(ctx, "s");
+  dst = service(ctx, "f");
+  assert_int_equal(xtstore_blob_copy(src, "c", "src", dst, "c", "k", NULL,
+                                     &err), STORE_OK);
+  ev = read_events();
+  assert_non_null(strstr(ev, "part-ck 1 ck=0 crc=00000000 tr=1\n"));
+  snprintf(line, sizeof(line), "complete-ck 1 ck=1 crc=%08x tr=0\n", crc);
+  assert_non_null(strstr(ev, line));
+  xtstore_ctx_close(ctx);
+
+  /* The source's bytes are not what its CRC says: nothing completes. */
+  snprintf(keys, sizeof(keys), "body: \"%s\", get-crc32c: \"%08x\"",
+           SRC_BODY, crc ^ 4);
+  ctx = open_ctx_src("multipart: {threshold: 16, part-size: 1K}", keys);
+  src = service(ctx, "s");
+  dst = service(ctx, "f");
+  assert_int_equal(xtstore_blob_copy(src, "c", "src", dst, "c", "k", NULL,
+                                     &err), STORE_E_IO);
+  snprintf(line, sizeof(line), "service 'f': blob 'c/k': the bytes sent "
+           "have CRC-32C %08x, the source's is %08x", crc, crc ^ 4);
+  if (!strstr(err.message, line))
+    fail_msg("got '%s'", err.message);
+  ev = read_events();
+  assert_non_null(strstr(ev, "abort up-1"));
+  assert_null(strstr(ev, "complete n="));
+  xtstore_ctx_close(ctx);
+
+  /* One put (below the threshold): the source's CRC goes with it. */
+  snprintf(keys, sizeof(keys), "body: \"%s\", get-crc32c: \"%08x\"",
+           SRC_BODY, crc);
+  ctx = open_ctx_src("put-crc32c: \"right\"", keys);
+  src = service(ctx, "s");
+  dst = service(ctx, "f");
+  assert_int_equal(xtstore_blob_copy(src, "c", "src", dst, "c", "k", NULL,
+                                     &err), STORE_OK);
+  snprintf(line, sizeof(line), "put-ck 1 ck=1 crc=%08x tr=0\n", crc);
+  assert_non_null(strstr(read_events(), line));
+  xtstore_ctx_close(ctx);
+}
+
+static void test_ranged_download_checked(void **state)
+{
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  store_error err;
+  char keys[300], path[300], line[200];
+  uint32_t crc = st_crc32c(0, SRC_BODY, strlen(SRC_BODY));
+  struct stat st;
+  (void)state;
+  snprintf(path, sizeof(path), "%s/got", dir);
+  snprintf(keys, sizeof(keys), "body: \"%s\", get-crc32c: \"%08x\", "
+           "get-etag: \"e1\", multipart: {threshold: 16, part-size: 8}",
+           SRC_BODY, crc);
+  ctx = open_ctx(keys);
+  svc = service(ctx, "f");
+  assert_int_equal(xtstore_blob_get_file(svc, "c", "k", NULL, path, &err),
+                   STORE_OK);
+  assert_non_null(strstr(logbuf, " bytes in 7 ranges of 8"));
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_size, strlen(SRC_BODY));
+  unlink(path);
+  xtstore_ctx_close(ctx);
+
+  snprintf(keys, sizeof(keys), "body: \"%s\", get-crc32c: \"%08x\", "
+           "get-etag: \"e1\", retry: \"1\", "
+           "multipart: {threshold: 16, part-size: 8}", SRC_BODY, crc ^ 1);
+  ctx = open_ctx(keys);
+  svc = service(ctx, "f");
+  assert_int_equal(xtstore_blob_get_file(svc, "c", "k", NULL, path, &err),
+                   STORE_E_IO);
+  snprintf(line, sizeof(line), "service 'f': blob 'c/k': the bytes "
+           "received differ from the blob (CRC-32C %08x, the blob's %08x)",
+           crc, crc ^ 1);
+  if (!strstr(err.message, line))
+    fail_msg("got '%s'", err.message);
+  /* no file, no temp file */
+  assert_int_not_equal(stat(path, &st), 0);
+  snprintf(line, sizeof(line), "ls -A '%s' | grep -q xtstore-get", dir);
+  assert_int_not_equal(system(line), 0);
+  xtstore_ctx_close(ctx);
+}
+
 static void test_settings_checked(void **state)
 {
   static const struct {
@@ -497,6 +755,12 @@ int main(void)
     cmocka_unit_test(test_part_size_within_limits),
     cmocka_unit_test(test_ranged_copy_from_another_service),
     cmocka_unit_test(test_settings_checked),
+    cmocka_unit_test(test_part_checksums_passed),
+    cmocka_unit_test(test_wrong_part_sent_again),
+    cmocka_unit_test(test_wrong_part_fails),
+    cmocka_unit_test(test_wrong_object_removed),
+    cmocka_unit_test(test_copy_checked_against_source),
+    cmocka_unit_test(test_ranged_download_checked),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
