@@ -49,6 +49,10 @@ void sdk_digest_free(sdk_digest *d);
  * GCS and OCI use it: sdk_crc32c(0, "123456789", 9) == 0xe3069283. ISA-L
  * inside. */
 uint32_t sdk_crc32c(uint32_t crc, const void *data, size_t len);
+/* The CRC-32C of A then B, from crc1 = CRC-32C of A, crc2 = CRC-32C of B
+ * and len2 = B's length in bytes (parts summed apart: multipart uploads,
+ * ranged downloads). O(log len2); crc1 when len2 is 0. */
+uint32_t sdk_crc32c_combine(uint32_t crc1, uint32_t crc2, uint64_t len2);
 /* base64 of the CRC's 4 big-endian bytes, as x-amz-checksum-crc32c,
  * x-goog-hash and opc-content-crc32c carry it ("4waSgw=="); 0 or -1. */
 int sdk_crc32c_base64(uint32_t crc, sdk_buf *out);

@@ -1,6 +1,7 @@
 /*
 ** unit_digest.c -- SHA-256, MD5 and HMAC-SHA256 against published vectors;
-** the incremental digests against the one-shot ones.
+** the incremental digests against the one-shot ones; CRC-32C against its
+** vectors, and CRCs of parts combined into the whole's.
 */
 #include <string.h>
 
@@ -143,6 +144,44 @@ static void test_crc32c_vectors(void **state)
   sdk_buf_free(&b);
 }
 
+/* Every cut of a buffer: the parts' CRCs combine into the whole's, across
+ * the lengths the combination handles specially (0, odd and even bit
+ * counts of the length, many bytes). */
+static void test_crc32c_combine(void **state)
+{
+  static unsigned char buf[300000];
+  static const size_t cuts[] = { 0, 1, 2, 3, 7, 8, 4096, 65537, 299999,
+                                 300000 };
+  uint32_t whole, a, b;
+  size_t i;
+
+  (void)state;
+  for (i = 0; i < sizeof buf; i++)
+    buf[i] = (unsigned char)(i * 2654435761u >> 13);
+  whole = sdk_crc32c(0, buf, sizeof buf);
+  for (i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+    a = sdk_crc32c(0, buf, cuts[i]);
+    b = sdk_crc32c(0, buf + cuts[i], sizeof buf - cuts[i]);
+    assert_int_equal(sdk_crc32c_combine(a, b, sizeof buf - cuts[i]), whole);
+  }
+  /* The usual check value from two pieces; an empty second part. */
+  assert_int_equal(sdk_crc32c_combine(sdk_crc32c(0, "1234", 4),
+                                      sdk_crc32c(0, "56789", 5), 5),
+                   0xe3069283);
+  assert_int_equal(sdk_crc32c_combine(0xe3069283, 0, 0), 0xe3069283);
+  /* Three parts, combined left to right, as multipart completes do. */
+  a = sdk_crc32c(0, buf, 100000);
+  a = sdk_crc32c_combine(a, sdk_crc32c(0, buf + 100000, 100000), 100000);
+  a = sdk_crc32c_combine(a, sdk_crc32c(0, buf + 200000, 100000), 100000);
+  assert_int_equal(a, whole);
+  /* A part with one bit changed, or a wrong length, is not the whole. */
+  b = sdk_crc32c(0, buf + 1, sizeof buf - 1);
+  assert_int_not_equal(sdk_crc32c_combine(sdk_crc32c(0, buf, 1) ^ 1, b,
+                                          sizeof buf - 1), whole);
+  assert_int_not_equal(sdk_crc32c_combine(sdk_crc32c(0, buf, 1), b,
+                                          sizeof buf - 2), whole);
+}
+
 int unit_digest(void)
 {
   const struct CMUnitTest tests[] = {
@@ -152,6 +191,7 @@ int unit_digest(void)
     cmocka_unit_test(test_incremental_equals_one_shot),
     cmocka_unit_test(test_digest_bad_kind),
     cmocka_unit_test(test_crc32c_vectors),
+    cmocka_unit_test(test_crc32c_combine),
   };
 
   return cmocka_run_group_tests_name("sdk digests", tests, NULL, NULL);
