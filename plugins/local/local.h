@@ -176,6 +176,9 @@ int32_t lp_copy_data(const lp_obj *o, int dst, uint64_t dst_off, int src,
 
 /* local_cksum.c */
 void lp_cksum_keep(int fd, uint32_t crc);
+int lp_cksum_get(int fd, const struct stat *st, uint32_t *out);
+int lp_cksum_get_at(int dfd, const char *leaf, const struct stat *st,
+                    uint32_t *out);
 void lp_cksum_report(int fd, const struct stat *st, store_entry *e);
 
 /* local_meta.c */

@@ -1,6 +1,8 @@
 /*
 ** local_copy.c -- server-side copy within the service: reflink or
-** copy_file_range into a temp file, then an atomic rename.
+** copy_file_range into a temp file, then an atomic rename. The copy keeps
+** the source's CRC-32C record (local_cksum.c) when it still describes the
+** source, before the copy and after it: the bytes are the same.
 */
 #include <unistd.h>
 
@@ -15,8 +17,10 @@ int32_t lp_blob_copy(store_handle *h, const char *src_container,
   uint32_t flags = LP_OPT(opts, store_copy_opts, flags, 0);
   lp_tmp t = {.fd = -1, .dirfd = -1, .side = {.dirfd = -1}};
   lp_meta m = {0};
-  struct stat st;
+  struct stat st, after;
   lp_obj so, dst;
+  uint32_t crc = 0;
+  int has_crc;
   int sfd = -1;
   int32_t rc;
 
@@ -49,9 +53,17 @@ int32_t lp_blob_copy(store_handle *h, const char *src_container,
   rc = lp_tmp_create(&dst, &t, err);
   if (rc)
     goto out;
+  has_crc = lp_cksum_get(sfd, &st, &crc);
   rc = lp_copy_data(&dst, t.fd, 0, sfd, (uint64_t)st.st_size, 1, err);
   if (rc)
     goto out;
+  /* Changed while copied (outside xtstore: appenders wait for the shared
+   * lock), the copy is of no known CRC. */
+  if (has_crc && fstat(sfd, &after) == 0 && after.st_ino == st.st_ino &&
+      after.st_size == st.st_size && lp_mtime_ns(&after) == lp_mtime_ns(&st)) {
+    t.checksums = STORE_CKSUM_CRC32C;
+    t.crc32c = crc;
+  }
   rc = lp_meta_prepare(&dst, t.fd, &m, &t.side, err);
   if (rc)
     goto out;

@@ -111,17 +111,23 @@ static int32_t call(lister *l, const store_entry *e)
   return STORE_OK;
 }
 
-/* Report the blob at l->o.key (or its snapshot snap), open as fd (-1 when
- * it could not be opened and no metadata is wanted) with stat st. */
-static int32_t emit_file(lister *l, const char *snap, int fd,
-                         const struct stat *st)
+/* Report the blob at l->o.key (or its snapshot snap) with stat st: open
+ * as fd, or fd -1 when no metadata is wanted, its CRC record then read
+ * from entry leaf of directory dfd. */
+static int32_t emit_file(lister *l, const char *snap, int fd, int dfd,
+                         const char *leaf, const struct stat *st)
 {
   char etag[LP_ETAG_SIZE];
   lp_meta m = {0};
   store_entry e;
+  uint32_t crc;
   int32_t rc;
 
   rc = lp_blob_describe(&l->o, snap, fd, st, l->meta, etag, &m, &e, l->err);
+  if (!rc && fd < 0 && lp_cksum_get_at(dfd, leaf, st, &crc)) {
+    e.checksums |= STORE_CKSUM_CRC32C;
+    e.crc32c = crc;
+  }
   if (!rc)
     rc = call(l, &e);
   lp_meta_free(&m);
@@ -139,7 +145,7 @@ static int32_t emit_snapshot(lister *l, int sfd, const char *id)
   snprintf(name, sizeof(name), "%s%s", LP_SNAP_PREFIX, id);
   fd = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd >= 0 && fstat(fd, &st) == 0) /* else deleted meanwhile */
-    rc = emit_file(l, id, fd, &st);
+    rc = emit_file(l, id, fd, -1, NULL, &st);
   if (fd >= 0)
     close(fd);
   return rc;
@@ -172,22 +178,26 @@ static int32_t emit_blob(lister *l, int dfd, const char *leaf)
   int fd = -1;
   int32_t rc = STORE_OK;
 
-  /* Only regular files are opened (a device is never touched). They are
-   * opened even without metadata, for the CRC record; one that cannot be
-   * (no read permission) is still listed then, without a CRC. */
   if (fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
       !S_ISREG(st.st_mode))
     goto out; /* deleted meanwhile, or not a blob */
-  fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0 ? l->meta : (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)))
-    goto out; /* deleted or replaced meanwhile */
+  /* Opened only for the metadata, and only a regular file (a device is
+   * never touched): without metadata the stat and the CRC record, read by
+   * name, are the entry. */
+  if (l->meta) {
+    fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+      goto out; /* deleted meanwhile, or unreadable */
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+      goto out; /* replaced meanwhile */
+  }
   l->o.key = l->path;
   if (l->snaps) {
     rc = emit_snapshots(l);
     if (rc)
       goto out;
   }
-  rc = emit_file(l, NULL, fd, &st);
+  rc = emit_file(l, NULL, fd, dfd, leaf, &st);
 out:
   if (fd >= 0)
     close(fd);

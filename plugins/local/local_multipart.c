@@ -3,10 +3,13 @@
 **
 ** Staging: .xtstore/uploads/<id>/ with `info` (the key and the put options
 ** given to begin) and one `part-NNNNN` file per part. The id is 32 random
-** hex digits. A part's token is "<n>-<etag of the part file>", so complete
-** can prove each part is the one the caller uploaded. Complete
-** concatenates the parts into a temp file and renames it into place like
-** a put; nothing is visible under the key before that.
+** hex digits. A part's token is "<n>-<etag of the part file>-<CRC-32C of
+** its bytes>": the etag lets complete prove each part is the one the
+** caller uploaded, unchanged since, and so the CRC still its own. Complete
+** concatenates the parts into a temp file, combines their CRCs into the
+** object's (checked against a CRC given to complete, recorded and
+** reported as a put's), and renames it into place like a put; nothing is
+** visible under the key before that.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +21,7 @@
 #include <unistd.h>
 
 #include "local.h"
+#include "sdk_util.h"
 
 #define INFO_MAGIC "xtstore-upload 1"
 #define INFO_MAX   ((size_t)16 << 20)
@@ -254,9 +258,8 @@ out:
 }
 
 /* A part, with its CRC-32C: checked against opts' (a part that does not
- * match is not stored) and reported in out. The whole object's CRC is not
- * reported by complete: that takes combining the parts' CRCs, which the
- * SDK does not offer. */
+ * match is not stored), reported in out and carried in the token for
+ * complete. */
 int32_t lp_multipart_part_checked(store_handle *h, const char *container,
                                   const char *key, const char *upload_id,
                                   uint32_t part_no, uint64_t length,
@@ -310,7 +313,7 @@ int32_t lp_multipart_part_checked(store_handle *h, const char *container,
   }
   t.name[0] = 0;
   lp_etag(&st, etag);
-  snprintf(out_token, cap, "%" PRIu32 "-%s", part_no, etag);
+  snprintf(out_token, cap, "%" PRIu32 "-%s-%08" PRIx32, part_no, etag, crc);
   if (out)
     lp_put_result(out, (uint64_t)st.st_size, etag, STORE_CKSUM_CRC32C, crc);
 out:
@@ -333,13 +336,54 @@ int32_t lp_multipart_part(store_handle *h, const char *container,
                                    NULL, err);
 }
 
-/* Append part `no` (1-based) to t at *off after checking its token. */
-static int32_t add_part(const lp_obj *o, int dfd, uint32_t no,
-                        const char *token, lp_tmp *t, uint64_t *off,
+static int32_t crc_sink(void *ctx, const void *buf, size_t len)
+{
+  uint32_t *crc = ctx;
+
+  *crc = sdk_crc32c(*crc, buf, len);
+  return 0;
+}
+
+/* The CRC-32C of part `no` (open as fd, stat st) from its token, which is
+ * "<no>-<etag of st>", then "-<CRC>" -- or without the CRC, a token from
+ * before tokens carried one (a resumed upload): summed from the file then.
+ * A token of another file is INVALID. */
+static int32_t part_crc(const lp_obj *o, uint32_t no, const char *token,
+                        int fd, const struct stat *st, uint32_t *out,
                         store_error *err)
 {
-  char name[32], etag[LP_ETAG_SIZE], want[TOKEN_SIZE];
+  char etag[LP_ETAG_SIZE], want[TOKEN_SIZE];
+  size_t n;
+
+  lp_etag(st, etag);
+  n = (size_t)snprintf(want, sizeof(want), "%" PRIu32 "-%s", no, etag);
+  if (token && !strncmp(token, want, n)) {
+    if (!token[n]) {
+      *out = 0;
+      return lp_stream_out(o, fd, 0, (uint64_t)st->st_size, crc_sink, out,
+                           err);
+    }
+    if (token[n] == '-' && strlen(token + n + 1) == 8 &&
+        strspn(token + n + 1, "0123456789abcdef") == 8) {
+      *out = (uint32_t)strtoul(token + n + 1, NULL, 16);
+      return STORE_OK;
+    }
+  }
+  return lp_obj_fail(o, err, STORE_E_INVALID, 0,
+                     "part %" PRIu32 ": token '%.80s' does not match the "
+                     "uploaded part ('%s-<CRC-32C>')", no,
+                     token ? token : "", want);
+}
+
+/* Append part `no` (1-based) to t at *off after checking its token, and
+ * its CRC-32C to *crc, the CRC of the parts before it. */
+static int32_t add_part(const lp_obj *o, int dfd, uint32_t no,
+                        const char *token, lp_tmp *t, uint64_t *off,
+                        uint32_t *crc, store_error *err)
+{
+  char name[32];
   struct stat st;
+  uint32_t pcrc = 0;
   int fd;
   int32_t rc;
 
@@ -351,14 +395,11 @@ static int32_t add_part(const lp_obj *o, int dfd, uint32_t no,
     return lp_obj_fail(o, err, STORE_E_INVALID, 0,
                        "part %" PRIu32 " was never uploaded", no);
   }
-  lp_etag(&st, etag);
-  snprintf(want, sizeof(want), "%" PRIu32 "-%s", no, etag);
-  if (!token || strcmp(token, want))
-    rc = lp_obj_fail(o, err, STORE_E_INVALID, 0,
-                     "part %" PRIu32 ": token '%.64s' does not match the "
-                     "uploaded part ('%s')", no, token ? token : "", want);
-  else
+  rc = part_crc(o, no, token, fd, &st, &pcrc, err);
+  if (!rc)
     rc = lp_copy_data(o, t->fd, *off, fd, (uint64_t)st.st_size, 0, err);
+  *crc = no > 1 ? sdk_crc32c_combine(*crc, pcrc, (uint64_t)st.st_size)
+                : pcrc;
   *off += (uint64_t)st.st_size;
   close(fd);
   return rc;
@@ -370,8 +411,8 @@ int32_t lp_multipart_complete(store_handle *h, const char *container,
                               const char *const *tokens, uint32_t nparts,
                               store_put_result *out, store_error *err)
 {
-  /* begin's options were staged with the upload; the staged copy wins. */
-  (void)opts;
+  /* begin's options were staged with the upload and win; complete's
+   * give only the object's CRC-32C, checked. */
   lp_tmp t = {.fd = -1, .dirfd = -1, .side = {.dirfd = -1}};
   uint64_t off = 0;
   upload u = {0};
@@ -379,7 +420,7 @@ int32_t lp_multipart_complete(store_handle *h, const char *container,
   int ufd = -1, dfd = -1;
   int32_t rc;
 
-  rc = lp_obj_start(&o, h, container, key, NULL, NULL, err);
+  rc = lp_obj_start(&o, h, container, key, opts, "complete options", err);
   if (rc)
     goto out;
   if (nparts < 1 || nparts > LP_MAX_PARTS || !tokens) {
@@ -401,10 +442,14 @@ int32_t lp_multipart_complete(store_handle *h, const char *container,
   if (rc)
     goto out;
   for (uint32_t i = 0; i < nparts; i++) {
-    rc = add_part(&o, dfd, i + 1, tokens[i], &t, &off, err);
+    rc = add_part(&o, dfd, i + 1, tokens[i], &t, &off, &t.crc32c, err);
     if (rc)
       goto out;
   }
+  rc = lp_check_crc(&o, opts, t.crc32c, "complete", err);
+  if (rc)
+    goto out;
+  t.checksums = STORE_CKSUM_CRC32C;
   rc = lp_meta_prepare(&o, t.fd, &u.meta, &t.side, err);
   if (rc)
     goto out;

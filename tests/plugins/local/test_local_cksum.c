@@ -1,9 +1,12 @@
 /*
 ** test_local_cksum.c -- the local provider's CRC-32C (local_cksum.c),
 ** through libxtstore: put reports the CRC of the bytes it wrote, entries
-** report it while the file is the one it was recorded for, a file changed
-** outside xtstore is reported without it (and still downloads), and a body
-** that does not match the CRC given with it is not stored.
+** report it while the file is the one it was recorded for (head, and
+** listings with and without metadata, which read the record by name), a
+** file changed or replaced outside xtstore is reported without it (and
+** still downloads), a body that does not match the CRC given with it is
+** not stored; multipart uploads combine their parts' CRCs (checked against
+** complete's), and copies carry the source's.
 */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -14,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -152,15 +156,30 @@ static seen head(fixture *f, const char *key)
   return s;
 }
 
-static seen list(fixture *f)
+/* The container's one blob as a listing reports it: without metadata
+ * (the record read by name) or with (read from the open file). */
+static seen list_with(fixture *f, uint32_t flags)
 {
+  store_list_opts lo;
   store_error err;
   seen s = {0};
 
-  assert_int_equal(xtstore_blob_list(f->svc, "c", NULL, seen_cb, &s,
+  memset(&lo, 0, sizeof(lo));
+  lo.struct_size = sizeof(lo);
+  lo.flags = flags;
+  assert_int_equal(xtstore_blob_list(f->svc, "c", &lo, seen_cb, &s,
                                      fresh(&err)), STORE_OK);
   assert_int_equal(s.calls, 1);
   return s;
+}
+
+static seen list(fixture *f)
+{
+  seen a = list_with(f, 0), b = list_with(f, STORE_LIST_METADATA);
+
+  assert_int_equal(a.has_crc, b.has_crc);
+  assert_int_equal(a.crc, b.crc);
+  return a;
 }
 
 typedef struct sink {
@@ -233,6 +252,42 @@ static void changed_outside_has_no_crc(void **state)
   assert_memory_equal(k.buf, "987654321", 9);
 }
 
+/* Another program replaces the file with one of the same size and mtime
+ * that carries the old record over (cp --preserve=all would): only its
+ * inode differs, and the record is not the new file's. */
+static void replaced_outside_has_no_crc(void **state)
+{
+  fixture *f = *state;
+  store_put_result pr;
+  store_error err;
+  struct timespec ts[2] = {{0, UTIME_OMIT}, {0, 0}};
+  struct stat st;
+  char path[128], tmp[128], rec[128];
+  ssize_t n;
+  int fd;
+
+  assert_int_equal(put(f, "k", BODY, 0, 0, &pr, &err), STORE_OK);
+  snprintf(path, sizeof(path), "%s/root/c/k", f->dir);
+  snprintf(tmp, sizeof(tmp), "%s/root/c/k.new", f->dir);
+  n = getxattr(path, "user.xtstore.crc32c", rec, sizeof(rec));
+  assert_true(n > 0);
+  assert_int_equal(stat(path, &st), 0);
+  fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, "987654321", 9), 9);
+  assert_int_equal(fsetxattr(fd, "user.xtstore.crc32c", rec, (size_t)n, 0),
+                   0);
+  ts[1] = st.st_mtim;
+  assert_int_equal(futimens(fd, ts), 0);
+  close(fd);
+  assert_int_equal(rename(tmp, path), 0);
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_mtim.tv_nsec, ts[1].tv_nsec);
+
+  assert_false(head(f, "k").has_crc);
+  assert_false(list(f).has_crc);
+}
+
 /* An append changes the size: the recorded CRC no longer applies. */
 static void appended_has_no_crc(void **state)
 {
@@ -256,14 +311,128 @@ static void wrong_given_crc_is_not_stored(void **state)
   store_error err;
   int ex = -1;
 
+  /* As a server answers a body damaged on the way: the same body sent
+   * again may arrive whole. */
   assert_int_equal(put(f, "k", BODY, 1, BODY_CRC ^ 1, &pr, &err),
-                   STORE_E_INVALID);
+                   STORE_E_IO);
+  assert_true(err.flags & STORE_ERR_RETRYABLE);
   assert_non_null(strstr(err.message, "e3069283"));
+  assert_non_null(strstr(err.message, "e3069282"));
   assert_int_equal(xtstore_blob_exists(f->svc, "c", "k", &ex, fresh(&err)),
                    STORE_OK);
   assert_int_equal(ex, 0);
   assert_int_equal(put(f, "k", BODY, 1, BODY_CRC, &pr, &err), STORE_OK);
   assert_int_equal(pr.crc32c, BODY_CRC);
+}
+
+/* Upload BODY as parts "1234", "5", "6789" (any sizes: local has no
+ * minimum) and complete with the CRC `given` when has_given. */
+static int multipart(fixture *f, const char *key, int has_given,
+                     uint32_t given, store_put_result *pr, store_error *err)
+{
+  static const char *const parts[] = {"1234", "5", "6789"};
+  char id[STORE_ID_SIZE], tok[3][STORE_ID_SIZE];
+  const char *toks[3] = {tok[0], tok[1], tok[2]};
+  store_put_opts po;
+  int rc;
+
+  assert_int_equal(xtstore_multipart_begin(f->svc, "c", key, NULL, id,
+                                           sizeof(id), fresh(err)),
+                   STORE_OK);
+  for (uint32_t i = 0; i < 3; i++) {
+    src s = {parts[i], strlen(parts[i])};
+    assert_int_equal(xtstore_multipart_part(f->svc, "c", key, id, i + 1,
+                                            s.left, src_read, &s, tok[i],
+                                            sizeof(tok[i]), fresh(err)),
+                     STORE_OK);
+  }
+  memset(&po, 0, sizeof(po));
+  po.struct_size = sizeof(po);
+  po.checksums = has_given ? STORE_CKSUM_CRC32C : 0;
+  po.crc32c = given;
+  memset(pr, 0, sizeof(*pr));
+  pr->struct_size = sizeof(*pr);
+  rc = xtstore_multipart_complete(f->svc, "c", key, id, &po, toks, 3, pr,
+                                  fresh(err));
+  if (rc) {
+    store_error e2;
+    (void)xtstore_multipart_abort(f->svc, "c", key, id, fresh(&e2));
+  }
+  return rc;
+}
+
+/* The parts' CRCs, combined, are the object's: reported by complete and
+ * kept for its entries. */
+static void multipart_combines_part_crcs(void **state)
+{
+  fixture *f = *state;
+  store_put_result pr;
+  store_error err;
+  seen s;
+
+  assert_int_equal(multipart(f, "m", 0, 0, &pr, &err), STORE_OK);
+  assert_int_equal(pr.size, 9);
+  assert_true(pr.checksums & STORE_CKSUM_CRC32C);
+  assert_int_equal(pr.crc32c, BODY_CRC);
+  s = head(f, "m");
+  assert_true(s.has_crc);
+  assert_int_equal(s.crc, BODY_CRC);
+  s = list(f);
+  assert_true(s.has_crc);
+  assert_int_equal(s.crc, BODY_CRC);
+}
+
+/* A CRC given to complete is checked like a put's: a mismatch stores
+ * nothing and is a retryable I/O error naming both values. */
+static void multipart_wrong_given_crc_is_not_stored(void **state)
+{
+  fixture *f = *state;
+  store_put_result pr;
+  store_error err;
+  int ex = -1;
+
+  assert_int_equal(multipart(f, "m", 1, 0x01020304, &pr, &err), STORE_E_IO);
+  assert_true(err.flags & STORE_ERR_RETRYABLE);
+  assert_non_null(strstr(err.message, "e3069283"));
+  assert_non_null(strstr(err.message, "01020304"));
+  assert_int_equal(xtstore_blob_exists(f->svc, "c", "m", &ex, fresh(&err)),
+                   STORE_OK);
+  assert_int_equal(ex, 0);
+  assert_int_equal(multipart(f, "m", 1, BODY_CRC, &pr, &err), STORE_OK);
+  assert_int_equal(pr.crc32c, BODY_CRC);
+}
+
+/* A copy (server-side: one local service) carries the source's CRC while
+ * the source's record holds; of a source changed outside xtstore, none. */
+static void copy_carries_crc(void **state)
+{
+  fixture *f = *state;
+  struct timespec ts[2] = {{0, UTIME_OMIT}, {0, 0}};
+  store_put_result pr;
+  store_error err;
+  struct stat st;
+  char path[128];
+  seen s;
+  int fd;
+
+  assert_int_equal(put(f, "k", BODY, 0, 0, &pr, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_copy(f->svc, "c", "k", f->svc, "c", "k2",
+                                     NULL, fresh(&err)), STORE_OK);
+  s = head(f, "k2");
+  assert_true(s.has_crc);
+  assert_int_equal(s.crc, BODY_CRC);
+
+  snprintf(path, sizeof(path), "%s/root/c/k", f->dir);
+  fd = open(path, O_WRONLY);
+  assert_true(fd >= 0);
+  assert_int_equal(pwrite(fd, "987654321", 9, 0), 9);
+  assert_int_equal(fstat(fd, &st), 0);
+  ts[1].tv_sec = st.st_mtim.tv_sec + 2;
+  assert_int_equal(futimens(fd, ts), 0);
+  close(fd);
+  assert_int_equal(xtstore_blob_copy(f->svc, "c", "k", f->svc, "c", "k3",
+                                     NULL, fresh(&err)), STORE_OK);
+  assert_false(head(f, "k3").has_crc);
 }
 
 int main(void)
@@ -273,9 +442,16 @@ int main(void)
                                     setup, teardown),
     cmocka_unit_test_setup_teardown(changed_outside_has_no_crc, setup,
                                     teardown),
+    cmocka_unit_test_setup_teardown(replaced_outside_has_no_crc, setup,
+                                    teardown),
     cmocka_unit_test_setup_teardown(appended_has_no_crc, setup, teardown),
     cmocka_unit_test_setup_teardown(wrong_given_crc_is_not_stored, setup,
                                     teardown),
+    cmocka_unit_test_setup_teardown(multipart_combines_part_crcs, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(multipart_wrong_given_crc_is_not_stored,
+                                    setup, teardown),
+    cmocka_unit_test_setup_teardown(copy_carries_crc, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
