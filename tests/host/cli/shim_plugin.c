@@ -19,7 +19,12 @@
 ** stores all but the last byte of every body it reads, one byte more, or
 ** the body with its first bit flipped, and reports success;
 ** `report-crc32c: wrong` reports a wrong CRC-32C in put results and
-** entries (head, get, list).
+** entries (head, get, list), `report-crc32c: wrong-entries` in entries
+** only. Built with -DSHIM_CKSUM (and the SDK linked: the conformance
+** suite's build), `corrupt-put: flip-hidden` stores the flipped body but
+** reports for a put the size and CRC-32C of the body it was sent, and for
+** a multipart upload the size and no CRC: nothing the host checks after a
+** put can tell, only reading the bytes back.
 **
 ** Built with -DSHIM_SERIAL it is "serial": not thread-safe (the host runs
 ** one op at a time on it) and listing pages of 3, so the host's paged
@@ -39,6 +44,9 @@
 #include <unistd.h>
 
 #include "store_interface.h"
+#ifdef SHIM_CKSUM
+#include "sdk_util.h"
+#endif
 
 typedef struct shim {
   const struct store_interface *in;
@@ -51,13 +59,15 @@ typedef struct shim {
   atomic_uint puts;         /* in flight now                      */
   atomic_uint most;         /* in flight at once, at most         */
   int corrupt;              /* CORRUPT_*                          */
-  int wrong_crc;            /* report-crc32c: wrong               */
+  int wrong_results;        /* report-crc32c: wrong               */
+  int wrong_entries;        /* report-crc32c: wrong, wrong-entries */
 } shim;
 
-#define CORRUPT_NONE  0
-#define CORRUPT_SHORT 1
-#define CORRUPT_LONG  2
-#define CORRUPT_FLIP  3
+#define CORRUPT_NONE   0
+#define CORRUPT_SHORT  1
+#define CORRUPT_LONG   2
+#define CORRUPT_FLIP   3
+#define CORRUPT_HIDDEN 4 /* flip-hidden */
 
 /* The service keys the shim takes for itself. */
 static const char *const own_keys[] = {
@@ -88,7 +98,7 @@ static int32_t breaking_read(void *ud, void *buf, size_t cap, size_t *out_n)
 }
 
 /* A body as corrupt-put stores it: all but its last byte (short), one
- * byte more (long), or its first bit flipped (flip). */
+ * byte more (long), or its first bit flipped (flip, flip-hidden). */
 struct corrupt {
   store_read_fn src;
   void *ud;
@@ -97,6 +107,8 @@ struct corrupt {
   int started;              /* flip: the first byte went by      */
   int has_carry;            /* short: carry is held back         */
   unsigned char carry;
+  uint64_t sent;            /* flip: the bytes read from src ...  */
+  uint32_t sent_crc;        /* ... and their CRC-32C (SHIM_CKSUM) */
 };
 
 static int32_t corrupt_read(void *ud, void *buf, size_t cap, size_t *out_n)
@@ -114,7 +126,11 @@ static int32_t corrupt_read(void *ud, void *buf, size_t cap, size_t *out_n)
       p[0] = c->carry;
     if (c->src(c->ud, p + off, cap - off, &n))
       return 1;
-    if (c->mode == CORRUPT_FLIP) {
+    if (c->mode == CORRUPT_FLIP || c->mode == CORRUPT_HIDDEN) {
+      c->sent += n;
+#ifdef SHIM_CKSUM
+      c->sent_crc = sdk_crc32c(c->sent_crc, p, n);
+#endif
       if (n && !c->started)
         p[0] ^= 1;
       c->started |= n > 0;
@@ -146,7 +162,8 @@ static int32_t corrupt_read(void *ud, void *buf, size_t cap, size_t *out_n)
 /* The declared length of a body corrupt-put changes: one less or more. */
 static int64_t corrupt_len(int mode, int64_t len)
 {
-  if (len < 0 || mode == CORRUPT_NONE || mode == CORRUPT_FLIP)
+  if (len < 0 || mode == CORRUPT_NONE || mode == CORRUPT_FLIP ||
+      mode == CORRUPT_HIDDEN)
     return len;
   return mode == CORRUPT_SHORT ? (len ? len - 1 : 0) : len + 1;
 }
@@ -158,6 +175,25 @@ static void wrong_result(store_put_result *out)
     return;
   out->checksums |= STORE_CKSUM_CRC32C;
   out->crc32c = ~out->crc32c;
+}
+
+/* flip-hidden: a put result that reports what was sent, size and CRC,
+ * as if it had been stored; of a multipart upload, no CRC (the parts'
+ * sent CRCs are not at hand) and the size, which flipping keeps. */
+static void hidden_result(store_put_result *out, const struct corrupt *cr)
+{
+  if (!out)
+    return;
+  if (cr)
+    out->size = cr->sent;
+  if (!STORE_HAS_FIELD(store_put_result, crc32c, out->struct_size))
+    return;
+  out->checksums &= ~STORE_CKSUM_CRC32C;
+  out->crc32c = 0;
+  if (cr) {
+    out->checksums |= STORE_CKSUM_CRC32C;
+    out->crc32c = cr->sent_crc;
+  }
 }
 
 struct wrong_entries {
@@ -292,14 +328,21 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
                : !strcmp(corrupt, "short") ? CORRUPT_SHORT
                : !strcmp(corrupt, "long")  ? CORRUPT_LONG
                : !strcmp(corrupt, "flip")  ? CORRUPT_FLIP
+#ifdef SHIM_CKSUM
+               : !strcmp(corrupt, "flip-hidden") ? CORRUPT_HIDDEN
+#endif
                                            : -1;
-  s->wrong_crc = wrong && !strcmp(wrong, "wrong");
-  if (s->corrupt < 0 || (wrong && !s->wrong_crc)) {
+  s->wrong_results = wrong && !strcmp(wrong, "wrong");
+  s->wrong_entries = s->wrong_results ||
+                     (wrong && !strcmp(wrong, "wrong-entries"));
+  if (s->corrupt < 0 || (wrong && !s->wrong_entries)) {
     sh_close((store_handle *)(void *)s);
     free(rest);
     return store_error_set(err, STORE_E_CONFIG,
-                           "shim: corrupt-put '%s' is not short, long or "
-                           "flip, or report-crc32c '%s' is not wrong",
+                           "shim: corrupt-put '%s' is not short, long, flip "
+                           "or (built with SHIM_CKSUM) flip-hidden, or "
+                           "report-crc32c '%s' is not wrong or "
+                           "wrong-entries",
                            corrupt ? corrupt : "", wrong ? wrong : "");
   }
   dl = inner ? dlopen(inner, RTLD_NOW | RTLD_LOCAL) : NULL;
@@ -356,7 +399,7 @@ static int32_t put_through(shim *s, const char *c, const char *k,
                            void *ud, store_put_result *out, store_error *err)
 {
   struct breaking b = { src, ud, s->fail_after };
-  struct corrupt cr = { src, ud, s->corrupt, 0, 0, 0, 0 };
+  struct corrupt cr = { src, ud, s->corrupt, 0, 0, 0, 0, 0, 0 };
   store_put_opts co;
   int32_t rc;
 
@@ -368,13 +411,15 @@ static int32_t put_through(shim *s, const char *c, const char *k,
       o = &co;
     }
     rc = s->in->blob_put(s->h, c, k, o, corrupt_read, &cr, out, err);
-    if (rc == STORE_OK && s->wrong_crc)
+    if (rc == STORE_OK && s->corrupt == CORRUPT_HIDDEN)
+      hidden_result(out, &cr);
+    if (rc == STORE_OK && s->wrong_results)
       wrong_result(out);
     return rc;
   }
   if (!s->fail_put || !strstr(k, s->fail_put)) {
     rc = s->in->blob_put(s->h, c, k, o, src, ud, out, err);
-    if (rc == STORE_OK && s->wrong_crc)
+    if (rc == STORE_OK && s->wrong_results)
       wrong_result(out);
     return rc;
   }
@@ -409,7 +454,7 @@ static int32_t sh_get(store_handle *h, const char *c, const char *k,
   store_get_opts go;
 
   note(S(h), "blob_get", c, k);
-  if (!S(h)->wrong_crc || !o || !o->on_entry)
+  if (!S(h)->wrong_entries || !o || !o->on_entry)
     return S(h)->in->blob_get(S(h)->h, c, k, o, sink, ud, err);
   w.cb = o->on_entry;
   w.ud = o->on_entry_ctx;
@@ -426,7 +471,7 @@ static int32_t sh_head(store_handle *h, const char *c, const char *k,
   struct wrong_entries w = { cb, ud };
 
   note(S(h), "blob_head", c, k);
-  if (S(h)->wrong_crc)
+  if (S(h)->wrong_entries)
     return S(h)->in->blob_head(S(h)->h, c, k, o, wrong_entry, &w, err);
   return S(h)->in->blob_head(S(h)->h, c, k, o, cb, ud, err);
 }
@@ -445,7 +490,7 @@ static int32_t sh_list(store_handle *h, const char *c,
   struct wrong_entries w = { cb, ud };
 
   note(S(h), "blob_list", c, o ? o->prefix : NULL);
-  if (S(h)->wrong_crc)
+  if (S(h)->wrong_entries)
     return S(h)->in->blob_list(S(h)->h, c, o, wrong_entry, &w, err);
   return S(h)->in->blob_list(S(h)->h, c, o, cb, ud, err);
 }
@@ -486,7 +531,7 @@ static int32_t sh_mpart(store_handle *h, const char *c, const char *k,
                         store_read_fn src, void *ud, char *tok, size_t cap,
                         store_error *err)
 {
-  struct corrupt cr = { src, ud, S(h)->corrupt, 0, 0, 0, 0 };
+  struct corrupt cr = { src, ud, S(h)->corrupt, 0, 0, 0, 0, 0, 0 };
 
   note(S(h), "multipart_part", c, k);
   if (!S(h)->corrupt)
@@ -506,7 +551,9 @@ static int32_t sh_mcomplete(store_handle *h, const char *c, const char *k,
 
   note(S(h), "multipart_complete", c, k);
   rc = S(h)->in->multipart_complete(S(h)->h, c, k, id, o, toks, n, out, err);
-  if (rc == STORE_OK && S(h)->wrong_crc)
+  if (rc == STORE_OK && S(h)->corrupt == CORRUPT_HIDDEN)
+    hidden_result(out, NULL);
+  if (rc == STORE_OK && S(h)->wrong_results)
     wrong_result(out);
   return rc;
 }
@@ -548,8 +595,9 @@ static const store_config_key keys[] = {
   { "fail-after", "... after reading this many bytes", 0, 0 },
   { "put-sleep-ms", "every put waits this long first", 0, 0 },
   { "max-puts", "a file for the most puts in flight at once", 0, 0 },
-  { "corrupt-put", "short, long or flip: store other bytes than read", 0, 0 },
-  { "report-crc32c", "wrong: report wrong CRC-32Cs", 0, 0 },
+  { "corrupt-put", "short, long, flip or flip-hidden: store other bytes "
+    "than read", 0, 0 },
+  { "report-crc32c", "wrong or wrong-entries: report wrong CRC-32Cs", 0, 0 },
   { "path", "the wrapped local provider's root", 0, 0 },
   { "name", "service name", 0, 0 },
   { NULL, NULL, 0, 0 },

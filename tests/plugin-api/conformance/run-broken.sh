@@ -1,8 +1,12 @@
 #!/bin/sh
-# The integrity cases can fail: run them against the shim provider
-# (tests/host/cli/shim_plugin.c) wrapping the local one, broken each way it
-# can be, and require a failing exit status and a line naming each case
-# and the reason; then against the unbroken shim, where they must pass.
+# The integrity cases can fail, each by the check that targets the
+# breakage: run them against the shim provider (tests/host/cli/
+# shim_plugin.c) wrapping the local one, broken each way it can be, and
+# require a failing exit status and, for each case, the failure line of
+# that check -- matched on the check's own words, never on the case's
+# context (key names, sizes); then against the unbroken shim, where they
+# must pass. A check's failure ends its case, so the line is the first
+# finding.
 #   run-broken.sh CONFORMANCE_BINARY SHIM_SO LOCAL_SO
 set -u
 bin=${1:?usage: run-broken.sh CONFORMANCE SHIM_SO LOCAL_SO}
@@ -29,7 +33,20 @@ YAML
     --filter 'integrity_*' >"$tmp/out" 2>&1
 }
 
-# expect_caught NAME "KEYS" REASON: fails, naming both cases and REASON.
+# The failure lines of the checks (conf_integrity.c), as ERE. The host's
+# own verification of a put, seen through the suite's check of the put's
+# status (conf.h EXPECT_RC):
+host_size="put 9 known bytes to '[^']*': expected STORE_OK, got STORE_E_[A-Z]+ \\(.*: the provider reports [0-9]+ bytes stored for the 9 bytes sent"
+host_crc="put 9 known bytes to '[^']*': expected STORE_OK, got STORE_E_IO \\(.*: the store reports CRC-32C [0-9a-f]{8} for the bytes stored, the bytes sent have [0-9a-f]{8}"
+# The suite's own: expect_result, expect_entry, expect_stored.
+result_size="multipart_complete: result size [0-9]+, but [0-9]+ bytes were put \\(a short or long body stored\\)"
+result_crc="multipart_complete: result CRC-32C [0-9a-f]{8}, but the bytes put have [0-9a-f]{8}"
+entry_crc="get's on_entry: entry CRC-32C [0-9a-f]{8}, but the bytes put have [0-9a-f]{8}"
+bytes="get '[^']*': [0-9]+ bytes, [0-9]+ put; the bytes differ from offset 0 \\(other bytes stored\\)"
+
+# expect_caught NAME "KEYS" PUT_CHECK PUT_RE MULTIPART_CHECK MULTIPART_RE:
+# fails; integrity_put's failure is PUT_RE, integrity_multipart's
+# MULTIPART_RE (the *_CHECK names say which check that is).
 expect_caught() {
   run "$1" "$2"
   rc=$?
@@ -39,21 +56,43 @@ expect_caught() {
     bad=1
     return
   fi
-  for c in integrity_put integrity_multipart; do
-    if ! grep -Eq "\\[$c\\].*($3)" "$tmp/out"; then
-      echo "FAIL: $1: exit $rc, but no line names [$c] and /$3/" >&2
+  for pair in "integrity_put|$3|$4" "integrity_multipart|$5|$6"; do
+    c=${pair%%|*}
+    rest=${pair#*|}
+    check=${rest%%|*}
+    re=${rest#*|}
+    line=$(grep -E "\\[$c\\] " "$tmp/out" | head -1)
+    if ! printf '%s\n' "$line" | grep -Eq "\\[$c\\] ($re)"; then
+      echo "FAIL: $1: exit $rc, but [$c] was not caught by $check" \
+           "(/$re/); its first finding:" >&2
+      printf '%s\n' "${line:-(none)}" >&2
       cat "$tmp/out" >&2
       bad=1
       return
     fi
+    echo "ok: $1: [$c] caught by $check: $(printf '%s\n' "$line" |
+      sed 's/^.*\] //' | cut -c1-200)"
   done
-  echo "ok: $1: exit $rc; $(grep -E "\\[integrity_put\\].*($3)" "$tmp/out" | head -1)"
 }
 
-expect_caught short ', corrupt-put: "short"' 'bytes'
-expect_caught long ', corrupt-put: "long"' 'bytes'
-expect_caught flip ', corrupt-put: "flip"' 'CRC-32C|differ'
-expect_caught wrong-crc ', report-crc32c: "wrong"' 'CRC-32C'
+expect_caught short ', corrupt-put: "short"' \
+  "the host's size check (put status)" "$host_size" \
+  "expect_result (size)" "$result_size"
+expect_caught long ', corrupt-put: "long"' \
+  "the host's size check (put status)" "$host_size" \
+  "expect_result (size)" "$result_size"
+expect_caught flip ', corrupt-put: "flip"' \
+  "the host's CRC-32C check (put status)" "$host_crc" \
+  "expect_result (CRC-32C)" "$result_crc"
+expect_caught wrong-crc ', report-crc32c: "wrong"' \
+  "the host's CRC-32C check (put status)" "$host_crc" \
+  "expect_result (CRC-32C)" "$result_crc"
+expect_caught wrong-entries ', report-crc32c: "wrong-entries"' \
+  "expect_entry (CRC-32C)" "$entry_crc" \
+  "expect_entry (CRC-32C)" "$entry_crc"
+expect_caught flip-hidden ', corrupt-put: "flip-hidden"' \
+  "expect_stored (bytes read back)" "$bytes" \
+  "expect_stored (bytes read back)" "$bytes"
 
 if run unbroken ''; then
   for c in integrity_put integrity_multipart; do
