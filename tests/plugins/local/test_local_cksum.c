@@ -326,9 +326,12 @@ static void wrong_given_crc_is_not_stored(void **state)
 }
 
 /* Upload BODY as parts "1234", "5", "6789" (any sizes: local has no
- * minimum) and complete with the CRC `given` when has_given. */
-static int multipart(fixture *f, const char *key, int has_given,
-                     uint32_t given, store_put_result *pr, store_error *err)
+ * minimum) and complete with the CRC `given` when has_given; with
+ * old_tokens, with the tokens as they were before they carried the part's
+ * CRC ("<n>-<etag>", as a journal of a resumed upload may hold them). */
+static int multipart_with(fixture *f, const char *key, int has_given,
+                          uint32_t given, int old_tokens,
+                          store_put_result *pr, store_error *err)
 {
   static const char *const parts[] = {"1234", "5", "6789"};
   char id[STORE_ID_SIZE], tok[3][STORE_ID_SIZE];
@@ -345,6 +348,12 @@ static int multipart(fixture *f, const char *key, int has_given,
                                             s.left, src_read, &s, tok[i],
                                             sizeof(tok[i]), fresh(err)),
                      STORE_OK);
+    if (old_tokens) {
+      char *crc = strrchr(tok[i], '-');
+      assert_non_null(crc);
+      assert_int_equal(strlen(crc), 9);
+      *crc = 0;
+    }
   }
   memset(&po, 0, sizeof(po));
   po.struct_size = sizeof(po);
@@ -359,6 +368,12 @@ static int multipart(fixture *f, const char *key, int has_given,
     (void)xtstore_multipart_abort(f->svc, "c", key, id, fresh(&e2));
   }
   return rc;
+}
+
+static int multipart(fixture *f, const char *key, int has_given,
+                     uint32_t given, store_put_result *pr, store_error *err)
+{
+  return multipart_with(f, key, has_given, given, 0, pr, err);
 }
 
 /* The parts' CRCs, combined, are the object's: reported by complete and
@@ -380,6 +395,20 @@ static void multipart_combines_part_crcs(void **state)
   s = list(f);
   assert_true(s.has_crc);
   assert_int_equal(s.crc, BODY_CRC);
+}
+
+/* Tokens without the part's CRC still complete: the parts are summed
+ * from their files. */
+static void multipart_old_tokens_are_summed(void **state)
+{
+  fixture *f = *state;
+  store_put_result pr;
+  store_error err;
+
+  assert_int_equal(multipart_with(f, "m", 1, BODY_CRC, 1, &pr, &err),
+                   STORE_OK);
+  assert_int_equal(pr.crc32c, BODY_CRC);
+  assert_int_equal(head(f, "m").crc, BODY_CRC);
 }
 
 /* A CRC given to complete is checked like a put's: a mismatch stores
@@ -451,6 +480,8 @@ int main(void)
                                     teardown),
     cmocka_unit_test_setup_teardown(multipart_wrong_given_crc_is_not_stored,
                                     setup, teardown),
+    cmocka_unit_test_setup_teardown(multipart_old_tokens_are_summed, setup,
+                                    teardown),
     cmocka_unit_test_setup_teardown(copy_carries_crc, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
