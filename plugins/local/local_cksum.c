@@ -43,7 +43,7 @@ struct xattr_args_v0 {    /* struct xattr_args, XATTR_ARGS_SIZE_VER0 */
   uint32_t flags;
 };
 
-/* Set once the kernel has said it has no getxattrat. */
+/* Set once the kernel (or a seccomp filter) has refused getxattrat. */
 static atomic_int no_getxattrat;
 
 /* The body whose CRC-32C is crc must match the CRC given in opts, if any.
@@ -122,9 +122,9 @@ int lp_cksum_get(int fd, const struct stat *st, uint32_t *out)
 
 /* lp_cksum_get for entry `leaf` of directory dfd, not followed if a
  * symlink, without opening it (a listing's cost, and an open would break
- * leases and fire fanotify events): getxattrat, or where the kernel lacks
- * it lgetxattr through /proc/self/fd, which also never follows a symlink
- * between dfd and the file and needs no path of PATH_MAX. */
+ * leases and fire fanotify events): getxattrat, or where it is refused
+ * lgetxattr through /proc/self/fd -- not the full path, which could pass
+ * PATH_MAX and would follow a symlink swapped in above the file. */
 int lp_cksum_get_at(int dfd, const char *leaf, const struct stat *st,
                     uint32_t *out)
 {
@@ -137,10 +137,11 @@ int lp_cksum_get_at(int dfd, const char *leaf, const struct stat *st,
     args.size = sizeof(rec) - 1;
     n = syscall(SYS_getxattrat, dfd, leaf, AT_SYMLINK_NOFOLLOW, XA_CRC,
                 &args, sizeof(args));
-    if (n < 0 && errno == ENOSYS)
-      atomic_store_explicit(&no_getxattrat, 1, memory_order_relaxed);
-    else
+    /* EPERM: a seccomp filter older than the call (as container runtimes
+     * have); a user xattr of a regular file never answers it otherwise. */
+    if (n >= 0 || (errno != ENOSYS && errno != EPERM))
       return record_holds(rec, n, st, out);
+    atomic_store_explicit(&no_getxattrat, 1, memory_order_relaxed);
   }
   if ((size_t)snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dfd,
                        leaf) < sizeof(path))
