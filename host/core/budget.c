@@ -35,6 +35,9 @@ void st_budget_init(st_budget *b, uint64_t total)
   b->used = b->peak = 0;
   b->waiting = 0;
   b->limited = 0;
+  b->cancelled = NULL;
+  b->on_limited = NULL;
+  b->ud = NULL;
 }
 
 void st_budget_destroy(st_budget *b)
@@ -89,22 +92,23 @@ static void grant(st_budget *b, uint64_t n)
     b->peak = b->used;
 }
 
-/* Called locked: the budget made a transfer wait or go without a buffer.
- * -v says so once per context. */
-static void limited(st_budget *b, xtstore_ctx *ctx)
+/* Called locked: the budget made a transfer wait or go without a buffer,
+ * which the owner hears of once. */
+static void limited(st_budget *b)
 {
-  char size[32];
-
   if (b->limited)
     return;
   b->limited = 1;
-  st_log(ctx, STORE_LOG_INFO, "memory budget of %s (--memory, "
-         "XTSTORE_MEMORY) is spent: transfers wait for buffers, fewer run "
-         "at once", st_size_text(b->total, size, sizeof(size)));
+  if (b->on_limited)
+    b->on_limited(b->ud, b->total);
 }
 
-int st_budget_take(st_budget *b, xtstore_ctx *ctx, uint64_t n,
-                   store_error *err)
+static int cancelled(const st_budget *b)
+{
+  return b->cancelled && b->cancelled(b->ud);
+}
+
+int st_budget_take(st_budget *b, uint64_t n, store_error *err)
 {
   struct timespec ts;
   int rc = STORE_OK;
@@ -113,9 +117,9 @@ int st_budget_take(st_budget *b, xtstore_ctx *ctx, uint64_t n,
     return STORE_OK;
   pthread_mutex_lock(&b->mu);
   if (!fits(b, n))
-    limited(b, ctx);
+    limited(b);
   b->waiting++;
-  while (!fits(b, n) && !st_cancelled(ctx)) {
+  while (!fits(b, n) && !cancelled(b)) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     ts.tv_nsec += ST_BUDGET_WAIT_MS * 1000000L;
     if (ts.tv_nsec >= 1000000000L) {
@@ -134,7 +138,7 @@ int st_budget_take(st_budget *b, xtstore_ctx *ctx, uint64_t n,
   return rc;
 }
 
-int st_budget_try(st_budget *b, xtstore_ctx *ctx, uint64_t n)
+int st_budget_try(st_budget *b, uint64_t n)
 {
   int ok;
 
@@ -143,7 +147,7 @@ int st_budget_try(st_budget *b, xtstore_ctx *ctx, uint64_t n)
   if (ok)
     grant(b, n);
   else
-    limited(b, ctx);
+    limited(b);
   pthread_mutex_unlock(&b->mu);
   return ok ? 0 : -1;
 }

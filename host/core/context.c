@@ -124,6 +124,22 @@ static void largest_part(const st_config *cfg, uint64_t *out,
   }
 }
 
+/* The budget's owner hooks: a take waits on the taking thread, so the
+ * shield (st_shield) applies; -v hears once that it limited a transfer. */
+static int budget_cancelled(void *ud)
+{
+  return st_cancelled(ud);
+}
+
+static void budget_limited(void *ud, uint64_t total)
+{
+  char size[32];
+
+  st_log(ud, STORE_LOG_INFO, "memory budget of %s (--memory, XTSTORE_MEMORY) "
+         "is spent: transfers wait for buffers, fewer run at once",
+         st_size_text(total, size, sizeof(size)));
+}
+
 int xtstore_ctx_set_memory(xtstore_ctx *ctx, const char *size,
                            store_error *err)
 {
@@ -176,6 +192,9 @@ int xtstore_ctx_open(const xtstore_ctx_opts *opts, xtstore_ctx **out,
     return st_err(err, STORE_E_NOMEM, "out of memory");
   pthread_mutex_init(&ctx->lock, NULL);
   st_budget_init(&ctx->budget, ST_MEMORY_DEFAULT);
+  ctx->budget.cancelled = budget_cancelled;
+  ctx->budget.on_limited = budget_limited;
+  ctx->budget.ud = ctx;
   ctx->log = default_log;
   ctx->log_level = STORE_LOG_WARN;
   if (opts) {

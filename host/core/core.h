@@ -94,6 +94,12 @@ typedef struct st_budget {
   uint64_t peak;                /* the most ever taken at once            */
   unsigned waiting;             /* takes waiting                          */
   int limited;                  /* it made a transfer wait (said once)    */
+  /* The owner's (context.c): whether a waiting take stops, asked on the
+   * taking thread; what to say the first time the budget limits a
+   * transfer. Either may be NULL. */
+  int (*cancelled)(void *ud);
+  void (*on_limited)(void *ud, uint64_t total);
+  void *ud;
 } st_budget;
 
 /* The default: --memory, XTSTORE_MEMORY and xtstore_ctx_set_memory
@@ -109,12 +115,11 @@ uint64_t st_budget_total(st_budget *b);
  * granted alone, when nothing else is held. Only for what a transfer
  * cannot go without, taken while it holds nothing else of the budget (its
  * minimum in one take): that is what keeps takes from deadlocking.
- * STORE_E_ABORTED (err filled) once ctx (may be NULL) is cancelled. */
-int st_budget_take(st_budget *b, xtstore_ctx *ctx, uint64_t n,
-                   store_error *err);
+ * STORE_E_ABORTED (err filled) once b->cancelled says so. */
+int st_budget_take(st_budget *b, uint64_t n, store_error *err);
 /* Take n bytes if they fit now: 0, else -1 and nothing is taken. Never
  * waits: for what a transfer can do without (another part buffer). */
-int st_budget_try(st_budget *b, xtstore_ctx *ctx, uint64_t n);
+int st_budget_try(st_budget *b, uint64_t n);
 /* Give back n bytes taken before. */
 void st_budget_give(st_budget *b, uint64_t n);
 /* Non-zero while a take waits: a transfer that holds spare buffers gives

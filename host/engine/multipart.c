@@ -174,7 +174,7 @@ static int first_buffer(struct mp *m, char **out, store_error *err)
   int rc = STORE_OK;
 
   if (m->held < m->part_size)
-    rc = st_budget_take(m->budget, m->svc->ctx, m->part_size - m->held, err);
+    rc = st_budget_take(m->budget, m->part_size - m->held, err);
   if (rc)
     return rc;
   pthread_mutex_lock(&m->mu);
@@ -213,7 +213,7 @@ static int take_buffer(struct mp *m, char **out, store_error *err)
       break;
     }
     if (m->nbufs < m->maxbufs &&
-        !st_budget_try(m->budget, m->svc->ctx, m->part_size)) {
+        !st_budget_try(m->budget, m->part_size)) {
       if ((*out = malloc(m->part_size)) != NULL) {
         m->nbufs++;
         m->held += m->part_size;

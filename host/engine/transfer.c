@@ -983,7 +983,7 @@ static int piped_copy(const struct copy_plan *cp, uint64_t *counted,
    * holding the ring, it must not wait for that buffer. */
   parts = st_mp_wanted(cp->dst, cp->put.content_length);
   first = parts ? st_mp_part_size(cp->dst, cp->put.content_length) : 0;
-  rc = st_budget_take(budget, cp->dst->ctx, cp->ring_bytes + first, err);
+  rc = st_budget_take(budget, cp->ring_bytes + first, err);
   if (rc)
     return rc;
   rc = st_ring_init(&cr.ring, cp->ring_bytes, err);
@@ -1096,7 +1096,7 @@ static int range_open(void *ud, uint64_t off, uint64_t len, void **out,
   r->budget = &cp->dst->ctx->budget;
   /* A part holds nothing else of the budget: its ring is waited for,
    * so a spent budget means fewer parts in flight. */
-  rc = st_budget_take(r->budget, cp->dst->ctx, r->bytes, err);
+  rc = st_budget_take(r->budget, r->bytes, err);
   if (rc) {
     free(r);
     return rc;

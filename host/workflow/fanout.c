@@ -126,7 +126,7 @@ static void reserve(struct fanout *f)
     if (!f->d[i].rc)
       want += f->d[i].ring_bytes + f->d[i].first;
   st_err_reset(&err);
-  rc = st_budget_take(&f->ctx->budget, f->ctx, want, &err);
+  rc = st_budget_take(&f->ctx->budget, want, &err);
   for (i = 0; i < f->n; i++) {
     struct fan_dst *d = &f->d[i];
     if (d->rc)

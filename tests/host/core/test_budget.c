@@ -72,8 +72,8 @@ static void *taker(void *p)
   int i, got;
 
   for (i = 0; i < ROUNDS; i++) {
-    got = i % 3 == 2 ? st_budget_try(&s->b, NULL, 30) == 0
-                     : st_budget_take(&s->b, NULL, 30, &err) == STORE_OK;
+    got = i % 3 == 2 ? st_budget_try(&s->b, 30) == 0
+                     : st_budget_take(&s->b, 30, &err) == STORE_OK;
     if (!got && i % 3 != 2) {
       pthread_mutex_lock(&s->mu);
       s->failures++;
@@ -119,7 +119,6 @@ static void test_concurrent_takes_stay_within(void **state)
 
 struct waiter {
   st_budget *b;
-  xtstore_ctx *ctx;
   uint64_t n;
   int rc;
   volatile int done;
@@ -129,7 +128,7 @@ struct waiter {
 static void *wait_main(void *p)
 {
   struct waiter *w = p;
-  w->rc = st_budget_take(w->b, w->ctx, w->n, &w->err);
+  w->rc = st_budget_take(w->b, w->n, &w->err);
   w->done = 1;
   return NULL;
 }
@@ -144,9 +143,9 @@ static void test_oversize_granted_alone(void **state)
   st_budget_init(&b, 100);
 
   /* Nothing held: more than the budget is granted at once... */
-  assert_int_equal(st_budget_take(&b, NULL, 250, &err), STORE_OK);
+  assert_int_equal(st_budget_take(&b, 250, &err), STORE_OK);
   /* ...and alone: nothing else fits while it is held. */
-  assert_int_equal(st_budget_try(&b, NULL, 1), -1);
+  assert_int_equal(st_budget_try(&b, 1), -1);
   memset(&w, 0, sizeof(w));
   w.b = &b;
   w.n = 10;
@@ -173,7 +172,7 @@ static void test_oversize_granted_alone(void **state)
   assert_int_equal(b.used, 0);
 
   /* A larger total lets a waiting take in at once. */
-  assert_int_equal(st_budget_take(&b, NULL, 100, &err), STORE_OK);
+  assert_int_equal(st_budget_take(&b, 100, &err), STORE_OK);
   memset(&w, 0, sizeof(w));
   w.b = &b;
   w.n = 50;
@@ -196,11 +195,10 @@ static void test_cancel_stops_a_wait(void **state)
   (void)state;
   assert_int_equal(xtstore_ctx_set_memory(ctx, "1M", &err), STORE_OK);
   assert_int_equal(xtstore_ctx_memory(ctx), 1u << 20);
-  assert_int_equal(st_budget_take(&ctx->budget, ctx, 1u << 20, &err),
+  assert_int_equal(st_budget_take(&ctx->budget, 1u << 20, &err),
                    STORE_OK);
   memset(&w, 0, sizeof(w));
   w.b = &ctx->budget;
-  w.ctx = ctx;
   w.n = 1;
   assert_int_equal(pthread_create(&tid, NULL, wait_main, &w), 0);
   sleep_ms(50);
