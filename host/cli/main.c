@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -39,6 +40,9 @@ static const char cli_main_help_tail[] =
   "Global options (before the verb):\n"
   "  --config FILE    read FILE over the other layers (also $XTSTORE_CONFIG)\n"
   "  --json           machine-readable output on stdout (also after the verb)\n"
+  "  --memory SIZE    memory for transfer buffers, shared by every transfer\n"
+  "                   (default 64M; K, M, G suffixes; also $XTSTORE_MEMORY);\n"
+  "                   a smaller budget means fewer parts in flight, not failure\n"
   "  -v, --verbose    log more (-vv: debug)\n"
   "  -q, --quiet      print only errors\n"
   "  -h, --help       show this help\n"
@@ -111,10 +115,11 @@ static int cli_help_verb(int argc, char **argv)
   return CLI_EXIT_OK;
 }
 
-enum { OPT_CONFIG = 1, OPT_VERBOSE, OPT_QUIET, OPT_VERSION };
+enum { OPT_CONFIG = 1, OPT_MEMORY, OPT_VERBOSE, OPT_QUIET, OPT_VERSION };
 
 static const cli_opt cli_global_opts[] = {
   { "config", 0, 1, OPT_CONFIG },
+  { "memory", 0, 1, OPT_MEMORY },
   { "verbose", 'v', 0, OPT_VERBOSE },
   { "quiet", 'q', 0, OPT_QUIET },
   { "version", 0, 0, OPT_VERSION },
@@ -141,6 +146,13 @@ int main(int argc, char **argv)
     switch (id) {
     case OPT_CONFIG:
       g.config_path = val;
+      break;
+    case OPT_MEMORY:
+      /* The library reads it when it opens the context, and names it
+       * with the fix when it is no size or too small. */
+      if (setenv("XTSTORE_MEMORY", val, 1) != 0)
+        return cli_usage_error(NULL, "--memory '%s': %s", val,
+                               strerror(errno));
       break;
     case OPT_VERBOSE:
       g.verbose++;

@@ -1,7 +1,9 @@
 /*
 ** context.c -- the xtstore_ctx: configuration, plugin search path, logging,
-** cancellation, and the life of every service opened from it.
+** cancellation, the memory budget (budget.c) and the life of every
+** service opened from it.
 */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,13 +94,95 @@ static int setup_search_path(xtstore_ctx *ctx, store_error *err)
   return STORE_OK;
 }
 
+/* The largest multipart.part-size of the configured storage services
+ * (the default where unset) into *out (0: none), and that service's
+ * name. A pipe's upload to it needs one part buffer of that size. */
+static void largest_part(const st_config *cfg, uint64_t *out,
+                         const char **out_name)
+{
+  st_mp_policy p;
+  const st_service_cfg *sc;
+  const st_cfg_kv *kv;
+  char msg[16];
+  size_t i;
+
+  *out = 0;
+  *out_name = NULL;
+  for (i = 0; i < st_config_service_count(cfg); i++) {
+    sc = st_config_service_at(cfg, i);
+    if (!sc->type || strcmp(sc->type, "storage"))
+      continue;
+    st_mp_default(&p);
+    kv = st_config_service_kv(sc, "multipart.part-size");
+    /* A bad value is the service's error, when it is opened. */
+    if (kv && st_mp_parse(&p, kv->key, kv->value, msg, sizeof(msg)))
+      continue;
+    if (p.part_size > *out) {
+      *out = p.part_size;
+      *out_name = sc->name;
+    }
+  }
+}
+
+/* The budget's owner hooks: a take waits on the taking thread, so the
+ * shield (st_shield) applies; -v hears once that it limited a transfer. */
+static int budget_cancelled(void *ud)
+{
+  return st_cancelled(ud);
+}
+
+static void budget_limited(void *ud, uint64_t total)
+{
+  char size[32];
+
+  st_log(ud, STORE_LOG_INFO, "memory budget of %s (--memory, XTSTORE_MEMORY) "
+         "is spent: transfers wait for buffers, fewer run at once",
+         st_size_text(total, size, sizeof(size)));
+}
+
+int xtstore_ctx_set_memory(xtstore_ctx *ctx, const char *size,
+                           store_error *err)
+{
+  st_mp_policy p;
+  const char *svc;
+  char msg[200], a[32], b[32];
+  uint64_t part;
+
+  st_err_reset(err);
+  if (!ctx || !size)
+    return st_err(err, STORE_E_INVALID, "memory budget: no context or size");
+  /* The multipart keys' size syntax, by their own parser. */
+  st_mp_default(&p);
+  if (st_mp_parse(&p, "multipart.threshold", size, msg, sizeof(msg)) ||
+      p.threshold == 0)
+    return st_err(err, STORE_E_INVALID, "memory budget '%.40s' (--memory, "
+                  "XTSTORE_MEMORY): not a size (bytes, or with a K, M, G or T "
+                  "suffix: 64M)", size);
+  largest_part(ctx->cfg, &part, &svc);
+  if (p.threshold < part)
+    return st_err(err, STORE_E_INVALID, "memory budget '%.40s' (--memory, "
+                  "XTSTORE_MEMORY) is smaller than one part buffer of %s "
+                  "(multipart.part-size of service '%s'): give at least %s, "
+                  "or lower that service's multipart.part-size", size,
+                  st_size_text(part, a, sizeof(a)), svc, st_size_text(part, b, sizeof(b)));
+  st_budget_set(&ctx->budget, p.threshold);
+  st_log(ctx, STORE_LOG_DEBUG, "memory budget: %s",
+         st_size_text(p.threshold, a, sizeof(a)));
+  return STORE_OK;
+}
+
+uint64_t xtstore_ctx_memory(xtstore_ctx *ctx)
+{
+  return ctx ? st_budget_total(&ctx->budget) : 0;
+}
+
 int xtstore_ctx_open(const xtstore_ctx_opts *opts, xtstore_ctx **out,
                      store_error *err)
 {
   xtstore_ctx *ctx = NULL;
   char msg[STORE_ERR_MSG_SIZE];
   unsigned cflags = 0;
-  const char *path = NULL;
+  const char *path = NULL, *env;
   int rc;
 
   *out = NULL;
@@ -107,6 +191,10 @@ int xtstore_ctx_open(const xtstore_ctx_opts *opts, xtstore_ctx **out,
   if (!ctx)
     return st_err(err, STORE_E_NOMEM, "out of memory");
   pthread_mutex_init(&ctx->lock, NULL);
+  st_budget_init(&ctx->budget, ST_MEMORY_DEFAULT);
+  ctx->budget.cancelled = budget_cancelled;
+  ctx->budget.on_limited = budget_limited;
+  ctx->budget.ud = ctx;
   ctx->log = default_log;
   ctx->log_level = STORE_LOG_WARN;
   if (opts) {
@@ -140,6 +228,8 @@ int xtstore_ctx_open(const xtstore_ctx_opts *opts, xtstore_ctx **out,
     goto out;
   }
   rc = setup_search_path(ctx, err);
+  if (!rc && (env = getenv("XTSTORE_MEMORY")) != NULL && env[0])
+    rc = xtstore_ctx_set_memory(ctx, env, err);
   if (rc)
     goto out;
   *out = ctx;
@@ -164,6 +254,7 @@ void xtstore_ctx_close(xtstore_ctx *ctx)
   }
   st_registry_free(ctx->reg);
   st_config_free(ctx->cfg);
+  st_budget_destroy(&ctx->budget);
   pthread_mutex_destroy(&ctx->lock);
   free(ctx);
 }

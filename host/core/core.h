@@ -82,6 +82,52 @@ typedef struct st_mp_policy {
                            is not thread-safe                            */
 } st_mp_policy;
 
+/* ------------------------------------------------------------------------ */
+/* budget.c: the memory budget of a context, a byte semaphore that every    */
+/* transfer buffer (part buffers, rings) is taken from and given back to.   */
+/* ------------------------------------------------------------------------ */
+typedef struct st_budget {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;            /* bytes were given back, or total grew   */
+  uint64_t total;               /* bytes in all                           */
+  uint64_t used;                /* taken and not given back               */
+  uint64_t peak;                /* the most ever taken at once            */
+  unsigned waiting;             /* takes waiting                          */
+  int limited;                  /* it made a transfer wait (said once)    */
+  /* The owner's (context.c): whether a waiting take stops, asked on the
+   * taking thread; what to say the first time the budget limits a
+   * transfer. Either may be NULL. */
+  int (*cancelled)(void *ud);
+  void (*on_limited)(void *ud, uint64_t total);
+  void *ud;
+} st_budget;
+
+/* The default: --memory, XTSTORE_MEMORY and xtstore_ctx_set_memory
+ * change it. */
+#define ST_MEMORY_DEFAULT (UINT64_C(64) << 20)
+
+void st_budget_init(st_budget *b, uint64_t total);
+void st_budget_destroy(st_budget *b);
+/* A new total; takes waiting for room see it at once. */
+void st_budget_set(st_budget *b, uint64_t total);
+uint64_t st_budget_total(st_budget *b);
+/* Take n bytes, waiting while they do not fit; more than the total is
+ * granted alone, when nothing else is held. Only for what a transfer
+ * cannot go without, taken while it holds nothing else of the budget (its
+ * minimum in one take): that is what keeps takes from deadlocking.
+ * STORE_E_ABORTED (err filled) once b->cancelled says so. */
+int st_budget_take(st_budget *b, uint64_t n, store_error *err);
+/* Take n bytes if they fit now: 0, else -1 and nothing is taken. Never
+ * waits: for what a transfer can do without (another part buffer). */
+int st_budget_try(st_budget *b, uint64_t n);
+/* Give back n bytes taken before. */
+void st_budget_give(st_budget *b, uint64_t n);
+/* Non-zero while a take waits: a transfer that holds spare buffers gives
+ * them back rather than keeping them. */
+int st_budget_contended(st_budget *b);
+/* n as people read it ("64 MiB", "300 bytes") into buf; returns buf. */
+const char *st_size_text(uint64_t n, char *buf, size_t cap);
+
 struct xtstore_ctx {
   st_config *cfg;
   st_registry *reg;
@@ -92,6 +138,7 @@ struct xtstore_ctx {
   volatile sig_atomic_t cancelled;
   pthread_mutex_t lock;         /* guards `services`                    */
   struct xtstore_svc *services; /* opened services, newest first        */
+  st_budget budget;             /* every transfer buffer (budget.c)     */
 };
 
 struct xtstore_svc {

@@ -5,7 +5,9 @@
 ** the journals that resume them across runs (journal.c), and the pieces
 ** they run on: a byte ring (ring.c), a bounded queue (queue.c) and a
 ** worker pool (pool.c). Everything here streams: memory is
-** bounded by ring, part and queue sizes, never by the size of an object.
+** bounded by ring, part and queue sizes, never by the size of an object,
+** and every part buffer and ring is taken from the context's memory
+** budget (core/budget.c), never by the number of transfers either.
 */
 #ifndef ST_ENGINE_H
 #define ST_ENGINE_H
@@ -103,6 +105,10 @@ void st_pool_stop(st_pool *p);
 int st_mp_wanted(const xtstore_svc *svc, int64_t length);
 /* Parts the engine keeps in flight on svc. */
 unsigned st_mp_inflight(const xtstore_svc *svc);
+/* The part size of an upload of `length` bytes (-1: unknown) to svc: its
+ * multipart.part-size within the provider's limits, grown to keep within
+ * its most parts. A sequential source's part buffers have this size. */
+uint64_t st_mp_part_size(const xtstore_svc *svc, int64_t length);
 
 /* A file source's identity: a journal of its upload is used again only
  * while all of it is unchanged. */
@@ -133,6 +139,12 @@ typedef struct st_mp_src {
   void *bytes_ud;
   unsigned buffers;         /* a sequential source's part buffers at most,
                                so parts in flight (0: st_mp_inflight) */
+  /* Bytes of the context's memory budget the caller took for a
+   * sequential source's first part buffer (st_mp_part_size), together with
+   * what else it holds for this transfer (a ring): a caller that holds
+   * budget must not wait for more. st_mp_put gives them back, whatever it
+   * returns. 0: it waits for its first buffer itself. */
+  uint64_t reserved;
   const st_mp_ident *ident; /* a random source that is a file: its upload
                                is journaled and resumed by the next run
                                (journal.c); NULL: neither */

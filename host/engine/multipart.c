@@ -9,7 +9,11 @@
 ** policy: a part's body can always be produced again, because it is either
 ** read by offset from a random-access source (a file by pread, another
 ** service by ranged gets: no buffer of ours) or held in one of the upload's
-** part buffers (a pipe, a stream: at most parts-in-flight of them). The
+** part buffers (a pipe, a stream: at most parts-in-flight of them, taken
+** from the context's memory budget: the first waited for, the others only
+** while the budget has room, so a spent budget means fewer parts in
+** flight, never a failure or a deadlock; spares go back to the budget
+** while another transfer waits for it). The
 ** upload completes with begin's options; on any final failure or on
 ** cancellation it is aborted, so nothing becomes visible and nothing stays
 ** behind, and the error names the part.
@@ -93,6 +97,8 @@ struct mp {
   uint32_t ntokens;             /* room in tokens and crcs                */
   char **spare;                 /* part buffers not in use (owned)        */
   unsigned nspare, nbufs;       /* spare ones; allocated in all           */
+  st_budget *budget;            /* the context's, which they come from    */
+  uint64_t held;                /* bytes of it this upload holds          */
   atomic_int failed;            /* a failure is on record: stop           */
   int rc;                       /* the first failure                      */
   store_error err;
@@ -159,21 +165,22 @@ static void fail(struct mp *m, uint32_t no, int rc, const store_error *e)
   pthread_mutex_unlock(&m->mu);
 }
 
-/* A part buffer: a spare one, a new one while fewer than maxbufs exist,
- * else wait for one. STORE_E_ABORTED once a failure is on record. */
-static int take_buffer(struct mp *m, char **out, store_error *err)
+/* The upload's first part buffer: its minimum. Taken from the caller's
+ * reservation (src->reserved, which is this size), else waited for: the
+ * upload holds nothing else of the budget then, so it cannot wait on
+ * itself. */
+static int first_buffer(struct mp *m, char **out, store_error *err)
 {
   int rc = STORE_OK;
 
-  *out = NULL;
+  if (m->held < m->part_size)
+    rc = st_budget_take(m->budget, m->part_size - m->held, err);
+  if (rc)
+    return rc;
   pthread_mutex_lock(&m->mu);
-  while (!m->nspare && m->nbufs == m->maxbufs && !atomic_load(&m->failed))
-    pthread_cond_wait(&m->freed, &m->mu);
-  if (atomic_load(&m->failed))
-    rc = STORE_E_ABORTED;
-  else if (m->nspare)
-    *out = m->spare[--m->nspare];
-  else if ((*out = malloc(m->part_size)) != NULL)
+  if (m->held < m->part_size)
+    m->held = m->part_size;
+  if ((*out = malloc(m->part_size)) != NULL)
     m->nbufs++;
   else
     rc = st_err(err, STORE_E_NOMEM, "out of memory for a %" PRIu64
@@ -182,12 +189,63 @@ static int take_buffer(struct mp *m, char **out, store_error *err)
   return rc;
 }
 
+/* A part buffer: a spare one; a new one while fewer than maxbufs exist
+ * and the budget has room now; else wait for one of ours to come back
+ * (give_buffer keeps one at least, so one is in flight). STORE_E_ABORTED
+ * once a failure is on record. */
+static int take_buffer(struct mp *m, char **out, store_error *err)
+{
+  int rc = STORE_OK;
+
+  *out = NULL;
+  pthread_mutex_lock(&m->mu);
+  if (m->nbufs == 0) {
+    pthread_mutex_unlock(&m->mu);
+    return first_buffer(m, out, err);
+  }
+  for (;;) {
+    if (atomic_load(&m->failed)) {
+      rc = STORE_E_ABORTED;
+      break;
+    }
+    if (m->nspare) {
+      *out = m->spare[--m->nspare];
+      break;
+    }
+    if (m->nbufs < m->maxbufs &&
+        !st_budget_try(m->budget, m->part_size)) {
+      if ((*out = malloc(m->part_size)) != NULL) {
+        m->nbufs++;
+        m->held += m->part_size;
+      } else {
+        st_budget_give(m->budget, m->part_size);
+        rc = st_err(err, STORE_E_NOMEM, "out of memory for a %" PRIu64
+                    "-byte part buffer", m->part_size);
+      }
+      break;
+    }
+    pthread_cond_wait(&m->freed, &m->mu);
+  }
+  pthread_mutex_unlock(&m->mu);
+  return rc;
+}
+
+/* A part buffer back: kept for the next part, or -- while another
+ * transfer waits for the budget and this upload has more than one --
+ * freed and its bytes given back, so that one can start. */
 static void give_buffer(struct mp *m, char *buf)
 {
   if (!buf)
     return;
   pthread_mutex_lock(&m->mu);
-  m->spare[m->nspare++] = buf;
+  if (m->nbufs > 1 && st_budget_contended(m->budget)) {
+    free(buf);
+    m->nbufs--;
+    m->held -= m->part_size;
+    st_budget_give(m->budget, m->part_size);
+  } else {
+    m->spare[m->nspare++] = buf;
+  }
   pthread_cond_broadcast(&m->freed);
   pthread_mutex_unlock(&m->mu);
 }
@@ -592,18 +650,32 @@ static uint64_t ceil_div(uint64_t a, uint64_t b)
   return a / b + (a % b != 0);
 }
 
+uint64_t st_mp_part_size(const xtstore_svc *svc, int64_t length)
+{
+  const store_limits *l = &svc->limits;
+  uint64_t ps = svc->multipart.part_size;
+  uint32_t max_parts = l->max_parts ? l->max_parts : UINT32_MAX;
+
+  if (ps < l->min_part_size)
+    ps = l->min_part_size;
+  if (l->max_part_size && ps > l->max_part_size)
+    ps = l->max_part_size;
+  if (length >= 0 && ceil_div((uint64_t)length, ps) > max_parts) {
+    ps = ceil_div((uint64_t)length, max_parts);
+    if (l->max_part_size && ps > l->max_part_size)
+      ps = l->max_part_size;
+  }
+  return ps;
+}
+
 /* The part size (and for a known length the number of parts) within the
  * service's limits. */
 static int plan(struct mp *m, store_error *err)
 {
   const store_limits *l = &m->svc->limits;
-  uint64_t ps = m->svc->multipart.part_size, len, n;
+  uint64_t ps = st_mp_part_size(m->svc, m->src->length), len, n;
 
   m->max_parts = l->max_parts ? l->max_parts : UINT32_MAX;
-  if (ps < l->min_part_size)
-    ps = l->min_part_size;
-  if (l->max_part_size && ps > l->max_part_size)
-    ps = l->max_part_size;
   m->part_size = ps;
   if (m->src->length < 0)
     return STORE_OK;
@@ -614,11 +686,6 @@ static int plan(struct mp *m, store_error *err)
                   "than the service's largest object (%" PRIu64 " bytes)",
                   m->svc->name, m->container, m->key, len,
                   l->max_object_size);
-  if (ceil_div(len, ps) > m->max_parts) {
-    ps = ceil_div(len, m->max_parts);
-    if (l->max_part_size && ps > l->max_part_size)
-      ps = l->max_part_size;
-  }
   n = ceil_div(len, ps);
   if (n > m->max_parts)
     return st_err(err, STORE_E_INVALID,
@@ -646,6 +713,8 @@ static int mp_init(struct mp *m, xtstore_svc *svc, const char *container,
   m->inflight = st_mp_inflight(svc);
   m->maxbufs = src->buffers && src->buffers < m->inflight ? src->buffers
                                                          : m->inflight;
+  m->budget = &svc->ctx->budget;
+  m->held = src->reserved;
   atomic_init(&m->failed, 0);
   pthread_mutex_init(&m->mu, NULL);
   pthread_cond_init(&m->freed, NULL);
@@ -673,6 +742,7 @@ static void mp_free(struct mp *m)
   while (m->nspare > 0)
     free(m->spare[--m->nspare]);
   free(m->spare);
+  st_budget_give(m->budget, m->held);
   pthread_cond_destroy(&m->freed);
   pthread_mutex_destroy(&m->mu);
 }

@@ -965,27 +965,40 @@ static int start_get(struct producer *pr, pthread_t *tid, st_ring *ring,
 static int piped_copy(const struct copy_plan *cp, uint64_t *counted,
                       int *out_again, store_error *err)
 {
+  st_budget *budget = &cp->dst->ctx->budget;
   struct counted_ring cr;
   struct producer pr;
   st_mp_src ms;
   pthread_t tid;
-  int rc, one_put = 0;
+  uint64_t first;
+  int rc, parts, one_put = 0;
 
   *out_again = 0;
   memset(&cr, 0, sizeof(cr));
   cr.on_bytes = cp->on_bytes;
   cr.ud = cp->ud;
   cr.counted = counted;
+  /* The copy's minimum in one take: its ring, and the first part buffer
+   * when it goes up in parts (handed to the engine, which gives it back):
+   * holding the ring, it must not wait for that buffer. */
+  parts = st_mp_wanted(cp->dst, cp->put.content_length);
+  first = parts ? st_mp_part_size(cp->dst, cp->put.content_length) : 0;
+  rc = st_budget_take(budget, cp->ring_bytes + first, err);
+  if (rc)
+    return rc;
   rc = st_ring_init(&cr.ring, cp->ring_bytes, err);
   if (!rc)
     rc = start_get(&pr, &tid, &cr.ring, cp, 0, 0, err);
-  if (rc)
+  if (rc) {
+    st_budget_give(budget, first);
     goto out;
-  if (st_mp_wanted(cp->dst, cp->put.content_length)) {
+  }
+  if (parts) {
     memset(&ms, 0, sizeof(ms));
     ms.length = cp->put.content_length;
     ms.read = counted_read;
     ms.ud = &cr;
+    ms.reserved = first;
     rc = st_mp_put(cp->dst, cp->dc, cp->dk, &cp->put, &ms, NULL, err);
   } else {
     one_put = 1;
@@ -1012,6 +1025,7 @@ static int piped_copy(const struct copy_plan *cp, uint64_t *counted,
   }
 out:
   st_ring_destroy(&cr.ring);
+  st_budget_give(budget, cp->ring_bytes);
   return rc;
 }
 
@@ -1054,9 +1068,11 @@ static int piped_copy_retried(const struct copy_plan *cp, store_error *err)
 }
 
 /* A reader of one part's range of the source: a ranged get on its own
- * thread into its own ring. */
+ * thread into its own ring, taken from the memory budget. */
 struct range_reader {
   st_ring ring;
+  size_t bytes;             /* the ring's, of the budget */
+  st_budget *budget;
   struct producer pr;
   pthread_t tid;
   int failed;               /* the reader saw the get fail */
@@ -1076,12 +1092,21 @@ static int range_open(void *ud, uint64_t off, uint64_t len, void **out,
   *out = NULL;
   if (!r)
     return st_err(err, STORE_E_NOMEM, "out of memory");
-  rc = st_ring_init(&r->ring, ring < ST_RANGE_RING_MIN ? ST_RANGE_RING_MIN
-                                                       : ring, err);
+  r->bytes = ring < ST_RANGE_RING_MIN ? ST_RANGE_RING_MIN : ring;
+  r->budget = &cp->dst->ctx->budget;
+  /* A part holds nothing else of the budget: its ring is waited for,
+   * so a spent budget means fewer parts in flight. */
+  rc = st_budget_take(r->budget, r->bytes, err);
+  if (rc) {
+    free(r);
+    return rc;
+  }
+  rc = st_ring_init(&r->ring, r->bytes, err);
   if (!rc)
     rc = start_get(&r->pr, &r->tid, &r->ring, cp, off, len, err);
   if (rc) {
     st_ring_destroy(&r->ring);
+    st_budget_give(r->budget, r->bytes);
     free(r);
     return rc;
   }
@@ -1112,6 +1137,7 @@ static int range_close(void *reader, store_error *err)
       *err = r->pr.err;
   }
   st_ring_destroy(&r->ring);
+  st_budget_give(r->budget, r->bytes);
   free(r);
   return rc;
 }

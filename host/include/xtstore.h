@@ -62,7 +62,8 @@ typedef struct xtstore_ctx_opts {
 
 /* Read the configuration and set up the plugin search path
  * ($XTSTORE_PLUGIN_PATH, then plugin-path: from config, then the user and
- * install plugin directories). opts may be NULL. Caller closes *out with
+ * install plugin directories) and the memory budget ($XTSTORE_MEMORY:
+ * xtstore_ctx_set_memory). opts may be NULL. Caller closes *out with
  * xtstore_ctx_close. Config errors: STORE_E_CONFIG, "FILE:LINE:COL: ...". */
 XTSTORE_API int xtstore_ctx_open(const xtstore_ctx_opts *opts,
                                  xtstore_ctx **out, store_error *err);
@@ -73,6 +74,21 @@ XTSTORE_API void xtstore_ctx_close(xtstore_ctx *ctx);
 /* Ask running operations to stop (async-signal-safe). They return
  * STORE_E_ABORTED at the next chunk boundary. */
 XTSTORE_API void xtstore_ctx_cancel(xtstore_ctx *ctx);
+
+/* The memory budget that every transfer buffer of ctx shares, however
+ * many transfers run at once: the part buffers of uploads from pipes and
+ * of streamed copies, and the rings of streamed copies and fan-outs.
+ * When it is spent, transfers wait for buffers or use fewer (less
+ * concurrency, never a failure). Default 64 MiB, or $XTSTORE_MEMORY when
+ * xtstore_ctx_open finds it set. `size` as the multipart keys take it:
+ * bytes, or with a K, M, G or T suffix ("64M", "1G"). STORE_E_INVALID
+ * (the budget unchanged) for anything else, or for a budget smaller than
+ * one part buffer of a configured service (its multipart.part-size). Set
+ * it before transfers start. */
+XTSTORE_API int xtstore_ctx_set_memory(xtstore_ctx *ctx, const char *size,
+                                       store_error *err);
+/* The memory budget in bytes (0 for NULL). */
+XTSTORE_API uint64_t xtstore_ctx_memory(xtstore_ctx *ctx);
 
 /* The name of the default service (xt-services.storage), or NULL. */
 XTSTORE_API const char *xtstore_default_service(const xtstore_ctx *ctx);

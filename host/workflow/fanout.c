@@ -8,7 +8,11 @@
 ** ring. A put that fails closes its ring, which drops it from the tee; the
 ** others go on. Memory: one chunk plus one ring per destination, and two
 ** part buffers for each that goes up in parts (whose ring is smaller),
-** whatever the body's size.
+** whatever the body's size, all from the context's memory budget: the
+** chunk, the rings and each first part buffer in one take before the
+** reading starts (the fan-out's minimum: holding its rings it must not
+** wait for a part buffer), the second part buffers only while the budget
+** has room.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +35,9 @@ struct fan_dst {
   int running;              /* its put thread was started                 */
   int fed;                  /* the reader still writes to its ring        */
   int parts;                /* its put goes through the engine, in parts  */
+  size_t ring_bytes;        /* its ring's size, of the budget             */
+  uint64_t first;           /* its first part buffer's, of the budget,
+                               until handed to the engine                 */
   const char *container, *key;
   const store_put_opts *po;
   int rc;
@@ -42,6 +49,7 @@ struct fanout {
   xtstore_ctx *ctx;
   struct fan_dst *d;
   size_t n;
+  uint64_t held;            /* of the budget: the chunk and the rings     */
   st_progress prog;
   int dry_run;
 };
@@ -57,6 +65,8 @@ static void *put_main(void *arg)
     ms.read = st_ring_read;
     ms.ud = &d->ring;
     ms.buffers = ST_FAN_PART_BUFFERS;
+    ms.reserved = d->first;
+    d->first = 0;     /* st_mp_put gives it back */
     d->rc = st_mp_put(d->svc, d->container, d->key, d->po, &ms, &d->res,
                       &d->err);
   } else {
@@ -102,7 +112,39 @@ static int collect(struct fanout *f, const char *const *services, size_t n,
   return STORE_OK;
 }
 
-/* Open every destination and its ring; a failure is that one's. */
+/* Take the fan-out's minimum from the budget in one take: the chunk,
+ * every ring and every first part buffer (see the top). A cancelled wait
+ * fails every destination. */
+static void reserve(struct fanout *f)
+{
+  store_error err;
+  uint64_t want = ST_FAN_CHUNK;
+  size_t i;
+  int rc;
+
+  for (i = 0; i < f->n; i++)
+    if (!f->d[i].rc)
+      want += f->d[i].ring_bytes + f->d[i].first;
+  st_err_reset(&err);
+  rc = st_budget_take(&f->ctx->budget, want, &err);
+  for (i = 0; i < f->n; i++) {
+    struct fan_dst *d = &f->d[i];
+    if (d->rc)
+      continue;
+    if (rc) {
+      d->rc = rc;
+      d->err = err;
+      d->first = 0;
+      continue;
+    }
+    f->held += d->ring_bytes;
+    d->rc = st_ring_init(&d->ring, d->ring_bytes, &d->err);
+  }
+  if (!rc)
+    f->held += ST_FAN_CHUNK;
+}
+
+/* Open every destination and size its ring; a failure is that one's. */
 static void open_all(struct fanout *f, const char *container, const char *key,
                      const store_put_opts *po)
 {
@@ -120,9 +162,13 @@ static void open_all(struct fanout *f, const char *container, const char *key,
     if (d->rc || f->dry_run)
       continue;
     d->parts = st_mp_wanted(d->svc, po ? po->content_length : -1);
-    d->rc = st_ring_init(&d->ring, d->parts ? ST_FAN_PART_RING : ST_FAN_RING,
-                         &d->err);
+    d->ring_bytes = d->parts ? ST_FAN_PART_RING : ST_FAN_RING;
+    d->first = d->parts ? st_mp_part_size(d->svc, po ? po->content_length
+                                                     : -1)
+                        : 0;
   }
+  if (!f->dry_run)
+    reserve(f);
 }
 
 /* Read the source once into every ring still fed. Returns non-zero when
@@ -264,8 +310,11 @@ int xtstore_put_fanout(xtstore_ctx *ctx, const char *const *services,
 out:
   st_progress_stats(&f.prog, stats);
   st_progress_destroy(&f.prog);
-  for (i = 0; i < f.n; i++)
+  for (i = 0; i < f.n; i++) {
     st_ring_destroy(&f.d[i].ring);
+    st_budget_give(&ctx->budget, f.d[i].first);
+  }
+  st_budget_give(&ctx->budget, f.held);
   free(f.d);
   return rc;
 }

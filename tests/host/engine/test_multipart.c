@@ -737,6 +737,147 @@ static int setup(void **state)
   return mkdtemp(dir) ? 0 : -1;
 }
 
+/* The memory budget (core/budget.c): with room for two part buffers, a
+ * pipe's upload at concurrency 8 keeps at most two parts in flight, and
+ * still stores every byte in order; -v says once that the budget limited
+ * it. */
+static void test_budget_limits_parts_in_flight(void **state)
+{
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  store_error err;
+  char *buf, line[200];
+  const char *ev, *at;
+  size_t len = 20 * KIB + 300;
+  uint64_t counted = 0;
+  int inflight;
+  (void)state;
+  ctx = open_ctx("multipart: {threshold: 4K, part-size: 1K, "
+                 "concurrency: 8}");
+  svc = service(ctx, "f");
+  /* Internal: the public call refuses a budget under the local service's
+   * default 8 MiB part size (see test_budget.c). */
+  st_budget_set(&ctx->budget, 2 * KIB);
+  assert_int_equal(put_pipe(svc, len, &counted, &err), STORE_OK);
+  buf = malloc(len);
+  assert_non_null(buf);
+  byte_pattern(buf, len);
+  ev = read_events();
+  snprintf(line, sizeof(line), "sum=%016llx bytes=%zu inflight=",
+           (unsigned long long)fnv(buf, len), len);
+  at = strstr(ev, line);
+  assert_non_null(at);
+  inflight = atoi(at + strlen(line));
+  assert_true(inflight >= 1 && inflight <= 2);
+  assert_int_equal(counted, len);
+  assert_non_null(strstr(logbuf, "memory budget of 2 KiB"));
+  assert_int_equal(ctx->budget.used, 0);
+  free(buf);
+
+  /* The same with the default budget: the parts overlap up to 8. */
+  unlink(events);
+  st_budget_set(&ctx->budget, 64u << 20);
+  counted = 0;
+  assert_int_equal(put_pipe(svc, len, &counted, &err), STORE_OK);
+  ev = read_events();
+  at = strstr(ev, "inflight=");
+  assert_non_null(at);
+  assert_true(atoi(at + 9) > 2);
+  xtstore_ctx_close(ctx);
+}
+
+struct bg_pipe {
+  xtstore_svc *svc;
+  size_t len;
+  uint64_t counted;
+  store_error err;
+  int rc;
+};
+
+static void *bg_pipe_main(void *p)
+{
+  struct bg_pipe *b = p;
+  b->rc = put_pipe(b->svc, b->len, &b->counted, &b->err);
+  return NULL;
+}
+
+/* A source over a buffer, for the fan-out. */
+struct mem_src {
+  const char *p;
+  size_t len, at;
+};
+
+static int32_t mem_read(void *ud, void *out, size_t cap, size_t *out_n)
+{
+  struct mem_src *m = ud;
+  size_t n = m->len - m->at < cap ? m->len - m->at : cap;
+  memcpy(out, m->p + m->at, n);
+  m->at += n;
+  *out_n = n;
+  return 0;
+}
+
+/* Transfers that hold budget and want more never deadlock: two pipes at
+ * once, each wanting 8 part buffers of a budget of 2, both complete; a
+ * fan-out to two services in parts, whose rings alone exceed the budget,
+ * is granted its minimum alone and completes at one part in flight each
+ * (its second part buffers do not fit). */
+static void test_budget_no_deadlock(void **state)
+{
+  xtstore_ctx *ctx;
+  struct bg_pipe b[2];
+  pthread_t tid[2];
+  struct mem_src ms;
+  store_put_opts po;
+  store_error err;
+  const char *const both[] = {"f", "s"};
+  char extra[400], *buf, line[200];
+  size_t len = 20 * KIB + 300;
+  int i;
+  (void)state;
+  snprintf(extra, sizeof(extra), "events: \"%s/events-s\", multipart: "
+           "{threshold: 4K, part-size: 1K, concurrency: 8}", dir);
+  ctx = open_ctx_src("multipart: {threshold: 4K, part-size: 1K, "
+                     "concurrency: 8}", extra);
+  st_budget_set(&ctx->budget, 2 * KIB);
+  buf = malloc(len);
+  assert_non_null(buf);
+  byte_pattern(buf, len);
+  snprintf(line, sizeof(line), "sum=%016llx bytes=%zu inflight=",
+           (unsigned long long)fnv(buf, len), len);
+  for (i = 0; i < 2; i++) {
+    memset(&b[i], 0, sizeof(b[i]));
+    b[i].svc = service(ctx, both[i]);
+    b[i].len = len;
+    assert_int_equal(pthread_create(&tid[i], NULL, bg_pipe_main, &b[i]), 0);
+  }
+  for (i = 0; i < 2; i++) {
+    pthread_join(tid[i], NULL);
+    if (b[i].rc)
+      fail_msg("%s", b[i].err.message);
+    assert_int_equal(b[i].counted, len);
+  }
+  assert_non_null(strstr(read_events(), line));
+  assert_int_equal(ctx->budget.used, 0);
+
+  unlink(events);
+  memset(&po, 0, sizeof(po));
+  po.struct_size = sizeof(po);
+  po.content_length = -1;
+  ms.p = buf;
+  ms.len = len;
+  ms.at = 0;
+  assert_int_equal(xtstore_put_fanout(ctx, both, 2, "c", "fan", &po, mem_read,
+                                      &ms, "mem", NULL, NULL, &err),
+                   STORE_OK);
+  snprintf(line, sizeof(line), "sum=%016llx bytes=%zu inflight=1\n",
+           (unsigned long long)fnv(buf, len), len);
+  assert_non_null(strstr(read_events(), line));
+  assert_int_equal(ctx->budget.used, 0);
+  free(buf);
+  xtstore_ctx_close(ctx);
+}
+
 static int teardown(void **state)
 {
   char cmd[300];
@@ -761,6 +902,8 @@ int main(void)
     cmocka_unit_test(test_wrong_object_removed),
     cmocka_unit_test(test_copy_checked_against_source),
     cmocka_unit_test(test_ranged_download_checked),
+    cmocka_unit_test(test_budget_limits_parts_in_flight),
+    cmocka_unit_test(test_budget_no_deadlock),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

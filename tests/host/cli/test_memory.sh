@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The memory budget (--memory, $XTSTORE_MEMORY; docs/engine.md, "Memory"):
+# a bad value is one line and exit 2, naming the value (and, when it is
+# less than one part buffer, the part size and the fix); uploads from a
+# pipe, whose parts are buffered, stay within the budget at concurrency 8
+# (the peak resident set, read from /proc: GNU time is not installed), and
+# a 1 GiB pipe peaks within a few MiB of a 128 MiB one. (The bounds are
+# not checked under ASan, whose shadow memory is no measure of ours.)
+. "$(dirname "$0")/lib.sh" "$@"
+
+cat > "$CONFIG" <<EOF
+external-services:
+  scratch: {type: "storage", provider: "local", path: "$T/data",
+            multipart: {part-size: 16M, concurrency: 8}}
+xt-services:
+  storage: "scratch"
+EOF
+xt mb scratch:box
+assert_rc 0
+
+# One line each, exit 2.
+for bad in lots 0 -5 12Q; do
+  xt --memory "$bad" ls scratch:box
+  assert_rc 2
+  assert_err_has "memory budget '$bad'"
+  assert_err_has "not a size"
+  assert_error ls
+done
+XTSTORE_MEMORY=lots xt ls scratch:box
+assert_rc 2
+assert_err_has "memory budget 'lots' (--memory, XTSTORE_MEMORY)"
+# Less than one 16 MiB part buffer: the value, the part size, the fix.
+xt --memory 8M ls scratch:box
+assert_rc 2
+assert_err_has "memory budget '8M'"
+assert_err_has "part buffer of 16 MiB (multipart.part-size of service 'scratch')"
+assert_err_has "give at least 16 MiB"
+assert_error ls
+# --memory wins over the environment.
+XTSTORE_MEMORY=lots xt --memory 64M ls scratch:box
+assert_rc 0
+xt --help
+assert_out_has "--memory SIZE"
+
+# pipe_peak MIB ARGS...: xtstore ARGS reading MIB MiB of zeros from a pipe,
+# run in the background with its peak resident set followed in /proc
+# ($PEAK, KiB), as lib.sh's peak_rss does for commands without stdin.
+pipe_peak() {
+  local mib=$1 pid v
+  shift
+  LAST_CMD="head -c ${mib}M /dev/zero | xtstore $*"
+  PEAK=0
+  "$XT_BIN" --config "$CONFIG" "$@" < <(head -c "${mib}M" /dev/zero) \
+    > "$T/.out" 2> "$T/.err" &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    v=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+    if [ -n "$v" ] && [ "$v" -gt "$PEAK" ]; then
+      PEAK=$v
+    fi
+    sleep 0.02
+  done
+  wait "$pid"
+  _collect $?
+}
+
+# stored_zeros KEY MIB: the object holds MIB MiB of zeros.
+stored_zeros() {
+  check
+  [ "$(stat -c %s "$T/data/box/$1")" -eq $(($2 << 20)) ] &&
+    cmp -s -n $(($2 << 20)) "$T/data/box/$1" /dev/zero ||
+    fail "box/$1 is not $2 MiB of zeros"
+}
+
+# The budget bounds the part buffers: 32 MiB is two of 16 MiB, where 8
+# parts in flight would hold 128 MiB. The rest of the process (plugins,
+# libraries, stacks) stays under 24 MiB.
+pipe_peak 256 --memory 32M -v put - scratch:box/a.bin
+assert_rc 0
+stored_zeros a.bin 256
+assert_err_has "memory budget of 32 MiB (--memory, XTSTORE_MEMORY) is spent"
+echo "peak RSS $PEAK KiB: $LAST_CMD"
+small=$PEAK
+if [ "$ASAN" -eq 0 ]; then
+  check
+  [ "$PEAK" -gt 0 ] && [ "$PEAK" -lt $(((32 + 24) << 10)) ] ||
+    fail "peak RSS $PEAK KiB is not under $(((32 + 24) << 10)) KiB"
+fi
+
+# The same through the environment, with 8 times the bytes: the peak does
+# not grow with the object (within 4 MiB).
+XTSTORE_MEMORY=32M pipe_peak 1024 put - scratch:box/b.bin
+assert_rc 0
+stored_zeros b.bin 1024
+echo "peak RSS $PEAK KiB: $LAST_CMD"
+if [ "$ASAN" -eq 0 ]; then
+  check
+  [ "$PEAK" -lt $((small + (4 << 10))) ] ||
+    fail "1 GiB peaked at $PEAK KiB, 256 MiB at $small KiB"
+fi
+rm -f "$T/data/box/a.bin" "$T/data/box/b.bin"
+
+finish
