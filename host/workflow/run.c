@@ -18,6 +18,12 @@
  * between 1 MiB and ST_PIPE_BYTES). */
 #define ST_WF_RING_BUDGET (32u << 20)
 #define ST_WF_RING_MIN    (1u << 20)
+/* Workers per transfer: a throttled object sleeps out its Retry-After on
+ * its worker without its slot (core/flow.c), and a spare worker starts
+ * another object meanwhile. At most ST_WF_SPARE_MAX workers in all (or
+ * --transfers, if more). */
+#define ST_WF_SPARE     4u
+#define ST_WF_SPARE_MAX 64u
 
 typedef struct st_wf_job {
   uint32_t status;          /* what to report when it succeeds            */
@@ -170,12 +176,22 @@ void st_wf_opts_copy(xtstore_wf_opts *out, const xtstore_wf_opts *opts)
     out->transfers = xtstore_default_transfers();
 }
 
-/* The caller's options and the ring each copy in flight gets. */
+/* Workers of a pool of `transfers` slots. */
+static unsigned workers(uint32_t transfers)
+{
+  unsigned n = transfers * ST_WF_SPARE;
+  unsigned cap = transfers > ST_WF_SPARE_MAX ? transfers : ST_WF_SPARE_MAX;
+
+  return n < transfers || n > cap ? cap : n;
+}
+
+/* The caller's options and the ring each copy in flight gets: every
+ * worker may hold one (a parked copy keeps its ring). */
 static void take_opts(st_wf_run *r, const xtstore_wf_opts *opts)
 {
   size_t per;
   st_wf_opts_copy(&r->o, opts);
-  per = ST_WF_RING_BUDGET / r->o.transfers;
+  per = ST_WF_RING_BUDGET / workers(r->o.transfers);
   r->ring_bytes = per < ST_WF_RING_MIN ? ST_WF_RING_MIN
                   : per > ST_PIPE_BYTES ? ST_PIPE_BYTES
                                         : per;
@@ -233,7 +249,8 @@ static int list_and_copy(st_wf_run *r, store_error *err)
 
   memset(&ls, 0, sizeof(ls));
   memset(&ld, 0, sizeof(ld));
-  rc = st_pool_start(&r->pool, r->o.transfers, run_job, r, err);
+  rc = st_pool_start_spare(&r->pool, r->o.transfers,
+                           workers(r->o.transfers), run_job, r, err);
   if (!rc)
     rc = st_lister_start(&ls, r->ctx, &r->src, 0, err);
   if (!rc && r->kind->compare)
