@@ -20,10 +20,15 @@
 #define ST_WF_RING_MIN    (1u << 20)
 /* Workers per transfer: a throttled object sleeps out its Retry-After on
  * its worker without its slot (core/flow.c), and a spare worker starts
- * another object meanwhile. At most ST_WF_SPARE_MAX workers in all (or
- * --transfers, if more). */
-#define ST_WF_SPARE     4u
-#define ST_WF_SPARE_MAX 64u
+ * another object meanwhile: with 20% of requests throttled for a second,
+ * keeping 4 slots busy takes dozens of sleepers. A sleeping upload or
+ * download holds a descriptor; a sleeping copy between services holds its
+ * ring, so those runs have fewer spares (the ring budget is shared by all
+ * workers). At most ST_WF_WORKERS_MAX workers in all (or --transfers, if
+ * more). */
+#define ST_WF_SPARE       16u
+#define ST_WF_SPARE_RING  4u
+#define ST_WF_WORKERS_MAX 256u
 
 typedef struct st_wf_job {
   uint32_t status;          /* what to report when it succeeds            */
@@ -176,22 +181,22 @@ void st_wf_opts_copy(xtstore_wf_opts *out, const xtstore_wf_opts *opts)
     out->transfers = xtstore_default_transfers();
 }
 
-/* Workers of a pool of `transfers` slots. */
-static unsigned workers(uint32_t transfers)
+/* Workers of r's pool of r->o.transfers slots. */
+static unsigned workers(const st_wf_run *r)
 {
-  unsigned n = transfers * ST_WF_SPARE;
-  unsigned cap = transfers > ST_WF_SPARE_MAX ? transfers : ST_WF_SPARE_MAX;
+  uint32_t transfers = r->o.transfers;
+  unsigned per = r->src.svc && r->dst.svc ? ST_WF_SPARE_RING : ST_WF_SPARE;
+  unsigned cap = transfers > ST_WF_WORKERS_MAX ? transfers
+                                               : ST_WF_WORKERS_MAX;
 
-  return n < transfers || n > cap ? cap : n;
+  return transfers * per > cap ? cap : transfers * per;
 }
 
-/* The caller's options and the ring each copy in flight gets: every
- * worker may hold one (a parked copy keeps its ring). */
-static void take_opts(st_wf_run *r, const xtstore_wf_opts *opts)
+/* The ring each copy in flight gets: every worker may hold one (a
+ * sleeping copy keeps its ring). After the ends are known. */
+static void size_rings(st_wf_run *r)
 {
-  size_t per;
-  st_wf_opts_copy(&r->o, opts);
-  per = ST_WF_RING_BUDGET / workers(r->o.transfers);
+  size_t per = ST_WF_RING_BUDGET / workers(r);
   r->ring_bytes = per < ST_WF_RING_MIN ? ST_WF_RING_MIN
                   : per > ST_PIPE_BYTES ? ST_PIPE_BYTES
                                         : per;
@@ -249,8 +254,8 @@ static int list_and_copy(st_wf_run *r, store_error *err)
 
   memset(&ls, 0, sizeof(ls));
   memset(&ld, 0, sizeof(ld));
-  rc = st_pool_start_spare(&r->pool, r->o.transfers,
-                           workers(r->o.transfers), run_job, r, err);
+  rc = st_pool_start_spare(&r->pool, r->o.transfers, workers(r), run_job, r,
+                           err);
   if (!rc)
     rc = st_lister_start(&ls, r->ctx, &r->src, 0, err);
   if (!rc && r->kind->compare)
@@ -292,13 +297,14 @@ int st_wf_run_tree(xtstore_ctx *ctx, const st_wf_kind *kind,
   r.ctx = ctx;
   r.kind = kind;
   pthread_mutex_init(&r.mu, NULL);
-  take_opts(&r, opts);
+  st_wf_opts_copy(&r.o, opts);
   st_progress_init(&r.prog, r.o.progress, r.o.progress_ud);
   rc = st_wf_end_init(&r.src, src, NULL, &lerr);
   if (!rc)
     rc = st_wf_end_init(&r.dst, dst, r.src.stem, &lerr);
   if (!rc && !r.src.svc && !r.dst.svc)
     rc = st_err(&lerr, STORE_E_INVALID, "neither end is a service");
+  size_rings(&r);
   if (!rc && kind->begin)
     rc = kind->begin(&r, &lerr);
   if (rc)
