@@ -149,9 +149,11 @@ int st_svc_call(xtstore_svc *svc, st_attempt_fn attempt, st_replay_fn replay,
     }
     {
       uint32_t ms = st_retry_delay_ms(&svc->retry, waits, err, &svc->rng);
-      /* Throttling comes by the hundred in a large run: its retries are
-       * debug, and st_flow says once what it did to concurrency. */
-      st_log(svc->ctx, throttled_now ? STORE_LOG_DEBUG : STORE_LOG_INFO,
+      /* Throttling comes by the hundred in a pool's run: its retries
+       * there are debug, and st_flow says once what it did to
+       * concurrency. */
+      st_log(svc->ctx, throttled_now && st_flow_gated() ? STORE_LOG_DEBUG
+                                                         : STORE_LOG_INFO,
              "%s; retrying in %u ms (%s)", err->message, ms, why);
       /* The wait holds no slot: the pool's other jobs go on. */
       st_flow_park(1);

@@ -133,6 +133,7 @@ typedef struct st_flow_user {
   pthread_cond_t cv;
   uint32_t slots;      /* jobs at once, and slots asked of each service */
   uint32_t running, parked;
+  int closing;         /* st_flow_close: admit everyone                 */
   struct xtstore_svc *joined[ST_FLOW_USER_MAX];
   unsigned njoined;
 } st_flow_user;
@@ -141,13 +142,18 @@ void st_flow_user_init(st_flow_user *u, uint32_t slots);
 /* Leave every service joined (logging, at info, how throttling went on a
  * service when its last pool leaves) and free u. */
 void st_flow_user_done(st_flow_user *u);
-/* A worker starts a job: waits while u->slots jobs run that are not
- * parked. st_flow_finish: the job ended. */
+/* A worker may take a job: waits while u->slots workers are admitted
+ * that are not parked (or until st_flow_close). st_flow_finish: it is done
+ * with the job (or found none). */
 void st_flow_admit(st_flow_user *u);
 void st_flow_finish(st_flow_user *u);
+/* The pool stops: admission waits no more, so every worker sees the end. */
+void st_flow_close(st_flow_user *u);
 /* The calling thread works for u (NULL: for nobody; its calls pass
  * ungated). */
 void st_flow_thread(st_flow_user *u);
+/* Non-zero when the calling thread is a pool's worker. */
+int st_flow_gated(void);
 /* Give back the slot the calling thread holds, if any. */
 void st_flow_drop(void);
 /* Before an attempt on svc (call.c): a pool's worker takes a slot of

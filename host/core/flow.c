@@ -182,9 +182,17 @@ void st_flow_user_done(st_flow_user *u)
 void st_flow_admit(st_flow_user *u)
 {
   pthread_mutex_lock(&u->mu);
-  while (u->running >= u->slots + u->parked)
+  while (u->running >= u->slots + u->parked && !u->closing)
     pthread_cond_wait(&u->cv, &u->mu);
   u->running++;
+  pthread_mutex_unlock(&u->mu);
+}
+
+void st_flow_close(st_flow_user *u)
+{
+  pthread_mutex_lock(&u->mu);
+  u->closing = 1;
+  pthread_cond_broadcast(&u->cv);
   pthread_mutex_unlock(&u->mu);
 }
 
@@ -200,6 +208,11 @@ void st_flow_thread(st_flow_user *u)
 {
   tls_user = u;
   tls_held = NULL;
+}
+
+int st_flow_gated(void)
+{
+  return tls_user != NULL;
 }
 
 void st_flow_drop(void)

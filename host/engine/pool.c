@@ -1,6 +1,6 @@
 /*
 ** pool.c -- the --transfers worker pool: N threads taking jobs
-** from one bounded queue (2 per worker, so the producer -- a listing merge
+** from one bounded queue (2 per slot, so the producer -- a listing merge
 ** -- stays just ahead of the workers and never far ahead). Its jobs obey
 ** the windows of the services they call (core/flow.c): `slots` run at
 ** once, and spare workers start others while a job sleeps before a retry.
@@ -15,8 +15,15 @@ static void *worker(void *arg)
   st_pool *p = arg;
   void *job;
   st_flow_thread(&p->user);
-  while ((job = st_bq_pop(&p->q)) != NULL) {
+  for (;;) {
+    /* Admitted first: a job is taken only when it can start (a spare
+     * worker waits here, not with a job in hand). */
     st_flow_admit(&p->user);
+    job = st_bq_pop(&p->q);
+    if (!job) {
+      st_flow_finish(&p->user);
+      break;
+    }
     p->fn(p->ud, job);
     st_flow_drop();
     st_flow_finish(&p->user);
@@ -47,7 +54,7 @@ int st_pool_start_spare(st_pool *p, unsigned slots, unsigned threads,
   /* A job that starts a pool waits for it: its slot is the new workers'
    * (it takes one again at its next call). */
   st_flow_drop();
-  rc = st_bq_init(&p->q, (size_t)threads * 2, err);
+  rc = st_bq_init(&p->q, (size_t)slots * 2, err);
   if (rc)
     return rc;
   p->tids = calloc(threads, sizeof(*p->tids));
@@ -93,6 +100,7 @@ void st_pool_stop(st_pool *p)
   if (!p->tids)
     return;
   st_bq_end(&p->q);
+  st_flow_close(&p->user);
   for (i = 0; i < p->nthreads; i++)
     pthread_join(p->tids[i], NULL);
   free(p->tids);
