@@ -86,7 +86,7 @@ int st_svc_call(xtstore_svc *svc, st_attempt_fn attempt, st_replay_fn replay,
 {
   store_error local;
   uint32_t counted = 0, throttled = 0, progressed = 0, waits;
-  int throttled_now, sleep_rc;
+  int throttled_now;
   uint64_t t0 = now_ms();
   char why[48];
   int rc;
@@ -120,6 +120,9 @@ int st_svc_call(xtstore_svc *svc, st_attempt_fn attempt, st_replay_fn replay,
       return cancelled(svc, err);
     if (rc == STORE_E_ABORTED || !(err->flags & STORE_ERR_RETRYABLE))
       return rc;
+    /* Whoever retries next -- this loop, or a caller that must send the
+     * whole again (a streamed copy) -- waits first, holding no slot. */
+    st_flow_park(1);
     switch (replay ? replay(args) : ST_REPLAY_OK) {
     case ST_REPLAY_PROGRESS:
       /* Bytes moved: a cut that a resume mends is no failure to count --
@@ -155,11 +158,9 @@ int st_svc_call(xtstore_svc *svc, st_attempt_fn attempt, st_replay_fn replay,
       st_log(svc->ctx, throttled_now && st_flow_gated() ? STORE_LOG_DEBUG
                                                          : STORE_LOG_INFO,
              "%s; retrying in %u ms (%s)", err->message, ms, why);
-      /* The wait holds no slot: the pool's other jobs go on. */
-      st_flow_park(1);
-      sleep_rc = backoff_sleep(svc, ms);
-      st_flow_park(0);
-      if (sleep_rc)
+      /* Parked above: the wait holds no slot, the pool's other jobs go
+       * on; the next attempt takes a slot again. */
+      if (backoff_sleep(svc, ms))
         return rc;
     }
   }

@@ -161,8 +161,11 @@ void st_flow_drop(void);
  * first). STORE_E_ABORTED when cancelled while waiting. */
 int st_flow_take(struct xtstore_svc *svc);
 /* Around a sleep before a retry: parked (non-zero) gives back the slot
- * and lets the pool start another job; then 0 when awake. */
+ * and lets the pool start another job; then 0 when awake (st_flow_take
+ * and st_flow_job_end also wake a parked thread). Repeats are no-ops. */
 void st_flow_park(int parked);
+/* A pool's worker finished a job: awake, and no slot held. */
+void st_flow_job_end(void);
 
 struct xtstore_ctx {
   st_config *cfg;

@@ -25,9 +25,11 @@
 static pthread_mutex_t flow_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t flow_cv = PTHREAD_COND_INITIALIZER;
 
-/* The pool the calling thread works for, and the flow it holds a slot of. */
+/* The pool the calling thread works for, the flow it holds a slot of, and
+ * whether it is parked. */
 static __thread st_flow_user *tls_user;
 static __thread xtstore_svc *tls_held;
+static __thread int tls_parked;
 
 void st_flow_join(st_flow *f, uint32_t slots)
 {
@@ -208,6 +210,7 @@ void st_flow_thread(st_flow_user *u)
 {
   tls_user = u;
   tls_held = NULL;
+  tls_parked = 0;
 }
 
 int st_flow_gated(void)
@@ -239,6 +242,7 @@ static void join(st_flow_user *u, xtstore_svc *svc)
 
 int st_flow_take(xtstore_svc *svc)
 {
+  st_flow_park(0);
   if (!tls_user || tls_held == svc)
     return STORE_OK;
   st_flow_drop();
@@ -255,13 +259,20 @@ void st_flow_park(int parked)
 
   if (parked)
     st_flow_drop();
-  if (!u)
+  if (!u || !parked == !tls_parked)
     return;
+  tls_parked = parked != 0;
   pthread_mutex_lock(&u->mu);
   if (parked)
     u->parked++;
-  else if (u->parked)
+  else
     u->parked--;
   pthread_cond_broadcast(&u->cv);
   pthread_mutex_unlock(&u->mu);
+}
+
+void st_flow_job_end(void)
+{
+  st_flow_park(0);
+  st_flow_drop();
 }

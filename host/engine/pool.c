@@ -25,7 +25,7 @@ static void *worker(void *arg)
       break;
     }
     p->fn(p->ud, job);
-    st_flow_drop();
+    st_flow_job_end();
     st_flow_finish(&p->user);
     pthread_mutex_lock(&p->mu);
     if (--p->pending == 0)
