@@ -5,9 +5,10 @@
 ** Every call of a pool worker (engine/pool.c: the tree verbs' --transfers
 ** pool, the parts of a multipart upload, the ranges of a download) takes a
 ** slot of its service's window before its first attempt and keeps it until
-** the job ends, the thread calls another service, starts a pool of its own
-** or sleeps before a retry: a request waiting out a Retry-After holds no
-** slot, so the others go on. A thread holds at most one slot, so no thread
+** the job ends, the thread calls another service or starts a pool of its
+** own, or a call fails retryably (the thread is then parked until its next
+** call): a request waiting out a Retry-After holds no slot, and the pool
+** starts another job meanwhile. A thread holds at most one slot, so no thread
 ** waits for a slot while holding one: the window cannot deadlock the
 ** get and the put of a streamed copy. Calls from other threads (the
 ** caller's own, a copy's get) pass ungated but still feed the window.
