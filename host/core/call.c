@@ -62,6 +62,18 @@ static int backoff_sleep(xtstore_svc *svc, uint32_t ms)
   return STORE_OK;
 }
 
+/* Throttling halved svc's window for the first time this run: said
+ * once, at info, with the reply that did it. */
+static void said_cut(xtstore_svc *svc, const store_error *err)
+{
+  st_flow f;
+
+  st_flow_get(&svc->flow, &f);
+  st_log(svc->ctx, STORE_LOG_INFO, "%s; throttled: requests in flight on "
+         "service '%s' lowered to %u of %u (said once; the lowest comes at "
+         "the end)", err->message, svc->name, f.window, f.limit);
+}
+
 static uint64_t now_ms(void)
 {
   struct timespec ts;
@@ -74,6 +86,7 @@ int st_svc_call(xtstore_svc *svc, st_attempt_fn attempt, st_replay_fn replay,
 {
   store_error local;
   uint32_t counted = 0, throttled = 0, progressed = 0, waits;
+  int throttled_now;
   uint64_t t0 = now_ms();
   char why[48];
   int rc;
@@ -85,18 +98,31 @@ int st_svc_call(xtstore_svc *svc, st_attempt_fn attempt, st_replay_fn replay,
     if (st_cancelled(svc->ctx))
       return st_err(err, STORE_E_ABORTED, "service '%s': cancelled "
                     "(interrupted)", svc->name);
+    /* A pool's worker sends only within the service's window. */
+    if (st_flow_take(svc))
+      return st_err(err, STORE_E_ABORTED, "service '%s': cancelled "
+                    "(interrupted)", svc->name);
     if (!svc->threadsafe)
       pthread_mutex_lock(&svc->serial);
     rc = attempt(svc, args, err);
     if (!svc->threadsafe)
       pthread_mutex_unlock(&svc->serial);
-    if (rc == STORE_OK)
+    if (rc == STORE_OK) {
+      st_flow_outcome(&svc->flow, ST_FLOW_OK);
       return STORE_OK;
+    }
     rc = normalise(svc, rc, err);
+    throttled_now = rc == STORE_E_THROTTLED;
+    if (st_flow_outcome(&svc->flow, throttled_now ? ST_FLOW_THROTTLED
+                                                  : ST_FLOW_FAILED))
+      said_cut(svc, err);
     if (rc == STORE_E_ABORTED && st_cancelled(svc->ctx))
       return cancelled(svc, err);
     if (rc == STORE_E_ABORTED || !(err->flags & STORE_ERR_RETRYABLE))
       return rc;
+    /* Whoever retries next -- this loop, or a caller that must send the
+     * whole again (a streamed copy) -- waits first, holding no slot. */
+    st_flow_park(1);
     switch (replay ? replay(args) : ST_REPLAY_OK) {
     case ST_REPLAY_PROGRESS:
       /* Bytes moved: a cut that a resume mends is no failure to count --
@@ -126,8 +152,14 @@ int st_svc_call(xtstore_svc *svc, st_attempt_fn attempt, st_replay_fn replay,
     }
     {
       uint32_t ms = st_retry_delay_ms(&svc->retry, waits, err, &svc->rng);
-      st_log(svc->ctx, STORE_LOG_INFO, "%s; retrying in %u ms (%s)",
-             err->message, ms, why);
+      /* Throttling comes by the hundred in a pool's run: its retries
+       * there are debug, and st_flow says once what it did to
+       * concurrency. */
+      st_log(svc->ctx, throttled_now && st_flow_gated() ? STORE_LOG_DEBUG
+                                                         : STORE_LOG_INFO,
+             "%s; retrying in %u ms (%s)", err->message, ms, why);
+      /* Parked above: the wait holds no slot, the pool's other jobs go
+       * on; the next attempt takes a slot again. */
       if (backoff_sleep(svc, ms))
         return rc;
     }

@@ -128,6 +128,91 @@ int st_budget_contended(st_budget *b);
 /* n as people read it ("64 MiB", "300 bytes") into buf; returns buf. */
 const char *st_size_text(uint64_t n, char *buf, size_t cap);
 
+/* ------------------------------------------------------------------------ */
+/* flow.c: a service's window of requests in flight (AIMD). It starts at   */
+/* the slots the pools using the service ask for (--transfers, multipart  */
+/* concurrency), halves on throttling (at most once per window's worth of */
+/* completions, never below 1) and grows by about one per window's worth  */
+/* of successes, back up to that. Zero-filled: no pool, no limit.          */
+/* ------------------------------------------------------------------------ */
+typedef struct st_flow {
+  uint32_t limit;      /* slots the pools on the service asked for; 0:
+                          none, nothing waits                           */
+  uint32_t window;     /* slots granted now, 1..limit                   */
+  uint32_t inflight;   /* slots held                                    */
+  uint32_t done;       /* completions since the window last halved      */
+  uint32_t grown;      /* successes since it last grew                  */
+  uint32_t lowest;     /* the lowest window of the run (0: not cut)     */
+  uint32_t cuts;       /* halvings this run                             */
+  uint32_t said;       /* the first halving was logged                  */
+  uint64_t throttled;  /* throttled replies this run                    */
+} st_flow;
+
+/* What an attempt came to, for st_flow_outcome. */
+#define ST_FLOW_OK        0
+#define ST_FLOW_THROTTLED 1 /* STORE_E_THROTTLED                          */
+#define ST_FLOW_FAILED    2 /* any other failure: completes, grows nothing */
+
+/* A pool now uses f with `slots` more (a new run on an idle flow starts
+ * with an open window and a fresh report); st_flow_leave undoes it. */
+void st_flow_join(st_flow *f, uint32_t slots);
+void st_flow_leave(st_flow *f, uint32_t slots);
+/* Take a slot: st_flow_try never waits (non-zero: taken); st_flow_acquire
+ * waits while the window is full, STORE_E_ABORTED once ctx (may be NULL)
+ * is cancelled. A flow nobody joined never waits. */
+int st_flow_try(st_flow *f);
+int st_flow_acquire(st_flow *f, const xtstore_ctx *ctx);
+void st_flow_release(st_flow *f);
+/* Feed one attempt's outcome (ST_FLOW_*). Non-zero the first time this
+ * run that throttling halved the window: the caller says so, once. */
+int st_flow_outcome(st_flow *f, int outcome);
+/* A consistent copy of f. */
+void st_flow_get(st_flow *f, st_flow *out);
+
+/* One pool's use of the windows (engine/pool.c holds one): its slots, the
+ * services it joined, and its jobs running and parked (sleeping before a
+ * retry, slot given back), so that a spare worker can start another job
+ * while one sleeps. */
+#define ST_FLOW_USER_MAX 4
+typedef struct st_flow_user {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  uint32_t slots;      /* jobs at once, and slots asked of each service */
+  uint32_t running, parked;
+  int closing;         /* st_flow_close: admit everyone                 */
+  struct xtstore_svc *joined[ST_FLOW_USER_MAX];
+  unsigned njoined;
+} st_flow_user;
+
+void st_flow_user_init(st_flow_user *u, uint32_t slots);
+/* Leave every service joined (logging, at info, how throttling went on a
+ * service when its last pool leaves) and free u. */
+void st_flow_user_done(st_flow_user *u);
+/* A worker may take a job: waits while u->slots workers are admitted
+ * that are not parked (or until st_flow_close). st_flow_finish: it is done
+ * with the job (or found none). */
+void st_flow_admit(st_flow_user *u);
+void st_flow_finish(st_flow_user *u);
+/* The pool stops: admission waits no more, so every worker sees the end. */
+void st_flow_close(st_flow_user *u);
+/* The calling thread works for u (NULL: for nobody; its calls pass
+ * ungated). */
+void st_flow_thread(st_flow_user *u);
+/* Non-zero when the calling thread is a pool's worker. */
+int st_flow_gated(void);
+/* Give back the slot the calling thread holds, if any. */
+void st_flow_drop(void);
+/* Before an attempt on svc (call.c): a pool's worker takes a slot of
+ * svc's window unless it holds one (giving back one of another service
+ * first). STORE_E_ABORTED when cancelled while waiting. */
+int st_flow_take(struct xtstore_svc *svc);
+/* Around a sleep before a retry: parked (non-zero) gives back the slot
+ * and lets the pool start another job; then 0 when awake (st_flow_take
+ * and st_flow_job_end also wake a parked thread). Repeats are no-ops. */
+void st_flow_park(int parked);
+/* A pool's worker finished a job: awake, and no slot held. */
+void st_flow_job_end(void);
+
 struct xtstore_ctx {
   st_config *cfg;
   st_registry *reg;
@@ -154,6 +239,8 @@ struct xtstore_svc {
   pthread_mutex_t serial;       /* held around ops when !threadsafe     */
   uint64_t rng;                 /* jitter state (guarded by serial or
                                    racy-but-harmless when threadsafe)   */
+  st_flow flow;                 /* requests in flight (flow.c; its own
+                                   lock)                                */
   struct xtstore_svc *next;
 };
 

@@ -84,11 +84,18 @@ typedef struct st_pool {
   pthread_mutex_t mu;
   pthread_cond_t idle;
   size_t pending;   /* pushed and not yet finished */
+  st_flow_user user;  /* its jobs' use of the services' windows */
 } st_pool;
 
 /* Start `threads` workers with a queue of 2 jobs per worker. */
 int st_pool_start(st_pool *p, unsigned threads, st_job_fn fn, void *ud,
                   store_error *err);
+/* Start `threads` workers of which `slots` run jobs at once (a queue of 2
+ * jobs per slot); the others are spares that start a job while one sleeps
+ * before a retry (core/flow.c: its slot is given back). st_pool_start is
+ * slots == threads. */
+int st_pool_start_spare(st_pool *p, unsigned slots, unsigned threads,
+                        st_job_fn fn, void *ud, store_error *err);
 /* Queue a job, blocking while the queue is full. */
 void st_pool_push(st_pool *p, void *job);
 /* Wait until every job pushed so far has finished. */

@@ -1,7 +1,9 @@
 /*
 ** pool.c -- the --transfers worker pool: N threads taking jobs
-** from one bounded queue (2 per worker, so the producer -- a listing merge
-** -- stays just ahead of the workers and never far ahead).
+** from one bounded queue (2 per slot, so the producer -- a listing merge
+** -- stays just ahead of the workers and never far ahead). Its jobs obey
+** the windows of the services they call (core/flow.c): `slots` run at
+** once, and spare workers start others while a job sleeps before a retry.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -12,24 +14,47 @@ static void *worker(void *arg)
 {
   st_pool *p = arg;
   void *job;
-  while ((job = st_bq_pop(&p->q)) != NULL) {
+  st_flow_thread(&p->user);
+  for (;;) {
+    /* Admitted first: a job is taken only when it can start (a spare
+     * worker waits here, not with a job in hand). */
+    st_flow_admit(&p->user);
+    job = st_bq_pop(&p->q);
+    if (!job) {
+      st_flow_finish(&p->user);
+      break;
+    }
     p->fn(p->ud, job);
+    st_flow_job_end();
+    st_flow_finish(&p->user);
     pthread_mutex_lock(&p->mu);
     if (--p->pending == 0)
       pthread_cond_broadcast(&p->idle);
     pthread_mutex_unlock(&p->mu);
   }
+  st_flow_thread(NULL);
   return NULL;
 }
 
 int st_pool_start(st_pool *p, unsigned threads, st_job_fn fn, void *ud,
                   store_error *err)
 {
+  return st_pool_start_spare(p, threads, threads, fn, ud, err);
+}
+
+int st_pool_start_spare(st_pool *p, unsigned slots, unsigned threads,
+                        st_job_fn fn, void *ud, store_error *err)
+{
   int rc;
   memset(p, 0, sizeof(*p));
-  if (threads == 0)
-    threads = 1;
-  rc = st_bq_init(&p->q, (size_t)threads * 2, err);
+  if (slots == 0)
+    slots = 1;
+  if (threads < slots)
+    threads = slots;
+  /* A job that starts a pool waits for it: its slot is the new workers'
+   * (it takes one again at its next call). */
+  st_flow_drop();
+  rc = st_bq_init(&p->q, (size_t)slots * 2, err);
   if (rc)
     return rc;
   p->tids = calloc(threads, sizeof(*p->tids));
@@ -39,6 +64,7 @@ int st_pool_start(st_pool *p, unsigned threads, st_job_fn fn, void *ud,
   }
   p->fn = fn;
   p->ud = ud;
+  st_flow_user_init(&p->user, slots);
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->idle, NULL);
   /* Fewer workers than asked is slower, not wrong. */
@@ -74,10 +100,12 @@ void st_pool_stop(st_pool *p)
   if (!p->tids)
     return;
   st_bq_end(&p->q);
+  st_flow_close(&p->user);
   for (i = 0; i < p->nthreads; i++)
     pthread_join(p->tids[i], NULL);
   free(p->tids);
   st_bq_destroy(&p->q, NULL);
+  st_flow_user_done(&p->user);
   pthread_cond_destroy(&p->idle);
   pthread_mutex_destroy(&p->mu);
   memset(p, 0, sizeof(*p));

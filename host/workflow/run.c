@@ -14,10 +14,21 @@
 
 #include "workflow.h"
 
-/* Streamed copies in flight share this much ring memory (each gets
- * between 1 MiB and ST_PIPE_BYTES). */
-#define ST_WF_RING_BUDGET (32u << 20)
+/* Streamed copies in flight share half the context's memory budget as
+ * rings (each gets between ST_WF_RING_MIN and ST_PIPE_BYTES): the other
+ * half is for their part buffers. */
 #define ST_WF_RING_MIN    (1u << 20)
+/* Workers per transfer: a throttled object sleeps out its Retry-After on
+ * its worker without its slot (core/flow.c), and a spare worker starts
+ * another object meanwhile: with 20% of requests throttled for a second,
+ * keeping 4 slots busy takes dozens of sleepers. A sleeping upload or
+ * download holds a descriptor; a sleeping copy between services holds its
+ * ring, so those runs have fewer spares (the ring budget is shared by all
+ * workers). At most ST_WF_WORKERS_MAX workers in all (or --transfers, if
+ * more). */
+#define ST_WF_SPARE       16u
+#define ST_WF_SPARE_RING  4u
+#define ST_WF_WORKERS_MAX 256u
 
 typedef struct st_wf_job {
   uint32_t status;          /* what to report when it succeeds            */
@@ -88,6 +99,7 @@ static void run_job(void *ud, void *p)
   st_err_reset(&err);
   memset(&d, 0, sizeof(d));
   d.name = j->entry->name;
+  d.src_entry = j->entry;
   d.size = j->entry->size;
   d.has_target = j->has_target;
   d.target_size = j->target_size;
@@ -149,6 +161,7 @@ static int plan(void *ud, st_wf_entry *s, st_wf_entry *d, store_error *err)
   /* Nothing to do now: reported at once. */
   memset(&done, 0, sizeof(done));
   done.name = s->name;
+  done.src_entry = s;
   done.size = s->size;
   done.has_target = has_target;
   done.target_size = target_size;
@@ -170,12 +183,22 @@ void st_wf_opts_copy(xtstore_wf_opts *out, const xtstore_wf_opts *opts)
     out->transfers = xtstore_default_transfers();
 }
 
-/* The caller's options and the ring each copy in flight gets. */
-static void take_opts(st_wf_run *r, const xtstore_wf_opts *opts)
+/* Workers of r's pool of r->o.transfers slots. */
+static unsigned workers(const st_wf_run *r)
 {
-  size_t per;
-  st_wf_opts_copy(&r->o, opts);
-  per = ST_WF_RING_BUDGET / r->o.transfers;
+  uint32_t transfers = r->o.transfers;
+  unsigned per = r->src.svc && r->dst.svc ? ST_WF_SPARE_RING : ST_WF_SPARE;
+  unsigned cap = transfers > ST_WF_WORKERS_MAX ? transfers
+                                               : ST_WF_WORKERS_MAX;
+
+  return transfers * per > cap ? cap : transfers * per;
+}
+
+/* The ring each copy in flight gets: every worker may hold one (a
+ * sleeping copy keeps its ring). After the ends are known. */
+static void size_rings(st_wf_run *r)
+{
+  size_t per = (size_t)(st_budget_total(&r->ctx->budget) / 2 / workers(r));
   r->ring_bytes = per < ST_WF_RING_MIN ? ST_WF_RING_MIN
                   : per > ST_PIPE_BYTES ? ST_PIPE_BYTES
                                         : per;
@@ -233,7 +256,8 @@ static int list_and_copy(st_wf_run *r, store_error *err)
 
   memset(&ls, 0, sizeof(ls));
   memset(&ld, 0, sizeof(ld));
-  rc = st_pool_start(&r->pool, r->o.transfers, run_job, r, err);
+  rc = st_pool_start_spare(&r->pool, r->o.transfers, workers(r), run_job, r,
+                           err);
   if (!rc)
     rc = st_lister_start(&ls, r->ctx, &r->src, 0, err);
   if (!rc && r->kind->compare)
@@ -275,13 +299,14 @@ int st_wf_run_tree(xtstore_ctx *ctx, const st_wf_kind *kind,
   r.ctx = ctx;
   r.kind = kind;
   pthread_mutex_init(&r.mu, NULL);
-  take_opts(&r, opts);
+  st_wf_opts_copy(&r.o, opts);
   st_progress_init(&r.prog, r.o.progress, r.o.progress_ud);
   rc = st_wf_end_init(&r.src, src, NULL, &lerr);
   if (!rc)
     rc = st_wf_end_init(&r.dst, dst, r.src.stem, &lerr);
   if (!rc && !r.src.svc && !r.dst.svc)
     rc = st_err(&lerr, STORE_E_INVALID, "neither end is a service");
+  size_rings(&r);
   if (!rc && kind->begin)
     rc = kind->begin(&r, &lerr);
   if (rc)

@@ -27,7 +27,10 @@ passed through. The file is re-read when it changes (counters restart).
      "flip_request_body_byte": N,     # forward the body with its byte N inverted
      "flip_response_body_byte": N,    # the same for upstream's response body
      "stall_ms": 500,                 # wait before answering
-     "date_skew_s": -900}             # answer with Date skewed by this much
+     "date_skew_s": -900,             # answer with Date skewed by this much
+     "fraction": 0.2, "seed": 7}      # apply to a random 20% of the requests
+                                      # it would take (seeded: the same run of
+                                      # choices each time; default seed 0)
 With "status" the request body is read and discarded, and upstream is not contacted.
 Byte counts are of the body as on the wire (chunked framing counts), except the flip
 offsets: they count content bytes (a chunked body's framing is skipped, so the flip
@@ -42,6 +45,7 @@ import email.utils
 import fcntl
 import json
 import os
+import random
 import re
 import select
 import signal
@@ -61,6 +65,7 @@ RULE_KEYS = {
     "match", "skip", "count", "status", "headers", "body", "close",
     "reset_request_body_after", "reset_response_body_after", "stall_ms",
     "date_skew_s", "flip_request_body_byte", "flip_response_body_byte", "comment",
+    "fraction", "seed",
 }
 MATCH_KEYS = {"method", "path", "query", "headers"}
 
@@ -73,6 +78,21 @@ def flip_offset(idx, key, d):
     if isinstance(v, int) and not isinstance(v, bool) and v >= 0:
         return v
     raise ValueError(f"rule {idx}: {key} must be an offset >= 0 or \"middle\"")
+
+
+def sampler(idx, d):
+    """A rule's "fraction": None (every request), or a function that says,
+    from a seeded generator, whether this request is one of the fraction."""
+    frac = d.get("fraction")
+    if frac is None:
+        return None
+    if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0 <= frac <= 1:
+        raise ValueError(f"rule {idx}: fraction must be a number from 0 to 1")
+    seed = d.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"rule {idx}: seed must be an integer")
+    rng = random.Random(seed)
+    return lambda: rng.random() < frac
 
 
 class Rule:
@@ -114,6 +134,7 @@ class Rule:
                              "reset_response_body_after and the flips exclude each other")
         if acts == 0 and not flips and not self.stall_ms and self.skew is None:
             raise ValueError(f"rule {idx}: no action")
+        self.sample = sampler(idx, d)
         self.seen = 0
         self.applied = 0
 
@@ -168,6 +189,8 @@ class Rules:
                 if r.seen <= r.skip:
                     continue
                 if r.count is not None and r.applied >= r.count:
+                    continue
+                if r.sample is not None and not r.sample():
                     continue
                 r.applied += 1
                 return r

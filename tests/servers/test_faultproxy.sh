@@ -181,6 +181,36 @@ rc=0; python3 "$here/faultproxy.py" --upstream "$upstream" --rules "$work/bad-ru
 check "a negative flip offset is refused at start" "1 1" \
   "$rc $(grep -c 'flip_request_body_byte must be an offset' "$work/err")"
 
+# 5b. fraction: a seeded random share of the matching requests; the same
+# choices again after a reload (which restarts the generator).
+frac_rules() {
+  set_rules <<EOF2
+[{"match": {"method": "GET", "path": "^/$bucket/frac$"}, "fraction": 0.3, "seed": 7,
+  "status": 503, "headers": {"Retry-After": "1"}}]
+EOF2
+  sleep 0.1
+}
+frac_run() { # the status of 40 GETs, one per line
+  local i
+  for ((i = 0; i < 40; i++)); do
+    curl -sS -o /dev/null -w '%{http_code}\n' "$P/$bucket/frac"
+  done
+}
+curl -sS -f -X PUT --data-binary "x" "$P/$bucket/frac" -o /dev/null
+frac_rules
+first=$(frac_run | tr '\n' ' ')
+frac_rules
+second=$(frac_run | tr '\n' ' ')
+n503=$(tr ' ' '\n' <<<"$first" | grep -c '^503$' || true)
+check "fraction 0.3 of 40: some but not all answered 503 (5..20)" "1" \
+  "$(( n503 >= 5 && n503 <= 20 ))"
+check "fraction: the same choices after a reload (seeded)" "$first" "$second"
+echo '[{"status": 503, "fraction": 2}]' >"$work/bad-rules.json"
+rc=0; python3 "$here/faultproxy.py" --upstream "$upstream" --rules "$work/bad-rules.json" \
+  >/dev/null 2>"$work/err" || rc=$?
+check "a fraction above 1 is refused at start" "1 1" \
+  "$rc $(grep -c 'fraction must be a number from 0 to 1' "$work/err")"
+
 # 6. stop on SIGTERM.
 pid=$(cat "$proxy_dir/pid")
 "$here/faultproxy.sh" stop "$proxy_dir"

@@ -434,4 +434,18 @@ assert_out_has "sync: 2 objects: 2 deleted, 0 failed"
 xt ls -r other:box/keep
 assert_out ""
 
+
+# The run log carries the source's CRC-32C where the source lists one: the
+# local provider records it for what xtstore wrote ("123456789": e3069283).
+printf '123456789' > "$T/nine"
+xt put "$T/nine" scratch:box/crc/nine
+assert_rc 0
+xt migrate scratch:box/crc other:box/crcdst --log crc.jsonl
+assert_rc 0
+check
+python3 - crc.jsonl <<'EOF' || fail "the run log lacks the source's CRC-32C"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+assert [r["source_crc32c"] for r in recs] == ["e3069283"], recs
+EOF
 finish
