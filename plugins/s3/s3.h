@@ -307,6 +307,14 @@ int32_t s3_multipart_complete(store_handle *h, const char *container,
 int32_t s3_multipart_abort(store_handle *h, const char *container,
                            const char *key, const char *upload_id,
                            store_error *err);
+/* After a completion that filled out (etag, version_id): its size and
+ * CRC-32C read back by a HEAD of this upload's object only (its version,
+ * else If-Match its ETag): another writer's object in between is not ours
+ * to report, nor, by a CRC that looks wrong, to have the host remove. The
+ * object is committed whatever the HEAD says: a failed HEAD, or one of
+ * another object, leaves size (0) and CRC unreported, said in the log. */
+void s3_multipart_readback(store_handle *h, const char *bucket,
+                           const char *key, store_put_result *out);
 int32_t s3_multipart_finish(store_handle *h, const char *bucket,
                             const char *key, const char *upload_id,
                             const char *const *tokens, uint32_t nparts,

@@ -301,16 +301,50 @@ static int same_object(const store_put_result *out, const s3_props *p)
          (p->version_id && !strcmp(p->version_id, out->version_id));
 }
 
+void s3_multipart_readback(store_handle *h, const char *bucket,
+                           const char *key, store_put_result *out)
+{
+  sdk_response *resp = NULL;
+  store_error probe;
+  const char *real = s3_version_is_real(out->version_id) ? out->version_id
+                                                         : NULL;
+  s3_props p;
+
+  s3_err_init(&probe);
+  if (s3_head_object(h, bucket, key, real,
+                     real || !out->etag[0] ? NULL : out->etag, 1, &p, &resp,
+                     &probe)) {
+    out->size = 0;
+    s3_log(h, STORE_LOG_WARN, "s3 '%s': CompleteMultipartUpload '%s/%s' "
+           "succeeded, but its size could not be read back: %s",
+           h->cfg.name, bucket, key, probe.message);
+    return;
+  }
+  if (!same_object(out, &p)) {
+    out->size = 0;
+    s3_log(h, STORE_LOG_WARN, "s3 '%s': CompleteMultipartUpload '%s/%s' "
+           "succeeded, but the object read back is another one (ETag %s, "
+           "not %s): its size and CRC-32C are not reported", h->cfg.name,
+           bucket, key, p.e.etag ? p.e.etag : "none", out->etag);
+  } else {
+    out->size = p.e.size;
+    if (STORE_HAS_FIELD(store_put_result, md5, out->struct_size) &&
+        !(out->checksums & STORE_CKSUM_CRC32C) &&
+        (p.e.checksums & STORE_CKSUM_CRC32C)) {
+      out->checksums |= STORE_CKSUM_CRC32C;
+      out->crc32c = p.e.crc32c;
+    }
+  }
+  s3_props_free(&p);
+  sdk_response_free(resp);
+}
+
 int32_t s3_multipart_complete(store_handle *h, const char *container,
                               const char *key, const char *upload_id,
                               const store_put_opts *opts,
                               const char *const *tokens, uint32_t nparts,
                               store_put_result *out, store_error *err)
 {
-  sdk_response *resp = NULL;
-  store_error probe;
-  const char *real;
-  s3_props p;
   int32_t rc = s3_check_names(container, key, err);
 
   if (rc)
@@ -323,45 +357,11 @@ int32_t s3_multipart_complete(store_handle *h, const char *container,
   /* S3 checks conditions when the upload completes: begin's opts again. */
   rc = s3_multipart_finish(h, container, key, upload_id, tokens, nparts, opts,
                            out, err);
-  if (rc || !out ||
-      !STORE_HAS_FIELD(store_put_result, version_id, out->struct_size))
-    return rc;
-  /* The reply has no size and the parts' sizes stayed with the host: ask,
-   * about this upload's object only (its version, else its ETag): another
-   * writer's object in between is not ours to report, nor, by a CRC that
-   * looks wrong, to have the host remove. The object is committed whatever
-   * the HEAD says: a failed HEAD, or one of another object, leaves size
-   * and CRC unreported (the host fills in the size from the parts it
-   * sent), never a failure of the upload. */
-  s3_err_init(&probe);
-  real = s3_version_is_real(out->version_id) ? out->version_id : NULL;
-  if (s3_head_object(h, container, key, real,
-                     real || !out->etag[0] ? NULL : out->etag, 1, &p, &resp,
-                     &probe)) {
-    out->size = 0;
-    s3_log(h, STORE_LOG_WARN, "s3 '%s': CompleteMultipartUpload '%s/%s' "
-           "succeeded, but its size could not be read back: %s",
-           h->cfg.name, container, key, probe.message);
-    return STORE_OK;
-  }
-  if (!same_object(out, &p)) {
-    out->size = 0;
-    s3_log(h, STORE_LOG_WARN, "s3 '%s': CompleteMultipartUpload '%s/%s' "
-           "succeeded, but the object read back is another one (ETag %s, "
-           "not %s): its size and CRC-32C are not reported", h->cfg.name,
-           container, key, p.e.etag ? p.e.etag : "none", out->etag);
-  } else {
-    out->size = p.e.size;
-    if (STORE_HAS_FIELD(store_put_result, md5, out->struct_size) &&
-        !(out->checksums & STORE_CKSUM_CRC32C) &&
-        (p.e.checksums & STORE_CKSUM_CRC32C)) {
-      out->checksums |= STORE_CKSUM_CRC32C;
-      out->crc32c = p.e.crc32c;
-    }
-  }
-  s3_props_free(&p);
-  sdk_response_free(resp);
-  return STORE_OK;
+  /* The reply has no size, and the parts' sizes stayed with the host. */
+  if (!rc && out &&
+      STORE_HAS_FIELD(store_put_result, version_id, out->struct_size))
+    s3_multipart_readback(h, container, key, out);
+  return rc;
 }
 
 int32_t s3_multipart_abort(store_handle *h, const char *container,

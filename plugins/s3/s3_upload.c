@@ -228,6 +228,12 @@ int32_t s3_put_unknown(store_handle *h, const char *bucket, const char *key,
     rc = s3_multipart_finish(h, bucket, key, u.id,
                              (const char *const *)u.tokens, u.n, &fin, out,
                              err);
+  /* The completion's reply may not say the CRC (moto's does not when the
+   * parts had none): read back, the size being the one sent. */
+  if (!rc && out &&
+      STORE_HAS_FIELD(store_put_result, md5, out->struct_size) &&
+      !(out->checksums & STORE_CKSUM_CRC32C))
+    s3_multipart_readback(h, bucket, key, out);
   if (!rc && out && STORE_HAS_FIELD(store_put_result, size, out->struct_size))
     out->size = u.size;
 out:

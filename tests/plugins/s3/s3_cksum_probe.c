@@ -5,13 +5,17 @@
 **
 **   s3_cksum_probe PLUGIN.so KEY=VALUE... -- CMD ARGS...
 **     mb BUCKET
-**     put BUCKET KEY FILE [crc|crc=bad|md5|md5=bad|trailer|pipe]...
+**     put BUCKET KEY FILE [crc|crc=bad|md5|md5=bad|trailer|pipe|parts]...
 **     mp BUCKET KEY FILE PART_SIZE [md5|bad-part=N|bad-whole]...
 **     head BUCKET KEY
 **
 ** put sends FILE with the checksums asked for (crc: its CRC-32C as known
 ** before sending, crc=bad: a wrong one; md5 likewise; trailer: asks for
-** the CRC-32C while streaming; pipe: length unknown). mp uploads FILE as
+** the CRC-32C while streaming; pipe: length unknown; parts: the length
+** known, in parts streamed from the source, as blob_put sends objects over
+** 5 GiB: only s3_parts_probe, this file built with the provider's sources
+** and S3_PROBE_LINKED, which calls s3_put_unknown itself and ignores
+** PLUGIN.so). mp uploads FILE as
 ** the host does: begin without checksums (the host knows the whole CRC only
 ** at the end), parts through multipart_part_checked, each with its CRC-32C
 ** (md5: and its MD5; bad-part=N: wrong ones for part N), a part whose
@@ -32,6 +36,10 @@
 
 #include "store_interface.h"
 #include "sdk_util.h"
+#ifdef S3_PROBE_LINKED
+#include "s3.h"
+extern const struct store_interface store_interface; /* s3.c */
+#endif
 
 typedef struct mem {
   const unsigned char *p;
@@ -110,6 +118,9 @@ static int put(const struct store_interface *t, store_handle *h, char **a,
   store_put_opts o;
   store_put_result r;
   mem m = {0};
+#ifdef S3_PROBE_LINKED
+  int parts = 0;
+#endif
   int32_t rc;
 
   m.p = slurp(a[2], &m.len);
@@ -133,11 +144,20 @@ static int put(const struct store_interface *t, store_handle *h, char **a,
       o.trailer_checksums |= STORE_CKSUM_CRC32C;
     } else if (!strcmp(a[i], "pipe")) {
       o.content_length = -1;
+#ifdef S3_PROBE_LINKED
+    } else if (!strcmp(a[i], "parts")) {
+      parts = 1;
+#endif
     } else {
       return fprintf(stderr, "unknown put option %s\n", a[i]), 2;
     }
   }
-  rc = t->blob_put(h, a[0], a[1], &o, mem_read, &m, &r, err);
+#ifdef S3_PROBE_LINKED
+  if (parts)
+    rc = s3_put_unknown(h, a[0], a[1], &o, mem_read, &m, &r, err);
+  else
+#endif
+    rc = t->blob_put(h, a[0], a[1], &o, mem_read, &m, &r, err);
   free((void *)m.p);
   return report(rc, r.size, r.checksums, r.crc32c, r.md5, err);
 }
@@ -258,17 +278,23 @@ int main(int argc, char **argv)
   store_handle *h = NULL;
   store_error err;
   seen s;
+#ifndef S3_PROBE_LINKED
   void *so;
+#endif
   int nc = 0, i, status = 2;
   int32_t rc;
 
   if (argc < 4)
     return fprintf(stderr, "usage: s3_cksum_probe PLUGIN.so KEY=VALUE... "
                            "-- CMD ARGS...\n"), 2;
+#ifdef S3_PROBE_LINKED
+  t = &store_interface;
+#else
   so = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
   t = so ? dlsym(so, "store_interface") : NULL;
   if (!t)
     return fprintf(stderr, "cannot load %s: %s\n", argv[1], dlerror()), 2;
+#endif
   for (i = 2; i < argc && strcmp(argv[i], "--") && nc < 16; i++) {
     char *eq = strchr(argv[i], '=');
     if (!eq)

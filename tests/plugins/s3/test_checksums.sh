@@ -2,7 +2,9 @@
 # The S3 provider's side of the ABI 1.1 checksum contract, driven through
 # its interface table by s3_cksum_probe (the host's use of it is tested with
 # the host), against the three fixture servers:
-#   test_checksums.sh XTSTORE_BIN PLUGIN_DIR S3_CKSUM_PROBE
+#   test_checksums.sh XTSTORE_BIN PLUGIN_DIR S3_CKSUM_PROBE [S3_PARTS_PROBE]
+# (s3_parts_probe: the probe built with the provider's sources, for the
+# streamed parts of objects over 5 GiB; without it those checks are left out)
 # What each server does with the checksums (plugins/s3/README.md):
 #   - moto keeps and returns x-amz-checksum-crc32c (given with
 #     x-amz-sdk-checksum-algorithm) WITHOUT checking it, decodes signed
@@ -19,6 +21,7 @@
 . "$(dirname "$0")/s3lib.sh" "$@"
 
 PROBE=${3:-}
+PARTS_PROBE=${4:-}
 SO="$XTSTORE_PLUGIN_PATH/store-s3.so"
 AWS=/usr/bin/aws
 FAULTPROXY_SH=${XTSTORE_FAULTPROXY_SH:-$(dirname "$0")/../../servers/faultproxy.sh}
@@ -31,11 +34,12 @@ if [ ! -x "$AWS" ]; then
   exit 77
 fi
 
-# probe ENDPOINT AK SK [KEY=VALUE...] -- CMD...: $RC, $OUT, $ERR.
+# probe ENDPOINT AK SK [KEY=VALUE...] -- CMD...: $RC, $OUT, $ERR
+# (PROBE_BIN=$PARTS_PROBE probe ...: the linked probe).
 probe() {
   local ep=$1 ak=$2 sk=$3
   shift 3
-  "$PROBE" "$SO" endpoint="$ep" access-key="$ak" secret-key="$sk" \
+  "${PROBE_BIN:-$PROBE}" "$SO" endpoint="$ep" access-key="$ak" secret-key="$sk" \
     addressing=path "$@" > "$T/.out" 2> "$T/.err"
   RC=$?
   OUT=$(grep -v '^log debug' "$T/.out")
@@ -199,7 +203,11 @@ cat > "$PROXY/rules.json" <<EOF
  {"match": {"method": "PUT", "path": "/mp-badpart.bin\$", "query": "partNumber=2",
             "headers": {"x-amz-checksum-crc32c": "^(?!$(b64_re "$PART2")\$)"}}, "status": 400, "body": "$BADDIGEST"},
  {"match": {"method": "POST", "path": "/mp-badwhole.bin\$", "query": "uploadId=",
-            "headers": {"x-amz-checksum-crc32c": "^(?!$(b64_re "$WANT_BIG")\$)"}}, "status": 400, "body": "$BADDIGEST"}]
+            "headers": {"x-amz-checksum-crc32c": "^(?!$(b64_re "$WANT_BIG")\$)"}}, "status": 400, "body": "$BADDIGEST"},
+ {"match": {"method": "POST", "path": "/parts-bad.bin\$", "query": "uploadId=",
+            "headers": {"x-amz-checksum-crc32c": "^(?!$(b64_re "$WANT_BIG")\$)"}}, "status": 400, "body": "$BADDIGEST"},
+ {"match": {"method": "POST", "path": "/parts-[a-z]*.bin\$", "query": "uploadId=",
+            "headers": {"x-amz-checksum-crc32c": "^$(b64_re "$WANT_BIG")\$"}}, "stall_ms": 1}]
 EOF
 if ! PE=$(XTSTORE_SERVER_OWNER_PID=$$ "$FAULTPROXY_SH" start "$PROXY" "$ME" "$PROXY/rules.json"); then
   fail "faultproxy did not start in front of moto (AWS's answers)"
@@ -244,6 +252,24 @@ check "moto+proxy: ... part 2 failed, retryable" contains "$OUT" "part 2 failed 
 probe "$PE" "$MA" "$MS" -- mp "$B" mp-badwhole.bin big.bin 5242880 bad-whole
 expect_rc 1 "moto+proxy: a wrong whole-object CRC-32C at complete is refused"
 check "moto+proxy: ... as a body mismatch" contains "$OUT" "checksum does not match the bytes that arrived: BadDigest"
+# Parts streamed from a source of known length (objects over 5 GiB): the
+# completion carries the CRC-32C the caller gave, else the one taken while
+# the parts streamed (each part's own goes as an aws-chunked trailer).
+if [ -x "$PARTS_PROBE" ]; then
+  PROBE_BIN=$PARTS_PROBE probe "$PE" "$MA" "$MS" -- put "$B" parts-bad.bin big.bin parts crc=bad
+  expect_rc 1 "moto+proxy: streamed parts: a wrong CRC-32C given goes to the completion and is refused"
+  check "moto+proxy: ... as a body mismatch" contains "$OUT" "checksum does not match the bytes that arrived: BadDigest"
+  PROBE_BIN=$PARTS_PROBE probe "$PE" "$MA" "$MS" -- put "$B" parts-crc.bin big.bin parts crc
+  expect_rc 0 "moto+proxy: streamed parts with the CRC-32C given"
+  check "moto+proxy: ... the completion carried it" grep -q "^POST /$B/parts-crc.bin rule=9 stall_ms 1" "$PROXY/log"
+  check "moto+proxy: ... reported back ($WANT_BIG, got $(field crc32c))" test "$(field crc32c)" = "$WANT_BIG"
+  check "moto+proxy: ... the object holds the bytes" same_object "$ME" "$MA" "$MS" "$B" parts-crc.bin big.bin
+  PROBE_BIN=$PARTS_PROBE probe "$PE" "$MA" "$MS" payload-signing=streaming -- put "$B" parts-trailer.bin big.bin parts trailer
+  expect_rc 0 "moto+proxy: streamed parts, the CRC-32C asked for while streaming"
+  check "moto+proxy: ... the completion carried the CRC taken from the parts" \
+    grep -q "^POST /$B/parts-trailer.bin rule=9 stall_ms 1" "$PROXY/log"
+  check "moto+proxy: ... the object holds the bytes" same_object "$ME" "$MA" "$MS" "$B" parts-trailer.bin big.bin
+fi
 cleanup_hook
 
 # ---- Swift -----------------------------------------------------------------
