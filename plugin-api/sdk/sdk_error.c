@@ -1,6 +1,7 @@
 /*
 ** sdk_error.c -- classify an HTTP error response into a store_error
-** (sdk_error.h): status to STORE_E_*, retryability, Retry-After, request id.
+** (sdk_error.h): status to STORE_E_*, retryability, Retry-After, request id;
+** the server's text in it cleaned of control bytes (sdk_text_clean).
 */
 #include <stdarg.h>
 #include <stdio.h>
@@ -96,6 +97,10 @@ int32_t sdk_error_http(store_error *err, const sdk_response *resp, int32_t code,
   va_start(ap, fmt);
   vsnprintf(err->message, sizeof(err->message), fmt, ap);
   va_end(ap);
+  /* The message quotes the server: one line, no escapes, whatever it sent. */
+  sdk_text_clean(err->request_id);
+  sdk_text_clean(err->provider_code);
+  sdk_text_clean(err->message);
   return code;
 }
 

@@ -24,7 +24,8 @@ int sdk_status_retryable(long status);
 ** adjusts flags afterwards; retry_after_ms from Retry-After (seconds or an
 ** HTTP date); request_id from the response header named `request_id_hdr`
 ** (may be NULL); provider_code copied (may be NULL); message formatted.
-** Returns err->code.
+** The request id, provider code and message come out with every control
+** byte replaced (sdk_text_clean): they quote the server. Returns err->code.
 */
 int32_t sdk_error_http(store_error *err, const sdk_response *resp, int32_t code,
                        const char *provider_code, const char *request_id_hdr,

@@ -203,3 +203,11 @@ int sdk_parse_bool(const char *s)
   }
   return -1;
 }
+
+char *sdk_text_clean(char *s)
+{
+  for (char *p = s; p && *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f)
+      *p = '?';
+  return s;
+}

@@ -76,4 +76,11 @@ const char *sdk_kv_get(const store_kv *kv, size_t n, const char *key);
 /* "true/false/yes/no/1/0/on/off" -> 1/0. -1 if not a boolean. */
 int sdk_parse_bool(const char *s);
 
+/* Text a server sent (an error's code or message, a header) made safe for
+ * a store_error or a log line: every control byte of s (below 0x20, and
+ * 0x7f) replaced by '?', in place, so that no server can end a line or
+ * send terminal escapes through our output. Returns s (NULL stays NULL).
+ * sdk_error_http applies it to what it writes. */
+char *sdk_text_clean(char *s);
+
 #endif /* SDK_UTIL_H */

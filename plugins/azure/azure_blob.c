@@ -56,8 +56,8 @@ int32_t az_put_result(const az_target *t, const sdk_response *resp,
 }
 
 /* Put Blob answers the Content-MD5 of the blob it stored, computed by the
- * service: report it (STORE_CKSUM_MD5), so the host can compare it with
- * the bytes it sent. Not for Put Block List, whose Content-MD5 is of the
+ * service: report it (STORE_CKSUM_MD5), for the host to compare with an
+ * MD5 it passed down. Not for Put Block List, whose Content-MD5 is of the
  * block list. Nothing is reported without a 16-byte value. */
 static void put_md5(const sdk_response *resp, store_put_result *out)
 {

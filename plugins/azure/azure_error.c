@@ -35,6 +35,7 @@ int32_t az_fail(const az_target *t, store_error *err, int32_t code,
   va_start(ap, fmt);
   vsnprintf(cause, sizeof(cause), fmt, ap);
   va_end(ap);
+  sdk_text_clean(cause); /* it may quote the server (a header's value) */
   describe(t, what, sizeof(what));
   return store_error_set(err, code, "%s %s: %s", t->op, what, cause);
 }

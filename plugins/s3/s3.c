@@ -67,7 +67,8 @@ void s3_log(const store_handle *h, int32_t level, const char *fmt, ...)
   va_start(ap, fmt);
   vsnprintf(line, sizeof(line), fmt, ap);
   va_end(ap);
-  a->log(a->host_ctx, level, line);
+  /* lines quote servers and keys: one line, no escapes */
+  a->log(a->host_ctx, level, sdk_text_clean(line));
 }
 
 static const char *process_env(const char *name)

@@ -225,9 +225,12 @@ int32_t s3_blob_put(store_handle *h, const char *container, const char *key,
 int32_t s3_blob_get(store_handle *h, const char *container, const char *key,
                     const store_get_opts *opts, store_write_fn sink,
                     void *sink_ctx, store_error *err);
+/* HeadObject of the key, or of its version; with if_match, of that ETag
+ * only (412 otherwise); with_crc, asking for the stored CRC-32C. */
 int32_t s3_head_object(store_handle *h, const char *bucket, const char *key,
-                       const char *version, s3_props *p,
-                       sdk_response **resp, store_error *err);
+                       const char *version, const char *if_match,
+                       int with_crc, s3_props *p, sdk_response **resp,
+                       store_error *err);
 int32_t s3_blob_head(store_handle *h, const char *container, const char *key,
                      const store_head_opts *opts, store_entry_fn cb,
                      void *cb_ctx, store_error *err);
@@ -304,6 +307,14 @@ int32_t s3_multipart_complete(store_handle *h, const char *container,
 int32_t s3_multipart_abort(store_handle *h, const char *container,
                            const char *key, const char *upload_id,
                            store_error *err);
+/* After a completion that filled out (etag, version_id): its size and
+ * CRC-32C read back by a HEAD of this upload's object only (its version,
+ * else If-Match its ETag): another writer's object in between is not ours
+ * to report, nor, by a CRC that looks wrong, to have the host remove. The
+ * object is committed whatever the HEAD says: a failed HEAD, or one of
+ * another object, leaves size (0) and CRC unreported, said in the log. */
+void s3_multipart_readback(store_handle *h, const char *bucket,
+                           const char *key, store_put_result *out);
 int32_t s3_multipart_finish(store_handle *h, const char *bucket,
                             const char *key, const char *upload_id,
                             const char *const *tokens, uint32_t nparts,
@@ -352,6 +363,14 @@ int s3_cksum_refused(s3_call *c, const sdk_response *resp);
 /* The same for a CompleteMultipartUpload whose XML named the parts'
  * checksums, refused as MalformedXML (Swift's s3api). */
 int s3_cksum_xml_refused(s3_call *c, const sdk_response *resp);
+/* c without its x-amz-checksum-* headers, for a resend after a refusal. */
+void s3_call_drop_checksums(s3_call *c);
+/* A HEAD with x-amz-checksum-mode answered by a bodiless 403 or 501: the
+ * status (to send it once more without the header), else 0. After that
+ * resend, s3_cksum_mode_settle stops the header for the handle when the
+ * 501 turned into a 2xx (a 403 is the object's: SSE-KMS). */
+long s3_cksum_mode_suspect(const s3_call *c, const sdk_response *resp);
+void s3_cksum_mode_settle(s3_call *c, long first, const sdk_response *resp);
 /* A response's full-object CRC-32C (not a composite "...-N" or
  * x-amz-checksum-type COMPOSITE). 0 when there is one. */
 int s3_resp_crc32c(const sdk_response *resp, uint32_t *out);

@@ -253,10 +253,13 @@ out:
 /* ---- head --------------------------------------------------------------- */
 
 /* HeadObject (of a version when given). On success *resp holds the
- * response p borrows its strings from: free p, then *resp. */
+ * response p borrows its strings from: free p, then *resp. The checksum
+ * mode only when the CRC is wanted: on AWS it makes a HEAD of an SSE-KMS
+ * object need kms:Decrypt. */
 int32_t s3_head_object(store_handle *h, const char *bucket, const char *key,
-                       const char *version, s3_props *p,
-                       sdk_response **resp, store_error *err)
+                       const char *version, const char *if_match,
+                       int with_crc, s3_props *p, sdk_response **resp,
+                       store_error *err)
 {
   s3_call c;
   int32_t rc = s3_call_init(&c, h, "HeadObject", "HEAD", bucket, key, err);
@@ -265,7 +268,9 @@ int32_t s3_head_object(store_handle *h, const char *bucket, const char *key,
   memset(p, 0, sizeof(*p));
   if (!rc && version)
     rc = s3_call_query(&c, "versionId", version, err);
-  if (!rc)
+  if (!rc && if_match)
+    rc = s3_call_header(&c, "If-Match", if_match, err);
+  if (!rc && with_crc)
     rc = s3_call_checksum_mode(&c, err);
   if (!rc)
     rc = s3_perform_ok(&c, resp, err);
@@ -293,7 +298,7 @@ int32_t s3_blob_head(store_handle *h, const char *container, const char *key,
 
   if (rc)
     return rc;
-  rc = s3_head_object(h, container, key, snap, &p, &resp, err);
+  rc = s3_head_object(h, container, key, snap, NULL, 1, &p, &resp, err);
   if (rc)
     return rc;
   if (snap) {
@@ -341,7 +346,7 @@ int32_t s3_blob_delete(store_handle *h, const char *container,
 
   if (rc)
     return rc;
-  rc = s3_head_object(h, container, key, snap, &p, &resp, err);
+  rc = s3_head_object(h, container, key, snap, NULL, 0, &p, &resp, err);
   if (rc)
     return rc;
   versioned = s3_version_is_real(p.version_id);

@@ -10,8 +10,13 @@
 ** the MD5 a single-part ETag is.
 **
 ** A server that refuses the headers themselves (NotImplemented, or a bad
-** argument naming a checksum, but not a mismatch) makes the service stop
-** sending them, said once, like the aws-chunked fallback of s3_body.c.
+** argument naming a checksum, AWS's "Checksum Type mismatch", but not a
+** mismatch of the body) makes the service stop sending them, said once,
+** like the aws-chunked fallback of s3_body.c. x-amz-checksum-mode goes only
+** where the CRC is used (GetObject, HeadObject for stat and after a
+** multipart completion); a HEAD with it answered 403 or 501 without a body
+** is sent once more without it (SSE-KMS objects want kms:Decrypt for the
+** checksum; a server may not know the header).
 */
 #include <stdio.h>
 #include <string.h>
@@ -99,14 +104,21 @@ static int mentions_checksum(const char *s)
   return 0;
 }
 
-/* A mismatch in S3's words: "The CRC32C you specified did not match the
- * calculated checksum", "... did not match what we received". */
-static int says_mismatch(const char *s)
+static int mentions(const char *s, const char *what)
 {
-  for (; s && *s; s++)
-    if (!strncasecmp(s, "not match", 9) || !strncasecmp(s, "mismatch", 8))
+  for (size_t n = strlen(what); s && *s; s++)
+    if (!strncasecmp(s, what, n))
       return 1;
   return 0;
+}
+
+/* A mismatch in S3's words: "The CRC32C you specified did not match the
+ * calculated checksum", "... does not match what was computed". Not
+ * "Checksum Type mismatch": that one is about the upload's declared type,
+ * and sending the body again cannot change it. */
+static int says_mismatch(const char *s)
+{
+  return mentions(s, "did not match") || mentions(s, "does not match");
 }
 
 int s3_is_checksum_mismatch(const char *code, const char *message)
@@ -116,12 +128,31 @@ int s3_is_checksum_mismatch(const char *code, const char *message)
   if (!strcmp(code, "BadDigest") ||
       !strcmp(code, "XAmzContentChecksumMismatch"))
     return 1;
-  return !strcmp(code, "InvalidRequest") && mentions_checksum(message);
+  return !strcmp(code, "InvalidRequest") && mentions_checksum(message) &&
+         says_mismatch(message);
+}
+
+/* A refusal of the checksum headers, not of the body: a server that does
+ * not know them (NotImplemented, or a bad argument naming a checksum),
+ * AWS's "Checksum Type mismatch occurred, expected checksum Type: null"
+ * (parts of an upload begun without a checksum type) and "Value for
+ * x-amz-checksum-crc32c header is invalid". */
+static int says_refused(const char *code, const char *message)
+{
+  if (!code || !mentions_checksum(message) || says_mismatch(message))
+    return 0;
+  if (!strcmp(code, "NotImplemented") || !strcmp(code, "InvalidArgument") ||
+      !strcmp(code, "UnsupportedHeader"))
+    return 1;
+  return !strcmp(code, "InvalidRequest") &&
+         (mentions(message, "checksum type mismatch") ||
+          mentions(message, "header is invalid"));
 }
 
 /* Stop sending checksums for this handle; said once, by the thread that
- * makes the change. */
-static void fall_back(s3_call *c, const s3_err_info *info, const char *what)
+ * makes the change (s3_log cleans the server's words of control bytes). */
+static void fall_back(s3_call *c, const char *code, const char *message,
+                      const char *what)
 {
   int off = 0;
 
@@ -129,8 +160,21 @@ static void fall_back(s3_call *c, const s3_err_info *info, const char *what)
     s3_log(c->h, STORE_LOG_WARN, "s3 '%s': %s: the server refused the %s "
            "(%s: %s); sending none from now on, so it reports no CRC-32C "
            "(uploads are still checked by size and, over http, MD5)",
-           c->h->cfg.name, c->op, what, info->code ? info->code : "?",
-           info->message ? info->message : "no message");
+           c->h->cfg.name, c->op, what, code ? code : "?",
+           message ? message : "no message");
+}
+
+void s3_call_drop_checksums(s3_call *c)
+{
+  static const char *const names[] = {
+    S3_CRC_HEADER, "x-amz-sdk-checksum-algorithm", "x-amz-checksum-mode",
+    "x-amz-checksum-algorithm", "x-amz-checksum-type", "x-amz-trailer",
+  };
+
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+    sdk_request_set_header(c->req, names[i], NULL);
+  c->cksum_sent = 0;
+  c->crc_trailer = 0;
 }
 
 int s3_cksum_xml_refused(s3_call *c, const sdk_response *resp)
@@ -143,7 +187,8 @@ int s3_cksum_xml_refused(s3_call *c, const sdk_response *resp)
   s3_err_parse(resp, &info);
   refused = info.code && !strcmp(info.code, "MalformedXML");
   if (refused)
-    fall_back(c, &info, "parts' ChecksumCRC32C in the completion's XML");
+    fall_back(c, info.code, info.message,
+              "parts' ChecksumCRC32C in the completion's XML");
   s3_err_info_free(&info);
   return refused;
 }
@@ -157,22 +202,30 @@ int s3_cksum_refused(s3_call *c, const sdk_response *resp)
   if (!c->cksum_sent || (status != 400 && status != 501))
     return 0;
   s3_err_parse(resp, &info);
-  refused = info.code && mentions_checksum(info.message) &&
-            !says_mismatch(info.message) &&
-            (!strcmp(info.code, "NotImplemented") ||
-             !strcmp(info.code, "InvalidArgument") ||
-             !strcmp(info.code, "UnsupportedHeader"));
-  /* A HEAD answer has no body to say why: a 501 to a HEAD can only be
-   * about the one header such a request has that others lack. */
-  if (!refused && !info.code && status == 501 && !strcmp(c->method, "HEAD")) {
-    info.code = "NotImplemented";
-    info.message = "HTTP 501 to a HEAD with x-amz-checksum-mode";
-    refused = 1;
-  }
+  refused = says_refused(info.code, info.message);
   if (refused)
-    fall_back(c, &info, "x-amz-checksum headers");
+    fall_back(c, info.code, info.message, "x-amz-checksum headers");
   s3_err_info_free(&info);
   return refused;
+}
+
+/* A HEAD answer has no body to say why it failed. */
+long s3_cksum_mode_suspect(const s3_call *c, const sdk_response *resp)
+{
+  long status = sdk_response_status(resp);
+
+  if (!c->cksum_sent || strcmp(c->method, "HEAD") ||
+      (status != 403 && status != 501))
+    return 0;
+  return status;
+}
+
+void s3_cksum_mode_settle(s3_call *c, long first, const sdk_response *resp)
+{
+  if (first == 501 && s3_is_2xx(resp))
+    fall_back(c, "NotImplemented", "HTTP 501 to a HEAD with "
+              "x-amz-checksum-mode, 200 without", "x-amz-checksum-mode "
+              "header");
 }
 
 int s3_resp_crc32c(const sdk_response *resp, uint32_t *out)
@@ -183,6 +236,11 @@ int s3_resp_crc32c(const sdk_response *resp, uint32_t *out)
   if (!v || strchr(v, '-') || (type && !strcasecmp(type, "COMPOSITE")))
     return -1;
   return sdk_crc32c_parse(v, out);
+}
+
+static int nibble(char x)
+{
+  return x <= '9' ? x - '0' : x - 'a' + 10;
 }
 
 void s3_result_checksums(const sdk_response *resp, int with_md5,
@@ -197,12 +255,10 @@ void s3_result_checksums(const sdk_response *resp, int with_md5,
     out->checksums |= STORE_CKSUM_CRC32C;
     out->crc32c = crc;
   }
+  /* s3_resp_md5 gave 32 lowercase hex digits */
   if (with_md5 && s3_resp_md5(resp, hex) == 0) {
-    for (int i = 0; i < 16; i++) {
-      unsigned v;
-      sscanf(hex + 2 * i, "%2x", &v);
-      out->md5[i] = (uint8_t)v;
-    }
+    for (int i = 0; i < 16; i++)
+      out->md5[i] = (uint8_t)(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
     out->checksums |= STORE_CKSUM_MD5;
   }
 }

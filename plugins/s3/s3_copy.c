@@ -115,7 +115,7 @@ int32_t s3_blob_set_metadata(store_handle *h, const char *container,
   if (!rc)
     rc = s3_check_meta("set metadata", NULL, metadata, nmetadata, err);
   if (!rc)
-    rc = s3_head_object(h, container, key, NULL, &p, &resp, err);
+    rc = s3_head_object(h, container, key, NULL, NULL, 0, &p, &resp, err);
   if (rc)
     return rc;
   /* Keep the content type; copy only the object we looked at (a writer

@@ -7,7 +7,9 @@
 ** operation, the bucket and the key:
 **   s3: GetObject 'bucket/key': NoSuchKey: The specified key does not
 **   exist. (request id 4442587FB7D0A2F9)
-** Nothing of the request's signature or credentials is ever quoted.
+** Nothing of the request's signature or credentials is ever quoted, and
+** what the server's text quoted has its control bytes replaced
+** (sdk_text_clean).
 */
 #include <stdarg.h>
 #include <stdio.h>
@@ -153,6 +155,7 @@ int32_t s3_fail_msg(const s3_call *c, store_error *err, int32_t code,
   if (used < sizeof(err->message))
     vsnprintf(err->message + used, sizeof(err->message) - used, fmt, ap);
   va_end(ap);
+  sdk_text_clean(err->message); /* it may quote the server, or a key */
   return code;
 }
 
@@ -237,6 +240,8 @@ int32_t s3_fail(const s3_call *c, const sdk_response *resp, store_error *err)
     if (err->request_id[0] && used < sizeof(err->message))
       snprintf(err->message + used, sizeof(err->message) - used,
                " (request id %s)", err->request_id);
+    sdk_text_clean(err->request_id);
+    sdk_text_clean(err->message);
     code = err->code;
   } else if (!code) {
     code = sdk_status_code(status);

@@ -13,14 +13,6 @@
 
 #include "s3.h"
 
-/* The host will send the CRC-32C of each part and of the object. */
-static int wants_crc(store_handle *h, const store_put_opts *opts)
-{
-  return ((S3_OPT(opts, store_put_opts, checksums, 0) |
-           S3_OPT(opts, store_put_opts, trailer_checksums, 0)) &
-          STORE_CKSUM_CRC32C) && !atomic_load(&h->cksum_off);
-}
-
 int32_t s3_multipart_begin(store_handle *h, const char *container,
                            const char *key, const store_put_opts *opts,
                            char *out_id, size_t cap, store_error *err)
@@ -47,14 +39,17 @@ int32_t s3_multipart_begin(store_handle *h, const char *container,
     rc = s3_call_meta(&c, S3_OPT(opts, store_put_opts, content_type, NULL),
                       S3_OPT(opts, store_put_opts, metadata, NULL),
                       S3_OPT(opts, store_put_opts, nmetadata, 0), err);
-  /* Parts that will carry CRC-32Cs make one for the whole object, which
-   * S3 then keeps (FULL_OBJECT, not a checksum of the parts' checksums). */
-  if (!rc && wants_crc(h, opts))
+  /* Always declared (begin's opts cannot tell: the host knows the whole
+   * CRC only at complete): AWS refuses a part with x-amz-checksum-crc32c
+   * of an upload begun without it ("Checksum Type mismatch"). S3 then
+   * keeps one CRC-32C of the whole object (FULL_OBJECT, not a checksum of
+   * the parts' checksums), checked against complete's when it has one. */
+  if (!rc && !atomic_load(&h->cksum_off)) {
     rc = s3_call_header(&c, "x-amz-checksum-algorithm", "CRC32C", err);
-  if (!rc && wants_crc(h, opts))
-    rc = s3_call_header(&c, "x-amz-checksum-type", "FULL_OBJECT", err);
-  if (!rc)
-    c.cksum_sent = wants_crc(h, opts);
+    if (!rc)
+      rc = s3_call_header(&c, "x-amz-checksum-type", "FULL_OBJECT", err);
+    c.cksum_sent = !rc;
+  }
   if (!rc)
     rc = s3_perform_ok(&c, &resp, err);
   if (!rc)
@@ -253,6 +248,7 @@ int32_t s3_multipart_finish(store_handle *h, const char *bucket,
     if (complete_xml(&body, tokens, nparts, 0))
       goto nomem;
     s3_call_body_mem(&c, body.data, body.len);
+    s3_call_drop_checksums(&c);
     rc = s3_perform(&c, &resp, err);
   }
   if (!rc && !s3_is_2xx(resp))
@@ -286,15 +282,69 @@ out:
   return rc;
 }
 
+/* The HEAD after a completion saw the object the completion made: the
+ * same ETag (a server may ignore If-Match) and, when both have one, the
+ * same version. */
+static int same_object(const store_put_result *out, const s3_props *p)
+{
+  const char *a = p->e.etag ? p->e.etag : "", *b = out->etag;
+  size_t na = strlen(a), nb = strlen(b);
+
+  /* "abc-3" and abc-3 alike */
+  if (na >= 2 && *a == '"' && a[na - 1] == '"')
+    a++, na -= 2;
+  if (nb >= 2 && *b == '"' && b[nb - 1] == '"')
+    b++, nb -= 2;
+  if (!na || na != nb || memcmp(a, b, na))
+    return 0;
+  return !s3_version_is_real(out->version_id) ||
+         (p->version_id && !strcmp(p->version_id, out->version_id));
+}
+
+void s3_multipart_readback(store_handle *h, const char *bucket,
+                           const char *key, store_put_result *out)
+{
+  sdk_response *resp = NULL;
+  store_error probe;
+  const char *real = s3_version_is_real(out->version_id) ? out->version_id
+                                                         : NULL;
+  s3_props p;
+
+  s3_err_init(&probe);
+  if (s3_head_object(h, bucket, key, real,
+                     real || !out->etag[0] ? NULL : out->etag, 1, &p, &resp,
+                     &probe)) {
+    out->size = 0;
+    s3_log(h, STORE_LOG_WARN, "s3 '%s': CompleteMultipartUpload '%s/%s' "
+           "succeeded, but its size could not be read back: %s",
+           h->cfg.name, bucket, key, probe.message);
+    return;
+  }
+  if (!same_object(out, &p)) {
+    out->size = 0;
+    s3_log(h, STORE_LOG_WARN, "s3 '%s': CompleteMultipartUpload '%s/%s' "
+           "succeeded, but the object read back is another one (ETag %s, "
+           "not %s): its size and CRC-32C are not reported", h->cfg.name,
+           bucket, key, p.e.etag ? p.e.etag : "none", out->etag);
+  } else {
+    out->size = p.e.size;
+    if (STORE_HAS_FIELD(store_put_result, md5, out->struct_size) &&
+        !(out->checksums & STORE_CKSUM_CRC32C) &&
+        (p.e.checksums & STORE_CKSUM_CRC32C)) {
+      out->checksums |= STORE_CKSUM_CRC32C;
+      out->crc32c = p.e.crc32c;
+    }
+  }
+  s3_props_free(&p);
+  sdk_response_free(resp);
+}
+
 int32_t s3_multipart_complete(store_handle *h, const char *container,
                               const char *key, const char *upload_id,
                               const store_put_opts *opts,
                               const char *const *tokens, uint32_t nparts,
                               store_put_result *out, store_error *err)
 {
-  sdk_response *resp = NULL;
-  store_error probe;
-  s3_props p;
   int32_t rc = s3_check_names(container, key, err);
 
   if (rc)
@@ -307,30 +357,11 @@ int32_t s3_multipart_complete(store_handle *h, const char *container,
   /* S3 checks conditions when the upload completes: begin's opts again. */
   rc = s3_multipart_finish(h, container, key, upload_id, tokens, nparts, opts,
                            out, err);
-  if (rc || !out || !STORE_HAS_FIELD(store_put_result, size, out->struct_size))
-    return rc;
-  /* The reply has no size and the parts' sizes stayed with the host: ask.
-   * The object is committed whatever the HEAD says: a failed HEAD leaves
-   * the size unknown (0, which the host fills in from the parts it sent),
-   * never a failure of the upload. */
-  s3_err_init(&probe);
-  if (s3_head_object(h, container, key, NULL, &p, &resp, &probe)) {
-    out->size = 0;
-    s3_log(h, STORE_LOG_WARN, "s3 '%s': CompleteMultipartUpload '%s/%s' "
-           "succeeded, but its size could not be read back: %s",
-           h->cfg.name, container, key, probe.message);
-    return STORE_OK;
-  }
-  out->size = p.e.size;
-  if (STORE_HAS_FIELD(store_put_result, md5, out->struct_size) &&
-      !(out->checksums & STORE_CKSUM_CRC32C) &&
-      (p.e.checksums & STORE_CKSUM_CRC32C)) {
-    out->checksums |= STORE_CKSUM_CRC32C;
-    out->crc32c = p.e.crc32c;
-  }
-  s3_props_free(&p);
-  sdk_response_free(resp);
-  return STORE_OK;
+  /* The reply has no size, and the parts' sizes stayed with the host. */
+  if (!rc && out &&
+      STORE_HAS_FIELD(store_put_result, version_id, out->struct_size))
+    s3_multipart_readback(h, container, key, out);
+  return rc;
 }
 
 int32_t s3_multipart_abort(store_handle *h, const char *container,

@@ -332,25 +332,12 @@ static int chunked_refused(const s3_call *c, const sdk_response *resp)
   return refused;
 }
 
-/* A resend after s3_cksum_refused: the same request without them. */
-static void drop_checksum_headers(s3_call *c)
-{
-  static const char *const names[] = {
-    S3_CRC_HEADER, "x-amz-sdk-checksum-algorithm", "x-amz-checksum-mode",
-    "x-amz-checksum-algorithm", "x-amz-checksum-type", "x-amz-trailer",
-  };
-
-  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-    sdk_request_set_header(c->req, names[i], NULL);
-  c->cksum_sent = 0;
-  c->crc_trailer = 0;
-}
-
 int32_t s3_perform(s3_call *c, sdk_response **out, store_error *err)
 {
   s3_chunked *chunked = NULL;
   int64_t offset;
   int skew_fixed = 0;
+  long suspect = 0;
   int32_t rc;
 
   for (;;) {
@@ -359,6 +346,8 @@ int32_t s3_perform(s3_call *c, sdk_response **out, store_error *err)
     chunked = NULL;
     if (rc)
       return rc;
+    if (suspect)
+      s3_cksum_mode_settle(c, suspect, *out);
     if (chunked_refused(c, *out) &&
         s3_body_fallback(c, "refused an aws-chunked upload")) {
       /* Sent again by the host (or, for a part held in memory, by
@@ -374,28 +363,39 @@ int32_t s3_perform(s3_call *c, sdk_response **out, store_error *err)
     if (s3_cksum_refused(c, *out)) {
       /* Sent again without them: by us when the body can go again, else
        * by the host (retryable), which finds the service fallen back. */
-      rc = s3_fail(c, *out, err);
-      if (err)
-        err->flags |= STORE_ERR_RETRYABLE;
-      if (c->src && c->body.sent)
+      if (c->src && c->body.sent) {
+        rc = s3_fail(c, *out, err);
+        if (err)
+          err->flags |= STORE_ERR_RETRYABLE;
         return rc;
+      }
       sdk_response_free(*out);
       *out = NULL;
-      drop_checksum_headers(c);
+      s3_call_drop_checksums(c);
       continue;
     }
-    if (skew_fixed || !skewed(c->h, *out, &offset))
-      return rc;
-    skew_fixed = 1;
-    /* Keep the correction for every later request of this handle. */
-    atomic_store(&c->h->clock_offset, (int_least64_t)offset);
-    s3_log(c->h, STORE_LOG_INFO, "s3 '%s': %s: the server's clock differs "
-           "from ours by %lld s; signing with the server's time from now on",
-           c->h->cfg.name, c->op, (long long)offset);
-    if (c->src && c->body.sent)
-      return rc; /* the body is gone: s3_fail marks it for the host */
-    sdk_response_free(*out);
-    *out = NULL;
+    if (!skew_fixed && skewed(c->h, *out, &offset)) {
+      skew_fixed = 1;
+      /* Keep the correction for every later request of this handle. */
+      atomic_store(&c->h->clock_offset, (int_least64_t)offset);
+      s3_log(c->h, STORE_LOG_INFO, "s3 '%s': %s: the server's clock differs "
+             "from ours by %lld s; signing with the server's time from now "
+             "on", c->h->cfg.name, c->op, (long long)offset);
+      if (c->src && c->body.sent)
+        return rc; /* the body is gone: s3_fail marks it for the host */
+      sdk_response_free(*out);
+      *out = NULL;
+      continue;
+    }
+    /* A HEAD refused without a word: once more without the checksum mode
+     * (the HEAD has no body to resend). */
+    if (!suspect && (suspect = s3_cksum_mode_suspect(c, *out))) {
+      sdk_response_free(*out);
+      *out = NULL;
+      s3_call_drop_checksums(c);
+      continue;
+    }
+    return rc;
   }
 }
 

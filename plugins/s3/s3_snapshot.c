@@ -136,7 +136,7 @@ int32_t s3_blob_snapshot(store_handle *h, const char *container,
 
   if (rc)
     return rc;
-  rc = s3_head_object(h, container, key, NULL, &p, &resp, err);
+  rc = s3_head_object(h, container, key, NULL, NULL, 0, &p, &resp, err);
   if (rc)
     return rc;
   if (!s3_version_is_real(p.version_id))
@@ -220,7 +220,7 @@ int32_t s3_delete_snapshot(store_handle *h, const char *bucket,
 
   /* The current version (none: a delete marker is on top). */
   s3_err_init(&probe);
-  rc = s3_head_object(h, bucket, key, NULL, &p, &resp, &probe);
+  rc = s3_head_object(h, bucket, key, NULL, NULL, 0, &p, &resp, &probe);
   if (rc && rc != STORE_E_NOT_FOUND)
     return sdk_error_copy(err, &probe);
   current = !rc && p.version_id && !strcmp(p.version_id, version);

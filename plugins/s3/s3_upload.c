@@ -10,6 +10,13 @@
 ** length for more). A known length over 5 GiB streams each part straight
 ** from the source, sized to fit 10000 parts. Any failure after the upload
 ** began aborts it: no orphaned parts (on servers that implement abort).
+**
+** Checksums: a CRC-32C the options know or ask for goes with every part
+** (in memory: its own, known before it goes; streamed: as a trailer when
+** the body goes aws-chunked) and, for the whole object, with the
+** completion: the options' own when they know it, else the one taken over
+** the bytes as they were read. A known MD5 is the whole object's: it goes
+** only with the single PutObject.
 */
 #include <inttypes.h>
 #include <stdio.h>
@@ -45,9 +52,26 @@ typedef struct upload {
   char **tokens;
   uint32_t n;
   uint64_t size;
-  int crc_on;                   /* parts in memory carry their CRC-32C    */
+  int crc_on;                   /* a CRC-32C is known or asked for        */
   uint32_t crc;                 /* of the whole object so far             */
 } upload;
+
+/* A source read through, the CRC-32C of what it gave taken as it goes. */
+typedef struct crc_src {
+  store_read_fn fn;
+  void *ctx;
+  uint32_t *crc;
+} crc_src;
+
+static int32_t crc_read(void *ud, void *buf, size_t cap, size_t *out_n)
+{
+  crc_src *s = ud;
+  int32_t rc = s->fn(s->ctx, buf, cap, out_n);
+
+  if (!rc)
+    *s->crc = sdk_crc32c(*s->crc, buf, *out_n);
+  return rc;
+}
 
 static int32_t add_part(upload *u, store_read_fn src, void *ctx, uint64_t len,
                         const store_put_opts *opts, store_error *err)
@@ -81,21 +105,28 @@ static int32_t add_part(upload *u, store_read_fn src, void *ctx, uint64_t len,
   return STORE_OK;
 }
 
-/* Parts of a known total, streamed straight from the source. */
+/* Parts of a known total, streamed straight from the source (through
+ * crc_read, for the completion's CRC-32C), each asking for its own CRC as
+ * a trailer. */
 static int32_t known_parts(upload *u, store_read_fn src, void *ctx,
                            uint64_t total, store_error *err)
 {
   uint64_t psz = (total + S3_MAX_PARTS - 1) / S3_MAX_PARTS;
+  crc_src cs = {src, ctx, &u->crc};
+  store_put_opts po = {0};
   int32_t rc = STORE_OK;
 
+  po.struct_size = sizeof(po);
+  po.trailer_checksums = u->crc_on ? STORE_CKSUM_CRC32C : 0;
   psz = (psz + MIB - 1) / MIB * MIB;
   if (psz < S3_STREAM_PART)
     psz = S3_STREAM_PART;
   for (uint64_t done = 0; !rc && done < total;) {
     uint64_t len = total - done < psz ? total - done : psz;
     sdk_body part; /* one part's worth of the source */
-    sdk_body_init(&part, src, ctx, len, 0);
-    rc = add_part(u, sdk_body_read, &part, len, NULL, err);
+    sdk_body_init(&part, crc_read, &cs, len, 0);
+    po.content_length = (int64_t)len;
+    rc = add_part(u, sdk_body_read, &part, len, &po, err);
     done += len;
   }
   return rc;
@@ -172,12 +203,9 @@ int32_t s3_put_unknown(store_handle *h, const char *bucket, const char *key,
   begin.content_type = S3_OPT(opts, store_put_opts, content_type, NULL);
   begin.metadata = S3_OPT(opts, store_put_opts, metadata, NULL);
   begin.nmetadata = S3_OPT(opts, store_put_opts, nmetadata, 0);
-  /* A pipe's CRC asked for while it streams: its parts are in memory, so
-   * each goes with its own and the completion with the whole object's. */
-  u.crc_on = len < 0 && ((S3_OPT(opts, store_put_opts, checksums, 0) |
-                          S3_OPT(opts, store_put_opts, trailer_checksums, 0)) &
-                         STORE_CKSUM_CRC32C);
-  begin.checksums = u.crc_on ? STORE_CKSUM_CRC32C : 0;
+  u.crc_on = ((S3_OPT(opts, store_put_opts, checksums, 0) |
+               S3_OPT(opts, store_put_opts, trailer_checksums, 0)) &
+              STORE_CKSUM_CRC32C) != 0;
   rc = s3_multipart_begin(h, bucket, key, &begin, u.id, sizeof(u.id), err);
   if (rc)
     goto out;
@@ -186,18 +214,26 @@ int32_t s3_put_unknown(store_handle *h, const char *bucket, const char *key,
     rc = buffered_parts(&u, src, src_ctx, buf, n, err);
   else
     rc = known_parts(&u, src, src_ctx, (uint64_t)len, err);
-  /* The completion gets the conditions and, when the parts had theirs,
-   * the whole object's CRC they built up. */
+  /* The completion gets the conditions and the whole object's CRC: the
+   * one the options know (which checks the bytes the source gave us, too),
+   * else the one the parts built up. */
   memset(&fin, 0, sizeof(fin));
   fin.struct_size = sizeof(fin);
   fin.flags = S3_OPT(opts, store_put_opts, flags, 0);
   fin.if_match = S3_OPT(opts, store_put_opts, if_match, NULL);
   fin.checksums = u.crc_on ? STORE_CKSUM_CRC32C : 0;
-  fin.crc32c = u.crc;
+  fin.crc32c = (S3_OPT(opts, store_put_opts, checksums, 0) &
+                STORE_CKSUM_CRC32C) ? opts->crc32c : u.crc;
   if (!rc)
     rc = s3_multipart_finish(h, bucket, key, u.id,
                              (const char *const *)u.tokens, u.n, &fin, out,
                              err);
+  /* The completion's reply may not say the CRC (moto's does not when the
+   * parts had none): read back, the size being the one sent. */
+  if (!rc && out &&
+      STORE_HAS_FIELD(store_put_result, md5, out->struct_size) &&
+      !(out->checksums & STORE_CKSUM_CRC32C))
+    s3_multipart_readback(h, bucket, key, out);
   if (!rc && out && STORE_HAS_FIELD(store_put_result, size, out->struct_size))
     out->size = u.size;
 out:

@@ -31,6 +31,8 @@ passed through. The file is re-read when it changes (counters restart).
      "fraction": 0.2, "seed": 7}      # apply to a random 20% of the requests
                                       # it would take (seeded: the same run of
                                       # choices each time; default seed 0)
+    {"s3_checksum_type": true}   # S3's check of a multipart upload's checksum type,
+                                 # as AWS makes it and moto does not (s3_checksum_type)
 With "status" the request body is read and discarded, and upstream is not contacted.
 Byte counts are of the body as on the wire (chunked framing counts), except the flip
 offsets: they count content bytes (a chunked body's framing is skipped, so the flip
@@ -68,6 +70,7 @@ RULE_KEYS = {
     "fraction", "seed",
 }
 MATCH_KEYS = {"method", "path", "query", "headers"}
+RULE_KEYS.add("s3_checksum_type")
 
 
 def flip_offset(idx, key, d):
@@ -132,7 +135,9 @@ class Rule:
         if acts > 1 or (acts and flips):
             raise ValueError(f"rule {idx}: status, reset_request_body_after, "
                              "reset_response_body_after and the flips exclude each other")
-        if acts == 0 and not flips and not self.stall_ms and self.skew is None:
+        self.s3_checksum_type = bool(d.get("s3_checksum_type", False))
+        if acts == 0 and not flips and not self.stall_ms and self.skew is None \
+                and not self.s3_checksum_type:
             raise ValueError(f"rule {idx}: no action")
         self.sample = sampler(idx, d)
         self.seen = 0
@@ -489,6 +494,8 @@ class Proxy:
         fwd_headers = [(n, v) for n, v in headers if n.lower() != "expect"] if expect else headers
 
         rule = self.rules.pick(method, path, query, headers)
+        if rule and rule.s3_checksum_type:
+            rule = s3_checksum_type(rule, method, path, query, headers)
         tag = f"rule={rule.idx} " if rule else ""
         cur[:] = [method, path, tag]
 
@@ -655,6 +662,53 @@ class Proxy:
         if up_close or up_broken or resp_fr[0] == "close":
             up.close()
         return keep
+
+
+# What each multipart upload's CreateMultipartUpload declared, by path (the
+# upload id is in the answer, which the proxy does not parse): its
+# x-amz-checksum-algorithm, lowercased, "" for none.
+S3_UPLOADS = {}
+S3_UPLOADS_LOCK = threading.Lock()
+
+
+def s3_part_algorithm(headers):
+    """The checksum algorithm an UploadPart carries, lowercased, or ""."""
+    for n, v in headers:
+        n = n.lower()
+        if n.startswith("x-amz-checksum-") and n not in ("x-amz-checksum-type",
+                                                         "x-amz-checksum-algorithm",
+                                                         "x-amz-checksum-mode"):
+            return n[len("x-amz-checksum-"):]
+        if n == "x-amz-trailer" and v.lower().startswith("x-amz-checksum-"):
+            return v.lower()[len("x-amz-checksum-"):]
+    return ""
+
+
+def s3_checksum_type(rule, method, path, query, headers):
+    """A rule with "s3_checksum_type": AWS S3 refuses an UploadPart whose checksum
+    is not the one its CreateMultipartUpload declared (none declared: any checksum
+    is refused) with 400 InvalidRequest "Checksum Type mismatch occurred, expected
+    checksum Type: null, actual checksum Type: crc32c"; moto takes it. The rule
+    records each CreateMultipartUpload it sees (passed through) and answers such a
+    part itself (a copy of the rule with that status and body); anything else,
+    and parts of uploads it did not see begin, pass through."""
+    q = urllib.parse.parse_qs(query, keep_blank_values=True)
+    if method == "POST" and "uploads" in q:
+        with S3_UPLOADS_LOCK:
+            S3_UPLOADS[path] = (hget(headers, "x-amz-checksum-algorithm") or "").lower()
+        return rule
+    if method != "PUT" or "partNumber" not in q or "uploadId" not in q:
+        return rule
+    with S3_UPLOADS_LOCK:
+        declared = S3_UPLOADS.get(path)
+    sent = s3_part_algorithm(headers)
+    if declared is None or not sent or sent == declared:
+        return rule
+    refusal = Rule(rule.idx, {"status": 400, "body": (
+        "<Error><Code>InvalidRequest</Code><Message>Checksum Type mismatch occurred, "
+        f"expected checksum Type: {declared or 'null'}, actual checksum Type: {sent}"
+        "</Message><RequestId>FAULTPROXY</RequestId></Error>")})
+    return refusal
 
 
 class _Done(Exception):

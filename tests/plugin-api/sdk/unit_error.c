@@ -1,6 +1,7 @@
 /*
 ** unit_error.c -- sdk_error.h: the status table, Retry-After (seconds,
-** HTTP dates, caps, garbage), the request id and provider code.
+** HTTP dates, caps, garbage), the request id and provider code, the
+** server's text cleaned of control bytes.
 */
 #include <string.h>
 #include <time.h>
@@ -112,6 +113,29 @@ static void test_code_override_and_flags(void **state)
                    STORE_E_INTERNAL);
 }
 
+/* What the server sent is quoted on one line: its control bytes (a line
+ * break, an escape, DEL) become '?', in the message, the code and the id;
+ * bytes of UTF-8 stay. */
+static void test_server_text_cleaned(void **state)
+{
+  sdk_response *r = sdk_response_new(400);
+  char s[] = "a\tb\x7f\xc3\xa9";
+  store_error e;
+
+  (void)state;
+  assert_int_equal(sdk_response_add_header(r, "x-amz-request-id",
+                                           "ID\x1b[2J"), 0);
+  UNIT_ERR(e);
+  sdk_error_http(&e, r, 0, "Bad\rCode", "x-amz-request-id", "op: %s",
+                 "line one\nfake: \x1b[31mred\x1b[0m");
+  assert_string_equal(e.message, "op: line one?fake: ?[31mred?[0m");
+  assert_string_equal(e.provider_code, "Bad?Code");
+  assert_string_equal(e.request_id, "ID?[2J");
+  sdk_response_free(r);
+  assert_string_equal(sdk_text_clean(s), "a?b?\xc3\xa9");
+  assert_null(sdk_text_clean(NULL));
+}
+
 static void test_retry_after_seconds(void **state)
 {
   (void)state;
@@ -148,6 +172,7 @@ int unit_error(void)
     cmocka_unit_test(test_status_table),
     cmocka_unit_test(test_full_error),
     cmocka_unit_test(test_code_override_and_flags),
+    cmocka_unit_test(test_server_text_cleaned),
     cmocka_unit_test(test_retry_after_seconds),
     cmocka_unit_test(test_retry_after_date),
   };

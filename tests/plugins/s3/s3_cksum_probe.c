@@ -5,18 +5,25 @@
 **
 **   s3_cksum_probe PLUGIN.so KEY=VALUE... -- CMD ARGS...
 **     mb BUCKET
-**     put BUCKET KEY FILE [crc|crc=bad|md5|md5=bad|trailer|pipe]...
-**     mp BUCKET KEY FILE PART_SIZE [bad-part=N|bad-whole]
+**     put BUCKET KEY FILE [crc|crc=bad|md5|md5=bad|trailer|pipe|parts]...
+**     mp BUCKET KEY FILE PART_SIZE [md5|bad-part=N|bad-whole]...
 **     head BUCKET KEY
 **
 ** put sends FILE with the checksums asked for (crc: its CRC-32C as known
 ** before sending, crc=bad: a wrong one; md5 likewise; trailer: asks for
-** the CRC-32C while streaming; pipe: length unknown). mp uploads FILE in
-** parts through multipart_part_checked, each with its CRC-32C (bad-part=N:
-** a wrong one for part N), the whole object's CRC-32C at begin and
-** complete (bad-whole: a wrong one at complete).
+** the CRC-32C while streaming; pipe: length unknown; parts: the length
+** known, in parts streamed from the source, as blob_put sends objects over
+** 5 GiB: only s3_parts_probe, this file built with the provider's sources
+** and S3_PROBE_LINKED, which calls s3_put_unknown itself and ignores
+** PLUGIN.so). mp uploads FILE as
+** the host does: begin without checksums (the host knows the whole CRC only
+** at the end), parts through multipart_part_checked, each with its CRC-32C
+** (md5: and its MD5; bad-part=N: wrong ones for part N), a part whose
+** failure is retryable sent once more, the whole object's CRC-32C at
+** complete (bad-whole: a wrong one).
 **
-** stdout: "log LEVEL: MESSAGE" per plugin log line, then one line
+** stdout: "log LEVEL: MESSAGE" per plugin log line, "part N crc32c=HEX|-"
+** or "part N failed[ (retryable)]: MESSAGE" per part of mp, then one line
 **   rc=NAME size=N crc32c=HEX|- md5=HEX|- [retryable]
 ** and on failure "error: MESSAGE". Exit 0 on success, 1 when the operation
 ** failed, 2 on a usage or setup error.
@@ -29,6 +36,10 @@
 
 #include "store_interface.h"
 #include "sdk_util.h"
+#ifdef S3_PROBE_LINKED
+#include "s3.h"
+extern const struct store_interface store_interface; /* s3.c */
+#endif
 
 typedef struct mem {
   const unsigned char *p;
@@ -107,6 +118,9 @@ static int put(const struct store_interface *t, store_handle *h, char **a,
   store_put_opts o;
   store_put_result r;
   mem m = {0};
+#ifdef S3_PROBE_LINKED
+  int parts = 0;
+#endif
   int32_t rc;
 
   m.p = slurp(a[2], &m.len);
@@ -130,13 +144,61 @@ static int put(const struct store_interface *t, store_handle *h, char **a,
       o.trailer_checksums |= STORE_CKSUM_CRC32C;
     } else if (!strcmp(a[i], "pipe")) {
       o.content_length = -1;
+#ifdef S3_PROBE_LINKED
+    } else if (!strcmp(a[i], "parts")) {
+      parts = 1;
+#endif
     } else {
       return fprintf(stderr, "unknown put option %s\n", a[i]), 2;
     }
   }
-  rc = t->blob_put(h, a[0], a[1], &o, mem_read, &m, &r, err);
+#ifdef S3_PROBE_LINKED
+  if (parts)
+    rc = s3_put_unknown(h, a[0], a[1], &o, mem_read, &m, &r, err);
+  else
+#endif
+    rc = t->blob_put(h, a[0], a[1], &o, mem_read, &m, &r, err);
   free((void *)m.p);
   return report(rc, r.size, r.checksums, r.crc32c, r.md5, err);
+}
+
+/* One part of m, [m->off, m->off + psz), with its checksums (wrong ones
+ * with bad): multipart_part_checked, printing what it reported. */
+static int32_t part(const struct store_interface *t, store_handle *h,
+                    char **a, const char *id, mem *m, size_t psz,
+                    uint32_t no, int md5, int bad, char *tok, size_t cap,
+                    store_error *err)
+{
+  store_put_opts po;
+  store_put_result pr;
+  size_t start = m->off;
+  int32_t rc;
+
+  m->stop = m->off + psz < m->len ? m->off + psz : m->len;
+  memset(&po, 0, sizeof(po));
+  memset(&pr, 0, sizeof(pr));
+  po.struct_size = sizeof(po);
+  pr.struct_size = sizeof(pr);
+  po.content_length = (int64_t)(m->stop - start);
+  po.checksums = STORE_CKSUM_CRC32C | (md5 ? STORE_CKSUM_MD5 : 0);
+  po.crc32c = sdk_crc32c(0, m->p + start, m->stop - start) ^ (bad ? 1u : 0u);
+  if (md5) {
+    sdk_md5(m->p + start, m->stop - start, po.md5);
+    po.md5[0] ^= (uint8_t)(bad ? 1 : 0);
+  }
+  rc = t->multipart_part_checked(h, a[0], a[1], id, no, m->stop - start, &po,
+                                 mem_read, m, tok, cap, &pr, err);
+  if (!rc && (pr.checksums & STORE_CKSUM_CRC32C))
+    printf("part %" PRIu32 " crc32c=%08" PRIx32 "\n", no, pr.crc32c);
+  else if (!rc)
+    printf("part %" PRIu32 " crc32c=-\n", no);
+  else
+    printf("part %" PRIu32 " failed%s: %s\n", no,
+           (err->flags & STORE_ERR_RETRYABLE) ? " (retryable)" : "",
+           err->message);
+  if (rc)
+    m->off = start;
+  return rc;
 }
 
 static int multipart(const struct store_interface *t, store_handle *h,
@@ -145,11 +207,11 @@ static int multipart(const struct store_interface *t, store_handle *h,
   size_t psz = (size_t)strtoull(a[3], NULL, 10);
   char id[STORE_ID_SIZE], tok[64][STORE_ID_SIZE];
   const char *toks[64];
-  store_put_opts o, po;
-  store_put_result r, pr;
+  store_put_opts o;
+  store_put_result r;
   mem m = {0};
   uint32_t np = 0, bad_part = 0;
-  int bad_whole = 0;
+  int bad_whole = 0, md5 = 0;
   int32_t rc;
 
   m.p = slurp(a[2], &m.len);
@@ -160,6 +222,8 @@ static int multipart(const struct store_interface *t, store_handle *h,
       bad_part = (uint32_t)atoi(a[i] + 9);
     else if (!strcmp(a[i], "bad-whole"))
       bad_whole = 1;
+    else if (!strcmp(a[i], "md5"))
+      md5 = 1;
     else
       return fprintf(stderr, "unknown mp option %s\n", a[i]), 2;
   }
@@ -167,31 +231,19 @@ static int multipart(const struct store_interface *t, store_handle *h,
   memset(&r, 0, sizeof(r));
   o.struct_size = sizeof(o);
   r.struct_size = sizeof(r);
-  o.content_length = (int64_t)m.len;
-  o.checksums = STORE_CKSUM_CRC32C;
-  o.crc32c = sdk_crc32c(0, m.p, m.len);
   rc = t->multipart_begin(h, a[0], a[1], &o, id, sizeof(id), err);
   while (!rc && m.off < m.len && np < 64) {
-    m.stop = m.off + psz < m.len ? m.off + psz : m.len;
-    memset(&po, 0, sizeof(po));
-    memset(&pr, 0, sizeof(pr));
-    po.struct_size = sizeof(po);
-    pr.struct_size = sizeof(pr);
-    po.content_length = (int64_t)(m.stop - m.off);
-    po.checksums = STORE_CKSUM_CRC32C;
-    po.crc32c = sdk_crc32c(0, m.p + m.off, m.stop - m.off) ^
-                (np + 1 == bad_part ? 1u : 0u);
-    rc = t->multipart_part_checked(h, a[0], a[1], id, np + 1,
-                                   m.stop - m.off, &po, mem_read, &m,
-                                   tok[np], sizeof(tok[np]), &pr, err);
-    if (!rc)
-      printf("part %" PRIu32 " crc32c=%s\n", np + 1,
-             (pr.checksums & STORE_CKSUM_CRC32C) ? "reported" : "-");
+    rc = part(t, h, a, id, &m, psz, np + 1, md5, np + 1 == bad_part, tok[np],
+              sizeof(tok[np]), err);
+    if (rc && (err->flags & STORE_ERR_RETRYABLE))
+      rc = part(t, h, a, id, &m, psz, np + 1, md5, np + 1 == bad_part,
+                tok[np], sizeof(tok[np]), err);
     toks[np] = tok[np];
     np++;
   }
   if (!rc) {
-    o.crc32c ^= bad_whole ? 1u : 0u;
+    o.checksums = STORE_CKSUM_CRC32C;
+    o.crc32c = sdk_crc32c(0, m.p, m.len) ^ (bad_whole ? 1u : 0u);
     rc = t->multipart_complete(h, a[0], a[1], id, &o, toks, np, &r, err);
   }
   if (rc && np) {
@@ -226,17 +278,23 @@ int main(int argc, char **argv)
   store_handle *h = NULL;
   store_error err;
   seen s;
+#ifndef S3_PROBE_LINKED
   void *so;
+#endif
   int nc = 0, i, status = 2;
   int32_t rc;
 
   if (argc < 4)
     return fprintf(stderr, "usage: s3_cksum_probe PLUGIN.so KEY=VALUE... "
                            "-- CMD ARGS...\n"), 2;
+#ifdef S3_PROBE_LINKED
+  t = &store_interface;
+#else
   so = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
   t = so ? dlsym(so, "store_interface") : NULL;
   if (!t)
     return fprintf(stderr, "cannot load %s: %s\n", argv[1], dlerror()), 2;
+#endif
   for (i = 2; i < argc && strcmp(argv[i], "--") && nc < 16; i++) {
     char *eq = strchr(argv[i], '=');
     if (!eq)

@@ -2,7 +2,9 @@
 # The S3 provider's side of the ABI 1.1 checksum contract, driven through
 # its interface table by s3_cksum_probe (the host's use of it is tested with
 # the host), against the three fixture servers:
-#   test_checksums.sh XTSTORE_BIN PLUGIN_DIR S3_CKSUM_PROBE
+#   test_checksums.sh XTSTORE_BIN PLUGIN_DIR S3_CKSUM_PROBE [S3_PARTS_PROBE]
+# (s3_parts_probe: the probe built with the provider's sources, for the
+# streamed parts of objects over 5 GiB; without it those checks are left out)
 # What each server does with the checksums (plugins/s3/README.md):
 #   - moto keeps and returns x-amz-checksum-crc32c (given with
 #     x-amz-sdk-checksum-algorithm) WITHOUT checking it, decodes signed
@@ -19,6 +21,7 @@
 . "$(dirname "$0")/s3lib.sh" "$@"
 
 PROBE=${3:-}
+PARTS_PROBE=${4:-}
 SO="$XTSTORE_PLUGIN_PATH/store-s3.so"
 AWS=/usr/bin/aws
 FAULTPROXY_SH=${XTSTORE_FAULTPROXY_SH:-$(dirname "$0")/../../servers/faultproxy.sh}
@@ -31,11 +34,12 @@ if [ ! -x "$AWS" ]; then
   exit 77
 fi
 
-# probe ENDPOINT AK SK [KEY=VALUE...] -- CMD...: $RC, $OUT, $ERR.
+# probe ENDPOINT AK SK [KEY=VALUE...] -- CMD...: $RC, $OUT, $ERR
+# (PROBE_BIN=$PARTS_PROBE probe ...: the linked probe).
 probe() {
   local ep=$1 ak=$2 sk=$3
   shift 3
-  "$PROBE" "$SO" endpoint="$ep" access-key="$ak" secret-key="$sk" \
+  "${PROBE_BIN:-$PROBE}" "$SO" endpoint="$ep" access-key="$ak" secret-key="$sk" \
     addressing=path "$@" > "$T/.out" 2> "$T/.err"
   RC=$?
   OUT=$(grep -v '^log debug' "$T/.out")
@@ -109,7 +113,8 @@ check "moto: a small pipe's CRC-32C goes as a header ($WANT, got $(field crc32c)
 
 probe "$ME" "$MA" "$MS" -- mp "$B" mp.bin big.bin 5242880
 expect_rc 0 "moto: multipart FULL_OBJECT with each part's CRC-32C"
-check "moto: every part reported its CRC-32C" test "$(printf '%s\n' "$OUT" | grep -c 'crc32c=reported')" -eq 3
+check "moto: every part reported its CRC-32C" test "$(printf '%s\n' "$OUT" | grep -c 'crc32c=[0-9a-f]\{8\}$')" -eq 3
+PART2=$(printf '%s\n' "$OUT" | sed -n 's/^part 2 crc32c=//p')
 probe "$ME" "$MA" "$MS" -- head "$B" mp.bin
 GOT=$(field crc32c)
 check "moto: the multipart object has its full-object CRC-32C ($WANT_BIG, got $GOT)" \
@@ -129,6 +134,7 @@ cat > "$PROXY/rules.json" <<'EOF'
   "body": "<Error><Code>XAmzContentChecksumMismatch</Code><Message>The provided 'x-amz-checksum' header does not match what was computed.</Message></Error>"},
  {"match": {"method": "HEAD", "path": "/crc.bin$"}, "count": 1, "status": 501,
   "body": "<Error><Code>NotImplemented</Code><Message>The x-amz-checksum-mode header is not supported.</Message></Error>"},
+ {"match": {"method": "HEAD", "path": "/kms.bin$", "headers": {"x-amz-checksum-mode": "."}}, "status": 403},
  {"match": {"method": "PUT", "path": "/refused.bin$"}, "count": 1, "status": 501,
   "body": "<Error><Code>NotImplemented</Code><Message>x-amz-checksum-crc32c is not supported.</Message></Error>"}]
 EOF
@@ -147,12 +153,123 @@ check "moto+proxy: XAmzContentChecksumMismatch is the same retryable error" \
   contains "$OUT" "checksum does not match the bytes that arrived: XAmzContentChecksumMismatch"
 probe "$PE" "$MA" "$MS" -- head "$B" crc.bin
 expect_rc 0 "moto+proxy: a HEAD whose checksum mode is refused is sent again without it"
-check "moto+proxy: the fallback is said once" test "$(printf '%s\n' "$OUT" | grep -c 'refused the x-amz-checksum headers')" -eq 1
+check "moto+proxy: the fallback is said once" test "$(printf '%s\n' "$OUT" | grep -c 'refused the x-amz-checksum-mode header')" -eq 1
 check "moto+proxy: the proxy saw 2 HEADs" test "$(grep -c '^HEAD .*/crc.bin' "$PROXY/log")" -eq 2
+# AWS: the checksum mode makes a HEAD of an SSE-KMS object need
+# kms:Decrypt; a role without it gets a bodiless 403.
+probe "$ME" "$MA" "$MS" -- put "$B" kms.bin small.bin
+probe "$PE" "$MA" "$MS" -- head "$B" kms.bin
+expect_rc 0 "moto+proxy: a HEAD refused (403) with the checksum mode is sent again without it"
+check "moto+proxy: ... which is the object's, not the server's: no fallback" lacks "$OUT" "refused the"
+check "moto+proxy: ... the size is there" test "$(field size)" = 300000
 probe "$PE" "$MA" "$MS" -- put "$B" refused.bin small.bin pipe trailer
 expect_rc 0 "moto+proxy: a body in memory whose checksum is refused goes again without it"
 check "moto+proxy: ... and then reports no CRC-32C" test "$(field crc32c)" = "-"
 check "moto+proxy: the object holds the bytes" same_object "$ME" "$MA" "$MS" "$B" refused.bin small.bin
+cleanup_hook
+
+# Answers AWS gives and moto does not, from a proxy in front of moto:
+#  - s3_checksum_type (faultproxy.py): AWS refuses a part carrying a CRC-32C
+#    of an upload begun without declaring one ("Checksum Type mismatch");
+#    the plugin declares CRC32C/FULL_OBJECT at every begin (the host's begin
+#    names no checksum: s3_cksum_probe's mp begins as the host does);
+#  - the same refusal once, as from a server that will not take the
+#    checksums: a refusal (fallback, said once), not a body mismatch;
+#  - the HEAD after a completion answered for another writer's object
+#    (412 to its If-Match, or a server that ignores If-Match): nothing
+#    reported, so the host does not remove what another writer put;
+#  - a server that checks the CRC-32Cs: the plugin sends the ones it was
+#    given (a wrong one is refused), also at a pipe's completion.
+# b64_re HEX: the CRC's base64 as a regex, inside a JSON string.
+b64_re() { python3 -c 'import json,re,sys; print(json.dumps(re.escape(sys.argv[1]))[1:-1])' "$(b64_of "$1")"; }
+V=$(bucket cksumv)
+probe "$ME" "$MA" "$MS" -- mb "$V"
+awsc "$ME" "$MA" "$MS" s3api put-bucket-versioning --bucket "$V" \
+  --versioning-configuration Status=Enabled
+expect_rc 0 "moto: versioning on $V"
+PROXY="$T/proxy3"
+mkdir -p "$PROXY"
+BADDIGEST='<Error><Code>BadDigest</Code><Message>The CRC32C you specified did not match the calculated checksum.</Message></Error>'
+cat > "$PROXY/rules.json" <<EOF
+[{"match": {"path": "/aws-"}, "s3_checksum_type": true},
+ {"match": {"method": "PUT", "path": "/type-refused.bin\$", "query": "partNumber=1"}, "count": 1, "status": 400,
+  "body": "<Error><Code>InvalidRequest</Code><Message>Checksum Type mismatch occurred, expected checksum Type: null, actual checksum Type: crc32c</Message></Error>"},
+ {"match": {"method": "HEAD", "path": "/mp-replaced.bin\$", "headers": {"If-Match": "."}}, "status": 412},
+ {"match": {"method": "HEAD", "path": "/mp-other.bin\$"}, "status": 200,
+  "headers": {"ETag": "\"0123456789abcdef0123456789abcdef-1\"", "x-amz-checksum-crc32c": "AAAAAA=="}},
+ {"match": {"method": "HEAD", "path": "/mp-versioned.bin\$", "query": "versionId=."}, "stall_ms": 1},
+ {"match": {"method": "POST", "path": "/pipe-bad.bin\$", "query": "uploadId=",
+            "headers": {"x-amz-checksum-crc32c": "^(?!$(b64_re "$WANT_BIG")\$)"}}, "status": 400, "body": "$BADDIGEST"},
+ {"match": {"method": "PUT", "path": "/mp-badpart.bin\$", "query": "partNumber=2",
+            "headers": {"x-amz-checksum-crc32c": "^(?!$(b64_re "$PART2")\$)"}}, "status": 400, "body": "$BADDIGEST"},
+ {"match": {"method": "POST", "path": "/mp-badwhole.bin\$", "query": "uploadId=",
+            "headers": {"x-amz-checksum-crc32c": "^(?!$(b64_re "$WANT_BIG")\$)"}}, "status": 400, "body": "$BADDIGEST"},
+ {"match": {"method": "POST", "path": "/parts-bad.bin\$", "query": "uploadId=",
+            "headers": {"x-amz-checksum-crc32c": "^(?!$(b64_re "$WANT_BIG")\$)"}}, "status": 400, "body": "$BADDIGEST"},
+ {"match": {"method": "POST", "path": "/parts-[a-z]*.bin\$", "query": "uploadId=",
+            "headers": {"x-amz-checksum-crc32c": "^$(b64_re "$WANT_BIG")\$"}}, "stall_ms": 1}]
+EOF
+if ! PE=$(XTSTORE_SERVER_OWNER_PID=$$ "$FAULTPROXY_SH" start "$PROXY" "$ME" "$PROXY/rules.json"); then
+  fail "faultproxy did not start in front of moto (AWS's answers)"
+  finish
+fi
+probe "$PE" "$MA" "$MS" -- mp "$B" aws-mp.bin big.bin 5242880
+expect_rc 0 "moto+aws: a multipart upload begun as the host begins passes AWS's checksum type check"
+check "moto+aws: ... no part refused" test "$(grep -c 'aws-mp.bin rule=0 status 400' "$PROXY/log")" -eq 0
+check "moto+aws: ... every part with its CRC-32C" test "$(printf '%s\n' "$OUT" | grep -c 'crc32c=[0-9a-f]\{8\}$')" -eq 3
+check "moto+aws: ... the object has the whole CRC-32C ($WANT_BIG, got $(field crc32c))" test "$(field crc32c)" = "$WANT_BIG"
+probe "$PE" "$MA" "$MS" -- put "$B" aws-pipe.bin big.bin pipe trailer
+expect_rc 0 "moto+aws: a 12 MB pipe's parts with their CRC-32Cs pass the same check"
+check "moto+aws: ... the pipe's object holds the bytes" same_object "$ME" "$MA" "$MS" "$B" aws-pipe.bin big.bin
+probe "$PE" "$MA" "$MS" -- mp "$B" type-refused.bin big.bin 5242880
+expect_rc 0 "moto+proxy: a part whose checksum type is refused goes again without checksums"
+check "moto+proxy: ... the refusal is a fallback, said once" \
+  test "$(printf '%s\n' "$OUT" | grep -c 'refused the x-amz-checksum headers (InvalidRequest: Checksum Type mismatch')" -eq 1
+check "moto+proxy: ... not called a body mismatch" lacks "$OUT" "does not match the bytes"
+check "moto+proxy: ... the object holds the bytes" same_object "$ME" "$MA" "$MS" "$B" type-refused.bin big.bin
+probe "$PE" "$MA" "$MS" -- mp "$B" mp-replaced.bin big.bin 5242880
+expect_rc 0 "moto+proxy: an upload whose object was replaced before the HEAD is still committed"
+check "moto+proxy: ... its HEAD asked If-Match (412)" grep -q '^HEAD .*/mp-replaced.bin rule=2 status 412' "$PROXY/log"
+check "moto+proxy: ... and reports no CRC-32C (got $(field crc32c))" test "$(field crc32c)" = "-"
+check "moto+proxy: ... nor a size" test "$(field size)" = 0
+probe "$PE" "$MA" "$MS" -- mp "$B" mp-other.bin big.bin 5242880
+expect_rc 0 "moto+proxy: a HEAD that shows another object (If-Match ignored) does not fail the upload"
+check "moto+proxy: ... whose CRC-32C is not reported (got $(field crc32c))" test "$(field crc32c)" = "-"
+check "moto+proxy: ... said" contains "$OUT" "the object read back is another one"
+probe "$PE" "$MA" "$MS" -- mp "$V" mp-versioned.bin big.bin 5242880
+expect_rc 0 "moto+proxy: multipart into a versioned bucket"
+check "moto+proxy: ... the HEAD asked for the version the completion made" \
+  grep -q "^HEAD /$V/mp-versioned.bin rule=4 stall_ms 1 pass 200" "$PROXY/log"
+check "moto+proxy: ... and reports its CRC-32C ($WANT_BIG, got $(field crc32c))" test "$(field crc32c)" = "$WANT_BIG"
+probe "$PE" "$MA" "$MS" -- put "$B" pipe-bad.bin big.bin pipe crc=bad
+expect_rc 1 "moto+proxy: a pipe's completion carries the CRC-32C the caller gave, refused when wrong"
+check "moto+proxy: ... a retryable body mismatch" contains "$OUT" "checksum does not match the bytes that arrived: BadDigest"
+probe "$PE" "$MA" "$MS" -- put "$B" pipe-bad.bin big.bin pipe crc
+expect_rc 0 "moto+proxy: ... and the right one passes"
+probe "$PE" "$MA" "$MS" -- mp "$B" mp-badpart.bin big.bin 5242880 bad-part=2
+expect_rc 1 "moto+proxy: a part's wrong CRC-32C goes as given and is refused"
+check "moto+proxy: ... part 2 failed, retryable" contains "$OUT" "part 2 failed (retryable)"
+probe "$PE" "$MA" "$MS" -- mp "$B" mp-badwhole.bin big.bin 5242880 bad-whole
+expect_rc 1 "moto+proxy: a wrong whole-object CRC-32C at complete is refused"
+check "moto+proxy: ... as a body mismatch" contains "$OUT" "checksum does not match the bytes that arrived: BadDigest"
+# Parts streamed from a source of known length (objects over 5 GiB): the
+# completion carries the CRC-32C the caller gave, else the one taken while
+# the parts streamed (each part's own goes as an aws-chunked trailer).
+if [ -x "$PARTS_PROBE" ]; then
+  PROBE_BIN=$PARTS_PROBE probe "$PE" "$MA" "$MS" -- put "$B" parts-bad.bin big.bin parts crc=bad
+  expect_rc 1 "moto+proxy: streamed parts: a wrong CRC-32C given goes to the completion and is refused"
+  check "moto+proxy: ... as a body mismatch" contains "$OUT" "checksum does not match the bytes that arrived: BadDigest"
+  PROBE_BIN=$PARTS_PROBE probe "$PE" "$MA" "$MS" -- put "$B" parts-crc.bin big.bin parts crc
+  expect_rc 0 "moto+proxy: streamed parts with the CRC-32C given"
+  check "moto+proxy: ... the completion carried it" grep -q "^POST /$B/parts-crc.bin rule=9 stall_ms 1" "$PROXY/log"
+  check "moto+proxy: ... reported back ($WANT_BIG, got $(field crc32c))" test "$(field crc32c)" = "$WANT_BIG"
+  check "moto+proxy: ... the object holds the bytes" same_object "$ME" "$MA" "$MS" "$B" parts-crc.bin big.bin
+  PROBE_BIN=$PARTS_PROBE probe "$PE" "$MA" "$MS" payload-signing=streaming -- put "$B" parts-trailer.bin big.bin parts trailer
+  expect_rc 0 "moto+proxy: streamed parts, the CRC-32C asked for while streaming"
+  check "moto+proxy: ... the completion carried the CRC taken from the parts" \
+    grep -q "^POST /$B/parts-trailer.bin rule=9 stall_ms 1" "$PROXY/log"
+  check "moto+proxy: ... the object holds the bytes" same_object "$ME" "$MA" "$MS" "$B" parts-trailer.bin big.bin
+fi
 cleanup_hook
 
 # ---- Swift -----------------------------------------------------------------
@@ -173,6 +290,18 @@ expect_rc 0 "swift: multipart with part checksums completes"
 check "swift: the refused part checksums in the XML are said once" \
   test "$(printf '%s\n' "$OUT" | grep -c "refused the parts' ChecksumCRC32C")" -eq 1
 check "swift: the multipart object holds the bytes" same_object "$SE" "$SA" "$SS" "$B" mp.bin big.bin
+# A known MD5 goes as Content-MD5: a part's on its UploadPart, the whole
+# object's only on a single PutObject (never on a part).
+probe "$SE" "$SA" "$SS" -- mp "$B" mp-md5.bin big.bin 5242880 md5
+expect_rc 0 "swift: multipart with each part's MD5"
+probe "$SE" "$SA" "$SS" -- mp "$B" mp-md5.bin big.bin 5242880 md5 bad-part=2
+expect_rc 1 "swift: a part's wrong MD5 is refused"
+check "swift: ... BadDigest, for part 2" contains "$OUT" "part 2 failed (retryable): s3: UploadPart"
+probe "$SE" "$SA" "$SS" -- put "$B" pipe-md5.bin big.bin pipe md5
+expect_rc 0 "swift: a 12 MB pipe with its whole MD5 (not sent on any part)"
+check "swift: ... the object holds the bytes" same_object "$SE" "$SA" "$SS" "$B" pipe-md5.bin big.bin
+probe "$SE" "$SA" "$SS" -- put "$B" pipe-md5s.bin small.bin pipe md5=bad
+expect_rc 1 "swift: a small pipe's wrong whole MD5 goes on its PutObject and is refused"
 # A body changed in flight: Swift's MD5 check refuses it.
 mkdir -p "$T/proxy2"
 PROXY="$T/proxy2"

@@ -639,8 +639,20 @@ static void checksums_mismatch_is_retryable_io(void **state)
                           "calculated checksum."),
     S3_ERROR("XAmzContentChecksumMismatch", "The provided 'x-amz-checksum' "
                                             "header does not match."),
+    S3_ERROR("InvalidRequest", "The CRC32C you specified did not match the "
+                               "calculated checksum."),
+  };
+  /* InvalidRequest about a checksum but not about the body: the upload's
+   * declared type (AWS, parts of an upload begun without one), a header
+   * the server cannot take, or anything else. Sending the same body again
+   * cannot help: not retryable, not called a mismatch. */
+  static const char *const others[] = {
+    S3_ERROR("InvalidRequest", "Checksum Type mismatch occurred, expected "
+                               "checksum Type: null, actual checksum Type: "
+                               "crc32c"),
     S3_ERROR("InvalidRequest", "Value for x-amz-checksum-crc32c header is "
                                "invalid."),
+    S3_ERROR("InvalidRequest", "Bad part"),
   };
   s3_call c = call("PutObject", "b", "k");
   (void)state;
@@ -654,30 +666,84 @@ static void checksums_mismatch_is_retryable_io(void **state)
                                       "not match"));
     sdk_response_free(r);
   }
-  /* InvalidRequest about anything else stays what it was */
-  sdk_response *r = response(400, S3_ERROR("InvalidRequest", "Bad part"),
-                             NULL, NULL);
-  store_error e = new_err();
-  assert_int_equal(s3_fail(&c, r, &e), STORE_E_INVALID);
-  sdk_response_free(r);
+  for (size_t i = 0; i < 3; i++) {
+    sdk_response *r = response(400, others[i], NULL, NULL);
+    store_error e = new_err();
+    assert_int_equal(s3_fail(&c, r, &e), STORE_E_INVALID);
+    assert_false(e.flags & STORE_ERR_RETRYABLE);
+    assert_null(strstr(e.message, "refused the body"));
+    sdk_response_free(r);
+  }
+}
+
+/* What the plugin logs, for the tests that look at it. */
+static char g_log[1024];
+static int g_nlog;
+
+static void on_log(void *ctx, int32_t level, const char *msg)
+{
+  (void)ctx;
+  (void)level;
+  snprintf(g_log, sizeof(g_log), "%s", msg);
+  g_nlog++;
+}
+
+static const store_host_api g_host = {
+  .struct_size = sizeof(store_host_api),
+  .abi_major = STORE_ABI_MAJOR,
+  .abi_minor = STORE_ABI_MINOR,
+  .log = on_log,
+};
+
+static int has_control(const char *s)
+{
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x20 || *s == 0x7f)
+      return 1;
+  return 0;
 }
 
 static void checksums_refused_headers_fall_back(void **state)
 {
+  static const char *const refusals[] = {
+    S3_ERROR("InvalidRequest", "Checksum Type mismatch occurred, expected "
+                               "checksum Type: null, actual checksum Type: "
+                               "crc32c"),
+    S3_ERROR("InvalidRequest", "Value for x-amz-checksum-crc32c header is "
+                               "invalid."),
+    S3_ERROR("InvalidArgument", "x-amz-checksum-crc32c: unknown header"),
+  };
+  static const char *const not_refusals[] = {
+    S3_ERROR("InvalidArgument", "The checksum did not match"),
+    S3_ERROR("InvalidRequest", "The CRC32C you specified did not match the "
+                               "calculated checksum."),
+    S3_ERROR("BadDigest", "The checksum header is not what we computed"),
+    S3_ERROR("InvalidRequest", "Part number must be an integer"),
+  };
   s3_call c = call("PutObject", "b", "k");
   sdk_response *r;
   (void)state;
   atomic_store(&g_h.cksum_off, 0);
   c.method = "PUT";
-  /* a mismatch is no refusal of the headers */
-  r = response(400, S3_ERROR("InvalidArgument", "The checksum did not match"),
-               NULL, NULL);
   c.cksum_sent = 1;
-  assert_false(s3_cksum_refused(&c, r));
-  sdk_response_free(r);
+  for (size_t i = 0; i < 4; i++) {
+    r = response(400, not_refusals[i], NULL, NULL);
+    assert_false(s3_cksum_refused(&c, r));
+    sdk_response_free(r);
+  }
+  assert_int_equal(atomic_load(&g_h.cksum_off), 0);
+  for (size_t i = 0; i < 3; i++) {
+    r = response(400, refusals[i], NULL, NULL);
+    atomic_store(&g_h.cksum_off, 0);
+    if (!s3_cksum_refused(&c, r))
+      fail_msg("not taken for a refusal: %s", refusals[i]);
+    assert_int_equal(atomic_load(&g_h.cksum_off), 1);
+    sdk_response_free(r);
+  }
   /* nor is a refusal of a request that carried none */
   r = response(501, S3_ERROR("NotImplemented", "x-amz-checksum-crc32c is "
                                                "not supported"), NULL, NULL);
+  atomic_store(&g_h.cksum_off, 0);
   c.cksum_sent = 0;
   assert_false(s3_cksum_refused(&c, r));
   assert_int_equal(atomic_load(&g_h.cksum_off), 0);
@@ -686,6 +752,85 @@ static void checksums_refused_headers_fall_back(void **state)
   assert_int_equal(atomic_load(&g_h.cksum_off), 1);
   sdk_response_free(r);
   atomic_store(&g_h.cksum_off, 0);
+}
+
+/* The fallback's warning quotes the server, said once, on one line
+ * without its control bytes. */
+static void checksums_fallback_warning_is_clean(void **state)
+{
+  s3_call c = call("PutObject", "b", "k");
+  char name[] = "svc";
+  sdk_response *r = response(501, S3_ERROR("NotImplemented", "x-amz-checksum"
+                                           "-crc32c\nfake: line\t\x7f[31m"),
+                             NULL, NULL);
+  (void)state;
+  g_h.host = &g_host;
+  g_h.cfg.name = name;
+  g_nlog = 0;
+  atomic_store(&g_h.cksum_off, 0);
+  c.method = "PUT";
+  c.cksum_sent = 1;
+  assert_true(s3_cksum_refused(&c, r));
+  assert_true(s3_cksum_refused(&c, r));
+  assert_int_equal(g_nlog, 1);
+  assert_non_null(strstr(g_log, "x-amz-checksum-crc32c?fake: line??[31m"));
+  assert_false(has_control(g_log));
+  sdk_response_free(r);
+  g_h.host = NULL;
+  g_h.cfg.name = NULL;
+  atomic_store(&g_h.cksum_off, 0);
+}
+
+/* An error's message and request id quote the server: cleaned too. */
+static void errors_server_text_is_clean(void **state)
+{
+  sdk_response *r = response(403, "<Error><Code>AccessDenied</Code><Message>"
+                             "no\nway\x7f</Message><RequestId>R\tID"
+                             "</RequestId></Error>", NULL, NULL);
+  s3_call c = call("GetObject", "b", "k");
+  store_error e = new_err();
+  (void)state;
+  assert_int_equal(s3_fail(&c, r, &e), STORE_E_PERMISSION);
+  assert_non_null(strstr(e.message, "AccessDenied: no?way? (request id "
+                                    "R?ID)"));
+  assert_false(has_control(e.message));
+  assert_string_equal(e.request_id, "R?ID");
+  sdk_response_free(r);
+}
+
+/* A HEAD with x-amz-checksum-mode refused without a body goes once more
+ * without it; only a 501 that then turns into a 2xx stops the header for
+ * the handle (a 403 belongs to the object: SSE-KMS). */
+static void checksums_head_mode_refusal(void **state)
+{
+  s3_call c = call("HeadObject", "b", "k");
+  sdk_response *r403 = response(403, NULL, NULL, NULL);
+  sdk_response *r501 = response(501, NULL, NULL, NULL);
+  sdk_response *r404 = response(404, NULL, NULL, NULL);
+  sdk_response *ok = response(200, NULL, NULL, NULL);
+  (void)state;
+  atomic_store(&g_h.cksum_off, 0);
+  c.method = "HEAD";
+  c.cksum_sent = 1;
+  assert_int_equal(s3_cksum_mode_suspect(&c, r403), 403);
+  assert_int_equal(s3_cksum_mode_suspect(&c, r501), 501);
+  assert_int_equal(s3_cksum_mode_suspect(&c, r404), 0);
+  c.cksum_sent = 0;
+  assert_int_equal(s3_cksum_mode_suspect(&c, r403), 0);
+  c.cksum_sent = 1;
+  c.method = "GET";
+  assert_int_equal(s3_cksum_mode_suspect(&c, r403), 0);
+  s3_cksum_mode_settle(&c, 403, ok);
+  assert_int_equal(atomic_load(&g_h.cksum_off), 0);
+  s3_cksum_mode_settle(&c, 501, r501);
+  assert_int_equal(atomic_load(&g_h.cksum_off), 0);
+  s3_cksum_mode_settle(&c, 501, ok);
+  assert_int_equal(atomic_load(&g_h.cksum_off), 1);
+  atomic_store(&g_h.cksum_off, 0);
+  sdk_response_free(r403);
+  sdk_response_free(r501);
+  sdk_response_free(r404);
+  sdk_response_free(ok);
 }
 
 static void checksums_ride_in_part_tokens(void **state)
@@ -823,6 +968,9 @@ int main(void)
     cmocka_unit_test(checksums_reported_full_object_only),
     cmocka_unit_test(checksums_mismatch_is_retryable_io),
     cmocka_unit_test(checksums_refused_headers_fall_back),
+    cmocka_unit_test(checksums_fallback_warning_is_clean),
+    cmocka_unit_test(errors_server_text_is_clean),
+    cmocka_unit_test(checksums_head_mode_refusal),
     cmocka_unit_test(checksums_ride_in_part_tokens),
     cmocka_unit_test(urls_follow_the_addressing),
     cmocka_unit_test(payload_signing_sets_the_body_mode),
