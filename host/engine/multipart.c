@@ -292,8 +292,11 @@ static int32_t part_read(void *ud, void *buf, size_t cap, size_t *out_n)
     p->ended_early = 1;
     return 1;
   }
+  /* A part buffer's bytes cannot change: their CRC-32C is the one read
+   * ahead (do_part). */
+  if (!p->buf)
+    p->crc = st_crc32c(p->crc, buf, n);
   p->pos += n;
-  p->crc = st_crc32c(p->crc, buf, n);
   count(p);
   *out_n = n;
   return 0;
@@ -366,27 +369,32 @@ static int has_checked(const xtstore_svc *s)
          s->ops->multipart_part_checked != NULL;
 }
 
+/* The CRC-32C of the bytes this attempt sent: a part buffer's is the one
+ * read ahead when all of it went. */
+static void sent_crc(struct part *p)
+{
+  if (p->buf)
+    p->crc = p->pos == p->len ? p->want : st_crc32c(0, p->buf, p->pos);
+}
+
 /* One attempt. Not xtstore_multipart_part: that wrapper replays only a
  * part whose body was never read, and ours can be rewound. With
  * multipart_part_checked the part's CRC-32C goes along (read ahead: for
  * the service to check; else as a trailer, if the plugin can), and what
  * the service reports it stored is compared with the bytes sent: a wrong
  * part fails this attempt, retryably, so it is sent again like any
- * failed part. */
+ * failed part. Bytes sent that are not the CRC-32C read ahead are a file
+ * that changed while it was read: no attempt mends that. */
 static int do_part(xtstore_svc *s, void *arg, store_error *err)
 {
   struct part *p = arg;
   struct mp *m = p->m;
   store_put_opts o;
-  store_put_result res;
+  store_put_result res, *out = NULL;
   char why[200];
-  int rc;
+  int rc, mismatch;
 
   p->token[0] = '\0';
-  if (!has_checked(s))
-    return s->ops->multipart_part(s->h, m->container, m->key, m->id, p->no,
-                                  p->len, part_read, p, p->token,
-                                  sizeof(p->token), err);
   memset(&o, 0, sizeof(o));
   o.struct_size = sizeof(o);
   o.content_length = (int64_t)p->len;
@@ -396,15 +404,25 @@ static int do_part(xtstore_svc *s, void *arg, store_error *err)
   } else {
     o.trailer_checksums = STORE_CKSUM_CRC32C;
   }
-  memset(&res, 0, sizeof(res));
-  res.struct_size = sizeof(res);
-  rc = s->ops->multipart_part_checked(s->h, m->container, m->key, m->id,
-                                      p->no, p->len, &o, part_read, p,
-                                      p->token, sizeof(p->token), &res, err);
-  if (rc || !st_cksum_mismatch(&o, p->crc, &res, why, sizeof(why)))
+  if (!has_checked(s)) {
+    rc = s->ops->multipart_part(s->h, m->container, m->key, m->id, p->no,
+                                p->len, part_read, p, p->token,
+                                sizeof(p->token), err);
+  } else {
+    memset(&res, 0, sizeof(res));
+    res.struct_size = sizeof(res);
+    out = &res;
+    rc = s->ops->multipart_part_checked(s->h, m->container, m->key, m->id,
+                                        p->no, p->len, &o, part_read, p,
+                                        p->token, sizeof(p->token), out,
+                                        err);
+  }
+  sent_crc(p);
+  if (rc || !(mismatch = st_cksum_mismatch(&o, ST_KNOWN_FILE, p->crc, out,
+                                           why, sizeof(why))))
     return rc;
   rc = st_err(err, STORE_E_IO, "%s", why);
-  if (err)
+  if (err && st_cksum_retryable(mismatch, ST_KNOWN_FILE))
     err->flags |= STORE_ERR_RETRYABLE;
   return rc;
 }
@@ -435,8 +453,11 @@ static int keep_token(struct mp *m, const struct part *p, store_error *err)
 }
 
 /* The part's CRC-32C before it is sent, where its bytes are at hand: a
- * buffered part's, or a file's range read ahead (page-cached for the
- * send). Otherwise the bytes' own CRC is compared after the send. */
+ * buffered part's (summed once: the bytes sent are these), or a file's
+ * range read ahead (page-cached for the send) where the plugin takes it
+ * for the service to check (multipart_part_checked); a plugin that cannot
+ * has the file's size and time checked before completion instead
+ * (src->changed). Otherwise the bytes' own CRC is summed as they go. */
 static int part_crc(struct part *p, store_error *err)
 {
   const st_mp_src *s = p->m->src;
@@ -444,7 +465,7 @@ static int part_crc(struct part *p, store_error *err)
   if (p->buf) {
     p->want = st_crc32c(0, p->buf, (size_t)p->len);
     p->known = 1;
-  } else if (s->crc) {
+  } else if (s->crc && has_checked(p->m->svc)) {
     if (s->crc(s->ud, p->off, p->len, &p->want, err))
       return STORE_E_IO;
     p->known = 1;
@@ -766,12 +787,13 @@ static int put_whole(struct mp *m, char *buf, uint64_t len,
   o.struct_size = sizeof(o);
   o.content_length = (int64_t)len;
   /* The bytes are at hand: the service can check them. */
+  p.want = st_crc32c(0, buf, (size_t)len);
   if (!(o.checksums & STORE_CKSUM_CRC32C)) {
     o.checksums |= STORE_CKSUM_CRC32C;
-    o.crc32c = st_crc32c(0, buf, (size_t)len);
+    o.crc32c = p.want;
   }
-  return xtstore_blob_put(m->svc, m->container, m->key, &o, part_read, &p,
-                          part_rewind, out, err);
+  return st_blob_put(m->svc, m->container, m->key, &o, m->src->known,
+                     part_read, &p, part_rewind, out, err);
 }
 
 /* Discard upload `id`. Cancellation must not stop this, and st_svc_call
@@ -954,12 +976,15 @@ static void restart(struct mp *m)
 /* The whole object's CRC-32C, from its parts' (each over the bytes it
  * sent; every part but the last has the part size), into complete's
  * options o (the caller's, copied). A CRC-32C the caller knew (a copy's
- * source) must be this one: else the bytes sent are not the source's,
- * and the upload is not completed. */
+ * source: src->known) must be this one: else the bytes sent are not the
+ * source's, and the upload is not completed (a copy's is retryable: the
+ * next gets may be right). */
 static int whole_crc(struct mp *m, store_put_opts *o, store_error *err)
 {
+  char why[200];
   uint64_t len;
   uint32_t i, crc = 0;
+  int mismatch;
 
   for (i = 0; i < m->sent; i++) {
     len = i + 1 < m->sent ? m->part_size
@@ -971,15 +996,32 @@ static int whole_crc(struct mp *m, store_put_opts *o, store_error *err)
     memcpy(o, m->opts, m->opts->struct_size < sizeof(*o)
                          ? m->opts->struct_size : sizeof(*o));
   o->struct_size = sizeof(*o);
-  if ((o->checksums & STORE_CKSUM_CRC32C) && o->crc32c != crc)
-    return st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': the bytes "
-                  "sent have CRC-32C %08x, the source's is %08x (it changed "
-                  "while it was read): the upload is not completed",
-                  m->svc->name, m->container, m->key, crc, o->crc32c);
+  mismatch = st_cksum_mismatch(o, m->src->known, crc, NULL, why, sizeof(why));
+  if (mismatch) {
+    st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': %s: the upload is "
+           "not completed", m->svc->name, m->container, m->key, why);
+    if (err && st_cksum_retryable(mismatch, m->src->known))
+      err->flags |= STORE_ERR_RETRYABLE;
+    return STORE_E_IO;
+  }
   o->checksums |= STORE_CKSUM_CRC32C;
   o->crc32c = crc;
   o->trailer_checksums = 0;
   return STORE_OK;
+}
+
+/* A file source: it must still be as it was when the upload began (size,
+ * time, inode), or the parts sent may mix its states. */
+static int still_same(struct mp *m, store_error *err)
+{
+  store_error e;
+
+  st_err_reset(&e);
+  if (!m->src->changed || !m->src->changed(m->src->ud, &e))
+    return STORE_OK;
+  return st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': %s: the "
+                "upload is not completed", m->svc->name, m->container,
+                m->key, e.message);
 }
 
 /* Begin, run every part, then complete -- or abort. *first: a sequential
@@ -1025,17 +1067,16 @@ static int upload(struct mp *m, char **first, uint64_t got,
     rc = st_err(err, STORE_E_ABORTED, "service '%s': blob '%s/%s': cancelled",
                 s->name, m->container, m->key);
   }
-  if (!out) {
-    memset(&res, 0, sizeof(res));
-    res.struct_size = sizeof(res);
-    out = &res;
-  }
+  memset(&res, 0, sizeof(res));
+  res.struct_size = sizeof(res);
+  if (!rc)
+    rc = still_same(m, err);
   if (!rc)
     rc = whole_crc(m, &co, err);
   if (!rc)
     rc = xtstore_multipart_complete(s, m->container, m->key, m->id, &co,
                                     (const char *const *)m->tokens, m->sent,
-                                    out, err);
+                                    &res, err);
   if (rc == STORE_E_NOT_FOUND && m->resumed && !st_cancelled(s->ctx)) {
     restart(m);
     st_err_reset(err);
@@ -1047,10 +1088,12 @@ static int upload(struct mp *m, char **first, uint64_t got,
   }
   st_journal_remove(m->journal);
   rc = st_put_verify(s, m->container, m->key, m->bytes, m->src->length,
-                     out, err);
+                     m->opts, &res, err);
   if (!rc)
-    rc = st_put_verify_cksum(s, m->container, m->key, NULL, co.crc32c, out,
-                             err);
+    rc = st_put_verify_cksum(s, m->container, m->key, NULL, m->src->known,
+                             co.crc32c, &res, err);
+  if (!rc)
+    st_put_result_give(out, &res);
   return rc;
 }
 
