@@ -5,7 +5,8 @@
 # a wrong CRC-32C for fails naming the object and both values, and the
 # object is removed (a file's CRC read ahead, a pipe's asked as a
 # trailer); a get whose bytes lack the blob's CRC-32C fails and leaves no
-# file; a copy from such a source leaves nothing at the target; sync
+# file; a copy from such a source leaves nothing at the target; put
+# --text, put --to and bench are checked alike; sync
 # --checksum between a local tree and a service decides by CRC-32C.
 #   test_checksums.sh XTSTORE_BIN PROJECT_SOURCE_DIR BINARY_DIR
 . "$(dirname "$0")/lib.sh" "$@"
@@ -68,6 +69,24 @@ assert_err_has "blob 'c/p': the store reports CRC-32C e3069282 for the bytes sto
 check
 grep -q ' ck=0 crc=00000000 tr=1$' "$T/events" ||
   fail "a pipe's CRC-32C was not asked for as a trailer: $(cat "$T/events")"
+
+# The other upload paths: put --text, put --to (fan-out), bench.
+xt put --text 123456789 bad:c/t
+check
+[ "$RC" -ne 0 ] || fail "put --text the store reports a wrong CRC-32C for succeeded"
+assert_err_has "blob 'c/t': the store reports CRC-32C e3069282 for the bytes stored, the bytes sent have e3069283; the object was removed"
+xt put --text 123456789 good:c/t
+assert_rc 0
+xt put --to good,bad nine.txt c/f
+check
+[ "$RC" -ne 0 ] || fail "a fan-out with a wrong destination succeeded"
+assert_out_has "upload: nine.txt -> good:c/f (9 bytes)"
+assert_out_lacks "bad:c/f (9"
+assert_err_has "blob 'c/f': the store reports CRC-32C e3069282 for the bytes stored, the bytes sent have e3069283"
+xt bench bad:c --sizes 9 --count 1
+check
+[ "$RC" -ne 0 ] || fail "bench against a store that reports wrong CRC-32Cs succeeded"
+assert_err_has "the store reports CRC-32C"
 
 # --- downloads ---------------------------------------------------------------
 xt get good:c/k got.txt
