@@ -549,17 +549,20 @@ static void test_get_crc_verified(void **state)
   (void)state;
   /* crc32c("0123456789abcdefghijklmnopqrstuvwxyz") = b0e42986; the MD5
    * is wrong and not looked at */
-  ctx = open_ctx("needed: \"x\", fail-times: \"1\", get-crc32c: \"b0e42986\", get-md5: \"00112233445566778899aabbccddeeff\", retry: {attempts: 2, base-ms: 1}", &err);
+  ctx = open_ctx("needed: \"x\", fail-times: \"1\", get-crc32c: "
+                 "\"b0e42986\", get-md5: "
+                 "\"00112233445566778899aabbccddeeff\", "
+                 "retry: {attempts: 2, base-ms: 1}", &err);
   assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
-  assert_int_equal(xtstore_blob_get(svc, "c", "k", NULL, sink_write, &out, &err),
-                   STORE_OK);
+  assert_int_equal(xtstore_blob_get(svc, "c", "k", NULL, sink_write, &out,
+                                    &err), STORE_OK);
   xtstore_ctx_close(ctx);
 
   out.len = 0;
   ctx = open_ctx("needed: \"x\", get-crc32c: \"b0e42987\"", &err);
   assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
-  assert_int_equal(xtstore_blob_get(svc, "c", "k", NULL, sink_write, &out, &err),
-                   STORE_E_IO);
+  assert_int_equal(xtstore_blob_get(svc, "c", "k", NULL, sink_write, &out,
+                                    &err), STORE_E_IO);
   assert_string_equal(err.message, "service 'f': blob 'c/k': the bytes "
                       "received differ from the blob (CRC-32C b0e42986, the "
                       "blob's b0e42987): changed on the way, or the CRC-32C "
