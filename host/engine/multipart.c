@@ -31,7 +31,8 @@
 ** dies where it cannot abort (kill -9, a crash, power loss) is resumed by
 ** the next upload of the same, unchanged file to the same blob, which
 ** sends only the parts not on record (or whose range of the file no
-** longer has the CRC-32C recorded). ABI 1.0 cannot list a server's
+** longer has the CRC-32C recorded: the workers read the parts on record
+** again, in parallel). ABI 1.0 cannot list a server's
 ** parts, so the journal is the record, and the service checks the tokens
 ** at completion; an upload the service no longer has (expired, aborted)
 ** is started over once. A failure or ^C aborts the upload and drops the
@@ -118,6 +119,7 @@ struct part {
   uint32_t want;
   char *buf;                    /* a stream's bytes (a part buffer), or   */
   void *reader;                 /* a random source's reader, per attempt  */
+  int on_record;                /* a journal's: sent only if it changed   */
   int ended_early;              /* the reader ended before len            */
   char token[STORE_ID_SIZE];
 };
@@ -473,6 +475,46 @@ static int part_crc(struct part *p, store_error *err)
   return STORE_OK;
 }
 
+/* Count len bytes of a part not sent (on record) as moved. */
+static void count_whole(struct mp *m, uint64_t len)
+{
+  const st_mp_src *s = m->src;
+
+  if (s->on_bytes) {
+    pthread_mutex_lock(&m->mu);
+    s->on_bytes(s->bytes_ud, len);
+    pthread_mutex_unlock(&m->mu);
+  }
+}
+
+/* Non-zero when part p of the file, as it is now, has the CRC-32C the
+ * journal recorded for the part stored (m->crcs): it stays. Else the
+ * journal's token goes and the part is sent again. On a worker, so the
+ * parts on record are read in parallel. */
+static int part_unchanged(struct mp *m, const struct part *p)
+{
+  const st_mp_src *s = m->src;
+  store_error e;
+  uint32_t now;
+  int same;
+
+  st_err_reset(&e);
+  same = s->crc && !s->crc(s->ud, p->off, p->len, &now, &e) &&
+         now == m->crcs[p->no - 1];
+  if (!same) {
+    pthread_mutex_lock(&m->mu);
+    free(m->tokens[p->no - 1]);
+    m->tokens[p->no - 1] = NULL;
+    m->resumed--;
+    pthread_mutex_unlock(&m->mu);
+    st_log(m->svc->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': part "
+           "%" PRIu32 " on record: its range of the file is not what was "
+           "stored: sending it again", m->svc->name, m->container, m->key,
+           p->no);
+  }
+  return same;
+}
+
 /* st_job_fn: one part, all its attempts. Frees the part. */
 static void run_part(void *ud, void *job)
 {
@@ -482,7 +524,9 @@ static void run_part(void *ud, void *job)
   int rc;
 
   st_err_reset(&e);
-  if (!stopped(m)) {
+  if (p->on_record && !stopped(m) && part_unchanged(m, p)) {
+    count_whole(m, p->len);
+  } else if (!stopped(m)) {
     rc = part_crc(p, &e);
     if (!rc)
       rc = part_open(p, &e);
@@ -550,6 +594,9 @@ static int push_part(struct mp *m, uint32_t no, uint64_t off, uint64_t len,
   p->off = off;
   p->len = len;
   p->buf = buf;
+  pthread_mutex_lock(&m->mu);
+  p->on_record = m->tokens[no - 1] != NULL;
+  pthread_mutex_unlock(&m->mu);
   m->sent = no;
   m->bytes += len;
   st_pool_push(&m->pool, p);
@@ -567,28 +614,17 @@ static uint64_t part_len(const struct mp *m, uint64_t off)
   return left < m->part_size ? left : m->part_size;
 }
 
-/* A random source: every planned part, by offset, but those a journal
- * has: counted as done, not sent. */
+/* A random source: every planned part, by offset; those a journal has go
+ * to the workers too, which send them only if their range changed. */
 static int dispatch_ranges(struct mp *m, store_error *err)
 {
-  const st_mp_src *s = m->src;
   uint64_t off = 0, len;
   uint32_t no;
   int rc = STORE_OK;
 
   for (no = 1; no <= m->nparts && !rc && !stopped(m); no++) {
     len = part_len(m, off);
-    if (m->tokens[no - 1]) {
-      m->sent = no;
-      m->bytes += len;
-      if (s->on_bytes) {
-        pthread_mutex_lock(&m->mu);
-        s->on_bytes(s->bytes_ud, len);
-        pthread_mutex_unlock(&m->mu);
-      }
-    } else {
-      rc = push_part(m, no, off, len, NULL, err);
-    }
+    rc = push_part(m, no, off, len, NULL, err);
     off += len;
   }
   return rc;
@@ -839,25 +875,9 @@ static int journaled(const struct mp *m)
   return m->src->ident && m->src->open;
 }
 
-/* Non-zero when part `no` of the file, as it is now, has the CRC-32C
- * the journal recorded for the part stored. */
-static int part_unchanged(struct mp *m, uint32_t no, uint64_t len,
-                          uint32_t crc)
-{
-  const st_mp_src *s = m->src;
-  store_error e;
-  uint32_t now;
-
-  st_err_reset(&e);
-  return s->crc &&
-         !s->crc(s->ud, (uint64_t)(no - 1) * m->part_size, len, &now, &e) &&
-         now == crc;
-}
-
 /* Take up the journal's upload when it is of this very file, planned in
- * these parts: its id, and the tokens of the parts it has whose range of
- * the file still has the CRC-32C sent. The journal keeps those parts
- * only, to be written again whole. */
+ * these parts: its id, and the tokens and CRC-32Cs of the parts it has
+ * (run_part checks that their ranges of the file still have those). */
 static void adopt(struct mp *m, st_journal *j)
 {
   size_t i, kept = 0;
@@ -869,7 +889,6 @@ static void adopt(struct mp *m, st_journal *j)
     len = no <= m->nparts ? part_len(m, (uint64_t)(no - 1) * m->part_size)
                           : 0;
     if (no <= m->nparts && !m->tokens[no - 1] && j->parts[i].len == len &&
-        part_unchanged(m, no, len, j->parts[i].crc) &&
         (m->tokens[no - 1] = strdup(j->parts[i].token)) != NULL) {
       m->crcs[no - 1] = j->parts[i].crc;
       m->resumed++;
@@ -907,7 +926,7 @@ static void resume(struct mp *m)
   if (!memcmp(&j->ident, id, sizeof(*id)) && j->part_size == m->part_size) {
     adopt(m, j);
     st_log(s->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': resuming "
-           "upload '%s': %" PRIu32 " of %" PRIu32 " parts already stored",
+           "upload '%s': %" PRIu32 " of %" PRIu32 " parts on record",
            s->name, m->container, m->key, m->id, m->resumed, m->nparts);
     m->journal = j;
     j = NULL;
