@@ -419,6 +419,11 @@ static int do_part(xtstore_svc *s, void *arg, store_error *err)
                                         p->token, sizeof(p->token), out,
                                         err);
   }
+  /* A provider that stops reading early stored no whole part. */
+  if (!rc && p->pos != p->len)
+    return st_err(err, STORE_E_INTERNAL, "the provider took %" PRIu64 " of "
+                  "the part's %" PRIu64 " bytes and reported it stored",
+                  p->pos, p->len);
   sent_crc(p);
   if (rc || !(mismatch = st_cksum_mismatch(&o, ST_KNOWN_FILE, p->crc, out,
                                            why, sizeof(why))))
