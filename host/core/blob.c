@@ -8,6 +8,7 @@
 ** stitched together.
 */
 #include <inttypes.h>
+#include <stddef.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,26 +28,44 @@ static int need_key_cap(xtstore_svc *svc, const char *container,
   return rc;
 }
 
-/* An empty result for the plugin to fill (put, multipart complete). */
-static void reset_result(store_put_result *out)
+/* An empty result for the plugin to fill (put, multipart complete): the
+ * library's own, of this header's size. */
+static void reset_result(store_put_result *res)
 {
-  if (out) {
-    memset(out, 0, sizeof(*out));
-    out->struct_size = sizeof(*out);
-  }
+  memset(res, 0, sizeof(*res));
+  res->struct_size = sizeof(*res);
+}
+
+void st_put_result_give(store_put_result *out, const store_put_result *res)
+{
+  uint32_t cap;
+  size_t n;
+
+  if (!out || out == res)
+    return;
+  /* An embedder built against 1.0 may not have set struct_size: the 1.0
+   * struct's fields are always there. Its struct_size stays its own. */
+  cap = out->struct_size;
+  n = cap < offsetof(store_put_result, checksums)
+        ? offsetof(store_put_result, checksums)
+        : cap > sizeof(*res) ? sizeof(*res) : cap;
+  memcpy(out, res, n);
+  out->struct_size = cap;
 }
 
 /* ------------------------------------------------------------------------ */
 /* put                                                                      */
 /* ------------------------------------------------------------------------ */
 struct put_args {
+  xtstore_svc *svc;
   const char *container, *key;
   const void *opts;             /* store_put_opts or store_append_opts */
   store_read_fn src;
   void *ud;
   xtstore_rewind_fn rewind;
-  store_put_result *out;
+  store_put_result *out;        /* the library's: see st_put_result_give */
   xtstore_ctx *ctx;
+  int known;                    /* ST_KNOWN_*: where opts' CRC-32C is from */
   uint64_t consumed;
   uint32_t crc;                 /* CRC-32C of the bytes consumed */
 };
@@ -81,19 +100,49 @@ static int put_replay(void *p)
 static int do_put(xtstore_svc *s, void *p, store_error *err)
 {
   struct put_args *a = p;
+  reset_result(a->out);
   return s->ops->blob_put(s->h, a->container, a->key, a->opts, put_read, a,
                           a->out, err);
 }
 
-int xtstore_blob_put(xtstore_svc *svc, const char *container, const char *key,
-                     const store_put_opts *opts, store_read_fn src,
-                     void *src_ud, xtstore_rewind_fn rewind,
-                     store_put_result *out, store_error *err)
+/* The put, then its checks (outside st_svc_call: removing a wrong object
+ * is a call of its own). A put the store reports wrong is removed and,
+ * from a rewindable body, sent again per the service's retry policy, like
+ * a part (multipart.c). */
+static int put_checked(struct put_args *a, store_error *err)
 {
-  struct put_args a = {container, key, NULL, src, src_ud, rewind, out,
-                       svc->ctx, 0, 0};
+  xtstore_svc *svc = a->svc;
+  const store_put_opts *o = a->opts;
+  uint32_t tries;
+  int rc;
+
+  for (tries = 1;; tries++) {
+    rc = st_svc_call(svc, do_put, put_replay, a, err);
+    if (rc)
+      return rc;
+    rc = st_put_verify(svc, a->container, a->key, a->consumed,
+                       o->content_length, o, a->out, err);
+    if (!rc)
+      rc = st_put_verify_cksum(svc, a->container, a->key, o, a->known,
+                               a->crc, a->out, err);
+    if (!rc || !a->rewind || !st_retry_should(&svc->retry, tries, err, 1) ||
+        put_replay(a) || st_cancelled(svc->ctx))
+      return rc;
+    st_log(svc->ctx, STORE_LOG_INFO, "%s; sending it again (attempt %u of "
+           "%u)", err->message, tries + 1, svc->retry.attempts);
+  }
+}
+
+int st_blob_put(xtstore_svc *svc, const char *container, const char *key,
+                const store_put_opts *opts, int known, store_read_fn src,
+                void *src_ud, xtstore_rewind_fn rewind,
+                store_put_result *out, store_error *err)
+{
+  struct put_args a = {svc, container, key, NULL, src, src_ud, rewind, NULL,
+                       svc->ctx, known, 0, 0};
   store_put_result res;
   store_put_opts o;
+  store_error e;
   int rc = st_check_key(svc, container, key, err);
   if (rc)
     return rc;
@@ -108,27 +157,35 @@ int xtstore_blob_put(xtstore_svc *svc, const char *container, const char *key,
    * streams: the plugin sends it after the body, if it can. */
   if (!(o.checksums & STORE_CKSUM_CRC32C))
     o.trailer_checksums |= STORE_CKSUM_CRC32C;
-  a.opts = opts = &o;
-  if ((opts->flags & STORE_PUT_IF_NONE_MATCH) || opts->if_match) {
+  a.opts = &o;
+  if ((o.flags & STORE_PUT_IF_NONE_MATCH) || o.if_match) {
     rc = st_require_cap(svc, STORE_CAP_CONDITIONAL, err);
     if (rc)
       return rc;
   }
-  if (!out)
-    a.out = out = &res;
-  reset_result(out);
-  rc = st_svc_call(svc, do_put, put_replay, &a, err);
+  a.out = &res;
+  reset_result(&res);
+  st_err_reset(&e);
+  rc = put_checked(&a, &e);
   if (rc == STORE_OK)
-    rc = st_put_verify(svc, container, key, a.consumed, opts->content_length,
-                       out, err);
-  if (rc == STORE_OK)
-    rc = st_put_verify_cksum(svc, container, key, opts, a.crc, out, err);
+    st_put_result_give(out, &res);
+  else if (err)
+    *err = e;
   return rc;
 }
 
+int xtstore_blob_put(xtstore_svc *svc, const char *container, const char *key,
+                     const store_put_opts *opts, store_read_fn src,
+                     void *src_ud, xtstore_rewind_fn rewind,
+                     store_put_result *out, store_error *err)
+{
+  return st_blob_put(svc, container, key, opts, ST_KNOWN_GIVEN, src, src_ud,
+                     rewind, out, err);
+}
+
 int st_put_verify(xtstore_svc *svc, const char *container, const char *key,
-                  uint64_t sent, int64_t declared, store_put_result *out,
-                  store_error *err)
+                  uint64_t sent, int64_t declared, const store_put_opts *opts,
+                  store_put_result *out, store_error *err)
 {
   char why[160];
 
@@ -146,28 +203,32 @@ int st_put_verify(xtstore_svc *svc, const char *container, const char *key,
   /* Nothing stays visible as written that is not what was sent. */
   st_err(err, STORE_E_INTERNAL, "service '%s': blob '%s/%s': %s",
          svc->name, container, key, why);
-  st_remove_wrong(svc, container, key, "; the object was removed", err);
+  st_remove_wrong(svc, container, key, opts, err);
   return STORE_E_INTERNAL;
 }
 
 int st_put_verify_cksum(xtstore_svc *svc, const char *container,
                         const char *key, const store_put_opts *opts,
-                        uint32_t crc, const store_put_result *out,
+                        int known, uint32_t crc, const store_put_result *out,
                         store_error *err)
 {
   char why[200];
+  int mismatch = st_cksum_mismatch(opts, known, crc, out, why, sizeof(why));
 
-  if (!st_cksum_mismatch(opts, crc, out, why, sizeof(why)))
+  if (!mismatch)
     return STORE_OK;
   st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': %s", svc->name,
          container, key, why);
   /* Nothing stays visible as written that is not what was sent. */
-  st_remove_wrong(svc, container, key, "; the object was removed", err);
+  st_remove_wrong(svc, container, key, opts, err);
+  if (err && st_cksum_retryable(mismatch, known))
+    err->flags |= STORE_ERR_RETRYABLE;
   return STORE_E_IO;
 }
 
 void st_remove_wrong(xtstore_svc *svc, const char *container,
-                     const char *key, const char *removed, store_error *err)
+                     const char *key, const store_put_opts *opts,
+                     store_error *err)
 {
   store_error derr;
   size_t used;
@@ -178,10 +239,17 @@ void st_remove_wrong(xtstore_svc *svc, const char *container,
   if (!err)
     return;
   used = strlen(err->message);
+  /* Whether the put replaced an object is not known without a head
+   * before every put: only a put that could not replace one says less. */
   if (used < sizeof(err->message))
     snprintf(err->message + used, sizeof(err->message) - used,
-             rc ? "; removing it failed too: %s" : "%s",
-             rc ? derr.message : removed);
+             rc ? "; removing it failed too: %s"
+             : opts && STORE_HAS_FIELD(store_put_opts, flags, opts->struct_size)
+                 && (opts->flags & STORE_PUT_IF_NONE_MATCH)
+               ? "%s; the object was removed"
+               : "%s; the object was removed (and any object it replaced is "
+                 "gone too)",
+             rc ? derr.message : "");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -548,8 +616,8 @@ int xtstore_blob_append(xtstore_svc *svc, const char *container,
                         const char *key, const store_append_opts *opts,
                         store_read_fn src, void *src_ud, store_error *err)
 {
-  struct put_args a = {container, key, opts, src, src_ud, NULL, NULL,
-                       svc->ctx, 0, 0};
+  struct put_args a = {svc, container, key, opts, src, src_ud, NULL, NULL,
+                       svc->ctx, ST_KNOWN_GIVEN, 0, 0};
   store_append_opts def;
   int rc = need_key_cap(svc, container, key, STORE_CAP_APPEND, err);
   if (rc)
@@ -674,11 +742,16 @@ int xtstore_multipart_complete(xtstore_svc *svc, const char *container,
   struct id_args a = {.container = container, .key = key,
                       .upload_id = upload_id, .opts = opts, .tokens = tokens,
                       .part_no = nparts, .result = out};
+  store_put_result res;
   int rc = need_key_cap(svc, container, key, STORE_CAP_MULTIPART, err);
   if (rc)
     return rc;
-  reset_result(out);
-  return st_svc_call(svc, do_mp_complete, NULL, &a, err);
+  reset_result(&res);
+  a.result = &res;
+  rc = st_svc_call(svc, do_mp_complete, NULL, &a, err);
+  if (rc == STORE_OK)
+    st_put_result_give(out, &res);
+  return rc;
 }
 
 static int do_mp_abort(xtstore_svc *s, void *p, store_error *err)

@@ -48,18 +48,26 @@ static void hex16(const uint8_t *md5, char *out)
     snprintf(out + 2 * i, 3, "%02x", md5[i]);
 }
 
-int st_cksum_mismatch(const store_put_opts *opts, uint32_t crc,
+int st_cksum_mismatch(const store_put_opts *opts, int known, uint32_t crc,
                       const store_put_result *out, char *why, size_t cap)
 {
   char a[33], b[33];
 
-  /* Known before sending (read ahead, or the copy source's): the bytes
-   * that went must be those. */
+  /* Known before sending: the bytes that went must be those. */
   if (opts && STORE_HAS_FIELD(store_put_opts, crc32c, opts->struct_size) &&
       (opts->checksums & STORE_CKSUM_CRC32C) && opts->crc32c != crc) {
-    snprintf(why, cap, "the bytes sent have CRC-32C %08x, the source's is "
-             "%08x (it changed while it was read)", crc, opts->crc32c);
-    return 1;
+    if (known == ST_KNOWN_FILE)
+      snprintf(why, cap, "the bytes sent have CRC-32C %08x, the file's was "
+               "%08x when read ahead: the file changed while it was read",
+               crc, opts->crc32c);
+    else if (known == ST_KNOWN_COPY)
+      snprintf(why, cap, "the bytes sent have CRC-32C %08x, the copy "
+               "source's CRC-32C is %08x: they changed on the way from the "
+               "source", crc, opts->crc32c);
+    else
+      snprintf(why, cap, "the bytes sent have CRC-32C %08x, the CRC-32C "
+               "given for them is %08x", crc, opts->crc32c);
+    return ST_MISMATCH_KNOWN;
   }
   if (!out)
     return 0;
@@ -67,7 +75,7 @@ int st_cksum_mismatch(const store_put_opts *opts, uint32_t crc,
       (out->checksums & STORE_CKSUM_CRC32C) && out->crc32c != crc) {
     snprintf(why, cap, "the store reports CRC-32C %08x for the bytes "
              "stored, the bytes sent have %08x", out->crc32c, crc);
-    return 1;
+    return ST_MISMATCH_STORE;
   }
   /* An MD5 only where the host had one to compare with. */
   if (opts && STORE_HAS_FIELD(store_put_opts, md5, opts->struct_size) &&
@@ -79,7 +87,13 @@ int st_cksum_mismatch(const store_put_opts *opts, uint32_t crc,
     hex16(opts->md5, b);
     snprintf(why, cap, "the store reports MD5 %s for the bytes stored, the "
              "bytes sent have %s", a, b);
-    return 1;
+    return ST_MISMATCH_STORE;
   }
   return 0;
+}
+
+int st_cksum_retryable(int mismatch, int known)
+{
+  return mismatch == ST_MISMATCH_STORE ||
+         (mismatch == ST_MISMATCH_KNOWN && known == ST_KNOWN_COPY);
 }

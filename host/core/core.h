@@ -283,19 +283,35 @@ int st_svc_call(xtstore_svc *svc, st_attempt_fn attempt, st_replay_fn replay,
 ** body declared `declared` bytes long (-1: unknown), and it reports
 ** out->size stored (0: says nothing). When the provider took a different
 ** number of bytes than declared, or reports another size than was sent,
-** the object is removed and STORE_E_INTERNAL names the object, both
-** numbers and the removal; otherwise out->size is set to `sent`. */
+** the object is removed (st_remove_wrong, opts the put's, may be NULL) and
+** STORE_E_INTERNAL names the object, both numbers and the removal;
+** otherwise out->size is set to `sent`. */
 int st_put_verify(xtstore_svc *svc, const char *container, const char *key,
-                  uint64_t sent, int64_t declared, store_put_result *out,
-                  store_error *err);
+                  uint64_t sent, int64_t declared, const store_put_opts *opts,
+                  store_put_result *out, store_error *err);
 
-/* blob.c, after a put reported success: st_cksum_mismatch, and on a
- * mismatch the object is removed (st_remove_wrong) and STORE_E_IO names
- * the object, both values and the cause. */
+/* blob.c, after a put reported success: st_cksum_mismatch (known: where
+ * opts' CRC-32C came from, ST_KNOWN_*), and on a mismatch the object is
+ * removed (st_remove_wrong) and STORE_E_IO names the object, both values
+ * and the cause, flagged retryable when st_cksum_retryable says so. */
 int st_put_verify_cksum(xtstore_svc *svc, const char *container,
                         const char *key, const store_put_opts *opts,
-                        uint32_t crc, const store_put_result *out,
+                        int known, uint32_t crc, const store_put_result *out,
                         store_error *err);
+
+/* xtstore_blob_put, with `known` (ST_KNOWN_*) saying where a CRC-32C in
+ * opts came from: the cause a mismatch names, and whether it is retried.
+ * A put the store reports wrong is removed and, with `rewind`, sent
+ * again. */
+int st_blob_put(xtstore_svc *svc, const char *container, const char *key,
+                const store_put_opts *opts, int known, store_read_fn src,
+                void *src_ud, xtstore_rewind_fn rewind,
+                store_put_result *out, store_error *err);
+
+/* Copy a result the library filled (res, full size) into the caller's
+ * out (may be NULL): only the fields inside out->struct_size (the 1.0
+ * struct's at least), out->struct_size kept. */
+void st_put_result_give(store_put_result *out, const store_put_result *res);
 
 /* CRC-32C (Castagnoli) of data, continuing from crc (0 to start):
  * st_crc32c(0, "123456789", 9) == 0xe3069283. */
@@ -309,13 +325,27 @@ uint32_t st_crc32c_combine(uint32_t crc1, uint32_t crc2, uint64_t len2);
 int st_crc32c_verify(const xtstore_svc *svc, const char *container,
                      const char *key, uint32_t got, uint32_t want,
                      store_error *err);
-/* Non-zero, with the cause in why, when the bytes a put (or a part) sent,
- * of CRC-32C crc, are not what they must be: not the CRC-32C opts (may be
- * NULL) says was known before sending, or not what the store reports in
- * out (may be NULL) -- its CRC-32C, or its MD5 where opts had one. Reads
- * only the fields inside each struct_size. */
-int st_cksum_mismatch(const store_put_opts *opts, uint32_t crc,
+/* Where a CRC-32C known before sending came from: the cause a mismatch
+ * names, and whether sending again can mend it (st_cksum_retryable). */
+#define ST_KNOWN_GIVEN 0  /* the caller's (xtstore_blob_put's opts)        */
+#define ST_KNOWN_FILE  1  /* a file's, read ahead: the file changed        */
+#define ST_KNOWN_COPY  2  /* a copy source's record: changed on the way    */
+/* st_cksum_mismatch's answers. */
+#define ST_MISMATCH_KNOWN 1 /* the bytes sent are not the known CRC-32C's  */
+#define ST_MISMATCH_STORE 2 /* the store reports other bytes than sent     */
+/* Non-zero (ST_MISMATCH_*), with the cause in why, when the bytes a put
+ * (or a part) sent, of CRC-32C crc, are not what they must be: not the
+ * CRC-32C opts (may be NULL) says was known before sending (from `known`,
+ * ST_KNOWN_*), or not what the store reports in out (may be NULL) -- its
+ * CRC-32C, or its MD5 where opts had one. Reads only the fields inside
+ * each struct_size. */
+int st_cksum_mismatch(const store_put_opts *opts, int known, uint32_t crc,
                       const store_put_result *out, char *why, size_t cap);
+/* Non-zero when sending again can mend a mismatch of st_cksum_mismatch:
+ * the store's report (its bytes went wrong on the way or at rest), or a
+ * copy source's CRC-32C (the get may be right next time); not the bytes
+ * of a file that changed, nor a CRC-32C the caller gave. */
+int st_cksum_retryable(int mismatch, int known);
 
 /* Finish md, an MD5 of the bytes received of a blob (md stays the
  * caller's to free), and compare it with want, the blob's MD5 (lowercase
@@ -326,10 +356,13 @@ int st_md5_verify(const xtstore_svc *svc, const char *container,
                   store_error *err);
 
 /* Delete the blob a write left wrong, and say so at the end of err's
- * message: `removed` when it went, else why removing it failed too. The
- * deletion happens whether or not err is given. */
+ * message: that it was removed and, unless opts (the put's, may be NULL)
+ * made it create-only, that any object it replaced is gone too; else why
+ * removing it failed too. The deletion happens whether or not err is
+ * given. */
 void st_remove_wrong(xtstore_svc *svc, const char *container,
-                     const char *key, const char *removed, store_error *err);
+                     const char *key, const store_put_opts *opts,
+                     store_error *err);
 
 /* Check a container name / key is present and not absurd before the plugin
  * sees it. Returns 0 or fills err (STORE_E_INVALID). */

@@ -162,6 +162,14 @@ typedef struct st_mp_src {
    * a part's CRC-32C is known only as it is sent. */
   int (*crc)(void *ud, uint64_t off, uint64_t len, uint32_t *out,
              store_error *err);
+  /* A file source: non-zero, the cause in err's message, when the file is
+   * no longer as it was when the upload began (its size, modification
+   * time or inode), so the parts sent may mix its states: checked before
+   * completion, which then does not happen. NULL: not a file. */
+  int (*changed)(void *ud, store_error *err);
+  /* Where a CRC-32C in the put's options came from (ST_KNOWN_*, core.h):
+   * ST_KNOWN_COPY for a copy's source, whose mismatch is retryable. */
+  int known;
 } st_mp_src;
 
 /*
@@ -182,13 +190,15 @@ typedef struct st_mp_src {
 ** no journal.
 **
 ** Checksums: every part's CRC-32C is computed as it is sent (read ahead
-** with src->crc or from a part buffer, where the bytes are at hand, and
-** passed to multipart_part_checked for the service to check) and
-** compared with what the service reports for the part (a mismatch fails
-** that attempt, retryably); complete gets the whole object's (combined
-** from the parts'), which must equal a CRC-32C opts says was known (a
-** copy's source), and the service's report of it is compared: a wrong
-** object is removed (st_put_verify_cksum).
+** with src->crc where the plugin has multipart_part_checked, or from a
+** part buffer, and passed down for the service to check) and compared
+** with the one read ahead (a file's part that differs: the file changed,
+** the upload fails) and with what the service reports for the part (a
+** mismatch fails that attempt, retryably); a file must be unchanged
+** (src->changed) before complete, which gets the whole object's CRC-32C
+** (combined from the parts'), which must equal a CRC-32C opts says was
+** known (a copy's source: retryable), and the service's report of it is
+** compared: a wrong object is removed (st_put_verify_cksum).
 */
 int st_mp_put(xtstore_svc *svc, const char *container, const char *key,
               const store_put_opts *opts, const st_mp_src *src,

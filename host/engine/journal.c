@@ -17,9 +17,10 @@
 ** atomically (a temporary file renamed), each completed part appended and
 ** fdatasync'd; a line cut by a crash (no newline) is ignored, as is any
 ** line that does not parse (a part line without a CRC-32C, of an older
-** journal, too: such a part is sent again). CRC32C is the part's bytes'
-** as sent, 8 hex: the next run re-uses the part only while the file's
-** range still has it (multipart.c). The run that writes a journal holds
+** journal, too: such a part is sent again). Numbers are decimal digits
+** only; CRC32C is the part's bytes' as sent, 8 lowercase hex: the next
+** run re-uses the part only while the file's range still has it
+** (multipart.c). The run that writes a journal holds
 ** an flock on it, which the kernel drops when the run dies: a journal
 ** locked by another process is a live upload, neither resumed nor cleaned
 ** up.
@@ -177,7 +178,8 @@ static int get_u64(const char *s, uint64_t *out)
 {
   char *end;
 
-  if (!*s || *s == '-')
+  /* Digits only: strtoull would take a sign or blanks too. */
+  if (!*s || s[strspn(s, "0123456789")])
     return -1;
   errno = 0;
   *out = strtoull(s, &end, 10);
@@ -238,7 +240,8 @@ static int parse_part(char *line, st_journal *j)
 
   if (split(line, f, 5) != 5 || strcmp(f[0], "P") || get_u64(f[1], &no) ||
       get_u64(f[2], &len) || no == 0 || no > UINT32_MAX || get_str(f[3]) ||
-      strlen(f[3]) >= STORE_ID_SIZE || strlen(f[4]) != 8)
+      strlen(f[3]) >= STORE_ID_SIZE || strlen(f[4]) != 8 ||
+      strspn(f[4], "0123456789abcdef") != 8)
     return -1;
   errno = 0;
   crc = strtoul(f[4], &end, 16);

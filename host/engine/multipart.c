@@ -31,7 +31,8 @@
 ** dies where it cannot abort (kill -9, a crash, power loss) is resumed by
 ** the next upload of the same, unchanged file to the same blob, which
 ** sends only the parts not on record (or whose range of the file no
-** longer has the CRC-32C recorded). ABI 1.0 cannot list a server's
+** longer has the CRC-32C recorded: the workers read the parts on record
+** again, in parallel). ABI 1.0 cannot list a server's
 ** parts, so the journal is the record, and the service checks the tokens
 ** at completion; an upload the service no longer has (expired, aborted)
 ** is started over once. A failure or ^C aborts the upload and drops the
@@ -118,6 +119,7 @@ struct part {
   uint32_t want;
   char *buf;                    /* a stream's bytes (a part buffer), or   */
   void *reader;                 /* a random source's reader, per attempt  */
+  int on_record;                /* a journal's: sent only if it changed   */
   int ended_early;              /* the reader ended before len            */
   char token[STORE_ID_SIZE];
 };
@@ -292,8 +294,11 @@ static int32_t part_read(void *ud, void *buf, size_t cap, size_t *out_n)
     p->ended_early = 1;
     return 1;
   }
+  /* A part buffer's bytes cannot change: their CRC-32C is the one read
+   * ahead (do_part). */
+  if (!p->buf)
+    p->crc = st_crc32c(p->crc, buf, n);
   p->pos += n;
-  p->crc = st_crc32c(p->crc, buf, n);
   count(p);
   *out_n = n;
   return 0;
@@ -366,27 +371,32 @@ static int has_checked(const xtstore_svc *s)
          s->ops->multipart_part_checked != NULL;
 }
 
+/* The CRC-32C of the bytes this attempt sent: a part buffer's is the one
+ * read ahead when all of it went. */
+static void sent_crc(struct part *p)
+{
+  if (p->buf)
+    p->crc = p->pos == p->len ? p->want : st_crc32c(0, p->buf, p->pos);
+}
+
 /* One attempt. Not xtstore_multipart_part: that wrapper replays only a
  * part whose body was never read, and ours can be rewound. With
  * multipart_part_checked the part's CRC-32C goes along (read ahead: for
  * the service to check; else as a trailer, if the plugin can), and what
  * the service reports it stored is compared with the bytes sent: a wrong
  * part fails this attempt, retryably, so it is sent again like any
- * failed part. */
+ * failed part. Bytes sent that are not the CRC-32C read ahead are a file
+ * that changed while it was read: no attempt mends that. */
 static int do_part(xtstore_svc *s, void *arg, store_error *err)
 {
   struct part *p = arg;
   struct mp *m = p->m;
   store_put_opts o;
-  store_put_result res;
+  store_put_result res, *out = NULL;
   char why[200];
-  int rc;
+  int rc, mismatch;
 
   p->token[0] = '\0';
-  if (!has_checked(s))
-    return s->ops->multipart_part(s->h, m->container, m->key, m->id, p->no,
-                                  p->len, part_read, p, p->token,
-                                  sizeof(p->token), err);
   memset(&o, 0, sizeof(o));
   o.struct_size = sizeof(o);
   o.content_length = (int64_t)p->len;
@@ -396,15 +406,30 @@ static int do_part(xtstore_svc *s, void *arg, store_error *err)
   } else {
     o.trailer_checksums = STORE_CKSUM_CRC32C;
   }
-  memset(&res, 0, sizeof(res));
-  res.struct_size = sizeof(res);
-  rc = s->ops->multipart_part_checked(s->h, m->container, m->key, m->id,
-                                      p->no, p->len, &o, part_read, p,
-                                      p->token, sizeof(p->token), &res, err);
-  if (rc || !st_cksum_mismatch(&o, p->crc, &res, why, sizeof(why)))
+  if (!has_checked(s)) {
+    rc = s->ops->multipart_part(s->h, m->container, m->key, m->id, p->no,
+                                p->len, part_read, p, p->token,
+                                sizeof(p->token), err);
+  } else {
+    memset(&res, 0, sizeof(res));
+    res.struct_size = sizeof(res);
+    out = &res;
+    rc = s->ops->multipart_part_checked(s->h, m->container, m->key, m->id,
+                                        p->no, p->len, &o, part_read, p,
+                                        p->token, sizeof(p->token), out,
+                                        err);
+  }
+  /* A provider that stops reading early stored no whole part. */
+  if (!rc && p->pos != p->len)
+    return st_err(err, STORE_E_INTERNAL, "the provider took %" PRIu64 " of "
+                  "the part's %" PRIu64 " bytes and reported it stored",
+                  p->pos, p->len);
+  sent_crc(p);
+  if (rc || !(mismatch = st_cksum_mismatch(&o, ST_KNOWN_FILE, p->crc, out,
+                                           why, sizeof(why))))
     return rc;
   rc = st_err(err, STORE_E_IO, "%s", why);
-  if (err)
+  if (err && st_cksum_retryable(mismatch, ST_KNOWN_FILE))
     err->flags |= STORE_ERR_RETRYABLE;
   return rc;
 }
@@ -435,8 +460,11 @@ static int keep_token(struct mp *m, const struct part *p, store_error *err)
 }
 
 /* The part's CRC-32C before it is sent, where its bytes are at hand: a
- * buffered part's, or a file's range read ahead (page-cached for the
- * send). Otherwise the bytes' own CRC is compared after the send. */
+ * buffered part's (summed once: the bytes sent are these), or a file's
+ * range read ahead (page-cached for the send) where the plugin takes it
+ * for the service to check (multipart_part_checked); a plugin that cannot
+ * has the file's size and time checked before completion instead
+ * (src->changed). Otherwise the bytes' own CRC is summed as they go. */
 static int part_crc(struct part *p, store_error *err)
 {
   const st_mp_src *s = p->m->src;
@@ -444,12 +472,52 @@ static int part_crc(struct part *p, store_error *err)
   if (p->buf) {
     p->want = st_crc32c(0, p->buf, (size_t)p->len);
     p->known = 1;
-  } else if (s->crc) {
+  } else if (s->crc && has_checked(p->m->svc)) {
     if (s->crc(s->ud, p->off, p->len, &p->want, err))
       return STORE_E_IO;
     p->known = 1;
   }
   return STORE_OK;
+}
+
+/* Count len bytes of a part not sent (on record) as moved. */
+static void count_whole(struct mp *m, uint64_t len)
+{
+  const st_mp_src *s = m->src;
+
+  if (s->on_bytes) {
+    pthread_mutex_lock(&m->mu);
+    s->on_bytes(s->bytes_ud, len);
+    pthread_mutex_unlock(&m->mu);
+  }
+}
+
+/* Non-zero when part p of the file, as it is now, has the CRC-32C the
+ * journal recorded for the part stored (m->crcs): it stays. Else the
+ * journal's token goes and the part is sent again. On a worker, so the
+ * parts on record are read in parallel. */
+static int part_unchanged(struct mp *m, const struct part *p)
+{
+  const st_mp_src *s = m->src;
+  store_error e;
+  uint32_t now;
+  int same;
+
+  st_err_reset(&e);
+  same = s->crc && !s->crc(s->ud, p->off, p->len, &now, &e) &&
+         now == m->crcs[p->no - 1];
+  if (!same) {
+    pthread_mutex_lock(&m->mu);
+    free(m->tokens[p->no - 1]);
+    m->tokens[p->no - 1] = NULL;
+    m->resumed--;
+    pthread_mutex_unlock(&m->mu);
+    st_log(m->svc->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': part "
+           "%" PRIu32 " on record: its range of the file is not what was "
+           "stored: sending it again", m->svc->name, m->container, m->key,
+           p->no);
+  }
+  return same;
 }
 
 /* st_job_fn: one part, all its attempts. Frees the part. */
@@ -461,7 +529,9 @@ static void run_part(void *ud, void *job)
   int rc;
 
   st_err_reset(&e);
-  if (!stopped(m)) {
+  if (p->on_record && !stopped(m) && part_unchanged(m, p)) {
+    count_whole(m, p->len);
+  } else if (!stopped(m)) {
     rc = part_crc(p, &e);
     if (!rc)
       rc = part_open(p, &e);
@@ -529,6 +599,9 @@ static int push_part(struct mp *m, uint32_t no, uint64_t off, uint64_t len,
   p->off = off;
   p->len = len;
   p->buf = buf;
+  pthread_mutex_lock(&m->mu);
+  p->on_record = m->tokens[no - 1] != NULL;
+  pthread_mutex_unlock(&m->mu);
   m->sent = no;
   m->bytes += len;
   st_pool_push(&m->pool, p);
@@ -546,28 +619,17 @@ static uint64_t part_len(const struct mp *m, uint64_t off)
   return left < m->part_size ? left : m->part_size;
 }
 
-/* A random source: every planned part, by offset, but those a journal
- * has: counted as done, not sent. */
+/* A random source: every planned part, by offset; those a journal has go
+ * to the workers too, which send them only if their range changed. */
 static int dispatch_ranges(struct mp *m, store_error *err)
 {
-  const st_mp_src *s = m->src;
   uint64_t off = 0, len;
   uint32_t no;
   int rc = STORE_OK;
 
   for (no = 1; no <= m->nparts && !rc && !stopped(m); no++) {
     len = part_len(m, off);
-    if (m->tokens[no - 1]) {
-      m->sent = no;
-      m->bytes += len;
-      if (s->on_bytes) {
-        pthread_mutex_lock(&m->mu);
-        s->on_bytes(s->bytes_ud, len);
-        pthread_mutex_unlock(&m->mu);
-      }
-    } else {
-      rc = push_part(m, no, off, len, NULL, err);
-    }
+    rc = push_part(m, no, off, len, NULL, err);
     off += len;
   }
   return rc;
@@ -766,12 +828,13 @@ static int put_whole(struct mp *m, char *buf, uint64_t len,
   o.struct_size = sizeof(o);
   o.content_length = (int64_t)len;
   /* The bytes are at hand: the service can check them. */
+  p.want = st_crc32c(0, buf, (size_t)len);
   if (!(o.checksums & STORE_CKSUM_CRC32C)) {
     o.checksums |= STORE_CKSUM_CRC32C;
-    o.crc32c = st_crc32c(0, buf, (size_t)len);
+    o.crc32c = p.want;
   }
-  return xtstore_blob_put(m->svc, m->container, m->key, &o, part_read, &p,
-                          part_rewind, out, err);
+  return st_blob_put(m->svc, m->container, m->key, &o, m->src->known,
+                     part_read, &p, part_rewind, out, err);
 }
 
 /* Discard upload `id`. Cancellation must not stop this, and st_svc_call
@@ -817,25 +880,9 @@ static int journaled(const struct mp *m)
   return m->src->ident && m->src->open;
 }
 
-/* Non-zero when part `no` of the file, as it is now, has the CRC-32C
- * the journal recorded for the part stored. */
-static int part_unchanged(struct mp *m, uint32_t no, uint64_t len,
-                          uint32_t crc)
-{
-  const st_mp_src *s = m->src;
-  store_error e;
-  uint32_t now;
-
-  st_err_reset(&e);
-  return s->crc &&
-         !s->crc(s->ud, (uint64_t)(no - 1) * m->part_size, len, &now, &e) &&
-         now == crc;
-}
-
 /* Take up the journal's upload when it is of this very file, planned in
- * these parts: its id, and the tokens of the parts it has whose range of
- * the file still has the CRC-32C sent. The journal keeps those parts
- * only, to be written again whole. */
+ * these parts: its id, and the tokens and CRC-32Cs of the parts it has
+ * (run_part checks that their ranges of the file still have those). */
 static void adopt(struct mp *m, st_journal *j)
 {
   size_t i, kept = 0;
@@ -847,7 +894,6 @@ static void adopt(struct mp *m, st_journal *j)
     len = no <= m->nparts ? part_len(m, (uint64_t)(no - 1) * m->part_size)
                           : 0;
     if (no <= m->nparts && !m->tokens[no - 1] && j->parts[i].len == len &&
-        part_unchanged(m, no, len, j->parts[i].crc) &&
         (m->tokens[no - 1] = strdup(j->parts[i].token)) != NULL) {
       m->crcs[no - 1] = j->parts[i].crc;
       m->resumed++;
@@ -885,7 +931,7 @@ static void resume(struct mp *m)
   if (!memcmp(&j->ident, id, sizeof(*id)) && j->part_size == m->part_size) {
     adopt(m, j);
     st_log(s->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': resuming "
-           "upload '%s': %" PRIu32 " of %" PRIu32 " parts already stored",
+           "upload '%s': %" PRIu32 " of %" PRIu32 " parts on record",
            s->name, m->container, m->key, m->id, m->resumed, m->nparts);
     m->journal = j;
     j = NULL;
@@ -954,12 +1000,15 @@ static void restart(struct mp *m)
 /* The whole object's CRC-32C, from its parts' (each over the bytes it
  * sent; every part but the last has the part size), into complete's
  * options o (the caller's, copied). A CRC-32C the caller knew (a copy's
- * source) must be this one: else the bytes sent are not the source's,
- * and the upload is not completed. */
+ * source: src->known) must be this one: else the bytes sent are not the
+ * source's, and the upload is not completed (a copy's is retryable: the
+ * next gets may be right). */
 static int whole_crc(struct mp *m, store_put_opts *o, store_error *err)
 {
+  char why[200];
   uint64_t len;
   uint32_t i, crc = 0;
+  int mismatch;
 
   for (i = 0; i < m->sent; i++) {
     len = i + 1 < m->sent ? m->part_size
@@ -971,15 +1020,32 @@ static int whole_crc(struct mp *m, store_put_opts *o, store_error *err)
     memcpy(o, m->opts, m->opts->struct_size < sizeof(*o)
                          ? m->opts->struct_size : sizeof(*o));
   o->struct_size = sizeof(*o);
-  if ((o->checksums & STORE_CKSUM_CRC32C) && o->crc32c != crc)
-    return st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': the bytes "
-                  "sent have CRC-32C %08x, the source's is %08x (it changed "
-                  "while it was read): the upload is not completed",
-                  m->svc->name, m->container, m->key, crc, o->crc32c);
+  mismatch = st_cksum_mismatch(o, m->src->known, crc, NULL, why, sizeof(why));
+  if (mismatch) {
+    st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': %s: the upload is "
+           "not completed", m->svc->name, m->container, m->key, why);
+    if (err && st_cksum_retryable(mismatch, m->src->known))
+      err->flags |= STORE_ERR_RETRYABLE;
+    return STORE_E_IO;
+  }
   o->checksums |= STORE_CKSUM_CRC32C;
   o->crc32c = crc;
   o->trailer_checksums = 0;
   return STORE_OK;
+}
+
+/* A file source: it must still be as it was when the upload began (size,
+ * time, inode), or the parts sent may mix its states. */
+static int still_same(struct mp *m, store_error *err)
+{
+  store_error e;
+
+  st_err_reset(&e);
+  if (!m->src->changed || !m->src->changed(m->src->ud, &e))
+    return STORE_OK;
+  return st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': %s: the "
+                "upload is not completed", m->svc->name, m->container,
+                m->key, e.message);
 }
 
 /* Begin, run every part, then complete -- or abort. *first: a sequential
@@ -1025,17 +1091,16 @@ static int upload(struct mp *m, char **first, uint64_t got,
     rc = st_err(err, STORE_E_ABORTED, "service '%s': blob '%s/%s': cancelled",
                 s->name, m->container, m->key);
   }
-  if (!out) {
-    memset(&res, 0, sizeof(res));
-    res.struct_size = sizeof(res);
-    out = &res;
-  }
+  memset(&res, 0, sizeof(res));
+  res.struct_size = sizeof(res);
+  if (!rc)
+    rc = still_same(m, err);
   if (!rc)
     rc = whole_crc(m, &co, err);
   if (!rc)
     rc = xtstore_multipart_complete(s, m->container, m->key, m->id, &co,
                                     (const char *const *)m->tokens, m->sent,
-                                    out, err);
+                                    &res, err);
   if (rc == STORE_E_NOT_FOUND && m->resumed && !st_cancelled(s->ctx)) {
     restart(m);
     st_err_reset(err);
@@ -1047,10 +1112,12 @@ static int upload(struct mp *m, char **first, uint64_t got,
   }
   st_journal_remove(m->journal);
   rc = st_put_verify(s, m->container, m->key, m->bytes, m->src->length,
-                     out, err);
+                     m->opts, &res, err);
   if (!rc)
-    rc = st_put_verify_cksum(s, m->container, m->key, NULL, co.crc32c, out,
-                             err);
+    rc = st_put_verify_cksum(s, m->container, m->key, NULL, m->src->known,
+                             co.crc32c, &res, err);
+  if (!rc)
+    st_put_result_give(out, &res);
   return rc;
 }
 

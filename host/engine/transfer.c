@@ -31,9 +31,11 @@
 
 #include "engine.h"
 
-/* One read of a downloaded file when its MD5 is checked, or of a file's
- * range when its CRC-32C is read ahead. */
+/* One read of a downloaded file when its MD5 is checked. */
 #define ST_DL_VERIFY_CHUNK ((size_t)1 << 20)
+/* One read of a file's range when its CRC-32C is read ahead: small, as it
+ * is outside the memory budget. */
+#define ST_CRC_CHUNK ((size_t)128 << 10)
 
 /* Report n moved bytes when someone listens. */
 static void count_bytes(xtstore_bytes_fn on_bytes, void *ud, size_t n)
@@ -52,6 +54,9 @@ struct fd_src {
   xtstore_bytes_fn on_bytes;
   void *ud;
   const xtstore_ctx *ctx;   /* its cancellation stops a wait for a pipe */
+  const char *container, *key;  /* the blob it goes to, for messages    */
+  int has_id;               /* a file: id, as when the put began        */
+  st_mp_ident id;
 };
 
 /* A slice of the wait for a pipe's next bytes: how late a cancellation
@@ -162,31 +167,46 @@ static int fd_range_crc(void *ud, uint64_t off, uint64_t len, uint32_t *out,
                         store_error *err)
 {
   const struct fd_src *s = ud;
-  size_t cap = len < ST_DL_VERIFY_CHUNK ? (size_t)len : ST_DL_VERIFY_CHUNK;
-  char *buf = malloc(cap ? cap : 1);
+  char buf[ST_CRC_CHUNK];
   uint64_t at = 0;
   uint32_t crc = 0;
   ssize_t n;
   int rc = STORE_OK;
 
-  if (!buf)
-    return st_err(err, STORE_E_NOMEM, "out of memory");
   while (at < len) {
-    n = pread(s->fd, buf, len - at < cap ? (size_t)(len - at) : cap,
+    n = pread(s->fd, buf, len - at < sizeof(buf) ? (size_t)(len - at)
+                                                 : sizeof(buf),
               s->start + (off_t)(off + at));
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0) {
-      rc = st_err(err, STORE_E_IO, "reading the body: %s",
-                  n < 0 ? strerror(errno) : "it is shorter than it was");
+      rc = st_err(err, STORE_E_IO, "reading the body for blob '%s/%s': %s",
+                  s->container, s->key, n < 0 ? strerror(errno)
+                  : "the file is shorter than it was (it changed while it "
+                    "was read)");
       break;
     }
     crc = st_crc32c(crc, buf, (size_t)n);
     at += (uint64_t)n;
   }
-  free(buf);
   *out = crc;
   return rc;
+}
+
+/* st_mp_src.changed of a file: its identity now against the one taken
+ * when the put began. */
+static int fd_changed(void *ud, store_error *err)
+{
+  const struct fd_src *s = ud;
+  st_mp_ident now;
+
+  if (!s->has_id)
+    return STORE_OK;
+  if (!st_mp_ident_fd(s->fd, s->start, &now) &&
+      !memcmp(&now, &s->id, sizeof(now)))
+    return STORE_OK;
+  return st_err(err, STORE_E_IO, "the file changed while it was read (its "
+                "size, modification time or inode is not what it was)");
 }
 
 /* Through the engine: a seekable fd of known length by offset (the engine
@@ -197,7 +217,6 @@ static int put_fd_parts(xtstore_svc *svc, const char *container,
                         store_error *err)
 {
   st_mp_src ms;
-  st_mp_ident id;
 
   memset(&ms, 0, sizeof(ms));
   ms.length = o->content_length;
@@ -211,9 +230,11 @@ static int put_fd_parts(xtstore_svc *svc, const char *container,
     ms.on_bytes = src->on_bytes;
     ms.bytes_ud = src->ud;
     /* A file can be resumed by the next run: its identity keys the
-     * journal (journal.c). */
-    if (!st_mp_ident_fd(src->fd, src->start, &id))
-      ms.ident = &id;
+     * journal (journal.c), and it must still be that at the end. */
+    if (src->has_id) {
+      ms.ident = &src->id;
+      ms.changed = fd_changed;
+    }
   }
   return st_mp_put(svc, container, key, o, &ms, out, err);
 }
@@ -223,10 +244,10 @@ int st_put_fd(xtstore_svc *svc, const char *container, const char *key,
               void *ud, store_put_result *out, store_error *err)
 {
   struct fd_src src = {fd, lseek(fd, 0, SEEK_CUR), 0, on_bytes, ud,
-                       svc->ctx};
+                       svc->ctx, container, key, 0, {0, 0, 0, 0, 0}};
   store_put_opts o;
-  struct stat st;
-  int rc;
+  store_error e;
+  int rc, known = ST_KNOWN_GIVEN;
 
   memset(&o, 0, sizeof(o));
   if (opts)
@@ -235,24 +256,32 @@ int st_put_fd(xtstore_svc *svc, const char *container, const char *key,
   else
     o.content_length = -1;
   o.struct_size = sizeof(o);
-  if (o.content_length < 0 && src.start >= 0 && fstat(fd, &st) == 0 &&
-      S_ISREG(st.st_mode))
-    o.content_length = st.st_size - src.start;
+  /* A file: what it is now, to see at the end that it did not change. */
+  src.has_id = !st_mp_ident_fd(fd, src.start, &src.id);
+  if (o.content_length < 0 && src.has_id)
+    o.content_length = (int64_t)(src.id.size - (uint64_t)src.start);
   if (st_mp_wanted(svc, o.content_length)) {
     rc = put_fd_parts(svc, container, key, &o, &src, out, err);
   } else {
     /* A file's bytes are at hand: their CRC-32C read ahead lets the
      * service check them (a pipe's goes as a trailer: blob.c). */
-    if (src.start >= 0 && o.content_length >= 0 &&
-        !(o.checksums & STORE_CKSUM_CRC32C) && fstat(fd, &st) == 0 &&
-        S_ISREG(st.st_mode)) {
+    if (src.has_id && o.content_length >= 0 &&
+        !(o.checksums & STORE_CKSUM_CRC32C)) {
       rc = fd_range_crc(&src, 0, (uint64_t)o.content_length, &o.crc32c, err);
       if (rc)
         return rc;
       o.checksums |= STORE_CKSUM_CRC32C;
+      known = ST_KNOWN_FILE;
     }
-    rc = xtstore_blob_put(svc, container, key, &o, fd_read, &src,
-                          src.start >= 0 ? fd_rewind : NULL, out, err);
+    rc = st_blob_put(svc, container, key, &o, known, fd_read, &src,
+                     src.start >= 0 ? fd_rewind : NULL, out, err);
+    /* Bytes of two states of the file may have gone up: not kept. */
+    st_err_reset(&e);
+    if (!rc && fd_changed(&src, &e)) {
+      rc = st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': %s",
+                  svc->name, container, key, e.message);
+      st_remove_wrong(svc, container, key, &o, err);
+    }
   }
   if (rc == STORE_E_ABORTED && src.err)
     return st_err(err, STORE_E_IO, "reading the body for blob '%s/%s': %s",
@@ -278,7 +307,8 @@ int xtstore_blob_put_fd_progress(xtstore_svc *svc, const char *container,
 int st_append_fd(xtstore_svc *svc, const char *container, const char *key,
                  const char *content_type, int fd, store_error *err)
 {
-  struct fd_src src = {fd, -1, 0, NULL, NULL, svc->ctx};
+  struct fd_src src = {fd, -1, 0, NULL, NULL, svc->ctx, container, key, 0,
+                       {0, 0, 0, 0, 0}};
   store_append_opts o;
   struct stat st;
   off_t pos = lseek(fd, 0, SEEK_CUR);
@@ -830,8 +860,9 @@ int xtstore_blob_get_file_progress(xtstore_svc *svc, const char *container,
 /* Properties of the source, copied out of the borrowed entry. */
 struct src_props {
   uint64_t size;
-  int has_crc, has_md5;     /* it reports a CRC-32C (crc), an MD5      */
+  int has_crc, has_md5;     /* it reports a CRC-32C (crc), an MD5 (md5) */
   uint32_t crc;
+  uint8_t md5[16];
   char *etag, *content_type;
   store_kv *kv;
   size_t n;
@@ -851,13 +882,23 @@ static void props_free(struct src_props *p)
   memset(p, 0, sizeof(*p));
 }
 
+/* A lowercase hex digit's value. */
+static unsigned hexval(char c)
+{
+  return c <= '9' ? (unsigned)(c - '0') : (unsigned)(c - 'a' + 10);
+}
+
 static int32_t props_entry(void *ud, const store_entry *e)
 {
   struct src_props *p = ud;
   size_t i;
   p->size = e->size;
   p->has_crc = store_entry_crc32c(e, &p->crc);
-  p->has_md5 = e->content_md5 && e->content_md5[0];
+  p->has_md5 = e->content_md5 && strlen(e->content_md5) == 32 &&
+               strspn(e->content_md5, "0123456789abcdef") == 32;
+  for (i = 0; p->has_md5 && i < 16; i++)
+    p->md5[i] = (uint8_t)(hexval(e->content_md5[2 * i]) << 4 |
+                          hexval(e->content_md5[2 * i + 1]));
   p->oom = 1;
   if (e->etag && !(p->etag = strdup(e->etag)))
     return 1;
@@ -957,6 +998,21 @@ static int start_get(struct producer *pr, pthread_t *tid, st_ring *ring,
   return STORE_OK;
 }
 
+/* A put that failed after it stored (its check removed the object):
+ * what its message says of the removal goes on the source's, which is
+ * the cause. */
+static void keep_removal(store_error *cause, const store_error *put)
+{
+  const char *tail = strstr(put->message, "; the object was removed");
+  size_t used = strlen(cause->message);
+
+  if (!tail)
+    tail = strstr(put->message, "; removing it failed too");
+  if (tail && used < sizeof(cause->message))
+    snprintf(cause->message + used, sizeof(cause->message) - used, "%s",
+             tail);
+}
+
 /* The whole source through one ring into the put (or the engine's parts,
  * read in order). *out_again is set when only a new attempt can mend the
  * failure: one put that failed retryably after it read from the ring,
@@ -999,26 +1055,33 @@ static int piped_copy(const struct copy_plan *cp, uint64_t *counted,
     ms.read = counted_read;
     ms.ud = &cr;
     ms.reserved = first;
+    ms.known = ST_KNOWN_COPY;
     rc = st_mp_put(cp->dst, cp->dc, cp->dk, &cp->put, &ms, NULL, err);
   } else {
     one_put = 1;
-    rc = xtstore_blob_put(cp->dst, cp->dc, cp->dk, &cp->put, counted_read,
-                          &cr, NULL, NULL, err);
+    rc = st_blob_put(cp->dst, cp->dc, cp->dk, &cp->put, ST_KNOWN_COPY,
+                     counted_read, &cr, NULL, NULL, err);
   }
   st_ring_close(&cr.ring);
   pthread_join(tid, NULL);
-  /* The source's failure is the cause; the put only saw an abort. A put
-   * that took all the bytes it was promised may have finished before the
-   * source found them bad (its checksum): what it stored goes. */
-  if (pr.rc && (rc == STORE_OK || rc == STORE_E_ABORTED)) {
+  /* The source's own failure (not an abort because the put stopped
+   * reading) is the cause: the put saw an abort, or bytes the source then
+   * found bad (its checksum). A put that took all the bytes it was
+   * promised may have finished before: what it stored goes. The source's
+   * failure may mend with a new get. */
+  if (pr.rc && (rc == STORE_OK || rc == STORE_E_ABORTED ||
+                pr.rc != STORE_E_ABORTED)) {
     int stored = rc == STORE_OK;
+    store_error perr = pr.err;
+    if (err) {
+      if (!stored && rc != STORE_E_ABORTED)
+        keep_removal(&perr, err);
+      *err = perr;
+    }
     rc = pr.rc;
-    if (err)
-      *err = pr.err;
     if (stored)
-      st_remove_wrong(cp->dst, cp->dc, cp->dk, "; the copy at the target "
-                      "was removed (and an object it replaced is gone)",
-                      err);
+      st_remove_wrong(cp->dst, cp->dc, cp->dk, &cp->put, err);
+    *out_again = err && (err->flags & STORE_ERR_RETRYABLE);
   } else if (rc && one_put && cr.pos > 0 && err &&
              (err->flags & STORE_ERR_RETRYABLE)) {
     *out_again = 1;
@@ -1156,6 +1219,7 @@ static int ranged_copy(const struct copy_plan *cp, store_error *err)
   ms.ud = (void *)cp;
   ms.on_bytes = cp->on_bytes;
   ms.bytes_ud = cp->ud;
+  ms.known = ST_KNOWN_COPY;
   return st_mp_put(cp->dst, cp->dc, cp->dk, &cp->put, &ms, NULL, err);
 }
 
@@ -1207,15 +1271,21 @@ static int streamed_copy(xtstore_svc *src, const char *sc, const char *sk,
   if (props.etag && (src->ops->capabilities & STORE_CAP_CONDITIONAL))
     cp.get.if_match = props.etag;
   /* Parallel ranged gets need a source that serves ranges, several at
-   * once. Ranges are checked only as a whole, by the source's CRC-32C
-   * (the parts' combined); a source with an MD5 and no CRC-32C streams
-   * in order through one whole get, which checks its MD5. */
+   * once. The ranges are pinned to the source's etag; the copy is checked
+   * by its size and by the source's CRC-32C (the parts' combined) where it
+   * has one. A source's MD5 cannot be summed over ranges in parallel: it
+   * goes down only with a single put, for the target to check, while the
+   * one get checks it too. */
   if (st_mp_wanted(dst, cp.put.content_length) && src->threadsafe &&
-      (src->ops->capabilities & STORE_CAP_RANGE_GET) &&
-      (props.has_crc || !props.has_md5))
+      (src->ops->capabilities & STORE_CAP_RANGE_GET)) {
     rc = ranged_copy(&cp, err);
-  else
+  } else {
+    if (props.has_md5 && !st_mp_wanted(dst, cp.put.content_length)) {
+      cp.put.checksums |= STORE_CKSUM_MD5;
+      memcpy(cp.put.md5, props.md5, sizeof(cp.put.md5));
+    }
     rc = piped_copy_retried(&cp, err);
+  }
 out:
   props_free(&props);
   return rc;

@@ -218,9 +218,12 @@ typedef int32_t (*xtstore_rewind_fn)(void *ud);
  * may be NULL. The CRC-32C of the bytes read is computed as they stream:
  * opts->checksums/crc32c, when set, must be theirs (the plugin sends it
  * for the server to check), else the plugin is asked to send it as a
- * trailer; a CRC-32C the store reports in out must be theirs too. Any
- * mismatch removes the object and fails with STORE_E_IO naming the object
- * and both values (8 hex). */
+ * trailer; a CRC-32C the store reports must be theirs too. Any mismatch
+ * removes the object and fails with STORE_E_IO naming the object and both
+ * values (8 hex); one the store reported is sent again first when
+ * `rewind` allows. out: set out->struct_size to sizeof(store_put_result)
+ * of the header you build with; only the fields inside it are written
+ * (those of ABI 1.0 at least), and it is left as you set it. */
 XTSTORE_API int xtstore_blob_put(xtstore_svc *svc, const char *container,
                                  const char *key, const store_put_opts *opts,
                                  store_read_fn src, void *src_ud,
@@ -232,7 +235,10 @@ XTSTORE_API int xtstore_blob_put(xtstore_svc *svc, const char *container,
  * service with multipart, a body above its threshold or of unknown length
  * (a pipe) goes up in parts: a seekable fd's read by offset, several at
  * once, a pipe's in order. A wait for a pipe ends once the context is
- * cancelled. */
+ * cancelled. A regular file whose size, modification time or inode
+ * changed by the time its last byte went fails with STORE_E_IO ("the file
+ * changed while it was read"): an upload in parts is not completed, a
+ * single put's object is removed. */
 XTSTORE_API int xtstore_blob_put_fd(xtstore_svc *svc, const char *container,
                                     const char *key, const store_put_opts *opts,
                                     int fd, store_put_result *out,

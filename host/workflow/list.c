@@ -40,9 +40,9 @@ struct list_run {
   int failed;               /* our own failure (l->rc, l->err)           */
 };
 
-static st_wf_entry *entry_new(const char *name, uint64_t size,
-                              int64_t mtime_ns, const char *md5,
-                              const uint32_t *crc)
+static st_wf_entry *entry_new(st_lister *from, const char *name,
+                              uint64_t size, int64_t mtime_ns,
+                              const char *md5, const uint32_t *crc)
 {
   size_t len = strlen(name);
   st_wf_entry *e = malloc(sizeof(*e) + len + 1);
@@ -53,6 +53,7 @@ static st_wf_entry *entry_new(const char *name, uint64_t size,
   e->md5[0] = '\0';
   e->has_crc = crc != NULL;
   e->crc32c = crc ? *crc : 0;
+  e->from = from;
   if (md5 && strlen(md5) < sizeof(e->md5))
     memcpy(e->md5, md5, strlen(md5) + 1);
   memcpy(e->name, name, len + 1);
@@ -96,7 +97,7 @@ static int take(struct list_run *run, const char *name, uint64_t size,
   st_wf_entry *e;
 
   if (!in_order(l, name) ||
-      !(e = entry_new(name, size, mtime_ns, md5, crc))) {
+      !(e = entry_new(l, name, size, mtime_ns, md5, crc))) {
     if (!l->err.code)
       st_err(&l->err, STORE_E_NOMEM, "out of memory");
     l->rc = l->err.code;

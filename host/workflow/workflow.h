@@ -68,6 +68,7 @@ typedef struct st_wf_entry {
   char md5[33];             /* lowercase hex, "" when not listed          */
   int has_crc;              /* the listing reports a CRC-32C: crc32c      */
   uint32_t crc32c;
+  struct st_lister *from;   /* the listing it came from; NULL: none       */
   char name[];              /* relative to the end's dir                  */
 } st_wf_entry;
 
@@ -82,6 +83,7 @@ typedef struct st_lister {
   size_t prev_cap;
   int rc;                   /* the listing's status, set before q ends    */
   store_error err;
+  int said_times;           /* the merge said that times decide (once)    */
 } st_lister;
 
 /* List `end` on a new thread. */
@@ -110,8 +112,12 @@ int st_plan_merge(xtstore_ctx *ctx, st_lister *src, st_lister *dst,
                   st_plan_fn fn, void *ud, store_error *err);
 /* XTSTORE_OBJ_NEW, _UPDATE or _EQUAL for a source entry and its target
  * entry (NULL: absent): sizes; then with `checksum` CRC-32Cs when both
- * have one, else content MD5s when both have one; else modification times
- * (whole seconds) when both have one. */
+ * have one, else content MD5s when both have one -- a local file's (a
+ * listing of files has none) summed for the pair, of the kind the other
+ * end has (a CRC-32C against another file); else modification times
+ * (whole seconds) when both have one, which with `checksum` is said once
+ * per run (a warning). A local file that cannot be read is an update (its
+ * copy then says why). */
 uint32_t st_plan_classify(const st_wf_entry *src, const st_wf_entry *dst,
                           int checksum);
 

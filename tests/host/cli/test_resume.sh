@@ -71,7 +71,7 @@ check
 
 xt -v put big.bin scratch:c/big.bin
 assert_rc 0
-assert_err_has "resuming upload '$ID': $K of 30 parts already stored"
+assert_err_has "resuming upload '$ID': $K of 30 parts on record"
 xt get scratch:c/big.bin got.bin
 assert_rc 0
 assert_same big.bin got.bin
@@ -123,7 +123,9 @@ touch -r ref.stamp big.bin
 rm -f ref.stamp
 xt -v put big.bin scratch:c/big4.bin
 assert_rc 0
-assert_err_has "resuming upload '$ID': $((K - 1)) of 30 parts already stored"
+assert_err_has "resuming upload '$ID': $K of 30 parts on record"
+assert_err_has "part $NO on record: its range of the file is not what was \
+stored: sending it again"
 xt get scratch:c/big4.bin got.bin
 assert_same big.bin got.bin
 rm -f got.bin
@@ -208,7 +210,7 @@ xt cleanup "s3:$B"
 assert_out_has "stale  s3:$B/s3.bin  upload $ID"
 xt -v put s3.bin "s3:$B/s3.bin"
 assert_rc 0
-assert_err_has "resuming upload '$ID': $K of 12 parts already stored"
+assert_err_has "resuming upload '$ID': $K of 12 parts on record"
 R2=$(($(uploads s3.bin) - R1))
 check
 # The proxy logs a request when it ends: parts the killed run had in

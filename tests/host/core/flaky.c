@@ -7,7 +7,8 @@
 ** Built again with -DFLAKY_MULTIPART as "flaky-mp": multipart ops and
 ** STORE_CAP_MULTIPART | STORE_CAP_THREADSAFE (its multipart ops lock), small
 ** limits (FL_MAX_PARTS parts, FL_MIN_PART bytes), and an event log the
-** host's transfer engine is checked against.
+** host's transfer engine is checked against; with -DFLAKY_NO_CHECKED too
+** as "flaky-mp10": no multipart_part_checked, as a 1.0 plugin has.
 **
 ** Keys: fail-times (failures before each op succeeds), fail-code (status),
 ** retryable (0/1), body (content served by get), needed (required),
@@ -24,6 +25,13 @@
 ** none. get-crc32c (8 hex) is the CRC-32C that get and head entries
 ** report. The events log the checksums the host passed down ("put-ck",
 ** "part-ck", "complete-ck": ck=bits crc=known tr=trailer bits).
+**
+** A file that changes while it is uploaded: rewrite-file (its path) is
+** rewritten once -- its first byte flipped, its mtime moved on by a
+** second, as a clock tick would -- by a put after it read its body, or by
+** flaky-mp's part rewrite-part (default 1): after it read the part's
+** body, or with rewrite-before "1" before it reads it (so the bytes sent
+** are not those the host read ahead). No timing is involved.
 */
 #include <pthread.h>
 #include <stdarg.h>
@@ -32,6 +40,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <isa-l/crc.h>
 
@@ -68,6 +79,10 @@ struct store_handle {
   int completed;                    /* a multipart upload completed      */
   uint32_t get_crc;
   uint32_t crc[FL_MAX_PARTS + 1];   /* the last good attempt's CRC-32C   */
+  char rewrite_file[256];           /* "": none                          */
+  unsigned rewrite_part;            /* flaky-mp's part that rewrites it  */
+  int rewrite_before;               /* before reading that part's body   */
+  atomic_int rewritten;
 };
 
 enum { FL_CRC_NONE, FL_CRC_RIGHT, FL_CRC_WRONG, FL_CRC_WRONG_ONCE,
@@ -121,6 +136,33 @@ static void note(store_handle *h, const char *fmt, ...)
   pthread_mutex_unlock(&h->mu);
 }
 
+/* Rewrite rewrite-file once: its first byte flipped, its mtime a second
+ * on. */
+static void rewrite(store_handle *h)
+{
+  struct timespec t[2];
+  struct stat st;
+  char c;
+  int fd;
+
+  if (!h->rewrite_file[0] || atomic_exchange(&h->rewritten, 1))
+    return;
+  fd = open(h->rewrite_file, O_RDWR);
+  if (fd < 0)
+    return;
+  if (fstat(fd, &st) == 0 && pread(fd, &c, 1, 0) == 1) {
+    c ^= (char)0xff;
+    if (pwrite(fd, &c, 1, 0) == 1) {
+      t[0] = st.st_atim;
+      t[1] = st.st_mtim;
+      t[1].tv_sec++;
+      futimens(fd, t);
+      note(h, "rewrote %s", h->rewrite_file);
+    }
+  }
+  close(fd);
+}
+
 static int fail(store_handle *h, store_error *err, const char *what)
 {
   err->flags = h->retryable ? STORE_ERR_RETRYABLE : 0;
@@ -141,6 +183,7 @@ static int32_t fl_open(const store_host_api *host, const store_kv *cfg,
   pthread_mutex_init(&h->mu, NULL);
   h->fail_code = STORE_E_THROTTLED;
   h->retryable = 1;
+  h->rewrite_part = 1;
   snprintf(h->body, sizeof(h->body), "0123456789abcdefghijklmnopqrstuvwxyz");
   for (i = 0; i < n; i++) {
     if (!strcmp(cfg[i].key, "fail-times"))
@@ -155,6 +198,12 @@ static int32_t fl_open(const store_host_api *host, const store_kv *cfg,
       snprintf(h->events, sizeof(h->events), "%s", cfg[i].value);
     else if (!strcmp(cfg[i].key, "fail-parts"))
       snprintf(h->fail_parts, sizeof(h->fail_parts), ",%s,", cfg[i].value);
+    else if (!strcmp(cfg[i].key, "rewrite-file"))
+      snprintf(h->rewrite_file, sizeof(h->rewrite_file), "%s", cfg[i].value);
+    else if (!strcmp(cfg[i].key, "rewrite-part"))
+      h->rewrite_part = (unsigned)strtoul(cfg[i].value, NULL, 10);
+    else if (!strcmp(cfg[i].key, "rewrite-before"))
+      h->rewrite_before = (int)strtol(cfg[i].value, NULL, 10);
     else if (!strcmp(cfg[i].key, "stall-part"))
       h->stall_part = (unsigned)strtoul(cfg[i].value, NULL, 10);
     else if (!strcmp(cfg[i].key, "put-takes"))
@@ -242,6 +291,7 @@ static int32_t fl_put(store_handle *h, const char *c, const char *k,
       h->stored_len += n;
     }
   } while (n > 0);
+  rewrite(h);
   if (h->put_failures < h->fail_times) {
     h->put_failures++;
     return fail(h, err, "put");
@@ -440,8 +490,12 @@ static int32_t mp_part(store_handle *h, uint32_t no, uint64_t length,
     h->max_inflight = h->inflight;
   pthread_mutex_unlock(&h->mu);
   failing = attempt == 1 && strstr(h->fail_parts, listed) != NULL;
+  if (no == h->rewrite_part && h->rewrite_before)
+    rewrite(h);
   rc = no == h->stall_part ? stall(h, no, err)
                            : read_part(no, length, src, ud, &data, &got, err);
+  if (no == h->rewrite_part && !h->rewrite_before)
+    rewrite(h);
   nanosleep(&ts, NULL); /* long enough for the parts to overlap */
   if (!rc && failing) {
     snprintf(what, sizeof(what), "part %u", no);
@@ -475,6 +529,7 @@ static int32_t fl_mp_part(store_handle *h, const char *c, const char *k,
   return mp_part(h, no, length, src, ud, tok, cap, NULL, err);
 }
 
+#ifndef FLAKY_NO_CHECKED
 static int32_t fl_mp_part_checked(store_handle *h, const char *c,
                                   const char *k, const char *id, uint32_t no,
                                   uint64_t length, const store_put_opts *o,
@@ -486,6 +541,7 @@ static int32_t fl_mp_part_checked(store_handle *h, const char *c,
   note_opts(h, "part-ck", no, o);
   return mp_part(h, no, length, src, ud, tok, cap, out, err);
 }
+#endif
 
 static int32_t fl_mp_complete(store_handle *h, const char *c, const char *k,
                               const char *id, const store_put_opts *o,
@@ -571,6 +627,9 @@ static const store_config_key keys[] = {
                  "wrong-complete; unset: none", 0, 0},
   {"get-crc32c", "the CRC-32C get and head entries report (8 hex)", 0, 0},
   {"get-etag", "the etag a get's entry reports", 0, 0},
+  {"rewrite-file", "a file rewritten once while it is uploaded", 0, 0},
+  {"rewrite-part", "flaky-mp: the part that rewrites it (default 1)", 0, 0},
+  {"rewrite-before", "1: before reading that part's body", 0, 0},
   {NULL, NULL, 0, 0},
 };
 
@@ -579,7 +638,9 @@ STORE_EXPORT const struct store_interface store_interface = {
   .abi_minor = STORE_ABI_MINOR,
   .struct_size = sizeof(struct store_interface),
 #ifdef FLAKY_MULTIPART
+#ifndef FLAKY_NO_CHECKED
   .name = "flaky-mp",
+#endif
   .capabilities = STORE_CAP_RANGE_GET | STORE_CAP_MULTIPART |
                   STORE_CAP_THREADSAFE | STORE_CAP_CONDITIONAL,
   .limits = &limits,
@@ -587,7 +648,11 @@ STORE_EXPORT const struct store_interface store_interface = {
   .multipart_part = fl_mp_part,
   .multipart_complete = fl_mp_complete,
   .multipart_abort = fl_mp_abort,
+#ifdef FLAKY_NO_CHECKED
+  .name = "flaky-mp10",
+#else
   .multipart_part_checked = fl_mp_part_checked,
+#endif
 #else
   .name = "flaky",
   .capabilities = STORE_CAP_RANGE_GET,

@@ -328,7 +328,8 @@ static void test_put_size_verified(void **state)
                                     NULL, NULL, &err), STORE_E_INTERNAL);
   assert_string_equal(err.message, "service 'f': blob 'c/k': the provider "
                       "took 4 bytes of the 10-byte body and reported the "
-                      "object written; the object was removed");
+                      "object written; the object was removed (and any "
+                      "object it replaced is gone too)");
   get_stats(svc, &s);
   assert_string_equal(s.deletes, "1");
   xtstore_ctx_close(ctx);
@@ -340,7 +341,8 @@ static void test_put_size_verified(void **state)
                                     NULL, NULL, &err), STORE_E_INTERNAL);
   assert_string_equal(err.message, "service 'f': blob 'c/k': the provider "
                       "reports 12 bytes stored for the 10 bytes sent; the "
-                      "object was removed");
+                      "object was removed (and any object it replaced is "
+                      "gone too)");
   xtstore_ctx_close(ctx);
 
   /* a truthful report passes, and the result carries the size */
@@ -442,7 +444,8 @@ static void test_put_crc_verified(void **state)
   /* crc32c("0123456789") = 280c069e */
   assert_string_equal(err.message, "service 'f': blob 'c/k': the store "
                       "reports CRC-32C 280c069f for the bytes stored, the "
-                      "bytes sent have 280c069e; the object was removed");
+                      "bytes sent have 280c069e; the object was removed "
+                      "(and any object it replaced is gone too)");
   /* a callback's body: its CRC asked for as a trailer */
   assert_non_null(strstr(events_text(events), "put-ck 1 ck=0 crc=00000000 "
                                               "tr=1\n"));
@@ -450,8 +453,8 @@ static void test_put_crc_verified(void **state)
   assert_string_equal(s.deletes, "1");
   xtstore_ctx_close(ctx);
 
-  /* a file: its CRC read ahead; a wrong report fails the put (a single
-   * put is not sent again: the store's own check is what failed) */
+  /* a file: its CRC read ahead; a wrong report removes the object and
+   * the put is sent again, like a part the store reports wrong */
   unlink(events);
   snprintf(cfg, sizeof(cfg), "needed: \"x\", put-crc32c: \"wrong-once\", "
            "events: \"%s\", retry: {attempts: 3, base-ms: 1}", events);
@@ -464,10 +467,14 @@ static void test_put_crc_verified(void **state)
   memset(&res, 0, sizeof(res));
   res.struct_size = sizeof(res);
   assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, &res,
-                                         &err), STORE_E_IO);
+                                         &err), STORE_OK);
   /* a file's CRC is read ahead: crc32c("replayable body") = 638bd96a */
   assert_non_null(strstr(events_text(events), "put-ck 1 ck=1 crc=638bd96a "
                                               "tr=0\n"));
+  assert_non_null(strstr(events_text(events), "delete k\nput len=15 ct=-\n"
+                                              "put-ck 2 ck=1 crc=638bd96a "
+                                              "tr=0\n"));
+  assert_int_equal(res.crc32c, 0x638bd96a);
   xtstore_ctx_close(ctx);
 
   /* right: passes, the result carries the store's CRC */
@@ -493,8 +500,41 @@ static void test_put_crc_verified(void **state)
   assert_int_equal(xtstore_blob_put(svc, "c", "k", &po, text_read, &body,
                                     NULL, NULL, &err), STORE_E_IO);
   assert_string_equal(err.message, "service 'f': blob 'c/k': the bytes sent "
-                      "have CRC-32C 280c069e, the source's is 12345678 (it "
-                      "changed while it was read); the object was removed");
+                      "have CRC-32C 280c069e, the CRC-32C given for them is "
+                      "12345678; the object was removed (and any object it "
+                      "replaced is gone too)");
+  xtstore_ctx_close(ctx);
+}
+
+/* A result of the 1.0 struct (an embedder built against ABI 1.0): only
+ * the fields inside its struct_size are written, which stays its own. */
+static void test_put_result_struct_size(void **state)
+{
+  struct {
+    store_put_result res;
+    unsigned char after[64];
+  } out;
+  store_error err;
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  store_put_opts po;
+  struct text_src body = {"0123456789", 10};
+  const uint32_t v10 = offsetof(store_put_result, checksums);
+  size_t i;
+  (void)state;
+  memset(&po, 0, sizeof(po));
+  po.struct_size = sizeof(po);
+  po.content_length = 10;
+  ctx = open_ctx("needed: \"x\", put-crc32c: \"right\"", &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  memset(&out, 0xa5, sizeof(out));
+  out.res.struct_size = v10;
+  assert_int_equal(xtstore_blob_put(svc, "c", "k", &po, text_read, &body,
+                                    NULL, &out.res, &err), STORE_OK);
+  assert_int_equal(out.res.struct_size, v10);
+  assert_int_equal(out.res.size, 10);
+  for (i = v10; i < sizeof(out.res); i++)
+    assert_int_equal(((unsigned char *)&out.res)[i], 0xa5);
   xtstore_ctx_close(ctx);
 }
 
@@ -509,17 +549,20 @@ static void test_get_crc_verified(void **state)
   (void)state;
   /* crc32c("0123456789abcdefghijklmnopqrstuvwxyz") = b0e42986; the MD5
    * is wrong and not looked at */
-  ctx = open_ctx("needed: \"x\", fail-times: \"1\", get-crc32c: \"b0e42986\", get-md5: \"00112233445566778899aabbccddeeff\", retry: {attempts: 2, base-ms: 1}", &err);
+  ctx = open_ctx("needed: \"x\", fail-times: \"1\", get-crc32c: "
+                 "\"b0e42986\", get-md5: "
+                 "\"00112233445566778899aabbccddeeff\", "
+                 "retry: {attempts: 2, base-ms: 1}", &err);
   assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
-  assert_int_equal(xtstore_blob_get(svc, "c", "k", NULL, sink_write, &out, &err),
-                   STORE_OK);
+  assert_int_equal(xtstore_blob_get(svc, "c", "k", NULL, sink_write, &out,
+                                    &err), STORE_OK);
   xtstore_ctx_close(ctx);
 
   out.len = 0;
   ctx = open_ctx("needed: \"x\", get-crc32c: \"b0e42987\"", &err);
   assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
-  assert_int_equal(xtstore_blob_get(svc, "c", "k", NULL, sink_write, &out, &err),
-                   STORE_E_IO);
+  assert_int_equal(xtstore_blob_get(svc, "c", "k", NULL, sink_write, &out,
+                                    &err), STORE_E_IO);
   assert_string_equal(err.message, "service 'f': blob 'c/k': the bytes "
                       "received differ from the blob (CRC-32C b0e42986, the "
                       "blob's b0e42987): changed on the way, or the CRC-32C "
@@ -687,6 +730,7 @@ int main(void)
     cmocka_unit_test(test_put_size_verified),
     cmocka_unit_test(test_get_verified),
     cmocka_unit_test(test_put_crc_verified),
+    cmocka_unit_test(test_put_result_struct_size),
     cmocka_unit_test(test_get_crc_verified),
     cmocka_unit_test(test_config_keys_checked),
     cmocka_unit_test(test_secrets_redacted),

@@ -32,6 +32,8 @@
 
 static char dir[] = "/tmp/xtstore-mp-XXXXXX";
 static char events[300], logbuf[8192];
+/* The fixture service `f` is: flaky-mp, or flaky-mp10 (a 1.0 plugin). */
+static const char *mp_name = "flaky-mp";
 
 static void capture_log(void *ud, int32_t level, const char *msg)
 {
@@ -60,14 +62,16 @@ static xtstore_ctx *open_ctx_src(const char *extra, const char *src_extra)
   f = fopen(path, "w");
   assert_non_null(f);
   fprintf(f,
-          "providers:\n  storage: {flaky-mp: \"%s\", local: \"%s\"}\n"
+          "providers:\n  storage: {flaky-mp: \"%s\", local: \"%s\", "
+          "flaky-mp10: \"%s\"}\n"
           "external-services:\n"
-          "  f: {type: \"storage\", provider: \"flaky-mp\", needed: \"x\", "
+          "  f: {type: \"storage\", provider: \"%s\", needed: \"x\", "
           "events: \"%s\", %s}\n"
           "  l: {type: \"storage\", provider: \"local\", path: \"%s/local\"}\n"
           "%s%s%s"
           "xt-services: {storage: \"f\"}\n",
-          FLAKY_MP_PLUGIN, LOCAL_PLUGIN, events, extra, dir,
+          FLAKY_MP_PLUGIN, LOCAL_PLUGIN, FLAKY_MP10_PLUGIN, mp_name, events,
+          extra, dir,
           src_extra ? "  s: {type: \"storage\", provider: \"flaky-mp\", "
                       "needed: \"x\", " : "",
           src_extra ? src_extra : "", src_extra ? "}\n" : "");
@@ -589,7 +593,8 @@ static void test_wrong_object_removed(void **state)
   crc = pattern_crc(5 * KIB, 0, 5 * KIB);
   snprintf(want, sizeof(want), "service 'f': blob 'c/k': the store reports "
            "CRC-32C %08x for the bytes stored, the bytes sent have %08x; "
-           "the object was removed", crc ^ 1, crc);
+           "the object was removed (and any object it replaced is gone "
+           "too)", crc ^ 1, crc);
   assert_string_equal(err.message, want);
   assert_non_null(strstr(read_events(), "delete k\n"));
   xtstore_ctx_close(ctx);
@@ -631,9 +636,12 @@ static void test_copy_checked_against_source(void **state)
   assert_int_equal(xtstore_blob_copy(src, "c", "src", dst, "c", "k", NULL,
                                      &err), STORE_E_IO);
   snprintf(line, sizeof(line), "service 'f': blob 'c/k': the bytes sent "
-           "have CRC-32C %08x, the source's is %08x", crc, crc ^ 4);
-  if (!strstr(err.message, line))
-    fail_msg("got '%s'", err.message);
+           "have CRC-32C %08x, the copy source's CRC-32C is %08x: they "
+           "changed on the way from the source: the upload is not "
+           "completed", crc, crc ^ 4);
+  assert_string_equal(err.message, line);
+  /* the next gets may be right */
+  assert_true(err.flags & STORE_ERR_RETRYABLE);
   ev = read_events();
   assert_non_null(strstr(ev, "abort up-1"));
   assert_null(strstr(ev, "complete n="));
@@ -649,6 +657,199 @@ static void test_copy_checked_against_source(void **state)
                                      &err), STORE_OK);
   snprintf(line, sizeof(line), "put-ck 1 ck=1 crc=%08x tr=0\n", crc);
   assert_non_null(strstr(read_events(), line));
+  xtstore_ctx_close(ctx);
+}
+
+/* A file that changes while it goes up is never reported uploaded,
+ * whenever the change falls. The fixture rewrites it at a set point of the
+ * upload (no timing). */
+static void test_file_changed_mid_upload(void **state)
+{
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  store_error err;
+  char path[300], keys[600], want[300], *buf;
+  const char *ev;
+  const char *changed = "service 'f': blob 'c/k': the file changed while "
+                        "it was read (its size, modification time or inode "
+                        "is not what it was)";
+  uint64_t sum;
+  (void)state;
+  snprintf(path, sizeof(path), "%s/body", dir);
+
+  /* After part 1 went: every part is what was read ahead of it; only
+   * the file's time tells. */
+  make_file(path, 5 * KIB, &sum);
+  snprintf(keys, sizeof(keys), "rewrite-file: \"%s\", multipart: "
+           "{threshold: 4K, part-size: 1K, concurrency: 1}", path);
+  ctx = open_ctx(keys);
+  svc = service(ctx, "f");
+  assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL,
+                                         &err), STORE_E_IO);
+  snprintf(want, sizeof(want), "%s: the upload is not completed", changed);
+  assert_string_equal(err.message, want);
+  ev = read_events();
+  assert_non_null(strstr(ev, "rewrote "));
+  assert_non_null(strstr(ev, "abort up-1"));
+  assert_null(strstr(ev, "complete n="));
+  xtstore_ctx_close(ctx);
+
+  /* Before part 1's body is read: the bytes sent are not those read
+   * ahead. No attempt mends that: not sent again. */
+  make_file(path, 5 * KIB, &sum);
+  snprintf(keys, sizeof(keys), "rewrite-file: \"%s\", rewrite-before: "
+           "\"1\", retry: {attempts: 3, base-ms: 1}, multipart: "
+           "{threshold: 4K, part-size: 1K, concurrency: 1}", path);
+  ctx = open_ctx(keys);
+  svc = service(ctx, "f");
+  assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL,
+                                         &err), STORE_E_IO);
+  buf = malloc(KIB);
+  assert_non_null(buf);
+  byte_pattern(buf, KIB);
+  buf[0] ^= (char)0xff;
+  snprintf(want, sizeof(want), "service 'f': blob 'c/k': part 1 of 5: the "
+           "bytes sent have CRC-32C %08x, the file's was %08x when read "
+           "ahead: the file changed while it was read", st_crc32c(0, buf, KIB),
+           pattern_crc(5 * KIB, 0, KIB));
+  free(buf);
+  assert_string_equal(err.message, want);
+  assert_false(err.flags & STORE_ERR_RETRYABLE);
+  ev = read_events();
+  assert_non_null(strstr(ev, "part 1 attempt 1 "));
+  assert_null(strstr(ev, "part 1 attempt 2"));
+  assert_non_null(strstr(ev, "abort up-1"));
+  xtstore_ctx_close(ctx);
+
+  /* A 1.0 plugin (no multipart_part_checked, nothing read ahead): the
+   * file's time tells. */
+  make_file(path, 5 * KIB, &sum);
+  mp_name = "flaky-mp10";
+  snprintf(keys, sizeof(keys), "rewrite-file: \"%s\", rewrite-part: \"2\", "
+           "multipart: {threshold: 4K, part-size: 1K, concurrency: 1}", path);
+  ctx = open_ctx(keys);
+  mp_name = "flaky-mp";
+  svc = service(ctx, "f");
+  assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL,
+                                         &err), STORE_E_IO);
+  snprintf(want, sizeof(want), "%s: the upload is not completed", changed);
+  assert_string_equal(err.message, want);
+  ev = read_events();
+  assert_non_null(strstr(ev, "part 2 attempt 1 len 1024 ok\n"));
+  assert_null(strstr(ev, "part-ck"));
+  assert_null(strstr(ev, "complete n="));
+  xtstore_ctx_close(ctx);
+
+  /* One put (below the threshold): what it stored goes. */
+  make_file(path, 5 * KIB, &sum);
+  snprintf(keys, sizeof(keys), "rewrite-file: \"%s\"", path);
+  ctx = open_ctx(keys);
+  svc = service(ctx, "f");
+  assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL,
+                                         &err), STORE_E_IO);
+  snprintf(want, sizeof(want), "%s; the object was removed (and any object "
+           "it replaced is gone too)", changed);
+  assert_string_equal(err.message, want);
+  assert_non_null(strstr(read_events(), "delete k\n"));
+  xtstore_ctx_close(ctx);
+}
+
+/* A 1.0 plugin's parts: the bytes sent as a part buffer holds them, the
+ * whole object's CRC-32C (the parts' combined) to complete. */
+static void test_parts_of_a_1_0_plugin(void **state)
+{
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  store_error err;
+  char path[300], line[200];
+  const char *ev;
+  uint64_t sum;
+  (void)state;
+  mp_name = "flaky-mp10";
+  ctx = open_ctx("fail-parts: \"2\", retry: {attempts: 2, base-ms: 1}, "
+                 "multipart: {threshold: 4K, part-size: 1K}");
+  mp_name = "flaky-mp";
+  svc = service(ctx, "f");
+  snprintf(path, sizeof(path), "%s/body", dir);
+  make_file(path, 5 * KIB + 100, &sum);
+  assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL,
+                                         &err), STORE_OK);
+  ev = read_events();
+  assert_non_null(strstr(ev, "part 2 attempt 2 len 1024 ok\n"));
+  snprintf(line, sizeof(line), "complete-ck 6 ck=1 crc=%08x tr=0\n",
+           pattern_crc(5 * KIB + 100, 0, 5 * KIB + 100));
+  assert_non_null(strstr(ev, line));
+  unlink(events);
+  assert_int_equal(put_pipe(svc, 5 * KIB, &sum, &err), STORE_OK);
+  snprintf(line, sizeof(line), "complete-ck 5 ck=1 crc=%08x tr=0\n",
+           pattern_crc(5 * KIB, 0, 5 * KIB));
+  assert_non_null(strstr(read_events(), line));
+  xtstore_ctx_close(ctx);
+}
+
+/* md5(SRC_BODY) */
+#define SRC_MD5 "ebe22112e467a70b310a941403847a07"
+
+/* A source with an MD5 and no CRC-32C: a large copy still goes in
+ * parallel ranges (each range's CRC-32C asked as a trailer); one put gets
+ * the source's MD5 for the target to check. */
+static void test_copy_from_md5_source(void **state)
+{
+  xtstore_ctx *ctx;
+  xtstore_svc *src, *dst;
+  store_error err;
+  const char *ev;
+  (void)state;
+  ctx = open_ctx_src("multipart: {threshold: 16, part-size: 1K}",
+                     "body: \"" SRC_BODY "\", get-md5: \"" SRC_MD5 "\"");
+  src = service(ctx, "s");
+  dst = service(ctx, "f");
+  assert_int_equal(xtstore_blob_copy(src, "c", "src", dst, "c", "k", NULL,
+                                     &err), STORE_OK);
+  ev = read_events();
+  assert_non_null(strstr(ev, "part-ck 1 ck=0 crc=00000000 tr=1\n"));
+  assert_non_null(strstr(ev, "complete n=1 "));
+  xtstore_ctx_close(ctx);
+
+  ctx = open_ctx_src("put-crc32c: \"right\"",
+                     "body: \"" SRC_BODY "\", get-md5: \"" SRC_MD5 "\"");
+  src = service(ctx, "s");
+  dst = service(ctx, "f");
+  assert_int_equal(xtstore_blob_copy(src, "c", "src", dst, "c", "k", NULL,
+                                     &err), STORE_OK);
+  assert_non_null(strstr(read_events(), "put-ck 1 ck=2 crc=00000000 tr=1\n"));
+  xtstore_ctx_close(ctx);
+}
+
+/* A copy whose source's bytes are not its CRC-32C: the source's check is
+ * the cause, not the target's, and the copy is tried again (another get
+ * may be right); the target keeps nothing. The target's put takes the
+ * promised bytes and ends before the source's get finds them bad. */
+static void test_copy_source_crc_wins(void **state)
+{
+  xtstore_ctx *ctx;
+  xtstore_svc *src, *dst;
+  store_error err;
+  char keys[300], line[300];
+  uint32_t crc = st_crc32c(0, SRC_BODY, strlen(SRC_BODY));
+  (void)state;
+  snprintf(keys, sizeof(keys), "body: \"%s\", get-crc32c: \"%08x\"",
+           SRC_BODY, crc ^ 2);
+  snprintf(line, sizeof(line), "put-crc32c: \"right\", put-takes: \"%zu\", "
+           "retry: {attempts: 2, base-ms: 1}", strlen(SRC_BODY));
+  ctx = open_ctx_src(line, keys);
+  src = service(ctx, "s");
+  dst = service(ctx, "f");
+  assert_int_equal(xtstore_blob_copy(src, "c", "src", dst, "c", "k", NULL,
+                                     &err), STORE_E_IO);
+  snprintf(line, sizeof(line), "service 's': blob 'c/src': the bytes "
+           "received differ from the blob (CRC-32C %08x, the blob's %08x): "
+           "changed on the way, or the CRC-32C stored with the blob is "
+           "wrong; the object was removed (and any object it replaced is "
+           "gone too)", crc, crc ^ 2);
+  assert_string_equal(err.message, line);
+  assert_non_null(strstr(logbuf, "copying again in"));
+  assert_non_null(strstr(read_events(), "delete k\n"));
   xtstore_ctx_close(ctx);
 }
 
@@ -902,6 +1103,10 @@ int main(void)
     cmocka_unit_test(test_wrong_object_removed),
     cmocka_unit_test(test_copy_checked_against_source),
     cmocka_unit_test(test_ranged_download_checked),
+    cmocka_unit_test(test_file_changed_mid_upload),
+    cmocka_unit_test(test_parts_of_a_1_0_plugin),
+    cmocka_unit_test(test_copy_from_md5_source),
+    cmocka_unit_test(test_copy_source_crc_wins),
     cmocka_unit_test(test_budget_limits_parts_in_flight),
     cmocka_unit_test(test_budget_no_deadlock),
   };
