@@ -48,8 +48,7 @@ static int cancelled(xtstore_svc *svc, store_error *err)
                 svc->name, object);
 }
 
-/* Sleep up to ms, waking early when the context is cancelled. */
-static int backoff_sleep(xtstore_svc *svc, uint32_t ms)
+int st_backoff_sleep(const xtstore_svc *svc, uint32_t ms)
 {
   while (ms > 0) {
     uint32_t slice = ms > 50 ? 50 : ms;
@@ -74,7 +73,7 @@ static void said_cut(xtstore_svc *svc, const store_error *err)
          "the end)", err->message, svc->name, f.window, f.limit);
 }
 
-static uint64_t now_ms(void)
+uint64_t st_now_ms(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -87,7 +86,7 @@ int st_svc_call(xtstore_svc *svc, st_attempt_fn attempt, st_replay_fn replay,
   store_error local;
   uint32_t counted = 0, throttled = 0, progressed = 0, waits;
   int throttled_now;
-  uint64_t t0 = now_ms();
+  uint64_t t0 = st_now_ms();
   char why[48];
   int rc;
 
@@ -135,7 +134,7 @@ int st_svc_call(xtstore_svc *svc, st_attempt_fn attempt, st_replay_fn replay,
       snprintf(why, sizeof(why), "after progress");
       break;
     case ST_REPLAY_OK:
-      if (st_retry_throttle_waits(&svc->retry, now_ms() - t0, err)) {
+      if (st_retry_throttle_waits(&svc->retry, st_now_ms() - t0, err)) {
         waits = ++throttled;
         snprintf(why, sizeof(why), "throttled, for up to %u s",
                  svc->retry.throttle_s);
@@ -160,7 +159,7 @@ int st_svc_call(xtstore_svc *svc, st_attempt_fn attempt, st_replay_fn replay,
              "%s; retrying in %u ms (%s)", err->message, ms, why);
       /* Parked above: the wait holds no slot, the pool's other jobs go
        * on; the next attempt takes a slot again. */
-      if (backoff_sleep(svc, ms))
+      if (st_backoff_sleep(svc, ms))
         return rc;
     }
   }

@@ -65,6 +65,11 @@ int st_retry_should(const st_retry_policy *p, uint32_t tries,
  * count against attempts: a throttled run finishes, slower. */
 int st_retry_throttle_waits(const st_retry_policy *p, uint64_t elapsed_ms,
                             const store_error *err);
+/* Sleep up to ms, waking early when svc's context is cancelled: STORE_OK,
+ * or STORE_E_ABORTED when cancelled. */
+int st_backoff_sleep(const xtstore_svc *svc, uint32_t ms);
+/* Milliseconds on the monotonic clock, for a retry's elapsed time. */
+uint64_t st_now_ms(void);
 
 /* Milliseconds to wait before attempt tries+1: full jitter over
  * min(max_ms, base_ms * 2^(tries-1)), but never less than the server's

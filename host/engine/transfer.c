@@ -1092,40 +1092,37 @@ out:
   return rc;
 }
 
-/* Sleep up to ms, waking early when svc's context is cancelled: non-zero
- * then. */
-static int copy_backoff(const xtstore_svc *svc, uint32_t ms)
-{
-  while (ms > 0) {
-    uint32_t slice = ms > 50 ? 50 : ms;
-    struct timespec ts = {0, (long)slice * 1000000L};
-
-    if (st_cancelled(svc->ctx))
-      return 1;
-    nanosleep(&ts, NULL);
-    ms -= slice;
-  }
-  return st_cancelled(svc->ctx);
-}
-
 /* piped_copy, sent again from a new get into a new ring while it fails in
  * a way only that mends (see piped_copy), per the destination's retry
- * policy. A failed single put committed nothing, so nothing is mixed. */
+ * policy: throttling is waited out for up to its throttle-s without using
+ * up attempts, as st_svc_call does. A failed single put committed nothing,
+ * so nothing is mixed. The failed call gave back its slot (core/flow.c):
+ * the wait holds none. */
 static int piped_copy_retried(const struct copy_plan *cp, store_error *err)
 {
-  uint64_t counted = 0;
-  uint32_t tries = 0, ms;
+  const st_retry_policy *p = &cp->dst->retry;
+  uint64_t counted = 0, t0 = st_now_ms();
+  uint32_t tries = 0, throttled = 0, waits, ms;
   int rc, again;
+  char why[48];
 
   for (;;) {
     rc = piped_copy(cp, &counted, &again, err);
-    if (!again || !st_retry_should(&cp->dst->retry, ++tries, err, 1))
+    if (!again)
       return rc;
-    ms = st_retry_delay_ms(&cp->dst->retry, tries, err, &cp->dst->rng);
-    st_log(cp->dst->ctx, STORE_LOG_INFO, "%s; copying again in %u ms "
-           "(attempt %u of %u)", err->message, ms, tries + 1,
-           cp->dst->retry.attempts);
-    if (copy_backoff(cp->dst, ms))
+    if (st_retry_throttle_waits(p, st_now_ms() - t0, err)) {
+      waits = ++throttled;
+      snprintf(why, sizeof(why), "throttled, for up to %u s", p->throttle_s);
+    } else if (st_retry_should(p, ++tries, err, 1)) {
+      waits = tries;
+      snprintf(why, sizeof(why), "attempt %u of %u", tries + 1, p->attempts);
+    } else {
+      return rc;
+    }
+    ms = st_retry_delay_ms(p, waits, err, &cp->dst->rng);
+    st_log(cp->dst->ctx, STORE_LOG_INFO, "%s; copying again in %u ms (%s)",
+           err->message, ms, why);
+    if (st_backoff_sleep(cp->dst, ms))
       return rc;
   }
 }

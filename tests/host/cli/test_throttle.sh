@@ -8,7 +8,11 @@
 #      retry is one request: no storm, no give-up);
 #   3. with -v, throttling is said once (the window lowered) and summed up
 #      once at the end (the lowest), not per request; without -v, stderr is
-#      empty.
+#      empty;
+#   4. a streamed copy between services whose put is throttled more often
+#      than retry.attempts allows is copied again until throttle-s, not
+#      given up after the attempts (a body read from a ring cannot be
+#      replayed by the call: the copy is sent again whole).
 # Two of the objects go up in parts (threshold 1M), so the engine's parts
 # run within the window too. The service sends unsigned bodies (s3rver
 # stores aws-chunked framing; the fallback's extra put would blur the
@@ -55,6 +59,8 @@ cat > "$CONFIG" <<EOF
 external-services:
   s3: {$S3, endpoint: "$P", multipart: {threshold: 1M, part-size: 5M}}
   s3d: {$S3, endpoint: "$E"}
+  s3few: {$S3, endpoint: "$P", retry: {attempts: 2, base-ms: 10, max-ms: 50}}
+  loc: {type: "storage", provider: "local", path: "$T/loc"}
 EOF
 
 # 198 small files in a few directories, two in parts of 5 MiB (S3's
@@ -144,5 +150,25 @@ EOF
 xt cp -r "$T/src/a/" "s3:$B/quiet/"
 assert_rc 0
 assert_err_empty
+
+
+# A streamed copy (local service -> S3: no server-side copy between them)
+# whose put is throttled 4 times, on a service allowed 2 attempts.
+mkdir -p "$T/loc/box"
+head -c 3000 /dev/urandom > "$T/loc/box/one.bin"
+set_rules <<EOF
+[{"match": {"method": "PUT", "path": "^/$B/streamed/"}, "count": 4,
+  "status": 503, "headers": {"Retry-After": "0"},
+  "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"}]
+EOF
+: > "$T/proxy/log"
+xt cp loc:box/one.bin "s3few:$B/streamed/one.bin"
+assert_rc 0
+check
+n=$(grep -c "^PUT /$B/streamed/one.bin .*status 503$" "$T/proxy/log" || true)
+[ "$n" -eq 4 ] || fail "the copy's put was throttled $n times, not 4: the case proves little"
+check
+"$XT_BIN" --config "$CONFIG" cat "s3d:$B/streamed/one.bin" > "$T/one.back" 2> /dev/null
+cmp -s "$T/loc/box/one.bin" "$T/one.back" || fail "the streamed copy stored other bytes"
 
 finish
