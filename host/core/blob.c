@@ -443,6 +443,13 @@ int xtstore_blob_get(xtstore_svc *svc, const char *container, const char *key,
   a.whole = !(a.opts.flags & STORE_GET_RANGE);
   a.want_size = -1;
   rc = st_svc_call(svc, do_get, get_replay, &a, err);
+  if (rc == STORE_E_PRECONDITION && a.opts.if_match == a.etag)
+    /* Our pin, not the caller's condition: the object was replaced
+     * between a cut and its resume. */
+    rc = st_err(err, STORE_E_PRECONDITION, "service '%s': blob '%s/%s': "
+                "replaced while it was read (it no longer has ETag %s): "
+                "the bytes of two versions were not mixed; get it again",
+                svc->name, container, key, a.etag);
   if (rc == STORE_OK)
     rc = get_verify(&a, err);
   EVP_MD_CTX_free(a.md5);

@@ -23,7 +23,10 @@
 ** "wrong-once" (wrong on the first attempt of each put or part only),
 ** "wrong-complete" (right for parts, wrong for the whole object); unset:
 ** none. get-crc32c (8 hex) is the CRC-32C that get and head entries
-** report. The events log the checksums the host passed down ("put-ck",
+** report, get-etag their etag; get-replaced (1) fails a get that carries
+** if_match with PRECONDITION, as a server does once the object was
+** replaced (flaky-mp has STORE_CAP_CONDITIONAL, so the host pins its
+** resumed gets). The events log the checksums the host passed down ("put-ck",
 ** "part-ck", "complete-ck": ck=bits crc=known tr=trailer bits).
 **
 ** A file that changes while it is uploaded: rewrite-file (its path) is
@@ -76,6 +79,7 @@ struct store_handle {
   int put_crc;                      /* FL_CRC_*                          */
   int has_get_crc;                  /* get-crc32c given: get_crc         */
   char get_etag[64];                /* the etag get and head report      */
+  int get_replaced;                 /* a get with if_match: PRECONDITION */
   int completed;                    /* a multipart upload completed      */
   uint32_t get_crc;
   uint32_t crc[FL_MAX_PARTS + 1];   /* the last good attempt's CRC-32C   */
@@ -222,6 +226,9 @@ static int32_t fl_open(const store_host_api *host, const store_kv *cfg,
       h->get_entry = 1;
     } else if (!strcmp(cfg[i].key, "get-etag")) {
       snprintf(h->get_etag, sizeof(h->get_etag), "%s", cfg[i].value);
+      h->get_entry = 1;
+    } else if (!strcmp(cfg[i].key, "get-replaced")) {
+      h->get_replaced = (int)strtol(cfg[i].value, NULL, 10);
     } else if (!strcmp(cfg[i].key, "put-crc32c")) {
       h->put_crc = !strcmp(cfg[i].value, "right") ? FL_CRC_RIGHT
                  : !strcmp(cfg[i].value, "wrong") ? FL_CRC_WRONG
@@ -319,6 +326,9 @@ static int32_t fl_get(store_handle *h, const char *c, const char *k,
     len = o->length ? o->length : len - off;
   }
   h->last_get_offset = off;
+  if (h->get_replaced && o && o->if_match)
+    return store_error_set(err, STORE_E_PRECONDITION, "flaky: blob '%s': "
+                           "precondition failed (412)", k);
   if (h->get_entry && o && o->on_entry) {
     store_entry e;
     memset(&e, 0, sizeof(e));
@@ -627,6 +637,7 @@ static const store_config_key keys[] = {
                  "wrong-complete; unset: none", 0, 0},
   {"get-crc32c", "the CRC-32C get and head entries report (8 hex)", 0, 0},
   {"get-etag", "the etag a get's entry reports", 0, 0},
+  {"get-replaced", "1: a get pinned by if_match fails PRECONDITION", 0, 0},
   {"rewrite-file", "a file rewritten once while it is uploaded", 0, 0},
   {"rewrite-part", "flaky-mp: the part that rewrites it (default 1)", 0, 0},
   {"rewrite-before", "1: before reading that part's body", 0, 0},

@@ -43,11 +43,12 @@ static xtstore_ctx *open_ctx(const char *extra, store_error *err)
   f = fopen(path, "w");
   assert_non_null(f);
   fprintf(f,
-          "providers:\n  storage: {flaky: \"%s\"}\n"
+          "providers:\n  storage: {flaky: \"%s\", flakymp: \"%s\"}\n"
           "external-services:\n"
           "  f: {type: \"storage\", provider: \"flaky\", %s}\n"
+          "  fmp: {type: \"storage\", provider: \"flakymp\", %s}\n"
           "xt-services: {storage: \"f\"}\n",
-          FLAKY_PLUGIN, extra);
+          FLAKY_PLUGIN, FLAKY_MP_PLUGIN, extra, extra);
   fclose(f);
   memset(&o, 0, sizeof(o));
   o.struct_size = sizeof(o);
@@ -252,6 +253,29 @@ static void test_get_resumes_with_range(void **state)
   get_stats(svc, &s);
   assert_string_equal(s.gets, "2");
   assert_string_equal(s.offset, "5");
+  xtstore_ctx_close(ctx);
+}
+
+/* A resumed get is pinned to the etag first seen; when the object was
+ * replaced meanwhile, the error says so (not a bare 412), and nothing of
+ * the new version is delivered. "fmp" is flaky-mp: conditional, so the
+ * host pins. */
+static void test_get_replaced_while_read(void **state)
+{
+  store_error err;
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  struct sink out = {{0}, 0};
+  (void)state;
+  ctx = open_ctx("needed: \"x\", fail-times: \"1\", body: \"abcdefghij\", "
+                 "get-etag: \"e1\", get-replaced: \"1\", "
+                 "retry: {attempts: 3, base-ms: 1}", &err);
+  assert_int_equal(xtstore_service_open(ctx, "fmp", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_get(svc, "c", "k", NULL, sink_write, &out,
+                                    &err), STORE_E_PRECONDITION);
+  assert_int_equal(out.len, 5);
+  assert_non_null(strstr(err.message, "blob 'c/k': replaced while it was "
+                                      "read (it no longer has ETag e1)"));
   xtstore_ctx_close(ctx);
 }
 
@@ -592,7 +616,7 @@ static void test_config_keys_checked(void **state)
   ctx = open_ctx("needed: \"x\"", &err);
   assert_int_equal(xtstore_service_open(ctx, "nope", &svc, &err), STORE_E_CONFIG);
   assert_string_equal(err.message,
-                      "unknown service 'nope' (configured storage services: f)");
+                      "unknown service 'nope' (configured storage services: f, fmp)");
   xtstore_ctx_close(ctx);
 }
 
@@ -725,6 +749,7 @@ int main(void)
     cmocka_unit_test(test_put_not_replayable_is_tried_once),
     cmocka_unit_test(test_not_retryable_and_attempts_from_config),
     cmocka_unit_test(test_get_resumes_with_range),
+    cmocka_unit_test(test_get_replaced_while_read),
     cmocka_unit_test(test_get_progress_does_not_use_attempts),
     cmocka_unit_test(test_throttling_waited_out),
     cmocka_unit_test(test_put_size_verified),
