@@ -54,17 +54,14 @@
 #define AZ_OPT(p, t, f, dflt) \
   ((p) && STORE_HAS_FIELD(t, f, (p)->struct_size) ? (p)->f : (dflt))
 
-/* A multipart upload begun on this handle: what multipart_complete needs
- * that the ABI passes only to multipart_begin. All strings owned. */
+/* A multipart upload this handle began or aborted (azure_multipart.c):
+ * the part sizes it saw, so a commit needs no HEAD, or that it was
+ * aborted. Strings owned. */
 typedef struct az_upload {
   struct az_upload *next;
   char id[AZ_NONCE_HEX + 1];
   char *container, *key;
-  uint32_t flags;               /* STORE_PUT_*                             */
-  char *if_match;               /* NULL: unconditional                     */
-  char *content_type;           /* NULL: the service default               */
-  store_kv *md;                 /* keys and values owned                   */
-  size_t nmd;
+  int aborted;                  /* parts and complete refuse it            */
   uint64_t *sizes;              /* sizes[i]: part i+1, UINT64_MAX unknown  */
   uint32_t nsizes;
 } az_upload;

@@ -11,12 +11,22 @@
 ** other's blocks), PPPPP the part number; every id of a blob must have the
 ** same length, and these do.
 **
-** The handle keeps each upload (its id, block ids, and begin's content
-** type, metadata and conditions) until multipart_complete or _abort:
-** Azure has no server-side upload object, and an abort must make a later
-** complete fail although the uncommitted blocks stay. An upload therefore
-** completes only on the handle that began it, with begin's options (the
-** copy complete receives is the same by contract and is not needed).
+** The upload id is the nonce, and the server's uncommitted blocks are the
+** upload: nothing else is needed to go on with it, so any handle (another
+** process resuming a run that died: docs/engine.md, "Resume across runs")
+** takes parts of, and completes, any well-formed id. Complete commits with
+** the options it receives (by contract begin's, passed again: content type,
+** metadata, conditions), and knows the upload is gone only when the
+** service says so: Put Block List answers InvalidBlockList when a block it
+** names is not there (expired, or discarded by another commit), reported
+** as STORE_E_NOT_FOUND naming the upload so that the host starts over.
+**
+** What a handle keeps (az_upload): the part sizes of the uploads it began
+** (a commit of those needs no HEAD for its size), and the uploads it
+** aborted, which its later parts and complete refuse. Another process
+** cannot know of an abort (nothing on the server marks it); there the
+** host's journal is what makes an upload resumable, and `xtstore cleanup`
+** removes it with the abort, so nobody goes on with an aborted upload.
 */
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,6 +35,7 @@
 #include <sys/random.h>
 
 #include "azure.h"
+#include "sdk_error.h"
 #include "sdk_util.h"
 
 #define PART_DIGITS 5           /* AZ_MAX_BLOCKS is 50000                 */
@@ -174,22 +185,15 @@ out:
 }
 
 /* ------------------------------------------------------------------------ */
-/* multipart: the handle's table of uploads                                 */
+/* multipart: what the handle knows of its uploads                          */
 /* ------------------------------------------------------------------------ */
 static void upload_free(az_upload *u)
 {
   if (!u)
     return;
-  for (size_t i = 0; i < u->nmd; i++) {
-    free((char *)u->md[i].key);
-    free((char *)u->md[i].value);
-  }
-  free(u->md);
   free(u->sizes);
   free(u->container);
   free(u->key);
-  free(u->if_match);
-  free(u->content_type);
   free(u);
 }
 
@@ -202,101 +206,111 @@ void az_uploads_free(store_handle *h)
   }
 }
 
-static char *dup_or_null(const char *s, int *bad)
+static az_upload *upload_new(const az_target *t, const char *id)
 {
-  char *d = s ? strdup(s) : NULL;
-
-  if (s && !d)
-    *bad = 1;
-  return d;
-}
-
-/* An upload entry holding copies of what the commit will need. */
-static az_upload *upload_new(const az_target *t, const char *nonce,
-                             const store_put_opts *opts)
-{
-  const store_kv *md = AZ_OPT(opts, store_put_opts, metadata, NULL);
-  size_t nmd = AZ_OPT(opts, store_put_opts, nmetadata, 0);
   az_upload *u = calloc(1, sizeof(*u));
-  int bad = 0;
 
   if (!u)
     return NULL;
-  memcpy(u->id, nonce, sizeof(u->id));
-  u->flags = AZ_OPT(opts, store_put_opts, flags, 0);
-  u->container = dup_or_null(t->container, &bad);
-  u->key = dup_or_null(t->key, &bad);
-  u->if_match = dup_or_null(AZ_OPT(opts, store_put_opts, if_match, NULL),
-                            &bad);
-  u->content_type =
-    dup_or_null(AZ_OPT(opts, store_put_opts, content_type, NULL), &bad);
-  if (nmd) {
-    u->md = calloc(nmd, sizeof(*u->md));
-    bad |= !u->md;
-    for (size_t i = 0; u->md && i < nmd; i++) {
-      u->md[i].key = dup_or_null(md[i].key, &bad);
-      u->md[i].value = dup_or_null(md[i].value, &bad);
-      u->nmd++;
-    }
-  }
-  if (bad) {
+  snprintf(u->id, sizeof(u->id), "%s", id);
+  u->container = strdup(t->container);
+  u->key = strdup(t->key);
+  if (!u->container || !u->key) {
     upload_free(u);
     return NULL;
   }
   return u;
 }
 
-/* Unlink the upload `id` of the target's blob from the table; NULL when
- * there is none. The caller owns it then. */
-static az_upload *upload_take(store_handle *h, const az_target *t,
-                              const char *id)
+/* The entry of upload `id` of the target's blob, or NULL. Call with h->mu
+ * held. */
+static az_upload **upload_find(store_handle *h, const az_target *t,
+                               const char *id)
+{
+  az_upload **pp;
+
+  for (pp = &h->uploads; *pp; pp = &(*pp)->next)
+    if (!strcmp((*pp)->id, id) && !strcmp((*pp)->container, t->container) &&
+        !strcmp((*pp)->key, t->key))
+      return pp;
+  return NULL;
+}
+
+/* Non-zero when this handle aborted upload `id`. */
+static int upload_aborted(store_handle *h, const az_target *t,
+                          const char *id)
+{
+  az_upload **pp;
+  int aborted;
+
+  pthread_mutex_lock(&h->mu);
+  pp = upload_find(h, t, id);
+  aborted = pp && (*pp)->aborted;
+  pthread_mutex_unlock(&h->mu);
+  return aborted;
+}
+
+/* Remember part `part`'s size on an upload this handle began. A failed
+ * allocation only costs a HEAD at the commit. */
+static void upload_note_size(store_handle *h, const az_target *t,
+                             const char *id, uint32_t part, uint64_t size)
+{
+  az_upload **pp, *u;
+  uint64_t *s;
+
+  pthread_mutex_lock(&h->mu);
+  pp = upload_find(h, t, id);
+  u = pp ? *pp : NULL;
+  if (!u || u->aborted)
+    goto out;
+  if (part > u->nsizes) {
+    s = realloc(u->sizes, part * sizeof(*s));
+    if (!s)
+      goto out;
+    for (uint32_t i = u->nsizes; i < part; i++)
+      s[i] = SIZE_UNKNOWN;
+    u->sizes = s;
+    u->nsizes = part;
+  }
+  u->sizes[part - 1] = size;
+out:
+  pthread_mutex_unlock(&h->mu);
+}
+
+/* The total of parts 1..n of upload `id` when this handle saw each of
+ * them go up, else SIZE_UNKNOWN; *aborted set when this handle aborted
+ * it. */
+static uint64_t upload_size(store_handle *h, const az_target *t,
+                            const char *id, uint32_t n, int *aborted)
+{
+  uint64_t size = 0;
+  az_upload **pp, *u;
+
+  pthread_mutex_lock(&h->mu);
+  pp = upload_find(h, t, id);
+  u = pp ? *pp : NULL;
+  *aborted = u && u->aborted;
+  if (!u || u->nsizes < n)
+    size = SIZE_UNKNOWN;
+  for (uint32_t i = 0; size != SIZE_UNKNOWN && i < n; i++)
+    size = u->sizes[i] == SIZE_UNKNOWN ? SIZE_UNKNOWN : size + u->sizes[i];
+  pthread_mutex_unlock(&h->mu);
+  return size;
+}
+
+/* Forget a completed upload (an abort that came meanwhile stays). */
+static void upload_done(store_handle *h, const az_target *t, const char *id)
 {
   az_upload **pp, *u = NULL;
 
   pthread_mutex_lock(&h->mu);
-  for (pp = &h->uploads; *pp; pp = &(*pp)->next)
-    if (!strcmp((*pp)->id, id) && !strcmp((*pp)->container, t->container) &&
-        !strcmp((*pp)->key, t->key)) {
-      u = *pp;
-      *pp = u->next;
-      u->next = NULL;
-      break;
-    }
-  pthread_mutex_unlock(&h->mu);
-  return u;
-}
-
-static void upload_put(store_handle *h, az_upload *u)
-{
-  pthread_mutex_lock(&h->mu);
-  u->next = h->uploads;
-  h->uploads = u;
-  pthread_mutex_unlock(&h->mu);
-}
-
-/* Remember part `part`'s size on the upload, if this handle has it. A
- * failed allocation only costs a HEAD at the commit. */
-static void upload_note_size(store_handle *h, const az_target *t,
-                             const char *id, uint32_t part, uint64_t size)
-{
-  pthread_mutex_lock(&h->mu);
-  for (az_upload *u = h->uploads; u; u = u->next) {
-    if (strcmp(u->id, id) || strcmp(u->container, t->container) ||
-        strcmp(u->key, t->key))
-      continue;
-    if (part > u->nsizes) {
-      uint64_t *s = realloc(u->sizes, part * sizeof(*s));
-      if (!s)
-        break;
-      for (uint32_t i = u->nsizes; i < part; i++)
-        s[i] = SIZE_UNKNOWN;
-      u->sizes = s;
-      u->nsizes = part;
-    }
-    u->sizes[part - 1] = size;
-    break;
+  pp = upload_find(h, t, id);
+  if (pp && !(*pp)->aborted) {
+    u = *pp;
+    *pp = u->next;
   }
   pthread_mutex_unlock(&h->mu);
+  upload_free(u);
 }
 
 static int32_t check_upload_id(const az_target *t, const char *id,
@@ -307,6 +321,12 @@ static int32_t check_upload_id(const az_target *t, const char *id,
                    "'%.64s' is not an upload id of this provider",
                    id ? id : "(null)");
   return STORE_OK;
+}
+
+static int32_t fail_aborted(const az_target *t, const char *id,
+                            store_error *err)
+{
+  return az_fail(t, err, STORE_E_NOT_FOUND, "upload '%s' was aborted", id);
 }
 
 int32_t az_multipart_begin(store_handle *h, const char *container,
@@ -334,12 +354,15 @@ int32_t az_multipart_begin(store_handle *h, const char *container,
   rc = az_nonce_new(&t, nonce, err);
   if (rc)
     goto out;
-  u = upload_new(&t, nonce, opts);
+  u = upload_new(&t, nonce);
   if (!u) {
     rc = az_nomem(&t, err);
     goto out;
   }
-  upload_put(h, u);
+  pthread_mutex_lock(&h->mu);
+  u->next = h->uploads;
+  h->uploads = u;
+  pthread_mutex_unlock(&h->mu);
   memcpy(out_id, nonce, sizeof(nonce));
 out:
   return rc;
@@ -376,6 +399,10 @@ int32_t az_multipart_part(store_handle *h, const char *container,
                  "bytes, needs %zu", cap, sizeof(id));
     goto out;
   }
+  if (upload_aborted(h, &t, upload_id)) {
+    rc = fail_aborted(&t, upload_id, err);
+    goto out;
+  }
   az_block_id(upload_id, part_no, id);
   /* Exactly `length` bytes, no probe past them: the source may go on
    * with the next part. */
@@ -390,23 +417,18 @@ out:
 }
 
 /* Token i must be part i+1's block id: that is what was handed out. */
-static int32_t check_tokens(const az_target *t, const az_upload *u,
+static int32_t check_tokens(const az_target *t, const char *upload_id,
                             const char *const *tokens, uint32_t n,
-                            uint64_t *size, store_error *err)
+                            store_error *err)
 {
   char id[AZ_BLOCK_ID_SIZE];
 
-  *size = 0;
   for (uint32_t i = 0; i < n; i++) {
-    az_block_id(u->id, i + 1, id);
+    az_block_id(upload_id, i + 1, id);
     if (!tokens || !tokens[i] || strcmp(tokens[i], id))
       return az_fail(t, err, STORE_E_INVALID,
                      "part %" PRIu32 ": '%.64s' is not the token that part "
                      "got", i + 1, tokens && tokens[i] ? tokens[i] : "(null)");
-    if (*size != SIZE_UNKNOWN)
-      *size = i < u->nsizes && u->sizes[i] != SIZE_UNKNOWN
-                ? *size + u->sizes[i]
-                : SIZE_UNKNOWN;
   }
   return STORE_OK;
 }
@@ -418,12 +440,17 @@ int32_t az_multipart_complete(store_handle *h, const char *container,
                               store_put_result *out, store_error *err)
 {
   az_target t = {"multipart complete of", container, key, NULL};
-  az_upload *u = NULL;
-  az_block_list_opts co;
+  az_block_list_opts co = {
+    AZ_OPT(opts, store_put_opts, content_type, NULL),
+    AZ_OPT(opts, store_put_opts, metadata, NULL),
+    AZ_OPT(opts, store_put_opts, nmetadata, 0),
+    AZ_OPT(opts, store_put_opts, flags, 0),
+    AZ_OPT(opts, store_put_opts, if_match, NULL)};
+  store_error e;
   uint64_t size;
+  int aborted;
   int32_t rc;
 
-  (void)opts;
   rc = az_check_key(&t, err);
   if (rc)
     goto out;
@@ -435,26 +462,31 @@ int32_t az_multipart_complete(store_handle *h, const char *container,
                  "allowed", nparts, AZ_MAX_BLOCKS);
     goto out;
   }
-  /* Taken out of the table while committing, so a concurrent abort or
-   * complete cannot free it underneath; put back if the commit fails. */
-  u = upload_take(h, &t, upload_id);
-  if (!u) {
-    rc = az_fail(&t, err, STORE_E_NOT_FOUND,
-                 "upload '%s' is not in progress here (completed, aborted, "
-                 "or begun on another handle)", upload_id);
-    goto out;
-  }
-  rc = check_tokens(&t, u, tokens, nparts, &size, err);
+  rc = az_meta_check(&t, co.content_type, co.md, co.nmd, err);
   if (rc)
     goto out;
-  co = (az_block_list_opts){u->content_type, u->md, u->nmd, u->flags,
-                            u->if_match};
-  rc = az_put_block_list(h, &t, u->id, nparts, &co, size, out, err);
+  size = upload_size(h, &t, upload_id, nparts, &aborted);
+  if (aborted) {
+    rc = fail_aborted(&t, upload_id, err);
+    goto out;
+  }
+  rc = check_tokens(&t, upload_id, tokens, nparts, err);
+  if (rc)
+    goto out;
+  memset(&e, 0, sizeof(e));
+  e.struct_size = sizeof(e);
+  rc = az_put_block_list(h, &t, upload_id, nparts, &co, size, out, &e);
+  if (rc == STORE_E_INVALID && !strcmp(e.provider_code, "InvalidBlockList"))
+    rc = az_fail(&t, &e, STORE_E_NOT_FOUND, "upload '%s' is gone: the "
+                 "service lacks blocks of it (InvalidBlockList; Azure "
+                 "discards uncommitted blocks after a week, or when another "
+                 "put commits the blob)", upload_id);
+  if (rc) {
+    sdk_error_copy(err, &e);
+    goto out;
+  }
+  upload_done(h, &t, upload_id);
 out:
-  if (u && rc)
-    upload_put(h, u);
-  else
-    upload_free(u);
   return rc;
 }
 
@@ -463,6 +495,7 @@ int32_t az_multipart_abort(store_handle *h, const char *container,
                            store_error *err)
 {
   az_target t = {"multipart abort of", container, key, NULL};
+  az_upload **pp, *u = NULL;
   int32_t rc;
 
   rc = az_check_key(&t, err);
@@ -471,9 +504,28 @@ int32_t az_multipart_abort(store_handle *h, const char *container,
   rc = check_upload_id(&t, upload_id, err);
   if (rc)
     goto out;
-  /* Nothing on the server to delete (see the top of this file); forgetting
-   * the upload makes a later complete fail. */
-  upload_free(upload_take(h, &t, upload_id));
+  /* Nothing on the server to delete (see the top of this file): the
+   * handle remembers the abort, so that its later complete fails. */
+  u = upload_new(&t, upload_id);
+  if (!u) {
+    rc = az_nomem(&t, err);
+    goto out;
+  }
+  u->aborted = 1;
+  pthread_mutex_lock(&h->mu);
+  pp = upload_find(h, &t, upload_id);
+  if (pp) {
+    (*pp)->aborted = 1;
+    free((*pp)->sizes);
+    (*pp)->sizes = NULL;
+    (*pp)->nsizes = 0;
+  } else {
+    u->next = h->uploads;
+    h->uploads = u;
+    u = NULL;
+  }
+  pthread_mutex_unlock(&h->mu);
 out:
+  upload_free(u);
   return rc;
 }
