@@ -11,7 +11,8 @@
 ** a trailer for a ranged copy), complete given the whole object's, a part
 ** the fixture reports wrong sent again, a wrong whole object removed, a
 ** copy checked against its source's CRC-32C, and parallel ranged
-** downloads checked against the object's.
+** downloads checked against the object's and pinned to the etag the first
+** get saw (an object replaced meanwhile fails the download, no file left).
 */
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -895,6 +896,37 @@ static void test_ranged_download_checked(void **state)
   xtstore_ctx_close(ctx);
 }
 
+/* The object replaced between the first get (which only read its entry,
+ * etag e1) and its ranges: every range is pinned to e1 (if_match), the
+ * fixture answers a pinned get PRECONDITION as a server does once the
+ * object changed, and the download fails naming the cause; neither the
+ * file nor a temp file is left. Unpinned, the ranges would mix versions. */
+static void test_ranged_download_replaced(void **state)
+{
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  store_error err;
+  char keys[300], path[300], line[200];
+  struct stat st;
+  (void)state;
+  snprintf(path, sizeof(path), "%s/got", dir);
+  snprintf(keys, sizeof(keys), "body: \"%s\", get-etag: \"e1\", "
+           "get-replaced: \"1\", retry: \"1\", "
+           "multipart: {threshold: 16, part-size: 8}", SRC_BODY);
+  ctx = open_ctx(keys);
+  svc = service(ctx, "f");
+  assert_int_equal(xtstore_blob_get_file(svc, "c", "k", NULL, path, &err),
+                   STORE_E_PRECONDITION);
+  assert_non_null(strstr(logbuf, " bytes in 7 ranges of 8"));
+  if (!strstr(err.message, "service 'f': blob 'c/k': range ") ||
+      !strstr(err.message, "precondition failed (412)"))
+    fail_msg("got '%s'", err.message);
+  assert_int_not_equal(stat(path, &st), 0);
+  snprintf(line, sizeof(line), "ls -A '%s' | grep -q xtstore-get", dir);
+  assert_int_not_equal(system(line), 0);
+  xtstore_ctx_close(ctx);
+}
+
 static void test_settings_checked(void **state)
 {
   static const struct {
@@ -1103,6 +1135,7 @@ int main(void)
     cmocka_unit_test(test_wrong_object_removed),
     cmocka_unit_test(test_copy_checked_against_source),
     cmocka_unit_test(test_ranged_download_checked),
+    cmocka_unit_test(test_ranged_download_replaced),
     cmocka_unit_test(test_file_changed_mid_upload),
     cmocka_unit_test(test_parts_of_a_1_0_plugin),
     cmocka_unit_test(test_copy_from_md5_source),
