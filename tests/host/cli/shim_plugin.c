@@ -24,15 +24,19 @@
 ** suite's build), `corrupt-put: flip-hidden` stores the flipped body but
 ** reports for a put the size and CRC-32C of the body it was sent, and for
 ** a multipart upload the size and no CRC: nothing the host checks after a
-** put can tell, only reading the bytes back.
+** put can tell, only reading the bytes back. `corrupt-get: flip` flips the
+** first bit of what each get of the wrapped plugin delivers (of each range,
+** when the host gets ranges) while its entry reports the true size and
+** CRC-32C: only the host's check of the bytes received can tell.
 **
 ** Built with -DSHIM_SERIAL it is "serial": not thread-safe (the host runs
 ** one op at a time on it) and listing pages of 3, so the host's paged
 ** listing of such providers is exercised. Built with -DSHIM_COPY it is
 ** "shimcopy": it copies server-side (the wrapped plugin's blob_copy,
 ** noted as "blob_copy"). Built with -DSHIM_MULTIPART (the conformance
-** suite's build) it passes multipart uploads through too, parts broken
-** like puts.
+** suite's build) it passes multipart uploads through too, parts (noted
+** "multipart_part" with or without checksums, _checked passed through as
+** such) broken like puts.
 */
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -61,6 +65,7 @@ typedef struct shim {
   int corrupt;              /* CORRUPT_*                          */
   int wrong_results;        /* report-crc32c: wrong               */
   int wrong_entries;        /* report-crc32c: wrong, wrong-entries */
+  int corrupt_get;          /* corrupt-get: flip                  */
 } shim;
 
 #define CORRUPT_NONE   0
@@ -72,7 +77,7 @@ typedef struct shim {
 /* The service keys the shim takes for itself. */
 static const char *const own_keys[] = {
   "inner", "calls", "fail-put", "fail-after", "put-sleep-ms", "max-puts",
-  "corrupt-put", "report-crc32c", NULL,
+  "corrupt-put", "report-crc32c", "corrupt-get", NULL,
 };
 
 /* A put's body that breaks after fail_after bytes. */
@@ -214,6 +219,30 @@ static int32_t wrong_entry(void *ud, const store_entry *e)
   return w->cb(w->ud, &c);
 }
 
+/* corrupt-get: flip -- a get's sink that gets the first byte of the body
+ * with its first bit flipped. */
+struct flip_sink {
+  store_write_fn sink;
+  void *ud;
+  int started;
+};
+
+static int32_t flip_write(void *ud, const void *buf, size_t len)
+{
+  struct flip_sink *f = ud;
+  unsigned char first;
+  int32_t rc;
+
+  if (f->started || len == 0)
+    return f->sink(f->ud, buf, len);
+  f->started = 1;
+  first = *(const unsigned char *)buf ^ 1;
+  rc = f->sink(f->ud, &first, 1);
+  if (rc || len == 1)
+    return rc;
+  return f->sink(f->ud, (const unsigned char *)buf + 1, len - 1);
+}
+
 #define S(h) ((shim *)(void *)(h))
 
 static void note(shim *s, const char *op, const char *c, const char *k)
@@ -305,6 +334,7 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
   const char *max_puts = get(kv, n, "max-puts");
   const char *corrupt = get(kv, n, "corrupt-put");
   const char *wrong = get(kv, n, "report-crc32c");
+  const char *cget = get(kv, n, "corrupt-get");
   store_kv *rest = calloc(n + 1, sizeof *rest);
   shim *s = calloc(1, sizeof *s);
   size_t i, m = 0;
@@ -335,15 +365,17 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
   s->wrong_results = wrong && !strcmp(wrong, "wrong");
   s->wrong_entries = s->wrong_results ||
                      (wrong && !strcmp(wrong, "wrong-entries"));
-  if (s->corrupt < 0 || (wrong && !s->wrong_entries)) {
+  s->corrupt_get = cget ? (!strcmp(cget, "flip") ? 1 : -1) : 0;
+  if (s->corrupt < 0 || (wrong && !s->wrong_entries) || s->corrupt_get < 0) {
     sh_close((store_handle *)(void *)s);
     free(rest);
     return store_error_set(err, STORE_E_CONFIG,
                            "shim: corrupt-put '%s' is not short, long, flip "
                            "or (built with SHIM_CKSUM) flip-hidden, or "
                            "report-crc32c '%s' is not wrong or "
-                           "wrong-entries",
-                           corrupt ? corrupt : "", wrong ? wrong : "");
+                           "wrong-entries, or corrupt-get '%s' is not flip",
+                           corrupt ? corrupt : "", wrong ? wrong : "",
+                           cget ? cget : "");
   }
   dl = inner ? dlopen(inner, RTLD_NOW | RTLD_LOCAL) : NULL;
   s->in = dl ? dlsym(dl, "store_interface") : NULL;
@@ -451,9 +483,14 @@ static int32_t sh_get(store_handle *h, const char *c, const char *k,
                       store_error *err)
 {
   struct wrong_entries w;
+  struct flip_sink f = { sink, ud, 0 };
   store_get_opts go;
 
   note(S(h), "blob_get", c, k);
+  if (S(h)->corrupt_get) {
+    sink = flip_write;
+    ud = &f;
+  }
   if (!S(h)->wrong_entries || !o || !o->on_entry)
     return S(h)->in->blob_get(S(h)->h, c, k, o, sink, ud, err);
   w.cb = o->on_entry;
@@ -542,6 +579,36 @@ static int32_t sh_mpart(store_handle *h, const char *c, const char *k,
     corrupt_read, &cr, tok, cap, err);
 }
 
+static int32_t sh_mpart_checked(store_handle *h, const char *c,
+                                const char *k, const char *id, uint32_t no,
+                                uint64_t len, const store_put_opts *o,
+                                store_read_fn src, void *ud, char *tok,
+                                size_t cap, store_put_result *out,
+                                store_error *err)
+{
+  shim *s = S(h);
+  struct corrupt cr = { src, ud, s->corrupt, 0, 0, 0, 0, 0, 0 };
+  int32_t rc;
+
+  if (!STORE_HAS_FIELD(struct store_interface, multipart_part_checked,
+                       s->in->struct_size) ||
+      !s->in->multipart_part_checked)
+    return sh_mpart(h, c, k, id, no, len, src, ud, tok, cap, err);
+  note(s, "multipart_part", c, k);
+  if (s->corrupt) {
+    len = (uint64_t)corrupt_len(s->corrupt, (int64_t)len);
+    src = corrupt_read;
+    ud = &cr;
+  }
+  rc = s->in->multipart_part_checked(s->h, c, k, id, no, len, o, src, ud, tok,
+                                     cap, out, err);
+  if (rc == STORE_OK && s->corrupt == CORRUPT_HIDDEN)
+    hidden_result(out, &cr);
+  if (rc == STORE_OK && s->wrong_results)
+    wrong_result(out);
+  return rc;
+}
+
 static int32_t sh_mcomplete(store_handle *h, const char *c, const char *k,
                             const char *id, const store_put_opts *o,
                             const char *const *toks, uint32_t n,
@@ -598,6 +665,7 @@ static const store_config_key keys[] = {
   { "corrupt-put", "short, long, flip or flip-hidden: store other bytes "
     "than read", 0, 0 },
   { "report-crc32c", "wrong or wrong-entries: report wrong CRC-32Cs", 0, 0 },
+  { "corrupt-get", "flip: deliver other bytes than the entry says", 0, 0 },
   { "path", "the wrapped local provider's root", 0, 0 },
   { "name", "service name", 0, 0 },
   { NULL, NULL, 0, 0 },
@@ -609,7 +677,7 @@ STORE_EXPORT const struct store_interface store_interface = {
   .struct_size = sizeof(struct store_interface),
   .name = SHIM_NAME,
   .version = "0.0.1",
-  .description = "test shim: counts ops and injects put failures",
+  .description = "test shim: counts ops and injects failures",
   .capabilities = STORE_CAP_CONTAINERS | STORE_CAP_RANGE_GET |
                   STORE_CAP_METADATA | STORE_CAP_CONDITIONAL | SHIM_THREADS |
                   STORE_CAP_CONTENT_TYPE | SHIM_COPY_CAP | SHIM_MP_CAP,
@@ -632,4 +700,5 @@ STORE_EXPORT const struct store_interface store_interface = {
   .multipart_part = SHIM_MP(sh_mpart),
   .multipart_complete = SHIM_MP(sh_mcomplete),
   .multipart_abort = SHIM_MP(sh_mabort),
+  .multipart_part_checked = SHIM_MP(sh_mpart_checked),
 };
