@@ -22,8 +22,13 @@
 #     flipped, Azurite -> s3rver with the target's uploads flipped): fails
 #     naming the object, and the target holds no object.
 # Always: exit 0 means the bytes where they landed are the source's.
-# The local provider has no wire, and no fixture provider corrupts bytes:
-# it is not covered here (said at the end of the run).
+# The local provider has no wire for the proxy: its bytes are changed by
+# the test shim wrapping it (tests/host/cli/shim_plugin.c: corrupt-put,
+# corrupt-get) in test_integrity_local.sh; the host's checks against
+# fixture providers that report wrong CRC-32Cs (tests/host/core/flaky.c:
+# put-crc32c, get-crc32c) are in test_checksums.sh and the host/ unit
+# tests; conformance/catches-broken runs the shim's breakages against the
+# conformance suite.
 #   test_integrity.sh XTSTORE_BIN PROJECT_SOURCE_DIR BINARY_DIR
 . "$(dirname "$0")/lib.sh" "$@"
 
@@ -319,5 +324,5 @@ if [ "$FAILS" -ne 0 ]; then
     grep "/$B/\(put\|get\|cp\)" "$T/proxy-$p/log" | sed 's/^/  /'
   done
 fi
-echo "note: the local provider is not covered: it has no wire to change a body on, and no fixture provider (tests/host/core/flaky.c) corrupts bytes"
+echo "note: the local provider has no wire: its corrupted bytes are tested by test_integrity_local.sh (the shim, tests/host/cli/shim_plugin.c)"
 finish
