@@ -4,16 +4,26 @@
 # parts its journal lacks (and those whose range no longer has the CRC-32C
 # recorded); a changed source starts over; `xtstore cleanup`
 # lists, then with --yes aborts, what a killed run left. On the local
-# provider always; on s3rver (through faultproxy.py, whose request log
-# counts the UploadPart requests) when ctest provides the fixture
+# provider always (the first upload through the test shim wrapping it,
+# tests/host/cli/shim_plugin.c, whose calls file counts the parts each run
+# sent); on s3rver (through faultproxy.py, whose request log counts the
+# UploadPart requests) when ctest provides the fixture
 # (XTSTORE_S3RVER_DIR, XTSTORE_FAULTPROXY_SH).
 . "$(dirname "$0")/lib.sh" "$@"
 
 J="$HOME/.local/state/xtstore/uploads"
 MP='multipart: {threshold: 5M, part-size: 5M, concurrency: 2}'
+run ${CC:-cc} -shared -fPIC -DSHIM_MULTIPART -I "$SRC_DIR/plugin-api" \
+  -o "$T/store-shim.so" "$SRC_DIR/tests/host/cli/shim_plugin.c" -ldl
+assert_rc 0
 cat > "$CONFIG" <<EOF
+providers:
+  storage:
+    shim: "$T/store-shim.so"
 external-services:
   scratch: {type: "storage", provider: "local", path: "$T/data", $MP}
+  counted: {type: "storage", provider: "shim", inner: "$BIN_DIR/plugins/store-local.so",
+            path: "$T/data", calls: "$T/calls", $MP}
 xt-services:
   storage: "scratch"
 EOF
@@ -52,7 +62,7 @@ xt mb scratch:c
 assert_rc 0
 head -c $((150 << 20)) /dev/urandom > big.bin       # 30 parts
 
-kill_mid big.bin scratch:c/big.bin
+kill_mid big.bin counted:c/big.bin
 K=$(jparts)
 ID=$(jid)
 # Parts the killed run stored (its staging), against what the journal says:
@@ -62,16 +72,24 @@ check
 [ "$S" -ge "$K" ] && [ $((S - K)) -le 2 ] ||
   fail "staged $S parts, journaled $K: more than the 2 in flight are lost"
 
-xt cleanup scratch:c
+xt cleanup counted:c
 assert_rc 0
-assert_out_has "stale  scratch:c/big.bin  upload $ID"
+assert_out_has "stale  counted:c/big.bin  upload $ID"
 assert_err_has "dry run"
 check
 [ "$(jparts)" -eq "$K" ] || fail "a dry run changed the journal"
 
-xt -v put big.bin scratch:c/big.bin
+# Run 2 sends the parts the journal lacks: those the killed run had in
+# flight (staged or not) are among them; none of those on record.
+: > "$T/calls"
+xt -v put big.bin counted:c/big.bin
 assert_rc 0
 assert_err_has "resuming upload '$ID': $K of 30 parts on record"
+R2=$(grep -c '^multipart_part c big.bin$' "$T/calls")
+echo "local: run 2 sent $R2 of 30 parts, $K on record"
+check
+[ "$R2" -lt 30 ] && [ "$R2" -ge $((30 - K)) ] && [ "$R2" -le $((30 - K + 2)) ] ||
+  fail "run 2 sent $R2 of 30 parts; the journal lacked $((30 - K)) (+ at most the 2 in flight)"
 xt get scratch:c/big.bin got.bin
 assert_rc 0
 assert_same big.bin got.bin
