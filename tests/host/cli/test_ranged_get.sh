@@ -14,6 +14,13 @@
 #   4. a copy local -> s3rver (one put from a ring) whose upload is reset
 #      once after the source was read: the copy is sent again and the
 #      object read back is byte-identical (the proxy saw two PUTs).
+#   5. an object replaced once the first get saw its ETag: the proxy
+#      answers 412 PreconditionFailed to every GET carrying If-Match, as S3
+#      does once the object has another ETag. The ranges carry the first
+#      ETag (the proxy answered 1 to 7 of them 412: the others stop at the
+#      first failure), the get fails naming the range and PreconditionFailed,
+#      and neither the file nor a temporary file is left. Ranges unpinned
+#      would be served, and could mix two versions.
 # The S3 services send unsigned bodies: s3rver stores aws-chunked framing,
 # and the fallback's extra put would blur the request counts. The s3rver
 # cases use the ctest fixture when it is there
@@ -71,7 +78,10 @@ cat > "$T/rules.json" <<EOF
  {"match": {"method": "GET", "path": "^/$B/flip\\\\.bin\$", "headers": {"range": "^bytes=1048576-"}},
   "flip_response_body_byte": 1000},
  {"match": {"method": "PUT", "path": "^/$B/cp-retry\\\\.bin\$"}, "count": 1,
-  "reset_request_body_after": 100000}
+  "reset_request_body_after": 100000},
+ {"match": {"method": "GET", "path": "^/$B/replaced\\\\.bin\$", "headers": {"if-match": "."}},
+  "status": 412, "headers": {"Content-Type": "application/xml"},
+  "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-Match</Condition></Error>"}
 ]
 EOF
 P=$("$FAULTPROXY_SH" start "$T/proxy" "$S3_DIR" "$T/rules.json") || {
@@ -97,7 +107,7 @@ SIZE=3145733                      # 7 ranges of 512K, the last one 5 bytes
 head -c $SIZE /dev/urandom > "$T/src.bin"
 xt mb "s3d:$B"
 assert_rc 0
-for k in reset flip; do
+for k in reset flip replaced; do
   xt put "$T/src.bin" "s3d:$B/$k.bin"
   assert_rc 0
 done
@@ -138,5 +148,19 @@ n=$(puts 'cp-retry\.bin')
 xt get "s3d:$B/cp-retry.bin" "$T/work/cp-retry.bin"
 assert_rc 0
 assert_same "$T/src.bin" "$T/work/cp-retry.bin"
+
+# --- 5. the object replaced after the first get ------------------------------
+xt get "s3:$B/replaced.bin" "$T/work/replaced.bin"
+check
+[ "$RC" -ne 0 ] || fail "a download of ranges not pinned to the first ETag succeeded"
+assert_err_has "blob '$B/replaced.bin': range "
+assert_err_has "PreconditionFailed"
+assert_file_absent "$T/work/replaced.bin"
+check
+ls -a "$T/work" | grep -q '^\.xtstore-get-' && fail "a temporary file was left"
+check
+n=$(grep -c "^GET /$B/replaced\\.bin rule=" "$T/proxy/log" || true)
+[ "$n" -ge 1 ] && [ "$n" -le 7 ] ||
+  fail "the proxy answered $n pinned GETs of replaced.bin 412, not 1 to 7 (one per range begun)"
 
 finish
