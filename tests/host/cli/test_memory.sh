@@ -101,6 +101,11 @@ if [ "$ASAN" -eq 0 ]; then
     fail "1 GiB peaked at $PEAK KiB, 256 MiB at $small KiB"
 fi
 rm -f "$T/data/box/a.bin" "$T/data/box/b.bin"
+# Under the sanitizers a peak measures their shadow memory, not ours: the
+# gigabytes below would check nothing there.
+if [ "$ASAN" -ne 0 ]; then
+  finish
+fi
 
 # same_peak WHAT SMALL: the last peak is within 4 MiB of SMALL (KiB), the
 # peak of the same transfer of a quarter of the bytes.
