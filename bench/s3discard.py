@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """s3discard.py -- an S3-compatible server that stores nothing, so that a
-client's own cost can be measured (bench/run-peers.sh). Not a test server:
+client's own cost can be measured (bench/clients.sh). Not a test server:
 it accepts any credentials and any signature.
 
     python3 bench/s3discard.py [--port P] [--port-file F] [--warm SIZE,...]
