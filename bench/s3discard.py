@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """s3discard.py -- an S3-compatible server that stores nothing, so that a
-client's own cost can be measured (bench/run-peers.sh). Not a test server:
+client's own cost can be measured (bench/clients.sh). Not a test server:
 it accepts any credentials and any signature.
 
     python3 bench/s3discard.py [--port P] [--port-file F] [--warm SIZE,...]
@@ -14,10 +14,21 @@ HTTP chunked framing, and answer with the ETag a real S3 gives: the MD5 of
 the decoded body (hashlib, OpenSSL: ~1.4 CPU s/GiB here, on the server's
 own thread, so one stream is capped near 700 MB/s by it). A body whose
 length differs from Content-Length / x-amz-decoded-content-length is
-refused (400 IncompleteBody). CompleteMultipartUpload answers the
+refused (400 IncompleteBody). Checksums as AWS S3 treats them: the
+CRC-32C of every body is taken (ISA-L's crc32_iscsi through ctypes, the
+library xtstore uses: ~0.02 CPU s/GiB); an x-amz-checksum-crc32c sent as a
+header or as an aws-chunked trailer is checked against the decoded body
+and a mismatch refused with AWS's 400 BadDigest (so is a wrong
+Content-MD5), else echoed in the PutObject / UploadPart response.
+CreateMultipartUpload with x-amz-checksum-algorithm CRC32C declares the
+upload's checksum: CompleteMultipartUpload then answers the object's
+CRC-32C, FULL_OBJECT (combined from the parts' CRCs) when
+x-amz-checksum-type says so, else COMPOSITE ("-N"), checks a
+x-amz-checksum-crc32c sent with it (BadDigest) and each part's
+<ChecksumCRC32C> (InvalidPart). CompleteMultipartUpload answers the
 multipart ETag (MD5 of the parts' MD5s, "-N"). What was uploaded is
-remembered as key -> (size, ETag) only, for HeadObject; reading such a key
-back is NoSuchKey (the bytes are gone).
+remembered as key -> (size, ETag, CRC-32C if one was declared) only, for
+HeadObject; reading such a key back is NoSuchKey (the bytes are gone).
 
 Downloads are generated. A key whose last path segment contains
 `size-N` (e.g. `big/size-1073741824`) is an object of N bytes; a segment
@@ -30,13 +41,18 @@ of one pseudo-random 1 MiB pattern (seed 9), so bodies do not compress
 and any range is two memoryview slices. GET honours Range (bytes=A-B,
 A-, -N; 206/416); the ETag of a generated object is the MD5 of its bytes,
 computed once per size (1.4 s for 1 GiB: --warm SIZE,... computes it at
-start-up, before anything is timed).
+start-up, before anything is timed), and so is its CRC-32C, which HEAD and
+a whole-object GET report (x-amz-checksum-crc32c, FULL_OBJECT) when asked
+with x-amz-checksum-mode: ENABLED, as S3 does for an object uploaded with
+one (a ranged GET reports none).
 
 Also: HeadBucket, CreateBucket, DeleteBucket, GetBucketLocation,
 ListBuckets, DeleteObject(s), ListParts, AbortMultipartUpload,
 ListMultipartUploads (empty). Anything else is 501 NotImplemented.
 """
 import argparse
+import base64
+import ctypes
 import hashlib
 import os
 import random
@@ -62,9 +78,83 @@ REMEMBER = 200000
 
 lock = threading.Lock()
 md5_of_size = {}        # size -> hex MD5 of the generated object
-uploaded = {}           # (bucket, key) -> (size, etag), insertion ordered
-uploads = {}            # upload id -> {part number: (size, md5 digest)}
+crc_of_size = {}        # size -> CRC-32C of the generated object
+uploaded = {}           # (bucket, key) -> (size, etag, checksum headers)
+uploads = {}            # upload id -> Upload
 next_upload = [0]
+
+
+def load_isal():
+    """ISA-L's crc32_iscsi (xtstore's own CRC-32C): hardware speed, and a
+    ctypes call releases the GIL. The crc32c module Debian ships is a
+    software one here, 25 times the CPU, taken from the cores the client
+    being measured runs on."""
+    try:
+        lib = ctypes.CDLL("libisal.so.2")
+    except OSError as e:
+        sys.exit(f"s3discard: cannot load ISA-L ({e}): apt-get install "
+                 "libisal2 (scripts/setup.sh installs it with libisal-dev)")
+    fn = lib.crc32_iscsi
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint32]
+    fn.restype = ctypes.c_uint32
+    return fn
+
+
+ISCSI = load_isal()
+ZEROS = bytes(READ_CHUNK)
+PATTERN_ADDR = ctypes.cast(ctypes.c_char_p(PATTERN), ctypes.c_void_p).value
+ZEROS_ADDR = ctypes.cast(ctypes.c_char_p(ZEROS), ctypes.c_void_p).value
+
+
+def crc32c_at(addr, n, crc=0):
+    """The standard CRC-32C (crc(0, "123456789") = 0xe3069283) of the n
+    bytes at addr, continuing crc (crc32_iscsi neither pre- nor
+    post-inverts)."""
+    return ISCSI(addr, n, crc ^ 0xFFFFFFFF) ^ 0xFFFFFFFF
+
+
+def crc32c_bytes(b):
+    return crc32c_at(ctypes.cast(ctypes.c_char_p(b), ctypes.c_void_p).value,
+                     len(b))
+
+
+def crc32c_combine(crc1, crc2, len2):
+    """The CRC-32C of A+B from crc1 = CRC(A), crc2 = CRC(B), len2 = |B|:
+    continuing a CRC over len2 zero bytes is linear in the CRC it starts
+    from, so CRC(A+B) = CRC(zeros, from crc1) ^ CRC(zeros, from 0) ^ crc2."""
+    a, z = crc1, 0
+    while len2:
+        n = min(len2, READ_CHUNK)
+        a = crc32c_at(ZEROS_ADDR, n, a)
+        z = crc32c_at(ZEROS_ADDR, n, z)
+        len2 -= n
+    return a ^ z ^ crc2
+
+
+def b64_crc(crc):
+    return base64.b64encode(crc.to_bytes(4, "big")).decode()
+
+
+def parse_crc(value, what):
+    """A base64 CRC-32C as sent, or 400 InvalidRequest as AWS says it."""
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except ValueError:
+        raw = b""
+    if len(raw) != 4:
+        raise BadRequest(400, "InvalidRequest",
+                         f"Value for x-amz-checksum-crc32c {what} is "
+                         "invalid.")
+    return int.from_bytes(raw, "big")
+
+
+class Upload:
+    """A multipart upload: its parts (number -> (size, MD5 digest,
+    CRC-32C)) and the checksum type CreateMultipartUpload declared
+    (None, "FULL_OBJECT" or "COMPOSITE")."""
+    def __init__(self, crc_type):
+        self.parts = {}
+        self.crc_type = crc_type
 
 
 def generated_md5(size):
@@ -80,6 +170,22 @@ def generated_md5(size):
     with lock:
         md5_of_size[size] = h.hexdigest()
     return md5_of_size[size]
+
+
+def generated_crc(size):
+    """The CRC-32C of the generated object of `size` bytes, computed
+    once."""
+    with lock:
+        if size in crc_of_size:
+            return crc_of_size[size]
+    crc = 0
+    whole, rest = divmod(size, PATTERN_SIZE)
+    for _ in range(whole):
+        crc = crc32c_at(PATTERN_ADDR, PATTERN_SIZE, crc)
+    crc = crc32c_at(PATTERN_ADDR, rest, crc)
+    with lock:
+        crc_of_size[size] = crc
+    return crc
 
 
 def key_set(key_or_prefix):
@@ -126,6 +232,8 @@ class Handler(socketserver.BaseRequestHandler):
         self.rfile = self.request.makefile("rb", buffering=1 << 16)
         self.buf = bytearray(READ_CHUNK)
         self.view = memoryview(self.buf)
+        self.cbuf = (ctypes.c_char * READ_CHUNK).from_buffer(self.buf)
+        self.addr = ctypes.addressof(self.cbuf)
 
     def handle(self):
         try:
@@ -202,16 +310,18 @@ class Handler(socketserver.BaseRequestHandler):
                  f"{xml_escape(message)}</Message><RequestId>0</RequestId>"
                  "</Error>")
 
-    def read_exact(self, n, update):
-        """Read n body bytes into the scratch buffer, feeding `update`."""
+    def read_exact(self, n, md, crc):
+        """Read n body bytes into the scratch buffer, feeding `md`; the
+        CRC-32C continued from crc."""
         while n:
             got = self.rfile.readinto(self.view[:min(n, READ_CHUNK)])
             if not got:
                 raise BadRequest(400, "IncompleteBody",
                                  "the body ended early")
-            if update:
-                update(self.view[:got])
+            md.update(self.view[:got])
+            crc = crc32c_at(self.addr, got, crc)
             n -= got
+        return crc
 
     def read_line(self):
         line = self.rfile.readline(4096)
@@ -220,8 +330,9 @@ class Handler(socketserver.BaseRequestHandler):
         return line
 
     def consume(self, new_hash):
-        """Read the request body to its end, decoded; its (size, digest).
-        Answers 100-continue first when the client waits for it."""
+        """Read the request body to its end, decoded; its (size, digest,
+        CRC-32C, {trailer name: value}). Answers 100-continue first when
+        the client waits for it."""
         self.body_left = False
         h = self.headers
         if h.get("expect", "").lower() == "100-continue":
@@ -233,25 +344,50 @@ class Handler(socketserver.BaseRequestHandler):
                    "chunked" in h.get("transfer-encoding", "").lower())
         if not chunked:
             n = int(h.get("content-length", "0"))
-            self.read_exact(n, md.update)
-            return n, md
+            return n, md, self.read_exact(n, md, 0), {}
         # hex-size[;chunk-signature=...]\r\n DATA \r\n ... 0;...\r\n
         # [trailer: value\r\n ...] \r\n
-        total = 0
+        total, crc, trailers = 0, 0, {}
         while True:
             size = int(self.read_line().split(b";", 1)[0].strip(), 16)
             if size == 0:
                 break
-            self.read_exact(size, md.update)
+            crc = self.read_exact(size, md, crc)
             total += size
             self.read_line()
-        while self.read_line().strip():
-            pass
+        while True:
+            line = self.read_line().strip()
+            if not line:
+                break
+            k, _, v = line.decode("latin-1").partition(":")
+            trailers[k.strip().lower()] = v.strip()
         want = h.get("x-amz-decoded-content-length")
         if want is not None and int(want) != total:
             raise BadRequest(400, "IncompleteBody",
                              f"decoded {total} bytes, header says {want}")
-        return total, md
+        return total, md, crc, trailers
+
+    def checked_body(self):
+        """consume() of a PutObject / UploadPart body, checked as S3 does:
+        a Content-MD5 and an x-amz-checksum-crc32c (header or trailer)
+        that do not match the decoded body are 400 BadDigest. (size, MD5
+        digest, CRC-32C, the CRC-32C sent or None)."""
+        size, md, crc, trailers = self.consume(hashlib.md5)
+        content_md5 = self.headers.get("content-md5")
+        if content_md5 is not None and \
+                content_md5 != base64.b64encode(md.digest()).decode():
+            raise BadRequest(400, "BadDigest", "The Content-MD5 you "
+                             "specified did not match what we received.")
+        sent = self.headers.get("x-amz-checksum-crc32c")
+        what = "header"
+        if sent is None:
+            sent, what = trailers.get("x-amz-checksum-crc32c"), "trailer"
+        if sent is None:
+            return size, md.digest(), crc, None
+        if parse_crc(sent, what) != crc:
+            raise BadRequest(400, "BadDigest", "The CRC32C you specified "
+                             "did not match the calculated checksum.")
+        return size, md.digest(), crc, crc
 
     # ---- S3 ------------------------------------------------------------
     def route(self, method, bucket, key):
@@ -309,74 +445,122 @@ class Handler(socketserver.BaseRequestHandler):
                          f"s3discard does not do {method} {bucket}/{key} "
                          f"{sorted(q)}")
 
-    def remember(self, bucket, key, size, etag):
+    def remember(self, bucket, key, size, etag, cksum):
+        """cksum: the x-amz-checksum-* headers a HEAD with the checksum
+        mode reports (empty: none was declared)."""
         with lock:
             uploaded.pop((bucket, key), None)
-            uploaded[(bucket, key)] = (size, etag)
+            uploaded[(bucket, key)] = (size, etag, cksum)
             if len(uploaded) > REMEMBER:
                 del uploaded[next(iter(uploaded))]
 
     def put_object(self, bucket, key):
-        size, md = self.consume(hashlib.md5)
-        etag = f'"{md.hexdigest()}"'
-        self.remember(bucket, key, size, etag)
-        self.send(200, [("ETag", etag)])
+        size, digest, _, sent = self.checked_body()
+        etag = f'"{digest.hex()}"'
+        cksum = [] if sent is None else [
+            ("x-amz-checksum-crc32c", b64_crc(sent)),
+            ("x-amz-checksum-type", "FULL_OBJECT")]
+        self.remember(bucket, key, size, etag, cksum)
+        self.send(200, [("ETag", etag), *cksum])
 
     def upload_part(self, upload_id, number):
         with lock:
             if upload_id not in uploads:
                 raise BadRequest(404, "NoSuchUpload", upload_id)
-        size, md = self.consume(hashlib.md5)
+        size, digest, crc, sent = self.checked_body()
         with lock:
             if upload_id in uploads:
-                uploads[upload_id][number] = (size, md.digest())
-        self.send(200, [("ETag", f'"{md.hexdigest()}"')])
+                uploads[upload_id].parts[number] = (size, digest, crc)
+        self.send(200, [("ETag", f'"{digest.hex()}"')] + (
+            [] if sent is None else [("x-amz-checksum-crc32c",
+                                      b64_crc(sent))]))
 
     def create_upload(self, bucket, key):
+        h = self.headers
+        algo = h.get("x-amz-checksum-algorithm", "").upper()
+        if algo not in ("", "CRC32C"):
+            raise BadRequest(501, "NotImplemented",
+                             f"s3discard keeps no {algo} checksums")
+        crc_type = None
+        if algo:
+            crc_type = h.get("x-amz-checksum-type", "COMPOSITE").upper()
+            if crc_type not in ("FULL_OBJECT", "COMPOSITE"):
+                raise BadRequest(400, "InvalidRequest",
+                                 f"bad x-amz-checksum-type {crc_type}")
         with lock:
             next_upload[0] += 1
             upload_id = f"u{next_upload[0]}"
-            uploads[upload_id] = {}
+            uploads[upload_id] = Upload(crc_type)
         self.xml(200, "<InitiateMultipartUploadResult><Bucket>"
                  f"{xml_escape(bucket)}</Bucket><Key>{xml_escape(key)}</Key>"
                  f"<UploadId>{upload_id}</UploadId>"
                  "</InitiateMultipartUploadResult>")
 
     def complete_upload(self, bucket, key, upload_id):
-        _, body = self.consume(bytearray_sink)
-        numbers = [int(n) for n in
-                   re.findall(rb"<PartNumber>\s*(\d+)\s*</PartNumber>",
-                              bytes(body.data))]
+        _, body, _, _ = self.consume(bytearray_sink)
+        listed = [(int(n), c) for n, c in re.findall(
+            rb"<Part>.*?<PartNumber>\s*(\d+)\s*</PartNumber>"
+            rb"(?:.*?<ChecksumCRC32C>\s*([^<]*?)\s*</ChecksumCRC32C>)?"
+            rb".*?</Part>", bytes(body.data), re.S)]
         with lock:
-            parts = uploads.pop(upload_id, None)
-        if parts is None:
+            up = uploads.get(upload_id)
+        if up is None:
             raise BadRequest(404, "NoSuchUpload", upload_id)
-        if not numbers or any(n not in parts for n in numbers):
+        parts = up.parts
+        if not listed or any(n not in parts for n, _ in listed):
             raise BadRequest(400, "InvalidPart", "a part was not uploaded")
-        size = sum(parts[n][0] for n in numbers)
+        for n, c in listed:
+            if c and parse_crc(c.decode("latin-1"), "ChecksumCRC32C") != \
+                    parts[n][2]:
+                raise BadRequest(400, "InvalidPart", f"part {n}'s "
+                                 "ChecksumCRC32C is not the part's")
+        size = sum(parts[n][0] for n, _ in listed)
         etag = '"%s-%d"' % (hashlib.md5(b"".join(
-            parts[n][1] for n in numbers)).hexdigest(), len(numbers))
-        self.remember(bucket, key, size, etag)
+            parts[n][1] for n, _ in listed)).hexdigest(), len(listed))
+        cksum, extra = [], ""
+        if up.crc_type == "FULL_OBJECT":
+            crc = 0
+            for n, _ in listed:
+                crc = crc32c_combine(crc, parts[n][2], parts[n][0])
+            sent = self.headers.get("x-amz-checksum-crc32c")
+            if sent is not None and parse_crc(sent, "header") != crc:
+                raise BadRequest(400, "BadDigest", "The CRC32C you "
+                                 "specified did not match the calculated "
+                                 "checksum.")
+            value = b64_crc(crc)
+        elif up.crc_type == "COMPOSITE":
+            value = "%s-%d" % (b64_crc(crc32c_bytes(b"".join(
+                parts[n][2].to_bytes(4, "big") for n, _ in listed))),
+                len(listed))
+        if up.crc_type:
+            cksum = [("x-amz-checksum-crc32c", value),
+                     ("x-amz-checksum-type", up.crc_type)]
+            extra = (f"<ChecksumCRC32C>{value}</ChecksumCRC32C>"
+                     f"<ChecksumType>{up.crc_type}</ChecksumType>")
+        with lock:
+            uploads.pop(upload_id, None)
+        self.remember(bucket, key, size, etag, cksum)
         self.xml(200, "<CompleteMultipartUploadResult><Location>/"
                  f"{xml_escape(bucket)}/{xml_escape(key)}</Location><Bucket>"
                  f"{xml_escape(bucket)}</Bucket><Key>{xml_escape(key)}</Key>"
-                 f"<ETag>{xml_escape(etag)}</ETag>"
+                 f"<ETag>{xml_escape(etag)}</ETag>{extra}"
                  "</CompleteMultipartUploadResult>")
 
     def list_parts(self, bucket, key, upload_id):
         with lock:
-            parts = dict(uploads.get(upload_id) or {})
+            up = uploads.get(upload_id)
+            parts = dict(up.parts) if up else {}
         items = "".join(
             f"<Part><PartNumber>{n}</PartNumber><ETag>&quot;{d.hex()}&quot;"
             f"</ETag><Size>{s}</Size><LastModified>{LAST_MODIFIED_ISO}"
-            "</LastModified></Part>" for n, (s, d) in sorted(parts.items()))
+            "</LastModified></Part>" for n, (s, d, _) in sorted(parts.items()))
         self.xml(200, f"<ListPartsResult><Bucket>{xml_escape(bucket)}"
                  f"</Bucket><Key>{xml_escape(key)}</Key><UploadId>{upload_id}"
                  f"</UploadId><IsTruncated>false</IsTruncated>{items}"
                  "</ListPartsResult>")
 
     def delete_objects(self):
-        _, body = self.consume(bytearray_sink)
+        _, body, _, _ = self.consume(bytearray_sink)
         keys = re.findall(rb"<Key>(.*?)</Key>", bytes(body.data), re.S)
         self.xml(200, "<DeleteResult>" + "".join(
             f"<Deleted><Key>{k.decode('utf-8')}</Key></Deleted>"
@@ -390,7 +574,8 @@ class Handler(socketserver.BaseRequestHandler):
             if known and self.method == "HEAD":
                 return self.send(200, [
                     ("ETag", known[1]), ("Last-Modified", LAST_MODIFIED),
-                    ("Content-Type", "application/octet-stream")],
+                    ("Content-Type", "application/octet-stream"),
+                    *(known[2] if self.checksum_mode() else [])],
                     length=known[0])
             raise BadRequest(404, "NoSuchKey",
                              "The specified key does not exist.")
@@ -413,6 +598,9 @@ class Handler(socketserver.BaseRequestHandler):
             status = 206
             extra = [("Content-Range", f"bytes {first}-{last}/{size}")]
         length = last - first + 1 if size else 0
+        if status == 200 and self.checksum_mode():
+            extra = [("x-amz-checksum-crc32c", b64_crc(generated_crc(size))),
+                     ("x-amz-checksum-type", "FULL_OBJECT")]
         self.send(status, [
             ("ETag", f'"{generated_md5(size)}"'),
             ("Last-Modified", LAST_MODIFIED), ("Accept-Ranges", "bytes"),
@@ -427,6 +615,10 @@ class Handler(socketserver.BaseRequestHandler):
             n = min(PATTERN_SIZE, end - pos)
             send(DOUBLE[off:off + n])
             pos += n
+
+    def checksum_mode(self):
+        return self.headers.get("x-amz-checksum-mode", "").upper() == \
+            "ENABLED"
 
     def list_objects(self, bucket):
         q = self.q
@@ -519,11 +711,14 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
     ap.add_argument("--warm", default="",
-                    help="sizes whose MD5 to compute at start, e.g. 4096,1G")
+                    help="sizes whose MD5 and CRC-32C to compute at start, "
+                    "e.g. 4096,1G")
     a = ap.parse_args()
     for s in filter(None, a.warm.split(",")):
         mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(s[-1].upper())
-        generated_md5(int(s[:-1]) * mult if mult else int(s))
+        size = int(s[:-1]) * mult if mult else int(s)
+        generated_md5(size)
+        generated_crc(size)
     srv = Server(("127.0.0.1", a.port), Handler)
     port = srv.server_address[1]
     if a.port_file:

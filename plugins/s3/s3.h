@@ -95,6 +95,10 @@ struct store_handle {
   _Atomic int body;             /* S3_BODY_*: how streamed bodies go out  */
   _Atomic int cksum_off;        /* the server refused x-amz-checksum-*
                                    headers: not sent from then on        */
+  _Atomic int crc_checked;      /* the server answered an upload with the
+                                   x-amz-checksum-crc32c it was sent: it
+                                   checks them, so bodies sent with a
+                                   known one skip the MD5 (s3_body.c)    */
   sdk_http *http;
   sdk_sigv4 *signer;            /* NULL when anonymous                    */
   _Atomic int_least64_t clock_offset; /* server minus local clock, s      */
@@ -130,6 +134,9 @@ typedef struct s3_call {
   int crc_trailer;              /* an aws-chunked send of src computes its
                                    CRC-32C and sends it as a trailer      */
   int cksum_sent;               /* x-amz-checksum-* headers are on req    */
+  int crc_known;                /* req carries the body's CRC-32C ...     */
+  uint32_t crc_sent;            /* ... this one, known before sending     */
+  int md5_skipped;              /* sent without an MD5, on crc_checked    */
 } s3_call;
 
 /* Parsed S3 error body (s3_error.c); strings point into `xml`. */
@@ -406,11 +413,13 @@ int32_t s3_fill(store_read_fn src, void *ctx, unsigned char *buf, size_t cap,
 int32_t s3_md5_read(void *ud, void *buf, size_t cap, size_t *out_n);
 /* The same for the aws-chunked framing (reads c->wire into c->md5_wire). */
 int32_t s3_md5_wire_read(void *ud, void *buf, size_t cap, size_t *out_n);
-/* After a 2xx PutObject or UploadPart of a streamed body: 0 when its
- * ETag is the MD5 of the bytes sent (or no MD5 was taken, or the ETag is
- * no MD5); else the wrong object version removed (PutObject), the
- * handle's body mode changed when the ETag is the MD5 of the aws-chunked
- * framing (the server stored it), and err filled, retryable. */
+/* After a 2xx PutObject or UploadPart: 0 when its ETag is the MD5 of the
+ * bytes streamed (or no MD5 was taken, or the ETag is no MD5) and, for a
+ * body sent without its MD5 because the server checks CRC-32Cs, the
+ * answer confirms the CRC-32C sent; else the wrong object version removed
+ * (PutObject), the handle's body mode changed when the ETag is the MD5 of
+ * the aws-chunked framing (the server stored it), and err filled,
+ * retryable. An answer that echoes the CRC-32C sent sets crc_checked. */
 int32_t s3_body_verify(s3_call *c, const sdk_response *resp,
                        store_error *err);
 /* The server refused an aws-chunked body (Swift's NotImplemented) or

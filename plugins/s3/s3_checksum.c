@@ -44,13 +44,18 @@ int32_t s3_call_crc32c(s3_call *c, uint32_t crc, store_error *err)
   return rc;
 }
 
-/* x-amz-checksum-crc32c: base64(crc), and the algorithm named. */
+/* x-amz-checksum-crc32c: base64(crc) of the body, and the algorithm
+ * named. */
 static int32_t crc_header(s3_call *c, uint32_t crc, store_error *err)
 {
   int32_t rc = s3_call_crc32c(c, crc, err);
 
   if (!rc)
     rc = s3_call_header(c, "x-amz-sdk-checksum-algorithm", "CRC32C", err);
+  if (!rc) {
+    c->crc_known = 1;
+    c->crc_sent = crc;
+  }
   return rc;
 }
 
@@ -175,6 +180,7 @@ void s3_call_drop_checksums(s3_call *c)
     sdk_request_set_header(c->req, names[i], NULL);
   c->cksum_sent = 0;
   c->crc_trailer = 0;
+  c->crc_known = 0;
 }
 
 int s3_cksum_xml_refused(s3_call *c, const sdk_response *resp)

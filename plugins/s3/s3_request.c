@@ -209,6 +209,7 @@ static int32_t send_once(s3_call *c, sdk_response **out, s3_chunked **chunked,
 
   *out = NULL;
   c->sent_as = mode;
+  c->md5_skipped = 0;
   sdk_digest_free(c->md5);
   sdk_digest_free(c->md5_wire);
   c->md5 = c->md5_wire = NULL;
@@ -217,16 +218,22 @@ static int32_t send_once(s3_call *c, sdk_response **out, s3_chunked **chunked,
    * not every server checks aws-chunked signatures, its MD5 is checked
    * against the ETag; while aws-chunked is unproven on this server, so is
    * the MD5 of the framing, to tell a server that stores it from damage on
-   * the way (s3_body.c). */
-  if (c->src) {
-    sdk_body_init(&c->body, c->src, c->src_ctx, (uint64_t)c->src_len, 0);
-    if (!strcmp(h->scheme, "http") &&
+   * the way (s3_body.c). Not when the body goes with its CRC-32C, known
+   * before sending, to a server seen checking them: it refuses a body
+   * that does not match, and its answer must confirm the CRC (s3_body.c). */
+  if (c->src && !strcmp(h->scheme, "http")) {
+    c->md5_skipped = c->crc_known && mode != S3_BODY_CHUNKED &&
+                     atomic_load(&h->crc_checked);
+    if (!c->md5_skipped &&
         (sdk_digest_new(SDK_DIGEST_MD5, &c->md5) ||
          (mode == S3_BODY_CHUNKED &&
           sdk_digest_new(SDK_DIGEST_MD5, &c->md5_wire)))) {
       rc = nomem(c, err);
       goto out;
     }
+  }
+  if (c->src) {
+    sdk_body_init(&c->body, c->src, c->src_ctx, (uint64_t)c->src_len, 0);
     if (c->md5) {
       read = s3_md5_read;
       read_ud = c;

@@ -6,6 +6,7 @@
 **   s3_cksum_probe PLUGIN.so KEY=VALUE... -- CMD ARGS...
 **     mb BUCKET
 **     put BUCKET KEY FILE [crc|crc=bad|md5|md5=bad|trailer|pipe|parts]...
+**         [+ OPTION...]...
 **     mp BUCKET KEY FILE PART_SIZE [md5|bad-part=N|bad-whole]...
 **     head BUCKET KEY
 **
@@ -15,7 +16,9 @@
 ** known, in parts streamed from the source, as blob_put sends objects over
 ** 5 GiB: only s3_parts_probe, this file built with the provider's sources
 ** and S3_PROBE_LINKED, which calls s3_put_unknown itself and ignores
-** PLUGIN.so). mp uploads FILE as
+** PLUGIN.so). Each "+" puts FILE once more, with the options after it,
+** through the same handle (what the provider learns about a server lasts
+** as long as its handle). mp uploads FILE as
 ** the host does: begin without checksums (the host knows the whole CRC only
 ** at the end), parts through multipart_part_checked, each with its CRC-32C
 ** (md5: and its MD5; bad-part=N: wrong ones for part N), a part whose
@@ -25,8 +28,8 @@
 ** stdout: "log LEVEL: MESSAGE" per plugin log line, "part N crc32c=HEX|-"
 ** or "part N failed[ (retryable)]: MESSAGE" per part of mp, then one line
 **   rc=NAME size=N crc32c=HEX|- md5=HEX|- [retryable]
-** and on failure "error: MESSAGE". Exit 0 on success, 1 when the operation
-** failed, 2 on a usage or setup error.
+** per operation and on failure "error: MESSAGE". Exit 0 on success, 1
+** when an operation failed, 2 on a usage or setup error.
 */
 #include <dlfcn.h>
 #include <inttypes.h>
@@ -112,27 +115,23 @@ static unsigned char *slurp(const char *path, size_t *len)
   return p;
 }
 
-static int put(const struct store_interface *t, store_handle *h, char **a,
-               int n, store_error *err)
+/* One put of m with the options a[0..n). */
+static int put_one(const struct store_interface *t, store_handle *h,
+                   char **names, mem m, char **a, int n, store_error *err)
 {
   store_put_opts o;
   store_put_result r;
-  mem m = {0};
 #ifdef S3_PROBE_LINKED
   int parts = 0;
 #endif
   int32_t rc;
 
-  m.p = slurp(a[2], &m.len);
-  if (!m.p)
-    return fprintf(stderr, "cannot read %s\n", a[2]), 2;
-  m.stop = m.len;
   memset(&o, 0, sizeof(o));
   memset(&r, 0, sizeof(r));
   o.struct_size = sizeof(o);
   r.struct_size = sizeof(r);
   o.content_length = (int64_t)m.len;
-  for (int i = 3; i < n; i++) {
+  for (int i = 0; i < n; i++) {
     if (!strncmp(a[i], "crc", 3)) {
       o.checksums |= STORE_CKSUM_CRC32C;
       o.crc32c = sdk_crc32c(0, m.p, m.len) ^ (strcmp(a[i], "crc=bad") ? 0 : 1);
@@ -154,12 +153,33 @@ static int put(const struct store_interface *t, store_handle *h, char **a,
   }
 #ifdef S3_PROBE_LINKED
   if (parts)
-    rc = s3_put_unknown(h, a[0], a[1], &o, mem_read, &m, &r, err);
+    rc = s3_put_unknown(h, names[0], names[1], &o, mem_read, &m, &r, err);
   else
 #endif
-    rc = t->blob_put(h, a[0], a[1], &o, mem_read, &m, &r, err);
-  free((void *)m.p);
+    rc = t->blob_put(h, names[0], names[1], &o, mem_read, &m, &r, err);
   return report(rc, r.size, r.checksums, r.crc32c, r.md5, err);
+}
+
+/* put BUCKET KEY FILE OPTION... [+ OPTION...]...: the worst status. */
+static int put(const struct store_interface *t, store_handle *h, char **a,
+               int n, store_error *err)
+{
+  mem m = {0};
+  int status = 0, from = 3, one;
+
+  m.p = slurp(a[2], &m.len);
+  if (!m.p)
+    return fprintf(stderr, "cannot read %s\n", a[2]), 2;
+  m.stop = m.len;
+  for (int i = 3; i <= n && status < 2; i++) {
+    if (i < n && strcmp(a[i], "+"))
+      continue;
+    one = put_one(t, h, a, m, a + from, i - from, err);
+    status = one > status ? one : status;
+    from = i + 1;
+  }
+  free((void *)m.p);
+  return status;
 }
 
 /* One part of m, [m->off, m->off + psz), with its checksums (wrong ones

@@ -46,6 +46,13 @@ probe() {
   ERR=$(cat "$T/.err")
   LAST="s3_cksum_probe $*"
 }
+# md5_trace: the probe's last run as one letter per event: M an ETag
+# compared with the MD5 of the bytes sent (the provider's debug line), R a
+# put that succeeded, F one that failed.
+md5_trace() {
+  sed -n -e 's/^log debug: .*the ETag is the MD5 of the bytes sent$/M/p' \
+    -e 's/^rc=ok .*/R/p' -e 's/^rc=.*/F/p' "$T/.out" | tr -d '\n'
+}
 # field NAME: NAME=VALUE of the probe's last rc= line.
 field() { printf '%s\n' "$OUT" | grep '^rc=' | tail -1 | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 # awsc ENDPOINT AK SK ARGS...: /usr/bin/aws; stdout in $OUT.
@@ -111,6 +118,19 @@ check "moto: the trailer upload stored the bytes (aws read-back)" same_object "$
 probe "$ME" "$MA" "$MS" -- put "$B" pipe-small.bin small.bin pipe trailer
 check "moto: a small pipe's CRC-32C goes as a header ($WANT, got $(field crc32c))" test "$(field crc32c)" = "$WANT"
 
+# moto answers a put with the x-amz-checksum-crc32c it was sent: the
+# provider learns that the server checks it (S3 semantics: moto does not,
+# the README's residual risk) and sums no MD5 of later bodies whose CRC-32C
+# is known before sending; a body whose CRC is not (a streamed trailer the
+# plain body cannot carry) still gets its MD5 compared with the ETag.
+probe "$ME" "$MA" "$MS" -- put "$B" learn.bin small.bin crc + crc + crc + trailer
+expect_rc 0 "moto: four puts through one handle"
+check "moto: the CRC-32C echo is learnt, said once" \
+  test "$(grep -c 'answers with the x-amz-checksum-crc32c it is sent' "$T/.out")" -eq 1
+check "moto: only the first put with a known CRC-32C is summed by MD5, the one without still is (MRRRMR, got $(md5_trace))" \
+  test "$(md5_trace)" = MRRRMR
+check "moto: ... and each reports the CRC-32C" test "$(grep -c "^rc=ok .*crc32c=$WANT" "$T/.out")" -eq 3
+
 probe "$ME" "$MA" "$MS" -- mp "$B" mp.bin big.bin 5242880
 expect_rc 0 "moto: multipart FULL_OBJECT with each part's CRC-32C"
 check "moto: every part reported its CRC-32C" test "$(printf '%s\n' "$OUT" | grep -c 'crc32c=[0-9a-f]\{8\}$')" -eq 3
@@ -136,7 +156,11 @@ cat > "$PROXY/rules.json" <<'EOF'
   "body": "<Error><Code>NotImplemented</Code><Message>The x-amz-checksum-mode header is not supported.</Message></Error>"},
  {"match": {"method": "HEAD", "path": "/kms.bin$", "headers": {"x-amz-checksum-mode": "."}}, "status": 403},
  {"match": {"method": "PUT", "path": "/refused.bin$"}, "count": 1, "status": 501,
-  "body": "<Error><Code>NotImplemented</Code><Message>x-amz-checksum-crc32c is not supported.</Message></Error>"}]
+  "body": "<Error><Code>NotImplemented</Code><Message>x-amz-checksum-crc32c is not supported.</Message></Error>"},
+ {"match": {"method": "PUT", "path": "/no-echo.bin$"}, "skip": 1, "count": 1, "status": 200,
+  "headers": {"ETag": "\"0123456789abcdef0123456789abcdef\""}},
+ {"match": {"method": "PUT", "path": "/other-echo.bin$"}, "skip": 1, "count": 1, "status": 200,
+  "headers": {"ETag": "\"0123456789abcdef0123456789abcdef\"", "x-amz-checksum-crc32c": "AAAAAA=="}}]
 EOF
 cleanup_hook() { "$FAULTPROXY_SH" stop "$PROXY" >/dev/null 2>&1 || true; }
 if ! PE=$(XTSTORE_SERVER_OWNER_PID=$$ "$FAULTPROXY_SH" start "$PROXY" "$ME" "$PROXY/rules.json"); then
@@ -166,6 +190,20 @@ probe "$PE" "$MA" "$MS" -- put "$B" refused.bin small.bin pipe trailer
 expect_rc 0 "moto+proxy: a body in memory whose checksum is refused goes again without it"
 check "moto+proxy: ... and then reports no CRC-32C" test "$(field crc32c)" = "-"
 check "moto+proxy: the object holds the bytes" same_object "$ME" "$MA" "$MS" "$B" refused.bin small.bin
+# Once the echo is learnt, a body sent without its MD5 must have its CRC
+# confirmed by its own answer: one that says none, or another, fails the
+# put (retryable) and puts the handle back on the MD5.
+probe "$PE" "$MA" "$MS" -- put "$B" no-echo.bin small.bin crc + crc + crc
+expect_rc 1 "moto+proxy: an answer without the CRC-32C after the echo was learnt fails the put"
+check "moto+proxy: ... the put summed no MD5 and failed, the next one sums it again (MRFMR, got $(md5_trace))" \
+  test "$(md5_trace)" = MRFMR
+check "moto+proxy: ... saying the body is unverified, retryable" \
+  contains "$(cat "$T/.out")" "no-echo.bin': the server did not confirm the CRC-32C $WANT sent with the body, as it did before: the body is unverified"
+check "moto+proxy: ... retryable" grep -q '^rc=I/O error .* retryable$' "$T/.out"
+probe "$PE" "$MA" "$MS" -- put "$B" other-echo.bin small.bin crc + crc
+expect_rc 1 "moto+proxy: an answer with another CRC-32C after the echo was learnt fails the put"
+check "moto+proxy: ... naming both" \
+  contains "$OUT" "the server reports CRC-32C 00000000 for the body sent with CRC-32C $WANT"
 cleanup_hook
 
 # Answers AWS gives and moto does not, from a proxy in front of moto:
@@ -326,5 +364,25 @@ check "s3rver: no CRC-32C reported" test "$(field crc32c)" = "-"
 probe "$RE" S3RVER S3RVER -- mp "$B" mp.bin big.bin 5242880
 expect_rc 0 "s3rver: multipart with part checksums works"
 check "s3rver: the multipart object holds the bytes" same_object "$RE" S3RVER S3RVER "$B" mp.bin big.bin
+# s3rver does not answer with the CRC-32C sent: every put keeps its MD5.
+probe "$RE" S3RVER S3RVER -- put "$B" crc3.bin small.bin crc + crc + crc
+expect_rc 0 "s3rver: three puts with a known CRC-32C through one handle"
+check "s3rver: each is summed by MD5 (MRMRMR, got $(md5_trace))" test "$(md5_trace)" = MRMRMR
+check "s3rver: no echo learnt" lacks "$(cat "$T/.out")" "answers with the x-amz-checksum-crc32c"
+# ... and the MD5 catches a body changed in flight, which s3rver stores.
+PROXY="$T/proxy4"
+mkdir -p "$PROXY"
+echo '[{"match": {"method": "PUT", "path": "/flipped.bin$"}, "flip_request_body_byte": "middle"}]' > "$PROXY/rules.json"
+if PE=$(XTSTORE_SERVER_OWNER_PID=$$ "$FAULTPROXY_SH" start "$PROXY" "$RE" "$PROXY/rules.json"); then
+  probe "$PE" S3RVER S3RVER -- put "$B" flipped.bin small.bin crc
+  expect_rc 1 "s3rver+flip: a body changed in flight fails the put"
+  check "s3rver+flip: ... the ETag is not the MD5 sent, retryable" \
+    contains "$OUT" "flipped.bin': other bytes arrived than were sent (ETag "
+  check "s3rver+flip: ... and the wrong object is removed" contains "$OUT" "; removed, and an object it replaced is gone"
+  check "s3rver+flip: ... the proxy flipped a byte" grep -q '^PUT .*/flipped.bin.*flip_request_body_byte [0-9]* (0x' "$PROXY/log"
+  cleanup_hook
+else
+  fail "faultproxy did not start in front of s3rver"
+fi
 
 finish
