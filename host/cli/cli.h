@@ -226,6 +226,8 @@ xtstore_rewind_fn cli_source_rewinder(const cli_source *s);
 /* Where a get body goes when it is not a file: a descriptor (stdout). */
 typedef struct cli_sink {
   int fd;
+  int may_block;  /* a pipe, socket or terminal: wait for it (and ^C)
+                     before each write; files and /dev/null never block */
   uint64_t done;
   int sys_errno;
   const char *name;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -487,10 +488,13 @@ static int get_stdout(cli_target *src, const store_get_opts *go,
 {
   cli_sink sink;
   counted_sink cs;
+  struct stat st;
   int rc;
 
   memset(&sink, 0, sizeof sink);
   sink.fd = 1;
+  sink.may_block = fstat(1, &st) != 0 || S_ISFIFO(st.st_mode) ||
+                   S_ISSOCK(st.st_mode) || isatty(1);
   sink.name = "standard output";
   cs.sink = &sink;
   cs.prog = prog;
