@@ -16,7 +16,8 @@
 ** process resuming a run that died: docs/engine.md, "Resume across runs")
 ** takes parts of, and completes, any well-formed id. Complete commits with
 ** the options it receives (by contract begin's, passed again: content type,
-** metadata, conditions), and knows the upload is gone only when the
+** metadata, conditions; and the whole blob's CRC-32C, which it records
+** with the blob: azure_meta.c), and knows the upload is gone only when the
 ** service says so: Put Block List answers InvalidBlockList when a block it
 ** names is not there (expired, or discarded by another commit), reported
 ** as STORE_E_NOT_FOUND naming the upload so that the host starts over.
