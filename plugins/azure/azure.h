@@ -99,6 +99,17 @@ typedef struct az_props {
   const char *blob_type;        /* "BlockBlob", "AppendBlob", ... or NULL  */
 } az_props;
 
+/* The blob's CRC-32C as xtstore records it: reserved user metadata, set
+ * by the request that commits the content (azure_meta.c). Value: 8 hex
+ * digits. */
+#define AZ_CRC_META "xtstore_crc32c"
+
+/* A CRC-32C to record with a blob (has: 0 for none). */
+typedef struct az_crc {
+  int has;
+  uint32_t crc;
+} az_crc;
+
 /* azure_config.c */
 int32_t az_config_open(store_handle *h, const store_kv *cfg, size_t n,
                        store_error *err);
@@ -147,10 +158,13 @@ typedef struct az_sum {
   int kind;                     /* AZ_SUM_*                               */
   sdk_digest *md5;              /* owned (az_sum_free)                    */
   uint64_t crc;
+  uint32_t crc32c;              /* of the bytes sent, continuing from the
+                                   value it was attached with             */
 } az_sum;
 
 int32_t az_sum_attach(const az_target *t, sdk_request *r, az_sum *s,
-                      sdk_body *b, int kind, store_error *err);
+                      sdk_body *b, int kind, uint32_t crc32c,
+                      store_error *err);
 void az_sum_free(az_sum *s);
 int32_t az_sum_verify(const az_target *t, az_sum *s,
                       const sdk_response *resp, store_error *err);
@@ -176,9 +190,12 @@ int32_t az_meta_check(const az_target *t, const char *content_type,
 int32_t az_meta_headers(const az_target *t, sdk_request *r,
                         const store_kv *md, size_t n, store_error *err);
 /* PUT `query` on t with md as x-ms-meta-* headers and an empty body: create
- * a container, or set a container's or a blob's metadata. */
+ * a container, or set a container's metadata (a blob's: azure_blob.c). */
 int32_t az_put_metadata(store_handle *h, const az_target *t, const char *query,
                         const store_kv *md, size_t n, store_error *err);
+int32_t az_crc_header(const az_target *t, sdk_request *r, az_crc crc,
+                      store_error *err);
+void az_props_crc(az_props *p);
 int32_t az_props_headers(const az_target *t, const sdk_response *resp,
                          az_props *p, store_error *err);
 void az_props_free(az_props *p);
@@ -217,8 +234,12 @@ int32_t az_container_set_metadata(store_handle *h, const char *container,
 
 /* azure_blob.c */
 int32_t az_put_headers(const az_target *t, sdk_request *r, const char *ct,
-                       const store_kv *md, size_t nmd, uint32_t flags,
-                       const char *if_match, store_error *err);
+                       const store_kv *md, size_t nmd, az_crc crc,
+                       uint32_t flags, const char *if_match,
+                       store_error *err);
+az_crc az_opts_crc(const store_put_opts *opts);
+int32_t az_crc_compare(const az_target *t, az_crc given, uint32_t sent,
+                       uint64_t nbytes, store_error *err);
 int32_t az_put_result(const az_target *t, const sdk_response *resp,
                       uint64_t size, store_put_result *out, store_error *err);
 int32_t az_put_condition(const az_target *t, uint32_t flags, int32_t rc,
@@ -253,6 +274,7 @@ typedef struct az_block_list_opts {
   const char *content_type;
   const store_kv *md;
   size_t nmd;
+  az_crc crc;                   /* the whole blob's, recorded with it      */
   uint32_t flags;
   const char *if_match;
 } az_block_list_opts;
@@ -262,7 +284,7 @@ int32_t az_nonce_new(const az_target *t, char out[AZ_NONCE_HEX + 1],
 void az_block_id(const char *nonce, uint32_t part, char *out);
 int32_t az_put_block(store_handle *h, const az_target *t, const char *id,
                      sdk_body *b, const char *mem, size_t memlen,
-                     store_error *err);
+                     uint32_t *io_crc32c, store_error *err);
 int32_t az_put_block_list(store_handle *h, const az_target *t,
                           const char *nonce, uint32_t n,
                           const az_block_list_opts *co, uint64_t size,

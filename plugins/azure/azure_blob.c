@@ -11,10 +11,11 @@
 #include "azure.h"
 
 /* The headers a Put Blob and a Put Block List share: content type,
- * metadata and the conditions. */
+ * metadata, the CRC-32C record and the conditions. */
 int32_t az_put_headers(const az_target *t, sdk_request *r, const char *ct,
-                       const store_kv *md, size_t nmd, uint32_t flags,
-                       const char *if_match, store_error *err)
+                       const store_kv *md, size_t nmd, az_crc crc,
+                       uint32_t flags, const char *if_match,
+                       store_error *err)
 {
   int32_t rc;
 
@@ -25,6 +26,9 @@ int32_t az_put_headers(const az_target *t, sdk_request *r, const char *ct,
   rc = az_meta_headers(t, r, md, nmd, err);
   if (rc)
     goto out;
+  rc = az_crc_header(t, r, crc, err);
+  if (rc)
+    goto out;
   if (flags & STORE_PUT_IF_NONE_MATCH) {
     rc = az_header(t, r, "If-None-Match", "*", err);
     if (rc)
@@ -33,6 +37,37 @@ int32_t az_put_headers(const az_target *t, sdk_request *r, const char *ct,
   if (if_match)
     rc = az_header(t, r, "If-Match", if_match, err);
 out:
+  return rc;
+}
+
+/* The whole body's CRC-32C the caller passed down, if any. */
+az_crc az_opts_crc(const store_put_opts *opts)
+{
+  az_crc c = {0, 0};
+
+  if ((AZ_OPT(opts, store_put_opts, checksums, 0) & STORE_CKSUM_CRC32C) &&
+      STORE_HAS_FIELD(store_put_opts, crc32c, opts->struct_size)) {
+    c.has = 1;
+    c.crc = opts->crc32c;
+  }
+  return c;
+}
+
+/* The CRC-32C of the bytes sent against the one given with them (and
+ * recorded with the blob): a retryable IO error naming both. */
+int32_t az_crc_compare(const az_target *t, az_crc given, uint32_t sent,
+                       uint64_t nbytes, store_error *err)
+{
+  int32_t rc;
+
+  if (!given.has || given.crc == sent)
+    return STORE_OK;
+  rc = az_fail(t, err, STORE_E_IO,
+               "the %" PRIu64 " bytes sent have CRC-32C %08" PRIx32
+               ", not the %08" PRIx32 " given with them (the source changed "
+               "while it was read?)", nbytes, sent, given.crc);
+  if (err)
+    err->flags |= STORE_ERR_RETRYABLE;
   return rc;
 }
 
@@ -116,18 +151,30 @@ static void remove_wrong(store_handle *h, const az_target *t,
 
 /* One Put Blob, its body streamed from b or taken from mem[0..memlen),
  * and checked (azure_check.c): from memory by the Content-MD5 sent with
- * it, streamed by the Content-MD5 the service answers. */
+ * it, streamed by the Content-MD5 the service answers. The CRC-32C
+ * recorded with it: a body in memory's own (the caller's must agree), a
+ * streamed one's the caller's, if given, then compared with the bytes
+ * sent (a blob whose record does not describe it is removed). */
 static int32_t put_single(store_handle *h, const az_target *t,
                           const store_put_opts *opts, sdk_body *b,
                           const char *mem, size_t memlen,
                           store_put_result *out, store_error *err)
 {
   uint32_t flags = AZ_OPT(opts, store_put_opts, flags, 0);
+  az_crc crc = az_opts_crc(opts);
   sdk_response *resp = NULL;
   sdk_request *r = NULL;
   az_sum sum = {0};
   int32_t rc;
 
+  if (!b) {
+    uint32_t own = sdk_crc32c(0, mem, memlen);
+    rc = az_crc_compare(t, crc, own, memlen, err);
+    if (rc)
+      goto out;
+    crc.has = 1;
+    crc.crc = own;
+  }
   rc = az_request(h, t, "PUT", NULL, &r, err);
   if (rc)
     goto out;
@@ -136,12 +183,12 @@ static int32_t put_single(store_handle *h, const az_target *t,
     goto out;
   rc = az_put_headers(t, r, AZ_OPT(opts, store_put_opts, content_type, NULL),
                       AZ_OPT(opts, store_put_opts, metadata, NULL),
-                      AZ_OPT(opts, store_put_opts, nmetadata, 0), flags,
+                      AZ_OPT(opts, store_put_opts, nmetadata, 0), crc, flags,
                       AZ_OPT(opts, store_put_opts, if_match, NULL), err);
   if (rc)
     goto out;
   if (b) {
-    rc = az_sum_attach(t, r, &sum, b, AZ_SUM_MD5, err);
+    rc = az_sum_attach(t, r, &sum, b, AZ_SUM_MD5, 0, err);
     if (!rc)
       rc = az_body_result(t, b, az_perform(h, t, r, &resp, err), err);
   } else {
@@ -155,6 +202,8 @@ static int32_t put_single(store_handle *h, const az_target *t,
     goto out;
   if (b)
     rc = az_sum_verify(t, &sum, resp, err);
+  if (b && !rc)
+    rc = az_crc_compare(t, crc, sum.crc32c, b->sent, err);
   if (rc) {
     remove_wrong(h, t, resp, flags, err);
     goto out;
@@ -423,6 +472,50 @@ out:
   return rc;
 }
 
+/* Set Blob Metadata replaces all metadata, the CRC-32C record included,
+ * and leaves the content: the record goes along, read from the blob and
+ * written If-Match the ETag it was read with, so that it lands only on
+ * the content it describes (any write since changes the ETag). After
+ * SET_MD_TRIES refusals (the blob keeps changing) the metadata is set
+ * without it: a record dropped leaves a size check, a stale one would
+ * fail good downloads. */
+#define SET_MD_TRIES 3
+
+static int32_t set_metadata(store_handle *h, const az_target *t,
+                            const store_kv *md, size_t n, int keep,
+                            store_error *err)
+{
+  sdk_response *hresp = NULL;
+  sdk_request *r = NULL;
+  az_crc crc = {0, 0};
+  az_props p = {0};
+  int32_t rc;
+
+  if (keep) {
+    rc = az_head(h, t, &hresp, &p, err);
+    if (rc)
+      goto out;
+    crc.has = store_entry_crc32c(&p.e, &crc.crc);
+  }
+  rc = az_request(h, t, "PUT", "comp=metadata", &r, err);
+  if (rc)
+    goto out;
+  rc = az_meta_headers(t, r, md, n, err);
+  if (!rc)
+    rc = az_crc_header(t, r, crc, err);
+  if (!rc && crc.has && p.e.etag)
+    rc = az_header(t, r, "If-Match", p.e.etag, err);
+  if (rc)
+    goto out;
+  sdk_request_body_mem(r, "", 0);
+  rc = az_perform(h, t, r, NULL, err);
+out:
+  sdk_request_free(r);
+  az_props_free(&p);
+  sdk_response_free(hresp);
+  return rc;
+}
+
 int32_t az_blob_set_metadata(store_handle *h, const char *container,
                              const char *key, const store_kv *metadata,
                              size_t nmetadata, store_error *err)
@@ -433,7 +526,15 @@ int32_t az_blob_set_metadata(store_handle *h, const char *container,
   rc = az_check_key(&t, err);
   if (rc)
     goto out;
-  rc = az_put_metadata(h, &t, "comp=metadata", metadata, nmetadata, err);
+  rc = az_meta_check(&t, NULL, metadata, nmetadata, err);
+  if (rc)
+    goto out;
+  for (int i = 1;; i++) {
+    rc = set_metadata(h, &t, metadata, nmetadata, i <= SET_MD_TRIES, err);
+    if (rc != STORE_E_PRECONDITION || i > SET_MD_TRIES)
+      break;
+    az_err_clear(err);
+  }
 out:
   return rc;
 }

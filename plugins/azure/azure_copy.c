@@ -10,6 +10,8 @@
 ** Copy Blob cannot set a content type, so Set Blob Properties does, with
 ** the other content headers re-sent (Azure would clear them). Those
 ** follow-ups make a replacing copy two or three requests, not atomic.
+** The CRC-32C record (azure_meta.c) is metadata too: a copy takes it
+** along, a replacing copy leaves it out (never set with other metadata).
 */
 #include <stdio.h>
 #include <string.h>

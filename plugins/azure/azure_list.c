@@ -132,6 +132,7 @@ static int32_t blob_entry(const lister *l, const sdk_list_item *it,
   const char *snap = sdk_xml_child_text(node, "Snapshot");
   const char *len = props ? sdk_xml_child_text(props, "Content-Length")
                           : NULL;
+  int32_t rc;
 
   memset(p, 0, sizeof(*p));
   p->e.struct_size = sizeof(p->e);
@@ -152,7 +153,10 @@ static int32_t blob_entry(const lister *l, const sdk_list_item *it,
     p->e.flags |= STORE_ENTRY_SNAPSHOT;
     p->e.snapshot_id = snap;
   }
-  return az_xml_metadata(l->t, sdk_xml_child(node, "Metadata"), p, err);
+  rc = az_xml_metadata(l->t, sdk_xml_child(node, "Metadata"), p, err);
+  if (!rc)
+    az_props_crc(p);
+  return rc;
 }
 
 /* Report one item (start_after and repeats are already left out) unless

@@ -2,8 +2,17 @@
 ** azure_meta.c -- blob and container properties: user metadata and
 ** content types on their way out (x-ms-meta-* request headers, checked so
 ** Azure takes them) and entries built from response headers on their way
-** in; directory markers.
+** in; directory markers; the CRC-32C xtstore records with a blob.
+**
+** The record (AZ_CRC_META, README.md "Integrity") is user metadata to
+** Azure, set only by the request that commits a block blob's content
+** (Put Blob, Put Block List), so it describes the content it came with:
+** every later write of content replaces all metadata. It is read only on
+** block blobs (Append Block changes content and keeps metadata), never
+** shown as metadata, and a user's metadata may not take its name.
 */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -35,6 +44,10 @@ int32_t az_meta_check(const az_target *t, const char *content_type,
   if (n && !md)
     return az_fail(t, err, STORE_E_INVALID, "metadata count without array");
   for (size_t i = 0; i < n; i++) {
+    if (t->key && md[i].key && !strcasecmp(md[i].key, AZ_CRC_META))
+      return az_fail(t, err, STORE_E_INVALID,
+                     "metadata name '%.64s' is reserved: xtstore records the "
+                     "blob's CRC-32C under it", md[i].key);
     if (!md[i].key || !meta_name_ok(md[i].key))
       return az_fail(t, err, STORE_E_INVALID,
                      "metadata name '%.64s': Azure wants a C# identifier "
@@ -62,6 +75,62 @@ int32_t az_meta_headers(const az_target *t, sdk_request *r,
 {
   return sdk_meta_to_headers(r, META_PREFIX, md, n) ? az_nomem(t, err)
                                                     : STORE_OK;
+}
+
+/* The record of crc, when there is one. */
+int32_t az_crc_header(const az_target *t, sdk_request *r, az_crc crc,
+                      store_error *err)
+{
+  char hex[9];
+
+  if (!crc.has)
+    return STORE_OK;
+  snprintf(hex, sizeof(hex), "%08" PRIx32, crc.crc);
+  return az_header(t, r, META_PREFIX AZ_CRC_META, hex, err);
+}
+
+/* 8 hex digits, nothing else. */
+static int crc_parse(const char *s, uint32_t *out)
+{
+  uint32_t v = 0;
+  int i;
+
+  for (i = 0; s && s[i]; i++) {
+    char c = s[i];
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (d < 0 || i == 8)
+      return 0;
+    v = v << 4 | (uint32_t)d;
+  }
+  *out = v;
+  return i == 8;
+}
+
+/* Take the record out of a blob's metadata (p->md, p->blob_type set) and
+ * into its entry's CRC-32C, on a block blob only: an append blob's could
+ * predate an Append Block (another tool may have set one). */
+void az_props_crc(az_props *p)
+{
+  size_t k = 0;
+  uint32_t crc;
+
+  for (size_t i = 0; i < p->nmd; i++) {
+    if (strcasecmp(p->md[i].key, AZ_CRC_META)) {
+      p->md[k++] = p->md[i];
+      continue;
+    }
+    if (p->blob_type && !strcmp(p->blob_type, "BlockBlob") &&
+        crc_parse(p->md[i].value, &crc)) {
+      p->e.checksums |= STORE_CKSUM_CRC32C;
+      p->e.crc32c = crc;
+    }
+  }
+  p->nmd = k;
+  p->e.metadata = p->md;
+  p->e.nmetadata = k;
 }
 
 void az_md5_hex(const char *b64, char out[33])
@@ -140,6 +209,7 @@ int32_t az_props_headers(const az_target *t, const sdk_response *resp,
   az_md5_hex(md5, p->md5);
   p->e.content_md5 = p->md5[0] ? p->md5 : NULL;
   p->blob_type = sdk_response_header(resp, "x-ms-blob-type");
+  az_props_crc(p);
   if (t->snapshot) {
     p->e.flags |= STORE_ENTRY_SNAPSHOT;
     p->e.snapshot_id = t->snapshot;

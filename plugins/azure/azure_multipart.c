@@ -16,7 +16,8 @@
 ** process resuming a run that died: docs/engine.md, "Resume across runs")
 ** takes parts of, and completes, any well-formed id. Complete commits with
 ** the options it receives (by contract begin's, passed again: content type,
-** metadata, conditions), and knows the upload is gone only when the
+** metadata, conditions; and the whole blob's CRC-32C, which it records
+** with the blob: azure_meta.c), and knows the upload is gone only when the
 ** service says so: Put Block List answers InvalidBlockList when a block it
 ** names is not there (expired, or discarded by another commit), reported
 ** as STORE_E_NOT_FOUND naming the upload so that the host starts over.
@@ -87,10 +88,11 @@ void az_block_id(const char *nonce, uint32_t part, char *out)
  * checked (azure_check.c): a block in memory by its Content-MD5, a
  * streamed one by the x-ms-content-crc64 the service answers. A block
  * found damaged is never committed: the next Put Block of its id replaces
- * it, and Azure discards uncommitted blocks. */
+ * it, and Azure discards uncommitted blocks. io_crc32c (may be NULL): a
+ * CRC-32C continued over the block's bytes when it went up. */
 int32_t az_put_block(store_handle *h, const az_target *t, const char *id,
                      sdk_body *b, const char *mem, size_t memlen,
-                     store_error *err)
+                     uint32_t *io_crc32c, store_error *err)
 {
   sdk_buf q = SDK_BUF_INIT;
   sdk_response *resp = NULL;
@@ -107,16 +109,21 @@ int32_t az_put_block(store_handle *h, const az_target *t, const char *id,
   if (rc)
     goto out;
   if (b) {
-    rc = az_sum_attach(t, r, &sum, b, AZ_SUM_CRC64, err);
+    rc = az_sum_attach(t, r, &sum, b, AZ_SUM_CRC64,
+                       io_crc32c ? *io_crc32c : 0, err);
     if (!rc)
       rc = az_body_result(t, b, az_perform(h, t, r, &resp, err), err);
     if (!rc)
       rc = az_sum_verify(t, &sum, resp, err);
+    if (!rc && io_crc32c)
+      *io_crc32c = sum.crc32c;
   } else {
     sdk_request_body_mem(r, mem, memlen);
     rc = az_md5_header(t, r, mem, memlen, err);
     if (!rc)
       rc = az_perform_md5(h, t, r, NULL, err);
+    if (!rc && io_crc32c)
+      *io_crc32c = sdk_crc32c(*io_crc32c, mem, memlen);
   }
 out:
   az_sum_free(&sum);
@@ -159,8 +166,8 @@ int32_t az_put_block_list(store_handle *h, const az_target *t,
   rc = az_request(h, t, "PUT", "comp=blocklist", &r, err);
   if (rc)
     goto out;
-  rc = az_put_headers(t, r, co->content_type, co->md, co->nmd, co->flags,
-                      co->if_match, err);
+  rc = az_put_headers(t, r, co->content_type, co->md, co->nmd, co->crc,
+                      co->flags, co->if_match, err);
   if (rc)
     goto out;
   sdk_request_body_mem(r, xml.data, xml.len);
@@ -407,7 +414,7 @@ int32_t az_multipart_part(store_handle *h, const char *container,
   /* Exactly `length` bytes, no probe past them: the source may go on
    * with the next part. */
   sdk_body_init(&b, src, src_ctx, length, 0);
-  rc = az_put_block(h, &t, id, &b, NULL, 0, err);
+  rc = az_put_block(h, &t, id, &b, NULL, 0, NULL, err);
   if (rc)
     goto out;
   upload_note_size(h, &t, upload_id, part_no, length);
@@ -443,7 +450,7 @@ int32_t az_multipart_complete(store_handle *h, const char *container,
   az_block_list_opts co = {
     AZ_OPT(opts, store_put_opts, content_type, NULL),
     AZ_OPT(opts, store_put_opts, metadata, NULL),
-    AZ_OPT(opts, store_put_opts, nmetadata, 0),
+    AZ_OPT(opts, store_put_opts, nmetadata, 0), az_opts_crc(opts),
     AZ_OPT(opts, store_put_opts, flags, 0),
     AZ_OPT(opts, store_put_opts, if_match, NULL)};
   store_error e;

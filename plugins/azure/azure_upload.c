@@ -6,7 +6,9 @@
 **
 ** Known length: the blocks stream straight from the source. Unknown
 ** length: the body goes up one AZ_BUFFER_BLOCK buffer at a time, so
-** memory stays one block whatever the size.
+** memory stays one block whatever the size. Either way the CRC-32C of the
+** bytes sent is taken on the way and recorded by the commit (a CRC-32C the
+** caller gave must be that one, or nothing is committed).
 */
 #include <inttypes.h>
 #include <string.h>
@@ -47,7 +49,8 @@ static int32_t precheck(store_handle *h, const az_target *t, uint32_t flags,
  * block limit allows with blocks of at least AZ_STREAM_BLOCK. */
 static int32_t put_known(store_handle *h, const az_target *t,
                          const char *nonce, uint64_t len, store_read_fn src,
-                         void *src_ctx, uint32_t *nblocks, store_error *err)
+                         void *src_ctx, uint32_t *nblocks, uint32_t *crc,
+                         store_error *err)
 {
   uint64_t bs = AZ_STREAM_BLOCK, done = 0;
   char id[AZ_BLOCK_ID_SIZE];
@@ -67,7 +70,7 @@ static int32_t put_known(store_handle *h, const az_target *t,
     az_block_id(nonce, ++i, id);
     sdk_body_init(&b, src, src_ctx, want,
                   done + want == len ? SDK_BODY_PROBE_EOF : 0);
-    rc = az_put_block(h, t, id, &b, NULL, 0, err);
+    rc = az_put_block(h, t, id, &b, NULL, 0, crc, err);
     if (rc)
       goto out;
     done += want;
@@ -83,7 +86,7 @@ static int32_t put_unknown(store_handle *h, const az_target *t,
                            const char *nonce, char *buf, size_t first_len,
                            store_read_fn src, void *src_ctx,
                            uint32_t *nblocks, uint64_t *total,
-                           store_error *err)
+                           uint32_t *crc, store_error *err)
 {
   char id[AZ_BLOCK_ID_SIZE];
   size_t n = first_len;
@@ -100,7 +103,7 @@ static int32_t put_unknown(store_handle *h, const az_target *t,
       goto out;
     }
     az_block_id(nonce, ++i, id);
-    rc = az_put_block(h, t, id, NULL, buf, n, err);
+    rc = az_put_block(h, t, id, NULL, buf, n, crc, err);
     if (rc)
       goto out;
     *total += n;
@@ -126,7 +129,7 @@ int32_t az_put_blocks(store_handle *h, const az_target *t,
   az_block_list_opts co = {
     AZ_OPT(opts, store_put_opts, content_type, NULL),
     AZ_OPT(opts, store_put_opts, metadata, NULL),
-    AZ_OPT(opts, store_put_opts, nmetadata, 0),
+    AZ_OPT(opts, store_put_opts, nmetadata, 0), {1, 0},
     AZ_OPT(opts, store_put_opts, flags, 0),
     AZ_OPT(opts, store_put_opts, if_match, NULL)};
   int64_t len = AZ_OPT(opts, store_put_opts, content_length, -1);
@@ -143,9 +146,12 @@ int32_t az_put_blocks(store_handle *h, const az_target *t,
     goto out;
   if (buf)
     rc = put_unknown(h, t, nonce, buf, first_len, src, src_ctx, &n, &total,
-                     err);
+                     &co.crc.crc, err);
   else
-    rc = put_known(h, t, nonce, total, src, src_ctx, &n, err);
+    rc = put_known(h, t, nonce, total, src, src_ctx, &n, &co.crc.crc, err);
+  if (rc)
+    goto out;
+  rc = az_crc_compare(t, az_opts_crc(opts), co.crc.crc, total, err);
   if (rc)
     goto out;
   rc = az_put_block_list(h, t, nonce, n, &co, total, out, err);

@@ -195,6 +195,64 @@ static void test_get_entry_md5(void **state)
                       "(none)");
 }
 
+/* The CRC-32C record of a GET's entry ("none" when not reported), and
+ * the metadata left ("k=v;..."): blob type first, then the record's
+ * value; other metadata x-ms-meta-owner: ana. */
+static const char *entry_crc(const char *type, const char *name,
+                             const char *value)
+{
+  static char keep[128];
+  sdk_response *resp = sdk_response_new(200);
+  uint32_t crc;
+  az_props p;
+  size_t n;
+
+  assert_non_null(resp);
+  sdk_response_add_header(resp, "Content-Length", "10");
+  sdk_response_add_header(resp, "x-ms-blob-type", type);
+  sdk_response_add_header(resp, "x-ms-meta-owner", "ana");
+  sdk_response_add_header(resp, name, value);
+  assert_int_equal(az_props_headers(&get, resp, &p, NULL), STORE_OK);
+  n = (size_t)(store_entry_crc32c(&p.e, &crc)
+                 ? snprintf(keep, sizeof(keep), "%08x", crc)
+                 : snprintf(keep, sizeof(keep), "none"));
+  for (size_t i = 0; i < p.e.nmetadata; i++)
+    n += (size_t)snprintf(keep + n, sizeof(keep) - n, ";%s=%s",
+                          p.e.metadata[i].key, p.e.metadata[i].value);
+  az_props_free(&p);
+  sdk_response_free(resp);
+  return keep;
+}
+
+/* The record: 8 hex digits under xtstore_crc32c (any case), read on block
+ * blobs only, never left among the metadata. */
+static void test_get_entry_crc(void **state)
+{
+  (void)state;
+  assert_string_equal(entry_crc("BlockBlob", "x-ms-meta-xtstore_crc32c",
+                                "e3069283"), "e3069283;owner=ana");
+  assert_string_equal(entry_crc("BlockBlob", "x-ms-meta-XTSTORE_CRC32C",
+                                "E3069283"), "e3069283;owner=ana");
+  /* An append blob's may predate an Append Block: hidden, not reported. */
+  assert_string_equal(entry_crc("AppendBlob", "x-ms-meta-xtstore_crc32c",
+                                "e3069283"), "none;owner=ana");
+  assert_string_equal(entry_crc("PageBlob", "x-ms-meta-xtstore_crc32c",
+                                "e3069283"), "none;owner=ana");
+  /* Not 8 hex digits: no value, still hidden. */
+  assert_string_equal(entry_crc("BlockBlob", "x-ms-meta-xtstore_crc32c",
+                                "e306928"), "none;owner=ana");
+  assert_string_equal(entry_crc("BlockBlob", "x-ms-meta-xtstore_crc32c",
+                                "e30692830"), "none;owner=ana");
+  assert_string_equal(entry_crc("BlockBlob", "x-ms-meta-xtstore_crc32c",
+                                "0xe30692"), "none;owner=ana");
+  assert_string_equal(entry_crc("BlockBlob", "x-ms-meta-xtstore_crc32c", ""),
+                      "none;owner=ana");
+  /* Other names are the user's. */
+  assert_string_equal(entry_crc("BlockBlob", "x-ms-meta-xtstore_crc32",
+                                "e3069283"),
+                      "none;owner=ana;xtstore_crc32=e3069283");
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -204,6 +262,7 @@ int main(void)
     cmocka_unit_test(test_verify),
     cmocka_unit_test(test_refused),
     cmocka_unit_test(test_get_entry_md5),
+    cmocka_unit_test(test_get_entry_crc),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,9 +2,10 @@
 # Interop with Microsoft's own client: a blob written by `xtstore put` (with
 # metadata and a content type, once small and once in blocks) is read back
 # by `az storage blob download` byte-identical and by `az storage blob show`
-# with the same metadata and content type; one uploaded by az is read by
-# `xtstore get` byte-identical and `xtstore stat --json` shows its metadata
-# and content type. Skipped (exit 77) only when az is not installed.
+# with the same metadata (plus the CRC-32C record xtstore keeps) and content
+# type; one uploaded by az is read by `xtstore get` byte-identical and
+# `xtstore stat --json` shows its metadata and content type. Skipped (exit
+# 77) only when az is not installed.
 . "$(dirname "$0")/azlib.sh" "$@"
 
 if ! command -v az >/dev/null 2>&1; then
@@ -45,8 +46,14 @@ for f in small big; do
   got=$(json_get "$T/show.json" 'j["properties"]["contentSettings"]["contentType"]')
   [ "$got" = application/x-xt-test ] || fail "az show: content type '$got'"
   check
+  # Besides the user's: the CRC-32C xtstore records, as stat shows it.
+  xt stat --json "az:$C/from-xt/$f.bin"
+  assert_rc 0
+  crc=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["crc32c"])' <<< "$OUT")
+  check
+  [[ "$crc" =~ ^[0-9a-f]{8}$ ]] || fail "stat: crc32c '$crc'"
   got=$(json_get "$T/show.json" 'sorted((k.lower(), v) for k, v in j["metadata"].items())')
-  [ "$got" = "[('kind', '$f file'), ('owner', 'xtstore')]" ] ||
+  [ "$got" = "[('kind', '$f file'), ('owner', 'xtstore'), ('xtstore_crc32c', '$crc')]" ] ||
     fail "az show: metadata $got"
   check
   got=$(json_get "$T/show.json" 'j["properties"]["contentLength"]')

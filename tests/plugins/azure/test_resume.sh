@@ -66,7 +66,7 @@ check
 
 xt -v put big.bin "azp:$C/big.bin"
 assert_rc 0
-assert_err_has "resuming upload '$ID': $K of 24 parts already stored"
+assert_err_has "resuming upload '$ID': $K of 24 parts on record"
 assert_err_lacks "gone from the service"
 # Run 2's Put Blocks and its one Put Block List. The proxy logs a request
 # when it ends: blocks the killed run had in flight (concurrency 2) may be
