@@ -167,7 +167,9 @@ check "moto: the pipe's object holds the bytes" same_object "$ME" "$MA" "$MS" "$
 PROXY="$T/proxy"
 mkdir -p "$PROXY"
 cat > "$PROXY/rules.json" <<'EOF'
-[{"match": {"method": "PUT", "path": "/\\.xtstore-crc-probe-[0-9a-f]{16}$",
+[{"match": {"method": "PUT", "path": "^/xts3-cksump-[0-9]+/\\.xtstore-crc-probe-[0-9a-f]{16}$"}, "status": 400, "stall_ms": 1500,
+  "body": "<Error><Code>BadDigest</Code><Message>The CRC32C you specified did not match the calculated checksum.</Message></Error>"},
+ {"match": {"method": "PUT", "path": "/\\.xtstore-crc-probe-[0-9a-f]{16}$",
             "headers": {"x-amz-checksum-crc32c": ".", "x-amz-sdk-checksum-algorithm": "^CRC32C$"}}, "status": 400,
   "body": "<Error><Code>BadDigest</Code><Message>The CRC32C you specified did not match the calculated checksum.</Message></Error>"},
  {"match": {"method": "PUT", "path": "/bad-digest.bin$"}, "status": 400,
@@ -218,7 +220,7 @@ check "moto+proxy: the object holds the bytes" same_object "$ME" "$MA" "$MS" "$B
 probe "$PE" "$MA" "$MS" -- put "$B" proven.bin mid.bin crc + crc + crc + trailer
 expect_rc 0 "moto+proxy: four puts through one handle, the probe refused"
 check "moto+proxy: the probe was sent once, with x-amz-sdk-checksum-algorithm, and refused" \
-  test "$(grep -c '^PUT /'"$B"'/\.xtstore-crc-probe-[0-9a-f]\{16\} rule=0 status 400' "$PROXY/log")" -eq 1
+  test "$(grep -c '^PUT /'"$B"'/\.xtstore-crc-probe-[0-9a-f]\{16\} rule=1 status 400' "$PROXY/log")" -eq 1
 check "moto+proxy: ... learnt, said once" \
   test "$(grep -c 'the server checks x-amz-checksum-crc32c (it refused a wrong one: BadDigest): the MD5 is not summed for bodies sent with a known CRC-32C' "$T/.out")" -eq 1
 check "moto+proxy: the first put is summed (no echo yet), the next two are not, the one without a known CRC is (MRRRMR, got $(md5_trace))" \
@@ -231,6 +233,23 @@ check "moto+proxy: ... make no probe and keep their MD5 (MRMRMR, got $(md5_trace
   test "$(md5_trace)" = MRMRMR
 check "moto+proxy: ... (still one probe in the proxy's log)" \
   test "$(grep -c '^PUT /'"$B"'/\.xtstore-crc-probe-' "$PROXY/log")" -eq 1
+# Parts uploaded in parallel (the CLI, 4 at a time) while the probe is in
+# flight (the proxy holds its refusal 1.5 s): one probe, the other parts
+# go meanwhile with their MD5, the upload is whole.
+P=$(bucket cksump)
+probe "$ME" "$MA" "$MS" -- mb "$P"
+config_begin
+write_service par "$PE" "$MA" "$MS" ', multipart: {threshold: 5M, part-size: 5M, concurrency: 4}'
+xt -vv put big.bin "par:$P/par.bin"
+expect_rc 0 "moto+proxy: a 12 MB file in parallel parts while the probe is held"
+check "moto+proxy: ... one probe for the handle" \
+  test "$(grep -c "^PUT /$P/\\.xtstore-crc-probe-.* rule=0 stall_ms 1500" "$PROXY/log")" -eq 1
+check "moto+proxy: ... learnt once" test "$(grep -c 'the server checks x-amz-checksum-crc32c' "$T/.err")" -eq 1
+# (the part that made the probe goes after it, summed or not as the
+# others' echoes arrived by then)
+check "moto+proxy: ... the two parts sent meanwhile summed by MD5 (2 or 3, got $(grep -c 'the ETag is the MD5 of the bytes sent' "$T/.err"))" \
+  test "$(grep -c 'the ETag is the MD5 of the bytes sent' "$T/.err")" -ge 2
+check "moto+proxy: ... the object holds the bytes" same_object "$ME" "$MA" "$MS" "$P" par.bin big.bin
 # Once the check is proven and the echo seen, a body sent without its MD5
 # must have its CRC confirmed by its own answer: one that says none, or
 # another, fails the put (retryable) and puts the handle back on the MD5.
