@@ -62,16 +62,14 @@ static int probe(store_handle *h, const char *bucket)
   long status = 0;
   int32_t rc;
 
+  memset(&c, 0, sizeof(c));
   s3_err_init(&err);
-  if (probe_key(key, sizeof(key))) {
-    s3_log(h, STORE_LOG_INFO, "s3 '%s': no random bytes for a checksum "
-           "probe key: whether the server checks x-amz-checksum-crc32c is "
-           "not known, so the MD5 is kept", h->cfg.name);
-    return state;
-  }
-  rc = s3_call_init(&c, h, "PutObject", "PUT", bucket, key, &err);
+  rc = probe_key(key, sizeof(key))
+         ? store_error_set(&err, STORE_E_INTERNAL, "no random bytes for "
+                           "its key")
+         : s3_call_init(&c, h, "PutObject", "PUT", bucket, key, &err);
   if (rc)
-    goto said;
+    goto out;
   s3_call_body_mem(&c, PROBE_BODY, len);
   /* The CRC-32C inverted: never the body's. */
   rc = s3_call_crc32c(&c, ~sdk_crc32c(0, PROBE_BODY, len), &err);
@@ -90,8 +88,6 @@ static int probe(store_handle *h, const char *bucket)
       state = S3_CRC_CHECKS;
   }
 out:
-  s3_call_free(&c);
-said:
   if (state == S3_CRC_CHECKS)
     s3_log(h, STORE_LOG_INFO, "s3 '%s': the server checks "
            "x-amz-checksum-crc32c (it refused a wrong one: %s): the MD5 is "
@@ -112,6 +108,7 @@ said:
            info.code ? info.code : "");
   s3_err_info_free(&info);
   sdk_response_free(resp);
+  s3_call_free(&c);
   return state;
 }
 

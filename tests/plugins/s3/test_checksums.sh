@@ -169,6 +169,7 @@ mkdir -p "$PROXY"
 cat > "$PROXY/rules.json" <<'EOF'
 [{"match": {"method": "PUT", "path": "^/xts3-cksump-[0-9]+/\\.xtstore-crc-probe-[0-9a-f]{16}$"}, "status": 400, "stall_ms": 1500,
   "body": "<Error><Code>BadDigest</Code><Message>The CRC32C you specified did not match the calculated checksum.</Message></Error>"},
+ {"match": {"method": "PUT", "path": "^/xts3-cksumr-[0-9]+/\\.xtstore-crc-probe-"}, "reset_request_body_after": 0},
  {"match": {"method": "PUT", "path": "/\\.xtstore-crc-probe-[0-9a-f]{16}$",
             "headers": {"x-amz-checksum-crc32c": ".", "x-amz-sdk-checksum-algorithm": "^CRC32C$"}}, "status": 400,
   "body": "<Error><Code>BadDigest</Code><Message>The CRC32C you specified did not match the calculated checksum.</Message></Error>"},
@@ -220,7 +221,7 @@ check "moto+proxy: the object holds the bytes" same_object "$ME" "$MA" "$MS" "$B
 probe "$PE" "$MA" "$MS" -- put "$B" proven.bin mid.bin crc + crc + crc + trailer
 expect_rc 0 "moto+proxy: four puts through one handle, the probe refused"
 check "moto+proxy: the probe was sent once, with x-amz-sdk-checksum-algorithm, and refused" \
-  test "$(grep -c '^PUT /'"$B"'/\.xtstore-crc-probe-[0-9a-f]\{16\} rule=1 status 400' "$PROXY/log")" -eq 1
+  test "$(grep -c '^PUT /'"$B"'/\.xtstore-crc-probe-[0-9a-f]\{16\} rule=2 status 400' "$PROXY/log")" -eq 1
 check "moto+proxy: ... learnt, said once" \
   test "$(grep -c 'the server checks x-amz-checksum-crc32c (it refused a wrong one: BadDigest): the MD5 is not summed for bodies sent with a known CRC-32C' "$T/.out")" -eq 1
 check "moto+proxy: the first put is summed (no echo yet), the next two are not, the one without a known CRC is (MRRRMR, got $(md5_trace))" \
@@ -250,6 +251,16 @@ check "moto+proxy: ... learnt once" test "$(grep -c 'the server checks x-amz-che
 check "moto+proxy: ... the two parts sent meanwhile summed by MD5 (2 or 3, got $(grep -c 'the ETag is the MD5 of the bytes sent' "$T/.err"))" \
   test "$(grep -c 'the ETag is the MD5 of the bytes sent' "$T/.err")" -ge 2
 check "moto+proxy: ... the object holds the bytes" same_object "$ME" "$MA" "$MS" "$P" par.bin big.bin
+# A probe cut off (the connection reset): nothing is known, the MD5 is
+# kept, and the uploads do not fail.
+R=$(bucket cksumr)
+probe "$ME" "$MA" "$MS" -- mb "$R"
+probe "$PE" "$MA" "$MS" -- put "$R" probe-reset.bin mid.bin crc + crc
+expect_rc 0 "moto+proxy: puts whose checksum probe is cut off succeed"
+check "moto+proxy: ... said once" \
+  test "$(grep -c 'whether the server checks x-amz-checksum-crc32c is not known (the probe failed: s3: PutObject' "$T/.out")" -eq 1
+check "moto+proxy: ... every put summed by MD5 (MRMR, got $(md5_trace))" test "$(md5_trace)" = MRMR
+check "moto+proxy: ... the proxy cut it" grep -q "^PUT /$R/\.xtstore-crc-probe-.* rule=1 " "$PROXY/log"
 # Once the check is proven and the echo seen, a body sent without its MD5
 # must have its CRC confirmed by its own answer: one that says none, or
 # another, fails the put (retryable) and puts the handle back on the MD5.
