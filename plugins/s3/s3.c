@@ -151,6 +151,7 @@ static int32_t s3_open(const store_host_api *host, const store_kv *config,
     return store_error_set(err, STORE_E_NOMEM, "s3: out of memory");
   h->host = host;
   atomic_init(&h->clock_offset, 0);
+  atomic_init(&h->crc_probe, S3_CRC_UNPROBED);
   rc = s3_settings_resolve(config, nconfig, process_env, &h->cfg, err);
   if (rc)
     goto out;

@@ -61,6 +61,13 @@ typedef struct s3_chunked s3_chunked;
 #define S3_BODY_CHUNKED    1 /* aws-chunked, not yet seen stored right      */
 #define S3_BODY_CHUNKED_OK 2 /* aws-chunked, seen stored right              */
 
+/* Whether the server checks x-amz-checksum-crc32c against the body
+ * (store_handle.crc_probe), learnt by one probe per handle. */
+#define S3_CRC_UNPROBED  0
+#define S3_CRC_PROBING   1 /* one thread's probe in flight               */
+#define S3_CRC_CHECKS    2 /* it refused a wrong CRC-32C: it checks them */
+#define S3_CRC_UNCHECKED 3 /* it took one, or the probe failed: MD5 kept */
+
 /* Field f of the caller's options struct p (type t), or dflt when p is
  * NULL or the caller's struct predates the field. */
 #define S3_OPT(p, t, f, dflt) \
@@ -95,10 +102,12 @@ struct store_handle {
   _Atomic int body;             /* S3_BODY_*: how streamed bodies go out  */
   _Atomic int cksum_off;        /* the server refused x-amz-checksum-*
                                    headers: not sent from then on        */
+  _Atomic int crc_probe;        /* S3_CRC_*: does the server check
+                                   x-amz-checksum-crc32c (s3_crcprobe.c) */
   _Atomic int crc_checked;      /* the server answered an upload with the
-                                   x-amz-checksum-crc32c it was sent: it
-                                   checks them, so bodies sent with a
-                                   known one skip the MD5 (s3_body.c)    */
+                                   x-amz-checksum-crc32c it was sent: with
+                                   crc_probe S3_CRC_CHECKS, bodies sent
+                                   with a known one skip the MD5         */
   sdk_http *http;
   sdk_sigv4 *signer;            /* NULL when anonymous                    */
   _Atomic int_least64_t clock_offset; /* server minus local clock, s      */
@@ -136,7 +145,8 @@ typedef struct s3_call {
   int cksum_sent;               /* x-amz-checksum-* headers are on req    */
   int crc_known;                /* req carries the body's CRC-32C ...     */
   uint32_t crc_sent;            /* ... this one, known before sending     */
-  int md5_skipped;              /* sent without an MD5, on crc_checked    */
+  int md5_skipped;              /* sent without an MD5: the server is
+                                   proven to check the CRC-32C sent      */
 } s3_call;
 
 /* Parsed S3 error body (s3_error.c); strings point into `xml`. */
@@ -393,6 +403,16 @@ int s3_is_checksum_mismatch(const char *code, const char *message);
 int32_t s3_token_make(const char *etag, int has_crc, uint32_t crc,
                       char *out, size_t cap);
 size_t s3_token_split(const char *token, const char **crc_b64);
+
+/* s3_crcprobe.c: does the server check x-amz-checksum-crc32c? */
+#define S3_CRC_PROBE_MIN    ((int64_t)1 << 20) /* smaller bodies: MD5 */
+#define S3_CRC_PROBE_PREFIX ".xtstore-crc-probe-"
+/* Non-zero once the server has refused a PutObject into c's bucket sent
+ * with a wrong x-amz-checksum-crc32c, a probe made once per handle by the
+ * first caller (the others get 0 while it runs); a server that takes the
+ * probe (the object is deleted) or answers anything else is never trusted
+ * to check on this handle. Said once, at info. */
+int s3_crc_proven(s3_call *c);
 
 /* s3_body.c: request bodies from read callbacks, aws-chunked bodies */
 /* With `trailer`, the CRC-32C of the data follows the final chunk as the

@@ -189,15 +189,14 @@ int32_t s3_fill(store_read_fn src, void *ctx, unsigned char *buf, size_t cap,
 ** its clones, but for SSE-KMS objects). A wrong object is never left
 ** behind reported as written.
 **
-** The exception: a body that goes with its CRC-32C known in advance
-** (x-amz-checksum-crc32c), to a server that has answered such an upload
-** with the very CRC it was sent. S3 checks that header against the body
-** and refuses a mismatch (BadDigest), so its echo says the body was
-** checked; the MD5 (~1.4 CPU s/GiB) would check it again. A server that
-** echoes without checking (moto) is trusted all the same: that is the
-** residual risk plugins/s3/README.md states. Such a body's own answer
-** must echo its CRC, else the upload fails (retryable) and the handle
-** goes back to the MD5.
+** The exception: a body of 1 MiB or more that goes with its CRC-32C known
+** in advance (x-amz-checksum-crc32c), to a server that refused a probe
+** sent with a wrong one (s3_crcprobe.c: it checks them, as S3 does) and
+** has answered an upload with the very CRC it was sent; the MD5 (~1.4 CPU
+** s/GiB) would check the body again. An echo alone proves nothing (moto
+** echoes without checking). Such a body's own answer must still echo its
+** CRC, else the upload fails (retryable) and the handle goes back to the
+** MD5 until the next echo.
 */
 
 int32_t s3_md5_read(void *ud, void *buf, size_t cap, size_t *out_n)
@@ -285,27 +284,21 @@ static int digest_hex(sdk_digest **d, char out[33])
   return rc;
 }
 
-/* The CRC-32C the answer echoes, against the one sent: learn that the
- * server checks them, or refuse a body sent without its MD5 on that
- * trust whose answer does not confirm its CRC. */
+/* The CRC-32C the answer echoes, against the one sent: note that the
+ * server echoes them (the second guard of the MD5's skip), or refuse a
+ * body sent without its MD5 whose answer does not confirm its CRC. */
 static int32_t crc_echo(s3_call *c, const sdk_response *resp,
                         store_error *err)
 {
-  char name[512];
   uint32_t got;
-  int echoed, before = 0;
+  int echoed;
   int32_t rc;
 
   if (!c->crc_known)
     return STORE_OK;
   echoed = s3_resp_crc32c(resp, &got) == 0;
   if (echoed && got == c->crc_sent) {
-    if (atomic_compare_exchange_strong(&c->h->crc_checked, &before, 1))
-      s3_log(c->h, STORE_LOG_INFO, "s3 '%s': %s '%s': the server answers "
-             "with the x-amz-checksum-crc32c it is sent, so it checks it: "
-             "bodies sent with a known CRC-32C are not summed by MD5 from "
-             "now on", c->h->cfg.name, c->op,
-             s3_object_name(c, name, sizeof(name)));
+    atomic_store(&c->h->crc_checked, 1);
     return STORE_OK;
   }
   /* Checked by its MD5 (or TLS): a CRC that differs is reported as the

@@ -218,11 +218,14 @@ static int32_t send_once(s3_call *c, sdk_response **out, s3_chunked **chunked,
    * not every server checks aws-chunked signatures, its MD5 is checked
    * against the ETag; while aws-chunked is unproven on this server, so is
    * the MD5 of the framing, to tell a server that stores it from damage on
-   * the way (s3_body.c). Not when the body goes with its CRC-32C, known
-   * before sending, to a server seen checking them: it refuses a body
-   * that does not match, and its answer must confirm the CRC (s3_body.c). */
+   * the way (s3_body.c). Not when a body of 1 MiB or more goes with its
+   * CRC-32C, known before sending, to a server proven to check them (it
+   * refused a wrong one: s3_crcprobe.c) that has echoed one: it refuses a
+   * body that does not match, and its answer must confirm the CRC
+   * (s3_body.c). */
   if (c->src && !strcmp(h->scheme, "http")) {
     c->md5_skipped = c->crc_known && mode != S3_BODY_CHUNKED &&
+                     c->src_len >= S3_CRC_PROBE_MIN && s3_crc_proven(c) &&
                      atomic_load(&h->crc_checked);
     if (!c->md5_skipped &&
         (sdk_digest_new(SDK_DIGEST_MD5, &c->md5) ||

@@ -53,6 +53,8 @@ md5_trace() {
   sed -n -e 's/^log debug: .*the ETag is the MD5 of the bytes sent$/M/p' \
     -e 's/^rc=ok .*/R/p' -e 's/^rc=.*/F/p' "$T/.out" | tr -d '\n'
 }
+# not_probed: the probe's last run said nothing of a checksum probe.
+not_probed() { ! grep -q 'check[s]* x-amz-checksum-crc32c' "$T/.out"; }
 # field NAME: NAME=VALUE of the probe's last rc= line.
 field() { printf '%s\n' "$OUT" | grep '^rc=' | tail -1 | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 # awsc ENDPOINT AK SK ARGS...: /usr/bin/aws; stdout in $OUT.
@@ -79,6 +81,9 @@ same_object() {
 
 head -c 300000 /dev/urandom > small.bin
 head -c 12000000 /dev/urandom > big.bin
+# 1 MiB and more: the size from which a body with a known CRC-32C may go
+# without its MD5 (after the server's check is proven by a probe).
+head -c 2097152 /dev/urandom > mid.bin
 B=$(bucket cksum)
 
 # ---- moto ------------------------------------------------------------------
@@ -95,6 +100,15 @@ check "moto: aws put a CRC32C ($OUT)" test -n "$WANT"
 awsc "$ME" "$MA" "$MS" s3api put-object --bucket "$B" --key big-by-aws.bin \
   --body big.bin --checksum-algorithm CRC32C --query ChecksumCRC32C --output text
 WANT_BIG=$(hex_of "$OUT")
+awsc "$ME" "$MA" "$MS" s3api put-object --bucket "$B" --key mid-by-aws.bin \
+  --body mid.bin --checksum-algorithm CRC32C --query ChecksumCRC32C --output text
+WANT_MID=$(hex_of "$OUT")
+# probe_objects EP AK SK BUCKET: the checksum probe's objects left there.
+probe_objects() {
+  awsc "$1" "$2" "$3" s3api list-objects-v2 --bucket "$4" \
+    --prefix .xtstore-crc-probe- --query 'length(Contents || `[]`)' --output text
+  printf '%s\n' "$OUT"
+}
 
 probe "$ME" "$MA" "$MS" -- put "$B" crc.bin small.bin crc md5
 expect_rc 0 "moto: put with its CRC-32C and MD5"
@@ -118,18 +132,23 @@ check "moto: the trailer upload stored the bytes (aws read-back)" same_object "$
 probe "$ME" "$MA" "$MS" -- put "$B" pipe-small.bin small.bin pipe trailer
 check "moto: a small pipe's CRC-32C goes as a header ($WANT, got $(field crc32c))" test "$(field crc32c)" = "$WANT"
 
-# moto answers a put with the x-amz-checksum-crc32c it was sent: the
-# provider learns that the server checks it (S3 semantics: moto does not,
-# the README's residual risk) and sums no MD5 of later bodies whose CRC-32C
-# is known before sending; a body whose CRC is not (a streamed trailer the
-# plain body cannot carry) still gets its MD5 compared with the ETag.
-probe "$ME" "$MA" "$MS" -- put "$B" learn.bin small.bin crc + crc + crc + trailer
+# moto answers a put with the x-amz-checksum-crc32c it was sent, but does
+# not check it: the echo proves nothing. The first body of 1 MiB or more
+# with a known CRC-32C makes the provider probe the server once (a
+# PutObject sent with a wrong x-amz-checksum-crc32c): moto takes it, so
+# every put keeps its MD5, and the probe's object is deleted again.
+probe "$ME" "$MA" "$MS" -- put "$B" learn-small.bin small.bin crc + crc
+check "moto: bodies under 1 MiB make no probe" not_probed
+probe "$ME" "$MA" "$MS" -- put "$B" learn.bin mid.bin crc + crc + crc + trailer
 expect_rc 0 "moto: four puts through one handle"
-check "moto: the CRC-32C echo is learnt, said once" \
-  test "$(grep -c 'answers with the x-amz-checksum-crc32c it is sent' "$T/.out")" -eq 1
-check "moto: only the first put with a known CRC-32C is summed by MD5, the one without still is (MRRRMR, got $(md5_trace))" \
-  test "$(md5_trace)" = MRRRMR
-check "moto: ... and each reports the CRC-32C" test "$(grep -c "^rc=ok .*crc32c=$WANT" "$T/.out")" -eq 3
+check "moto: the probe finds that moto does not check the CRC-32C, said once" \
+  test "$(grep -c 'the server does not check x-amz-checksum-crc32c (it took a wrong one): the MD5 is kept' "$T/.out")" -eq 1
+check "moto: every put is summed by MD5 (MRMRMRMR, got $(md5_trace))" \
+  test "$(md5_trace)" = MRMRMRMR
+check "moto: ... and each with a known CRC-32C reports it" test "$(grep -c "^rc=ok .*crc32c=$WANT_MID" "$T/.out")" -eq 3
+check "moto: the probe's object does not remain (got $(probe_objects "$ME" "$MA" "$MS" "$B") left)" \
+  test "$(probe_objects "$ME" "$MA" "$MS" "$B")" = 0
+check "moto: the object holds the bytes" same_object "$ME" "$MA" "$MS" "$B" learn.bin mid.bin
 
 probe "$ME" "$MA" "$MS" -- mp "$B" mp.bin big.bin 5242880
 expect_rc 0 "moto: multipart FULL_OBJECT with each part's CRC-32C"
@@ -148,7 +167,13 @@ check "moto: the pipe's object holds the bytes" same_object "$ME" "$MA" "$MS" "$
 PROXY="$T/proxy"
 mkdir -p "$PROXY"
 cat > "$PROXY/rules.json" <<'EOF'
-[{"match": {"method": "PUT", "path": "/bad-digest.bin$"}, "status": 400,
+[{"match": {"method": "PUT", "path": "^/xts3-cksump-[0-9]+/\\.xtstore-crc-probe-[0-9a-f]{16}$"}, "status": 400, "stall_ms": 1500,
+  "body": "<Error><Code>BadDigest</Code><Message>The CRC32C you specified did not match the calculated checksum.</Message></Error>"},
+ {"match": {"method": "PUT", "path": "^/xts3-cksumr-[0-9]+/\\.xtstore-crc-probe-"}, "reset_request_body_after": 0},
+ {"match": {"method": "PUT", "path": "/\\.xtstore-crc-probe-[0-9a-f]{16}$",
+            "headers": {"x-amz-checksum-crc32c": ".", "x-amz-sdk-checksum-algorithm": "^CRC32C$"}}, "status": 400,
+  "body": "<Error><Code>BadDigest</Code><Message>The CRC32C you specified did not match the calculated checksum.</Message></Error>"},
+ {"match": {"method": "PUT", "path": "/bad-digest.bin$"}, "status": 400,
   "body": "<Error><Code>BadDigest</Code><Message>The CRC32C you specified did not match the calculated checksum.</Message></Error>"},
  {"match": {"method": "PUT", "path": "/trailer-mismatch.bin$"}, "status": 400,
   "body": "<Error><Code>XAmzContentChecksumMismatch</Code><Message>The provided 'x-amz-checksum' header does not match what was computed.</Message></Error>"},
@@ -190,20 +215,66 @@ probe "$PE" "$MA" "$MS" -- put "$B" refused.bin small.bin pipe trailer
 expect_rc 0 "moto+proxy: a body in memory whose checksum is refused goes again without it"
 check "moto+proxy: ... and then reports no CRC-32C" test "$(field crc32c)" = "-"
 check "moto+proxy: the object holds the bytes" same_object "$ME" "$MA" "$MS" "$B" refused.bin small.bin
-# Once the echo is learnt, a body sent without its MD5 must have its CRC
-# confirmed by its own answer: one that says none, or another, fails the
-# put (retryable) and puts the handle back on the MD5.
-probe "$PE" "$MA" "$MS" -- put "$B" no-echo.bin small.bin crc + crc + crc
+# A server that refuses the probe (here the proxy, as S3 would: BadDigest)
+# checks the CRC-32Cs: once it has also echoed one, bodies of 1 MiB or
+# more sent with a known CRC-32C are not summed by MD5; smaller ones are.
+probe "$PE" "$MA" "$MS" -- put "$B" proven.bin mid.bin crc + crc + crc + trailer
+expect_rc 0 "moto+proxy: four puts through one handle, the probe refused"
+check "moto+proxy: the probe was sent once, with x-amz-sdk-checksum-algorithm, and refused" \
+  test "$(grep -c '^PUT /'"$B"'/\.xtstore-crc-probe-[0-9a-f]\{16\} rule=2 status 400' "$PROXY/log")" -eq 1
+check "moto+proxy: ... learnt, said once" \
+  test "$(grep -c 'the server checks x-amz-checksum-crc32c (it refused a wrong one: BadDigest): the MD5 is not summed for bodies sent with a known CRC-32C' "$T/.out")" -eq 1
+check "moto+proxy: the first put is summed (no echo yet), the next two are not, the one without a known CRC is (MRRRMR, got $(md5_trace))" \
+  test "$(md5_trace)" = MRRRMR
+check "moto+proxy: ... each with a known CRC-32C reports it" test "$(grep -c "^rc=ok .*crc32c=$WANT_MID" "$T/.out")" -eq 3
+check "moto+proxy: the object holds the bytes" same_object "$ME" "$MA" "$MS" "$B" proven.bin mid.bin
+probe "$PE" "$MA" "$MS" -- put "$B" proven-small.bin small.bin crc + crc + crc
+expect_rc 0 "moto+proxy: bodies under 1 MiB"
+check "moto+proxy: ... make no probe and keep their MD5 (MRMRMR, got $(md5_trace))" \
+  test "$(md5_trace)" = MRMRMR
+check "moto+proxy: ... (still one probe in the proxy's log)" \
+  test "$(grep -c '^PUT /'"$B"'/\.xtstore-crc-probe-' "$PROXY/log")" -eq 1
+# Parts uploaded in parallel (the CLI, 4 at a time) while the probe is in
+# flight (the proxy holds its refusal 1.5 s): one probe, the other parts
+# go meanwhile with their MD5, the upload is whole.
+P=$(bucket cksump)
+probe "$ME" "$MA" "$MS" -- mb "$P"
+config_begin
+write_service par "$PE" "$MA" "$MS" ', multipart: {threshold: 5M, part-size: 5M, concurrency: 4}'
+xt -vv put big.bin "par:$P/par.bin"
+expect_rc 0 "moto+proxy: a 12 MB file in parallel parts while the probe is held"
+check "moto+proxy: ... one probe for the handle" \
+  test "$(grep -c "^PUT /$P/\\.xtstore-crc-probe-.* rule=0 stall_ms 1500" "$PROXY/log")" -eq 1
+check "moto+proxy: ... learnt once" test "$(grep -c 'the server checks x-amz-checksum-crc32c' "$T/.err")" -eq 1
+# (the part that made the probe goes after it, summed or not as the
+# others' echoes arrived by then)
+check "moto+proxy: ... the two parts sent meanwhile summed by MD5 (2 or 3, got $(grep -c 'the ETag is the MD5 of the bytes sent' "$T/.err"))" \
+  test "$(grep -c 'the ETag is the MD5 of the bytes sent' "$T/.err")" -ge 2
+check "moto+proxy: ... the object holds the bytes" same_object "$ME" "$MA" "$MS" "$P" par.bin big.bin
+# A probe cut off (the connection reset): nothing is known, the MD5 is
+# kept, and the uploads do not fail.
+R=$(bucket cksumr)
+probe "$ME" "$MA" "$MS" -- mb "$R"
+probe "$PE" "$MA" "$MS" -- put "$R" probe-reset.bin mid.bin crc + crc
+expect_rc 0 "moto+proxy: puts whose checksum probe is cut off succeed"
+check "moto+proxy: ... said once" \
+  test "$(grep -c 'whether the server checks x-amz-checksum-crc32c is not known (the probe failed: s3: PutObject' "$T/.out")" -eq 1
+check "moto+proxy: ... every put summed by MD5 (MRMR, got $(md5_trace))" test "$(md5_trace)" = MRMR
+check "moto+proxy: ... the proxy cut it" grep -q "^PUT /$R/\.xtstore-crc-probe-.* rule=1 " "$PROXY/log"
+# Once the check is proven and the echo seen, a body sent without its MD5
+# must have its CRC confirmed by its own answer: one that says none, or
+# another, fails the put (retryable) and puts the handle back on the MD5.
+probe "$PE" "$MA" "$MS" -- put "$B" no-echo.bin mid.bin crc + crc + crc
 expect_rc 1 "moto+proxy: an answer without the CRC-32C after the echo was learnt fails the put"
 check "moto+proxy: ... the put summed no MD5 and failed, the next one sums it again (MRFMR, got $(md5_trace))" \
   test "$(md5_trace)" = MRFMR
 check "moto+proxy: ... saying the body is unverified, retryable" \
-  contains "$(cat "$T/.out")" "no-echo.bin': the server did not confirm the CRC-32C $WANT sent with the body, as it did before: the body is unverified"
+  contains "$(cat "$T/.out")" "no-echo.bin': the server did not confirm the CRC-32C $WANT_MID sent with the body, as it did before: the body is unverified"
 check "moto+proxy: ... retryable" grep -q '^rc=I/O error .* retryable$' "$T/.out"
-probe "$PE" "$MA" "$MS" -- put "$B" other-echo.bin small.bin crc + crc
+probe "$PE" "$MA" "$MS" -- put "$B" other-echo.bin mid.bin crc + crc
 expect_rc 1 "moto+proxy: an answer with another CRC-32C after the echo was learnt fails the put"
 check "moto+proxy: ... naming both" \
-  contains "$OUT" "the server reports CRC-32C 00000000 for the body sent with CRC-32C $WANT"
+  contains "$OUT" "the server reports CRC-32C 00000000 for the body sent with CRC-32C $WANT_MID"
 cleanup_hook
 
 # Answers AWS gives and moto does not, from a proxy in front of moto:
@@ -245,7 +316,9 @@ cat > "$PROXY/rules.json" <<EOF
  {"match": {"method": "POST", "path": "/parts-bad.bin\$", "query": "uploadId=",
             "headers": {"x-amz-checksum-crc32c": "^(?!$(b64_re "$WANT_BIG")\$)"}}, "status": 400, "body": "$BADDIGEST"},
  {"match": {"method": "POST", "path": "/parts-[a-z]*.bin\$", "query": "uploadId=",
-            "headers": {"x-amz-checksum-crc32c": "^$(b64_re "$WANT_BIG")\$"}}, "stall_ms": 1}]
+            "headers": {"x-amz-checksum-crc32c": "^$(b64_re "$WANT_BIG")\$"}}, "stall_ms": 1},
+ {"match": {"method": "PUT", "path": "/\\\\.xtstore-crc-probe-"}, "status": 403,
+  "body": "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"}]
 EOF
 if ! PE=$(XTSTORE_SERVER_OWNER_PID=$$ "$FAULTPROXY_SH" start "$PROXY" "$ME" "$PROXY/rules.json"); then
   fail "faultproxy did not start in front of moto (AWS's answers)"
@@ -290,6 +363,15 @@ check "moto+proxy: ... part 2 failed, retryable" contains "$OUT" "part 2 failed 
 probe "$PE" "$MA" "$MS" -- mp "$B" mp-badwhole.bin big.bin 5242880 bad-whole
 expect_rc 1 "moto+proxy: a wrong whole-object CRC-32C at complete is refused"
 check "moto+proxy: ... as a body mismatch" contains "$OUT" "checksum does not match the bytes that arrived: BadDigest"
+# A probe answered neither 2xx nor a checksum mismatch (a role that may
+# write only some keys: AccessDenied) proves nothing: the MD5 is kept, and
+# the uploads that asked for it do not fail.
+probe "$PE" "$MA" "$MS" -- put "$B" probe-denied.bin mid.bin crc + crc + crc
+expect_rc 0 "moto+proxy: puts whose checksum probe is refused with AccessDenied succeed"
+check "moto+proxy: ... said once" \
+  test "$(grep -c 'whether the server checks x-amz-checksum-crc32c is not known (the probe got HTTP 403 AccessDenied): the MD5 is kept' "$T/.out")" -eq 1
+check "moto+proxy: ... every put summed by MD5 (MRMRMR, got $(md5_trace))" test "$(md5_trace)" = MRMRMR
+check "moto+proxy: ... the object holds the bytes" same_object "$ME" "$MA" "$MS" "$B" probe-denied.bin mid.bin
 # Parts streamed from a source of known length (objects over 5 GiB): the
 # completion carries the CRC-32C the caller gave, else the one taken while
 # the parts streamed (each part's own goes as an aws-chunked trailer).
@@ -364,11 +446,14 @@ check "s3rver: no CRC-32C reported" test "$(field crc32c)" = "-"
 probe "$RE" S3RVER S3RVER -- mp "$B" mp.bin big.bin 5242880
 expect_rc 0 "s3rver: multipart with part checksums works"
 check "s3rver: the multipart object holds the bytes" same_object "$RE" S3RVER S3RVER "$B" mp.bin big.bin
-# s3rver does not answer with the CRC-32C sent: every put keeps its MD5.
-probe "$RE" S3RVER S3RVER -- put "$B" crc3.bin small.bin crc + crc + crc
+# s3rver ignores x-amz-checksum-crc32c: it takes the probe, and every put
+# keeps its MD5.
+probe "$RE" S3RVER S3RVER -- put "$B" crc3.bin mid.bin crc + crc + crc
 expect_rc 0 "s3rver: three puts with a known CRC-32C through one handle"
 check "s3rver: each is summed by MD5 (MRMRMR, got $(md5_trace))" test "$(md5_trace)" = MRMRMR
-check "s3rver: no echo learnt" lacks "$(cat "$T/.out")" "answers with the x-amz-checksum-crc32c"
+check "s3rver: the probe finds no check" \
+  test "$(grep -c 'the server does not check x-amz-checksum-crc32c' "$T/.out")" -eq 1
+check "s3rver: ... and its object does not remain" test "$(probe_objects "$RE" S3RVER S3RVER "$B")" = 0
 # ... and the MD5 catches a body changed in flight, which s3rver stores.
 PROXY="$T/proxy4"
 mkdir -p "$PROXY"
