@@ -313,8 +313,9 @@ static int32_t crc_echo(s3_call *c, const sdk_response *resp,
   else
     rc = s3_fail_msg(c, err, STORE_E_IO, "the server did not confirm the "
                      "CRC-32C %08" PRIx32 " sent with the body, as it did "
-                     "before: the body is unverified (the MD5 is taken "
-                     "again from now on)", c->crc_sent);
+                     "before: the body is unverified (bodies are summed by "
+                     "MD5 again until an answer confirms its CRC-32C)",
+                     c->crc_sent);
   if (err)
     err->flags |= STORE_ERR_RETRYABLE;
   if (!strcmp(c->op, "PutObject"))
