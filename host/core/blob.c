@@ -146,13 +146,7 @@ int st_blob_put(xtstore_svc *svc, const char *container, const char *key,
   int rc = st_check_key(svc, container, key, err);
   if (rc)
     return rc;
-  memset(&o, 0, sizeof(o));
-  if (opts)
-    memcpy(&o, opts, opts->struct_size < sizeof(o) ? opts->struct_size
-                                                   : sizeof(o));
-  else
-    o.content_length = -1;
-  o.struct_size = sizeof(o);
+  st_put_opts_copy(&o, opts);
   /* A CRC-32C not known before sending is computed while the body
    * streams: the plugin sends it after the body, if it can. */
   if (!(o.checksums & STORE_CKSUM_CRC32C))
@@ -373,6 +367,17 @@ static int get_verify(struct get_args *a, store_error *err)
     return STORE_OK;
   return st_md5_verify(a->svc, a->container, a->key, a->md5, a->want_md5,
                        err);
+}
+
+void st_put_opts_copy(store_put_opts *o, const store_put_opts *opts)
+{
+  memset(o, 0, sizeof(*o));
+  if (opts)
+    memcpy(o, opts, opts->struct_size < sizeof(*o) ? opts->struct_size
+                                                   : sizeof(*o));
+  else
+    o->content_length = -1;
+  o->struct_size = sizeof(*o);
 }
 
 int st_md5_verify(const xtstore_svc *svc, const char *container,

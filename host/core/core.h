@@ -318,6 +318,11 @@ int st_blob_put(xtstore_svc *svc, const char *container, const char *key,
  * struct's at least), out->struct_size kept. */
 void st_put_result_give(store_put_result *out, const store_put_result *res);
 
+/* Copy the caller's put options (NULL: none; an older caller's shorter
+ * struct: its fields) into o, this host's size; NULL gives content_length
+ * -1 (unknown). */
+void st_put_opts_copy(store_put_opts *o, const store_put_opts *opts);
+
 /* CRC-32C (Castagnoli) of data, continuing from crc (0 to start):
  * st_crc32c(0, "123456789", 9) == 0xe3069283. */
 uint32_t st_crc32c(uint32_t crc, const void *data, size_t len);

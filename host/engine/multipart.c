@@ -821,11 +821,7 @@ static int put_whole(struct mp *m, char *buf, uint64_t len,
   p.m = m;
   p.len = len;
   p.buf = buf;
-  memset(&o, 0, sizeof(o));
-  if (m->opts)
-    memcpy(&o, m->opts, m->opts->struct_size < sizeof(o) ? m->opts->struct_size
-                                                         : sizeof(o));
-  o.struct_size = sizeof(o);
+  st_put_opts_copy(&o, m->opts);
   o.content_length = (int64_t)len;
   /* The bytes are at hand: the service can check them. */
   p.want = st_crc32c(0, buf, (size_t)len);
@@ -1015,11 +1011,7 @@ static int whole_crc(struct mp *m, store_put_opts *o, store_error *err)
                           : m->bytes - (uint64_t)i * m->part_size;
     crc = i ? st_crc32c_combine(crc, m->crcs[i], len) : m->crcs[i];
   }
-  memset(o, 0, sizeof(*o));
-  if (m->opts)
-    memcpy(o, m->opts, m->opts->struct_size < sizeof(*o)
-                         ? m->opts->struct_size : sizeof(*o));
-  o->struct_size = sizeof(*o);
+  st_put_opts_copy(o, m->opts);
   mismatch = st_cksum_mismatch(o, m->src->known, crc, NULL, why, sizeof(why));
   if (mismatch) {
     st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': %s: the upload is "

@@ -249,13 +249,7 @@ int st_put_fd(xtstore_svc *svc, const char *container, const char *key,
   store_error e;
   int rc, known = ST_KNOWN_GIVEN;
 
-  memset(&o, 0, sizeof(o));
-  if (opts)
-    memcpy(&o, opts, opts->struct_size < sizeof(o) ? opts->struct_size
-                                                   : sizeof(o));
-  else
-    o.content_length = -1;
-  o.struct_size = sizeof(o);
+  st_put_opts_copy(&o, opts);
   /* A file: what it is now, to see at the end that it did not change. */
   src.has_id = !st_mp_ident_fd(fd, src.start, &src.id);
   if (o.content_length < 0 && src.has_id)
