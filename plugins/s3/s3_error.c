@@ -50,7 +50,9 @@ static const struct {
   {"ConditionalRequestConflict", STORE_E_PRECONDITION, 1},
   {"InvalidBucketState", STORE_E_PRECONDITION, 0},
   {"InvalidRange", STORE_E_INVALID, 0},
-  {"InvalidPart", STORE_E_INVALID, 0},
+  /* A part the upload does not have (lost or expired since a resumed
+   * run's journal recorded it): as NoSuchUpload, the host starts over. */
+  {"InvalidPart", STORE_E_NOT_FOUND, 0},
   {"InvalidPartOrder", STORE_E_INVALID, 0},
   {"EntityTooSmall", STORE_E_INVALID, 0},
   {"EntityTooLarge", STORE_E_INVALID, 0},

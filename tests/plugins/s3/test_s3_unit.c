@@ -397,7 +397,7 @@ static void errors_map_codes(void **state)
     {503, "SlowDown", STORE_E_THROTTLED, 1},
     {500, "InternalError", STORE_E_SERVER, 1},
     {400, "RequestTimeout", STORE_E_TIMEOUT, 1},
-    {400, "InvalidPart", STORE_E_INVALID, 0},
+    {400, "InvalidPart", STORE_E_NOT_FOUND, 0},
     {405, "MethodNotAllowed", STORE_E_UNSUPPORTED, 0},
     {400, "SomethingNew", STORE_E_INVALID, 0},   /* by status */
     {502, "SomethingNew", STORE_E_SERVER, 1},    /* by status */
