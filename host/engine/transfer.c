@@ -428,6 +428,7 @@ struct dl {
   xtstore_svc *svc;
   const char *container, *key, *path;
   store_get_opts opts;          /* the caller's, pinned to the etag      */
+  int pinned;                   /* opts.if_match is ours, not the caller's */
   int fd;
   uint64_t size, part;
   uint32_t nranges;
@@ -500,7 +501,15 @@ static void dl_fail(struct dl *d, const struct dl_range *r, int rc,
         !strncmp(msg, prefix, (size_t)n))
       msg += n;
     d->rc = rc;
-    if (r)
+    /* The ranges' own pin (not a caller's condition): the object was
+     * replaced after the first range was asked for. */
+    if (rc == STORE_E_PRECONDITION && r && d->pinned)
+      st_err(&d->err, rc, "service '%s': blob '%s/%s': range %" PRIu32
+             " of %" PRIu32 ": replaced while it was read (it no longer has "
+             "ETag %s): the bytes of two versions were not mixed; get it "
+             "again", d->svc->name, d->container, d->key, r->no, d->nranges,
+             d->opts.if_match);
+    else if (r)
       st_err(&d->err, rc, "service '%s': blob '%s/%s': range %" PRIu32
              " of %" PRIu32 " (bytes %" PRIu64 "-%" PRIu64 "): %s",
              d->svc->name, d->container, d->key, r->no, d->nranges, r->off,
@@ -628,6 +637,7 @@ static int get_ranges(xtstore_svc *svc, const char *container,
   d.opts = *o;
   d.opts.on_entry = NULL;
   d.opts.on_entry_ctx = NULL;
+  d.pinned = !o->if_match;
   d.opts.if_match = g->etag;
   d.fd = fd;
   d.size = g->size;
