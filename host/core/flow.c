@@ -25,6 +25,9 @@
 
 static pthread_mutex_t flow_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t flow_cv = PTHREAD_COND_INITIALIZER;
+/* Threads waiting on flow_cv: a release wakes them only if there are any
+ * (with small objects a release per request, waking nobody, is the rule). */
+static unsigned flow_waiters;
 
 /* The pool the calling thread works for, the flow it holds a slot of, and
  * whether it is parked. */
@@ -91,7 +94,9 @@ int st_flow_acquire(st_flow *f, const xtstore_ctx *ctx)
       ts.tv_sec++;
       ts.tv_nsec -= 1000000000L;
     }
+    flow_waiters++;
     pthread_cond_timedwait(&flow_cv, &flow_mu, &ts);
+    flow_waiters--;
   }
   f->inflight++;
   pthread_mutex_unlock(&flow_mu);
@@ -103,7 +108,10 @@ void st_flow_release(st_flow *f)
   pthread_mutex_lock(&flow_mu);
   if (f->inflight)
     f->inflight--;
-  pthread_cond_broadcast(&flow_cv);
+  /* All of them: flow_cv is every service's, so one woken could be
+   * another window's. */
+  if (flow_waiters)
+    pthread_cond_broadcast(&flow_cv);
   pthread_mutex_unlock(&flow_mu);
 }
 
@@ -203,7 +211,8 @@ void st_flow_finish(st_flow_user *u)
 {
   pthread_mutex_lock(&u->mu);
   u->running--;
-  pthread_cond_broadcast(&u->cv);
+  /* One place came free: one spare worker, not all of them. */
+  pthread_cond_signal(&u->cv);
   pthread_mutex_unlock(&u->mu);
 }
 
@@ -264,11 +273,13 @@ void st_flow_park(int parked)
     return;
   tls_parked = parked != 0;
   pthread_mutex_lock(&u->mu);
-  if (parked)
+  /* Parked, one more worker may run; awake again, none is let in. */
+  if (parked) {
     u->parked++;
-  else
+    pthread_cond_signal(&u->cv);
+  } else {
     u->parked--;
-  pthread_cond_broadcast(&u->cv);
+  }
   pthread_mutex_unlock(&u->mu);
 }
 
