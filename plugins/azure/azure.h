@@ -189,10 +189,13 @@ int32_t az_meta_check(const az_target *t, const char *content_type,
                       const store_kv *md, size_t n, store_error *err);
 int32_t az_meta_headers(const az_target *t, sdk_request *r,
                         const store_kv *md, size_t n, store_error *err);
-/* PUT `query` on t with md as x-ms-meta-* headers and an empty body: create
- * a container, or set a container's metadata (a blob's: azure_blob.c). */
+/* PUT `query` on t with md as x-ms-meta-* headers and an empty body:
+ * create a container, or set a container's or a blob's metadata. A blob's
+ * CRC-32C record (crc.has) goes along, and if_match (NULL: none) makes the
+ * PUT conditional. */
 int32_t az_put_metadata(store_handle *h, const az_target *t, const char *query,
-                        const store_kv *md, size_t n, store_error *err);
+                        const store_kv *md, size_t n, az_crc crc,
+                        const char *if_match, store_error *err);
 int32_t az_crc_header(const az_target *t, sdk_request *r, az_crc crc,
                       store_error *err);
 void az_props_crc(az_props *p);

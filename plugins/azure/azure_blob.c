@@ -486,7 +486,6 @@ static int32_t set_metadata(store_handle *h, const az_target *t,
                             store_error *err)
 {
   sdk_response *hresp = NULL;
-  sdk_request *r = NULL;
   az_crc crc = {0, 0};
   az_props p = {0};
   int32_t rc;
@@ -497,20 +496,9 @@ static int32_t set_metadata(store_handle *h, const az_target *t,
       goto out;
     crc.has = store_entry_crc32c(&p.e, &crc.crc);
   }
-  rc = az_request(h, t, "PUT", "comp=metadata", &r, err);
-  if (rc)
-    goto out;
-  rc = az_meta_headers(t, r, md, n, err);
-  if (!rc)
-    rc = az_crc_header(t, r, crc, err);
-  if (!rc && crc.has && p.e.etag)
-    rc = az_header(t, r, "If-Match", p.e.etag, err);
-  if (rc)
-    goto out;
-  sdk_request_body_mem(r, "", 0);
-  rc = az_perform(h, t, r, NULL, err);
+  rc = az_put_metadata(h, t, "comp=metadata", md, n, crc,
+                       crc.has ? p.e.etag : NULL, err);
 out:
-  sdk_request_free(r);
   az_props_free(&p);
   sdk_response_free(hresp);
   return rc;

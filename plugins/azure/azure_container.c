@@ -18,7 +18,8 @@ int32_t az_container_create(store_handle *h, const char *container,
   rc = az_check_container(&t, err);
   if (rc)
     goto out;
-  rc = az_put_metadata(h, &t, "restype=container", metadata, nmetadata, err);
+  rc = az_put_metadata(h, &t, "restype=container", metadata, nmetadata,
+                       (az_crc){0, 0}, NULL, err);
 out:
   return rc;
 }
@@ -168,7 +169,8 @@ int32_t az_container_set_metadata(store_handle *h, const char *container,
   rc = az_check_container(&t, err);
   if (rc)
     goto out;
-  rc = az_put_metadata(h, &t, "restype=container&comp=metadata", metadata, nmetadata, err);
+  rc = az_put_metadata(h, &t, "restype=container&comp=metadata", metadata,
+                       nmetadata, (az_crc){0, 0}, NULL, err);
 out:
   return rc;
 }

@@ -220,7 +220,8 @@ int32_t az_props_headers(const az_target *t, const sdk_response *resp,
 }
 
 int32_t az_put_metadata(store_handle *h, const az_target *t, const char *query,
-                        const store_kv *md, size_t n, store_error *err)
+                        const store_kv *md, size_t n, az_crc crc,
+                        const char *if_match, store_error *err)
 {
   sdk_request *r = NULL;
   int32_t rc;
@@ -232,6 +233,10 @@ int32_t az_put_metadata(store_handle *h, const az_target *t, const char *query,
   if (rc)
     goto out;
   rc = az_meta_headers(t, r, md, n, err);
+  if (!rc)
+    rc = az_crc_header(t, r, crc, err);
+  if (!rc && if_match)
+    rc = az_header(t, r, "If-Match", if_match, err);
   if (rc)
     goto out;
   sdk_request_body_mem(r, "", 0);
