@@ -111,6 +111,22 @@ void sdk_hex(const void *data, size_t len, char *out)
   out[2 * len] = '\0';
 }
 
+int sdk_unhex(const char *hex, void *out, size_t len)
+{
+  unsigned char *o = out;
+  size_t i;
+
+  if (!hex || strlen(hex) != 2 * len)
+    return -1;
+  for (i = 0; i < 2 * len; i++)
+    if (hex_value(hex[i]) < 0)
+      return -1;
+  for (i = 0; i < len; i++)
+    o[i] = (unsigned char)(hex_value(hex[2 * i]) << 4 |
+                           hex_value(hex[2 * i + 1]));
+  return 0;
+}
+
 /* Input per EVP_EncodeBlock call: a multiple of 3, so the pieces
  * concatenate without inner padding. Decoding mirrors it with 4/3. */
 #define B64_IN_CHUNK 768

@@ -22,6 +22,9 @@ int sdk_uri_decode(sdk_buf *out, const char *s, size_t len, int plus_is_space);
 
 /* Lowercase hex of data into out (2*len+1 bytes). */
 void sdk_hex(const void *data, size_t len, char *out);
+/* The len bytes that the string hex spells in exactly 2*len hex digits
+ * (either case, nothing after them) into out: 0, or -1 (out unchanged). */
+int sdk_unhex(const char *hex, void *out, size_t len);
 
 /* Standard base64 with padding. Append to out. 0 or -1. */
 int sdk_base64_encode(sdk_buf *out, const void *data, size_t len);

@@ -92,21 +92,13 @@ int32_t az_crc_header(const az_target *t, sdk_request *r, az_crc crc,
 /* 8 hex digits, nothing else. */
 static int crc_parse(const char *s, uint32_t *out)
 {
-  uint32_t v = 0;
-  int i;
+  unsigned char be[4];
 
-  for (i = 0; s && s[i]; i++) {
-    char c = s[i];
-    int d = c >= '0' && c <= '9'   ? c - '0'
-            : c >= 'a' && c <= 'f' ? c - 'a' + 10
-            : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                   : -1;
-    if (d < 0 || i == 8)
-      return 0;
-    v = v << 4 | (uint32_t)d;
-  }
-  *out = v;
-  return i == 8;
+  if (sdk_unhex(s, be, sizeof(be)))
+    return 0;
+  *out = (uint32_t)be[0] << 24 | (uint32_t)be[1] << 16 |
+         (uint32_t)be[2] << 8 | be[3];
+  return 1;
 }
 
 /* Take the record out of a blob's metadata (p->md, p->blob_type set) and

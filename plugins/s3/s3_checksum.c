@@ -244,11 +244,6 @@ int s3_resp_crc32c(const sdk_response *resp, uint32_t *out)
   return sdk_crc32c_parse(v, out);
 }
 
-static int nibble(char x)
-{
-  return x <= '9' ? x - '0' : x - 'a' + 10;
-}
-
 void s3_result_checksums(const sdk_response *resp, int with_md5,
                          store_put_result *out)
 {
@@ -261,12 +256,9 @@ void s3_result_checksums(const sdk_response *resp, int with_md5,
     out->checksums |= STORE_CKSUM_CRC32C;
     out->crc32c = crc;
   }
-  /* s3_resp_md5 gave 32 lowercase hex digits */
-  if (with_md5 && s3_resp_md5(resp, hex) == 0) {
-    for (int i = 0; i < 16; i++)
-      out->md5[i] = (uint8_t)(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
+  if (with_md5 && s3_resp_md5(resp, hex) == 0 &&
+      sdk_unhex(hex, out->md5, sizeof(out->md5)) == 0)
     out->checksums |= STORE_CKSUM_MD5;
-  }
 }
 
 int32_t s3_token_make(const char *etag, int has_crc, uint32_t crc,

@@ -141,6 +141,25 @@ static void test_hex(void **state)
   assert_string_equal(out, "");
 }
 
+static void test_unhex(void **state)
+{
+  unsigned char got[4] = {9, 9, 9, 9};
+
+  (void)state;
+  assert_int_equal(sdk_unhex("00ff10AB", got, sizeof(got)), 0);
+  assert_int_equal(got[0], 0x00);
+  assert_int_equal(got[1], 0xff);
+  assert_int_equal(got[2], 0x10);
+  assert_int_equal(got[3], 0xab);
+  /* Too short, too long, not hex, none: refused, out untouched. */
+  memset(got, 9, sizeof(got));
+  assert_int_equal(sdk_unhex("00ff10a", got, sizeof(got)), -1);
+  assert_int_equal(sdk_unhex("00ff10ab0", got, sizeof(got)), -1);
+  assert_int_equal(sdk_unhex("00ff10ag", got, sizeof(got)), -1);
+  assert_int_equal(sdk_unhex(NULL, got, sizeof(got)), -1);
+  assert_int_equal(got[0], 9);
+}
+
 static void test_base64_vectors(void **state)
 {
   /* RFC 4648 section 10. */
@@ -251,6 +270,7 @@ int unit_buf(void)
     cmocka_unit_test(test_uri_encode),
     cmocka_unit_test(test_uri_decode),
     cmocka_unit_test(test_hex),
+    cmocka_unit_test(test_unhex),
     cmocka_unit_test(test_base64_vectors),
     cmocka_unit_test(test_base64_round_trip),
     cmocka_unit_test(test_base64_invalid),
