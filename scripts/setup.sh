@@ -56,7 +56,8 @@ if ((${#missing[@]} > 0)); then
 fi
 
 if ((test_deps)); then
-  # The npm test servers (s3rver, Azurite), pinned by package-lock.json, installed
+  # The npm test servers (s3rver, Azurite) and vendor clients (@google-cloud/storage,
+  # oci-objectstorage, oci-common) that prove the GCS and OCI test servers, pinned by package-lock.json, installed
   # into tests/servers/node/node_modules when missing or when the lock changed.
   node_dir="$root/tests/servers/node"
   stamp="$node_dir/node_modules/.xtstore-lock.sha256"
