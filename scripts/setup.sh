@@ -21,7 +21,10 @@ if ((test_deps)); then
   # swift-*: one-node Swift with s3api, a signature-checking S3 (tests/servers);
   # strace: counts the syncs of a tree download (test_download_sync.sh).
   # python3-crc32c: moto's CRC32C of multipart objects (tests/servers/server.sh).
-  pkgs+=(libcmocka-dev valgrind attr curl awscli azure-cli python3 python3-crc32c strace
+  # python3-cryptography: RS256 / rsa-sha256 checks of the GCS and OCI test servers;
+  # rclone: its gcs backend proves the GCS test server faithful.
+  pkgs+=(libcmocka-dev valgrind attr curl awscli azure-cli python3 python3-crc32c
+         python3-cryptography rclone strace
          swift-proxy swift-object swift-container swift-account)
 fi
 

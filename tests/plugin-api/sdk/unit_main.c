@@ -19,5 +19,6 @@ int main(void)
   failed += unit_meta();
   failed += unit_list();
   failed += unit_http();
+  failed += unit_rsa();
   return failed ? 1 : 0;
 }
