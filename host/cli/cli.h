@@ -49,6 +49,7 @@ typedef struct cli_global {
   int json;                 /* --json (also accepted after the verb)    */
   int verbose;              /* -v count                                 */
   int quiet;                /* -q                                       */
+  int trust_cwd;            /* --trust-cwd-config                       */
   int json_array_open;      /* a streamed JSON array awaits its "]"     */
   int json_array_items;     /* elements printed into it so far          */
   xtstore_ctx *ctx;         /* NULL until cli_ctx() opens it            */

@@ -21,6 +21,30 @@ typedef struct services_state {
   int nomem;
 } services_state;
 
+/* "FILE:LINE" of key i: the layer that set it. */
+static void key_where(const xtstore_service_info *s, size_t i, char *buf,
+                      size_t len)
+{
+  if (s->kv_file && s->kv_file[i])
+    snprintf(buf, len, "%s:%d", s->kv_file[i], (int)s->kv_line[i]);
+  else
+    snprintf(buf, len, "(built-in)");
+}
+
+/* {key: "FILE:LINE"} for --json; NULL values are skipped by jansson. */
+static json_t *config_from(const xtstore_service_info *s)
+{
+  json_t *o = json_object();
+  char where[512];
+  size_t i;
+
+  for (i = 0; o && s->kv && i < s->nkv; i++) {
+    key_where(s, i, where, sizeof where);
+    json_object_set_new(o, s->kv[i].key, json_string(where));
+  }
+  return o;
+}
+
 static int32_t services_each(void *ud, const xtstore_service_info *s)
 {
   services_state *st = ud;
@@ -42,6 +66,7 @@ static int32_t services_each(void *ud, const xtstore_service_info *s)
     json_object_set_new(o, "file", cli_json_str(s->file));
     json_object_set_new(o, "line", json_integer(s->line));
     json_object_set_new(o, "config", cli_json_kvs(s->kv, s->kv ? s->nkv : 0));
+    json_object_set_new(o, "config_from", config_from(s));
     cli_json_array_item(st->g, o);
     return 0;
   }
@@ -50,9 +75,11 @@ static int32_t services_each(void *ud, const xtstore_service_info *s)
     printf("  %-12s%s\n", "type:", s->type ? s->type : "-");
     printf("  %-12s%s\n", "provider:", s->provider ? s->provider : "-");
     printf("  %-12s%s\n", "defined at:", where);
-    for (i = 0; s->kv && i < s->nkv; i++)
-      printf("  %s: %s\n", s->kv[i].key,
-             s->kv[i].value ? s->kv[i].value : "null");
+    for (i = 0; s->kv && i < s->nkv; i++) {
+      key_where(s, i, where, sizeof where);
+      printf("  %s: %s  [%s]\n", s->kv[i].key,
+             s->kv[i].value ? s->kv[i].value : "null", where);
+    }
     return 0;
   }
   row[0] = s->name;
@@ -122,12 +149,15 @@ const cli_cmd cli_cmd_services = {
   "provider, a '*' for the default storage service (xt-services.storage)\n"
   "and the file and line that define it. Secret values are never shown: a\n"
   "literal secret reads <redacted>, a reference such as $env:NAME or\n"
-  "$vault is shown as written.\n"
+  "$vault is shown as written. -v also names every configuration file\n"
+  "read, lowest layer first.\n"
   "\n"
   "Options:\n"
-  "  -l, --long   also show every configuration key of each service\n"
+  "  -l, --long   also show every configuration key of each service and\n"
+  "               the file:line of the layer that set it\n"
   "  --json       one JSON array: {name, type, provider, default, file,\n"
-  "               line, config} per service\n"
+  "               line, config, config_from (key: \"file:line\")} per\n"
+  "               service\n"
   "  -h, --help   show this help\n"
   "\n"
   "Examples:\n"

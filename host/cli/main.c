@@ -39,6 +39,11 @@ static const char cli_main_help_tail[] =
   "\n"
   "Global options (before the verb):\n"
   "  --config FILE    read FILE over the other layers (also $XTSTORE_CONFIG)\n"
+  "  --trust-cwd-config\n"
+  "                   let ./xt_config.yaml set plugin paths, endpoints and\n"
+  "                   $file:/$env:/$vault references (refused by default:\n"
+  "                   a directory you cd into is not trusted; or set\n"
+  "                   trust-cwd-config: true in the user config)\n"
   "  --json           machine-readable output on stdout (also after the verb)\n"
   "  --memory SIZE    memory for transfer buffers, shared by every transfer\n"
   "                   (default 64M; K, M, G suffixes; also $XTSTORE_MEMORY);\n"
@@ -115,7 +120,8 @@ static int cli_help_verb(int argc, char **argv)
   return CLI_EXIT_OK;
 }
 
-enum { OPT_CONFIG = 1, OPT_MEMORY, OPT_VERBOSE, OPT_QUIET, OPT_VERSION };
+enum { OPT_CONFIG = 1, OPT_MEMORY, OPT_VERBOSE, OPT_QUIET, OPT_VERSION,
+       OPT_TRUST_CWD };
 
 static const cli_opt cli_global_opts[] = {
   { "config", 0, 1, OPT_CONFIG },
@@ -123,6 +129,7 @@ static const cli_opt cli_global_opts[] = {
   { "verbose", 'v', 0, OPT_VERBOSE },
   { "quiet", 'q', 0, OPT_QUIET },
   { "version", 0, 0, OPT_VERSION },
+  { "trust-cwd-config", 0, 0, OPT_TRUST_CWD },
   { NULL, 0, 0, 0 },
 };
 
@@ -159,6 +166,9 @@ int main(int argc, char **argv)
       break;
     case OPT_QUIET:
       g.quiet = 1;
+      break;
+    case OPT_TRUST_CWD:
+      g.trust_cwd = 1;
       break;
     case OPT_VERSION:
       printf("xtstore %s (plugin ABI %d.%d)\n", xtstore_version(),

@@ -63,6 +63,8 @@ int cli_ctx(cli_global *g, xtstore_ctx **out, store_error *err)
     memset(&o, 0, sizeof o);
     o.struct_size = sizeof o;
     o.config_path = g->config_path;
+    if (g->trust_cwd)
+      o.flags |= XTSTORE_CTX_TRUST_CWD_CONFIG;
     o.log = cli_log;
     o.log_ud = g;
     if (g->quiet)

@@ -57,6 +57,7 @@ typedef struct st_config st_config;
 #define ST_CONFIG_NO_SYSTEM  (1u << 0)  /* skip /etc/xtstore/xt_config.yaml */
 #define ST_CONFIG_NO_USER    (1u << 1)  /* skip $XDG_CONFIG_HOME/...        */
 #define ST_CONFIG_NO_CWD     (1u << 2)  /* skip ./xt_config.yaml            */
+#define ST_CONFIG_TRUST_CWD  (1u << 3)  /* ./xt_config.yaml unrestricted    */
 
 /*
 ** Load the layered configuration into *out (caller frees with
@@ -67,6 +68,14 @@ typedef struct st_config st_config;
 ** $XTSTORE_CONFIG if set. Missing optional layers are skipped; a missing
 ** explicit file is an error. On failure *out is NULL, and err holds one
 ** line: "FILE:LINE:COL: what was expected" (or "FILE: cause").
+**
+** Trust (trust.c): the layers read without being named (/etc, the user's,
+** ./xt_config.yaml) must be owned by the user or root and writable by
+** nobody else. ./xt_config.yaml is skipped when it is the explicit file,
+** and unless ST_CONFIG_TRUST_CWD or `trust-cwd-config: true` in a layer
+** below it, it may not set plugin-path, provider files, a service's
+** endpoint or an existing service's provider, nor hold $file:, $env: or
+** $vault references: each is refused naming its file:line:col.
 */
 int st_config_load(const char *explicit_path, unsigned flags,
                    st_config **out, char *err, size_t errlen);
@@ -119,6 +128,8 @@ const char *st_config_plugin_path_at(const st_config *cfg, size_t i);
 /* The files that were actually loaded, lowest layer first. */
 size_t st_config_file_count(const st_config *cfg);
 const char *st_config_file_at(const st_config *cfg, size_t i);
+/* Non-zero when file i is ./xt_config.yaml read with the untrusted rules. */
+int st_config_file_restricted(const st_config *cfg, size_t i);
 
 /*
 ** Resolve one value of service `svc` (the raw value `raw` found at `pos`):
@@ -231,6 +242,8 @@ struct st_config {
   size_t nsvcs;
   const char **paths;
   size_t npaths;
+  const char *cwd_file;  /* ./xt_config.yaml when it was read, else NULL */
+  int cwd_restricted;    /* ... and read with the untrusted rules       */
 };
 
 /* "a map", "a sequence", "a scalar", "null": for "found ..." messages. */
@@ -272,6 +285,17 @@ void st_cfg_yaml_error(const yaml_parser_t *p, const char *file, char *err,
 /* tree.c: merge map `over` into map `base`, XT's way (sharing
  * over's nodes). Returns -1 only when out of memory. */
 int st_cfg_merge(st_arena *a, st_cfg_node *base, const st_cfg_node *over);
+
+/* trust.c: refuse (-1, one line in err naming path) a layer file that fd
+ * holds when it is owned by neither the user nor root, or writable by
+ * group or others. */
+int st_cfg_check_owner(int fd, const char *path, char *err, size_t errlen);
+/* Non-zero when root (the layers so far) says trust-cwd-config: true. */
+int st_cfg_trusts_cwd(const st_cfg_node *root);
+/* Refuse what an untrusted `layer` may not say over `base` (see
+ * st_config_load); hint ends each message with how to trust it. */
+int st_cfg_check_untrusted(const st_cfg_node *base, const st_cfg_node *layer,
+                           const char *hint, char *err, size_t errlen);
 
 /* view.c: check the merged tree's sections and build the service
  * and plugin-path views. */

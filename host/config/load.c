@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -73,9 +74,12 @@ static int add_file(st_config *cfg, const char *path, const char **out,
   return 0;
 }
 
-/* Parse text as one layer named `name` and merge it over cfg->root. */
+/* Parse text as one layer named `name` and merge it over cfg->root. With
+ * `untrusted` (the hint for the message), first refuse what an untrusted
+ * layer may not say (trust.c). */
 static int add_layer(st_config *cfg, const char *text, size_t len,
-                     const char *name, int nopos, char *err, size_t errlen)
+                     const char *name, int nopos, const char *untrusted,
+                     char *err, size_t errlen)
 {
   st_cfg_node *root;
   int rc;
@@ -90,43 +94,82 @@ static int add_layer(st_config *cfg, const char *text, size_t len,
                         "expected a map of sections (providers:, "
                         "external-services:, xt-services:), found %s",
                         st_cfg_kind_name(root->kind));
+  if (untrusted) {
+    rc = st_cfg_check_untrusted(cfg->root, root, untrusted, err, errlen);
+    if (rc)
+      return rc;
+  }
   rc = st_cfg_merge(&cfg->arena, cfg->root, root);
   if (rc)
     return st_cfg_error(err, errlen, NULL, "out of memory");
   return 0;
 }
 
-/* Read and merge the file `path`; a missing optional one is skipped. */
-static int add_file_layer(st_config *cfg, const char *path, int optional,
+/* One file layer and how it is read. */
+typedef struct layer_file {
+  const char *path;
+  int implicit;     /* read without being named: optional, owner checked */
+  int cwd;          /* ./xt_config.yaml: restricted unless trusted       */
+} layer_file;
+
+/* Read and merge the file of `lf`; a missing implicit one is skipped, and
+ * so is the cwd file when it is `named` (read as that layer instead). */
+static int add_file_layer(st_config *cfg, const layer_file *lf,
+                          const struct stat *named, unsigned flags,
                           char *err, size_t errlen)
 {
-  st_cfg_pos where = {path, 0, 0};
-  const char *name;
+  st_cfg_pos where = {lf->path, 0, 0};
+  static const char hint[] = "--trust-cwd-config or trust-cwd-config: "
+                             "true in the user config allows it";
+  const char *name, *untrusted = NULL;
   char *text = NULL;
+  struct stat sb;
   size_t len;
-  int rc;
+  int fd, rc;
 
-  rc = st_cfg_read_file(path, ST_CFG_MAX_FILE, &text, &len);
-  if (rc) {
-    if (optional && (errno == ENOENT || errno == ENOTDIR))
+  fd = open(lf->path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (lf->implicit && (errno == ENOENT || errno == ENOTDIR))
       return 0;
     return st_cfg_error(err, errlen, &where, "cannot read: %s",
                         strerror(errno));
   }
-  rc = add_file(cfg, path, &name, err, errlen);
+  rc = 0;
+  if (lf->cwd && named && fstat(fd, &sb) == 0 && sb.st_dev == named->st_dev &&
+      sb.st_ino == named->st_ino)
+    goto out;
+  if (lf->implicit) {
+    rc = st_cfg_check_owner(fd, lf->path, err, errlen);
+    if (rc)
+      goto out;
+  }
+  if (lf->cwd && !(flags & ST_CONFIG_TRUST_CWD) &&
+      !st_cfg_trusts_cwd(cfg->root))
+    untrusted = hint;
+  rc = st_cfg_read_fd(fd, ST_CFG_MAX_FILE, &text, &len);
+  if (rc) {
+    rc = st_cfg_error(err, errlen, &where, "cannot read: %s",
+                      strerror(errno));
+    goto out;
+  }
+  rc = add_file(cfg, lf->path, &name, err, errlen);
   if (rc)
     goto out;
-  rc = add_layer(cfg, text, len, name, 0, err, errlen);
+  if (lf->cwd) {
+    cfg->cwd_file = name;
+    cfg->cwd_restricted = untrusted != NULL;
+  }
+  rc = add_layer(cfg, text, len, name, 0, untrusted, err, errlen);
 out:
   free(text);
+  close(fd);
   return rc;
 }
 
-/* Built-in layer (when asked), then paths[i] (optional when optional &&
- * optional[i]), then the checks. */
-static int load_layers(const char *const *paths, const int *optional,
-                       size_t n, int with_builtin, st_config **out, char *err,
-                       size_t errlen)
+/* Built-in layer (when asked), then the files, then the checks. */
+static int load_layers(const layer_file *files, size_t n, int with_builtin,
+                       const struct stat *named, unsigned flags,
+                       st_config **out, char *err, size_t errlen)
 {
   st_config *cfg = NULL;
   size_t i;
@@ -138,12 +181,12 @@ static int load_layers(const char *const *paths, const int *optional,
     goto out;
   if (with_builtin) {
     rc = add_layer(cfg, builtin_yaml, sizeof(builtin_yaml) - 1, builtin_name,
-                   1, err, errlen);
+                   1, NULL, err, errlen);
     if (rc)
       goto out;
   }
   for (i = 0; i < n; i++) {
-    rc = add_file_layer(cfg, paths[i], optional && optional[i], err, errlen);
+    rc = add_file_layer(cfg, &files[i], named, flags, err, errlen);
     if (rc)
       goto out;
   }
@@ -160,42 +203,56 @@ out:
 int st_config_load(const char *explicit_path, unsigned flags,
                    st_config **out, char *err, size_t errlen)
 {
-  const char *paths[4];
-  int optional[4];
+  layer_file files[4];
   char user[PATH_MAX];
+  struct stat named, *pnamed = NULL;
   size_t n = 0;
 
+  memset(files, 0, sizeof(files));
   if (!(flags & ST_CONFIG_NO_SYSTEM)) {
-    paths[n] = "/etc/xtstore/xt_config.yaml";
-    optional[n++] = 1;
+    files[n].path = "/etc/xtstore/xt_config.yaml";
+    files[n++].implicit = 1;
   }
   /* No HOME and no XDG_CONFIG_HOME: there is no user layer to read. */
   if (!(flags & ST_CONFIG_NO_USER) &&
       st_config_user_path(user, sizeof(user)) == 0) {
-    paths[n] = user;
-    optional[n++] = 1;
-  }
-  if (!(flags & ST_CONFIG_NO_CWD)) {
-    paths[n] = "./xt_config.yaml";
-    optional[n++] = 1;
+    files[n].path = user;
+    files[n++].implicit = 1;
   }
   if (!explicit_path) {
     explicit_path = getenv("XTSTORE_CONFIG");
     if (explicit_path && !*explicit_path)
       explicit_path = NULL;
   }
-  if (explicit_path) {
-    paths[n] = explicit_path;
-    optional[n++] = 0;
+  if (explicit_path && stat(explicit_path, &named) == 0)
+    pnamed = &named;
+  if (!(flags & ST_CONFIG_NO_CWD)) {
+    files[n].path = "./xt_config.yaml";
+    files[n].implicit = 1;
+    files[n++].cwd = 1;
   }
-  return load_layers(paths, optional, n, 1, out, err, errlen);
+  if (explicit_path)
+    files[n++].path = explicit_path;
+  return load_layers(files, n, 1, pnamed, flags, out, err, errlen);
 }
 
 int st_config_load_files(const char *const *paths, size_t npaths,
                          int with_builtin, st_config **out, char *err,
                          size_t errlen)
 {
-  return load_layers(paths, NULL, npaths, with_builtin, out, err, errlen);
+  layer_file *files = calloc(npaths ? npaths : 1, sizeof(*files));
+  size_t i;
+  int rc;
+
+  *out = NULL;
+  if (!files)
+    return st_cfg_error(err, errlen, NULL, "out of memory");
+  for (i = 0; i < npaths; i++)
+    files[i].path = paths[i];
+  rc = load_layers(files, npaths, with_builtin, NULL, ST_CONFIG_TRUST_CWD,
+                   out, err, errlen);
+  free(files);
+  return rc;
 }
 
 int st_config_load_string(const char *yaml, const char *name,
@@ -211,7 +268,7 @@ int st_config_load_string(const char *yaml, const char *name,
   rc = add_file(cfg, name ? name : "<string>", &name, err, errlen);
   if (rc)
     goto out;
-  rc = add_layer(cfg, yaml, strlen(yaml), name, 0, err, errlen);
+  rc = add_layer(cfg, yaml, strlen(yaml), name, 0, NULL, err, errlen);
   if (rc)
     goto out;
   rc = st_cfg_build_views(cfg, err, errlen);
@@ -337,6 +394,12 @@ size_t st_config_file_count(const st_config *cfg)
 const char *st_config_file_at(const st_config *cfg, size_t i)
 {
   return i < cfg->nfiles ? cfg->files[i] : NULL;
+}
+
+int st_config_file_restricted(const st_config *cfg, size_t i)
+{
+  return i < cfg->nfiles && cfg->files[i] == cfg->cwd_file &&
+         cfg->cwd_restricted;
 }
 
 /* ----------------------------------------------------------------- paths */

@@ -183,6 +183,7 @@ int xtstore_ctx_open(const xtstore_ctx_opts *opts, xtstore_ctx **out,
   char msg[STORE_ERR_MSG_SIZE];
   unsigned cflags = 0;
   const char *path = NULL, *env;
+  size_t i;
   int rc;
 
   *out = NULL;
@@ -204,6 +205,8 @@ int xtstore_ctx_open(const xtstore_ctx_opts *opts, xtstore_ctx **out,
       cflags |= ST_CONFIG_NO_USER;
     if (opts->flags & XTSTORE_CTX_NO_CWD_CONFIG)
       cflags |= ST_CONFIG_NO_CWD;
+    if (opts->flags & XTSTORE_CTX_TRUST_CWD_CONFIG)
+      cflags |= ST_CONFIG_TRUST_CWD;
     path = opts->config_path;
     if (opts->log) {
       ctx->log = opts->log;
@@ -223,6 +226,12 @@ int xtstore_ctx_open(const xtstore_ctx_opts *opts, xtstore_ctx **out,
     rc = st_err(err, STORE_E_CONFIG, "%s", msg);
     goto out;
   }
+  for (i = 0; i < st_config_file_count(ctx->cfg); i++)
+    st_log(ctx, STORE_LOG_INFO, "config: read %s%s",
+           st_config_file_at(ctx->cfg, i),
+           st_config_file_restricted(ctx->cfg, i) ? " (the current "
+           "directory's, untrusted: no plugin paths, endpoints or secret "
+           "references; --trust-cwd-config lifts that)" : "");
   if (st_registry_new(&ctx->host, &ctx->reg)) {
     rc = st_err(err, STORE_E_NOMEM, "out of memory");
     goto out;

@@ -357,11 +357,19 @@ int xtstore_services_foreach(xtstore_ctx *ctx, xtstore_service_fn fn, void *ud,
     const st_service_cfg *sc = st_config_service_at(ctx->cfg, i);
     xtstore_service_info info;
     store_kv *kv = calloc(sc->nkv + 1, sizeof(*kv));
-    if (!kv)
+    const char **kv_file = calloc(sc->nkv + 1, sizeof(*kv_file));
+    int32_t *kv_line = calloc(sc->nkv + 1, sizeof(*kv_line));
+    if (!kv || !kv_file || !kv_line) {
+      free(kv);
+      free(kv_file);
+      free(kv_line);
       return st_err(err, STORE_E_NOMEM, "out of memory");
+    }
     for (j = 0; j < sc->nkv; j++) {
       const char *v = sc->kv[j].value;
       kv[j].key = sc->kv[j].key;
+      kv_file[j] = sc->kv[j].pos.line ? sc->kv[j].pos.file : NULL;
+      kv_line[j] = sc->kv[j].pos.line;
       if (v && !st_config_is_reference(v) && is_secret(ctx, sc, sc->kv[j].key))
         v = "<redacted>";
       kv[j].value = v;
@@ -376,8 +384,12 @@ int xtstore_services_foreach(xtstore_ctx *ctx, xtstore_service_fn fn, void *ud,
     info.line = sc->pos.line;
     info.kv = kv;
     info.nkv = sc->nkv;
+    info.kv_file = kv_file;
+    info.kv_line = kv_line;
     rc = fn(ud, &info);
     free(kv);
+    free(kv_file);
+    free(kv_line);
     if (rc)
       return st_err(err, STORE_E_ABORTED, "listing services stopped");
   }

@@ -46,6 +46,9 @@ XTSTORE_API const char *xtstore_version(void);
 #define XTSTORE_CTX_NO_SYSTEM_CONFIG (1u << 0) /* skip /etc/xtstore/...     */
 #define XTSTORE_CTX_NO_USER_CONFIG   (1u << 1) /* skip $XDG_CONFIG_HOME/... */
 #define XTSTORE_CTX_NO_CWD_CONFIG    (1u << 2) /* skip ./xt_config.yaml     */
+/* Read ./xt_config.yaml without the untrusted rules (it may then set
+ * plugin paths, endpoints and secret references): --trust-cwd-config. */
+#define XTSTORE_CTX_TRUST_CWD_CONFIG (1u << 3)
 
 /* Log sink: level is STORE_LOG_*; msg is one line without newline. */
 typedef void (*xtstore_log_fn)(void *ud, int32_t level, const char *msg);
@@ -109,6 +112,10 @@ typedef struct xtstore_service_info {
    * "<redacted>"; a reference ("$env:NAME", "$vault") is shown as such. */
   const store_kv *kv;
   size_t nkv;
+  /* Where kv[i] was set: the file of the layer whose value won the merge
+   * (NULL: built-in) and its line. */
+  const char *const *kv_file;
+  const int32_t *kv_line;
 } xtstore_service_info;
 
 typedef int32_t (*xtstore_service_fn)(void *ud, const xtstore_service_info *s);

@@ -108,14 +108,15 @@ assert_json_eq 'j[0]["config"]' '{"account": "devstoreaccount1", "key": "<redact
 assert_json_eq '[(s["default"], s["line"], s["provider"]) for s in j]' '[[false, 2, "azure"], [true, 4, "local"]]'
 unset AZ_IT_SAS
 
-# $XTSTORE_CONFIG stands in for --config; ./xt_config.yaml is read too.
+# $XTSTORE_CONFIG stands in for --config; ./xt_config.yaml is read too
+# (this one holds a $env: reference, so only when trusted: test_trust.sh).
 XTSTORE_CONFIG=svc.yaml run "$XT_BIN" services
 assert_rc 0
 assert_out_has "lake"
 mkdir cwdconf
 cp svc.yaml cwdconf/xt_config.yaml
-LAST_CMD="(cd cwdconf && xtstore services)"
-(cd cwdconf && exec "$XT_BIN" services) > "$T/.out" 2> "$T/.err"
+LAST_CMD="(cd cwdconf && xtstore --trust-cwd-config services)"
+(cd cwdconf && exec "$XT_BIN" --trust-cwd-config services) > "$T/.out" 2> "$T/.err"
 _collect $?
 assert_rc 0
 assert_out_has "scratch  storage  local     *"
