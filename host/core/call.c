@@ -21,6 +21,7 @@ static int normalise(xtstore_svc *svc, int rc, store_error *err)
   err->request_id[sizeof(err->request_id) - 1] = '\0';
   if (!err->message[0])
     snprintf(err->message, sizeof(err->message), "%s", store_strerror(rc));
+  st_redact_urls(err->message, sizeof(err->message));
   st_err_prefix_service(err, svc->name);
   return rc;
 }

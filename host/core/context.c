@@ -44,7 +44,11 @@ void st_log(xtstore_ctx *ctx, int32_t level, const char *fmt, ...)
 /* The plugins' view of the host: log and is_cancelled. */
 static void host_log(void *host_ctx, int32_t level, const char *msg)
 {
-  st_log(host_ctx, level, "%s", msg ? msg : "");
+  char line[1024];
+
+  snprintf(line, sizeof(line), "%s", msg ? msg : "");
+  st_redact_urls(line, sizeof(line));
+  st_log(host_ctx, level, "%s", line);
 }
 
 static int32_t host_is_cancelled(void *host_ctx)

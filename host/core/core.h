@@ -386,8 +386,13 @@ int st_check_key(const xtstore_svc *svc, const char *container,
 int st_require_cap(const xtstore_svc *svc, uint64_t cap, store_error *err);
 
 /* Non-zero when the key name looks like a secret (key, secret, password,
- * token, sas, connection-string, ...), for redaction without a plugin. */
+ * token, sas, connection-string / connection_string, ...), for redaction
+ * when no loaded plugin declares the key (redact.c). */
 int st_key_looks_secret(const char *key);
+/* In place, within msg's size: every URL's userinfo and the values of its
+ * signature-bearing query fields (sig, X-Amz-Signature, token, ...) become
+ * "<redacted>" (redact.c). */
+void st_redact_urls(char *msg, size_t size);
 
 /* Non-zero once the context was cancelled. */
 int st_cancelled(const xtstore_ctx *ctx);

@@ -43,18 +43,3 @@ void st_err_prefix_service(store_error *err, const char *service)
     return;
   memcpy(err->message, buf, sizeof(buf));
 }
-
-/* Key names that hold credentials in any provider we know of. */
-int st_key_looks_secret(const char *key)
-{
-  static const char *const words[] = {
-    "key", "secret", "password", "passwd", "token", "sas",
-    "connection-string", "credential", "private", NULL};
-  const char *base = strrchr(key, '.');
-  size_t i;
-  base = base ? base + 1 : key;
-  for (i = 0; words[i]; i++)
-    if (strcasestr(base, words[i]))
-      return 1;
-  return 0;
-}

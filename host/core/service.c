@@ -282,6 +282,7 @@ int xtstore_service_open(xtstore_ctx *ctx, const char *name, xtstore_svc **out,
   if (rc) {
     char where[512];
     pos_text(&sc->pos, where, sizeof(where));
+    st_redact_urls(perr.message, sizeof(perr.message));
     if (rc < 0 || rc > STORE_E_SERVER)
       rc = STORE_E_INTERNAL;
     st_err(err, rc, "%sservice '%s': provider '%s' could not open it: %s",
@@ -324,8 +325,9 @@ const store_limits *xtstore_service_limits(const xtstore_svc *svc)
   return &svc->limits;
 }
 
-/* Is `key` secret for this service? The plugin's table decides when the
- * provider loads; common credential names are redacted regardless. */
+/* Is `key` secret for this service? The plugin's table decides for the
+ * keys it declares; a key it does not declare, or any key when the
+ * provider cannot load, is judged by its name. */
 static int is_secret(xtstore_ctx *ctx, const st_service_cfg *sc,
                      const char *key)
 {
@@ -334,15 +336,30 @@ static int is_secret(xtstore_ctx *ctx, const st_service_cfg *sc,
   const store_config_key *k;
   char msg[STORE_ERR_MSG_SIZE];
 
-  if (st_key_looks_secret(key))
-    return 1;
-  if (!sc->provider)
-    return 0;
-  spec = st_config_provider(ctx->cfg, "storage", sc->provider, NULL);
-  if (!spec || st_registry_load(ctx->reg, spec, &mod, msg, sizeof(msg)))
-    return 0;
-  k = find_key(mod->iface.config_keys, key);
-  return k && k->secret;
+  spec = sc->provider ? st_config_provider(ctx->cfg, "storage", sc->provider,
+                                          NULL) : NULL;
+  if (spec && st_registry_load(ctx->reg, spec, &mod, msg, sizeof(msg)) == 0 &&
+      (k = find_key(mod->iface.config_keys, key)) != NULL)
+    return k->secret != 0;
+  return st_key_looks_secret(key);
+}
+
+/* A copy of the URL v with its secrets redacted (caller frees), or NULL
+ * when nothing changed or memory ran out. */
+static char *redacted_url(const char *v)
+{
+  size_t size = 2 * strlen(v) + 64;
+  char *s = malloc(size);
+
+  if (!s)
+    return NULL;
+  snprintf(s, size, "%s", v);
+  st_redact_urls(s, size);
+  if (strcmp(s, v) == 0) {
+    free(s);
+    return NULL;
+  }
+  return s;
 }
 
 int xtstore_services_foreach(xtstore_ctx *ctx, xtstore_service_fn fn, void *ud,
@@ -359,10 +376,12 @@ int xtstore_services_foreach(xtstore_ctx *ctx, xtstore_service_fn fn, void *ud,
     store_kv *kv = calloc(sc->nkv + 1, sizeof(*kv));
     const char **kv_file = calloc(sc->nkv + 1, sizeof(*kv_file));
     int32_t *kv_line = calloc(sc->nkv + 1, sizeof(*kv_line));
-    if (!kv || !kv_file || !kv_line) {
+    char **owned = calloc(sc->nkv + 1, sizeof(*owned));
+    if (!kv || !kv_file || !kv_line || !owned) {
       free(kv);
       free(kv_file);
       free(kv_line);
+      free(owned);
       return st_err(err, STORE_E_NOMEM, "out of memory");
     }
     for (j = 0; j < sc->nkv; j++) {
@@ -372,6 +391,8 @@ int xtstore_services_foreach(xtstore_ctx *ctx, xtstore_service_fn fn, void *ud,
       kv_line[j] = sc->kv[j].pos.line;
       if (v && !st_config_is_reference(v) && is_secret(ctx, sc, sc->kv[j].key))
         v = "<redacted>";
+      else if (v && strstr(v, "://") && (owned[j] = redacted_url(v)) != NULL)
+        v = owned[j]; /* a SAS URL pasted as an endpoint */
       kv[j].value = v;
     }
     memset(&info, 0, sizeof(info));
@@ -387,6 +408,9 @@ int xtstore_services_foreach(xtstore_ctx *ctx, xtstore_service_fn fn, void *ud,
     info.kv_file = kv_file;
     info.kv_line = kv_line;
     rc = fn(ud, &info);
+    for (j = 0; j < sc->nkv; j++)
+      free(owned[j]);
+    free(owned);
     free(kv);
     free(kv_file);
     free(kv_line);

@@ -121,4 +121,34 @@ _collect $?
 assert_rc 0
 assert_out_has "scratch  storage  local     *"
 
+# Secrets inside URLs: a Blob SAS URL pasted as an endpoint, user:pass@ in
+# an S3 endpoint, and key spellings no plugin declares are never printed.
+cat > urls.yaml <<'EOF'
+external-services:
+  sasurl: {type: "storage", provider: "azure", account: "acct",
+           endpoint: "http://127.0.0.1:1/?sv=2022-11-02&ss=b&sig=SasSigValue-42%3D&se=2030-01-01"}
+  userinfo: {type: "storage", provider: "s3", region: "us-east-1",
+             endpoint: "http://alice:UserPassValue-43@127.0.0.1:1",
+             access-key: "AKIAEXAMPLE", secret-key: "SecretKeyValue-44",
+             retry: 1}
+  odd: {type: "storage", provider: "azure", account: "acct",
+        connection_string: "ConnStrValue-45", ConnectionString: "ConnStrValue-46"}
+EOF
+for args in "services -l" "--json services" "-vv ls userinfo:" "-vv ls sasurl:"; do
+  # shellcheck disable=SC2086
+  run "$XT_BIN" --config urls.yaml $args
+  for s in SasSigValue-42 UserPassValue-43 SecretKeyValue-44 ConnStrValue-45 ConnStrValue-46; do
+    assert_out_lacks "$s"
+    assert_err_lacks "$s"
+  done
+done
+run "$XT_BIN" --config urls.yaml services -l
+assert_out_has "  endpoint: http://127.0.0.1:1/?sv=2022-11-02&ss=b&sig=<redacted>&se=2030-01-01"
+assert_out_has "  endpoint: http://<redacted>@127.0.0.1:1"
+assert_out_has "  connection_string: <redacted>"
+assert_out_has "  access-key: AKIAEXAMPLE"
+run "$XT_BIN" --config urls.yaml ls userinfo:
+assert_rc 3
+assert_err_has "'http://<redacted>@127.0.0.1:1' is not"
+
 finish
