@@ -74,15 +74,55 @@ static int resolve_env(const ref_ctx *r, const char *name, char **out)
   return *out ? 0 : ref_error(r, "out of memory");
 }
 
+/* Open the secret file `path` (what: "file", "vault file") for reading:
+ * a regular file (a FIFO would hang the read) that group and others can
+ * neither read nor write. *out_fd is -1 on failure. */
+static int open_secret(const ref_ctx *r, const char *what, const char *path,
+                       int *out_fd)
+{
+  struct stat st;
+  int fd, flags;
+
+  *out_fd = -1;
+  fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0 || fstat(fd, &st)) {
+    if (fd >= 0)
+      close(fd);
+    return ref_error(r, "cannot read %s %s: %s", what, path, strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return ref_error(r, "%s %s is not a regular file", what, path);
+  }
+  if (st.st_mode & 077) {
+    close(fd);
+    return ref_error(r, "%s %s is open to group/others (mode %04o); "
+                     "chmod 600 it", what, path,
+                     (unsigned)(st.st_mode & 07777));
+  }
+  flags = fcntl(fd, F_GETFL);
+  if (flags != -1)
+    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  *out_fd = fd;
+  return 0;
+}
+
 static int resolve_file(const ref_ctx *r, const char *raw, char **out)
 {
   char path[PATH_MAX], *buf;
   size_t len;
+  int fd, rc;
 
   if (st_expand_home(raw, path, sizeof(path)))
     return ref_error(r, "$file: path too long, or it needs HOME");
-  if (st_cfg_read_file(path, ST_SECRET_MAX, &buf, &len))
-    return ref_error(r, "cannot read %s: %s", path, strerror(errno));
+  if (open_secret(r, "file", path, &fd))
+    return -1;
+  rc = st_cfg_read_fd(fd, ST_SECRET_MAX, &buf, &len);
+  if (rc)
+    rc = ref_error(r, "cannot read file %s: %s", path, strerror(errno));
+  close(fd);
+  if (rc)
+    return rc;
   /* Files written by editors and `echo` end in one newline. */
   if (len && buf[len - 1] == '\n') {
     len--;
@@ -152,24 +192,15 @@ static int resolve_vault(const ref_ctx *r, char **out)
   const char *name;
   json_error_t jerr;
   json_t *root = NULL, *v;
-  struct stat st;
   size_t len = 0;
   int fd = -1, rc;
 
   rc = vault_path(r, &name, path, sizeof(path));
   if (rc)
     goto out;
-  fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || fstat(fd, &st)) {
-    rc = ref_error(r, "cannot read vault file %s: %s", path, strerror(errno));
+  rc = open_secret(r, "vault file", path, &fd);
+  if (rc)
     goto out;
-  }
-  if (st.st_mode & 077) {
-    rc = ref_error(r, "vault file %s is readable by group/others (mode "
-                      "%04o); chmod 600 it", path,
-                   (unsigned)(st.st_mode & 07777));
-    goto out;
-  }
   if (st_cfg_read_fd(fd, ST_CFG_MAX_FILE, &buf, &len)) {
     rc = ref_error(r, "cannot read vault file %s: %s", path, strerror(errno));
     goto out;

@@ -1006,6 +1006,35 @@ static void test_file_reference(void **state)
   st_config_free(cfg);
 }
 
+/* A $file: secret others may read is refused like a vault file, and a FIFO
+ * is refused at once instead of waiting for a writer. */
+static void test_file_reference_refusals(void **state)
+{
+  char path[PATH_MAX], yaml[2048], err[512];
+  st_config *cfg;
+
+  (void)state;
+  setenv("HOME", tmpdir, 1);
+  tmp_path(path, sizeof(path), "open");
+  write_file(path, SECRET, 0644);
+  tmp_path(path, sizeof(path), "fifo");
+  unlink(path);
+  assert_int_equal(mkfifo(path, 0600), 0);
+  snprintf(yaml, sizeof(yaml),
+           "external-services:\n"
+           "  s: {type: storage, open: \"$file:~/open\", fifo: \"$file:~/fifo\"}\n");
+  cfg = load_str(yaml);
+  resolve_fails(cfg, "s", "open", err, sizeof(err));
+  assert_contains(err, "service 's' key 'open': file ");
+  assert_contains(err, " is open to group/others (mode 0644); chmod 600 it");
+  assert_null(strstr(err, SECRET));
+  resolve_fails(cfg, "s", "fifo", err, sizeof(err));
+  assert_contains(err, "service 's' key 'fifo': file ");
+  assert_contains(err, "fifo is not a regular file");
+  st_config_free(cfg);
+  unlink(path);
+}
+
 /* A config whose vault service `keys` is the JSON file `json` (mode). */
 static st_config *vault_config(const char *json, mode_t mode,
                                const char *extra)
@@ -1082,7 +1111,7 @@ static void test_vault_mode_rejected(void **state)
   tmp_path(path, sizeof(path), "keys.json");
   assert_contains(err, "vault file ");
   assert_contains(err, path);
-  assert_contains(err, " is readable by group/others (mode 0644); chmod 600 "
+  assert_contains(err, " is open to group/others (mode 0644); chmod 600 "
                        "it");
   st_config_free(cfg);
 
@@ -1368,6 +1397,7 @@ int main(void)
     TEST(test_paths),
     TEST(test_env_reference),
     TEST(test_file_reference),
+    TEST(test_file_reference_refusals),
     TEST(test_vault_reference),
     TEST(test_vault_mode_rejected),
     TEST(test_vault_service_problems),
