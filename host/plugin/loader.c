@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "plugin.h"
 
@@ -156,6 +157,40 @@ static int st_check_file(const char *path, char *err, size_t errlen)
   }
   if (!S_ISREG(st.st_mode))
     return st_fail(err, errlen, STORE_E_INVALID, path, "not a regular file");
+  return 0;
+}
+
+/* Step 1b, on the resolved path: loading runs the file's code as this
+ * user, so neither the file nor its directory may be changeable by anyone
+ * else: owned by the user or root, not writable by group or others (a
+ * sticky directory, like /tmp, keeps others from replacing the file). */
+static int st_check_trust(const char *real, char *err, size_t errlen)
+{
+  uid_t me = geteuid();
+  struct stat st;
+  char dir[PATH_MAX];
+  const char *slash = strrchr(real, '/');
+  const char *what = "file";
+  int i;
+
+  snprintf(dir, sizeof dir, "%.*s", slash && slash != real ?
+           (int)(slash - real) : 1, slash ? real : "/");
+  for (i = 0; i < 2; i++, what = "directory") {
+    const char *p = i ? dir : real;
+    if (stat(p, &st))
+      return st_fail(err, errlen, STORE_E_IO, real, "cannot access %s: %s",
+                     p, strerror(errno));
+    if (st.st_uid != me && st.st_uid != 0)
+      return st_fail(err, errlen, STORE_E_PERMISSION, real, "refused: its "
+                     "%s %s is owned by uid %u, not by you or root",
+                     what, p, (unsigned)st.st_uid);
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) &&
+        !(i && (st.st_mode & S_ISVTX)))
+      return st_fail(err, errlen, STORE_E_PERMISSION, real, "refused: its "
+                     "%s %s is writable by group or others (mode %04o; "
+                     "chmod go-w it)", what, p,
+                     (unsigned)(st.st_mode & 07777));
+  }
   return 0;
 }
 
@@ -358,6 +393,9 @@ int st_module_load(const char *path, st_module **out, char *err, size_t errlen)
                  strerror(errno));
     goto out;
   }
+  rc = st_check_trust(m->path, err, errlen);
+  if (rc)
+    goto out;
   pthread_mutex_lock(&st_lt_lock);
   locked = 1;
   rc = st_dl_open(m->path, &dl, err, errlen);

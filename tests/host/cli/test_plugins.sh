@@ -149,4 +149,42 @@ assert_err_has "provider 'local' already exists (\"store-local\", <built-in>"
 [ ! -e "$HOME/.local/share/xtstore/plugins/store-local.so" ] ||
   fail "a refused install left store-local.so in the user plugin directory"
 
+# A plugin file, or its directory, that someone else could change is refused
+# before it is loaded (its code would run as us); a sticky directory is fine.
+mkdir -p "$T/pl"
+chmod 755 "$T/pl"
+cp "$LOCAL_SO" "$T/pl/store-local.so"
+chmod 664 "$T/pl/store-local.so"
+xt plugins check "$T/pl/store-local.so"
+assert_rc 1
+assert_err_has "plugin $T/pl/store-local.so: refused: its file $T/pl/store-local.so is writable by group or others (mode 0664"
+chmod 644 "$T/pl/store-local.so"
+chmod 777 "$T/pl"
+xt plugins check "$T/pl/store-local.so"
+assert_rc 1
+assert_err_has "refused: its directory $T/pl is writable by group or others (mode 0777"
+chmod 1777 "$T/pl"
+xt plugins check "$T/pl/store-local.so"
+assert_rc 0
+chmod 755 "$T/pl"
+if [ "$(id -u)" = 0 ]; then
+  chown 65534 "$T/pl/store-local.so"
+  xt plugins check "$T/pl/store-local.so"
+  assert_rc 1
+  assert_err_has "refused: its file $T/pl/store-local.so is owned by uid 65534, not by you or root"
+  chown 0 "$T/pl/store-local.so"
+fi
+# ... also when a service loads it through the config.
+cat > "$T/pl.yaml" <<EOF
+providers:
+  storage:
+    mylocal: "$T/pl/store-local.so"
+external-services:
+  m: {type: "storage", provider: "mylocal", path: "$T/data"}
+EOF
+chmod 666 "$T/pl/store-local.so"
+run "$XT_BIN" --config "$T/pl.yaml" ls m:
+[ "$RC" -ne 0 ] || fail "a world-writable plugin was loaded by a service"
+assert_err_has "writable by group or others"
+
 finish
