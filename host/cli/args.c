@@ -25,14 +25,16 @@ void cli_args_init(cli_args *a, cli_global *g, const char *verb, int argc,
 
 int cli_usage_error(const char *verb, const char *fmt, ...)
 {
+  char msg[1024];
   va_list ap;
 
   fputs("xtstore: ", stderr);
   if (verb)
     fprintf(stderr, "%s: ", verb);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  fputs(cli_safe(msg), stderr); /* it echoes arguments */
   if (verb)
     fprintf(stderr, "; try 'xtstore %s --help'\n", verb);
   else

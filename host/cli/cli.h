@@ -260,6 +260,16 @@ void cli_rm_tree(cli_global *g, const char *verb, cli_target *t,
                  uint32_t delete_flags, int dry_run, cli_tally *tally);
 
 /* ------------------------------------------------------------------------ */
+/* escape.c                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* s for a terminal: s itself when it holds no control character, else a
+ * copy (in one of a few rotating per-thread buffers, valid until the
+ * fourth call after it on this thread) with each C0, DEL and C1 control
+ * written as \xNN. Use it for every remote string printed as text. */
+const char *cli_safe(const char *s);
+
+/* ------------------------------------------------------------------------ */
 /* output.c                                                                 */
 /* ------------------------------------------------------------------------ */
 

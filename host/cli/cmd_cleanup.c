@@ -63,7 +63,8 @@ static int cleanup_one(void *ud, const xtstore_upload_info *u)
   }
   cli_format_size(u->bytes, size, sizeof size);
   printf("%s  %s:%s/%s  upload %s, %ld s old, %u parts (%s) stored\n", done,
-         u->service, u->container, u->key, u->upload_id, age,
+         u->service, cli_safe(u->container), cli_safe(u->key),
+         cli_safe(u->upload_id), age,
          (unsigned)u->parts, size);
   return 0;
 }

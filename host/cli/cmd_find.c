@@ -49,7 +49,7 @@ static int32_t find_entry(void *ud, const store_entry *e)
     cli_format_time(e->mtime_ns, when, sizeof when);
     printf("%12s  %-20s  ", size, when);
   }
-  printf("%s\n", e->name);
+  printf("%s\n", cli_safe(e->name));
   return 0;
 }
 

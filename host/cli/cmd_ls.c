@@ -56,9 +56,9 @@ static int32_t ls_print(void *ud, const store_entry *e)
     cli_format_time(e->mtime_ns, when, sizeof when);
     printf("%12s  %-20s  ", size, when);
   }
-  fputs(e->name ? e->name : st->name ? st->name : "", stdout);
+  fputs(cli_safe(e->name ? e->name : st->name ? st->name : ""), stdout);
   if ((e->flags & STORE_ENTRY_SNAPSHOT) && e->snapshot_id)
-    printf(" (snapshot %s)", e->snapshot_id);
+    printf(" (snapshot %s)", cli_safe(e->snapshot_id));
   fputc('\n', stdout);
   return 0;
 }

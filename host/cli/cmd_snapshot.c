@@ -48,7 +48,7 @@ static int snapshot_run(cli_global *g, const cli_cmd *self, int argc,
       }
       cli_json_print(o);
     } else {
-      printf("%s\n", id_buf);
+      printf("%s\n", cli_safe(id_buf));
     }
   }
   cli_target_free(&t);

@@ -30,7 +30,7 @@ typedef struct stat_state {
 static void stat_line(const char *label, const char *value)
 {
   if (value)
-    printf("%-14s%s\n", label, value);
+    printf("%-14s%s\n", label, cli_safe(value));
 }
 
 static int32_t stat_print(void *ud, const store_entry *e)
@@ -58,7 +58,8 @@ static int32_t stat_print(void *ud, const store_entry *e)
   }
   if (st->meta_only) {
     for (i = 0; i < nmd; i++)
-      printf("%s=%s\n", md[i].key, md[i].value ? md[i].value : "");
+      printf("%s=%s\n", cli_safe(md[i].key),
+             cli_safe(md[i].value ? md[i].value : ""));
     return 0;
   }
   stat_line("address:", st->t->display);
@@ -82,7 +83,8 @@ static int32_t stat_print(void *ud, const store_entry *e)
     stat_line("kind:", "directory marker");
   printf("metadata:%s\n", nmd ? "" : "     (none)");
   for (i = 0; i < nmd; i++)
-    printf("  %s=%s\n", md[i].key, md[i].value ? md[i].value : "");
+    printf("  %s=%s\n", cli_safe(md[i].key),
+           cli_safe(md[i].value ? md[i].value : ""));
   return 0;
 }
 

@@ -264,7 +264,8 @@ static void report_marker(cli_global *g, const cli_target *src)
   if (g->json)
     cli_report(g, &act);
   else if (!g->quiet)
-    printf("skip: %s: a directory marker (no file written)\n", src->display);
+    printf("skip: %s: a directory marker (no file written)\n",
+           cli_safe(src->display));
 }
 
 /* Name the blob of an upload of `path` after the file when dst names

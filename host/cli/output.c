@@ -56,11 +56,12 @@ int cli_fail_hint(const char *verb, int rc, const store_error *err,
   snprintf(line, sizeof line, "xtstore: %s: %.*s%s%.96s%s", verb,
            STORE_ERR_MSG_SIZE, msg, hint ? " (" : "", hint ? hint : "",
            hint ? ")" : "");
-  /* One line per error, whatever a plugin put in its message. */
+  /* One line per error, whatever a plugin put in its message; names in
+   * it are shown escaped. */
   for (p = line; *p; p++)
     if (*p == '\n' || *p == '\r')
       *p = ' ';
-  fprintf(stderr, "%s\n", line);
+  fprintf(stderr, "%s\n", cli_safe(line));
   return cli_exit_code(rc);
 }
 
@@ -267,11 +268,11 @@ void cli_report(cli_global *g, const cli_action *a)
     return;
   printf("%s%s:", a->dry_run ? "(dryrun) " : "", a->action);
   if (a->source)
-    printf(" %s", a->source);
+    printf(" %s", cli_safe(a->source));
   if (a->source && a->target)
     fputs(" ->", stdout);
   if (a->target)
-    printf(" %s", a->target);
+    printf(" %s", cli_safe(a->target));
   if (a->size >= 0)
     printf(" (%lld bytes)", (long long)a->size);
   fputc('\n', stdout);
@@ -312,13 +313,13 @@ void cli_table_print(const cli_table *t, FILE *f)
   /* Out of memory only loses the alignment. */
   for (r = 0; widths && r < t->nrows; r++)
     for (c = 0; c < t->ncols; c++) {
-      len = strlen(t->cells[r * t->ncols + c]);
+      len = strlen(cli_safe(t->cells[r * t->ncols + c]));
       if (len > widths[c])
         widths[c] = len;
     }
   for (r = 0; r < t->nrows; r++) {
     for (c = 0; c < t->ncols; c++) {
-      cell = t->cells[r * t->ncols + c];
+      cell = cli_safe(t->cells[r * t->ncols + c]);
       if (c + 1 == t->ncols)
         fputs(cell, f);
       else

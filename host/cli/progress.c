@@ -213,9 +213,9 @@ static void cli_object_result(cli_progress *p, const xtstore_progress *ev)
   if (ev->status == XTSTORE_OBJ_FAILED) {
     cli_bar_clear(p);
     fprintf(stderr, "xtstore: %s: %s%s%s: %s\n", p->verb,
-            ev->source ? ev->source : "", ev->source ? " -> " : "",
-            ev->target ? ev->target : "",
-            ev->error ? ev->error : store_strerror(ev->code));
+            cli_safe(ev->source ? ev->source : ""), ev->source ? " -> " : "",
+            cli_safe(ev->target ? ev->target : ""),
+            cli_safe(ev->error ? ev->error : store_strerror(ev->code)));
     if (!p->first_error[0])
       snprintf(p->first_error, sizeof p->first_error, "%s",
                ev->error ? ev->error : "");

@@ -50,7 +50,7 @@ static void cli_log(void *ud, int32_t level, const char *msg)
                                                             : "log";
 
   (void)ud;
-  fprintf(stderr, "xtstore: %s: %s\n", name, msg);
+  fprintf(stderr, "xtstore: %s: %s\n", name, cli_safe(msg));
 }
 
 int cli_ctx(cli_global *g, xtstore_ctx **out, store_error *err)

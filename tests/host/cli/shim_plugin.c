@@ -29,6 +29,12 @@
 ** when the host gets ranges) while its entry reports the true size and
 ** CRC-32C: only the host's check of the bytes received can tell.
 **
+** `hostile-names: percent` lets a test hold names and metadata values
+** with any byte (ESC, CR, LF, C1) in a store that refuses them: the
+** wrapped plugin keeps them percent-encoded (control bytes, bytes over
+** 0x7f and '%' as %XX) and the shim decodes them in every entry it
+** reports, encoding again the keys and values it is given.
+**
 ** Built with -DSHIM_SERIAL it is "serial": not thread-safe (the host runs
 ** one op at a time on it) and listing pages of 3, so the host's paged
 ** listing of such providers is exercised. Built with -DSHIM_COPY it is
@@ -66,6 +72,7 @@ typedef struct shim {
   int wrong_results;        /* report-crc32c: wrong               */
   int wrong_entries;        /* report-crc32c: wrong, wrong-entries */
   int corrupt_get;          /* corrupt-get: flip                  */
+  int hostile;              /* hostile-names: percent             */
 } shim;
 
 #define CORRUPT_NONE   0
@@ -77,7 +84,7 @@ typedef struct shim {
 /* The service keys the shim takes for itself. */
 static const char *const own_keys[] = {
   "inner", "calls", "fail-put", "fail-after", "put-sleep-ms", "max-puts",
-  "corrupt-put", "report-crc32c", "corrupt-get", NULL,
+  "corrupt-put", "report-crc32c", "corrupt-get", "hostile-names", NULL,
 };
 
 /* A put's body that breaks after fail_after bytes. */
@@ -245,6 +252,70 @@ static int32_t flip_write(void *ud, const void *buf, size_t len)
 
 #define S(h) ((shim *)(void *)(h))
 
+#define HOSTILE_MAX 4096
+
+/* hostile-names: s as the wrapped plugin keeps it (into buf), or s. */
+static const char *enc(const shim *sh, const char *s, char *buf)
+{
+  const unsigned char *p;
+  size_t n = 0;
+
+  if (!sh->hostile || !s)
+    return s;
+  for (p = (const unsigned char *)s; *p && n + 4 < HOSTILE_MAX; p++) {
+    if (*p < 0x20 || *p >= 0x7f || *p == '%')
+      n += (size_t)snprintf(buf + n, 4, "%%%02X", *p);
+    else
+      buf[n++] = (char)*p;
+  }
+  buf[n] = '\0';
+  return buf;
+}
+
+/* The reverse of enc, into buf. */
+static const char *dec(const char *s, char *buf)
+{
+  size_t n = 0;
+  unsigned v;
+
+  if (!s)
+    return s;
+  for (; *s && n + 1 < HOSTILE_MAX; s++) {
+    if (s[0] == '%' && s[1] && s[2] && sscanf(s + 1, "%2x", &v) == 1) {
+      buf[n++] = (char)v;
+      s += 2;
+    } else {
+      buf[n++] = *s;
+    }
+  }
+  buf[n] = '\0';
+  return buf;
+}
+
+struct dec_entries {
+  store_entry_fn cb;
+  void *ud;
+};
+
+static int32_t dec_entry(void *ud, const store_entry *e)
+{
+  struct dec_entries *d = ud;
+  static _Thread_local char name[HOSTILE_MAX], vals[8][HOSTILE_MAX];
+  store_kv md[8];
+  store_entry c = *e;
+  size_t i;
+
+  c.name = dec(e->name, name);
+  for (i = 0; i < e->nmetadata && i < 8; i++) {
+    md[i].key = e->metadata[i].key;
+    md[i].value = dec(e->metadata[i].value, vals[i]);
+  }
+  if (e->nmetadata)
+    c.metadata = md;
+  c.nmetadata = i;
+  return d->cb(d->ud, &c);
+}
+
 static void note(shim *s, const char *op, const char *c, const char *k)
 {
   char line[2048];
@@ -335,6 +406,7 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
   const char *corrupt = get(kv, n, "corrupt-put");
   const char *wrong = get(kv, n, "report-crc32c");
   const char *cget = get(kv, n, "corrupt-get");
+  const char *hostile = get(kv, n, "hostile-names");
   store_kv *rest = calloc(n + 1, sizeof *rest);
   shim *s = calloc(1, sizeof *s);
   size_t i, m = 0;
@@ -366,6 +438,7 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
   s->wrong_entries = s->wrong_results ||
                      (wrong && !strcmp(wrong, "wrong-entries"));
   s->corrupt_get = cget ? (!strcmp(cget, "flip") ? 1 : -1) : 0;
+  s->hostile = hostile && !strcmp(hostile, "percent");
   if (s->corrupt < 0 || (wrong && !s->wrong_entries) || s->corrupt_get < 0) {
     sh_close((store_handle *)(void *)s);
     free(rest);
@@ -471,6 +544,9 @@ static int32_t sh_put(store_handle *h, const char *c, const char *k,
 {
   int32_t rc;
 
+  char kb[HOSTILE_MAX];
+
+  k = enc(S(h), k, kb);
   note(S(h), "blob_put", c, k);
   put_begin(S(h));
   rc = put_through(S(h), c, k, o, src, ud, out, err);
@@ -485,7 +561,9 @@ static int32_t sh_get(store_handle *h, const char *c, const char *k,
   struct wrong_entries w;
   struct flip_sink f = { sink, ud, 0 };
   store_get_opts go;
+  char kb[HOSTILE_MAX];
 
+  k = enc(S(h), k, kb);
   note(S(h), "blob_get", c, k);
   if (S(h)->corrupt_get) {
     sink = flip_write;
@@ -506,8 +584,13 @@ static int32_t sh_head(store_handle *h, const char *c, const char *k,
                        store_error *err)
 {
   struct wrong_entries w = { cb, ud };
+  struct dec_entries d = { cb, ud };
+  char kb[HOSTILE_MAX];
 
+  k = enc(S(h), k, kb);
   note(S(h), "blob_head", c, k);
+  if (S(h)->hostile)
+    return S(h)->in->blob_head(S(h)->h, c, k, o, dec_entry, &d, err);
   if (S(h)->wrong_entries)
     return S(h)->in->blob_head(S(h)->h, c, k, o, wrong_entry, &w, err);
   return S(h)->in->blob_head(S(h)->h, c, k, o, cb, ud, err);
@@ -516,6 +599,9 @@ static int32_t sh_head(store_handle *h, const char *c, const char *k,
 static int32_t sh_delete(store_handle *h, const char *c, const char *k,
                          const store_delete_opts *o, store_error *err)
 {
+  char kb[HOSTILE_MAX];
+
+  k = enc(S(h), k, kb);
   note(S(h), "blob_delete", c, k);
   return S(h)->in->blob_delete(S(h)->h, c, k, o, err);
 }
@@ -525,8 +611,20 @@ static int32_t sh_list(store_handle *h, const char *c,
                        store_error *err)
 {
   struct wrong_entries w = { cb, ud };
+  struct dec_entries d = { cb, ud };
+  store_list_opts lo;
+  char pb[HOSTILE_MAX], sb[HOSTILE_MAX];
 
   note(S(h), "blob_list", c, o ? o->prefix : NULL);
+  if (S(h)->hostile) {
+    if (o) {
+      lo = *o;
+      lo.prefix = enc(S(h), o->prefix, pb);
+      lo.start_after = enc(S(h), o->start_after, sb);
+      o = &lo;
+    }
+    return S(h)->in->blob_list(S(h)->h, c, o, dec_entry, &d, err);
+  }
   if (S(h)->wrong_entries)
     return S(h)->in->blob_list(S(h)->h, c, o, wrong_entry, &w, err);
   return S(h)->in->blob_list(S(h)->h, c, o, cb, ud, err);
@@ -535,7 +633,20 @@ static int32_t sh_list(store_handle *h, const char *c,
 static int32_t sh_setmeta(store_handle *h, const char *c, const char *k,
                           const store_kv *m, size_t n, store_error *err)
 {
+  static _Thread_local char vals[8][HOSTILE_MAX];
+  store_kv md[8];
+  char kb[HOSTILE_MAX];
+  size_t i;
+
+  k = enc(S(h), k, kb);
   note(S(h), "blob_set_metadata", c, k);
+  if (S(h)->hostile && n <= 8) {
+    for (i = 0; i < n; i++) {
+      md[i].key = m[i].key;
+      md[i].value = enc(S(h), m[i].value, vals[i]);
+    }
+    m = md;
+  }
   return S(h)->in->blob_set_metadata(S(h)->h, c, k, m, n, err);
 }
 
@@ -666,6 +777,7 @@ static const store_config_key keys[] = {
     "than read", 0, 0 },
   { "report-crc32c", "wrong or wrong-entries: report wrong CRC-32Cs", 0, 0 },
   { "corrupt-get", "flip: deliver other bytes than the entry says", 0, 0 },
+  { "hostile-names", "percent: names and values kept percent-encoded", 0, 0 },
   { "path", "the wrapped local provider's root", 0, 0 },
   { "name", "service name", 0, 0 },
   { NULL, NULL, 0, 0 },
