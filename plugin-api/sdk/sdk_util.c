@@ -62,6 +62,17 @@ fail:
   return -1;
 }
 
+int sdk_uri_decode_name(sdk_buf *out, const char *s, size_t len,
+                        int plus_is_space)
+{
+  size_t start = out->len;
+
+  if (sdk_uri_decode(out, s, len, plus_is_space))
+    return -1;
+  return memchr(out->data ? out->data + start : "", '\0', out->len - start)
+           ? 1 : 0;
+}
+
 int sdk_uri_decode(sdk_buf *out, const char *s, size_t len, int plus_is_space)
 {
   size_t start = out->len, i = 0, run;

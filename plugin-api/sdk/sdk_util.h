@@ -19,6 +19,12 @@ int sdk_uri_encode(sdk_buf *out, const char *s, size_t len, int keep_slash);
 /* Decode %XX (and '+' as ' ' when plus_is_space) into out. -1 on a bad
  * escape or memory. */
 int sdk_uri_decode(sdk_buf *out, const char *s, size_t len, int plus_is_space);
+/* sdk_uri_decode for a name a listing sent encoded, to be used as a C
+ * string: 1 (out holds the bytes) when it decodes to a NUL byte (%00), so
+ * that the provider skips that entry, with sdk_log, rather than report the
+ * name cut at the NUL, which names another object. */
+int sdk_uri_decode_name(sdk_buf *out, const char *s, size_t len,
+                        int plus_is_space);
 
 /* Lowercase hex of data into out (2*len+1 bytes). */
 void sdk_hex(const void *data, size_t len, char *out);
@@ -85,5 +91,11 @@ int sdk_parse_bool(const char *s);
  * send terminal escapes through our output. Returns s (NULL stays NULL).
  * sdk_error_http applies it to what it writes. */
 char *sdk_text_clean(char *s);
+
+/* One line to the host's log (sdk_log.c): printf-formatted, cut at 511
+ * bytes, control bytes replaced (sdk_text_clean); nothing when host has
+ * no log function. Never pass a secret. */
+void sdk_log(const store_host_api *host, int32_t level, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
 
 #endif /* SDK_UTIL_H */

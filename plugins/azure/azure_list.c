@@ -117,6 +117,7 @@ const char *az_xml_etag(const char *etag, az_props *p)
 }
 
 typedef struct lister {
+  const store_host_api *host;
   const az_target *t;
   sdk_list_filter filter;       /* start_after; a prefix spanning pages   */
   store_entry_fn cb;
@@ -206,10 +207,18 @@ static int32_t page_items(lister *l, const sdk_xml_node *blobs,
       /* Names with characters XML cannot carry come percent-encoded. */
       sdk_buf d = SDK_BUF_INIT;
       const char *s = sdk_xml_text(name);
-      if (sdk_uri_decode(&d, s, strlen(s), 0) || !d.data) {
+      int dec = sdk_uri_decode_name(&d, s, strlen(s), 0);
+      if (dec < 0 || !d.data) {
         sdk_buf_free(&d);
         return az_fail(l->t, err, STORE_E_INTERNAL,
                        "listing: undecodable encoded name");
+      }
+      if (dec > 0) {
+        sdk_log(l->host, STORE_LOG_ERROR, "azure: container '%s': the listed "
+                "name '%s' (encoded) holds a NUL byte: skipped, as no "
+                "operation can name it", l->t->container, s);
+        sdk_buf_free(&d);
+        continue;
       }
       bad = sdk_list_page_take(pg, d.data, kind, c);
     } else {
@@ -249,7 +258,7 @@ int32_t az_list(store_handle *h, const az_target *t,
   const char *prefix = AZ_OPT(opts, store_list_opts, prefix, NULL);
   const char *delim = AZ_OPT(opts, store_list_opts, delimiter, NULL);
   uint32_t flags = AZ_OPT(opts, store_list_opts, flags, 0);
-  lister l = {t, {NULL, NULL}, cb, cb_ctx};
+  lister l = {h->host, t, {NULL, NULL}, cb, cb_ctx};
   sdk_buf q = SDK_BUF_INIT;
   int32_t rc;
 

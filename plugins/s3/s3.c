@@ -58,17 +58,13 @@ static const store_limits limits = {
 
 void s3_log(const store_handle *h, int32_t level, const char *fmt, ...)
 {
-  const store_host_api *a = h->host;
   char line[512];
   va_list ap;
 
-  if (!a || !STORE_HAS_FIELD(store_host_api, log, a->struct_size) || !a->log)
-    return;
   va_start(ap, fmt);
   vsnprintf(line, sizeof(line), fmt, ap);
   va_end(ap);
-  /* lines quote servers and keys: one line, no escapes */
-  a->log(a->host_ctx, level, sdk_text_clean(line));
+  sdk_log(h->host, level, "%s", line);
 }
 
 static const char *process_env(const char *name)

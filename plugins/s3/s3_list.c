@@ -25,15 +25,20 @@ typedef struct page {
 
 /* A name of the page, decoded into p->names when needed; the returned
  * pointer is valid until the next call (names may move). Returns NULL on
- * a bad escape or no memory. */
-static const char *page_name(page *p, const char *raw)
+ * a bad escape or no memory; *nul is set when the name decodes to a NUL
+ * byte (no C string can name it). */
+static const char *page_name(page *p, const char *raw, int *nul)
 {
+  int rc;
+
+  *nul = 0;
   if (!p->encoded || !raw)
     return raw;
   sdk_buf_reset(&p->names);
-  if (sdk_uri_decode(&p->names, raw, strlen(raw), 1) ||
-      sdk_buf_putc(&p->names, '\0'))
+  rc = sdk_uri_decode_name(&p->names, raw, strlen(raw), 1);
+  if (rc < 0 || sdk_buf_putc(&p->names, '\0'))
     return NULL;
+  *nul = rc;
   return p->names.data;
 }
 
@@ -95,11 +100,17 @@ static int32_t page_items(const s3_call *c, page *pg, sdk_list_page *items,
   for (sdk_xml_node *n = sdk_xml_child(pg->root, elem); n;
        n = sdk_xml_next(n, elem)) {
     const char *raw = sdk_xml_child_text(n, field);
-    const char *name = page_name(pg, raw);
-    int bad;
+    int nul, bad;
+    const char *name = page_name(pg, raw, &nul);
     if (!name)
       return s3_fail_msg(c, err, STORE_E_INTERNAL, "a listed %s is not "
                          "URL-encoded properly", what);
+    if (nul) {
+      s3_log(c->h, STORE_LOG_ERROR, "s3: bucket '%s': the listed %s '%s' "
+             "(URL-encoded) holds a NUL byte: skipped, as no operation can "
+             "name it", c->bucket, what, raw);
+      continue;
+    }
     if (name == raw) {
       bad = sdk_list_page_add(items, name, kind, n);
     } else {
@@ -213,12 +224,19 @@ static int32_t emit_version(const s3_call *c, page *pg, sdk_xml_node *v,
 {
   s3_version sv;
   const char *t;
+  int nul;
 
   memset(&sv, 0, sizeof(sv));
-  sv.key = page_name(pg, sdk_xml_child_text(v, "Key"));
+  sv.key = page_name(pg, sdk_xml_child_text(v, "Key"), &nul);
   if (!sv.key)
     return s3_fail_msg(c, err, STORE_E_INTERNAL, "a listed key is not "
                        "URL-encoded properly");
+  if (nul) {
+    s3_log(c->h, STORE_LOG_ERROR, "s3: bucket '%s': the listed key '%s' "
+           "(URL-encoded) holds a NUL byte: skipped, as no operation can "
+           "name it", c->bucket, sdk_xml_child_text(v, "Key"));
+    return STORE_OK;
+  }
   sv.version_id = sdk_xml_child_text(v, "VersionId");
   sv.etag = sdk_xml_child_text(v, "ETag");
   t = sdk_xml_child_text(v, "Size");
@@ -264,6 +282,7 @@ int32_t s3_list_versions(store_handle *h, const char *bucket,
   while (!rc && more) {
     sdk_response *resp = NULL;
     const char *t, *enc;
+    int nul;
     s3_call c;
 
     rc = s3_call_init(&c, h, "ListObjectVersions", "GET", bucket, NULL, err);
@@ -293,8 +312,8 @@ int32_t s3_list_versions(store_handle *h, const char *bucket,
              strcmp(sdk_xml_name(pg.root), "ListBucketResult");
       free(key_marker);
       free(vid_marker);
-      t = page_name(&pg, sdk_xml_child_text(pg.root, "NextKeyMarker"));
-      key_marker = more && t ? strdup(t) : NULL;
+      t = page_name(&pg, sdk_xml_child_text(pg.root, "NextKeyMarker"), &nul);
+      key_marker = more && t && !nul ? strdup(t) : NULL;
       t = sdk_xml_child_text(pg.root, "NextVersionIdMarker");
       vid_marker = more && t ? strdup(t) : NULL;
       if (more && !key_marker)

@@ -23,6 +23,8 @@
 #     request as S3 does): each command's first request is refused once,
 #     and every later request of the same process is signed with the
 #     corrected clock (cp -r of 5 objects, then rm -r: one 403 each).
+#  9. a listing whose url-encoded key decodes to a NUL byte: the entry is
+#     skipped with an error line; rm -r deletes no object of a cut name.
 #   test_faults.sh XTSTORE_BIN PLUGIN_DIR [S3_PUT_PROBE]
 PROBE=${3:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -64,7 +66,10 @@ cat > "$RULES.tmp" <<EOF
   "status": 500,
   "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>"},
  {"match": {"method": "GET", "path": "^/$B/stall\\\\.bin\$"}, "count": 1,
-  "stall_ms": 4000}
+  "stall_ms": 4000},
+ {"match": {"method": "GET", "path": "^/$B/?\$", "query": "prefix=nul"},
+  "status": 200, "headers": {"Content-Type": "application/xml"},
+  "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult><Name>$B</Name><Prefix>nul/</Prefix><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys><EncodingType>url</EncodingType><IsTruncated>false</IsTruncated><Contents><Key>nul%2Fa%00b</Key><Size>1</Size><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>&quot;0cc175b9c0f1b6a831c399e269772661&quot;</ETag></Contents><Contents><Key>nul%2Fc</Key><Size>1</Size><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>&quot;4a8a08f09d37b73795649038408b5f33&quot;</ETag></Contents></ListBucketResult>"}
 ]
 EOF
 mv "$RULES.tmp" "$RULES"
@@ -223,6 +228,23 @@ if [ "$FAILS" -ne 0 ]; then
   echo "skewshim log:"
   sed 's/^/  /' "$SKEWLOG"
 fi
+
+# 9 ---------------------------------------------------------------------------
+# A listing whose url-encoded key decodes to a NUL ("nul/a%00b"): that entry
+# is skipped with an error line, never cut to "nul/a" (another object,
+# which rm -r would then delete).
+printf a > one.txt
+xt put one.txt "direct:$B/nul/a"
+xt put one.txt "direct:$B/nul/c"
+xt ls -r "s3:$B/nul/"
+expect_rc 0 "ls of a listing with a NUL-bearing key"
+check "the NUL-bearing key is not listed cut" lacks "$OUT" "nul/a"
+check "the other key is listed" contains "$OUT" "nul/c"
+check "an error line names the encoded key" contains "$ERR" "'nul%2Fa%00b' (URL-encoded) holds a NUL byte: skipped"
+xt rm -r "s3:$B/nul/"
+xt stat "direct:$B/nul/a"
+expect_rc 0 "rm -r left nul/a alone (its listing named nul/a%00b)"
+check "rm -r sent no DELETE for nul/a" test "$(attempts DELETE nul/a)" -eq 0
 
 xt rb --force "s3:$B"
 expect_rc 0 "rb --force"
