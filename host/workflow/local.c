@@ -169,6 +169,42 @@ int st_local_walk(const char *root, const char *stem, st_walk_fn fn,
   return walk_dir(&w, w.rootlen);
 }
 
+int st_local_beneath(const char *root, const char *path, int create,
+                     store_error *err)
+{
+  size_t rootlen = strlen(root);
+  char *p = strdup(path), *s;
+  struct stat st;
+  int rc = STORE_OK;
+
+  if (!p)
+    return st_err(err, STORE_E_NOMEM, "out of memory");
+  if (strncmp(path, root, rootlen) != 0)
+    rootlen = 0;
+  for (s = strchr(p + rootlen + (rootlen == 0), '/'); s;
+       s = strchr(s + 1, '/')) {
+    *s = '\0';
+    if (lstat(p, &st) != 0) {
+      if (errno != ENOENT || !create || (mkdir(p, 0777) != 0 &&
+                                         errno != EEXIST)) {
+        rc = errno == ENOENT && !create ? STORE_OK : sys_err(err, errno, p);
+        break;
+      }
+    } else if (S_ISLNK(st.st_mode)) {
+      rc = st_err(err, STORE_E_INVALID, "local directory '%s' is a symbolic "
+                  "link: links below the target '%s' are not followed", p,
+                  root);
+      break;
+    } else if (!S_ISDIR(st.st_mode)) {
+      rc = sys_err(err, ENOTDIR, p);
+      break;
+    }
+    *s = '/';
+  }
+  free(p);
+  return rc;
+}
+
 int st_local_mkdirs(const char *path, store_error *err)
 {
   char *p = strdup(path), *s;

@@ -52,7 +52,7 @@ static int download(st_wf_run *r, const char *key, const char *path,
                     struct counter *c, store_error *err)
 {
   size_t len = strlen(path);
-  int rc = st_local_mkdirs(path, err);
+  int rc = st_local_beneath(r->dst.dir, path, 1, err);
   /* A "dir/" marker object is the directory itself, made just now. */
   if (rc || path[len - 1] == '/')
     return rc;
@@ -106,6 +106,8 @@ int st_wf_delete_object(st_wf_run *r, const char *name, store_error *err)
     return st_err(err, STORE_E_NOMEM, "out of memory");
   if (r->dst.svc)
     rc = xtstore_blob_delete(r->dst.svc, r->dst.container, path, NULL, err);
+  else if ((rc = st_local_beneath(r->dst.dir, path, 0, err)) != STORE_OK)
+    ;
   else if (unlink(path) != 0)
     rc = st_err(err, errno == ENOENT ? STORE_E_NOT_FOUND : STORE_E_IO,
                 "local file '%s': %s", path, strerror(errno));

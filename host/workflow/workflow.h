@@ -58,6 +58,13 @@ int st_local_walk(const char *root, const char *stem, st_walk_fn fn,
                   void *ud, store_error *err);
 /* Create the directories above `path` (mkdir -p of its dirname). */
 int st_local_mkdirs(const char *path, store_error *err);
+/* The same for a path inside the tree `root` (a prefix of path ending in
+ * '/'), refusing (STORE_E_INVALID, naming it) any directory between root
+ * and the file that is a symbolic link, so that a link already inside the
+ * target cannot send a download, or a deletion, out of it. create = 0
+ * only checks what exists. */
+int st_local_beneath(const char *root, const char *path, int create,
+                     store_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* list.c: one end listed by its own thread into a bounded queue   */

@@ -120,6 +120,11 @@ int32_t lp_obj_fail(const lp_obj *o, store_error *err, int32_t code, int e,
   __attribute__((format(printf, 5, 6)));
 void lp_err_clear(store_error *err);
 int32_t lp_check_opts(const void *opts, const char *what, store_error *err);
+/* STORE_E_PERMISSION naming the blob when the file st has more than one
+ * hard link: a link planted in the store would let an in-place change
+ * (`doing`: "append to", ...) reach a file outside the root. */
+int32_t lp_check_single_link(const lp_obj *o, const struct stat *st,
+                             const char *doing, store_error *err);
 
 /* local.c */
 int lp_cancelled(const store_handle *h);

@@ -83,6 +83,9 @@ static int32_t open_locked(lp_obj *o, const char *ct, int *out_fd,
       rc = lp_obj_fail(o, err, STORE_E_INVALID, 0, "not a regular file");
       goto out;
     }
+    rc = lp_check_single_link(o, st, "append to", err);
+    if (rc)
+      goto out;
     if (fstatat(o->pfd, o->leaf, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
         now.st_ino == st->st_ino) {
       *out_fd = fd;

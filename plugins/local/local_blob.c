@@ -394,6 +394,9 @@ int32_t lp_blob_set_metadata(store_handle *h, const char *container,
   rc = lp_blob_open_read(&o, NULL, &fd, &st, err);
   if (rc)
     goto out;
+  rc = lp_check_single_link(&o, &st, "set the metadata of", err);
+  if (rc)
+    goto out;
   rc = lp_meta_replace(&o, fd, metadata, nmetadata, err);
 out:
   if (fd >= 0)

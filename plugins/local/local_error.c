@@ -101,6 +101,16 @@ int32_t lp_obj_fail(const lp_obj *o, store_error *err, int32_t code, int e,
   return rc;
 }
 
+int32_t lp_check_single_link(const lp_obj *o, const struct stat *st,
+                             const char *doing, store_error *err)
+{
+  if (st->st_nlink <= 1)
+    return STORE_OK;
+  return lp_obj_fail(o, err, STORE_E_PERMISSION, 0, "refused to %s it: the "
+                     "file has %lu hard links, and another may be outside "
+                     "the store", doing, (unsigned long)st->st_nlink);
+}
+
 /* Forget a failure that the caller recovered from. */
 void lp_err_clear(store_error *err)
 {
