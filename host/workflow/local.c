@@ -181,6 +181,11 @@ int st_local_beneath(const char *root, const char *path, int create,
     return st_err(err, STORE_E_NOMEM, "out of memory");
   if (strncmp(path, root, rootlen) != 0)
     rootlen = 0;
+  /* The target itself may be a link: the user named it. */
+  if (create && rootlen && (rc = st_local_mkdirs(root, err)) != STORE_OK) {
+    free(p);
+    return rc;
+  }
   for (s = strchr(p + rootlen + (rootlen == 0), '/'); s;
        s = strchr(s + 1, '/')) {
     *s = '\0';
