@@ -199,6 +199,8 @@ int32_t s3_fail_xml(const s3_call *c, const sdk_response *resp,
 void s3_err_init(store_error *probe);
 int32_t s3_check_names(const char *bucket, const char *key,
                        store_error *err);
+/* The stricter rules of a bucket created today (after s3_check_names). */
+int32_t s3_check_new_bucket(const char *bucket, store_error *err);
 
 /* s3_meta.c: user metadata out, object properties from response headers */
 typedef struct s3_props {

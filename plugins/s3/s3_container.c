@@ -83,6 +83,8 @@ int32_t s3_container_create(store_handle *h, const char *container,
   int32_t rc = s3_check_names(container, NULL, err);
 
   memset(&c, 0, sizeof(c));
+  if (!rc)
+    rc = s3_check_new_bucket(container, err);
   if (rc)
     return rc;
   if (nmetadata)

@@ -11,6 +11,7 @@
 ** what the server's text quoted has its control bytes replaced
 ** (sdk_text_clean).
 */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -278,6 +279,35 @@ int32_t s3_fail_xml(const s3_call *c, const sdk_response *resp,
   return STORE_OK;
 }
 
+int32_t s3_check_new_bucket(const char *bucket, store_error *err)
+{
+  size_t n = strlen(bucket), i, dots = 0;
+  int ip = 1;
+
+  for (i = 0; i < n; i++) {
+    char ch = bucket[i];
+    if (!(islower((unsigned char)ch) || isdigit((unsigned char)ch) ||
+          ch == '.' || ch == '-'))
+      break;
+    if (ch == '.')
+      dots++;
+    else if (!isdigit((unsigned char)ch))
+      ip = 0;
+  }
+  if (n < 3 || n > 63 || i < n || !isalnum((unsigned char)bucket[0]) ||
+      !isalnum((unsigned char)bucket[n - 1]) || strstr(bucket, ".."))
+    return store_error_set(err, STORE_E_INVALID, "s3: CreateBucket '%.64s': "
+                           "a new bucket's name is 3 to 63 lowercase "
+                           "letters, digits, '.' and '-', starting and "
+                           "ending with a letter or digit", bucket);
+  if ((ip && dots == 3) || !strncmp(bucket, "xn--", 4) ||
+      (n > 8 && !strcmp(bucket + n - 8, "-s3alias")))
+    return store_error_set(err, STORE_E_INVALID, "s3: CreateBucket '%s': S3 "
+                           "refuses names like an IP address, starting "
+                           "'xn--' or ending '-s3alias'", bucket);
+  return STORE_OK;
+}
+
 /* A probe's own error, for a request whose failure may be an answer. */
 void s3_err_init(store_error *probe)
 {
@@ -285,18 +315,25 @@ void s3_err_init(store_error *probe)
   probe->struct_size = sizeof(*probe);
 }
 
-/* A bucket name and an object key the URL can carry. */
+/* A bucket name some S3 accepts: the rules of today, plus what older
+ * buckets of us-east-1 may still be called (up to 255 of A-Z a-z 0-9 . _
+ * -); no S3 accepts "..", '/' or any other byte. */
 int32_t s3_check_names(const char *bucket, const char *key, store_error *err)
 {
-  if (!bucket || !*bucket || strchr(bucket, '/') || strlen(bucket) > 255)
+  if (!bucket || !*bucket || strlen(bucket) > 255)
     return store_error_set(err, STORE_E_INVALID, "s3: bucket name '%.64s' "
-                           "is empty, too long or has a '/'",
+                           "is empty or longer than 255 bytes",
                            bucket ? bucket : "");
   for (const char *p = bucket; *p; p++)
-    if ((unsigned char)*p <= ' ' || *p == 0x7f)
+    if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
       return store_error_set(err, STORE_E_INVALID, "s3: bucket name "
-                             "'%.64s' has a blank or control character",
-                             bucket);
+                             "'%.64s': no S3 accepts the character '%c' "
+                             "(letters, digits, '.', '-' and '_' only)",
+                             bucket, (unsigned char)*p > ' ' &&
+                             *p != 0x7f ? *p : '?');
+  if (strstr(bucket, "..") || !strcmp(bucket, "."))
+    return store_error_set(err, STORE_E_INVALID, "s3: bucket name '%.64s': "
+                           "no S3 accepts '.' or '..' there", bucket);
   if (key && (!*key || strlen(key) > S3_MAX_KEY))
     return store_error_set(err, STORE_E_INVALID, "s3: key of %zu bytes in "
                            "bucket '%s' (1..%d allowed)", strlen(key),

@@ -941,6 +941,35 @@ static void urls_follow_the_addressing(void **state)
   open_with("host:9000", NULL, STORE_E_CONFIG);
 }
 
+/* Bucket names no S3 accepts are refused before any request; a new
+ * bucket's name follows today's rules, an existing one may be older. */
+static void bucket_names_are_checked(void **state)
+{
+  static const char *const bad[] = {"", "..", ".", "a..b", "a/b", "a b",
+                                    "a?b", "a%2Fb", "a\x1b", NULL};
+  static const char *const old_ok[] = {"My_Old.Bucket", "abc", "a-b.c",
+                                       NULL};
+  static const char *const new_bad[] = {"ab", "My_Old.Bucket", "-abc",
+                                        "abc-", "192.168.1.2", "xn--abc",
+                                        "abc-s3alias", NULL};
+  store_error err;
+  size_t i;
+
+  (void)state;
+  for (i = 0; bad[i]; i++) {
+    memset(&err, 0, sizeof(err));
+    err.struct_size = sizeof(err);
+    assert_int_equal(s3_check_names(bad[i], NULL, &err), STORE_E_INVALID);
+    assert_non_null(strstr(err.message, "s3: bucket name"));
+  }
+  for (i = 0; old_ok[i]; i++)
+    assert_int_equal(s3_check_names(old_ok[i], NULL, NULL), STORE_OK);
+  for (i = 0; new_bad[i]; i++)
+    assert_int_equal(s3_check_new_bucket(new_bad[i], NULL), STORE_E_INVALID);
+  assert_int_equal(s3_check_new_bucket("xts3-faults-1234", NULL), STORE_OK);
+  assert_int_equal(s3_check_new_bucket("a.b-c", NULL), STORE_OK);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -974,6 +1003,7 @@ int main(void)
     cmocka_unit_test(checksums_ride_in_part_tokens),
     cmocka_unit_test(urls_follow_the_addressing),
     cmocka_unit_test(payload_signing_sets_the_body_mode),
+    cmocka_unit_test(bucket_names_are_checked),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
