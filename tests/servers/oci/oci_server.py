@@ -38,6 +38,7 @@ HOOK_DEFAULTS = {"page_size": 0,            # 0: no cap beyond the API's own lim
                  "clock_skew": 0.0,         # seconds added to the server's clock
                  "work_request_delay": 0.0}  # seconds before a copy starts
 JSON_BODY_MAX = 16 << 20
+DRAIN_MAX = 64 << 20
 DEFAULT_LIMIT = 1000
 
 
@@ -279,22 +280,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         auth = self.header("authorization")
         if not auth:
             raise OciError(401, "NotAuthenticated", "The required information to complete "
-                           "authentication was not provided.", close=True)
+                           "authentication was not provided.")
         if not auth.startswith("Signature "):
-            raise OciError(401, "NotAuthenticated", "Authorization is not an OCI Signature",
-                           close=True)
+            raise OciError(401, "NotAuthenticated", "Authorization is not an OCI Signature")
         params = dict(AUTH_RE.findall(auth[len("Signature "):]))
         if params.get("version") != "1":
-            raise OciError(401, "NotAuthenticated", "signature version must be \"1\"", close=True)
+            raise OciError(401, "NotAuthenticated", "signature version must be \"1\"")
         if params.get("algorithm") != "rsa-sha256":
-            raise OciError(401, "NotAuthenticated", "algorithm must be rsa-sha256", close=True)
+            raise OciError(401, "NotAuthenticated", "algorithm must be rsa-sha256")
         key = self.state.keys.get(params.get("keyId", ""))
         if key is None:
-            raise OciError(401, "NotAuthenticated", "unknown keyId %r" % params.get("keyId"),
-                           close=True)
+            raise OciError(401, "NotAuthenticated", "unknown keyId %r" % params.get("keyId"))
         if "headers" not in params or "signature" not in params:
-            raise OciError(401, "NotAuthenticated", "Authorization lacks headers or signature",
-                           close=True)
+            raise OciError(401, "NotAuthenticated", "Authorization lacks headers or signature")
         signed = params["headers"].lower().split()
         required = ["(request-target)", "host"]
         if self.command in ("PUT", "POST", "PATCH") and op not in OBJECT_BODY_OPS:
@@ -304,7 +302,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             missing.insert(0, "date|x-date")
         if missing:
             raise OciError(401, "NotAuthenticated", "the signature must cover %s"
-                           % ", ".join(missing), close=True)
+                           % ", ".join(missing))
         lines = []
         for h in signed:
             if h == "(request-target)":
@@ -312,23 +310,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 continue
             values = self.headers.get_all(h)
             if values is None:
-                raise OciError(401, "NotAuthenticated", "signed header %s is missing" % h,
-                               close=True)
+                raise OciError(401, "NotAuthenticated", "signed header %s is missing" % h)
             lines.append("%s: %s" % (h, ", ".join(v.strip() for v in values)))
         try:
             sig = base64.b64decode(params["signature"], validate=True)
             key.verify(sig, "\n".join(lines).encode(), padding.PKCS1v15(), hashes.SHA256())
         except (InvalidSignature, ValueError):
             raise OciError(401, "NotAuthenticated", "The required information to complete "
-                           "authentication was not provided or was incorrect.", close=True)
+                           "authentication was not provided or was incorrect.")
         date_h = "x-date" if "x-date" in signed else "date"
         try:
             when = email.utils.parsedate_to_datetime(self.header(date_h)).timestamp()
         except (TypeError, ValueError):
-            raise OciError(401, "NotAuthenticated", "unparsable %s header" % date_h, close=True)
+            raise OciError(401, "NotAuthenticated", "unparsable %s header" % date_h)
         if abs(when - self.state.now(self.bucket_name)) > CLOCK_WINDOW_S:
             raise OciError(401, "NotAuthenticated", "The request date %s is more than 5 minutes "
-                           "from the server's clock" % self.header(date_h), close=True)
+                           "from the server's clock" % self.header(date_h))
         if "x-content-sha256" in signed:
             self.sha_verify = self.header("x-content-sha256").strip()
 
@@ -408,6 +405,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise
         return n, md5.digest(), crc
 
+    def drain(self):
+        """Reads and drops an unread request body of up to DRAIN_MAX bytes, so an error
+        answer keeps the connection and the client is not reset mid-send."""
+        if self.body_read or self.header("transfer-encoding"):
+            return
+        v = self.header("content-length") or ""
+        if v.isdigit() and int(v) <= DRAIN_MAX:
+            try:
+                self.no_body()
+            except OciError:
+                pass
+
     def send_json(self, status, body, headers=()):
         raw = json.dumps(body).encode()
         self.send_response(status)
@@ -446,6 +455,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = {"code": e.code, "message": e.message}
         self.log_message("error %d %s: %s", e.status, e.code, e.message)
         try:
+            self.drain()
             self.send_json(e.status, body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
