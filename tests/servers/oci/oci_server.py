@@ -817,7 +817,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         delimiter = self.query.get("delimiter")
         if delimiter not in (None, "/"):
             raise OciError(400, "InvalidParameter", "delimiter must be '/'")
-        fields = [f for f in self.query.get("fields", "name").split(",") if f]
+        # Case-insensitive, as OCI documents; mapped to the JSON spelling.
+        known = {f.lower(): f for f in ("name", "size", "etag", "md5", "timeCreated",
+                                        "timeModified", "storageTier", "archivalState")}
+        fields = []
+        for f in self.query.get("fields", "name").split(","):
+            if not f.strip():
+                continue
+            if f.strip().lower() not in known:
+                raise OciError(400, "InvalidParameter", "unknown field %r in fields" % f)
+            fields.append(known[f.strip().lower()])
         return self.query.get("prefix", ""), delimiter, fields
 
     def summary(self, v, fields, versions=False):

@@ -162,9 +162,10 @@ def main():
     _, h, _ = expect(request("DELETE", o("b")), 204)
     check(h.get("is-delete-marker") == "true", "delete marker")
     expect(request("GET", o("b")), 404, "ObjectNotFound", "GET behind a delete marker")
-    vs = json.loads(request("GET", "/n/xtns/b/%s/objectversions?prefix=b&fields=name,size"
+    vs = json.loads(request("GET", "/n/xtns/b/%s/objectversions?prefix=b&fields=Name,SIZE"
                             % B)[2])["items"]
-    check([v["isDeleteMarker"] for v in vs] == [True, False], "versions %r" % vs)
+    check([v["isDeleteMarker"] for v in vs] == [True, False] and vs[1]["size"] == 1,
+          "versions %r" % vs)
     st, _, data = request("GET", o("b") + "?versionId=" + vs[1]["versionId"])
     check(st == 200 and data == b"b", "old version")
 
