@@ -123,8 +123,7 @@ class State:
     def __init__(self, root, key_id, public_key):
         self.root = root
         self.data = os.path.join(root, "data")
-        self.tmp = os.path.join(self.data, "tmp")
-        os.makedirs(self.tmp, exist_ok=True)
+        os.makedirs(self.data, exist_ok=True)
         self.keys = {key_id: public_key}
         self.lock = threading.RLock()
         self.buckets = {}
@@ -398,8 +397,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise OciError(400, "InvalidContentMd5", "The computed MD5 hash (%s) does not "
                                "match the expected MD5 hash (%s)" % (b64(md5.digest()), want_md5))
             if want_crc is not None and crc_b64(crc) != want_crc.strip():
-                raise OciError(400, "InvalidContentCrc32c", "The computed CRC32C (%s) does not "
-                               "match the expected CRC32C (%s)" % (crc_b64(crc), want_crc))
+                raise OciError(400, "InvalidContentCrc32c", "The computed CRC32C of the request "
+                               "body (%s) does not match the opc-content-crc32c header (%s)"
+                               % (crc_b64(crc), want_crc))
         except BaseException:
             unlink_quiet(path)
             raise
@@ -416,6 +416,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.no_body()
             except OciError:
                 pass
+
+    def crc_wanted(self):
+        """The opc-content-crc32c to check the body against (None: none sent), and whether
+        the server computes and answers one: only with opc-checksum-algorithm: CRC32C, as
+        OCI documents (a CRC sent without it would not be checked there, so it is refused
+        here)."""
+        alg = (self.header("opc-checksum-algorithm") or "").strip().upper() or None
+        if alg not in (None, "CRC32C"):
+            raise OciError(400, "InvalidParameter", "opc-checksum-algorithm %s is not supported "
+                           "by this test server (CRC32C only)" % alg)
+        want = self.header("opc-content-crc32c")
+        if want is not None and alg != "CRC32C":
+            raise OciError(400, "InvalidParameter", "opc-content-crc32c applies only with "
+                           "opc-checksum-algorithm: CRC32C")
+        return want, alg == "CRC32C"
 
     def send_json(self, status, body, headers=()):
         raw = json.dumps(body).encode()
@@ -646,9 +661,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with self.state.lock:
             b = self.bucket(ns, b_name)
             self.conditions(b.current(name))
+        want_crc, answer_crc = self.crc_wanted()
         v = Version(name)
         path = self.state.new_file()
-        want_crc = self.header("opc-content-crc32c")
         v.size, md5, crc = self.stream_body(path, self.header("content-md5"), want_crc)
         v.path, v.md5, v.crc32c = path, b64(md5), crc_b64(crc)
         for k in CONTENT_HEADERS:
@@ -667,7 +682,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         hdr = [("ETag", v.etag), ("opc-content-md5", v.md5),
                ("last-modified", email.utils.formatdate(v.modified, usegmt=True)),
                ("version-id", v.version_id)]
-        if want_crc is not None or (self.header("opc-checksum-algorithm") or "").upper() == "CRC32C":
+        if answer_crc:
             hdr.append(("opc-content-crc32c", v.crc32c))
         self.send_empty(200, hdr)
 
@@ -928,6 +943,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                       ("cache-control", "cacheControl")):
             if body.get(jk):
                 headers[k] = body[jk]
+        self.crc_wanted()   # the algorithm, checked as on a PUT
         with self.state.lock:
             b = self.bucket(ns, b_name)
             self.conditions(b.current(obj))
@@ -957,8 +973,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pn = self.query.get("uploadPartNum", "")
         if not pn.isdigit() or not 1 <= int(pn) <= 10000:
             raise OciError(400, "InvalidParameter", "uploadPartNum must be 1..10000")
+        want_crc, answer_crc = self.crc_wanted()
         path = self.state.new_file()
-        want_crc = self.header("opc-content-crc32c")
         size, md5, crc = self.stream_body(path, self.header("content-md5"), want_crc)
         part = {"path": path, "size": size, "md5": md5, "crc": crc, "etag": str(uuid.uuid4())}
         try:
@@ -972,7 +988,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if old:
             unlink_quiet(old["path"])
         hdr = [("ETag", part["etag"]), ("opc-content-md5", b64(md5))]
-        if want_crc is not None or (self.header("opc-checksum-algorithm") or "").upper() == "CRC32C":
+        if answer_crc:
             hdr.append(("opc-content-crc32c", crc_b64(crc)))
         self.send_empty(200, hdr)
 

@@ -104,12 +104,18 @@ def main():
 
     # Uploads: chunked refused; a bad CRC32C or MD5 stores nothing; CRC32C echoed on request.
     expect(put("x", b"abc", chunked=True), 411, "LengthRequired", "chunked PutObject")
-    expect(put("x", b"abc", headers={"opc-content-crc32c": crc_b64(b"abd")}), 400,
+    crc = {"opc-checksum-algorithm": "CRC32C"}
+    expect(put("x", b"abc", headers=dict(crc, **{"opc-content-crc32c": crc_b64(b"abd")})), 400,
            "InvalidContentCrc32c", "bad CRC32C")
+    expect(put("x", b"abc", headers={"opc-content-crc32c": crc_b64(b"abc")}), 400,
+           "InvalidParameter", "a CRC32C without opc-checksum-algorithm")
+    expect(put("x", b"abc", headers={"opc-checksum-algorithm": "SHA256"}), 400,
+           "InvalidParameter", "an algorithm the server lacks")
     expect(put("x", b"abc", headers={"content-md5": b64(hashlib.md5(b"abd").digest())}), 400,
            "InvalidContentMd5", "bad MD5")
     expect(request("HEAD", o("x")), 404, what="a refused upload left an object")
-    _, h, _ = expect(put("x", b"abc", headers={"opc-content-crc32c": crc_b64(b"abc")}), 200)
+    _, h, _ = expect(put("x", b"abc", headers=dict(crc, **{"opc-content-crc32c": crc_b64(b"abc")})),
+                     200)
     check(h.get("opc-content-crc32c") == crc_b64(b"abc"), "PUT's opc-content-crc32c")
     check(h.get("opc-content-md5") == b64(hashlib.md5(b"abc").digest()), "PUT's opc-content-md5")
     _, h, _ = expect(put("x", b"abc"), 200)
