@@ -168,6 +168,7 @@ CONTENT_HEADERS = ("content-type", "content-language", "content-encoding", "cont
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    timeout = 75                    # an idle keep-alive connection is closed, as servers do
     server_version = "xtstore-oci-test"
     sys_version = ""
     state = None                    # set in main()
@@ -1234,6 +1235,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_json(200, body)
 
 
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128        # clients open many connections at once
+
+
 def write_private(path, data):
     fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
@@ -1276,8 +1282,7 @@ def main():
     root = os.path.abspath(sys.argv[1])
     key_id, pub = make_credentials(root)
     Handler.state = State(root, key_id, pub)
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), Handler)
-    srv.daemon_threads = True
+    srv = Server(("127.0.0.1", int(sys.argv[2])), Handler)
     print("oci test server on http://127.0.0.1:%s keyId %s" % (sys.argv[2], key_id), flush=True)
     srv.serve_forever()
 
