@@ -76,6 +76,7 @@ class Version:
         self.meta = {}              # opc-meta-* (full lowercase names)
         self.created = self.modified = time.time()
         self.delete_marker = False
+        self.replaceable = False    # written while the bucket's versioning was not Enabled
 
     def list_md5(self):
         return self.multipart_md5 or self.md5
@@ -542,12 +543,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                            "the current entity tag" % im)
 
     def install(self, b, name, v):
-        """Makes v the current version of b/name (caller holds the lock)."""
+        """Makes v the current version of b/name (caller holds the lock). Without versioning
+        (Disabled or Suspended) it replaces the version written that way, keeping those
+        from a time versioning was Enabled."""
         versions = b.objects.setdefault(name, [])
-        if b.versioning != "Enabled":
-            for old in versions:
+        v.replaceable = b.versioning != "Enabled"
+        if v.replaceable:
+            for old in [x for x in versions if x.replaceable]:
                 unlink_quiet(old.path)
-            versions.clear()
+                versions.remove(old)
         versions.append(v)
 
     # ---- namespace and buckets ------------------------------------------------------
@@ -634,8 +638,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with self.state.lock:
             b = self.bucket(ns, name)
             if "versioning" in body:
-                if body["versioning"] not in ("Enabled", "Suspended", "Disabled"):
-                    raise OciError(400, "InvalidParameter", "bad versioning value")
+                if body["versioning"] not in ("Enabled", "Suspended"):
+                    raise OciError(400, "InvalidParameter", "versioning can be set to Enabled "
+                                   "or Suspended")
                 b.versioning = body["versioning"]
             if "metadata" in body:
                 b.metadata = body["metadata"] or {}
@@ -789,15 +794,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     raise OciError(404, "ObjectNotFound", "The object '%s' was not found in the "
                                    "bucket '%s'" % (name, b_name))
                 self.conditions(cur)
-                if b.versioning == "Enabled":
-                    v = Version(name)
-                    v.delete_marker = True
-                    versions.append(v)
-                else:
+                if b.versioning == "Disabled":
                     for old in versions:
                         unlink_quiet(old.path)
                     versions.clear()
                     v = cur
+                else:
+                    v = Version(name)
+                    v.delete_marker = True
+                    self.install(b, name, v)
                 marker = v.delete_marker
             if not versions:
                 b.objects.pop(name, None)
@@ -1150,7 +1155,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     raise OciError(412, "IfMatchFailed", "destination etag does not match")
                 self.install(b, v.name, v)
                 wr.status = "COMPLETED"
-        except (OciError, OSError) as e:
+        except Exception as e:   # the request must end FAILED, whatever went wrong
             unlink_quiet(v.path)
             with st.lock:
                 wr.status = "FAILED"

@@ -175,6 +175,14 @@ def main():
     st, _, data = request("GET", o("b") + "?versionId=" + vs[1]["versionId"])
     check(st == 200 and data == b"b", "old version")
 
+    # Suspended: a write replaces the version written while suspended, not the older ones.
+    expect(request("POST", "/n/xtns/b/%s/" % B, b'{"versioning": "Suspended"}'), 200)
+    expect(put("b", b"s1"), 200)
+    expect(put("b", b"s2"), 200)
+    vs = json.loads(request("GET", "/n/xtns/b/%s/objectversions?prefix=b" % B)[2])["items"]
+    check([v["isDeleteMarker"] for v in vs] == [False, True, False], "suspended %r" % vs)
+    check(request("GET", o("b"))[2] == b"s2", "suspended current")
+
     # Multipart: etags must match; every part committed or excluded; opc-multipart-md5.
     st, _, data = request("POST", "/n/xtns/b/%s/u" % B, json.dumps(
         {"object": "mp", "metadata": {"opc-meta-k": "v"}}).encode())
