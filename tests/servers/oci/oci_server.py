@@ -162,6 +162,50 @@ def unlink_quiet(path):
 
 
 AUTH_RE = re.compile(r'(\w+)="([^"]*)"')
+
+
+# The signature scheme, as functions test_oci_vectors.py runs on Oracle's published examples.
+
+def parse_authorization(auth):
+    """The parameters of an `Authorization: Signature ...` header; OciError (401) if it is
+    not a version 1 rsa-sha256 signature with keyId, headers and signature."""
+    if not auth.startswith("Signature "):
+        raise OciError(401, "NotAuthenticated", "Authorization is not an OCI Signature")
+    params = dict(AUTH_RE.findall(auth[len("Signature "):]))
+    if params.get("version") != "1":
+        raise OciError(401, "NotAuthenticated", "signature version must be \"1\"")
+    if params.get("algorithm") != "rsa-sha256":
+        raise OciError(401, "NotAuthenticated", "algorithm must be rsa-sha256")
+    for p in ("keyId", "headers", "signature"):
+        if p not in params:
+            raise OciError(401, "NotAuthenticated", "Authorization lacks %s" % p)
+    return params
+
+
+def signing_string(method, target, signed, get_all):
+    """The string signed: one `name: value` line per signed header (lowercase names, in the
+    signed order; a repeated header's values joined by ", "), `(request-target)` being the
+    lowercase method and the path?query as sent. get_all(name) gives a header's values or
+    None."""
+    lines = []
+    for h in signed:
+        if h == "(request-target)":
+            lines.append("(request-target): %s %s" % (method.lower(), target))
+            continue
+        values = get_all(h)
+        if values is None:
+            raise OciError(401, "NotAuthenticated", "signed header %s is missing" % h)
+        lines.append("%s: %s" % (h, ", ".join(v.strip() for v in values)))
+    return "\n".join(lines)
+
+
+def verify_signature(public_key, signature_b64, string):
+    try:
+        sig = base64.b64decode(signature_b64, validate=True)
+        public_key.verify(sig, string.encode(), padding.PKCS1v15(), hashes.SHA256())
+    except (InvalidSignature, ValueError):
+        raise OciError(401, "NotAuthenticated", "The required information to complete "
+                       "authentication was not provided or was incorrect.")
 OBJECT_BODY_OPS = ("PutObject", "UploadPart")
 CONTENT_HEADERS = ("content-type", "content-language", "content-encoding", "content-disposition",
                    "cache-control")
@@ -282,18 +326,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not auth:
             raise OciError(401, "NotAuthenticated", "The required information to complete "
                            "authentication was not provided.")
-        if not auth.startswith("Signature "):
-            raise OciError(401, "NotAuthenticated", "Authorization is not an OCI Signature")
-        params = dict(AUTH_RE.findall(auth[len("Signature "):]))
-        if params.get("version") != "1":
-            raise OciError(401, "NotAuthenticated", "signature version must be \"1\"")
-        if params.get("algorithm") != "rsa-sha256":
-            raise OciError(401, "NotAuthenticated", "algorithm must be rsa-sha256")
-        key = self.state.keys.get(params.get("keyId", ""))
+        params = parse_authorization(auth)
+        key = self.state.keys.get(params["keyId"])
         if key is None:
-            raise OciError(401, "NotAuthenticated", "unknown keyId %r" % params.get("keyId"))
-        if "headers" not in params or "signature" not in params:
-            raise OciError(401, "NotAuthenticated", "Authorization lacks headers or signature")
+            raise OciError(401, "NotAuthenticated", "unknown keyId %r" % params["keyId"])
         signed = params["headers"].lower().split()
         required = ["(request-target)", "host"]
         if self.command in ("PUT", "POST", "PATCH") and op not in OBJECT_BODY_OPS:
@@ -304,21 +340,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if missing:
             raise OciError(401, "NotAuthenticated", "the signature must cover %s"
                            % ", ".join(missing))
-        lines = []
-        for h in signed:
-            if h == "(request-target)":
-                lines.append("(request-target): %s %s" % (self.command.lower(), self.path))
-                continue
-            values = self.headers.get_all(h)
-            if values is None:
-                raise OciError(401, "NotAuthenticated", "signed header %s is missing" % h)
-            lines.append("%s: %s" % (h, ", ".join(v.strip() for v in values)))
-        try:
-            sig = base64.b64decode(params["signature"], validate=True)
-            key.verify(sig, "\n".join(lines).encode(), padding.PKCS1v15(), hashes.SHA256())
-        except (InvalidSignature, ValueError):
-            raise OciError(401, "NotAuthenticated", "The required information to complete "
-                           "authentication was not provided or was incorrect.")
+        verify_signature(key, params["signature"],
+                         signing_string(self.command, self.path, signed, self.headers.get_all))
         date_h = "x-date" if "x-date" in signed else "date"
         try:
             when = email.utils.parsedate_to_datetime(self.header(date_h)).timestamp()
