@@ -1161,7 +1161,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             v.size, v.md5, v.multipart_md5, v.crc32c = src.size, src.md5, src.multipart_md5, \
                 src.crc32c
             if meta:
-                v.meta = {k.lower(): x for k, x in meta.items() if k.lower().startswith("opc-meta-")}
+                v.meta = {k.lower(): x for k, x in meta.items()
+                          if k.lower().startswith("opc-meta-")}
                 v.headers = {k.lower(): x for k, x in meta.items() if k.lower() in CONTENT_HEADERS}
             else:
                 v.meta, v.headers = dict(src.meta), dict(src.headers)

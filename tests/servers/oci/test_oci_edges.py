@@ -195,8 +195,9 @@ def main():
         etags[i] = h["etag"]
 
     def commit(parts, exclude=()):
-        return request("POST", up, json.dumps({"partsToCommit": [
-            {"partNum": n, "etag": e} for n, e in parts], "partsToExclude": list(exclude)}).encode())
+        return request("POST", up, json.dumps({
+            "partsToCommit": [{"partNum": n, "etag": e} for n, e in parts],
+            "partsToExclude": list(exclude)}).encode())
     expect(commit([(1, etags[1]), (2, "bad"), (3, etags[3])]), 400, "InvalidParameter", "etag")
     expect(commit([(1, etags[1]), (3, etags[3])]), 400, "InvalidParameter", "part 2 forgotten")
     _, h, _ = expect(commit([(1, etags[1]), (3, etags[3])], exclude=[2]), 200)
