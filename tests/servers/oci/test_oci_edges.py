@@ -101,6 +101,23 @@ def main():
         {"name": B, "compartmentId": CONF["tenancy"], "versioning": "Enabled"}).encode()), 200,
         what="create bucket")
     expect(request("GET", "/n/other/b/%s" % B), 404, what="wrong namespace")
+    expect(request("POST", "/n/xtns/b/", json.dumps(
+        {"name": B + "-2", "compartmentId": CONF["tenancy"]}).encode()), 200)
+
+    # ListBuckets pages by opc-next-page (other tests' buckets may come and go meanwhile).
+    seen, page = [], None
+    while True:
+        q = "/n/xtns/b/?" + urllib.parse.urlencode(dict(
+            {"compartmentId": CONF["tenancy"], "limit": 1}, **({"page": page} if page else {})))
+        _, h, data = expect(request("GET", q), 200)
+        names = [b["name"] for b in json.loads(data)]
+        check(len(names) <= 1, "ListBuckets limit 1: %r" % names)
+        seen += names
+        page = h.get("opc-next-page")
+        if not page:
+            break
+    check(seen.count(B) == 1 and seen.count(B + "-2") == 1, "ListBuckets paging %r" % seen)
+    expect(request("DELETE", "/n/xtns/b/%s-2" % B), 204)
 
     # Uploads: chunked refused; a bad CRC32C or MD5 stores nothing; CRC32C echoed on request.
     expect(put("x", b"abc", chunked=True), 411, "LengthRequired", "chunked PutObject")
