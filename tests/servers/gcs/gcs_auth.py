@@ -99,10 +99,19 @@ class Auth:
             ttl = self.ttl
         return {"access_token": tok, "expires_in": ttl, "token_type": "Bearer"}
 
-    def expire_all(self):
+    def expire(self, token=None, after=0.0):
+        """Expire one token (None: every token issued so far) after that many seconds.
+        False if token is not one we issued."""
+        when = time.time() + after
         with self.lock:
+            if token is not None:
+                if token not in self.tokens:
+                    return False
+                self.tokens[token] = when
+                return True
             for t in self.tokens:
-                self.tokens[t] = 0
+                self.tokens[t] = when
+            return True
 
     def check_bearer(self, token):
         """None if the token is live (one we issued, or a self-signed JWT of the

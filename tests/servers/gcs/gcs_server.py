@@ -737,7 +737,12 @@ class Handler(BaseHTTPRequestHandler):
                         self.auth.ttl = int(cfg["token_ttl"] or 3600)
                 return self.send_json(200, self.config())
         if what == "expire-tokens" and self.command == "POST":
-            self.auth.expire_all()
+            try:
+                after = float(self.q.get("after", "0"))
+            except ValueError:
+                raise ApiError(400, "invalid", "after: not a number of seconds")
+            if not self.auth.expire(self.q.get("token"), after):
+                raise ApiError(404, "notFound", "No such token.")
             return self.send_json(200, {"ok": True})
         if what == "public" and self.command == "POST":
             bname = self.q.get("bucket", "")
@@ -957,7 +962,8 @@ class Handler(BaseHTTPRequestHandler):
             for o in entries:
                 key = (o.name, o.generation)
                 if tok is not None:
-                    if "prefix" in tok and o.name.startswith(tok["prefix"]):
+                    if "prefix" in tok and (o.name < tok["prefix"] or
+                                            o.name.startswith(tok["prefix"])):
                         continue
                     if "after" in tok and key <= (tok["after"], tok.get("gen", 0)):
                         continue

@@ -212,7 +212,7 @@ async function main() {
       clientSecret: user.client_secret, refreshToken: user.refresh_token,
       endpoints: {oauth2TokenUrl: endpoint + '/token'}});
     const {token} = await client.getAccessToken();
-    await hook('expire-tokens', null);
+    await hook('expire-tokens?token=' + encodeURIComponent(token), null);
     const r = await fetch(`${endpoint}/storage/v1/b/${bname}/o`, {headers: {Authorization: `Bearer ${token}`}});
     assert.strictEqual(r.status, 401);
     assert.strictEqual((await r.json()).error.errors[0].reason, 'authError');
