@@ -47,6 +47,10 @@ class Truncated(Exception):
     """The request body ended before its declared end (client gone, reset)."""
 
 
+class Superseded(Truncated):
+    """A newer request on the same resumable session took over from this one."""
+
+
 def rfc3339(t):
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%03dZ" % int(t * 1000 % 1000)
 
@@ -209,6 +213,8 @@ class Upload:
         self.lock = threading.Lock()
         self.result = None              # the Obj once finalized
         self.cancelled = False
+        self.ticket = 0                 # the latest request's; older ones stop
+        self.writing = False            # a request is receiving into the session
 
 
 class State:
@@ -247,6 +253,7 @@ class State:
         """Make tmp the live generation of bname/name if the preconditions in q hold.
         Takes ownership of tmp (removed on failure)."""
         try:
+            check_object_name(name)
             with self.lock:
                 b = self.bucket(bname)
                 check_preconditions(q, b.live.get(name), write=True)
@@ -273,6 +280,13 @@ class State:
                 _unlink(old.path)
         if new is not None:
             b.live[name] = new
+
+
+def check_object_name(name):
+    """GCS's rules: 1-1024 bytes of UTF-8, no CR or LF, not . or .."""
+    n = len(name.encode("utf-8", "surrogatepass"))
+    if not 1 <= n <= 1024 or "\r" in name or "\n" in name or name in (".", ".."):
+        raise ApiError(400, "invalid", "The object name '%s' is invalid." % name[:64])
 
 
 def _unlink(p):
@@ -872,7 +886,7 @@ class Handler(BaseHTTPRequestHandler):
         o = b.find(name, int_param(self.q, "generation"))
         if o is None:
             raise ApiError(404, "notFound", "No such object: %s/%s" % (bname, name))
-        check_preconditions(self.q, o)
+        check_preconditions(self.q, o, write=self.command not in ("GET", "HEAD"))
         return o
 
     def object_get(self, bname, name):
@@ -1176,46 +1190,64 @@ class Handler(BaseHTTPRequestHandler):
         u = self.session(bname)
         with u.lock:
             u.cancelled = True
+            u.ticket += 1               # a request still receiving stops
             _unlink(u.path)
         self.send_empty(499)
 
     def upload_put(self, bname):
         u = self.session(bname)
+        cr = self.headers.get("Content-Range")
         with u.lock:
             if u.cancelled:
                 raise ApiError(499, "clientClosedRequest", "The upload session was cancelled.")
             u.puts += 1
-            cr = self.headers.get("Content-Range")
+            # A new request on the session supersedes one still receiving (its client
+            # gave up on it): that one stops, and what it stored counts, to 256 KiB.
+            u.ticket += 1
+            ticket = u.ticket
+            if u.writing:
+                u.writing = False
+                self.truncate(u, u.persisted // CHUNK * CHUNK)
             if u.result is not None:
-                self.body.drain()
-                return self.send_json(200, u.result.resource(self.base))
-            if cr is None:
-                first, last, total = 0, None, None   # the whole object in one request
+                done = u.result
             else:
-                first, last, total = parse_content_range(cr)
-            if total is not None:
-                if u.total is not None and total != u.total:
-                    raise ApiError(400, "invalid", "The total object size in Content-Range "
-                                   "(%d) does not match X-Upload-Content-Length (%d)."
-                                   % (total, u.total))
-                u.total = total
-            if first is None:        # a status query
-                if u.total is not None and u.persisted == u.total:
-                    return self.finalize(u)
-                return self.send_incomplete(u)
-            if first > u.persisted:
-                raise ApiError(400, "invalid", "Invalid request. According to the "
-                               "Content-Range header, the upload offset is %d byte(s), which "
-                               "exceeds already uploaded size of %d byte(s)."
-                               % (first, u.persisted))
-            if last is not None and self.body.length is not None and \
-                    self.body.length != last - first + 1:
-                raise ApiError(400, "invalid", "Content-Range (%s) does not match the body's "
-                               "Content-Length (%d)." % (cr, self.body.length))
-            if u.total is not None and last is not None and last >= u.total:
-                raise ApiError(400, "invalid", "Content-Range end (%d) is past the object "
-                               "size (%d)." % (last, u.total))
-            self.receive_chunk(u, first)
+                done = None
+                if cr is None:
+                    first, last, total = 0, None, None   # the whole object in one request
+                else:
+                    first, last, total = parse_content_range(cr)
+                if total is not None:
+                    if u.total is not None and total != u.total:
+                        raise ApiError(400, "invalid", "The total object size in "
+                                       "Content-Range (%d) does not match the size declared "
+                                       "before (%d)." % (total, u.total))
+                    u.total = total
+                if first is None:        # a status query
+                    if u.total is not None and u.persisted == u.total:
+                        return self.finalize(u)
+                    return self.send_incomplete(u)
+                if first > u.persisted:
+                    raise ApiError(400, "invalid", "Invalid request. According to the "
+                                   "Content-Range header, the upload offset is %d byte(s), "
+                                   "which exceeds already uploaded size of %d byte(s)."
+                                   % (first, u.persisted))
+                if last is not None and self.body.length is not None and \
+                        self.body.length != last - first + 1:
+                    raise ApiError(400, "invalid", "Content-Range (%s) does not match the "
+                                   "body's Content-Length (%d)." % (cr, self.body.length))
+                if u.total is not None and last is not None and last >= u.total:
+                    raise ApiError(400, "invalid", "Content-Range end (%d) is past the object "
+                                   "size (%d)." % (last, u.total))
+                u.writing = True
+                skip = u.persisted - first
+        if done is not None:
+            self.body.drain()
+            return self.send_json(200, done.resource(self.base))
+        self.receive_chunk(u, ticket, skip)
+        with u.lock:
+            if u.ticket != ticket:
+                raise Superseded("a newer request took the session")
+            u.writing = False
             if u.total is None and last is None and total is None:
                 u.total = u.persisted     # "a-*/*" or no Content-Range: the body was all
             if u.total is not None and u.persisted == u.total:
@@ -1226,36 +1258,40 @@ class Handler(BaseHTTPRequestHandler):
                 self.truncate(u, aligned)
             return self.send_incomplete(u)
 
-    def receive_chunk(self, u, first):
-        """Append the body to the session from offset first (bytes the server already
-        has are skipped). A broken body keeps what arrived, rounded down to 256 KiB."""
-        skip = u.persisted - first
-        with open(u.path, "r+b") as f:
-            f.seek(u.persisted)
+    def receive_chunk(self, u, ticket, skip):
+        """Append the body to the session (its first skip bytes the server already has).
+        A body cut short keeps what arrived, rounded down to 256 KiB."""
+        with open(u.path, "r+b", buffering=0) as f:
             try:
                 while True:
                     d = self.body.read()
                     if not d:
-                        break
-                    u.bytes_received += len(d)
-                    if skip:
-                        cut = min(skip, len(d))
-                        d = d[cut:]
-                        skip -= cut
-                    if u.total is not None and u.persisted + len(d) > u.total:
-                        raise ApiError(400, "invalid", "More data than the object size "
-                                       "in Content-Range.")
-                    f.write(d)
-                    u.persisted += len(d)
-            except Truncated:
-                f.flush()
-                self.truncate(u, u.persisted // CHUNK * CHUNK)
+                        return
+                    with u.lock:
+                        if u.ticket != ticket:
+                            raise Superseded("a newer request took the session")
+                        u.bytes_received += len(d)
+                        if skip:
+                            cut = min(skip, len(d))
+                            d = d[cut:]
+                            skip -= cut
+                        if u.total is not None and u.persisted + len(d) > u.total:
+                            raise ApiError(400, "invalid", "More data than the object size "
+                                           "in Content-Range.")
+                        f.seek(u.persisted)
+                        f.write(d)
+                        u.persisted += len(d)
+            except (Truncated, ApiError) as e:
+                with u.lock:
+                    if u.ticket == ticket:
+                        u.writing = False
+                        if not isinstance(e, ApiError):
+                            self.truncate(u, u.persisted // CHUNK * CHUNK)
                 raise
 
     def truncate(self, u, size):
         u.persisted = size
-        with open(u.path, "r+b") as f:
-            f.truncate(size)
+        os.truncate(u.path, size)
 
     def send_incomplete(self, u):
         h = {"X-GUploader-UploadID": u.id}

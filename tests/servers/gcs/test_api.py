@@ -291,6 +291,17 @@ def test_objects(tok, bucket):
     check("patch with a wrong ifMetagenerationMatch: 412", st == 412, st)
     st, _, _ = req("GET", path + "?ifGenerationNotMatch=" + gen1, token=tok)
     check("get with ifGenerationNotMatch = its generation: 304", st == 304, st)
+    st, _, _ = req("PATCH", path + "?ifGenerationNotMatch=" + gen1, b"{}",
+                   {"Content-Type": "application/json"}, tok)
+    check("patch with ifGenerationNotMatch = its generation: 412", st == 412, st)
+    st, _, body = media(tok, bucket, "x" * 1025, b"x")
+    check("an object name over 1024 bytes: 400 invalid", st == 400, (st, body[:100]))
+    st, _, body = req("POST", "/storage/v1/b/%s/o/%s/copyTo/b/%s/o/%s" % (
+        bucket, q("a/b c.bin"), bucket, q("copied")), b"", {}, tok)
+    o = js(body) or {}
+    check("copyTo: the object resource, same md5Hash",
+          st == 200 and o.get("name") == "copied" and o.get("md5Hash") == md5_b64(data),
+          (st, body[:200]))
 
     # Versions: overwrite, then delete; both generations stay as noncurrent.
     st, _, body = media(tok, bucket, "a/b c.bin", b"second", query="&ifGenerationMatch=" + gen1)
@@ -438,6 +449,24 @@ def test_resumable(tok, bucket):
     st, r, _ = req("PUT", sess, b"", {"Content-Range": "bytes */%d" % len(data)}, tok)
     check("after a body cut short: what arrived, rounded down to 256 KiB",
           st == 308 and r.getheader("Range") == "bytes=0-524287", (st, r.getheader("Range")))
+    # A stalled request (connection open, body unfinished) does not hold the session:
+    # the status query answers at once, and the stalled request is dropped.
+    s = socket.create_connection((HOST, PORT))
+    s.sendall(head + data[first:first + CHUNK + 5])
+    time.sleep(0.3)
+    t0 = time.time()
+    st, r, _ = req("PUT", sess, b"", {"Content-Range": "bytes */%d" % len(data)}, tok)
+    check("status query during a stalled request: at once, its data kept to 256 KiB",
+          st == 308 and r.getheader("Range") == "bytes=0-786431" and time.time() - t0 < 5,
+          (st, r.getheader("Range"), time.time() - t0))
+    s.sendall(data[first + CHUNK + 5:first + CHUNK + 100])
+    s.settimeout(5)
+    try:
+        dropped = s.recv(100) == b""
+    except OSError:
+        dropped = True
+    s.close()
+    check("... and the stalled request is closed without an answer", dropped)
     # Resume overlapping what the server has: the overlap is skipped.
     st, _, body = put(CHUNK, data[CHUNK:], total=str(len(data)))
     o = js(body) or {}
