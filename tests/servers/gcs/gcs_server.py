@@ -282,6 +282,11 @@ class State:
             b.live[name] = new
 
 
+def canonical_project(p):
+    """The service account's project by id or number is one project."""
+    return gcs_auth.PROJECT_ID if p in (gcs_auth.PROJECT_ID, gcs_auth.PROJECT_NUMBER) else p
+
+
 def check_object_name(name):
     """GCS's rules: 1-1024 bytes of UTF-8, no CR or LF, not . or .."""
     n = len(name.encode("utf-8", "surrogatepass"))
@@ -789,7 +794,8 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(400, "required", "Required parameter: project")
         prefix = self.q.get("prefix", "")
         with self.st.lock:
-            names = sorted(n for n, b in self.st.buckets.items() if n.startswith(prefix))
+            names = sorted(n for n, b in self.st.buckets.items()
+                           if n.startswith(prefix) and b.project == canonical_project(project))
             size = self.page_size()
             after = self.token_after()
             names = [n for n in names if after is None or n > after]
@@ -814,7 +820,7 @@ class Handler(BaseHTTPRequestHandler):
             if name in self.st.buckets:
                 raise ApiError(409, "conflict", "Your previous request to create the named "
                                "bucket succeeded and you already own it.")
-            b = Bucket(name, self.q["project"], time.time())
+            b = Bucket(name, canonical_project(self.q["project"]), time.time())
             self.apply_bucket_fields(b, body, replace=True)
             self.st.buckets[name] = b
             self.send_json(200, b.resource(self.base))

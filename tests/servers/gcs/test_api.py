@@ -210,6 +210,28 @@ def test_buckets(tok):
     check("bucket patch: labels merged, metageneration 2",
           st == 200 and j.get("labels") == {"b": "2"} and j.get("metageneration") == "2",
           data[:300])
+    names = []
+    for proj in ("xt-test", "123456789012", "other-project"):
+        st, _, data = req("GET", "/storage/v1/b?project=" + proj, token=tok)
+        names.append(bucket in [b["name"] for b in (js(data) or {}).get("items", [])])
+    check("buckets list: by project id or number, not another project's",
+          names == [True, True, False], names)
+    st, _, data = req("GET", "/storage/v1/b", token=tok)
+    check("buckets list without project: 400 required", st == 400, st)
+    st, _, data = req("GET", "/storage/v1/b?project=xt-test", token=tok)
+    every = [b["name"] for b in (js(data) or {}).get("items", [])]
+    seen, ptok, pages = [], None, 0
+    while pages <= len(every):
+        st, _, data = req("GET", "/storage/v1/b?project=xt-test&maxResults=1" +
+                          ("&pageToken=" + q(ptok) if ptok else ""), token=tok)
+        j = js(data) or {}
+        seen += [b["name"] for b in j.get("items", [])]
+        pages += 1
+        ptok = j.get("nextPageToken")
+        if not ptok:
+            break
+    check("buckets list paged by 1: every bucket once", seen == every and
+          pages == len(every), (pages, seen, every))
     st, _, data = req("GET", "/storage/v1/b/nope-%d" % os.getpid(), token=tok)
     check("bucket get of a missing bucket: 404 notFound",
           (st, reason(data)) == (404, (404, "notFound")), st)
@@ -327,13 +349,25 @@ def test_lists(tok, bucket):
     for n in ("l/a", "l/b/", "l/b/1", "l/b/2", "l/c", "l/d/x"):
         media(tok, bucket, n, b"z")
 
-    def names(query):
+    def page(query):
         st, _, body = req("GET", "/storage/v1/b/%s/o?%s" % (bucket, query), token=tok)
         j = js(body) or {}
         return ([i["name"] for i in j.get("items", [])], j.get("prefixes", []),
                 j.get("nextPageToken"))
+
+    def names(query):
+        """Every page (another test may have set a small page size)."""
+        items, prefixes, ptok = [], [], None
+        for _ in range(20):
+            got = page(query + ("&pageToken=" + q(ptok) if ptok else ""))
+            items += got[0]
+            prefixes += got[1]
+            ptok = got[2]
+            if not ptok:
+                break
+        return items, prefixes
     got = names("prefix=l/&delimiter=/")
-    check("delimiter: items and prefixes", got == (["l/a", "l/c"], ["l/b/", "l/d/"], None), got)
+    check("delimiter: items and prefixes", got == (["l/a", "l/c"], ["l/b/", "l/d/"]), got)
     got = names("prefix=l/&delimiter=/&includeTrailingDelimiter=true")
     check("includeTrailingDelimiter: l/b/ also an item",
           got[0] == ["l/a", "l/b/", "l/c"] and got[1] == ["l/b/", "l/d/"], got)
@@ -341,8 +375,8 @@ def test_lists(tok, bucket):
     check("startOffset/endOffset", got[0] == ["l/b/1", "l/b/2", "l/c"], got)
     seen, tok_, pages = [], None, 0
     while True:
-        got = names("prefix=l/&delimiter=/&maxResults=1" +
-                    ("&pageToken=" + q(tok_) if tok_ else ""))
+        got = page("prefix=l/&delimiter=/&maxResults=1" +
+                   ("&pageToken=" + q(tok_) if tok_ else ""))
         seen += got[0] + got[1]
         pages += 1
         tok_ = got[2]
@@ -350,6 +384,11 @@ def test_lists(tok, bucket):
             break
     check("paging by 1 with a delimiter: 4 pages, each entry once",
           pages == 4 and seen == ["l/a", "l/b/", "l/c", "l/d/"], (pages, seen))
+    st, _, body = req("POST", "/_test/config", json.dumps({"page_size": 3}).encode())
+    st2, _, body2 = req("GET", "/_test/config")
+    req("POST", "/_test/config", json.dumps({"page_size": None}).encode())
+    check("/_test/config sets the page size", st == 200 and
+          (js(body2) or {}).get("page_size") == 3, body2)
     st, _, body = req("GET", "/storage/v1/b/%s/o?pageToken=garbage!" % bucket, token=tok)
     check("a bad pageToken: 400", st == 400, st)
 
