@@ -575,7 +575,7 @@ class Handler(BaseHTTPRequestHandler):
                 return
             err = {"code": e.status, "message": e.message,
                    "errors": [{"message": e.message, "domain": "global", "reason": e.reason}]}
-            if e.reason in ("required", "authError"):
+            if e.status == 401:
                 err["errors"][0]["locationType"] = "header"
                 err["errors"][0]["location"] = "Authorization"
             self.send_json(e.status, {"error": err}, e.headers)
@@ -593,7 +593,11 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- responses -----------------------------------------------------------
     def send_json(self, status, obj, headers=None):
-        data = json.dumps(obj, indent=1).encode()
+        # Google's APIs indent by one space unless asked not to.
+        if getattr(self, "q", {}).get("prettyPrint") == "false":
+            data = json.dumps(obj, separators=(",", ":")).encode()
+        else:
+            data = json.dumps(obj, indent=1).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))
@@ -670,7 +674,10 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(404, "notFound", "Not Found")
         bname = urllib.parse.unquote(mm.group(1))
         reads = m in ("GET", "HEAD")
-        self.require_auth(public_bucket=bname if reads else None)
+        # A resumable session's URI is its own credential (GCS: requests on it need
+        # not be authorized); anything else needs a token.
+        if not (kind == "upload" and mm.group(2) == "/o" and "upload_id" in self.q):
+            self.require_auth(public_bucket=bname if reads else None)
         if mm.group(2) is None:
             if kind != "json":
                 raise ApiError(404, "notFound", "Not Found")
