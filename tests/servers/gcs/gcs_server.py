@@ -735,6 +735,15 @@ class Handler(BaseHTTPRequestHandler):
         raw = self.body.read_all(64 * 1024)
         form = dict(urllib.parse.parse_qsl(raw.decode("utf-8", "replace"),
                                            keep_blank_values=True))
+        # Client credentials may come as HTTP Basic instead of form fields (RFC 6749).
+        scheme, _, cred = (self.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() == "basic":
+            try:
+                cid, _, secret = base64.b64decode(cred).decode().partition(":")
+            except ValueError:
+                cid = secret = ""
+            form.setdefault("client_id", urllib.parse.unquote_plus(cid))
+            form.setdefault("client_secret", urllib.parse.unquote_plus(secret))
         try:
             tok = self.auth.grant(form)
         except gcs_auth.GrantError as e:

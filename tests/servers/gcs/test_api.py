@@ -136,6 +136,13 @@ def test_token_endpoint():
     st, j = grant(base)
     check("refresh-token grant (authorized_user): 200", st == 200 and j.get("access_token"),
           (st, j))
+    basic = base64.b64encode(("%s:%s" % (USER["client_id"], USER["client_secret"]))
+                             .encode()).decode()
+    st, _, data = req("POST", "/token", urllib.parse.urlencode(
+        {"grant_type": "refresh_token", "refresh_token": USER["refresh_token"]}).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded",
+         "Authorization": "Basic " + basic})
+    check("refresh-token grant with the client in HTTP Basic: 200", st == 200, (st, data))
     st, j = grant(dict(base, client_secret="wrong"))
     check("refresh grant with a wrong client secret: 401 invalid_client",
           st == 401 and j.get("error") == "invalid_client", (st, j))
