@@ -13,8 +13,11 @@ import hashlib
 import http.client
 import json
 import os
+import shutil
 import socket
+import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 
@@ -50,7 +53,8 @@ def b64u(b):
     return base64.urlsafe_b64encode(b).rstrip(b"=")
 
 
-def jwt(key=KEY, **over):
+def jwt(key=None, **over):
+    key = key or KEY
     now = int(time.time())
     claims = {"iss": SA["client_email"], "aud": SA["token_uri"], "scope": RW,
               "iat": now, "exp": now + 3600}
@@ -558,6 +562,42 @@ def test_public(tok, bucket):
           (st0, st1, st2, st3))
 
 
+def test_global_hooks():
+    """token_ttl and expire-tokens without token= reach every client: on a server of
+    this test's own."""
+    global ENDPOINT, SA, KEY, HOST, PORT
+    saved = ENDPOINT, SA, KEY, HOST, PORT
+    own = tempfile.mkdtemp(prefix="gcs-api-")
+    sh = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server.sh")
+    try:
+        subprocess.run([sh, "start", "gcs", own], check=True)
+        ENDPOINT = open(os.path.join(own, "endpoint")).read().strip()
+        SA = json.load(open(os.path.join(own, "sa.json")))
+        KEY = serialization.load_pem_private_key(SA["private_key"].encode(), None)
+        HOST, PORT = "127.0.0.1", int(open(os.path.join(own, "port")).read())
+        st, _, _ = req("POST", "/_test/config", json.dumps({"token_ttl": 1}).encode())
+        st2, j = grant({"grant_type": JWT_BEARER, "assertion": jwt()})
+        short = j.get("access_token")
+        st3, _, _ = req("GET", "/storage/v1/b?project=xt-test", token=short)
+        time.sleep(1.2)
+        st4, _, _ = req("GET", "/storage/v1/b?project=xt-test", token=short)
+        check("token_ttl 1: expires_in 1, and 401 a second later",
+              (st, st2, j.get("expires_in"), st3, st4) == (200, 200, 1, 200, 401),
+              (st, st2, j, st3, st4))
+        req("POST", "/_test/config", json.dumps({"token_ttl": None}).encode())
+        toks = [token() for _ in range(2)]
+        st = req("POST", "/_test/expire-tokens")[0]
+        sts = [req("GET", "/storage/v1/b?project=xt-test", token=t)[0] for t in toks]
+        st5, j = grant({"grant_type": JWT_BEARER, "assertion": jwt()})
+        st6 = req("GET", "/storage/v1/b?project=xt-test", token=j.get("access_token"))[0]
+        check("expire-tokens: every token 401, a new grant works",
+              (st, sts, st5, st6) == (200, [401, 401], 200, 200), (st, sts, st5, st6))
+    finally:
+        subprocess.run([sh, "stop", "gcs", own])
+        shutil.rmtree(own, ignore_errors=True)
+        ENDPOINT, SA, KEY, HOST, PORT = saved
+
+
 def cleanup(tok, bucket):
     st, _, body = req("GET", "/storage/v1/b/%s/o?versions=true" % bucket, token=tok)
     for i in (js(body) or {}).get("items", []):
@@ -578,6 +618,7 @@ def main():
     test_public(tok, bucket)
     test_bearer(tok, bucket)
     cleanup(tok, bucket)
+    test_global_hooks()
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
