@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Start and stop the third-party test servers on 127.0.0.1, on a port the OS picks.
 #
-#   server.sh start NAME STATE_DIR     NAME: s3rver | azurite | moto | swift | oci
+#   server.sh start NAME STATE_DIR     NAME: s3rver | azurite | moto | swift | oci | gcs
 #   server.sh stop  NAME STATE_DIR
 #   server.sh moto-keys STATE_DIR      print "ACCESS SECRET" of moto's valid key pair
 #
 # start writes into STATE_DIR: port, pid, endpoint, log (the server's output), and for
 # moto and swift keys ("ACCESS SECRET"); for oci config, key.pem, key-enc.pem, passphrase
-# (oci/README.md). If moto is not installed it writes
+# (oci/README.md); for gcs sa.json and user.json (credential files for the server's own
+# service account and authorized user). If moto is not installed it writes
 # STATE_DIR/unavailable (one line: the reason) and exits 0, so dependent tests can
 # skip. See README.md here.
 #
@@ -54,11 +55,12 @@ swift_python() {
   return 1
 }
 
-# The Python for the OCI test server (tests/servers/oci): Debian's, which has
-# python3-cryptography and python3-crc32c, or XTSTORE_OCI_PYTHON.
-oci_python() {
+# The Python for the project's own servers (tests/servers/oci, tests/servers/gcs):
+# Debian's, which has python3-cryptography and python3-crc32c, then PATH's python3, or
+# XTSTORE_TEST_PYTHON.
+crypto_python() {
   local c
-  for c in ${XTSTORE_OCI_PYTHON:-} /usr/bin/python3 python3; do
+  for c in ${XTSTORE_TEST_PYTHON:-} /usr/bin/python3 python3; do
     if command -v "$c" >/dev/null 2>&1 &&
        "$c" -c 'import cryptography.hazmat.primitives.asymmetric.rsa, crc32c' >/dev/null 2>&1; then
       "$c" -c 'import sys; print(sys.executable)'
@@ -92,6 +94,7 @@ clear_state() {
   local dir=$1
   rm -rf "$dir/data"
   rm -f "$dir/port" "$dir/endpoint" "$dir/keys" "$dir/keys.tmp" "$dir/unavailable"
+  rm -f "$dir/sa.json" "$dir/user.json"
 }
 
 start() {
@@ -106,7 +109,7 @@ start() {
   command -v python3 >/dev/null || die "python3 is missing (scripts/setup.sh --test installs it)"
 
   local -a cmd moto_env=()
-  local mpy="" spy="" opy="" probe ready_s=20
+  local mpy="" spy="" cpy="" probe ready_s=20
   case "$name" in
     s3rver|azurite)
       command -v node >/dev/null || die "node is missing: run scripts/setup.sh --test"
@@ -149,12 +152,12 @@ start() {
             "swift-account): run scripts/setup.sh --test"
       ready_s=60   # four Python servers starting at once: ~3 s idle, ~8 s on a busy machine
       ;;
-    oci)
-      opy=$(oci_python) ||
-        die "oci: no python3 with cryptography and crc32c (apt python3-cryptography" \
+    oci|gcs)
+      cpy=$(crypto_python) ||
+        die "$name: no python3 with cryptography and crc32c (apt python3-cryptography" \
             "python3-crc32c): run scripts/setup.sh --test"
       ;;
-    *) die "unknown server '$name' (s3rver, azurite, moto, swift, oci)" ;;
+    *) die "unknown server '$name' (s3rver, azurite, moto, swift, oci, gcs)" ;;
   esac
 
   local owner=${XTSTORE_SERVER_OWNER_PID:-$PPID}
@@ -191,9 +194,15 @@ start() {
         ;;
       oci)
         # Writes its key pair and config into the state dir before it listens.
-        cmd=("$opy" "$here/oci/oci_server.py" "$dir" "$port")
+        cmd=("$cpy" "$here/oci/oci_server.py" "$dir" "$port")
         endpoint="http://127.0.0.1:$port"
         probe="$endpoint/_test/config"
+        ;;
+      gcs)
+        # tests/servers/gcs: writes DIR/sa.json and DIR/user.json before it answers the probe.
+        cmd=("$cpy" "$here/gcs/gcs_server.py" "$dir" "$port")
+        endpoint="http://127.0.0.1:$port"
+        probe="$endpoint/_test/ping"
         ;;
     esac
     logpos=$(stat -c %s "$dir/log")
@@ -215,7 +224,8 @@ start() {
       fi
       code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$probe" 2>/dev/null || true)
       if [[ "$code" != "000" && -n "$code" ]] && py listens "$pid" "$port" &&
-         [[ "$name" != swift || -f "$dir/data/ready" ]]; then
+         [[ "$name" != swift || -f "$dir/data/ready" ]] &&
+         [[ "$name" != gcs || "$code" == 200 ]]; then
         ok=1
         break
       fi
