@@ -65,6 +65,13 @@ static int mkdir_run(cli_global *g, const cli_cmd *self, int argc,
     return cli_args_exit(self, id);
   if (a.npos < 1)
     return cli_usage_error(self->name, "expected SERVICE:CONTAINER/DIR");
+  /* A bad address is a usage error (2) before anything is made. */
+  for (i = 0; i < a.npos; i++) {
+    ex = cli_target_parse(self->name, a.pos[i], CLI_NEED_KEY, &t);
+    cli_target_free(&t);
+    if (ex)
+      return ex;
+  }
   if (g->json)
     cli_json_array_begin(g);
   for (i = 0; i < a.npos && !cli_interrupted; i++) {

@@ -68,8 +68,16 @@ static int32_t rm_collect(void *ud, const store_entry *e)
   return rm_list_add(ud, e->name) ? 1 : 0;
 }
 
+static int32_t rm_seen(void *ud, const store_entry *e)
+{
+  (void)ud;
+  (void)e;
+  return 0;
+}
+
 /* Delete one blob (or, with snapshot set, one snapshot of it) and report
- * it. Returns an exit code. */
+ * it; a dry run asks whether it is there, so that it fails where the real
+ * run would. Returns an exit code. */
 static int rm_one(cli_global *g, const char *verb, xtstore_svc *svc,
                   const char *container, const char *key,
                   const store_delete_opts *dopts, int dry_run)
@@ -92,11 +100,17 @@ static int rm_one(cli_global *g, const char *verb, xtstore_svc *svc,
     rc = store_error_set(&err, STORE_E_NOMEM, "out of memory");
     goto out;
   }
-  if (!dry_run) {
+  if (dry_run) {
+    store_head_opts ho;
+    memset(&ho, 0, sizeof ho);
+    ho.struct_size = sizeof ho;
+    ho.snapshot_id = dopts->snapshot_id;
+    rc = xtstore_blob_head(svc, container, key, &ho, rm_seen, NULL, &err);
+  } else {
     rc = xtstore_blob_delete(svc, container, key, dopts, &err);
-    if (rc)
-      goto out;
   }
+  if (rc)
+    goto out;
   memset(&act, 0, sizeof act);
   act.action = dopts->snapshot_id ? "delete-snapshot" : "delete";
   act.target = name;

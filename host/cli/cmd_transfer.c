@@ -836,6 +836,13 @@ static int cat_run(cli_global *g, const cli_cmd *self, int argc, char **argv)
     return ex;
   if (a.npos < 1)
     return cli_usage_error(self->name, "expected SERVICE:CONTAINER/KEY");
+  /* A bad address is a usage error (2) before anything is written. */
+  for (i = 0; i < a.npos; i++) {
+    ex = cli_target_parse(self->name, a.pos[i], CLI_NEED_KEY, &src);
+    if (ex)
+      return ex;
+    cli_target_free(&src);
+  }
   /* Like cat(1): go on after a failure, so the exit status says whether
    * all (0), some (8) or none of the blobs were written. */
   for (i = 0; i < a.npos && !cli_interrupted; i++) {

@@ -133,4 +133,23 @@ assert_usage meta
 xt stat a b
 assert_usage stat
 
+# A dry run fails where the real run would: rm --dry-run of a missing blob.
+mkdir -p "$T/data/drybox"
+printf 'x' > "$T/data/drybox/there"
+xt rm --dry-run :drybox/there :drybox/absent
+assert_rc 8
+assert_out_has "(dryrun) delete: scratch:drybox/there"
+assert_err_has "blob 'drybox/absent': not found"
+xt rm --dry-run :drybox/absent
+assert_rc 4
+[ -e "$T/data/drybox/there" ] || fail "rm --dry-run deleted a blob"
+# One bad address among several is a usage error before anything is done.
+xt cat :drybox/there 'scratch::bad'
+assert_rc 2
+assert_out ""
+xt mkdir :drybox/newdir/ 'scratch::bad'
+assert_rc 2
+[ ! -e "$T/data/drybox/newdir" ] || fail "mkdir made a marker before refusing a bad address"
+check
+
 finish
