@@ -99,6 +99,9 @@ const char *sdk_request_url(const sdk_request *r);
 /* Replace the URL (e.g. after adding a presigned query). 0 or -1. */
 int sdk_request_set_url(sdk_request *r, const char *url);
 
+/* Non-zero when r can be sent again as it is: no body, or one in memory
+ * (a streamed body is consumed by the first send). */
+int sdk_request_body_replayable(const sdk_request *r);
 /* Body from memory (borrowed until perform returns). Sets Content-Length. */
 void sdk_request_body_mem(sdk_request *r, const void *data, size_t len);
 /* Body pulled from fn; len >= 0 sets Content-Length, -1 sends chunked.

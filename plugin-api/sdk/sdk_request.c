@@ -126,6 +126,11 @@ static void set_framing(sdk_request *r, int64_t len)
     r->nomem = 1;
 }
 
+int sdk_request_body_replayable(const sdk_request *r)
+{
+  return r->body_kind != SDK__BODY_STREAM;
+}
+
 void sdk_request_body_mem(sdk_request *r, const void *data, size_t len)
 {
   r->body_kind = SDK__BODY_MEM;

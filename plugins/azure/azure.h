@@ -16,6 +16,7 @@
 #define AZURE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -78,6 +79,9 @@ struct store_handle {
   const store_host_api *host;   /* valid for the life of the process       */
   pthread_mutex_t mu;           /* guards uploads                          */
   az_upload *uploads;           /* owned                                   */
+  /* The server's clock minus ours, in seconds, once a 403 showed them
+   * apart: every later x-ms-date of this handle is on the server's. */
+  _Atomic int_least64_t clock_offset;
 };
 
 /* What a request is about, for URLs and messages. Borrowed strings. */

@@ -4,7 +4,9 @@
 ** (SAS token in the URL, or Shared Key signature), perform it, and turn a
 ** non-2xx answer into an error (azure_error.c).
 */
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -107,29 +109,66 @@ out:
   return rc;
 }
 
+/* Azure refuses a request dated more than 15 minutes from its clock. */
+#define AZ_SKEW_LIMIT_S (15 * 60)
+
+/* A 403 for clock skew: Azure's "Request date header too old" (or "not
+ * valid yet"), or a Date too far from the one we signed. *offset gets
+ * server - local. */
+static int skewed(const store_handle *h, const sdk_response *resp,
+                  int64_t *offset)
+{
+  const char *date = sdk_response_header(resp, "Date");
+  int64_t server = date ? sdk_time_parse_http(date) : STORE_MTIME_UNKNOWN;
+  const char *body = sdk_response_body(resp, NULL);
+  int64_t ours = (int64_t)time(NULL) + atomic_load(&h->clock_offset);
+
+  if (sdk_response_status(resp) != 403 || server == STORE_MTIME_UNKNOWN)
+    return 0;
+  *offset = server / 1000000000 - (int64_t)time(NULL);
+  return strstr(body, "Request date header") != NULL ||
+         llabs(server / 1000000000 - ours) > AZ_SKEW_LIMIT_S;
+}
+
+/* Date it (on the server's clock once known) and sign it. */
+static int32_t sign(store_handle *h, const az_target *t, sdk_request *r,
+                    store_error *err)
+{
+  char date[30];
+  int32_t rc;
+
+  sdk_time_format_http(time(NULL) + (time_t)atomic_load(&h->clock_offset),
+                       date);
+  rc = az_header(t, r, "x-ms-date", date, err);
+  /* With a SAS token the URL carries the grant: nothing to sign. */
+  if (!rc && h->key &&
+      sdk_azure_sign_request(r, h->account, h->key, h->keylen))
+    rc = az_nomem(t, err);
+  return rc;
+}
+
 /* Date it, sign it, send it. On success *out (when out is not NULL) is the
  * 2xx response, owned by the caller; any other answer is freed and becomes
  * err, as does a transport failure (whose SDK message names the method and
- * the URL without its query, never the SAS token). */
+ * the URL without its query, never the SAS token). A refusal for clock
+ * skew sets the handle's clock from the server's Date and is sent again
+ * once, when the body can go again; else it is left retryable for the
+ * host, whose next attempt is dated right. */
 int32_t az_perform(store_handle *h, const az_target *t, sdk_request *r,
                    sdk_response **out, store_error *err)
 {
   sdk_response *resp = NULL;
-  char date[30];
+  int64_t offset;
   long status;
   int32_t rc;
+  int again = 0;
 
   if (out)
     *out = NULL;
-  sdk_time_format_http(time(NULL), date);
-  rc = az_header(t, r, "x-ms-date", date, err);
+send:
+  rc = sign(h, t, r, err);
   if (rc)
     goto out;
-  /* With a SAS token the URL carries the grant: nothing to sign. */
-  if (h->key && sdk_azure_sign_request(r, h->account, h->key, h->keylen)) {
-    rc = az_nomem(t, err);
-    goto out;
-  }
   rc = sdk_http_perform(h->http, r, &resp, err);
   if (rc) {
     /* "METHOD URL: cause" -> "op blob 'c/k': cause"; flags, errno and
@@ -142,6 +181,22 @@ int32_t az_perform(store_handle *h, const az_target *t, sdk_request *r,
     goto out;
   }
   status = sdk_response_status(resp);
+  if (!again && skewed(h, resp, &offset)) {
+    again = 1;
+    atomic_store(&h->clock_offset, offset);
+    sdk_log(h->host, STORE_LOG_INFO, "azure '%s': %s: the server's clock "
+            "differs from ours by %lld s; dating requests on the server's "
+            "time from now on", h->name, t->op, (long long)offset);
+    if (sdk_request_body_replayable(r)) {
+      sdk_response_free(resp);
+      resp = NULL;
+      goto send;
+    }
+    rc = az_fail_response(t, resp, err);
+    if (err)
+      err->flags |= STORE_ERR_RETRYABLE;
+    goto out;
+  }
   if (status < 200 || status > 299) {
     rc = az_fail_response(t, resp, err);
     goto out;

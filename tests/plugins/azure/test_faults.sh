@@ -3,7 +3,8 @@
 # ServerBusy with Retry-After is retried after the server's delay; a
 # connection reset in the middle of an upload (one Put Blob, and one Put
 # Block of a blob in blocks) is retried from a replayable file and the blob
-# reads back byte-identical; a download cut short resumes.
+# reads back byte-identical; a download cut short resumes; a 403 for clock
+# skew is sent again dated on the server's clock.
 . "$(dirname "$0")/azlib.sh" "$@"
 
 C=$AZ_C
@@ -41,14 +42,25 @@ cat > "$T/rules.json" <<JSON
                               "x-ms-copy-status-description": "500 InternalError https://secret/?sig=zzz"}},
   {"match": {"method": "HEAD", "path": "^$P/pending-other\\\\.bin\$"},
    "status": 200, "headers": {"x-ms-copy-status": "pending",
-                              "x-ms-copy-id": "copy-2"}}
+                              "x-ms-copy-id": "copy-2"}},
+  {"match": {"method": "GET", "path": "^$P/skew\\\\.txt\$"}, "count": 1,
+   "status": 403, "date_skew_s": 3600,
+   "headers": {"x-ms-error-code": "AuthenticationFailed",
+               "Content-Type": "application/xml"},
+   "body": "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.</Message><AuthenticationErrorDetail>Request date header too old: 'Sun, 06 Dec 2026 10:00:00 GMT'</AuthenticationErrorDetail></Error>"},
+  {"match": {"method": "PUT", "path": "^$P/skew-put\\\\.bin\$"}, "count": 1,
+   "status": 403, "date_skew_s": 3600,
+   "headers": {"x-ms-error-code": "AuthenticationFailed",
+               "Content-Type": "application/xml"},
+   "body": "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.</Message><AuthenticationErrorDetail>Request date header too old: 'Sun, 06 Dec 2026 10:00:00 GMT'</AuthenticationErrorDetail></Error>"}
 ]
 JSON
 PROXY=$("$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$AZ_DIR" "$T/rules.json") || {
   echo "FAIL: the fault proxy did not start"; exit 1; }
 trap 'XTSTORE_PLUGIN_PATH= "$XT_BIN" --config "$CONFIG" -q rb -f "az:$AZ_C" \
   >/dev/null 2>&1; "$XTSTORE_FAULTPROXY_SH" stop "$T/proxy"; rm -rf "$T"' EXIT
-az_config "  azp: {type: \"storage\", provider: \"azure\", account: \"devstoreaccount1\", key: \"\$env:AZ_KEY\", endpoint: \"$PROXY\", retry: {attempts: 5, base-ms: 10, max-ms: 100}, }"
+az_config "  azp: {type: \"storage\", provider: \"azure\", account: \"devstoreaccount1\", key: \"\$env:AZ_KEY\", endpoint: \"$PROXY\", retry: {attempts: 5, base-ms: 10, max-ms: 100}, }
+  azp1: {type: \"storage\", provider: \"azure\", account: \"devstoreaccount1\", key: \"\$env:AZ_KEY\", endpoint: \"$PROXY\", retry: 1, }"
 
 # count PATTERN: how many proxy log lines match.
 count() {
@@ -126,5 +138,26 @@ assert_err_lacks "sig=zzz"
 xt cp "azp:$C/busy.bin" "azp:$C/pending-other.bin"
 assert_rc 5
 assert_err_has "replaced the destination"
+
+# Clock skew: a 403 "Request date header too old" whose Date is an hour
+# ahead. The plugin takes the server's clock and sends the request again
+# itself (the service allows the host no retry); a streamed put whose body
+# is gone is left to the host, whose retry is dated right.
+printf 'on time' > "$T/skew.txt"
+xt put "$T/skew.txt" "az:$C/skew.txt"
+assert_rc 0
+xt -v cat "azp1:$C/skew.txt"
+assert_rc 0
+assert_out "on time"
+assert_err_has "the server's clock differs from ours by 3"
+check
+[ "$(count "^GET $P/skew.txt ")" = 2 ] ||
+  fail "expected the refused GET and one more: $(cat "$T/proxy/log")"
+head -c 300000 /dev/urandom > "$T/skew-put.bin"
+xt put "$T/skew-put.bin" "azp:$C/skew-put.bin"
+assert_rc 0
+xt get "az:$C/skew-put.bin" "$T/skew-put.back"
+assert_rc 0
+assert_same "$T/skew-put.bin" "$T/skew-put.back"
 
 finish
