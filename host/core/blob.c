@@ -68,6 +68,7 @@ struct put_args {
   int known;                    /* ST_KNOWN_*: where opts' CRC-32C is from */
   uint64_t consumed;
   uint32_t crc;                 /* CRC-32C of the bytes consumed */
+  int eof;                      /* the body was read to its end */
 };
 
 static int32_t put_read(void *ud, void *buf, size_t cap, size_t *out_n)
@@ -81,6 +82,7 @@ static int32_t put_read(void *ud, void *buf, size_t cap, size_t *out_n)
   if (rc == 0) {
     a->consumed += *out_n;
     a->crc = st_crc32c(a->crc, buf, *out_n);
+    a->eof |= *out_n == 0;
   }
   return rc;
 }
@@ -94,15 +96,72 @@ static int put_replay(void *p)
     return 1;
   a->consumed = 0;
   a->crc = 0;
+  a->eof = 0;
   return 0;
+}
+
+struct landed {
+  int seen;
+  uint64_t size;
+  int has_crc;
+  uint32_t crc;
+};
+
+static int32_t landed_entry(void *ud, const store_entry *e)
+{
+  struct landed *l = ud;
+  l->seen = 1;
+  l->size = e->size;
+  l->has_crc = store_entry_crc32c(e, &l->crc);
+  return 0;
+}
+
+/* A put whose answer was lost on the way back (the connection failed after
+ * the whole body went) may have landed. When the store holds the object
+ * with the size and the CRC-32C of what was sent, it is that put's bytes:
+ * reported written, not sent again (nor failed). Not for conditional puts:
+ * an object already there would look like ours. */
+static int landed(xtstore_svc *s, struct put_args *a, int rc)
+{
+  const store_put_opts *o = a->opts;
+  store_head_opts ho;
+  struct landed l = {0, 0, 0, 0};
+  store_error herr;
+
+  if ((rc != STORE_E_IO && rc != STORE_E_TIMEOUT) || !a->eof ||
+      (o->flags & STORE_PUT_IF_NONE_MATCH) || o->if_match)
+    return 0;
+  memset(&ho, 0, sizeof(ho));
+  ho.struct_size = sizeof(ho);
+  st_err_reset(&herr);
+  if (s->ops->blob_head(s->h, a->container, a->key, &ho, landed_entry, &l,
+                        &herr) != STORE_OK || !l.seen ||
+      l.size != a->consumed || !l.has_crc || l.crc != a->crc)
+    return 0;
+  reset_result(a->out);
+  a->out->size = l.size;
+  a->out->checksums = STORE_CKSUM_CRC32C;
+  a->out->crc32c = l.crc;
+  st_log(s->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': the answer to "
+         "the put was lost, but the store holds the object with the size "
+         "and CRC-32C sent: it is not sent again", s->name, a->container,
+         a->key);
+  return 1;
 }
 
 static int do_put(xtstore_svc *s, void *p, store_error *err)
 {
   struct put_args *a = p;
+  int rc;
+
   reset_result(a->out);
-  return s->ops->blob_put(s->h, a->container, a->key, a->opts, put_read, a,
-                          a->out, err);
+  rc = s->ops->blob_put(s->h, a->container, a->key, a->opts, put_read, a,
+                        a->out, err);
+  if (rc && landed(s, a, rc)) {
+    st_err_reset(err);
+    rc = STORE_OK;
+  }
+  return rc;
 }
 
 /* The put, then its checks (outside st_svc_call: removing a wrong object
@@ -139,7 +198,7 @@ int st_blob_put(xtstore_svc *svc, const char *container, const char *key,
                 store_put_result *out, store_error *err)
 {
   struct put_args a = {svc, container, key, NULL, src, src_ud, rewind, NULL,
-                       svc->ctx, known, 0, 0};
+                       svc->ctx, known, 0, 0, 0};
   store_put_result res;
   store_put_opts o;
   store_error e;
@@ -629,7 +688,7 @@ int xtstore_blob_append(xtstore_svc *svc, const char *container,
                         store_read_fn src, void *src_ud, store_error *err)
 {
   struct put_args a = {svc, container, key, opts, src, src_ud, NULL, NULL,
-                       svc->ctx, ST_KNOWN_GIVEN, 0, 0};
+                       svc->ctx, ST_KNOWN_GIVEN, 0, 0, 0};
   store_append_opts def;
   int rc = need_key_cap(svc, container, key, STORE_CAP_APPEND, err);
   if (rc)

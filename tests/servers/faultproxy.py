@@ -24,6 +24,8 @@ passed through. The file is re-read when it changes (counters restart).
      "close": false,   # with status: close the connection after answering
      "reset_request_body_after": N,   # read N body bytes, forward them, then RST
      "reset_response_body_after": N,  # forward N bytes of upstream's body, then RST
+     "lose_response": true,           # upstream does the request; the client gets
+                                      # an RST instead of its answer (a lost response)
      "flip_request_body_byte": N,     # forward the body with its byte N inverted
      "flip_response_body_byte": N,    # the same for upstream's response body
      "stall_ms": 500,                 # wait before answering
@@ -65,7 +67,7 @@ IDLE_TIMEOUT = 300
 
 RULE_KEYS = {
     "match", "skip", "count", "status", "headers", "body", "close",
-    "reset_request_body_after", "reset_response_body_after", "stall_ms",
+    "reset_request_body_after", "reset_response_body_after", "lose_response", "stall_ms",
     "date_skew_s", "flip_request_body_byte", "flip_response_body_byte", "comment",
     "fraction", "seed",
 }
@@ -126,15 +128,18 @@ class Rule:
         self.close = bool(d.get("close", False))
         self.reset_req = d.get("reset_request_body_after")
         self.reset_resp = d.get("reset_response_body_after")
+        self.lose_resp = True if d.get("lose_response") else None
         self.stall_ms = int(d.get("stall_ms", 0) or 0)
         self.skew = d.get("date_skew_s")
         self.flip_req = flip_offset(idx, "flip_request_body_byte", d)
         self.flip_resp = flip_offset(idx, "flip_response_body_byte", d)
-        acts = sum(x is not None for x in (self.status, self.reset_req, self.reset_resp))
+        acts = sum(x is not None for x in (self.status, self.reset_req, self.reset_resp,
+                                            self.lose_resp))
         flips = self.flip_req is not None or self.flip_resp is not None
         if acts > 1 or (acts and flips):
             raise ValueError(f"rule {idx}: status, reset_request_body_after, "
-                             "reset_response_body_after and the flips exclude each other")
+                             "reset_response_body_after, lose_response and the flips "
+                             "exclude each other")
         self.s3_checksum_type = bool(d.get("s3_checksum_type", False))
         if acts == 0 and not flips and not self.stall_ms and self.skew is None \
                 and not self.s3_checksum_type:
@@ -617,6 +622,11 @@ class Proxy:
             rheaders = set_header(rheaders, "Date", http_date(rule.skew))
         if not keep and "close" not in tokens(rheaders, "connection") and resp_fr[0] != "close":
             rheaders = rheaders + [("Connection", "close")]
+        if rule and rule.lose_resp:
+            up.close(reset=True)
+            hard_reset(csock, crf)
+            log_line(method, path, tag + f"lose_response (upstream {status})")
+            raise _Done()
         csock.sendall(encode_head(status_line, rheaders))
 
         desc = tag

@@ -52,7 +52,9 @@ cat > "$T/rules.json" <<JSON
    "status": 403, "date_skew_s": 3600,
    "headers": {"x-ms-error-code": "AuthenticationFailed",
                "Content-Type": "application/xml"},
-   "body": "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.</Message><AuthenticationErrorDetail>Request date header too old: 'Sun, 06 Dec 2026 10:00:00 GMT'</AuthenticationErrorDetail></Error>"}
+   "body": "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.</Message><AuthenticationErrorDetail>Request date header too old: 'Sun, 06 Dec 2026 10:00:00 GMT'</AuthenticationErrorDetail></Error>"},
+  {"match": {"method": "PUT", "path": "^$P/lost\\\\.bin\$"}, "count": 1,
+   "lose_response": true}
 ]
 JSON
 PROXY=$("$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$AZ_DIR" "$T/rules.json") || {
@@ -159,5 +161,20 @@ assert_rc 0
 xt get "az:$C/skew-put.bin" "$T/skew-put.back"
 assert_rc 0
 assert_same "$T/skew-put.bin" "$T/skew-put.back"
+
+# A put whose answer is lost (the server stored the blob, the connection
+# then failed): the host finds the blob there with the size and CRC-32C
+# it sent and reports it written, without sending it again (the service
+# allows no retry, so a resend or a failure would show).
+head -c 300000 /dev/urandom > "$T/lost.bin"
+xt -v put "$T/lost.bin" "azp1:$C/lost.bin"
+assert_rc 0
+assert_err_has "the answer to the put was lost, but the store holds the object"
+check
+[ "$(count "^PUT $P/lost.bin ")" = 1 ] ||
+  fail "expected one PUT of lost.bin: $(cat "$T/proxy/log")"
+xt get "az:$C/lost.bin" "$T/lost.back"
+assert_rc 0
+assert_same "$T/lost.bin" "$T/lost.back"
 
 finish
