@@ -23,8 +23,9 @@ if ((test_deps)); then
   # python3-crc32c: moto's CRC32C of multipart objects (tests/servers/server.sh).
   # python3-cryptography: RS256 / rsa-sha256 checks of the GCS and OCI test servers;
   # rclone: its gcs backend proves the GCS test server faithful.
+  # clang: libFuzzer for the fuzz targets (tests/fuzz).
   pkgs+=(libcmocka-dev valgrind attr curl awscli azure-cli python3 python3-crc32c
-         python3-cryptography rclone strace
+         python3-cryptography rclone clang strace
          swift-proxy swift-object swift-container swift-account)
 fi
 
