@@ -7,7 +7,7 @@
 #
 # start writes into STATE_DIR: port, pid, endpoint, log (the server's output), and for
 # moto and swift keys ("ACCESS SECRET"); for oci config, key.pem, key-enc.pem, passphrase
-# (oci/README.md); for gcs sa.json and user.json (credential files for the server's own
+# (oci/README.md); for gcs STATE_DIR/sa.json and STATE_DIR/user.json (credential files for the server's own
 # service account and authorized user). If moto is not installed it writes
 # STATE_DIR/unavailable (one line: the reason) and exits 0, so dependent tests can
 # skip. See README.md here.
