@@ -389,6 +389,10 @@ int st_require_cap(const xtstore_svc *svc, uint64_t cap, store_error *err);
  * token, sas, connection-string / connection_string, ...), for redaction
  * when no loaded plugin declares the key (redact.c). */
 int st_key_looks_secret(const char *key);
+/* src into dst (size bytes): when it does not fit, the middle of its
+ * longest '...'-quoted names is elided ("abc...xyz") before anything is
+ * cut, so that the cause at the end of a message stays (error.c). */
+void st_fit_message(char *dst, size_t size, const char *src);
 /* In place, within msg's size: every URL's userinfo and the values of its
  * signature-bearing query fields (sig, X-Amz-Signature, token, ...) become
  * "<redacted>" (redact.c). */

@@ -47,6 +47,31 @@ int32_t s3_container_head(store_handle *h, const char *container,
   return STORE_OK;
 }
 
+static int32_t delete_bucket(store_handle *h, const char *bucket,
+                             store_error *err);
+
+/* A bucket made for versioned-buckets whose versioning could not be
+ * enabled is removed again (it is new and empty), and err says which: an
+ * unversioned bucket must not pass for a versioned one. */
+static void undo_create(store_handle *h, const char *bucket, store_error *err)
+{
+  store_error derr;
+  size_t used;
+
+  s3_err_init(&derr);
+  used = err ? strlen(err->message) : 0;
+  if (delete_bucket(h, bucket, &derr) == STORE_OK) {
+    if (err && used < sizeof(err->message))
+      snprintf(err->message + used, sizeof(err->message) - used, "; "
+               "versioned-buckets needs a server with versioning: bucket "
+               "'%s' was removed again", bucket);
+  } else if (err && used < sizeof(err->message)) {
+    snprintf(err->message + used, sizeof(err->message) - used, "; bucket "
+             "'%s' was created but is NOT versioned (removing it failed "
+             "too)", bucket);
+  }
+}
+
 /* PutBucketVersioning Enabled: what snapshots need (versioned-buckets). */
 static int32_t enable_versioning(store_handle *h, const char *bucket,
                                  store_error *err)
@@ -116,8 +141,11 @@ int32_t s3_container_create(store_handle *h, const char *container,
       goto out;
   }
   rc = s3_perform_ok(&c, &resp, err);
-  if (!rc && h->cfg.versioned_buckets)
+  if (!rc && h->cfg.versioned_buckets) {
     rc = enable_versioning(h, container, err);
+    if (rc)
+      undo_create(h, container, err);
+  }
 out:
   sdk_response_free(resp);
   s3_call_free(&c);

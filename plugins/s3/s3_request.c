@@ -15,10 +15,11 @@
 #include "sdk_meta.h"
 #include "sdk_util.h"
 
-/* Beyond this difference between our clock and the server's, S3 refuses
- * a signature (15 minutes); a 403 without a body (HEAD) and a Date this
- * far off is taken for RequestTimeTooSkewed. */
-#define S3_SKEW_LIMIT_S (15 * 60)
+/* A 403 without a body (HEAD) says nothing of why: with a Date this far
+ * from ours it is taken for RequestTimeTooSkewed and tried once more on
+ * the server's clock. AWS allows 15 minutes, but S3-compatible servers
+ * allow less (5 minutes is common), so a minute is enough to suspect. */
+#define S3_SKEW_HINT_S 60
 
 int s3_is_2xx(const sdk_response *r)
 {
@@ -321,7 +322,7 @@ static int skewed(store_handle *h, const sdk_response *resp, int64_t *offset)
   if (info.code)
     skew = !strcmp(info.code, "RequestTimeTooSkewed");
   else
-    skew = llabs(server / 1000000000 - (int64_t)s3_now(h)) > S3_SKEW_LIMIT_S;
+    skew = llabs(server / 1000000000 - (int64_t)s3_now(h)) > S3_SKEW_HINT_S;
   s3_err_info_free(&info);
   return skew;
 }

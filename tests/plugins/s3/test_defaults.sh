@@ -17,7 +17,9 @@
 #   - copy: `cp` from a local service (streamed through a ring);
 #   - streaming: a service that asks for aws-chunked (payload-signing:
 #     streaming): the server that cannot decode it is found out on the first
-#     upload, said once, and every upload still stores the right bytes.
+#     upload, said once, and every upload still stores the right bytes;
+#   - swift only: versioned-buckets: true where versioning is missing: mb
+#     fails saying so and removes the bucket it made.
 # s3rver stores an undecoded aws-chunked body as the object (framing and all)
 # and answers 200; Swift's s3api refuses it with NotImplemented.
 . "$(dirname "$0")/s3lib.sh" "$@"
@@ -42,6 +44,7 @@ config_begin
 write_service d "$ENDPOINT" "$AK" "$SK"
 write_service mp "$ENDPOINT" "$AK" "$SK" ', multipart: {threshold: 8M, part-size: 5M}'
 write_service st "$ENDPOINT" "$AK" "$SK" ', payload-signing: "streaming"'
+write_service ver "$ENDPOINT" "$AK" "$SK" ', versioned-buckets: true'
 cat >> "$CONFIG" <<EOF
   loc: {type: "storage", provider: "local", path: "$T/local"}
 EOF
@@ -172,5 +175,17 @@ if uploaded "$C"; then
 fi
 xt put single.bin "st:$B/st-single.bin"
 if uploaded "$C"; then verify "$C" st-single.bin single.bin; fi
+
+# versioned-buckets on a server without versioning (Swift): mb fails and
+# says so, and no unversioned bucket is left passing for a versioned one.
+if [ "$SERVER" = swift ]; then
+  xt mb "ver:$B-ver"
+  check "mb with versioned-buckets on a server without versioning fails" \
+    test "$RC" -ne 0
+  check "the error says the bucket was removed again" \
+    contains "$ERR" "versioned-buckets needs a server with versioning: bucket '$B-ver' was removed again"
+  xt ls "d:$B-ver"
+  check "the bucket is gone" test "$RC" -eq 4
+fi
 
 finish

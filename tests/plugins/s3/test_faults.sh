@@ -25,6 +25,8 @@
 #     corrected clock (cp -r of 5 objects, then rm -r: one 403 each).
 #  9. a listing whose url-encoded key decodes to a NUL byte: the entry is
 #     skipped with an error line; rm -r deletes no object of a cut name.
+# 10. a HEAD refused with a bare 403 and a Date 5 minutes off: retried once
+#     on the server's clock.
 #   test_faults.sh XTSTORE_BIN PLUGIN_DIR [S3_PUT_PROBE]
 PROBE=${3:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -67,6 +69,8 @@ cat > "$RULES.tmp" <<EOF
   "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>"},
  {"match": {"method": "GET", "path": "^/$B/stall\\\\.bin\$"}, "count": 1,
   "stall_ms": 4000},
+ {"match": {"method": "HEAD", "path": "^/$B/skew-head\\\\.txt\$"}, "count": 1,
+  "status": 403, "date_skew_s": 300},
  {"match": {"method": "GET", "path": "^/$B/?\$", "query": "prefix=nul"},
   "status": 200, "headers": {"Content-Type": "application/xml"},
   "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult><Name>$B</Name><Prefix>nul/</Prefix><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys><EncodingType>url</EncodingType><IsTruncated>false</IsTruncated><Contents><Key>nul%2Fa%00b</Key><Size>1</Size><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>&quot;0cc175b9c0f1b6a831c399e269772661&quot;</ETag></Contents><Contents><Key>nul%2Fc</Key><Size>1</Size><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>&quot;4a8a08f09d37b73795649038408b5f33&quot;</ETag></Contents></ListBucketResult>"}
@@ -228,6 +232,17 @@ if [ "$FAILS" -ne 0 ]; then
   echo "skewshim log:"
   sed 's/^/  /' "$SKEWLOG"
 fi
+
+# 10 --------------------------------------------------------------------------
+# A HEAD refused with a bare 403 and a Date 5 minutes ahead (a server that
+# allows less skew than AWS): taken for skew, tried once more on the
+# server's clock, by the plugin itself.
+printf 'head' > head.txt
+xt put head.txt "direct:$B/skew-head.txt"
+xt -v stat "once:$B/skew-head.txt"
+expect_rc 0 "a HEAD refused for 5 minutes of skew succeeds on the plugin's retry"
+check "the correction was logged" contains "$ERR" "differs from ours by 30"
+check "the proxy saw 2 HEADs" test "$(attempts HEAD skew-head.txt)" -eq 2
 
 # 9 ---------------------------------------------------------------------------
 # A listing whose url-encoded key decodes to a NUL ("nul/a%00b"): that entry
