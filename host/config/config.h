@@ -159,8 +159,9 @@ int st_config_is_reference(const char *raw);
 /*
 ** Add (or replace) providers.<category>.<name>: <spec> in the YAML file at
 ** `path`, creating the file and its directory if missing. The rest of the
-** document is kept (comments are not: the file is re-emitted with libyaml;
-** the previous file is kept as PATH.bak). Error contract as above.
+** document is kept byte for byte, comments included (a line edit;
+** the previous version is kept as PATH.~N~; a symlink is followed).
+** Error contract as above.
 */
 int st_config_add_provider(const char *path, const char *category,
                            const char *name, const char *spec,

@@ -3,11 +3,14 @@
 ** file (`xtstore plugins install`).
 **
 ** The file is first loaded like any layer, so a broken file is reported
-** with its position rather than rewritten. It is then edited with libyaml's
-** document API, which keeps every other node and its style (XT's flow maps
-** stay flow maps; comments are lost), and replaced atomically: a temporary
-** file in the same directory, fsync, the old file hard-linked to PATH.bak,
-** rename.
+** with its position rather than rewritten. The one entry is then edited in
+** the text itself: libyaml's parse gives the byte positions of the nodes,
+** and only the value of providers.CATEGORY.NAME is replaced, or one line
+** (or, in a flow map, one pair) is inserted; every other byte, comments
+** included, stays as it was. The file is replaced atomically (a temporary
+** file beside it, fsync, rename); a symlinked config is followed, so the
+** file it points to is the one edited; the previous version is kept as
+** PATH.~N~, N one more than the last backup's.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,13 +23,65 @@
 
 #include "config.h"
 
-/* libyaml numbers nodes from 1 in the order they were added: the root
- * (loaded, or made by load_doc) is the first. */
-#define ROOT_NODE 1
+/* A growing text. */
+typedef struct text_buf {
+  char *p;
+  size_t len, cap;
+} text_buf;
 
-static int doc_oom(char *err, size_t errlen)
+static int put(text_buf *t, const char *s, size_t n)
 {
-  return st_cfg_error(err, errlen, NULL, "out of memory");
+  char *p;
+
+  if (!t->p || n > t->cap - t->len) {
+    size_t cap = t->cap ? t->cap : 4096;
+    while (cap - t->len < n)
+      cap *= 2;
+    p = realloc(t->p, cap + 1);
+    if (!p)
+      return -1;
+    t->p = p;
+    t->cap = cap;
+  }
+  memcpy(t->p + t->len, s, n);
+  t->len += n;
+  t->p[t->len] = '\0';
+  return 0;
+}
+
+static int puts_(text_buf *t, const char *s)
+{
+  return put(t, s, strlen(s));
+}
+
+/* s as a YAML double-quoted scalar. */
+static int put_quoted(text_buf *t, const char *s)
+{
+  char esc[8];
+  int rc = put(t, "\"", 1);
+
+  for (; !rc && *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') {
+      esc[0] = '\\';
+      esc[1] = (char)c;
+      rc = put(t, esc, 2);
+    } else if (c < 0x20 || c == 0x7f) {
+      snprintf(esc, sizeof(esc), "\\x%02x", c);
+      rc = put(t, esc, 4);
+    } else {
+      rc = put(t, (const char *)s, 1);
+    }
+  }
+  return rc ? rc : put(t, "\"", 1);
+}
+
+static int indent(text_buf *t, size_t n)
+{
+  while (n--)
+    if (put(t, " ", 1))
+      return -1;
+  return 0;
 }
 
 static int is_null_node(const yaml_node_t *n)
@@ -36,15 +91,14 @@ static int is_null_node(const yaml_node_t *n)
          st_cfg_null_text((const char *)n->data.scalar.value);
 }
 
-/* The pair of mapping `map` whose key is `key`, or NULL. The pointer is
- * valid until the next node is added to the document. */
-static yaml_node_pair_t *find_pair(yaml_document_t *doc, int map,
+/* The pair of mapping node `map` whose key is `key`, or NULL. */
+static yaml_node_pair_t *find_pair(yaml_document_t *doc, yaml_node_t *map,
                                    const char *key)
 {
-  yaml_node_t *m = yaml_document_get_node(doc, map);
   yaml_node_pair_t *p;
 
-  for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+  for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+       p++) {
     const yaml_node_t *k = yaml_document_get_node(doc, p->key);
     if (k->type == YAML_SCALAR_NODE &&
         strcmp((const char *)k->data.scalar.value, key) == 0)
@@ -53,84 +107,237 @@ static yaml_node_pair_t *find_pair(yaml_document_t *doc, int map,
   return NULL;
 }
 
-/* Set `key` of mapping `map` to node `val`: the value is replaced when the
- * key is there (the old node stays in the document, unreachable, and is
- * not emitted), else a pair is appended. */
-static int set_pair(yaml_document_t *doc, int map, const char *key, int val)
+/* Where a new line goes after the block node n: after the end of the line
+ * of its last scalar (its last pair's value, recursively). */
+static size_t after_last_line(yaml_document_t *doc, yaml_node_t *n,
+                              const char *text, size_t len)
 {
-  yaml_node_pair_t *p = find_pair(doc, map, key);
-  int k;
+  size_t at;
 
-  if (p) {
-    p->value = val;
-    return 0;
-  }
-  k = yaml_document_add_scalar(doc, NULL, (yaml_char_t *)key, -1,
-                               YAML_ANY_SCALAR_STYLE);
-  if (!k || !yaml_document_append_mapping_pair(doc, map, k, val))
-    return -1;
-  return 0;
+  while (n->type == YAML_MAPPING_NODE &&
+         n->data.mapping.pairs.top > n->data.mapping.pairs.start)
+    n = yaml_document_get_node(doc, (n->data.mapping.pairs.top - 1)->value);
+  if (n->type == YAML_SEQUENCE_NODE &&
+      n->data.sequence.items.top > n->data.sequence.items.start)
+    n = yaml_document_get_node(doc, *(n->data.sequence.items.top - 1));
+  at = n->end_mark.index;
+  while (at < len && text[at] != '\n')
+    at++;
+  return at < len ? at + 1 : len;
 }
 
-/* The mapping under `key` in mapping `map` (*out, a node id), created when
- * the key is missing or null. `name` is the dotted name for errors. */
-static int child_map(yaml_document_t *doc, int map, const char *key,
-                     const char *file, const char *name, int *out, char *err,
-                     size_t errlen)
+/* The text of new entries: names[0..n) are the keys still missing, outer
+ * first, the last one's value spec. Block style: a line each, the first at
+ * column col, two more per level. Flow style: "a: {b: \"spec\"}". */
+static int new_entries(text_buf *t, int flow, size_t col,
+                       const char *const *names, size_t n, const char *spec)
+{
+  size_t i;
+  int rc = 0;
+
+  for (i = 0; !rc && i < n; i++) {
+    if (flow)
+      rc = puts_(t, names[i]) || puts_(t, i + 1 < n ? ": {" : ": ");
+    else
+      rc = indent(t, col + 2 * i) || puts_(t, names[i]) ||
+           puts_(t, i + 1 < n ? ":\n" : ": ");
+  }
+  rc = rc || put_quoted(t, spec);
+  for (i = 1; flow && !rc && i < n; i++)
+    rc = puts_(t, "}");
+  return rc || (!flow && puts_(t, "\n"));
+}
+
+/* out = text with add inserted at `at` (and the bytes [cut, cut_end)
+ * before it removed). */
+static int text_splice(text_buf *out, const char *text, size_t len, size_t cut,
+                  size_t cut_end, size_t at, const text_buf *add)
+{
+  return put(out, text, cut) || put(out, text + cut_end, at - cut_end) ||
+         put(out, add->p ? add->p : "", add->len) ||
+         put(out, text + at, len - at);
+}
+
+/* Add the entries names[0..n) to the non-empty mapping `map`: a line after
+ * its last entry for a block map, a pair before the closing brace for a
+ * flow map. */
+static int insert_into(yaml_document_t *doc, yaml_node_t *map,
+                       const char *text, size_t len, const char *const *names,
+                       size_t n, const char *spec, text_buf *out)
+{
+  yaml_node_pair_t *first = map->data.mapping.pairs.start;
+  text_buf add = {NULL, 0, 0};
+  size_t at;
+  int rc;
+
+  if (map->data.mapping.style == YAML_FLOW_MAPPING_STYLE) {
+    at = map->end_mark.index;
+    while (at > map->start_mark.index && text[at - 1] != '}')
+      at--;
+    at = at > map->start_mark.index ? at - 1 : map->end_mark.index;
+    /* After a trailing comma ("a: b, }") no other one. */
+    {
+      size_t b = at;
+      while (b > map->start_mark.index && strchr(" \t\r\n", text[b - 1]))
+        b--;
+      rc = (b == 0 || text[b - 1] != ',') && puts_(&add, ", ");
+    }
+    rc = rc || new_entries(&add, 1, 0, names, n, spec);
+  } else {
+    at = after_last_line(doc, map, text, len);
+    rc = (at == len && len && text[len - 1] != '\n' && puts_(&add, "\n")) ||
+         new_entries(&add, 0,
+                     yaml_document_get_node(doc, first->key)->start_mark.column,
+                     names, n, spec);
+  }
+  rc = rc || text_splice(out, text, len, at, at, at, &add);
+  free(add.p);
+  return rc;
+}
+
+/* Give the pair whose value is null or an empty flow map "{}" the entries
+ * names[0..n): inside the braces, or as lines under the key. */
+static int fill_value(yaml_document_t *doc, yaml_node_pair_t *pair,
+                      const char *text, size_t len, const char *const *names,
+                      size_t n, const char *spec, text_buf *out)
+{
+  yaml_node_t *k = yaml_document_get_node(doc, pair->key);
+  yaml_node_t *v = yaml_document_get_node(doc, pair->value);
+  text_buf add = {NULL, 0, 0};
+  size_t at;
+  int rc;
+
+  if (v->type == YAML_MAPPING_NODE) {
+    rc = puts_(&add, "{") || new_entries(&add, 1, 0, names, n, spec) ||
+         puts_(&add, "}") ||
+         text_splice(out, text, len, v->start_mark.index, v->end_mark.index,
+                v->end_mark.index, &add);
+  } else {
+    /* The null's own text ("~", "null") goes; the lines go after the
+     * key's line. */
+    at = k->end_mark.index;
+    while (at < len && text[at] != '\n')
+      at++;
+    at = at < len ? at + 1 : len;
+    rc = (at == len && len && text[len - 1] != '\n' && puts_(&add, "\n")) ||
+         new_entries(&add, 0, k->start_mark.column + 2, names, n, spec) ||
+         text_splice(out, text, len, v->start_mark.index, v->end_mark.index, at,
+                &add);
+  }
+  free(add.p);
+  return rc;
+}
+
+/* The value of `key` in mapping `map`: *out_pair its pair (NULL: absent),
+ * *out_map the mapping when it is one with entries. 1 when it is null or an
+ * empty map (to be filled), 0 otherwise; -1 (err naming it) when it is
+ * neither a map nor null. */
+static int lookup(yaml_document_t *doc, yaml_node_t *map, const char *key,
+                  const char *file, const char *dotted,
+                  yaml_node_pair_t **out_pair, yaml_node_t **out_map,
+                  char *err, size_t errlen)
 {
   yaml_node_pair_t *p = find_pair(doc, map, key);
-  yaml_node_t *v = p ? yaml_document_get_node(doc, p->value) : NULL;
-  int id;
+  yaml_node_t *v;
 
-  *out = 0;
-  if (v && v->type == YAML_MAPPING_NODE) {
-    *out = p->value;
+  *out_pair = p;
+  *out_map = NULL;
+  if (!p)
+    return 0;
+  v = yaml_document_get_node(doc, p->value);
+  if (v->type == YAML_MAPPING_NODE &&
+      v->data.mapping.pairs.top > v->data.mapping.pairs.start) {
+    *out_map = v;
     return 0;
   }
-  if (v && !is_null_node(v)) {
+  if (is_null_node(v) || v->type == YAML_MAPPING_NODE)
+    return 1;
+  {
     const yaml_node_t *k = yaml_document_get_node(doc, p->key);
     st_cfg_pos pos = {file, (int)k->start_mark.line + 1,
                       (int)k->start_mark.column + 1};
     return st_cfg_error(err, errlen, &pos, "%s: expected a map, found %s",
-                        name,
-                        v->type == YAML_SEQUENCE_NODE ? "a sequence"
-                                                      : "a scalar");
+                        dotted, v->type == YAML_SEQUENCE_NODE ? "a sequence"
+                                                              : "a scalar");
   }
-  id = yaml_document_add_mapping(doc, NULL, YAML_ANY_MAPPING_STYLE);
-  if (!id || set_pair(doc, map, key, id))
-    return doc_oom(err, errlen);
-  *out = id;
-  return 0;
 }
 
-/* Load `text` as a document (a fresh empty map when it has none) into
- * *doc, which the caller deletes. */
-static int load_doc(const char *text, size_t len, const char *file,
-                    yaml_document_t *doc, char *err, size_t errlen)
+/* The new text of the file: text[0..len) with providers.category.name set
+ * to spec, every other byte kept. */
+static int edit(const char *text, size_t len, const char *file,
+                const char *category, const char *name, const char *spec,
+                text_buf *out, char *err, size_t errlen)
 {
+  const char *names[3] = {"providers", category, name};
   yaml_parser_t parser;
-  yaml_node_t *root;
-  int rc = 0;
+  yaml_document_t doc;
+  yaml_node_t *root, *prov, *cat, *v;
+  yaml_node_pair_t *p;
+  char dotted[256];
+  int have_doc = 0, rc = 0, fill;
 
   if (!yaml_parser_initialize(&parser))
-    return doc_oom(err, errlen);
+    return st_cfg_error(err, errlen, NULL, "out of memory");
   yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-  if (!yaml_parser_load(&parser, doc)) { /* which leaves doc empty */
+  if (!yaml_parser_load(&parser, &doc)) {
     st_cfg_yaml_error(&parser, file, err, errlen);
     rc = -1;
     goto out;
   }
-  root = yaml_document_get_root_node(doc);
-  if (root && !is_null_node(root))
-    goto out; /* a map: st_config_load_string checked it */
-  yaml_document_delete(doc);
-  if (!yaml_document_initialize(doc, NULL, NULL, NULL, 1, 1)) {
-    rc = doc_oom(err, errlen);
-  } else if (!yaml_document_add_mapping(doc, NULL, YAML_BLOCK_MAPPING_STYLE)) {
-    yaml_document_delete(doc);
-    rc = doc_oom(err, errlen);
+  have_doc = 1;
+  root = yaml_document_get_root_node(&doc);
+  if (!root || root->type != YAML_MAPPING_NODE ||
+      root->data.mapping.pairs.top == root->data.mapping.pairs.start) {
+    /* An empty file (or only comments): the entries after what is there. */
+    text_buf add = {NULL, 0, 0};
+    rc = (len && text[len - 1] != '\n' && puts_(&add, "\n")) ||
+         new_entries(&add, 0, 0, names, 3, spec) ||
+         text_splice(out, text, len, len, len, len, &add);
+    free(add.p);
+    goto done;
   }
+  fill = lookup(&doc, root, "providers", file, "providers", &p, &prov, err,
+                errlen);
+  if (fill < 0) {
+    rc = -1;
+    goto out;
+  }
+  if (!p) {
+    rc = insert_into(&doc, root, text, len, names, 3, spec, out);
+    goto done;
+  }
+  if (fill) {
+    rc = fill_value(&doc, p, text, len, names + 1, 2, spec, out);
+    goto done;
+  }
+  snprintf(dotted, sizeof(dotted), "providers.%s", category);
+  fill = lookup(&doc, prov, category, file, dotted, &p, &cat, err, errlen);
+  if (fill < 0) {
+    rc = -1;
+    goto out;
+  }
+  if (!p) {
+    rc = insert_into(&doc, prov, text, len, names + 1, 2, spec, out);
+    goto done;
+  }
+  if (fill) {
+    rc = fill_value(&doc, p, text, len, names + 2, 1, spec, out);
+    goto done;
+  }
+  p = find_pair(&doc, cat, name);
+  if (!p) {
+    rc = insert_into(&doc, cat, text, len, names + 2, 1, spec, out);
+    goto done;
+  }
+  v = yaml_document_get_node(&doc, p->value);
+  rc = put(out, text, v->start_mark.index) || put_quoted(out, spec) ||
+       put(out, text + v->end_mark.index, len - v->end_mark.index);
+done:
+  if (rc)
+    rc = st_cfg_error(err, errlen, NULL, "out of memory");
 out:
+  if (have_doc)
+    yaml_document_delete(&doc);
   yaml_parser_delete(&parser);
   return rc;
 }
@@ -165,53 +372,6 @@ static int make_parent(const char *path, char *err, size_t errlen)
   }
 }
 
-/* A growing output buffer for the emitter. */
-typedef struct out_buf {
-  char *p;
-  size_t len, cap;
-} out_buf;
-
-static int out_write(void *data, unsigned char *bytes, size_t n)
-{
-  out_buf *o = data;
-  char *p;
-
-  if (n > o->cap - o->len) {
-    size_t cap = o->cap ? o->cap : 4096;
-    while (cap - o->len < n)
-      cap *= 2;
-    p = realloc(o->p, cap);
-    if (!p)
-      return 0;
-    o->p = p;
-    o->cap = cap;
-  }
-  memcpy(o->p + o->len, bytes, n);
-  o->len += n;
-  return 1;
-}
-
-/* Emit `doc` (consumed, even on failure) into *out (caller frees o->p). */
-static int emit(yaml_document_t *doc, out_buf *out, char *err, size_t errlen)
-{
-  yaml_emitter_t em;
-  int ok;
-
-  if (!yaml_emitter_initialize(&em)) {
-    yaml_document_delete(doc);
-    return doc_oom(err, errlen);
-  }
-  yaml_emitter_set_output(&em, out_write, out);
-  yaml_emitter_set_unicode(&em, 1);
-  ok = yaml_emitter_dump(&em, doc) && yaml_emitter_close(&em) &&
-       yaml_emitter_flush(&em);
-  if (!ok)
-    st_cfg_error(err, errlen, NULL, "cannot emit YAML: %s",
-                 em.problem ? em.problem : "out of memory");
-  yaml_emitter_delete(&em);
-  return ok ? 0 : -1;
-}
-
 static int write_all(int fd, const char *p, size_t len)
 {
   ssize_t n;
@@ -228,20 +388,39 @@ static int write_all(int fd, const char *p, size_t len)
   return 0;
 }
 
-/* Replace `path` with text[0..len): temp file, PATH.bak, rename. `mode` is
+/* Keep the file at path as PATH.~N~, N one more than any backup there
+ * (a hard link: the old file stays whole until the rename). */
+static int backup(const char *path, char *err, size_t errlen)
+{
+  st_cfg_pos where = {path, 0, 0};
+  char bak[PATH_MAX];
+  int n;
+
+  for (n = 1; n < 10000; n++) {
+    if (snprintf(bak, sizeof(bak), "%s.~%d~", path, n) >= (int)sizeof(bak))
+      return st_cfg_error(err, errlen, &where, "path too long");
+    if (link(path, bak) == 0)
+      return 0;
+    if (errno != EEXIST)
+      return st_cfg_error(err, errlen, &where, "cannot keep the old file as "
+                          "%s: %s", bak, strerror(errno));
+  }
+  return st_cfg_error(err, errlen, &where, "too many backups (%s.~N~)",
+                      path);
+}
+
+/* Replace `path` with text[0..len): temp file, backup, rename. `mode` is
  * the old file's (0 when there was none: the temp file's 0600 stays, as a
  * config may hold secrets). */
 static int replace_file(const char *path, const char *text, size_t len,
                         mode_t mode, char *err, size_t errlen)
 {
   st_cfg_pos where = {path, 0, 0};
-  char tmp[PATH_MAX], bak[PATH_MAX];
+  char tmp[PATH_MAX];
   int n1 = snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
-  int n2 = snprintf(bak, sizeof(bak), "%s.bak", path);
   int fd, rc;
 
-  if (n1 < 0 || (size_t)n1 >= sizeof(tmp) || n2 < 0 ||
-      (size_t)n2 >= sizeof(bak))
+  if (n1 < 0 || (size_t)n1 >= sizeof(tmp))
     return st_cfg_error(err, errlen, &where, "path too long");
   rc = make_parent(path, err, errlen);
   if (rc)
@@ -262,12 +441,8 @@ static int replace_file(const char *path, const char *text, size_t len,
                       strerror(errno));
     goto out;
   }
-  /* A hard link keeps the old file whole until the rename. */
-  if (mode && ((unlink(bak) && errno != ENOENT) || link(path, bak))) {
-    rc = st_cfg_error(err, errlen, &where, "cannot keep the old file as %s: %s",
-                      bak, strerror(errno));
+  if (mode && (rc = backup(path, err, errlen)) != 0)
     goto out;
-  }
   if (rename(tmp, path))
     rc = st_cfg_error(err, errlen, &where, "cannot replace: %s",
                       strerror(errno));
@@ -282,18 +457,20 @@ int st_config_add_provider(const char *path, const char *category,
                            size_t errlen)
 {
   st_cfg_pos where = {path, 0, 0};
-  yaml_document_t doc;
   st_config *check = NULL;
-  out_buf out = {NULL, 0, 0};
-  char *text = NULL, dotted[512];
+  text_buf out = {NULL, 0, 0};
+  char *text = NULL, real[PATH_MAX];
   struct stat st;
   size_t len = 0;
   mode_t mode = 0;
-  int fd, have_doc = 0, providers, cat, val, rc = 0;
+  int fd, rc = 0;
 
   if (!*category || !*name || !*spec)
     return st_cfg_error(err, errlen, &where,
                         "category, name and plugin spec must not be empty");
+  /* A symlinked config: the file it names is the one to edit. */
+  if (realpath(path, real))
+    path = real;
   fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0 && errno != ENOENT)
     return st_cfg_error(err, errlen, &where, "cannot read: %s",
@@ -311,32 +488,23 @@ int st_config_add_provider(const char *path, const char *category,
     if (rc)
       goto out;
   }
-  rc = load_doc(text ? text : "", len, path, &doc, err, errlen);
+  rc = edit(text ? text : "", len, path, category, name, spec, &out, err,
+            errlen);
   if (rc)
     goto out;
-  have_doc = 1;
-  rc = child_map(&doc, ROOT_NODE, "providers", path, "providers", &providers,
-                 err, errlen);
-  if (rc)
-    goto out;
-  snprintf(dotted, sizeof(dotted), "providers.%s", category);
-  rc = child_map(&doc, providers, category, path, dotted, &cat, err, errlen);
-  if (rc)
-    goto out;
-  val = yaml_document_add_scalar(&doc, NULL, (yaml_char_t *)spec, -1,
-                                 YAML_DOUBLE_QUOTED_SCALAR_STYLE);
-  if (!val || set_pair(&doc, cat, name, val)) {
-    rc = doc_oom(err, errlen);
-    goto out;
-  }
-  have_doc = 0; /* emit() consumes it */
-  rc = emit(&doc, &out, err, errlen);
+  /* What is written must load, and say what was asked. */
+  st_config_free(check);
+  check = NULL;
+  rc = st_config_load_string(out.p, path, &check, err, errlen);
+  if (!rc && !(st_config_provider(check, category, name, NULL) &&
+               strcmp(st_config_provider(check, category, name, NULL),
+                      spec) == 0))
+    rc = st_cfg_error(err, errlen, &where, "could not add providers.%s.%s "
+                      "by a line edit; add it by hand", category, name);
   if (rc)
     goto out;
   rc = replace_file(path, out.p, out.len, mode, err, errlen);
 out:
-  if (have_doc)
-    yaml_document_delete(&doc);
   free(out.p);
   st_config_free(check);
   free(text);

@@ -1230,7 +1230,7 @@ static void test_add_provider_new_file(void **state)
                    0);
   assert_int_equal(stat(path, &st), 0);
   assert_int_equal(st.st_mode & 0777, 0600);
-  snprintf(bak, sizeof(bak), "%s.bak", path);
+  snprintf(bak, sizeof(bak), "%s.~1~", path);
   assert_int_equal(access(bak, F_OK), -1); /* nothing to back up */
   paths[0] = path;
   cfg = load_files(paths, 1, 1);
@@ -1288,13 +1288,65 @@ static void test_add_provider_xt_file(void **state)
   assert_null(st_config_role(cfg, "vault", NULL));
   st_config_free(cfg);
 
-  /* the .bak is the file before the last change */
-  snprintf(bak, sizeof(bak), "%s.bak", path);
+  /* numbered backups: ~1~ is the original, ~3~ the file before the last
+   * change */
+  snprintf(bak, sizeof(bak), "%s.~1~", path);
+  saved = slurp(bak);
+  assert_string_equal(saved, orig);
+  free(saved);
+  snprintf(bak, sizeof(bak), "%s.~3~", path);
   saved = slurp(bak);
   assert_non_null(strstr(saved, "store-local"));
   assert_null(strstr(saved, "PoolBackend"));
   free(saved);
   free(orig);
+}
+
+/* Only the entry changes: comments, blank lines, quoting and order stay;
+ * a symlinked config is edited where it points, the link kept. */
+static void test_add_provider_line_edit(void **state)
+{
+  static const char before[] =
+    "# my settings\n"
+    "providers:\n"
+    "  storage:   # plugins\n"
+    "    old: 'store-old'   # keep me\n"
+    "\n"
+    "external-services:\n"
+    "  # the lake\n"
+    "  lake: {type: storage, provider: old, path: /x}\n";
+  char path[PATH_MAX], link_path[PATH_MAX], err[512] = "", *after;
+  struct stat st;
+
+  (void)state;
+  tmp_path(path, sizeof(path), "real.yaml");
+  tmp_path(link_path, sizeof(link_path), "link.yaml");
+  write_file(path, before, 0600);
+  unlink(link_path);
+  assert_int_equal(symlink(path, link_path), 0);
+  assert_int_equal(st_config_add_provider(link_path, "storage", "acme",
+                                          "/opt/store-acme.so", err,
+                                          sizeof(err)), 0);
+  assert_int_equal(lstat(link_path, &st), 0);
+  assert_true(S_ISLNK(st.st_mode));
+  after = slurp(path);
+  assert_string_equal(after,
+    "# my settings\n"
+    "providers:\n"
+    "  storage:   # plugins\n"
+    "    old: 'store-old'   # keep me\n"
+    "    acme: \"/opt/store-acme.so\"\n"
+    "\n"
+    "external-services:\n"
+    "  # the lake\n"
+    "  lake: {type: storage, provider: old, path: /x}\n");
+  free(after);
+  /* replacing a value keeps the comment after it */
+  assert_int_equal(st_config_add_provider(path, "storage", "old", "store-new",
+                                          err, sizeof(err)), 0);
+  after = slurp(path);
+  assert_non_null(strstr(after, "    old: \"store-new\"   # keep me\n"));
+  free(after);
 }
 
 static void test_add_provider_null_sections(void **state)
@@ -1404,6 +1456,7 @@ int main(void)
     TEST(test_resolve_plain_and_null),
     TEST(test_add_provider_new_file),
     TEST(test_add_provider_xt_file),
+    TEST(test_add_provider_line_edit),
     TEST(test_add_provider_null_sections),
     TEST(test_add_provider_refuses_broken),
   };
