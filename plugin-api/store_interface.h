@@ -259,6 +259,10 @@ typedef int32_t (*store_read_fn)(void *ctx, void *buf, size_t cap,
 typedef int32_t (*store_write_fn)(void *ctx, const void *buf, size_t len);
 /* One entry of a listing, or the properties of one object. */
 typedef int32_t (*store_entry_fn)(void *ctx, const store_entry *entry);
+/* since 1.1: the outcome of keys[index] of a blob_delete_batch: code is
+ * STORE_OK or the key's own failure, described by err (NULL when OK). */
+typedef int32_t (*store_batch_fn)(void *ctx, size_t index, int32_t code,
+                                  const store_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Options. Every pointer may be NULL where it means "none".                */
@@ -538,6 +542,20 @@ struct store_interface {
                                     store_read_fn src, void *src_ctx,
                                     char *out_token, size_t cap,
                                     store_put_result *out, store_error *err);
+  /* since 1.1. Optional. Delete the blobs keys[0..n) of container (their
+   * current versions, as blob_delete without options does) in as few
+   * requests as the service allows, reporting each key once through fn
+   * (index into keys, in any order; a key already gone is STORE_OK). Returns
+   * STORE_OK when every key was reported; any other status is a failure of
+   * the call itself, and keys not reported may or may not be deleted: the
+   * host deletes those one by one. STORE_E_UNSUPPORTED when this container
+   * cannot be deleted in batches (say, a versioned bucket, where a plain
+   * delete keeps the data): the host then deletes every key one by one.
+   * The host passes at most 1000 keys per call. */
+  int32_t (*blob_delete_batch)(store_handle *h, const char *container,
+                               const char *const *keys, size_t n,
+                               store_batch_fn fn, void *ctx,
+                               store_error *err);
 };
 
 /* Smallest struct_size a 1.0 host accepts: the table through multipart_abort. */

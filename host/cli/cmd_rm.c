@@ -126,6 +126,39 @@ out:
   return rc ? cli_fail(verb, rc, &err) : CLI_EXIT_OK;
 }
 
+/* One key of a batch delete reported: its action line, or its error. */
+typedef struct rm_batch {
+  cli_global *g;
+  const char *verb;
+  xtstore_svc *svc;
+  const char *container;
+  const char *const *keys;
+  cli_tally *tally;
+} rm_batch;
+
+static int32_t rm_batch_seen(void *ud, size_t index, int32_t code,
+                             const store_error *err)
+{
+  rm_batch *b = ud;
+  cli_action act;
+  char *name;
+
+  if (code) {
+    cli_tally_add(b->tally, cli_fail(b->verb, code, err));
+    return cli_interrupted;
+  }
+  name = cli_remote_name(xtstore_service_name(b->svc), b->container,
+                         b->keys[index]);
+  memset(&act, 0, sizeof act);
+  act.action = "delete";
+  act.target = name ? name : b->keys[index];
+  act.size = -1;
+  cli_report(b->g, &act);
+  free(name);
+  cli_tally_add(b->tally, CLI_EXIT_OK);
+  return cli_interrupted;
+}
+
 void cli_rm_tree(cli_global *g, const char *verb, cli_target *t,
                  uint32_t delete_flags, int dry_run, cli_tally *tally)
 {
@@ -174,6 +207,15 @@ void cli_rm_tree(cli_global *g, const char *verb, cli_target *t,
   memset(&dopts, 0, sizeof dopts);
   dopts.struct_size = sizeof dopts;
   dopts.flags = delete_flags;
+  if (!dry_run && !delete_flags) {
+    /* In batches where the service can (S3's DeleteObjects). */
+    rm_batch b = {g, verb, t->svc, t->a.container,
+                  (const char *const *)list.keys, tally};
+    rc = xtstore_blob_delete_many(t->svc, t->a.container,
+                                  (const char *const *)list.keys, list.n,
+                                  rm_batch_seen, &b, &err);
+    goto out;
+  }
   for (i = 0; i < list.n && !cli_interrupted; i++)
     cli_tally_add(tally, rm_one(g, verb, t->svc, t->a.container,
                                 list.keys[i], &dopts, dry_run));

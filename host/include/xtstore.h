@@ -287,6 +287,20 @@ XTSTORE_API int xtstore_blob_delete(xtstore_svc *svc, const char *container,
                                     const char *key,
                                     const store_delete_opts *opts,
                                     store_error *err);
+/* The outcome of keys[index] of xtstore_blob_delete_many: code STORE_OK,
+ * or the key's failure described by err. Non-zero stops the deleting. */
+typedef int32_t (*xtstore_batch_fn)(void *ud, size_t index, int32_t code,
+                                    const store_error *err);
+/* Delete the blobs keys[0..n) of container, in batches where the provider
+ * can (its blob_delete_batch: S3's DeleteObjects), else one by one; each
+ * key is reported once through fn, in any order (a key already gone may
+ * be reported deleted). STORE_OK when every key was reported; otherwise
+ * the failure that stopped it (cancelled, out of memory, fn). */
+XTSTORE_API int xtstore_blob_delete_many(xtstore_svc *svc,
+                                         const char *container,
+                                         const char *const *keys, size_t n,
+                                         xtstore_batch_fn fn, void *ud,
+                                         store_error *err);
 XTSTORE_API int xtstore_blob_list(xtstore_svc *svc, const char *container,
                                   const store_list_opts *opts,
                                   store_entry_fn fn, void *ud,

@@ -235,4 +235,5 @@ STORE_EXPORT const struct store_interface store_interface = {
   .multipart_complete = s3_multipart_complete,
   .multipart_abort = s3_multipart_abort,
   .multipart_part_checked = s3_multipart_part_checked,
+  .blob_delete_batch = s3_blob_delete_batch,
 };

@@ -289,6 +289,11 @@ int32_t s3_batch_add(s3_batch *b, const char *key, const char *version,
 int32_t s3_batch_flush(s3_batch *b, store_error *err);
 int32_t s3_batch_failure(const s3_batch *b, store_error *err);
 void s3_batch_free(s3_batch *b);
+/* The interface's blob_delete_batch: DeleteObjects, each key reported;
+ * STORE_E_UNSUPPORTED for a bucket that keeps versions. */
+int32_t s3_blob_delete_batch(store_handle *h, const char *container,
+                             const char *const *keys, size_t n,
+                             store_batch_fn fn, void *ctx, store_error *err);
 
 /* s3_copy.c */
 int32_t s3_blob_copy(store_handle *h, const char *src_container,

@@ -208,6 +208,7 @@ CONF_CASE(blobs_zero_length);
 CONF_CASE(blobs_special_keys);
 CONF_CASE(blobs_overwrite);
 CONF_CASE(blobs_not_found);
+CONF_CASE(blobs_delete_many);
 CONF_CASE(blobs_missing_container);
 CONF_CASE(blobs_content_type);
 CONF_CASE(blobs_metadata);

@@ -41,6 +41,7 @@ static const conf_case k_cases[] = {
   {"blobs_special_keys", blobs_special_keys, 0},
   {"blobs_overwrite", blobs_overwrite, 0},
   {"blobs_not_found", blobs_not_found, 0},
+  {"blobs_delete_many", blobs_delete_many, 0},
   {"blobs_missing_container", blobs_missing_container, 0},
   {"blobs_content_type", blobs_content_type, C(CONTENT_TYPE)},
   {"blobs_metadata", blobs_metadata, C(METADATA)},
