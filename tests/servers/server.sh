@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Start and stop the third-party test servers on 127.0.0.1, on a port the OS picks.
 #
-#   server.sh start NAME STATE_DIR     NAME: s3rver | azurite | moto | swift
+#   server.sh start NAME STATE_DIR     NAME: s3rver | azurite | moto | swift | oci
 #   server.sh stop  NAME STATE_DIR
 #   server.sh moto-keys STATE_DIR      print "ACCESS SECRET" of moto's valid key pair
 #
 # start writes into STATE_DIR: port, pid, endpoint, log (the server's output), and for
-# moto and swift keys ("ACCESS SECRET"). If moto is not installed it writes
+# moto and swift keys ("ACCESS SECRET"); for oci config, key.pem, key-enc.pem, passphrase
+# (oci/README.md). If moto is not installed it writes
 # STATE_DIR/unavailable (one line: the reason) and exits 0, so dependent tests can
 # skip. See README.md here.
 #
@@ -53,6 +54,20 @@ swift_python() {
   return 1
 }
 
+# The Python for the OCI test server (tests/servers/oci): Debian's, which has
+# python3-cryptography and python3-crc32c, or XTSTORE_OCI_PYTHON.
+oci_python() {
+  local c
+  for c in ${XTSTORE_OCI_PYTHON:-} /usr/bin/python3 python3; do
+    if command -v "$c" >/dev/null 2>&1 &&
+       "$c" -c 'import cryptography.hazmat.primitives.asymmetric.rsa, crc32c' >/dev/null 2>&1; then
+      "$c" -c 'import sys; print(sys.executable)'
+      return 0
+    fi
+  done
+  return 1
+}
+
 # Kill the server recorded in $dir/pid (and its watchdog) if it is still ours.
 kill_recorded() {
   local dir=$1 f pid i
@@ -91,7 +106,7 @@ start() {
   command -v python3 >/dev/null || die "python3 is missing (scripts/setup.sh --test installs it)"
 
   local -a cmd moto_env=()
-  local mpy="" spy="" probe ready_s=20
+  local mpy="" spy="" opy="" probe ready_s=20
   case "$name" in
     s3rver|azurite)
       command -v node >/dev/null || die "node is missing: run scripts/setup.sh --test"
@@ -134,7 +149,12 @@ start() {
             "swift-account): run scripts/setup.sh --test"
       ready_s=60   # four Python servers starting at once: ~3 s idle, ~8 s on a busy machine
       ;;
-    *) die "unknown server '$name' (s3rver, azurite, moto, swift)" ;;
+    oci)
+      opy=$(oci_python) ||
+        die "oci: no python3 with cryptography and crc32c (apt python3-cryptography" \
+            "python3-crc32c): run scripts/setup.sh --test"
+      ;;
+    *) die "unknown server '$name' (s3rver, azurite, moto, swift, oci)" ;;
   esac
 
   local owner=${XTSTORE_SERVER_OWNER_PID:-$PPID}
@@ -168,6 +188,12 @@ start() {
         cmd=("$spy" "$here/swift_node.py" "$dir/data" "$port")
         endpoint="http://127.0.0.1:$port"
         probe="$endpoint/healthcheck"
+        ;;
+      oci)
+        # Writes its key pair and config into the state dir before it listens.
+        cmd=("$opy" "$here/oci/oci_server.py" "$dir" "$port")
+        endpoint="http://127.0.0.1:$port"
+        probe="$endpoint/_test/config"
         ;;
     esac
     logpos=$(stat -c %s "$dir/log")
