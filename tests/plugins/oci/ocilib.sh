@@ -6,7 +6,8 @@
 # OCI_DIR, OCI_E (endpoint) and OCI_C (a bucket name of this run), and
 # rewrites $CONFIG with the provider, the service "oci" (the fixture's
 # config file, profile DEFAULT) and the local "scratch"; oci_config
-# appends more services. oci_hook sets the server's test hooks.
+# appends more services. oci_hook sets the server's test hooks: scoped to
+# the run's buckets (?bucket=), as other tests share the server.
 . "$(dirname "$0")/../../host/cli/lib.sh" "$1" "$2" "$3"
 
 OCI_DIR=${XTSTORE_OCI_DIR:?no OCI fixture (XTSTORE_OCI_DIR)}
@@ -43,7 +44,8 @@ oci_hook() {
 oci_cleanup() {
   XTSTORE_PLUGIN_PATH= "$XT_BIN" --config "$CONFIG" -q rb -f "oci:$OCI_C" \
     "oci:$OCI_C-2" >/dev/null 2>&1
-  curl -sf -X DELETE "$OCI_E/_test/config" >/dev/null 2>&1
+  curl -sf -X DELETE "$OCI_E/_test/config?bucket=$OCI_C" >/dev/null 2>&1
+  curl -sf -X DELETE "$OCI_E/_test/config?bucket=$OCI_C-2" >/dev/null 2>&1
   rm -rf "$T"
 }
 trap oci_cleanup EXIT

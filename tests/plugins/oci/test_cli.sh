@@ -5,8 +5,8 @@
 # directory, $OCI_CONFIG_FILE and $OCI_CLI_PROFILE, ~ expansion, explicit
 # keys, an inline key, an encrypted key with and without its pass phrase),
 # each misconfiguration one clear line without a secret; bytes, content
-# type and metadata kept; listings across small pages (ListBuckets'
-# opc-next-page, ListObjects' nextStartWith); errors naming the bucket and
+# type and metadata kept; listings across small pages (ListObjects'
+# nextStartWith); errors naming the bucket and
 # key; a copy through a work request the server holds back a while.
 . "$(dirname "$0")/ocilib.sh" "$@"
 
@@ -118,7 +118,7 @@ esac
 
 # --- listings across small pages -----------------------------------------
 oci_config ""
-oci_hook PUT /_test/config '{"page_size": 2}'
+oci_hook PUT "/_test/config?bucket=$C" '{"page_size": 2}'
 for i in 1 2 3 4 5; do
   xt put --text "f$i" "oci:$C/pages/f$i"
   xt put --text "d$i" "oci:$C/pages/d$i/x"
@@ -140,7 +140,7 @@ assert_out_has "$C"
 assert_out_has "$C-2"
 
 # --- a copy whose work request takes a while -----------------------------
-oci_hook PUT /_test/config '{"work_request_delay": 1.5, "page_size": 0}'
+oci_hook PUT "/_test/config?bucket=$C" '{"work_request_delay": 1.5, "page_size": 0}'
 xt cp "oci:$C/dir/a b+c.bin" "oci:$C-2/copied.bin"
 assert_rc 0
 xt get "oci:$C-2/copied.bin" "$T/copied.bin"
