@@ -52,7 +52,8 @@ assert_same "$T/big.bin" "$T/big.sdk"
 assert_json_eq 'j' '{"contentType": "application/x-parquet", "metadata": {"kind": "parts"}}'
 # The put in parts was one: the server saw a multipart upload.
 check
-grep -q "POST /n/xtns/b/$C/u " "$OCI_DIR/log" ||
+grep -q "PUT /n/xtns/b/$C/u/xt%2Fbig.bin?uploadId=.*&uploadPartNum=3 " \
+  "$OCI_DIR/log" ||
   fail "xtstore's 9 MiB put with 4 MiB parts was not a multipart upload"
 
 finish
