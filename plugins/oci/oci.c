@@ -32,7 +32,7 @@ static const store_config_key config_keys[] = {
   {"endpoint", "Object Storage URL (default https://objectstorage.REGION."
                "oraclecloud.com)", 0, 0},
   {"bucket-versioning", "true|false: create buckets with object versioning "
-                        "on (default false)", 0, 0},
+                        "on, which snapshots need (default false)", 0, 0},
   {"verify-tls", "true|false: verify the server's certificate (default "
                  "true)", 0, 0},
   {"ca-bundle", "PEM file of CA certificates to trust", 0, 0},
@@ -140,6 +140,7 @@ STORE_EXPORT const struct store_interface store_interface = {
   .capabilities = STORE_CAP_CONTAINERS | STORE_CAP_CONTAINER_METADATA |
                   STORE_CAP_METADATA | STORE_CAP_CONTENT_TYPE |
                   STORE_CAP_RANGE_GET | STORE_CAP_COPY | STORE_CAP_MULTIPART |
+                  STORE_CAP_SNAPSHOT |
                   STORE_CAP_CONDITIONAL | STORE_CAP_THREADSAFE,
   .limits = &limits,
   .config_keys = config_keys,
@@ -159,6 +160,7 @@ STORE_EXPORT const struct store_interface store_interface = {
   .blob_list = oci_blob_list,
   .blob_set_metadata = oci_blob_set_metadata,
   .blob_copy = oci_blob_copy,
+  .blob_snapshot = oci_blob_snapshot,
   .multipart_begin = oci_multipart_begin,
   .multipart_part = oci_multipart_part,
   .multipart_complete = oci_multipart_complete,

@@ -106,7 +106,17 @@ typedef struct oci_props {
   store_kv *md;
   size_t nmd;
   char md5[33];
+  int snap_copy;                /* the version carries OCI_SNAP_MARK       */
 } oci_props;
+
+/* The user metadata name (after opc-meta-) that marks the copy a snapshot
+ * leaves as the current version (oci_snapshot.c): never shown as
+ * metadata, and no user's metadata may take it. */
+#define OCI_SNAP_MARK "xtstore-snapshot-copy"
+
+/* oci_copy flags. */
+#define OCI_COPY_REPLACE (1u << 0) /* content type and metadata given      */
+#define OCI_COPY_MARK    (1u << 1) /* add OCI_SNAP_MARK to the metadata    */
 
 /* oci_config.c */
 int32_t oci_config_open(store_handle *h, const store_kv *cfg, size_t n,
@@ -236,10 +246,21 @@ int32_t oci_multipart_abort(store_handle *h, const char *bucket,
                             const char *key, const char *upload_id,
                             store_error *err);
 
+/* oci_snapshot.c */
+int32_t oci_blob_snapshot(store_handle *h, const char *bucket,
+                          const char *key, char *out_id, size_t cap,
+                          store_error *err);
+int32_t oci_delete_versions(store_handle *h, const oci_target *t,
+                            const char *marker, uint32_t flags,
+                            store_error *err);
+int32_t oci_list_snapshots(store_handle *h, const oci_target *t,
+                           const store_list_opts *opts, store_entry_fn cb,
+                           void *cb_ctx, store_error *err);
+
 /* oci_copy.c */
 int32_t oci_copy(store_handle *h, const oci_target *t, const char *dst_bucket,
                  const char *dst_key, const char *content_type,
-                 const store_kv *md, size_t nmd, int replace,
+                 const store_kv *md, size_t nmd, uint32_t flags,
                  store_error *err);
 int32_t oci_blob_copy(store_handle *h, const char *src_bucket,
                       const char *src_key, const char *dst_bucket,

@@ -334,12 +334,21 @@ int32_t oci_blob_delete(store_handle *h, const char *bucket, const char *key,
   sdk_buf q = SDK_BUF_INIT;
   int32_t rc;
 
+  sdk_response *resp = NULL;
+  const char *dm;
+
   rc = oci_check_key(&t, err);
   if (!rc)
     rc = version_query(&t, &q, err);
   if (!rc)
-    rc = oci_exec(h, &t, "DELETE", OCI_P_OBJECT, sdk_buf_str(&q), NULL, NULL,
+    rc = oci_exec(h, &t, "DELETE", OCI_P_OBJECT, sdk_buf_str(&q), NULL, &resp,
                   err);
+  /* A versioned bucket only added a delete marker (oci_snapshot.c). */
+  dm = rc ? NULL : sdk_response_header(resp, "is-delete-marker");
+  if (!t.version && dm && !strcmp(dm, "true"))
+    rc = oci_delete_versions(h, &t, sdk_response_header(resp, "version-id"),
+                             OCI_OPT(opts, store_delete_opts, flags, 0), err);
+  sdk_response_free(resp);
   sdk_buf_free(&q);
   return rc;
 }

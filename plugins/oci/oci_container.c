@@ -301,10 +301,10 @@ int32_t oci_bucket_versioned(store_handle *h, const oci_target *t,
   v = json_string_value(json_object_get(b, "versioning"));
   if (!v || strcmp(v, "Enabled"))
     rc = oci_fail(t, err, STORE_E_UNSUPPORTED,
-                  "snapshots need object versioning, and bucket '%.64s' has "
-                  "it %s (enable it with `oci os bucket update --versioning "
-                  "Enabled`, or create buckets with bucket-versioning: true)",
-                  t->bucket, v ? v : "off");
+                  "versioning is %s on bucket '%.64s', and snapshots need "
+                  "it (oci os bucket update --versioning Enabled; "
+                  "bucket-versioning: true for new buckets)",
+                  v ? v : "off", t->bucket);
 out:
   json_decref(b);
   return rc;

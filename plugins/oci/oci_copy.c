@@ -125,9 +125,10 @@ static int32_t source_type(store_handle *h, const oci_target *t, char **out,
  * source's. */
 int32_t oci_copy(store_handle *h, const oci_target *t, const char *dst_bucket,
                  const char *dst_key, const char *content_type,
-                 const store_kv *md, size_t nmd, int replace,
+                 const store_kv *md, size_t nmd, uint32_t flags,
                  store_error *err)
 {
+  int replace = (flags & OCI_COPY_REPLACE) != 0;
   sdk_response *resp = NULL;
   json_t *body = NULL, *meta = NULL;
   char *ns = NULL, *src_type = NULL;
@@ -153,6 +154,12 @@ int32_t oci_copy(store_handle *h, const oci_target *t, const char *dst_bucket,
     const char *ct = content_type ? content_type : src_type;
     meta = json_pack("{s:s}", "content-type", ct ? ct : OCI_DEFAULT_CT);
     json_t *user = oci_meta_json(OCI_META_PREFIX, md, nmd);
+    if ((flags & OCI_COPY_MARK) && user &&
+        json_object_set_new(user, OCI_META_PREFIX OCI_SNAP_MARK,
+                            json_string("1"))) {
+      json_decref(user);
+      user = NULL;
+    }
     if (!meta || !user || json_object_update(meta, user)) {
       json_decref(meta);
       meta = NULL;
@@ -198,8 +205,10 @@ int32_t oci_blob_copy(store_handle *h, const char *src_bucket,
   const char *ver = OCI_OPT(opts, store_copy_opts, src_snapshot_id, NULL);
   oci_target t = {"copy", src_bucket, src_key, ver};
   oci_target dt = {"copy to", dst_bucket, dst_key, NULL};
-  int replace = (OCI_OPT(opts, store_copy_opts, flags, 0) &
-                 STORE_COPY_REPLACE_METADATA) != 0;
+  uint32_t flags = (OCI_OPT(opts, store_copy_opts, flags, 0) &
+                    STORE_COPY_REPLACE_METADATA)
+                     ? OCI_COPY_REPLACE
+                     : 0;
   int32_t rc;
 
   rc = oci_check_key(&t, err);
@@ -209,7 +218,7 @@ int32_t oci_blob_copy(store_handle *h, const char *src_bucket,
     rc = oci_copy(h, &t, dst_bucket, dst_key,
                   OCI_OPT(opts, store_copy_opts, content_type, NULL),
                   OCI_OPT(opts, store_copy_opts, metadata, NULL),
-                  OCI_OPT(opts, store_copy_opts, nmetadata, 0), replace, err);
+                  OCI_OPT(opts, store_copy_opts, nmetadata, 0), flags, err);
   return rc;
 }
 
@@ -222,6 +231,7 @@ int32_t oci_blob_set_metadata(store_handle *h, const char *bucket,
 
   rc = oci_check_key(&t, err);
   if (!rc)
-    rc = oci_copy(h, &t, bucket, key, NULL, metadata, nmetadata, 1, err);
+    rc = oci_copy(h, &t, bucket, key, NULL, metadata, nmetadata,
+                  OCI_COPY_REPLACE, err);
   return rc;
 }

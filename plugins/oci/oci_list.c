@@ -98,6 +98,10 @@ int32_t oci_blob_list(store_handle *h, const char *bucket,
                   delim);
     goto out;
   }
+  if (OCI_OPT(opts, store_list_opts, flags, 0) & STORE_LIST_SNAPSHOTS) {
+    rc = oci_list_snapshots(h, &t, opts, cb, cb_ctx, err);
+    goto out;
+  }
   snprintf(limit, sizeof(limit), "%u",
            size && size < OCI_PAGE_MAX ? size : OCI_PAGE_MAX);
   do {

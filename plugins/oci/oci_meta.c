@@ -29,6 +29,10 @@ int32_t oci_meta_check(const oci_target *t, const char *content_type,
   if (n && !md)
     return oci_fail(t, err, STORE_E_INVALID, "metadata count without array");
   for (size_t i = 0; i < n; i++) {
+    if (md[i].key && !strcasecmp(md[i].key, OCI_SNAP_MARK))
+      return oci_fail(t, err, STORE_E_INVALID,
+                      "metadata name '%s' is reserved: xtstore marks the "
+                      "copies its snapshots leave with it", OCI_SNAP_MARK);
     if (!md[i].key || !sdk_http_is_token(md[i].key))
       return oci_fail(t, err, STORE_E_INVALID,
                       "metadata name '%.64s': an HTTP header name's "
@@ -141,6 +145,7 @@ int32_t oci_props_headers(const oci_target *t, const sdk_response *resp,
   const char *crc = sdk_response_header(resp, "opc-content-crc32c");
   const char *md5 = sdk_response_header(resp, "Content-MD5");
   int ranged = sdk_response_header(resp, "Content-Range") != NULL;
+  size_t kept = 0;
 
   memset(p, 0, sizeof(*p));
   if (sdk_meta_from_headers(resp, OCI_META_PREFIX, &p->md, &p->nmd))
@@ -152,6 +157,14 @@ int32_t oci_props_headers(const oci_target *t, const sdk_response *resp,
     sdk_time_parse_http(sdk_response_header(resp, "Last-Modified"));
   p->e.etag = sdk_response_header(resp, "ETag");
   p->e.content_type = sdk_response_header(resp, "Content-Type");
+  /* The snapshot mark is xtstore's, not the user's. */
+  for (size_t i = 0; i < p->nmd; i++) {
+    if (!strcasecmp(p->md[i].key, OCI_SNAP_MARK))
+      p->snap_copy = 1;
+    else
+      p->md[kept++] = p->md[i];
+  }
+  p->nmd = kept;
   p->e.metadata = p->md;
   p->e.nmetadata = p->nmd;
   /* A ranged answer's Content-MD5 would be the range's; a multipart

@@ -7,7 +7,8 @@
 # each misconfiguration one clear line without a secret; bytes, content
 # type and metadata kept; listings across small pages (ListObjects'
 # nextStartWith); errors naming the bucket and
-# key; a copy through a work request the server holds back a while.
+# key; a copy through a work request the server holds back a while; a
+# snapshot refused on a bucket without versioning.
 . "$(dirname "$0")/ocilib.sh" "$@"
 
 C=$OCI_C
@@ -37,6 +38,12 @@ assert_rc 0
 xt --json stat "oci:$C/dir/a b+c.bin"
 assert_json_eq 'j["metadata"]' '{"owner": "dev"}'
 assert_json_eq 'j["content_type"]' '"text/x-test"'
+
+# --- snapshots need versioning: a clear refusal without it ----------------
+xt snapshot "oci:$C/dir/a b+c.bin"
+assert_rc 7
+assert_err_has "versioning is Disabled on bucket '$C'"
+assert_err_has "bucket-versioning"
 
 # --- errors name the bucket and the key -----------------------------------
 xt get "oci:$C/missing.bin" "$T/x"
