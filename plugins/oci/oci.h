@@ -143,6 +143,10 @@ int32_t oci_header(const oci_target *t, sdk_request *r, const char *name,
                    const char *value, store_error *err);
 int32_t oci_perform(store_handle *h, const oci_target *t, sdk_request *r,
                     uint32_t flags, sdk_response **out, store_error *err);
+int32_t oci_exec_with(store_handle *h, const oci_target *t,
+                      const char *method, int path, const char *query,
+                      const store_kv *hdrs, size_t n, json_t *body,
+                      sdk_response **out, store_error *err);
 int32_t oci_exec(store_handle *h, const oci_target *t, const char *method,
                  int path, const char *query, json_t *body,
                  sdk_response **out, store_error *err);
@@ -154,6 +158,9 @@ int32_t oci_query_add(const oci_target *t, sdk_buf *q, const char *name,
 /* oci_body.c */
 int32_t oci_body_result(const oci_target *t, const sdk_body *b, int32_t rc,
                         store_error *err);
+int32_t oci_send_object(store_handle *h, const oci_target *t, sdk_request *r,
+                        sdk_body *b, const char *mem, size_t memlen,
+                        sdk_response **out, store_error *err);
 int32_t oci_fill(const oci_target *t, store_read_fn src, void *ctx, char *buf,
                  size_t cap, size_t *out_n, int *out_eof, store_error *err);
 

@@ -71,16 +71,8 @@ static int32_t put_single(store_handle *h, const oci_target *t,
   rc = oci_put_headers(t, r, opts, err);
   if (rc)
     goto out;
-  if (b) {
-    sdk_body_attach(r, b);
-    rc = oci_body_result(t, b,
-                         oci_perform(h, t, r, OCI_OBJECT_BODY, &resp, err),
-                         err);
-  } else {
-    sdk_request_body_mem(r, mem, memlen);
-    rc = oci_perform(h, t, r, OCI_OBJECT_BODY, &resp, err);
-  }
-  rc = oci_put_condition(t, flags, rc, err);
+  rc = oci_put_condition(
+    t, flags, oci_send_object(h, t, r, b, mem, memlen, &resp, err), err);
   if (rc)
     goto out;
   oci_put_result(resp, b ? b->want : memlen, 1, out);

@@ -1,7 +1,7 @@
 /*
 ** oci_body.c -- request bodies from the ABI's read callbacks (read by the
 ** SDK's sdk_body and sdk_fill): what a failure of the source was, in this
-** provider's messages.
+** provider's messages; an object body sent.
 */
 #include <inttypes.h>
 
@@ -38,6 +38,23 @@ int32_t oci_body_result(const oci_target *t, const sdk_body *b, int32_t rc,
 {
   return source_fail(t, rc ? b->state : SDK_BODY_OK, b->want - b->sent, rc,
                      err);
+}
+
+/* Send r with an object body (PutObject, UploadPart; not signed):
+ * streamed from b, or mem[0..memlen) when b is NULL. See oci_perform for
+ * *out. */
+int32_t oci_send_object(store_handle *h, const oci_target *t, sdk_request *r,
+                        sdk_body *b, const char *mem, size_t memlen,
+                        sdk_response **out, store_error *err)
+{
+  if (!b) {
+    sdk_request_body_mem(r, mem, memlen);
+    return oci_perform(h, t, r, OCI_OBJECT_BODY, out, err);
+  }
+  sdk_body_attach(r, b);
+  return oci_body_result(t, b,
+                         oci_perform(h, t, r, OCI_OBJECT_BODY, out, err),
+                         err);
 }
 
 /* Read from src into buf until it is full or src ends (*out_eof = 1). */

@@ -27,12 +27,21 @@ static int32_t bucket_entry(const oci_target *t, json_t *b, oci_props *p,
   return oci_meta_from_json(t, json_object_get(b, "metadata"), p, err);
 }
 
+/* {"metadata": {...}} of checked metadata, for CreateBucket and
+ * UpdateBucket; NULL on no memory. */
+static json_t *metadata_body(const store_kv *md, size_t n)
+{
+  json_t *mdj = oci_meta_json("", md, n);
+
+  return mdj ? json_pack("{s:o}", "metadata", mdj) : NULL;
+}
+
 int32_t oci_container_create(store_handle *h, const char *bucket,
                              const store_kv *metadata, size_t nmetadata,
                              store_error *err)
 {
   oci_target t = {"create", bucket, NULL, NULL};
-  json_t *body = NULL, *md;
+  json_t *body = NULL;
   int32_t rc;
 
   rc = oci_check_bucket(&t, err);
@@ -40,10 +49,8 @@ int32_t oci_container_create(store_handle *h, const char *bucket,
     rc = oci_meta_check(&t, NULL, metadata, nmetadata, err);
   if (rc)
     goto out;
-  md = oci_meta_json("", metadata, nmetadata);
-  body = md ? json_pack("{s:o}", "metadata", md) : NULL;
-  if (!body ||
-      json_object_set_new(body, "name", json_string(bucket)) ||
+  body = metadata_body(metadata, nmetadata);
+  if (!body || json_object_set_new(body, "name", json_string(bucket)) ||
       json_object_set_new(body, "compartmentId",
                           json_string(h->compartment)) ||
       (h->versioning &&
@@ -265,22 +272,16 @@ int32_t oci_container_set_metadata(store_handle *h, const char *bucket,
                                    store_error *err)
 {
   oci_target t = {"set metadata of", bucket, NULL, NULL};
-  json_t *body = NULL, *md;
+  json_t *body = NULL;
   int32_t rc;
 
   rc = oci_check_bucket(&t, err);
   if (!rc)
     rc = oci_meta_check(&t, NULL, metadata, nmetadata, err);
-  if (rc)
-    goto out;
-  md = oci_meta_json("", metadata, nmetadata);
-  body = md ? json_pack("{s:o}", "metadata", md) : NULL;
-  if (!body) {
+  if (!rc && !(body = metadata_body(metadata, nmetadata)))
     rc = oci_nomem(&t, err);
-    goto out;
-  }
-  rc = oci_exec(h, &t, "POST", OCI_P_BUCKET, NULL, body, NULL, err);
-out:
+  if (!rc)
+    rc = oci_exec(h, &t, "POST", OCI_P_BUCKET, NULL, body, NULL, err);
   json_decref(body);
   return rc;
 }

@@ -45,13 +45,12 @@ static int32_t create(store_handle *h, const oci_target *t,
                       const store_put_opts *opts, char *out_id, size_t cap,
                       store_error *err)
 {
+  static const store_kv crc32c[] = {{"opc-checksum-algorithm", "CRC32C"}};
   const char *ct = OCI_OPT(opts, store_put_opts, content_type, NULL);
   const store_kv *md = OCI_OPT(opts, store_put_opts, metadata, NULL);
   size_t nmd = OCI_OPT(opts, store_put_opts, nmetadata, 0);
   sdk_response *resp = NULL;
-  sdk_request *r = NULL;
   json_t *body = NULL, *reply = NULL, *mdj;
-  char *text = NULL;
   const char *id;
   int32_t rc;
 
@@ -62,20 +61,12 @@ static int32_t create(store_handle *h, const oci_target *t,
   body = mdj ? json_pack("{s:s, s:s, s:o}", "object", t->key, "contentType",
                          ct ? ct : OCI_DEFAULT_CT, "metadata", mdj)
              : NULL;
-  text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-  if (!text) {
+  if (!body) {
     rc = oci_nomem(t, err);
     goto out;
   }
-  rc = oci_request(h, t, "POST", OCI_P_UPLOADS, NULL, &r, err);
-  if (!rc)
-    rc = oci_header(t, r, "Content-Type", "application/json", err);
-  if (!rc)
-    rc = oci_header(t, r, "opc-checksum-algorithm", "CRC32C", err);
-  if (rc)
-    goto out;
-  sdk_request_body_mem(r, text, strlen(text));
-  rc = oci_perform(h, t, r, 0, &resp, err);
+  rc = oci_exec_with(h, t, "POST", OCI_P_UPLOADS, NULL, crc32c, 1, body,
+                     &resp, err);
   if (!rc)
     rc = oci_json(t, resp, &reply, err);
   if (rc)
@@ -90,9 +81,7 @@ static int32_t create(store_handle *h, const oci_target *t,
 out:
   json_decref(reply);
   json_decref(body);
-  free(text);
   sdk_response_free(resp);
-  sdk_request_free(r);
   return rc;
 }
 
@@ -133,17 +122,8 @@ static int32_t upload_part(store_handle *h, const oci_target *t,
     rc = oci_request(h, t, "PUT", OCI_P_UPLOAD, sdk_buf_str(&q), &r, err);
   if (!rc)
     rc = oci_put_checksums(t, r, opts, err);
-  if (rc)
-    goto out;
-  if (b) {
-    sdk_body_attach(r, b);
-    rc = oci_body_result(t, b,
-                         oci_perform(h, t, r, OCI_OBJECT_BODY, &resp, err),
-                         err);
-  } else {
-    sdk_request_body_mem(r, mem, memlen);
-    rc = oci_perform(h, t, r, OCI_OBJECT_BODY, &resp, err);
-  }
+  if (!rc)
+    rc = oci_send_object(h, t, r, b, mem, memlen, &resp, err);
   if (rc)
     goto out;
   etag = sdk_response_header(resp, "ETag");
@@ -208,13 +188,13 @@ static int32_t commit(store_handle *h, const oci_target *t, const char *id,
 {
   uint32_t flags = OCI_OPT(opts, store_put_opts, flags, 0);
   const char *if_match = OCI_OPT(opts, store_put_opts, if_match, NULL);
+  store_kv cond[2];
+  size_t ncond = 0;
   sdk_response *resp = NULL, *hresp = NULL;
-  sdk_request *r = NULL;
   json_t *body = NULL, *parts = json_array();
-  oci_target ht = {t->op, t->bucket, t->key, NULL};
+  oci_target ht = {"read back the upload of", t->bucket, t->key, NULL};
   oci_props p = {0};
   sdk_buf q = SDK_BUF_INIT;
-  char *text = NULL;
   int32_t rc = STORE_OK;
 
   for (uint32_t i = 0; parts && i < n; i++)
@@ -228,41 +208,32 @@ static int32_t commit(store_handle *h, const oci_target *t, const char *id,
       goto out;
     }
   body = parts ? json_pack("{s:O}", "partsToCommit", parts) : NULL;
-  text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-  if (!text) {
+  if (!body) {
     rc = oci_nomem(t, err);
     goto out;
   }
+  if (flags & STORE_PUT_IF_NONE_MATCH)
+    cond[ncond++] = (store_kv){"if-none-match", "*"};
+  if (if_match)
+    cond[ncond++] = (store_kv){"if-match", if_match};
   rc = upload_query(t, &q, id, 0, err);
   if (!rc)
-    rc = oci_request(h, t, "POST", OCI_P_UPLOAD, sdk_buf_str(&q), &r, err);
-  if (!rc)
-    rc = oci_header(t, r, "Content-Type", "application/json", err);
-  if (!rc && (flags & STORE_PUT_IF_NONE_MATCH))
-    rc = oci_header(t, r, "if-none-match", "*", err);
-  if (!rc && if_match)
-    rc = oci_header(t, r, "if-match", if_match, err);
-  if (rc)
-    goto out;
-  sdk_request_body_mem(r, text, strlen(text));
-  rc = oci_put_condition(t, flags, oci_perform(h, t, r, 0, &resp, err), err);
-  if (rc)
-    goto out;
-  if (out) {
-    ht.op = "read back the upload of";
+    rc = oci_put_condition(t, flags,
+                           oci_exec_with(h, t, "POST", OCI_P_UPLOAD,
+                                         sdk_buf_str(&q), cond, ncond, body,
+                                         &resp, err),
+                           err);
+  if (!rc && out)
     rc = oci_head(h, &ht, &hresp, &p, err);
-    if (!rc)
-      oci_put_result(resp, p.e.size, 0, out);
-  }
+  if (!rc)
+    oci_put_result(resp, p.e.size, 0, out);
 out:
   oci_props_free(&p);
   sdk_buf_free(&q);
   json_decref(parts);
   json_decref(body);
-  free(text);
   sdk_response_free(hresp);
   sdk_response_free(resp);
-  sdk_request_free(r);
   return rc;
 }
 

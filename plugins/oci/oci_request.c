@@ -271,17 +271,20 @@ out:
   return rc;
 }
 
-/* A request with an optional JSON body (serialized here), for path of
- * the target; see oci_perform for *out. */
-int32_t oci_exec(store_handle *h, const oci_target *t, const char *method,
-                 int path, const char *query, json_t *body,
-                 sdk_response **out, store_error *err)
+/* A request with extra headers hdrs[0..n) and an optional JSON body
+ * (serialized here), for path of the target; see oci_perform for *out. */
+int32_t oci_exec_with(store_handle *h, const oci_target *t,
+                      const char *method, int path, const char *query,
+                      const store_kv *hdrs, size_t n, json_t *body,
+                      sdk_response **out, store_error *err)
 {
   sdk_request *r = NULL;
   char *text = NULL;
   int32_t rc;
 
   rc = oci_request(h, t, method, path, query, &r, err);
+  for (size_t i = 0; !rc && i < n; i++)
+    rc = oci_header(t, r, hdrs[i].key, hdrs[i].value, err);
   if (rc)
     goto out;
   if (body) {
@@ -300,6 +303,14 @@ out:
   free(text);
   sdk_request_free(r);
   return rc;
+}
+
+/* oci_exec_with without extra headers. */
+int32_t oci_exec(store_handle *h, const oci_target *t, const char *method,
+                 int path, const char *query, json_t *body,
+                 sdk_response **out, store_error *err)
+{
+  return oci_exec_with(h, t, method, path, query, NULL, 0, body, out, err);
 }
 
 /* The response's JSON body (any JSON value; *out owned by the caller). */
