@@ -31,6 +31,7 @@ typedef struct cfg_src {
   char path[2048];              /* the config file's path, ~ expanded     */
   const char *path_from;        /* what named it, for messages            */
   const char *profile;
+  int profile_named;            /* by the service or $OCI_CLI_PROFILE     */
   sdk_ini *ini;
   int loaded;
 } cfg_src;
@@ -68,7 +69,9 @@ static int32_t load_file(cfg_src *s, store_error *err)
     return store_error_set(err, STORE_E_CONFIG,
                            "oci: config file '%.200s' (%s) does not exist",
                            s->path, s->path_from);
-  if (s->ini && !sdk_ini_has_section(s->ini, s->profile))
+  /* A profile asked for must be there; DEFAULT may be absent when the
+   * service's own keys say everything. */
+  if (s->ini && s->profile_named && !sdk_ini_has_section(s->ini, s->profile))
     return store_error_set(err, STORE_E_CONFIG,
                            "oci: config file '%.200s' has no profile "
                            "[%.64s]", s->path, s->profile);
@@ -239,6 +242,7 @@ int32_t oci_config_open(store_handle *h, const store_kv *cfg, size_t n,
   s.profile = sdk_kv_get(cfg, n, "profile");
   if (!s.profile)
     s.profile = env_get("OCI_CLI_PROFILE");
+  s.profile_named = s.profile != NULL;
   if (!s.profile)
     s.profile = DEFAULT_PROFILE;
 
