@@ -56,6 +56,7 @@ static void oci_close(store_handle *h)
 {
   if (!h)
     return;
+  pthread_mutex_destroy(&h->ns_mu);
   pthread_mutex_destroy(&h->mu);
   sdk_http_free(h->http);
   sdk_rsa_key_free(h->key);
@@ -106,6 +107,11 @@ static int32_t oci_open(const store_host_api *host, const store_kv *config,
   if (!h)
     return store_error_set(err, STORE_E_NOMEM, "oci: open");
   if (pthread_mutex_init(&h->mu, NULL)) {
+    free(h);
+    return store_error_set(err, STORE_E_NOMEM, "oci: open");
+  }
+  if (pthread_mutex_init(&h->ns_mu, NULL)) {
+    pthread_mutex_destroy(&h->mu);
     free(h);
     return store_error_set(err, STORE_E_NOMEM, "oci: open");
   }

@@ -70,6 +70,8 @@ struct store_handle {
   sdk_http *http;               /* owned; thread-safe                      */
   const store_host_api *host;   /* valid for the life of the process       */
   pthread_mutex_t mu;           /* guards ns and skew                      */
+  pthread_mutex_t ns_mu;        /* held while the namespace is asked for:
+                                   one GET /n/ however many threads wait */
   char *ns;                     /* namespace: configured, or discovered
                                    by the first request that needs it     */
   int64_t skew;                 /* seconds the server's clock is ahead    */
@@ -134,8 +136,7 @@ void oci_err_clear(store_error *err);
 /* oci_request.c */
 int32_t oci_check_bucket(const oci_target *t, store_error *err);
 int32_t oci_check_key(const oci_target *t, store_error *err);
-int32_t oci_namespace(store_handle *h, const oci_target *t, char **out,
-                      store_error *err);
+int32_t oci_namespace(store_handle *h, char **out, store_error *err);
 int32_t oci_request(store_handle *h, const oci_target *t, const char *method,
                     int path, const char *query, sdk_request **out,
                     store_error *err);

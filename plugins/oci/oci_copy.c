@@ -141,7 +141,7 @@ int32_t oci_copy(store_handle *h, const oci_target *t, const char *dst_bucket,
                     "the profile)");
   rc = oci_meta_check(t, content_type, md, replace ? nmd : 0, err);
   if (!rc)
-    rc = oci_namespace(h, t, &ns, err);
+    rc = oci_namespace(h, &ns, err);
   if (!rc && replace && !content_type)
     rc = source_type(h, t, &src_type, err);
   if (rc)

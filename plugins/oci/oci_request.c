@@ -55,22 +55,28 @@ int32_t oci_check_key(const oci_target *t, store_error *err)
 }
 
 /* The namespace (*out borrowed from the handle: once set it never
- * changes), configured or asked for once. */
-int32_t oci_namespace(store_handle *h, const oci_target *t, char **out,
-                      store_error *err)
+ * changes), configured or asked for once: the first thread asks, holding
+ * ns_mu, and the others wait for its answer. */
+int32_t oci_namespace(store_handle *h, char **out, store_error *err)
 {
   oci_target nt = {"look up", NULL, NULL, NULL};
   sdk_response *resp = NULL;
   json_t *js = NULL;
   const char *ns;
-  char *copy;
-  int32_t rc;
+  char *copy = NULL;
+  int32_t rc = STORE_OK;
 
   pthread_mutex_lock(&h->mu);
   *out = h->ns;
   pthread_mutex_unlock(&h->mu);
   if (*out)
     return STORE_OK;
+  pthread_mutex_lock(&h->ns_mu);
+  pthread_mutex_lock(&h->mu);
+  *out = h->ns;
+  pthread_mutex_unlock(&h->mu);
+  if (*out)
+    goto out;
   rc = oci_exec(h, &nt, "GET", OCI_P_NS, NULL, NULL, &resp, err);
   if (rc)
     goto out;
@@ -89,13 +95,11 @@ int32_t oci_namespace(store_handle *h, const oci_target *t, char **out,
     goto out;
   }
   pthread_mutex_lock(&h->mu);
-  if (!h->ns)
-    h->ns = copy;
-  else
-    free(copy); /* another thread asked at the same time */
-  *out = h->ns;
+  h->ns = copy;
+  *out = copy;
   pthread_mutex_unlock(&h->mu);
 out:
+  pthread_mutex_unlock(&h->ns_mu);
   json_decref(js);
   sdk_response_free(resp);
   return rc;
@@ -110,7 +114,7 @@ static int32_t url(store_handle *h, const oci_target *t, int path,
   int32_t rc;
 
   if (path != OCI_P_NS && path != OCI_P_WORKREQ && path != OCI_P_WORKERR) {
-    rc = oci_namespace(h, t, &ns, err);
+    rc = oci_namespace(h, &ns, err);
     if (rc)
       return rc;
   }
