@@ -6,7 +6,9 @@
 # (the host's retry, with the corrected clock). Through faultproxy.py in
 # front of the server: 429 TooManyRequests with Retry-After is waited out;
 # a connection reset inside one part of a multipart upload is retried and
-# the object reads back byte-identical; a download cut short resumes.
+# the object reads back byte-identical; a download cut short resumes; a
+# body damaged on the way is refused by OCI for the CRC-32C sent with it
+# and sent again.
 . "$(dirname "$0")/ocilib.sh" "$@"
 
 C=$OCI_C
@@ -41,7 +43,11 @@ cat > "$T/rules.json" <<JSON
   {"match": {"method": "PUT", "path": "^$P/u/parts\\\\.bin\$"}, "skip": 1,
    "count": 1, "reset_request_body_after": 1048576},
   {"match": {"method": "GET", "path": "^$P/o/parts\\\\.bin\$"}, "count": 1,
-   "reset_response_body_after": 65536}
+   "reset_response_body_after": 65536},
+  {"match": {"method": "PUT", "path": "^$P/o/flip\\\\.bin\$"}, "count": 1,
+   "flip_request_body_byte": 1000},
+  {"match": {"method": "PUT", "path": "^$P/u/flipparts\\\\.bin\$"}, "skip": 1,
+   "count": 1, "flip_request_body_byte": 1000}
 ]
 JSON
 PROXY=$("$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$OCI_DIR" "$T/rules.json") || {
@@ -90,9 +96,30 @@ check
   fail "the download reset did not fire: $(cat "$T/proxy/log")"
 xt --json stat "oci:$C/parts.bin"
 assert_json_eq 'j["size"]' "$((14 * 1048576 + 3))"
+# A byte flipped on the way, in a put and in one part: OCI refuses the body
+# for the CRC-32C sent with it (InvalidContentCrc32c), nothing is stored,
+# the body is sent again and arrives whole.
+head -c 300000 /dev/urandom > "$T/flip.bin"
+xt put "$T/flip.bin" "ocip:$C/flip.bin"
+assert_rc 0
+head -c $((9 * 1048576)) /dev/urandom > "$T/flipparts.bin"
+xt put "$T/flipparts.bin" "ocip:$C/flipparts.bin"
+assert_rc 0
+check
+[ "$(count "^PUT $P/o/flip.bin rule=3 flip_request_body_byte .* pass 400")" = 1 ] &&
+  [ "$(count "^PUT $P/u/flipparts.bin rule=4 flip_request_body_byte .* pass 400")" = 1 ] ||
+  fail "the flipped bodies were not refused: $(cat "$T/proxy/log")"
+for f in flip flipparts; do
+  xt get "oci:$C/$f.bin" "$T/$f.back"
+  assert_rc 0
+  assert_same "$T/$f.bin" "$T/$f.back"
+done
+
 xt ls -r "oci:$C"
 assert_rc 0
 assert_out "busy.bin
+flip.bin
+flipparts.bin
 parts.bin
 skew.bin"
 
