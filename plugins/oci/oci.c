@@ -63,7 +63,6 @@ static void oci_close(store_handle *h)
   free(h->ns);
   free(h->region);
   free(h->compartment);
-  free(h->tenancy);
   free(h->key_id);
   free(h->endpoint);
   free(h->name);

@@ -62,7 +62,6 @@ struct store_handle {
   char *name;                   /* service name; owned                     */
   char *endpoint;               /* base URL, no trailing '/'; owned        */
   char *key_id;                 /* TENANCY/USER/FINGERPRINT; owned         */
-  char *tenancy;                /* owned                                   */
   char *compartment;            /* buckets are created and listed here     */
   char *region;                 /* owned; may be NULL with an endpoint     */
   int versioning;               /* buckets created with versioning on      */

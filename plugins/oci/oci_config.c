@@ -264,9 +264,6 @@ int32_t oci_config_open(store_handle *h, const store_kv *cfg, size_t n,
     rc = store_error_set(err, STORE_E_NOMEM, "oci: open");
     goto out;
   }
-  rc = dup_to(&h->tenancy, tenancy, err);
-  if (rc)
-    goto out;
   v = sdk_kv_get(cfg, n, "compartment");
   rc = dup_to(&h->compartment, v ? v : tenancy, err);
   if (rc)
