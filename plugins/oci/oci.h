@@ -35,9 +35,10 @@
 /* Part size of a put the provider splits itself (grown when 10,000 parts
  * would not hold the object); an unknown length buffers one at a time. */
 #define OCI_PART         ((uint64_t)64 << 20)
-#define OCI_BUFFER_PART  ((size_t)8 << 20)
+#define OCI_BUFFER_PART  ((size_t)10 << 20)
 #define OCI_MAX_PARTS    10000u
-#define OCI_MIN_PART     ((uint64_t)1)
+/* OCI's smallest part but the last. */
+#define OCI_MIN_PART     ((uint64_t)10 << 20)
 #define OCI_MAX_PART     ((uint64_t)50 << 30)
 #define OCI_MAX_OBJECT   ((uint64_t)10 << 40)
 #define OCI_PAGE_MAX     1000u

@@ -12,11 +12,11 @@ if ! command -v node >/dev/null || [ ! -d "$NM/oci-objectstorage" ]; then
 fi
 JS="$SRC_DIR/tests/plugins/oci/interop.js"
 C=$OCI_C
-oci_config "  ocimp: {type: \"storage\", provider: \"oci\", endpoint: \"$OCI_E\", config-file: \"$OCI_DIR/config\", multipart: {threshold: 4M, part-size: 4M}}"
+oci_config "  ocimp: {type: \"storage\", provider: \"oci\", endpoint: \"$OCI_E\", config-file: \"$OCI_DIR/config\", multipart: {threshold: 10M, part-size: 10M}}"
 xt mb "oci:$C"
 assert_rc 0
 head -c 300001 /dev/urandom > "$T/small.bin"
-head -c $((9 * 1048576 + 7)) /dev/urandom > "$T/big.bin"
+head -c $((25 * 1048576 + 7)) /dev/urandom > "$T/big.bin"
 
 # --- written by oci-objectstorage, read by xtstore -------------------------
 run node "$JS" "$OCI_DIR" put "$C" "sdk/small.bin" "$T/small.bin" text/x-sdk team=xt stage=raw
@@ -35,7 +35,7 @@ assert_same "$T/big.bin" "$T/big.back"
 xt --json stat "oci:$C/sdk/dir/big.bin"
 assert_json_eq 'j["content_type"]' '"application/x-parquet"'
 assert_json_eq 'j["metadata"]' '{"kind": "big"}'
-assert_json_eq 'j["size"]' "$((9 * 1048576 + 7))"
+assert_json_eq 'j["size"]' "$((25 * 1048576 + 7))"
 
 # --- written by xtstore, read by oci-objectstorage -------------------------
 xt put --content-type text/x-xt --meta owner=ops "$T/small.bin" "oci:$C/xt/small.bin"
@@ -50,10 +50,10 @@ run node "$JS" "$OCI_DIR" get "$C" "xt/big.bin" "$T/big.sdk"
 assert_rc 0
 assert_same "$T/big.bin" "$T/big.sdk"
 assert_json_eq 'j' '{"contentType": "application/x-parquet", "metadata": {"kind": "parts"}}'
-# The put in parts was one: the server saw a multipart upload.
+# The put in parts was one: the server saw a multipart upload of 3 parts.
 check
 grep -q "PUT /n/xtns/b/$C/u/xt%2Fbig.bin?uploadId=.*&uploadPartNum=3 " \
   "$OCI_DIR/log" ||
-  fail "xtstore's 9 MiB put with 4 MiB parts was not a multipart upload"
+  fail "xtstore's 25 MiB put with 10 MiB parts was not a multipart upload"
 
 finish

@@ -10,7 +10,7 @@
 
 C=$OCI_C
 J="$HOME/.local/state/xtstore/uploads"
-oci_config "  ocim: {type: \"storage\", provider: \"oci\", endpoint: \"$OCI_E\", config-file: \"$OCI_DIR/config\", multipart: {threshold: 5M, part-size: 5M, concurrency: 2}}"
+oci_config "  ocim: {type: \"storage\", provider: \"oci\", endpoint: \"$OCI_E\", config-file: \"$OCI_DIR/config\", multipart: {threshold: 10M, part-size: 10M, concurrency: 2}}"
 
 jparts() {
   cat "$J"/*.journal 2> /dev/null | grep -c '^P ' || true
@@ -29,7 +29,7 @@ parts() {
 
 xt mb "oci:$C"
 assert_rc 0
-head -c $((120 << 20)) /dev/urandom > big.bin        # 24 parts
+head -c $((240 << 20)) /dev/urandom > big.bin        # 24 parts
 
 "$XT_BIN" --config "$CONFIG" -v put big.bin "ocim:$C/big.bin" > "$T/.k.out" 2> "$T/.k.err" &
 pid=$!
