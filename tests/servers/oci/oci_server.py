@@ -38,6 +38,7 @@ HOOK_DEFAULTS = {"page_size": 0,            # 0: no cap beyond the API's own lim
                  "clock_skew": 0.0,         # seconds added to the server's clock
                  "work_request_delay": 0.0}  # seconds before a copy starts
 JSON_BODY_MAX = 16 << 20
+DRAIN_MAX = 64 << 20
 DEFAULT_LIMIT = 1000
 
 
@@ -75,6 +76,7 @@ class Version:
         self.meta = {}              # opc-meta-* (full lowercase names)
         self.created = self.modified = time.time()
         self.delete_marker = False
+        self.replaceable = False    # written while the bucket's versioning was not Enabled
 
     def list_md5(self):
         return self.multipart_md5 or self.md5
@@ -122,8 +124,7 @@ class State:
     def __init__(self, root, key_id, public_key):
         self.root = root
         self.data = os.path.join(root, "data")
-        self.tmp = os.path.join(self.data, "tmp")
-        os.makedirs(self.tmp, exist_ok=True)
+        os.makedirs(self.data, exist_ok=True)
         self.keys = {key_id: public_key}
         self.lock = threading.RLock()
         self.buckets = {}
@@ -161,6 +162,50 @@ def unlink_quiet(path):
 
 
 AUTH_RE = re.compile(r'(\w+)="([^"]*)"')
+
+
+# The signature scheme, as functions test_oci_vectors.py runs on Oracle's published examples.
+
+def parse_authorization(auth):
+    """The parameters of an `Authorization: Signature ...` header; OciError (401) if it is
+    not a version 1 rsa-sha256 signature with keyId, headers and signature."""
+    if not auth.startswith("Signature "):
+        raise OciError(401, "NotAuthenticated", "Authorization is not an OCI Signature")
+    params = dict(AUTH_RE.findall(auth[len("Signature "):]))
+    if params.get("version") != "1":
+        raise OciError(401, "NotAuthenticated", "signature version must be \"1\"")
+    if params.get("algorithm") != "rsa-sha256":
+        raise OciError(401, "NotAuthenticated", "algorithm must be rsa-sha256")
+    for p in ("keyId", "headers", "signature"):
+        if p not in params:
+            raise OciError(401, "NotAuthenticated", "Authorization lacks %s" % p)
+    return params
+
+
+def signing_string(method, target, signed, get_all):
+    """The string signed: one `name: value` line per signed header (lowercase names, in the
+    signed order; a repeated header's values joined by ", "), `(request-target)` being the
+    lowercase method and the path?query as sent. get_all(name) gives a header's values or
+    None."""
+    lines = []
+    for h in signed:
+        if h == "(request-target)":
+            lines.append("(request-target): %s %s" % (method.lower(), target))
+            continue
+        values = get_all(h)
+        if values is None:
+            raise OciError(401, "NotAuthenticated", "signed header %s is missing" % h)
+        lines.append("%s: %s" % (h, ", ".join(v.strip() for v in values)))
+    return "\n".join(lines)
+
+
+def verify_signature(public_key, signature_b64, string):
+    try:
+        sig = base64.b64decode(signature_b64, validate=True)
+        public_key.verify(sig, string.encode(), padding.PKCS1v15(), hashes.SHA256())
+    except (InvalidSignature, ValueError):
+        raise OciError(401, "NotAuthenticated", "The required information to complete "
+                       "authentication was not provided or was incorrect.")
 OBJECT_BODY_OPS = ("PutObject", "UploadPart")
 CONTENT_HEADERS = ("content-type", "content-language", "content-encoding", "content-disposition",
                    "cache-control")
@@ -168,6 +213,7 @@ CONTENT_HEADERS = ("content-type", "content-language", "content-encoding", "cont
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    timeout = 75                    # an idle keep-alive connection is closed, as servers do
     server_version = "xtstore-oci-test"
     sys_version = ""
     state = None                    # set in main()
@@ -279,22 +325,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         auth = self.header("authorization")
         if not auth:
             raise OciError(401, "NotAuthenticated", "The required information to complete "
-                           "authentication was not provided.", close=True)
-        if not auth.startswith("Signature "):
-            raise OciError(401, "NotAuthenticated", "Authorization is not an OCI Signature",
-                           close=True)
-        params = dict(AUTH_RE.findall(auth[len("Signature "):]))
-        if params.get("version") != "1":
-            raise OciError(401, "NotAuthenticated", "signature version must be \"1\"", close=True)
-        if params.get("algorithm") != "rsa-sha256":
-            raise OciError(401, "NotAuthenticated", "algorithm must be rsa-sha256", close=True)
-        key = self.state.keys.get(params.get("keyId", ""))
+                           "authentication was not provided.")
+        params = parse_authorization(auth)
+        key = self.state.keys.get(params["keyId"])
         if key is None:
-            raise OciError(401, "NotAuthenticated", "unknown keyId %r" % params.get("keyId"),
-                           close=True)
-        if "headers" not in params or "signature" not in params:
-            raise OciError(401, "NotAuthenticated", "Authorization lacks headers or signature",
-                           close=True)
+            raise OciError(401, "NotAuthenticated", "unknown keyId %r" % params["keyId"])
         signed = params["headers"].lower().split()
         required = ["(request-target)", "host"]
         if self.command in ("PUT", "POST", "PATCH") and op not in OBJECT_BODY_OPS:
@@ -304,31 +339,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             missing.insert(0, "date|x-date")
         if missing:
             raise OciError(401, "NotAuthenticated", "the signature must cover %s"
-                           % ", ".join(missing), close=True)
-        lines = []
-        for h in signed:
-            if h == "(request-target)":
-                lines.append("(request-target): %s %s" % (self.command.lower(), self.path))
-                continue
-            values = self.headers.get_all(h)
-            if values is None:
-                raise OciError(401, "NotAuthenticated", "signed header %s is missing" % h,
-                               close=True)
-            lines.append("%s: %s" % (h, ", ".join(v.strip() for v in values)))
-        try:
-            sig = base64.b64decode(params["signature"], validate=True)
-            key.verify(sig, "\n".join(lines).encode(), padding.PKCS1v15(), hashes.SHA256())
-        except (InvalidSignature, ValueError):
-            raise OciError(401, "NotAuthenticated", "The required information to complete "
-                           "authentication was not provided or was incorrect.", close=True)
+                           % ", ".join(missing))
+        verify_signature(key, params["signature"],
+                         signing_string(self.command, self.path, signed, self.headers.get_all))
         date_h = "x-date" if "x-date" in signed else "date"
         try:
             when = email.utils.parsedate_to_datetime(self.header(date_h)).timestamp()
         except (TypeError, ValueError):
-            raise OciError(401, "NotAuthenticated", "unparsable %s header" % date_h, close=True)
+            raise OciError(401, "NotAuthenticated", "unparsable %s header" % date_h)
         if abs(when - self.state.now(self.bucket_name)) > CLOCK_WINDOW_S:
             raise OciError(401, "NotAuthenticated", "The request date %s is more than 5 minutes "
-                           "from the server's clock" % self.header(date_h), close=True)
+                           "from the server's clock" % self.header(date_h))
         if "x-content-sha256" in signed:
             self.sha_verify = self.header("x-content-sha256").strip()
 
@@ -401,12 +422,40 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise OciError(400, "InvalidContentMd5", "The computed MD5 hash (%s) does not "
                                "match the expected MD5 hash (%s)" % (b64(md5.digest()), want_md5))
             if want_crc is not None and crc_b64(crc) != want_crc.strip():
-                raise OciError(400, "InvalidContentCrc32c", "The computed CRC32C (%s) does not "
-                               "match the expected CRC32C (%s)" % (crc_b64(crc), want_crc))
+                raise OciError(400, "InvalidContentCrc32c", "The computed CRC32C of the request "
+                               "body (%s) does not match the opc-content-crc32c header (%s)"
+                               % (crc_b64(crc), want_crc))
         except BaseException:
             unlink_quiet(path)
             raise
         return n, md5.digest(), crc
+
+    def drain(self):
+        """Reads and drops an unread request body of up to DRAIN_MAX bytes, so an error
+        answer keeps the connection and the client is not reset mid-send."""
+        if self.body_read or self.header("transfer-encoding"):
+            return
+        v = self.header("content-length") or ""
+        if v.isdigit() and int(v) <= DRAIN_MAX:
+            try:
+                self.no_body()
+            except OciError:
+                pass
+
+    def crc_wanted(self):
+        """The opc-content-crc32c to check the body against (None: none sent), and whether
+        the server computes and answers one: only with opc-checksum-algorithm: CRC32C, as
+        OCI documents (a CRC sent without it would not be checked there, so it is refused
+        here)."""
+        alg = (self.header("opc-checksum-algorithm") or "").strip().upper() or None
+        if alg not in (None, "CRC32C"):
+            raise OciError(400, "InvalidParameter", "opc-checksum-algorithm %s is not supported "
+                           "by this test server (CRC32C only)" % alg)
+        want = self.header("opc-content-crc32c")
+        if want is not None and alg != "CRC32C":
+            raise OciError(400, "InvalidParameter", "opc-content-crc32c applies only with "
+                           "opc-checksum-algorithm: CRC32C")
+        return want, alg == "CRC32C"
 
     def send_json(self, status, body, headers=()):
         raw = json.dumps(body).encode()
@@ -446,6 +495,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = {"code": e.code, "message": e.message}
         self.log_message("error %d %s: %s", e.status, e.code, e.message)
         try:
+            self.drain()
             self.send_json(e.status, body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
@@ -516,12 +566,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                            "the current entity tag" % im)
 
     def install(self, b, name, v):
-        """Makes v the current version of b/name (caller holds the lock)."""
+        """Makes v the current version of b/name (caller holds the lock). Without versioning
+        (Disabled or Suspended) it replaces the version written that way, keeping those
+        from a time versioning was Enabled."""
         versions = b.objects.setdefault(name, [])
-        if b.versioning != "Enabled":
-            for old in versions:
+        v.replaceable = b.versioning != "Enabled"
+        if v.replaceable:
+            for old in [x for x in versions if x.replaceable]:
                 unlink_quiet(old.path)
-            versions.clear()
+                versions.remove(old)
         versions.append(v)
 
     # ---- namespace and buckets ------------------------------------------------------
@@ -608,8 +661,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with self.state.lock:
             b = self.bucket(ns, name)
             if "versioning" in body:
-                if body["versioning"] not in ("Enabled", "Suspended", "Disabled"):
-                    raise OciError(400, "InvalidParameter", "bad versioning value")
+                if body["versioning"] not in ("Enabled", "Suspended"):
+                    raise OciError(400, "InvalidParameter", "versioning can be set to Enabled "
+                                   "or Suspended")
                 b.versioning = body["versioning"]
             if "metadata" in body:
                 b.metadata = body["metadata"] or {}
@@ -636,9 +690,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with self.state.lock:
             b = self.bucket(ns, b_name)
             self.conditions(b.current(name))
+        want_crc, answer_crc = self.crc_wanted()
         v = Version(name)
         path = self.state.new_file()
-        want_crc = self.header("opc-content-crc32c")
         v.size, md5, crc = self.stream_body(path, self.header("content-md5"), want_crc)
         v.path, v.md5, v.crc32c = path, b64(md5), crc_b64(crc)
         for k in CONTENT_HEADERS:
@@ -657,7 +711,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         hdr = [("ETag", v.etag), ("opc-content-md5", v.md5),
                ("last-modified", email.utils.formatdate(v.modified, usegmt=True)),
                ("version-id", v.version_id)]
-        if want_crc is not None or (self.header("opc-checksum-algorithm") or "").upper() == "CRC32C":
+        if answer_crc:
             hdr.append(("opc-content-crc32c", v.crc32c))
         self.send_empty(200, hdr)
 
@@ -763,15 +817,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     raise OciError(404, "ObjectNotFound", "The object '%s' was not found in the "
                                    "bucket '%s'" % (name, b_name))
                 self.conditions(cur)
-                if b.versioning == "Enabled":
-                    v = Version(name)
-                    v.delete_marker = True
-                    versions.append(v)
-                else:
+                if b.versioning == "Disabled":
                     for old in versions:
                         unlink_quiet(old.path)
                     versions.clear()
                     v = cur
+                else:
+                    v = Version(name)
+                    v.delete_marker = True
+                    self.install(b, name, v)
                 marker = v.delete_marker
             if not versions:
                 b.objects.pop(name, None)
@@ -807,7 +861,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         delimiter = self.query.get("delimiter")
         if delimiter not in (None, "/"):
             raise OciError(400, "InvalidParameter", "delimiter must be '/'")
-        fields = [f for f in self.query.get("fields", "name").split(",") if f]
+        # Case-insensitive, as OCI documents; mapped to the JSON spelling.
+        known = {f.lower(): f for f in ("name", "size", "etag", "md5", "timeCreated",
+                                        "timeModified", "storageTier", "archivalState")}
+        fields = []
+        for f in self.query.get("fields", "name").split(","):
+            if not f.strip():
+                continue
+            if f.strip().lower() not in known:
+                raise OciError(400, "InvalidParameter", "unknown field %r in fields" % f)
+            fields.append(known[f.strip().lower()])
         return self.query.get("prefix", ""), delimiter, fields
 
     def summary(self, v, fields, versions=False):
@@ -909,6 +972,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                       ("cache-control", "cacheControl")):
             if body.get(jk):
                 headers[k] = body[jk]
+        self.crc_wanted()   # the algorithm, checked as on a PUT
         with self.state.lock:
             b = self.bucket(ns, b_name)
             self.conditions(b.current(obj))
@@ -938,8 +1002,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pn = self.query.get("uploadPartNum", "")
         if not pn.isdigit() or not 1 <= int(pn) <= 10000:
             raise OciError(400, "InvalidParameter", "uploadPartNum must be 1..10000")
+        want_crc, answer_crc = self.crc_wanted()
         path = self.state.new_file()
-        want_crc = self.header("opc-content-crc32c")
         size, md5, crc = self.stream_body(path, self.header("content-md5"), want_crc)
         part = {"path": path, "size": size, "md5": md5, "crc": crc, "etag": str(uuid.uuid4())}
         try:
@@ -953,7 +1017,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if old:
             unlink_quiet(old["path"])
         hdr = [("ETag", part["etag"]), ("opc-content-md5", b64(md5))]
-        if want_crc is not None or (self.header("opc-checksum-algorithm") or "").upper() == "CRC32C":
+        if answer_crc:
             hdr.append(("opc-content-crc32c", crc_b64(crc)))
         self.send_empty(200, hdr)
 
@@ -1097,7 +1161,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             v.size, v.md5, v.multipart_md5, v.crc32c = src.size, src.md5, src.multipart_md5, \
                 src.crc32c
             if meta:
-                v.meta = {k.lower(): x for k, x in meta.items() if k.lower().startswith("opc-meta-")}
+                v.meta = {k.lower(): x for k, x in meta.items()
+                          if k.lower().startswith("opc-meta-")}
                 v.headers = {k.lower(): x for k, x in meta.items() if k.lower() in CONTENT_HEADERS}
             else:
                 v.meta, v.headers = dict(src.meta), dict(src.headers)
@@ -1114,7 +1179,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     raise OciError(412, "IfMatchFailed", "destination etag does not match")
                 self.install(b, v.name, v)
                 wr.status = "COMPLETED"
-        except (OciError, OSError) as e:
+        except Exception as e:   # the request must end FAILED, whatever went wrong
             unlink_quiet(v.path)
             with st.lock:
                 wr.status = "FAILED"
@@ -1199,6 +1264,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_json(200, body)
 
 
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128        # clients open many connections at once
+
+
 def write_private(path, data):
     fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
@@ -1241,8 +1311,7 @@ def main():
     root = os.path.abspath(sys.argv[1])
     key_id, pub = make_credentials(root)
     Handler.state = State(root, key_id, pub)
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), Handler)
-    srv.daemon_threads = True
+    srv = Server(("127.0.0.1", int(sys.argv[2])), Handler)
     print("oci test server on http://127.0.0.1:%s keyId %s" % (sys.argv[2], key_id), flush=True)
     srv.serve_forever()
 

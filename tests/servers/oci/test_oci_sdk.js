@@ -124,7 +124,8 @@ async function main() {
   assert.strictEqual(g.contentType, "application/x-test");
   assert.deepStrictEqual(g.opcMeta, { "opc-meta-kind": "big" });
   const r = await c.getObject({ namespaceName: ns, bucketName: bucket,
-                                objectName: "dir/sub/big.bin", range: new common.Range(1000, 1999) });
+                                objectName: "dir/sub/big.bin",
+                                range: new common.Range(1000, 1999) });
   assert.ok((await body(r.value)).equals(big.subarray(1000, 2000)));
   assert.strictEqual(r.contentLength, 1000);
   const h = await c.headObject({ namespaceName: ns, bucketName: bucket, objectName: "dir/a.txt" });
