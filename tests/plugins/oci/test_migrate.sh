@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The ADLS->OCI migrator's job end to end: a tree of parquet-sized files
 # (a few MiB each, nested directories) in Azurite migrated to the OCI test
-# server with a run log: every record `new`; a second run all `equal`; one
-# changed file an `update`; a run interrupted with ^C (the OCI side slowed
+# server with a run log: every record `new`; a second run all `equal`
+# (with --checksum too: the two listings' MD5s agree); one changed file an
+# `update`; a run interrupted with ^C (the OCI side slowed
 # by faultproxy.py so it is still running) and re-run copies only what the
 # first did not, and the target tree is byte-identical to the source.
 . "$(dirname "$0")/ocilib.sh" "$@"
@@ -70,6 +71,11 @@ xt migrate "adls:$AZC/warehouse" "oci:$C/landing" --log "oci:$C/logs/run.jsonl"
 assert_rc 0
 assert_out_has "update: adls:$AZC/warehouse/year=2025/part-1.parquet -> oci:$C/landing/year=2025/part-1.parquet"
 assert_out_has "migrate: $NFILES objects: 1 update, $((NFILES - 1)) equal, 0 failed"
+# --checksum: both listings carry MD5s (Azure's Content-MD5, OCI's md5
+# field), and they agree.
+xt migrate --checksum "adls:$AZC/warehouse" "oci:$C/landing"
+assert_rc 0
+assert_out_has "migrate: $NFILES objects: $NFILES equal, 0 failed"
 xt get "oci:$C/logs/run.jsonl" "$T/run.jsonl"
 assert_rc 0
 check_log "$T/run.jsonl" 0 $(rep $NFILES new)
