@@ -1,0 +1,346 @@
+/*
+** oci_blob.c -- object put (PutObject, or a multipart upload beyond the
+** cutoff and for a long body of unknown length), get (GetObject, with
+** Range), head (HeadObject) and delete (DeleteObject).
+*/
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oci.h"
+
+/* A version id as the versionId query ("" when there is none). */
+static int32_t version_query(const oci_target *t, sdk_buf *q,
+                             store_error *err)
+{
+  return t->version ? oci_query_add(t, q, "versionId", t->version, err)
+                    : STORE_OK;
+}
+
+/* What a PutObject carries besides its body: content type, metadata,
+ * conditions and checksums (opts may be NULL). */
+int32_t oci_put_headers(const oci_target *t, sdk_request *r,
+                        const store_put_opts *opts, store_error *err)
+{
+  const char *ct = OCI_OPT(opts, store_put_opts, content_type, NULL);
+  const char *if_match = OCI_OPT(opts, store_put_opts, if_match, NULL);
+  int32_t rc;
+
+  rc = oci_header(t, r, "Content-Type", ct ? ct : OCI_DEFAULT_CT, err);
+  if (!rc)
+    rc = oci_meta_headers(t, r, OCI_OPT(opts, store_put_opts, metadata, NULL),
+                          OCI_OPT(opts, store_put_opts, nmetadata, 0), err);
+  if (!rc && (OCI_OPT(opts, store_put_opts, flags, 0) &
+              STORE_PUT_IF_NONE_MATCH))
+    rc = oci_header(t, r, "if-none-match", "*", err);
+  if (!rc && if_match)
+    rc = oci_header(t, r, "if-match", if_match, err);
+  if (!rc)
+    rc = oci_put_checksums(t, r, opts, err);
+  return rc;
+}
+
+/* A refused fail-if-exists put is EXISTS, whichever status the service
+ * chose for it (409 IfNoneMatchFailed, or 412). */
+int32_t oci_put_condition(const oci_target *t, uint32_t flags, int32_t rc,
+                          store_error *err)
+{
+  if (rc != STORE_E_PRECONDITION || !(flags & STORE_PUT_IF_NONE_MATCH))
+    return rc;
+  oci_fail(t, err, STORE_E_EXISTS, "already exists (fail-if-exists put)");
+  if (err)
+    err->flags &= ~STORE_ERR_RETRYABLE;
+  return STORE_E_EXISTS;
+}
+
+/* One PutObject, its body streamed from b or taken from mem[0..memlen). */
+static int32_t put_single(store_handle *h, const oci_target *t,
+                          const store_put_opts *opts, sdk_body *b,
+                          const char *mem, size_t memlen,
+                          store_put_result *out, store_error *err)
+{
+  uint32_t flags = OCI_OPT(opts, store_put_opts, flags, 0);
+  sdk_response *resp = NULL;
+  sdk_request *r = NULL;
+  int32_t rc;
+
+  rc = oci_request(h, t, "PUT", OCI_P_OBJECT, NULL, &r, err);
+  if (rc)
+    goto out;
+  rc = oci_put_headers(t, r, opts, err);
+  if (rc)
+    goto out;
+  rc = oci_put_condition(
+    t, flags, oci_send_object(h, t, r, b, mem, memlen, &resp, err), err);
+  if (rc)
+    goto out;
+  oci_put_result(resp, b ? b->want : memlen, 1, out);
+out:
+  sdk_response_free(resp);
+  sdk_request_free(r);
+  return rc;
+}
+
+/* Unknown length (or 0, to be sure the source agrees): buffer one part;
+ * a source that ends inside it is one PutObject, a longer one goes up as
+ * a multipart upload, the buffered part first. */
+static int32_t put_buffered(store_handle *h, const oci_target *t,
+                            const store_put_opts *opts, store_read_fn src,
+                            void *src_ctx, store_put_result *out,
+                            store_error *err)
+{
+  int64_t len = OCI_OPT(opts, store_put_opts, content_length, -1);
+  size_t n = 0, cap = len == 0 ? 1 : OCI_BUFFER_PART;
+  char *buf = malloc(cap);
+  int eof = 0;
+  int32_t rc;
+
+  if (!buf)
+    return oci_nomem(t, err);
+  rc = oci_fill(t, src, src_ctx, buf, cap, &n, &eof, err);
+  if (rc)
+    goto out;
+  if (len == 0 && n) {
+    rc = oci_fail(t, err, STORE_E_INVALID,
+                  "body longer than the declared 0 bytes");
+    goto out;
+  }
+  if (eof)
+    rc = put_single(h, t, opts, NULL, buf, n, out, err);
+  else
+    rc = oci_put_parts(h, t, opts, src, src_ctx, buf, n, out, err);
+out:
+  free(buf);
+  return rc;
+}
+
+int32_t oci_blob_put(store_handle *h, const char *bucket, const char *key,
+                     const store_put_opts *opts, store_read_fn src,
+                     void *src_ctx, store_put_result *out, store_error *err)
+{
+  int64_t len = OCI_OPT(opts, store_put_opts, content_length, -1);
+  oci_target t = {"put", bucket, key, NULL};
+  sdk_body b;
+  int32_t rc;
+
+  rc = oci_check_key(&t, err);
+  if (rc)
+    goto out;
+  if (!src || len < -1) {
+    rc = oci_fail(&t, err, STORE_E_INVALID,
+                  "no read callback, or content_length %" PRId64
+                  " below -1", len);
+    goto out;
+  }
+  rc = oci_meta_check(&t, OCI_OPT(opts, store_put_opts, content_type, NULL),
+                      OCI_OPT(opts, store_put_opts, metadata, NULL),
+                      OCI_OPT(opts, store_put_opts, nmetadata, 0), err);
+  if (rc)
+    goto out;
+  if (len > (int64_t)OCI_PUT_CUTOFF) {
+    rc = oci_put_parts(h, &t, opts, src, src_ctx, NULL, 0, out, err);
+  } else if (len <= 0) {
+    rc = put_buffered(h, &t, opts, src, src_ctx, out, err);
+  } else {
+    sdk_body_init(&b, src, src_ctx, (uint64_t)len, SDK_BODY_PROBE_EOF);
+    rc = put_single(h, &t, opts, &b, NULL, 0, out, err);
+  }
+out:
+  return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* get                                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Why a get stopped early, so the message can say. */
+#define STOP_ENTRY 1
+#define STOP_SINK  2
+#define STOP_NOMEM 3
+
+typedef struct get_ctx {
+  const oci_target *t;
+  store_entry_fn on_entry;
+  void *on_entry_ctx;
+  store_write_fn sink;
+  void *sink_ctx;
+  int stop;
+} get_ctx;
+
+/* Headers are in: describe the object to on_entry before the first byte. */
+static int32_t get_headers(void *ud, const sdk_response *resp)
+{
+  get_ctx *g = ud;
+  oci_props p;
+  int32_t r;
+
+  if (!g->on_entry)
+    return 0;
+  if (oci_props_headers(g->t, resp, &p, NULL)) {
+    g->stop = STOP_NOMEM;
+    return 1;
+  }
+  r = g->on_entry(g->on_entry_ctx, &p.e);
+  oci_props_free(&p);
+  if (r)
+    g->stop = STOP_ENTRY;
+  return r ? 1 : 0;
+}
+
+static int32_t get_write(void *ud, const void *buf, size_t len)
+{
+  get_ctx *g = ud;
+
+  if (len == 0)
+    return 0; /* the ABI promises sinks len > 0 */
+  if (g->sink(g->sink_ctx, buf, len)) {
+    g->stop = STOP_SINK;
+    return 1;
+  }
+  return 0;
+}
+
+int32_t oci_blob_get(store_handle *h, const char *bucket, const char *key,
+                     const store_get_opts *opts, store_write_fn sink,
+                     void *sink_ctx, store_error *err)
+{
+  oci_target t = {"get", bucket, key,
+                  OCI_OPT(opts, store_get_opts, snapshot_id, NULL)};
+  const char *if_match = OCI_OPT(opts, store_get_opts, if_match, NULL);
+  get_ctx g = {&t, OCI_OPT(opts, store_get_opts, on_entry, NULL),
+               OCI_OPT(opts, store_get_opts, on_entry_ctx, NULL), sink,
+               sink_ctx, 0};
+  sdk_buf q = SDK_BUF_INIT;
+  sdk_request *r = NULL;
+  char range[64];
+  int32_t rc;
+
+  rc = oci_check_key(&t, err);
+  if (rc)
+    goto out;
+  if (!sink) {
+    rc = oci_fail(&t, err, STORE_E_INVALID, "no write callback");
+    goto out;
+  }
+  rc = version_query(&t, &q, err);
+  if (!rc)
+    rc = oci_request(h, &t, "GET", OCI_P_OBJECT, sdk_buf_str(&q), &r, err);
+  if (rc)
+    goto out;
+  if (OCI_OPT(opts, store_get_opts, flags, 0) & STORE_GET_RANGE) {
+    uint64_t off = OCI_OPT(opts, store_get_opts, offset, 0);
+    uint64_t len = OCI_OPT(opts, store_get_opts, length, 0);
+    if (len)
+      snprintf(range, sizeof(range), "bytes=%" PRIu64 "-%" PRIu64, off,
+               off + len - 1);
+    else
+      snprintf(range, sizeof(range), "bytes=%" PRIu64 "-", off);
+    rc = oci_header(&t, r, "Range", range, err);
+    if (rc)
+      goto out;
+  }
+  if (if_match) {
+    rc = oci_header(&t, r, "if-match", if_match, err);
+    if (rc)
+      goto out;
+  }
+  sdk_request_on_headers(r, get_headers, &g);
+  sdk_request_sink(r, get_write, &g);
+  rc = oci_perform(h, &t, r, 0, NULL, err);
+  if (rc && g.stop == STOP_ENTRY)
+    rc = oci_fail(&t, err, STORE_E_ABORTED,
+                  "the entry callback stopped the download");
+  else if (rc && g.stop == STOP_SINK)
+    rc = oci_fail(&t, err, STORE_E_ABORTED,
+                  "the write callback stopped the download");
+  else if (rc && g.stop == STOP_NOMEM)
+    rc = oci_nomem(&t, err);
+out:
+  sdk_buf_free(&q);
+  sdk_request_free(r);
+  return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* head, delete                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* HeadObject. On success *out is the response (owned by the caller) and p
+ * describes the object from it (oci_props_free). */
+int32_t oci_head(store_handle *h, const oci_target *t, sdk_response **out,
+                 oci_props *p, store_error *err)
+{
+  sdk_buf q = SDK_BUF_INIT;
+  int32_t rc;
+
+  rc = version_query(t, &q, err);
+  if (!rc)
+    rc = oci_exec(h, t, "HEAD", OCI_P_OBJECT, sdk_buf_str(&q), NULL, out,
+                  err);
+  if (rc)
+    goto out;
+  rc = oci_props_headers(t, *out, p, err);
+  if (rc) {
+    sdk_response_free(*out);
+    *out = NULL;
+  }
+out:
+  sdk_buf_free(&q);
+  return rc;
+}
+
+int32_t oci_blob_head(store_handle *h, const char *bucket, const char *key,
+                      const store_head_opts *opts, store_entry_fn cb,
+                      void *cb_ctx, store_error *err)
+{
+  oci_target t = {"head", bucket, key,
+                  OCI_OPT(opts, store_head_opts, snapshot_id, NULL)};
+  sdk_response *resp = NULL;
+  oci_props p = {0};
+  int32_t rc;
+
+  rc = oci_check_key(&t, err);
+  if (rc)
+    goto out;
+  if (!cb) {
+    rc = oci_fail(&t, err, STORE_E_INVALID, "no entry callback");
+    goto out;
+  }
+  rc = oci_head(h, &t, &resp, &p, err);
+  if (rc)
+    goto out;
+  if (cb(cb_ctx, &p.e))
+    rc = oci_fail(&t, err, STORE_E_ABORTED, "the entry callback stopped");
+out:
+  oci_props_free(&p);
+  sdk_response_free(resp);
+  return rc;
+}
+
+int32_t oci_blob_delete(store_handle *h, const char *bucket, const char *key,
+                        const store_delete_opts *opts, store_error *err)
+{
+  oci_target t = {"delete", bucket, key,
+                  OCI_OPT(opts, store_delete_opts, snapshot_id, NULL)};
+  sdk_buf q = SDK_BUF_INIT;
+  int32_t rc;
+
+  sdk_response *resp = NULL;
+  const char *dm;
+
+  rc = oci_check_key(&t, err);
+  if (!rc)
+    rc = version_query(&t, &q, err);
+  if (!rc)
+    rc = oci_exec(h, &t, "DELETE", OCI_P_OBJECT, sdk_buf_str(&q), NULL, &resp,
+                  err);
+  /* A versioned bucket only added a delete marker (oci_snapshot.c). */
+  dm = rc ? NULL : sdk_response_header(resp, "is-delete-marker");
+  if (!t.version && dm && !strcmp(dm, "true"))
+    rc = oci_delete_versions(h, &t, sdk_response_header(resp, "version-id"),
+                             OCI_OPT(opts, store_delete_opts, flags, 0), err);
+  sdk_response_free(resp);
+  sdk_buf_free(&q);
+  return rc;
+}

@@ -1,0 +1,237 @@
+/*
+** oci_copy.c -- server-side copies (CopyObject, within the service's
+** region and namespace) and the work request that carries each out:
+** polled (GetWorkRequest) until it completes, fails or is cancelled.
+**
+** blob_set_metadata is a copy of the object onto itself with the new
+** metadata: OCI has no call that changes an object's metadata in place.
+** A copy keeps the source's metadata and content headers unless it is
+** given destinationObjectMetadata, which replaces them all: the content
+** type always goes along (the source's, unless a copy replaces it), so
+** that metadata can also be emptied.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "oci.h"
+
+static void sleep_ms(uint32_t ms)
+{
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* The first error a failed work request recorded, into msg. */
+static void wr_error(store_handle *h, const oci_target *wt, char *msg,
+                     size_t cap)
+{
+  sdk_response *resp = NULL;
+  json_t *list = NULL, *e;
+  const char *code, *text;
+  store_error err;
+
+  snprintf(msg, cap, "no reason given");
+  memset(&err, 0, sizeof(err));
+  err.struct_size = sizeof(err);
+  if (!oci_exec(h, wt, "GET", OCI_P_WORKERR, NULL, NULL, &resp, &err) &&
+      !oci_json(wt, resp, &list, &err)) {
+    e = json_array_get(list, 0);
+    code = json_string_value(json_object_get(e, "code"));
+    text = json_string_value(json_object_get(e, "message"));
+    if (text)
+      snprintf(msg, cap, "%s: %s", code ? code : "error", text);
+  }
+  json_decref(list);
+  sdk_response_free(resp);
+}
+
+/* Poll work request `id` of t's copy until it is done. */
+static int32_t wait_work(store_handle *h, const oci_target *t,
+                         const char *id, store_error *err)
+{
+  oci_target wt = {t->op, t->bucket, t->key, id};
+  uint32_t wait = OCI_POLL_FIRST_MS;
+  time_t until = time(NULL) + OCI_POLL_TOTAL_S;
+
+  for (;;) {
+    sdk_response *resp = NULL;
+    json_t *wr = NULL;
+    const char *st;
+    int32_t rc;
+
+    rc = oci_exec(h, &wt, "GET", OCI_P_WORKREQ, NULL, NULL, &resp, err);
+    if (!rc)
+      rc = oci_json(t, resp, &wr, err);
+    st = json_string_value(json_object_get(wr, "status"));
+    if (!rc && !st)
+      rc = oci_fail(t, err, STORE_E_INTERNAL,
+                    "work request '%.64s' has no status", id);
+    if (!rc && !strcmp(st, "COMPLETED")) {
+      json_decref(wr);
+      sdk_response_free(resp);
+      return STORE_OK;
+    }
+    if (!rc && (!strcmp(st, "FAILED") || !strcmp(st, "CANCELED") ||
+                !strcmp(st, "CANCELING"))) {
+      char why[STORE_ERR_MSG_SIZE];
+      int failed = !strcmp(st, "FAILED");
+      wr_error(h, &wt, why, sizeof(why));
+      rc = oci_fail(t, err, failed ? STORE_E_SERVER : STORE_E_ABORTED,
+                    "copy %s (work request '%.64s'): %s",
+                    failed ? "failed" : "cancelled", id, why);
+    }
+    json_decref(wr);
+    sdk_response_free(resp);
+    if (rc)
+      return rc;
+    if (time(NULL) > until)
+      return oci_fail(t, err, STORE_E_TIMEOUT,
+                      "copy still running after %u s (work request "
+                      "'%.64s')", OCI_POLL_TOTAL_S, id);
+    if (sdk_host_cancelled(h->host))
+      return oci_fail(t, err, STORE_E_ABORTED,
+                      "cancelled while the copy runs on (work request "
+                      "'%.64s')", id);
+    sleep_ms(wait);
+    wait = wait * 2 > OCI_POLL_MAX_MS ? OCI_POLL_MAX_MS : wait * 2;
+  }
+}
+
+/* The source's content type, when a copy replaces the metadata and was
+ * given none: destinationObjectMetadata replaces the content headers too.
+ * *out owned by the caller. */
+static int32_t source_type(store_handle *h, const oci_target *t, char **out,
+                           store_error *err)
+{
+  sdk_response *resp = NULL;
+  oci_props p = {0};
+  int32_t rc;
+
+  *out = NULL;
+  rc = oci_head(h, t, &resp, &p, err);
+  if (!rc && p.e.content_type && !(*out = strdup(p.e.content_type)))
+    rc = oci_nomem(t, err);
+  oci_props_free(&p);
+  sdk_response_free(resp);
+  return rc;
+}
+
+/* CopyObject of t (t->version: that version) to dst_bucket/dst_key and
+ * waited for. With replace, the destination gets content_type (NULL: the
+ * source's) and md (names without their opc-meta- prefix) in
+ * destinationObjectMetadata, which replaces both; without, it keeps the
+ * source's. */
+int32_t oci_copy(store_handle *h, const oci_target *t, const char *dst_bucket,
+                 const char *dst_key, const char *content_type,
+                 const store_kv *md, size_t nmd, uint32_t flags,
+                 store_error *err)
+{
+  int replace = (flags & OCI_COPY_REPLACE) != 0;
+  sdk_response *resp = NULL;
+  json_t *body = NULL, *meta = NULL;
+  char *ns = NULL, *src_type = NULL;
+  const char *wr;
+  int32_t rc;
+
+  if (!h->region)
+    return oci_fail(t, err, STORE_E_CONFIG,
+                    "a copy names its region: set 'region' (or region in "
+                    "the profile)");
+  rc = oci_meta_check(t, content_type, md, replace ? nmd : 0, err);
+  if (!rc)
+    rc = oci_namespace(h, &ns, err);
+  if (!rc && replace && !content_type)
+    rc = source_type(h, t, &src_type, err);
+  if (rc)
+    return rc;
+  body = json_pack("{s:s, s:s, s:s, s:s, s:s}", "sourceObjectName", t->key,
+                   "destinationRegion", h->region, "destinationNamespace", ns,
+                   "destinationBucket", dst_bucket, "destinationObjectName",
+                   dst_key);
+  if (body && replace) {
+    const char *ct = content_type ? content_type : src_type;
+    meta = json_pack("{s:s}", "content-type", ct ? ct : OCI_DEFAULT_CT);
+    json_t *user = oci_meta_json(OCI_META_PREFIX, md, nmd);
+    if ((flags & OCI_COPY_MARK) && user &&
+        json_object_set_new(user, OCI_META_PREFIX OCI_SNAP_MARK,
+                            json_string("1"))) {
+      json_decref(user);
+      user = NULL;
+    }
+    if (!meta || !user || json_object_update(meta, user)) {
+      json_decref(meta);
+      meta = NULL;
+    }
+    json_decref(user);
+    if (!meta ||
+        json_object_set_new(body, "destinationObjectMetadata", meta)) {
+      json_decref(body);
+      body = NULL;
+    }
+  }
+  if (body && t->version &&
+      json_object_set_new(body, "sourceVersionId", json_string(t->version))) {
+    json_decref(body);
+    body = NULL;
+  }
+  if (!body) {
+    rc = oci_nomem(t, err);
+    goto out;
+  }
+  rc = oci_exec(h, t, "POST", OCI_P_COPY, NULL, body, &resp, err);
+  if (rc)
+    goto out;
+  wr = sdk_response_header(resp, "opc-work-request-id");
+  if (!wr || !*wr) {
+    rc = oci_fail(t, err, STORE_E_INTERNAL,
+                  "CopyObject answered no opc-work-request-id");
+    goto out;
+  }
+  rc = wait_work(h, t, wr, err);
+out:
+  free(src_type);
+  json_decref(body);
+  sdk_response_free(resp);
+  return rc;
+}
+
+int32_t oci_blob_copy(store_handle *h, const char *src_bucket,
+                      const char *src_key, const char *dst_bucket,
+                      const char *dst_key, const store_copy_opts *opts,
+                      store_error *err)
+{
+  const char *ver = OCI_OPT(opts, store_copy_opts, src_snapshot_id, NULL);
+  oci_target t = {"copy", src_bucket, src_key, ver};
+  oci_target dt = {"copy to", dst_bucket, dst_key, NULL};
+  uint32_t flags = (OCI_OPT(opts, store_copy_opts, flags, 0) &
+                    STORE_COPY_REPLACE_METADATA)
+                     ? OCI_COPY_REPLACE
+                     : 0;
+  int32_t rc;
+
+  rc = oci_check_key(&t, err);
+  if (!rc)
+    rc = oci_check_key(&dt, err);
+  if (!rc)
+    rc = oci_copy(h, &t, dst_bucket, dst_key,
+                  OCI_OPT(opts, store_copy_opts, content_type, NULL),
+                  OCI_OPT(opts, store_copy_opts, metadata, NULL),
+                  OCI_OPT(opts, store_copy_opts, nmetadata, 0), flags, err);
+  return rc;
+}
+
+int32_t oci_blob_set_metadata(store_handle *h, const char *bucket,
+                              const char *key, const store_kv *metadata,
+                              size_t nmetadata, store_error *err)
+{
+  oci_target t = {"set metadata of", bucket, key, NULL};
+  int32_t rc;
+
+  rc = oci_check_key(&t, err);
+  if (!rc)
+    rc = oci_copy(h, &t, bucket, key, NULL, metadata, nmetadata,
+                  OCI_COPY_REPLACE, err);
+  return rc;
+}
