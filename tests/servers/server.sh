@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Start and stop the third-party test servers on 127.0.0.1, on a port the OS picks.
 #
-#   server.sh start NAME STATE_DIR     NAME: s3rver | azurite | moto | swift
+#   server.sh start NAME STATE_DIR     NAME: s3rver | azurite | moto | swift | gcs
 #   server.sh stop  NAME STATE_DIR
 #   server.sh moto-keys STATE_DIR      print "ACCESS SECRET" of moto's valid key pair
 #
 # start writes into STATE_DIR: port, pid, endpoint, log (the server's output), and for
-# moto and swift keys ("ACCESS SECRET"). If moto is not installed it writes
+# moto and swift keys ("ACCESS SECRET"), for gcs DIR/sa.json and DIR/user.json (credential files
+# for the server's own service account and authorized user). If moto is not installed it writes
 # STATE_DIR/unavailable (one line: the reason) and exits 0, so dependent tests can
 # skip. See README.md here.
 #
@@ -53,6 +54,20 @@ swift_python() {
   return 1
 }
 
+# The Python for the GCS test server (python3-cryptography, python3-crc32c): Debian's
+# /usr/bin/python3, then PATH's python3, or XTSTORE_GCS_PYTHON.
+gcs_python() {
+  local c
+  for c in ${XTSTORE_GCS_PYTHON:-} /usr/bin/python3 python3; do
+    if command -v "$c" >/dev/null 2>&1 &&
+       "$c" -c 'import cryptography, crc32c' >/dev/null 2>&1; then
+      "$c" -c 'import sys; print(sys.executable)'
+      return 0
+    fi
+  done
+  return 1
+}
+
 # Kill the server recorded in $dir/pid (and its watchdog) if it is still ours.
 kill_recorded() {
   local dir=$1 f pid i
@@ -77,6 +92,7 @@ clear_state() {
   local dir=$1
   rm -rf "$dir/data"
   rm -f "$dir/port" "$dir/endpoint" "$dir/keys" "$dir/keys.tmp" "$dir/unavailable"
+  rm -f "$dir/sa.json" "$dir/user.json"
 }
 
 start() {
@@ -91,7 +107,7 @@ start() {
   command -v python3 >/dev/null || die "python3 is missing (scripts/setup.sh --test installs it)"
 
   local -a cmd moto_env=()
-  local mpy="" spy="" probe ready_s=20
+  local mpy="" spy="" gpy="" probe ready_s=20
   case "$name" in
     s3rver|azurite)
       command -v node >/dev/null || die "node is missing: run scripts/setup.sh --test"
@@ -134,7 +150,12 @@ start() {
             "swift-account): run scripts/setup.sh --test"
       ready_s=60   # four Python servers starting at once: ~3 s idle, ~8 s on a busy machine
       ;;
-    *) die "unknown server '$name' (s3rver, azurite, moto, swift)" ;;
+    gcs)
+      gpy=$(gcs_python) ||
+        die "no python3 with the cryptography and crc32c modules for the gcs server" \
+            "(apt python3-cryptography python3-crc32c): run scripts/setup.sh --test"
+      ;;
+    *) die "unknown server '$name' (s3rver, azurite, moto, swift, gcs)" ;;
   esac
 
   local owner=${XTSTORE_SERVER_OWNER_PID:-$PPID}
@@ -169,6 +190,12 @@ start() {
         endpoint="http://127.0.0.1:$port"
         probe="$endpoint/healthcheck"
         ;;
+      gcs)
+        # tests/servers/gcs: writes DIR/sa.json and DIR/user.json before it answers the probe.
+        cmd=("$gpy" "$here/gcs/gcs_server.py" "$dir" "$port")
+        endpoint="http://127.0.0.1:$port"
+        probe="$endpoint/_test/ping"
+        ;;
     esac
     logpos=$(stat -c %s "$dir/log")
     echo "== $(date -u +%FT%TZ) attempt $attempt: ${cmd[*]}" >>"$dir/log"
@@ -189,7 +216,8 @@ start() {
       fi
       code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$probe" 2>/dev/null || true)
       if [[ "$code" != "000" && -n "$code" ]] && py listens "$pid" "$port" &&
-         [[ "$name" != swift || -f "$dir/data/ready" ]]; then
+         [[ "$name" != swift || -f "$dir/data/ready" ]] &&
+         [[ "$name" != gcs || "$code" == 200 ]]; then
         ok=1
         break
       fi
