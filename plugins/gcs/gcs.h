@@ -173,6 +173,10 @@ int32_t gcs_query_conditions(const gcs_target *t, sdk_buf *url,
                              uint32_t flags, const char *if_match,
                              store_error *err);
 
+/* A fail-if-exists put refused by ifGenerationMatch=0 (412) is EXISTS. */
+int32_t gcs_put_condition(const gcs_target *t, uint32_t flags, int32_t rc,
+                          store_error *err);
+
 /* gcs_upload.c */
 int32_t gcs_upload(store_handle *h, const gcs_target *t,
                    const store_put_opts *opts, store_read_fn src,

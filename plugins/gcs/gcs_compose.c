@@ -353,6 +353,7 @@ int32_t gcs_multipart_complete(store_handle *h, const char *bucket,
     rc = compose_tree(h, &t, upload_id, 0, names, gens, nparts, dest,
                       flags & STORE_PUT_IF_NONE_MATCH ? "0" : if_match, &res,
                       err);
+  rc = gcs_put_condition(&t, flags, rc, err);
   if (!rc)
     rc = gcs_obj_read(&t, res, &o, err);
   if (!rc)

@@ -249,3 +249,14 @@ int32_t gcs_query_conditions(const gcs_target *t, sdk_buf *url,
                     if_match);
   return gcs_query(t, url, "ifGenerationMatch", if_match, err);
 }
+
+int32_t gcs_put_condition(const gcs_target *t, uint32_t flags, int32_t rc,
+                          store_error *err)
+{
+  if (rc != STORE_E_PRECONDITION || !(flags & STORE_PUT_IF_NONE_MATCH))
+    return rc;
+  gcs_fail(t, err, STORE_E_EXISTS, "already exists (fail-if-exists put)");
+  if (err)
+    err->flags &= ~STORE_ERR_RETRYABLE;
+  return STORE_E_EXISTS;
+}

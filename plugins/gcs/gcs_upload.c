@@ -583,8 +583,12 @@ int32_t gcs_upload(store_handle *h, const gcs_target *t,
                    void *src_ctx, store_put_result *out, store_error *err)
 {
   int64_t len = GCS_OPT(opts, store_put_opts, content_length, -1);
+  int32_t rc;
 
   if (len >= 0 && (uint64_t)len <= GCS_SIMPLE_MAX)
-    return put_multipart(h, t, opts, src, src_ctx, (uint64_t)len, out, err);
-  return put_resumable(h, t, opts, src, src_ctx, len, out, err);
+    rc = put_multipart(h, t, opts, src, src_ctx, (uint64_t)len, out, err);
+  else
+    rc = put_resumable(h, t, opts, src, src_ctx, len, out, err);
+  return gcs_put_condition(t, GCS_OPT(opts, store_put_opts, flags, 0), rc,
+                           err);
 }
