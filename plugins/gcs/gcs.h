@@ -142,6 +142,10 @@ int32_t gcs_parse(const gcs_target *t, const sdk_response *resp,
 int32_t gcs_query_generation(const gcs_target *t, sdk_buf *url,
                              store_error *err);
 
+/* One line to the host's log (nothing when it has none). */
+void gcs_log(const store_handle *h, int32_t level, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+
 /* gcs_object.c */
 void gcs_obj_init(gcs_obj *o);
 int32_t gcs_obj_read(const gcs_target *t, const json_t *res, gcs_obj *o,

@@ -4,6 +4,7 @@
 ** once when the service answers 401, and turn a non-2xx answer into an
 ** error (gcs_error.c).
 */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -253,4 +254,20 @@ out:
   sdk_request_free(r);
   sdk_buf_free(&text);
   return rc;
+}
+
+void gcs_log(const store_handle *h, int32_t level, const char *fmt, ...)
+{
+  char line[512];
+  va_list ap;
+
+  if (!h->host ||
+      !STORE_HAS_FIELD(store_host_api, log, h->host->struct_size) ||
+      !h->host->log)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof(line), fmt, ap);
+  va_end(ap);
+  sdk_text_clean(line);
+  h->host->log(h->host->host_ctx, level, line);
 }

@@ -428,6 +428,7 @@ static int32_t send_chunk(session *s, const char *buf, uint64_t off, size_t n,
                           int64_t total, const char *hash, store_error *err)
 {
   int last = total >= 0, again = 0, tries = 0;
+  char cause[STORE_ERR_MSG_SIZE];
   uint64_t from = off;
   int32_t rc;
 
@@ -454,6 +455,7 @@ static int32_t send_chunk(session *s, const char *buf, uint64_t off, size_t n,
     }
     /* Broken or refused for now: ask where the session stands, and go on
      * from there. */
+    snprintf(cause, sizeof(cause), "%s", err ? err->message : "");
     do {
       if (!again || ++tries > GCS_RESUME_TRIES || pause_before(s->h, tries))
         return rc;
@@ -463,6 +465,10 @@ static int32_t send_chunk(session *s, const char *buf, uint64_t off, size_t n,
         return STORE_OK;
     } while (rc);
     from = s->done;
+    gcs_log(s->h, STORE_LOG_INFO, "gcs: object '%.64s/%.96s': resumable "
+            "upload resumes at byte %" PRIu64 " (the chunk in hand is "
+            "%" PRIu64 "..%" PRIu64 ") after: %.160s", s->t->bucket, s->t->key,
+            from, off, off + n, cause);
   }
 }
 
