@@ -16,12 +16,15 @@ unset GOOGLE_APPLICATION_CREDENTIALS STORAGE_EMULATOR_HOST GOOGLE_CLOUD_PROJECT
 # A bucket name of this test run: [a-z0-9-], 3 to 63.
 GCS_B="xtgcs-$(basename "$0" .sh | tr '_' '-')-$$"
 
-# gcs_config [EXTRA SERVICE LINES]: write $CONFIG.
+# gcs_config [EXTRA SERVICE LINES]: write $CONFIG. $GCS_PROVIDERS: more
+# lines of providers.storage (other providers the test uses).
+GCS_PROVIDERS=""
 gcs_config() {
   cat > "$CONFIG" <<YAML
 providers:
   storage:
     gcs: "store-gcs"
+$GCS_PROVIDERS
 external-services:
   scratch: {type: "storage", provider: "local", path: "$T/data"}
   gcs: {type: "storage", provider: "gcs", endpoint: "$GCS_E",
