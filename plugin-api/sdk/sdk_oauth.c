@@ -404,9 +404,8 @@ static int32_t grant_refused(const sdk_oauth *o, const sdk_response *resp,
        : status == 403                ? STORE_E_PERMISSION
                                       : STORE_E_AUTH;
   rc = sdk_error_http(err, resp, rc, code, NULL,
-                      "credentials file '%.120s': the token endpoint %.100s "
-                      "refused the %s grant: HTTP %ld %.40s%s%.120s%s",
-                      o->what, o->token_uri,
+                      "credentials file '%.120s': the token endpoint refused "
+                      "the %s grant: HTTP %ld %.40s%s%.120s%s", o->what,
                       o->kind == SDK_OAUTH_SERVICE_ACCOUNT ? "service-account"
                                                            : "refresh-token",
                       status, code ? code : "", desc ? ": " : "",

@@ -45,11 +45,9 @@ int32_t gcs_blob_snapshot(store_handle *h, const char *bucket,
   if (rc)
     goto out;
   if (!versioned) {
-    rc = gcs_fail(&t, err, STORE_E_UNSUPPORTED, "bucket '%s' keeps no "
-                  "object versions: enable object versioning on bucket %s "
-                  "(gcloud storage buckets update gs://%s --versioning), or "
-                  "create buckets with versioned-buckets: true", bucket,
-                  bucket, bucket);
+    rc = gcs_fail(&t, err, STORE_E_UNSUPPORTED, "enable object versioning "
+                  "on bucket %s (gcloud storage buckets update gs://%s "
+                  "--versioning)", bucket, bucket);
     goto out;
   }
   if (!o.generation || strlen(o.generation) + 1 > cap) {
