@@ -4,8 +4,11 @@
 ** operation fetches the first token.
 **
 ** Credentials, first match wins: `access-token` (static); `anonymous:
-** true` (none); `credentials-file`; $GOOGLE_APPLICATION_CREDENTIALS;
-** ~/.config/gcloud/application_default_credentials.json when it exists.
+** true` (none); `credentials-file` ("~/" is $HOME);
+** $GOOGLE_APPLICATION_CREDENTIALS;
+** ~/.config/gcloud/application_default_credentials.json when it exists;
+** none when the endpoint is $STORAGE_EMULATOR_HOST's (as Google's clients
+** treat an emulator).
 ** Files are service-account or authorized_user JSON, as Google's clients
 ** read them; `token-uri` overrides where their tokens come from.
 ** The endpoint is `endpoint`, else $STORAGE_EMULATOR_HOST (a URL, or
@@ -52,7 +55,11 @@ static int32_t find_file(const char *configured, char **path,
   const char *home = getenv("HOME");
 
   *path = NULL;
-  if (configured) {
+  if (configured && !strncmp(configured, "~/", 2) && home && *home) {
+    *from = "config key 'credentials-file'";
+    if (asprintf(path, "%s%s", home, configured + 1) < 0)
+      *path = NULL;
+  } else if (configured) {
     *from = "config key 'credentials-file'";
     *path = strdup(configured);
   } else if (env && *env) {
@@ -75,7 +82,7 @@ static int32_t find_file(const char *configured, char **path,
 }
 
 static int32_t set_auth(store_handle *h, const store_kv *cfg, size_t n,
-                        store_error *err)
+                        int emulator, store_error *err)
 {
   const char *token = sdk_kv_get(cfg, n, "access-token");
   const char *anon = sdk_kv_get(cfg, n, "anonymous");
@@ -102,6 +109,10 @@ static int32_t set_auth(store_handle *h, const store_kv *cfg, size_t n,
   rc = find_file(sdk_kv_get(cfg, n, "credentials-file"), &path, &from, err);
   if (rc)
     return rc;
+  /* As Google's clients do: an emulator without credentials is used
+   * anonymously. */
+  if (!path && emulator)
+    return STORE_OK;
   if (!path)
     return store_error_set(err, STORE_E_CONFIG,
                            "gcs: no credentials: set 'credentials-file', "
@@ -146,7 +157,7 @@ int32_t gcs_config_open(store_handle *h, const store_kv *cfg, size_t n,
   rc = set_endpoint(h, ep, from, err);
   if (rc)
     return rc;
-  rc = set_auth(h, cfg, n, err);
+  rc = set_auth(h, cfg, n, !strcmp(from, "$STORAGE_EMULATOR_HOST"), err);
   if (rc)
     return rc;
   if (!project && h->auth)

@@ -117,6 +117,23 @@ assert_rc 0
 assert_same odd.txt anon.txt
 xt put odd.txt "ganon:$B/anon-write.txt"
 assert_rc 6
+# an emulator host without credentials is used anonymously, as Google's
+# clients do
+STORAGE_EMULATOR_HOST=$GCS_E xt get "genv:$B/a/b/c.txt" anon2.txt
+assert_rc 0
+assert_same odd.txt anon2.txt
+STORAGE_EMULATOR_HOST=$GCS_E xt put odd.txt "genv:$B/anon-write.txt"
+assert_rc 6
+assert_err_has "authentication failed"
+# a credentials file under ~/
+cp "$GCS_DIR/sa.json" "$HOME/sa.json"
+gcs_config "  ghome: {type: \"storage\", provider: \"gcs\", endpoint: \"$GCS_E\",
+          credentials-file: \"~/sa.json\", retry: {attempts: 1}}
+  gvers: {type: \"storage\", provider: \"gcs\", endpoint: \"$GCS_E\",
+          credentials-file: \"$GCS_DIR/sa.json\", versioned-buckets: true,
+          retry: {attempts: 1}}"
+xt put odd.txt "ghome:$B/home.txt"
+assert_rc 0
 
 # --- append by compose ---------------------------------------------------------
 xt append --text 'one
