@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sdk_gcsv4.h"
+#include "sdk_json.h"
 #include "sdk_util.h"
 
 /* A name and value, both owned, for sorting. */
@@ -194,4 +195,111 @@ out:
   sdk_buf_free(&query);
   sdk_buf_free(&sig);
   return rc;
+}
+
+/* jansson writes \uXXXX with capitals; Google's clients (and the policy
+ * the service compares) use small letters. */
+static void lower_escapes(sdk_buf *b)
+{
+  for (size_t i = 0; i + 1 < b->len; i++) {
+    if (b->data[i] != '\\')
+      continue;
+    if (b->data[i + 1] == 'u' && i + 5 < b->len)
+      for (size_t j = i + 2; j < i + 6; j++)
+        if (b->data[j] >= 'A' && b->data[j] <= 'F')
+          b->data[j] = (char)(b->data[j] - 'A' + 'a');
+    i++; /* the escaped character never starts an escape */
+  }
+}
+
+int sdk_gcsv4_post_policy(const sdk_rsa_key *key, const sdk_gcsv4_policy *p,
+                          json_t **out, sdk_buf *policy_text,
+                          store_error *err)
+{
+  json_t *conds = NULL, *policy = NULL, *fields = NULL, *v;
+  sdk_buf cred = SDK_BUF_INIT, text = SDK_BUF_INIT, b64 = SDK_BUF_INIT;
+  sdk_buf sig = SDK_BUF_INIT;
+  char date[17], ymd[9], exp[21];
+  int bad;
+  size_t i;
+
+  *out = NULL;
+  if (!key || !p ||
+      !STORE_HAS_FIELD(sdk_gcsv4_policy, conditions, p->struct_size) ||
+      !p->bucket || !p->object || !p->client_email || !p->expires ||
+      p->expires > SDK_GCSV4_MAX_EXPIRES || (p->nfields && !p->fields) ||
+      (p->conditions && !json_is_array(p->conditions)))
+    return store_error_set(err, STORE_E_INVALID, "gcs v4: a POST policy "
+                           "needs bucket, object, client_email, expires "
+                           "1..%u and conditions as an array",
+                           SDK_GCSV4_MAX_EXPIRES);
+  sdk_time_format_amz(p->timestamp, date);
+  sdk_time_format_ymd(p->timestamp, ymd);
+  sdk_time_format_iso8601(p->timestamp + (time_t)p->expires, exp);
+  bad = sdk_buf_printf(&cred, "%s/%s/auto/storage/goog4_request",
+                       p->client_email, ymd);
+  conds = json_array();
+  fields = json_object();
+  bad |= !conds || !fields || sdk_json_set_str(fields, "key", p->object);
+  json_array_foreach((json_t *)p->conditions, i, v)
+  {
+    if (!bad)
+      bad = json_array_append(conds, v);
+  }
+  for (i = 0; !bad && i < p->nfields; i++)
+    bad = json_array_append_new(conds, json_pack("{s:s}", p->fields[i].key,
+                                                 p->fields[i].value)) ||
+          sdk_json_set_str(fields, p->fields[i].key, p->fields[i].value);
+  if (!bad)
+    bad = json_array_append_new(conds, json_pack("{s:s}", "bucket",
+                                                 p->bucket)) ||
+          json_array_append_new(conds, json_pack("{s:s}", "key", p->object)) ||
+          json_array_append_new(conds, json_pack("{s:s}", "x-goog-date",
+                                                 date)) ||
+          json_array_append_new(conds, json_pack("{s:s}", "x-goog-credential",
+                                                 cred.data)) ||
+          json_array_append_new(conds, json_pack("{s:s}", "x-goog-algorithm",
+                                                 SDK_GCSV4_ALGORITHM));
+  if (!bad)
+    bad = !(policy = json_pack("{s:O,s:s}", "conditions", conds,
+                               "expiration", exp));
+  if (!bad) {
+    char *s = json_dumps(policy, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                                   JSON_ENSURE_ASCII);
+    bad = !s || sdk_buf_puts(&text, s);
+    free(s);
+  }
+  if (bad)
+    goto nomem;
+  lower_escapes(&text);
+  if (sdk_base64_encode(&b64, text.data, text.len))
+    goto nomem;
+  if (sdk_rsa_sign_sha256(key, b64.data, b64.len, SDK_RSA_HEX, &sig)) {
+    json_decref(fields);
+    fields = NULL;
+    bad = store_error_set(err, STORE_E_INTERNAL, "gcs v4: signing failed "
+                          "(OpenSSL)");
+    goto out;
+  }
+  if (sdk_json_set_str(fields, "x-goog-algorithm", SDK_GCSV4_ALGORITHM) ||
+      sdk_json_set_str(fields, "x-goog-credential", cred.data) ||
+      sdk_json_set_str(fields, "x-goog-date", date) ||
+      sdk_json_set_str(fields, "x-goog-signature", sig.data) ||
+      sdk_json_set_str(fields, "policy", b64.data) ||
+      (policy_text && sdk_buf_append(policy_text, text.data, text.len)))
+    goto nomem;
+  *out = fields;
+  fields = NULL;
+  goto out;
+nomem:
+  bad = store_error_set(err, STORE_E_NOMEM, "gcs v4: out of memory");
+out:
+  json_decref(fields);
+  json_decref(policy);
+  json_decref(conds);
+  sdk_buf_free(&cred);
+  sdk_buf_free(&text);
+  sdk_buf_free(&b64);
+  sdk_buf_free(&sig);
+  return bad;
 }

@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "store_interface.h"
 #include "sdk_buf.h"
 #include "sdk_rsa.h"
@@ -57,5 +59,35 @@ typedef struct sdk_gcsv4_url {
 int sdk_gcsv4_sign_url(const sdk_rsa_key *key, const sdk_gcsv4_url *u,
                        sdk_buf *out_url, sdk_buf *creq, sdk_buf *sts,
                        store_error *err);
+
+/* A POST policy: the form a browser posts to https://HOST/BUCKET/ (or the
+ * bucket's own host) to upload `object`. */
+typedef struct sdk_gcsv4_policy {
+  uint32_t struct_size;         /* sizeof(sdk_gcsv4_policy)               */
+  uint32_t expires;             /* seconds, 1..SDK_GCSV4_MAX_EXPIRES      */
+  const char *bucket;
+  const char *object;           /* the form's "key"                       */
+  const char *client_email;
+  time_t timestamp;
+  const store_kv *fields;       /* more form fields, each also fixed by the
+                                   policy, in this order; may be NULL     */
+  size_t nfields;
+  const json_t *conditions;     /* more conditions, first in the policy: a
+                                   JSON array of them (["starts-with",
+                                   "$acl", "public"], ["content-length-
+                                   range", 0, 99]); NULL for none         */
+} sdk_gcsv4_policy;
+
+/*
+** Sign a POST policy: *out is a new JSON object (json_decref) of the form's
+** fields: key, the given fields, x-goog-algorithm, x-goog-credential,
+** x-goog-date, x-goog-signature and policy (the base64 of the policy JSON,
+** non-ASCII escaped as \uXXXX, which the signature covers); the policy's
+** JSON text is appended to policy_text when it is not NULL. Errors as for
+** sdk_gcsv4_sign_url.
+*/
+int sdk_gcsv4_post_policy(const sdk_rsa_key *key, const sdk_gcsv4_policy *p,
+                          json_t **out, sdk_buf *policy_text,
+                          store_error *err);
 
 #endif /* SDK_GCSV4_H */

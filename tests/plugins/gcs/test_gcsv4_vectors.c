@@ -2,7 +2,9 @@
 ** test_gcsv4_vectors.c -- the SDK's GCS V4 URL signer (sdk_gcsv4.c)
 ** against every signed-URL case of Google's conformance vectors
 ** (tests/vectors/gcs-v4/v4_signatures.json, README section 3): the
-** canonical request, the string to sign and the URL are compared. The
+** canonical request, the string to sign and the URL are compared; and
+** sdk_gcsv4_post_policy against every POST policy case: every form field,
+** the base64 policy and its signature included. The
 ** host and path come from each case's inputs the way Google's clients
 ** choose them (hostname > client endpoint > emulator host > universe
 ** domain > storage.googleapis.com; path, virtual-hosted or bucket-bound
@@ -27,10 +29,11 @@
 #include "sdk_util.h"
 
 #define SIGNING_CASES 29 /* in the vectors as stored */
+#define POLICY_CASES 11
 
 static json_t *g_vectors, *g_account;
 static sdk_rsa_key *g_key;
-static size_t g_ran;
+static size_t g_ran, g_ran_policies;
 
 /* "Universe domain with virtual hosted style": its canonical request was
  * computed with another path than its string to sign and URL, which
@@ -158,6 +161,81 @@ static void signing_case(void **state)
   sdk_buf_free(&sts);
 }
 
+static void policy_case(void **state)
+{
+  const json_t *c = *state, *in = json_object_get(c, "policyInput");
+  const json_t *want = json_object_get(c, "policyOutput");
+  const json_t *wf = json_object_get(want, "fields"), *conds;
+  const char *style = str(in, "urlStyle"), *scheme = str(in, "scheme");
+  const char *desc = str(c, "description"), *k;
+  json_t *extra = json_array(), *got = NULL, *v;
+  sdk_buf url = SDK_BUF_INIT, text = SDK_BUF_INIT;
+  sdk_gcsv4_policy p;
+  store_error err;
+  store_kv *fields;
+  size_t nf;
+
+  if (!scheme)
+    scheme = "https";
+  if (style && !strcmp(style, "VIRTUAL_HOSTED_STYLE"))
+    sdk_buf_printf(&url, "%s://%s.storage.googleapis.com/", scheme,
+                   str(in, "bucket"));
+  else if (style && !strcmp(style, "BUCKET_BOUND_HOSTNAME"))
+    sdk_buf_printf(&url, "%s://%s/", scheme, str(in, "bucketBoundHostname"));
+  else
+    sdk_buf_printf(&url, "%s://storage.googleapis.com/%s/", scheme,
+                   str(in, "bucket"));
+  if (strcmp(url.data, str(want, "url")))
+    fail_msg("%s: URL %s, expected %s", desc, url.data, str(want, "url"));
+  conds = json_object_get(in, "conditions");
+  json_object_foreach((json_t *)conds, k, v)
+  {
+    if (!strcmp(k, "startsWith"))
+      json_array_append_new(extra, json_pack("[s,O,O]", "starts-with",
+                                             json_array_get(v, 0),
+                                             json_array_get(v, 1)));
+    else if (!strcmp(k, "contentLengthRange"))
+      json_array_append_new(extra, json_pack("[s,O,O]",
+                                             "content-length-range",
+                                             json_array_get(v, 0),
+                                             json_array_get(v, 1)));
+    else
+      fail_msg("%s: condition '%s' unknown to the test", desc, k);
+  }
+  fields = kvs(json_object_get(in, "fields"), &nf);
+  memset(&p, 0, sizeof(p));
+  p.struct_size = sizeof(p);
+  p.bucket = str(in, "bucket");
+  p.object = str(in, "object");
+  p.client_email = str(g_account, "client_email");
+  p.timestamp = (time_t)(sdk_time_parse_iso8601(str(in, "timestamp")) /
+                         1000000000);
+  p.expires = (uint32_t)json_integer_value(json_object_get(in, "expiration"));
+  p.fields = fields;
+  p.nfields = nf;
+  p.conditions = json_array_size(extra) ? extra : NULL;
+  memset(&err, 0, sizeof(err));
+  err.struct_size = sizeof(err);
+  assert_int_equal(sdk_gcsv4_post_policy(g_key, &p, &got, &text, &err),
+                   STORE_OK);
+  if (json_object_size(got) != json_object_size(wf))
+    fail_msg("%s: %zu form fields, expected %zu\npolicy: %s", desc,
+             json_object_size(got), json_object_size(wf), text.data);
+  json_object_foreach((json_t *)wf, k, v)
+  {
+    const char *g = str(got, k);
+    if (!g || strcmp(g, json_string_value(v)))
+      fail_msg("%s: field '%s' is '%s', expected '%s'\npolicy: %s", desc, k,
+               g ? g : "(none)", json_string_value(v), text.data);
+  }
+  g_ran_policies++;
+  json_decref(got);
+  json_decref(extra);
+  free(fields);
+  sdk_buf_free(&url);
+  sdk_buf_free(&text);
+}
+
 /* Bad inputs are refused, not signed. */
 static void test_refusals(void **state)
 {
@@ -187,15 +265,15 @@ static void test_refusals(void **state)
 static void test_all_cases_ran(void **state)
 {
   (void)state;
-  if (g_ran != SIGNING_CASES)
-    fail_msg("%zu signing cases passed; the vectors hold %d", g_ran,
-             SIGNING_CASES);
+  if (g_ran != SIGNING_CASES || g_ran_policies != POLICY_CASES)
+    fail_msg("%zu signing and %zu policy cases passed; the vectors hold %d "
+             "and %d", g_ran, g_ran_policies, SIGNING_CASES, POLICY_CASES);
 }
 
 int main(int argc, char **argv)
 {
   struct CMUnitTest *tests;
-  const json_t *cases;
+  const json_t *cases, *policies;
   store_error err;
   char path[4096];
   size_t n = 0, ncases;
@@ -223,13 +301,19 @@ int main(int argc, char **argv)
     return 1;
   }
   cases = json_object_get(g_vectors, "signingV4Tests");
+  policies = json_object_get(g_vectors, "postPolicyV4Tests");
   ncases = json_array_size(cases);
-  tests = calloc(ncases + 2, sizeof(*tests));
+  tests = calloc(ncases + json_array_size(policies) + 2, sizeof(*tests));
   if (!tests)
     abort();
   for (size_t i = 0; i < ncases; i++) {
     json_t *c = json_array_get(cases, i);
     tests[n++] = (struct CMUnitTest){str(c, "description"), signing_case,
+                                     NULL, NULL, c};
+  }
+  for (size_t i = 0; i < json_array_size(policies); i++) {
+    json_t *c = json_array_get(policies, i);
+    tests[n++] = (struct CMUnitTest){str(c, "description"), policy_case,
                                      NULL, NULL, c};
   }
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_refusals);
