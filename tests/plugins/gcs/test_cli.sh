@@ -5,8 +5,9 @@
 # token; the endpoint from $STORAGE_EMULATOR_HOST; anonymous reads of a
 # public bucket; every bad setting one clear line naming the thing and the
 # cause, no secret; object names with slashes and odd bytes; append by
-# compose; snapshots as generations, and the clear refusal in a bucket
-# without versioning.
+# compose; a copy through the rewriteToken loop; a 41-part upload composed
+# in a tree with no part left behind; snapshots as generations, and the
+# clear refusal in a bucket without versioning.
 . "$(dirname "$0")/gcslib.sh" "$@"
 
 B=$GCS_B
@@ -148,6 +149,53 @@ assert_out "one
 two"
 xt stat "gcs:$B/log.txt"
 assert_out_has "crc32c:"
+
+# --- copy: rewriteTo, looping on the rewriteToken past the server's 1 MiB ------
+head -c 3500000 /dev/urandom > three.bin
+xt put three.bin "gcs:$B/rw/src.bin"
+assert_rc 0
+n0=$(grep -c "rewriteTo/b/$B/o/rw%2Fdst.bin" "$GCS_DIR/log")
+xt cp "gcs:$B/rw/src.bin" "gcs:$B/rw/dst.bin"
+assert_rc 0
+assert_out "copy: gcs:$B/rw/src.bin -> gcs:$B/rw/dst.bin (3500000 bytes)"
+n1=$(grep -c "rewriteTo/b/$B/o/rw%2Fdst.bin" "$GCS_DIR/log")
+check
+[ $((n1 - n0)) -ge 3 ] || fail "the copy took $((n1 - n0)) rewrite calls: no rewriteToken loop"
+xt get "gcs:$B/rw/dst.bin" three.back
+assert_rc 0
+assert_same three.bin three.back
+
+# --- multipart beyond 32 parts: composed in a tree, every part removed --------
+gcs_config "  gmp: {type: \"storage\", provider: \"gcs\", endpoint: \"$GCS_E\",
+         credentials-file: \"$GCS_DIR/sa.json\", retry: {attempts: 1},
+         multipart: {threshold: 8M, part-size: 1M, concurrency: 4}}
+  gvers: {type: \"storage\", provider: \"gcs\", endpoint: \"$GCS_E\",
+          credentials-file: \"$GCS_DIR/sa.json\", versioned-buckets: true,
+          retry: {attempts: 1}}"
+head -c $((40 * 1048576 + 7)) /dev/urandom > forty.bin
+c0=$(grep -c "/o/.xtstore-parts%2F[0-9a-f]*%2Ft0-[0-9]*/compose" "$GCS_DIR/log")
+xt put forty.bin "gmp:$B/mp/forty.bin"
+assert_rc 0
+c1=$(grep -c "/o/.xtstore-parts%2F[0-9a-f]*%2Ft0-[0-9]*/compose" "$GCS_DIR/log")
+check
+[ $((c1 - c0)) -eq 2 ] || fail "41 parts were composed through $((c1 - c0)) intermediate objects, not 2"
+xt get "gcs:$B/mp/forty.bin" forty.back
+assert_rc 0
+assert_same forty.bin forty.back
+xt stat "gcs:$B/mp/forty.bin"
+assert_out_has "size:         41943047"
+# nothing of the upload is left (the listing hides the parts: ask the
+# server directly, as the authorized_user)
+left=$(curl -sS "$GCS_E/storage/v1/b/$B/o?prefix=.xtstore-parts%2F&versions=true" \
+  -H "Authorization: Bearer $(curl -sS -X POST "$GCS_E/token" \
+      --data-urlencode grant_type=refresh_token \
+      --data-urlencode "client_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["client_id"])' "$GCS_DIR/user.json")" \
+      --data-urlencode "client_secret=$USER_SECRET" \
+      --data-urlencode "refresh_token=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["refresh_token"])' "$GCS_DIR/user.json")" |
+      python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')" |
+  python3 -c 'import json,sys; print(len(json.load(sys.stdin).get("items", [])))')
+check
+[ "$left" = 0 ] || fail "$left temporary part objects are left after the upload"
 
 # --- snapshots: refused without versioning, generations with it ---------------
 xt snapshot "gcs:$B/log.txt"
