@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GCS provider in the CLI's workflows, next to other providers:
 # put --to a local service, an S3 service (s3rver) and GCS at once, one
-# read for all; migrate a tree from Azure (Azurite) to GCS with its run log
+# read for all; cp S3 -> GCS -> Azure; migrate a tree from Azure (Azurite) to GCS with its run log
 # on GCS, and a re-run that finds every object equal; sync GCS -> S3 and
 # cp -r back to local disk, byte-identical; a wrong credentials file is
 # one clear line without a secret.
@@ -57,6 +57,15 @@ for s in scratch s3r gcs; do
   assert_rc 0
   assert_same fan.bin "got-$s.bin"
 done
+
+# --- cp S3 -> GCS and GCS -> Azure, streamed between services ---------------
+xt cp "s3r:$B/fan/fan.bin" "gcs:$B/cp/from-s3.bin"
+assert_rc 0
+xt cp "gcs:$B/cp/from-s3.bin" "az:$B/cp/from-gcs.bin"
+assert_rc 0
+xt get "az:$B/cp/from-gcs.bin" via-gcs.bin
+assert_rc 0
+assert_same fan.bin via-gcs.bin
 
 # --- a service account the server does not know -------------------------------
 xt put --to scratch,gbad fan.bin "$B/fan/bad.bin"
