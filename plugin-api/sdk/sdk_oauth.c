@@ -398,18 +398,18 @@ static int32_t grant_refused(const sdk_oauth *o, const sdk_response *resp,
     code = sdk_json_str(json_object_get(j, "error"), "status");
   if (desc && (strstr(desc, "timeframe") || strstr(desc, "iat") ||
                strstr(desc, "exp") || strstr(desc, "clock")))
-    hint = " (is this machine's clock right? the JWT's times are checked "
-           "against the endpoint's)";
+    hint = " (check this machine's clock: the endpoint finds the JWT's "
+           "times off)";
   rc = sdk_status_retryable(status) ? sdk_status_code(status)
        : status == 403                ? STORE_E_PERMISSION
                                       : STORE_E_AUTH;
   rc = sdk_error_http(err, resp, rc, code, NULL,
                       "credentials file '%.120s': the token endpoint refused "
-                      "the %s grant: HTTP %ld %.40s%s%.120s%s", o->what,
+                      "the %s grant: HTTP %ld %.40s%s%s%.120s", o->what,
                       o->kind == SDK_OAUTH_SERVICE_ACCOUNT ? "service-account"
                                                            : "refresh-token",
-                      status, code ? code : "", desc ? ": " : "",
-                      desc ? desc : "", hint);
+                      status, code ? code : "", hint, desc ? ": " : "",
+                      desc ? desc : "");
   json_decref(j);
   return rc;
 }

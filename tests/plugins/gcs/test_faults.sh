@@ -2,7 +2,8 @@
 # The GCS provider through faultproxy.py in front of a GCS test server of
 # its own (this test expires every token it issued): 503 backendError and
 # 429 rateLimitExceeded with Retry-After are retried after the server's
-# delay; the tokens expire in the middle of an upload in parts from a
+# delay; a token endpoint that finds the JWT's times off gets the clock
+# named; the tokens expire in the middle of an upload in parts from a
 # pipe: the 401 drops the token, the part is sent again with a new one and
 # the object is whole. (A reset inside a resumable upload: test_resume.sh.)
 . "$(dirname "$0")/gcslib.sh" "$@"
@@ -26,7 +27,10 @@ cat > "$T/rules.json" <<JSON
   {"match": {"method": "POST", "path": "^$P\$", "query": "uploadType=multipart"},
    "count": 1, "status": 429,
    "headers": {"Retry-After": "1", "Content-Type": "application/json"},
-   "body": "$(err_json 429 rateLimitExceeded 'The rate of requests is too high')"}
+   "body": "$(err_json 429 rateLimitExceeded 'The rate of requests is too high')"},
+  {"match": {"method": "POST", "path": "^/token-skew\$"},
+   "status": 400, "headers": {"Content-Type": "application/json"},
+   "body": "{\\"error\\": \\"invalid_grant\\", \\"error_description\\": \\"Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.\\"}"}
 ]
 JSON
 PROXY=$("$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$GCS_DIR" "$T/rules.json") || {
@@ -36,6 +40,9 @@ trap 'XTSTORE_PLUGIN_PATH= "$XT_BIN" --config "$CONFIG" -q rb -f "gcs:$B" \
 gcs_config "  gcsp: {type: \"storage\", provider: \"gcs\", endpoint: \"$PROXY\",
          credentials-file: \"$GCS_DIR/sa.json\",
          retry: {attempts: 5, base-ms: 10, max-ms: 100}}
+  gskew: {type: \"storage\", provider: \"gcs\", endpoint: \"$PROXY\",
+          credentials-file: \"$GCS_DIR/sa.json\", token-uri: \"$PROXY/token-skew\",
+          retry: {attempts: 1}}
   gcs2: {type: \"storage\", provider: \"gcs\", endpoint: \"$GCS_E\",
          credentials-file: \"$GCS_DIR/sa.json\", retry: {attempts: 2}}"
 
@@ -64,6 +71,13 @@ check
 xt get "gcs:$B/busy.bin" busy.back
 assert_rc 0
 assert_same busy.bin busy.back
+
+# --- the token endpoint finds the JWT's times off: the clock is named --------
+xt ls "gskew:$B"
+assert_rc 6
+assert_error ls
+assert_err_has "credentials file '$GCS_DIR/sa.json': the token endpoint refused the service-account grant: HTTP 400 invalid_grant"
+assert_err_has "clock"
 
 # --- the tokens expire between two parts of an upload from a pipe --------
 hook GET /_test/counters
