@@ -164,7 +164,8 @@ int32_t gcs_resource_json(const gcs_target *t, const char *name,
                           uint32_t cksums, uint32_t crc,
                           const unsigned char *md5, json_t **out,
                           store_error *err);
-/* GET the object resource (metadata). */
+/* GET the object resource (metadata); one of a generation (t->generation)
+ * is reported as a snapshot. */
 int32_t gcs_obj_get(store_handle *h, const gcs_target *t, json_t **out,
                     gcs_obj *o, store_error *err);
 /* A put result from the stored resource; sent_crc is the CRC-32C of the

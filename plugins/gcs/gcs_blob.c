@@ -97,10 +97,6 @@ static int32_t get_entry(store_handle *h, gcs_target *t,
   rc = gcs_obj_get(h, t, &res, &o, err);
   if (rc)
     goto out;
-  if (t->generation) {
-    o.e.flags |= STORE_ENTRY_SNAPSHOT;
-    o.e.snapshot_id = t->generation;
-  }
   snprintf(gen, cap, "%s", o.generation ? o.generation : "");
   if (cb(GCS_OPT(opts, store_get_opts, on_entry_ctx, NULL), &o.e))
     rc = gcs_fail(t, err, STORE_E_ABORTED, "the entry callback stopped the "
@@ -216,10 +212,6 @@ int32_t gcs_blob_head(store_handle *h, const char *bucket, const char *key,
   rc = gcs_obj_get(h, &t, &res, &o, err);
   if (rc)
     goto out;
-  if (t.generation) {
-    o.e.flags |= STORE_ENTRY_SNAPSHOT;
-    o.e.snapshot_id = t.generation;
-  }
   if (cb(cb_ctx, &o.e))
     rc = gcs_fail(&t, err, STORE_E_ABORTED, "the entry callback stopped");
 out:

@@ -193,6 +193,11 @@ int32_t gcs_obj_get(store_handle *h, const gcs_target *t, json_t **out,
       *out = NULL;
     }
   }
+  /* A generation asked for by id is a snapshot. */
+  if (!rc && t->generation) {
+    o->e.flags |= STORE_ENTRY_SNAPSHOT;
+    o->e.snapshot_id = t->generation;
+  }
   sdk_buf_free(&url);
   return rc;
 }
