@@ -83,8 +83,19 @@ assert_err_has "clock"
 hook GET /_test/counters
 before=$(python3 -c 'import json,sys; c=json.loads(sys.argv[1]); print(c["unauthorized"], c["token_grants"])' "$HOOK")
 head -c $((20 * MiB)) /dev/urandom > expire.bin
-( sleep 1; curl -sS -X POST "$GCS_E/_test/expire-tokens" > /dev/null ) &
-xt_pipe "head -c $((9 * MiB)) expire.bin; sleep 2; tail -c +$((9 * MiB + 1)) expire.bin" \
+# Once the upload has its token (a grant more than before), every token
+# expires; only then does the pipe deliver the rest.
+read -r _ g0 <<< "$before"
+(
+  for _ in $(seq 300); do
+    hook GET /_test/counters
+    [ "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["token_grants"])' "$HOOK")" -gt "$g0" ] && break
+    sleep 0.1
+  done
+  curl -sS -X POST "$GCS_E/_test/expire-tokens" > /dev/null
+  touch "$T/expired"
+) &
+xt_pipe "head -c $((9 * MiB)) expire.bin; while [ ! -f '$T/expired' ]; do sleep 0.1; done; tail -c +$((9 * MiB + 1)) expire.bin" \
   put - "gcs2:$B/expire.bin"
 assert_rc 0
 wait
