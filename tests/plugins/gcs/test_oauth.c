@@ -7,7 +7,7 @@
 ** rejection, and the token endpoint's refusal names the file and the
 ** cause without quoting a secret.
 **
-**   test_oauth VECTORS_DIR      (with XTSTORE_GCS_DIR set by the fixture)
+**   XTSTORE_GCS_DIR=DIR test_oauth VECTORS_DIR   (run-oauth.sh starts DIR)
 */
 #include <pthread.h>
 #include <setjmp.h>
