@@ -282,6 +282,11 @@ class State:
             b.live[name] = new
 
 
+def canonical_project(p):
+    """The service account's project by id or number is one project."""
+    return gcs_auth.PROJECT_ID if p in (gcs_auth.PROJECT_ID, gcs_auth.PROJECT_NUMBER) else p
+
+
 def check_object_name(name):
     """GCS's rules: 1-1024 bytes of UTF-8, no CR or LF, not . or .."""
     n = len(name.encode("utf-8", "surrogatepass"))
@@ -570,7 +575,7 @@ class Handler(BaseHTTPRequestHandler):
                 return
             err = {"code": e.status, "message": e.message,
                    "errors": [{"message": e.message, "domain": "global", "reason": e.reason}]}
-            if e.reason in ("required", "authError"):
+            if e.status == 401:
                 err["errors"][0]["locationType"] = "header"
                 err["errors"][0]["location"] = "Authorization"
             self.send_json(e.status, {"error": err}, e.headers)
@@ -588,7 +593,11 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- responses -----------------------------------------------------------
     def send_json(self, status, obj, headers=None):
-        data = json.dumps(obj, indent=1).encode()
+        # Google's APIs indent by one space unless asked not to.
+        if getattr(self, "q", {}).get("prettyPrint") == "false":
+            data = json.dumps(obj, separators=(",", ":")).encode()
+        else:
+            data = json.dumps(obj, indent=1).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))
@@ -665,7 +674,10 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(404, "notFound", "Not Found")
         bname = urllib.parse.unquote(mm.group(1))
         reads = m in ("GET", "HEAD")
-        self.require_auth(public_bucket=bname if reads else None)
+        # A resumable session's URI is its own credential (GCS: requests on it need
+        # not be authorized); anything else needs a token.
+        if not (kind == "upload" and mm.group(2) == "/o" and "upload_id" in self.q):
+            self.require_auth(public_bucket=bname if reads else None)
         if mm.group(2) is None:
             if kind != "json":
                 raise ApiError(404, "notFound", "Not Found")
@@ -723,6 +735,15 @@ class Handler(BaseHTTPRequestHandler):
         raw = self.body.read_all(64 * 1024)
         form = dict(urllib.parse.parse_qsl(raw.decode("utf-8", "replace"),
                                            keep_blank_values=True))
+        # Client credentials may come as HTTP Basic instead of form fields (RFC 6749).
+        scheme, _, cred = (self.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() == "basic":
+            try:
+                cid, _, secret = base64.b64decode(cred).decode().partition(":")
+            except ValueError:
+                cid = secret = ""
+            form.setdefault("client_id", urllib.parse.unquote_plus(cid))
+            form.setdefault("client_secret", urllib.parse.unquote_plus(secret))
         try:
             tok = self.auth.grant(form)
         except gcs_auth.GrantError as e:
@@ -789,7 +810,8 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(400, "required", "Required parameter: project")
         prefix = self.q.get("prefix", "")
         with self.st.lock:
-            names = sorted(n for n, b in self.st.buckets.items() if n.startswith(prefix))
+            names = sorted(n for n, b in self.st.buckets.items()
+                           if n.startswith(prefix) and b.project == canonical_project(project))
             size = self.page_size()
             after = self.token_after()
             names = [n for n in names if after is None or n > after]
@@ -814,7 +836,7 @@ class Handler(BaseHTTPRequestHandler):
             if name in self.st.buckets:
                 raise ApiError(409, "conflict", "Your previous request to create the named "
                                "bucket succeeded and you already own it.")
-            b = Bucket(name, self.q["project"], time.time())
+            b = Bucket(name, canonical_project(self.q["project"]), time.time())
             self.apply_bucket_fields(b, body, replace=True)
             self.st.buckets[name] = b
             self.send_json(200, b.resource(self.base))

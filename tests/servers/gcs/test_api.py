@@ -13,8 +13,11 @@ import hashlib
 import http.client
 import json
 import os
+import shutil
 import socket
+import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 
@@ -50,7 +53,8 @@ def b64u(b):
     return base64.urlsafe_b64encode(b).rstrip(b"=")
 
 
-def jwt(key=KEY, **over):
+def jwt(key=None, **over):
+    key = key or KEY
     now = int(time.time())
     claims = {"iss": SA["client_email"], "aud": SA["token_uri"], "scope": RW,
               "iat": now, "exp": now + 3600}
@@ -136,6 +140,13 @@ def test_token_endpoint():
     st, j = grant(base)
     check("refresh-token grant (authorized_user): 200", st == 200 and j.get("access_token"),
           (st, j))
+    basic = base64.b64encode(("%s:%s" % (USER["client_id"], USER["client_secret"]))
+                             .encode()).decode()
+    st, _, data = req("POST", "/token", urllib.parse.urlencode(
+        {"grant_type": "refresh_token", "refresh_token": USER["refresh_token"]}).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded",
+         "Authorization": "Basic " + basic})
+    check("refresh-token grant with the client in HTTP Basic: 200", st == 200, (st, data))
     st, j = grant(dict(base, client_secret="wrong"))
     check("refresh grant with a wrong client secret: 401 invalid_client",
           st == 401 and j.get("error") == "invalid_client", (st, j))
@@ -210,6 +221,28 @@ def test_buckets(tok):
     check("bucket patch: labels merged, metageneration 2",
           st == 200 and j.get("labels") == {"b": "2"} and j.get("metageneration") == "2",
           data[:300])
+    names = []
+    for proj in ("xt-test", "123456789012", "other-project"):
+        st, _, data = req("GET", "/storage/v1/b?project=" + proj, token=tok)
+        names.append(bucket in [b["name"] for b in (js(data) or {}).get("items", [])])
+    check("buckets list: by project id or number, not another project's",
+          names == [True, True, False], names)
+    st, _, data = req("GET", "/storage/v1/b", token=tok)
+    check("buckets list without project: 400 required", st == 400, st)
+    st, _, data = req("GET", "/storage/v1/b?project=xt-test", token=tok)
+    every = [b["name"] for b in (js(data) or {}).get("items", [])]
+    seen, ptok, pages = [], None, 0
+    while pages <= len(every):
+        st, _, data = req("GET", "/storage/v1/b?project=xt-test&maxResults=1" +
+                          ("&pageToken=" + q(ptok) if ptok else ""), token=tok)
+        j = js(data) or {}
+        seen += [b["name"] for b in j.get("items", [])]
+        pages += 1
+        ptok = j.get("nextPageToken")
+        if not ptok:
+            break
+    check("buckets list paged by 1: every bucket once", seen == every and
+          pages == len(every), (pages, seen, every))
     st, _, data = req("GET", "/storage/v1/b/nope-%d" % os.getpid(), token=tok)
     check("bucket get of a missing bucket: 404 notFound",
           (st, reason(data)) == (404, (404, "notFound")), st)
@@ -327,13 +360,25 @@ def test_lists(tok, bucket):
     for n in ("l/a", "l/b/", "l/b/1", "l/b/2", "l/c", "l/d/x"):
         media(tok, bucket, n, b"z")
 
-    def names(query):
+    def page(query):
         st, _, body = req("GET", "/storage/v1/b/%s/o?%s" % (bucket, query), token=tok)
         j = js(body) or {}
         return ([i["name"] for i in j.get("items", [])], j.get("prefixes", []),
                 j.get("nextPageToken"))
+
+    def names(query):
+        """Every page (another test may have set a small page size)."""
+        items, prefixes, ptok = [], [], None
+        for _ in range(20):
+            got = page(query + ("&pageToken=" + q(ptok) if ptok else ""))
+            items += got[0]
+            prefixes += got[1]
+            ptok = got[2]
+            if not ptok:
+                break
+        return items, prefixes
     got = names("prefix=l/&delimiter=/")
-    check("delimiter: items and prefixes", got == (["l/a", "l/c"], ["l/b/", "l/d/"], None), got)
+    check("delimiter: items and prefixes", got == (["l/a", "l/c"], ["l/b/", "l/d/"]), got)
     got = names("prefix=l/&delimiter=/&includeTrailingDelimiter=true")
     check("includeTrailingDelimiter: l/b/ also an item",
           got[0] == ["l/a", "l/b/", "l/c"] and got[1] == ["l/b/", "l/d/"], got)
@@ -341,8 +386,8 @@ def test_lists(tok, bucket):
     check("startOffset/endOffset", got[0] == ["l/b/1", "l/b/2", "l/c"], got)
     seen, tok_, pages = [], None, 0
     while True:
-        got = names("prefix=l/&delimiter=/&maxResults=1" +
-                    ("&pageToken=" + q(tok_) if tok_ else ""))
+        got = page("prefix=l/&delimiter=/&maxResults=1" +
+                   ("&pageToken=" + q(tok_) if tok_ else ""))
         seen += got[0] + got[1]
         pages += 1
         tok_ = got[2]
@@ -350,6 +395,11 @@ def test_lists(tok, bucket):
             break
     check("paging by 1 with a delimiter: 4 pages, each entry once",
           pages == 4 and seen == ["l/a", "l/b/", "l/c", "l/d/"], (pages, seen))
+    st, _, body = req("POST", "/_test/config", json.dumps({"page_size": 3}).encode())
+    st2, _, body2 = req("GET", "/_test/config")
+    req("POST", "/_test/config", json.dumps({"page_size": None}).encode())
+    check("/_test/config sets the page size", st == 200 and
+          (js(body2) or {}).get("page_size") == 3, body2)
     st, _, body = req("GET", "/storage/v1/b/%s/o?pageToken=garbage!" % bucket, token=tok)
     check("a bad pageToken: 400", st == 400, st)
 
@@ -473,8 +523,9 @@ def test_resumable(tok, bucket):
     check("final chunk (overlapping): 200 with the object, crc32c verified",
           st == 200 and o.get("size") == str(len(data)) and o.get("md5Hash") == md5_b64(data)
           and o.get("contentType") == "x/res", (st, body[:300]))
-    st, _, body = req("PUT", sess, b"", {"Content-Range": "bytes */*"}, tok)
-    check("status query after the end: 200 with the object", st == 200, st)
+    st, _, body = req("PUT", sess, b"", {"Content-Range": "bytes */*"})
+    check("status query after the end, without a token (the session URI is the "
+          "credential): 200 with the object", st == 200, st)
     _, _, body = req("GET", "/_test/uploads")
     u = (js(body) or {}).get(uid, {})
     check("/_test/uploads counts the bytes received",
@@ -511,6 +562,42 @@ def test_public(tok, bucket):
           (st0, st1, st2, st3))
 
 
+def test_global_hooks():
+    """token_ttl and expire-tokens without token= reach every client: on a server of
+    this test's own."""
+    global ENDPOINT, SA, KEY, HOST, PORT
+    saved = ENDPOINT, SA, KEY, HOST, PORT
+    own = tempfile.mkdtemp(prefix="gcs-api-")
+    sh = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server.sh")
+    try:
+        subprocess.run([sh, "start", "gcs", own], check=True)
+        ENDPOINT = open(os.path.join(own, "endpoint")).read().strip()
+        SA = json.load(open(os.path.join(own, "sa.json")))
+        KEY = serialization.load_pem_private_key(SA["private_key"].encode(), None)
+        HOST, PORT = "127.0.0.1", int(open(os.path.join(own, "port")).read())
+        st, _, _ = req("POST", "/_test/config", json.dumps({"token_ttl": 1}).encode())
+        st2, j = grant({"grant_type": JWT_BEARER, "assertion": jwt()})
+        short = j.get("access_token")
+        st3, _, _ = req("GET", "/storage/v1/b?project=xt-test", token=short)
+        time.sleep(1.2)
+        st4, _, _ = req("GET", "/storage/v1/b?project=xt-test", token=short)
+        check("token_ttl 1: expires_in 1, and 401 a second later",
+              (st, st2, j.get("expires_in"), st3, st4) == (200, 200, 1, 200, 401),
+              (st, st2, j, st3, st4))
+        req("POST", "/_test/config", json.dumps({"token_ttl": None}).encode())
+        toks = [token() for _ in range(2)]
+        st = req("POST", "/_test/expire-tokens")[0]
+        sts = [req("GET", "/storage/v1/b?project=xt-test", token=t)[0] for t in toks]
+        st5, j = grant({"grant_type": JWT_BEARER, "assertion": jwt()})
+        st6 = req("GET", "/storage/v1/b?project=xt-test", token=j.get("access_token"))[0]
+        check("expire-tokens: every token 401, a new grant works",
+              (st, sts, st5, st6) == (200, [401, 401], 200, 200), (st, sts, st5, st6))
+    finally:
+        subprocess.run([sh, "stop", "gcs", own])
+        shutil.rmtree(own, ignore_errors=True)
+        ENDPOINT, SA, KEY, HOST, PORT = saved
+
+
 def cleanup(tok, bucket):
     st, _, body = req("GET", "/storage/v1/b/%s/o?versions=true" % bucket, token=tok)
     for i in (js(body) or {}).get("items", []):
@@ -531,6 +618,7 @@ def main():
     test_public(tok, bucket)
     test_bearer(tok, bucket)
     cleanup(tok, bucket)
+    test_global_hooks()
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

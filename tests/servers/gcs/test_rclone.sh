@@ -11,7 +11,8 @@ work=${1:?usage: test_rclone.sh WORK_DIR}
 rm -rf "$work"
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
-command -v rclone >/dev/null || { echo "skip: rclone is not installed (apt rclone)"; exit 77; }
+command -v rclone >/dev/null ||
+  { echo "test_rclone.sh: rclone is missing (apt rclone): run scripts/setup.sh --test" >&2; exit 1; }
 
 own=""
 if [[ -z "${XTSTORE_GCS_DIR:-}" ]]; then
