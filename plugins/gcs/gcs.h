@@ -89,7 +89,6 @@ typedef struct gcs_obj {
   char md5[33];
   const char *generation;       /* decimal, or NULL                        */
   int64_t metageneration;
-  int composite;                /* componentCount present                  */
   int snapshot_mark;            /* GCS_SNAPSHOT_META set                   */
   int noncurrent;               /* timeDeleted set (a listed old version)  */
 } gcs_obj;

@@ -84,7 +84,6 @@ int32_t gcs_obj_read(const gcs_target *t, const json_t *res, gcs_obj *o,
   sdk_buf_free(&md5);
   if ((v = sdk_json_str(res, "crc32c")) && !sdk_crc32c_parse(v, &o->e.crc32c))
     o->e.checksums |= STORE_CKSUM_CRC32C;
-  o->composite = json_object_get(res, "componentCount") != NULL;
   o->noncurrent = json_object_get(res, "timeDeleted") != NULL;
   return read_metadata(t, json_object_get(res, "metadata"), o, err);
 }

@@ -29,6 +29,10 @@
 #include "gcs.h"
 #include "sdk_error.h"
 
+/* Every chunk but the last must be a multiple of 256 KiB. */
+_Static_assert(GCS_CHUNK % GCS_CHUNK_UNIT == 0,
+               "GCS_CHUNK is not a multiple of 256 KiB");
+
 /* A source's failure (an SDK_BODY_* state) in words; short_by is what a
  * SHORT source lacked. rc when there is none. */
 static int32_t source_fail(const gcs_target *t, int state, uint64_t short_by,
