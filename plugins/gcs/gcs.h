@@ -9,7 +9,7 @@
 **
 ** Requests: gcs_request.c builds URLs, adds the token, performs (a 401
 ** refreshes the token once) and gcs_error.c turns Google's JSON error
-** into a store_error. gcs_object.c reads object resources into entries and
+** into a store_error. gcs_meta.c reads object resources into entries and
 ** writes the metadata JSON of uploads. Each op lives in its own file.
 */
 #ifndef GCS_H
@@ -145,7 +145,7 @@ int32_t gcs_query_generation(const gcs_target *t, sdk_buf *url,
 void gcs_log(const store_handle *h, int32_t level, const char *fmt, ...)
   __attribute__((format(printf, 3, 4)));
 
-/* gcs_object.c */
+/* gcs_meta.c */
 void gcs_obj_init(gcs_obj *o);
 int32_t gcs_obj_read(const gcs_target *t, const json_t *res, gcs_obj *o,
                      store_error *err);
@@ -220,7 +220,7 @@ int32_t gcs_blob_list(store_handle *h, const char *bucket,
                       const store_list_opts *opts, store_entry_fn cb,
                       void *cb_ctx, store_error *err);
 
-/* gcs_bucket.c */
+/* gcs_container.c */
 int32_t gcs_container_create(store_handle *h, const char *bucket,
                              const store_kv *metadata, size_t nmetadata,
                              store_error *err);
@@ -236,7 +236,7 @@ int32_t gcs_container_set_metadata(store_handle *h, const char *bucket,
 int32_t gcs_bucket_versioned(store_handle *h, const gcs_target *t,
                              int *out, store_error *err);
 
-/* gcs_compose.c */
+/* gcs_multipart.c */
 /* Compose srcs[0..n) (names, with generations when non-NULL) into t's
  * object, guarded by dest_if_gen (NULL: none; "0": must not exist), with
  * `dest` as the destination resource (NULL: the service's defaults). */

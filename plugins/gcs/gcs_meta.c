@@ -1,5 +1,5 @@
 /*
-** gcs_object.c -- object resources: read into entries (size and
+** gcs_meta.c -- object resources: read into entries (size and
 ** generation as the decimal strings Google sends, md5Hash and crc32c in
 ** base64, the user `metadata` map), written for uploads and composes;
 ** x-goog-hash of downloads; put results and conditions.

@@ -1,5 +1,5 @@
 /*
-** gcs_compose.c -- objects.compose, and the host's multipart uploads on
+** gcs_multipart.c -- objects.compose, and the host's multipart uploads on
 ** it: each part is a temporary object, GCS_PARTS_PREFIX UPLOAD-ID "/"
 ** NNNNN, uploaded in parallel like any object; complete composes them
 ** into the key, 32 sources per request (the service's limit) and in a tree

@@ -1,5 +1,5 @@
 /*
-** gcs_bucket.c -- buckets: insert (in the service's project), delete
+** gcs_container.c -- buckets: insert (in the service's project), delete
 ** (recursively: every generation of every object first), list (paged),
 ** get, and labels as the container's metadata (PATCH).
 */
