@@ -26,6 +26,8 @@ static const char builtin_yaml[] =
   "    local: \"store-local\"\n"
   "    s3: \"store-s3\"\n"
   "    azure: \"store-azure\"\n"
+  "    gcs: \"store-gcs\"\n"
+  "    oci: \"store-oci\"\n"
   "xt-services:\n"
   "  storage: null\n"
   "  vault: null\n";

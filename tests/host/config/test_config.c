@@ -235,11 +235,17 @@ static void test_xt_snippet(void **state)
   assert_string_equal(name, "azure");
   assert_int_equal(st_config_provider_at(cfg, "storage", 3, &name, &spec, NULL),
                    1);
-  assert_string_equal(name, "azure-blob-21");
+  assert_string_equal(name, "gcs");
   assert_int_equal(st_config_provider_at(cfg, "storage", 4, &name, &spec, NULL),
                    1);
-  assert_string_equal(name, "store-file");
+  assert_string_equal(name, "oci");
   assert_int_equal(st_config_provider_at(cfg, "storage", 5, &name, &spec, NULL),
+                   1);
+  assert_string_equal(name, "azure-blob-21");
+  assert_int_equal(st_config_provider_at(cfg, "storage", 6, &name, &spec, NULL),
+                   1);
+  assert_string_equal(name, "store-file");
+  assert_int_equal(st_config_provider_at(cfg, "storage", 7, &name, &spec, NULL),
                    0);
   assert_null(name);
 

@@ -1,0 +1,604 @@
+/*
+** gcs_upload.c -- object uploads: one multipart (metadata + media) request
+** for known lengths up to GCS_SIMPLE_MAX, streamed; a resumable session
+** for larger and unknown-length bodies, in chunks of GCS_CHUNK.
+**
+** Integrity: checksums the host knows in advance go into the object's
+** metadata (crc32c, md5Hash), which the service checks before it stores
+** anything. The CRC-32C of the bytes sent is summed while they stream; a
+** resumable upload sends it with its last chunk (X-Goog-Hash), so the
+** service checks every body; and the stored crc32c is compared with it
+** (gcs_put_result).
+**
+** Resuming: each chunk stays in memory until the service has it. After a
+** broken connection or a retryable answer the session is asked where it
+** stands (an empty PUT with "Content-Range: bytes * /TOTAL") and sending
+** goes on from the offset it reports, never from zero: what is re-sent is
+** less than one chunk. GCS_RESUME_TRIES such resumptions per chunk; then
+** the put fails (retryable when the cause was) and the session is
+** cancelled.
+*/
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "gcs.h"
+#include "sdk_error.h"
+
+/* Every chunk but the last must be a multiple of 256 KiB. */
+_Static_assert(GCS_CHUNK % GCS_CHUNK_UNIT == 0,
+               "GCS_CHUNK is not a multiple of 256 KiB");
+
+/* A source's failure (an SDK_BODY_* state) in words; short_by is what a
+ * SHORT source lacked. rc when there is none. */
+static int32_t source_fail(const gcs_target *t, int state, uint64_t short_by,
+                           int32_t rc, store_error *err)
+{
+  switch (state) {
+  case SDK_BODY_ABORTED:
+    return gcs_fail(t, err, STORE_E_ABORTED,
+                    "the read callback stopped the upload");
+  case SDK_BODY_SHORT:
+    return gcs_fail(t, err, STORE_E_INVALID,
+                    "short body: the source ended %" PRIu64
+                    " bytes before the declared length", short_by);
+  case SDK_BODY_LONG:
+    return gcs_fail(t, err, STORE_E_INVALID,
+                    "body longer than the declared length");
+  case SDK_BODY_BAD:
+    return gcs_fail(t, err, STORE_E_INTERNAL,
+                    "the read callback returned more bytes than asked for");
+  default:
+    return rc;
+  }
+}
+
+/* The metadata resource of an upload: name, type, user metadata and the
+ * checksums the host gave. */
+static int32_t upload_resource(const gcs_target *t, const store_put_opts *opts,
+                               json_t **out, store_error *err)
+{
+  uint32_t ck = GCS_OPT(opts, store_put_opts, checksums, 0);
+
+  if (!STORE_HAS_FIELD(store_put_opts, md5, opts ? opts->struct_size : 0))
+    ck = 0;
+  return gcs_resource_json(t, t->key,
+                           GCS_OPT(opts, store_put_opts, content_type, NULL),
+                           GCS_OPT(opts, store_put_opts, metadata, NULL),
+                           GCS_OPT(opts, store_put_opts, nmetadata, 0), ck,
+                           ck ? opts->crc32c : 0, ck ? opts->md5 : NULL, out,
+                           err);
+}
+
+/* POST URL for a new object: uploadType and the put's conditions. */
+static int32_t upload_url(store_handle *h, const gcs_target *t,
+                          const store_put_opts *opts, const char *type,
+                          sdk_buf *url, store_error *err)
+{
+  int32_t rc = gcs_objects_url(h, t, GCS_UPLOAD, url, err);
+
+  if (!rc)
+    rc = gcs_query(t, url, "uploadType", type, err);
+  if (!rc)
+    rc = gcs_query_conditions(t, url, GCS_OPT(opts, store_put_opts, flags, 0),
+                              GCS_OPT(opts, store_put_opts, if_match, NULL),
+                              err);
+  return rc;
+}
+
+/* A stored object's resource from a final answer, checked against what
+ * was sent, into out. */
+static int32_t finish(const gcs_target *t, const sdk_response *resp,
+                      uint64_t size, uint32_t crc, store_put_result *out,
+                      store_error *err)
+{
+  json_t *res = NULL;
+  gcs_obj o;
+  int32_t rc;
+
+  gcs_obj_init(&o);
+  rc = gcs_parse(t, resp, &res, err);
+  if (!rc)
+    rc = gcs_obj_read(t, res, &o, err);
+  if (!rc)
+    rc = gcs_put_result(t, &o, size, crc, out, err);
+  gcs_obj_free(&o);
+  json_decref(res);
+  return rc;
+}
+
+/* ---- multipart (metadata + media) -------------------------------------- */
+
+/* The body: the metadata part's text, the media streamed, the closing
+ * boundary; the media's CRC-32C summed on the way. */
+typedef struct mp_body {
+  sdk_buf head, tail;
+  size_t pos;                   /* in head, then in tail                  */
+  int phase;                    /* 0 head, 1 media, 2 tail                */
+  sdk_body media;
+  uint32_t crc;
+} mp_body;
+
+static int32_t mp_read(void *ud, void *buf, size_t cap, size_t *out_n)
+{
+  mp_body *m = ud;
+  int32_t r;
+
+  *out_n = 0;
+  if (m->phase == 1) {
+    r = sdk_body_read(&m->media, buf, cap, out_n);
+    if (r)
+      return r;
+    if (*out_n) {
+      m->crc = sdk_crc32c(m->crc, buf, *out_n);
+      return 0;
+    }
+    m->phase = 2;
+    m->pos = 0;
+  }
+  {
+    sdk_buf *b = m->phase == 0 ? &m->head : &m->tail;
+    size_t n = b->len - m->pos < cap ? b->len - m->pos : cap;
+    memcpy(buf, b->data + m->pos, n);
+    m->pos += n;
+    *out_n = n;
+    if (m->phase == 0 && m->pos == b->len) {
+      m->phase = 1;
+      m->pos = 0;
+      if (n == 0)
+        return mp_read(ud, buf, cap, out_n);
+    }
+  }
+  return 0;
+}
+
+static int32_t put_multipart(store_handle *h, const gcs_target *t,
+                             const store_put_opts *opts, store_read_fn src,
+                             void *src_ctx, uint64_t len,
+                             store_put_result *out, store_error *err)
+{
+  unsigned char nonce[12];
+  char boundary[40], ctype[80];
+  sdk_buf url = SDK_BUF_INIT, meta = SDK_BUF_INIT;
+  sdk_response *resp = NULL;
+  sdk_request *r = NULL;
+  json_t *res = NULL;
+  mp_body m;
+  int32_t rc;
+
+  memset(&m, 0, sizeof(m));
+  sdk_body_init(&m.media, src, src_ctx, len, SDK_BODY_PROBE_EOF);
+  if (RAND_bytes(nonce, sizeof(nonce)) != 1)
+    return gcs_fail(t, err, STORE_E_INTERNAL, "no random bytes for the "
+                    "multipart boundary");
+  memcpy(boundary, "xtstore_", 8);
+  sdk_hex(nonce, sizeof(nonce), boundary + 8);
+  snprintf(ctype, sizeof(ctype), "multipart/related; boundary=%s", boundary);
+  rc = upload_resource(t, opts, &res, err);
+  if (rc)
+    goto out;
+  rc = upload_url(h, t, opts, "multipart", &url, err);
+  if (rc)
+    goto out;
+  if (sdk_json_dump(res, &meta) ||
+      sdk_buf_printf(&m.head, "--%s\r\nContent-Type: application/json; "
+                     "charset=UTF-8\r\n\r\n%s\r\n--%s\r\nContent-Type: %s\r\n"
+                     "\r\n", boundary, meta.data, boundary,
+                     sdk_json_str(res, "contentType")) ||
+      sdk_buf_printf(&m.tail, "\r\n--%s--\r\n", boundary) ||
+      !(r = sdk_request_new("POST", url.data))) {
+    rc = gcs_nomem(t, err);
+    goto out;
+  }
+  rc = gcs_header(t, r, "Content-Type", ctype, err);
+  if (rc)
+    goto out;
+  sdk_request_body_stream(r, mp_read, &m,
+                          (int64_t)(m.head.len + len + m.tail.len));
+  rc = gcs_perform(h, t, r, 0, &resp, err);
+  if (rc) {
+    rc = source_fail(t, m.media.state, len - m.media.sent, rc, err);
+    goto out;
+  }
+  rc = finish(t, resp, len, m.crc, out, err);
+out:
+  sdk_response_free(resp);
+  sdk_request_free(r);
+  json_decref(res);
+  sdk_buf_free(&m.head);
+  sdk_buf_free(&m.tail);
+  sdk_buf_free(&meta);
+  sdk_buf_free(&url);
+  return rc;
+}
+
+/* ---- resumable ---------------------------------------------------------- */
+
+typedef struct session {
+  store_handle *h;
+  const gcs_target *t;
+  char *url;                    /* the session URI; owned                 */
+  uint64_t done;                /* bytes the service has                  */
+  sdk_response *final_resp;     /* the answer that completed the object   */
+} session;
+
+/* Open the session: POST the metadata, keep the Location. */
+static int32_t session_open(session *s, const store_put_opts *opts,
+                            int64_t len, store_error *err)
+{
+  const gcs_target *t = s->t;
+  sdk_buf url = SDK_BUF_INIT, text = SDK_BUF_INIT, loc = SDK_BUF_INIT;
+  sdk_response *resp = NULL;
+  sdk_request *r = NULL;
+  json_t *res = NULL;
+  const char *where;
+  char num[24];
+  int32_t rc;
+
+  rc = upload_resource(t, opts, &res, err);
+  if (!rc)
+    rc = upload_url(s->h, t, opts, "resumable", &url, err);
+  if (rc)
+    goto out;
+  if (sdk_json_dump(res, &text) || !(r = sdk_request_new("POST", url.data))) {
+    rc = gcs_nomem(t, err);
+    goto out;
+  }
+  rc = gcs_header(t, r, "Content-Type", "application/json; charset=UTF-8",
+                  err);
+  if (!rc)
+    rc = gcs_header(t, r, "X-Upload-Content-Type",
+                    sdk_json_str(res, "contentType"), err);
+  if (!rc && len >= 0) {
+    snprintf(num, sizeof(num), "%" PRId64, len);
+    rc = gcs_header(t, r, "X-Upload-Content-Length", num, err);
+  }
+  if (rc)
+    goto out;
+  sdk_request_body_mem(r, text.data, text.len);
+  rc = gcs_perform(s->h, t, r, 1, &resp, err);
+  if (rc)
+    goto out;
+  where = sdk_response_header(resp, "Location");
+  if (!where || !*where) {
+    rc = gcs_fail(t, err, STORE_E_INTERNAL, "the service opened no "
+                  "resumable session (no Location)");
+    goto out;
+  }
+  /* A relative Location is the endpoint's. */
+  if ((*where == '/' && sdk_buf_puts(&loc, s->h->endpoint)) ||
+      sdk_buf_puts(&loc, where)) {
+    rc = gcs_nomem(t, err);
+    goto out;
+  }
+  s->url = loc.data;
+  loc.data = NULL;
+out:
+  sdk_buf_free(&loc);
+  sdk_response_free(resp);
+  sdk_request_free(r);
+  json_decref(res);
+  sdk_buf_free(&text);
+  sdk_buf_free(&url);
+  return rc;
+}
+
+/* Best effort: a session given up is cancelled, so that nothing of it
+ * lingers (GCS would keep it a week). */
+static void session_cancel(session *s)
+{
+  sdk_response *resp = NULL;
+  sdk_request *r;
+  store_error e;
+
+  if (!s->url || s->final_resp)
+    return;
+  memset(&e, 0, sizeof(e));
+  e.struct_size = sizeof(e);
+  if ((r = sdk_request_new("DELETE", s->url)))
+    gcs_send(s->h, s->t, r, 1, &resp, &e);
+  sdk_response_free(resp);
+  sdk_request_free(r);
+}
+
+/* What a 308 says the service has: "Range: bytes=0-N" is N + 1 bytes, no
+ * Range none. -1 when the header makes no sense. */
+static int64_t persisted(const sdk_response *resp)
+{
+  const char *range = sdk_response_header(resp, "Range");
+  char *end;
+  uint64_t last;
+
+  if (!range)
+    return 0;
+  if (strncmp(range, "bytes=0-", 8))
+    return -1;
+  last = strtoull(range + 8, &end, 10);
+  return *end || end == range + 8 ? -1 : (int64_t)(last + 1);
+}
+
+/* One answer to a chunk or a status query: 308 moves s->done, 200/201
+ * completes. *again: a retryable failure, worth a status query. */
+static int32_t answer(session *s, sdk_response **resp, int last,
+                      int *again, store_error *err)
+{
+  long status = sdk_response_status(*resp);
+  int64_t have;
+
+  *again = 0;
+  if (status == 308) {
+    have = persisted(*resp);
+    if (have < 0)
+      return gcs_fail(s->t, err, STORE_E_INTERNAL, "the resumable session "
+                      "answered 308 with Range '%.40s'",
+                      sdk_response_header(*resp, "Range"));
+    s->done = (uint64_t)have;
+    return STORE_OK;
+  }
+  if (status == 200 || status == 201) {
+    if (!last)
+      return gcs_fail(s->t, err, STORE_E_INTERNAL, "the resumable session "
+                      "completed before its last chunk was sent");
+    s->final_resp = *resp;
+    *resp = NULL;
+    return STORE_OK;
+  }
+  *again = sdk_status_retryable(status);
+  return gcs_fail_response(s->t, *resp, err);
+}
+
+/* Content-Range of a chunk [from, to] (to < from: none) of total (-1:
+ * not known yet). */
+static void content_range(uint64_t from, uint64_t to, int64_t total,
+                          char *out, size_t cap)
+{
+  char tot[24] = "*";
+
+  if (total >= 0)
+    snprintf(tot, sizeof(tot), "%" PRId64, total);
+  if (to + 1 > from)
+    snprintf(out, cap, "bytes %" PRIu64 "-%" PRIu64 "/%s", from, to, tot);
+  else
+    snprintf(out, cap, "bytes */%s", tot);
+}
+
+/* PUT buf[from - off .. n) at object offset `from` (an empty body with
+ * from == off + n asks where the session stands). hash: the X-Goog-Hash
+ * of a last chunk, or NULL. */
+static int32_t put_chunk(session *s, const char *buf, uint64_t off, size_t n,
+                         uint64_t from, int64_t total, const char *hash,
+                         sdk_response **out, store_error *err)
+{
+  sdk_request *r = sdk_request_new("PUT", s->url);
+  char cr[80];
+  int32_t rc;
+
+  if (!r)
+    return gcs_nomem(s->t, err);
+  content_range(from, off + n - 1, total, cr, sizeof(cr));
+  if (from == off + n)
+    content_range(1, 0, total, cr, sizeof(cr));
+  rc = gcs_header(s->t, r, "Content-Range", cr, err);
+  if (!rc && hash)
+    rc = gcs_header(s->t, r, "X-Goog-Hash", hash, err);
+  if (!rc) {
+    sdk_request_body_mem(r, buf + (from - off), off + n - from);
+    rc = gcs_send(s->h, s->t, r, 1, out, err);
+  }
+  sdk_request_free(r);
+  return rc;
+}
+
+/* Wait before a resumption: 0.25 s, 0.5 s, 1 s, ... polling the host's
+ * cancel. Non-zero when cancelled. */
+static int pause_before(store_handle *h, int attempt)
+{
+  long ms = 250L << (attempt < 4 ? attempt : 4);
+
+  for (; ms > 0; ms -= 50) {
+    struct timespec ts = {0, 50 * 1000000L};
+    if (sdk_host_cancelled(h->host))
+      return 1;
+    nanosleep(&ts, NULL);
+  }
+  return 0;
+}
+
+/* One request of a chunk (or a status query, see put_chunk) and its
+ * answer. *again: the failure is worth asking the session about. */
+static int32_t exchange(session *s, const char *buf, uint64_t off, size_t n,
+                        uint64_t from, int64_t total, const char *hash,
+                        int *again, store_error *err)
+{
+  sdk_response *resp = NULL;
+  int32_t rc;
+
+  rc = put_chunk(s, buf, off, n, from, total, hash, &resp, err);
+  *again = rc == STORE_E_IO || rc == STORE_E_TIMEOUT;
+  if (!rc)
+    rc = answer(s, &resp, total >= 0, again, err);
+  sdk_response_free(resp);
+  return rc;
+}
+
+/* Send the chunk buf[0..n) at object offset off until the service has it
+ * all (or, for the last, has completed the object), resuming from what it
+ * reports after a failure. */
+static int32_t send_chunk(session *s, const char *buf, uint64_t off, size_t n,
+                          int64_t total, const char *hash, store_error *err)
+{
+  int last = total >= 0, again = 0, tries = 0;
+  char cause[STORE_ERR_MSG_SIZE];
+  uint64_t from = off;
+  int32_t rc;
+
+  for (;;) {
+    if (from < off || from > off + n)
+      return gcs_fail(s->t, err, STORE_E_INTERNAL, "the resumable session "
+                      "says it has %" PRIu64 " bytes; the chunk in hand "
+                      "covers %" PRIu64 "..%" PRIu64, from, off, off + n);
+    if (from == off + n && !last)
+      return STORE_OK; /* all of it is in */
+    rc = exchange(s, buf, off, n, from, total, last ? hash : NULL, &again,
+                  err);
+    if (s->final_resp)
+      return STORE_OK;
+    if (!rc && s->done > from) {
+      from = s->done;
+      tries = 0;
+      continue;
+    }
+    if (!rc) {
+      again = 1;
+      rc = gcs_fail(s->t, err, STORE_E_IO, "the resumable session kept none "
+                    "of the %" PRIu64 " bytes sent", off + n - from);
+    }
+    /* Broken or refused for now: ask where the session stands, and go on
+     * from there. */
+    snprintf(cause, sizeof(cause), "%s", err ? err->message : "");
+    do {
+      if (!again || ++tries > GCS_RESUME_TRIES || pause_before(s->h, tries))
+        return rc;
+      gcs_err_clear(err);
+      rc = exchange(s, buf, off, n, off + n, total, NULL, &again, err);
+      if (s->final_resp)
+        return STORE_OK;
+    } while (rc);
+    from = s->done;
+    gcs_log(s->h, STORE_LOG_INFO, "gcs: object '%.64s/%.96s': resumable "
+            "upload resumes at byte %" PRIu64 " (the chunk in hand is "
+            "%" PRIu64 "..%" PRIu64 ") after: %.160s", s->t->bucket, s->t->key,
+            from, off, off + n, cause);
+  }
+}
+
+/* A body in memory as a source (the first chunk of an unknown-length
+ * put that turned out small). */
+typedef struct mem_src {
+  const char *p;
+  size_t n;
+} mem_src;
+
+static int32_t mem_read(void *ud, void *buf, size_t cap, size_t *out_n)
+{
+  mem_src *m = ud;
+
+  *out_n = m->n < cap ? m->n : cap;
+  memcpy(buf, m->p, *out_n);
+  m->p += *out_n;
+  m->n -= *out_n;
+  return 0;
+}
+
+/* Read the next chunk into buf (after the byte probed last time, if any),
+ * then probe one byte more: *eof when the source ended within it. */
+static int32_t next_chunk(const gcs_target *t, store_read_fn src,
+                          void *src_ctx, char *buf, size_t *n, char *extra,
+                          int *has_extra, int *eof, store_error *err)
+{
+  size_t got = 0;
+  int state;
+
+  *n = 0;
+  if (*has_extra)
+    buf[(*n)++] = *extra;
+  *has_extra = 0;
+  state = sdk_fill(src, src_ctx, buf + *n, GCS_CHUNK - *n, &got, eof);
+  *n += got;
+  if (!state && !*eof) {
+    state = sdk_fill(src, src_ctx, extra, 1, &got, eof);
+    *has_extra = got == 1;
+    *eof = !*has_extra;
+  }
+  return source_fail(t, state, 0, STORE_OK, err);
+}
+
+/* CHUNK bytes at a time (the last may be shorter), each followed by a
+ * one-byte probe so that the last chunk is known as such and carries the
+ * total, as the protocol wants. A body that ends within its first chunk
+ * goes up as one multipart request instead. */
+static int32_t put_resumable(store_handle *h, const gcs_target *t,
+                             const store_put_opts *opts, store_read_fn src,
+                             void *src_ctx, int64_t len,
+                             store_put_result *out, store_error *err)
+{
+  char *buf = malloc(GCS_CHUNK);
+  session s = {h, t, NULL, 0, NULL};
+  sdk_buf hash = SDK_BUF_INIT;
+  uint64_t off = 0;
+  uint32_t crc = 0;
+  char extra = 0;
+  int has_extra = 0, eof = 0;
+  size_t n = 0;
+  int32_t rc;
+
+  if (!buf)
+    return gcs_nomem(t, err);
+  for (;;) {
+    rc = next_chunk(t, src, src_ctx, buf, &n, &extra, &has_extra, &eof, err);
+    if (rc)
+      break;
+    if (len >= 0 && off + n != (uint64_t)len &&
+        (eof || off + n > (uint64_t)len)) {
+      rc = source_fail(t, off + n < (uint64_t)len ? SDK_BODY_SHORT
+                                                  : SDK_BODY_LONG,
+                       (uint64_t)len - (off + n), STORE_OK, err);
+      break;
+    }
+    if (eof && off == 0) {
+      mem_src m = {buf, n};
+      rc = put_multipart(h, t, opts, mem_read, &m, n, out, err);
+      break;
+    }
+    if (!s.url) {
+      rc = session_open(&s, opts, len, err);
+      if (rc)
+        break;
+    }
+    crc = sdk_crc32c(crc, buf, n);
+    if (eof) {
+      if (sdk_buf_puts(&hash, "crc32c=") || sdk_crc32c_base64(crc, &hash)) {
+        rc = gcs_nomem(t, err);
+        break;
+      }
+      rc = send_chunk(&s, buf, off, n, (int64_t)(off + n), hash.data, err);
+      if (!rc)
+        rc = finish(t, s.final_resp, off + n, crc, out, err);
+      break;
+    }
+    rc = send_chunk(&s, buf, off, n, -1, NULL, err);
+    if (rc)
+      break;
+    off += n;
+    if (sdk_host_cancelled(h->host)) {
+      rc = gcs_fail(t, err, STORE_E_ABORTED, "cancelled");
+      break;
+    }
+  }
+  if (rc)
+    session_cancel(&s);
+  sdk_response_free(s.final_resp);
+  free(s.url);
+  sdk_buf_free(&hash);
+  free(buf);
+  return rc;
+}
+
+int32_t gcs_upload(store_handle *h, const gcs_target *t,
+                   const store_put_opts *opts, store_read_fn src,
+                   void *src_ctx, store_put_result *out, store_error *err)
+{
+  int64_t len = GCS_OPT(opts, store_put_opts, content_length, -1);
+  int32_t rc;
+
+  if (len >= 0 && (uint64_t)len <= GCS_SIMPLE_MAX)
+    rc = put_multipart(h, t, opts, src, src_ctx, (uint64_t)len, out, err);
+  else
+    rc = put_resumable(h, t, opts, src, src_ctx, len, out, err);
+  return gcs_put_condition(t, GCS_OPT(opts, store_put_opts, flags, 0), rc,
+                           err);
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# The GCS provider through faultproxy.py in front of a GCS test server of
+# its own (this test expires every token it issued): 503 backendError and
+# 429 rateLimitExceeded with Retry-After are retried after the server's
+# delay; a token endpoint that finds the JWT's times off gets the clock
+# named; the tokens expire in the middle of an upload in parts from a
+# pipe: the 401 drops the token, the part is sent again with a new one and
+# the object is whole. (A reset inside a resumable upload: test_resume.sh.)
+. "$(dirname "$0")/gcslib.sh" "$@"
+
+gcs_private_server
+B=$GCS_B
+P="/upload/storage/v1/b/$B/o"
+MiB=1048576
+
+err_json() { # CODE REASON MESSAGE
+  printf '{\\"error\\": {\\"code\\": %s, \\"message\\": \\"%s\\", \\"errors\\": [{\\"reason\\": \\"%s\\", \\"message\\": \\"%s\\", \\"domain\\": \\"global\\"}]}}' \
+    "$1" "$3" "$2" "$3"
+}
+
+cat > "$T/rules.json" <<JSON
+[
+  {"match": {"method": "POST", "path": "^$P\$", "query": "uploadType=multipart"},
+   "count": 1, "status": 503,
+   "headers": {"Retry-After": "1", "Content-Type": "application/json"},
+   "body": "$(err_json 503 backendError 'Backend Error')"},
+  {"match": {"method": "POST", "path": "^$P\$", "query": "uploadType=multipart"},
+   "count": 1, "status": 429,
+   "headers": {"Retry-After": "1", "Content-Type": "application/json"},
+   "body": "$(err_json 429 rateLimitExceeded 'The rate of requests is too high')"},
+  {"match": {"method": "POST", "path": "^/token-skew\$"},
+   "status": 400, "headers": {"Content-Type": "application/json"},
+   "body": "{\\"error\\": \\"invalid_grant\\", \\"error_description\\": \\"Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.\\"}"}
+]
+JSON
+PROXY=$("$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$GCS_DIR" "$T/rules.json") || {
+  echo "FAIL: the fault proxy did not start"; exit 1; }
+trap 'XTSTORE_PLUGIN_PATH= "$XT_BIN" --config "$CONFIG" -q rb -f "gcs:$B" \
+  >/dev/null 2>&1; "$XTSTORE_FAULTPROXY_SH" stop "$T/proxy"; gcs_cleanup' EXIT
+gcs_config "  gcsp: {type: \"storage\", provider: \"gcs\", endpoint: \"$PROXY\",
+         credentials-file: \"$GCS_DIR/sa.json\",
+         retry: {attempts: 5, base-ms: 10, max-ms: 100}}
+  gskew: {type: \"storage\", provider: \"gcs\", endpoint: \"$PROXY\",
+          credentials-file: \"$GCS_DIR/sa.json\", token-uri: \"$PROXY/token-skew\",
+          retry: {attempts: 1}}
+  gcs2: {type: \"storage\", provider: \"gcs\", endpoint: \"$GCS_E\",
+         credentials-file: \"$GCS_DIR/sa.json\", retry: {attempts: 2}}"
+
+count() { # PATTERN: how many proxy log lines match
+  grep -c -- "$1" "$T/proxy/log" || true
+}
+
+xt mb "gcs:$B"
+assert_rc 0
+
+# --- 503 backendError, then 429 rateLimitExceeded, Retry-After: 1 s each -----
+head -c 200000 /dev/urandom > busy.bin
+start=$(date +%s%N)
+xt put busy.bin "gcsp:$B/busy.bin"
+end=$(date +%s%N)
+assert_rc 0
+check
+[ "$(count "^POST $P rule=0 status 503")" = 1 ] ||
+  fail "expected one 503 in the proxy log: $(cat "$T/proxy/log")"
+check
+[ "$(count "^POST $P rule=1 status 429")" = 1 ] ||
+  fail "expected one 429 in the proxy log: $(cat "$T/proxy/log")"
+check
+[ $(((end - start) / 1000000)) -ge 1900 ] ||
+  fail "two Retry-After: 1 answers took only $(((end - start) / 1000000)) ms"
+xt get "gcs:$B/busy.bin" busy.back
+assert_rc 0
+assert_same busy.bin busy.back
+
+# --- the token endpoint finds the JWT's times off: the clock is named --------
+xt ls "gskew:$B"
+assert_rc 6
+assert_error ls
+assert_err_has "credentials file '$GCS_DIR/sa.json': the token endpoint refused the service-account grant: HTTP 400 invalid_grant"
+assert_err_has "clock"
+
+# --- the tokens expire between two parts of an upload from a pipe --------
+hook GET /_test/counters
+before=$(python3 -c 'import json,sys; c=json.loads(sys.argv[1]); print(c["unauthorized"], c["token_grants"])' "$HOOK")
+head -c $((20 * MiB)) /dev/urandom > expire.bin
+# Once the upload has its token (a grant more than before), every token
+# expires; only then does the pipe deliver the rest.
+read -r _ g0 <<< "$before"
+(
+  for _ in $(seq 300); do
+    hook GET /_test/counters
+    [ "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["token_grants"])' "$HOOK")" -gt "$g0" ] && break
+    sleep 0.1
+  done
+  curl -sS -X POST "$GCS_E/_test/expire-tokens" > /dev/null
+  touch "$T/expired"
+) &
+xt_pipe "head -c $((9 * MiB)) expire.bin; while [ ! -f '$T/expired' ]; do sleep 0.1; done; tail -c +$((9 * MiB + 1)) expire.bin" \
+  put - "gcs2:$B/expire.bin"
+assert_rc 0
+wait
+hook GET /_test/counters
+after=$(python3 -c 'import json,sys; c=json.loads(sys.argv[1]); print(c["unauthorized"], c["token_grants"])' "$HOOK")
+read -r u0 g0 <<< "$before"
+read -r u1 g1 <<< "$after"
+check
+[ "$u1" -gt "$u0" ] || fail "no 401 seen after the tokens expired ($before -> $after)"
+check
+[ "$g1" -gt "$g0" ] || fail "no new token was granted after the 401 ($before -> $after)"
+xt get "gcs:$B/expire.bin" expire.back
+assert_rc 0
+assert_same expire.bin expire.back
+
+finish
