@@ -923,7 +923,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         prefix, delimiter, fields = self.list_params()
         n = self.limit()
         items, prefixes, nxt = [], [], None
-        page = self.query.get("page")   # "name\0versionId" of the first item of this page
+        # The page token: base64url of the JSON [name, versionId] of the first item
+        # of the page (a header value: no raw newline or byte of a name in it).
+        page = self.query.get("page")
         with self.state.lock:
             b = self.bucket(ns, b_name)
             flat = []
@@ -934,7 +936,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     for v in reversed(b.objects[val]):    # newest first
                         flat.append((key, v.version_id, "object", v))
             if page is not None:
-                pname, _, pvid = page.partition("\n")
+                try:
+                    pname, pvid = json.loads(base64.urlsafe_b64decode(page.encode()))
+                except (ValueError, TypeError):
+                    raise OciError(400, "InvalidParameter", "page: not a token this server gave")
                 i = next((i for i, e in enumerate(flat) if (e[0], e[1]) == (pname, pvid)), None)
                 flat = flat[i:] if i is not None else [e for e in flat if e[0] > pname]
             for e in flat[:n]:
@@ -943,7 +948,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 else:
                     items.append(self.summary(e[3], fields, versions=True))
             if len(flat) > n:
-                nxt = flat[n][0] + "\n" + flat[n][1]
+                nxt = base64.urlsafe_b64encode(
+                    json.dumps([flat[n][0], flat[n][1]]).encode()).decode()
         body = {"items": items}
         if delimiter:
             body["prefixes"] = prefixes
