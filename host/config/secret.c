@@ -159,6 +159,12 @@ static int vault_path(const ref_ctx *r, const char **out_name, char *path,
     return ref_error(r, "xt-services.vault names service '%s', which is of "
                         "type '%s', not 'vault'", name,
                      v->type ? v->type : "(none)");
+  if (!v->provider && st_config_service_kv(v, "url"))
+    /* XT's vault: one Azure Key Vault secret, xt-keys. */
+    return ref_error(r, "vault '%s' is an Azure Key Vault, which xtstore "
+                        "does not read: use $env:NAME, $file:PATH or a file "
+                        "vault {type: vault, provider: file, path: F.json}",
+                     name);
   if (!v->provider || strcmp(v->provider, "file") != 0)
     return ref_error(r, "vault '%s' has provider '%s'; only provider 'file' "
                         "is supported", name,

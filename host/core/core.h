@@ -389,6 +389,12 @@ int st_require_cap(const xtstore_svc *svc, uint64_t cap, store_error *err);
  * token, sas, connection-string / connection_string, ...), for redaction
  * when no loaded plugin declares the key (redact.c). */
 int st_key_looks_secret(const char *key);
+/* The plugin spec to load for storage provider `provider`, configured as
+ * `spec` (NULL: not in providers.storage): XT's class paths and provider
+ * names map to the native plugins (xtcompat.c); any other spec is itself.
+ * NULL with *out_python set when spec is another Python class path. */
+const char *st_xt_plugin_spec(const char *provider, const char *spec,
+                              int *out_python);
 /* src into dst (size bytes): when it does not fit, the middle of its
  * longest '...'-quoted names is elided ("abc...xyz") before anything is
  * cut, so that the cause at the end of a message stays (error.c). */

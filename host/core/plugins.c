@@ -44,14 +44,23 @@ int xtstore_plugins_foreach(xtstore_ctx *ctx, xtstore_plugin_fn fn, void *ud,
     const st_module *m = NULL;
     char msg[STORE_ERR_MSG_SIZE], path[4096];
 
+    const char *load;
+    int python;
+
     memset(&info, 0, sizeof(info));
     info.struct_size = sizeof(info);
     info.provider = name;
     info.spec = spec;
     msg[0] = '\0';
-    if (st_registry_load(ctx->reg, spec, &m, msg, sizeof(msg))) {
+    /* XT's own entries (class paths) stand for the native plugins. */
+    load = st_xt_plugin_spec(name, spec, &python);
+    if (python) {
+      snprintf(msg, sizeof(msg), "a Python class; xtstore loads shared "
+               "objects: build or install a plugin");
       info.error = msg;
-      if (st_registry_resolve(ctx->reg, spec, path, sizeof(path), NULL, 0) == 0)
+    } else if (st_registry_load(ctx->reg, load, &m, msg, sizeof(msg))) {
+      info.error = msg;
+      if (st_registry_resolve(ctx->reg, load, path, sizeof(path), NULL, 0) == 0)
         info.path = path;
     } else {
       fill_info(&info, m);

@@ -83,6 +83,7 @@ static int resolve_provider(xtstore_ctx *ctx, const char *name,
   const char *spec;
   st_cfg_pos ppos;
   char where[512], msg[STORE_ERR_MSG_SIZE], names[160];
+  int python;
 
   *out_cfg = NULL;
   *out_mod = NULL;
@@ -102,6 +103,17 @@ static int resolve_provider(xtstore_ctx *ctx, const char *name,
     return st_err(err, STORE_E_CONFIG, "%sservice '%s' has no provider", where,
                   name);
   spec = st_config_provider(ctx->cfg, "storage", sc->provider, &ppos);
+  if (!spec)
+    ppos = sc->pos;
+  spec = st_xt_plugin_spec(sc->provider, spec, &python);
+  if (python) {
+    pos_text(&ppos, where, sizeof(where));
+    return st_err(err, STORE_E_CONFIG,
+                  "%sservice '%s': provider '%s' is a Python class; xtstore "
+                  "loads shared objects: build or install a plugin "
+                  "(xtstore plugins install FILE.so)", where, name,
+                  sc->provider);
+  }
   if (!spec)
     return st_err(err, STORE_E_CONFIG,
                   "%sservice '%s': provider '%s' is not registered in "
@@ -335,9 +347,11 @@ static int is_secret(xtstore_ctx *ctx, const st_service_cfg *sc,
   const st_module *mod = NULL;
   const store_config_key *k;
   char msg[STORE_ERR_MSG_SIZE];
+  int python;
 
   spec = sc->provider ? st_config_provider(ctx->cfg, "storage", sc->provider,
                                           NULL) : NULL;
+  spec = sc->provider ? st_xt_plugin_spec(sc->provider, spec, &python) : NULL;
   if (spec && st_registry_load(ctx->reg, spec, &mod, msg, sizeof(msg)) == 0 &&
       (k = find_key(mod->iface.config_keys, key)) != NULL)
     return k->secret != 0;

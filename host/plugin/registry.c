@@ -324,6 +324,9 @@ static int st_resolve_path(const char *spec, char *buf, size_t len,
   return 0;
 }
 
+/* How much of a message the list of searched directories may take. */
+#define ST_SEARCH_LIST_MAX 160
+
 /* A bare name: NAME.so (or NAME when it ends in .so) in each search
  * directory in order. Caller holds the lock. */
 static int st_resolve_name(const st_registry *reg, const char *spec,
@@ -331,7 +334,7 @@ static int st_resolve_name(const st_registry *reg, const char *spec,
 {
   size_t slen = strlen(spec);
   const char *ext = slen > 3 && !strcmp(spec + slen - 3, ".so") ? "" : ".so";
-  size_t i, off;
+  size_t i, off, budget;
   int n;
 
   for (i = 0; i < reg->ndirs; i++) {
@@ -347,11 +350,21 @@ static int st_resolve_name(const st_registry *reg, const char *spec,
     return STORE_E_NOT_FOUND;
   n = snprintf(err, errlen, "plugin '%s' not found in: ", spec);
   off = n < 0 ? 0 : (size_t)n;
-  for (i = 0; i < reg->ndirs && off < errlen; i++) {
+  /* Whole directories only, within a budget that leaves room for what
+   * callers put around this (the service, the config position): a list
+   * cut in the middle of a path names a directory that does not exist. */
+  budget = errlen < ST_SEARCH_LIST_MAX ? errlen : ST_SEARCH_LIST_MAX;
+  for (i = 0; i < reg->ndirs; i++) {
+    size_t need = strlen(reg->dirs[i]) + (i ? 2 : 0);
+    if (off + need + 24 >= budget)
+      break;
     n = snprintf(err + off, errlen - off, "%s%s", i ? ", " : "",
                  reg->dirs[i]);
     off += n < 0 ? 0 : (size_t)n;
   }
+  if (i < reg->ndirs && off < errlen)
+    snprintf(err + off, errlen - off, "%s%zu more director%s", i ? " and " : "",
+             reg->ndirs - i, reg->ndirs - i == 1 ? "y" : "ies");
   return STORE_E_NOT_FOUND;
 }
 

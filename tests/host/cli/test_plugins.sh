@@ -187,4 +187,22 @@ run "$XT_BIN" --config "$T/pl.yaml" ls m:
 [ "$RC" -ne 0 ] || fail "a world-writable plugin was loaded by a service"
 assert_err_has "writable by group or others"
 
+# A plugin not found on a long search path: whole directories and a count,
+# never a path cut in the middle.
+long=$(printf 'd%.0s' $(seq 1 70))
+cat > "$T/nope.yaml" <<EOF
+providers:
+  storage:
+    nope: "store-nope"
+external-services:
+  x: {type: "storage", provider: "nope"}
+EOF
+XTSTORE_PLUGIN_PATH="$T/$long-1:$T/$long-2:$T/$long-3" \
+  run "$XT_BIN" --config "$T/nope.yaml" ls x:
+assert_rc 3
+assert_err_has "plugin 'store-nope' not found in: $T/$long-1"
+printf '%s\n' "$ERR" | grep -Eq 'more director(y|ies)$' ||
+  fail "the search path list does not end with whole entries: $ERR"
+check
+
 finish
