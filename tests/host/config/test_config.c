@@ -1165,8 +1165,9 @@ static void test_vault_service_problems(void **state)
                  "  g: {type: vault, provider: file}\n"
                  "xt-services: {vault: kv}\n");
   resolve_fails(cfg, "lake", "key", err, sizeof(err));
-  assert_contains(err, "vault 'kv' has provider '(none)'; only provider "
-                       "'file' is supported");
+  assert_contains(err, "vault 'kv' is an Azure Key Vault, which xtstore "
+                       "does not read: use $env:NAME, $file:PATH or a file "
+                       "vault");
   st_config_free(cfg);
 
   cfg = load_str("external-services:\n"
