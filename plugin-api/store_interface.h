@@ -76,8 +76,10 @@
 **
 ** CONFIGURATION
 **   open() receives the service's configuration entry as key/value strings:
-**   every key of the YAML entry except `type`, `provider` and `retry` (owned
-**   by the host), with secret references already resolved, plus `name` (the
+**   every key of the YAML entry except `type`, `provider`, and `retry` and
+**   `multipart` with their nested keys (owned by the host: its retry policy
+**   and transfer engine), with secret references already resolved, plus
+**   `name` (the
 **   service name) unless the entry sets it. Nested maps arrive flattened as
 **   "outer.inner". The host checks the keys against `config_keys`: unknown
 **   keys give a warning, missing required keys an error, and values of

@@ -29,6 +29,9 @@
 ** when the host gets ranges) while its entry reports the true size and
 ** CRC-32C: only the host's check of the bytes received can tell.
 **
+** `open-keys` (a file) gets the names of the keys open() received, one per
+** line, its own included.
+**
 ** `hostile-names: percent` lets a test hold names and metadata values
 ** with any byte (ESC, CR, LF, C1) in a store that refuses them: the
 ** wrapped plugin keeps them percent-encoded (control bytes, bytes over
@@ -84,7 +87,8 @@ typedef struct shim {
 /* The service keys the shim takes for itself. */
 static const char *const own_keys[] = {
   "inner", "calls", "fail-put", "fail-after", "put-sleep-ms", "max-puts",
-  "corrupt-put", "report-crc32c", "corrupt-get", "hostile-names", NULL,
+  "corrupt-put", "report-crc32c", "corrupt-get", "hostile-names", "open-keys",
+  NULL,
 };
 
 /* A put's body that breaks after fail_after bytes. */
@@ -407,6 +411,7 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
   const char *wrong = get(kv, n, "report-crc32c");
   const char *cget = get(kv, n, "corrupt-get");
   const char *hostile = get(kv, n, "hostile-names");
+  const char *open_keys = get(kv, n, "open-keys");
   store_kv *rest = calloc(n + 1, sizeof *rest);
   shim *s = calloc(1, sizeof *s);
   size_t i, m = 0;
@@ -439,6 +444,13 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
                      (wrong && !strcmp(wrong, "wrong-entries"));
   s->corrupt_get = cget ? (!strcmp(cget, "flip") ? 1 : -1) : 0;
   s->hostile = hostile && !strcmp(hostile, "percent");
+  if (open_keys) {
+    FILE *f = fopen(open_keys, "w");
+    for (i = 0; f && i < n; i++)
+      fprintf(f, "%s\n", kv[i].key);
+    if (f)
+      fclose(f);
+  }
   if (s->corrupt < 0 || (wrong && !s->wrong_entries) || s->corrupt_get < 0) {
     sh_close((store_handle *)(void *)s);
     free(rest);
@@ -778,6 +790,7 @@ static const store_config_key keys[] = {
   { "report-crc32c", "wrong or wrong-entries: report wrong CRC-32Cs", 0, 0 },
   { "corrupt-get", "flip: deliver other bytes than the entry says", 0, 0 },
   { "hostile-names", "percent: names and values kept percent-encoded", 0, 0 },
+  { "open-keys", "a file for the names of the keys open() received", 0, 0 },
   { "path", "the wrapped local provider's root", 0, 0 },
   { "name", "service name", 0, 0 },
   { NULL, NULL, 0, 0 },

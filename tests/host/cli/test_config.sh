@@ -151,4 +151,29 @@ run "$XT_BIN" --config urls.yaml ls userinfo:
 assert_rc 3
 assert_err_has "'http://<redacted>@127.0.0.1:1' is not"
 
+# What open() receives (store_interface.h, CONFIGURATION): the entry's keys
+# less type, provider, retry and multipart (the host's), nested maps
+# flattened, secrets resolved, plus name -- as the test shim records them.
+LOCAL_SO="$BIN_DIR/plugins/store-local.so"
+run ${CC:-cc} -shared -fPIC -I "$SRC_DIR/plugin-api" -o "$T/store-shim.so" \
+  "$SRC_DIR/tests/host/cli/shim_plugin.c" -ldl
+assert_rc 0
+export XT_OPEN_SECRET=opened
+cat > open.yaml <<EOF
+providers:
+  storage:
+    shim: "$T/store-shim.so"
+external-services:
+  sh: {type: "storage", provider: "shim", inner: "$LOCAL_SO", path: "$T/data",
+       open-keys: "$T/open-keys", retry: {attempts: 2}, multipart: {part-size: 8M},
+       tls: {verify: "false"}, token: "\$env:XT_OPEN_SECRET"}
+EOF
+run "$XT_BIN" --config open.yaml ls sh:
+assert_rc 0
+got=$(sort "$T/open-keys" | tr '\n' ' ')
+[ "$got" = "inner name open-keys path tls.verify token " ] ||
+  fail "open() received the keys: $got"
+check
+unset XT_OPEN_SECRET
+
 finish
