@@ -42,4 +42,28 @@ grep -q "$p/$libdir/xtstore/plugins/store-local.so" "$tmp/plugins.out" ||
 "$p/bin/xtstore" plugins check "$tmp/store-tiny.so" >"$tmp/check.out" 2>&1 ||
   { cat "$tmp/check.out"; fail "plugins check of the pkg-config-built plugin"; }
 grep -q "tiny" "$tmp/check.out" || fail "plugins check output lacks the plugin name"
+
+# xtstore-sdk.pc: a plugin on the installed SDK links with pkg-config alone,
+# and only it pulls libcurl and the rest (xtstore-plugin.pc does not).
+[[ -e "$p/$libdir/pkgconfig/xtstore-sdk.pc" ]] || fail "missing xtstore-sdk.pc"
+pkg-config --libs xtstore-plugin | grep -q -- '-lcurl' &&
+  fail "xtstore-plugin.pc links libcurl (only the SDK needs it)"
+sflags=$(pkg-config --cflags xtstore-plugin xtstore-sdk)
+slibs=$(pkg-config --libs xtstore-plugin xtstore-sdk)
+# shellcheck disable=SC2086
+cc -std=c11 -Wall -Wextra -Werror -DTINY_SDK $sflags -shared \
+   -o "$tmp/store-tinysdk.so" "$src/tiny_plugin.c" $slibs ||
+  fail "SDK plugin build with pkg-config"
+"$p/bin/xtstore" plugins check "$tmp/store-tinysdk.so" >"$tmp/check2.out" 2>&1 ||
+  { cat "$tmp/check2.out"; fail "plugins check of the SDK plugin"; }
+nm -D --defined-only "$tmp/store-tinysdk.so" | grep -q sdk_crc32c &&
+  fail "the SDK's symbols are exported by the plugin"
+grep -q "tiny" "$tmp/check2.out" || fail "plugins check output lacks tiny"
+
+# xtstore.pc: a program that embeds libxtstore builds and runs with it.
+[[ -e "$p/$libdir/pkgconfig/xtstore.pc" ]] || fail "missing xtstore.pc"
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -Wextra -Werror $(pkg-config --cflags xtstore) -o "$tmp/embed" \
+   "$src/embed.c" $(pkg-config --libs xtstore) || fail "embedder build with pkg-config"
+"$tmp/embed" | grep -q "embedded xtstore" || fail "the embedder did not run"
 echo "install-test: ok ($p)"

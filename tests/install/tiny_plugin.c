@@ -1,6 +1,10 @@
 /* The smallest valid provider, built by the install test with nothing but
- * the installed header and pkg-config flags. */
+ * the installed header and pkg-config flags. With -DTINY_SDK it is built on
+ * the installed SDK too (xtstore-sdk.pc) and calls into it when it opens. */
 #include <store_interface.h>
+#ifdef TINY_SDK
+#include <sdk_util.h>
+#endif
 
 static int tiny_handle;
 
@@ -8,6 +12,10 @@ static int32_t t_open(const store_host_api *host, const store_kv *cfg, size_t n,
                       store_handle **out, store_error *err)
 {
   (void)host; (void)cfg; (void)n; (void)err;
+#ifdef TINY_SDK
+  if (sdk_crc32c(0, "123456789", 9) != 0xe3069283u)
+    return store_error_set(err, STORE_E_INTERNAL, "tiny: the SDK's CRC-32C");
+#endif
   *out = (store_handle *)&tiny_handle;
   return STORE_OK;
 }
