@@ -2,14 +2,18 @@
 ** batch.c -- deleting many blobs of one container: the provider's
 ** blob_delete_batch in calls of at most ST_BATCH_MAX keys, a failed call
 ** retried (per the service's policy) for the keys it did not report; one
-** by one where the provider has no batch op, or refuses the container.
+** by one where the provider has no batch op, or refuses the container --
+** by ST_DELETE_THREADS threads at once when the provider is thread-safe.
 */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core.h"
 
 #define ST_BATCH_MAX 1000
+#define ST_DELETE_THREADS 8
 
 struct batch_args {
   const char *container;
@@ -67,27 +71,111 @@ static int batch_replay(void *p)
   return a->stopped ? ST_REPLAY_NO : ST_REPLAY_OK;
 }
 
-/* Every key not reported yet, one by one. */
-static int one_by_one(xtstore_svc *svc, struct batch_args *a,
-                      store_error *err)
+/* The one-by-one deletes, shared by their threads. Outcomes are reported
+ * in the keys' order (a listing's), as they would be one at a time. */
+struct singles {
+  xtstore_svc *svc;
+  struct batch_args *a;
+  atomic_size_t next;           /* the next key to take                  */
+  pthread_mutex_t report;       /* guards what follows; fn in one thread */
+  unsigned char *ready;         /* outcome known, not yet reported       */
+  int32_t *codes;
+  store_error **errs;           /* a failure's error (owned), or NULL    */
+  size_t next_report;
+  atomic_int stop;              /* fn asked to stop, or cancelled        */
+};
+
+/* Report, in order, every outcome known from next_report on. Caller holds
+ * w->report. */
+static void report_ready(struct singles *w)
 {
+  struct batch_args *a = w->a;
+  size_t i;
+
+  while ((i = w->next_report) < a->n && (a->done[i] || w->ready[i])) {
+    if (w->ready[i] && !atomic_load(&w->stop) &&
+        a->fn(a->ud, i, w->codes[i], w->errs[i]))
+      atomic_store(&w->stop, 1);
+    a->done[i] = 1;
+    free(w->errs[i]);
+    w->errs[i] = NULL;
+    w->ready[i] = 0;
+    w->next_report++;
+  }
+}
+
+static void *single_worker(void *p)
+{
+  struct singles *w = p;
+  struct batch_args *a = w->a;
   store_error kerr;
   size_t i;
   int rc;
 
-  for (i = 0; i < a->n; i++) {
+  while (!atomic_load(&w->stop) && (i = atomic_fetch_add(&w->next, 1)) < a->n) {
     if (a->done[i])
       continue;
-    if (st_cancelled(svc->ctx))
-      return st_err(err, STORE_E_ABORTED, "service '%s': cancelled "
-                    "(interrupted)", svc->name);
+    if (st_cancelled(w->svc->ctx)) {
+      atomic_store(&w->stop, 1);
+      break;
+    }
     st_err_reset(&kerr);
-    rc = xtstore_blob_delete(svc, a->container, a->keys[i], NULL, &kerr);
-    a->done[i] = 1;
-    if (a->fn(a->ud, i, rc, rc ? &kerr : NULL))
-      return st_err(err, STORE_E_ABORTED, "service '%s': deleting stopped",
-                    svc->name);
+    rc = xtstore_blob_delete(w->svc, a->container, a->keys[i], NULL, &kerr);
+    pthread_mutex_lock(&w->report);
+    w->codes[i] = rc;
+    if (rc && (w->errs[i] = malloc(sizeof(kerr))) != NULL)
+      *w->errs[i] = kerr;
+    w->ready[i] = 1;
+    report_ready(w);
+    pthread_mutex_unlock(&w->report);
   }
+  return NULL;
+}
+
+/* Every key not reported yet, one by one: in parallel for a thread-safe
+ * provider (a store without batch deletes, as OCI's), else in order. */
+static int one_by_one(xtstore_svc *svc, struct batch_args *a,
+                      store_error *err)
+{
+  struct singles w;
+  pthread_t tids[ST_DELETE_THREADS];
+  size_t nthreads = svc->threadsafe ? ST_DELETE_THREADS : 1, started = 0, i;
+
+  memset(&w, 0, sizeof(w));
+  w.svc = svc;
+  w.a = a;
+  atomic_init(&w.next, 0);
+  atomic_init(&w.stop, 0);
+  w.ready = calloc(a->n ? a->n : 1, 1);
+  w.codes = calloc(a->n ? a->n : 1, sizeof(*w.codes));
+  w.errs = calloc(a->n ? a->n : 1, sizeof(*w.errs));
+  if (!w.ready || !w.codes || !w.errs) {
+    free(w.ready);
+    free(w.codes);
+    free(w.errs);
+    return st_err(err, STORE_E_NOMEM, "out of memory");
+  }
+  pthread_mutex_init(&w.report, NULL);
+  if (nthreads > a->n)
+    nthreads = a->n ? a->n : 1;
+  for (i = 1; i < nthreads; i++)
+    if (pthread_create(&tids[started], NULL, single_worker, &w) == 0)
+      started++;
+  single_worker(&w);
+  for (i = 0; i < started; i++)
+    pthread_join(tids[i], NULL);
+  for (i = 0; i < a->n; i++)
+    free(w.errs[i]); /* outcomes never reported: stopped */
+  free(w.ready);
+  free(w.codes);
+  free(w.errs);
+  pthread_mutex_destroy(&w.report);
+  if (st_cancelled(svc->ctx))
+    return st_err(err, STORE_E_ABORTED, "service '%s': cancelled "
+                  "(interrupted)", svc->name);
+  if (atomic_load(&w.stop))
+    return st_err(err, STORE_E_ABORTED, "service '%s': deleting stopped",
+                  svc->name);
   return STORE_OK;
 }
 
