@@ -55,6 +55,7 @@ ALLOW = {
     'report.md',           # written by bench/run.sh into its OUT_DIR
     'acme-conformance.yaml',  # the plugin author's config (conformance/)
     'RULES.json',          # the rules file a faultproxy.sh user writes
+    'default_config.yaml', # Microsoft XT's own config file (xtlib/helpers/)
 }
 SKIP_DIRS = ('tests/vectors/', 'node_modules/', '.git/', 'build')
 
