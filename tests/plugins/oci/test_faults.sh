@@ -10,7 +10,7 @@
 # a connection reset inside one part of a multipart upload is retried and
 # the object reads back byte-identical; a download cut short resumes; a
 # body damaged on the way is refused by OCI for the CRC-32C sent with it
-# and sent again.
+# and sent again; a bucket purge whose deletes all answer 404 ends.
 . "$(dirname "$0")/ocilib.sh" "$@"
 
 C=$OCI_C
@@ -74,7 +74,10 @@ cat > "$T/rules.json" <<JSON
   {"match": {"method": "PUT", "path": "^$P/o/flip\\\\.bin\$"}, "count": 1,
    "flip_request_body_byte": 1000},
   {"match": {"method": "PUT", "path": "^$P/u/flipparts\\\\.bin\$"}, "skip": 1,
-   "count": 1, "flip_request_body_byte": 1000}
+   "count": 1, "flip_request_body_byte": 1000},
+  {"match": {"method": "DELETE", "path": "^$P-2/o/"}, "status": 404,
+   "headers": {"Content-Type": "application/json"},
+   "body": "{\"code\": \"ObjectNotFound\", \"message\": \"gone\"}"}
 ]
 JSON
 PROXY=$("$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$OCI_DIR" "$T/rules.json") || {
@@ -148,6 +151,17 @@ for f in flip flipparts; do
   assert_rc 0
   assert_same "$T/$f.bin" "$T/$f.back"
 done
+
+# A recursive bucket delete whose object deletes all answer 404 (as if
+# gone meanwhile): a 404 deletes nothing, so the pass that saw only those
+# ends the purge, and the bucket's DELETE says it is not empty (it used to
+# list and "delete" again forever).
+xt mb "oci:$C-2"
+xt put --text ghost "oci:$C-2/ghost.txt"
+assert_rc 0
+run timeout 60 "$XT_BIN" --config "$CONFIG" rb -f "ocip:$C-2"
+assert_rc 5
+assert_err_has "$C-2"
 
 xt ls -r "oci:$C"
 assert_rc 0
