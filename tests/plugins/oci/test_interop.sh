@@ -10,8 +10,9 @@
 
 NM="$SRC_DIR/tests/servers/node/node_modules"
 if ! command -v node >/dev/null || [ ! -d "$NM/oci-objectstorage" ]; then
-  echo "skipped: node or oci-objectstorage not installed ($NM)"
-  exit 77
+  # Part of the proof: missing tools fail the test, never skip it.
+  echo "FAIL: node or npm oci-objectstorage is missing ($NM): run scripts/setup.sh --test"
+  exit 1
 fi
 JS="$SRC_DIR/tests/plugins/oci/interop.js"
 C=$OCI_C
