@@ -9,8 +9,9 @@
 ** the profile of the config file: `profile`, else $OCI_CLI_PROFILE, else
 ** DEFAULT, in `config-file`, else $OCI_CONFIG_FILE, else ~/.oci/config.
 ** A profile's missing values are taken from [DEFAULT], as the OCI SDKs
-** read the file. A relative key_file in the file is taken relative to the
-** file's directory (so a config file and its keys can move together, as
+** read the file. A relative key_file in the file is looked for in the
+** working directory, as the OCI SDKs open it, then in the file's
+** directory (so a config file and its keys can also move together, as
 ** the ADLS->OCI migrator kept them); "~/" is the home directory, in the
 ** file and in the entry's key-file. The file is read only when the entry
 ** lacks something it could give. No secret ever reaches a message.
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "oci.h"
 #include "sdk_ini.h"
@@ -125,8 +127,40 @@ static int32_t dup_to(char **dst, const char *v, store_error *err)
   return *dst ? STORE_OK : store_error_set(err, STORE_E_NOMEM, "oci: open");
 }
 
+/* A relative key_file of the file: the OCI SDKs (Python's
+ * oci.config.from_file, npm oci-common) open it from the working
+ * directory, so that comes first; then the file's directory, so a config
+ * file and its keys can also move together. Neither: an error naming
+ * both. */
+static int32_t key_path(const cfg_src *s, const char *file, char *out,
+                        size_t cap, store_error *err)
+{
+  const char *slash = strrchr(s->path, '/');
+  int dirlen = slash ? (int)(slash - s->path) : 1;
+  char cwd[1024];
+
+  if (!access(file, F_OK)) {
+    snprintf(out, cap, "%s", file);
+    return STORE_OK;
+  }
+  if (slash)
+    snprintf(out, cap, "%.*s/%s", (int)(slash - s->path), s->path, file);
+  else
+    snprintf(out, cap, "%s", file);
+  if (!access(out, F_OK))
+    return STORE_OK;
+  if (!getcwd(cwd, sizeof(cwd)))
+    snprintf(cwd, sizeof(cwd), ".");
+  /* (Short: two directories in STORE_ERR_MSG_SIZE, with the host's
+   * prefix.) */
+  return store_error_set(err, STORE_E_CONFIG,
+                         "oci: key_file '%s' is neither in %s (working "
+                         "directory) nor in %.*s (config file's)",
+                         file, cwd, dirlen, slash ? s->path : ".");
+}
+
 /* The private key: inline `key`, else the entry's `key-file`, else the
- * profile's key_file (relative to the file's directory). */
+ * profile's key_file (key_path). */
 static int32_t load_key(store_handle *h, cfg_src *s, store_error *err)
 {
   const char *pem = sdk_kv_get(s->kv, s->n, "key"), *file = NULL, *pass,
@@ -145,16 +179,12 @@ static int32_t load_key(store_handle *h, cfg_src *s, store_error *err)
   rc = need(s, "key-file", "key_file", &file, &from, err);
   if (rc)
     return rc;
-  if (!strcmp(from, "file") && file[0] != '/' && file[0] != '~') {
-    const char *slash = strrchr(s->path, '/');
-    if (slash)
-      snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - s->path),
-               s->path, file);
-    else
-      snprintf(path, sizeof(path), "%s", file);
-  } else {
+  if (!strcmp(from, "file") && file[0] != '/' && file[0] != '~')
+    rc = key_path(s, file, path, sizeof(path), err);
+  else
     expand_home(file, path, sizeof(path));
-  }
+  if (rc)
+    return rc;
   rc = sdk_rsa_key_load_file(path, pass, &h->key, err);
   if (rc) {
     char msg[STORE_ERR_MSG_SIZE];

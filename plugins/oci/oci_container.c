@@ -68,12 +68,18 @@ out:
 /* recursive delete                                                         */
 /* ------------------------------------------------------------------------ */
 
+/* Passes over a bucket's versions, and over its uploads, before a
+ * recursive delete gives up: each pass deletes everything it lists, so
+ * only a bucket written to meanwhile needs more than a few. */
+#define PURGE_PASSES 16
+
 typedef struct purge_ctx {
   store_handle *h;
   const char *bucket;
   store_error *err;
   int32_t rc;
-  size_t n;                     /* versions deleted by this pass          */
+  size_t n;                     /* versions this pass deleted (not those
+                                   gone before it could)                 */
 } purge_ctx;
 
 /* One version of the listing deleted (DeleteObject ?versionId=). */
@@ -87,7 +93,6 @@ static int purge_version(void *ud, json_t *item)
 
   if (!t.key)
     return 0;
-  c->n++;
   c->rc = t.version ? oci_query_add(&t, &q, "versionId", t.version, c->err)
                     : STORE_OK;
   if (!c->rc)
@@ -96,6 +101,8 @@ static int purge_version(void *ud, json_t *item)
   if (c->rc == STORE_E_NOT_FOUND) { /* gone meanwhile */
     oci_err_clear(c->err);
     c->rc = STORE_OK;
+  } else if (!c->rc) {
+    c->n++;
   }
   sdk_buf_free(&q);
   return c->rc ? 1 : 0;
@@ -106,7 +113,7 @@ static int purge_version(void *ud, json_t *item)
 static int32_t purge_uploads(store_handle *h, const oci_target *bt,
                              store_error *err)
 {
-  for (;;) {
+  for (int pass = 0;; pass++) {
     sdk_response *resp = NULL;
     json_t *list = NULL, *u;
     size_t i, n = 0;
@@ -127,14 +134,21 @@ static int32_t purge_uploads(store_handle *h, const oci_target *bt,
       if (rc == STORE_E_NOT_FOUND) {
         oci_err_clear(err);
         rc = STORE_OK;
+      } else if (!rc) {
+        n++;
       }
-      n++;
     }
     json_decref(list);
     sdk_response_free(resp);
-    /* Aborted uploads leave the listing: list again until none is left. */
+    /* Aborted uploads leave the listing: list again until a pass aborts
+     * none. */
     if (rc || !n)
       return rc;
+    if (pass + 1 == PURGE_PASSES)
+      return oci_fail(bt, err, STORE_E_NOT_EMPTY,
+                      "multipart uploads still begin in it after %d passes "
+                      "aborting them: is something writing to it?",
+                      PURGE_PASSES);
   }
 }
 
@@ -151,11 +165,16 @@ int32_t oci_container_delete(store_handle *h, const char *bucket,
   /* Deleting under a paged listing can move later entries to pages
    * already read: list again until a pass finds nothing. */
   if (flags & STORE_CONTAINER_DELETE_RECURSIVE) {
+    int pass = 0;
     do {
       c.n = 0;
       rc = oci_versions(h, &t, NULL, purge_version, &c, err);
       if (c.rc)
         rc = c.rc;
+      if (!rc && c.n && ++pass == PURGE_PASSES)
+        rc = oci_fail(&t, err, STORE_E_NOT_EMPTY,
+                      "objects still come into it after %d passes deleting "
+                      "them: is something writing to it?", PURGE_PASSES);
     } while (!rc && c.n);
     if (!rc)
       rc = purge_uploads(h, &t, err);

@@ -5,10 +5,18 @@
 **
 ** blob_set_metadata is a copy of the object onto itself with the new
 ** metadata: OCI has no call that changes an object's metadata in place.
-** A copy keeps the source's metadata and content headers unless it is
-** given destinationObjectMetadata, which replaces them all: the content
-** type always goes along (the source's, unless a copy replaces it), so
-** that metadata can also be emptied.
+** A copy keeps the source's content headers (Content-Type, -Encoding,
+** -Language, -Disposition, Cache-Control): CopyObjectDetails has no field
+** for them, and its destinationObjectMetadata holds opc-meta-* keys only
+** (OCI's API reference). Given, that map replaces the source's user
+** metadata; empty or absent, the copy inherits it. So a copy cannot
+** change the content type, nor drop all metadata: both are refused
+** (UNSUPPORTED) rather than silently not done.
+**
+** A copy onto itself (set_metadata, snapshot) lands in the background,
+** after the HEAD that read what it copies: it goes with
+** destinationObjectIfMatchETag, the ETag of that HEAD, so that a write
+** that came in meanwhile is never undone (the copy fails instead).
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +31,10 @@ static void sleep_ms(uint32_t ms)
   nanosleep(&ts, NULL);
 }
 
-/* The first error a failed work request recorded, into msg. */
+/* The first error a failed work request recorded, into msg; its code
+ * into code. */
 static void wr_error(store_handle *h, const oci_target *wt, char *msg,
-                     size_t cap)
+                     size_t cap, char *code_out, size_t code_cap)
 {
   sdk_response *resp = NULL;
   json_t *list = NULL, *e;
@@ -33,6 +42,7 @@ static void wr_error(store_handle *h, const oci_target *wt, char *msg,
   store_error err;
 
   snprintf(msg, cap, "no reason given");
+  snprintf(code_out, code_cap, "%s", "");
   memset(&err, 0, sizeof(err));
   err.struct_size = sizeof(err);
   if (!oci_exec(h, wt, "GET", OCI_P_WORKERR, NULL, NULL, &resp, &err) &&
@@ -42,6 +52,8 @@ static void wr_error(store_handle *h, const oci_target *wt, char *msg,
     text = json_string_value(json_object_get(e, "message"));
     if (text)
       snprintf(msg, cap, "%s: %s", code ? code : "error", text);
+    if (code)
+      snprintf(code_out, code_cap, "%s", code);
   }
   json_decref(list);
   sdk_response_free(resp);
@@ -75,10 +87,14 @@ static int32_t wait_work(store_handle *h, const oci_target *t,
     }
     if (!rc && (!strcmp(st, "FAILED") || !strcmp(st, "CANCELED") ||
                 !strcmp(st, "CANCELING"))) {
-      char why[STORE_ERR_MSG_SIZE];
+      char why[STORE_ERR_MSG_SIZE], code[64];
       int failed = !strcmp(st, "FAILED");
-      wr_error(h, &wt, why, sizeof(why));
-      rc = oci_fail(t, err, failed ? STORE_E_SERVER : STORE_E_ABORTED,
+      wr_error(h, &wt, why, sizeof(why), code, sizeof(code));
+      /* The destination's ETag condition, checked as the copy lands. */
+      rc = oci_fail(t, err,
+                    !failed ? STORE_E_ABORTED
+                    : !strcmp(code, "IfMatchFailed") ? STORE_E_PRECONDITION
+                                                     : STORE_E_SERVER,
                     "copy %s (work request '%.64s'): %s",
                     failed ? "failed" : "cancelled", id, why);
     }
@@ -99,40 +115,20 @@ static int32_t wait_work(store_handle *h, const oci_target *t,
   }
 }
 
-/* The source's content type, when a copy replaces the metadata and was
- * given none: destinationObjectMetadata replaces the content headers too.
- * *out owned by the caller. */
-static int32_t source_type(store_handle *h, const oci_target *t, char **out,
+/* The copy itself; see oci_copy. guard: t's key onto itself, only while
+ * it is still what the HEAD read. */
+static int32_t copy_object(store_handle *h, const oci_target *t,
+                           const char *dst_bucket, const char *dst_key,
+                           const char *content_type, const store_kv *md,
+                           size_t nmd, uint32_t flags, int guard,
                            store_error *err)
 {
-  sdk_response *resp = NULL;
-  oci_props p = {0};
-  int32_t rc;
-
-  *out = NULL;
-  rc = oci_head(h, t, &resp, &p, err);
-  if (!rc && p.e.content_type && !(*out = strdup(p.e.content_type)))
-    rc = oci_nomem(t, err);
-  oci_props_free(&p);
-  sdk_response_free(resp);
-  return rc;
-}
-
-/* CopyObject of t (t->version: that version) to dst_bucket/dst_key and
- * waited for. With replace, the destination gets content_type (NULL: the
- * source's) and md (names without their opc-meta- prefix) in
- * destinationObjectMetadata, which replaces both; without, it keeps the
- * source's. */
-int32_t oci_copy(store_handle *h, const oci_target *t, const char *dst_bucket,
-                 const char *dst_key, const char *content_type,
-                 const store_kv *md, size_t nmd, uint32_t flags,
-                 store_error *err)
-{
   int replace = (flags & OCI_COPY_REPLACE) != 0;
-  sdk_response *resp = NULL;
+  sdk_response *resp = NULL, *head = NULL;
   json_t *body = NULL, *meta = NULL;
-  char *ns = NULL, *src_type = NULL;
-  const char *wr;
+  oci_props p = {0};
+  char *ns = NULL;
+  const char *wr, *src_ct;
   int32_t rc;
 
   if (!h->region)
@@ -142,34 +138,50 @@ int32_t oci_copy(store_handle *h, const oci_target *t, const char *dst_bucket,
   rc = oci_meta_check(t, content_type, md, replace ? nmd : 0, err);
   if (!rc)
     rc = oci_namespace(h, &ns, err);
-  if (!rc && replace && !content_type)
-    rc = source_type(h, t, &src_type, err);
+  if (!rc && (replace || guard))
+    rc = oci_head(h, t, &head, &p, err);
   if (rc)
-    return rc;
+    goto out;
+  src_ct = p.e.content_type ? p.e.content_type : OCI_DEFAULT_CT;
+  if (replace && content_type && strcmp(content_type, src_ct)) {
+    rc = oci_fail(t, err, STORE_E_UNSUPPORTED,
+                  "OCI's CopyObject keeps the source's content type ('%s'): "
+                  "it cannot set '%s'", src_ct, content_type);
+    goto out;
+  }
+  if (replace && !nmd && !(flags & OCI_COPY_MARK) && p.nmd) {
+    rc = oci_fail(t, err, STORE_E_UNSUPPORTED,
+                  "OCI's CopyObject cannot drop all metadata (a copy without "
+                  "any keeps the source's %zu name(s))", p.nmd);
+    goto out;
+  }
+  if (guard && (!p.e.etag || !*p.e.etag)) {
+    rc = oci_fail(t, err, STORE_E_INTERNAL, "HeadObject answered no ETag");
+    goto out;
+  }
   body = json_pack("{s:s, s:s, s:s, s:s, s:s}", "sourceObjectName", t->key,
                    "destinationRegion", h->region, "destinationNamespace", ns,
                    "destinationBucket", dst_bucket, "destinationObjectName",
                    dst_key);
-  if (body && replace) {
-    const char *ct = content_type ? content_type : src_type;
-    meta = json_pack("{s:s}", "content-type", ct ? ct : OCI_DEFAULT_CT);
-    json_t *user = oci_meta_json(OCI_META_PREFIX, md, nmd);
-    if ((flags & OCI_COPY_MARK) && user &&
-        json_object_set_new(user, OCI_META_PREFIX OCI_SNAP_MARK,
+  if (body && replace && (nmd || (flags & OCI_COPY_MARK))) {
+    meta = oci_meta_json(OCI_META_PREFIX, md, nmd);
+    if ((flags & OCI_COPY_MARK) && meta &&
+        json_object_set_new(meta, OCI_META_PREFIX OCI_SNAP_MARK,
                             json_string("1"))) {
-      json_decref(user);
-      user = NULL;
-    }
-    if (!meta || !user || json_object_update(meta, user)) {
       json_decref(meta);
       meta = NULL;
     }
-    json_decref(user);
     if (!meta ||
         json_object_set_new(body, "destinationObjectMetadata", meta)) {
       json_decref(body);
       body = NULL;
     }
+  }
+  if (body && guard &&
+      json_object_set_new(body, "destinationObjectIfMatchETag",
+                          json_string(p.e.etag))) {
+    json_decref(body);
+    body = NULL;
   }
   if (body && t->version &&
       json_object_set_new(body, "sourceVersionId", json_string(t->version))) {
@@ -191,10 +203,27 @@ int32_t oci_copy(store_handle *h, const oci_target *t, const char *dst_bucket,
   }
   rc = wait_work(h, t, wr, err);
 out:
-  free(src_type);
+  oci_props_free(&p);
+  sdk_response_free(head);
   json_decref(body);
   sdk_response_free(resp);
   return rc;
+}
+
+/* CopyObject of t (t->version: that version) to dst_bucket/dst_key and
+ * waited for. With replace, the destination gets md (names without their
+ * opc-meta- prefix) as its user metadata, and keeps the source's content
+ * type (content_type: NULL, or that same type); without, it keeps the
+ * source's metadata too. OCI_COPY_MARK (a snapshot: t's current version
+ * onto itself) adds the mark and the ETag condition: PRECONDITION when
+ * the key was written since. */
+int32_t oci_copy(store_handle *h, const oci_target *t, const char *dst_bucket,
+                 const char *dst_key, const char *content_type,
+                 const store_kv *md, size_t nmd, uint32_t flags,
+                 store_error *err)
+{
+  return copy_object(h, t, dst_bucket, dst_key, content_type, md, nmd,
+                     flags, (flags & OCI_COPY_MARK) != 0, err);
 }
 
 int32_t oci_blob_copy(store_handle *h, const char *src_bucket,
@@ -231,7 +260,11 @@ int32_t oci_blob_set_metadata(store_handle *h, const char *bucket,
 
   rc = oci_check_key(&t, err);
   if (!rc)
-    rc = oci_copy(h, &t, bucket, key, NULL, metadata, nmetadata,
-                  OCI_COPY_REPLACE, err);
+    rc = copy_object(h, &t, bucket, key, NULL, metadata, nmetadata,
+                     OCI_COPY_REPLACE, 1, err);
+  if (rc == STORE_E_PRECONDITION)
+    rc = oci_fail(&t, err, STORE_E_PRECONDITION,
+                  "it was written while its metadata was being set: "
+                  "nothing changed, the newer write stays");
   return rc;
 }

@@ -6,9 +6,12 @@
 ** (oci_error.c).
 **
 ** Clock skew: OCI refuses a request dated more than 5 minutes off its
-** clock (401 NotAuthenticated). When such a refusal carries a Date that
-** far from ours, the difference is kept for every later request of the
-** handle and the request is sent once more (a body streamed from the
+** clock (401 NotAuthenticated; a HEAD's refusal has no body, only its
+** Date). When such a refusal carries a Date a minute or more from the
+** date the request went with, the server's clock minus ours becomes the
+** handle's skew for every later request (set, never added to: requests
+** refused at once all set the same) and the request is sent once more
+** (a body streamed from the
 ** caller cannot be sent again here: its error is marked retryable, and
 ** the host's retry goes out with the corrected clock).
 */
@@ -184,24 +187,34 @@ int32_t oci_query_add(const oci_target *t, sdk_buf *q, const char *name,
   return bad ? oci_nomem(t, err) : STORE_OK;
 }
 
-/* A refusal for the date: the server's Date far from ours. Keeps the
- * difference and says so (1); 0 when the refusal is something else. */
-static int clock_fix(store_handle *h, const sdk_response *resp,
-                     time_t sent)
+/* A refusal for the date: the server's Date far from the date the request
+ * was signed with (real: our clock then, without the skew it used). The
+ * skew becomes the server's time minus that real time: an assignment, so
+ * that requests refused at once, each with the skew of its own signing,
+ * all arrive at the same value instead of adding it up. A refusal with a
+ * body says why (NotAuthenticated); one without (a HEAD) has only its
+ * Date, far enough off to explain it. Says so (1); 0 when the refusal is
+ * something else. */
+static int clock_fix(store_handle *h, const sdk_response *resp, time_t real,
+                     int64_t used)
 {
   int64_t ns = sdk_time_parse_http(sdk_response_header(resp, "Date"));
+  size_t len = 0;
   char code[64];
   int64_t server, diff;
 
-  if (ns == STORE_MTIME_UNKNOWN ||
-      strcmp(oci_error_code(resp, code, sizeof(code)), "NotAuthenticated"))
+  if (ns == STORE_MTIME_UNKNOWN)
+    return 0;
+  sdk_response_body(resp, &len);
+  if (len && strcmp(oci_error_code(resp, code, sizeof(code)),
+                    "NotAuthenticated"))
     return 0;
   server = ns / 1000000000;
-  diff = server - (int64_t)sent;
+  diff = server - ((int64_t)real + used);
   if (diff > -SKEW_MIN_S && diff < SKEW_MIN_S)
     return 0;
   pthread_mutex_lock(&h->mu);
-  h->skew += diff;
+  h->skew = server - (int64_t)real;
   pthread_mutex_unlock(&h->mu);
   return 1;
 }
@@ -223,11 +236,12 @@ int32_t oci_perform(store_handle *h, const oci_target *t, sdk_request *r,
     *out = NULL;
   for (;;) {
     char date[30];
-    time_t now;
+    time_t real = time(NULL);
+    int64_t used;
     pthread_mutex_lock(&h->mu);
-    now = time(NULL) + (time_t)h->skew;
+    used = h->skew;
     pthread_mutex_unlock(&h->mu);
-    sdk_time_format_http(now, date);
+    sdk_time_format_http(real + (time_t)used, date);
     rc = oci_header(t, r, "x-date", date, err);
     if (rc)
       goto out;
@@ -251,7 +265,7 @@ int32_t oci_perform(store_handle *h, const oci_target *t, sdk_request *r,
     status = sdk_response_status(resp);
     if (status >= 200 && status <= 299)
       break;
-    if (status == 401 && !fixed && clock_fix(h, resp, now)) {
+    if (status == 401 && !fixed && clock_fix(h, resp, real, used)) {
       fixed = 1;
       if (!(flags & OCI_OBJECT_BODY)) {
         sdk_response_free(resp);

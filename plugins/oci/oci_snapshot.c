@@ -6,8 +6,10 @@
 ** A snapshot id is a version id. OCI keeps no per-version state a client
 ** could set afterwards (no tags), so blob_snapshot makes the version it
 ** freezes noncurrent at once: it copies the object onto itself (same
-** bytes, content type and metadata, plus the hidden mark OCI_SNAP_MARK)
-** and returns the id of the version that was current. Every noncurrent
+** bytes, content headers and metadata, plus the hidden mark
+** OCI_SNAP_MARK), on the condition that the key still holds that version
+** (its ETag), and returns the id of the version that was current. A
+** write that came in before the copy landed made it noncurrent already. Every noncurrent
 ** version of a key without the mark is one of its snapshots: the
 ** versions a snapshot froze, and those that overwrites kept; the marked
 ** copies, once overwritten, are not. A snapshot is thus never the current
@@ -54,11 +56,16 @@ int32_t oci_blob_snapshot(store_handle *h, const char *bucket,
                   "HeadObject answered no usable version-id");
     goto out;
   }
-  /* The copy of exactly that version becomes the current one. */
+  /* The copy of exactly that version becomes the current one, unless the
+   * key was written since: then that version is noncurrent already, and
+   * frozen as it is. */
   t.version = vid;
-  rc = oci_copy(h, &t, bucket, key, p.e.content_type ? p.e.content_type
-                                                     : OCI_DEFAULT_CT,
-                p.md, p.nmd, OCI_COPY_REPLACE | OCI_COPY_MARK, err);
+  rc = oci_copy(h, &t, bucket, key, NULL, p.md, p.nmd,
+                OCI_COPY_REPLACE | OCI_COPY_MARK, err);
+  if (rc == STORE_E_PRECONDITION) {
+    oci_err_clear(err);
+    rc = STORE_OK;
+  }
   if (!rc)
     snprintf(out_id, cap, "%s", vid);
 out:

@@ -58,7 +58,8 @@ static void test_ini_oci_config(void **state)
                "\n"
                "[ADMIN_USER]\n"
                "user=ocid1.user.oc1..cccc\n"
-               "pass_phrase = a=b ; not a comment\n");
+               "pass_phrase = a=b ; not a comment\n"
+               "key_file=k.pem   # nor this\n");
   assert_int_equal(sdk_ini_load(g_path, &ini), 0);
   assert_non_null(ini);
   assert_string_equal(sdk_ini_get(ini, "DEFAULT", "user"),
@@ -73,6 +74,10 @@ static void test_ini_oci_config(void **state)
   /* the first '=' splits; the rest of the line is the value */
   assert_string_equal(sdk_ini_get(ini, "ADMIN_USER", "pass_phrase"),
                       "a=b ; not a comment");
+  /* nor is a '#' after a value: Python's configparser as the OCI SDK uses
+   * it (no inline_comment_prefixes), oci-common and botocore keep it */
+  assert_string_equal(sdk_ini_get(ini, "ADMIN_USER", "key_file"),
+                      "k.pem   # nor this");
   assert_null(sdk_ini_get(ini, "ADMIN_USER", "region"));
   assert_true(sdk_ini_has_section(ini, "ADMIN_USER"));
   assert_false(sdk_ini_has_section(ini, "admin_user"));

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The OCI provider end to end through the CLI against the OCI test server:
 # where credentials come from (the fixture's ~/.oci/config-style file and
-# its profiles, key_file relative to the file whatever the working
-# directory, $OCI_CONFIG_FILE and $OCI_CLI_PROFILE, ~ expansion, explicit
+# its profiles, key_file relative to the working directory, else to the
+# file, $OCI_CONFIG_FILE and $OCI_CLI_PROFILE, ~ expansion, explicit
 # keys, an inline key, an encrypted key with and without its pass phrase),
 # each misconfiguration one clear line without a secret; bytes, content
 # type and metadata kept; listings across small pages (ListObjects'
@@ -99,6 +99,26 @@ assert_rc 0
 OCI_CLI_PROFILE=NOSUCH xt ls "envd:$C"
 assert_rc 3
 assert_err_has "no profile [NOSUCH]"
+
+# A relative key_file: the working directory first, as the OCI SDKs open
+# it, then the file's directory; neither: one line naming both.
+mkdir -p "$T/kdir" "$T/kwork"
+sed -n '/^\[DEFAULT\]/,/^$/p' "$OCI_DIR/config" | sed 's/^key_file=.*/key_file=mine.pem/' \
+  > "$T/kdir/config"
+cp "$OCI_DIR/key.pem" "$T/kwork/mine.pem"
+oci_config "  rel: {type: \"storage\", provider: \"oci\", endpoint: \"$OCI_E\", config-file: \"$T/kdir/config\", retry: {attempts: 1}}"
+xt_at "$T/kwork" cat "rel:$C/dir/a b+c.bin"
+assert_rc 0
+xt_at "$T/elsewhere" ls "rel:$C"
+assert_rc 3
+assert_err_has "key_file 'mine.pem' is neither in $T/elsewhere (working directory) nor in $T/kdir (config file's)"
+# Both there: the working directory's wins (here a key OCI does not know).
+cp "$OCI_DIR/key.pem" "$T/kdir/mine.pem"
+openssl genrsa -out "$T/kwork/mine.pem" 2048 2>/dev/null
+xt_at "$T/kwork" ls "rel:$C"
+assert_rc 6
+xt_at "$T/elsewhere" ls "rel:$C"
+assert_rc 0
 
 # An encrypted key without its pass phrase: one line naming the file.
 grep -v '^pass_phrase' "$OCI_DIR/config" | sed "s#^key_file=#key_file=$OCI_DIR/#" \

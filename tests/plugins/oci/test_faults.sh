@@ -2,13 +2,15 @@
 # The OCI provider against faults: a server clock an hour ahead (the
 # server's skew hook; OCI refuses requests dated 5 minutes off with 401
 # NotAuthenticated): the provider takes the offset from the server's Date
-# and succeeds, for a listing (sent again at once) and for a streamed put
-# (the host's retry, with the corrected clock). Through faultproxy.py in
+# and succeeds, for a listing (sent again at once), for a streamed put
+# (the host's retry, with the corrected clock), for a HEAD (a refusal
+# without a body: its Date alone) and for eight puts refused at once
+# (each sets the same correction). Through faultproxy.py in
 # front of the server: 429 TooManyRequests with Retry-After is waited out;
 # a connection reset inside one part of a multipart upload is retried and
 # the object reads back byte-identical; a download cut short resumes; a
 # body damaged on the way is refused by OCI for the CRC-32C sent with it
-# and sent again.
+# and sent again; a bucket purge whose deletes all answer 404 ends.
 . "$(dirname "$0")/ocilib.sh" "$@"
 
 C=$OCI_C
@@ -33,6 +35,31 @@ oci_hook PUT "/_test/config?bucket=$C" '{"clock_skew": 0}'
 check
 [ "$(grep -c "PUT $P/o/skew.bin.* 401 " "$OCI_DIR/log")" -ge 1 ] ||
   fail "the skewed put was never refused: the skew hook did not bite"
+# A HEAD as the first request: its 401 has no body, only the Date.
+oci_hook PUT "/_test/config?bucket=$C" '{"clock_skew": 3600}'
+xt --json stat "skew:$C/skew.bin"
+assert_rc 0
+assert_json_eq 'j["size"]' 100000
+oci_hook PUT "/_test/config?bucket=$C" '{"clock_skew": 0}'
+check
+[ "$(grep -c "HEAD $P/o/skew.bin.* 401 " "$OCI_DIR/log")" -ge 1 ] ||
+  fail "the skewed HEAD was never refused: the skew hook did not bite"
+# Eight puts refused at once, each with the skew it signed with: all end
+# with the server's clock (a correction that added up would overshoot).
+mkdir -p "$T/par"
+for i in 1 2 3 4 5 6 7 8; do head -c 50000 /dev/urandom > "$T/par/f$i.bin"; done
+oci_hook PUT "/_test/config?bucket=$C" '{"clock_skew": 3600}'
+xt cp -r --transfers 8 "$T/par" "skew:$C/par"
+assert_rc 0
+oci_hook PUT "/_test/config?bucket=$C" '{"clock_skew": 0}'
+for i in 1 2 3 4 5 6 7 8; do
+  xt get "oci:$C/par/f$i.bin" "$T/par.back"
+  assert_rc 0
+  assert_same "$T/par/f$i.bin" "$T/par.back"
+done
+check
+[ "$(grep -c "PUT $P/o/par%2Ff[1-8].bin.* 401 " "$OCI_DIR/log")" -ge 2 ] ||
+  fail "fewer than two parallel puts were refused: the race was not run"
 
 # --- through the fault proxy ----------------------------------------------
 cat > "$T/rules.json" <<JSON
@@ -47,7 +74,10 @@ cat > "$T/rules.json" <<JSON
   {"match": {"method": "PUT", "path": "^$P/o/flip\\\\.bin\$"}, "count": 1,
    "flip_request_body_byte": 1000},
   {"match": {"method": "PUT", "path": "^$P/u/flipparts\\\\.bin\$"}, "skip": 1,
-   "count": 1, "flip_request_body_byte": 1000}
+   "count": 1, "flip_request_body_byte": 1000},
+  {"match": {"method": "DELETE", "path": "^$P-2/o/"}, "status": 404,
+   "headers": {"Content-Type": "application/json"},
+   "body": "{\"code\": \"ObjectNotFound\", \"message\": \"gone\"}"}
 ]
 JSON
 PROXY=$("$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$OCI_DIR" "$T/rules.json") || {
@@ -122,11 +152,30 @@ for f in flip flipparts; do
   assert_same "$T/$f.bin" "$T/$f.back"
 done
 
+# A recursive bucket delete whose object deletes all answer 404 (as if
+# gone meanwhile): a 404 deletes nothing, so the pass that saw only those
+# ends the purge, and the bucket's DELETE says it is not empty (it used to
+# list and "delete" again forever).
+xt mb "oci:$C-2"
+xt put --text ghost "oci:$C-2/ghost.txt"
+assert_rc 0
+run timeout 60 "$XT_BIN" --config "$CONFIG" rb -f "ocip:$C-2"
+assert_rc 5
+assert_err_has "$C-2"
+
 xt ls -r "oci:$C"
 assert_rc 0
 assert_out "busy.bin
 flip.bin
 flipparts.bin
+par/f1.bin
+par/f2.bin
+par/f3.bin
+par/f4.bin
+par/f5.bin
+par/f6.bin
+par/f7.bin
+par/f8.bin
 parts.bin
 skew.bin"
 

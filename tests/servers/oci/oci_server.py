@@ -1130,6 +1130,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise OciError(400, "InvalidParameter", "this test server is region %s only; "
                            "destinationRegion %r" % (REGION, body["destinationRegion"]))
         meta = body.get("destinationObjectMetadata")
+        # OCI's reference: "Keys must be in opc-meta-* format"; CopyObjectDetails has no
+        # field for the content headers, which the copy keeps from its source.
+        if meta is not None and (not isinstance(meta, dict) or any(
+                not isinstance(k, str) or not k.lower().startswith("opc-meta-") or
+                not isinstance(x, str) for k, x in meta.items())):
+            raise OciError(400, "InvalidParameter", "destinationObjectMetadata: keys must be "
+                           "in opc-meta-* format, values strings")
         with self.state.lock:
             src_b = self.bucket(ns, b_name)
             saved = self.query
@@ -1166,12 +1173,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 shutil.copyfileobj(f, out, CHUNK)
             v.size, v.md5, v.multipart_md5, v.crc32c = src.size, src.md5, src.multipart_md5, \
                 src.crc32c
-            if meta:
-                v.meta = {k.lower(): x for k, x in meta.items()
-                          if k.lower().startswith("opc-meta-")}
-                v.headers = {k.lower(): x for k, x in meta.items() if k.lower() in CONTENT_HEADERS}
-            else:
-                v.meta, v.headers = dict(src.meta), dict(src.headers)
+            # Metadata given replaces the source's; none (or {}) inherits it.
+            v.meta = {k.lower(): x for k, x in meta.items()} if meta else dict(src.meta)
+            v.headers = dict(src.headers)
             with st.lock:
                 b = st.buckets.get(body["destinationBucket"])
                 if b is None:

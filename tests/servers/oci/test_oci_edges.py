@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The OCI test server's byte-level behaviour the SDK tests do not reach: chunked and
 mismatched uploads, CRC32C, ranges, conditions, listing bounds with prefixes, delete
-markers, multipart commit checks, and keep-alive after a refused upload. Signs requests
+markers, multipart commit checks, CopyObject's metadata rules, and keep-alive after a refused upload. Signs requests
 itself (the same scheme oci-common uses; test_oci_auth.js proves the two agree).
 
   test_oci_edges.py STATE_DIR      (the state dir of `server.sh start oci`)
@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import sys
+import time
 import urllib.parse
 
 import crc32c
@@ -240,6 +241,42 @@ def main():
           and h.get("opc-meta-k") == "v" and h.get("opc-content-crc32c") == crc_b64(b"onethree"),
           "multipart GET %r" % h)
     expect(commit([(1, etags[1])]), 404, "NoSuchUpload", "commit twice")
+
+    # CopyObject: destinationObjectMetadata holds opc-meta-* keys only (OCI's reference); the
+    # copy keeps the source's content headers; metadata given replaces, none inherits.
+    hdrs = {"content-type": "text/x-src", "content-encoding": "gzip", "content-language": "fr",
+            "content-disposition": "attachment", "cache-control": "no-store", "opc-meta-a": "1"}
+    expect(put("cp", b"copied", headers=hdrs), 200)
+
+    def copy(dst, meta=None):
+        body = {"sourceObjectName": "cp", "destinationRegion": "us-ashburn-1",
+                "destinationNamespace": "xtns", "destinationBucket": B,
+                "destinationObjectName": dst}
+        if meta is not None:
+            body["destinationObjectMetadata"] = meta
+        return request("POST", "/n/xtns/b/%s/actions/copyObject" % B, json.dumps(body).encode())
+
+    def landed(res):
+        wid = res[1]["opc-work-request-id"]
+        for _ in range(100):
+            st = json.loads(request("GET", "/workRequests/" + wid)[2])["status"]
+            if st in ("COMPLETED", "FAILED"):
+                return st
+            time.sleep(0.05)
+        return "still running"
+    expect(copy("cp2", {"content-type": "text/x-other", "opc-meta-b": "2"}), 400,
+           "InvalidParameter", "content-type in destinationObjectMetadata")
+    for dst, meta, want_md in (("cp2", {"opc-meta-b": "2"}, {"opc-meta-b": "2"}),
+                               ("cp3", None, {"opc-meta-a": "1"}),
+                               ("cp4", {}, {"opc-meta-a": "1"})):
+        check(landed(expect(copy(dst, meta), 202)) == "COMPLETED", "copy to %s" % dst)
+        _, h, data = request("GET", o(dst))
+        got = {k: v for k, v in h.items() if k in hdrs and not k.startswith("opc-meta-")}
+        check(data == b"copied" and got == {k: v for k, v in hdrs.items()
+                                            if not k.startswith("opc-meta-")},
+              "copy to %s kept the content headers: %r" % (dst, h))
+        check({k: v for k, v in h.items() if k.startswith("opc-meta-")} == want_md,
+              "copy to %s metadata: %r" % (dst, h))
 
     # Cleanup: every version, then the bucket.
     vs = json.loads(request("GET", "/n/xtns/b/%s/objectversions" % B)[2])["items"]
