@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# matrix.sh -- the fault matrix of one provider and one direction: every case
+# of CASES below, for one big object (multipart, 20 MiB) and a tree of 30
+# small ones (cp -r), through tests/servers/faultproxy.py in front of the
+# provider's test server. Each run must end with identical bytes (exit 0),
+# or -- where the case says `err` -- with a non-zero exit and clear
+# "xtstore: ..." lines on stderr; in both, nothing partial is visible: the
+# store under the run's prefix and the download directory hold only whole,
+# identical copies (no temp or short files).
+#   matrix.sh XTSTORE_BIN PROJECT_SOURCE_DIR BINARY_DIR PROVIDER up|down
+# Needs the provider's server fixture (ctest: xtstore_use_servers) and
+# $XTSTORE_FAULTPROXY_SH. FAULTS_ONLY=REGEX runs only the cases it matches;
+# FAULTS_VERBOSE=1 prints the proxy's log of every run.
+. "$(dirname "$0")/../host/cli/lib.sh" "$1" "$2" "$3"
+PROVIDER=${4:?usage: matrix.sh XTSTORE_BIN SRC_DIR BIN_DIR PROVIDER up|down}
+DIR=${5:?usage: matrix.sh XTSTORE_BIN SRC_DIR BIN_DIR PROVIDER up|down}
+
+# --- providers: one row each --------------------------------------------
+# PROVIDER  fixture  service keys (besides endpoint)  path of container C in
+# the proxy's log  the request that completes an upload in parts (method
+# query)  throttling answer (code header)
+#   The throttling answers are the provider's own: S3's SlowDown and
+#   Azure's ServerBusy (503), and a 429 as any HTTP server may send.
+case $PROVIDER in
+  s3) SERVER=s3rver
+      KEYS='provider: "s3", region: "us-east-1", access-key: "S3RVER", secret-key: "S3RVER", addressing: "path"'
+      CPATH=/C COMPLETE='POST uploadId=' THROTTLE='SlowDown -'
+      SKEW_CODE=RequestTimeTooSkewed
+      SKEW_MSG='The difference between the request time and the current time is too large.' ;;
+  azure) SERVER=azurite
+      KEYS='provider: "azure", account: "devstoreaccount1", key: "$env:AZ_KEY"'
+      CPATH=/devstoreaccount1/C COMPLETE='PUT comp=blocklist' THROTTLE='ServerBusy x-ms-error-code'
+      SKEW_CODE=AuthenticationFailed
+      SKEW_MSG="Server failed to authenticate the request.</Message><AuthenticationErrorDetail>Request date header too old: 'Sun, 06 Dec 2026 10:00:00 GMT'</AuthenticationErrorDetail>" ;;
+  *) echo "matrix.sh: unknown provider '$PROVIDER'" >&2; exit 2 ;;
+esac
+export AZ_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+
+# --- cases: NAME DIRECTIONS SHAPES EXPECT RULE -----------------------------
+# RULE is faultproxy JSON for the run's requests; the runner fills in
+#   @M   the match: the run's objects and the direction's method (PUT up,
+#        GET down)
+#   @N   a byte offset inside one body (1 MiB of a 5 MiB part; 4 KiB of 8)
+#   @C   the match of the request completing an upload in parts
+#   @T   the provider's throttling answer: "headers" and "body"
+#   @K   the provider's refusal for clock skew: "headers" and "body"
+# EXPECT: ok (identical bytes, exit 0) or err (a clear error, nothing partial).
+# Backoffs are short (retry: 4 attempts, 10..100 ms), stall-timeout is 1 s.
+CASES=$(cat <<'EOF'
+503-retry-after  up,down  big,small  ok   [{"match": @M, "count": 1, "status": 503, @T, "headers+": {"Retry-After": "1"}}]
+503              up,down  big,small  ok   [{"match": @M, "count": 2, "status": 503, @T}]
+429-retry-after  up,down  big,small  ok   [{"match": @M, "count": 1, "status": 429, "headers": {"Retry-After": "1"}}]
+429              up,down  big,small  ok   [{"match": @M, "count": 2, "status": 429}]
+reset-request    up       big,small  ok   [{"match": @M, "count": 2, "reset_request_body_after": @N}]
+reset-response   down     big,small  ok   [{"match": @M, "count": 2, "reset_response_body_after": @N}]
+fin-response     down     big,small  ok   [{"match": @M, "count": 2, "close_response_body_after": @N}]
+lost-put         up       big,small  ok   [{"match": @M, "count": 2, "lose_response": true}]
+lost-complete    up       big        ok   [{"match": @C, "count": 1, "lose_response": true}]
+stall-headers    up,down  big,small  ok   [{"match": @M, "count": 1, "stall_ms": 2500}]
+stall-body       down     big,small  ok   [{"match": @M, "count": 1, "stall_ms": 2500, "stall_response_body_after": @N}]
+clock-skew       up,down  big,small  ok   [{"match": @M, "count": 1, "status": 403, "date_skew_s": -600, @K}, {"date_skew_s": -600}]
+dead-request     up       big,small  err  [{"match": @M, "reset_request_body_after": @N}]
+dead-response    down     big,small  err  [{"match": @M, "reset_response_body_after": 0}]
+EOF
+)
+
+SDIR=${XTSTORE_SERVERS_DIR:-}
+case $SERVER in
+  s3rver) SDIR=${XTSTORE_S3RVER_DIR:-} ;;
+  azurite) SDIR=${XTSTORE_AZURITE_DIR:-} ;;
+esac
+if [ -z "$SDIR" ] || [ ! -f "$SDIR/endpoint" ] || [ -z "${XTSTORE_FAULTPROXY_SH:-}" ]; then
+  echo "skip: no $SERVER fixture (run through ctest)"
+  exit 77
+fi
+C="xtf-$PROVIDER-$DIR-$$"
+CPATH=${CPATH/C/$C}
+echo '[]' > "$T/rules.json"
+PROXY=$("$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$SDIR" "$T/rules.json") || {
+  echo "FAIL: the fault proxy did not start"; exit 1; }
+trap '"$XT_BIN" --config "$CONFIG" -q rb -f "d:$C" > /dev/null 2>&1;
+      "$XTSTORE_FAULTPROXY_SH" stop "$T/proxy" > /dev/null 2>&1; rm -rf "$T"' EXIT
+
+MP='multipart: {threshold: 5M, part-size: 5M, concurrency: 2}'
+cat > "$CONFIG" <<YAML
+external-services:
+  d: {type: "storage", $KEYS, endpoint: "$(cat "$SDIR/endpoint")", retry: 1, $MP}
+  p: {type: "storage", $KEYS, endpoint: "$PROXY", stall-timeout: 1,
+      retry: {attempts: 4, base-ms: 10, max-ms: 100}, $MP}
+xt-services:
+  storage: "d"
+YAML
+
+# The sources: one big file, and a tree of 30 small ones (one in a subdir).
+mkdir -p "$T/src/small/sub"
+head -c $((20 << 20)) /dev/urandom > "$T/src/big"
+for i in $(seq -w 1 29); do head -c 8192 /dev/urandom > "$T/src/small/f$i"; done
+head -c 8192 /dev/urandom > "$T/src/small/sub/f30"
+xt mb "d:$C"
+assert_rc 0
+if [ "$DIR" = down ]; then
+  xt put "$T/src/big" "d:$C/src/big"
+  assert_rc 0
+  xt cp -r --no-progress "$T/src/small" "d:$C/src/small"
+  assert_rc 0
+fi
+
+# rule CASE-RULE SHAPE KEYPATH: the case's JSON with the placeholders filled.
+rule() {
+  local r=$1 shape=$2 keypath=$3 meth n tcode theader
+  if [ "$DIR" = up ]; then meth="\"PUT\""; else meth="\"GET\""; fi
+  if [ "$shape" = big ]; then n=1048576; else n=4096; fi
+  read -r tcode theader <<< "$THROTTLE"
+  local hdr='"Content-Type": "application/xml"'
+  [ "$theader" != - ] && hdr="$hdr, \"$theader\": \"$tcode\""
+  local tbody="<?xml version=\\\"1.0\\\" encoding=\\\"UTF-8\\\"?><Error><Code>$tcode</Code><Message>Please reduce your request rate.</Message></Error>"
+  local kbody="<?xml version=\\\"1.0\\\" encoding=\\\"UTF-8\\\"?><Error><Code>$SKEW_CODE</Code><Message>$SKEW_MSG</Message></Error>"
+  local khdr='"Content-Type": "application/xml"'
+  [ "$PROVIDER" = azure ] && khdr="$khdr, \"x-ms-error-code\": \"$SKEW_CODE\""
+  local cm cq
+  read -r cm cq <<< "$COMPLETE"
+  r=${r//@M/"{\"method\": $meth, \"path\": \"^$CPATH/$keypath\"}"}
+  r=${r//@C/"{\"method\": \"$cm\", \"path\": \"^$CPATH/$keypath\", \"query\": \"$cq\"}"}
+  r=${r//@N/$n}
+  # @T then "headers+": the throttling headers, with extra ones merged in.
+  if [[ $r == *'"headers+": {'* ]]; then
+    local extra=${r#*\"headers+\": \{}
+    extra=${extra%%\}*}
+    r=${r/, \"headers+\": \{$extra\}/}
+    hdr="$hdr, $extra"
+  fi
+  r=${r//@T/"\"headers\": {$hdr}, \"body\": \"$tbody\""}
+  r=${r//@K/"\"headers\": {$khdr}, \"body\": \"$kbody\""}
+  printf '%s\n' "$r"
+}
+
+# no_partial STORE_LIST_DIR SRC: every file under the first is an identical
+# copy of its namesake under the second (nothing short, nothing extra).
+no_partial() {
+  local f rel bad=0
+  while IFS= read -r f; do
+    rel=${f#"$1"/}
+    if [ ! -f "$2/$rel" ]; then
+      echo "  extra file '$rel' (temp or stray)"; bad=1
+    elif ! cmp -s "$f" "$2/$rel"; then
+      echo "  '$rel' differs from its source ($(stat -c %s "$f") of $(stat -c %s "$2/$rel") bytes)"
+      bad=1
+    fi
+  done < <(find "$1" -mindepth 1 \( -type f -o -type l \) | sort)
+  return $bad
+}
+
+# clear_error: stderr has a line, and every line is "xtstore: ...".
+clear_error() {
+  [ -s "$T/.err" ] && ! grep -qv '^xtstore: ' "$T/.err"
+}
+
+passed=0
+failed=0
+run_no=0
+# one NAME SHAPE EXPECT RULE: a run of one case and shape.
+one() {
+  local name=$1 shape=$2 expect=$3 case_rule=$4 key src what got start ms
+  run_no=$((run_no + 1))
+  key="r$run_no-$name-$shape/"
+  [ "$DIR" = down ] && key="src/$shape"
+  rule "$case_rule" "$shape" "$key" > "$T/rules.json.tmp"
+  mv "$T/rules.json.tmp" "$T/rules.json"
+  : > "$T/proxy/log"
+  start=$(date +%s%N)
+  src=$T/src/$shape
+  got=$T/got/$run_no
+  mkdir -p "$T/got"
+  if [ "$DIR" = up ]; then
+    if [ "$shape" = big ]; then
+      xt put "$src" "p:$C/r$run_no-$name-$shape/big"
+    else
+      xt cp -r --no-progress "$src" "p:$C/r$run_no-$name-$shape"
+    fi
+  else
+    if [ "$shape" = big ]; then
+      mkdir -p "$got"
+      xt get "p:$C/src/big" "$got/big"
+    else
+      xt cp -r --no-progress "p:$C/src/small" "$got"
+    fi
+  fi
+  ms=$((($(date +%s%N) - start) / 1000000))
+  # What is visible afterwards: the store's objects of the run (read back
+  # without the proxy), or the download directory.
+  local seen=$got why=""
+  if [ "$DIR" = up ]; then
+    seen=$T/seen/$run_no
+    mkdir -p "$seen"
+    "$XT_BIN" --config "$CONFIG" cp -r --no-progress --allow-empty-source \
+      "d:$C/r$run_no-$name-$shape" "$seen" > "$T/seen.out" 2>&1 ||
+      why="reading back failed: $(head -n 3 "$T/seen.out")"
+  fi
+  local want=$T/src
+  [ "$shape" = small ] && want=$T/src/small
+  local rc=$RC partial
+  partial=$(no_partial "$seen" "$want") || why="$why${why:+; }something partial is visible:
+$partial"
+  if [ "$expect" = ok ]; then
+    [ "$rc" -eq 0 ] || why="$why${why:+; }exit $rc: $(head -n 3 "$T/.err")"
+    if [ "$rc" -eq 0 ] && [ "$shape" = big ] && ! cmp -s "$seen/big" "$src"; then
+      why="$why${why:+; }the object is not whole"
+    fi
+    if [ "$rc" -eq 0 ] && [ "$shape" = small ] &&
+       [ "$(find "$seen" -type f | wc -l)" -ne 30 ]; then
+      why="$why${why:+; }$(find "$seen" -type f | wc -l) of 30 objects"
+    fi
+  else
+    [ "$rc" -ne 0 ] || why="$why${why:+; }exit 0 under a fault that never ends"
+    clear_error || why="$why${why:+; }unclear error output: $(head -n 5 "$T/.err")"
+  fi
+  # The fault must have been played, else the run proves nothing (the proxy
+  # logs a request when it ends: a stalled one may end after the client).
+  local i
+  for i in $(seq 40); do
+    grep -q ' rule=0 ' "$T/proxy/log" && break
+    sleep 0.1
+  done
+  grep -q ' rule=0 ' "$T/proxy/log" || why="$why${why:+; }the fault never fired"
+  [ -n "${FAULTS_VERBOSE:-}" ] && sed 's/^/    proxy: /' "$T/proxy/log"
+  if [ -z "$why" ]; then
+    passed=$((passed + 1))
+    printf 'ok   - %s %s %s %s (exit %s, %s ms)\n' "$PROVIDER" "$DIR" "$name" "$shape" "$rc" "$ms"
+  else
+    failed=$((failed + 1))
+    printf 'FAIL - %s %s %s %s (%s ms): %s\n' "$PROVIDER" "$DIR" "$name" "$shape" "$ms" "$why"
+    sed 's/^/    proxy: /' "$T/proxy/log" | head -n 20
+  fi
+  rm -rf "$got" "$T/seen"
+}
+
+while read -r name dirs shapes expect case_rule; do
+  [ -n "$name" ] || continue
+  [[ ",$dirs," == *",$DIR,"* ]] || continue
+  [ -n "${FAULTS_ONLY:-}" ] && ! [[ $name =~ $FAULTS_ONLY ]] && continue
+  for shape in ${shapes//,/ }; do
+    one "$name" "$shape" "$expect" "$case_rule"
+  done
+done <<< "$CASES"
+
+echo "$PROVIDER $DIR: $passed passed, $failed failed"
+[ "$FAILS" -eq 0 ] && [ "$failed" -eq 0 ]
