@@ -16,17 +16,33 @@ PROVIDER=${4:?usage: matrix.sh XTSTORE_BIN SRC_DIR BIN_DIR PROVIDER up|down}
 DIR=${5:?usage: matrix.sh XTSTORE_BIN SRC_DIR BIN_DIR PROVIDER up|down}
 
 # --- providers: one row each --------------------------------------------
-# PROVIDER  fixture  service keys (besides endpoint)  path of container C in
-# the proxy's log  the request that completes an upload in parts (method
-# query)  throttling answer (code header)
-#   The throttling answers are the provider's own: S3's SlowDown and
-#   Azure's ServerBusy (503), and a 429 as any HTTP server may send.
+# SERVER (its fixture), KEYS (the service's keys but the endpoint), CPATH
+# (container C's path in the proxy's log), COMPLETE (method and query of
+# the request that completes an upload in parts), THROTTLE (the provider's
+# throttling code and the header that carries it, - for none: S3's
+# SlowDown, Azure's ServerBusy), SKEW_CODE and SKEW_MSG (its refusal for
+# clock skew), SKIP (a regex of the cases its server cannot play faithfully;
+# another row runs them).
+SKIP='^$'
 case $PROVIDER in
   s3) SERVER=s3rver
       KEYS='provider: "s3", region: "us-east-1", access-key: "S3RVER", secret-key: "S3RVER", addressing: "path"'
       CPATH=/C COMPLETE='POST uploadId=' THROTTLE='SlowDown -'
       SKEW_CODE=RequestTimeTooSkewed
-      SKEW_MSG='The difference between the request time and the current time is too large.' ;;
+      SKEW_MSG='The difference between the request time and the current time is too large.'
+      # s3rver stores the part of a reset upload it received, and answers
+      # a complete sent again with 500, reporting no CRC-32C: s3-moto.
+      SKIP='^(dead-request|lost-complete)$' ;;
+  s3-moto) SERVER=moto
+      read -r MOTO_AK MOTO_SK < "${XTSTORE_MOTO_DIR:-/nonexistent}/keys" 2> /dev/null ||
+        { echo "skip: no moto keys (moto not installed?)"; exit 77; }
+      KEYS="provider: \"s3\", region: \"us-east-1\", access-key: \"$MOTO_AK\", secret-key: \"$MOTO_SK\", addressing: \"path\""
+      CPATH=/C COMPLETE='POST uploadId=' THROTTLE='SlowDown -'
+      SKEW_CODE=RequestTimeTooSkewed
+      SKEW_MSG='The difference between the request time and the current time is too large.'
+      # moto verifies signatures (a request signed on the corrected clock)
+      # and keeps no partial body: the cases s3rver cannot play.
+      SKIP='^(503.*|429.*|stall-.*)$' ;;
   azure) SERVER=azurite
       KEYS='provider: "azure", account: "devstoreaccount1", key: "$env:AZ_KEY"'
       CPATH=/devstoreaccount1/C COMPLETE='PUT comp=blocklist' THROTTLE='ServerBusy x-ms-error-code'
@@ -64,11 +80,9 @@ dead-response    down     big,small  err  [{"match": @M, "reset_response_body_af
 EOF
 )
 
-SDIR=${XTSTORE_SERVERS_DIR:-}
-case $SERVER in
-  s3rver) SDIR=${XTSTORE_S3RVER_DIR:-} ;;
-  azurite) SDIR=${XTSTORE_AZURITE_DIR:-} ;;
-esac
+# The fixture's state dir: $XTSTORE_<SERVER>_DIR (xtstore_use_servers).
+sdir_var=XTSTORE_${SERVER^^}_DIR
+SDIR=${!sdir_var:-}
 if [ -z "$SDIR" ] || [ ! -f "$SDIR/endpoint" ] || [ -z "${XTSTORE_FAULTPROXY_SH:-}" ]; then
   echo "skip: no $SERVER fixture (run through ctest)"
   exit 77
@@ -150,6 +164,20 @@ no_partial() {
   return $bad
 }
 
+# readback PREFIX DIR: get every object under PREFIX/ (without the proxy)
+# into DIR. The listing is of the whole container: moto refuses listings
+# with a '/' in the prefix (its bug, see tests/servers/README.md).
+readback() {
+  local k
+  "$XT_BIN" --config "$CONFIG" ls -r "d:$C" > "$T/seen.ls" 2> "$T/seen.out" || return 1
+  while IFS= read -r k; do
+    [[ $k == "$1/"* ]] || continue
+    mkdir -p "$(dirname "$2/${k#"$1/"}")"
+    "$XT_BIN" --config "$CONFIG" get "d:$C/$k" "$2/${k#"$1/"}" > /dev/null 2> "$T/seen.out" ||
+      return 1
+  done < "$T/seen.ls"
+}
+
 # clear_error: stderr has a line, and every line is "xtstore: ...".
 clear_error() {
   [ -s "$T/.err" ] && ! grep -qv '^xtstore: ' "$T/.err"
@@ -192,9 +220,7 @@ one() {
   if [ "$DIR" = up ]; then
     seen=$T/seen/$run_no
     mkdir -p "$seen"
-    "$XT_BIN" --config "$CONFIG" cp -r --no-progress --allow-empty-source \
-      "d:$C/r$run_no-$name-$shape" "$seen" > "$T/seen.out" 2>&1 ||
-      why="reading back failed: $(head -n 3 "$T/seen.out")"
+    readback "r$run_no-$name-$shape" "$seen" || why="reading back failed: $(head -n 3 "$T/seen.out")"
   fi
   local want=$T/src
   [ "$shape" = small ] && want=$T/src/small
@@ -238,6 +264,7 @@ while read -r name dirs shapes expect case_rule; do
   [ -n "$name" ] || continue
   [[ ",$dirs," == *",$DIR,"* ]] || continue
   [ -n "${FAULTS_ONLY:-}" ] && ! [[ $name =~ $FAULTS_ONLY ]] && continue
+  [[ $name =~ $SKIP ]] && continue
   for shape in ${shapes//,/ }; do
     one "$name" "$shape" "$expect" "$case_rule"
   done
