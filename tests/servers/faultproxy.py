@@ -234,6 +234,10 @@ class Closed(Exception):
     """The peer went away."""
 
 
+class ClientGone(Closed):
+    """The client gave up during a stall."""
+
+
 def read_head(rf):
     """Read a request/status line and headers. None on a clean EOF before any byte."""
     lines = []
@@ -420,6 +424,27 @@ def hard_reset(sock, rf=None):
         pass
 
 
+def stall(csock, ms):
+    """Wait ms, or until the client gives up (Closed): a stall ends there,
+    so its log line comes when the client has moved on, not seconds later."""
+    end = time.monotonic() + ms / 1000
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        r, _, _ = select.select([csock], [], [], left)
+        if not r:
+            continue
+        try:
+            peek = csock.recv(1, socket.MSG_PEEK)
+        except OSError as e:
+            raise ClientGone(f"client gone during the stall: {e}")
+        if not peek:
+            raise ClientGone("client gone during the stall")
+        time.sleep(max(0.0, end - time.monotonic()))  # a pipelined request: wait on
+        return
+
+
 def clean_close(sock, rf):
     """Close with a FIN (what was sent arrives whole; the peer reads EOF)."""
     try:
@@ -538,7 +563,7 @@ class Proxy:
             for _ in iter_body(crf, req_fr):
                 pass
             if rule.stall_ms:
-                time.sleep(rule.stall_ms / 1000)
+                stall(csock, rule.stall_ms)
             reason = {400: "Bad Request", 403: "Forbidden", 404: "Not Found",
                       408: "Request Timeout", 429: "Too Many Requests",
                       500: "Internal Server Error", 502: "Bad Gateway",
@@ -641,7 +666,7 @@ class Proxy:
         if up_close or resp_fr[0] == "close":
             keep = False
         if rule and rule.stall_ms and rule.stall_body is None:
-            time.sleep(rule.stall_ms / 1000)
+            stall(csock, rule.stall_ms)
         if rule and rule.skew is not None:
             rheaders = set_header(rheaders, "Date", http_date(rule.skew))
         if not keep and "close" not in tokens(rheaders, "connection") and resp_fr[0] != "close":
@@ -702,10 +727,12 @@ class Proxy:
                     sent += i
                     b = b[i:]
                     drain_outq(csock)
-                    time.sleep(rule.stall_ms / 1000)
+                    stall(csock, rule.stall_ms)
                     stall_at = None
                 sent += len(b)
                 csock.sendall(flip_resp.feed(b, content) if flip_resp else b)
+        except ClientGone:
+            raise
         except Closed:
             up.close(reset=True)
             log_line(method, path, desc + (flip_resp.describe() if flip_resp else "")

@@ -122,6 +122,8 @@ set_rules <<EOF
 EOF
 rc=0; curl -sS -m 0.5 "$P/$bucket/obj" -o /dev/null 2>/dev/null || rc=$?
 check "stall_ms: a 0.5 s client timeout fires" "28" "$rc"
+check "stall_ms: the stall ends when the client gives up (logged at once)" "1" \
+  "$(logged "^GET /$bucket/obj rule=0 aborted: client gone during the stall$")"
 t=$(curl -sS -f "$P/$bucket/obj" -o "$work/got" -w '%{time_total}')
 awk -v t="$t" 'BEGIN { exit !(t >= 1.4) }' && ok "stall_ms: answered after ${t}s" || bad "stall_ms: answered after ${t}s"
 cmp -s "$work/got" "$work/mid" && ok "stall_ms: body intact" || bad "stall_ms: body differs"
