@@ -266,6 +266,12 @@ $partial"
   else
     [ "$rc" -ne 0 ] || why="$why${why:+; }exit 0 under a fault that never ends"
     clear_error || why="$why${why:+; }unclear error output: $(head -n 5 "$T/.err")"
+    # One line per object that failed (the big one, or 3), warnings aside.
+    local lines want_lines=1
+    [ "$shape" = small ] && want_lines=3
+    lines=$(grep -vc '^xtstore: warning: ' "$T/.err")
+    [ "$lines" -eq "$want_lines" ] ||
+      why="$why${why:+; }$lines error lines, not $want_lines: $(head -n 5 "$T/.err")"
     if [ "$shape" = small ] && [ "$(find "$seen" -type f | wc -l)" -ne 27 ]; then
       why="$why${why:+; }$(find "$seen" -type f | wc -l) objects, not the 27 the fault spared"
     fi
