@@ -72,7 +72,8 @@ export AZ_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1
 # the small objects the fault spared all there); ok<MS: and done within MS
 # milliseconds (a stall is given up after the 1 s stall-timeout, not waited
 # out). skip 1: the first GET of the big object only learns its size.
-# Backoffs are short (retry: 4 attempts, 10..100 ms), stall-timeout is 1 s.
+# Backoffs are short (retry: 4 attempts, 10..100 ms, throttling waited out
+# for 2 s), stall-timeout is 1 s.
 CASES=$(cat <<'EOF'
 503-retry-after  up,down  big,small  ok   [{"match": @M, "count": 1, "status": 503, @T, "headers+": {"Retry-After": "1"}}]
 503              up,down  big,small  ok   [{"match": @M, "count": 2, "status": 503, @T}]
@@ -89,6 +90,7 @@ stall-body       down     big,small  ok<4500  [{"match": @M, "skip": 1, "count":
 clock-skew       up,down  big,small  ok   [{"match": @M, "count": 1, "status": 403, "date_skew_s": -600, @K}, {"date_skew_s": -600}]
 dead-request     up       big,small  err  [{"match": @F, "reset_request_body_after": @N}]
 dead-response    down     big,small  err  [{"match": @F, "reset_response_body_after": 0}]
+dead-throttle    up,down  big,small  err  [{"match": @F, "status": 503, @T}]
 EOF
 )
 
@@ -119,7 +121,7 @@ cat > "$CONFIG" <<YAML
 external-services:
   d: {type: "storage", $KEYS, endpoint: "$(cat "$SDIR/endpoint")", retry: 1, $MP}
   p: {type: "storage", $KEYS, endpoint: "$PROXY", stall-timeout: 1,
-      retry: {attempts: 4, base-ms: 10, max-ms: 100}, $MP}
+      retry: {attempts: 4, base-ms: 10, max-ms: 100, throttle-s: 2}, $MP}
 xt-services:
   storage: "d"
 YAML
