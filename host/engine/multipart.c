@@ -1040,6 +1040,53 @@ static int still_same(struct mp *m, store_error *err)
                 m->key, e.message);
 }
 
+struct seen {
+  int seen;
+  uint64_t size;
+  int has_crc;
+  uint32_t crc;
+};
+
+static int32_t seen_entry(void *ud, const store_entry *e)
+{
+  struct seen *l = ud;
+  l->seen = 1;
+  l->size = e->size;
+  l->has_crc = store_entry_crc32c(e, &l->crc);
+  return 0;
+}
+
+/* A complete whose answer was lost may have completed the upload: sent
+ * again, it is refused (S3: NoSuchUpload; s3rver: 500). When the store
+ * holds the object with the size and the CRC-32C of the parts sent (co's),
+ * it is this upload's: reported written into *res, not aborted nor failed.
+ * Not for conditional puts: an object already there would look like ours. */
+static int completed_anyway(struct mp *m, const store_put_opts *co,
+                            store_put_result *res)
+{
+  store_head_opts ho;
+  struct seen l = {0, 0, 0, 0};
+  store_error e;
+
+  if ((co->flags & STORE_PUT_IF_NONE_MATCH) || co->if_match)
+    return 0;
+  memset(&ho, 0, sizeof(ho));
+  ho.struct_size = sizeof(ho);
+  st_err_reset(&e);
+  if (xtstore_blob_head(m->svc, m->container, m->key, &ho, seen_entry, &l,
+                        &e) != STORE_OK || !l.seen || l.size != m->bytes ||
+      !l.has_crc || l.crc != co->crc32c)
+    return 0;
+  res->size = l.size;
+  res->checksums = STORE_CKSUM_CRC32C;
+  res->crc32c = l.crc;
+  st_log(m->svc->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': the "
+         "upload's complete failed, but the store holds the object with the "
+         "size and CRC-32C sent: it is reported written", m->svc->name,
+         m->container, m->key);
+  return 1;
+}
+
 /* Begin, run every part, then complete -- or abort. *first: a sequential
  * source's first part buffer (taken). */
 static int upload(struct mp *m, char **first, uint64_t got,
@@ -1089,10 +1136,16 @@ static int upload(struct mp *m, char **first, uint64_t got,
     rc = still_same(m, err);
   if (!rc)
     rc = whole_crc(m, &co, err);
-  if (!rc)
+  if (!rc) {
     rc = xtstore_multipart_complete(s, m->container, m->key, m->id, &co,
                                     (const char *const *)m->tokens, m->sent,
                                     &res, err);
+    if (rc && rc != STORE_E_ABORTED && !st_cancelled(s->ctx) &&
+        completed_anyway(m, &co, &res)) {
+      st_err_reset(err);
+      rc = STORE_OK;
+    }
+  }
   if (rc == STORE_E_NOT_FOUND && m->resumed && !st_cancelled(s->ctx)) {
     restart(m);
     st_err_reset(err);

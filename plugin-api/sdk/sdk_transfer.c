@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "sdk_int.h"
 
@@ -29,6 +30,7 @@ enum stop {
   STOP_SOURCE_SIZE, /* the read_fn gave more than asked */
   STOP_SHORT_BODY,  /* the read_fn hit EOF before the declared length */
   STOP_TOO_BIG,     /* 2xx body without a sink beyond MAX_BODY_NO_SINK */
+  STOP_STALL,       /* no body byte moved for the stall timeout */
   STOP_NOMEM
 };
 
@@ -39,6 +41,8 @@ typedef struct xfer {
   int64_t pos;          /* request body bytes handed to curl */
   int headers_called;   /* on_headers has run (or there is none) */
   enum stop stop;
+  curl_off_t moved;     /* body bytes moved both ways, at the last progress */
+  int64_t moved_ms;     /* when that count last changed (monotonic ms) */
   char errbuf[CURL_ERROR_SIZE];
 } xfer;
 
@@ -208,9 +212,25 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
                        curl_off_t ultotal, curl_off_t ulnow)
 {
   xfer *x = ud;
+  curl_off_t moved = dlnow + ulnow;
+  struct timespec ts;
+  int64_t now_ms;
 
   if (sdk_host_cancelled(x->h->host)) {
     x->stop = STOP_CANCEL;
+    return 1;
+  }
+  /* curl's low-speed check averages over its last ~5 s, so a stall after
+   * bytes moved went unnoticed for stall timeout + ~5 s: once a byte has
+   * moved, the stall is timed here from the last one. */
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  if (moved != x->moved || !x->moved_ms) {
+    x->moved = moved;
+    x->moved_ms = now_ms;
+  } else if (moved > 0 &&
+             now_ms - x->moved_ms >= (int64_t)x->h->stall_timeout_s * 1000) {
+    x->stop = STOP_STALL;
     return 1;
   }
   return 0;
@@ -426,6 +446,12 @@ static int stop_error(const xfer *x, store_error *err)
   case STOP_TOO_BIG:
     return req_error(r, err, STORE_E_INTERNAL, "response body larger than "
                      "%u MiB and no sink to take it", MAX_BODY_NO_SINK >> 20);
+  case STOP_STALL:
+    req_error(r, err, STORE_E_TIMEOUT, "timed out (no byte moved for %ld s)",
+              x->h->stall_timeout_s);
+    if (err)
+      err->flags |= STORE_ERR_RETRYABLE;
+    return STORE_E_TIMEOUT;
   case STOP_NOMEM:
     break;
   }

@@ -24,11 +24,14 @@ passed through. The file is re-read when it changes (counters restart).
      "close": false,   # with status: close the connection after answering
      "reset_request_body_after": N,   # read N body bytes, forward them, then RST
      "reset_response_body_after": N,  # forward N bytes of upstream's body, then RST
+     "close_response_body_after": N,  # the same, then a clean close (FIN), no RST
      "lose_response": true,           # upstream does the request; the client gets
                                       # an RST instead of its answer (a lost response)
      "flip_request_body_byte": N,     # forward the body with its byte N inverted
      "flip_response_body_byte": N,    # the same for upstream's response body
      "stall_ms": 500,                 # wait before answering
+     "stall_response_body_after": N,  # with stall_ms: wait after N bytes of the
+                                      # response body instead (a stall mid-body)
      "date_skew_s": -900,             # answer with Date skewed by this much
      "fraction": 0.2, "seed": 7}      # apply to a random 20% of the requests
                                       # it would take (seeded: the same run of
@@ -67,7 +70,8 @@ IDLE_TIMEOUT = 300
 
 RULE_KEYS = {
     "match", "skip", "count", "status", "headers", "body", "close",
-    "reset_request_body_after", "reset_response_body_after", "lose_response", "stall_ms",
+    "reset_request_body_after", "reset_response_body_after", "close_response_body_after",
+    "lose_response", "stall_ms", "stall_response_body_after",
     "date_skew_s", "flip_request_body_byte", "flip_response_body_byte", "comment",
     "fraction", "seed",
 }
@@ -128,18 +132,25 @@ class Rule:
         self.close = bool(d.get("close", False))
         self.reset_req = d.get("reset_request_body_after")
         self.reset_resp = d.get("reset_response_body_after")
+        self.close_resp = d.get("close_response_body_after")
         self.lose_resp = True if d.get("lose_response") else None
         self.stall_ms = int(d.get("stall_ms", 0) or 0)
+        self.stall_body = d.get("stall_response_body_after")
+        if self.stall_body is not None and (not self.stall_ms or isinstance(self.stall_body, bool)
+                                            or not isinstance(self.stall_body, int)
+                                            or self.stall_body < 0):
+            raise ValueError(f"rule {idx}: stall_response_body_after must be an offset >= 0 "
+                             "and needs stall_ms")
         self.skew = d.get("date_skew_s")
         self.flip_req = flip_offset(idx, "flip_request_body_byte", d)
         self.flip_resp = flip_offset(idx, "flip_response_body_byte", d)
         acts = sum(x is not None for x in (self.status, self.reset_req, self.reset_resp,
-                                            self.lose_resp))
+                                            self.close_resp, self.lose_resp))
         flips = self.flip_req is not None or self.flip_resp is not None
         if acts > 1 or (acts and flips):
             raise ValueError(f"rule {idx}: status, reset_request_body_after, "
-                             "reset_response_body_after, lose_response and the flips "
-                             "exclude each other")
+                             "reset_response_body_after, close_response_body_after, "
+                             "lose_response and the flips exclude each other")
         self.s3_checksum_type = bool(d.get("s3_checksum_type", False))
         if acts == 0 and not flips and not self.stall_ms and self.skew is None \
                 and not self.s3_checksum_type:
@@ -221,6 +232,10 @@ def log_line(method, path, action):
 
 class Closed(Exception):
     """The peer went away."""
+
+
+class ClientGone(Closed):
+    """The client gave up during a stall."""
 
 
 def read_head(rf):
@@ -409,6 +424,40 @@ def hard_reset(sock, rf=None):
         pass
 
 
+def stall(csock, ms):
+    """Wait ms, or until the client gives up (Closed): a stall ends there,
+    so its log line comes when the client has moved on, not seconds later."""
+    end = time.monotonic() + ms / 1000
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        r, _, _ = select.select([csock], [], [], left)
+        if not r:
+            continue
+        try:
+            peek = csock.recv(1, socket.MSG_PEEK)
+        except OSError as e:
+            raise ClientGone(f"client gone during the stall: {e}")
+        if not peek:
+            raise ClientGone("client gone during the stall")
+        time.sleep(max(0.0, end - time.monotonic()))  # a pipelined request: wait on
+        return
+
+
+def clean_close(sock, rf):
+    """Close with a FIN (what was sent arrives whole; the peer reads EOF)."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+    try:
+        rf.close()
+        sock.close()
+    except OSError:
+        pass
+
+
 def http_date(skew):
     return email.utils.formatdate(time.time() + float(skew or 0), usegmt=True)
 
@@ -514,7 +563,7 @@ class Proxy:
             for _ in iter_body(crf, req_fr):
                 pass
             if rule.stall_ms:
-                time.sleep(rule.stall_ms / 1000)
+                stall(csock, rule.stall_ms)
             reason = {400: "Bad Request", 403: "Forbidden", 404: "Not Found",
                       408: "Request Timeout", 429: "Too Many Requests",
                       500: "Internal Server Error", 502: "Bad Gateway",
@@ -616,8 +665,8 @@ class Proxy:
         up_close = "close" in tokens(rheaders, "connection") or sp[0] == "HTTP/1.0"
         if up_close or resp_fr[0] == "close":
             keep = False
-        if rule and rule.stall_ms:
-            time.sleep(rule.stall_ms / 1000)
+        if rule and rule.stall_ms and rule.stall_body is None:
+            stall(csock, rule.stall_ms)
         if rule and rule.skew is not None:
             rheaders = set_header(rheaders, "Date", http_date(rule.skew))
         if not keep and "close" not in tokens(rheaders, "connection") and resp_fr[0] != "close":
@@ -632,13 +681,20 @@ class Proxy:
         desc = tag
         if rule and rule.stall_ms:
             desc += f"stall_ms {rule.stall_ms} "
+            if rule.stall_body is not None:
+                desc += f"after {rule.stall_body} "
         if rule and rule.skew is not None:
             desc += f"date_skew_s {rule.skew} "
         if flip_req:
             desc += flip_req.describe()
 
+        cut = None
         if rule and rule.reset_resp is not None:
-            limit = int(rule.reset_resp)
+            cut = ("reset_response_body_after", int(rule.reset_resp))
+        elif rule and rule.close_resp is not None:
+            cut = ("close_response_body_after", int(rule.close_resp))
+        if cut:
+            name, limit = cut
             sent = 0
             try:
                 for b in iter_body(up.rf, resp_fr):
@@ -652,15 +708,31 @@ class Proxy:
                 pass
             drain_outq(csock)
             up.close(reset=True)
-            hard_reset(csock, crf)
-            log_line(method, path, desc + f"reset_response_body_after {limit} (sent {sent}, upstream {status})")
+            if name == "close_response_body_after":
+                clean_close(csock, crf)
+            else:
+                hard_reset(csock, crf)
+            log_line(method, path, desc + f"{name} {limit} (sent {sent}, upstream {status})")
             raise _Done()
 
         flip_resp = Flip("flip_response_body_byte", rule.flip_resp, resp_fr) \
             if rule and rule.flip_resp is not None else None
+        stall_at = rule.stall_body if rule and rule.stall_body is not None else None
+        sent = 0
         try:
             for b, content in iter_body_parts(up.rf, resp_fr):
+                if stall_at is not None and sent + len(b) >= stall_at:
+                    i = stall_at - sent
+                    csock.sendall(flip_resp.feed(b[:i], content) if flip_resp else b[:i])
+                    sent += i
+                    b = b[i:]
+                    drain_outq(csock)
+                    stall(csock, rule.stall_ms)
+                    stall_at = None
+                sent += len(b)
                 csock.sendall(flip_resp.feed(b, content) if flip_resp else b)
+        except ClientGone:
+            raise
         except Closed:
             up.close(reset=True)
             log_line(method, path, desc + (flip_resp.describe() if flip_resp else "")

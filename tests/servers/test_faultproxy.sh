@@ -122,6 +122,8 @@ set_rules <<EOF
 EOF
 rc=0; curl -sS -m 0.5 "$P/$bucket/obj" -o /dev/null 2>/dev/null || rc=$?
 check "stall_ms: a 0.5 s client timeout fires" "28" "$rc"
+check "stall_ms: the stall ends when the client gives up (logged at once)" "1" \
+  "$(logged "^GET /$bucket/obj rule=0 aborted: client gone during the stall$")"
 t=$(curl -sS -f "$P/$bucket/obj" -o "$work/got" -w '%{time_total}')
 awk -v t="$t" 'BEGIN { exit !(t >= 1.4) }' && ok "stall_ms: answered after ${t}s" || bad "stall_ms: answered after ${t}s"
 cmp -s "$work/got" "$work/mid" && ok "stall_ms: body intact" || bad "stall_ms: body differs"
@@ -130,6 +132,39 @@ awk -v t="$t" 'BEGIN { exit !(t < 1.0) }' && ok "stall_ms: count honoured (${t}s
 date_hdr=$(curl -sS -I "$P/$bucket/obj" | tr -d '\r' | sed -n 's/^[Dd]ate: //p')
 skew=$(( $(date -u +%s) - $(date -u -d "$date_hdr" +%s) ))
 ((skew >= 3590 && skew <= 3610)) && ok "date_skew_s: Date is ${skew}s behind" || bad "date_skew_s: Date '$date_hdr' is ${skew}s off"
+
+# 4b. a clean close (FIN) mid response body, and a stall in the middle of the body
+#     (the headers and the first N bytes come at once).
+set_rules <<EOF
+[{"match": {"method": "GET", "path": "^/$bucket/big$"}, "count": 1, "close_response_body_after": 65536},
+ {"match": {"method": "GET", "path": "^/$bucket/big$"}, "count": 1, "stall_ms": 1500,
+  "stall_response_body_after": 100000}]
+EOF
+rc=0; curl -sS "$P/$bucket/big" -o "$work/part" 2>"$work/err" || rc=$?
+size=$(stat -c %s "$work/part" 2>/dev/null || echo 0)
+check "close_response_body_after: curl sees a body cut short by EOF (exit 18)" "18" "$rc"
+check "close_response_body_after: exactly N bytes delivered" "65536" "$size"
+cmp -s -n 65536 "$work/part" "$work/big" && ok "close_response_body_after: the bytes are upstream's" \
+  || bad "close_response_body_after: partial body differs"
+check "close_response_body_after: logged" "1" \
+  "$(logged "^GET /$bucket/big rule=0 close_response_body_after 65536 (sent 65536, upstream 200)$")"
+t=$(curl -sS -f "$P/$bucket/big" -o "$work/got" -w '%{time_starttransfer} %{time_total}')
+awk -v a="${t% *}" -v b="${t#* }" 'BEGIN { exit !(a < 1.0 && b >= 1.4) }' \
+  && ok "stall_response_body_after: headers at once, body stalled (${t})" \
+  || bad "stall_response_body_after: first byte / total: ${t}"
+cmp -s "$work/got" "$work/big" && ok "stall_response_body_after: body intact" || bad "stall_response_body_after: body differs"
+check "stall_response_body_after: logged" "1" \
+  "$(logged "^GET /$bucket/big rule=1 stall_ms 1500 after 100000 pass 200$")"
+echo '[{"stall_response_body_after": 10, "status": 503}]' >"$work/bad-rules.json"
+rc=0; python3 "$here/faultproxy.py" --upstream "$upstream" --rules "$work/bad-rules.json" \
+  >/dev/null 2>"$work/err" || rc=$?
+check "stall_response_body_after without stall_ms is refused at start" "1 1" \
+  "$rc $(grep -c 'stall_response_body_after must be an offset >= 0 and needs stall_ms' "$work/err")"
+echo '[{"close_response_body_after": 10, "reset_response_body_after": 10}]' >"$work/bad-rules.json"
+rc=0; python3 "$here/faultproxy.py" --upstream "$upstream" --rules "$work/bad-rules.json" \
+  >/dev/null 2>"$work/err" || rc=$?
+check "close_ and reset_response_body_after exclude each other" "1 1" \
+  "$rc $(grep -c 'exclude each other' "$work/err")"
 
 # 5. flipped bytes: the body reaches the other side with exactly one byte inverted
 #    (XOR 0xff) at the content offset given, once (count), chunked framing skipped.
