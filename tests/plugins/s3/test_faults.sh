@@ -226,8 +226,9 @@ expect_rc 0 "rm -r of the 5 (a listing, then deletes) in a new process"
 check "again one request refused for skew, the first" \
   test "$(skew_lines ' skewed 403 ')" -eq 1 -a \
        "$(head -n 1 "$SKEWLOG" | grep -c ' skewed 403 ')" -eq 1
-check "and at least 6 requests passed after it" \
-  test "$(skew_lines ' pass 2')" -ge 6
+# (the listing, the versioning check and one DeleteObjects for the 5)
+check "and at least 3 requests passed after it" \
+  test "$(skew_lines ' pass 2')" -ge 3
 if [ "$FAILS" -ne 0 ]; then
   echo "skewshim log:"
   sed 's/^/  /' "$SKEWLOG"
