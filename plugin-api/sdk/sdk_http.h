@@ -64,6 +64,14 @@ int sdk_http_config_keys(sdk_http_config *cfg, const store_kv *kv, size_t n,
 /* New client. cfg may be NULL (all defaults, TLS verified). Its strings are
  * copied. *out NULL on failure. */
 int sdk_http_new(const sdk_http_config *cfg, sdk_http **out, store_error *err);
+/* New client from a service's keys, as every HTTP provider configures it:
+ * verify-tls (true/false, default true), ca-bundle and SDK_HTTP_STALL_KEY;
+ * User-Agent "xtstore-WHO/1.0"; host is polled for cancellation (may be
+ * NULL). A bad value is STORE_E_CONFIG naming `who`, the key and the value.
+ * *out is the client (free with sdk_http_free), or NULL on failure. */
+int sdk_http_from_keys(const store_kv *kv, size_t n, const char *who,
+                       const store_host_api *host, sdk_http **out,
+                       store_error *err);
 /* Free the client and every pooled handle. NULL is fine. */
 void sdk_http_free(sdk_http *h);
 
