@@ -521,7 +521,7 @@ int32_t az_blob_set_metadata(store_handle *h, const char *container,
     rc = set_metadata(h, &t, metadata, nmetadata, i <= SET_MD_TRIES, err);
     if (rc != STORE_E_PRECONDITION || i > SET_MD_TRIES)
       break;
-    az_err_clear(err);
+    sdk_error_clear(err);
   }
 out:
   return rc;

@@ -11,50 +11,33 @@
 #include "sdk_error.h"
 #include "sdk_xml.h"
 
+static const sdk_nouns nouns = {"the account", "container",
+                                 "blob", "snapshot"};
+
 /* "blob 'c/k'", "blob 'c/k' snapshot 'S'", "container 'c'", "the
  * account": what a request was about. Long names are cut. */
 static void describe(const az_target *t, char *out, size_t cap)
 {
-  if (!t->container)
-    snprintf(out, cap, "the account");
-  else if (!t->key)
-    snprintf(out, cap, "container '%.64s'", t->container);
-  else if (t->snapshot)
-    snprintf(out, cap, "blob '%.64s/%.96s' snapshot '%.40s'", t->container,
-             t->key, t->snapshot);
-  else
-    snprintf(out, cap, "blob '%.64s/%.96s'", t->container, t->key);
+  sdk_error_describe(&nouns, t->container, t->key, t->snapshot, out, cap);
 }
 
 int32_t az_fail(const az_target *t, store_error *err, int32_t code,
                 const char *fmt, ...)
 {
-  char what[256], cause[STORE_ERR_MSG_SIZE];
+  char what[256];
   va_list ap;
+  int32_t rc;
 
-  va_start(ap, fmt);
-  vsnprintf(cause, sizeof(cause), fmt, ap);
-  va_end(ap);
-  sdk_text_clean(cause); /* it may quote the server (a header's value) */
   describe(t, what, sizeof(what));
-  return store_error_set(err, code, "%s %s: %s", t->op, what, cause);
+  va_start(ap, fmt);
+  rc = sdk_error_vfail(err, code, t->op, what, fmt, ap);
+  va_end(ap);
+  return rc;
 }
 
 int32_t az_nomem(const az_target *t, store_error *err)
 {
   return az_fail(t, err, STORE_E_NOMEM, "out of memory");
-}
-
-/* After an error the caller expected and handled (a 404 before a create). */
-void az_err_clear(store_error *err)
-{
-  uint32_t size;
-
-  if (!err)
-    return;
-  size = err->struct_size;
-  memset(err, 0, size < sizeof(*err) ? size : sizeof(*err));
-  err->struct_size = size;
 }
 
 /* The Blob service's error codes that mean something more precise than

@@ -163,7 +163,7 @@ int32_t gcs_blob_get(store_handle *h, const char *bucket, const char *key,
   sdk_request_sink(r, sdk_range_write, &g.range);
   rc = gcs_perform(h, &t, r, 1, NULL, err);
   if (rc && g.range.done) {
-    gcs_err_clear(err);
+    sdk_error_clear(err);
     rc = STORE_OK;
   }
   if (rc && g.stop == STOP_SINK)
@@ -287,7 +287,7 @@ int32_t gcs_blob_set_metadata(store_handle *h, const char *bucket,
     rc = patch_metadata(h, &t, metadata, nmetadata, err);
     if (rc != STORE_E_PRECONDITION || i >= SET_MD_TRIES)
       break;
-    gcs_err_clear(err);
+    sdk_error_clear(err);
   }
   return rc;
 }

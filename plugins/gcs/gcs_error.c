@@ -10,50 +10,33 @@
 #include "gcs.h"
 #include "sdk_error.h"
 
+static const sdk_nouns nouns = {"the project", "bucket",
+                                 "object", "generation"};
+
 /* "object 'b/k'", "object 'b/k' generation 'G'", "bucket 'b'", "the
  * project": what a request was about. Long names are cut. */
 static void describe(const gcs_target *t, char *out, size_t cap)
 {
-  if (!t->bucket)
-    snprintf(out, cap, "the project");
-  else if (!t->key)
-    snprintf(out, cap, "bucket '%.64s'", t->bucket);
-  else if (t->generation)
-    snprintf(out, cap, "object '%.64s/%.96s' generation '%.24s'", t->bucket,
-             t->key, t->generation);
-  else
-    snprintf(out, cap, "object '%.64s/%.96s'", t->bucket, t->key);
+  sdk_error_describe(&nouns, t->bucket, t->key, t->generation, out, cap);
 }
 
 int32_t gcs_fail(const gcs_target *t, store_error *err, int32_t code,
                  const char *fmt, ...)
 {
-  char what[256], cause[STORE_ERR_MSG_SIZE];
+  char what[256];
   va_list ap;
+  int32_t rc;
 
-  va_start(ap, fmt);
-  vsnprintf(cause, sizeof(cause), fmt, ap);
-  va_end(ap);
-  sdk_text_clean(cause); /* it may quote the server */
   describe(t, what, sizeof(what));
-  return store_error_set(err, code, "%s %s: %s", t->op, what, cause);
+  va_start(ap, fmt);
+  rc = sdk_error_vfail(err, code, t->op, what, fmt, ap);
+  va_end(ap);
+  return rc;
 }
 
 int32_t gcs_nomem(const gcs_target *t, store_error *err)
 {
   return gcs_fail(t, err, STORE_E_NOMEM, "out of memory");
-}
-
-/* After an error the caller expected and handled. */
-void gcs_err_clear(store_error *err)
-{
-  uint32_t size;
-
-  if (!err)
-    return;
-  size = err->struct_size;
-  memset(err, 0, size < sizeof(*err) ? size : sizeof(*err));
-  err->struct_size = size;
 }
 
 /* Google's reasons that say more than their status. Reasons not listed

@@ -463,7 +463,7 @@ static int32_t send_chunk(session *s, const char *buf, uint64_t off, size_t n,
     do {
       if (!again || ++tries > GCS_RESUME_TRIES || pause_before(s->h, tries))
         return rc;
-      gcs_err_clear(err);
+      sdk_error_clear(err);
       rc = exchange(s, buf, off, n, off + n, total, NULL, &again, err);
       if (s->final_resp)
         return STORE_OK;
