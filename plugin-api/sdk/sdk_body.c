@@ -1,8 +1,10 @@
 /*
 ** sdk_body.c -- the bodies of sdk_body.h: from store_read_fn sources the
 ** exact-length reader with its end probe and sdk_fill; into a
-** store_write_fn the range-cutting sink.
+** store_write_fn the range-cutting sink and the Range header it asks with.
 */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,6 +110,14 @@ void sdk_range_init(sdk_range *g, uint64_t off, uint64_t len,
   g->len = len;
   g->sink = sink;
   g->sink_ctx = sink_ctx;
+}
+
+void sdk_range_header(uint64_t off, uint64_t len, char *out, size_t cap)
+{
+  if (len)
+    snprintf(out, cap, "bytes=%" PRIu64 "-%" PRIu64, off, off + len - 1);
+  else
+    snprintf(out, cap, "bytes=%" PRIu64 "-", off);
 }
 
 int sdk_range_start(sdk_range *g, const sdk_response *resp)

@@ -103,6 +103,12 @@ typedef struct sdk_range {
 void sdk_range_init(sdk_range *g, uint64_t off, uint64_t len,
                     store_write_fn sink, void *sink_ctx);
 
+/* The Range header's value for bytes [off, off + len): "bytes=OFF-LAST",
+ * or "bytes=OFF-" to the end when len is 0. out holds
+ * SDK_RANGE_HEADER_SIZE bytes. */
+#define SDK_RANGE_HEADER_SIZE 48
+void sdk_range_header(uint64_t off, uint64_t len, char *out, size_t cap);
+
 /* Where the body of the final 2xx response starts: the first byte of its
  * Content-Range ("bytes FIRST-LAST/TOTAL") for a 206, 0 for any other
  * status. 0, or -1 when a 206 has no Content-Range starting with a digit

@@ -334,15 +334,6 @@ static int32_t get_write(void *ud, const void *buf, size_t len)
   return 0;
 }
 
-/* "bytes=OFF-END", or "bytes=OFF-" to the end (length 0). */
-static void range_header(uint64_t off, uint64_t len, char *out, size_t cap)
-{
-  if (len)
-    snprintf(out, cap, "bytes=%" PRIu64 "-%" PRIu64, off, off + len - 1);
-  else
-    snprintf(out, cap, "bytes=%" PRIu64 "-", off);
-}
-
 int32_t az_blob_get(store_handle *h, const char *container, const char *key,
                     const store_get_opts *opts, store_write_fn sink,
                     void *sink_ctx, store_error *err)
@@ -354,7 +345,7 @@ int32_t az_blob_get(store_handle *h, const char *container, const char *key,
                AZ_OPT(opts, store_get_opts, on_entry_ctx, NULL), sink,
                sink_ctx, 0};
   sdk_request *r = NULL;
-  char range[64];
+  char range[SDK_RANGE_HEADER_SIZE];
   int32_t rc;
 
   rc = az_check_key(&t, err);
@@ -368,9 +359,9 @@ int32_t az_blob_get(store_handle *h, const char *container, const char *key,
   if (rc)
     goto out;
   if (AZ_OPT(opts, store_get_opts, flags, 0) & STORE_GET_RANGE) {
-    range_header(AZ_OPT(opts, store_get_opts, offset, 0),
-                 AZ_OPT(opts, store_get_opts, length, 0), range,
-                 sizeof(range));
+    sdk_range_header(AZ_OPT(opts, store_get_opts, offset, 0),
+                     AZ_OPT(opts, store_get_opts, length, 0), range,
+                     sizeof(range));
     rc = az_header(&t, r, "x-ms-range", range, err);
     if (rc)
       goto out;

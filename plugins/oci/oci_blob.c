@@ -213,7 +213,7 @@ int32_t oci_blob_get(store_handle *h, const char *bucket, const char *key,
                sink_ctx, 0};
   sdk_buf q = SDK_BUF_INIT;
   sdk_request *r = NULL;
-  char range[64];
+  char range[SDK_RANGE_HEADER_SIZE];
   int32_t rc;
 
   rc = oci_check_key(&t, err);
@@ -229,13 +229,9 @@ int32_t oci_blob_get(store_handle *h, const char *bucket, const char *key,
   if (rc)
     goto out;
   if (OCI_OPT(opts, store_get_opts, flags, 0) & STORE_GET_RANGE) {
-    uint64_t off = OCI_OPT(opts, store_get_opts, offset, 0);
-    uint64_t len = OCI_OPT(opts, store_get_opts, length, 0);
-    if (len)
-      snprintf(range, sizeof(range), "bytes=%" PRIu64 "-%" PRIu64, off,
-               off + len - 1);
-    else
-      snprintf(range, sizeof(range), "bytes=%" PRIu64 "-", off);
+    sdk_range_header(OCI_OPT(opts, store_get_opts, offset, 0),
+                     OCI_OPT(opts, store_get_opts, length, 0), range,
+                     sizeof(range));
     rc = oci_header(&t, r, "Range", range, err);
     if (rc)
       goto out;

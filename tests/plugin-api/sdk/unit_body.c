@@ -4,7 +4,7 @@
 ** oversized answer on, refuses a source that is longer than declared when
 ** probing), sdk_body_attach's framing, and sdk_fill.
 **
-** Also sdk_range (sdk_body.h): where a response body starts (200, 206, bad
+** Also sdk_range (sdk_body.h): the Range header, where a response body starts (200, 206, bad
 ** or late Content-Range), and the sink cutting a body that is longer than
 ** the range on either side, stopping once it is complete.
 */
@@ -230,6 +230,22 @@ static void test_fill(void **state)
   assert_int_equal(n, 10);
 }
 
+/* The Range header asked with: a closed range, to the end, the largest. */
+static void test_range_header(void **state)
+{
+  char out[SDK_RANGE_HEADER_SIZE];
+
+  (void)state;
+  sdk_range_header(0, 1, out, sizeof(out));
+  assert_string_equal(out, "bytes=0-0");
+  sdk_range_header(100, 50, out, sizeof(out));
+  assert_string_equal(out, "bytes=100-149");
+  sdk_range_header(7, 0, out, sizeof(out));
+  assert_string_equal(out, "bytes=7-");
+  sdk_range_header(UINT64_MAX - 1, 1, out, sizeof(out));
+  assert_string_equal(out, "bytes=18446744073709551614-18446744073709551614");
+}
+
 int unit_body(void)
 {
   const struct CMUnitTest tests[] = {
@@ -390,6 +406,7 @@ int unit_range(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_range_start),
     cmocka_unit_test(test_range_cut),
+    cmocka_unit_test(test_range_header),
   };
   return cmocka_run_group_tests_name("sdk/range", tests, NULL, NULL);
 }
