@@ -1,7 +1,8 @@
 /*
 ** sdk_body.c -- the bodies of sdk_body.h: from store_read_fn sources the
 ** exact-length reader with its end probe and sdk_fill; into a
-** store_write_fn the range-cutting sink and the Range header it asks with.
+** store_write_fn the range-cutting sink and the Range header it asks with,
+** and a whole get's entry-then-body (sdk_get).
 */
 #include <inttypes.h>
 #include <stdio.h>
@@ -153,4 +154,65 @@ int32_t sdk_range_write(void *ud, const void *buf, size_t n)
     return 1; /* the rest is surplus */
   }
   return 0;
+}
+
+void sdk_get_init(sdk_get *g, store_entry_fn on_entry, void *on_entry_ctx,
+                  store_write_fn sink, void *sink_ctx, sdk_get_entry_fn entry,
+                  void *entry_ud)
+{
+  memset(g, 0, sizeof(*g));
+  g->on_entry = on_entry;
+  g->on_entry_ctx = on_entry_ctx;
+  g->sink = sink;
+  g->sink_ctx = sink_ctx;
+  g->entry = entry;
+  g->entry_ud = entry_ud;
+}
+
+/* Headers are in: the entry to on_entry before the first byte. */
+static int32_t get_headers(void *ud, const sdk_response *resp)
+{
+  sdk_get *g = ud;
+
+  if (!g->on_entry)
+    return 0;
+  g->stop = g->entry(g->entry_ud, resp, g->on_entry, g->on_entry_ctx);
+  return g->stop ? 1 : 0;
+}
+
+static int32_t get_write(void *ud, const void *buf, size_t len)
+{
+  sdk_get *g = ud;
+
+  if (len == 0)
+    return 0; /* the ABI promises sinks len > 0 */
+  if (g->sink(g->sink_ctx, buf, len)) {
+    g->stop = SDK_GET_SINK;
+    return 1;
+  }
+  return 0;
+}
+
+void sdk_get_attach(sdk_request *r, sdk_get *g)
+{
+  sdk_request_on_headers(r, get_headers, g);
+  sdk_request_sink(r, get_write, g);
+}
+
+int32_t sdk_get_stopped(const sdk_get *g, const char **out_why)
+{
+  switch (g->stop) {
+  case SDK_GET_ENTRY:
+    *out_why = "the entry callback stopped the download";
+    return STORE_E_ABORTED;
+  case SDK_GET_SINK:
+    *out_why = "the write callback stopped the download";
+    return STORE_E_ABORTED;
+  case SDK_GET_NOMEM:
+    *out_why = "out of memory";
+    return STORE_E_NOMEM;
+  default:
+    *out_why = NULL;
+    return 0;
+  }
 }

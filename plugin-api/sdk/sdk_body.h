@@ -16,6 +16,9 @@
 ** (sdk_request_sink(r, sdk_range_write, &range)). When the perform fails
 ** and range.done is set, the failure is only the stop after the last
 ** wanted byte: the get succeeded.
+**
+** A whole get (sdk_get): the provider's entry to on_entry before the first
+** byte, then the body to the sink, and why either stopped it.
 */
 #ifndef SDK_BODY_H
 #define SDK_BODY_H
@@ -121,5 +124,42 @@ int sdk_range_start(sdk_range *g, const sdk_response *resp);
  * when the sink refuses (done stays 0) and when the range is complete
  * (done = 1: the rest is surplus); else 0. */
 int32_t sdk_range_write(void *ud, const void *buf, size_t n);
+
+/* ---- response bodies: a whole get with its entry first ------------------ */
+
+/* Why an sdk_get stopped the download (sdk_get.stop). */
+#define SDK_GET_ENTRY 1 /* on_entry returned non-zero                     */
+#define SDK_GET_SINK  2 /* the sink returned non-zero                     */
+#define SDK_GET_NOMEM 3 /* the entry could not be made                    */
+
+/* The provider's part of an sdk_get: make the entry of a 2xx response
+ * (from its headers) and hand it to cb. 0 to go on, SDK_GET_ENTRY when cb
+ * returned non-zero, SDK_GET_NOMEM when the entry could not be made. */
+typedef int (*sdk_get_entry_fn)(void *ud, const sdk_response *resp,
+                                store_entry_fn cb, void *cb_ctx);
+
+/* A get's body to its sink, after the entry to on_entry (when not NULL)
+ * before the first byte. Set with sdk_get_init; everything is borrowed. */
+typedef struct sdk_get {
+  store_entry_fn on_entry;
+  void *on_entry_ctx;
+  store_write_fn sink;
+  void *sink_ctx;
+  sdk_get_entry_fn entry;
+  void *entry_ud;
+  int stop;                     /* 0, or SDK_GET_*: why it stopped        */
+} sdk_get;
+
+void sdk_get_init(sdk_get *g, store_entry_fn on_entry, void *on_entry_ctx,
+                  store_write_fn sink, void *sink_ctx, sdk_get_entry_fn entry,
+                  void *entry_ud);
+/* Make g the on-headers callback and sink of r. g must live until the
+ * perform returns. */
+void sdk_get_attach(sdk_request *r, sdk_get *g);
+/* When the perform failed because g stopped it: the error code for it
+ * (STORE_E_ABORTED, or STORE_E_NOMEM) and *out_why, the cause for the
+ * provider's message ("the write callback stopped the download"). 0 when
+ * g did not stop it (the perform's own error stands). */
+int32_t sdk_get_stopped(const sdk_get *g, const char **out_why);
 
 #endif /* SDK_BODY_H */
