@@ -38,34 +38,17 @@ static int meta_name_ok(const char *s)
 int32_t az_meta_check(const az_target *t, const char *content_type,
                       const store_kv *md, size_t n, store_error *err)
 {
-  if (content_type && !sdk_meta_value_ok(content_type, SDK_META_ALLOW_TAB))
-    return az_fail(t, err, STORE_E_INVALID,
-                   "content type: only printable ASCII is allowed");
-  if (n && !md)
-    return az_fail(t, err, STORE_E_INVALID, "metadata count without array");
-  for (size_t i = 0; i < n; i++) {
-    if (t->key && md[i].key && !strcasecmp(md[i].key, AZ_CRC_META))
-      return az_fail(t, err, STORE_E_INVALID,
-                     "metadata name '%.64s' is reserved: xtstore records the "
-                     "blob's CRC-32C under it", md[i].key);
-    if (!md[i].key || !meta_name_ok(md[i].key))
-      return az_fail(t, err, STORE_E_INVALID,
-                     "metadata name '%.64s': Azure wants a C# identifier "
-                     "(letters, digits and '_', not starting with a digit)",
-                     md[i].key ? md[i].key : "(null)");
-    if (!md[i].value || !sdk_meta_value_ok(md[i].value, SDK_META_ALLOW_TAB))
-      return az_fail(t, err, STORE_E_INVALID,
-                     "metadata '%.64s': the value must be printable ASCII "
-                     "(Azure carries it in an HTTP header)", md[i].key);
-    /* Azure folds names to one case: two that differ only in case would
-     * silently become one. */
-    for (size_t j = 0; j < i; j++)
-      if (!strcasecmp(md[i].key, md[j].key))
-        return az_fail(t, err, STORE_E_INVALID,
-                       "metadata names '%.64s' and '%.64s' differ only in "
-                       "case, which Azure does not keep apart", md[j].key,
-                       md[i].key);
-  }
+  /* A container's metadata may use the name: only blobs carry the CRC. */
+  sdk_meta_rules rules = {
+    "Azure", meta_name_ok,
+    "Azure wants a C# identifier (letters, digits and '_', not starting "
+    "with a digit)",
+    t->key ? AZ_CRC_META : NULL,
+    "xtstore records the blob's CRC-32C under it"};
+  char why[STORE_ERR_MSG_SIZE];
+
+  if (sdk_meta_check(&rules, content_type, md, n, why, sizeof(why)))
+    return az_fail(t, err, STORE_E_INVALID, "%s", why);
   return STORE_OK;
 }
 
