@@ -103,6 +103,29 @@ int sdk_fill(store_read_fn src, void *ctx, void *buf, size_t cap,
   return state;
 }
 
+int32_t sdk_body_failure(int state, uint64_t short_by, char *why,
+                         size_t cap)
+{
+  switch (state) {
+  case SDK_BODY_ABORTED:
+    snprintf(why, cap, "the read callback stopped the upload");
+    return STORE_E_ABORTED;
+  case SDK_BODY_SHORT:
+    snprintf(why, cap, "short body: the source ended %" PRIu64
+             " bytes before the declared length", short_by);
+    return STORE_E_INVALID;
+  case SDK_BODY_LONG:
+    snprintf(why, cap, "body longer than the declared length");
+    return STORE_E_INVALID;
+  case SDK_BODY_BAD:
+    snprintf(why, cap, "the read callback returned more bytes than asked "
+             "for");
+    return STORE_E_INTERNAL;
+  default:
+    return 0;
+  }
+}
+
 void sdk_range_init(sdk_range *g, uint64_t off, uint64_t len,
                     store_write_fn sink, void *sink_ctx)
 {

@@ -87,6 +87,13 @@ void sdk_body_attach(sdk_request *r, sdk_body *b);
 int sdk_fill(store_read_fn src, void *ctx, void *buf, size_t cap,
              size_t *out_n, int *out_eof);
 
+/* A source's failure (an SDK_BODY_* state) as the error code for it and
+ * its cause into why[0..cap) ("short body: the source ended N bytes
+ * before the declared length"; short_by is what a SHORT source lacked),
+ * for the provider's message. 0 for SDK_BODY_OK (why untouched). */
+int32_t sdk_body_failure(int state, uint64_t short_by, char *why,
+                         size_t cap);
+
 /* ---- response bodies: the range asked for ------------------------------ */
 
 /* All fields may be read; set them with sdk_range_init. The sink and its

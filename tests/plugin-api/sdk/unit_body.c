@@ -328,6 +328,30 @@ static void test_get(void **state)
   sdk_request_free(r);
 }
 
+/* Each source failure: its code and its words; OK is none. */
+static void test_body_failure(void **state)
+{
+  char why[128] = "untouched";
+
+  (void)state;
+  assert_int_equal(sdk_body_failure(SDK_BODY_OK, 0, why, sizeof(why)), 0);
+  assert_string_equal(why, "untouched");
+  assert_int_equal(sdk_body_failure(SDK_BODY_ABORTED, 0, why, sizeof(why)),
+                   STORE_E_ABORTED);
+  assert_string_equal(why, "the read callback stopped the upload");
+  assert_int_equal(sdk_body_failure(SDK_BODY_SHORT, 12, why, sizeof(why)),
+                   STORE_E_INVALID);
+  assert_string_equal(why, "short body: the source ended 12 bytes before "
+                           "the declared length");
+  assert_int_equal(sdk_body_failure(SDK_BODY_LONG, 0, why, sizeof(why)),
+                   STORE_E_INVALID);
+  assert_string_equal(why, "body longer than the declared length");
+  assert_int_equal(sdk_body_failure(SDK_BODY_BAD, 0, why, sizeof(why)),
+                   STORE_E_INTERNAL);
+  assert_string_equal(why, "the read callback returned more bytes than "
+                           "asked for");
+}
+
 int unit_body(void)
 {
   const struct CMUnitTest tests[] = {
@@ -490,6 +514,7 @@ int unit_range(void)
     cmocka_unit_test(test_range_cut),
     cmocka_unit_test(test_range_header),
     cmocka_unit_test(test_get),
+    cmocka_unit_test(test_body_failure),
   };
   return cmocka_run_group_tests_name("sdk/range", tests, NULL, NULL);
 }
