@@ -164,3 +164,37 @@ int32_t sdk_error_fail(store_error *err, int32_t code, const char *op,
   va_end(ap);
   return rc;
 }
+
+const sdk_error_code *sdk_error_code_find(const sdk_error_code *table,
+                                          size_t n, const char *code)
+{
+  for (size_t i = 0; code && i < n; i++)
+    if (!strcmp(code, table[i].code))
+      return &table[i];
+  return NULL;
+}
+
+int32_t sdk_error_response(store_error *err, const sdk_response *resp,
+                           int32_t rc, uint32_t retry, const char *code,
+                           const char *request_id_hdr, const char *op,
+                           const char *what, const char *cause,
+                           const char *smsg)
+{
+  char detail[160] = "";
+
+  if (smsg && *smsg)
+    snprintf(detail, sizeof(detail), ": %.*s", (int)strcspn(smsg, "\r\n"),
+             smsg);
+  if (cause)
+    rc = sdk_error_http(err, resp, rc, code, request_id_hdr,
+                        "%s %s: %s (%s%s)", op, what, cause,
+                        code ? code : "", detail);
+  else
+    rc = sdk_error_http(err, resp, rc, code, request_id_hdr,
+                        "%s %s: HTTP %ld%s%s%s%s", op, what,
+                        sdk_response_status(resp), code ? " (" : "",
+                        code ? code : "", code ? ")" : "", detail);
+  if (err && retry)
+    err->flags |= STORE_ERR_RETRYABLE;
+  return rc;
+}

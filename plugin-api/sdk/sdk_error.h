@@ -41,6 +41,37 @@ int32_t sdk_error_http(store_error *err, const sdk_response *resp, int32_t code,
  * than its struct_size holds. err may be NULL. Returns from->code. */
 int32_t sdk_error_copy(store_error *err, const store_error *from);
 
+/* ---- a provider's error codes ------------------------------------------ */
+
+/* One row of a provider's table of the service's error codes that say more
+ * than their HTTP status. */
+typedef struct sdk_error_code {
+  const char *code;   /* the service's code ("BlobNotFound")             */
+  int32_t rc;         /* STORE_E_*                                       */
+  uint32_t retry;     /* non-zero: worth retrying, whatever the status   */
+  const char *what;   /* the cause in words, or NULL (the provider's own) */
+} sdk_error_code;
+
+/* The row of table[0..n) whose code is `code` (exactly), or NULL (also
+ * for a NULL code). */
+const sdk_error_code *sdk_error_code_find(const sdk_error_code *table,
+                                          size_t n, const char *code);
+
+/*
+** The message of a classified error response (all but failed
+** authentication, whose hint is the provider's), through sdk_error_http:
+**   "OP WHAT: CAUSE (CODE: FIRST LINE)"  when cause is not NULL, and
+**   "OP WHAT: HTTP STATUS (CODE): FIRST LINE" otherwise,
+** FIRST LINE being the first line of the server's message (left out with
+** its ": " when smsg is NULL or ""), CODE left out when NULL. rc is the
+** code (0: by status); retry non-zero sets RETRYABLE. Returns err->code.
+*/
+int32_t sdk_error_response(store_error *err, const sdk_response *resp,
+                           int32_t rc, uint32_t retry, const char *code,
+                           const char *request_id_hdr, const char *op,
+                           const char *what, const char *cause,
+                           const char *smsg);
+
 /* Reset err after an error the caller expected and handled (a 404 before
  * a create), keeping its struct_size and writing no more than it holds.
  * err may be NULL. */

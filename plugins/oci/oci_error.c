@@ -44,12 +44,7 @@ int32_t oci_nomem(const oci_target *t, store_error *err)
 
 /* OCI's error codes that say more than their HTTP status. Codes not listed
  * are classified by status (sdk_status_code). */
-static const struct {
-  const char *code;
-  int32_t rc;
-  uint32_t retry;
-  const char *what;
-} codes[] = {
+static const sdk_error_code codes[] = {
   {"BucketNotFound", STORE_E_NOT_FOUND, 0, "bucket not found"},
   {"ObjectNotFound", STORE_E_NOT_FOUND, 0, "not found"},
   {"NamespaceNotFound", STORE_E_NOT_FOUND, 0,
@@ -110,6 +105,7 @@ int32_t oci_fail_response(const oci_target *t, const sdk_response *resp,
   const char *code = json_string_value(json_object_get(root, "code"));
   const char *smsg = json_string_value(json_object_get(root, "message"));
   const char *what = NULL;
+  const sdk_error_code *row;
   char desc[256], detail[160] = "";
   uint32_t retry = 0;
   int32_t rc = 0;
@@ -119,13 +115,12 @@ int32_t oci_fail_response(const oci_target *t, const sdk_response *resp,
     code = !t->bucket ? "NamespaceNotFound"
            : t->key   ? "ObjectNotFound"
                       : "BucketNotFound";
-  for (size_t i = 0; code && i < sizeof(codes) / sizeof(codes[0]); i++)
-    if (!strcmp(code, codes[i].code)) {
-      rc = codes[i].rc;
-      retry = codes[i].retry;
-      what = codes[i].what;
-      break;
-    }
+  row = sdk_error_code_find(codes, sizeof(codes) / sizeof(codes[0]), code);
+  if (row) {
+    rc = row->rc;
+    retry = row->retry;
+    what = row->what;
+  }
   /* A 400 about a checksum the body did not match: damaged on the way. */
   if (!rc && status == 400 && code &&
       (strcasestr(code, "md5") || strcasestr(code, "crc32c"))) {
@@ -136,26 +131,20 @@ int32_t oci_fail_response(const oci_target *t, const sdk_response *resp,
   }
   if (!rc && (status == 401 || (code && !strcmp(code, "NotAuthenticated"))))
     rc = STORE_E_AUTH;
-  if (smsg && *smsg)
-    snprintf(detail, sizeof(detail), ": %.*s", (int)strcspn(smsg, "\r\n"),
-             smsg);
   describe(t, desc, sizeof(desc));
-  if (rc == STORE_E_AUTH)
+  if (rc == STORE_E_AUTH) {
+    if (smsg && *smsg)
+      snprintf(detail, sizeof(detail), ": %.*s",
+               (int)strcspn(smsg, "\r\n"), smsg);
     rc = sdk_error_http(err, resp, rc, code, "opc-request-id",
                         "%s %s: authentication failed (%s%s): check the "
                         "user, tenancy, fingerprint and key, and the "
                         "clock", t->op, desc, code ? code : "HTTP 401",
                         detail);
-  else if (what)
-    rc = sdk_error_http(err, resp, rc, code, "opc-request-id",
-                        "%s %s: %s (%s%s)", t->op, desc, what, code, detail);
-  else
-    rc = sdk_error_http(err, resp, rc, code, "opc-request-id",
-                        "%s %s: HTTP %ld%s%s%s%s", t->op, desc, status,
-                        code ? " (" : "", code ? code : "", code ? ")" : "",
-                        detail);
-  if (err && retry)
-    err->flags |= STORE_ERR_RETRYABLE;
+  } else {
+    rc = sdk_error_response(err, resp, rc, retry, code, "opc-request-id",
+                            t->op, desc, what, smsg);
+  }
   json_decref(root);
   return rc;
 }

@@ -224,6 +224,44 @@ static void test_describe_and_fail(void **state)
   assert_non_null(strstr(err.message, "put the account: said a"));
 }
 
+static void test_code_table_and_response(void **state)
+{
+  static const sdk_error_code codes[] = {
+    {"Gone", STORE_E_NOT_FOUND, 0, "not found"},
+    {"Busy", STORE_E_THROTTLED, 1, "busy"},
+  };
+  sdk_response *r = sdk_response_new(404);
+  store_error e;
+
+  (void)state;
+  assert_null(sdk_error_code_find(codes, 2, NULL));
+  assert_null(sdk_error_code_find(codes, 2, "gone")); /* exact */
+  assert_ptr_equal(sdk_error_code_find(codes, 2, "Busy"), &codes[1]);
+
+  /* a cause: "OP WHAT: CAUSE (CODE: FIRST LINE)" */
+  UNIT_ERR(e);
+  assert_int_equal(sdk_error_response(&e, r, STORE_E_NOT_FOUND, 0, "Gone",
+                                      NULL, "get", "blob 'c/k'",
+                                      "not found", "It is gone.\nRequestId"),
+                   STORE_E_NOT_FOUND);
+  assert_string_equal(e.message, "get blob 'c/k': not found (Gone: It is "
+                                 "gone.)");
+  assert_string_equal(e.provider_code, "Gone");
+  assert_false(e.flags & STORE_ERR_RETRYABLE);
+  /* no cause: the status, the code if any, the message if any; retry */
+  UNIT_ERR(e);
+  assert_int_equal(sdk_error_response(&e, r, 0, 1, "Odd", NULL, "head",
+                                      "the account", NULL, ""),
+                   STORE_E_NOT_FOUND);
+  assert_string_equal(e.message, "head the account: HTTP 404 (Odd)");
+  assert_true(e.flags & STORE_ERR_RETRYABLE);
+  UNIT_ERR(e);
+  sdk_error_response(&e, r, 0, 0, NULL, NULL, "head", "the account", NULL,
+                     "why");
+  assert_string_equal(e.message, "head the account: HTTP 404: why");
+  sdk_response_free(r);
+}
+
 int unit_error(void)
 {
   const struct CMUnitTest tests[] = {
@@ -235,6 +273,7 @@ int unit_error(void)
     cmocka_unit_test(test_retry_after_date),
     cmocka_unit_test(test_clear),
     cmocka_unit_test(test_describe_and_fail),
+    cmocka_unit_test(test_code_table_and_response),
   };
 
   return cmocka_run_group_tests_name("sdk_error", tests, NULL, NULL);
