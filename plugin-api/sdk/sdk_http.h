@@ -154,6 +154,10 @@ const char *sdk_response_header(const sdk_response *resp, const char *name);
 size_t sdk_response_header_count(const sdk_response *resp);
 const char *sdk_response_header_name(const sdk_response *resp, size_t i);
 const char *sdk_response_header_value(const sdk_response *resp, size_t i);
+/* The object's full size from a GET or HEAD response: the total of its
+ * Content-Range ("bytes 0-9/1000"), else (no range, or a total of "*")
+ * its Content-Length; 0 when neither says. */
+uint64_t sdk_response_total_size(const sdk_response *resp);
 /* The buffered body, NUL-terminated ("" when none); *len may be NULL. */
 const char *sdk_response_body(const sdk_response *resp, size_t *len);
 void sdk_response_free(sdk_response *resp);

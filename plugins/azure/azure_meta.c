@@ -137,18 +137,6 @@ int az_is_dir_marker(const store_entry *e)
   return 0;
 }
 
-/* The blob's full size: the total of a Content-Range ("bytes 0-9/1000"),
- * else the Content-Length. */
-static uint64_t total_size(const sdk_response *resp)
-{
-  const char *cr = sdk_response_header(resp, "Content-Range");
-  const char *cl = sdk_response_header(resp, "Content-Length");
-  const char *slash = cr ? strchr(cr, '/') : NULL;
-  const char *num = slash ? slash + 1 : cl;
-
-  return num ? strtoull(num, NULL, 10) : 0;
-}
-
 void az_props_free(az_props *p)
 {
   free(p->md);
@@ -176,7 +164,7 @@ int32_t az_props_headers(const az_target *t, const sdk_response *resp,
     p->e.flags = STORE_ENTRY_CONTAINER;
     return STORE_OK;
   }
-  p->e.size = total_size(resp);
+  p->e.size = sdk_response_total_size(resp);
   p->e.content_type = sdk_response_header(resp, "Content-Type");
   /* A ranged answer's Content-MD5 would be the range's, not the blob's. */
   if (!md5 && !sdk_response_header(resp, "Content-Range"))

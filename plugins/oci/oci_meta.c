@@ -100,18 +100,6 @@ void oci_md5_hex(const char *b64, char out[33])
   sdk_buf_free(&raw);
 }
 
-/* The object's full size: the total of a Content-Range ("bytes 0-9/1000"),
- * else the Content-Length. */
-static uint64_t total_size(const sdk_response *resp)
-{
-  const char *cr = sdk_response_header(resp, "Content-Range");
-  const char *cl = sdk_response_header(resp, "Content-Length");
-  const char *slash = cr ? strchr(cr, '/') : NULL;
-  const char *num = slash ? slash + 1 : cl;
-
-  return num ? strtoull(num, NULL, 10) : 0;
-}
-
 void oci_props_free(oci_props *p)
 {
   free(p->md);
@@ -133,7 +121,7 @@ int32_t oci_props_headers(const oci_target *t, const sdk_response *resp,
     return oci_nomem(t, err);
   p->e.struct_size = sizeof(p->e);
   p->e.name = t->key;
-  p->e.size = total_size(resp);
+  p->e.size = sdk_response_total_size(resp);
   p->e.mtime_ns =
     sdk_time_parse_http(sdk_response_header(resp, "Last-Modified"));
   p->e.etag = sdk_response_header(resp, "ETag");
