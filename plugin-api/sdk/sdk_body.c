@@ -1,8 +1,11 @@
 /*
 ** sdk_body.c -- the bodies of sdk_body.h: from store_read_fn sources the
 ** exact-length reader with its end probe and sdk_fill; into a
-** store_write_fn the range-cutting sink.
+** store_write_fn the range-cutting sink and the Range header it asks with,
+** and a whole get's entry-then-body (sdk_get).
 */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,6 +103,29 @@ int sdk_fill(store_read_fn src, void *ctx, void *buf, size_t cap,
   return state;
 }
 
+int32_t sdk_body_failure(int state, uint64_t short_by, char *why,
+                         size_t cap)
+{
+  switch (state) {
+  case SDK_BODY_ABORTED:
+    snprintf(why, cap, "the read callback stopped the upload");
+    return STORE_E_ABORTED;
+  case SDK_BODY_SHORT:
+    snprintf(why, cap, "short body: the source ended %" PRIu64
+             " bytes before the declared length", short_by);
+    return STORE_E_INVALID;
+  case SDK_BODY_LONG:
+    snprintf(why, cap, "body longer than the declared length");
+    return STORE_E_INVALID;
+  case SDK_BODY_BAD:
+    snprintf(why, cap, "the read callback returned more bytes than asked "
+             "for");
+    return STORE_E_INTERNAL;
+  default:
+    return 0;
+  }
+}
+
 void sdk_range_init(sdk_range *g, uint64_t off, uint64_t len,
                     store_write_fn sink, void *sink_ctx)
 {
@@ -108,6 +134,14 @@ void sdk_range_init(sdk_range *g, uint64_t off, uint64_t len,
   g->len = len;
   g->sink = sink;
   g->sink_ctx = sink_ctx;
+}
+
+void sdk_range_header(uint64_t off, uint64_t len, char *out, size_t cap)
+{
+  if (len)
+    snprintf(out, cap, "bytes=%" PRIu64 "-%" PRIu64, off, off + len - 1);
+  else
+    snprintf(out, cap, "bytes=%" PRIu64 "-", off);
 }
 
 int sdk_range_start(sdk_range *g, const sdk_response *resp)
@@ -143,4 +177,65 @@ int32_t sdk_range_write(void *ud, const void *buf, size_t n)
     return 1; /* the rest is surplus */
   }
   return 0;
+}
+
+void sdk_get_init(sdk_get *g, store_entry_fn on_entry, void *on_entry_ctx,
+                  store_write_fn sink, void *sink_ctx, sdk_get_entry_fn entry,
+                  void *entry_ud)
+{
+  memset(g, 0, sizeof(*g));
+  g->on_entry = on_entry;
+  g->on_entry_ctx = on_entry_ctx;
+  g->sink = sink;
+  g->sink_ctx = sink_ctx;
+  g->entry = entry;
+  g->entry_ud = entry_ud;
+}
+
+/* Headers are in: the entry to on_entry before the first byte. */
+static int32_t get_headers(void *ud, const sdk_response *resp)
+{
+  sdk_get *g = ud;
+
+  if (!g->on_entry)
+    return 0;
+  g->stop = g->entry(g->entry_ud, resp, g->on_entry, g->on_entry_ctx);
+  return g->stop ? 1 : 0;
+}
+
+static int32_t get_write(void *ud, const void *buf, size_t len)
+{
+  sdk_get *g = ud;
+
+  if (len == 0)
+    return 0; /* the ABI promises sinks len > 0 */
+  if (g->sink(g->sink_ctx, buf, len)) {
+    g->stop = SDK_GET_SINK;
+    return 1;
+  }
+  return 0;
+}
+
+void sdk_get_attach(sdk_request *r, sdk_get *g)
+{
+  sdk_request_on_headers(r, get_headers, g);
+  sdk_request_sink(r, get_write, g);
+}
+
+int32_t sdk_get_stopped(const sdk_get *g, const char **out_why)
+{
+  switch (g->stop) {
+  case SDK_GET_ENTRY:
+    *out_why = "the entry callback stopped the download";
+    return STORE_E_ABORTED;
+  case SDK_GET_SINK:
+    *out_why = "the write callback stopped the download";
+    return STORE_E_ABORTED;
+  case SDK_GET_NOMEM:
+    *out_why = "out of memory";
+    return STORE_E_NOMEM;
+  default:
+    *out_why = NULL;
+    return 0;
+  }
 }

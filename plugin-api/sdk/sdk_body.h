@@ -16,6 +16,9 @@
 ** (sdk_request_sink(r, sdk_range_write, &range)). When the perform fails
 ** and range.done is set, the failure is only the stop after the last
 ** wanted byte: the get succeeded.
+**
+** A whole get (sdk_get): the provider's entry to on_entry before the first
+** byte, then the body to the sink, and why either stopped it.
 */
 #ifndef SDK_BODY_H
 #define SDK_BODY_H
@@ -84,6 +87,13 @@ void sdk_body_attach(sdk_request *r, sdk_body *b);
 int sdk_fill(store_read_fn src, void *ctx, void *buf, size_t cap,
              size_t *out_n, int *out_eof);
 
+/* A source's failure (an SDK_BODY_* state) as the error code for it and
+ * its cause into why[0..cap) ("short body: the source ended N bytes
+ * before the declared length"; short_by is what a SHORT source lacked),
+ * for the provider's message. 0 for SDK_BODY_OK (why untouched). */
+int32_t sdk_body_failure(int state, uint64_t short_by, char *why,
+                         size_t cap);
+
 /* ---- response bodies: the range asked for ------------------------------ */
 
 /* All fields may be read; set them with sdk_range_init. The sink and its
@@ -103,6 +113,12 @@ typedef struct sdk_range {
 void sdk_range_init(sdk_range *g, uint64_t off, uint64_t len,
                     store_write_fn sink, void *sink_ctx);
 
+/* The Range header's value for bytes [off, off + len): "bytes=OFF-LAST",
+ * or "bytes=OFF-" to the end when len is 0. out holds
+ * SDK_RANGE_HEADER_SIZE bytes. */
+#define SDK_RANGE_HEADER_SIZE 48
+void sdk_range_header(uint64_t off, uint64_t len, char *out, size_t cap);
+
 /* Where the body of the final 2xx response starts: the first byte of its
  * Content-Range ("bytes FIRST-LAST/TOTAL") for a 206, 0 for any other
  * status. 0, or -1 when a 206 has no Content-Range starting with a digit
@@ -115,5 +131,42 @@ int sdk_range_start(sdk_range *g, const sdk_response *resp);
  * when the sink refuses (done stays 0) and when the range is complete
  * (done = 1: the rest is surplus); else 0. */
 int32_t sdk_range_write(void *ud, const void *buf, size_t n);
+
+/* ---- response bodies: a whole get with its entry first ------------------ */
+
+/* Why an sdk_get stopped the download (sdk_get.stop). */
+#define SDK_GET_ENTRY 1 /* on_entry returned non-zero                     */
+#define SDK_GET_SINK  2 /* the sink returned non-zero                     */
+#define SDK_GET_NOMEM 3 /* the entry could not be made                    */
+
+/* The provider's part of an sdk_get: make the entry of a 2xx response
+ * (from its headers) and hand it to cb. 0 to go on, SDK_GET_ENTRY when cb
+ * returned non-zero, SDK_GET_NOMEM when the entry could not be made. */
+typedef int (*sdk_get_entry_fn)(void *ud, const sdk_response *resp,
+                                store_entry_fn cb, void *cb_ctx);
+
+/* A get's body to its sink, after the entry to on_entry (when not NULL)
+ * before the first byte. Set with sdk_get_init; everything is borrowed. */
+typedef struct sdk_get {
+  store_entry_fn on_entry;
+  void *on_entry_ctx;
+  store_write_fn sink;
+  void *sink_ctx;
+  sdk_get_entry_fn entry;
+  void *entry_ud;
+  int stop;                     /* 0, or SDK_GET_*: why it stopped        */
+} sdk_get;
+
+void sdk_get_init(sdk_get *g, store_entry_fn on_entry, void *on_entry_ctx,
+                  store_write_fn sink, void *sink_ctx, sdk_get_entry_fn entry,
+                  void *entry_ud);
+/* Make g the on-headers callback and sink of r. g must live until the
+ * perform returns. */
+void sdk_get_attach(sdk_request *r, sdk_get *g);
+/* When the perform failed because g stopped it: the error code for it
+ * (STORE_E_ABORTED, or STORE_E_NOMEM) and *out_why, the cause for the
+ * provider's message ("the write callback stopped the download"). 0 when
+ * g did not stop it (the perform's own error stands). */
+int32_t sdk_get_stopped(const sdk_get *g, const char **out_why);
 
 #endif /* SDK_BODY_H */

@@ -1,7 +1,8 @@
 /*
 ** sdk_error.c -- classify an HTTP error response into a store_error
 ** (sdk_error.h): status to STORE_E_*, retryability, Retry-After, request id;
-** the server's text in it cleaned of control bytes (sdk_text_clean).
+** the server's text in it cleaned of control bytes (sdk_text_clean); the
+** "OP WHAT: CAUSE" messages and clearing an error handled.
 */
 #include <stdarg.h>
 #include <stdio.h>
@@ -114,4 +115,86 @@ int32_t sdk_error_copy(store_error *err, const store_error *from)
   memcpy(err, from, size);
   err->struct_size = size;
   return from->code;
+}
+
+void sdk_error_clear(store_error *err)
+{
+  uint32_t size;
+
+  if (!err)
+    return;
+  size = err->struct_size;
+  memset(err, 0, size < sizeof(*err) ? size : sizeof(*err));
+  err->struct_size = size;
+}
+
+void sdk_error_describe(const sdk_nouns *n, const char *container,
+                        const char *key, const char *version, char *out,
+                        size_t cap)
+{
+  if (!container)
+    snprintf(out, cap, "%s", n->service);
+  else if (!key)
+    snprintf(out, cap, "%s '%.64s'", n->container, container);
+  else if (version)
+    snprintf(out, cap, "%s '%.64s/%.96s' %s '%.40s'", n->object, container,
+             key, n->version, version);
+  else
+    snprintf(out, cap, "%s '%.64s/%.96s'", n->object, container, key);
+}
+
+int32_t sdk_error_vfail(store_error *err, int32_t code, const char *op,
+                        const char *what, const char *fmt, va_list ap)
+{
+  char cause[STORE_ERR_MSG_SIZE];
+
+  vsnprintf(cause, sizeof(cause), fmt, ap);
+  sdk_text_clean(cause);
+  return store_error_set(err, code, "%s %s: %s", op, what, cause);
+}
+
+int32_t sdk_error_fail(store_error *err, int32_t code, const char *op,
+                       const char *what, const char *fmt, ...)
+{
+  va_list ap;
+  int32_t rc;
+
+  va_start(ap, fmt);
+  rc = sdk_error_vfail(err, code, op, what, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+const sdk_error_code *sdk_error_code_find(const sdk_error_code *table,
+                                          size_t n, const char *code)
+{
+  for (size_t i = 0; code && i < n; i++)
+    if (!strcmp(code, table[i].code))
+      return &table[i];
+  return NULL;
+}
+
+int32_t sdk_error_response(store_error *err, const sdk_response *resp,
+                           int32_t rc, uint32_t retry, const char *code,
+                           const char *request_id_hdr, const char *op,
+                           const char *what, const char *cause,
+                           const char *smsg)
+{
+  char detail[160] = "";
+
+  if (smsg && *smsg)
+    snprintf(detail, sizeof(detail), ": %.*s", (int)strcspn(smsg, "\r\n"),
+             smsg);
+  if (cause)
+    rc = sdk_error_http(err, resp, rc, code, request_id_hdr,
+                        "%s %s: %s (%s%s)", op, what, cause,
+                        code ? code : "", detail);
+  else
+    rc = sdk_error_http(err, resp, rc, code, request_id_hdr,
+                        "%s %s: HTTP %ld%s%s%s%s", op, what,
+                        sdk_response_status(resp), code ? " (" : "",
+                        code ? code : "", code ? ")" : "", detail);
+  if (err && retry)
+    err->flags |= STORE_ERR_RETRYABLE;
+  return rc;
 }

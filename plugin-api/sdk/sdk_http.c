@@ -14,6 +14,7 @@
 ** connection cache is not thread-safe"; curl issues #4915, #9404).
 */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,6 +127,33 @@ int sdk_http_config_keys(sdk_http_config *cfg, const store_kv *kv, size_t n,
                            who, SDK_HTTP_STALL_KEY, v);
   cfg->stall_timeout_s = (uint32_t)s;
   return STORE_OK;
+}
+
+/* *out is the client (free with sdk_http_free), or NULL on failure. */
+int sdk_http_from_keys(const store_kv *kv, size_t n, const char *who,
+                       const store_host_api *host, sdk_http **out,
+                       store_error *err)
+{
+  const char *v = sdk_kv_get(kv, n, "verify-tls");
+  char agent[64];
+  sdk_http_config hc;
+  int verify = 1;
+
+  *out = NULL;
+  if (v && (verify = sdk_parse_bool(v)) < 0)
+    return store_error_set(err, STORE_E_CONFIG, "%s: config key "
+                           "'verify-tls': '%.64s' is not true or false",
+                           who, v);
+  memset(&hc, 0, sizeof(hc));
+  hc.struct_size = sizeof(hc);
+  hc.verify_tls = verify ? SDK_HTTP_TLS_VERIFY : SDK_HTTP_TLS_NO_VERIFY;
+  hc.ca_bundle = sdk_kv_get(kv, n, "ca-bundle");
+  hc.host = host;
+  snprintf(agent, sizeof(agent), "xtstore-%.40s/1.0", who);
+  hc.user_agent = agent;
+  if (sdk_http_config_keys(&hc, kv, n, who, err))
+    return STORE_E_CONFIG;
+  return sdk_http_new(&hc, out, err);
 }
 
 /* *out is the client (free with sdk_http_free), or NULL on failure. */

@@ -64,6 +64,14 @@ int sdk_http_config_keys(sdk_http_config *cfg, const store_kv *kv, size_t n,
 /* New client. cfg may be NULL (all defaults, TLS verified). Its strings are
  * copied. *out NULL on failure. */
 int sdk_http_new(const sdk_http_config *cfg, sdk_http **out, store_error *err);
+/* New client from a service's keys, as every HTTP provider configures it:
+ * verify-tls (true/false, default true), ca-bundle and SDK_HTTP_STALL_KEY;
+ * User-Agent "xtstore-WHO/1.0"; host is polled for cancellation (may be
+ * NULL). A bad value is STORE_E_CONFIG naming `who`, the key and the value.
+ * *out is the client (free with sdk_http_free), or NULL on failure. */
+int sdk_http_from_keys(const store_kv *kv, size_t n, const char *who,
+                       const store_host_api *host, sdk_http **out,
+                       store_error *err);
 /* Free the client and every pooled handle. NULL is fine. */
 void sdk_http_free(sdk_http *h);
 
@@ -146,6 +154,10 @@ const char *sdk_response_header(const sdk_response *resp, const char *name);
 size_t sdk_response_header_count(const sdk_response *resp);
 const char *sdk_response_header_name(const sdk_response *resp, size_t i);
 const char *sdk_response_header_value(const sdk_response *resp, size_t i);
+/* The object's full size from a GET or HEAD response: the total of its
+ * Content-Range ("bytes 0-9/1000"), else (no range, or a total of "*")
+ * its Content-Length; 0 when neither says. */
+uint64_t sdk_response_total_size(const sdk_response *resp);
 /* The buffered body, NUL-terminated ("" when none); *len may be NULL. */
 const char *sdk_response_body(const sdk_response *resp, size_t *len);
 void sdk_response_free(sdk_response *resp);

@@ -1,6 +1,8 @@
 /*
-** sdk_meta.c -- metadata in prefixed headers (sdk_meta.h).
+** sdk_meta.c -- metadata in prefixed headers, and checking it against a
+** service's rules (sdk_meta.h).
 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -60,4 +62,47 @@ int sdk_meta_value_ok(const char *s, uint32_t flags)
         !(*s == '\t' && (flags & SDK_META_ALLOW_TAB)))
       return 0;
   return 1;
+}
+
+int32_t sdk_meta_check(const sdk_meta_rules *rules, const char *content_type,
+                       const store_kv *md, size_t n, char *why, size_t cap)
+{
+  int (*name_ok)(const char *) = rules->name_ok ? rules->name_ok
+                                                : sdk_http_is_token;
+
+  if (content_type && !sdk_meta_value_ok(content_type, SDK_META_ALLOW_TAB)) {
+    snprintf(why, cap, "content type: only printable ASCII is allowed");
+    return STORE_E_INVALID;
+  }
+  if (n && !md) {
+    snprintf(why, cap, "metadata count without array");
+    return STORE_E_INVALID;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (rules->reserved && md[i].key &&
+        !strcasecmp(md[i].key, rules->reserved)) {
+      snprintf(why, cap, "metadata name '%.64s' is reserved: %s", md[i].key,
+               rules->reserved_why);
+      return STORE_E_INVALID;
+    }
+    if (!md[i].key || !name_ok(md[i].key)) {
+      snprintf(why, cap, "metadata name '%.64s': %s",
+               md[i].key ? md[i].key : "(null)", rules->name_rule);
+      return STORE_E_INVALID;
+    }
+    if (!md[i].value || !sdk_meta_value_ok(md[i].value, SDK_META_ALLOW_TAB)) {
+      snprintf(why, cap, "metadata '%.64s': the value must be printable "
+               "ASCII (%s carries it in an HTTP header)", md[i].key,
+               rules->service);
+      return STORE_E_INVALID;
+    }
+    for (size_t j = 0; j < i; j++)
+      if (!strcasecmp(md[i].key, md[j].key)) {
+        snprintf(why, cap, "metadata names '%.64s' and '%.64s' differ only "
+                 "in case, which %s does not keep apart", md[j].key,
+                 md[i].key, rules->service);
+        return STORE_E_INVALID;
+      }
+  }
+  return STORE_OK;
 }

@@ -38,6 +38,17 @@ const char *sdk_response_header(const sdk_response *resp, const char *name)
   return sdk__hdrs_get(&resp->hdrs, name, 1);
 }
 
+uint64_t sdk_response_total_size(const sdk_response *resp)
+{
+  const char *v = sdk_response_header(resp, "Content-Range");
+  const char *slash = v ? strrchr(v, '/') : NULL;
+
+  if (slash && slash[1] != '*')
+    return strtoull(slash + 1, NULL, 10);
+  v = sdk_response_header(resp, "Content-Length");
+  return v ? strtoull(v, NULL, 10) : 0;
+}
+
 size_t sdk_response_header_count(const sdk_response *resp)
 {
   return resp->hdrs.n;

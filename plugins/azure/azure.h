@@ -23,6 +23,7 @@
 #include "store_interface.h"
 #include "sdk_body.h"
 #include "sdk_buf.h"
+#include "sdk_error.h"
 #include "sdk_http.h"
 #include "sdk_util.h"
 #include "sdk_xml.h"
@@ -124,7 +125,6 @@ int32_t az_fail(const az_target *t, store_error *err, int32_t code,
 int32_t az_nomem(const az_target *t, store_error *err);
 int32_t az_fail_response(const az_target *t, const sdk_response *resp,
                          store_error *err);
-void az_err_clear(store_error *err);
 
 /* azure_request.c */
 int32_t az_check_container(const az_target *t, store_error *err);

@@ -47,7 +47,7 @@ static int32_t ensure_append_blob(store_handle *h, const az_target *t,
   rc = az_exec(h, t, "PUT", NULL, create, 3, NULL, err);
   /* Someone else created it first: fine, Append Block checks its type. */
   if (rc == STORE_E_EXISTS) {
-    az_err_clear(err);
+    sdk_error_clear(err);
     rc = STORE_OK;
   }
 out:

@@ -287,60 +287,19 @@ out:
 /* get                                                                      */
 /* ------------------------------------------------------------------------ */
 
-/* Why a get stopped early, so the message can say. */
-#define STOP_ENTRY 1
-#define STOP_SINK  2
-#define STOP_NOMEM 3
-
-typedef struct get_ctx {
-  const az_target *t;
-  store_entry_fn on_entry;
-  void *on_entry_ctx;
-  store_write_fn sink;
-  void *sink_ctx;
-  int stop;
-} get_ctx;
-
-/* Headers are in: describe the blob to on_entry before the first byte. */
-static int32_t get_headers(void *ud, const sdk_response *resp)
+/* The blob's entry from the response headers, to cb (an sdk_get_entry_fn;
+ * ud is the target). */
+static int get_entry(void *ud, const sdk_response *resp, store_entry_fn cb,
+                     void *cb_ctx)
 {
-  get_ctx *g = ud;
   az_props p;
   int32_t r;
 
-  if (!g->on_entry)
-    return 0;
-  if (az_props_headers(g->t, resp, &p, NULL)) {
-    g->stop = STOP_NOMEM;
-    return 1;
-  }
-  r = g->on_entry(g->on_entry_ctx, &p.e);
+  if (az_props_headers(ud, resp, &p, NULL))
+    return SDK_GET_NOMEM;
+  r = cb(cb_ctx, &p.e);
   az_props_free(&p);
-  if (r)
-    g->stop = STOP_ENTRY;
-  return r ? 1 : 0;
-}
-
-static int32_t get_write(void *ud, const void *buf, size_t len)
-{
-  get_ctx *g = ud;
-
-  if (len == 0)
-    return 0; /* the ABI promises sinks len > 0 */
-  if (g->sink(g->sink_ctx, buf, len)) {
-    g->stop = STOP_SINK;
-    return 1;
-  }
-  return 0;
-}
-
-/* "bytes=OFF-END", or "bytes=OFF-" to the end (length 0). */
-static void range_header(uint64_t off, uint64_t len, char *out, size_t cap)
-{
-  if (len)
-    snprintf(out, cap, "bytes=%" PRIu64 "-%" PRIu64, off, off + len - 1);
-  else
-    snprintf(out, cap, "bytes=%" PRIu64 "-", off);
+  return r ? SDK_GET_ENTRY : 0;
 }
 
 int32_t az_blob_get(store_handle *h, const char *container, const char *key,
@@ -350,11 +309,11 @@ int32_t az_blob_get(store_handle *h, const char *container, const char *key,
   az_target t = {"get", container, key,
                  AZ_OPT(opts, store_get_opts, snapshot_id, NULL)};
   const char *if_match = AZ_OPT(opts, store_get_opts, if_match, NULL);
-  get_ctx g = {&t, AZ_OPT(opts, store_get_opts, on_entry, NULL),
-               AZ_OPT(opts, store_get_opts, on_entry_ctx, NULL), sink,
-               sink_ctx, 0};
+  const char *why;
+  int32_t stop;
+  sdk_get g;
   sdk_request *r = NULL;
-  char range[64];
+  char range[SDK_RANGE_HEADER_SIZE];
   int32_t rc;
 
   rc = az_check_key(&t, err);
@@ -364,13 +323,16 @@ int32_t az_blob_get(store_handle *h, const char *container, const char *key,
     rc = az_fail(&t, err, STORE_E_INVALID, "no write callback");
     goto out;
   }
+  sdk_get_init(&g, AZ_OPT(opts, store_get_opts, on_entry, NULL),
+               AZ_OPT(opts, store_get_opts, on_entry_ctx, NULL), sink,
+               sink_ctx, get_entry, &t);
   rc = az_request(h, &t, "GET", NULL, &r, err);
   if (rc)
     goto out;
   if (AZ_OPT(opts, store_get_opts, flags, 0) & STORE_GET_RANGE) {
-    range_header(AZ_OPT(opts, store_get_opts, offset, 0),
-                 AZ_OPT(opts, store_get_opts, length, 0), range,
-                 sizeof(range));
+    sdk_range_header(AZ_OPT(opts, store_get_opts, offset, 0),
+                     AZ_OPT(opts, store_get_opts, length, 0), range,
+                     sizeof(range));
     rc = az_header(&t, r, "x-ms-range", range, err);
     if (rc)
       goto out;
@@ -380,17 +342,11 @@ int32_t az_blob_get(store_handle *h, const char *container, const char *key,
     if (rc)
       goto out;
   }
-  sdk_request_on_headers(r, get_headers, &g);
-  sdk_request_sink(r, get_write, &g);
+  sdk_get_attach(r, &g);
   rc = az_perform(h, &t, r, NULL, err);
-  if (rc && g.stop == STOP_ENTRY)
-    rc = az_fail(&t, err, STORE_E_ABORTED,
-                 "the entry callback stopped the download");
-  else if (rc && g.stop == STOP_SINK)
-    rc = az_fail(&t, err, STORE_E_ABORTED,
-                 "the write callback stopped the download");
-  else if (rc && g.stop == STOP_NOMEM)
-    rc = az_nomem(&t, err);
+  stop = rc ? sdk_get_stopped(&g, &why) : 0;
+  if (stop)
+    rc = az_fail(&t, err, stop, "%s", why);
 out:
   sdk_request_free(r);
   return rc;
@@ -521,7 +477,7 @@ int32_t az_blob_set_metadata(store_handle *h, const char *container,
     rc = set_metadata(h, &t, metadata, nmetadata, i <= SET_MD_TRIES, err);
     if (rc != STORE_E_PRECONDITION || i > SET_MD_TRIES)
       break;
-    az_err_clear(err);
+    sdk_error_clear(err);
   }
 out:
   return rc;

@@ -1,34 +1,21 @@
 /*
 ** azure_body.c -- request bodies from the ABI's read callbacks (read by
-** the SDK's sdk_body and sdk_fill): their failures in Azure's words, and
+** the SDK's sdk_body and sdk_fill): their failures as Azure errors, and
 ** the check of an upload's source.
 */
 #include <inttypes.h>
 
 #include "azure.h"
 
-/* A source's failure (an SDK_BODY_* state) in Azure's words; short_by is
+/* A source's failure (an SDK_BODY_* state) as this blob's error; short_by is
  * what a SHORT source lacked. rc when there is none. */
 static int32_t source_fail(const az_target *t, int state, uint64_t short_by,
                            int32_t rc, store_error *err)
 {
-  switch (state) {
-  case SDK_BODY_ABORTED:
-    return az_fail(t, err, STORE_E_ABORTED,
-                   "the read callback stopped the upload");
-  case SDK_BODY_SHORT:
-    return az_fail(t, err, STORE_E_INVALID,
-                   "short body: the source ended %" PRIu64
-                   " bytes before the declared length", short_by);
-  case SDK_BODY_LONG:
-    return az_fail(t, err, STORE_E_INVALID,
-                   "body longer than the declared length");
-  case SDK_BODY_BAD:
-    return az_fail(t, err, STORE_E_INTERNAL,
-                   "the read callback returned more bytes than asked for");
-  default:
-    return rc;
-  }
+  char why[128];
+  int32_t code = sdk_body_failure(state, short_by, why, sizeof(why));
+
+  return code ? az_fail(t, err, code, "%s", why) : rc;
 }
 
 /* What a failed request with a streamed body really failed of: the

@@ -135,6 +135,6 @@ int32_t az_perform_md5(store_handle *h, const az_target *t, sdk_request *r,
     if (!rc || i == AZ_MD5_SENDS || !err ||
         strcmp(err->provider_code, "Md5Mismatch"))
       return rc;
-    az_err_clear(err);
+    sdk_error_clear(err);
   }
 }

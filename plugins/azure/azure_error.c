@@ -11,33 +11,28 @@
 #include "sdk_error.h"
 #include "sdk_xml.h"
 
+static const sdk_nouns nouns = {"the account", "container",
+                                 "blob", "snapshot"};
+
 /* "blob 'c/k'", "blob 'c/k' snapshot 'S'", "container 'c'", "the
  * account": what a request was about. Long names are cut. */
 static void describe(const az_target *t, char *out, size_t cap)
 {
-  if (!t->container)
-    snprintf(out, cap, "the account");
-  else if (!t->key)
-    snprintf(out, cap, "container '%.64s'", t->container);
-  else if (t->snapshot)
-    snprintf(out, cap, "blob '%.64s/%.96s' snapshot '%.40s'", t->container,
-             t->key, t->snapshot);
-  else
-    snprintf(out, cap, "blob '%.64s/%.96s'", t->container, t->key);
+  sdk_error_describe(&nouns, t->container, t->key, t->snapshot, out, cap);
 }
 
 int32_t az_fail(const az_target *t, store_error *err, int32_t code,
                 const char *fmt, ...)
 {
-  char what[256], cause[STORE_ERR_MSG_SIZE];
+  char what[256];
   va_list ap;
+  int32_t rc;
 
-  va_start(ap, fmt);
-  vsnprintf(cause, sizeof(cause), fmt, ap);
-  va_end(ap);
-  sdk_text_clean(cause); /* it may quote the server (a header's value) */
   describe(t, what, sizeof(what));
-  return store_error_set(err, code, "%s %s: %s", t->op, what, cause);
+  va_start(ap, fmt);
+  rc = sdk_error_vfail(err, code, t->op, what, fmt, ap);
+  va_end(ap);
+  return rc;
 }
 
 int32_t az_nomem(const az_target *t, store_error *err)
@@ -45,26 +40,9 @@ int32_t az_nomem(const az_target *t, store_error *err)
   return az_fail(t, err, STORE_E_NOMEM, "out of memory");
 }
 
-/* After an error the caller expected and handled (a 404 before a create). */
-void az_err_clear(store_error *err)
-{
-  uint32_t size;
-
-  if (!err)
-    return;
-  size = err->struct_size;
-  memset(err, 0, size < sizeof(*err) ? size : sizeof(*err));
-  err->struct_size = size;
-}
-
 /* The Blob service's error codes that mean something more precise than
  * their HTTP status. Codes not listed are classified by status. */
-static const struct {
-  const char *code;
-  int32_t rc;
-  uint32_t retry;
-  const char *what;
-} codes[] = {
+static const sdk_error_code codes[] = {
   {"BlobNotFound", STORE_E_NOT_FOUND, 0, "not found"},
   {"ContainerNotFound", STORE_E_NOT_FOUND, 0, "container not found"},
   {"ResourceNotFound", STORE_E_NOT_FOUND, 0, "not found"},
@@ -125,11 +103,11 @@ int32_t az_fail_response(const az_target *t, const sdk_response *resp,
                          store_error *err)
 {
   long status = sdk_response_status(resp);
-  const char *code = NULL, *smsg = NULL, *what = NULL;
-  char desc[256], detail[160] = "";
+  const char *code = NULL, *smsg = NULL;
+  const sdk_error_code *row;
+  char desc[256];
   sdk_xml_node *root = NULL;
   store_error xerr;
-  uint32_t retry = 0;
   int32_t rc = 0;
   size_t blen = 0;
   const char *body = sdk_response_body(resp, &blen);
@@ -143,38 +121,24 @@ int32_t az_fail_response(const az_target *t, const sdk_response *resp,
   }
   if (!code || !*code)
     code = sdk_response_header(resp, "x-ms-error-code");
-  for (size_t i = 0; code && i < sizeof(codes) / sizeof(codes[0]); i++)
-    if (!strcmp(code, codes[i].code)) {
-      rc = codes[i].rc;
-      retry = codes[i].retry;
-      what = codes[i].what;
-      break;
-    }
+  row = sdk_error_code_find(codes, sizeof(codes) / sizeof(codes[0]), code);
+  if (row)
+    rc = row->rc;
   /* Azure answers a bad signature with 403; without a code, that is the
    * likely cause. */
   if (!rc && status == 403 && (!code || !*code))
     rc = STORE_E_AUTH;
-  /* The server's first line says more than the code, except for auth
-   * failures: there it would echo the string it signed. */
-  if (rc != STORE_E_AUTH && smsg && *smsg)
-    snprintf(detail, sizeof(detail), ": %.*s", (int)strcspn(smsg, "\r\n"),
-             smsg);
   describe(t, desc, sizeof(desc));
+  /* No server message here: it would echo the string it signed. */
   if (rc == STORE_E_AUTH)
     rc = sdk_error_http(err, resp, rc, code, "x-ms-request-id",
                    "%s %s: authentication failed (%s): check the account "
                    "key or SAS token", t->op, desc,
                    code && *code ? code : "HTTP 403");
-  else if (what)
-    rc = sdk_error_http(err, resp, rc, code, "x-ms-request-id",
-                   "%s %s: %s (%s%s)", t->op, desc, what, code, detail);
   else
-    rc = sdk_error_http(err, resp, rc, code, "x-ms-request-id",
-                   "%s %s: HTTP %ld%s%s%s%s", t->op, desc, status,
-                   code ? " (" : "", code ? code : "", code ? ")" : "",
-                   detail);
-  if (err && retry)
-    err->flags |= STORE_ERR_RETRYABLE;
+    rc = sdk_error_response(err, resp, rc, row ? row->retry : 0, code,
+                            "x-ms-request-id", t->op, desc,
+                            row ? row->what : NULL, smsg);
   sdk_xml_free(root);
   return rc;
 }

@@ -38,34 +38,17 @@ static int meta_name_ok(const char *s)
 int32_t az_meta_check(const az_target *t, const char *content_type,
                       const store_kv *md, size_t n, store_error *err)
 {
-  if (content_type && !sdk_meta_value_ok(content_type, SDK_META_ALLOW_TAB))
-    return az_fail(t, err, STORE_E_INVALID,
-                   "content type: only printable ASCII is allowed");
-  if (n && !md)
-    return az_fail(t, err, STORE_E_INVALID, "metadata count without array");
-  for (size_t i = 0; i < n; i++) {
-    if (t->key && md[i].key && !strcasecmp(md[i].key, AZ_CRC_META))
-      return az_fail(t, err, STORE_E_INVALID,
-                     "metadata name '%.64s' is reserved: xtstore records the "
-                     "blob's CRC-32C under it", md[i].key);
-    if (!md[i].key || !meta_name_ok(md[i].key))
-      return az_fail(t, err, STORE_E_INVALID,
-                     "metadata name '%.64s': Azure wants a C# identifier "
-                     "(letters, digits and '_', not starting with a digit)",
-                     md[i].key ? md[i].key : "(null)");
-    if (!md[i].value || !sdk_meta_value_ok(md[i].value, SDK_META_ALLOW_TAB))
-      return az_fail(t, err, STORE_E_INVALID,
-                     "metadata '%.64s': the value must be printable ASCII "
-                     "(Azure carries it in an HTTP header)", md[i].key);
-    /* Azure folds names to one case: two that differ only in case would
-     * silently become one. */
-    for (size_t j = 0; j < i; j++)
-      if (!strcasecmp(md[i].key, md[j].key))
-        return az_fail(t, err, STORE_E_INVALID,
-                       "metadata names '%.64s' and '%.64s' differ only in "
-                       "case, which Azure does not keep apart", md[j].key,
-                       md[i].key);
-  }
+  /* A container's metadata may use the name: only blobs carry the CRC. */
+  sdk_meta_rules rules = {
+    "Azure", meta_name_ok,
+    "Azure wants a C# identifier (letters, digits and '_', not starting "
+    "with a digit)",
+    t->key ? AZ_CRC_META : NULL,
+    "xtstore records the blob's CRC-32C under it"};
+  char why[STORE_ERR_MSG_SIZE];
+
+  if (sdk_meta_check(&rules, content_type, md, n, why, sizeof(why)))
+    return az_fail(t, err, STORE_E_INVALID, "%s", why);
   return STORE_OK;
 }
 
@@ -154,18 +137,6 @@ int az_is_dir_marker(const store_entry *e)
   return 0;
 }
 
-/* The blob's full size: the total of a Content-Range ("bytes 0-9/1000"),
- * else the Content-Length. */
-static uint64_t total_size(const sdk_response *resp)
-{
-  const char *cr = sdk_response_header(resp, "Content-Range");
-  const char *cl = sdk_response_header(resp, "Content-Length");
-  const char *slash = cr ? strchr(cr, '/') : NULL;
-  const char *num = slash ? slash + 1 : cl;
-
-  return num ? strtoull(num, NULL, 10) : 0;
-}
-
 void az_props_free(az_props *p)
 {
   free(p->md);
@@ -193,7 +164,7 @@ int32_t az_props_headers(const az_target *t, const sdk_response *resp,
     p->e.flags = STORE_ENTRY_CONTAINER;
     return STORE_OK;
   }
-  p->e.size = total_size(resp);
+  p->e.size = sdk_response_total_size(resp);
   p->e.content_type = sdk_response_header(resp, "Content-Type");
   /* A ranged answer's Content-MD5 would be the range's, not the blob's. */
   if (!md5 && !sdk_response_header(resp, "Content-Range"))

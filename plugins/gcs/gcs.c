@@ -60,29 +60,6 @@ static void gcs_close(store_handle *h)
   free(h);
 }
 
-/* The HTTP client, from verify-tls, ca-bundle and stall-timeout. */
-static int32_t open_http(store_handle *h, const store_kv *cfg, size_t n,
-                         store_error *err)
-{
-  const char *v = sdk_kv_get(cfg, n, "verify-tls");
-  sdk_http_config hc;
-  int verify = 1;
-
-  if (v && (verify = sdk_parse_bool(v)) < 0)
-    return store_error_set(err, STORE_E_CONFIG,
-                           "gcs: config key 'verify-tls': '%.64s' is not "
-                           "true or false", v);
-  memset(&hc, 0, sizeof(hc));
-  hc.struct_size = sizeof(hc);
-  hc.verify_tls = verify ? SDK_HTTP_TLS_VERIFY : SDK_HTTP_TLS_NO_VERIFY;
-  hc.ca_bundle = sdk_kv_get(cfg, n, "ca-bundle");
-  hc.host = h->host;
-  hc.user_agent = "xtstore-gcs/1.0";
-  if (sdk_http_config_keys(&hc, cfg, n, "gcs", err))
-    return STORE_E_CONFIG;
-  return sdk_http_new(&hc, &h->http, err);
-}
-
 /* On success *out is a new handle owned by the caller (release it with
  * close()); on failure it is NULL. No request is made: credentials are
  * used (and a token fetched) on the first operation. */
@@ -106,7 +83,7 @@ static int32_t gcs_open(const store_host_api *host, const store_kv *config,
   rc = gcs_config_open(h, config, nconfig, err);
   if (rc)
     goto out;
-  rc = open_http(h, config, nconfig, err);
+  rc = sdk_http_from_keys(config, nconfig, "gcs", host, &h->http, err);
   if (rc)
     goto out;
   *out = h;

@@ -23,6 +23,7 @@
 #include "store_interface.h"
 #include "sdk_body.h"
 #include "sdk_buf.h"
+#include "sdk_error.h"
 #include "sdk_http.h"
 #include "sdk_json.h"
 #include "sdk_oauth.h"
@@ -103,7 +104,6 @@ int32_t gcs_fail(const gcs_target *t, store_error *err, int32_t code,
 int32_t gcs_nomem(const gcs_target *t, store_error *err);
 int32_t gcs_fail_response(const gcs_target *t, const sdk_response *resp,
                           store_error *err);
-void gcs_err_clear(store_error *err);
 
 /* gcs_request.c */
 #define GCS_API    "/storage/v1"

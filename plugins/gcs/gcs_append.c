@@ -56,7 +56,7 @@ int32_t gcs_blob_append(store_handle *h, const char *bucket, const char *key,
     goto out;
   rc = gcs_obj_get(h, &t, &cur, &o, err);
   if (rc == STORE_E_NOT_FOUND) {
-    gcs_err_clear(err);
+    sdk_error_clear(err);
     rc = create(h, &t, opts, src, src_ctx, err);
     goto out;
   }

@@ -73,15 +73,6 @@ static int32_t get_write(void *ud, const void *buf, size_t len)
   return 0;
 }
 
-/* "bytes=OFF-END", or "bytes=OFF-" to the end (length 0). */
-static void range_header(uint64_t off, uint64_t len, char *out, size_t cap)
-{
-  if (len)
-    snprintf(out, cap, "bytes=%" PRIu64 "-%" PRIu64, off, off + len - 1);
-  else
-    snprintf(out, cap, "bytes=%" PRIu64 "-", off);
-}
-
 /* The entry first (the object resource: type, metadata, checksums), then
  * the bytes of that very generation. */
 static int32_t get_entry(store_handle *h, gcs_target *t,
@@ -119,7 +110,7 @@ int32_t gcs_blob_get(store_handle *h, const char *bucket, const char *key,
   uint64_t len = ranged ? GCS_OPT(opts, store_get_opts, length, 0) : 0;
   sdk_buf url = SDK_BUF_INIT;
   sdk_request *r = NULL;
-  char range[64], gen[32] = "";
+  char range[SDK_RANGE_HEADER_SIZE], gen[32] = "";
   get_ctx g;
   int32_t rc;
 
@@ -154,7 +145,7 @@ int32_t gcs_blob_get(store_handle *h, const char *bucket, const char *key,
     goto out;
   }
   if (ranged) {
-    range_header(off, len, range, sizeof(range));
+    sdk_range_header(off, len, range, sizeof(range));
     rc = gcs_header(&t, r, "Range", range, err);
     if (rc)
       goto out;
@@ -163,7 +154,7 @@ int32_t gcs_blob_get(store_handle *h, const char *bucket, const char *key,
   sdk_request_sink(r, sdk_range_write, &g.range);
   rc = gcs_perform(h, &t, r, 1, NULL, err);
   if (rc && g.range.done) {
-    gcs_err_clear(err);
+    sdk_error_clear(err);
     rc = STORE_OK;
   }
   if (rc && g.stop == STOP_SINK)
@@ -287,7 +278,7 @@ int32_t gcs_blob_set_metadata(store_handle *h, const char *bucket,
     rc = patch_metadata(h, &t, metadata, nmetadata, err);
     if (rc != STORE_E_PRECONDITION || i >= SET_MD_TRIES)
       break;
-    gcs_err_clear(err);
+    sdk_error_clear(err);
   }
   return rc;
 }

@@ -138,7 +138,7 @@ static int32_t purge_one(void *ud, const gcs_obj *o)
 
   /* Gone already (a concurrent delete) is what we wanted. */
   if (rc == STORE_E_NOT_FOUND) {
-    gcs_err_clear(p->err);
+    sdk_error_clear(p->err);
     rc = STORE_OK;
   }
   return rc;

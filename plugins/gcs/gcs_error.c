@@ -10,33 +10,28 @@
 #include "gcs.h"
 #include "sdk_error.h"
 
+static const sdk_nouns nouns = {"the project", "bucket",
+                                 "object", "generation"};
+
 /* "object 'b/k'", "object 'b/k' generation 'G'", "bucket 'b'", "the
  * project": what a request was about. Long names are cut. */
 static void describe(const gcs_target *t, char *out, size_t cap)
 {
-  if (!t->bucket)
-    snprintf(out, cap, "the project");
-  else if (!t->key)
-    snprintf(out, cap, "bucket '%.64s'", t->bucket);
-  else if (t->generation)
-    snprintf(out, cap, "object '%.64s/%.96s' generation '%.24s'", t->bucket,
-             t->key, t->generation);
-  else
-    snprintf(out, cap, "object '%.64s/%.96s'", t->bucket, t->key);
+  sdk_error_describe(&nouns, t->bucket, t->key, t->generation, out, cap);
 }
 
 int32_t gcs_fail(const gcs_target *t, store_error *err, int32_t code,
                  const char *fmt, ...)
 {
-  char what[256], cause[STORE_ERR_MSG_SIZE];
+  char what[256];
   va_list ap;
+  int32_t rc;
 
-  va_start(ap, fmt);
-  vsnprintf(cause, sizeof(cause), fmt, ap);
-  va_end(ap);
-  sdk_text_clean(cause); /* it may quote the server */
   describe(t, what, sizeof(what));
-  return store_error_set(err, code, "%s %s: %s", t->op, what, cause);
+  va_start(ap, fmt);
+  rc = sdk_error_vfail(err, code, t->op, what, fmt, ap);
+  va_end(ap);
+  return rc;
 }
 
 int32_t gcs_nomem(const gcs_target *t, store_error *err)
@@ -44,26 +39,9 @@ int32_t gcs_nomem(const gcs_target *t, store_error *err)
   return gcs_fail(t, err, STORE_E_NOMEM, "out of memory");
 }
 
-/* After an error the caller expected and handled. */
-void gcs_err_clear(store_error *err)
-{
-  uint32_t size;
-
-  if (!err)
-    return;
-  size = err->struct_size;
-  memset(err, 0, size < sizeof(*err) ? size : sizeof(*err));
-  err->struct_size = size;
-}
-
 /* Google's reasons that say more than their status. Reasons not listed
  * are classified by status (sdk_status_code). */
-static const struct {
-  const char *reason;
-  int32_t rc;
-  uint32_t retry;
-  const char *what;
-} reasons[] = {
+static const sdk_error_code reasons[] = {
   {"notFound", STORE_E_NOT_FOUND, 0, "not found"},
   {"conditionNotMet", STORE_E_PRECONDITION, 0, "condition not met"},
   {"forbidden", STORE_E_PERMISSION, 0,
@@ -101,6 +79,7 @@ int32_t gcs_fail_response(const gcs_target *t, const sdk_response *resp,
   size_t blen = 0;
   const char *body = sdk_response_body(resp, &blen);
   const char *reason = NULL, *smsg = NULL, *what = NULL;
+  const sdk_error_code *row;
   json_t *j = json_loadb(body, blen, 0, NULL);
   json_t *e = json_object_get(j, "error");
   char desc[256], detail[160] = "";
@@ -112,13 +91,13 @@ int32_t gcs_fail_response(const gcs_target *t, const sdk_response *resp,
     reason = sdk_json_str(json_array_get(json_object_get(e, "errors"), 0),
                           "reason");
   }
-  for (size_t i = 0; reason && i < sizeof(reasons) / sizeof(reasons[0]); i++)
-    if (!strcmp(reason, reasons[i].reason)) {
-      rc = reasons[i].rc;
-      retry = reasons[i].retry;
-      what = reasons[i].what;
-      break;
-    }
+  row = sdk_error_code_find(reasons, sizeof(reasons) / sizeof(reasons[0]),
+                            reason);
+  if (row) {
+    rc = row->rc;
+    retry = row->retry;
+    what = row->what;
+  }
   if (is_hash_mismatch(reason, smsg)) {
     rc = STORE_E_IO;
     retry = 1;
@@ -130,25 +109,19 @@ int32_t gcs_fail_response(const gcs_target *t, const sdk_response *resp,
                                                : STORE_E_EXISTS;
   if (!rc && status == 401)
     rc = STORE_E_AUTH;
-  if (smsg && *smsg)
-    snprintf(detail, sizeof(detail), ": %.*s", (int)strcspn(smsg, "\r\n"),
-             smsg);
   describe(t, desc, sizeof(desc));
-  if (rc == STORE_E_AUTH)
+  if (rc == STORE_E_AUTH) {
+    if (smsg && *smsg)
+      snprintf(detail, sizeof(detail), ": %.*s",
+               (int)strcspn(smsg, "\r\n"), smsg);
     rc = sdk_error_http(err, resp, rc, reason, "x-guploader-uploadid",
                         "%s %s: authentication failed (HTTP %ld%s%s)%s", t->op,
                         desc, status, reason ? " " : "", reason ? reason : "",
                         detail);
-  else if (what)
-    rc = sdk_error_http(err, resp, rc, reason, "x-guploader-uploadid",
-                        "%s %s: %s (%s%s)", t->op, desc, what, reason, detail);
-  else
-    rc = sdk_error_http(err, resp, rc, reason, "x-guploader-uploadid",
-                        "%s %s: HTTP %ld%s%s%s%s", t->op, desc, status,
-                        reason ? " (" : "", reason ? reason : "",
-                        reason ? ")" : "", detail);
-  if (err && retry)
-    err->flags |= STORE_ERR_RETRYABLE;
+  } else {
+    rc = sdk_error_response(err, resp, rc, retry, reason,
+                            "x-guploader-uploadid", t->op, desc, what, smsg);
+  }
   json_decref(j);
   return rc;
 }

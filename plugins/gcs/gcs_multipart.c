@@ -279,7 +279,7 @@ static int32_t sweep_one(void *ud, const gcs_obj *o)
   int32_t rc = gcs_delete_object(s->h, &t, s->err);
 
   if (rc == STORE_E_NOT_FOUND) {
-    gcs_err_clear(s->err);
+    sdk_error_clear(s->err);
     rc = STORE_OK;
   }
   return rc;

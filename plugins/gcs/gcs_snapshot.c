@@ -135,7 +135,7 @@ static int32_t delete_snapshot(store_handle *h, const gcs_target *t,
     goto out;
   rc = gcs_obj_get(h, &live, &lres, &l, err);
   if (rc == STORE_E_NOT_FOUND) {
-    gcs_err_clear(err);
+    sdk_error_clear(err);
     rc = STORE_OK;
   } else if (!rc && l.generation && !strcmp(l.generation, t->generation)) {
     /* Still live: a new live generation of the same content first. */
@@ -194,7 +194,7 @@ int32_t gcs_blob_delete(store_handle *h, const char *bucket, const char *key,
       continue;
     rc = gcs_delete_object(h, &gt, err);
     if (rc == STORE_E_NOT_FOUND) {
-      gcs_err_clear(err);
+      sdk_error_clear(err);
       rc = STORE_OK;
     }
   }

@@ -38,23 +38,10 @@ _Static_assert(GCS_CHUNK % GCS_CHUNK_UNIT == 0,
 static int32_t source_fail(const gcs_target *t, int state, uint64_t short_by,
                            int32_t rc, store_error *err)
 {
-  switch (state) {
-  case SDK_BODY_ABORTED:
-    return gcs_fail(t, err, STORE_E_ABORTED,
-                    "the read callback stopped the upload");
-  case SDK_BODY_SHORT:
-    return gcs_fail(t, err, STORE_E_INVALID,
-                    "short body: the source ended %" PRIu64
-                    " bytes before the declared length", short_by);
-  case SDK_BODY_LONG:
-    return gcs_fail(t, err, STORE_E_INVALID,
-                    "body longer than the declared length");
-  case SDK_BODY_BAD:
-    return gcs_fail(t, err, STORE_E_INTERNAL,
-                    "the read callback returned more bytes than asked for");
-  default:
-    return rc;
-  }
+  char why[128];
+  int32_t code = sdk_body_failure(state, short_by, why, sizeof(why));
+
+  return code ? gcs_fail(t, err, code, "%s", why) : rc;
 }
 
 /* The metadata resource of an upload: name, type, user metadata and the
@@ -463,7 +450,7 @@ static int32_t send_chunk(session *s, const char *buf, uint64_t off, size_t n,
     do {
       if (!again || ++tries > GCS_RESUME_TRIES || pause_before(s->h, tries))
         return rc;
-      gcs_err_clear(err);
+      sdk_error_clear(err);
       rc = exchange(s, buf, off, n, off + n, total, NULL, &again, err);
       if (s->final_resp)
         return STORE_OK;

@@ -25,6 +25,7 @@
 #include "store_interface.h"
 #include "sdk_body.h"
 #include "sdk_buf.h"
+#include "sdk_error.h"
 #include "sdk_http.h"
 #include "sdk_rsa.h"
 #include "sdk_util.h"
@@ -131,7 +132,6 @@ int32_t oci_nomem(const oci_target *t, store_error *err);
 int32_t oci_fail_response(const oci_target *t, const sdk_response *resp,
                           store_error *err);
 const char *oci_error_code(const sdk_response *resp, char *buf, size_t cap);
-void oci_err_clear(store_error *err);
 
 /* oci_request.c */
 int32_t oci_check_bucket(const oci_target *t, store_error *err);

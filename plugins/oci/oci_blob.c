@@ -154,51 +154,19 @@ out:
 /* get                                                                      */
 /* ------------------------------------------------------------------------ */
 
-/* Why a get stopped early, so the message can say. */
-#define STOP_ENTRY 1
-#define STOP_SINK  2
-#define STOP_NOMEM 3
-
-typedef struct get_ctx {
-  const oci_target *t;
-  store_entry_fn on_entry;
-  void *on_entry_ctx;
-  store_write_fn sink;
-  void *sink_ctx;
-  int stop;
-} get_ctx;
-
-/* Headers are in: describe the object to on_entry before the first byte. */
-static int32_t get_headers(void *ud, const sdk_response *resp)
+/* The object's entry from the response headers, to cb (an sdk_get_entry_fn;
+ * ud is the target). */
+static int get_entry(void *ud, const sdk_response *resp, store_entry_fn cb,
+                     void *cb_ctx)
 {
-  get_ctx *g = ud;
   oci_props p;
   int32_t r;
 
-  if (!g->on_entry)
-    return 0;
-  if (oci_props_headers(g->t, resp, &p, NULL)) {
-    g->stop = STOP_NOMEM;
-    return 1;
-  }
-  r = g->on_entry(g->on_entry_ctx, &p.e);
+  if (oci_props_headers(ud, resp, &p, NULL))
+    return SDK_GET_NOMEM;
+  r = cb(cb_ctx, &p.e);
   oci_props_free(&p);
-  if (r)
-    g->stop = STOP_ENTRY;
-  return r ? 1 : 0;
-}
-
-static int32_t get_write(void *ud, const void *buf, size_t len)
-{
-  get_ctx *g = ud;
-
-  if (len == 0)
-    return 0; /* the ABI promises sinks len > 0 */
-  if (g->sink(g->sink_ctx, buf, len)) {
-    g->stop = STOP_SINK;
-    return 1;
-  }
-  return 0;
+  return r ? SDK_GET_ENTRY : 0;
 }
 
 int32_t oci_blob_get(store_handle *h, const char *bucket, const char *key,
@@ -208,12 +176,12 @@ int32_t oci_blob_get(store_handle *h, const char *bucket, const char *key,
   oci_target t = {"get", bucket, key,
                   OCI_OPT(opts, store_get_opts, snapshot_id, NULL)};
   const char *if_match = OCI_OPT(opts, store_get_opts, if_match, NULL);
-  get_ctx g = {&t, OCI_OPT(opts, store_get_opts, on_entry, NULL),
-               OCI_OPT(opts, store_get_opts, on_entry_ctx, NULL), sink,
-               sink_ctx, 0};
+  const char *why;
+  int32_t stop;
+  sdk_get g;
   sdk_buf q = SDK_BUF_INIT;
   sdk_request *r = NULL;
-  char range[64];
+  char range[SDK_RANGE_HEADER_SIZE];
   int32_t rc;
 
   rc = oci_check_key(&t, err);
@@ -223,19 +191,18 @@ int32_t oci_blob_get(store_handle *h, const char *bucket, const char *key,
     rc = oci_fail(&t, err, STORE_E_INVALID, "no write callback");
     goto out;
   }
+  sdk_get_init(&g, OCI_OPT(opts, store_get_opts, on_entry, NULL),
+               OCI_OPT(opts, store_get_opts, on_entry_ctx, NULL), sink,
+               sink_ctx, get_entry, &t);
   rc = version_query(&t, &q, err);
   if (!rc)
     rc = oci_request(h, &t, "GET", OCI_P_OBJECT, sdk_buf_str(&q), &r, err);
   if (rc)
     goto out;
   if (OCI_OPT(opts, store_get_opts, flags, 0) & STORE_GET_RANGE) {
-    uint64_t off = OCI_OPT(opts, store_get_opts, offset, 0);
-    uint64_t len = OCI_OPT(opts, store_get_opts, length, 0);
-    if (len)
-      snprintf(range, sizeof(range), "bytes=%" PRIu64 "-%" PRIu64, off,
-               off + len - 1);
-    else
-      snprintf(range, sizeof(range), "bytes=%" PRIu64 "-", off);
+    sdk_range_header(OCI_OPT(opts, store_get_opts, offset, 0),
+                     OCI_OPT(opts, store_get_opts, length, 0), range,
+                     sizeof(range));
     rc = oci_header(&t, r, "Range", range, err);
     if (rc)
       goto out;
@@ -245,17 +212,11 @@ int32_t oci_blob_get(store_handle *h, const char *bucket, const char *key,
     if (rc)
       goto out;
   }
-  sdk_request_on_headers(r, get_headers, &g);
-  sdk_request_sink(r, get_write, &g);
+  sdk_get_attach(r, &g);
   rc = oci_perform(h, &t, r, 0, NULL, err);
-  if (rc && g.stop == STOP_ENTRY)
-    rc = oci_fail(&t, err, STORE_E_ABORTED,
-                  "the entry callback stopped the download");
-  else if (rc && g.stop == STOP_SINK)
-    rc = oci_fail(&t, err, STORE_E_ABORTED,
-                  "the write callback stopped the download");
-  else if (rc && g.stop == STOP_NOMEM)
-    rc = oci_nomem(&t, err);
+  stop = rc ? sdk_get_stopped(&g, &why) : 0;
+  if (stop)
+    rc = oci_fail(&t, err, stop, "%s", why);
 out:
   sdk_buf_free(&q);
   sdk_request_free(r);

@@ -12,23 +12,10 @@
 static int32_t source_fail(const oci_target *t, int state, uint64_t short_by,
                            int32_t rc, store_error *err)
 {
-  switch (state) {
-  case SDK_BODY_ABORTED:
-    return oci_fail(t, err, STORE_E_ABORTED,
-                    "the read callback stopped the upload");
-  case SDK_BODY_SHORT:
-    return oci_fail(t, err, STORE_E_INVALID,
-                    "short body: the source ended %" PRIu64
-                    " bytes before the declared length", short_by);
-  case SDK_BODY_LONG:
-    return oci_fail(t, err, STORE_E_INVALID,
-                    "body longer than the declared length");
-  case SDK_BODY_BAD:
-    return oci_fail(t, err, STORE_E_INTERNAL,
-                    "the read callback returned more bytes than asked for");
-  default:
-    return rc;
-  }
+  char why[128];
+  int32_t code = sdk_body_failure(state, short_by, why, sizeof(why));
+
+  return code ? oci_fail(t, err, code, "%s", why) : rc;
 }
 
 /* What a failed request with a streamed body really failed of: the

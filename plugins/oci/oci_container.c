@@ -99,7 +99,7 @@ static int purge_version(void *ud, json_t *item)
     c->rc = oci_exec(c->h, &t, "DELETE", OCI_P_OBJECT, sdk_buf_str(&q), NULL,
                      NULL, c->err);
   if (c->rc == STORE_E_NOT_FOUND) { /* gone meanwhile */
-    oci_err_clear(c->err);
+    sdk_error_clear(c->err);
     c->rc = STORE_OK;
   } else if (!c->rc) {
     c->n++;
@@ -132,7 +132,7 @@ static int32_t purge_uploads(store_handle *h, const oci_target *bt,
         continue;
       rc = oci_multipart_abort(h, bt->bucket, t.key, id, err);
       if (rc == STORE_E_NOT_FOUND) {
-        oci_err_clear(err);
+        sdk_error_clear(err);
         rc = STORE_OK;
       } else if (!rc) {
         n++;

@@ -13,33 +13,28 @@
 #include "oci.h"
 #include "sdk_error.h"
 
+static const sdk_nouns nouns = {"the namespace", "bucket",
+                                 "object", "version"};
+
 /* "object 'b/k'", "object 'b/k' version 'V'", "bucket 'b'", "the
  * namespace": what a request was about. Long names are cut. */
 static void describe(const oci_target *t, char *out, size_t cap)
 {
-  if (!t->bucket)
-    snprintf(out, cap, "the namespace");
-  else if (!t->key)
-    snprintf(out, cap, "bucket '%.64s'", t->bucket);
-  else if (t->version)
-    snprintf(out, cap, "object '%.64s/%.96s' version '%.40s'", t->bucket,
-             t->key, t->version);
-  else
-    snprintf(out, cap, "object '%.64s/%.96s'", t->bucket, t->key);
+  sdk_error_describe(&nouns, t->bucket, t->key, t->version, out, cap);
 }
 
 int32_t oci_fail(const oci_target *t, store_error *err, int32_t code,
                  const char *fmt, ...)
 {
-  char what[256], cause[STORE_ERR_MSG_SIZE];
+  char what[256];
   va_list ap;
+  int32_t rc;
 
-  va_start(ap, fmt);
-  vsnprintf(cause, sizeof(cause), fmt, ap);
-  va_end(ap);
-  sdk_text_clean(cause); /* it may quote the server */
   describe(t, what, sizeof(what));
-  return store_error_set(err, code, "%s %s: %s", t->op, what, cause);
+  va_start(ap, fmt);
+  rc = sdk_error_vfail(err, code, t->op, what, fmt, ap);
+  va_end(ap);
+  return rc;
 }
 
 int32_t oci_nomem(const oci_target *t, store_error *err)
@@ -47,26 +42,9 @@ int32_t oci_nomem(const oci_target *t, store_error *err)
   return oci_fail(t, err, STORE_E_NOMEM, "out of memory");
 }
 
-/* After an error the caller expected and handled. */
-void oci_err_clear(store_error *err)
-{
-  uint32_t size;
-
-  if (!err)
-    return;
-  size = err->struct_size;
-  memset(err, 0, size < sizeof(*err) ? size : sizeof(*err));
-  err->struct_size = size;
-}
-
 /* OCI's error codes that say more than their HTTP status. Codes not listed
  * are classified by status (sdk_status_code). */
-static const struct {
-  const char *code;
-  int32_t rc;
-  uint32_t retry;
-  const char *what;
-} codes[] = {
+static const sdk_error_code codes[] = {
   {"BucketNotFound", STORE_E_NOT_FOUND, 0, "bucket not found"},
   {"ObjectNotFound", STORE_E_NOT_FOUND, 0, "not found"},
   {"NamespaceNotFound", STORE_E_NOT_FOUND, 0,
@@ -127,6 +105,7 @@ int32_t oci_fail_response(const oci_target *t, const sdk_response *resp,
   const char *code = json_string_value(json_object_get(root, "code"));
   const char *smsg = json_string_value(json_object_get(root, "message"));
   const char *what = NULL;
+  const sdk_error_code *row;
   char desc[256], detail[160] = "";
   uint32_t retry = 0;
   int32_t rc = 0;
@@ -136,13 +115,12 @@ int32_t oci_fail_response(const oci_target *t, const sdk_response *resp,
     code = !t->bucket ? "NamespaceNotFound"
            : t->key   ? "ObjectNotFound"
                       : "BucketNotFound";
-  for (size_t i = 0; code && i < sizeof(codes) / sizeof(codes[0]); i++)
-    if (!strcmp(code, codes[i].code)) {
-      rc = codes[i].rc;
-      retry = codes[i].retry;
-      what = codes[i].what;
-      break;
-    }
+  row = sdk_error_code_find(codes, sizeof(codes) / sizeof(codes[0]), code);
+  if (row) {
+    rc = row->rc;
+    retry = row->retry;
+    what = row->what;
+  }
   /* A 400 about a checksum the body did not match: damaged on the way. */
   if (!rc && status == 400 && code &&
       (strcasestr(code, "md5") || strcasestr(code, "crc32c"))) {
@@ -153,26 +131,20 @@ int32_t oci_fail_response(const oci_target *t, const sdk_response *resp,
   }
   if (!rc && (status == 401 || (code && !strcmp(code, "NotAuthenticated"))))
     rc = STORE_E_AUTH;
-  if (smsg && *smsg)
-    snprintf(detail, sizeof(detail), ": %.*s", (int)strcspn(smsg, "\r\n"),
-             smsg);
   describe(t, desc, sizeof(desc));
-  if (rc == STORE_E_AUTH)
+  if (rc == STORE_E_AUTH) {
+    if (smsg && *smsg)
+      snprintf(detail, sizeof(detail), ": %.*s",
+               (int)strcspn(smsg, "\r\n"), smsg);
     rc = sdk_error_http(err, resp, rc, code, "opc-request-id",
                         "%s %s: authentication failed (%s%s): check the "
                         "user, tenancy, fingerprint and key, and the "
                         "clock", t->op, desc, code ? code : "HTTP 401",
                         detail);
-  else if (what)
-    rc = sdk_error_http(err, resp, rc, code, "opc-request-id",
-                        "%s %s: %s (%s%s)", t->op, desc, what, code, detail);
-  else
-    rc = sdk_error_http(err, resp, rc, code, "opc-request-id",
-                        "%s %s: HTTP %ld%s%s%s%s", t->op, desc, status,
-                        code ? " (" : "", code ? code : "", code ? ")" : "",
-                        detail);
-  if (err && retry)
-    err->flags |= STORE_ERR_RETRYABLE;
+  } else {
+    rc = sdk_error_response(err, resp, rc, retry, code, "opc-request-id",
+                            t->op, desc, what, smsg);
+  }
   json_decref(root);
   return rc;
 }

@@ -23,34 +23,15 @@
 int32_t oci_meta_check(const oci_target *t, const char *content_type,
                        const store_kv *md, size_t n, store_error *err)
 {
-  if (content_type && !sdk_meta_value_ok(content_type, SDK_META_ALLOW_TAB))
-    return oci_fail(t, err, STORE_E_INVALID,
-                    "content type: only printable ASCII is allowed");
-  if (n && !md)
-    return oci_fail(t, err, STORE_E_INVALID, "metadata count without array");
-  for (size_t i = 0; i < n; i++) {
-    if (md[i].key && !strcasecmp(md[i].key, OCI_SNAP_MARK))
-      return oci_fail(t, err, STORE_E_INVALID,
-                      "metadata name '%s' is reserved: xtstore marks the "
-                      "copies its snapshots leave with it", OCI_SNAP_MARK);
-    if (!md[i].key || !sdk_http_is_token(md[i].key))
-      return oci_fail(t, err, STORE_E_INVALID,
-                      "metadata name '%.64s': an HTTP header name's "
-                      "characters only (letters, digits, -_.!#$%%&'*+^`|~)",
-                      md[i].key ? md[i].key : "(null)");
-    if (!md[i].value || !sdk_meta_value_ok(md[i].value, SDK_META_ALLOW_TAB))
-      return oci_fail(t, err, STORE_E_INVALID,
-                      "metadata '%.64s': the value must be printable ASCII "
-                      "(OCI carries it in an HTTP header)", md[i].key);
-    /* Header names have no case: two that differ only in case would
-     * silently become one. */
-    for (size_t j = 0; j < i; j++)
-      if (!strcasecmp(md[i].key, md[j].key))
-        return oci_fail(t, err, STORE_E_INVALID,
-                        "metadata names '%.64s' and '%.64s' differ only in "
-                        "case, which OCI does not keep apart", md[j].key,
-                        md[i].key);
-  }
+  static const sdk_meta_rules rules = {
+    "OCI", NULL,
+    "an HTTP header name's characters only (letters, digits, "
+    "-_.!#$%&'*+^`|~)",
+    OCI_SNAP_MARK, "xtstore marks the copies its snapshots leave with it"};
+  char why[STORE_ERR_MSG_SIZE];
+
+  if (sdk_meta_check(&rules, content_type, md, n, why, sizeof(why)))
+    return oci_fail(t, err, STORE_E_INVALID, "%s", why);
   return STORE_OK;
 }
 
@@ -119,18 +100,6 @@ void oci_md5_hex(const char *b64, char out[33])
   sdk_buf_free(&raw);
 }
 
-/* The object's full size: the total of a Content-Range ("bytes 0-9/1000"),
- * else the Content-Length. */
-static uint64_t total_size(const sdk_response *resp)
-{
-  const char *cr = sdk_response_header(resp, "Content-Range");
-  const char *cl = sdk_response_header(resp, "Content-Length");
-  const char *slash = cr ? strchr(cr, '/') : NULL;
-  const char *num = slash ? slash + 1 : cl;
-
-  return num ? strtoull(num, NULL, 10) : 0;
-}
-
 void oci_props_free(oci_props *p)
 {
   free(p->md);
@@ -152,7 +121,7 @@ int32_t oci_props_headers(const oci_target *t, const sdk_response *resp,
     return oci_nomem(t, err);
   p->e.struct_size = sizeof(p->e);
   p->e.name = t->key;
-  p->e.size = total_size(resp);
+  p->e.size = sdk_response_total_size(resp);
   p->e.mtime_ns =
     sdk_time_parse_http(sdk_response_header(resp, "Last-Modified"));
   p->e.etag = sdk_response_header(resp, "ETag");

@@ -170,7 +170,7 @@ int32_t oci_delete_versions(store_handle *h, const oci_target *t,
       rc = oci_exec(h, &vt, "DELETE", OCI_P_OBJECT, sdk_buf_str(&q), NULL,
                     NULL, err);
     if (rc == STORE_E_NOT_FOUND) { /* gone meanwhile */
-      oci_err_clear(err);
+      sdk_error_clear(err);
       rc = STORE_OK;
     }
     sdk_buf_free(&q);

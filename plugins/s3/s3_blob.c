@@ -199,7 +199,7 @@ int32_t s3_blob_get(store_handle *h, const char *container, const char *key,
   int ranged = (S3_OPT(opts, store_get_opts, flags, 0) & STORE_GET_RANGE) != 0;
   get_ctx g;
   sdk_response *resp = NULL;
-  char range[64];
+  char range[SDK_RANGE_HEADER_SIZE];
   s3_call c;
   int32_t rc = s3_check_names(container, key, err);
 
@@ -222,11 +222,7 @@ int32_t s3_blob_get(store_handle *h, const char *container, const char *key,
   /* bytes=0- is the whole object: sent without a Range, it also works on
    * an empty object (where any Range is unsatisfiable). */
   if (!rc && (g.range.off || g.range.len)) {
-    if (g.range.len)
-      snprintf(range, sizeof(range), "bytes=%" PRIu64 "-%" PRIu64,
-               g.range.off, g.range.off + g.range.len - 1);
-    else
-      snprintf(range, sizeof(range), "bytes=%" PRIu64 "-", g.range.off);
+    sdk_range_header(g.range.off, g.range.len, range, sizeof(range));
     rc = s3_call_header(&c, "Range", range, err);
   }
   if (!rc && if_match)

@@ -163,17 +163,14 @@ int32_t s3_fill(store_read_fn src, void *ctx, unsigned char *buf, size_t cap,
                 size_t *n, const char *bucket, const char *key,
                 store_error *err)
 {
-  switch (sdk_fill(src, ctx, buf, cap, n, NULL)) {
-  case SDK_BODY_ABORTED:
-    return store_error_set(err, STORE_E_ABORTED, "s3: PutObject '%s/%s': "
-                           "stopped by the read callback", bucket, key);
-  case SDK_BODY_BAD:
-    return store_error_set(err, STORE_E_INTERNAL, "s3: PutObject '%s/%s': "
-                           "the read callback returned more bytes than "
-                           "asked for", bucket, key);
-  default:
-    return STORE_OK;
-  }
+  char why[128];
+  int32_t code = sdk_body_failure(sdk_fill(src, ctx, buf, cap, n, NULL), 0,
+                                  why, sizeof(why));
+
+  if (code)
+    return store_error_set(err, code, "s3: PutObject '%s/%s': %s", bucket,
+                           key, why);
+  return STORE_OK;
 }
 
 /* ------------------------------------------------------------------------ */

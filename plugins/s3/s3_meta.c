@@ -19,19 +19,6 @@ int s3_version_is_real(const char *v)
   return v && *v && strcmp(v, "null");
 }
 
-/* The object's full size: the total of a Content-Range ("bytes 0-9/1000"),
- * else the Content-Length. */
-static uint64_t object_size(const sdk_response *resp)
-{
-  const char *v = sdk_response_header(resp, "Content-Range");
-  const char *slash = v ? strrchr(v, '/') : NULL;
-
-  if (slash && slash[1] != '*')
-    return strtoull(slash + 1, NULL, 10);
-  v = sdk_response_header(resp, "Content-Length");
-  return v ? strtoull(v, NULL, 10) : 0;
-}
-
 int s3_etag_md5(const char *etag, char out[33])
 {
   size_t n, i;
@@ -77,7 +64,7 @@ int32_t s3_props_from_headers(const sdk_response *resp, const char *key,
   memset(p, 0, sizeof(*p));
   p->e.struct_size = sizeof(p->e);
   p->e.name = key;
-  p->e.size = object_size(resp);
+  p->e.size = sdk_response_total_size(resp);
   v = sdk_response_header(resp, "Last-Modified");
   p->e.mtime_ns = v ? sdk_time_parse_http(v) : STORE_MTIME_UNKNOWN;
   p->e.etag = sdk_response_header(resp, "ETag");

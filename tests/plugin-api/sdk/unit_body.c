@@ -4,7 +4,8 @@
 ** oversized answer on, refuses a source that is longer than declared when
 ** probing), sdk_body_attach's framing, and sdk_fill.
 **
-** Also sdk_range (sdk_body.h): where a response body starts (200, 206, bad
+** Also sdk_get (entry, then body, and why either stopped) and sdk_range
+** (sdk_body.h): the Range header, where a response body starts (200, 206, bad
 ** or late Content-Range), and the sink cutting a body that is longer than
 ** the range on either side, stopping once it is complete.
 */
@@ -14,6 +15,7 @@
 #include "sdk_body.h"
 #include "sdk_http.h"
 #include "sdk_buf.h"
+#include "sdk_int.h" /* the callbacks sdk_get_attach set */
 
 /* A source of `total` bytes 'a', 'b', ... handed out at most `step` at a
  * time; it refuses at call `fail_call` (1-based, 0 never) with rc 7, and
@@ -230,6 +232,126 @@ static void test_fill(void **state)
   assert_int_equal(n, 10);
 }
 
+/* The Range header asked with: a closed range, to the end, the largest. */
+static void test_range_header(void **state)
+{
+  char out[SDK_RANGE_HEADER_SIZE];
+
+  (void)state;
+  sdk_range_header(0, 1, out, sizeof(out));
+  assert_string_equal(out, "bytes=0-0");
+  sdk_range_header(100, 50, out, sizeof(out));
+  assert_string_equal(out, "bytes=100-149");
+  sdk_range_header(7, 0, out, sizeof(out));
+  assert_string_equal(out, "bytes=7-");
+  sdk_range_header(UINT64_MAX - 1, 1, out, sizeof(out));
+  assert_string_equal(out, "bytes=18446744073709551614-18446744073709551614");
+}
+
+/* sdk_get: the provider's entry to on_entry before the body, the body to
+ * the sink (never 0 bytes), and why each stop happened. */
+static int g_entry_answer;
+static int g_entry_calls, g_cb_calls;
+static size_t g_sunk;
+static int32_t g_sink_answer;
+
+static int32_t on_entry(void *ctx, const store_entry *e)
+{
+  (void)ctx;
+  (void)e;
+  g_cb_calls++;
+  return 0;
+}
+
+static int get_entry(void *ud, const sdk_response *resp, store_entry_fn cb,
+                     void *cb_ctx)
+{
+  store_entry e;
+
+  assert_ptr_equal(ud, &g_entry_calls);
+  (void)resp;
+  g_entry_calls++;
+  if (g_entry_answer)
+    return g_entry_answer;
+  memset(&e, 0, sizeof(e));
+  return cb(cb_ctx, &e) ? SDK_GET_ENTRY : 0;
+}
+
+static int32_t get_sink(void *ctx, const void *buf, size_t n)
+{
+  (void)ctx;
+  (void)buf;
+  assert_true(n > 0);
+  g_sunk += n;
+  return g_sink_answer;
+}
+
+static void test_get(void **state)
+{
+  sdk_request *r = sdk_request_new("GET", "http://h/k");
+  const char *why = "x";
+  sdk_get g;
+
+  (void)state;
+  assert_non_null(r);
+  /* no on_entry: the entry is not made; bytes go through */
+  sdk_get_init(&g, NULL, NULL, get_sink, NULL, get_entry, &g_entry_calls);
+  sdk_get_attach(r, &g);
+  assert_int_equal(r->on_headers(r->on_headers_ud, NULL), 0);
+  assert_int_equal(g_entry_calls, 0);
+  assert_int_equal(r->sink(r->sink_ud, "abc", 0), 0);
+  assert_int_equal(r->sink(r->sink_ud, "abc", 3), 0);
+  assert_int_equal(g_sunk, 3);
+  assert_int_equal(sdk_get_stopped(&g, &why), 0);
+  assert_null(why);
+  /* the sink refuses */
+  g_sink_answer = 1;
+  assert_int_equal(r->sink(r->sink_ud, "abc", 3), 1);
+  assert_int_equal(sdk_get_stopped(&g, &why), STORE_E_ABORTED);
+  assert_string_equal(why, "the write callback stopped the download");
+
+  /* the entry to on_entry; then the provider says stop, or no memory */
+  sdk_get_init(&g, on_entry, NULL, get_sink, NULL, get_entry,
+               &g_entry_calls);
+  sdk_get_attach(r, &g);
+  assert_int_equal(r->on_headers(r->on_headers_ud, NULL), 0);
+  assert_int_equal(g_entry_calls, 1);
+  assert_int_equal(g_cb_calls, 1);
+  g_entry_answer = SDK_GET_ENTRY;
+  assert_int_equal(r->on_headers(r->on_headers_ud, NULL), 1);
+  assert_int_equal(sdk_get_stopped(&g, &why), STORE_E_ABORTED);
+  assert_string_equal(why, "the entry callback stopped the download");
+  g_entry_answer = SDK_GET_NOMEM;
+  assert_int_equal(r->on_headers(r->on_headers_ud, NULL), 1);
+  assert_int_equal(sdk_get_stopped(&g, &why), STORE_E_NOMEM);
+  assert_string_equal(why, "out of memory");
+  sdk_request_free(r);
+}
+
+/* Each source failure: its code and its words; OK is none. */
+static void test_body_failure(void **state)
+{
+  char why[128] = "untouched";
+
+  (void)state;
+  assert_int_equal(sdk_body_failure(SDK_BODY_OK, 0, why, sizeof(why)), 0);
+  assert_string_equal(why, "untouched");
+  assert_int_equal(sdk_body_failure(SDK_BODY_ABORTED, 0, why, sizeof(why)),
+                   STORE_E_ABORTED);
+  assert_string_equal(why, "the read callback stopped the upload");
+  assert_int_equal(sdk_body_failure(SDK_BODY_SHORT, 12, why, sizeof(why)),
+                   STORE_E_INVALID);
+  assert_string_equal(why, "short body: the source ended 12 bytes before "
+                           "the declared length");
+  assert_int_equal(sdk_body_failure(SDK_BODY_LONG, 0, why, sizeof(why)),
+                   STORE_E_INVALID);
+  assert_string_equal(why, "body longer than the declared length");
+  assert_int_equal(sdk_body_failure(SDK_BODY_BAD, 0, why, sizeof(why)),
+                   STORE_E_INTERNAL);
+  assert_string_equal(why, "the read callback returned more bytes than "
+                           "asked for");
+}
+
 int unit_body(void)
 {
   const struct CMUnitTest tests[] = {
@@ -390,6 +512,9 @@ int unit_range(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_range_start),
     cmocka_unit_test(test_range_cut),
+    cmocka_unit_test(test_range_header),
+    cmocka_unit_test(test_get),
+    cmocka_unit_test(test_body_failure),
   };
   return cmocka_run_group_tests_name("sdk/range", tests, NULL, NULL);
 }

@@ -1,8 +1,10 @@
 /*
 ** unit_error.c -- sdk_error.h: the status table, Retry-After (seconds,
 ** HTTP dates, caps, garbage), the request id and provider code, the
-** server's text cleaned of control bytes.
+** server's text cleaned of control bytes; clearing a handled error; the
+** "OP WHAT: CAUSE" messages (sdk_error_describe, sdk_error_fail).
 */
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -166,6 +168,100 @@ static void test_retry_after_date(void **state)
   assert_int_equal(retry_ms(503, date), 600000);
 }
 
+static void test_clear(void **state)
+{
+  store_error e[2];
+
+  (void)state;
+  memset(e, 0x5a, sizeof(e));
+  e[0].struct_size = offsetof(store_error, message); /* an older caller */
+  sdk_error_clear(&e[0]);
+  assert_int_equal(e[0].struct_size, offsetof(store_error, message));
+  assert_int_equal(e[0].code, 0);
+  assert_int_equal(e[0].flags, 0);
+  assert_int_equal((unsigned char)e[0].message[0], 0x5a); /* not its own */
+  e[1].struct_size = sizeof(e[1]);
+  sdk_error_clear(&e[1]);
+  assert_int_equal(e[1].code, 0);
+  assert_string_equal(e[1].message, "");
+  sdk_error_clear(NULL);
+}
+
+static void test_describe_and_fail(void **state)
+{
+  static const sdk_nouns n = {"the account", "container", "blob",
+                              "snapshot"};
+  char out[256], longkey[200];
+  store_error err;
+
+  (void)state;
+  sdk_error_describe(&n, NULL, "k", NULL, out, sizeof(out));
+  assert_string_equal(out, "the account");
+  sdk_error_describe(&n, "c", NULL, "v", out, sizeof(out));
+  assert_string_equal(out, "container 'c'");
+  sdk_error_describe(&n, "c", "a/b", NULL, out, sizeof(out));
+  assert_string_equal(out, "blob 'c/a/b'");
+  sdk_error_describe(&n, "c", "k", "2026", out, sizeof(out));
+  assert_string_equal(out, "blob 'c/k' snapshot '2026'");
+  memset(longkey, 'x', sizeof(longkey) - 1);
+  longkey[sizeof(longkey) - 1] = '\0';
+  sdk_error_describe(&n, "c", longkey, NULL, out, sizeof(out));
+  assert_int_equal(strlen(out), strlen("blob 'c/'") + 96); /* cut */
+  sdk_error_describe(&n, "c", "k", NULL, out, 6);
+  assert_string_equal(out, "blob ");
+
+  memset(&err, 0, sizeof(err));
+  err.struct_size = sizeof(err);
+  assert_int_equal(sdk_error_fail(&err, STORE_E_IO, "get", "blob 'c/k'",
+                                  "short read (%d of %d)", 3, 5),
+                   STORE_E_IO);
+  assert_int_equal(err.code, STORE_E_IO);
+  assert_string_equal(err.message, "get blob 'c/k': short read (3 of 5)");
+  /* the cause may quote the server: no control byte gets through */
+  sdk_error_fail(&err, STORE_E_SERVER, "put", "the account", "said %s",
+                 "a\r\nb");
+  assert_null(strpbrk(err.message, "\r\n"));
+  assert_non_null(strstr(err.message, "put the account: said a"));
+}
+
+static void test_code_table_and_response(void **state)
+{
+  static const sdk_error_code codes[] = {
+    {"Gone", STORE_E_NOT_FOUND, 0, "not found"},
+    {"Busy", STORE_E_THROTTLED, 1, "busy"},
+  };
+  sdk_response *r = sdk_response_new(404);
+  store_error e;
+
+  (void)state;
+  assert_null(sdk_error_code_find(codes, 2, NULL));
+  assert_null(sdk_error_code_find(codes, 2, "gone")); /* exact */
+  assert_ptr_equal(sdk_error_code_find(codes, 2, "Busy"), &codes[1]);
+
+  /* a cause: "OP WHAT: CAUSE (CODE: FIRST LINE)" */
+  UNIT_ERR(e);
+  assert_int_equal(sdk_error_response(&e, r, STORE_E_NOT_FOUND, 0, "Gone",
+                                      NULL, "get", "blob 'c/k'",
+                                      "not found", "It is gone.\nRequestId"),
+                   STORE_E_NOT_FOUND);
+  assert_string_equal(e.message, "get blob 'c/k': not found (Gone: It is "
+                                 "gone.)");
+  assert_string_equal(e.provider_code, "Gone");
+  assert_false(e.flags & STORE_ERR_RETRYABLE);
+  /* no cause: the status, the code if any, the message if any; retry */
+  UNIT_ERR(e);
+  assert_int_equal(sdk_error_response(&e, r, 0, 1, "Odd", NULL, "head",
+                                      "the account", NULL, ""),
+                   STORE_E_NOT_FOUND);
+  assert_string_equal(e.message, "head the account: HTTP 404 (Odd)");
+  assert_true(e.flags & STORE_ERR_RETRYABLE);
+  UNIT_ERR(e);
+  sdk_error_response(&e, r, 0, 0, NULL, NULL, "head", "the account", NULL,
+                     "why");
+  assert_string_equal(e.message, "head the account: HTTP 404: why");
+  sdk_response_free(r);
+}
+
 int unit_error(void)
 {
   const struct CMUnitTest tests[] = {
@@ -175,6 +271,9 @@ int unit_error(void)
     cmocka_unit_test(test_server_text_cleaned),
     cmocka_unit_test(test_retry_after_seconds),
     cmocka_unit_test(test_retry_after_date),
+    cmocka_unit_test(test_clear),
+    cmocka_unit_test(test_describe_and_fail),
+    cmocka_unit_test(test_code_table_and_response),
   };
 
   return cmocka_run_group_tests_name("sdk_error", tests, NULL, NULL);

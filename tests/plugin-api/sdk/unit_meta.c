@@ -1,7 +1,8 @@
 /*
 ** unit_meta.c -- sdk_meta.h: metadata collected from prefixed response
 ** headers and written as request headers, the header value check, and
-** sdk_http_is_token (what a metadata name must be to be a header name).
+** sdk_http_is_token (what a metadata name must be to be a header name),
+** and sdk_meta_check against a service's rules.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,60 @@ static void test_http_is_token(void **state)
   assert_false(sdk_http_is_token("caf\xc3\xa9"));
 }
 
+static int no_x(const char *s)
+{
+  return !strchr(s, 'x');
+}
+
+static void test_meta_check(void **state)
+{
+  static const sdk_meta_rules tok = {"Svc", NULL, "a token", "mark",
+                                     "ours"};
+  static const sdk_meta_rules nox = {"Svc", no_x, "no x", NULL, NULL};
+  store_kv ok[] = {{"a", "1"}, {"B-c", "two\tthree"}};
+  store_kv reserved[] = {{"a", "1"}, {"MARK", "2"}};
+  store_kv bad_name[] = {{"a b", "1"}};
+  store_kv null_name[] = {{NULL, "1"}};
+  store_kv bad_value[] = {{"a", "line\nbreak"}};
+  store_kv null_value[] = {{"a", NULL}};
+  store_kv cases[] = {{"Name", "1"}, {"other", "2"}, {"nAME", "3"}};
+  store_kv has_x[] = {{"box", "1"}};
+  char why[256];
+
+  (void)state;
+  assert_int_equal(sdk_meta_check(&tok, "text/plain", ok, 2, why, 256), 0);
+  assert_int_equal(sdk_meta_check(&tok, NULL, NULL, 0, why, 256), 0);
+  assert_int_equal(sdk_meta_check(&tok, "a\rb", NULL, 0, why, 256),
+                   STORE_E_INVALID);
+  assert_string_equal(why, "content type: only printable ASCII is allowed");
+  assert_int_equal(sdk_meta_check(&tok, NULL, NULL, 1, why, 256),
+                   STORE_E_INVALID);
+  assert_string_equal(why, "metadata count without array");
+  assert_int_equal(sdk_meta_check(&tok, NULL, reserved, 2, why, 256),
+                   STORE_E_INVALID);
+  assert_string_equal(why, "metadata name 'MARK' is reserved: ours");
+  assert_int_equal(sdk_meta_check(&nox, NULL, reserved, 2, why, 256), 0);
+  assert_int_equal(sdk_meta_check(&tok, NULL, bad_name, 1, why, 256),
+                   STORE_E_INVALID);
+  assert_string_equal(why, "metadata name 'a b': a token");
+  assert_int_equal(sdk_meta_check(&tok, NULL, null_name, 1, why, 256),
+                   STORE_E_INVALID);
+  assert_string_equal(why, "metadata name '(null)': a token");
+  assert_int_equal(sdk_meta_check(&nox, NULL, has_x, 1, why, 256),
+                   STORE_E_INVALID);
+  assert_string_equal(why, "metadata name 'box': no x");
+  assert_int_equal(sdk_meta_check(&tok, NULL, bad_value, 1, why, 256),
+                   STORE_E_INVALID);
+  assert_string_equal(why, "metadata 'a': the value must be printable ASCII "
+                           "(Svc carries it in an HTTP header)");
+  assert_int_equal(sdk_meta_check(&tok, NULL, null_value, 1, why, 256),
+                   STORE_E_INVALID);
+  assert_int_equal(sdk_meta_check(&tok, NULL, cases, 3, why, 256),
+                   STORE_E_INVALID);
+  assert_string_equal(why, "metadata names 'Name' and 'nAME' differ only in "
+                           "case, which Svc does not keep apart");
+}
+
 int unit_meta(void)
 {
   const struct CMUnitTest tests[] = {
@@ -114,6 +169,7 @@ int unit_meta(void)
     cmocka_unit_test(test_meta_to_headers),
     cmocka_unit_test(test_meta_value_ok),
     cmocka_unit_test(test_http_is_token),
+    cmocka_unit_test(test_meta_check),
   };
   return cmocka_run_group_tests_name("sdk/meta", tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /*
 ** unit_request.c -- requests and responses without a network: headers
 ** (replace, remove, order, case), framing headers for signers, hand-built
-** responses, and client configuration checks.
+** responses, the object size a response gives, and client configuration
+** checks.
 */
 #include <string.h>
 
@@ -132,12 +133,40 @@ static void test_client_config(void **state)
   sdk_http_free(h);
 }
 
+static uint64_t size_of(const char *range, const char *length)
+{
+  sdk_response *r = sdk_response_new(range ? 206 : 200);
+  uint64_t n;
+
+  assert_non_null(r);
+  if (range)
+    assert_int_equal(sdk_response_add_header(r, "Content-Range", range), 0);
+  if (length)
+    assert_int_equal(sdk_response_add_header(r, "Content-Length", length),
+                     0);
+  n = sdk_response_total_size(r);
+  sdk_response_free(r);
+  return n;
+}
+
+static void test_total_size(void **state)
+{
+  (void)state;
+  assert_int_equal(size_of("bytes 0-9/1000", "10"), 1000);
+  assert_int_equal(size_of(NULL, "42"), 42);
+  assert_int_equal(size_of("bytes 0-9/*", "10"), 10); /* total unknown */
+  assert_int_equal(size_of(NULL, NULL), 0);
+  assert_int_equal(size_of("bytes 5-9/18446744073709551615", "5"),
+                   UINT64_MAX);
+}
+
 int unit_request(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_request_headers),
     cmocka_unit_test(test_body_framing_headers),
     cmocka_unit_test(test_response_by_hand),
+    cmocka_unit_test(test_total_size),
     cmocka_unit_test(test_client_config),
   };
 
