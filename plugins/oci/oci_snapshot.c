@@ -63,7 +63,7 @@ int32_t oci_blob_snapshot(store_handle *h, const char *bucket,
   rc = oci_copy(h, &t, bucket, key, NULL, p.md, p.nmd,
                 OCI_COPY_REPLACE | OCI_COPY_MARK, err);
   if (rc == STORE_E_PRECONDITION) {
-    oci_err_clear(err);
+    sdk_error_clear(err);
     rc = STORE_OK;
   }
   if (!rc)
