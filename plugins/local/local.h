@@ -118,7 +118,6 @@ int32_t lp_fail(store_error *err, int32_t code, int e, const char *fmt, ...)
 int32_t lp_obj_fail(const lp_obj *o, store_error *err, int32_t code, int e,
                     const char *fmt, ...)
   __attribute__((format(printf, 5, 6)));
-void lp_err_clear(store_error *err);
 int32_t lp_check_opts(const void *opts, const char *what, store_error *err);
 /* STORE_E_PERMISSION naming the blob when the file st has more than one
  * hard link: a link planted in the store would let an in-place change

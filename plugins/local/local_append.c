@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "local.h"
+#include "sdk_error.h"
 
 /* Create the blob empty, with its content type, unless someone else
  * creates it first (that is fine). *created tells which. */
@@ -32,7 +33,7 @@ static int32_t create_empty(lp_obj *o, const char *ct, int *created,
     goto out;
   rc = lp_commit(o, &t, STORE_PUT_IF_NONE_MATCH, NULL, NULL, err);
   if (rc == STORE_E_EXISTS) {
-    lp_err_clear(err);
+    sdk_error_clear(err);
     rc = STORE_OK;
     goto out;
   }

@@ -111,17 +111,6 @@ int32_t lp_check_single_link(const lp_obj *o, const struct stat *st,
                      "the store", doing, (unsigned long)st->st_nlink);
 }
 
-/* Forget a failure that the caller recovered from. */
-void lp_err_clear(store_error *err)
-{
-  if (!err)
-    return;
-  err->code = 0;
-  err->sys_errno = 0;
-  err->provider_code[0] = 0;
-  err->message[0] = 0;
-}
-
 /* Options structs start with struct_size; 0 is always a caller bug and
  * would silently drop every option, so refuse it. */
 int32_t lp_check_opts(const void *opts, const char *what, store_error *err)
