@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import crc32c
@@ -28,7 +29,6 @@ import gcs_auth
 CHUNK = 256 * 1024          # resumable chunks are multiples of this, but the last
 IO = 1 << 20                # read/write granularity when streaming
 MAX_COMPOSE = 32
-MAX_COMPONENTS = 1024
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")
 OBJECT_FIELDS = ("contentType", "contentEncoding", "contentDisposition", "cacheControl",
                  "contentLanguage", "customTime")
@@ -644,6 +644,10 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(401, "authError", "Invalid Credentials",
                            {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", '
                             'error="invalid_token"'})
+        # A devstorage.read_only scope reads; GCS refuses it any write.
+        if self.command not in ("GET", "HEAD") and self.auth.read_only(tok.strip()):
+            raise ApiError(403, "insufficientPermissions",
+                           "Provided scope(s) are not authorized")
 
     # -- routing -------------------------------------------------------------
     def route(self, path):
@@ -941,6 +945,27 @@ class Handler(BaseHTTPRequestHandler):
                          ("contentLanguage", "Content-Language")):
                 if k in o.fields:
                     hdrs[v] = o.fields[k]
+        # Decompressive transcoding, as GCS does: a gzip object goes out
+        # decompressed, whole (Range ignored), with no Content-Encoding, to a
+        # client that does not accept gzip; x-goog-hash still describes the
+        # stored (compressed) bytes.
+        if (hdrs.get("Content-Encoding") == "gzip"
+                and "gzip" not in self.headers.get("Accept-Encoding", "")
+                and "no-transform" not in o.fields.get("cacheControl", "")):
+            with f:
+                d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                data = d.decompress(f.read()) + d.flush()
+            del hdrs["Content-Encoding"]
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Warning", "214 UploadServer gzipped")
+            for k, v in hdrs.items():
+                self.send_header(k, v)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+            return
         with f:
             start, end, status = 0, size - 1, 200
             rng = self.headers.get("Range")
@@ -1370,10 +1395,10 @@ class Handler(BaseHTTPRequestHandler):
                                    "pre-conditions you specified did not hold.")
                 files.append(open(o.path, "rb"))
                 comps += o.components or 1
+        # No cap on the components (GCS dropped its 1024); componentCount
+        # saturates at 2^31-1.
+        comps = min(comps, 2 ** 31 - 1)
         try:
-            if comps > MAX_COMPONENTS:
-                raise ApiError(400, "invalid", "The number of components in the composite "
-                               "object (%d) exceeds the maximum (%d)." % (comps, MAX_COMPONENTS))
             tmp = self.st.tmp_path()
             sink = Sink(tmp)
             for f in files:
