@@ -153,6 +153,11 @@ int32_t gcs_blob_get(store_handle *h, const char *bucket, const char *key,
     rc = gcs_nomem(&t, err);
     goto out;
   }
+  /* The stored bytes, as gsutil asks: without this GCS decompresses a
+   * gzip object, and neither x-goog-hash nor the size describe what comes. */
+  rc = gcs_header(&t, r, "Accept-Encoding", "gzip", err);
+  if (rc)
+    goto out;
   if (ranged) {
     range_header(off, len, range, sizeof(range));
     rc = gcs_header(&t, r, "Range", range, err);
