@@ -3,8 +3,8 @@
 ** object, then the object and it are composed onto the object guarded by
 ** ifGenerationMatch of the generation read, so a concurrent writer makes
 ** the append fail with PRECONDITION, never lose a write. A missing object
-** is created (ifGenerationMatch=0). GCS caps a composite object at 1024
-** components: that many appends to one object, then the service refuses.
+** is created (ifGenerationMatch=0). GCS no longer caps the components of a
+** composite object (it once did, at 1024), so appends have no count limit.
 */
 #include <inttypes.h>
 #include <stdio.h>
