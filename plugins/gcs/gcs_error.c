@@ -57,7 +57,8 @@ void gcs_err_clear(store_error *err)
 }
 
 /* Google's reasons that say more than their status. Reasons not listed
- * are classified by status (sdk_status_code). */
+ * are classified by status (sdk_status_code): "required" is a missing
+ * credential with 401 (AUTH below) but a missing parameter with 400. */
 static const struct {
   const char *reason;
   int32_t rc;
@@ -72,7 +73,6 @@ static const struct {
    "not permitted for these credentials"},
   {"userProjectMissing", STORE_E_INVALID, 0,
    "the bucket is requester-pays: a billing project is needed"},
-  {"required", STORE_E_AUTH, 0, NULL},
   {"authError", STORE_E_AUTH, 0, NULL},
   {"unauthorized", STORE_E_AUTH, 0, NULL},
   {"rateLimitExceeded", STORE_E_THROTTLED, 1, "rate limit exceeded"},
