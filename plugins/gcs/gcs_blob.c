@@ -228,9 +228,8 @@ out:
 /* PATCH merges metadata: the new map, and null for every key to drop
  * (except the snapshot mark, which is ours). Guarded by the
  * metageneration it was read at, so that a concurrent change is not
- * undone; SET_MD_TRIES reads and patches. */
-#define SET_MD_TRIES 3
-
+ * undone: a lost race is a retryable PRECONDITION, and the host's retry
+ * reads and patches again (gcs_retry_race). */
 static int32_t patch_metadata(store_handle *h, const gcs_target *t,
                               const store_kv *md, size_t n, store_error *err)
 {
@@ -266,7 +265,8 @@ static int32_t patch_metadata(store_handle *h, const gcs_target *t,
   if (!rc && o.metageneration)
     rc = gcs_query(t, &url, "ifMetagenerationMatch", mg, err);
   if (!rc)
-    rc = gcs_json(h, t, "PATCH", url.data, body, NULL, err);
+    rc = gcs_retry_race(gcs_json(h, t, "PATCH", url.data, body, NULL, err),
+                        err);
 out:
   sdk_buf_free(&url);
   json_decref(map);
@@ -288,13 +288,7 @@ int32_t gcs_blob_set_metadata(store_handle *h, const char *bucket,
     rc = gcs_meta_check(&t, metadata, nmetadata, err);
   if (rc)
     return rc;
-  for (int i = 1;; i++) {
-    rc = patch_metadata(h, &t, metadata, nmetadata, err);
-    if (rc != STORE_E_PRECONDITION || i >= SET_MD_TRIES)
-      break;
-    gcs_err_clear(err);
-  }
-  return rc;
+  return patch_metadata(h, &t, metadata, nmetadata, err);
 }
 
 int32_t gcs_delete_object(store_handle *h, const gcs_target *t,
