@@ -110,6 +110,8 @@ void gcs_err_clear(store_error *err);
 #define GCS_UPLOAD "/upload/storage/v1"
 int32_t gcs_check_bucket(const gcs_target *t, store_error *err);
 int32_t gcs_check_key(const gcs_target *t, store_error *err);
+int gcs_temp_name(const char *name);
+int32_t gcs_check_dest(const gcs_target *t, store_error *err);
 int32_t gcs_url(const store_handle *h, const gcs_target *t, const char *base,
                 sdk_buf *out, store_error *err);
 int32_t gcs_objects_url(const store_handle *h, const gcs_target *t,

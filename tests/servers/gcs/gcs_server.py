@@ -231,6 +231,9 @@ class State:
         self.last_gen = 0
         self.page_size = 1000
         self.rewrite_threshold = 1 << 20
+        self.truncate_next = None   # "compose" or "rewrite": its result loses a byte
+        self.lose_next_session = False  # the next chunk's session is forgotten
+        self.md5_only = False       # x-goog-hash of downloads without crc32c
         self.requests = 0
         self.unauthorized = 0
 
@@ -771,6 +774,12 @@ class Handler(BaseHTTPRequestHandler):
                     st.page_size = int(cfg["page_size"] or 1000)
                 if "rewrite_threshold" in cfg:
                     st.rewrite_threshold = int(cfg["rewrite_threshold"] or (1 << 20))
+                if "md5_only" in cfg:
+                    st.md5_only = bool(cfg["md5_only"])
+                if "lose_next_session" in cfg:
+                    st.lose_next_session = bool(cfg["lose_next_session"])
+                if "truncate_next" in cfg:
+                    st.truncate_next = cfg["truncate_next"]
                 if "token_ttl" in cfg:
                     with self.auth.lock:
                         self.auth.ttl = int(cfg["token_ttl"] or 3600)
@@ -805,7 +814,21 @@ class Handler(BaseHTTPRequestHandler):
 
     def config(self):
         return {"page_size": self.st.page_size, "rewrite_threshold": self.st.rewrite_threshold,
-                "token_ttl": self.auth.ttl}
+                "truncate_next": self.st.truncate_next,
+                "lose_next_session": self.st.lose_next_session,
+                "md5_only": self.st.md5_only, "token_ttl": self.auth.ttl}
+
+    def truncated(self, kind, tmp):
+        """A fault for clients' checks: the result of the next compose or
+        rewrite (truncate_next) loses its last byte. (size, md5, crc) then,
+        else None."""
+        with self.st.lock:
+            if self.st.truncate_next != kind:
+                return None
+            self.st.truncate_next = None
+        size = os.path.getsize(tmp)
+        os.truncate(tmp, max(0, size - 1))
+        return file_hashes(tmp)
 
     # -- buckets -------------------------------------------------------------
     def buckets_list(self):
@@ -926,7 +949,9 @@ class Handler(BaseHTTPRequestHandler):
             f = open(o.path, "rb")   # open under the lock: a replace may unlink it later
             size, ctype = o.size, o.fields.get("contentType", "application/octet-stream")
             hdrs = {
-                "x-goog-hash": "crc32c=%s" % o.crc + (",md5=%s" % o.md5 if o.md5 else ""),
+                "x-goog-hash": ",".join(
+                    (["crc32c=%s" % o.crc] if not self.st.md5_only else []) +
+                    (["md5=%s" % o.md5] if o.md5 else [])),
                 "x-goog-generation": str(o.generation),
                 "x-goog-metageneration": str(o.metageneration),
                 "x-goog-stored-content-length": str(o.size),
@@ -1242,6 +1267,10 @@ class Handler(BaseHTTPRequestHandler):
         self.send_empty(499)
 
     def upload_put(self, bname):
+        with self.st.lock:
+            lose, self.st.lose_next_session = self.st.lose_next_session, False
+            if lose:    # as an expired session: GCS forgets them after a week
+                self.st.uploads.pop(self.q.get("upload_id", ""), None)
         u = self.session(bname)
         cr = self.headers.get("Content-Range")
         with u.lock:
@@ -1413,7 +1442,11 @@ class Handler(BaseHTTPRequestHandler):
                 f.close()
         meta = object_meta(body.get("destination") or {})
         _, crc = sink.hashes()
-        o = self.st.commit(bname, dest, tmp, sink.size, None, crc, meta, self.q,
+        size = sink.size
+        cut = self.truncated("compose", tmp)
+        if cut:
+            size, _, crc = cut
+        o = self.st.commit(bname, dest, tmp, size, None, crc, meta, self.q,
                            components=comps)
         self.send_json(200, o.resource(self.base))
 
@@ -1474,7 +1507,11 @@ class Handler(BaseHTTPRequestHandler):
         if meta is None:
             meta = dict(src.fields)
             meta["metadata"] = dict(src.metadata)
-        o = self.st.commit(db, dname, tmp, src.size, src.md5, src.crc, meta, self.q,
+        size, md5, crc = src.size, src.md5, src.crc
+        cut = self.truncated("rewrite", tmp)
+        if cut:
+            size, md5, crc = cut
+        o = self.st.commit(db, dname, tmp, size, md5, crc, meta, self.q,
                            components=src.components)
         if copy:
             return self.send_json(200, o.resource(self.base))
