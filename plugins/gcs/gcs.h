@@ -110,6 +110,8 @@ int32_t gcs_fail_response(const gcs_target *t, const sdk_response *resp,
 #define GCS_UPLOAD "/upload/storage/v1"
 int32_t gcs_check_bucket(const gcs_target *t, store_error *err);
 int32_t gcs_check_key(const gcs_target *t, store_error *err);
+int gcs_temp_name(const char *name);
+int32_t gcs_check_dest(const gcs_target *t, store_error *err);
 int32_t gcs_url(const store_handle *h, const gcs_target *t, const char *base,
                 sdk_buf *out, store_error *err);
 int32_t gcs_objects_url(const store_handle *h, const gcs_target *t,
@@ -167,6 +169,14 @@ int32_t gcs_resource_json(const gcs_target *t, const char *name,
  * is reported as a snapshot. */
 int32_t gcs_obj_get(store_handle *h, const gcs_target *t, json_t **out,
                     gcs_obj *o, store_error *err);
+/* Did the service store size bytes of CRC-32C crc (what says whose:
+ * "the bytes sent")? STORE_E_IO if not (retryable for the CRC). */
+int32_t gcs_obj_check(const gcs_target *t, const gcs_obj *o, uint64_t size,
+                      uint32_t crc, const char *what, store_error *err);
+/* rc of a read-modify-write guarded by what was read (metageneration):
+ * a PRECONDITION is a lost race, and the whole call may be tried again,
+ * so it is made retryable for the host (plugins do not retry). */
+int32_t gcs_retry_race(int32_t rc, store_error *err);
 /* A put result from the stored resource; sent_crc is the CRC-32C of the
  * bytes sent (checked against what the service stored). */
 int32_t gcs_put_result(const gcs_target *t, const gcs_obj *o,

@@ -3,8 +3,8 @@
 ** object, then the object and it are composed onto the object guarded by
 ** ifGenerationMatch of the generation read, so a concurrent writer makes
 ** the append fail with PRECONDITION, never lose a write. A missing object
-** is created (ifGenerationMatch=0). GCS caps a composite object at 1024
-** components: that many appends to one object, then the service refuses.
+** is created (ifGenerationMatch=0). GCS no longer caps the components of a
+** composite object (it once did, at 1024), so appends have no count limit.
 */
 #include <inttypes.h>
 #include <stdio.h>
@@ -45,11 +45,12 @@ int32_t gcs_blob_append(store_handle *h, const char *bucket, const char *key,
   json_t *cur = NULL, *dest = NULL, *res = NULL;
   store_put_result pr;
   store_put_opts po;
-  gcs_obj o;
+  gcs_obj o, ro;
   int32_t rc;
 
   gcs_obj_init(&o);
-  rc = gcs_check_key(&t, err);
+  gcs_obj_init(&ro);
+  rc = gcs_check_dest(&t, err);
   if (!rc && !src)
     rc = gcs_fail(&t, err, STORE_E_INVALID, "no read callback");
   if (rc)
@@ -90,6 +91,20 @@ int32_t gcs_blob_append(store_handle *h, const char *bucket, const char *key,
     if (!rc)
       rc = gcs_compose(h, &t, names, gens, 2, dest, o.generation, &res, err);
   }
+  /* The composed object is the old bytes then the new: its size and
+   * CRC-32C follow from theirs. Not retryable: the append is done. */
+  if (!rc)
+    rc = gcs_obj_read(&t, res, &ro, err);
+  if (!rc) {
+    int crcs = (o.e.checksums & pr.checksums & STORE_CKSUM_CRC32C) != 0;
+    rc = gcs_obj_check(&t, &ro, o.e.size + pr.size,
+                       crcs ? sdk_crc32c_combine(o.e.crc32c, pr.crc32c,
+                                                 pr.size)
+                            : ro.e.crc32c,
+                       "the object and the bytes appended", err);
+    if (rc && err)
+      err->flags &= ~(uint32_t)STORE_ERR_RETRYABLE;
+  }
   {
     store_error derr;
     memset(&derr, 0, sizeof(derr));
@@ -99,6 +114,7 @@ int32_t gcs_blob_append(store_handle *h, const char *bucket, const char *key,
   }
 out:
   sdk_buf_free(&tmp);
+  gcs_obj_free(&ro);
   gcs_obj_free(&o);
   json_decref(res);
   json_decref(dest);

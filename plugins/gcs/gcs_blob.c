@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "gcs.h"
 
 int32_t gcs_blob_put(store_handle *h, const char *bucket, const char *key,
@@ -18,7 +20,7 @@ int32_t gcs_blob_put(store_handle *h, const char *bucket, const char *key,
   int64_t len = GCS_OPT(opts, store_put_opts, content_length, -1);
   int32_t rc;
 
-  rc = gcs_check_key(&t, err);
+  rc = gcs_check_dest(&t, err);
   if (rc)
     return rc;
   if (!src || len < -1)
@@ -36,6 +38,7 @@ int32_t gcs_blob_put(store_handle *h, const char *bucket, const char *key,
 /* Why a get stopped early, so the message can say. */
 #define STOP_SINK  1
 #define STOP_RANGE 2
+#define STOP_NOMEM 3
 
 typedef struct get_ctx {
   sdk_range range;
@@ -45,6 +48,8 @@ typedef struct get_ctx {
   uint32_t hashes;              /* STORE_CKSUM_* in the response          */
   uint32_t want_crc;
   unsigned char want_md5[16];
+  EVP_MD_CTX *md5;              /* whole reads with an MD5 and no CRC     */
+  int whole;
   int stop;
 } get_ctx;
 
@@ -53,6 +58,14 @@ static int32_t get_headers(void *ud, const sdk_response *resp)
   get_ctx *g = ud;
 
   g->hashes = gcs_goog_hash(resp, &g->want_crc, g->want_md5);
+  if (g->whole && (g->hashes & (STORE_CKSUM_CRC32C | STORE_CKSUM_MD5)) ==
+                    STORE_CKSUM_MD5 && !g->md5) {
+    g->md5 = EVP_MD_CTX_new();
+    if (!g->md5 || !EVP_DigestInit_ex(g->md5, EVP_md5(), NULL)) {
+      g->stop = STOP_NOMEM;
+      return 1;
+    }
+  }
   if (sdk_range_start(&g->range, resp)) {
     g->stop = STOP_RANGE;
     return 1;
@@ -66,6 +79,10 @@ static int32_t get_write(void *ud, const void *buf, size_t len)
   get_ctx *g = ud;
 
   g->crc = sdk_crc32c(g->crc, buf, len);
+  if (g->md5 && !EVP_DigestUpdate(g->md5, buf, len)) {
+    g->stop = STOP_NOMEM;
+    return 1;
+  }
   if (g->sink(g->sink_ctx, buf, len)) {
     g->stop = STOP_SINK;
     return 1;
@@ -129,6 +146,7 @@ int32_t gcs_blob_get(store_handle *h, const char *bucket, const char *key,
   }
   g.sink = sink;
   g.sink_ctx = sink_ctx;
+  g.whole = !ranged;
   sdk_range_init(&g.range, off, len, get_write, &g);
   rc = gcs_url(h, &t, GCS_API, &url, err);
   if (!rc)
@@ -144,6 +162,11 @@ int32_t gcs_blob_get(store_handle *h, const char *bucket, const char *key,
     rc = gcs_nomem(&t, err);
     goto out;
   }
+  /* The stored bytes, as gsutil asks: without this GCS decompresses a
+   * gzip object, and neither x-goog-hash nor the size describe what comes. */
+  rc = gcs_header(&t, r, "Accept-Encoding", "gzip", err);
+  if (rc)
+    goto out;
   if (ranged) {
     sdk_range_header(off, len, range, sizeof(range));
     rc = gcs_header(&t, r, "Range", range, err);
@@ -163,18 +186,32 @@ int32_t gcs_blob_get(store_handle *h, const char *bucket, const char *key,
   else if (rc && g.stop == STOP_RANGE)
     rc = gcs_fail(&t, err, STORE_E_INTERNAL, "the service answered another "
                   "range than the one asked for");
+  else if (rc && g.stop == STOP_NOMEM)
+    rc = gcs_fail(&t, err, STORE_E_NOMEM, "no MD5 context");
   if (rc)
     goto out;
-  /* A whole object read is checked against the service's CRC-32C. */
-  if (!ranged && (g.hashes & STORE_CKSUM_CRC32C) && g.crc != g.want_crc) {
+  /* A whole object read is checked against the service's CRC-32C. Not
+   * retryable here: the sink has taken the bytes, and the host's replay
+   * would resume after them; the caller decides (as for the host's own
+   * check, blob.c's get_verify). */
+  if (!ranged && (g.hashes & STORE_CKSUM_CRC32C) && g.crc != g.want_crc)
     rc = gcs_fail(&t, err, STORE_E_IO, "the %" PRIu64 " bytes received have "
                   "CRC-32C %08" PRIx32 ", not the %08" PRIx32 " the "
                   "service's x-goog-hash gives", g.range.delivered, g.crc,
                   g.want_crc);
-    if (err)
-      err->flags |= STORE_ERR_RETRYABLE;
+  /* Without a CRC-32C (GCS objects have one; other servers may not), the
+   * MD5, the same way. */
+  if (!rc && g.md5) {
+    unsigned char md5[EVP_MAX_MD_SIZE];
+    if (!EVP_DigestFinal_ex(g.md5, md5, NULL))
+      rc = gcs_fail(&t, err, STORE_E_NOMEM, "no MD5 of the bytes received");
+    else if (memcmp(md5, g.want_md5, 16))
+      rc = gcs_fail(&t, err, STORE_E_IO, "the %" PRIu64 " bytes received "
+                    "have another MD5 than the service's x-goog-hash gives",
+                    g.range.delivered);
   }
 out:
+  EVP_MD_CTX_free(g.md5);
   sdk_request_free(r);
   sdk_buf_free(&url);
   return rc;
@@ -214,9 +251,8 @@ out:
 /* PATCH merges metadata: the new map, and null for every key to drop
  * (except the snapshot mark, which is ours). Guarded by the
  * metageneration it was read at, so that a concurrent change is not
- * undone; SET_MD_TRIES reads and patches. */
-#define SET_MD_TRIES 3
-
+ * undone: a lost race is a retryable PRECONDITION, and the host's retry
+ * reads and patches again (gcs_retry_race). */
 static int32_t patch_metadata(store_handle *h, const gcs_target *t,
                               const store_kv *md, size_t n, store_error *err)
 {
@@ -252,7 +288,8 @@ static int32_t patch_metadata(store_handle *h, const gcs_target *t,
   if (!rc && o.metageneration)
     rc = gcs_query(t, &url, "ifMetagenerationMatch", mg, err);
   if (!rc)
-    rc = gcs_json(h, t, "PATCH", url.data, body, NULL, err);
+    rc = gcs_retry_race(gcs_json(h, t, "PATCH", url.data, body, NULL, err),
+                        err);
 out:
   sdk_buf_free(&url);
   json_decref(map);
@@ -274,13 +311,7 @@ int32_t gcs_blob_set_metadata(store_handle *h, const char *bucket,
     rc = gcs_meta_check(&t, metadata, nmetadata, err);
   if (rc)
     return rc;
-  for (int i = 1;; i++) {
-    rc = patch_metadata(h, &t, metadata, nmetadata, err);
-    if (rc != STORE_E_PRECONDITION || i >= SET_MD_TRIES)
-      break;
-    sdk_error_clear(err);
-  }
-  return rc;
+  return patch_metadata(h, &t, metadata, nmetadata, err);
 }
 
 int32_t gcs_delete_object(store_handle *h, const gcs_target *t,

@@ -268,6 +268,7 @@ int32_t gcs_container_set_metadata(store_handle *h, const char *bucket,
   gcs_target t = {"set metadata of", bucket, NULL, NULL};
   json_t *b = NULL, *labels = NULL, *body = NULL;
   sdk_buf url = SDK_BUF_INIT;
+  const char *mg;
   int32_t rc;
 
   rc = gcs_check_bucket(&t, err);
@@ -285,8 +286,15 @@ int32_t gcs_container_set_metadata(store_handle *h, const char *bucket,
   }
   rc = gcs_url(h, &(gcs_target){t.op, bucket, NULL, NULL}, GCS_API, &url,
                err);
+  /* Labels are read, changed and written whole: guarded by the
+   * metageneration read, so that a concurrent change is not undone (a
+   * lost race is retried by the host, gcs_retry_race). */
+  mg = sdk_json_str(b, "metageneration");
+  if (!rc && mg)
+    rc = gcs_query(&t, &url, "ifMetagenerationMatch", mg, err);
   if (!rc)
-    rc = gcs_json(h, &t, "PATCH", url.data, body, NULL, err);
+    rc = gcs_retry_race(gcs_json(h, &t, "PATCH", url.data, body, NULL, err),
+                        err);
 out:
   sdk_buf_free(&url);
   json_decref(body);

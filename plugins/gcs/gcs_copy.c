@@ -92,13 +92,17 @@ int32_t gcs_blob_copy(store_handle *h, const char *src_bucket,
   gcs_target dst = {"copy to", dst_bucket, dst_key, NULL};
   uint32_t flags = GCS_OPT(opts, store_copy_opts, flags, 0);
   json_t *sres = NULL, *dest = NULL, *res = NULL;
-  gcs_obj o;
+  gcs_obj o, ro;
   int32_t rc;
 
   gcs_obj_init(&o);
+  gcs_obj_init(&ro);
   rc = gcs_check_key(&src, err);
   if (!rc)
-    rc = gcs_check_key(&dst, err);
+    rc = gcs_check_dest(&dst, err);
+  /* The source's resource: its size and CRC-32C check the copy. */
+  if (!rc)
+    rc = gcs_obj_get(h, &src, &sres, &o, err);
   if (rc)
     goto out;
   if (flags & STORE_COPY_REPLACE_METADATA) {
@@ -114,14 +118,23 @@ int32_t gcs_blob_copy(store_handle *h, const char *src_bucket,
   } else {
     /* The source's type and metadata travel with it, except our snapshot
      * mark: a copy is not a snapshot. */
-    rc = gcs_obj_get(h, &src, &sres, &o, err);
-    if (!rc && o.snapshot_mark)
+    if (o.snapshot_mark)
       rc = gcs_resource_json(&dst, NULL, o.e.content_type, o.md, o.nmd, 0, 0,
                              NULL, &dest, err);
   }
+  /* Of the generation read, so that the check holds against a writer. */
+  if (!rc && !src.generation)
+    src.generation = o.generation;
   if (!rc)
     rc = gcs_rewrite(h, &src, &dst, dest, NULL, &res, err);
+  if (!rc)
+    rc = gcs_obj_read(&dst, res, &ro, err);
+  if (!rc)
+    rc = gcs_obj_check(&dst, &ro, o.e.size, (o.e.checksums &
+                       STORE_CKSUM_CRC32C) ? o.e.crc32c : ro.e.crc32c,
+                       "the source's", err);
 out:
+  gcs_obj_free(&ro);
   gcs_obj_free(&o);
   json_decref(res);
   json_decref(dest);

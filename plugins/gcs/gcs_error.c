@@ -40,7 +40,8 @@ int32_t gcs_nomem(const gcs_target *t, store_error *err)
 }
 
 /* Google's reasons that say more than their status. Reasons not listed
- * are classified by status (sdk_status_code). */
+ * are classified by status (sdk_status_code): "required" is a missing
+ * credential with 401 (AUTH below) but a missing parameter with 400. */
 static const sdk_error_code reasons[] = {
   {"notFound", STORE_E_NOT_FOUND, 0, "not found"},
   {"conditionNotMet", STORE_E_PRECONDITION, 0, "condition not met"},
@@ -50,7 +51,6 @@ static const sdk_error_code reasons[] = {
    "not permitted for these credentials"},
   {"userProjectMissing", STORE_E_INVALID, 0,
    "the bucket is requester-pays: a billing project is needed"},
-  {"required", STORE_E_AUTH, 0, NULL},
   {"authError", STORE_E_AUTH, 0, NULL},
   {"unauthorized", STORE_E_AUTH, 0, NULL},
   {"rateLimitExceeded", STORE_E_THROTTLED, 1, "rate limit exceeded"},

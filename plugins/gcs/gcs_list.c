@@ -7,8 +7,9 @@
 ** startOffset is inclusive and does not apply to prefixes). With
 ** snapshots (versions=true) every noncurrent generation is a snapshot
 ** entry, and so is a live generation that carries the snapshot mark
-** (gcs_snapshot.c); the live object is listed as well. Multipart parts
-** (GCS_PARTS_PREFIX) are never listed.
+** (gcs_snapshot.c); the live object is listed as well. Multipart
+** temporaries (gcs_temp_name) are never listed; other names under
+** GCS_PARTS_PREFIX are, and so is that prefix itself with a delimiter.
 */
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,13 +18,6 @@
 
 #include "gcs.h"
 #include "sdk_list.h"
-
-/* Is name one of the multipart engine's temporary objects (or, with
- * delimiter '/', their prefix)? */
-static int hidden(const char *name)
-{
-  return !strncmp(name, GCS_PARTS_PREFIX, sizeof(GCS_PARTS_PREFIX) - 1);
-}
 
 /* One page's request: GET .../o with the listing's parameters. */
 static int32_t page_url(store_handle *h, const gcs_target *t,
@@ -204,7 +198,7 @@ static int32_t fill_page(lister *l, const json_t *page, sdk_list_page *p,
     int noncurrent = json_object_get(it, "timeDeleted") != NULL;
     int marked = json_is_string(json_object_get(
       json_object_get(it, "metadata"), GCS_SNAPSHOT_META));
-    if (!name || hidden(name))
+    if (!name || gcs_temp_name(name))
       continue;
     if (l->snapshots && (noncurrent || marked))
       rc = add_item(l, p, it, name, 1, err);
@@ -216,7 +210,7 @@ static int32_t fill_page(lister *l, const json_t *page, sdk_list_page *p,
   json_array_foreach(prefixes, i, it)
   {
     const char *name = json_string_value(it);
-    if (name && !hidden(name) &&
+    if (name && !gcs_temp_name(name) &&
         sdk_list_page_add(p, name, SDK_LIST_PREFIX, NULL))
       return gcs_nomem(l->t, err);
   }

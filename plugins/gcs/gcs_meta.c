@@ -201,25 +201,34 @@ int32_t gcs_obj_get(store_handle *h, const gcs_target *t, json_t **out,
   return rc;
 }
 
-int32_t gcs_put_result(const gcs_target *t, const gcs_obj *o,
-                       uint64_t sent_size, uint32_t sent_crc,
-                       store_put_result *out, store_error *err)
+int32_t gcs_obj_check(const gcs_target *t, const gcs_obj *o, uint64_t size,
+                      uint32_t crc, const char *what, store_error *err)
 {
   int32_t rc;
 
-  if (o->e.size != sent_size)
+  if (o->e.size != size)
     return gcs_fail(t, err, STORE_E_IO, "the service stored %" PRIu64
-                    " bytes of the %" PRIu64 " sent", o->e.size, sent_size);
-  if ((o->e.checksums & STORE_CKSUM_CRC32C) && o->e.crc32c != sent_crc) {
+                    " bytes, %s are %" PRIu64, o->e.size, what, size);
+  if ((o->e.checksums & STORE_CKSUM_CRC32C) && o->e.crc32c != crc) {
     rc = gcs_fail(t, err, STORE_E_IO, "the service stored CRC-32C %08" PRIx32
-                  ", the %" PRIu64 " bytes sent have %08" PRIx32,
-                  o->e.crc32c, sent_size, sent_crc);
+                  ", %s (%" PRIu64 " bytes) have %08" PRIx32,
+                  o->e.crc32c, what, size, crc);
     if (err)
       err->flags |= STORE_ERR_RETRYABLE;
     return rc;
   }
-  if (!out)
-    return STORE_OK;
+  return STORE_OK;
+}
+
+int32_t gcs_put_result(const gcs_target *t, const gcs_obj *o,
+                       uint64_t sent_size, uint32_t sent_crc,
+                       store_put_result *out, store_error *err)
+{
+  int32_t rc = gcs_obj_check(t, o, sent_size, sent_crc, "the bytes sent",
+                             err);
+
+  if (rc || !out)
+    return rc;
   if (STORE_HAS_FIELD(store_put_result, size, out->struct_size))
     out->size = o->e.size;
   if (STORE_HAS_FIELD(store_put_result, version_id, out->struct_size)) {
@@ -263,4 +272,11 @@ int32_t gcs_put_condition(const gcs_target *t, uint32_t flags, int32_t rc,
   if (err)
     err->flags &= ~STORE_ERR_RETRYABLE;
   return STORE_E_EXISTS;
+}
+
+int32_t gcs_retry_race(int32_t rc, store_error *err)
+{
+  if (rc == STORE_E_PRECONDITION && err)
+    err->flags |= STORE_ERR_RETRYABLE;
+  return rc;
 }

@@ -78,7 +78,7 @@ static int32_t temp_name(const gcs_target *t, const char *id,
 static int32_t check_upload(const gcs_target *t, const char *id,
                             store_error *err)
 {
-  int32_t rc = gcs_check_key(t, err);
+  int32_t rc = gcs_check_dest(t, err);
 
   if (!rc && !id_ok(id))
     rc = gcs_fail(t, err, STORE_E_NOT_FOUND, "upload id '%.64s' is not one "
@@ -95,7 +95,7 @@ int32_t gcs_multipart_begin(store_handle *h, const char *bucket,
   int32_t rc;
 
   (void)h;
-  rc = gcs_check_key(&t, err);
+  rc = gcs_check_dest(&t, err);
   if (!rc)
     rc = gcs_meta_check(&t, GCS_OPT(opts, store_put_opts, metadata, NULL),
                         GCS_OPT(opts, store_put_opts, nmetadata, 0), err);

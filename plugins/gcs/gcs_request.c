@@ -48,6 +48,31 @@ int32_t gcs_check_key(const gcs_target *t, store_error *err)
   return STORE_OK;
 }
 
+/* Is name (or, ending in '/', a listing prefix) inside the multipart
+ * engine's reserved space: GCS_PARTS_PREFIX, 32 hex digits (an upload
+ * id), '/'? Other names under GCS_PARTS_PREFIX are ordinary objects. */
+int gcs_temp_name(const char *name)
+{
+  const size_t n = sizeof(GCS_PARTS_PREFIX) - 1;
+
+  return !strncmp(name, GCS_PARTS_PREFIX, n) &&
+         strspn(name + n, "0123456789abcdef") == GCS_NONCE_HEX &&
+         name[n + GCS_NONCE_HEX] == '/';
+}
+
+/* A key written to: gcs_check_key, and not a temporary's name (it would
+ * never be listed, and an abort or a sweep would delete it). */
+int32_t gcs_check_dest(const gcs_target *t, store_error *err)
+{
+  int32_t rc = gcs_check_key(t, err);
+
+  if (!rc && gcs_temp_name(t->key))
+    rc = gcs_fail(t, err, STORE_E_INVALID, "names under %sUPLOAD-ID/ (32 "
+                  "hex digits) are reserved for multipart uploads' "
+                  "temporary parts", GCS_PARTS_PREFIX);
+  return rc;
+}
+
 /* ENDPOINT BASE /b[/BUCKET[/o/KEY]]: the key percent-encoded with its
  * slashes ("a/b" is one object name, a%2Fb). */
 int32_t gcs_url(const store_handle *h, const gcs_target *t, const char *base,

@@ -334,6 +334,16 @@ static int32_t answer(session *s, sdk_response **resp, int last,
     *resp = NULL;
     return STORE_OK;
   }
+  /* The session URI is gone (expired after a week, or cancelled): no
+   * query can resume it, but the put can start over. */
+  if (status == 404 || status == 410) {
+    int32_t rc = gcs_fail(s->t, err, STORE_E_IO, "the resumable session "
+                          "was lost (HTTP %ld); the put starts again",
+                          status);
+    if (err)
+      err->flags |= STORE_ERR_RETRYABLE;
+    return rc;
+  }
   *again = sdk_status_retryable(status);
   return gcs_fail_response(s->t, *resp, err);
 }

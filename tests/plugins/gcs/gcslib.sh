@@ -57,6 +57,19 @@ hook() {
   HOOK=$(curl -sS -X "$1" "$GCS_E$2") || { echo "FAIL: hook $1 $2"; exit 1; }
 }
 
+# gcs_user_token: a token of the server in use for its authorized_user
+# (the refresh-token grant), on stdout, for requests made with curl.
+gcs_user_token() {
+  python3 - "$GCS_DIR/user.json" "$GCS_E/token" <<'PY'
+import json, sys, urllib.parse, urllib.request
+u = json.load(open(sys.argv[1]))
+form = {"grant_type": "refresh_token", "client_id": u["client_id"],
+        "client_secret": u["client_secret"], "refresh_token": u["refresh_token"]}
+with urllib.request.urlopen(sys.argv[2], urllib.parse.urlencode(form).encode()) as r:
+    print(json.load(r)["access_token"])
+PY
+}
+
 GCS_PRIVATE=0
 if [ -n "${XTSTORE_GCS_DIR:-}" ]; then
   gcs_use "$XTSTORE_GCS_DIR"

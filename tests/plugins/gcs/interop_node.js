@@ -1,6 +1,6 @@
 // Google's Node client (@google-cloud/storage, tests/servers/node) on the
 // xtstore side of tests/plugins/gcs/test_interop.sh:
-//   node interop_node.js write BUCKET NAME FILE CONTENT_TYPE KEY=VALUE... [--resumable]
+//   node interop_node.js write BUCKET NAME FILE CONTENT_TYPE KEY=VALUE... [--resumable] [--gzip]
 //   node interop_node.js read  BUCKET NAME OUT_FILE
 // `read` prints the object's contentType and metadata as JSON on stdout
 // (the bytes go to OUT_FILE, checked by the client's own validation).
@@ -41,12 +41,13 @@ async function main() {
   if (mode === 'write') {
     const [src, ctype, ...rest] = process.argv.slice(5);
     const resumable = rest.includes('--resumable');
+    const gzip = rest.includes('--gzip');     // stored Content-Encoding: gzip
     const metadata = {};
-    for (const kv of rest.filter(a => a !== '--resumable')) {
+    for (const kv of rest.filter(a => !a.startsWith('--'))) {
       const i = kv.indexOf('=');
       metadata[kv.slice(0, i)] = kv.slice(i + 1);
     }
-    await storage.bucket(bname).upload(src, {destination: name, resumable,
+    await storage.bucket(bname).upload(src, {destination: name, resumable, gzip,
       chunkSize: resumable ? 256 * 1024 : undefined, validation: 'crc32c',
       metadata: {contentType: ctype, metadata}});
   } else if (mode === 'read') {

@@ -6,8 +6,10 @@
 # public bucket; every bad setting one clear line naming the thing and the
 # cause, no secret; object names with slashes and odd bytes; append by
 # compose; a copy through the rewriteToken loop; a 41-part upload composed
-# in a tree with no part left behind; snapshots as generations, and the
-# clear refusal in a bucket without versioning.
+# in a tree with no part left behind; names under .xtstore-parts/ that are
+# not a multipart temporary listed like any, the temporaries' names refused;
+# bucket labels patched under ifMetagenerationMatch; snapshots as
+# generations, and the clear refusal in a bucket without versioning.
 . "$(dirname "$0")/gcslib.sh" "$@"
 
 B=$GCS_B
@@ -196,6 +198,35 @@ left=$(curl -sS "$GCS_E/storage/v1/b/$B/o?prefix=.xtstore-parts%2F&versions=true
   python3 -c 'import json,sys; print(len(json.load(sys.stdin).get("items", [])))')
 check
 [ "$left" = 0 ] || fail "$left temporary part objects are left after the upload"
+
+# --- .xtstore-parts/: only the temporaries' names are hidden and refused -----
+ID32=0123456789abcdef0123456789abcdef
+xt put --text mine "gcs:$B/.xtstore-parts/notes.txt"
+assert_rc 0
+xt put --text mine "gcs:$B/.xtstore-parts/$ID32-x/00001"
+assert_rc 0
+xt ls -r "gcs:$B/.xtstore-parts/"
+assert_rc 0
+assert_out ".xtstore-parts/${ID32}-x/00001
+.xtstore-parts/notes.txt"
+for k in "$ID32/00001" "$ID32/t0-1" "$ID32/append" "$ID32/other"; do
+  xt put --text no "gcs:$B/.xtstore-parts/$k"
+  assert_rc 2
+  assert_err_has "names under .xtstore-parts/UPLOAD-ID/ (32 hex digits) are reserved for multipart uploads' temporary parts"
+done
+xt cp "gcs:$B/log.txt" "gcs:$B/.xtstore-parts/$ID32/00002"
+assert_rc 2
+xt rm -r "gcs:$B/.xtstore-parts/"
+assert_rc 0
+
+# --- bucket labels: read, changed and PATCHed under the metageneration read ---
+xt meta --set team=xt2 "gcs:$B"
+assert_rc 0
+check
+grep -q "\"PATCH /storage/v1/b/$B?ifMetagenerationMatch=[0-9]* " "$GCS_DIR/log" ||
+  fail "the labels' PATCH is not guarded by ifMetagenerationMatch"
+xt stat "gcs:$B"
+assert_out_has "team=xt2"
 
 # --- snapshots: refused without versioning, generations with it ---------------
 xt snapshot "gcs:$B/log.txt"

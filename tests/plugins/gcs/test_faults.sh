@@ -5,7 +5,10 @@
 # delay; a token endpoint that finds the JWT's times off gets the clock
 # named; the tokens expire in the middle of an upload in parts from a
 # pipe: the 401 drops the token, the part is sent again with a new one and
-# the object is whole. (A reset inside a resumable upload: test_resume.sh.)
+# the object is whole; a byte flipped on the way up and on the way down is
+# caught and the transfer done again; a resumable session the service lost
+# is started again; a copy or an append whose result the service stored
+# short is an error. (A reset inside a resumable upload: test_resume.sh.)
 . "$(dirname "$0")/gcslib.sh" "$@"
 
 gcs_private_server
@@ -28,6 +31,15 @@ cat > "$T/rules.json" <<JSON
    "count": 1, "status": 429,
    "headers": {"Retry-After": "1", "Content-Type": "application/json"},
    "body": "$(err_json 429 rateLimitExceeded 'The rate of requests is too high')"},
+  {"match": {"method": "POST", "path": "^$P\$", "query": "uploadType=multipart",
+             "headers": {"content-length": "^30[0-9]{4}\$"}},
+   "count": 1, "flip_request_body_byte": "middle"},
+  {"match": {"method": "GET", "path": "^/storage/v1/b/$B/o/flip%2Fdown.bin\$",
+             "query": "alt=media"},
+   "count": 1, "flip_response_body_byte": 1000},
+  {"match": {"method": "GET", "path": "^/storage/v1/b/$B/o/flip%2Fmd5.bin\$",
+             "query": "alt=media"},
+   "count": 1, "flip_response_body_byte": 10},
   {"match": {"method": "POST", "path": "^/token-skew\$"},
    "status": 400, "headers": {"Content-Type": "application/json"},
    "body": "{\\"error\\": \\"invalid_grant\\", \\"error_description\\": \\"Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.\\"}"}
@@ -44,7 +56,12 @@ gcs_config "  gcsp: {type: \"storage\", provider: \"gcs\", endpoint: \"$PROXY\",
           credentials-file: \"$GCS_DIR/sa.json\", token-uri: \"$PROXY/token-skew\",
           retry: {attempts: 1}}
   gcs2: {type: \"storage\", provider: \"gcs\", endpoint: \"$GCS_E\",
-         credentials-file: \"$GCS_DIR/sa.json\", retry: {attempts: 2}}"
+         credentials-file: \"$GCS_DIR/sa.json\", retry: {attempts: 2}}
+  gcsp1: {type: \"storage\", provider: \"gcs\", endpoint: \"$PROXY\",
+          credentials-file: \"$GCS_DIR/sa.json\", retry: {attempts: 1}}
+  gcs1: {type: \"storage\", provider: \"gcs\", endpoint: \"$GCS_E\",
+         credentials-file: \"$GCS_DIR/sa.json\", retry: {attempts: 1},
+         multipart: {threshold: 1G}}"
 
 count() { # PATTERN: how many proxy log lines match
   grep -c -- "$1" "$T/proxy/log" || true
@@ -71,6 +88,70 @@ check
 xt get "gcs:$B/busy.bin" busy.back
 assert_rc 0
 assert_same busy.bin busy.back
+
+# --- a byte flipped on the way up, then on the way down: caught, done again ---
+head -c 300000 /dev/urandom > flip.bin
+xt put flip.bin "gcsp:$B/flip/up.bin"
+assert_rc 0
+check
+[ "$(count "^POST $P rule=2 flip_request_body_byte [0-9]* (0x")" = 1 ] ||
+  fail "expected one flipped upload in the proxy log: $(cat "$T/proxy/log")"
+xt get "gcs:$B/flip/up.bin" flip.up
+assert_rc 0
+assert_same flip.bin flip.up
+xt put flip.bin "gcs:$B/flip/down.bin"
+assert_rc 0
+# the bytes are delivered when the CRC-32C differs: no replay (it would ask
+# for the range after them), an error and no file; a new get is right
+xt get "gcsp:$B/flip/down.bin" flip.down
+assert_rc 1
+assert_err_has "the 300000 bytes received have CRC-32C"
+check
+[ ! -e flip.down ] || fail "a get whose CRC-32C differs left flip.down"
+check
+[ "$(count "rule=3 flip_response_body_byte 1000 (0x")" = 1 ] ||
+  fail "expected one flipped download in the proxy log: $(cat "$T/proxy/log")"
+xt get "gcsp:$B/flip/down.bin" flip.down
+assert_rc 0
+assert_same flip.bin flip.down
+# a server that gives only an MD5: the MD5 catches the flip
+xt put flip.bin "gcs:$B/flip/md5.bin"
+assert_rc 0
+curl -sS -X POST "$GCS_E/_test/config" -d '{"md5_only": true}' > /dev/null
+xt get "gcsp1:$B/flip/md5.bin" flip.md5
+assert_rc 1
+assert_err_has "the 300000 bytes received have another MD5 than the service's x-goog-hash gives"
+xt get "gcsp1:$B/flip/md5.bin" flip.md5
+assert_rc 0
+assert_same flip.bin flip.md5
+curl -sS -X POST "$GCS_E/_test/config" -d '{"md5_only": false}' > /dev/null
+
+# --- the resumable session is lost: the put starts again (retryable) ---------
+head -c $((17 * MiB)) /dev/urandom > lost.bin  # resumable (over 16 MiB)
+curl -sS -X POST "$GCS_E/_test/config" -d '{"lose_next_session": true}' > /dev/null
+xt put lost.bin "gcs1:$B/lost.bin"
+assert_rc 1
+assert_err_has "the resumable session was lost (HTTP 404); the put starts again"
+curl -sS -X POST "$GCS_E/_test/config" -d '{"lose_next_session": true}' > /dev/null
+xt put lost.bin "gcs2:$B/lost.bin"
+assert_rc 0
+xt get "gcs:$B/lost.bin" lost.back
+assert_rc 0
+assert_same lost.bin lost.back
+
+# --- a copy or an append the service stored a byte short: an error ----------
+printf 'first part\n' > app.txt
+xt put app.txt "gcs:$B/app.txt"
+assert_rc 0
+curl -sS -X POST "$GCS_E/_test/config" -d '{"truncate_next": "rewrite"}' > /dev/null
+xt cp "gcs1:$B/app.txt" "gcs1:$B/app-copy.txt"
+assert_rc 1
+assert_err_has "the service stored 10 bytes, the source's are 11"
+curl -sS -X POST "$GCS_E/_test/config" -d '{"truncate_next": "compose"}' > /dev/null
+printf 'more\n' > more.txt
+xt append more.txt "gcs1:$B/app.txt"
+assert_rc 1
+assert_err_has "the service stored 15 bytes, the object and the bytes appended are 16"
 
 # --- the token endpoint finds the JWT's times off: the clock is named --------
 xt ls "gskew:$B"

@@ -85,6 +85,15 @@ static void test_by_reason(void **state)
   assert_int_equal(e.code, STORE_E_AUTH);
   assert_contains(e.message, "authentication failed");
 
+  /* "required" is a missing credential only with 401; with 400 it is a
+   * missing parameter. */
+  e = map(&obj, 401, "required", "Anonymous caller does not have "
+          "storage.objects.get access", NULL, NULL);
+  assert_int_equal(e.code, STORE_E_AUTH);
+  e = map(&obj, 400, "required", "Required parameter: project", NULL, NULL);
+  assert_int_equal(e.code, STORE_E_INVALID);
+  assert_contains(e.message, "Required parameter: project");
+
   e = map(&obj, 400, "userProjectMissing", "Bucket is a requester pays "
           "bucket but no user project provided.", NULL, NULL);
   assert_int_equal(e.code, STORE_E_INVALID);

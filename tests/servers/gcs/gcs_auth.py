@@ -136,6 +136,17 @@ class Auth:
             return None
         return "unknown"
 
+    def read_only(self, token):
+        """True if the token is a self-signed JWT whose scopes only read (the
+        tokens we issue always carry a read/write scope)."""
+        if token.count(".") != 2 or not token.startswith("ey"):
+            return False
+        try:
+            scope = self._verify_jwt(token).get("scope")
+        except GrantError:
+            return False
+        return scope is not None and not _has_scope(scope, STORAGE_SCOPES)
+
     # -- grants --------------------------------------------------------------
     def grant(self, form):
         gt = form.get("grant_type", "")

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import crc32c
@@ -28,7 +29,6 @@ import gcs_auth
 CHUNK = 256 * 1024          # resumable chunks are multiples of this, but the last
 IO = 1 << 20                # read/write granularity when streaming
 MAX_COMPOSE = 32
-MAX_COMPONENTS = 1024
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")
 OBJECT_FIELDS = ("contentType", "contentEncoding", "contentDisposition", "cacheControl",
                  "contentLanguage", "customTime")
@@ -231,6 +231,9 @@ class State:
         self.last_gen = 0
         self.page_size = 1000
         self.rewrite_threshold = 1 << 20
+        self.truncate_next = None   # "compose" or "rewrite": its result loses a byte
+        self.lose_next_session = False  # the next chunk's session is forgotten
+        self.md5_only = False       # x-goog-hash of downloads without crc32c
         self.requests = 0
         self.unauthorized = 0
 
@@ -644,6 +647,10 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(401, "authError", "Invalid Credentials",
                            {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", '
                             'error="invalid_token"'})
+        # A devstorage.read_only scope reads; GCS refuses it any write.
+        if self.command not in ("GET", "HEAD") and self.auth.read_only(tok.strip()):
+            raise ApiError(403, "insufficientPermissions",
+                           "Provided scope(s) are not authorized")
 
     # -- routing -------------------------------------------------------------
     def route(self, path):
@@ -767,6 +774,12 @@ class Handler(BaseHTTPRequestHandler):
                     st.page_size = int(cfg["page_size"] or 1000)
                 if "rewrite_threshold" in cfg:
                     st.rewrite_threshold = int(cfg["rewrite_threshold"] or (1 << 20))
+                if "md5_only" in cfg:
+                    st.md5_only = bool(cfg["md5_only"])
+                if "lose_next_session" in cfg:
+                    st.lose_next_session = bool(cfg["lose_next_session"])
+                if "truncate_next" in cfg:
+                    st.truncate_next = cfg["truncate_next"]
                 if "token_ttl" in cfg:
                     with self.auth.lock:
                         self.auth.ttl = int(cfg["token_ttl"] or 3600)
@@ -801,7 +814,21 @@ class Handler(BaseHTTPRequestHandler):
 
     def config(self):
         return {"page_size": self.st.page_size, "rewrite_threshold": self.st.rewrite_threshold,
-                "token_ttl": self.auth.ttl}
+                "truncate_next": self.st.truncate_next,
+                "lose_next_session": self.st.lose_next_session,
+                "md5_only": self.st.md5_only, "token_ttl": self.auth.ttl}
+
+    def truncated(self, kind, tmp):
+        """A fault for clients' checks: the result of the next compose or
+        rewrite (truncate_next) loses its last byte. (size, md5, crc) then,
+        else None."""
+        with self.st.lock:
+            if self.st.truncate_next != kind:
+                return None
+            self.st.truncate_next = None
+        size = os.path.getsize(tmp)
+        os.truncate(tmp, max(0, size - 1))
+        return file_hashes(tmp)
 
     # -- buckets -------------------------------------------------------------
     def buckets_list(self):
@@ -922,7 +949,9 @@ class Handler(BaseHTTPRequestHandler):
             f = open(o.path, "rb")   # open under the lock: a replace may unlink it later
             size, ctype = o.size, o.fields.get("contentType", "application/octet-stream")
             hdrs = {
-                "x-goog-hash": "crc32c=%s" % o.crc + (",md5=%s" % o.md5 if o.md5 else ""),
+                "x-goog-hash": ",".join(
+                    (["crc32c=%s" % o.crc] if not self.st.md5_only else []) +
+                    (["md5=%s" % o.md5] if o.md5 else [])),
                 "x-goog-generation": str(o.generation),
                 "x-goog-metageneration": str(o.metageneration),
                 "x-goog-stored-content-length": str(o.size),
@@ -941,6 +970,27 @@ class Handler(BaseHTTPRequestHandler):
                          ("contentLanguage", "Content-Language")):
                 if k in o.fields:
                     hdrs[v] = o.fields[k]
+        # Decompressive transcoding, as GCS does: a gzip object goes out
+        # decompressed, whole (Range ignored), with no Content-Encoding, to a
+        # client that does not accept gzip; x-goog-hash still describes the
+        # stored (compressed) bytes.
+        if (hdrs.get("Content-Encoding") == "gzip"
+                and "gzip" not in self.headers.get("Accept-Encoding", "")
+                and "no-transform" not in o.fields.get("cacheControl", "")):
+            with f:
+                d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                data = d.decompress(f.read()) + d.flush()
+            del hdrs["Content-Encoding"]
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Warning", "214 UploadServer gzipped")
+            for k, v in hdrs.items():
+                self.send_header(k, v)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+            return
         with f:
             start, end, status = 0, size - 1, 200
             rng = self.headers.get("Range")
@@ -1217,6 +1267,10 @@ class Handler(BaseHTTPRequestHandler):
         self.send_empty(499)
 
     def upload_put(self, bname):
+        with self.st.lock:
+            lose, self.st.lose_next_session = self.st.lose_next_session, False
+            if lose:    # as an expired session: GCS forgets them after a week
+                self.st.uploads.pop(self.q.get("upload_id", ""), None)
         u = self.session(bname)
         cr = self.headers.get("Content-Range")
         with u.lock:
@@ -1370,10 +1424,10 @@ class Handler(BaseHTTPRequestHandler):
                                    "pre-conditions you specified did not hold.")
                 files.append(open(o.path, "rb"))
                 comps += o.components or 1
+        # No cap on the components (GCS dropped its 1024); componentCount
+        # saturates at 2^31-1.
+        comps = min(comps, 2 ** 31 - 1)
         try:
-            if comps > MAX_COMPONENTS:
-                raise ApiError(400, "invalid", "The number of components in the composite "
-                               "object (%d) exceeds the maximum (%d)." % (comps, MAX_COMPONENTS))
             tmp = self.st.tmp_path()
             sink = Sink(tmp)
             for f in files:
@@ -1388,7 +1442,11 @@ class Handler(BaseHTTPRequestHandler):
                 f.close()
         meta = object_meta(body.get("destination") or {})
         _, crc = sink.hashes()
-        o = self.st.commit(bname, dest, tmp, sink.size, None, crc, meta, self.q,
+        size = sink.size
+        cut = self.truncated("compose", tmp)
+        if cut:
+            size, _, crc = cut
+        o = self.st.commit(bname, dest, tmp, size, None, crc, meta, self.q,
                            components=comps)
         self.send_json(200, o.resource(self.base))
 
@@ -1449,7 +1507,11 @@ class Handler(BaseHTTPRequestHandler):
         if meta is None:
             meta = dict(src.fields)
             meta["metadata"] = dict(src.metadata)
-        o = self.st.commit(db, dname, tmp, src.size, src.md5, src.crc, meta, self.q,
+        size, md5, crc = src.size, src.md5, src.crc
+        cut = self.truncated("rewrite", tmp)
+        if cut:
+            size, md5, crc = cut
+        o = self.st.commit(db, dname, tmp, size, md5, crc, meta, self.q,
                            components=src.components)
         if copy:
             return self.send_json(200, o.resource(self.base))

@@ -9,6 +9,7 @@ short, status queries, cancel), compose, rewrite tokens, listings and ranged rea
 Run with a python3 that has the cryptography module (/usr/bin/python3 here).
 """
 import base64
+import gzip
 import hashlib
 import http.client
 import json
@@ -174,6 +175,12 @@ def test_bearer(tok, bucket):
     check("a self-signed JWT with another key: 401", st == 401, st)
     st, _, _ = req("GET", "/storage/v1/b/%s/o" % bucket, token=jwt(aud=None))
     check("a self-signed JWT of the service account (scope claim): 200", st == 200, st)
+    ro = jwt(aud=None, scope="https://www.googleapis.com/auth/devstorage.read_only")
+    st, _, _ = req("GET", "/storage/v1/b/%s/o" % bucket, token=ro)
+    st2, _, data = media(ro, bucket, "ro.txt", b"x")
+    check("a read_only self-signed JWT reads (200), is refused writes: 403 "
+          "insufficientPermissions", st == 200 and
+          reason(data) == (403, "insufficientPermissions"), (st, st2, data[:200]))
     # Expiry by time, of this test's own tokens only: the fixture is shared, and the
     # hooks without token= (every token, the TTL) would hit other tests' clients too.
     short = token()
@@ -455,6 +462,42 @@ def test_compose_rewrite(tok, bucket):
           calls == 4 and o and o.get("md5Hash") == md5_b64(big), (calls, st))
 
 
+def test_transcoding(tok, bucket):
+    text = b"".join(b"%d\n" % i for i in range(20000))
+    gz = gzip.compress(text)
+    st, _, body = media(tok, bucket, "t/text.gz", gz, {"Content-Type": "text/plain"},
+                        "&contentEncoding=gzip")
+    check("media upload with contentEncoding=gzip: stored as sent",
+          st == 200 and (js(body) or {}).get("contentEncoding") == "gzip"
+          and (js(body) or {}).get("size") == str(len(gz)), body[:300])
+    path = "/storage/v1/b/%s/o/%s?alt=media" % (bucket, q("t/text.gz"))
+    st, r, got = req("GET", path, token=tok)
+    check("alt=media without Accept-Encoding: gzip: decompressed, no Content-Encoding, "
+          "x-goog-hash of the stored bytes", st == 200 and got == text and
+          not r.getheader("Content-Encoding") and
+          "crc32c=%s" % crc_b64(gz) in (r.getheader("x-goog-hash") or ""), (st, len(got)))
+    st, r, got = req("GET", path, headers={"Accept-Encoding": "gzip", "Range": "bytes=0-9"},
+                     token=tok)
+    check("... with Accept-Encoding: gzip: the stored bytes (Range applies), "
+          "Content-Encoding: gzip", st == 206 and got == gz[:10] and
+          r.getheader("Content-Encoding") == "gzip", (st, got[:10]))
+
+
+def test_many_components(tok, bucket):
+    media(tok, bucket, "m/one", b"x")
+    def compose(dest, srcs):
+        body = json.dumps({"sourceObjects": [{"name": s} for s in srcs]}).encode()
+        st, _, out = req("POST", "/storage/v1/b/%s/o/%s/compose" % (bucket, q(dest)), body,
+                         {"Content-Type": "application/json"}, tok)
+        return st, js(out) or {}
+    compose("m/32", ["m/one"] * 32)
+    compose("m/1024", ["m/32"] * 32)
+    st, o = compose("m/1025", ["m/1024", "m/one"])
+    check("compose past 1024 components (GCS has no cap now): componentCount 1025",
+          st == 200 and o.get("componentCount") == 1025 and o.get("size") == "1025",
+          (st, o))
+
+
 def test_resumable(tok, bucket):
     data = os.urandom(3 * CHUNK + 1000)
     meta = json.dumps({"name": "res", "contentType": "x/res", "crc32c": crc_b64(data)})
@@ -614,6 +657,8 @@ def main():
     test_objects(tok, bucket)
     test_lists(tok, bucket)
     test_compose_rewrite(tok, bucket)
+    test_transcoding(tok, bucket)
+    test_many_components(tok, bucket)
     test_resumable(tok, bucket)
     test_public(tok, bucket)
     test_bearer(tok, bucket)
