@@ -1,11 +1,13 @@
 /*
-** gcs_upload.c -- object uploads: one multipart (metadata + media) request
-** for known lengths up to GCS_SIMPLE_MAX, streamed; a resumable session
-** for larger and unknown-length bodies, in chunks of GCS_CHUNK.
+** gcs_upload.c -- object uploads: for known lengths up to GCS_SIMPLE_MAX,
+** streamed, one media request (uploadType=media: the body alone, its type
+** in Content-Type) when the object has no user metadata, else one
+** multipart (metadata + media) request; a resumable session for larger
+** and unknown-length bodies, in chunks of GCS_CHUNK.
 **
 ** Integrity: checksums the host knows in advance go into the object's
-** metadata (crc32c, md5Hash), which the service checks before it stores
-** anything. The CRC-32C of the bytes sent is summed while they stream; a
+** metadata (crc32c, md5Hash) -- in X-Goog-Hash for a media upload --,
+** which the service checks before it stores anything. The CRC-32C of the bytes sent is summed while they stream; a
 ** resumable upload sends it with its last chunk (X-Goog-Hash), so the
 ** service checks every body; and the stored crc32c is compared with it
 ** (gcs_put_result).
@@ -130,7 +132,8 @@ static int32_t mp_read(void *ud, void *buf, size_t cap, size_t *out_n)
   {
     sdk_buf *b = m->phase == 0 ? &m->head : &m->tail;
     size_t n = b->len - m->pos < cap ? b->len - m->pos : cap;
-    memcpy(buf, b->data + m->pos, n);
+    if (n)
+      memcpy(buf, b->data + m->pos, n);
     m->pos += n;
     *out_n = n;
     if (m->phase == 0 && m->pos == b->len) {
@@ -199,6 +202,72 @@ out:
   sdk_buf_free(&m.head);
   sdk_buf_free(&m.tail);
   sdk_buf_free(&meta);
+  sdk_buf_free(&url);
+  return rc;
+}
+
+/* ---- media (the body alone) --------------------------------------------- */
+
+/* X-Goog-Hash of the checksums the host gave ("crc32c=...,md5=..."), or
+ * nothing when it gave none. 0 or -1 (memory). */
+static int known_hash(const store_put_opts *opts, sdk_buf *out)
+{
+  uint32_t ck = GCS_OPT(opts, store_put_opts, checksums, 0);
+
+  if (!STORE_HAS_FIELD(store_put_opts, md5, opts ? opts->struct_size : 0))
+    return 0;
+  if ((ck & STORE_CKSUM_CRC32C) &&
+      (sdk_buf_puts(out, "crc32c=") || sdk_crc32c_base64(opts->crc32c, out)))
+    return -1;
+  if ((ck & STORE_CKSUM_MD5) &&
+      (sdk_buf_puts(out, out->len ? ",md5=" : "md5=") ||
+       sdk_base64_encode(out, opts->md5, sizeof(opts->md5))))
+    return -1;
+  return 0;
+}
+
+static int32_t put_media(store_handle *h, const gcs_target *t,
+                         const store_put_opts *opts, store_read_fn src,
+                         void *src_ctx, uint64_t len, store_put_result *out,
+                         store_error *err)
+{
+  const char *ct = GCS_OPT(opts, store_put_opts, content_type, NULL);
+  sdk_buf url = SDK_BUF_INIT, hash = SDK_BUF_INIT;
+  sdk_response *resp = NULL;
+  sdk_request *r = NULL;
+  mp_body m;
+  int32_t rc;
+
+  /* mp_read with nothing around the media: the body alone, summed. */
+  memset(&m, 0, sizeof(m));
+  m.phase = 1;
+  sdk_body_init(&m.media, src, src_ctx, len, SDK_BODY_PROBE_EOF);
+  rc = upload_url(h, t, opts, "media", &url, err);
+  if (!rc)
+    rc = gcs_query(t, &url, "name", t->key, err);
+  if (rc)
+    goto out;
+  if (known_hash(opts, &hash) || !(r = sdk_request_new("POST", url.data))) {
+    rc = gcs_nomem(t, err);
+    goto out;
+  }
+  rc = gcs_header(t, r, "Content-Type",
+                  ct && *ct ? ct : "application/octet-stream", err);
+  if (!rc && hash.len)
+    rc = gcs_header(t, r, "X-Goog-Hash", hash.data, err);
+  if (rc)
+    goto out;
+  sdk_request_body_stream(r, mp_read, &m, (int64_t)len);
+  rc = gcs_perform(h, t, r, 0, &resp, err);
+  if (rc) {
+    rc = source_fail(t, m.media.state, len - m.media.sent, rc, err);
+    goto out;
+  }
+  rc = finish(t, resp, len, m.crc, out, err);
+out:
+  sdk_response_free(resp);
+  sdk_request_free(r);
+  sdk_buf_free(&hash);
   sdk_buf_free(&url);
   return rc;
 }
@@ -592,7 +661,10 @@ int32_t gcs_upload(store_handle *h, const gcs_target *t,
   int64_t len = GCS_OPT(opts, store_put_opts, content_length, -1);
   int32_t rc;
 
-  if (len >= 0 && (uint64_t)len <= GCS_SIMPLE_MAX)
+  if (len >= 0 && (uint64_t)len <= GCS_SIMPLE_MAX &&
+      !GCS_OPT(opts, store_put_opts, nmetadata, 0))
+    rc = put_media(h, t, opts, src, src_ctx, (uint64_t)len, out, err);
+  else if (len >= 0 && (uint64_t)len <= GCS_SIMPLE_MAX)
     rc = put_multipart(h, t, opts, src, src_ctx, (uint64_t)len, out, err);
   else
     rc = put_resumable(h, t, opts, src, src_ctx, len, out, err);

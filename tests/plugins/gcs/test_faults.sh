@@ -23,15 +23,15 @@ err_json() { # CODE REASON MESSAGE
 
 cat > "$T/rules.json" <<JSON
 [
-  {"match": {"method": "POST", "path": "^$P\$", "query": "uploadType=multipart"},
+  {"match": {"method": "POST", "path": "^$P\$", "query": "uploadType=(multipart|media)"},
    "count": 1, "status": 503,
    "headers": {"Retry-After": "1", "Content-Type": "application/json"},
    "body": "$(err_json 503 backendError 'Backend Error')"},
-  {"match": {"method": "POST", "path": "^$P\$", "query": "uploadType=multipart"},
+  {"match": {"method": "POST", "path": "^$P\$", "query": "uploadType=(multipart|media)"},
    "count": 1, "status": 429,
    "headers": {"Retry-After": "1", "Content-Type": "application/json"},
    "body": "$(err_json 429 rateLimitExceeded 'The rate of requests is too high')"},
-  {"match": {"method": "POST", "path": "^$P\$", "query": "uploadType=multipart",
+  {"match": {"method": "POST", "path": "^$P\$", "query": "uploadType=(multipart|media)",
              "headers": {"content-length": "^30[0-9]{4}\$"}},
    "count": 1, "flip_request_body_byte": "middle"},
   {"match": {"method": "GET", "path": "^/storage/v1/b/$B/o/flip%2Fdown.bin\$",
@@ -40,6 +40,12 @@ cat > "$T/rules.json" <<JSON
   {"match": {"method": "GET", "path": "^/storage/v1/b/$B/o/flip%2Fmd5.bin\$",
              "query": "alt=media"},
    "count": 1, "flip_response_body_byte": 10},
+  {"match": {"method": "POST", "path": "^$P\$",
+             "query": "uploadType=media&.*name=kind%2Fplain"},
+   "count": 1, "status": 503, "headers": {"Retry-After": "0"}},
+  {"match": {"method": "POST", "path": "^$P\$", "query": "uploadType=multipart",
+             "headers": {"content-length": "^[1-9][0-9]{2}\$"}},
+   "count": 1, "status": 503, "headers": {"Retry-After": "0"}},
   {"match": {"method": "POST", "path": "^/token-skew\$"},
    "status": 400, "headers": {"Content-Type": "application/json"},
    "body": "{\\"error\\": \\"invalid_grant\\", \\"error_description\\": \\"Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.\\"}"}
@@ -191,5 +197,22 @@ check
 xt get "gcs:$B/expire.bin" expire.back
 assert_rc 0
 assert_same expire.bin expire.back
+
+# A small object without user metadata goes up as a media upload (the body
+# alone), one with metadata as a multipart one: each answered 503 once by a
+# rule that only its kind of upload matches, then stored.
+printf 'plain' > kind.txt
+xt put kind.txt "gcsp:$B/kind/plain"
+assert_rc 0
+xt put --meta owner=ana kind.txt "gcsp:$B/kind/meta"
+assert_rc 0
+check
+[ "$(count "^POST $P rule=5 status 503")" = 1 ] ||
+  fail "the plain put was not a media upload: $(cat "$T/proxy/log")"
+check
+[ "$(count "^POST $P rule=6 status 503")" = 1 ] ||
+  fail "the put with metadata was not a multipart upload: $(cat "$T/proxy/log")"
+xt meta "gcs:$B/kind/meta"
+assert_out_has "owner=ana"
 
 finish
