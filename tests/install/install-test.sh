@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# usage: install-test.sh BUILD_DIR SOURCE_DIR
+# usage: install-test.sh BUILD_DIR SOURCE_DIR [CFLAGS]
+# CFLAGS: extra flags for what links the installed SDK archive or library
+# (the sanitizer tree's, whose installed code is instrumented).
 set -euo pipefail
 build=$1
 src=$2
+xflags=${3:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "install-test: FAIL: $*" >&2; exit 1; }
@@ -51,7 +54,7 @@ pkg-config --libs xtstore-plugin | grep -q -- '-lcurl' &&
 sflags=$(pkg-config --cflags xtstore-plugin xtstore-sdk)
 slibs=$(pkg-config --libs xtstore-plugin xtstore-sdk)
 # shellcheck disable=SC2086
-cc -std=c11 -Wall -Wextra -Werror -DTINY_SDK $sflags -shared \
+cc -std=c11 -Wall -Wextra -Werror -DTINY_SDK $xflags $sflags -shared \
    -o "$tmp/store-tinysdk.so" "$src/tiny_plugin.c" $slibs ||
   fail "SDK plugin build with pkg-config"
 "$p/bin/xtstore" plugins check "$tmp/store-tinysdk.so" >"$tmp/check2.out" 2>&1 ||
@@ -63,7 +66,8 @@ grep -q "tiny" "$tmp/check2.out" || fail "plugins check output lacks tiny"
 # xtstore.pc: a program that embeds libxtstore builds and runs with it.
 [[ -e "$p/$libdir/pkgconfig/xtstore.pc" ]] || fail "missing xtstore.pc"
 # shellcheck disable=SC2046
-cc -std=c11 -Wall -Wextra -Werror $(pkg-config --cflags xtstore) -o "$tmp/embed" \
-   "$src/embed.c" $(pkg-config --libs xtstore) || fail "embedder build with pkg-config"
+cc -std=c11 -Wall -Wextra -Werror $xflags $(pkg-config --cflags xtstore) \
+   -o "$tmp/embed" "$src/embed.c" $(pkg-config --libs xtstore) ||
+  fail "embedder build with pkg-config"
 "$tmp/embed" | grep -q "embedded xtstore" || fail "the embedder did not run"
 echo "install-test: ok ($p)"
