@@ -109,6 +109,11 @@ extern "C" {
 /* True when a struct whose struct_size is `sz` contains field `f`. */
 #define STORE_HAS_FIELD(type, f, sz) \
   ((size_t)(sz) >= offsetof(type, f) + sizeof(((type *)0)->f))
+/* since 1.1: member f of the struct_size-led struct p (of type t) that the
+ * other side may have built against an older header: its value when p is
+ * not NULL and its struct_size holds f, else dflt. */
+#define STORE_OPT(p, t, f, dflt) \
+  ((p) && STORE_HAS_FIELD(t, f, (p)->struct_size) ? (p)->f : (dflt))
 
 /* ------------------------------------------------------------------------ */
 /* Status codes. Values are fixed forever; new ones are appended. A host    */

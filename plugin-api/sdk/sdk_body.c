@@ -25,6 +25,19 @@ void sdk_body_init(sdk_body *b, store_read_fn src, void *ctx, uint64_t want,
 /* Once the last byte is in hand, a one-byte probe tells a source that is
  * longer than declared: the request is then stopped before the server
  * could commit it. */
+int32_t sdk_mem_read(void *ud, void *buf, size_t cap, size_t *out_n)
+{
+  sdk_mem_src *m = ud;
+
+  *out_n = cap < m->left ? cap : m->left;
+  if (*out_n) {
+    memcpy(buf, m->p, *out_n);
+    m->p = (const char *)m->p + *out_n;
+    m->left -= *out_n;
+  }
+  return 0;
+}
+
 int32_t sdk_body_read(void *ud, void *buf, size_t cap, size_t *out_n)
 {
   sdk_body *b = ud;

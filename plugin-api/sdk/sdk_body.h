@@ -71,6 +71,14 @@ void sdk_body_init(sdk_body *b, store_read_fn src, void *ctx, uint64_t want,
 */
 int32_t sdk_body_read(void *ud, void *buf, size_t cap, size_t *out_n);
 
+/* Bytes in memory as a store_read_fn source (a part or a small body the
+ * provider buffered): sdk_mem_read(&m, ...) hands out p[0..left) and ends. */
+typedef struct sdk_mem_src {
+  const void *p;
+  size_t left;
+} sdk_mem_src;
+int32_t sdk_mem_read(void *ud, void *buf, size_t cap, size_t *out_n);
+
 /* Make b the body of r: streamed with Content-Length b->want. b must live
  * until the perform returns. */
 void sdk_body_attach(sdk_request *r, sdk_body *b);

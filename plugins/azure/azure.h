@@ -51,11 +51,6 @@
 #define AZ_BLOCK_ID_SIZE ((AZ_NONCE_HEX + 1 + 5 + 2) / 3 * 4 + 1)
 #define AZ_DEFAULT_CT    "application/octet-stream"
 
-/* Field f of the caller's options struct p (type t), or dflt when p is
- * NULL or the caller's struct predates the field. */
-#define AZ_OPT(p, t, f, dflt) \
-  ((p) && STORE_HAS_FIELD(t, f, (p)->struct_size) ? (p)->f : (dflt))
-
 /* A multipart upload this handle began or aborted (azure_multipart.c):
  * the part sizes it saw, so a commit needs no HEAD, or that it was
  * aborted. Strings owned. */

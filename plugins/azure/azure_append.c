@@ -81,8 +81,8 @@ int32_t az_blob_append(store_handle *h, const char *container,
                        store_read_fn src, void *src_ctx, store_error *err)
 {
   az_target t = {"append to", container, key, NULL};
-  int64_t len = AZ_OPT(opts, store_append_opts, content_length, -1);
-  const char *ct = AZ_OPT(opts, store_append_opts, content_type, NULL);
+  int64_t len = STORE_OPT(opts, store_append_opts, content_length, -1);
+  const char *ct = STORE_OPT(opts, store_append_opts, content_type, NULL);
   uint64_t total = 0;
   char *buf = NULL;
   size_t n = 0;

@@ -45,7 +45,7 @@ az_crc az_opts_crc(const store_put_opts *opts)
 {
   az_crc c = {0, 0};
 
-  if ((AZ_OPT(opts, store_put_opts, checksums, 0) & STORE_CKSUM_CRC32C) &&
+  if ((STORE_OPT(opts, store_put_opts, checksums, 0) & STORE_CKSUM_CRC32C) &&
       STORE_HAS_FIELD(store_put_opts, crc32c, opts->struct_size)) {
     c.has = 1;
     c.crc = opts->crc32c;
@@ -160,7 +160,7 @@ static int32_t put_single(store_handle *h, const az_target *t,
                           const char *mem, size_t memlen,
                           store_put_result *out, store_error *err)
 {
-  uint32_t flags = AZ_OPT(opts, store_put_opts, flags, 0);
+  uint32_t flags = STORE_OPT(opts, store_put_opts, flags, 0);
   az_crc crc = az_opts_crc(opts);
   sdk_response *resp = NULL;
   sdk_request *r = NULL;
@@ -181,10 +181,10 @@ static int32_t put_single(store_handle *h, const az_target *t,
   rc = az_header(t, r, "x-ms-blob-type", "BlockBlob", err);
   if (rc)
     goto out;
-  rc = az_put_headers(t, r, AZ_OPT(opts, store_put_opts, content_type, NULL),
-                      AZ_OPT(opts, store_put_opts, metadata, NULL),
-                      AZ_OPT(opts, store_put_opts, nmetadata, 0), crc, flags,
-                      AZ_OPT(opts, store_put_opts, if_match, NULL), err);
+  rc = az_put_headers(t, r, STORE_OPT(opts, store_put_opts, content_type, NULL),
+                      STORE_OPT(opts, store_put_opts, metadata, NULL),
+                      STORE_OPT(opts, store_put_opts, nmetadata, 0), crc, flags,
+                      STORE_OPT(opts, store_put_opts, if_match, NULL), err);
   if (rc)
     goto out;
   if (b) {
@@ -226,7 +226,7 @@ static int32_t put_buffered(store_handle *h, const az_target *t,
                             void *src_ctx, store_put_result *out,
                             store_error *err)
 {
-  int64_t len = AZ_OPT(opts, store_put_opts, content_length, -1);
+  int64_t len = STORE_OPT(opts, store_put_opts, content_length, -1);
   size_t n = 0, cap = len == 0 ? 1 : AZ_BUFFER_BLOCK;
   char *buf = malloc(cap);
   int eof = 0;
@@ -255,7 +255,7 @@ int32_t az_blob_put(store_handle *h, const char *container, const char *key,
                     const store_put_opts *opts, store_read_fn src,
                     void *src_ctx, store_put_result *out, store_error *err)
 {
-  int64_t len = AZ_OPT(opts, store_put_opts, content_length, -1);
+  int64_t len = STORE_OPT(opts, store_put_opts, content_length, -1);
   az_target t = {"put", container, key, NULL};
   sdk_body b;
   int32_t rc;
@@ -266,9 +266,9 @@ int32_t az_blob_put(store_handle *h, const char *container, const char *key,
   rc = az_check_source(&t, src, len, err);
   if (rc)
     goto out;
-  rc = az_meta_check(&t, AZ_OPT(opts, store_put_opts, content_type, NULL),
-                     AZ_OPT(opts, store_put_opts, metadata, NULL),
-                     AZ_OPT(opts, store_put_opts, nmetadata, 0), err);
+  rc = az_meta_check(&t, STORE_OPT(opts, store_put_opts, content_type, NULL),
+                     STORE_OPT(opts, store_put_opts, metadata, NULL),
+                     STORE_OPT(opts, store_put_opts, nmetadata, 0), err);
   if (rc)
     goto out;
   if (len > (int64_t)AZ_PUT_CUTOFF) {
@@ -307,8 +307,8 @@ int32_t az_blob_get(store_handle *h, const char *container, const char *key,
                     void *sink_ctx, store_error *err)
 {
   az_target t = {"get", container, key,
-                 AZ_OPT(opts, store_get_opts, snapshot_id, NULL)};
-  const char *if_match = AZ_OPT(opts, store_get_opts, if_match, NULL);
+                 STORE_OPT(opts, store_get_opts, snapshot_id, NULL)};
+  const char *if_match = STORE_OPT(opts, store_get_opts, if_match, NULL);
   const char *why;
   int32_t stop;
   sdk_get g;
@@ -323,15 +323,15 @@ int32_t az_blob_get(store_handle *h, const char *container, const char *key,
     rc = az_fail(&t, err, STORE_E_INVALID, "no write callback");
     goto out;
   }
-  sdk_get_init(&g, AZ_OPT(opts, store_get_opts, on_entry, NULL),
-               AZ_OPT(opts, store_get_opts, on_entry_ctx, NULL), sink,
+  sdk_get_init(&g, STORE_OPT(opts, store_get_opts, on_entry, NULL),
+               STORE_OPT(opts, store_get_opts, on_entry_ctx, NULL), sink,
                sink_ctx, get_entry, &t);
   rc = az_request(h, &t, "GET", NULL, &r, err);
   if (rc)
     goto out;
-  if (AZ_OPT(opts, store_get_opts, flags, 0) & STORE_GET_RANGE) {
-    sdk_range_header(AZ_OPT(opts, store_get_opts, offset, 0),
-                     AZ_OPT(opts, store_get_opts, length, 0), range,
+  if (STORE_OPT(opts, store_get_opts, flags, 0) & STORE_GET_RANGE) {
+    sdk_range_header(STORE_OPT(opts, store_get_opts, offset, 0),
+                     STORE_OPT(opts, store_get_opts, length, 0), range,
                      sizeof(range));
     rc = az_header(&t, r, "x-ms-range", range, err);
     if (rc)
@@ -380,7 +380,7 @@ int32_t az_blob_head(store_handle *h, const char *container, const char *key,
                      void *cb_ctx, store_error *err)
 {
   az_target t = {"head", container, key,
-                 AZ_OPT(opts, store_head_opts, snapshot_id, NULL)};
+                 STORE_OPT(opts, store_head_opts, snapshot_id, NULL)};
   sdk_response *resp = NULL;
   az_props p = {0};
   int32_t rc;
@@ -414,8 +414,8 @@ int32_t az_blob_delete(store_handle *h, const char *container,
   static const store_kv with_snapshots[] = {
     {"x-ms-delete-snapshots", "include"}};
   az_target t = {"delete", container, key,
-                 AZ_OPT(opts, store_delete_opts, snapshot_id, NULL)};
-  uint32_t flags = AZ_OPT(opts, store_delete_opts, flags, 0);
+                 STORE_OPT(opts, store_delete_opts, snapshot_id, NULL)};
+  uint32_t flags = STORE_OPT(opts, store_delete_opts, flags, 0);
   int all = !t.snapshot && (flags & STORE_DELETE_SNAPSHOTS);
   int32_t rc;
 

@@ -131,15 +131,15 @@ int32_t az_blob_copy(store_handle *h, const char *src_container,
                      const char *dst_key, const store_copy_opts *opts,
                      store_error *err)
 {
-  uint32_t flags = AZ_OPT(opts, store_copy_opts, flags, 0);
+  uint32_t flags = STORE_OPT(opts, store_copy_opts, flags, 0);
   int replace = (flags & STORE_COPY_REPLACE_METADATA) != 0;
-  const char *ct = AZ_OPT(opts, store_copy_opts, content_type, NULL);
-  const store_kv *md = AZ_OPT(opts, store_copy_opts, metadata, NULL);
-  size_t nmd = replace ? AZ_OPT(opts, store_copy_opts, nmetadata, 0) : 0;
+  const char *ct = STORE_OPT(opts, store_copy_opts, content_type, NULL);
+  const store_kv *md = STORE_OPT(opts, store_copy_opts, metadata, NULL);
+  size_t nmd = replace ? STORE_OPT(opts, store_copy_opts, nmetadata, 0) : 0;
   static const char none[] = "";
   char op[200];
   az_target src = {"copy", src_container, src_key,
-                   AZ_OPT(opts, store_copy_opts, src_snapshot_id, NULL)};
+                   STORE_OPT(opts, store_copy_opts, src_snapshot_id, NULL)};
   az_target dst = {op, dst_container, dst_key, NULL};
   sdk_buf url = SDK_BUF_INIT;
   sdk_response *resp = NULL;

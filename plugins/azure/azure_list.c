@@ -255,9 +255,9 @@ int32_t az_list(store_handle *h, const az_target *t,
                 const store_list_opts *opts, store_entry_fn cb, void *cb_ctx,
                 store_error *err)
 {
-  const char *prefix = AZ_OPT(opts, store_list_opts, prefix, NULL);
-  const char *delim = AZ_OPT(opts, store_list_opts, delimiter, NULL);
-  uint32_t flags = AZ_OPT(opts, store_list_opts, flags, 0);
+  const char *prefix = STORE_OPT(opts, store_list_opts, prefix, NULL);
+  const char *delim = STORE_OPT(opts, store_list_opts, delimiter, NULL);
+  uint32_t flags = STORE_OPT(opts, store_list_opts, flags, 0);
   lister l = {h->host, t, {NULL, NULL}, cb, cb_ctx};
   sdk_buf q = SDK_BUF_INIT;
   int32_t rc;
@@ -270,7 +270,7 @@ int32_t az_list(store_handle *h, const az_target *t,
     goto out;
   }
   sdk_list_filter_init(&l.filter,
-                       AZ_OPT(opts, store_list_opts, start_after, NULL));
+                       STORE_OPT(opts, store_list_opts, start_after, NULL));
   /* Metadata always: it is how directory markers are recognised. */
   if (sdk_buf_puts(&q, "restype=container&comp=list&include=metadata") ||
       ((flags & STORE_LIST_SNAPSHOTS) && sdk_buf_puts(&q, ",snapshots")) ||
@@ -284,7 +284,7 @@ int32_t az_list(store_handle *h, const az_target *t,
     goto out;
   }
   rc = az_pages(h, t, sdk_buf_str(&q),
-                AZ_OPT(opts, store_list_opts, page_size, 0), blob_page, &l,
+                STORE_OPT(opts, store_list_opts, page_size, 0), blob_page, &l,
                 err);
 out:
   sdk_list_filter_free(&l.filter);

@@ -348,9 +348,9 @@ int32_t az_multipart_begin(store_handle *h, const char *container,
   rc = az_check_key(&t, err);
   if (rc)
     goto out;
-  rc = az_meta_check(&t, AZ_OPT(opts, store_put_opts, content_type, NULL),
-                     AZ_OPT(opts, store_put_opts, metadata, NULL),
-                     AZ_OPT(opts, store_put_opts, nmetadata, 0), err);
+  rc = az_meta_check(&t, STORE_OPT(opts, store_put_opts, content_type, NULL),
+                     STORE_OPT(opts, store_put_opts, metadata, NULL),
+                     STORE_OPT(opts, store_put_opts, nmetadata, 0), err);
   if (rc)
     goto out;
   if (!out_id || cap < sizeof(nonce)) {
@@ -448,11 +448,11 @@ int32_t az_multipart_complete(store_handle *h, const char *container,
 {
   az_target t = {"multipart complete of", container, key, NULL};
   az_block_list_opts co = {
-    AZ_OPT(opts, store_put_opts, content_type, NULL),
-    AZ_OPT(opts, store_put_opts, metadata, NULL),
-    AZ_OPT(opts, store_put_opts, nmetadata, 0), az_opts_crc(opts),
-    AZ_OPT(opts, store_put_opts, flags, 0),
-    AZ_OPT(opts, store_put_opts, if_match, NULL)};
+    STORE_OPT(opts, store_put_opts, content_type, NULL),
+    STORE_OPT(opts, store_put_opts, metadata, NULL),
+    STORE_OPT(opts, store_put_opts, nmetadata, 0), az_opts_crc(opts),
+    STORE_OPT(opts, store_put_opts, flags, 0),
+    STORE_OPT(opts, store_put_opts, if_match, NULL)};
   store_error e;
   uint64_t size;
   int aborted;

@@ -127,12 +127,12 @@ int32_t az_put_blocks(store_handle *h, const az_target *t,
                       store_put_result *out, store_error *err)
 {
   az_block_list_opts co = {
-    AZ_OPT(opts, store_put_opts, content_type, NULL),
-    AZ_OPT(opts, store_put_opts, metadata, NULL),
-    AZ_OPT(opts, store_put_opts, nmetadata, 0), {1, 0},
-    AZ_OPT(opts, store_put_opts, flags, 0),
-    AZ_OPT(opts, store_put_opts, if_match, NULL)};
-  int64_t len = AZ_OPT(opts, store_put_opts, content_length, -1);
+    STORE_OPT(opts, store_put_opts, content_type, NULL),
+    STORE_OPT(opts, store_put_opts, metadata, NULL),
+    STORE_OPT(opts, store_put_opts, nmetadata, 0), {1, 0},
+    STORE_OPT(opts, store_put_opts, flags, 0),
+    STORE_OPT(opts, store_put_opts, if_match, NULL)};
+  int64_t len = STORE_OPT(opts, store_put_opts, content_length, -1);
   char nonce[AZ_NONCE_HEX + 1];
   uint64_t total = (uint64_t)len;
   uint32_t n = 0;

@@ -56,11 +56,6 @@
  * Never reported as user metadata. */
 #define GCS_SNAPSHOT_META "xtstore-snapshot"
 
-/* Field f of the caller's options struct p (type t), or dflt when p is
- * NULL or the caller's struct predates the field. */
-#define GCS_OPT(p, t, f, dflt) \
-  ((p) && STORE_HAS_FIELD(t, f, (p)->struct_size) ? (p)->f : (dflt))
-
 struct store_handle {
   char *name;                   /* service name; owned                     */
   char *endpoint;               /* base URL, no trailing '/'; owned        */

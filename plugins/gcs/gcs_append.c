@@ -25,8 +25,8 @@ static int32_t create(store_handle *h, const gcs_target *t,
   memset(&po, 0, sizeof(po));
   po.struct_size = sizeof(po);
   po.flags = STORE_PUT_IF_NONE_MATCH;
-  po.content_length = GCS_OPT(opts, store_append_opts, content_length, -1);
-  po.content_type = GCS_OPT(opts, store_append_opts, content_type, NULL);
+  po.content_length = STORE_OPT(opts, store_append_opts, content_length, -1);
+  po.content_type = STORE_OPT(opts, store_append_opts, content_type, NULL);
   rc = gcs_upload(h, t, &po, src, src_ctx, NULL, err);
   if (rc == STORE_E_PRECONDITION || rc == STORE_E_EXISTS)
     rc = gcs_fail(t, err, STORE_E_PRECONDITION, "created by another writer "
@@ -74,7 +74,7 @@ int32_t gcs_blob_append(store_handle *h, const char *bucket, const char *key,
   }
   memset(&po, 0, sizeof(po));
   po.struct_size = sizeof(po);
-  po.content_length = GCS_OPT(opts, store_append_opts, content_length, -1);
+  po.content_length = STORE_OPT(opts, store_append_opts, content_length, -1);
   memset(&pr, 0, sizeof(pr));
   pr.struct_size = sizeof(pr);
   gcs_target tt = {"append to", bucket, tmp.data, NULL};

@@ -17,7 +17,7 @@ int32_t gcs_blob_put(store_handle *h, const char *bucket, const char *key,
                      void *src_ctx, store_put_result *out, store_error *err)
 {
   gcs_target t = {"put", bucket, key, NULL};
-  int64_t len = GCS_OPT(opts, store_put_opts, content_length, -1);
+  int64_t len = STORE_OPT(opts, store_put_opts, content_length, -1);
   int32_t rc;
 
   rc = gcs_check_dest(&t, err);
@@ -26,8 +26,8 @@ int32_t gcs_blob_put(store_handle *h, const char *bucket, const char *key,
   if (!src || len < -1)
     return gcs_fail(&t, err, STORE_E_INVALID, "no read callback, or "
                     "content_length %" PRId64 " below -1", len);
-  rc = gcs_meta_check(&t, GCS_OPT(opts, store_put_opts, metadata, NULL),
-                      GCS_OPT(opts, store_put_opts, nmetadata, 0), err);
+  rc = gcs_meta_check(&t, STORE_OPT(opts, store_put_opts, metadata, NULL),
+                      STORE_OPT(opts, store_put_opts, nmetadata, 0), err);
   if (rc)
     return rc;
   return gcs_upload(h, &t, opts, src, src_ctx, out, err);
@@ -96,7 +96,7 @@ static int32_t get_entry(store_handle *h, gcs_target *t,
                          const store_get_opts *opts, char *gen, size_t cap,
                          store_error *err)
 {
-  store_entry_fn cb = GCS_OPT(opts, store_get_opts, on_entry, NULL);
+  store_entry_fn cb = STORE_OPT(opts, store_get_opts, on_entry, NULL);
   json_t *res = NULL;
   gcs_obj o;
   int32_t rc;
@@ -106,7 +106,7 @@ static int32_t get_entry(store_handle *h, gcs_target *t,
   if (rc)
     goto out;
   snprintf(gen, cap, "%s", o.generation ? o.generation : "");
-  if (cb(GCS_OPT(opts, store_get_opts, on_entry_ctx, NULL), &o.e))
+  if (cb(STORE_OPT(opts, store_get_opts, on_entry_ctx, NULL), &o.e))
     rc = gcs_fail(t, err, STORE_E_ABORTED, "the entry callback stopped the "
                   "download");
 out:
@@ -120,11 +120,11 @@ int32_t gcs_blob_get(store_handle *h, const char *bucket, const char *key,
                      void *sink_ctx, store_error *err)
 {
   gcs_target t = {"get", bucket, key,
-                  GCS_OPT(opts, store_get_opts, snapshot_id, NULL)};
-  const char *if_match = GCS_OPT(opts, store_get_opts, if_match, NULL);
-  int ranged = GCS_OPT(opts, store_get_opts, flags, 0) & STORE_GET_RANGE;
-  uint64_t off = ranged ? GCS_OPT(opts, store_get_opts, offset, 0) : 0;
-  uint64_t len = ranged ? GCS_OPT(opts, store_get_opts, length, 0) : 0;
+                  STORE_OPT(opts, store_get_opts, snapshot_id, NULL)};
+  const char *if_match = STORE_OPT(opts, store_get_opts, if_match, NULL);
+  int ranged = STORE_OPT(opts, store_get_opts, flags, 0) & STORE_GET_RANGE;
+  uint64_t off = ranged ? STORE_OPT(opts, store_get_opts, offset, 0) : 0;
+  uint64_t len = ranged ? STORE_OPT(opts, store_get_opts, length, 0) : 0;
   sdk_buf url = SDK_BUF_INIT;
   sdk_request *r = NULL;
   char range[SDK_RANGE_HEADER_SIZE], gen[32] = "";
@@ -139,7 +139,7 @@ int32_t gcs_blob_get(store_handle *h, const char *bucket, const char *key,
     rc = gcs_fail(&t, err, STORE_E_INVALID, "no write callback");
     goto out;
   }
-  if (GCS_OPT(opts, store_get_opts, on_entry, NULL)) {
+  if (STORE_OPT(opts, store_get_opts, on_entry, NULL)) {
     rc = get_entry(h, &t, opts, gen, sizeof(gen), err);
     if (rc)
       goto out;
@@ -224,7 +224,7 @@ int32_t gcs_blob_head(store_handle *h, const char *bucket, const char *key,
                       void *cb_ctx, store_error *err)
 {
   gcs_target t = {"head", bucket, key,
-                  GCS_OPT(opts, store_head_opts, snapshot_id, NULL)};
+                  STORE_OPT(opts, store_head_opts, snapshot_id, NULL)};
   json_t *res = NULL;
   gcs_obj o;
   int32_t rc;

@@ -88,9 +88,9 @@ int32_t gcs_blob_copy(store_handle *h, const char *src_bucket,
                       store_error *err)
 {
   gcs_target src = {"copy", src_bucket, src_key,
-                    GCS_OPT(opts, store_copy_opts, src_snapshot_id, NULL)};
+                    STORE_OPT(opts, store_copy_opts, src_snapshot_id, NULL)};
   gcs_target dst = {"copy to", dst_bucket, dst_key, NULL};
-  uint32_t flags = GCS_OPT(opts, store_copy_opts, flags, 0);
+  uint32_t flags = STORE_OPT(opts, store_copy_opts, flags, 0);
   json_t *sres = NULL, *dest = NULL, *res = NULL;
   gcs_obj o, ro;
   int32_t rc;
@@ -106,14 +106,14 @@ int32_t gcs_blob_copy(store_handle *h, const char *src_bucket,
   if (rc)
     goto out;
   if (flags & STORE_COPY_REPLACE_METADATA) {
-    rc = gcs_meta_check(&dst, GCS_OPT(opts, store_copy_opts, metadata, NULL),
-                        GCS_OPT(opts, store_copy_opts, nmetadata, 0), err);
+    rc = gcs_meta_check(&dst, STORE_OPT(opts, store_copy_opts, metadata, NULL),
+                        STORE_OPT(opts, store_copy_opts, nmetadata, 0), err);
     if (!rc)
       rc = gcs_resource_json(&dst, NULL,
-                             GCS_OPT(opts, store_copy_opts, content_type,
+                             STORE_OPT(opts, store_copy_opts, content_type,
                                      NULL),
-                             GCS_OPT(opts, store_copy_opts, metadata, NULL),
-                             GCS_OPT(opts, store_copy_opts, nmetadata, 0), 0,
+                             STORE_OPT(opts, store_copy_opts, metadata, NULL),
+                             STORE_OPT(opts, store_copy_opts, nmetadata, 0), 0,
                              0, NULL, &dest, err);
   } else {
     /* The source's type and metadata travel with it, except our snapshot

@@ -223,8 +223,8 @@ int32_t gcs_blob_list(store_handle *h, const char *bucket,
                       void *cb_ctx, store_error *err)
 {
   gcs_target t = {"list", bucket, NULL, NULL};
-  uint32_t flags = GCS_OPT(opts, store_list_opts, flags, 0);
-  const char *start = GCS_OPT(opts, store_list_opts, start_after, NULL);
+  uint32_t flags = STORE_OPT(opts, store_list_opts, flags, 0);
+  const char *start = STORE_OPT(opts, store_list_opts, start_after, NULL);
   lister l = {&t, cb, cb_ctx, (flags & STORE_LIST_SNAPSHOTS) != 0, NULL, 0,
               0};
   sdk_list_page p = SDK_LIST_PAGE_INIT;
@@ -242,9 +242,9 @@ int32_t gcs_blob_list(store_handle *h, const char *bucket,
     const sdk_list_item *it;
     size_t pos = 0;
     int more;
-    rc = page_url(h, &t, GCS_OPT(opts, store_list_opts, prefix, NULL),
-                  GCS_OPT(opts, store_list_opts, delimiter, NULL), start, NULL,
-                  GCS_OPT(opts, store_list_opts, page_size, 0), l.snapshots,
+    rc = page_url(h, &t, STORE_OPT(opts, store_list_opts, prefix, NULL),
+                  STORE_OPT(opts, store_list_opts, delimiter, NULL), start, NULL,
+                  STORE_OPT(opts, store_list_opts, page_size, 0), l.snapshots,
                   token, &url, err);
     if (!rc)
       rc = gcs_json(h, &t, "GET", url.data, NULL, &page, err);

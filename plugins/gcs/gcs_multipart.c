@@ -97,8 +97,8 @@ int32_t gcs_multipart_begin(store_handle *h, const char *bucket,
   (void)h;
   rc = gcs_check_dest(&t, err);
   if (!rc)
-    rc = gcs_meta_check(&t, GCS_OPT(opts, store_put_opts, metadata, NULL),
-                        GCS_OPT(opts, store_put_opts, nmetadata, 0), err);
+    rc = gcs_meta_check(&t, STORE_OPT(opts, store_put_opts, metadata, NULL),
+                        STORE_OPT(opts, store_put_opts, nmetadata, 0), err);
   if (rc)
     return rc;
   if (cap < GCS_NONCE_HEX + 1)
@@ -305,8 +305,8 @@ int32_t gcs_multipart_complete(store_handle *h, const char *bucket,
                                store_put_result *out, store_error *err)
 {
   gcs_target t = {"complete upload of", bucket, key, NULL};
-  uint32_t flags = GCS_OPT(opts, store_put_opts, flags, 0);
-  const char *if_match = GCS_OPT(opts, store_put_opts, if_match, NULL);
+  uint32_t flags = STORE_OPT(opts, store_put_opts, flags, 0);
+  const char *if_match = STORE_OPT(opts, store_put_opts, if_match, NULL);
   char **names = NULL, **gens = NULL;
   json_t *dest = NULL, *res = NULL;
   sdk_buf name = SDK_BUF_INIT;
@@ -341,9 +341,9 @@ int32_t gcs_multipart_complete(store_handle *h, const char *bucket,
   }
   if (!rc)
     rc = gcs_resource_json(&t, NULL,
-                           GCS_OPT(opts, store_put_opts, content_type, NULL),
-                           GCS_OPT(opts, store_put_opts, metadata, NULL),
-                           GCS_OPT(opts, store_put_opts, nmetadata, 0), 0, 0,
+                           STORE_OPT(opts, store_put_opts, content_type, NULL),
+                           STORE_OPT(opts, store_put_opts, metadata, NULL),
+                           STORE_OPT(opts, store_put_opts, nmetadata, 0), 0, 0,
                            NULL, &dest, err);
   if (!rc && !(flags & STORE_PUT_IF_NONE_MATCH) && if_match &&
       strspn(if_match, "0123456789") != strlen(if_match))

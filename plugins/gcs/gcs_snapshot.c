@@ -160,8 +160,8 @@ int32_t gcs_blob_delete(store_handle *h, const char *bucket, const char *key,
                         const store_delete_opts *opts, store_error *err)
 {
   gcs_target t = {"delete", bucket, key,
-                  GCS_OPT(opts, store_delete_opts, snapshot_id, NULL)};
-  uint32_t flags = GCS_OPT(opts, store_delete_opts, flags, 0);
+                  STORE_OPT(opts, store_delete_opts, snapshot_id, NULL)};
+  uint32_t flags = STORE_OPT(opts, store_delete_opts, flags, 0);
   gens g = {NULL, 0, 0, NULL, 0, &t, err};
   int32_t rc;
 

@@ -51,14 +51,14 @@ static int32_t source_fail(const gcs_target *t, int state, uint64_t short_by,
 static int32_t upload_resource(const gcs_target *t, const store_put_opts *opts,
                                json_t **out, store_error *err)
 {
-  uint32_t ck = GCS_OPT(opts, store_put_opts, checksums, 0);
+  uint32_t ck = STORE_OPT(opts, store_put_opts, checksums, 0);
 
   if (!STORE_HAS_FIELD(store_put_opts, md5, opts ? opts->struct_size : 0))
     ck = 0;
   return gcs_resource_json(t, t->key,
-                           GCS_OPT(opts, store_put_opts, content_type, NULL),
-                           GCS_OPT(opts, store_put_opts, metadata, NULL),
-                           GCS_OPT(opts, store_put_opts, nmetadata, 0), ck,
+                           STORE_OPT(opts, store_put_opts, content_type, NULL),
+                           STORE_OPT(opts, store_put_opts, metadata, NULL),
+                           STORE_OPT(opts, store_put_opts, nmetadata, 0), ck,
                            ck ? opts->crc32c : 0, ck ? opts->md5 : NULL, out,
                            err);
 }
@@ -73,8 +73,8 @@ static int32_t upload_url(store_handle *h, const gcs_target *t,
   if (!rc)
     rc = gcs_query(t, url, "uploadType", type, err);
   if (!rc)
-    rc = gcs_query_conditions(t, url, GCS_OPT(opts, store_put_opts, flags, 0),
-                              GCS_OPT(opts, store_put_opts, if_match, NULL),
+    rc = gcs_query_conditions(t, url, STORE_OPT(opts, store_put_opts, flags, 0),
+                              STORE_OPT(opts, store_put_opts, if_match, NULL),
                               err);
   return rc;
 }
@@ -212,7 +212,7 @@ out:
  * nothing when it gave none. 0 or -1 (memory). */
 static int known_hash(const store_put_opts *opts, sdk_buf *out)
 {
-  uint32_t ck = GCS_OPT(opts, store_put_opts, checksums, 0);
+  uint32_t ck = STORE_OPT(opts, store_put_opts, checksums, 0);
 
   if (!STORE_HAS_FIELD(store_put_opts, md5, opts ? opts->struct_size : 0))
     return 0;
@@ -231,7 +231,7 @@ static int32_t put_media(store_handle *h, const gcs_target *t,
                          void *src_ctx, uint64_t len, store_put_result *out,
                          store_error *err)
 {
-  const char *ct = GCS_OPT(opts, store_put_opts, content_type, NULL);
+  const char *ct = STORE_OPT(opts, store_put_opts, content_type, NULL);
   sdk_buf url = SDK_BUF_INIT, hash = SDK_BUF_INIT;
   sdk_response *resp = NULL;
   sdk_request *r = NULL;
@@ -542,23 +542,6 @@ static int32_t send_chunk(session *s, const char *buf, uint64_t off, size_t n,
   }
 }
 
-/* A body in memory as a source (the first chunk of an unknown-length
- * put that turned out small). */
-typedef struct mem_src {
-  const char *p;
-  size_t n;
-} mem_src;
-
-static int32_t mem_read(void *ud, void *buf, size_t cap, size_t *out_n)
-{
-  mem_src *m = ud;
-
-  *out_n = m->n < cap ? m->n : cap;
-  memcpy(buf, m->p, *out_n);
-  m->p += *out_n;
-  m->n -= *out_n;
-  return 0;
-}
 
 /* Read the next chunk into buf (after the byte probed last time, if any),
  * then probe one byte more: *eof when the source ended within it. */
@@ -616,8 +599,8 @@ static int32_t put_resumable(store_handle *h, const gcs_target *t,
       break;
     }
     if (eof && off == 0) {
-      mem_src m = {buf, n};
-      rc = put_multipart(h, t, opts, mem_read, &m, n, out, err);
+      sdk_mem_src m = {buf, n};
+      rc = put_multipart(h, t, opts, sdk_mem_read, &m, n, out, err);
       break;
     }
     if (!s.url) {
@@ -658,16 +641,16 @@ int32_t gcs_upload(store_handle *h, const gcs_target *t,
                    const store_put_opts *opts, store_read_fn src,
                    void *src_ctx, store_put_result *out, store_error *err)
 {
-  int64_t len = GCS_OPT(opts, store_put_opts, content_length, -1);
+  int64_t len = STORE_OPT(opts, store_put_opts, content_length, -1);
   int32_t rc;
 
   if (len >= 0 && (uint64_t)len <= GCS_SIMPLE_MAX &&
-      !GCS_OPT(opts, store_put_opts, nmetadata, 0))
+      !STORE_OPT(opts, store_put_opts, nmetadata, 0))
     rc = put_media(h, t, opts, src, src_ctx, (uint64_t)len, out, err);
   else if (len >= 0 && (uint64_t)len <= GCS_SIMPLE_MAX)
     rc = put_multipart(h, t, opts, src, src_ctx, (uint64_t)len, out, err);
   else
     rc = put_resumable(h, t, opts, src, src_ctx, len, out, err);
-  return gcs_put_condition(t, GCS_OPT(opts, store_put_opts, flags, 0), rc,
+  return gcs_put_condition(t, STORE_OPT(opts, store_put_opts, flags, 0), rc,
                            err);
 }

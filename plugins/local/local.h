@@ -49,11 +49,6 @@
 #define LP_SMETA_PREFIX  ".xtstore.smeta."
 #define LP_DEFAULT_CT    "application/octet-stream"
 
-/* Field f of the caller's options struct p (type t), or dflt when p is
- * NULL or the caller's struct predates the field. */
-#define LP_OPT(p, t, f, dflt) \
-  ((p) && STORE_HAS_FIELD(t, f, (p)->struct_size) ? (p)->f : (dflt))
-
 /* Where metadata lives; see local_meta.c. */
 #define LP_META_AUTO    0
 #define LP_META_XATTR   1

@@ -108,8 +108,8 @@ int32_t lp_blob_append(store_handle *h, const char *container,
                        const char *key, const store_append_opts *opts,
                        store_read_fn src, void *src_ctx, store_error *err)
 {
-  int64_t len = LP_OPT(opts, store_append_opts, content_length, -1);
-  const char *ct = LP_OPT(opts, store_append_opts, content_type, NULL);
+  int64_t len = STORE_OPT(opts, store_append_opts, content_length, -1);
+  const char *ct = STORE_OPT(opts, store_append_opts, content_type, NULL);
   struct stat st, now;
   lp_obj o;
   int fd = -1, created = 0;

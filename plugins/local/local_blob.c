@@ -97,10 +97,10 @@ int32_t lp_blob_put(store_handle *h, const char *container, const char *key,
                     const store_put_opts *opts, store_read_fn src,
                     void *src_ctx, store_put_result *out, store_error *err)
 {
-  int64_t len = LP_OPT(opts, store_put_opts, content_length, -1);
-  const char *ct = LP_OPT(opts, store_put_opts, content_type, NULL);
-  uint32_t flags = LP_OPT(opts, store_put_opts, flags, 0);
-  const char *if_match = LP_OPT(opts, store_put_opts, if_match, NULL);
+  int64_t len = STORE_OPT(opts, store_put_opts, content_length, -1);
+  const char *ct = STORE_OPT(opts, store_put_opts, content_type, NULL);
+  uint32_t flags = STORE_OPT(opts, store_put_opts, flags, 0);
+  const char *if_match = STORE_OPT(opts, store_put_opts, if_match, NULL);
   lp_tmp t = {.fd = -1, .dirfd = -1, .side = {.dirfd = -1}};
   lp_meta m = {0};
   lp_obj o;
@@ -115,8 +115,8 @@ int32_t lp_blob_put(store_handle *h, const char *container, const char *key,
   if (rc)
     goto out;
   m.content_type = ct ? ct : LP_DEFAULT_CT;
-  m.kv = LP_OPT(opts, store_put_opts, metadata, NULL);
-  m.n = LP_OPT(opts, store_put_opts, nmetadata, 0);
+  m.kv = STORE_OPT(opts, store_put_opts, metadata, NULL);
+  m.n = STORE_OPT(opts, store_put_opts, nmetadata, 0);
   rc = lp_meta_check(&o, ct, m.kv, m.n, err);
   if (rc)
     goto out;
@@ -180,9 +180,9 @@ int32_t lp_blob_get(store_handle *h, const char *container, const char *key,
                     const store_get_opts *opts, store_write_fn sink,
                     void *sink_ctx, store_error *err)
 {
-  const char *snap = LP_OPT(opts, store_get_opts, snapshot_id, NULL);
-  const char *if_match = LP_OPT(opts, store_get_opts, if_match, NULL);
-  store_entry_fn on_entry = LP_OPT(opts, store_get_opts, on_entry, NULL);
+  const char *snap = STORE_OPT(opts, store_get_opts, snapshot_id, NULL);
+  const char *if_match = STORE_OPT(opts, store_get_opts, if_match, NULL);
+  store_entry_fn on_entry = STORE_OPT(opts, store_get_opts, on_entry, NULL);
   char etag[LP_ETAG_SIZE];
   lp_meta m = {0};
   store_entry e;
@@ -213,9 +213,9 @@ int32_t lp_blob_get(store_handle *h, const char *container, const char *key,
                      etag);
     goto out;
   }
-  if (LP_OPT(opts, store_get_opts, flags, 0) & STORE_GET_RANGE) {
-    off = LP_OPT(opts, store_get_opts, offset, 0);
-    len = LP_OPT(opts, store_get_opts, length, 0);
+  if (STORE_OPT(opts, store_get_opts, flags, 0) & STORE_GET_RANGE) {
+    off = STORE_OPT(opts, store_get_opts, offset, 0);
+    len = STORE_OPT(opts, store_get_opts, length, 0);
     if (size > 0 && off >= size) {
       rc = lp_obj_fail(&o, err, STORE_E_INVALID, 0,
                        "range not satisfiable: offset %" PRIu64
@@ -231,7 +231,7 @@ int32_t lp_blob_get(store_handle *h, const char *container, const char *key,
     rc = lp_blob_describe(&o, snap, fd, &st, 1, etag, &m, &e, err);
     if (rc)
       goto out;
-    if (on_entry(LP_OPT(opts, store_get_opts, on_entry_ctx, NULL), &e)) {
+    if (on_entry(STORE_OPT(opts, store_get_opts, on_entry_ctx, NULL), &e)) {
       rc = lp_obj_fail(&o, err, STORE_E_ABORTED, 0,
                        "the entry callback stopped the download");
       goto out;
@@ -252,7 +252,7 @@ int32_t lp_blob_head(store_handle *h, const char *container, const char *key,
                      const store_head_opts *opts, store_entry_fn cb,
                      void *cb_ctx, store_error *err)
 {
-  const char *snap = LP_OPT(opts, store_head_opts, snapshot_id, NULL);
+  const char *snap = STORE_OPT(opts, store_head_opts, snapshot_id, NULL);
   char etag[LP_ETAG_SIZE];
   lp_meta m = {0};
   store_entry e;
@@ -327,8 +327,8 @@ int32_t lp_blob_delete(store_handle *h, const char *container,
                        const char *key, const store_delete_opts *opts,
                        store_error *err)
 {
-  const char *snap = LP_OPT(opts, store_delete_opts, snapshot_id, NULL);
-  uint32_t flags = LP_OPT(opts, store_delete_opts, flags, 0);
+  const char *snap = STORE_OPT(opts, store_delete_opts, snapshot_id, NULL);
+  uint32_t flags = STORE_OPT(opts, store_delete_opts, flags, 0);
   struct stat st;
   lp_obj o;
   int dfd = -1, e;

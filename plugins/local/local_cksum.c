@@ -53,10 +53,10 @@ static atomic_int no_getxattrat;
 int32_t lp_check_crc(const lp_obj *o, const store_put_opts *opts,
                      uint32_t crc, const char *what, store_error *err)
 {
-  uint32_t want = LP_OPT(opts, store_put_opts, crc32c, 0);
+  uint32_t want = STORE_OPT(opts, store_put_opts, crc32c, 0);
   int32_t rc;
 
-  if (!(LP_OPT(opts, store_put_opts, checksums, 0) & STORE_CKSUM_CRC32C) ||
+  if (!(STORE_OPT(opts, store_put_opts, checksums, 0) & STORE_CKSUM_CRC32C) ||
       crc == want)
     return STORE_OK;
   rc = lp_obj_fail(o, err, STORE_E_IO, 0,

@@ -13,8 +13,8 @@ int32_t lp_blob_copy(store_handle *h, const char *src_container,
                      const char *dst_key, const store_copy_opts *opts,
                      store_error *err)
 {
-  const char *snap = LP_OPT(opts, store_copy_opts, src_snapshot_id, NULL);
-  uint32_t flags = LP_OPT(opts, store_copy_opts, flags, 0);
+  const char *snap = STORE_OPT(opts, store_copy_opts, src_snapshot_id, NULL);
+  uint32_t flags = STORE_OPT(opts, store_copy_opts, flags, 0);
   lp_tmp t = {.fd = -1, .dirfd = -1, .side = {.dirfd = -1}};
   lp_meta m = {0};
   struct stat st, after;
@@ -36,9 +36,9 @@ int32_t lp_blob_copy(store_handle *h, const char *src_container,
   if (rc)
     goto out;
   if (flags & STORE_COPY_REPLACE_METADATA) {
-    m.content_type = LP_OPT(opts, store_copy_opts, content_type, NULL);
-    m.kv = LP_OPT(opts, store_copy_opts, metadata, NULL);
-    m.n = LP_OPT(opts, store_copy_opts, nmetadata, 0);
+    m.content_type = STORE_OPT(opts, store_copy_opts, content_type, NULL);
+    m.kv = STORE_OPT(opts, store_copy_opts, metadata, NULL);
+    m.n = STORE_OPT(opts, store_copy_opts, nmetadata, 0);
     rc = lp_meta_check(&dst, m.content_type, m.kv, m.n, err);
     if (!m.content_type)
       m.content_type = LP_DEFAULT_CT;

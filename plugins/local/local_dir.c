@@ -102,8 +102,8 @@ int32_t lp_dir_put(store_handle *h, const char *container, const char *key,
                    const store_put_opts *opts, store_read_fn src,
                    void *src_ctx, store_put_result *out, store_error *err)
 {
-  int64_t len = LP_OPT(opts, store_put_opts, content_length, -1);
-  uint32_t flags = LP_OPT(opts, store_put_opts, flags, 0);
+  int64_t len = STORE_OPT(opts, store_put_opts, content_length, -1);
+  uint32_t flags = STORE_OPT(opts, store_put_opts, flags, 0);
   struct stat st;
   lp_dir d;
   int32_t rc;
@@ -115,7 +115,7 @@ int32_t lp_dir_put(store_handle *h, const char *container, const char *key,
   rc = lp_check_source(&d.o, src, len, err);
   if (rc)
     goto out;
-  if (LP_OPT(opts, store_put_opts, if_match, NULL)) {
+  if (STORE_OPT(opts, store_put_opts, if_match, NULL)) {
     rc = lp_obj_fail(&d.o, err, STORE_E_PRECONDITION, 0,
                      "if_match: a directory marker has no etag");
     goto out;
@@ -152,7 +152,7 @@ out:
 int32_t lp_dir_get(store_handle *h, const char *container, const char *key,
                    const store_get_opts *opts, store_error *err)
 {
-  store_entry_fn on_entry = LP_OPT(opts, store_get_opts, on_entry, NULL);
+  store_entry_fn on_entry = STORE_OPT(opts, store_get_opts, on_entry, NULL);
   store_entry e;
   struct stat st;
   lp_dir d;
@@ -161,7 +161,7 @@ int32_t lp_dir_get(store_handle *h, const char *container, const char *key,
   rc = dir_start(&d, h, container, key, opts, "get options", err);
   if (rc)
     goto out;
-  if (LP_OPT(opts, store_get_opts, snapshot_id, NULL)) {
+  if (STORE_OPT(opts, store_get_opts, snapshot_id, NULL)) {
     rc = lp_obj_fail(&d.o, err, STORE_E_NOT_FOUND, 0,
                      "a directory marker has no snapshots");
     goto out;
@@ -169,14 +169,14 @@ int32_t lp_dir_get(store_handle *h, const char *container, const char *key,
   rc = dir_find(&d, &st, err);
   if (rc)
     goto out;
-  if (LP_OPT(opts, store_get_opts, if_match, NULL)) {
+  if (STORE_OPT(opts, store_get_opts, if_match, NULL)) {
     rc = lp_obj_fail(&d.o, err, STORE_E_PRECONDITION, 0,
                      "if_match: a directory marker has no etag");
     goto out;
   }
   /* The body is empty: the sink is never called. */
   dir_entry(&e, key, &st);
-  if (on_entry && on_entry(LP_OPT(opts, store_get_opts, on_entry_ctx, NULL),
+  if (on_entry && on_entry(STORE_OPT(opts, store_get_opts, on_entry_ctx, NULL),
                            &e))
     rc = lp_obj_fail(&d.o, err, STORE_E_ABORTED, 0,
                      "the entry callback stopped the download");
@@ -197,7 +197,7 @@ int32_t lp_dir_head(store_handle *h, const char *container, const char *key,
   rc = dir_start(&d, h, container, key, opts, "head options", err);
   if (rc)
     goto out;
-  if (!cb || LP_OPT(opts, store_head_opts, snapshot_id, NULL)) {
+  if (!cb || STORE_OPT(opts, store_head_opts, snapshot_id, NULL)) {
     rc = lp_obj_fail(&d.o, err, cb ? STORE_E_NOT_FOUND : STORE_E_INVALID, 0,
                      cb ? "a directory marker has no snapshots"
                         : "no entry callback");
@@ -227,7 +227,7 @@ int32_t lp_dir_delete(store_handle *h, const char *container,
   rc = dir_start(&d, h, container, key, opts, "delete options", err);
   if (rc)
     goto out;
-  if (LP_OPT(opts, store_delete_opts, snapshot_id, NULL)) {
+  if (STORE_OPT(opts, store_delete_opts, snapshot_id, NULL)) {
     rc = lp_obj_fail(&d.o, err, STORE_E_NOT_FOUND, 0,
                      "a directory marker has no snapshots");
     goto out;

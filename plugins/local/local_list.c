@@ -301,8 +301,8 @@ int32_t lp_blob_list(store_handle *h, const char *container,
                      const store_list_opts *opts, store_entry_fn cb,
                      void *cb_ctx, store_error *err)
 {
-  const char *delim = LP_OPT(opts, store_list_opts, delimiter, NULL);
-  uint32_t flags = LP_OPT(opts, store_list_opts, flags, 0);
+  const char *delim = STORE_OPT(opts, store_list_opts, delimiter, NULL);
+  uint32_t flags = STORE_OPT(opts, store_list_opts, flags, 0);
   lister *l;
   size_t dlen = 0;
   int dfd = -1;
@@ -320,11 +320,11 @@ int32_t lp_blob_list(store_handle *h, const char *container,
                            : "no entry callback");
     goto out;
   }
-  l->prefix = LP_OPT(opts, store_list_opts, prefix, NULL);
+  l->prefix = STORE_OPT(opts, store_list_opts, prefix, NULL);
   if (!l->prefix)
     l->prefix = "";
   l->plen = strlen(l->prefix);
-  l->after = LP_OPT(opts, store_list_opts, start_after, NULL);
+  l->after = STORE_OPT(opts, store_list_opts, start_after, NULL);
   if (l->after && !*l->after)
     l->after = NULL;
   l->delim = delim && *delim;

@@ -206,9 +206,9 @@ int32_t lp_multipart_begin(store_handle *h, const char *container,
   rc = lp_obj_start(&o, h, container, key, opts, "put options", err);
   if (rc)
     goto out;
-  m.content_type = LP_OPT(opts, store_put_opts, content_type, NULL);
-  m.kv = LP_OPT(opts, store_put_opts, metadata, NULL);
-  m.n = LP_OPT(opts, store_put_opts, nmetadata, 0);
+  m.content_type = STORE_OPT(opts, store_put_opts, content_type, NULL);
+  m.kv = STORE_OPT(opts, store_put_opts, metadata, NULL);
+  m.n = STORE_OPT(opts, store_put_opts, nmetadata, 0);
   if (!out_id || cap <= LP_UPLOAD_ID_LEN) {
     rc = lp_obj_fail(&o, err, STORE_E_INVALID, 0,
                      "upload id buffer holds %zu bytes; %d needed", cap,
@@ -237,8 +237,8 @@ int32_t lp_multipart_begin(store_handle *h, const char *container,
                : openat(dfd, "info", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
                                          O_CLOEXEC, 0666);
   e = fd < 0 ? errno
-             : info_write(fd, key, LP_OPT(opts, store_put_opts, flags, 0),
-                          LP_OPT(opts, store_put_opts, if_match, NULL), &m);
+             : info_write(fd, key, STORE_OPT(opts, store_put_opts, flags, 0),
+                          STORE_OPT(opts, store_put_opts, if_match, NULL), &m);
   if (e) {
     rc = lp_obj_fail(&o, err, 0, e, "cannot write upload staging");
     goto out;

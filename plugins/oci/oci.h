@@ -55,11 +55,6 @@
 #define OCI_POLL_MAX_MS   2000u
 #define OCI_POLL_TOTAL_S  3600u
 
-/* Field f of the caller's options struct p (type t), or dflt when p is
- * NULL or the caller's struct predates the field. */
-#define OCI_OPT(p, t, f, dflt) \
-  ((p) && STORE_HAS_FIELD(t, f, (p)->struct_size) ? (p)->f : (dflt))
-
 struct store_handle {
   char *name;                   /* service name; owned                     */
   char *endpoint;               /* base URL, no trailing '/'; owned        */

@@ -23,15 +23,15 @@ static int32_t version_query(const oci_target *t, sdk_buf *q,
 int32_t oci_put_headers(const oci_target *t, sdk_request *r,
                         const store_put_opts *opts, store_error *err)
 {
-  const char *ct = OCI_OPT(opts, store_put_opts, content_type, NULL);
-  const char *if_match = OCI_OPT(opts, store_put_opts, if_match, NULL);
+  const char *ct = STORE_OPT(opts, store_put_opts, content_type, NULL);
+  const char *if_match = STORE_OPT(opts, store_put_opts, if_match, NULL);
   int32_t rc;
 
   rc = oci_header(t, r, "Content-Type", ct ? ct : OCI_DEFAULT_CT, err);
   if (!rc)
-    rc = oci_meta_headers(t, r, OCI_OPT(opts, store_put_opts, metadata, NULL),
-                          OCI_OPT(opts, store_put_opts, nmetadata, 0), err);
-  if (!rc && (OCI_OPT(opts, store_put_opts, flags, 0) &
+    rc = oci_meta_headers(t, r, STORE_OPT(opts, store_put_opts, metadata, NULL),
+                          STORE_OPT(opts, store_put_opts, nmetadata, 0), err);
+  if (!rc && (STORE_OPT(opts, store_put_opts, flags, 0) &
               STORE_PUT_IF_NONE_MATCH))
     rc = oci_header(t, r, "if-none-match", "*", err);
   if (!rc && if_match)
@@ -60,7 +60,7 @@ static int32_t put_single(store_handle *h, const oci_target *t,
                           const char *mem, size_t memlen,
                           store_put_result *out, store_error *err)
 {
-  uint32_t flags = OCI_OPT(opts, store_put_opts, flags, 0);
+  uint32_t flags = STORE_OPT(opts, store_put_opts, flags, 0);
   sdk_response *resp = NULL;
   sdk_request *r = NULL;
   int32_t rc;
@@ -90,7 +90,7 @@ static int32_t put_buffered(store_handle *h, const oci_target *t,
                             void *src_ctx, store_put_result *out,
                             store_error *err)
 {
-  int64_t len = OCI_OPT(opts, store_put_opts, content_length, -1);
+  int64_t len = STORE_OPT(opts, store_put_opts, content_length, -1);
   size_t n = 0, cap = len == 0 ? 1 : OCI_BUFFER_PART;
   char *buf = malloc(cap);
   int eof = 0;
@@ -119,7 +119,7 @@ int32_t oci_blob_put(store_handle *h, const char *bucket, const char *key,
                      const store_put_opts *opts, store_read_fn src,
                      void *src_ctx, store_put_result *out, store_error *err)
 {
-  int64_t len = OCI_OPT(opts, store_put_opts, content_length, -1);
+  int64_t len = STORE_OPT(opts, store_put_opts, content_length, -1);
   oci_target t = {"put", bucket, key, NULL};
   sdk_body b;
   int32_t rc;
@@ -133,9 +133,9 @@ int32_t oci_blob_put(store_handle *h, const char *bucket, const char *key,
                   " below -1", len);
     goto out;
   }
-  rc = oci_meta_check(&t, OCI_OPT(opts, store_put_opts, content_type, NULL),
-                      OCI_OPT(opts, store_put_opts, metadata, NULL),
-                      OCI_OPT(opts, store_put_opts, nmetadata, 0), err);
+  rc = oci_meta_check(&t, STORE_OPT(opts, store_put_opts, content_type, NULL),
+                      STORE_OPT(opts, store_put_opts, metadata, NULL),
+                      STORE_OPT(opts, store_put_opts, nmetadata, 0), err);
   if (rc)
     goto out;
   if (len > (int64_t)OCI_PUT_CUTOFF) {
@@ -174,8 +174,8 @@ int32_t oci_blob_get(store_handle *h, const char *bucket, const char *key,
                      void *sink_ctx, store_error *err)
 {
   oci_target t = {"get", bucket, key,
-                  OCI_OPT(opts, store_get_opts, snapshot_id, NULL)};
-  const char *if_match = OCI_OPT(opts, store_get_opts, if_match, NULL);
+                  STORE_OPT(opts, store_get_opts, snapshot_id, NULL)};
+  const char *if_match = STORE_OPT(opts, store_get_opts, if_match, NULL);
   const char *why;
   int32_t stop;
   sdk_get g;
@@ -191,17 +191,17 @@ int32_t oci_blob_get(store_handle *h, const char *bucket, const char *key,
     rc = oci_fail(&t, err, STORE_E_INVALID, "no write callback");
     goto out;
   }
-  sdk_get_init(&g, OCI_OPT(opts, store_get_opts, on_entry, NULL),
-               OCI_OPT(opts, store_get_opts, on_entry_ctx, NULL), sink,
+  sdk_get_init(&g, STORE_OPT(opts, store_get_opts, on_entry, NULL),
+               STORE_OPT(opts, store_get_opts, on_entry_ctx, NULL), sink,
                sink_ctx, get_entry, &t);
   rc = version_query(&t, &q, err);
   if (!rc)
     rc = oci_request(h, &t, "GET", OCI_P_OBJECT, sdk_buf_str(&q), &r, err);
   if (rc)
     goto out;
-  if (OCI_OPT(opts, store_get_opts, flags, 0) & STORE_GET_RANGE) {
-    sdk_range_header(OCI_OPT(opts, store_get_opts, offset, 0),
-                     OCI_OPT(opts, store_get_opts, length, 0), range,
+  if (STORE_OPT(opts, store_get_opts, flags, 0) & STORE_GET_RANGE) {
+    sdk_range_header(STORE_OPT(opts, store_get_opts, offset, 0),
+                     STORE_OPT(opts, store_get_opts, length, 0), range,
                      sizeof(range));
     rc = oci_header(&t, r, "Range", range, err);
     if (rc)
@@ -256,7 +256,7 @@ int32_t oci_blob_head(store_handle *h, const char *bucket, const char *key,
                       void *cb_ctx, store_error *err)
 {
   oci_target t = {"head", bucket, key,
-                  OCI_OPT(opts, store_head_opts, snapshot_id, NULL)};
+                  STORE_OPT(opts, store_head_opts, snapshot_id, NULL)};
   sdk_response *resp = NULL;
   oci_props p = {0};
   int32_t rc;
@@ -283,7 +283,7 @@ int32_t oci_blob_delete(store_handle *h, const char *bucket, const char *key,
                         const store_delete_opts *opts, store_error *err)
 {
   oci_target t = {"delete", bucket, key,
-                  OCI_OPT(opts, store_delete_opts, snapshot_id, NULL)};
+                  STORE_OPT(opts, store_delete_opts, snapshot_id, NULL)};
   sdk_buf q = SDK_BUF_INIT;
   int32_t rc;
 
@@ -300,7 +300,7 @@ int32_t oci_blob_delete(store_handle *h, const char *bucket, const char *key,
   dm = rc ? NULL : sdk_response_header(resp, "is-delete-marker");
   if (!t.version && dm && !strcmp(dm, "true"))
     rc = oci_delete_versions(h, &t, sdk_response_header(resp, "version-id"),
-                             OCI_OPT(opts, store_delete_opts, flags, 0), err);
+                             STORE_OPT(opts, store_delete_opts, flags, 0), err);
   sdk_response_free(resp);
   sdk_buf_free(&q);
   return rc;

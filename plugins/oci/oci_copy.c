@@ -231,10 +231,10 @@ int32_t oci_blob_copy(store_handle *h, const char *src_bucket,
                       const char *dst_key, const store_copy_opts *opts,
                       store_error *err)
 {
-  const char *ver = OCI_OPT(opts, store_copy_opts, src_snapshot_id, NULL);
+  const char *ver = STORE_OPT(opts, store_copy_opts, src_snapshot_id, NULL);
   oci_target t = {"copy", src_bucket, src_key, ver};
   oci_target dt = {"copy to", dst_bucket, dst_key, NULL};
-  uint32_t flags = (OCI_OPT(opts, store_copy_opts, flags, 0) &
+  uint32_t flags = (STORE_OPT(opts, store_copy_opts, flags, 0) &
                     STORE_COPY_REPLACE_METADATA)
                      ? OCI_COPY_REPLACE
                      : 0;
@@ -245,9 +245,9 @@ int32_t oci_blob_copy(store_handle *h, const char *src_bucket,
     rc = oci_check_key(&dt, err);
   if (!rc)
     rc = oci_copy(h, &t, dst_bucket, dst_key,
-                  OCI_OPT(opts, store_copy_opts, content_type, NULL),
-                  OCI_OPT(opts, store_copy_opts, metadata, NULL),
-                  OCI_OPT(opts, store_copy_opts, nmetadata, 0), flags, err);
+                  STORE_OPT(opts, store_copy_opts, content_type, NULL),
+                  STORE_OPT(opts, store_copy_opts, metadata, NULL),
+                  STORE_OPT(opts, store_copy_opts, nmetadata, 0), flags, err);
   return rc;
 }
 

@@ -74,10 +74,10 @@ int32_t oci_blob_list(store_handle *h, const char *bucket,
                       void *cb_ctx, store_error *err)
 {
   oci_target t = {"list", bucket, NULL, NULL};
-  const char *prefix = OCI_OPT(opts, store_list_opts, prefix, NULL);
-  const char *delim = OCI_OPT(opts, store_list_opts, delimiter, NULL);
-  const char *after = OCI_OPT(opts, store_list_opts, start_after, NULL);
-  uint32_t size = OCI_OPT(opts, store_list_opts, page_size, 0);
+  const char *prefix = STORE_OPT(opts, store_list_opts, prefix, NULL);
+  const char *delim = STORE_OPT(opts, store_list_opts, delimiter, NULL);
+  const char *after = STORE_OPT(opts, store_list_opts, start_after, NULL);
+  uint32_t size = STORE_OPT(opts, store_list_opts, page_size, 0);
   sdk_list_page lp = SDK_LIST_PAGE_INIT;
   sdk_list_filter f;
   sdk_buf q = SDK_BUF_INIT;
@@ -98,7 +98,7 @@ int32_t oci_blob_list(store_handle *h, const char *bucket,
                   delim);
     goto out;
   }
-  if (OCI_OPT(opts, store_list_opts, flags, 0) & STORE_LIST_SNAPSHOTS) {
+  if (STORE_OPT(opts, store_list_opts, flags, 0) & STORE_LIST_SNAPSHOTS) {
     rc = oci_list_snapshots(h, &t, opts, cb, cb_ctx, err);
     goto out;
   }

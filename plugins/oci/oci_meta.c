@@ -156,7 +156,7 @@ int32_t oci_props_headers(const oci_target *t, const sdk_response *resp,
 int32_t oci_put_checksums(const oci_target *t, sdk_request *r,
                           const store_put_opts *opts, store_error *err)
 {
-  uint32_t has = OCI_OPT(opts, store_put_opts, checksums, 0);
+  uint32_t has = STORE_OPT(opts, store_put_opts, checksums, 0);
   sdk_buf v = SDK_BUF_INIT;
   int32_t rc;
 

@@ -46,9 +46,9 @@ static int32_t create(store_handle *h, const oci_target *t,
                       store_error *err)
 {
   static const store_kv crc32c[] = {{"opc-checksum-algorithm", "CRC32C"}};
-  const char *ct = OCI_OPT(opts, store_put_opts, content_type, NULL);
-  const store_kv *md = OCI_OPT(opts, store_put_opts, metadata, NULL);
-  size_t nmd = OCI_OPT(opts, store_put_opts, nmetadata, 0);
+  const char *ct = STORE_OPT(opts, store_put_opts, content_type, NULL);
+  const store_kv *md = STORE_OPT(opts, store_put_opts, metadata, NULL);
+  size_t nmd = STORE_OPT(opts, store_put_opts, nmetadata, 0);
   sdk_response *resp = NULL;
   json_t *body = NULL, *reply = NULL, *mdj;
   const char *id;
@@ -186,8 +186,8 @@ static int32_t commit(store_handle *h, const oci_target *t, const char *id,
                       const store_put_opts *opts, const char *const *tokens,
                       uint32_t n, store_put_result *out, store_error *err)
 {
-  uint32_t flags = OCI_OPT(opts, store_put_opts, flags, 0);
-  const char *if_match = OCI_OPT(opts, store_put_opts, if_match, NULL);
+  uint32_t flags = STORE_OPT(opts, store_put_opts, flags, 0);
+  const char *if_match = STORE_OPT(opts, store_put_opts, if_match, NULL);
   store_kv cond[2];
   size_t ncond = 0;
   sdk_response *resp = NULL, *hresp = NULL;
@@ -365,7 +365,7 @@ int32_t oci_put_parts(store_handle *h, const oci_target *t,
                       void *src_ctx, char *buf, size_t first_len,
                       store_put_result *out, store_error *err)
 {
-  int64_t len = buf ? -1 : OCI_OPT(opts, store_put_opts, content_length, -1);
+  int64_t len = buf ? -1 : STORE_OPT(opts, store_put_opts, content_length, -1);
   char id[STORE_ID_SIZE];
   tokens tk = {NULL, 0, 0};
   store_put_opts whole;
@@ -375,11 +375,11 @@ int32_t oci_put_parts(store_handle *h, const oci_target *t,
    * them, and OCI has no whole-object check of a multipart upload. */
   memset(&whole, 0, sizeof(whole));
   whole.struct_size = sizeof(whole);
-  whole.flags = OCI_OPT(opts, store_put_opts, flags, 0);
-  whole.content_type = OCI_OPT(opts, store_put_opts, content_type, NULL);
-  whole.metadata = OCI_OPT(opts, store_put_opts, metadata, NULL);
-  whole.nmetadata = OCI_OPT(opts, store_put_opts, nmetadata, 0);
-  whole.if_match = OCI_OPT(opts, store_put_opts, if_match, NULL);
+  whole.flags = STORE_OPT(opts, store_put_opts, flags, 0);
+  whole.content_type = STORE_OPT(opts, store_put_opts, content_type, NULL);
+  whole.metadata = STORE_OPT(opts, store_put_opts, metadata, NULL);
+  whole.nmetadata = STORE_OPT(opts, store_put_opts, nmetadata, 0);
+  whole.if_match = STORE_OPT(opts, store_put_opts, if_match, NULL);
   rc = create(h, t, &whole, id, sizeof(id), err);
   if (rc)
     return rc;

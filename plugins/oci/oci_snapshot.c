@@ -271,14 +271,14 @@ int32_t oci_list_snapshots(store_handle *h, const oci_target *t,
                            const store_list_opts *opts, store_entry_fn cb,
                            void *cb_ctx, store_error *err)
 {
-  const char *prefix = OCI_OPT(opts, store_list_opts, prefix, NULL);
-  const char *delim = OCI_OPT(opts, store_list_opts, delimiter, NULL);
+  const char *prefix = STORE_OPT(opts, store_list_opts, prefix, NULL);
+  const char *delim = STORE_OPT(opts, store_list_opts, delimiter, NULL);
   snap_list s = {h, t, cb, cb_ctx, err, STORE_OK, {NULL, NULL}, NULL,
                  prefix ? strlen(prefix) : 0,
                  delim && *delim ? delim : NULL};
   int32_t rc;
 
-  sdk_list_filter_init(&s.f, OCI_OPT(opts, store_list_opts, start_after,
+  sdk_list_filter_init(&s.f, STORE_OPT(opts, store_list_opts, start_after,
                                      NULL));
   rc = oci_versions(h, t, prefix, snap_item, &s, err);
   if (s.rc)

@@ -68,11 +68,6 @@ typedef struct s3_chunked s3_chunked;
 #define S3_CRC_CHECKS    2 /* it refused a wrong CRC-32C: it checks them */
 #define S3_CRC_UNCHECKED 3 /* it took one, or the probe failed: MD5 kept */
 
-/* Field f of the caller's options struct p (type t), or dflt when p is
- * NULL or the caller's struct predates the field. */
-#define S3_OPT(p, t, f, dflt) \
-  ((p) && STORE_HAS_FIELD(t, f, (p)->struct_size) ? (p)->f : (dflt))
-
 /* The resolved configuration (s3_config.c). Strings are owned. */
 typedef struct s3_settings {
   char *name;                   /* service name, for messages             */

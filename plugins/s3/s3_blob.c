@@ -18,12 +18,12 @@
 static int32_t put_headers(s3_call *c, const store_put_opts *opts,
                            store_error *err)
 {
-  uint32_t flags = S3_OPT(opts, store_put_opts, flags, 0);
-  const char *if_match = S3_OPT(opts, store_put_opts, if_match, NULL);
-  int32_t rc = s3_call_meta(c, S3_OPT(opts, store_put_opts, content_type,
+  uint32_t flags = STORE_OPT(opts, store_put_opts, flags, 0);
+  const char *if_match = STORE_OPT(opts, store_put_opts, if_match, NULL);
+  int32_t rc = s3_call_meta(c, STORE_OPT(opts, store_put_opts, content_type,
                                       NULL),
-                            S3_OPT(opts, store_put_opts, metadata, NULL),
-                            S3_OPT(opts, store_put_opts, nmetadata, 0), err);
+                            STORE_OPT(opts, store_put_opts, metadata, NULL),
+                            STORE_OPT(opts, store_put_opts, nmetadata, 0), err);
 
   if (!rc && (flags & STORE_PUT_IF_NONE_MATCH))
     rc = s3_call_header(c, "If-None-Match", "*", err);
@@ -39,8 +39,8 @@ static int32_t put_failed(const s3_call *c, const store_put_opts *opts,
   int32_t rc = s3_fail(c, resp, err);
 
   if (rc == STORE_E_PRECONDITION &&
-      (S3_OPT(opts, store_put_opts, flags, 0) & STORE_PUT_IF_NONE_MATCH) &&
-      !S3_OPT(opts, store_put_opts, if_match, NULL)) {
+      (STORE_OPT(opts, store_put_opts, flags, 0) & STORE_PUT_IF_NONE_MATCH) &&
+      !STORE_OPT(opts, store_put_opts, if_match, NULL)) {
     char name[512];
     rc = s3_fail_msg(c, err, STORE_E_EXISTS, "'%s' already exists "
                      "(If-None-Match: *)", s3_object_name(c, name,
@@ -116,14 +116,14 @@ int32_t s3_blob_put(store_handle *h, const char *container, const char *key,
                     const store_put_opts *opts, store_read_fn src,
                     void *src_ctx, store_put_result *out, store_error *err)
 {
-  int64_t len = S3_OPT(opts, store_put_opts, content_length, -1);
+  int64_t len = STORE_OPT(opts, store_put_opts, content_length, -1);
   int32_t rc = s3_check_names(container, key, err);
 
   if (!rc)
-    rc = s3_check_meta("PutObject", S3_OPT(opts, store_put_opts, content_type,
+    rc = s3_check_meta("PutObject", STORE_OPT(opts, store_put_opts, content_type,
                                            NULL),
-                       S3_OPT(opts, store_put_opts, metadata, NULL),
-                       S3_OPT(opts, store_put_opts, nmetadata, 0), err);
+                       STORE_OPT(opts, store_put_opts, metadata, NULL),
+                       STORE_OPT(opts, store_put_opts, nmetadata, 0), err);
   if (rc)
     return rc;
   if (!src)
@@ -157,7 +157,7 @@ typedef struct get_ctx {
 static int32_t get_headers(void *ud, const sdk_response *resp)
 {
   get_ctx *g = ud;
-  store_entry_fn on_entry = S3_OPT(g->opts, store_get_opts, on_entry, NULL);
+  store_entry_fn on_entry = STORE_OPT(g->opts, store_get_opts, on_entry, NULL);
   s3_props p;
   int32_t rc = 0;
 
@@ -177,11 +177,11 @@ static int32_t get_headers(void *ud, const sdk_response *resp)
     snprintf(g->why, sizeof(g->why), "out of memory");
     return 1;
   }
-  if (S3_OPT(g->opts, store_get_opts, snapshot_id, NULL)) {
+  if (STORE_OPT(g->opts, store_get_opts, snapshot_id, NULL)) {
     p.e.flags |= STORE_ENTRY_SNAPSHOT;
     p.e.snapshot_id = g->opts->snapshot_id;
   }
-  rc = on_entry(S3_OPT(g->opts, store_get_opts, on_entry_ctx, NULL), &p.e);
+  rc = on_entry(STORE_OPT(g->opts, store_get_opts, on_entry_ctx, NULL), &p.e);
   s3_props_free(&p);
   if (rc) {
     g->refused = STORE_E_ABORTED;
@@ -194,9 +194,9 @@ int32_t s3_blob_get(store_handle *h, const char *container, const char *key,
                     const store_get_opts *opts, store_write_fn sink,
                     void *sink_ctx, store_error *err)
 {
-  const char *snap = S3_OPT(opts, store_get_opts, snapshot_id, NULL);
-  const char *if_match = S3_OPT(opts, store_get_opts, if_match, NULL);
-  int ranged = (S3_OPT(opts, store_get_opts, flags, 0) & STORE_GET_RANGE) != 0;
+  const char *snap = STORE_OPT(opts, store_get_opts, snapshot_id, NULL);
+  const char *if_match = STORE_OPT(opts, store_get_opts, if_match, NULL);
+  int ranged = (STORE_OPT(opts, store_get_opts, flags, 0) & STORE_GET_RANGE) != 0;
   get_ctx g;
   sdk_response *resp = NULL;
   char range[SDK_RANGE_HEADER_SIZE];
@@ -213,8 +213,8 @@ int32_t s3_blob_get(store_handle *h, const char *container, const char *key,
   g.key = key;
   g.opts = opts;
   sdk_range_init(&g.range,
-                 ranged ? S3_OPT(opts, store_get_opts, offset, 0) : 0,
-                 ranged ? S3_OPT(opts, store_get_opts, length, 0) : 0, sink,
+                 ranged ? STORE_OPT(opts, store_get_opts, offset, 0) : 0,
+                 ranged ? STORE_OPT(opts, store_get_opts, length, 0) : 0, sink,
                  sink_ctx);
   rc = s3_call_init(&c, h, "GetObject", "GET", container, key, err);
   if (!rc && snap)
@@ -287,7 +287,7 @@ int32_t s3_blob_head(store_handle *h, const char *container, const char *key,
                      const store_head_opts *opts, store_entry_fn cb,
                      void *cb_ctx, store_error *err)
 {
-  const char *snap = S3_OPT(opts, store_head_opts, snapshot_id, NULL);
+  const char *snap = STORE_OPT(opts, store_head_opts, snapshot_id, NULL);
   sdk_response *resp = NULL;
   s3_props p;
   int32_t rc = s3_check_names(container, key, err);
@@ -333,8 +333,8 @@ int32_t s3_blob_delete(store_handle *h, const char *container,
                        const char *key, const store_delete_opts *opts,
                        store_error *err)
 {
-  const char *snap = S3_OPT(opts, store_delete_opts, snapshot_id, NULL);
-  uint32_t flags = S3_OPT(opts, store_delete_opts, flags, 0);
+  const char *snap = STORE_OPT(opts, store_delete_opts, snapshot_id, NULL);
+  uint32_t flags = STORE_OPT(opts, store_delete_opts, flags, 0);
   sdk_response *resp = NULL;
   s3_props p;
   int versioned;

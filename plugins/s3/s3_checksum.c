@@ -62,8 +62,8 @@ static int32_t crc_header(s3_call *c, uint32_t crc, store_error *err)
 int32_t s3_call_checksums(s3_call *c, const store_put_opts *opts,
                           store_error *err)
 {
-  uint32_t known = S3_OPT(opts, store_put_opts, checksums, 0);
-  uint32_t trailer = S3_OPT(opts, store_put_opts, trailer_checksums, 0);
+  uint32_t known = STORE_OPT(opts, store_put_opts, checksums, 0);
+  uint32_t trailer = STORE_OPT(opts, store_put_opts, trailer_checksums, 0);
   sdk_buf b64 = SDK_BUF_INIT;
   int32_t rc = STORE_OK;
 

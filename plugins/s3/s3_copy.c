@@ -80,10 +80,10 @@ int32_t s3_blob_copy(store_handle *h, const char *src_container,
                      const char *dst_key, const store_copy_opts *opts,
                      store_error *err)
 {
-  uint32_t flags = S3_OPT(opts, store_copy_opts, flags, 0);
-  const char *ct = S3_OPT(opts, store_copy_opts, content_type, NULL);
-  const store_kv *md = S3_OPT(opts, store_copy_opts, metadata, NULL);
-  size_t nmd = S3_OPT(opts, store_copy_opts, nmetadata, 0);
+  uint32_t flags = STORE_OPT(opts, store_copy_opts, flags, 0);
+  const char *ct = STORE_OPT(opts, store_copy_opts, content_type, NULL);
+  const store_kv *md = STORE_OPT(opts, store_copy_opts, metadata, NULL);
+  size_t nmd = STORE_OPT(opts, store_copy_opts, nmetadata, 0);
   char op[600];
   int32_t rc = s3_check_names(src_container, src_key, err);
 
@@ -98,7 +98,7 @@ int32_t s3_blob_copy(store_handle *h, const char *src_container,
   snprintf(op, sizeof(op), "CopyObject from '%.200s/%.200s' to",
            src_container, src_key);
   return copy_object(h, op, src_container, src_key,
-                     S3_OPT(opts, store_copy_opts, src_snapshot_id, NULL),
+                     STORE_OPT(opts, store_copy_opts, src_snapshot_id, NULL),
                      dst_container, dst_key,
                      (flags & STORE_COPY_REPLACE_METADATA) != 0, ct, md, nmd,
                      NULL, NULL, err);

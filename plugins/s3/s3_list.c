@@ -151,10 +151,10 @@ static int32_t emit_page(const s3_call *c, lister *l, page *pg,
 static int32_t list_objects(lister *l, const store_list_opts *opts,
                             store_error *err)
 {
-  const char *prefix = S3_OPT(opts, store_list_opts, prefix, NULL);
-  const char *delim = S3_OPT(opts, store_list_opts, delimiter, NULL);
-  const char *after = S3_OPT(opts, store_list_opts, start_after, NULL);
-  uint32_t psz = S3_OPT(opts, store_list_opts, page_size, 0);
+  const char *prefix = STORE_OPT(opts, store_list_opts, prefix, NULL);
+  const char *delim = STORE_OPT(opts, store_list_opts, delimiter, NULL);
+  const char *after = STORE_OPT(opts, store_list_opts, start_after, NULL);
+  uint32_t psz = STORE_OPT(opts, store_list_opts, page_size, 0);
   char max_keys[16], *token = NULL;
   page pg = {NULL, 0, SDK_BUF_INIT};
   int32_t rc = STORE_OK;
@@ -407,12 +407,12 @@ int32_t s3_blob_list(store_handle *h, const char *container,
   if (!cb)
     return store_error_set(err, STORE_E_INVALID, "s3: ListObjectsV2 '%s': no "
                            "callback", container);
-  if (S3_OPT(opts, store_list_opts, flags, 0) & STORE_LIST_SNAPSHOTS) {
-    snap_lister s = {&l, container, S3_OPT(opts, store_list_opts, prefix, NULL),
-                     S3_OPT(opts, store_list_opts, delimiter, NULL),
+  if (STORE_OPT(opts, store_list_opts, flags, 0) & STORE_LIST_SNAPSHOTS) {
+    snap_lister s = {&l, container, STORE_OPT(opts, store_list_opts, prefix, NULL),
+                     STORE_OPT(opts, store_list_opts, delimiter, NULL),
                      {NULL, NULL}, err};
     sdk_list_filter_init(&s.filter,
-                         S3_OPT(opts, store_list_opts, start_after, NULL));
+                         STORE_OPT(opts, store_list_opts, start_after, NULL));
     rc = s3_list_versions(h, container, s.prefix, snap_version, &s, err);
     sdk_list_filter_free(&s.filter);
     return rc;

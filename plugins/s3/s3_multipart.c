@@ -25,9 +25,9 @@ int32_t s3_multipart_begin(store_handle *h, const char *container,
 
   if (!rc)
     rc = s3_check_meta("CreateMultipartUpload",
-                       S3_OPT(opts, store_put_opts, content_type, NULL),
-                       S3_OPT(opts, store_put_opts, metadata, NULL),
-                       S3_OPT(opts, store_put_opts, nmetadata, 0), err);
+                       STORE_OPT(opts, store_put_opts, content_type, NULL),
+                       STORE_OPT(opts, store_put_opts, metadata, NULL),
+                       STORE_OPT(opts, store_put_opts, nmetadata, 0), err);
   if (rc)
     return rc;
   rc = s3_call_init(&c, h, "CreateMultipartUpload", "POST", container, key,
@@ -36,9 +36,9 @@ int32_t s3_multipart_begin(store_handle *h, const char *container,
     return rc;
   rc = s3_call_query(&c, "uploads", NULL, err);
   if (!rc)
-    rc = s3_call_meta(&c, S3_OPT(opts, store_put_opts, content_type, NULL),
-                      S3_OPT(opts, store_put_opts, metadata, NULL),
-                      S3_OPT(opts, store_put_opts, nmetadata, 0), err);
+    rc = s3_call_meta(&c, STORE_OPT(opts, store_put_opts, content_type, NULL),
+                      STORE_OPT(opts, store_put_opts, metadata, NULL),
+                      STORE_OPT(opts, store_put_opts, nmetadata, 0), err);
   /* Always declared (begin's opts cannot tell: the host knows the whole
    * CRC only at complete): AWS refuses a part with x-amz-checksum-crc32c
    * of an upload begun without it ("Checksum Type mismatch"). S3 then
@@ -118,7 +118,7 @@ int32_t s3_multipart_part_checked(store_handle *h, const char *container,
   has_crc = (got.checksums & STORE_CKSUM_CRC32C) != 0;
   crc = got.crc32c;
   if (!has_crc && c.cksum_sent &&
-      (S3_OPT(opts, store_put_opts, checksums, 0) & STORE_CKSUM_CRC32C)) {
+      (STORE_OPT(opts, store_put_opts, checksums, 0) & STORE_CKSUM_CRC32C)) {
     has_crc = 1;
     crc = opts->crc32c;
   }
@@ -225,12 +225,12 @@ int32_t s3_multipart_finish(store_handle *h, const char *bucket,
     goto nomem;
   s3_call_body_mem(&c, body.data, body.len);
   rc = s3_call_header(&c, "Content-Type", "application/xml", err);
-  if (!rc && (S3_OPT(opts, store_put_opts, flags, 0) & STORE_PUT_IF_NONE_MATCH))
+  if (!rc && (STORE_OPT(opts, store_put_opts, flags, 0) & STORE_PUT_IF_NONE_MATCH))
     rc = s3_call_header(&c, "If-None-Match", "*", err);
-  if (!rc && S3_OPT(opts, store_put_opts, if_match, NULL))
+  if (!rc && STORE_OPT(opts, store_put_opts, if_match, NULL))
     rc = s3_call_header(&c, "If-Match", opts->if_match, err);
   /* The whole object's CRC, for the server to check what it assembled. */
-  if (!rc && (S3_OPT(opts, store_put_opts, checksums, 0) &
+  if (!rc && (STORE_OPT(opts, store_put_opts, checksums, 0) &
               STORE_CKSUM_CRC32C) && !atomic_load(&h->cksum_off)) {
     rc = s3_call_crc32c(&c, opts->crc32c, err);
     if (!rc)
@@ -254,7 +254,7 @@ int32_t s3_multipart_finish(store_handle *h, const char *bucket,
   if (!rc && !s3_is_2xx(resp))
     rc = s3_fail(&c, resp, err);
   if (rc == STORE_E_PRECONDITION &&
-      (S3_OPT(opts, store_put_opts, flags, 0) & STORE_PUT_IF_NONE_MATCH))
+      (STORE_OPT(opts, store_put_opts, flags, 0) & STORE_PUT_IF_NONE_MATCH))
     rc = s3_fail_msg(&c, err, STORE_E_EXISTS, "'%s/%s' already exists "
                      "(If-None-Match: *)", bucket, key);
   /* 200 can still carry an <Error> (S3 fails late while assembling) */

@@ -27,22 +27,6 @@
 
 #define MIB (UINT64_C(1) << 20)
 
-/* A part from memory. */
-typedef struct mem_src {
-  const unsigned char *p;
-  size_t left;
-} mem_src;
-
-static int32_t mem_read(void *ud, void *buf, size_t cap, size_t *out_n)
-{
-  mem_src *m = ud;
-
-  *out_n = cap < m->left ? cap : m->left;
-  memcpy(buf, m->p, *out_n);
-  m->p += *out_n;
-  m->left -= *out_n;
-  return 0;
-}
 
 /* The parts after begin; tokens[i] gets part i+1's ETag. */
 typedef struct upload {
@@ -140,7 +124,7 @@ static int32_t buffered_parts(upload *u, store_read_fn src, void *ctx,
   int32_t rc = STORE_OK;
 
   while (!rc && n) {
-    mem_src m = {buf, n};
+    sdk_mem_src m = {buf, n};
     int mode = atomic_load(&u->h->body);
     store_put_opts po = {0};
     po.struct_size = sizeof(po);
@@ -151,7 +135,7 @@ static int32_t buffered_parts(upload *u, store_read_fn src, void *ctx,
       po.crc32c = sdk_crc32c(0, buf, n);
       u->crc = sdk_crc32c(u->crc, buf, n);
     }
-    rc = add_part(u, mem_read, &m, n, &po, err);
+    rc = add_part(u, sdk_mem_read, &m, n, &po, err);
     /* A part in memory can go again, where the host could not resend a
      * pipe: once, at once, when the send that failed was aws-chunked and
      * the service has since fallen back to plain bodies. Other failures
@@ -159,8 +143,8 @@ static int32_t buffered_parts(upload *u, store_read_fn src, void *ctx,
     if (rc && err && (err->flags & STORE_ERR_RETRYABLE) &&
         mode != S3_BODY_UNSIGNED &&
         atomic_load(&u->h->body) == S3_BODY_UNSIGNED) {
-      m = (mem_src){buf, n};
-      rc = add_part(u, mem_read, &m, n, &po, err);
+      m = (sdk_mem_src){buf, n};
+      rc = add_part(u, sdk_mem_read, &m, n, &po, err);
     }
     if (!rc && n == S3_STREAM_PART)
       rc = s3_fill(src, ctx, buf, S3_STREAM_PART, &n, u->bucket, u->key,
@@ -176,7 +160,7 @@ int32_t s3_put_unknown(store_handle *h, const char *bucket, const char *key,
                        void *src_ctx, store_put_result *out,
                        store_error *err)
 {
-  int64_t len = S3_OPT(opts, store_put_opts, content_length, -1);
+  int64_t len = STORE_OPT(opts, store_put_opts, content_length, -1);
   upload u = {h, bucket, key, "", NULL, 0, 0, 0, 0};
   store_put_opts fin;
   unsigned char *buf = NULL;
@@ -200,11 +184,11 @@ int32_t s3_put_unknown(store_handle *h, const char *bucket, const char *key,
   /* The conditions go to the completion; begin gets type and metadata. */
   memset(&begin, 0, sizeof(begin));
   begin.struct_size = sizeof(begin);
-  begin.content_type = S3_OPT(opts, store_put_opts, content_type, NULL);
-  begin.metadata = S3_OPT(opts, store_put_opts, metadata, NULL);
-  begin.nmetadata = S3_OPT(opts, store_put_opts, nmetadata, 0);
-  u.crc_on = ((S3_OPT(opts, store_put_opts, checksums, 0) |
-               S3_OPT(opts, store_put_opts, trailer_checksums, 0)) &
+  begin.content_type = STORE_OPT(opts, store_put_opts, content_type, NULL);
+  begin.metadata = STORE_OPT(opts, store_put_opts, metadata, NULL);
+  begin.nmetadata = STORE_OPT(opts, store_put_opts, nmetadata, 0);
+  u.crc_on = ((STORE_OPT(opts, store_put_opts, checksums, 0) |
+               STORE_OPT(opts, store_put_opts, trailer_checksums, 0)) &
               STORE_CKSUM_CRC32C) != 0;
   rc = s3_multipart_begin(h, bucket, key, &begin, u.id, sizeof(u.id), err);
   if (rc)
@@ -219,10 +203,10 @@ int32_t s3_put_unknown(store_handle *h, const char *bucket, const char *key,
    * else the one the parts built up. */
   memset(&fin, 0, sizeof(fin));
   fin.struct_size = sizeof(fin);
-  fin.flags = S3_OPT(opts, store_put_opts, flags, 0);
-  fin.if_match = S3_OPT(opts, store_put_opts, if_match, NULL);
+  fin.flags = STORE_OPT(opts, store_put_opts, flags, 0);
+  fin.if_match = STORE_OPT(opts, store_put_opts, if_match, NULL);
   fin.checksums = u.crc_on ? STORE_CKSUM_CRC32C : 0;
-  fin.crc32c = (S3_OPT(opts, store_put_opts, checksums, 0) &
+  fin.crc32c = (STORE_OPT(opts, store_put_opts, checksums, 0) &
                 STORE_CKSUM_CRC32C) ? opts->crc32c : u.crc;
   if (!rc)
     rc = s3_multipart_finish(h, bucket, key, u.id,

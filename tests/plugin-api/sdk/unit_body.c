@@ -352,6 +352,26 @@ static void test_body_failure(void **state)
                            "asked for");
 }
 
+/* sdk_mem_read hands out its bytes in reads of at most cap, then ends. */
+static void test_mem_read(void **state)
+{
+  sdk_mem_src m = {"hello world", 11};
+  char buf[4];
+  size_t n, total = 0;
+
+  (void)state;
+  for (;;) {
+    assert_int_equal(sdk_mem_read(&m, buf, sizeof buf, &n), 0);
+    if (n == 0)
+      break;
+    assert_true(n <= sizeof buf);
+    assert_memory_equal(buf, "hello world" + total, n);
+    total += n;
+  }
+  assert_int_equal(total, 11);
+  assert_int_equal(m.left, 0);
+}
+
 int unit_body(void)
 {
   const struct CMUnitTest tests[] = {
@@ -515,6 +535,7 @@ int unit_range(void)
     cmocka_unit_test(test_range_header),
     cmocka_unit_test(test_get),
     cmocka_unit_test(test_body_failure),
+    cmocka_unit_test(test_mem_read),
   };
   return cmocka_run_group_tests_name("sdk/range", tests, NULL, NULL);
 }
