@@ -15,7 +15,7 @@ fi
 
 pkgs=(gcc make cmake pkg-config libc6-dev
       libyaml-dev libjansson-dev libltdl-dev libcurl4-openssl-dev libssl-dev
-      libexpat1-dev libisal-dev)
+      libexpat1-dev libisal-dev libcmocka-dev)
 if ((test_deps)); then
   # awscli: /usr/bin/aws (v2), azure-cli: az; python3: Debian's, /usr/bin/python3;
   # swift-*: one-node Swift with s3api, a signature-checking S3 (tests/servers);
@@ -24,7 +24,7 @@ if ((test_deps)); then
   # python3-cryptography: RS256 / rsa-sha256 checks of the GCS and OCI test servers;
   # rclone: its gcs backend proves the GCS test server faithful.
   # clang: libFuzzer for the fuzz targets (tests/fuzz).
-  pkgs+=(libcmocka-dev valgrind attr curl awscli azure-cli python3 python3-crc32c
+  pkgs+=(valgrind attr curl awscli azure-cli python3 python3-crc32c
          python3-cryptography rclone clang strace
          swift-proxy swift-object swift-container swift-account)
 fi
