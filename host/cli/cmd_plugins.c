@@ -1,24 +1,57 @@
 /*
-** cmd_plugins.c -- `xtstore plugins [list]`, `plugins check FILE` and
-** `plugins install FILE`.
+** cmd_plugins.c -- `xtstore plugins [list]`, `plugins check FILE`
+** [--config], `plugins test FILE --config` (runs the installed conformance
+** suite, xtstore-conformance, against FILE) and `plugins install FILE`.
 */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
-enum { OPT_LONG = 1, OPT_REPLACE };
+enum { OPT_LONG = 1, OPT_REPLACE, OPT_CONFIG, OPT_SERVICE, OPT_CONTAINER,
+       OPT_PREFIX, OPT_LARGE, OPT_SKIP, OPT_FILTER, OPT_LIST };
 
 static const cli_opt plugins_opts[] = {
   { "long", 'l', 0, OPT_LONG },
   { "replace", 0, 0, OPT_REPLACE },
+  { "config", 0, 1, OPT_CONFIG },
+  { "service", 0, 1, OPT_SERVICE },
+  { "container", 0, 1, OPT_CONTAINER },
+  /* test: passed to the suite as they are */
+  { "container-prefix", 0, 1, OPT_PREFIX },
+  { "large-mib", 0, 1, OPT_LARGE },
+  { "skip", 0, 1, OPT_SKIP },
+  { "filter", 0, 1, OPT_FILTER },
+  { "list", 0, 0, OPT_LIST },
   { NULL, 0, 0, 0 },
 };
+
+/* The suite's own options, by id - OPT_PREFIX. */
+static const char *const suite_opts[] = { "--container-prefix", "--large-mib",
+                                          "--skip", "--filter", "--list" };
+
+/* The suite, installed (and built) beside this program. */
+#define SUITE_NAME "xtstore-conformance"
+#define SUITE_MAX_ARGS 64
 
 typedef struct plugins_state {
   cli_global *g;
   int long_fmt;
   int replace;                   /* install --replace */
   int single;               /* check: one JSON object, not an array */
+  int quiet;                /* test: check the file without printing it */
+  const char *service;      /* check/test --service */
+  const char *container;    /* check --container: list its blobs */
+  char plugin_name[72];     /* check: the file's own plugin name */
+  char svc_name[256];       /* check --config: the service it opened */
+  json_t *obj;              /* check --config --json: the file's object */
+  json_t *checks;           /* check --config: the service checks run */
+  char *suite_argv[SUITE_MAX_ARGS];  /* test: the suite's command line */
+  int suite_argc;
   cli_table table;
   int nomem;
 } plugins_state;
@@ -63,6 +96,33 @@ static json_t *caps_json(uint64_t caps)
   return arr;
 }
 
+/* The limits the plugin declares (the non-zero ones), to fn(ud, name,
+ * value) in the ABI's order. */
+static void limits_each(const store_limits *l,
+                        void (*fn)(void *, const char *, uint64_t), void *ud)
+{
+  if (!l)
+    return;
+#define LIM(f) if (l->f) fn(ud, #f, (uint64_t)l->f)
+  LIM(max_parts); LIM(min_part_size); LIM(max_part_size);
+  LIM(max_object_size); LIM(max_put_size); LIM(list_page_size);
+  LIM(equal_parts_required); LIM(max_key_length);
+#undef LIM
+}
+
+static void limit_json(void *ud, const char *name, uint64_t v)
+{
+  json_object_set_new(ud, name, json_integer((json_int_t)v));
+}
+
+static void limit_text(void *ud, const char *name, uint64_t v)
+{
+  int *first = ud;
+
+  printf("%s%s=%llu", *first ? "" : " ", name, (unsigned long long)v);
+  *first = 0;
+}
+
 static json_t *plugin_json(const xtstore_plugin_info *p)
 {
   const store_config_key *k;
@@ -82,9 +142,13 @@ static json_t *plugin_json(const xtstore_plugin_info *p)
              (unsigned)p->abi_minor);
     json_object_set_new(o, "abi", json_string(abi));
     json_object_set_new(o, "capabilities", caps_json(p->capabilities));
+    keys = json_object();
+    limits_each(p->limits, limit_json, keys);
+    json_object_set_new(o, "limits", keys);
   } else {
     json_object_set_new(o, "abi", json_null());
     json_object_set_new(o, "capabilities", json_null());
+    json_object_set_new(o, "limits", json_null());
   }
   keys = json_array();
   for (k = p->config_keys; keys && k && k->name; k++) {
@@ -117,6 +181,13 @@ static void plugin_block(const xtstore_plugin_info *p, const char *caps)
     printf("  %-14s%s\n", "description:", p->description);
   printf("  %-14s%s\n", "path:", p->path ? p->path : p->spec ? p->spec : "-");
   printf("  %-14s%s\n", "capabilities:", caps[0] ? caps : "-");
+  if (p->name) {
+    int first = 1;
+
+    printf("  %-14s", "limits:");
+    limits_each(p->limits, limit_text, &first);
+    printf("%s\n", first ? "-" : "");
+  }
   for (k = p->config_keys; k && k->name; k++)
     printf("  key %s%s%s: %s\n", k->name, k->required ? " (required)" : "",
            k->secret ? " (secret)" : "",
@@ -192,17 +263,276 @@ static int plugins_list(cli_global *g, plugins_state *st, store_error *err)
   return xtstore_plugins_foreach(ctx, plugins_errors, NULL, err);
 }
 
+/* Put FILE's directory first on the plugin search path, so that a service
+ * whose provider names FILE by its name ("store-acme") loads this file. */
+static int plugins_path_first(const char *file, store_error *err)
+{
+  char real[PATH_MAX], *path;
+  const char *old = getenv("XTSTORE_PLUGIN_PATH");
+  size_t n;
+  int rc;
+
+  if (!realpath(file, real))
+    return store_error_set(err, errno == ENOENT ? STORE_E_NOT_FOUND
+                                                : STORE_E_IO,
+                           "%s: %s", file, strerror(errno));
+  n = strlen(real) + (old ? strlen(old) : 0) + 2;
+  path = malloc(n);
+  if (!path)
+    return store_error_set(err, STORE_E_NOMEM, "out of memory");
+  snprintf(path, n, "%s%s%s", dirname(real), old && old[0] ? ":" : "",
+           old ? old : "");
+  rc = setenv("XTSTORE_PLUGIN_PATH", path, 1);
+  free(path);
+  return rc ? store_error_set(err, STORE_E_NOMEM, "out of memory") : STORE_OK;
+}
+
+typedef struct svc_find {
+  const char *name;
+  char provider[256];
+  int found;
+} svc_find;
+
+static int32_t svc_find_each(void *ud, const xtstore_service_info *s)
+{
+  svc_find *f = ud;
+
+  if (strcmp(s->name, f->name))
+    return 0;
+  snprintf(f->provider, sizeof f->provider, "%s",
+           s->provider ? s->provider : "");
+  f->found = 1;
+  return 1;
+}
+
+typedef struct prov_find {
+  const char *provider;
+  char name[72], path[PATH_MAX];
+} prov_find;
+
+static int32_t prov_find_each(void *ud, const xtstore_plugin_info *p)
+{
+  prov_find *f = ud;
+
+  if (!p->provider || strcmp(p->provider, f->provider) || !p->name)
+    return 0;
+  snprintf(f->name, sizeof f->name, "%s", p->name);
+  snprintf(f->path, sizeof f->path, "%s", p->path ? p->path : "");
+  return 1;
+}
+
+static int32_t count_each(void *ud, const store_entry *e)
+{
+  (void)e;
+  (*(unsigned long *)ud)++;
+  return 0;
+}
+
+/* One check of `check --config` into st->checks; rc as it came. */
+static int check_done(plugins_state *st, const char *name, int rc,
+                      store_error *err, const char *detail)
+{
+  char msg[sizeof err->message];
+  json_t *o;
+
+  if (rc) {             /* the message names the check that failed */
+    memcpy(msg, err->message, sizeof msg);
+    store_error_set(err, rc, "%s: %s", name, msg);
+  }
+  if (!st->checks || !(o = json_object()))
+    return rc;
+  json_object_set_new(o, "check", json_string(name));
+  json_object_set_new(o, "ok", json_boolean(rc == STORE_OK));
+  json_object_set_new(o, rc ? "error" : "detail",
+                      cli_json_str(rc ? err->message : detail));
+  json_array_append_new(st->checks, o);
+  return rc;
+}
+
+/* The service (--service, else xt-services.storage) opens with the
+ * plugin file that was checked (not another file), lists once, and closes
+ * with the context. Each step a check; the first failure ends the run,
+ * its message prefixed with the check's name. */
+static int check_service(cli_global *g, plugins_state *st, xtstore_ctx *ctx,
+                         store_error *err)
+{
+  svc_find sf;
+  prov_find pf;
+  xtstore_svc *svc = NULL;
+  store_list_opts lo;
+  unsigned long n = 0;
+  char detail[128];
+  const char *name = st->service ? st->service : xtstore_default_service(ctx);
+  int rc;
+
+  if (!name)
+    return store_error_set(err, STORE_E_INVALID, "no service to open: give "
+                           "--service NAME (the config names no default "
+                           "xt-services.storage)");
+  snprintf(st->svc_name, sizeof st->svc_name, "%s", name);
+  memset(&sf, 0, sizeof sf);
+  sf.name = name;
+  rc = xtstore_services_foreach(ctx, svc_find_each, &sf, err);
+  if (rc == STORE_E_ABORTED && sf.found)
+    rc = STORE_OK;
+  if (!rc && !sf.found)
+    rc = store_error_set(err, STORE_E_NOT_FOUND, "service '%s' is not in "
+                         "the configuration", name);
+  if (!rc)
+    rc = xtstore_service_open(ctx, name, &svc, err);
+  if (rc)
+    return check_done(st, "open", rc, err, NULL);
+  /* The service must have loaded FILE: the host refuses two files with
+   * one plugin name, so the same name is the same file. */
+  memset(&pf, 0, sizeof pf);
+  pf.provider = sf.provider;
+  rc = xtstore_plugins_foreach(ctx, prov_find_each, &pf, err);
+  if (rc == STORE_E_ABORTED)
+    rc = STORE_OK;
+  if (!rc && strcmp(pf.name, st->plugin_name))
+    rc = store_error_set(err, STORE_E_INVALID, "service '%s' loads %s for "
+                         "provider '%s', not this file: map '%s' to "
+                         "\"store-%s\" (or to this file's path) in "
+                         "providers.storage", name,
+                         pf.path[0] ? pf.path : "another plugin",
+                         sf.provider, sf.provider, st->plugin_name);
+  snprintf(detail, sizeof detail, "service '%s'", name);
+  if (check_done(st, "open", rc, err, detail))
+    return rc;
+  if (st->container) {
+    memset(&lo, 0, sizeof lo);
+    lo.struct_size = sizeof lo;
+    lo.delimiter = "/";
+    rc = xtstore_blob_list(svc, st->container, &lo, count_each, &n, err);
+    snprintf(detail, sizeof detail, "%lu entries in container '%s'", n,
+             st->container);
+  } else if (!(xtstore_service_caps(svc) & STORE_CAP_CONTAINERS)) {
+    rc = store_error_set(err, STORE_E_INVALID, "the plugin declares no "
+                         "'containers' capability: give --container NAME "
+                         "to list its blobs");
+  } else {
+    rc = xtstore_container_list(svc, NULL, count_each, &n, err);
+    snprintf(detail, sizeof detail, "%lu containers", n);
+  }
+  if (check_done(st, "list", rc, err, detail))
+    return rc;
+  cli_ctx_close(g);
+  return check_done(st, "close", STORE_OK, err, "service closed");
+}
+
+/* The checked file's declarations: printed (or kept for --json), and
+ * its plugin name kept to recognise it behind the service. */
+static int32_t plugin_seen(void *ud, const xtstore_plugin_info *p)
+{
+  plugins_state *st = ud;
+  char caps[1024];
+
+  snprintf(st->plugin_name, sizeof st->plugin_name, "%s",
+           p->name ? p->name : "");
+  if (st->quiet)
+    return 0;
+  if (st->g->json) {
+    st->obj = plugin_json(p);
+    return 0;
+  }
+  caps_text(p->name ? p->capabilities : 0, caps, sizeof caps);
+  plugin_block(p, caps);
+  return 0;
+}
+
+static void checks_print(plugins_state *st)
+{
+  const char *what, *text;
+  json_t *c;
+  size_t i;
+
+  if (st->g->json) {
+    if (st->obj) {
+      json_object_set_new(st->obj, "service", cli_json_str(st->svc_name));
+      json_object_set_new(st->obj, "checks", json_incref(st->checks));
+      cli_json_print(st->obj);
+      st->obj = NULL;
+    }
+    return;
+  }
+  json_array_foreach(st->checks, i, c) {
+    what = json_string_value(json_object_get(c, "check"));
+    text = json_string_value(json_object_get(c, "detail"));
+    if (json_is_true(json_object_get(c, "ok")))
+      printf("  %s:%*sok%s%s%s\n", what, (int)(13 - strlen(what)), "",
+             text ? " (" : "", text ? text : "", text ? ")" : "");
+    else
+      printf("  %s:%*sFAILED\n", what, (int)(13 - strlen(what)), "");
+  }
+}
+
+/* check FILE: the loader's checks. With a config (--config, or given
+ * before the verb) FILE's directory goes first on the plugin path and the
+ * service is opened with it, listed once and closed (check_service). */
 static int plugins_check(cli_global *g, plugins_state *st, const char *path,
                          store_error *err)
 {
   xtstore_ctx *ctx;
   int rc;
 
-  rc = cli_ctx(g, &ctx, err);
+  st->single = 1;
+  if (!g->config_path) {
+    rc = cli_ctx(g, &ctx, err);
+    return rc ? rc : xtstore_plugin_check(ctx, path, plugins_each, st, err);
+  }
+  rc = plugins_path_first(path, err);
   if (rc)
     return rc;
-  st->single = 1;
-  return xtstore_plugin_check(ctx, path, plugins_each, st, err);
+  st->checks = json_array();
+  if (!st->checks)
+    return store_error_set(err, STORE_E_NOMEM, "out of memory");
+  rc = cli_ctx(g, &ctx, err);
+  if (!rc)
+    rc = xtstore_plugin_check(ctx, path, plugin_seen, st, err);
+  if (!rc) {
+    rc = check_service(g, st, ctx, err);
+    if (!st->quiet)
+      checks_print(st);
+  }
+  json_decref(st->obj);
+  json_decref(st->checks);
+  return rc;
+}
+
+/* test FILE: the same checks, quietly, then the suite runs in this
+ * process's place: its output and exit status are the command's. Returns
+ * only on failure. */
+static int plugins_test(cli_global *g, plugins_state *st, const char *path,
+                        store_error *err)
+{
+  char self[PATH_MAX], suite[PATH_MAX + 32];
+  char *argv[SUITE_MAX_ARGS + 8];
+  ssize_t n;
+  int i, rc;
+
+  st->quiet = 1;
+  rc = plugins_check(g, st, path, err);
+  if (rc)
+    return rc;
+  n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n < 0)
+    return store_error_set(err, STORE_E_IO, "cannot find this program: "
+                           "/proc/self/exe: %s", strerror(errno));
+  self[n] = '\0';
+  snprintf(suite, sizeof suite, "%s/%s", dirname(self), SUITE_NAME);
+  argv[0] = suite;
+  argv[1] = "--config";
+  argv[2] = (char *)g->config_path;
+  argv[3] = "--service";
+  argv[4] = st->svc_name;
+  for (i = 0; i < st->suite_argc; i++)
+    argv[5 + i] = st->suite_argv[i];
+  argv[5 + i] = NULL;
+  fflush(stdout);
+  execv(suite, argv);
+  return store_error_set(err, STORE_E_NOT_FOUND, "the conformance suite %s: "
+                         "%s (it is installed beside xtstore)", suite,
+                         strerror(errno));
 }
 
 static int plugins_install(cli_global *g, const char *path, int replace,
@@ -239,7 +569,7 @@ static int plugins_run(cli_global *g, const cli_cmd *self, int argc,
   plugins_state st;
   store_error err;
   const char *val, *sub, *file = NULL;
-  int id, rc;
+  int id, rc, suite_opt = 0, kit_opt = 0;
 
   memset(&st, 0, sizeof st);
   memset(&err, 0, sizeof err);
@@ -252,38 +582,67 @@ static int plugins_run(cli_global *g, const cli_cmd *self, int argc,
       break;
     if (id == OPT_REPLACE)
       st.replace = 1;
-    else
+    else if (id == OPT_LONG)
       st.long_fmt = 1;
+    else if (id == OPT_CONFIG)
+      g->config_path = val;
+    else if (id == OPT_SERVICE || id == OPT_CONTAINER)
+      *(id == OPT_SERVICE ? &st.service : &st.container) = val;
+    else if (st.suite_argc + 2 > SUITE_MAX_ARGS)
+      return cli_usage_error(self->name, "too many options for the suite");
+    else {
+      st.suite_argv[st.suite_argc++] = (char *)suite_opts[id - OPT_PREFIX];
+      if (val)
+        st.suite_argv[st.suite_argc++] = (char *)val;
+      suite_opt = 1;
+    }
+    kit_opt |= id == OPT_SERVICE || id == OPT_CONTAINER;
   }
   if (id < 0)
     return cli_args_exit(self, id);
   sub = a.npos ? a.pos[0] : "list";
+  if (suite_opt && strcmp(sub, "test"))
+    return cli_usage_error(self->name, "--container-prefix, --large-mib, "
+                           "--skip, --filter and --list are options of "
+                           "'plugins test'");
+  if (kit_opt && strcmp(sub, "test") && strcmp(sub, "check"))
+    return cli_usage_error(self->name, "--service and --container are "
+                           "options of 'plugins check' and 'plugins test'");
+  if (!g->config_path && strcmp(sub, "test") == 0)
+    g->config_path = getenv("XTSTORE_CONFIG");
   if (strcmp(sub, "list") == 0) {
     if (a.npos > 1)
       return cli_usage_error(self->name, "unexpected argument '%s'",
                              a.pos[1]);
     rc = plugins_list(g, &st, &err);
-  } else if (strcmp(sub, "check") == 0 || strcmp(sub, "install") == 0) {
+  } else if (strcmp(sub, "check") == 0 || strcmp(sub, "install") == 0 ||
+             strcmp(sub, "test") == 0) {
     if (a.npos != 2)
       return cli_usage_error(self->name, "'plugins %s' expects one FILE.so",
                              sub);
+    if (sub[0] == 't' && (!g->config_path || !g->config_path[0]))
+      return cli_usage_error(self->name, "'plugins test' needs --config "
+                             "SERVICE.yaml, the service to run the suite on");
     file = a.pos[1];
     rc = sub[0] == 'c' ? plugins_check(g, &st, file, &err)
-                       : plugins_install(g, file, st.replace, &err);
+         : sub[0] == 't' ? plugins_test(g, &st, file, &err)
+                         : plugins_install(g, file, st.replace, &err);
   } else {
     return cli_usage_error(self->name, "unknown subcommand '%s' (expected "
-                                       "list, check or install)",
+                                       "list, check, test or install)",
                            sub);
   }
   cli_table_free(&st.table);
   if (rc == STORE_OK)
     return CLI_EXIT_OK;
-  /* A file that fails validation is a failed check, not a usage error. */
-  if (file && rc == STORE_E_INVALID) {
+  /* A file that fails validation is a failed check, not a usage error;
+   * test's own failures before the suite runs are its setup errors (2),
+   * as the suite's are. */
+  if (file && (rc == STORE_E_INVALID || sub[0] == 't')) {
     fprintf(stderr, "xtstore: %s: %s%s%s\n", self->name,
             strstr(err.message, file) ? "" : file,
             strstr(err.message, file) ? "" : ": ", err.message);
-    return CLI_EXIT_FAILURE;
+    return sub[0] == 't' ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
   }
   /* The file is the subject of check/install: make sure the one error
    * line names it even if the loader's message does not. */
@@ -297,9 +656,12 @@ static int plugins_run(cli_global *g, const cli_cmd *self, int argc,
 
 const cli_cmd cli_cmd_plugins = {
   "plugins",
-  "list, check or install provider plugins",
+  "list, check, test or install provider plugins",
   "Usage: xtstore plugins [list] [OPTIONS]\n"
-  "       xtstore plugins check FILE.so\n"
+  "       xtstore plugins check FILE.so [--config SERVICE.yaml]\n"
+  "                             [--service NAME] [--container NAME]\n"
+  "       xtstore plugins test FILE.so --config SERVICE.yaml [--service NAME]\n"
+  "                            [SUITE OPTIONS]\n"
   "       xtstore plugins install [--replace] FILE.so\n"
   "\n"
   "list (the default) loads every providers.storage entry of the\n"
@@ -307,7 +669,23 @@ const cli_cmd cli_cmd_plugins = {
   "ABI version, capabilities and file; entries that fail to load show '-'\n"
   "and their error below the table (the exit code stays 0: see 'check').\n"
   "check validates one plugin file as the loader would and prints what it\n"
-  "declares, or exits non-zero with the validation error. install checks\n"
+  "declares (capabilities, limits, configuration keys with their required\n"
+  "and secret flags), or exits non-zero with the validation error. With a\n"
+  "configuration (--config, before or after the verb) FILE's directory goes\n"
+  "first on the plugin path and check also opens the service (--service,\n"
+  "else xt-services.storage) with FILE (a service that loads another file\n"
+  "fails the check), lists it once (its containers, or the blobs of\n"
+  "--container) and closes it, printing each step; the first failure ends\n"
+  "it with one line naming FILE and the failed check.\n"
+  "test makes the same checks quietly, then runs the conformance suite\n"
+  "(xtstore-conformance, installed beside xtstore) against the service:\n"
+  "every behaviour case, skipping those whose capability FILE does not\n"
+  "declare, each failure a got/expected line. The suite reads only\n"
+  "SERVICE.yaml and creates and deletes containers named PREFIX-RANDOM-N.\n"
+  "Exit 0 when every case passed or was skipped, 1 when one failed, 2 for\n"
+  "a usage or setup error (FILE does not load, the service does not open\n"
+  "with it, the suite is missing).\n"
+  "install checks\n"
   "FILE.so, copies it into the user plugin directory as store-NAME.so and\n"
   "registers providers.storage.NAME in the user configuration (that one\n"
   "entry is edited in place, comments kept, the previous file kept as\n"
@@ -315,22 +693,37 @@ const cli_cmd cli_cmd_plugins = {
   "is already a provider (built-in ones included) or an installed plugin\n"
   "is refused (exit 5) unless --replace.\n"
   "\n"
-  "Loading a plugin runs its code as you, constructors first: check and\n"
-  "install are not a sandbox, so run them only on files you trust. Every\n"
-  "load refuses a file, or a file in a directory, that another user owns\n"
-  "(root aside) or that group or others may write.\n"
+  "Loading a plugin runs its code as you, constructors first: check, test\n"
+  "and install are not a sandbox, so run them only on files you trust.\n"
+  "Every load refuses a file, or a file in a directory, that another user\n"
+  "owns (root aside) or that group or others may write.\n"
   "\n"
   "Options:\n"
   "  -l, --long   list: one block per plugin, with its configuration keys\n"
   "  --replace    install: take over an existing provider or plugin NAME\n"
+  "  --config FILE     check, test: the service configuration\n"
+  "  --service NAME    check, test: the service to open (default: the\n"
+  "                    config's xt-services.storage)\n"
+  "  --container NAME  check: list this container's blobs\n"
   "  --json       list: a JSON array of {provider, spec, path, name,\n"
-  "               version, description, abi, capabilities, config_keys,\n"
-  "               error}; check: one such object; install: an action array\n"
+  "               version, description, abi, capabilities, limits,\n"
+  "               config_keys, error}; check: one such object (with\n"
+  "               --config also service and checks: [{check, ok, detail\n"
+  "               or error}]); install: an action array\n"
   "  -h, --help   show this help\n"
+  "\n"
+  "Suite options (test; see xtstore-conformance --help):\n"
+  "  --container-prefix P  names of the containers it makes (default xtconf)\n"
+  "  --large-mib N         size of the large streaming case (default 256)\n"
+  "  --skip CASE[,CASE][:REASON]  skip cases, printing REASON; repeatable\n"
+  "  --filter PATTERN      only the matching cases (* and ?)\n"
+  "  --list                list the cases and the capabilities they need\n"
   "\n"
   "Examples:\n"
   "  xtstore plugins\n"
   "  xtstore plugins check ./store-acme.so\n"
+  "  xtstore plugins check ./store-acme.so --config acme.yaml --service t\n"
+  "  xtstore plugins test ./store-acme.so --config acme.yaml --service t\n"
   "  xtstore plugins install ./store-acme.so\n",
   plugins_run,
 };

@@ -61,15 +61,17 @@ static int32_t d_open(const store_host_api *host, const store_kv *cfg, size_t n,
 
 static void d_close(store_handle *h) { free(h); }
 
-/* Every name of dir `p` not starting with '.', sorted, to cb (k: blobs). */
-static int32_t each(const char *p, int k, int32_t (*cb)(void *, const char *),
-                    void *ud, store_error *err)
+/* Every name in `p` (container c's directory, or the root when c is
+ * NULL) not starting with '.', sorted, to cb. */
+static int32_t each(const char *p, const char *c,
+                    int32_t (*cb)(void *, const char *), void *ud,
+                    store_error *err)
 {
   struct dirent **v;
   int32_t rc = STORE_OK;
   int i, n = scandir(p, &v, NULL, alphasort);
   if (n < 0)
-    return fail(err, k ? "container" : "root", p);
+    return fail(err, c ? "container" : "root", c ? c : p);
   for (i = 0; i < n; free(v[i++]))
     if (!rc && v[i]->d_name[0] != '.' && cb(ud, v[i]->d_name))
       rc = store_error_set(err, STORE_E_ABORTED, "listing stopped");
@@ -207,7 +209,7 @@ static int32_t d_list(store_handle *h, const char *c, const store_list_opts *o,
                .delim = o && o->delimiter && *o->delimiter ? o->delimiter : NULL,
                .after = o ? o->start_after : NULL };
   int32_t rc = path(h, c, NULL, l.dir, err);
-  return rc ? rc : each(l.dir, 1, list_one, &l, err);
+  return rc ? rc : each(l.dir, c, list_one, &l, err);
 }
 
 static int32_t d_mkdir(store_handle *h, const char *c, const store_kv *m,
@@ -232,7 +234,7 @@ static int32_t d_rmdir(store_handle *h, const char *c, uint32_t flags,
   char p[2048];
   int32_t rc = path(h, c, NULL, p, err);
   if (!rc && (flags & STORE_CONTAINER_DELETE_RECURSIVE))
-    rc = each(p, 1, unlink_one, p, err);
+    rc = each(p, c, unlink_one, p, err);
   return rc ? rc : rmdir(p) ? fail(err, "container", c) : STORE_OK;
 }
 
@@ -254,7 +256,7 @@ static int32_t d_containers(store_handle *h, const char *prefix,
                             store_entry_fn cb, void *ud, store_error *err)
 {
   clist l = { h->root, prefix ? prefix : "", cb, ud };
-  return each(h->root, 0, clist_one, &l, err);
+  return each(h->root, NULL, clist_one, &l, err);
 }
 
 static int32_t d_stat(store_handle *h, const char *c, store_entry_fn cb,
