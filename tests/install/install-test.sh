@@ -31,8 +31,14 @@ flags=$(pkg-config --cflags xtstore-plugin)
 libs=$(pkg-config --libs xtstore-plugin)
 [[ -e "$(pkg-config --variable=includedir xtstore-plugin)/store_interface.h" ]] || fail "pkg-config includedir: $flags"
 # shellcheck disable=SC2086
-cc -std=c11 -Wall -Wextra -Werror $flags -shared -o "$tmp/store-tiny.so" \
-   "$src/tiny_plugin.c" $libs || fail "plugin build with pkg-config"
+ex=$p/share/doc/xtstore/examples
+for f in PLUGIN_GUIDE.md examples/dirstore/store_dirstore.c examples/dirstore/README.md \
+         examples/memstore/store_memstore.c; do
+  [[ -e "$p/share/doc/xtstore/$f" ]] || fail "missing share/doc/xtstore/$f"
+done
+mkdir "$tmp/good" "$tmp/broken"
+cc -std=c11 -Wall -Wextra -Werror $flags -shared -o "$tmp/good/store-dirstore.so" \
+   "$ex/dirstore/store_dirstore.c" $libs || fail "example build with pkg-config"
 
 # The installed CLI (no environment) finds the installed local plugin and
 # accepts the new one.
@@ -42,9 +48,50 @@ env -u XTSTORE_PLUGIN_PATH HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home/.config" 
   { cat "$tmp/plugins.out"; fail "installed xtstore plugins"; }
 grep -q "$p/$libdir/xtstore/plugins/store-local.so" "$tmp/plugins.out" ||
   { cat "$tmp/plugins.out"; fail "installed CLI did not find the installed store-local.so"; }
-"$p/bin/xtstore" plugins check "$tmp/store-tiny.so" >"$tmp/check.out" 2>&1 ||
+"$p/bin/xtstore" plugins check "$tmp/good/store-dirstore.so" >"$tmp/check.out" 2>&1 ||
   { cat "$tmp/check.out"; fail "plugins check of the pkg-config-built plugin"; }
-grep -q "tiny" "$tmp/check.out" || fail "plugins check output lacks the plugin name"
+grep -q "dirstore" "$tmp/check.out" || fail "plugins check output lacks the plugin name"
+
+# The kit: check the example with a service (open, list, close), then the
+# installed conformance suite passes it, skipping what it does not declare,
+# and fails a copy that loses a byte on get, with a got/expected line.
+mkdir "$tmp/root"
+cat >"$tmp/svc.yaml" <<EOF
+providers:
+  storage:
+    dirstore: "store-dirstore"
+external-services:
+  dir: {type: "storage", provider: "dirstore", path: "$tmp/root"}
+EOF
+[[ -x "$p/bin/xtstore-conformance" ]] || fail "missing bin/xtstore-conformance"
+"$p/bin/xtstore" plugins check "$tmp/good/store-dirstore.so" --config "$tmp/svc.yaml" \
+  --service dir >"$tmp/check.out" 2>&1 ||
+  { cat "$tmp/check.out"; fail "plugins check --config of the example"; }
+for want in "capabilities: containers,threadsafe" "limits:       max_key_length=127" \
+            "key path (required)" "open:         ok" "list:         ok" "close:        ok"; do
+  grep -qF "$want" "$tmp/check.out" || { cat "$tmp/check.out"; fail "plugins check --config lacks '$want'"; }
+done
+"$p/bin/xtstore" plugins check "$tmp/good/store-dirstore.so" --config "$tmp/svc.yaml" \
+  --service dir --container nope >"$tmp/check.out" 2>&1 &&
+  fail "plugins check --container of a missing container passed"
+grep -q "store-dirstore.so.*list: .*container 'nope'" "$tmp/check.out" ||
+  { cat "$tmp/check.out"; fail "plugins check: no line naming the file and the failed list"; }
+"$p/bin/xtstore" plugins test "$tmp/good/store-dirstore.so" --config "$tmp/svc.yaml" \
+  --service dir --large-mib 8 >"$tmp/test.out" 2>&1 ||
+  { tail -n 40 "$tmp/test.out"; fail "plugins test of the example"; }
+grep -q "skip: service lacks STORE_CAP_MULTIPART" "$tmp/test.out" &&
+  grep -q "OK.*integrity_put" "$tmp/test.out" ||
+  { tail -n 40 "$tmp/test.out"; fail "plugins test: no skip by capability, or integrity_put did not pass"; }
+cc -std=c11 -Wall -Wextra -Werror -DBROKEN $flags -shared \
+   -o "$tmp/broken/store-dirstore.so" "$ex/dirstore/store_dirstore.c" $libs ||
+  fail "broken example build"
+rc=0
+"$p/bin/xtstore" plugins test "$tmp/broken/store-dirstore.so" --config "$tmp/svc.yaml" \
+  --service dir --large-mib 8 >"$tmp/test.out" 2>&1 || rc=$?
+[[ $rc == 1 ]] || { tail -n 40 "$tmp/test.out"; fail "plugins test of the broken example exited $rc, not 1"; }
+grep -q "^ERROR: \[blobs_small_text\].*expected STORE_OK, got STORE_E_IO.*received 18 of its 19 bytes" \
+  "$tmp/test.out" || { grep ERROR "$tmp/test.out"; fail "plugins test: no got/expected line for the broken get"; }
+[[ -z "$(ls -A "$tmp/root")" ]] || fail "the suite left containers behind: $(ls "$tmp/root")"
 
 # xtstore-sdk.pc: a plugin on the installed SDK links with pkg-config alone,
 # and only it pulls libcurl and the rest (xtstore-plugin.pc does not).
@@ -54,14 +101,15 @@ pkg-config --libs xtstore-plugin | grep -q -- '-lcurl' &&
 sflags=$(pkg-config --cflags xtstore-plugin xtstore-sdk)
 slibs=$(pkg-config --libs xtstore-plugin xtstore-sdk)
 # shellcheck disable=SC2086
-cc -std=c11 -Wall -Wextra -Werror -DTINY_SDK $xflags $sflags -shared \
-   -o "$tmp/store-tinysdk.so" "$src/tiny_plugin.c" $slibs ||
-  fail "SDK plugin build with pkg-config"
-"$p/bin/xtstore" plugins check "$tmp/store-tinysdk.so" >"$tmp/check2.out" 2>&1 ||
+mkdir "$tmp/sdk"
+cc -std=c11 -Wall -Wextra -Werror $xflags $sflags -shared \
+   -o "$tmp/sdk/store-dirstore.so" "$ex/dirstore/store_dirstore.c" \
+   "$src/sdk_probe.c" $slibs || fail "SDK plugin build with pkg-config"
+"$p/bin/xtstore" plugins check "$tmp/sdk/store-dirstore.so" >"$tmp/check2.out" 2>&1 ||
   { cat "$tmp/check2.out"; fail "plugins check of the SDK plugin"; }
-nm -D --defined-only "$tmp/store-tinysdk.so" | grep -q sdk_crc32c &&
+nm -D --defined-only "$tmp/sdk/store-dirstore.so" | grep -q sdk_crc32c &&
   fail "the SDK's symbols are exported by the plugin"
-grep -q "tiny" "$tmp/check2.out" || fail "plugins check output lacks tiny"
+grep -q "dirstore" "$tmp/check2.out" || fail "plugins check output lacks dirstore"
 
 # xtstore.pc: a program that embeds libxtstore builds and runs with it.
 [[ -e "$p/$libdir/pkgconfig/xtstore.pc" ]] || fail "missing xtstore.pc"
