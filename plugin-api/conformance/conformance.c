@@ -1,10 +1,11 @@
 /*
 ** conformance.c -- the xtstore conformance suite: one behaviour suite that
-** every storage service (every provider plugin) must pass.
+** every storage service (every provider plugin) must pass. Installed as
+** bin/xtstore-conformance; `xtstore plugins test FILE.so` runs it.
 **
-**   conformance --config FILE --service NAME [--container-prefix P]
-**               [--large-mib N] [--skip CASE[,CASE...][:REASON]]...
-**               [--filter PATTERN] [--list]
+**   xtstore-conformance --config FILE --service NAME [--container-prefix P]
+**                       [--large-mib N] [--skip CASE[,CASE...][:REASON]]...
+**                       [--filter PATTERN] [--list]
 **
 ** Environment equivalents: XTSTORE_CONF_CONFIG, XTSTORE_CONF_SERVICE,
 ** XTSTORE_CONF_CONTAINER_PREFIX, XTSTORE_CONF_LARGE_MIB, XTSTORE_CONF_SKIP
@@ -229,7 +230,7 @@ static int case_teardown(void **state)
 static void usage(FILE *f)
 {
   fprintf(f,
-    "usage: conformance --config FILE --service NAME [options]\n"
+    "usage: xtstore-conformance --config FILE --service NAME [options]\n"
     "  --config FILE           xt_config.yaml naming the service (env\n"
     "                          XTSTORE_CONF_CONFIG); no other layer is read\n"
     "  --service NAME          external-services entry to test\n"

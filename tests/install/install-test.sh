@@ -36,6 +36,15 @@ for f in PLUGIN_GUIDE.md examples/dirstore/store_dirstore.c examples/dirstore/RE
          examples/memstore/store_memstore.c; do
   [[ -e "$p/share/doc/xtstore/$f" ]] || fail "missing share/doc/xtstore/$f"
 done
+# PLUGIN_GUIDE §1 quotes the example's table: the quote is the file's text.
+python3 - "$p/share/doc/xtstore/PLUGIN_GUIDE.md" "$ex/dirstore/store_dirstore.c" <<'PY' ||
+import re, sys
+guide, src = (open(f).read() for f in sys.argv[1:3])
+s1 = guide[guide.index("## 1."):guide.index("## 2.")]
+quote = re.search(r"```c\n(.*?)```", s1, re.S).group(1)
+sys.exit(0 if quote in src else 1)
+PY
+  fail "PLUGIN_GUIDE.md section 1 quotes other text than store_dirstore.c"
 mkdir "$tmp/good" "$tmp/broken"
 cc -std=c11 -Wall -Wextra -Werror $flags -shared -o "$tmp/good/store-dirstore.so" \
    "$ex/dirstore/store_dirstore.c" $libs || fail "example build with pkg-config"
