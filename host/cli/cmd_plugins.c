@@ -44,6 +44,7 @@ typedef struct plugins_state {
   int replace;                   /* install --replace */
   int single;               /* check: one JSON object, not an array */
   int quiet;                /* test: check the file without printing it */
+  int with_service;         /* check: --config/--service/--container given */
   const char *service;      /* check/test --service */
   const char *container;    /* check --container: list its blobs */
   char plugin_name[72];     /* check: the file's own plugin name */
@@ -466,9 +467,10 @@ static void checks_print(plugins_state *st)
   }
 }
 
-/* check FILE: the loader's checks. With a config (--config, or given
- * before the verb) FILE's directory goes first on the plugin path and the
- * service is opened with it, listed once and closed (check_service). */
+/* check FILE: the loader's checks. With --config, --service or
+ * --container after the verb (test: always), FILE's directory goes first
+ * on the plugin path and the service is opened with it, listed once and
+ * closed (check_service). */
 static int plugins_check(cli_global *g, plugins_state *st, const char *path,
                          store_error *err)
 {
@@ -476,7 +478,7 @@ static int plugins_check(cli_global *g, plugins_state *st, const char *path,
   int rc;
 
   st->single = 1;
-  if (!g->config_path) {
+  if (!st->with_service) {
     rc = cli_ctx(g, &ctx, err);
     return rc ? rc : xtstore_plugin_check(ctx, path, plugins_each, st, err);
   }
@@ -511,6 +513,7 @@ static int plugins_test(cli_global *g, plugins_state *st, const char *path,
   int i, rc;
 
   st->quiet = 1;
+  st->with_service = 1;
   rc = plugins_check(g, st, path, err);
   if (rc)
     return rc;
@@ -584,8 +587,10 @@ static int plugins_run(cli_global *g, const cli_cmd *self, int argc,
       st.replace = 1;
     else if (id == OPT_LONG)
       st.long_fmt = 1;
-    else if (id == OPT_CONFIG)
+    else if (id == OPT_CONFIG) {
       g->config_path = val;
+      st.with_service = 1;
+    }
     else if (id == OPT_SERVICE || id == OPT_CONTAINER)
       *(id == OPT_SERVICE ? &st.service : &st.container) = val;
     else if (st.suite_argc + 2 > SUITE_MAX_ARGS)
@@ -597,6 +602,7 @@ static int plugins_run(cli_global *g, const cli_cmd *self, int argc,
       suite_opt = 1;
     }
     kit_opt |= id == OPT_SERVICE || id == OPT_CONTAINER;
+    st.with_service |= kit_opt;
   }
   if (id < 0)
     return cli_args_exit(self, id);
@@ -670,9 +676,9 @@ const cli_cmd cli_cmd_plugins = {
   "and their error below the table (the exit code stays 0: see 'check').\n"
   "check validates one plugin file as the loader would and prints what it\n"
   "declares (capabilities, limits, configuration keys with their required\n"
-  "and secret flags), or exits non-zero with the validation error. With a\n"
-  "configuration (--config, before or after the verb) FILE's directory goes\n"
-  "first on the plugin path and check also opens the service (--service,\n"
+  "and secret flags), or exits non-zero with the validation error. Given\n"
+  "--config, --service or --container (after the verb), FILE's directory\n"
+  "goes first on the plugin path and check also opens the service (--service,\n"
   "else xt-services.storage) with FILE (a service that loads another file\n"
   "fails the check), lists it once (its containers, or the blobs of\n"
   "--container) and closes it, printing each step; the first failure ends\n"

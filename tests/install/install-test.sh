@@ -85,6 +85,24 @@ done
   fail "plugins check --container of a missing container passed"
 grep -q "store-dirstore.so.*list: .*container 'nope'" "$tmp/check.out" ||
   { cat "$tmp/check.out"; fail "plugins check: no line naming the file and the failed list"; }
+"$p/bin/xtstore" --json plugins check "$tmp/good/store-dirstore.so" --config "$tmp/svc.yaml" \
+  --service dir >"$tmp/check.json" 2>&1 || { cat "$tmp/check.json"; fail "plugins check --config --json"; }
+python3 -c 'import json,sys; o=json.load(open(sys.argv[1]))
+sys.exit(not (o["name"] == "dirstore" and o["limits"] == {"max_key_length": 127}
+              and [c["check"] for c in o["checks"] if c["ok"]] == ["open", "list", "close"]))' \
+  "$tmp/check.json" || { cat "$tmp/check.json"; fail "plugins check --config --json: wrong object"; }
+# A service that loads another file is a failed check, and a test that
+# cannot start is a setup error (2).
+sed 's/"store-dirstore"/"store-local"/' "$tmp/svc.yaml" >"$tmp/other.yaml"
+"$p/bin/xtstore" plugins check "$tmp/good/store-dirstore.so" --config "$tmp/other.yaml" \
+  --service dir >"$tmp/check.out" 2>&1 && fail "plugins check passed a service that loads another file"
+grep -q "store-dirstore.so: open: service 'dir' loads .*store-local.so.*not this file" "$tmp/check.out" ||
+  { cat "$tmp/check.out"; fail "plugins check: no line for a service on another file"; }
+rc=0
+"$p/bin/xtstore" plugins test "$tmp/good/store-dirstore.so" --config "$tmp/svc.yaml" \
+  --service nope >"$tmp/test.out" 2>&1 || rc=$?
+[[ $rc == 2 ]] && grep -q "store-dirstore.so: open: service 'nope' is not in the configuration" "$tmp/test.out" ||
+  { cat "$tmp/test.out"; fail "plugins test of a missing service: exit $rc, not 2 with one line"; }
 "$p/bin/xtstore" plugins test "$tmp/good/store-dirstore.so" --config "$tmp/svc.yaml" \
   --service dir --large-mib 8 >"$tmp/test.out" 2>&1 ||
   { tail -n 40 "$tmp/test.out"; fail "plugins test of the example"; }
