@@ -308,7 +308,7 @@ static int32_t svc_find_each(void *ud, const xtstore_service_info *s)
 
 typedef struct prov_find {
   const char *provider;
-  char name[72], path[PATH_MAX];
+  char path[PATH_MAX];
 } prov_find;
 
 static int32_t prov_find_each(void *ud, const xtstore_plugin_info *p)
@@ -317,9 +317,15 @@ static int32_t prov_find_each(void *ud, const xtstore_plugin_info *p)
 
   if (!p->provider || strcmp(p->provider, f->provider) || !p->name)
     return 0;
-  snprintf(f->name, sizeof f->name, "%s", p->name);
   snprintf(f->path, sizeof f->path, "%s", p->path ? p->path : "");
   return 1;
+}
+
+static int same_file(const char *a, const char *b)
+{
+  char ra[PATH_MAX], rb[PATH_MAX];
+
+  return a[0] && realpath(a, ra) && realpath(b, rb) && !strcmp(ra, rb);
 }
 
 static int32_t count_each(void *ud, const store_entry *e)
@@ -355,7 +361,7 @@ static int check_done(plugins_state *st, const char *name, int rc,
  * with the context. Each step a check; the first failure ends the run,
  * its message prefixed with the check's name. */
 static int check_service(cli_global *g, plugins_state *st, xtstore_ctx *ctx,
-                         store_error *err)
+                         const char *file, store_error *err)
 {
   svc_find sf;
   prov_find pf;
@@ -383,14 +389,14 @@ static int check_service(cli_global *g, plugins_state *st, xtstore_ctx *ctx,
     rc = xtstore_service_open(ctx, name, &svc, err);
   if (rc)
     return check_done(st, "open", rc, err, NULL);
-  /* The service must have loaded FILE: the host refuses two files with
-   * one plugin name, so the same name is the same file. */
+  /* The service must have loaded FILE itself, not a file of the same
+   * plugin name elsewhere. */
   memset(&pf, 0, sizeof pf);
   pf.provider = sf.provider;
   rc = xtstore_plugins_foreach(ctx, prov_find_each, &pf, err);
   if (rc == STORE_E_ABORTED)
     rc = STORE_OK;
-  if (!rc && strcmp(pf.name, st->plugin_name))
+  if (!rc && !same_file(pf.path, file))
     rc = store_error_set(err, STORE_E_INVALID, "service '%s' loads %s for "
                          "provider '%s', not this file: map '%s' to "
                          "\"store-%s\" (or to this file's path) in "
@@ -492,7 +498,7 @@ static int plugins_check(cli_global *g, plugins_state *st, const char *path,
   if (!rc)
     rc = xtstore_plugin_check(ctx, path, plugin_seen, st, err);
   if (!rc) {
-    rc = check_service(g, st, ctx, err);
+    rc = check_service(g, st, ctx, path, err);
     if (!st->quiet)
       checks_print(st);
   }

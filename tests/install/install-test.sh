@@ -98,6 +98,13 @@ sed 's/"store-dirstore"/"store-local"/' "$tmp/svc.yaml" >"$tmp/other.yaml"
   --service dir >"$tmp/check.out" 2>&1 && fail "plugins check passed a service that loads another file"
 grep -q "store-dirstore.so: open: service 'dir' loads .*store-local.so.*not this file" "$tmp/check.out" ||
   { cat "$tmp/check.out"; fail "plugins check: no line for a service on another file"; }
+# ... also when that file has the same plugin name (a copy elsewhere).
+sed "s#\"store-dirstore\"#\"$tmp/good/store-dirstore.so\"#" "$tmp/svc.yaml" >"$tmp/abs.yaml"
+cp "$tmp/good/store-dirstore.so" "$tmp/store-dirstore.so"
+"$p/bin/xtstore" plugins check "$tmp/store-dirstore.so" --config "$tmp/abs.yaml" \
+  --service dir >"$tmp/check.out" 2>&1 && fail "plugins check passed a service on a copy of the file"
+grep -q "loads $tmp/good/store-dirstore.so for provider 'dirstore', not this file" "$tmp/check.out" ||
+  { cat "$tmp/check.out"; fail "plugins check: no line for a service on a copy of the file"; }
 rc=0
 "$p/bin/xtstore" plugins test "$tmp/good/store-dirstore.so" --config "$tmp/svc.yaml" \
   --service nope >"$tmp/test.out" 2>&1 || rc=$?
