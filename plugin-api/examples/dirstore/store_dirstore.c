@@ -34,13 +34,16 @@ static int32_t fail(store_error *err, const char *what, const char *name)
                          "%s '%s': %s", what, name, strerror(e));
 }
 
-/* ROOT/C, or ROOT/C/hex(key) when key is set: into p[2048]. */
+/* ROOT/C/, or ROOT/C/hex(key) when key is set: into p[2048]. */
 static int32_t path(store_handle *h, const char *c, const char *k, char *p,
                     store_error *err)
 {
   int n = snprintf(p, 2048, "%s/%s/", h->root, c);
   if (!c[0] || c[0] == '.' || strchr(c, '/') || n >= 2048 - 256)
     return store_error_set(err, STORE_E_INVALID, "container '%s': bad name", c);
+  if (k && strlen(k) > 127)  /* d_limits.max_key_length */
+    return store_error_set(err, STORE_E_INVALID, "key '%.40s...': longer "
+                           "than 127 bytes", k);
   for (; k && *k; k++)
     n += sprintf(p + n, "%02x", (unsigned char)*k);
   return STORE_OK;
