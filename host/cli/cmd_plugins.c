@@ -373,9 +373,9 @@ static int check_service(cli_global *g, plugins_state *st, xtstore_ctx *ctx,
   int rc;
 
   if (!name)
-    return store_error_set(err, STORE_E_INVALID, "no service to open: give "
-                           "--service NAME (the config names no default "
-                           "xt-services.storage)");
+    return check_done(st, "open", store_error_set(err, STORE_E_INVALID,
+                      "no service to open: give --service NAME (the config "
+                      "names no default xt-services.storage)"), err, NULL);
   snprintf(st->svc_name, sizeof st->svc_name, "%s", name);
   memset(&sf, 0, sizeof sf);
   sf.name = name;
@@ -490,18 +490,22 @@ static int plugins_check(cli_global *g, plugins_state *st, const char *path,
   }
   rc = plugins_path_first(path, err);
   if (rc)
-    return rc;
+    goto out;
   st->checks = json_array();
-  if (!st->checks)
-    return store_error_set(err, STORE_E_NOMEM, "out of memory");
-  rc = cli_ctx(g, &ctx, err);
-  if (!rc)
-    rc = xtstore_plugin_check(ctx, path, plugin_seen, st, err);
-  if (!rc) {
-    rc = check_service(g, st, ctx, path, err);
-    if (!st->quiet)
-      checks_print(st);
+  if (!st->checks) {
+    rc = store_error_set(err, STORE_E_NOMEM, "out of memory");
+    goto out;
   }
+  rc = cli_ctx(g, &ctx, err);
+  if (rc)
+    goto out;
+  rc = xtstore_plugin_check(ctx, path, plugin_seen, st, err);
+  if (rc)
+    goto out;
+  rc = check_service(g, st, ctx, path, err);
+  if (!st->quiet)
+    checks_print(st);
+out:
   json_decref(st->obj);
   json_decref(st->checks);
   return rc;
