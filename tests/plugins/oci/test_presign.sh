@@ -4,10 +4,10 @@
 # plain curl: a GET URL returns the bytes; a PUT URL stores bytes xtstore
 # get reads back; each refuses the other method; the PAR id is printed
 # (stderr, --json) and deleting it (DELETE /n/NS/b/B/p/ID, signed by the
-# SDK's signer through tests/ocisign) ends the URL; a URL past its expiry
-# is refused.
+# SDK's signer through ocisign, $XTSTORE_OCISIGN) ends the URL; a URL past
+# its expiry is refused.
 . "$(dirname "$0")/ocilib.sh" "$@"
-OCISIGN=$3/tests/ocisign
+OCISIGN=${XTSTORE_OCISIGN:?no ocisign (XTSTORE_OCISIGN, set by ctest)}
 
 C=$OCI_C
 head -c 80000 /dev/urandom > "$T/body.bin"
