@@ -48,8 +48,8 @@ int32_t az_blob_presign(store_handle *h, const char *container,
   p.blob = key;
   p.permissions = method == STORE_PRESIGN_PUT ? "cw" : "r";
   p.expiry = se;
-  /* The token goes on the bare URL: never the service's own SAS. */
-  rc = az_url(&(store_handle){.endpoint = h->endpoint}, &t, NULL, &url, err);
+  /* A handle keeps a key or a SAS token, never both: the URL is bare. */
+  rc = az_url(h, &t, NULL, &url, err);
   if (rc)
     goto out;
   if (sdk_azure_blob_sas_token(&p, h->account, h->key, h->keylen, NULL,
