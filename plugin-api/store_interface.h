@@ -411,6 +411,37 @@ typedef struct store_append_opts {
                                                     containers: create keeps
                                                     it, head reports it, and
                                                     container_set_metadata */
+#define STORE_CAP_PRESIGN     (UINT64_C(1) << 12) /* since 1.1:
+                                                    blob_presign           */
+
+/* since 1.1: what blob_presign is asked for. */
+#define STORE_PRESIGN_GET 0  /* a URL that reads the blob                */
+#define STORE_PRESIGN_PUT 1  /* a URL that creates or replaces the blob  */
+
+typedef struct store_presign_opts {
+  uint32_t struct_size;
+  uint32_t method;                /* STORE_PRESIGN_*                       */
+  uint32_t expires_s;             /* lifetime in seconds, >= 1; a store
+                                     that allows less refuses (INVALID)   */
+  uint32_t reserved;
+  const char *content_type;       /* PUT: the Content-Type the upload must
+                                     send, where the store can bind it;
+                                     NULL: none required                  */
+} store_presign_opts;
+
+#define STORE_PRESIGN_HEADERS_SIZE 256
+
+/* Filled by blob_presign (the caller sets struct_size to its capacity). */
+typedef struct store_presign_result {
+  uint32_t struct_size;
+  uint32_t reserved;
+  int64_t  expires_at;            /* Unix seconds the URL stops working at */
+  char     id[STORE_ID_SIZE];     /* the store's id of the grant, to revoke
+                                     it (OCI's PAR id); "" when none      */
+  char     headers[STORE_PRESIGN_HEADERS_SIZE]; /* "Name: value" lines
+                                     (each ending in '\n') a request
+                                     through the URL must send; "" none   */
+} store_presign_result;
 
 /* ------------------------------------------------------------------------ */
 /* The interface table                                                      */
@@ -563,6 +594,18 @@ struct store_interface {
                                const char *const *keys, size_t n,
                                store_batch_fn fn, void *ctx,
                                store_error *err);
+  /* since 1.1. Optional (STORE_CAP_PRESIGN). A URL that lets anyone who
+   * holds it, with no credentials, make one kind of request on the blob
+   * (opts->method) until opts->expires_s from now: the URL (NUL-terminated)
+   * into out_url[0..cap), expiry, grant id and required headers into out
+   * (may be NULL). The URL carries a signature or token: plugins never log
+   * it. A store that creates a server-side grant (OCI) returns its id.
+   * INVALID when the URL does not fit in cap; UNSUPPORTED (naming the
+   * reason) when these credentials cannot sign one. */
+  int32_t (*blob_presign)(store_handle *h, const char *container,
+                          const char *key, const store_presign_opts *opts,
+                          char *out_url, size_t cap,
+                          store_presign_result *out, store_error *err);
 };
 
 /* Smallest struct_size a 1.0 host accepts: the table through multipart_abort. */

@@ -708,6 +708,25 @@ XTSTORE_API int xtstore_find(xtstore_svc *svc, const char *container,
                              const char *path_glob, store_entry_fn fn,
                              void *ud, store_error *err);
 
+/*
+** A URL for svc:container/key that anyone holding it may use, with no
+** credentials, for one kind of request (opts->method: STORE_PRESIGN_GET or
+** _PUT) until opts->expires_s seconds from now (the provider's
+** blob_presign, STORE_CAP_PRESIGN; STORE_E_UNSUPPORTED naming the service
+** otherwise). The URL (NUL-terminated) goes into out_url[0..cap) (8192
+** bytes is always enough for the first-party providers); out (may be NULL;
+** set its struct_size) gets the expiry, the id of a server-side grant that
+** can be revoked (OCI's pre-authenticated request id; "" for signed URLs,
+** which cannot) and the headers a request through the URL must send. The
+** URL is a credential: keep it out of logs.
+*/
+XTSTORE_API int xtstore_blob_presign(xtstore_svc *svc, const char *container,
+                                     const char *key,
+                                     const store_presign_opts *opts,
+                                     char *out_url, size_t cap,
+                                     store_presign_result *out,
+                                     store_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -285,6 +285,16 @@ const char *sdk_oauth_project(const sdk_oauth *o)
   return o->project;
 }
 
+int sdk_oauth_signer(const sdk_oauth *o, const char **out_email,
+                     const sdk_rsa_key **out_key)
+{
+  if (o->kind != SDK_OAUTH_SERVICE_ACCOUNT || !o->key || !o->client_email)
+    return -1;
+  *out_email = o->client_email;
+  *out_key = o->key;
+  return 0;
+}
+
 const char *sdk_oauth_token_uri(const sdk_oauth *o)
 {
   return o->kind == SDK_OAUTH_STATIC ? NULL : o->token_uri;

@@ -25,6 +25,7 @@
 #include "store_interface.h"
 #include "sdk_buf.h"
 #include "sdk_http.h"
+#include "sdk_rsa.h"
 
 typedef struct sdk_oauth sdk_oauth;
 
@@ -69,6 +70,12 @@ int sdk_oauth_kind(const sdk_oauth *o);
 const char *sdk_oauth_project(const sdk_oauth *o);
 /* The token endpoint in use, or NULL for a static token. Borrowed. */
 const char *sdk_oauth_token_uri(const sdk_oauth *o);
+
+/* A service account's client_email and private key (borrowed: they live
+ * as long as o), for signatures other than the JWT's (GCS V4 signed URLs).
+ * 0, or -1 for the other kinds, which hold no key. */
+int sdk_oauth_signer(const sdk_oauth *o, const char **out_email,
+                     const sdk_rsa_key **out_key);
 
 /* The signed JWT assertion a service account posts, issued at `now`
  * (header.claims.signature, base64url), appended to out. STORE_E_INVALID

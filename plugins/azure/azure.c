@@ -113,7 +113,7 @@ STORE_EXPORT const struct store_interface store_interface = {
                   STORE_CAP_RANGE_GET | STORE_CAP_APPEND |
                   STORE_CAP_SNAPSHOT | STORE_CAP_COPY | STORE_CAP_MULTIPART |
                   STORE_CAP_CONDITIONAL | STORE_CAP_THREADSAFE |
-                  STORE_CAP_DIR_MARKERS,
+                  STORE_CAP_DIR_MARKERS | STORE_CAP_PRESIGN,
   .limits = &limits,
   .config_keys = config_keys,
   .module_init = NULL,
@@ -138,4 +138,5 @@ STORE_EXPORT const struct store_interface store_interface = {
   .multipart_part = az_multipart_part,
   .multipart_complete = az_multipart_complete,
   .multipart_abort = az_multipart_abort,
+  .blob_presign = az_blob_presign,
 };

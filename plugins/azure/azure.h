@@ -319,6 +319,12 @@ int32_t az_blob_snapshot(store_handle *h, const char *container,
                          const char *key, char *out_id, size_t cap,
                          store_error *err);
 
+/* azure_presign.c: a service SAS for one blob (blob_presign) */
+int32_t az_blob_presign(store_handle *h, const char *container,
+                        const char *key, const store_presign_opts *opts,
+                        char *out_url, size_t cap, store_presign_result *out,
+                        store_error *err);
+
 /* azure_copy.c */
 int32_t az_blob_copy(store_handle *h, const char *src_container,
                      const char *src_key, const char *dst_container,

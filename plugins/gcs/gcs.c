@@ -106,7 +106,8 @@ STORE_EXPORT const struct store_interface store_interface = {
                   STORE_CAP_METADATA | STORE_CAP_CONTENT_TYPE |
                   STORE_CAP_RANGE_GET | STORE_CAP_APPEND |
                   STORE_CAP_SNAPSHOT | STORE_CAP_COPY | STORE_CAP_MULTIPART |
-                  STORE_CAP_CONDITIONAL | STORE_CAP_THREADSAFE,
+                  STORE_CAP_CONDITIONAL | STORE_CAP_THREADSAFE |
+                  STORE_CAP_PRESIGN,
   .limits = &limits,
   .config_keys = config_keys,
   .module_init = NULL,
@@ -132,4 +133,5 @@ STORE_EXPORT const struct store_interface store_interface = {
   .multipart_complete = gcs_multipart_complete,
   .multipart_abort = gcs_multipart_abort,
   .multipart_part_checked = gcs_multipart_part_checked,
+  .blob_presign = gcs_blob_presign,
 };

@@ -296,4 +296,10 @@ int32_t gcs_blob_snapshot(store_handle *h, const char *bucket,
 int32_t gcs_blob_delete(store_handle *h, const char *bucket, const char *key,
                         const store_delete_opts *opts, store_error *err);
 
+/* gcs_presign.c: a V4 signed URL (blob_presign) */
+int32_t gcs_blob_presign(store_handle *h, const char *container,
+                         const char *key, const store_presign_opts *opts,
+                         char *out_url, size_t cap, store_presign_result *out,
+                         store_error *err);
+
 #endif /* GCS_H */

@@ -123,7 +123,8 @@ STORE_EXPORT const struct store_interface store_interface = {
                   STORE_CAP_METADATA | STORE_CAP_CONTENT_TYPE |
                   STORE_CAP_RANGE_GET | STORE_CAP_COPY | STORE_CAP_MULTIPART |
                   STORE_CAP_SNAPSHOT |
-                  STORE_CAP_CONDITIONAL | STORE_CAP_THREADSAFE,
+                  STORE_CAP_CONDITIONAL | STORE_CAP_THREADSAFE |
+                  STORE_CAP_PRESIGN,
   .limits = &limits,
   .config_keys = config_keys,
   .module_init = NULL,
@@ -148,4 +149,5 @@ STORE_EXPORT const struct store_interface store_interface = {
   .multipart_complete = oci_multipart_complete,
   .multipart_abort = oci_multipart_abort,
   .multipart_part_checked = oci_multipart_part_checked,
+  .blob_presign = oci_blob_presign,
 };

@@ -273,4 +273,10 @@ int32_t oci_blob_set_metadata(store_handle *h, const char *bucket,
                               const char *key, const store_kv *metadata,
                               size_t nmetadata, store_error *err);
 
+/* oci_presign.c: a pre-authenticated request (blob_presign) */
+int32_t oci_blob_presign(store_handle *h, const char *bucket, const char *key,
+                         const store_presign_opts *opts, char *out_url,
+                         size_t cap, store_presign_result *out,
+                         store_error *err);
+
 #endif /* OCI_H */

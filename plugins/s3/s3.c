@@ -209,7 +209,7 @@ STORE_EXPORT const struct store_interface store_interface = {
                   STORE_CAP_METADATA | STORE_CAP_CONTENT_TYPE |
                   STORE_CAP_COPY | STORE_CAP_MULTIPART |
                   STORE_CAP_CONDITIONAL | STORE_CAP_THREADSAFE |
-                  STORE_CAP_SNAPSHOT,
+                  STORE_CAP_SNAPSHOT | STORE_CAP_PRESIGN,
   .limits = &limits,
   .config_keys = config_keys,
   .module_init = NULL,
@@ -236,4 +236,5 @@ STORE_EXPORT const struct store_interface store_interface = {
   .multipart_abort = s3_multipart_abort,
   .multipart_part_checked = s3_multipart_part_checked,
   .blob_delete_batch = s3_blob_delete_batch,
+  .blob_presign = s3_blob_presign,
 };

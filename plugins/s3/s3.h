@@ -346,6 +346,12 @@ int32_t s3_put_unknown(store_handle *h, const char *bucket, const char *key,
                        void *src_ctx, store_put_result *out,
                        store_error *err);
 
+/* s3_presign.c: a presigned SigV4 URL (blob_presign) */
+int32_t s3_blob_presign(store_handle *h, const char *container,
+                        const char *key, const store_presign_opts *opts,
+                        char *out_url, size_t cap, store_presign_result *out,
+                        store_error *err);
+
 /* s3_snapshot.c */
 int32_t s3_blob_snapshot(store_handle *h, const char *container,
                          const char *key, char *out_id, size_t cap,

@@ -25,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import crc32c
 
 import gcs_auth
+import gcs_signed
 
 CHUNK = 256 * 1024          # resumable chunks are multiples of this, but the last
 IO = 1 << 20                # read/write granularity when streaming
@@ -659,6 +660,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.token()
         if path.startswith("/_test/"):
             return self.test_hook(path[len("/_test/"):])
+        if "X-Goog-Signature" in self.q:
+            return self.signed_url(path)
         for prefix, kind in (("/storage/v1", "json"), ("/upload/storage/v1", "upload"),
                              ("/download/storage/v1", "download")):
             if path == prefix + "/b" or path.startswith(prefix + "/b/"):
@@ -735,6 +738,36 @@ class Handler(BaseHTTPRequestHandler):
             return self.object_patch(bname, name, replace=(m == "PUT"))
         if m == "DELETE":
             return self.object_delete(bname, name)
+        raise ApiError(405, "methodNotAllowed", "Method not allowed")
+
+    # -- V4 signed URLs (XML API path style: /BUCKET/OBJECT) -----------------
+    def signed_url(self, path):
+        url = urllib.parse.urlsplit(self.path)
+        query = urllib.parse.parse_qsl(url.query, keep_blank_values=True)
+        refused = gcs_signed.check(self.command, url.path, query, self.headers,
+                                   self.auth.public_keys)
+        m = re.match(r"^/([^/]+)/(.+)$", path)
+        if refused is None and not m:
+            refused = (404, "NoSuchKey", "The specified key does not exist.")
+        if refused is not None:
+            self.log_message("signed URL refused: %s: %s", refused[1], refused[2])
+            self.finish_body()
+            data = ("<?xml version='1.0' encoding='UTF-8'?><Error><Code>%s</Code>"
+                    "<Message>%s</Message></Error>" % refused[1:]).encode()
+            self.send_response(refused[0])
+            self.send_header("Content-Type", "application/xml; charset=UTF-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+            return None
+        bname, name = urllib.parse.unquote(m.group(1)), urllib.parse.unquote(m.group(2))
+        if self.command in ("GET", "HEAD"):
+            return self.object_download(bname, name)
+        if self.command == "PUT":
+            meta = {"contentType": self.headers.get("Content-Type",
+                                                    "application/octet-stream")}
+            return self.store_stream(bname, name, meta, self.copy_body)
         raise ApiError(405, "methodNotAllowed", "Method not allowed")
 
     # -- token endpoint ------------------------------------------------------

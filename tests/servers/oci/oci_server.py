@@ -27,6 +27,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+import oci_par
+
 NAMESPACE = "xtns"
 TENANCY = "ocid1.tenancy.oc1..xttenancy"
 USER = "ocid1.user.oc1..xtuser"
@@ -40,6 +42,13 @@ HOOK_DEFAULTS = {"page_size": 0,            # 0: no cap beyond the API's own lim
 JSON_BODY_MAX = 16 << 20
 DRAIN_MAX = 64 << 20
 DEFAULT_LIMIT = 1000
+
+
+# PARs of this server (one process per state directory).
+PARS = oci_par.Pars()
+PAR_OPS = {("POST", False): "CreatePreauthenticatedRequest",
+           ("GET", True): "GetPreauthenticatedRequest",
+           ("DELETE", True): "DeletePreauthenticatedRequest"}
 
 
 def b64(raw):
@@ -248,6 +257,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             if raw_path.startswith("/_test/"):
                 return self.test_hook(raw_path)
+            if raw_path.startswith("/p/"):
+                return self.par_request(raw_path)
             op, args = self.route(raw_path)
             if len(args) >= 2 and op not in ("ListBuckets", "CreateBucket"):
                 self.bucket_name = args[1]
@@ -316,6 +327,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return "ListObjectVersions", (ns, b)
             elif kind == "actions" and name == "copyObject" and m == "POST":
                 return "CopyObject", (ns, b)
+            elif kind == "p":
+                par = PAR_OPS.get((m, bool(name)))
+                if par:
+                    return par, (ns, b) + ((name,) if name else ())
         raise OciError(404, "NotFound", "%s %s is not an API this server knows" % (m, path))
 
     def header(self, name):
@@ -499,6 +514,44 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_json(e.status, body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    # ---- pre-authenticated requests (oci_par.py) ------------------------------------
+
+    def op_CreatePreauthenticatedRequest(self, ns, b_name):
+        body = self.read_json()
+        with self.state.lock:
+            self.bucket(ns, b_name)
+        try:
+            par = PARS.create(ns, b_name, body, self.state.now(b_name), iso)
+        except oci_par.ParError as e:
+            raise OciError(e.status, e.code, e.message)
+        self.send_json(200, par)
+
+    def op_GetPreauthenticatedRequest(self, ns, b_name, par_id):
+        try:
+            self.send_json(200, PARS.get(ns, b_name, par_id))
+        except oci_par.ParError as e:
+            raise OciError(e.status, e.code, e.message)
+
+    def op_DeletePreauthenticatedRequest(self, ns, b_name, par_id):
+        try:
+            PARS.delete(ns, b_name, par_id)
+        except oci_par.ParError as e:
+            raise OciError(e.status, e.code, e.message)
+        self.send_empty(204)
+
+    def par_request(self, raw_path):
+        """GET/HEAD/PUT through a PAR: no signature, the PAR's checks instead."""
+        try:
+            ns, b_name, name = PARS.access(raw_path, self.command, self.state.now())
+        except oci_par.ParError as e:
+            raise OciError(e.status, e.code, e.message)
+        self.bucket_name = b_name
+        self.state.count(b_name, "requests")
+        self.state.count(b_name, "PreauthenticatedRequest")
+        op = {"GET": self.op_GetObject, "HEAD": self.op_HeadObject,
+              "PUT": self.op_PutObject}[self.command]
+        return op(ns, b_name, name)
 
     # ---- helpers over state ---------------------------------------------------------
 

@@ -180,6 +180,27 @@ async function main() {
   assert.strictEqual((await c.listMultipartUploads({ namespaceName: ns, bucketName: bucket }))
     .items.length, 0);
 
+  // Pre-authenticated requests (oci_par.py): created, read through its accessUri
+  // without signing, fetched and deleted by id; after deletion the URL is refused.
+  const until = new Date(Date.now() + 10 * 60 * 1000);
+  const par = (await c.createPreauthenticatedRequest({ namespaceName: ns, bucketName: bucket,
+    createPreauthenticatedRequestDetails: { name: "sdk-par", objectName: "dir/a.txt",
+      accessType: os.models.CreatePreauthenticatedRequestDetails.AccessType.ObjectRead,
+      timeExpires: until } })).preauthenticatedRequest;
+  assert.ok(par.id && par.accessUri.startsWith("/p/"));
+  const viaPar = await fetch(endpoint + par.accessUri);
+  assert.strictEqual(viaPar.status, 200);
+  const current = await body((await c.getObject({ namespaceName: ns, bucketName: bucket,
+                                                  objectName: "dir/a.txt" })).value);
+  assert.ok(Buffer.from(await viaPar.arrayBuffer()).equals(current));
+  assert.strictEqual((await fetch(endpoint + par.accessUri, { method: "PUT", body: "x" })).status,
+                     404);
+  const gotPar = (await c.getPreauthenticatedRequest({ namespaceName: ns, bucketName: bucket,
+    parId: par.id })).preauthenticatedRequestSummary;
+  assert.strictEqual(gotPar.accessType, "ObjectRead");
+  await c.deletePreauthenticatedRequest({ namespaceName: ns, bucketName: bucket, parId: par.id });
+  assert.strictEqual((await fetch(endpoint + par.accessUri)).status, 404);
+
   // Cleanup: a non-empty bucket refuses deletion; every version goes, then the bucket.
   await assert.rejects(c.deleteBucket({ namespaceName: ns, bucketName: bucket }),
     (e) => e.statusCode === 409 && e.serviceCode === "BucketNotEmpty");
