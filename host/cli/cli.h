@@ -77,6 +77,8 @@ extern const cli_cmd cli_cmd_migrate, cli_cmd_sync;
 extern const cli_cmd cli_cmd_find, cli_cmd_mkdir, cli_cmd_bench;
 /* Uploads that runs left unfinished: cmd_cleanup.c. */
 extern const cli_cmd cli_cmd_cleanup;
+/* Presigned URLs: cmd_presign.c. */
+extern const cli_cmd cli_cmd_presign;
 
 /* Results of a verb that works on several objects (output.c). */
 typedef struct cli_tally {

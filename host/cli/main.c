@@ -21,6 +21,7 @@ static const cli_cmd *const cli_cmds[] = {
   &cli_cmd_sync, &cli_cmd_migrate,
   &cli_cmd_find, &cli_cmd_mkdir, &cli_cmd_bench,
   &cli_cmd_cleanup,
+  &cli_cmd_presign,
 };
 #define CLI_NCMDS (sizeof(cli_cmds) / sizeof(cli_cmds[0]))
 

@@ -68,6 +68,7 @@ static const struct st_cap_op st_cap_ops[] = {
   ST_CAP_OP(STORE_CAP_MULTIPART, multipart_part),
   ST_CAP_OP(STORE_CAP_MULTIPART, multipart_complete),
   ST_CAP_OP(STORE_CAP_MULTIPART, multipart_abort),
+  ST_CAP_OP(STORE_CAP_PRESIGN, blob_presign),
 };
 
 /* Indexed by bit number. */
@@ -75,6 +76,7 @@ static const char *const st_cap_names[] = {
   "containers", "range-get",  "metadata",     "append",
   "snapshot",   "copy",       "multipart",    "conditional",
   "threadsafe", "content-type", "dir-markers", "container-metadata",
+  "presign",
 };
 
 /* What a dlerror() text means, for the CHECK part of the message. */
