@@ -544,10 +544,11 @@ class Service:
         return PutResult(res)
 
     @staticmethod
-    def _get_opts(snapshot, offset, length):
+    def _get_opts(snapshot, offset, length, if_match=None):
         o = N.StoreGetOpts()
         o.struct_size = sizeof(N.StoreGetOpts)
         o.snapshot_id = _b(snapshot)
+        o.if_match = _b(if_match)
         if offset is not None or length is not None:
             o.flags = _GET_RANGE
             o.offset = offset or 0
@@ -555,12 +556,13 @@ class Service:
         return o
 
     def get(self, container, key, sink, *, snapshot=None, offset=None,
-            length=None):
+            length=None, if_match=None):
         """Stream a blob (or a range) into sink: a binary file object or
-        a callable taking each chunk. Returns the bytes written."""
+        a callable taking each chunk. Returns the bytes written. if_match:
+        only while its etag is this (else PreconditionError)."""
         call = _Call()
         out = Sink(sink)
-        o = self._get_opts(snapshot, offset, length)
+        o = self._get_opts(snapshot, offset, length, if_match)
         wr = N.WRITE_FN(call.guard(out.write))
         call.check(N.lib.xtstore_blob_get(self._h, _b(container), _b(key),
                                           byref(o), wr, None, byref(call.err)))
