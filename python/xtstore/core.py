@@ -461,15 +461,19 @@ class Service:
         for each (a true return from fn stops)."""
         call = _Call()
         out = []
+        stopped = []
 
         def each(_ud, p):
             e = Entry(p.contents)
             if fn is None:
                 out.append(e)
             elif fn(e):
+                stopped.append(e)
                 return 1
         cb = N.ENTRY_FN(call.guard(each))
-        call.check(cfn(self._h, *args, cb, None, byref(call.err)))
+        rc = cfn(self._h, *args, cb, None, byref(call.err))
+        if not (stopped and rc == errors.AbortedError.code):
+            call.check(rc)
         return out
 
     def _simple(self, cfn, *args):
