@@ -393,7 +393,7 @@ class Context:
         if services is not None:
             n = len(services)
             names = (c_char_p * max(n, 1))(*[_b(s) for s in services])
-        popts, _ = self._put_opts(src, content_type, metadata, False, None)
+        popts = self._put_opts(src, content_type, metadata, False, None)
         o = self._wf_opts(call, keep, progress, transfers, 0, events)
         st = N.WfStats()
         st.struct_size = sizeof(N.WfStats)
@@ -411,10 +411,10 @@ class Context:
         o.content_type = _b(content_type)
         md, o.nmetadata = _kvs(metadata)
         if md is not None:
-            o.metadata = md
+            o.metadata = md       # the struct keeps the array alive
         o.flags = _PUT_IF_NONE_MATCH if if_none_match else 0
         o.if_match = _b(if_match)
-        return o, md
+        return o
 
 
 def parse_address(text):
@@ -439,7 +439,14 @@ class Service:
 
     def __init__(self, ctx, handle):
         self._ctx = ctx          # keeps the context open while we live
-        self._h = handle
+        self._handle = handle
+
+    @property
+    def _h(self):
+        """The C handle; it dies with its context, so a closed context is
+        refused here rather than used after its close."""
+        self._ctx._handle()
+        return self._handle
 
     @property
     def name(self):
@@ -514,8 +521,8 @@ class Service:
         or an iterable of bytes chunks, streamed. Returns PutResult."""
         call = _Call()
         src = Source(data)
-        opts, _md = Context._put_opts(src, content_type, metadata,
-                                      if_none_match, if_match)
+        opts = Context._put_opts(src, content_type, metadata, if_none_match,
+                                 if_match)
         rd = N.READ_FN(call.guard(src.read))
         rw = N.REWIND_FN(call.guard(src.rewind)) if src.replayable else \
             N.REWIND_FN()
@@ -531,8 +538,8 @@ class Service:
         """Upload a local file (in parts, several at once, where the
         service can); progress(done, total) as bytes go."""
         call = _Call()
-        opts, _md = Context._put_opts(None, content_type, metadata,
-                                      if_none_match, None)
+        opts = Context._put_opts(None, content_type, metadata,
+                                 if_none_match, None)
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         try:
             total = os.fstat(fd).st_size
@@ -725,7 +732,6 @@ class Service:
         o = N.StoreCopyOpts()
         o.struct_size = sizeof(N.StoreCopyOpts)
         o.src_snapshot_id = _b(snapshot)
-        md = None
         if content_type is not None or metadata is not None:
             o.flags = _COPY_REPLACE_METADATA
             o.content_type = _b(content_type)

@@ -209,6 +209,13 @@ def test_workflows(ctx, svc, container, tmp):
     recs = [json.loads(line) for line in log.read_text().splitlines()]
     assert len(recs) == 4
     assert sorted(r["status"] for r in recs[2:]) == ["equal", "update"]
+    # The run log as a blob of a service.
+    ctx.migrate("t:%s/up" % container, "loc:%s/m" % lc,
+                log="loc:%s/logs/run.jsonl" % lc)
+    recs = [json.loads(line) for line in
+            loc.get_bytes(lc, "logs/run.jsonl").splitlines()]
+    assert [r["status"] for r in recs] == ["equal", "equal"]
+    loc.delete(lc, "logs/run.jsonl")
 
     loc.put(lc, "m/extra", b"x")
     with pytest.raises(xtstore.PreconditionError) as ei:

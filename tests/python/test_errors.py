@@ -2,6 +2,7 @@
 host's one line (naming the service and the object, never a secret)."""
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -116,3 +117,30 @@ def test_cancel(config_path):
     c.close()
     with pytest.raises(xtstore.InvalidError, match="closed"):
         c.service("loc")
+    with pytest.raises(xtstore.InvalidError, match="closed"):
+        s.list("cancelled")      # its service died with it: refused, not used
+
+
+def test_log_lines_reach_the_callback(tmp):
+    import json
+    p = tmp / "warn.yaml"
+    p.write_text(json.dumps({"external-services": {"w": {
+        "type": "storage", "provider": "local", "path": str(tmp / "w"),
+        "bogus-key": "1"}}}))
+    lines = []
+    c = xtstore.Context(str(p), system_config=False, user_config=False,
+                        cwd_config=False,
+                        log=lambda level, msg: lines.append((level, msg)))
+    c.service("w")
+    c.close()
+    assert any(lvl == xtstore.LOG_WARN and "bogus-key" in msg
+               for lvl, msg in lines), lines
+
+
+def test_library_not_found_is_one_line(tmp):
+    r = subprocess.run([sys.executable, "-c", "import xtstore"],
+                       env=dict(os.environ, XTSTORE_LIB=str(tmp)),
+                       capture_output=True, text=True)
+    assert r.returncode != 0
+    assert "OSError: XTSTORE_LIB=%s: no libxtstore.so.0 there" % tmp \
+        in r.stderr
