@@ -155,6 +155,21 @@ class StoreCopyOpts(Structure):
                 ("metadata", POINTER(StoreKv)), ("nmetadata", c_size_t)]
 
 
+class StorePresignOpts(Structure):
+    _fields_ = [("struct_size", c_uint32), ("method", c_uint32),
+                ("expires_s", c_uint32), ("reserved", c_uint32),
+                ("content_type", c_char_p)]
+
+
+STORE_PRESIGN_HEADERS_SIZE = 256
+
+
+class StorePresignResult(Structure):
+    _fields_ = [("struct_size", c_uint32), ("reserved", c_uint32),
+                ("expires_at", c_int64), ("id", c_char * STORE_ID_SIZE),
+                ("headers", c_char * STORE_PRESIGN_HEADERS_SIZE)]
+
+
 class StoreAppendOpts(Structure):
     _fields_ = [("struct_size", c_uint32), ("reserved", c_uint32),
                 ("content_length", c_int64), ("content_type", c_char_p)]
@@ -287,6 +302,9 @@ _PROTOS = {
     "xtstore_blob_append": (c_int, [_P, _S, _S, POINTER(StoreAppendOpts),
                                     READ_FN, c_void_p, _E]),
     "xtstore_blob_snapshot": (c_int, [_P, _S, _S, c_char_p, c_size_t, _E]),
+    "xtstore_blob_presign": (c_int, [_P, _S, _S, POINTER(StorePresignOpts),
+                                     c_char_p, c_size_t,
+                                     POINTER(StorePresignResult), _E]),
     "xtstore_addr_parse": (c_int, [_S, POINTER(Addr), _E]),
     "xtstore_addr_free": (None, [POINTER(Addr)]),
     "xtstore_dir_create": (c_int, [_P, _S, _S, _E]),

@@ -769,10 +769,33 @@ class Service:
         """Create the directory marker of directory (idempotent)."""
         self._simple(N.lib.xtstore_dir_create, _b(container), _b(directory))
 
-    def presign(self, container, key, *, expires=3600, method="GET"):
-        """A URL that plain HTTP clients can use for `method` until
-        `expires` seconds from now (`xtstore presign`). This is where
-        xtstore_blob_presign is wired once libxtstore exports it."""
-        raise errors.UnsupportedError(
-            "svc '%s': presign: this libxtstore has no xtstore_blob_presign"
-            % self.name)
+    def presign(self, container, key, *, expires=3600, method="GET",
+                content_type=None):
+        """A URL that plain HTTP clients can use for `method` ("GET" or
+        "PUT") until `expires` seconds from now (`xtstore presign`).
+        Returns a dict: url, expires_at (Unix seconds), id (the store's
+        grant id to revoke it, OCI; "" otherwise) and headers (a dict of
+        the headers a request through the URL must send). A provider
+        without presigned URLs raises UnsupportedError."""
+        m = {"GET": 0, "PUT": 1}.get(str(method).upper())
+        if m is None:
+            raise errors.InvalidError(
+                "svc '%s': presign: method '%s' is neither GET nor PUT"
+                % (self.name, method))
+        o = N.StorePresignOpts()
+        o.struct_size = sizeof(N.StorePresignOpts)
+        o.method = m
+        o.expires_s = int(expires)
+        o.content_type = _b(content_type)
+        r = N.StorePresignResult()
+        r.struct_size = sizeof(N.StorePresignResult)
+        url = ctypes.create_string_buffer(8192)
+        self._simple(N.lib.xtstore_blob_presign, _b(container), _b(key),
+                     byref(o), url, sizeof(url), byref(r))
+        headers = {}
+        for line in _s(r.headers).splitlines():
+            name, _, value = line.partition(":")
+            if name:
+                headers[name.strip()] = value.strip()
+        return {"url": _s(url.value), "expires_at": r.expires_at,
+                "id": _s(r.id), "headers": headers}
