@@ -16,6 +16,10 @@
 **     function comment says; out-pointers are NULL on failure.
 **   - Bodies are streamed: nothing holds a whole object in memory.
 **   - Secrets are never returned, printed or put in messages.
+**   - Threads: one context and its services may be used from several
+**     threads at once (services open under the context's lock; calls into
+**     a plugin that is not thread-safe are serialised per service), except
+**     that xtstore_ctx_close must not race any other call on the context.
 */
 #ifndef XTSTORE_H
 #define XTSTORE_H
