@@ -444,6 +444,137 @@ typedef struct store_presign_result {
 } store_presign_result;
 
 /* ------------------------------------------------------------------------ */
+/* Op types                                                                 */
+/* ------------------------------------------------------------------------ */
+/* One function type per slot of struct store_interface, named
+ * store_<slot>_op (the _fn names above are callbacks). The table's members
+ * are pointers to them, and a plugin declares its ops with them, so the
+ * compiler checks each definition against its slot:
+ *   static store_blob_put_op acme_blob_put;
+ * What each op does is said at its slot in the table below. */
+typedef int32_t store_module_init_op(const store_host_api *host,
+                                     store_error *err);
+typedef void store_module_fini_op(void);
+typedef int32_t store_open_op(const store_host_api *host,
+                              const store_kv *config, size_t nconfig,
+                              store_handle **out_handle, store_error *err);
+typedef void store_close_op(store_handle *h);
+typedef int32_t store_container_create_op(store_handle *h,
+                                          const char *container,
+                                          const store_kv *metadata,
+                                          size_t nmetadata, store_error *err);
+typedef int32_t store_container_delete_op(store_handle *h,
+                                          const char *container,
+                                          uint32_t flags, store_error *err);
+typedef int32_t store_container_list_op(store_handle *h, const char *prefix,
+                                        store_entry_fn cb, void *cb_ctx,
+                                        store_error *err);
+typedef int32_t store_container_head_op(store_handle *h,
+                                        const char *container,
+                                        store_entry_fn cb, void *cb_ctx,
+                                        store_error *err);
+typedef int32_t store_container_set_metadata_op(store_handle *h,
+                                                const char *container,
+                                                const store_kv *metadata,
+                                                size_t nmetadata,
+                                                store_error *err);
+typedef int32_t store_blob_put_op(store_handle *h, const char *container,
+                                  const char *key, const store_put_opts *opts,
+                                  store_read_fn src, void *src_ctx,
+                                  store_put_result *out, store_error *err);
+typedef int32_t store_blob_get_op(store_handle *h, const char *container,
+                                  const char *key, const store_get_opts *opts,
+                                  store_write_fn sink, void *sink_ctx,
+                                  store_error *err);
+typedef int32_t store_blob_head_op(store_handle *h, const char *container,
+                                   const char *key,
+                                   const store_head_opts *opts,
+                                   store_entry_fn cb, void *cb_ctx,
+                                   store_error *err);
+typedef int32_t store_blob_delete_op(store_handle *h, const char *container,
+                                     const char *key,
+                                     const store_delete_opts *opts,
+                                     store_error *err);
+typedef int32_t store_blob_list_op(store_handle *h, const char *container,
+                                   const store_list_opts *opts,
+                                   store_entry_fn cb, void *cb_ctx,
+                                   store_error *err);
+typedef int32_t store_blob_set_metadata_op(store_handle *h,
+                                           const char *container,
+                                           const char *key,
+                                           const store_kv *metadata,
+                                           size_t nmetadata,
+                                           store_error *err);
+typedef int32_t store_blob_copy_op(store_handle *h, const char *src_container,
+                                   const char *src_key,
+                                   const char *dst_container,
+                                   const char *dst_key,
+                                   const store_copy_opts *opts,
+                                   store_error *err);
+typedef int32_t store_blob_append_op(store_handle *h, const char *container,
+                                     const char *key,
+                                     const store_append_opts *opts,
+                                     store_read_fn src, void *src_ctx,
+                                     store_error *err);
+typedef int32_t store_blob_snapshot_op(store_handle *h, const char *container,
+                                       const char *key, char *out_id,
+                                       size_t cap, store_error *err);
+typedef int32_t store_multipart_begin_op(store_handle *h,
+                                         const char *container,
+                                         const char *key,
+                                         const store_put_opts *opts,
+                                         char *out_id, size_t cap,
+                                         store_error *err);
+typedef int32_t store_multipart_part_op(store_handle *h,
+                                        const char *container,
+                                        const char *key,
+                                        const char *upload_id,
+                                        uint32_t part_no, uint64_t length,
+                                        store_read_fn src, void *src_ctx,
+                                        char *out_token, size_t cap,
+                                        store_error *err);
+typedef int32_t store_multipart_complete_op(store_handle *h,
+                                            const char *container,
+                                            const char *key,
+                                            const char *upload_id,
+                                            const store_put_opts *opts,
+                                            const char *const *tokens,
+                                            uint32_t nparts,
+                                            store_put_result *out,
+                                            store_error *err);
+typedef int32_t store_multipart_abort_op(store_handle *h,
+                                         const char *container,
+                                         const char *key,
+                                         const char *upload_id,
+                                         store_error *err);
+/* since 1.1 */
+typedef int32_t store_multipart_part_checked_op(store_handle *h,
+                                                const char *container,
+                                                const char *key,
+                                                const char *upload_id,
+                                                uint32_t part_no,
+                                                uint64_t length,
+                                                const store_put_opts *opts,
+                                                store_read_fn src,
+                                                void *src_ctx,
+                                                char *out_token, size_t cap,
+                                                store_put_result *out,
+                                                store_error *err);
+/* since 1.1 */
+typedef int32_t store_blob_delete_batch_op(store_handle *h,
+                                           const char *container,
+                                           const char *const *keys, size_t n,
+                                           store_batch_fn fn, void *ctx,
+                                           store_error *err);
+/* since 1.1 */
+typedef int32_t store_blob_presign_op(store_handle *h, const char *container,
+                                      const char *key,
+                                      const store_presign_opts *opts,
+                                      char *out_url, size_t cap,
+                                      store_presign_result *out,
+                                      store_error *err);
+
+/* ------------------------------------------------------------------------ */
 /* The interface table                                                      */
 /* ------------------------------------------------------------------------ */
 /* No typedef: the exported variable itself is named store_interface, and a
@@ -465,106 +596,67 @@ struct store_interface {
 
   /* --- life cycle ------------------------------------------------------ */
   /* Optional. After validation, before the first open() (see LIFE CYCLE). */
-  int32_t (*module_init)(const store_host_api *host, store_error *err);
+  store_module_init_op *module_init;
   /* Optional. After the last close() (see LIFE CYCLE). */
-  void (*module_fini)(void);
+  store_module_fini_op *module_fini;
   /* Required. Open one configured service. On success *out_handle is set;
    * on failure it is NULL and err says why (STORE_E_CONFIG for bad keys). */
-  int32_t (*open)(const store_host_api *host, const store_kv *config,
-                  size_t nconfig, store_handle **out_handle, store_error *err);
+  store_open_op *open;
   /* Required. Release everything open() acquired. h may be NULL. */
-  void (*close)(store_handle *h);
+  store_close_op *close;
 
   /* --- containers (STORE_CAP_CONTAINERS) ------------------------------- */
   /* EXISTS when it already exists. */
-  int32_t (*container_create)(store_handle *h, const char *container,
-                              const store_kv *metadata, size_t nmetadata,
-                              store_error *err);
+  store_container_create_op *container_create;
   /* NOT_EMPTY unless empty or flags has STORE_CONTAINER_DELETE_RECURSIVE. */
-  int32_t (*container_delete)(store_handle *h, const char *container,
-                              uint32_t flags, store_error *err);
+  store_container_delete_op *container_delete;
   /* One STORE_ENTRY_CONTAINER entry per container, in name order. */
-  int32_t (*container_list)(store_handle *h, const char *prefix,
-                            store_entry_fn cb, void *cb_ctx, store_error *err);
+  store_container_list_op *container_list;
   /* Properties and metadata through cb (called once); NOT_FOUND if absent. */
-  int32_t (*container_head)(store_handle *h, const char *container,
-                            store_entry_fn cb, void *cb_ctx, store_error *err);
+  store_container_head_op *container_head;
   /* Replace the container's user metadata (STORE_CAP_CONTAINER_METADATA). */
-  int32_t (*container_set_metadata)(store_handle *h, const char *container,
-                                    const store_kv *metadata, size_t nmetadata,
-                                    store_error *err);
+  store_container_set_metadata_op *container_set_metadata;
 
   /* --- blobs (required) ------------------------------------------------ */
   /* Create or replace. Pulls the body from src until EOF. Atomic: readers
    * see the old object or the complete new one, never a part. out may be
    * NULL. */
-  int32_t (*blob_put)(store_handle *h, const char *container, const char *key,
-                      const store_put_opts *opts, store_read_fn src,
-                      void *src_ctx, store_put_result *out, store_error *err);
+  store_blob_put_op *blob_put;
   /* Push the body (or the requested range) into sink. opts may be NULL. */
-  int32_t (*blob_get)(store_handle *h, const char *container, const char *key,
-                      const store_get_opts *opts, store_write_fn sink,
-                      void *sink_ctx, store_error *err);
+  store_blob_get_op *blob_get;
   /* Properties and user metadata through cb (called once). opts may be NULL. */
-  int32_t (*blob_head)(store_handle *h, const char *container, const char *key,
-                       const store_head_opts *opts, store_entry_fn cb,
-                       void *cb_ctx, store_error *err);
+  store_blob_head_op *blob_head;
   /* NOT_FOUND if absent. NOT_EMPTY when the blob has snapshots and flags
    * lacks STORE_DELETE_SNAPSHOTS (stores that keep them). opts may be NULL. */
-  int32_t (*blob_delete)(store_handle *h, const char *container,
-                         const char *key, const store_delete_opts *opts,
-                         store_error *err);
+  store_blob_delete_op *blob_delete;
   /* Every matching entry through cb, all pages, in name order. */
-  int32_t (*blob_list)(store_handle *h, const char *container,
-                       const store_list_opts *opts, store_entry_fn cb,
-                       void *cb_ctx, store_error *err);
+  store_blob_list_op *blob_list;
 
   /* --- optional, by capability ----------------------------------------- */
   /* STORE_CAP_METADATA: replace the blob's user metadata. */
-  int32_t (*blob_set_metadata)(store_handle *h, const char *container,
-                               const char *key, const store_kv *metadata,
-                               size_t nmetadata, store_error *err);
+  store_blob_set_metadata_op *blob_set_metadata;
   /* STORE_CAP_COPY: server-side copy within this service. */
-  int32_t (*blob_copy)(store_handle *h, const char *src_container,
-                       const char *src_key, const char *dst_container,
-                       const char *dst_key, const store_copy_opts *opts,
-                       store_error *err);
+  store_blob_copy_op *blob_copy;
   /* STORE_CAP_APPEND: append src to the blob, creating it if missing. */
-  int32_t (*blob_append)(store_handle *h, const char *container,
-                         const char *key, const store_append_opts *opts,
-                         store_read_fn src, void *src_ctx, store_error *err);
+  store_blob_append_op *blob_append;
   /* STORE_CAP_SNAPSHOT: freeze the current blob; the id (NUL-terminated)
    * goes into out_id[0..cap). */
-  int32_t (*blob_snapshot)(store_handle *h, const char *container,
-                           const char *key, char *out_id, size_t cap,
-                           store_error *err);
+  store_blob_snapshot_op *blob_snapshot;
   /* STORE_CAP_MULTIPART: start an upload; the upload id goes to out_id.
    * Nothing is visible under key until multipart_complete succeeds. */
-  int32_t (*multipart_begin)(store_handle *h, const char *container,
-                             const char *key, const store_put_opts *opts,
-                             char *out_id, size_t cap, store_error *err);
+  store_multipart_begin_op *multipart_begin;
   /* Upload part number part_no (1-based) of exactly `length` bytes pulled
    * from src; the part's token goes to out_token. Parts may be uploaded in
    * any order and concurrently (with THREADSAFE); re-uploading a part
    * number replaces it. */
-  int32_t (*multipart_part)(store_handle *h, const char *container,
-                            const char *key, const char *upload_id,
-                            uint32_t part_no, uint64_t length,
-                            store_read_fn src, void *src_ctx,
-                            char *out_token, size_t cap, store_error *err);
+  store_multipart_part_op *multipart_part;
   /* Assemble parts 1..nparts (tokens[i] is part i+1) atomically. opts are
    * the options given to multipart_begin, passed again (may be NULL):
    * stores that apply conditions or properties only when an upload is
    * committed use them here and need keep no state between calls. */
-  int32_t (*multipart_complete)(store_handle *h, const char *container,
-                                const char *key, const char *upload_id,
-                                const store_put_opts *opts,
-                                const char *const *tokens, uint32_t nparts,
-                                store_put_result *out, store_error *err);
+  store_multipart_complete_op *multipart_complete;
   /* Discard the upload and every part of it. */
-  int32_t (*multipart_abort)(store_handle *h, const char *container,
-                             const char *key, const char *upload_id,
-                             store_error *err);
+  store_multipart_abort_op *multipart_abort;
 
   /* --- since 1.1: append new fields below, each marked ----------------- */
   /* since 1.1. Optional (STORE_CAP_MULTIPART). multipart_part with the
@@ -573,13 +665,7 @@ struct store_interface {
    * streaming; out reports what the server says it stored, like blob_put.
    * opts and out may be NULL. When this is NULL the host calls
    * multipart_part and checks the part by size only. */
-  int32_t (*multipart_part_checked)(store_handle *h, const char *container,
-                                    const char *key, const char *upload_id,
-                                    uint32_t part_no, uint64_t length,
-                                    const store_put_opts *opts,
-                                    store_read_fn src, void *src_ctx,
-                                    char *out_token, size_t cap,
-                                    store_put_result *out, store_error *err);
+  store_multipart_part_checked_op *multipart_part_checked;
   /* since 1.1. Optional. Delete the blobs keys[0..n) of container (their
    * current versions, as blob_delete without options does) in as few
    * requests as the service allows, reporting each key once through fn
@@ -590,10 +676,7 @@ struct store_interface {
    * cannot be deleted in batches (say, a versioned bucket, where a plain
    * delete keeps the data): the host then deletes every key one by one.
    * The host passes at most 1000 keys per call. */
-  int32_t (*blob_delete_batch)(store_handle *h, const char *container,
-                               const char *const *keys, size_t n,
-                               store_batch_fn fn, void *ctx,
-                               store_error *err);
+  store_blob_delete_batch_op *blob_delete_batch;
   /* since 1.1. Optional (STORE_CAP_PRESIGN). A URL that lets anyone who
    * holds it, with no credentials, make one kind of request on the blob
    * (opts->method) until opts->expires_s from now: the URL (NUL-terminated)
@@ -602,10 +685,7 @@ struct store_interface {
    * it. A store that creates a server-side grant (OCI) returns its id.
    * INVALID when the URL does not fit in cap; UNSUPPORTED (naming the
    * reason) when these credentials cannot sign one. */
-  int32_t (*blob_presign)(store_handle *h, const char *container,
-                          const char *key, const store_presign_opts *opts,
-                          char *out_url, size_t cap,
-                          store_presign_result *out, store_error *err);
+  store_blob_presign_op *blob_presign;
 };
 
 /* Smallest struct_size a 1.0 host accepts: the table through multipart_abort. */

@@ -216,23 +216,14 @@ const char *az_xml_etag(const char *etag, az_props *p);
 int32_t az_list(store_handle *h, const az_target *t,
                 const store_list_opts *opts, store_entry_fn cb, void *cb_ctx,
                 store_error *err);
-int32_t az_blob_list(store_handle *h, const char *container,
-                     const store_list_opts *opts, store_entry_fn cb,
-                     void *cb_ctx, store_error *err);
+store_blob_list_op az_blob_list;
 
 /* azure_container.c */
-int32_t az_container_create(store_handle *h, const char *container,
-                            const store_kv *metadata, size_t nmetadata,
-                            store_error *err);
-int32_t az_container_delete(store_handle *h, const char *container,
-                            uint32_t flags, store_error *err);
-int32_t az_container_list(store_handle *h, const char *prefix,
-                          store_entry_fn cb, void *cb_ctx, store_error *err);
-int32_t az_container_head(store_handle *h, const char *container,
-                          store_entry_fn cb, void *cb_ctx, store_error *err);
-int32_t az_container_set_metadata(store_handle *h, const char *container,
-                                  const store_kv *metadata, size_t nmetadata,
-                                  store_error *err);
+store_container_create_op az_container_create;
+store_container_delete_op az_container_delete;
+store_container_list_op az_container_list;
+store_container_head_op az_container_head;
+store_container_set_metadata_op az_container_set_metadata;
 
 /* azure_blob.c */
 int32_t az_put_headers(const az_target *t, sdk_request *r, const char *ct,
@@ -246,23 +237,13 @@ int32_t az_put_result(const az_target *t, const sdk_response *resp,
                       uint64_t size, store_put_result *out, store_error *err);
 int32_t az_put_condition(const az_target *t, uint32_t flags, int32_t rc,
                          store_error *err);
-int32_t az_blob_put(store_handle *h, const char *container, const char *key,
-                    const store_put_opts *opts, store_read_fn src,
-                    void *src_ctx, store_put_result *out, store_error *err);
-int32_t az_blob_get(store_handle *h, const char *container, const char *key,
-                    const store_get_opts *opts, store_write_fn sink,
-                    void *sink_ctx, store_error *err);
+store_blob_put_op az_blob_put;
+store_blob_get_op az_blob_get;
 int32_t az_head(store_handle *h, const az_target *t, sdk_response **out,
                 az_props *p, store_error *err);
-int32_t az_blob_head(store_handle *h, const char *container, const char *key,
-                     const store_head_opts *opts, store_entry_fn cb,
-                     void *cb_ctx, store_error *err);
-int32_t az_blob_delete(store_handle *h, const char *container,
-                       const char *key, const store_delete_opts *opts,
-                       store_error *err);
-int32_t az_blob_set_metadata(store_handle *h, const char *container,
-                             const char *key, const store_kv *metadata,
-                             size_t nmetadata, store_error *err);
+store_blob_head_op az_blob_head;
+store_blob_delete_op az_blob_delete;
+store_blob_set_metadata_op az_blob_set_metadata;
 
 /* azure_upload.c */
 int32_t az_put_blocks(store_handle *h, const az_target *t,
@@ -291,44 +272,22 @@ int32_t az_put_block_list(store_handle *h, const az_target *t,
                           const char *nonce, uint32_t n,
                           const az_block_list_opts *co, uint64_t size,
                           store_put_result *out, store_error *err);
-int32_t az_multipart_begin(store_handle *h, const char *container,
-                           const char *key, const store_put_opts *opts,
-                           char *out_id, size_t cap, store_error *err);
-int32_t az_multipart_part(store_handle *h, const char *container,
-                          const char *key, const char *upload_id,
-                          uint32_t part_no, uint64_t length,
-                          store_read_fn src, void *src_ctx, char *out_token,
-                          size_t cap, store_error *err);
-int32_t az_multipart_complete(store_handle *h, const char *container,
-                              const char *key, const char *upload_id,
-                              const store_put_opts *opts,
-                              const char *const *tokens, uint32_t nparts,
-                              store_put_result *out, store_error *err);
-int32_t az_multipart_abort(store_handle *h, const char *container,
-                           const char *key, const char *upload_id,
-                           store_error *err);
+store_multipart_begin_op az_multipart_begin;
+store_multipart_part_op az_multipart_part;
+store_multipart_complete_op az_multipart_complete;
+store_multipart_abort_op az_multipart_abort;
 void az_uploads_free(store_handle *h);
 
 /* azure_append.c */
-int32_t az_blob_append(store_handle *h, const char *container,
-                       const char *key, const store_append_opts *opts,
-                       store_read_fn src, void *src_ctx, store_error *err);
+store_blob_append_op az_blob_append;
 
 /* azure_snapshot.c */
-int32_t az_blob_snapshot(store_handle *h, const char *container,
-                         const char *key, char *out_id, size_t cap,
-                         store_error *err);
+store_blob_snapshot_op az_blob_snapshot;
 
 /* azure_presign.c: a service SAS for one blob (blob_presign) */
-int32_t az_blob_presign(store_handle *h, const char *container,
-                        const char *key, const store_presign_opts *opts,
-                        char *out_url, size_t cap, store_presign_result *out,
-                        store_error *err);
+store_blob_presign_op az_blob_presign;
 
 /* azure_copy.c */
-int32_t az_blob_copy(store_handle *h, const char *src_container,
-                     const char *src_key, const char *dst_container,
-                     const char *dst_key, const store_copy_opts *opts,
-                     store_error *err);
+store_blob_copy_op az_blob_copy;
 
 #endif /* AZURE_H */

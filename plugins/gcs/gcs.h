@@ -192,18 +192,10 @@ int32_t gcs_upload(store_handle *h, const gcs_target *t,
                    void *src_ctx, store_put_result *out, store_error *err);
 
 /* gcs_blob.c */
-int32_t gcs_blob_put(store_handle *h, const char *bucket, const char *key,
-                     const store_put_opts *opts, store_read_fn src,
-                     void *src_ctx, store_put_result *out, store_error *err);
-int32_t gcs_blob_get(store_handle *h, const char *bucket, const char *key,
-                     const store_get_opts *opts, store_write_fn sink,
-                     void *sink_ctx, store_error *err);
-int32_t gcs_blob_head(store_handle *h, const char *bucket, const char *key,
-                      const store_head_opts *opts, store_entry_fn cb,
-                      void *cb_ctx, store_error *err);
-int32_t gcs_blob_set_metadata(store_handle *h, const char *bucket,
-                              const char *key, const store_kv *metadata,
-                              size_t nmetadata, store_error *err);
+store_blob_put_op gcs_blob_put;
+store_blob_get_op gcs_blob_get;
+store_blob_head_op gcs_blob_head;
+store_blob_set_metadata_op gcs_blob_set_metadata;
 /* DELETE one generation (NULL: the live object). */
 int32_t gcs_delete_object(store_handle *h, const gcs_target *t,
                           store_error *err);
@@ -221,23 +213,14 @@ typedef int32_t (*gcs_item_fn)(void *ctx, const gcs_obj *o);
 int32_t gcs_list_objects(store_handle *h, const gcs_target *t,
                          const char *prefix, int flags, gcs_item_fn fn,
                          void *ctx, store_error *err);
-int32_t gcs_blob_list(store_handle *h, const char *bucket,
-                      const store_list_opts *opts, store_entry_fn cb,
-                      void *cb_ctx, store_error *err);
+store_blob_list_op gcs_blob_list;
 
 /* gcs_container.c */
-int32_t gcs_container_create(store_handle *h, const char *bucket,
-                             const store_kv *metadata, size_t nmetadata,
-                             store_error *err);
-int32_t gcs_container_delete(store_handle *h, const char *bucket,
-                             uint32_t flags, store_error *err);
-int32_t gcs_container_list(store_handle *h, const char *prefix,
-                           store_entry_fn cb, void *cb_ctx, store_error *err);
-int32_t gcs_container_head(store_handle *h, const char *bucket,
-                           store_entry_fn cb, void *cb_ctx, store_error *err);
-int32_t gcs_container_set_metadata(store_handle *h, const char *bucket,
-                                   const store_kv *metadata, size_t nmetadata,
-                                   store_error *err);
+store_container_create_op gcs_container_create;
+store_container_delete_op gcs_container_delete;
+store_container_list_op gcs_container_list;
+store_container_head_op gcs_container_head;
+store_container_set_metadata_op gcs_container_set_metadata;
 int32_t gcs_bucket_versioned(store_handle *h, const gcs_target *t,
                              int *out, store_error *err);
 
@@ -249,34 +232,14 @@ int32_t gcs_compose(store_handle *h, const gcs_target *t,
                     const char *const *names, const char *const *gens,
                     size_t n, const json_t *dest, const char *dest_if_gen,
                     json_t **out, store_error *err);
-int32_t gcs_multipart_begin(store_handle *h, const char *bucket,
-                            const char *key, const store_put_opts *opts,
-                            char *out_id, size_t cap, store_error *err);
-int32_t gcs_multipart_part(store_handle *h, const char *bucket,
-                           const char *key, const char *upload_id,
-                           uint32_t part_no, uint64_t length,
-                           store_read_fn src, void *src_ctx, char *out_token,
-                           size_t cap, store_error *err);
-int32_t gcs_multipart_part_checked(store_handle *h, const char *bucket,
-                                   const char *key, const char *upload_id,
-                                   uint32_t part_no, uint64_t length,
-                                   const store_put_opts *opts,
-                                   store_read_fn src, void *src_ctx,
-                                   char *out_token, size_t cap,
-                                   store_put_result *out, store_error *err);
-int32_t gcs_multipart_complete(store_handle *h, const char *bucket,
-                               const char *key, const char *upload_id,
-                               const store_put_opts *opts,
-                               const char *const *tokens, uint32_t nparts,
-                               store_put_result *out, store_error *err);
-int32_t gcs_multipart_abort(store_handle *h, const char *bucket,
-                            const char *key, const char *upload_id,
-                            store_error *err);
+store_multipart_begin_op gcs_multipart_begin;
+store_multipart_part_op gcs_multipart_part;
+store_multipart_part_checked_op gcs_multipart_part_checked;
+store_multipart_complete_op gcs_multipart_complete;
+store_multipart_abort_op gcs_multipart_abort;
 
 /* gcs_append.c */
-int32_t gcs_blob_append(store_handle *h, const char *bucket, const char *key,
-                        const store_append_opts *opts, store_read_fn src,
-                        void *src_ctx, store_error *err);
+store_blob_append_op gcs_blob_append;
 
 /* gcs_copy.c */
 /* rewriteTo loop from src (with its generation, if any) to dst, with
@@ -284,22 +247,13 @@ int32_t gcs_blob_append(store_handle *h, const char *bucket, const char *key,
 int32_t gcs_rewrite(store_handle *h, const gcs_target *src,
                     const gcs_target *dst, const json_t *dest,
                     const char *dest_if_gen, json_t **out, store_error *err);
-int32_t gcs_blob_copy(store_handle *h, const char *src_bucket,
-                      const char *src_key, const char *dst_bucket,
-                      const char *dst_key, const store_copy_opts *opts,
-                      store_error *err);
+store_blob_copy_op gcs_blob_copy;
 
 /* gcs_snapshot.c */
-int32_t gcs_blob_snapshot(store_handle *h, const char *bucket,
-                          const char *key, char *out_id, size_t cap,
-                          store_error *err);
-int32_t gcs_blob_delete(store_handle *h, const char *bucket, const char *key,
-                        const store_delete_opts *opts, store_error *err);
+store_blob_snapshot_op gcs_blob_snapshot;
+store_blob_delete_op gcs_blob_delete;
 
 /* gcs_presign.c: a V4 signed URL (blob_presign) */
-int32_t gcs_blob_presign(store_handle *h, const char *container,
-                         const char *key, const store_presign_opts *opts,
-                         char *out_url, size_t cap, store_presign_result *out,
-                         store_error *err);
+store_blob_presign_op gcs_blob_presign;
 
 #endif /* GCS_H */

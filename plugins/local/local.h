@@ -218,21 +218,11 @@ int32_t lp_blob_describe(const lp_obj *o, const char *snap, int fd,
                          const struct stat *st, int meta,
                          char etag[LP_ETAG_SIZE], lp_meta *m, store_entry *e,
                          store_error *err);
-int32_t lp_blob_put(store_handle *h, const char *container, const char *key,
-                    const store_put_opts *opts, store_read_fn src,
-                    void *src_ctx, store_put_result *out, store_error *err);
-int32_t lp_blob_get(store_handle *h, const char *container, const char *key,
-                    const store_get_opts *opts, store_write_fn sink,
-                    void *sink_ctx, store_error *err);
-int32_t lp_blob_head(store_handle *h, const char *container, const char *key,
-                     const store_head_opts *opts, store_entry_fn cb,
-                     void *cb_ctx, store_error *err);
-int32_t lp_blob_delete(store_handle *h, const char *container,
-                       const char *key, const store_delete_opts *opts,
-                       store_error *err);
-int32_t lp_blob_set_metadata(store_handle *h, const char *container,
-                             const char *key, const store_kv *metadata,
-                             size_t nmetadata, store_error *err);
+store_blob_put_op lp_blob_put;
+store_blob_get_op lp_blob_get;
+store_blob_head_op lp_blob_head;
+store_blob_delete_op lp_blob_delete;
+store_blob_set_metadata_op lp_blob_set_metadata;
 
 /* local_dir.c: directory markers, keys ending in '/' */
 int lp_is_dir_key(const char *key);
@@ -249,66 +239,32 @@ int32_t lp_dir_delete(store_handle *h, const char *container,
                       store_error *err);
 
 /* local_list.c */
-int32_t lp_blob_list(store_handle *h, const char *container,
-                     const store_list_opts *opts, store_entry_fn cb,
-                     void *cb_ctx, store_error *err);
+store_blob_list_op lp_blob_list;
 int lp_dir_has_blob(int dirfd);
 
 /* local_container.c */
-int32_t lp_container_create(store_handle *h, const char *container,
-                            const store_kv *metadata, size_t nmetadata,
-                            store_error *err);
-int32_t lp_container_delete(store_handle *h, const char *container,
-                            uint32_t flags, store_error *err);
-int32_t lp_container_list(store_handle *h, const char *prefix,
-                          store_entry_fn cb, void *cb_ctx, store_error *err);
-int32_t lp_container_head(store_handle *h, const char *container,
-                          store_entry_fn cb, void *cb_ctx, store_error *err);
-int32_t lp_container_set_metadata(store_handle *h, const char *container,
-                                  const store_kv *metadata, size_t nmetadata,
-                                  store_error *err);
+store_container_create_op lp_container_create;
+store_container_delete_op lp_container_delete;
+store_container_list_op lp_container_list;
+store_container_head_op lp_container_head;
+store_container_set_metadata_op lp_container_set_metadata;
 
 /* local_snapshot.c */
-int32_t lp_blob_snapshot(store_handle *h, const char *container,
-                         const char *key, char *out_id, size_t cap,
-                         store_error *err);
+store_blob_snapshot_op lp_blob_snapshot;
 int32_t lp_snap_list(const lp_obj *o, lp_names *out, store_error *err);
 int32_t lp_snap_delete_all(const lp_obj *o, int only_check, store_error *err);
 
 /* local_copy.c */
-int32_t lp_blob_copy(store_handle *h, const char *src_container,
-                     const char *src_key, const char *dst_container,
-                     const char *dst_key, const store_copy_opts *opts,
-                     store_error *err);
+store_blob_copy_op lp_blob_copy;
 
 /* local_append.c */
-int32_t lp_blob_append(store_handle *h, const char *container,
-                       const char *key, const store_append_opts *opts,
-                       store_read_fn src, void *src_ctx, store_error *err);
+store_blob_append_op lp_blob_append;
 
 /* local_multipart.c */
-int32_t lp_multipart_begin(store_handle *h, const char *container,
-                           const char *key, const store_put_opts *opts,
-                           char *out_id, size_t cap, store_error *err);
-int32_t lp_multipart_part(store_handle *h, const char *container,
-                          const char *key, const char *upload_id,
-                          uint32_t part_no, uint64_t length,
-                          store_read_fn src, void *src_ctx, char *out_token,
-                          size_t cap, store_error *err);
-int32_t lp_multipart_part_checked(store_handle *h, const char *container,
-                                  const char *key, const char *upload_id,
-                                  uint32_t part_no, uint64_t length,
-                                  const store_put_opts *opts,
-                                  store_read_fn src, void *src_ctx,
-                                  char *out_token, size_t cap,
-                                  store_put_result *out, store_error *err);
-int32_t lp_multipart_complete(store_handle *h, const char *container,
-                              const char *key, const char *upload_id,
-                              const store_put_opts *opts,
-                              const char *const *tokens, uint32_t nparts,
-                              store_put_result *out, store_error *err);
-int32_t lp_multipart_abort(store_handle *h, const char *container,
-                           const char *key, const char *upload_id,
-                           store_error *err);
+store_multipart_begin_op lp_multipart_begin;
+store_multipart_part_op lp_multipart_part;
+store_multipart_part_checked_op lp_multipart_part_checked;
+store_multipart_complete_op lp_multipart_complete;
+store_multipart_abort_op lp_multipart_abort;
 
 #endif /* LOCAL_H */

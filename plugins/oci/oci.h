@@ -178,18 +178,11 @@ void oci_put_result(const sdk_response *resp, uint64_t size, int whole_md5,
                     store_put_result *out);
 
 /* oci_container.c */
-int32_t oci_container_create(store_handle *h, const char *bucket,
-                             const store_kv *metadata, size_t nmetadata,
-                             store_error *err);
-int32_t oci_container_delete(store_handle *h, const char *bucket,
-                             uint32_t flags, store_error *err);
-int32_t oci_container_list(store_handle *h, const char *prefix,
-                           store_entry_fn cb, void *cb_ctx, store_error *err);
-int32_t oci_container_head(store_handle *h, const char *bucket,
-                           store_entry_fn cb, void *cb_ctx, store_error *err);
-int32_t oci_container_set_metadata(store_handle *h, const char *bucket,
-                                   const store_kv *metadata, size_t nmetadata,
-                                   store_error *err);
+store_container_create_op oci_container_create;
+store_container_delete_op oci_container_delete;
+store_container_list_op oci_container_list;
+store_container_head_op oci_container_head;
+store_container_set_metadata_op oci_container_set_metadata;
 int32_t oci_bucket_versioned(store_handle *h, const oci_target *t,
                              store_error *err);
 
@@ -198,24 +191,15 @@ int32_t oci_put_headers(const oci_target *t, sdk_request *r,
                         const store_put_opts *opts, store_error *err);
 int32_t oci_put_condition(const oci_target *t, uint32_t flags, int32_t rc,
                           store_error *err);
-int32_t oci_blob_put(store_handle *h, const char *bucket, const char *key,
-                     const store_put_opts *opts, store_read_fn src,
-                     void *src_ctx, store_put_result *out, store_error *err);
-int32_t oci_blob_get(store_handle *h, const char *bucket, const char *key,
-                     const store_get_opts *opts, store_write_fn sink,
-                     void *sink_ctx, store_error *err);
+store_blob_put_op oci_blob_put;
+store_blob_get_op oci_blob_get;
 int32_t oci_head(store_handle *h, const oci_target *t, sdk_response **out,
                  oci_props *p, store_error *err);
-int32_t oci_blob_head(store_handle *h, const char *bucket, const char *key,
-                      const store_head_opts *opts, store_entry_fn cb,
-                      void *cb_ctx, store_error *err);
-int32_t oci_blob_delete(store_handle *h, const char *bucket, const char *key,
-                        const store_delete_opts *opts, store_error *err);
+store_blob_head_op oci_blob_head;
+store_blob_delete_op oci_blob_delete;
 
 /* oci_list.c */
-int32_t oci_blob_list(store_handle *h, const char *bucket,
-                      const store_list_opts *opts, store_entry_fn cb,
-                      void *cb_ctx, store_error *err);
+store_blob_list_op oci_blob_list;
 int32_t oci_versions(store_handle *h, const oci_target *t, const char *prefix,
                      int (*fn)(void *ctx, json_t *item), void *ctx,
                      store_error *err);
@@ -225,34 +209,14 @@ int32_t oci_put_parts(store_handle *h, const oci_target *t,
                       const store_put_opts *opts, store_read_fn src,
                       void *src_ctx, char *buf, size_t first_len,
                       store_put_result *out, store_error *err);
-int32_t oci_multipart_begin(store_handle *h, const char *bucket,
-                            const char *key, const store_put_opts *opts,
-                            char *out_id, size_t cap, store_error *err);
-int32_t oci_multipart_part(store_handle *h, const char *bucket,
-                           const char *key, const char *upload_id,
-                           uint32_t part_no, uint64_t length,
-                           store_read_fn src, void *src_ctx, char *out_token,
-                           size_t cap, store_error *err);
-int32_t oci_multipart_part_checked(store_handle *h, const char *bucket,
-                                   const char *key, const char *upload_id,
-                                   uint32_t part_no, uint64_t length,
-                                   const store_put_opts *opts,
-                                   store_read_fn src, void *src_ctx,
-                                   char *out_token, size_t cap,
-                                   store_put_result *out, store_error *err);
-int32_t oci_multipart_complete(store_handle *h, const char *bucket,
-                               const char *key, const char *upload_id,
-                               const store_put_opts *opts,
-                               const char *const *tokens, uint32_t nparts,
-                               store_put_result *out, store_error *err);
-int32_t oci_multipart_abort(store_handle *h, const char *bucket,
-                            const char *key, const char *upload_id,
-                            store_error *err);
+store_multipart_begin_op oci_multipart_begin;
+store_multipart_part_op oci_multipart_part;
+store_multipart_part_checked_op oci_multipart_part_checked;
+store_multipart_complete_op oci_multipart_complete;
+store_multipart_abort_op oci_multipart_abort;
 
 /* oci_snapshot.c */
-int32_t oci_blob_snapshot(store_handle *h, const char *bucket,
-                          const char *key, char *out_id, size_t cap,
-                          store_error *err);
+store_blob_snapshot_op oci_blob_snapshot;
 int32_t oci_delete_versions(store_handle *h, const oci_target *t,
                             const char *marker, uint32_t flags,
                             store_error *err);
@@ -265,18 +229,10 @@ int32_t oci_copy(store_handle *h, const oci_target *t, const char *dst_bucket,
                  const char *dst_key, const char *content_type,
                  const store_kv *md, size_t nmd, uint32_t flags,
                  store_error *err);
-int32_t oci_blob_copy(store_handle *h, const char *src_bucket,
-                      const char *src_key, const char *dst_bucket,
-                      const char *dst_key, const store_copy_opts *opts,
-                      store_error *err);
-int32_t oci_blob_set_metadata(store_handle *h, const char *bucket,
-                              const char *key, const store_kv *metadata,
-                              size_t nmetadata, store_error *err);
+store_blob_copy_op oci_blob_copy;
+store_blob_set_metadata_op oci_blob_set_metadata;
 
 /* oci_presign.c: a pre-authenticated request (blob_presign) */
-int32_t oci_blob_presign(store_handle *h, const char *bucket, const char *key,
-                         const store_presign_opts *opts, char *out_url,
-                         size_t cap, store_presign_result *out,
-                         store_error *err);
+store_blob_presign_op oci_blob_presign;
 
 #endif /* OCI_H */

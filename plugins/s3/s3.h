@@ -219,45 +219,30 @@ int32_t s3_check_meta(const char *what, const char *content_type,
                       const store_kv *md, size_t n, store_error *err);
 
 /* s3_container.c */
-int32_t s3_container_create(store_handle *h, const char *container,
-                            const store_kv *metadata, size_t nmetadata,
-                            store_error *err);
-int32_t s3_container_delete(store_handle *h, const char *container,
-                            uint32_t flags, store_error *err);
-int32_t s3_container_list(store_handle *h, const char *prefix,
-                          store_entry_fn cb, void *cb_ctx, store_error *err);
-int32_t s3_container_head(store_handle *h, const char *container,
-                          store_entry_fn cb, void *cb_ctx, store_error *err);
+store_container_create_op s3_container_create;
+store_container_delete_op s3_container_delete;
+store_container_list_op s3_container_list;
+store_container_head_op s3_container_head;
 
 /* s3_blob.c */
 int32_t s3_put_mem(store_handle *h, const char *bucket, const char *key,
                    const store_put_opts *opts, const void *data, size_t len,
                    store_put_result *out, store_error *err);
-int32_t s3_blob_put(store_handle *h, const char *container, const char *key,
-                    const store_put_opts *opts, store_read_fn src,
-                    void *src_ctx, store_put_result *out, store_error *err);
-int32_t s3_blob_get(store_handle *h, const char *container, const char *key,
-                    const store_get_opts *opts, store_write_fn sink,
-                    void *sink_ctx, store_error *err);
+store_blob_put_op s3_blob_put;
+store_blob_get_op s3_blob_get;
 /* HeadObject of the key, or of its version; with if_match, of that ETag
  * only (412 otherwise); with_crc, asking for the stored CRC-32C. */
 int32_t s3_head_object(store_handle *h, const char *bucket, const char *key,
                        const char *version, const char *if_match,
                        int with_crc, s3_props *p, sdk_response **resp,
                        store_error *err);
-int32_t s3_blob_head(store_handle *h, const char *container, const char *key,
-                     const store_head_opts *opts, store_entry_fn cb,
-                     void *cb_ctx, store_error *err);
-int32_t s3_blob_delete(store_handle *h, const char *container,
-                       const char *key, const store_delete_opts *opts,
-                       store_error *err);
+store_blob_head_op s3_blob_head;
+store_blob_delete_op s3_blob_delete;
 int32_t s3_delete_object(store_handle *h, const char *bucket, const char *key,
                          const char *version, store_error *err);
 
 /* s3_list.c */
-int32_t s3_blob_list(store_handle *h, const char *container,
-                     const store_list_opts *opts, store_entry_fn cb,
-                     void *cb_ctx, store_error *err);
+store_blob_list_op s3_blob_list;
 /* One object version of ListObjectVersions. */
 typedef struct s3_version {
   const char *key, *version_id, *etag;
@@ -286,46 +271,21 @@ int32_t s3_batch_failure(const s3_batch *b, store_error *err);
 void s3_batch_free(s3_batch *b);
 /* The interface's blob_delete_batch: DeleteObjects, each key reported;
  * STORE_E_UNSUPPORTED for a bucket that keeps versions. */
-int32_t s3_blob_delete_batch(store_handle *h, const char *container,
-                             const char *const *keys, size_t n,
-                             store_batch_fn fn, void *ctx, store_error *err);
+store_blob_delete_batch_op s3_blob_delete_batch;
 
 /* s3_copy.c */
-int32_t s3_blob_copy(store_handle *h, const char *src_container,
-                     const char *src_key, const char *dst_container,
-                     const char *dst_key, const store_copy_opts *opts,
-                     store_error *err);
-int32_t s3_blob_set_metadata(store_handle *h, const char *container,
-                             const char *key, const store_kv *metadata,
-                             size_t nmetadata, store_error *err);
+store_blob_copy_op s3_blob_copy;
+store_blob_set_metadata_op s3_blob_set_metadata;
 int32_t s3_copy_version_onto_itself(store_handle *h, const char *bucket,
                                     const char *key, const char *version,
                                     const char *tagging, store_error *err);
 
 /* s3_multipart.c */
-int32_t s3_multipart_begin(store_handle *h, const char *container,
-                           const char *key, const store_put_opts *opts,
-                           char *out_id, size_t cap, store_error *err);
-int32_t s3_multipart_part(store_handle *h, const char *container,
-                          const char *key, const char *upload_id,
-                          uint32_t part_no, uint64_t length,
-                          store_read_fn src, void *src_ctx, char *out_token,
-                          size_t cap, store_error *err);
-int32_t s3_multipart_part_checked(store_handle *h, const char *container,
-                                  const char *key, const char *upload_id,
-                                  uint32_t part_no, uint64_t length,
-                                  const store_put_opts *opts,
-                                  store_read_fn src, void *src_ctx,
-                                  char *out_token, size_t cap,
-                                  store_put_result *out, store_error *err);
-int32_t s3_multipart_complete(store_handle *h, const char *container,
-                              const char *key, const char *upload_id,
-                              const store_put_opts *opts,
-                              const char *const *tokens, uint32_t nparts,
-                              store_put_result *out, store_error *err);
-int32_t s3_multipart_abort(store_handle *h, const char *container,
-                           const char *key, const char *upload_id,
-                           store_error *err);
+store_multipart_begin_op s3_multipart_begin;
+store_multipart_part_op s3_multipart_part;
+store_multipart_part_checked_op s3_multipart_part_checked;
+store_multipart_complete_op s3_multipart_complete;
+store_multipart_abort_op s3_multipart_abort;
 /* After a completion that filled out (etag, version_id): its size and
  * CRC-32C read back by a HEAD of this upload's object only (its version,
  * else If-Match its ETag): another writer's object in between is not ours
@@ -347,15 +307,10 @@ int32_t s3_put_unknown(store_handle *h, const char *bucket, const char *key,
                        store_error *err);
 
 /* s3_presign.c: a presigned SigV4 URL (blob_presign) */
-int32_t s3_blob_presign(store_handle *h, const char *container,
-                        const char *key, const store_presign_opts *opts,
-                        char *out_url, size_t cap, store_presign_result *out,
-                        store_error *err);
+store_blob_presign_op s3_blob_presign;
 
 /* s3_snapshot.c */
-int32_t s3_blob_snapshot(store_handle *h, const char *container,
-                         const char *key, char *out_id, size_t cap,
-                         store_error *err);
+store_blob_snapshot_op s3_blob_snapshot;
 int32_t s3_snap_is_tagged(store_handle *h, const char *bucket,
                           const char *key, const char *version, int *out,
                           store_error *err);

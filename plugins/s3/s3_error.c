@@ -189,6 +189,29 @@ static int32_t wrong_region(const s3_call *c, const sdk_response *resp,
                         sdk_response_status(resp));
 }
 
+/* An anonymous handle's request that the server did not answer as S3: an
+ * error without an S3 error code (S3 sends one with every error but a
+ * HEAD's), other than a HEAD's 404 (the object is missing), a 412 to a
+ * conditional request, throttling or a server failure. Swift's s3api, for
+ * one, hands an unsigned request to Swift, which answers 400, 404 or 412
+ * in its own words: the refusal of the anonymous request, not a bad
+ * argument, a missing bucket or a failed condition. */
+static int anonymous_refused(const s3_call *c, long status,
+                             const s3_err_info *info)
+{
+  if (!c->h || !c->h->cfg.anonymous || info->code || status < 400 ||
+      status >= 500 || status == 429)
+    return 0;
+  if (status == 404 && c->method && !strcmp(c->method, "HEAD"))
+    return 0;
+  if (status == 412 && c->req &&
+      (sdk_request_header(c->req, "If-Match") ||
+       sdk_request_header(c->req, "If-None-Match") ||
+       sdk_request_header(c->req, "x-amz-copy-source-if-match")))
+    return 0;
+  return 1;
+}
+
 int32_t s3_fail(const s3_call *c, const sdk_response *resp, store_error *err)
 {
   long status = sdk_response_status(resp);
@@ -214,6 +237,15 @@ int32_t s3_fail(const s3_call *c, const sdk_response *resp, store_error *err)
         info.region)) &&
       c->bucket) {
     code = wrong_region(c, resp, &info, pre, err);
+    s3_err_info_free(&info);
+    return code;
+  }
+  if (anonymous_refused(c, status, &info)) {
+    code = sdk_error_http(err, resp, STORE_E_AUTH, status_name(status),
+                   "x-amz-request-id", "%sanonymous (unsigned) request "
+                   "refused (HTTP %ld, not an S3 error): set credentials "
+                   "(access-key and secret-key, or a profile)", pre,
+                   status);
     s3_err_info_free(&info);
     return code;
   }

@@ -16,15 +16,18 @@ PROVIDER=${4:?usage: matrix.sh XTSTORE_BIN SRC_DIR BIN_DIR PROVIDER up|down}
 DIR=${5:?usage: matrix.sh XTSTORE_BIN SRC_DIR BIN_DIR PROVIDER up|down}
 
 # --- providers: one row each --------------------------------------------
-# SERVER (its fixture), KEYS (the service's keys but the endpoint), CPATH
-# (container C's path in the proxy's log), COMPLETE (method and query of
-# the request that completes an upload in parts), THROTTLE (the provider's
-# throttling code and the header that carries it, - for none: S3's
-# SlowDown, Azure's ServerBusy), SKEW_CODE and SKEW_MSG (its refusal for
-# clock skew), SKIP (a regex of the cases its server cannot play faithfully;
-# another row runs them), OWN (the directions that run a server of their own
-# rather than the suite's fixture).
-SKIP='^$' OWN=''
+# SERVER (its fixture), KEYS (the service's keys but the endpoint; @SDIR:
+# the server's state directory), CPATH (container C's path in the proxy's
+# log), COMPLETE (method and query of the request that completes an upload
+# in parts), THROTTLE (the provider's throttling code and the header that
+# carries it, - for none: S3's SlowDown, Azure's ServerBusy), SKEW_CODE and
+# SKEW_MSG (its refusal for clock skew), SKIP (a regex of the cases its
+# server cannot play faithfully; another row runs them), OWN (the
+# directions that run a server of their own rather than the suite's
+# fixture). A provider whose requests do not name the object by its path
+# (GCS, OCI) has its own arm in match() below; one whose errors are JSON
+# sets TJSON (the 503's "headers" and "body" of a faultproxy rule).
+SKIP='^$' OWN='' TJSON='' SKEW_SERVER='' CPATH='' COMPLETE='' THROTTLE='- -' SKEW_CODE='' SKEW_MSG=''
 case $PROVIDER in
   s3) SERVER=s3rver
       KEYS='provider: "s3", region: "us-east-1", access-key: "S3RVER", secret-key: "S3RVER", addressing: "path"'
@@ -54,6 +57,21 @@ case $PROVIDER in
       # of their own, so that no other test's wedges.
       # A Put Block List sent again finds the blocks committed: no NoSuchUpload.
       OWN=up SKIP='^complete-gone$' ;;
+  gcs) SERVER=gcs
+      KEYS='provider: "gcs", credentials-file: "@SDIR/sa.json"'
+      TJSON='"headers": {"Content-Type": "application/json"}, "body": "{\"error\": {\"code\": 503, \"message\": \"Backend Error\", \"errors\": [{\"reason\": \"backendError\", \"message\": \"Backend Error\", \"domain\": \"global\"}]}}"'
+      # A bearer token carries no request date: no clock skew to answer
+      # (the token grant's clock check: tests/plugins/gcs/test_faults.sh).
+      # complete-gone is S3's NoSuchUpload.
+      SKIP='^(clock-skew|complete-gone)$' ;;
+  oci) SERVER=oci
+      KEYS='provider: "oci", config-file: "@SDIR/config", namespace: "xtns"'
+      TJSON='"headers": {"Content-Type": "application/json"}, "body": "{\"code\": \"ServiceUnavailable\", \"message\": \"Service is temporarily unavailable.\"}"'
+      # The test server checks request dates itself (5 minutes), so a
+      # Date only the proxy skewed would be refused once the provider
+      # corrected its clock: the server's own clock is set back instead.
+      # complete-gone is S3's NoSuchUpload.
+      SKEW_SERVER=1 SKIP='^complete-gone$' ;;
   *) echo "matrix.sh: unknown provider '$PROVIDER'" >&2; exit 2 ;;
 esac
 export AZ_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
@@ -108,6 +126,7 @@ if [[ ",$OWN," == *",$DIR,"* ]]; then
 fi
 C="xtf-$PROVIDER-$DIR-$$"
 CPATH=${CPATH/C/$C}
+KEYS=${KEYS//@SDIR/$SDIR}
 echo '[]' > "$T/rules.json"
 PROXY=$("$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$SDIR" "$T/rules.json") || {
   echo "FAIL: the fault proxy did not start"; exit 1; }
@@ -140,6 +159,54 @@ if [ "$DIR" = down ]; then
   assert_rc 0
 fi
 
+# skew_server SECONDS: the clock of the OCI server moved by SECONDS for
+# container C, and its count of refusals for C reset (its test hooks).
+skew_server() {
+  local e
+  e=$(cat "$SDIR/endpoint")
+  curl -sf -X PUT -H 'Content-Type: application/json' \
+    --data "{\"clock_skew\": $1}" "$e/_test/config?bucket=$C" > /dev/null &&
+    curl -sf -X DELETE "$e/_test/counters?bucket=$C" > /dev/null ||
+    { echo "FAIL: the server's skew hook"; exit 1; }
+}
+
+# match run|few|complete KEYPATH [METHOD]: the faultproxy match of the
+# run's requests to the objects under KEYPATH (run), of those to the big
+# object or 3 of the 30 (few), or of the request completing the upload in
+# parts (complete). GCS names an upload's object in its query, a
+# download's in its path with '/' encoded, and the parts of a multipart
+# upload are objects of their own (.xtstore-parts/ID/N) composed into the
+# key; OCI encodes '/' in object names and sends parts to /u/KEY.
+match() {
+  local what=$1 k=$2 meth=${3:-} tail="" cm cq
+  [ "$what" = few ] && tail='(big|f0[1-3])'
+  case $PROVIDER in
+    gcs) k=${k//\//%2F}
+      if [ "$what" = complete ]; then
+        echo "{\"method\": \"POST\", \"path\": \"^/storage/v1/b/$C/o/$k.*/compose\$\"}"
+      elif [ "$DIR" = up ]; then
+        # The big object's parts: whichever are sent while it is put.
+        echo "{\"method\": \"POST\", \"path\": \"^/upload/storage/v1/b/$C/o\$\", \"query\": \"(^|&)name=($k$tail${tail:+(&|\$)}|\\\\.xtstore-parts%2F)\"}"
+      else
+        echo "{\"method\": \"GET\", \"path\": \"^/storage/v1/b/$C/o/$k$tail${tail:+\$}\", \"query\": \"alt=media\"}"
+      fi ;;
+    oci) k=${k//\//%2F}
+      if [ "$what" = complete ]; then
+        echo "{\"method\": \"POST\", \"path\": \"^/n/xtns/b/$C/u/$k\", \"query\": \"uploadId=\"}"
+      elif [ "$DIR" = up ]; then
+        echo "{\"method\": \"PUT\", \"path\": \"^/n/xtns/b/$C/[ou]/$k$tail${tail:+\$}\"}"
+      else
+        echo "{\"method\": \"GET\", \"path\": \"^/n/xtns/b/$C/o/$k$tail${tail:+\$}\"}"
+      fi ;;
+    *) read -r cm cq <<< "$COMPLETE"
+      if [ "$what" = complete ]; then
+        echo "{\"method\": \"$cm\", \"path\": \"^$CPATH/$k\", \"query\": \"$cq\"}"
+      else
+        echo "{\"method\": $meth, \"path\": \"^$CPATH/$k$tail${tail:+\$}\"}"
+      fi ;;
+  esac
+}
+
 # rule CASE-RULE SHAPE KEYPATH: the case's JSON with the placeholders filled.
 rule() {
   local r=$1 shape=$2 keypath=$3 meth n tcode theader
@@ -152,20 +219,25 @@ rule() {
   local kbody="<?xml version=\\\"1.0\\\" encoding=\\\"UTF-8\\\"?><Error><Code>$SKEW_CODE</Code><Message>$SKEW_MSG</Message></Error>"
   local khdr='"Content-Type": "application/xml"'
   [ "$PROVIDER" = azure ] && khdr="$khdr, \"x-ms-error-code\": \"$SKEW_CODE\""
-  local cm cq
-  read -r cm cq <<< "$COMPLETE"
-  r=${r//@M/"{\"method\": $meth, \"path\": \"^$CPATH/$keypath\"}"}
-  r=${r//@F/"{\"method\": $meth, \"path\": \"^$CPATH/$keypath(big|f0[1-3])\$\"}"}
-  r=${r//@C/"{\"method\": \"$cm\", \"path\": \"^$CPATH/$keypath\", \"query\": \"$cq\"}"}
+  r=${r//@M/"$(match run "$keypath" "$meth")"}
+  r=${r//@F/"$(match few "$keypath" "$meth")"}
+  r=${r//@C/"$(match complete "$keypath")"}
   r=${r//@N/$n}
   # @T then "headers+": the throttling headers, with extra ones merged in.
+  local extra=""
   if [[ $r == *'"headers+": {'* ]]; then
-    local extra=${r#*\"headers+\": \{}
+    extra=${r#*\"headers+\": \{}
     extra=${extra%%\}*}
     r=${r/, \"headers+\": \{$extra\}/}
     hdr="$hdr, $extra"
   fi
-  r=${r//@T/"\"headers\": {$hdr}, \"body\": \"$tbody\""}
+  if [ -n "$TJSON" ]; then
+    local tj=$TJSON
+    [ -n "${extra:-}" ] && tj=${tj/\"headers\": \{/"\"headers\": {$extra, "}
+    r=${r//@T/"$tj"}
+  else
+    r=${r//@T/"\"headers\": {$hdr}, \"body\": \"$tbody\""}
+  fi
   r=${r//@K/"\"headers\": {$khdr}, \"body\": \"$kbody\""}
   r=${r//@G/"\"headers\": {\"Content-Type\": \"application/xml\"}, \"body\": \"<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>\""}
   printf '%s\n' "$r"
@@ -218,6 +290,15 @@ one() {
     key=src/
     [ "$shape" = small ] && key=src/small/
   fi
+  # A server that plays the clock skew itself (SKEW_SERVER): its clock is
+  # 10 minutes behind for this run; the rule only marks the run's first
+  # request, and the server must have refused one (counted below).
+  local server_skew=""
+  if [ "$name" = clock-skew ] && [ -n "$SKEW_SERVER" ]; then
+    server_skew=1
+    case_rule='[{"match": @M, "count": 1, "stall_ms": 1}]'
+    skew_server -600
+  fi
   rule "$case_rule" "$shape" "$key" > "$T/rules.json.tmp"
   mv "$T/rules.json.tmp" "$T/rules.json"
   : > "$T/proxy/log"
@@ -240,6 +321,12 @@ one() {
     fi
   fi
   ms=$((($(date +%s%N) - start) / 1000000))
+  local refused=""
+  if [ -n "$server_skew" ]; then
+    refused=$(curl -sf "$(cat "$SDIR/endpoint")/_test/counters?bucket=$C" |
+              python3 -c 'import json, sys; print(json.load(sys.stdin).get("NotAuthenticated", 0))')
+    skew_server 0
+  fi
   # What is visible afterwards: the store's objects of the run (read back
   # without the proxy), or the download directory.
   local seen=$got why=""
@@ -251,6 +338,8 @@ one() {
   local want=$T/src
   [ "$shape" = small ] && want=$T/src/small
   local rc=$RC partial
+  [ -n "$server_skew" ] && [ "${refused:-0}" -lt 1 ] &&
+    why="$why${why:+; }the server never refused a request for its date"
   partial=$(no_partial "$seen" "$want") || why="$why${why:+; }something partial is visible:
 $partial"
   if [[ $expect == ok\<* ]] && [ "$ms" -ge "${expect#ok<}" ]; then

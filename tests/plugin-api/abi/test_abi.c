@@ -32,6 +32,28 @@
                  "ABI 1.0: the type " #n " changed");
 ST_SIGNATURES_V1_0(SIG_FIELD, SIG_TYPEDEF)
 
+/* Every slot has its op type, store_<slot>_op, the type plugins declare
+ * their ops with (so the 1.0 lock above covers those types too). */
+#define SLOT_OP(f)                                                            \
+  _Static_assert(__builtin_types_compatible_p(                              \
+                     __typeof__(((struct store_interface *)0)->f),          \
+                     store_##f##_op *),                                     \
+                 "store_" #f "_op is not the type of slot " #f);
+SLOT_OP(module_init) SLOT_OP(module_fini) SLOT_OP(open) SLOT_OP(close)
+SLOT_OP(container_create) SLOT_OP(container_delete) SLOT_OP(container_list)
+SLOT_OP(container_head) SLOT_OP(container_set_metadata) SLOT_OP(blob_put)
+SLOT_OP(blob_get) SLOT_OP(blob_head) SLOT_OP(blob_delete) SLOT_OP(blob_list)
+SLOT_OP(blob_set_metadata) SLOT_OP(blob_copy) SLOT_OP(blob_append)
+SLOT_OP(blob_snapshot) SLOT_OP(multipart_begin) SLOT_OP(multipart_part)
+SLOT_OP(multipart_complete) SLOT_OP(multipart_abort)
+SLOT_OP(multipart_part_checked) SLOT_OP(blob_delete_batch) SLOT_OP(blob_presign)
+/* A slot appended later is added to the list above with its op type. */
+_Static_assert(sizeof(struct store_interface) ==
+                   offsetof(struct store_interface, blob_presign) +
+                       sizeof(void (*)(void)),
+               "a new slot of store_interface: give it a store_<slot>_op "
+               "and a SLOT_OP line here");
+
 #define FX(name) ABI_FIXTURE_DIR "/store-fx-" name ".so"
 #define GOOD ABI_FIXTURE_DIR "/store-abi-v1-0.so"
 
