@@ -15,9 +15,12 @@ verb returns a list of cloudmesh-shaped dicts, one per object:
 
 (create_dir returns one dict.) As in cloudmesh, a destination whose last
 component has no "." is a directory (put and get), recursive copies whole
-trees, a non-recursive delete of a directory fails when it holds objects,
-and directory markers are hidden. Unlike cloudmesh, failures raise
-xtstore's exceptions instead of printing and returning None.
+trees, list gives every file under the source (recursive) or the files
+and the directories ("size" 0) directly under it, search matches the file name exactly, a
+non-recursive delete of a directory fails when it holds objects, deleting
+a directory removes its marker too, and directory markers are otherwise
+hidden. Unlike cloudmesh, failures raise xtstore's exceptions instead of
+printing and returning None.
 """
 import datetime
 import os
@@ -41,7 +44,10 @@ class Provider:
             return self.container, path
         c, _, key = path.partition("/")
         if not c:
-            raise errors.InvalidError("'%s': no container in the path" % path)
+            raise errors.InvalidError(
+                "svc '%s': '%s': no container in the path (give the "
+                "Provider a container, or start the path with one)"
+                % (self.service.name, "/" + path))
         return c, key
 
     def _name(self, container, key):
@@ -61,6 +67,15 @@ class Provider:
         d = key.rstrip("/") + "/" if key else ""
         return self.service.list(container, d or None)
 
+    def _marker(self, container, key):
+        """The directory marker of key (create_dir's), or None."""
+        if not key.rstrip("/"):
+            return None
+        try:
+            return self.service.head(container, key.rstrip("/") + "/")
+        except errors.NotFoundError:
+            return None
+
     # --- the verbs -------------------------------------------------------
 
     def create_dir(self, directory):
@@ -72,11 +87,16 @@ class Provider:
         c, key = self._split(source)
         d = key.rstrip("/") + "/" if key else None
         entries = self.service.list(c, d, recursive=recursive)
-        if dir_only:
+        files = [self._dict(c, e) for e in entries if not e.is_prefix]
+        if recursive and not dir_only:
+            return files
+        if recursive:
             dirs = sorted({e.name[:e.name.rindex("/") + 1]
                            for e in entries if "/" in e.name[len(d or ""):]})
-            return [self._dict(c, _Dir(n)) for n in dirs]
-        return [self._dict(c, e) for e in entries if not e.is_prefix]
+        else:
+            dirs = [e.name for e in entries if e.is_prefix]
+        return [self._dict(c, _Dir(n)) for n in dirs] + \
+            ([] if dir_only else files)
 
     def put(self, source, destination, recursive=False):
         src = os.path.abspath(os.path.expanduser(source))
@@ -99,7 +119,8 @@ class Provider:
     def get(self, source, destination, recursive=False):
         c, key = self._split(source)
         dest = os.path.abspath(os.path.expanduser(destination))
-        if recursive and not self.service.exists(c, key):
+        if recursive and (not key or key.endswith("/") or
+                          not self.service.exists(c, key)):
             prefix = key.rstrip("/") + "/" if key else ""
             done = []
             os.makedirs(dest, exist_ok=True)
@@ -115,17 +136,20 @@ class Provider:
         return [self._dict(c, e)]
 
     def delete(self, source, recursive=False):
+        """A file, or a directory: its marker and (recursive) its objects;
+        a dict per object deleted, the marker's named as the directory."""
         c, key = self._split(source)
-        if key and self.service.exists(c, key):
+        if key and not key.endswith("/") and self.service.exists(c, key):
             e = self.service.head(c, key)
             self.service.delete(c, key)
             return [self._dict(c, e, "deleted")]
         entries = self._under(c, key)
-        if not entries:
+        marker = self._marker(c, key)
+        if not entries and marker is None:
             raise errors.NotFoundError(
                 "svc '%s': '%s': no such file or directory"
                 % (self.service.name, source))
-        if not recursive:
+        if entries and not recursive:
             raise errors.NotEmptyError(
                 "svc '%s': '%s': Source has child objects (delete it with "
                 "recursive=True)" % (self.service.name, source))
@@ -133,24 +157,28 @@ class Provider:
             c, [e.name for e in entries]).items() if e is not None]
         if failed:
             raise failed[0][1]
-        if key:
-            try:  # the directory's own marker, if it has one
-                self.service.delete(c, key.rstrip("/") + "/")
+        out = [self._dict(c, e, "deleted") for e in entries]
+        if marker is not None and marker.name not in (e.name for e in
+                                                      entries):
+            try:
+                self.service.delete(c, marker.name)
             except errors.NotFoundError:
-                pass
-        return [self._dict(c, e, "deleted") for e in entries]
+                pass  # a store whose directories go with their last object
+            out.insert(0, self._dict(c, marker, "deleted"))
+        return out
 
     def search(self, directory, filename, recursive=False):
         """recursive: every object under directory whose basename is
-        filename; otherwise directory/filename itself."""
+        filename (exactly: no glob, as cloudmesh); otherwise
+        directory/filename itself."""
         c, key = self._split(directory)
         d = key.rstrip("/") + "/" if key else ""
         if not recursive:
             if not self.service.exists(c, d + filename):
                 return []
             return [self._dict(c, self.service.head(c, d + filename))]
-        return [self._dict(c, e)
-                for e in self.service.find(c, d or None, name=filename)]
+        return [self._dict(c, e) for e in self._under(c, key)
+                if e.name.rsplit("/", 1)[-1] == filename]
 
 
 class _Dir:

@@ -7,12 +7,21 @@ xtstore, so that an XT user names it in the XT config:
         phoenixstorage: {type: "storage", provider: "xtstore", key: "$vault"}
 
 XT constructs the class with the service's resolved creds dict (its keys
-plus "name", the service name). The xtstore provider is creds["provider"]
-when xtstore knows it (local, s3, azure, gcs, oci, or XT's own names
-store-file, azure-blob-21, azure-blob-210), else "local" when the creds
-have a "path" and "azure" when they have a "key" (the service name being
-the storage account, as in XT). Every other key goes to the provider as it
-is (endpoint, access-key, ...).
+plus "name", the service name). XT's config schema allows only `key`,
+`path` and `name` (besides type and provider) in a storage service, so:
+a `path` selects xtstore's local provider and a `key` Azure (the service
+name being the storage account, as in XT); with neither, XtStore opens the
+xtstore service of the same name from the user's xtstore configuration
+(the layers the CLI reads: /etc, ~/.config/xtstore, $XTSTORE_CONFIG),
+which is where an S3, GCS or OCI service of XT is configured. Creds made
+outside XT's schema may also name an xtstore provider (local, s3, azure,
+gcs, oci, or XT's store-file, azure-blob-21, azure-blob-210) and carry its
+keys (endpoint, access-key, ...), which go to it as they are.
+
+Retries are the library's: a failed request is retried as the service's
+retry.attempts says; set_retries(n) sets it to n+1 for a service made from
+the creds (one from the xtstore config keeps its own). XT's set_retry(f)
+is recorded for get_retry() only: xtstore does not call f.
 
 Semantics are XT's (the Azure provider's where XT's providers differ):
 create_container returns False when the container exists; create_blob
@@ -28,11 +37,13 @@ import os
 import random
 import re
 import shutil
+import sys
 import tempfile
+import threading
 import time
 
 from . import errors
-from .core import Context
+from .core import LOG_ERROR, Context
 
 _PROVIDERS = {"local", "s3", "azure", "gcs", "oci", "store-file",
               "azure-blob-21", "azure-blob-210",
@@ -46,10 +57,13 @@ _SECRET = re.compile(r"key|secret|token|pass|connection", re.I)
 
 
 def make_retry_func(n):
-    """XT's retry policy (utils.make_retry_func): a function of the
-    attempt count that says how long to back off -- min(16, 2**count)
-    seconds -- or None once count > n."""
-    def retry(count):
+    """XT's retry policy (xtlib utils.make_retry_func, handed to
+    set_retry): a function of the Azure SDK's retry context (its .count,
+    the retries so far; a plain int is taken too) that says how long to
+    back off -- min(16, 2**count) seconds -- or None once count > n.
+    xtstore itself never calls it (see the module: retry.attempts)."""
+    def retry(context):
+        count = getattr(context, "count", context)
         return None if count > n else min(16, 2 ** count)
     return retry
 
@@ -95,20 +109,43 @@ class XtStore:
             elif "key" in creds:
                 provider = "azure"
             else:
-                raise errors.ConfigError(
-                    "storage provider '%s': xtstore does not know it, and "
-                    "the service has neither 'path' nor 'key'" % provider)
+                provider = None     # the xtstore service of that name
         self._provider = provider
         self._creds = creds
         name = str(creds.get("name") or "xt")
         self._name = name if re.fullmatch(r"[A-Za-z0-9_.-]+", name) else "xt"
         self._retry = None
         self._ctx = self._svc = None
-        self.set_retries(retries)
+        # Contexts replaced by set_retries: another thread may still be in
+        # a call on their service, so they close with this object.
+        self._old = []
+        self._lock = threading.Lock()
+        if provider is None:
+            self._retry = make_retry_func(retries)
+            self._open_configured(creds.get("name"))
+        else:
+            self.set_retries(retries)
+
+    def _open_configured(self, name):
+        if not name:
+            raise errors.ConfigError(
+                "XT storage service: provider '%s' is not xtstore's, the "
+                "creds have neither 'path' nor 'key', and no 'name' to look "
+                "up in the xtstore config" % self._creds.get("provider"))
+        ctx = Context()
+        try:
+            svc = ctx.service(name)
+        except errors.XtstoreError as e:
+            ctx.close()
+            raise type(e)("XT service '%s' (neither 'path' nor 'key': the "
+                          "xtstore config's service of that name): %s"
+                          % (name, e)) from None
+        self._ctx, self._svc = ctx, svc
 
     def _open(self, attempts):
         """A context with our one service (creds written to a private temp
-        dir, secrets as $file: references, removed once it is open)."""
+        dir, secrets as $file: references, removed once it is open). An
+        error names the XT service, not the temp files, which are gone."""
         tmp = tempfile.mkdtemp(prefix="xtstore-xt-")
         try:
             entry = {"type": "storage", "provider": self._provider,
@@ -127,22 +164,36 @@ class XtStore:
             with open(conf, "w") as f:
                 json.dump({"external-services": {self._name: entry},
                            "xt-services": {"storage": self._name}}, f)
-            ctx = Context(conf, system_config=False, user_config=False,
-                          cwd_config=False)
+            where = re.compile(re.escape(tmp) + r"[^\s:'\"]*(:\d+)*")
+            ours = "XT service '%s'" % self._name
+
+            def log(level, msg):
+                sys.stderr.write("xtstore: %s: %s\n" % (
+                    "error" if level == LOG_ERROR else "warning",
+                    where.sub(ours, msg)))
+            ctx = None
             try:
+                ctx = Context(conf, system_config=False, user_config=False,
+                              cwd_config=False, log=log)
                 svc = ctx.service(self._name)
-            except BaseException:
-                ctx.close()
-                raise
+            except errors.XtstoreError as e:
+                if ctx is not None:
+                    ctx.close()
+                raise type(e)(where.sub(ours, str(e))) from None
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        old, self._ctx, self._svc = self._ctx, ctx, svc
-        if old is not None:
-            old.close()
+        with self._lock:
+            if self._ctx is not None:
+                self._old.append(self._ctx)
+            self._ctx, self._svc = ctx, svc
 
     def close(self):
-        if self._ctx is not None:
-            self._ctx.close()
+        """Close the service (no call may be running)."""
+        with self._lock:
+            for c in self._old + [self._ctx]:
+                if c is not None:
+                    c.close()
+            self._old = []
             self._ctx = self._svc = None
 
     # --- identity and retries --------------------------------------------
@@ -158,13 +209,19 @@ class XtStore:
         return self._retry
 
     def set_retry(self, f):
+        """Record XT's retry function for get_retry(); the library retries
+        by the service's retry.attempts (set_retries), never calling f."""
         self._retry = f
 
     def set_retries(self, n):
         """n retries of a failed request (the library's backoff); 0 lets a
-        failure surface at once."""
+        failure surface at once. A service made from the creds is reopened
+        with retry.attempts n+1 (safe while other threads use the old one:
+        it stays open until close()); one from the xtstore config keeps
+        its configured retry.attempts."""
         self._retry = make_retry_func(n)
-        self._open(n + 1)
+        if self._provider is not None:
+            self._open(n + 1)
 
     # --- containers ------------------------------------------------------
 

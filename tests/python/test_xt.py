@@ -8,6 +8,7 @@ import pytest
 
 import xtstore
 from conftest import BACKEND, new_name
+from xtstore.xt import make_retry_func
 
 
 def xt_class(code_path="xtstore.xt.XtStore"):
@@ -19,7 +20,9 @@ def xt_class(code_path="xtstore.xt.XtStore"):
 @pytest.fixture
 def store(xt_creds):
     s = xt_class()(xt_creds)
-    s.set_retries(10)          # as XT's StoreBlobObjs does
+    # As XT does: set_retry(utils.make_retry_func(n)) (recorded; the
+    # library's retries come from the service's retry.attempts).
+    s.set_retry(make_retry_func(10))
     yield s
     s.close()
 
@@ -37,9 +40,26 @@ def test_identity_and_retry(store, xt_creds):
         assert store.get_service_name() == "store_file://" + xt_creds["path"]
     elif BACKEND == "azurite":
         assert store.get_service_name() == "devstoreaccount1"
-    f = lambda count: None  # noqa: E731
+    f = lambda context: None  # noqa: E731
     store.set_retry(f)
     assert store.get_retry() == f
+    old = store._svc           # as another thread in a call holds it
+    store.set_retries(0)       # reopens: the old service stays usable
+    assert store._svc is not old
+    old.list_containers()
+    assert callable(store.get_retry()) and store.get_retry() != f
+
+
+def test_make_retry_func_takes_a_retry_context():
+    class Ctx:                 # azure.storage.common's RetryContext
+        count = 0
+    r = make_retry_func(3)
+    for count, wait in ((0, 1), (1, 2), (3, 8)):
+        Ctx.count = count
+        assert r(Ctx) == wait
+    Ctx.count = 4
+    assert r(Ctx) is None
+    assert make_retry_func(10)(5) == 16       # min(16, 2**count)
 
 
 def test_containers(store, c):
@@ -155,5 +175,36 @@ def test_provider_inferred_from_keys(tmp):
     s.create_blob("box", "k", "v")
     assert s.get_blob_text("box", "k") == "v"
     s.close()
-    with pytest.raises(xtstore.ConfigError, match="acme"):
-        xt_class()({"type": "storage", "provider": "acme", "name": "x"})
+
+
+def test_service_from_xtstore_config(tmp, monkeypatch):
+    """Creds with neither path nor key (all XT's schema allows besides
+    name): the xtstore service of that name, from the user's config."""
+    import json
+    conf = tmp / "user.yaml"
+    conf.write_text(json.dumps({"external-services": {"lake": {
+        "type": "storage", "provider": "local", "path": str(tmp / "lake"),
+        "retry": {"attempts": 1}}}}))
+    monkeypatch.setenv("XTSTORE_CONFIG", str(conf))
+    s = xt_class()({"type": "storage", "provider": "xtstore",
+                    "name": "lake"})
+    s.set_retries(3)
+    assert s.create_container("box")
+    s.create_blob("box", "k", "v")
+    assert (tmp / "lake" / "box" / "k").read_text() == "v"
+    s.close()
+    with pytest.raises(xtstore.ConfigError, match="XT service 'nope'"):
+        xt_class()({"type": "storage", "provider": "acme", "name": "nope"})
+
+
+def test_open_error_names_the_service_not_a_temp_file(tmp, capfd):
+    with pytest.raises(xtstore.ConfigError) as ei:
+        xt_class()({"type": "storage", "provider": "s3", "name": "bad",
+                    "access-key": "AK", "retry-x": {"a": 1},
+                    "addressing": "sideways"})
+    msg = str(ei.value)
+    assert "XT service 'bad'" in msg and "xtstore-xt-" not in msg, msg
+    assert "/tmp" not in msg, msg
+    err = capfd.readouterr().err      # the warning about key 'retry-x.a'
+    assert "XT service 'bad'" in err and "retry-x" in err, err
+    assert "xtstore-xt-" not in err, err
