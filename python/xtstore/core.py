@@ -211,7 +211,13 @@ class Context:
             self.close()
 
     def cancel(self):
-        """Ask running operations to stop (they raise AbortedError)."""
+        """Ask running operations to stop (they raise AbortedError).
+        Permanent: every later operation of this context is refused as
+        aborted too, so open a new Context to go on. Safe from another
+        thread or a signal handler; the one way to stop a call that takes
+        no Python callback (put_file, get_file, copy, the workflows
+        without progress), since Ctrl-C's KeyboardInterrupt only arrives
+        once the C call returns."""
         N.lib.xtstore_ctx_cancel(self._handle())
 
     def set_memory(self, size):
@@ -738,8 +744,10 @@ class Service:
             md, o.nmetadata = _kvs(metadata)
             if md is not None:
                 o.metadata = md
-        fn = _bytes_progress(call, progress, None)[0] if progress \
-            else N.BYTES_FN()
+        fn = N.BYTES_FN()
+        if progress:   # total: the source's size, one HEAD
+            size = self.head(container, key, snapshot=snapshot).size
+            fn = _bytes_progress(call, progress, size)[0]
         call.check(N.lib.xtstore_blob_copy_progress(
             self._h, _b(container), _b(key), dst._h,
             _b(dst_container or container), _b(dst_key or key), byref(o), fn,

@@ -121,10 +121,9 @@ def test_copy_within_and_across(ctx, svc, container):
     loc.create_container(lc)
     moved = []
     svc.copy(container, "src", "loc", lc, "far",
-             progress=lambda d, t: moved.append(d))
+             progress=lambda d, t: moved.append((d, t)))
     assert loc.get_bytes(lc, "far") == b"payload"
-    if svc.name != "t" or BACKEND != "local":
-        assert moved and moved[-1] == 7
+    assert moved and moved[-1] == (7, 7)
     loc.delete_container(lc, recursive=True)
 
 
@@ -276,3 +275,14 @@ def test_fanout(ctx, svc, container):
         assert svc.get_bytes(container, "fan/y") == b"abcd"
     finally:
         loc.delete_container(container, recursive=True)
+
+
+def test_cancel_is_permanent(config_path, container):
+    with xtstore.Context(config_path, system_config=False, user_config=False,
+                         cwd_config=False) as c:
+        s = c.service("t")
+        s.put(container, "k", b"v")
+        c.cancel()
+        for _ in range(2):
+            with pytest.raises(xtstore.AbortedError):
+                s.get_bytes(container, "k")
