@@ -24,11 +24,12 @@ if ((test_deps)); then
   # python3-cryptography: RS256 / rsa-sha256 checks of the GCS and OCI test servers;
   # rclone: its gcs backend proves the GCS test server faithful.
   # clang: libFuzzer for the fuzz targets (tests/fuzz).
-  # python3-pytest, python3-venv, python3-setuptools: the Python package's tests
-  # (tests/python), installed offline into a venv that builds with Debian's setuptools.
+  # python3-pytest, python3-venv, python3-setuptools, python3-wheel: the Python
+  # package's tests (tests/python), installed offline into a venv whose pip builds
+  # with Debian's setuptools (bdist_wheel from python3-wheel).
   pkgs+=(valgrind attr curl awscli azure-cli python3 python3-crc32c
          python3-cryptography python3-pytest python3-venv
-         python3-setuptools rclone clang strace
+         python3-setuptools python3-wheel rclone clang strace
          swift-proxy swift-object swift-container swift-account)
 fi
 
