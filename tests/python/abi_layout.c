@@ -1,0 +1,204 @@
+/*
+** abi_layout.c -- print the size of every C struct that the Python
+** package mirrors with ctypes (python/xtstore/_native.py) and the offset
+** of each of its fields, as "CLASS SIZE" and "CLASS.FIELD OFFSET" lines
+** (CLASS: the mirror's name in _native.py, FIELD: the C and Python name);
+** tests/python/abi_check.py compares them with the mirrors, so that a
+** field appended to a header without its mirror fails python/abi.
+*/
+#include <stddef.h>
+#include <stdio.h>
+
+#include "store_interface.h"
+#include "xtstore.h"
+
+#define SIZE(py, t) printf(#py " %zu\n", sizeof(t))
+#define OFF(py, t, f) printf(#py "." #f " %zu\n", offsetof(t, f))
+
+int main(void)
+{
+  SIZE(StoreError, store_error);
+  OFF(StoreError, store_error, struct_size);
+  OFF(StoreError, store_error, code);
+  OFF(StoreError, store_error, http_status);
+  OFF(StoreError, store_error, flags);
+  OFF(StoreError, store_error, sys_errno);
+  OFF(StoreError, store_error, retry_after_ms);
+  OFF(StoreError, store_error, provider_code);
+  OFF(StoreError, store_error, request_id);
+  OFF(StoreError, store_error, message);
+  SIZE(StoreKv, store_kv);
+  OFF(StoreKv, store_kv, key);
+  OFF(StoreKv, store_kv, value);
+  SIZE(StoreEntry, store_entry);
+  OFF(StoreEntry, store_entry, struct_size);
+  OFF(StoreEntry, store_entry, flags);
+  OFF(StoreEntry, store_entry, name);
+  OFF(StoreEntry, store_entry, size);
+  OFF(StoreEntry, store_entry, mtime_ns);
+  OFF(StoreEntry, store_entry, etag);
+  OFF(StoreEntry, store_entry, content_type);
+  OFF(StoreEntry, store_entry, snapshot_id);
+  OFF(StoreEntry, store_entry, content_md5);
+  OFF(StoreEntry, store_entry, metadata);
+  OFF(StoreEntry, store_entry, nmetadata);
+  OFF(StoreEntry, store_entry, checksums);
+  OFF(StoreEntry, store_entry, crc32c);
+  SIZE(StoreLimits, store_limits);
+  OFF(StoreLimits, store_limits, struct_size);
+  OFF(StoreLimits, store_limits, max_parts);
+  OFF(StoreLimits, store_limits, min_part_size);
+  OFF(StoreLimits, store_limits, max_part_size);
+  OFF(StoreLimits, store_limits, max_object_size);
+  OFF(StoreLimits, store_limits, max_put_size);
+  OFF(StoreLimits, store_limits, list_page_size);
+  OFF(StoreLimits, store_limits, equal_parts_required);
+  OFF(StoreLimits, store_limits, max_key_length);
+  OFF(StoreLimits, store_limits, reserved);
+  SIZE(StorePutOpts, store_put_opts);
+  OFF(StorePutOpts, store_put_opts, struct_size);
+  OFF(StorePutOpts, store_put_opts, flags);
+  OFF(StorePutOpts, store_put_opts, content_length);
+  OFF(StorePutOpts, store_put_opts, content_type);
+  OFF(StorePutOpts, store_put_opts, metadata);
+  OFF(StorePutOpts, store_put_opts, nmetadata);
+  OFF(StorePutOpts, store_put_opts, if_match);
+  OFF(StorePutOpts, store_put_opts, checksums);
+  OFF(StorePutOpts, store_put_opts, crc32c);
+  OFF(StorePutOpts, store_put_opts, md5);
+  OFF(StorePutOpts, store_put_opts, trailer_checksums);
+  OFF(StorePutOpts, store_put_opts, reserved1);
+  SIZE(StorePutResult, store_put_result);
+  OFF(StorePutResult, store_put_result, struct_size);
+  OFF(StorePutResult, store_put_result, reserved);
+  OFF(StorePutResult, store_put_result, size);
+  OFF(StorePutResult, store_put_result, etag);
+  OFF(StorePutResult, store_put_result, version_id);
+  OFF(StorePutResult, store_put_result, checksums);
+  OFF(StorePutResult, store_put_result, crc32c);
+  OFF(StorePutResult, store_put_result, md5);
+  SIZE(StoreGetOpts, store_get_opts);
+  OFF(StoreGetOpts, store_get_opts, struct_size);
+  OFF(StoreGetOpts, store_get_opts, flags);
+  OFF(StoreGetOpts, store_get_opts, offset);
+  OFF(StoreGetOpts, store_get_opts, length);
+  OFF(StoreGetOpts, store_get_opts, snapshot_id);
+  OFF(StoreGetOpts, store_get_opts, if_match);
+  OFF(StoreGetOpts, store_get_opts, on_entry);
+  OFF(StoreGetOpts, store_get_opts, on_entry_ctx);
+  SIZE(StoreHeadOpts, store_head_opts);
+  OFF(StoreHeadOpts, store_head_opts, struct_size);
+  OFF(StoreHeadOpts, store_head_opts, reserved);
+  OFF(StoreHeadOpts, store_head_opts, snapshot_id);
+  SIZE(StoreDeleteOpts, store_delete_opts);
+  OFF(StoreDeleteOpts, store_delete_opts, struct_size);
+  OFF(StoreDeleteOpts, store_delete_opts, flags);
+  OFF(StoreDeleteOpts, store_delete_opts, snapshot_id);
+  SIZE(StoreListOpts, store_list_opts);
+  OFF(StoreListOpts, store_list_opts, struct_size);
+  OFF(StoreListOpts, store_list_opts, flags);
+  OFF(StoreListOpts, store_list_opts, prefix);
+  OFF(StoreListOpts, store_list_opts, delimiter);
+  OFF(StoreListOpts, store_list_opts, start_after);
+  OFF(StoreListOpts, store_list_opts, page_size);
+  OFF(StoreListOpts, store_list_opts, reserved);
+  SIZE(StoreCopyOpts, store_copy_opts);
+  OFF(StoreCopyOpts, store_copy_opts, struct_size);
+  OFF(StoreCopyOpts, store_copy_opts, flags);
+  OFF(StoreCopyOpts, store_copy_opts, src_snapshot_id);
+  OFF(StoreCopyOpts, store_copy_opts, content_type);
+  OFF(StoreCopyOpts, store_copy_opts, metadata);
+  OFF(StoreCopyOpts, store_copy_opts, nmetadata);
+  SIZE(StorePresignOpts, store_presign_opts);
+  OFF(StorePresignOpts, store_presign_opts, struct_size);
+  OFF(StorePresignOpts, store_presign_opts, method);
+  OFF(StorePresignOpts, store_presign_opts, expires_s);
+  OFF(StorePresignOpts, store_presign_opts, reserved);
+  OFF(StorePresignOpts, store_presign_opts, content_type);
+  SIZE(StorePresignResult, store_presign_result);
+  OFF(StorePresignResult, store_presign_result, struct_size);
+  OFF(StorePresignResult, store_presign_result, reserved);
+  OFF(StorePresignResult, store_presign_result, expires_at);
+  OFF(StorePresignResult, store_presign_result, id);
+  OFF(StorePresignResult, store_presign_result, headers);
+  SIZE(StoreAppendOpts, store_append_opts);
+  OFF(StoreAppendOpts, store_append_opts, struct_size);
+  OFF(StoreAppendOpts, store_append_opts, reserved);
+  OFF(StoreAppendOpts, store_append_opts, content_length);
+  OFF(StoreAppendOpts, store_append_opts, content_type);
+  SIZE(CtxOpts, xtstore_ctx_opts);
+  OFF(CtxOpts, xtstore_ctx_opts, struct_size);
+  OFF(CtxOpts, xtstore_ctx_opts, flags);
+  OFF(CtxOpts, xtstore_ctx_opts, config_path);
+  OFF(CtxOpts, xtstore_ctx_opts, log);
+  OFF(CtxOpts, xtstore_ctx_opts, log_ud);
+  OFF(CtxOpts, xtstore_ctx_opts, log_level);
+  OFF(CtxOpts, xtstore_ctx_opts, reserved);
+  SIZE(ServiceInfo, xtstore_service_info);
+  OFF(ServiceInfo, xtstore_service_info, struct_size);
+  OFF(ServiceInfo, xtstore_service_info, is_default);
+  OFF(ServiceInfo, xtstore_service_info, name);
+  OFF(ServiceInfo, xtstore_service_info, type);
+  OFF(ServiceInfo, xtstore_service_info, provider);
+  OFF(ServiceInfo, xtstore_service_info, file);
+  OFF(ServiceInfo, xtstore_service_info, line);
+  OFF(ServiceInfo, xtstore_service_info, reserved);
+  OFF(ServiceInfo, xtstore_service_info, kv);
+  OFF(ServiceInfo, xtstore_service_info, nkv);
+  OFF(ServiceInfo, xtstore_service_info, kv_file);
+  OFF(ServiceInfo, xtstore_service_info, kv_line);
+  SIZE(Progress, xtstore_progress);
+  OFF(Progress, xtstore_progress, struct_size);
+  OFF(Progress, xtstore_progress, event);
+  OFF(Progress, xtstore_progress, objects_total);
+  OFF(Progress, xtstore_progress, objects_done);
+  OFF(Progress, xtstore_progress, objects_failed);
+  OFF(Progress, xtstore_progress, bytes_total);
+  OFF(Progress, xtstore_progress, bytes_done);
+  OFF(Progress, xtstore_progress, totals_final);
+  OFF(Progress, xtstore_progress, reserved);
+  OFF(Progress, xtstore_progress, source);
+  OFF(Progress, xtstore_progress, target);
+  OFF(Progress, xtstore_progress, size);
+  OFF(Progress, xtstore_progress, status);
+  OFF(Progress, xtstore_progress, dry_run);
+  OFF(Progress, xtstore_progress, code);
+  OFF(Progress, xtstore_progress, error);
+  SIZE(WfOpts, xtstore_wf_opts);
+  OFF(WfOpts, xtstore_wf_opts, struct_size);
+  OFF(WfOpts, xtstore_wf_opts, flags);
+  OFF(WfOpts, xtstore_wf_opts, transfers);
+  OFF(WfOpts, xtstore_wf_opts, reserved);
+  OFF(WfOpts, xtstore_wf_opts, max_delete);
+  OFF(WfOpts, xtstore_wf_opts, progress);
+  OFF(WfOpts, xtstore_wf_opts, progress_ud);
+  OFF(WfOpts, xtstore_wf_opts, content_type);
+  OFF(WfOpts, xtstore_wf_opts, content_type_ud);
+  OFF(WfOpts, xtstore_wf_opts, log_path);
+  OFF(WfOpts, xtstore_wf_opts, log_svc);
+  OFF(WfOpts, xtstore_wf_opts, log_container);
+  OFF(WfOpts, xtstore_wf_opts, log_key);
+  SIZE(WfStats, xtstore_wf_stats);
+  OFF(WfStats, xtstore_wf_stats, struct_size);
+  OFF(WfStats, xtstore_wf_stats, reserved);
+  OFF(WfStats, xtstore_wf_stats, objects);
+  OFF(WfStats, xtstore_wf_stats, count);
+  OFF(WfStats, xtstore_wf_stats, bytes);
+  OFF(WfStats, xtstore_wf_stats, extra);
+  OFF(WfStats, xtstore_wf_stats, seconds);
+  SIZE(Tree, xtstore_tree);
+  OFF(Tree, xtstore_tree, struct_size);
+  OFF(Tree, xtstore_tree, reserved);
+  OFF(Tree, xtstore_tree, svc);
+  OFF(Tree, xtstore_tree, container);
+  OFF(Tree, xtstore_tree, prefix);
+  OFF(Tree, xtstore_tree, path);
+  SIZE(Addr, xtstore_addr);
+  OFF(Addr, xtstore_addr, kind);
+  OFF(Addr, xtstore_addr, reserved);
+  OFF(Addr, xtstore_addr, service);
+  OFF(Addr, xtstore_addr, container);
+  OFF(Addr, xtstore_addr, key);
+  OFF(Addr, xtstore_addr, path);
+  return 0;
+}
