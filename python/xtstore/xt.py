@@ -12,8 +12,9 @@ plus "name", the service name). XT's config schema allows only `key`,
 a `path` selects xtstore's local provider and a `key` Azure (the service
 name being the storage account, as in XT); with neither, XtStore opens the
 xtstore service of the same name from the user's xtstore configuration
-(the layers the CLI reads: /etc, ~/.config/xtstore, $XTSTORE_CONFIG),
-which is where an S3, GCS or OCI service of XT is configured. Creds made
+(the system's, the user's and $XTSTORE_CONFIG; not ./xt_config.yaml, which
+in an XT job is XT's own), which is where an S3, GCS or OCI service of XT
+is configured. Creds made
 outside XT's schema may also name an xtstore provider (local, s3, azure,
 gcs, oci, or XT's store-file, azure-blob-21, azure-blob-210) and carry its
 keys (endpoint, access-key, ...), which go to it as they are.
@@ -66,6 +67,13 @@ def make_retry_func(n):
         count = getattr(context, "count", context)
         return None if count > n else min(16, 2 ** count)
     return retry
+
+
+def _reraise(e, message):
+    """Raise e's class again with message (and e's details)."""
+    raise type(e)(message, http_status=e.http_status,
+                  provider_code=e.provider_code, request_id=e.request_id,
+                  sys_errno=e.sys_errno) from None
 
 
 class _Props:
@@ -132,14 +140,16 @@ class XtStore:
                 "XT storage service: provider '%s' is not xtstore's, the "
                 "creds have neither 'path' nor 'key', and no 'name' to look "
                 "up in the xtstore config" % self._creds.get("provider"))
-        ctx = Context()
+        ctx = Context(cwd_config=False)
         try:
             svc = ctx.service(name)
-        except errors.XtstoreError as e:
+        except BaseException as e:
             ctx.close()
-            raise type(e)("XT service '%s' (neither 'path' nor 'key': the "
-                          "xtstore config's service of that name): %s"
-                          % (name, e)) from None
+            if isinstance(e, errors.XtstoreError):
+                _reraise(e, "XT service '%s' (neither 'path' nor 'key': the "
+                         "xtstore config's service of that name): %s"
+                         % (name, e))
+            raise
         self._ctx, self._svc = ctx, svc
 
     def _open(self, attempts):
@@ -176,10 +186,12 @@ class XtStore:
                 ctx = Context(conf, system_config=False, user_config=False,
                               cwd_config=False, log=log)
                 svc = ctx.service(self._name)
-            except errors.XtstoreError as e:
+            except BaseException as e:
                 if ctx is not None:
                     ctx.close()
-                raise type(e)(where.sub(ours, str(e))) from None
+                if isinstance(e, errors.XtstoreError):
+                    _reraise(e, where.sub(ours, str(e)))
+                raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         with self._lock:

@@ -181,11 +181,18 @@ def test_service_from_xtstore_config(tmp, monkeypatch):
     """Creds with neither path nor key (all XT's schema allows besides
     name): the xtstore service of that name, from the user's config."""
     import json
-    conf = tmp / "user.yaml"
+    conf = tmp / "xdg" / "xtstore" / "xt_config.yaml"     # the user layer
+    conf.parent.mkdir(parents=True)
     conf.write_text(json.dumps({"external-services": {"lake": {
         "type": "storage", "provider": "local", "path": str(tmp / "lake"),
         "retry": {"attempts": 1}}}}))
-    monkeypatch.setenv("XTSTORE_CONFIG", str(conf))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp / "xdg"))
+    # An XT job runs where XT's own xt_config.yaml is: not xtstore's.
+    (tmp / "job").mkdir()
+    (tmp / "job" / "xt_config.yaml").write_text(json.dumps(
+        {"external-services": {"lake": {"type": "storage",
+                                        "provider": "xtstore"}}}))
+    monkeypatch.chdir(tmp / "job")
     s = xt_class()({"type": "storage", "provider": "xtstore",
                     "name": "lake"})
     s.set_retries(3)
