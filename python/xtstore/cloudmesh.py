@@ -16,10 +16,10 @@ verb returns a list of cloudmesh-shaped dicts, one per object:
 (create_dir returns one dict.) As in cloudmesh, a destination whose last
 component has no "." is a directory (put and get), recursive copies whole
 trees, list gives every file under the source (recursive) or the files
-and the directories ("size" 0) directly under it, search matches the file name exactly, a
-non-recursive delete of a directory fails when it holds objects, deleting
-a directory removes its marker too, and directory markers are otherwise
-hidden. Unlike cloudmesh, failures raise xtstore's exceptions instead of
+and the directories ("size" 0) directly under it, search matches the
+file name exactly, a non-recursive delete of a directory fails when it
+holds objects, deleting a directory removes its marker too, and directory
+markers are otherwise hidden. Unlike cloudmesh, failures raise xtstore's exceptions instead of
 printing and returning None.
 """
 import datetime
