@@ -180,8 +180,9 @@ static void cli_watch_object(void *ud, const xtstore_progress *ev)
   fflush(stdout);
 }
 
-/* xtstore_poll_fn: a summary line per poll (sync's, named "poll N"), or
- * a JSON object; a failed poll that will be retried says so on stderr. */
+/* xtstore_poll_fn: a summary line per poll (sync's, named "poll N"; none
+ * for a poll that failed before any object), or a JSON object; a failed
+ * poll that will be retried says so on stderr. */
 static void cli_watch_poll(void *ud, const xtstore_poll *p)
 {
   static const char *const keys[XTSTORE_OBJ_NSTATUS] = {
@@ -219,7 +220,7 @@ static void cli_watch_poll(void *ud, const xtstore_poll *p)
                         p->next_ms ? json_integer((json_int_t)p->next_ms)
                                    : json_null());
     cli_watch_line(o);
-  } else {
+  } else if (p->code == STORE_OK || p->stats->objects) {
     memset(&prog, 0, sizeof prog);
     snprintf(verb, sizeof verb, "poll %llu", (unsigned long long)p->number);
     prog.g = cw->g;
