@@ -487,7 +487,8 @@ const cli_cmd cli_cmd_sync = {
   "\n"
   "A SRC with no objects is refused (exit 4, nothing copied or deleted): a\n"
   "wrong or empty prefix would otherwise copy nothing and, with --delete,\n"
-  "delete everything at DST. --allow-empty-source runs it anyway.\n"
+  "delete everything at DST. --allow-empty-source runs it anyway. (With\n"
+  "--watch such a poll fails and is retried.)\n"
   "\n"
   "Options:\n"
   "  --delete              delete DST objects that SRC lacks\n"
@@ -510,7 +511,7 @@ const cli_cmd cli_cmd_sync = {
   CLI_PROGRESS_OPTIONS_HELP
   "  --json                a JSON array: one element per object (action,\n"
   "                        source, target, size, dry_run, status, error)\n"
-  "                        and a summary element\n"
+  "                        and a summary element (--watch: JSON lines)\n"
   "  -h, --help            show this help\n"
   "\n"
   "Output: one line per object copied or deleted ('new: SRC -> DST (N\n"

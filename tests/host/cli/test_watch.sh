@@ -218,12 +218,9 @@ check
 watch_start w5 --interval 1h --no-state scratch:box/big/ other:box/big/
 check
 wait_for "$T/w5.out" '^poll 1: ' 10 || fail "no first poll"
-t0=$(date +%s%N)
+# (Waiting out the hour would be killed by watch_end: exit 137.)
 watch_end w5 TERM
 assert_rc 0
-check
-[ $((($(date +%s%N) - t0) / 1000000)) -lt 1500 ] ||
-  fail "the stop waited for the interval"
 
 # --- failures ---------------------------------------------------------------
 # Listings that fail before any poll of the pair succeeded end it.
