@@ -678,6 +678,73 @@ XTSTORE_API int xtstore_sync(xtstore_ctx *ctx, const xtstore_tree *src,
                              xtstore_wf_stats *stats, store_error *err);
 
 /*
+** Continuous replication (`xtstore sync --watch`, docs/replication.md):
+** xtstore_sync from src to dst, then again every interval. Each run is a
+** "poll": both ends listed in full (streamed, as xtstore_sync lists them)
+** and compared name by name from the listings alone -- no per-object
+** HEAD; only what is new or changed is copied, and with XTSTORE_WF_DELETE
+** what the source lacks is deleted, opts->max_delete applying to each
+** poll on its own (more, and that poll deletes none and fails). Objects
+** are reported through opts->progress as by xtstore_sync, polls through
+** w->poll.
+**
+** Failures: until a poll of this pair has succeeded (in this call, or in
+** an earlier one according to the state file), a poll whose listings
+** failed ends the watch with its error -- a wrong address or credentials
+** are said at once, not retried forever. Any other failed poll (a server
+** down, failed objects, the max-delete guard, an empty source) is
+** reported and retried an interval later; w->max_failures failed polls in
+** a row (0: no limit) end the watch with the last one's code.
+**
+** The end: STORE_OK when w->stop says so (asked before each poll and
+** every 100 ms between polls; a poll under way is finished first), after
+** w->max_polls polls (0: no limit; then the last poll's code), or
+** STORE_E_ABORTED once xtstore_ctx_cancel was called (objects in flight
+** are abandoned; none is left partial at the target).
+**
+** The state file (w->state_path; NULL: none), rewritten atomically after
+** each poll, keeps the poll count, whether a poll of the pair succeeded,
+** the time of the last success and cumulative counts; it names the two
+** ends, and one naming others is not used (a warning). It does not make a
+** poll cheaper: every poll lists both ends, and an object already copied
+** compares equal with or without it.
+*/
+typedef struct xtstore_poll {
+  uint32_t struct_size;
+  uint32_t ended;            /* 0: the poll begins; 1: it ended           */
+  uint64_t number;           /* 1, 2, ... continuing the state file's     */
+  int32_t code;              /* ended: STORE_OK or the poll's failure     */
+  uint32_t failures;         /* ended: failed polls in a row, this one in */
+  const char *error;         /* ended, failed: the message (borrowed)     */
+  const xtstore_wf_stats *stats; /* ended: the poll's counts (borrowed)   */
+  uint64_t next_ms;          /* ended: until the next poll; 0: none       */
+} xtstore_poll;
+
+/* Called from the calling thread, never during a progress call. */
+typedef void (*xtstore_poll_fn)(void *ud, const xtstore_poll *p);
+/* Non-zero: end the watch after the poll under way (if any). */
+typedef int (*xtstore_stop_fn)(void *ud);
+
+typedef struct xtstore_watch_opts {
+  uint32_t struct_size;
+  uint32_t reserved;
+  uint64_t interval_ms;      /* one poll's start to the next's; 0: 30 s   */
+  uint64_t max_polls;        /* 0: no limit                               */
+  uint64_t max_failures;     /* failed polls in a row that end it; 0: none */
+  const char *state_path;    /* NULL: no state file                       */
+  xtstore_stop_fn stop;      /* may be NULL                               */
+  void *stop_ud;
+  xtstore_poll_fn poll;      /* may be NULL                               */
+  void *poll_ud;
+} xtstore_watch_opts;
+
+XTSTORE_API int xtstore_sync_watch(xtstore_ctx *ctx, const xtstore_tree *src,
+                                   const xtstore_tree *dst,
+                                   const xtstore_wf_opts *opts,
+                                   const xtstore_watch_opts *w,
+                                   store_error *err);
+
+/*
 ** Fan-out: upload one body to container/key of every service named in
 ** services[0..n) (services NULL: every configured storage service),
 ** reading src ONCE: one reader feeds one bounded ring per destination and

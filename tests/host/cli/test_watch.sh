@@ -1,0 +1,261 @@
+#!/usr/bin/env bash
+# sync --watch between two local services (docs/replication.md): objects
+# written to the source while the watcher runs reach the target within two
+# intervals, byte-identical; a restarted watcher continues the poll count
+# from its state file and copies nothing it copied before; --delete with
+# --max-delete per poll (too many: none deleted, said, retried); SIGTERM
+# while a large object is in flight ends the watch after that object (exit
+# 0, the object whole), a second signal abandons it (exit 130, nothing
+# partial at the target); --json lines; failures and usage errors.
+# test_watch.sh XTSTORE_BIN PROJECT_SOURCE_DIR BINARY_DIR
+. "$(dirname "$0")/lib.sh" "$@"
+
+LOCAL_SO="$BIN_DIR/plugins/store-local.so"
+run ${CC:-cc} -shared -fPIC -I "$SRC_DIR/plugin-api" -o "$T/store-shim.so" \
+  "$SRC_DIR/tests/host/cli/shim_plugin.c" -ldl
+assert_rc 0
+# "slow" is other's storage through a shim whose puts wait 1.5 s before
+# they start, noting each op in calls-slow: an object stays in flight long
+# enough to be signalled.
+cat > "$CONFIG" <<EOF
+providers:
+  storage:
+    shim: "$T/store-shim.so"
+external-services:
+  scratch: {type: "storage", provider: "local", path: "$T/data"}
+  other: {type: "storage", provider: "local", path: "$T/data2"}
+  slow: {type: "storage", provider: "shim", inner: "$LOCAL_SO", path: "$T/data2", put-sleep-ms: "1500", calls: "$T/calls-slow"}
+xt-services:
+  storage: "scratch"
+EOF
+xt mb scratch:box
+xt mb other:box
+SRC="$T/data/box/src"
+DST="$T/data2/box/dst"
+
+. "$(dirname "$0")/watchlib.sh"
+# assert_out_untimed TEXT: stdout is TEXT once the polls' times are cut.
+assert_out_untimed() {
+  check
+  local got
+  got=$(printf '%s\n' "$OUT" | sed -E 's/ in [0-9]+\.[0-9] s$//')
+  [ "$got" = "$1" ] || fail "stdout differs; expected:
+$1"
+}
+# arrives SRC_FILE DST_FILE MS: DST_FILE has SRC_FILE's bytes within MS
+# milliseconds (it is checked every 50 ms).
+arrives() {
+  local t0 now
+  check
+  t0=$(date +%s%N)
+  while :; do
+    if cmp -s "$1" "$2"; then
+      now=$(date +%s%N)
+      echo "arrived after $(((now - t0) / 1000000)) ms: $2"
+      return 0
+    fi
+    now=$(date +%s%N)
+    if [ $(((now - t0) / 1000000)) -gt "$3" ]; then
+      fail "'$2' did not get the bytes of '$1' within $3 ms"
+      return 1
+    fi
+    sleep 0.05
+  done
+}
+
+# --- objects written while the watcher runs arrive within two intervals ---
+for i in 1 2 3; do
+  head -c $((i * 1000)) /dev/urandom > "$T/f$i"
+  xt put "$T/f$i" "scratch:box/src/f$i"
+done
+watch_start w1 --interval 1s scratch:box/src/ other:box/dst/
+check
+wait_for "$T/w1.out" '^poll 1: ' 10 || fail "no first poll: $(cat "$T/w1.err")"
+for i in 1 2 3; do
+  assert_same "$T/f$i" "$DST/f$i"
+done
+head -c 5000 /dev/urandom > "$T/n1"
+head -c 70000 /dev/urandom > "$T/n2"
+xt put "$T/n1" scratch:box/src/n1
+xt put "$T/n2" scratch:box/src/sub/n2
+# Two intervals (the poll under way may have listed before the put), plus
+# the time a poll takes on a loaded machine.
+arrives "$T/n1" "$DST/n1" 2700
+arrives "$T/n2" "$DST/sub/n2" 2700
+# An object changed in place is copied again.
+head -c 6000 /dev/urandom > "$T/n1b"
+xt put "$T/n1b" scratch:box/src/n1
+arrives "$T/n1b" "$DST/n1" 2700
+check
+wait_for "$T/w1.out" '^poll [0-9]+: 5 objects: 5 equal' 4 ||
+  fail "no quiet poll once everything was copied"
+watch_end w1 TERM
+assert_rc 0
+assert_err_empty
+assert_out_has "new: scratch:box/src/f1 -> other:box/dst/f1 (1000 bytes)"
+assert_out_has "new: scratch:box/src/n1 -> other:box/dst/n1 (5000 bytes)"
+assert_out_has "new: scratch:box/src/sub/n2 -> other:box/dst/sub/n2 (70000 bytes)"
+assert_out_has "update: scratch:box/src/n1 -> other:box/dst/n1 (6000 bytes)"
+check
+# Each object is copied once per change: 3 + 2 new, 1 update.
+[ "$(grep -c '^new: ' <<< "$OUT")" -eq 5 ] &&
+  [ "$(grep -c '^update: ' <<< "$OUT")" -eq 1 ] ||
+  fail "objects copied more than once per change"
+POLLS=$(grep -c '^poll ' <<< "$OUT")
+
+# --- a restart: the poll count goes on, nothing copied again ---------------
+STATE=$(ls "$HOME"/.local/state/xtstore/watch/*.state 2>/dev/null)
+check
+[ -n "$STATE" ] && grep -qx "polls $POLLS" "$STATE" &&
+  grep -qx 'synced 1' "$STATE" && grep -qx 'copied 6' "$STATE" &&
+  grep -qx 'source scratch:box/src/' "$STATE" ||
+  fail "state file: $(cat "$STATE" 2>&1)"
+head -c 300 /dev/urandom > "$T/n3"
+xt put "$T/n3" scratch:box/src/n3
+run "$XT_BIN" --config "$CONFIG" sync --watch --interval 1s --max-polls 2 \
+  scratch:box/src/ other:box/dst/
+assert_rc 0
+assert_err_empty
+assert_out_untimed "new: scratch:box/src/n3 -> other:box/dst/n3 (300 bytes)
+poll $((POLLS + 1)): 6 objects: 1 new, 5 equal, 0 failed; 300 B copied
+poll $((POLLS + 2)): 6 objects: 6 equal, 0 failed; 0 B copied"
+# --state elsewhere starts afresh (poll 1) and still copies nothing.
+run "$XT_BIN" --config "$CONFIG" sync --watch --state "$T/st" --max-polls 1 \
+  scratch:box/src/ other:box/dst/
+assert_out_untimed "poll 1: 6 objects: 6 equal, 0 failed; 0 B copied"
+# A state file of another pair is not used (a warning; replaced).
+cp "$STATE" "$T/st2"
+run "$XT_BIN" --config "$CONFIG" sync --watch --state "$T/st2" --max-polls 1 \
+  scratch:box/src/sub/ other:box/dst/sub/
+assert_rc 0
+assert_out_untimed "poll 1: 1 objects: 1 equal, 0 failed; 0 B copied"
+assert_err_has "is for 'scratch:box/src/' -> 'other:box/dst/'; starting afresh"
+check
+grep -qx 'source scratch:box/src/sub/' "$T/st2" || fail "state not replaced"
+
+# --- --json: one object per line --------------------------------------------
+head -c 10 /dev/urandom > "$T/n4"
+xt put "$T/n4" scratch:box/src/n4
+xt --json sync --watch --no-state --max-polls 1 scratch:box/src/ other:box/dst/
+assert_rc 0
+check
+python3 - "$T/.out" <<'EOF' || fail "--json lines are wrong"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]
+assert len(lines) == 2, lines
+o, p = lines
+assert o == {"event": "object", "poll": 1, "status": "new",
+             "source": "scratch:box/src/n4", "target": "other:box/dst/n4",
+             "size": 10, "error": None}, o
+assert p["event"] == "poll" and p["poll"] == 1 and p["ok"] is True, p
+assert (p["objects"], p["new"], p["equal"], p["failed"], p["bytes"]) == \
+    (7, 1, 6, 0, 10), p
+assert p["next_in_ms"] is None and p["error"] is None, p
+EOF
+
+# --- --delete honours --max-delete in each poll -----------------------------
+for i in 1 2 3; do
+  xt put "$T/f$i" "other:box/dst/extra$i"
+done
+watch_start w2 --interval 1s --delete --max-delete 2 --no-state \
+  scratch:box/src/ other:box/dst/
+check
+wait_for "$T/w2.err" 'poll 2 failed \(2 in a row\)' 10 ||
+  fail "the guard was not retried: $(cat "$T/w2.err")"
+for i in 1 2 3; do
+  check
+  [ -f "$DST/extra$i" ] || fail "extra$i was deleted past --max-delete"
+done
+# Down to two: the next poll deletes them.
+rm "$DST/extra3"
+check
+wait_for "$T/w2.out" '^delete: other:box/dst/extra2$' 4 ||
+  fail "deletions within the limit were not made"
+watch_end w2 INT
+assert_rc 0
+assert_err_has "xtstore: sync: poll 1 failed (1 in a row), next in 1.0 s: refusing to delete 3 objects the source lacks: more than the limit of 2 (max-delete); nothing deleted"
+assert_out_has "delete: other:box/dst/extra1"
+assert_file_absent "$DST/extra1"
+assert_file_absent "$DST/extra2"
+check
+[ -f "$DST/n1" ] || fail "a source object was deleted"
+# The guard in the last poll is the exit status.
+xt put "$T/f1" other:box/dst/extra1
+xt sync --watch --no-state --max-polls 1 --delete --max-delete 0 \
+  scratch:box/src/ other:box/dst/
+assert_rc 5
+assert_error sync
+assert_err_has "refusing to delete 1 objects"
+
+# --- SIGTERM with a large object in flight ----------------------------------
+head -c $((3 * 1024 * 1024)) /dev/urandom > "$T/big1"
+xt put "$T/big1" scratch:box/big/big1.bin
+: > "$T/calls-slow"
+watch_start w3 --interval 1s --no-state scratch:box/big/ slow:box/big/
+check
+wait_for "$T/calls-slow" '^blob_put box big/big1.bin' 10 ||
+  fail "the large object did not start"
+watch_end w3 TERM
+assert_rc 0
+assert_out_has "new: scratch:box/big/big1.bin -> slow:box/big/big1.bin"
+assert_same "$T/big1" "$T/data2/box/big/big1.bin"
+# Twice: the object in flight is abandoned; nothing of it is left.
+head -c $((3 * 1024 * 1024)) /dev/urandom > "$T/big2"
+xt put "$T/big2" scratch:box/big/big2.bin
+: > "$T/calls-slow"
+watch_start w4 --interval 1s --no-state scratch:box/big/ slow:box/big/
+check
+wait_for "$T/calls-slow" '^blob_put box big/big2.bin' 10 ||
+  fail "the large object did not start"
+watch_end w4 TERM TERM
+assert_rc 130
+assert_out_lacks "big2.bin"
+assert_err_has "xtstore: sync: interrupted"
+check
+[ "$(ls -A "$T/data2/box/big")" = "big1.bin" ] ||
+  fail "left at the target: $(ls -A "$T/data2/box/big")"
+# A stop between polls: the wait ends at once.
+watch_start w5 --interval 1h --no-state scratch:box/big/ other:box/big/
+check
+wait_for "$T/w5.out" '^poll 1: ' 10 || fail "no first poll"
+# (Waiting out the hour would be killed by watch_end: exit 137.)
+watch_end w5 TERM
+assert_rc 0
+
+# --- failures ---------------------------------------------------------------
+# Listings that fail before any poll of the pair succeeded end it.
+xt sync --watch --no-state scratch:nobox/ other:box/dst/
+assert_rc 4
+assert_error sync
+assert_err_has "container 'nobox' not found"
+# After a success (the state says so), a failing poll is retried;
+# --max-failures ends it.
+xt sync --watch --state "$T/st3" --max-polls 1 scratch:box/src/ other:box/tmp/
+assert_rc 0
+mv "$T/data/box" "$T/data/box-away"
+xt sync --watch --state "$T/st3" --interval 200ms --max-failures 3 \
+  scratch:box/src/ other:box/tmp/
+assert_rc 4
+assert_err_has "poll 2 failed (1 in a row), next in 0.2 s"
+assert_err_has "poll 3 failed (2 in a row), next in 0.2 s"
+assert_err_lacks "poll 4 failed"
+mv "$T/data/box-away" "$T/data/box"
+
+# --- usage -------------------------------------------------------------------
+xt sync --interval 1s scratch:box/src/ other:box/dst/
+assert_usage sync
+assert_err_has "go with --watch"
+xt sync --watch --interval 0s scratch:box/src/ other:box/dst/
+assert_usage sync
+assert_err_has "--interval wants a duration"
+xt sync --watch --dry-run scratch:box/src/ other:box/dst/
+assert_usage sync
+xt migrate --watch scratch:box/src/ other:box/dst/
+assert_usage migrate
+xt sync --watch --state x --no-state scratch:box/src/ other:box/dst/
+assert_usage sync
+xt sync --help
+assert_out_has "--watch"
+assert_out_has "docs/replication.md"
+
+finish

@@ -1,0 +1,56 @@
+# watchlib.sh -- running `xtstore sync --watch` in the background for the
+# watch tests (test_watch.sh, test_watch_servers.sh). Sourced after lib.sh;
+# a watcher still running when the test exits is killed.
+
+WPID=
+# watch_start NAME ARGS...: xtstore sync --watch ARGS in the background,
+# stdout in $T/NAME.out, stderr in $T/NAME.err; its pid in $WPID.
+watch_start() {
+  local name=$1
+  shift
+  LAST_CMD="xtstore sync --watch $*"
+  # A background job of a script inherits SIGINT ignored (which xtstore
+  # keeps): python3 gives it back its default first.
+  python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' "$XT_BIN" --config "$CONFIG" sync --watch "$@" \
+    > "$T/$name.out" 2> "$T/$name.err" &
+  WPID=$!
+}
+# watch_end NAME [SIGNAL...]: send the signals (0.2 s apart; none: wait for
+# the watch to end by itself), then its exit status into $RC, its output
+# into $OUT and $ERR.
+watch_end() {
+  local name=$1 sig i
+  shift
+  for sig in "$@"; do
+    kill "-$sig" "$WPID"
+    sleep 0.2
+  done
+  # No hang: after 20 s it is killed (and fails).
+  for ((i = 0; i < 400; i++)); do
+    kill -0 "$WPID" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -KILL "$WPID" 2>/dev/null
+  wait "$WPID"
+  RC=$?
+  OUT=$(cat "$T/$name.out")
+  ERR=$(cat "$T/$name.err")
+  WPID=
+}
+# wait_for FILE PATTERN SECONDS: until FILE has a line matching the
+# extended regex PATTERN; 1 when it does not in time.
+wait_for() {
+  local end=$((SECONDS + $3 + 1))
+  while [ "$SECONDS" -lt "$end" ]; do
+    grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
+# watch_kill: the EXIT trap's part (a test's own trap calls it too).
+watch_kill() {
+  [ -z "$WPID" ] || kill -KILL "$WPID" 2>/dev/null
+}
+trap 'watch_kill; rm -rf "$T"' EXIT
