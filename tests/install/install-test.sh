@@ -33,7 +33,7 @@ libs=$(pkg-config --libs xtstore-plugin)
 # shellcheck disable=SC2086
 ex=$p/share/doc/xtstore/examples
 for f in PLUGIN_GUIDE.md examples/dirstore/store_dirstore.c examples/dirstore/README.md \
-         examples/memstore/store_memstore.c; do
+         examples/memstore/store_memstore.c examples/memstore/README.md conformance/README.md; do
   [[ -e "$p/share/doc/xtstore/$f" ]] || fail "missing share/doc/xtstore/$f"
 done
 # PLUGIN_GUIDE §1 quotes the example's table: the quote is the file's text.
@@ -45,6 +45,33 @@ quote = re.search(r"```c\n(.*?)```", s1, re.S).group(1)
 sys.exit(0 if quote in src else 1)
 PY
   fail "PLUGIN_GUIDE.md section 1 quotes other text than store_dirstore.c"
+# The installed docs name installed files, not the source tree's: every
+# path they give relative to themselves is there, and no plugin-api/ path.
+python3 - "$p/share/doc/xtstore" <<'PY' ||
+import os, re, sys
+root = sys.argv[1]
+bad = []
+def source_tree(text, m):  # said to be of the source tree, nearby
+    return "source tree" in text[max(0, m.start() - 200):m.end() + 200]
+for d, _, files in os.walk(root):
+    for f in files:
+        if not f.endswith(".md"):
+            continue
+        text = open(os.path.join(d, f)).read()
+        for m in re.finditer(r"`((?:\.\./)*(?:examples|conformance|memstore|dirstore)/[\w./-]*)`", text):
+            p = m.group(1)
+            if source_tree(text, m):
+                continue
+            if not any(os.path.exists(os.path.join(b, p))
+                       for b in (d, root, os.path.join(root, "examples"))):
+                bad.append(f"{f}: {p}")
+        for m in re.finditer(r"`(plugin-api/[\w./-]+)`", text):
+            if not source_tree(text, m):
+                bad.append(f"{f}: {m.group(1)} (a source-tree path)")
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+PY
+  fail "the installed docs name files that are not installed"
 mkdir "$tmp/good" "$tmp/broken"
 cc -std=c11 -Wall -Wextra -Werror $flags -shared -o "$tmp/good/store-dirstore.so" \
    "$ex/dirstore/store_dirstore.c" $libs || fail "example build with pkg-config"
