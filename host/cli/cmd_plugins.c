@@ -387,6 +387,7 @@ static int check_service(cli_global *g, plugins_state *st, xtstore_ctx *ctx,
                       "names no default xt-services.storage)"), err, NULL,
                       NULL);
   snprintf(st->svc_name, sizeof st->svc_name, "%s", name);
+  why[0] = '\0';
   memset(&sf, 0, sizeof sf);
   sf.name = name;
   rc = xtstore_services_foreach(ctx, svc_find_each, &sf, err);
@@ -415,7 +416,7 @@ static int check_service(cli_global *g, plugins_state *st, xtstore_ctx *ctx,
     rc = store_error_set(err, STORE_E_INVALID, "%s", why);
   }
   snprintf(detail, sizeof detail, "service '%s'", name);
-  if (check_done(st, "open", rc, err, rc ? why : NULL, detail))
+  if (check_done(st, "open", rc, err, why[0] ? why : NULL, detail))
     return rc;
   if (st->container) {
     memset(&lo, 0, sizeof lo);
