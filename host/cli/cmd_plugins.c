@@ -37,6 +37,8 @@ static const char *const suite_opts[] = { "--container-prefix", "--large-mib",
 /* The suite, installed (and built) beside this program. */
 #define SUITE_NAME "xtstore-conformance"
 #define SUITE_MAX_ARGS 64
+/* A check's failure: two paths and a few names, never cut. */
+#define WHY_MAX (2 * PATH_MAX)
 
 typedef struct plugins_state {
   cli_global *g;
@@ -51,6 +53,7 @@ typedef struct plugins_state {
   char svc_name[256];       /* check --config: the service it opened */
   json_t *obj;              /* check --config --json: the file's object */
   json_t *checks;           /* check --config: the service checks run */
+  char failed[WHY_MAX + 16]; /* check --config: the failed check, whole */
   char *suite_argv[SUITE_MAX_ARGS];  /* test: the suite's command line */
   int suite_argc;
   cli_table table;
@@ -335,23 +338,29 @@ static int32_t count_each(void *ud, const store_entry *e)
   return 0;
 }
 
-/* One check of `check --config` into st->checks; rc as it came. */
+/* One check of `check --config` into st->checks; rc as it came. A
+ * failure's whole message, named by the check, goes to st->failed (a
+ * store_error's message would cut a long one). why: the failure's text,
+ * NULL for err's. */
 static int check_done(plugins_state *st, const char *name, int rc,
-                      store_error *err, const char *detail)
+                      store_error *err, const char *why, const char *detail)
 {
-  char msg[sizeof err->message];
   json_t *o;
 
-  if (rc) {             /* the message names the check that failed */
-    memcpy(msg, err->message, sizeof msg);
-    store_error_set(err, rc, "%s: %s", name, msg);
-  }
-  if (!st->checks || !(o = json_object()))
+  if (rc)
+    snprintf(st->failed, sizeof st->failed, "%s: %s", name,
+             why ? why : err->message);
+  if (!st->checks)
+    return rc;
+  o = json_object();
+  if (!o)
     return rc;
   json_object_set_new(o, "check", json_string(name));
   json_object_set_new(o, "ok", json_boolean(rc == STORE_OK));
-  json_object_set_new(o, rc ? "error" : "detail",
-                      cli_json_str(rc ? err->message : detail));
+  if (rc)
+    json_object_set_new(o, "error", cli_json_str(why ? why : err->message));
+  else
+    json_object_set_new(o, "detail", cli_json_str(detail));
   json_array_append_new(st->checks, o);
   return rc;
 }
@@ -368,15 +377,17 @@ static int check_service(cli_global *g, plugins_state *st, xtstore_ctx *ctx,
   xtstore_svc *svc = NULL;
   store_list_opts lo;
   unsigned long n = 0;
-  char detail[128];
+  char detail[128], why[WHY_MAX];
   const char *name = st->service ? st->service : xtstore_default_service(ctx);
   int rc;
 
   if (!name)
     return check_done(st, "open", store_error_set(err, STORE_E_INVALID,
                       "no service to open: give --service NAME (the config "
-                      "names no default xt-services.storage)"), err, NULL);
+                      "names no default xt-services.storage)"), err, NULL,
+                      NULL);
   snprintf(st->svc_name, sizeof st->svc_name, "%s", name);
+  why[0] = '\0';
   memset(&sf, 0, sizeof sf);
   sf.name = name;
   rc = xtstore_services_foreach(ctx, svc_find_each, &sf, err);
@@ -388,7 +399,7 @@ static int check_service(cli_global *g, plugins_state *st, xtstore_ctx *ctx,
   if (!rc)
     rc = xtstore_service_open(ctx, name, &svc, err);
   if (rc)
-    return check_done(st, "open", rc, err, NULL);
+    return check_done(st, "open", rc, err, NULL, NULL);
   /* The service must have loaded FILE itself, not a file of the same
    * plugin name elsewhere. */
   memset(&pf, 0, sizeof pf);
@@ -396,15 +407,16 @@ static int check_service(cli_global *g, plugins_state *st, xtstore_ctx *ctx,
   rc = xtstore_plugins_foreach(ctx, prov_find_each, &pf, err);
   if (rc == STORE_E_ABORTED)
     rc = STORE_OK;
-  if (!rc && !same_file(pf.path, file))
-    rc = store_error_set(err, STORE_E_INVALID, "service '%s' loads %s for "
-                         "provider '%s', not this file: map '%s' to "
-                         "\"store-%s\" (or to this file's path) in "
-                         "providers.storage", name,
-                         pf.path[0] ? pf.path : "another plugin",
-                         sf.provider, sf.provider, st->plugin_name);
+  if (!rc && !same_file(pf.path, file)) {
+    snprintf(why, sizeof why, "service '%s' loads %s for provider '%s', "
+             "not this file: map '%s' to \"store-%s\" (or to this file's "
+             "path) in providers.storage", name,
+             pf.path[0] ? pf.path : "another plugin", sf.provider,
+             sf.provider, st->plugin_name);
+    rc = store_error_set(err, STORE_E_INVALID, "%s", why);
+  }
   snprintf(detail, sizeof detail, "service '%s'", name);
-  if (check_done(st, "open", rc, err, detail))
+  if (check_done(st, "open", rc, err, why[0] ? why : NULL, detail))
     return rc;
   if (st->container) {
     memset(&lo, 0, sizeof lo);
@@ -413,6 +425,12 @@ static int check_service(cli_global *g, plugins_state *st, xtstore_ctx *ctx,
     rc = xtstore_blob_list(svc, st->container, &lo, count_each, &n, err);
     snprintf(detail, sizeof detail, "%lu entries in container '%s'", n,
              st->container);
+  } else if (!(xtstore_service_caps(svc) & STORE_CAP_CONTAINERS) &&
+             st->quiet) {
+    rc = store_error_set(err, STORE_E_INVALID, "the plugin declares no "
+                         "'containers' capability: the conformance suite "
+                         "runs each case in a container of its own, so it "
+                         "cannot test this plugin");
   } else if (!(xtstore_service_caps(svc) & STORE_CAP_CONTAINERS)) {
     rc = store_error_set(err, STORE_E_INVALID, "the plugin declares no "
                          "'containers' capability: give --container NAME "
@@ -421,10 +439,10 @@ static int check_service(cli_global *g, plugins_state *st, xtstore_ctx *ctx,
     rc = xtstore_container_list(svc, NULL, count_each, &n, err);
     snprintf(detail, sizeof detail, "%lu containers", n);
   }
-  if (check_done(st, "list", rc, err, detail))
+  if (check_done(st, "list", rc, err, NULL, detail))
     return rc;
-  cli_ctx_close(g);
-  return check_done(st, "close", STORE_OK, err, "service closed");
+  cli_ctx_close(g);     /* close cannot fail: no check */
+  return STORE_OK;
 }
 
 /* The checked file's declarations: printed (or kept for --json), and
@@ -457,6 +475,8 @@ static void checks_print(plugins_state *st)
     if (st->obj) {
       json_object_set_new(st->obj, "service", cli_json_str(st->svc_name));
       json_object_set_new(st->obj, "checks", json_incref(st->checks));
+      json_object_set_new(st->obj, "closed",
+                          json_boolean(st->failed[0] == '\0'));
       cli_json_print(st->obj);
       st->obj = NULL;
     }
@@ -471,6 +491,23 @@ static void checks_print(plugins_state *st)
     else
       printf("  %s:%*sFAILED\n", what, (int)(13 - strlen(what)), "");
   }
+  if (!st->failed[0])
+    printf("  closed\n");
+}
+
+/* test's context: SERVICE.yaml alone, as the suite reads it, so both
+ * see the same service. Becomes g's context (closed with it). */
+static int test_ctx(cli_global *g, store_error *err)
+{
+  xtstore_ctx_opts o;
+
+  memset(&o, 0, sizeof o);
+  o.struct_size = sizeof o;
+  o.config_path = g->config_path;
+  o.flags = XTSTORE_CTX_NO_SYSTEM_CONFIG | XTSTORE_CTX_NO_USER_CONFIG |
+            XTSTORE_CTX_NO_CWD_CONFIG;
+  o.log_level = g->quiet ? STORE_LOG_ERROR : STORE_LOG_WARN;
+  return xtstore_ctx_open(&o, &g->ctx, err);
 }
 
 /* check FILE: the loader's checks. With --config, --service or
@@ -496,7 +533,10 @@ static int plugins_check(cli_global *g, plugins_state *st, const char *path,
     rc = store_error_set(err, STORE_E_NOMEM, "out of memory");
     goto out;
   }
-  rc = cli_ctx(g, &ctx, err);
+  if (st->quiet && !g->ctx)
+    rc = test_ctx(g, err);
+  if (!rc)
+    rc = cli_ctx(g, &ctx, err);
   if (rc)
     goto out;
   rc = xtstore_plugin_check(ctx, path, plugin_seen, st, err);
@@ -581,7 +621,7 @@ static int plugins_run(cli_global *g, const cli_cmd *self, int argc,
   cli_args a;
   plugins_state st;
   store_error err;
-  const char *val, *sub, *file = NULL;
+  const char *val, *sub, *msg, *file = NULL;
   int id, rc, suite_opt = 0, kit_opt = 0;
 
   memset(&st, 0, sizeof st);
@@ -624,6 +664,10 @@ static int plugins_run(cli_global *g, const cli_cmd *self, int argc,
   if (kit_opt && strcmp(sub, "test") && strcmp(sub, "check"))
     return cli_usage_error(self->name, "--service and --container are "
                            "options of 'plugins check' and 'plugins test'");
+  if (st.container && strcmp(sub, "test") == 0)
+    return cli_usage_error(self->name, "--container is an option of "
+                           "'plugins check': the suite runs each case in a "
+                           "container of its own");
   if (!g->config_path && strcmp(sub, "test") == 0)
     g->config_path = getenv("XTSTORE_CONFIG");
   if (strcmp(sub, "list") == 0) {
@@ -651,13 +695,16 @@ static int plugins_run(cli_global *g, const cli_cmd *self, int argc,
   cli_table_free(&st.table);
   if (rc == STORE_OK)
     return CLI_EXIT_OK;
-  /* A file that fails validation is a failed check, not a usage error;
-   * test's own failures before the suite runs are its setup errors (2),
-   * as the suite's are. */
-  if (file && (rc == STORE_E_INVALID || sub[0] == 't')) {
+  /* Any failed check of check is 1, whatever failed; test's own failures
+   * before the suite runs are its setup errors (2), as the suite's are.
+   * A service check's message is st.failed, whole. */
+  if (file && (rc == STORE_E_INVALID || sub[0] != 'i')) {
+    msg = st.failed[0] ? st.failed : err.message;
+    if (!msg[0])
+      msg = store_strerror(rc);
     fprintf(stderr, "xtstore: %s: %s%s%s\n", self->name,
-            strstr(err.message, file) ? "" : file,
-            strstr(err.message, file) ? "" : ": ", err.message);
+            strstr(msg, file) ? "" : file, strstr(msg, file) ? "" : ": ",
+            msg);
     return sub[0] == 't' ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
   }
   /* The file is the subject of check/install: make sure the one error
@@ -692,15 +739,18 @@ const cli_cmd cli_cmd_plugins = {
   "else xt-services.storage) with FILE (a service that loads another file\n"
   "fails the check), lists it once (its containers, or the blobs of\n"
   "--container) and closes it, printing each step; the first failure ends\n"
-  "it with one line naming FILE and the failed check.\n"
+  "it with one line naming FILE and the failed check. Exit 0 when every\n"
+  "check passed, 1 when one failed (FILE does not load, or the service\n"
+  "does not open or list with it), 2 for a usage error.\n"
   "test makes the same checks quietly, then runs the conformance suite\n"
   "(xtstore-conformance, installed beside xtstore) against the service:\n"
   "every behaviour case, skipping those whose capability FILE does not\n"
-  "declare, each failure a got/expected line. The suite reads only\n"
-  "SERVICE.yaml and creates and deletes containers named PREFIX-RANDOM-N.\n"
-  "Exit 0 when every case passed or was skipped, 1 when one failed, 2 for\n"
-  "a usage or setup error (FILE does not load, the service does not open\n"
-  "with it, the suite is missing).\n"
+  "declare, each failure a got/expected line. The checks and the suite\n"
+  "read only SERVICE.yaml; the suite creates and deletes containers named\n"
+  "PREFIX-RANDOM-N, so FILE must declare 'containers'. Exit 0 when every\n"
+  "case passed or was skipped, 1 when one failed, 2 for a usage or setup\n"
+  "error (FILE does not load, the service does not open with it, FILE\n"
+  "lacks 'containers', the suite is missing).\n"
   "install checks\n"
   "FILE.so, copies it into the user plugin directory as store-NAME.so and\n"
   "registers providers.storage.NAME in the user configuration (that one\n"
@@ -720,12 +770,12 @@ const cli_cmd cli_cmd_plugins = {
   "  --config FILE     check, test: the service configuration\n"
   "  --service NAME    check, test: the service to open (default: the\n"
   "                    config's xt-services.storage)\n"
-  "  --container NAME  check: list this container's blobs\n"
+  "  --container NAME  check: list this container's blobs (not for test)\n"
   "  --json       list: a JSON array of {provider, spec, path, name,\n"
   "               version, description, abi, capabilities, limits,\n"
   "               config_keys, error}; check: one such object (with\n"
-  "               --config also service and checks: [{check, ok, detail\n"
-  "               or error}]); install: an action array\n"
+  "               --config also service, checks: [{check, ok, detail\n"
+  "               or error}] and closed); install: an action array\n"
   "  -h, --help   show this help\n"
   "\n"
   "Suite options (test; see xtstore-conformance --help):\n"

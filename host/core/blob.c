@@ -530,15 +530,30 @@ struct entry_args {
   store_entry_fn fn;
   void *ud;
   int calls;
+  int stopped;      /* the caller's callback asked to stop */
   const store_kv *kv;
   size_t n;
 };
 
+/* Count deliveries, and hold the stop: a plugin that calls again after
+ * a stop does not reach the caller, whose buffer may be full. */
 static int32_t counting_entry(void *ud, const store_entry *e)
 {
   struct entry_args *a = ud;
+  if (a->stopped)
+    return 1;
   a->calls++;
-  return a->fn(a->ud, e);
+  a->stopped = a->fn(a->ud, e) != 0;
+  return a->stopped;
+}
+
+/* A stopped call ends in STORE_E_ABORTED even if the plugin ignored the
+ * stop and reported success. */
+static int stop_result(const struct entry_args *a, int rc, store_error *err)
+{
+  if (a->stopped && rc == STORE_OK)
+    return st_err(err, STORE_E_ABORTED, "stopped by the caller's callback");
+  return rc;
 }
 
 static int entry_replay(void *p)
@@ -558,8 +573,9 @@ static int32_t head_entry(void *ud, const store_entry *e)
 static int do_head(xtstore_svc *s, void *p, store_error *err)
 {
   struct entry_args *a = p;
-  return s->ops->blob_head(s->h, a->container, a->key, a->opts, head_entry, a,
-                           err);
+  int rc = s->ops->blob_head(s->h, a->container, a->key, a->opts, head_entry,
+                             a, err);
+  return stop_result(a, rc, err);
 }
 
 int xtstore_blob_head(xtstore_svc *svc, const char *container, const char *key,
@@ -631,7 +647,8 @@ static int32_t list_entry(void *ud, const store_entry *e)
 static int do_list(xtstore_svc *s, void *p, store_error *err)
 {
   struct entry_args *a = p;
-  return s->ops->blob_list(s->h, a->container, a->opts, list_entry, a, err);
+  int rc = s->ops->blob_list(s->h, a->container, a->opts, list_entry, a, err);
+  return stop_result(a, rc, err);
 }
 
 int xtstore_blob_list(xtstore_svc *svc, const char *container,

@@ -15,6 +15,7 @@ struct cargs {
   store_entry_fn fn;
   void *ud;
   int calls;        /* entries delivered: a listing is not replayed after */
+  int stopped;      /* the caller's callback asked to stop */
 };
 
 static int need_containers(xtstore_svc *svc, const char *container,
@@ -26,12 +27,25 @@ static int need_containers(xtstore_svc *svc, const char *container,
   return rc;
 }
 
-/* Wrap the user's entry callback to count deliveries. */
+/* Wrap the user's entry callback to count deliveries and hold a stop: a
+ * plugin that calls again after a stop does not reach the caller. */
 static int32_t counting_entry(void *ud, const store_entry *e)
 {
   struct cargs *a = ud;
+  if (a->stopped)
+    return 1;
   a->calls++;
-  return a->fn(a->ud, e);
+  a->stopped = a->fn(a->ud, e) != 0;
+  return a->stopped;
+}
+
+/* A stopped call ends in STORE_E_ABORTED even if the plugin ignored the
+ * stop and reported success. */
+static int stop_result(const struct cargs *a, int rc, store_error *err)
+{
+  if (a->stopped && rc == STORE_OK)
+    return st_err(err, STORE_E_ABORTED, "stopped by the caller's callback");
+  return rc;
 }
 
 static int no_replay_after_entries(void *args)
@@ -75,7 +89,8 @@ int xtstore_container_delete(xtstore_svc *svc, const char *container,
 static int do_list(xtstore_svc *s, void *p, store_error *err)
 {
   struct cargs *a = p;
-  return s->ops->container_list(s->h, a->prefix, counting_entry, a, err);
+  int rc = s->ops->container_list(s->h, a->prefix, counting_entry, a, err);
+  return stop_result(a, rc, err);
 }
 
 int xtstore_container_list(xtstore_svc *svc, const char *prefix,
@@ -91,7 +106,8 @@ int xtstore_container_list(xtstore_svc *svc, const char *prefix,
 static int do_head(xtstore_svc *s, void *p, store_error *err)
 {
   struct cargs *a = p;
-  return s->ops->container_head(s->h, a->container, counting_entry, a, err);
+  int rc = s->ops->container_head(s->h, a->container, counting_entry, a, err);
+  return stop_result(a, rc, err);
 }
 
 int xtstore_container_head(xtstore_svc *svc, const char *container,

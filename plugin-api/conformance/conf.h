@@ -36,6 +36,9 @@ typedef struct conf_case {
   void (*fn)(tcase *t);
   uint64_t caps;         /* every bit must be offered, else the case skips */
 } conf_case;
+/* In conf_case.caps: a copy within the service, which the host does only
+ * for a plugin with STORE_CAP_COPY or STORE_CAP_THREADSAFE (no real bit). */
+#define CONF_NEEDS_COPY (UINT64_C(1) << 63)
 
 struct conf_alloc;
 
@@ -222,6 +225,7 @@ CONF_CASE(blobs_get_abort);
 CONF_CASE(listing_recursive);
 CONF_CASE(listing_delimiter);
 CONF_CASE(listing_root_delimiter);
+CONF_CASE(listing_stop);
 CONF_CASE(listing_start_after);
 CONF_CASE(listing_pages);
 CONF_CASE(listing_pages_delimiter);

@@ -309,3 +309,46 @@ CONF_CASE(listing_entries)
             (long long)h.mtime_ns);
   }
 }
+
+/* An entry callback that asks to stop on its first call, counting every
+ * call it gets. */
+static int32_t stop_first(void *ud, const store_entry *e)
+{
+  size_t *calls = ud;
+  (void)e;
+  (*calls)++;
+  return 1;
+}
+
+/* Every entry callback's stop is honoured: the call ends STORE_E_ABORTED
+ * after exactly one call (a caller's buffer may hold one entry only). */
+CONF_CASE(listing_stop)
+{
+  size_t calls = 0;
+  int rc;
+
+  put_tree(t);
+  rc = xtstore_blob_list(g_svc, t->c, NULL, stop_first, &calls, ERR(t));
+  EXPECT_RC(t, rc, STORE_E_ABORTED, "blob_list stopped by its callback");
+  CHECK(t, calls == 1, "blob_list called back %zu times after a stop on "
+        "the first, expected 1", calls);
+  calls = 0;
+  rc = xtstore_blob_head(g_svc, t->c, k_tree[0].key, NULL, stop_first,
+                         &calls, ERR(t));
+  EXPECT_RC(t, rc, STORE_E_ABORTED, "blob_head stopped by its callback");
+  CHECK(t, calls == 1, "blob_head called back %zu times, expected 1", calls);
+  conf_extra_container(t, "stop");   /* two containers under the prefix */
+  calls = 0;
+  rc = xtstore_container_list(g_svc, g_run_prefix, stop_first, &calls,
+                              ERR(t));
+  EXPECT_RC(t, rc, STORE_E_ABORTED, "container_list stopped by its "
+            "callback");
+  CHECK(t, calls == 1, "container_list called back %zu times after a stop "
+        "on the first, expected 1", calls);
+  calls = 0;
+  rc = xtstore_container_head(g_svc, t->c, stop_first, &calls, ERR(t));
+  EXPECT_RC(t, rc, STORE_E_ABORTED, "container_head stopped by its "
+            "callback");
+  CHECK(t, calls == 1, "container_head called back %zu times, expected 1",
+        calls);
+}

@@ -12,8 +12,9 @@
 ** (same syntax as --skip; several specs separated by ';').
 **
 ** Each case runs in its own new container, "<prefix>-<random>-<n>", that
-** teardown deletes recursively. A case needing a capability the service
-** lacks is skipped, printing which one.
+** teardown deletes recursively; a service without STORE_CAP_CONTAINERS is
+** refused (exit 2). A case needing a capability the service lacks is
+** skipped, printing which one.
 */
 #include <fcntl.h>
 #include <getopt.h>
@@ -60,13 +61,14 @@ static const conf_case k_cases[] = {
   {"listing_pages", listing_pages, 0},
   {"listing_pages_delimiter", listing_pages_delimiter, 0},
   {"listing_entries", listing_entries, 0},
+  {"listing_stop", listing_stop, 0},
   {"append_basic", append_basic, C(APPEND)},
   {"snapshot_basic", snapshot_basic, C(SNAPSHOT)},
   {"snapshot_delete_base", snapshot_delete_base, C(SNAPSHOT)},
   {"snapshot_of_current_deleted", snapshot_of_current_deleted, C(SNAPSHOT)},
-  {"copy_same_service", copy_same_service, 0},
-  {"copy_replace_metadata", copy_replace_metadata, 0},
-  {"copy_missing_source", copy_missing_source, 0},
+  {"copy_same_service", copy_same_service, CONF_NEEDS_COPY},
+  {"copy_replace_metadata", copy_replace_metadata, CONF_NEEDS_COPY},
+  {"copy_missing_source", copy_missing_source, CONF_NEEDS_COPY},
   {"multipart_complete", multipart_complete_case, C(MULTIPART)},
   {"multipart_abort", multipart_abort_case, C(MULTIPART)},
   {"multipart_bad_token", multipart_bad_token, C(MULTIPART)},
@@ -184,9 +186,10 @@ static void run_case(void **state)
   for (size_t i = 0; i < sizeof k_cap_names / sizeof k_cap_names[0]; i++)
     if ((t->def->caps & k_cap_names[i].bit) && !(g_caps & k_cap_names[i].bit))
       conf_skip(t, "service lacks %s", k_cap_names[i].name);
-  if (!(g_caps & STORE_CAP_CONTAINERS))
-    conf_skip(t, "service lacks STORE_CAP_CONTAINERS (every case runs in a "
-                 "container of its own)");
+  if ((t->def->caps & CONF_NEEDS_COPY) &&
+      !(g_caps & (STORE_CAP_COPY | STORE_CAP_THREADSAFE)))
+    conf_skip(t, "service lacks STORE_CAP_COPY and STORE_CAP_THREADSAFE (a "
+                 "copy within a service needs one of them)");
   conf_container_name(t->c, sizeof t->c, NULL);
   int rc = xtstore_container_create(g_svc, t->c, NULL, 0, ERR(t));
   EXPECT_OK(t, rc, "create the case's container '%s'", t->c);
@@ -362,6 +365,8 @@ int main(int argc, char **argv)
       for (size_t j = 0; j < sizeof k_cap_names / sizeof k_cap_names[0]; j++)
         if (k_cases[i].caps & k_cap_names[j].bit)
           printf(" %s", k_cap_names[j].name);
+      if (k_cases[i].caps & CONF_NEEDS_COPY)
+        printf(" STORE_CAP_COPY|STORE_CAP_THREADSAFE");
       printf("\n");
     }
     return 0;
@@ -422,6 +427,14 @@ int main(int argc, char **argv)
     return 2;
   }
   g_caps = xtstore_service_caps(g_svc);
+  /* A run that skips every case would pass any plugin: refuse it. */
+  if (!(g_caps & STORE_CAP_CONTAINERS)) {
+    fprintf(stderr, "conformance: service '%s' lacks STORE_CAP_CONTAINERS: "
+                    "every case runs in a container of its own, so none "
+                    "can run\n", service);
+    xtstore_ctx_close(g_ctx);
+    return 2;
+  }
   g_limits = xtstore_service_limits(g_svc);
   static const store_limits zero_limits;
   if (!g_limits)

@@ -16,113 +16,188 @@
 
 #include <store_interface.h>
 
-struct store_handle { char root[2048]; };
-typedef struct lister {      /* one listing in progress */
-  char dir[2048], last[128]; /* the container's path, the last prefix sent */
-  const char *prefix, *delim, *after;
-  store_entry_fn cb;
-  void *ud;
-} lister;
+#define ROOT_MAX 2048 /* `path`, with its NUL */
+#define KEY_MAX 127   /* two file name bytes per key byte: 254 of 255 */
+#define PATH_CAP 4096 /* ROOT/CONTAINER/NAME: 2047 + 1 + 255 + 1 + 255 */
 
+struct store_handle {
+  char root[ROOT_MAX];
+};
+
+/* Called with each name of a directory; a non-zero return (an error the
+ * callback set in err) ends the walk. */
+typedef int32_t dir_name_fn(void *ud, const char *name, store_error *err);
+
+static int32_t errno_code(int e)
+{
+  switch (e) {
+  case ENOENT: return STORE_E_NOT_FOUND;
+  case EEXIST: return STORE_E_EXISTS;
+  case ENOTEMPTY: return STORE_E_NOT_EMPTY;
+  case EACCES: return STORE_E_PERMISSION;
+  default: return STORE_E_IO;
+  }
+}
+
+/* The failed system call's errno, as "WHAT 'NAME': cause". */
 static int32_t fail(store_error *err, const char *what, const char *name)
 {
   int e = errno;
-  return store_error_set(err, e == ENOENT ? STORE_E_NOT_FOUND
-                         : e == EEXIST ? STORE_E_EXISTS
-                         : e == ENOTEMPTY ? STORE_E_NOT_EMPTY
-                         : e == EACCES ? STORE_E_PERMISSION : STORE_E_IO,
-                         "%s '%s': %s", what, name, strerror(e));
+  return store_error_set(err, errno_code(e), "%s '%s': %s", what, name,
+                         strerror(e));
 }
 
-/* ROOT/C/, or ROOT/C/hex(key) when key is set: into p[2048]. */
-static int32_t path(store_handle *h, const char *c, const char *k, char *p,
-                    store_error *err)
+static int32_t stopped(store_error *err, const char *op, const char *name)
 {
-  int n = snprintf(p, 2048, "%s/%s/", h->root, c);
-  if (!c[0] || c[0] == '.' || strchr(c, '/') || n >= 2048 - 256)
-    return store_error_set(err, STORE_E_INVALID, "container '%s': bad name", c);
-  if (k && strlen(k) > 127)  /* d_limits.max_key_length */
+  return store_error_set(err, STORE_E_ABORTED, "%s '%s': stopped", op, name);
+}
+
+/* ROOT/C/, or ROOT/C/hex(k) when k is not NULL, into p[PATH_CAP]. */
+static int32_t path(const store_handle *h, const char *c, const char *k,
+                    char *p, store_error *err)
+{
+  size_t i, n;
+  if (!c[0] || c[0] == '.' || strchr(c, '/') || strlen(c) > 255)
+    return store_error_set(err, STORE_E_INVALID, "container '%.40s': bad "
+                           "name", c);
+  if (k && strlen(k) > KEY_MAX)
     return store_error_set(err, STORE_E_INVALID, "key '%.40s...': longer "
-                           "than 127 bytes", k);
-  for (; k && *k; k++)
-    n += sprintf(p + n, "%02x", (unsigned char)*k);
+                           "than %d bytes", k, KEY_MAX);
+  n = (size_t)snprintf(p, PATH_CAP, "%s/%s/", h->root, c);
+  for (i = 0; k && k[i]; i++)
+    n += (size_t)snprintf(p + n, PATH_CAP - n, "%02x", (unsigned char)k[i]);
   return STORE_OK;
 }
 
-static int32_t d_open(const store_host_api *host, const store_kv *cfg, size_t n,
-                      store_handle **out, store_error *err)
+/* The key file `name` stands for, into key[KEY_MAX + 1]; -1 when it is no
+ * blob of ours (not even-length lowercase hex, or a NUL byte). */
+static int unhex(const char *name, char *key)
 {
+  static const char digits[] = "0123456789abcdef";
+  size_t i, n = strlen(name);
+  if (n == 0 || n % 2 || n > 2 * KEY_MAX || strspn(name, digits) != n)
+    return -1;
+  for (i = 0; i < n / 2; i++) {
+    key[i] = (char)((strchr(digits, name[2 * i]) - digits) * 16 +
+                    (strchr(digits, name[2 * i + 1]) - digits));
+    if (!key[i])
+      return -1;
+  }
+  key[n / 2] = '\0';
+  return 0;
+}
+
+/* On success *out is a new handle owned by the host, released with
+ * d_close(); on failure it is NULL. */
+static int32_t d_open(const store_host_api *host, const store_kv *cfg,
+                      size_t n, store_handle **out, store_error *err)
+{
+  const char *root = NULL;
   size_t i;
   (void)host;
-  for (i = 0; i < n && strcmp(cfg[i].key, "path"); i++) {}
-  if (i == n || !(*out = calloc(1, sizeof **out)))
-    return store_error_set(err, i == n ? STORE_E_CONFIG : STORE_E_NOMEM,
-                           i == n ? "key 'path' is missing" : "out of memory");
-  snprintf((*out)->root, sizeof (*out)->root, "%s", cfg[i].value);
+  *out = NULL;
+  for (i = 0; i < n; i++)
+    if (!strcmp(cfg[i].key, "path"))
+      root = cfg[i].value;
+  if (!root || !root[0])
+    return store_error_set(err, STORE_E_CONFIG, "key 'path' is missing");
+  if (strlen(root) >= ROOT_MAX)
+    return store_error_set(err, STORE_E_CONFIG, "path: longer than %d "
+                           "bytes", ROOT_MAX - 1);
+  *out = calloc(1, sizeof **out);
+  if (!*out)
+    return store_error_set(err, STORE_E_NOMEM, "out of memory");
+  memcpy((*out)->root, root, strlen(root) + 1);
   return STORE_OK;
 }
 
-static void d_close(store_handle *h) { free(h); }
-
-/* Every name in `p` (container c's directory, or the root when c is
- * NULL) not starting with '.', sorted, to cb. */
-static int32_t each(const char *p, const char *c,
-                    int32_t (*cb)(void *, const char *), void *ud,
-                    store_error *err)
+static void d_close(store_handle *h)
 {
-  struct dirent **v;
+  free(h);
+}
+
+/* Each name in directory p, sorted, to fn: never "." and "..", other dot
+ * names (our temporary files) only when `dots`. scandir holds all of the
+ * directory's names in memory during the walk. */
+static int32_t each(const char *p, const char *what, const char *name,
+                    int dots, dir_name_fn *fn, void *ud, store_error *err)
+{
+  struct dirent **v = NULL;
   int32_t rc = STORE_OK;
   int i, n = scandir(p, &v, NULL, alphasort);
   if (n < 0)
-    return fail(err, c ? "container" : "root", c ? c : p);
-  for (i = 0; i < n; free(v[i++]))
-    if (!rc && v[i]->d_name[0] != '.' && cb(ud, v[i]->d_name))
-      rc = store_error_set(err, STORE_E_ABORTED, "listing stopped");
+    return fail(err, what, name);
+  for (i = 0; i < n; i++) {
+    const char *d = v[i]->d_name;
+    int skip = !strcmp(d, ".") || !strcmp(d, "..") || (d[0] == '.' && !dots);
+    if (!rc && !skip)
+      rc = fn(ud, d, err);
+    free(v[i]);
+  }
   free(v);
   return rc;
 }
 
+/* name's entry to cb; STORE_E_ABORTED when cb asks to stop. */
 static int32_t emit(store_entry_fn cb, void *ud, const char *name,
-                    uint32_t flags, const struct stat *st)
+                    uint32_t flags, const struct stat *st, store_error *err)
 {
   store_entry e = { .struct_size = sizeof e, .flags = flags, .name = name,
                     .mtime_ns = STORE_MTIME_UNKNOWN };
   if (st) {
-    e.size = flags ? 0 : (uint64_t)st->st_size;
-    e.mtime_ns = st->st_mtim.tv_sec * INT64_C(1000000000) + st->st_mtim.tv_nsec;
+    if (!flags)
+      e.size = (uint64_t)st->st_size;
+    e.mtime_ns = st->st_mtim.tv_sec * INT64_C(1000000000) +
+                 st->st_mtim.tv_nsec;
   }
-  return cb(ud, &e);
+  if (cb(ud, &e))
+    return stopped(err, "entry", name);
+  return STORE_OK;
 }
 
+/* Written to a temporary file, then renamed over the blob: a reader sees
+ * the old object or the new one, never a part. */
 static int32_t d_put(store_handle *h, const char *c, const char *k,
                      const store_put_opts *o, store_read_fn src, void *ud,
                      store_put_result *out, store_error *err)
 {
-  char p[2048], tmp[2048], buf[65536];
+  char p[PATH_CAP], tmp[PATH_CAP], buf[65536];
   size_t n = 1, total = 0;
-  int32_t rc = path(h, c, k, p, err);
-  int fd;
+  int fd = -1;
+  int32_t rc;
   (void)o;
-  if (rc || (rc = path(h, c, NULL, tmp, err)))
+  rc = path(h, c, k, p, err);
+  if (rc)
     return rc;
-  strcat(tmp, ".put-XXXXXX"); /* path() left room; '.': never listed */
-  if ((fd = mkstemp(tmp)) < 0)
+  path(h, c, NULL, tmp, err);
+  strcat(tmp, ".put-XXXXXX"); /* '.': never listed */
+  fd = mkstemp(tmp);
+  if (fd < 0)
     return fail(err, "container", c);
-  while (!rc && n) {
-    if (src(ud, buf, sizeof buf, &n))
-      rc = store_error_set(err, STORE_E_ABORTED, "put '%s': stopped", k);
-    else if (n && write(fd, buf, n) != (ssize_t)n)
+  while (n) {
+    if (src(ud, buf, sizeof buf, &n)) {
+      rc = stopped(err, "put", k);
+      goto out;
+    }
+    if (n && write(fd, buf, n) != (ssize_t)n) {
       rc = fail(err, "put", k);
+      goto out;
+    }
     total += n;
   }
-  if (close(fd) && !rc)
+  rc = close(fd);
+  fd = -1;
+  if (rc || rename(tmp, p)) {
     rc = fail(err, "put", k);
-  if (!rc && rename(tmp, p))   /* atomic: the old object or the new one */
-    rc = fail(err, "put", k);
+    goto out;
+  }
+  if (out && STORE_HAS_FIELD(store_put_result, size, out->struct_size))
+    out->size = total;
+out:
+  if (fd >= 0)
+    close(fd);
   if (rc)
     unlink(tmp);
-  else if (out && STORE_HAS_FIELD(store_put_result, size, out->struct_size))
-    out->size = total;
   return rc;
 }
 
@@ -130,148 +205,189 @@ static int32_t d_get(store_handle *h, const char *c, const char *k,
                      const store_get_opts *o, store_write_fn sink, void *ud,
                      store_error *err)
 {
-  char p[2048], buf[65536];
+  char p[PATH_CAP], buf[65536];
   struct stat st;
-  ssize_t n = 0;
+  ssize_t n;
+  int fd = -1;
   int32_t rc = path(h, c, k, p, err);
-  int fd;
   if (rc)
     return rc;
-  if ((fd = open(p, O_RDONLY)) < 0 || fstat(fd, &st))
+  fd = open(p, O_RDONLY);
+  if (fd < 0 || fstat(fd, &st)) {
     rc = fail(err, "blob", k);
-  else if (o && o->on_entry && emit(o->on_entry, o->on_entry_ctx, k, 0, &st))
-    rc = store_error_set(err, STORE_E_ABORTED, "get '%s': stopped", k);
-  while (!rc && (n = read(fd, buf, sizeof buf)) > 0) {
-#ifdef BROKEN /* a provider with a bug, for the install test: bytes lost */
-    n -= n > 1;
-#endif
-    if (sink(ud, buf, (size_t)n))
-      rc = store_error_set(err, STORE_E_ABORTED, "get '%s': stopped", k);
+    goto out;
   }
-  if (!rc && n < 0)
+  if (o && o->on_entry)
+    rc = emit(o->on_entry, o->on_entry_ctx, k, 0, &st, err);
+  if (rc)
+    goto out;
+  while ((n = read(fd, buf, sizeof buf)) > 0) {
+    if (sink(ud, buf, (size_t)n)) {
+      rc = stopped(err, "get", k);
+      goto out;
+    }
+  }
+  if (n < 0)
     rc = fail(err, "get", k);
+out:
   if (fd >= 0)
     close(fd);
   return rc;
+}
+
+/* The entry of file p (the `what` called `name`) to cb. */
+static int32_t stat_emit(const char *p, const char *what, const char *name,
+                         uint32_t flags, store_entry_fn cb, void *ud,
+                         store_error *err)
+{
+  struct stat st;
+  if (stat(p, &st))
+    return fail(err, what, name);
+  return emit(cb, ud, name, flags, &st, err);
 }
 
 static int32_t d_head(store_handle *h, const char *c, const char *k,
                       const store_head_opts *o, store_entry_fn cb, void *ud,
                       store_error *err)
 {
-  char p[2048];
-  struct stat st;
+  char p[PATH_CAP];
   int32_t rc = path(h, c, k, p, err);
   (void)o;
-  if (!rc && stat(p, &st))
-    rc = fail(err, "blob", k);
-  if (!rc && emit(cb, ud, k, 0, &st))
-    rc = store_error_set(err, STORE_E_ABORTED, "head '%s': stopped", k);
+  if (!rc)
+    rc = stat_emit(p, "blob", k, 0, cb, ud, err);
   return rc;
 }
 
 static int32_t d_delete(store_handle *h, const char *c, const char *k,
                         const store_delete_opts *o, store_error *err)
 {
-  char p[2048];
+  char p[PATH_CAP];
   int32_t rc = path(h, c, k, p, err);
   (void)o;
-  return rc ? rc : unlink(p) ? fail(err, "blob", k) : STORE_OK;
+  if (!rc && unlink(p))
+    rc = fail(err, "blob", k);
+  return rc;
 }
+
+typedef struct lister {    /* one listing in progress */
+  const char *dir;         /* the container's path, ending in '/' */
+  char last[KEY_MAX + 1];  /* the last "dir/" prefix sent */
+  const char *prefix, *delim, *after;
+  store_entry_fn cb;
+  void *ud;
+} lister;
 
 /* One file of a listing: its key if it is in the listing, or the one
  * "dir/" prefix entry standing for it and the keys after it. */
-static int32_t list_one(void *ud, const char *hex)
+static int32_t list_one(void *ud, const char *name, store_error *err)
 {
   lister *l = ud;
-  char key[128], *d;
+  char key[KEY_MAX + 1], file[PATH_CAP], *d = NULL;
   struct stat st;
-  size_t i, plen = strlen(l->prefix);
-  for (i = 0; hex[2 * i] && i < sizeof key - 1; i++)
-    key[i] = (char)strtol((char[3]){ hex[2 * i], hex[2 * i + 1], 0 }, NULL, 16);
-  key[i] = '\0';
-  if (strncmp(key, l->prefix, plen) || (l->after && strcmp(key, l->after) <= 0))
-    return 0;
-  if (l->delim && (d = strstr(key + plen, l->delim)) != NULL) {
+  size_t plen = strlen(l->prefix);
+  if (unhex(name, key) || strncmp(key, l->prefix, plen))
+    return STORE_OK;
+  if (l->after && strcmp(key, l->after) <= 0)
+    return STORE_OK;
+  if (l->delim)
+    d = strstr(key + plen, l->delim);
+  if (d) {
     d[strlen(l->delim)] = '\0';
     if (!strcmp(key, l->last))
-      return 0;
+      return STORE_OK;
     strcpy(l->last, key);
-    return emit(l->cb, l->ud, key, STORE_ENTRY_PREFIX, NULL);
+    return emit(l->cb, l->ud, key, STORE_ENTRY_PREFIX, NULL, err);
   }
-  snprintf(l->dir + strlen(l->dir), 256, "%s", hex); /* stat dir/hex, then */
-  i = stat(l->dir, &st) ? 0 : 1;                      /* cut it off again  */
-  l->dir[strlen(l->dir) - strlen(hex)] = '\0';
-  return i ? emit(l->cb, l->ud, key, 0, &st) : 0; /* a file gone meanwhile */
+  snprintf(file, sizeof file, "%s%s", l->dir, name);
+  if (stat(file, &st))
+    return STORE_OK; /* deleted meanwhile */
+  return emit(l->cb, l->ud, key, 0, &st, err);
 }
 
 static int32_t d_list(store_handle *h, const char *c, const store_list_opts *o,
                       store_entry_fn cb, void *ud, store_error *err)
 {
-  lister l = { .prefix = o && o->prefix ? o->prefix : "", .cb = cb, .ud = ud,
-               .delim = o && o->delimiter && *o->delimiter ? o->delimiter : NULL,
-               .after = o ? o->start_after : NULL };
-  int32_t rc = path(h, c, NULL, l.dir, err);
-  return rc ? rc : each(l.dir, c, list_one, &l, err);
+  char dir[PATH_CAP];
+  lister l = { .dir = dir, .prefix = "", .cb = cb, .ud = ud };
+  int32_t rc = path(h, c, NULL, dir, err);
+  if (rc)
+    return rc;
+  if (o && o->prefix)
+    l.prefix = o->prefix;
+  if (o && o->delimiter && o->delimiter[0])
+    l.delim = o->delimiter;
+  if (o)
+    l.after = o->start_after;
+  return each(dir, "container", c, 0, list_one, &l, err);
 }
 
 static int32_t d_mkdir(store_handle *h, const char *c, const store_kv *m,
                        size_t n, store_error *err)
 {
-  char p[2048];
+  char p[PATH_CAP];
   int32_t rc = path(h, c, NULL, p, err);
-  (void)m; (void)n;
-  return rc ? rc : mkdir(p, 0777) ? fail(err, "container", c) : STORE_OK;
+  (void)m;
+  (void)n;
+  if (!rc && mkdir(p, 0777))
+    rc = fail(err, "container", c);
+  return rc;
 }
 
-static int32_t unlink_one(void *ud, const char *name)
+static int32_t unlink_one(void *ud, const char *name, store_error *err)
 {
-  char p[2048 + 256];
+  char p[PATH_CAP];
   snprintf(p, sizeof p, "%s%s", (const char *)ud, name);
-  return unlink(p) != 0;
+  return unlink(p) ? fail(err, "delete file", p) : STORE_OK;
 }
 
+/* Recursive: every file goes, a put's leftover temporary file too. */
 static int32_t d_rmdir(store_handle *h, const char *c, uint32_t flags,
                        store_error *err)
 {
-  char p[2048];
+  char p[PATH_CAP];
   int32_t rc = path(h, c, NULL, p, err);
   if (!rc && (flags & STORE_CONTAINER_DELETE_RECURSIVE))
-    rc = each(p, c, unlink_one, p, err);
-  return rc ? rc : rmdir(p) ? fail(err, "container", c) : STORE_OK;
+    rc = each(p, "container", c, 1, unlink_one, p, err);
+  if (!rc && rmdir(p))
+    rc = fail(err, "container", c);
+  return rc;
 }
 
-typedef struct { const char *root, *prefix; store_entry_fn cb; void *ud; } clist;
+typedef struct clister {
+  const char *root, *prefix;
+  store_entry_fn cb;
+  void *ud;
+} clister;
 
-static int32_t clist_one(void *ud, const char *name)
+static int32_t clist_one(void *ud, const char *name, store_error *err)
 {
-  clist *l = ud;
-  char p[4096];
+  clister *l = ud;
+  char p[PATH_CAP];
   struct stat st;
+  if (strncmp(name, l->prefix, strlen(l->prefix)))
+    return STORE_OK;
   snprintf(p, sizeof p, "%s/%s", l->root, name);
-  if (strncmp(name, l->prefix, strlen(l->prefix)) || stat(p, &st) ||
-      !S_ISDIR(st.st_mode))
-    return 0;
-  return emit(l->cb, l->ud, name, STORE_ENTRY_CONTAINER, &st);
+  if (stat(p, &st) || !S_ISDIR(st.st_mode))
+    return STORE_OK;
+  return emit(l->cb, l->ud, name, STORE_ENTRY_CONTAINER, &st, err);
 }
 
 static int32_t d_containers(store_handle *h, const char *prefix,
                             store_entry_fn cb, void *ud, store_error *err)
 {
-  clist l = { h->root, prefix ? prefix : "", cb, ud };
-  return each(h->root, NULL, clist_one, &l, err);
+  clister l = { .root = h->root, .prefix = "", .cb = cb, .ud = ud };
+  if (prefix)
+    l.prefix = prefix;
+  return each(h->root, "path", h->root, 0, clist_one, &l, err);
 }
 
 static int32_t d_stat(store_handle *h, const char *c, store_entry_fn cb,
                       void *ud, store_error *err)
 {
-  char p[2048];
-  struct stat st;
+  char p[PATH_CAP];
   int32_t rc = path(h, c, NULL, p, err);
-  if (!rc && stat(p, &st))
-    rc = fail(err, "container", c);
-  if (!rc && emit(cb, ud, c, STORE_ENTRY_CONTAINER, &st))
-    rc = store_error_set(err, STORE_E_ABORTED, "head '%s': stopped", c);
+  if (!rc)
+    rc = stat_emit(p, "container", c, STORE_ENTRY_CONTAINER, cb, ud, err);
   return rc;
 }
 
