@@ -138,4 +138,5 @@ STORE_EXPORT const struct store_interface store_interface = {
   .multipart_part = az_multipart_part,
   .multipart_complete = az_multipart_complete,
   .multipart_abort = az_multipart_abort,
+  .blob_delete_batch = az_blob_delete_batch,
 };

@@ -263,6 +263,7 @@ int32_t az_blob_delete(store_handle *h, const char *container,
 int32_t az_blob_set_metadata(store_handle *h, const char *container,
                              const char *key, const store_kv *metadata,
                              size_t nmetadata, store_error *err);
+int32_t az_blob_delete_batch(store_handle *h, const char *container, const char *const *keys, size_t n, store_batch_fn fn, void *ctx, store_error *err); /* azure_batch.c */
 
 /* azure_upload.c */
 int32_t az_put_blocks(store_handle *h, const az_target *t,

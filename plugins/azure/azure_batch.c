@@ -1,0 +1,311 @@
+/*
+** azure_batch.c -- blob_delete_batch with Blob Batch: POST
+** CONTAINER?restype=container&comp=batch, a multipart/mixed body of up to
+** AZ_BATCH_MAX Delete Blob sub-requests (sdk_mixed.h), each dated and
+** signed on its own as if sent alone (Shared Key), or carrying the SAS
+** token in its URL. The 202 answer holds one sub-response per Content-ID:
+** 202 is deleted, 404 was already gone, anything else is that key's own
+** failure, classified like a single delete's (azure_error.c). A service
+** that does not know Blob Batch (an older emulator, a proxy) refuses the
+** POST itself: STORE_E_UNSUPPORTED, and the host deletes one by one.
+*/
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "azure.h"
+#include "sdk_azure.h"
+#include "sdk_mixed.h"
+
+/* Sub-requests of one Blob Batch (the service's limit). */
+#define AZ_BATCH_MAX 256
+
+/* One batch request's keys and the reports made from its answer. */
+typedef struct az_batch {
+  store_handle *h;
+  const char *container;
+  const char *const *keys;      /* this batch's: keys[0..n)                */
+  size_t n, base;               /* base: index of keys[0] for fn           */
+  unsigned char *seen;          /* reported                                */
+  store_batch_fn fn;
+  void *ctx;
+  int stopped;                  /* fn asked to stop                        */
+  sdk_mixed_parser *parser;     /* of the answer being read; owned         */
+  store_error perr;             /* the parser's creation failure           */
+  int part_failed;              /* the parse stopped in on_part, whose
+                                   error names the key or the batch       */
+  int write_failed;             /* the parse failed (not a cancellation)  */
+} az_batch;
+
+/* The Delete Blob of key as a sub-request: its own x-ms-date and Shared
+ * Key signature (the batch's x-ms-version applies to it: none of its
+ * own, as the service's SDKs send it). *out owned by the caller. */
+static int32_t sub_request(store_handle *h, const az_target *t,
+                           const char *date, sdk_request **out,
+                           store_error *err)
+{
+  int32_t rc = az_request(h, t, "DELETE", NULL, out, err);
+
+  if (!rc)
+    rc = az_header(t, *out, "x-ms-version", NULL, err);
+  if (!rc)
+    rc = az_header(t, *out, "x-ms-date", date, err);
+  if (!rc)
+    rc = az_header(t, *out, "Content-Length", "0", err);
+  if (!rc && h->key &&
+      sdk_azure_sign_request(*out, h->account, h->key, h->keylen))
+    rc = az_nomem(t, err);
+  if (rc) {
+    sdk_request_free(*out);
+    *out = NULL;
+  }
+  return rc;
+}
+
+/* The multipart body of keys[0..n). It may carry the SAS token: the
+ * caller wipes it. */
+static int32_t build_body(store_handle *h, const az_target *bt,
+                          const az_batch *b, const char *boundary,
+                          sdk_buf *body, store_error *err)
+{
+  char date[30];
+  int32_t rc = STORE_OK;
+
+  sdk_time_format_http(time(NULL) + (time_t)atomic_load(&h->clock_offset),
+                       date);
+  for (size_t i = 0; !rc && i < b->n; i++) {
+    az_target t = {"delete", b->container, b->keys[i], NULL};
+    sdk_request *r = NULL;
+    rc = sub_request(h, &t, date, &r, err);
+    if (!rc && sdk_mixed_add(body, boundary, i, r))
+      rc = az_nomem(bt, err);
+    sdk_request_free(r);
+  }
+  if (!rc && sdk_mixed_end(body, boundary))
+    rc = az_nomem(bt, err);
+  return rc;
+}
+
+/* A sub-response as the response a single request would have had, for
+ * azure_error.c. */
+static int32_t part_error(const az_target *t, const sdk_mixed_part *part,
+                          store_error *err)
+{
+  sdk_response *resp = sdk_response_new(part->status);
+  int bad = !resp;
+  int32_t rc;
+
+  for (size_t i = 0; !bad && i < part->nheaders; i++)
+    bad = sdk_response_add_header(resp, part->headers[i].key,
+                                  part->headers[i].value);
+  if (!bad)
+    bad = sdk_response_append_body(resp, part->body, part->body_len);
+  rc = bad ? az_nomem(t, err) : az_fail_response(t, resp, err);
+  sdk_response_free(resp);
+  return rc;
+}
+
+static int32_t on_part(void *ctx, const sdk_mixed_part *part,
+                       store_error *err)
+{
+  az_batch *b = ctx;
+  az_target t = {"delete", b->container, NULL, NULL};
+  store_error kerr;
+  int32_t code = STORE_OK;
+  size_t i;
+
+  b->part_failed = 1; /* until this part is through */
+  /* A part without a key's Content-ID answers the whole batch (how the
+   * service refuses a malformed one): the call fails with it. */
+  if (sdk_mixed_index(part->content_id, &i) || i >= b->n) {
+    t.op = "delete batch";
+    if (part->status >= 200 && part->status <= 299)
+      return az_fail(&t, err, STORE_E_INTERNAL, "a sub-response for no "
+                     "sub-request (Content-ID '%.40s')", part->content_id);
+    return part_error(&t, part, err);
+  }
+  b->part_failed = 0;
+  if (b->seen[i])
+    return STORE_OK;
+  b->seen[i] = 1;
+  t.key = b->keys[i];
+  memset(&kerr, 0, sizeof(kerr));
+  kerr.struct_size = sizeof(kerr);
+  if (part->status != 202) {
+    code = part_error(&t, part, &kerr);
+    /* A blob already gone is what a delete wants (the op's contract); a
+     * missing container is every key's failure. */
+    if (code == STORE_E_NOT_FOUND &&
+        !strcmp(kerr.provider_code, "BlobNotFound"))
+      code = STORE_OK;
+  }
+  if (b->fn(b->ctx, b->base + i, code, code ? &kerr : NULL)) {
+    b->stopped = b->part_failed = 1;
+    return az_fail(&t, err, STORE_E_ABORTED, "stopped by the callback");
+  }
+  return STORE_OK;
+}
+
+/* The 2xx answer's headers: a parser for its Content-Type (again when a
+ * request is sent twice). */
+static int32_t on_headers(void *ctx, const sdk_response *resp)
+{
+  az_batch *b = ctx;
+
+  sdk_mixed_parser_free(b->parser);
+  b->parser = NULL;
+  memset(&b->perr, 0, sizeof(b->perr));
+  b->perr.struct_size = sizeof(b->perr);
+  return sdk_mixed_parser_new(sdk_response_header(resp, "Content-Type"),
+                              on_part, b, &b->parser, &b->perr);
+}
+
+static int32_t on_body(void *ctx, const void *data, size_t len)
+{
+  az_batch *b = ctx;
+
+  int32_t rc = sdk_mixed_write(b->parser, data, len);
+
+  b->write_failed |= rc != STORE_OK;
+  return rc;
+}
+
+/* Is this refusal of the batch POST the service not knowing Blob Batch? */
+static int no_batch(const store_error *e)
+{
+  static const char *const codes[] = {
+    "NotImplemented", "UnsupportedHttpVerb", "UnsupportedQueryParameter",
+    "InvalidQueryParameterValue", "FeatureNotSupported",
+  };
+
+  if (e->http_status == 405 || e->http_status == 501)
+    return 1;
+  for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+    if (!strcmp(e->provider_code, codes[i]))
+      return 1;
+  return 0;
+}
+
+/* rc of a failed parse, into err with the call named (a sub-response's
+ * own failure is named already). */
+static int32_t parse_failed(az_batch *b, const az_target *bt,
+                            store_error *err)
+{
+  store_error perr = b->perr;
+  int32_t rc = b->parser ? sdk_mixed_parser_finish(b->parser, &perr)
+                         : perr.code;
+
+  if (!rc)
+    return STORE_OK;
+  if (b->part_failed) {
+    if (err)
+      *err = perr;
+    return rc;
+  }
+  rc = az_fail(bt, err, rc, "%s", perr.message);
+  /* A cut or garbled answer: the keys not reported may go again. */
+  if (err && rc != STORE_E_NOMEM)
+    err->flags |= STORE_ERR_RETRYABLE;
+  return rc;
+}
+
+/* One Blob Batch of b's keys; each key answered is reported. */
+static int32_t batch_send(az_batch *b, store_error *err)
+{
+  az_target bt = {"delete batch", b->container, NULL, NULL};
+  char boundary[SDK_MIXED_BOUNDARY_SIZE];
+  sdk_buf body = SDK_BUF_INIT, ct = SDK_BUF_INIT;
+  sdk_request *r = NULL;
+  int32_t rc;
+
+  b->parser = NULL;
+  b->part_failed = b->write_failed = 0;
+  memset(&b->perr, 0, sizeof(b->perr));
+  if (sdk_mixed_boundary("batch_", boundary)) {
+    rc = az_fail(&bt, err, STORE_E_INTERNAL, "no randomness for a "
+                 "boundary");
+    goto out;
+  }
+  rc = build_body(b->h, &bt, b, boundary, &body, err);
+  if (!rc)
+    rc = az_request(b->h, &bt, "POST", "restype=container&comp=batch", &r,
+                    err);
+  if (!rc && sdk_mixed_content_type(boundary, &ct))
+    rc = az_nomem(&bt, err);
+  if (!rc)
+    rc = az_header(&bt, r, "Content-Type", ct.data, err);
+  if (rc)
+    goto out;
+  sdk_request_body_mem(r, body.data, body.len);
+  sdk_request_on_headers(r, on_headers, b);
+  sdk_request_sink(r, on_body, b);
+  rc = az_perform(b->h, &bt, r, NULL, err);
+  if (rc == STORE_E_ABORTED && (b->write_failed || b->perr.code)) {
+    rc = parse_failed(b, &bt, err);
+    goto out;
+  }
+  if (rc) {
+    if (err && no_batch(err)) {
+      char code[STORE_ERR_CODE_SIZE];
+      snprintf(code, sizeof(code), "%s", err->provider_code);
+      rc = az_fail(&bt, err, STORE_E_UNSUPPORTED, "the service refuses "
+                   "Blob Batch (HTTP %d%s%s): deleting one by one",
+                   (int)err->http_status, *code ? " " : "", code);
+    }
+    goto out;
+  }
+  rc = parse_failed(b, &bt, err);
+out:
+  sdk_mixed_parser_free(b->parser);
+  b->parser = NULL;
+  sdk_request_free(r);
+  if (body.data)
+    memset(body.data, 0, body.cap);
+  sdk_buf_free(&body);
+  sdk_buf_free(&ct);
+  return rc;
+}
+
+int32_t az_blob_delete_batch(store_handle *h, const char *container,
+                             const char *const *keys, size_t n,
+                             store_batch_fn fn, void *ctx, store_error *err)
+{
+  az_batch b;
+  int32_t rc = STORE_OK;
+
+  memset(&b, 0, sizeof(b));
+  b.h = h;
+  b.container = container;
+  b.fn = fn;
+  b.ctx = ctx;
+
+  for (size_t i = 0; !rc && i < n; i++) {
+    az_target t = {"delete", container, keys[i], NULL};
+    rc = az_check_key(&t, err);
+  }
+  if (rc)
+    return rc;
+  b.seen = calloc(AZ_BATCH_MAX, 1);
+  if (!b.seen) {
+    az_target t = {"delete batch", container, NULL, NULL};
+    return az_nomem(&t, err);
+  }
+  for (size_t at = 0; !rc && at < n; at += AZ_BATCH_MAX) {
+    b.keys = keys + at;
+    b.base = at;
+    b.n = n - at < AZ_BATCH_MAX ? n - at : AZ_BATCH_MAX;
+    memset(b.seen, 0, AZ_BATCH_MAX);
+    rc = batch_send(&b, err);
+    for (size_t i = 0; !rc && i < b.n; i++)
+      if (!b.seen[i]) {
+        az_target t = {"delete batch", container, NULL, NULL};
+        rc = az_fail(&t, err, STORE_E_INTERNAL, "the answer has no "
+                     "sub-response for blob '%.200s'", b.keys[i]);
+        if (err)
+          err->flags |= STORE_ERR_RETRYABLE;
+      }
+  }
+  free(b.seen);
+  return rc;
+}
