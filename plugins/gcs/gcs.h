@@ -207,6 +207,7 @@ int32_t gcs_blob_set_metadata(store_handle *h, const char *bucket,
 /* DELETE one generation (NULL: the live object). */
 int32_t gcs_delete_object(store_handle *h, const gcs_target *t,
                           store_error *err);
+int32_t gcs_blob_delete_batch(store_handle *h, const char *bucket, const char *const *keys, size_t n, store_batch_fn fn, void *ctx, store_error *err); /* gcs_batch.c */
 
 /* gcs_list.c */
 /* One object of a listing: its resource as read. Return STORE_OK to go
