@@ -3,7 +3,8 @@
 ** CONTAINER?restype=container&comp=batch, a multipart/mixed body of up to
 ** AZ_BATCH_MAX Delete Blob sub-requests (sdk_mixed.h), each dated and
 ** signed on its own as if sent alone (Shared Key), or carrying the SAS
-** token in its URL. The 202 answer holds one sub-response per Content-ID:
+** token in its URL. An account SAS posts to the service (?comp=batch)
+** instead, the scope it grants. The 202 answer holds one sub-response per Content-ID:
 ** 202 is deleted, 404 was already gone, anything else is that key's own
 ** failure, classified like a single delete's (azure_error.c). A service
 ** that does not know Blob Batch (an older emulator, a proxy) refuses the
@@ -187,6 +188,17 @@ static int no_batch(const store_error *e)
   return 0;
 }
 
+/* Is sas an account SAS (it has resource types, srt=)? It grants the
+ * service-level batch; a container's SAS grants only the container's
+ * (and Azurite refuses an account SAS there). */
+static int account_sas(const char *sas)
+{
+  for (const char *p = sas; p; p = strchr(p, '&'))
+    if (!strncmp(p += *p == '&', "srt=", 4))
+      return 1;
+  return 0;
+}
+
 /* rc of a failed parse, into err with the call named (a sub-response's
  * own failure is named already). */
 static int32_t parse_failed(az_batch *b, const az_target *bt,
@@ -228,9 +240,13 @@ static int32_t batch_send(az_batch *b, store_error *err)
     goto out;
   }
   rc = build_body(b->h, &bt, b, boundary, &body, err);
-  if (!rc)
+  if (!rc && account_sas(b->h->sas)) {
+    az_target at = {bt.op, NULL, NULL, NULL};
+    rc = az_request(b->h, &at, "POST", "comp=batch", &r, err);
+  } else if (!rc) {
     rc = az_request(b->h, &bt, "POST", "restype=container&comp=batch", &r,
                     err);
+  }
   if (!rc && sdk_mixed_content_type(boundary, &ct))
     rc = az_nomem(&bt, err);
   if (!rc)
