@@ -5,7 +5,9 @@
 # curl, is empty after. An object under a temporary hold fails alone: its
 # own line naming it, exit 8, the others gone. A bucket with versioning is
 # deleted one by one (a plain DELETE there would keep the data): no batch,
-# the same outcome and exit codes.
+# the same outcome and exit codes. Through faultproxy.py: a call refused
+# 401 inside a batch (a new token, the batch again) and an answer cut
+# short (the keys not reported again) still delete everything once.
 . "$(dirname "$0")/gcslib.sh" "$@"
 
 gcs_private_server
@@ -112,5 +114,70 @@ check
 [ "$(left "$BV")" = "t/f150.txt" ] || fail "versioned: left behind: $(left "$BV")"
 hold "$BV" false > /dev/null
 xt -q rb -f "gvers:$BV"
+
+# Through faultproxy.py: the first batch's answer says its first call was
+# refused 401 (a token gone stale mid-batch): the token is dropped and the
+# host sends the batch again with a new one. Then a batch answer cut after
+# its first parts: the keys not reported go again. Either way every object
+# is deleted once, exit 0.
+printf '%s' '[]' > "$T/rules.json"
+PROXY=$("$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$GCS_DIR" "$T/rules.json") || {
+  echo "FAIL: the fault proxy did not start"; exit 1; }
+trap '"$XTSTORE_FAULTPROXY_SH" stop "$T/proxy"; gcs_cleanup' EXIT
+gcs_config "  gp: {type: \"storage\", provider: \"gcs\", endpoint: \"$PROXY\",
+        credentials-file: \"$GCS_DIR/sa.json\",
+        retry: {attempts: 3, base-ms: 10, max-ms: 50}}"
+python3 - "$T/rules.new" <<'PY'
+import json, sys
+err = json.dumps({"error": {"code": 401, "message": "Invalid Credentials", "errors": [
+    {"message": "Invalid Credentials", "domain": "global", "reason": "authError"}]}})
+body = ("--b=1\r\nContent-Type: application/http\r\nContent-ID: <response-0>\r\n\r\n"
+        "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json; charset=UTF-8\r\n"
+        "Content-Length: %d\r\n\r\n%s\r\n--b=1--\r\n" % (len(err), err))
+json.dump([{"match": {"method": "POST", "path": "^/batch/storage/v1$"}, "count": 1,
+            "status": 200, "headers": {"Content-Type": "multipart/mixed; boundary=b=1"},
+            "body": body}], open(sys.argv[1], "w"))
+PY
+mv "$T/rules.new" "$T/rules.json"
+sleep 0.3
+xt -q cp -r "$T/tree" "gcs:$B/t2/"
+assert_rc 0
+grants=$(counter token_grants)
+xt rm -r "gp:$B/t2/"
+assert_rc 0
+check
+[ "$(printf '%s\n' "$OUT" | grep -c '^delete: ')" = 300 ] ||
+  fail "401 in a batch: expected 300 delete lines"
+check
+[ "$(grep -c '^POST /batch/storage/v1 rule=0 status 200' "$T/proxy/log")" = 1 ] ||
+  fail "the 401 answer was not given: $(cat "$T/proxy/log")"
+check
+[ $(($(counter token_grants) - grants)) = 2 ] ||
+  fail "expected a second token grant after the 401"
+check
+[ -z "$(left "$B" | grep '^t2/')" ] || fail "401 in a batch: left behind"
+
+printf '%s' '[{"match": {"method": "POST", "path": "^/batch/storage/v1$"},
+  "count": 1, "close_response_body_after": 3000}]' > "$T/rules.new"
+mv "$T/rules.new" "$T/rules.json"
+sleep 0.3
+xt -q cp -r "$T/tree" "gcs:$B/t3/"
+assert_rc 0
+: > "$T/proxy/log"
+parts=$(counter batch_parts)
+xt rm -r "gp:$B/t3/"
+assert_rc 0
+check
+[ "$(printf '%s\n' "$OUT" | grep -c '^delete: ')" = 300 ] ||
+  fail "cut answer: expected 300 delete lines"
+check
+[ "$(grep -c '^POST /batch/storage/v1 ' "$T/proxy/log")" = 4 ] ||
+  fail "cut answer: expected 4 batches: $(cat "$T/proxy/log")"
+# The calls answered before the cut are not sent again.
+check
+[ $(($(counter batch_parts) - parts)) -lt 400 ] ||
+  fail "cut answer: every call of the cut batch sent again"
+check
+[ -z "$(left "$B" | grep '^t3/')" ] || fail "cut answer: left behind"
 
 finish
