@@ -7,7 +7,7 @@
 # others gone. A service that refuses Blob Batch (the proxy answers 400
 # InvalidQueryParameterValue, as a server without it would) gets the
 # host's single deletes instead: said once at -v, the same outcome and exit
-# codes.
+# codes. An answer cut short sends the blobs not reported again, only them.
 . "$(dirname "$0")/azlib.sh" "$@"
 
 C=$AZ_C
@@ -28,7 +28,8 @@ CSAS=$("$AZSAS_BIN" container devstoreaccount1 "$AZ_KEY" "$C" rwdl \
 export CSAS
 az_config "  azp: {type: \"storage\", provider: \"azure\", account: \"devstoreaccount1\", key: \"\$env:AZ_KEY\", endpoint: \"$PROXY\", retry: {attempts: 1}, }
   azpsas: {type: \"storage\", provider: \"azure\", account: \"devstoreaccount1\", sas-token: \"\$env:AZ_SAS\", endpoint: \"$PROXY\", retry: {attempts: 1}, }
-  azpcsas: {type: \"storage\", provider: \"azure\", account: \"devstoreaccount1\", sas-token: \"\$env:CSAS\", endpoint: \"$PROXY\", retry: {attempts: 1}, }"
+  azpcsas: {type: \"storage\", provider: \"azure\", account: \"devstoreaccount1\", sas-token: \"\$env:CSAS\", endpoint: \"$PROXY\", retry: {attempts: 1}, }
+  azpr: {type: \"storage\", provider: \"azure\", account: \"devstoreaccount1\", key: \"\$env:AZ_KEY\", endpoint: \"$PROXY\", retry: {attempts: 3, base-ms: 10, max-ms: 50}, }"
 
 # 300 blobs under t/, names with a space, '+', '%' and UTF-8 among them.
 mkdir -p "$T/tree"
@@ -127,5 +128,26 @@ fill
 xt rm -r "azp:$C/t/"
 assert_rc 8
 assert_err_lacks "Blob Batch"
+
+# A batch answer cut short: the blobs not reported go in a new batch, none
+# twice; every blob deleted once (the leased one aside), exit as before.
+printf '%s' '[{"match": {"method": "POST", "query": "comp=batch"}, "count": 1,
+  "close_response_body_after": 3000}]' > "$T/rules.new"
+mv "$T/rules.new" "$T/rules.json"
+sleep 0.3
+fill
+: > "$T/proxy/log"
+xt rm -r "azpr:$C/t/"
+assert_rc 8
+assert_err_has "delete blob '$C/t/f150.txt': it is leased"
+check
+[ "$(printf '%s\n' "$OUT" | grep -c '^delete: ')" = 299 ] ||
+  fail "cut answer: expected 299 delete lines"
+check
+[ "$(count '^POST .*rule=0 close')" = 1 ] || fail "the answer was not cut: $(cat "$T/proxy/log")"
+check
+[ "$(count '^POST ')" = 3 ] || fail "cut answer: expected 3 batch POSTs: $(cat "$T/proxy/log")"
+check
+[ "$(left)" = "t/f150.txt" ] || fail "cut answer: left behind: $(left)"
 
 finish
