@@ -86,6 +86,7 @@ struct sdk_mixed_parser {
   sdk_mixed_part_fn fn;
   void *ctx;
   store_error fail;             /* the first failure (code 0: none)        */
+  int in_part;                  /* fail is the part callback's             */
 };
 
 /* The boundary parameter of a Content-Type into out; -1 when absent. */
@@ -258,6 +259,7 @@ static int32_t deliver(sdk_mixed_parser *p, char *s, size_t n)
     at[part.body_len] = '\0';
   p->parts++;
   rc = p->fn(p->ctx, &part, &p->fail);
+  p->in_part = rc != STORE_OK;
   if (rc && !p->fail.code)
     store_error_set(&p->fail, rc, "batch response part %zu: refused",
                     p->parts);
@@ -374,4 +376,82 @@ int sdk_mixed_index(const char *content_id, size_t *out)
     return -1;
   *out = (size_t)v;
   return 0;
+}
+
+/* ---- a batch answer read as it arrives --------------------------------- */
+
+static int32_t reader_headers(void *ud, const sdk_response *resp)
+{
+  sdk_mixed_reader *rd = ud;
+  int32_t rc;
+
+  /* A request sent again gets a new answer: a new parser. */
+  sdk_mixed_parser_free(rd->parser);
+  rd->parser = NULL;
+  memset(&rd->err, 0, sizeof(rd->err));
+  rd->err.struct_size = sizeof(rd->err);
+  rc = sdk_mixed_parser_new(sdk_response_header(resp, "Content-Type"),
+                            rd->fn, rd->ctx, &rd->parser, &rd->err);
+  rd->failed = rc != STORE_OK;
+  return rc;
+}
+
+static int32_t reader_body(void *ud, const void *data, size_t len)
+{
+  sdk_mixed_reader *rd = ud;
+  int32_t rc = sdk_mixed_write(rd->parser, data, len);
+
+  rd->failed |= rc != STORE_OK;
+  return rc;
+}
+
+void sdk_mixed_attach(sdk_request *r, sdk_mixed_reader *rd,
+                      sdk_mixed_part_fn fn, void *ctx)
+{
+  memset(rd, 0, sizeof(*rd));
+  rd->fn = fn;
+  rd->ctx = ctx;
+  sdk_request_on_headers(r, reader_headers, rd);
+  sdk_request_sink(r, reader_body, rd);
+}
+
+int32_t sdk_mixed_reader_finish(sdk_mixed_reader *rd, int *out_in_part,
+                                store_error *err)
+{
+  *out_in_part = 0;
+  if (!rd->parser) {
+    if (!rd->err.code)
+      return store_error_set(err, STORE_E_INTERNAL, "the batch response "
+                             "has no body");
+    if (err) {
+      err->code = rd->err.code;
+      memcpy(err->message, rd->err.message, sizeof(err->message));
+    }
+    return rd->err.code;
+  }
+  *out_in_part = rd->parser->in_part;
+  return sdk_mixed_parser_finish(rd->parser, err);
+}
+
+void sdk_mixed_reader_free(sdk_mixed_reader *rd)
+{
+  sdk_mixed_parser_free(rd->parser);
+  rd->parser = NULL;
+}
+
+sdk_response *sdk_mixed_part_response(const sdk_mixed_part *part)
+{
+  sdk_response *resp = sdk_response_new(part->status);
+  int bad = !resp;
+
+  for (size_t i = 0; !bad && i < part->nheaders; i++)
+    bad = sdk_response_add_header(resp, part->headers[i].key,
+                                  part->headers[i].value);
+  if (!bad)
+    bad = sdk_response_append_body(resp, part->body, part->body_len);
+  if (bad) {
+    sdk_response_free(resp);
+    return NULL;
+  }
+  return resp;
 }

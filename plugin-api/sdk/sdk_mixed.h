@@ -101,6 +101,39 @@ int32_t sdk_mixed_parser_finish(sdk_mixed_parser *p, store_error *err);
 /* Number of parts delivered so far. */
 size_t sdk_mixed_parser_parts(const sdk_mixed_parser *p);
 
+/* ---- a batch answer read as it arrives --------------------------------- */
+
+/* Set on a request by sdk_mixed_attach: a 2xx answer's body is parsed
+ * into fn's parts while it arrives (a parser per answer, made from its
+ * Content-Type when its headers are in). Zeroed by attach; the caller
+ * frees it with sdk_mixed_reader_free. */
+typedef struct sdk_mixed_reader {
+  sdk_mixed_part_fn fn;
+  void *ctx;
+  sdk_mixed_parser *parser;     /* the current answer's; owned            */
+  store_error err;              /* why no parser could be made            */
+  int failed;                   /* the parse failed: a perform's ABORTED
+                                   came from it, not from a cancellation  */
+} sdk_mixed_reader;
+
+/* Make r's 2xx answer go through rd to fn (sdk_request_on_headers and
+ * sdk_request_sink of r). rd must outlive the perform. */
+void sdk_mixed_attach(sdk_request *r, sdk_mixed_reader *rd,
+                      sdk_mixed_part_fn fn, void *ctx);
+/* After the perform of r answered 2xx, or failed with STORE_E_ABORTED
+ * while rd->failed: STORE_OK when the whole multipart answer was read;
+ * else the failure into err (may be NULL), and *out_in_part says whether
+ * fn stopped it (its own error, naming what it was about) rather than the
+ * answer's framing or size. */
+int32_t sdk_mixed_reader_finish(sdk_mixed_reader *rd, int *out_in_part,
+                                store_error *err);
+void sdk_mixed_reader_free(sdk_mixed_reader *rd);
+
+/* A part's embedded response as a standalone sdk_response (status,
+ * headers, body), for a provider's error mapping of single requests.
+ * Owned by the caller (sdk_response_free); NULL on no memory. */
+sdk_response *sdk_mixed_part_response(const sdk_mixed_part *part);
+
 /* A header of the part's embedded response (case-insensitive), or NULL. */
 const char *sdk_mixed_header(const sdk_mixed_part *part, const char *name);
 

@@ -32,11 +32,6 @@ typedef struct az_batch {
   store_batch_fn fn;
   void *ctx;
   int stopped;                  /* fn asked to stop                        */
-  sdk_mixed_parser *parser;     /* of the answer being read; owned         */
-  store_error perr;             /* the parser's creation failure           */
-  int part_failed;              /* the parse stopped in on_part, whose
-                                   error names the key or the batch       */
-  int write_failed;             /* the parse failed (not a cancellation)  */
 } az_batch;
 
 /* The Delete Blob of key as a sub-request: its own x-ms-date and Shared
@@ -93,16 +88,9 @@ static int32_t build_body(store_handle *h, const az_target *bt,
 static int32_t part_error(const az_target *t, const sdk_mixed_part *part,
                           store_error *err)
 {
-  sdk_response *resp = sdk_response_new(part->status);
-  int bad = !resp;
-  int32_t rc;
+  sdk_response *resp = sdk_mixed_part_response(part);
+  int32_t rc = resp ? az_fail_response(t, resp, err) : az_nomem(t, err);
 
-  for (size_t i = 0; !bad && i < part->nheaders; i++)
-    bad = sdk_response_add_header(resp, part->headers[i].key,
-                                  part->headers[i].value);
-  if (!bad)
-    bad = sdk_response_append_body(resp, part->body, part->body_len);
-  rc = bad ? az_nomem(t, err) : az_fail_response(t, resp, err);
   sdk_response_free(resp);
   return rc;
 }
@@ -116,7 +104,6 @@ static int32_t on_part(void *ctx, const sdk_mixed_part *part,
   int32_t code = STORE_OK;
   size_t i;
 
-  b->part_failed = 1; /* until this part is through */
   /* A part without a key's Content-ID answers the whole batch (how the
    * service refuses a malformed one): the call fails with it. */
   if (sdk_mixed_index(part->content_id, &i) || i >= b->n) {
@@ -126,7 +113,6 @@ static int32_t on_part(void *ctx, const sdk_mixed_part *part,
                      "sub-request (Content-ID '%.40s')", part->content_id);
     return part_error(&t, part, err);
   }
-  b->part_failed = 0;
   if (b->seen[i])
     return STORE_OK;
   b->seen[i] = 1;
@@ -142,34 +128,10 @@ static int32_t on_part(void *ctx, const sdk_mixed_part *part,
       code = STORE_OK;
   }
   if (b->fn(b->ctx, b->base + i, code, code ? &kerr : NULL)) {
-    b->stopped = b->part_failed = 1;
+    b->stopped = 1;
     return az_fail(&t, err, STORE_E_ABORTED, "stopped by the callback");
   }
   return STORE_OK;
-}
-
-/* The 2xx answer's headers: a parser for its Content-Type (again when a
- * request is sent twice). */
-static int32_t on_headers(void *ctx, const sdk_response *resp)
-{
-  az_batch *b = ctx;
-
-  sdk_mixed_parser_free(b->parser);
-  b->parser = NULL;
-  memset(&b->perr, 0, sizeof(b->perr));
-  b->perr.struct_size = sizeof(b->perr);
-  return sdk_mixed_parser_new(sdk_response_header(resp, "Content-Type"),
-                              on_part, b, &b->parser, &b->perr);
-}
-
-static int32_t on_body(void *ctx, const void *data, size_t len)
-{
-  az_batch *b = ctx;
-
-  int32_t rc = sdk_mixed_write(b->parser, data, len);
-
-  b->write_failed |= rc != STORE_OK;
-  return rc;
 }
 
 /* Is this refusal of the batch POST the service not knowing Blob Batch? */
@@ -199,18 +161,21 @@ static int account_sas(const char *sas)
   return 0;
 }
 
-/* rc of a failed parse, into err with the call named (a sub-response's
- * own failure is named already). */
-static int32_t parse_failed(az_batch *b, const az_target *bt,
-                            store_error *err)
+/* The answer's outcome after its perform, into err with the call named
+ * (a sub-response's own failure names its key already). */
+static int32_t answer_result(sdk_mixed_reader *rd, const az_target *bt,
+                             store_error *err)
 {
-  store_error perr = b->perr;
-  int32_t rc = b->parser ? sdk_mixed_parser_finish(b->parser, &perr)
-                         : perr.code;
+  store_error perr;
+  int in_part;
+  int32_t rc;
 
+  memset(&perr, 0, sizeof(perr));
+  perr.struct_size = sizeof(perr);
+  rc = sdk_mixed_reader_finish(rd, &in_part, &perr);
   if (!rc)
     return STORE_OK;
-  if (b->part_failed) {
+  if (in_part) {
     if (err)
       *err = perr;
     return rc;
@@ -228,12 +193,10 @@ static int32_t batch_send(az_batch *b, store_error *err)
   az_target bt = {"delete batch", b->container, NULL, NULL};
   char boundary[SDK_MIXED_BOUNDARY_SIZE];
   sdk_buf body = SDK_BUF_INIT, ct = SDK_BUF_INIT;
+  sdk_mixed_reader rd = {0};
   sdk_request *r = NULL;
   int32_t rc;
 
-  b->parser = NULL;
-  b->part_failed = b->write_failed = 0;
-  memset(&b->perr, 0, sizeof(b->perr));
   if (sdk_mixed_boundary("batch_", boundary)) {
     rc = az_fail(&bt, err, STORE_E_INTERNAL, "no randomness for a "
                  "boundary");
@@ -254,11 +217,10 @@ static int32_t batch_send(az_batch *b, store_error *err)
   if (rc)
     goto out;
   sdk_request_body_mem(r, body.data, body.len);
-  sdk_request_on_headers(r, on_headers, b);
-  sdk_request_sink(r, on_body, b);
+  sdk_mixed_attach(r, &rd, on_part, b);
   rc = az_perform(b->h, &bt, r, NULL, err);
-  if (rc == STORE_E_ABORTED && (b->write_failed || b->perr.code)) {
-    rc = parse_failed(b, &bt, err);
+  if (rc == STORE_E_ABORTED && rd.failed) {
+    rc = answer_result(&rd, &bt, err);
     goto out;
   }
   if (rc) {
@@ -271,10 +233,9 @@ static int32_t batch_send(az_batch *b, store_error *err)
     }
     goto out;
   }
-  rc = parse_failed(b, &bt, err);
+  rc = answer_result(&rd, &bt, err);
 out:
-  sdk_mixed_parser_free(b->parser);
-  b->parser = NULL;
+  sdk_mixed_reader_free(&rd);
   sdk_request_free(r);
   if (body.data)
     memset(body.data, 0, body.cap);

@@ -35,11 +35,6 @@ typedef struct gcs_batch {
   void *ctx;
   const char *token;            /* the calls' bearer token, or NULL        */
   int stopped;                  /* fn asked to stop                        */
-  sdk_mixed_parser *parser;     /* of the answer being read; owned         */
-  store_error perr;             /* the parser's creation failure           */
-  int part_failed;              /* the parse stopped in on_part, whose
-                                   error names the key or the batch       */
-  int write_failed;             /* the parse failed (not a cancellation)  */
 } gcs_batch;
 
 /* The multipart body of the batch's DELETE calls. */
@@ -80,16 +75,9 @@ static int32_t build_body(const gcs_batch *b, const gcs_target *bt,
 static int32_t part_error(const gcs_target *t, const sdk_mixed_part *part,
                           store_error *err)
 {
-  sdk_response *resp = sdk_response_new(part->status);
-  int bad = !resp;
-  int32_t rc;
+  sdk_response *resp = sdk_mixed_part_response(part);
+  int32_t rc = resp ? gcs_fail_response(t, resp, err) : gcs_nomem(t, err);
 
-  for (size_t i = 0; !bad && i < part->nheaders; i++)
-    bad = sdk_response_add_header(resp, part->headers[i].key,
-                                  part->headers[i].value);
-  if (!bad)
-    bad = sdk_response_append_body(resp, part->body, part->body_len);
-  rc = bad ? gcs_nomem(t, err) : gcs_fail_response(t, resp, err);
   sdk_response_free(resp);
   return rc;
 }
@@ -103,7 +91,6 @@ static int32_t on_part(void *ctx, const sdk_mixed_part *part,
   int32_t code = STORE_OK;
   size_t i;
 
-  b->part_failed = 1; /* until this part is through */
   if (sdk_mixed_index(part->content_id, &i) || i >= b->n) {
     if (part->status >= 200 && part->status <= 299)
       return gcs_fail(&t, err, STORE_E_INTERNAL, "a response for no call "
@@ -121,7 +108,6 @@ static int32_t on_part(void *ctx, const sdk_mixed_part *part,
       err->flags |= STORE_ERR_RETRYABLE;
     return code;
   }
-  b->part_failed = 0;
   if (b->seen[i])
     return STORE_OK;
   b->seen[i] = 1;
@@ -131,46 +117,27 @@ static int32_t on_part(void *ctx, const sdk_mixed_part *part,
   if (part->status != 204 && part->status != 200 && part->status != 404)
     code = part_error(&t, part, &kerr);
   if (b->fn(b->ctx, b->base + i, code, code ? &kerr : NULL)) {
-    b->stopped = b->part_failed = 1;
+    b->stopped = 1;
     return gcs_fail(&t, err, STORE_E_ABORTED, "stopped by the callback");
   }
   return STORE_OK;
 }
 
-/* The 2xx answer's headers: a parser for its Content-Type. */
-static int32_t on_headers(void *ctx, const sdk_response *resp)
+/* The answer's outcome after its perform, into err with the call named
+ * (a call's own failure names its key already). */
+static int32_t answer_result(sdk_mixed_reader *rd, const gcs_target *bt,
+                             store_error *err)
 {
-  gcs_batch *b = ctx;
+  store_error perr;
+  int in_part;
+  int32_t rc;
 
-  sdk_mixed_parser_free(b->parser);
-  b->parser = NULL;
-  memset(&b->perr, 0, sizeof(b->perr));
-  b->perr.struct_size = sizeof(b->perr);
-  return sdk_mixed_parser_new(sdk_response_header(resp, "Content-Type"),
-                              on_part, b, &b->parser, &b->perr);
-}
-
-static int32_t on_body(void *ctx, const void *data, size_t len)
-{
-  gcs_batch *b = ctx;
-  int32_t rc = sdk_mixed_write(b->parser, data, len);
-
-  b->write_failed |= rc != STORE_OK;
-  return rc;
-}
-
-/* rc of the parse, into err with the call named (a call's own failure is
- * named already). */
-static int32_t parse_result(gcs_batch *b, const gcs_target *bt,
-                            store_error *err)
-{
-  store_error perr = b->perr;
-  int32_t rc = b->parser ? sdk_mixed_parser_finish(b->parser, &perr)
-                         : perr.code;
-
+  memset(&perr, 0, sizeof(perr));
+  perr.struct_size = sizeof(perr);
+  rc = sdk_mixed_reader_finish(rd, &in_part, &perr);
   if (!rc)
     return STORE_OK;
-  if (b->part_failed) {
+  if (in_part) {
     if (err)
       *err = perr;
     return rc;
@@ -189,14 +156,12 @@ static int32_t batch_send(gcs_batch *b, store_error *err)
   char boundary[SDK_MIXED_BOUNDARY_SIZE];
   sdk_buf body = SDK_BUF_INIT, ct = SDK_BUF_INIT, url = SDK_BUF_INIT;
   sdk_buf tok = SDK_BUF_INIT;
+  sdk_mixed_reader rd = {0};
   sdk_response *resp = NULL;
   sdk_request *r = NULL;
   int32_t rc = STORE_OK;
 
-  b->parser = NULL;
   b->token = NULL;
-  b->part_failed = b->write_failed = 0;
-  memset(&b->perr, 0, sizeof(b->perr));
   if (b->h->auth) {
     rc = sdk_oauth_token(b->h->auth, b->h->http, &tok, err);
     if (rc) {
@@ -223,18 +188,14 @@ static int32_t batch_send(gcs_batch *b, store_error *err)
   if (rc)
     goto out;
   sdk_request_body_mem(r, body.data, body.len);
-  sdk_request_on_headers(r, on_headers, b);
-  sdk_request_sink(r, on_body, b);
+  sdk_mixed_attach(r, &rd, on_part, b);
   /* Not replayed on a 401: the calls inside carry the refused token. The
    * host's retry builds them again with a new one. */
   rc = gcs_perform(b->h, &bt, r, 0, &resp, err);
-  if (rc == STORE_E_ABORTED && (b->write_failed || b->perr.code))
-    rc = parse_result(b, &bt, err);
-  else if (!rc)
-    rc = parse_result(b, &bt, err);
+  if (!rc || (rc == STORE_E_ABORTED && rd.failed))
+    rc = answer_result(&rd, &bt, err);
 out:
-  sdk_mixed_parser_free(b->parser);
-  b->parser = NULL;
+  sdk_mixed_reader_free(&rd);
   b->token = NULL;
   sdk_response_free(resp);
   sdk_request_free(r);

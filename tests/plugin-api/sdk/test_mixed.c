@@ -3,7 +3,8 @@
 ** requests byte for byte; responses as Azure's Blob Batch reference and
 ** GCS's batch guide show them (and as Azurite sends them) parsed fed
 ** whole and one byte at a time; malformed, oversized and cut responses
-** refused with a reason; Content-IDs read in every form services echo.
+** refused with a reason; a part as a standalone response; Content-IDs
+** read in every form services echo.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -243,6 +244,44 @@ static void test_parse_bad(void **state)
   assert_int_equal(s.n, 1);
 }
 
+/* A part as a standalone response, for providers' error mapping. */
+static int32_t keep_response(void *ctx, const sdk_mixed_part *part,
+                             store_error *err)
+{
+  sdk_response **out = ctx;
+
+  (void)err;
+  if (part->status == 404)
+    *out = sdk_mixed_part_response(part);
+  return STORE_OK;
+}
+
+static void test_part_response(void **state)
+{
+  sdk_response *resp = NULL;
+  sdk_mixed_parser *p = NULL;
+  store_error err;
+  size_t len = 0;
+
+  (void)state;
+  memset(&err, 0, sizeof(err));
+  assert_int_equal(sdk_mixed_parser_new("multipart/mixed; boundary="
+                                        "batchresponse_66925647-d0cb-4109-"
+                                        "b6d3-28efe3e1e5ed", keep_response,
+                                        &resp, &p, &err), STORE_OK);
+  assert_int_equal(sdk_mixed_write(p, azure_resp, strlen(azure_resp)),
+                   STORE_OK);
+  assert_int_equal(sdk_mixed_parser_finish(p, &err), STORE_OK);
+  sdk_mixed_parser_free(p);
+  assert_non_null(resp);
+  assert_int_equal(sdk_response_status(resp), 404);
+  assert_string_equal(sdk_response_header(resp, "x-ms-error-code"),
+                      "BlobNotFound");
+  assert_string_equal(sdk_response_body(resp, &len), "<Error>BlobNotFound..>");
+  assert_int_equal(len, 22);
+  sdk_response_free(resp);
+}
+
 static void test_index(void **state)
 {
   size_t v = 99;
@@ -268,6 +307,7 @@ int main(void)
     cmocka_unit_test(test_build),
     cmocka_unit_test(test_parse),
     cmocka_unit_test(test_parse_bad),
+    cmocka_unit_test(test_part_response),
     cmocka_unit_test(test_index),
   };
 
