@@ -31,7 +31,6 @@ typedef struct az_batch {
   unsigned char *seen;          /* reported                                */
   store_batch_fn fn;
   void *ctx;
-  int stopped;                  /* fn asked to stop                        */
 } az_batch;
 
 /* The Delete Blob of key as a sub-request: its own x-ms-date and Shared
@@ -127,10 +126,8 @@ static int32_t on_part(void *ctx, const sdk_mixed_part *part,
         !strcmp(kerr.provider_code, "BlobNotFound"))
       code = STORE_OK;
   }
-  if (b->fn(b->ctx, b->base + i, code, code ? &kerr : NULL)) {
-    b->stopped = 1;
+  if (b->fn(b->ctx, b->base + i, code, code ? &kerr : NULL))
     return az_fail(&t, err, STORE_E_ABORTED, "stopped by the callback");
-  }
   return STORE_OK;
 }
 

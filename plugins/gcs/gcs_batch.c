@@ -34,7 +34,6 @@ typedef struct gcs_batch {
   store_batch_fn fn;
   void *ctx;
   const char *token;            /* the calls' bearer token, or NULL        */
-  int stopped;                  /* fn asked to stop                        */
 } gcs_batch;
 
 /* The multipart body of the batch's DELETE calls. */
@@ -116,10 +115,8 @@ static int32_t on_part(void *ctx, const sdk_mixed_part *part,
   /* 404: already gone, what a delete wants (the op's contract). */
   if (part->status != 204 && part->status != 200 && part->status != 404)
     code = part_error(&t, part, &kerr);
-  if (b->fn(b->ctx, b->base + i, code, code ? &kerr : NULL)) {
-    b->stopped = 1;
+  if (b->fn(b->ctx, b->base + i, code, code ? &kerr : NULL))
     return gcs_fail(&t, err, STORE_E_ABORTED, "stopped by the callback");
-  }
   return STORE_OK;
 }
 

@@ -8,6 +8,7 @@
 # InvalidQueryParameterValue, as a server without it would) gets the
 # host's single deletes instead: said once at -v, the same outcome and exit
 # codes. An answer cut short sends the blobs not reported again, only them.
+# Each sub-response is matched to its key by Content-ID, in any order.
 . "$(dirname "$0")/azlib.sh" "$@"
 
 C=$AZ_C
@@ -149,5 +150,54 @@ check
 [ "$(count '^POST ')" = 3 ] || fail "cut answer: expected 3 batch POSTs: $(cat "$T/proxy/log")"
 check
 [ "$(left)" = "t/f150.txt" ] || fail "cut answer: left behind: $(left)"
+
+# Each sub-response is its own key's, by Content-ID and whatever the order:
+# an answer (made up by the proxy, in reverse order) where sub-request 0
+# is 404 BlobNotFound (already gone: deleted), 1 is 409 SnapshotsPresent
+# and 2 404 ContainerNotFound (those keys' own failures), the rest 202.
+# Keys in the batch are in listing order: names sorted.
+fill
+xt ls -r "az:$C/t/"
+names=$(printf '%s\n' "$OUT" | sed 's/^.*t\//t\//' | LC_ALL=C sort)
+k0=$(printf '%s\n' "$names" | sed -n 1p)
+k1=$(printf '%s\n' "$names" | sed -n 2p)
+k2=$(printf '%s\n' "$names" | sed -n 3p)
+python3 - "$T/rules.new" <<'PY'
+import json, sys
+def part(i, status, reason, code=None):
+    body = ""
+    h = "x-ms-request-id: r%d\r\nx-ms-version: 2021-08-06\r\n" % i
+    if code:
+        body = ('<?xml version="1.0" encoding="utf-8"?><Error><Code>%s</Code>'
+                '<Message>%s</Message></Error>' % (code, reason))
+        h = ("x-ms-error-code: %s\r\n" % code + h + "Content-Length: %d\r\n"
+             "Content-Type: application/xml\r\n" % len(body))
+    return ("--batchresponse_x\r\nContent-Type: application/http\r\nContent-ID: %d\r\n\r\n"
+            "HTTP/1.1 %d %s\r\n%s\r\n%s%s" % (i, status, reason, h, body,
+                                            "\r\n" if body else ""))
+parts = [part(0, 404, "The specified blob does not exist.", "BlobNotFound"),
+         part(1, 409, "This operation is not permitted because the blob has snapshots.",
+              "SnapshotsPresent"),
+         part(2, 404, "The specified container does not exist.", "ContainerNotFound")]
+parts += [part(i, 202, "Accepted") for i in range(3, 256)]
+body = "".join(reversed(parts)) + "--batchresponse_x--"
+json.dump([{"match": {"method": "POST", "query": "comp=batch"}, "count": 1,
+            "status": 202,
+            "headers": {"Content-Type": "multipart/mixed; boundary=batchresponse_x"},
+            "body": body}], open(sys.argv[1], "w"))
+PY
+mv "$T/rules.new" "$T/rules.json"
+sleep 0.3
+xt rm -r "azp:$C/t/"
+assert_rc 8
+assert_out_has "delete: azp:$C/$k0"
+assert_err_has "delete blob '$C/$k1': blob has snapshots"
+assert_err_has "delete blob '$C/$k2': container not found"
+# (the leased blob is among the 253 the made-up answer says were deleted)
+check
+[ "$(printf '%s\n' "$ERR" | grep -c .)" = 2 ] || fail "expected two error lines"
+check
+[ "$(printf '%s\n' "$OUT" | grep -c '^delete: ')" = 298 ] ||
+  fail "made-up answer: expected 298 delete lines"
 
 finish
