@@ -7,7 +7,8 @@
 # deleted one by one (a plain DELETE there would keep the data): no batch,
 # the same outcome and exit codes. Through faultproxy.py: a call refused
 # 401 inside a batch (a new token, the batch again) and an answer cut
-# short (the keys not reported again) still delete everything once.
+# short (the keys not reported again) still delete everything once; each
+# response is matched to its object by Content-ID, in any order.
 . "$(dirname "$0")/gcslib.sh" "$@"
 
 gcs_private_server
@@ -179,5 +180,45 @@ check
   fail "cut answer: every call of the cut batch sent again"
 check
 [ -z "$(left "$B" | grep '^t3/')" ] || fail "cut answer: left behind"
+
+# Each response is its own object's, by Content-ID and whatever the order:
+# a made-up answer (in reverse) where call 0 is 404 (already gone:
+# deleted) and call 1 is 412, the rest 204. Keys go in listing order.
+xt -q cp -r "$T/tree" "gcs:$B/t4/"
+assert_rc 0
+xt ls -r "gcs:$B/t4/"
+names=$(printf '%s\n' "$OUT" | sed 's/^.*t4\//t4\//' | LC_ALL=C sort)
+k0=$(printf '%s\n' "$names" | sed -n 1p)
+k1=$(printf '%s\n' "$names" | sed -n 2p)
+python3 - "$T/rules.new" <<'PY'
+import json, sys
+def part(i, status, reason, why=None):
+    body = ""
+    if why:
+        body = json.dumps({"error": {"code": status, "message": why, "errors": [
+            {"message": why, "domain": "global", "reason": reason}]}})
+    return ("--b=2\r\nContent-Type: application/http\r\nContent-ID: <response-%d>\r\n\r\n"
+            "HTTP/1.1 %d X\r\nContent-Type: application/json; charset=UTF-8\r\n"
+            "Content-Length: %d\r\n\r\n%s\r\n" % (i, status, len(body), body))
+parts = [part(0, 404, "notFound", "No such object: b/o"),
+         part(1, 412, "conditionNotMet", "At least one of the pre-conditions you "
+              "specified did not hold.")]
+parts += [part(i, 204, "") for i in range(2, 100)]
+json.dump([{"match": {"method": "POST", "path": "^/batch/storage/v1$"}, "count": 1,
+            "status": 200, "headers": {"Content-Type": "multipart/mixed; boundary=b=2"},
+            "body": "".join(reversed(parts)) + "--b=2--\r\n"}], open(sys.argv[1], "w"))
+PY
+mv "$T/rules.new" "$T/rules.json"
+sleep 0.3
+xt rm -r "gp:$B/t4/"
+assert_rc 8
+assert_out_has "delete: gp:$B/$k0"
+assert_err_has "delete object '$B/$k1'"
+assert_err_has "conditionNotMet"
+check
+[ "$(printf '%s\n' "$ERR" | grep -c .)" = 1 ] || fail "expected one error line"
+check
+[ "$(printf '%s\n' "$OUT" | grep -c '^delete: ')" = 299 ] ||
+  fail "made-up answer: expected 299 delete lines"
 
 finish
