@@ -125,6 +125,18 @@ static int32_t on_part(void *ctx, const sdk_mixed_part *part,
     if (code == STORE_E_NOT_FOUND &&
         !strcmp(kerr.provider_code, "BlobNotFound"))
       code = STORE_OK;
+    /* The batch itself was accepted, so the key is right: a refused
+     * signature is a stale x-ms-date (the batch was sent again after a
+     * clock correction). The call fails, retryable: the host sends the
+     * keys not reported in a batch dated anew. */
+    if (code == STORE_E_AUTH) {
+      b->seen[i] = 0;
+      if (err) {
+        *err = kerr;
+        err->flags |= STORE_ERR_RETRYABLE;
+      }
+      return code;
+    }
   }
   if (b->fn(b->ctx, b->base + i, code, code ? &kerr : NULL))
     return az_fail(&t, err, STORE_E_ABORTED, "stopped by the callback");

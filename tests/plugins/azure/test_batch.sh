@@ -8,7 +8,8 @@
 # InvalidQueryParameterValue, as a server without it would) gets the
 # host's single deletes instead: said once at -v, the same outcome and exit
 # codes. An answer cut short sends the blobs not reported again, only them.
-# Each sub-response is matched to its key by Content-ID, in any order.
+# Each sub-response is matched to its key by Content-ID, in any order. A
+# sub-request refused for its signature fails the batch, sent again.
 . "$(dirname "$0")/azlib.sh" "$@"
 
 C=$AZ_C
@@ -199,5 +200,42 @@ check
 check
 [ "$(printf '%s\n' "$OUT" | grep -c '^delete: ')" = 298 ] ||
   fail "made-up answer: expected 298 delete lines"
+
+# A sub-request refused for its signature (how a stale x-ms-date is
+# answered when a batch is sent again after a clock correction) fails the
+# batch, retryable: the host sends it again, dated anew, and every blob is
+# deleted (the leased one aside).
+python3 - "$T/rules.new" <<'PY'
+import json, sys
+body = ('<?xml version="1.0" encoding="utf-8"?><Error><Code>AuthenticationFailed</Code>'
+        '<Message>Server failed to authenticate the request.</Message>'
+        '<AuthenticationErrorDetail>Request date header too old</AuthenticationErrorDetail>'
+        '</Error>')
+part = ("--batchresponse_y\r\nContent-Type: application/http\r\nContent-ID: 0\r\n\r\n"
+        "HTTP/1.1 403 Server failed to authenticate the request.\r\n"
+        "x-ms-error-code: AuthenticationFailed\r\nContent-Length: %d\r\n"
+        "Content-Type: application/xml\r\n\r\n%s\r\n" % (len(body), body))
+json.dump([{"match": {"method": "POST", "query": "comp=batch"}, "count": 1,
+            "status": 202,
+            "headers": {"Content-Type": "multipart/mixed; boundary=batchresponse_y"},
+            "body": part + "--batchresponse_y--"}], open(sys.argv[1], "w"))
+PY
+mv "$T/rules.new" "$T/rules.json"
+sleep 0.3
+fill
+: > "$T/proxy/log"
+xt rm -r "azpr:$C/t/"
+assert_rc 8
+assert_err_has "delete blob '$C/t/f150.txt': it is leased"
+assert_err_lacks "authentication"
+check
+[ "$(printf '%s\n' "$ERR" | grep -c .)" = 1 ] || fail "expected one error line"
+check
+[ "$(printf '%s\n' "$OUT" | grep -c '^delete: ')" = 299 ] ||
+  fail "refused signature: expected 299 delete lines"
+check
+[ "$(count '^POST ')" = 3 ] || fail "expected 3 batch POSTs: $(cat "$T/proxy/log")"
+check
+[ "$(left)" = "t/f150.txt" ] || fail "refused signature: left behind: $(left)"
 
 finish
