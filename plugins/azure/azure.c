@@ -139,4 +139,5 @@ STORE_EXPORT const struct store_interface store_interface = {
   .multipart_complete = az_multipart_complete,
   .multipart_abort = az_multipart_abort,
   .blob_presign = az_blob_presign,
+  .blob_delete_batch = az_blob_delete_batch,
 };

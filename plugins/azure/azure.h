@@ -244,6 +244,8 @@ int32_t az_head(store_handle *h, const az_target *t, sdk_response **out,
 store_blob_head_op az_blob_head;
 store_blob_delete_op az_blob_delete;
 store_blob_set_metadata_op az_blob_set_metadata;
+/* azure_batch.c */
+store_blob_delete_batch_op az_blob_delete_batch;
 
 /* azure_upload.c */
 int32_t az_put_blocks(store_handle *h, const az_target *t,

@@ -132,6 +132,7 @@ STORE_EXPORT const struct store_interface store_interface = {
   .multipart_part = gcs_multipart_part,
   .multipart_complete = gcs_multipart_complete,
   .multipart_abort = gcs_multipart_abort,
+  .blob_delete_batch = gcs_blob_delete_batch,
   .multipart_part_checked = gcs_multipart_part_checked,
   .blob_presign = gcs_blob_presign,
 };

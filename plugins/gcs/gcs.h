@@ -199,6 +199,8 @@ store_blob_set_metadata_op gcs_blob_set_metadata;
 /* DELETE one generation (NULL: the live object). */
 int32_t gcs_delete_object(store_handle *h, const gcs_target *t,
                           store_error *err);
+/* gcs_batch.c */
+store_blob_delete_batch_op gcs_blob_delete_batch;
 
 /* gcs_list.c */
 /* One object of a listing: its resource as read. Return STORE_OK to go

@@ -10,6 +10,8 @@ answers GET /_test/ping. What it implements and its test hooks: README.md here.
 """
 import base64
 import hashlib
+import http.client
+import io
 import json
 import os
 import re
@@ -30,6 +32,8 @@ import gcs_signed
 CHUNK = 256 * 1024          # resumable chunks are multiples of this, but the last
 IO = 1 << 20                # read/write granularity when streaming
 MAX_COMPOSE = 32
+BATCH_MAX = 100             # calls in one batch request (Google's limit)
+BATCH_BYTES = 10 << 20      # and its payload: less than 10 MB
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")
 OBJECT_FIELDS = ("contentType", "contentEncoding", "contentDisposition", "cacheControl",
                  "contentLanguage", "customTime")
@@ -107,6 +111,7 @@ class Obj:
         self.updated = now
         self.deleted = None             # timeDeleted when noncurrent
         self.components = None          # componentCount of a composite object
+        self.temporary_hold = False     # a delete is refused while set
 
     def etag(self):
         return base64.b64encode(b"\x08" + varint(self.generation) + b"\x10"
@@ -136,6 +141,8 @@ class Obj:
             r["md5Hash"] = self.md5
         if self.components is not None:
             r["componentCount"] = self.components
+        if self.temporary_hold:
+            r["temporaryHold"] = True
         if self.deleted is not None:
             r["timeDeleted"] = rfc3339(self.deleted)
         r.update(self.fields)
@@ -237,6 +244,8 @@ class State:
         self.md5_only = False       # x-goog-hash of downloads without crc32c
         self.requests = 0
         self.unauthorized = 0
+        self.batches = 0            # batch requests answered (their calls: batch_parts)
+        self.batch_parts = 0
 
     def tmp_path(self):
         return os.path.join(self.tmpdir, secrets.token_hex(12))
@@ -518,6 +527,58 @@ def object_meta(body_json):
     return body_json
 
 
+def mixed_boundary(content_type):
+    """The boundary of a multipart/mixed Content-Type, or None."""
+    kind, _, params = content_type.partition(";")
+    if kind.strip().lower() != "multipart/mixed":
+        return None
+    for p in params.split(";"):
+        k, _, v = p.strip().partition("=")
+        if k.lower() == "boundary" and v:
+            v = v[1:-1] if len(v) > 1 and v[0] == v[-1] == '"' else v
+            return v or None
+    return None
+
+
+def split_mixed(raw, boundary):
+    """[(mime_headers (lowercased names), http_bytes)] of a multipart body
+    (RFC 2046: the CRLF before a delimiter belongs to it; a close delimiter
+    ends the body). ApiError 400 when the framing is wrong."""
+    delim = b"--" + boundary.encode("latin-1")
+    data = b"\r\n" + raw
+    pieces = data.split(b"\r\n" + delim)
+    if len(pieces) < 2:
+        raise ApiError(400, "invalid", "The batch body has no part delimiter.")
+    parts = []
+    for piece in pieces[1:]:
+        if piece.startswith(b"--"):
+            return parts
+        line_end = piece.find(b"\r\n")
+        if line_end < 0 or piece[:line_end].strip(b" \t"):
+            raise ApiError(400, "invalid", "Malformed multipart delimiter line.")
+        mime_head, sep, content = piece[line_end + 2:].partition(b"\r\n\r\n")
+        if not sep:
+            raise ApiError(400, "invalid", "A batch part has no blank line after its headers.")
+        mime = {}
+        for line in mime_head.decode("latin-1").split("\r\n"):
+            k, sep2, v = line.partition(":")
+            if line and not sep2:
+                raise ApiError(400, "invalid", "Malformed batch part header.")
+            if line:
+                mime[k.strip().lower()] = v.strip()
+        parts.append((mime, content))
+    raise ApiError(400, "invalid", "The batch body has no close delimiter.")
+
+
+def error_response(status, reason, message):
+    """A whole HTTP response with Google's JSON error, as bytes."""
+    body = json.dumps({"error": {"code": status, "message": message, "errors": [
+        {"message": message, "domain": "global", "reason": reason}]}}).encode()
+    return (("HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=UTF-8\r\n"
+             "Content-Length: %d\r\n\r\n") % (status, http.client.responses.get(status, ""),
+                                               len(body))).encode() + body
+
+
 def parse_json(raw):
     if not raw.strip():
         return None
@@ -565,7 +626,10 @@ class Handler(BaseHTTPRequestHandler):
         self.q = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
         self.body = Body(self.rfile, self.headers)
         with self.st.lock:
-            self.st.requests += 1
+            if getattr(self, "in_batch", False):
+                self.st.batch_parts += 1
+            else:
+                self.st.requests += 1
         try:
             self.route(url.path)
         except Truncated as e:
@@ -660,6 +724,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.token()
         if path.startswith("/_test/"):
             return self.test_hook(path[len("/_test/"):])
+        if path == "/batch/storage/v1" and not getattr(self, "in_batch", False):
+            return self.batch()
         if "X-Goog-Signature" in self.q:
             return self.signed_url(path)
         for prefix, kind in (("/storage/v1", "json"), ("/upload/storage/v1", "upload"),
@@ -770,6 +836,83 @@ class Handler(BaseHTTPRequestHandler):
             return self.store_stream(bname, name, meta, self.copy_body)
         raise ApiError(405, "methodNotAllowed", "Method not allowed")
 
+    # -- batch ---------------------------------------------------------------
+    def batch(self):
+        """POST /batch/storage/v1: a multipart/mixed body of application/http
+        parts, each a JSON API call (path only), answered by a multipart/mixed
+        200 of the calls' responses in order, Content-ID "<response-ID>". The
+        outer request's headers apply to every call, except Content-* and those
+        the call sets itself (its own Authorization wins); each call is
+        authorized and performed on its own."""
+        if self.command != "POST":
+            raise ApiError(405, "methodNotAllowed", "Method not allowed")
+        boundary = mixed_boundary(self.headers.get("Content-Type", ""))
+        if boundary is None:
+            raise ApiError(400, "invalid", "Batch requests need Content-Type "
+                           "multipart/mixed with a boundary.")
+        parts = split_mixed(self.body.read_all(BATCH_BYTES), boundary)
+        if not parts:
+            raise ApiError(400, "invalid", "The batch request has no parts.")
+        if len(parts) > BATCH_MAX:
+            raise ApiError(400, "invalid", "Too many requests in batch: %d (at most %d)."
+                           % (len(parts), BATCH_MAX))
+        with self.st.lock:
+            self.st.batches += 1
+        rb = "batch_" + base64.b64encode(secrets.token_bytes(10)).decode().replace("/", "_")
+        out = bytearray()
+        for mime, http_bytes in parts:
+            cid = mime.get("content-id")
+            out += b"--" + rb.encode() + b"\r\nContent-Type: application/http\r\n"
+            if cid is not None:
+                inner = cid[1:-1] if cid.startswith("<") and cid.endswith(">") else cid
+                out += ("Content-ID: <response-%s>\r\n" % inner).encode("latin-1")
+            out += b"\r\n"
+            if mime.get("content-type", "").split(";")[0].strip().lower() != "application/http":
+                out += error_response(400, "invalid", "Each part must be application/http.")
+            else:
+                out += self.call(http_bytes)
+            out += b"\r\n"
+        out += b"--" + rb.encode() + b"--\r\n"
+        self.send_response(200)
+        self.send_header("Content-Type", "multipart/mixed; boundary=" + rb)
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    def call(self, raw):
+        """One call of a batch, performed by a handler of its own: its
+        response as bytes."""
+        head, sep, body = raw.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        words = lines[0].split(" ")
+        if not sep or len(words) != 3 or not words[1].startswith("/storage/v1/") \
+                or not words[2].startswith("HTTP/"):
+            return error_response(400, "invalid", "Each call must be 'METHOD /storage/v1/... "
+                                  "HTTP/1.1' (the JSON API, path only).")
+        sub = Handler.__new__(Handler)
+        sub.server = self.server
+        sub.client_address = self.client_address
+        sub.request_version = "HTTP/1.1"
+        sub.requestline = lines[0]
+        sub.command, sub.path = words[0], words[1]
+        sub.close_connection = False
+        sub.in_batch = True
+        headers = http.client.parse_headers(io.BytesIO(
+            ("\r\n".join(lines[1:]) + "\r\n\r\n").encode("latin-1")))
+        for k, v in self.headers.items():
+            lk = k.lower()
+            if lk.startswith("content-") or lk in ("host", "transfer-encoding", "connection",
+                                                   "expect") or k in headers:
+                continue
+            headers[k] = v
+        if "Content-Length" not in headers:
+            headers["Content-Length"] = str(len(body))
+        sub.headers = headers
+        sub.rfile = io.BytesIO(body)
+        sub.wfile = io.BytesIO()
+        sub.dispatch()
+        return sub.wfile.getvalue()
+
     # -- token endpoint ------------------------------------------------------
     def token(self):
         raw = self.body.read_all(64 * 1024)
@@ -840,6 +983,8 @@ class Handler(BaseHTTPRequestHandler):
         if what == "counters" and self.command == "GET":
             with st.lock, self.auth.lock:
                 return self.send_json(200, {"requests": st.requests,
+                                            "batches": st.batches,
+                                            "batch_parts": st.batch_parts,
                                             "unauthorized": st.unauthorized,
                                             "token_grants": self.auth.grants,
                                             "tokens_issued": len(self.auth.tokens)})
@@ -1146,6 +1291,8 @@ class Handler(BaseHTTPRequestHandler):
                         o.fields.pop(k, None)
                     else:
                         o.fields[k] = str(body[k])
+            if "temporaryHold" in body:
+                o.temporary_hold = body["temporaryHold"] is True
             md = body.get("metadata")
             if md is None and "metadata" in body:
                 o.metadata = {}
@@ -1167,6 +1314,10 @@ class Handler(BaseHTTPRequestHandler):
             if o is None:
                 raise ApiError(404, "notFound", "No such object: %s/%s" % (bname, name))
             check_preconditions(self.q, o, write=True)
+            if o.temporary_hold:
+                raise ApiError(403, "forbidden", "Object '%s/%s' is under active Temporary "
+                               "hold and cannot be deleted, overwritten or archived until "
+                               "hold is removed." % (bname, name))
             if b.live.get(name) is o:
                 if gen is not None:
                     del b.live[name]     # a generation named: gone for good

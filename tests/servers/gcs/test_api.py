@@ -3,7 +3,8 @@
 the token endpoint's checks (signature, aud, iss, scope, iat/exp, grant types), 401s
 for missing/unknown/expired bearer tokens, public buckets, error JSON, preconditions,
 upload checksums, the resumable protocol (308 + Range, 256 KiB alignment, a body cut
-short, status queries, cancel), compose, rewrite tokens, listings and ranged reads.
+short, status queries, cancel), compose, rewrite tokens, listings and ranged reads,
+batches (each call authorized on its own, the 100-call limit) and temporary holds.
 
   XTSTORE_GCS_DIR=STATE_DIR test_api.py       (ctest servers/gcs-api; fixture gcs)
 Run with a python3 that has the cryptography module (/usr/bin/python3 here).
@@ -641,6 +642,103 @@ def test_global_hooks():
         ENDPOINT, SA, KEY, HOST, PORT = saved
 
 
+def batch_body(boundary, calls, cid="<%d>"):
+    """A multipart/mixed body of (method, path, headers) calls."""
+    out = ""
+    for i, (m, path, h) in enumerate(calls):
+        out += "--%s\r\nContent-Type: application/http\r\nContent-ID: %s\r\n\r\n" % (
+            boundary, cid % i)
+        out += "%s %s HTTP/1.1\r\n" % (m, path)
+        out += "".join("%s: %s\r\n" % kv for kv in h.items()) + "\r\n\r\n"
+    return (out + "--%s--\r\n" % boundary).encode()
+
+
+def batch_parts(r, data):
+    """[(content_id, status, body_json)] of a batch answer."""
+    ct = r.getheader("Content-Type", "")
+    b = ct.split("boundary=", 1)[1].strip('"')
+    out = []
+    for piece in data.split(b"--" + b.encode())[1:]:
+        if piece.startswith(b"--"):
+            break
+        mime, _, http = piece.strip(b"\r\n").partition(b"\r\n\r\n")
+        cid = [l.split(b":", 1)[1].strip().decode() for l in mime.split(b"\r\n")
+               if l.lower().startswith(b"content-id:")]
+        status = int(http.split(b" ", 2)[1])
+        body = http.partition(b"\r\n\r\n")[2]
+        out.append((cid[0] if cid else None, status, js(body)))
+    return out
+
+
+def test_batch(tok, bucket):
+    names = ["bat/%d" % i for i in range(3)]
+    for n in names:
+        media(tok, bucket, n, b"x")
+    # Each call carries its own Authorization and is judged on it: a bogus
+    # token fails its call only; calls answer in order, Content-ID echoed.
+    auth = {"Authorization": "Bearer " + tok}
+    calls = [("DELETE", "/storage/v1/b/%s/o/%s" % (bucket, q(names[0])), auth),
+             ("DELETE", "/storage/v1/b/%s/o/%s" % (bucket, q(names[1])),
+              {"Authorization": "Bearer bogus"}),
+             ("DELETE", "/storage/v1/b/%s/o/%s" % (bucket, q("bat/none")), auth),
+             ("GET", "/storage/v1/b/%s/o/%s" % (bucket, q(names[2])), auth)]
+    st, r, data = req("POST", "/batch/storage/v1", batch_body("b=x", calls),
+                      {"Content-Type": 'multipart/mixed; boundary="b=x"'})
+    parts = batch_parts(r, data) if st == 200 else []
+    check("batch: 200 multipart/mixed", st == 200 and
+          r.getheader("Content-Type", "").startswith("multipart/mixed; boundary="), (st, data))
+    check("batch: one response per call, in order, Content-ID <response-N>",
+          [p[0] for p in parts] == ["<response-%d>" % i for i in range(4)], parts)
+    check("batch: statuses 204, 401 (its own bad token), 404, 200",
+          [p[1] for p in parts] == [204, 401, 404, 200], parts)
+    check("batch: the GET's resource", len(parts) == 4 and
+          (parts[3][2] or {}).get("name") == names[2], parts)
+    st, _, _ = req("GET", "/storage/v1/b/%s/o/%s" % (bucket, q(names[1])), token=tok)
+    check("batch: the call refused 401 deleted nothing", st == 200, st)
+    # The outer request's Authorization applies to calls without their own.
+    st, r, data = req("POST", "/batch/storage/v1", batch_body("B", [
+        ("DELETE", "/storage/v1/b/%s/o/%s" % (bucket, q(names[1])), {})]),
+        {"Content-Type": "multipart/mixed; boundary=B"}, token=tok)
+    parts = batch_parts(r, data) if st == 200 else []
+    check("batch: the outer Authorization serves calls without one",
+          [p[1] for p in parts] == [204], (st, parts))
+    # 100 calls at most; a body that is not multipart/mixed; a call that is not
+    # the JSON API; a body without its close delimiter.
+    many = [("DELETE", "/storage/v1/b/%s/o/x%d" % (bucket, i), auth) for i in range(101)]
+    st, _, data = req("POST", "/batch/storage/v1", batch_body("B", many),
+                      {"Content-Type": "multipart/mixed; boundary=B"})
+    check("batch: 101 calls refused 400", st == 400 and b"at most 100" in data, (st, data))
+    st, r, data = req("POST", "/batch/storage/v1", batch_body("B", many[:100]),
+                      {"Content-Type": "multipart/mixed; boundary=B"})
+    check("batch: 100 calls answered", st == 200 and len(batch_parts(r, data)) == 100,
+          st)
+    st, _, data = req("POST", "/batch/storage/v1", b"{}",
+                      {"Content-Type": "application/json"})
+    check("batch: not multipart/mixed refused 400", st == 400, (st, data))
+    st, r, data = req("POST", "/batch/storage/v1", batch_body("B", [
+        ("GET", "/upload/storage/v1/b/%s/o" % bucket, auth)]),
+        {"Content-Type": "multipart/mixed; boundary=B"})
+    parts = batch_parts(r, data) if st == 200 else []
+    check("batch: a call outside the JSON API is its own 400",
+          [p[1] for p in parts] == [400], (st, parts))
+    st, _, data = req("POST", "/batch/storage/v1", batch_body("B", calls[:1])[:-10],
+                      {"Content-Type": "multipart/mixed; boundary=B"})
+    check("batch: no close delimiter refused 400", st == 400, (st, data))
+    # temporaryHold refuses a delete (403 forbidden) until released.
+    st, _, data = req("PATCH", "/storage/v1/b/%s/o/%s" % (bucket, q(names[2])),
+                      b'{"temporaryHold": true}', {"Content-Type": "application/json"},
+                      token=tok)
+    check("hold: set", st == 200 and (js(data) or {}).get("temporaryHold") is True,
+          (st, data))
+    st, _, data = req("DELETE", "/storage/v1/b/%s/o/%s" % (bucket, q(names[2])), token=tok)
+    check("hold: delete refused 403 forbidden", (st, reason(data)) == (403, (403, "forbidden")),
+          (st, data))
+    req("PATCH", "/storage/v1/b/%s/o/%s" % (bucket, q(names[2])),
+        b'{"temporaryHold": false}', {"Content-Type": "application/json"}, token=tok)
+    st, _, _ = req("DELETE", "/storage/v1/b/%s/o/%s" % (bucket, q(names[2])), token=tok)
+    check("hold: released, deleted", st == 204, st)
+
+
 def cleanup(tok, bucket):
     st, _, body = req("GET", "/storage/v1/b/%s/o?versions=true" % bucket, token=tok)
     for i in (js(body) or {}).get("items", []):
@@ -662,6 +760,7 @@ def main():
     test_resumable(tok, bucket)
     test_public(tok, bucket)
     test_bearer(tok, bucket)
+    test_batch(tok, bucket)
     cleanup(tok, bucket)
     test_global_hooks()
     print("%d passed, %d failed" % (passed, failed))

@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# `rm -r` on GCS deletes through the batch endpoint, on a GCS test server
+# of its own (its counters are this test's alone): 300 objects in three
+# batches of 100 calls and no single DELETE; the JSON listing, read with
+# curl, is empty after. An object under a temporary hold fails alone: its
+# own line naming it, exit 8, the others gone. A bucket with versioning is
+# deleted one by one (a plain DELETE there would keep the data): no batch,
+# the same outcome and exit codes. Through faultproxy.py: a call refused
+# 401 inside a batch (a new token, the batch again) and an answer cut
+# short (the keys not reported again) still delete everything once; each
+# response is matched to its object by Content-ID, in any order.
+. "$(dirname "$0")/gcslib.sh" "$@"
+
+gcs_private_server
+B=$GCS_B
+BV=$GCS_B-v
+gcs_config "  gvers: {type: \"storage\", provider: \"gcs\", endpoint: \"$GCS_E\",
+          credentials-file: \"$GCS_DIR/sa.json\", versioned-buckets: true,
+          retry: {attempts: 1}}"
+TOK=$(gcs_user_token) || { echo "FAIL: no token"; exit 1; }
+
+xt mb "gcs:$B"
+assert_rc 0
+xt mb "gvers:$BV"
+assert_rc 0
+
+# 300 objects under t/, names with a space, '+', '%' and UTF-8 among them.
+mkdir -p "$T/tree"
+for i in $(seq 1 296); do printf '%s\n' "$i" > "$T/tree/f$i.txt"; done
+for n in "sp ace.txt" "a+b.txt" "pct%2F.txt" "caf$(printf '\303\251').txt"; do
+  printf 'odd\n' > "$T/tree/$n"
+done
+
+# counter NAME: the server's counter now.
+counter() {
+  hook GET /_test/counters
+  printf '%s' "$HOOK" | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
+
+# left BUCKET: the names the JSON API lists under t/ (every generation),
+# one per line, sorted.
+left() {
+  curl -sS -H "Authorization: Bearer $TOK" \
+    "$GCS_E/storage/v1/b/$1/o?prefix=t/&versions=true" |
+    python3 -c 'import json,sys; [print(i["name"]) for i in json.load(sys.stdin).get("items", [])]' |
+    sort
+}
+
+# hold BUCKET true|false: the temporary hold of t/f150.txt.
+hold() {
+  curl -sS -o /dev/null -w '%{http_code}' -X PATCH \
+    -H "Authorization: Bearer $TOK" -H "Content-Type: application/json" \
+    -d "{\"temporaryHold\": $2}" "$GCS_E/storage/v1/b/$1/o/t%2Ff150.txt"
+}
+
+xt -q cp -r "$T/tree" "gcs:$B/t/"
+assert_rc 0
+batches=$(counter batches)
+parts=$(counter batch_parts)
+requests=$(counter requests)
+xt rm -r "gcs:$B/t/"
+assert_rc 0
+# (the hook reading it counts itself)
+sent=$(($(counter requests) - requests - 1))
+check
+[ "$(printf '%s\n' "$OUT" | grep -c '^delete: ')" = 300 ] ||
+  fail "expected 300 delete lines"
+check
+[ $(($(counter batches) - batches)) = 3 ] ||
+  fail "expected 3 batches, got $(($(counter batches) - batches))"
+check
+[ $(($(counter batch_parts) - parts)) = 300 ] ||
+  fail "expected 300 calls in batches"
+# A token, a listing page, the bucket's versioning, three batches: no
+# single DELETE.
+check
+[ "$sent" -le 8 ] || fail "$sent requests for 3 batches"
+check
+[ -z "$(left "$B")" ] || fail "left behind: $(left "$B")"
+
+# A held object: that key's failure, the rest deleted, exit 8.
+xt -q cp -r "$T/tree" "gcs:$B/t/"
+assert_rc 0
+check
+[ "$(hold "$B" true)" = 200 ] || fail "hold not set"
+xt rm -r "gcs:$B/t/"
+assert_rc 8
+assert_err_has "delete object '$B/t/f150.txt'"
+assert_err_has "Temporary hold"
+check
+[ "$(printf '%s\n' "$ERR" | grep -c .)" = 1 ] || fail "expected one error line"
+check
+[ "$(printf '%s\n' "$OUT" | grep -c '^delete: ')" = 299 ] ||
+  fail "expected 299 delete lines"
+assert_out_lacks "f150.txt"
+check
+[ "$(left "$B")" = "t/f150.txt" ] || fail "left behind: $(left "$B")"
+hold "$B" false > /dev/null
+
+# A versioned bucket: one by one (no batch), the same outcome.
+xt -q cp -r "$T/tree" "gvers:$BV/t/"
+assert_rc 0
+check
+[ "$(hold "$BV" true)" = 200 ] || fail "hold not set (versioned)"
+batches=$(counter batches)
+xt rm -r "gvers:$BV/t/"
+assert_rc 8
+assert_err_has "delete object '$BV/t/f150.txt'"
+check
+[ "$(printf '%s\n' "$OUT" | grep -c '^delete: ')" = 299 ] ||
+  fail "versioned: expected 299 delete lines"
+check
+[ "$(counter batches)" = "$batches" ] || fail "versioned: a batch was sent"
+check
+[ "$(left "$BV")" = "t/f150.txt" ] || fail "versioned: left behind: $(left "$BV")"
+hold "$BV" false > /dev/null
+xt -q rb -f "gvers:$BV"
+
+# Through faultproxy.py: the first batch's answer says its first call was
+# refused 401 (a token gone stale mid-batch): the token is dropped and the
+# host sends the batch again with a new one. Then a batch answer cut after
+# its first parts: the keys not reported go again. Either way every object
+# is deleted once, exit 0.
+printf '%s' '[]' > "$T/rules.json"
+PROXY=$("$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$GCS_DIR" "$T/rules.json") || {
+  echo "FAIL: the fault proxy did not start"; exit 1; }
+trap '"$XTSTORE_FAULTPROXY_SH" stop "$T/proxy"; gcs_cleanup' EXIT
+gcs_config "  gp: {type: \"storage\", provider: \"gcs\", endpoint: \"$PROXY\",
+        credentials-file: \"$GCS_DIR/sa.json\",
+        retry: {attempts: 3, base-ms: 10, max-ms: 50}}"
+python3 - "$T/rules.new" <<'PY'
+import json, sys
+err = json.dumps({"error": {"code": 401, "message": "Invalid Credentials", "errors": [
+    {"message": "Invalid Credentials", "domain": "global", "reason": "authError"}]}})
+body = ("--b=1\r\nContent-Type: application/http\r\nContent-ID: <response-0>\r\n\r\n"
+        "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json; charset=UTF-8\r\n"
+        "Content-Length: %d\r\n\r\n%s\r\n--b=1--\r\n" % (len(err), err))
+json.dump([{"match": {"method": "POST", "path": "^/batch/storage/v1$"}, "count": 1,
+            "status": 200, "headers": {"Content-Type": "multipart/mixed; boundary=b=1"},
+            "body": body}], open(sys.argv[1], "w"))
+PY
+mv "$T/rules.new" "$T/rules.json"
+sleep 0.3
+xt -q cp -r "$T/tree" "gcs:$B/t2/"
+assert_rc 0
+grants=$(counter token_grants)
+xt rm -r "gp:$B/t2/"
+assert_rc 0
+check
+[ "$(printf '%s\n' "$OUT" | grep -c '^delete: ')" = 300 ] ||
+  fail "401 in a batch: expected 300 delete lines"
+check
+[ "$(grep -c '^POST /batch/storage/v1 rule=0 status 200' "$T/proxy/log")" = 1 ] ||
+  fail "the 401 answer was not given: $(cat "$T/proxy/log")"
+check
+[ $(($(counter token_grants) - grants)) = 2 ] ||
+  fail "expected a second token grant after the 401"
+check
+[ -z "$(left "$B" | grep '^t2/')" ] || fail "401 in a batch: left behind"
+
+printf '%s' '[{"match": {"method": "POST", "path": "^/batch/storage/v1$"},
+  "count": 1, "close_response_body_after": 3000}]' > "$T/rules.new"
+mv "$T/rules.new" "$T/rules.json"
+sleep 0.3
+xt -q cp -r "$T/tree" "gcs:$B/t3/"
+assert_rc 0
+: > "$T/proxy/log"
+parts=$(counter batch_parts)
+xt rm -r "gp:$B/t3/"
+assert_rc 0
+check
+[ "$(printf '%s\n' "$OUT" | grep -c '^delete: ')" = 300 ] ||
+  fail "cut answer: expected 300 delete lines"
+check
+[ "$(grep -c '^POST /batch/storage/v1 ' "$T/proxy/log")" = 4 ] ||
+  fail "cut answer: expected 4 batches: $(cat "$T/proxy/log")"
+# The calls answered before the cut are not sent again.
+check
+[ $(($(counter batch_parts) - parts)) -lt 400 ] ||
+  fail "cut answer: every call of the cut batch sent again"
+check
+[ -z "$(left "$B" | grep '^t3/')" ] || fail "cut answer: left behind"
+
+# Each response is its own object's, by Content-ID and whatever the order:
+# a made-up answer (in reverse) where call 0 is 404 (already gone:
+# deleted) and call 1 is 412, the rest 204. Keys go in listing order.
+xt -q cp -r "$T/tree" "gcs:$B/t4/"
+assert_rc 0
+xt ls -r "gcs:$B/t4/"
+names=$(printf '%s\n' "$OUT" | sed 's/^.*t4\//t4\//' | LC_ALL=C sort)
+k0=$(printf '%s\n' "$names" | sed -n 1p)
+k1=$(printf '%s\n' "$names" | sed -n 2p)
+python3 - "$T/rules.new" <<'PY'
+import json, sys
+def part(i, status, reason, why=None):
+    body = ""
+    if why:
+        body = json.dumps({"error": {"code": status, "message": why, "errors": [
+            {"message": why, "domain": "global", "reason": reason}]}})
+    return ("--b=2\r\nContent-Type: application/http\r\nContent-ID: <response-%d>\r\n\r\n"
+            "HTTP/1.1 %d X\r\nContent-Type: application/json; charset=UTF-8\r\n"
+            "Content-Length: %d\r\n\r\n%s\r\n" % (i, status, len(body), body))
+parts = [part(0, 404, "notFound", "No such object: b/o"),
+         part(1, 412, "conditionNotMet", "At least one of the pre-conditions you "
+              "specified did not hold.")]
+parts += [part(i, 204, "") for i in range(2, 100)]
+json.dump([{"match": {"method": "POST", "path": "^/batch/storage/v1$"}, "count": 1,
+            "status": 200, "headers": {"Content-Type": "multipart/mixed; boundary=b=2"},
+            "body": "".join(reversed(parts)) + "--b=2--\r\n"}], open(sys.argv[1], "w"))
+PY
+mv "$T/rules.new" "$T/rules.json"
+sleep 0.3
+xt rm -r "gp:$B/t4/"
+assert_rc 8
+assert_out_has "delete: gp:$B/$k0"
+assert_err_has "delete object '$B/$k1'"
+assert_err_has "conditionNotMet"
+check
+[ "$(printf '%s\n' "$ERR" | grep -c .)" = 1 ] || fail "expected one error line"
+check
+[ "$(printf '%s\n' "$OUT" | grep -c '^delete: ')" = 299 ] ||
+  fail "made-up answer: expected 299 delete lines"
+
+finish
