@@ -2,7 +2,8 @@
 ** batch.c -- deleting many blobs of one container: the provider's
 ** blob_delete_batch in calls of at most ST_BATCH_MAX keys, a failed call
 ** retried (per the service's policy) for the keys it did not report; one
-** by one where the provider has no batch op, or refuses the container --
+** by one where the provider has no batch op, refuses the container, or a
+** call still fails (its unreported keys and every later one) --
 ** by ST_DELETE_THREADS threads at once when the provider is thread-safe.
 */
 #include <pthread.h>
@@ -16,6 +17,7 @@
 #define ST_DELETE_THREADS 8
 
 struct batch_args {
+  xtstore_svc *svc;
   const char *container;
   const char *const *keys;      /* the caller's                          */
   size_t n;
@@ -40,6 +42,17 @@ static int32_t batch_seen(void *ctx, size_t index, int32_t code,
   if (a->done[k])
     return 0;
   a->done[k] = 1;
+  if (code && err) { /* named as a single delete's failure is */
+    store_error kerr = *err;
+    kerr.message[sizeof(kerr.message) - 1] = '\0';
+    st_redact_urls(kerr.message, sizeof(kerr.message));
+    st_err_prefix_service(&kerr, a->svc->name);
+    if (a->fn(a->ud, k, code, &kerr)) {
+      a->stopped = 1;
+      return 1;
+    }
+    return 0;
+  }
   if (a->fn(a->ud, k, code, err)) {
     a->stopped = 1;
     return 1;
@@ -190,6 +203,7 @@ int xtstore_blob_delete_many(xtstore_svc *svc, const char *container,
   if (rc)
     return rc;
   memset(&a, 0, sizeof(a));
+  a.svc = svc;
   a.container = container;
   a.keys = keys;
   a.n = n;
@@ -220,12 +234,14 @@ int xtstore_blob_delete_many(xtstore_svc *svc, const char *container,
     rc = st_svc_call(svc, do_batch, batch_replay, &a, err);
     if (a.stopped)
       goto out;
-    if (rc == STORE_E_UNSUPPORTED) {
-      st_log(svc->ctx, STORE_LOG_INFO, "%s", err ? err->message : "");
-      break; /* this container: one by one */
+    if (rc) {
+      /* UNSUPPORTED: this container cannot be deleted in batches; any
+       * other failure of the call (its retries spent): the ABI leaves the
+       * keys it did not report to the host, one by one, as the rest. */
+      st_log(svc->ctx, STORE_LOG_INFO, "%s%s", err ? err->message : "",
+             rc == STORE_E_UNSUPPORTED ? "" : ": deleting the rest one by one");
+      break;
     }
-    if (rc)
-      goto out;
   }
 rest:
   rc = one_by_one(svc, &a, err);

@@ -4,6 +4,8 @@
 #     no DELETE or HEAD per object; every object reported and gone;
 #  2. a DeleteObjects answer with one <Error>: that key fails alone, named,
 #     exit 8, the others reported deleted;
+#  4. DeleteObjects refused outright (a 400 every time): the keys the call
+#     did not report are deleted one by one, as the ABI says;
 #  3. (moto) a bucket that keeps versions: deleted one by one, each with its
 #     version (a plain batch would leave the data behind delete markers),
 #     nothing left.
@@ -20,8 +22,13 @@ FAULTPROXY_SH=${XTSTORE_FAULTPROXY_SH:-$(dirname "$0")/../../servers/faultproxy.
 cleanup_hook() { "$FAULTPROXY_SH" stop "$PROXY" > /dev/null 2>&1 || true; }
 B=$(bucket batch)
 B2=$(bucket batch2)
+B3=$(bucket batch3)
 cat > "$RULES" <<EOF
 [
+ {"match": {"method": "POST", "path": "^/$B3/?\$", "query": "delete"},
+  "count": 100, "status": 400,
+  "headers": {"Content-Type": "application/xml"},
+  "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>MalformedXML</Code><Message>refused by the test</Message></Error>"},
  {"match": {"method": "POST", "path": "^/$B2/?\$", "query": "delete"},
   "count": 1, "status": 200,
   "headers": {"Content-Type": "application/xml"},
@@ -42,6 +49,7 @@ for i in $(seq -w 1 30); do printf 'x%s' "$i" > "one/o$i.txt"; done
 for i in $(seq -w 1 10); do printf 'y%s' "$i" > "two/o$i.txt"; done
 xt mb "direct:$B"
 xt mb "direct:$B2"
+xt mb "direct:$B3"
 xt cp -r one "direct:$B/one"
 expect_rc 0 "30 objects uploaded"
 
@@ -64,11 +72,25 @@ check "nothing is left" test -z "$OUT"
 xt cp -r two "direct:$B2/two"
 xt rm -r "s3:$B2/two"
 expect_rc 8 "one key refused in the batch: a partial failure"
-check "the refused key is named with its cause" \
-  contains "$ERR" "two/o07.txt': AccessDenied"
+check "the refused key is named with its service" \
+  contains "$ERR" "service 's3': "
+check "... and its cause" contains "$ERR" "two/o07.txt': AccessDenied"
 check "the other 9 are reported" \
   test "$(printf '%s\n' "$OUT" | grep -c '^delete: ')" -eq 9
 check "the refused key is not reported deleted" lacks "$OUT" "two/o07.txt"
+
+# 4 ---------------------------------------------------------------------------
+xt cp -r two "direct:$B3/two"
+: > "$PROXY/log"
+xt -v rm -r "s3:$B3/two"
+expect_rc 0 "DeleteObjects refused: the rest one by one"
+check "the batch was tried" test "$(count "^POST /$B3 ")" -ge 1
+check "then one DELETE per object" test "$(count "^DELETE /$B3/two/")" -eq 10
+check "all 10 reported" \
+  test "$(printf '%s\n' "$OUT" | grep -c '^delete: ')" -eq 10
+check "-v says why" contains "$ERR" "deleting the rest one by one"
+xt ls -r "direct:$B3/two/"
+check "nothing is left" test -z "$OUT"
 
 # 3 ---------------------------------------------------------------------------
 if [ -n "${XTSTORE_MOTO_DIR:-}" ] && [ -f "$XTSTORE_MOTO_DIR/keys" ]; then
@@ -96,4 +118,5 @@ fi
 
 xt rb --force "direct:$B"
 xt rb --force "direct:$B2"
+xt rb --force "direct:$B3"
 finish
