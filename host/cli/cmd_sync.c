@@ -4,6 +4,7 @@
 ** copy what is new or different; sync may delete what the source lacks,
 ** migrate keeps a run log.
 */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -14,7 +15,7 @@
 
 enum { OPT_DRY_RUN = 1, OPT_CHECKSUM, OPT_TRANSFERS, OPT_PROGRESS,
        OPT_NO_PROGRESS, OPT_DELETE, OPT_MAX_DELETE, OPT_LOG,
-       OPT_ALLOW_EMPTY };
+       OPT_ALLOW_EMPTY, OPT_SHARD, OPT_RUN_ID };
 
 static const cli_opt compare_opts[] = {
   { "dry-run", 0, 0, OPT_DRY_RUN },
@@ -26,6 +27,8 @@ static const cli_opt compare_opts[] = {
   { "max-delete", 0, 1, OPT_MAX_DELETE },
   { "log", 0, 1, OPT_LOG },
   { "allow-empty-source", 0, 0, OPT_ALLOW_EMPTY },
+  { "shard", 0, 1, OPT_SHARD },
+  { "run-id", 0, 1, OPT_RUN_ID },
   { NULL, 0, 0, 0 },
 };
 
@@ -60,7 +63,8 @@ int cli_compare_run(cli_global *g, const cli_cmd *self, int argc,
   cli_args a;
   cli_target log;
   xtstore_wf_opts o;
-  const char *val, *log_text = NULL;
+  const char *val, *log_text = NULL, *shard = NULL;
+  store_error serr;
   uint64_t n;
   int id = 0, ex = CLI_EXIT_OK, progress = CLI_PROGRESS_AUTO, max_given = 0;
   int allow_empty = 0;
@@ -101,6 +105,12 @@ int cli_compare_run(cli_global *g, const cli_cmd *self, int argc,
     case OPT_ALLOW_EMPTY:
       allow_empty = 1;
       break;
+    case OPT_SHARD:
+      shard = val;
+      break;
+    case OPT_RUN_ID:
+      o.run_id = val;
+      break;
     }
   }
   if (ex)
@@ -112,6 +122,14 @@ int cli_compare_run(cli_global *g, const cli_cmd *self, int argc,
                                        "and --max-delete are sync's");
   if (!migrate && log_text)
     return cli_usage_error(self->name, "--log is migrate's");
+  if (!migrate && o.run_id)
+    return cli_usage_error(self->name, "--run-id is migrate's");
+  /* The shards of one run share its id: the scheduler's job sets it. */
+  if (migrate && !o.run_id && (val = getenv("XTSTORE_RUN_ID")) && val[0])
+    o.run_id = val;
+  if (shard && xtstore_shard_parse(shard, &o.shard_index, &o.shard_count,
+                                   &serr))
+    return cli_usage_error(self->name, "%s", serr.message);
   if (a.npos != 2)
     return cli_usage_error(self->name, "expected SRC and DST, got %d "
                                        "arguments",
@@ -158,7 +176,11 @@ const cli_cmd cli_cmd_sync = {
   "Options:\n"
   "  --delete              delete DST objects that SRC lacks\n"
   "  --max-delete N        refuse to delete more than N (default 1000);\n"
-  "                        the names to delete are held in memory\n"
+  "                        the names to delete are held in memory; with\n"
+  "                        --shard, N is per shard\n"
+  "  --shard I/N|auto[/N]  handle only shard I of N (the FNV-1a hash of\n"
+  "                        each name, docs/sharding.md); --delete deletes\n"
+  "                        only this shard's objects\n"
   "  --allow-empty-source  run even when SRC has no objects (with --delete:\n"
   "                        delete everything at DST)\n"
   "  -c, --checksum        compare CRC-32Cs where both listings have them,\n"
