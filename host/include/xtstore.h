@@ -650,8 +650,9 @@ XTSTORE_API uint32_t xtstore_shard_of(const char *name, uint32_t count);
 /* A shard as written: "I/N" (0 <= I < N <= 65536), or "auto" / "auto/N":
  * I (and N) from the environment of a scheduler's array task --
  * JOB_COMPLETION_INDEX (Kubernetes Indexed Job; N from "auto/N" or
- * XTSTORE_SHARD_COUNT), SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN of
- * SLURM_ARRAY_TASK_COUNT, AWS_BATCH_JOB_ARRAY_INDEX (N as for Kubernetes).
+ * XTSTORE_SHARD_COUNT), (SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN) /
+ * SLURM_ARRAY_TASK_STEP of SLURM_ARRAY_TASK_COUNT, AWS_BATCH_JOB_ARRAY_INDEX
+ * (N as for Kubernetes).
  * Returns STORE_OK, or STORE_E_INVALID with err naming what is wrong. */
 XTSTORE_API int xtstore_shard_parse(const char *text, uint32_t *out_index,
                                     uint32_t *out_count, store_error *err);

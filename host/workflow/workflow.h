@@ -3,8 +3,10 @@
 ** library, above engine/: the workflows over many objects (copy -r,
 ** fan-out, migrate, sync, find, bench) and their pieces: the ends of a
 ** tree, sorted listings of either end, their merge, progress accounting
-** and the migration run log. Everything here streams: memory is bounded by queue
-** and ring capacities, never by the number or size of objects.
+** and the migration run log; and which shard an object is of (shard.c,
+** public: xtstore_shard_of, xtstore_shard_parse). Everything here
+** streams: memory is bounded by queue and ring capacities, never by the
+** number or size of objects.
 */
 #ifndef ST_WORKFLOW_H
 #define ST_WORKFLOW_H
