@@ -10,6 +10,7 @@
 */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,18 @@ typedef struct rl_sum {
   uint64_t count[XTSTORE_OBJ_NSTATUS];
   uint64_t bytes;
 } rl_sum;
+
+/* Why the log is not a run log (s->bad). Returns 1: stop reading. */
+static int bad(rl_sum *s, const char *fmt, ...)
+  __attribute__((format(printf, 2, 3)));
+static int bad(rl_sum *s, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(s->bad, sizeof s->bad, fmt, ap);
+  va_end(ap);
+  return 1;
+}
 
 static rl_run *find_run(rl_sum *s, const char *id)
 {
@@ -105,12 +118,11 @@ static int first_pass(rl_sum *s, rl_run *r, json_t *o, const char *shard,
   }
   r->mixed |= r->plain;
   if (!attempt || strlen(attempt) >= RL_ATTEMPT)
-    return snprintf(s->bad, sizeof s->bad, "a sharded record without its "
-                    "attempt"), 1;
+    return bad(s, "a sharded record without its attempt");
   if (!r->n && !r->shards) {
     r->shards = calloc(n, sizeof(*r->shards));
     if (!r->shards)
-      return snprintf(s->bad, sizeof s->bad, "out of memory"), 1;
+      return bad(s, "out of memory");
     r->n = n;
   }
   if (r->n != n) {
@@ -203,16 +215,15 @@ static int one_line(rl_sum *s, const char *line)
   shard = o ? str_of(o, "shard") : NULL;
   if (!id || (!str_of(o, "status") && !str_of(o, "record"))) {
     json_decref(o);
-    return snprintf(s->bad, sizeof s->bad, "not a run-log record"), 1;
+    return bad(s, "not a run-log record");
   }
   if (shard && !parse_shard(shard, &i, &n)) {
     json_decref(o);
-    return snprintf(s->bad, sizeof s->bad, "shard '%s' is not I/N",
-                    cli_safe(shard)), 1;
+    return bad(s, "shard '%s' is not I/N", cli_safe(shard));
   }
   r = find_run(s, id);
   if (!r && s->pass == 1)
-    stop = snprintf(s->bad, sizeof s->bad, "out of memory");
+    stop = bad(s, "out of memory");
   else if (s->pass == 1)
     stop = first_pass(s, r, o, shard, i, n);
   else if (r)
@@ -233,8 +244,7 @@ static int32_t feed(void *ud, const void *p, size_t n)
     nl = memchr(c, '\n', n);
     take = nl ? (size_t)(nl - c) : n;
     if (s->len + take + 1 > RL_LINE_MAX) {
-      snprintf(s->bad, sizeof s->bad, "a line longer than %u bytes",
-               RL_LINE_MAX);
+      bad(s, "a line longer than %u bytes", RL_LINE_MAX);
       return STORE_E_INVALID;
     }
     if (s->len + take + 1 > s->bcap) {

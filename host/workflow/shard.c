@@ -151,28 +151,32 @@ static int from_env(uint32_t given, uint32_t *index, uint32_t *count,
 int xtstore_shard_parse(const char *text, uint32_t *out_index,
                         uint32_t *out_count, store_error *err)
 {
-  const char *slash = text ? strchr(text, '/') : NULL;
+  const char *slash;
   char head[16];
   uint32_t i = 0, n = 0;
   size_t len;
-  int rc;
+  int rc, form;
 
   *out_index = *out_count = 0;
   if (!text)
     return st_err(err, STORE_E_INVALID, "--shard: missing");
+  slash = strchr(text, '/');
   len = slash ? (size_t)(slash - text) : strlen(text);
-  if (len >= sizeof(head))
-    goto bad;
-  memcpy(head, text, len);
-  head[len] = '\0';
-  if (slash && !number(slash + 1, 1, ST_SHARD_MAX, &n))
-    goto bad;
+  form = len < sizeof(head) &&
+         (!slash || number(slash + 1, 1, ST_SHARD_MAX, &n));
+  if (form) {
+    memcpy(head, text, len);
+    head[len] = '\0';
+    form = strcmp(head, "auto") == 0 ||
+           (slash && number(head, 0, ST_SHARD_MAX - 1, &i));
+  }
+  if (!form)
+    return st_err(err, STORE_E_INVALID, "--shard wants I/N (0 <= I < N <= "
+                  "%u), auto or auto/N, got '%s'", ST_SHARD_MAX, text);
   if (strcmp(head, "auto") == 0) {
     rc = from_env(n, &i, &n, err);
     if (rc)
       return rc;
-  } else if (!slash || !number(head, 0, ST_SHARD_MAX - 1, &i)) {
-    goto bad;
   } else if (i >= n) {
     return st_err(err, STORE_E_INVALID, "--shard %s: the index must be "
                   "below the number of shards (0 to %u)", text, n - 1);
@@ -180,7 +184,4 @@ int xtstore_shard_parse(const char *text, uint32_t *out_index,
   *out_index = i;
   *out_count = n;
   return STORE_OK;
-bad:
-  return st_err(err, STORE_E_INVALID, "--shard wants I/N (0 <= I < N <= "
-                "%u), auto or auto/N, got '%s'", ST_SHARD_MAX, text);
 }
