@@ -338,11 +338,17 @@ same_set "the target after the three shards' deletions" "$T/small.names" "$T/s.n
 
 echo "[${SECONDS}s] --- runlog summary: the failed objects of a shard, with their errors"
 F=$(python3 -c "$FNV"'print(fnv1a("d00/f04998") % 3)')
+# The run id from --run-id, or from XTSTORE_RUN_ID.
 for i in 0 1 2; do
-  xt -q migrate --shard "$i/3" --run-id fl "$T/small" flaky:box/fl \
+  XTSTORE_RUN_ID=fl xt -q migrate --shard "$i/3" "$T/small" flaky:box/fl \
     --log "$T/fl-$i.jsonl"
   if [ "$i" -eq "$F" ]; then assert_rc 8; else assert_rc 0; fi
 done
+XTSTORE_RUN_ID=fl xt migrate --run-id 'no spaces' "$T/small" scratch:box/fl \
+  --log "$T/bad-id.jsonl"
+assert_rc 2
+assert_err_has "run id 'no spaces': 1 to 64 of"
+assert_file_absent "$T/bad-id.jsonl"
 xt runlog summary "$T"/fl-*.jsonl
 assert_rc 8
 assert_out_has "failed: [$F/3] $T/small/d00/f04998 -> flaky:box/fl/d00/f04998: "
