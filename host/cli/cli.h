@@ -79,6 +79,8 @@ extern const cli_cmd cli_cmd_find, cli_cmd_mkdir, cli_cmd_bench;
 extern const cli_cmd cli_cmd_cleanup;
 /* Presigned URLs: cmd_presign.c. */
 extern const cli_cmd cli_cmd_presign;
+/* Run logs of (sharded) migrate runs: cmd_runlog.c. */
+extern const cli_cmd cli_cmd_runlog;
 
 /* Results of a verb that works on several objects (output.c). */
 typedef struct cli_tally {

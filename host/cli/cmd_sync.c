@@ -19,7 +19,7 @@
 enum { OPT_DRY_RUN = 1, OPT_CHECKSUM, OPT_TRANSFERS, OPT_PROGRESS,
        OPT_NO_PROGRESS, OPT_DELETE, OPT_MAX_DELETE, OPT_LOG,
        OPT_ALLOW_EMPTY, OPT_WATCH, OPT_INTERVAL, OPT_STATE, OPT_NO_STATE,
-       OPT_MAX_POLLS, OPT_MAX_FAILURES };
+       OPT_MAX_POLLS, OPT_MAX_FAILURES, OPT_SHARD, OPT_RUN_ID };
 
 static const cli_opt compare_opts[] = {
   { "dry-run", 0, 0, OPT_DRY_RUN },
@@ -37,6 +37,8 @@ static const cli_opt compare_opts[] = {
   { "no-state", 0, 0, OPT_NO_STATE },
   { "max-polls", 0, 1, OPT_MAX_POLLS },
   { "max-failures", 0, 1, OPT_MAX_FAILURES },
+  { "shard", 0, 1, OPT_SHARD },
+  { "run-id", 0, 1, OPT_RUN_ID },
   { NULL, 0, 0, 0 },
 };
 
@@ -277,18 +279,24 @@ static int cli_watch_interval(const char *text, uint64_t *out_ms)
 }
 
 /* The default state file: $XDG_STATE_HOME (else ~/.local/state)
- * /xtstore/watch/ and a 64-bit FNV-1a of "SRC\nDST" as given. NULL when
- * there is no such directory to name. */
-static char *cli_watch_state_path(const char *src, const char *dst)
+ * /xtstore/watch/ and a 64-bit FNV-1a of "SRC\nDST" as given, plus
+ * "\nI/N" for shard I of N (each shard's watcher keeps its own state).
+ * NULL when there is no such directory to name. */
+static char *cli_watch_state_path(const char *src, const char *dst,
+                                  const xtstore_wf_opts *o)
 {
   const char *base = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-  const char *parts[3] = { src, "\n", dst };
+  char shard[48] = "";
+  const char *parts[4] = { src, "\n", dst, shard };
   uint64_t h = 14695981039346656037ull;
   const unsigned char *c;
   char *path;
   size_t i, n;
 
-  for (i = 0; i < 3; i++)
+  if (o->shard_count > 0)
+    snprintf(shard, sizeof shard, "\n%u/%u", (unsigned)o->shard_index,
+             (unsigned)o->shard_count);
+  for (i = 0; i < 4; i++)
     for (c = (const unsigned char *)parts[i]; *c; c++)
       h = (h ^ *c) * 1099511628211ull;
   if (!(base && base[0] == '/') && !(home && home[0]))
@@ -315,7 +323,7 @@ static int cli_watch_run(cli_global *g, const char *src, const char *dst,
   cw->g = g;
   cw->json = g->json;
   if (!no_state && !cw->w.state_path) {
-    state = cli_watch_state_path(src, dst);
+    state = cli_watch_state_path(src, dst, o);
     if (!state)
       fprintf(stderr, "xtstore: sync: no $XDG_STATE_HOME or $HOME: watching "
                       "without a state file\n");
@@ -336,7 +344,8 @@ int cli_compare_run(cli_global *g, const cli_cmd *self, int argc,
   cli_args a;
   cli_target log;
   xtstore_wf_opts o;
-  const char *val, *log_text = NULL;
+  const char *val, *log_text = NULL, *shard = NULL;
+  store_error serr;
   uint64_t n;
   int id = 0, ex = CLI_EXIT_OK, progress = CLI_PROGRESS_AUTO, max_given = 0;
   int allow_empty = 0, watch = 0, watch_opt = 0, no_state = 0;
@@ -404,6 +413,12 @@ int cli_compare_run(cli_global *g, const cli_cmd *self, int argc,
                             &cw->w.max_failures);
       watch_opt = 1;
       break;
+    case OPT_SHARD:
+      shard = val;
+      break;
+    case OPT_RUN_ID:
+      o.run_id = val;
+      break;
     }
   }
   if (ex)
@@ -431,6 +446,14 @@ int cli_compare_run(cli_global *g, const cli_cmd *self, int argc,
   if (no_state && cw->w.state_path)
     return cli_usage_error(self->name, "--state and --no-state contradict "
                                        "each other");
+  if (!migrate && o.run_id)
+    return cli_usage_error(self->name, "--run-id is migrate's");
+  /* The shards of one run share its id: the scheduler's job sets it. */
+  if (migrate && !o.run_id && (val = getenv("XTSTORE_RUN_ID")) && val[0])
+    o.run_id = val;
+  if (shard && xtstore_shard_parse(shard, &o.shard_index, &o.shard_count,
+                                   &serr))
+    return cli_usage_error(self->name, "%s", serr.message);
   if (a.npos != 2)
     return cli_usage_error(self->name, "expected SRC and DST, got %d "
                                        "arguments",
@@ -493,7 +516,11 @@ const cli_cmd cli_cmd_sync = {
   "Options:\n"
   "  --delete              delete DST objects that SRC lacks\n"
   "  --max-delete N        refuse to delete more than N (default 1000);\n"
-  "                        the names to delete are held in memory\n"
+  "                        the names to delete are held in memory; with\n"
+  "                        --shard, N is per shard\n"
+  "  --shard I/N|auto[/N]  handle only shard I of N (the FNV-1a hash of\n"
+  "                        each name, docs/sharding.md); --delete deletes\n"
+  "                        only this shard's objects\n"
   "  --allow-empty-source  run even when SRC has no objects (with --delete:\n"
   "                        delete everything at DST)\n"
   "  -c, --checksum        compare CRC-32Cs where both listings have them,\n"

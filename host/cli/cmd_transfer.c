@@ -29,13 +29,14 @@ typedef struct xfer_opts {
   int recursive;            /* cp -r */
   uint32_t transfers;       /* cp -r --transfers; 0: the default */
   int allow_empty;          /* cp -r --allow-empty-source */
+  const char *shard;        /* cp -r --shard I/N|auto[/N] */
   const char *to;           /* put --to all|SVC,SVC... */
   int progress;             /* CLI_PROGRESS_AUTO/ON/OFF */
 } xfer_opts;
 
 enum { OPT_CONTENT_TYPE = 1, OPT_META, OPT_NO_CLOBBER, OPT_TEXT, OPT_DRY_RUN,
        OPT_RANGE, OPT_SNAPSHOT, OPT_RECURSIVE, OPT_TRANSFERS, OPT_TO,
-       OPT_PROGRESS, OPT_NO_PROGRESS, OPT_ALLOW_EMPTY };
+       OPT_PROGRESS, OPT_NO_PROGRESS, OPT_ALLOW_EMPTY, OPT_SHARD };
 
 static const cli_opt put_opts[] = {
   { "content-type", 0, 1, OPT_CONTENT_TYPE },
@@ -74,6 +75,7 @@ static const cli_opt cp_opts[] = {
   { "recursive", 'r', 0, OPT_RECURSIVE },
   { "transfers", 0, 1, OPT_TRANSFERS },
   { "allow-empty-source", 0, 0, OPT_ALLOW_EMPTY },
+  { "shard", 0, 1, OPT_SHARD },
   { "progress", 0, 0, OPT_PROGRESS },
   { "no-progress", 0, 0, OPT_NO_PROGRESS },
   { NULL, 0, 0, 0 },
@@ -143,6 +145,9 @@ static int xfer_start(cli_args *a, cli_global *g, const cli_cmd *self,
       break;
     case OPT_ALLOW_EMPTY:
       x->allow_empty = 1;
+      break;
+    case OPT_SHARD:
+      x->shard = val;
       break;
     }
   }
@@ -861,12 +866,16 @@ static int cp_tree(cli_global *g, const cli_cmd *self, const char *src,
                    const char *dst, const xfer_opts *x)
 {
   xtstore_wf_opts o;
+  store_error err;
 
   if (x->content_type || x->meta.n || x->snapshot || x->no_clobber)
     return cli_usage_error(self->name, "-r copies objects as they are: "
                                        "not with --content-type, --meta, "
                                        "--snapshot or --no-clobber");
   memset(&o, 0, sizeof o);
+  if (x->shard && xtstore_shard_parse(x->shard, &o.shard_index,
+                                      &o.shard_count, &err))
+    return cli_usage_error(self->name, "%s", err.message);
   o.transfers = x->transfers;
   o.flags = x->dry_run ? XTSTORE_WF_DRY_RUN : 0;
   return cli_tree_run(g, self->name, src, dst, xtstore_copy_tree, &o,
@@ -894,9 +903,9 @@ static int cp_run(cli_global *g, const cli_cmd *self, int argc, char **argv)
     ex = cp_tree(g, self, a.pos[0], a.pos[1], &x);
     goto out;
   }
-  if (x.transfers || x.allow_empty) {
-    ex = cli_usage_error(self->name, "--transfers and --allow-empty-source "
-                                     "are for -r");
+  if (x.transfers || x.allow_empty || x.shard) {
+    ex = cli_usage_error(self->name, "--transfers, --allow-empty-source "
+                                     "and --shard are for -r");
     goto out;
   }
   ex = cli_target_parse(self->name, a.pos[0],
@@ -1064,6 +1073,9 @@ const cli_cmd cli_cmd_cp = {
   "  --transfers N         -r: objects in flight, 1-256 (default: 2 per\n"
   "                        CPU, at least 4, at most 16)\n"
   "  --allow-empty-source  -r: a SRC with no objects copies nothing, exit 0\n"
+  "  --shard I/N|auto[/N]  -r: copy only shard I of N, by the FNV-1a hash\n"
+  "                        of each name (docs/sharding.md); auto: from a\n"
+  "                        Kubernetes, Slurm or AWS Batch array task\n"
   CLI_PROGRESS_OPTIONS_HELP
   "  --json                print a JSON array with the action (with -r,\n"
   "                        one per object plus a summary element)\n"

@@ -22,6 +22,7 @@ static const cli_cmd *const cli_cmds[] = {
   &cli_cmd_find, &cli_cmd_mkdir, &cli_cmd_bench,
   &cli_cmd_cleanup,
   &cli_cmd_presign,
+  &cli_cmd_runlog,
 };
 #define CLI_NCMDS (sizeof(cli_cmds) / sizeof(cli_cmds[0]))
 

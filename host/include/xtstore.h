@@ -604,6 +604,18 @@ typedef struct xtstore_wf_opts {
   xtstore_svc *log_svc;
   const char *log_container;
   const char *log_key;
+  /* Appended (read only within the caller's struct_size). Shards: with
+   * shard_count > 0 the workflow handles only the objects whose name
+   * relative to the tree (xtstore_tree) has xtstore_shard_of(name,
+   * shard_count) == shard_index: copies, comparisons, sync's deletions and
+   * its max_delete guard all count this shard's objects alone. 0: every
+   * object (no shard). */
+  uint32_t shard_index;
+  uint32_t shard_count;
+  /* migrate's run log: the run id every record carries (1-64 of
+   * [A-Za-z0-9._:-], so that the shards of one run share it); NULL: a new
+   * one from the clock. */
+  const char *run_id;
 } xtstore_wf_opts;
 
 typedef struct xtstore_wf_stats {
@@ -631,6 +643,23 @@ typedef struct xtstore_tree {
   const char *prefix;
   const char *path;
 } xtstore_tree;
+
+/*
+** Shards (workflow/shard.c; docs/sharding.md). The shard of an object is
+** the 32-bit FNV-1a hash of its name relative to the tree (its bytes as
+** they are, no normalisation), modulo count: the same on every machine and
+** version. xtstore_shard_of(name, 0 or 1) is 0.
+*/
+XTSTORE_API uint32_t xtstore_shard_of(const char *name, uint32_t count);
+/* A shard as written: "I/N" (0 <= I < N <= 65536), or "auto" / "auto/N":
+ * I (and N) from the environment of a scheduler's array task --
+ * JOB_COMPLETION_INDEX (Kubernetes Indexed Job; N from "auto/N" or
+ * XTSTORE_SHARD_COUNT), (SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN) /
+ * SLURM_ARRAY_TASK_STEP of SLURM_ARRAY_TASK_COUNT, AWS_BATCH_JOB_ARRAY_INDEX
+ * (N as for Kubernetes).
+ * Returns STORE_OK, or STORE_E_INVALID with err naming what is wrong. */
+XTSTORE_API int xtstore_shard_parse(const char *text, uint32_t *out_index,
+                                    uint32_t *out_count, store_error *err);
 
 /* Objects in flight by default: 2 per CPU, at least 4, at most 16. */
 XTSTORE_API uint32_t xtstore_default_transfers(void);

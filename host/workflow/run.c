@@ -144,13 +144,23 @@ static int plan(void *ud, st_wf_entry *s, st_wf_entry *d, store_error *err)
   uint32_t status;
   st_wf_done done;
 
+  if (s)
+    r->listed++;
+  /* Another shard's: both listings name it alike, so the shards split
+   * the comparison, the copies and sync's deletions alike. */
+  if (r->o.shard_count > 1 &&
+      xtstore_shard_of(s ? s->name : d->name, r->o.shard_count) !=
+        r->o.shard_index) {
+    free(s);
+    free(d);
+    return STORE_OK;
+  }
   if (!s) {
     if (r->kind->extra)
       return r->kind->extra(r, d, err);
     free(d);
     return STORE_OK;
   }
-  r->sources++;
   status = r->kind->compare
              ? st_plan_classify(s, d, (r->o.flags & XTSTORE_WF_CHECKSUM) != 0)
              : XTSTORE_OBJ_COPIED;
@@ -269,7 +279,8 @@ static int list_and_copy(st_wf_run *r, store_error *err)
   st_lister_stop(&ld);
   if (!rc)
     st_progress_event(&r->prog, XTSTORE_EV_LISTED);
-  if (!rc && !r->sources && !(r->o.flags & XTSTORE_WF_ALLOW_EMPTY_SOURCE))
+  /* An empty shard of a source with objects is no mistake. */
+  if (!rc && !r->listed && !(r->o.flags & XTSTORE_WF_ALLOW_EMPTY_SOURCE))
     rc = refuse_empty(r, err);
   if (r->pool.tids)
     st_pool_wait(&r->pool);

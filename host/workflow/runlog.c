@@ -17,6 +17,12 @@
 ** records -- the read-modify-write race of the original migrator. That
 ** upload happens after ^C too (shielded from the cancellation), and an
 ** interrupted run says where its records are.
+**
+** A sharded run's records also carry the shard ("shard": "I/N") and the
+** attempt (this process's own start stamp: a shard re-run after a failure
+** is a new attempt of the same run id), and the process ends its part of
+** the log with one "shard_end" record -- what `xtstore runlog summary`
+** counts to say whether every shard of a run reported.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,7 +47,9 @@ struct st_runlog {
   int append;               /* the service appends                        */
   int existed;              /* rewrite: the log was there before          */
   char etag[256];           /* rewrite: the version read                  */
-  char run_id[32];          /* UTC yyyymmddHHMMSSffffff, like the original */
+  char run_id[72];          /* the caller's, else the attempt's           */
+  char attempt[32];         /* UTC yyyymmddHHMMSSffffff, like the original */
+  char shard[24];           /* "I/N" of a sharded run; "" unsharded       */
   char run_date[32];        /* ISO 8601 UTC                               */
   char *where;              /* the log's name in messages                 */
   uint64_t records;         /* written by this run                        */
@@ -129,6 +137,14 @@ static int name_remote(st_runlog *l, store_error *err)
   return STORE_OK;
 }
 
+/* 1-64 characters that need no quoting in a file name or a shell. */
+static int run_id_ok(const char *id)
+{
+  size_t n = strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                        "0123456789._:-");
+  return n > 0 && n <= 64 && id[n] == '\0';
+}
+
 int st_runlog_open(xtstore_ctx *ctx, const xtstore_wf_opts *o,
                    st_runlog **out, store_error *err)
 {
@@ -142,6 +158,9 @@ int st_runlog_open(xtstore_ctx *ctx, const xtstore_wf_opts *o,
   *out = NULL;
   if (!o->log_path && !o->log_svc)
     return STORE_OK;
+  if (o->run_id && !run_id_ok(o->run_id))
+    return st_err(err, STORE_E_INVALID, "run id '%s': 1 to 64 of "
+                  "A-Z a-z 0-9 . _ : -", o->run_id);
   l = calloc(1, sizeof(*l));
   if (!l)
     return st_err(err, STORE_E_NOMEM, "out of memory");
@@ -150,8 +169,13 @@ int st_runlog_open(xtstore_ctx *ctx, const xtstore_wf_opts *o,
   l->fd = -1;
   gmtime_r(&s, &tm);
   strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
-  snprintf(l->run_id, sizeof(l->run_id), "%s%06d", stamp,
+  snprintf(l->attempt, sizeof(l->attempt), "%s%06d", stamp,
            (int)(now % 1000000000 / 1000));
+  snprintf(l->run_id, sizeof(l->run_id), "%s",
+           o->run_id ? o->run_id : l->attempt);
+  if (o->shard_count)
+    snprintf(l->shard, sizeof(l->shard), "%u/%u", o->shard_index,
+             o->shard_count);
   strftime(l->run_date, sizeof(l->run_date), "%Y-%m-%dT%H:%M:%SZ", &tm);
   if (o->log_svc) {
     rc = open_remote(l, o, err);
@@ -175,6 +199,28 @@ int st_runlog_open(xtstore_ctx *ctx, const xtstore_wf_opts *o,
   return STORE_OK;
 }
 
+/* o as one line with its newline; takes o. malloc'd; NULL when out of
+ * memory. */
+static char *line_of(json_t *o)
+{
+  char *dump = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                               JSON_REAL_PRECISION(6));
+  char *line;
+  size_t len;
+
+  json_decref(o);
+  if (!dump)
+    return NULL;
+  len = strlen(dump);
+  line = malloc(len + 2);
+  if (line) {
+    memcpy(line, dump, len);
+    memcpy(line + len, "\n", 2);
+  }
+  free(dump);
+  return line;
+}
+
 static json_t *size_or_null(int known, uint64_t size)
 {
   return known ? json_integer((json_int_t)size) : json_null();
@@ -190,8 +236,6 @@ static char *record_line(const st_runlog *l, const st_wf_done *d)
   int copied = d->status == XTSTORE_OBJ_NEW ||
                d->status == XTSTORE_OBJ_UPDATE ||
                d->status == XTSTORE_OBJ_COPIED;
-  char *dump, *line;
-  size_t len;
 
   if (!o)
     return NULL;
@@ -199,6 +243,10 @@ static char *record_line(const st_runlog *l, const st_wf_done *d)
   iso_time(d->end_ns, end, sizeof(end));
   json_object_set_new(o, "run_id", json_string(l->run_id));
   json_object_set_new(o, "run_date", json_string(l->run_date));
+  if (l->shard[0]) {
+    json_object_set_new(o, "shard", json_string(l->shard));
+    json_object_set_new(o, "attempt", json_string(l->attempt));
+  }
   json_object_set_new(o, "source_name",
                       d->source ? json_string(d->source) : json_null());
   json_object_set_new(o, "source_size", json_integer((json_int_t)d->size));
@@ -225,19 +273,7 @@ static char *record_line(const st_runlog *l, const st_wf_done *d)
                       d->status == XTSTORE_OBJ_FAILED && d->err
                         ? json_string(d->err->message)
                         : json_null());
-  dump = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
-                         JSON_REAL_PRECISION(6));
-  json_decref(o);
-  if (!dump)
-    return NULL;
-  len = strlen(dump);
-  line = malloc(len + 2);
-  if (line) {
-    memcpy(line, dump, len);
-    memcpy(line + len, "\n", 2);
-  }
-  free(dump);
-  return line;
+  return line_of(o);
 }
 
 static int write_all(int fd, const char *p, size_t len)
@@ -254,10 +290,10 @@ static int write_all(int fd, const char *p, size_t len)
   return 0;
 }
 
-void st_runlog_record(st_runlog *l, const st_wf_done *d)
+/* Append one line (NULL: out of memory); takes it. */
+static void write_line(st_runlog *l, char *line)
 {
   store_error err;
-  char *line = record_line(l, d);
   int e = line ? 0 : ENOMEM;
 
   st_err_reset(&err);
@@ -275,6 +311,49 @@ void st_runlog_record(st_runlog *l, const st_wf_done *d)
   }
   pthread_mutex_unlock(&l->mu);
   free(line);
+}
+
+void st_runlog_record(st_runlog *l, const st_wf_done *d)
+{
+  write_line(l, record_line(l, d));
+}
+
+/* The end of this process's part of a sharded run: how many objects of
+ * the shard it handled and with what result. */
+void st_runlog_shard_end(st_runlog *l, const xtstore_wf_stats *st, int rc,
+                         const store_error *err)
+{
+  json_t *o, *count;
+  char end[40];
+  uint32_t i;
+
+  if (!l || !l->shard[0])
+    return;
+  o = json_object();
+  count = json_object();
+  if (!o || !count) {
+    json_decref(o);
+    json_decref(count);
+    write_line(l, NULL);
+    return;
+  }
+  iso_time(st_wf_now_ns(), end, sizeof(end));
+  for (i = 0; i < XTSTORE_OBJ_NSTATUS; i++)
+    json_object_set_new(count, xtstore_object_status_name(i),
+                        json_integer((json_int_t)st->count[i]));
+  json_object_set_new(o, "run_id", json_string(l->run_id));
+  json_object_set_new(o, "run_date", json_string(l->run_date));
+  json_object_set_new(o, "shard", json_string(l->shard));
+  json_object_set_new(o, "attempt", json_string(l->attempt));
+  json_object_set_new(o, "record", json_string("shard_end"));
+  json_object_set_new(o, "end_time", json_string(end));
+  json_object_set_new(o, "objects", json_integer((json_int_t)st->objects));
+  json_object_set_new(o, "count", count);
+  json_object_set_new(o, "bytes", json_integer((json_int_t)st->bytes));
+  json_object_set_new(o, "ok", json_boolean(rc == STORE_OK));
+  json_object_set_new(o, "error", rc && err ? json_string(err->message)
+                                            : json_null());
+  write_line(l, line_of(o));
 }
 
 /* Store the collected records on the service. */
@@ -361,7 +440,16 @@ static void migrate_record(st_wf_run *r, const st_wf_done *d)
 
 static int migrate_end(st_wf_run *r, store_error *err)
 {
-  int rc = st_runlog_close(r->state, err);
+  xtstore_wf_stats st;
+  int rc;
+
+  memset(&st, 0, sizeof(st));
+  st.struct_size = sizeof(st);
+  st_progress_stats(&r->prog, &st);
+  pthread_mutex_lock(&r->mu);
+  st_runlog_shard_end(r->state, &st, r->rc, &r->err);
+  pthread_mutex_unlock(&r->mu);
+  rc = st_runlog_close(r->state, err);
   r->state = NULL;
   return rc;
 }

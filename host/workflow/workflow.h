@@ -3,8 +3,10 @@
 ** library, above engine/: the workflows over many objects (copy -r,
 ** fan-out, migrate, sync, find, bench) and their pieces: the ends of a
 ** tree, sorted listings of either end, their merge, progress accounting
-** and the migration run log. Everything here streams: memory is bounded by queue
-** and ring capacities, never by the number or size of objects.
+** and the migration run log; and which shard an object is of (shard.c,
+** public: xtstore_shard_of, xtstore_shard_parse). Everything here
+** streams: memory is bounded by queue and ring capacities, never by the
+** number or size of objects.
 */
 #ifndef ST_WORKFLOW_H
 #define ST_WORKFLOW_H
@@ -211,7 +213,7 @@ struct st_wf_run {
   st_progress prog;
   st_pool pool;
   void *state;              /* the kind's own (sync's deletions, the log) */
-  uint64_t sources;         /* source objects listed (the merge's count)  */
+  uint64_t listed;          /* source objects listed, of every shard      */
   pthread_mutex_t mu;       /* guards rc/err                              */
   int rc;                   /* the first failure                          */
   store_error err;
@@ -259,6 +261,10 @@ int st_runlog_open(xtstore_ctx *ctx, const xtstore_wf_opts *opts,
                    st_runlog **out, store_error *err);
 /* Append one record (thread-safe). A write failure is kept for close. */
 void st_runlog_record(st_runlog *l, const st_wf_done *d);
+/* A sharded run's last record: the shard's counts and result (rc, err:
+ * the run's first failure). Nothing for an unsharded run or l NULL. */
+void st_runlog_shard_end(st_runlog *l, const xtstore_wf_stats *st, int rc,
+                         const store_error *err);
 /* Finish the log (upload it when it goes to a service, also after the
  * context was cancelled) and free it; after a cancellation, log where the
  * records are. Returns the first failure of the whole log's life. */
