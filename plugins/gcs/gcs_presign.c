@@ -11,7 +11,10 @@
 
 #include "gcs.h"
 #include "sdk_gcsv4.h"
+#include "sdk_presign.h"
 
+/* Ownership: out_url and out are the caller's; the URL's scratch copies
+ * are allocated here, and wiped (the URL is a credential). */
 int32_t gcs_blob_presign(store_handle *h, const char *container,
                          const char *key, const store_presign_opts *opts,
                          char *out_url, size_t cap, store_presign_result *out,
@@ -26,6 +29,7 @@ int32_t gcs_blob_presign(store_handle *h, const char *container,
   const char *email, *scheme_end, *auth, *base;
   store_kv hdr = {"content-type", ctype};
   sdk_gcsv4_url u;
+  char why[STORE_ERR_MSG_SIZE];
   time_t now = time(NULL);
   int32_t rc;
 
@@ -66,26 +70,16 @@ int32_t gcs_blob_presign(store_handle *h, const char *container,
   }
   rc = sdk_gcsv4_sign_url(rsa, &u, &url, NULL, NULL, err);
   if (rc) {
-    char why[STORE_ERR_MSG_SIZE];
-
     snprintf(why, sizeof(why), "%s", err->message);
     gcs_fail(&t, err, rc, "%s", why);
     goto out;
   }
-  if (url.len >= cap) {
-    rc = gcs_fail(&t, err, STORE_E_INVALID,
-                  "the URL (%zu bytes) does not fit in %zu", url.len, cap);
-    goto out;
-  }
-  memcpy(out_url, url.data, url.len + 1);
-  if (out && STORE_HAS_FIELD(store_presign_result, expires_at,
-                             out->struct_size))
-    out->expires_at = (int64_t)now + expires;
-  if (out && method == STORE_PRESIGN_PUT && ctype &&
-      STORE_HAS_FIELD(store_presign_result, headers, out->struct_size))
-    snprintf(out->headers, sizeof(out->headers), "Content-Type: %s\n", ctype);
+  rc = sdk_presign_finish(&url, out_url, cap, (int64_t)now + expires,
+                          u.nheaders ? ctype : NULL, out, why, sizeof(why));
+  if (rc)
+    gcs_fail(&t, err, rc, "%s", why);
 out:
-  sdk_buf_free(&url);
+  sdk_presign_wipe(&url);
   sdk_buf_free(&host);
   sdk_buf_free(&path);
   return rc;
