@@ -11,7 +11,10 @@
 
 #include "azure.h"
 #include "sdk_azure.h"
+#include "sdk_presign.h"
 
+/* Ownership: out_url and out are the caller's; the URL and SAS token
+ * scratch copies are allocated here, and wiped (the URL is a credential). */
 int32_t az_blob_presign(store_handle *h, const char *container,
                         const char *key, const store_presign_opts *opts,
                         char *out_url, size_t cap, store_presign_result *out,
@@ -23,7 +26,7 @@ int32_t az_blob_presign(store_handle *h, const char *container,
   az_target t = {"presign", container, key, NULL};
   sdk_buf url = SDK_BUF_INIT, token = SDK_BUF_INIT;
   sdk_azure_blob_sas p;
-  char se[32];
+  char se[32], why[96];
   struct tm tm;
   time_t until;
   int32_t rc;
@@ -31,6 +34,12 @@ int32_t az_blob_presign(store_handle *h, const char *container,
   rc = az_check_key(&t, err);
   if (rc)
     return rc;
+  /* A service SAS has no field binding a content type (rsct only sets
+   * the type of a GET's answer): refused rather than left unenforced. */
+  if (ctype && method == STORE_PRESIGN_PUT)
+    return az_fail(&t, err, STORE_E_UNSUPPORTED,
+                   "a SAS cannot bind a Content-Type (presign without it, "
+                   "and send the type with the upload)");
   if (!h->key)
     return az_fail(&t, err, STORE_E_UNSUPPORTED,
                    "a service SAS is signed with the account key, and this "
@@ -58,27 +67,19 @@ int32_t az_blob_presign(store_handle *h, const char *container,
     rc = az_nomem(&t, err);
     goto out;
   }
-  if (url.len >= cap) {
-    rc = az_fail(&t, err, STORE_E_INVALID,
-                 "the URL (%zu bytes) does not fit in %zu", url.len, cap);
+  rc = sdk_presign_finish(&url, out_url, cap, (int64_t)until, NULL, out, why,
+                          sizeof(why));
+  if (rc) {
+    az_fail(&t, err, rc, "%s", why);
     goto out;
   }
-  memcpy(out_url, url.data, url.len + 1);
-  if (out && STORE_HAS_FIELD(store_presign_result, expires_at,
-                             out->struct_size))
-    out->expires_at = (int64_t)until;
-  /* Put Blob wants the blob type; the SAS cannot bind a content type. */
+  /* Put Blob wants the blob type. */
   if (out && method == STORE_PRESIGN_PUT &&
       STORE_HAS_FIELD(store_presign_result, headers, out->struct_size))
     snprintf(out->headers, sizeof(out->headers),
-             "x-ms-blob-type: BlockBlob\n%s%s%s", ctype ? "Content-Type: " : "",
-             ctype ? ctype : "", ctype ? "\n" : "");
+             "x-ms-blob-type: BlockBlob\n");
 out:
-  if (url.data)
-    memset(url.data, 0, url.cap);
-  if (token.data)
-    memset(token.data, 0, token.cap);
-  sdk_buf_free(&url);
-  sdk_buf_free(&token);
+  sdk_presign_wipe(&url);
+  sdk_presign_wipe(&token);
   return rc;
 }
