@@ -18,8 +18,6 @@
 /* Long enough for every first-party provider's URL (a SigV4 URL with a
  * session token is the longest). */
 #define PRESIGN_URL_MAX 8192
-/* 10 years: beyond any store's limit, well inside uint32_t. */
-#define PRESIGN_MAX_S   (UINT32_C(10) * 366 * 86400)
 
 enum { OPT_EXPIRES = 1, OPT_METHOD, OPT_CONTENT_TYPE };
 
@@ -47,7 +45,7 @@ static int parse_lifetime(const char *verb, const char *text, uint32_t *out)
       unit = 86400;
     if (*end && strchr("smhd", *end))
       end++;
-    if (!*end && v >= 1 && v <= PRESIGN_MAX_S / unit) {
+    if (!*end && v >= 1 && v <= XTSTORE_PRESIGN_MAX_S / unit) {
       *out = (uint32_t)(v * unit);
       return 0;
     }
