@@ -162,7 +162,6 @@ class StorePresignOpts(Structure):
 
 
 STORE_PRESIGN_HEADERS_SIZE = 256
-XTSTORE_PRESIGN_MAX_S = 10 * 366 * 86400  # the core's lifetime cap
 
 
 class StorePresignResult(Structure):

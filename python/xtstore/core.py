@@ -786,15 +786,13 @@ class Service:
         o = N.StorePresignOpts()
         o.struct_size = sizeof(N.StorePresignOpts)
         o.method = m
-        # Checked here too: ctypes would wrap a value outside uint32 (-1
-        # into a 136-year lifetime) before the core could see it.
+        # ctypes would wrap a value outside uint32 (-1 into a 136-year
+        # SAS) before the core, which caps the lifetime, could see it.
         if (isinstance(expires, bool) or not isinstance(expires, int)
-                or not 1 <= expires <= N.XTSTORE_PRESIGN_MAX_S):
+                or not 1 <= expires <= 0xFFFFFFFF):
             raise errors.InvalidError(
                 "svc '%s': presign '%s/%s': the lifetime must be 1 second to "
-                "10 years (%d seconds), not %r"
-                % (self.name, container, key, N.XTSTORE_PRESIGN_MAX_S,
-                   expires))
+                "10 years, not %r" % (self.name, container, key, expires))
         o.expires_s = expires
         o.content_type = _b(content_type)
         r = N.StorePresignResult()
