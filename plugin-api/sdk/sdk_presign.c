@@ -8,6 +8,17 @@
 
 #include "sdk_presign.h"
 
+void sdk_presign_read(const store_presign_opts *opts, sdk_presign_req *out)
+{
+  out->method = STORE_OPT(opts, store_presign_opts, method, 0);
+  out->expires = STORE_OPT(opts, store_presign_opts, expires_s, 0);
+  out->verb = out->method == STORE_PRESIGN_PUT ? "PUT" : "GET";
+  out->content_type =
+    out->method == STORE_PRESIGN_PUT
+      ? STORE_OPT(opts, store_presign_opts, content_type, NULL)
+      : NULL;
+}
+
 int32_t sdk_presign_finish(const sdk_buf *url, char *out_url, size_t cap,
                            int64_t expires_at, const char *content_type,
                            store_presign_result *out, char *why,

@@ -13,6 +13,17 @@
 #include "store_interface.h"
 #include "sdk_buf.h"
 
+/* What blob_presign is asked for, read from opts whatever its size. */
+typedef struct sdk_presign_req {
+  uint32_t method;              /* STORE_PRESIGN_GET or _PUT              */
+  uint32_t expires;             /* seconds                                */
+  const char *verb;             /* "GET" or "PUT"                         */
+  const char *content_type;     /* a PUT's type to bind; NULL: none (and
+                                   always for a GET)                      */
+} sdk_presign_req;
+
+void sdk_presign_read(const store_presign_opts *opts, sdk_presign_req *out);
+
 /* Copy url (with its NUL) into out_url[0..cap), and into out (may be NULL;
  * each field only when out's struct_size has it) expires_at and, when
  * content_type is not NULL, the line "Content-Type: TYPE\n" the upload

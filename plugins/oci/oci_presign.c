@@ -47,16 +47,15 @@ static int drop_par(store_handle *h, const oci_target *t, const char *par_url,
   return rc;
 }
 
-/* Ownership: out_url and out are the caller's; the URL's scratch copy is
- * allocated here, and wiped (the URL is a credential). */
+/* The caller owns out_url and out; the PAR stays the service's until it
+ * expires or is deleted by its id. Our copy of the URL (with the grant's
+ * token) is zeroed before it is freed. */
 int32_t oci_blob_presign(store_handle *h, const char *bucket, const char *key,
                          const store_presign_opts *opts, char *out_url,
                          size_t cap, store_presign_result *out,
                          store_error *err)
 {
-  uint32_t method = STORE_OPT(opts, store_presign_opts, method, 0);
-  uint32_t expires = STORE_OPT(opts, store_presign_opts, expires_s, 0);
-  const char *ctype = STORE_OPT(opts, store_presign_opts, content_type, NULL);
+  sdk_presign_req q;
   oci_target t = {"presign", bucket, key, NULL};
   sdk_buf u = SDK_BUF_INIT, full = SDK_BUF_INIT;
   sdk_request *r = NULL;
@@ -67,12 +66,13 @@ int32_t oci_blob_presign(store_handle *h, const char *bucket, const char *key,
   int64_t skew, until_ns;
   int32_t rc;
 
+  sdk_presign_read(opts, &q);
   rc = oci_check_key(&t, err);
   if (rc)
     return rc;
   /* A PAR has no field binding a content type: refused rather than left
    * unenforced. */
-  if (ctype && method == STORE_PRESIGN_PUT)
+  if (q.content_type)
     return oci_fail(&t, err, STORE_E_UNSUPPORTED,
                     "a pre-authenticated request cannot bind a Content-Type "
                     "(presign without it, and send the type with the "
@@ -80,16 +80,18 @@ int32_t oci_blob_presign(store_handle *h, const char *bucket, const char *key,
   pthread_mutex_lock(&h->mu);
   skew = h->skew;
   pthread_mutex_unlock(&h->mu);
-  sdk_time_format_iso8601(time(NULL) + (time_t)skew + (time_t)expires, until);
+  sdk_time_format_iso8601(time(NULL) + (time_t)skew + (time_t)q.expires,
+                          until);
   if (!until[0])
     return oci_fail(&t, err, STORE_E_INVALID,
-                    "a lifetime of %u seconds is past any date", expires);
+                    "a lifetime of %u seconds is past any date", q.expires);
   rc = oci_namespace(h, &ns, err);
   if (rc)
     return rc;
   body = json_pack("{s:s, s:s, s:s, s:s}", "name", OCI_PAR_NAME,
                    "objectName", key, "accessType",
-                   method == STORE_PRESIGN_PUT ? "ObjectWrite" : "ObjectRead",
+                   q.method == STORE_PRESIGN_PUT ? "ObjectWrite"
+                                                 : "ObjectRead",
                    "timeExpires", until);
   text = body ? json_dumps(body, JSON_COMPACT) : NULL;
   if (!text || sdk_buf_printf(&u, "%s/n/%s/b/", h->endpoint, ns) ||
@@ -126,7 +128,7 @@ int32_t oci_blob_presign(store_handle *h, const char *bucket, const char *key,
   else
     rc = sdk_presign_finish(&full, out_url, cap,
                             until_ns == STORE_MTIME_UNKNOWN
-                              ? time(NULL) + (time_t)skew + (time_t)expires
+                              ? time(NULL) + (time_t)skew + (time_t)q.expires
                               : until_ns / 1000000000,
                             NULL, out, why, sizeof(why));
   if (rc) {

@@ -15,31 +15,30 @@
 /* X-Amz-Expires may not exceed 7 days. */
 #define S3_PRESIGN_MAX 604800u
 
-/* Ownership: out_url and out are the caller's; only the URL's scratch
- * copy is allocated here, and wiped (the URL is a credential). */
+/* out_url and out belong to the caller. The signed URL is built in a
+ * scratch buffer of ours, wiped before it is freed: it is a credential. */
 int32_t s3_blob_presign(store_handle *h, const char *container,
                         const char *key, const store_presign_opts *opts,
                         char *out_url, size_t cap, store_presign_result *out,
                         store_error *err)
 {
-  uint32_t method = STORE_OPT(opts, store_presign_opts, method, 0);
-  uint32_t expires = STORE_OPT(opts, store_presign_opts, expires_s, 0);
-  const char *ctype = STORE_OPT(opts, store_presign_opts, content_type, NULL);
-  const char *verb = method == STORE_PRESIGN_PUT ? "PUT" : "GET";
-  store_kv hdr = {"content-type", ctype};
-  int bind = method == STORE_PRESIGN_PUT && ctype;
+  sdk_presign_req q;
+  store_kv hdr;
   sdk_buf url = SDK_BUF_INIT;
   char why[96];
   s3_call c;
   time_t now;
   int32_t rc;
 
+  sdk_presign_read(opts, &q);
+  hdr = (store_kv){"content-type", q.content_type};
   rc = s3_check_names(container, key, err);
   if (rc)
     return rc;
-  rc = s3_call_init(&c, h, method == STORE_PRESIGN_PUT ? "PresignPutObject"
-                                                       : "PresignGetObject",
-                    verb, container, key, err);
+  rc = s3_call_init(&c, h,
+                    q.method == STORE_PRESIGN_PUT ? "PresignPutObject"
+                                                  : "PresignGetObject",
+                    q.verb, container, key, err);
   if (rc)
     return rc;
   if (!h->signer) {
@@ -48,21 +47,22 @@ int32_t s3_blob_presign(store_handle *h, const char *container,
                      "(set access-key and secret-key)");
     goto out;
   }
-  if (expires < 1 || expires > S3_PRESIGN_MAX) {
+  if (q.expires < 1 || q.expires > S3_PRESIGN_MAX) {
     rc = s3_fail_msg(&c, err, STORE_E_INVALID,
                      "a presigned URL lives 1 second to 7 days, not %u "
-                     "seconds", expires);
+                     "seconds", q.expires);
     goto out;
   }
   /* The server's clock, as every signed request of this handle uses. */
   now = time(NULL) + (time_t)atomic_load(&h->clock_offset);
-  if (sdk_sigv4_presign_url(h->signer, verb, sdk_request_url(c.req),
-                            &hdr, bind ? 1 : 0, now, expires, 0, &url)) {
+  if (sdk_sigv4_presign_url(h->signer, q.verb, sdk_request_url(c.req),
+                            &hdr, q.content_type ? 1 : 0, now, q.expires, 0,
+                            &url)) {
     rc = s3_fail_msg(&c, err, STORE_E_NOMEM, "out of memory");
     goto out;
   }
-  rc = sdk_presign_finish(&url, out_url, cap, (int64_t)now + expires,
-                          bind ? ctype : NULL, out, why, sizeof(why));
+  rc = sdk_presign_finish(&url, out_url, cap, (int64_t)now + q.expires,
+                          q.content_type, out, why, sizeof(why));
   if (rc)
     s3_fail_msg(&c, err, rc, "%s", why);
 out:
