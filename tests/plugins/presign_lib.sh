@@ -22,3 +22,14 @@ want_http() {
   [ "$got" = 000 ] && got="000 (no answer: is the server up?)"
   fail "$what: HTTP $got, wanted $status"
 }
+
+# presign_setup SVC:CONTAINER KEY SIZE: a new container with SIZE random
+# bytes at KEY (also in $T/body.bin), and $T/up.txt to upload.
+presign_setup() {
+  head -c "$3" /dev/urandom > "$T/body.bin"
+  printf 'put through a presigned URL\n' > "$T/up.txt"
+  xt mb "$1"
+  assert_rc 0
+  xt put "$T/body.bin" "$1/$2"
+  assert_rc 0
+}

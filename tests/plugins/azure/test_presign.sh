@@ -10,14 +10,8 @@
 . "$(dirname "$0")/azlib.sh" "$@"
 
 C=$AZ_C
-head -c 100000 /dev/urandom > "$T/body.bin"
-printf 'put through a SAS\n' > "$T/up.txt"
 . "$(dirname "$0")/../presign_lib.sh"
-
-xt mb "az:$C"
-assert_rc 0
-xt put "$T/body.bin" "az:$C/dir/a b.bin"
-assert_rc 0
+presign_setup "az:$C" "dir/a b.bin" 100000
 
 # GET
 xt presign "az:$C/dir/a b.bin"

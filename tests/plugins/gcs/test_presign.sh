@@ -14,14 +14,8 @@
 gcs_config "  gtok: {type: \"storage\", provider: \"gcs\", endpoint: \"$GCS_E\",
          access-token: \"ya29.not-a-live-token\", retry: {attempts: 1}}"
 B=$GCS_B
-head -c 90000 /dev/urandom > "$T/body.bin"
-printf 'put through a signed URL\n' > "$T/up.txt"
 . "$(dirname "$0")/../presign_lib.sh"
-
-xt mb "gcs:$B"
-assert_rc 0
-xt put "$T/body.bin" "gcs:$B/dir/a b+c.bin"
-assert_rc 0
+presign_setup "gcs:$B" "dir/a b+c.bin" 90000
 
 # GET
 xt presign "gcs:$B/dir/a b+c.bin"

@@ -11,14 +11,8 @@
 OCISIGN=${XTSTORE_OCISIGN:?no ocisign (XTSTORE_OCISIGN, set by ctest)}
 
 C=$OCI_C
-head -c 80000 /dev/urandom > "$T/body.bin"
-printf 'put through a PAR\n' > "$T/up.txt"
 . "$(dirname "$0")/../presign_lib.sh"
-
-xt mb "oci:$C"
-assert_rc 0
-xt put "$T/body.bin" "oci:$C/dir/a b.bin"
-assert_rc 0
+presign_setup "oci:$C" "dir/a b.bin" 80000
 
 # GET
 xt presign "oci:$C/dir/a b.bin"
