@@ -30,8 +30,8 @@ static int do_presign(xtstore_svc *s, void *p, store_error *err)
 /* A PUT's content type goes into a header line the upload sends: a
  * control character would add lines of its own, and a line that does not
  * fit the result's headers would be cut. */
-static int check_type(const char *container, const char *key,
-                      const char *ctype, store_error *err)
+static int check_type(const xtstore_svc *svc, const char *container,
+                      const char *key, const char *ctype, store_error *err)
 {
   static const char line[] = "Content-Type: \n";
 
@@ -39,13 +39,14 @@ static int check_type(const char *container, const char *key,
     return STORE_OK;
   for (const char *p = ctype; *p; p++)
     if ((unsigned char)*p < 0x20 || *p == 0x7f)
-      return st_err(err, STORE_E_INVALID, "presign '%s/%s': the content "
-                    "type has a control character", container, key);
+      return st_err(err, STORE_E_INVALID, "service '%s': presign '%s/%s': "
+                    "the content type has a control character", svc->name,
+                    container, key);
   if (!ctype[0] ||
       strlen(ctype) + sizeof(line) > STORE_PRESIGN_HEADERS_SIZE)
-    return st_err(err, STORE_E_INVALID, "presign '%s/%s': the content type "
-                  "must be 1 to %zu bytes", container, key,
-                  STORE_PRESIGN_HEADERS_SIZE - sizeof(line));
+    return st_err(err, STORE_E_INVALID, "service '%s': presign '%s/%s': "
+                  "the content type must be 1 to %zu bytes", svc->name,
+                  container, key, STORE_PRESIGN_HEADERS_SIZE - sizeof(line));
   return STORE_OK;
 }
 
@@ -79,17 +80,18 @@ int xtstore_blob_presign(xtstore_svc *svc, const char *container,
   }
   if (method != STORE_PRESIGN_GET && method != STORE_PRESIGN_PUT) {
     rc = st_err(err, STORE_E_INVALID,
-                "presign '%s/%s': method must be GET or PUT", container, key);
+                "service '%s': presign '%s/%s': method must be GET or PUT",
+                svc->name, container, key);
     goto out;
   }
   if (expires < 1 || expires > XTSTORE_PRESIGN_MAX_S) {
     rc = st_err(err, STORE_E_INVALID,
-                "presign '%s/%s': the lifetime must be 1 second to 10 years "
-                "(%u seconds), not %u", container, key,
-                XTSTORE_PRESIGN_MAX_S, expires);
+                "service '%s': presign '%s/%s': the lifetime must be 1 "
+                "second to 10 years (%u seconds), not %u", svc->name,
+                container, key, XTSTORE_PRESIGN_MAX_S, expires);
     goto out;
   }
-  rc = check_type(container, key, ctype, err);
+  rc = check_type(svc, container, key, ctype, err);
   if (rc)
     goto out;
   /* A 1.0 plugin's table ends before blob_presign: it reads as NULL. */
