@@ -6,7 +6,8 @@
 # (stderr, --json) and deleting it (DELETE /n/NS/b/B/p/ID, signed by the
 # SDK's signer through ocisign, $XTSTORE_OCISIGN) ends the URL; a URL past
 # its expiry is refused; --content-type, which a PAR cannot bind, is
-# refused (exit 7); failures name the HTTP status curl got.
+# refused (exit 7); failures name the HTTP status curl got; through the
+# fault proxy, a create whose answer was lost is not sent again, a 429 is.
 . "$(dirname "$0")/ocilib.sh" "$@"
 OCISIGN=${XTSTORE_OCISIGN:?no ocisign (XTSTORE_OCISIGN, set by ctest)}
 
@@ -61,4 +62,39 @@ assert_rc 0
 SHORT=$OUT
 sleep 2
 want_http 404 "an expired PAR was accepted" "$SHORT"
+
+# Through the fault proxy: a create whose answer is lost may have made a
+# PAR, so the host does not send it again (one POST, a failure); a 429
+# made nothing, so that one is retried. The namespace is configured, so
+# the create is the first request, on a new connection: libcurl itself
+# resends a request whose REUSED connection died before any answer, which
+# only the SDK's HTTP client could stop (a fresh connection for the create).
+P=/n/xtns/b/$C/p/
+cat > "$T/rules.json" <<JSON
+[
+  {"match": {"method": "POST", "path": "^$P\$"}, "count": 1,
+   "lose_response": true},
+  {"match": {"method": "POST", "path": "^$P\$"}, "count": 1,
+   "status": 429, "headers": {"Content-Type": "application/json"},
+   "body": "{\"code\": \"TooManyRequests\", \"message\": \"slow down\"}"}
+]
+JSON
+PROXY=$("$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$OCI_DIR" "$T/rules.json") || {
+  echo "FAIL: the fault proxy did not start"; exit 1; }
+trap '"$XTSTORE_FAULTPROXY_SH" stop "$T/proxy"; oci_cleanup' EXIT
+oci_config "  ocip: {type: \"storage\", provider: \"oci\", endpoint: \"$PROXY\",
+         config-file: \"$OCI_DIR/config\", namespace: \"xtns\",
+         retry: {attempts: 5, base-ms: 10, max-ms: 100}, }"
+posts() { grep -c "^POST $P " "$T/proxy/log" || true; }
+xt presign "ocip:$C/dir/a b.bin"
+check
+[ "$RC" -ne 0 ] || fail "a presign whose answer was lost succeeded"
+assert_out ""
+check
+[ "$(posts)" = 1 ] || fail "the create was sent again: $(cat "$T/proxy/log")"
+xt presign "ocip:$C/dir/a b.bin"
+assert_rc 0
+check
+[ "$(grep -c "^POST $P rule=1 status 429" "$T/proxy/log")" = 1 ] &&
+  [ "$(posts)" = 3 ] || fail "a 429 was not retried: $(cat "$T/proxy/log")"
 finish
