@@ -1,5 +1,5 @@
 /*
-** sdk_presign.c -- the end every blob_presign shares (sdk_presign.h).
+** sdk_presign.c -- what every blob_presign shares (sdk_presign.h).
 */
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /*
-** sdk_presign.h -- the end every blob_presign shares: the URL into the
-** caller's buffer, the expiry and the Content-Type line into
+** sdk_presign.h -- what every blob_presign shares: its options read, the
+** URL into the caller's buffer, the expiry and the Content-Type line into
 ** store_presign_result, and wiping the URL's scratch copies (a presigned
 ** URL is a credential). Part of the xtstore plugin SDK.
 */
