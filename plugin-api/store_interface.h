@@ -679,7 +679,11 @@ struct store_interface {
   store_blob_delete_batch_op *blob_delete_batch;
   /* since 1.1. Optional (STORE_CAP_PRESIGN). A URL that lets anyone who
    * holds it, with no credentials, make one kind of request on the blob
-   * (opts->method) until opts->expires_s from now: the URL (NUL-terminated)
+   * (opts->method) until opts->expires_s from now (the host passes 1 to
+   * 10 years, XTSTORE_PRESIGN_MAX_S; a store allowing less refuses it,
+   * INVALID, naming its limit; a content_type it checked for control
+   * characters and size, which a store that cannot bind it refuses,
+   * UNSUPPORTED): the URL (NUL-terminated)
    * into out_url[0..cap), expiry, grant id and required headers into out
    * (may be NULL). The URL carries a signature or token: plugins never log
    * it. A store that creates a server-side grant (OCI) returns its id.

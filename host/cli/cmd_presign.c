@@ -18,8 +18,6 @@
 /* Long enough for every first-party provider's URL (a SigV4 URL with a
  * session token is the longest). */
 #define PRESIGN_URL_MAX 8192
-/* 10 years: beyond any store's limit, well inside uint32_t. */
-#define PRESIGN_MAX_S   (UINT32_C(10) * 366 * 86400)
 
 enum { OPT_EXPIRES = 1, OPT_METHOD, OPT_CONTENT_TYPE };
 
@@ -47,7 +45,7 @@ static int parse_lifetime(const char *verb, const char *text, uint32_t *out)
       unit = 86400;
     if (*end && strchr("smhd", *end))
       end++;
-    if (!*end && v >= 1 && v <= PRESIGN_MAX_S / unit) {
+    if (!*end && v >= 1 && v <= XTSTORE_PRESIGN_MAX_S / unit) {
       *out = (uint32_t)(v * unit);
       return 0;
     }
@@ -221,11 +219,12 @@ const cli_cmd cli_cmd_presign = {
   "Exit 7 when the provider (or its credentials) cannot presign.\n"
   "\n"
   "Options:\n"
-  "  -e, --expires T      lifetime: 90s, 15m, 1h (default), 7d; S3 and GCS\n"
-  "                       allow at most 7d\n"
+  "  -e, --expires T      lifetime: 90s, 15m, 1h (default), 7d; at most\n"
+  "                       10 years, and 7d on S3 and GCS\n"
   "  -m, --method M       GET (default) or PUT\n"
-  "  --content-type TYPE  PUT: the Content-Type the upload must send (bound\n"
-  "                       into the signature where the store can)\n"
+  "  --content-type TYPE  PUT: the Content-Type the upload must send, bound\n"
+  "                       into the signature (S3, GCS); Azure and OCI\n"
+  "                       cannot bind one and refuse it (exit 7)\n"
   "  --json               print {\"address\", \"method\", \"url\", \"expires\",\n"
   "                       \"id\", \"headers\"}\n"
   "  -h, --help           show this help\n"

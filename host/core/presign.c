@@ -27,6 +27,29 @@ static int do_presign(xtstore_svc *s, void *p, store_error *err)
                               a->cap, a->res, err);
 }
 
+/* A PUT's content type goes into a header line the upload sends: a
+ * control character would add lines of its own, and a line that does not
+ * fit the result's headers would be cut. */
+static int check_type(const xtstore_svc *svc, const char *container,
+                      const char *key, const char *ctype, store_error *err)
+{
+  static const char line[] = "Content-Type: \n";
+
+  if (!ctype)
+    return STORE_OK;
+  for (const char *p = ctype; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f)
+      return st_err(err, STORE_E_INVALID, "service '%s': presign '%s/%s': "
+                    "the content type has a control character", svc->name,
+                    container, key);
+  if (!ctype[0] ||
+      strlen(ctype) + sizeof(line) > STORE_PRESIGN_HEADERS_SIZE)
+    return st_err(err, STORE_E_INVALID, "service '%s': presign '%s/%s': "
+                  "the content type must be 1 to %zu bytes", svc->name,
+                  container, key, STORE_PRESIGN_HEADERS_SIZE - sizeof(line));
+  return STORE_OK;
+}
+
 /* Ownership: out_url and out are the caller's; on failure out_url is ""
  * and out is zeroed (its struct_size kept). */
 int xtstore_blob_presign(xtstore_svc *svc, const char *container,
@@ -38,6 +61,7 @@ int xtstore_blob_presign(xtstore_svc *svc, const char *container,
   struct presign_args a = {.container = container, .key = key, .opts = opts,
                            .url = out_url, .cap = cap, .res = &res};
   uint32_t method, expires;
+  const char *ctype;
   int rc;
 
   if (out_url && cap)
@@ -47,21 +71,29 @@ int xtstore_blob_presign(xtstore_svc *svc, const char *container,
     goto out;
   method = STORE_OPT(opts, store_presign_opts, method, UINT32_MAX);
   expires = STORE_OPT(opts, store_presign_opts, expires_s, 0);
+  ctype = method == STORE_PRESIGN_PUT
+            ? STORE_OPT(opts, store_presign_opts, content_type, NULL)
+            : NULL;
   if (!out_url || !cap) {
     rc = st_err(err, STORE_E_INVALID, "presign: no buffer for the URL");
     goto out;
   }
   if (method != STORE_PRESIGN_GET && method != STORE_PRESIGN_PUT) {
     rc = st_err(err, STORE_E_INVALID,
-                "presign '%s/%s': method must be GET or PUT", container, key);
+                "service '%s': presign '%s/%s': method must be GET or PUT",
+                svc->name, container, key);
     goto out;
   }
-  if (expires < 1) {
+  if (expires < 1 || expires > XTSTORE_PRESIGN_MAX_S) {
     rc = st_err(err, STORE_E_INVALID,
-                "presign '%s/%s': the lifetime must be at least 1 second",
-                container, key);
+                "service '%s': presign '%s/%s': the lifetime must be 1 "
+                "second to 10 years (%u seconds), not %u", svc->name,
+                container, key, XTSTORE_PRESIGN_MAX_S, expires);
     goto out;
   }
+  rc = check_type(svc, container, key, ctype, err);
+  if (rc)
+    goto out;
   /* A 1.0 plugin's table ends before blob_presign: it reads as NULL. */
   if (!svc->ops->blob_presign) {
     rc = st_err(err, STORE_E_UNSUPPORTED,

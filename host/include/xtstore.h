@@ -811,15 +811,21 @@ XTSTORE_API int xtstore_find(xtstore_svc *svc, const char *container,
 /*
 ** A URL for svc:container/key that anyone holding it may use, with no
 ** credentials, for one kind of request (opts->method: STORE_PRESIGN_GET or
-** _PUT) until opts->expires_s seconds from now (the provider's
-** blob_presign, STORE_CAP_PRESIGN; STORE_E_UNSUPPORTED naming the service
-** otherwise). The URL (NUL-terminated) goes into out_url[0..cap) (8192
+** _PUT) until opts->expires_s seconds from now, 1 to
+** XTSTORE_PRESIGN_MAX_S (10 years; a provider may allow less: S3 and GCS
+** 7 days), STORE_E_INVALID otherwise (the provider's blob_presign,
+** STORE_CAP_PRESIGN; STORE_E_UNSUPPORTED naming the service otherwise).
+** opts->content_type (PUT) may have no control characters and must fit
+** its "Content-Type: TYPE\n" line in STORE_PRESIGN_HEADERS_SIZE
+** (STORE_E_INVALID); providers that cannot bind it (Azure, OCI) refuse it
+** (STORE_E_UNSUPPORTED). The URL (NUL-terminated) goes into out_url[0..cap) (8192
 ** bytes is always enough for the first-party providers); out (may be NULL;
 ** set its struct_size) gets the expiry, the id of a server-side grant that
 ** can be revoked (OCI's pre-authenticated request id; "" for signed URLs,
 ** which cannot) and the headers a request through the URL must send. The
 ** URL is a credential: keep it out of logs.
 */
+#define XTSTORE_PRESIGN_MAX_S (UINT32_C(10) * 366 * 86400)
 XTSTORE_API int xtstore_blob_presign(xtstore_svc *svc, const char *container,
                                      const char *key,
                                      const store_presign_opts *opts,

@@ -78,6 +78,7 @@ static const conf_case k_cases[] = {
   {"concurrency_threads", concurrency_threads, C(THREADSAFE)},
   {"integrity_put", integrity_put, 0},
   {"integrity_multipart", integrity_multipart, C(MULTIPART)},
+  {"presign_url", presign_url, C(PRESIGN)},
 };
 #undef C
 #define NCASES (sizeof k_cases / sizeof k_cases[0])
@@ -98,6 +99,7 @@ static const struct {
   {STORE_CAP_CONTENT_TYPE, "STORE_CAP_CONTENT_TYPE"},
   {STORE_CAP_DIR_MARKERS, "STORE_CAP_DIR_MARKERS"},
   {STORE_CAP_CONTAINER_METADATA, "STORE_CAP_CONTAINER_METADATA"},
+  {STORE_CAP_PRESIGN, "STORE_CAP_PRESIGN"},
 };
 
 /* --skip entries */

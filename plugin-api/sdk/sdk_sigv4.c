@@ -654,6 +654,46 @@ static int parse_url(const char *url, url_parts *u)
   return 0;
 }
 
+int sdk_sigv4_presign_url(sdk_sigv4 *s, const char *method, const char *url,
+                          const store_kv *h, size_t nh, time_t when,
+                          uint32_t expires_s, uint32_t flags, sdk_buf *out)
+{
+  url_parts u = {SDK_BUF_INIT, SDK_BUF_INIT, SDK_BUF_INIT, NULL, 0};
+  sdk_sigv4_result res = SDK_SIGV4_RESULT_INIT;
+  sdk_sigv4_msg m = {0};
+  store_kv *all = NULL;
+  int rc = -1;
+
+  if (parse_url(url, &u))
+    goto out;
+  all = calloc(nh + 1, sizeof(*all));
+  if (!all)
+    goto out;
+  all[0] = (store_kv){"host", u.host.data};
+  if (nh)
+    memcpy(all + 1, h, nh * sizeof(*h));
+  m.method = method;
+  m.path = u.path.data;
+  m.query = u.q;
+  m.nquery = u.nq;
+  m.headers = all;
+  m.nheaders = nh + 1;
+  m.payload_hash = SDK_SIGV4_UNSIGNED_PAYLOAD;
+  if (sdk_sigv4_presign(s, &m, when, expires_s, flags, &res) ||
+      sdk_buf_printf(out, "%s%c%s", url, strchr(url, '?') ? '&' : '?',
+                     sdk_buf_str(&res.query)))
+    goto out;
+  rc = 0;
+out:
+  /* The query is what makes the URL a credential. */
+  if (res.query.data)
+    OPENSSL_cleanse(res.query.data, res.query.cap);
+  sdk_sigv4_result_free(&res);
+  url_parts_free(&u);
+  free(all);
+  return rc;
+}
+
 int sdk_sigv4_sign_request(sdk_sigv4 *s, sdk_request *r,
                            const char *payload_hash, time_t when,
                            uint32_t flags, sdk_sigv4_result *seed,

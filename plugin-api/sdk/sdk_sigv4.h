@@ -145,6 +145,16 @@ int sdk_sigv4_presign(sdk_sigv4 *s, const sdk_sigv4_msg *m, time_t when,
                       uint32_t expires_s, uint32_t flags,
                       sdk_sigv4_result *out);
 
+/* A presigned URL for `method` on url (absolute, no user info): its host
+ * (always signed), decoded path and query parameters, and the headers
+ * h[0..nh) a request through it must send, signed with payload
+ * UNSIGNED-PAYLOAD; url with the X-Amz-* parameters appended goes into
+ * out (appended to). The signer's working copy of the query is wiped. 0,
+ * or -1 (memory, or a URL that cannot be parsed). */
+int sdk_sigv4_presign_url(sdk_sigv4 *s, const char *method, const char *url,
+                          const store_kv *h, size_t nh, time_t when,
+                          uint32_t expires_s, uint32_t flags, sdk_buf *out);
+
 /* Sign an sdk_request in place for header authentication: the URL is
  * parsed (host, decoded path and query), every header already set on r is
  * signed together with host, and the headers of sdk_sigv4_sign are set on

@@ -11,42 +11,50 @@
 
 #include "azure.h"
 #include "sdk_azure.h"
+#include "sdk_presign.h"
 
+/* The caller owns out_url and out. Our copies of the SAS token and of
+ * the URL carrying it are zeroed before they are freed. */
 int32_t az_blob_presign(store_handle *h, const char *container,
                         const char *key, const store_presign_opts *opts,
                         char *out_url, size_t cap, store_presign_result *out,
                         store_error *err)
 {
-  uint32_t method = STORE_OPT(opts, store_presign_opts, method, 0);
-  uint32_t expires = STORE_OPT(opts, store_presign_opts, expires_s, 0);
-  const char *ctype = STORE_OPT(opts, store_presign_opts, content_type, NULL);
+  sdk_presign_req q;
   az_target t = {"presign", container, key, NULL};
   sdk_buf url = SDK_BUF_INIT, token = SDK_BUF_INIT;
   sdk_azure_blob_sas p;
-  char se[32];
+  char se[32], why[96];
   struct tm tm;
   time_t until;
   int32_t rc;
 
+  sdk_presign_read(opts, &q);
   rc = az_check_key(&t, err);
   if (rc)
     return rc;
+  /* A service SAS has no field binding a content type (rsct only sets
+   * the type of a GET's answer): refused rather than left unenforced. */
+  if (q.content_type)
+    return az_fail(&t, err, STORE_E_UNSUPPORTED,
+                   "a SAS cannot bind a Content-Type (presign without it, "
+                   "and send the type with the upload)");
   if (!h->key)
     return az_fail(&t, err, STORE_E_UNSUPPORTED,
                    "a service SAS is signed with the account key, and this "
                    "service is configured with a SAS token (set 'key' or a "
                    "connection string with AccountKey)");
-  until = time(NULL) + (time_t)atomic_load(&h->clock_offset) + expires;
+  until = time(NULL) + (time_t)atomic_load(&h->clock_offset) + q.expires;
   if (!gmtime_r(&until, &tm) ||
       !strftime(se, sizeof(se), "%Y-%m-%dT%H:%M:%SZ", &tm))
     return az_fail(&t, err, STORE_E_INVALID,
-                   "a lifetime of %u seconds is past any date", expires);
+                   "a lifetime of %u seconds is past any date", q.expires);
   memset(&p, 0, sizeof(p));
   p.version = AZ_API_VERSION;
   p.resource = "b";
   p.container = container;
   p.blob = key;
-  p.permissions = method == STORE_PRESIGN_PUT ? "cw" : "r";
+  p.permissions = q.method == STORE_PRESIGN_PUT ? "cw" : "r";
   p.expiry = se;
   /* A handle keeps a key or a SAS token, never both: the URL is bare. */
   rc = az_url(h, &t, NULL, &url, err);
@@ -58,27 +66,19 @@ int32_t az_blob_presign(store_handle *h, const char *container,
     rc = az_nomem(&t, err);
     goto out;
   }
-  if (url.len >= cap) {
-    rc = az_fail(&t, err, STORE_E_INVALID,
-                 "the URL (%zu bytes) does not fit in %zu", url.len, cap);
+  rc = sdk_presign_finish(&url, out_url, cap, (int64_t)until, NULL, out, why,
+                          sizeof(why));
+  if (rc) {
+    az_fail(&t, err, rc, "%s", why);
     goto out;
   }
-  memcpy(out_url, url.data, url.len + 1);
-  if (out && STORE_HAS_FIELD(store_presign_result, expires_at,
-                             out->struct_size))
-    out->expires_at = (int64_t)until;
-  /* Put Blob wants the blob type; the SAS cannot bind a content type. */
-  if (out && method == STORE_PRESIGN_PUT &&
+  /* Put Blob wants the blob type. */
+  if (out && q.method == STORE_PRESIGN_PUT &&
       STORE_HAS_FIELD(store_presign_result, headers, out->struct_size))
     snprintf(out->headers, sizeof(out->headers),
-             "x-ms-blob-type: BlockBlob\n%s%s%s", ctype ? "Content-Type: " : "",
-             ctype ? ctype : "", ctype ? "\n" : "");
+             "x-ms-blob-type: BlockBlob\n");
 out:
-  if (url.data)
-    memset(url.data, 0, url.cap);
-  if (token.data)
-    memset(token.data, 0, token.cap);
-  sdk_buf_free(&url);
-  sdk_buf_free(&token);
+  sdk_presign_wipe(&url);
+  sdk_presign_wipe(&token);
   return rc;
 }

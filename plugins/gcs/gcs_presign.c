@@ -11,24 +11,28 @@
 
 #include "gcs.h"
 #include "sdk_gcsv4.h"
+#include "sdk_presign.h"
 
+/* Writes only into the caller's out_url and out; the V4 URL is first
+ * signed into a buffer here that is zeroed on the way out (whoever holds
+ * the URL may use it). */
 int32_t gcs_blob_presign(store_handle *h, const char *container,
                          const char *key, const store_presign_opts *opts,
                          char *out_url, size_t cap, store_presign_result *out,
                          store_error *err)
 {
-  uint32_t method = STORE_OPT(opts, store_presign_opts, method, 0);
-  uint32_t expires = STORE_OPT(opts, store_presign_opts, expires_s, 0);
-  const char *ctype = STORE_OPT(opts, store_presign_opts, content_type, NULL);
+  sdk_presign_req q;
   gcs_target t = {"presign", container, key, NULL};
   sdk_buf url = SDK_BUF_INIT, host = SDK_BUF_INIT, path = SDK_BUF_INIT;
   const sdk_rsa_key *rsa;
   const char *email, *scheme_end, *auth, *base;
-  store_kv hdr = {"content-type", ctype};
+  store_kv hdr;
   sdk_gcsv4_url u;
+  char why[STORE_ERR_MSG_SIZE];
   time_t now = time(NULL);
   int32_t rc;
 
+  sdk_presign_read(opts, &q);
   rc = gcs_check_key(&t, err);
   if (rc)
     return rc;
@@ -37,10 +41,10 @@ int32_t gcs_blob_presign(store_handle *h, const char *container,
                     "a V4 signed URL is signed with a service account's key, "
                     "and this service uses %s (give it a service account "
                     "file)", h->cred_what ? h->cred_what : "no credentials");
-  if (expires < 1 || expires > SDK_GCSV4_MAX_EXPIRES)
+  if (q.expires < 1 || q.expires > SDK_GCSV4_MAX_EXPIRES)
     return gcs_fail(&t, err, STORE_E_INVALID,
                     "a signed URL lives 1 second to 7 days, not %u seconds",
-                    expires);
+                    q.expires);
   /* scheme://host[:port][/base] of the endpoint; the object's path after
    * it. */
   scheme_end = strstr(h->endpoint, "://");
@@ -53,39 +57,30 @@ int32_t gcs_blob_presign(store_handle *h, const char *container,
   }
   memset(&u, 0, sizeof(u));
   u.struct_size = sizeof(u);
-  u.method = method == STORE_PRESIGN_PUT ? "PUT" : "GET";
+  u.method = q.verb;
   u.scheme = scheme_end && !strncmp(h->endpoint, "http:", 5) ? "http" : NULL;
   u.host = sdk_buf_str(&host);
   u.path = sdk_buf_str(&path);
   u.client_email = email;
   u.timestamp = now;
-  u.expires = expires;
-  if (method == STORE_PRESIGN_PUT && ctype) {
+  u.expires = q.expires;
+  if (q.content_type) {
+    hdr = (store_kv){"content-type", q.content_type};
     u.headers = &hdr;
     u.nheaders = 1;
   }
   rc = sdk_gcsv4_sign_url(rsa, &u, &url, NULL, NULL, err);
   if (rc) {
-    char why[STORE_ERR_MSG_SIZE];
-
     snprintf(why, sizeof(why), "%s", err->message);
     gcs_fail(&t, err, rc, "%s", why);
     goto out;
   }
-  if (url.len >= cap) {
-    rc = gcs_fail(&t, err, STORE_E_INVALID,
-                  "the URL (%zu bytes) does not fit in %zu", url.len, cap);
-    goto out;
-  }
-  memcpy(out_url, url.data, url.len + 1);
-  if (out && STORE_HAS_FIELD(store_presign_result, expires_at,
-                             out->struct_size))
-    out->expires_at = (int64_t)now + expires;
-  if (out && method == STORE_PRESIGN_PUT && ctype &&
-      STORE_HAS_FIELD(store_presign_result, headers, out->struct_size))
-    snprintf(out->headers, sizeof(out->headers), "Content-Type: %s\n", ctype);
+  rc = sdk_presign_finish(&url, out_url, cap, (int64_t)now + q.expires,
+                          q.content_type, out, why, sizeof(why));
+  if (rc)
+    gcs_fail(&t, err, rc, "%s", why);
 out:
-  sdk_buf_free(&url);
+  sdk_presign_wipe(&url);
   sdk_buf_free(&host);
   sdk_buf_free(&path);
   return rc;

@@ -10,54 +10,35 @@
 #include <time.h>
 
 #include "s3.h"
+#include "sdk_presign.h"
 
 /* X-Amz-Expires may not exceed 7 days. */
 #define S3_PRESIGN_MAX 604800u
 
-/* The Host header value of url (the scheme's default port dropped, as
- * curl sends it) and its path, decoded, for the signer. -1 on memory. */
-static int url_host_path(const char *url, sdk_buf *host, sdk_buf *path)
-{
-  const char *auth = strstr(url, "://"), *end;
-  size_t n;
-
-  if (!auth)
-    return -1;
-  auth += 3;
-  end = auth + strcspn(auth, "/?");
-  n = (size_t)(end - auth);
-  if (!strncmp(url, "https", 5) && n > 4 && !strncmp(end - 4, ":443", 4))
-    n -= 4;
-  else if (!strncmp(url, "http:", 5) && n > 3 && !strncmp(end - 3, ":80", 3))
-    n -= 3;
-  if (sdk_buf_append(host, auth, n))
-    return -1;
-  return sdk_uri_decode(path, end, strcspn(end, "?"), 0);
-}
-
+/* out_url and out belong to the caller. The signed URL is built in a
+ * scratch buffer of ours, wiped before it is freed: it is a credential. */
 int32_t s3_blob_presign(store_handle *h, const char *container,
                         const char *key, const store_presign_opts *opts,
                         char *out_url, size_t cap, store_presign_result *out,
                         store_error *err)
 {
-  uint32_t method = STORE_OPT(opts, store_presign_opts, method, 0);
-  uint32_t expires = STORE_OPT(opts, store_presign_opts, expires_s, 0);
-  const char *ctype = STORE_OPT(opts, store_presign_opts, content_type, NULL);
-  const char *verb = method == STORE_PRESIGN_PUT ? "PUT" : "GET";
-  sdk_sigv4_result res = SDK_SIGV4_RESULT_INIT;
-  sdk_buf host = SDK_BUF_INIT, path = SDK_BUF_INIT, url = SDK_BUF_INIT;
-  sdk_sigv4_msg m = {0};
-  store_kv hdrs[2];
+  sdk_presign_req q;
+  store_kv hdr;
+  sdk_buf url = SDK_BUF_INIT;
+  char why[96];
   s3_call c;
   time_t now;
   int32_t rc;
 
+  sdk_presign_read(opts, &q);
+  hdr = (store_kv){"content-type", q.content_type};
   rc = s3_check_names(container, key, err);
   if (rc)
     return rc;
-  rc = s3_call_init(&c, h, method == STORE_PRESIGN_PUT ? "PresignPutObject"
-                                                       : "PresignGetObject",
-                    verb, container, key, err);
+  rc = s3_call_init(&c, h,
+                    q.method == STORE_PRESIGN_PUT ? "PresignPutObject"
+                                                  : "PresignGetObject",
+                    q.verb, container, key, err);
   if (rc)
     return rc;
   if (!h->signer) {
@@ -66,49 +47,26 @@ int32_t s3_blob_presign(store_handle *h, const char *container,
                      "(set access-key and secret-key)");
     goto out;
   }
-  if (expires < 1 || expires > S3_PRESIGN_MAX) {
+  if (q.expires < 1 || q.expires > S3_PRESIGN_MAX) {
     rc = s3_fail_msg(&c, err, STORE_E_INVALID,
                      "a presigned URL lives 1 second to 7 days, not %u "
-                     "seconds", expires);
+                     "seconds", q.expires);
     goto out;
   }
-  if (url_host_path(sdk_request_url(c.req), &host, &path)) {
-    rc = s3_fail_msg(&c, err, STORE_E_NOMEM, "out of memory");
-    goto out;
-  }
-  hdrs[0] = (store_kv){"host", host.data};
-  m.nheaders = 1;
-  if (method == STORE_PRESIGN_PUT && ctype)
-    hdrs[m.nheaders++] = (store_kv){"content-type", ctype};
-  m.method = verb;
-  m.path = path.data;
-  m.headers = hdrs;
-  m.payload_hash = SDK_SIGV4_UNSIGNED_PAYLOAD;
   /* The server's clock, as every signed request of this handle uses. */
   now = time(NULL) + (time_t)atomic_load(&h->clock_offset);
-  if (sdk_sigv4_presign(h->signer, &m, now, expires, 0, &res) ||
-      sdk_buf_printf(&url, "%s?%s", sdk_request_url(c.req),
-                     sdk_buf_str(&res.query))) {
+  if (sdk_sigv4_presign_url(h->signer, q.verb, sdk_request_url(c.req),
+                            &hdr, q.content_type ? 1 : 0, now, q.expires, 0,
+                            &url)) {
     rc = s3_fail_msg(&c, err, STORE_E_NOMEM, "out of memory");
     goto out;
   }
-  if (url.len >= cap) {
-    rc = s3_fail_msg(&c, err, STORE_E_INVALID,
-                     "the URL (%zu bytes) does not fit in %zu", url.len, cap);
-    goto out;
-  }
-  memcpy(out_url, url.data, url.len + 1);
-  if (out && STORE_HAS_FIELD(store_presign_result, expires_at,
-                             out->struct_size))
-    out->expires_at = (int64_t)now + expires;
-  if (out && ctype && method == STORE_PRESIGN_PUT &&
-      STORE_HAS_FIELD(store_presign_result, headers, out->struct_size))
-    snprintf(out->headers, sizeof(out->headers), "Content-Type: %s\n", ctype);
+  rc = sdk_presign_finish(&url, out_url, cap, (int64_t)now + q.expires,
+                          q.content_type, out, why, sizeof(why));
+  if (rc)
+    s3_fail_msg(&c, err, rc, "%s", why);
 out:
-  sdk_sigv4_result_free(&res);
-  sdk_buf_free(&host);
-  sdk_buf_free(&path);
-  sdk_buf_free(&url);
+  sdk_presign_wipe(&url);
   s3_call_free(&c);
   return rc;
 }

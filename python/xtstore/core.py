@@ -783,8 +783,9 @@ class Service:
         "PUT") until `expires` seconds from now (`xtstore presign`).
         Returns a dict: url, expires_at (Unix seconds), id (the store's
         grant id to revoke it, OCI; "" otherwise) and headers (a dict of
-        the headers a request through the URL must send). A provider
-        without presigned URLs raises UnsupportedError."""
+        the headers a request through the URL must send). `expires` is an
+        int, 1 to 10 years (InvalidError otherwise). A provider without
+        presigned URLs raises UnsupportedError."""
         m = {"GET": 0, "PUT": 1}.get(str(method).upper())
         if m is None:
             raise errors.InvalidError(
@@ -793,7 +794,14 @@ class Service:
         o = N.StorePresignOpts()
         o.struct_size = sizeof(N.StorePresignOpts)
         o.method = m
-        o.expires_s = int(expires)
+        # ctypes would wrap a value outside uint32 (-1 into a 136-year
+        # SAS) before the core, which caps the lifetime, could see it.
+        if (isinstance(expires, bool) or not isinstance(expires, int)
+                or not 1 <= expires <= 0xFFFFFFFF):
+            raise errors.InvalidError(
+                "svc '%s': presign '%s/%s': the lifetime must be 1 second to "
+                "10 years, not %r" % (self.name, container, key, expires))
+        o.expires_s = expires
         o.content_type = _b(content_type)
         r = N.StorePresignResult()
         r.struct_size = sizeof(N.StorePresignResult)

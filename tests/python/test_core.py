@@ -176,6 +176,14 @@ def test_presign(svc, container):
         return
     with pytest.raises(xtstore.InvalidError, match="method"):
         svc.presign(container, "k", method="DELETE")
+    # Out of 1 second .. 10 years, never wrapped into another lifetime
+    # (10 years + 1 s is the core's refusal, the others Python's).
+    for bad in (-1, 0, 10 * 366 * 86400 + 1, 2 ** 32 + 60, 1.5, "60"):
+        with pytest.raises(xtstore.InvalidError, match="10 years"):
+            svc.presign(container, "k", expires=bad)
+    with pytest.raises(xtstore.InvalidError, match="control character"):
+        svc.presign(container, "k", method="PUT",
+                    content_type="text/plain\r\nX-Evil: 1")
     data = bytes(range(256)) * 40
     svc.put(container, "pre/get", data)
     g = svc.presign(container, "pre/get", expires=600)

@@ -5,24 +5,15 @@
 # get reads back; each refuses the other method; the PAR id is printed
 # (stderr, --json) and deleting it (DELETE /n/NS/b/B/p/ID, signed by the
 # SDK's signer through ocisign, $XTSTORE_OCISIGN) ends the URL; a URL past
-# its expiry is refused.
+# its expiry is refused; --content-type, which a PAR cannot bind, is
+# refused (exit 7); failures name the HTTP status curl got; through the
+# fault proxy, a create whose answer was lost is not sent again, a 429 is.
 . "$(dirname "$0")/ocilib.sh" "$@"
 OCISIGN=${XTSTORE_OCISIGN:?no ocisign (XTSTORE_OCISIGN, set by ctest)}
 
 C=$OCI_C
-head -c 80000 /dev/urandom > "$T/body.bin"
-printf 'put through a PAR\n' > "$T/up.txt"
-# code URL [curl args...]: the HTTP status; the body in $T/.curl.
-code() {
-  local url=$1
-  shift
-  curl -s -o "$T/.curl" -w '%{http_code}' "$@" "$url"
-}
-
-xt mb "oci:$C"
-assert_rc 0
-xt put "$T/body.bin" "oci:$C/dir/a b.bin"
-assert_rc 0
+. "$(dirname "$0")/../presign_lib.sh"
+presign_setup "oci:$C" "dir/a b.bin" 80000
 
 # GET
 xt presign "oci:$C/dir/a b.bin"
@@ -30,12 +21,10 @@ assert_rc 0
 GET_URL=$OUT
 assert_out_has "$OCI_E/p/"
 assert_err_has "pre-authenticated request id: par-"
-check
-[ "$(code "$GET_URL")" = 200 ] || fail "GET through the PAR"
+want_http 200 "GET through the PAR" "$GET_URL"
 check
 cmp -s "$T/.curl" "$T/body.bin" || fail "GET through the PAR: other bytes"
-check
-[ "$(code "$GET_URL" -T "$T/up.txt")" = 404 ] || fail "an ObjectRead PAR took a PUT"
+want_http 404 "an ObjectRead PAR took a PUT" "$GET_URL" -T "$T/up.txt"
 
 # PUT, with --json: the id to delete it by
 xt presign --json --method PUT --expires 10m "oci:$C/new/up.txt"
@@ -44,14 +33,12 @@ PUT_URL=$(printf '%s' "$OUT" | python3 -c 'import json,sys; print(json.load(sys.
 PAR_ID=$(printf '%s' "$OUT" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 check
 case $PAR_ID in par-*) ;; *) fail "--json has no PAR id" ;; esac
-check
-[ "$(code "$PUT_URL" -T "$T/up.txt")" = 200 ] || fail "PUT through the PAR"
+want_http 200 "PUT through the PAR" "$PUT_URL" -T "$T/up.txt"
 xt get "oci:$C/new/up.txt" "$T/got.txt"
 assert_rc 0
 check
 cmp -s "$T/got.txt" "$T/up.txt" || fail "xtstore get: not what curl put"
-check
-[ "$(code "$PUT_URL")" = 404 ] || fail "an ObjectWrite PAR took a GET"
+want_http 404 "an ObjectWrite PAR took a GET" "$PUT_URL"
 
 # Deleting the PAR (a signed DELETE, as the oci CLI's preauth-request
 # delete sends it) ends the URL.
@@ -59,17 +46,55 @@ KEYID=$(awk -F= '/^user=/{u=$2} /^fingerprint=/{f=$2} /^tenancy=/{t=$2} /^$/{exi
 DEL_URL="$OCI_E/n/xtns/b/$C/p/$PAR_ID"
 XDATE=$(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S GMT')
 AUTH=$("$OCISIGN" "$OCI_DIR/key.pem" "$KEYID" DELETE "$DEL_URL" "$XDATE")
-check
-[ "$(code "$DEL_URL" -X DELETE -H "x-date: $XDATE" -H "Authorization: $AUTH")" = 204 ] ||
-  fail "DeletePreauthenticatedRequest"
-check
-[ "$(code "$PUT_URL" -T "$T/up.txt")" = 404 ] || fail "a deleted PAR still works"
+want_http 204 "DeletePreauthenticatedRequest" \
+  "$DEL_URL" -X DELETE -H "x-date: $XDATE" -H "Authorization: $AUTH"
+want_http 404 "a deleted PAR still works" "$PUT_URL" -T "$T/up.txt"
+
+# a PAR cannot bind a Content-Type: refused (before any PAR is made)
+xt presign -m PUT --content-type text/plain "oci:$C/new/t.txt"
+assert_rc 7
+assert_err_has "cannot bind a Content-Type"
+assert_out ""
 
 # expiry
 xt presign --expires 1s "oci:$C/dir/a b.bin"
 assert_rc 0
 SHORT=$OUT
 sleep 2
+want_http 404 "an expired PAR was accepted" "$SHORT"
+
+# Through the fault proxy: a create whose answer is lost may have made a
+# PAR, so the host does not send it again (one POST, a failure); a 429
+# made nothing, so that one is retried. The namespace is configured, so
+# the create is the first request, on a new connection: libcurl itself
+# resends a request whose REUSED connection died before any answer, which
+# only the SDK's HTTP client could stop (a fresh connection for the create).
+P=/n/xtns/b/$C/p/
+cat > "$T/rules.json" <<JSON
+[
+  {"match": {"method": "POST", "path": "^$P\$"}, "count": 1,
+   "lose_response": true},
+  {"match": {"method": "POST", "path": "^$P\$"}, "count": 1,
+   "status": 429, "headers": {"Content-Type": "application/json"},
+   "body": "{\"code\": \"TooManyRequests\", \"message\": \"slow down\"}"}
+]
+JSON
+PROXY=$("$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$OCI_DIR" "$T/rules.json") || {
+  echo "FAIL: the fault proxy did not start"; exit 1; }
+trap '"$XTSTORE_FAULTPROXY_SH" stop "$T/proxy"; oci_cleanup' EXIT
+oci_config "  ocip: {type: \"storage\", provider: \"oci\", endpoint: \"$PROXY\",
+         config-file: \"$OCI_DIR/config\", namespace: \"xtns\",
+         retry: {attempts: 5, base-ms: 10, max-ms: 100}, }"
+posts() { grep -c "^POST $P " "$T/proxy/log" || true; }
+xt presign "ocip:$C/dir/a b.bin"
 check
-[ "$(code "$SHORT")" = 404 ] || fail "an expired PAR was accepted"
+[ "$RC" -ne 0 ] || fail "a presign whose answer was lost succeeded"
+assert_out ""
+check
+[ "$(posts)" = 1 ] || fail "the create was sent again: $(cat "$T/proxy/log")"
+xt presign "ocip:$C/dir/a b.bin"
+assert_rc 0
+check
+[ "$(grep -c "^POST $P rule=1 status 429" "$T/proxy/log")" = 1 ] &&
+  [ "$(posts)" = 3 ] || fail "a 429 was not retried: $(cat "$T/proxy/log")"
 finish
