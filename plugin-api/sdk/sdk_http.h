@@ -110,6 +110,11 @@ int sdk_request_set_url(sdk_request *r, const char *url);
 /* Non-zero when r can be sent again as it is: no body, or one in memory
  * (a streamed body is consumed by the first send). */
 int sdk_request_body_replayable(const sdk_request *r);
+/* Send r on a new connection. For a request that must not reach the server
+ * twice (a create whose repeat makes a second resource): on a reused
+ * connection that died before any answer, libcurl re-sends a request by
+ * itself, below every retry policy; on a fresh one it reports the failure. */
+void sdk_request_fresh_connection(sdk_request *r);
 /* Body from memory (borrowed until perform returns). Sets Content-Length. */
 void sdk_request_body_mem(sdk_request *r, const void *data, size_t len);
 /* Body pulled from fn; len >= 0 sets Content-Length, -1 sends chunked.

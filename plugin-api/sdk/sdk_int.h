@@ -60,6 +60,7 @@ struct sdk_request {
   void *on_headers_ud;
   store_write_fn sink;
   void *sink_ud;
+  int fresh;               /* on a new connection: never re-sent by curl */
 };
 
 struct sdk_response {

@@ -131,6 +131,12 @@ int sdk_request_body_replayable(const sdk_request *r)
   return r->body_kind != SDK__BODY_STREAM;
 }
 
+void sdk_request_fresh_connection(sdk_request *r)
+{
+  if (r)
+    r->fresh = 1;
+}
+
 void sdk_request_body_mem(sdk_request *r, const void *data, size_t len)
 {
   r->body_kind = SDK__BODY_MEM;

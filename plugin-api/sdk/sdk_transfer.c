@@ -377,6 +377,8 @@ static int set_options(xfer *x, CURL *easy, struct curl_slist *hdrs,
   /* Chunked uploads and Content-Length streaming are HTTP/1.1 framing. */
   bad |= curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
   bad |= curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  if (x->r->fresh)
+    bad |= curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
   bad |= curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   /* libcurl's 16 KiB default receive buffer costs a recv, a poll and a
    * sink call per 16 KiB: 512 KiB measured a third less CPU per GiB

@@ -101,6 +101,7 @@ int32_t oci_blob_presign(store_handle *h, const char *bucket, const char *key,
     goto out;
   }
   sdk_request_body_mem(r, text, strlen(text));
+  sdk_request_fresh_connection(r); /* a repeat would be a second grant */
   rc = oci_header(&t, r, "Content-Type", "application/json", err);
   if (!rc) {
     rc = oci_perform(h, &t, r, 0, &resp, err);

@@ -65,10 +65,10 @@ want_http 404 "an expired PAR was accepted" "$SHORT"
 
 # Through the fault proxy: a create whose answer is lost may have made a
 # PAR, so the host does not send it again (one POST, a failure); a 429
-# made nothing, so that one is retried. The namespace is configured, so
-# the create is the first request, on a new connection: libcurl itself
-# resends a request whose REUSED connection died before any answer, which
-# only the SDK's HTTP client could stop (a fresh connection for the create).
+# made nothing, so that one is retried. The namespace is looked up first
+# (GET /n/), so a connection is there to reuse: libcurl re-sends by itself
+# a request whose REUSED connection died before any answer, so the create
+# goes on a fresh connection (sdk_request_fresh_connection).
 P=/n/xtns/b/$C/p/
 cat > "$T/rules.json" <<JSON
 [
@@ -83,7 +83,7 @@ PROXY=$("$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$OCI_DIR" "$T/rules.json") ||
   echo "FAIL: the fault proxy did not start"; exit 1; }
 trap '"$XTSTORE_FAULTPROXY_SH" stop "$T/proxy"; oci_cleanup' EXIT
 oci_config "  ocip: {type: \"storage\", provider: \"oci\", endpoint: \"$PROXY\",
-         config-file: \"$OCI_DIR/config\", namespace: \"xtns\",
+         config-file: \"$OCI_DIR/config\",
          retry: {attempts: 5, base-ms: 10, max-ms: 100}, }"
 posts() { grep -c "^POST $P " "$T/proxy/log" || true; }
 xt presign "ocip:$C/dir/a b.bin"
@@ -92,6 +92,9 @@ check
 assert_out ""
 check
 [ "$(posts)" = 1 ] || fail "the create was sent again: $(cat "$T/proxy/log")"
+check
+grep -q '^GET /n/ ' "$T/proxy/log" ||
+  fail "no namespace lookup before the create: $(cat "$T/proxy/log")"
 xt presign "ocip:$C/dir/a b.bin"
 assert_rc 0
 check
