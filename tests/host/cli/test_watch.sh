@@ -283,6 +283,42 @@ for i in $(seq 10 49); do
 done
 assert_file_absent "$T/data2/box/many/zz-extra"
 
+# --- the stop through the library: a sharded migrate ------------------------
+# (test_watch_stop.c) Stopped once an object is reported: STORE_E_ABORTED
+# "stopped", the run log has the objects that finished, and its shard_end
+# says not ok, so runlog summary counts the shard as failed.
+SAN=""
+if readelf -d "$BIN_DIR/lib/libxtstore.so" 2>/dev/null | grep -q asan; then
+  SAN="-fsanitize=address,undefined"
+fi
+run ${CC:-cc} $SAN -Wall -Wextra -Werror -I "$SRC_DIR/host/include" \
+  -I "$SRC_DIR/plugin-api" -o "$T/watch-stop" \
+  "$SRC_DIR/tests/host/cli/test_watch_stop.c" -L "$BIN_DIR/lib" -lxtstore \
+  -Wl,-rpath,"$BIN_DIR/lib"
+assert_rc 0
+: > "$T/calls-slow"
+run "$T/watch-stop" "$CONFIG" scratch slow box many/ mig/ "$T/mig.jsonl" \
+  stopme
+assert_rc 0
+check
+N=$(sed -nE 's/^stopped after ([0-9]+) objects$/\1/p' <<< "$OUT")
+[ -n "$N" ] && [ "$N" -lt 40 ] &&
+  [ "$(ls "$T/data2/box/mig" | wc -l)" -eq "$N" ] &&
+  [ "$(grep -c '^blob_put box mig/' "$T/calls-slow")" -eq "$N" ] ||
+  fail "stopped migrate: '$OUT', at the target: $(ls "$T/data2/box/mig")"
+python3 - "$T/mig.jsonl" "$N" <<'EOF' || fail "run log of a stopped migrate"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]
+end = [r for r in recs if r.get("record") == "shard_end"]
+objs = [r for r in recs if r.get("record") != "shard_end"]
+assert len(end) == 1 and end[0]["ok"] is False, end
+assert end[0]["error"] == "stopped", end
+assert end[0]["objects"] == len(objs) == int(sys.argv[2]), (end, len(objs))
+EOF
+xt runlog summary "$T/mig.jsonl"
+assert_rc 8
+assert_out_has "run stopme: shard 0/1 failed: stopped"
+
 # --- failures ---------------------------------------------------------------
 # Listings that fail before any poll of the pair succeeded end it.
 xt sync --watch --no-state scratch:nobox/ other:box/dst/
