@@ -318,7 +318,8 @@ static int list_and_copy(st_wf_run *r, store_error *err)
   if (r->pool.tids)
     st_pool_wait(&r->pool);
   /* A stop after the last copy still comes before sync's deletions. */
-  if (!rc && !r->rc && r->kind->finish && stop_asked(r))
+  if (!rc && !r->rc && r->kind->finish && (r->o.flags & XTSTORE_WF_DELETE) &&
+      stop_asked(r))
     stopped(r, NULL);
   /* Deleting after a failure could delete what a failed copy should have
    * replaced: sync's deletions need a clean run. */
