@@ -84,9 +84,9 @@ static cli_watch cli_watch_cur;
 static volatile sig_atomic_t cli_watch_stop;
 static xtstore_ctx *volatile cli_watch_ctx;
 
-/* The first SIGINT or SIGTERM ends the watch after the poll under way;
- * the second cancels it (objects in flight are abandoned, none left
- * partial; exit 130); a third kills. */
+/* The first SIGINT or SIGTERM ends the watch after the objects in flight
+ * (the poll under way starts no other); the second cancels it (they are
+ * abandoned, none left partial; exit 130); a third kills. */
 static void cli_watch_signal(int sig)
 {
   xtstore_ctx *ctx = cli_watch_ctx;
@@ -101,8 +101,9 @@ static void cli_watch_signal(int sig)
   signal(sig, SIG_DFL);
 }
 
-/* SA_RESTART: the first signal must not fail the I/O of the poll it lets
- * finish. An inherited SIG_IGN of SIGINT is kept (cli_sigint_install). */
+/* SA_RESTART: the first signal must not fail the I/O of the objects it
+ * lets finish. An inherited SIG_IGN of SIGINT is kept
+ * (cli_sigint_install). */
 static void cli_watch_signals(xtstore_ctx *ctx)
 {
   struct sigaction sa, old;
@@ -503,9 +504,10 @@ const cli_cmd cli_cmd_sync = {
   "\"poll\", poll, ok, objects, the counts, extra, bytes, milliseconds,\n"
   "error, failures, next_in_ms}). A failed poll is retried an interval\n"
   "later -- but listings failing before any poll of SRC and DST succeeded\n"
-  "end it. SIGINT or SIGTERM ends it after the poll under way (exit 0); a\n"
-  "second one abandons the objects in flight, none left partial (exit\n"
-  "130). State: $XDG_STATE_HOME/xtstore/watch/ (default ~/.local/state).\n"
+  "end it. SIGINT or SIGTERM ends it after the objects in flight (exit 0;\n"
+  "that poll starts no other and deletes nothing); a second one abandons\n"
+  "them, none left partial (exit 130). State:\n"
+  "$XDG_STATE_HOME/xtstore/watch/ (default ~/.local/state).\n"
   "See docs/replication.md.\n"
   "\n"
   "A SRC with no objects is refused (exit 4, nothing copied or deleted): a\n"

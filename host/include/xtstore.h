@@ -585,6 +585,10 @@ typedef const char *(*xtstore_type_fn)(void *ud, const char *key);
 /* A source with no objects is no mistake (see the workflows below). */
 #define XTSTORE_WF_ALLOW_EMPTY_SOURCE (1u << 3)
 
+/* A caller's stop: non-zero asks the workflow (or the watch) to stop
+ * cleanly; see xtstore_wf_opts.stop and xtstore_watch_opts.stop. */
+typedef int (*xtstore_stop_fn)(void *ud);
+
 typedef struct xtstore_wf_opts {
   uint32_t struct_size;
   uint32_t flags;            /* XTSTORE_WF_*                              */
@@ -616,6 +620,19 @@ typedef struct xtstore_wf_opts {
    * [A-Za-z0-9._:-], so that the shards of one run share it); NULL: a new
    * one from the clock. */
   const char *run_id;
+  /* Appended. A clean stop (may be NULL): asked for each name of the
+   * listings and before each object starts, from any of the workflow's
+   * threads (so it must be thread-safe, cheap, and once non-zero stay
+   * so). When it returns non-zero the workflow queues no new object, lets
+   * the objects in flight finish (whole and verified, as usual), skips
+   * those not yet started (not reported), does no deletion of sync's, and
+   * returns STORE_E_ABORTED ("stopped") with stats of what was done.
+   * migrate's run log has a record of each object that finished, and a
+   * sharded run's "shard_end" record says not ok ("stopped"), so `xtstore
+   * runlog summary` counts the shard incomplete. Unlike
+   * xtstore_ctx_cancel, nothing in flight is abandoned. */
+  xtstore_stop_fn stop;
+  void *stop_ud;
 } xtstore_wf_opts;
 
 typedef struct xtstore_wf_stats {
@@ -725,8 +742,10 @@ XTSTORE_API int xtstore_sync(xtstore_ctx *ctx, const xtstore_tree *src,
 ** reported and retried an interval later; w->max_failures failed polls in
 ** a row (0: no limit) end the watch with the last one's code.
 **
-** The end: STORE_OK when w->stop says so (asked before each poll and
-** every 100 ms between polls; a poll under way is finished first), after
+** The end: STORE_OK when w->stop says so (asked every 100 ms between
+** polls, and during a poll as xtstore_wf_opts.stop is: the poll under way
+** stops after its objects in flight, without its deletions, and is no
+** poll for the state file; opts->stop, if any, stops it too), after
 ** w->max_polls polls (0: no limit; then the last poll's code), or
 ** STORE_E_ABORTED once xtstore_ctx_cancel was called (objects in flight
 ** are abandoned; none is left partial at the target).
@@ -751,8 +770,6 @@ typedef struct xtstore_poll {
 
 /* Called from the calling thread, never during a progress call. */
 typedef void (*xtstore_poll_fn)(void *ud, const xtstore_poll *p);
-/* Non-zero: end the watch after the poll under way (if any). */
-typedef int (*xtstore_stop_fn)(void *ud);
 
 typedef struct xtstore_watch_opts {
   uint32_t struct_size;
@@ -761,7 +778,7 @@ typedef struct xtstore_watch_opts {
   uint64_t max_polls;        /* 0: no limit                               */
   uint64_t max_failures;     /* failed polls in a row that end it; 0: none */
   const char *state_path;    /* NULL: no state file                       */
-  xtstore_stop_fn stop;      /* may be NULL                               */
+  xtstore_stop_fn stop;      /* may be NULL; as xtstore_wf_opts.stop      */
   void *stop_ud;
   xtstore_poll_fn poll;      /* may be NULL                               */
   void *poll_ud;

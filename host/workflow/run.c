@@ -89,6 +89,26 @@ void st_wf_finish(st_wf_run *r, st_wf_done *d)
   free(dst);
 }
 
+/* The caller's clean stop (xtstore_wf_opts.stop). */
+static int stop_asked(const st_wf_run *r)
+{
+  return r->o.stop && r->o.stop(r->o.stop_ud);
+}
+
+/* A clean stop is a failure of the run, "stopped", so that nothing that
+ * needs a clean run (sync's deletions) follows and migrate's shard_end
+ * says it is incomplete. Returns STORE_E_ABORTED. */
+static int stopped(st_wf_run *r, store_error *err)
+{
+  store_error serr;
+
+  st_err(&serr, STORE_E_ABORTED, "stopped");
+  st_wf_fail(r, STORE_E_ABORTED, &serr);
+  if (err)
+    *err = serr;
+  return STORE_E_ABORTED;
+}
+
 static void run_job(void *ud, void *p)
 {
   st_wf_run *r = ud;
@@ -96,6 +116,13 @@ static void run_job(void *ud, void *p)
   store_error err;
   st_wf_done d;
 
+  /* Queued but not started: skipped, not reported. */
+  if (stop_asked(r)) {
+    stopped(r, NULL);
+    free(j->entry);
+    free(j);
+    return;
+  }
   st_err_reset(&err);
   memset(&d, 0, sizeof(d));
   d.name = j->entry->name;
@@ -144,6 +171,11 @@ static int plan(void *ud, st_wf_entry *s, st_wf_entry *d, store_error *err)
   uint32_t status;
   st_wf_done done;
 
+  if (stop_asked(r)) {
+    free(s);
+    free(d);
+    return stopped(r, err);
+  }
   if (s)
     r->listed++;
   /* Another shard's: both listings name it alike, so the shards split
@@ -262,7 +294,8 @@ static int sync_target(st_wf_run *r, store_error *err)
 static int list_and_copy(st_wf_run *r, store_error *err)
 {
   st_lister ls, ld;
-  int rc;
+  store_error ferr;
+  int rc, frc;
 
   memset(&ls, 0, sizeof(ls));
   memset(&ld, 0, sizeof(ld));
@@ -284,14 +317,26 @@ static int list_and_copy(st_wf_run *r, store_error *err)
     rc = refuse_empty(r, err);
   if (r->pool.tids)
     st_pool_wait(&r->pool);
+  /* A stop after the last copy still comes before sync's deletions. */
+  if (!rc && !r->rc && r->kind->finish && (r->o.flags & XTSTORE_WF_DELETE) &&
+      stop_asked(r))
+    stopped(r, NULL);
   /* Deleting after a failure could delete what a failed copy should have
    * replaced: sync's deletions need a clean run. */
   if (!rc && !r->rc && r->kind->finish)
     rc = r->kind->finish(r, err);
   st_pool_stop(&r->pool);
-  /* After the last write and the last deletion (sync --delete). */
-  if (!rc && !r->dst.svc && !(r->o.flags & XTSTORE_WF_DRY_RUN))
-    rc = sync_target(r, err);
+  /* After the last write and the last deletion (sync --delete); a clean
+   * stop's copies are as durable as a finished run's. */
+  if ((!rc || stop_asked(r)) && !r->dst.svc &&
+      !(r->o.flags & XTSTORE_WF_DRY_RUN)) {
+    frc = sync_target(r, &ferr);
+    /* Unsynced copies outrank the stop. */
+    if (frc) {
+      rc = frc;
+      *err = ferr;
+    }
+  }
   return rc;
 }
 

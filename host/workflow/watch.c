@@ -35,6 +35,8 @@ typedef struct watch {
   xtstore_wf_opts o;        /* the caller's, progress wrapped             */
   xtstore_progress_fn fn;   /* the caller's progress                      */
   void *ud;
+  xtstore_stop_fn stop;     /* the caller's opts->stop                    */
+  void *stop_ud;
   int listed;               /* this poll's listings completed             */
   char *src_name, *dst_name;/* the ends, as the state file names them     */
   watch_state st;
@@ -59,9 +61,24 @@ static int64_t watch_now_ms(void)
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The caller's clean stop: the watch's, or the workflow options'. */
+static int watch_stop_asked(const watch *wt)
+{
+  return (wt->w->stop && wt->w->stop(wt->w->stop_ud)) ||
+         (wt->stop && wt->stop(wt->stop_ud));
+}
+
+/* xtstore_stop_fn for each poll's xtstore_sync: a stop asked during a
+ * poll ends it after the objects in flight, not after the whole poll --
+ * a first full sync can take hours. */
+static int watch_stop(void *ud)
+{
+  return watch_stop_asked(ud);
+}
+
 static int watch_stopping(const watch *wt)
 {
-  return st_cancelled(wt->ctx) || (wt->w->stop && wt->w->stop(wt->w->stop_ud));
+  return st_cancelled(wt->ctx) || watch_stop_asked(wt);
 }
 
 /* The display name of a tree's root, as the state file records it. */
@@ -247,7 +264,7 @@ static int watch_poll(watch *wt, const xtstore_tree *src,
     wt->st.synced = 1;
     wt->st.last_success = (int64_t)time(NULL);
   }
-  /* A cancelled poll is no poll: the state stays as it was. */
+  /* A cancelled or stopped poll is no poll: the state stays as it was. */
   if (rc != STORE_E_ABORTED && watch_state_save(wt, &serr))
     st_log(wt->ctx, STORE_LOG_WARN, "%s", serr.message);
   return rc;
@@ -264,7 +281,7 @@ int xtstore_sync_watch(xtstore_ctx *ctx, const xtstore_tree *src,
   uint64_t interval, failures = 0, polls = 0;
   int64_t start;
   store_error lerr;
-  int rc, last;
+  int rc, last, stop;
 
   st_err_reset(&lerr);
   memset(&wo, 0, sizeof wo);
@@ -279,6 +296,10 @@ int xtstore_sync_watch(xtstore_ctx *ctx, const xtstore_tree *src,
   wt.ud = wt.o.progress_ud;
   wt.o.progress = watch_progress;
   wt.o.progress_ud = &wt;
+  wt.stop = wt.o.stop;
+  wt.stop_ud = wt.o.stop_ud;
+  wt.o.stop = watch_stop;
+  wt.o.stop_ud = &wt;
   rc = (wt.o.flags & XTSTORE_WF_DRY_RUN)
          ? st_err(&lerr, STORE_E_INVALID, "a dry run does not watch: run one "
                                         "sync instead")
@@ -309,17 +330,23 @@ int xtstore_sync_watch(xtstore_ctx *ctx, const xtstore_tree *src,
     p.failures = (uint32_t)(failures > UINT32_MAX ? UINT32_MAX : failures);
     p.error = rc ? lerr.message : NULL;
     p.stats = &stats;
-    /* The last poll: cancelled; listings that failed before any poll of
-     * the pair succeeded (wrong addresses or credentials, or a server
-     * never up); too many failures in a row; the number asked for. */
-    last = (rc == STORE_E_ABORTED && st_cancelled(ctx)) ||
+    /* The last poll: cancelled or stopped; listings that failed before
+     * any poll of the pair succeeded (wrong addresses or credentials, or a
+     * server never up); too many failures in a row; the number asked
+     * for. */
+    stop = !st_cancelled(ctx) && watch_stop_asked(&wt);
+    last = stop || (rc == STORE_E_ABORTED && st_cancelled(ctx)) ||
            (rc && !wt.listed && !wt.st.synced) ||
            (rc && wo.max_failures && failures >= wo.max_failures) ||
            (wo.max_polls && polls >= wo.max_polls);
     p.next_ms = last ? 0 : interval;
     watch_report(&wt, &p);
-    if (last)
+    if (last) {
+      /* Stopped as asked: the watch ends well; the poll said how. */
+      if (stop)
+        rc = STORE_OK;
       break;
+    }
     watch_wait(&wt, start + (int64_t)interval);
     st_err_reset(&lerr);
   }

@@ -6,7 +6,9 @@
 # --max-delete per poll (too many: none deleted, said, retried); SIGTERM
 # while a large object is in flight ends the watch after that object (exit
 # 0, the object whole), a second signal abandons it (exit 130, nothing
-# partial at the target); --json lines; failures and usage errors.
+# partial at the target); SIGTERM during a long first sync ends it after
+# the objects in flight, not the whole poll (none partial, no deletion, the
+# rest on restart); --json lines; failures and usage errors.
 # test_watch.sh XTSTORE_BIN PROJECT_SOURCE_DIR BINARY_DIR
 . "$(dirname "$0")/lib.sh" "$@"
 
@@ -221,6 +223,101 @@ wait_for "$T/w5.out" '^poll 1: ' 10 || fail "no first poll"
 # (Waiting out the hour would be killed by watch_end: exit 137.)
 watch_end w5 TERM
 assert_rc 0
+
+# --- SIGTERM during a long first full sync: after the objects in flight -----
+# 40 objects to "slow" (1.5 s per put), 2 in flight: the whole poll would
+# take 30 s. The stop ends it after the puts under way: every put begun
+# ends whole, the rest is not started, --delete deletes nothing; a restart
+# copies the rest.
+mkdir -p "$T/many"
+for i in $(seq 10 49); do
+  head -c $((100 + i)) /dev/urandom > "$T/many/m$i"
+  xt put "$T/many/m$i" "scratch:box/many/m$i"
+done
+xt put "$T/f1" other:box/many/zz-extra
+: > "$T/calls-slow"
+watch_start w6 --interval 1s --no-state --transfers 2 --delete \
+  --max-delete 5 scratch:box/many/ slow:box/many/
+check
+wait_for "$T/calls-slow" '^blob_put box many/m' 10 || fail "no copy started"
+T0=$(date +%s%N)
+watch_end w6 TERM
+T1=$(date +%s%N)
+assert_rc 0
+check
+[ $(((T1 - T0) / 1000000)) -lt 5000 ] ||
+  fail "the stop took $(((T1 - T0) / 1000000)) ms"
+COPIED=$(cd "$T/data2/box/many" && ls m* | wc -l)
+STARTED=$(grep -c '^blob_put box many/m' "$T/calls-slow")
+[ "$COPIED" -ge 1 ] && [ "$COPIED" -lt 40 ] &&
+  [ "$COPIED" -eq "$STARTED" ] ||
+  fail "$COPIED of 40 copied, $STARTED begun: $(cat "$T/calls-slow")"
+for f in "$T/data2/box/many/"m*; do
+  cmp -s "$f" "$T/many/${f##*/}" || fail "not whole at the target: $f"
+done
+assert_out_has "poll 1: $COPIED objects: $COPIED new, 0 failed"
+check
+[ -f "$T/data2/box/many/zz-extra" ] || fail "deleted by a stopped poll"
+# --json: the poll that stopped says so.
+: > "$T/calls-slow"
+watch_start w7 --json --interval 1s --no-state --transfers 2 \
+  scratch:box/many/ slow:box/many/
+check
+wait_for "$T/calls-slow" '^blob_put box many/m' 10 || fail "no copy started"
+watch_end w7 TERM
+assert_rc 0
+check
+python3 - "$T/w7.out" <<'EOF' || fail "--json poll line of a stop: $OUT"
+import json, sys
+p = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()][-1]
+assert p["event"] == "poll" and p["ok"] is False, p
+assert p["error"] == "stopped" and p["next_in_ms"] is None, p
+assert p["failed"] == 0 and 1 <= p["new"] < 40, p
+EOF
+# The rest, and the deletion, on the next start.
+xt sync --watch --no-state --max-polls 1 --delete --max-delete 5 \
+  scratch:box/many/ other:box/many/
+assert_rc 0
+for i in $(seq 10 49); do
+  assert_same "$T/many/m$i" "$T/data2/box/many/m$i"
+done
+assert_file_absent "$T/data2/box/many/zz-extra"
+
+# --- the stop through the library: a sharded migrate ------------------------
+# (test_watch_stop.c) Stopped once an object is reported: STORE_E_ABORTED
+# "stopped", the run log has the objects that finished, and its shard_end
+# says not ok, so runlog summary counts the shard as failed.
+SAN=""
+if readelf -d "$BIN_DIR/lib/libxtstore.so" 2>/dev/null | grep -q asan; then
+  SAN="-fsanitize=address,undefined"
+fi
+run ${CC:-cc} $SAN -Wall -Wextra -Werror -I "$SRC_DIR/host/include" \
+  -I "$SRC_DIR/plugin-api" -o "$T/watch-stop" \
+  "$SRC_DIR/tests/host/cli/test_watch_stop.c" -L "$BIN_DIR/lib" -lxtstore \
+  -Wl,-rpath,"$BIN_DIR/lib"
+assert_rc 0
+: > "$T/calls-slow"
+run "$T/watch-stop" "$CONFIG" scratch slow box many/ mig/ "$T/mig.jsonl" \
+  stopme
+assert_rc 0
+check
+N=$(sed -nE 's/^stopped after ([0-9]+) objects$/\1/p' <<< "$OUT")
+[ -n "$N" ] && [ "$N" -lt 40 ] &&
+  [ "$(ls "$T/data2/box/mig" | wc -l)" -eq "$N" ] &&
+  [ "$(grep -c '^blob_put box mig/' "$T/calls-slow")" -eq "$N" ] ||
+  fail "stopped migrate: '$OUT', at the target: $(ls "$T/data2/box/mig")"
+python3 - "$T/mig.jsonl" "$N" <<'EOF' || fail "run log of a stopped migrate"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]
+end = [r for r in recs if r.get("record") == "shard_end"]
+objs = [r for r in recs if r.get("record") != "shard_end"]
+assert len(end) == 1 and end[0]["ok"] is False, end
+assert end[0]["error"] == "stopped", end
+assert end[0]["objects"] == len(objs) == int(sys.argv[2]), (end, len(objs))
+EOF
+xt runlog summary "$T/mig.jsonl"
+assert_rc 8
+assert_out_has "run stopme: shard 0/1 failed: stopped"
 
 # --- failures ---------------------------------------------------------------
 # Listings that fail before any poll of the pair succeeded end it.
