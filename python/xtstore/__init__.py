@@ -13,12 +13,12 @@ xtstore.xt.XtStore, cloudmesh's storage Provider xtstore.cloudmesh.Provider,
 Sunbird's fan-out upload xtstore.multicloud.upload_to_cloud.
 """
 from .core import (Context, Entry, ProgressEvent, PutResult, Service, Stats,
-                   parse_address, version, LOG_ERROR, LOG_WARN, LOG_INFO,
-                   LOG_DEBUG)
+                   parse_address, shard_of, version, LOG_ERROR, LOG_WARN,
+                   LOG_INFO, LOG_DEBUG)
 from .errors import *  # noqa: F401,F403 -- the exception classes
 from .errors import XtstoreError
 
 __all__ = ["Context", "Service", "Entry", "PutResult", "ProgressEvent",
-           "Stats", "parse_address", "version", "XtstoreError", "LOG_ERROR",
-           "LOG_WARN", "LOG_INFO", "LOG_DEBUG"]
+           "Stats", "parse_address", "shard_of", "version", "XtstoreError",
+           "LOG_ERROR", "LOG_WARN", "LOG_INFO", "LOG_DEBUG"]
 __version__ = "0.1.0"

@@ -217,6 +217,7 @@ class Progress(Structure):
 
 
 PROGRESS_FN = CFUNCTYPE(None, c_void_p, POINTER(Progress))
+STOP_FN = CFUNCTYPE(c_int, c_void_p)
 
 
 class WfOpts(Structure):
@@ -226,7 +227,9 @@ class WfOpts(Structure):
                 ("progress_ud", c_void_p), ("content_type", TYPE_FN),
                 ("content_type_ud", c_void_p), ("log_path", c_char_p),
                 ("log_svc", c_void_p), ("log_container", c_char_p),
-                ("log_key", c_char_p)]
+                ("log_key", c_char_p), ("shard_index", c_uint32),
+                ("shard_count", c_uint32), ("run_id", c_char_p),
+                ("stop", STOP_FN), ("stop_ud", c_void_p)]
 
 
 class WfStats(Structure):
@@ -302,6 +305,7 @@ _PROTOS = {
     "xtstore_blob_append": (c_int, [_P, _S, _S, POINTER(StoreAppendOpts),
                                     READ_FN, c_void_p, _E]),
     "xtstore_blob_snapshot": (c_int, [_P, _S, _S, c_char_p, c_size_t, _E]),
+    "xtstore_shard_of": (c_uint32, [_S, c_uint32]),
     "xtstore_blob_presign": (c_int, [_P, _S, _S, POINTER(StorePresignOpts),
                                      c_char_p, c_size_t,
                                      POINTER(StorePresignResult), _E]),

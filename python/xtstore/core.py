@@ -321,12 +321,27 @@ class Context:
             o.progress = fn
         return o
 
-    def _run(self, cfn, src, dst, progress, transfers, flags, **extra):
+    def _run(self, cfn, src, dst, progress, transfers, flags, shard=None,
+             stop=None, **extra):
         call, keep = _Call(), []
         s, d = self._tree(src, keep), self._tree(dst, keep)
         o = self._wf_opts(call, keep, progress, transfers, flags)
         for k, v in extra.items():
             setattr(o, k, v)
+        if shard is not None:
+            try:
+                i, n = (int(x) for x in shard)
+            except (TypeError, ValueError):
+                i, n = -1, 0
+            if not 0 <= i < n <= 65536:
+                raise errors.InvalidError(
+                    "shard %r: expected (I, N) with 0 <= I < N" % (shard,))
+            o.shard_index, o.shard_count = i, n
+        if stop is not None:
+            # Called from the library's threads; ctypes takes the GIL.
+            sfn = N.STOP_FN(lambda _ud: 1 if stop() else 0)
+            keep.append(sfn)
+            o.stop = sfn
         st = N.WfStats()
         st.struct_size = sizeof(N.WfStats)
         rc = cfn(self._handle(), byref(s), byref(d), byref(o), byref(st),
@@ -350,38 +365,51 @@ class Context:
                 (_WF_DELETE if delete else 0))
 
     def copy_tree(self, src, dst, *, progress=None, transfers=0,
-                  dry_run=False, allow_empty_source=False):
+                  dry_run=False, allow_empty_source=False, shard=None,
+                  stop=None):
         """Copy every object of the tree src to dst (see _tree for what a
-        tree is). Returns Stats; a failure raises with .stats set."""
+        tree is). Returns Stats; a failure raises with .stats set.
+
+        Every workflow also takes shard=(I, N): only the objects whose
+        name relative to the tree hashes to shard I of N (shard_of;
+        docs/sharding.md), and stop: a callable polled from the library's
+        threads; once it returns true no new object starts, those in
+        flight finish, and the call raises AbortedError ("stopped")."""
         return self._run(N.lib.xtstore_copy_tree, src, dst, progress,
                          transfers, self._flags(dry_run, False,
-                                                allow_empty_source))
+                                                allow_empty_source),
+                         shard=shard, stop=stop)
 
     def migrate(self, src, dst, *, log=None, progress=None, transfers=0,
-                checksum=False, dry_run=False, allow_empty_source=False):
+                checksum=False, dry_run=False, allow_empty_source=False,
+                shard=None, run_id=None, stop=None):
         """Copy what is new or different; log (a local file, or an address
-        "SVC:CONTAINER/KEY") gets one JSON record per object."""
-        extra = {}
+        "SVC:CONTAINER/KEY") gets one JSON record per object; run_id: the
+        id every record carries (the shards of one run share it)."""
+        extra = {"run_id": _b(run_id)} if run_id is not None else {}
         if log is not None:
             a = parse_address(log) if isinstance(log, str) else None
             if a and a["service"] is not False and a["key"]:
                 svc = self.service(a["service"])
-                extra = {"log_svc": svc._h, "log_container":
-                         _b(a["container"]), "log_key": _b(a["key"])}
+                extra.update({"log_svc": svc._h, "log_container":
+                              _b(a["container"]), "log_key": _b(a["key"])})
             else:
-                extra = {"log_path": _b(log)}
+                extra["log_path"] = _b(log)
         return self._run(N.lib.xtstore_migrate, src, dst, progress,
                          transfers, self._flags(dry_run, checksum,
-                                                allow_empty_source), **extra)
+                                                allow_empty_source),
+                         shard=shard, stop=stop, **extra)
 
     def sync(self, src, dst, *, delete=False, max_delete=1000, progress=None,
              transfers=0, checksum=False, dry_run=False,
-             allow_empty_source=False):
+             allow_empty_source=False, shard=None, stop=None):
         """migrate without a log; with delete, target objects the source
-        lacks go too (none when more than max_delete would)."""
+        lacks go too (none when more than max_delete would: per shard with
+        shard=)."""
         return self._run(N.lib.xtstore_sync, src, dst, progress, transfers,
                          self._flags(dry_run, checksum, allow_empty_source,
-                                     delete), max_delete=max_delete)
+                                     delete), max_delete=max_delete,
+                         shard=shard, stop=stop)
 
     def put_fanout(self, container, key, data, *, services=None,
                    source_name=None, progress=None, transfers=0,
@@ -421,6 +449,13 @@ class Context:
         o.flags = _PUT_IF_NONE_MATCH if if_none_match else 0
         o.if_match = _b(if_match)
         return o
+
+
+def shard_of(name, count):
+    """The shard (0..count-1) of an object named `name` relative to its
+    tree, as every workflow's shard=(I, N) and `--shard I/N` compute it:
+    the 32-bit FNV-1a of the name's bytes, modulo count."""
+    return N.lib.xtstore_shard_of(_b(name), int(count))
 
 
 def parse_address(text):

@@ -259,6 +259,41 @@ def test_workflows(ctx, svc, container, tmp):
     loc.delete_container(lc, recursive=True)
 
 
+def test_shards_and_stop(ctx, svc, container, tmp):
+    """shard=(I, N) takes exactly the objects whose name hashes to I (the
+    shards together: every object once); a stop ends a run cleanly."""
+    tree = tmp / "shtree"
+    (tree / "d").mkdir(parents=True)
+    names = ["f%02d" % i for i in range(20)] + ["d/g%02d" % i for i in range(10)]
+    for n in names:
+        (tree / n).write_bytes(n.encode())
+    assert xtstore.shard_of("a", 3) == xtstore.shard_of("a", 3) < 3
+    assert xtstore.shard_of("anything", 1) == 0
+    got = []
+    for i in range(3):
+        log = tmp / ("shard%d.jsonl" % i)
+        st = ctx.migrate(str(tree), "t:%s/sh" % container, log=str(log),
+                         shard=(i, 3), run_id="pyrun")
+        mine = sorted(n for n in names if xtstore.shard_of(n, 3) == i)
+        assert st.count["new"] == len(mine)
+        recs = [json.loads(x) for x in log.read_text().splitlines()]
+        objs = [r for r in recs if r.get("status") == "new"]
+        assert all(r["shard"] == "%d/3" % i and r["run_id"] == "pyrun"
+                   for r in objs), objs[:1]
+        got += mine
+    assert sorted(got) == sorted(names)
+    assert sorted(e.name for e in svc.list(container, prefix="sh/",
+                                           recursive=True)) == \
+        sorted("sh/" + n for n in names)
+    for bad in ((3, 3), (-1, 2), "x", (0, 70000)):
+        with pytest.raises(xtstore.InvalidError, match="shard"):
+            ctx.copy_tree(str(tree), "t:%s/x" % container, shard=bad)
+    with pytest.raises(xtstore.AbortedError, match="stopped"):
+        ctx.copy_tree(str(tree), "t:%s/stopped" % container,
+                      stop=lambda: True)
+    assert list(svc.list(container, prefix="stopped/", recursive=True)) == []
+
+
 def test_fanout(ctx, svc, container):
     loc = ctx.service("loc")
     loc.create_container(container)
