@@ -178,6 +178,11 @@ int main(void)
   OFF(WfOpts, xtstore_wf_opts, log_svc);
   OFF(WfOpts, xtstore_wf_opts, log_container);
   OFF(WfOpts, xtstore_wf_opts, log_key);
+  OFF(WfOpts, xtstore_wf_opts, shard_index);
+  OFF(WfOpts, xtstore_wf_opts, shard_count);
+  OFF(WfOpts, xtstore_wf_opts, run_id);
+  OFF(WfOpts, xtstore_wf_opts, stop);
+  OFF(WfOpts, xtstore_wf_opts, stop_ud);
   SIZE(WfStats, xtstore_wf_stats);
   OFF(WfStats, xtstore_wf_stats, struct_size);
   OFF(WfStats, xtstore_wf_stats, reserved);
