@@ -98,6 +98,7 @@ CASES=$(cat <<'EOF'
 429-retry-after  up,down  big,small  ok   [{"match": @M, "count": 1, "status": 429, "headers": {"Retry-After": "1"}}]
 429              up,down  big,small  ok   [{"match": @M, "count": 2, "status": 429}]
 reset-request    up       big,small  ok   [{"match": @M, "count": 2, "reset_request_body_after": @N}]
+fin-request      up       big,small  ok   [{"match": @M, "count": 2, "close_request_body_after": @N}]
 reset-response   down     big,small  ok   [{"match": @M, "count": 2, "reset_response_body_after": @N}]
 fin-response     down     big,small  ok   [{"match": @M, "count": 2, "close_response_body_after": @N}]
 lost-put         up       big,small  ok   [{"match": @M, "count": 2, "lose_response": true}]
