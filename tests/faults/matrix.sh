@@ -153,6 +153,10 @@ for i in $(seq -w 1 29); do head -c 8192 /dev/urandom > "$T/src/small/f$i"; done
 head -c 8192 /dev/urandom > "$T/src/small/sub/f30"
 xt mb "d:$C"
 assert_rc 0
+if [ "$PROVIDER" = gcs ]; then
+  curl -sf -X POST "$(cat "$SDIR/endpoint")/_test/public?bucket=$C" > /dev/null ||
+    { echo "FAIL: the gcs server's public hook"; exit 1; }
+fi
 if [ "$DIR" = down ]; then
   xt put "$T/src/big" "d:$C/src/big"
   assert_rc 0
@@ -289,6 +293,14 @@ readback() {
   done < "$T/seen.ls"
 }
 
+# raw_parts: the names of the GCS multipart temporaries (.xtstore-parts/)
+# in C, listed with the JSON API itself (the bucket made public by the test
+# server's hook): `ls -r` hides them, so readback cannot see them left over.
+raw_parts() {
+  curl -sf "$(cat "$SDIR/endpoint")/storage/v1/b/$C/o?prefix=.xtstore-parts%2F" |
+    python3 -c 'import json, sys; print(" ".join(o["name"] for o in json.load(sys.stdin).get("items", [])))'
+}
+
 # clear_error: stderr has a line, and every line is "xtstore: ...".
 clear_error() {
   [ -s "$T/.err" ] && ! grep -qv '^xtstore: ' "$T/.err"
@@ -349,6 +361,11 @@ one() {
     seen=$T/seen/$run_no
     mkdir -p "$seen"
     readback "r$run_no-$name-$shape" "$seen" || why="reading back failed: $(head -n 3 "$T/seen.out")"
+    if [ "$PROVIDER" = gcs ]; then
+      local parts
+      parts=$(raw_parts) || why="$why${why:+; }listing .xtstore-parts/ failed"
+      [ -z "$parts" ] || why="$why${why:+; }multipart temporaries left: $parts"
+    fi
   fi
   local want=$T/src
   [ "$shape" = small ] && want=$T/src/small
