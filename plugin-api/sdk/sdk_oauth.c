@@ -23,8 +23,10 @@
 
 #define CRED_FILE_MAX (64u << 10) /* a credentials file is a few KiB */
 /* A refused grant whose answer's Date is this far from the JWT's iat is
- * taken for clock skew even when the description does not say so. */
+ * taken for clock skew even when the description does not say so; one
+ * that says so, when the Date is off by more than a second's rounding. */
 #define SKEW_MIN_S 60
+#define SKEW_TICK_S 2
 
 struct sdk_oauth {
   int kind;                     /* SDK_OAUTH_*                            */
@@ -413,20 +415,20 @@ static int clock_fix(sdk_oauth *o, const sdk_response *resp, time_t real)
   int64_t ns = sdk_time_parse_http(sdk_response_header(resp, "Date"));
   size_t len = 0;
   const char *body = sdk_response_body(resp, &len);
+  const char *code;
   json_t *j = NULL;
-  int64_t diff;
-  int fix = 0;
+  int64_t diff, min;
+  int fix;
 
   if (o->kind != SDK_OAUTH_SERVICE_ACCOUNT ||
       sdk_response_status(resp) != 400 || ns == STORE_MTIME_UNKNOWN)
     return 0;
   diff = ns / 1000000000 - ((int64_t)real + o->skew);
   j = json_loadb(body, len, 0, NULL);
-  if (sdk_json_str(j, "error") && !strcmp(sdk_json_str(j, "error"),
-                                          "invalid_grant"))
-    fix = about_clock(sdk_json_str(j, "error_description"))
-              ? diff != 0
-              : diff >= SKEW_MIN_S || diff <= -SKEW_MIN_S;
+  code = sdk_json_str(j, "error");
+  min = about_clock(sdk_json_str(j, "error_description")) ? SKEW_TICK_S
+                                                          : SKEW_MIN_S;
+  fix = code && !strcmp(code, "invalid_grant") && (diff >= min || diff <= -min);
   json_decref(j);
   if (fix)
     o->skew = ns / 1000000000 - (int64_t)real;
