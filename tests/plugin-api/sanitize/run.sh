@@ -1,9 +1,9 @@
 #!/bin/sh
 # run.sh BUILD_DIR SOURCE_DIR CC... -- the sanitizer recipe of
-# plugin-api/PLUGIN_GUIDE.md, as the guide writes it (recipe.py takes it
-# from the guide's text), once per compiler, against what BUILD_DIR
-# installs: the example provider plugin-api/examples/dirstore/store_dirstore.c
-# built with the sanitizers and the installed pkg-config files runs under
+# plugin-api/PLUGIN_GUIDE.md, as the installed guide writes it (recipe.py
+# takes it from the text), once per compiler, against what BUILD_DIR
+# installs: the example provider (plugin-api/examples/dirstore/store_dirstore.c,
+# as installed) built with the sanitizers and the installed pkg-config files runs under
 # the installed (uninstrumented) xtstore with the runtime preloaded; the
 # same plugin with broken.c linked in (a heap overflow; undefined behaviour;
 # a leak) must be reported. Exit 77 (skip) when the host is instrumented
@@ -13,7 +13,6 @@ build=${1:?usage: run.sh BUILD_DIR SOURCE_DIR CC...}
 src=${2:?usage: run.sh BUILD_DIR SOURCE_DIR CC...}
 shift 2
 here=$src/tests/plugin-api/sanitize
-plugin=$src/plugin-api/examples/dirstore/store_dirstore.c
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/xtstore-sanitize.XXXXXX")
@@ -29,8 +28,11 @@ if nm -D "$SAN_XT" 2>/dev/null | grep -q ' __asan_init' ||
   echo "SKIP: $SAN_XT is built with ASan itself; the recipe is for a plain host"
   exit 77
 fi
-python3 "$here/recipe.py" "$src/plugin-api/PLUGIN_GUIDE.md" >"$tmp/recipe" ||
-  fail "the guide's recipe"
+guide=$tmp/prefix/share/doc/xtstore/PLUGIN_GUIDE.md
+plugin=$tmp/prefix/share/doc/xtstore/examples/dirstore/store_dirstore.c
+[ -f "$guide" ] && [ -f "$plugin" ] ||
+  fail "no PLUGIN_GUIDE.md or dirstore example installed"
+python3 "$here/recipe.py" "$guide" >"$tmp/recipe" || fail "the guide's recipe"
 recipe() { sed -n "s/^$1=//p" "$tmp/recipe"; }
 build_t=$(recipe BUILD)
 run_t=$(recipe RUN)
