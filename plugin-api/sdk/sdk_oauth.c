@@ -3,7 +3,8 @@
 ** 6749 refresh token) are form posts to the token endpoint; its JSON
 ** answer gives access_token and expires_in. Expiry is kept on the
 ** monotonic clock, so a wall-clock jump neither keeps a dead token nor
-** drops a live one; only the JWT's iat/exp use the wall clock.
+** drops a live one; only the JWT's iat/exp use the wall clock, corrected
+** by the endpoint's Date once it refused a JWT for its times.
 */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,6 +22,11 @@
 #include "sdk_util.h"
 
 #define CRED_FILE_MAX (64u << 10) /* a credentials file is a few KiB */
+/* A refused grant whose answer's Date is this far from the JWT's iat is
+ * taken for clock skew even when the description does not say so; one
+ * that says so, when the Date is off by more than a second's rounding. */
+#define SKEW_MIN_S 60
+#define SKEW_TICK_S 2
 
 struct sdk_oauth {
   int kind;                     /* SDK_OAUTH_*                            */
@@ -41,6 +47,7 @@ struct sdk_oauth {
   char *token;                  /* secret; NULL when none                 */
   int64_t renew_at;             /* monotonic seconds: fetch again then    */
   uint64_t grants;
+  int64_t skew;                 /* the endpoint's clock minus ours (s)    */
 };
 
 static int64_t mono_now(void)
@@ -360,14 +367,15 @@ static int form_add(sdk_buf *b, const char *name, const char *value)
 
 /* The grant's form body (a secret: it holds the assertion or the refresh
  * token and client secret). */
-static int32_t grant_body(const sdk_oauth *o, sdk_buf *body, store_error *err)
+static int32_t grant_body(const sdk_oauth *o, time_t now, sdk_buf *body,
+                          store_error *err)
 {
   sdk_buf jwt = SDK_BUF_INIT;
   int32_t rc = STORE_OK;
   int bad;
 
   if (o->kind == SDK_OAUTH_SERVICE_ACCOUNT) {
-    rc = sdk_oauth_jwt(o, time(NULL), &jwt, err);
+    rc = sdk_oauth_jwt(o, now, &jwt, err);
     if (rc)
       goto out;
     bad = form_add(body, "grant_type",
@@ -389,6 +397,44 @@ out:
   return rc;
 }
 
+/* Whether the JWT's times are what the endpoint refuses: Google says
+ * "timeframe ... iat and exp". */
+static int about_clock(const char *desc)
+{
+  return desc && (strstr(desc, "timeframe") || strstr(desc, "iat") ||
+                  strstr(desc, "exp") || strstr(desc, "clock"));
+}
+
+/* A service-account grant refused for the JWT's times (invalid_grant
+ * saying so, or any invalid_grant with a Date far from the iat sent):
+ * the skew becomes the endpoint's Date minus our clock when the JWT was
+ * signed (real), so the next JWT is dated by the endpoint's clock. Says
+ * so (1); 0 when the refusal is something else, or the Date agrees. */
+static int clock_fix(sdk_oauth *o, const sdk_response *resp, time_t real)
+{
+  int64_t ns = sdk_time_parse_http(sdk_response_header(resp, "Date"));
+  size_t len = 0;
+  const char *body = sdk_response_body(resp, &len);
+  const char *code;
+  json_t *j = NULL;
+  int64_t diff, min;
+  int fix;
+
+  if (o->kind != SDK_OAUTH_SERVICE_ACCOUNT ||
+      sdk_response_status(resp) != 400 || ns == STORE_MTIME_UNKNOWN)
+    return 0;
+  diff = ns / 1000000000 - ((int64_t)real + o->skew);
+  j = json_loadb(body, len, 0, NULL);
+  code = sdk_json_str(j, "error");
+  min = about_clock(sdk_json_str(j, "error_description")) ? SKEW_TICK_S
+                                                          : SKEW_MIN_S;
+  fix = code && !strcmp(code, "invalid_grant") && (diff >= min || diff <= -min);
+  json_decref(j);
+  if (fix)
+    o->skew = ns / 1000000000 - (int64_t)real;
+  return fix;
+}
+
 /* A refusal from the token endpoint: its OAuth error and description. The
  * description is Google's text about the grant, never the secret. */
 static int32_t grant_refused(const sdk_oauth *o, const sdk_response *resp,
@@ -406,8 +452,7 @@ static int32_t grant_refused(const sdk_oauth *o, const sdk_response *resp,
   desc = sdk_json_str(j, "error_description");
   if (!code && json_is_object(json_object_get(j, "error")))
     code = sdk_json_str(json_object_get(j, "error"), "status");
-  if (desc && (strstr(desc, "timeframe") || strstr(desc, "iat") ||
-               strstr(desc, "exp") || strstr(desc, "clock")))
+  if (about_clock(desc))
     hint = " (check this machine's clock: the endpoint finds the JWT's "
            "times off)";
   rc = sdk_status_retryable(status) ? sdk_status_code(status)
@@ -424,21 +469,17 @@ static int32_t grant_refused(const sdk_oauth *o, const sdk_response *resp,
   return rc;
 }
 
-/* Post the grant and keep the token it gives. Called with mu held. */
-static int32_t fetch(sdk_oauth *o, sdk_http *http, store_error *err)
+/* Post a grant signed at `now`. On success *out is the endpoint's answer
+ * (any status), owned by the caller; on failure NULL. */
+static int32_t post_grant(sdk_oauth *o, sdk_http *http, time_t now,
+                          sdk_response **out, store_error *err)
 {
   sdk_buf body = SDK_BUF_INIT;
-  sdk_response *resp = NULL;
   sdk_request *r = NULL;
-  const char *tok;
-  json_t *j = NULL;
-  int64_t ttl = SDK_OAUTH_JWT_LIFETIME_S, early;
-  char what[200];
-  size_t len;
-  const char *text;
   int32_t rc;
 
-  rc = grant_body(o, &body, err);
+  *out = NULL;
+  rc = grant_body(o, now, &body, err);
   if (rc)
     goto out;
   r = sdk_request_new("POST", o->token_uri);
@@ -450,14 +491,56 @@ static int32_t fetch(sdk_oauth *o, sdk_http *http, store_error *err)
     goto out;
   }
   sdk_request_body_mem(r, body.data, body.len);
-  rc = sdk_http_perform(http, r, &resp, err);
+  rc = sdk_http_perform(http, r, out, err);
   if (rc) {
     char msg[STORE_ERR_MSG_SIZE];
     snprintf(msg, sizeof(msg), "%s", err ? err->message : "");
     store_error_set(err, rc, "credentials file '%.120s': no token: %s",
                     o->what, msg);
-    goto out;
   }
+out:
+  sdk_request_free(r);
+  if (body.data)
+    OPENSSL_cleanse(body.data, body.cap);
+  sdk_buf_free(&body);
+  return rc;
+}
+
+/* A response's body wiped (it may hold a token), then freed. */
+static void response_free(sdk_response *resp)
+{
+  size_t len = 0;
+
+  if (resp) {
+    char *b = (char *)sdk_response_body(resp, &len);
+    OPENSSL_cleanse(b, len);
+  }
+  sdk_response_free(resp);
+}
+
+/* Post the grant and keep the token it gives; a JWT refused for the
+ * machine's clock is signed again once, dated by the endpoint's. Called
+ * with mu held. */
+static int32_t fetch(sdk_oauth *o, sdk_http *http, store_error *err)
+{
+  sdk_response *resp = NULL;
+  const char *tok;
+  json_t *j = NULL;
+  int64_t ttl = SDK_OAUTH_JWT_LIFETIME_S, early;
+  char what[200];
+  size_t len;
+  const char *text;
+  time_t real = time(NULL);
+  int32_t rc;
+
+  rc = post_grant(o, http, (time_t)(real + o->skew), &resp, err);
+  if (!rc && sdk_response_status(resp) != 200 && clock_fix(o, resp, real)) {
+    response_free(resp);
+    real = time(NULL);
+    rc = post_grant(o, http, (time_t)(real + o->skew), &resp, err);
+  }
+  if (rc)
+    goto out;
   if (sdk_response_status(resp) != 200) {
     rc = grant_refused(o, resp, err);
     goto out;
@@ -487,15 +570,7 @@ static int32_t fetch(sdk_oauth *o, sdk_http *http, store_error *err)
   o->grants++;
 out:
   json_decref(j);
-  if (resp) {
-    char *b = (char *)sdk_response_body(resp, &len);
-    OPENSSL_cleanse(b, len);
-  }
-  sdk_response_free(resp);
-  sdk_request_free(r);
-  if (body.data)
-    OPENSSL_cleanse(body.data, body.cap);
-  sdk_buf_free(&body);
+  response_free(resp);
   return rc;
 }
 

@@ -42,6 +42,7 @@ static const store_limits limits = {
   .max_key_length = AZ_MAX_KEY,
 };
 
+static store_close_op azure_close;
 static void azure_close(store_handle *h)
 {
   if (!h)
@@ -64,6 +65,7 @@ static void azure_close(store_handle *h)
 
 /* On success *out is a new handle owned by the caller (release it with
  * close()); on failure it is NULL. */
+static store_open_op azure_open;
 static int32_t azure_open(const store_host_api *host, const store_kv *config,
                           size_t nconfig, store_handle **out,
                           store_error *err)

@@ -47,6 +47,7 @@ static const store_limits limits = {
   .max_key_length = GCS_MAX_KEY,
 };
 
+static store_close_op gcs_close;
 static void gcs_close(store_handle *h)
 {
   if (!h)
@@ -63,6 +64,7 @@ static void gcs_close(store_handle *h)
 /* On success *out is a new handle owned by the caller (release it with
  * close()); on failure it is NULL. No request is made: credentials are
  * used (and a token fetched) on the first operation. */
+static store_open_op gcs_open;
 static int32_t gcs_open(const store_host_api *host, const store_kv *config,
                         size_t nconfig, store_handle **out, store_error *err)
 {

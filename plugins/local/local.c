@@ -65,6 +65,7 @@ static int parse_bool(const char *v)
   return -1;
 }
 
+static store_close_op local_close;
 static void local_close(store_handle *h)
 {
   if (!h)
@@ -76,6 +77,7 @@ static void local_close(store_handle *h)
 
 /* On success *out is a new handle owned by the caller (release it with
  * close()); on failure it is NULL. */
+static store_open_op local_open;
 static int32_t local_open(const store_host_api *host, const store_kv *config,
                           size_t nconfig, store_handle **out, store_error *err)
 {

@@ -226,17 +226,11 @@ store_blob_set_metadata_op lp_blob_set_metadata;
 
 /* local_dir.c: directory markers, keys ending in '/' */
 int lp_is_dir_key(const char *key);
-int32_t lp_dir_put(store_handle *h, const char *container, const char *key,
-                   const store_put_opts *opts, store_read_fn src,
-                   void *src_ctx, store_put_result *out, store_error *err);
+store_blob_put_op lp_dir_put;
 int32_t lp_dir_get(store_handle *h, const char *container, const char *key,
                    const store_get_opts *opts, store_error *err);
-int32_t lp_dir_head(store_handle *h, const char *container, const char *key,
-                    const store_head_opts *opts, store_entry_fn cb,
-                    void *cb_ctx, store_error *err);
-int32_t lp_dir_delete(store_handle *h, const char *container,
-                      const char *key, const store_delete_opts *opts,
-                      store_error *err);
+store_blob_head_op lp_dir_head;
+store_blob_delete_op lp_dir_delete;
 
 /* local_list.c */
 store_blob_list_op lp_blob_list;

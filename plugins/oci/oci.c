@@ -52,6 +52,7 @@ static const store_limits limits = {
   .max_key_length = OCI_MAX_KEY,
 };
 
+static store_close_op oci_close;
 static void oci_close(store_handle *h)
 {
   if (!h)
@@ -71,6 +72,7 @@ static void oci_close(store_handle *h)
 
 /* On success *out is a new handle owned by the caller (release it with
  * close()); on failure it is NULL. */
+static store_open_op oci_open;
 static int32_t oci_open(const store_host_api *host, const store_kv *config,
                         size_t nconfig, store_handle **out, store_error *err)
 {

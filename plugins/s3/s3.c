@@ -72,6 +72,7 @@ static const char *process_env(const char *name)
   return getenv(name);
 }
 
+static store_close_op s3_close;
 static void s3_close(store_handle *h)
 {
   if (!h)
@@ -134,6 +135,7 @@ bad:
 
 /* On success *out is a new handle owned by the caller (release it with
  * close()); on failure it is NULL. */
+static store_open_op s3_open;
 static int32_t s3_open(const store_host_api *host, const store_kv *config,
                        size_t nconfig, store_handle **out, store_error *err)
 {

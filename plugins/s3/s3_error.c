@@ -189,27 +189,27 @@ static int32_t wrong_region(const s3_call *c, const sdk_response *resp,
                         sdk_response_status(resp));
 }
 
-/* An anonymous handle's request that the server did not answer as S3: an
- * error without an S3 error code (S3 sends one with every error but a
- * HEAD's), other than a HEAD's 404 (the object is missing), a 412 to a
- * conditional request, throttling or a server failure. Swift's s3api, for
+/* An anonymous handle's request that the server did not answer as S3 (an
+ * error without an S3 error code: S3 sends one with every error but a
+ * HEAD's) and in a way only a refusal explains: 400, 401 or 403; a 412
+ * when no condition was sent; a 404 to a request that names no bucket
+ * (listing the buckets: nothing there can be missing). Swift's s3api, for
  * one, hands an unsigned request to Swift, which answers 400, 404 or 412
- * in its own words: the refusal of the anonymous request, not a bad
- * argument, a missing bucket or a failed condition. */
+ * in its own words. Anything else (a CDN's or proxy's HTML 404 for an
+ * object that really is missing, a 413, a 416) keeps its meaning. */
 static int anonymous_refused(const s3_call *c, long status,
                              const s3_err_info *info)
 {
-  if (!c->h || !c->h->cfg.anonymous || info->code || status < 400 ||
-      status >= 500 || status == 429)
+  if (!c->h || !c->h->cfg.anonymous || info->code)
     return 0;
-  if (status == 404 && c->method && !strcmp(c->method, "HEAD"))
-    return 0;
-  if (status == 412 && c->req &&
-      (sdk_request_header(c->req, "If-Match") ||
-       sdk_request_header(c->req, "If-None-Match") ||
-       sdk_request_header(c->req, "x-amz-copy-source-if-match")))
-    return 0;
-  return 1;
+  if (status == 400 || status == 401 || status == 403)
+    return 1;
+  if (status == 412)
+    return !(c->req && (sdk_request_header(c->req, "If-Match") ||
+                        sdk_request_header(c->req, "If-None-Match") ||
+                        sdk_request_header(c->req,
+                                           "x-amz-copy-source-if-match")));
+  return status == 404 && !(c->bucket && c->bucket[0]);
 }
 
 int32_t s3_fail(const s3_call *c, const sdk_response *resp, store_error *err)
@@ -262,8 +262,9 @@ int32_t s3_fail(const s3_call *c, const sdk_response *resp, store_error *err)
                             : "",
                    info.code, info.message ? info.message : "(no message)");
   else
-    sdk_error_http(err, resp, 0, NULL, "x-amz-request-id", "%s%s (HTTP %ld)",
-                   pre, status_name(status), status);
+    sdk_error_http(err, resp, 0, NULL, "x-amz-request-id",
+                   "%s%s (HTTP %ld%s)", pre, status_name(status), status,
+                   c->h && c->h->cfg.anonymous ? ", anonymous request" : "");
   if (err) {
     if (retry)
       err->flags |= STORE_ERR_RETRYABLE;

@@ -5,9 +5,10 @@
 # Swift's s3api, whose unsigned requests reach Swift, which answers 400,
 # 404 or 412 in HTML; and through faultproxy.py in front of s3rver (which
 # serves unsigned requests), where the refusals are injected: a 400 HTML
-# page and a bodiless 403 to a HEAD are refusals, while an S3 error
-# (InvalidArgument: 2), a HEAD's 404 (4) and any answer to a signed
-# request keep their meaning.
+# page, a bodiless 403 to a HEAD and an HTML 404 to listing the buckets are
+# refusals, while an S3 error (InvalidArgument: 2), a HEAD's 404 (4), an
+# HTML 404 to an object GET (a CDN's for a missing object: 4) and any answer
+# to a signed request keep their meaning.
 #   anonymous.sh XTSTORE_BIN PROJECT_SOURCE_DIR BINARY_DIR
 . "$(dirname "$0")/../host/cli/lib.sh" "$1" "$2" "$3"
 
@@ -91,6 +92,17 @@ assert_rc 2
 assert_err_has "InvalidArgument"
 xt stat "panon:$B/missing"
 assert_rc 4
+# An HTML 404 (a CDN's or proxy's page) to an object GET: the object is
+# missing, not the request refused; to listing the buckets, a refusal.
+NF='"headers": {"Content-Type": "text/html"}, "body": "<html><h1>Not Found</h1></html>"'
+rules "[{\"match\": {\"method\": \"GET\", \"path\": \"^/$B/a\$\"}, \"status\": 404, $NF},
+        {\"match\": {\"method\": \"GET\", \"path\": \"^/\$\"}, \"status\": 404, $NF}]"
+xt get "panon:$B/a" "$T/got404"
+assert_rc 4
+assert_err_has "anonymous request"
+assert_err_lacks "set credentials"
+assert_file_absent "$T/got404"
+refused ls "panon:"
 # Unsigned and unrefused (s3rver serves them): the object itself.
 rules "[]"
 xt get "panon:$B/a" "$T/got"

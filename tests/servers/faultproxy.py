@@ -23,6 +23,9 @@ passed through. The file is re-read when it changes (counters restart).
      "status": 503, "headers": {"Retry-After": "1"}, "body": "<Error>...</Error>",
      "close": false,   # with status: close the connection after answering
      "reset_request_body_after": N,   # read N body bytes, forward them, then RST
+     "close_request_body_after": N,   # the same, then a clean close (FIN): the
+                                      # client reads EOF, never an answer; the
+                                      # rest of its body is read and dropped
      "reset_response_body_after": N,  # forward N bytes of upstream's body, then RST
      "close_response_body_after": N,  # the same, then a clean close (FIN), no RST
      "lose_response": true,           # upstream does the request; the client gets
@@ -70,7 +73,8 @@ IDLE_TIMEOUT = 300
 
 RULE_KEYS = {
     "match", "skip", "count", "status", "headers", "body", "close",
-    "reset_request_body_after", "reset_response_body_after", "close_response_body_after",
+    "reset_request_body_after", "close_request_body_after", "reset_response_body_after",
+    "close_response_body_after",
     "lose_response", "stall_ms", "stall_response_body_after",
     "date_skew_s", "flip_request_body_byte", "flip_response_body_byte", "comment",
     "fraction", "seed",
@@ -131,6 +135,7 @@ class Rule:
         self.body = (d.get("body") or "").encode()
         self.close = bool(d.get("close", False))
         self.reset_req = d.get("reset_request_body_after")
+        self.close_req = d.get("close_request_body_after")
         self.reset_resp = d.get("reset_response_body_after")
         self.close_resp = d.get("close_response_body_after")
         self.lose_resp = True if d.get("lose_response") else None
@@ -144,12 +149,14 @@ class Rule:
         self.skew = d.get("date_skew_s")
         self.flip_req = flip_offset(idx, "flip_request_body_byte", d)
         self.flip_resp = flip_offset(idx, "flip_response_body_byte", d)
-        acts = sum(x is not None for x in (self.status, self.reset_req, self.reset_resp,
-                                            self.close_resp, self.lose_resp))
+        acts = sum(x is not None for x in (self.status, self.reset_req, self.close_req,
+                                            self.reset_resp, self.close_resp,
+                                            self.lose_resp))
         flips = self.flip_req is not None or self.flip_resp is not None
         if acts > 1 or (acts and flips):
             raise ValueError(f"rule {idx}: status, reset_request_body_after, "
-                             "reset_response_body_after, close_response_body_after, "
+                             "close_request_body_after, reset_response_body_after, "
+                             "close_response_body_after, "
                              "lose_response and the flips exclude each other")
         self.s3_checksum_type = bool(d.get("s3_checksum_type", False))
         if acts == 0 and not flips and not self.stall_ms and self.skew is None \
@@ -458,6 +465,31 @@ def clean_close(sock, rf):
         pass
 
 
+def fin_mid_request(sock, rf, body, limit_s=30.0):
+    """A clean close (FIN) in the middle of a request's body. The rest of
+    the body is read and dropped until the client stops (closing a socket
+    with unread input would send an RST, not the FIN this is about)."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+    end = time.monotonic() + limit_s
+    try:
+        sock.settimeout(limit_s)
+        for _ in body:
+            if time.monotonic() > end:
+                break
+        while time.monotonic() < end and rf.read1(BUF):
+            pass
+    except (Closed, OSError, ValueError):
+        pass
+    try:
+        rf.close()
+        sock.close()
+    except OSError:
+        pass
+
+
 def http_date(skew):
     return email.utils.formatdate(time.time() + float(skew or 0), usegmt=True)
 
@@ -608,11 +640,17 @@ class Proxy:
             log_line(method, path, tag + f"error 502 connect: {e}")
             return False
 
+        cut = None
         if rule and rule.reset_req is not None:
-            limit = int(rule.reset_req)
+            cut = ("reset_request_body_after", int(rule.reset_req))
+        elif rule and rule.close_req is not None:
+            cut = ("close_request_body_after", int(rule.close_req))
+        if cut:
+            name, limit = cut
             sent = 0
+            body = iter_body(crf, req_fr)
             try:
-                for b in iter_body(crf, req_fr):
+                for b in body:
                     take = b[: limit - sent]
                     if take:
                         up.sock.sendall(take)
@@ -622,8 +660,11 @@ class Proxy:
             except (Closed, OSError):
                 pass
             up.close(reset=True)
-            hard_reset(csock, crf)
-            log_line(method, path, tag + f"reset_request_body_after {limit} (read {sent})")
+            if name == "close_request_body_after":
+                fin_mid_request(csock, crf, body)
+            else:
+                hard_reset(csock, crf)
+            log_line(method, path, tag + f"{name} {limit} (read {sent})")
             raise _Done()
 
         up_broken = False

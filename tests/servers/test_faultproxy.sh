@@ -100,6 +100,37 @@ check "reset_request_body_after: logged with the bytes read" "1" \
 code=$(curl -sS -T "$work/big" "$P/$bucket/cut" -o /dev/null -w '%{http_code}')
 check "reset_request_body_after: next attempt passes" "200" "$code"
 
+# 2b. a clean close (FIN) mid request body: no answer, and no RST.
+set_rules <<EOF
+[{"match": {"method": "PUT", "path": "^/$bucket/cutfin$"}, "count": 1, "close_request_body_after": 100000}]
+EOF
+rc=0; curl -sS -T "$work/big" "$P/$bucket/cutfin" -o /dev/null 2>"$work/err" || rc=$?
+check "close_request_body_after: curl gets an empty reply (exit 52)" "52" "$rc"
+# A raw client: EOF (FIN) where it waits for the answer, not ECONNRESET, and
+# the rest of its body still goes out.
+set_rules <<EOF
+[{"match": {"method": "PUT", "path": "^/$bucket/cutfin$"}, "count": 1, "close_request_body_after": 1000}]
+EOF
+got=$(python3 - "${P#http://}" "/$bucket/cutfin" <<'PY'
+import socket, sys, time
+host, port = sys.argv[1].split("/")[0].split(":")
+s = socket.create_connection((host, int(port)))
+s.sendall(f"PUT {sys.argv[2]} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 300000\r\n\r\n".encode())
+s.sendall(b"x" * 2000)
+time.sleep(0.5)
+try:
+    s.sendall(b"x" * 298000)
+    print("eof" if s.recv(100) == b"" else "data")
+except ConnectionResetError:
+    print("reset")
+PY
+)
+check "close_request_body_after: the client reads EOF, not a reset" "eof" "$got"
+check "close_request_body_after: logged with the bytes read" "1" \
+  "$(logged "^PUT /$bucket/cutfin rule=0 close_request_body_after 100000 (read 100000)$")"
+code=$(curl -sS -T "$work/big" "$P/$bucket/cutfin" -o /dev/null -w '%{http_code}')
+check "close_request_body_after: next attempt passes" "200" "$code"
+
 # 3. reset mid response body.
 set_rules <<EOF
 [{"match": {"method": "GET", "path": "^/$bucket/big$"}, "count": 1, "reset_response_body_after": 65536}]

@@ -382,6 +382,7 @@ static void write_most(const shim *s)
   fclose(f);
 }
 
+static store_close_op sh_close;
 static void sh_close(store_handle *h)
 {
   shim *s = S(h);
@@ -399,6 +400,7 @@ static void sh_close(store_handle *h)
   free(s);
 }
 
+static store_open_op sh_open;
 static int32_t sh_open(const store_host_api *host, const store_kv *kv,
                        size_t n, store_handle **out, store_error *err)
 {

@@ -176,6 +176,7 @@ static int fail(store_handle *h, store_error *err, const char *what)
   return store_error_set(err, h->fail_code, "flaky: %s: injected failure", what);
 }
 
+static store_open_op fl_open;
 static int32_t fl_open(const store_host_api *host, const store_kv *cfg,
                        size_t n, store_handle **out, store_error *err)
 {
@@ -264,6 +265,7 @@ static void note_opts(store_handle *h, const char *what, unsigned no,
        has ? o->crc32c : 0, has ? o->trailer_checksums : 0);
 }
 
+static store_close_op fl_close;
 static void fl_close(store_handle *h)
 {
   if (!h)

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "layout_v1_0.h"
+#include "layout_v1_1.h"
 #include "plugin/plugin.h"
 #include "mem_src.h"
 
@@ -31,6 +32,31 @@
   _Static_assert(__builtin_types_compatible_p(n, type),                      \
                  "ABI 1.0: the type " #n " changed");
 ST_SIGNATURES_V1_0(SIG_FIELD, SIG_TYPEDEF)
+
+/* The 1.1 lock (layout_v1_1.h): not frozen yet, but no 1.1 slot, op type,
+ * field or constant changes without the same change there. */
+#define SIG_FIELD_V1_1(t, f, type)                                            \
+  _Static_assert(__builtin_types_compatible_p(                              \
+                     __typeof__(((struct t *)0)->f), type),                 \
+                 "ABI 1.1: the type of " #t "." #f " changed: "             \
+                 "layout_v1_1.h");
+#define SIG_TYPEDEF_V1_1(n, type)                                             \
+  _Static_assert(__builtin_types_compatible_p(n, type),                      \
+                 "ABI 1.1: the type " #n " changed: layout_v1_1.h");
+ST_SIGNATURES_V1_1(SIG_FIELD_V1_1, SIG_TYPEDEF_V1_1)
+#define FIELD_V1_1(t, f, type, prev)                                          \
+  _Static_assert(__builtin_types_compatible_p(                              \
+                     __typeof__(((struct t *)0)->f), type) &&               \
+                     offsetof(struct t, f) >= offsetof(struct t, prev) +    \
+                         (offsetof(struct t, f) != offsetof(struct t, prev)  \
+                              ? sizeof(((struct t *)0)->prev)               \
+                              : 0),                                         \
+                 "ABI 1.1: " #t "." #f " changed type or place: "           \
+                 "layout_v1_1.h");
+ST_FIELDS_V1_1(FIELD_V1_1)
+#define CONST_V1_1(m, v)                                                      \
+  _Static_assert((m) == (v), "ABI 1.1: " #m " changed: layout_v1_1.h");
+ST_CONSTANTS_V1_1(CONST_V1_1)
 
 /* Every slot has its op type, store_<slot>_op, the type plugins declare
  * their ops with (so the 1.0 lock above covers those types too). */

@@ -1,98 +1,125 @@
 #!/bin/sh
-# run.sh XTSTORE SOURCE_DIR CC... -- the sanitizer recipe of
-# plugin-api/PLUGIN_GUIDE.md, once per compiler: the example provider
-# plugin-api/examples/dirstore/store_dirstore.c
-# built with the sanitizers runs under the uninstrumented XTSTORE with the
-# runtime preloaded; the same plugin with broken.c linked in (a heap
-# overflow; undefined behaviour) must be reported. Exit 77 (skip) when
-# XTSTORE is instrumented itself.
+# run.sh BUILD_DIR SOURCE_DIR CC... -- the sanitizer recipe of
+# plugin-api/PLUGIN_GUIDE.md, as the installed guide writes it (recipe.py
+# takes it from the text), once per compiler, against what BUILD_DIR
+# installs: the example provider (plugin-api/examples/dirstore/store_dirstore.c,
+# as installed) built with the sanitizers and the installed pkg-config files runs under
+# the installed (uninstrumented) xtstore with the runtime preloaded; the
+# same plugin with broken.c linked in (a heap overflow; undefined behaviour;
+# a leak) must be reported. Exit 77 (skip) when the host is instrumented
+# itself.
 set -eu
-xt=${1:?usage: run.sh XTSTORE SOURCE_DIR CC...}
-src=${2:?usage: run.sh XTSTORE SOURCE_DIR CC...}
+build=${1:?usage: run.sh BUILD_DIR SOURCE_DIR CC...}
+src=${2:?usage: run.sh BUILD_DIR SOURCE_DIR CC...}
 shift 2
 here=$src/tests/plugin-api/sanitize
-plugin=$src/plugin-api/examples/dirstore/store_dirstore.c
 fail() { echo "FAIL: $*" >&2; exit 1; }
-
-if nm -D "$xt" 2>/dev/null | grep -q ' __asan_init' ||
-   ldd "$xt" 2>/dev/null | grep -q 'libasan\|libclang_rt\.asan'; then
-  echo "SKIP: $xt is built with ASan itself; the recipe is for a plain host"
-  exit 77
-fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/xtstore-sanitize.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT HUP INT TERM
-cd "$tmp"
-unset XTSTORE_CONFIG ASAN_OPTIONS UBSAN_OPTIONS LD_PRELOAD
-export UBSAN_OPTIONS=print_stacktrace=1
+cmake --install "$build" --prefix "$tmp/prefix" >"$tmp/install.log" 2>&1 ||
+  { cat "$tmp/install.log"; fail "cmake --install $build"; }
+pc=$(find "$tmp/prefix" -name xtstore-plugin.pc | head -1)
+[ -n "$pc" ] || fail "no xtstore-plugin.pc installed"
+export PKG_CONFIG_PATH="${pc%/*}"
+SAN_XT=$tmp/prefix/bin/xtstore
+if nm -D "$SAN_XT" 2>/dev/null | grep -q ' __asan_init' ||
+   ldd "$SAN_XT" 2>/dev/null | grep -q 'libasan\|libclang_rt\.asan'; then
+  echo "SKIP: $SAN_XT is built with ASan itself; the recipe is for a plain host"
+  exit 77
+fi
+guide=$tmp/prefix/share/doc/xtstore/PLUGIN_GUIDE.md
+plugin=$tmp/prefix/share/doc/xtstore/examples/dirstore/store_dirstore.c
+[ -f "$guide" ] && [ -f "$plugin" ] ||
+  fail "no PLUGIN_GUIDE.md or dirstore example installed"
+python3 "$here/recipe.py" "$guide" >"$tmp/recipe" || fail "the guide's recipe"
+recipe() { sed -n "s/^$1=//p" "$tmp/recipe"; }
+build_t=$(recipe BUILD)
+run_t=$(recipe RUN)
+clang_flag=$(recipe CLANG_FLAG)
+clang_rt=$(recipe CLANG_RT)
 
-# run NAME PLUGIN [PRELOAD] -- `xtstore get` of a missing object through
-# PLUGIN, named by path in a config; exit status to NAME.rc, stderr to
-# NAME.err.
-run() {
-  cat >"$1.yaml" <<YAML
+cd "$tmp"
+mkdir -p root/c
+unset XTSTORE_CONFIG ASAN_OPTIONS UBSAN_OPTIONS LD_PRELOAD
+export SAN_XT
+cat >acme-conformance.yaml <<YAML
 providers:
   storage:
-    tiny: "$2"
+    acme: "$tmp/store-acme.so"
 external-services:
-  t: {type: "storage", provider: "tiny", path: "$tmp/root"}
+  acme: {type: "storage", provider: "acme", path: "$tmp/root"}
 YAML
+
+# mk NAME [FLAGS] -- the guide's build of the example (and broken.c when
+# FLAGS are given) into NAME.so.
+mk() {
+  SAN_OUT=$tmp/$1.so SAN_EXTRA=${2:-} SAN_SRCS="$plugin${2:+ $here/broken.c}"
+  export SAN_OUT SAN_EXTRA SAN_SRCS
+  eval "$build_t" || fail "$SAN_NAME: building $1 with the guide's recipe"
+}
+# run NAME [plain] -- the guide's command on NAME.so (without the preload
+# for plain); exit status to NAME.rc, stderr to NAME.err.
+run() {
+  cp "$1.so" store-acme.so
+  cmd=$run_t
+  [ "${2:-}" != plain ] || cmd=${run_t#LD_PRELOAD=*) }
   set +e
-  if [ -n "${3:-}" ]; then
-    LD_PRELOAD=$3 "$xt" --config "$1.yaml" get t:c/k "$tmp/$1.out" 2>"$1.err"
-  else
-    "$xt" --config "$1.yaml" get t:c/k "$tmp/$1.out" 2>"$1.err"
-  fi
+  (eval "$cmd") >"$1.out" 2>"$1.err"
   echo $? >"$1.rc"
   set -e
 }
 
-for cc in "$@"; do
-  # The guide's flags and runtime, per compiler family.
-  flags="-std=c11 -g -fno-omit-frame-pointer -fsanitize=address,undefined
-         -fno-sanitize-recover=undefined -fPIC -fvisibility=hidden -shared
-         -I$src/plugin-api -Wl,-z,defs -Wl,-z,now"
-  if "$cc" --version 2>/dev/null | grep -q clang; then
-    flags="$flags -shared-libasan"
-    rt=$("$cc" -print-file-name="libclang_rt.asan-$(uname -m).so")
+for SAN_CC in "$@"; do
+  SAN_NAME=$(basename "$SAN_CC")
+  export SAN_CC SAN_NAME
+  if "$SAN_CC" --version 2>/dev/null | grep -q clang; then
+    # The guide's additions for clang: its flag, its runtime.
+    build_t=$(recipe BUILD | sed "s/^\"\$SAN_CC\" \$SAN_EXTRA/& $clang_flag/")
+    run_t=$(recipe RUN | sed 's/^LD_PRELOAD=\$([^)]*)/LD_PRELOAD=$('"$(
+      echo "$clang_rt" | sed 's/[&/\]/\\&/g')"')/')
+    rt=$(eval "$clang_rt")
   else
-    rt=$("$cc" -print-file-name=libasan.so)
+    build_t=$(recipe BUILD)
+    run_t=$(recipe RUN)
+    rt=$("$SAN_CC" -print-file-name=libasan.so)
   fi
-  name=$(basename "$cc")
-  [ -f "$rt" ] || fail "$name: no ASan runtime at '$rt'"
-  # shellcheck disable=SC2086
-  {
-    "$cc" $flags -o store-ok.so "$plugin" &&
-    "$cc" $flags -o store-asan.so "$plugin" \
-      "$here/broken.c" &&
-    "$cc" $flags -DSAN_UB -o store-ubsan.so \
-      "$plugin" "$here/broken.c"
-  } || fail "$name: building the plugin with the sanitizers"
+  [ -f "$rt" ] || fail "$SAN_NAME: no ASan runtime at '$rt'"
+  mk ok
+  mk asan -DSAN_OVERFLOW
+  mk ubsan -DSAN_UB
+  mk leak -DSAN_LEAK
 
-  # Without the recipe the instrumented plugin does not load at all.
-  run plain "$tmp/store-ok.so"
-  [ "$(cat plain.rc)" != 0 ] && [ "$(cat plain.rc)" != 4 ] ||
-    fail "$name: the plugin loaded without the runtime preloaded (exit $(cat plain.rc)): the guide says it does not"
+  # Without the preload the instrumented plugin does not load at all.
+  run ok plain
+  [ "$(cat ok.rc)" != 0 ] ||
+    fail "$SAN_NAME: the plugin loaded without the runtime preloaded: the guide says it does not"
 
-  # With it: the clean plugin works (object not found: 4), nothing reported.
-  run ok "$tmp/store-ok.so" "$rt"
-  [ "$(cat ok.rc)" = 4 ] ||
-    fail "$name: clean plugin under the recipe: exit $(cat ok.rc), not 4: $(cat ok.err)"
+  # With it: the clean plugin works, nothing reported (and no leak: the
+  # guide says a leak report is the plugin's).
+  run ok
+  [ "$(cat ok.rc)" = 0 ] ||
+    fail "$SAN_NAME: clean plugin under the recipe: exit $(cat ok.rc): $(head -5 ok.err)"
   ! grep -q 'Sanitizer\|runtime error' ok.err ||
-    fail "$name: clean plugin under the recipe reported: $(cat ok.err)"
+    fail "$SAN_NAME: clean plugin under the recipe reported: $(head -20 ok.err)"
 
-  run asan "$tmp/store-asan.so" "$rt"
-  [ "$(cat asan.rc)" != 0 ] && [ "$(cat asan.rc)" != 4 ] ||
-    fail "$name: heap overflow: exit $(cat asan.rc)"
+  run asan
+  [ "$(cat asan.rc)" != 0 ] || fail "$SAN_NAME: heap overflow: exit 0"
   grep -q 'AddressSanitizer: heap-buffer-overflow' asan.err ||
-    fail "$name: heap overflow not reported: $(head -5 asan.err)"
+    fail "$SAN_NAME: heap overflow not reported: $(head -5 asan.err)"
   grep -q 'broken\.c' asan.err ||
-    fail "$name: the report does not name broken.c: $(head -20 asan.err)"
+    fail "$SAN_NAME: the report does not name broken.c: $(head -20 asan.err)"
 
-  run ubsan "$tmp/store-ubsan.so" "$rt"
-  [ "$(cat ubsan.rc)" != 0 ] && [ "$(cat ubsan.rc)" != 4 ] ||
-    fail "$name: undefined behaviour: exit $(cat ubsan.rc)"
+  run ubsan
+  [ "$(cat ubsan.rc)" != 0 ] || fail "$SAN_NAME: undefined behaviour: exit 0"
   grep -q 'broken\.c:[0-9]*:[0-9]*: runtime error: signed integer overflow' \
-    ubsan.err || fail "$name: undefined behaviour not reported: $(head -5 ubsan.err)"
-  echo "ok: $name ($rt)"
+    ubsan.err || fail "$SAN_NAME: undefined behaviour not reported: $(head -5 ubsan.err)"
+
+  run leak
+  [ "$(cat leak.rc)" != 0 ] || fail "$SAN_NAME: leak: exit 0"
+  grep -q 'LeakSanitizer: detected memory leaks' leak.err ||
+    fail "$SAN_NAME: leak not reported: $(head -5 leak.err)"
+  grep -q 'broken\.c' leak.err ||
+    fail "$SAN_NAME: the leak report does not name broken.c: $(head -20 leak.err)"
+  echo "ok: $SAN_NAME ($rt)"
 done

@@ -46,7 +46,10 @@ cat > "$T/rules.json" <<JSON
   {"match": {"method": "POST", "path": "^$P\$", "query": "uploadType=multipart",
              "headers": {"content-length": "^[1-9][0-9]{2}\$"}},
    "count": 1, "status": 503, "headers": {"Retry-After": "0"}},
-  {"match": {"method": "POST", "path": "^/token-skew\$"},
+  {"match": {"method": "POST", "path": "^/token-skew\$"}, "date_skew_s": -600,
+   "status": 400, "headers": {"Content-Type": "application/json"},
+   "body": "{\\"error\\": \\"invalid_grant\\", \\"error_description\\": \\"Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.\\"}"},
+  {"match": {"method": "POST", "path": "^/token-agree\$"},
    "status": 400, "headers": {"Content-Type": "application/json"},
    "body": "{\\"error\\": \\"invalid_grant\\", \\"error_description\\": \\"Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.\\"}"}
 ]
@@ -61,6 +64,9 @@ gcs_config "  gcsp: {type: \"storage\", provider: \"gcs\", endpoint: \"$PROXY\",
   gskew: {type: \"storage\", provider: \"gcs\", endpoint: \"$PROXY\",
           credentials-file: \"$GCS_DIR/sa.json\", token-uri: \"$PROXY/token-skew\",
           retry: {attempts: 1}}
+  gagree: {type: \"storage\", provider: \"gcs\", endpoint: \"$PROXY\",
+           credentials-file: \"$GCS_DIR/sa.json\", token-uri: \"$PROXY/token-agree\",
+           retry: {attempts: 1}}
   gcs2: {type: \"storage\", provider: \"gcs\", endpoint: \"$GCS_E\",
          credentials-file: \"$GCS_DIR/sa.json\", retry: {attempts: 2}}
   gcsp1: {type: \"storage\", provider: \"gcs\", endpoint: \"$PROXY\",
@@ -159,12 +165,36 @@ xt append more.txt "gcs1:$B/app.txt"
 assert_rc 1
 assert_err_has "the service stored 15 bytes, the object and the bytes appended are 16"
 
-# --- the token endpoint finds the JWT's times off: the clock is named --------
+# --- the token endpoint finds the JWT's times off ----------------------------
+# Its clock 10 minutes behind ours: the JWT is signed again with its Date,
+# once, and granted.
+hook POST "/_test/clock?skew=-600"
+xt ls "gcs2:$B"
+rc_skew=$RC
+hook GET /_test/clock
+clock=$HOOK
+hook POST "/_test/clock?skew=0"
+RC=$rc_skew
+assert_rc 0
+check
+[ "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["refused"])' "$clock")" = 1 ] ||
+  fail "expected the endpoint to refuse one grant for its clock: $clock"
+# Refused again, dated by its clock: one more grant, then the clock is named.
 xt ls "gskew:$B"
 assert_rc 6
 assert_error ls
 assert_err_has "credentials file '$GCS_DIR/sa.json': the token endpoint refused the service-account grant: HTTP 400 invalid_grant"
 assert_err_has "clock"
+check
+[ "$(count "^POST /token-skew rule=")" = 2 ] ||
+  fail "expected the grant sent twice (signed again with the endpoint's Date): $(cat "$T/proxy/log")"
+# Its Date agrees with our clock: signing again would change nothing.
+xt ls "gagree:$B"
+assert_rc 6
+assert_err_has "clock"
+check
+[ "$(count "^POST /token-agree rule=")" = 1 ] ||
+  fail "expected one grant to an endpoint whose Date agrees: $(cat "$T/proxy/log")"
 
 # --- the tokens expire between two parts of an upload from a pipe --------
 hook GET /_test/counters

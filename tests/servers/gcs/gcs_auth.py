@@ -53,6 +53,11 @@ class Auth:
         self.ttl = 3600
         self.tokens = {}  # opaque token -> expiry (epoch s)
         self.grants = 0
+        # The clock hook (POST /_test/clock): the seconds the server's clock
+        # (the grant's iat/exp check, its Date) is moved by, and the grants
+        # refused for their times since it was last set.
+        self.clock_skew = 0
+        self.clock_refusals = 0
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.key_id = secrets.token_hex(20)
         self.public_keys = {CLIENT_EMAIL: (self.key_id, self.key.public_key())}
@@ -205,10 +210,12 @@ class Auth:
         except InvalidSignature:
             raise GrantError(400, "invalid_grant", "Invalid JWT Signature.")
         iat, exp = claims.get("iat"), claims.get("exp")
-        now = time.time()
+        now = time.time() + self.clock_skew
         if (not isinstance(iat, (int, float)) or not isinstance(exp, (int, float))
                 or exp <= iat or exp - iat > MAX_LIFETIME_S
                 or iat > now + SKEW_S or exp < now - SKEW_S):
+            with self.lock:
+                self.clock_refusals += 1
             raise GrantError(400, "invalid_grant",
                              "Invalid JWT: Token must be a short-lived token (60 minutes) and "
                              "in a reasonable timeframe. Check your iat and exp values in the "

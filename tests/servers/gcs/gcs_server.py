@@ -600,6 +600,12 @@ class Handler(BaseHTTPRequestHandler):
     def version_string(self):
         return "xtstore-gcs-test"
 
+    def date_time_string(self, timestamp=None):
+        # Every Date by the server's clock, moved by the clock hook.
+        if timestamp is None:
+            timestamp = time.time() + self.auth.clock_skew
+        return super().date_time_string(timestamp)
+
     def log_message(self, fmt, *args):
         sys.stderr.write("%s %s\n" % (time.strftime("%H:%M:%S"), fmt % args))
 
@@ -968,6 +974,21 @@ class Handler(BaseHTTPRequestHandler):
             if not self.auth.expire(self.q.get("token"), after):
                 raise ApiError(404, "notFound", "No such token.")
             return self.send_json(200, {"ok": True})
+        if what == "clock" and self.command in ("GET", "POST"):
+            # The server's clock moved by ?skew=S seconds (POST; the grant
+            # refusals for the JWT's times counted from 0 again), as the
+            # token endpoint of a machine whose clock differs from the
+            # client's: {"skew", "refused"}.
+            if self.command == "POST":
+                try:
+                    skew = int(self.q.get("skew", "0"))
+                except ValueError:
+                    raise ApiError(400, "invalid", "skew: not a number of seconds")
+                with self.auth.lock:
+                    self.auth.clock_skew, self.auth.clock_refusals = skew, 0
+            with self.auth.lock:
+                return self.send_json(200, {"skew": self.auth.clock_skew,
+                                            "refused": self.auth.clock_refusals})
         if what == "public" and self.command == "POST":
             bname = self.q.get("bucket", "")
             with st.lock:
