@@ -110,8 +110,9 @@ static int32_t rec_fail(const sdk_put_call *c, int32_t code, const char *why)
 static const sdk_put_ops ops = {rec_single, rec_parts, rec_fail, CUTOFF,
                                 PART};
 
-/* sdk_put of a source of n bytes, declared as len (-2: no opts). */
-static int32_t put(int64_t len, source *s)
+/* sdk_put of source s declared as len (-2: no opts), the provider's
+ * functions returning rc. */
+static int32_t put_rc(int64_t len, source *s, int32_t rc)
 {
   store_put_opts opts;
   sdk_put_call c = {NULL, "target", &opts, source_read, s, NULL, NULL};
@@ -122,7 +123,13 @@ static int32_t put(int64_t len, source *s)
   opts.content_length = len;
   if (len == -2)
     c.opts = NULL;
+  rec.rc = rc;
   return sdk_put(&ops, &c);
+}
+
+static int32_t put(int64_t len, source *s)
+{
+  return put_rc(len, s, 0);
 }
 
 static void test_known(void **state)
@@ -217,22 +224,12 @@ static void test_failures(void **state)
   assert_int_equal(rec.singles + rec.parts, 0);
   /* The callbacks' codes come back as they are. */
   s = (source){10, 0, 10, -1};
-  memset(&rec, 0, sizeof(rec));
-  {
-    store_put_opts opts;
-    sdk_put_call c = {NULL, "target", &opts, source_read, &s, NULL, NULL};
-
-    memset(&opts, 0, sizeof(opts));
-    opts.struct_size = sizeof(opts);
-    opts.content_length = -1;
-    rec.rc = STORE_E_PRECONDITION;
-    assert_int_equal(sdk_put(&ops, &c), STORE_E_PRECONDITION);
-    assert_int_equal(rec.singles, 1);
-    s = (source){PART * 2, 0, 1000, -1};
-    rec.rc = STORE_E_IO;
-    assert_int_equal(sdk_put(&ops, &c), STORE_E_IO);
-    assert_int_equal(rec.parts, 1);
-  }
+  assert_int_equal(put_rc(-1, &s, STORE_E_PRECONDITION),
+                   STORE_E_PRECONDITION);
+  assert_int_equal(rec.singles, 1);
+  s = (source){PART * 2, 0, 1000, -1};
+  assert_int_equal(put_rc(-1, &s, STORE_E_IO), STORE_E_IO);
+  assert_int_equal(rec.parts, 1);
 }
 
 int main(void)
