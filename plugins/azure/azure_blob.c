@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "azure.h"
+#include "sdk_put.h"
 
 /* The headers a Put Blob and a Put Block List share: content type,
  * metadata, the CRC-32C record and the conditions. */
@@ -155,11 +156,14 @@ static void remove_wrong(store_handle *h, const az_target *t,
  * recorded with it: a body in memory's own (the caller's must agree), a
  * streamed one's the caller's, if given, then compared with the bytes
  * sent (a blob whose record does not describe it is removed). */
-static int32_t put_single(store_handle *h, const az_target *t,
-                          const store_put_opts *opts, sdk_body *b,
-                          const char *mem, size_t memlen,
-                          store_put_result *out, store_error *err)
+static int32_t put_single(const sdk_put_call *c, sdk_body *b,
+                          const char *mem, size_t memlen)
 {
+  const store_put_opts *opts = c->opts;
+  const az_target *t = c->target;
+  store_put_result *out = c->out;
+  store_error *err = c->err;
+  store_handle *h = c->h;
   uint32_t flags = STORE_OPT(opts, store_put_opts, flags, 0);
   az_crc crc = az_opts_crc(opts);
   sdk_response *resp = NULL;
@@ -218,52 +222,36 @@ out:
   return rc;
 }
 
-/* Unknown length (or 0, to be sure the source agrees): buffer one block;
- * a source that ends inside it is one Put Blob, a longer one goes up in
- * blocks, the buffered one first. */
-static int32_t put_buffered(store_handle *h, const az_target *t,
-                            const store_put_opts *opts, store_read_fn src,
-                            void *src_ctx, store_put_result *out,
-                            store_error *err)
+/* The body as blocks (sdk_put_parts_fn). */
+static int32_t put_blocks(const sdk_put_call *c, char *buf, size_t first_len)
 {
-  int64_t len = STORE_OPT(opts, store_put_opts, content_length, -1);
-  size_t n = 0, cap = len == 0 ? 1 : AZ_BUFFER_BLOCK;
-  char *buf = malloc(cap);
-  int eof = 0;
-  int32_t rc;
-
-  if (!buf)
-    return az_nomem(t, err);
-  rc = az_fill(t, src, src_ctx, buf, cap, &n, &eof, err);
-  if (rc)
-    goto out;
-  if (len == 0 && n) {
-    rc = az_fail(t, err, STORE_E_INVALID,
-                 "body longer than the declared 0 bytes");
-    goto out;
-  }
-  if (eof)
-    rc = put_single(h, t, opts, NULL, buf, n, out, err);
-  else
-    rc = az_put_blocks(h, t, opts, src, src_ctx, buf, n, out, err);
-out:
-  free(buf);
-  return rc;
+  return az_put_blocks(c->h, c->target, c->opts, c->src, c->src_ctx, buf,
+                       first_len, c->out, c->err);
 }
 
+static int32_t put_fail(const sdk_put_call *c, int32_t code, const char *why)
+{
+  return az_fail(c->target, c->err, code, "%s", why);
+}
+
+/* Put Blob up to the cutoff, blocks beyond it; an unknown length has one
+ * block buffered to tell which (sdk_put.h). */
 int32_t az_blob_put(store_handle *h, const char *container, const char *key,
                     const store_put_opts *opts, store_read_fn src,
                     void *src_ctx, store_put_result *out, store_error *err)
 {
-  int64_t len = STORE_OPT(opts, store_put_opts, content_length, -1);
+  static const sdk_put_ops ops = {put_single, put_blocks, put_fail,
+                                  AZ_PUT_CUTOFF, AZ_BUFFER_BLOCK};
   az_target t = {"put", container, key, NULL};
-  sdk_body b;
+  sdk_put_call c = {h, &t, opts, src, src_ctx, out, err};
   int32_t rc;
 
   rc = az_check_key(&t, err);
   if (rc)
     goto out;
-  rc = az_check_source(&t, src, len, err);
+  rc = az_check_source(&t, src,
+                       STORE_OPT(opts, store_put_opts, content_length, -1),
+                       err);
   if (rc)
     goto out;
   rc = az_meta_check(&t, STORE_OPT(opts, store_put_opts, content_type, NULL),
@@ -271,14 +259,7 @@ int32_t az_blob_put(store_handle *h, const char *container, const char *key,
                      STORE_OPT(opts, store_put_opts, nmetadata, 0), err);
   if (rc)
     goto out;
-  if (len > (int64_t)AZ_PUT_CUTOFF) {
-    rc = az_put_blocks(h, &t, opts, src, src_ctx, NULL, 0, out, err);
-  } else if (len <= 0) {
-    rc = put_buffered(h, &t, opts, src, src_ctx, out, err);
-  } else {
-    sdk_body_init(&b, src, src_ctx, (uint64_t)len, SDK_BODY_PROBE_EOF);
-    rc = put_single(h, &t, opts, &b, NULL, 0, out, err);
-  }
+  rc = sdk_put(&ops, &c);
 out:
   return rc;
 }

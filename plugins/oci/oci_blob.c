@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "oci.h"
+#include "sdk_put.h"
 
 /* A version id as the versionId query ("" when there is none). */
 static int32_t version_query(const oci_target *t, sdk_buf *q,
@@ -54,74 +55,59 @@ int32_t oci_put_condition(const oci_target *t, uint32_t flags, int32_t rc,
   return STORE_E_EXISTS;
 }
 
-/* One PutObject, its body streamed from b or taken from mem[0..memlen). */
-static int32_t put_single(store_handle *h, const oci_target *t,
-                          const store_put_opts *opts, sdk_body *b,
-                          const char *mem, size_t memlen,
-                          store_put_result *out, store_error *err)
+/* One PutObject, its body streamed from b or taken from mem[0..memlen)
+ * (sdk_put_single_fn). */
+static int32_t put_single(const sdk_put_call *c, sdk_body *b,
+                          const char *mem, size_t memlen)
 {
-  uint32_t flags = STORE_OPT(opts, store_put_opts, flags, 0);
+  uint32_t flags = STORE_OPT(c->opts, store_put_opts, flags, 0);
+  const oci_target *t = c->target;
   sdk_response *resp = NULL;
   sdk_request *r = NULL;
   int32_t rc;
 
-  rc = oci_request(h, t, "PUT", OCI_P_OBJECT, NULL, &r, err);
+  rc = oci_request(c->h, t, "PUT", OCI_P_OBJECT, NULL, &r, c->err);
   if (rc)
     goto out;
-  rc = oci_put_headers(t, r, opts, err);
+  rc = oci_put_headers(t, r, c->opts, c->err);
   if (rc)
     goto out;
-  rc = oci_put_condition(
-    t, flags, oci_send_object(h, t, r, b, mem, memlen, &resp, err), err);
+  rc = oci_put_condition(t, flags,
+                         oci_send_object(c->h, t, r, b, mem, memlen, &resp,
+                                         c->err),
+                         c->err);
   if (rc)
     goto out;
-  oci_put_result(resp, b ? b->want : memlen, 1, out);
+  oci_put_result(resp, b ? b->want : memlen, 1, c->out);
 out:
   sdk_response_free(resp);
   sdk_request_free(r);
   return rc;
 }
 
-/* Unknown length (or 0, to be sure the source agrees): buffer one part;
- * a source that ends inside it is one PutObject, a longer one goes up as
- * a multipart upload, the buffered part first. */
-static int32_t put_buffered(store_handle *h, const oci_target *t,
-                            const store_put_opts *opts, store_read_fn src,
-                            void *src_ctx, store_put_result *out,
-                            store_error *err)
+/* A multipart upload (sdk_put_parts_fn). */
+static int32_t put_parts(const sdk_put_call *c, char *buf, size_t first_len)
 {
-  int64_t len = STORE_OPT(opts, store_put_opts, content_length, -1);
-  size_t n = 0, cap = len == 0 ? 1 : OCI_BUFFER_PART;
-  char *buf = malloc(cap);
-  int eof = 0;
-  int32_t rc;
-
-  if (!buf)
-    return oci_nomem(t, err);
-  rc = oci_fill(t, src, src_ctx, buf, cap, &n, &eof, err);
-  if (rc)
-    goto out;
-  if (len == 0 && n) {
-    rc = oci_fail(t, err, STORE_E_INVALID,
-                  "body longer than the declared 0 bytes");
-    goto out;
-  }
-  if (eof)
-    rc = put_single(h, t, opts, NULL, buf, n, out, err);
-  else
-    rc = oci_put_parts(h, t, opts, src, src_ctx, buf, n, out, err);
-out:
-  free(buf);
-  return rc;
+  return oci_put_parts(c->h, c->target, c->opts, c->src, c->src_ctx, buf,
+                       first_len, c->out, c->err);
 }
 
+static int32_t put_fail(const sdk_put_call *c, int32_t code, const char *why)
+{
+  return oci_fail(c->target, c->err, code, "%s", why);
+}
+
+/* PutObject up to the cutoff, a multipart upload beyond it; an unknown
+ * length has one part buffered to tell which (sdk_put.h). */
 int32_t oci_blob_put(store_handle *h, const char *bucket, const char *key,
                      const store_put_opts *opts, store_read_fn src,
                      void *src_ctx, store_put_result *out, store_error *err)
 {
+  static const sdk_put_ops ops = {put_single, put_parts, put_fail,
+                                  OCI_PUT_CUTOFF, OCI_BUFFER_PART};
   int64_t len = STORE_OPT(opts, store_put_opts, content_length, -1);
   oci_target t = {"put", bucket, key, NULL};
-  sdk_body b;
+  sdk_put_call c = {h, &t, opts, src, src_ctx, out, err};
   int32_t rc;
 
   rc = oci_check_key(&t, err);
@@ -138,14 +124,7 @@ int32_t oci_blob_put(store_handle *h, const char *bucket, const char *key,
                       STORE_OPT(opts, store_put_opts, nmetadata, 0), err);
   if (rc)
     goto out;
-  if (len > (int64_t)OCI_PUT_CUTOFF) {
-    rc = oci_put_parts(h, &t, opts, src, src_ctx, NULL, 0, out, err);
-  } else if (len <= 0) {
-    rc = put_buffered(h, &t, opts, src, src_ctx, out, err);
-  } else {
-    sdk_body_init(&b, src, src_ctx, (uint64_t)len, SDK_BODY_PROBE_EOF);
-    rc = put_single(h, &t, opts, &b, NULL, 0, out, err);
-  }
+  rc = sdk_put(&ops, &c);
 out:
   return rc;
 }
