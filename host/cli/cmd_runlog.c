@@ -38,6 +38,7 @@ typedef struct rl_run {
   rl_shard *shards;
   uint64_t count[XTSTORE_OBJ_NSTATUS];
   uint64_t bytes;           /* copied, by the latest attempts            */
+  int reran;                /* a shard has more than one attempt         */
   uint64_t superseded;      /* records of earlier attempts               */
   uint64_t bytes_all;       /* copied, by every attempt                  */
 } rl_run;
@@ -56,6 +57,7 @@ typedef struct rl_sum {
   uint64_t count[XTSTORE_OBJ_NSTATUS];
   uint64_t bytes, bytes_all;
   int lost;                 /* logs that are not there                   */
+  int reran;                /* a run's shard has more than one attempt   */
 } rl_sum;
 
 /* Why the log is not a run log (s->bad). Returns 1: stop reading. */
@@ -142,6 +144,8 @@ static int first_pass(rl_sum *s, rl_run *r, json_t *o, const char *shard,
     return 0;
   }
   sh = &r->shards[i];
+  if (sh->attempt[0] && strcmp(attempt, sh->attempt) != 0)
+    r->reran = s->reran = 1;
   if (strcmp(attempt, sh->attempt) > 0) {
     snprintf(sh->attempt, sizeof sh->attempt, "%s", attempt);
     sh->ended = sh->ok = 0;
@@ -430,10 +434,10 @@ static int report_run(rl_sum *s, const rl_run *r)
   if (!r->plain)
     snprintf(lead, sizeof lead, "run %s: %u of %u shards reported%s: ",
              cli_safe(r->id), reported, r->n,
-             r->superseded ? " (latest attempts)" : "");
+             r->reran ? " (latest attempts)" : "");
   else
     snprintf(lead, sizeof lead, "run %s (unsharded%s): ", cli_safe(r->id),
-             r->superseded ? ", latest attempt" : "");
+             r->reran ? ", latest attempt" : "");
   counts_text(lead, r->count, r->bytes);
   return ex;
 }
@@ -482,10 +486,10 @@ static int summary(cli_global *g, const char *verb, int nlogs, char **logs)
         (json_int_t)s.bytes, "bytes_all_attempts", (json_int_t)s.bytes_all,
         "ok", ex == 0));
     else {
-      counts_text(s.superseded ? "total (latest attempts): " : "total: ",
+      counts_text(s.reran ? "total (latest attempts): " : "total: ",
                   s.count, s.bytes);
       cli_format_size(s.bytes_all, size, sizeof size);
-      if (s.superseded)
+      if (s.reran)
         printf("(%llu records of earlier attempts of re-run shards not "
                "counted; %s copied over all attempts)\n",
                (unsigned long long)s.superseded, size);
