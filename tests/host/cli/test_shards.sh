@@ -364,7 +364,7 @@ names "$T/data/box/s" > "$T/s.names"
 same_set "the target after the three shards' deletions" "$T/small.names" "$T/s.names"
 
 echo "[${SECONDS}s] --- runlog summary: the failed objects of a shard, with their errors"
-F=$(python3 -c "$FNV"'print(fnv1a("d00/f04998") % 3)')
+F=$(python3 -c "$FNV"'print(fnv1a("d00/" + sys.argv[1]) % 3)' "$FAILNAME")
 # The run id from --run-id, or from XTSTORE_RUN_ID.
 for i in 0 1 2; do
   XTSTORE_RUN_ID=fl xt -q migrate --shard "$i/3" "$T/small" flaky:box/fl \
@@ -378,7 +378,7 @@ assert_err_has "run id 'no spaces': 1 to 64 of"
 assert_file_absent "$T/bad-id.jsonl"
 xt runlog summary "$T"/fl-*.jsonl
 assert_rc 8
-assert_out_has "failed: [$F/3] $T/small/d00/f04998 -> flaky:box/fl/d00/f04998: "
+assert_out_has "failed: [$F/3] $T/small/d00/$FAILNAME -> flaky:box/fl/d00/$FAILNAME: "
 assert_out_has "run fl: shard $F/3 failed: "
 assert_out_has ", failed 1;"
 # That shard re-run where puts succeed (the same storage): complete, and
