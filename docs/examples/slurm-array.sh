@@ -7,6 +7,14 @@
 #
 #   sbatch slurm-array.sh
 #
+# Re-running one shard (the summary says which did not report or failed),
+# say shard 5 of 16 of job 123456: the same run id and log, the shard given
+# explicitly (the log appends: the new attempt supersedes the old one's
+# records in the summary):
+#   xtstore migrate --shard 5/16 --run-id lake-123456 --no-progress \
+#     lake:raw/2024 archive:raw/2024 --log archive:lake-logs/lake-123456/5.jsonl
+# (The logs are named by task id, which is the shard with --array=0-15.)
+#
 # Credentials: a file only you can read, which the config names with
 # $file:PATH (the usual way on a shared cluster: no secret on a command line,
 # in the environment of other users' `ps`, or in the job script):
@@ -31,7 +39,8 @@ logs="archive:lake-logs/${run}"
 # The first task submits the summary, to run once the whole array has ended.
 if [ "${SLURM_ARRAY_TASK_ID}" = "${SLURM_ARRAY_TASK_MIN:-0}" ]; then
   list=""
-  for ((i = SLURM_ARRAY_TASK_MIN; i <= SLURM_ARRAY_TASK_MAX; i++)); do
+  for ((i = SLURM_ARRAY_TASK_MIN; i <= SLURM_ARRAY_TASK_MAX;
+         i += ${SLURM_ARRAY_TASK_STEP:-1})); do
     list="$list $logs/$i.jsonl"
   done
   sbatch --dependency="afterany:${SLURM_ARRAY_JOB_ID}" \

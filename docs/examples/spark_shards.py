@@ -30,11 +30,13 @@ def run_shards(src, dst, n, run_id, logs):
 
     def task(shards):
         for i in shards:
+            # A line per object is not for the executor's memory: the
+            # shard's log has them. Its errors are kept for the message.
             p = subprocess.run(
-                ["xtstore", "migrate", "--shard", "%d/%d" % (i, n),
+                ["xtstore", "-q", "migrate", "--shard", "%d/%d" % (i, n),
                  "--run-id", run_id, "--no-progress", src, dst,
                  "--log", "%s/%d.jsonl" % (logs, i)],
-                capture_output=True, text=True)
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             # Exit 8 (some objects failed) is recorded in the shard's log:
             # not a reason to retry it here; anything else is.
             if p.returncode not in (0, 8):

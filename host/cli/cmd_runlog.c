@@ -31,12 +31,16 @@ typedef struct rl_shard {
 
 typedef struct rl_run {
   char *id;
-  uint32_t n;               /* shards; 0: an unsharded run               */
+  uint32_t n;               /* shards; an unsharded run is shard 0/1     */
   int plain;                /* an unsharded record was read              */
+  int sharded;              /* a sharded record was read                 */
   int mixed;                /* records disagree on sharded-ness or N     */
   rl_shard *shards;
   uint64_t count[XTSTORE_OBJ_NSTATUS];
-  uint64_t bytes;           /* of the objects copied                     */
+  uint64_t bytes;           /* copied, by the latest attempts            */
+  int reran;                /* a shard has more than one attempt         */
+  uint64_t superseded;      /* records of earlier attempts               */
+  uint64_t bytes_all;       /* copied, by every attempt                  */
 } rl_run;
 
 typedef struct rl_sum {
@@ -51,7 +55,9 @@ typedef struct rl_sum {
   char bad[512];            /* why the log is not a run log              */
   uint64_t records, superseded;
   uint64_t count[XTSTORE_OBJ_NSTATUS];
-  uint64_t bytes;
+  uint64_t bytes, bytes_all;
+  int lost;                 /* logs that are not there                   */
+  int reran;                /* a run's shard has more than one attempt   */
 } rl_sum;
 
 /* Why the log is not a run log (s->bad). Returns 1: stop reading. */
@@ -104,19 +110,27 @@ static const char *str_of(json_t *o, const char *k)
   return json_string_value(json_object_get(o, k));
 }
 
-/* Pass 1: note the run, its shard's latest attempt and its end. */
+/* A record's attempt. Unsharded records written before every record
+ * carried one have none: they are all one attempt. */
+static const char *attempt_of(json_t *o, const char *shard)
+{
+  const char *attempt = str_of(o, "attempt");
+  return attempt || shard ? attempt : "";
+}
+
+/* Pass 1: note the run, its shard's latest attempt and its end. An
+ * unsharded run is shard 0/1, so its re-runs supersede each other too. */
 static int first_pass(rl_sum *s, rl_run *r, json_t *o, const char *shard,
                       uint32_t i, uint32_t n)
 {
-  const char *attempt = str_of(o, "attempt"), *rec = str_of(o, "record");
+  const char *attempt = attempt_of(o, shard), *rec = str_of(o, "record");
   rl_shard *sh;
 
-  if (!shard) {
+  if (shard)
+    r->sharded = 1;
+  else
     r->plain = 1;
-    r->mixed |= r->n != 0;
-    return 0;
-  }
-  r->mixed |= r->plain;
+  r->mixed |= r->plain && r->sharded;
   if (!attempt || strlen(attempt) >= RL_ATTEMPT)
     return bad(s, "a sharded record without its attempt");
   if (!r->n && !r->shards) {
@@ -130,6 +144,8 @@ static int first_pass(rl_sum *s, rl_run *r, json_t *o, const char *shard,
     return 0;
   }
   sh = &r->shards[i];
+  if (sh->attempt[0] && strcmp(attempt, sh->attempt) != 0)
+    r->reran = s->reran = 1;
   if (strcmp(attempt, sh->attempt) > 0) {
     snprintf(sh->attempt, sizeof sh->attempt, "%s", attempt);
     sh->ended = sh->ok = 0;
@@ -171,30 +187,35 @@ static void print_failure(rl_sum *s, const rl_run *r, const char *shard,
 static void second_pass(rl_sum *s, rl_run *r, json_t *o, const char *shard,
                         uint32_t i)
 {
-  const char *status = str_of(o, "status"), *attempt = str_of(o, "attempt");
+  const char *status = str_of(o, "status"), *attempt = attempt_of(o, shard);
   json_t *size = json_object_get(o, "source_size");
+  uint64_t copied = 0;
   uint32_t st;
 
   if (!status)
     return;
-  if (shard && !r->mixed &&
+  for (st = 0; st < XTSTORE_OBJ_NSTATUS; st++)
+    if (strcmp(status, xtstore_object_status_name(st)) == 0)
+      break;
+  if ((st == XTSTORE_OBJ_NEW || st == XTSTORE_OBJ_UPDATE ||
+       st == XTSTORE_OBJ_COPIED) && json_is_integer(size))
+    copied = (uint64_t)json_integer_value(size);
+  /* Bytes an earlier attempt copied were sent all the same. */
+  r->bytes_all += copied;
+  s->bytes_all += copied;
+  if (!r->mixed &&
       (!attempt || strcmp(attempt, r->shards[i].attempt) != 0)) {
+    r->superseded++;
     s->superseded++;
     return;
   }
   s->records++;
-  for (st = 0; st < XTSTORE_OBJ_NSTATUS; st++)
-    if (strcmp(status, xtstore_object_status_name(st)) == 0)
-      break;
   if (st == XTSTORE_OBJ_NSTATUS)
     return;
   r->count[st]++;
   s->count[st]++;
-  if ((st == XTSTORE_OBJ_NEW || st == XTSTORE_OBJ_UPDATE ||
-       st == XTSTORE_OBJ_COPIED) && json_is_integer(size)) {
-    r->bytes += (uint64_t)json_integer_value(size);
-    s->bytes += (uint64_t)json_integer_value(size);
-  }
+  r->bytes += copied;
+  s->bytes += copied;
   if (st == XTSTORE_OBJ_FAILED)
     print_failure(s, r, shard, o);
 }
@@ -218,9 +239,13 @@ static int one_line(rl_sum *s, const char *line)
     return bad(s, "not a run-log record");
   }
   if (shard && !parse_shard(shard, &i, &n)) {
+    /* shard points into o: say it before letting o go. */
+    stop = bad(s, "shard '%s' is not I/N", cli_safe(shard));
     json_decref(o);
-    return bad(s, "shard '%s' is not I/N", cli_safe(shard));
+    return stop;
   }
+  if (!shard)
+    n = 1;
   r = find_run(s, id);
   if (!r && s->pass == 1)
     stop = bad(s, "out of memory");
@@ -277,7 +302,7 @@ static int read_log(rl_sum *s, const char *verb, cli_target *t)
   store_error err;
   char chunk[65536];
   ssize_t got;
-  int fd, rc = STORE_OK;
+  int fd = -1, rc = STORE_OK;
 
   memset(&err, 0, sizeof err);
   s->line = 0;
@@ -286,15 +311,15 @@ static int read_log(rl_sum *s, const char *verb, cli_target *t)
   if (t->a.kind == XTSTORE_ADDR_LOCAL) {
     fd = open(t->a.path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-      return cli_fail(verb, cli_sys_error(&err, errno, "run log",
-                                          t->a.path), &err);
+      rc = cli_sys_error(&err, errno, "run log", t->a.path);
     while (!rc && (got = read(fd, chunk, sizeof chunk)) != 0) {
       if (got < 0 && errno == EINTR)
         continue;
       rc = got < 0 ? cli_sys_error(&err, errno, "run log", t->a.path)
                    : feed(s, chunk, (size_t)got);
     }
-    close(fd);
+    if (fd >= 0)
+      close(fd);
   } else {
     rc = cli_target_open(s->g, t, &err);
     if (!rc)
@@ -311,6 +336,16 @@ static int read_log(rl_sum *s, const char *verb, cli_target *t)
     fprintf(stderr, "xtstore: %s: %s:%llu: %s\n", verb, cli_safe(s->log),
             (unsigned long long)s->line, s->bad);
     return CLI_EXIT_FAILURE;
+  }
+  /* A log that is not there is a shard that did not report (or wrote
+   * elsewhere): one line, once, and the others are still summarised. */
+  if (rc == STORE_E_NOT_FOUND) {
+    if (s->pass == 1) {
+      fprintf(stderr, "xtstore: %s: %s: no such run log (its shard did not "
+              "report?); reading the others\n", verb, cli_safe(s->log));
+      s->lost++;
+    }
+    return CLI_EXIT_OK;
   }
   if (rc == STORE_E_NOMEM && !err.code)
     store_error_set(&err, rc, "out of memory");
@@ -355,7 +390,8 @@ static int report_run(rl_sum *s, const rl_run *r)
     missing = json_array();
     failed = json_array();
   }
-  for (i = 0; i < r->n; i++) {
+  /* An unsharded run writes no shard_end: its records are its report. */
+  for (i = 0; !r->plain && i < r->n; i++) {
     const rl_shard *sh = &r->shards[i];
     if (!sh->ended) {
       if (s->g->json)
@@ -376,27 +412,32 @@ static int report_run(rl_sum *s, const rl_run *r)
       printf("run %s: shard %u/%u failed: %s\n", cli_safe(r->id), i, r->n,
              cli_safe(sh->error ? sh->error : "?"));
   }
-  if (r->mixed || reported < r->n)
+  if (r->mixed || (!r->plain && reported < r->n))
     ex = CLI_EXIT_NOT_FOUND;
   if (s->g->json) {
-    j = json_pack("{s:s, s:s, s:o, s:i, s:o, s:o, s:b, s:o, s:I, s:b}",
-                  "type", "run", "run_id", r->id,
-                  "shards", r->n ? json_integer(r->n) : json_null(),
-                  "reported", (int)(r->n ? reported : 1),
+    j = json_pack("{s:s, s:s, s:o, s:i, s:o, s:o, s:b, s:o, s:I, s:I, s:I, "
+                  "s:b}", "type", "run", "run_id", r->id,
+                  "shards", r->plain ? json_null() : json_integer(r->n),
+                  "reported", (int)(r->plain ? 1 : reported),
                   "missing", missing, "failed_shards", failed,
                   "mixed", r->mixed, "count", counts_json(r->count),
-                  "bytes", (json_int_t)r->bytes, "complete", ex == 0);
+                  "bytes", (json_int_t)r->bytes,
+                  "superseded", (json_int_t)r->superseded,
+                  "bytes_all_attempts", (json_int_t)r->bytes_all,
+                  "complete", ex == 0);
     cli_json_array_item(s->g, j);
     return ex;
   }
   if (r->mixed)
     printf("run %s: its records disagree on the number of shards\n",
            cli_safe(r->id));
-  if (r->n)
-    snprintf(lead, sizeof lead, "run %s: %u of %u shards reported: ",
-             cli_safe(r->id), reported, r->n);
+  if (!r->plain)
+    snprintf(lead, sizeof lead, "run %s: %u of %u shards reported%s: ",
+             cli_safe(r->id), reported, r->n,
+             r->reran ? " (latest attempts)" : "");
   else
-    snprintf(lead, sizeof lead, "run %s (unsharded): ", cli_safe(r->id));
+    snprintf(lead, sizeof lead, "run %s (unsharded%s): ", cli_safe(r->id),
+             r->reran ? ", latest attempt" : "");
   counts_text(lead, r->count, r->bytes);
   return ex;
 }
@@ -407,6 +448,7 @@ static int summary(cli_global *g, const char *verb, int nlogs, char **logs)
   cli_target *t;
   size_t i;
   int ex = CLI_EXIT_OK, rex, k, read = 0;
+  char size[32];
 
   memset(&s, 0, sizeof s);
   s.g = g;
@@ -426,24 +468,34 @@ static int summary(cli_global *g, const char *verb, int nlogs, char **logs)
       ex = read_log(&s, verb, &t[k]);
     }
   read = !ex;
-  for (i = 0; !ex && i < s.nruns; i++) {
+  for (i = 0; read && i < s.nruns; i++) {
     rex = report_run(&s, &s.runs[i]);
     /* A missing shard outranks a failure: the run is not even done. */
     if (rex == CLI_EXIT_NOT_FOUND || (rex && !ex))
       ex = rex;
   }
+  if (read && s.lost)
+    ex = CLI_EXIT_NOT_FOUND;
   if (read) {
     if (g->json)
       cli_json_array_item(g, json_pack(
-        "{s:s, s:i, s:i, s:I, s:I, s:o, s:I, s:b}", "type", "summary",
-        "logs", nlogs, "runs", (int)s.nruns, "records", (json_int_t)s.records,
-        "superseded", (json_int_t)s.superseded, "count", counts_json(s.count),
-        "bytes", (json_int_t)s.bytes, "ok", ex == 0));
+        "{s:s, s:i, s:i, s:i, s:I, s:I, s:o, s:I, s:I, s:b}", "type",
+        "summary", "logs", nlogs, "logs_missing", s.lost, "runs",
+        (int)s.nruns, "records", (json_int_t)s.records, "superseded",
+        (json_int_t)s.superseded, "count", counts_json(s.count), "bytes",
+        (json_int_t)s.bytes, "bytes_all_attempts", (json_int_t)s.bytes_all,
+        "ok", ex == 0));
     else {
-      counts_text("total: ", s.count, s.bytes);
-      if (s.superseded)
+      counts_text(s.reran ? "total (latest attempts): " : "total: ",
+                  s.count, s.bytes);
+      cli_format_size(s.bytes_all, size, sizeof size);
+      if (s.reran)
         printf("(%llu records of earlier attempts of re-run shards not "
-               "counted)\n", (unsigned long long)s.superseded);
+               "counted; %s copied over all attempts)\n",
+               (unsigned long long)s.superseded, size);
+      if (s.lost)
+        printf("(%d of %d logs not there: their shards did not report)\n",
+               s.lost, nlogs);
     }
   }
   for (i = 0; i < s.nruns; i++) {
@@ -501,11 +553,16 @@ const cli_cmd cli_cmd_runlog = {
   "'total:' line. --json: a JSON array of {type: \"failure\", run_id,\n"
   "shard, source, target, error}, then per run {type: \"run\", run_id,\n"
   "shards (null: unsharded), reported, missing: [I...], failed_shards:\n"
-  "[{shard, error}], mixed, count: {STATUS: N}, bytes, complete}, and\n"
-  "{type: \"summary\", logs, runs, records, superseded, count, bytes, ok}.\n"
+  "[{shard, error}], mixed, count: {STATUS: N}, bytes, superseded,\n"
+  "bytes_all_attempts, complete}, and {type: \"summary\", logs,\n"
+  "logs_missing, runs, records, superseded, count, bytes,\n"
+  "bytes_all_attempts, ok}. After re-runs the counts are of the latest\n"
+  "attempts; bytes_all_attempts is what every attempt copied. An unsharded\n"
+  "run is one shard: its re-runs with the same run id supersede too.\n"
   "\n"
   "Exit: 0 every shard of every run reported and nothing failed; 4 a shard\n"
-  "did not report (or its records disagree on N): re-run it; 8 an object\n"
+  "did not report (or its records disagree on N, or a LOG is not there:\n"
+  "the others are still summarised): re-run it; 8 an object\n"
   "or a shard failed (and every shard reported); 1 a log is not a run log\n"
   "(LOG:LINE says where); as for get when a log cannot be read.\n"
   "\n"

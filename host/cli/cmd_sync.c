@@ -455,6 +455,12 @@ int cli_compare_run(cli_global *g, const cli_cmd *self, int argc,
   if (shard && xtstore_shard_parse(shard, &o.shard_index, &o.shard_count,
                                    &serr))
     return cli_usage_error(self->name, "%s", serr.message);
+  /* Each shard alone would make up its own run id, and `runlog summary`
+   * would see N one-shard runs, none of them the whole. */
+  if (migrate && o.shard_count > 1 && !o.run_id)
+    return cli_usage_error(self->name, "--shard %s: the shards of one run "
+                                       "must share a run id: give --run-id "
+                                       "ID or set XTSTORE_RUN_ID", shard);
   if (a.npos != 2)
     return cli_usage_error(self->name, "expected SRC and DST, got %d "
                                        "arguments",

@@ -18,11 +18,11 @@
 ** upload happens after ^C too (shielded from the cancellation), and an
 ** interrupted run says where its records are.
 **
-** A sharded run's records also carry the shard ("shard": "I/N") and the
-** attempt (this process's own start stamp: a shard re-run after a failure
-** is a new attempt of the same run id), and the process ends its part of
-** the log with one "shard_end" record -- what `xtstore runlog summary`
-** counts to say whether every shard of a run reported.
+** Every record carries the attempt (this process's own start stamp: a
+** re-run after a failure is a new attempt of the same run id); a sharded
+** run's records also carry the shard ("shard": "I/N"), and the process
+** ends its part of the log with one "shard_end" record -- what `xtstore
+** runlog summary` counts to say whether every shard of a run reported.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -243,10 +243,11 @@ static char *record_line(const st_runlog *l, const st_wf_done *d)
   iso_time(d->end_ns, end, sizeof(end));
   json_object_set_new(o, "run_id", json_string(l->run_id));
   json_object_set_new(o, "run_date", json_string(l->run_date));
-  if (l->shard[0]) {
+  if (l->shard[0])
     json_object_set_new(o, "shard", json_string(l->shard));
-    json_object_set_new(o, "attempt", json_string(l->attempt));
-  }
+  /* Every record: a re-run with the same run id, sharded or not, is a new
+   * attempt that supersedes the earlier one's records. */
+  json_object_set_new(o, "attempt", json_string(l->attempt));
   json_object_set_new(o, "source_name",
                       d->source ? json_string(d->source) : json_null());
   json_object_set_new(o, "source_size", json_integer((json_int_t)d->size));

@@ -82,11 +82,13 @@ static int given_count(const char *from, uint32_t given, uint32_t *out,
 }
 
 /* Slurm: the task's place among the array's ids, MIN, MIN + STEP, ...
- * (an array need not start at 0 nor be contiguous). */
+ * (an array need not start at 0). An array with gaps (--array=0,1,5) has
+ * COUNT tasks but not those ids: MAX, when Slurm sets it, tells, and every
+ * task refuses alike -- not just the ones past the gap. */
 static int slurm(uint32_t given, uint32_t *index, uint32_t *count,
                  store_error *err)
 {
-  uint32_t id, min = 0, step = 1, n;
+  uint32_t id, min = 0, step = 1, max, n;
   int rc;
 
   rc = env_number("SLURM_ARRAY_TASK_ID", 0, UINT32_MAX - 1, &id, err);
@@ -99,6 +101,14 @@ static int slurm(uint32_t given, uint32_t *index, uint32_t *count,
     rc = env_number("SLURM_ARRAY_TASK_MIN", 0, UINT32_MAX - 1, &min, err);
   if (!rc && getenv("SLURM_ARRAY_TASK_STEP"))
     rc = env_number("SLURM_ARRAY_TASK_STEP", 1, UINT32_MAX - 1, &step, err);
+  if (!rc && getenv("SLURM_ARRAY_TASK_MAX")) {
+    rc = env_number("SLURM_ARRAY_TASK_MAX", 0, UINT32_MAX - 1, &max, err);
+    if (!rc && (uint64_t)max != (uint64_t)min + (uint64_t)step * (n - 1))
+      rc = st_err(err, STORE_E_INVALID, "--shard auto: the Slurm array's "
+                  "%u tasks from %u in steps of %u do not end at its last "
+                  "id %u (an array with gaps cannot be shards: use "
+                  "--array=0-%u)", n, min, step, max, n - 1);
+  }
   if (rc)
     return rc;
   if (id < min || (id - min) % step || (id - min) / step >= n)

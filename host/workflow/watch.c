@@ -82,10 +82,12 @@ static int watch_stopping(const watch *wt)
 }
 
 /* The display name of a tree's root, as the state file records it. */
-static char *watch_end_name(const xtstore_tree *t, store_error *err)
+static char *watch_end_name(const xtstore_tree *t, const xtstore_wf_opts *o,
+                            store_error *err)
 {
   st_wf_end e;
-  char *s;
+  char *s, *sh = NULL;
+  size_t n;
   int rc;
 
   rc = st_wf_end_init(&e, t, NULL, err);
@@ -93,6 +95,17 @@ static char *watch_end_name(const xtstore_tree *t, store_error *err)
     return NULL;
   s = st_wf_end_display(&e, e.stem);
   st_wf_end_free(&e);
+  /* A shard syncs other objects than its siblings: a state shared across
+   * shards is another pair's. */
+  if (s && o->shard_count) {
+    n = strlen(s) + 32;
+    sh = malloc(n);
+    if (sh)
+      snprintf(sh, n, "%s shard %u/%u", s, (unsigned)o->shard_index,
+               (unsigned)o->shard_count);
+    free(s);
+    s = sh;
+  }
   if (!s)
     st_err(err, STORE_E_NOMEM, "out of memory");
   return s;
@@ -161,7 +174,8 @@ static void watch_state_load(watch *wt)
 }
 
 /* Replace the state file: a temporary beside it, synced, renamed over it,
- * so a crash leaves the old state or the new one. */
+ * so a crash leaves the old state or the new one. The temporary's name is
+ * unique (mkstemp): two watches given one state never write one file. */
 static int watch_state_save(watch *wt, store_error *err)
 {
   const char *path = wt->w->state_path;
@@ -169,23 +183,31 @@ static int watch_state_save(watch *wt, store_error *err)
   char *tmp = NULL;
   FILE *f = NULL;
   size_t n;
-  int rc;
+  int rc, fd;
 
   if (!path)
     return STORE_OK;
   rc = st_local_mkdirs(path, err);
   if (rc)
     goto out;
-  n = strlen(path) + 5;
+  n = strlen(path) + 8;
   tmp = malloc(n);
   if (!tmp) {
     rc = st_err(err, STORE_E_NOMEM, "out of memory");
     goto out;
   }
-  snprintf(tmp, n, "%s.tmp", path);
-  f = fopen(tmp, "we");
+  snprintf(tmp, n, "%s.XXXXXX", path);
+  fd = mkostemp(tmp, O_CLOEXEC);
+  if (fd < 0) {
+    rc = st_err(err, STORE_E_IO, "watch state '%s': %s", tmp, strerror(errno));
+    free(tmp);
+    tmp = NULL;
+    goto out;
+  }
+  f = fdopen(fd, "w");
   if (!f) {
     rc = st_err(err, STORE_E_IO, "watch state '%s': %s", tmp, strerror(errno));
+    close(fd);
     goto out;
   }
   fprintf(f, WATCH_STATE_MAGIC "\nsource %s\ntarget %s\npolls %" PRIu64
@@ -305,9 +327,9 @@ int xtstore_sync_watch(xtstore_ctx *ctx, const xtstore_tree *src,
                                         "sync instead")
          : STORE_OK;
   if (!rc)
-    wt.src_name = watch_end_name(src, &lerr);
+    wt.src_name = watch_end_name(src, &wt.o, &lerr);
   if (!rc && wt.src_name)
-    wt.dst_name = watch_end_name(dst, &lerr);
+    wt.dst_name = watch_end_name(dst, &wt.o, &lerr);
   if (rc || !wt.src_name || !wt.dst_name) {
     rc = rc ? rc : lerr.code;
     goto out;

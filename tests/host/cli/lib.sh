@@ -4,8 +4,9 @@
 # with the arguments CTest passes: XTSTORE_BIN PROJECT_SOURCE_DIR BINARY_DIR.
 #
 # Every test runs in its own mktemp -d directory, cd'ed there, with HOME,
-# XDG_CONFIG_HOME and XDG_DATA_HOME inside it, so no real user config or
-# installed plugin leaks in, and writes its config to $T/xt.yaml with two
+# XDG_CONFIG_HOME, XDG_DATA_HOME and XDG_STATE_HOME (where sync --watch
+# keeps its state) inside it, so no real user config, installed plugin or
+# state leaks in (or out), and writes its config to $T/xt.yaml with two
 # local services ("scratch", the default, and "other") on separate roots.
 #
 # Assertions never stop the script: each failure prints what was run and
@@ -30,6 +31,7 @@ trap 'rm -rf "$T"' EXIT
 export HOME="$T/home"
 export XDG_CONFIG_HOME="$HOME/.config"
 export XDG_DATA_HOME="$HOME/.local/share"
+export XDG_STATE_HOME="$HOME/.local/state"
 unset XTSTORE_CONFIG XTSTORE_PLUGIN_PATH
 mkdir -p "$HOME" "$T/data" "$T/data2" "$T/work"
 cd "$T/work" || exit 1

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Shards (docs/sharding.md): N = 1, 3 and 8 concurrent `migrate --shard`
-# processes over a 5000-object tree, local -> s3rver and Azurite -> local,
+# processes over a 5000-object tree (XTSTORE_TEST_SHARD_OBJECTS: fewer, in
+# the sanitizer tree), local -> s3rver and Azurite -> local,
 # store exactly the objects, and log exactly the records, of one unsharded
 # run (each name once, none missing); `runlog summary` merges their logs; a
 # shard that fails (its target refuses it) and is re-run alone completes
 # the set; --shard auto from each scheduler's environment picks the same
 # objects as --shard I/N, which are the documented hash's; sync --delete
 # with shards deletes only its shard's objects, --max-delete per shard.
+# runlog summary: a log not there is a shard that did not report (the rest
+# summarised), an unsharded re-run supersedes like a shard's, a malformed
+# shard is named; migrate --shard without a run id is refused.
 #   test_shards.sh XTSTORE_BIN PROJECT_SOURCE_DIR BINARY_DIR
 . "$(dirname "$0")/lib.sh" "$@"
 
@@ -25,11 +29,14 @@ export AZ_KEY
 S3R_E=$(cat "$XTSTORE_S3RVER_DIR/endpoint")
 AZ_E=$(cat "$XTSTORE_AZURITE_DIR/endpoint")
 B="xtshard-$$"
+NOBJ=${XTSTORE_TEST_SHARD_OBJECTS:-5000}
+# The last name of d00 (i % 17 == 0), which flaky fails to put.
+FAILNAME=$(printf 'f%05d' $(((NOBJ - 2) / 17 * 17)))
 run ${CC:-cc} -shared -fPIC -I "$SRC_DIR/plugin-api" -o "$T/store-shim.so" \
   "$SRC_DIR/tests/host/cli/shim_plugin.c" -ldl
 assert_rc 0
 # s3bad: s3rver refuses its access key (403): a shard whose target fails.
-# flaky: scratch's storage through a shim that fails puts of "f04998".
+# flaky: scratch's storage through a shim that fails puts of $FAILNAME.
 cat > "$CONFIG" <<EOF
 providers:
   storage:
@@ -37,7 +44,7 @@ providers:
     azure: "store-azure"
     shim: "$T/store-shim.so"
 external-services:
-  flaky: {type: "storage", provider: "shim", inner: "$BIN_DIR/plugins/store-local.so", path: "$T/data", fail-put: "f04998"}
+  flaky: {type: "storage", provider: "shim", inner: "$BIN_DIR/plugins/store-local.so", path: "$T/data", fail-put: "$FAILNAME"}
   s3r: {type: "storage", provider: "s3", endpoint: "$S3R_E", access-key: "S3RVER", secret-key: "S3RVER", addressing: "path"}
   s3bad: {type: "storage", provider: "s3", endpoint: "$S3R_E", access-key: "NOTS3RVER", secret-key: "S3RVER", addressing: "path", retry: {attempts: 1}}
   az: {type: "storage", provider: "azure", account: "devstoreaccount1", key: "\$env:AZ_KEY", endpoint: "$AZ_E"}
@@ -56,12 +63,12 @@ def fnv1a(s):
     return h
 '
 
-# 5000 objects of a few bytes in 17 directories, and one name with a byte
-# outside ASCII.
-python3 - "$T/tree" <<'EOF'
+# NOBJ objects of a few bytes in 17 directories, one of them a name with a
+# byte outside ASCII.
+python3 - "$T/tree" "$NOBJ" <<'EOF'
 import os, sys
 root = sys.argv[1]
-for i in range(4999):
+for i in range(int(sys.argv[2]) - 1):
     d = os.path.join(root, "d%02d" % (i % 17))
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "f%05d" % i), "w") as f:
@@ -126,10 +133,10 @@ same_set() {
 }
 
 names "$T/tree" > "$T/tree.names"
-# A small tree (d00: 295 objects) for the cases that need no 5000.
+# A small tree (d00: 295 of 5000 objects) for the cases that need no more.
 mkdir -p "$T/small"
 cp -r "$T/tree/d00" "$T/small/"
-[ "$(wc -l < "$T/tree.names")" -eq 5000 ] || fail "the tree has not 5000 files"
+[ "$(wc -l < "$T/tree.names")" -eq "$NOBJ" ] || fail "the tree has not $NOBJ files"
 
 echo "[${SECONDS}s] --- local -> s3rver: one unsharded run, then N = 1, 3, 8 shards at once"
 xt mb "s3r:$B"
@@ -137,7 +144,7 @@ assert_rc 0
 xt -q migrate --transfers 8 "$T/tree" "s3r:$B/ref" --log "$T/ref.jsonl"
 assert_rc 0
 records "$T/ref.jsonl" > "$T/ref.rec"
-[ "$(grep -c ' new ' "$T/ref.rec")" -eq 5000 ] || fail "the unsharded run: not 5000 new"
+[ "$(grep -c ' new ' "$T/ref.rec")" -eq "$NOBJ" ] || fail "the unsharded run: not $NOBJ new"
 for n in 1 3 8; do
   shards "$n" "$T/tree" "s3r:$B/n$n" "$T/s3-$n"
   xt ls -r "s3r:$B/n$n"
@@ -165,7 +172,7 @@ for i in range(n):
 ' "$n" "$T/s3-$n" || fail "shard records of $n shards"
   xt runlog summary "$T"/s3-"$n"-*.jsonl
   assert_rc 0
-  assert_out_has "run run-$n: $n of $n shards reported: copied 0, new 5000, update 0, equal 0, deleted 0, failed 0"
+  assert_out_has "run run-$n: $n of $n shards reported: copied 0, new $NOBJ, update 0, equal 0, deleted 0, failed 0"
 done
 
 echo "[${SECONDS}s] --- a shard whose target fails, re-run alone"
@@ -199,13 +206,33 @@ assert_rc 4
 assert_out_has "run again: shard 1/3 did not report"
 xt runlog summary "$T/again-0.jsonl" "$T/again-2.jsonl"
 assert_rc 4
+# The logs on a service, shard 1's not there: that shard did not report,
+# and the others are summarised all the same (exit 4, not a read error).
+for i in 0 2; do
+  xt cp "$T/again-$i.jsonl" "s3r:$B/logs/again-$i.jsonl"
+  assert_rc 0
+done
+xt runlog summary "s3r:$B/logs/again-0.jsonl" "s3r:$B/logs/again-1.jsonl" \
+  "s3r:$B/logs/again-2.jsonl"
+assert_rc 4
+assert_err_has "s3r:$B/logs/again-1.jsonl: no such run log (its shard did not report?)"
+check
+[ "$(printf '%s\n' "$ERR" | grep -c .)" -eq 1 ] || fail "more than one line for the missing log"
+assert_out_has "run again: shard 1/3 did not report"
+assert_out_has "run again: 2 of 3 shards reported: "
+assert_out_has "total: "
+assert_out_has "(1 of 3 logs not there: their shards did not report)"
+# Other read errors stay fatal: s3rver refuses s3bad's key.
+xt runlog summary "s3r:$B/logs/again-0.jsonl" "s3bad:$B/logs/again-2.jsonl"
+assert_rc 6
+assert_out_lacks "total: "
 # The re-run, alone: its records supersede the failed attempt's.
 xt -q migrate --shard 1/3 --run-id again "$T/small" "s3r:$B/again" \
   --log "$T/again-1.jsonl"
 assert_rc 0
 xt runlog summary "$T"/again-*.jsonl
 assert_rc 0
-assert_out_has "run again: 3 of 3 shards reported: "
+assert_out_has "run again: 3 of 3 shards reported (latest attempts): "
 assert_out_has ", failed 0;"
 xt ls -r "s3r:$B/again"
 printf '%s\n' "$OUT" | sed "s|^again/||" | LC_ALL=C sort > "$T/again.names"
@@ -337,7 +364,7 @@ names "$T/data/box/s" > "$T/s.names"
 same_set "the target after the three shards' deletions" "$T/small.names" "$T/s.names"
 
 echo "[${SECONDS}s] --- runlog summary: the failed objects of a shard, with their errors"
-F=$(python3 -c "$FNV"'print(fnv1a("d00/f04998") % 3)')
+F=$(python3 -c "$FNV"'print(fnv1a("d00/" + sys.argv[1]) % 3)' "$FAILNAME")
 # The run id from --run-id, or from XTSTORE_RUN_ID.
 for i in 0 1 2; do
   XTSTORE_RUN_ID=fl xt -q migrate --shard "$i/3" "$T/small" flaky:box/fl \
@@ -351,7 +378,7 @@ assert_err_has "run id 'no spaces': 1 to 64 of"
 assert_file_absent "$T/bad-id.jsonl"
 xt runlog summary "$T"/fl-*.jsonl
 assert_rc 8
-assert_out_has "failed: [$F/3] $T/small/d00/f04998 -> flaky:box/fl/d00/f04998: "
+assert_out_has "failed: [$F/3] $T/small/d00/$FAILNAME -> flaky:box/fl/d00/$FAILNAME: "
 assert_out_has "run fl: shard $F/3 failed: "
 assert_out_has ", failed 1;"
 # That shard re-run where puts succeed (the same storage): complete, and
@@ -361,9 +388,54 @@ xt -q migrate --shard "$F/3" --run-id fl "$T/small" scratch:box/fl \
 assert_rc 0
 xt runlog summary "$T"/fl-*.jsonl
 assert_rc 0
-assert_out_has "run fl: 3 of 3 shards reported: "
+assert_out_has "run fl: 3 of 3 shards reported (latest attempts): "
 assert_out_has ", failed 0;"
-assert_out_has "records of earlier attempts of re-run shards not counted"
+assert_out_has "total (latest attempts): "
+assert_out_has "records of earlier attempts of re-run shards not counted; "
+assert_out_has " copied over all attempts)"
+xt --json runlog summary "$T"/fl-*.jsonl
+assert_rc 0
+python3 -c '
+import json, sys
+v = json.loads(sys.stdin.read())
+s = v[-1]
+assert s["type"] == "summary" and s["superseded"] > 0, s
+assert s["bytes_all_attempts"] > s["bytes"] > 0, s
+' <<< "$OUT" || fail "runlog summary --json: bytes over all attempts"
+
+echo "[${SECONDS}s] --- runlog summary: unsharded re-runs, malformed shards; migrate --shard without a run id"
+# An unsharded run re-run with the same run id is shard 0/1's new attempt:
+# its records supersede the first's, counted once.
+for k in 1 2; do
+  xt -q migrate --run-id un "$T/small" scratch:box/un --log "$T/un-$k.jsonl"
+  assert_rc 0
+done
+D00=$(ls "$T/small/d00" | wc -l)
+xt runlog summary "$T/un-1.jsonl" "$T/un-2.jsonl"
+assert_rc 0
+assert_out_has "run un (unsharded, latest attempt): "
+assert_out_has ", new 0, update 0, equal $D00, "
+assert_out_has "($D00 records of earlier attempts of re-run shards not counted; "
+python3 -c '
+import json, sys
+for path in sys.argv[1:]:
+    for line in open(path, encoding="utf-8"):
+        r = json.loads(line)
+        assert "shard" not in r and len(r["attempt"]) == 20, r
+' "$T/un-1.jsonl" "$T/un-2.jsonl" || fail "unsharded records without their attempt"
+# A shard that is not I/N is named (and read from its record while it is
+# still there: the sanitizer tree catches the other order).
+printf '%s\n' '{"run_id":"x","shard":"5/2","attempt":"1","status":"new"}' > "$T/bad-shard.jsonl"
+xt runlog summary "$T/bad-shard.jsonl"
+assert_rc 1
+assert_err_has "bad-shard.jsonl:1: shard '5/2' is not I/N"
+# Each shard alone would make up its own run id.
+xt -q migrate --shard 1/3 "$T/small" scratch:box/noid --log "$T/noid.jsonl"
+assert_rc 2
+assert_err_has "--shard 1/3: the shards of one run must share a run id"
+assert_file_absent "$T/noid.jsonl"
+xt -q migrate --shard 0/1 "$T/small" scratch:box/noid
+assert_rc 0
 
 wait "$RM_PID"
 RC=$?

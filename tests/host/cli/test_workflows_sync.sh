@@ -62,7 +62,8 @@ assert len({r["run_id"] for r in recs}) == 1, "one run id per run"
 assert re.match(r"^\d{20}$", recs[0]["run_id"]), recs[0]["run_id"]
 got = {}
 for r in recs:
-    assert list(r) == ["run_id", "run_date", "source_name", "source_size",
+    assert list(r) == ["run_id", "run_date", "attempt", "source_name",
+                       "source_size",
                        "source_crc32c", "target_name", "target_size",
                        "start_time", "end_time", "run_time", "status",
                        "error"], list(r)

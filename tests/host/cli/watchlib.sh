@@ -54,3 +54,27 @@ watch_kill() {
   [ -z "$WPID" ] || kill -KILL "$WPID" 2>/dev/null
 }
 trap 'watch_kill; rm -rf "$T"' EXIT
+# polls_done FILE...: the number of the last poll the watcher's stdout and
+# stderr FILEs report ("poll N: ..." or "poll N failed"); 0: none yet.
+polls_done() {
+  local n
+  n=$(cat "$@" 2>/dev/null | grep -Eo '(^|sync: )poll [0-9]+(:| failed)' |
+      grep -Eo '[0-9]+' | sort -n | tail -n 1)
+  echo "${n:-0}"
+}
+# by_poll FILE K LINE: the watcher's stdout FILE has LINE before its
+# "poll K:" line. In poll terms, not time (CODE_STYLE): a change made while
+# poll J was under way (polls_done says J - 1) is in poll J + 1 at the
+# latest, so K = polls_done + 2. Waiting for poll K is guarded against a
+# hang (30 s), no more.
+by_poll() {
+  check
+  wait_for "$1" "^poll $2: " 30 || {
+    fail "no poll $2 within 30 s (a hang?): $(cat "$1")"
+    return 1
+  }
+  sed -n "1,/^poll $2: /p" "$1" | grep -qxF -- "$3" || {
+    fail "'$3' not by poll $2: $(cat "$1")"
+    return 1
+  }
+}

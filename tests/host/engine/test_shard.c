@@ -16,7 +16,7 @@
 
 static const char *const env_vars[] = {
   "JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT",
-  "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_STEP",
+  "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_STEP", "SLURM_ARRAY_TASK_MAX",
   "AWS_BATCH_JOB_ARRAY_INDEX", "XTSTORE_SHARD_COUNT",
 };
 
@@ -136,6 +136,32 @@ static void test_slurm(void **state)
   parses("auto", 2, 8);
   setenv("SLURM_ARRAY_TASK_ID", "15", 1);
   fails("auto", "in steps of 2");
+  /* Slurm's MAX agrees: 10 + 2 * 7 */
+  setenv("SLURM_ARRAY_TASK_MAX", "24", 1);
+  setenv("SLURM_ARRAY_TASK_ID", "24", 1);
+  parses("auto", 7, 8);
+}
+
+/* --array=0,1,5: COUNT 3, MIN 0, MAX 5, no STEP. Every task refuses, the
+ * ones before the gap too (they alone would split the objects 3 ways
+ * with a shard 2 that never runs). */
+static void test_slurm_gaps(void **state)
+{
+  static const char *const ids[] = { "0", "1", "5" };
+  size_t k;
+
+  (void)state;
+  setenv("SLURM_ARRAY_TASK_COUNT", "3", 1);
+  setenv("SLURM_ARRAY_TASK_MIN", "0", 1);
+  setenv("SLURM_ARRAY_TASK_MAX", "5", 1);
+  for (k = 0; k < sizeof(ids) / sizeof(ids[0]); k++) {
+    setenv("SLURM_ARRAY_TASK_ID", ids[k], 1);
+    fails("auto", "do not end at its last id 5 (an array with gaps");
+  }
+  /* --array=0-2 says MAX 2: fine. */
+  setenv("SLURM_ARRAY_TASK_MAX", "2", 1);
+  setenv("SLURM_ARRAY_TASK_ID", "1", 1);
+  parses("auto", 1, 3);
 }
 
 int main(void)
@@ -145,6 +171,7 @@ int main(void)
     cmocka_unit_test_setup(test_written, clear_env),
     cmocka_unit_test_setup(test_kubernetes_batch, clear_env),
     cmocka_unit_test_setup(test_slurm, clear_env),
+    cmocka_unit_test_setup(test_slurm_gaps, clear_env),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
