@@ -80,7 +80,8 @@ cc -std=c11 -Wall -Wextra -Werror $flags -shared -o "$tmp/good/store-dirstore.so
 # accepts the new one.
 cd "$tmp"
 env -u XTSTORE_PLUGIN_PATH HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home/.config" \
-  XDG_DATA_HOME="$tmp/home/.local/share" "$p/bin/xtstore" plugins >"$tmp/plugins.out" 2>&1 ||
+  XDG_DATA_HOME="$tmp/home/.local/share" XDG_STATE_HOME="$tmp/home/.local/state" \
+  "$p/bin/xtstore" plugins >"$tmp/plugins.out" 2>&1 ||
   { cat "$tmp/plugins.out"; fail "installed xtstore plugins"; }
 grep -q "$p/$libdir/xtstore/plugins/store-local.so" "$tmp/plugins.out" ||
   { cat "$tmp/plugins.out"; fail "installed CLI did not find the installed store-local.so"; }
@@ -163,7 +164,8 @@ rc=0
 mkdir -p "$tmp/uhome/.config/xtstore"
 sed 's/^  dir:/  mine:/' "$tmp/svc.yaml" >"$tmp/uhome/.config/xtstore/xt_config.yaml"
 rc=0
-HOME="$tmp/uhome" XDG_CONFIG_HOME="$tmp/uhome/.config" "$p/bin/xtstore" plugins test \
+HOME="$tmp/uhome" XDG_CONFIG_HOME="$tmp/uhome/.config" \
+  XDG_STATE_HOME="$tmp/uhome/.local/state" "$p/bin/xtstore" plugins test \
   "$tmp/good/store-dirstore.so" --config "$tmp/svc.yaml" --service mine >"$tmp/test.out" 2>&1 || rc=$?
 [[ $rc == 2 ]] && grep -q "store-dirstore.so: open: service 'mine' is not in the configuration" "$tmp/test.out" ||
   { cat "$tmp/test.out"; fail "plugins test checked a service of the user's configuration: exit $rc"; }

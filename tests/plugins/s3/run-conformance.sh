@@ -33,6 +33,7 @@ endpoint=$(cat "$dir/endpoint") || exit 1
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/xtstore-s3conf.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 export HOME="$tmp"
+export XDG_STATE_HOME="$tmp/.local/state"
 unset XTSTORE_CONFIG AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_PROFILE
 
 skips=()

@@ -19,6 +19,7 @@ trap 'cleanup_hook; rm -rf "$T"' EXIT
 cleanup_hook() { :; }
 export HOME="$T/home"
 export XDG_CONFIG_HOME="$HOME/.config" XDG_DATA_HOME="$HOME/.local/share"
+export XDG_STATE_HOME="$HOME/.local/state"
 unset XTSTORE_CONFIG AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN \
   AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION
 mkdir -p "$HOME" "$T/work"
