@@ -364,8 +364,9 @@ int xtstore_sync_watch(xtstore_ctx *ctx, const xtstore_tree *src,
     p.next_ms = last ? 0 : interval;
     watch_report(&wt, &p);
     if (last) {
-      /* Stopped as asked: the watch ends well; the poll said how. */
-      if (stop)
+      /* Stopped as asked: the watch ends well (the poll said how), unless
+       * the poll failed for another cause, which the exit status keeps. */
+      if (stop && rc == STORE_E_ABORTED)
         rc = STORE_OK;
       break;
     }

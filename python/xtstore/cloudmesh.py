@@ -45,7 +45,7 @@ class Provider:
         c, _, key = path.partition("/")
         if not c:
             raise errors.InvalidError(
-                "svc '%s': '%s': no container in the path (give the "
+                "service '%s': '%s': no container in the path (give the "
                 "Provider a container, or start the path with one)"
                 % (self.service.name, "/" + path))
         return c, key
@@ -147,11 +147,11 @@ class Provider:
         marker = self._marker(c, key)
         if not entries and marker is None:
             raise errors.NotFoundError(
-                "svc '%s': '%s': no such file or directory"
+                "service '%s': '%s': no such file or directory"
                 % (self.service.name, source))
         if entries and not recursive:
             raise errors.NotEmptyError(
-                "svc '%s': '%s': Source has child objects (delete it with "
+                "service '%s': '%s': Source has child objects (delete it with "
                 "recursive=True)" % (self.service.name, source))
         failed = [(k, e) for k, e in self.service.delete_many(
             c, [e.name for e in entries]).items() if e is not None]

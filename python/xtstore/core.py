@@ -336,6 +336,11 @@ class Context:
             if not 0 <= i < n <= 65536:
                 raise errors.InvalidError(
                     "shard %r: expected (I, N) with 0 <= I < N" % (shard,))
+            if n > 1 and cfn is N.lib.xtstore_migrate and \
+                    not extra.get("run_id"):
+                raise errors.InvalidError(
+                    "shard %d/%d: a sharded migrate needs run_id (the "
+                    "shards of one run share it)" % (i, n))
             o.shard_index, o.shard_count = i, n
         if stop is not None:
             # Called from the library's threads; ctypes takes the GIL.
@@ -824,7 +829,7 @@ class Service:
         m = {"GET": 0, "PUT": 1}.get(str(method).upper())
         if m is None:
             raise errors.InvalidError(
-                "svc '%s': presign: method '%s' is neither GET nor PUT"
+                "service '%s': presign: method '%s' is neither GET nor PUT"
                 % (self.name, method))
         o = N.StorePresignOpts()
         o.struct_size = sizeof(N.StorePresignOpts)
@@ -834,7 +839,7 @@ class Service:
         if (isinstance(expires, bool) or not isinstance(expires, int)
                 or not 1 <= expires <= 0xFFFFFFFF):
             raise errors.InvalidError(
-                "svc '%s': presign '%s/%s': the lifetime must be 1 second to "
+                "service '%s': presign '%s/%s': the lifetime must be 1 second to "
                 "10 years, not %r" % (self.name, container, key, expires))
         o.expires_s = expires
         o.content_type = _b(content_type)

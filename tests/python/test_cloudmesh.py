@@ -124,5 +124,5 @@ def test_search_is_exact(p):
 
 
 def test_no_container_names_the_service(ctx):
-    with pytest.raises(xtstore.InvalidError, match="svc 't'.*no container"):
+    with pytest.raises(xtstore.InvalidError, match="service 't'.*no container"):
         Provider("t", context=ctx).list("/")

@@ -285,6 +285,8 @@ def test_shards_and_stop(ctx, svc, container, tmp):
     assert sorted(e.name for e in svc.list(container, prefix="sh/",
                                            recursive=True)) == \
         sorted("sh/" + n for n in names)
+    with pytest.raises(xtstore.InvalidError, match="run_id"):
+        ctx.migrate(str(tree), "t:%s/sh" % container, shard=(0, 3))
     for bad in ((3, 3), (-1, 2), "x", (0, 70000)):
         with pytest.raises(xtstore.InvalidError, match="shard"):
             ctx.copy_tree(str(tree), "t:%s/x" % container, shard=bad)
