@@ -527,38 +527,14 @@ struct entry_args {
   const xtstore_svc *svc;
   const char *container, *key;
   const void *opts;
-  store_entry_fn fn;
-  void *ud;
-  int calls;
-  int stopped;      /* the caller's callback asked to stop */
+  st_entry_guard g;  /* the caller's callback, as the plugin calls it */
   const store_kv *kv;
   size_t n;
 };
 
-/* Count deliveries, and hold the stop: a plugin that calls again after
- * a stop does not reach the caller, whose buffer may be full. */
-static int32_t counting_entry(void *ud, const store_entry *e)
-{
-  struct entry_args *a = ud;
-  if (a->stopped)
-    return 1;
-  a->calls++;
-  a->stopped = a->fn(a->ud, e) != 0;
-  return a->stopped;
-}
-
-/* A stopped call ends in STORE_E_ABORTED even if the plugin ignored the
- * stop and reported success. */
-static int stop_result(const struct entry_args *a, int rc, store_error *err)
-{
-  if (a->stopped && rc == STORE_OK)
-    return st_err(err, STORE_E_ABORTED, "stopped by the caller's callback");
-  return rc;
-}
-
 static int entry_replay(void *p)
 {
-  return ((struct entry_args *)p)->calls > 0;
+  return ((struct entry_args *)p)->g.calls > 0;
 }
 
 /* Directory markers the provider does not flag itself are flagged here
@@ -567,7 +543,8 @@ static int32_t head_entry(void *ud, const store_entry *e)
 {
   struct entry_args *a = ud;
   store_entry tmp;
-  return counting_entry(a, st_entry_flag_dir_marker(a->svc, e, a->key, &tmp));
+  return st_entry_guard_fn(&a->g,
+                           st_entry_flag_dir_marker(a->svc, e, a->key, &tmp));
 }
 
 static int do_head(xtstore_svc *s, void *p, store_error *err)
@@ -575,7 +552,7 @@ static int do_head(xtstore_svc *s, void *p, store_error *err)
   struct entry_args *a = p;
   int rc = s->ops->blob_head(s->h, a->container, a->key, a->opts, head_entry,
                              a, err);
-  return stop_result(a, rc, err);
+  return st_entry_guard_result(&a->g, s, rc, err);
 }
 
 int xtstore_blob_head(xtstore_svc *svc, const char *container, const char *key,
@@ -583,7 +560,7 @@ int xtstore_blob_head(xtstore_svc *svc, const char *container, const char *key,
                       store_error *err)
 {
   struct entry_args a = {.svc = svc, .container = container, .key = key,
-                         .opts = opts, .fn = fn, .ud = ud};
+                         .opts = opts, .g = {.fn = fn, .ud = ud}};
   int rc = need_key_cap(svc, container, key,
                         opts && opts->snapshot_id ? STORE_CAP_SNAPSHOT : 0,
                         err);
@@ -638,17 +615,17 @@ int xtstore_blob_delete(xtstore_svc *svc, const char *container,
 static int32_t list_entry(void *ud, const store_entry *e)
 {
   struct entry_args *a = ud;
-  if (!(a->svc->ops->capabilities & STORE_CAP_DIR_MARKERS) &&
+  if (!a->g.stopped && !(a->svc->ops->capabilities & STORE_CAP_DIR_MARKERS) &&
       st_entry_is_dir_marker(e, NULL))
     return 0;
-  return counting_entry(a, e);
+  return st_entry_guard_fn(&a->g, e);
 }
 
 static int do_list(xtstore_svc *s, void *p, store_error *err)
 {
   struct entry_args *a = p;
   int rc = s->ops->blob_list(s->h, a->container, a->opts, list_entry, a, err);
-  return stop_result(a, rc, err);
+  return st_entry_guard_result(&a->g, s, rc, err);
 }
 
 int xtstore_blob_list(xtstore_svc *svc, const char *container,
@@ -656,7 +633,7 @@ int xtstore_blob_list(xtstore_svc *svc, const char *container,
                       store_error *err)
 {
   struct entry_args a = {.svc = svc, .container = container, .opts = opts,
-                         .fn = fn, .ud = ud};
+                         .g = {.fn = fn, .ud = ud}};
   int rc = st_check_container(svc, container, err);
   if (!rc && opts && (opts->flags & STORE_LIST_SNAPSHOTS))
     rc = st_require_cap(svc, STORE_CAP_SNAPSHOT, err);

@@ -12,10 +12,7 @@ struct cargs {
   const store_kv *kv;
   size_t n;
   uint32_t flags;
-  store_entry_fn fn;
-  void *ud;
-  int calls;        /* entries delivered: a listing is not replayed after */
-  int stopped;      /* the caller's callback asked to stop */
+  st_entry_guard g;  /* the caller's callback, as the plugin calls it */
 };
 
 static int need_containers(xtstore_svc *svc, const char *container,
@@ -27,30 +24,9 @@ static int need_containers(xtstore_svc *svc, const char *container,
   return rc;
 }
 
-/* Wrap the user's entry callback to count deliveries and hold a stop: a
- * plugin that calls again after a stop does not reach the caller. */
-static int32_t counting_entry(void *ud, const store_entry *e)
-{
-  struct cargs *a = ud;
-  if (a->stopped)
-    return 1;
-  a->calls++;
-  a->stopped = a->fn(a->ud, e) != 0;
-  return a->stopped;
-}
-
-/* A stopped call ends in STORE_E_ABORTED even if the plugin ignored the
- * stop and reported success. */
-static int stop_result(const struct cargs *a, int rc, store_error *err)
-{
-  if (a->stopped && rc == STORE_OK)
-    return st_err(err, STORE_E_ABORTED, "stopped by the caller's callback");
-  return rc;
-}
-
 static int no_replay_after_entries(void *args)
 {
-  return ((struct cargs *)args)->calls > 0;
+  return ((struct cargs *)args)->g.calls > 0;
 }
 
 static int do_create(xtstore_svc *s, void *p, store_error *err)
@@ -89,14 +65,15 @@ int xtstore_container_delete(xtstore_svc *svc, const char *container,
 static int do_list(xtstore_svc *s, void *p, store_error *err)
 {
   struct cargs *a = p;
-  int rc = s->ops->container_list(s->h, a->prefix, counting_entry, a, err);
-  return stop_result(a, rc, err);
+  int rc = s->ops->container_list(s->h, a->prefix, st_entry_guard_fn, &a->g,
+                                  err);
+  return st_entry_guard_result(&a->g, s, rc, err);
 }
 
 int xtstore_container_list(xtstore_svc *svc, const char *prefix,
                            store_entry_fn fn, void *ud, store_error *err)
 {
-  struct cargs a = {.prefix = prefix, .fn = fn, .ud = ud};
+  struct cargs a = {.prefix = prefix, .g = {.fn = fn, .ud = ud}};
   int rc = need_containers(svc, NULL, err);
   if (rc)
     return rc;
@@ -106,14 +83,15 @@ int xtstore_container_list(xtstore_svc *svc, const char *prefix,
 static int do_head(xtstore_svc *s, void *p, store_error *err)
 {
   struct cargs *a = p;
-  int rc = s->ops->container_head(s->h, a->container, counting_entry, a, err);
-  return stop_result(a, rc, err);
+  int rc = s->ops->container_head(s->h, a->container, st_entry_guard_fn,
+                                  &a->g, err);
+  return st_entry_guard_result(&a->g, s, rc, err);
 }
 
 int xtstore_container_head(xtstore_svc *svc, const char *container,
                            store_entry_fn fn, void *ud, store_error *err)
 {
-  struct cargs a = {.container = container, .fn = fn, .ud = ud};
+  struct cargs a = {.container = container, .g = {.fn = fn, .ud = ud}};
   int rc = need_containers(svc, container, err);
   if (rc)
     return rc;

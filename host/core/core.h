@@ -423,6 +423,27 @@ const store_entry *st_entry_flag_dir_marker(const xtstore_svc *svc,
                                             store_entry *tmp);
 
 /* ------------------------------------------------------------------------ */
+/* entry.c: a caller's entry callback as handed to a plugin                 */
+/* ------------------------------------------------------------------------ */
+/* Counts deliveries and holds a stop: a plugin that calls again after the
+ * caller's callback asked to stop never reaches the caller (whose buffer
+ * may be full); those calls are counted as ignored. */
+typedef struct st_entry_guard {
+  store_entry_fn fn;
+  void *ud;
+  int calls;        /* entries delivered: a listing is not replayed after */
+  int stopped;      /* the caller's callback asked to stop               */
+  int ignored;      /* calls the plugin made after the stop              */
+} st_entry_guard;
+/* The store_entry_fn to hand to the plugin, with the guard as its ud. */
+int32_t st_entry_guard_fn(void *guard, const store_entry *e);
+/* The call's status: a stopped call is STORE_E_ABORTED even if the plugin
+ * reported success; a plugin that went on after the stop is named in the
+ * message ("... the plugin went on after the stop") and logged once. */
+int st_entry_guard_result(const st_entry_guard *g, const xtstore_svc *svc,
+                          int rc, store_error *err);
+
+/* ------------------------------------------------------------------------ */
 /* policy.c: the multipart settings                                         */
 /* ------------------------------------------------------------------------ */
 #define ST_MP_THRESHOLD   (UINT64_C(64) << 20)

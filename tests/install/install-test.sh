@@ -223,6 +223,14 @@ fi
 "${runner[@]}" "$p/bin/xtstore" --config "$tmp/nostop.yaml" cp -r dir:c/ "$tmp/stopout/" >"$tmp/cp.out" 2>&1 ||
   { cat "$tmp/cp.out"; fail "cp -r through a plugin that ignores a stop"; }
 [[ $(ls "$tmp/stopout" | wc -l) == 8 ]] || { cat "$tmp/cp.out"; fail "cp -r through a plugin that ignores a stop: not 8 files"; }
+grep -q "its plugin called back .* after the callback asked to stop" "$tmp/cp.out" ||
+  { cat "$tmp/cp.out"; fail "cp -r through a plugin that ignores a stop: no warning naming it"; }
+# ... and the conformance suite fails that plugin, naming what it did.
+rc=0
+"$p/bin/xtstore" plugins test "$tmp/nostop/store-dirstore.so" --config "$tmp/svc.yaml" \
+  --service dir --filter listing_stop >"$tmp/test.out" 2>&1 || rc=$?
+[[ $rc == 1 ]] && grep -q "blob_list went on calling back after a stop" "$tmp/test.out" ||
+  { tail -n 20 "$tmp/test.out"; fail "plugins test of a plugin that ignores a stop: exit $rc, not 1 naming it"; }
 # The example's own care: a file that is no hex key is not listed, a put's
 # leftover temporary file does not keep a container from its deletion, and
 # a file that cannot be deleted is named with the cause.
