@@ -125,6 +125,12 @@ static int32_t on_part(void *ctx, const sdk_mixed_part *part,
     if (code == STORE_E_NOT_FOUND &&
         !strcmp(kerr.provider_code, "BlobNotFound"))
       code = STORE_OK;
+    /* A passing failure (408, 429, 5xx, ServerBusy): left unreported, so
+     * the call fails retryable and the host sends that key again. */
+    if (code && (kerr.flags & STORE_ERR_RETRYABLE) && code != STORE_E_AUTH) {
+      b->seen[i] = 0;
+      return STORE_OK;
+    }
     /* The batch itself was accepted, so the key is right: a refused
      * signature is a stale x-ms-date (the batch was sent again after a
      * clock correction). The call fails, retryable: the host sends the

@@ -115,6 +115,12 @@ static int32_t on_part(void *ctx, const sdk_mixed_part *part,
   /* 404: already gone, what a delete wants (the op's contract). */
   if (part->status != 204 && part->status != 200 && part->status != 404)
     code = part_error(&t, part, &kerr);
+  /* A passing failure (408, 429, 5xx): left unreported, so the call fails
+   * retryable and the host sends that key again. */
+  if (code && (kerr.flags & STORE_ERR_RETRYABLE)) {
+    b->seen[i] = 0;
+    return STORE_OK;
+  }
   if (b->fn(b->ctx, b->base + i, code, code ? &kerr : NULL))
     return gcs_fail(&t, err, STORE_E_ABORTED, "stopped by the callback");
   return STORE_OK;
