@@ -60,17 +60,40 @@ static int32_t sub_request(void *ctx, size_t i, sdk_request **out,
   return rc;
 }
 
+/* Does resp's body hold text? */
+static int says(const sdk_response *resp, const char *text)
+{
+  size_t len = 0;
+  const char *body = sdk_response_body(resp, &len);
+
+  return body && memmem(body, len, text, strlen(text)) != NULL;
+}
+
 static int classify(void *ctx, size_t i, const sdk_response *resp,
                     store_error *kerr)
 {
   gcs_batch *b = ctx;
   gcs_target t = {"delete", b->bucket, b->keys[i], NULL};
   long status = sdk_response_status(resp);
+  size_t len = 0;
 
-  /* 404: already gone, what a delete wants (the op's contract). */
-  if (status == 204 || status == 200 || status == 404)
+  if (status == 204 || status == 200)
     return SDK_BATCH_DONE;
   gcs_fail_response(&t, resp, kerr);
+  if (status == 404) {
+    /* The object already gone is what a delete wants (the op's
+     * contract); a missing bucket fails the call, once. Both are reason
+     * notFound: the message tells them apart. */
+    if (says(resp, "bucket does not exist")) {
+      gcs_target bt = {"delete batch", b->bucket, NULL, NULL};
+      gcs_fail(&bt, kerr, STORE_E_NOT_FOUND, "bucket '%s' does not exist",
+               b->bucket);
+      return SDK_BATCH_ABORT;
+    }
+    if (says(resp, "No such object") || !sdk_response_body(resp, &len) ||
+        !len)
+      return SDK_BATCH_DONE;
+  }
   if (status == 401) {
     /* Stale token: the call fails, the host sends the rest again. */
     if (b->token.len)

@@ -255,4 +255,36 @@ check
   python3 -c 'import json,sys; [print(i["name"]) for i in json.load(sys.stdin).get("items", [])]')" ] ||
   fail "503 call: left behind"
 
+
+# A 404 for the bucket (not "No such object") is not the object already
+# gone: the call fails NOT_FOUND naming the bucket, one line, exit 4, and no
+# object is tried alone.
+python3 - "$T/rules.new" <<'PY'
+import json, sys
+err = json.dumps({"error": {"code": 404, "message": "The specified bucket does not exist.",
+    "errors": [{"message": "The specified bucket does not exist.", "domain": "global",
+                "reason": "notFound"}]}})
+body = ("--b=4\r\nContent-Type: application/http\r\nContent-ID: <response-0>\r\n\r\n"
+        "HTTP/1.1 404 Not Found\r\nContent-Type: application/json; charset=UTF-8\r\n"
+        "Content-Length: %d\r\n\r\n%s\r\n--b=4--\r\n" % (len(err), err))
+json.dump([{"match": {"method": "POST", "path": "^/batch/storage/v1$"}, "count": 1,
+            "status": 200, "headers": {"Content-Type": "multipart/mixed; boundary=b=4"},
+            "body": body}], open(sys.argv[1], "w"))
+PY
+mv "$T/rules.new" "$T/rules.json"
+sleep 0.3
+xt -q cp "$T/one.txt" "gcs:$B/v/one.txt"
+assert_rc 0
+: > "$T/proxy/log"
+xt rm -r "gp:$B/v/"
+assert_rc 4
+assert_err_has "bucket '$B' does not exist"
+check
+[ "$(printf '%s\n' "$ERR" | grep -c .)" = 1 ] || fail "bucket 404: expected one error line"
+check
+[ "$(grep -c '^DELETE ' "$T/proxy/log")" = 0 ] || fail "bucket 404: single DELETEs sent"
+check
+[ -n "$(curl -sS -H "Authorization: Bearer $TOK" \
+  "$GCS_E/storage/v1/b/$B/o?prefix=v/" | grep one.txt)" ] || fail "bucket 404: the object went"
+
 finish
