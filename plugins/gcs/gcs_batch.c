@@ -1,13 +1,16 @@
 /*
 ** gcs_batch.c -- blob_delete_batch through the JSON API's batch endpoint:
-** POST /batch/storage/v1, a multipart/mixed body (sdk_mixed.h) of up to
-** GCS_BATCH_MAX "DELETE /storage/v1/b/BUCKET/o/NAME" calls, each with its
-** own Authorization (the token of the whole request). The answer holds
-** one response per Content-ID: 204 is deleted, 404 was already gone,
-** anything else is that key's own failure, classified like a single
-** delete's (gcs_error.c). A call refused 401 means the token went stale
-** mid-batch: the token is dropped and the call fails retryable, so the
-** host sends the keys not reported again with a new one.
+** POST /batch/storage/v1, a multipart/mixed body of up to GCS_BATCH_MAX
+** "DELETE /storage/v1/b/BUCKET/o/NAME" calls (the windows and the
+** answer's reading are sdk_batch.h's). The calls carry no Authorization:
+** the batch request's applies to each. The answer holds one response per
+** Content-ID: 204 is deleted, 404 "No such object" was already gone, a
+** 404 for the bucket fails the call, a passing failure (408, 429, 5xx) is
+** left to the host's retry, anything else is that key's own failure,
+** classified like a single delete's (gcs_error.c). A call refused 401
+** means the token went stale mid-batch: the token is dropped and the call
+** fails retryable, so the host sends the keys not reported again with a
+** new one.
 **
 ** Objects of a bucket with versioning are deleted one by one
 ** (STORE_E_UNSUPPORTED): a plain DELETE there keeps the data as a
@@ -28,34 +31,25 @@ typedef struct gcs_batch {
   store_handle *h;
   const char *bucket;
   const char *const *keys;
-  sdk_buf token;                /* the window's bearer token, or empty     */
+  sdk_buf token;                /* the bearer token sent, or empty: the one
+                                   a call refused 401 makes stale         */
 } gcs_batch;
 
-/* The DELETE of keys[i] as a call, with the window's token. */
+/* The DELETE of keys[i] as a call. No Authorization of its own: the
+ * batch request's applies to every call in it (Google's batch documentation),
+ * so the token is not written in the body. */
 static int32_t sub_request(void *ctx, size_t i, sdk_request **out,
                            store_error *err)
 {
   gcs_batch *b = ctx;
   gcs_target t = {"delete", b->bucket, b->keys[i], NULL};
-  sdk_buf url = SDK_BUF_INIT, auth = SDK_BUF_INIT;
+  sdk_buf url = SDK_BUF_INIT;
   int32_t rc;
 
   *out = NULL;
   rc = gcs_url(b->h, &t, GCS_API, &url, err);
   if (!rc && !(*out = sdk_request_new("DELETE", url.data)))
     rc = gcs_nomem(&t, err);
-  if (!rc && b->token.len && (sdk_buf_puts(&auth, "Bearer ") ||
-                              sdk_buf_puts(&auth, b->token.data)))
-    rc = gcs_nomem(&t, err);
-  if (!rc && b->token.len)
-    rc = gcs_header(&t, *out, "Authorization", auth.data, err);
-  if (rc) {
-    sdk_request_free(*out);
-    *out = NULL;
-  }
-  if (auth.data)
-    memset(auth.data, 0, auth.cap);
-  sdk_buf_free(&auth);
   sdk_buf_free(&url);
   return rc;
 }
@@ -138,8 +132,8 @@ static int32_t send_batch(void *ctx, const sdk_buf *body,
   if (!rc) {
     sdk_request_body_mem(r, body->data, body->len);
     sdk_batch_attach(r, rd);
-    /* Not replayed on a 401: the calls inside carry the refused token.
-     * The host's retry builds them again with a new one. */
+    /* Not replayed on a 401: the host's retry fetches a new token for
+     * the keys not reported. */
     rc = gcs_perform(b->h, &bt, r, 0, &resp, err);
   }
   sdk_response_free(resp);
