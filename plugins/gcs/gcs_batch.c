@@ -161,6 +161,13 @@ int32_t gcs_blob_delete_batch(store_handle *h, const char *bucket,
   }
   if (!rc)
     rc = gcs_bucket_versioned(h, &bt, &versioned, err);
+  /* Whether a plain DELETE would keep the data needs storage.buckets.get,
+   * which a role that may delete objects need not have: unknown, so one
+   * by one (each delete finds its own generations). */
+  if (rc == STORE_E_PERMISSION)
+    return gcs_fail(&bt, err, STORE_E_UNSUPPORTED, "the bucket's versioning "
+                    "cannot be read (storage.buckets.get denied): its "
+                    "objects are deleted one by one");
   if (rc)
     return rc;
   if (versioned)

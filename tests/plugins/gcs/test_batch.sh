@@ -287,4 +287,29 @@ check
 [ -n "$(curl -sS -H "Authorization: Bearer $TOK" \
   "$GCS_E/storage/v1/b/$B/o?prefix=v/" | grep one.txt)" ] || fail "bucket 404: the object went"
 
+
+# The bucket's versioning cannot be read (403 for storage.buckets.get, made
+# up by the proxy): not knowing whether a plain DELETE would keep the data,
+# the objects go one by one, said at -v; exit 0, nothing left, no batch.
+printf '%s' '[{"match": {"method": "GET", "path": "^/storage/v1/b/[^/]+$"}, "count": 1,
+  "status": 403, "headers": {"Content-Type": "application/json"},
+  "body": "{\"error\": {\"code\": 403, \"message\": \"no storage.buckets.get\", \"errors\": [{\"reason\": \"forbidden\", \"message\": \"no storage.buckets.get\"}]}}"}]' > "$T/rules.new"
+mv "$T/rules.new" "$T/rules.json"
+sleep 0.3
+xt -q cp "$T/one.txt" "gcs:$B/w/one.txt"
+assert_rc 0
+: > "$T/proxy/log"
+xt -v rm -r "gp:$B/w/"
+assert_rc 0
+assert_out_has "delete: gp:$B/w/one.txt"
+assert_err_has "storage.buckets.get denied): its objects are deleted one by one"
+check
+[ "$(grep -c '^GET /storage/v1/b/[^/]* rule=0 status 403' "$T/proxy/log")" = 1 ] ||
+  fail "buckets.get denied: the 403 was not given: $(cat "$T/proxy/log")"
+check
+[ "$(grep -c '^POST /batch/storage/v1 ' "$T/proxy/log")" = 0 ] || fail "buckets.get denied: a batch was sent"
+check
+[ -z "$(curl -sS -H "Authorization: Bearer $TOK" \
+  "$GCS_E/storage/v1/b/$B/o?prefix=w/&versions=true" | grep one.txt)" ] || fail "buckets.get denied: left behind"
+
 finish
