@@ -7,6 +7,8 @@
 #  4. DeleteObjects refused outright (a 400 MalformedXML every time: a
 #     server that cannot parse a batch has none): one POST, then the keys
 #     one by one;
+#  6. rm -r of 2100 objects: window by window, the listing resumed after
+#     each window's last key;
 #  5. DeleteObjects denied (403 AccessDenied): one line with the call's
 #     error, exit 6, no single deletes (each would be denied too);
 #  3. (moto) a bucket that keeps versions: deleted one by one, each with its
@@ -114,6 +116,27 @@ check "nothing reported deleted" \
   test "$(printf '%s\n' "$OUT" | grep -c '^delete: ')" -eq 0
 xt ls -r "direct:$B4/two/"
 check "all 10 are left" test "$(printf '%s\n' "$OUT" | grep -c .)" -eq 10
+
+# 6 ---------------------------------------------------------------------------
+# rm -r of 2100 objects: deleted window by window (1000 keys at most held)
+# while the listing goes on after each window's last key.
+mkdir -p many
+for i in $(seq -w 1 2100); do printf 'm' > "many/m$i.txt"; done
+xt -q cp -r many "direct:$B/many"
+expect_rc 0 "2100 objects uploaded"
+: > "$PROXY/log"
+xt rm -r "s3:$B/many"
+expect_rc 0 "rm -r of 2100 objects"
+check "all 2100 reported" \
+  test "$(printf '%s\n' "$OUT" | grep -c '^delete: ')" -eq 2100
+check "three DeleteObjects (1000, 1000, 100)" \
+  test "$(count "^POST /$B[/ ]")" -ge 3
+# Before the first DeleteObjects: one listing page and the versioning
+# check, not the whole listing (three pages) first.
+check "the first window is deleted before the listing goes on" \
+  test "$(sed -n "1,/^POST /p" "$PROXY/log" | grep -c '^GET ')" -eq 2
+xt ls -r "direct:$B/many/"
+check "nothing is left" test -z "$OUT"
 
 # 3 ---------------------------------------------------------------------------
 if [ -n "${XTSTORE_MOTO_DIR:-}" ] && [ -f "$XTSTORE_MOTO_DIR/keys" ]; then
