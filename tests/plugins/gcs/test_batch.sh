@@ -115,6 +115,7 @@ check
 [ "$(left "$BV")" = "t/f150.txt" ] || fail "versioned: left behind: $(left "$BV")"
 hold "$BV" false > /dev/null
 xt -q rb -f "gvers:$BV"
+assert_rc 0
 
 # Through faultproxy.py: the first batch's answer says its first call was
 # refused 401 (a token gone stale mid-batch): the token is dropped and the
@@ -311,5 +312,26 @@ check
 check
 [ -z "$(curl -sS -H "Authorization: Bearer $TOK" \
   "$GCS_E/storage/v1/b/$B/o?prefix=w/&versions=true" | grep one.txt)" ] || fail "buckets.get denied: left behind"
+
+
+# rb --force of a bucket without versioning deletes its objects in batches:
+# 300 objects, three batches of 100, no single DELETE; the bucket is gone.
+BR=$B-rb
+xt mb "gcs:$BR"
+assert_rc 0
+xt -q cp -r "$T/tree" "gcs:$BR/t/"
+assert_rc 0
+batches=$(counter batches)
+parts=$(counter batch_parts)
+xt rb -f "gcs:$BR"
+assert_rc 0
+check
+[ $(($(counter batches) - batches)) = 3 ] ||
+  fail "rb --force: expected 3 batches, got $(($(counter batches) - batches))"
+check
+[ $(($(counter batch_parts) - parts)) = 300 ] || fail "rb --force: expected 300 calls in batches"
+check
+[ "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOK" \
+  "$GCS_E/storage/v1/b/$BR")" = 404 ] || fail "rb --force: the bucket is still there"
 
 finish
