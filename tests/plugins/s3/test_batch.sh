@@ -9,6 +9,7 @@
 #     one by one;
 #  6. rm -r of 2100 objects: window by window, the listing resumed after
 #     each window's last key;
+#  7. sync --delete: the target's extra objects in one DeleteObjects;
 #  5. DeleteObjects denied (403 AccessDenied): one line with the call's
 #     error, exit 6, no single deletes (each would be denied too);
 #  3. (moto) a bucket that keeps versions: deleted one by one, each with its
@@ -137,6 +138,24 @@ check "the first window is deleted before the listing goes on" \
   test "$(sed -n "1,/^POST /p" "$PROXY/log" | grep -c '^GET ')" -eq 2
 xt ls -r "direct:$B/many/"
 check "nothing is left" test -z "$OUT"
+
+# 7 ---------------------------------------------------------------------------
+# sync --delete deletes what the source lacks with DeleteObjects: 10 extra
+# objects at the target, one POST, no single DELETE, each reported.
+mkdir -p keep
+printf 'k' > keep/k1.txt
+xt -q cp -r two "direct:$B/sy"
+xt -q cp keep/k1.txt "direct:$B/sy/k1.txt"
+: > "$PROXY/log"
+xt sync --delete keep "s3:$B/sy"
+expect_rc 0 "sync --delete"
+check "the 10 extra objects reported deleted" \
+  test "$(printf '%s\n' "$OUT" | grep -c '^delete')" -eq 10
+check "one DeleteObjects" test "$(count "^POST /$B[/ ]")" -eq 1
+check "no single DELETE" test "$(count "^DELETE ")" -eq 0
+xt ls -r "direct:$B/sy/"
+check "only the source's object is left" \
+  test "$(printf '%s\n' "$OUT" | grep -c .)" -eq 1
 
 # 3 ---------------------------------------------------------------------------
 if [ -n "${XTSTORE_MOTO_DIR:-}" ] && [ -f "$XTSTORE_MOTO_DIR/keys" ]; then
