@@ -9,7 +9,9 @@
 # host's single deletes instead: said once at -v, the same outcome and exit
 # codes. An answer cut short sends the blobs not reported again, only them.
 # Each sub-response is matched to its key by Content-ID, in any order. A
-# sub-request refused for its signature fails the batch, sent again.
+# sub-request refused for its signature fails the batch, sent again; one
+# answered 503 ServerBusy is sent again alone. sync --delete deletes the
+# target's extra blobs in one batch.
 . "$(dirname "$0")/azlib.sh" "$@"
 
 C=$AZ_C
@@ -272,5 +274,31 @@ check
 check
 [ -z "$(az storage blob list --connection-string "$AZ_CONN" -c "$C" --prefix u/ \
   --query '[].name' -o tsv 2>/dev/null)" ] || fail "503 part: left behind"
+
+
+# sync --delete deletes what the source lacks with Blob Batch: 3 extra
+# blobs, one POST, no single DELETE, each reported.
+python3 - "$T/rules.new" <<'PY'
+import json, sys
+json.dump([], open(sys.argv[1], "w"))
+PY
+mv "$T/rules.new" "$T/rules.json"
+sleep 0.3
+mkdir -p "$T/keep"
+printf 'k\n' > "$T/keep/k1.txt"
+for n in x1 x2 x3; do xt -q cp "$T/one.txt" "az:$C/sy/$n.txt"; done
+xt -q cp "$T/keep/k1.txt" "az:$C/sy/k1.txt"
+: > "$T/proxy/log"
+xt sync --delete "$T/keep" "azp:$C/sy"
+assert_rc 0
+check
+[ "$(printf '%s\n' "$OUT" | grep -c '^delete')" = 3 ] || fail "sync --delete: expected 3 delete lines"
+check
+[ "$(count '^POST ')" = 1 ] || fail "sync --delete: expected one batch POST: $(cat "$T/proxy/log")"
+check
+[ "$(count '^DELETE ')" = 0 ] || fail "sync --delete: single DELETEs sent"
+check
+[ "$(az storage blob list --connection-string "$AZ_CONN" -c "$C" --prefix sy/ \
+  --query '[].name' -o tsv 2>/dev/null)" = "sy/k1.txt" ] || fail "sync --delete: wrong blobs left"
 
 finish

@@ -8,7 +8,10 @@
 # the same outcome and exit codes. Through faultproxy.py: a call refused
 # 401 inside a batch (a new token, the batch again) and an answer cut
 # short (the keys not reported again) still delete everything once; each
-# response is matched to its object by Content-ID, in any order.
+# response is matched to its object by Content-ID, in any order. A call
+# answered 503 is sent again; a bucket's 404 fails the call once; a bucket
+# whose versioning cannot be read goes one by one; rb --force and sync
+# --delete use batches.
 . "$(dirname "$0")/gcslib.sh" "$@"
 
 gcs_private_server
@@ -333,5 +336,27 @@ check
 check
 [ "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOK" \
   "$GCS_E/storage/v1/b/$BR")" = 404 ] || fail "rb --force: the bucket is still there"
+
+
+# sync --delete deletes what the source lacks through the batch endpoint:
+# 3 extra objects, one batch, no single DELETE, each reported.
+mkdir -p "$T/keep"
+printf 'k\n' > "$T/keep/k1.txt"
+for n in x1 x2 x3; do xt -q cp "$T/one.txt" "gcs:$B/sy/$n.txt"; done
+xt -q cp "$T/keep/k1.txt" "gcs:$B/sy/k1.txt"
+batches=$(counter batches)
+parts=$(counter batch_parts)
+xt sync --delete "$T/keep" "gcs:$B/sy"
+assert_rc 0
+check
+[ "$(printf '%s\n' "$OUT" | grep -c '^delete')" = 3 ] || fail "sync --delete: expected 3 delete lines"
+check
+[ $(($(counter batches) - batches)) = 1 ] || fail "sync --delete: expected one batch"
+check
+[ $(($(counter batch_parts) - parts)) = 3 ] || fail "sync --delete: expected 3 calls in it"
+check
+[ "$(curl -sS -H "Authorization: Bearer $TOK" "$GCS_E/storage/v1/b/$B/o?prefix=sy/" |
+  python3 -c 'import json,sys; [print(i["name"]) for i in json.load(sys.stdin).get("items", [])]')" = "sy/k1.txt" ] ||
+  fail "sync --delete: wrong objects left"
 
 finish
