@@ -133,9 +133,10 @@ static int32_t window_send(struct window *w, store_error *err)
     rc = answer_result(w, &rd, err);
   for (size_t i = 0; !rc && i < w->n; i++)
     if (!w->seen[i]) {
-      char msg[STORE_ERR_MSG_SIZE];
-      snprintf(msg, sizeof(msg), "the answer has no sub-response for key "
-               "'%.200s'", w->keys[w->base + i]);
+      char msg[320];
+      snprintf(msg, sizeof(msg), "the answer left key '%.200s' without an "
+               "outcome (no sub-response, or a passing failure)",
+               w->keys[w->base + i]);
       rc = b->fail_fn(w->ctx, NULL, STORE_E_INTERNAL, msg, err);
       if (err)
         err->flags |= STORE_ERR_RETRYABLE;
