@@ -17,12 +17,17 @@ static const cli_opt rm_opts[] = {
   { NULL, 0, 0, 0 },
 };
 
-/* The keys found under a prefix. Collected before deleting anything so
- * the deletions never race the listing's paging. */
+/* Keys deleted per window of a listing: held at once, no more. */
+#define RM_WINDOW 1000
+
+/* A window of the keys under a prefix. Collected before deleting them;
+ * the next window is listed after the last key of this one, so the
+ * deletions never race a listing's paging. */
 typedef struct rm_list {
   char **keys;
   size_t n, cap;
   int nomem;
+  int full;                     /* the listing stopped at RM_WINDOW keys  */
 } rm_list;
 
 static int rm_list_add(rm_list *l, const char *key)
@@ -61,11 +66,16 @@ static void rm_list_free(rm_list *l)
 
 static int32_t rm_collect(void *ud, const store_entry *e)
 {
+  rm_list *l = ud;
+
   if (cli_interrupted)
     return 1;
   if ((e->flags & STORE_ENTRY_PREFIX) || !e->name)
     return 0;
-  return rm_list_add(ud, e->name) ? 1 : 0;
+  if (rm_list_add(l, e->name))
+    return 1;
+  l->full = l->n >= RM_WINDOW;
+  return l->full;
 }
 
 static int32_t rm_seen(void *ud, const store_entry *e)
@@ -159,6 +169,29 @@ static int32_t rm_batch_seen(void *ud, size_t index, int32_t code,
   return cli_interrupted;
 }
 
+/* Delete (or, dry, check) one window of keys. Returns a store code for
+ * a failure of the whole window (err set); the keys' own outcomes are
+ * tallied. */
+static int rm_window(cli_global *g, const char *verb, cli_target *t,
+                     rm_list *list, const store_delete_opts *dopts,
+                     int dry_run, cli_tally *tally, store_error *err)
+{
+  size_t i;
+
+  if (!dry_run && !dopts->flags) {
+    /* In batches where the service can (S3's DeleteObjects). */
+    rm_batch b = {g, verb, t->svc, t->a.container,
+                  (const char *const *)list->keys, tally};
+    return xtstore_blob_delete_many(t->svc, t->a.container,
+                                    (const char *const *)list->keys,
+                                    list->n, rm_batch_seen, &b, err);
+  }
+  for (i = 0; i < list->n && !cli_interrupted; i++)
+    cli_tally_add(tally, rm_one(g, verb, t->svc, t->a.container,
+                                list->keys[i], dopts, dry_run));
+  return STORE_OK;
+}
+
 void cli_rm_tree(cli_global *g, const char *verb, cli_target *t,
                  uint32_t delete_flags, int dry_run, cli_tally *tally)
 {
@@ -166,9 +199,9 @@ void cli_rm_tree(cli_global *g, const char *verb, cli_target *t,
   store_list_opts lo;
   store_delete_opts dopts;
   rm_list list;
-  char *prefix = NULL;
-  size_t i, len = t->a.key ? strlen(t->a.key) : 0;
-  int rc, exists = 0;
+  char *prefix = NULL, *after = NULL;
+  size_t len = t->a.key ? strlen(t->a.key) : 0, total = 0;
+  int rc = STORE_OK, exists = 0, more = 1;
 
   memset(&err, 0, sizeof err);
   memset(&list, 0, sizeof list);
@@ -189,41 +222,52 @@ void cli_rm_tree(cli_global *g, const char *verb, cli_target *t,
       goto out;
     }
   }
-  memset(&lo, 0, sizeof lo);
-  lo.struct_size = sizeof lo;
-  lo.prefix = prefix;
-  rc = xtstore_blob_list(t->svc, t->a.container, &lo, rm_collect, &list,
-                         &err);
-  if (rc == STORE_E_ABORTED && list.nomem)
-    rc = store_error_set(&err, STORE_E_NOMEM, "out of memory listing '%s'",
-                         t->display);
-  if (rc)
-    goto out;
-  if (list.n == 0 && len > 0) {
-    rc = store_error_set(&err, STORE_E_NOT_FOUND, "no blobs under '%s'",
-                         t->display);
-    goto out;
-  }
   memset(&dopts, 0, sizeof dopts);
   dopts.struct_size = sizeof dopts;
   dopts.flags = delete_flags;
-  if (!dry_run && !delete_flags) {
-    /* In batches where the service can (S3's DeleteObjects). */
-    rm_batch b = {g, verb, t->svc, t->a.container,
-                  (const char *const *)list.keys, tally};
-    rc = xtstore_blob_delete_many(t->svc, t->a.container,
-                                  (const char *const *)list.keys, list.n,
-                                  rm_batch_seen, &b, &err);
-    goto out;
+  memset(&lo, 0, sizeof lo);
+  lo.struct_size = sizeof lo;
+  lo.prefix = prefix;
+  /* Window by window while the listing goes on: never every key held. */
+  while (more && !cli_interrupted) {
+    list.full = 0;
+    lo.start_after = after;
+    rc = xtstore_blob_list(t->svc, t->a.container, &lo, rm_collect, &list,
+                           &err);
+    if (rc == STORE_E_ABORTED && list.nomem)
+      rc = store_error_set(&err, STORE_E_NOMEM, "out of memory listing "
+                           "'%s'", t->display);
+    else if (rc == STORE_E_ABORTED && list.full)
+      rc = STORE_OK; /* a window's worth: deleted before listing on */
+    if (rc)
+      goto out;
+    more = list.full;
+    total += list.n;
+    if (total == 0 && len > 0) {
+      rc = store_error_set(&err, STORE_E_NOT_FOUND, "no blobs under '%s'",
+                           t->display);
+      goto out;
+    }
+    if (more) {
+      free(after);
+      after = strdup(list.keys[list.n - 1]);
+      if (!after) {
+        rc = store_error_set(&err, STORE_E_NOMEM, "out of memory");
+        goto out;
+      }
+    }
+    memset(&err, 0, sizeof err);
+    rc = rm_window(g, verb, t, &list, &dopts, dry_run, tally, &err);
+    rm_list_free(&list);
+    if (rc)
+      goto out;
   }
-  for (i = 0; i < list.n && !cli_interrupted; i++)
-    cli_tally_add(tally, rm_one(g, verb, t->svc, t->a.container,
-                                list.keys[i], &dopts, dry_run));
 
 out:
   if (rc)
     cli_tally_add(tally, cli_fail(verb, rc, &err));
   rm_list_free(&list);
+  free(after);
   free(prefix);
 }
 

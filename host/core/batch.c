@@ -3,8 +3,11 @@
 ** blob_delete_batch in calls of at most ST_BATCH_MAX keys, a failed call
 ** retried (per the service's policy) for the keys it did not report; one
 ** by one where the provider has no batch op, refuses the container, or a
-** call still fails (its unreported keys and every later one) --
-** by ST_DELETE_THREADS threads at once when the provider is thread-safe.
+** call still fails for a passing or garbled reason (its unreported keys
+** and every later one) -- by ST_DELETE_THREADS threads at once when the
+** provider is thread-safe. A call refused for what would refuse every key
+** (credentials, permission, a missing container) ends the delete with
+** that error.
 */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -58,6 +61,27 @@ static int32_t batch_seen(void *ctx, size_t index, int32_t code,
     return 1;
   }
   return 0;
+}
+
+/* Does a batch call that failed with rc (its retries spent) leave its
+ * keys to single deletes? Yes when batches cannot serve this container
+ * (UNSUPPORTED), the answer was garbled (INTERNAL) or the failure is a
+ * passing one; a refusal that would refuse each key too (credentials,
+ * permission, a missing container, a bad argument, memory) is the call's
+ * error, said once. */
+static int fall_back(int rc, const store_error *err)
+{
+  switch (rc) {
+  case STORE_E_UNSUPPORTED:
+  case STORE_E_INTERNAL:
+  case STORE_E_THROTTLED:
+  case STORE_E_TIMEOUT:
+  case STORE_E_IO:
+  case STORE_E_SERVER:
+    return 1;
+  default:
+    return err && (err->flags & STORE_ERR_RETRYABLE);
+  }
 }
 
 /* One attempt: the keys of this window not reported yet. */
@@ -234,10 +258,9 @@ int xtstore_blob_delete_many(xtstore_svc *svc, const char *container,
     rc = st_svc_call(svc, do_batch, batch_replay, &a, err);
     if (a.stopped)
       goto out;
+    if (rc && !fall_back(rc, err))
+      goto out; /* the call's own error, said once by the caller */
     if (rc) {
-      /* UNSUPPORTED: this container cannot be deleted in batches; any
-       * other failure of the call (its retries spent): the ABI leaves the
-       * keys it did not report to the host, one by one, as the rest. */
       st_log(svc->ctx, STORE_LOG_INFO, "%s%s", err ? err->message : "",
              rc == STORE_E_UNSUPPORTED ? "" : ": deleting the rest one by one");
       break;

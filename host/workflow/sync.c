@@ -51,6 +51,57 @@ static int sync_extra(st_wf_run *r, st_wf_entry *d, store_error *err)
   return STORE_OK;
 }
 
+/* The target's deletions in batches (xtstore_blob_delete_many), each
+ * name reported through st_wf_finish as a queued deletion is. */
+struct batch_report {
+  st_wf_run *r;
+  struct doomed *dm;
+  int64_t start_ns;
+};
+
+static int32_t deleted(void *ud, size_t index, int32_t code,
+                       const store_error *kerr)
+{
+  struct batch_report *b = ud;
+  const st_wf_entry *e = b->dm->v[index];
+  st_wf_done done;
+
+  memset(&done, 0, sizeof(done));
+  done.name = e->name;
+  done.size = done.target_size = e->size;
+  done.has_target = 1;
+  done.deletion = 1;
+  done.start_ns = b->start_ns;
+  done.end_ns = st_wf_now_ns();
+  done.rc = code;
+  done.err = kerr;
+  done.status = code ? XTSTORE_OBJ_FAILED : XTSTORE_OBJ_DELETED;
+  st_wf_finish(b->r, &done);
+  if (code)
+    st_wf_fail(b->r, code, kerr);
+  return st_cancelled(b->r->ctx);
+}
+
+static int delete_batched(st_wf_run *r, struct doomed *dm, store_error *err)
+{
+  struct batch_report b = {r, dm, st_wf_now_ns()};
+  char **paths = calloc(dm->n ? dm->n : 1, sizeof(*paths));
+  size_t i;
+  int rc = paths ? STORE_OK : st_err(err, STORE_E_NOMEM, "out of memory");
+
+  for (i = 0; !rc && i < dm->n; i++)
+    if (!(paths[i] = st_wf_end_path(&r->dst, dm->v[i]->name)))
+      rc = st_err(err, STORE_E_NOMEM, "out of memory");
+  if (!rc)
+    rc = xtstore_blob_delete_many(r->dst.svc, r->dst.container,
+                                  (const char *const *)paths, dm->n, deleted,
+                                  &b, err);
+  for (i = 0; paths && i < dm->n; i++)
+    free(paths[i]);
+  free(paths);
+  return rc;
+}
+
 static int sync_finish(st_wf_run *r, store_error *err)
 {
   struct doomed *dm = r->state;
@@ -67,6 +118,9 @@ static int sync_finish(st_wf_run *r, store_error *err)
                   (unsigned long long)dm->found,
                   (unsigned long long)r->o.max_delete);
   st_progress_plan(&r->prog, dm->n, 0);
+  /* A service target: in as few requests as it allows. */
+  if (r->dst.svc && !(r->o.flags & XTSTORE_WF_DRY_RUN))
+    return delete_batched(r, dm, err);
   for (i = 0; i < dm->n && !rc; i++) {
     if (r->o.flags & XTSTORE_WF_DRY_RUN) {
       memset(&done, 0, sizeof(done));

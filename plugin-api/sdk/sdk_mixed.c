@@ -266,13 +266,28 @@ static int32_t deliver(sdk_mixed_parser *p, char *s, size_t n)
   return rc;
 }
 
-/* Consume every complete part in the buffer. */
+/* Is [s, e) transport padding (RFC 2046: only spaces and tabs), before a
+ * line end whose CR may end it? */
+static int padding_only(const char *s, const char *e)
+{
+  if (e > s && e[-1] == '\r')
+    e--;
+  for (; s < e; s++)
+    if (*s != ' ' && *s != '\t')
+      return 0;
+  return 1;
+}
+
+/* Consume every complete part in the buffer. A boundary followed by
+ * anything but padding and a line end (or "--") is content, not a
+ * delimiter: the search goes on after it. */
 static int32_t scan(sdk_mixed_parser *p)
 {
   sdk_buf *b = &p->buf;
+  size_t from = 0;
 
   while (p->state != ST_DONE) {
-    char *d = memmem(b->data, b->len, p->delim, p->dlen);
+    char *d = memmem(b->data + from, b->len - from, p->delim, p->dlen);
     char *after, *nl;
     int32_t rc;
 
@@ -297,12 +312,19 @@ static int32_t scan(sdk_mixed_parser *p)
       sdk_buf_reset(b);
       return rc;
     }
-    /* Transport padding, then the line end. */
     nl = memchr(after, '\n', (size_t)(b->data + b->len - after));
+    if (!nl && !padding_only(after, b->data + b->len)) {
+      from = (size_t)(d - b->data) + 1;
+      continue;
+    }
     if (!nl) {
       if ((size_t)(b->data + b->len - after) > 256)
         return parse_fail(p, STORE_E_INTERNAL, "malformed delimiter line");
       return STORE_OK;
+    }
+    if (!padding_only(after, nl)) {
+      from = (size_t)(d - b->data) + 1;
+      continue;
     }
     if (p->state == ST_PART) {
       rc = deliver(p, b->data, (size_t)(d - b->data));
@@ -310,6 +332,7 @@ static int32_t scan(sdk_mixed_parser *p)
         return rc;
     }
     p->state = ST_PART;
+    from = 0;
     nl++;
     /* Keep a CRLF in front: the next delimiter starts with one. */
     memmove(b->data, nl, (size_t)(b->data + b->len - nl));

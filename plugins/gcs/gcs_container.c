@@ -123,25 +123,99 @@ out:
   return rc;
 }
 
-/* Delete one listed generation (recursive container delete). */
+/* Generations listed for a recursive container delete, deleted a window
+ * at a time: through the batch endpoint (gcs_blob_delete_batch, by name:
+ * in a bucket without versioning the live object is the only generation)
+ * until it says the bucket keeps versions; then one by one, by
+ * generation. */
+#define PURGE_WINDOW 1000
+
 typedef struct purge {
   store_handle *h;
   const char *bucket;
   store_error *err;
+  char *names[PURGE_WINDOW];    /* owned                                   */
+  char *gens[PURGE_WINDOW];     /* owned, or NULL                          */
+  size_t n;
+  int singles;                  /* the bucket keeps versions               */
+  int32_t failed;               /* a key's failure, in kerr                */
+  store_error kerr;
 } purge;
+
+/* A key's outcome from the batch: the first failure stops it. */
+static int32_t purge_seen(void *ctx, size_t index, int32_t code,
+                          const store_error *kerr)
+{
+  purge *p = ctx;
+
+  (void)index;
+  if (!code)
+    return 0;
+  p->failed = code;
+  if (kerr)
+    p->kerr = *kerr;
+  return 1;
+}
+
+/* Forget the window's generations. */
+static void purge_drop(purge *p)
+{
+  for (size_t i = 0; i < p->n; i++) {
+    free(p->names[i]);
+    free(p->gens[i]);
+  }
+  p->n = 0;
+}
+
+static int32_t purge_flush(purge *p)
+{
+  int32_t rc = STORE_OK;
+  size_t i;
+
+  if (p->n && !p->singles) {
+    rc = gcs_blob_delete_batch(p->h, p->bucket, (const char *const *)p->names,
+                               p->n, purge_seen, p, p->err);
+    if (rc == STORE_E_ABORTED && p->failed) {
+      rc = p->failed;
+      if (p->err)
+        *p->err = p->kerr;
+    }
+    if (rc == STORE_E_UNSUPPORTED) {
+      sdk_error_clear(p->err);
+      p->singles = 1;
+      rc = STORE_OK;
+    } else if (!rc) {
+      purge_drop(p);
+    }
+  }
+  for (i = 0; !rc && p->singles && i < p->n; i++) {
+    gcs_target t = {"delete", p->bucket, p->names[i], p->gens[i]};
+    rc = gcs_delete_object(p->h, &t, p->err);
+    /* Gone already (a concurrent delete) is what we wanted. */
+    if (rc == STORE_E_NOT_FOUND) {
+      sdk_error_clear(p->err);
+      rc = STORE_OK;
+    }
+  }
+  purge_drop(p);
+  return rc;
+}
 
 static int32_t purge_one(void *ud, const gcs_obj *o)
 {
   purge *p = ud;
-  gcs_target t = {"delete", p->bucket, o->e.name, o->generation};
-  int32_t rc = gcs_delete_object(p->h, &t, p->err);
+  gcs_target t = {"delete", p->bucket, o->e.name, NULL};
 
-  /* Gone already (a concurrent delete) is what we wanted. */
-  if (rc == STORE_E_NOT_FOUND) {
-    sdk_error_clear(p->err);
-    rc = STORE_OK;
+  p->names[p->n] = strdup(o->e.name);
+  p->gens[p->n] = o->generation ? strdup(o->generation) : NULL;
+  if (!p->names[p->n] || (o->generation && !p->gens[p->n])) {
+    free(p->names[p->n]);
+    free(p->gens[p->n]);
+    return gcs_nomem(&t, p->err);
   }
-  return rc;
+  if (++p->n < PURGE_WINDOW)
+    return STORE_OK;
+  return purge_flush(p);
 }
 
 int32_t gcs_container_delete(store_handle *h, const char *bucket,
@@ -149,14 +223,24 @@ int32_t gcs_container_delete(store_handle *h, const char *bucket,
 {
   gcs_target t = {"delete", bucket, NULL, NULL};
   sdk_buf url = SDK_BUF_INIT;
-  purge p = {h, bucket, err};
+  purge *p = NULL;
   int32_t rc;
 
   rc = gcs_check_bucket(&t, err);
   if (rc)
     goto out;
   if (flags & STORE_CONTAINER_DELETE_RECURSIVE) {
-    rc = gcs_list_objects(h, &t, NULL, GCS_LIST_VERSIONS, purge_one, &p, err);
+    p = calloc(1, sizeof(*p));
+    if (!p) {
+      rc = gcs_nomem(&t, err);
+      goto out;
+    }
+    p->h = h;
+    p->bucket = bucket;
+    p->err = err;
+    rc = gcs_list_objects(h, &t, NULL, GCS_LIST_VERSIONS, purge_one, p, err);
+    if (!rc)
+      rc = purge_flush(p);
     if (rc)
       goto out;
   }
@@ -164,6 +248,10 @@ int32_t gcs_container_delete(store_handle *h, const char *bucket,
   if (!rc)
     rc = gcs_json(h, &t, "DELETE", url.data, NULL, NULL, err);
 out:
+  if (p) {
+    purge_drop(p);
+    free(p);
+  }
   sdk_buf_free(&url);
   return rc;
 }

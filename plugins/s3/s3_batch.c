@@ -59,6 +59,16 @@ static int32_t result_errors(const s3_call *c, sdk_xml_node *root,
                      code ? code : "?", msg ? msg : "");
 }
 
+/* Is this refusal of a DeleteObjects POST the server not doing it? A
+ * server that cannot parse a well-formed batch (MalformedXML) or does not
+ * implement it has no batches here. */
+static int refused_batch(const store_error *e)
+{
+  return !strcmp(e->provider_code, "MalformedXML") ||
+         !strcmp(e->provider_code, "NotImplemented") ||
+         e->http_status == 501 || e->http_status == 405;
+}
+
 /* Send the keys added so far; *out_root (caller frees) is the
  * DeleteResult, whose <Error> elements name the keys that failed. */
 static int32_t batch_send(s3_batch *b, sdk_xml_node **out_root,
@@ -264,6 +274,14 @@ int32_t s3_blob_delete_batch(store_handle *h, const char *container,
       }
     if (!rc)
       rc = batch_send(&b, &root, err);
+    if (rc && err && refused_batch(err)) {
+      char code[STORE_ERR_CODE_SIZE];
+      snprintf(code, sizeof(code), "%s", err->provider_code);
+      rc = store_error_set(err, STORE_E_UNSUPPORTED, "s3: DeleteObjects "
+                           "'%s': the server refuses it (HTTP %d %s): "
+                           "deleting one by one", container,
+                           (int)err->http_status, code);
+    }
     /* A call only to name DeleteObjects in the keys' messages. */
     if (!rc && !(rc = s3_call_init(&c, h, "DeleteObjects", "POST", container,
                                    NULL, err))) {

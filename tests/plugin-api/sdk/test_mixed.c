@@ -190,6 +190,36 @@ static void test_parse(void **state)
   }
 }
 
+/* A line that starts like a delimiter but goes on with other text is the
+ * part's content (RFC 2046: only padding may follow a boundary); a real
+ * one may have padding before its line end. */
+static const char lookalike_resp[] =
+  "--bb \t\r\n"
+  "Content-ID: 0\r\n"
+  "\r\n"
+  "HTTP/1.1 404 X\r\n"
+  "\r\n"
+  "a\r\n--bbc not a delimiter\r\n--bb--\r\n";
+
+static const char lookalike_want[] =
+  "0 404 X code=- body=a\r\n--bbc not a delimiter|\n";
+
+static void test_parse_lookalike(void **state)
+{
+  static const size_t steps[] = {1, 3, 100000};
+  store_error err;
+
+  (void)state;
+  for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+    seen s;
+    memset(&s, 0, sizeof(s));
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(parse("multipart/mixed; boundary=bb", lookalike_resp,
+                           steps[i], &s, &err), STORE_OK);
+    assert_string_equal(s.text, lookalike_want);
+  }
+}
+
 static void test_parse_bad(void **state)
 {
   store_error err;
@@ -306,6 +336,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_build),
     cmocka_unit_test(test_parse),
+    cmocka_unit_test(test_parse_lookalike),
     cmocka_unit_test(test_parse_bad),
     cmocka_unit_test(test_part_response),
     cmocka_unit_test(test_index),

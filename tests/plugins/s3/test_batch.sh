@@ -4,8 +4,14 @@
 #     no DELETE or HEAD per object; every object reported and gone;
 #  2. a DeleteObjects answer with one <Error>: that key fails alone, named,
 #     exit 8, the others reported deleted;
-#  4. DeleteObjects refused outright (a 400 every time): the keys the call
-#     did not report are deleted one by one, as the ABI says;
+#  4. DeleteObjects refused outright (a 400 MalformedXML every time: a
+#     server that cannot parse a batch has none): one POST, then the keys
+#     one by one;
+#  6. rm -r of 2100 objects: window by window, the listing resumed after
+#     each window's last key;
+#  7. sync --delete: the target's extra objects in one DeleteObjects;
+#  5. DeleteObjects denied (403 AccessDenied): one line with the call's
+#     error, exit 6, no single deletes (each would be denied too);
 #  3. (moto) a bucket that keeps versions: deleted one by one, each with its
 #     version (a plain batch would leave the data behind delete markers),
 #     nothing left.
@@ -23,8 +29,12 @@ cleanup_hook() { "$FAULTPROXY_SH" stop "$PROXY" > /dev/null 2>&1 || true; }
 B=$(bucket batch)
 B2=$(bucket batch2)
 B3=$(bucket batch3)
+B4=$(bucket batch4)
 cat > "$RULES" <<EOF
 [
+ {"match": {"method": "POST", "path": "^/$B4/?\$", "query": "delete"},
+  "status": 403, "headers": {"Content-Type": "application/xml"},
+  "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"},
  {"match": {"method": "POST", "path": "^/$B3/?\$", "query": "delete"},
   "count": 100, "status": 400,
   "headers": {"Content-Type": "application/xml"},
@@ -50,6 +60,7 @@ for i in $(seq -w 1 10); do printf 'y%s' "$i" > "two/o$i.txt"; done
 xt mb "direct:$B"
 xt mb "direct:$B2"
 xt mb "direct:$B3"
+xt mb "direct:$B4"
 xt cp -r one "direct:$B/one"
 expect_rc 0 "30 objects uploaded"
 
@@ -84,13 +95,67 @@ xt cp -r two "direct:$B3/two"
 : > "$PROXY/log"
 xt -v rm -r "s3:$B3/two"
 expect_rc 0 "DeleteObjects refused: the rest one by one"
-check "the batch was tried" test "$(count "^POST /$B3 ")" -ge 1
+check "the batch was tried once (a server without it: not retried)" \
+  test "$(count "^POST /$B3 ")" -eq 1
 check "then one DELETE per object" test "$(count "^DELETE /$B3/two/")" -eq 10
 check "all 10 reported" \
   test "$(printf '%s\n' "$OUT" | grep -c '^delete: ')" -eq 10
-check "-v says why" contains "$ERR" "deleting the rest one by one"
+check "-v says why" contains "$ERR" "the server refuses it (HTTP 400 MalformedXML): deleting one by one"
 xt ls -r "direct:$B3/two/"
 check "nothing is left" test -z "$OUT"
+
+# 5 ---------------------------------------------------------------------------
+xt cp -r two "direct:$B4/two"
+: > "$PROXY/log"
+xt rm -r "s3:$B4/two"
+expect_rc 6 "DeleteObjects denied: the call's error"
+check "one error line" test "$(printf '%s\n' "$ERR" | grep -c .)" -eq 1
+check "it names the refusal" contains "$ERR" "AccessDenied"
+check "no single DELETE after a refusal every key would get" \
+  test "$(count "^DELETE /$B4/")" -eq 0
+check "nothing reported deleted" \
+  test "$(printf '%s\n' "$OUT" | grep -c '^delete: ')" -eq 0
+xt ls -r "direct:$B4/two/"
+check "all 10 are left" test "$(printf '%s\n' "$OUT" | grep -c .)" -eq 10
+
+# 6 ---------------------------------------------------------------------------
+# rm -r of 2100 objects: deleted window by window (1000 keys at most held)
+# while the listing goes on after each window's last key.
+mkdir -p many
+for i in $(seq -w 1 2100); do printf 'm' > "many/m$i.txt"; done
+xt -q cp -r many "direct:$B/many"
+expect_rc 0 "2100 objects uploaded"
+: > "$PROXY/log"
+xt rm -r "s3:$B/many"
+expect_rc 0 "rm -r of 2100 objects"
+check "all 2100 reported" \
+  test "$(printf '%s\n' "$OUT" | grep -c '^delete: ')" -eq 2100
+check "three DeleteObjects (1000, 1000, 100)" \
+  test "$(count "^POST /$B[/ ]")" -ge 3
+# Before the first DeleteObjects: one listing page and the versioning
+# check, not the whole listing (three pages) first.
+check "the first window is deleted before the listing goes on" \
+  test "$(sed -n "1,/^POST /p" "$PROXY/log" | grep -c '^GET ')" -eq 2
+xt ls -r "direct:$B/many/"
+check "nothing is left" test -z "$OUT"
+
+# 7 ---------------------------------------------------------------------------
+# sync --delete deletes what the source lacks with DeleteObjects: 10 extra
+# objects at the target, one POST, no single DELETE, each reported.
+mkdir -p keep
+printf 'k' > keep/k1.txt
+xt -q cp -r two "direct:$B/sy"
+xt -q cp keep/k1.txt "direct:$B/sy/k1.txt"
+: > "$PROXY/log"
+xt sync --delete keep "s3:$B/sy"
+expect_rc 0 "sync --delete"
+check "the 10 extra objects reported deleted" \
+  test "$(printf '%s\n' "$OUT" | grep -c '^delete')" -eq 10
+check "one DeleteObjects" test "$(count "^POST /$B[/ ]")" -eq 1
+check "no single DELETE" test "$(count "^DELETE ")" -eq 0
+xt ls -r "direct:$B/sy/"
+check "only the source's object is left" \
+  test "$(printf '%s\n' "$OUT" | grep -c .)" -eq 1
 
 # 3 ---------------------------------------------------------------------------
 if [ -n "${XTSTORE_MOTO_DIR:-}" ] && [ -f "$XTSTORE_MOTO_DIR/keys" ]; then
@@ -119,4 +184,5 @@ fi
 xt rb --force "direct:$B"
 xt rb --force "direct:$B2"
 xt rb --force "direct:$B3"
+xt rb --force "direct:$B4"
 finish
