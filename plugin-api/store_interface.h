@@ -672,7 +672,9 @@ struct store_interface {
    * (index into keys, in any order; a key already gone is STORE_OK). Returns
    * STORE_OK when every key was reported; any other status is a failure of
    * the call itself, and keys not reported may or may not be deleted: the
-   * host deletes those one by one. STORE_E_UNSUPPORTED when this container
+   * host deletes those one by one, unless the failure would refuse each of
+   * them too (AUTH, PERMISSION, NOT_FOUND, INVALID, NOMEM: the call's error
+   * is then the result). STORE_E_UNSUPPORTED when this container
    * cannot be deleted in batches (say, a versioned bucket, where a plain
    * delete keeps the data): the host then deletes every key one by one.
    * The host passes at most 1000 keys per call. */

@@ -530,6 +530,7 @@ struct entry_args {
   st_entry_guard g;  /* the caller's callback, as the plugin calls it */
   const store_kv *kv;
   size_t n;
+  int replayed;      /* delete: an earlier attempt failed */
 };
 
 static int entry_replay(void *p)
@@ -591,10 +592,28 @@ int xtstore_blob_exists(xtstore_svc *svc, const char *container,
   return rc;
 }
 
+/* A delete sent again after a failed attempt that may have reached the
+ * server (a 5xx or a lost answer after the object went): "not found" then
+ * means the earlier attempt deleted it. */
 static int do_delete(xtstore_svc *s, void *p, store_error *err)
 {
   struct entry_args *a = p;
-  return s->ops->blob_delete(s->h, a->container, a->key, a->opts, err);
+  int rc = s->ops->blob_delete(s->h, a->container, a->key, a->opts, err);
+
+  if (rc == STORE_E_NOT_FOUND && a->replayed) {
+    st_log(s->ctx, STORE_LOG_DEBUG, "service '%s': blob '%s/%s': gone when "
+           "the delete was sent again: the earlier attempt deleted it",
+           s->name, a->container, a->key);
+    st_err_reset(err);
+    rc = STORE_OK;
+  }
+  return rc;
+}
+
+static int delete_replay(void *p)
+{
+  ((struct entry_args *)p)->replayed = 1;
+  return ST_REPLAY_OK;
 }
 
 int xtstore_blob_delete(xtstore_svc *svc, const char *container,
@@ -607,7 +626,7 @@ int xtstore_blob_delete(xtstore_svc *svc, const char *container,
                         err);
   if (rc)
     return rc;
-  return st_svc_call(svc, do_delete, NULL, &a, err);
+  return st_svc_call(svc, do_delete, delete_replay, &a, err);
 }
 
 /* Listings never show directory markers: providers with

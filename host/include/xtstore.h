@@ -296,10 +296,14 @@ XTSTORE_API int xtstore_blob_delete(xtstore_svc *svc, const char *container,
 typedef int32_t (*xtstore_batch_fn)(void *ud, size_t index, int32_t code,
                                     const store_error *err);
 /* Delete the blobs keys[0..n) of container, in batches where the provider
- * can (its blob_delete_batch: S3's DeleteObjects), else one by one; each
+ * can (its blob_delete_batch: S3's DeleteObjects, Azure's Blob Batch, GCS's
+ * batch), else one by one (8 at once for a thread-safe provider); each
  * key is reported once through fn, in any order (a key already gone may
  * be reported deleted). STORE_OK when every key was reported; otherwise
- * the failure that stopped it (cancelled, out of memory, fn). */
+ * the failure that stopped it (cancelled, out of memory, fn), or a batch
+ * call's own failure that would refuse every key alike (authentication,
+ * permission, a missing container, invalid arguments): then keys may be
+ * left unreported. */
 XTSTORE_API int xtstore_blob_delete_many(xtstore_svc *svc,
                                          const char *container,
                                          const char *const *keys, size_t n,

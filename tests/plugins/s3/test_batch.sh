@@ -10,6 +10,9 @@
 #  6. rm -r of 2100 objects: window by window, the listing resumed after
 #     each window's last key;
 #  7. sync --delete: the target's extra objects in one DeleteObjects;
+#  8. a single delete whose answers are lost (the object went with the
+#     first): the host's retry finds it gone, which means deleted (exit 0,
+#     not 4);
 #  5. DeleteObjects denied (403 AccessDenied): one line with the call's
 #     error, exit 6, no single deletes (each would be denied too);
 #  3. (moto) a bucket that keeps versions: deleted one by one, each with its
@@ -32,6 +35,8 @@ B3=$(bucket batch3)
 B4=$(bucket batch4)
 cat > "$RULES" <<EOF
 [
+ {"match": {"method": "DELETE", "path": "^/$B/lost[.]txt\$"}, "count": 2,
+  "lose_response": true},
  {"match": {"method": "POST", "path": "^/$B4/?\$", "query": "delete"},
   "status": 403, "headers": {"Content-Type": "application/xml"},
   "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"},
@@ -156,6 +161,17 @@ check "no single DELETE" test "$(count "^DELETE ")" -eq 0
 xt ls -r "direct:$B/sy/"
 check "only the source's object is left" \
   test "$(printf '%s\n' "$OUT" | grep -c .)" -eq 1
+
+# 8 ---------------------------------------------------------------------------
+xt -q cp keep/k1.txt "direct:$B/lost.txt"
+: > "$PROXY/log"
+xt rm "s3:$B/lost.txt"
+expect_rc 0 "a delete whose answer was lost"
+check "both DELETEs lost" test "$(count "^DELETE /$B/lost")" -eq 2
+check "the host's retry asked again and found it gone" \
+  test "$(count "^HEAD /$B/lost.* 404")" -eq 1
+xt ls "direct:$B/lost.txt"
+check "it is gone" test -z "$OUT"
 
 # 3 ---------------------------------------------------------------------------
 if [ -n "${XTSTORE_MOTO_DIR:-}" ] && [ -f "$XTSTORE_MOTO_DIR/keys" ]; then
