@@ -530,7 +530,8 @@ struct entry_args {
   st_entry_guard g;  /* the caller's callback, as the plugin calls it */
   const store_kv *kv;
   size_t n;
-  int replayed;      /* delete: an earlier attempt failed */
+  int maybe_done;    /* delete: an earlier attempt failed in a way that
+                        may have deleted the blob (see do_delete) */
 };
 
 static int entry_replay(void *p)
@@ -592,28 +593,27 @@ int xtstore_blob_exists(xtstore_svc *svc, const char *container,
   return rc;
 }
 
-/* A delete sent again after a failed attempt that may have reached the
- * server (a 5xx or a lost answer after the object went): "not found" then
- * means the earlier attempt deleted it. */
+/* A delete sent again after an attempt that failed in a way that may have
+ * deleted the blob -- an answer lost, or a 500/502/504 (s3rver answers 500
+ * after deleting) -- finds it gone: the earlier attempt deleted it. Not
+ * after a throttling refusal (429, 503), where the server did nothing. */
 static int do_delete(xtstore_svc *s, void *p, store_error *err)
 {
   struct entry_args *a = p;
   int rc = s->ops->blob_delete(s->h, a->container, a->key, a->opts, err);
 
-  if (rc == STORE_E_NOT_FOUND && a->replayed) {
+  if (rc == STORE_E_NOT_FOUND && a->maybe_done) {
     st_log(s->ctx, STORE_LOG_DEBUG, "service '%s': blob '%s/%s': gone when "
            "the delete was sent again: the earlier attempt deleted it",
            s->name, a->container, a->key);
     st_err_reset(err);
-    rc = STORE_OK;
+    return STORE_OK;
   }
+  a->maybe_done = err && ((rc == STORE_E_IO && err->http_status == 0) ||
+                          rc == STORE_E_TIMEOUT ||
+                          err->http_status == 500 || err->http_status == 502 ||
+                          err->http_status == 504);
   return rc;
-}
-
-static int delete_replay(void *p)
-{
-  ((struct entry_args *)p)->replayed = 1;
-  return ST_REPLAY_OK;
 }
 
 int xtstore_blob_delete(xtstore_svc *svc, const char *container,
@@ -626,7 +626,7 @@ int xtstore_blob_delete(xtstore_svc *svc, const char *container,
                         err);
   if (rc)
     return rc;
-  return st_svc_call(svc, do_delete, delete_replay, &a, err);
+  return st_svc_call(svc, do_delete, NULL, &a, err);
 }
 
 /* Listings never show directory markers: providers with

@@ -79,7 +79,9 @@ static int32_t deleted(void *ud, size_t index, int32_t code,
   st_wf_finish(b->r, &done);
   if (code)
     st_wf_fail(b->r, code, kerr);
-  return st_cancelled(b->r->ctx);
+  /* Cancelled, or a clean stop: no further batch goes out. */
+  return st_cancelled(b->r->ctx) ||
+         (b->r->o.stop && b->r->o.stop(b->r->o.stop_ud));
 }
 
 static int delete_batched(st_wf_run *r, struct doomed *dm, store_error *err)
