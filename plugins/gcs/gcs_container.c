@@ -124,10 +124,11 @@ out:
 }
 
 /* Generations listed for a recursive container delete, deleted a window
- * at a time: through the batch endpoint (gcs_blob_delete_batch, by name:
- * in a bucket without versioning the live object is the only generation)
- * until it says the bucket keeps versions; then one by one, by
- * generation. */
+ * at a time: through the batch endpoint (gcs_blob_delete_batch, by name,
+ * which deletes the live generation) until it says the bucket keeps
+ * versions; then one by one, by generation. A noncurrent generation (a
+ * bucket whose versioning was turned off keeps those) is deleted at once
+ * by its generation: a delete by name would not reach it. */
 #define PURGE_WINDOW 1000
 
 typedef struct purge {
@@ -205,6 +206,17 @@ static int32_t purge_one(void *ud, const gcs_obj *o)
 {
   purge *p = ud;
   gcs_target t = {"delete", p->bucket, o->e.name, NULL};
+  int32_t rc;
+
+  if (o->noncurrent && o->generation) {
+    gcs_target g = {"delete", p->bucket, o->e.name, o->generation};
+    rc = gcs_delete_object(p->h, &g, p->err);
+    if (rc == STORE_E_NOT_FOUND) { /* gone already: what we wanted */
+      sdk_error_clear(p->err);
+      rc = STORE_OK;
+    }
+    return rc;
+  }
 
   p->names[p->n] = strdup(o->e.name);
   p->gens[p->n] = o->generation ? strdup(o->generation) : NULL;
