@@ -65,6 +65,10 @@ struct store_handle {
   int versioned_buckets;        /* container_create enables versioning    */
   sdk_http *http;               /* owned; thread-safe                      */
   const store_host_api *host;   /* valid for the life of the process       */
+  /* gcs_batch.c: the last bucket whose versioning a batch delete read,
+   * and the answer, kept for the handle's life (under that file's lock). */
+  char versioning_bucket[223];  /* "" before any; a name is <= 222 bytes  */
+  int versioning;
 };
 
 /* What a request is about, for URLs and messages. Borrowed strings. */

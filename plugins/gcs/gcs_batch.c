@@ -15,8 +15,11 @@
 ** Objects of a bucket with versioning are deleted one by one
 ** (STORE_E_UNSUPPORTED): a plain DELETE there keeps the data as a
 ** noncurrent generation, where blob_delete refuses objects with
-** snapshots and deletes every generation otherwise.
+** snapshots and deletes every generation otherwise. Whether it has
+** versioning is read once per handle and bucket: a recursive delete makes
+** a call per 1000 keys.
 */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -142,6 +145,35 @@ static int32_t send_batch(void *ctx, const sdk_buf *body,
   return rc;
 }
 
+/* Guards every handle's versioning_bucket and versioning (gcs.h): one
+ * lock for all, as it is taken once per call of up to 1000 keys. */
+static pthread_mutex_t versioning_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Whether the bucket keeps versions: the handle's answer if it has the
+ * bucket's, else the bucket's GET, remembered when it answers. */
+static int32_t bucket_versioned(store_handle *h, const gcs_target *bt,
+                                int *out, store_error *err)
+{
+  int known;
+  int32_t rc;
+
+  pthread_mutex_lock(&versioning_mu);
+  known = !strcmp(h->versioning_bucket, bt->bucket);
+  *out = h->versioning;
+  pthread_mutex_unlock(&versioning_mu);
+  if (known)
+    return STORE_OK;
+  rc = gcs_bucket_versioned(h, bt, out, err);
+  if (rc)
+    return rc;
+  pthread_mutex_lock(&versioning_mu);
+  snprintf(h->versioning_bucket, sizeof(h->versioning_bucket), "%s",
+           bt->bucket);
+  h->versioning = *out;
+  pthread_mutex_unlock(&versioning_mu);
+  return STORE_OK;
+}
+
 static const sdk_batch_ops gcs_batch_ops = {
   GCS_BATCH_MAX, "batch_", sub_request, send_batch, classify, fail,
 };
@@ -160,7 +192,7 @@ int32_t gcs_blob_delete_batch(store_handle *h, const char *bucket,
     rc = gcs_check_key(&t, err);
   }
   if (!rc)
-    rc = gcs_bucket_versioned(h, &bt, &versioned, err);
+    rc = bucket_versioned(h, &bt, &versioned, err);
   /* Whether a plain DELETE would keep the data needs storage.buckets.get,
    * which a role that may delete objects need not have: unknown, so one
    * by one (each delete finds its own generations). */

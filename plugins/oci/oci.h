@@ -27,6 +27,7 @@
 #include "sdk_buf.h"
 #include "sdk_error.h"
 #include "sdk_http.h"
+#include "sdk_parallel.h"
 #include "sdk_rsa.h"
 #include "sdk_util.h"
 

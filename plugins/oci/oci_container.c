@@ -1,10 +1,10 @@
 /*
 ** oci_container.c -- buckets: CreateBucket (in the configured
 ** compartment, with metadata, versioned when `bucket-versioning` says
-** so), DeleteBucket (recursively: every object version and unfinished
-** multipart upload first), ListBuckets (the compartment's, every page,
-** filtered by prefix here: OCI has no prefix parameter), GetBucket and
-** UpdateBucket (metadata).
+** so), DeleteBucket (recursively: every object version, eight at once,
+** and every unfinished multipart upload first), ListBuckets (the
+** compartment's, every page, filtered by prefix here: OCI has no prefix
+** parameter), GetBucket and UpdateBucket (metadata).
 */
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +73,17 @@ out:
  * only a bucket written to meanwhile needs more than a few. */
 #define PURGE_PASSES 16
 
+/* Deletes one purge runs at once (OCI has no batch delete), and the
+ * versions listed it holds before running them (a listing page's worth:
+ * bounded memory; fewer are deleted when the listing ends). */
+#define PURGE_THREADS 8
+#define PURGE_BATCH 1000
+
+typedef struct purge_item {
+  char *key, *version;
+  int deleted;                  /* not gone before it could be */
+} purge_item;
+
 typedef struct purge_ctx {
   store_handle *h;
   const char *bucket;
@@ -80,31 +91,75 @@ typedef struct purge_ctx {
   int32_t rc;
   size_t n;                     /* versions this pass deleted (not those
                                    gone before it could)                 */
+  purge_item items[PURGE_BATCH];
+  size_t nitems;
 } purge_ctx;
 
-/* One version of the listing deleted (DeleteObject ?versionId=). */
+/* One version deleted (DeleteObject ?versionId=); runs on a thread of
+ * sdk_parallel. */
+static int32_t purge_one(void *ud, size_t i, store_error *err)
+{
+  purge_ctx *c = ud;
+  purge_item *it = &c->items[i];
+  oci_target t = {"delete", c->bucket, it->key, it->version};
+  sdk_buf q = SDK_BUF_INIT;
+  int32_t rc;
+
+  rc = t.version ? oci_query_add(&t, &q, "versionId", t.version, err)
+                 : STORE_OK;
+  if (!rc)
+    rc = oci_exec(c->h, &t, "DELETE", OCI_P_OBJECT, sdk_buf_str(&q), NULL,
+                  NULL, err);
+  if (rc == STORE_E_NOT_FOUND) { /* gone meanwhile */
+    sdk_error_clear(err);
+    rc = STORE_OK;
+  } else if (!rc) {
+    it->deleted = 1;
+  }
+  sdk_buf_free(&q);
+  return rc;
+}
+
+/* The versions held let go of. */
+static void purge_drop(purge_ctx *c)
+{
+  for (size_t i = 0; i < c->nitems; i++) {
+    free(c->items[i].key);
+    free(c->items[i].version);
+  }
+  c->nitems = 0;
+}
+
+/* The versions held deleted, PURGE_THREADS at once, and let go of. */
+static int32_t purge_flush(purge_ctx *c)
+{
+  int32_t rc = sdk_parallel(c->nitems, PURGE_THREADS, purge_one, c, c->err);
+
+  for (size_t i = 0; i < c->nitems; i++)
+    c->n += (size_t)c->items[i].deleted;
+  purge_drop(c);
+  return rc;
+}
+
+/* One version of the listing held for the next flush. */
 static int purge_version(void *ud, json_t *item)
 {
   purge_ctx *c = ud;
-  oci_target t = {"delete", c->bucket,
-                  json_string_value(json_object_get(item, "name")),
-                  json_string_value(json_object_get(item, "versionId"))};
-  sdk_buf q = SDK_BUF_INIT;
+  const char *key = json_string_value(json_object_get(item, "name"));
+  const char *ver = json_string_value(json_object_get(item, "versionId"));
+  purge_item *it = &c->items[c->nitems];
+  oci_target t = {"delete", c->bucket, key, ver};
 
-  if (!t.key)
+  if (!key)
     return 0;
-  c->rc = t.version ? oci_query_add(&t, &q, "versionId", t.version, c->err)
-                    : STORE_OK;
-  if (!c->rc)
-    c->rc = oci_exec(c->h, &t, "DELETE", OCI_P_OBJECT, sdk_buf_str(&q), NULL,
-                     NULL, c->err);
-  if (c->rc == STORE_E_NOT_FOUND) { /* gone meanwhile */
-    sdk_error_clear(c->err);
-    c->rc = STORE_OK;
-  } else if (!c->rc) {
-    c->n++;
-  }
-  sdk_buf_free(&q);
+  memset(it, 0, sizeof(*it));
+  it->key = strdup(key);
+  it->version = ver ? strdup(ver) : NULL;
+  c->nitems++;
+  if (!it->key || (ver && !it->version))
+    c->rc = oci_nomem(&t, c->err);
+  else if (c->nitems == PURGE_BATCH)
+    c->rc = purge_flush(c);
   return c->rc ? 1 : 0;
 }
 
@@ -156,26 +211,32 @@ int32_t oci_container_delete(store_handle *h, const char *bucket,
                              uint32_t flags, store_error *err)
 {
   oci_target t = {"delete", bucket, NULL, NULL};
-  purge_ctx c = {h, bucket, err, STORE_OK, 0};
+  purge_ctx *c = calloc(1, sizeof(*c));
   int32_t rc;
 
-  rc = oci_check_bucket(&t, err);
+  rc = c ? oci_check_bucket(&t, err) : oci_nomem(&t, err);
   if (rc)
     goto out;
+  c->h = h;
+  c->bucket = bucket;
+  c->err = err;
   /* Deleting under a paged listing can move later entries to pages
    * already read: list again until a pass finds nothing. */
   if (flags & STORE_CONTAINER_DELETE_RECURSIVE) {
     int pass = 0;
     do {
-      c.n = 0;
-      rc = oci_versions(h, &t, NULL, purge_version, &c, err);
-      if (c.rc)
-        rc = c.rc;
-      if (!rc && c.n && ++pass == PURGE_PASSES)
+      c->n = 0;
+      rc = oci_versions(h, &t, NULL, purge_version, c, err);
+      if (c->rc)
+        rc = c->rc;
+      if (!rc && c->nitems)
+        rc = purge_flush(c);
+      purge_drop(c); /* what a failed pass still held */
+      if (!rc && c->n && ++pass == PURGE_PASSES)
         rc = oci_fail(&t, err, STORE_E_NOT_EMPTY,
                       "objects still come into it after %d passes deleting "
                       "them: is something writing to it?", PURGE_PASSES);
-    } while (!rc && c.n);
+    } while (!rc && c->n);
     if (!rc)
       rc = purge_uploads(h, &t, err);
     if (rc)
@@ -183,6 +244,7 @@ int32_t oci_container_delete(store_handle *h, const char *bucket,
   }
   rc = oci_exec(h, &t, "DELETE", OCI_P_BUCKET, NULL, NULL, NULL, err);
 out:
+  free(c);
   return rc;
 }
 

@@ -25,6 +25,7 @@ int unit_meta(void);
 int unit_list(void);
 int unit_http(void);
 int unit_rsa(void);
+int unit_parallel(void);
 
 /* A zeroed store_error as the host passes it. */
 #define UNIT_ERR(e) \

@@ -20,5 +20,6 @@ int main(void)
   failed += unit_list();
   failed += unit_http();
   failed += unit_rsa();
+  failed += unit_parallel();
   return failed ? 1 : 0;
 }

@@ -11,7 +11,8 @@
 # response is matched to its object by Content-ID, in any order. A call
 # answered 503 is sent again; a bucket's 404 fails the call once; a bucket
 # whose versioning cannot be read goes one by one; rb --force and sync
-# --delete use batches.
+# --delete use batches; the bucket's versioning is read once for an rm -r
+# of 2100 objects (three calls).
 . "$(dirname "$0")/gcslib.sh" "$@"
 
 gcs_private_server
@@ -419,5 +420,29 @@ check
 [ "$(curl -sS -H "Authorization: Bearer $TOK" "$GCS_E/storage/v1/b/$B/o?prefix=sy/" |
   python3 -c 'import json,sys; [print(i["name"]) for i in json.load(sys.stdin).get("items", [])]')" = "sy/k1.txt" ] ||
   fail "sync --delete: wrong objects left"
+
+
+# rm -r of 2100 objects: three calls of up to 1000 keys, and the bucket's
+# versioning read once for them all (one GET of the bucket, not three).
+printf '%s' '[]' > "$T/rules.new"
+mv "$T/rules.new" "$T/rules.json"
+sleep 0.3
+mkdir -p "$T/big"
+for i in $(seq 1 2100); do printf '%s\n' "$i" > "$T/big/b$i.txt"; done
+xt -q cp -r --transfers 8 "$T/big" "gcs:$B/big/"
+assert_rc 0
+: > "$T/proxy/log"
+xt -q rm -r "gp:$B/big/"
+assert_rc 0
+check
+[ "$(grep -c '^POST /batch/storage/v1 ' "$T/proxy/log")" = 21 ] ||
+  fail "rm -r of 2100: expected 21 batches: $(grep -c '^POST ' "$T/proxy/log")"
+check
+[ "$(grep -c "^GET /storage/v1/b/$B[ ?]" "$T/proxy/log")" = 1 ] ||
+  fail "rm -r of 2100: the bucket read $(grep -c "^GET /storage/v1/b/$B[ ?]" "$T/proxy/log") times, not once"
+check
+[ -z "$(curl -sS -H "Authorization: Bearer $TOK" \
+  "$GCS_E/storage/v1/b/$B/o?prefix=big/&versions=true" | grep '"name"')" ] ||
+  fail "rm -r of 2100: left behind"
 
 finish

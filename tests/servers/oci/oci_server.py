@@ -143,6 +143,7 @@ class State:
         # each other).
         self.settings = {"": dict(HOOK_DEFAULTS)}
         self.counters = {}
+        self.in_flight = {}
 
     def setting(self, bucket, name):
         with self.lock:
@@ -157,6 +158,20 @@ class State:
             for scope in {"", bucket or ""}:
                 c = self.counters.setdefault(scope, {})
                 c[what] = c.get(what, 0) + 1
+
+    # Requests being served at once, server-wide and per bucket: the counter
+    # "max_in_flight" is the most seen, for tests of clients that send in parallel.
+    def enter(self, bucket):
+        with self.lock:
+            for scope in {"", bucket or ""}:
+                n = self.in_flight[scope] = self.in_flight.get(scope, 0) + 1
+                c = self.counters.setdefault(scope, {})
+                c["max_in_flight"] = max(c.get("max_in_flight", 0), n)
+
+    def leave(self, bucket):
+        with self.lock:
+            for scope in {"", bucket or ""}:
+                self.in_flight[scope] -= 1
 
     def new_file(self):
         return os.path.join(self.data, uuid.uuid4().hex)
@@ -263,9 +278,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if len(args) >= 2 and op not in ("ListBuckets", "CreateBucket"):
                 self.bucket_name = args[1]
             self.state.count(self.bucket_name, "requests")
-            self.authenticate(op)
-            self.state.count(self.bucket_name, op)
-            getattr(self, "op_" + op)(*args)
+            self.state.enter(self.bucket_name)
+            try:
+                self.authenticate(op)
+                self.state.count(self.bucket_name, op)
+                getattr(self, "op_" + op)(*args)
+            finally:
+                self.state.leave(self.bucket_name)
         except OciError as e:
             if e.status == 401:
                 self.state.count(self.bucket_name, "NotAuthenticated")
