@@ -378,28 +378,6 @@ check
   "$GCS_E/storage/v1/b/$BR")" = 404 ] || fail "rb --force: the bucket is still there"
 
 
-# rb --force of a bucket whose versioning was turned off, holding old
-# generations: the live objects go in a batch, the old generations by
-# their generation (a delete by name would not reach them); the bucket goes.
-BO=$B-off
-gcs_config "  gvers: {type: \"storage\", provider: \"gcs\", endpoint: \"$GCS_E\",
-          credentials-file: \"$GCS_DIR/sa.json\", versioned-buckets: true,
-          retry: {attempts: 1}}"
-xt mb "gvers:$BO"
-assert_rc 0
-for i in 1 2; do xt -q cp "$T/one.txt" "gvers:$BO/t/a.txt"; done
-check
-[ "$(curl -sS -o /dev/null -w '%{http_code}' -X PATCH -H "Authorization: Bearer $TOK" \
-  -H "Content-Type: application/json" -d '{"versioning": {"enabled": false}}' \
-  "$GCS_E/storage/v1/b/$BO")" = 200 ] || fail "versioning not turned off"
-check
-[ "$(left "$BO" | grep -c .)" = 2 ] || fail "expected two generations of t/a.txt"
-xt rb -f "gcs:$BO"
-assert_rc 0
-check
-[ "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOK" \
-  "$GCS_E/storage/v1/b/$BO")" = 404 ] || fail "rb --force (versioning off, old generations): the bucket is still there"
-
 # sync --delete deletes what the source lacks through the batch endpoint:
 # 3 extra objects, one batch, no single DELETE, each reported.
 mkdir -p "$T/keep"
@@ -444,5 +422,28 @@ check
 [ -z "$(curl -sS -H "Authorization: Bearer $TOK" \
   "$GCS_E/storage/v1/b/$B/o?prefix=big/&versions=true" | grep '"name"')" ] ||
   fail "rm -r of 2100: left behind"
+
+
+# rb --force of a bucket whose versioning was turned off, holding old
+# generations: the live objects go in a batch, the old generations by
+# their generation (a delete by name would not reach them); the bucket goes.
+BO=$B-off
+gcs_config "  gvers: {type: \"storage\", provider: \"gcs\", endpoint: \"$GCS_E\",
+          credentials-file: \"$GCS_DIR/sa.json\", versioned-buckets: true,
+          retry: {attempts: 1}}"
+xt mb "gvers:$BO"
+assert_rc 0
+for i in 1 2; do xt -q cp "$T/one.txt" "gvers:$BO/t/a.txt"; done
+check
+[ "$(curl -sS -o /dev/null -w '%{http_code}' -X PATCH -H "Authorization: Bearer $TOK" \
+  -H "Content-Type: application/json" -d '{"versioning": {"enabled": false}}' \
+  "$GCS_E/storage/v1/b/$BO")" = 200 ] || fail "versioning not turned off"
+check
+[ "$(left "$BO" | grep -c .)" = 2 ] || fail "expected two generations of t/a.txt"
+xt rb -f "gcs:$BO"
+assert_rc 0
+check
+[ "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOK" \
+  "$GCS_E/storage/v1/b/$BO")" = 404 ] || fail "rb --force (versioning off, old generations): the bucket is still there"
 
 finish
