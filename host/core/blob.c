@@ -100,16 +100,9 @@ static int put_replay(void *p)
   return 0;
 }
 
-struct landed {
-  int seen;
-  uint64_t size;
-  int has_crc;
-  uint32_t crc;
-};
-
-static int32_t landed_entry(void *ud, const store_entry *e)
+int32_t st_head_seen_fn(void *seen, const store_entry *e)
 {
-  struct landed *l = ud;
+  st_head_seen *l = seen;
   l->seen = 1;
   l->size = e->size;
   l->has_crc = store_entry_crc32c(e, &l->crc);
@@ -125,7 +118,7 @@ static int landed(xtstore_svc *s, struct put_args *a, int rc)
 {
   const store_put_opts *o = a->opts;
   store_head_opts ho;
-  struct landed l = {0, 0, 0, 0};
+  st_head_seen l = {0, 0, 0, 0};
   store_error herr;
 
   if ((rc != STORE_E_IO && rc != STORE_E_TIMEOUT) || !a->eof ||
@@ -134,7 +127,7 @@ static int landed(xtstore_svc *s, struct put_args *a, int rc)
   memset(&ho, 0, sizeof(ho));
   ho.struct_size = sizeof(ho);
   st_err_reset(&herr);
-  if (s->ops->blob_head(s->h, a->container, a->key, &ho, landed_entry, &l,
+  if (s->ops->blob_head(s->h, a->container, a->key, &ho, st_head_seen_fn, &l,
                         &herr) != STORE_OK || !l.seen ||
       l.size != a->consumed || !l.has_crc || l.crc != a->crc)
     return 0;

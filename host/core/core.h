@@ -407,6 +407,16 @@ void st_redact_urls(char *msg, size_t size);
 /* Non-zero once the context was cancelled. */
 int st_cancelled(const xtstore_ctx *ctx);
 
+/* blob.c: what a HEAD says of an object, to tell whether a put or an
+ * upload whose answer was lost landed: st_head_seen_fn fills it. */
+typedef struct st_head_seen {
+  int seen;          /* the store reported the object                   */
+  uint64_t size;
+  int has_crc;       /* crc is the object's CRC-32C                     */
+  uint32_t crc;
+} st_head_seen;
+int32_t st_head_seen_fn(void *seen, const store_entry *e);
+
 /* The metadata flag of a directory marker (blob.c). */
 #define ST_MARKER_META "hdi_isfolder"
 

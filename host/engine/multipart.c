@@ -1040,22 +1040,6 @@ static int still_same(struct mp *m, store_error *err)
                 m->key, e.message);
 }
 
-struct seen {
-  int seen;
-  uint64_t size;
-  int has_crc;
-  uint32_t crc;
-};
-
-static int32_t seen_entry(void *ud, const store_entry *e)
-{
-  struct seen *l = ud;
-  l->seen = 1;
-  l->size = e->size;
-  l->has_crc = store_entry_crc32c(e, &l->crc);
-  return 0;
-}
-
 /* A complete whose answer was lost may have completed the upload: sent
  * again, it is refused (S3: NoSuchUpload; s3rver: 500). When the store
  * holds the object with the size and the CRC-32C of the parts sent (co's),
@@ -1065,7 +1049,7 @@ static int completed_anyway(struct mp *m, const store_put_opts *co,
                             store_put_result *res)
 {
   store_head_opts ho;
-  struct seen l = {0, 0, 0, 0};
+  st_head_seen l = {0, 0, 0, 0};
   store_error e;
 
   if ((co->flags & STORE_PUT_IF_NONE_MATCH) || co->if_match)
@@ -1073,7 +1057,7 @@ static int completed_anyway(struct mp *m, const store_put_opts *co,
   memset(&ho, 0, sizeof(ho));
   ho.struct_size = sizeof(ho);
   st_err_reset(&e);
-  if (xtstore_blob_head(m->svc, m->container, m->key, &ho, seen_entry, &l,
+  if (xtstore_blob_head(m->svc, m->container, m->key, &ho, st_head_seen_fn, &l,
                         &e) != STORE_OK || !l.seen || l.size != m->bytes ||
       !l.has_crc || l.crc != co->crc32c)
     return 0;
