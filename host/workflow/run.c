@@ -90,7 +90,7 @@ void st_wf_finish(st_wf_run *r, st_wf_done *d)
 }
 
 /* The caller's clean stop (xtstore_wf_opts.stop). */
-static int stop_asked(const st_wf_run *r)
+int st_wf_stop_asked(const st_wf_run *r)
 {
   return r->o.stop && r->o.stop(r->o.stop_ud);
 }
@@ -117,7 +117,7 @@ static void run_job(void *ud, void *p)
   st_wf_done d;
 
   /* Queued but not started: skipped, not reported. */
-  if (stop_asked(r)) {
+  if (st_wf_stop_asked(r)) {
     stopped(r, NULL);
     free(j->entry);
     free(j);
@@ -171,7 +171,7 @@ static int plan(void *ud, st_wf_entry *s, st_wf_entry *d, store_error *err)
   uint32_t status;
   st_wf_done done;
 
-  if (stop_asked(r)) {
+  if (st_wf_stop_asked(r)) {
     free(s);
     free(d);
     return stopped(r, err);
@@ -319,7 +319,7 @@ static int list_and_copy(st_wf_run *r, store_error *err)
     st_pool_wait(&r->pool);
   /* A stop after the last copy still comes before sync's deletions. */
   if (!rc && !r->rc && r->kind->finish && (r->o.flags & XTSTORE_WF_DELETE) &&
-      stop_asked(r))
+      st_wf_stop_asked(r))
     stopped(r, NULL);
   /* Deleting after a failure could delete what a failed copy should have
    * replaced: sync's deletions need a clean run. */
@@ -328,7 +328,7 @@ static int list_and_copy(st_wf_run *r, store_error *err)
   st_pool_stop(&r->pool);
   /* After the last write and the last deletion (sync --delete); a clean
    * stop's copies are as durable as a finished run's. */
-  if ((!rc || stop_asked(r)) && !r->dst.svc &&
+  if ((!rc || st_wf_stop_asked(r)) && !r->dst.svc &&
       !(r->o.flags & XTSTORE_WF_DRY_RUN)) {
     frc = sync_target(r, &ferr);
     /* Unsynced copies outrank the stop. */

@@ -80,8 +80,7 @@ static int32_t deleted(void *ud, size_t index, int32_t code,
   if (code)
     st_wf_fail(b->r, code, kerr);
   /* Cancelled, or a clean stop: no further batch goes out. */
-  return st_cancelled(b->r->ctx) ||
-         (b->r->o.stop && b->r->o.stop(b->r->o.stop_ud));
+  return st_cancelled(b->r->ctx) || st_wf_stop_asked(b->r);
 }
 
 static int delete_batched(st_wf_run *r, struct doomed *dm, store_error *err)

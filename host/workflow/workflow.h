@@ -236,6 +236,8 @@ int st_wf_run_tree(xtstore_ctx *ctx, const st_wf_kind *kind,
                    store_error *err);
 /* Remember the first failure of a run. */
 void st_wf_fail(st_wf_run *r, int rc, const store_error *err);
+/* run.c: the caller's clean stop was asked (xtstore_wf_opts.stop). */
+int st_wf_stop_asked(const st_wf_run *r);
 /* Report one object: fills d->source and d->target from d->name (the
  * source stays NULL for a deletion), sends the progress event and, unless
  * this is a dry run, the kind's record. */
