@@ -117,13 +117,21 @@ unsigned st_mp_inflight(const xtstore_svc *svc);
  * its most parts. A sequential source's part buffers have this size. */
 uint64_t st_mp_part_size(const xtstore_svc *svc, int64_t length);
 
-/* A file source's identity: a journal of its upload is used again only
- * while all of it is unchanged. */
+/* A random source's identity: a journal of its upload is used again only
+ * while all of it is unchanged (st_mp_ident_same). A file's, or another
+ * service's object's (object set: then dev, ino, mtime_ns and start are
+ * 0). The strings are borrowed in a source's, owned in a journal's. */
 typedef struct st_mp_ident {
-  uint64_t dev, ino, size;  /* the file's, as fstat says                */
+  uint64_t dev, ino, size;  /* the file's, as fstat says; an object's size */
   int64_t mtime_ns;
   uint64_t start;           /* where the body starts in it              */
+  /* An object: where it is, and the version its entry reports (its etag,
+   * to which every ranged get of the copy is pinned). NULL: a file. */
+  const char *service, *container, *key, *version;
 } st_mp_ident;
+
+/* Non-zero when a and b are the identity of one unchanged source. */
+int st_mp_ident_same(const st_mp_ident *a, const st_mp_ident *b);
 
 /* Where an upload's bytes come from (transfer.c makes them). */
 typedef struct st_mp_src {
@@ -152,9 +160,10 @@ typedef struct st_mp_src {
    * budget must not wait for more. st_mp_put gives them back, whatever it
    * returns. 0: it waits for its first buffer itself. */
   uint64_t reserved;
-  const st_mp_ident *ident; /* a random source that is a file: its upload
-                               is journaled and resumed by the next run
-                               (journal.c); NULL: neither */
+  const st_mp_ident *ident; /* a random source that is a file, or another
+                               service's object pinned to its version: its
+                               upload is journaled and resumed by the next
+                               run (journal.c); NULL: neither */
   /* A random source whose bytes can be read twice cheaply (a file): the
    * CRC-32C of bytes [off, off+len) into *out, read ahead of a part's
    * send so the service can check the part, and to see that a journaled
@@ -184,9 +193,10 @@ typedef struct st_mp_src {
 ** STORE_E_ABORTED: the caller knows the cause. out (may be NULL) gets the
 ** result; its size is the bytes sent when the provider leaves it 0.
 ** With src->ident, the upload is journaled as its parts complete and
-** resumed by the next st_mp_put of the same file to the same target: the
-** parts on record whose range still has the CRC-32C sent are not sent
-** again (see journal.c). A completed, failed or cancelled upload leaves
+** resumed by the next st_mp_put of the same source to the same target: the
+** parts on record whose range of a file still has the CRC-32C sent, or any
+** part on record of an object of the same version, are not sent again (see
+** journal.c). A completed, failed or cancelled upload leaves
 ** no journal.
 **
 ** Checksums: every part's CRC-32C is computed as it is sent (read ahead
@@ -211,6 +221,10 @@ int st_mp_put(xtstore_svc *svc, const char *container, const char *key,
 /* fd's identity with the body starting at `start`; -1 when fd is not a
  * regular file. */
 int st_mp_ident_fd(int fd, int64_t start, st_mp_ident *out);
+/* An object's identity, its strings borrowed from the arguments. */
+void st_mp_ident_object(const char *service, const char *container,
+                        const char *key, const char *version, uint64_t size,
+                        st_mp_ident *out);
 
 typedef struct st_jpart {
   uint32_t no;
@@ -240,8 +254,8 @@ char *st_journal_path(const char *service, const char *container,
 /* Read path into a new *out (free it with st_journal_free); -1 (NULL) when
  * it is missing or not a journal. */
 int st_journal_read(const char *path, st_journal **out);
-/* A new journal of no parts yet, for path (not written); NULL when out of
- * memory. */
+/* A new journal of no parts yet, for path (not written), with copies of
+ * ident's strings; NULL when out of memory. */
 st_journal *st_journal_new(const char *path, const char *service,
                            const char *container, const char *key,
                            const char *upload_id, const st_mp_ident *ident,

@@ -1,7 +1,8 @@
 /*
 ** journal.c -- the upload journals that let the next run resume a
-** multipart upload from a file (multipart.c), and the listing behind
-** `xtstore cleanup` (xtstore_uploads_list).
+** multipart upload from a file or from another service's object
+** (multipart.c), and the listing behind `xtstore cleanup`
+** (xtstore_uploads_list).
 **
 ** One file per target under $XDG_STATE_HOME/xtstore/uploads/ (default
 ** ~/.local/state/xtstore/uploads/), named by a hash of (service, container,
@@ -13,7 +14,16 @@
 **                     SERVICE CONTAINER KEY UPLOAD_ID
 **   P NO LEN TOKEN CRC32C
 **
-** (the first on one line), strings percent-encoded. The header is written
+** (the first on one line), strings percent-encoded. That header is a
+** file's; a copy from another service's object has a version 2 header
+** instead, its source's address and version in place of the file's
+** device, inode, time and start (an older xtstore skips such a journal as
+** not one; this one reads both):
+**
+**   xtstore-journal 2 CREATED SIZE PART_SIZE SRC_SERVICE SRC_CONTAINER
+**                     SRC_KEY VERSION SERVICE CONTAINER KEY UPLOAD_ID
+**
+** The upload id stays the last field of either. The header is written
 ** atomically (a temporary file renamed), each completed part appended and
 ** fdatasync'd; a line cut by a crash (no newline) is ignored, as is any
 ** line that does not parse (a part line without a CRC-32C, of an older
@@ -39,7 +49,8 @@
 
 #include "engine.h"
 
-#define JOURNAL_MAGIC "xtstore-journal 1"
+#define JOURNAL_MAGIC "xtstore-journal 1"    /* a file's           */
+#define JOURNAL_MAGIC2 "xtstore-journal 2"   /* an object's        */
 #define JOURNAL_SUFFIX ".journal"
 #define JOURNAL_MAX_LINE 16384   /* a header of the longest names */
 
@@ -57,6 +68,32 @@ int st_mp_ident_fd(int fd, int64_t start, st_mp_ident *out)
                   st.st_mtim.tv_nsec;
   out->start = (uint64_t)start;
   return 0;
+}
+
+void st_mp_ident_object(const char *service, const char *container,
+                        const char *key, const char *version, uint64_t size,
+                        st_mp_ident *out)
+{
+  memset(out, 0, sizeof(*out));
+  out->size = size;
+  out->service = service;
+  out->container = container;
+  out->key = key;
+  out->version = version;
+}
+
+static int same_str(const char *a, const char *b)
+{
+  return a == b || (a && b && !strcmp(a, b));
+}
+
+int st_mp_ident_same(const st_mp_ident *a, const st_mp_ident *b)
+{
+  return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+         a->mtime_ns == b->mtime_ns && a->start == b->start &&
+         same_str(a->service, b->service) &&
+         same_str(a->container, b->container) && same_str(a->key, b->key) &&
+         same_str(a->version, b->version);
 }
 
 /* mkdir -p of path (modified in place, restored), 0700. */
@@ -198,34 +235,60 @@ static int split(char *line, char **f, int max)
   return t ? max + 1 : n;
 }
 
-static int parse_header(char *line, st_journal *j)
+/* The fields of line after magic (and a blank): nums numbers into v,
+ * then strs strings into f, decoded. -1 when it is not that. */
+static int header_fields(char *line, const char *magic, int nums, int strs,
+                         uint64_t *v, char **f)
 {
-  char *f[11];
-  uint64_t v[7];
+  size_t n = strlen(magic);
   int i;
 
-  if (strncmp(line, JOURNAL_MAGIC " ", sizeof(JOURNAL_MAGIC)) ||
-      split(line + sizeof(JOURNAL_MAGIC), f, 11) != 11)
+  if (strncmp(line, magic, n) || line[n] != ' ' ||
+      split(line + n + 1, f, nums + strs) != nums + strs)
     return -1;
-  for (i = 0; i < 7; i++)
+  for (i = 0; i < nums; i++)
     if (get_u64(f[i], &v[i]))
       return -1;
-  for (i = 7; i < 11; i++)
+  for (i = nums; i < nums + strs; i++)
     if (get_str(f[i]))
       return -1;
-  if (strlen(f[10]) >= sizeof(j->upload_id) || !f[10][0])
+  return 0;
+}
+
+/* A version 1 (a file's) or 2 (an object's) header into j. */
+static int parse_header(char *line, st_journal *j)
+{
+  char *f[12], **t;
+  uint64_t v[7];
+  st_mp_ident *id = &j->ident;
+
+  if (!header_fields(line, JOURNAL_MAGIC, 7, 4, v, f)) {
+    id->dev = v[1];
+    id->ino = v[2];
+    id->size = v[3];
+    id->mtime_ns = (int64_t)v[4];
+    id->start = v[5];
+    j->part_size = v[6];
+    t = f + 7;
+  } else if (!header_fields(line, JOURNAL_MAGIC2, 3, 8, v, f)) {
+    id->size = v[1];
+    j->part_size = v[2];
+    /* An object's identity needs all of it: an empty version is none. */
+    if (!f[3][0] || !f[4][0] || !f[6][0] ||
+        !(id->service = strdup(f[3])) || !(id->container = strdup(f[4])) ||
+        !(id->key = strdup(f[5])) || !(id->version = strdup(f[6])))
+      return -1;
+    t = f + 7;
+  } else {
+    return -1;
+  }
+  if (strlen(t[3]) >= sizeof(j->upload_id) || !t[3][0])
     return -1;
   j->created = (int64_t)v[0];
-  j->ident.dev = v[1];
-  j->ident.ino = v[2];
-  j->ident.size = v[3];
-  j->ident.mtime_ns = (int64_t)v[4];
-  j->ident.start = v[5];
-  j->part_size = v[6];
-  j->service = strdup(f[7]);
-  j->container = strdup(f[8]);
-  j->key = strdup(f[9]);
-  strcpy(j->upload_id, f[10]);
+  j->service = strdup(t[0]);
+  j->container = strdup(t[1]);
+  j->key = strdup(t[2]);
+  strcpy(j->upload_id, t[3]);
   return j->service && j->container && j->key ? 0 : -1;
 }
 
@@ -280,6 +343,11 @@ void st_journal_free(st_journal *j)
   for (i = 0; i < j->nparts; i++)
     free(j->parts[i].token);
   free(j->parts);
+  /* A journal's identity owns its strings (st_journal_new, parse_header). */
+  free((char *)j->ident.service);
+  free((char *)j->ident.container);
+  free((char *)j->ident.key);
+  free((char *)j->ident.version);
   free(j->service);
   free(j->container);
   free(j->key);
@@ -351,10 +419,21 @@ st_journal *st_journal_new(const char *path, const char *service,
     return NULL;
   j->created = (int64_t)time(NULL);
   j->ident = *ident;
+  j->ident.service = j->ident.container = j->ident.key = j->ident.version =
+      NULL;
   j->part_size = part_size;
   j->service = strdup(service);
   j->container = strdup(container);
   j->key = strdup(key);
+  if (ident->service &&
+      (!ident->container || !ident->key || !ident->version ||
+       !(j->ident.service = strdup(ident->service)) ||
+       !(j->ident.container = strdup(ident->container)) ||
+       !(j->ident.key = strdup(ident->key)) ||
+       !(j->ident.version = strdup(ident->version)))) {
+    st_journal_free(j);
+    return NULL;
+  }
   if (!j->service || !j->container || !j->key ||
       strlen(upload_id) >= sizeof(j->upload_id)) {
     st_journal_free(j);
@@ -386,10 +465,23 @@ int st_journal_write(st_journal *j)
   if (fd < 0 || !(f = fdopen(fd, "w")))
     goto out;
   fd = -1;
-  fprintf(f, JOURNAL_MAGIC " %" PRId64 " %" PRIu64 " %" PRIu64 " %" PRIu64
-          " %" PRId64 " %" PRIu64 " %" PRIu64 " ", j->created, j->ident.dev,
-          j->ident.ino, j->ident.size, j->ident.mtime_ns, j->ident.start,
-          j->part_size);
+  if (j->ident.service) {
+    fprintf(f, JOURNAL_MAGIC2 " %" PRId64 " %" PRIu64 " %" PRIu64 " ",
+            j->created, j->ident.size, j->part_size);
+    put_str(f, j->ident.service);
+    fputc(' ', f);
+    put_str(f, j->ident.container);
+    fputc(' ', f);
+    put_str(f, j->ident.key);
+    fputc(' ', f);
+    put_str(f, j->ident.version);
+    fputc(' ', f);
+  } else {
+    fprintf(f, JOURNAL_MAGIC " %" PRId64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+            " %" PRId64 " %" PRIu64 " %" PRIu64 " ", j->created, j->ident.dev,
+            j->ident.ino, j->ident.size, j->ident.mtime_ns, j->ident.start,
+            j->part_size);
+  }
   put_str(f, j->service);
   fputc(' ', f);
   put_str(f, j->container);

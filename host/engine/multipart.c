@@ -26,13 +26,14 @@
 ** it is compared with (engine.h, st_mp_put).
 **
 ** Resume within one run: a failed part is sent again alone and the parts
-** already up are kept. Across runs, for a file (src->ident): the upload id
-** and each completed part's token are journaled (journal.c), so a run that
-** dies where it cannot abort (kill -9, a crash, power loss) is resumed by
-** the next upload of the same, unchanged file to the same blob, which
-** sends only the parts not on record (or whose range of the file no
-** longer has the CRC-32C recorded: the workers read the parts on record
-** again, in parallel). ABI 1.0 cannot list a server's
+** already up are kept. Across runs, for a file or another service's object
+** pinned to its version (src->ident): the upload id and each completed
+** part's token are journaled (journal.c), so a run that dies where it
+** cannot abort (kill -9, a crash, power loss) is resumed by the next
+** upload of the same, unchanged source to the same blob, which sends only
+** the parts not on record (or, for a file, whose range no longer has the
+** CRC-32C recorded: the workers read the parts on record again, in
+** parallel; an object's version is its bytes, not read again). ABI 1.0 cannot list a server's
 ** parts, so the journal is the record, and the service checks the tokens
 ** at completion; an upload the service no longer has (expired, aborted)
 ** is started over once. A failure or ^C aborts the upload and drops the
@@ -495,7 +496,10 @@ static void count_whole(struct mp *m, uint64_t len)
 /* Non-zero when part p of the file, as it is now, has the CRC-32C the
  * journal recorded for the part stored (m->crcs): it stays. Else the
  * journal's token goes and the part is sent again. On a worker, so the
- * parts on record are read in parallel. */
+ * parts on record are read in parallel. An object's part stays unread:
+ * resume() took the journal only for the same version, whose ranges the
+ * gets are pinned to; the recorded CRC-32Cs go into the whole object's,
+ * which must equal the source's where it reports one (whole_crc). */
 static int part_unchanged(struct mp *m, const struct part *p)
 {
   const st_mp_src *s = m->src;
@@ -503,6 +507,8 @@ static int part_unchanged(struct mp *m, const struct part *p)
   uint32_t now;
   int same;
 
+  if (s->ident->service)
+    return 1;
   st_err_reset(&e);
   same = s->crc && !s->crc(s->ud, p->off, p->len, &now, &e) &&
          now == m->crcs[p->no - 1];
@@ -870,15 +876,17 @@ static void abort_upload(struct mp *m)
            m->svc->name, m->container, m->key, m->id, m->journal->path);
 }
 
-/* Only a file read by offset is journaled: its parts can be skipped. */
+/* Only a random source with an identity is journaled (a file read by
+ * offset, an object by ranged gets pinned to its version): its parts can
+ * be skipped. */
 static int journaled(const struct mp *m)
 {
   return m->src->ident && m->src->open;
 }
 
-/* Take up the journal's upload when it is of this very file, planned in
+/* Take up the journal's upload when it is of this very source, planned in
  * these parts: its id, and the tokens and CRC-32Cs of the parts it has
- * (run_part checks that their ranges of the file still have those). */
+ * (run_part checks that their ranges of a file still have those). */
 static void adopt(struct mp *m, st_journal *j)
 {
   size_t i, kept = 0;
@@ -902,11 +910,11 @@ static void adopt(struct mp *m, st_journal *j)
   memcpy(m->id, j->upload_id, sizeof(m->id));
 }
 
-/* For a file: the upload a journal of this target records, when the file
- * is the same and unchanged (m->id set, the parts on record in m->tokens,
- * m->journal its record); an upload of another or a changed file is
- * aborted, so parts of two sources never mix and nothing is left
- * behind. */
+/* The upload a journal of this target records, when its source is the
+ * same and unchanged (m->id set, the parts on record in m->tokens,
+ * m->journal its record); an upload of another or a changed source (a
+ * file's size, time or inode; an object's size or version) is aborted, so
+ * parts of two sources never mix and nothing is left behind. */
 static void resume(struct mp *m)
 {
   xtstore_svc *s = m->svc;
@@ -924,7 +932,7 @@ static void resume(struct mp *m)
   if (!path || st_journal_read(path, &j) || strcmp(j->service, s->name) ||
       strcmp(j->container, m->container) || strcmp(j->key, m->key))
     goto out;
-  if (!memcmp(&j->ident, id, sizeof(*id)) && j->part_size == m->part_size) {
+  if (st_mp_ident_same(&j->ident, id) && j->part_size == m->part_size) {
     adopt(m, j);
     st_log(s->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': resuming "
            "upload '%s': %" PRIu32 " of %" PRIu32 " parts on record",

@@ -244,7 +244,8 @@ int st_put_fd(xtstore_svc *svc, const char *container, const char *key,
               void *ud, store_put_result *out, store_error *err)
 {
   struct fd_src src = {fd, lseek(fd, 0, SEEK_CUR), 0, on_bytes, ud,
-                       svc->ctx, container, key, 0, {0, 0, 0, 0, 0}};
+                       svc->ctx, container, key, 0,
+                       {0, 0, 0, 0, 0, NULL, NULL, NULL, NULL}};
   store_put_opts o;
   store_error e;
   int rc, known = ST_KNOWN_GIVEN;
@@ -302,7 +303,7 @@ int st_append_fd(xtstore_svc *svc, const char *container, const char *key,
                  const char *content_type, int fd, store_error *err)
 {
   struct fd_src src = {fd, -1, 0, NULL, NULL, svc->ctx, container, key, 0,
-                       {0, 0, 0, 0, 0}};
+                       {0, 0, 0, 0, 0, NULL, NULL, NULL, NULL}};
   store_append_opts o;
   struct stat st;
   off_t pos = lseek(fd, 0, SEEK_CUR);
@@ -1210,9 +1211,18 @@ static int range_close(void *reader, store_error *err)
  * at once with a ring each (sharing ring_bytes), no part buffer. */
 static int ranged_copy(const struct copy_plan *cp, store_error *err)
 {
+  st_mp_ident id;
   st_mp_src ms;
 
   memset(&ms, 0, sizeof(ms));
+  /* Gets pinned to the source's version (its etag) identify the bytes:
+   * the upload is journaled and resumed by the next run while the source
+   * has that version (multipart.c). */
+  if (cp->get.if_match && cp->get.if_match[0]) {
+    st_mp_ident_object(cp->src->name, cp->sc, cp->sk, cp->get.if_match,
+                       (uint64_t)cp->put.content_length, &id);
+    ms.ident = &id;
+  }
   ms.length = cp->put.content_length;
   ms.open = range_open;
   ms.read = range_read;

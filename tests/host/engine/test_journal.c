@@ -2,7 +2,9 @@
 ** The upload journal's part lines (host/engine/journal.c) are read
 ** strictly: decimal numbers and 8 lowercase hex digits of CRC-32C only; a
 ** line strtoul would have taken (a sign, a 0x, upper case) is ignored, so
-** its part is sent again rather than matched against a wrong CRC.
+** its part is sent again rather than matched against a wrong CRC. A copy's
+** journal (version 2) records its source object's address and version,
+** and a file's journal of version 1, as written before, still loads.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,7 +20,7 @@
 static void test_part_lines_strict(void **state)
 {
   char dir[] = "/tmp/xtstore-journal-XXXXXX", path[64], cmd[96];
-  st_mp_ident id = {1, 2, 3, 4, 0};
+  st_mp_ident id = {1, 2, 3, 4, 0, NULL, NULL, NULL, NULL};
   st_journal *j;
   FILE *f;
   (void)state;
@@ -48,10 +50,87 @@ static void test_part_lines_strict(void **state)
   assert_int_equal(system(cmd), 0);
 }
 
+/* A copy's journal: its source object (names with blanks and '-', which
+ * are encoded) read back as written; another version is another source. */
+static void test_object_source(void **state)
+{
+  char dir[] = "/tmp/xtstore-journal-XXXXXX", path[64], cmd[96];
+  st_mp_ident id, other;
+  st_journal *j;
+  (void)state;
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof(path), "%s/j", dir);
+  st_mp_ident_object("src svc", "c-1", "a b/k", "\"e-1\"", 1 << 20, &id);
+  j = st_journal_new(path, "dst", "c", "k", "up-2", &id, 4096);
+  assert_non_null(j);
+  assert_int_equal(st_journal_write(j), 0);
+  assert_int_equal(st_journal_add(j, 2, 4096, "t2", 0x12345678), 0);
+  st_journal_free(j);
+  assert_int_equal(st_journal_read(path, &j), 0);
+  assert_true(st_mp_ident_same(&j->ident, &id));
+  assert_string_equal(j->ident.key, "a b/k");
+  assert_string_equal(j->upload_id, "up-2");
+  assert_int_equal(j->part_size, 4096);
+  assert_int_equal(j->nparts, 1);
+  assert_int_equal(j->parts[0].crc, 0x12345678);
+  other = id;
+  other.version = "\"e-2\"";
+  assert_false(st_mp_ident_same(&j->ident, &other));
+  other = id;
+  other.size++;
+  assert_false(st_mp_ident_same(&j->ident, &other));
+  memset(&other, 0, sizeof(other));
+  other.size = id.size;
+  assert_false(st_mp_ident_same(&j->ident, &other));   /* a file's */
+  st_journal_free(j);
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
+/* Headers as files hold them: version 1 (a file's, as older runs wrote
+ * it) loads; a version 2 without its source's version, or cut short, is
+ * not a journal. */
+static void test_header_versions(void **state)
+{
+  char dir[] = "/tmp/xtstore-journal-XXXXXX", path[64], cmd[96];
+  st_mp_ident file = {7, 8, 9, 10, 0, NULL, NULL, NULL, NULL};
+  st_journal *j;
+  FILE *f;
+  (void)state;
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof(path), "%s/j", dir);
+  f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("xtstore-journal 1 100 7 8 9 10 0 4096 svc c k up-1\n"
+        "P 1 4096 t1 0000abcd\n", f);
+  fclose(f);
+  assert_int_equal(st_journal_read(path, &j), 0);
+  assert_true(st_mp_ident_same(&j->ident, &file));
+  assert_null(j->ident.service);
+  assert_int_equal(j->created, 100);
+  assert_string_equal(j->upload_id, "up-1");
+  assert_int_equal(j->nparts, 1);
+  st_journal_free(j);
+  f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("xtstore-journal 2 100 9 4096 s c k - svc c k up-1\n", f);
+  fclose(f);
+  assert_int_equal(st_journal_read(path, &j), -1);
+  f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("xtstore-journal 2 100 9 4096 s c k v svc c k\n", f);
+  fclose(f);
+  assert_int_equal(st_journal_read(path, &j), -1);
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_part_lines_strict),
+    cmocka_unit_test(test_object_source),
+    cmocka_unit_test(test_header_versions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
