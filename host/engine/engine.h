@@ -119,8 +119,8 @@ uint64_t st_mp_part_size(const xtstore_svc *svc, int64_t length);
 
 /* A random source's identity: a journal of its upload is used again only
  * while all of it is unchanged (st_mp_ident_same). A file's, or another
- * service's object's (object set: then dev, ino, mtime_ns and start are
- * 0). The strings are borrowed in a source's, owned in a journal's. */
+ * service's object's (service set; dev, ino, mtime_ns and start 0). The
+ * strings are borrowed in a source's, owned in a journal's. */
 typedef struct st_mp_ident {
   uint64_t dev, ino, size;  /* the file's, as fstat says; an object's size */
   int64_t mtime_ns;

@@ -33,11 +33,11 @@
 ** upload of the same, unchanged source to the same blob, which sends only
 ** the parts not on record (or, for a file, whose range no longer has the
 ** CRC-32C recorded: the workers read the parts on record again, in
-** parallel; an object's version is its bytes, not read again). ABI 1.0 cannot list a server's
-** parts, so the journal is the record, and the service checks the tokens
-** at completion; an upload the service no longer has (expired, aborted)
-** is started over once. A failure or ^C aborts the upload and drops the
-** journal, as a deliberate stop.
+** parallel; an object's version is its bytes, not read again). ABI 1.0
+** cannot list a server's parts, so the journal is the record, and the
+** service checks the tokens at completion; an upload the service no
+** longer has (expired, aborted) is started over once. A failure or ^C
+** aborts the upload and drops the journal, as a deliberate stop.
 */
 #include <errno.h>
 #include <inttypes.h>
@@ -1126,8 +1126,13 @@ static int upload(struct mp *m, char **first, uint64_t got,
   res.struct_size = sizeof(res);
   if (!rc)
     rc = still_same(m, err);
-  if (!rc)
-    rc = whole_crc(m, &co, err);
+  if (!rc && (rc = whole_crc(m, &co, err)) != STORE_OK && m->resumed) {
+    /* Parts on record that are not the source's bytes are not resumed
+     * again, even where the abort cannot reach the service. */
+    st_journal_remove(m->journal);
+    st_journal_free(m->journal);
+    m->journal = NULL;
+  }
   if (!rc) {
     rc = xtstore_multipart_complete(s, m->container, m->key, m->id, &co,
                                     (const char *const *)m->tokens, m->sent,
