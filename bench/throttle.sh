@@ -82,14 +82,16 @@ one() { # one LABEL SEED: a copy, its seconds on stdout
   # chain: the most 503s one request path got (one object, or one part).
   chain=$(awk '/ status 503$/ {n[$2]++} END {m = 0; for (k in n) if (n[k] > m) m = n[k]; print m}' "$t/proxy/log")
   [[ -z $2 ]] || echo "$chain" >> "$t/chains"
-  echo "$1: $(echo "$t1 - $t0" | bc) s, $(wc -l < "$t/proxy/log") requests, $(grep -c ' status 503$' "$t/proxy/log" || true) throttled, longest chain $chain, exit $rc" >&2
+  echo "$1: $(secs "$(echo "$t1 - $t0" | bc)") s, $(wc -l < "$t/proxy/log") requests, $(grep -c ' status 503$' "$t/proxy/log" || true) throttled, longest chain $chain, exit $rc" >&2
   echo "$t1 - $t0" | bc
 }
 
 median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+secs() { awk -v a="$1" 'BEGIN {printf "%.2f", a}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", a / b}'; }
 
 clean=$(for ((r = 1; r <= runs; r++)); do one "clean$r" ""; done | median)
 slow=$(for ((r = 1; r <= runs; r++)); do one "throttled$r" "$r"; done | median)
 chain=$(median < "$t/chains")
-echo "$count objects, $fraction of requests 503 (Retry-After 1): median clean ${clean} s, throttled ${slow} s, ratio $(echo "scale=1; $slow / $clean" | bc)"
-echo "median longest chain $chain: one object waits at least $chain s, $(echo "scale=1; $chain / $clean" | bc)x the clean run (the floor for a client that honours Retry-After)"
+echo "$count objects, $fraction of requests 503 (Retry-After 1): median clean $(secs "$clean") s, throttled $(secs "$slow") s, ratio $(ratio "$slow" "$clean")"
+echo "median longest chain $chain: one object waits at least $chain s, $(ratio "$chain" "$clean")x the clean run (the floor for a client that honours Retry-After)"
