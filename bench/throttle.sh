@@ -4,24 +4,31 @@
 # in front of it, makes COUNT small files, and copies them to the bucket
 # RUNS times clean and RUNS times with a seeded random FRACTION of the
 # requests answered 503 SlowDown with Retry-After: 1 (a new seed per run);
-# prints each run and the ratio of the medians.
+# prints each run and the ratio of the medians. Each throttled run also says
+# how often its unluckiest object was throttled in a row (its chain): that
+# object alone spends that many seconds waiting out Retry-After, a floor no
+# client that honours the header goes under (bench/README.md, Throttling).
 #
-#   bench/throttle.sh [--xtstore BIN] [--count 200] [--fraction 0.2]
-#                     [--runs 3] [--transfers N]
+#   bench/throttle.sh [--xtstore BIN] [--count 200] [--size BYTES]
+#                     [--fraction 0.2] [--runs 3] [--transfers N]
 #
+# --size: every file that many bytes (default about 1-8 KB, varied);
+# a clean run long beside the chains (--size 4194304) shows the client's
+# own cost of throttling.
 # BIN defaults to build/bin/xtstore; give another build's to compare.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 xt=$root/build/bin/xtstore
-count=200 fraction=0.2 runs=3 transfers=
+count=200 size= fraction=0.2 runs=3 transfers=
 while (($#)); do
   case $1 in
     --xtstore) xt=$2; shift 2 ;;
     --count) count=$2; shift 2 ;;
+    --size) size=$2; shift 2 ;;
     --fraction) fraction=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --transfers) transfers=$2; shift 2 ;;
-    *) echo "usage: bench/throttle.sh [--xtstore BIN] [--count N] [--fraction F] [--runs N] [--transfers N]" >&2
+    *) echo "usage: bench/throttle.sh [--xtstore BIN] [--count N] [--size BYTES] [--fraction F] [--runs N] [--transfers N]" >&2
        exit 2 ;;
   esac
 done
@@ -47,7 +54,7 @@ external-services:
 EOF
 mkdir -p "$t/src"
 for ((i = 1; i <= count; i++)); do
-  head -c $((1000 + i * 37)) /dev/urandom > "$t/src/f$i.bin"
+  head -c "${size:-$((1000 + i * 37))}" /dev/urandom > "$t/src/f$i.bin"
 done
 "$xt" --config "$t/xt.yaml" -q mb s3:bench
 
@@ -72,12 +79,19 @@ one() { # one LABEL SEED: a copy, its seconds on stdout
   "$xt" --config "$t/xt.yaml" -q cp -r ${transfers:+--transfers "$transfers"} \
     "$t/src/" "s3:bench/$1/" > /dev/null || rc=$?
   t1=$(date +%s.%N)
-  echo "$1: $(echo "$t1 - $t0" | bc) s, $(wc -l < "$t/proxy/log") requests, $(grep -c ' status 503$' "$t/proxy/log" || true) throttled, exit $rc" >&2
+  # chain: the most 503s one request path got (one object, or one part).
+  chain=$(awk '/ status 503$/ {n[$2]++} END {m = 0; for (k in n) if (n[k] > m) m = n[k]; print m}' "$t/proxy/log")
+  [[ -z $2 ]] || echo "$chain" >> "$t/chains"
+  echo "$1: $(secs "$(echo "$t1 - $t0" | bc)") s, $(wc -l < "$t/proxy/log") requests, $(grep -c ' status 503$' "$t/proxy/log" || true) throttled, longest chain $chain, exit $rc" >&2
   echo "$t1 - $t0" | bc
 }
 
 median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+secs() { awk -v a="$1" 'BEGIN {printf "%.2f", a}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", a / b}'; }
 
 clean=$(for ((r = 1; r <= runs; r++)); do one "clean$r" ""; done | median)
 slow=$(for ((r = 1; r <= runs; r++)); do one "throttled$r" "$r"; done | median)
-echo "$count objects, $fraction of requests 503 (Retry-After 1): median clean ${clean} s, throttled ${slow} s, ratio $(echo "scale=1; $slow / $clean" | bc)"
+chain=$(median < "$t/chains")
+echo "$count objects, $fraction of requests 503 (Retry-After 1): median clean $(secs "$clean") s, throttled $(secs "$slow") s, ratio $(ratio "$slow" "$clean")"
+echo "median longest chain $chain: one object waits at least $chain s, $(ratio "$chain" "$clean")x the clean run (the floor for a client that honours Retry-After)"

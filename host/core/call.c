@@ -49,15 +49,20 @@ static int cancelled(xtstore_svc *svc, store_error *err)
                 svc->name, object);
 }
 
+/* In slices, to see a cancellation; until a deadline, so that what each
+ * slice oversleeps on a busy machine does not add up (a Retry-After of 1 s
+ * took up to 1.1 s). */
 int st_backoff_sleep(const xtstore_svc *svc, uint32_t ms)
 {
-  while (ms > 0) {
-    uint32_t slice = ms > 50 ? 50 : ms;
+  uint64_t now = st_now_ms(), end = now + ms;
+
+  while (now < end) {
+    uint64_t slice = end - now > 50 ? 50 : end - now;
     struct timespec ts = {0, (long)slice * 1000000L};
     if (st_cancelled(svc->ctx))
       return STORE_E_ABORTED;
     nanosleep(&ts, NULL);
-    ms -= slice;
+    now = st_now_ms();
   }
   return STORE_OK;
 }

@@ -123,9 +123,11 @@ int st_flow_outcome(st_flow *f, int outcome)
   f->done++;
   if (outcome == ST_FLOW_THROTTLED) {
     f->throttled++;
-    /* One halving per window's worth of completions: the replies to a
-     * burst sent at the old window say the same thing once. */
-    if (f->limit && (!f->cuts || f->done >= f->window)) {
+    /* One halving per overload episode, like TCP's once per round
+     * trip: the replies to requests sent before the last halving -- up
+     * to the old window, twice the new one -- say the same thing once;
+     * a throttled reply after them is news. */
+    if (f->limit && (!f->cuts || f->done >= 2 * f->window)) {
       f->window = f->window > 1 ? f->window / 2 : 1;
       f->done = 0;
       f->grown = 0;

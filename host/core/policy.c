@@ -3,8 +3,12 @@
 ** plugin call, and the settings of its multipart uploads.
 **
 ** Full jitter (a uniform wait in [0, ceiling]) spreads out clients that
-** failed together; the server's Retry-After hint is a floor, because
-** retrying earlier only earns another 429/503.
+** failed together. A server's Retry-After is its own schedule for this
+** request, so it is the wait: never shorter (retrying earlier only earns
+** another 429/503), and not grown past it either -- a request throttled
+** again is told again when to come back, and the run's rate already
+** backs off through the service's window (flow.c). Backoff grows only
+** where the server gives no hint.
 */
 #include <errno.h>
 #include <stdio.h>
@@ -114,19 +118,16 @@ uint32_t st_retry_delay_ms(const st_retry_policy *p, uint32_t tries,
 {
   uint32_t shift = tries > 1 ? tries - 1 : 0;
   uint64_t ceiling;
-  uint32_t hint = 0;
-  uint32_t delay;
 
+  if (err && err->retry_after_ms)
+    return err->retry_after_ms < ST_RETRY_MAX_HINT_MS ? err->retry_after_ms
+                                                      : ST_RETRY_MAX_HINT_MS;
   /* base * 2^(tries-1): a shift of 32 already exceeds any uint32 max_ms,
    * and cannot overflow 64 bits. */
   ceiling = (uint64_t)p->base_ms << (shift < 32 ? shift : 32);
   if (ceiling > p->max_ms)
     ceiling = p->max_ms;
-  delay = (uint32_t)(st_next_random(rng) % (ceiling + 1));
-  if (err)
-    hint = err->retry_after_ms < ST_RETRY_MAX_HINT_MS ? err->retry_after_ms
-                                                      : ST_RETRY_MAX_HINT_MS;
-  return delay > hint ? delay : hint;
+  return (uint32_t)(st_next_random(rng) % (ceiling + 1));
 }
 
 #define ST_MP_MAX_PART        (UINT64_C(5) << 30) /* a configured part size */

@@ -1,6 +1,6 @@
 /*
 ** test_flow.c -- a service's window of requests in flight (core/flow.c):
-** AIMD (halve on throttling at most once per window's worth of
+** AIMD (halve on throttling at most once per old window's worth of
 ** completions, never below 1; one more slot per window's worth of
 ** successes, up to the limit), slots, and a pool's workers: their slot
 ** given back while they sleep, a spare started meanwhile.
@@ -71,25 +71,29 @@ static void test_halves_once_per_window(void **state)
   /* The first halving is the one to say. */
   assert_int_equal(st_flow_outcome(&f, ST_FLOW_THROTTLED), 1);
   assert_int_equal(f.window, 8);
-  /* A burst of 503s to requests sent at the old window: one halving. */
-  outcomes(&f, ST_FLOW_THROTTLED, 7);
+  /* The other 15 replies to the 16 requests sent at the old window say
+   * the same thing: one halving, even when every one is a 503 (halving
+   * again after the new window's 8 would cut twice for one episode). */
+  outcomes(&f, ST_FLOW_THROTTLED, 15);
   assert_int_equal(f.window, 8);
   assert_int_equal(f.cuts, 1);
-  /* A window's worth of completions later, throttling halves again, and
-   * is not said again. */
+  /* Once the old window's worth has completed, throttling is news: it
+   * halves again, and is not said again. */
   assert_int_equal(st_flow_outcome(&f, ST_FLOW_THROTTLED), 0);
   assert_int_equal(f.window, 4);
-  outcomes(&f, ST_FLOW_FAILED, 4);
+  outcomes(&f, ST_FLOW_FAILED, 7);
+  assert_int_equal(f.window, 4);
   st_flow_outcome(&f, ST_FLOW_THROTTLED);
   assert_int_equal(f.window, 2);
-  outcomes(&f, ST_FLOW_THROTTLED, 2);
+  outcomes(&f, ST_FLOW_THROTTLED, 3);
+  assert_int_equal(f.window, 2);
   st_flow_outcome(&f, ST_FLOW_THROTTLED);
   assert_int_equal(f.window, 1);
   /* Never below 1. */
   outcomes(&f, ST_FLOW_THROTTLED, 10);
   assert_int_equal(f.window, 1);
   assert_int_equal(f.lowest, 1);
-  assert_int_equal(f.throttled, 23);
+  assert_int_equal(f.throttled, 32);
   assert_true(st_flow_try(&f));
   assert_false(st_flow_try(&f));
 }
@@ -102,7 +106,7 @@ static void test_grows_back_to_limit(void **state)
   memset(&f, 0, sizeof f);
   st_flow_join(&f, 4);
   st_flow_outcome(&f, ST_FLOW_THROTTLED);
-  outcomes(&f, ST_FLOW_THROTTLED, 2);
+  outcomes(&f, ST_FLOW_THROTTLED, 4);
   assert_int_equal(f.window, 1);
   /* About one more per window's worth of successes: 1, then 2, then 3. */
   st_flow_outcome(&f, ST_FLOW_OK);

@@ -124,11 +124,23 @@ static void test_delay_honours_retry_after(void **state)
   int i;
 
   (void)state;
+  /* The server's hint is the wait, at every try: never less (retrying
+   * earlier only earns another 503), and not grown past it by the
+   * backoff (a base that would reach 6.4 s by the 7th try). Above max_ms
+   * the hint still wins: waiting less is useless. */
   for (i = 0; i < 500; i++)
-    assert_true(st_retry_delay_ms(&p, 1 + (uint32_t)(i % 5), &e, &rng) >=
-                1500);
-  /* Above max_ms the server's hint still wins: waiting less is useless. */
-  assert_int_equal(st_retry_delay_ms(&p, 1, &e, &rng), 1500);
+    assert_int_equal(st_retry_delay_ms(&p, 1 + (uint32_t)(i % 64), &e, &rng),
+                     1500);
+  p.max_ms = 60000;
+  for (i = 0; i < 500; i++)
+    assert_int_equal(st_retry_delay_ms(&p, 1 + (uint32_t)(i % 64), &e, &rng),
+                     1500);
+  /* Without a hint the backoff grows as before. */
+  e.retry_after_ms = 0;
+  for (i = 0; i < 500; i++)
+    if (st_retry_delay_ms(&p, 8, &e, &rng) > 1500)
+      break;
+  assert_true(i < 500);
 }
 
 static void test_delay_caps_retry_after(void **state)
