@@ -72,8 +72,8 @@ int st_backoff_sleep(const xtstore_svc *svc, uint32_t ms);
 uint64_t st_now_ms(void);
 
 /* Milliseconds to wait before attempt tries+1: full jitter over
- * min(max_ms, base_ms * 2^(tries-1)), but never less than the server's
- * retry_after_ms (capped at ST_RETRY_MAX_HINT_MS). `rng` is caller-held
+ * min(max_ms, base_ms * 2^(tries-1)); or, when err has retry_after_ms,
+ * exactly that (capped at ST_RETRY_MAX_HINT_MS). `rng` is caller-held
  * state (any non-zero seed). */
 uint32_t st_retry_delay_ms(const st_retry_policy *p, uint32_t tries,
                            const store_error *err, uint64_t *rng);
@@ -136,8 +136,8 @@ const char *st_size_text(uint64_t n, char *buf, size_t cap);
 /* ------------------------------------------------------------------------ */
 /* flow.c: a service's window of requests in flight (AIMD). It starts at   */
 /* the slots the pools using the service ask for (--transfers, multipart  */
-/* concurrency), halves on throttling (at most once per window's worth of */
-/* completions, never below 1) and grows by about one per window's worth  */
+/* concurrency), halves on throttling (at most once per old window's     */
+/* worth of completions, never below 1) and grows by about one per window's */
 /* of successes, back up to that. Zero-filled: no pool, no limit.          */
 /* ------------------------------------------------------------------------ */
 typedef struct st_flow {
