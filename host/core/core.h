@@ -137,8 +137,9 @@ const char *st_size_text(uint64_t n, char *buf, size_t cap);
 /* flow.c: a service's window of requests in flight (AIMD). It starts at   */
 /* the slots the pools using the service ask for (--transfers, multipart  */
 /* concurrency), halves on throttling (at most once per old window's     */
-/* worth of completions, never below 1) and grows by about one per window's */
-/* of successes, back up to that. Zero-filled: no pool, no limit.          */
+/* worth of completions, never below 1) and grows by about one per        */
+/* window's worth of successes, back up to that. Zero-filled: no pool, no */
+/* limit.                                                                  */
 /* ------------------------------------------------------------------------ */
 typedef struct st_flow {
   uint32_t limit;      /* slots the pools on the service asked for; 0:
