@@ -717,10 +717,12 @@ struct store_interface {
    * container that was begun and is neither completed nor aborted, by
    * whoever began it (this host, another machine, another tool), whose key
    * starts with prefix (NULL or "": all), through cb, all pages, in any
-   * order. An upload can be listed for a moment after it completes or is
-   * aborted; multipart_abort of one already gone is NOT_FOUND. NOT_FOUND
-   * when the container does not exist. NULL when the store cannot list
-   * them: the host then knows only the uploads it journaled itself. */
+   * order (a store that keeps nothing of an upload before its first part
+   * lists it from then on). An upload can be listed for a moment after it
+   * completes or is aborted; multipart_abort of one already gone is
+   * NOT_FOUND. NOT_FOUND when the container does not exist. NULL when the
+   * store cannot list them: the host then knows only the uploads it
+   * journaled itself. */
   store_multipart_list_op *multipart_list;
 };
 
