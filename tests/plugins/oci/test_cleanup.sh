@@ -43,6 +43,9 @@ assert_out_has "aborted  oci:$OCI_C/dir/pipe.bin  upload $ID"
 xt cleanup "oci:$OCI_C" --older-than 0
 assert_rc 0
 assert_err_has "no unfinished uploads of oci:$OCI_C"
+# OCI refuses to delete a bucket that holds an upload: this one is gone.
+xt rb "oci:$OCI_C"
+assert_rc 0
 xt cleanup "oci:$OCI_C-nosuch"
 assert_rc 4
 assert_error cleanup
