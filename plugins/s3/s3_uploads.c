@@ -122,6 +122,11 @@ int32_t s3_multipart_list(store_handle *h, const char *container,
       rc = s3_perform_ok(&c, &resp, err);
     if (!rc)
       rc = s3_fail_xml(&c, resp, err, &root);
+    /* A server that ignores ?uploads answers with an object listing. */
+    if (!rc && strcmp(sdk_xml_name(root), "ListMultipartUploadsResult"))
+      rc = s3_fail_msg(&c, err, STORE_E_UNSUPPORTED, "the server answered "
+                       "with a %s: it cannot list uploads",
+                       sdk_xml_name(root));
     if (!rc) {
       t = sdk_xml_child_text(root, "EncodingType");
       encoded = t && !strcmp(t, "url");
