@@ -9,21 +9,26 @@ oci_config "  ocim: {type: \"storage\", provider: \"oci\", endpoint: \"$OCI_E\",
 xt mb "oci:$OCI_C"
 assert_rc 0
 
-mkfifo "$T/fifo"
-"$XT_BIN" --config "$CONFIG" put - "ocim:$OCI_C/dir/pipe.bin" < "$T/fifo" > /dev/null 2>&1 &
-PID=$!
-exec 3> "$T/fifo"
-head -c $((12 << 20)) /dev/urandom >&3
-# Two parts of 5 MiB are stored once 10 MiB went through; give the
-# server a moment to take them, then kill the uploader.
-for i in $(seq 1 300); do
-  xt --json cleanup "oci:$OCI_C" --older-than 0
-  case $OUT in *upload_id*) break ;; esac
-  sleep 0.05
-done
-kill -9 "$PID"
-wait "$PID" 2> /dev/null
-exec 3>&-
+# killed_pipe KEY: `xtstore put - ocim:BUCKET/KEY` from a fifo, killed
+# with kill -9 once the service lists an upload of KEY.
+killed_pipe() {
+  local pid i
+  rm -f "$T/fifo"
+  mkfifo "$T/fifo"
+  "$XT_BIN" --config "$CONFIG" put - "ocim:$OCI_C/$1" < "$T/fifo" > /dev/null 2>&1 &
+  pid=$!
+  exec 3> "$T/fifo"
+  head -c $((12 << 20)) /dev/urandom >&3
+  for i in $(seq 1 300); do
+    xt --json cleanup "oci:$OCI_C" --older-than 0
+    case $OUT in *"\"$1\""*) break ;; esac
+    sleep 0.05
+  done
+  kill -9 "$pid"
+  wait "$pid" 2> /dev/null
+  exec 3>&-
+}
+killed_pipe dir/pipe.bin
 
 xt --json cleanup "oci:$OCI_C"
 assert_rc 0
@@ -37,9 +42,17 @@ xt cleanup "oci:$OCI_C" --older-than 0
 assert_rc 0
 assert_out_has "stale  oci:$OCI_C/dir/pipe.bin  upload $ID"
 assert_err_has "dry run"
+# Two uploads, on pages of one (the server's page_size hook): both listed,
+# both aborted.
+killed_pipe other.bin
+oci_hook PUT "/_test/config?bucket=$OCI_C" '{"page_size": 1}'
+xt --json cleanup "oci:$OCI_C" --older-than 0
+assert_rc 0
+assert_json_eq 'sorted(e["key"] for e in j)' '["dir/pipe.bin", "other.bin"]'
 xt cleanup "oci:$OCI_C" --older-than 0 --yes
 assert_rc 0
 assert_out_has "aborted  oci:$OCI_C/dir/pipe.bin  upload $ID"
+assert_out_has "aborted  oci:$OCI_C/other.bin  upload "
 xt cleanup "oci:$OCI_C" --older-than 0
 assert_rc 0
 assert_err_has "no unfinished uploads of oci:$OCI_C"
