@@ -75,6 +75,32 @@ xt cleanup scratch:c
 assert_rc 0
 assert_err_has "no unfinished uploads of scratch:c"
 
+# A journaled upload (a file's, killed) is listed by the service too: one
+# line, from the journal, stale at once (no run is doing it).
+J="$HOME/.local/state/xtstore/uploads"
+head -c $((30 << 20)) /dev/urandom > big.bin
+"$XT_BIN" --config "$CONFIG" put big.bin scratch:c/big.bin > /dev/null 2>&1 &
+PID=$!
+for i in $(seq 1 3000); do
+  [ "$(cat "$J"/*.journal 2> /dev/null | grep -c '^P ')" -ge 2 ] && break
+  sleep 0.01
+done
+kill -9 "$PID"
+wait "$PID" 2> /dev/null
+ID=$(ls "$STAGE" 2> /dev/null)
+xt --json cleanup scratch:c
+assert_rc 0
+assert_json_eq '[(e["action"], e["origin"], e["key"], e["upload_id"]) for e in j]' \
+  "[[\"stale\", \"journal\", \"big.bin\", \"$ID\"]]"
+xt cleanup scratch:c --yes
+assert_rc 0
+assert_out_has "aborted  scratch:c/big.bin  upload $ID, "
+check
+[ "$(printf '%s\n' "$OUT" | wc -l)" -eq 1 ] || fail "not one line for the upload"
+assert_file_absent "$STAGE/$ID"
+check
+[ -z "$(ls "$J")" ] || fail "cleanup --yes left a journal"
+
 # Bad input: one line each, and the exit code.
 xt cleanup scratch:c --older-than 3x
 assert_usage cleanup
