@@ -9,7 +9,8 @@
 ** concatenates the parts into a temp file, combines their CRCs into the
 ** object's (checked against a CRC given to complete, recorded and
 ** reported as a put's), and renames it into place like a put; nothing is
-** visible under the key before that.
+** visible under the key before that. multipart_list reads the staging:
+** each upload's key from its info, begun when info was written.
 */
 #include <errno.h>
 #include <fcntl.h>
