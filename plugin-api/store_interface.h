@@ -443,6 +443,21 @@ typedef struct store_presign_result {
                                      through the URL must send; "" none   */
 } store_presign_result;
 
+/* since 1.1: one upload in parts that was begun and neither completed nor
+ * aborted, as multipart_list reports it. Borrowed for the callback only. */
+typedef struct store_upload {
+  uint32_t struct_size;
+  uint32_t reserved;
+  const char *key;                /* the blob it will create              */
+  const char *upload_id;          /* as multipart_begin gave it: what
+                                     multipart_abort takes                */
+  int64_t  initiated;             /* Unix seconds it began; 0 unknown     */
+} store_upload;
+
+/* since 1.1: one upload of a multipart_list. Return 0 to go on; non-zero
+ * stops the listing with STORE_E_ABORTED. */
+typedef int32_t (*store_upload_fn)(void *ctx, const store_upload *upload);
+
 /* ------------------------------------------------------------------------ */
 /* Op types                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -573,6 +588,12 @@ typedef int32_t store_blob_presign_op(store_handle *h, const char *container,
                                       char *out_url, size_t cap,
                                       store_presign_result *out,
                                       store_error *err);
+/* since 1.1 */
+typedef int32_t store_multipart_list_op(store_handle *h,
+                                        const char *container,
+                                        const char *prefix,
+                                        store_upload_fn cb, void *cb_ctx,
+                                        store_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* The interface table                                                      */
@@ -692,6 +713,17 @@ struct store_interface {
    * INVALID when the URL does not fit in cap; UNSUPPORTED (naming the
    * reason) when these credentials cannot sign one. */
   store_blob_presign_op *blob_presign;
+  /* since 1.1. Optional (STORE_CAP_MULTIPART). Every upload in parts of
+   * container that was begun and is neither completed nor aborted, by
+   * whoever began it (this host, another machine, another tool), whose key
+   * starts with prefix (NULL or "": all), through cb, all pages, in any
+   * order (a store that keeps nothing of an upload before its first part
+   * lists it from then on). An upload can be listed for a moment after it
+   * completes or is aborted; multipart_abort of one already gone is
+   * NOT_FOUND. NOT_FOUND when the container does not exist. NULL when the
+   * store cannot list them: the host then knows only the uploads it
+   * journaled itself. */
+  store_multipart_list_op *multipart_list;
 };
 
 /* Smallest struct_size a 1.0 host accepts: the table through multipart_abort. */

@@ -1,72 +1,223 @@
 /*
-** cmd_cleanup.c -- `xtstore cleanup`: the uploads in parts that runs left
-** behind (kill -9, a crash), listed from their journals, and aborted with
-** --yes.
+** cmd_cleanup.c -- `xtstore cleanup`: the uploads in parts left
+** unfinished in a container, from two sources merged: this machine's
+** journals (runs that died: kill -9, a crash) and the service's own list
+** (xtstore_multipart_list: uploads begun on another machine, by another
+** tool, by a pipe, or whose journal was lost; "foreign" here). Dry run
+** unless --yes, which aborts the stale ones.
 */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
 
-enum { OPT_YES = 1 };
+enum { OPT_YES = 1, OPT_OLDER };
 
 static const cli_opt cleanup_opts[] = {
   { "yes", 'y', 0, OPT_YES },
+  { "older-than", 0, 1, OPT_OLDER },
   { NULL, 0, 0, 0 },
+};
+
+#define CLEANUP_OLDER_DEFAULT (24 * 3600)
+
+/* One upload the service listed; known when a journal names it too. */
+struct listed {
+  char *key, *upload_id;
+  int64_t initiated;
+  int known;
 };
 
 struct cleanup {
   cli_global *g;
-  const char *verb;
-  xtstore_svc *svc;         /* NULL: only list                          */
+  const char *verb, *service, *container;
+  xtstore_svc *svc;
+  int yes;
+  int64_t now, older;       /* foreign uploads younger than this are kept */
+  struct listed *up;        /* what the service listed                    */
+  size_t nup, capup;
   cli_tally tally;
-  unsigned n;
+  unsigned n, stale;
 };
 
-/* xtstore_upload_fn: show one upload; with --yes abort it (one the
- * service no longer has is gone already) and drop its journal. */
-static int cleanup_one(void *ud, const xtstore_upload_info *u)
+/* "90", "90s", "15m", "36h", "7d" into seconds (0 allowed: every foreign
+ * upload counts as stale). 0 or a usage error. */
+static int parse_age(const char *verb, const char *text, int64_t *out)
 {
-  struct cleanup *c = ud;
-  store_error err;
-  json_t *o;
-  char size[32];
-  long age = (long)(time(NULL) - u->created);
-  const char *done = u->active ? "active" : c->svc ? "aborted" : "stale";
-  int rc = STORE_OK;
+  unsigned long long v, unit = 1;
+  char *end;
 
-  memset(&err, 0, sizeof err);
-  c->n++;
-  if (c->svc && !u->active) {
-    rc = xtstore_multipart_abort(c->svc, u->container, u->key, u->upload_id,
-                                 &err);
-    if (rc == STORE_E_NOT_FOUND)
-      rc = STORE_OK;
-    if (!rc)
-      rc = xtstore_upload_forget(u->path, &err);
-    if (rc) {
-      cli_tally_add(&c->tally, cli_fail(c->verb, rc, &err));
+  errno = 0;
+  v = strtoull(text, &end, 10);
+  if (text[0] >= '0' && text[0] <= '9' && errno != ERANGE) {
+    if (*end == 'm')
+      unit = 60;
+    else if (*end == 'h')
+      unit = 3600;
+    else if (*end == 'd')
+      unit = 86400;
+    if (*end && strchr("smhd", *end))
+      end++;
+    if (!*end && v <= (36500ULL * 86400) / unit) {
+      *out = (int64_t)(v * unit);
       return 0;
     }
   }
-  cli_tally_add(&c->tally, CLI_EXIT_OK);
-  if (c->g->json) {
-    o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "action",
-                  done, "service", u->service, "container", u->container,
-                  "key", u->key, "age_s", (json_int_t)age, "parts",
-                  (json_int_t)u->parts, "bytes", (json_int_t)u->bytes,
-                  "upload_id", u->upload_id);
-    if (o)
-      cli_json_array_item(c->g, o);
-    return 0;
+  return cli_usage_error(verb, "--older-than wants an age such as 90s, "
+                               "30m, 36h or 7d (at most 100 years), got "
+                               "'%s'",
+                         text);
+}
+
+/* xtstore_svc_upload_fn: keep a copy of one listed upload. */
+static int collect(void *ud, const store_upload *u)
+{
+  struct cleanup *c = ud;
+  struct listed *l;
+
+  if (c->nup == c->capup) {
+    size_t cap = c->capup ? 2 * c->capup : 16;
+    l = realloc(c->up, cap * sizeof *l);
+    if (!l)
+      return STORE_E_NOMEM;
+    c->up = l;
+    c->capup = cap;
   }
-  cli_format_size(u->bytes, size, sizeof size);
-  printf("%s  %s:%s/%s  upload %s, %ld s old, %u parts (%s) stored\n", done,
-         u->service, cli_safe(u->container), cli_safe(u->key),
-         cli_safe(u->upload_id), age,
-         (unsigned)u->parts, size);
+  l = &c->up[c->nup];
+  l->key = strdup(u->key);
+  l->upload_id = strdup(u->upload_id);
+  l->initiated = u->initiated;
+  l->known = 0;
+  if (!l->key || !l->upload_id) {
+    free(l->key);
+    free(l->upload_id);
+    return STORE_E_NOMEM;
+  }
+  c->nup++;
   return 0;
+}
+
+static void listed_free(struct cleanup *c)
+{
+  for (size_t i = 0; i < c->nup; i++) {
+    free(c->up[i].key);
+    free(c->up[i].upload_id);
+  }
+  free(c->up);
+}
+
+/* Abort one upload (one the service no longer has is gone already).
+ * Returns the exit code of this upload. */
+static int abort_one(struct cleanup *c, const char *key, const char *id)
+{
+  store_error err;
+  int rc;
+
+  memset(&err, 0, sizeof err);
+  rc = xtstore_multipart_abort(c->svc, c->container, key, id, &err);
+  if (rc == STORE_E_NOT_FOUND)
+    rc = STORE_OK;
+  return rc ? cli_fail(c->verb, rc, &err) : CLI_EXIT_OK;
+}
+
+/* One line (or JSON element) per upload. age < 0: unknown. */
+static void show(struct cleanup *c, const char *action, const char *origin,
+                 const char *key, const char *id, int64_t age,
+                 const xtstore_upload_info *j)
+{
+  char size[32], old[48];
+  json_t *o;
+
+  if (c->g->json) {
+    o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "action", action,
+                  "origin", origin, "service", c->service, "container",
+                  c->container, "key", key, "upload_id", id);
+    if (!o)
+      return;
+    json_object_set_new(o, "age_s", age < 0 ? json_null()
+                                            : json_integer((json_int_t)age));
+    if (j) {
+      json_object_set_new(o, "parts", json_integer((json_int_t)j->parts));
+      json_object_set_new(o, "bytes", json_integer((json_int_t)j->bytes));
+    }
+    cli_json_array_item(c->g, o);
+    return;
+  }
+  if (age < 0)
+    snprintf(old, sizeof old, "age unknown");
+  else
+    snprintf(old, sizeof old, "%lld s old", (long long)age);
+  if (j) {
+    cli_format_size(j->bytes, size, sizeof size);
+    printf("%s  %s:%s/%s  upload %s, %s, %u parts (%s) stored\n", action,
+           c->service, cli_safe(c->container), cli_safe(key), cli_safe(id),
+           old, (unsigned)j->parts, size);
+  } else {
+    printf("%s  %s:%s/%s  upload %s, %s, foreign (no journal here)\n",
+           action, c->service, cli_safe(c->container), cli_safe(key),
+           cli_safe(id), old);
+  }
+}
+
+/* xtstore_upload_fn: one journaled upload, today's rule: a running
+ * xtstore's is "active" and left alone; any other is stale, and with
+ * --yes aborted and its journal dropped. */
+static int cleanup_journal(void *ud, const xtstore_upload_info *u)
+{
+  struct cleanup *c = ud;
+  const char *action = u->active ? "active" : c->yes ? "aborted" : "stale";
+  store_error err;
+  int ex = CLI_EXIT_OK, rc;
+
+  for (size_t i = 0; i < c->nup; i++)
+    if (!strcmp(c->up[i].upload_id, u->upload_id) &&
+        !strcmp(c->up[i].key, u->key))
+      c->up[i].known = 1;
+  c->n++;
+  if (!u->active) {
+    c->stale++;
+    if (c->yes)
+      ex = abort_one(c, u->key, u->upload_id);
+    if (c->yes && ex == CLI_EXIT_OK) {
+      memset(&err, 0, sizeof err);
+      rc = xtstore_upload_forget(u->path, &err);
+      if (rc)
+        ex = cli_fail(c->verb, rc, &err);
+    }
+  }
+  cli_tally_add(&c->tally, ex);
+  if (ex == CLI_EXIT_OK)
+    show(c, action, "journal", u->key, u->upload_id,
+         (int64_t)c->now - u->created, u);
+  return 0;
+}
+
+/* The service's uploads no journal here names: stale once older than
+ * --older-than (one of unknown age only with --older-than 0), since
+ * another machine may still be writing a younger one. */
+static void cleanup_foreign(struct cleanup *c)
+{
+  for (size_t i = 0; i < c->nup; i++) {
+    const struct listed *l = &c->up[i];
+    int64_t age = l->initiated > 0 ? c->now - l->initiated : -1;
+    int stale = age >= c->older || c->older == 0;
+    int ex = CLI_EXIT_OK;
+
+    if (l->known)
+      continue;
+    c->n++;
+    if (stale) {
+      c->stale++;
+      if (c->yes)
+        ex = abort_one(c, l->key, l->upload_id);
+    }
+    cli_tally_add(&c->tally, ex);
+    if (ex == CLI_EXIT_OK)
+      show(c, !stale ? "recent" : c->yes ? "aborted" : "stale", "foreign",
+           l->key, l->upload_id, age, NULL);
+  }
 }
 
 static int cleanup_run(cli_global *g, const cli_cmd *self, int argc,
@@ -77,15 +228,19 @@ static int cleanup_run(cli_global *g, const cli_cmd *self, int argc,
   cli_args a;
   cli_target t;
   const char *val;
-  int id, yes = 0, ex, rc;
+  int id, ex, rc, listed = 1;
 
   memset(&c, 0, sizeof c);
   memset(&t, 0, sizeof t);
   memset(&err, 0, sizeof err);
+  c.older = CLEANUP_OLDER_DEFAULT;
   cli_args_init(&a, g, self->name, argc, argv);
-  while ((id = cli_args_next(&a, cleanup_opts, &val)) > 0)
+  while ((id = cli_args_next(&a, cleanup_opts, &val)) > 0) {
     if (id == OPT_YES)
-      yes = 1;
+      c.yes = 1;
+    else if (id == OPT_OLDER && parse_age(self->name, val, &c.older))
+      return CLI_EXIT_USAGE;
+  }
   if (id < 0)
     return cli_args_exit(self, id);
   if (a.npos != 1)
@@ -93,8 +248,6 @@ static int cleanup_run(cli_global *g, const cli_cmd *self, int argc,
   ex = cli_target_parse(self->name, a.pos[0], CLI_NEED_CONTAINER, &t);
   if (ex != CLI_EXIT_OK)
     return ex;
-  /* The service is opened for the real name of a default (":c") and for
-   * the aborts; a dry run sends nothing to it. */
   rc = cli_target_open(g, &t, &err);
   if (rc) {
     ex = cli_fail(self->name, rc, &err);
@@ -102,52 +255,86 @@ static int cleanup_run(cli_global *g, const cli_cmd *self, int argc,
   }
   c.g = g;
   c.verb = self->name;
-  c.svc = yes ? t.svc : NULL;
+  c.svc = t.svc;
+  c.service = xtstore_service_name(t.svc);
+  c.container = t.a.container;
+  c.now = (int64_t)time(NULL);
+  /* The service's list first, so that the journals can mark theirs. */
+  rc = xtstore_multipart_list(t.svc, c.container, NULL, collect, &c, &err);
+  if (rc == STORE_E_UNSUPPORTED) {
+    listed = 0;
+    if (!g->quiet)
+      fprintf(stderr, "xtstore: cleanup: service '%s' cannot list the "
+              "uploads it holds: only this machine's journals are shown\n",
+              c.service);
+  } else if (rc) {
+    ex = cli_fail(self->name, rc, &err);
+    goto out;
+  }
   if (g->json)
     cli_json_array_begin(g);
-  rc = xtstore_uploads_list(xtstore_service_name(t.svc), t.a.container,
-                            cleanup_one, &c, &err);
+  memset(&err, 0, sizeof err);
+  rc = xtstore_uploads_list(c.service, c.container, cleanup_journal, &c,
+                            &err);
   if (rc) {
     ex = cli_fail(self->name, rc, &err);
     goto out;
   }
+  if (listed)
+    cleanup_foreign(&c);
   if (!g->json && !g->quiet && c.n == 0)
     fprintf(stderr, "xtstore: cleanup: no unfinished uploads of %s\n",
             t.display);
-  else if (!g->json && !g->quiet && !yes)
+  else if (!g->json && !g->quiet && !c.yes && c.stale)
     fprintf(stderr, "xtstore: cleanup: dry run: run again with --yes to "
-            "abort %s\n", c.n == 1 ? "it" : "them");
+            "abort the %u stale upload%s\n", c.stale,
+            c.stale == 1 ? "" : "s");
   ex = cli_tally_exit(&c.tally);
 out:
+  listed_free(&c);
   cli_target_free(&t);
   return ex;
 }
 
 const cli_cmd cli_cmd_cleanup = {
   "cleanup",
-  "list (and with --yes abort) uploads that runs left unfinished",
-  "Usage: xtstore cleanup SERVICE:CONTAINER [--yes]\n"
+  "list (and with --yes abort) uploads in parts left unfinished",
+  "Usage: xtstore cleanup SERVICE:CONTAINER [--yes] [--older-than AGE]\n"
   "\n"
-  "An upload from a file in parts is journaled under the user's state\n"
-  "directory ($XDG_STATE_HOME/xtstore/uploads/, default\n"
-  "~/.local/state/xtstore/uploads/) while it runs. A run that dies without\n"
-  "aborting (kill -9, a crash, power loss, a network lost for good) leaves\n"
-  "the journal and the parts already stored on the service; the next\n"
-  "upload of the same, unchanged file to the same blob resumes it.\n"
-  "'cleanup' lists those journals for SERVICE:CONTAINER (key, upload id,\n"
-  "age, parts stored). It is a dry run unless --yes is given: then each\n"
-  "upload is aborted on the service (its stored parts are discarded) and\n"
-  "its journal removed. An upload a running xtstore is doing is shown as\n"
-  "'active' and left alone. Only uploads journaled by this user on this\n"
-  "machine are known. When some aborts fail, the exit code is 8.\n"
+  "An upload in parts stores its parts on the service until it is\n"
+  "completed or aborted; one left unfinished is billed and hidden.\n"
+  "'cleanup' lists those of SERVICE:CONTAINER, one line each (action,\n"
+  "address, upload id, age), from two sources:\n"
+  "  - this machine's journals: an upload from a file in parts is\n"
+  "    journaled under $XDG_STATE_HOME/xtstore/uploads/ (default\n"
+  "    ~/.local/state/xtstore/uploads/) while it runs, and the next\n"
+  "    upload of the same, unchanged file to the same blob resumes it.\n"
+  "    One a running xtstore is doing is 'active' and left alone; any\n"
+  "    other is 'stale'.\n"
+  "  - the service's own list of the uploads it holds, whoever began\n"
+  "    them (another machine, a pipe, aws, rclone, a journal lost):\n"
+  "    those no journal here names are 'foreign'. Another machine may\n"
+  "    still be writing one, so a foreign upload is stale only once it\n"
+  "    is older than --older-than (default 24h); a younger one is shown\n"
+  "    as 'recent' and kept. A service that cannot list its uploads\n"
+  "    says so once; its journaled uploads are still shown.\n"
+  "It is a dry run unless --yes is given: then every stale upload is\n"
+  "aborted on the service (its stored parts are discarded) and its\n"
+  "journal, if any, removed. When some aborts fail, the exit code is 8.\n"
   "\n"
   "Options:\n"
-  "  -y, --yes    abort the uploads listed and remove their journals\n"
-  "  --json       print a JSON array with one element per upload\n"
-  "  -h, --help   show this help\n"
+  "  -y, --yes            abort the stale uploads (and drop their journals)\n"
+  "  --older-than AGE     a foreign upload is stale from this age on: 90s,\n"
+  "                       30m, 36h, 7d (default 24h); 0: every one, also\n"
+  "                       those whose age the service does not say\n"
+  "  --json               print a JSON array, one element per upload:\n"
+  "                       action, origin (journal or foreign), service,\n"
+  "                       container, key, upload_id, age_s (null when\n"
+  "                       unknown), and parts and bytes for journaled ones\n"
+  "  -h, --help           show this help\n"
   "\n"
   "Examples:\n"
   "  xtstore cleanup s3:backups\n"
-  "  xtstore cleanup s3:backups --yes\n",
+  "  xtstore cleanup s3:backups --older-than 7d --yes\n",
   cleanup_run,
 };

@@ -399,6 +399,23 @@ XTSTORE_API int xtstore_uploads_list(const char *service,
                                      store_error *err);
 XTSTORE_API int xtstore_upload_forget(const char *path, store_error *err);
 
+/*
+** The uploads in parts the service itself holds for container, whoever
+** began them (this machine, another one, another tool such as aws or
+** rclone; journaled or not), whose key starts with prefix (NULL or "":
+** all): fn gets each (borrowed for the call; initiated is 0 when the
+** service does not say). fn must not call svc: collect, then act. A
+** non-zero return from fn stops the listing and is returned.
+** STORE_E_UNSUPPORTED when the provider cannot list them (its
+** multipart_list is NULL).
+*/
+typedef int (*xtstore_svc_upload_fn)(void *ud, const store_upload *u);
+
+XTSTORE_API int xtstore_multipart_list(xtstore_svc *svc, const char *container,
+                                       const char *prefix,
+                                       xtstore_svc_upload_fn fn, void *ud,
+                                       store_error *err);
+
 /* ------------------------------------------------------------------------ */
 /* Addresses: SERVICE:CONTAINER/KEY                                         */
 /* ------------------------------------------------------------------------ */

@@ -239,6 +239,7 @@ CONF_CASE(copy_replace_metadata);
 CONF_CASE(copy_missing_source);
 CONF_CASE(multipart_complete_case);
 CONF_CASE(multipart_abort_case);
+CONF_CASE(multipart_list_case);
 CONF_CASE(multipart_bad_token);
 CONF_CASE(multipart_if_none_match);
 CONF_CASE(large_streaming);

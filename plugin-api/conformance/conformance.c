@@ -71,6 +71,7 @@ static const conf_case k_cases[] = {
   {"copy_missing_source", copy_missing_source, CONF_NEEDS_COPY},
   {"multipart_complete", multipart_complete_case, C(MULTIPART)},
   {"multipart_abort", multipart_abort_case, C(MULTIPART)},
+  {"multipart_list", multipart_list_case, C(MULTIPART)},
   {"multipart_bad_token", multipart_bad_token, C(MULTIPART)},
   {"multipart_if_none_match", multipart_if_none_match,
    C(MULTIPART) | C(CONDITIONAL)},

@@ -137,4 +137,5 @@ STORE_EXPORT const struct store_interface store_interface = {
   .blob_delete_batch = gcs_blob_delete_batch,
   .multipart_part_checked = gcs_multipart_part_checked,
   .blob_presign = gcs_blob_presign,
+  .multipart_list = gcs_multipart_list,
 };

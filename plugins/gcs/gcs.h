@@ -243,6 +243,7 @@ store_multipart_part_op gcs_multipart_part;
 store_multipart_part_checked_op gcs_multipart_part_checked;
 store_multipart_complete_op gcs_multipart_complete;
 store_multipart_abort_op gcs_multipart_abort;
+store_multipart_list_op gcs_multipart_list;
 
 /* gcs_append.c */
 store_blob_append_op gcs_blob_append;

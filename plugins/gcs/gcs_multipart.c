@@ -8,7 +8,9 @@
 ** plugins/gcs/README.md.)
 **
 ** An upload id is 32 random hex digits; nothing is kept between calls,
-** so any handle (another process's resuming run) can go on with it. A
+** so any handle (another process's resuming run) can go on with it. Each
+** part carries its upload's key as user metadata (UPLOAD_KEY_META), so
+** that multipart_list can name the upload its temporaries belong to. A
 ** part's token is "GENERATION.SIZE.CRC32C-HEX": complete composes exactly
 ** those generations (ifGenerationMatch on each source) and checks the
 ** result's size and CRC-32C against the parts'.
@@ -21,6 +23,10 @@
 #include <openssl/rand.h>
 
 #include "gcs.h"
+
+/* The user metadata every part carries: the key its upload is for, which
+ * nothing else on the server records (multipart_list reads it). */
+#define UPLOAD_KEY_META "xtstore-upload-key"
 
 int32_t gcs_compose(store_handle *h, const gcs_target *t,
                     const char *const *names, const char *const *gens,
@@ -120,6 +126,7 @@ int32_t gcs_multipart_part_checked(store_handle *h, const char *bucket,
                                    store_put_result *out, store_error *err)
 {
   gcs_target t = {"upload part of", bucket, key, NULL};
+  store_kv mark = {UPLOAD_KEY_META, key};
   sdk_buf name = SDK_BUF_INIT;
   store_put_opts po;
   store_put_result res;
@@ -140,6 +147,8 @@ int32_t gcs_multipart_part_checked(store_handle *h, const char *bucket,
   po.struct_size = sizeof(po);
   po.content_length = (int64_t)length;
   po.content_type = GCS_DEFAULT_CT;
+  po.metadata = &mark;
+  po.nmetadata = 1;
   if (opts && STORE_HAS_FIELD(store_put_opts, md5, opts->struct_size)) {
     po.checksums = opts->checksums;
     po.crc32c = opts->crc32c;
@@ -388,5 +397,94 @@ int32_t gcs_multipart_abort(store_handle *h, const char *bucket,
 
   if (!rc)
     rc = sweep_upload(h, &t, upload_id, err);
+  return rc;
+}
+
+/* ---- listing the unfinished uploads --------------------------------------- */
+
+/* The temporaries come in name order, so an upload's are consecutive: one
+ * upload is gathered at a time and reported when the next begins. */
+typedef struct uplister {
+  const gcs_target *t;
+  const char *prefix;           /* of the keys; NULL: all                 */
+  store_upload_fn cb;
+  void *ctx;
+  char id[GCS_NONCE_HEX + 1];   /* the upload gathered; "" none           */
+  char *key;                    /* from a part's metadata (owned), or NULL */
+  int64_t first_ns;             /* its earliest part's time               */
+  store_error *err;
+} uplister;
+
+/* Report the upload gathered, when a part named its key (one whose parts
+ * predate the key in metadata cannot be named, and is left out). */
+static int32_t up_flush(uplister *u)
+{
+  store_upload su;
+  int32_t rc = STORE_OK;
+
+  if (u->id[0] && u->key &&
+      (!u->prefix || !strncmp(u->key, u->prefix, strlen(u->prefix)))) {
+    memset(&su, 0, sizeof(su));
+    su.struct_size = sizeof(su);
+    su.key = u->key;
+    su.upload_id = u->id;
+    su.initiated = u->first_ns == STORE_MTIME_UNKNOWN
+                     ? 0 : u->first_ns / 1000000000;
+    if (u->cb(u->ctx, &su))
+      rc = gcs_fail(u->t, u->err, STORE_E_ABORTED, "stopped by the "
+                    "callback");
+  }
+  u->id[0] = '\0';
+  free(u->key);
+  u->key = NULL;
+  u->first_ns = STORE_MTIME_UNKNOWN;
+  return rc;
+}
+
+static int32_t up_item(void *ud, const gcs_obj *o)
+{
+  uplister *u = ud;
+  const char *rest = o->e.name + sizeof(GCS_PARTS_PREFIX) - 1;
+  char id[GCS_NONCE_HEX + 1];
+  int32_t rc = STORE_OK;
+
+  /* Other names under the prefix are ordinary objects. */
+  if (strlen(rest) <= GCS_NONCE_HEX || rest[GCS_NONCE_HEX] != '/')
+    return STORE_OK;
+  memcpy(id, rest, GCS_NONCE_HEX);
+  id[GCS_NONCE_HEX] = '\0';
+  if (!id_ok(id))
+    return STORE_OK;
+  if (strcmp(id, u->id)) {
+    rc = up_flush(u);
+    memcpy(u->id, id, sizeof(id));
+  }
+  for (size_t i = 0; !rc && !u->key && i < o->nmd; i++)
+    if (!strcmp(o->md[i].key, UPLOAD_KEY_META) &&
+        !(u->key = strdup(o->md[i].value)))
+      rc = gcs_nomem(u->t, u->err);
+  if (o->e.mtime_ns != STORE_MTIME_UNKNOWN &&
+      (u->first_ns == STORE_MTIME_UNKNOWN || o->e.mtime_ns < u->first_ns))
+    u->first_ns = o->e.mtime_ns;
+  return rc;
+}
+
+int32_t gcs_multipart_list(store_handle *h, const char *bucket,
+                           const char *prefix, store_upload_fn cb, void *ctx,
+                           store_error *err)
+{
+  gcs_target t = {"list uploads of", bucket, NULL, NULL};
+  uplister u = {&t, prefix && *prefix ? prefix : NULL, cb, ctx, "", NULL,
+                STORE_MTIME_UNKNOWN, err};
+  int32_t rc = gcs_check_bucket(&t, err);
+
+  if (!rc && !cb)
+    rc = gcs_fail(&t, err, STORE_E_INVALID, "no callback");
+
+  if (!rc)
+    rc = gcs_list_objects(h, &t, GCS_PARTS_PREFIX, 0, up_item, &u, err);
+  if (!rc)
+    rc = up_flush(&u);
+  free(u.key);
   return rc;
 }

@@ -173,4 +173,5 @@ STORE_EXPORT const struct store_interface store_interface = {
   .multipart_complete = lp_multipart_complete,
   .multipart_abort = lp_multipart_abort,
   .multipart_part_checked = lp_multipart_part_checked,
+  .multipart_list = lp_multipart_list,
 };

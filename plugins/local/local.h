@@ -260,5 +260,6 @@ store_multipart_part_op lp_multipart_part;
 store_multipart_part_checked_op lp_multipart_part_checked;
 store_multipart_complete_op lp_multipart_complete;
 store_multipart_abort_op lp_multipart_abort;
+store_multipart_list_op lp_multipart_list;
 
 #endif /* LOCAL_H */

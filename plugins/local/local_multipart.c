@@ -9,7 +9,8 @@
 ** concatenates the parts into a temp file, combines their CRCs into the
 ** object's (checked against a CRC given to complete, recorded and
 ** reported as a put's), and renames it into place like a put; nothing is
-** visible under the key before that.
+** visible under the key before that. multipart_list reads the staging:
+** each upload's key from its info, begun when info was written.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -493,6 +494,88 @@ out:
     close(dfd);
   if (ufd >= 0)
     close(ufd);
+  lp_obj_close(&o);
+  return rc;
+}
+
+/* One staged upload of the listing: its key from `info`, begun when info
+ * was written (begin writes it once). A directory that is no upload of
+ * ours (a bad id, no readable info) is skipped. */
+static int32_t list_one(const lp_obj *o, int ufd, const char *id,
+                        const char *prefix, store_upload_fn cb, void *ctx,
+                        store_error *err)
+{
+  store_upload su;
+  struct stat st;
+  upload u = {0};
+  char *buf;
+  size_t got = 0;
+  int dfd = -1, ifd = -1;
+  int32_t rc = STORE_OK;
+
+  if (strlen(id) != LP_UPLOAD_ID_LEN ||
+      strspn(id, "0123456789abcdef") != LP_UPLOAD_ID_LEN)
+    return STORE_OK;
+  dfd = openat(ufd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  ifd = dfd < 0 ? -1 : openat(dfd, "info", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (ifd < 0 || fstat(ifd, &st) < 0 || (size_t)st.st_size > INFO_MAX)
+    goto out;
+  buf = lp_read_file(ifd, (size_t)st.st_size, &got);
+  if (!buf) {
+    rc = lp_obj_fail(o, err, STORE_E_NOMEM, ENOMEM, "upload '%s'", id);
+    goto out;
+  }
+  if (info_parse(&u, buf, got) ||
+      (prefix && strncmp(u.key, prefix, strlen(prefix))))
+    goto out;
+  memset(&su, 0, sizeof(su));
+  su.struct_size = sizeof(su);
+  su.key = u.key;
+  su.upload_id = id;
+  su.initiated = (int64_t)st.st_mtime;
+  if (cb(ctx, &su))
+    rc = lp_obj_fail(o, err, STORE_E_ABORTED, 0, "listing uploads stopped "
+                     "by the callback");
+out:
+  upload_free(&u);
+  if (ifd >= 0)
+    close(ifd);
+  if (dfd >= 0)
+    close(dfd);
+  return rc;
+}
+
+/* The staged uploads of the container (.xtstore/uploads/<id>/). */
+int32_t lp_multipart_list(store_handle *h, const char *container,
+                          const char *prefix, store_upload_fn cb, void *ctx,
+                          store_error *err)
+{
+  struct dirent *de;
+  DIR *d = NULL;
+  lp_obj o;
+  int ufd = -1;
+  int32_t rc;
+
+  rc = lp_obj_start(&o, h, container, NULL, NULL, NULL, err);
+  if (!rc && !cb)
+    rc = lp_obj_fail(&o, err, STORE_E_INVALID, 0, "no upload callback");
+  if (!rc)
+    rc = lp_private_open(&o, "uploads", 0, &ufd, err);
+  if (rc || ufd < 0)
+    goto out;
+  d = fdopendir(ufd);
+  if (!d) {
+    rc = lp_obj_fail(&o, err, 0, errno, "cannot read upload staging");
+    close(ufd);
+    goto out;
+  }
+  while (!rc && (de = readdir(d)))
+    if (de->d_name[0] != '.')
+      rc = list_one(&o, dirfd(d), de->d_name, prefix && *prefix ? prefix
+                                                                : NULL,
+                    cb, ctx, err);
+  closedir(d);
+out:
   lp_obj_close(&o);
   return rc;
 }

@@ -152,4 +152,5 @@ STORE_EXPORT const struct store_interface store_interface = {
   .multipart_abort = oci_multipart_abort,
   .multipart_part_checked = oci_multipart_part_checked,
   .blob_presign = oci_blob_presign,
+  .multipart_list = oci_multipart_list,
 };

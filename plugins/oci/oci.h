@@ -215,6 +215,8 @@ store_multipart_part_op oci_multipart_part;
 store_multipart_part_checked_op oci_multipart_part_checked;
 store_multipart_complete_op oci_multipart_complete;
 store_multipart_abort_op oci_multipart_abort;
+/* oci_uploads.c: ListMultipartUploads */
+store_multipart_list_op oci_multipart_list;
 
 /* oci_snapshot.c */
 store_blob_snapshot_op oci_blob_snapshot;

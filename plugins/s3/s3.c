@@ -239,4 +239,5 @@ STORE_EXPORT const struct store_interface store_interface = {
   .multipart_part_checked = s3_multipart_part_checked,
   .blob_delete_batch = s3_blob_delete_batch,
   .blob_presign = s3_blob_presign,
+  .multipart_list = s3_multipart_list,
 };

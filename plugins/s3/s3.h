@@ -286,6 +286,8 @@ store_multipart_part_op s3_multipart_part;
 store_multipart_part_checked_op s3_multipart_part_checked;
 store_multipart_complete_op s3_multipart_complete;
 store_multipart_abort_op s3_multipart_abort;
+/* s3_uploads.c: ListMultipartUploads */
+store_multipart_list_op s3_multipart_list;
 /* After a completion that filled out (etag, version_id): its size and
  * CRC-32C read back by a HEAD of this upload's object only (its version,
  * else If-Match its ETag): another writer's object in between is not ours

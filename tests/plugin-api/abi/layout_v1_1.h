@@ -20,6 +20,9 @@
   T(store_interface, multipart_part_checked, int32_t (*)(store_handle *, const char *, const char *, const char *, uint32_t, uint64_t, const store_put_opts *, store_read_fn, void *, char *, size_t, store_put_result *, store_error *)) \
   T(store_interface, blob_delete_batch, int32_t (*)(store_handle *, const char *, const char *const *, size_t, store_batch_fn, void *, store_error *)) \
   T(store_interface, blob_presign, int32_t (*)(store_handle *, const char *, const char *, const store_presign_opts *, char *, size_t, store_presign_result *, store_error *)) \
+  T(store_interface, multipart_list, int32_t (*)(store_handle *, const char *, const char *, store_upload_fn, void *, store_error *)) \
+  D(store_upload_fn, int32_t (*)(void *, const store_upload *)) \
+  D(store_multipart_list_op, int32_t (store_handle *, const char *, const char *, store_upload_fn, void *, store_error *)) \
   D(store_batch_fn, int32_t (*)(void *, size_t, int32_t, const store_error *)) \
   D(store_multipart_part_checked_op, int32_t (store_handle *, const char *, const char *, const char *, uint32_t, uint64_t, const store_put_opts *, store_read_fn, void *, char *, size_t, store_put_result *, store_error *)) \
   D(store_blob_delete_batch_op, int32_t (store_handle *, const char *, const char *const *, size_t, store_batch_fn, void *, store_error *)) \
@@ -51,6 +54,11 @@
   F(store_presign_result, expires_at, int64_t, reserved) \
   F(store_presign_result, id, char[256], expires_at) \
   F(store_presign_result, headers, char[256], id) \
+  F(store_upload, struct_size, uint32_t, struct_size) \
+  F(store_upload, reserved, uint32_t, struct_size) \
+  F(store_upload, key, const char *, reserved) \
+  F(store_upload, upload_id, const char *, key) \
+  F(store_upload, initiated, int64_t, upload_id) \
   /* end */
 
 /* ST_CONSTANTS_V1_1(C): C(macro, value) for every constant 1.1 added. */

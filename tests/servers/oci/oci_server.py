@@ -1175,8 +1175,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.no_body()
         with self.state.lock:
             b = self.bucket(ns, b_name)
-            items = sorted(b.uploads.values(), key=lambda u: (u.object, u.id))
-            page, hdr = self.page_of(items, lambda u: u.object + "\n" + u.id)
+            # The page token goes into a header: the object name quoted
+            # (no control bytes), then the id after a space, which sorts
+            # before every byte of a quoted name.
+            token = lambda u: urllib.parse.quote(u.object, safe="") + " " + u.id
+            items = sorted(b.uploads.values(), key=token)
+            page, hdr = self.page_of(items, token)
             body = [self.upload_json(u) for u in page]
         self.send_json(200, body, hdr)
 

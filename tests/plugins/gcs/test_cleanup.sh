@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# test_cleanup.sh -- `xtstore cleanup` against the GCS test server: an
+# upload no journal names (a pipe's, killed with kill -9) is listed from
+# its temporaries under .xtstore-parts/ (each part names its key) as
+# "foreign", kept while younger than --older-than, aborted with --yes once
+# it counts as stale (its temporaries deleted), and gone from the list.
+. "$(dirname "$0")/gcslib.sh" "$@"
+
+gcs_config "  gcsm: {type: \"storage\", provider: \"gcs\", endpoint: \"$GCS_E\", credentials-file: \"$GCS_DIR/sa.json\", multipart: {threshold: 5M, part-size: 5M, concurrency: 1}}"
+xt mb "gcs:$GCS_B"
+assert_rc 0
+
+mkfifo "$T/fifo"
+"$XT_BIN" --config "$CONFIG" put - "gcsm:$GCS_B/dir/pipe.bin" < "$T/fifo" > /dev/null 2>&1 &
+PID=$!
+exec 3> "$T/fifo"
+head -c $((12 << 20)) /dev/urandom >&3
+# The upload is listed once its first part is stored (GCS keeps nothing
+# of an upload before): wait for it, then kill the uploader.
+for i in $(seq 1 300); do
+  xt --json cleanup "gcs:$GCS_B" --older-than 0
+  case $OUT in *upload_id*) break ;; esac
+  sleep 0.05
+done
+kill -9 "$PID"
+wait "$PID" 2> /dev/null
+exec 3>&-
+
+xt --json cleanup "gcs:$GCS_B"
+assert_rc 0
+assert_json_eq '[(e["action"], e["origin"], e["key"], e["age_s"] < 600) for e in j]' \
+  '[["recent", "foreign", "dir/pipe.bin", true]]'
+ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["upload_id"])' "$T/.out")
+xt cleanup "gcs:$GCS_B" --yes
+assert_rc 0
+assert_out_has "recent  gcs:$GCS_B/dir/pipe.bin  upload $ID"
+xt cleanup "gcs:$GCS_B" --older-than 0
+assert_rc 0
+assert_out_has "stale  gcs:$GCS_B/dir/pipe.bin  upload $ID"
+assert_err_has "dry run"
+xt cleanup "gcs:$GCS_B" --older-than 0 --yes
+assert_rc 0
+assert_out_has "aborted  gcs:$GCS_B/dir/pipe.bin  upload $ID"
+xt cleanup "gcs:$GCS_B" --older-than 0
+assert_rc 0
+assert_err_has "no unfinished uploads of gcs:$GCS_B"
+# Nothing is left: the bucket is empty (the temporaries deleted).
+xt rb "gcs:$GCS_B"
+assert_rc 0
+xt cleanup "gcs:$GCS_B-nosuch"
+assert_rc 4
+assert_error cleanup
+finish
