@@ -33,11 +33,14 @@
 #define GCS_SCOPE "https://www.googleapis.com/auth/devstorage.read_write"
 #define GCS_DEFAULT_CT "application/octet-stream"
 
-/* A put of known length up to this is one multipart (metadata + media)
- * request; beyond it, and for unknown lengths, a resumable session. */
+/* A put of known length up to this is one media (or multipart: metadata
+ * + media) request; beyond it, a resumable session with the body streamed
+ * in one PUT; for unknown lengths, a resumable session in chunks. */
 #define GCS_SIMPLE_MAX ((uint64_t)16 << 20)
-/* Resumable chunk: a multiple of 256 KiB (the protocol's rule), buffered
- * so that a broken connection resumes from what the server kept. */
+/* Chunk of an unknown-length upload: a multiple of 256 KiB (the
+ * protocol's rule), buffered so that a broken connection resumes from
+ * what the server kept. The only buffer of a put; known lengths have
+ * none. */
 #define GCS_CHUNK ((size_t)8 << 20)
 #define GCS_CHUNK_UNIT ((size_t)256 << 10)
 /* Times a resumable upload asks the server where it stands and goes on

@@ -2,23 +2,33 @@
 ** gcs_upload.c -- object uploads: for known lengths up to GCS_SIMPLE_MAX,
 ** streamed, one media request (uploadType=media: the body alone, its type
 ** in Content-Type) when the object has no user metadata, else one
-** multipart (metadata + media) request; a resumable session for larger
-** and unknown-length bodies, in chunks of GCS_CHUNK.
+** multipart (metadata + media) request; larger known lengths, a resumable
+** session with the whole body streamed in one PUT; unknown lengths, a
+** resumable session in chunks of GCS_CHUNK.
+**
+** Memory: a known length is never buffered, whatever its size: the bytes
+** go from the source to the connection, so a put costs the plugin no more
+** than the host's own buffers (its memory budget). Only a body of unknown
+** length holds one chunk (GCS wants every chunk but the last a multiple
+** of 256 KiB, and the last must carry the total), and the host sends
+** unknown lengths in parts of known length wherever it can.
 **
 ** Integrity: checksums the host knows in advance go into the object's
 ** metadata (crc32c, md5Hash) -- in X-Goog-Hash for a media upload --,
-** which the service checks before it stores anything. The CRC-32C of the bytes sent is summed while they stream; a
-** resumable upload sends it with its last chunk (X-Goog-Hash), so the
-** service checks every body; and the stored crc32c is compared with it
-** (gcs_put_result).
+** which the service checks before it stores anything. The CRC-32C of the
+** bytes sent is summed while they stream; a chunked upload sends it with
+** its last chunk (X-Goog-Hash), so the service checks every body; and the
+** stored crc32c and size are compared with it (gcs_put_result).
 **
-** Resuming: each chunk stays in memory until the service has it. After a
-** broken connection or a retryable answer the session is asked where it
-** stands (an empty PUT with "Content-Range: bytes * /TOTAL") and sending
-** goes on from the offset it reports, never from zero: what is re-sent is
-** less than one chunk. GCS_RESUME_TRIES such resumptions per chunk; then
-** the put fails (retryable when the cause was) and the session is
-** cancelled.
+** Resuming: after a broken connection or a retryable answer the session
+** is asked where it stands (an empty PUT with "Content-Range: bytes * /
+** TOTAL"), GCS_RESUME_TRIES times at most. A chunk is kept in memory
+** until the service has it, so a chunked upload goes on from the offset
+** reported, never from zero. A streamed body cannot be read again (the
+** source is pulled once): unless the session turns out complete (only
+** the answer was lost), the put fails retryable, the session is
+** cancelled, and the host's retry sends the put again from its rewound
+** source, as for any provider's single-request put.
 */
 #include <inttypes.h>
 #include <stdio.h>
@@ -491,6 +501,22 @@ static int32_t exchange(session *s, const char *buf, uint64_t off, size_t n,
   return rc;
 }
 
+/* After a failure rc (err set; again: worth asking), ask the session
+ * where it stands, pausing before each query, until it answers (STORE_OK:
+ * s->done, or s->final_resp when it is complete) or *tries passes
+ * GCS_RESUME_TRIES (the last failure's code). */
+static int32_t query_state(session *s, int64_t total, int32_t rc, int again,
+                           int *tries, store_error *err)
+{
+  do {
+    if (!again || ++*tries > GCS_RESUME_TRIES || pause_before(s->h, *tries))
+      return rc;
+    sdk_error_clear(err);
+    rc = exchange(s, "", 0, 0, 0, total, NULL, &again, err);
+  } while (rc && !s->final_resp);
+  return STORE_OK;
+}
+
 /* Send the chunk buf[0..n) at object offset off until the service has it
  * all (or, for the last, has completed the object), resuming from what it
  * reports after a failure. */
@@ -526,14 +552,9 @@ static int32_t send_chunk(session *s, const char *buf, uint64_t off, size_t n,
     /* Broken or refused for now: ask where the session stands, and go on
      * from there. */
     snprintf(cause, sizeof(cause), "%s", err ? err->message : "");
-    do {
-      if (!again || ++tries > GCS_RESUME_TRIES || pause_before(s->h, tries))
-        return rc;
-      sdk_error_clear(err);
-      rc = exchange(s, buf, off, n, off + n, total, NULL, &again, err);
-      if (s->final_resp)
-        return STORE_OK;
-    } while (rc);
+    rc = query_state(s, total, rc, again, &tries, err);
+    if (rc || s->final_resp)
+      return rc;
     from = s->done;
     gcs_log(s->h, STORE_LOG_INFO, "gcs: object '%.64s/%.96s': resumable "
             "upload resumes at byte %" PRIu64 " (the chunk in hand is "
@@ -566,14 +587,14 @@ static int32_t next_chunk(const gcs_target *t, store_read_fn src,
   return source_fail(t, state, 0, STORE_OK, err);
 }
 
-/* CHUNK bytes at a time (the last may be shorter), each followed by a
- * one-byte probe so that the last chunk is known as such and carries the
- * total, as the protocol wants. A body that ends within its first chunk
- * goes up as one multipart request instead. */
-static int32_t put_resumable(store_handle *h, const gcs_target *t,
-                             const store_put_opts *opts, store_read_fn src,
-                             void *src_ctx, int64_t len,
-                             store_put_result *out, store_error *err)
+/* A body of unknown length: CHUNK bytes at a time (the last may be
+ * shorter), each followed by a one-byte probe so that the last chunk is
+ * known as such and carries the total, as the protocol wants. A body that
+ * ends within its first chunk goes up as one multipart request instead. */
+static int32_t put_chunked(store_handle *h, const gcs_target *t,
+                           const store_put_opts *opts, store_read_fn src,
+                           void *src_ctx, store_put_result *out,
+                           store_error *err)
 {
   char *buf = malloc(GCS_CHUNK);
   session s = {h, t, NULL, 0, NULL};
@@ -591,20 +612,13 @@ static int32_t put_resumable(store_handle *h, const gcs_target *t,
     rc = next_chunk(t, src, src_ctx, buf, &n, &extra, &has_extra, &eof, err);
     if (rc)
       break;
-    if (len >= 0 && off + n != (uint64_t)len &&
-        (eof || off + n > (uint64_t)len)) {
-      rc = source_fail(t, off + n < (uint64_t)len ? SDK_BODY_SHORT
-                                                  : SDK_BODY_LONG,
-                       (uint64_t)len - (off + n), STORE_OK, err);
-      break;
-    }
     if (eof && off == 0) {
       sdk_mem_src m = {buf, n};
       rc = put_multipart(h, t, opts, sdk_mem_read, &m, n, out, err);
       break;
     }
     if (!s.url) {
-      rc = session_open(&s, opts, len, err);
+      rc = session_open(&s, opts, -1, err);
       if (rc)
         break;
     }
@@ -637,6 +651,99 @@ static int32_t put_resumable(store_handle *h, const gcs_target *t,
   return rc;
 }
 
+/* err's cause, without the "OP OBJECT: " its message starts with, into
+ * out (it is quoted in a message about the same object). */
+static void cause_of(const gcs_target *t, const store_error *err, char *out,
+                     size_t cap)
+{
+  store_error probe;
+  size_t n;
+
+  memset(&probe, 0, sizeof(probe));
+  probe.struct_size = sizeof(probe);
+  gcs_fail(t, &probe, STORE_E_IO, "%s", "");
+  n = strlen(probe.message);
+  snprintf(out, cap, "%s", !err ? "" : err->message +
+           (strncmp(err->message, probe.message, n) ? 0 : n));
+}
+
+/* A known length beyond GCS_SIMPLE_MAX: a resumable session, the whole
+ * body streamed from the source in one PUT ("Content-Range: bytes
+ * 0-LAST/LEN"), nothing of it held here. After a break the session is
+ * asked where it stands: complete (the answer was lost) is success;
+ * anything less fails retryable, for the host to send the put again
+ * (the bytes the service lacks are gone from the source). */
+static int32_t put_streamed(store_handle *h, const gcs_target *t,
+                            const store_put_opts *opts, store_read_fn src,
+                            void *src_ctx, uint64_t len,
+                            store_put_result *out, store_error *err)
+{
+  session s = {h, t, NULL, 0, NULL};
+  char cr[80], cause[STORE_ERR_MSG_SIZE];
+  sdk_response *resp = NULL;
+  sdk_request *r = NULL;
+  int again = 0, tries = 0;
+  mp_body m;
+  int32_t rc;
+
+  /* mp_read with nothing around the media: the body alone, summed. */
+  memset(&m, 0, sizeof(m));
+  m.phase = 1;
+  sdk_body_init(&m.media, src, src_ctx, len, SDK_BODY_PROBE_EOF);
+  rc = session_open(&s, opts, (int64_t)len, err);
+  if (rc)
+    goto out;
+  if (!(r = sdk_request_new("PUT", s.url))) {
+    rc = gcs_nomem(t, err);
+    goto out;
+  }
+  content_range(0, len - 1, (int64_t)len, cr, sizeof(cr));
+  rc = gcs_header(t, r, "Content-Range", cr, err);
+  if (rc)
+    goto out;
+  sdk_request_body_stream(r, mp_read, &m, (int64_t)len);
+  rc = gcs_send(h, t, r, 0, &resp, err);
+  again = rc == STORE_E_IO || rc == STORE_E_TIMEOUT;
+  if (!rc)
+    rc = answer(&s, &resp, 1, &again, err);
+  if (rc && m.media.state) {
+    /* The source failed: nothing to ask the session about. */
+    rc = source_fail(t, m.media.state, len - m.media.sent, rc, err);
+    goto out;
+  }
+  if (!rc && !s.final_resp) {
+    again = 1;
+    rc = gcs_fail(t, err, STORE_E_IO, "the resumable session kept %" PRIu64
+                  " of the %" PRIu64 " bytes sent", s.done, len);
+  }
+  if (rc) {
+    cause_of(t, err, cause, sizeof(cause));
+    rc = query_state(&s, (int64_t)len, rc, again, &tries, err);
+    if (!rc && !s.final_resp) {
+      rc = gcs_fail(t, err, STORE_E_IO, "the upload broke after %" PRIu64
+                    " of %" PRIu64 " bytes (the service kept %" PRIu64 "; the "
+                    "source cannot be read again): %s",
+                    m.media.sent, len, s.done, cause);
+      if (err)
+        err->flags |= STORE_ERR_RETRYABLE;
+    }
+    if (rc)
+      goto out;
+    gcs_log(h, STORE_LOG_INFO, "gcs: object '%.64s/%.96s': the resumable "
+            "upload turned out complete after: %.160s", t->bucket, t->key,
+            cause);
+  }
+  rc = finish(t, s.final_resp, len, m.crc, out, err);
+out:
+  if (rc)
+    session_cancel(&s);
+  sdk_response_free(s.final_resp);
+  sdk_response_free(resp);
+  sdk_request_free(r);
+  free(s.url);
+  return rc;
+}
+
 int32_t gcs_upload(store_handle *h, const gcs_target *t,
                    const store_put_opts *opts, store_read_fn src,
                    void *src_ctx, store_put_result *out, store_error *err)
@@ -649,8 +756,10 @@ int32_t gcs_upload(store_handle *h, const gcs_target *t,
     rc = put_media(h, t, opts, src, src_ctx, (uint64_t)len, out, err);
   else if (len >= 0 && (uint64_t)len <= GCS_SIMPLE_MAX)
     rc = put_multipart(h, t, opts, src, src_ctx, (uint64_t)len, out, err);
+  else if (len >= 0)
+    rc = put_streamed(h, t, opts, src, src_ctx, (uint64_t)len, out, err);
   else
-    rc = put_resumable(h, t, opts, src, src_ctx, len, out, err);
+    rc = put_chunked(h, t, opts, src, src_ctx, out, err);
   return gcs_put_condition(t, STORE_OPT(opts, store_put_opts, flags, 0), rc,
                            err);
 }
