@@ -87,7 +87,7 @@ int st_wf_copy_object(st_wf_run *r, const char *name, uint64_t size,
   else
     rc = st_copy_blob(r->src.svc, r->src.container, from, r->dst.svc,
                       r->dst.container, to, NULL, r->ring_bytes, count, &c,
-                      err);
+                      NULL, err);
   /* A server-side copy moves its bytes without us. */
   if (!rc && c.moved < size)
     st_progress_bytes(&r->prog, size - c.moved);
