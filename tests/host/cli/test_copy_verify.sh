@@ -5,7 +5,8 @@
 # one) before it reports the copy, and a wrong copy is removed and fails
 # naming both objects and both values. The provider is the shim
 # (shim_plugin.c, -DSHIM_COPY) over the local provider, told to copy
-# another key than asked (`copy-from`); `cp` and `cp -r` are checked.
+# another key than asked (`copy-from`); `cp`, `cp -r` and `migrate` (whose
+# run log records the CRC-32C a good copy was checked with) are checked.
 #   test_copy_verify.sh XTSTORE_BIN PROJECT_SOURCE_DIR BINARY_DIR
 . "$(dirname "$0")/lib.sh" "$@"
 
@@ -76,11 +77,29 @@ xt stat good:box/b
 check
 [ "$RC" -eq 4 ] || fail "the wrong copy stayed at the target (exit $RC)"
 
-# Trees: cp -r fails the object and keeps nothing of it.
+# Trees: cp -r and migrate fail the object, keep nothing of it; migrate's
+# run log records the CRC-32C a right copy was checked with.
 xt cp -r samesize:box/src samesize:box/tree
 check
 [ "$RC" -ne 0 ] || fail "cp -r with a wrong server-side copy succeeded"
 assert_err_has "is wrong: it has CRC-32C"
 xt ls -r good:box/tree/
 assert_out ""
+xt migrate samesize:box/src samesize:box/m --log bad.jsonl
+check
+[ "$RC" -ne 0 ] || fail "migrate with a wrong server-side copy succeeded"
+xt migrate good:box/src good:box/m --log good.jsonl
+assert_rc 0
+check
+python3 - bad.jsonl good.jsonl <<'EOF' || fail "the run logs are wrong"
+import json, sys
+bad = [json.loads(l) for l in open(sys.argv[1])]
+good = [json.loads(l) for l in open(sys.argv[2])]
+assert [r["status"] for r in bad] == ["failed"], bad
+assert "the server-side copy of blob 'box/src/a' is wrong" in \
+    bad[0]["error"], bad
+assert bad[0]["target_crc32c"] is None, bad
+assert [(r["status"], r["target_crc32c"]) for r in good] == \
+    [("new", "e3069283")], good
+EOF
 finish
