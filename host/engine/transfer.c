@@ -1327,11 +1327,12 @@ static int head_props(xtstore_svc *svc, const char *container,
 
 /*
 ** A server-side copy moves no byte through the host, so nothing checked
-** them on the way: the target's head must report the source's size (as
-** its head said before the copy) and, where both report one, its CRC-32C,
-** else its MD5. A wrong copy is removed and is an error naming both
-** objects and both values. out (may be NULL) gets the target's size and
-** the checksums that were compared.
+** them on the way: after it, the target's head must report the size of
+** the source's head and, where both report one, its CRC-32C, else its
+** MD5. (The source's head comes after the copy, so that a missing source
+** is the copy's own error.) A wrong copy is removed and is an error naming
+** both objects and both values. out (may be NULL) gets the target's size
+** and the checksums that were compared.
 */
 static int server_copy(xtstore_svc *svc, struct copy_args *a,
                        store_put_result *out, store_error *err)
@@ -1342,12 +1343,12 @@ static int server_copy(xtstore_svc *svc, struct copy_args *a,
 
   memset(&from, 0, sizeof(from));
   memset(&to, 0, sizeof(to));
-  rc = head_props(svc, a->sc, a->sk, a->opts ? a->opts->src_snapshot_id
-                                             : NULL, &from, err);
-  if (!rc)
-    rc = st_svc_call(svc, do_copy, NULL, a, err);
+  rc = st_svc_call(svc, do_copy, NULL, a, err);
   if (!rc)
     rc = head_props(svc, a->dc, a->dk, NULL, &to, err);
+  if (!rc)
+    rc = head_props(svc, a->sc, a->sk, a->opts ? a->opts->src_snapshot_id
+                                               : NULL, &from, err);
   if (rc)
     goto out;
   if (to.size != from.size) {
