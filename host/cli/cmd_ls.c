@@ -36,12 +36,17 @@ static int32_t ls_print(void *ud, const store_entry *e)
 {
   ls_state *st = ud;
   char size[32], when[40];
+  json_t *o;
 
   if (cli_interrupted)
     return 1;
   st->n++;
   if (st->g->json) {
-    cli_json_array_item(st->g, cli_json_entry(e, 0, st->name));
+    o = cli_json_entry(e, 0, st->name);
+    /* -l: both checksums the listing carries (crc32c is always there). */
+    if (o && st->long_fmt)
+      json_object_set_new(o, "content_md5", cli_json_str(e->content_md5));
+    cli_json_array_item(st->g, o);
     return 0;
   }
   if (st->long_fmt) {
@@ -183,7 +188,8 @@ const cli_cmd cli_cmd_ls = {
   "  --start-after KEY      only keys sorting after KEY\n"
   "  --json                 one JSON array: {name, size, mtime, etag,\n"
   "                         content_type, is_prefix, snapshot_id, crc32c}\n"
-  "                         per entry (crc32c: 8 hex digits, or null)\n"
+  "                         per entry (crc32c: 8 hex digits, or null);\n"
+  "                         with -l also content_md5 (32 hex, or null)\n"
   "  -h, --help             show this help\n"
   "\n"
   "Examples:\n"

@@ -284,11 +284,16 @@ void st_journal_free(st_journal *j);
 /* xtstore_blob_copy through a ring of ring_bytes, calling on_bytes (may
  * be NULL) with each chunk the destination takes (once, however often the
  * copy is sent). A single put that fails retryably after it read from the
- * ring is sent again from a new get, per the destination's retry policy. */
+ * ring is sent again from a new get, per the destination's retry policy.
+ * A server-side copy is checked by the target's head (size, and CRC-32C
+ * or MD5 where both ends report one) and removed when wrong. out (may be
+ * NULL) gets what the target reports and was checked: the put's result,
+ * or the head's size and the checksums compared. */
 int st_copy_blob(xtstore_svc *src, const char *sc, const char *sk,
                  xtstore_svc *dst, const char *dc, const char *dk,
                  const store_copy_opts *opts, size_t ring_bytes,
-                 xtstore_bytes_fn on_bytes, void *ud, store_error *err);
+                 xtstore_bytes_fn on_bytes, void *ud, store_put_result *out,
+                 store_error *err);
 /* xtstore_blob_put_fd, calling on_bytes (may be NULL) per chunk read. */
 int st_put_fd(xtstore_svc *svc, const char *container, const char *key,
               const store_put_opts *opts, int fd, xtstore_bytes_fn on_bytes,

@@ -868,6 +868,7 @@ struct src_props {
   int has_crc, has_md5;     /* it reports a CRC-32C (crc), an MD5 (md5) */
   uint32_t crc;
   uint8_t md5[16];
+  char md5_hex[33];         /* the same, as the entry said it          */
   char *etag, *content_type;
   store_kv *kv;
   size_t n;
@@ -904,6 +905,8 @@ static int32_t props_entry(void *ud, const store_entry *e)
   for (i = 0; p->has_md5 && i < 16; i++)
     p->md5[i] = (uint8_t)(hexval(e->content_md5[2 * i]) << 4 |
                           hexval(e->content_md5[2 * i + 1]));
+  if (p->has_md5)
+    memcpy(p->md5_hex, e->content_md5, sizeof(p->md5_hex));
   p->oom = 1;
   if (e->etag && !(p->etag = strdup(e->etag)))
     return 1;
@@ -961,6 +964,7 @@ struct copy_plan {
   size_t ring_bytes;        /* in all, however many gets run             */
   xtstore_bytes_fn on_bytes;
   void *ud;
+  store_put_result *out;    /* the put's result; may be NULL             */
 };
 
 struct producer {
@@ -1061,11 +1065,11 @@ static int piped_copy(const struct copy_plan *cp, uint64_t *counted,
     ms.ud = &cr;
     ms.reserved = first;
     ms.known = ST_KNOWN_COPY;
-    rc = st_mp_put(cp->dst, cp->dc, cp->dk, &cp->put, &ms, NULL, err);
+    rc = st_mp_put(cp->dst, cp->dc, cp->dk, &cp->put, &ms, cp->out, err);
   } else {
     one_put = 1;
     rc = st_blob_put(cp->dst, cp->dc, cp->dk, &cp->put, ST_KNOWN_COPY,
-                     counted_read, &cr, NULL, NULL, err);
+                     counted_read, &cr, NULL, cp->out, err);
   }
   st_ring_close(&cr.ring);
   pthread_join(tid, NULL);
@@ -1231,18 +1235,18 @@ static int ranged_copy(const struct copy_plan *cp, store_error *err)
   ms.on_bytes = cp->on_bytes;
   ms.bytes_ud = cp->ud;
   ms.known = ST_KNOWN_COPY;
-  return st_mp_put(cp->dst, cp->dc, cp->dk, &cp->put, &ms, NULL, err);
+  return st_mp_put(cp->dst, cp->dc, cp->dk, &cp->put, &ms, cp->out, err);
 }
 
 static int streamed_copy(xtstore_svc *src, const char *sc, const char *sk,
                          xtstore_svc *dst, const char *dc, const char *dk,
                          const store_copy_opts *opts, size_t ring_bytes,
                          xtstore_bytes_fn on_bytes, void *ud,
-                         store_error *err)
+                         store_put_result *out, store_error *err)
 {
   struct copy_plan cp = {.src = src, .sc = sc, .sk = sk, .dst = dst,
                          .dc = dc, .dk = dk, .ring_bytes = ring_bytes,
-                         .on_bytes = on_bytes, .ud = ud};
+                         .on_bytes = on_bytes, .ud = ud, .out = out};
   struct src_props props;
   store_head_opts ho;
   int rc;
@@ -1313,10 +1317,90 @@ static int do_copy(xtstore_svc *s, void *p, store_error *err)
   return s->ops->blob_copy(s->h, a->sc, a->sk, a->dc, a->dk, a->opts, err);
 }
 
+/* The head of container/key into p (props_entry), out of memory said as
+ * such. */
+static int head_props(xtstore_svc *svc, const char *container,
+                      const char *key, const char *snapshot_id,
+                      struct src_props *p, store_error *err)
+{
+  store_head_opts ho;
+  int rc;
+
+  memset(&ho, 0, sizeof(ho));
+  ho.struct_size = sizeof(ho);
+  ho.snapshot_id = snapshot_id;
+  rc = xtstore_blob_head(svc, container, key, &ho, props_entry, p, err);
+  if (rc == STORE_E_ABORTED && p->oom)
+    rc = st_err(err, STORE_E_NOMEM, "out of memory");
+  return rc;
+}
+
+/*
+** A server-side copy moves no byte through the host, so nothing checked
+** them on the way: after it, the target's head must report the size of
+** the source's head and, where both report one, its CRC-32C, else its
+** MD5. (The source's head comes after the copy, so that a missing source
+** is the copy's own error.) A wrong copy is removed and is an error naming
+** both objects and both values. out (may be NULL) gets the target's size
+** and the checksums that were compared.
+*/
+static int server_copy(xtstore_svc *svc, struct copy_args *a,
+                       store_put_result *out, store_error *err)
+{
+  struct src_props from, to;
+  char why[200] = "";
+  int rc;
+
+  memset(&from, 0, sizeof(from));
+  memset(&to, 0, sizeof(to));
+  rc = st_svc_call(svc, do_copy, NULL, a, err);
+  if (!rc)
+    rc = head_props(svc, a->dc, a->dk, NULL, &to, err);
+  if (!rc)
+    rc = head_props(svc, a->sc, a->sk, a->opts ? a->opts->src_snapshot_id
+                                               : NULL, &from, err);
+  if (rc)
+    goto out;
+  if (to.size != from.size) {
+    snprintf(why, sizeof(why), "it has %" PRIu64 " bytes, the source %"
+             PRIu64, to.size, from.size);
+  } else if (to.has_crc && from.has_crc) {
+    if (to.crc != from.crc)
+      snprintf(why, sizeof(why), "it has CRC-32C %08x, the source %08x",
+               to.crc, from.crc);
+  } else if (to.has_md5 && from.has_md5 &&
+             memcmp(to.md5, from.md5, sizeof(to.md5))) {
+    snprintf(why, sizeof(why), "it has MD5 %s, the source %s", to.md5_hex,
+             from.md5_hex);
+  }
+  if (why[0]) {
+    rc = st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': the "
+                "server-side copy of blob '%s/%s' is wrong: %s", svc->name,
+                a->dc, a->dk, a->sc, a->sk, why);
+    st_remove_wrong(svc, a->dc, a->dk, NULL, err);
+    goto out;
+  }
+  if (out) {
+    out->size = to.size;
+    if (to.has_crc && from.has_crc) {
+      out->checksums |= STORE_CKSUM_CRC32C;
+      out->crc32c = to.crc;
+    } else if (to.has_md5 && from.has_md5) {
+      out->checksums |= STORE_CKSUM_MD5;
+      memcpy(out->md5, to.md5, sizeof(out->md5));
+    }
+  }
+out:
+  props_free(&from);
+  props_free(&to);
+  return rc;
+}
+
 int st_copy_blob(xtstore_svc *src, const char *sc, const char *sk,
                  xtstore_svc *dst, const char *dc, const char *dk,
                  const store_copy_opts *opts, size_t ring_bytes,
-                 xtstore_bytes_fn on_bytes, void *ud, store_error *err)
+                 xtstore_bytes_fn on_bytes, void *ud, store_put_result *out,
+                 store_error *err)
 {
   struct copy_args a = {sc, sk, dc, dk, opts};
   int rc = st_check_key(src, sc, sk, err);
@@ -1325,7 +1409,7 @@ int st_copy_blob(xtstore_svc *src, const char *sc, const char *sk,
   if (rc)
     return rc;
   if (src == dst && (src->ops->capabilities & STORE_CAP_COPY))
-    return st_svc_call(src, do_copy, NULL, &a, err);
+    return server_copy(src, &a, out, err);
   /* The get would hold the handle while the put waits for it: once the
    * ring is full neither could go on. */
   if (src == dst && !src->threadsafe)
@@ -1334,7 +1418,7 @@ int st_copy_blob(xtstore_svc *src, const char *sc, const char *sk,
                   "nor run a get and a put at once",
                   src->name, src->ops->name);
   return streamed_copy(src, sc, sk, dst, dc, dk, opts, ring_bytes, on_bytes,
-                       ud, err);
+                       ud, out, err);
 }
 
 int xtstore_blob_copy(xtstore_svc *src, const char *src_container,
@@ -1343,7 +1427,7 @@ int xtstore_blob_copy(xtstore_svc *src, const char *src_container,
                       const store_copy_opts *opts, store_error *err)
 {
   return st_copy_blob(src, src_container, src_key, dst, dst_container,
-                      dst_key, opts, ST_PIPE_BYTES, NULL, NULL, err);
+                      dst_key, opts, ST_PIPE_BYTES, NULL, NULL, NULL, err);
 }
 
 int xtstore_blob_copy_progress(xtstore_svc *src, const char *src_container,
@@ -1354,5 +1438,6 @@ int xtstore_blob_copy_progress(xtstore_svc *src, const char *src_container,
                                store_error *err)
 {
   return st_copy_blob(src, src_container, src_key, dst, dst_container,
-                      dst_key, opts, ST_PIPE_BYTES, on_bytes, ud, err);
+                      dst_key, opts, ST_PIPE_BYTES, on_bytes, ud, NULL,
+                      err);
 }

@@ -6,6 +6,7 @@
 */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,8 +27,35 @@ static void count(void *ud, uint64_t n)
   st_progress_bytes(c->prog, n);
 }
 
+/* What the target reported of a put or a copy, which the host compared
+ * (engine/transfer.c, core/blob.c). */
+static void checked_of(const store_put_result *res, st_wf_checked *out)
+{
+  int i;
+
+  if (res->checksums & STORE_CKSUM_CRC32C) {
+    out->has_crc = 1;
+    out->crc32c = res->crc32c;
+  }
+  for (i = 0; (res->checksums & STORE_CKSUM_MD5) && i < 16; i++)
+    snprintf(out->md5 + 2 * i, 3, "%02x", res->md5[i]);
+}
+
+/* store_entry_fn of a download: the checksum its bytes are checked
+ * against (core/blob.c, engine/transfer.c): the CRC-32C, else the MD5. */
+static int32_t download_entry(void *ud, const store_entry *e)
+{
+  st_wf_checked *out = ud;
+
+  out->has_crc = store_entry_crc32c(e, &out->crc32c);
+  if (!out->has_crc && e->content_md5 && strlen(e->content_md5) == 32 &&
+      strspn(e->content_md5, "0123456789abcdef") == 32)
+    memcpy(out->md5, e->content_md5, sizeof(out->md5));
+  return 0;
+}
+
 static int upload(st_wf_run *r, const char *path, const char *key,
-                  struct counter *c, store_error *err)
+                  struct counter *c, store_put_result *res, store_error *err)
 {
   store_put_opts po;
   struct stat st;
@@ -42,32 +70,44 @@ static int upload(st_wf_run *r, const char *path, const char *key,
   po.content_type = r->o.content_type
                       ? r->o.content_type(r->o.content_type_ud, key)
                       : NULL;
-  rc = st_put_fd(r->dst.svc, r->dst.container, key, &po, fd, count, c, NULL,
+  rc = st_put_fd(r->dst.svc, r->dst.container, key, &po, fd, count, c, res,
                  err);
   close(fd);
   return rc;
 }
 
 static int download(st_wf_run *r, const char *key, const char *path,
-                    struct counter *c, store_error *err)
+                    struct counter *c, st_wf_checked *checked,
+                    store_error *err)
 {
   size_t len = strlen(path);
+  store_get_opts go;
   int rc = st_local_beneath(r->dst.dir, path, 1, err);
   /* A "dir/" marker object is the directory itself, made just now. */
   if (rc || path[len - 1] == '/')
     return rc;
+  memset(&go, 0, sizeof(go));
+  go.struct_size = sizeof(go);
+  go.on_entry = download_entry;
+  go.on_entry_ctx = checked;
   /* One sync of the filesystem for the whole tree, at the end (run.c). */
-  return st_get_file(r->src.svc, r->src.container, key, NULL, path, count, c,
+  return st_get_file(r->src.svc, r->src.container, key, &go, path, count, c,
                      ST_GET_NO_SYNC, err);
 }
 
 int st_wf_copy_object(st_wf_run *r, const char *name, uint64_t size,
-                      store_error *err)
+                      st_wf_checked *out, store_error *err)
 {
   struct counter c = {&r->prog, 0};
   char *from = st_wf_end_path(&r->src, name);
   char *to = st_wf_end_path(&r->dst, name);
+  st_wf_checked checked;
+  store_put_result res;
   int rc;
+
+  memset(&checked, 0, sizeof(checked));
+  memset(&res, 0, sizeof(res));
+  res.struct_size = sizeof(res);
 
   if (!from || !to) {
     rc = st_err(err, STORE_E_NOMEM, "out of memory");
@@ -81,13 +121,17 @@ int st_wf_copy_object(st_wf_run *r, const char *name, uint64_t size,
     goto out;
   }
   if (!r->src.svc)
-    rc = upload(r, from, to, &c, err);
+    rc = upload(r, from, to, &c, &res, err);
   else if (!r->dst.svc)
-    rc = download(r, from, to, &c, err);
+    rc = download(r, from, to, &c, &checked, err);
   else
     rc = st_copy_blob(r->src.svc, r->src.container, from, r->dst.svc,
                       r->dst.container, to, NULL, r->ring_bytes, count, &c,
-                      err);
+                      &res, err);
+  if (r->dst.svc)
+    checked_of(&res, &checked);
+  if (out && !rc)
+    *out = checked;
   /* A server-side copy moves its bytes without us. */
   if (!rc && c.moved < size)
     st_progress_bytes(&r->prog, size - c.moved);

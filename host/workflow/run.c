@@ -133,7 +133,8 @@ static void run_job(void *ud, void *p)
   d.deletion = j->delete_it;
   d.start_ns = st_wf_now_ns();
   d.rc = j->delete_it ? st_wf_delete_object(r, d.name, &err)
-                      : st_wf_copy_object(r, d.name, d.size, &err);
+                      : st_wf_copy_object(r, d.name, d.size, &d.checked,
+                                          &err);
   d.end_ns = st_wf_now_ns();
   d.status = d.rc ? XTSTORE_OBJ_FAILED : j->status;
   d.err = &err;

@@ -264,6 +264,17 @@ static char *record_line(const st_runlog *l, const st_wf_done *d)
   json_object_set_new(o, "target_size",
                       copied ? json_integer((json_int_t)d->size)
                              : size_or_null(d->has_target, d->target_size));
+  /* What this run's copy was checked with end to end (st_wf_checked):
+   * also for a source that lists no checksum (a local tree, S3). */
+  if (copied && d->checked.has_crc) {
+    snprintf(crc, sizeof(crc), "%08x", d->checked.crc32c);
+    json_object_set_new(o, "target_crc32c", json_string(crc));
+  } else {
+    json_object_set_new(o, "target_crc32c", json_null());
+  }
+  json_object_set_new(o, "target_md5", copied && d->checked.md5[0]
+                                         ? json_string(d->checked.md5)
+                                         : json_null());
   json_object_set_new(o, "start_time", json_string(start));
   json_object_set_new(o, "end_time", json_string(end));
   json_object_set_new(o, "run_time",

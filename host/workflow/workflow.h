@@ -171,6 +171,16 @@ void st_progress_stats(st_progress *p, xtstore_wf_stats *out);
 /* ------------------------------------------------------------------------ */
 typedef struct st_wf_run st_wf_run;
 
+/* The checksums a copy was checked with end to end, as the run log
+ * records them: the target's, as it reports them, compared with the bytes
+ * moved (and a copy's with the source's); a download's, the source's,
+ * which the bytes written matched. */
+typedef struct st_wf_checked {
+  int has_crc;              /* crc32c was compared                        */
+  uint32_t crc32c;
+  char md5[33];             /* lowercase hex; "" when none was compared   */
+} st_wf_checked;
+
 /* One object being finished: what the run log records. */
 typedef struct st_wf_done {
   const char *name;         /* relative to both ends' dirs                */
@@ -186,6 +196,7 @@ typedef struct st_wf_done {
   const store_error *err;
   const st_wf_entry *src_entry; /* the source's listing entry, when the
                                    caller has it (NULL: not known)       */
+  st_wf_checked checked;    /* a copy's; zero when nothing was copied     */
 } st_wf_done;
 
 /* What makes copy -r, migrate and sync differ. */
@@ -246,9 +257,10 @@ void st_wf_finish(st_wf_run *r, st_wf_done *d);
 int64_t st_wf_now_ns(void);
 
 /* object.c: copy one object from r->src to r->dst, counting bytes into
- * r's progress. */
+ * r's progress; *out (may be NULL) gets the checksums it was checked
+ * with. */
 int st_wf_copy_object(st_wf_run *r, const char *name, uint64_t size,
-                      store_error *err);
+                      st_wf_checked *out, store_error *err);
 /* object.c: delete one object at r->dst. */
 int st_wf_delete_object(st_wf_run *r, const char *name, store_error *err);
 

@@ -42,7 +42,9 @@
 ** one op at a time on it) and listing pages of 3, so the host's paged
 ** listing of such providers is exercised. Built with -DSHIM_COPY it is
 ** "shimcopy": it copies server-side (the wrapped plugin's blob_copy,
-** noted as "blob_copy"). Built with -DSHIM_MULTIPART (the conformance
+** noted as "blob_copy"); with `copy-from: KEY` it copies the blob KEY of
+** the same container instead of the source it is asked for and reports
+** success: a store whose server-side copy stored other bytes. Built with -DSHIM_MULTIPART (the conformance
 ** suite's build) it passes multipart uploads through too, parts (noted
 ** "multipart_part" with or without checksums, _checked passed through as
 ** such) broken like puts.
@@ -66,6 +68,7 @@ typedef struct shim {
   store_handle *h;
   int calls;
   char *fail_put;
+  char *copy_from;          /* copy-from: the key every copy copies      */
   unsigned long long fail_after;
   long put_sleep_ms;
   char *max_puts;           /* the file for the most puts at once */
@@ -88,7 +91,7 @@ typedef struct shim {
 static const char *const own_keys[] = {
   "inner", "calls", "fail-put", "fail-after", "put-sleep-ms", "max-puts",
   "corrupt-put", "report-crc32c", "corrupt-get", "hostile-names", "open-keys",
-  NULL,
+  "copy-from", NULL,
 };
 
 /* A put's body that breaks after fail_after bytes. */
@@ -396,6 +399,7 @@ static void sh_close(store_handle *h)
   if (s->max_puts)
     write_most(s);
   free(s->fail_put);
+  free(s->copy_from);
   free(s->max_puts);
   free(s);
 }
@@ -414,6 +418,7 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
   const char *cget = get(kv, n, "corrupt-get");
   const char *hostile = get(kv, n, "hostile-names");
   const char *open_keys = get(kv, n, "open-keys");
+  const char *copy_from = get(kv, n, "copy-from");
   store_kv *rest = calloc(n + 1, sizeof *rest);
   shim *s = calloc(1, sizeof *s);
   size_t i, m = 0;
@@ -428,6 +433,7 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
   }
   s->calls = calls ? open(calls, O_WRONLY | O_CREAT | O_APPEND, 0644) : -1;
   s->fail_put = fail ? strdup(fail) : NULL;
+  s->copy_from = copy_from ? strdup(copy_from) : NULL;
   s->fail_after = after ? strtoull(after, NULL, 10) : 0;
   s->put_sleep_ms = sleep_ms ? strtol(sleep_ms, NULL, 10) : 0;
   s->max_puts = max_puts ? strdup(max_puts) : NULL;
@@ -670,6 +676,8 @@ static int32_t sh_copy(store_handle *h, const char *sc, const char *sk,
                        const store_copy_opts *o, store_error *err)
 {
   note(S(h), "blob_copy", sc, sk);
+  if (S(h)->copy_from)
+    sk = S(h)->copy_from;
   return S(h)->in->blob_copy(S(h)->h, sc, sk, dc, dk, o, err);
 }
 #define SHIM_COPY_CAP STORE_CAP_COPY
@@ -793,6 +801,8 @@ static const store_config_key keys[] = {
   { "corrupt-get", "flip: deliver other bytes than the entry says", 0, 0 },
   { "hostile-names", "percent: names and values kept percent-encoded", 0, 0 },
   { "open-keys", "a file for the names of the keys open() received", 0, 0 },
+  { "copy-from", "shimcopy: copies copy this key instead (a wrong copy)",
+    0, 0 },
   { "path", "the wrapped local provider's root", 0, 0 },
   { "name", "service name", 0, 0 },
   { NULL, NULL, 0, 0 },

@@ -15,6 +15,7 @@ FL="$BIN_DIR/tests/host/core/store-flaky.so"
 [ -f "$FL" ] || { echo "FAIL: the flaky fixture is not built: $FL"; exit 1; }
 # The fixture's get body; crc32c = b0e42986. crc32c("123456789") = e3069283.
 BODY=0123456789abcdefghijklmnopqrstuvwxyz
+BODY_MD5=$(printf '%s' "$BODY" | md5sum | cut -c1-32)
 cat > "$CONFIG" <<EOF
 providers:
   storage: {flaky: "$FL"}
@@ -26,6 +27,8 @@ external-services:
         get-crc32c: "b0e42987", put-crc32c: "wrong", events: "$T/events",
         retry: 1}
   none: {type: "storage", provider: "flaky", needed: "x"}
+  md5: {type: "storage", provider: "flaky", needed: "x",
+        get-md5: "$BODY_MD5", get-crc32c: "b0e42986"}
 xt-services:
   storage: "scratch"
 EOF
@@ -53,6 +56,16 @@ xt put one.txt scratch:box/one.txt
 xt --json ls -l scratch:box
 assert_rc 0
 assert_json_eq '[e.get("crc32c") for e in j]' '["e3069283"]'
+# ls -l --json shows both checksums an entry carries (the local provider
+# keeps no MD5); without -l, the CRC-32C only.
+assert_json_eq '[e["content_md5"] for e in j]' '[null]'
+xt --json ls -l md5:c/k
+assert_rc 0
+assert_json_eq '[[e["name"], e["crc32c"], e["content_md5"]] for e in j]' \
+  "[[\"k\", \"b0e42986\", \"$BODY_MD5\"]]"
+xt --json ls md5:c/k
+assert_rc 0
+assert_json_eq '["content_md5" in e for e in j]' '[false]'
 
 # --- uploads -----------------------------------------------------------------
 printf '123456789' > nine.txt

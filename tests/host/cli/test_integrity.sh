@@ -18,6 +18,10 @@
 #     with the right bytes (a retry);
 #   get, every answer flipped: fails naming the object; neither the
 #     destination nor a temporary file (.xtstore-get-*) is left;
+#   an 11 MiB put in parts (threshold and part size 5 MiB) whose every send
+#     of a part is flipped (S3 UploadPart 2, Azure Put Block): fails naming
+#     the object and the checksum mismatch, and the object that was there
+#     before is intact (the upload is never completed);
 #   and cp between two services (s3rver -> Azurite with the source's answers
 #     flipped, Azurite -> s3rver with the target's uploads flipped): fails
 #     naming the object, and the target holds no object.
@@ -58,14 +62,17 @@ fi
 
 # One proxy per server; every rule matches by key, so one rules file serves
 # all. Keys: put-once, put-all, get-once, get-all, cp-src (its GETs are
-# flipped), cp-dst (its uploads are flipped).
+# flipped), cp-dst (its uploads are flipped), mp-all (S3 part 2 and every
+# Azure block flipped).
 cat > "$T/rules.json" <<EOF
 [
  {"match": {"method": "PUT", "path": "/put-once\\\\.bin\$"}, "count": 1, "flip_request_body_byte": $OFF},
  {"match": {"method": "PUT", "path": "/put-all\\\\.bin\$"}, "flip_request_body_byte": $OFF},
  {"match": {"method": "GET", "path": "/get-once\\\\.bin\$"}, "count": 1, "flip_response_body_byte": $OFF},
  {"match": {"method": "GET", "path": "/(get-all|cp-src|cp-azsrc)\\\\.bin\$"}, "flip_response_body_byte": $OFF},
- {"match": {"method": "PUT", "path": "/cp-dst\\\\.bin\$"}, "flip_request_body_byte": $OFF}
+ {"match": {"method": "PUT", "path": "/cp-dst\\\\.bin\$"}, "flip_request_body_byte": $OFF},
+ {"match": {"method": "PUT", "path": "/mp-all\\\\.bin\$", "query": "partNumber=2(&|\$)"}, "flip_request_body_byte": $OFF},
+ {"match": {"method": "PUT", "path": "/mp-all\\\\.bin\$", "query": "comp=block(&|\$)"}, "flip_request_body_byte": $OFF}
 ]
 EOF
 PROXIES="s3rver azurite"
@@ -97,7 +104,8 @@ P_azurite=$(cat "$T/proxy-azurite/endpoint")
 [ "$MOTO" -eq 0 ] || P_moto=$(cat "$T/proxy-moto/endpoint")
 
 # Each service twice: through its proxy (NAME) and direct (NAME-d).
-QUICK='retry: {attempts: 3, base-ms: 10, max-ms: 50}'
+# Parts of 5 MiB above 5 MiB: the 3 MiB cases stay single puts.
+QUICK='retry: {attempts: 3, base-ms: 10, max-ms: 50}, multipart: {threshold: 5M, part-size: 5M}'
 {
   cat <<EOF
 providers:
@@ -125,6 +133,8 @@ EOF
 
 head -c 3145728 /dev/urandom > "$T/src.bin"
 SRC="$T/src.bin"
+head -c 11534336 /dev/urandom > "$T/big.bin"
+printf 'the object before\n' > "$T/old.bin"
 
 # read_back SERVICE KEY OUT: the stored object read by an independent
 # client into OUT; exit 1 when there is no such object, 2 on other errors.
@@ -223,6 +233,24 @@ nothing_stored() {
   esac
 }
 
+# old_intact SVC KEY WHAT: the object under KEY is still $T/old.bin.
+old_intact() {
+  check
+  read_back "$1" "$2" "$T/back.bin"
+  case $? in
+    0) cmp -s "$T/back.bin" "$T/old.bin" || fail "$3: $1 holds other bytes than the object before under $2" ;;
+    1) fail "$3: the object before is gone from $1 ($2)" ;;
+    *) fail "$3: the independent client could not read $2" ;;
+  esac
+}
+
+# says_checksum WHAT: the error says that a checksum did not match.
+says_checksum() {
+  check
+  printf '%s\n' "$ERR" | grep -Eqi 'CRC-32C|CRC64|MD5|checksum|digest' ||
+    fail "$1: the error does not say that a checksum did not match"
+}
+
 # no_download DIR NAME WHAT: neither DIR/NAME nor a temporary file is there.
 no_download() {
   check
@@ -282,6 +310,17 @@ run_service() {
   if failed_naming get-all.bin "$what: exit 0 (every answer had other bytes)"; then
     no_download "$dl" get-all.bin "$what"
   fi
+
+  what="$s: put in parts, every send of a part's byte $OFF flipped"
+  xt put "$T/old.bin" "$d:$B/mp-all.bin"
+  assert_rc 0
+  xt put "$T/big.bin" "$s:$B/mp-all.bin"
+  said "$what"
+  proxy_did "$s" mp-all.bin
+  if failed_naming mp-all.bin "$what: exit 0 (every send of the part had other bytes)"; then
+    says_checksum "$what"
+  fi
+  old_intact "$s" mp-all.bin "$what"
 }
 
 run_service s3r

@@ -65,10 +65,18 @@ for r in recs:
     assert list(r) == ["run_id", "run_date", "attempt", "source_name",
                        "source_size",
                        "source_crc32c", "target_name", "target_size",
+                       "target_crc32c", "target_md5",
                        "start_time", "end_time", "run_time", "status",
                        "error"], list(r)
     c = r["source_crc32c"]
     assert c is None or re.match(r"^[0-9a-f]{8}$", c), r
+    # A copy is checked by the CRC-32C the target reports (the local
+    # provider keeps one, and no MD5); nothing copied, nothing checked.
+    if r["status"] in ("new", "update"):
+        assert c and r["target_crc32c"] == c, r
+    else:
+        assert r["target_crc32c"] is None, r
+    assert r["target_md5"] is None, r
     name = r["source_name"].split("scratch:box/src/", 1)[1]
     got[name] = r["status"]
     # The target's own name, not the last one compared.
@@ -443,10 +451,25 @@ xt put "$T/nine" scratch:box/crc/nine
 assert_rc 0
 xt migrate scratch:box/crc other:box/crcdst --log crc.jsonl
 assert_rc 0
+# And the CRC-32C each copy was checked with, whatever the source lists: a
+# local tree lists none (an upload: the target's report), a download is
+# checked against the source's, a copy within one service by the target's
+# head after the server-side copy.
+mkdir -p crctree
+cp "$T/nine" crctree/nine
+xt migrate crctree other:box/crcup --log crc.jsonl
+assert_rc 0
+xt migrate other:box/crcup crcdown --log crc.jsonl
+assert_rc 0
+xt migrate other:box/crcup other:box/crcsame --log crc.jsonl
+assert_rc 0
 check
-python3 - crc.jsonl <<'EOF' || fail "the run log lacks the source's CRC-32C"
+python3 - crc.jsonl <<'EOF' || fail "the run log lacks the CRC-32Cs checked"
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
-assert [r["source_crc32c"] for r in recs] == ["e3069283"], recs
+assert [r["source_crc32c"] for r in recs] == \
+    ["e3069283", None, "e3069283", "e3069283"], recs
+assert [r["target_crc32c"] for r in recs] == ["e3069283"] * 4, recs
+assert [r["status"] for r in recs] == ["new"] * 4, recs
 EOF
 finish

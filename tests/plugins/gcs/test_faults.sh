@@ -8,7 +8,11 @@
 # the object is whole; a byte flipped on the way up and on the way down is
 # caught and the transfer done again; a resumable session the service lost
 # is started again; a copy or an append whose result the service stored
-# short is an error. (A reset inside a resumable upload: test_resume.sh.)
+# short is an error; a resumable upload (a file of a known length over 16
+# MiB, below the multipart threshold) whose every chunk sent has a byte
+# flipped fails naming the object and the checksum mismatch, and the
+# object there before is intact. (A reset inside a resumable upload:
+# test_resume.sh.)
 . "$(dirname "$0")/gcslib.sh" "$@"
 
 gcs_private_server
@@ -244,5 +248,39 @@ check
   fail "the put with metadata was not a multipart upload: $(cat "$T/proxy/log")"
 xt meta "gcs:$B/kind/meta"
 assert_out_has "owner=ana"
+
+# --- a resumable upload whose every chunk has a byte flipped ----------------
+# The session's URI is the server's own (as GCS answers it, see
+# test_resume.sh): a second proxy, of its own rules, is libcurl's HTTP
+# proxy, and flips byte 100000 of every PUT to the session.
+cat > "$T/rules2.json" <<JSON
+[
+  {"match": {"method": "PUT", "path": "$P\$",
+             "query": "name=flipres\\\\.bin&upload_id="},
+   "flip_request_body_byte": 100000}
+]
+JSON
+PROXY2=$("$XTSTORE_FAULTPROXY_SH" start "$T/proxy2" "$GCS_DIR" "$T/rules2.json") || {
+  echo "FAIL: the second fault proxy did not start"; exit 1; }
+trap '"$XTSTORE_FAULTPROXY_SH" stop "$T/proxy2"; XTSTORE_PLUGIN_PATH= "$XT_BIN" \
+  --config "$CONFIG" -q rb -f "gcs:$B" >/dev/null 2>&1; \
+  "$XTSTORE_FAULTPROXY_SH" stop "$T/proxy"; gcs_cleanup' EXIT
+printf 'the object before\n' > flipres.old
+xt put flipres.old "gcs:$B/flipres.bin"
+assert_rc 0
+head -c $((17 * MiB)) /dev/urandom > flipres.bin
+http_proxy=$PROXY2 no_proxy= NO_PROXY= xt put flipres.bin "gcs1:$B/flipres.bin"
+check
+[ "$RC" -ne 0 ] || fail "a resumable upload whose chunks were flipped succeeded"
+assert_err_has "flipres.bin"
+check
+printf '%s\n' "$ERR" | grep -Eqi 'CRC-32C|crc32c|MD5|checksum' ||
+  fail "the error does not say that a checksum did not match: $ERR"
+check
+[ "$(grep -c "^PUT $P rule=0 flip_request_body_byte 100000 (0x" "$T/proxy2/log")" -ge 1 ] ||
+  fail "the proxy flipped no chunk of the session: $(cat "$T/proxy2/log")"
+xt get "gcs:$B/flipres.bin" flipres.back
+assert_rc 0
+assert_same flipres.old flipres.back
 
 finish

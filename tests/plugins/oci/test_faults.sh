@@ -10,7 +10,9 @@
 # a connection reset inside one part of a multipart upload is retried and
 # the object reads back byte-identical; a download cut short resumes; a
 # body damaged on the way is refused by OCI for the CRC-32C sent with it
-# and sent again; a bucket purge whose deletes all answer 404 ends.
+# and sent again; a download whose every answer has a byte flipped fails
+# naming the object and the checksum mismatch, and leaves no file; a
+# bucket purge whose deletes all answer 404 ends.
 . "$(dirname "$0")/ocilib.sh" "$@"
 
 C=$OCI_C
@@ -77,7 +79,9 @@ cat > "$T/rules.json" <<JSON
    "count": 1, "flip_request_body_byte": 1000},
   {"match": {"method": "DELETE", "path": "^$P-2/o/"}, "status": 404,
    "headers": {"Content-Type": "application/json"},
-   "body": "{\"code\": \"ObjectNotFound\", \"message\": \"gone\"}"}
+   "body": "{\"code\": \"ObjectNotFound\", \"message\": \"gone\"}"},
+  {"match": {"method": "GET", "path": "^$P/o/dlflip\\\\.bin\$"},
+   "flip_response_body_byte": 1000}
 ]
 JSON
 PROXY=$("$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$OCI_DIR" "$T/rules.json") || {
@@ -152,6 +156,26 @@ for f in flip flipparts; do
   assert_same "$T/$f.bin" "$T/$f.back"
 done
 
+# A download whose every answer has byte 1000 flipped: each is refused for
+# the object's checksum (its CRC-32C, else MD5), and after the retries
+# the get fails naming the object; no file, no temporary file is left.
+head -c 300000 /dev/urandom > "$T/dlflip.bin"
+xt put "$T/dlflip.bin" "oci:$C/dlflip.bin"
+assert_rc 0
+mkdir -p "$T/dl"
+xt get "ocip:$C/dlflip.bin" "$T/dl/dlflip.bin"
+check
+[ "$RC" -ne 0 ] || fail "a download whose every answer was flipped succeeded"
+assert_err_has "blob '$C/dlflip.bin': the bytes received differ from the blob"
+check
+printf '%s\n' "$ERR" | grep -Eq 'CRC-32C [0-9a-f]{8}, the blob.s [0-9a-f]{8}|MD5 [0-9a-f]{32}, the blob.s [0-9a-f]{32}' ||
+  fail "the error does not give both checksums: $ERR"
+check
+[ -z "$(ls -A "$T/dl")" ] || fail "the failed download left: $(ls -A "$T/dl")"
+check
+[ "$(count "^GET $P/o/dlflip.bin rule=6 flip_response_body_byte")" -ge 1 ] ||
+  fail "the proxy flipped no download: $(cat "$T/proxy/log")"
+
 # A recursive bucket delete whose object deletes all answer 404 (as if
 # gone meanwhile): a 404 deletes nothing, so the pass that saw only those
 # ends the purge, and the bucket's DELETE says it is not empty (it used to
@@ -166,6 +190,7 @@ assert_err_has "$C-2"
 xt ls -r "oci:$C"
 assert_rc 0
 assert_out "busy.bin
+dlflip.bin
 flip.bin
 flipparts.bin
 par/f1.bin
