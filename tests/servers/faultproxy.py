@@ -10,9 +10,10 @@ upstream URL's path) and appends one line per request to DIR/log:
     METHOD PATH ACTION        e.g.  PUT /bkt/key rule=0 status 503
 and to DIR/bytes one line per request when it ends, however it ends (answered, cut by
 a rule, or the client gone mid-body, e.g. killed):
-    METHOD PATH N             e.g.  PUT /bkt/key 8388608
+    METHOD PATH N QUERY       e.g.  PUT /bkt/key 8388608 partNumber=3&uploadId=x
 N: the request body's bytes the proxy received from the client (content only: chunked
 framing is not counted), forwarded or not; what a client sent, for tests to sum.
+QUERY is "-" when there is none.
 Requests are forwarded unchanged (Host included, so signatures stay valid) over one
 keep-alive upstream connection per client connection; bodies stream both ways,
 chunked ones too. "Expect: 100-continue" is answered by the proxy itself.
@@ -244,12 +245,13 @@ def log_line(method, path, action):
 
 
 def log_bytes(cur):
-    """The DIR/bytes line of the request in cur ([method, path, tag, box])."""
-    if len(cur) < 4:
+    """The DIR/bytes line of the request in cur ([method, path, tag, box,
+    query])."""
+    if len(cur) < 5:
         return
     with LOG_LOCK:
         if BYTES is not None:
-            BYTES.write(f"{cur[0]} {cur[1]} {cur[3][0]}\n")
+            BYTES.write(f"{cur[0]} {cur[1]} {cur[3][0]} {cur[4] or '-'}\n")
             BYTES.flush()
 
 
@@ -571,7 +573,7 @@ class Proxy:
         csock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         crf = csock.makefile("rb", buffering=BUF)
         up = Upstream(self.up_host, self.up_port)
-        cur = []  # the request in progress: [method, path, action so far, body bytes]
+        cur = []  # the request in progress: [method, path, action so far, body bytes, query]
         try:
             while True:
                 more = self.one_request(csock, crf, up, cur)
@@ -615,7 +617,7 @@ class Proxy:
             rule = s3_checksum_type(rule, method, path, query, headers)
         tag = f"rule={rule.idx} " if rule else ""
         box = [0]  # request body bytes received (DIR/bytes)
-        cur[:] = [method, path, tag, box]
+        cur[:] = [method, path, tag, box, query]
 
         def cont():
             if expect and req_fr[0] != "none":
