@@ -41,8 +41,9 @@
 ** the network or the service (no connection, a cut, a timeout, throttling
 ** or a 5xx, retries spent) keeps the upload and its journal for the next
 ** run, as kill -9 would, even where an abort could reach the service now;
-** any other failure (the source's, a checksum's, a refusal) or ^C aborts
-** the upload and drops the journal, as a deliberate stop.
+** any other failure (the source's, a part the host finds stored wrong, a
+** refusal) or ^C aborts the upload and drops the journal, as a deliberate
+** stop (kept_for_next_run).
 */
 #include <errno.h>
 #include <inttypes.h>
@@ -897,11 +898,15 @@ static void abort_upload(struct mp *m)
 }
 
 /* A final failure of the network or the service itself, retries spent:
- * no connection, a cut, a timeout, throttling, a 5xx. The next run may
- * well succeed, so a journaled upload is kept for it. Not a failure of
- * the source (a read error, a change: rc_service 0), a checksum the
- * service refused or reported wrong, a refusal (auth, permission,
- * precondition) or ^C. */
+ * no connection, a cut or empty reply, a timeout, throttling, a 5xx. The
+ * next run may well succeed, so a journaled upload is kept for it. Not a
+ * failure of the source (a read error, a change) nor a part the host
+ * found stored wrong (`service` 0 for those), a refusal (auth,
+ * permission, precondition, a checksum the service refused) or ^C. A
+ * provider's STORE_E_IO is taken for the network's: the ABI does not set
+ * apart the one a provider reports for a part it found stored wrong (no
+ * errno, as with an empty reply), so that one is kept too -- harmless:
+ * the parts on record were each checked, and the next run checks again. */
 static int kept_for_next_run(const struct mp *m, int rc, int service)
 {
   if (!m->journal || !service || st_cancelled(m->svc->ctx))

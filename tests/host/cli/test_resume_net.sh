@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test_resume_net.sh -- resume after a lost network (issue 9, docs/engine.md
 # "Resume across runs"): a journaled multipart upload whose parts fail for
-# good because of the network or the service (connections cut, 5xx, with
-# the retries spent) is not aborted -- even though the abort could reach the
+# good because of the network or the service (connections reset or closed,
+# answers stalled, 5xx, with the retries spent) is not aborted -- even though the abort could reach the
 # service -- and the same command, once the network is back, resumes it,
 # sending only the missing parts (counted at faultproxy.py, requests and
 # body bytes); the object reads back byte-identical through /usr/bin/aws.
@@ -26,13 +26,14 @@ echo '[]' > "$T/rules.json"
 }
 trap '"$XT_BIN" --config "$CONFIG" -q rb -f "m:$B" > /dev/null 2>&1;
       "$XTSTORE_FAULTPROXY_SH" stop "$T/proxy" > /dev/null 2>&1; rm -rf "$T"' EXIT
-# 8 parts of 5 MiB, 2 at a time; two attempts per request, 10-20 ms apart.
+# 8 parts of 5 MiB, 2 at a time; two attempts per request, 10-20 ms apart;
+# a request that moves no byte for 1 s times out.
 cat > "$CONFIG" <<EOF
 external-services:
   m: {type: "storage", provider: "s3", endpoint: "$(cat "$T/proxy/endpoint")",
       region: "us-east-1", access-key: "$AK", secret-key: "$SK", addressing: "path",
       multipart: {threshold: 5M, part-size: 5M, concurrency: 2},
-      retry: {attempts: 2, base-ms: 10, max-ms: 20}}
+      retry: {attempts: 2, base-ms: 10, max-ms: 20}, stall-timeout: 1}
 xt-services:
   storage: "m"
 EOF
@@ -107,18 +108,29 @@ lost() {
 
 # Connections cut as the part's body starts (a network gone: STORE_E_IO).
 lost cut.bin '"reset_request_body_after": 0'
+# The connection closed (FIN) mid-body: an empty reply, no OS error.
+lost fin.bin '"close_request_body_after": 65536'
+# No answer (the part stored, its answer stalled: STORE_E_TIMEOUT).
+lost stalled.bin '"stall_ms": 5000'
 # The service failing (500 InternalError, retries spent: STORE_E_SERVER).
 lost fivexx.bin '"status": 500, "body": "<Error><Code>InternalError</Code><Message>down</Message></Error>"'
 
 # A refusal is not the network's: the upload is aborted and its journal
-# dropped, as before.
-rules '[{"match": {"method": "PUT", "query": "partNumber="}, "skip": 3, "status": 403, "body": "<Error><Code>AccessDenied</Code><Message>no</Message></Error>"}]'
-xt -v put a.bin "m:$B/denied.bin"
-check
-[ "$RC" -ne 0 ] || fail "the run succeeded with parts refused 403"
-assert_err_lacks "kept in"
-check
-[ -z "$(ls "$J")" ] || fail "an upload refused 403 left its journal: $(ls "$J")"
-[ -z "$(staged)" ] || fail "an upload refused 403 was not aborted: $(staged)"
+# dropped, as before. (A part a provider finds stored wrong -- faultproxy's
+# flip_request_body_byte -- comes as the same STORE_E_IO as a cut, and is
+# kept: see kept_for_next_run in host/engine/multipart.c.)
+# aborted KEY RULE: part 4 on is answered per RULE.
+aborted() {
+  rules "[{\"match\": {\"method\": \"PUT\", \"query\": \"partNumber=\"}, \"skip\": 3, $2}]"
+  xt -v put a.bin "m:$B/$1"
+  check
+  [ "$RC" -ne 0 ] || fail "$1: the run succeeded with every part after the 3rd refused"
+  assert_err_lacks "kept in"
+  check
+  [ -z "$(ls "$J")" ] || fail "$1: the upload left its journal: $(ls "$J")"
+  check
+  [ -z "$(staged)" ] || fail "$1: the upload was not aborted: $(staged)"
+}
+aborted denied.bin '"status": 403, "body": "<Error><Code>AccessDenied</Code><Message>no</Message></Error>"'
 rules '[]'
 finish
