@@ -4,7 +4,8 @@
 # parts its journal lacks (and those whose range no longer has the CRC-32C
 # recorded); a changed source starts over; `xtstore cleanup`
 # lists, then with --yes aborts, what a killed run left. On the local
-# provider always (the first upload through the test shim wrapping it,
+# provider always (the first upload, 300 MiB at the default multipart
+# settings killed half-way, through the test shim wrapping it,
 # tests/host/cli/shim_plugin.c, whose calls file counts the parts each run
 # sent); on s3rver (through faultproxy.py, whose logs count the UploadPart
 # requests and their body bytes) when ctest provides the fixture
@@ -26,7 +27,7 @@ providers:
 external-services:
   scratch: {type: "storage", provider: "local", path: "$T/data", $MP}
   counted: {type: "storage", provider: "shim", inner: "$BIN_DIR/plugins/store-local.so",
-            path: "$T/data", calls: "$T/calls", $MP}
+            path: "$T/data", calls: "$T/calls"}
 xt-services:
   storage: "scratch"
 EOF
@@ -63,17 +64,36 @@ kill_mid() {
 # --- the local provider --------------------------------------------------
 xt mb scratch:c
 assert_rc 0
-head -c $((150 << 20)) /dev/urandom > big.bin       # 30 parts
 
-kill_mid big.bin counted:c/big.bin
+# 300 MiB at the default multipart settings (8 MiB parts, 4 at a time),
+# through the shim, whose calls file counts the parts each run sent;
+# killed with kill -9 once half its parts are on record.
+head -c $((300 << 20)) /dev/urandom > big.bin       # 38 parts
+"$XT_BIN" --config "$CONFIG" -v put big.bin counted:c/big.bin > "$T/.k.out" 2> "$T/.k.err" &
+PID=$!
+for i in $(seq 1 6000); do
+  [ "$(jparts)" -ge 19 ] && break
+  kill -0 "$PID" 2> /dev/null || break
+  sleep 0.005
+done
+KILLED=0
+kill -9 "$PID" 2> /dev/null && KILLED=1
+wait "$PID" 2> /dev/null
 K=$(jparts)
 ID=$(jid)
+R1=$(grep -c '^multipart_part c big.bin$' "$T/calls")
+check
+grep -q "multipart upload, 38 parts of $((8 << 20)) bytes, 4 at a time" "$T/.k.err" ||
+  fail "not the default multipart settings: $(grep multipart "$T/.k.err")"
+check
+[ "$KILLED" -eq 1 ] && [ "$K" -ge 1 ] && [ "$K" -lt 38 ] ||
+  fail "not killed half-way (killed: $KILLED; journal: $K parts)"
 # Parts the killed run stored (its staging), against what the journal says:
-# those resent are the parts in flight at the kill, at most 2.
+# those resent are the parts in flight at the kill, at most 4.
 S=$(ls "$T/data/c/.xtstore/uploads/$ID" 2> /dev/null | grep -c '^part-')
 check
-[ "$S" -ge "$K" ] && [ $((S - K)) -le 2 ] ||
-  fail "staged $S parts, journaled $K: more than the 2 in flight are lost"
+[ "$S" -ge "$K" ] && [ $((S - K)) -le 4 ] ||
+  fail "staged $S parts, journaled $K: more than the 4 in flight are lost"
 
 xt cleanup counted:c
 assert_rc 0
@@ -82,17 +102,19 @@ assert_err_has "dry run"
 check
 [ "$(jparts)" -eq "$K" ] || fail "a dry run changed the journal"
 
-# Run 2 sends the parts the journal lacks: those the killed run had in
-# flight (staged or not) are among them; none of those on record.
+# Run 2 sends the parts the journal lacks -- those the killed run had in
+# flight (staged or not) among them -- and none of those on record: no
+# part is sent twice beyond the 4 in flight at the kill.
 : > "$T/calls"
 xt -v put big.bin counted:c/big.bin
 assert_rc 0
-assert_err_has "resuming upload '$ID': $K of 30 parts on record"
+assert_err_has "resuming upload '$ID': $K of 38 parts on record"
 R2=$(grep -c '^multipart_part c big.bin$' "$T/calls")
-echo "local: run 2 sent $R2 of 30 parts, $K on record"
+echo "local: killed after $R1 parts begun ($K on record); run 2 sent $R2 of 38"
 check
-[ "$R2" -lt 30 ] && [ "$R2" -ge $((30 - K)) ] && [ "$R2" -le $((30 - K + 2)) ] ||
-  fail "run 2 sent $R2 of 30 parts; the journal lacked $((30 - K)) (+ at most the 2 in flight)"
+[ "$R2" -eq $((38 - K)) ] || fail "run 2 sent $R2 of 38 parts; the journal lacked $((38 - K))"
+check
+[ $((R1 + R2 - 38)) -le 4 ] || fail "$((R1 + R2 - 38)) parts sent twice: more than the 4 in flight"
 xt get scratch:c/big.bin got.bin
 assert_rc 0
 assert_same big.bin got.bin
@@ -100,6 +122,7 @@ rm -f got.bin
 check
 [ -z "$(ls "$J")" ] || fail "a completed upload left its journal: $(ls "$J")"
 assert_file_absent "$T/data/c/.xtstore/uploads/$ID"
+head -c $((150 << 20)) big.bin > big.tmp && mv big.tmp big.bin   # 30 parts of 5 MiB
 
 # An upload the service no longer has (expired, aborted elsewhere) is
 # started over.
