@@ -109,8 +109,7 @@ struct mp {
   uint64_t held;                /* bytes of it this upload holds          */
   atomic_int failed;            /* a failure is on record: stop           */
   int rc;                       /* the first failure                      */
-  int rc_service;               /* ... is the service's (its answer, or   */
-                                /* none): not the source's nor a checksum */
+  int rc_service;               /* ... is the service's (part->refused)   */
   store_error err;
   st_journal *journal;          /* a file's upload: the record (owned)    */
   int busy;                     /* another run is uploading it: no record */
