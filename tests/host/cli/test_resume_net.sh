@@ -69,7 +69,7 @@ xt mb "m:$B"
 assert_rc 0
 
 # lost KEY RULE: part 4 on is cut by RULE; the run fails after its retries,
-# and keeps the upload (parts 1-3 on record) for the next run.
+# and keeps the upload (parts 1-2 or 1-3 on record) for the next run.
 lost() {
   rules "[{\"match\": {\"method\": \"PUT\", \"query\": \"partNumber=\"}, \"skip\": 3, $2}]"
   xt -v put a.bin "m:$B/$1"
@@ -80,7 +80,9 @@ lost() {
   assert_err_has "for the next run (or \`xtstore cleanup\`)"
   assert_err_lacks "could not be aborted"
   check
-  [ "$(jparts)" -ge 3 ] || fail "$1: the journal records $(jparts) parts, not the 3 that went up"
+  # Parts 1 and 2 are on record; part 3 too, unless it was still going up
+  # when part 4 failed (the run stops every part then).
+  [ "$(jparts)" -ge 2 ] || fail "$1: the journal records $(jparts) parts, not the 2 or 3 that went up"
   staged | grep -q -- "$ID" || fail "$1: upload '$ID' is not on the service any more: $(staged)"
   K=$(jparts)
   N0=$(($(wc -l < "$T/proxy/bytes") + 1))
