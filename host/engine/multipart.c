@@ -14,9 +14,10 @@
 ** while the budget has room, so a spent budget means fewer parts in
 ** flight, never a failure or a deadlock; spares go back to the budget
 ** while another transfer waits for it). The
-** upload completes with begin's options; on any final failure or on
+** upload completes with begin's options; on a final failure or on
 ** cancellation it is aborted, so nothing becomes visible and nothing stays
-** behind, and the error names the part.
+** behind (but see below: a journaled upload outlives a lost network), and
+** the error names the part.
 **
 ** Checksums: each part's CRC-32C, read ahead where its bytes are at hand
 ** (a part buffer, a file's range), goes down with the part for the
@@ -36,8 +37,13 @@
 ** parallel; an object's version is its bytes, not read again). ABI 1.0
 ** cannot list a server's parts, so the journal is the record, and the
 ** service checks the tokens at completion; an upload the service no
-** longer has (expired, aborted) is started over once. A failure or ^C
-** aborts the upload and drops the journal, as a deliberate stop.
+** longer has (expired, aborted) is started over once. A final failure of
+** the network or the service (no connection, a cut, a timeout, throttling
+** or a 5xx, retries spent) keeps the upload and its journal for the next
+** run, as kill -9 would, even where an abort could reach the service now;
+** any other failure (the source's, a part the host finds stored wrong, a
+** refusal) or ^C aborts the upload and drops the journal, as a deliberate
+** stop (kept_for_next_run).
 */
 #include <errno.h>
 #include <inttypes.h>
@@ -103,6 +109,7 @@ struct mp {
   uint64_t held;                /* bytes of it this upload holds          */
   atomic_int failed;            /* a failure is on record: stop           */
   int rc;                       /* the first failure                      */
+  int rc_service;               /* ... is the service's (part->refused)   */
   store_error err;
   st_journal *journal;          /* a file's upload: the record (owned)    */
   int busy;                     /* another run is uploading it: no record */
@@ -122,6 +129,7 @@ struct part {
   void *reader;                 /* a random source's reader, per attempt  */
   int on_record;                /* a journal's: sent only if it changed   */
   int ended_early;              /* the reader ended before len            */
+  int refused;                  /* this attempt failed in the service     */
   char token[STORE_ID_SIZE];
 };
 
@@ -149,13 +157,16 @@ static void name_part(const struct mp *m, uint32_t no, store_error *e)
   memcpy(e->message, buf, sizeof(buf));
 }
 
-/* Record the first failure (of part `no`; 0: not a part's) and wake the
- * dispatcher: everything else stops at its next chunk. */
-static void fail(struct mp *m, uint32_t no, int rc, const store_error *e)
+/* Record the first failure (of part `no`; 0: not a part's; `service`:
+ * the service's, see rc_service) and wake the dispatcher: everything else
+ * stops at its next chunk. */
+static void fail(struct mp *m, uint32_t no, int rc, int service,
+                 const store_error *e)
 {
   pthread_mutex_lock(&m->mu);
   if (!atomic_load(&m->failed)) {
     m->rc = rc;
+    m->rc_service = service;
     if (e)
       m->err = *e;
     else
@@ -420,6 +431,8 @@ static int do_part(xtstore_svc *s, void *arg, store_error *err)
                                         p->token, sizeof(p->token), out,
                                         err);
   }
+  /* Not the body's failure (STORE_E_ABORTED: the source's, or ^C). */
+  p->refused = rc != STORE_OK && rc != STORE_E_ABORTED;
   /* A provider that stops reading early stored no whole part. */
   if (!rc && p->pos != p->len)
     return st_err(err, STORE_E_INTERNAL, "the provider took %" PRIu64 " of "
@@ -547,7 +560,7 @@ static void run_part(void *ud, void *job)
     if (!rc)
       rc = keep_token(m, p, &e);
     if (rc)
-      fail(m, p->no, rc, &e);
+      fail(m, p->no, rc, p->refused, &e);
   }
   give_buffer(m, p->buf);
   free(p);
@@ -863,6 +876,15 @@ static int abort_id(struct mp *m, const char *id)
   return rc && rc != STORE_E_NOT_FOUND;
 }
 
+/* Leave this upload and its journal (if it has one) to the next run. */
+static void keep_upload(struct mp *m)
+{
+  if (m->journal)
+    st_log(m->svc->ctx, STORE_LOG_WARN, "service '%s': blob '%s/%s': upload "
+           "'%s' kept in '%s' for the next run (or `xtstore cleanup`)",
+           m->svc->name, m->container, m->key, m->id, m->journal->path);
+}
+
 /* Abort this upload. Its journal goes with it, unless the abort did not
  * reach the service (a lost network): then the next run resumes it, or
  * `xtstore cleanup` aborts it. */
@@ -870,10 +892,26 @@ static void abort_upload(struct mp *m)
 {
   if (!abort_id(m, m->id))
     st_journal_remove(m->journal);
-  else if (m->journal)
-    st_log(m->svc->ctx, STORE_LOG_WARN, "service '%s': blob '%s/%s': upload "
-           "'%s' kept in '%s' for the next run (or `xtstore cleanup`)",
-           m->svc->name, m->container, m->key, m->id, m->journal->path);
+  else
+    keep_upload(m);
+}
+
+/* A final failure of the network or the service itself, retries spent:
+ * no connection, a cut or empty reply, a timeout, throttling, a 5xx. The
+ * next run may well succeed, so a journaled upload is kept for it. Not a
+ * failure of the source (a read error, a change) nor a part the host
+ * found stored wrong (`service` 0 for those), a refusal (auth,
+ * permission, precondition, a checksum the service refused) or ^C. A
+ * provider's STORE_E_IO is taken for the network's: the ABI does not set
+ * apart the one a provider reports for a part it found stored wrong (no
+ * errno, as with an empty reply), so that one is kept too -- harmless:
+ * the parts on record were each checked, and the next run checks again. */
+static int kept_for_next_run(const struct mp *m, int rc, int service)
+{
+  if (!m->journal || !service || st_cancelled(m->svc->ctx))
+    return 0;
+  return rc == STORE_E_IO || rc == STORE_E_TIMEOUT ||
+         rc == STORE_E_THROTTLED || rc == STORE_E_SERVER;
 }
 
 /* Only a random source with an identity is journaled (a file read by
@@ -1087,7 +1125,7 @@ static int upload(struct mp *m, char **first, uint64_t got,
   xtstore_svc *s = m->svc;
   store_put_result res;
   store_put_opts co;
-  int rc;
+  int rc, service = 0;
 
   memset(&co, 0, sizeof(co));
   if (journaled(m) && !m->id[0])
@@ -1111,11 +1149,12 @@ static int upload(struct mp *m, char **first, uint64_t got,
     rc = m->src->open ? dispatch_ranges(m, err)
                       : dispatch_stream(m, first, got, err);
     if (rc)
-      fail(m, 0, rc, err);
+      fail(m, 0, rc, 0, err);
     st_pool_stop(&m->pool);
   }
   if (atomic_load(&m->failed)) {
     rc = m->rc;
+    service = m->rc_service;
     if (err)
       *err = m->err;
   } else if (!rc && st_cancelled(s->ctx)) {
@@ -1137,6 +1176,7 @@ static int upload(struct mp *m, char **first, uint64_t got,
     rc = xtstore_multipart_complete(s, m->container, m->key, m->id, &co,
                                     (const char *const *)m->tokens, m->sent,
                                     &res, err);
+    service = rc != STORE_OK;
     if (rc && rc != STORE_E_ABORTED && !st_cancelled(s->ctx) &&
         completed_anyway(m, &co, &res)) {
       st_err_reset(err);
@@ -1149,7 +1189,10 @@ static int upload(struct mp *m, char **first, uint64_t got,
     return upload(m, first, got, out, err);
   }
   if (rc) {
-    abort_upload(m);
+    if (kept_for_next_run(m, rc, service))
+      keep_upload(m);
+    else
+      abort_upload(m);
     return rc;
   }
   st_journal_remove(m->journal);

@@ -8,6 +8,12 @@ Listens on 127.0.0.1 (port 0: the OS picks), prints the port on stdout, and with
 --state writes DIR/port, DIR/pid, DIR/endpoint (http://127.0.0.1:PORT plus the
 upstream URL's path) and appends one line per request to DIR/log:
     METHOD PATH ACTION        e.g.  PUT /bkt/key rule=0 status 503
+and to DIR/bytes one line per request when it ends, however it ends (answered, cut by
+a rule, or the client gone mid-body, e.g. killed):
+    METHOD PATH N QUERY       e.g.  PUT /bkt/key 8388608 partNumber=3&uploadId=x
+N: the request body's bytes the proxy received from the client (content only: chunked
+framing is not counted), forwarded or not; what a client sent, for tests to sum.
+QUERY is "-" when there is none.
 Requests are forwarded unchanged (Host included, so signatures stay valid) over one
 keep-alive upstream connection per client connection; bodies stream both ways,
 chunked ones too. "Expect: 100-continue" is answered by the proxy itself.
@@ -226,6 +232,7 @@ class Rules:
 
 
 LOG = None
+BYTES = None
 LOG_LOCK = threading.Lock()
 
 
@@ -235,6 +242,26 @@ def log_line(method, path, action):
         if LOG is not None:
             LOG.write(line)
             LOG.flush()
+
+
+def log_bytes(cur):
+    """The DIR/bytes line of the request in cur ([method, path, tag, box,
+    query])."""
+    if len(cur) < 5:
+        return
+    with LOG_LOCK:
+        if BYTES is not None:
+            BYTES.write(f"{cur[0]} {cur[1]} {cur[3][0]} {cur[4] or '-'}\n")
+            BYTES.flush()
+
+
+def counting(parts, box):
+    """Pass a body's (bytes, is_content) pieces on, adding its content bytes
+    to box[0] as they arrive."""
+    for b, content in parts:
+        if content:
+            box[0] += len(b)
+        yield b, content
 
 
 class Closed(Exception):
@@ -546,10 +573,14 @@ class Proxy:
         csock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         crf = csock.makefile("rb", buffering=BUF)
         up = Upstream(self.up_host, self.up_port)
-        cur = []  # the request in progress: [method, path, action so far]
+        cur = []  # the request in progress: [method, path, action so far, body bytes, query]
         try:
-            while self.one_request(csock, crf, up, cur):
+            while True:
+                more = self.one_request(csock, crf, up, cur)
+                log_bytes(cur)
                 cur.clear()
+                if not more:
+                    break
             up.close()
             crf.close()
             csock.close()
@@ -558,6 +589,8 @@ class Proxy:
                 log_line(cur[0], cur[1], f"{cur[2]}aborted: {e or type(e).__name__}")
             up.close(reset=True)
             hard_reset(csock, crf)
+        finally:
+            log_bytes(cur)  # a request that ended in a cut or an error
 
     def one_request(self, csock, crf, up, cur):
         """Serve one request; True to keep the client connection open."""
@@ -583,7 +616,8 @@ class Proxy:
         if rule and rule.s3_checksum_type:
             rule = s3_checksum_type(rule, method, path, query, headers)
         tag = f"rule={rule.idx} " if rule else ""
-        cur[:] = [method, path, tag]
+        box = [0]  # request body bytes received (DIR/bytes)
+        cur[:] = [method, path, tag, box, query]
 
         def cont():
             if expect and req_fr[0] != "none":
@@ -592,7 +626,7 @@ class Proxy:
         # status: answer ourselves, after reading and discarding the body.
         if rule and rule.status is not None:
             cont()
-            for _ in iter_body(crf, req_fr):
+            for _ in counting(iter_body_parts(crf, req_fr), box):
                 pass
             if rule.stall_ms:
                 stall(csock, rule.stall_ms)
@@ -648,7 +682,7 @@ class Proxy:
         if cut:
             name, limit = cut
             sent = 0
-            body = iter_body(crf, req_fr)
+            body = (b for b, _ in counting(iter_body_parts(crf, req_fr), box))
             try:
                 for b in body:
                     take = b[: limit - sent]
@@ -671,7 +705,7 @@ class Proxy:
         flip_req = Flip("flip_request_body_byte", rule.flip_req, req_fr) \
             if rule and rule.flip_req is not None else None
         try:
-            for b, content in iter_body_parts(crf, req_fr):
+            for b, content in counting(iter_body_parts(crf, req_fr), box):
                 up.sock.sendall(flip_req.feed(b, content) if flip_req else b)
         except Closed:
             raise
@@ -839,7 +873,7 @@ class _Done(Exception):
 
 
 def main():
-    global LOG
+    global LOG, BYTES
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--upstream", required=True)
     ap.add_argument("--port", type=int, default=0)
@@ -865,6 +899,7 @@ def main():
     if a.state:
         os.makedirs(a.state, exist_ok=True)
         LOG = open(os.path.join(a.state, "log"), "a")
+        BYTES = open(os.path.join(a.state, "bytes"), "a")
 
         def put(name, value):
             tmp = os.path.join(a.state, name + ".tmp")

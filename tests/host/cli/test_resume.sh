@@ -4,11 +4,15 @@
 # parts its journal lacks (and those whose range no longer has the CRC-32C
 # recorded); a changed source starts over; `xtstore cleanup`
 # lists, then with --yes aborts, what a killed run left. On the local
-# provider always (the first upload through the test shim wrapping it,
+# provider always (the first upload, 300 MiB at the default multipart
+# settings killed half-way, through the test shim wrapping it,
 # tests/host/cli/shim_plugin.c, whose calls file counts the parts each run
-# sent); on s3rver (through faultproxy.py, whose request log counts the
-# UploadPart requests) when ctest provides the fixture
-# (XTSTORE_S3RVER_DIR, XTSTORE_FAULTPROXY_SH).
+# sent); on s3rver (through faultproxy.py, whose logs count the UploadPart
+# requests and their body bytes) when ctest provides the fixture
+# (XTSTORE_S3RVER_DIR, XTSTORE_FAULTPROXY_SH): there a 300 MiB upload at the
+# default multipart settings, killed half-way, is resumed sending no more
+# than the parts not on record, and no byte twice beyond the parts that
+# were in flight at the kill.
 . "$(dirname "$0")/lib.sh" "$@"
 
 J="$HOME/.local/state/xtstore/uploads"
@@ -23,7 +27,7 @@ providers:
 external-services:
   scratch: {type: "storage", provider: "local", path: "$T/data", $MP}
   counted: {type: "storage", provider: "shim", inner: "$BIN_DIR/plugins/store-local.so",
-            path: "$T/data", calls: "$T/calls", $MP}
+            path: "$T/data", calls: "$T/calls"}
 xt-services:
   storage: "scratch"
 EOF
@@ -60,17 +64,36 @@ kill_mid() {
 # --- the local provider --------------------------------------------------
 xt mb scratch:c
 assert_rc 0
-head -c $((150 << 20)) /dev/urandom > big.bin       # 30 parts
 
-kill_mid big.bin counted:c/big.bin
+# 300 MiB at the default multipart settings (8 MiB parts, 4 at a time),
+# through the shim, whose calls file counts the parts each run sent;
+# killed with kill -9 once half its parts are on record.
+head -c $((300 << 20)) /dev/urandom > big.bin       # 38 parts
+"$XT_BIN" --config "$CONFIG" -v put big.bin counted:c/big.bin > "$T/.k.out" 2> "$T/.k.err" &
+PID=$!
+for i in $(seq 1 6000); do
+  [ "$(jparts)" -ge 19 ] && break
+  kill -0 "$PID" 2> /dev/null || break
+  sleep 0.005
+done
+KILLED=0
+kill -9 "$PID" 2> /dev/null && KILLED=1
+wait "$PID" 2> /dev/null
 K=$(jparts)
 ID=$(jid)
+R1=$(grep -c '^multipart_part c big.bin$' "$T/calls")
+check
+grep -q "multipart upload, 38 parts of $((8 << 20)) bytes, 4 at a time" "$T/.k.err" ||
+  fail "not the default multipart settings: $(grep multipart "$T/.k.err")"
+check
+[ "$KILLED" -eq 1 ] && [ "$K" -ge 1 ] && [ "$K" -lt 38 ] ||
+  fail "not killed half-way (killed: $KILLED; journal: $K parts)"
 # Parts the killed run stored (its staging), against what the journal says:
-# those resent are the parts in flight at the kill, at most 2.
+# those resent are the parts in flight at the kill, at most 4.
 S=$(ls "$T/data/c/.xtstore/uploads/$ID" 2> /dev/null | grep -c '^part-')
 check
-[ "$S" -ge "$K" ] && [ $((S - K)) -le 2 ] ||
-  fail "staged $S parts, journaled $K: more than the 2 in flight are lost"
+[ "$S" -ge "$K" ] && [ $((S - K)) -le 4 ] ||
+  fail "staged $S parts, journaled $K: more than the 4 in flight are lost"
 
 xt cleanup counted:c
 assert_rc 0
@@ -79,17 +102,19 @@ assert_err_has "dry run"
 check
 [ "$(jparts)" -eq "$K" ] || fail "a dry run changed the journal"
 
-# Run 2 sends the parts the journal lacks: those the killed run had in
-# flight (staged or not) are among them; none of those on record.
+# Run 2 sends the parts the journal lacks -- those the killed run had in
+# flight (staged or not) among them -- and none of those on record: no
+# part is sent twice beyond the 4 in flight at the kill.
 : > "$T/calls"
 xt -v put big.bin counted:c/big.bin
 assert_rc 0
-assert_err_has "resuming upload '$ID': $K of 30 parts on record"
+assert_err_has "resuming upload '$ID': $K of 38 parts on record"
 R2=$(grep -c '^multipart_part c big.bin$' "$T/calls")
-echo "local: run 2 sent $R2 of 30 parts, $K on record"
+echo "local: killed after $R1 parts begun ($K on record); run 2 sent $R2 of 38"
 check
-[ "$R2" -lt 30 ] && [ "$R2" -ge $((30 - K)) ] && [ "$R2" -le $((30 - K + 2)) ] ||
-  fail "run 2 sent $R2 of 30 parts; the journal lacked $((30 - K)) (+ at most the 2 in flight)"
+[ "$R2" -eq $((38 - K)) ] || fail "run 2 sent $R2 of 38 parts; the journal lacked $((38 - K))"
+check
+[ $((R1 + R2 - 38)) -le 4 ] || fail "$((R1 + R2 - 38)) parts sent twice: more than the 4 in flight"
 xt get scratch:c/big.bin got.bin
 assert_rc 0
 assert_same big.bin got.bin
@@ -97,6 +122,7 @@ rm -f got.bin
 check
 [ -z "$(ls "$J")" ] || fail "a completed upload left its journal: $(ls "$J")"
 assert_file_absent "$T/data/c/.xtstore/uploads/$ID"
+head -c $((150 << 20)) big.bin > big.tmp && mv big.tmp big.bin   # 30 parts of 5 MiB
 
 # An upload the service no longer has (expired, aborted elsewhere) is
 # started over.
@@ -208,37 +234,82 @@ external-services:
   s3: {type: "storage", provider: "s3", endpoint: "$(cat "$T/proxy/endpoint")",
        region: "us-east-1", access-key: "S3RVER", secret-key: "S3RVER",
        addressing: "path", payload-signing: "unsigned", $MP}
+  s3d: {type: "storage", provider: "s3", endpoint: "$(cat "$T/proxy/endpoint")",
+        region: "us-east-1", access-key: "S3RVER", secret-key: "S3RVER",
+        addressing: "path"}
 xt-services:
   storage: "s3"
 EOF
-# UploadPart requests of the key so far.
-uploads() {
-  grep -c "^PUT /$B/$1 " "$T/proxy/log" || true
+# Body bytes of the UploadParts of key $1 the proxy received, from line $2
+# of its bytes log on (a killed run's in-flight parts too: logged as they
+# are cut).
+part_bytes() {
+  tail -n +"$2" "$T/proxy/bytes" | awk -v p="/$B/$1" \
+    '$1 == "PUT" && $2 == p && $4 ~ /partNumber=/ {n += $3} END {print n + 0}'
 }
-head -c $((60 << 20)) /dev/urandom > s3.bin          # 12 parts
+# Bytes of the parts the journal records.
+jbytes() {
+  cat "$J"/*.journal 2> /dev/null | awk '$1 == "P" {n += $3} END {print n + 0}'
+}
 xt mb "s3:$B"
 assert_rc 0
-kill_mid s3.bin "s3:$B/s3.bin"
+
+# 300 MiB at the default multipart settings (8 MiB parts, 4 in flight),
+# killed with kill -9 once half its bytes went up.
+TOTAL=$((300 << 20))
+PS=$((8 << 20))
+head -c "$TOTAL" /dev/urandom > s3.bin
+"$XT_BIN" --config "$CONFIG" -v put s3.bin "s3d:$B/s3.bin" > "$T/.k.out" 2> "$T/.k.err" &
+PID=$!
+for i in $(seq 1 6000); do
+  [ "$(part_bytes s3.bin 1)" -ge $((TOTAL / 2)) ] && break
+  kill -0 "$PID" 2> /dev/null || break
+  sleep 0.02
+done
+KILLED=0
+kill -9 "$PID" 2> /dev/null && KILLED=1
+wait "$PID" 2> /dev/null
+sleep 1                       # the proxy logs the cut parts as it sees the cut
 K=$(jparts)
 ID=$(jid)
-R1=$(uploads s3.bin)
+REC=$(jbytes)
+B1=$(part_bytes s3.bin 1)
+N0=$(($(wc -l < "$T/proxy/bytes") + 1))
 check
-[ $((R1 - K)) -le 2 ] || fail "run 1 started $R1 parts, journaled $K"
-xt cleanup "s3:$B"
-assert_out_has "stale  s3:$B/s3.bin  upload $ID"
-xt -v put s3.bin "s3:$B/s3.bin"
-assert_rc 0
-assert_err_has "resuming upload '$ID': $K of 12 parts on record"
-R2=$(($(uploads s3.bin) - R1))
+grep -q "multipart upload, 38 parts of $PS bytes, 4 at a time" "$T/.k.err" ||
+  fail "not the default multipart settings: $(grep multipart "$T/.k.err")"
 check
-# The proxy logs a request when it ends: parts the killed run had in
-# flight (concurrency 2) may be logged only now, so they count here too.
-[ "$R2" -ge $((12 - K)) ] && [ "$R2" -le $((12 - K + 2)) ] ||
-  fail "run 2 sent $R2 parts, not the $((12 - K)) missing (+ at most the 2 the killed run had in flight)"
-xt get "s3:$B/s3.bin" got.bin
+[ "$KILLED" -eq 1 ] && [ "$K" -ge 1 ] && [ "$B1" -lt "$TOTAL" ] ||
+  fail "not killed half-way (killed: $KILLED; journal: $K parts; $B1 bytes sent)"
+xt cleanup "s3d:$B"
+assert_out_has "stale  s3d:$B/s3.bin  upload $ID"
+xt -v put s3.bin "s3d:$B/s3.bin"
 assert_rc 0
+assert_err_has "resuming upload '$ID': $K of 38 parts on record"
+B2=$(part_bytes s3.bin "$N0")
+echo "s3rver: killed after $B1 of $TOTAL bytes ($K parts, $REC bytes on record); the re-run sent $B2; sent twice: $((B1 + B2 - TOTAL))"
+# The re-run sends the parts not on record, nothing more; and all that was
+# sent twice is at most the parts in flight at the kill.
+check
+[ "$B2" -le $((TOTAL - REC)) ] ||
+  fail "run 2 sent $B2 bytes; the parts not on record are $((TOTAL - REC))"
+check
+[ $((B1 + B2 - TOTAL)) -le $((4 * PS)) ] ||
+  fail "$((B1 + B2 - TOTAL)) bytes sent twice: more than the 4 parts of $PS in flight"
+check
+[ -z "$(ls "$J")" ] || fail "a completed upload left its journal: $(ls "$J")"
+if [ -x /usr/bin/aws ]; then
+  AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER /usr/bin/aws \
+    --endpoint-url "$(cat "$XTSTORE_S3RVER_DIR/endpoint")" --region us-east-1 \
+    s3api get-object --bucket "$B" --key s3.bin got.bin > "$T/.aws" 2>&1 ||
+    fail "aws get-object s3.bin: $(cat "$T/.aws")"
+else
+  xt get "s3:$B/s3.bin" got.bin
+  assert_rc 0
+fi
 assert_same s3.bin got.bin
-rm -f got.bin
+rm -f got.bin s3.bin
+head -c $((40 << 20)) /dev/urandom > s3.bin          # 8 parts
 
 # s3rver answers AbortMultipartUpload with MethodNotAllowed: then cleanup
 # says so and keeps the journal, to be tried again.

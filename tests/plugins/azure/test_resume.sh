@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Resume across runs on Azure (docs/engine.md, "Resume across runs"): a
-# multipart upload killed with kill -9 is resumed by the same command in a
-# new process, which sends only the blocks its journal lacks (Put Blocks
-# counted in faultproxy.py's request log) and commits the upload the first
-# run began; the blob reads back byte-identical. An upload whose blocks the
+# 300 MiB multipart upload at the default multipart settings, killed with
+# kill -9 half-way, is resumed by the same command in a new process, which
+# sends only the blocks its journal lacks (Put Block bytes counted by
+# faultproxy.py: no more than the blocks not on record, and no byte twice
+# beyond the blocks in flight at the kill) and commits the upload the first
+# run began; the blob reads back byte-identical (xtstore and the az CLI). An upload whose blocks the
 # service no longer has (here: its container was removed and made again)
 # is started over. The ops across handles: test_azure_resume.c.
 . "$(dirname "$0")/azlib.sh" "$@"
@@ -19,8 +21,8 @@ PROXY=$("$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$AZ_DIR" "$T/rules.json") || 
 trap 'XTSTORE_PLUGIN_PATH= "$XT_BIN" --config "$CONFIG" -q rb -f "az:$AZ_C" \
   "az:$AZ_C-2" >/dev/null 2>&1; "$XTSTORE_FAULTPROXY_SH" stop "$T/proxy"; \
   rm -rf "$T"' EXIT
-az_config "  azp: {type: \"storage\", provider: \"azure\", account: \"devstoreaccount1\", key: \"\$env:AZ_KEY\", endpoint: \"$PROXY\", $MP}
-  azm: {type: \"storage\", provider: \"azure\", account: \"devstoreaccount1\", key: \"\$env:AZ_KEY\", endpoint: \"$AZ_E\", $MP}"
+az_config "  azm: {type: \"storage\", provider: \"azure\", account: \"devstoreaccount1\", key: \"\$env:AZ_KEY\", endpoint: \"$AZ_E\", $MP}
+  azd: {type: \"storage\", provider: \"azure\", account: \"devstoreaccount1\", key: \"\$env:AZ_KEY\", endpoint: \"$PROXY\"}"
 
 # Parts recorded in the journals.
 jparts() {
@@ -30,9 +32,16 @@ jparts() {
 jid() {
   head -n 1 "$J"/*.journal 2> /dev/null | awk '{print $NF}'
 }
-# Put Block and Put Block List requests to blob $1 the service answered.
-puts() {
-  grep -c "^PUT $P/$1 pass 201" "$T/proxy/log" || true
+# Body bytes of the Put Blocks of blob $1 the proxy received, from line $2
+# of its bytes log on (a killed run's in-flight blocks too: logged as they
+# are cut).
+block_bytes() {
+  tail -n +"$2" "$T/proxy/bytes" | awk -v p="$P/$1" \
+    '$1 == "PUT" && $2 == p && $4 ~ /(^|&)comp=block(&|$)/ {n += $3} END {print n + 0}'
+}
+# Bytes of the parts the journal records.
+jbytes() {
+  cat "$J"/*.journal 2> /dev/null | awk '$1 == "P" {n += $3} END {print n + 0}'
 }
 
 # kill_mid FILE TARGET: `xtstore -v put FILE TARGET` killed with kill -9
@@ -55,42 +64,58 @@ kill_mid() {
 
 xt mb "az:$C"
 assert_rc 0
-head -c $((120 << 20)) /dev/urandom > big.bin        # 24 parts
-
-kill_mid big.bin "azp:$C/big.bin"
+TOTAL=$((300 << 20))
+PS=$((8 << 20))
+head -c "$TOTAL" /dev/urandom > big.bin
+"$XT_BIN" --config "$CONFIG" -v put big.bin "azd:$C/big.bin" > "$T/.k.out" 2> "$T/.k.err" &
+PID=$!
+for i in $(seq 1 6000); do
+  [ "$(block_bytes big.bin 1)" -ge $((TOTAL / 2)) ] && break
+  kill -0 "$PID" 2> /dev/null || break
+  sleep 0.02
+done
+KILLED=0
+kill -9 "$PID" 2> /dev/null && KILLED=1
+wait "$PID" 2> /dev/null
+sleep 1                       # the proxy logs the cut blocks as it sees the cut
 K=$(jparts)
 ID=$(jid)
-R1=$(puts big.bin)
+REC=$(jbytes)
+B1=$(block_bytes big.bin 1)
+N0=$(($(wc -l < "$T/proxy/bytes") + 1))
 check
-[ $((R1 - K)) -le 2 ] || fail "run 1 stored $R1 blocks, journaled $K"
+grep -q "multipart upload, 38 parts of $PS bytes, 4 at a time" "$T/.k.err" ||
+  fail "not the default multipart settings: $(grep multipart "$T/.k.err")"
+check
+[ "$KILLED" -eq 1 ] && [ "$K" -ge 1 ] && [ "$B1" -lt "$TOTAL" ] ||
+  fail "not killed half-way (killed: $KILLED; journal: $K parts; $B1 bytes sent; $(cat "$T/.k.err"))"
 
-xt -v put big.bin "azp:$C/big.bin"
+xt -v put big.bin "azd:$C/big.bin"
 assert_rc 0
-assert_err_has "resuming upload '$ID': $K of 24 parts on record"
+assert_err_has "resuming upload '$ID': $K of 38 parts on record"
 assert_err_lacks "gone from the service"
-# Run 2's Put Blocks and its one Put Block List. The proxy logs a request
-# when it ends: blocks the killed run had in flight (concurrency 2) may be
-# logged only now, so they count here too.
-R2=$(($(puts big.bin) - R1 - 1))
+B2=$(block_bytes big.bin "$N0")
+echo "azurite: killed after $B1 of $TOTAL bytes ($K blocks, $REC bytes on record); the re-run sent $B2; sent twice: $((B1 + B2 - TOTAL))"
 check
-[ "$R2" -ge $((24 - K)) ] && [ "$R2" -le $((24 - K + 2)) ] ||
-  fail "run 2 sent $R2 blocks, not the $((24 - K)) missing (+ at most the 2 the killed run had in flight)"
+[ "$B2" -le $((TOTAL - REC)) ] ||
+  fail "run 2 sent $B2 bytes; the blocks not on record are $((TOTAL - REC))"
+check
+[ $((B1 + B2 - TOTAL)) -le $((4 * PS)) ] ||
+  fail "$((B1 + B2 - TOTAL)) bytes sent twice: more than the 4 blocks of $PS in flight"
 check
 [ -z "$(ls "$J")" ] || fail "a completed upload left its journal: $(ls "$J")"
-xt get "az:$C/big.bin" got.bin
-assert_rc 0
-assert_same big.bin got.bin
-rm -f got.bin
-# The az CLI reads the same bytes.
+# Read back by the az CLI where it is installed (else by xtstore).
 if command -v az > /dev/null; then
   az storage blob download --connection-string "$AZ_CONN" -c "$C" \
-    -n big.bin -f az.bin --no-progress > /dev/null 2>&1
+    -n big.bin -f got.bin --no-progress > /dev/null 2>&1
   RC=$?
   LAST_CMD="az storage blob download $C/big.bin"
-  assert_rc 0
-  assert_same big.bin az.bin
-  rm -f az.bin
+else
+  xt get "az:$C/big.bin" got.bin
 fi
+assert_rc 0
+assert_same big.bin got.bin
+rm -f got.bin big.bin
 
 # Blocks the service no longer has (Azure drops uncommitted blocks after a
 # week; Azurite with the container): the commit is refused as
