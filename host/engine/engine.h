@@ -128,6 +128,7 @@ typedef struct st_mp_ident {
   /* An object: where it is, and the version its entry reports (its etag,
    * to which every ranged get of the copy is pinned). NULL: a file. */
   const char *service, *container, *key, *version;
+  const char *snapshot;     /* the object's snapshot read; NULL: the live one */
 } st_mp_ident;
 
 /* Non-zero when a and b are the identity of one unchanged source. */
@@ -227,9 +228,11 @@ int st_mp_put(xtstore_svc *svc, const char *container, const char *key,
 /* fd's identity with the body starting at `start`; -1 when fd is not a
  * regular file. */
 int st_mp_ident_fd(int fd, int64_t start, st_mp_ident *out);
-/* An object's identity, its strings borrowed from the arguments. */
+/* An object's identity, its strings borrowed from the arguments
+ * (snapshot NULL or empty: the live object). */
 void st_mp_ident_object(const char *service, const char *container,
-                        const char *key, const char *version, uint64_t size,
+                        const char *key, const char *version,
+                        const char *snapshot, uint64_t size,
                         st_mp_ident *out);
 
 typedef struct st_jpart {
@@ -246,7 +249,8 @@ typedef struct st_journal {
   int fd;                     /* -1 until st_journal_write */
   int64_t created;            /* Unix seconds */
   st_mp_ident ident;          /* its strings: the src_ ones below */
-  char *src_service, *src_container, *src_key, *src_version;  /* owned */
+  char *src_service, *src_container, *src_key, *src_version,
+      *src_snapshot;          /* owned */
   uint64_t part_size;
   char *service, *container, *key;
   char upload_id[STORE_ID_SIZE];

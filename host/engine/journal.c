@@ -16,12 +16,13 @@
 **
 ** (the first on one line), strings percent-encoded. That header is a
 ** file's; a copy from another service's object has a version 2 header
-** instead, its source's address and version in place of the file's
-** device, inode, time and start (an older xtstore skips such a journal as
-** not one; this one reads both):
+** instead, its source's address, version and snapshot ("-": the live
+** object) in place of the file's device, inode, time and start (an older
+** xtstore skips such a journal as not one; this one reads both):
 **
 **   xtstore-journal 2 CREATED SIZE PART_SIZE SRC_SERVICE SRC_CONTAINER
-**                     SRC_KEY VERSION SERVICE CONTAINER KEY UPLOAD_ID
+**                     SRC_KEY VERSION SNAPSHOT SERVICE CONTAINER KEY
+**                     UPLOAD_ID
 **
 ** The upload id stays the last field of either. The header is written
 ** atomically (a temporary file of a unique name, renamed), each completed
@@ -77,7 +78,8 @@ int st_mp_ident_fd(int fd, int64_t start, st_mp_ident *out)
 }
 
 void st_mp_ident_object(const char *service, const char *container,
-                        const char *key, const char *version, uint64_t size,
+                        const char *key, const char *version,
+                        const char *snapshot, uint64_t size,
                         st_mp_ident *out)
 {
   memset(out, 0, sizeof(*out));
@@ -86,6 +88,7 @@ void st_mp_ident_object(const char *service, const char *container,
   out->container = container;
   out->key = key;
   out->version = version;
+  out->snapshot = snapshot && snapshot[0] ? snapshot : NULL;
 }
 
 static int same_str(const char *a, const char *b)
@@ -99,7 +102,8 @@ int st_mp_ident_same(const st_mp_ident *a, const st_mp_ident *b)
          a->mtime_ns == b->mtime_ns && a->start == b->start &&
          same_str(a->service, b->service) &&
          same_str(a->container, b->container) && same_str(a->key, b->key) &&
-         same_str(a->version, b->version);
+         same_str(a->version, b->version) &&
+         same_str(a->snapshot, b->snapshot);
 }
 
 /* mkdir -p of path (modified in place, restored), 0700. */
@@ -261,22 +265,23 @@ static int header_fields(char *line, const char *magic, int nums, int strs,
   return 0;
 }
 
-/* Copies of an object source's strings into j, its identity's view of
- * them. -1 when out of memory. */
-static int own_source(st_journal *j, const char *service,
-                      const char *container, const char *key,
-                      const char *version)
+/* Copies of an object source's strings (src's) into j, its identity's
+ * view of them. -1 when out of memory. */
+static int own_source(st_journal *j, const st_mp_ident *src)
 {
   st_mp_ident *id = &j->ident;
 
-  if (!(j->src_service = strdup(service)) ||
-      !(j->src_container = strdup(container)) ||
-      !(j->src_key = strdup(key)) || !(j->src_version = strdup(version)))
+  if (!(j->src_service = strdup(src->service)) ||
+      !(j->src_container = strdup(src->container)) ||
+      !(j->src_key = strdup(src->key)) ||
+      !(j->src_version = strdup(src->version)) ||
+      (src->snapshot && !(j->src_snapshot = strdup(src->snapshot))))
     return -1;
   id->service = j->src_service;
   id->container = j->src_container;
   id->key = j->src_key;
   id->version = j->src_version;
+  id->snapshot = j->src_snapshot;
   return 0;
 }
 
@@ -285,7 +290,7 @@ static int parse_header(char *line, st_journal *j)
 {
   char *f[12], **t;
   uint64_t v[7];
-  st_mp_ident *id = &j->ident;
+  st_mp_ident *id = &j->ident, src;
 
   if (!header_fields(line, JOURNAL_MAGIC, 7, 4, v, f)) {
     id->dev = v[1];
@@ -295,14 +300,15 @@ static int parse_header(char *line, st_journal *j)
     id->start = v[5];
     j->part_size = v[6];
     t = f + 7;
-  } else if (!header_fields(line, JOURNAL_MAGIC2, 3, 8, v, f)) {
+  } else if (!header_fields(line, JOURNAL_MAGIC2, 3, 9, v, f)) {
     id->size = v[1];
     j->part_size = v[2];
-    /* An object's identity needs all of it: an empty version is none. */
-    if (!f[3][0] || !f[4][0] || !f[5][0] || !f[6][0] ||
-        own_source(j, f[3], f[4], f[5], f[6]))
+    /* An object's identity needs all of it but a snapshot: an empty
+     * version is none. */
+    st_mp_ident_object(f[3], f[4], f[5], f[6], f[7], v[1], &src);
+    if (!f[3][0] || !f[4][0] || !f[5][0] || !f[6][0] || own_source(j, &src))
       return -1;
-    t = f + 7;
+    t = f + 8;
   } else {
     return -1;
   }
@@ -371,6 +377,7 @@ void st_journal_free(st_journal *j)
   free(j->src_container);
   free(j->src_key);
   free(j->src_version);
+  free(j->src_snapshot);
   free(j->service);
   free(j->container);
   free(j->key);
@@ -448,15 +455,14 @@ st_journal *st_journal_new(const char *path, const char *service,
   j->created = (int64_t)time(NULL);
   j->ident = *ident;
   j->ident.service = j->ident.container = j->ident.key = j->ident.version =
-      NULL;
+      j->ident.snapshot = NULL;
   j->part_size = part_size;
   j->service = strdup(service);
   j->container = strdup(container);
   j->key = strdup(key);
   if (ident->service &&
       (!ident->container || !ident->key || !ident->version ||
-       own_source(j, ident->service, ident->container, ident->key,
-                  ident->version))) {
+       own_source(j, ident))) {
     st_journal_free(j);
     return NULL;
   }
@@ -508,6 +514,8 @@ int st_journal_write(st_journal *j)
     put_str(f, j->ident.key);
     fputc(' ', f);
     put_str(f, j->ident.version);
+    fputc(' ', f);
+    put_str(f, j->ident.snapshot ? j->ident.snapshot : "");
     fputc(' ', f);
   } else {
     fprintf(f, JOURNAL_MAGIC " %" PRId64 " %" PRIu64 " %" PRIu64 " %" PRIu64

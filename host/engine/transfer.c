@@ -245,7 +245,7 @@ int st_put_fd(xtstore_svc *svc, const char *container, const char *key,
 {
   struct fd_src src = {fd, lseek(fd, 0, SEEK_CUR), 0, on_bytes, ud,
                        svc->ctx, container, key, 0,
-                       {0, 0, 0, 0, 0, NULL, NULL, NULL, NULL}};
+                       {0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL}};
   store_put_opts o;
   store_error e;
   int rc, known = ST_KNOWN_GIVEN;
@@ -303,7 +303,7 @@ int st_append_fd(xtstore_svc *svc, const char *container, const char *key,
                  const char *content_type, int fd, store_error *err)
 {
   struct fd_src src = {fd, -1, 0, NULL, NULL, svc->ctx, container, key, 0,
-                       {0, 0, 0, 0, 0, NULL, NULL, NULL, NULL}};
+                       {0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL}};
   store_append_opts o;
   struct stat st;
   off_t pos = lseek(fd, 0, SEEK_CUR);
@@ -1254,7 +1254,8 @@ static int ranged_copy(const struct copy_plan *cp, store_error *err)
    * re-used only while their CRC-32C is the one recorded (multipart.c). */
   if (strong_etag(cp->get.if_match)) {
     st_mp_ident_object(cp->src->name, cp->sc, cp->sk, cp->get.if_match,
-                       (uint64_t)cp->put.content_length, &id);
+                       cp->get.snapshot_id, (uint64_t)cp->put.content_length,
+                       &id);
     ms.ident = &id;
     ms.crc_again = range_crc;
   }

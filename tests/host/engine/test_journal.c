@@ -24,7 +24,7 @@
 static void test_part_lines_strict(void **state)
 {
   char dir[] = "/tmp/xtstore-journal-XXXXXX", path[64], cmd[96];
-  st_mp_ident id = {1, 2, 3, 4, 0, NULL, NULL, NULL, NULL};
+  st_mp_ident id = {1, 2, 3, 4, 0, NULL, NULL, NULL, NULL, NULL};
   st_journal *j;
   FILE *f;
   (void)state;
@@ -64,7 +64,8 @@ static void test_object_source(void **state)
   (void)state;
   assert_non_null(mkdtemp(dir));
   snprintf(path, sizeof(path), "%s/j", dir);
-  st_mp_ident_object("src svc", "c-1", "a b/k", "\"e-1\"", 1 << 20, &id);
+  st_mp_ident_object("src svc", "c-1", "a b/k", "\"e-1\"", NULL, 1 << 20,
+                     &id);
   j = st_journal_new(path, "dst", "c", "k", "up-2", &id, 4096);
   assert_non_null(j);
   assert_int_equal(st_journal_write(j), 0);
@@ -81,6 +82,10 @@ static void test_object_source(void **state)
   other.version = "\"e-2\"";
   assert_false(st_mp_ident_same(&j->ident, &other));
   other = id;
+  other.snapshot = "snap-1";                           /* a snapshot's */
+  assert_false(st_mp_ident_same(&j->ident, &other));
+  assert_null(j->ident.snapshot);
+  other = id;
   other.size++;
   assert_false(st_mp_ident_same(&j->ident, &other));
   memset(&other, 0, sizeof(other));
@@ -92,12 +97,12 @@ static void test_object_source(void **state)
 }
 
 /* Headers as files hold them: version 1 (a file's, as older runs wrote
- * it) loads; a version 2 without its source's version, or cut short, is
- * not a journal. */
+ * it) loads; a version 2 without its source's version or key, or cut
+ * short, is not a journal. */
 static void test_header_versions(void **state)
 {
   char dir[] = "/tmp/xtstore-journal-XXXXXX", path[64], cmd[96];
-  st_mp_ident file = {7, 8, 9, 10, 0, NULL, NULL, NULL, NULL};
+  st_mp_ident file = {7, 8, 9, 10, 0, NULL, NULL, NULL, NULL, NULL};
   st_journal *j;
   FILE *f;
   (void)state;
@@ -117,18 +122,18 @@ static void test_header_versions(void **state)
   st_journal_free(j);
   f = fopen(path, "w");
   assert_non_null(f);
-  fputs("xtstore-journal 2 100 9 4096 s c k - svc c k up-1\n", f);
+  fputs("xtstore-journal 2 100 9 4096 s c k - - svc c k up-1\n", f);
   fclose(f);
   assert_int_equal(st_journal_read(path, &j), -1);
   f = fopen(path, "w");
   assert_non_null(f);
-  fputs("xtstore-journal 2 100 9 4096 s c k v svc c k\n", f);
+  fputs("xtstore-journal 2 100 9 4096 s c k v - svc c k\n", f);
   fclose(f);
   assert_int_equal(st_journal_read(path, &j), -1);
   /* An empty source key is no object's. */
   f = fopen(path, "w");
   assert_non_null(f);
-  fputs("xtstore-journal 2 100 9 4096 s c - v svc c k up-1\n", f);
+  fputs("xtstore-journal 2 100 9 4096 s c - v - svc c k up-1\n", f);
   fclose(f);
   assert_int_equal(st_journal_read(path, &j), -1);
   /* A later version's header is not read (-1), unlike no file (1). */
@@ -160,7 +165,8 @@ static void test_odd_names(void **state)
   longkey[20000] = '\0';
   assert_non_null(mkdtemp(dir));
   snprintf(path, sizeof(path), "%s/j", dir);
-  st_mp_ident_object("s\n1", "c%20", longkey, "\"v\nw\"", 77, &id);
+  st_mp_ident_object("s\n1", "c%20", longkey, "\"v\nw\"", "2026-12-06T23:59Z",
+                     77, &id);
   j = st_journal_new(path, "d\xc3\xa9st", "c\n", key, "up%-1", &id, 4096);
   assert_non_null(j);
   assert_int_equal(st_journal_write(j), 0);
@@ -172,6 +178,7 @@ static void test_odd_names(void **state)
   assert_string_equal(j->ident.container, "c%20");
   assert_string_equal(j->ident.key, longkey);
   assert_string_equal(j->ident.version, "\"v\nw\"");
+  assert_string_equal(j->ident.snapshot, "2026-12-06T23:59Z");
   assert_string_equal(j->service, "d\xc3\xa9st");
   assert_string_equal(j->container, "c\n");
   assert_string_equal(j->key, key);
