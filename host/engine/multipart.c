@@ -31,13 +31,16 @@
 ** part's token are journaled (journal.c), so a run that dies where it
 ** cannot abort (kill -9, a crash, power loss) is resumed by the next
 ** upload of the same, unchanged source to the same blob, which sends only
-** the parts not on record (or, for a file, whose range no longer has the
-** CRC-32C recorded: the workers read the parts on record again, in
-** parallel; an object's version is its bytes, not read again). ABI 1.0
-** cannot list a server's parts, so the journal is the record, and the
-** service checks the tokens at completion; an upload the service no
-** longer has (expired, aborted) is started over once. A failure or ^C
-** aborts the upload and drops the journal, as a deliberate stop.
+** the parts not on record or whose range of the source no longer has the
+** CRC-32C recorded (the workers read the parts on record again, in
+** parallel: a file's by offset, an object's by ranged gets pinned to its
+** version, which is not its bytes). ABI 1.0 cannot list a server's parts,
+** so the journal is the record, and the service checks the tokens at
+** completion; an upload the service no longer has (expired, aborted) is
+** started over once. One run at a time holds a target's journal (its
+** lock, taken before it is read); another one at once uploads unjournaled.
+** A failure or ^C aborts the upload and drops the journal, as a
+** deliberate stop.
 */
 #include <errno.h>
 #include <inttypes.h>
@@ -104,7 +107,7 @@ struct mp {
   atomic_int failed;            /* a failure is on record: stop           */
   int rc;                       /* the first failure                      */
   store_error err;
-  st_journal *journal;          /* a file's upload: the record (owned)    */
+  st_journal *journal;          /* a journaled upload's record (owned)    */
   char *jpath;                  /* its path, once looked for (owned)      */
   int lock;                     /* its lock held (st_journal_lock), or -1:
                                    no record of this run                  */
