@@ -181,20 +181,33 @@ xt cleanup "s3:$B"
 assert_rc 0
 assert_out_has "stale  s3:$B/big5.bin  upload $ID, "
 assert_out_has " 0 parts"
-# A fresh copy of that source fails the same way.
-xt cp src:c/big.bin "s3:$B/big5b.bin"
+# The next run takes the upload up with no part on record (and fails the
+# same way).
+xt -v cp src:c/big.bin "s3:$B/big5.bin"
 assert_rc 1
-assert_err_has "CRC-32C"
-# The bytes put again (a new CRC-32C on record): the next run re-uses no
-# part of the old upload's and stores the new bytes.
+assert_err_has "resuming upload '$ID': 0 of 12 parts on record"
+# The bytes put again (a new etag and CRC-32C on record): the next run
+# starts over and stores the new bytes.
 xt put new.bin src:c/big.bin
 assert_rc 0
-rm -f "$J"/*.journal
 xt -v cp src:c/big.bin "s3:$B/big5.bin"
 assert_rc 0
+assert_err_has "the source changed since upload '$ID' began: starting over"
 readback big5.bin got.bin
 assert_same new.bin got.bin
 rm -f got.bin ref.stamp
+# A fresh copy of a source rewritten in place that way fails the same
+# way (its journal stays: s3rver cannot abort the upload).
+cp new.bin ref.stamp
+touch -r "$T/data/c/big.bin" ref.stamp
+printf 'flip' | dd of="$T/data/c/big.bin" bs=1 seek=100 conv=notrunc status=none
+touch -r ref.stamp "$T/data/c/big.bin"
+xt cp src:c/big.bin "s3:$B/big5b.bin"
+assert_rc 1
+assert_err_has "the copy source's CRC-32C is"
+xt put new.bin src:c/big.bin
+assert_rc 0
+rm -f "$J"/* ref.stamp
 
 # --- two runs of one copy at once --------------------------------------------
 # The first to take the journal's lock resumes the upload; the other one
