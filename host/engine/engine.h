@@ -119,8 +119,8 @@ uint64_t st_mp_part_size(const xtstore_svc *svc, int64_t length);
 
 /* A random source's identity: a journal of its upload is used again only
  * while all of it is unchanged (st_mp_ident_same). A file's, or another
- * service's object's (service set; dev, ino, mtime_ns and start 0). The
- * strings are borrowed in a source's, owned in a journal's. */
+ * service's object's (service set; dev, ino, mtime_ns and start 0). Its
+ * strings are borrowed: a journal's point into the journal's own copies. */
 typedef struct st_mp_ident {
   uint64_t dev, ino, size;  /* the file's, as fstat says; an object's size */
   int64_t mtime_ns;
@@ -128,6 +128,7 @@ typedef struct st_mp_ident {
   /* An object: where it is, and the version its entry reports (its etag,
    * to which every ranged get of the copy is pinned). NULL: a file. */
   const char *service, *container, *key, *version;
+  const char *snapshot;     /* the object's snapshot read; NULL: the live one */
 } st_mp_ident;
 
 /* Non-zero when a and b are the identity of one unchanged source. */
@@ -171,6 +172,12 @@ typedef struct st_mp_src {
    * a part's CRC-32C is known only as it is sent. */
   int (*crc)(void *ud, uint64_t off, uint64_t len, uint32_t *out,
              store_error *err);
+  /* A random source whose bytes cost a fetch (another service's object,
+   * by a ranged get pinned to its version): as crc, but called only to
+   * see that a part on record of an earlier run (journal.c) is still the
+   * source's, never ahead of a send. NULL: crc does that. */
+  int (*crc_again)(void *ud, uint64_t off, uint64_t len, uint32_t *out,
+                   store_error *err);
   /* A file source: non-zero, the cause in err's message, when the file is
    * no longer as it was when the upload began (its size, modification
    * time or inode), so the parts sent may mix its states: checked before
@@ -194,9 +201,9 @@ typedef struct st_mp_src {
 ** result; its size is the bytes sent when the provider leaves it 0.
 ** With src->ident, the upload is journaled as its parts complete and
 ** resumed by the next st_mp_put of the same source to the same target: the
-** parts on record whose range of a file still has the CRC-32C sent, or any
-** part on record of an object of the same version, are not sent again (see
-** journal.c). A completed, failed or cancelled upload leaves
+** parts on record whose range of the source (a file, or an object of the
+** same size and version) still has the CRC-32C sent are not sent again
+** (see journal.c). A completed, failed or cancelled upload leaves
 ** no journal.
 **
 ** Checksums: every part's CRC-32C is computed as it is sent (read ahead
@@ -221,9 +228,11 @@ int st_mp_put(xtstore_svc *svc, const char *container, const char *key,
 /* fd's identity with the body starting at `start`; -1 when fd is not a
  * regular file. */
 int st_mp_ident_fd(int fd, int64_t start, st_mp_ident *out);
-/* An object's identity, its strings borrowed from the arguments. */
+/* An object's identity, its strings borrowed from the arguments
+ * (snapshot NULL or empty: the live object). */
 void st_mp_ident_object(const char *service, const char *container,
-                        const char *key, const char *version, uint64_t size,
+                        const char *key, const char *version,
+                        const char *snapshot, uint64_t size,
                         st_mp_ident *out);
 
 typedef struct st_jpart {
@@ -239,7 +248,9 @@ typedef struct st_journal {
   char *path;
   int fd;                     /* -1 until st_journal_write */
   int64_t created;            /* Unix seconds */
-  st_mp_ident ident;
+  st_mp_ident ident;          /* its strings: the src_ ones below */
+  char *src_service, *src_container, *src_key, *src_version,
+      *src_snapshot;          /* owned */
   uint64_t part_size;
   char *service, *container, *key;
   char upload_id[STORE_ID_SIZE];
@@ -251,8 +262,18 @@ typedef struct st_journal {
  * when the user has no state directory to keep it in. */
 char *st_journal_path(const char *service, const char *container,
                       const char *key);
-/* Read path into a new *out (free it with st_journal_free); -1 (NULL) when
- * it is missing or not a journal. */
+/* Take the lock of path's journal (its file PATH.lock, created), held
+ * through *out_fd until st_journal_unlock, or until the process ends.
+ * Taken before the journal is read, held while the upload runs. 0: held;
+ * 1: another process holds it (its upload of that target is running);
+ * -1: it cannot be had (errno). */
+int st_journal_lock(const char *path, int *out_fd);
+/* Give up the lock taken by st_journal_lock (fd; -1: none), removing its
+ * file. */
+void st_journal_unlock(const char *path, int fd);
+/* Read path into a new *out (free it with st_journal_free); 1 (NULL) when
+ * there is no such file, -1 (NULL) when it cannot be read or is not a
+ * journal (of another version, say). */
 int st_journal_read(const char *path, st_journal **out);
 /* A new journal of no parts yet, for path (not written), with copies of
  * ident's strings; NULL when out of memory. */
@@ -261,14 +282,15 @@ st_journal *st_journal_new(const char *path, const char *service,
                            const char *upload_id, const st_mp_ident *ident,
                            uint64_t part_size);
 /* (Re)write j's file atomically with its parts, and open it for
- * st_journal_add, locked (st_journal_busy) until freed. -1 on failure. */
+ * st_journal_add. The caller holds its lock (st_journal_lock). -1 on
+ * failure (errno). */
 int st_journal_write(st_journal *j);
 /* Record a completed part and the CRC-32C of its bytes, durably. -1 on
  * failure. Not thread-safe. */
 int st_journal_add(st_journal *j, uint32_t no, uint64_t len,
                    const char *token, uint32_t crc);
-/* Non-zero when another process holds path's journal: its upload is
- * running. */
+/* Non-zero when another process holds the lock of path's journal: its
+ * upload is running. */
 int st_journal_busy(const char *path);
 /* Delete j's file (j stays to be freed). Accepts NULL. */
 void st_journal_remove(st_journal *j);

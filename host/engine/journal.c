@@ -16,24 +16,31 @@
 **
 ** (the first on one line), strings percent-encoded. That header is a
 ** file's; a copy from another service's object has a version 2 header
-** instead, its source's address and version in place of the file's
-** device, inode, time and start (an older xtstore skips such a journal as
-** not one; this one reads both):
+** instead, its source's address, version and snapshot ("-": the live
+** object) in place of the file's device, inode, time and start (an older
+** xtstore skips such a journal as not one; this one reads both):
 **
 **   xtstore-journal 2 CREATED SIZE PART_SIZE SRC_SERVICE SRC_CONTAINER
-**                     SRC_KEY VERSION SERVICE CONTAINER KEY UPLOAD_ID
+**                     SRC_KEY VERSION SNAPSHOT SERVICE CONTAINER KEY
+**                     UPLOAD_ID
 **
 ** The upload id stays the last field of either. The header is written
-** atomically (a temporary file renamed), each completed part appended and
-** fdatasync'd; a line cut by a crash (no newline) is ignored, as is any
-** line that does not parse (a part line without a CRC-32C, of an older
-** journal, too: such a part is sent again). Numbers are decimal digits
-** only; CRC32C is the part's bytes' as sent, 8 lowercase hex: the next
-** run re-uses the part only while the file's range still has it
-** (multipart.c). The run that writes a journal holds
-** an flock on it, which the kernel drops when the run dies: a journal
-** locked by another process is a live upload, neither resumed nor cleaned
-** up.
+** atomically (a temporary file of a unique name, renamed), each completed
+** part appended and fdatasync'd; a line cut by a crash (no newline) is
+** ignored, as is any line that does not parse (a part line without a
+** CRC-32C, of an older journal, too: such a part is sent again). Numbers
+** are decimal digits only; CRC32C is the part's bytes' as sent, 8
+** lowercase hex: the next run re-uses the part only while the source's
+** range still has it (multipart.c).
+**
+** A run takes an exclusive flock on PATH.lock beside the journal before
+** it reads the journal, and holds it until the upload ends (the kernel
+** drops it when the run dies): two runs of the same target never read,
+** resume or rewrite one journal at once, and a journal whose lock another
+** process holds is a live upload, neither resumed nor cleaned up. The lock
+** is on a file of its own because the journal is replaced by rename and
+** removed; the lock file is removed too, by its holder, so a run that
+** locked a file no longer at PATH.lock takes the new one instead.
 */
 #include <dirent.h>
 #include <errno.h>
@@ -52,7 +59,7 @@
 #define JOURNAL_MAGIC "xtstore-journal 1"    /* a file's           */
 #define JOURNAL_MAGIC2 "xtstore-journal 2"   /* an object's        */
 #define JOURNAL_SUFFIX ".journal"
-#define JOURNAL_MAX_LINE 16384   /* a header of the longest names */
+#define JOURNAL_LOCK_SUFFIX ".lock"
 
 int st_mp_ident_fd(int fd, int64_t start, st_mp_ident *out)
 {
@@ -71,7 +78,8 @@ int st_mp_ident_fd(int fd, int64_t start, st_mp_ident *out)
 }
 
 void st_mp_ident_object(const char *service, const char *container,
-                        const char *key, const char *version, uint64_t size,
+                        const char *key, const char *version,
+                        const char *snapshot, uint64_t size,
                         st_mp_ident *out)
 {
   memset(out, 0, sizeof(*out));
@@ -80,6 +88,7 @@ void st_mp_ident_object(const char *service, const char *container,
   out->container = container;
   out->key = key;
   out->version = version;
+  out->snapshot = snapshot && snapshot[0] ? snapshot : NULL;
 }
 
 static int same_str(const char *a, const char *b)
@@ -93,7 +102,8 @@ int st_mp_ident_same(const st_mp_ident *a, const st_mp_ident *b)
          a->mtime_ns == b->mtime_ns && a->start == b->start &&
          same_str(a->service, b->service) &&
          same_str(a->container, b->container) && same_str(a->key, b->key) &&
-         same_str(a->version, b->version);
+         same_str(a->version, b->version) &&
+         same_str(a->snapshot, b->snapshot);
 }
 
 /* mkdir -p of path (modified in place, restored), 0700. */
@@ -255,12 +265,32 @@ static int header_fields(char *line, const char *magic, int nums, int strs,
   return 0;
 }
 
+/* Copies of an object source's strings (src's) into j, its identity's
+ * view of them. -1 when out of memory. */
+static int own_source(st_journal *j, const st_mp_ident *src)
+{
+  st_mp_ident *id = &j->ident;
+
+  if (!(j->src_service = strdup(src->service)) ||
+      !(j->src_container = strdup(src->container)) ||
+      !(j->src_key = strdup(src->key)) ||
+      !(j->src_version = strdup(src->version)) ||
+      (src->snapshot && !(j->src_snapshot = strdup(src->snapshot))))
+    return -1;
+  id->service = j->src_service;
+  id->container = j->src_container;
+  id->key = j->src_key;
+  id->version = j->src_version;
+  id->snapshot = j->src_snapshot;
+  return 0;
+}
+
 /* A version 1 (a file's) or 2 (an object's) header into j. */
 static int parse_header(char *line, st_journal *j)
 {
   char *f[12], **t;
   uint64_t v[7];
-  st_mp_ident *id = &j->ident;
+  st_mp_ident *id = &j->ident, src;
 
   if (!header_fields(line, JOURNAL_MAGIC, 7, 4, v, f)) {
     id->dev = v[1];
@@ -270,15 +300,15 @@ static int parse_header(char *line, st_journal *j)
     id->start = v[5];
     j->part_size = v[6];
     t = f + 7;
-  } else if (!header_fields(line, JOURNAL_MAGIC2, 3, 8, v, f)) {
+  } else if (!header_fields(line, JOURNAL_MAGIC2, 3, 9, v, f)) {
     id->size = v[1];
     j->part_size = v[2];
-    /* An object's identity needs all of it: an empty version is none. */
-    if (!f[3][0] || !f[4][0] || !f[6][0] ||
-        !(id->service = strdup(f[3])) || !(id->container = strdup(f[4])) ||
-        !(id->key = strdup(f[5])) || !(id->version = strdup(f[6])))
+    /* An object's identity needs all of it but a snapshot: an empty
+     * version is none. */
+    st_mp_ident_object(f[3], f[4], f[5], f[6], f[7], v[1], &src);
+    if (!f[3][0] || !f[4][0] || !f[5][0] || !f[6][0] || own_source(j, &src))
       return -1;
-    t = f + 7;
+    t = f + 8;
   } else {
     return -1;
   }
@@ -343,11 +373,11 @@ void st_journal_free(st_journal *j)
   for (i = 0; i < j->nparts; i++)
     free(j->parts[i].token);
   free(j->parts);
-  /* A journal's identity owns its strings (st_journal_new, parse_header). */
-  free((char *)j->ident.service);
-  free((char *)j->ident.container);
-  free((char *)j->ident.key);
-  free((char *)j->ident.version);
+  free(j->src_service);
+  free(j->src_container);
+  free(j->src_key);
+  free(j->src_version);
+  free(j->src_snapshot);
   free(j->service);
   free(j->container);
   free(j->key);
@@ -373,26 +403,30 @@ static st_journal *journal_new(char *path)
 int st_journal_read(const char *path, st_journal **out)
 {
   st_journal *j = NULL;
-  char *copy = strdup(path), line[JOURNAL_MAX_LINE];
+  char *copy = strdup(path), *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
   FILE *f = NULL;
-  size_t n;
   int rc = -1;
 
   *out = NULL;
   if (!copy || !(j = journal_new(copy)))
     goto out;
-  if (!(f = fopen(path, "re")))
+  if (!(f = fopen(path, "re"))) {
+    if (errno == ENOENT)
+      rc = 1;
     goto out;
-  if (!fgets(line, sizeof(line), f) || !(n = strlen(line)) ||
-      line[n - 1] != '\n')
+  }
+  /* getline: no name is too long to read back. */
+  n = getline(&line, &cap, f);
+  if (n <= 0 || line[n - 1] != '\n')
     goto out;
   line[n - 1] = '\0';
   if (parse_header(line, j))
     goto out;
   /* Only whole lines: the last may have been cut by a crash. */
-  while (fgets(line, sizeof(line), f)) {
-    n = strlen(line);
-    if (n && line[n - 1] == '\n') {
+  while ((n = getline(&line, &cap, f)) > 0) {
+    if (line[n - 1] == '\n') {
       line[n - 1] = '\0';
       parse_part(line, j);
     }
@@ -403,6 +437,7 @@ int st_journal_read(const char *path, st_journal **out)
 out:
   if (f)
     fclose(f);
+  free(line);
   st_journal_free(j);
   return rc;
 }
@@ -420,17 +455,14 @@ st_journal *st_journal_new(const char *path, const char *service,
   j->created = (int64_t)time(NULL);
   j->ident = *ident;
   j->ident.service = j->ident.container = j->ident.key = j->ident.version =
-      NULL;
+      j->ident.snapshot = NULL;
   j->part_size = part_size;
   j->service = strdup(service);
   j->container = strdup(container);
   j->key = strdup(key);
   if (ident->service &&
       (!ident->container || !ident->key || !ident->version ||
-       !(j->ident.service = strdup(ident->service)) ||
-       !(j->ident.container = strdup(ident->container)) ||
-       !(j->ident.key = strdup(ident->key)) ||
-       !(j->ident.version = strdup(ident->version)))) {
+       own_source(j, ident))) {
     st_journal_free(j);
     return NULL;
   }
@@ -457,12 +489,19 @@ int st_journal_write(st_journal *j)
   size_t i;
   int fd = -1, rc = -1;
 
-  if (asprintf(&tmp, "%s.tmp", j->path) < 0) {
+  /* A name of its own (mkostemp: 0600): a crash leaves it, never half
+   * a journal at j->path. */
+  if (asprintf(&tmp, "%s.XXXXXX", j->path) < 0) {
     tmp = NULL;
     goto out;
   }
-  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0 || !(f = fdopen(fd, "w")))
+  fd = mkostemp(tmp, O_CLOEXEC);
+  if (fd < 0) {
+    free(tmp);
+    tmp = NULL;
+    goto out;
+  }
+  if (!(f = fdopen(fd, "w")))
     goto out;
   fd = -1;
   if (j->ident.service) {
@@ -475,6 +514,8 @@ int st_journal_write(st_journal *j)
     put_str(f, j->ident.key);
     fputc(' ', f);
     put_str(f, j->ident.version);
+    fputc(' ', f);
+    put_str(f, j->ident.snapshot ? j->ident.snapshot : "");
     fputc(' ', f);
   } else {
     fprintf(f, JOURNAL_MAGIC " %" PRId64 " %" PRIu64 " %" PRIu64 " %" PRIu64
@@ -498,9 +539,11 @@ int st_journal_write(st_journal *j)
   f = NULL;
   if (!rc)
     rc = rename(tmp, j->path);
-  if (!rc && j->fd < 0) {
+  if (!rc) {
+    if (j->fd >= 0)
+      close(j->fd);
     j->fd = open(j->path, O_WRONLY | O_APPEND | O_CLOEXEC);
-    rc = j->fd < 0 || flock(j->fd, LOCK_EX | LOCK_NB) ? -1 : 0;
+    rc = j->fd < 0 ? -1 : 0;
   }
 out:
   if (f)
@@ -539,10 +582,68 @@ int st_journal_add(st_journal *j, uint32_t no, uint64_t len,
   return 0;
 }
 
+/* PATH.lock of journal path (malloc'd); NULL when out of memory. */
+static char *lock_path(const char *path)
+{
+  char *lp;
+
+  return asprintf(&lp, "%s" JOURNAL_LOCK_SUFFIX, path) < 0 ? NULL : lp;
+}
+
+int st_journal_lock(const char *path, int *out_fd)
+{
+  char *lp = lock_path(path);
+  struct stat a, b;
+  int fd = -1, rc = -1;
+
+  *out_fd = -1;
+  if (!lp)
+    return -1;
+  for (;;) {
+    fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+      break;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      rc = errno == EWOULDBLOCK ? 1 : -1;
+      break;
+    }
+    /* The holder before us may have removed the file it locked: ours is
+     * the lock only while it is still the one at lp. */
+    if (fstat(fd, &a) == 0 && stat(lp, &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino) {
+      *out_fd = fd;
+      fd = -1;
+      rc = 0;
+      break;
+    }
+    close(fd);
+  }
+  if (fd >= 0)
+    close(fd);
+  free(lp);
+  return rc;
+}
+
+void st_journal_unlock(const char *path, int fd)
+{
+  char *lp;
+
+  if (fd < 0)
+    return;
+  /* Removed while held: a run that opened it meanwhile finds it gone
+   * once it has the lock, and takes a new one (st_journal_lock). */
+  if ((lp = lock_path(path)) != NULL)
+    unlink(lp);
+  free(lp);
+  close(fd);
+}
+
 int st_journal_busy(const char *path)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC), busy = 0;
+  char *lp = lock_path(path);
+  int fd = lp ? open(lp, O_RDONLY | O_CLOEXEC) : -1, busy = 0;
 
+  free(lp);
   if (fd < 0)
     return 0;
   busy = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
@@ -632,6 +733,7 @@ int xtstore_upload_forget(const char *path, store_error *err)
   size_t n = dir ? strlen(dir) : 0;
   int ours = dir && !strncmp(path, dir, n) && path[n] == '/' &&
              !strchr(path + n + 1, '/') && has_suffix(path, JOURNAL_SUFFIX);
+  int lock = -1, lrc, rc = STORE_OK;
 
   st_err_reset(err);
   free(dir);
@@ -639,8 +741,14 @@ int xtstore_upload_forget(const char *path, store_error *err)
   if (!ours)
     return st_err(err, STORE_E_INVALID, "'%s' is not an upload journal",
                   path);
+  /* Under its lock: a run that resumes the upload meanwhile keeps it. */
+  lrc = st_journal_lock(path, &lock);
+  if (lrc == 1)
+    return st_err(err, STORE_E_PRECONDITION, "upload journal '%s': a "
+                  "running xtstore is uploading it now", path);
   if (unlink(path) != 0 && errno != ENOENT)
-    return st_err(err, STORE_E_IO, "upload journal '%s': %s", path,
-                  strerror(errno));
-  return STORE_OK;
+    rc = st_err(err, STORE_E_IO, "upload journal '%s': %s", path,
+                strerror(errno));
+  st_journal_unlock(path, lock);
+  return rc;
 }

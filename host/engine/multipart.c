@@ -32,18 +32,20 @@
 ** part's token are journaled (journal.c), so a run that dies where it
 ** cannot abort (kill -9, a crash, power loss) is resumed by the next
 ** upload of the same, unchanged source to the same blob, which sends only
-** the parts not on record (or, for a file, whose range no longer has the
-** CRC-32C recorded: the workers read the parts on record again, in
-** parallel; an object's version is its bytes, not read again). ABI 1.0
-** cannot list a server's parts, so the journal is the record, and the
-** service checks the tokens at completion; an upload the service no
-** longer has (expired, aborted) is started over once. A final failure of
-** the network or the service (no connection, a cut, a timeout, throttling
-** or a 5xx, retries spent) keeps the upload and its journal for the next
-** run, as kill -9 would, even where an abort could reach the service now;
-** any other failure (the source's, a part the host finds stored wrong, a
-** refusal) or ^C aborts the upload and drops the journal, as a deliberate
-** stop (kept_for_next_run).
+** the parts not on record or whose range of the source no longer has the
+** CRC-32C recorded (the workers read the parts on record again, in
+** parallel: a file's by offset, an object's by ranged gets pinned to its
+** version, which is not its bytes). ABI 1.0 cannot list a server's parts,
+** so the journal is the record, and the service checks the tokens at
+** completion; an upload the service no longer has (expired, aborted) is
+** started over once. One run at a time holds a target's journal (its
+** lock, taken before it is read); another one at once uploads unjournaled.
+** A final failure of the network or the service (no connection, a cut, a
+** timeout, throttling or a 5xx, retries spent) keeps the upload and its
+** journal for the next run, as kill -9 would, even where an abort could
+** reach the service now; any other failure (the source's, a part the host
+** finds stored wrong, a refusal) or ^C aborts the upload and drops the
+** journal, as a deliberate stop (kept_for_next_run).
 */
 #include <errno.h>
 #include <inttypes.h>
@@ -111,8 +113,10 @@ struct mp {
   int rc;                       /* the first failure                      */
   int rc_service;               /* ... is the service's (part->refused)   */
   store_error err;
-  st_journal *journal;          /* a file's upload: the record (owned)    */
-  int busy;                     /* another run is uploading it: no record */
+  st_journal *journal;          /* a journaled upload's record (owned)    */
+  char *jpath;                  /* its path, once looked for (owned)      */
+  int lock;                     /* its lock held (st_journal_lock), or -1:
+                                   no record of this run                  */
   uint32_t resumed;             /* parts a journal had: not sent again    */
 };
 
@@ -506,24 +510,26 @@ static void count_whole(struct mp *m, uint64_t len)
   }
 }
 
-/* Non-zero when part p of the file, as it is now, has the CRC-32C the
+/* Non-zero when part p of the source, as it is now, has the CRC-32C the
  * journal recorded for the part stored (m->crcs): it stays. Else the
  * journal's token goes and the part is sent again. On a worker, so the
- * parts on record are read in parallel. An object's part stays unread:
- * resume() took the journal only for the same version, whose ranges the
- * gets are pinned to; the recorded CRC-32Cs go into the whole object's,
- * which must equal the source's where it reports one (whole_crc). */
+ * parts on record are read in parallel. A file's range is read again
+ * (src->crc), and so is an object's, by a ranged get pinned to the
+ * version on record (src->crc_again): a version is not the bytes (the
+ * local provider's etag is the file's inode, time and size, which a
+ * rewrite in place can keep), so an unchanged etag only lets the journal
+ * apply (resume). */
 static int part_unchanged(struct mp *m, const struct part *p)
 {
   const st_mp_src *s = m->src;
+  int (*crc)(void *, uint64_t, uint64_t, uint32_t *, store_error *) =
+      s->crc ? s->crc : s->crc_again;
   store_error e;
   uint32_t now;
   int same;
 
-  if (s->ident->service)
-    return 1;
   st_err_reset(&e);
-  same = s->crc && !s->crc(s->ud, p->off, p->len, &now, &e) &&
+  same = crc && !crc(s->ud, p->off, p->len, &now, &e) &&
          now == m->crcs[p->no - 1];
   if (!same) {
     pthread_mutex_lock(&m->mu);
@@ -532,9 +538,10 @@ static int part_unchanged(struct mp *m, const struct part *p)
     m->resumed--;
     pthread_mutex_unlock(&m->mu);
     st_log(m->svc->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': part "
-           "%" PRIu32 " on record: its range of the file is not what was "
-           "stored: sending it again", m->svc->name, m->container, m->key,
-           p->no);
+           "%" PRIu32 " on record: its range of the %s is not what was "
+           "stored%s%s: sending it again", m->svc->name, m->container,
+           m->key, p->no, s->ident->service ? "source object" : "file",
+           e.message[0] ? ": " : "", e.message);
   }
   return same;
 }
@@ -796,6 +803,7 @@ static int mp_init(struct mp *m, xtstore_svc *svc, const char *container,
                                                          : m->inflight;
   m->budget = &svc->ctx->budget;
   m->held = src->reserved;
+  m->lock = -1;
   atomic_init(&m->failed, 0);
   pthread_mutex_init(&m->mu, NULL);
   pthread_cond_init(&m->freed, NULL);
@@ -816,6 +824,9 @@ static void mp_free(struct mp *m)
   uint32_t i;
 
   st_journal_free(m->journal);
+  if (m->jpath)
+    st_journal_unlock(m->jpath, m->lock);
+  free(m->jpath);
   for (i = 0; i < m->ntokens; i++)
     free(m->tokens[i]);
   free(m->tokens);
@@ -952,24 +963,48 @@ static void adopt(struct mp *m, st_journal *j)
  * same and unchanged (m->id set, the parts on record in m->tokens,
  * m->journal its record); an upload of another or a changed source (a
  * file's size, time or inode; an object's size or version) is aborted, so
- * parts of two sources never mix and nothing is left behind. */
+ * parts of two sources never mix and nothing is left behind. The
+ * journal's lock is taken first and held until the upload ends (mp_free):
+ * a second run of the same target at once uploads on its own, with no
+ * record, rather than wait for a copy that may take hours or touch the
+ * journal the first one is writing. */
 static void resume(struct mp *m)
 {
   xtstore_svc *s = m->svc;
   const st_mp_ident *id = m->src->ident;
   st_journal *j = NULL;
-  char *path = st_journal_path(s->name, m->container, m->key);
+  int rc;
 
-  if (path && st_journal_busy(path)) {
-    st_log(s->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': another "
-           "run is uploading it: this one is not journaled", s->name,
-           m->container, m->key);
-    m->busy = 1;
+  if (!m->jpath &&
+      !(m->jpath = st_journal_path(s->name, m->container, m->key)))
+    return;
+  if (m->lock < 0) {
+    rc = st_journal_lock(m->jpath, &m->lock);
+    if (rc == 1)
+      st_log(s->ctx, STORE_LOG_WARN, "service '%s': blob '%s/%s': another "
+             "run is uploading it: this one is not journaled (it uploads "
+             "the blob on its own; the last to complete stays)", s->name,
+             m->container, m->key);
+    else if (rc)
+      st_log(s->ctx, STORE_LOG_WARN, "service '%s': blob '%s/%s': upload "
+             "journal '%s': %s: this upload cannot be resumed", s->name,
+             m->container, m->key, m->jpath, strerror(errno));
+    if (rc)
+      return;
+  }
+  rc = st_journal_read(m->jpath, &j);
+  if (rc == 1)
+    return;
+  if (rc || strcmp(j->service, s->name) ||
+      strcmp(j->container, m->container) || strcmp(j->key, m->key)) {
+    /* Of another xtstore (a later version's), or unreadable: what it
+     * records cannot be aborted from here; say so before it is replaced. */
+    st_log(s->ctx, STORE_LOG_WARN, "service '%s': blob '%s/%s': upload "
+           "journal '%s' is not one this xtstore reads (another version's?): "
+           "replaced; an upload it recorded is not aborted", s->name,
+           m->container, m->key, m->jpath);
     goto out;
   }
-  if (!path || st_journal_read(path, &j) || strcmp(j->service, s->name) ||
-      strcmp(j->container, m->container) || strcmp(j->key, m->key))
-    goto out;
   if (st_mp_ident_same(&j->ident, id) && j->part_size == m->part_size) {
     adopt(m, j);
     st_log(s->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': resuming "
@@ -978,33 +1013,30 @@ static void resume(struct mp *m)
     m->journal = j;
     j = NULL;
   } else {
-    st_log(s->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': the "
-           "source changed since upload '%s' began: starting over",
-           s->name, m->container, m->key, j->upload_id);
+    st_log(s->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': %s since "
+           "upload '%s' began: starting over", s->name, m->container, m->key,
+           st_mp_ident_same(&j->ident, id) ? "the part size changed"
+                                           : "the source changed",
+           j->upload_id);
     abort_id(m, j->upload_id);
-    unlink(path);
+    unlink(m->jpath);
   }
 out:
   st_journal_free(j);
-  free(path);
 }
 
 /* Write the journal of this upload (m->id): the one resumed, or a new
- * one. Without it the upload goes on, only not resumable. */
+ * one, under the lock resume() took. Without it the upload goes on, only
+ * not resumable. */
 static void journal_begin(struct mp *m)
 {
   xtstore_svc *s = m->svc;
-  char *path;
 
-  if (m->busy)
+  if (m->lock < 0)
     return;
-  if (!m->journal) {
-    path = st_journal_path(s->name, m->container, m->key);
-    if (path)
-      m->journal = st_journal_new(path, s->name, m->container, m->key, m->id,
-                                  m->src->ident, m->part_size);
-    free(path);
-  }
+  if (!m->journal)
+    m->journal = st_journal_new(m->jpath, s->name, m->container, m->key,
+                                m->id, m->src->ident, m->part_size);
   if (m->journal && st_journal_write(m->journal)) {
     st_log(s->ctx, STORE_LOG_WARN, "service '%s': blob '%s/%s': upload "
            "journal '%s': %s: this upload cannot be resumed", s->name,
@@ -1023,6 +1055,9 @@ static void restart(struct mp *m)
          "'%s' is gone from the service: starting over", m->svc->name,
          m->container, m->key, m->id);
   abort_upload(m);
+  /* Gone from the service: its record goes even where the abort failed,
+   * or resume() would take it up again. */
+  st_journal_remove(m->journal);
   st_journal_free(m->journal);
   m->journal = NULL;
   for (i = 0; i < m->ntokens; i++) {
@@ -1039,12 +1074,35 @@ static void restart(struct mp *m)
   atomic_store(&m->failed, 0);
 }
 
+/* A resumed upload whose parts do not add up to the source's CRC-32C:
+ * its parts on record are not taken up again, even where the abort
+ * cannot reach the service. The journal keeps the upload with no parts,
+ * so `xtstore cleanup` still finds it and the next run sends every part
+ * (a journal that cannot be rewritten goes). */
+static void forget_parts(struct mp *m)
+{
+  st_journal *j = m->journal;
+  size_t i;
+
+  if (!j)
+    return;
+  for (i = 0; i < j->nparts; i++)
+    free(j->parts[i].token);
+  j->nparts = 0;
+  if (st_journal_write(j)) {
+    st_journal_remove(j);
+    st_journal_free(j);
+    m->journal = NULL;
+  }
+}
+
 /* The whole object's CRC-32C, from its parts' (each over the bytes it
  * sent; every part but the last has the part size), into complete's
  * options o (the caller's, copied). A CRC-32C the caller knew (a copy's
  * source: src->known) must be this one: else the bytes sent are not the
  * source's, and the upload is not completed (a copy's is retryable: the
- * next gets may be right). */
+ * next gets may be right; a resumed one's parts on record are forgotten:
+ * forget_parts). */
 static int whole_crc(struct mp *m, store_put_opts *o, store_error *err)
 {
   char why[200];
@@ -1059,9 +1117,18 @@ static int whole_crc(struct mp *m, store_put_opts *o, store_error *err)
   }
   st_put_opts_copy(o, m->opts);
   mismatch = st_cksum_mismatch(o, m->src->known, crc, NULL, why, sizeof(why));
-  if (mismatch) {
+  if (mismatch && m->resumed) {
+    forget_parts(m);
+    st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': the parts (%" PRIu32
+           " on record from an earlier run) add up to CRC-32C %08" PRIx32
+           ", not the source's %08" PRIx32 ": not completed; the next run "
+           "sends every part", m->svc->name, m->container, m->key,
+           m->resumed, crc, o->crc32c);
+  } else if (mismatch) {
     st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': %s: the upload is "
            "not completed", m->svc->name, m->container, m->key, why);
+  }
+  if (mismatch) {
     if (err && st_cksum_retryable(mismatch, m->src->known))
       err->flags |= STORE_ERR_RETRYABLE;
     return STORE_E_IO;
@@ -1165,13 +1232,8 @@ static int upload(struct mp *m, char **first, uint64_t got,
   res.struct_size = sizeof(res);
   if (!rc)
     rc = still_same(m, err);
-  if (!rc && (rc = whole_crc(m, &co, err)) != STORE_OK && m->resumed) {
-    /* Parts on record that are not the source's bytes are not resumed
-     * again, even where the abort cannot reach the service. */
-    st_journal_remove(m->journal);
-    st_journal_free(m->journal);
-    m->journal = NULL;
-  }
+  if (!rc)
+    rc = whole_crc(m, &co, err);
   if (!rc) {
     rc = xtstore_multipart_complete(s, m->container, m->key, m->id, &co,
                                     (const char *const *)m->tokens, m->sent,

@@ -245,7 +245,7 @@ int st_put_fd(xtstore_svc *svc, const char *container, const char *key,
 {
   struct fd_src src = {fd, lseek(fd, 0, SEEK_CUR), 0, on_bytes, ud,
                        svc->ctx, container, key, 0,
-                       {0, 0, 0, 0, 0, NULL, NULL, NULL, NULL}};
+                       {0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL}};
   store_put_opts o;
   store_error e;
   int rc, known = ST_KNOWN_GIVEN;
@@ -303,7 +303,7 @@ int st_append_fd(xtstore_svc *svc, const char *container, const char *key,
                  const char *content_type, int fd, store_error *err)
 {
   struct fd_src src = {fd, -1, 0, NULL, NULL, svc->ctx, container, key, 0,
-                       {0, 0, 0, 0, 0, NULL, NULL, NULL, NULL}};
+                       {0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL}};
   store_append_opts o;
   struct stat st;
   off_t pos = lseek(fd, 0, SEEK_CUR);
@@ -1211,6 +1211,39 @@ static int range_close(void *reader, store_error *err)
   return rc;
 }
 
+/* store_write_fn of range_crc: the CRC-32C of what the get wrote. */
+static int32_t crc_write(void *ud, const void *data, size_t len)
+{
+  uint32_t *crc = ud;
+
+  *crc = st_crc32c(*crc, data, len);
+  return 0;
+}
+
+/* st_mp_src.crc_again of a copy: the CRC-32C of the source's bytes [off,
+ * off+len) by a ranged get pinned to the version on record, streamed
+ * (no buffer), for a part on record of an earlier run. */
+static int range_crc(void *ud, uint64_t off, uint64_t len, uint32_t *out,
+                     store_error *err)
+{
+  const struct copy_plan *cp = ud;
+  store_get_opts o = cp->get;
+
+  *out = 0;
+  o.flags |= STORE_GET_RANGE;
+  o.offset = off;
+  o.length = len;
+  return xtstore_blob_get(cp->src, cp->sc, cp->sk, &o, crc_write, out, err);
+}
+
+/* Non-zero for an etag that names one version of the bytes: not empty
+ * (unquoted or quoted) and not weak (W/"..."), which If-Match never
+ * matches and which may stay while the bytes change. */
+static int strong_etag(const char *etag)
+{
+  return etag && etag[0] && strcmp(etag, "\"\"") && strncmp(etag, "W/", 2);
+}
+
 /* The engine's parts, each fetched by its own ranged get: parts in flight
  * at once with a ring each (sharing ring_bytes), no part buffer. */
 static int ranged_copy(const struct copy_plan *cp, store_error *err)
@@ -1219,13 +1252,16 @@ static int ranged_copy(const struct copy_plan *cp, store_error *err)
   st_mp_src ms;
 
   memset(&ms, 0, sizeof(ms));
-  /* Gets pinned to the source's version (its etag) identify the bytes:
+  /* Gets pinned to the source's version (its etag) are of one version:
    * the upload is journaled and resumed by the next run while the source
-   * has that version (multipart.c). */
-  if (cp->get.if_match && cp->get.if_match[0]) {
+   * reports that version, its parts on record read again by that pin and
+   * re-used only while their CRC-32C is the one recorded (multipart.c). */
+  if (strong_etag(cp->get.if_match)) {
     st_mp_ident_object(cp->src->name, cp->sc, cp->sk, cp->get.if_match,
-                       (uint64_t)cp->put.content_length, &id);
+                       cp->get.snapshot_id, (uint64_t)cp->put.content_length,
+                       &id);
     ms.ident = &id;
+    ms.crc_again = range_crc;
   }
   ms.length = cp->put.content_length;
   ms.open = range_open;

@@ -11,8 +11,12 @@
 # Source: the local provider; target: s3rver through the proxy, when ctest
 # provides the fixture (XTSTORE_S3RVER_DIR, XTSTORE_FAULTPROXY_SH). Then,
 # with the Azurite fixture too (XTSTORE_AZURITE_DIR), s3rver -> Azurite
-# through a proxy of its own (Put Blocks counted; read back by `az`), and
-# `cleanup --yes` aborts a killed copy's upload.
+# through a proxy of its own (Put Blocks counted; read back by `az`),
+# `cleanup --yes` aborts a killed copy's upload, and a replaced source's
+# old upload is aborted and no longer listed by cleanup. In between: a
+# source rewritten in place under the same etag (the local provider's) is
+# not resumed with its old parts, and two runs of one copy at once do not
+# both take up its journal.
 . "$(dirname "$0")/lib.sh" "$@"
 
 if [ -z "${XTSTORE_S3RVER_DIR:-}" ] || [ -z "${XTSTORE_FAULTPROXY_SH:-}" ] ||
@@ -68,21 +72,22 @@ readback() {
   fi
 }
 
-# kill_mid SOURCE TARGET: `xtstore -v cp SOURCE TARGET` killed with kill -9
-# once its journal records 3 parts.
+# kill_mid SOURCE TARGET [OLD_ID]: `xtstore -v cp SOURCE TARGET` killed
+# with kill -9 once its journal records 3 parts (of an upload other than
+# OLD_ID).
 kill_mid() {
   local pid i killed=0
   "$XT_BIN" --config "$CONFIG" -v cp "$1" "$2" > "$T/.k.out" 2> "$T/.k.err" &
   pid=$!
   for i in $(seq 1 3000); do
-    [ "$(jparts)" -ge 3 ] && break
+    [ "$(jparts)" -ge 3 ] && [ "$(jid)" != "${3:-}" ] && break
     kill -0 "$pid" 2> /dev/null || break
     sleep 0.01
   done
   kill -9 "$pid" 2> /dev/null && killed=1
   wait "$pid" 2> /dev/null
   check
-  [ "$killed" -eq 1 ] && [ "$(jparts)" -ge 3 ] ||
+  [ "$killed" -eq 1 ] && [ "$(jparts)" -ge 3 ] && [ "$(jid)" != "${3:-}" ] ||
     fail "no journal of 3 parts while '$2' was copied (killed: $killed; journal: $(jparts) parts; $(cat "$T/.k.err"))"
 }
 
@@ -137,6 +142,104 @@ check
   fail "the change was not said once: $(grep "source changed" "$T/.err")"
 [ -z "$(ls "$J")" ] || fail "a completed copy left its journal: $(ls "$J")"
 readback big2.bin got.bin
+assert_same new.bin got.bin
+rm -f got.bin
+
+# --- the source rewritten in place, its etag kept --------------------------
+# The local provider's etag is the file's inode, mtime and size: 4 KiB of a
+# part on record rewritten in its data directory, the mtime put back, keep
+# it (and keep the CRC-32C it recorded with that stat: stale now). The
+# resumed copy reads its parts on record again, by ranged gets pinned to
+# that etag, and sends again the one whose CRC-32C is not the journal's;
+# then the parts add up to another CRC-32C than the one the source reports,
+# so nothing is completed, as for a fresh cp of that source: never the old
+# bytes under "resuming" and exit 0. The parts on record are forgotten (the
+# journal keeps the upload, which s3rver cannot abort, with none of them):
+# cleanup still lists it, and the next run takes up no part of it.
+cp big.bin old.bin
+kill_mid src:c/big.bin "s3:$B/big5.bin"
+K=$(jparts)
+ID=$(jid)
+NO=$(grep -h '^P ' "$J"/*.journal | head -n 1 | awk '{print $2}')
+touch -r "$T/data/c/big.bin" ref.stamp
+head -c 4096 /dev/urandom | dd of="$T/data/c/big.bin" bs=1 \
+  seek=$(((NO - 1) * (5 << 20) + 100)) conv=notrunc status=none
+touch -r ref.stamp "$T/data/c/big.bin"
+cp "$T/data/c/big.bin" new.bin
+xt -v cp src:c/big.bin "s3:$B/big5.bin"
+assert_rc 1
+assert_err_has "resuming upload '$ID': $K of 12 parts on record"
+assert_err_has "part $NO on record: its range of the source object is not what was stored: sending it again"
+assert_err_has "the parts ($((K - 1)) on record from an earlier run) add up to CRC-32C "
+assert_err_has ": not completed; the next run sends every part"
+xt stat "s3:$B/big5.bin"
+assert_rc 4
+check
+[ "$(jparts)" -eq 0 ] && [ "$(jid)" = "$ID" ] ||
+  fail "the journal does not keep upload $ID with no parts: $(cat "$J"/*.journal)"
+xt cleanup "s3:$B"
+assert_rc 0
+assert_out_has "stale  s3:$B/big5.bin  upload $ID, "
+assert_out_has " 0 parts"
+# The next run takes the upload up with no part on record (and fails the
+# same way).
+xt -v cp src:c/big.bin "s3:$B/big5.bin"
+assert_rc 1
+assert_err_has "resuming upload '$ID': 0 of 12 parts on record"
+# The bytes put again (a new etag and CRC-32C on record): the next run
+# starts over and stores the new bytes.
+xt put new.bin src:c/big.bin
+assert_rc 0
+xt -v cp src:c/big.bin "s3:$B/big5.bin"
+assert_rc 0
+assert_err_has "the source changed since upload '$ID' began: starting over"
+readback big5.bin got.bin
+assert_same new.bin got.bin
+rm -f got.bin ref.stamp
+# A fresh copy of a source rewritten in place that way fails the same
+# way (its journal stays: s3rver cannot abort the upload).
+cp new.bin ref.stamp
+touch -r "$T/data/c/big.bin" ref.stamp
+printf 'flip' | dd of="$T/data/c/big.bin" bs=1 seek=100 conv=notrunc status=none
+touch -r ref.stamp "$T/data/c/big.bin"
+xt cp src:c/big.bin "s3:$B/big5b.bin"
+assert_rc 1
+assert_err_has "the copy source's CRC-32C is"
+xt put new.bin src:c/big.bin
+assert_rc 0
+rm -f "$J"/* ref.stamp
+
+# --- two runs of one copy at once --------------------------------------------
+# The first to take the journal's lock resumes the upload; the other one
+# says another run is uploading the blob and uploads it on its own, not
+# journaled: both succeed, the target holds the source's bytes, and no
+# journal or lock is left.
+kill_mid src:c/big.bin "s3:$B/big6.bin"
+ID=$(jid)
+"$XT_BIN" --config "$CONFIG" -v cp src:c/big.bin "s3:$B/big6.bin" > "$T/.a.out" 2> "$T/.a.err" &
+PA=$!
+"$XT_BIN" --config "$CONFIG" -v cp src:c/big.bin "s3:$B/big6.bin" > "$T/.b.out" 2> "$T/.b.err" &
+PB=$!
+wait "$PA"
+RA=$?
+wait "$PB"
+RB=$?
+LAST_CMD="two runs of xtstore -v cp src:c/big.bin s3:$B/big6.bin at once"
+RC=$RA
+OUT=$(cat "$T/.a.out" "$T/.b.out")
+ERR=$(cat "$T/.a.err" "$T/.b.err")
+check
+[ "$RA" -eq 0 ] && [ "$RB" -eq 0 ] || fail "exits $RA and $RB, not 0 and 0"
+check
+[ "$(grep -l "resuming upload '$ID'" "$T/.a.err" "$T/.b.err" | wc -l)" -eq 1 ] ||
+  fail "not exactly one run resumed upload $ID"
+check
+[ "$(grep -l "another run is uploading it: this one is not journaled" "$T/.a.err" "$T/.b.err" | wc -l)" -eq 1 ] ||
+  fail "not exactly one run said another run is uploading the blob"
+assert_err_lacks "cannot be resumed"
+check
+[ -z "$(ls -A "$J")" ] || fail "two runs left files in the journals' directory: $(ls -A "$J")"
+readback big6.bin got.bin
 assert_same new.bin got.bin
 rm -f got.bin
 
@@ -212,4 +315,28 @@ assert_rc 0
 assert_out_has "aborted  az:$AZ_C/big3.bin  upload $ID"
 check
 [ -z "$(ls "$J")" ] || fail "cleanup --yes left a journal: $(ls "$J")"
+
+# A source replaced between two killed runs, where the abort works
+# (Azure): the second run aborts the first's upload and forgets it, so
+# cleanup lists only the second's.
+kill_mid "s3d:$B/big.bin" "az:$AZ_C/big4.bin"
+ID=$(jid)
+xt put new.bin "s3d:$B/big.bin"
+assert_rc 0
+kill_mid "s3d:$B/big.bin" "az:$AZ_C/big4.bin" "$ID"
+ID2=$(jid)
+check
+grep -q "the source changed since upload '$ID' began: starting over" "$T/.k.err" ||
+  fail "the second run did not start over: $(cat "$T/.k.err")"
+check
+[ -n "$ID2" ] && [ "$ID2" != "$ID" ] || fail "no new upload journaled ($ID2)"
+check
+! grep -q "could not be aborted" "$T/.k.err" ||
+  fail "the old upload was not aborted: $(cat "$T/.k.err")"
+xt cleanup "az:$AZ_C"
+assert_rc 0
+assert_out_has "stale  az:$AZ_C/big4.bin  upload $ID2"
+assert_out_lacks "$ID"
+xt cleanup "az:$AZ_C" --yes
+assert_rc 0
 finish

@@ -4,7 +4,10 @@
 ** line strtoul would have taken (a sign, a 0x, upper case) is ignored, so
 ** its part is sent again rather than matched against a wrong CRC. A copy's
 ** journal (version 2) records its source object's address and version,
-** and a file's journal of version 1, as written before, still loads.
+** names of any bytes (blanks, newlines, '%', non-ASCII, longer than any
+** line buffer) read back as written, and a file's journal of version 1,
+** as written before, still loads. The lock beside a journal is held by
+** one taker at a time and goes with its holder.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "engine/engine.h"
@@ -20,7 +24,7 @@
 static void test_part_lines_strict(void **state)
 {
   char dir[] = "/tmp/xtstore-journal-XXXXXX", path[64], cmd[96];
-  st_mp_ident id = {1, 2, 3, 4, 0, NULL, NULL, NULL, NULL};
+  st_mp_ident id = {1, 2, 3, 4, 0, NULL, NULL, NULL, NULL, NULL};
   st_journal *j;
   FILE *f;
   (void)state;
@@ -60,7 +64,8 @@ static void test_object_source(void **state)
   (void)state;
   assert_non_null(mkdtemp(dir));
   snprintf(path, sizeof(path), "%s/j", dir);
-  st_mp_ident_object("src svc", "c-1", "a b/k", "\"e-1\"", 1 << 20, &id);
+  st_mp_ident_object("src svc", "c-1", "a b/k", "\"e-1\"", NULL, 1 << 20,
+                     &id);
   j = st_journal_new(path, "dst", "c", "k", "up-2", &id, 4096);
   assert_non_null(j);
   assert_int_equal(st_journal_write(j), 0);
@@ -77,6 +82,10 @@ static void test_object_source(void **state)
   other.version = "\"e-2\"";
   assert_false(st_mp_ident_same(&j->ident, &other));
   other = id;
+  other.snapshot = "snap-1";                           /* a snapshot's */
+  assert_false(st_mp_ident_same(&j->ident, &other));
+  assert_null(j->ident.snapshot);
+  other = id;
   other.size++;
   assert_false(st_mp_ident_same(&j->ident, &other));
   memset(&other, 0, sizeof(other));
@@ -88,12 +97,12 @@ static void test_object_source(void **state)
 }
 
 /* Headers as files hold them: version 1 (a file's, as older runs wrote
- * it) loads; a version 2 without its source's version, or cut short, is
- * not a journal. */
+ * it) loads; a version 2 without its source's version or key, or cut
+ * short, is not a journal. */
 static void test_header_versions(void **state)
 {
   char dir[] = "/tmp/xtstore-journal-XXXXXX", path[64], cmd[96];
-  st_mp_ident file = {7, 8, 9, 10, 0, NULL, NULL, NULL, NULL};
+  st_mp_ident file = {7, 8, 9, 10, 0, NULL, NULL, NULL, NULL, NULL};
   st_journal *j;
   FILE *f;
   (void)state;
@@ -113,14 +122,98 @@ static void test_header_versions(void **state)
   st_journal_free(j);
   f = fopen(path, "w");
   assert_non_null(f);
-  fputs("xtstore-journal 2 100 9 4096 s c k - svc c k up-1\n", f);
+  fputs("xtstore-journal 2 100 9 4096 s c k - - svc c k up-1\n", f);
   fclose(f);
   assert_int_equal(st_journal_read(path, &j), -1);
   f = fopen(path, "w");
   assert_non_null(f);
-  fputs("xtstore-journal 2 100 9 4096 s c k v svc c k\n", f);
+  fputs("xtstore-journal 2 100 9 4096 s c k v - svc c k\n", f);
   fclose(f);
   assert_int_equal(st_journal_read(path, &j), -1);
+  /* An empty source key is no object's. */
+  f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("xtstore-journal 2 100 9 4096 s c - v - svc c k up-1\n", f);
+  fclose(f);
+  assert_int_equal(st_journal_read(path, &j), -1);
+  /* A later version's header is not read (-1), unlike no file (1). */
+  f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("xtstore-journal 3 100 9 4096 s c k v svc c k up-1\n", f);
+  fclose(f);
+  assert_int_equal(st_journal_read(path, &j), -1);
+  assert_null(j);
+  unlink(path);
+  assert_int_equal(st_journal_read(path, &j), 1);
+  assert_null(j);
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
+/* Names with a newline, '%', '-', blanks and UTF-8, and a key longer
+ * than any line buffer, in every field, read back byte for byte. */
+static void test_odd_names(void **state)
+{
+  char dir[] = "/tmp/xtstore-journal-XXXXXX", path[64], cmd[96];
+  char *longkey = malloc(20001);
+  const char *key = "a\nb %41 -x/\xc3\xa9t\xc3\xa9 \xe2\x82\xac";
+  st_mp_ident id;
+  st_journal *j;
+  (void)state;
+  assert_non_null(longkey);
+  memset(longkey, '%', 20000);
+  longkey[20000] = '\0';
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof(path), "%s/j", dir);
+  st_mp_ident_object("s\n1", "c%20", longkey, "\"v\nw\"", "2026-12-06T23:59Z",
+                     77, &id);
+  j = st_journal_new(path, "d\xc3\xa9st", "c\n", key, "up%-1", &id, 4096);
+  assert_non_null(j);
+  assert_int_equal(st_journal_write(j), 0);
+  assert_int_equal(st_journal_add(j, 1, 4096, "t\n%1", 0xdeadbeef), 0);
+  st_journal_free(j);
+  assert_int_equal(st_journal_read(path, &j), 0);
+  assert_true(st_mp_ident_same(&j->ident, &id));
+  assert_string_equal(j->ident.service, "s\n1");
+  assert_string_equal(j->ident.container, "c%20");
+  assert_string_equal(j->ident.key, longkey);
+  assert_string_equal(j->ident.version, "\"v\nw\"");
+  assert_string_equal(j->ident.snapshot, "2026-12-06T23:59Z");
+  assert_string_equal(j->service, "d\xc3\xa9st");
+  assert_string_equal(j->container, "c\n");
+  assert_string_equal(j->key, key);
+  assert_string_equal(j->upload_id, "up%-1");
+  assert_int_equal(j->nparts, 1);
+  assert_string_equal(j->parts[0].token, "t\n%1");
+  assert_int_equal(j->parts[0].crc, 0xdeadbeef);
+  st_journal_free(j);
+  free(longkey);
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
+/* One taker of a journal's lock at a time (flock: per open file, so a
+ * second taker in this process is refused as another process is); busy
+ * while held; free, and its file gone, once given up. */
+static void test_lock(void **state)
+{
+  char dir[] = "/tmp/xtstore-journal-XXXXXX", path[64], lock[80], cmd[96];
+  int a, b;
+  (void)state;
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof(path), "%s/j", dir);
+  snprintf(lock, sizeof(lock), "%s.lock", path);
+  assert_false(st_journal_busy(path));
+  assert_int_equal(st_journal_lock(path, &a), 0);
+  assert_true(a >= 0);
+  assert_true(st_journal_busy(path));
+  assert_int_equal(st_journal_lock(path, &b), 1);
+  assert_int_equal(b, -1);
+  st_journal_unlock(path, a);
+  assert_int_equal(access(lock, F_OK), -1);
+  assert_false(st_journal_busy(path));
+  assert_int_equal(st_journal_lock(path, &b), 0);
+  st_journal_unlock(path, b);
   snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
   assert_int_equal(system(cmd), 0);
 }
@@ -131,6 +224,8 @@ int main(void)
     cmocka_unit_test(test_part_lines_strict),
     cmocka_unit_test(test_object_source),
     cmocka_unit_test(test_header_versions),
+    cmocka_unit_test(test_odd_names),
+    cmocka_unit_test(test_lock),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
