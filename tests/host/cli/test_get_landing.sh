@@ -4,8 +4,8 @@
 # many downloads into one tree at once (no thread changes the process's
 # umask under another); an existing file keeps its mode and is replaced
 # whole; nothing else is left beside them (no temporary file), not even by
-# a download killed with -9. (Before 35a5675 the umask cases failed with 16
-# downloads at once -- files 666, directories 777 -- and the kill left a
+# a download killed with -9. (Before downloads landed unnamed, the umask cases
+# failed with 16 at once -- files 666, directories 777 -- and the kill left a
 # .xtstore-get-* file.)
 . "$(dirname "$0")/lib.sh" "$@"
 
