@@ -800,16 +800,16 @@ static int tmp_name(struct landing *l)
   return -1;
 }
 
-/* Create a hidden temporary file beside the target (-1: errno set, l->tmp
- * ""). The kernel applies the umask to 0666. */
-static int tmp_create(struct landing *l)
+/* Create a hidden temporary file beside the target, of mode `mode` (the
+ * kernel applies the umask) (-1: errno set, l->tmp ""). */
+static int tmp_create(struct landing *l, mode_t mode)
 {
   int fd;
 
   do {
     if (tmp_name(l))
       return -1;
-    fd = open(l->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    fd = open(l->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   } while (fd < 0 && errno == EEXIST);
   if (fd < 0)
     l->tmp[0] = '\0';
@@ -837,7 +837,9 @@ static int land_open(struct landing *l, const char *real, mode_t mode)
     if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
       return -1;
   }
-  fd = tmp_create(l);
+  /* Replacing a file: private until it has that file's mode (which may
+   * be stricter than the umask's). */
+  fd = tmp_create(l, mode == ST_MODE_NEW ? 0666 : 0600);
   if (fd >= 0 && mode != ST_MODE_NEW && fchmod(fd, mode) != 0) {
     close(fd);
     unlink(l->tmp);
