@@ -24,6 +24,8 @@
 #   CLIENTS      which to run (default: "xtstore rclone aws s3cmd curl")
 #   WORKLOADS    which to run (default: "put get_null get_file put_small
 #                get_small ls")
+#   DL_DIR       where the downloads to files go (default: OUT_DIR); e.g.
+#                /dev/shm to leave the disk's filesystem out (see README)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,6 +40,7 @@ workloads=${WORKLOADS:-put get_null get_file put_small get_small ls}
 out=${1:-$(mktemp -d "${TMPDIR:-/tmp}/xtstore-clients.XXXXXX")}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+dl_root=$(mktemp -d "${DL_DIR:-$out}/dl.XXXXXX")
 
 note() { echo "clients: $*" >&2; }
 
@@ -60,7 +63,7 @@ export XTSTORE_PLUGIN_PATH=$build/plugins
 python3 "$root/bench/s3discard.py" --port-file "$out/port" \
   --warm "$big_bytes,4096,0" >"$out/server.log" 2>&1 &
 server=$!
-trap 'kill "$server" 2>/dev/null || true' EXIT
+trap 'kill "$server" 2>/dev/null || true; rm -rf "$dl_root"' EXIT
 for _ in $(seq 100); do
   [ -s "$out/port" ] && break
   kill -0 "$server" 2>/dev/null || { cat "$out/server.log" >&2; exit 1; }
@@ -111,10 +114,11 @@ rclone=(env -u AWS_CA_BUNDLE RCLONE_CONFIG=/dev/null rclone)
 remote=":s3,provider=Other,env_auth=false,access_key_id=bench,secret_access_key=bench,endpoint='$url':bench"
 
 # cmd TOOL WORKLOAD RUN: sets `c` to the command (stdout goes to /dev/null,
-# so a download to '-' is a download to /dev/null); returns 1 when the tool
-# has no such workload. Every tool runs with its default concurrency.
+# so a download to '-' is a download to /dev/null; to a file, into the
+# directory $dl); returns 1 when the tool has no such workload. Every tool
+# runs with its default concurrency.
 cmd() {
-  local up=up/$1/$run_id-$3 dl=$out/dl
+  local up=up/$1/$run_id-$3
   c=()
   case $1.$2 in
     xtstore.*) c=("$build/bin/xtstore" --config "$cfg") ;;
@@ -185,6 +189,7 @@ server_cpu() {
   echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo |
     cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/ {print $2}') GiB"
   echo "kernel: $(uname -r)"
+  echo "downloads into: $dl_root ($(df -T "$dl_root" | awk 'NR == 2 {print $2}'))"
   have rclone && echo "rclone: $(rclone version 2>/dev/null | head -1)"
   have aws && echo "aws: $(/usr/bin/aws --version 2>&1 | cut -d' ' -f1)"
   have s3cmd && echo "s3cmd: $(s3cmd --version 2>&1)"
@@ -202,9 +207,14 @@ for load in $workloads; do
   for ((r = 1; r <= n; r++)); do
     for tool in $clients; do
       have "$tool" || continue
+      # Every run downloads into a new directory, and the small files stay
+      # until the end: on ext4 without a journal (this machine's root), a
+      # new inode is not taken from those deleted in the last seconds to
+      # minutes, and with thousands just deleted (the run before) every
+      # file created would first scan past them (recently_deleted()).
+      dl=$dl_root/$load-$tool-$r
+      mkdir -p "$dl"
       cmd "$tool" "$load" "$r" || continue
-      rm -rf "$out/dl"
-      mkdir -p "$out/dl"
       note "$load: $tool, run $r of $n"
       s0=$(server_cpu)
       if ! /usr/bin/time -f '%e %U %S %M' -o "$out/time" "${c[@]}" \
@@ -213,6 +223,7 @@ for load in $workloads; do
         continue
       fi
       s1=$(server_cpu)
+      [ "$load" = get_file ] && rm -rf "$dl"
       load1=$(cut -d' ' -f1 /proc/loadavg)
       awk -v p="$tool,$load,$r" -v s0="$s0" -v s1="$s1" -v l="$load1" \
         '{ printf "%s,%s,%.2f,%.1f,%.2f,%s\n", p, $1, $2 + $3, $4 / 1024,
@@ -221,7 +232,7 @@ for load in $workloads; do
     done
   done
 done
-rm -rf "$files" "$out/dl" "$out/time" "$out"/curl-*.cfg
+rm -rf "$files" "$dl_root" "$out/time" "$out"/curl-*.cfg
 
 python3 "$root/bench/clients.py" "$out" "$big_bytes" "$small_count" \
   "$ls_keys" | tee "$out/report.md"

@@ -10,28 +10,44 @@
 
 #include "engine.h"
 
+/* Non-zero when more of u's workers are admitted than may run now (a
+ * spare was let in while a job slept before a retry, which is now awake):
+ * this one gives its place back. */
+static int over_admitted(st_flow_user *u)
+{
+  int over;
+
+  pthread_mutex_lock(&u->mu);
+  over = u->running > u->slots + u->parked && !u->closing;
+  pthread_mutex_unlock(&u->mu);
+  return over;
+}
+
 static void *worker(void *arg)
 {
   st_pool *p = arg;
-  void *job;
+  void *job = NULL;
+
   st_flow_thread(&p->user);
-  for (;;) {
+  do {
     /* Admitted first: a job is taken only when it can start (a spare
      * worker waits here, not with a job in hand). */
     st_flow_admit(&p->user);
-    job = st_bq_pop(&p->q);
-    if (!job) {
-      st_flow_finish(&p->user);
-      break;
-    }
-    p->fn(p->ud, job);
-    st_flow_job_end();
+    /* Then job after job while admitted: giving the place back after
+     * each one woke a spare worker to take it, for every job. */
+    do {
+      job = st_bq_pop(&p->q);
+      if (!job)
+        break;
+      p->fn(p->ud, job);
+      st_flow_job_end();
+      pthread_mutex_lock(&p->mu);
+      if (--p->pending == 0)
+        pthread_cond_broadcast(&p->idle);
+      pthread_mutex_unlock(&p->mu);
+    } while (!over_admitted(&p->user));
     st_flow_finish(&p->user);
-    pthread_mutex_lock(&p->mu);
-    if (--p->pending == 0)
-      pthread_cond_broadcast(&p->idle);
-    pthread_mutex_unlock(&p->mu);
-  }
+  } while (job);
   st_flow_thread(NULL);
   return NULL;
 }

@@ -62,7 +62,11 @@ void *st_bq_pop(st_bq *q)
     item = q->items[q->head];
     q->head = (q->head + 1) % q->cap;
     q->len--;
-    pthread_cond_signal(&q->not_full);
+    /* A producer blocked on a full queue is woken once it is half empty,
+     * to refill it in one go: not once per item, which made every pop a
+     * switch to the producer and back (a tree of small files). */
+    if (q->len <= q->cap / 2)
+      pthread_cond_signal(&q->not_full);
   }
   pthread_mutex_unlock(&q->mu);
   return item;

@@ -706,23 +706,26 @@ static uint64_t split_threshold(const xtstore_svc *svc,
                                   : ST_MP_THRESHOLD;
 }
 
+/* get_target's mode of a file that does not exist yet. */
+#define ST_MODE_NEW ((mode_t)-1)
+
 /*
 ** Where a download really goes. A symlink is followed (the link stays, its
 ** target is replaced). Something that is not a regular file -- a device
 ** (/dev/null), a FIFO, a socket -- is written in place, since renaming over
 ** it would destroy it (and atomicity means nothing there): *out_direct is
-** set. An existing file's permission bits are kept (*out_mode), else the
-** umask decides. `real` (len bytes) receives the path to replace.
+** set. An existing file's permission bits are kept (*out_mode), else
+** *out_mode is ST_MODE_NEW: a new file gets what the umask (or a default
+** ACL) makes of 0666, as the kernel applies them when it creates the
+** file. `real` (len bytes) receives the path to replace.
 */
 static int get_target(const char *path, char *real, size_t len,
                       int *out_direct, mode_t *out_mode, store_error *err)
 {
   struct stat st;
-  mode_t mask = umask(0);
 
-  umask(mask);
   *out_direct = 0;
-  *out_mode = 0666 & ~mask;
+  *out_mode = ST_MODE_NEW;
   if (lstat(path, &st) != 0) {
     if (errno != ENOENT)
       return st_err(err, STORE_E_IO, "local file '%s': %s", path,
@@ -752,6 +755,139 @@ static int get_target(const char *path, char *real, size_t len,
   return STORE_OK;
 }
 
+/* ------------------------------------------------------------------------ */
+/* landing a download                                                       */
+/* ------------------------------------------------------------------------ */
+/*
+** A download is written into a file that has no name yet, and lands
+** under its name whole or not at all. Where the kernel can (Linux's
+** O_TMPFILE, named afterwards through /proc/self/fd), the file is created
+** unnamed in the target's directory: nothing is left behind by a crash,
+** and the directory is locked only to link the finished file in, not
+** while its inode is allocated (slow on ext4 without a journal next to
+** recently deleted inodes, while the other downloads into that directory
+** spin on its lock). A new file is linked at its name, in one step; one
+** that appeared meanwhile is replaced as a rename would. Elsewhere, and
+** to replace an existing file (keeping its mode), a hidden temporary file
+** (".xtstore-get-PID-N", which tree walks skip) is renamed over it.
+*/
+struct landing {
+  char dir[PATH_MAX];       /* the target's directory                  */
+  char tmp[PATH_MAX + 48];  /* the named temporary file, "" if none     */
+  int unnamed;              /* fd is an O_TMPFILE                       */
+};
+
+/* Whether unnamed files can be named here: /proc is mounted. Once. */
+static pthread_once_t proc_once = PTHREAD_ONCE_INIT;
+static int proc_fd_ok;
+
+static void proc_probe(void)
+{
+  proc_fd_ok = access("/proc/self/fd", X_OK) == 0;
+}
+
+/* A new name for a hidden temporary file beside the target, into l->tmp
+ * (-1: too long). */
+static int tmp_name(struct landing *l)
+{
+  static atomic_uint seq;
+
+  if ((size_t)snprintf(l->tmp, sizeof(l->tmp), "%s/.xtstore-get-%ld-%u",
+                       l->dir, (long)getpid(), atomic_fetch_add(&seq, 1)) <
+      sizeof(l->tmp))
+    return 0;
+  l->tmp[0] = '\0';
+  errno = ENAMETOOLONG;
+  return -1;
+}
+
+/* Create a hidden temporary file beside the target, of mode `mode` (the
+ * kernel applies the umask) (-1: errno set, l->tmp ""). */
+static int tmp_create(struct landing *l, mode_t mode)
+{
+  int fd;
+
+  do {
+    if (tmp_name(l))
+      return -1;
+    fd = open(l->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  } while (fd < 0 && errno == EEXIST);
+  if (fd < 0)
+    l->tmp[0] = '\0';
+  return fd;
+}
+
+/* The file a download of `real` is written into (-1: errno set). */
+static int land_open(struct landing *l, const char *real, mode_t mode)
+{
+  char buf[PATH_MAX];
+  int fd;
+
+  snprintf(buf, sizeof(buf), "%s", real);
+  snprintf(l->dir, sizeof(l->dir), "%s", dirname(buf));
+  l->tmp[0] = '\0';
+  l->unnamed = 0;
+  pthread_once(&proc_once, proc_probe);
+  if (mode == ST_MODE_NEW && proc_fd_ok) {
+    fd = open(l->dir, O_RDWR | O_TMPFILE | O_CLOEXEC, 0666);
+    if (fd >= 0) {
+      l->unnamed = 1;
+      return fd;
+    }
+    /* Not supported by this filesystem (or kernel): a named one. */
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+      return -1;
+  }
+  /* Replacing a file: private until it has that file's mode (which may
+   * be stricter than the umask's). */
+  fd = tmp_create(l, mode == ST_MODE_NEW ? 0666 : 0600);
+  if (fd >= 0 && mode != ST_MODE_NEW && fchmod(fd, mode) != 0) {
+    close(fd);
+    unlink(l->tmp);
+    l->tmp[0] = '\0';
+    return -1;
+  }
+  return fd;
+}
+
+/* Give the finished file fd its name `real` (0, or -1 with errno). */
+static int land(struct landing *l, int fd, const char *real)
+{
+  char proc[64];
+
+  if (l->unnamed) {
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    if (linkat(AT_FDCWD, proc, AT_FDCWD, real, AT_SYMLINK_FOLLOW) == 0)
+      return 0;
+    if (errno != EEXIST)
+      return -1;
+    /* It appeared meanwhile: replaced through a named link, as a rename
+     * of a temporary file would. */
+    for (;;) {
+      if (tmp_name(l))
+        return -1;
+      if (linkat(AT_FDCWD, proc, AT_FDCWD, l->tmp, AT_SYMLINK_FOLLOW) == 0)
+        break;
+      if (errno != EEXIST) {
+        l->tmp[0] = '\0';
+        return -1;
+      }
+    }
+  }
+  if (rename(l->tmp, real) != 0)
+    return -1;
+  l->tmp[0] = '\0';
+  return 0;
+}
+
+/* A download that did not land: its named temporary file goes. */
+static void land_drop(struct landing *l)
+{
+  if (l->tmp[0])
+    unlink(l->tmp);
+  l->tmp[0] = '\0';
+}
+
 /* A download into something that is not a regular file: straight in. */
 static int get_direct(xtstore_svc *svc, const char *container, const char *key,
                       store_get_opts *o, struct file_get *g, const char *path,
@@ -779,13 +915,15 @@ int st_get_file(xtstore_svc *svc, const char *container, const char *key,
                 store_error *err)
 {
   struct file_get g;
+  struct landing l;
   store_get_opts o;
-  char tmp[PATH_MAX + 32], dirbuf[PATH_MAX], real[PATH_MAX];
+  char real[PATH_MAX];
   mode_t mode;
   int fd = -1, rc, direct;
 
   memset(&g, 0, sizeof(g));
   memset(&o, 0, sizeof(o));
+  l.tmp[0] = '\0';
   if (opts)
     memcpy(&o, opts, opts->struct_size < sizeof(o) ? opts->struct_size
                                                    : sizeof(o));
@@ -800,18 +938,10 @@ int st_get_file(xtstore_svc *svc, const char *container, const char *key,
     return rc;
   if (direct)
     return get_direct(svc, container, key, &o, &g, path, err);
-  snprintf(dirbuf, sizeof(dirbuf), "%s", real);
-  if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.xtstore-get-XXXXXX",
-                       dirname(dirbuf)) >= sizeof(tmp))
-    return st_err(err, STORE_E_INVALID, "local file '%s': path too long", path);
-  fd = mkstemp(tmp);
+  fd = land_open(&l, real, mode);
   if (fd < 0)
     return st_err(err, STORE_E_IO, "local file '%s': cannot create: %s", path,
                   strerror(errno));
-  if (fchmod(fd, mode) != 0) {
-    rc = st_err(err, STORE_E_IO, "local file '%s': %s", path, strerror(errno));
-    goto out;
-  }
   g.sink.fd = fd;
   g.split_above = split_threshold(svc, &o);
   rc = xtstore_blob_get(svc, container, key, &o, fd_write, &g.sink, err);
@@ -824,22 +954,19 @@ int st_get_file(xtstore_svc *svc, const char *container, const char *key,
   }
   if (rc || g.is_marker)
     goto out;
-  if ((!(flags & ST_GET_NO_SYNC) && fsync(fd) != 0) || close(fd) != 0) {
-    fd = -1;
+  /* Synced before it has its name, so the name never shows a file whose
+   * bytes a crash could lose (ST_GET_NO_SYNC: the caller syncs later). */
+  if ((!(flags & ST_GET_NO_SYNC) && fsync(fd) != 0) || land(&l, fd, real)) {
     rc = st_err(err, STORE_E_IO, "local file '%s': %s", path, strerror(errno));
     goto out;
   }
+  rc = close(fd) == 0 ? STORE_OK : st_err(err, STORE_E_IO, "local file "
+                                          "'%s': %s", path, strerror(errno));
   fd = -1;
-  if (rename(tmp, real) != 0) {
-    rc = st_err(err, STORE_E_IO, "local file '%s': %s", path, strerror(errno));
-    goto out;
-  }
-  tmp[0] = '\0';
 out:
   if (fd >= 0)
     close(fd);
-  if (tmp[0])
-    unlink(tmp);
+  land_drop(&l);
   return rc;
 }
 

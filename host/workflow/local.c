@@ -217,6 +217,17 @@ int st_local_mkdirs(const char *path, store_error *err)
 
   if (!p)
     return st_err(err, STORE_E_NOMEM, "out of memory");
+  /* The deepest first: a tree's downloads ask for the same directory
+   * for every file, which then costs one call, not one per level. */
+  s = strrchr(p, '/');
+  if (s && s != p) {
+    *s = '\0';
+    if (mkdir(p, 0777) != 0 && errno == EEXIST) {
+      free(p);
+      return STORE_OK;
+    }
+    *s = '/';
+  }
   /* From the second byte: a leading '/' is the root, not a directory. */
   for (s = p[0] ? strchr(p + 1, '/') : NULL; s; s = strchr(s + 1, '/')) {
     *s = '\0';

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# How a download lands: a new file gets what the umask makes of 0666 and a
+# new directory what it makes of 0777, as any program's would -- also with
+# many downloads into one tree at once (no thread changes the process's
+# umask under another); an existing file keeps its mode and is replaced
+# whole; nothing else is left beside them (no temporary file), not even by
+# a download killed with -9. (Before downloads landed unnamed, the umask cases
+# failed with 16 at once -- files 666, directories 777 -- and the kill left a
+# .xtstore-get-* file.)
+. "$(dirname "$0")/lib.sh" "$@"
+
+xt mb scratch:box
+assert_rc 0
+mkdir -p "$T/src"
+for i in $(seq 0 199); do
+  mkdir -p "$T/src/d$((i % 20))/e$((i % 3))"
+  printf '%s\n' "$i" > "$T/src/d$((i % 20))/e$((i % 3))/f$i"
+done
+xt cp -r "$T/src/" scratch:box/tree/
+assert_rc 0
+printf 'one\n' > "$T/one.txt"
+xt put "$T/one.txt" scratch:box/one.txt
+assert_rc 0
+
+umask_was=$(umask)
+for mask in 027 077 002; do
+  want_f=$(printf '%o' $((0666 & ~0$mask)))
+  want_d=$(printf '%o' $((0777 & ~0$mask)))
+  umask "$mask"
+  xt get scratch:box/one.txt "$T/work/one-$mask.txt"
+  umask "$umask_was"
+  assert_rc 0
+  check
+  [ "$(stat -c %a "$T/work/one-$mask.txt")" = "$want_f" ] ||
+    fail "umask $mask: a new file has mode $(stat -c %a "$T/work/one-$mask.txt"), not $want_f"
+
+  umask "$mask"
+  xt cp -r --transfers 16 scratch:box/tree/ "$T/work/tree-$mask/"
+  umask "$umask_was"
+  assert_rc 0
+  check
+  diff -r "$T/src" "$T/work/tree-$mask" > /dev/null ||
+    fail "umask $mask: the tree downloaded differs from the one uploaded"
+  bad=$(find "$T/work/tree-$mask" -type f ! -perm "$want_f" | head -3)
+  check
+  [ -z "$bad" ] || fail "umask $mask: files not of mode $want_f: $bad"
+  bad=$(find "$T/work/tree-$mask" -mindepth 1 -type d ! -perm "$want_d" |
+        head -3)
+  check
+  [ -z "$bad" ] || fail "umask $mask: directories not of mode $want_d: $bad"
+done
+
+# An existing file keeps its mode, whatever the umask, and is replaced.
+printf 'old\n' > "$T/work/kept.txt"
+chmod 604 "$T/work/kept.txt"
+umask 077
+xt get scratch:box/one.txt "$T/work/kept.txt"
+umask "$umask_was"
+assert_rc 0
+check
+[ "$(stat -c %a "$T/work/kept.txt")" = 604 ] ||
+  fail "an existing file's mode became $(stat -c %a "$T/work/kept.txt")"
+check
+cmp -s "$T/one.txt" "$T/work/kept.txt" || fail "the existing file was not replaced"
+
+# The same tree again, over itself: every file replaced, none added.
+xt cp -r scratch:box/tree/ "$T/work/tree-027/"
+assert_rc 0
+check
+diff -r "$T/src" "$T/work/tree-027" > /dev/null ||
+  fail "the tree downloaded over itself differs"
+
+# Killed (-9) in the middle of a download of a new file: nothing is left
+# beside it, not even a temporary file (it has no name until it lands).
+head -c $((200 << 20)) /dev/urandom > "$T/big.bin"
+xt put "$T/big.bin" scratch:box/big.bin
+assert_rc 0
+rm -f "$T/big.bin"
+mkdir -p "$T/work/killed"
+caught=0
+for try in 1 2 3; do
+  "$XT_BIN" --config "$CONFIG" get scratch:box/big.bin "$T/work/killed/big.bin" \
+    > /dev/null 2>&1 &
+  pid=$!
+  # Until the download has its file open (in the target's directory).
+  for _ in $(seq 2000); do
+    if ls -l "/proc/$pid/fd" 2>/dev/null | grep -q "$T/work/killed/"; then
+      kill -9 "$pid" 2>/dev/null && caught=1
+      break
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+  done
+  wait "$pid" 2>/dev/null
+  [ "$caught" = 1 ] && break
+  rm -f "$T/work/killed/big.bin"
+done
+if [ "$caught" = 1 ]; then
+  left=$(ls -A "$T/work/killed" | grep -v '^big\.bin$' | head -3)
+  check
+  [ -z "$left" ] || fail "a download killed midway left: $left"
+else
+  echo "note: the download ended before it could be killed midway"
+fi
+rm -rf "$T/work/killed"
+
+left=$(find "$T/work" -name '.xtstore*' | head -3)
+check
+[ -z "$left" ] || fail "temporary files were left: $left"
+
+finish
