@@ -397,6 +397,14 @@ struct file_get {
   uint32_t crc;
 };
 
+/* Non-zero for an etag that names one version of the bytes: not empty
+ * (unquoted or quoted) and not weak (W/"..."), which If-Match never
+ * matches and which may stay while the bytes change. */
+static int strong_etag(const char *etag)
+{
+  return etag && etag[0] && strcmp(etag, "\"\"") && strncmp(etag, "W/", 2);
+}
+
 static int32_t file_entry(void *ud, const store_entry *e)
 {
   struct file_get *g = ud;
@@ -408,7 +416,7 @@ static int32_t file_entry(void *ud, const store_entry *e)
   if (g->user && g->user->on_entry)
     rc = g->user->on_entry(g->user->on_entry_ctx, e);
   if (rc || g->is_marker || !g->split_above || e->size <= g->split_above ||
-      !e->etag || !e->etag[0] || strlen(e->etag) >= sizeof(g->etag))
+      !strong_etag(e->etag) || strlen(e->etag) >= sizeof(g->etag))
     return rc;
   /* A large object: this get stops before its body, which comes in
    * ranges pinned to this etag (get_ranges). */
@@ -1363,14 +1371,6 @@ static int range_crc(void *ud, uint64_t off, uint64_t len, uint32_t *out,
   return xtstore_blob_get(cp->src, cp->sc, cp->sk, &o, crc_write, out, err);
 }
 
-/* Non-zero for an etag that names one version of the bytes: not empty
- * (unquoted or quoted) and not weak (W/"..."), which If-Match never
- * matches and which may stay while the bytes change. */
-static int strong_etag(const char *etag)
-{
-  return etag && etag[0] && strcmp(etag, "\"\"") && strncmp(etag, "W/", 2);
-}
-
 /* The engine's parts, each fetched by its own ranged get: parts in flight
  * at once with a ring each (sharing ring_bytes), no part buffer. */
 static int ranged_copy(const struct copy_plan *cp, store_error *err)
@@ -1445,8 +1445,10 @@ static int streamed_copy(xtstore_svc *src, const char *sc, const char *sk,
   }
   cp.get.struct_size = sizeof(cp.get);
   cp.get.snapshot_id = ho.snapshot_id;
-  /* Pin the version we measured, so size and bytes agree. */
-  if (props.etag && (src->ops->capabilities & STORE_CAP_CONDITIONAL))
+  /* Pin the version we measured, so size and bytes agree (a weak or
+   * empty etag never matches If-Match: such a source goes unpinned). */
+  if (strong_etag(props.etag) &&
+      (src->ops->capabilities & STORE_CAP_CONDITIONAL))
     cp.get.if_match = props.etag;
   /* Parallel ranged gets need a source that serves ranges, several at
    * once. The ranges are pinned to the source's etag; the copy is checked
