@@ -137,9 +137,9 @@ const char *st_size_text(uint64_t n, char *buf, size_t cap);
 /* flow.c: a service's window of requests in flight (AIMD). It starts at   */
 /* the slots the pools using the service ask for (--transfers, multipart  */
 /* concurrency), halves on throttling (at most once per old window's     */
-/* worth of completions, never below 1) and grows by about one per        */
-/* window's worth of successes, back up to that. Zero-filled: no pool, no */
-/* limit.                                                                  */
+/* worth of completions -- the window before the halving -- never below  */
+/* 1) and grows by about one per window's worth of successes, back up to  */
+/* that. Zero-filled: no pool, no limit.                                  */
 /* ------------------------------------------------------------------------ */
 typedef struct st_flow {
   uint32_t limit;      /* slots the pools on the service asked for; 0:
@@ -147,6 +147,8 @@ typedef struct st_flow {
   uint32_t window;     /* slots granted now, 1..limit                   */
   uint32_t inflight;   /* slots held                                    */
   uint32_t done;       /* completions since the window last halved      */
+  uint32_t recover;    /* the window before it last halved: that many
+                          completions since are the same episode       */
   uint32_t grown;      /* successes since it last grew                  */
   uint32_t lowest;     /* the lowest window of the run (0: not cut)     */
   uint32_t cuts;       /* halvings this run                             */
