@@ -49,20 +49,30 @@ static int cancelled(xtstore_svc *svc, store_error *err)
                 svc->name, object);
 }
 
-/* In slices, to see a cancellation; until a deadline, so that what each
- * slice oversleeps on a busy machine does not add up (a Retry-After of 1 s
- * took up to 1.1 s). */
+static uint64_t now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* In slices, to see a cancellation; until a deadline in nanoseconds, so
+ * that what each slice oversleeps on a busy machine does not add up (a
+ * Retry-After of 1 s took up to 1.1 s), and no millisecond rounding ends
+ * it early (a wait shorter than the server asked earns another 503). */
 int st_backoff_sleep(const xtstore_svc *svc, uint32_t ms)
 {
-  uint64_t now = st_now_ms(), end = now + ms;
+  uint64_t now = now_ns(), end = now + (uint64_t)ms * 1000000u, stop;
 
   while (now < end) {
-    uint64_t slice = end - now > 50 ? 50 : end - now;
-    struct timespec ts = {0, (long)slice * 1000000L};
+    struct timespec ts;
     if (st_cancelled(svc->ctx))
       return STORE_E_ABORTED;
-    nanosleep(&ts, NULL);
-    now = st_now_ms();
+    stop = end - now > 50000000u ? now + 50000000u : end;
+    ts.tv_sec = (time_t)(stop / 1000000000u);
+    ts.tv_nsec = (long)(stop % 1000000000u);
+    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+    now = now_ns();
   }
   return STORE_OK;
 }
@@ -81,23 +91,22 @@ static void said_cut(xtstore_svc *svc, const store_error *err)
 
 uint64_t st_now_ms(void)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+  return now_ns() / 1000000u;
 }
 
 int st_svc_call(xtstore_svc *svc, st_attempt_fn attempt, st_replay_fn replay,
                 void *args, store_error *err)
 {
   store_error local;
-  uint32_t counted = 0, throttled = 0, progressed = 0, waits;
+  st_retry_state tries;
+  uint32_t progressed = 0, ms;
   int throttled_now;
-  uint64_t t0 = st_now_ms();
   char why[48];
   int rc;
 
   if (!err)
     err = &local;
+  st_retry_start(&tries, st_now_ms());
   for (;;) {
     st_err_reset(err);
     if (st_cancelled(svc->ctx))
@@ -136,38 +145,26 @@ int st_svc_call(xtstore_svc *svc, st_attempt_fn attempt, st_replay_fn replay,
       if (svc->retry.attempts < 2 ||
           ++progressed > ST_RETRY_PROGRESS_FACTOR * svc->retry.attempts)
         return rc;
-      waits = 1;
+      ms = st_retry_delay_ms(&svc->retry, 1, err, st_retry_rng(svc->rng));
       snprintf(why, sizeof(why), "after progress");
       break;
     case ST_REPLAY_OK:
-      if (st_retry_throttle_waits(&svc->retry, st_now_ms() - t0, err)) {
-        waits = ++throttled;
-        snprintf(why, sizeof(why), "throttled, for up to %u s",
-                 svc->retry.throttle_s);
-        break;
-      }
-      if (!st_retry_should(&svc->retry, ++counted, err, 1))
+      if (!st_retry_next(&svc->retry, &tries, st_now_ms(), err,
+                         st_retry_rng(svc->rng), &ms, why, sizeof(why)))
         return rc;
-      waits = counted;
-      snprintf(why, sizeof(why), "attempt %u of %u", counted + 1,
-               svc->retry.attempts);
       break;
     default:
       return rc;
     }
-    {
-      uint32_t ms = st_retry_delay_ms(&svc->retry, waits, err, &svc->rng);
-      /* Throttling comes by the hundred in a pool's run: its retries
-       * there are debug, and st_flow says once what it did to
-       * concurrency. */
-      st_log(svc->ctx, throttled_now && st_flow_gated() ? STORE_LOG_DEBUG
-                                                         : STORE_LOG_INFO,
-             "%s; retrying in %u ms (%s)", err->message, ms, why);
-      /* Parked above: the wait holds no slot, the pool's other jobs go
-       * on; the next attempt takes a slot again. */
-      if (st_backoff_sleep(svc, ms))
-        return rc;
-    }
+    /* Throttling comes by the hundred in a pool's run: its retries there
+     * are debug, and st_flow says once what it did to concurrency. */
+    st_log(svc->ctx, throttled_now && st_flow_gated() ? STORE_LOG_DEBUG
+                                                       : STORE_LOG_INFO,
+           "%s; retrying in %u ms (%s)", err->message, ms, why);
+    /* Parked above: the wait holds no slot, the pool's other jobs go on;
+     * the next attempt takes a slot again. */
+    if (st_backoff_sleep(svc, ms))
+      return rc;
   }
 }
 

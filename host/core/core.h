@@ -59,24 +59,42 @@ int st_retry_parse(st_retry_policy *p, const char *key, const char *value,
 int st_retry_should(const st_retry_policy *p, uint32_t tries,
                     const store_error *err, int replayable);
 
-/* Non-zero when err is throttling (STORE_E_THROTTLED, retryable) and,
- * elapsed_ms after the op's first try, p still waits it out: retries are
- * on (attempts > 1) and throttle_s has not passed. Such a failure does not
- * count against attempts: a throttled run finishes, slower. */
-int st_retry_throttle_waits(const st_retry_policy *p, uint64_t elapsed_ms,
-                            const store_error *err);
-/* Sleep up to ms, waking early when svc's context is cancelled: STORE_OK,
- * or STORE_E_ABORTED when cancelled. */
+/* Sleep ms (never less), waking early when svc's context is cancelled:
+ * STORE_OK, or STORE_E_ABORTED when cancelled. */
 int st_backoff_sleep(const xtstore_svc *svc, uint32_t ms);
 /* Milliseconds on the monotonic clock, for a retry's elapsed time. */
 uint64_t st_now_ms(void);
 
 /* Milliseconds to wait before attempt tries+1: full jitter over
  * min(max_ms, base_ms * 2^(tries-1)); or, when err has retry_after_ms,
- * exactly that (capped at ST_RETRY_MAX_HINT_MS). `rng` is caller-held
- * state (any non-zero seed). */
+ * h = max(hint capped at ST_RETRY_MAX_HINT_MS, base_ms) and a wait in
+ * [h, 1.25 h] (policy.c says why). `rng` is the caller's state (any
+ * seed, 0 included). */
 uint32_t st_retry_delay_ms(const st_retry_policy *p, uint32_t tries,
                            const store_error *err, uint64_t *rng);
+/* The calling thread's jitter state, seeded from `seed` on its first use. */
+uint64_t *st_retry_rng(uint64_t seed);
+
+/* One op's retries so far (st_retry_next). */
+typedef struct st_retry_state {
+  uint64_t t0;         /* the op's first try, st_now_ms()               */
+  uint32_t counted;    /* failures that used up attempts                */
+  uint32_t throttled;  /* throttled failures waited out                 */
+} st_retry_state;
+
+void st_retry_start(st_retry_state *s, uint64_t now_ms);
+/* After a retryable failure `err` of an op that can be sent again and
+ * moved nothing, at now_ms (st_now_ms(); a test passes its own clock):
+ * non-zero with *out_ms the wait before the next attempt and `why` what
+ * the log says of it ("attempt 3 of 5"), or 0: give up, err stands.
+ * Throttling (STORE_E_THROTTLED, retryable, retries on, throttle_s > 0)
+ * is waited out until throttle_s after s->t0 and not counted against
+ * attempts; it gives up when that has passed or when the server's hint
+ * would end past it, saying so in err and clearing STORE_ERR_RETRYABLE
+ * (no caller starts the wait over). No wait ends past that deadline. */
+int st_retry_next(const st_retry_policy *p, st_retry_state *s,
+                  uint64_t now_ms, store_error *err, uint64_t *rng,
+                  uint32_t *out_ms, char *why, size_t whylen);
 
 
 /* policy.c: a service's `multipart` settings (used by engine/multipart.c). */
@@ -137,9 +155,9 @@ const char *st_size_text(uint64_t n, char *buf, size_t cap);
 /* flow.c: a service's window of requests in flight (AIMD). It starts at   */
 /* the slots the pools using the service ask for (--transfers, multipart  */
 /* concurrency), halves on throttling (at most once per old window's     */
-/* worth of completions, never below 1) and grows by about one per        */
-/* window's worth of successes, back up to that. Zero-filled: no pool, no */
-/* limit.                                                                  */
+/* worth of completions -- the window before the halving -- never below  */
+/* 1) and grows by about one per window's worth of successes, back up to  */
+/* that. Zero-filled: no pool, no limit.                                  */
 /* ------------------------------------------------------------------------ */
 typedef struct st_flow {
   uint32_t limit;      /* slots the pools on the service asked for; 0:
@@ -147,6 +165,8 @@ typedef struct st_flow {
   uint32_t window;     /* slots granted now, 1..limit                   */
   uint32_t inflight;   /* slots held                                    */
   uint32_t done;       /* completions since the window last halved      */
+  uint32_t recover;    /* the window before it last halved: that many
+                          completions since are the same episode       */
   uint32_t grown;      /* successes since it last grew                  */
   uint32_t lowest;     /* the lowest window of the run (0: not cut)     */
   uint32_t cuts;       /* halvings this run                             */
@@ -243,8 +263,9 @@ struct xtstore_svc {
   store_limits limits;          /* zero-filled copy of the plugin's     */
   int threadsafe;
   pthread_mutex_t serial;       /* held around ops when !threadsafe     */
-  uint64_t rng;                 /* jitter state (guarded by serial or
-                                   racy-but-harmless when threadsafe)   */
+  uint64_t rng;                 /* jitter seed, set at open: each thread
+                                   jitters with its own state from it
+                                   (st_retry_rng)                       */
   st_flow flow;                 /* requests in flight (flow.c; its own
                                    lock)                                */
   struct xtstore_svc *next;

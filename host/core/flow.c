@@ -24,7 +24,10 @@
 #include "core.h"
 
 static pthread_mutex_t flow_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t flow_cv = PTHREAD_COND_INITIALIZER;
+/* Its waits time out on the monotonic clock (flow_cv_init): a wall clock
+ * set back would otherwise stretch a slice and delay a cancellation. */
+static pthread_cond_t flow_cv;
+static pthread_once_t flow_cv_once = PTHREAD_ONCE_INIT;
 /* Threads waiting on flow_cv: a release wakes them only if there are any
  * (with small objects a release per request, waking nobody, is the rule). */
 static unsigned flow_waiters;
@@ -35,15 +38,34 @@ static __thread st_flow_user *tls_user;
 static __thread xtstore_svc *tls_held;
 static __thread int tls_parked;
 
+static void flow_cv_init(void)
+{
+  pthread_condattr_t attr;
+
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&flow_cv, &attr);
+  pthread_condattr_destroy(&attr);
+}
+
+/* flow_mu, locked, with flow_cv ready: every user of flow_cv locks this
+ * way. */
+static void flow_lock(void)
+{
+  pthread_once(&flow_cv_once, flow_cv_init);
+  pthread_mutex_lock(&flow_mu);
+}
+
 void st_flow_join(st_flow *f, uint32_t slots)
 {
-  pthread_mutex_lock(&flow_mu);
+  flow_lock();
   if (!f->limit) {
     /* A new run on an idle service: its window starts open, and its
      * report starts over. */
     f->window = 0;
     f->lowest = 0;
     f->cuts = 0;
+    f->recover = 0;
     f->throttled = 0;
     f->said = 0;
   }
@@ -55,7 +77,7 @@ void st_flow_join(st_flow *f, uint32_t slots)
 
 void st_flow_leave(st_flow *f, uint32_t slots)
 {
-  pthread_mutex_lock(&flow_mu);
+  flow_lock();
   f->limit = f->limit > slots ? f->limit - slots : 0;
   if (f->window > f->limit)
     f->window = f->limit;
@@ -69,7 +91,7 @@ int st_flow_try(st_flow *f)
 {
   int ok;
 
-  pthread_mutex_lock(&flow_mu);
+  flow_lock();
   ok = !f->limit || f->inflight < f->window;
   if (ok)
     f->inflight++;
@@ -81,14 +103,14 @@ int st_flow_acquire(st_flow *f, const xtstore_ctx *ctx)
 {
   struct timespec ts;
 
-  pthread_mutex_lock(&flow_mu);
+  flow_lock();
   while (f->limit && f->inflight >= f->window) {
     if (ctx && st_cancelled(ctx)) {
       pthread_mutex_unlock(&flow_mu);
       return STORE_E_ABORTED;
     }
     /* A slice, to see a cancellation (a signal sets a flag, no wakeup). */
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     ts.tv_nsec += 50 * 1000000L;
     if (ts.tv_nsec >= 1000000000L) {
       ts.tv_sec++;
@@ -105,7 +127,7 @@ int st_flow_acquire(st_flow *f, const xtstore_ctx *ctx)
 
 void st_flow_release(st_flow *f)
 {
-  pthread_mutex_lock(&flow_mu);
+  flow_lock();
   if (f->inflight)
     f->inflight--;
   /* All of them: flow_cv is every service's, so one woken could be
@@ -119,15 +141,16 @@ int st_flow_outcome(st_flow *f, int outcome)
 {
   int cut = 0;
 
-  pthread_mutex_lock(&flow_mu);
+  flow_lock();
   f->done++;
   if (outcome == ST_FLOW_THROTTLED) {
     f->throttled++;
     /* One halving per overload episode, like TCP's once per round
      * trip: the replies to requests sent before the last halving -- up
-     * to the old window, twice the new one -- say the same thing once;
-     * a throttled reply after them is news. */
-    if (f->limit && (!f->cuts || f->done >= 2 * f->window)) {
+     * to the old window (not twice the new one: 5 halves to 2) -- say
+     * the same thing once; a throttled reply after them is news. */
+    if (f->limit && (!f->cuts || f->done >= f->recover)) {
+      f->recover = f->window;
       f->window = f->window > 1 ? f->window / 2 : 1;
       f->done = 0;
       f->grown = 0;
@@ -150,7 +173,7 @@ int st_flow_outcome(st_flow *f, int outcome)
 
 void st_flow_get(st_flow *f, st_flow *out)
 {
-  pthread_mutex_lock(&flow_mu);
+  flow_lock();
   *out = *f;
   pthread_mutex_unlock(&flow_mu);
 }

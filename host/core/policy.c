@@ -4,16 +4,28 @@
 **
 ** Full jitter (a uniform wait in [0, ceiling]) spreads out clients that
 ** failed together. A server's Retry-After is its own schedule for this
-** request, so it is the wait: never shorter (retrying earlier only earns
-** another 429/503), and not grown past it either -- a request throttled
-** again is told again when to come back, and the run's rate already
-** backs off through the service's window (flow.c). Backoff grows only
-** where the server gives no hint.
+** request, so the wait is never shorter (retrying earlier only earns
+** another 429/503), but a little longer at random -- up to a quarter more:
+** the clients one reply throttled, in one process or many, would all come
+** back at the same instant and be throttled together again -- and at least
+** base-ms, so that a tiny hint (Azure's x-ms-retry-after-ms can say 1 ms)
+** does not hammer the server for the whole throttle-s. It is not grown
+** further when the same request is throttled again: each reply says anew
+** when to come back, and the run's rate already backs off through the
+** service's window (flow.c). Backoff grows only where the server gives no
+** hint.
+**
+** Throttling is waited out for throttle-s from the op's first try, and no
+** longer: a wait that would end past that is not started, and a request
+** still throttled then fails (it does not start over on the attempts).
 */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core.h"
 
@@ -91,17 +103,14 @@ int st_retry_should(const st_retry_policy *p, uint32_t tries,
   return (err->flags & STORE_ERR_RETRYABLE) != 0;
 }
 
-int st_retry_throttle_waits(const st_retry_policy *p, uint64_t elapsed_ms,
-                            const store_error *err)
+/* Throttling that this policy waits out by time rather than attempts. */
+static int throttle_waits(const st_retry_policy *p, const store_error *err)
 {
-  if (!err || p->attempts < 2 || err->code != STORE_E_THROTTLED ||
-      !(err->flags & STORE_ERR_RETRYABLE))
-    return 0;
-  return elapsed_ms < (uint64_t)p->throttle_s * 1000;
+  return err && p->attempts >= 2 && p->throttle_s &&
+         err->code == STORE_E_THROTTLED && (err->flags & STORE_ERR_RETRYABLE);
 }
 
-/* xorshift64: statistical quality is irrelevant for jitter, and the
- * caller-held state keeps it thread-safe without locks. */
+/* xorshift64: statistical quality is irrelevant for jitter. */
 static uint64_t st_next_random(uint64_t *rng)
 {
   uint64_t x = *rng ? *rng : UINT64_C(0x9e3779b97f4a7c15);
@@ -113,21 +122,110 @@ static uint64_t st_next_random(uint64_t *rng)
   return x;
 }
 
+uint64_t *st_retry_rng(uint64_t seed)
+{
+  /* Each thread's own: calls of one service run on many threads at once.
+   * Seeded on first use from the thread (its state's address) and the
+   * clock, so that processes started together do not jitter alike. */
+  static __thread uint64_t state;
+  struct timespec ts;
+
+  if (!state) {
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    state = seed ^ (uint64_t)(uintptr_t)&state ^
+            ((uint64_t)ts.tv_nsec * UINT64_C(0x9e3779b97f4a7c15));
+    st_next_random(&state);
+  }
+  return &state;
+}
+
 uint32_t st_retry_delay_ms(const st_retry_policy *p, uint32_t tries,
                            const store_error *err, uint64_t *rng)
 {
   uint32_t shift = tries > 1 ? tries - 1 : 0;
-  uint64_t ceiling;
+  uint64_t ceiling, h;
 
-  if (err && err->retry_after_ms)
-    return err->retry_after_ms < ST_RETRY_MAX_HINT_MS ? err->retry_after_ms
-                                                      : ST_RETRY_MAX_HINT_MS;
+  if (err && err->retry_after_ms) {
+    h = err->retry_after_ms < ST_RETRY_MAX_HINT_MS ? err->retry_after_ms
+                                                  : ST_RETRY_MAX_HINT_MS;
+    if (h < p->base_ms)
+      h = p->base_ms;
+    return (uint32_t)(h + st_next_random(rng) % (h / 4 + 1));
+  }
   /* base * 2^(tries-1): a shift of 32 already exceeds any uint32 max_ms,
    * and cannot overflow 64 bits. */
   ceiling = (uint64_t)p->base_ms << (shift < 32 ? shift : 32);
   if (ceiling > p->max_ms)
     ceiling = p->max_ms;
   return (uint32_t)(st_next_random(rng) % (ceiling + 1));
+}
+
+void st_retry_start(st_retry_state *s, uint64_t now_ms)
+{
+  memset(s, 0, sizeof(*s));
+  s->t0 = now_ms;
+}
+
+/* err's message, then "; " and what fmt says, fitted to the message's
+ * size with the cause kept. */
+static void append(store_error *err, const char *fmt, ...)
+  __attribute__((format(printf, 2, 3)));
+static void append(store_error *err, const char *fmt, ...)
+{
+  char more[160], all[STORE_ERR_MSG_SIZE + sizeof(more) + 2];
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(more, sizeof(more), fmt, ap);
+  va_end(ap);
+  snprintf(all, sizeof(all), "%s; %s", err->message, more);
+  st_fit_message(err->message, sizeof(err->message), all);
+}
+
+/* The throttle deadline ends the op: said in err, which is then no longer
+ * retryable -- a caller with its own retries must not start the wait over. */
+static int throttle_over(const st_retry_policy *p, uint64_t elapsed,
+                         store_error *err)
+{
+  uint32_t hint = err->retry_after_ms;
+
+  if (elapsed >= (uint64_t)p->throttle_s * 1000)
+    append(err, "still throttled after %llu s (retry.throttle-s: %u)",
+           (unsigned long long)(elapsed / 1000), p->throttle_s);
+  else if (hint % 1000)
+    append(err, "server asks to wait %u ms, beyond retry.throttle-s "
+           "(%u s from the first try)", hint, p->throttle_s);
+  else
+    append(err, "server asks to wait %u s, beyond retry.throttle-s "
+           "(%u s from the first try)", hint / 1000, p->throttle_s);
+  err->flags &= ~(uint32_t)STORE_ERR_RETRYABLE;
+  return 0;
+}
+
+int st_retry_next(const st_retry_policy *p, st_retry_state *s,
+                  uint64_t now_ms, store_error *err, uint64_t *rng,
+                  uint32_t *out_ms, char *why, size_t whylen)
+{
+  uint64_t elapsed = now_ms > s->t0 ? now_ms - s->t0 : 0;
+  uint64_t limit = (uint64_t)p->throttle_s * 1000;
+
+  *out_ms = 0;
+  if (throttle_waits(p, err)) {
+    if (elapsed >= limit || elapsed + err->retry_after_ms > limit)
+      return throttle_over(p, elapsed, err);
+    *out_ms = st_retry_delay_ms(p, ++s->throttled, err, rng);
+    /* The jitter, or a backoff without hint, stops at the deadline: the
+     * last try is made then. */
+    if (elapsed + *out_ms > limit)
+      *out_ms = (uint32_t)(limit - elapsed);
+    snprintf(why, whylen, "throttled, for up to %u s", p->throttle_s);
+    return 1;
+  }
+  if (!st_retry_should(p, ++s->counted, err, 1))
+    return 0;
+  *out_ms = st_retry_delay_ms(p, s->counted, err, rng);
+  snprintf(why, whylen, "attempt %u of %u", s->counted + 1, p->attempts);
+  return 1;
 }
 
 #define ST_MP_MAX_PART        (UINT64_C(5) << 30) /* a configured part size */

@@ -1245,25 +1245,19 @@ out:
 static int piped_copy_retried(const struct copy_plan *cp, store_error *err)
 {
   const st_retry_policy *p = &cp->dst->retry;
-  uint64_t counted = 0, t0 = st_now_ms();
-  uint32_t tries = 0, throttled = 0, waits, ms;
+  uint64_t counted = 0;
+  st_retry_state tries;
+  uint32_t ms;
   int rc, again;
   char why[48];
 
+  st_retry_start(&tries, st_now_ms());
   for (;;) {
     rc = piped_copy(cp, &counted, &again, err);
-    if (!again)
+    if (!again || !st_retry_next(p, &tries, st_now_ms(), err,
+                                 st_retry_rng(cp->dst->rng), &ms, why,
+                                 sizeof(why)))
       return rc;
-    if (st_retry_throttle_waits(p, st_now_ms() - t0, err)) {
-      waits = ++throttled;
-      snprintf(why, sizeof(why), "throttled, for up to %u s", p->throttle_s);
-    } else if (st_retry_should(p, ++tries, err, 1)) {
-      waits = tries;
-      snprintf(why, sizeof(why), "attempt %u of %u", tries + 1, p->attempts);
-    } else {
-      return rc;
-    }
-    ms = st_retry_delay_ms(p, waits, err, &cp->dst->rng);
     st_log(cp->dst->ctx, STORE_LOG_INFO, "%s; copying again in %u ms (%s)",
            err->message, ms, why);
     if (st_backoff_sleep(cp->dst, ms))

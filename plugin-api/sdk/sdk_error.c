@@ -46,11 +46,14 @@ int sdk_status_retryable(long status)
   }
 }
 
-/* Retry-After (RFC 9110 10.2.3): delta-seconds or an HTTP date. 0 when
- * absent, malformed or in the past. */
-static uint32_t retry_after_ms(const char *v)
+/* Retry-After (RFC 9110 10.2.3): delta-seconds or an HTTP date. A date is
+ * the server's clock, so it is measured against the response's Date
+ * (`date`, may be NULL), the local clock only when that is missing: a
+ * client's clock minutes off would otherwise wait minutes too long, or
+ * not at all. 0 when absent, malformed or in the past. */
+static uint32_t retry_after_ms(const char *v, const char *date)
 {
-  int64_t secs = 0, when;
+  int64_t secs = 0, when, now;
   const char *p;
 
   if (!v || !*v)
@@ -62,7 +65,10 @@ static uint32_t retry_after_ms(const char *v)
     when = sdk_time_parse_http(v);
     if (when == STORE_MTIME_UNKNOWN)
       return 0;
-    secs = when / 1000000000 - (int64_t)time(NULL);
+    now = date ? sdk_time_parse_http(date) : STORE_MTIME_UNKNOWN;
+    secs = when / 1000000000 - (now != STORE_MTIME_UNKNOWN
+                                    ? now / 1000000000
+                                    : (int64_t)time(NULL));
   }
   if (secs < 0)
     secs = 0;
@@ -89,7 +95,9 @@ int32_t sdk_error_http(store_error *err, const sdk_response *resp, int32_t code,
   if (sdk_status_retryable(status))
     err->flags |= STORE_ERR_RETRYABLE;
   err->retry_after_ms =
-      resp ? retry_after_ms(sdk_response_header(resp, "Retry-After")) : 0;
+      resp ? retry_after_ms(sdk_response_header(resp, "Retry-After"),
+                            sdk_response_header(resp, "Date"))
+           : 0;
   if (resp && request_id_hdr)
     rid = sdk_response_header(resp, request_id_hdr);
   snprintf(err->request_id, sizeof(err->request_id), "%s", rid ? rid : "");

@@ -98,6 +98,40 @@ static void test_halves_once_per_window(void **state)
   assert_false(st_flow_try(&f));
 }
 
+/* Odd windows: the same episode is the old window's worth of replies, not
+ * twice the new (rounded-down) one -- a burst of 503s to the 5 requests
+ * sent at window 5 halves it once, to 2, not to 1 (old code: 5 -> 2 -> 1
+ * on one burst; 9 -> 4 -> 2). */
+static void check_one_cut_per_old_window(uint32_t slots)
+{
+  st_flow f;
+
+  memset(&f, 0, sizeof f);
+  st_flow_join(&f, slots);
+  assert_int_equal(st_flow_outcome(&f, ST_FLOW_THROTTLED), 1);
+  assert_int_equal(f.window, slots / 2);
+  /* The other slots - 1 replies of the burst. */
+  outcomes(&f, ST_FLOW_THROTTLED, slots - 1);
+  assert_int_equal(f.window, slots / 2);
+  assert_int_equal(f.cuts, 1);
+  /* A reply after them is news. */
+  st_flow_outcome(&f, ST_FLOW_THROTTLED);
+  assert_int_equal(f.window, slots / 4);
+  assert_int_equal(f.cuts, 2);
+  /* And now the episode is the window it cut from. */
+  outcomes(&f, ST_FLOW_THROTTLED, slots / 2 - 1);
+  assert_int_equal(f.window, slots / 4);
+  st_flow_outcome(&f, ST_FLOW_THROTTLED);
+  assert_int_equal(f.window, slots / 8 ? slots / 8 : 1);
+}
+
+static void test_odd_windows_halve_once_per_window(void **state)
+{
+  (void)state;
+  check_one_cut_per_old_window(5);
+  check_one_cut_per_old_window(9);
+}
+
 static void test_grows_back_to_limit(void **state)
 {
   st_flow f;
@@ -266,6 +300,7 @@ int main(void)
     cmocka_unit_test(test_unjoined_never_waits),
     cmocka_unit_test(test_window_starts_at_slots),
     cmocka_unit_test(test_halves_once_per_window),
+    cmocka_unit_test(test_odd_windows_halve_once_per_window),
     cmocka_unit_test(test_grows_back_to_limit),
     cmocka_unit_test(test_new_run_starts_over),
     cmocka_unit_test(test_parked_worker_frees_its_slot),
