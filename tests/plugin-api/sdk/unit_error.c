@@ -168,6 +168,26 @@ static void test_retry_after_date(void **state)
   assert_int_equal(retry_ms(503, date), 600000);
 }
 
+/* An HTTP-date Retry-After counts from the response's Date, the server's
+ * clock, not the local one (here an hour off). */
+static void test_retry_after_date_server_clock(void **state)
+{
+  char date[30], server[30];
+  sdk_response *r = sdk_response_new(503);
+  store_error e;
+
+  (void)state;
+  memset(&e, 0, sizeof(e));
+  e.struct_size = sizeof(e);
+  sdk_time_format_http(time(NULL) - 3600 + 30, date);
+  sdk_time_format_http(time(NULL) - 3600, server);
+  assert_int_equal(sdk_response_add_header(r, "Retry-After", date), 0);
+  assert_int_equal(sdk_response_add_header(r, "Date", server), 0);
+  sdk_error_http(&e, r, 0, NULL, NULL, "x");
+  assert_int_equal(e.retry_after_ms, 30000);
+  sdk_response_free(r);
+}
+
 static void test_clear(void **state)
 {
   store_error e[2];
@@ -271,6 +291,7 @@ int unit_error(void)
     cmocka_unit_test(test_server_text_cleaned),
     cmocka_unit_test(test_retry_after_seconds),
     cmocka_unit_test(test_retry_after_date),
+    cmocka_unit_test(test_retry_after_date_server_clock),
     cmocka_unit_test(test_clear),
     cmocka_unit_test(test_describe_and_fail),
     cmocka_unit_test(test_code_table_and_response),
