@@ -1351,9 +1351,17 @@ static void md5_hex(const uint8_t *md5, char out[33])
     snprintf(out + 2 * i, 3, "%02x", md5[i]);
 }
 
+/* The bytes read back, hashed as they come. */
+struct md5_sink {
+  EVP_MD_CTX *md;
+  uint64_t n;
+};
+
 static int32_t md5_write(void *ud, const void *buf, size_t len)
 {
-  return EVP_DigestUpdate(ud, buf, len) != 1;
+  struct md5_sink *s = ud;
+  s->n += len;
+  return EVP_DigestUpdate(s->md, buf, len) != 1;
 }
 
 /* The MD5 of the bytes of container/key into out, read back as a stream:
@@ -1363,28 +1371,34 @@ static int read_back_md5(xtstore_svc *svc, const char *container,
                          const char *key, const struct src_props *to,
                          uint8_t out[16], store_error *err)
 {
-  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  struct md5_sink s = {EVP_MD_CTX_new(), 0};
   store_get_opts go;
   int rc = STORE_OK;
 
-  if (!md || EVP_DigestInit_ex(md, EVP_md5(), NULL) != 1) {
+  if (!s.md || EVP_DigestInit_ex(s.md, EVP_md5(), NULL) != 1) {
     rc = st_err(err, STORE_E_NOMEM, "out of memory");
     goto out;
   }
   memset(&go, 0, sizeof(go));
   go.struct_size = sizeof(go);
-  /* A range of the whole: a whole-blob get would check the bytes against
-   * the very MD5 in doubt. The core checks a range's length. */
-  go.flags = STORE_GET_RANGE;
-  go.length = to->size;
+  /* A range of the whole where the service serves ranges: a whole-blob
+   * get would check the bytes against the very MD5 in doubt (and fail). */
+  if (svc->ops->capabilities & STORE_CAP_RANGE_GET) {
+    go.flags = STORE_GET_RANGE;
+    go.length = to->size;
+  }
   if (to->etag && (svc->ops->capabilities & STORE_CAP_CONDITIONAL))
     go.if_match = to->etag;
   if (to->size)
-    rc = xtstore_blob_get(svc, container, key, &go, md5_write, md, err);
-  if (!rc && EVP_DigestFinal_ex(md, out, NULL) != 1)
+    rc = xtstore_blob_get(svc, container, key, &go, md5_write, &s, err);
+  if (!rc && s.n != to->size)
+    rc = st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': read back %"
+                PRIu64 " of its %" PRIu64 " bytes", svc->name, container,
+                key, s.n, to->size);
+  if (!rc && EVP_DigestFinal_ex(s.md, out, NULL) != 1)
     rc = st_err(err, STORE_E_NOMEM, "out of memory");
 out:
-  EVP_MD_CTX_free(md);
+  EVP_MD_CTX_free(s.md);
   return rc;
 }
 
