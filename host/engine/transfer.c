@@ -862,7 +862,8 @@ int xtstore_blob_get_file_progress(xtstore_svc *svc, const char *container,
 /* copy                                                                     */
 /* ------------------------------------------------------------------------ */
 
-/* Properties of the source, copied out of the borrowed entry. */
+/* Properties of an object (a copy's source, or a server-side copy's
+ * target), copied out of the borrowed entry: props_free. */
 struct src_props {
   uint64_t size;
   int has_crc, has_md5;     /* it reports a CRC-32C (crc), an MD5 (md5) */
