@@ -286,15 +286,17 @@ void st_remove_wrong(xtstore_svc *svc, const char *container,
     return;
   used = strlen(err->message);
   /* Whether the put replaced an object is not known without a head
-   * before every put: only a put that could not replace one says less. */
+   * before every put: only a put that could not replace one says less.
+   * A store that keeps versions (a versioned bucket) still has the
+   * replaced one: the delete only hides it. */
   if (used < sizeof(err->message))
     snprintf(err->message + used, sizeof(err->message) - used,
              rc ? "; removing it failed too: %s"
              : opts && STORE_HAS_FIELD(store_put_opts, flags, opts->struct_size)
                  && (opts->flags & STORE_PUT_IF_NONE_MATCH)
                ? "%s; the object was removed"
-               : "%s; the object was removed (and any object it replaced is "
-                 "gone too)",
+               : "%s; the object was removed (and any unversioned object "
+                 "it replaced is gone too)",
              rc ? derr.message : "");
 }
 

@@ -308,9 +308,13 @@ void st_journal_free(st_journal *j);
  * copy is sent). A single put that fails retryably after it read from the
  * ring is sent again from a new get, per the destination's retry policy.
  * A server-side copy is checked by the target's head (size, and CRC-32C
- * or MD5 where both ends report one) and removed when wrong. out (may be
- * NULL) gets what the target reports and was checked: the put's result,
- * or the head's size and the checksums compared. */
+ * or MD5 where both ends report one; an MD5 alone in doubt by reading the
+ * target back) against the source's, headed before and after the copy:
+ * a source that changed in between fails the copy unjudged, nothing
+ * removed; a wrong copy is removed, unless it is the source itself. out
+ * (may be NULL) gets what the target reports and was compared: the put's
+ * result (its MD5 only when one went down with the put), or the head's
+ * size and the checksums compared. */
 int st_copy_blob(xtstore_svc *src, const char *sc, const char *sk,
                  xtstore_svc *dst, const char *dc, const char *dk,
                  const store_copy_opts *opts, size_t ring_bytes,

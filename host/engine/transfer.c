@@ -997,13 +997,13 @@ int xtstore_blob_get_file_progress(xtstore_svc *svc, const char *container,
 /* copy                                                                     */
 /* ------------------------------------------------------------------------ */
 
-/* Properties of the source, copied out of the borrowed entry. */
+/* Properties of an object (a copy's source, or a server-side copy's
+ * target), copied out of the borrowed entry: props_free. */
 struct src_props {
   uint64_t size;
   int has_crc, has_md5;     /* it reports a CRC-32C (crc), an MD5 (md5) */
   uint32_t crc;
   uint8_t md5[16];
-  char md5_hex[33];         /* the same, as the entry said it          */
   char *etag, *content_type;
   store_kv *kv;
   size_t n;
@@ -1040,8 +1040,6 @@ static int32_t props_entry(void *ud, const store_entry *e)
   for (i = 0; p->has_md5 && i < 16; i++)
     p->md5[i] = (uint8_t)(hexval(e->content_md5[2 * i]) << 4 |
                           hexval(e->content_md5[2 * i + 1]));
-  if (p->has_md5)
-    memcpy(p->md5_hex, e->content_md5, sizeof(p->md5_hex));
   p->oom = 1;
   if (e->etag && !(p->etag = strdup(e->etag)))
     return 1;
@@ -1460,6 +1458,9 @@ static int streamed_copy(xtstore_svc *src, const char *sc, const char *sk,
     }
     rc = piped_copy_retried(&cp, err);
   }
+  /* The target's MD5 was compared only when it went down. */
+  if (out && !(cp.put.checksums & STORE_CKSUM_MD5))
+    out->checksums &= ~STORE_CKSUM_MD5;
 out:
   props_free(&props);
   return rc;
@@ -1477,7 +1478,8 @@ static int do_copy(xtstore_svc *s, void *p, store_error *err)
 }
 
 /* The head of container/key into p (props_entry), out of memory said as
- * such. */
+ * such. p's strings are then the caller's: props_free, whatever this
+ * returns. */
 static int head_props(xtstore_svc *svc, const char *container,
                       const char *key, const char *snapshot_id,
                       struct src_props *p, store_error *err)
@@ -1494,32 +1496,139 @@ static int head_props(xtstore_svc *svc, const char *container,
   return rc;
 }
 
+/* Another version of the object (its size or ETag differs). */
+static int props_changed(const struct src_props *a, const struct src_props *b)
+{
+  return a->size != b->size || !a->etag != !b->etag ||
+         (a->etag && strcmp(a->etag, b->etag));
+}
+
+static void md5_hex(const uint8_t *md5, char out[33])
+{
+  int i;
+
+  for (i = 0; i < 16; i++)
+    snprintf(out + 2 * i, 3, "%02x", md5[i]);
+}
+
+/* The bytes read back, hashed as they come. */
+struct md5_sink {
+  EVP_MD_CTX *md;
+  uint64_t n;
+};
+
+static int32_t md5_write(void *ud, const void *buf, size_t len)
+{
+  struct md5_sink *s = ud;
+  s->n += len;
+  return EVP_DigestUpdate(s->md, buf, len) != 1;
+}
+
+/* The MD5 of the bytes of container/key into out, read back as a stream:
+ * the version `to` headed (pinned to its ETag where the service can),
+ * which must have to->size bytes. */
+static int read_back_md5(xtstore_svc *svc, const char *container,
+                         const char *key, const struct src_props *to,
+                         uint8_t out[16], store_error *err)
+{
+  struct md5_sink s = {EVP_MD_CTX_new(), 0};
+  store_get_opts go;
+  int rc = STORE_OK;
+
+  if (!s.md || EVP_DigestInit_ex(s.md, EVP_md5(), NULL) != 1) {
+    rc = st_err(err, STORE_E_NOMEM, "out of memory");
+    goto out;
+  }
+  memset(&go, 0, sizeof(go));
+  go.struct_size = sizeof(go);
+  /* A range of the whole where the service serves ranges: a whole-blob
+   * get would check the bytes against the very MD5 in doubt (and fail). */
+  if (svc->ops->capabilities & STORE_CAP_RANGE_GET) {
+    go.flags = STORE_GET_RANGE;
+    go.length = to->size;
+  }
+  if (to->etag && (svc->ops->capabilities & STORE_CAP_CONDITIONAL))
+    go.if_match = to->etag;
+  if (to->size)
+    rc = xtstore_blob_get(svc, container, key, &go, md5_write, &s, err);
+  if (!rc && s.n != to->size)
+    rc = st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': read back %"
+                PRIu64 " of its %" PRIu64 " bytes", svc->name, container,
+                key, s.n, to->size);
+  if (!rc && EVP_DigestFinal_ex(s.md, out, NULL) != 1)
+    rc = st_err(err, STORE_E_NOMEM, "out of memory");
+out:
+  EVP_MD_CTX_free(s.md);
+  return rc;
+}
+
+/* A copy that was made but whose check failed with rc: said as such, the
+ * check's own error after. */
+static int unverified(xtstore_svc *svc, const struct copy_args *a, int rc,
+                      store_error *err)
+{
+  char cause[STORE_ERR_MSG_SIZE];
+
+  if (!err)
+    return rc;
+  snprintf(cause, sizeof(cause), "%s", err->message);
+  return st_err(err, rc, "service '%s': blob '%s/%s': copied from blob "
+                "'%s/%s', but the copy could not be verified: %s", svc->name,
+                a->dc, a->dk, a->sc, a->sk, cause);
+}
+
 /*
 ** A server-side copy moves no byte through the host, so nothing checked
-** them on the way: after it, the target's head must report the size of
-** the source's head and, where both report one, its CRC-32C, else its
-** MD5. (The source's head comes after the copy, so that a missing source
-** is the copy's own error.) A wrong copy is removed and is an error naming
-** both objects and both values. out (may be NULL) gets the target's size
+** them on the way: the source is headed before the copy and after it, the
+** target after it. Unless the source's size and ETag stayed the same,
+** the copy is not judged (another version may have been copied): an
+** error, nothing removed. Otherwise the target must report the source's
+** size and, where both report one, its CRC-32C, else its MD5; an MD5 that
+** alone disagrees may be a stale ETag, so the target's bytes are read back
+** and decide. A wrong copy is removed (never when the target is the source
+** itself) and is an error naming both objects and both values. A missing
+** source is the copy's own error. out (may be NULL) gets the target's size
 ** and the checksums that were compared.
 */
 static int server_copy(xtstore_svc *svc, struct copy_args *a,
                        store_put_result *out, store_error *err)
 {
-  struct src_props from, to;
-  char why[200] = "";
-  int rc;
+  const char *snap = a->opts ? a->opts->src_snapshot_id : NULL;
+  /* cp --content-type X s:c/k s:c/k: the target's head is the source's
+   * after the copy, and removing it would remove the source. */
+  int self = !snap && !strcmp(a->sc, a->dc) && !strcmp(a->sk, a->dk);
+  struct src_props from, after, to;
+  char why[200] = "", h1[33], h2[33], h3[33];
+  uint8_t md5[16];
+  int rc, had_src;
 
   memset(&from, 0, sizeof(from));
+  memset(&after, 0, sizeof(after));
   memset(&to, 0, sizeof(to));
-  rc = st_svc_call(svc, do_copy, NULL, a, err);
+  rc = head_props(svc, a->sc, a->sk, snap, &from, err);
+  had_src = rc == STORE_OK;
+  if (rc == STORE_E_NOT_FOUND) {
+    st_err_reset(err);
+    rc = STORE_OK;
+  }
   if (!rc)
-    rc = head_props(svc, a->dc, a->dk, NULL, &to, err);
-  if (!rc)
-    rc = head_props(svc, a->sc, a->sk, a->opts ? a->opts->src_snapshot_id
-                                               : NULL, &from, err);
+    rc = st_svc_call(svc, do_copy, NULL, a, err);
   if (rc)
     goto out;
+  rc = head_props(svc, a->dc, a->dk, NULL, &to, err);
+  if (!rc && !self)
+    rc = head_props(svc, a->sc, a->sk, snap, &after, err);
+  if (rc) {
+    rc = unverified(svc, a, rc, err);
+    goto out;
+  }
+  if (!had_src || (!self && props_changed(&from, &after))) {
+    rc = st_err(err, STORE_E_PRECONDITION, "service '%s': blob '%s/%s' (a "
+                "server-side copy of blob '%s/%s'): the source changed "
+                "during the copy; the copy was not verified", svc->name,
+                a->dc, a->dk, a->sc, a->sk);
+    goto out;
+  }
   if (to.size != from.size) {
     snprintf(why, sizeof(why), "it has %" PRIu64 " bytes, the source %"
              PRIu64, to.size, from.size);
@@ -1529,14 +1638,34 @@ static int server_copy(xtstore_svc *svc, struct copy_args *a,
                to.crc, from.crc);
   } else if (to.has_md5 && from.has_md5 &&
              memcmp(to.md5, from.md5, sizeof(to.md5))) {
-    snprintf(why, sizeof(why), "it has MD5 %s, the source %s", to.md5_hex,
-             from.md5_hex);
+    /* An ETag MD5 may be stale: s3rver keeps the replaced object's after
+     * a copy that replaces the metadata. The bytes decide. */
+    rc = read_back_md5(svc, a->dc, a->dk, &to, md5, err);
+    if (rc) {
+      rc = unverified(svc, a, rc, err);
+      goto out;
+    }
+    md5_hex(to.md5, h1);
+    md5_hex(md5, h2);
+    md5_hex(from.md5, h3);
+    if (memcmp(md5, from.md5, sizeof(md5)))
+      snprintf(why, sizeof(why), "its bytes have MD5 %s (its head says %s), "
+               "the source %s", h2, h1, h3);
+    else
+      st_log(svc->ctx, STORE_LOG_WARN, "service '%s': blob '%s/%s': the "
+             "server reports MD5 %s for the copy of blob '%s/%s', but its "
+             "bytes have the source's MD5 %s: the server's ETag is stale; "
+             "the copy is kept", svc->name, a->dc, a->dk, h1, a->sc, a->sk,
+             h3);
+    memcpy(to.md5, md5, sizeof(md5));
   }
   if (why[0]) {
     rc = st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': the "
-                "server-side copy of blob '%s/%s' is wrong: %s", svc->name,
-                a->dc, a->dk, a->sc, a->sk, why);
-    st_remove_wrong(svc, a->dc, a->dk, NULL, err);
+                "server-side copy of blob '%s/%s' is wrong: %s%s", svc->name,
+                a->dc, a->dk, a->sc, a->sk, why,
+                self ? "; it is the source itself: not removed" : "");
+    if (!self)
+      st_remove_wrong(svc, a->dc, a->dk, NULL, err);
     goto out;
   }
   if (out) {
@@ -1551,6 +1680,7 @@ static int server_copy(xtstore_svc *svc, struct copy_args *a,
   }
 out:
   props_free(&from);
+  props_free(&after);
   props_free(&to);
   return rc;
 }

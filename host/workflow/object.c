@@ -27,9 +27,12 @@ static void count(void *ud, uint64_t n)
   st_progress_bytes(c->prog, n);
 }
 
-/* What the target reported of a put or a copy, which the host compared
- * (engine/transfer.c, core/blob.c). */
-static void checked_of(const store_put_result *res, st_wf_checked *out)
+/* What the target reported of a put or a copy and the host compared
+ * (engine/transfer.c, core/checksum.c): a CRC-32C always; an MD5 only
+ * where one went down with the put (a copy's out keeps it only then; an
+ * upload sends none, so with md5_sent 0 its MD5 is not recorded). */
+static void checked_of(const store_put_result *res, int md5_sent,
+                       st_wf_checked *out)
 {
   int i;
 
@@ -37,7 +40,7 @@ static void checked_of(const store_put_result *res, st_wf_checked *out)
     out->has_crc = 1;
     out->crc32c = res->crc32c;
   }
-  for (i = 0; (res->checksums & STORE_CKSUM_MD5) && i < 16; i++)
+  for (i = 0; md5_sent && (res->checksums & STORE_CKSUM_MD5) && i < 16; i++)
     snprintf(out->md5 + 2 * i, 3, "%02x", res->md5[i]);
 }
 
@@ -129,7 +132,7 @@ int st_wf_copy_object(st_wf_run *r, const char *name, uint64_t size,
                       r->dst.container, to, NULL, r->ring_bytes, count, &c,
                       &res, err);
   if (r->dst.svc)
-    checked_of(&res, &checked);
+    checked_of(&res, r->src.svc != NULL, &checked);
   if (out && !rc)
     *out = checked;
   /* A server-side copy moves its bytes without us. */

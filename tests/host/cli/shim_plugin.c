@@ -44,10 +44,14 @@
 ** "shimcopy": it copies server-side (the wrapped plugin's blob_copy,
 ** noted as "blob_copy"); with `copy-from: KEY` it copies the blob KEY of
 ** the same container instead of the source it is asked for and reports
-** success: a store whose server-side copy stored other bytes. Built with -DSHIM_MULTIPART (the conformance
-** suite's build) it passes multipart uploads through too, parts (noted
-** "multipart_part" with or without checksums, _checked passed through as
-** such) broken like puts.
+** success: a store whose server-side copy stored other bytes; with
+** `rewrite-source: KEY`, once the copy is made, it copies the blob KEY
+** over the source: another writer changed the source during the copy.
+** `deny-head: TEXT` (any build): heads of keys containing TEXT fail with
+** STORE_E_PERMISSION, as on a target one may write but not read. Built
+** with -DSHIM_MULTIPART (the conformance suite's build) it passes
+** multipart uploads through too, parts (noted "multipart_part" with or
+** without checksums, _checked passed through as such) broken like puts.
 */
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -69,6 +73,8 @@ typedef struct shim {
   int calls;
   char *fail_put;
   char *copy_from;          /* copy-from: the key every copy copies      */
+  char *rewrite_source;     /* rewrite-source: copied over the source    */
+  char *deny_head;          /* deny-head: heads of such keys refused     */
   unsigned long long fail_after;
   long put_sleep_ms;
   char *max_puts;           /* the file for the most puts at once */
@@ -91,7 +97,7 @@ typedef struct shim {
 static const char *const own_keys[] = {
   "inner", "calls", "fail-put", "fail-after", "put-sleep-ms", "max-puts",
   "corrupt-put", "report-crc32c", "corrupt-get", "hostile-names", "open-keys",
-  "copy-from", NULL,
+  "copy-from", "rewrite-source", "deny-head", NULL,
 };
 
 /* A put's body that breaks after fail_after bytes. */
@@ -400,6 +406,8 @@ static void sh_close(store_handle *h)
     write_most(s);
   free(s->fail_put);
   free(s->copy_from);
+  free(s->rewrite_source);
+  free(s->deny_head);
   free(s->max_puts);
   free(s);
 }
@@ -419,6 +427,8 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
   const char *hostile = get(kv, n, "hostile-names");
   const char *open_keys = get(kv, n, "open-keys");
   const char *copy_from = get(kv, n, "copy-from");
+  const char *rewrite = get(kv, n, "rewrite-source");
+  const char *deny_head = get(kv, n, "deny-head");
   store_kv *rest = calloc(n + 1, sizeof *rest);
   shim *s = calloc(1, sizeof *s);
   size_t i, m = 0;
@@ -434,6 +444,8 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
   s->calls = calls ? open(calls, O_WRONLY | O_CREAT | O_APPEND, 0644) : -1;
   s->fail_put = fail ? strdup(fail) : NULL;
   s->copy_from = copy_from ? strdup(copy_from) : NULL;
+  s->rewrite_source = rewrite ? strdup(rewrite) : NULL;
+  s->deny_head = deny_head ? strdup(deny_head) : NULL;
   s->fail_after = after ? strtoull(after, NULL, 10) : 0;
   s->put_sleep_ms = sleep_ms ? strtol(sleep_ms, NULL, 10) : 0;
   s->max_puts = max_puts ? strdup(max_puts) : NULL;
@@ -609,6 +621,9 @@ static int32_t sh_head(store_handle *h, const char *c, const char *k,
 
   k = enc(S(h), k, kb);
   note(S(h), "blob_head", c, k);
+  if (S(h)->deny_head && strstr(k, S(h)->deny_head))
+    return store_error_set(err, STORE_E_PERMISSION,
+                           "shim: head of '%s' denied", k);
   if (S(h)->hostile)
     return S(h)->in->blob_head(S(h)->h, c, k, o, dec_entry, &d, err);
   if (S(h)->wrong_entries)
@@ -675,10 +690,15 @@ static int32_t sh_copy(store_handle *h, const char *sc, const char *sk,
                        const char *dc, const char *dk,
                        const store_copy_opts *o, store_error *err)
 {
+  const char *from = S(h)->copy_from ? S(h)->copy_from : sk;
+  int32_t rc;
+
   note(S(h), "blob_copy", sc, sk);
-  if (S(h)->copy_from)
-    sk = S(h)->copy_from;
-  return S(h)->in->blob_copy(S(h)->h, sc, sk, dc, dk, o, err);
+  rc = S(h)->in->blob_copy(S(h)->h, sc, from, dc, dk, o, err);
+  if (!rc && S(h)->rewrite_source)
+    rc = S(h)->in->blob_copy(S(h)->h, sc, S(h)->rewrite_source, sc, sk,
+                             NULL, err);
+  return rc;
 }
 #define SHIM_COPY_CAP STORE_CAP_COPY
 #define SHIM_COPY_OP sh_copy
@@ -803,6 +823,9 @@ static const store_config_key keys[] = {
   { "open-keys", "a file for the names of the keys open() received", 0, 0 },
   { "copy-from", "shimcopy: copies copy this key instead (a wrong copy)",
     0, 0 },
+  { "rewrite-source", "shimcopy: this key is copied over a copy's source "
+    "once it is copied", 0, 0 },
+  { "deny-head", "heads of keys containing this text are refused", 0, 0 },
   { "path", "the wrapped local provider's root", 0, 0 },
   { "name", "service name", 0, 0 },
   { NULL, NULL, 0, 0 },
