@@ -389,8 +389,8 @@ int st_md5_verify(const xtstore_svc *svc, const char *container,
 
 /* Delete the blob a write left wrong, and say so at the end of err's
  * message: that it was removed and, unless opts (the put's, may be NULL)
- * made it create-only, that any object it replaced is gone too; else why
- * removing it failed too. The deletion happens whether or not err is
+ * made it create-only, that any unversioned object it replaced is gone
+ * too (a versioned bucket keeps it); else why removing it failed too. The deletion happens whether or not err is
  * given. */
 void st_remove_wrong(xtstore_svc *svc, const char *container,
                      const char *key, const store_put_opts *opts,

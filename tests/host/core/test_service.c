@@ -353,7 +353,7 @@ static void test_put_size_verified(void **state)
   assert_string_equal(err.message, "service 'f': blob 'c/k': the provider "
                       "took 4 bytes of the 10-byte body and reported the "
                       "object written; the object was removed (and any "
-                      "object it replaced is gone too)");
+                      "unversioned object it replaced is gone too)");
   get_stats(svc, &s);
   assert_string_equal(s.deletes, "1");
   xtstore_ctx_close(ctx);
@@ -365,7 +365,7 @@ static void test_put_size_verified(void **state)
                                     NULL, NULL, &err), STORE_E_INTERNAL);
   assert_string_equal(err.message, "service 'f': blob 'c/k': the provider "
                       "reports 12 bytes stored for the 10 bytes sent; the "
-                      "object was removed (and any object it replaced is "
+                      "object was removed (and any unversioned object it replaced is "
                       "gone too)");
   xtstore_ctx_close(ctx);
 
@@ -469,7 +469,7 @@ static void test_put_crc_verified(void **state)
   assert_string_equal(err.message, "service 'f': blob 'c/k': the store "
                       "reports CRC-32C 280c069f for the bytes stored, the "
                       "bytes sent have 280c069e; the object was removed "
-                      "(and any object it replaced is gone too)");
+                      "(and any unversioned object it replaced is gone too)");
   /* a callback's body: its CRC asked for as a trailer */
   assert_non_null(strstr(events_text(events), "put-ck 1 ck=0 crc=00000000 "
                                               "tr=1\n"));
@@ -525,7 +525,7 @@ static void test_put_crc_verified(void **state)
                                     NULL, NULL, &err), STORE_E_IO);
   assert_string_equal(err.message, "service 'f': blob 'c/k': the bytes sent "
                       "have CRC-32C 280c069e, the CRC-32C given for them is "
-                      "12345678; the object was removed (and any object it "
+                      "12345678; the object was removed (and any unversioned object it "
                       "replaced is gone too)");
   xtstore_ctx_close(ctx);
 }

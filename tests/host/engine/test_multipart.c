@@ -594,7 +594,7 @@ static void test_wrong_object_removed(void **state)
   crc = pattern_crc(5 * KIB, 0, 5 * KIB);
   snprintf(want, sizeof(want), "service 'f': blob 'c/k': the store reports "
            "CRC-32C %08x for the bytes stored, the bytes sent have %08x; "
-           "the object was removed (and any object it replaced is gone "
+           "the object was removed (and any unversioned object it replaced is gone "
            "too)", crc ^ 1, crc);
   assert_string_equal(err.message, want);
   assert_non_null(strstr(read_events(), "delete k\n"));
@@ -748,7 +748,7 @@ static void test_file_changed_mid_upload(void **state)
   svc = service(ctx, "f");
   assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL,
                                          &err), STORE_E_IO);
-  snprintf(want, sizeof(want), "%s; the object was removed (and any object "
+  snprintf(want, sizeof(want), "%s; the object was removed (and any unversioned object "
            "it replaced is gone too)", changed);
   assert_string_equal(err.message, want);
   assert_non_null(strstr(read_events(), "delete k\n"));
@@ -846,7 +846,7 @@ static void test_copy_source_crc_wins(void **state)
   snprintf(line, sizeof(line), "service 's': blob 'c/src': the bytes "
            "received differ from the blob (CRC-32C %08x, the blob's %08x): "
            "changed on the way, or the CRC-32C stored with the blob is "
-           "wrong; the object was removed (and any object it replaced is "
+           "wrong; the object was removed (and any unversioned object it replaced is "
            "gone too)", crc, crc ^ 2);
   assert_string_equal(err.message, line);
   assert_non_null(strstr(logbuf, "copying again in"));
