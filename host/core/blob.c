@@ -69,6 +69,8 @@ struct put_args {
   uint64_t consumed;
   uint32_t crc;                 /* CRC-32C of the bytes consumed */
   int eof;                      /* the body was read to its end */
+  int last_rc;                  /* the last attempt's status */
+  uint64_t furthest;            /* the most an attempt cut short read */
 };
 
 static int32_t put_read(void *ud, void *buf, size_t cap, size_t *out_n)
@@ -87,17 +89,27 @@ static int32_t put_read(void *ud, void *buf, size_t cap, size_t *out_n)
   return rc;
 }
 
+/* st_replay_fn. An attempt cut short (no answer: the connection failed
+ * or stalled) further into the body than any before it moved the put on:
+ * progress, which does not use up an attempt. Measured in bytes read, so
+ * a cut at the same point again, or a server's answer, counts as a
+ * failure: an endless cut at one point still ends. */
 static int put_replay(void *p)
 {
   struct put_args *a = p;
+  int progress;
   if (a->consumed == 0)
-    return 0;
+    return ST_REPLAY_OK;
+  progress = (a->last_rc == STORE_E_IO || a->last_rc == STORE_E_TIMEOUT) &&
+             a->consumed > a->furthest;
   if (!a->rewind || a->rewind(a->ud) != 0)
-    return 1;
+    return ST_REPLAY_NO;
+  if (progress)
+    a->furthest = a->consumed;
   a->consumed = 0;
   a->crc = 0;
   a->eof = 0;
-  return 0;
+  return progress ? ST_REPLAY_PROGRESS : ST_REPLAY_OK;
 }
 
 int32_t st_head_seen_fn(void *seen, const store_entry *e)
@@ -154,6 +166,7 @@ static int do_put(xtstore_svc *s, void *p, store_error *err)
     st_err_reset(err);
     rc = STORE_OK;
   }
+  a->last_rc = rc;
   return rc;
 }
 
@@ -178,7 +191,7 @@ static int put_checked(struct put_args *a, store_error *err)
       rc = st_put_verify_cksum(svc, a->container, a->key, o, a->known,
                                a->crc, a->out, err);
     if (!rc || !a->rewind || !st_retry_should(&svc->retry, tries, err, 1) ||
-        put_replay(a) || st_cancelled(svc->ctx))
+        put_replay(a) == ST_REPLAY_NO || st_cancelled(svc->ctx))
       return rc;
     st_log(svc->ctx, STORE_LOG_INFO, "%s; sending it again (attempt %u of "
            "%u)", err->message, tries + 1, svc->retry.attempts);
@@ -191,7 +204,7 @@ int st_blob_put(xtstore_svc *svc, const char *container, const char *key,
                 store_put_result *out, store_error *err)
 {
   struct put_args a = {svc, container, key, NULL, src, src_ud, rewind, NULL,
-                       svc->ctx, known, 0, 0, 0};
+                       svc->ctx, known, 0, 0, 0, 0, 0};
   store_put_result res;
   store_put_opts o;
   store_error e;
@@ -696,7 +709,7 @@ int xtstore_blob_append(xtstore_svc *svc, const char *container,
                         store_read_fn src, void *src_ud, store_error *err)
 {
   struct put_args a = {svc, container, key, opts, src, src_ud, NULL, NULL,
-                       svc->ctx, ST_KNOWN_GIVEN, 0, 0, 0};
+                       svc->ctx, ST_KNOWN_GIVEN, 0, 0, 0, 0, 0};
   store_append_opts def;
   int rc = need_key_cap(svc, container, key, STORE_CAP_APPEND, err);
   if (rc)

@@ -1,7 +1,8 @@
 /*
 ** conf_integrity.c -- the stored bytes are the bytes given, and every
 ** checksum the service reports is theirs (ABI 1.1): a plugin that stores a
-** short or long body, or other bytes, or reports a wrong CRC-32C or MD5,
+** short or long body (of a declared length or not), or other bytes, or
+** reports a wrong CRC-32C or MD5,
 ** fails here -- in the host's own checks of a put where they see it, else
 ** in the suite's (run-broken.sh shows which catches what). The suite sums
 ** the bytes itself, with ISA-L and OpenSSL, never with what the service
@@ -190,25 +191,53 @@ static void expect_stored(tcase *t, const char *k, const unsigned char *p,
   expect_entry(t, &e, n, s, r, "listing");
 }
 
+/* A put of the n bytes p whose length is not declared (content_length
+ * -1), as a pipe's: a plugin may take another path for it. */
+static int put_unknown(tcase *t, const char *k, const unsigned char *p,
+                       size_t n, store_put_result *out)
+{
+  store_put_opts o;
+  memsrc src;
+
+  memsrc_init(&src, p, n);
+  memset(&o, 0, sizeof o);
+  o.struct_size = sizeof o;
+  o.content_length = -1;
+  memset(out, 0, sizeof *out);
+  out->struct_size = sizeof *out;
+  return xtstore_blob_put(g_svc, t->c, k, &o, memsrc_read, &src,
+                          memsrc_rewind, out, ERR(t));
+}
+
+/* Known lengths first, then the same sizes of undeclared length. */
 CONF_CASE(integrity_put)
 {
   static const size_t sizes[] = {9, 1, 70000};
+  const size_t nsizes = sizeof sizes / sizeof sizes[0];
   reported r = {0, 0};
 
-  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-    size_t n = sizes[i];
+  for (size_t i = 0; i < 2 * nsizes; i++) {
+    size_t n = sizes[i % nsizes];
+    int unknown = i >= nsizes;
     unsigned char *p = talloc(t, n);
-    const char *k = tprintf(t, "integrity-put-%zu.bin", n);
+    const char *k = tprintf(t, "integrity-put-%s%zu.bin",
+                            unknown ? "unknown-" : "", n);
     store_put_result pr;
     sums s;
+    int rc;
 
     if (n == 9)
       memcpy(p, "123456789", 9);
     else
       gen_fill(90 + i, 0, p, n);
     sum_bytes(t, p, n, &s);
-    int rc = put_mem(t, t->c, k, p, n, NULL, NULL, 0, 0, &pr);
-    EXPECT_OK(t, rc, "put %zu known bytes to '%s'", n, k);
+    if (unknown) {
+      rc = put_unknown(t, k, p, n, &pr);
+      EXPECT_OK(t, rc, "put %zu bytes of undeclared length to '%s'", n, k);
+    } else {
+      rc = put_mem(t, t->c, k, p, n, NULL, NULL, 0, 0, &pr);
+      EXPECT_OK(t, rc, "put %zu known bytes to '%s'", n, k);
+    }
     expect_result(t, &pr, n, &s, &r, tprintf(t, "put of %zu bytes", n));
     expect_stored(t, k, p, n, &s, &r);
   }

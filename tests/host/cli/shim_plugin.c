@@ -20,7 +20,11 @@
 ** the body with its first bit flipped, and reports success;
 ** `report-crc32c: wrong` reports a wrong CRC-32C in put results and
 ** entries (head, get, list), `report-crc32c: wrong-entries` in entries
-** only. Built with -DSHIM_CKSUM (and the SDK linked: the conformance
+** only; `report-md5: wrong` and `wrong-entries` the same with an MD5 (the
+** MD5 of no bytes, wrong for any body put: the local provider reports
+** none). `corrupt-put: short-unknown` stores a body short (as `short`)
+** only when its length is not declared (content_length -1), and every
+** other body whole. Built with -DSHIM_CKSUM (and the SDK linked: the conformance
 ** suite's build), `corrupt-put: flip-hidden` stores the flipped body but
 ** reports for a put the size and CRC-32C of the body it was sent, and for
 ** a multipart upload the size and no CRC: nothing the host checks after a
@@ -83,6 +87,8 @@ typedef struct shim {
   int corrupt;              /* CORRUPT_*                          */
   int wrong_results;        /* report-crc32c: wrong               */
   int wrong_entries;        /* report-crc32c: wrong, wrong-entries */
+  int wrong_md5_results;    /* report-md5: wrong                  */
+  int wrong_md5_entries;    /* report-md5: wrong, wrong-entries   */
   int corrupt_get;          /* corrupt-get: flip                  */
   int hostile;              /* hostile-names: percent             */
 } shim;
@@ -92,12 +98,16 @@ typedef struct shim {
 #define CORRUPT_LONG   2
 #define CORRUPT_FLIP   3
 #define CORRUPT_HIDDEN 4 /* flip-hidden */
+#define CORRUPT_SHORT_UNKNOWN 5 /* short-unknown */
+
+/* The MD5 report-md5 reports: of no bytes, so wrong for any body put. */
+#define WRONG_MD5_HEX "d41d8cd98f00b204e9800998ecf8427e"
 
 /* The service keys the shim takes for itself. */
 static const char *const own_keys[] = {
   "inner", "calls", "fail-put", "fail-after", "put-sleep-ms", "max-puts",
   "corrupt-put", "report-crc32c", "corrupt-get", "hostile-names", "open-keys",
-  "copy-from", "rewrite-source", "deny-head", NULL,
+  "copy-from", "rewrite-source", "deny-head", "report-md5", NULL,
 };
 
 /* A put's body that breaks after fail_after bytes. */
@@ -184,6 +194,15 @@ static int32_t corrupt_read(void *ud, void *buf, size_t cap, size_t *out_n)
   }
 }
 
+/* corrupt-put's mode for a body of declared length len (-1: unknown):
+ * short-unknown breaks only bodies of unknown length. */
+static int corrupt_mode(int mode, int64_t len)
+{
+  if (mode != CORRUPT_SHORT_UNKNOWN)
+    return mode;
+  return len < 0 ? CORRUPT_SHORT : CORRUPT_NONE;
+}
+
 /* The declared length of a body corrupt-put changes: one less or more. */
 static int64_t corrupt_len(int mode, int64_t len)
 {
@@ -221,23 +240,52 @@ static void hidden_result(store_put_result *out, const struct corrupt *cr)
   }
 }
 
+/* report-md5: wrong -- an MD5 that is not the stored bytes'. */
+static void wrong_md5_result(store_put_result *out)
+{
+  static const unsigned char md5[16] = {
+    0xd4, 0x1d, 0x8c, 0xd9, 0x8f, 0x00, 0xb2, 0x04,
+    0xe9, 0x80, 0x09, 0x98, 0xec, 0xf8, 0x42, 0x7e,
+  };
+
+  if (!out || !STORE_HAS_FIELD(store_put_result, md5, out->struct_size))
+    return;
+  out->checksums |= STORE_CKSUM_MD5;
+  memcpy(out->md5, md5, sizeof md5);
+}
+
+/* What an op reports wrong in its result: report-crc32c, report-md5. */
+static void wrong_results(const shim *s, store_put_result *out)
+{
+  if (s->wrong_results)
+    wrong_result(out);
+  if (s->wrong_md5_results)
+    wrong_md5_result(out);
+}
+
 struct wrong_entries {
   store_entry_fn cb;
   void *ud;
+  int crc;                  /* report a wrong CRC-32C */
+  int md5;                  /* report a wrong content_md5 */
 };
 
 static int32_t wrong_entry(void *ud, const store_entry *e)
 {
   struct wrong_entries *w = ud;
-  store_entry c;
+  store_entry c = *e;
 
-  if (!STORE_HAS_FIELD(store_entry, crc32c, e->struct_size))
-    return w->cb(w->ud, e);
-  c = *e;
-  c.checksums |= STORE_CKSUM_CRC32C;
-  c.crc32c = ~e->crc32c;
+  if (w->md5)
+    c.content_md5 = WRONG_MD5_HEX;
+  if (w->crc && STORE_HAS_FIELD(store_entry, crc32c, e->struct_size)) {
+    c.checksums |= STORE_CKSUM_CRC32C;
+    c.crc32c = ~e->crc32c;
+  }
   return w->cb(w->ud, &c);
 }
+
+/* Whether entries are reported wrong, one way or another. */
+#define WRONG_ENTRIES(s) ((s)->wrong_entries || (s)->wrong_md5_entries)
 
 /* corrupt-get: flip -- a get's sink that gets the first byte of the body
  * with its first bit flipped. */
@@ -429,6 +477,7 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
   const char *copy_from = get(kv, n, "copy-from");
   const char *rewrite = get(kv, n, "rewrite-source");
   const char *deny_head = get(kv, n, "deny-head");
+  const char *wrong_md5 = get(kv, n, "report-md5");
   store_kv *rest = calloc(n + 1, sizeof *rest);
   shim *s = calloc(1, sizeof *s);
   size_t i, m = 0;
@@ -455,6 +504,7 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
                : !strcmp(corrupt, "short") ? CORRUPT_SHORT
                : !strcmp(corrupt, "long")  ? CORRUPT_LONG
                : !strcmp(corrupt, "flip")  ? CORRUPT_FLIP
+               : !strcmp(corrupt, "short-unknown") ? CORRUPT_SHORT_UNKNOWN
 #ifdef SHIM_CKSUM
                : !strcmp(corrupt, "flip-hidden") ? CORRUPT_HIDDEN
 #endif
@@ -462,6 +512,9 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
   s->wrong_results = wrong && !strcmp(wrong, "wrong");
   s->wrong_entries = s->wrong_results ||
                      (wrong && !strcmp(wrong, "wrong-entries"));
+  s->wrong_md5_results = wrong_md5 && !strcmp(wrong_md5, "wrong");
+  s->wrong_md5_entries = s->wrong_md5_results ||
+                         (wrong_md5 && !strcmp(wrong_md5, "wrong-entries"));
   s->corrupt_get = cget ? (!strcmp(cget, "flip") ? 1 : -1) : 0;
   s->hostile = hostile && !strcmp(hostile, "percent");
   if (open_keys) {
@@ -471,16 +524,18 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
     if (f)
       fclose(f);
   }
-  if (s->corrupt < 0 || (wrong && !s->wrong_entries) || s->corrupt_get < 0) {
+  if (s->corrupt < 0 || (wrong && !s->wrong_entries) || s->corrupt_get < 0 ||
+      (wrong_md5 && !s->wrong_md5_entries)) {
     sh_close((store_handle *)(void *)s);
     free(rest);
     return store_error_set(err, STORE_E_CONFIG,
-                           "shim: corrupt-put '%s' is not short, long, flip "
-                           "or (built with SHIM_CKSUM) flip-hidden, or "
-                           "report-crc32c '%s' is not wrong or "
-                           "wrong-entries, or corrupt-get '%s' is not flip",
+                           "shim: corrupt-put '%s' is not short, long, flip, "
+                           "short-unknown or (built with SHIM_CKSUM) "
+                           "flip-hidden, or report-crc32c '%s' or report-md5 "
+                           "'%s' is not wrong or wrong-entries, or "
+                           "corrupt-get '%s' is not flip",
                            corrupt ? corrupt : "", wrong ? wrong : "",
-                           cget ? cget : "");
+                           wrong_md5 ? wrong_md5 : "", cget ? cget : "");
   }
   dl = inner ? dlopen(inner, RTLD_NOW | RTLD_LOCAL) : NULL;
   s->in = dl ? dlsym(dl, "store_interface") : NULL;
@@ -536,28 +591,29 @@ static int32_t put_through(shim *s, const char *c, const char *k,
                            void *ud, store_put_result *out, store_error *err)
 {
   struct breaking b = { src, ud, s->fail_after };
-  struct corrupt cr = { src, ud, s->corrupt, 0, 0, 0, 0, 0, 0 };
+  int mode = corrupt_mode(s->corrupt, o ? o->content_length : -1);
+  struct corrupt cr = { src, ud, mode, 0, 0, 0, 0, 0, 0 };
   store_put_opts co;
   int32_t rc;
 
-  if (s->corrupt) {
+  if (mode) {
     if (o) {
       memset(&co, 0, sizeof co);
       memcpy(&co, o, o->struct_size < sizeof co ? o->struct_size : sizeof co);
-      co.content_length = corrupt_len(s->corrupt, o->content_length);
+      co.content_length = corrupt_len(mode, o->content_length);
       o = &co;
     }
     rc = s->in->blob_put(s->h, c, k, o, corrupt_read, &cr, out, err);
-    if (rc == STORE_OK && s->corrupt == CORRUPT_HIDDEN)
+    if (rc == STORE_OK && mode == CORRUPT_HIDDEN)
       hidden_result(out, &cr);
-    if (rc == STORE_OK && s->wrong_results)
-      wrong_result(out);
+    if (rc == STORE_OK)
+      wrong_results(s, out);
     return rc;
   }
   if (!s->fail_put || !strstr(k, s->fail_put)) {
     rc = s->in->blob_put(s->h, c, k, o, src, ud, out, err);
-    if (rc == STORE_OK && s->wrong_results)
-      wrong_result(out);
+    if (rc == STORE_OK)
+      wrong_results(s, out);
     return rc;
   }
   rc = b.left ? s->in->blob_put(s->h, c, k, o, breaking_read, &b, out, err)
@@ -601,10 +657,12 @@ static int32_t sh_get(store_handle *h, const char *c, const char *k,
     sink = flip_write;
     ud = &f;
   }
-  if (!S(h)->wrong_entries || !o || !o->on_entry)
+  if (!WRONG_ENTRIES(S(h)) || !o || !o->on_entry)
     return S(h)->in->blob_get(S(h)->h, c, k, o, sink, ud, err);
   w.cb = o->on_entry;
   w.ud = o->on_entry_ctx;
+  w.crc = S(h)->wrong_entries;
+  w.md5 = S(h)->wrong_md5_entries;
   go = *o;
   go.on_entry = wrong_entry;
   go.on_entry_ctx = &w;
@@ -615,7 +673,8 @@ static int32_t sh_head(store_handle *h, const char *c, const char *k,
                        const store_head_opts *o, store_entry_fn cb, void *ud,
                        store_error *err)
 {
-  struct wrong_entries w = { cb, ud };
+  struct wrong_entries w = { cb, ud, S(h)->wrong_entries,
+                             S(h)->wrong_md5_entries };
   struct dec_entries d = { cb, ud };
   char kb[HOSTILE_MAX];
 
@@ -626,7 +685,7 @@ static int32_t sh_head(store_handle *h, const char *c, const char *k,
                            "shim: head of '%s' denied", k);
   if (S(h)->hostile)
     return S(h)->in->blob_head(S(h)->h, c, k, o, dec_entry, &d, err);
-  if (S(h)->wrong_entries)
+  if (WRONG_ENTRIES(S(h)))
     return S(h)->in->blob_head(S(h)->h, c, k, o, wrong_entry, &w, err);
   return S(h)->in->blob_head(S(h)->h, c, k, o, cb, ud, err);
 }
@@ -645,7 +704,8 @@ static int32_t sh_list(store_handle *h, const char *c,
                        const store_list_opts *o, store_entry_fn cb, void *ud,
                        store_error *err)
 {
-  struct wrong_entries w = { cb, ud };
+  struct wrong_entries w = { cb, ud, S(h)->wrong_entries,
+                             S(h)->wrong_md5_entries };
   struct dec_entries d = { cb, ud };
   store_list_opts lo;
   char pb[HOSTILE_MAX], sb[HOSTILE_MAX];
@@ -660,7 +720,7 @@ static int32_t sh_list(store_handle *h, const char *c,
     }
     return S(h)->in->blob_list(S(h)->h, c, o, dec_entry, &d, err);
   }
-  if (S(h)->wrong_entries)
+  if (WRONG_ENTRIES(S(h)))
     return S(h)->in->blob_list(S(h)->h, c, o, wrong_entry, &w, err);
   return S(h)->in->blob_list(S(h)->h, c, o, cb, ud, err);
 }
@@ -721,14 +781,16 @@ static int32_t sh_mpart(store_handle *h, const char *c, const char *k,
                         store_read_fn src, void *ud, char *tok, size_t cap,
                         store_error *err)
 {
-  struct corrupt cr = { src, ud, S(h)->corrupt, 0, 0, 0, 0, 0, 0 };
+  /* A part's length is always declared. */
+  int mode = corrupt_mode(S(h)->corrupt, (int64_t)len);
+  struct corrupt cr = { src, ud, mode, 0, 0, 0, 0, 0, 0 };
 
   note(S(h), "multipart_part", c, k);
-  if (!S(h)->corrupt)
+  if (!mode)
     return S(h)->in->multipart_part(S(h)->h, c, k, id, no, len, src, ud, tok,
                                     cap, err);
   return S(h)->in->multipart_part(
-    S(h)->h, c, k, id, no, (uint64_t)corrupt_len(S(h)->corrupt, (int64_t)len),
+    S(h)->h, c, k, id, no, (uint64_t)corrupt_len(mode, (int64_t)len),
     corrupt_read, &cr, tok, cap, err);
 }
 
@@ -740,7 +802,8 @@ static int32_t sh_mpart_checked(store_handle *h, const char *c,
                                 store_error *err)
 {
   shim *s = S(h);
-  struct corrupt cr = { src, ud, s->corrupt, 0, 0, 0, 0, 0, 0 };
+  int mode = corrupt_mode(s->corrupt, (int64_t)len);
+  struct corrupt cr = { src, ud, mode, 0, 0, 0, 0, 0, 0 };
   int32_t rc;
 
   if (!STORE_HAS_FIELD(struct store_interface, multipart_part_checked,
@@ -748,17 +811,17 @@ static int32_t sh_mpart_checked(store_handle *h, const char *c,
       !s->in->multipart_part_checked)
     return sh_mpart(h, c, k, id, no, len, src, ud, tok, cap, err);
   note(s, "multipart_part", c, k);
-  if (s->corrupt) {
-    len = (uint64_t)corrupt_len(s->corrupt, (int64_t)len);
+  if (mode) {
+    len = (uint64_t)corrupt_len(mode, (int64_t)len);
     src = corrupt_read;
     ud = &cr;
   }
   rc = s->in->multipart_part_checked(s->h, c, k, id, no, len, o, src, ud, tok,
                                      cap, out, err);
-  if (rc == STORE_OK && s->corrupt == CORRUPT_HIDDEN)
+  if (rc == STORE_OK && mode == CORRUPT_HIDDEN)
     hidden_result(out, &cr);
-  if (rc == STORE_OK && s->wrong_results)
-    wrong_result(out);
+  if (rc == STORE_OK)
+    wrong_results(s, out);
   return rc;
 }
 
@@ -773,8 +836,8 @@ static int32_t sh_mcomplete(store_handle *h, const char *c, const char *k,
   rc = S(h)->in->multipart_complete(S(h)->h, c, k, id, o, toks, n, out, err);
   if (rc == STORE_OK && S(h)->corrupt == CORRUPT_HIDDEN)
     hidden_result(out, NULL);
-  if (rc == STORE_OK && S(h)->wrong_results)
-    wrong_result(out);
+  if (rc == STORE_OK)
+    wrong_results(S(h), out);
   return rc;
 }
 
@@ -815,9 +878,10 @@ static const store_config_key keys[] = {
   { "fail-after", "... after reading this many bytes", 0, 0 },
   { "put-sleep-ms", "every put waits this long first", 0, 0 },
   { "max-puts", "a file for the most puts in flight at once", 0, 0 },
-  { "corrupt-put", "short, long, flip or flip-hidden: store other bytes "
-    "than read", 0, 0 },
+  { "corrupt-put", "short, long, flip, short-unknown or flip-hidden: store "
+    "other bytes than read", 0, 0 },
   { "report-crc32c", "wrong or wrong-entries: report wrong CRC-32Cs", 0, 0 },
+  { "report-md5", "wrong or wrong-entries: report wrong MD5s", 0, 0 },
   { "corrupt-get", "flip: deliver other bytes than the entry says", 0, 0 },
   { "hostile-names", "percent: names and values kept percent-encoded", 0, 0 },
   { "open-keys", "a file for the names of the keys open() received", 0, 0 },

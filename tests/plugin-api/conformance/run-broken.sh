@@ -37,16 +37,21 @@ YAML
 # own verification of a put, seen through the suite's check of the put's
 # status (conf.h EXPECT_RC):
 host_size="put 9 known bytes to '[^']*': expected STORE_OK, got STORE_E_[A-Z]+ \\(.*: the provider reports [0-9]+ bytes stored for the 9 bytes sent"
+host_size_undeclared="put [0-9]+ bytes of undeclared length to '[^']*': expected STORE_OK, got STORE_E_[A-Z]+ \\(.*: the provider reports [0-9]+ bytes stored for the [0-9]+ bytes sent"
 host_crc="put 9 known bytes to '[^']*': expected STORE_OK, got STORE_E_IO \\(.*: the store reports CRC-32C [0-9a-f]{8} for the bytes stored, the bytes sent have [0-9a-f]{8}"
 # The suite's own: expect_result, expect_entry, expect_stored.
 result_size="multipart_complete: result size [0-9]+, but [0-9]+ bytes were put \\(a short or long body stored\\)"
 result_crc="multipart_complete: result CRC-32C [0-9a-f]{8}, but the bytes put have [0-9a-f]{8}"
+result_md5="[^:]+: result MD5 [0-9a-f]{32}, but the bytes put have [0-9a-f]{32}"
 entry_crc="get's on_entry: entry CRC-32C [0-9a-f]{8}, but the bytes put have [0-9a-f]{8}"
+entry_md5="get's on_entry: content_md5 [0-9a-f]{32}, but the bytes put have [0-9a-f]{32}"
 bytes="get '[^']*': [0-9]+ bytes, [0-9]+ put; the bytes differ from offset 0 \\(other bytes stored\\)"
 
 # expect_caught NAME "KEYS" PUT_CHECK PUT_RE MULTIPART_CHECK MULTIPART_RE:
 # fails; integrity_put's failure is PUT_RE, integrity_multipart's
-# MULTIPART_RE (the *_CHECK names say which check that is).
+# MULTIPART_RE (the *_CHECK names say which check that is); a
+# MULTIPART_CHECK of "passes" requires integrity_multipart to pass (a
+# breakage its parts, of declared lengths, never meet).
 expect_caught() {
   run "$1" "$2"
   rc=$?
@@ -61,6 +66,16 @@ expect_caught() {
     rest=${pair#*|}
     check=${rest%%|*}
     re=${rest#*|}
+    if [ "$check" = passes ]; then
+      if ! grep -q "OK \\] $c\$" "$tmp/out"; then
+        echo "FAIL: $1: [$c] did not run and pass" >&2
+        cat "$tmp/out" >&2
+        bad=1
+        return
+      fi
+      echo "ok: $1: [$c] passes (not broken for it)"
+      continue
+    fi
     line=$(grep -E "\\[$c\\] " "$tmp/out" | head -1)
     if ! printf '%s\n' "$line" | grep -Eq "\\[$c\\] ($re)"; then
       echo "FAIL: $1: exit $rc, but [$c] was not caught by $check" \
@@ -90,6 +105,15 @@ expect_caught wrong-crc ', report-crc32c: "wrong"' \
 expect_caught wrong-entries ', report-crc32c: "wrong-entries"' \
   "expect_entry (CRC-32C)" "$entry_crc" \
   "expect_entry (CRC-32C)" "$entry_crc"
+expect_caught short-undeclared ', corrupt-put: "short-unknown"' \
+  "the host's size check (put status, undeclared length)" \
+  "$host_size_undeclared" passes ''
+expect_caught wrong-md5 ', report-md5: "wrong"' \
+  "expect_result (MD5)" "$result_md5" \
+  "expect_result (MD5)" "$result_md5"
+expect_caught wrong-md5-entries ', report-md5: "wrong-entries"' \
+  "expect_entry (MD5)" "$entry_md5" \
+  "expect_entry (MD5)" "$entry_md5"
 expect_caught flip-hidden ', corrupt-put: "flip-hidden"' \
   "expect_stored (bytes read back)" "$bytes" \
   "expect_stored (bytes read back)" "$bytes"
