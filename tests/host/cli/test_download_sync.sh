@@ -29,7 +29,7 @@ fi
 syncs() {
   # LeakSanitizer cannot run under ptrace (the sanitizer build's suite).
   ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-    strace -f -qq -y -e trace=fsync,fdatasync,syncfs,linkat,rename \
+    strace -f -qq -y -e trace=fsync,fdatasync,syncfs,linkat,rename,close \
     -o "$T/strace.out" \
     "$XT_BIN" --config "$CONFIG" "$@" > "$T/.out" 2> "$T/.err"
   RC=$?
@@ -89,6 +89,11 @@ cmp -s tree/f1.txt one.txt || fail "get: the file differs"
 syncs get scratch:box/tree/f2.txt one.txt
 assert_rc 0
 order "a file replaced"
+# Closed (where NFS flushes, and may fail) before the old file goes.
+check
+awk '/close\(.*xtstore-get-/ { closed = 1 } /rename\(/ { ok = closed; exit }
+     END { exit !ok }' "$T/strace.out" ||
+  fail "get over a file: the temporary file is renamed before it is closed: $(cat "$T/strace.out")"
 check
 cmp -s tree/f2.txt one.txt || fail "get over a file: the file differs"
 finish

@@ -52,6 +52,27 @@ for mask in 027 077 002; do
   [ -z "$bad" ] || fail "umask $mask: directories not of mode $want_d: $bad"
 done
 
+# A directory with a default ACL: the ACL, not the umask, gives a new
+# file its mode (landing puts right only what an old kernel got wrong).
+mkdir -p "$T/work/acl"
+if python3 -c '
+import os, struct, sys
+undef = 0xffffffff
+acl = struct.pack("<I", 2) + b"".join(struct.pack("<HHI", t, p, undef)
+      for t, p in ((1, 6), (4, 6), (0x20, 4)))
+os.setxattr(sys.argv[1], "system.posix_acl_default", acl)' "$T/work/acl" 2>/dev/null
+then
+  umask 077
+  xt get scratch:box/one.txt "$T/work/acl/one.txt"
+  umask "$umask_was"
+  assert_rc 0
+  check
+  [ "$(stat -c %a "$T/work/acl/one.txt")" = 664 ] ||
+    fail "a default ACL (u::rw g::rw o::r) under umask 077: a new file has mode $(stat -c %a "$T/work/acl/one.txt"), not 664"
+else
+  echo "note: no POSIX ACLs here: the default-ACL case is not run"
+fi
+
 # An existing file keeps its mode, whatever the umask, and is replaced.
 printf 'old\n' > "$T/work/kept.txt"
 chmod 604 "$T/work/kept.txt"
