@@ -108,6 +108,100 @@ check
 check
 cmp -s "$T/one.txt" "$T/work/race.txt" || fail "concurrent gets of one new name: the file is not whole"
 
+# Where unnamed files cannot be made (a filesystem without O_TMPFILE), or
+# /proc refuses to name one (gVisor, an LSM): a new file still lands whole,
+# of the umask's mode, nothing left beside it. A preloaded shim refuses
+# (and logs each refusal, so a case that never reached it fails).
+if [ "$ASAN" = 1 ]; then
+  echo "note: a sanitizer build: the preloaded-shim cases are not run"
+else
+  cat > "$T/shim.c" <<'EOF_C'
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void refused(const char *what)
+{
+  FILE *f = fopen(getenv("SHIM_LOG"), "a");
+  if (f) {
+    fprintf(f, "%s\n", what);
+    fclose(f);
+  }
+}
+
+int linkat(int ofd, const char *old, int nfd, const char *new, int fl)
+{
+  int (*real)(int, const char *, int, const char *, int) =
+    (int (*)(int, const char *, int, const char *, int))dlsym(RTLD_NEXT,
+                                                              "linkat");
+  if (getenv("SHIM_NO_PROC_LINK") && !strncmp(old, "/proc/self/fd/", 14)) {
+    refused("linkat");
+    errno = EPERM;
+    return -1;
+  }
+  return real(ofd, old, nfd, new, fl);
+}
+
+static int opened(const char *sym, const char *path, int fl, mode_t mode)
+{
+  int (*real)(const char *, int, ...) =
+    (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, sym);
+  if (getenv("SHIM_NO_TMPFILE") && (fl & O_TMPFILE) == O_TMPFILE) {
+    refused("O_TMPFILE");
+    errno = EOPNOTSUPP;
+    return -1;
+  }
+  return real(path, fl, mode);
+}
+
+#define SHIM_OPEN(name)                                                   \
+  int name(const char *path, int fl, ...)                                 \
+  {                                                                       \
+    mode_t mode = 0;                                                      \
+    va_list ap;                                                           \
+    if (fl & (O_CREAT | O_TMPFILE)) {                                     \
+      va_start(ap, fl);                                                   \
+      mode = va_arg(ap, mode_t);                                          \
+      va_end(ap);                                                         \
+    }                                                                     \
+    return opened(#name, path, fl, mode);                                 \
+  }
+SHIM_OPEN(open)
+SHIM_OPEN(open64)
+EOF_C
+  run ${CC:-cc} -D_GNU_SOURCE -shared -fPIC -o "$T/shim.so" "$T/shim.c" -ldl
+  assert_rc 0
+  for mode in SHIM_NO_TMPFILE SHIM_NO_PROC_LINK; do
+    rm -f "$T/shim.log"
+    mkdir -p "$T/work/$mode"
+    umask 027
+    env "$mode=1" SHIM_LOG="$T/shim.log" LD_PRELOAD="$T/shim.so" \
+      "$XT_BIN" --config "$CONFIG" get scratch:box/one.txt \
+      "$T/work/$mode/one.txt" > "$T/.out" 2> "$T/.err"
+    RC=$?
+    umask "$umask_was"
+    OUT=$(cat "$T/.out")
+    ERR=$(cat "$T/.err")
+    LAST_CMD="$mode=1 LD_PRELOAD=shim.so xtstore get scratch:box/one.txt"
+    assert_rc 0
+    check
+    [ -s "$T/shim.log" ] || fail "$mode: the shim never refused (the case tested nothing)"
+    check
+    cmp -s "$T/one.txt" "$T/work/$mode/one.txt" || fail "$mode: the file is not whole"
+    check
+    [ "$(stat -c %a "$T/work/$mode/one.txt")" = 640 ] ||
+      fail "$mode: umask 027: a new file has mode $(stat -c %a "$T/work/$mode/one.txt"), not 640"
+    left=$(ls -A "$T/work/$mode" | grep -v '^one\.txt$' | head -3)
+    check
+    [ -z "$left" ] || fail "$mode: left beside the file: $left"
+  done
+fi
+
 # Killed (-9) in the middle of a download of a new file: nothing is left
 # beside it, not even a temporary file (it has no name until it lands);
 # if it landed before the kill, it is whole.
