@@ -335,9 +335,10 @@ int st_get_file(xtstore_svc *svc, const char *container, const char *key,
                 const store_get_opts *opts, const char *path,
                 xtstore_bytes_fn on_bytes, void *ud, uint32_t flags,
                 store_error *err);
-/* st_get_file's flags: ST_GET_NO_SYNC leaves the file unsynced (no fsync
- * before the rename): the caller syncs the filesystem once, for many
- * files, before it reports them durable (a tree download). */
+/* st_get_file's flags: ST_GET_NO_SYNC leaves the file and its directory
+ * unsynced (no fsync before it is named, none of the directory after):
+ * the caller syncs each filesystem written on once, for many files,
+ * before it reports them durable (a tree download, run.c). */
 #define ST_GET_NO_SYNC (1u << 0)
 /* Append what fd holds from its current offset to the blob
  * (STORE_CAP_APPEND), creating it with content_type if missing; tried

@@ -2,7 +2,9 @@
 ** queue.c -- a bounded blocking queue of pointers between
 ** threads: listings feed the merge through one, the merge feeds the worker
 ** pool through another. A full queue blocks its producer, which is what
-** keeps a listing of millions of names in constant memory.
+** keeps a listing of millions of names in constant memory. It is woken
+** only when the queue is half empty: a consumer must keep popping until
+** the producer is done, or st_bq_close the queue.
 */
 #include <stdlib.h>
 #include <string.h>

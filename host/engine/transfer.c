@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -722,7 +723,8 @@ static uint64_t split_threshold(const xtstore_svc *svc,
 ** target is replaced). Something that is not a regular file -- a device
 ** (/dev/null), a FIFO, a socket -- is written in place, since renaming over
 ** it would destroy it (and atomicity means nothing there): *out_direct is
-** set. An existing file's permission bits are kept (*out_mode), else
+** set. An existing file's permission bits are kept (*out_mode; not
+** setuid/setgid/sticky, which must not carry over to other bytes), else
 ** *out_mode is ST_MODE_NEW: a new file gets what the umask (or a default
 ** ACL) makes of 0666, as the kernel applies them when it creates the
 ** file. `real` (len bytes) receives the path to replace.
@@ -757,7 +759,7 @@ static int get_target(const char *path, char *real, size_t len,
     return st_err(err, STORE_E_INVALID, "local file '%s': is a directory",
                   path);
   if (S_ISREG(st.st_mode))
-    *out_mode = st.st_mode & 07777;
+    *out_mode = st.st_mode & 0777;
   else
     *out_direct = 1;
   return STORE_OK;
@@ -775,9 +777,12 @@ static int get_target(const char *path, char *real, size_t len,
 ** while its inode is allocated (slow on ext4 without a journal next to
 ** recently deleted inodes, while the other downloads into that directory
 ** spin on its lock). A new file is linked at its name, in one step; one
-** that appeared meanwhile is replaced as a rename would. Elsewhere, and
-** to replace an existing file (keeping its mode), a hidden temporary file
-** (".xtstore-get-PID-N", which tree walks skip) is renamed over it.
+** that appeared since get_target looked (another program, or another
+** download of the same name) is replaced as a rename would. Elsewhere,
+** and to replace an existing file (keeping its mode; its owner, ACLs and
+** xattrs are the new file's, as with any rename over it), a hidden
+** temporary file (".xtstore-get-PID-N", which tree walks skip) is renamed
+** over it: a crash before the rename leaves that one behind.
 */
 struct landing {
   char dir[PATH_MAX];       /* the target's directory                  */
@@ -785,13 +790,30 @@ struct landing {
   int unnamed;              /* fd is an O_TMPFILE                       */
 };
 
-/* Whether unnamed files can be named here: /proc is mounted. Once. */
+/* Whether unnamed files can be named here: /proc is mounted (probed once;
+ * cleared when naming one through it is refused anyway: gVisor, an LSM,
+ * a masked /proc). The umask, from /proc (-1: unknown), for the check in
+ * land_open. */
 static pthread_once_t proc_once = PTHREAD_ONCE_INIT;
-static int proc_fd_ok;
+static atomic_int proc_fd_ok;
+static int proc_umask = -1;
 
 static void proc_probe(void)
 {
-  proc_fd_ok = access("/proc/self/fd", X_OK) == 0;
+  char line[128];
+  unsigned mask;
+  FILE *f;
+
+  atomic_store(&proc_fd_ok, access("/proc/self/fd", X_OK) == 0);
+  f = fopen("/proc/self/status", "re");
+  if (!f)
+    return;
+  while (fgets(line, sizeof(line), f))
+    if (sscanf(line, "Umask: %o", &mask) == 1) {
+      proc_umask = (int)(mask & 0777);
+      break;
+    }
+  fclose(f);
 }
 
 /* A new name for a hidden temporary file beside the target, into l->tmp
@@ -825,6 +847,25 @@ static int tmp_create(struct landing *l, mode_t mode)
   return fd;
 }
 
+/* Before Linux 6.0 (fixed by ac6800e279a2, backported to the 4.19+
+ * stables), O_TMPFILE on a filesystem without POSIX ACLs ignored the
+ * umask: the file would land 0666. Its mode is put right here, unless the
+ * directory has a default ACL (which, not the umask, then decides). */
+static int umask_apply(const struct landing *l, int fd)
+{
+  struct stat st;
+  mode_t want;
+
+  if (proc_umask < 0 || fstat(fd, &st) != 0)
+    return 0;
+  if (!(st.st_mode & (mode_t)proc_umask & 0777))
+    return 0;
+  if (getxattr(l->dir, "system.posix_acl_default", NULL, 0) > 0)
+    return 0;
+  want = st.st_mode & 0777 & ~(mode_t)proc_umask;
+  return fchmod(fd, want);
+}
+
 /* The file a download of `real` is written into (-1: errno set). */
 static int land_open(struct landing *l, const char *real, mode_t mode)
 {
@@ -836,9 +877,13 @@ static int land_open(struct landing *l, const char *real, mode_t mode)
   l->tmp[0] = '\0';
   l->unnamed = 0;
   pthread_once(&proc_once, proc_probe);
-  if (mode == ST_MODE_NEW && proc_fd_ok) {
+  if (mode == ST_MODE_NEW && atomic_load(&proc_fd_ok)) {
     fd = open(l->dir, O_RDWR | O_TMPFILE | O_CLOEXEC, 0666);
     if (fd >= 0) {
+      if (umask_apply(l, fd) != 0) {
+        close(fd);
+        return -1;
+      }
       l->unnamed = 1;
       return fd;
     }
@@ -858,34 +903,159 @@ static int land_open(struct landing *l, const char *real, mode_t mode)
   return fd;
 }
 
-/* Give the finished file fd its name `real` (0, or -1 with errno). */
-static int land(struct landing *l, int fd, const char *real)
+/* Copy all of `from` into `to` (0, or -1 with errno): in the kernel where
+ * it can, else through a buffer. */
+static int copy_whole(int from, int to)
+{
+  char buf[16384], *p;
+  off_t in = 0, out = 0;
+  ssize_t n, w;
+
+  while ((n = copy_file_range(from, &in, to, &out, (size_t)1 << 30, 0)) > 0)
+    ;
+  if (n == 0)
+    return 0;
+  if (errno != ENOSYS && errno != EXDEV && errno != EINVAL &&
+      errno != EOPNOTSUPP)
+    return -1;
+  while ((n = pread(from, buf, sizeof(buf), in)) > 0) {
+    in += n;
+    for (p = buf; n > 0; p += w, n -= w, out += w) {
+      w = pwrite(to, p, (size_t)n, out);
+      if (w < 0)
+        return -1;
+    }
+  }
+  return n < 0 ? -1 : 0;
+}
+
+/* The unnamed file fd cannot be named through /proc after all: its bytes
+ * go into a named temporary file, which then takes fd's place (0, or -1
+ * with errno; fd is closed either way). */
+static int unnamed_to_named(struct landing *l, int *fd)
+{
+  struct stat st;
+  int tfd, e;
+
+  atomic_store(&proc_fd_ok, 0);
+  if (fstat(*fd, &st) != 0)
+    goto out;
+  tfd = tmp_create(l, 0600);
+  if (tfd < 0)
+    goto out;
+  if (fchmod(tfd, st.st_mode & 0777) != 0 || copy_whole(*fd, tfd) != 0) {
+    e = errno;
+    close(tfd);
+    unlink(l->tmp);
+    l->tmp[0] = '\0';
+    errno = e;
+    goto out;
+  }
+  close(*fd);
+  *fd = tfd;
+  l->unnamed = 0;
+  return 0;
+out:
+  e = errno;
+  close(*fd);
+  *fd = -1;
+  errno = e;
+  return -1;
+}
+
+/* Name the unnamed file *fd `real`: linked there, or when something
+ * appeared there meanwhile, linked at a temporary name (l->tmp) to be
+ * renamed over it; when /proc refuses, its bytes copied into a temporary
+ * file (synced unless ST_GET_NO_SYNC) that replaces *fd. 0, or -1 with
+ * errno and *step the failed one. */
+static int land_unnamed(struct landing *l, int *fd, const char *real,
+                        uint32_t flags, const char **step)
 {
   char proc[64];
 
-  if (l->unnamed) {
-    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-    if (linkat(AT_FDCWD, proc, AT_FDCWD, real, AT_SYMLINK_FOLLOW) == 0)
-      return 0;
-    if (errno != EEXIST)
+  snprintf(proc, sizeof(proc), "/proc/self/fd/%d", *fd);
+  if (linkat(AT_FDCWD, proc, AT_FDCWD, real, AT_SYMLINK_FOLLOW) == 0)
+    return 0;
+  if (errno == EPERM || errno == EACCES || errno == ENOENT ||
+      errno == EOPNOTSUPP) {
+    *step = "copying into a temporary file";
+    if (unnamed_to_named(l, fd) != 0)
       return -1;
-    /* It appeared meanwhile: replaced through a named link, as a rename
-     * of a temporary file would. */
-    for (;;) {
-      if (tmp_name(l))
-        return -1;
-      if (linkat(AT_FDCWD, proc, AT_FDCWD, l->tmp, AT_SYMLINK_FOLLOW) == 0)
-        break;
-      if (errno != EEXIST) {
-        l->tmp[0] = '\0';
-        return -1;
-      }
+    *step = "syncing";
+    return !(flags & ST_GET_NO_SYNC) && fsync(*fd) != 0 ? -1 : 0;
+  }
+  if (errno != EEXIST)
+    return -1;
+  /* It appeared meanwhile: replaced through a named link, as a rename of
+   * a temporary file would. */
+  for (;;) {
+    if (tmp_name(l))
+      return -1;
+    if (linkat(AT_FDCWD, proc, AT_FDCWD, l->tmp, AT_SYMLINK_FOLLOW) == 0)
+      return 0;
+    if (errno != EEXIST) {
+      l->tmp[0] = '\0';
+      return -1;
     }
   }
-  if (rename(l->tmp, real) != 0)
+}
+
+/* fsync the directory `dir` (0, or -1 with errno). */
+static int sync_dir(const char *dir)
+{
+  int rc, e, fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (fd < 0)
     return -1;
+  rc = fsync(fd);
+  e = errno;
+  close(fd);
+  errno = e;
+  return rc;
+}
+
+/*
+** Give the finished file *fd its name `real`, and close it (*fd is -1
+** after, landed or not). Unless ST_GET_NO_SYNC (the caller then syncs the
+** filesystem later), its bytes are synced before it has its name, so the
+** name never shows a file whose bytes a crash could lose, and its
+** directory after, so that a crash cannot lose the new name (or bring the
+** old file back) once success is reported. A named temporary file is
+** closed before the rename: where writes are flushed at close (NFS), a
+** failure there (ENOSPC, EDQUOT, EIO) must not have replaced the old file
+** already. A failure is one error naming the step.
+*/
+static int land(struct landing *l, int *fd, const char *real,
+                const char *path, uint32_t flags, store_error *err)
+{
+  const char *step = "syncing";
+  int rc, e;
+
+  if (!(flags & ST_GET_NO_SYNC) && fsync(*fd) != 0)
+    goto fail;
+  step = "naming";
+  if (l->unnamed && land_unnamed(l, fd, real, flags, &step) != 0)
+    goto fail;
+  step = "closing";
+  rc = close(*fd);
+  *fd = -1;
+  if (rc != 0)
+    goto fail;
+  step = "renaming into place";
+  if (l->tmp[0] && rename(l->tmp, real) != 0)
+    goto fail;
   l->tmp[0] = '\0';
-  return 0;
+  step = "syncing its directory";
+  if (!(flags & ST_GET_NO_SYNC) && sync_dir(l->dir) != 0)
+    goto fail;
+  return STORE_OK;
+fail:
+  e = errno;
+  if (*fd >= 0)
+    close(*fd);
+  *fd = -1;
+  return st_err(err, STORE_E_IO, "local file '%s': %s: %s", path, step,
+                strerror(e));
 }
 
 /* A download that did not land: its named temporary file goes. */
@@ -962,15 +1132,7 @@ int st_get_file(xtstore_svc *svc, const char *container, const char *key,
   }
   if (rc || g.is_marker)
     goto out;
-  /* Synced before it has its name, so the name never shows a file whose
-   * bytes a crash could lose (ST_GET_NO_SYNC: the caller syncs later). */
-  if ((!(flags & ST_GET_NO_SYNC) && fsync(fd) != 0) || land(&l, fd, real)) {
-    rc = st_err(err, STORE_E_IO, "local file '%s': %s", path, strerror(errno));
-    goto out;
-  }
-  rc = close(fd) == 0 ? STORE_OK : st_err(err, STORE_E_IO, "local file "
-                                          "'%s': %s", path, strerror(errno));
-  fd = -1;
+  rc = land(&l, &fd, real, path, flags, err);
 out:
   if (fd >= 0)
     close(fd);

@@ -93,7 +93,8 @@ static int download(st_wf_run *r, const char *key, const char *path,
   go.struct_size = sizeof(go);
   go.on_entry = download_entry;
   go.on_entry_ctx = checked;
-  /* One sync of the filesystem for the whole tree, at the end (run.c). */
+  /* One sync per filesystem written on, for the whole tree, at the end
+   * (run.c). */
   return st_get_file(r->src.svc, r->src.container, key, &go, path, count, c,
                      ST_GET_NO_SYNC, err);
 }

@@ -7,8 +7,11 @@
 */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +32,27 @@
 #define ST_WF_SPARE       16u
 #define ST_WF_SPARE_RING  4u
 #define ST_WF_WORKERS_MAX 256u
+
+/*
+** What the pool's workers share: the run, and the filesystems its
+** downloads (and sync's local deletions) changed, with a directory open on
+** each, to sync each once at the end (sync_target): the target's, and any
+** other a file landed on -- through a symlink at the target's name, or
+** under a mount point inside the tree.
+*/
+typedef struct st_wf_fs {
+  dev_t dev;
+  int fd;
+} st_wf_fs;
+
+typedef struct st_wf_pool_ud {
+  st_wf_run *r;
+  pthread_mutex_t mu;       /* guards the rest                            */
+  st_wf_fs *fs;
+  size_t n, cap;
+  int rc;                   /* the first that could not be opened         */
+  store_error err;
+} st_wf_pool_ud;
 
 typedef struct st_wf_job {
   uint32_t status;          /* what to report when it succeeds            */
@@ -109,9 +133,79 @@ static int stopped(st_wf_run *r, store_error *err)
   return STORE_E_ABORTED;
 }
 
+/* A descriptor on the filesystem of `path` (its real directory, else the
+ * file itself: a file mounted over), which is dev (-1: errno set). */
+static int open_on(const char *path, dev_t dev)
+{
+  char real[PATH_MAX];
+  struct stat st;
+  int fd = -1;
+
+  if (realpath(path, real))
+    fd = open(dirname(real), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0 && (fstat(fd, &st) != 0 || st.st_dev != dev)) {
+    close(fd);
+    fd = -1;
+  }
+  if (fd < 0)
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  return fd;
+}
+
+/* After `name` landed at (or was deleted from) the local target: note its
+ * filesystem, once per filesystem. A file gone since is nobody's to sync. */
+static void note_fs(st_wf_pool_ud *pu, const char *name, int deleted)
+{
+  char *path = st_wf_end_path(&pu->r->dst, name), *at;
+  st_wf_fs *fs;
+  struct stat st;
+  size_t i;
+  int fd, e;
+
+  if (!path) {
+    st_wf_fail(pu->r, STORE_E_NOMEM, NULL);
+    return;
+  }
+  /* A deletion changed the directory the name was in. */
+  at = deleted ? dirname(path) : path;
+  if (stat(at, &st) != 0)
+    goto out;
+  pthread_mutex_lock(&pu->mu);
+  for (i = 0; i < pu->n && pu->fs[i].dev != st.st_dev; i++)
+    ;
+  if (i < pu->n || pu->rc)
+    goto unlock;
+  fd = open_on(at, st.st_dev);
+  e = errno;
+  fs = pu->n < pu->cap ? pu->fs : realloc(pu->fs, (pu->cap * 2 + 4) *
+                                                  sizeof(*fs));
+  if (fd < 0 || !fs) {
+    pu->rc = fd < 0 ? STORE_E_IO : STORE_E_NOMEM;
+    if (fd < 0)
+      st_err(&pu->err, STORE_E_IO, "local file '%s': cannot open it or its "
+             "directory to sync its filesystem: %s", at, strerror(e));
+    else
+      st_err(&pu->err, STORE_E_NOMEM, "out of memory");
+    if (fd >= 0)
+      close(fd);
+    goto unlock;
+  }
+  if (fs != pu->fs) {
+    pu->fs = fs;
+    pu->cap = pu->cap * 2 + 4;
+  }
+  pu->fs[pu->n].dev = st.st_dev;
+  pu->fs[pu->n++].fd = fd;
+unlock:
+  pthread_mutex_unlock(&pu->mu);
+out:
+  free(path);
+}
+
 static void run_job(void *ud, void *p)
 {
-  st_wf_run *r = ud;
+  st_wf_pool_ud *pu = ud;
+  st_wf_run *r = pu->r;
   st_wf_job *j = p;
   store_error err;
   st_wf_done d;
@@ -136,6 +230,8 @@ static void run_job(void *ud, void *p)
                       : st_wf_copy_object(r, d.name, d.size, &d.checked,
                                           &err);
   d.end_ns = st_wf_now_ns();
+  if (!d.rc && !r->dst.svc && !(r->o.flags & XTSTORE_WF_DRY_RUN))
+    note_fs(pu, d.name, j->delete_it);
   d.status = d.rc ? XTSTORE_OBJ_FAILED : j->status;
   d.err = &err;
   st_wf_finish(r, &d);
@@ -273,34 +369,60 @@ static int refuse_empty(st_wf_run *r, store_error *err)
 /* List, merge and copy; after the copies, the kind's finish. Returns the
  * status of the listings and the merge (object failures are in r). */
 /* Downloads into a local directory are written unsynced (object.c): one
- * syncfs of the target's filesystem makes them, and sync's deletions, all
- * durable before the run reports success -- one flush instead of one
- * fsync per file. A target nothing was written to may not exist. */
-static int sync_target(st_wf_run *r, store_error *err)
+ * syncfs of each filesystem they changed (note_fs; the target's first)
+ * makes them, and sync's deletions, all durable before the run reports
+ * success -- one flush per filesystem instead of one fsync per file. A
+ * target nothing was written to may not exist. */
+static int sync_target(st_wf_run *r, st_wf_pool_ud *pu, store_error *err)
 {
   int fd = open(r->dst.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  int rc = STORE_OK;
+  int rc = pu->rc;
+  struct stat st;
+  size_t i;
 
-  if (fd < 0)
-    return errno == ENOENT ? STORE_OK
-                           : st_err(err, STORE_E_IO, "local directory '%s': "
-                                    "%s", r->dst.dir, strerror(errno));
-  if (syncfs(fd) != 0)
+  if (rc)
+    *err = pu->err;
+  if (fd < 0 && errno != ENOENT && !rc)
+    rc = st_err(err, STORE_E_IO, "local directory '%s': %s", r->dst.dir,
+                strerror(errno));
+  if (fd >= 0 && !rc && syncfs(fd) != 0)
     rc = st_err(err, STORE_E_IO, "local directory '%s': syncing its "
                 "filesystem: %s", r->dst.dir, strerror(errno));
-  close(fd);
+  if (fd < 0 || fstat(fd, &st) != 0)
+    st.st_dev = (dev_t)-1;
+  for (i = 0; i < pu->n && !rc; i++)
+    if (pu->fs[i].dev != st.st_dev && syncfs(pu->fs[i].fd) != 0)
+      rc = st_err(err, STORE_E_IO, "local directory '%s': syncing the "
+                  "filesystem of a file under it: %s", r->dst.dir,
+                  strerror(errno));
+  if (fd >= 0)
+    close(fd);
   return rc;
+}
+
+static void pool_ud_free(st_wf_pool_ud *pu)
+{
+  size_t i;
+
+  for (i = 0; i < pu->n; i++)
+    close(pu->fs[i].fd);
+  free(pu->fs);
+  pthread_mutex_destroy(&pu->mu);
 }
 
 static int list_and_copy(st_wf_run *r, store_error *err)
 {
   st_lister ls, ld;
+  st_wf_pool_ud pu;
   store_error ferr;
   int rc, frc;
 
   memset(&ls, 0, sizeof(ls));
   memset(&ld, 0, sizeof(ld));
-  rc = st_pool_start_spare(&r->pool, r->o.transfers, workers(r), run_job, r,
+  memset(&pu, 0, sizeof(pu));
+  pu.r = r;
+  pthread_mutex_init(&pu.mu, NULL);
+  rc = st_pool_start_spare(&r->pool, r->o.transfers, workers(r), run_job, &pu,
                            err);
   if (!rc)
     rc = st_lister_start(&ls, r->ctx, &r->src, 0, err);
@@ -331,13 +453,14 @@ static int list_and_copy(st_wf_run *r, store_error *err)
    * stop's copies are as durable as a finished run's. */
   if ((!rc || st_wf_stop_asked(r)) && !r->dst.svc &&
       !(r->o.flags & XTSTORE_WF_DRY_RUN)) {
-    frc = sync_target(r, &ferr);
+    frc = sync_target(r, &pu, &ferr);
     /* Unsynced copies outrank the stop. */
     if (frc) {
       rc = frc;
       *err = ferr;
     }
   }
+  pool_ud_free(&pu);
   return rc;
 }
 
