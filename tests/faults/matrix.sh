@@ -205,8 +205,10 @@ match() {
       if [ "$what" = complete ]; then
         echo "{\"method\": \"POST\", \"path\": \"^/storage/v1/b/$C/o/$k.*/compose\$\"}"
       elif [ "$DIR" = up ]; then
-        # The big object's parts: whichever are sent while it is put.
-        echo "{\"method\": \"POST\", \"path\": \"^/upload/storage/v1/b/$C/o\$\", \"query\": \"(^|&)name=($k$tail${tail:+(&|\$)}|\\\\.xtstore-parts%2F)\"}"
+        # The big object's parts: whichever are sent while it is put. A part
+        # goes with its metadata (uploadType=multipart), its name in the
+        # body: only the run's big object is sent so.
+        echo "{\"method\": \"POST\", \"path\": \"^/upload/storage/v1/b/$C/o\$\", \"query\": \"(^|&)(name=($k$tail${tail:+(&|\$)}|\\\\.xtstore-parts%2F)|uploadType=multipart(&|\$))\"}"
       else
         echo "{\"method\": \"GET\", \"path\": \"^/storage/v1/b/$C/o/$k$tail${tail:+\$}\", \"query\": \"alt=media\"}"
       fi ;;
