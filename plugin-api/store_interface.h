@@ -452,6 +452,11 @@ typedef struct store_upload {
   const char *upload_id;          /* as multipart_begin gave it: what
                                      multipart_abort takes                */
   int64_t  initiated;             /* Unix seconds it began; 0 unknown     */
+  int64_t  last_activity;         /* since 1.1: Unix seconds of its newest
+                                     part (else of its begin); 0 unknown.
+                                     An upload another machine is still
+                                     writing is young by this, however old
+                                     `initiated` is                       */
 } store_upload;
 
 /* since 1.1: one upload of a multipart_list. Return 0 to go on; non-zero

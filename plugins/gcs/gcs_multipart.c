@@ -411,7 +411,8 @@ typedef struct uplister {
   void *ctx;
   char id[GCS_NONCE_HEX + 1];   /* the upload gathered; "" none           */
   char *key;                    /* from a part's metadata (owned), or NULL */
-  int64_t first_ns;             /* its earliest part's time               */
+  int64_t first_ns;             /* its earliest part's time: "initiated"  */
+  int64_t last_ns;              /* its newest part's: "last_activity"     */
   store_error *err;
 } uplister;
 
@@ -430,6 +431,8 @@ static int32_t up_flush(uplister *u)
     su.upload_id = u->id;
     su.initiated = u->first_ns == STORE_MTIME_UNKNOWN
                      ? 0 : u->first_ns / 1000000000;
+    su.last_activity = u->last_ns == STORE_MTIME_UNKNOWN
+                         ? 0 : u->last_ns / 1000000000;
     if (u->cb(u->ctx, &su))
       rc = gcs_fail(u->t, u->err, STORE_E_ABORTED, "stopped by the "
                     "callback");
@@ -437,7 +440,7 @@ static int32_t up_flush(uplister *u)
   u->id[0] = '\0';
   free(u->key);
   u->key = NULL;
-  u->first_ns = STORE_MTIME_UNKNOWN;
+  u->first_ns = u->last_ns = STORE_MTIME_UNKNOWN;
   return rc;
 }
 
@@ -466,6 +469,9 @@ static int32_t up_item(void *ud, const gcs_obj *o)
   if (o->e.mtime_ns != STORE_MTIME_UNKNOWN &&
       (u->first_ns == STORE_MTIME_UNKNOWN || o->e.mtime_ns < u->first_ns))
     u->first_ns = o->e.mtime_ns;
+  if (o->e.mtime_ns != STORE_MTIME_UNKNOWN &&
+      (u->last_ns == STORE_MTIME_UNKNOWN || o->e.mtime_ns > u->last_ns))
+    u->last_ns = o->e.mtime_ns;
   return rc;
 }
 
@@ -475,7 +481,7 @@ int32_t gcs_multipart_list(store_handle *h, const char *bucket,
 {
   gcs_target t = {"list uploads of", bucket, NULL, NULL};
   uplister u = {&t, prefix && *prefix ? prefix : NULL, cb, ctx, "", NULL,
-                STORE_MTIME_UNKNOWN, err};
+                STORE_MTIME_UNKNOWN, STORE_MTIME_UNKNOWN, err};
   int32_t rc = gcs_check_bucket(&t, err);
 
   if (!rc && !cb)
