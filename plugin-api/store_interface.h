@@ -725,7 +725,9 @@ struct store_interface {
    * order (a store that keeps nothing of an upload before its first part
    * lists it from then on). An upload can be listed for a moment after it
    * completes or is aborted; multipart_abort of one already gone is
-   * NOT_FOUND. NOT_FOUND when the container does not exist. NULL when the
+   * NOT_FOUND where the store can tell (S3, OCI, local), else OK (GCS:
+   * an upload is only its parts, and none left is the same as none yet).
+   * NOT_FOUND when the container does not exist. NULL when the
    * store cannot list them: the host then knows only the uploads it
    * journaled itself. */
   store_multipart_list_op *multipart_list;

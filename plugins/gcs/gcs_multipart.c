@@ -388,6 +388,8 @@ int32_t gcs_multipart_complete(store_handle *h, const char *bucket,
   return rc;
 }
 
+/* An upload is only its temporaries: one already gone and one with no
+ * part yet look the same, so aborting either is OK, never NOT_FOUND. */
 int32_t gcs_multipart_abort(store_handle *h, const char *bucket,
                             const char *key, const char *upload_id,
                             store_error *err)
