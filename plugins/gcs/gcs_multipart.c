@@ -216,7 +216,10 @@ static int parse_token(const char *tok, char *gen, size_t cap, uint64_t *size,
 
 /* Compose sources (names/gens[0..n)) into `into` (a temporary or the key),
  * 32 at a time: a level of intermediates "tLEVEL-I" under the upload's
- * prefix while more than 32 remain. */
+ * prefix while more than 32 remain. Each intermediate names the upload's
+ * key as the parts do, so that one a failed complete leaves is listed
+ * (multipart_list) and can be aborted; the final object gets dest's
+ * metadata only. */
 static int32_t compose_tree(store_handle *h, const gcs_target *t,
                             const char *id, unsigned level, char **names,
                             char **gens, size_t n, const json_t *dest,
@@ -225,7 +228,9 @@ static int32_t compose_tree(store_handle *h, const gcs_target *t,
 {
   size_t groups = (n + GCS_COMPOSE_MAX - 1) / GCS_COMPOSE_MAX;
   char **gnames = NULL, **ggens = NULL;
+  store_kv mark = {UPLOAD_KEY_META, t->key};
   sdk_buf name = SDK_BUF_INIT;
+  json_t *idest = NULL;
   int32_t rc = STORE_OK;
 
   if (n <= GCS_COMPOSE_MAX)
@@ -236,6 +241,8 @@ static int32_t compose_tree(store_handle *h, const gcs_target *t,
   ggens = calloc(groups, sizeof(*ggens));
   if (!gnames || !ggens)
     rc = gcs_nomem(t, err);
+  if (!rc)
+    rc = gcs_resource_json(t, NULL, NULL, &mark, 1, 0, 0, NULL, &idest, err);
   for (size_t g = 0; !rc && g < groups; g++) {
     size_t from = g * GCS_COMPOSE_MAX;
     size_t cnt = n - from < GCS_COMPOSE_MAX ? n - from : GCS_COMPOSE_MAX;
@@ -248,7 +255,7 @@ static int32_t compose_tree(store_handle *h, const gcs_target *t,
       break;
     gcs_target it = {t->op, t->bucket, name.data, NULL};
     rc = gcs_compose(h, &it, (const char *const *)names + from,
-                     (const char *const *)gens + from, cnt, NULL, NULL, &res,
+                     (const char *const *)gens + from, cnt, idest, NULL, &res,
                      err);
     if (!rc)
       rc = gcs_obj_read(&it, res, &o, err);
@@ -270,6 +277,7 @@ static int32_t compose_tree(store_handle *h, const gcs_target *t,
     free(ggens[g]);
   free(gnames);
   free(ggens);
+  json_decref(idest);
   sdk_buf_free(&name);
   return rc;
 }
