@@ -44,6 +44,8 @@ struct cleanup {
   cli_tally tally;
   unsigned n, stale;
   const char *other;        /* the service whose journals are read      */
+  int other_rc;             /* reading them failed: why in other_err    */
+  store_error other_err;
 };
 
 /* xtstore_svc_upload_fn: keep a copy of one listed upload. */
@@ -210,13 +212,13 @@ static int mark_busy(void *ud, const xtstore_upload_info *u)
 static int32_t other_service(void *ud, const xtstore_service_info *s)
 {
   struct cleanup *c = ud;
-  store_error err;
 
   if (!s->name || !strcmp(s->name, c->service))
     return 0;
-  memset(&err, 0, sizeof err);
   c->other = s->name;
-  return xtstore_uploads_list(s->name, c->container, mark_busy, c, &err);
+  c->other_rc = xtstore_uploads_list(s->name, c->container, mark_busy, c,
+                                     &c->other_err);
+  return c->other_rc != 0;
 }
 
 /* The service's uploads no journal of this service names: stale once
@@ -316,6 +318,10 @@ static int cleanup_run(cli_global *g, const cli_cmd *self, int argc,
   rc = cli_ctx(g, &ctx, &err);
   if (!rc && listed && c.nup)
     rc = xtstore_services_foreach(ctx, other_service, &c, &err);
+  if (c.other_rc) {
+    ex = cli_fail(self->name, c.other_rc, &c.other_err);
+    goto out;
+  }
   if (rc) {
     ex = cli_fail(self->name, rc, &err);
     goto out;
