@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "s3.h"
+#include "sdk_error.h"
 #include "sdk_util.h"
 
 /* The Unix seconds of the newest part of upload `id` of `key` (0: none),
@@ -118,11 +119,17 @@ static int32_t emit_upload(const s3_call *c, const sdk_xml_node *u,
   up.initiated = ns == STORE_MTIME_UNKNOWN ? 0 : ns / 1000000000;
   rc = newest_part(c->h, c->bucket, up.key, up.upload_id, &up.last_activity,
                    err);
-  if (rc == STORE_E_NOT_FOUND) /* completed or aborted since listed */
+  /* Gone since listed (completed or aborted): not listed. A server
+   * without ListParts: when it was last written is unknown (0). */
+  if (rc == STORE_E_NOT_FOUND || rc == STORE_E_UNSUPPORTED)
+    sdk_error_clear(err);
+  if (rc == STORE_E_NOT_FOUND)
     return STORE_OK;
-  if (rc)
+  if (rc && rc != STORE_E_UNSUPPORTED)
     return rc;
-  if (up.last_activity < up.initiated)
+  if (rc)
+    up.last_activity = 0;
+  else if (up.last_activity < up.initiated) /* no part yet */
     up.last_activity = up.initiated;
   if (cb(ctx, &up))
     return s3_fail_msg(c, err, STORE_E_ABORTED, "stopped by the callback");
