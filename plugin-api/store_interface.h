@@ -452,6 +452,11 @@ typedef struct store_upload {
   const char *upload_id;          /* as multipart_begin gave it: what
                                      multipart_abort takes                */
   int64_t  initiated;             /* Unix seconds it began; 0 unknown     */
+  int64_t  last_activity;         /* since 1.1: Unix seconds of its newest
+                                     part (else of its begin); 0 unknown.
+                                     An upload another machine is still
+                                     writing is young by this, however old
+                                     `initiated` is                       */
 } store_upload;
 
 /* since 1.1: one upload of a multipart_list. Return 0 to go on; non-zero
@@ -720,7 +725,9 @@ struct store_interface {
    * order (a store that keeps nothing of an upload before its first part
    * lists it from then on). An upload can be listed for a moment after it
    * completes or is aborted; multipart_abort of one already gone is
-   * NOT_FOUND. NOT_FOUND when the container does not exist. NULL when the
+   * NOT_FOUND where the store can tell (S3, OCI, local), else OK (GCS:
+   * an upload is only its parts, and none left is the same as none yet).
+   * NOT_FOUND when the container does not exist. NULL when the
    * store cannot list them: the host then knows only the uploads it
    * journaled itself. */
   store_multipart_list_op *multipart_list;

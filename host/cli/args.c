@@ -256,3 +256,46 @@ bad:
                          "byte offsets, LAST >= FIRST)",
                          text);
 }
+
+/* secs as the largest unit that divides it: "0", "90s", "15m", "3660d". */
+static void duration_text(uint64_t secs, char *buf, size_t cap)
+{
+  if (secs && secs % 86400 == 0)
+    snprintf(buf, cap, "%llud", (unsigned long long)(secs / 86400));
+  else if (secs && secs % 3600 == 0)
+    snprintf(buf, cap, "%lluh", (unsigned long long)(secs / 3600));
+  else if (secs && secs % 60 == 0)
+    snprintf(buf, cap, "%llum", (unsigned long long)(secs / 60));
+  else
+    snprintf(buf, cap, "%llus", (unsigned long long)secs);
+}
+
+int cli_parse_duration(const char *verb, const char *opt, const char *text,
+                       uint64_t min, uint64_t max, uint64_t *out)
+{
+  unsigned long long v, unit = 1;
+  char *end, lo[32], hi[32];
+
+  errno = 0;
+  v = strtoull(text, &end, 10);
+  if (text[0] >= '0' && text[0] <= '9' && errno != ERANGE) {
+    if (*end == 'm')
+      unit = 60;
+    else if (*end == 'h')
+      unit = 3600;
+    else if (*end == 'd')
+      unit = 86400;
+    if (*end && strchr("smhd", *end))
+      end++;
+    /* v <= max / unit first: v * unit cannot wrap into range. */
+    if (!*end && v <= max / unit && v * unit >= min) {
+      *out = v * unit;
+      return 0;
+    }
+  }
+  duration_text(min, lo, sizeof lo);
+  duration_text(max, hi, sizeof hi);
+  return cli_usage_error(verb, "%s wants a duration such as 90s, 30m, 36h "
+                               "or 7d (%s to %s), got '%s'",
+                         opt, lo, hi, text);
+}

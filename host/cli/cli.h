@@ -435,4 +435,9 @@ int cli_compare_run(cli_global *g, const cli_cmd *self, int argc,
 int cli_parse_number(const char *verb, const char *opt, const char *text,
                      uint64_t min, uint64_t max, uint64_t *out);
 
+/* A duration in seconds, "90" or "90s", "15m", "36h", "7d", in [min, max]
+ * (args.c). Returns 0 or a usage error naming opt and the bounds. */
+int cli_parse_duration(const char *verb, const char *opt, const char *text,
+                       uint64_t min, uint64_t max, uint64_t *out);
+
 #endif /* CLI_H */

@@ -6,7 +6,6 @@
 ** send, and the id of a grant that can be revoked, go to stderr (or into
 ** the --json object).
 */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,34 +26,6 @@ static const cli_opt presign_opts[] = {
   { "content-type", 0, 1, OPT_CONTENT_TYPE },
   { NULL, 0, 0, 0 },
 };
-
-/* "90", "90s", "15m", "1h", "7d" into seconds. 0 or a usage error. */
-static int parse_lifetime(const char *verb, const char *text, uint32_t *out)
-{
-  unsigned long long v, unit = 1;
-  char *end;
-
-  errno = 0;
-  v = strtoull(text, &end, 10);
-  if (text[0] >= '0' && text[0] <= '9' && errno != ERANGE) {
-    if (*end == 'm')
-      unit = 60;
-    else if (*end == 'h')
-      unit = 3600;
-    else if (*end == 'd')
-      unit = 86400;
-    if (*end && strchr("smhd", *end))
-      end++;
-    if (!*end && v >= 1 && v <= XTSTORE_PRESIGN_MAX_S / unit) {
-      *out = (uint32_t)(v * unit);
-      return 0;
-    }
-  }
-  return cli_usage_error(verb, "--expires wants a lifetime such as 90s, "
-                               "15m, 1h or 7d (1 second to 10 years), got "
-                               "'%s'",
-                         text);
-}
 
 /* The lines of headers ("Name: value\n"...) as a JSON object. */
 static json_t *headers_json(const char *headers)
@@ -136,6 +107,7 @@ static int presign_run(cli_global *g, const cli_cmd *self, int argc,
   store_presign_result r;
   const char *val, *method = "GET";
   char *url = NULL;
+  uint64_t secs;
   int id, rc, ex;
 
   memset(&err, 0, sizeof err);
@@ -149,9 +121,11 @@ static int presign_run(cli_global *g, const cli_cmd *self, int argc,
   cli_args_init(&a, g, self->name, argc, argv);
   while ((id = cli_args_next(&a, presign_opts, &val)) > 0) {
     if (id == OPT_EXPIRES) {
-      ex = parse_lifetime(self->name, val, &o.expires_s);
+      ex = cli_parse_duration(self->name, "--expires", val, 1,
+                              XTSTORE_PRESIGN_MAX_S, &secs);
       if (ex)
         return ex;
+      o.expires_s = (uint32_t)secs;
     } else if (id == OPT_METHOD) {
       if (strcasecmp(val, "GET") == 0) {
         o.method = STORE_PRESIGN_GET;

@@ -32,6 +32,7 @@ static int32_t list_one(void *p, const store_upload *u)
   full.key = STORE_OPT(u, store_upload, key, NULL);
   full.upload_id = STORE_OPT(u, store_upload, upload_id, NULL);
   full.initiated = STORE_OPT(u, store_upload, initiated, 0);
+  full.last_activity = STORE_OPT(u, store_upload, last_activity, 0);
   if (!full.key || !full.upload_id)
     return 0;
   a->calls++;

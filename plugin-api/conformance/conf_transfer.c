@@ -278,6 +278,13 @@ static int uplist_fn(void *ud, const store_upload *u)
   CHECK(l->t, u->initiated >= 0 && u->initiated <= now + 3600,
         "multipart_list: '%s' initiated at %lld, in the future",
         u->key, (long long)u->initiated);
+  CHECK(l->t, u->last_activity >= 0 && u->last_activity <= now + 3600,
+        "multipart_list: '%s' last active at %lld, in the future", u->key,
+        (long long)u->last_activity);
+  CHECK(l->t, !u->initiated || !u->last_activity ||
+              u->last_activity >= u->initiated,
+        "multipart_list: '%s' last active at %lld, before it began (%lld)",
+        u->key, (long long)u->last_activity, (long long)u->initiated);
   for (int i = 0; i < 2; i++)
     if (l->id[i] && !strcmp(u->upload_id, l->id[i])) {
       CHECK(l->t, !strcmp(u->key, l->key[i]), "multipart_list: upload '%s' "

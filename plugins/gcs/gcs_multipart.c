@@ -216,7 +216,10 @@ static int parse_token(const char *tok, char *gen, size_t cap, uint64_t *size,
 
 /* Compose sources (names/gens[0..n)) into `into` (a temporary or the key),
  * 32 at a time: a level of intermediates "tLEVEL-I" under the upload's
- * prefix while more than 32 remain. */
+ * prefix while more than 32 remain. Each intermediate names the upload's
+ * key as the parts do, so that one a failed complete leaves is listed
+ * (multipart_list) and can be aborted; the final object gets dest's
+ * metadata only. */
 static int32_t compose_tree(store_handle *h, const gcs_target *t,
                             const char *id, unsigned level, char **names,
                             char **gens, size_t n, const json_t *dest,
@@ -225,7 +228,9 @@ static int32_t compose_tree(store_handle *h, const gcs_target *t,
 {
   size_t groups = (n + GCS_COMPOSE_MAX - 1) / GCS_COMPOSE_MAX;
   char **gnames = NULL, **ggens = NULL;
+  store_kv mark = {UPLOAD_KEY_META, t->key};
   sdk_buf name = SDK_BUF_INIT;
+  json_t *idest = NULL;
   int32_t rc = STORE_OK;
 
   if (n <= GCS_COMPOSE_MAX)
@@ -236,6 +241,8 @@ static int32_t compose_tree(store_handle *h, const gcs_target *t,
   ggens = calloc(groups, sizeof(*ggens));
   if (!gnames || !ggens)
     rc = gcs_nomem(t, err);
+  if (!rc)
+    rc = gcs_resource_json(t, NULL, NULL, &mark, 1, 0, 0, NULL, &idest, err);
   for (size_t g = 0; !rc && g < groups; g++) {
     size_t from = g * GCS_COMPOSE_MAX;
     size_t cnt = n - from < GCS_COMPOSE_MAX ? n - from : GCS_COMPOSE_MAX;
@@ -248,7 +255,7 @@ static int32_t compose_tree(store_handle *h, const gcs_target *t,
       break;
     gcs_target it = {t->op, t->bucket, name.data, NULL};
     rc = gcs_compose(h, &it, (const char *const *)names + from,
-                     (const char *const *)gens + from, cnt, NULL, NULL, &res,
+                     (const char *const *)gens + from, cnt, idest, NULL, &res,
                      err);
     if (!rc)
       rc = gcs_obj_read(&it, res, &o, err);
@@ -270,6 +277,7 @@ static int32_t compose_tree(store_handle *h, const gcs_target *t,
     free(ggens[g]);
   free(gnames);
   free(ggens);
+  json_decref(idest);
   sdk_buf_free(&name);
   return rc;
 }
@@ -388,6 +396,8 @@ int32_t gcs_multipart_complete(store_handle *h, const char *bucket,
   return rc;
 }
 
+/* An upload is only its temporaries: one already gone and one with no
+ * part yet look the same, so aborting either is OK, never NOT_FOUND. */
 int32_t gcs_multipart_abort(store_handle *h, const char *bucket,
                             const char *key, const char *upload_id,
                             store_error *err)
@@ -411,7 +421,8 @@ typedef struct uplister {
   void *ctx;
   char id[GCS_NONCE_HEX + 1];   /* the upload gathered; "" none           */
   char *key;                    /* from a part's metadata (owned), or NULL */
-  int64_t first_ns;             /* its earliest part's time               */
+  int64_t first_ns;             /* its earliest part's time: "initiated"  */
+  int64_t last_ns;              /* its newest part's: "last_activity"     */
   store_error *err;
 } uplister;
 
@@ -430,6 +441,8 @@ static int32_t up_flush(uplister *u)
     su.upload_id = u->id;
     su.initiated = u->first_ns == STORE_MTIME_UNKNOWN
                      ? 0 : u->first_ns / 1000000000;
+    su.last_activity = u->last_ns == STORE_MTIME_UNKNOWN
+                         ? 0 : u->last_ns / 1000000000;
     if (u->cb(u->ctx, &su))
       rc = gcs_fail(u->t, u->err, STORE_E_ABORTED, "stopped by the "
                     "callback");
@@ -437,7 +450,7 @@ static int32_t up_flush(uplister *u)
   u->id[0] = '\0';
   free(u->key);
   u->key = NULL;
-  u->first_ns = STORE_MTIME_UNKNOWN;
+  u->first_ns = u->last_ns = STORE_MTIME_UNKNOWN;
   return rc;
 }
 
@@ -466,6 +479,9 @@ static int32_t up_item(void *ud, const gcs_obj *o)
   if (o->e.mtime_ns != STORE_MTIME_UNKNOWN &&
       (u->first_ns == STORE_MTIME_UNKNOWN || o->e.mtime_ns < u->first_ns))
     u->first_ns = o->e.mtime_ns;
+  if (o->e.mtime_ns != STORE_MTIME_UNKNOWN &&
+      (u->last_ns == STORE_MTIME_UNKNOWN || o->e.mtime_ns > u->last_ns))
+    u->last_ns = o->e.mtime_ns;
   return rc;
 }
 
@@ -475,7 +491,7 @@ int32_t gcs_multipart_list(store_handle *h, const char *bucket,
 {
   gcs_target t = {"list uploads of", bucket, NULL, NULL};
   uplister u = {&t, prefix && *prefix ? prefix : NULL, cb, ctx, "", NULL,
-                STORE_MTIME_UNKNOWN, err};
+                STORE_MTIME_UNKNOWN, STORE_MTIME_UNKNOWN, err};
   int32_t rc = gcs_check_bucket(&t, err);
 
   if (!rc && !cb)

@@ -10,7 +10,8 @@
 ** object's (checked against a CRC given to complete, recorded and
 ** reported as a put's), and renames it into place like a put; nothing is
 ** visible under the key before that. multipart_list reads the staging:
-** each upload's key from its info, begun when info was written.
+** each upload's key from its info, begun when info was written, last
+** active when its newest part was.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -498,9 +499,52 @@ out:
   return rc;
 }
 
+/* Non-zero when key names a blob here (what lp_obj_open checks): an
+ * upload of another is listed as none, as it could never be aborted. */
+static int key_ok(const char *key)
+{
+  const char *seg = key, *end;
+
+  if (!*key || strlen(key) > LP_MAX_KEY)
+    return 0;
+  for (;; seg = end + 1) {
+    end = strchr(seg, '/');
+    if (!end)
+      end = seg + strlen(seg);
+    if (!lp_segment_ok(seg, (size_t)(end - seg)))
+      return 0;
+    if (!*end)
+      return 1;
+  }
+}
+
+/* The newest modification time (Unix s) of the files in upload directory
+ * dfd (info, parts), at least since. */
+static int64_t newest_file(int dfd, int64_t since)
+{
+  struct dirent *de;
+  struct stat st;
+  int fd = dup(dfd);
+  DIR *d = fd < 0 ? NULL : fdopendir(fd);
+
+  if (!d) {
+    if (fd >= 0)
+      close(fd);
+    return since;
+  }
+  while ((de = readdir(d)))
+    if (de->d_name[0] != '.' &&
+        !fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) &&
+        (int64_t)st.st_mtime > since)
+      since = (int64_t)st.st_mtime;
+  closedir(d);
+  return since;
+}
+
 /* One staged upload of the listing: its key from `info`, begun when info
- * was written (begin writes it once). A directory that is no upload of
- * ours (a bad id, no readable info) is skipped. */
+ * was written (begin writes it once), last active when its newest file
+ * was written. A directory that is no upload of ours (a bad id, no
+ * readable info, a key no blob here can have) is skipped. */
 static int32_t list_one(const lp_obj *o, int ufd, const char *id,
                         const char *prefix, store_upload_fn cb, void *ctx,
                         store_error *err)
@@ -525,7 +569,7 @@ static int32_t list_one(const lp_obj *o, int ufd, const char *id,
     rc = lp_obj_fail(o, err, STORE_E_NOMEM, ENOMEM, "upload '%s'", id);
     goto out;
   }
-  if (info_parse(&u, buf, got) ||
+  if (info_parse(&u, buf, got) || !key_ok(u.key) ||
       (prefix && strncmp(u.key, prefix, strlen(prefix))))
     goto out;
   memset(&su, 0, sizeof(su));
@@ -533,6 +577,7 @@ static int32_t list_one(const lp_obj *o, int ufd, const char *id,
   su.key = u.key;
   su.upload_id = id;
   su.initiated = (int64_t)st.st_mtime;
+  su.last_activity = newest_file(dfd, su.initiated);
   if (cb(ctx, &su))
     rc = lp_obj_fail(o, err, STORE_E_ABORTED, 0, "listing uploads stopped "
                      "by the callback");

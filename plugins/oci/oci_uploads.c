@@ -2,7 +2,10 @@
 ** oci_uploads.c -- ListMultipartUploads (multipart_list): the uploads in
 ** parts a bucket holds, begun by anyone, every page (opc-next-page),
 ** streamed to the callback. The API has no prefix parameter (only limit
-** and page): the prefix is applied here.
+** and page): the prefix is applied here. It says when an upload began,
+** never when it was last written (neither here nor in
+** ListMultipartUploadParts, whose parts carry no time): last_activity
+** stays 0, and cleanup ages OCI uploads from their begin.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -71,10 +74,14 @@ int32_t oci_multipart_list(store_handle *h, const char *bucket,
         break;
       rc = emit(&t, it, prefix, cb, ctx, err);
     }
+    next = rc ? NULL : sdk_response_header(resp, "opc-next-page");
+    /* A server repeating the token it was given would loop forever. */
+    if (next && *next && page && !strcmp(next, page))
+      rc = oci_fail(&t, err, STORE_E_INTERNAL, "the next page's token "
+                    "repeats the last one");
     free(page);
     page = NULL;
-    next = rc ? NULL : sdk_response_header(resp, "opc-next-page");
-    if (next && *next && !(page = strdup(next)))
+    if (!rc && next && *next && !(page = strdup(next)))
       rc = oci_nomem(&t, err);
     json_decref(list);
     sdk_response_free(resp);

@@ -15,6 +15,8 @@ cat > "$CONFIG" <<EOF2
 external-services:
   scratch: {type: "storage", provider: "local", path: "$T/data",
             multipart: {threshold: 5M, part-size: 5M, concurrency: 1}}
+  alias: {type: "storage", provider: "local", path: "$T/data",
+          multipart: {threshold: 5M, part-size: 5M, concurrency: 1}}
 xt-services:
   storage: "scratch"
 EOF2
@@ -62,8 +64,43 @@ xt --json cleanup scratch:c --older-than 0
 assert_rc 0
 assert_json_eq '[(e["action"], e["origin"], e["key"], e["upload_id"], e["age_s"] < 600) for e in j]' \
   "[[\"stale\", \"foreign\", \"pipe.bin\", \"$ID\", true]]"
-# Two days old: the default threshold (24h) now takes it.
+# Clones of the upload under other keys (info rewritten, same length):
+# one not UTF-8 is in the JSON array with '?' for the byte (it was
+# dropped, and with --yes aborted unseen); one with a control character
+# no local blob can have is not listed (it was, and its abort failed,
+# exit 8, on every run).
+clone() {  # clone NEWID NEWKEY(python bytes literal)
+  cp -a "$STAGE/$ID" "$STAGE/$1"
+  python3 -c 'import sys; p = sys.argv[1]; d = open(p, "rb").read()
+assert d.count(b"pipe.bin") == 1
+open(p, "wb").write(d.replace(b"pipe.bin", eval(sys.argv[2])))' \
+    "$STAGE/$1/info" "$2"
+}
+U8=00000000000000000000000000000008
+CC=000000000000000000000000000000cc
+clone "$U8" 'b"pi\xffe.bin"'
+clone "$CC" 'b"pi\x01e.bin"'
+xt --json cleanup scratch:c --older-than 0
+assert_rc 0
+assert_json_eq 'sorted((e["action"], e["key"], e["upload_id"]) for e in j)' \
+  "[[\"stale\", \"pi?e.bin\", \"$U8\"], [\"stale\", \"pipe.bin\", \"$ID\"]]"
+xt cleanup scratch:c --older-than 0
+assert_rc 0
+assert_err_lacks "control character"
+check
+[ "$(printf '%s\n' "$OUT" | wc -l)" -eq 2 ] || fail "not two lines: $OUT"
+rm -rf "${STAGE:?}/$U8" "${STAGE:?}/$CC"
+# Begun two days ago, but its parts are new: idle for seconds, so kept
+# (the age once counted from the begin: aborted by --yes while another
+# machine might still be writing it).
 touch -d '2 days ago' "$STAGE/$ID/info"
+xt cleanup scratch:c --yes
+assert_rc 0
+assert_out_has "recent  scratch:c/pipe.bin  upload $ID"
+check
+[ -d "$STAGE/$ID" ] || fail "--yes aborted an upload whose parts are new"
+# Idle two days (every part too): the default threshold (24h) takes it.
+touch -d '2 days ago' "$STAGE/$ID"/*
 xt cleanup scratch:c --older-than 36h
 assert_rc 0
 assert_out_has "stale  scratch:c/pipe.bin  upload $ID"
@@ -101,10 +138,60 @@ assert_file_absent "$STAGE/$ID"
 check
 [ -z "$(ls "$J")" ] || fail "cleanup --yes left a journal"
 
+# The same container by another service name: an upload a running
+# xtstore journaled as alias:c is active for scratch:c too, never aborted
+# (it was foreign there, and --older-than 0 --yes aborted it under the
+# running upload).
+"$XT_BIN" --config "$CONFIG" put big.bin alias:c/big2.bin > /dev/null 2>&1 &
+PID=$!
+for i in $(seq 1 3000); do
+  [ "$(cat "$J"/*.journal 2> /dev/null | grep -c '^P ')" -ge 2 ] && break
+  sleep 0.01
+done
+kill -STOP "$PID"
+ID=$(ls "$STAGE" 2> /dev/null)
+xt cleanup scratch:c --older-than 0 --yes
+assert_rc 0
+assert_out_has "active  scratch:c/big2.bin  upload $ID, "
+assert_out_has "being written by a running xtstore through service 'alias'"
+check
+[ -d "$STAGE/$ID" ] || fail "--yes aborted an upload a running xtstore is writing"
+xt --json cleanup scratch:c --older-than 0
+assert_rc 0
+assert_json_eq '[(e["action"], e["key"], e["journal_service"]) for e in j]' \
+  '[["active", "big2.bin", "alias"]]'
+kill -9 "$PID"
+kill -CONT "$PID" 2> /dev/null
+wait "$PID" 2> /dev/null
+
+# The service's listing fails (here: the staging is not a directory): one
+# line naming the cause, this machine's journals still shown, no foreign
+# upload aborted, a non-zero exit (it failed whole, journals unseen).
+mv "$STAGE" "$STAGE.aside"
+: > "$STAGE"
+xt cleanup alias:c --older-than 0
+check
+[ "$RC" -ne 0 ] || fail "exit 0 when the service's listing failed"
+assert_err_has "only this machine's journals are shown; no foreign upload is aborted"
+check
+[ "$(printf '%s\n' "$ERR" | grep -c 'journals are shown')" -eq 1 ] || fail "said more than once"
+assert_out_has "stale  alias:c/big2.bin  upload $ID, "
+assert_out_has " MiB) stored"
+rm "$STAGE"
+mv "$STAGE.aside" "$STAGE"
+# Its staging removed behind cleanup's back: the abort finds nothing, said
+# as "gone" (it said "aborted"), and the journal is dropped all the same.
+rm -rf "${STAGE:?}/$ID"
+xt cleanup alias:c --yes
+assert_rc 0
+assert_out_has "gone  alias:c/big2.bin  upload $ID, "
+check
+[ -z "$(ls "$J")" ] || fail "cleanup --yes left the journal of a gone upload"
+
 # Bad input: one line each, and the exit code.
 xt cleanup scratch:c --older-than 3x
 assert_usage cleanup
-assert_err_has "--older-than wants an age such as 90s"
+assert_err_has "--older-than wants a duration such as 90s"
 xt cleanup scratch:c --older-than ''
 assert_usage cleanup
 xt cleanup scratch:nope
@@ -159,13 +246,36 @@ EOF2
   xt cleanup "m:$B"
   assert_rc 0
   assert_err_has "no unfinished uploads of m:$B"
+  # Begun "in 2010" (moto), a part written now (ListParts): idle for
+  # seconds, so kept (aborted by --yes while the begin set the age).
+  run aws_m s3api create-multipart-upload --bucket "$B" --key "busy.bin" \
+    --query UploadId --output text
+  assert_rc 0
+  MID=$OUT
+  head -c 1000 /dev/urandom > part.bin
+  run aws_m s3api upload-part --bucket "$B" --key busy.bin --upload-id "$MID" \
+    --part-number 1 --body part.bin
+  assert_rc 0
+  xt cleanup "m:$B" --yes
+  assert_rc 0
+  assert_out_has "recent  m:$B/busy.bin  upload $MID, "
+  run aws_m s3api list-multipart-uploads --bucket "$B" --query 'Uploads[].UploadId' --output text
+  assert_rc 0
+  assert_out "$MID"
+  xt cleanup "m:$B" --yes --older-than 0
+  assert_rc 0
+  assert_out_has "aborted  m:$B/busy.bin  upload $MID"
+  # A listing that fails: one line naming the cause (and that no foreign
+  # upload is aborted), the error's exit code.
   xt cleanup "m:nosuch$B"
   assert_rc 4
   assert_error cleanup
   assert_err_has "NoSuchBucket"
+  assert_err_has "no foreign upload is aborted"
   xt cleanup "mbad:$B"
   assert_rc 6
   assert_error cleanup
+  assert_err_has "only this machine's journals are shown"
   assert_err_lacks "$SK"
   xt rb -f "m:$B"
 else

@@ -59,6 +59,7 @@
   F(store_upload, key, const char *, reserved) \
   F(store_upload, upload_id, const char *, key) \
   F(store_upload, initiated, int64_t, upload_id) \
+  F(store_upload, last_activity, int64_t, initiated) \
   /* end */
 
 /* ST_CONSTANTS_V1_1(C): C(macro, value) for every constant 1.1 added. */

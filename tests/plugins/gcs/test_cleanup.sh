@@ -6,7 +6,8 @@
 # it counts as stale (its temporaries deleted), and gone from the list.
 . "$(dirname "$0")/gcslib.sh" "$@"
 
-gcs_config "  gcsm: {type: \"storage\", provider: \"gcs\", endpoint: \"$GCS_E\", credentials-file: \"$GCS_DIR/sa.json\", multipart: {threshold: 5M, part-size: 5M, concurrency: 1}}"
+gcs_config "  gcsm: {type: \"storage\", provider: \"gcs\", endpoint: \"$GCS_E\", credentials-file: \"$GCS_DIR/sa.json\", multipart: {threshold: 5M, part-size: 5M, concurrency: 1}}
+  gcsk: {type: \"storage\", provider: \"gcs\", endpoint: \"$GCS_E\", credentials-file: \"$GCS_DIR/sa.json\", multipart: {threshold: 1K, part-size: 1K}}"
 xt mb "gcs:$GCS_B"
 assert_rc 0
 
@@ -46,6 +47,22 @@ assert_rc 0
 assert_err_has "no unfinished uploads of gcs:$GCS_B"
 # Nothing is left: the bucket is empty (the temporaries deleted).
 xt rb "gcs:$GCS_B"
+assert_rc 0
+# An upload of more than 32 parts is composed through intermediates: the
+# final object carries none of the upload key metadata the parts and
+# intermediates do (which cleanup lists them by), only what was put.
+head -c $((40 << 10)) /dev/urandom > many.bin
+xt mb "gcs:$GCS_B"
+assert_rc 0
+xt put many.bin "gcsk:$GCS_B/many.bin"
+assert_rc 0
+xt --json stat "gcs:$GCS_B/many.bin"
+assert_rc 0
+assert_json_eq '(j["size"], sorted((j.get("metadata") or {}).keys()))' '[40960, []]'
+xt get "gcs:$GCS_B/many.bin" back.bin
+assert_rc 0
+cmp -s many.bin back.bin || fail "the 40-part object reads back other bytes"
+xt rb -f "gcs:$GCS_B"
 assert_rc 0
 xt cleanup "gcs:$GCS_B-nosuch"
 assert_rc 4
