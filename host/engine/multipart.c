@@ -449,10 +449,9 @@ static int do_part(xtstore_svc *s, void *arg, store_error *err)
       memcpy(said, err->message, sizeof(said));
     said[sizeof(said) - 1] = '\0';
     p->svc_failed = 0;
-    return st_err(err, STORE_E_IO, "the bytes sent have CRC-32C %08" PRIx32
-                  ", the file's was %08" PRIx32 " when read ahead: the file "
-                  "changed while it was read (the service refused the "
-                  "part: %s)", p->crc, p->want, said);
+    return st_err(err, STORE_E_IO, "the file changed while it was read "
+                  "(CRC-32C %08" PRIx32 " sent, %08" PRIx32 " read ahead); "
+                  "the service refused the part: %s", p->crc, p->want, said);
   }
   /* A provider that stops reading early stored no whole part. */
   if (!rc && p->pos != p->len)

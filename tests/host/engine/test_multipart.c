@@ -914,16 +914,109 @@ static void test_file_changed_refused_aborts(void **state)
   svc = service(ctx, "f");
   assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL,
                                          &err), STORE_E_IO);
-  assert_non_null(strstr(err.message, "part 1 of 5: the bytes sent have "
-                                      "CRC-32C "));
-  assert_non_null(strstr(err.message, "the file changed while it was read "
-                                      "(the service refused the part: "
-                                      "flaky: part 1: injected failure)"));
+  assert_non_null(strstr(err.message, "part 1 of 5: the file changed while "
+                                      "it was read (CRC-32C "));
+  assert_non_null(strstr(err.message, " read ahead); the service refused "
+                                      "the part: flaky: part 1: injected "
+                                      "failure"));
   assert_false(err.flags & STORE_ERR_RETRYABLE);
   assert_null(strstr(read_events(), "part 1 attempt 2"));
   assert_non_null(strstr(read_events(), "abort up-1"));
   assert_null(strstr(logbuf, "kept in"));
   assert_int_equal(journals(), 0);
+  xtstore_ctx_close(ctx);
+}
+
+/* The file's rewrite in place, its time put back, from the progress
+ * callback: once, as part 1 has been partly read (after its CRC-32C was
+ * read ahead), its last byte. */
+struct rewriter {
+  int fd;
+  struct timespec times[2];
+  int done;
+};
+
+static void rewrite_on_bytes(void *ud, uint64_t n)
+{
+  struct rewriter *r = ud;
+  char b = 0x5a;
+  (void)n;
+  if (r->done++)
+    return;
+  assert_int_equal(pwrite(r->fd, &b, 1, 4 * KIB * KIB - 1), 1);
+  assert_int_equal(futimens(r->fd, r->times), 0);
+}
+
+/* A local service `l` in 4 MiB parts, one at a time, retries quick. */
+static xtstore_ctx *open_local_ctx(void)
+{
+  char yaml[300];
+  FILE *f;
+  xtstore_ctx_opts o;
+  xtstore_ctx *ctx = NULL;
+  store_error err;
+
+  snprintf(yaml, sizeof(yaml), "%s/local", dir);
+  mkdir(yaml, 0700);
+  snprintf(yaml, sizeof(yaml), "%s/local/c", dir);
+  mkdir(yaml, 0700);
+  snprintf(yaml, sizeof(yaml), "%s/xt-local.yaml", dir);
+  f = fopen(yaml, "w");
+  assert_non_null(f);
+  fprintf(f, "providers:\n  storage: {local: \"%s\"}\n"
+          "external-services:\n  l: {type: \"storage\", provider: "
+          "\"local\", path: \"%s/local\", retry: {attempts: 3, base-ms: 1, "
+          "max-ms: 2}, multipart: {threshold: 4M, part-size: 4M, "
+          "concurrency: 1}}\n", LOCAL_PLUGIN, dir);
+  fclose(f);
+  memset(&o, 0, sizeof(o));
+  o.struct_size = sizeof(o);
+  o.flags = XTSTORE_CTX_NO_SYSTEM_CONFIG | XTSTORE_CTX_NO_USER_CONFIG |
+            XTSTORE_CTX_NO_CWD_CONFIG;
+  o.config_path = yaml;
+  o.log = capture_log;
+  o.log_level = STORE_LOG_DEBUG;
+  logbuf[0] = '\0';
+  assert_int_equal(xtstore_ctx_open(&o, &ctx, &err), STORE_OK);
+  return ctx;
+}
+
+/* The same through the local provider, which checks the CRC-32C it is
+ * given (refusing retryably), the file's time put back (only the bytes
+ * tell): not retried, no journal, no staging left behind. */
+static void test_file_changed_local_aborts(void **state)
+{
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  store_error err;
+  struct rewriter r;
+  struct stat st;
+  char path[300], cmd[500];
+  uint64_t sum;
+  (void)state;
+  forget_journals();
+  snprintf(path, sizeof(path), "%s/big", dir);
+  make_file(path, 12 * KIB * KIB, &sum);
+  ctx = open_local_ctx();
+  svc = service(ctx, "l");
+  memset(&r, 0, sizeof(r));
+  r.fd = open(path, O_RDWR);
+  assert_true(r.fd >= 0);
+  assert_int_equal(fstat(r.fd, &st), 0);
+  r.times[0] = st.st_atim;
+  r.times[1] = st.st_mtim;
+  assert_int_equal(st_put_fd(svc, "c", "k", NULL, r.fd, rewrite_on_bytes, &r,
+                             NULL, &err), STORE_E_IO);
+  close(r.fd);
+  assert_non_null(strstr(err.message, "part 1 of 3: the file changed while "
+                                      "it was read (CRC-32C "));
+  assert_false(err.flags & STORE_ERR_RETRYABLE);
+  assert_null(strstr(logbuf, "retrying in"));
+  assert_null(strstr(logbuf, "kept in"));
+  assert_int_equal(journals(), 0);
+  snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A '%s/local/c/.xtstore/"
+           "uploads' 2>/dev/null)\"", dir);
+  assert_int_equal(system(cmd), 0);
   xtstore_ctx_close(ctx);
 }
 
@@ -1318,6 +1411,7 @@ int main(void)
     cmocka_unit_test(test_network_failure_kept),
     cmocka_unit_test(test_cancel_during_retry_aborts),
     cmocka_unit_test(test_file_changed_refused_aborts),
+    cmocka_unit_test(test_file_changed_local_aborts),
     cmocka_unit_test(test_parts_of_a_1_0_plugin),
     cmocka_unit_test(test_copy_from_md5_source),
     cmocka_unit_test(test_copy_source_crc_wins),
