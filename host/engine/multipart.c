@@ -334,6 +334,27 @@ static int part_open(struct part *p, store_error *err)
   return s->open(s->ud, p->off, p->len, &p->reader, err);
 }
 
+/* A failure another run may not meet: the network's or a service's own,
+ * retryable, retries spent: no connection, a cut or empty reply, a
+ * timeout, throttling, a 5xx. */
+static int transient(int rc, const store_error *e)
+{
+  return e && (e->flags & STORE_ERR_RETRYABLE) &&
+         (rc == STORE_E_IO || rc == STORE_E_TIMEOUT ||
+          rc == STORE_E_THROTTLED || rc == STORE_E_SERVER);
+}
+
+/* A copy's source that failed with rc (e): a transient failure of its
+ * service is one the next run may not meet (p->svc_failed: keep); one
+ * that says the source is gone or replaced (not found, a precondition),
+ * or a file's, is not. */
+static void source_failed(struct part *p, int rc, const store_error *e)
+{
+  const st_mp_ident *id = p->m->src->ident;
+
+  p->svc_failed = id && id->service && transient(rc, e);
+}
+
 /* After an attempt that ended with rc: close the reader. A part the
  * service gave up on because its body stopped (STORE_E_ABORTED) gets the
  * body's own failure. */
@@ -350,6 +371,7 @@ static int part_close(struct part *p, int rc, store_error *err)
   if (rc != STORE_E_ABORTED)
     return rc;
   if (rrc) {
+    source_failed(p, rrc, &rerr);
     if (err)
       *err = rerr;
     return rrc;
@@ -363,16 +385,23 @@ static int part_close(struct part *p, int rc, store_error *err)
   return rc;
 }
 
-/* st_replay_fn: a part can always be sent again from its first byte. */
+/* st_replay_fn: a part can always be sent again from its first byte --
+ * unless its source cannot be read again: then that failure decides
+ * whether the upload is kept (source_failed). */
 static int part_replay(void *arg)
 {
   struct part *p = arg;
   store_error e;
+  int rc;
 
   if (p->pos == 0)
     return 0;
   part_close(p, STORE_OK, NULL);
-  return part_open(p, &e) != STORE_OK;
+  st_err_reset(&e);
+  rc = part_open(p, &e);
+  if (rc)
+    source_failed(p, rc, &e);
+  return rc != STORE_OK;
 }
 
 static int32_t part_rewind(void *ud)
@@ -924,11 +953,12 @@ static void abort_upload(struct mp *m)
 }
 
 /* A final failure of the network or the service itself, retries spent
- * (err retryable: the next run may well succeed): no connection, a cut or
- * empty reply, a timeout, throttling or a 5xx. A journaled upload is kept
- * for the next run. Not a failure of the source (a read error; a file
- * changed: do_part, or its size, time or inode now) nor a part the host
- * found stored wrong (`service` 0 for those), a failure no retry mends (a
+ * (transient: the next run may well succeed), of the target or of a
+ * copy's source (source_failed). A journaled upload is kept for the next
+ * run. Not a failure of the source (a file's read error or change:
+ * do_part, or its size, time or inode now; a copy's source gone or
+ * replaced) nor a part the host found stored wrong (`service` 0 for
+ * those), a failure no retry mends (a
  * refusal: auth, permission, precondition; a TLS certificate refused; a
  * local store's full disk), or ^C. A provider's retryable STORE_E_IO is
  * taken for the network's: the ABI does not set apart a checksum the
@@ -940,11 +970,8 @@ static int kept_for_next_run(const struct mp *m, int rc, int service,
 {
   store_error e;
 
-  if (!m->journal || !service || st_cancelled(m->svc->ctx) || !err ||
-      !(err->flags & STORE_ERR_RETRYABLE))
-    return 0;
-  if (rc != STORE_E_IO && rc != STORE_E_TIMEOUT &&
-      rc != STORE_E_THROTTLED && rc != STORE_E_SERVER)
+  if (!m->journal || !service || st_cancelled(m->svc->ctx) ||
+      !transient(rc, err))
     return 0;
   st_err_reset(&e);
   return !m->src->changed || !m->src->changed(m->src->ud, &e);

@@ -9,6 +9,8 @@
 # faultproxy.py); the object reads back byte-identical through
 # /usr/bin/aws (else xtstore).
 # A refusal (403) is no network failure: that upload is aborted as before.
+# The same for a copy from moto to the local provider whose source's gets
+# fail (500: kept, resumed) or find it replaced (412: aborted).
 # Against moto (through faultproxy.py), which, unlike s3rver, aborts uploads:
 # so a journal that survives is the engine's doing.
 . "$(dirname "$0")/lib.sh" "$@"
@@ -40,6 +42,8 @@ external-services:
       region: "us-east-1", access-key: "$AK", secret-key: "$SK", addressing: "path",
       multipart: {threshold: 5M, part-size: 5M, concurrency: 2},
       retry: {attempts: 2, base-ms: 10, max-ms: 20}${1:-}}
+  sc: {type: "storage", provider: "local", path: "$T/data",
+       multipart: {threshold: 5M, part-size: 5M, concurrency: 2}}
 xt-services:
   storage: "m"
 EOF
@@ -186,5 +190,46 @@ aborted() {
 }
 aborted denied.bin '"status": 403,
   "body": "<Error><Code>AccessDenied</Code><Message>no</Message></Error>"'
+rules '[]'
+
+# A copy from moto (ranged gets pinned to its etag) to the local provider
+# in parts, journaled: the source's service failing for good (500 on its
+# ranged gets from the 4th on) is the network's or a service's failure,
+# not a source gone: the target's upload is kept, and the next run
+# resumes it. The source replaced instead (412 on the pinned gets):
+# aborted, nothing left.
+xt put a.bin "m:$B/src.bin"
+assert_rc 0
+mkdir -p "$T/data/c"
+rules '[{"match": {"method": "GET", "headers": {"range": "bytes="}}, "skip": 3,
+  "status": 500,
+  "body": "<Error><Code>InternalError</Code><Message>down</Message></Error>"}]'
+xt cp "m:$B/src.bin" sc:c/copy.bin
+check
+[ "$RC" -ne 0 ] || fail "copy: the run succeeded with the source's gets failing"
+ID=$(jid)
+assert_err_has "upload '$ID' kept in '$J/"
+check
+[ -n "$ID" ] && [ -d "$T/data/c/.xtstore/uploads/$ID" ] ||
+  fail "copy: no journal, or the staged upload '$ID' is gone"
+rules '[]'
+xt -v cp "m:$B/src.bin" sc:c/copy.bin
+assert_rc 0
+assert_err_has "resuming upload '$ID'"
+assert_same a.bin "$T/data/c/copy.bin"
+check
+[ -z "$(ls "$J")" ] || fail "copy: a completed upload left its journal: $(ls "$J")"
+rules '[{"match": {"method": "GET", "headers": {"range": "bytes="}}, "skip": 3,
+  "status": 412,
+  "body": "<Error><Code>PreconditionFailed</Code><Message>x</Message></Error>"}]'
+xt cp "m:$B/src.bin" sc:c/copy2.bin
+check
+[ "$RC" -ne 0 ] || fail "copy2: the run succeeded with the source replaced"
+assert_err_lacks "kept in"
+check
+[ -z "$(ls "$J")" ] || fail "copy2: the upload left its journal: $(ls "$J")"
+check
+[ -z "$(ls -A "$T/data/c/.xtstore/uploads" 2> /dev/null)" ] ||
+  fail "copy2: staging left: $(ls "$T/data/c/.xtstore/uploads")"
 rules '[]'
 finish
