@@ -958,13 +958,13 @@ static void abort_upload(struct mp *m)
  * run. Not a failure of the source (a file's read error or change:
  * do_part, or its size, time or inode now; a copy's source gone or
  * replaced) nor a part the host found stored wrong (`service` 0 for
- * those), a failure no retry mends (a
- * refusal: auth, permission, precondition; a TLS certificate refused; a
- * local store's full disk), or ^C. A provider's retryable STORE_E_IO is
- * taken for the network's: the ABI does not set apart a checksum the
- * service refused (S3's BadDigest, Azure's Md5Mismatch: to it, a part hurt
- * in flight), so that one is kept too -- harmless: the parts on record
- * were each checked, and the next run checks again. */
+ * those), a failure no retry mends (a refusal: auth, permission,
+ * precondition; a TLS certificate refused; a local store's full disk), or
+ * ^C. A provider's retryable STORE_E_IO is taken for the network's: the
+ * ABI does not set apart a checksum the service refused (S3's BadDigest,
+ * Azure's Md5Mismatch: to it, a part hurt in flight), so that one is kept
+ * too -- harmless: the parts on record were each checked, and the next
+ * run checks again. */
 static int kept_for_next_run(const struct mp *m, int rc, int service,
                              const store_error *err)
 {
