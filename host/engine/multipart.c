@@ -41,11 +41,12 @@
 ** started over once. One run at a time holds a target's journal (its
 ** lock, taken before it is read); another one at once uploads unjournaled.
 ** A final failure of the network or the service (no connection, a cut, a
-** timeout, throttling or a 5xx, retries spent) keeps the upload and its
-** journal for the next run, as kill -9 would, even where an abort could
-** reach the service now; any other failure (the source's, a part the host
-** finds stored wrong, a refusal) or ^C aborts the upload and drops the
-** journal, as a deliberate stop (kept_for_next_run).
+** timeout, throttling or a 5xx: retryable, retries spent) keeps the upload
+** and its journal for the next run, as kill -9 would, even where an abort
+** could reach the service now; any other failure (the source's, a file
+** changed, a part the host finds stored wrong, a refusal, one no retry
+** mends) or ^C aborts the upload and drops the journal, as a deliberate
+** stop (kept_for_next_run).
 */
 #include <errno.h>
 #include <inttypes.h>
@@ -111,7 +112,7 @@ struct mp {
   uint64_t held;                /* bytes of it this upload holds          */
   atomic_int failed;            /* a failure is on record: stop           */
   int rc;                       /* the first failure                      */
-  int rc_service;               /* ... is the service's (part->refused)   */
+  int rc_service;               /* ... is the service's (p->svc_failed)   */
   store_error err;
   st_journal *journal;          /* a journaled upload's record (owned)    */
   char *jpath;                  /* its path, once looked for (owned)      */
@@ -133,7 +134,7 @@ struct part {
   void *reader;                 /* a random source's reader, per attempt  */
   int on_record;                /* a journal's: sent only if it changed   */
   int ended_early;              /* the reader ended before len            */
-  int refused;                  /* this attempt failed in the service     */
+  int svc_failed;               /* this attempt failed in the service     */
   char token[STORE_ID_SIZE];
 };
 
@@ -333,6 +334,27 @@ static int part_open(struct part *p, store_error *err)
   return s->open(s->ud, p->off, p->len, &p->reader, err);
 }
 
+/* A failure another run may not meet: the network's or a service's own,
+ * retryable, retries spent: no connection, a cut or empty reply, a
+ * timeout, throttling, a 5xx. */
+static int transient(int rc, const store_error *e)
+{
+  return e && (e->flags & STORE_ERR_RETRYABLE) &&
+         (rc == STORE_E_IO || rc == STORE_E_TIMEOUT ||
+          rc == STORE_E_THROTTLED || rc == STORE_E_SERVER);
+}
+
+/* A copy's source that failed with rc (e): a transient failure of its
+ * service is one the next run may not meet (p->svc_failed: keep); one
+ * that says the source is gone or replaced (not found, a precondition),
+ * or a file's, is not. */
+static void source_failed(struct part *p, int rc, const store_error *e)
+{
+  const st_mp_ident *id = p->m->src->ident;
+
+  p->svc_failed = id && id->service && transient(rc, e);
+}
+
 /* After an attempt that ended with rc: close the reader. A part the
  * service gave up on because its body stopped (STORE_E_ABORTED) gets the
  * body's own failure. */
@@ -349,6 +371,7 @@ static int part_close(struct part *p, int rc, store_error *err)
   if (rc != STORE_E_ABORTED)
     return rc;
   if (rrc) {
+    source_failed(p, rrc, &rerr);
     if (err)
       *err = rerr;
     return rrc;
@@ -362,16 +385,23 @@ static int part_close(struct part *p, int rc, store_error *err)
   return rc;
 }
 
-/* st_replay_fn: a part can always be sent again from its first byte. */
+/* st_replay_fn: a part can always be sent again from its first byte --
+ * unless its source cannot be read again: then that failure decides
+ * whether the upload is kept (source_failed). */
 static int part_replay(void *arg)
 {
   struct part *p = arg;
   store_error e;
+  int rc;
 
   if (p->pos == 0)
     return 0;
   part_close(p, STORE_OK, NULL);
-  return part_open(p, &e) != STORE_OK;
+  st_err_reset(&e);
+  rc = part_open(p, &e);
+  if (rc)
+    source_failed(p, rc, &e);
+  return rc != STORE_OK;
 }
 
 static int32_t part_rewind(void *ud)
@@ -436,7 +466,22 @@ static int do_part(xtstore_svc *s, void *arg, store_error *err)
                                         err);
   }
   /* Not the body's failure (STORE_E_ABORTED: the source's, or ^C). */
-  p->refused = rc != STORE_OK && rc != STORE_E_ABORTED;
+  p->svc_failed = rc != STORE_OK && rc != STORE_E_ABORTED;
+  /* A store that checks the CRC-32C read ahead refuses a file's part
+   * whose bytes changed since (retryably: to it, bytes hurt in flight);
+   * every attempt would send that CRC again: the file's failure. */
+  if (p->svc_failed && !p->buf && p->known && p->pos == p->len &&
+      p->crc != p->want) {
+    char said[STORE_ERR_MSG_SIZE] = "";
+
+    if (err)
+      memcpy(said, err->message, sizeof(said));
+    said[sizeof(said) - 1] = '\0';
+    p->svc_failed = 0;
+    return st_err(err, STORE_E_IO, "the file changed while it was read "
+                  "(CRC-32C %08" PRIx32 " sent, %08" PRIx32 " read ahead); "
+                  "the service refused the part: %s", p->crc, p->want, said);
+  }
   /* A provider that stops reading early stored no whole part. */
   if (!rc && p->pos != p->len)
     return st_err(err, STORE_E_INTERNAL, "the provider took %" PRIu64 " of "
@@ -567,7 +612,7 @@ static void run_part(void *ud, void *job)
     if (!rc)
       rc = keep_token(m, p, &e);
     if (rc)
-      fail(m, p->no, rc, p->refused, &e);
+      fail(m, p->no, rc, p->svc_failed, &e);
   }
   give_buffer(m, p->buf);
   free(p);
@@ -907,22 +952,29 @@ static void abort_upload(struct mp *m)
     keep_upload(m);
 }
 
-/* A final failure of the network or the service itself, retries spent:
- * no connection, a cut or empty reply, a timeout, throttling, a 5xx. The
- * next run may well succeed, so a journaled upload is kept for it. Not a
- * failure of the source (a read error, a change) nor a part the host
- * found stored wrong (`service` 0 for those), a refusal (auth,
- * permission, precondition, a checksum the service refused) or ^C. A
- * provider's STORE_E_IO is taken for the network's: the ABI does not set
- * apart the one a provider reports for a part it found stored wrong (no
- * errno, as with an empty reply), so that one is kept too -- harmless:
- * the parts on record were each checked, and the next run checks again. */
-static int kept_for_next_run(const struct mp *m, int rc, int service)
+/* A final failure of the network or the service itself, retries spent
+ * (transient: the next run may well succeed), of the target or of a
+ * copy's source (source_failed). A journaled upload is kept for the next
+ * run. Not a failure of the source (a file's read error or change:
+ * do_part, or its size, time or inode now; a copy's source gone or
+ * replaced) nor a part the host found stored wrong (`service` 0 for
+ * those), a failure no retry mends (a refusal: auth, permission,
+ * precondition; a TLS certificate refused; a local store's full disk), or
+ * ^C. A provider's retryable STORE_E_IO is taken for the network's: the
+ * ABI does not set apart a checksum the service refused (S3's BadDigest,
+ * Azure's Md5Mismatch: to it, a part hurt in flight), so that one is kept
+ * too -- harmless: the parts on record were each checked, and the next
+ * run checks again. */
+static int kept_for_next_run(const struct mp *m, int rc, int service,
+                             const store_error *err)
 {
-  if (!m->journal || !service || st_cancelled(m->svc->ctx))
+  store_error e;
+
+  if (!m->journal || !service || st_cancelled(m->svc->ctx) ||
+      !transient(rc, err))
     return 0;
-  return rc == STORE_E_IO || rc == STORE_E_TIMEOUT ||
-         rc == STORE_E_THROTTLED || rc == STORE_E_SERVER;
+  st_err_reset(&e);
+  return !m->src->changed || !m->src->changed(m->src->ud, &e);
 }
 
 /* Only a random source with an identity is journaled (a file read by
@@ -1251,7 +1303,7 @@ static int upload(struct mp *m, char **first, uint64_t got,
     return upload(m, first, got, out, err);
   }
   if (rc) {
-    if (kept_for_next_run(m, rc, service))
+    if (kept_for_next_run(m, rc, service, err))
       keep_upload(m);
     else
       abort_upload(m);

@@ -13,7 +13,11 @@ a rule, or the client gone mid-body, e.g. killed):
     METHOD PATH N QUERY       e.g.  PUT /bkt/key 8388608 partNumber=3&uploadId=x
 N: the request body's bytes the proxy received from the client (content only: chunked
 framing is not counted), forwarded or not; what a client sent, for tests to sum.
-QUERY is "-" when there is none.
+QUERY is "-" when there is none. N is what the proxy received, not what upstream
+stored: a request cut by a rule, by upstream (502) or by the client counts what came.
+DIR/active holds the number of requests begun (head read) whose bytes line is not
+written yet: after a client is killed, 0 there means all its requests are logged (a
+request forwarded whole is logged only when upstream answers).
 Requests are forwarded unchanged (Host included, so signatures stay valid) over one
 keep-alive upstream connection per client connection; bodies stream both ways,
 chunked ones too. "Expect: 100-continue" is answered by the proxy itself.
@@ -233,7 +237,20 @@ class Rules:
 
 LOG = None
 BYTES = None
+STATE = None
+ACTIVE = [0]
 LOG_LOCK = threading.Lock()
+
+
+def set_active(delta):
+    """Count a request begun (+1) or logged in DIR/bytes (-1) in DIR/active.
+    Called with LOG_LOCK held."""
+    ACTIVE[0] += delta
+    if STATE is not None:
+        tmp = os.path.join(STATE, "active.tmp")
+        with open(tmp, "w") as f:
+            f.write(f"{ACTIVE[0]}\n")
+        os.replace(tmp, os.path.join(STATE, "active"))
 
 
 def log_line(method, path, action):
@@ -253,6 +270,7 @@ def log_bytes(cur):
         if BYTES is not None:
             BYTES.write(f"{cur[0]} {cur[1]} {cur[3][0]} {cur[4] or '-'}\n")
             BYTES.flush()
+        set_active(-1)
 
 
 def counting(parts, box):
@@ -618,6 +636,8 @@ class Proxy:
         tag = f"rule={rule.idx} " if rule else ""
         box = [0]  # request body bytes received (DIR/bytes)
         cur[:] = [method, path, tag, box, query]
+        with LOG_LOCK:
+            set_active(1)
 
         def cont():
             if expect and req_fr[0] != "none":
@@ -873,7 +893,7 @@ class _Done(Exception):
 
 
 def main():
-    global LOG, BYTES
+    global LOG, BYTES, STATE
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--upstream", required=True)
     ap.add_argument("--port", type=int, default=0)
@@ -900,6 +920,8 @@ def main():
         os.makedirs(a.state, exist_ok=True)
         LOG = open(os.path.join(a.state, "log"), "a")
         BYTES = open(os.path.join(a.state, "bytes"), "a")
+        STATE = a.state
+        set_active(0)
 
         def put(name, value):
             tmp = os.path.join(a.state, name + ".tmp")

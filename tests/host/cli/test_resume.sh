@@ -12,7 +12,8 @@
 # (XTSTORE_S3RVER_DIR, XTSTORE_FAULTPROXY_SH): there a 300 MiB upload at the
 # default multipart settings, killed half-way, is resumed sending no more
 # than the parts not on record, and no byte twice beyond the parts that
-# were in flight at the kill.
+# were in flight at the kill (each run through a proxy of its own, so no
+# late line of the killed run's counts as the re-run's).
 . "$(dirname "$0")/lib.sh" "$@"
 
 J="$HOME/.local/state/xtstore/uploads"
@@ -228,24 +229,39 @@ echo '[]' > "$T/rules.json"
 }
 B="xtresume$$"
 trap '"$XT_BIN" --config "$CONFIG" -q rb -f "s3:$B" > /dev/null 2>&1;
-      "$XTSTORE_FAULTPROXY_SH" stop "$T/proxy" > /dev/null 2>&1; rm -rf "$T"' EXIT
-cat > "$CONFIG" <<EOF
+      "$XTSTORE_FAULTPROXY_SH" stop "$T/proxy" > /dev/null 2>&1;
+      "$XTSTORE_FAULTPROXY_SH" stop "$T/proxy2" > /dev/null 2>&1; rm -rf "$T"' EXIT
+# s3_config PROXY_DIR: the services, through that proxy.
+s3_config() {
+  cat > "$CONFIG" <<EOF
 external-services:
-  s3: {type: "storage", provider: "s3", endpoint: "$(cat "$T/proxy/endpoint")",
+  s3: {type: "storage", provider: "s3", endpoint: "$(cat "$1/endpoint")",
        region: "us-east-1", access-key: "S3RVER", secret-key: "S3RVER",
        addressing: "path", payload-signing: "unsigned", $MP}
-  s3d: {type: "storage", provider: "s3", endpoint: "$(cat "$T/proxy/endpoint")",
+  s3d: {type: "storage", provider: "s3", endpoint: "$(cat "$1/endpoint")",
         region: "us-east-1", access-key: "S3RVER", secret-key: "S3RVER",
         addressing: "path"}
 xt-services:
   storage: "s3"
 EOF
-# Body bytes of the UploadParts of key $1 the proxy received, from line $2
-# of its bytes log on (a killed run's in-flight parts too: logged as they
-# are cut).
+}
+s3_config "$T/proxy"
+# Body bytes of the UploadParts of key $1 proxy $2 received (a killed run's
+# in-flight parts too: logged as they are cut, or answered).
 part_bytes() {
-  tail -n +"$2" "$T/proxy/bytes" | awk -v p="/$B/$1" \
-    '$1 == "PUT" && $2 == p && $4 ~ /partNumber=/ {n += $3} END {print n + 0}'
+  awk -v p="/$B/$1" '$1 == "PUT" && $2 == p && $4 ~ /partNumber=/ {n += $3}
+    END {print n + 0}' "$2/bytes"
+}
+# Wait until proxy $1 has logged every request begun (a killed run's
+# parts forwarded whole are logged only once s3rver answers).
+settled() {
+  local i
+  check
+  for i in $(seq 1 600); do
+    [ "$(cat "$1/active" 2> /dev/null)" = 0 ] && return 0
+    sleep 0.1
+  done
+  fail "proxy $1: $(cat "$1/active") requests still not logged after 60 s"
 }
 # Bytes of the parts the journal records.
 jbytes() {
@@ -262,19 +278,23 @@ head -c "$TOTAL" /dev/urandom > s3.bin
 "$XT_BIN" --config "$CONFIG" -v put s3.bin "s3d:$B/s3.bin" > "$T/.k.out" 2> "$T/.k.err" &
 PID=$!
 for i in $(seq 1 6000); do
-  [ "$(part_bytes s3.bin 1)" -ge $((TOTAL / 2)) ] && break
+  [ "$(part_bytes s3.bin "$T/proxy")" -ge $((TOTAL / 2)) ] && break
   kill -0 "$PID" 2> /dev/null || break
   sleep 0.02
 done
 KILLED=0
 kill -9 "$PID" 2> /dev/null && KILLED=1
 wait "$PID" 2> /dev/null
-sleep 1                       # the proxy logs the cut parts as it sees the cut
+settled "$T/proxy"
 K=$(jparts)
 ID=$(jid)
 REC=$(jbytes)
-B1=$(part_bytes s3.bin 1)
-N0=$(($(wc -l < "$T/proxy/bytes") + 1))
+B1=$(part_bytes s3.bin "$T/proxy")
+"$XTSTORE_FAULTPROXY_SH" start "$T/proxy2" "$XTSTORE_S3RVER_DIR" "$T/rules.json" > /dev/null || {
+  echo "FAIL: the second fault proxy did not start"
+  exit 1
+}
+s3_config "$T/proxy2"
 check
 grep -q "multipart upload, 38 parts of $PS bytes, 4 at a time" "$T/.k.err" ||
   fail "not the default multipart settings: $(grep multipart "$T/.k.err")"
@@ -286,8 +306,10 @@ assert_out_has "stale  s3d:$B/s3.bin  upload $ID"
 xt -v put s3.bin "s3d:$B/s3.bin"
 assert_rc 0
 assert_err_has "resuming upload '$ID': $K of 38 parts on record"
-B2=$(part_bytes s3.bin "$N0")
-echo "s3rver: killed after $B1 of $TOTAL bytes ($K parts, $REC bytes on record); the re-run sent $B2; sent twice: $((B1 + B2 - TOTAL))"
+settled "$T/proxy2"
+B2=$(part_bytes s3.bin "$T/proxy2")
+echo "s3rver: killed after $B1 of $TOTAL bytes ($K parts, $REC bytes on record);\
+ the re-run sent $B2; sent twice: $((B1 + B2 - TOTAL))"
 # The re-run sends the parts not on record, nothing more; and all that was
 # sent twice is at most the parts in flight at the kill.
 check

@@ -13,6 +13,10 @@
 ** copy checked against its source's CRC-32C, and parallel ranged
 ** downloads checked against the object's and pinned to the etag the first
 ** get saw (an object replaced meanwhile fails the download, no file left).
+** Resume across runs: a file's upload whose part fails for good with a
+** retryable 5xx, I/O error or timeout is kept with its journal, not
+** aborted; not retryable, from a pipe, a refusal, ^C during a retry, or a
+** file changed under a part the store refused: aborted, no journal.
 */
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -35,6 +39,8 @@ static char dir[] = "/tmp/xtstore-mp-XXXXXX";
 static char events[300], logbuf[8192];
 /* The fixture service `f` is: flaky-mp, or flaky-mp10 (a 1.0 plugin). */
 static const char *mp_name = "flaky-mp";
+/* Cancelled as a retry is announced, before its wait (^C then). */
+static xtstore_ctx *cancel_on_retry;
 
 static void capture_log(void *ud, int32_t level, const char *msg)
 {
@@ -42,6 +48,8 @@ static void capture_log(void *ud, int32_t level, const char *msg)
   (void)ud;
   (void)level;
   snprintf(logbuf + used, sizeof(logbuf) - used, "%s\n", msg);
+  if (cancel_on_retry && strstr(msg, "retrying in"))
+    xtstore_ctx_cancel(cancel_on_retry);
 }
 
 /* A context whose service `f` is flaky-mp with `extra` keys (and the
@@ -755,6 +763,263 @@ static void test_file_changed_mid_upload(void **state)
   xtstore_ctx_close(ctx);
 }
 
+/* Journals of uploads under the test's XDG_STATE_HOME (setup). */
+static int journals(void)
+{
+  char cmd[400];
+  FILE *f;
+  int n = -1;
+  snprintf(cmd, sizeof(cmd), "ls '%s/state/xtstore/uploads' 2>/dev/null | "
+           "grep -c '\\.journal$'", dir);
+  f = popen(cmd, "r");
+  assert_non_null(f);
+  if (fscanf(f, "%d", &n) != 1)
+    n = -1;
+  pclose(f);
+  return n;
+}
+
+static void forget_journals(void)
+{
+  char cmd[400];
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s/state'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
+/* The keys of a 20-part upload whose part 7 fails once with `code`,
+ * retryably or not, with no retry left. */
+static void failing_part_keys(char *out, size_t cap, int code, int retryable)
+{
+  snprintf(out, cap, "fail-parts: \"7\", fail-code: \"%d\", retryable: "
+           "\"%d\", retry: {attempts: 1}, multipart: {threshold: 4K, "
+           "part-size: 1K, concurrency: 2}", code, retryable);
+}
+
+/* Resume across runs (kept_for_next_run): a journaled upload from a file
+ * whose part fails for good with the network's or the service's own
+ * retryable failure (a 5xx, a cut, a timeout) is kept, not aborted, with
+ * its journal for the next run; the same failure not retryable, or from a
+ * pipe (not journaled), is aborted, as is a refusal. */
+static void test_network_failure_kept(void **state)
+{
+  static const int kept[] = {STORE_E_SERVER, STORE_E_IO, STORE_E_TIMEOUT};
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  store_error err;
+  char path[300], keys[400];
+  uint64_t sum, counted = 0;
+  size_t i;
+  (void)state;
+  snprintf(path, sizeof(path), "%s/body", dir);
+  make_file(path, 20 * KIB, &sum);
+  for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+    forget_journals();
+    failing_part_keys(keys, sizeof(keys), kept[i], 1);
+    ctx = open_ctx(keys);
+    svc = service(ctx, "f");
+    assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL,
+                                           &err), kept[i]);
+    assert_non_null(strstr(err.message, "part 7 of 20: "));
+    assert_non_null(strstr(read_events(), "part 7 attempt 1 len 1024 fail\n"));
+    assert_null(strstr(read_events(), "abort"));
+    assert_null(strstr(read_events(), "complete"));
+    assert_non_null(strstr(logbuf, "upload 'up-1' kept in '"));
+    assert_int_equal(journals(), 1);
+    xtstore_ctx_close(ctx);
+
+    /* Not retryable: no next run mends it. */
+    forget_journals();
+    failing_part_keys(keys, sizeof(keys), kept[i], 0);
+    ctx = open_ctx(keys);
+    svc = service(ctx, "f");
+    assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL,
+                                           &err), kept[i]);
+    assert_non_null(strstr(read_events(), "abort up-1"));
+    assert_null(strstr(logbuf, "kept in"));
+    assert_int_equal(journals(), 0);
+    xtstore_ctx_close(ctx);
+
+    /* A pipe: nothing to resume from. */
+    failing_part_keys(keys, sizeof(keys), kept[i], 1);
+    ctx = open_ctx(keys);
+    svc = service(ctx, "f");
+    assert_int_equal(put_pipe(svc, 20 * KIB, &counted, &err), kept[i]);
+    assert_non_null(strstr(read_events(), "abort up-1"));
+    assert_null(strstr(logbuf, "kept in"));
+    assert_int_equal(journals(), 0);
+    xtstore_ctx_close(ctx);
+  }
+
+  /* A refusal (permission), retryable or not, is aborted. */
+  failing_part_keys(keys, sizeof(keys), STORE_E_PERMISSION, 1);
+  ctx = open_ctx(keys);
+  svc = service(ctx, "f");
+  assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL,
+                                         &err), STORE_E_PERMISSION);
+  assert_non_null(strstr(read_events(), "abort up-1"));
+  assert_int_equal(journals(), 0);
+  xtstore_ctx_close(ctx);
+}
+
+/* ^C while a failed part waits to be retried (a 5xx, retryable): the
+ * retry is not made, and the upload is aborted, no journal left. */
+static void test_cancel_during_retry_aborts(void **state)
+{
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  store_error err;
+  char path[300];
+  uint64_t sum;
+  (void)state;
+  forget_journals();
+  ctx = open_ctx("fail-parts: \"3\", fail-code: \"16\", retryable: \"1\", "
+                 "retry: {attempts: 3}, multipart: {threshold: 4K, "
+                 "part-size: 1K, concurrency: 1}");
+  svc = service(ctx, "f");
+  snprintf(path, sizeof(path), "%s/body", dir);
+  make_file(path, 20 * KIB, &sum);
+  cancel_on_retry = ctx;
+  assert_int_not_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL,
+                                             &err), STORE_OK);
+  cancel_on_retry = NULL;
+  assert_non_null(strstr(logbuf, "retrying in"));
+  assert_non_null(strstr(read_events(), "part 3 attempt 1 len 1024 fail\n"));
+  assert_null(strstr(read_events(), "part 3 attempt 2"));
+  assert_non_null(strstr(read_events(), "abort up-1"));
+  assert_null(strstr(logbuf, "kept in"));
+  assert_int_equal(journals(), 0);
+  xtstore_ctx_close(ctx);
+}
+
+/* A file rewritten after its part's CRC-32C was read ahead, which the
+ * store checks and refuses (retryably, as a part hurt in flight): every
+ * attempt would send the same CRC again, so the part is not retried; the
+ * file's failure, not the network's: aborted, no journal left. */
+static void test_file_changed_refused_aborts(void **state)
+{
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  store_error err;
+  char path[300], keys[600];
+  uint64_t sum;
+  (void)state;
+  forget_journals();
+  snprintf(path, sizeof(path), "%s/body", dir);
+  make_file(path, 5 * KIB, &sum);
+  snprintf(keys, sizeof(keys), "rewrite-file: \"%s\", rewrite-before: "
+           "\"1\", fail-parts: \"1\", fail-code: \"9\", retryable: \"1\", "
+           "retry: {attempts: 3, base-ms: 1}, multipart: {threshold: 4K, "
+           "part-size: 1K, concurrency: 1}", path);
+  ctx = open_ctx(keys);
+  svc = service(ctx, "f");
+  assert_int_equal(xtstore_blob_put_file(svc, "c", "k", NULL, path, NULL,
+                                         &err), STORE_E_IO);
+  assert_non_null(strstr(err.message, "part 1 of 5: the file changed while "
+                                      "it was read (CRC-32C "));
+  assert_non_null(strstr(err.message, " read ahead); the service refused "
+                                      "the part: flaky: part 1: injected "
+                                      "failure"));
+  assert_false(err.flags & STORE_ERR_RETRYABLE);
+  assert_null(strstr(read_events(), "part 1 attempt 2"));
+  assert_non_null(strstr(read_events(), "abort up-1"));
+  assert_null(strstr(logbuf, "kept in"));
+  assert_int_equal(journals(), 0);
+  xtstore_ctx_close(ctx);
+}
+
+/* The file's rewrite in place, its time put back, from the progress
+ * callback: once, as part 1 has been partly read (after its CRC-32C was
+ * read ahead), its last byte. */
+struct rewriter {
+  int fd;
+  struct timespec times[2];
+  int done;
+};
+
+static void rewrite_on_bytes(void *ud, uint64_t n)
+{
+  struct rewriter *r = ud;
+  char b = 0x5a;
+  (void)n;
+  if (r->done++)
+    return;
+  assert_int_equal(pwrite(r->fd, &b, 1, 4 * KIB * KIB - 1), 1);
+  assert_int_equal(futimens(r->fd, r->times), 0);
+}
+
+/* A local service `l` in 4 MiB parts, one at a time, retries quick. */
+static xtstore_ctx *open_local_ctx(void)
+{
+  char yaml[300];
+  FILE *f;
+  xtstore_ctx_opts o;
+  xtstore_ctx *ctx = NULL;
+  store_error err;
+
+  snprintf(yaml, sizeof(yaml), "%s/local", dir);
+  mkdir(yaml, 0700);
+  snprintf(yaml, sizeof(yaml), "%s/local/c", dir);
+  mkdir(yaml, 0700);
+  snprintf(yaml, sizeof(yaml), "%s/xt-local.yaml", dir);
+  f = fopen(yaml, "w");
+  assert_non_null(f);
+  fprintf(f, "providers:\n  storage: {local: \"%s\"}\n"
+          "external-services:\n  l: {type: \"storage\", provider: "
+          "\"local\", path: \"%s/local\", retry: {attempts: 3, base-ms: 1, "
+          "max-ms: 2}, multipart: {threshold: 4M, part-size: 4M, "
+          "concurrency: 1}}\n", LOCAL_PLUGIN, dir);
+  fclose(f);
+  memset(&o, 0, sizeof(o));
+  o.struct_size = sizeof(o);
+  o.flags = XTSTORE_CTX_NO_SYSTEM_CONFIG | XTSTORE_CTX_NO_USER_CONFIG |
+            XTSTORE_CTX_NO_CWD_CONFIG;
+  o.config_path = yaml;
+  o.log = capture_log;
+  o.log_level = STORE_LOG_DEBUG;
+  logbuf[0] = '\0';
+  assert_int_equal(xtstore_ctx_open(&o, &ctx, &err), STORE_OK);
+  return ctx;
+}
+
+/* The same through the local provider, which checks the CRC-32C it is
+ * given (refusing retryably), the file's time put back (only the bytes
+ * tell): not retried, no journal, no staging left behind. */
+static void test_file_changed_local_aborts(void **state)
+{
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  store_error err;
+  struct rewriter r;
+  struct stat st;
+  char path[300], cmd[500];
+  uint64_t sum;
+  (void)state;
+  forget_journals();
+  snprintf(path, sizeof(path), "%s/big", dir);
+  make_file(path, 12 * KIB * KIB, &sum);
+  ctx = open_local_ctx();
+  svc = service(ctx, "l");
+  memset(&r, 0, sizeof(r));
+  r.fd = open(path, O_RDWR);
+  assert_true(r.fd >= 0);
+  assert_int_equal(fstat(r.fd, &st), 0);
+  r.times[0] = st.st_atim;
+  r.times[1] = st.st_mtim;
+  assert_int_equal(st_put_fd(svc, "c", "k", NULL, r.fd, rewrite_on_bytes, &r,
+                             NULL, &err), STORE_E_IO);
+  close(r.fd);
+  assert_non_null(strstr(err.message, "part 1 of 3: the file changed while "
+                                      "it was read (CRC-32C "));
+  assert_false(err.flags & STORE_ERR_RETRYABLE);
+  assert_null(strstr(logbuf, "retrying in"));
+  assert_null(strstr(logbuf, "kept in"));
+  assert_int_equal(journals(), 0);
+  snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A '%s/local/c/.xtstore/"
+           "uploads' 2>/dev/null)\"", dir);
+  assert_int_equal(system(cmd), 0);
+  xtstore_ctx_close(ctx);
+}
+
 /* A 1.0 plugin's parts: the bytes sent as a part buffer holds them, the
  * whole object's CRC-32C (the parts' combined) to complete. */
 static void test_parts_of_a_1_0_plugin(void **state)
@@ -967,8 +1232,13 @@ static void test_settings_checked(void **state)
 
 static int setup(void **state)
 {
+  char state_home[300];
   (void)state;
-  return mkdtemp(dir) ? 0 : -1;
+  if (!mkdtemp(dir))
+    return -1;
+  /* Upload journals (resume across runs) go here, not the user's. */
+  snprintf(state_home, sizeof(state_home), "%s/state", dir);
+  return setenv("XDG_STATE_HOME", state_home, 1);
 }
 
 /* The memory budget (core/budget.c): with room for two part buffers, a
@@ -1138,6 +1408,10 @@ int main(void)
     cmocka_unit_test(test_ranged_download_checked),
     cmocka_unit_test(test_ranged_download_replaced),
     cmocka_unit_test(test_file_changed_mid_upload),
+    cmocka_unit_test(test_network_failure_kept),
+    cmocka_unit_test(test_cancel_during_retry_aborts),
+    cmocka_unit_test(test_file_changed_refused_aborts),
+    cmocka_unit_test(test_file_changed_local_aborts),
     cmocka_unit_test(test_parts_of_a_1_0_plugin),
     cmocka_unit_test(test_copy_from_md5_source),
     cmocka_unit_test(test_copy_source_crc_wins),
