@@ -127,6 +127,8 @@ struct part {
   uint64_t off, len;
   uint64_t pos;                 /* bytes the service took this attempt    */
   uint64_t counted;             /* bytes reported, over all attempts      */
+  uint64_t furthest;            /* the most an attempt cut short read     */
+  int cut;                      /* the last attempt got no answer         */
   uint32_t crc;                 /* CRC-32C of the bytes sent this attempt */
   int known;                    /* want: the part's CRC-32C, read ahead   */
   uint32_t want;
@@ -387,26 +389,34 @@ static int part_close(struct part *p, int rc, store_error *err)
 
 /* st_replay_fn: a part can always be sent again from its first byte --
  * unless its source cannot be read again: then that failure decides
- * whether the upload is kept (source_failed). */
+ * whether the upload is kept (source_failed). An attempt cut short (no
+ * answer) further into the part than any before it moved it on:
+ * progress, which does not use up an attempt (as a single put's,
+ * core/blob.c). */
 static int part_replay(void *arg)
 {
   struct part *p = arg;
   store_error e;
+  int progress = p->cut && p->pos > p->furthest;
   int rc;
 
   if (p->pos == 0)
-    return 0;
+    return ST_REPLAY_OK;
+  if (progress)
+    p->furthest = p->pos;
   part_close(p, STORE_OK, NULL);
   st_err_reset(&e);
   rc = part_open(p, &e);
-  if (rc)
+  if (rc) {
     source_failed(p, rc, &e);
-  return rc != STORE_OK;
+    return ST_REPLAY_NO;
+  }
+  return progress ? ST_REPLAY_PROGRESS : ST_REPLAY_OK;
 }
 
 static int32_t part_rewind(void *ud)
 {
-  return part_replay(ud);
+  return part_replay(ud) == ST_REPLAY_NO;
 }
 
 /* The plugin's multipart_part_checked, when it has one (a 1.1 plugin). */
@@ -465,6 +475,7 @@ static int do_part(xtstore_svc *s, void *arg, store_error *err)
                                         p->token, sizeof(p->token), out,
                                         err);
   }
+  p->cut = rc == STORE_E_IO || rc == STORE_E_TIMEOUT;
   /* Not the body's failure (STORE_E_ABORTED: the source's, or ^C). */
   p->svc_failed = rc != STORE_OK && rc != STORE_E_ABORTED;
   /* A store that checks the CRC-32C read ahead refuses a file's part

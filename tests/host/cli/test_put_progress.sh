@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Retry budget of a single put (host/core/blob.c put_replay): an attempt
+# Retry budget of a put and of a part (host/core/blob.c put_replay,
+# host/engine/multipart.c part_replay): an attempt
 # cut short further into the body than any before it moved the put on and
 # does not use up an attempt; a cut at the same point again does. Through
 # faultproxy.py in front of s3rver, on a service allowed 3 attempts:
@@ -9,6 +10,8 @@
 #      counted;
 #   2. a put reset again and again at the same point (40 times) fails, and
 #      long before the 40: the cuts that count use up the attempts.
+#   3. a 50 MiB upload in parts of 24 MiB whose part 2 is reset 4 times,
+#      each cut 6 MiB later, succeeds (host/engine/multipart.c part_replay).
 # "Further" is measured in bytes read from the source, which run ahead of
 # the bytes the server got by what the buffers on the way hold (here up to
 # some MiB, unevenly): the later cuts are spaced wider than that, and a
@@ -50,6 +53,8 @@ external-services:
   s3: {$S3, endpoint: "$P", multipart: {threshold: 1G},
        retry: {attempts: 3, base-ms: 10, max-ms: 50}}
   s3d: {$S3, endpoint: "$E"}
+  s3mp: {$S3, endpoint: "$P", multipart: {threshold: 1M, part-size: 24M},
+         retry: {attempts: 3, base-ms: 10, max-ms: 50}}
 EOF
 
 xt mb "s3d:$B"
@@ -101,5 +106,29 @@ check
 # 3 attempts counted, and the few cuts that passed for progress.
 [ "$n" -ge 3 ] && [ "$n" -le 20 ] ||
   fail "a put cut at the same point was sent $n times, not 3 to 20"
+
+# --- a part cut 4 times, each later than the one before -------------------------
+head -c $((50 * MIB)) /dev/urandom > "$T/mp.bin"
+{
+  echo '['
+  sep=
+  for at in 1 7 13 19; do
+    printf '%s{"match": {"method": "PUT", "path": "^/%s/mp.bin$", "query": "partNumber=2"}, "count": 1, "reset_request_body_after": %d}\n' \
+      "$sep" "$B" $((at * MIB))
+    sep=,
+  done
+  echo ']'
+} | set_rules
+: > "$T/proxy/log"
+xt -v put "$T/mp.bin" "s3mp:$B/mp.bin"
+assert_rc 0
+check
+n=$(cuts mp.bin)
+[ "$n" -eq 4 ] || fail "part 2 was cut $n times, not 4: the case proves little ($(cat "$T/proxy/log"))"
+n=$(grep -c "retrying in [0-9]* ms (after progress)" "$T/.err" || true)
+echo "4 later cuts of a part: $n taken as progress"
+check
+"$XT_BIN" --config "$CONFIG" cat "s3d:$B/mp.bin" > "$T/mp.back" 2> /dev/null
+cmp -s "$T/mp.bin" "$T/mp.back" || fail "the upload whose part was cut 4 times stored other bytes"
 
 finish
