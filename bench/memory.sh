@@ -165,7 +165,8 @@ for w in dict.fromkeys(r["workload"] for r in rows):
         vals.append(v)
         cells.append(f"{v:.1f} MiB ({float(r['wall_s']):.1f} s)" if v is not None
                      else (r["status"] if r else "–"))
-    diff = (f"{vals[-1] - vals[0]:+.1f} MiB"
+    # + 0.0: no "-0.0" for a difference that rounds to nothing
+    diff = (f"{round(vals[-1] - vals[0], 1) + 0.0:+.1f} MiB"
             if len(vals) > 1 and None not in (vals[0], vals[-1]) else "–")
     print(f"| {what.get(w, w)} | " + " | ".join(cells) + f" | {diff} |")
 PY
