@@ -71,6 +71,7 @@ struct put_args {
   int eof;                      /* the body was read to its end */
   int last_rc;                  /* the last attempt's status */
   uint64_t furthest;            /* the most an attempt cut short read */
+  int64_t length;               /* the body's, or -1: unknown          */
 };
 
 static int32_t put_read(void *ud, void *buf, size_t cap, size_t *out_n)
@@ -93,7 +94,9 @@ static int32_t put_read(void *ud, void *buf, size_t cap, size_t *out_n)
  * or stalled) further into the body than any before it moved the put on:
  * progress, which does not use up an attempt. Measured in bytes read, so
  * a cut at the same point again, or a server's answer, counts as a
- * failure: an endless cut at one point still ends. */
+ * failure: an endless cut at one point still ends. An attempt that read
+ * the whole body was not cut short in it (an answer that refused the
+ * bytes comes as STORE_E_IO too). */
 static int put_replay(void *p)
 {
   struct put_args *a = p;
@@ -101,7 +104,8 @@ static int put_replay(void *p)
   if (a->consumed == 0)
     return ST_REPLAY_OK;
   progress = (a->last_rc == STORE_E_IO || a->last_rc == STORE_E_TIMEOUT) &&
-             a->consumed > a->furthest;
+             a->consumed > a->furthest && !a->eof &&
+             (a->length < 0 || a->consumed < (uint64_t)a->length);
   if (!a->rewind || a->rewind(a->ud) != 0)
     return ST_REPLAY_NO;
   if (progress)
@@ -204,7 +208,7 @@ int st_blob_put(xtstore_svc *svc, const char *container, const char *key,
                 store_put_result *out, store_error *err)
 {
   struct put_args a = {svc, container, key, NULL, src, src_ud, rewind, NULL,
-                       svc->ctx, known, 0, 0, 0, 0, 0};
+                       svc->ctx, known, 0, 0, 0, 0, 0, -1};
   store_put_result res;
   store_put_opts o;
   store_error e;
@@ -217,6 +221,7 @@ int st_blob_put(xtstore_svc *svc, const char *container, const char *key,
   if (!(o.checksums & STORE_CKSUM_CRC32C))
     o.trailer_checksums |= STORE_CKSUM_CRC32C;
   a.opts = &o;
+  a.length = o.content_length;
   if ((o.flags & STORE_PUT_IF_NONE_MATCH) || o.if_match) {
     rc = st_require_cap(svc, STORE_CAP_CONDITIONAL, err);
     if (rc)
@@ -709,7 +714,7 @@ int xtstore_blob_append(xtstore_svc *svc, const char *container,
                         store_read_fn src, void *src_ud, store_error *err)
 {
   struct put_args a = {svc, container, key, opts, src, src_ud, NULL, NULL,
-                       svc->ctx, ST_KNOWN_GIVEN, 0, 0, 0, 0, 0};
+                       svc->ctx, ST_KNOWN_GIVEN, 0, 0, 0, 0, 0, -1};
   store_append_opts def;
   int rc = need_key_cap(svc, container, key, STORE_CAP_APPEND, err);
   if (rc)

@@ -392,12 +392,12 @@ static int part_close(struct part *p, int rc, store_error *err)
  * whether the upload is kept (source_failed). An attempt cut short (no
  * answer) further into the part than any before it moved it on:
  * progress, which does not use up an attempt (as a single put's,
- * core/blob.c). */
+ * core/blob.c); one that read the whole part was not cut short in it. */
 static int part_replay(void *arg)
 {
   struct part *p = arg;
   store_error e;
-  int progress = p->cut && p->pos > p->furthest;
+  int progress = p->cut && p->pos > p->furthest && p->pos < p->len;
   int rc;
 
   if (p->pos == 0)
