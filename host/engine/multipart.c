@@ -569,7 +569,9 @@ static void count_whole(struct mp *m, uint64_t len)
 /* Non-zero when part p of the source, as it is now, has the CRC-32C the
  * journal recorded for the part stored (m->crcs): it stays. Else the
  * journal's token goes and the part is sent again. On a worker, so the
- * parts on record are read in parallel. A file's range is read again
+ * parts on record are read in parallel. A sequential source's part is in
+ * its buffer already (read in order for every part, skipped or not: the
+ * fan-out's ring); a file's range is read again
  * (src->crc), and so is an object's, by a ranged get pinned to the
  * version on record (src->crc_again): a version is not the bytes (the
  * local provider's etag is the file's inode, time and size, which a
@@ -585,8 +587,11 @@ static int part_unchanged(struct mp *m, const struct part *p)
   int same;
 
   st_err_reset(&e);
-  same = crc && !crc(s->ud, p->off, p->len, &now, &e) &&
-         now == m->crcs[p->no - 1];
+  if (p->buf)
+    same = st_crc32c(0, p->buf, (size_t)p->len) == m->crcs[p->no - 1];
+  else
+    same = crc && !crc(s->ud, p->off, p->len, &now, &e) &&
+           now == m->crcs[p->no - 1];
   if (!same) {
     pthread_mutex_lock(&m->mu);
     free(m->tokens[p->no - 1]);
@@ -988,12 +993,12 @@ static int kept_for_next_run(const struct mp *m, int rc, int service,
   return !m->src->changed || !m->src->changed(m->src->ud, &e);
 }
 
-/* Only a random source with an identity is journaled (a file read by
- * offset, an object by ranged gets pinned to its version): its parts can
- * be skipped. */
+/* Only a source with an identity is journaled (a file read by offset, an
+ * object by ranged gets pinned to its version, or a file read in order
+ * whose length is known: the fan-out's): its parts can be skipped. */
 static int journaled(const struct mp *m)
 {
-  return m->src->ident && m->src->open;
+  return m->src->ident && (m->src->open || m->src->length >= 0);
 }
 
 /* Take up the journal's upload when it is of this very source, planned in
@@ -1310,6 +1315,13 @@ static int upload(struct mp *m, char **first, uint64_t got,
   }
   if (rc == STORE_E_NOT_FOUND && m->resumed && !st_cancelled(s->ctx)) {
     restart(m);
+    /* A sequential source's bytes are spent: its caller sends them again
+     * (src->gone). */
+    if (!m->src->open) {
+      if (m->src->gone)
+        *m->src->gone = 1;
+      return rc;
+    }
     st_err_reset(err);
     return upload(m, first, got, out, err);
   }
