@@ -35,7 +35,8 @@
 ** the parts not on record or whose range of the source no longer has the
 ** CRC-32C recorded (the workers read the parts on record again, in
 ** parallel: a file's by offset, an object's by ranged gets pinned to its
-** version, which is not its bytes). ABI 1.0 cannot list a server's parts,
+** version, which is not its bytes; a file read in order, the fan-out's,
+** has every part in a buffer anyway, whose CRC-32C is checked). ABI 1.0 cannot list a server's parts,
 ** so the journal is the record, and the service checks the tokens at
 ** completion; an upload the service no longer has (expired, aborted) is
 ** started over once. One run at a time holds a target's journal (its
