@@ -36,10 +36,11 @@
 ** CRC-32C recorded (the workers read the parts on record again, in
 ** parallel: a file's by offset, an object's by ranged gets pinned to its
 ** version, which is not its bytes; a file read in order, the fan-out's,
-** has every part in a buffer anyway, whose CRC-32C is checked). ABI 1.0 cannot list a server's parts,
-** so the journal is the record, and the service checks the tokens at
-** completion; an upload the service no longer has (expired, aborted) is
-** started over once. One run at a time holds a target's journal (its
+** has every part in a buffer anyway, whose CRC-32C is checked). ABI 1.0
+** cannot list a server's parts, so the journal is the record, and the
+** service checks the tokens at completion; an upload the service no
+** longer has (expired, aborted) is started over once (a file read in
+** order by its caller, from the file: src->gone). One run at a time holds a target's journal (its
 ** lock, taken before it is read); another one at once uploads unjournaled.
 ** A final failure of the network or the service (no connection, a cut, a
 ** timeout, throttling or a 5xx: retryable, retries spent) keeps the upload
