@@ -7,7 +7,8 @@
 # more than the parts not on record (plus the parts in flight, as the
 # brief allows); both objects are the file's bytes (aws reads s3rver's).
 # A file changed between runs is not resumed; a destination whose upload
-# is gone from the service starts over without failing the other.
+# is gone from the service starts over without failing the other; a part
+# on record whose bytes changed in place (size and time kept) is sent again.
 . "$(dirname "$0")/lib.sh" "$@"
 
 if [ -z "${XTSTORE_S3RVER_DIR:-}" ] || [ -z "${XTSTORE_FAULTPROXY_SH:-}" ] ||
@@ -179,4 +180,20 @@ assert_rc 0
 assert_err_has "upload '$IL' is gone from the service: starting over"
 assert_err_has "service 's3d': blob '$B/h.bin': resuming upload '$IS': $KS of $NP parts on record"
 same h.bin
+
+# --- a part on record whose bytes changed in place (size and time kept) --
+# is sent again: its buffer's CRC-32C is not the one recorded.
+proxy 5
+kill_mid k.bin $((TOTAL / 4))
+IS=$(jid s3d); KS=$(jparts s3d)
+NO=$(grep -h '^P ' "$(jfile s3d)" | head -n 1 | awk '{print $2}')
+cp -p f.bin ref.stamp
+printf 'flip' | dd of=f.bin bs=1 seek=$(((NO - 1) * PS + 100)) conv=notrunc status=none
+touch -r ref.stamp f.bin
+rm -f ref.stamp
+xt -v put --to loc,s3d f.bin "$B/k.bin"
+assert_rc 0
+assert_err_has "service 's3d': blob '$B/k.bin': resuming upload '$IS': $KS of $NP parts on record"
+assert_err_has "service 's3d': blob '$B/k.bin': part $NO on record: its range of the file is not what was stored: sending it again"
+same k.bin
 finish
