@@ -3,9 +3,9 @@
 # fan-out of a 200 MiB file to the local provider and to s3rver (through
 # faultproxy.py, whose logs count the UploadPart body bytes), killed with
 # kill -9 about half-way, is resumed by the same command: each destination
-# takes up its own journal, the file is read once, and s3rver is sent no
-# more than the parts not on record (plus the parts in flight, as the
-# brief allows); both objects are the file's bytes (aws reads s3rver's).
+# takes up its own journal, and s3rver is sent no more than the parts not
+# on record (plus at most the 2 parts a service has in flight); both
+# objects are the file's bytes (aws reads s3rver's).
 # A file changed between runs is not resumed; a destination whose upload
 # is gone from the service starts over without failing the other; a part
 # on record whose bytes changed in place (size and time kept) is sent again.
@@ -149,8 +149,8 @@ settled "$P"
 B2=$(part_bytes f.bin "$P")
 echo "s3rver: killed after $B1 of $TOTAL bytes ($KS parts, $REC bytes on record);\
  the re-run sent $B2 (local: $KL parts on record)"
-# The re-run sends the parts not on record; the brief allows the parts in
-# flight (2 part buffers per destination) on top.
+# The re-run sends the parts not on record, and at most the parts in
+# flight (2 part buffers per service) on top.
 check
 [ "$B2" -le $((TOTAL - REC + 2 * PS)) ] ||
   fail "the re-run sent $B2 bytes to s3rver; the parts not on record are $((TOTAL - REC))"
