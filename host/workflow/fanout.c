@@ -285,6 +285,7 @@ static int upload_all(struct fanout *f, store_read_fn src, void *src_ud)
  * (its own engine upload, journaled anew). The others are done. */
 static void start_over(struct fanout *f)
 {
+  store_error e;
   size_t i;
 
   for (i = 0; i < f->n; i++) {
@@ -292,6 +293,15 @@ static void start_over(struct fanout *f)
     if (!d->gone)
       continue;
     st_err_reset(&d->err);
+    st_err_reset(&e);
+    /* The put below takes the file's identity afresh: a file changed
+     * since the tee read it would go up as another version. */
+    if (f->has_id && st_mp_ident_fd_changed(f->fd, f->start, &f->id, &e)) {
+      d->rc = st_err(&d->err, STORE_E_IO, "service '%s': blob '%s/%s': "
+                     "cannot start over: %s", d->service, d->container,
+                     d->key, e.message);
+      continue;
+    }
     if (lseek(f->fd, f->start, SEEK_SET) < 0) {
       d->rc = st_err(&d->err, STORE_E_IO, "service '%s': blob '%s/%s': "
                      "cannot read the file again: %s", d->service,
