@@ -71,6 +71,8 @@ struct fanout {
   int64_t start;            /* where its body starts                      */
   int has_id;               /* id is the file's: the puts are journaled   */
   st_mp_ident id;
+  uint32_t crc;             /* CRC-32C of what the tee read ...           */
+  int crc_whole;            /* ... which is the whole body: it read to EOF */
 };
 
 /* st_mp_src.read of a destination: its ring. */
@@ -230,8 +232,11 @@ static int tee(struct fanout *f, store_read_fn src, void *src_ud,
       rc = st_err(err, STORE_E_ABORTED, "cancelled");
     else if (src(src_ud, buf, ST_FAN_CHUNK, &got) != 0)
       rc = st_err(err, STORE_E_ABORTED, "reading the source stopped");
-    if (rc || got == 0)
+    if (rc || got == 0) {
+      f->crc_whole = !rc;
       break;
+    }
+    f->crc = st_crc32c(f->crc, buf, got);
     for (i = 0; i < f->n; i++)
       if (f->d[i].fed && st_ring_write(&f->d[i].ring, buf, got) != 0) {
         f->d[i].fed = 0;
@@ -271,8 +276,9 @@ static int upload_all(struct fanout *f, store_read_fn src, void *src_ud)
      * becomes visible. */
     st_ring_end(&d->ring, rrc != STORE_OK);
     pthread_join(d->tid, NULL);
-    /* The put only saw its body stop; the source is the cause. */
-    if (rrc && (d->rc == STORE_OK || d->rc == STORE_E_ABORTED)) {
+    /* The put only saw its body stop (or its upload gone, which
+     * restarts nothing now); the source is the cause. */
+    if (rrc && (d->rc == STORE_OK || d->rc == STORE_E_ABORTED || d->gone)) {
       d->rc = rrc;
       d->err = rerr;
     }
@@ -285,6 +291,7 @@ static int upload_all(struct fanout *f, store_read_fn src, void *src_ud)
  * (its own engine upload, journaled anew). The others are done. */
 static void start_over(struct fanout *f)
 {
+  store_put_opts o;
   store_error e;
   size_t i;
 
@@ -308,9 +315,17 @@ static void start_over(struct fanout *f)
                      d->container, d->key, strerror(errno));
       continue;
     }
+    /* What the tee read is what the others stored: the file read again
+     * must be it (a change in place keeps size, time and inode). */
+    st_put_opts_copy(&o, d->po);
+    o.struct_size = sizeof(o);
+    if (f->crc_whole && !(o.checksums & STORE_CKSUM_CRC32C)) {
+      o.checksums |= STORE_CKSUM_CRC32C;
+      o.crc32c = f->crc;
+    }
     memset(&d->res, 0, sizeof(d->res));
     d->res.struct_size = sizeof(d->res);
-    d->rc = xtstore_blob_put_fd(d->svc, d->container, d->key, d->po, f->fd,
+    d->rc = xtstore_blob_put_fd(d->svc, d->container, d->key, &o, f->fd,
                                 &d->res, &d->err);
   }
 }
