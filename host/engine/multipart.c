@@ -40,8 +40,9 @@
 ** cannot list a server's parts, so the journal is the record, and the
 ** service checks the tokens at completion; an upload the service no
 ** longer has (expired, aborted) is started over once (a file read in
-** order by its caller, from the file: src->gone). One run at a time holds a target's journal (its
-** lock, taken before it is read); another one at once uploads unjournaled.
+** order by its caller, from the file: src->gone). One run at a time holds
+** a target's journal (its lock, taken before it is read); another one at
+** once uploads unjournaled.
 ** A final failure of the network or the service (no connection, a cut, a
 ** timeout, throttling or a 5xx: retryable, retries spent) keeps the upload
 ** and its journal for the next run, as kill -9 would, even where an abort
