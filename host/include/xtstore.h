@@ -840,6 +840,10 @@ XTSTORE_API int xtstore_put_fanout(xtstore_ctx *ctx,
 ** CRC-32C recorded. A destination whose recorded upload is gone from the
 ** service starts over after the others, reading the file again by offset.
 ** fd -1: xtstore_put_fanout.
+** src must return exactly what read(fd) returns from fd's current offset
+** (nothing ties them: the restart reads fd itself). fd is borrowed, not
+** closed; its offset is moved and left unspecified on return; the caller
+** must not use fd concurrently during the call.
 */
 XTSTORE_API int xtstore_put_fanout_file(xtstore_ctx *ctx,
                                         const char *const *services,
