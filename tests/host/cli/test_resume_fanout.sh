@@ -10,7 +10,8 @@
 # reads s3rver's).
 # A file changed between runs is not resumed (and the old S3 upload is
 # aborted: cleanup lists nothing); a destination whose upload is gone from
-# the service starts over without failing the other; a part on record
+# the service (local's, or S3's) starts over without failing
+# the other; a part on record
 # whose bytes changed in place (size and time kept) is sent again.
 . "$(dirname "$0")/lib.sh" "$@"
 
@@ -191,6 +192,22 @@ assert_rc 0
 assert_err_has "upload '$IL' is gone from the service: starting over"
 assert_err_has "service 's3d': blob '$B/h.bin': resuming upload '$IS': $KS of $NP parts on record"
 same h.bin
+
+# --- the S3 destination's upload gone (s3rver cannot abort: the proxy ----
+# answers NoSuchUpload to its parts): it starts over from the file read
+# again, the local one resumes.
+proxy 6
+kill_mid m.bin $((TOTAL / 4))
+IL=$(jid loc); IS=$(jid s3d); KL=$(jparts loc)
+cp "$T/rules.json" "$T/rules.keep"
+echo "[{\"match\": {\"method\": \"PUT\", \"query\": \"uploadId=$IS\"}, \"status\": 404,
+  \"body\": \"<Error><Code>NoSuchUpload</Code><Message>gone</Message></Error>\"}]" > "$T/rules.json"
+xt -v put --to loc,s3d f.bin "$B/m.bin"
+mv "$T/rules.keep" "$T/rules.json"     # the proxy reads it again
+assert_rc 0
+assert_err_has "service 'loc': blob '$B/m.bin': resuming upload '$IL': $KL of $NP parts on record"
+assert_err_has "upload '$IS' is gone from the service: starting over"
+same m.bin
 
 # --- a part on record whose bytes changed in place (size and time kept) --
 # is sent again: its buffer's CRC-32C is not the one recorded.
