@@ -8,7 +8,7 @@
 ** for the progress display (progress.c). File downloads use
 ** xtstore_blob_get_file_progress, which writes a temp file beside the
 ** target and renames it into place only when complete. Fan-out and cp -r
-** are the library's workflows (xtstore_put_fanout, xtstore_copy_tree).
+** are the library's workflows (xtstore_put_fanout_file, xtstore_copy_tree).
 */
 #include <stdlib.h>
 #include <string.h>
@@ -471,10 +471,11 @@ static int do_fanout(cli_global *g, const char *verb, const char *path,
   prog.action = "upload";
   o.progress = cli_progress_event;
   o.progress_ud = &prog;
-  /* The library counts the bytes it reads: the plain source will do. */
-  rc = xtstore_put_fanout(ctx, names, n, dst.a.container, dst.a.key, &po,
-                          cli_source_read, &src,
-                          x->text ? "(text)" : path, &o, &st, &err);
+  /* The library counts the bytes it reads: the plain source will do. Its
+   * fd lets a file's fan-out be resumed by the next run. */
+  rc = xtstore_put_fanout_file(ctx, names, n, dst.a.container, dst.a.key,
+                               &po, cli_source_read, &src, src.fd,
+                               x->text ? "(text)" : path, &o, &st, &err);
   rc = cli_explain_abort(&err, rc, &src, NULL);
   ex = cli_progress_exit(&prog, rc, &err, &st);
   rc = STORE_OK;

@@ -162,9 +162,17 @@ typedef struct st_mp_src {
    * returns. 0: it waits for its first buffer itself. */
   uint64_t reserved;
   const st_mp_ident *ident; /* a random source that is a file, or another
-                               service's object pinned to its version: its
+                               service's object pinned to its version, or
+                               a sequential source of known length that
+                               reads a file in order (the fan-out's): its
                                upload is journaled and resumed by the next
-                               run (journal.c); NULL: neither */
+                               run (journal.c); NULL: none of these */
+  /* A sequential source with an identity: set to 1 when the upload its
+   * journal recorded is gone from the service (expired, aborted). The
+   * journal is dropped and st_mp_put fails (STORE_E_NOT_FOUND): the bytes
+   * it read are spent, so the caller starts over, from the file. May be
+   * NULL. */
+  int *gone;
   /* A random source whose bytes can be read twice cheaply (a file): the
    * CRC-32C of bytes [off, off+len) into *out, read ahead of a part's
    * send so the service can check the part, and to see that a journaled
@@ -202,7 +210,8 @@ typedef struct st_mp_src {
 ** With src->ident, the upload is journaled as its parts complete and
 ** resumed by the next st_mp_put of the same source to the same target: the
 ** parts on record whose range of the source (a file, or an object of the
-** same size and version) still has the CRC-32C sent are not sent again
+** same size and version; a sequential source's part buffer, read in order
+** either way) still has the CRC-32C sent are not sent again
 ** (see journal.c). A completed, failed or cancelled upload leaves
 ** no journal.
 **
@@ -228,6 +237,10 @@ int st_mp_put(xtstore_svc *svc, const char *container, const char *key,
 /* fd's identity with the body starting at `start`; -1 when fd is not a
  * regular file. */
 int st_mp_ident_fd(int fd, int64_t start, st_mp_ident *out);
+/* Non-zero, the cause in err, when fd's identity now is not id (taken
+ * with st_mp_ident_fd at `start`): the file changed. */
+int st_mp_ident_fd_changed(int fd, int64_t start, const st_mp_ident *id,
+                           store_error *err);
 /* An object's identity, its strings borrowed from the arguments
  * (snapshot NULL or empty: the live object). */
 void st_mp_ident_object(const char *service, const char *container,

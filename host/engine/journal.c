@@ -77,6 +77,18 @@ int st_mp_ident_fd(int fd, int64_t start, st_mp_ident *out)
   return 0;
 }
 
+int st_mp_ident_fd_changed(int fd, int64_t start, const st_mp_ident *id,
+                           store_error *err)
+{
+  st_mp_ident now;
+
+  if (!st_mp_ident_fd(fd, start, &now) && st_mp_ident_same(&now, id))
+    return 0;
+  st_err(err, STORE_E_IO, "the file changed while it was read (its size, "
+         "modification time or inode is not what it was)");
+  return 1;
+}
+
 void st_mp_ident_object(const char *service, const char *container,
                         const char *key, const char *version,
                         const char *snapshot, uint64_t size,

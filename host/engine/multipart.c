@@ -35,11 +35,14 @@
 ** the parts not on record or whose range of the source no longer has the
 ** CRC-32C recorded (the workers read the parts on record again, in
 ** parallel: a file's by offset, an object's by ranged gets pinned to its
-** version, which is not its bytes). ABI 1.0 cannot list a server's parts,
-** so the journal is the record, and the service checks the tokens at
-** completion; an upload the service no longer has (expired, aborted) is
-** started over once. One run at a time holds a target's journal (its
-** lock, taken before it is read); another one at once uploads unjournaled.
+** version, which is not its bytes; a file read in order, the fan-out's,
+** has every part in a buffer anyway, whose CRC-32C is checked). ABI 1.0
+** cannot list a server's parts, so the journal is the record, and the
+** service checks the tokens at completion; an upload the service no
+** longer has (expired, aborted) is started over once (a file read in
+** order by its caller, from the file: src->gone). One run at a time holds
+** a target's journal (its lock, taken before it is read); another one at
+** once uploads unjournaled.
 ** A final failure of the network or the service (no connection, a cut, a
 ** timeout, throttling or a 5xx: retryable, retries spent) keeps the upload
 ** and its journal for the next run, as kill -9 would, even where an abort
@@ -569,7 +572,9 @@ static void count_whole(struct mp *m, uint64_t len)
 /* Non-zero when part p of the source, as it is now, has the CRC-32C the
  * journal recorded for the part stored (m->crcs): it stays. Else the
  * journal's token goes and the part is sent again. On a worker, so the
- * parts on record are read in parallel. A file's range is read again
+ * parts on record are read in parallel. A sequential source's part is in
+ * its buffer already (read in order for every part, skipped or not: the
+ * fan-out's ring); a file's range is read again
  * (src->crc), and so is an object's, by a ranged get pinned to the
  * version on record (src->crc_again): a version is not the bytes (the
  * local provider's etag is the file's inode, time and size, which a
@@ -585,8 +590,11 @@ static int part_unchanged(struct mp *m, const struct part *p)
   int same;
 
   st_err_reset(&e);
-  same = crc && !crc(s->ud, p->off, p->len, &now, &e) &&
-         now == m->crcs[p->no - 1];
+  if (p->buf)
+    same = st_crc32c(0, p->buf, (size_t)p->len) == m->crcs[p->no - 1];
+  else
+    same = crc && !crc(s->ud, p->off, p->len, &now, &e) &&
+           now == m->crcs[p->no - 1];
   if (!same) {
     pthread_mutex_lock(&m->mu);
     free(m->tokens[p->no - 1]);
@@ -988,12 +996,12 @@ static int kept_for_next_run(const struct mp *m, int rc, int service,
   return !m->src->changed || !m->src->changed(m->src->ud, &e);
 }
 
-/* Only a random source with an identity is journaled (a file read by
- * offset, an object by ranged gets pinned to its version): its parts can
- * be skipped. */
+/* Only a source with an identity is journaled (a file read by offset, an
+ * object by ranged gets pinned to its version, or a file read in order
+ * whose length is known: the fan-out's): its parts can be skipped. */
 static int journaled(const struct mp *m)
 {
-  return m->src->ident && m->src->open;
+  return m->src->ident && (m->src->open || m->src->length >= 0);
 }
 
 /* Take up the journal's upload when it is of this very source, planned in
@@ -1310,6 +1318,13 @@ static int upload(struct mp *m, char **first, uint64_t got,
   }
   if (rc == STORE_E_NOT_FOUND && m->resumed && !st_cancelled(s->ctx)) {
     restart(m);
+    /* A sequential source's bytes are spent: its caller sends them again
+     * (src->gone). */
+    if (!m->src->open) {
+      if (m->src->gone)
+        *m->src->gone = 1;
+      return rc;
+    }
     st_err_reset(err);
     return upload(m, first, got, out, err);
   }

@@ -199,15 +199,10 @@ static int fd_range_crc(void *ud, uint64_t off, uint64_t len, uint32_t *out,
 static int fd_changed(void *ud, store_error *err)
 {
   const struct fd_src *s = ud;
-  st_mp_ident now;
 
-  if (!s->has_id)
+  if (!s->has_id || !st_mp_ident_fd_changed(s->fd, s->start, &s->id, err))
     return STORE_OK;
-  if (!st_mp_ident_fd(s->fd, s->start, &now) &&
-      !memcmp(&now, &s->id, sizeof(now)))
-    return STORE_OK;
-  return st_err(err, STORE_E_IO, "the file changed while it was read (its "
-                "size, modification time or inode is not what it was)");
+  return STORE_E_IO;
 }
 
 /* Through the engine: a seekable fd of known length by offset (the engine

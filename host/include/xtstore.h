@@ -829,6 +829,32 @@ XTSTORE_API int xtstore_put_fanout(xtstore_ctx *ctx,
                                    const char *source_name,
                                    const xtstore_wf_opts *opts,
                                    xtstore_wf_stats *stats, store_error *err);
+/*
+** A file's fan-out: as xtstore_put_fanout, src reading the file open on fd
+** in order from its current offset. When fd is a regular file and
+** put_opts->content_length is known, each destination that goes up in
+** parts journals its upload as xtstore_blob_put_fd does (the file's size,
+** modification time and inode), and the next run of the same unchanged
+** file resumes it: the file is still read once for all, and a destination
+** does not send again a part its journal has whose bytes have the
+** CRC-32C recorded. A destination whose recorded upload is gone from the
+** service starts over after the others, reading the file again by offset.
+** fd -1: xtstore_put_fanout.
+** src must return exactly what read(fd) returns from fd's current offset
+** (nothing ties them: the restart reads fd itself). fd is borrowed, not
+** closed; its offset is moved and left unspecified on return; the caller
+** must not use fd concurrently during the call.
+*/
+XTSTORE_API int xtstore_put_fanout_file(xtstore_ctx *ctx,
+                                        const char *const *services,
+                                        size_t n, const char *container,
+                                        const char *key,
+                                        const store_put_opts *put_opts,
+                                        store_read_fn src, void *src_ud,
+                                        int fd, const char *source_name,
+                                        const xtstore_wf_opts *opts,
+                                        xtstore_wf_stats *stats,
+                                        store_error *err);
 
 /*
 ** Search (cloudmesh's `storage search`, as find(1)): every blob of

@@ -13,9 +13,20 @@
 ** reading starts (the fan-out's minimum: holding its rings it must not
 ** wait for a part buffer), the second part buffers only while the budget
 ** has room.
+**
+** A file's fan-out (xtstore_put_fanout_file) is resumed across runs: each
+** destination that goes up in parts journals its upload under the file's
+** identity, as `put FILE` does (engine/multipart.c); the next run of the
+** same unchanged file still reads it once and feeds every ring, and each
+** destination skips the parts its journal has whose buffer's CRC-32C is
+** the one recorded. A destination whose recorded upload is gone from the
+** service starts over after the others, reading the file again by offset
+** for itself alone.
 */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "workflow.h"
 
@@ -27,7 +38,10 @@
 #define ST_FAN_PART_BUFFERS 2u
 #define ST_FAN_PART_RING    (1u << 20)
 
+struct fanout;
+
 struct fan_dst {
+  const struct fanout *f;
   const char *service;      /* borrowed: the caller's or the config's     */
   xtstore_svc *svc;
   st_ring ring;
@@ -35,6 +49,7 @@ struct fan_dst {
   int running;              /* its put thread was started                 */
   int fed;                  /* the reader still writes to its ring        */
   int parts;                /* its put goes through the engine, in parts  */
+  int gone;                 /* its journal's upload was gone: start over */
   size_t ring_bytes;        /* its ring's size, of the budget             */
   uint64_t first;           /* its first part buffer's, of the budget,
                                until handed to the engine                 */
@@ -52,7 +67,27 @@ struct fanout {
   uint64_t held;            /* of the budget: the chunk and the rings     */
   st_progress prog;
   int dry_run;
+  int fd;                   /* a file's fan-out: the file; else -1        */
+  int64_t start;            /* where its body starts                      */
+  int has_id;               /* id is the file's: the puts are journaled   */
+  st_mp_ident id;
+  uint32_t crc;             /* CRC-32C of what the tee read ...           */
+  int crc_whole;            /* ... which is the whole body: it read to EOF */
 };
+
+/* st_mp_src.read of a destination: its ring. */
+static int32_t dst_read(void *ud, void *buf, size_t cap, size_t *out_n)
+{
+  struct fan_dst *d = ud;
+  return st_ring_read(&d->ring, buf, cap, out_n);
+}
+
+/* st_mp_src.changed of a file's fan-out. */
+static int dst_changed(void *ud, store_error *err)
+{
+  const struct fan_dst *d = ud;
+  return st_mp_ident_fd_changed(d->f->fd, d->f->start, &d->f->id, err);
+}
 
 static void *put_main(void *arg)
 {
@@ -62,10 +97,15 @@ static void *put_main(void *arg)
   if (d->parts) {
     memset(&ms, 0, sizeof(ms));
     ms.length = d->po ? d->po->content_length : -1;
-    ms.read = st_ring_read;
-    ms.ud = &d->ring;
+    ms.read = dst_read;
+    ms.ud = d;
     ms.buffers = ST_FAN_PART_BUFFERS;
     ms.reserved = d->first;
+    if (d->f->has_id && ms.length >= 0) {
+      ms.ident = &d->f->id;
+      ms.changed = dst_changed;
+      ms.gone = &d->gone;
+    }
     d->first = 0;     /* st_mp_put gives it back */
     d->rc = st_mp_put(d->svc, d->container, d->key, d->po, &ms, &d->res,
                       &d->err);
@@ -107,6 +147,8 @@ static int collect(struct fanout *f, const char *const *services, size_t n,
     else if (sc->type && strcmp(sc->type, "storage") == 0)
       add_name(f, sc->name);
   }
+  for (i = 0; i < f->n; i++)
+    f->d[i].f = f;
   if (f->n == 0)
     return st_err(err, STORE_E_INVALID, "no storage service to upload to");
   return STORE_OK;
@@ -190,8 +232,11 @@ static int tee(struct fanout *f, store_read_fn src, void *src_ud,
       rc = st_err(err, STORE_E_ABORTED, "cancelled");
     else if (src(src_ud, buf, ST_FAN_CHUNK, &got) != 0)
       rc = st_err(err, STORE_E_ABORTED, "reading the source stopped");
-    if (rc || got == 0)
+    if (rc || got == 0) {
+      f->crc_whole = !rc;
       break;
+    }
+    f->crc = st_crc32c(f->crc, buf, got);
     for (i = 0; i < f->n; i++)
       if (f->d[i].fed && st_ring_write(&f->d[i].ring, buf, got) != 0) {
         f->d[i].fed = 0;
@@ -203,8 +248,9 @@ static int tee(struct fanout *f, store_read_fn src, void *src_ud,
   return rc;
 }
 
-/* Run the puts: start them, feed them, wait for them. */
-static void upload_all(struct fanout *f, store_read_fn src, void *src_ud)
+/* Run the puts: start them, feed them, wait for them. Non-zero when the
+ * source failed. */
+static int upload_all(struct fanout *f, store_read_fn src, void *src_ud)
 {
   store_error rerr;
   size_t i;
@@ -230,11 +276,57 @@ static void upload_all(struct fanout *f, store_read_fn src, void *src_ud)
      * becomes visible. */
     st_ring_end(&d->ring, rrc != STORE_OK);
     pthread_join(d->tid, NULL);
-    /* The put only saw its body stop; the source is the cause. */
-    if (rrc && (d->rc == STORE_OK || d->rc == STORE_E_ABORTED)) {
+    /* The put only saw its body stop (or its upload gone, which
+     * restarts nothing now); the source is the cause. */
+    if (rrc && (d->rc == STORE_OK || d->rc == STORE_E_ABORTED || d->gone)) {
       d->rc = rrc;
       d->err = rerr;
     }
+  }
+  return rrc;
+}
+
+/* The destinations whose journal's upload was gone from the service:
+ * each starts over now, on its own, from the file read again by offset
+ * (its own engine upload, journaled anew). The others are done. */
+static void start_over(struct fanout *f)
+{
+  store_put_opts o;
+  store_error e;
+  size_t i;
+
+  for (i = 0; i < f->n; i++) {
+    struct fan_dst *d = &f->d[i];
+    if (!d->gone)
+      continue;
+    st_err_reset(&d->err);
+    st_err_reset(&e);
+    /* The put below takes the file's identity afresh: a file changed
+     * since the tee read it would go up as another version. */
+    if (f->has_id && st_mp_ident_fd_changed(f->fd, f->start, &f->id, &e)) {
+      d->rc = st_err(&d->err, STORE_E_IO, "service '%s': blob '%s/%s': "
+                     "cannot start over: %s", d->service, d->container,
+                     d->key, e.message);
+      continue;
+    }
+    if (lseek(f->fd, f->start, SEEK_SET) < 0) {
+      d->rc = st_err(&d->err, STORE_E_IO, "service '%s': blob '%s/%s': "
+                     "cannot read the file again: %s", d->service,
+                     d->container, d->key, strerror(errno));
+      continue;
+    }
+    /* What the tee read is what the others stored: the file read again
+     * must be it (a change in place keeps size, time and inode). */
+    st_put_opts_copy(&o, d->po);
+    o.struct_size = sizeof(o);
+    if (f->crc_whole && !(o.checksums & STORE_CKSUM_CRC32C)) {
+      o.checksums |= STORE_CKSUM_CRC32C;
+      o.crc32c = f->crc;
+    }
+    memset(&d->res, 0, sizeof(d->res));
+    d->res.struct_size = sizeof(d->res);
+    d->rc = xtstore_blob_put_fd(d->svc, d->container, d->key, &o, f->fd,
+                                &d->res, &d->err);
   }
 }
 
@@ -281,6 +373,19 @@ int xtstore_put_fanout(xtstore_ctx *ctx, const char *const *services,
                        const xtstore_wf_opts *opts, xtstore_wf_stats *stats,
                        store_error *err)
 {
+  return xtstore_put_fanout_file(ctx, services, n, container, key, put_opts,
+                                 src, src_ud, -1, source_name, opts, stats,
+                                 err);
+}
+
+int xtstore_put_fanout_file(xtstore_ctx *ctx, const char *const *services,
+                            size_t n, const char *container, const char *key,
+                            const store_put_opts *put_opts,
+                            store_read_fn src, void *src_ud, int fd,
+                            const char *source_name,
+                            const xtstore_wf_opts *opts,
+                            xtstore_wf_stats *stats, store_error *err)
+{
   struct fanout f;
   xtstore_wf_opts o;
   size_t i;
@@ -288,6 +393,10 @@ int xtstore_put_fanout(xtstore_ctx *ctx, const char *const *services,
 
   memset(&f, 0, sizeof(f));
   f.ctx = ctx;
+  f.fd = fd;
+  /* The file as it is before its first byte is read. */
+  f.start = fd >= 0 ? lseek(fd, 0, SEEK_CUR) : -1;
+  f.has_id = fd >= 0 && !st_mp_ident_fd(fd, f.start, &f.id);
   st_err_reset(err);
   st_wf_opts_copy(&o, opts);
   f.dry_run = (o.flags & XTSTORE_WF_DRY_RUN) != 0;
@@ -302,8 +411,10 @@ int xtstore_put_fanout(xtstore_ctx *ctx, const char *const *services,
                      : 0);
   st_progress_event(&f.prog, XTSTORE_EV_START);
   st_progress_event(&f.prog, XTSTORE_EV_LISTED);
-  if (!f.dry_run)
-    upload_all(&f, src, src_ud);
+  if (!f.dry_run) {
+    if (!upload_all(&f, src, src_ud) && !st_cancelled(ctx))
+      start_over(&f);
+  }
   rc = report_all(&f, source_name, put_opts, err);
   st_progress_event(&f.prog, XTSTORE_EV_DONE);
 

@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# test_resume_fanout.sh -- resume across runs of `put --to` (issue 9): a
+# fan-out of a 60 MiB file in 5 MiB parts to the local provider and to
+# s3rver (through faultproxy.py, whose logs count the UploadPart body bytes
+# and which holds each part 150 ms so that a kill lands mid-way), killed
+# with kill -9 about half-way, is resumed by the same command: each
+# destination takes up its own journal, and s3rver is sent no more than the
+# parts not on record (plus at most the 2 parts a service has in flight),
+# and less than the whole file; both objects are the file's bytes (aws
+# reads s3rver's).
+# A file changed between runs is not resumed (and the old S3 upload is
+# aborted: cleanup lists nothing); a destination whose upload is gone from
+# the service (local's, or S3's) starts over without failing
+# the other; a part on record
+# whose bytes changed in place (size and time kept) is sent again.
+. "$(dirname "$0")/lib.sh" "$@"
+
+if [ -z "${XTSTORE_S3RVER_DIR:-}" ] || [ -z "${XTSTORE_FAULTPROXY_SH:-}" ] ||
+   [ ! -f "$XTSTORE_S3RVER_DIR/endpoint" ]; then
+  echo "note: skipped (run through ctest with the s3rver fixture)"
+  finish
+fi
+
+J="$HOME/.local/state/xtstore/uploads"
+B="xtfanres$$"
+TOTAL=$((60 << 20))
+PS=$((5 << 20))
+NP=12
+MP='multipart: {threshold: 5M, part-size: 5M, concurrency: 2}'
+echo '[{"match": {"method": "PUT", "query": "partNumber="}, "stall_ms": 150}]' > "$T/rules.json"
+trap '"$XT_BIN" --config "$CONFIG" -q rb -f "s3d:$B" > /dev/null 2>&1;
+      for p in "$T"/proxy*; do "$XTSTORE_FAULTPROXY_SH" stop "$p" > /dev/null 2>&1; done;
+      rm -rf "$T"' EXIT
+
+# proxy N: start proxy number N and point the config at it (each run has
+# its own, so no late line of a killed run counts as the re-run's).
+proxy() {
+  "$XTSTORE_FAULTPROXY_SH" start "$T/proxy$1" "$XTSTORE_S3RVER_DIR" "$T/rules.json" > /dev/null || {
+    echo "FAIL: fault proxy $1 did not start"
+    exit 1
+  }
+  P="$T/proxy$1"
+  cat > "$CONFIG" <<EOF
+external-services:
+  loc: {type: "storage", provider: "local", path: "$T/data", $MP}
+  s3d: {type: "storage", provider: "s3", endpoint: "$(cat "$P/endpoint")",
+        region: "us-east-1", access-key: "S3RVER", secret-key: "S3RVER",
+        addressing: "path", $MP}
+xt-services:
+  storage: "loc"
+EOF
+}
+# The journal of service $1 (the journal's header names it, 4th from last).
+jfile() {
+  local f
+  for f in "$J"/*.journal; do
+    [ -f "$f" ] && [ "$(head -n 1 "$f" | awk '{print $(NF-3)}')" = "$1" ] &&
+      echo "$f"
+  done
+}
+jparts() {
+  local f
+  f=$(jfile "$1")
+  [ -n "$f" ] && grep -c '^P ' "$f" || echo 0
+}
+jbytes() {
+  local f
+  f=$(jfile "$1")
+  [ -n "$f" ] && awk '$1 == "P" {n += $3} END {print n + 0}' "$f" || echo 0
+}
+jid() {
+  local f
+  f=$(jfile "$1")
+  [ -n "$f" ] && head -n 1 "$f" | awk '{print $NF}'
+}
+# Body bytes of the UploadParts of key $1 that proxy dir $2 received.
+part_bytes() {
+  awk -v p="/$B/$1" '$1 == "PUT" && $2 == p && $4 ~ /partNumber=/ {n += $3}
+    END {print n + 0}' "$2/bytes"
+}
+# Wait until proxy $1 has logged every request begun.
+settled() {
+  local i
+  check
+  for i in $(seq 1 600); do
+    [ "$(cat "$1/active" 2> /dev/null)" = 0 ] && return 0
+    sleep 0.1
+  done
+  fail "proxy $1: $(cat "$1/active") requests still not logged after 60 s"
+}
+# kill_mid KEY BYTES: `put --to loc,s3d f.bin c/KEY` killed with kill -9
+# once s3rver got BYTES of its parts, the local journal has 2 parts and
+# s3rver's more than 2 parts' bytes (so that the byte bound below is not
+# met by the in-flight allowance alone).
+kill_mid() {
+  local pid i
+  "$XT_BIN" --config "$CONFIG" -v put --to loc,s3d f.bin "$B/$1" > "$T/.k.out" 2> "$T/.k.err" &
+  pid=$!
+  for i in $(seq 1 6000); do
+    [ "$(part_bytes "$1" "$P")" -ge "$2" ] && [ "$(jparts loc)" -ge 2 ] &&
+      [ "$(jbytes s3d)" -gt $((2 * PS)) ] && break
+    kill -0 "$pid" 2> /dev/null || break
+    sleep 0.02
+  done
+  KILLED=0
+  kill -9 "$pid" 2> /dev/null && KILLED=1
+  wait "$pid" 2> /dev/null
+  settled "$P"
+  check
+  [ "$KILLED" -eq 1 ] && [ "$(jparts loc)" -ge 2 ] &&
+    [ "$(jbytes s3d)" -gt $((2 * PS)) ] ||
+    fail "not killed half-way (killed: $KILLED; journals: loc $(jparts loc) parts, s3d $(jbytes s3d) bytes)"
+}
+# same KEY: both objects are f.bin's bytes (aws reads s3rver's).
+same() {
+  xt get "loc:$B/$1" got.bin
+  assert_rc 0
+  assert_same f.bin got.bin
+  rm -f got.bin
+  if [ -x /usr/bin/aws ]; then
+    check
+    AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER /usr/bin/aws \
+      --endpoint-url "$(cat "$XTSTORE_S3RVER_DIR/endpoint")" --region us-east-1 \
+      s3api get-object --bucket "$B" --key "$1" got.bin > "$T/.aws" 2>&1 ||
+      fail "aws get-object $1: $(cat "$T/.aws")"
+  else
+    xt get "s3d:$B/$1" got.bin
+    assert_rc 0
+  fi
+  assert_same f.bin got.bin
+  rm -f got.bin
+  check
+  [ -z "$(ls "$J")" ] || fail "a completed fan-out left a journal: $(ls "$J")"
+}
+
+proxy 1
+xt mb "loc:$B"
+assert_rc 0
+xt mb "s3d:$B"
+assert_rc 0
+head -c "$TOTAL" /dev/urandom > f.bin
+
+# --- killed half-way, resumed on both --------------------------------------
+kill_mid f.bin $((TOTAL / 2))
+grep -q "multipart upload, $NP parts of $PS bytes" "$T/.k.err" ||
+  fail "not the multipart settings configured: $(grep multipart "$T/.k.err")"
+KL=$(jparts loc); KS=$(jparts s3d)
+IL=$(jid loc); IS=$(jid s3d)
+REC=$(jbytes s3d)
+B1=$(part_bytes f.bin "$P")
+proxy 2
+xt -v put --to loc,s3d f.bin "$B/f.bin"
+assert_rc 0
+assert_err_has "service 'loc': blob '$B/f.bin': resuming upload '$IL': $KL of $NP parts on record"
+assert_err_has "service 's3d': blob '$B/f.bin': resuming upload '$IS': $KS of $NP parts on record"
+settled "$P"
+B2=$(part_bytes f.bin "$P")
+echo "s3rver: killed after $B1 of $TOTAL bytes ($KS parts, $REC bytes on record);\
+ the re-run sent $B2 (local: $KL parts on record)"
+# The re-run sends the parts not on record, and at most the parts in
+# flight (2 part buffers per service) on top.
+check
+[ "$B2" -le $((TOTAL - REC + 2 * PS)) ] && [ "$B2" -lt "$TOTAL" ] ||
+  fail "the re-run sent $B2 bytes to s3rver; the parts not on record are $((TOTAL - REC))"
+assert_file_absent "$T/data/$B/.xtstore/uploads/$IL"
+same f.bin
+
+# --- a file changed between runs: no resume, the right bytes --------------
+proxy 3
+kill_mid g.bin $((TOTAL / 4))
+IL=$(jid loc); IS=$(jid s3d)
+printf 'changed' | dd of=f.bin bs=1 seek=1000 conv=notrunc status=none
+xt -v put --to loc,s3d f.bin "$B/g.bin"
+assert_rc 0
+assert_err_has "the source changed since upload '$IL' began: starting over"
+assert_err_has "the source changed since upload '$IS' began: starting over"
+assert_err_lacks "resuming"
+assert_file_absent "$T/data/$B/.xtstore/uploads/$IL"
+same g.bin
+# The old uploads were aborted: s3rver holds none left over.
+xt --json cleanup "s3d:$B" --older-than 0
+assert_rc 0
+assert_json_eq 'len(j)' "0"
+
+# --- one destination's upload gone: it starts over, the other resumes -----
+proxy 4
+kill_mid h.bin $((TOTAL / 4))
+IL=$(jid loc); IS=$(jid s3d); KS=$(jparts s3d)
+rm -rf "$T/data/$B/.xtstore/uploads/$IL"
+xt -v put --to loc,s3d f.bin "$B/h.bin"
+assert_rc 0
+assert_err_has "upload '$IL' is gone from the service: starting over"
+assert_err_has "service 's3d': blob '$B/h.bin': resuming upload '$IS': $KS of $NP parts on record"
+same h.bin
+
+# --- the S3 destination's upload gone (s3rver cannot abort: the proxy ----
+# answers NoSuchUpload to its parts): it starts over from the file read
+# again, the local one resumes.
+proxy 6
+kill_mid m.bin $((TOTAL / 4))
+IL=$(jid loc); IS=$(jid s3d); KL=$(jparts loc)
+cp "$T/rules.json" "$T/rules.keep"
+echo "[{\"match\": {\"method\": \"PUT\", \"query\": \"uploadId=$IS\"}, \"status\": 404,
+  \"body\": \"<Error><Code>NoSuchUpload</Code><Message>gone</Message></Error>\"}]" > "$T/rules.json"
+xt -v put --to loc,s3d f.bin "$B/m.bin"
+mv "$T/rules.keep" "$T/rules.json"     # the proxy reads it again
+assert_rc 0
+assert_err_has "service 'loc': blob '$B/m.bin': resuming upload '$IL': $KL of $NP parts on record"
+assert_err_has "upload '$IS' is gone from the service: starting over"
+same m.bin
+
+# --- a part on record whose bytes changed in place (size and time kept) --
+# is sent again: its buffer's CRC-32C is not the one recorded.
+proxy 5
+kill_mid k.bin $((TOTAL / 4))
+IS=$(jid s3d); KS=$(jparts s3d)
+NO=$(grep -h '^P ' "$(jfile s3d)" | head -n 1 | awk '{print $2}')
+cp -p f.bin ref.stamp
+printf 'flip' | dd of=f.bin bs=1 seek=$(((NO - 1) * PS + 100)) conv=notrunc status=none
+touch -r ref.stamp f.bin
+rm -f ref.stamp
+xt -v put --to loc,s3d f.bin "$B/k.bin"
+assert_rc 0
+assert_err_has "service 's3d': blob '$B/k.bin': resuming upload '$IS': $KS of $NP parts on record"
+assert_err_has "service 's3d': blob '$B/k.bin': part $NO on record: its range of the file is not what was stored: sending it again"
+same k.bin
+finish
