@@ -253,6 +253,18 @@ assert_bounded() {
     fail "peak RSS $PEAK KiB is not under $LIMIT_KIB KiB"
 }
 
+# proxy_settled DIR: wait until the faultproxy of DIR has logged every
+# request it began (DIR/active is 0): a killed run's requests forwarded
+# whole are logged only once the server answers them.
+proxy_settled() {
+  local i
+  check
+  for i in $(seq 1 600); do
+    [ "$(cat "$1/active" 2> /dev/null)" = 0 ] && return 0
+    sleep 0.1
+  done
+  fail "proxy $1: $(cat "$1/active") requests still not logged after 60 s"
+}
 
 finish() {
   if [ "$FAILS" -ne 0 ]; then

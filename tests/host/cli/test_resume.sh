@@ -252,17 +252,6 @@ part_bytes() {
   awk -v p="/$B/$1" '$1 == "PUT" && $2 == p && $4 ~ /partNumber=/ {n += $3}
     END {print n + 0}' "$2/bytes"
 }
-# Wait until proxy $1 has logged every request begun (a killed run's
-# parts forwarded whole are logged only once s3rver answers).
-settled() {
-  local i
-  check
-  for i in $(seq 1 600); do
-    [ "$(cat "$1/active" 2> /dev/null)" = 0 ] && return 0
-    sleep 0.1
-  done
-  fail "proxy $1: $(cat "$1/active") requests still not logged after 60 s"
-}
 # Bytes of the parts the journal records.
 jbytes() {
   cat "$J"/*.journal 2> /dev/null | awk '$1 == "P" {n += $3} END {print n + 0}'
@@ -285,7 +274,7 @@ done
 KILLED=0
 kill -9 "$PID" 2> /dev/null && KILLED=1
 wait "$PID" 2> /dev/null
-settled "$T/proxy"
+proxy_settled "$T/proxy"
 K=$(jparts)
 ID=$(jid)
 REC=$(jbytes)
@@ -306,7 +295,7 @@ assert_out_has "stale  s3d:$B/s3.bin  upload $ID"
 xt -v put s3.bin "s3d:$B/s3.bin"
 assert_rc 0
 assert_err_has "resuming upload '$ID': $K of 38 parts on record"
-settled "$T/proxy2"
+proxy_settled "$T/proxy2"
 B2=$(part_bytes s3.bin "$T/proxy2")
 echo "s3rver: killed after $B1 of $TOTAL bytes ($K parts, $REC bytes on record);\
  the re-run sent $B2; sent twice: $((B1 + B2 - TOTAL))"

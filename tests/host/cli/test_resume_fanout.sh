@@ -78,16 +78,6 @@ part_bytes() {
   awk -v p="/$B/$1" '$1 == "PUT" && $2 == p && $4 ~ /partNumber=/ {n += $3}
     END {print n + 0}' "$2/bytes"
 }
-# Wait until proxy $1 has logged every request begun.
-settled() {
-  local i
-  check
-  for i in $(seq 1 600); do
-    [ "$(cat "$1/active" 2> /dev/null)" = 0 ] && return 0
-    sleep 0.1
-  done
-  fail "proxy $1: $(cat "$1/active") requests still not logged after 60 s"
-}
 # kill_mid KEY BYTES: `put --to loc,s3d f.bin c/KEY` killed with kill -9
 # once s3rver got BYTES of its parts, the local journal has 2 parts and
 # s3rver's more than 2 parts' bytes (so that the byte bound below is not
@@ -105,7 +95,7 @@ kill_mid() {
   KILLED=0
   kill -9 "$pid" 2> /dev/null && KILLED=1
   wait "$pid" 2> /dev/null
-  settled "$P"
+  proxy_settled "$P"
   check
   [ "$KILLED" -eq 1 ] && [ "$(jparts loc)" -ge 2 ] &&
     [ "$(jbytes s3d)" -gt $((2 * PS)) ] ||
@@ -153,7 +143,7 @@ xt -v put --to loc,s3d f.bin "$B/f.bin"
 assert_rc 0
 assert_err_has "service 'loc': blob '$B/f.bin': resuming upload '$IL': $KL of $NP parts on record"
 assert_err_has "service 's3d': blob '$B/f.bin': resuming upload '$IS': $KS of $NP parts on record"
-settled "$P"
+proxy_settled "$P"
 B2=$(part_bytes f.bin "$P")
 echo "s3rver: killed after $B1 of $TOTAL bytes ($KS parts, $REC bytes on record);\
  the re-run sent $B2 (local: $KL parts on record)"

@@ -90,17 +90,6 @@ staged() {
     echo "aws list-multipart-uploads failed: $(cat "$T/.staged")"
   fi
 }
-# Wait until the proxy has logged every request begun (a part forwarded
-# whole is logged only once moto answers).
-settled() {
-  local i
-  check
-  for i in $(seq 1 600); do
-    [ "$(cat "$T/proxy/active" 2> /dev/null)" = 0 ] && return 0
-    sleep 0.1
-  done
-  fail "the proxy has $(cat "$T/proxy/active") requests not logged after 60 s"
-}
 AWS=0
 [ -x /usr/bin/aws ] && AWS=1
 head -c $((40 << 20)) /dev/urandom > a.bin          # 8 parts
@@ -132,7 +121,7 @@ lost() {
   fi
   K=$(jparts)
   MISSING=$(parts_missing)
-  settled
+  proxy_settled "$T/proxy"
   N0=$(($(wc -l < "$T/proxy/bytes") + 1))
   rules '[]'
   xt -v put a.bin "m:$B/$1"

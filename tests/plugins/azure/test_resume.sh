@@ -45,17 +45,6 @@ block_bytes() {
   awk -v p="$P/$1" '$1 == "PUT" && $2 == p && $4 ~ /(^|&)comp=block(&|$)/ {n += $3}
     END {print n + 0}' "$2/bytes"
 }
-# Wait until proxy $1 has logged every request begun (a killed run's
-# blocks forwarded whole are logged only once Azurite answers).
-settled() {
-  local i
-  check
-  for i in $(seq 1 600); do
-    [ "$(cat "$1/active" 2> /dev/null)" = 0 ] && return 0
-    sleep 0.1
-  done
-  fail "proxy $1: $(cat "$1/active") requests still not logged after 60 s"
-}
 # Bytes of the parts the journal records.
 jbytes() {
   cat "$J"/*.journal 2> /dev/null | awk '$1 == "P" {n += $3} END {print n + 0}'
@@ -96,7 +85,7 @@ KILLED=0
 kill -9 "$PID" 2> /dev/null && KILLED=1
 wait "$PID" 2> /dev/null
 check
-settled "$T/proxy"
+proxy_settled "$T/proxy"
 K=$(jparts)
 ID=$(jid)
 REC=$(jbytes)
@@ -118,7 +107,7 @@ xt -v put big.bin "azd:$C/big.bin"
 assert_rc 0
 assert_err_has "resuming upload '$ID': $K of 38 parts on record"
 assert_err_lacks "gone from the service"
-settled "$T/proxy2"
+proxy_settled "$T/proxy2"
 B2=$(block_bytes big.bin "$T/proxy2")
 echo "azurite: killed after $B1 of $TOTAL bytes ($K blocks, $REC bytes on record);\
  the re-run sent $B2; sent twice: $((B1 + B2 - TOTAL))"
