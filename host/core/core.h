@@ -219,6 +219,11 @@ void st_flow_user_done(st_flow_user *u);
  * with the job (or found none). */
 void st_flow_admit(st_flow_user *u);
 void st_flow_finish(st_flow_user *u);
+/* After a job: non-zero while the worker may take the next one at once;
+ * 0 when more workers are admitted than may run now (a spare was let in
+ * while a job slept before a retry, and that job is awake again): the
+ * worker then gives its place back (st_flow_finish). */
+int st_flow_keep(st_flow_user *u);
 /* The pool stops: admission waits no more, so every worker sees the end. */
 void st_flow_close(st_flow_user *u);
 /* The calling thread works for u (NULL: for nobody; its calls pass

@@ -224,6 +224,16 @@ void st_flow_admit(st_flow_user *u)
   pthread_mutex_unlock(&u->mu);
 }
 
+int st_flow_keep(st_flow_user *u)
+{
+  int keep;
+
+  pthread_mutex_lock(&u->mu);
+  keep = u->running <= u->slots + u->parked || u->closing;
+  pthread_mutex_unlock(&u->mu);
+  return keep;
+}
+
 void st_flow_close(st_flow_user *u)
 {
   pthread_mutex_lock(&u->mu);

@@ -10,19 +10,6 @@
 
 #include "engine.h"
 
-/* Non-zero when more of u's workers are admitted than may run now (a
- * spare was let in while a job slept before a retry, which is now awake):
- * this one gives its place back. */
-static int over_admitted(st_flow_user *u)
-{
-  int over;
-
-  pthread_mutex_lock(&u->mu);
-  over = u->running > u->slots + u->parked && !u->closing;
-  pthread_mutex_unlock(&u->mu);
-  return over;
-}
-
 static void *worker(void *arg)
 {
   st_pool *p = arg;
@@ -45,7 +32,7 @@ static void *worker(void *arg)
       if (--p->pending == 0)
         pthread_cond_broadcast(&p->idle);
       pthread_mutex_unlock(&p->mu);
-    } while (!over_admitted(&p->user));
+    } while (st_flow_keep(&p->user));
     st_flow_finish(&p->user);
   } while (job);
   st_flow_thread(NULL);
