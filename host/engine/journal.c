@@ -12,7 +12,9 @@
 **
 **   xtstore-journal 1 CREATED DEV INO SIZE MTIME_NS START PART_SIZE
 **                     SERVICE CONTAINER KEY UPLOAD_ID
+**   O DIGEST
 **   P NO LEN TOKEN CRC32C
+**   K RUNS
 **
 ** (the first on one line), strings percent-encoded. That header is a
 ** file's; a copy from another service's object has a version 2 header
@@ -31,7 +33,21 @@
 ** CRC-32C, of an older journal, too: such a part is sent again). Numbers
 ** are decimal digits only; CRC32C is the part's bytes' as sent, 8
 ** lowercase hex: the next run re-uses the part only while the source's
-** range still has it (multipart.c).
+** range still has it (multipart.c). A line of a type an xtstore does not
+** know is one that does not parse, so the O and K lines, added later, are
+** skipped by an older one, which resumes as it always did:
+**
+**   O: a digest of the put options the upload began with (16 lowercase
+**      hex, st_journal_opts_digest): a run with other options (a content
+**      type, metadata) starts over rather than complete with the old
+**      ones. A journal without it (an older xtstore's) is of options
+**      unknown, resumed as before.
+**   K: how many runs in a row kept the upload for the next (a final
+**      failure of the network or the service) since its last part was
+**      stored: appended by each, and back to 0 at any P line after it.
+**      An upload the service keeps refusing the same way (s3rver's 500 to
+**      completing an upload it no longer has) is then started over
+**      after a few (multipart.c), not kept forever.
 **
 ** A run takes an exclusive flock on PATH.lock beside the journal before
 ** it reads the journal, and holds it until the upload ends (the kernel
@@ -167,6 +183,24 @@ static uint64_t fnv(uint64_t h, const char *s)
     h *= 1099511628211u;
   } while (*s++);
   return h;
+}
+
+static uint64_t fnv_bytes(uint64_t h, const void *p, size_t n)
+{
+  const unsigned char *b = p;
+
+  while (n--) {
+    h ^= *b++;
+    h *= 1099511628211u;
+  }
+  return h;
+}
+
+/* A string that may be NULL: a mark apart from any string's bytes. */
+static uint64_t fnv_opt(uint64_t h, const char *s)
+{
+  h = fnv_bytes(h, s ? "s" : "n", 1);
+  return s ? fnv(h, s) : h;
 }
 
 char *st_journal_path(const char *service, const char *container,
@@ -371,6 +405,32 @@ static int parse_part(char *line, st_journal *j)
   j->parts[i].len = len;
   j->parts[i].token = tok;
   j->parts[i].crc = (uint32_t)crc;
+  /* A part stored since the runs counted: progress. */
+  j->kept = 0;
+  return 0;
+}
+
+/* An O or a K line (see the top of this file). */
+static int parse_other(char *line, st_journal *j)
+{
+  char *f[2], *end;
+  uint64_t n;
+
+  if (split(line, f, 2) != 2)
+    return -1;
+  if (!strcmp(f[0], "K") && !get_u64(f[1], &n) && n <= UINT32_MAX) {
+    j->kept = (uint32_t)n;
+    return 0;
+  }
+  if (strcmp(f[0], "O") || strlen(f[1]) != 16 ||
+      strspn(f[1], "0123456789abcdef") != 16)
+    return -1;
+  errno = 0;
+  n = strtoull(f[1], &end, 16);
+  if (errno || *end)
+    return -1;
+  j->opts = n;
+  j->has_opts = 1;
   return 0;
 }
 
@@ -440,7 +500,10 @@ int st_journal_read(const char *path, st_journal **out)
   while ((n = getline(&line, &cap, f)) > 0) {
     if (line[n - 1] == '\n') {
       line[n - 1] = '\0';
-      parse_part(line, j);
+      if (line[0] == 'P')
+        parse_part(line, j);
+      else
+        parse_other(line, j);
     }
   }
   *out = j;
@@ -543,8 +606,13 @@ int st_journal_write(st_journal *j)
   fputc(' ', f);
   put_str(f, j->upload_id);
   fputc('\n', f);
+  if (j->has_opts)
+    fprintf(f, "O %016" PRIx64 "\n", j->opts);
   for (i = 0; i < j->nparts; i++)
     put_part(f, &j->parts[i]);
+  /* After the parts: a P line after it would say it is 0. */
+  if (j->kept)
+    fprintf(f, "K %" PRIu32 "\n", j->kept);
   if (fflush(f) || fdatasync(fileno(f)))
     goto out;
   rc = fclose(f);
@@ -568,14 +636,26 @@ out:
   return rc;
 }
 
+/* Append line (n bytes) to j's file, durably. */
+static int append(st_journal *j, const char *line, size_t n)
+{
+  ssize_t w;
+
+  /* One write of the whole line: a crash cuts at most this line. */
+  do
+    w = write(j->fd, line, n);
+  while (w < 0 && errno == EINTR);
+  return w != (ssize_t)n || fdatasync(j->fd) ? -1 : 0;
+}
+
 int st_journal_add(st_journal *j, uint32_t no, uint64_t len,
                    const char *token, uint32_t crc)
 {
   char *line = NULL;
   size_t n = 0;
-  ssize_t w;
   FILE *f;
   st_jpart p = {no, len, (char *)token, crc};
+  int rc;
 
   if (j->fd < 0 || !(f = open_memstream(&line, &n)))
     return -1;
@@ -584,14 +664,52 @@ int st_journal_add(st_journal *j, uint32_t no, uint64_t len,
     free(line);
     return -1;
   }
-  /* One write of the whole line: a crash cuts at most this line. */
-  do
-    w = write(j->fd, line, n);
-  while (w < 0 && errno == EINTR);
+  rc = append(j, line, n);
   free(line);
-  if (w != (ssize_t)n || fdatasync(j->fd))
+  if (!rc)
+    j->kept = 0;
+  return rc;
+}
+
+int st_journal_kept(st_journal *j)
+{
+  char line[16];
+  int n;
+
+  if (j->fd < 0 || j->kept == UINT32_MAX)
     return -1;
+  n = snprintf(line, sizeof(line), "K %" PRIu32 "\n", j->kept + 1);
+  if (n < 0 || (size_t)n >= sizeof(line) || append(j, line, (size_t)n))
+    return -1;
+  j->kept++;
   return 0;
+}
+
+uint64_t st_journal_opts_digest(const store_put_opts *opts)
+{
+  store_put_opts o;
+  uint64_t h = 14695981039346656037u, meta = 0;
+  size_t i;
+
+  /* What begin is given, each field marked and strings with their end, so
+   * no two sets of options hash the same bytes; not content_length (the
+   * source's size, in its identity) nor struct_size. Metadata in any
+   * order (a copy's comes in its source's headers' order): its pairs'
+   * hashes summed. */
+  st_put_opts_copy(&o, opts);
+  h = fnv_bytes(h, &o.flags, sizeof(o.flags));
+  h = fnv_opt(h, o.content_type);
+  for (i = 0; i < o.nmetadata && o.metadata; i++)
+    meta += fnv_opt(fnv_opt(h, o.metadata[i].key), o.metadata[i].value);
+  h = fnv_bytes(h, &o.nmetadata, sizeof(o.nmetadata));
+  h = fnv_bytes(h, &meta, sizeof(meta));
+  h = fnv_opt(h, o.if_match);
+  h = fnv_bytes(h, &o.checksums, sizeof(o.checksums));
+  if (o.checksums & STORE_CKSUM_CRC32C)
+    h = fnv_bytes(h, &o.crc32c, sizeof(o.crc32c));
+  if (o.checksums & STORE_CKSUM_MD5)
+    h = fnv_bytes(h, o.md5, sizeof(o.md5));
+  return fnv_bytes(h, &o.trailer_checksums, sizeof(o.trailer_checksums));
 }
 
 /* PATH.lock of journal path (malloc'd); NULL when out of memory. */

@@ -7,7 +7,10 @@
 ** names of any bytes (blanks, newlines, '%', non-ASCII, longer than any
 ** line buffer) read back as written, and a file's journal of version 1,
 ** as written before, still loads. The lock beside a journal is held by
-** one taker at a time and goes with its holder.
+** one taker at a time and goes with its holder. A part sent again has its
+** last line's token, length and CRC-32C; the put options' digest (O) and
+** the count of runs that kept the upload (K, back to 0 at a later part)
+** read back, and a journal without them is of options unknown.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -218,6 +221,173 @@ static void test_lock(void **state)
   assert_int_equal(system(cmd), 0);
 }
 
+/* A part re-sent in a run appends a second line: the last one is the
+ * part as the service has it (token, length, CRC-32C), wherever the
+ * first was. */
+static void test_last_part_line_wins(void **state)
+{
+  char dir[] = "/tmp/xtstore-journal-XXXXXX", path[64], cmd[96];
+  st_journal *j;
+  FILE *f;
+  size_t i;
+  (void)state;
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof(path), "%s/j", dir);
+  f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("xtstore-journal 1 100 1 2 3 4 0 1024 svc c k up-1\n"
+        "P 1 1024 old1 00000001\n"
+        "P 2 1024 t2 00000002\n"
+        "P 1 1000 new1 0000beef\n"
+        "P 3 1024 t3 00000003\n"
+        "P 3 1024 new3 00000033\n", f);
+  fclose(f);
+  assert_int_equal(st_journal_read(path, &j), 0);
+  assert_int_equal(j->nparts, 3);
+  for (i = 0; i < j->nparts && j->parts[i].no != 1; i++)
+    ;
+  assert_true(i < j->nparts);
+  assert_string_equal(j->parts[i].token, "new1");
+  assert_int_equal(j->parts[i].len, 1000);
+  assert_int_equal(j->parts[i].crc, 0xbeef);
+  for (i = 0; i < j->nparts && j->parts[i].no != 3; i++)
+    ;
+  assert_true(i < j->nparts);
+  assert_string_equal(j->parts[i].token, "new3");
+  assert_int_equal(j->parts[i].crc, 0x33);
+  /* Written again (a resumed run's), one line a part: the last. */
+  assert_int_equal(st_journal_write(j), 0);
+  st_journal_free(j);
+  assert_int_equal(st_journal_read(path, &j), 0);
+  assert_int_equal(j->nparts, 3);
+  for (i = 0; i < j->nparts && j->parts[i].no != 1; i++)
+    ;
+  assert_string_equal(j->parts[i].token, "new1");
+  st_journal_free(j);
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
+/* The O and K lines: written and read back; a K counts the runs that
+ * kept the upload since its last part (a part line after it is progress:
+ * 0); lines an xtstore does not know, or malformed ones, are skipped; a
+ * journal without O is of options unknown. */
+static void test_options_and_kept(void **state)
+{
+  char dir[] = "/tmp/xtstore-journal-XXXXXX", path[64], cmd[96];
+  st_mp_ident id = {1, 2, 3, 4, 0, NULL, NULL, NULL, NULL, NULL};
+  st_journal *j;
+  FILE *f;
+  (void)state;
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof(path), "%s/j", dir);
+  j = st_journal_new(path, "svc", "c", "k", "up-1", &id, 1024);
+  assert_non_null(j);
+  j->opts = 0x0123456789abcdefu;
+  j->has_opts = 1;
+  assert_int_equal(st_journal_write(j), 0);
+  assert_int_equal(st_journal_add(j, 1, 1024, "t1", 1), 0);
+  assert_int_equal(st_journal_kept(j), 0);
+  assert_int_equal(st_journal_kept(j), 0);
+  assert_int_equal(j->kept, 2);
+  st_journal_free(j);
+  assert_int_equal(st_journal_read(path, &j), 0);
+  assert_true(j->has_opts);
+  assert_true(j->opts == 0x0123456789abcdefu);
+  assert_int_equal(j->kept, 2);
+  assert_int_equal(j->nparts, 1);
+  /* Rewritten (the next run's), the count stays; a part stored resets
+   * it, in memory and in the file. */
+  assert_int_equal(st_journal_write(j), 0);
+  assert_int_equal(j->kept, 2);
+  assert_int_equal(st_journal_kept(j), 0);
+  st_journal_free(j);
+  assert_int_equal(st_journal_read(path, &j), 0);
+  assert_int_equal(j->kept, 3);
+  assert_int_equal(st_journal_write(j), 0);
+  assert_int_equal(st_journal_add(j, 2, 1024, "t2", 2), 0);
+  assert_int_equal(j->kept, 0);
+  st_journal_free(j);
+  assert_int_equal(st_journal_read(path, &j), 0);
+  assert_int_equal(j->kept, 0);
+  assert_int_equal(j->nparts, 2);
+  assert_int_equal(st_journal_kept(j), -1);  /* not opened: not written */
+  st_journal_free(j);
+  /* As an older xtstore wrote it: no O, no K; and lines to skip. */
+  f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("xtstore-journal 1 100 1 2 3 4 0 1024 svc c k up-1\n"
+        "O 0123456789ABCDEF\n"
+        "O 12345\n"
+        "K -1\n"
+        "K 2 3\n"
+        "Z 1\n"
+        "P 1 1024 t1 00000001\n"
+        "K 1\n"
+        "K 4", f);                                /* cut by a crash */
+  fclose(f);
+  assert_int_equal(st_journal_read(path, &j), 0);
+  assert_false(j->has_opts);
+  assert_int_equal(j->kept, 1);
+  assert_int_equal(j->nparts, 1);
+  st_journal_free(j);
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
+/* Equal options, equal digests (metadata in any order); each thing begin
+ * is given changes it (content type, none vs empty, metadata's names and
+ * values, flags, a condition, checksums). */
+static void test_opts_digest(void **state)
+{
+  store_kv kv[2] = {{"a", "1"}, {"b", "2"}}, kv2[2] = {{"b", "2"}, {"a", "1"}};
+  store_kv kv3[2] = {{"a", "12"}, {"b", ""}};
+  store_put_opts o, p;
+  uint64_t d;
+  (void)state;
+  memset(&o, 0, sizeof(o));
+  o.struct_size = sizeof(o);
+  o.content_length = 5;
+  o.content_type = "text/plain";
+  o.metadata = kv;
+  o.nmetadata = 2;
+  d = st_journal_opts_digest(&o);
+  p = o;
+  p.content_length = 9;                     /* the source's, not begin's */
+  assert_true(st_journal_opts_digest(&p) == d);
+  p = o;
+  p.content_type = "text/html";
+  assert_true(st_journal_opts_digest(&p) != d);
+  p.content_type = NULL;
+  assert_true(st_journal_opts_digest(&p) != d);
+  assert_true(st_journal_opts_digest(&p) !=
+              st_journal_opts_digest(&(store_put_opts){
+                  .struct_size = sizeof(o), .content_type = "",
+                  .metadata = kv, .nmetadata = 2}));
+  p = o;
+  p.metadata = kv2;                         /* the same, in another order */
+  assert_true(st_journal_opts_digest(&p) == d);
+  p.metadata = kv3;                         /* "a=1 b=2" vs "a=12 b=" */
+  assert_true(st_journal_opts_digest(&p) != d);
+  p = o;
+  p.nmetadata = 1;
+  assert_true(st_journal_opts_digest(&p) != d);
+  p = o;
+  p.flags = STORE_PUT_IF_NONE_MATCH;
+  assert_true(st_journal_opts_digest(&p) != d);
+  p = o;
+  p.if_match = "\"e\"";
+  assert_true(st_journal_opts_digest(&p) != d);
+  p = o;
+  p.checksums = STORE_CKSUM_CRC32C;
+  p.crc32c = 7;
+  d = st_journal_opts_digest(&p);
+  p.crc32c = 8;
+  assert_true(st_journal_opts_digest(&p) != d);
+  assert_true(st_journal_opts_digest(NULL) == st_journal_opts_digest(NULL));
+  assert_true(st_journal_opts_digest(NULL) != st_journal_opts_digest(&o));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -226,6 +396,9 @@ int main(void)
     cmocka_unit_test(test_header_versions),
     cmocka_unit_test(test_odd_names),
     cmocka_unit_test(test_lock),
+    cmocka_unit_test(test_last_part_line_wins),
+    cmocka_unit_test(test_options_and_kept),
+    cmocka_unit_test(test_opts_digest),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
