@@ -314,8 +314,9 @@ int st_journal_add(st_journal *j, uint32_t no, uint64_t len,
  * on failure. */
 int st_journal_kept(st_journal *j);
 /* The digest of the put options an upload begins with (opts may be NULL),
- * for the journal's record of them (j->opts): equal options, equal
- * digests; any change in what begin is given changes it. */
+ * for the journal's record of them (j->opts): of what begin sends and
+ * every run knows alike, its content type and metadata (in any order):
+ * equal ones, equal digests; a change in either changes it. */
 uint64_t st_journal_opts_digest(const store_put_opts *opts);
 /* Non-zero when another process holds the lock of path's journal: its
  * upload is running. */

@@ -691,25 +691,19 @@ uint64_t st_journal_opts_digest(const store_put_opts *opts)
   uint64_t h = 14695981039346656037u, meta = 0;
   size_t i;
 
-  /* What begin is given, each field marked and strings with their end, so
-   * no two sets of options hash the same bytes; not content_length (the
-   * source's size, in its identity) nor struct_size. Metadata in any
-   * order (a copy's comes in its source's headers' order): its pairs'
-   * hashes summed. */
+  /* What the providers' begin sends and the next run is given alike: the
+   * content type and the metadata, strings marked (NULL apart from "")
+   * and with their end, so no two sets hash the same bytes. Not the
+   * checksums (some runs only know them: a fan-out started over has its
+   * tee's CRC-32C, a copy's source one by its handle), nor the flags or
+   * if_match (complete's). Metadata in any order (a copy's comes in its
+   * source's headers' order): its pairs' hashes summed. */
   st_put_opts_copy(&o, opts);
-  h = fnv_bytes(h, &o.flags, sizeof(o.flags));
   h = fnv_opt(h, o.content_type);
   for (i = 0; i < o.nmetadata && o.metadata; i++)
     meta += fnv_opt(fnv_opt(h, o.metadata[i].key), o.metadata[i].value);
   h = fnv_bytes(h, &o.nmetadata, sizeof(o.nmetadata));
-  h = fnv_bytes(h, &meta, sizeof(meta));
-  h = fnv_opt(h, o.if_match);
-  h = fnv_bytes(h, &o.checksums, sizeof(o.checksums));
-  if (o.checksums & STORE_CKSUM_CRC32C)
-    h = fnv_bytes(h, &o.crc32c, sizeof(o.crc32c));
-  if (o.checksums & STORE_CKSUM_MD5)
-    h = fnv_bytes(h, o.md5, sizeof(o.md5));
-  return fnv_bytes(h, &o.trailer_checksums, sizeof(o.trailer_checksums));
+  return fnv_bytes(h, &meta, sizeof(meta));
 }
 
 /* PATH.lock of journal path (malloc'd); NULL when out of memory. */
