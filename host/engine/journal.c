@@ -176,15 +176,6 @@ static char *journal_dir(int create)
 }
 
 /* FNV-1a, 64 bits: a name, not a secret. */
-static uint64_t fnv(uint64_t h, const char *s)
-{
-  do {
-    h ^= (unsigned char)*s;
-    h *= 1099511628211u;
-  } while (*s++);
-  return h;
-}
-
 static uint64_t fnv_bytes(uint64_t h, const void *p, size_t n)
 {
   const unsigned char *b = p;
@@ -194,6 +185,12 @@ static uint64_t fnv_bytes(uint64_t h, const void *p, size_t n)
     h *= 1099511628211u;
   }
   return h;
+}
+
+/* A string with its end, so that no two runs of strings hash the same. */
+static uint64_t fnv(uint64_t h, const char *s)
+{
+  return fnv_bytes(h, s, strlen(s) + 1);
 }
 
 /* A string that may be NULL: a mark apart from any string's bytes. */
@@ -371,7 +368,7 @@ static int parse_header(char *line, st_journal *j)
 /* A part line; a later line for the same part replaces an earlier one. */
 static int parse_part(char *line, st_journal *j)
 {
-  char *f[5], *tok, *end;
+  char *f[5], *tok;
   uint64_t no, len;
   unsigned long crc;
   st_jpart *p;
@@ -382,10 +379,8 @@ static int parse_part(char *line, st_journal *j)
       strlen(f[3]) >= STORE_ID_SIZE || strlen(f[4]) != 8 ||
       strspn(f[4], "0123456789abcdef") != 8)
     return -1;
-  errno = 0;
-  crc = strtoul(f[4], &end, 16);
-  if (errno || *end || crc > UINT32_MAX)
-    return -1;
+  /* 8 hex digits: always a whole uint32_t. */
+  crc = strtoul(f[4], NULL, 16);
   if (!(tok = strdup(f[3])))
     return -1;
   for (i = 0; i < j->nparts && j->parts[i].no != no; i++)
@@ -413,7 +408,7 @@ static int parse_part(char *line, st_journal *j)
 /* An O or a K line (see the top of this file). */
 static int parse_other(char *line, st_journal *j)
 {
-  char *f[2], *end;
+  char *f[2];
   uint64_t n;
 
   if (split(line, f, 2) != 2)
@@ -425,11 +420,8 @@ static int parse_other(char *line, st_journal *j)
   if (strcmp(f[0], "O") || strlen(f[1]) != 16 ||
       strspn(f[1], "0123456789abcdef") != 16)
     return -1;
-  errno = 0;
-  n = strtoull(f[1], &end, 16);
-  if (errno || *end)
-    return -1;
-  j->opts = n;
+  /* 16 hex digits: always a whole uint64_t. */
+  j->opts = strtoull(f[1], NULL, 16);
   j->has_opts = 1;
   return 0;
 }

@@ -4,8 +4,8 @@
 # - other put options: an upload killed with kill -9 (local provider) and
 #   re-run with another --content-type and --meta starts over ("the put
 #   options changed"), and the object gets the new ones (stat); the same
-#   options (metadata in any order) resume; a journal without its options' record (an older
-#   xtstore's) resumes as before.
+#   options (metadata in any order) resume; a journal without its options'
+#   record (an older xtstore's) resumes as before.
 # - an upload kept for the next run again and again without progress: the
 #   completion (POST ?uploadId=) answered 500 by faultproxy.py in front of
 #   moto, the retries spent: runs 1-3 keep the upload (the journal's K line

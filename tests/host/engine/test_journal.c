@@ -24,15 +24,46 @@
 
 #include "engine/engine.h"
 
+/* Each test's directory (a fixture): PATH a journal's name in it. */
+struct tmp {
+  char dir[32];
+  char path[64];
+};
+
+static int tmp_setup(void **state)
+{
+  struct tmp *t = calloc(1, sizeof(*t));
+
+  if (!t)
+    return -1;
+  strcpy(t->dir, "/tmp/xtstore-journal-XXXXXX");
+  if (!mkdtemp(t->dir)) {
+    free(t);
+    return -1;
+  }
+  snprintf(t->path, sizeof(t->path), "%s/j", t->dir);
+  *state = t;
+  return 0;
+}
+
+static int tmp_teardown(void **state)
+{
+  struct tmp *t = *state;
+  char cmd[64];
+  int rc;
+
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
+  rc = system(cmd);
+  free(t);
+  return rc ? -1 : 0;
+}
+
 static void test_part_lines_strict(void **state)
 {
-  char dir[] = "/tmp/xtstore-journal-XXXXXX", path[64], cmd[96];
+  const char *path = ((struct tmp *)*state)->path;
   st_mp_ident id = {1, 2, 3, 4, 0, NULL, NULL, NULL, NULL, NULL};
   st_journal *j;
   FILE *f;
-  (void)state;
-  assert_non_null(mkdtemp(dir));
-  snprintf(path, sizeof(path), "%s/j", dir);
   j = st_journal_new(path, "svc", "c", "k", "up-1", &id, 1024);
   assert_non_null(j);
   assert_int_equal(st_journal_write(j), 0);
@@ -53,20 +84,15 @@ static void test_part_lines_strict(void **state)
   assert_int_equal(j->parts[0].crc, 0xabcd);
   assert_int_equal(j->parts[1].no, 7);
   st_journal_free(j);
-  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-  assert_int_equal(system(cmd), 0);
 }
 
 /* A copy's journal: its source object (names with blanks and '-', which
  * are encoded) read back as written; another version is another source. */
 static void test_object_source(void **state)
 {
-  char dir[] = "/tmp/xtstore-journal-XXXXXX", path[64], cmd[96];
+  const char *path = ((struct tmp *)*state)->path;
   st_mp_ident id, other;
   st_journal *j;
-  (void)state;
-  assert_non_null(mkdtemp(dir));
-  snprintf(path, sizeof(path), "%s/j", dir);
   st_mp_ident_object("src svc", "c-1", "a b/k", "\"e-1\"", NULL, 1 << 20,
                      &id);
   j = st_journal_new(path, "dst", "c", "k", "up-2", &id, 4096);
@@ -95,8 +121,6 @@ static void test_object_source(void **state)
   other.size = id.size;
   assert_false(st_mp_ident_same(&j->ident, &other));   /* a file's */
   st_journal_free(j);
-  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-  assert_int_equal(system(cmd), 0);
 }
 
 /* Headers as files hold them: version 1 (a file's, as older runs wrote
@@ -104,13 +128,10 @@ static void test_object_source(void **state)
  * short, is not a journal. */
 static void test_header_versions(void **state)
 {
-  char dir[] = "/tmp/xtstore-journal-XXXXXX", path[64], cmd[96];
+  const char *path = ((struct tmp *)*state)->path;
   st_mp_ident file = {7, 8, 9, 10, 0, NULL, NULL, NULL, NULL, NULL};
   st_journal *j;
   FILE *f;
-  (void)state;
-  assert_non_null(mkdtemp(dir));
-  snprintf(path, sizeof(path), "%s/j", dir);
   f = fopen(path, "w");
   assert_non_null(f);
   fputs("xtstore-journal 1 100 7 8 9 10 0 4096 svc c k up-1\n"
@@ -149,25 +170,20 @@ static void test_header_versions(void **state)
   unlink(path);
   assert_int_equal(st_journal_read(path, &j), 1);
   assert_null(j);
-  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-  assert_int_equal(system(cmd), 0);
 }
 
 /* Names with a newline, '%', '-', blanks and UTF-8, and a key longer
  * than any line buffer, in every field, read back byte for byte. */
 static void test_odd_names(void **state)
 {
-  char dir[] = "/tmp/xtstore-journal-XXXXXX", path[64], cmd[96];
+  const char *path = ((struct tmp *)*state)->path;
   char *longkey = malloc(20001);
   const char *key = "a\nb %41 -x/\xc3\xa9t\xc3\xa9 \xe2\x82\xac";
   st_mp_ident id;
   st_journal *j;
-  (void)state;
   assert_non_null(longkey);
   memset(longkey, '%', 20000);
   longkey[20000] = '\0';
-  assert_non_null(mkdtemp(dir));
-  snprintf(path, sizeof(path), "%s/j", dir);
   st_mp_ident_object("s\n1", "c%20", longkey, "\"v\nw\"", "2026-12-06T23:59Z",
                      77, &id);
   j = st_journal_new(path, "d\xc3\xa9st", "c\n", key, "up%-1", &id, 4096);
@@ -191,8 +207,6 @@ static void test_odd_names(void **state)
   assert_int_equal(j->parts[0].crc, 0xdeadbeef);
   st_journal_free(j);
   free(longkey);
-  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-  assert_int_equal(system(cmd), 0);
 }
 
 /* One taker of a journal's lock at a time (flock: per open file, so a
@@ -200,11 +214,9 @@ static void test_odd_names(void **state)
  * while held; free, and its file gone, once given up. */
 static void test_lock(void **state)
 {
-  char dir[] = "/tmp/xtstore-journal-XXXXXX", path[64], lock[80], cmd[96];
+  const char *path = ((struct tmp *)*state)->path;
+  char lock[80];
   int a, b;
-  (void)state;
-  assert_non_null(mkdtemp(dir));
-  snprintf(path, sizeof(path), "%s/j", dir);
   snprintf(lock, sizeof(lock), "%s.lock", path);
   assert_false(st_journal_busy(path));
   assert_int_equal(st_journal_lock(path, &a), 0);
@@ -217,8 +229,6 @@ static void test_lock(void **state)
   assert_false(st_journal_busy(path));
   assert_int_equal(st_journal_lock(path, &b), 0);
   st_journal_unlock(path, b);
-  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-  assert_int_equal(system(cmd), 0);
 }
 
 /* A part re-sent in a run appends a second line: the last one is the
@@ -226,13 +236,10 @@ static void test_lock(void **state)
  * first was. */
 static void test_last_part_line_wins(void **state)
 {
-  char dir[] = "/tmp/xtstore-journal-XXXXXX", path[64], cmd[96];
+  const char *path = ((struct tmp *)*state)->path;
   st_journal *j;
   FILE *f;
   size_t i;
-  (void)state;
-  assert_non_null(mkdtemp(dir));
-  snprintf(path, sizeof(path), "%s/j", dir);
   f = fopen(path, "w");
   assert_non_null(f);
   fputs("xtstore-journal 1 100 1 2 3 4 0 1024 svc c k up-1\n"
@@ -264,8 +271,6 @@ static void test_last_part_line_wins(void **state)
     ;
   assert_string_equal(j->parts[i].token, "new1");
   st_journal_free(j);
-  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-  assert_int_equal(system(cmd), 0);
 }
 
 /* The O and K lines: written and read back; a K counts the runs that
@@ -274,13 +279,10 @@ static void test_last_part_line_wins(void **state)
  * journal without O is of options unknown. */
 static void test_options_and_kept(void **state)
 {
-  char dir[] = "/tmp/xtstore-journal-XXXXXX", path[64], cmd[96];
+  const char *path = ((struct tmp *)*state)->path;
   st_mp_ident id = {1, 2, 3, 4, 0, NULL, NULL, NULL, NULL, NULL};
   st_journal *j;
   FILE *f;
-  (void)state;
-  assert_non_null(mkdtemp(dir));
-  snprintf(path, sizeof(path), "%s/j", dir);
   j = st_journal_new(path, "svc", "c", "k", "up-1", &id, 1024);
   assert_non_null(j);
   j->opts = 0x0123456789abcdefu;
@@ -331,8 +333,6 @@ static void test_options_and_kept(void **state)
   assert_int_equal(j->kept, 1);
   assert_int_equal(j->nparts, 1);
   st_journal_free(j);
-  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-  assert_int_equal(system(cmd), 0);
 }
 
 /* Equal options, equal digests (metadata in any order); each thing begin
@@ -387,16 +387,19 @@ static void test_opts_digest(void **state)
   assert_true(st_journal_opts_digest(NULL) != st_journal_opts_digest(&o));
 }
 
+/* A test that has a directory of its own. */
+#define IN_TMP(t) cmocka_unit_test_setup_teardown(t, tmp_setup, tmp_teardown)
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_part_lines_strict),
-    cmocka_unit_test(test_object_source),
-    cmocka_unit_test(test_header_versions),
-    cmocka_unit_test(test_odd_names),
-    cmocka_unit_test(test_lock),
-    cmocka_unit_test(test_last_part_line_wins),
-    cmocka_unit_test(test_options_and_kept),
+    IN_TMP(test_part_lines_strict),
+    IN_TMP(test_object_source),
+    IN_TMP(test_header_versions),
+    IN_TMP(test_odd_names),
+    IN_TMP(test_lock),
+    IN_TMP(test_last_part_line_wins),
+    IN_TMP(test_options_and_kept),
     cmocka_unit_test(test_opts_digest),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
