@@ -275,7 +275,8 @@ typedef struct st_journal {
   int has_opts;               /* ... when on record (0: an older
                                  xtstore's journal: not known)          */
   uint32_t kept;              /* runs in a row that kept the upload for
-                                 the next since its last part stored    */
+                                 the next storing no part               */
+  int stored;                 /* this run appended a part (st_journal_add) */
 } st_journal;
 
 /* The journal file of a target (malloc'd; its directory created), NULL
@@ -309,9 +310,9 @@ int st_journal_write(st_journal *j);
  * failure. Not thread-safe. */
 int st_journal_add(st_journal *j, uint32_t no, uint64_t len,
                    const char *token, uint32_t crc);
-/* Record that this run keeps j's upload for the next (j->kept grows by
- * one; a part added since the last such record set it to 0), durably. -1
- * on failure. */
+/* Record that this run keeps j's upload for the next without progress
+ * (j->kept grows by one), durably; nothing when it stored a part
+ * (st_journal_add: progress, the count 0). -1 on failure. */
 int st_journal_kept(st_journal *j);
 /* The digest of the put options an upload begins with (opts may be NULL),
  * for the journal's record of them (j->opts): of what begin sends and

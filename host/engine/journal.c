@@ -43,8 +43,9 @@
 **      ones. A journal without it (an older xtstore's) is of options
 **      unknown, resumed as before.
 **   K: how many runs in a row kept the upload for the next (a final
-**      failure of the network or the service) since its last part was
-**      stored: appended by each, and back to 0 at any P line after it.
+**      failure of the network or the service) without storing a part:
+**      appended by each such run (one that stored a part appends none),
+**      and back to 0 at any P line after it.
 **      An upload the service keeps refusing the same way (s3rver's 500 to
 **      completing an upload it no longer has) is then started over
 **      after a few (multipart.c), not kept forever.
@@ -658,8 +659,10 @@ int st_journal_add(st_journal *j, uint32_t no, uint64_t len,
   }
   rc = append(j, line, n);
   free(line);
-  if (!rc)
+  if (!rc) {
     j->kept = 0;
+    j->stored = 1;
+  }
   return rc;
 }
 
@@ -668,6 +671,9 @@ int st_journal_kept(st_journal *j)
   char line[16];
   int n;
 
+  /* A run that stored a part made progress: its P line says 0. */
+  if (j->stored)
+    return 0;
   if (j->fd < 0 || j->kept == UINT32_MAX)
     return -1;
   n = snprintf(line, sizeof(line), "K %" PRIu32 "\n", j->kept + 1);

@@ -50,7 +50,7 @@
 ** changed, a part the host finds stored wrong, a refusal, one no retry
 ** mends) or ^C aborts the upload and drops the journal, as a deliberate
 ** stop (kept_for_next_run). An upload kept by ST_MP_KEPT_RUNS runs in a
-** row with no part stored since is one the service refuses the same way
+** row that stored no part is one the service refuses the same way
 ** each time (s3rver answers 500 to completing an upload it no longer
 ** has): the next run aborts it and starts over. So does a run whose put
 ** options (content type, metadata: begin's, which complete cannot change)
@@ -958,8 +958,8 @@ static int abort_id(struct mp *m, const char *id)
 }
 
 /* Leave this upload and its journal (if it has one) to the next run,
- * counting the run in it: a count not written only puts off the start
- * over (resume). */
+ * counting the run in it when it stored no part: a count not written only
+ * puts off the start over (resume). */
 static void keep_upload(struct mp *m)
 {
   if (!m->journal)

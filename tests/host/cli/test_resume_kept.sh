@@ -8,11 +8,12 @@
 #   record (an older xtstore's) resumes as before.
 # - an upload kept for the next run again and again without progress: the
 #   completion (POST ?uploadId=) answered 500 by faultproxy.py in front of
-#   moto, the retries spent: runs 1-3 keep the upload (the journal's K line
-#   counts them; runs 2 and 3 send no part), run 4 aborts it (gone from
-#   moto's list) and starts over with a new upload id, saying why; once the
-#   proxy passes the completion, the next run completes it and the bytes
-#   read back identical through /usr/bin/aws (else xtstore).
+#   moto, the retries spent: runs 1-4 keep the upload (runs 2-4 send no
+#   part, and the journal's K line counts them: run 1 stored its parts),
+#   run 5 aborts it (gone from moto's list) and starts over with a new
+#   upload id, saying why; once the proxy passes the completion, the next
+#   run completes it and the bytes read back identical through /usr/bin/aws
+#   (else xtstore).
 . "$(dirname "$0")/lib.sh" "$@"
 
 J="$HOME/.local/state/xtstore/uploads"
@@ -169,8 +170,8 @@ assert_rc 0
 rules '[{"match": {"method": "POST", "query": "uploadId="}, "status": 500,
   "body": "<Error><Code>InternalError</Code><Message>down</Message></Error>"}]'
 
-# kept_run N: a run whose completion fails for good; the upload is kept,
-# counted in the journal (K N).
+# kept_run N: run N, whose completion fails for good; the upload is kept,
+# counted in the journal (K N-1: run 1 stored its parts, not counted).
 kept_run() {
   xt -v put a.bin "m:$B/a.bin"
   check
@@ -178,13 +179,13 @@ kept_run() {
   assert_err_has "upload '$(jid)' kept in '$J/"
   assert_err_lacks "could not be aborted"
   check
-  [ "$(jkept)" -eq "$1" ] || fail "run $1: the journal counts $(jkept) runs that kept it, not $1"
+  [ "$(jkept)" -eq $(($1 - 1)) ] || fail "run $1: the journal counts $(jkept) runs that kept it, not $(($1 - 1))"
   check
   [ "$(jparts)" -eq 8 ] || fail "run $1: the journal records $(jparts) parts, not 8"
 }
 kept_run 1
 ID=$(jid)
-for n in 2 3; do
+for n in 2 3 4; do
   proxy_settled "$T/proxy"
   N0=$(($(wc -l < "$T/proxy/bytes") + 1))
   kept_run "$n"
@@ -201,31 +202,31 @@ if [ "$AWS" -eq 1 ]; then
   staged | grep -q -- "$ID" || fail "upload '$ID' is not on the service any more: $(staged)"
 fi
 
-# Run 4: kept by 3 runs in a row: aborted, a new upload begun (and kept
-# in turn: the completion still fails).
+# Run 5: kept by 3 runs in a row that stored no part: aborted, a new
+# upload begun (and kept in turn: the completion still fails).
 proxy_settled "$T/proxy"
 N0=$(($(wc -l < "$T/proxy/bytes") + 1))
 xt -v put a.bin "m:$B/a.bin"
 check
-[ "$RC" -ne 0 ] || fail "run 4: the run succeeded with its completion answered 500"
+[ "$RC" -ne 0 ] || fail "run 5: the run succeeded with its completion answered 500"
 assert_err_has "service 'm': blob '$B/a.bin': upload '$ID' was kept by 3 runs \
 in a row without progress (no part stored since): starting over"
 assert_err_lacks "resuming"
 assert_err_lacks "could not be aborted"
 ID2=$(jid)
 check
-[ -n "$ID2" ] && [ "$ID2" != "$ID" ] || fail "run 4: the journal's upload is '$ID2', not a new one"
+[ -n "$ID2" ] && [ "$ID2" != "$ID" ] || fail "run 5: the journal's upload is '$ID2', not a new one"
 check
-[ "$(jkept)" -eq 1 ] || fail "run 4: the new upload's journal counts $(jkept) runs, not 1"
+[ "$(jkept)" -eq 0 ] || fail "run 5: the new upload's journal counts $(jkept) runs, not 0 (it stored its parts)"
 proxy_settled "$T/proxy"
 check
 [ "$(parts_sent a.bin "$N0")" -ge 8 ] ||
-  fail "run 4: $(parts_sent a.bin "$N0") parts sent; starting over sends all 8"
+  fail "run 5: $(parts_sent a.bin "$N0") parts sent; starting over sends all 8"
 if [ "$AWS" -eq 1 ]; then
   check
-  ! staged | grep -q -- "$ID" || fail "run 4: the old upload '$ID' was not aborted: $(staged)"
+  ! staged | grep -q -- "$ID" || fail "run 5: the old upload '$ID' was not aborted: $(staged)"
   check
-  staged | grep -q -- "$ID2" || fail "run 4: the new upload '$ID2' is not on the service: $(staged)"
+  staged | grep -q -- "$ID2" || fail "run 5: the new upload '$ID2' is not on the service: $(staged)"
 fi
 
 # The completion passes again: the next run completes the new upload.

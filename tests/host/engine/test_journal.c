@@ -9,8 +9,9 @@
 ** as written before, still loads. The lock beside a journal is held by
 ** one taker at a time and goes with its holder. A part sent again has its
 ** last line's token, length and CRC-32C; the put options' digest (O) and
-** the count of runs that kept the upload (K, back to 0 at a later part)
-** read back, and a journal without them is of options unknown.
+** the count of runs that kept the upload storing no part (K, back to 0 at
+** a later part) read back, and a journal without them is of options
+** unknown.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -274,8 +275,8 @@ static void test_last_part_line_wins(void **state)
 }
 
 /* The O and K lines: written and read back; a K counts the runs that
- * kept the upload since its last part (a part line after it is progress:
- * 0); lines an xtstore does not know, or malformed ones, are skipped; a
+ * kept the upload storing no part (a run that stored one writes none; a
+ * part line after it is progress: 0); lines an xtstore does not know, or malformed ones, are skipped; a
  * journal without O is of options unknown. */
 static void test_options_and_kept(void **state)
 {
@@ -289,7 +290,17 @@ static void test_options_and_kept(void **state)
   j->has_opts = 1;
   assert_int_equal(st_journal_write(j), 0);
   assert_int_equal(st_journal_add(j, 1, 1024, "t1", 1), 0);
+  /* A run that stored a part is not counted. */
   assert_int_equal(st_journal_kept(j), 0);
+  assert_int_equal(j->kept, 0);
+  st_journal_free(j);
+  assert_int_equal(st_journal_read(path, &j), 0);
+  assert_int_equal(j->kept, 0);
+  assert_int_equal(st_journal_write(j), 0);
+  assert_int_equal(st_journal_kept(j), 0);
+  st_journal_free(j);
+  assert_int_equal(st_journal_read(path, &j), 0);
+  assert_int_equal(st_journal_write(j), 0);
   assert_int_equal(st_journal_kept(j), 0);
   assert_int_equal(j->kept, 2);
   st_journal_free(j);
