@@ -934,8 +934,11 @@ static int put_whole(struct mp *m, char *buf, uint64_t len,
 }
 
 /* Discard upload `id`. Cancellation must not stop this, and st_svc_call
- * starts nothing once the context is cancelled: then one direct try. One
- * the service no longer has is gone already. */
+ * starts nothing once the context is cancelled: then one direct try. 0
+ * when it is gone (aborted, or the service no longer had it), 1 when the
+ * service answered no (a refusal, s3rver's 405), -1 when the abort did
+ * not reach it (transient: the network's or the service's own failure,
+ * retries spent). */
 static int abort_id(struct mp *m, const char *id)
 {
   xtstore_svc *s = m->svc;
@@ -949,12 +952,13 @@ static int abort_id(struct mp *m, const char *id)
   prev = st_shield(s->ctx);
   rc = xtstore_multipart_abort(s, m->container, m->key, id, &e);
   st_unshield(prev);
-  if (rc && rc != STORE_E_NOT_FOUND)
-    st_log(s->ctx, STORE_LOG_WARN,
-           "service '%s': blob '%s/%s': upload '%s' could not be aborted: %s",
-           s->name, m->container, m->key, id,
-           e.message[0] ? e.message : store_strerror(rc));
-  return rc && rc != STORE_E_NOT_FOUND;
+  if (!rc || rc == STORE_E_NOT_FOUND)
+    return 0;
+  st_log(s->ctx, STORE_LOG_WARN,
+         "service '%s': blob '%s/%s': upload '%s' could not be aborted: %s",
+         s->name, m->container, m->key, id,
+         e.message[0] ? e.message : store_strerror(rc));
+  return transient(rc, &e) ? -1 : 1;
 }
 
 /* Leave this upload and its journal (if it has one) to the next run,
@@ -1043,7 +1047,8 @@ static void adopt(struct mp *m, st_journal *j)
 }
 
 /* Non-zero, why into buf, when the upload journal j records is not to be
- * resumed by m. */
+ * resumed by m: 1 when it cannot be (m's source or options are not its),
+ * 2 when runs keep it without progress. */
 static int start_over(const struct mp *m, const st_journal *j, char *buf,
                       size_t cap)
 {
@@ -1062,7 +1067,7 @@ static int start_over(const struct mp *m, const st_journal *j, char *buf,
     snprintf(buf, cap, "upload '%s' was kept by %" PRIu32 " runs in a row "
              "without progress (no part stored since)", j->upload_id,
              j->kept);
-  return changed || j->kept >= ST_MP_KEPT_RUNS;
+  return changed ? 1 : j->kept >= ST_MP_KEPT_RUNS ? 2 : 0;
 }
 
 /* The upload a journal of this target records, when its source is the
@@ -1071,7 +1076,8 @@ static int start_over(const struct mp *m, const st_journal *j, char *buf,
  * file's size, time or inode; an object's size or version), or begun with
  * other put options, or one that runs keep leaving to the next without
  * progress, is aborted, so parts of two sources never mix, an object never
- * gets the options of another run, and nothing is left behind. The
+ * gets the options of another run, and nothing is left behind; its
+ * journal goes once the service answered the abort. The
  * journal's lock is taken first and held until the upload ends (mp_free):
  * a second run of the same target at once uploads on its own, with no
  * record, rather than wait for a copy that may take hours or touch the
@@ -1081,7 +1087,7 @@ static void resume(struct mp *m)
   xtstore_svc *s = m->svc;
   st_journal *j = NULL;
   char why[STORE_ID_SIZE + 128];
-  int rc;
+  int rc, over;
 
   if (!m->jpath &&
       !(m->jpath = st_journal_path(s->name, m->container, m->key)))
@@ -1113,7 +1119,26 @@ static void resume(struct mp *m)
            m->container, m->key, m->jpath);
     goto out;
   }
-  if (!start_over(m, j, why, sizeof(why))) {
+  over = start_over(m, j, why, sizeof(why));
+  /* An abort that did not reach the service (the network down) leaves
+   * the journal, or cleanup could no longer find the upload: one kept
+   * without progress is resumed once more (the next run tries again);
+   * one of other options or another source is left to the next run, and
+   * this one uploads with no record. */
+  if (over && abort_id(m, j->upload_id) < 0) {
+    st_log(s->ctx, STORE_LOG_WARN, "service '%s': blob '%s/%s': %s, but "
+           "the service could not be reached to abort it: %s", s->name,
+           m->container, m->key, why, over == 2 ? "resuming it" : "it is "
+           "kept for the next run (or `xtstore cleanup`), and this upload "
+           "is not journaled");
+    if (over == 1) {
+      st_journal_unlock(m->jpath, m->lock);
+      m->lock = -1;
+      goto out;
+    }
+    over = 0;
+  }
+  if (!over) {
     adopt(m, j);
     st_log(s->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': resuming "
            "upload '%s': %" PRIu32 " of %" PRIu32 " parts on record",
@@ -1121,9 +1146,10 @@ static void resume(struct mp *m)
     m->journal = j;
     j = NULL;
   } else {
+    /* Aborted, or the service answered no (s3rver cannot abort: it
+     * keeps the upload until it expires). */
     st_log(s->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': %s: "
            "starting over", s->name, m->container, m->key, why);
-    abort_id(m, j->upload_id);
     unlink(m->jpath);
   }
 out:

@@ -10,10 +10,12 @@
 #   completion (POST ?uploadId=) answered 500 by faultproxy.py in front of
 #   moto, the retries spent: runs 1-4 keep the upload (runs 2-4 send no
 #   part, and the journal's K line counts them: run 1 stored its parts),
-#   run 5 aborts it (gone from moto's list) and starts over with a new
-#   upload id, saying why; once the proxy passes the completion, the next
-#   run completes it and the bytes read back identical through /usr/bin/aws
-#   (else xtstore).
+#   run 5, the abort answered 500 (the service not reached), resumes it
+#   once more, run 6 aborts it (gone from moto's list) and starts over
+#   with a new upload id, saying why; a run with other put options whose
+#   abort does not reach moto keeps that upload and its journal; once the
+#   proxy passes the completion, the next run completes it and the bytes
+#   read back identical through /usr/bin/aws (else xtstore).
 . "$(dirname "$0")/lib.sh" "$@"
 
 J="$HOME/.local/state/xtstore/uploads"
@@ -167,8 +169,14 @@ AWS=0
 head -c $((40 << 20)) /dev/urandom > a.bin          # 8 parts
 xt mb "m:$B"
 assert_rc 0
-rules '[{"match": {"method": "POST", "query": "uploadId="}, "status": 500,
-  "body": "<Error><Code>InternalError</Code><Message>down</Message></Error>"}]'
+# The completion (POST ?uploadId=) answered 500; the abort (DELETE
+# ?uploadId=) 500 (not 503: throttling is retried longer), where a run
+# adds it.
+POST500='{"match": {"method": "POST", "query": "uploadId="}, "status": 500,
+  "body": "<Error><Code>InternalError</Code><Message>down</Message></Error>"}'
+DEL500='{"match": {"method": "DELETE", "query": "uploadId="}, "status": 500,
+  "body": "<Error><Code>InternalError</Code><Message>down</Message></Error>"}'
+rules "[$POST500]"
 
 # kept_run N: run N, whose completion fails for good; the upload is kept,
 # counted in the journal (K N-1: run 1 stored its parts, not counted).
@@ -202,35 +210,79 @@ if [ "$AWS" -eq 1 ]; then
   staged | grep -q -- "$ID" || fail "upload '$ID' is not on the service any more: $(staged)"
 fi
 
-# Run 5: kept by 3 runs in a row that stored no part: aborted, a new
-# upload begun (and kept in turn: the completion still fails).
+# Run 5: due to start over, but the abort (DELETE ?uploadId=) answered 500
+# until the retries are spent: the service not reached, the upload and its
+# journal are kept, and resumed once more (counted: K 4).
+rules "[$POST500, $DEL500]"
+xt -v put a.bin "m:$B/a.bin"
+check
+[ "$RC" -ne 0 ] || fail "run 5: the run succeeded with its completion answered 500"
+assert_err_has "upload '$ID' was kept by 3 runs in a row without progress (no part \
+stored since), but the service could not be reached to abort it: resuming it"
+assert_err_has "resuming upload '$ID': 8 of 8 parts on record"
+assert_err_lacks "starting over"
+check
+[ "$(jid)" = "$ID" ] || fail "run 5: the journal's upload is '$(jid)', not '$ID'"
+check
+[ "$(jkept)" -eq 4 ] || fail "run 5: the journal counts $(jkept) runs that kept it, not 4"
+if [ "$AWS" -eq 1 ]; then
+  check
+  staged | grep -q -- "$ID" || fail "run 5: upload '$ID' is not on the service any more: $(staged)"
+fi
+
+# Run 6: the abort reaches moto: aborted, a new upload begun (and kept in
+# turn: the completion still fails).
+rules "[$POST500]"
 proxy_settled "$T/proxy"
 N0=$(($(wc -l < "$T/proxy/bytes") + 1))
 xt -v put a.bin "m:$B/a.bin"
 check
-[ "$RC" -ne 0 ] || fail "run 5: the run succeeded with its completion answered 500"
-assert_err_has "service 'm': blob '$B/a.bin': upload '$ID' was kept by 3 runs \
+[ "$RC" -ne 0 ] || fail "run 6: the run succeeded with its completion answered 500"
+assert_err_has "service 'm': blob '$B/a.bin': upload '$ID' was kept by 4 runs \
 in a row without progress (no part stored since): starting over"
 assert_err_lacks "resuming"
 assert_err_lacks "could not be aborted"
 ID2=$(jid)
 check
-[ -n "$ID2" ] && [ "$ID2" != "$ID" ] || fail "run 5: the journal's upload is '$ID2', not a new one"
+[ -n "$ID2" ] && [ "$ID2" != "$ID" ] || fail "run 6: the journal's upload is '$ID2', not a new one"
 check
-[ "$(jkept)" -eq 0 ] || fail "run 5: the new upload's journal counts $(jkept) runs, not 0 (it stored its parts)"
+[ "$(jkept)" -eq 0 ] || fail "run 6: the new upload's journal counts $(jkept) runs, not 0 (it stored its parts)"
 proxy_settled "$T/proxy"
 check
 [ "$(parts_sent a.bin "$N0")" -ge 8 ] ||
-  fail "run 5: $(parts_sent a.bin "$N0") parts sent; starting over sends all 8"
+  fail "run 6: $(parts_sent a.bin "$N0") parts sent; starting over sends all 8"
 if [ "$AWS" -eq 1 ]; then
   check
-  ! staged | grep -q -- "$ID" || fail "run 5: the old upload '$ID' was not aborted: $(staged)"
+  ! staged | grep -q -- "$ID" || fail "run 6: the old upload '$ID' was not aborted: $(staged)"
   check
-  staged | grep -q -- "$ID2" || fail "run 5: the new upload '$ID2' is not on the service: $(staged)"
+  staged | grep -q -- "$ID2" || fail "run 6: the new upload '$ID2' is not on the service: $(staged)"
+fi
+
+# Other put options while the abort cannot reach moto: upload '$ID2' and
+# its journal are kept for the next run; this one uploads with no record
+# (and, its completion refused, leaves its own upload: aborted here).
+rules "[$POST500, $DEL500]"
+xt -v put a.bin "m:$B/a.bin" --content-type text/x-other
+check
+[ "$RC" -ne 0 ] || fail "other options: the run succeeded with its completion answered 500"
+assert_err_has "the put options changed since upload '$ID2' began, but the service \
+could not be reached to abort it: it is kept for the next run"
+assert_err_lacks "resuming"
+check
+[ "$(jid)" = "$ID2" ] || fail "other options: the journal's upload is '$(jid)', not '$ID2'"
+check
+[ "$(jkept)" -eq 0 ] || fail "other options: the journal counts $(jkept) runs, not 0 (untouched)"
+rules '[]'
+if [ "$AWS" -eq 1 ]; then
+  check
+  staged | grep -q -- "$ID2" || fail "other options: upload '$ID2' is not on the service: $(staged)"
+  for u in $(staged); do
+    [ "$u" = "$ID2" ] || aws_moto s3api abort-multipart-upload --bucket "$B" \
+      --key a.bin --upload-id "$u" > /dev/null
+  done
 fi
 
 # The completion passes again: the next run completes the new upload.
-rules '[]'
 xt -v put a.bin "m:$B/a.bin"
 assert_rc 0
 assert_err_has "resuming upload '$ID2': 8 of 8 parts on record"
