@@ -267,8 +267,16 @@ typedef struct st_journal {
   uint64_t part_size;
   char *service, *container, *key;
   char upload_id[STORE_ID_SIZE];
-  st_jpart *parts;            /* in no particular order */
+  st_jpart *parts;            /* in no particular order; one per part
+                                 number, its last line's (a part sent
+                                 again in a run appends the truth) */
   size_t nparts;
+  uint64_t opts;              /* begin's put options' digest ...        */
+  int has_opts;               /* ... when on record (0: an older
+                                 xtstore's journal: not known)          */
+  uint32_t kept;              /* runs in a row that kept the upload for
+                                 the next storing no part               */
+  int stored;                 /* this run appended a part (st_journal_add) */
 } st_journal;
 
 /* The journal file of a target (malloc'd; its directory created), NULL
@@ -302,6 +310,15 @@ int st_journal_write(st_journal *j);
  * failure. Not thread-safe. */
 int st_journal_add(st_journal *j, uint32_t no, uint64_t len,
                    const char *token, uint32_t crc);
+/* Record that this run keeps j's upload for the next without progress
+ * (j->kept grows by one), durably; nothing when it stored a part
+ * (st_journal_add: progress, the count 0). -1 on failure. */
+int st_journal_kept(st_journal *j);
+/* The digest of the put options an upload begins with (opts may be NULL),
+ * for the journal's record of them (j->opts): of what begin sends and
+ * every run knows alike, its content type and metadata (in any order):
+ * equal ones, equal digests; a change in either changes it. */
+uint64_t st_journal_opts_digest(const store_put_opts *opts);
 /* Non-zero when another process holds the lock of path's journal: its
  * upload is running. */
 int st_journal_busy(const char *path);

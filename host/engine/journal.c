@@ -12,7 +12,9 @@
 **
 **   xtstore-journal 1 CREATED DEV INO SIZE MTIME_NS START PART_SIZE
 **                     SERVICE CONTAINER KEY UPLOAD_ID
+**   O DIGEST
 **   P NO LEN TOKEN CRC32C
+**   K RUNS
 **
 ** (the first on one line), strings percent-encoded. That header is a
 ** file's; a copy from another service's object has a version 2 header
@@ -31,7 +33,22 @@
 ** CRC-32C, of an older journal, too: such a part is sent again). Numbers
 ** are decimal digits only; CRC32C is the part's bytes' as sent, 8
 ** lowercase hex: the next run re-uses the part only while the source's
-** range still has it (multipart.c).
+** range still has it (multipart.c). A line of a type an xtstore does not
+** know is one that does not parse, so the O and K lines, added later, are
+** skipped by an older one, which resumes as it always did:
+**
+**   O: a digest of the put options the upload began with (16 lowercase
+**      hex, st_journal_opts_digest): a run with other options (a content
+**      type, metadata) starts over rather than complete with the old
+**      ones. A journal without it (an older xtstore's) is of options
+**      unknown, resumed as before.
+**   K: how many runs in a row kept the upload for the next (a final
+**      failure of the network or the service) without storing a part:
+**      appended by each such run (one that stored a part appends none),
+**      and back to 0 at any P line after it.
+**      An upload the service keeps refusing the same way (s3rver's 500 to
+**      completing an upload it no longer has) is then started over
+**      after a few (multipart.c), not kept forever.
 **
 ** A run takes an exclusive flock on PATH.lock beside the journal before
 ** it reads the journal, and holds it until the upload ends (the kernel
@@ -160,13 +177,28 @@ static char *journal_dir(int create)
 }
 
 /* FNV-1a, 64 bits: a name, not a secret. */
+static uint64_t fnv_bytes(uint64_t h, const void *p, size_t n)
+{
+  const unsigned char *b = p;
+
+  while (n--) {
+    h ^= *b++;
+    h *= 1099511628211u;
+  }
+  return h;
+}
+
+/* A string with its end, so that no two runs of strings hash the same. */
 static uint64_t fnv(uint64_t h, const char *s)
 {
-  do {
-    h ^= (unsigned char)*s;
-    h *= 1099511628211u;
-  } while (*s++);
-  return h;
+  return fnv_bytes(h, s, strlen(s) + 1);
+}
+
+/* A string that may be NULL: a mark apart from any string's bytes. */
+static uint64_t fnv_opt(uint64_t h, const char *s)
+{
+  h = fnv_bytes(h, s ? "s" : "n", 1);
+  return s ? fnv(h, s) : h;
 }
 
 char *st_journal_path(const char *service, const char *container,
@@ -337,7 +369,7 @@ static int parse_header(char *line, st_journal *j)
 /* A part line; a later line for the same part replaces an earlier one. */
 static int parse_part(char *line, st_journal *j)
 {
-  char *f[5], *tok, *end;
+  char *f[5], *tok;
   uint64_t no, len;
   unsigned long crc;
   st_jpart *p;
@@ -348,10 +380,8 @@ static int parse_part(char *line, st_journal *j)
       strlen(f[3]) >= STORE_ID_SIZE || strlen(f[4]) != 8 ||
       strspn(f[4], "0123456789abcdef") != 8)
     return -1;
-  errno = 0;
-  crc = strtoul(f[4], &end, 16);
-  if (errno || *end || crc > UINT32_MAX)
-    return -1;
+  /* 8 hex digits: always a whole uint32_t. */
+  crc = strtoul(f[4], NULL, 16);
   if (!(tok = strdup(f[3])))
     return -1;
   for (i = 0; i < j->nparts && j->parts[i].no != no; i++)
@@ -371,6 +401,29 @@ static int parse_part(char *line, st_journal *j)
   j->parts[i].len = len;
   j->parts[i].token = tok;
   j->parts[i].crc = (uint32_t)crc;
+  /* A part stored since the runs counted: progress. */
+  j->kept = 0;
+  return 0;
+}
+
+/* An O or a K line (see the top of this file). */
+static int parse_other(char *line, st_journal *j)
+{
+  char *f[2];
+  uint64_t n;
+
+  if (split(line, f, 2) != 2)
+    return -1;
+  if (!strcmp(f[0], "K") && !get_u64(f[1], &n) && n <= UINT32_MAX) {
+    j->kept = (uint32_t)n;
+    return 0;
+  }
+  if (strcmp(f[0], "O") || strlen(f[1]) != 16 ||
+      strspn(f[1], "0123456789abcdef") != 16)
+    return -1;
+  /* 16 hex digits: always a whole uint64_t. */
+  j->opts = strtoull(f[1], NULL, 16);
+  j->has_opts = 1;
   return 0;
 }
 
@@ -440,7 +493,10 @@ int st_journal_read(const char *path, st_journal **out)
   while ((n = getline(&line, &cap, f)) > 0) {
     if (line[n - 1] == '\n') {
       line[n - 1] = '\0';
-      parse_part(line, j);
+      if (line[0] == 'P')
+        parse_part(line, j);
+      else
+        parse_other(line, j);
     }
   }
   *out = j;
@@ -543,8 +599,13 @@ int st_journal_write(st_journal *j)
   fputc(' ', f);
   put_str(f, j->upload_id);
   fputc('\n', f);
+  if (j->has_opts)
+    fprintf(f, "O %016" PRIx64 "\n", j->opts);
   for (i = 0; i < j->nparts; i++)
     put_part(f, &j->parts[i]);
+  /* After the parts: a P line after it would say it is 0. */
+  if (j->kept)
+    fprintf(f, "K %" PRIu32 "\n", j->kept);
   if (fflush(f) || fdatasync(fileno(f)))
     goto out;
   rc = fclose(f);
@@ -568,14 +629,26 @@ out:
   return rc;
 }
 
+/* Append line (n bytes) to j's file, durably. */
+static int append(st_journal *j, const char *line, size_t n)
+{
+  ssize_t w;
+
+  /* One write of the whole line: a crash cuts at most this line. */
+  do
+    w = write(j->fd, line, n);
+  while (w < 0 && errno == EINTR);
+  return w != (ssize_t)n || fdatasync(j->fd) ? -1 : 0;
+}
+
 int st_journal_add(st_journal *j, uint32_t no, uint64_t len,
                    const char *token, uint32_t crc)
 {
   char *line = NULL;
   size_t n = 0;
-  ssize_t w;
   FILE *f;
   st_jpart p = {no, len, (char *)token, crc};
+  int rc;
 
   if (j->fd < 0 || !(f = open_memstream(&line, &n)))
     return -1;
@@ -584,14 +657,51 @@ int st_journal_add(st_journal *j, uint32_t no, uint64_t len,
     free(line);
     return -1;
   }
-  /* One write of the whole line: a crash cuts at most this line. */
-  do
-    w = write(j->fd, line, n);
-  while (w < 0 && errno == EINTR);
+  rc = append(j, line, n);
   free(line);
-  if (w != (ssize_t)n || fdatasync(j->fd))
+  if (!rc) {
+    j->kept = 0;
+    j->stored = 1;
+  }
+  return rc;
+}
+
+int st_journal_kept(st_journal *j)
+{
+  char line[16];
+  int n;
+
+  /* A run that stored a part made progress: its P line says 0. */
+  if (j->stored)
+    return 0;
+  if (j->fd < 0 || j->kept == UINT32_MAX)
     return -1;
+  n = snprintf(line, sizeof(line), "K %" PRIu32 "\n", j->kept + 1);
+  if (n < 0 || (size_t)n >= sizeof(line) || append(j, line, (size_t)n))
+    return -1;
+  j->kept++;
   return 0;
+}
+
+uint64_t st_journal_opts_digest(const store_put_opts *opts)
+{
+  store_put_opts o;
+  uint64_t h = 14695981039346656037u, meta = 0;
+  size_t i;
+
+  /* What the providers' begin sends and the next run is given alike: the
+   * content type and the metadata, strings marked (NULL apart from "")
+   * and with their end, so no two sets hash the same bytes. Not the
+   * checksums (some runs only know them: a fan-out started over has its
+   * tee's CRC-32C, a copy's source one by its handle), nor the flags or
+   * if_match (complete's). Metadata in any order (a copy's comes in its
+   * source's headers' order): its pairs' hashes summed. */
+  st_put_opts_copy(&o, opts);
+  h = fnv_opt(h, o.content_type);
+  for (i = 0; i < o.nmetadata && o.metadata; i++)
+    meta += fnv_opt(fnv_opt(h, o.metadata[i].key), o.metadata[i].value);
+  h = fnv_bytes(h, &o.nmetadata, sizeof(o.nmetadata));
+  return fnv_bytes(h, &meta, sizeof(meta));
 }
 
 /* PATH.lock of journal path (malloc'd); NULL when out of memory. */

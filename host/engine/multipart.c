@@ -49,7 +49,12 @@
 ** could reach the service now; any other failure (the source's, a file
 ** changed, a part the host finds stored wrong, a refusal, one no retry
 ** mends) or ^C aborts the upload and drops the journal, as a deliberate
-** stop (kept_for_next_run).
+** stop (kept_for_next_run). An upload kept by ST_MP_KEPT_RUNS runs in a
+** row that stored no part is one the service refuses the same way
+** each time (s3rver answers 500 to completing an upload it no longer
+** has): the next run aborts it and starts over. So does a run whose put
+** options (content type, metadata: begin's, which complete cannot change)
+** are not the ones the upload began with.
 */
 #include <errno.h>
 #include <inttypes.h>
@@ -61,6 +66,7 @@
 #include "engine.h"
 
 #define ST_MP_READ_CHUNK      ((size_t)1 << 20)   /* one read of a stream   */
+#define ST_MP_KEPT_RUNS       3u    /* kept this often in a row: start over */
 
 /* ------------------------------------------------------------------------ */
 /* the service's settings applied                                           */
@@ -928,8 +934,11 @@ static int put_whole(struct mp *m, char *buf, uint64_t len,
 }
 
 /* Discard upload `id`. Cancellation must not stop this, and st_svc_call
- * starts nothing once the context is cancelled: then one direct try. One
- * the service no longer has is gone already. */
+ * starts nothing once the context is cancelled: then one direct try. 0
+ * when it is gone (aborted, or the service no longer had it), 1 when the
+ * service answered no (a refusal, s3rver's 405), -1 when the abort did
+ * not reach it (transient: the network's or the service's own failure,
+ * retries spent). */
 static int abort_id(struct mp *m, const char *id)
 {
   xtstore_svc *s = m->svc;
@@ -943,21 +952,26 @@ static int abort_id(struct mp *m, const char *id)
   prev = st_shield(s->ctx);
   rc = xtstore_multipart_abort(s, m->container, m->key, id, &e);
   st_unshield(prev);
-  if (rc && rc != STORE_E_NOT_FOUND)
-    st_log(s->ctx, STORE_LOG_WARN,
-           "service '%s': blob '%s/%s': upload '%s' could not be aborted: %s",
-           s->name, m->container, m->key, id,
-           e.message[0] ? e.message : store_strerror(rc));
-  return rc && rc != STORE_E_NOT_FOUND;
+  if (!rc || rc == STORE_E_NOT_FOUND)
+    return 0;
+  st_log(s->ctx, STORE_LOG_WARN,
+         "service '%s': blob '%s/%s': upload '%s' could not be aborted: %s",
+         s->name, m->container, m->key, id,
+         e.message[0] ? e.message : store_strerror(rc));
+  return transient(rc, &e) ? -1 : 1;
 }
 
-/* Leave this upload and its journal (if it has one) to the next run. */
+/* Leave this upload and its journal (if it has one) to the next run,
+ * counting the run in it when it stored no part: a count not written only
+ * puts off the start over (resume). */
 static void keep_upload(struct mp *m)
 {
-  if (m->journal)
-    st_log(m->svc->ctx, STORE_LOG_WARN, "service '%s': blob '%s/%s': upload "
-           "'%s' kept in '%s' for the next run (or `xtstore cleanup`)",
-           m->svc->name, m->container, m->key, m->id, m->journal->path);
+  if (!m->journal)
+    return;
+  (void)st_journal_kept(m->journal);
+  st_log(m->svc->ctx, STORE_LOG_WARN, "service '%s': blob '%s/%s': upload "
+         "'%s' kept in '%s' for the next run (or `xtstore cleanup`)",
+         m->svc->name, m->container, m->key, m->id, m->journal->path);
 }
 
 /* Abort this upload. Its journal goes with it, unless the abort did not
@@ -1006,7 +1020,9 @@ static int journaled(const struct mp *m)
 
 /* Take up the journal's upload when it is of this very source, planned in
  * these parts: its id, and the tokens and CRC-32Cs of the parts it has
- * (run_part checks that their ranges of a file still have those). */
+ * (run_part checks that their ranges of a file still have those). A part
+ * sent twice has two lines: the journal holds the last one's (journal.c),
+ * the part as the service has it now. */
 static void adopt(struct mp *m, st_journal *j)
 {
   size_t i, kept = 0;
@@ -1017,7 +1033,7 @@ static void adopt(struct mp *m, st_journal *j)
     no = j->parts[i].no;
     len = no <= m->nparts ? part_len(m, (uint64_t)(no - 1) * m->part_size)
                           : 0;
-    if (no <= m->nparts && !m->tokens[no - 1] && j->parts[i].len == len &&
+    if (no <= m->nparts && j->parts[i].len == len &&
         (m->tokens[no - 1] = strdup(j->parts[i].token)) != NULL) {
       m->crcs[no - 1] = j->parts[i].crc;
       m->resumed++;
@@ -1030,11 +1046,38 @@ static void adopt(struct mp *m, st_journal *j)
   memcpy(m->id, j->upload_id, sizeof(m->id));
 }
 
+/* Non-zero, why into buf, when the upload journal j records is not to be
+ * resumed by m: 1 when it cannot be (m's source or options are not its),
+ * 2 when runs keep it without progress. */
+static int start_over(const struct mp *m, const st_journal *j, char *buf,
+                      size_t cap)
+{
+  const char *changed = NULL;
+
+  if (!st_mp_ident_same(&j->ident, m->src->ident))
+    changed = "the source changed";
+  else if (j->part_size != m->part_size)
+    changed = "the part size changed";
+  /* Complete cannot change what begin was given. */
+  else if (j->has_opts && j->opts != st_journal_opts_digest(m->opts))
+    changed = "the put options changed";
+  if (changed)
+    snprintf(buf, cap, "%s since upload '%s' began", changed, j->upload_id);
+  else if (j->kept >= ST_MP_KEPT_RUNS)
+    snprintf(buf, cap, "upload '%s' was kept by %" PRIu32 " runs in a row "
+             "without progress (no part stored since)", j->upload_id,
+             j->kept);
+  return changed ? 1 : j->kept >= ST_MP_KEPT_RUNS ? 2 : 0;
+}
+
 /* The upload a journal of this target records, when its source is the
  * same and unchanged (m->id set, the parts on record in m->tokens,
  * m->journal its record); an upload of another or a changed source (a
- * file's size, time or inode; an object's size or version) is aborted, so
- * parts of two sources never mix and nothing is left behind. The
+ * file's size, time or inode; an object's size or version), or begun with
+ * other put options, or one that runs keep leaving to the next without
+ * progress, is aborted, so parts of two sources never mix, an object never
+ * gets the options of another run, and nothing is left behind; its
+ * journal goes once the service answered the abort. The
  * journal's lock is taken first and held until the upload ends (mp_free):
  * a second run of the same target at once uploads on its own, with no
  * record, rather than wait for a copy that may take hours or touch the
@@ -1042,9 +1085,9 @@ static void adopt(struct mp *m, st_journal *j)
 static void resume(struct mp *m)
 {
   xtstore_svc *s = m->svc;
-  const st_mp_ident *id = m->src->ident;
   st_journal *j = NULL;
-  int rc;
+  char why[STORE_ID_SIZE + 128];
+  int rc, over;
 
   if (!m->jpath &&
       !(m->jpath = st_journal_path(s->name, m->container, m->key)))
@@ -1076,7 +1119,26 @@ static void resume(struct mp *m)
            m->container, m->key, m->jpath);
     goto out;
   }
-  if (st_mp_ident_same(&j->ident, id) && j->part_size == m->part_size) {
+  over = start_over(m, j, why, sizeof(why));
+  /* An abort that did not reach the service (the network down) leaves
+   * the journal, or cleanup could no longer find the upload: one kept
+   * without progress is resumed once more (the next run tries again);
+   * one of other options or another source is left to the next run, and
+   * this one uploads with no record. */
+  if (over && abort_id(m, j->upload_id) < 0) {
+    st_log(s->ctx, STORE_LOG_WARN, "service '%s': blob '%s/%s': %s, but "
+           "the service could not be reached to abort it: %s", s->name,
+           m->container, m->key, why, over == 2 ? "resuming it" : "it is "
+           "kept for the next run (or `xtstore cleanup`), and this upload "
+           "is not journaled");
+    if (over == 1) {
+      st_journal_unlock(m->jpath, m->lock);
+      m->lock = -1;
+      goto out;
+    }
+    over = 0;
+  }
+  if (!over) {
     adopt(m, j);
     st_log(s->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': resuming "
            "upload '%s': %" PRIu32 " of %" PRIu32 " parts on record",
@@ -1084,12 +1146,10 @@ static void resume(struct mp *m)
     m->journal = j;
     j = NULL;
   } else {
-    st_log(s->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': %s since "
-           "upload '%s' began: starting over", s->name, m->container, m->key,
-           st_mp_ident_same(&j->ident, id) ? "the part size changed"
-                                           : "the source changed",
-           j->upload_id);
-    abort_id(m, j->upload_id);
+    /* Aborted, or the service answered no (s3rver cannot abort: it
+     * keeps the upload until it expires). */
+    st_log(s->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': %s: "
+           "starting over", s->name, m->container, m->key, why);
     unlink(m->jpath);
   }
 out:
@@ -1105,9 +1165,12 @@ static void journal_begin(struct mp *m)
 
   if (m->lock < 0)
     return;
-  if (!m->journal)
-    m->journal = st_journal_new(m->jpath, s->name, m->container, m->key,
-                                m->id, m->src->ident, m->part_size);
+  if (!m->journal &&
+      (m->journal = st_journal_new(m->jpath, s->name, m->container, m->key,
+                                   m->id, m->src->ident, m->part_size))) {
+    m->journal->opts = st_journal_opts_digest(m->opts);
+    m->journal->has_opts = 1;
+  }
   if (m->journal && st_journal_write(m->journal)) {
     st_log(s->ctx, STORE_LOG_WARN, "service '%s': blob '%s/%s': upload "
            "journal '%s': %s: this upload cannot be resumed", s->name,
