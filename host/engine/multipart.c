@@ -1188,9 +1188,10 @@ static void restart(struct mp *m)
   st_log(m->svc->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': upload "
          "'%s' is gone from the service: starting over", m->svc->name,
          m->container, m->key, m->id);
-  abort_upload(m);
-  /* Gone from the service: its record goes even where the abort failed,
-   * or resume() would take it up again. */
+  /* Gone from the service: its record goes even where the abort failed
+   * (abort_id says so; not abort_upload, which would say it is kept), or
+   * resume() would take it up again. */
+  abort_id(m, m->id);
   st_journal_remove(m->journal);
   st_journal_free(m->journal);
   m->journal = NULL;
