@@ -266,6 +266,172 @@ proxy_settled() {
   fail "proxy $1: $(cat "$1/active") requests still not logged after 60 s"
 }
 
+# proxy_start DIR UPSTREAM: start faultproxy.py in DIR (through
+# tests/servers/faultproxy.sh) in front of UPSTREAM (a fixture's state
+# directory or a URL) with the rules of $T/rules.json; its endpoint is in
+# DIR/endpoint. The test ends (exit 1) if it does not start; the test's
+# EXIT trap stops it.
+proxy_start() {
+  "$XTSTORE_FAULTPROXY_SH" start "$1" "$2" "$T/rules.json" > /dev/null || {
+    echo "FAIL: the fault proxy $1 did not start"
+    exit 1
+  }
+}
+
+# proxy_put_bytes DIR PATH QUERY_RE [FROM]: the body bytes of the PUTs to
+# PATH whose query matches the awk regex QUERY_RE ('' for any) that the
+# faultproxy of DIR logged in DIR/bytes (from its line FROM on): a killed
+# run's in-flight requests too, logged as they are cut or answered.
+proxy_put_bytes() {
+  tail -n +"${4:-1}" "$1/bytes" | awk -v p="$2" -v q="$3" \
+    '$1 == "PUT" && $2 == p && $4 ~ q {n += $3} END {print n + 0}'
+}
+
+# --- runs killed mid-upload, and their journals (resume across runs) -----
+# J holds the journals of resumable uploads (host/engine/journal.c): the
+# first line of one ends with the upload id; each part on record is a line
+# "P NUMBER LENGTH ...".
+J="$HOME/.local/state/xtstore/uploads"
+
+# jparts: the number of parts the journals record.
+jparts() {
+  cat "$J"/*.journal 2> /dev/null | grep -c '^P ' || true
+}
+
+# jid: the upload id a journal records (the last field of its first line).
+jid() {
+  head -n 1 "$J"/*.journal 2> /dev/null | awk '{print $NF}'
+}
+
+# jbytes: the bytes of the parts the journals record.
+jbytes() {
+  cat "$J"/*.journal 2> /dev/null | awk '$1 == "P" {n += $3} END {print n + 0}'
+}
+
+# bg_start ARGS...: `xtstore ARGS` with the test config in the background,
+# stdin from $BG_IN (default /dev/null), stdout and stderr in $T/.k.out and
+# $T/.k.err; its pid in $BG.
+bg_start() {
+  "$XT_BIN" --config "$CONFIG" "$@" < "${BG_IN:-/dev/null}" \
+    > "$T/.k.out" 2> "$T/.k.err" &
+  BG=$!
+}
+
+# bg_until COND: poll the shell condition COND (evaluated each time, every
+# 10 ms; it sees the caller's variables) until it holds (returns 0), or the
+# run $BG has ended or 120 s have passed (returns 1).
+bg_until() {
+  local bg_end=$((SECONDS + 120))
+  while [ "$SECONDS" -lt "$bg_end" ]; do
+    eval "$1" && return 0
+    kill -0 "$BG" 2> /dev/null || return 1
+    sleep 0.01
+  done
+  return 1
+}
+
+# bg_kill: kill -9 the run $BG and reap it; KILLED=1 if it was still
+# running, else 0.
+bg_kill() {
+  KILLED=0
+  kill -9 "$BG" 2> /dev/null && KILLED=1
+  wait "$BG" 2> /dev/null
+}
+
+# kill_when COND ARGS...: `xtstore ARGS` in the background, killed with
+# kill -9 once COND holds (bg_start, bg_until, bg_kill); sets KILLED.
+kill_when() {
+  local cond=$1
+  shift
+  bg_start "$@"
+  bg_until "$cond"
+  bg_kill
+}
+
+# kill_at_parts N ARGS...: `xtstore ARGS` killed with kill -9 once the
+# journals record N parts; one check: it was still running then, with N
+# parts on record (a failure names the run, the counts and its stderr).
+kill_at_parts() {
+  local n=$1
+  shift
+  kill_when "[ \"\$(jparts)\" -ge $n ]" "$@"
+  check
+  [ "$KILLED" -eq 1 ] && [ "$(jparts)" -ge "$n" ] ||
+    fail "no journal of $n parts while 'xtstore $*' ran (killed: $KILLED;\
+ journal: $(jparts) parts; $(cat "$T/.k.err"))"
+}
+
+# kill_pipe_when COND ARGS...: `xtstore ARGS` reading stdin from a pipe fed
+# 12 MiB of random bytes and held open (so the upload cannot end), killed
+# with kill -9 once COND holds; then the pipe is closed. A pipe's upload is
+# not journaled: what it leaves only the service knows of.
+kill_pipe_when() {
+  local cond=$1
+  shift
+  rm -f "$T/fifo"
+  mkfifo "$T/fifo" || exit 1
+  BG_IN="$T/fifo" bg_start "$@"
+  exec 3> "$T/fifo"
+  head -c $((12 << 20)) /dev/urandom >&3
+  bg_until "$cond"
+  bg_kill
+  exec 3>&-
+}
+
+# The resume of a $TOTAL-byte upload at the default multipart settings
+# (parts of $PS, 4 in flight), its parts' bytes counted at fault proxies:
+# COUNT is a command that prints them for a proxy directory given last
+# (e.g. a wrapper of proxy_put_bytes). Each run goes through a proxy of
+# its own, so no late line of the killed run counts as the re-run's.
+#
+# kill_halfway PROXY COUNT ARGS...: `xtstore -v ARGS` killed with kill -9
+# once PROXY counts half of $TOTAL; once PROXY has logged every request,
+# sets K, ID, REC (parts, upload id and bytes on record) and B1 (the bytes
+# PROXY counted). Checks: the default multipart settings; killed half-way.
+kill_halfway() {
+  local proxy=$1 count=$2
+  shift 2
+  kill_when "[ \"\$($count \"$proxy\")\" -ge $((TOTAL / 2)) ]" -v "$@"
+  proxy_settled "$proxy"
+  K=$(jparts)
+  ID=$(jid)
+  REC=$(jbytes)
+  B1=$($count "$proxy")
+  check
+  grep -q "multipart upload, $(((TOTAL + PS - 1) / PS)) parts of $PS bytes, 4 at a time" \
+    "$T/.k.err" || fail "not the default multipart settings: $(grep multipart "$T/.k.err")"
+  check
+  [ "$KILLED" -eq 1 ] && [ "$K" -ge 1 ] && [ "$B1" -lt "$TOTAL" ] ||
+    fail "not killed half-way (killed: $KILLED; journal: $K parts; $B1 bytes sent;\
+ $(cat "$T/.k.err"))"
+}
+
+# resumed_counted PROXY COUNT ARGS...: `xtstore -v ARGS`, the command
+# kill_halfway killed, run again through PROXY: it exits 0 resuming upload
+# $ID with its $K parts on record; once PROXY has logged every request, the
+# bytes it counted (B2) are no more than those not on record, and all that
+# was sent twice is at most the 4 parts in flight at the kill; no journal
+# is left. $ERR stays the re-run's.
+resumed_counted() {
+  local proxy=$1 count=$2
+  shift 2
+  xt -v "$@"
+  assert_rc 0
+  assert_err_has "resuming upload '$ID': $K of $(((TOTAL + PS - 1) / PS)) parts on record"
+  proxy_settled "$proxy"
+  B2=$($count "$proxy")
+  echo "xtstore $*: killed after $B1 of $TOTAL bytes ($K parts, $REC bytes on\
+ record); the re-run sent $B2; sent twice: $((B1 + B2 - TOTAL))"
+  check
+  [ "$B2" -le $((TOTAL - REC)) ] ||
+    fail "run 2 sent $B2 bytes; the parts not on record are $((TOTAL - REC))"
+  check
+  [ $((B1 + B2 - TOTAL)) -le $((4 * PS)) ] ||
+    fail "$((B1 + B2 - TOTAL)) bytes sent twice: more than the 4 parts of $PS in flight"
+  check
+  [ -z "$(ls "$J")" ] || fail "a completed upload left its journal: $(ls "$J")"
+}
+
 finish() {
   if [ "$FAILS" -ne 0 ]; then
     echo "$(basename "$0"): $FAILS of $CHECKS checks failed" >&2

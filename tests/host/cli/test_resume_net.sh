@@ -22,13 +22,9 @@ if [ -z "${XTSTORE_MOTO_DIR:-}" ] || [ ! -f "$XTSTORE_MOTO_DIR/keys" ] ||
   exit 77
 fi
 read -r AK SK < "$XTSTORE_MOTO_DIR/keys"
-J="$HOME/.local/state/xtstore/uploads"
 B="xtnet$$"
 echo '[]' > "$T/rules.json"
-"$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$XTSTORE_MOTO_DIR" "$T/rules.json" > /dev/null || {
-  echo "FAIL: the fault proxy did not start"
-  exit 1
-}
+proxy_start "$T/proxy" "$XTSTORE_MOTO_DIR"
 trap '"$XT_BIN" --config "$CONFIG" -q rb -f "m:$B" > /dev/null 2>&1;
       "$XTSTORE_FAULTPROXY_SH" stop "$T/proxy" > /dev/null 2>&1; rm -rf "$T"' EXIT
 # m_config [EXTRA]: 8 parts of 5 MiB, 2 at a time; two attempts per
@@ -58,12 +54,6 @@ rules() {
   echo "$1" > "$T/rules.tmp" && mv "$T/rules.tmp" "$T/rules.json"
   sleep 0.3
 }
-jparts() {
-  cat "$J"/*.journal 2> /dev/null | grep -c '^P ' || true
-}
-jid() {
-  head -n 1 "$J"/*.journal 2> /dev/null | awk '{print $NF}'
-}
 # The part numbers of key $1's UploadParts from proxy line $2 on, sorted,
 # each once (a part retried is one part), and their body bytes.
 parts_sent() {
@@ -72,8 +62,7 @@ parts_sent() {
     sort -n -u | tr '\n' ' '
 }
 bytes_sent() {
-  tail -n +"$2" "$T/proxy/bytes" | awk -v p="/$B/$1" '$1 == "PUT" && $2 == p {n += $3}
-    END {print n + 0}'
+  proxy_put_bytes "$T/proxy" "/$B/$1" '' "$2"
 }
 # The part numbers of 1-8 the journal lacks, as parts_sent prints them.
 parts_missing() {
