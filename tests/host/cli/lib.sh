@@ -224,11 +224,17 @@ fi
 # follow VmHWM (the peak resident set) in /proc until it exits; the peak
 # goes to $PEAK (KiB), and $RC/$OUT/$ERR as with xt.
 peak_rss() {
-  local pid v
   LAST_CMD="xtstore $*"
-  PEAK=0
   "$XT_BIN" --config "$CONFIG" "$@" > "$T/.out" 2> "$T/.err" &
-  pid=$!
+  follow_peak $!
+}
+
+# follow_peak PID: the peak_rss of a run already started in the background
+# with its stdout in $T/.out and stderr in $T/.err (LAST_CMD set): $PEAK
+# (KiB) once it exits, then $RC/$OUT/$ERR as with xt.
+follow_peak() {
+  local pid=$1 v
+  PEAK=0
   while kill -0 "$pid" 2>/dev/null; do
     v=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
     if [ -n "$v" ] && [ "$v" -gt "$PEAK" ]; then
