@@ -384,6 +384,25 @@ kill_pipe_when() {
   exec 3>&-
 }
 
+# assert_foreign_kept SVC:CONTAINER KEY: the one upload there, of KEY, that
+# no journal names (a killed pipe's: kill_pipe_when) is listed as recent
+# and foreign, kept by cleanup --yes (younger than the default 24 h) and
+# listed as stale by a dry run with --older-than 0; its upload id in ID.
+assert_foreign_kept() {
+  xt --json cleanup "$1"
+  assert_rc 0
+  assert_json_eq '[(e["action"], e["origin"], e["key"], e["age_s"] < 600) for e in j]' \
+    "[[\"recent\", \"foreign\", \"$2\", true]]"
+  ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["upload_id"])' "$T/.out")
+  xt cleanup "$1" --yes
+  assert_rc 0
+  assert_out_has "recent  $1/$2  upload $ID"
+  xt cleanup "$1" --older-than 0
+  assert_rc 0
+  assert_out_has "stale  $1/$2  upload $ID"
+  assert_err_has "dry run"
+}
+
 # The resume of a $TOTAL-byte upload at the default multipart settings
 # (parts of $PS, 4 in flight), its parts' bytes counted at fault proxies:
 # COUNT is a command that prints them for a proxy directory given last

@@ -20,18 +20,7 @@ listed() {
 }
 kill_pipe_when listed put - "gcsm:$GCS_B/dir/pipe.bin"
 
-xt --json cleanup "gcs:$GCS_B"
-assert_rc 0
-assert_json_eq '[(e["action"], e["origin"], e["key"], e["age_s"] < 600) for e in j]' \
-  '[["recent", "foreign", "dir/pipe.bin", true]]'
-ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["upload_id"])' "$T/.out")
-xt cleanup "gcs:$GCS_B" --yes
-assert_rc 0
-assert_out_has "recent  gcs:$GCS_B/dir/pipe.bin  upload $ID"
-xt cleanup "gcs:$GCS_B" --older-than 0
-assert_rc 0
-assert_out_has "stale  gcs:$GCS_B/dir/pipe.bin  upload $ID"
-assert_err_has "dry run"
+assert_foreign_kept "gcs:$GCS_B" dir/pipe.bin
 xt cleanup "gcs:$GCS_B" --older-than 0 --yes
 assert_rc 0
 assert_out_has "aborted  gcs:$GCS_B/dir/pipe.bin  upload $ID"

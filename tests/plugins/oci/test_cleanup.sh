@@ -23,18 +23,7 @@ killed_pipe() {
 }
 killed_pipe dir/pipe.bin
 
-xt --json cleanup "oci:$OCI_C"
-assert_rc 0
-assert_json_eq '[(e["action"], e["origin"], e["key"], e["age_s"] < 600) for e in j]' \
-  '[["recent", "foreign", "dir/pipe.bin", true]]'
-ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["upload_id"])' "$T/.out")
-xt cleanup "oci:$OCI_C" --yes
-assert_rc 0
-assert_out_has "recent  oci:$OCI_C/dir/pipe.bin  upload $ID"
-xt cleanup "oci:$OCI_C" --older-than 0
-assert_rc 0
-assert_out_has "stale  oci:$OCI_C/dir/pipe.bin  upload $ID"
-assert_err_has "dry run"
+assert_foreign_kept "oci:$OCI_C" dir/pipe.bin
 # Two uploads, on pages of one (the server's page_size hook): both listed,
 # both aborted.
 killed_pipe other.bin
