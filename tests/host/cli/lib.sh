@@ -272,16 +272,51 @@ proxy_settled() {
   fail "proxy $1: $(cat "$1/active") requests still not logged after 60 s"
 }
 
+# --- servers and fault proxies (tests/servers) ----------------------------
+SERVER_SH=${XTSTORE_SERVER_SH:-$SRC_DIR/tests/servers/server.sh}
+FAULTPROXY_SH=${XTSTORE_FAULTPROXY_SH:-$SRC_DIR/tests/servers/faultproxy.sh}
+
+# s3rver_dir: S3_DIR, the ctest fixture's s3rver ($XTSTORE_S3RVER_DIR) or,
+# without one, a server of the test's own under $T/s3rver (OWN_S3=1; the
+# test's cleanup stops it with stop_own_s3rver). Returns 1 if that one does
+# not start.
+s3rver_dir() {
+  S3_DIR=${XTSTORE_S3RVER_DIR:-}
+  OWN_S3=0
+  [ -n "$S3_DIR" ] && return 0
+  "$SERVER_SH" start s3rver "$T/s3rver" > /dev/null 2>&1 || return 1
+  OWN_S3=1
+  S3_DIR="$T/s3rver"
+}
+
+# stop_own_s3rver: stop the server s3rver_dir started, if it did.
+stop_own_s3rver() {
+  [ "${OWN_S3:-0}" -eq 0 ] || "$SERVER_SH" stop s3rver "$T/s3rver" > /dev/null 2>&1
+}
+
 # proxy_start DIR UPSTREAM: start faultproxy.py in DIR (through
 # tests/servers/faultproxy.sh) in front of UPSTREAM (a fixture's state
 # directory or a URL) with the rules of $T/rules.json; its endpoint is in
 # DIR/endpoint. The test ends (exit 1) if it does not start; the test's
 # EXIT trap stops it.
 proxy_start() {
-  "$XTSTORE_FAULTPROXY_SH" start "$1" "$2" "$T/rules.json" > /dev/null || {
+  "$FAULTPROXY_SH" start "$1" "$2" "$T/rules.json" > /dev/null || {
     echo "FAIL: the fault proxy $1 did not start"
     exit 1
   }
+}
+
+# proxy_rules [JSON]: the rules of the proxies reading $T/rules.json from
+# now on: JSON (else stdin) written beside it and renamed over it, so that
+# a running proxy never reads half a file; then 0.3 s for it to settle.
+proxy_rules() {
+  if [ $# -gt 0 ]; then
+    printf '%s\n' "$1"
+  else
+    cat
+  fi > "$T/rules.json.tmp"
+  mv "$T/rules.json.tmp" "$T/rules.json"
+  sleep 0.3
 }
 
 # proxy_put_bytes DIR PATH QUERY_RE [FROM]: the body bytes of the PUTs to

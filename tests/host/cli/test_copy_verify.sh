@@ -150,23 +150,16 @@ assert_err_has "shim: head of 'unread' denied"
 # read back and decide. Uploads send no MD5: their run log records none.
 # The ctest fixture's server when there is one (XTSTORE_S3RVER_DIR), else
 # one of its own.
-SERVER_SH=${XTSTORE_SERVER_SH:-$SRC_DIR/tests/servers/server.sh}
-S3_DIR=${XTSTORE_S3RVER_DIR:-}
-OWN_S3=0
 B="xtcopyv-$$"
 cleanup() {
   "$XT_BIN" --config "$CONFIG" -q rb -f "s3:$B" > /dev/null 2>&1
-  [ "$OWN_S3" -eq 0 ] || "$SERVER_SH" stop s3rver "$T/s3rver" > /dev/null 2>&1
+  stop_own_s3rver
   rm -rf "$T"
 }
 trap cleanup EXIT
-if [ -z "$S3_DIR" ]; then
-  if ! "$SERVER_SH" start s3rver "$T/s3rver" > /dev/null 2>&1; then
-    echo "note: s3rver could not be started: its cases are not run"
-    finish
-  fi
-  OWN_S3=1
-  S3_DIR="$T/s3rver"
+if ! s3rver_dir; then
+  echo "note: s3rver could not be started: its cases are not run"
+  finish
 fi
 E=$(cat "$S3_DIR/endpoint")
 sed -i "/^xt-services:/i\\
@@ -219,7 +212,7 @@ sed -i "/^xt-services:/i\\
 cleanup() {
   "$XT_BIN" --config "$CONFIG" -q rb -f "s3:$B" > /dev/null 2>&1
   "$XT_BIN" --config "$CONFIG" -q rb -f "m:$B" > /dev/null 2>&1
-  [ "$OWN_S3" -eq 0 ] || "$SERVER_SH" stop s3rver "$T/s3rver" > /dev/null 2>&1
+  stop_own_s3rver
   rm -rf "$T"
 }
 head -c 6000000 /dev/urandom > big
