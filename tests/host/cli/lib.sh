@@ -213,6 +213,31 @@ print(json.dumps(eval(sys.argv[2]), sort_keys=True))' "$T/.out" "$1" 2>&1)
   [ "$got" = "$2" ] || fail "JSON $1: expected $2, got $got"
 }
 
+# --- test programs built by the test ---------------------------------------
+# build_shim SO [CFLAGS...]: the test shim provider (shim_plugin.c here)
+# compiled into SO with CFLAGS (its -DSHIM_... variants); one check.
+build_shim() {
+  local so=$1
+  shift
+  run ${CC:-cc} -shared -fPIC "$@" -I "$SRC_DIR/plugin-api" -o "$so" \
+    "$SRC_DIR/tests/host/cli/shim_plugin.c" -ldl
+  assert_rc 0
+}
+
+# build_client OUT SRC [CFLAGS...]: a C program on libxtstore, compiled
+# and linked as the library was built (its sanitizer runtimes included);
+# one check.
+build_client() {
+  local out=$1 src=$2 san=""
+  shift 2
+  if readelf -d "$BIN_DIR/lib/libxtstore.so" 2>/dev/null | grep -q asan; then
+    san="-fsanitize=address,undefined"
+  fi
+  run ${CC:-cc} $san "$@" -I "$SRC_DIR/host/include" -I "$SRC_DIR/plugin-api" \
+    -o "$out" "$src" -L "$BIN_DIR/lib" -lxtstore -Wl,-rpath,"$BIN_DIR/lib"
+  assert_rc 0
+}
+
 # --- peak memory of one CLI run (the body must never be held whole) -------
 LIMIT_KIB=${LIMIT_KIB:-$((64 * 1024))}
 ASAN=0

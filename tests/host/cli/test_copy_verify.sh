@@ -14,9 +14,7 @@
 . "$(dirname "$0")/lib.sh" "$@"
 
 LOCAL_SO="$BIN_DIR/plugins/store-local.so"
-run ${CC:-cc} -DSHIM_COPY -shared -fPIC -I "$SRC_DIR/plugin-api" \
-  -o "$T/store-shimcopy.so" "$SRC_DIR/tests/host/cli/shim_plugin.c" -ldl
-assert_rc 0
+build_shim "$T/store-shimcopy.so" -DSHIM_COPY
 # All share one directory: "good" copies right; "samesize" copies
 # box/decoy (as long as box/src/a, other bytes); "longer" copies box/long;
 # "rewriting" copies right, then box/decoy over the source (another writer

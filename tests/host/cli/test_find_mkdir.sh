@@ -238,15 +238,7 @@ int main(int argc, char **argv)
   return 0;
 }
 EOF
-# Link it as the library was built (sanitizer runtimes included).
-SAN=""
-if readelf -d "$BIN_DIR/lib/libxtstore.so" 2>/dev/null | grep -q asan; then
-  SAN="-fsanitize=address,undefined"
-fi
-run ${CC:-cc} $SAN -I "$SRC_DIR/host/include" -I "$SRC_DIR/plugin-api" \
-  -o "$T/marker" "$T/marker.c" -L "$BIN_DIR/lib" -lxtstore \
-  -Wl,-rpath,"$BIN_DIR/lib"
-assert_rc 0
+build_client "$T/marker" "$T/marker.c"
 
 # Local: "hand/" becomes a directory, hidden from listings.
 run "$T/marker" "$CONFIG" scratch box hand/:0:hdi

@@ -17,9 +17,7 @@
 . "$(dirname "$0")/lib.sh" "$@"
 
 MP='multipart: {threshold: 5M, part-size: 5M, concurrency: 2}'
-run ${CC:-cc} -shared -fPIC -DSHIM_MULTIPART -I "$SRC_DIR/plugin-api" \
-  -o "$T/store-shim.so" "$SRC_DIR/tests/host/cli/shim_plugin.c" -ldl
-assert_rc 0
+build_shim "$T/store-shim.so" -DSHIM_MULTIPART
 cat > "$CONFIG" <<EOF
 providers:
   storage:

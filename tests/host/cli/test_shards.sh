@@ -32,9 +32,7 @@ B="xtshard-$$"
 NOBJ=${XTSTORE_TEST_SHARD_OBJECTS:-5000}
 # The last name of d00 (i % 17 == 0), which flaky fails to put.
 FAILNAME=$(printf 'f%05d' $(((NOBJ - 2) / 17 * 17)))
-run ${CC:-cc} -shared -fPIC -I "$SRC_DIR/plugin-api" -o "$T/store-shim.so" \
-  "$SRC_DIR/tests/host/cli/shim_plugin.c" -ldl
-assert_rc 0
+build_shim "$T/store-shim.so"
 # s3bad: s3rver refuses its access key (403): a shard whose target fails.
 # flaky: scratch's storage through a shim that fails puts of $FAILNAME.
 cat > "$CONFIG" <<EOF
