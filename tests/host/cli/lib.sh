@@ -224,6 +224,15 @@ build_shim() {
   assert_rc 0
 }
 
+# build_memstore SO: the example provider memstore
+# (plugin-api/examples/memstore: blobs in memory for the life of one
+# process) compiled into SO; one check.
+build_memstore() {
+  run ${CC:-cc} -shared -fPIC -I "$SRC_DIR/plugin-api" -o "$1" \
+    "$SRC_DIR/plugin-api/examples/memstore/store_memstore.c"
+  assert_rc 0
+}
+
 # build_client OUT SRC [CFLAGS...]: a C program on libxtstore, compiled
 # and linked as the library was built (its sanitizer runtimes included);
 # one check.

@@ -140,9 +140,7 @@ int main(int argc, char **argv)
 }
 EOF
 build_client "$T/bench" "$T/bench.c"
-run ${CC:-cc} -shared -fPIC -I "$SRC_DIR/plugin-api" \
-  -o "$T/store-memstore.so" "$SRC_DIR/plugin-api/examples/memstore/store_memstore.c"
-assert_rc 0
+build_memstore "$T/store-memstore.so"
 cat > "$T/mem.yaml" <<EOF
 providers:
   storage:

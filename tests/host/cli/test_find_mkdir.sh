@@ -255,9 +255,7 @@ assert_out "$LS_BEFORE"
 # memstore has no STORE_CAP_DIR_MARKERS: the library drops zero-length
 # "DIR/" keys and hdi_isfolder=true blobs from listings and flags them on
 # head; a plain empty blob stays a blob.
-run ${CC:-cc} -shared -fPIC -I "$SRC_DIR/plugin-api" \
-  -o "$T/store-memstore.so" "$SRC_DIR/plugin-api/examples/memstore/store_memstore.c"
-assert_rc 0
+build_memstore "$T/store-memstore.so"
 cat > "$T/mem.yaml" <<EOF
 providers:
   storage:
