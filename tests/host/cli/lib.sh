@@ -310,6 +310,18 @@ proxy_settled() {
 SERVER_SH=${XTSTORE_SERVER_SH:-$SRC_DIR/tests/servers/server.sh}
 FAULTPROXY_SH=${XTSTORE_FAULTPROXY_SH:-$SRC_DIR/tests/servers/faultproxy.sh}
 
+# need_servers VAR...: skip the test (exit 77) unless ctest set every VAR
+# (a server fixture's state directory, the fault proxy's script).
+need_servers() {
+  local v
+  for v in "$@"; do
+    if [ -z "${!v:-}" ]; then
+      echo "skip: $v is not set (run through ctest, which starts the servers)"
+      exit 77
+    fi
+  done
+}
+
 # s3rver_dir: S3_DIR, the ctest fixture's s3rver ($XTSTORE_S3RVER_DIR) or,
 # without one, a server of the test's own under $T/s3rver (OWN_S3=1; the
 # test's cleanup stops it with stop_own_s3rver). Returns 1 if that one does

@@ -14,12 +14,7 @@
 #   test_shards.sh XTSTORE_BIN PROJECT_SOURCE_DIR BINARY_DIR
 . "$(dirname "$0")/lib.sh" "$@"
 
-for v in XTSTORE_S3RVER_DIR XTSTORE_AZURITE_DIR; do
-  if [ -z "${!v:-}" ]; then
-    echo "skip: $v is not set (run through ctest, which starts the servers)"
-    exit 77
-  fi
-done
+need_servers XTSTORE_S3RVER_DIR XTSTORE_AZURITE_DIR
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE \
   JOB_COMPLETION_INDEX SLURM_ARRAY_TASK_ID SLURM_ARRAY_TASK_COUNT \
   SLURM_ARRAY_TASK_MIN SLURM_ARRAY_TASK_STEP AWS_BATCH_JOB_ARRAY_INDEX \
