@@ -322,6 +322,13 @@ need_servers() {
   done
 }
 
+# have_s3rver_proxy: ctest provides the s3rver fixture and the fault
+# proxy's script (XTSTORE_S3RVER_DIR, XTSTORE_FAULTPROXY_SH).
+have_s3rver_proxy() {
+  [ -n "${XTSTORE_S3RVER_DIR:-}" ] && [ -n "${XTSTORE_FAULTPROXY_SH:-}" ] &&
+    [ -f "$XTSTORE_S3RVER_DIR/endpoint" ]
+}
+
 # s3rver_dir: S3_DIR, the ctest fixture's s3rver ($XTSTORE_S3RVER_DIR) or,
 # without one, a server of the test's own under $T/s3rver (OWN_S3=1; the
 # test's cleanup stops it with stop_own_s3rver). Returns 1 if that one does

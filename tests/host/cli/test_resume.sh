@@ -172,8 +172,7 @@ check
 [ -z "$(ls "$J")" ] || fail "a completed upload left its journal: $(ls "$J")"
 
 # --- s3rver, through the fault proxy (passing everything) ----------------
-if [ -z "${XTSTORE_S3RVER_DIR:-}" ] || [ -z "${XTSTORE_FAULTPROXY_SH:-}" ] ||
-   [ ! -f "$XTSTORE_S3RVER_DIR/endpoint" ]; then
+if ! have_s3rver_proxy; then
   echo "note: s3rver half skipped (run through ctest with the s3rver fixture)"
   finish
 fi

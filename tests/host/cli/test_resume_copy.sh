@@ -19,8 +19,7 @@
 # both take up its journal.
 . "$(dirname "$0")/lib.sh" "$@"
 
-if [ -z "${XTSTORE_S3RVER_DIR:-}" ] || [ -z "${XTSTORE_FAULTPROXY_SH:-}" ] ||
-   [ ! -f "$XTSTORE_S3RVER_DIR/endpoint" ]; then
+if ! have_s3rver_proxy; then
   echo "note: skipped (run through ctest with the s3rver fixture)"
   finish
 fi
@@ -33,15 +32,21 @@ trap '"$XT_BIN" --config "$CONFIG" -q rb -f "s3:$B" > /dev/null 2>&1;
       [ -n "${AZ_C:-}" ] && "$XT_BIN" --config "$CONFIG" -q rb -f "az:$AZ_C" > /dev/null 2>&1;
       "$XTSTORE_FAULTPROXY_SH" stop "$T/proxy" > /dev/null 2>&1;
       "$XTSTORE_FAULTPROXY_SH" stop "$T/proxy-az" > /dev/null 2>&1; rm -rf "$T"' EXIT
-cat > "$CONFIG" <<EOF
+# cp_config [SERVICES]: the local "src" and "s3" (s3rver through the
+# proxy), and SERVICES (more lines of external-services).
+cp_config() {
+  cat > "$CONFIG" <<EOF
 external-services:
   src: {type: "storage", provider: "local", path: "$T/data", $MP}
   s3: {type: "storage", provider: "s3", endpoint: "$(cat "$T/proxy/endpoint")",
        region: "us-east-1", access-key: "S3RVER", secret-key: "S3RVER",
        addressing: "path", payload-signing: "unsigned", $MP}
+${1:-}
 xt-services:
   storage: "src"
 EOF
+}
+cp_config
 
 # UploadPart requests of key $1 so far.
 uploads() {
@@ -250,20 +255,11 @@ export AZ_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1
 AZ_C="xtrescp-$$"
 proxy_start "$T/proxy-az" "$XTSTORE_AZURITE_DIR"
 AZP=$(cat "$T/proxy-az/endpoint")
-cat > "$CONFIG" <<EOF
-external-services:
-  src: {type: "storage", provider: "local", path: "$T/data", $MP}
-  s3: {type: "storage", provider: "s3", endpoint: "$(cat "$T/proxy/endpoint")",
-       region: "us-east-1", access-key: "S3RVER", secret-key: "S3RVER",
-       addressing: "path", payload-signing: "unsigned", $MP}
-  s3d: {type: "storage", provider: "s3", endpoint: "$(cat "$XTSTORE_S3RVER_DIR/endpoint")",
-        region: "us-east-1", access-key: "S3RVER", secret-key: "S3RVER",
-        addressing: "path", payload-signing: "unsigned", $MP}
-  az: {type: "storage", provider: "azure", account: "devstoreaccount1",
-       key: "\$env:AZ_KEY", endpoint: "$AZP", $MP}
-xt-services:
-  storage: "src"
-EOF
+cp_config "  s3d: {type: \"storage\", provider: \"s3\", endpoint: \"$(cat "$XTSTORE_S3RVER_DIR/endpoint")\",
+        region: \"us-east-1\", access-key: \"S3RVER\", secret-key: \"S3RVER\",
+        addressing: \"path\", payload-signing: \"unsigned\", $MP}
+  az: {type: \"storage\", provider: \"azure\", account: \"devstoreaccount1\",
+       key: \"\$env:AZ_KEY\", endpoint: \"$AZP\", $MP}"
 # Put Block and Put Block List requests to blob $1 Azurite answered.
 azputs() {
   grep -c "^PUT /devstoreaccount1/$AZ_C/$1 pass 201" "$T/proxy-az/log" || true
