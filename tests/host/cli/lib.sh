@@ -213,6 +213,40 @@ print(json.dumps(eval(sys.argv[2]), sort_keys=True))' "$T/.out" "$1" 2>&1)
   [ "$got" = "$2" ] || fail "JSON $1: expected $2, got $got"
 }
 
+# --- test programs built by the test ---------------------------------------
+# build_shim SO [CFLAGS...]: the test shim provider (shim_plugin.c here)
+# compiled into SO with CFLAGS (its -DSHIM_... variants); one check.
+build_shim() {
+  local so=$1
+  shift
+  run ${CC:-cc} -shared -fPIC "$@" -I "$SRC_DIR/plugin-api" -o "$so" \
+    "$SRC_DIR/tests/host/cli/shim_plugin.c" -ldl
+  assert_rc 0
+}
+
+# build_memstore SO: the example provider memstore
+# (plugin-api/examples/memstore: blobs in memory for the life of one
+# process) compiled into SO; one check.
+build_memstore() {
+  run ${CC:-cc} -shared -fPIC -I "$SRC_DIR/plugin-api" -o "$1" \
+    "$SRC_DIR/plugin-api/examples/memstore/store_memstore.c"
+  assert_rc 0
+}
+
+# build_client OUT SRC [CFLAGS...]: a C program on libxtstore, compiled
+# and linked as the library was built (its sanitizer runtimes included);
+# one check.
+build_client() {
+  local out=$1 src=$2 san=""
+  shift 2
+  if readelf -d "$BIN_DIR/lib/libxtstore.so" 2>/dev/null | grep -q asan; then
+    san="-fsanitize=address,undefined"
+  fi
+  run ${CC:-cc} $san "$@" -I "$SRC_DIR/host/include" -I "$SRC_DIR/plugin-api" \
+    -o "$out" "$src" -L "$BIN_DIR/lib" -lxtstore -Wl,-rpath,"$BIN_DIR/lib"
+  assert_rc 0
+}
+
 # --- peak memory of one CLI run (the body must never be held whole) -------
 LIMIT_KIB=${LIMIT_KIB:-$((64 * 1024))}
 ASAN=0
@@ -224,11 +258,17 @@ fi
 # follow VmHWM (the peak resident set) in /proc until it exits; the peak
 # goes to $PEAK (KiB), and $RC/$OUT/$ERR as with xt.
 peak_rss() {
-  local pid v
   LAST_CMD="xtstore $*"
-  PEAK=0
   "$XT_BIN" --config "$CONFIG" "$@" > "$T/.out" 2> "$T/.err" &
-  pid=$!
+  follow_peak $!
+}
+
+# follow_peak PID: the peak_rss of a run already started in the background
+# with its stdout in $T/.out and stderr in $T/.err (LAST_CMD set): $PEAK
+# (KiB) once it exits, then $RC/$OUT/$ERR as with xt.
+follow_peak() {
+  local pid=$1 v
+  PEAK=0
   while kill -0 "$pid" 2>/dev/null; do
     v=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
     if [ -n "$v" ] && [ "$v" -gt "$PEAK" ]; then
@@ -264,6 +304,245 @@ proxy_settled() {
     sleep 0.1
   done
   fail "proxy $1: $(cat "$1/active") requests still not logged after 60 s"
+}
+
+# --- servers and fault proxies (tests/servers) ----------------------------
+SERVER_SH=${XTSTORE_SERVER_SH:-$SRC_DIR/tests/servers/server.sh}
+FAULTPROXY_SH=${XTSTORE_FAULTPROXY_SH:-$SRC_DIR/tests/servers/faultproxy.sh}
+
+# need_servers VAR...: skip the test (exit 77) unless ctest set every VAR
+# (a server fixture's state directory, the fault proxy's script).
+need_servers() {
+  local v
+  for v in "$@"; do
+    if [ -z "${!v:-}" ]; then
+      echo "skip: $v is not set (run through ctest, which starts the servers)"
+      exit 77
+    fi
+  done
+}
+
+# have_s3rver_proxy: ctest provides the s3rver fixture and the fault
+# proxy's script (XTSTORE_S3RVER_DIR, XTSTORE_FAULTPROXY_SH).
+have_s3rver_proxy() {
+  [ -n "${XTSTORE_S3RVER_DIR:-}" ] && [ -n "${XTSTORE_FAULTPROXY_SH:-}" ] &&
+    [ -f "$XTSTORE_S3RVER_DIR/endpoint" ]
+}
+
+# s3rver_dir: S3_DIR, the ctest fixture's s3rver ($XTSTORE_S3RVER_DIR) or,
+# without one, a server of the test's own under $T/s3rver (OWN_S3=1; the
+# test's cleanup stops it with stop_own_s3rver). Returns 1 if that one does
+# not start.
+s3rver_dir() {
+  S3_DIR=${XTSTORE_S3RVER_DIR:-}
+  OWN_S3=0
+  [ -n "$S3_DIR" ] && return 0
+  "$SERVER_SH" start s3rver "$T/s3rver" > /dev/null 2>&1 || return 1
+  OWN_S3=1
+  S3_DIR="$T/s3rver"
+}
+
+# stop_own_s3rver: stop the server s3rver_dir started, if it did.
+stop_own_s3rver() {
+  [ "${OWN_S3:-0}" -eq 0 ] || "$SERVER_SH" stop s3rver "$T/s3rver" > /dev/null 2>&1
+}
+
+# proxy_start DIR UPSTREAM: start faultproxy.py in DIR (through
+# tests/servers/faultproxy.sh) in front of UPSTREAM (a fixture's state
+# directory or a URL) with the rules of $T/rules.json; its endpoint is in
+# DIR/endpoint. The test ends (exit 1) if it does not start; the test's
+# EXIT trap stops it.
+proxy_start() {
+  "$FAULTPROXY_SH" start "$1" "$2" "$T/rules.json" > /dev/null || {
+    echo "FAIL: the fault proxy $1 did not start"
+    exit 1
+  }
+}
+
+# proxy_rules [JSON]: the rules of the proxies reading $T/rules.json from
+# now on: JSON (else stdin) written beside it and renamed over it, so that
+# a running proxy never reads half a file; then 0.3 s for it to settle.
+proxy_rules() {
+  if [ $# -gt 0 ]; then
+    printf '%s\n' "$1"
+  else
+    cat
+  fi > "$T/rules.json.tmp"
+  mv "$T/rules.json.tmp" "$T/rules.json"
+  sleep 0.3
+}
+
+# proxy_put_bytes DIR PATH QUERY_RE [FROM]: the body bytes of the PUTs to
+# PATH whose query matches the awk regex QUERY_RE ('' for any) that the
+# faultproxy of DIR logged in DIR/bytes (from its line FROM on): a killed
+# run's in-flight requests too, logged as they are cut or answered.
+proxy_put_bytes() {
+  tail -n +"${4:-1}" "$1/bytes" | awk -v p="$2" -v q="$3" \
+    '$1 == "PUT" && $2 == p && $4 ~ q {n += $3} END {print n + 0}'
+}
+
+# --- runs killed mid-upload, and their journals (resume across runs) -----
+# J holds the journals of resumable uploads (host/engine/journal.c): the
+# first line of one ends with the upload id; each part on record is a line
+# "P NUMBER LENGTH ...".
+J="$HOME/.local/state/xtstore/uploads"
+
+# jparts: the number of parts the journals record.
+jparts() {
+  cat "$J"/*.journal 2> /dev/null | grep -c '^P ' || true
+}
+
+# jid: the upload id a journal records (the last field of its first line).
+jid() {
+  head -n 1 "$J"/*.journal 2> /dev/null | awk '{print $NF}'
+}
+
+# jbytes: the bytes of the parts the journals record.
+jbytes() {
+  cat "$J"/*.journal 2> /dev/null | awk '$1 == "P" {n += $3} END {print n + 0}'
+}
+
+# bg_start ARGS...: `xtstore ARGS` with the test config in the background,
+# stdin from $BG_IN (default /dev/null), stdout and stderr in $T/.k.out and
+# $T/.k.err; its pid in $BG.
+bg_start() {
+  "$XT_BIN" --config "$CONFIG" "$@" < "${BG_IN:-/dev/null}" \
+    > "$T/.k.out" 2> "$T/.k.err" &
+  BG=$!
+}
+
+# bg_until COND: poll the shell condition COND (evaluated each time, every
+# 10 ms; it sees the caller's variables) until it holds (returns 0), or the
+# run $BG has ended or 120 s have passed (returns 1).
+bg_until() {
+  local bg_end=$((SECONDS + 120))
+  while [ "$SECONDS" -lt "$bg_end" ]; do
+    eval "$1" && return 0
+    kill -0 "$BG" 2> /dev/null || return 1
+    sleep 0.01
+  done
+  return 1
+}
+
+# bg_kill: kill -9 the run $BG and reap it; KILLED=1 if it was still
+# running, else 0.
+bg_kill() {
+  KILLED=0
+  kill -9 "$BG" 2> /dev/null && KILLED=1
+  wait "$BG" 2> /dev/null
+}
+
+# kill_when COND ARGS...: `xtstore ARGS` in the background, killed with
+# kill -9 once COND holds (bg_start, bg_until, bg_kill); sets KILLED.
+kill_when() {
+  local cond=$1
+  shift
+  bg_start "$@"
+  bg_until "$cond"
+  bg_kill
+}
+
+# kill_at_parts N ARGS...: `xtstore ARGS` killed with kill -9 once the
+# journals record N parts; one check: it was still running then, with N
+# parts on record (a failure names the run, the counts and its stderr).
+kill_at_parts() {
+  local n=$1
+  shift
+  kill_when "[ \"\$(jparts)\" -ge $n ]" "$@"
+  check
+  [ "$KILLED" -eq 1 ] && [ "$(jparts)" -ge "$n" ] ||
+    fail "no journal of $n parts while 'xtstore $*' ran (killed: $KILLED;\
+ journal: $(jparts) parts; $(cat "$T/.k.err"))"
+}
+
+# kill_pipe_when COND ARGS...: `xtstore ARGS` reading stdin from a pipe fed
+# 12 MiB of random bytes and held open (so the upload cannot end), killed
+# with kill -9 once COND holds; then the pipe is closed. A pipe's upload is
+# not journaled: what it leaves only the service knows of.
+kill_pipe_when() {
+  local cond=$1
+  shift
+  rm -f "$T/fifo"
+  mkfifo "$T/fifo" || exit 1
+  BG_IN="$T/fifo" bg_start "$@"
+  exec 3> "$T/fifo"
+  head -c $((12 << 20)) /dev/urandom >&3
+  bg_until "$cond"
+  bg_kill
+  exec 3>&-
+}
+
+# assert_foreign_kept SVC:CONTAINER KEY: the one upload there, of KEY, that
+# no journal names (a killed pipe's: kill_pipe_when) is listed as recent
+# and foreign, kept by cleanup --yes (younger than the default 24 h) and
+# listed as stale by a dry run with --older-than 0; its upload id in ID.
+assert_foreign_kept() {
+  xt --json cleanup "$1"
+  assert_rc 0
+  assert_json_eq '[(e["action"], e["origin"], e["key"], e["age_s"] < 600) for e in j]' \
+    "[[\"recent\", \"foreign\", \"$2\", true]]"
+  ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["upload_id"])' "$T/.out")
+  xt cleanup "$1" --yes
+  assert_rc 0
+  assert_out_has "recent  $1/$2  upload $ID"
+  xt cleanup "$1" --older-than 0
+  assert_rc 0
+  assert_out_has "stale  $1/$2  upload $ID"
+  assert_err_has "dry run"
+}
+
+# The resume of a $TOTAL-byte upload at the default multipart settings
+# (parts of $PS, 4 in flight), its parts' bytes counted at fault proxies:
+# COUNT is a command that prints them for a proxy directory given last
+# (e.g. a wrapper of proxy_put_bytes). Each run goes through a proxy of
+# its own, so no late line of the killed run counts as the re-run's.
+#
+# kill_halfway PROXY COUNT ARGS...: `xtstore -v ARGS` killed with kill -9
+# once PROXY counts half of $TOTAL; once PROXY has logged every request,
+# sets K, ID, REC (parts, upload id and bytes on record) and B1 (the bytes
+# PROXY counted). Checks: the default multipart settings; killed half-way.
+kill_halfway() {
+  local proxy=$1 count=$2
+  shift 2
+  kill_when "[ \"\$($count \"$proxy\")\" -ge $((TOTAL / 2)) ]" -v "$@"
+  proxy_settled "$proxy"
+  K=$(jparts)
+  ID=$(jid)
+  REC=$(jbytes)
+  B1=$($count "$proxy")
+  check
+  grep -q "multipart upload, $(((TOTAL + PS - 1) / PS)) parts of $PS bytes, 4 at a time" \
+    "$T/.k.err" || fail "not the default multipart settings: $(grep multipart "$T/.k.err")"
+  check
+  [ "$KILLED" -eq 1 ] && [ "$K" -ge 1 ] && [ "$B1" -lt "$TOTAL" ] ||
+    fail "not killed half-way (killed: $KILLED; journal: $K parts; $B1 bytes sent;\
+ $(cat "$T/.k.err"))"
+}
+
+# resumed_counted PROXY COUNT ARGS...: `xtstore -v ARGS`, the command
+# kill_halfway killed, run again through PROXY: it exits 0 resuming upload
+# $ID with its $K parts on record; once PROXY has logged every request, the
+# bytes it counted (B2) are no more than those not on record, and all that
+# was sent twice is at most the 4 parts in flight at the kill; no journal
+# is left. $ERR stays the re-run's.
+resumed_counted() {
+  local proxy=$1 count=$2
+  shift 2
+  xt -v "$@"
+  assert_rc 0
+  assert_err_has "resuming upload '$ID': $K of $(((TOTAL + PS - 1) / PS)) parts on record"
+  proxy_settled "$proxy"
+  B2=$($count "$proxy")
+  echo "xtstore $*: killed after $B1 of $TOTAL bytes ($K parts, $REC bytes on\
+ record); the re-run sent $B2; sent twice: $((B1 + B2 - TOTAL))"
+  check
+  [ "$B2" -le $((TOTAL - REC)) ] ||
+    fail "run 2 sent $B2 bytes; the parts not on record are $((TOTAL - REC))"
+  check
+  [ $((B1 + B2 - TOTAL)) -le $((4 * PS)) ] ||
+    fail "$((B1 + B2 - TOTAL)) bytes sent twice: more than the 4 parts of $PS in flight"
+  check
+  [ -z "$(ls "$J")" ] || fail "a completed upload left its journal: $(ls "$J")"
 }
 
 finish() {

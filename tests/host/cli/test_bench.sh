@@ -139,18 +139,8 @@ int main(int argc, char **argv)
   return 0;
 }
 EOF
-# Link it as the library was built (sanitizer runtimes included).
-SAN=""
-if readelf -d "$BIN_DIR/lib/libxtstore.so" 2>/dev/null | grep -q asan; then
-  SAN="-fsanitize=address,undefined"
-fi
-run ${CC:-cc} $SAN -I "$SRC_DIR/host/include" -I "$SRC_DIR/plugin-api" \
-  -o "$T/bench" "$T/bench.c" -L "$BIN_DIR/lib" -lxtstore \
-  -Wl,-rpath,"$BIN_DIR/lib"
-assert_rc 0
-run ${CC:-cc} -shared -fPIC -I "$SRC_DIR/plugin-api" \
-  -o "$T/store-memstore.so" "$SRC_DIR/plugin-api/examples/memstore/store_memstore.c"
-assert_rc 0
+build_client "$T/bench" "$T/bench.c"
+build_memstore "$T/store-memstore.so"
 cat > "$T/mem.yaml" <<EOF
 providers:
   storage:

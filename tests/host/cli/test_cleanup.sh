@@ -24,18 +24,7 @@ EOF2
 # --- local: a pipe's upload, killed with kill -9 (pipes are not journaled)
 xt mb scratch:c
 assert_rc 0
-mkfifo "$T/fifo"
-"$XT_BIN" --config "$CONFIG" put - scratch:c/pipe.bin < "$T/fifo" > /dev/null 2>&1 &
-PID=$!
-exec 3> "$T/fifo"
-head -c $((12 << 20)) /dev/urandom >&3
-for i in $(seq 1 3000); do
-  ls "$STAGE"/*/part-00002 > /dev/null 2>&1 && break
-  sleep 0.01
-done
-kill -9 "$PID"
-wait "$PID" 2> /dev/null
-exec 3>&-
+kill_pipe_when 'ls "$STAGE"/*/part-00002 > /dev/null 2>&1' put - scratch:c/pipe.bin
 ID=$(ls "$STAGE" 2> /dev/null)
 check
 [ -n "$ID" ] && [ "$(echo "$ID" | wc -l)" -eq 1 ] ||
@@ -114,16 +103,8 @@ assert_err_has "no unfinished uploads of scratch:c"
 
 # A journaled upload (a file's, killed) is listed by the service too: one
 # line, from the journal, stale at once (no run is doing it).
-J="$HOME/.local/state/xtstore/uploads"
 head -c $((30 << 20)) /dev/urandom > big.bin
-"$XT_BIN" --config "$CONFIG" put big.bin scratch:c/big.bin > /dev/null 2>&1 &
-PID=$!
-for i in $(seq 1 3000); do
-  [ "$(cat "$J"/*.journal 2> /dev/null | grep -c '^P ')" -ge 2 ] && break
-  sleep 0.01
-done
-kill -9 "$PID"
-wait "$PID" 2> /dev/null
+kill_at_parts 2 put big.bin scratch:c/big.bin
 ID=$(ls "$STAGE" 2> /dev/null)
 xt --json cleanup scratch:c
 assert_rc 0
@@ -142,13 +123,9 @@ check
 # xtstore journaled as alias:c is active for scratch:c too, never aborted
 # (it was foreign there, and --older-than 0 --yes aborted it under the
 # running upload).
-"$XT_BIN" --config "$CONFIG" put big.bin alias:c/big2.bin > /dev/null 2>&1 &
-PID=$!
-for i in $(seq 1 3000); do
-  [ "$(cat "$J"/*.journal 2> /dev/null | grep -c '^P ')" -ge 2 ] && break
-  sleep 0.01
-done
-kill -STOP "$PID"
+bg_start put big.bin alias:c/big2.bin
+bg_until '[ "$(jparts)" -ge 2 ]'
+kill -STOP "$BG"
 ID=$(ls "$STAGE" 2> /dev/null)
 xt cleanup scratch:c --older-than 0 --yes
 assert_rc 0
@@ -160,9 +137,9 @@ xt --json cleanup scratch:c --older-than 0
 assert_rc 0
 assert_json_eq '[(e["action"], e["key"], e["journal_service"]) for e in j]' \
   '[["active", "big2.bin", "alias"]]'
-kill -9 "$PID"
-kill -CONT "$PID" 2> /dev/null
-wait "$PID" 2> /dev/null
+kill -9 "$BG"
+kill -CONT "$BG" 2> /dev/null
+wait "$BG" 2> /dev/null
 
 # The service's listing fails (here: the staging is not a directory): one
 # line naming the cause, this machine's journals still shown, no foreign

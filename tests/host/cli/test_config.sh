@@ -155,9 +155,7 @@ assert_err_has "'http://<redacted>@127.0.0.1:1' is not"
 # less type, provider, retry and multipart (the host's), nested maps
 # flattened, secrets resolved, plus name -- as the test shim records them.
 LOCAL_SO="$BIN_DIR/plugins/store-local.so"
-run ${CC:-cc} -shared -fPIC -I "$SRC_DIR/plugin-api" -o "$T/store-shim.so" \
-  "$SRC_DIR/tests/host/cli/shim_plugin.c" -ldl
-assert_rc 0
+build_shim "$T/store-shim.so"
 export XT_OPEN_SECRET=opened
 cat > open.yaml <<EOF
 providers:

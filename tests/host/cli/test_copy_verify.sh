@@ -14,9 +14,7 @@
 . "$(dirname "$0")/lib.sh" "$@"
 
 LOCAL_SO="$BIN_DIR/plugins/store-local.so"
-run ${CC:-cc} -DSHIM_COPY -shared -fPIC -I "$SRC_DIR/plugin-api" \
-  -o "$T/store-shimcopy.so" "$SRC_DIR/tests/host/cli/shim_plugin.c" -ldl
-assert_rc 0
+build_shim "$T/store-shimcopy.so" -DSHIM_COPY
 # All share one directory: "good" copies right; "samesize" copies
 # box/decoy (as long as box/src/a, other bytes); "longer" copies box/long;
 # "rewriting" copies right, then box/decoy over the source (another writer
@@ -150,23 +148,16 @@ assert_err_has "shim: head of 'unread' denied"
 # read back and decide. Uploads send no MD5: their run log records none.
 # The ctest fixture's server when there is one (XTSTORE_S3RVER_DIR), else
 # one of its own.
-SERVER_SH=${XTSTORE_SERVER_SH:-$SRC_DIR/tests/servers/server.sh}
-S3_DIR=${XTSTORE_S3RVER_DIR:-}
-OWN_S3=0
 B="xtcopyv-$$"
 cleanup() {
   "$XT_BIN" --config "$CONFIG" -q rb -f "s3:$B" > /dev/null 2>&1
-  [ "$OWN_S3" -eq 0 ] || "$SERVER_SH" stop s3rver "$T/s3rver" > /dev/null 2>&1
+  stop_own_s3rver
   rm -rf "$T"
 }
 trap cleanup EXIT
-if [ -z "$S3_DIR" ]; then
-  if ! "$SERVER_SH" start s3rver "$T/s3rver" > /dev/null 2>&1; then
-    echo "note: s3rver could not be started: its cases are not run"
-    finish
-  fi
-  OWN_S3=1
-  S3_DIR="$T/s3rver"
+if ! s3rver_dir; then
+  echo "note: s3rver could not be started: its cases are not run"
+  finish
 fi
 E=$(cat "$S3_DIR/endpoint")
 sed -i "/^xt-services:/i\\
@@ -219,7 +210,7 @@ sed -i "/^xt-services:/i\\
 cleanup() {
   "$XT_BIN" --config "$CONFIG" -q rb -f "s3:$B" > /dev/null 2>&1
   "$XT_BIN" --config "$CONFIG" -q rb -f "m:$B" > /dev/null 2>&1
-  [ "$OWN_S3" -eq 0 ] || "$SERVER_SH" stop s3rver "$T/s3rver" > /dev/null 2>&1
+  stop_own_s3rver
   rm -rf "$T"
 }
 head -c 6000000 /dev/urandom > big

@@ -238,15 +238,7 @@ int main(int argc, char **argv)
   return 0;
 }
 EOF
-# Link it as the library was built (sanitizer runtimes included).
-SAN=""
-if readelf -d "$BIN_DIR/lib/libxtstore.so" 2>/dev/null | grep -q asan; then
-  SAN="-fsanitize=address,undefined"
-fi
-run ${CC:-cc} $SAN -I "$SRC_DIR/host/include" -I "$SRC_DIR/plugin-api" \
-  -o "$T/marker" "$T/marker.c" -L "$BIN_DIR/lib" -lxtstore \
-  -Wl,-rpath,"$BIN_DIR/lib"
-assert_rc 0
+build_client "$T/marker" "$T/marker.c"
 
 # Local: "hand/" becomes a directory, hidden from listings.
 run "$T/marker" "$CONFIG" scratch box hand/:0:hdi
@@ -263,9 +255,7 @@ assert_out "$LS_BEFORE"
 # memstore has no STORE_CAP_DIR_MARKERS: the library drops zero-length
 # "DIR/" keys and hdi_isfolder=true blobs from listings and flags them on
 # head; a plain empty blob stays a blob.
-run ${CC:-cc} -shared -fPIC -I "$SRC_DIR/plugin-api" \
-  -o "$T/store-memstore.so" "$SRC_DIR/plugin-api/examples/memstore/store_memstore.c"
-assert_rc 0
+build_memstore "$T/store-memstore.so"
 cat > "$T/mem.yaml" <<EOF
 providers:
   storage:

@@ -9,9 +9,7 @@
 # hostile-names: percent) keeps them percent-encoded in a local store and
 # reports them decoded, as a remote store would.
 LOCAL_SO="$BIN_DIR/plugins/store-local.so"
-run ${CC:-cc} -shared -fPIC -I "$SRC_DIR/plugin-api" -o "$T/store-shim.so" \
-  "$SRC_DIR/tests/host/cli/shim_plugin.c" -ldl
-assert_rc 0
+build_shim "$T/store-shim.so"
 cat > "$CONFIG" <<EOF
 providers:
   storage:

@@ -19,9 +19,7 @@
 . "$(dirname "$0")/lib.sh" "$@"
 
 LOCAL_SO="$BIN_DIR/plugins/store-local.so"
-run ${CC:-cc} -shared -fPIC -I "$SRC_DIR/plugin-api" -o "$T/store-shim.so" \
-  "$SRC_DIR/tests/host/cli/shim_plugin.c" -ldl
-assert_rc 0
+build_shim "$T/store-shim.so"
 RANGED='multipart: {threshold: 1M, part-size: 256K, concurrency: 3}'
 cat > "$CONFIG" <<EOF
 providers:

@@ -48,22 +48,12 @@ assert_out_has "--memory SIZE"
 # run in the background with its peak resident set followed in /proc
 # ($PEAK, KiB), as lib.sh's peak_rss does for commands without stdin.
 pipe_peak() {
-  local mib=$1 pid v
+  local mib=$1
   shift
   LAST_CMD="head -c ${mib}M /dev/zero | xtstore $*"
-  PEAK=0
   "$XT_BIN" --config "$CONFIG" "$@" < <(head -c "${mib}M" /dev/zero) \
     > "$T/.out" 2> "$T/.err" &
-  pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    v=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
-    if [ -n "$v" ] && [ "$v" -gt "$PEAK" ]; then
-      PEAK=$v
-    fi
-    sleep 0.02
-  done
-  wait "$pid"
-  _collect $?
+  follow_peak $!
 }
 
 # stored_zeros KEY MIB: the object holds MIB MiB of zeros.

@@ -13,10 +13,6 @@
 
 MODE=${4:-local}
 LIMIT_KIB=$((64 * 1024))
-ASAN=0
-if ldd "$XT_BIN" 2>/dev/null | grep -q libasan; then
-  ASAN=1
-fi
 
 # make_file PATH MIB: MIB MiB of incompressible bytes.
 make_file() {
@@ -26,38 +22,6 @@ chunk = os.urandom(1 << 20)
 with open(sys.argv[1], "wb") as out:
     for i in range(int(sys.argv[2])):
         out.write(chunk[i:] + chunk[:i])' "$1" "$2"
-}
-
-# peak_rss ARGS...: xtstore with the test config in the background,
-# following VmHWM (the peak resident set) until it exits: $PEAK (KiB), and
-# $RC/$OUT/$ERR as with xt.
-peak_rss() {
-  local pid v
-  LAST_CMD="xtstore $*"
-  PEAK=0
-  "$XT_BIN" --config "$CONFIG" "$@" > "$T/.out" 2> "$T/.err" &
-  pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    v=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
-    if [ -n "$v" ] && [ "$v" -gt "$PEAK" ]; then
-      PEAK=$v
-    fi
-    sleep 0.02
-  done
-  wait "$pid"
-  _collect $?
-}
-
-assert_bounded() {
-  check
-  echo "peak RSS $PEAK KiB: $LAST_CMD"
-  if [ "$ASAN" -eq 1 ]; then
-    echo "  (not checked under ASan)"
-    return
-  fi
-  [ "$PEAK" -gt 0 ] || fail "no peak RSS measured"
-  [ "$PEAK" -lt "$LIMIT_KIB" ] ||
-    fail "peak RSS $PEAK KiB is not under $LIMIT_KIB KiB"
 }
 
 # assert_no_staging DIR: the local provider keeps no upload under DIR.

@@ -22,7 +22,6 @@
 #   test_put_progress.sh XTSTORE_BIN PROJECT_SOURCE_DIR BINARY_DIR
 . "$(dirname "$0")/lib.sh" "$@"
 
-FAULTPROXY_SH=${XTSTORE_FAULTPROXY_SH:-$SRC_DIR/tests/servers/faultproxy.sh}
 S3_DIR=${XTSTORE_S3RVER_DIR:-}
 if [ -z "$S3_DIR" ]; then
   echo "skip: XTSTORE_S3RVER_DIR is not set (run through ctest, which starts s3rver)"
@@ -36,16 +35,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-set_rules() { # atomically: the running proxy reloads a whole file
-  cat > "$T/rules.json.tmp"
-  mv "$T/rules.json.tmp" "$T/rules.json"
-  sleep 0.2
-}
-echo '[]' | set_rules
-P=$("$FAULTPROXY_SH" start "$T/proxy" "$S3_DIR" "$T/rules.json") || {
-  echo "FAIL: the fault proxy did not start"
-  exit 1
-}
+proxy_rules '[]'
+proxy_start "$T/proxy" "$S3_DIR"
+P=$(cat "$T/proxy/endpoint")
 E=$(cat "$S3_DIR/endpoint")
 S3='type: "storage", provider: "s3", access-key: "S3RVER", secret-key: "S3RVER", addressing: "path", payload-signing: "unsigned"'
 cat > "$CONFIG" <<EOF
@@ -75,7 +67,7 @@ cuts() { grep -c "^PUT /$B/$1 .*reset" "$T/proxy/log" || true; }
     sep=,
   done
   echo ']'
-} | set_rules
+} | proxy_rules
 : > "$T/proxy/log"
 xt -v put "$T/big.bin" "s3:$B/later.bin"
 assert_rc 0
@@ -91,7 +83,7 @@ check
 cmp -s "$T/big.bin" "$T/later.back" || fail "the put cut 5 times stored other bytes"
 
 # --- cut at the same point, again and again -------------------------------------
-set_rules <<EOF
+proxy_rules <<EOF
 [{"match": {"method": "PUT", "path": "^/$B/same.bin\$"}, "count": 40,
   "reset_request_body_after": $((3 * MIB))}]
 EOF
@@ -118,7 +110,7 @@ head -c $((50 * MIB)) /dev/urandom > "$T/mp.bin"
     sep=,
   done
   echo ']'
-} | set_rules
+} | proxy_rules
 : > "$T/proxy/log"
 xt -v put "$T/mp.bin" "s3mp:$B/mp.bin"
 assert_rc 0

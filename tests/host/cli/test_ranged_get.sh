@@ -29,15 +29,11 @@
 #   test_ranged_get.sh XTSTORE_BIN PROJECT_SOURCE_DIR BINARY_DIR
 . "$(dirname "$0")/lib.sh" "$@"
 
-SERVER_SH=${XTSTORE_SERVER_SH:-$SRC_DIR/tests/servers/server.sh}
-FAULTPROXY_SH=${XTSTORE_FAULTPROXY_SH:-$SRC_DIR/tests/servers/faultproxy.sh}
-S3_DIR=${XTSTORE_S3RVER_DIR:-}
-OWN_S3=0
 B="xtrange-$$"
 cleanup() {
   "$XT_BIN" --config "$CONFIG" -q rb -f "s3d:$B" > /dev/null 2>&1
   "$FAULTPROXY_SH" stop "$T/proxy" > /dev/null 2>&1
-  [ "$OWN_S3" -eq 0 ] || "$SERVER_SH" stop s3rver "$T/s3rver" > /dev/null 2>&1
+  stop_own_s3rver
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -63,13 +59,9 @@ assert_err_lacks "ranges of"
 assert_same "$T/data/bkt/small.bin" "$T/work/small.bin"
 
 # --- s3rver -----------------------------------------------------------------
-if [ -z "$S3_DIR" ]; then
-  if ! "$SERVER_SH" start s3rver "$T/s3rver" > /dev/null 2>&1; then
-    echo "note: s3rver could not be started: its cases are not run"
-    finish
-  fi
-  OWN_S3=1
-  S3_DIR="$T/s3rver"
+if ! s3rver_dir; then
+  echo "note: s3rver could not be started: its cases are not run"
+  finish
 fi
 # Range 3 of 512K ranges starts at 1 MiB.
 cat > "$T/rules.json" <<EOF
@@ -85,10 +77,8 @@ cat > "$T/rules.json" <<EOF
   "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-Match</Condition></Error>"}
 ]
 EOF
-P=$("$FAULTPROXY_SH" start "$T/proxy" "$S3_DIR" "$T/rules.json") || {
-  echo "FAIL: the fault proxy did not start"
-  exit 1
-}
+proxy_start "$T/proxy" "$S3_DIR"
+P=$(cat "$T/proxy/endpoint")
 E=$(cat "$S3_DIR/endpoint")
 QUICK='retry: {attempts: 3, base-ms: 10, max-ms: 50}'
 cat > "$CONFIG" <<EOF

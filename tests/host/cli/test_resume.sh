@@ -16,11 +16,8 @@
 # late line of the killed run's counts as the re-run's).
 . "$(dirname "$0")/lib.sh" "$@"
 
-J="$HOME/.local/state/xtstore/uploads"
 MP='multipart: {threshold: 5M, part-size: 5M, concurrency: 2}'
-run ${CC:-cc} -shared -fPIC -DSHIM_MULTIPART -I "$SRC_DIR/plugin-api" \
-  -o "$T/store-shim.so" "$SRC_DIR/tests/host/cli/shim_plugin.c" -ldl
-assert_rc 0
+build_shim "$T/store-shim.so" -DSHIM_MULTIPART
 cat > "$CONFIG" <<EOF
 providers:
   storage:
@@ -33,35 +30,6 @@ xt-services:
   storage: "scratch"
 EOF
 
-# Parts recorded in the journals.
-jparts() {
-  cat "$J"/*.journal 2> /dev/null | grep -c '^P ' || true
-}
-# The upload id a journal records (the last field of its first line).
-jid() {
-  head -n 1 "$J"/*.journal 2> /dev/null | awk '{print $NF}'
-}
-
-# kill_mid FILE TARGET: `xtstore -v put FILE TARGET` killed with kill -9
-# once its journal records 3 parts; KILLED=1 when it was still running.
-kill_mid() {
-  local pid i n=0
-  "$XT_BIN" --config "$CONFIG" -v put "$1" "$2" > "$T/.k.out" 2> "$T/.k.err" &
-  pid=$!
-  for i in $(seq 1 3000); do
-    n=$(jparts)
-    [ "$n" -ge 3 ] && break
-    kill -0 "$pid" 2> /dev/null || break
-    sleep 0.01
-  done
-  KILLED=0
-  kill -9 "$pid" 2> /dev/null && KILLED=1
-  wait "$pid" 2> /dev/null
-  check
-  [ "$KILLED" -eq 1 ] && [ "$(jparts)" -ge 3 ] ||
-    fail "no journal of 3 parts while '$2' went up (killed: $KILLED; journal: $(jparts) parts)"
-}
-
 # --- the local provider --------------------------------------------------
 xt mb scratch:c
 assert_rc 0
@@ -70,16 +38,7 @@ assert_rc 0
 # through the shim, whose calls file counts the parts each run sent;
 # killed with kill -9 once half its parts are on record.
 head -c $((300 << 20)) /dev/urandom > big.bin       # 38 parts
-"$XT_BIN" --config "$CONFIG" -v put big.bin counted:c/big.bin > "$T/.k.out" 2> "$T/.k.err" &
-PID=$!
-for i in $(seq 1 6000); do
-  [ "$(jparts)" -ge 19 ] && break
-  kill -0 "$PID" 2> /dev/null || break
-  sleep 0.005
-done
-KILLED=0
-kill -9 "$PID" 2> /dev/null && KILLED=1
-wait "$PID" 2> /dev/null
+kill_when '[ "$(jparts)" -ge 19 ]' -v put big.bin counted:c/big.bin
 K=$(jparts)
 ID=$(jid)
 R1=$(grep -c '^multipart_part c big.bin$' "$T/calls")
@@ -127,7 +86,7 @@ head -c $((150 << 20)) big.bin > big.tmp && mv big.tmp big.bin   # 30 parts of 5
 
 # An upload the service no longer has (expired, aborted elsewhere) is
 # started over.
-kill_mid big.bin scratch:c/gone.bin
+kill_at_parts 3 -v put big.bin scratch:c/gone.bin
 ID=$(jid)
 rm -rf "$T/data/c/.xtstore/uploads/$ID"
 xt -v put big.bin scratch:c/gone.bin
@@ -142,7 +101,7 @@ check
 
 # A changed source is not resumed: the old upload is aborted, the new one
 # starts from part 1.
-kill_mid big.bin scratch:c/big2.bin
+kill_at_parts 3 -v put big.bin scratch:c/big2.bin
 ID=$(jid)
 printf 'changed' | dd of=big.bin bs=1 seek=1000 conv=notrunc status=none
 xt -v put big.bin scratch:c/big2.bin
@@ -157,7 +116,7 @@ rm -f got.bin
 # A journaled part whose range changed while the file kept its size and
 # time (an in-place rewrite, mtime put back) is sent again: its CRC-32C
 # no longer matches the one recorded; the other parts are re-used.
-kill_mid big.bin scratch:c/big4.bin
+kill_at_parts 3 -v put big.bin scratch:c/big4.bin
 K=$(jparts)
 ID=$(jid)
 NO=$(grep -h '^P ' "$J"/*.journal | head -n 1 | awk '{print $2}')
@@ -176,7 +135,7 @@ assert_same big.bin got.bin
 rm -f got.bin
 
 # cleanup --yes aborts what a killed run left, and forgets it.
-kill_mid big.bin scratch:c/big3.bin
+kill_at_parts 3 -v put big.bin scratch:c/big3.bin
 ID=$(jid)
 xt cleanup scratch:c --yes
 assert_rc 0
@@ -192,21 +151,17 @@ assert_rc 2
 
 # An upload a running xtstore is doing is neither resumed nor cleaned up:
 # the uploader is stopped (SIGSTOP) while cleanup --yes runs, then goes on.
-"$XT_BIN" --config "$CONFIG" put big.bin scratch:c/live.bin > /dev/null 2>&1 &
-PID=$!
-for i in $(seq 1 3000); do
-  [ "$(jparts)" -ge 1 ] && break
-  sleep 0.01
-done
-kill -STOP "$PID"
+bg_start put big.bin scratch:c/live.bin
+bg_until '[ "$(jparts)" -ge 1 ]'
+kill -STOP "$BG"
 xt cleanup scratch:c --yes
 assert_rc 0
 assert_out_has "active  scratch:c/live.bin"
 xt -v put big.bin scratch:c/live.bin
 assert_rc 0
 assert_err_has "another run is uploading it: this one is not journaled"
-kill -CONT "$PID"
-wait "$PID"
+kill -CONT "$BG"
+wait "$BG"
 RC=$?
 LAST_CMD="xtstore put big.bin scratch:c/live.bin (stopped, continued)"
 assert_rc 0
@@ -217,16 +172,12 @@ check
 [ -z "$(ls "$J")" ] || fail "a completed upload left its journal: $(ls "$J")"
 
 # --- s3rver, through the fault proxy (passing everything) ----------------
-if [ -z "${XTSTORE_S3RVER_DIR:-}" ] || [ -z "${XTSTORE_FAULTPROXY_SH:-}" ] ||
-   [ ! -f "$XTSTORE_S3RVER_DIR/endpoint" ]; then
+if ! have_s3rver_proxy; then
   echo "note: s3rver half skipped (run through ctest with the s3rver fixture)"
   finish
 fi
 echo '[]' > "$T/rules.json"
-"$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$XTSTORE_S3RVER_DIR" "$T/rules.json" > /dev/null || {
-  echo "FAIL: the fault proxy did not start"
-  exit 1
-}
+proxy_start "$T/proxy" "$XTSTORE_S3RVER_DIR"
 B="xtresume$$"
 trap '"$XT_BIN" --config "$CONFIG" -q rb -f "s3:$B" > /dev/null 2>&1;
       "$XTSTORE_FAULTPROXY_SH" stop "$T/proxy" > /dev/null 2>&1;
@@ -246,69 +197,26 @@ xt-services:
 EOF
 }
 s3_config "$T/proxy"
-# Body bytes of the UploadParts of key $1 proxy $2 received (a killed run's
-# in-flight parts too: logged as they are cut, or answered).
+# part_bytes KEY PROXY_DIR: body bytes of the UploadParts of KEY there.
 part_bytes() {
-  awk -v p="/$B/$1" '$1 == "PUT" && $2 == p && $4 ~ /partNumber=/ {n += $3}
-    END {print n + 0}' "$2/bytes"
-}
-# Bytes of the parts the journal records.
-jbytes() {
-  cat "$J"/*.journal 2> /dev/null | awk '$1 == "P" {n += $3} END {print n + 0}'
+  proxy_put_bytes "$2" "/$B/$1" 'partNumber='
 }
 xt mb "s3:$B"
 assert_rc 0
 
-# 300 MiB at the default multipart settings (8 MiB parts, 4 in flight),
-# killed with kill -9 once half its bytes went up.
+# 300 MiB at the default multipart settings (38 parts of 8 MiB, 4 in
+# flight), killed with kill -9 once half its bytes went up; the re-run,
+# through a proxy of its own, sends the parts not on record, nothing more;
+# all that was sent twice is at most the parts in flight at the kill.
 TOTAL=$((300 << 20))
 PS=$((8 << 20))
 head -c "$TOTAL" /dev/urandom > s3.bin
-"$XT_BIN" --config "$CONFIG" -v put s3.bin "s3d:$B/s3.bin" > "$T/.k.out" 2> "$T/.k.err" &
-PID=$!
-for i in $(seq 1 6000); do
-  [ "$(part_bytes s3.bin "$T/proxy")" -ge $((TOTAL / 2)) ] && break
-  kill -0 "$PID" 2> /dev/null || break
-  sleep 0.02
-done
-KILLED=0
-kill -9 "$PID" 2> /dev/null && KILLED=1
-wait "$PID" 2> /dev/null
-proxy_settled "$T/proxy"
-K=$(jparts)
-ID=$(jid)
-REC=$(jbytes)
-B1=$(part_bytes s3.bin "$T/proxy")
-"$XTSTORE_FAULTPROXY_SH" start "$T/proxy2" "$XTSTORE_S3RVER_DIR" "$T/rules.json" > /dev/null || {
-  echo "FAIL: the second fault proxy did not start"
-  exit 1
-}
+kill_halfway "$T/proxy" "part_bytes s3.bin" put s3.bin "s3d:$B/s3.bin"
+proxy_start "$T/proxy2" "$XTSTORE_S3RVER_DIR"
 s3_config "$T/proxy2"
-check
-grep -q "multipart upload, 38 parts of $PS bytes, 4 at a time" "$T/.k.err" ||
-  fail "not the default multipart settings: $(grep multipart "$T/.k.err")"
-check
-[ "$KILLED" -eq 1 ] && [ "$K" -ge 1 ] && [ "$B1" -lt "$TOTAL" ] ||
-  fail "not killed half-way (killed: $KILLED; journal: $K parts; $B1 bytes sent)"
 xt cleanup "s3d:$B"
 assert_out_has "stale  s3d:$B/s3.bin  upload $ID"
-xt -v put s3.bin "s3d:$B/s3.bin"
-assert_rc 0
-assert_err_has "resuming upload '$ID': $K of 38 parts on record"
-proxy_settled "$T/proxy2"
-B2=$(part_bytes s3.bin "$T/proxy2")
-echo "s3rver: killed after $B1 of $TOTAL bytes ($K parts, $REC bytes on record);\
- the re-run sent $B2; sent twice: $((B1 + B2 - TOTAL))"
-# The re-run sends the parts not on record, nothing more; and all that was
-# sent twice is at most the parts in flight at the kill.
-check
-[ "$B2" -le $((TOTAL - REC)) ] ||
-  fail "run 2 sent $B2 bytes; the parts not on record are $((TOTAL - REC))"
-check
-[ $((B1 + B2 - TOTAL)) -le $((4 * PS)) ] ||
-  fail "$((B1 + B2 - TOTAL)) bytes sent twice: more than the 4 parts of $PS in flight"
-check
-[ -z "$(ls "$J")" ] || fail "a completed upload left its journal: $(ls "$J")"
+resumed_counted "$T/proxy2" "part_bytes s3.bin" put s3.bin "s3d:$B/s3.bin"
 if [ -x /usr/bin/aws ]; then
   AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER /usr/bin/aws \
     --endpoint-url "$(cat "$XTSTORE_S3RVER_DIR/endpoint")" --region us-east-1 \
@@ -324,7 +232,7 @@ head -c $((40 << 20)) /dev/urandom > s3.bin          # 8 parts
 
 # s3rver answers AbortMultipartUpload with MethodNotAllowed: then cleanup
 # says so and keeps the journal, to be tried again.
-kill_mid s3.bin "s3:$B/s3b.bin"
+kill_at_parts 3 -v put s3.bin "s3:$B/s3b.bin"
 ID=$(jid)
 xt cleanup "s3:$B" --yes
 if [ "$RC" -eq 0 ]; then

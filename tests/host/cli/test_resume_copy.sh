@@ -19,42 +19,35 @@
 # both take up its journal.
 . "$(dirname "$0")/lib.sh" "$@"
 
-if [ -z "${XTSTORE_S3RVER_DIR:-}" ] || [ -z "${XTSTORE_FAULTPROXY_SH:-}" ] ||
-   [ ! -f "$XTSTORE_S3RVER_DIR/endpoint" ]; then
+if ! have_s3rver_proxy; then
   echo "note: skipped (run through ctest with the s3rver fixture)"
   finish
 fi
 
-J="$HOME/.local/state/xtstore/uploads"
 MP='multipart: {threshold: 5M, part-size: 5M, concurrency: 2}'
 echo '[]' > "$T/rules.json"
-"$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$XTSTORE_S3RVER_DIR" "$T/rules.json" > /dev/null || {
-  echo "FAIL: the fault proxy did not start"
-  exit 1
-}
+proxy_start "$T/proxy" "$XTSTORE_S3RVER_DIR"
 B="xtrescp$$"
 trap '"$XT_BIN" --config "$CONFIG" -q rb -f "s3:$B" > /dev/null 2>&1;
       [ -n "${AZ_C:-}" ] && "$XT_BIN" --config "$CONFIG" -q rb -f "az:$AZ_C" > /dev/null 2>&1;
       "$XTSTORE_FAULTPROXY_SH" stop "$T/proxy" > /dev/null 2>&1;
       "$XTSTORE_FAULTPROXY_SH" stop "$T/proxy-az" > /dev/null 2>&1; rm -rf "$T"' EXIT
-cat > "$CONFIG" <<EOF
+# cp_config [SERVICES]: the local "src" and "s3" (s3rver through the
+# proxy), and SERVICES (more lines of external-services).
+cp_config() {
+  cat > "$CONFIG" <<EOF
 external-services:
   src: {type: "storage", provider: "local", path: "$T/data", $MP}
   s3: {type: "storage", provider: "s3", endpoint: "$(cat "$T/proxy/endpoint")",
        region: "us-east-1", access-key: "S3RVER", secret-key: "S3RVER",
        addressing: "path", payload-signing: "unsigned", $MP}
+${1:-}
 xt-services:
   storage: "src"
 EOF
+}
+cp_config
 
-# Parts recorded in the journals.
-jparts() {
-  cat "$J"/*.journal 2> /dev/null | grep -c '^P ' || true
-}
-# The upload id a journal records (the last field of its first line).
-jid() {
-  head -n 1 "$J"/*.journal 2> /dev/null | awk '{print $NF}'
-}
 # UploadPart requests of key $1 so far.
 uploads() {
   grep -c "^PUT /$B/$1 " "$T/proxy/log" || true
@@ -72,28 +65,37 @@ readback() {
   fi
 }
 
+# journal_ready OLD_ID: the journal records 3 parts of an upload other
+# than OLD_ID. Parts and id from one read of the journal: read apart, a run
+# that replaces the old journal in between passes the test with neither.
+journal_ready() {
+  local snap
+  snap=$(cat "$J"/*.journal 2> /dev/null || true)
+  [ "$(grep -c '^P ' <<< "$snap" || true)" -ge 3 ] &&
+    [ "$(head -n 1 <<< "$snap" | awk '{print $NF}')" != "$1" ]
+}
+
 # kill_mid SOURCE TARGET [OLD_ID]: `xtstore -v cp SOURCE TARGET` killed
 # with kill -9 once its journal records 3 parts (of an upload other than
 # OLD_ID).
 kill_mid() {
-  local pid i killed=0
-  "$XT_BIN" --config "$CONFIG" -v cp "$1" "$2" > "$T/.k.out" 2> "$T/.k.err" &
-  pid=$!
-  # Parts and id from one read of the journal: read apart, a run that
-  # replaces the old journal in between passes the test with neither.
-  local snap
-  for i in $(seq 1 3000); do
-    snap=$(cat "$J"/*.journal 2> /dev/null || true)
-    [ "$(grep -c '^P ' <<< "$snap" || true)" -ge 3 ] &&
-      [ "$(head -n 1 <<< "$snap" | awk '{print $NF}')" != "${3:-}" ] && break
-    kill -0 "$pid" 2> /dev/null || break
-    sleep 0.01
-  done
-  kill -9 "$pid" 2> /dev/null && killed=1
-  wait "$pid" 2> /dev/null
+  local old_id=${3:-}
+  kill_when 'journal_ready "$old_id"' -v cp "$1" "$2"
   check
-  [ "$killed" -eq 1 ] && [ "$(jparts)" -ge 3 ] && [ "$(jid)" != "${3:-}" ] ||
-    fail "no journal of 3 parts while '$2' was copied (killed: $killed; journal: $(jparts) parts; $(cat "$T/.k.err"))"
+  [ "$KILLED" -eq 1 ] && [ "$(jparts)" -ge 3 ] && [ "$(jid)" != "$old_id" ] ||
+    fail "no journal of 3 parts while '$2' was copied (killed: $KILLED; journal: $(jparts) parts; $(cat "$T/.k.err"))"
+}
+
+# journaled SOURCE_FIELDS COUNT: K, ID and R1 (COUNT's requests so far) of
+# the killed run; one check: the journal records the source object (60 MiB
+# in parts of 5 MiB; SOURCE_FIELDS: its service, container and key).
+journaled() {
+  K=$(jparts)
+  ID=$(jid)
+  R1=$($2)
+  check
+  head -n 1 "$J"/*.journal | grep -q "^xtstore-journal 2 [0-9]* 62914560 5242880 $1 " ||
+    fail "the journal does not record the source object: $(head -n 1 "$J"/*.journal)"
 }
 
 xt mb src:c
@@ -106,12 +108,7 @@ assert_rc 0
 
 # --- killed, then resumed --------------------------------------------------
 kill_mid src:c/big.bin "s3:$B/big.bin"
-K=$(jparts)
-ID=$(jid)
-R1=$(uploads big.bin)
-check
-head -n 1 "$J"/*.journal | grep -q '^xtstore-journal 2 [0-9]* 62914560 5242880 src c big.bin ' ||
-  fail "the journal does not record the source object: $(head -n 1 "$J"/*.journal)"
+journaled "src c big.bin" "uploads big.bin"
 [ $((R1 - K)) -le 2 ] || fail "run 1 started $R1 parts, journaled $K"
 xt cleanup "s3:$B"
 assert_rc 0
@@ -256,24 +253,13 @@ fi
 # The emulator's public, documented key.
 export AZ_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
 AZ_C="xtrescp-$$"
-AZP=$("$XTSTORE_FAULTPROXY_SH" start "$T/proxy-az" "$XTSTORE_AZURITE_DIR" "$T/rules.json") || {
-  echo "FAIL: the fault proxy did not start"
-  exit 1
-}
-cat > "$CONFIG" <<EOF
-external-services:
-  src: {type: "storage", provider: "local", path: "$T/data", $MP}
-  s3: {type: "storage", provider: "s3", endpoint: "$(cat "$T/proxy/endpoint")",
-       region: "us-east-1", access-key: "S3RVER", secret-key: "S3RVER",
-       addressing: "path", payload-signing: "unsigned", $MP}
-  s3d: {type: "storage", provider: "s3", endpoint: "$(cat "$XTSTORE_S3RVER_DIR/endpoint")",
-        region: "us-east-1", access-key: "S3RVER", secret-key: "S3RVER",
-        addressing: "path", payload-signing: "unsigned", $MP}
-  az: {type: "storage", provider: "azure", account: "devstoreaccount1",
-       key: "\$env:AZ_KEY", endpoint: "$AZP", $MP}
-xt-services:
-  storage: "src"
-EOF
+proxy_start "$T/proxy-az" "$XTSTORE_AZURITE_DIR"
+AZP=$(cat "$T/proxy-az/endpoint")
+cp_config "  s3d: {type: \"storage\", provider: \"s3\", endpoint: \"$(cat "$XTSTORE_S3RVER_DIR/endpoint")\",
+        region: \"us-east-1\", access-key: \"S3RVER\", secret-key: \"S3RVER\",
+        addressing: \"path\", payload-signing: \"unsigned\", $MP}
+  az: {type: \"storage\", provider: \"azure\", account: \"devstoreaccount1\",
+       key: \"\$env:AZ_KEY\", endpoint: \"$AZP\", $MP}"
 # Put Block and Put Block List requests to blob $1 Azurite answered.
 azputs() {
   grep -c "^PUT /devstoreaccount1/$AZ_C/$1 pass 201" "$T/proxy-az/log" || true
@@ -281,12 +267,7 @@ azputs() {
 xt mb "az:$AZ_C"
 assert_rc 0
 kill_mid "s3d:$B/big.bin" "az:$AZ_C/big.bin"
-K=$(jparts)
-ID=$(jid)
-R1=$(azputs big.bin)
-check
-head -n 1 "$J"/*.journal | grep -q "^xtstore-journal 2 [0-9]* 62914560 5242880 s3d $B big.bin " ||
-  fail "the journal does not record the source object: $(head -n 1 "$J"/*.journal)"
+journaled "s3d $B big.bin" "azputs big.bin"
 [ $((R1 - K)) -le 2 ] || fail "run 1 stored $R1 blocks, journaled $K"
 xt -v cp "s3d:$B/big.bin" "az:$AZ_C/big.bin"
 assert_rc 0

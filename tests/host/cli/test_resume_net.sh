@@ -22,13 +22,9 @@ if [ -z "${XTSTORE_MOTO_DIR:-}" ] || [ ! -f "$XTSTORE_MOTO_DIR/keys" ] ||
   exit 77
 fi
 read -r AK SK < "$XTSTORE_MOTO_DIR/keys"
-J="$HOME/.local/state/xtstore/uploads"
 B="xtnet$$"
 echo '[]' > "$T/rules.json"
-"$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$XTSTORE_MOTO_DIR" "$T/rules.json" > /dev/null || {
-  echo "FAIL: the fault proxy did not start"
-  exit 1
-}
+proxy_start "$T/proxy" "$XTSTORE_MOTO_DIR"
 trap '"$XT_BIN" --config "$CONFIG" -q rb -f "m:$B" > /dev/null 2>&1;
       "$XTSTORE_FAULTPROXY_SH" stop "$T/proxy" > /dev/null 2>&1; rm -rf "$T"' EXIT
 # m_config [EXTRA]: 8 parts of 5 MiB, 2 at a time; two attempts per
@@ -53,17 +49,6 @@ aws_moto() {
   AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK /usr/bin/aws --endpoint-url \
     "$(cat "$XTSTORE_MOTO_DIR/endpoint")" --region us-east-1 "$@"
 }
-# rules JSON: the proxy's rules from now on (by rename: never half-read).
-rules() {
-  echo "$1" > "$T/rules.tmp" && mv "$T/rules.tmp" "$T/rules.json"
-  sleep 0.3
-}
-jparts() {
-  cat "$J"/*.journal 2> /dev/null | grep -c '^P ' || true
-}
-jid() {
-  head -n 1 "$J"/*.journal 2> /dev/null | awk '{print $NF}'
-}
 # The part numbers of key $1's UploadParts from proxy line $2 on, sorted,
 # each once (a part retried is one part), and their body bytes.
 parts_sent() {
@@ -72,8 +57,7 @@ parts_sent() {
     sort -n -u | tr '\n' ' '
 }
 bytes_sent() {
-  tail -n +"$2" "$T/proxy/bytes" | awk -v p="/$B/$1" '$1 == "PUT" && $2 == p {n += $3}
-    END {print n + 0}'
+  proxy_put_bytes "$T/proxy" "/$B/$1" '' "$2"
 }
 # The part numbers of 1-8 the journal lacks, as parts_sent prints them.
 parts_missing() {
@@ -100,7 +84,7 @@ assert_rc 0
 # keys); the run fails after its retries, and keeps the upload (parts 1-2
 # or 1-3 on record) for the next run, which has no fault and no EXTRA.
 lost() {
-  rules "[{\"match\": {\"method\": \"PUT\", \"query\": \"partNumber=\"}, \"skip\": 3, $2}]"
+  proxy_rules "[{\"match\": {\"method\": \"PUT\", \"query\": \"partNumber=\"}, \"skip\": 3, $2}]"
   m_config "${3:-}"
   xt put a.bin "m:$B/$1"      # not -v: the line that says so is a warning
   m_config
@@ -123,7 +107,7 @@ lost() {
   MISSING=$(parts_missing)
   proxy_settled "$T/proxy"
   N0=$(($(wc -l < "$T/proxy/bytes") + 1))
-  rules '[]'
+  proxy_rules '[]'
   xt -v put a.bin "m:$B/$1"
   assert_rc 0
   assert_err_has "resuming upload '$ID': $K of 8 parts on record"
@@ -165,7 +149,7 @@ lost fivexx.bin '"status": 500,
 # kept: see kept_for_next_run in host/engine/multipart.c.)
 # aborted KEY RULE: part 4 on is answered per RULE.
 aborted() {
-  rules "[{\"match\": {\"method\": \"PUT\", \"query\": \"partNumber=\"}, \"skip\": 3, $2}]"
+  proxy_rules "[{\"match\": {\"method\": \"PUT\", \"query\": \"partNumber=\"}, \"skip\": 3, $2}]"
   xt -v put a.bin "m:$B/$1"
   check
   [ "$RC" -ne 0 ] || fail "$1: the run succeeded with every part after the 3rd refused"
@@ -179,7 +163,7 @@ aborted() {
 }
 aborted denied.bin '"status": 403,
   "body": "<Error><Code>AccessDenied</Code><Message>no</Message></Error>"'
-rules '[]'
+proxy_rules '[]'
 
 # A copy from moto (ranged gets pinned to its etag) to the local provider
 # in parts, journaled: the source's service failing for good (500 on its
@@ -190,7 +174,7 @@ rules '[]'
 xt put a.bin "m:$B/src.bin"
 assert_rc 0
 mkdir -p "$T/data/c"
-rules '[{"match": {"method": "GET", "headers": {"range": "bytes="}}, "skip": 3,
+proxy_rules '[{"match": {"method": "GET", "headers": {"range": "bytes="}}, "skip": 3,
   "status": 500,
   "body": "<Error><Code>InternalError</Code><Message>down</Message></Error>"}]'
 xt cp "m:$B/src.bin" sc:c/copy.bin
@@ -201,14 +185,14 @@ assert_err_has "upload '$ID' kept in '$J/"
 check
 [ -n "$ID" ] && [ -d "$T/data/c/.xtstore/uploads/$ID" ] ||
   fail "copy: no journal, or the staged upload '$ID' is gone"
-rules '[]'
+proxy_rules '[]'
 xt -v cp "m:$B/src.bin" sc:c/copy.bin
 assert_rc 0
 assert_err_has "resuming upload '$ID'"
 assert_same a.bin "$T/data/c/copy.bin"
 check
 [ -z "$(ls "$J")" ] || fail "copy: a completed upload left its journal: $(ls "$J")"
-rules '[{"match": {"method": "GET", "headers": {"range": "bytes="}}, "skip": 3,
+proxy_rules '[{"match": {"method": "GET", "headers": {"range": "bytes="}}, "skip": 3,
   "status": 412,
   "body": "<Error><Code>PreconditionFailed</Code><Message>x</Message></Error>"}]'
 xt cp "m:$B/src.bin" sc:c/copy2.bin
@@ -220,5 +204,5 @@ check
 check
 [ -z "$(ls -A "$T/data/c/.xtstore/uploads" 2> /dev/null)" ] ||
   fail "copy2: staging left: $(ls "$T/data/c/.xtstore/uploads")"
-rules '[]'
+proxy_rules '[]'
 finish

@@ -14,12 +14,7 @@
 #   test_shards.sh XTSTORE_BIN PROJECT_SOURCE_DIR BINARY_DIR
 . "$(dirname "$0")/lib.sh" "$@"
 
-for v in XTSTORE_S3RVER_DIR XTSTORE_AZURITE_DIR; do
-  if [ -z "${!v:-}" ]; then
-    echo "skip: $v is not set (run through ctest, which starts the servers)"
-    exit 77
-  fi
-done
+need_servers XTSTORE_S3RVER_DIR XTSTORE_AZURITE_DIR
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE \
   JOB_COMPLETION_INDEX SLURM_ARRAY_TASK_ID SLURM_ARRAY_TASK_COUNT \
   SLURM_ARRAY_TASK_MIN SLURM_ARRAY_TASK_STEP AWS_BATCH_JOB_ARRAY_INDEX \
@@ -32,9 +27,7 @@ B="xtshard-$$"
 NOBJ=${XTSTORE_TEST_SHARD_OBJECTS:-5000}
 # The last name of d00 (i % 17 == 0), which flaky fails to put.
 FAILNAME=$(printf 'f%05d' $(((NOBJ - 2) / 17 * 17)))
-run ${CC:-cc} -shared -fPIC -I "$SRC_DIR/plugin-api" -o "$T/store-shim.so" \
-  "$SRC_DIR/tests/host/cli/shim_plugin.c" -ldl
-assert_rc 0
+build_shim "$T/store-shim.so"
 # s3bad: s3rver refuses its access key (403): a shard whose target fails.
 # flaky: scratch's storage through a shim that fails puts of $FAILNAME.
 cat > "$CONFIG" <<EOF

@@ -25,38 +25,23 @@
 #   test_throttle.sh XTSTORE_BIN PROJECT_SOURCE_DIR BINARY_DIR
 . "$(dirname "$0")/lib.sh" "$@"
 
-SERVER_SH=${XTSTORE_SERVER_SH:-$SRC_DIR/tests/servers/server.sh}
-FAULTPROXY_SH=${XTSTORE_FAULTPROXY_SH:-$SRC_DIR/tests/servers/faultproxy.sh}
-S3_DIR=${XTSTORE_S3RVER_DIR:-}
-OWN_S3=0
 B="xtthrottle-$$"
 cleanup() {
   "$XT_BIN" --config "$CONFIG" -q rb -f "s3d:$B" > /dev/null 2>&1
   "$FAULTPROXY_SH" stop "$T/proxy" > /dev/null 2>&1
-  [ "$OWN_S3" -eq 0 ] || "$SERVER_SH" stop s3rver "$T/s3rver" > /dev/null 2>&1
+  stop_own_s3rver
   rm -rf "$T"
 }
 trap cleanup EXIT
 
-if [ -z "$S3_DIR" ]; then
-  if ! "$SERVER_SH" start s3rver "$T/s3rver" > /dev/null 2>&1; then
-    echo "note: s3rver could not be started: nothing is run"
-    finish
-  fi
-  OWN_S3=1
-  S3_DIR="$T/s3rver"
+if ! s3rver_dir; then
+  echo "note: s3rver could not be started: nothing is run"
+  finish
 fi
 
-set_rules() { # atomically: the running proxy reloads a whole file
-  cat > "$T/rules.json.tmp"
-  mv "$T/rules.json.tmp" "$T/rules.json"
-  sleep 0.2
-}
-echo '[]' | set_rules
-P=$("$FAULTPROXY_SH" start "$T/proxy" "$S3_DIR" "$T/rules.json") || {
-  echo "FAIL: the fault proxy did not start"
-  exit 1
-}
+proxy_rules '[]'
+proxy_start "$T/proxy" "$S3_DIR"
+P=$(cat "$T/proxy/endpoint")
 E=$(cat "$S3_DIR/endpoint")
 S3='type: "storage", provider: "s3", access-key: "S3RVER", secret-key: "S3RVER", addressing: "path", payload-signing: "unsigned"'
 cat > "$CONFIG" <<EOF
@@ -95,7 +80,7 @@ check
 [ "$clean" -ge 200 ] || fail "the clean run made $clean requests, fewer than its 200 objects"
 
 # --- 20% 503 SlowDown, Retry-After: 1 ----------------------------------------
-set_rules <<EOF
+proxy_rules <<EOF
 [{"match": {"path": "^/$B/thr/"}, "fraction": 0.2, "seed": 11,
   "status": 503, "headers": {"Retry-After": "1"},
   "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>FP</RequestId></Error>"}]
@@ -146,7 +131,7 @@ else
 fi
 
 # --- 20% 429 Too Many Requests, Retry-After: 1 -------------------------------
-set_rules <<EOF
+proxy_rules <<EOF
 [{"match": {"path": "^/$B/tmr200/"}, "fraction": 0.2, "seed": 13,
   "status": 429, "headers": {"Retry-After": "1"},
   "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>TooManyRequests</Code><Message>Too many requests.</Message><RequestId>FP</RequestId></Error>"}]
@@ -169,7 +154,7 @@ check
 diff -r "$T/src" "$T/back429" > "$T/diff" 2>&1 || fail "objects differ after the copy answered 429: $(head -c 400 "$T/diff")"
 
 # Quiet without -v: no line per throttled request, no summary.
-set_rules <<EOF
+proxy_rules <<EOF
 [{"match": {"path": "^/$B/quiet/"}, "fraction": 0.2, "seed": 5,
   "status": 503, "headers": {"Retry-After": "1"},
   "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"}]
@@ -183,7 +168,7 @@ assert_err_empty
 # whose put is throttled 4 times, on a service allowed 2 attempts.
 mkdir -p "$T/loc/box"
 head -c 3000 /dev/urandom > "$T/loc/box/one.bin"
-set_rules <<EOF
+proxy_rules <<EOF
 [{"match": {"method": "PUT", "path": "^/$B/streamed/"}, "count": 4,
   "status": 503, "headers": {"Retry-After": "0"},
   "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"}]
@@ -202,7 +187,7 @@ cmp -s "$T/loc/box/one.bin" "$T/one.back" || fail "the streamed copy stored othe
 # 429, as some S3-compatible servers and Azure throttle: waited out, not
 # counted against the 2 attempts.
 head -c 2000 /dev/urandom > "$T/two.bin"
-set_rules <<EOF
+proxy_rules <<EOF
 [{"match": {"method": "PUT", "path": "^/$B/tmr/"}, "count": 3,
   "status": 429, "headers": {"Retry-After": "0"},
   "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>TooManyRequests</Code><Message>Too many requests.</Message></Error>"}]

@@ -13,9 +13,7 @@
 . "$(dirname "$0")/lib.sh" "$@"
 
 LOCAL_SO="$BIN_DIR/plugins/store-local.so"
-run ${CC:-cc} -shared -fPIC -I "$SRC_DIR/plugin-api" -o "$T/store-shim.so" \
-  "$SRC_DIR/tests/host/cli/shim_plugin.c" -ldl
-assert_rc 0
+build_shim "$T/store-shim.so"
 # "slow" is other's storage through a shim whose puts wait 1.5 s before
 # they start, noting each op in calls-slow: an object stays in flight long
 # enough to be signalled.
@@ -287,15 +285,8 @@ assert_file_absent "$T/data2/box/many/zz-extra"
 # (test_watch_stop.c) Stopped once an object is reported: STORE_E_ABORTED
 # "stopped", the run log has the objects that finished, and its shard_end
 # says not ok, so runlog summary counts the shard as failed.
-SAN=""
-if readelf -d "$BIN_DIR/lib/libxtstore.so" 2>/dev/null | grep -q asan; then
-  SAN="-fsanitize=address,undefined"
-fi
-run ${CC:-cc} $SAN -Wall -Wextra -Werror -I "$SRC_DIR/host/include" \
-  -I "$SRC_DIR/plugin-api" -o "$T/watch-stop" \
-  "$SRC_DIR/tests/host/cli/test_watch_stop.c" -L "$BIN_DIR/lib" -lxtstore \
-  -Wl,-rpath,"$BIN_DIR/lib"
-assert_rc 0
+build_client "$T/watch-stop" "$SRC_DIR/tests/host/cli/test_watch_stop.c" \
+  -Wall -Wextra -Werror
 : > "$T/calls-slow"
 run "$T/watch-stop" "$CONFIG" scratch slow box many/ mig/ "$T/mig.jsonl" \
   stopme

@@ -10,12 +10,7 @@
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/watchlib.sh"
 
-for v in XTSTORE_S3RVER_DIR XTSTORE_AZURITE_DIR; do
-  if [ -z "${!v:-}" ]; then
-    echo "skip: $v is not set (run through ctest, which starts the servers)"
-    exit 77
-  fi
-done
+need_servers XTSTORE_S3RVER_DIR XTSTORE_AZURITE_DIR
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE \
   AWS_CA_BUNDLE AZURE_STORAGE_CONNECTION_STRING
 export AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true

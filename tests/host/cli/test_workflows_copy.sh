@@ -8,9 +8,7 @@
 . "$(dirname "$0")/lib.sh" "$@"
 
 LOCAL_SO="$BIN_DIR/plugins/store-local.so"
-run ${CC:-cc} -shared -fPIC -I "$SRC_DIR/plugin-api" -o "$T/store-shim.so" \
-  "$SRC_DIR/tests/host/cli/shim_plugin.c" -ldl
-assert_rc 0
+build_shim "$T/store-shim.so"
 echo "a file, not a directory" > "$T/afile"
 mkdir -p "$T/data3" "$T/data4"
 cat > "$CONFIG" <<EOF
@@ -322,9 +320,7 @@ EOF
 # A config of its own: `put --to all` above counts every storage service.
 # "busy" takes 50 ms per put and records the most puts in flight at once;
 # "sscopy" copies server-side and notes every op.
-run ${CC:-cc} -DSHIM_COPY -shared -fPIC -I "$SRC_DIR/plugin-api" \
-  -o "$T/store-shimcopy.so" "$SRC_DIR/tests/host/cli/shim_plugin.c" -ldl
-assert_rc 0
+build_shim "$T/store-shimcopy.so" -DSHIM_COPY
 mkdir -p "$T/data5" "$T/data6"
 CONFIG="$T/xt-pool.yaml"
 cat > "$CONFIG" <<EOF

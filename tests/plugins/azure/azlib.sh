@@ -6,7 +6,8 @@
 # AZ_E (endpoint), AZ_KEY (the emulator's public key), AZ_SAS (an account
 # SAS from the SDK's signer), AZ_CONN (a connection string) and rewrites
 # $CONFIG with the provider and the service "az" (Shared Key), "azsas"
-# (SAS only) and the local "scratch". az_config appends more services.
+# (SAS only) and the local "scratch". az_config appends more services;
+# need_az_cli skips a test without the az CLI.
 
 AZSAS_BIN=$4
 . "$(dirname "$0")/../../host/cli/lib.sh" "$1" "$2" "$3"
@@ -41,6 +42,17 @@ xt-services:
 YAML
 }
 az_config ""
+
+# need_az_cli: skip the test (exit 77) without the az CLI; else keep az's
+# configuration in $T, without telemetry or colour.
+need_az_cli() {
+  if ! command -v az >/dev/null 2>&1; then
+    echo "skip: the az CLI (Debian package azure-cli) is not installed"
+    exit 77
+  fi
+  export AZURE_CORE_COLLECT_TELEMETRY=false AZURE_CORE_NO_COLOR=true
+  export AZURE_CONFIG_DIR="$T/az-config"
+}
 
 # Drop the run's containers whatever happened (lib.sh removes $T).
 trap 'XTSTORE_PLUGIN_PATH= "$XT_BIN" --config "$CONFIG" -q rb -f "az:$AZ_C" \

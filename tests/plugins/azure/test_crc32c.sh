@@ -8,12 +8,7 @@
 # with `az` (skipped, exit 77, without it).
 . "$(dirname "$0")/azlib.sh" "$@"
 
-if ! command -v az >/dev/null 2>&1; then
-  echo "skip: the az CLI (Debian package azure-cli) is not installed"
-  exit 77
-fi
-export AZURE_CORE_COLLECT_TELEMETRY=false AZURE_CORE_NO_COLOR=true
-export AZURE_CONFIG_DIR="$T/az-config"
+need_az_cli
 C=$AZ_C
 az_config "  azm: {type: \"storage\", provider: \"azure\", account: \"devstoreaccount1\", key: \"\$env:AZ_KEY\", endpoint: \"$AZ_E\", retry: {attempts: 1}, multipart: {threshold: 5M, part-size: 5M, concurrency: 2}}"
 

@@ -8,12 +8,7 @@
 # 77) only when az is not installed.
 . "$(dirname "$0")/azlib.sh" "$@"
 
-if ! command -v az >/dev/null 2>&1; then
-  echo "skip: the az CLI (Debian package azure-cli) is not installed"
-  exit 77
-fi
-export AZURE_CORE_COLLECT_TELEMETRY=false AZURE_CORE_NO_COLOR=true
-export AZURE_CONFIG_DIR="$T/az-config"
+need_az_cli
 C=$AZ_C
 
 # az_blob ARGS...: az storage blob ... against the fixture.

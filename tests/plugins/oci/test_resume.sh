@@ -9,17 +9,11 @@
 . "$(dirname "$0")/ocilib.sh" "$@"
 
 C=$OCI_C
-J="$HOME/.local/state/xtstore/uploads"
 oci_config "  ocim: {type: \"storage\", provider: \"oci\", endpoint: \"$OCI_E\", config-file: \"$OCI_DIR/config\", multipart: {threshold: 10M, part-size: 10M, concurrency: 2}}"
 
-jparts() {
-  cat "$J"/*.journal 2> /dev/null | grep -c '^P ' || true
-}
-# The upload id the journal records (its first line's last field, which
-# the journal keeps percent-encoded).
-jid() {
-  head -n 1 "$J"/*.journal 2> /dev/null | awk '{print $NF}' |
-    python3 -c 'import sys, urllib.parse; print(urllib.parse.unquote(sys.stdin.read().strip()))'
+# The upload id the journal records, which it keeps percent-encoded.
+jid_decoded() {
+  jid | python3 -c 'import sys, urllib.parse; print(urllib.parse.unquote(sys.stdin.read().strip()))'
 }
 # UploadParts of big.bin the server answered with 200.
 parts() {
@@ -31,20 +25,9 @@ xt mb "oci:$C"
 assert_rc 0
 head -c $((240 << 20)) /dev/urandom > big.bin        # 24 parts
 
-"$XT_BIN" --config "$CONFIG" -v put big.bin "ocim:$C/big.bin" > "$T/.k.out" 2> "$T/.k.err" &
-pid=$!
-for i in $(seq 1 3000); do
-  [ "$(jparts)" -ge 3 ] && break
-  kill -0 "$pid" 2> /dev/null || break
-  sleep 0.01
-done
-kill -9 "$pid" 2> /dev/null && killed=1
-wait "$pid" 2> /dev/null
-check
-[ "${killed:-0}" -eq 1 ] && [ "$(jparts)" -ge 3 ] ||
-  fail "no journal of 3 parts while big.bin went up ($(cat "$T/.k.err"))"
+kill_at_parts 3 -v put big.bin "ocim:$C/big.bin"
 K=$(jparts)
-ID=$(jid)
+ID=$(jid_decoded)
 R1=$(parts)
 
 xt -v put big.bin "ocim:$C/big.bin"
