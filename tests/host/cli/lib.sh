@@ -381,6 +381,24 @@ proxy_put_bytes() {
     '$1 == "PUT" && $2 == p && $4 ~ q {n += $3} END {print n + 0}'
 }
 
+# aws_moto ARGS...: /usr/bin/aws against the moto fixture, with the keys
+# $AK and $SK (read from $XTSTORE_MOTO_DIR/keys by the caller).
+aws_moto() {
+  AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK /usr/bin/aws --endpoint-url \
+    "$(cat "$XTSTORE_MOTO_DIR/endpoint")" --region us-east-1 "$@"
+}
+
+# staged: the multipart uploads moto has for bucket $B (needs /usr/bin/aws),
+# one id a line. An aws failure prints itself: never taken for "none".
+staged() {
+  if aws_moto s3api list-multipart-uploads --bucket "$B" --output text \
+    --query 'Uploads[].UploadId' > "$T/.staged" 2>&1; then
+    grep -v '^None$' "$T/.staged"
+  else
+    echo "aws list-multipart-uploads failed: $(cat "$T/.staged")"
+  fi
+}
+
 # --- runs killed mid-upload, and their journals (resume across runs) -----
 # J holds the journals of resumable uploads (host/engine/journal.c): the
 # first line of one ends with the upload id; each part on record is a line
@@ -522,7 +540,8 @@ kill_halfway() {
 # resumed_counted PROXY COUNT ARGS...: `xtstore -v ARGS`, the command
 # kill_halfway killed, run again through PROXY: it exits 0 resuming upload
 # $ID with its $K parts on record; once PROXY has logged every request, the
-# bytes it counted (B2) are no more than those not on record, and all that
+# bytes it counted over both runs are at least the file's, those of the
+# re-run (B2) no more than those not on record, and all that
 # was sent twice is at most the 4 parts in flight at the kill; no journal
 # is left. $ERR stays the re-run's.
 resumed_counted() {
@@ -535,6 +554,9 @@ resumed_counted() {
   B2=$($count "$proxy")
   echo "xtstore $*: killed after $B1 of $TOTAL bytes ($K parts, $REC bytes on\
  record); the re-run sent $B2; sent twice: $((B1 + B2 - TOTAL))"
+  check
+  [ $((B1 + B2)) -ge "$TOTAL" ] ||
+    fail "the proxy counted $((B1 + B2)) bytes over both runs, fewer than the $TOTAL uploaded"
   check
   [ "$B2" -le $((TOTAL - REC)) ] ||
     fail "run 2 sent $B2 bytes; the parts not on record are $((TOTAL - REC))"

@@ -18,7 +18,6 @@
 #   read back identical through /usr/bin/aws (else xtstore).
 . "$(dirname "$0")/lib.sh" "$@"
 
-J="$HOME/.local/state/xtstore/uploads"
 cat > "$CONFIG" <<EOF
 external-services:
   scratch: {type: "storage", provider: "local", path: "$T/data",
@@ -27,14 +26,6 @@ xt-services:
   storage: "scratch"
 EOF
 
-# Parts recorded in the journals.
-jparts() {
-  cat "$J"/*.journal 2> /dev/null | grep -c '^P ' || true
-}
-# The upload id a journal records (the last field of its first line).
-jid() {
-  head -n 1 "$J"/*.journal 2> /dev/null | awk '{print $NF}'
-}
 # The count of runs that kept it (the last K line; none, or a part line
 # after it: 0).
 jkept() {
@@ -43,23 +34,9 @@ jkept() {
 }
 
 # kill_mid TARGET [OPTIONS...]: `xtstore -v put big.bin TARGET OPTIONS`
-# killed with kill -9 once its journal records 3 parts.
+# killed with kill -9 once its journal records 3 parts (lib.sh).
 kill_mid() {
-  local pid i n=0 killed=0 target=$1
-  shift
-  "$XT_BIN" --config "$CONFIG" -v put big.bin "$target" "$@" > "$T/.k.out" 2> "$T/.k.err" &
-  pid=$!
-  for i in $(seq 1 3000); do
-    n=$(jparts)
-    [ "$n" -ge 3 ] && break
-    kill -0 "$pid" 2> /dev/null || break
-    sleep 0.01
-  done
-  kill -9 "$pid" 2> /dev/null && killed=1
-  wait "$pid" 2> /dev/null
-  check
-  [ "$killed" -eq 1 ] && [ "$(jparts)" -ge 3 ] ||
-    fail "no journal of 3 parts while '$target' went up (killed: $killed; journal: $(jparts) parts)"
+  kill_at_parts 3 -v put big.bin "$@"
 }
 
 # --- put options: the local provider -------------------------------------
@@ -123,13 +100,10 @@ if [ -z "${XTSTORE_MOTO_DIR:-}" ] || [ ! -f "$XTSTORE_MOTO_DIR/keys" ] ||
 fi
 read -r AK SK < "$XTSTORE_MOTO_DIR/keys"
 B="xtkept$$"
-echo '[]' > "$T/rules.json"
-"$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$XTSTORE_MOTO_DIR" "$T/rules.json" > /dev/null || {
-  echo "FAIL: the fault proxy did not start"
-  exit 1
-}
+proxy_rules '[]'
+proxy_start "$T/proxy" "$XTSTORE_MOTO_DIR"
 trap '"$XT_BIN" --config "$CONFIG" -q rb -f "m:$B" > /dev/null 2>&1;
-      "$XTSTORE_FAULTPROXY_SH" stop "$T/proxy" > /dev/null 2>&1; rm -rf "$T"' EXIT
+      "$FAULTPROXY_SH" stop "$T/proxy" > /dev/null 2>&1; rm -rf "$T"' EXIT
 # 8 parts of 5 MiB, 2 at a time; two attempts per request, 10-20 ms apart.
 cat > "$CONFIG" <<EOF
 external-services:
@@ -140,29 +114,10 @@ external-services:
 xt-services:
   storage: "m"
 EOF
-aws_moto() {
-  AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK /usr/bin/aws --endpoint-url \
-    "$(cat "$XTSTORE_MOTO_DIR/endpoint")" --region us-east-1 "$@"
-}
-# rules JSON: the proxy's rules from now on (by rename: never half-read).
-rules() {
-  echo "$1" > "$T/rules.tmp" && mv "$T/rules.tmp" "$T/rules.json"
-  sleep 0.3
-}
 # The UploadParts of key $1 the proxy logged from line $2 on.
 parts_sent() {
   tail -n +"$2" "$T/proxy/bytes" | awk -v p="/$B/$1" \
     '$1 == "PUT" && $2 == p && $4 ~ /partNumber=/ {n++} END {print n + 0}'
-}
-# The multipart uploads moto has for the bucket (needs /usr/bin/aws). An
-# aws failure prints itself: never taken for "none".
-staged() {
-  if aws_moto s3api list-multipart-uploads --bucket "$B" --output text \
-    --query 'Uploads[].UploadId' > "$T/.staged" 2>&1; then
-    grep -v '^None$' "$T/.staged"
-  else
-    echo "aws list-multipart-uploads failed: $(cat "$T/.staged")"
-  fi
 }
 AWS=0
 [ -x /usr/bin/aws ] && AWS=1
@@ -176,7 +131,7 @@ POST500='{"match": {"method": "POST", "query": "uploadId="}, "status": 500,
   "body": "<Error><Code>InternalError</Code><Message>down</Message></Error>"}'
 DEL500='{"match": {"method": "DELETE", "query": "uploadId="}, "status": 500,
   "body": "<Error><Code>InternalError</Code><Message>down</Message></Error>"}'
-rules "[$POST500]"
+proxy_rules "[$POST500]"
 
 # kept_run N: run N, whose completion fails for good; the upload is kept,
 # counted in the journal (K N-1: run 1 stored its parts, not counted).
@@ -213,7 +168,7 @@ fi
 # Run 5: due to start over, but the abort (DELETE ?uploadId=) answered 500
 # until the retries are spent: the service not reached, the upload and its
 # journal are kept, and resumed once more (counted: K 4).
-rules "[$POST500, $DEL500]"
+proxy_rules "[$POST500, $DEL500]"
 xt -v put a.bin "m:$B/a.bin"
 check
 [ "$RC" -ne 0 ] || fail "run 5: the run succeeded with its completion answered 500"
@@ -232,7 +187,7 @@ fi
 
 # Run 6: the abort reaches moto: aborted, a new upload begun (and kept in
 # turn: the completion still fails).
-rules "[$POST500]"
+proxy_rules "[$POST500]"
 proxy_settled "$T/proxy"
 N0=$(($(wc -l < "$T/proxy/bytes") + 1))
 xt -v put a.bin "m:$B/a.bin"
@@ -261,7 +216,7 @@ fi
 # Other put options while the abort cannot reach moto: upload '$ID2' and
 # its journal are kept for the next run; this one uploads with no record
 # (and, its completion refused, leaves its own upload: aborted here).
-rules "[$POST500, $DEL500]"
+proxy_rules "[$POST500, $DEL500]"
 xt -v put a.bin "m:$B/a.bin" --content-type text/x-other
 check
 [ "$RC" -ne 0 ] || fail "other options: the run succeeded with its completion answered 500"
@@ -272,7 +227,7 @@ check
 [ "$(jid)" = "$ID2" ] || fail "other options: the journal's upload is '$(jid)', not '$ID2'"
 check
 [ "$(jkept)" -eq 0 ] || fail "other options: the journal counts $(jkept) runs, not 0 (untouched)"
-rules '[]'
+proxy_rules '[]'
 if [ "$AWS" -eq 1 ]; then
   check
   staged | grep -q -- "$ID2" || fail "other options: upload '$ID2' is not on the service: $(staged)"

@@ -45,10 +45,6 @@ xt-services:
 EOF
 }
 m_config
-aws_moto() {
-  AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK /usr/bin/aws --endpoint-url \
-    "$(cat "$XTSTORE_MOTO_DIR/endpoint")" --region us-east-1 "$@"
-}
 # The part numbers of key $1's UploadParts from proxy line $2 on, sorted,
 # each once (a part retried is one part), and their body bytes.
 parts_sent() {
@@ -63,16 +59,6 @@ bytes_sent() {
 parts_missing() {
   { seq 1 8; cat "$J"/*.journal 2> /dev/null | awk '$1 == "P" {print $2}'; } |
     sort -n | uniq -u | tr '\n' ' '
-}
-# The multipart uploads moto has for the bucket (needs /usr/bin/aws). An
-# aws failure prints itself: never taken for "none".
-staged() {
-  if aws_moto s3api list-multipart-uploads --bucket "$B" --output text \
-    --query 'Uploads[].UploadId' > "$T/.staged" 2>&1; then
-    grep -v '^None$' "$T/.staged"
-  else
-    echo "aws list-multipart-uploads failed: $(cat "$T/.staged")"
-  fi
 }
 AWS=0
 [ -x /usr/bin/aws ] && AWS=1
