@@ -20,8 +20,9 @@
 ** same unchanged file still reads it once and feeds every ring, and each
 ** destination skips the parts its journal has whose buffer's CRC-32C is
 ** the one recorded. A destination whose recorded upload is gone from the
-** service starts over after the others, reading the file again by offset
-** for itself alone.
+** service starts over once the tee is done, reading the file again by
+** offset for itself alone; several such start over at once, each shown in
+** the progress as the tee is.
 */
 #include <errno.h>
 #include <stdlib.h>
@@ -41,7 +42,7 @@
 struct fanout;
 
 struct fan_dst {
-  const struct fanout *f;
+  struct fanout *f;         /* its threads write only its progress (locked) */
   const char *service;      /* borrowed: the caller's or the config's     */
   xtstore_svc *svc;
   st_ring ring;
@@ -71,6 +72,7 @@ struct fanout {
   int64_t start;            /* where its body starts                      */
   int has_id;               /* id is the file's: the puts are journaled   */
   st_mp_ident id;
+  uint64_t read;            /* bytes the tee read                         */
   uint32_t crc;             /* CRC-32C of what the tee read ...           */
   int crc_whole;            /* ... which is the whole body: it read to EOF */
 };
@@ -237,6 +239,7 @@ static int tee(struct fanout *f, store_read_fn src, void *src_ud,
       break;
     }
     f->crc = st_crc32c(f->crc, buf, got);
+    f->read += got;
     for (i = 0; i < f->n; i++)
       if (f->d[i].fed && st_ring_write(&f->d[i].ring, buf, got) != 0) {
         f->d[i].fed = 0;
@@ -286,48 +289,87 @@ static int upload_all(struct fanout *f, store_read_fn src, void *src_ud)
   return rrc;
 }
 
-/* The destinations whose journal's upload was gone from the service:
- * each starts over now, on its own, from the file read again by offset
- * (its own engine upload, journaled anew). The others are done. */
-static void start_over(struct fanout *f)
+/* One destination's start over, on its own thread: the file read again by
+ * offset into its own engine upload, journaled anew, its bytes counted
+ * into the fan-out's progress as the tee's are. */
+static void *again_main(void *arg)
 {
+  struct fan_dst *d = arg;
+  struct fanout *f = d->f;
   store_put_opts o;
   store_error e;
-  size_t i;
 
+  st_err_reset(&d->err);
+  st_err_reset(&e);
+  /* The put below takes the file's identity afresh: a file changed since
+   * the tee read it would go up as another version. */
+  if (f->has_id && st_mp_ident_fd_changed(f->fd, f->start, &f->id, &e)) {
+    d->rc = st_err(&d->err, STORE_E_IO, "service '%s': blob '%s/%s': "
+                   "cannot start over: %s", d->service, d->container,
+                   d->key, e.message);
+    return NULL;
+  }
+  /* What the tee read is what the others stored: the file read again
+   * must be it (a change in place keeps size, time and inode). */
+  st_put_opts_copy(&o, d->po);
+  o.struct_size = sizeof(o);
+  if (f->crc_whole && !(o.checksums & STORE_CKSUM_CRC32C)) {
+    o.checksums |= STORE_CKSUM_CRC32C;
+    o.crc32c = f->crc;
+  }
+  memset(&d->res, 0, sizeof(d->res));
+  d->res.struct_size = sizeof(d->res);
+  d->rc = xtstore_blob_put_fd_progress(d->svc, d->container, d->key, &o,
+                                       f->fd, st_progress_bytes, &f->prog,
+                                       &d->res, &d->err);
+  return NULL;
+}
+
+/* The destinations whose journal's upload was gone from the service
+ * start over now, all at once, each on its own thread (one per such
+ * destination, so as many as there are destinations at most), each its
+ * own put of the file. They share fd but not an offset: the file is put
+ * back at its body's start once, here, and each put takes that as its
+ * start and reads by pread only (transfer.c: a file's put in parts -- and
+ * these go in parts, as their first did: same service, same length --
+ * reads its ranges by offset), so none moves the offset under another.
+ * Their bytes join the progress: the totals grow by what they will send,
+ * less what the tee did not read, so that done meets total. */
+static void start_over(struct fanout *f)
+{
+  uint64_t len = 0, add;
+  size_t i, gone = 0;
+
+  /* Gone is set only for a put of known length (put_main). */
+  for (i = 0; i < f->n; i++)
+    if (f->d[i].gone) {
+      gone++;
+      len = (uint64_t)f->d[i].po->content_length;
+    }
+  if (!gone)
+    return;
+  if (lseek(f->fd, f->start, SEEK_SET) < 0) {
+    for (i = 0; i < f->n; i++)
+      if (f->d[i].gone)
+        f->d[i].rc = st_err(&f->d[i].err, STORE_E_IO, "service '%s': "
+                            "blob '%s/%s': cannot read the file again: %s",
+                            f->d[i].service, f->d[i].container,
+                            f->d[i].key, strerror(errno));
+    return;
+  }
+  add = (uint64_t)gone * len - (f->read < len ? len - f->read : 0);
+  st_progress_plan(&f->prog, 0, add);
   for (i = 0; i < f->n; i++) {
     struct fan_dst *d = &f->d[i];
     if (!d->gone)
       continue;
-    st_err_reset(&d->err);
-    st_err_reset(&e);
-    /* The put below takes the file's identity afresh: a file changed
-     * since the tee read it would go up as another version. */
-    if (f->has_id && st_mp_ident_fd_changed(f->fd, f->start, &f->id, &e)) {
-      d->rc = st_err(&d->err, STORE_E_IO, "service '%s': blob '%s/%s': "
-                     "cannot start over: %s", d->service, d->container,
-                     d->key, e.message);
-      continue;
-    }
-    if (lseek(f->fd, f->start, SEEK_SET) < 0) {
-      d->rc = st_err(&d->err, STORE_E_IO, "service '%s': blob '%s/%s': "
-                     "cannot read the file again: %s", d->service,
-                     d->container, d->key, strerror(errno));
-      continue;
-    }
-    /* What the tee read is what the others stored: the file read again
-     * must be it (a change in place keeps size, time and inode). */
-    st_put_opts_copy(&o, d->po);
-    o.struct_size = sizeof(o);
-    if (f->crc_whole && !(o.checksums & STORE_CKSUM_CRC32C)) {
-      o.checksums |= STORE_CKSUM_CRC32C;
-      o.crc32c = f->crc;
-    }
-    memset(&d->res, 0, sizeof(d->res));
-    d->res.struct_size = sizeof(d->res);
-    d->rc = xtstore_blob_put_fd(d->svc, d->container, d->key, &o, f->fd,
-                                &d->res, &d->err);
+    d->running = pthread_create(&d->tid, NULL, again_main, d) == 0;
+    if (!d->running)
+      again_main(d);        /* no thread: here, slower but the same */
   }
+  for (i = 0; i < f->n; i++)
+    if (f->d[i].gone && f->d[i].running)
+      pthread_join(f->d[i].tid, NULL);
 }
 
 /* One OBJECT event per destination, and the first failure. */

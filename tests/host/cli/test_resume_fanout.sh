@@ -11,7 +11,8 @@
 # A file changed between runs is not resumed (and the old S3 upload is
 # aborted: cleanup lists nothing); a destination whose upload is gone from
 # the service (local's, or S3's) starts over without failing
-# the other; a part on record
+# the other, and both gone start over at once, shown in the progress as
+# the first pass is; a part on record
 # whose bytes changed in place (size and time kept) is sent again.
 . "$(dirname "$0")/lib.sh" "$@"
 
@@ -198,6 +199,52 @@ assert_rc 0
 assert_err_has "service 'loc': blob '$B/m.bin': resuming upload '$IL': $KL of $NP parts on record"
 assert_err_has "upload '$IS' is gone from the service: starting over"
 same m.bin
+
+# --- both destinations' uploads gone at once: both start over, together,
+# each reading the file again by offset, and show in the progress where the
+# first pass does (--json --progress: one event a line on stderr). The
+# totals grow by the restarts' bytes (less what the tee did not read, as it
+# stops once every destination dropped out), so done meets total.
+proxy 7
+kill_mid n.bin $((TOTAL / 4))
+IL=$(jid loc); IS=$(jid s3d)
+rm -rf "$T/data/$B/.xtstore/uploads/$IL"
+cp "$T/rules.json" "$T/rules.keep"
+# The restarted S3 upload (another id) still has its parts held: it runs
+# for a second at least, the progress' events 0.2 s apart.
+echo "[{\"match\": {\"method\": \"PUT\", \"query\": \"uploadId=$IS\"}, \"status\": 404,
+  \"body\": \"<Error><Code>NoSuchUpload</Code><Message>gone</Message></Error>\"},
+  $(sed -e 's/^\[//' -e 's/\]$//' "$T/rules.keep")]" > "$T/rules.json"
+xt --json -v put --progress --to loc,s3d f.bin "$B/n.bin"
+mv "$T/rules.keep" "$T/rules.json"
+assert_rc 0
+assert_err_has "service 'loc': blob '$B/n.bin': upload '$IL' is gone from the service: starting over"
+assert_err_has "service 's3d': blob '$B/n.bin': upload '$IS' is gone from the service: starting over"
+assert_json_eq '[o["target"] + " " + o["status"] for o in j]' \
+  "[\"loc:$B/n.bin copied\", \"s3d:$B/n.bin copied\"]"
+check
+got=$(python3 - "$T/.err" "$TOTAL" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{"event"')]
+total = int(sys.argv[2])
+done = [e for e in ev if e["event"] == "done"]
+# Progress while the restarts ran: their bytes planned (the totals grew).
+during = [e for e in ev if e["event"] == "progress" and e["bytes_total"] > total]
+if not done:
+    print("no done event")
+elif not (done[-1]["ok"] and done[-1]["bytes"] == done[-1]["bytes_total"]
+          and done[-1]["bytes_total"] >= 2 * total):
+    print("done: %s" % json.dumps(done[-1]))
+elif len(during) < 2 or not any(0 < e["bytes"] < e["bytes_total"] for e in during):
+    print("%d progress events during the restarts" % len(during))
+else:
+    print("ok: %d progress events during the restarts, %d bytes in all"
+          % (len(during), done[-1]["bytes"]))
+PY
+)
+echo "$got"
+case $got in ok:*) ;; *) fail "the restarts' progress: $got" ;; esac
+same n.bin
 
 # --- a part on record whose bytes changed in place (size and time kept) --
 # is sent again: its buffer's CRC-32C is not the one recorded.
