@@ -28,7 +28,10 @@ TOTAL=$((60 << 20))
 PS=$((5 << 20))
 NP=12
 MP='multipart: {threshold: 5M, part-size: 5M, concurrency: 2}'
-echo '[{"match": {"method": "PUT", "query": "partNumber="}, "stall_ms": 150}]' > "$T/rules.json"
+# The proxy's rules (it reads the file again when it changes): parts held
+# while a run is to be killed mid-way (kill_mid), not while one resumes.
+STALL='{"match": {"method": "PUT", "query": "partNumber="}, "stall_ms": 150}'
+echo "[$STALL]" > "$T/rules.json"
 trap '"$XT_BIN" --config "$CONFIG" -q rb -f "s3d:$B" > /dev/null 2>&1;
       for p in "$T"/proxy*; do "$XTSTORE_FAULTPROXY_SH" stop "$p" > /dev/null 2>&1; done;
       rm -rf "$T"' EXIT
@@ -79,23 +82,41 @@ part_bytes() {
   awk -v p="/$B/$1" '$1 == "PUT" && $2 == p && $4 ~ /partNumber=/ {n += $3}
     END {print n + 0}' "$2/bytes"
 }
+# kill_state KEY: what kill_mid waits for, in one process (on a loaded
+# machine the wait's cost is its processes, and a slow wait kills late):
+# the bytes of KEY's parts the proxy got, the parts of loc's journal and
+# the bytes of s3d's.
+kill_state() {
+  local f files=()
+  for f in "$P/bytes" "$J"/*.journal; do
+    [ -f "$f" ] && files+=("$f")
+  done
+  awk -v p="/$B/$1" -v bf="$P/bytes" '
+    FILENAME == bf { if ($1 == "PUT" && $2 == p && $4 ~ /partNumber=/) pb += $3; next }
+    FNR == 1 { svc = $(NF - 3); next }
+    $1 == "P" && svc == "loc" { lp++ }
+    $1 == "P" && svc == "s3d" { sb += $3 }
+    END { print pb + 0, lp + 0, sb + 0 }' "${files[@]}" < /dev/null 2> /dev/null
+}
 # kill_mid KEY BYTES: `put --to loc,s3d f.bin c/KEY` killed with kill -9
 # once s3rver got BYTES of its parts, the local journal has 2 parts and
 # s3rver's more than 2 parts' bytes (so that the byte bound below is not
 # met by the in-flight allowance alone).
 kill_mid() {
-  local pid i
+  local pid i pb lp sb
+  echo "[$STALL]" > "$T/rules.json"
   "$XT_BIN" --config "$CONFIG" -v put --to loc,s3d f.bin "$B/$1" > "$T/.k.out" 2> "$T/.k.err" &
   pid=$!
   for i in $(seq 1 6000); do
-    [ "$(part_bytes "$1" "$P")" -ge "$2" ] && [ "$(jparts loc)" -ge 2 ] &&
-      [ "$(jbytes s3d)" -gt $((2 * PS)) ] && break
+    read -r pb lp sb < <(kill_state "$1")
+    [ "$pb" -ge "$2" ] && [ "$lp" -ge 2 ] && [ "$sb" -gt $((2 * PS)) ] && break
     kill -0 "$pid" 2> /dev/null || break
     sleep 0.02
   done
   KILLED=0
   kill -9 "$pid" 2> /dev/null && KILLED=1
   wait "$pid" 2> /dev/null
+  echo '[]' > "$T/rules.json"
   proxy_settled "$P"
   check
   [ "$KILLED" -eq 1 ] && [ "$(jparts loc)" -ge 2 ] &&
@@ -190,11 +211,10 @@ same h.bin
 proxy 6
 kill_mid m.bin $((TOTAL / 4))
 IL=$(jid loc); IS=$(jid s3d); KL=$(jparts loc)
-cp "$T/rules.json" "$T/rules.keep"
 echo "[{\"match\": {\"method\": \"PUT\", \"query\": \"uploadId=$IS\"}, \"status\": 404,
   \"body\": \"<Error><Code>NoSuchUpload</Code><Message>gone</Message></Error>\"}]" > "$T/rules.json"
 xt -v put --to loc,s3d f.bin "$B/m.bin"
-mv "$T/rules.keep" "$T/rules.json"     # the proxy reads it again
+echo '[]' > "$T/rules.json"
 assert_rc 0
 assert_err_has "service 'loc': blob '$B/m.bin': resuming upload '$IL': $KL of $NP parts on record"
 assert_err_has "upload '$IS' is gone from the service: starting over"
@@ -209,14 +229,13 @@ proxy 7
 kill_mid n.bin $((TOTAL / 4))
 IL=$(jid loc); IS=$(jid s3d)
 rm -rf "$T/data/$B/.xtstore/uploads/$IL"
-cp "$T/rules.json" "$T/rules.keep"
-# The restarted S3 upload (another id) still has its parts held: it runs
-# for a second at least, the progress' events 0.2 s apart.
+# The restarted S3 upload (another id) has its parts held: it runs for a
+# second at least, the progress' events 0.2 s apart.
 echo "[{\"match\": {\"method\": \"PUT\", \"query\": \"uploadId=$IS\"}, \"status\": 404,
   \"body\": \"<Error><Code>NoSuchUpload</Code><Message>gone</Message></Error>\"},
-  $(sed -e 's/^\[//' -e 's/\]$//' "$T/rules.keep")]" > "$T/rules.json"
+  $STALL]" > "$T/rules.json"
 xt --json -v put --progress --to loc,s3d f.bin "$B/n.bin"
-mv "$T/rules.keep" "$T/rules.json"
+echo '[]' > "$T/rules.json"
 assert_rc 0
 assert_err_has "service 'loc': blob '$B/n.bin': upload '$IL' is gone from the service: starting over"
 assert_err_has "service 's3d': blob '$B/n.bin': upload '$IS' is gone from the service: starting over"
