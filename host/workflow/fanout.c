@@ -5,8 +5,9 @@
 ** it into one bounded ring per destination; each destination's put runs
 ** on its own thread and pulls from its ring -- through the engine
 ** (multipart.c) when it wants the put: in parts, read in order from the
-** ring. A put that fails closes its ring, which drops it from the tee; the
-** others go on. Memory: one chunk plus one ring per destination, and two
+** ring. A put that fails closes its ring once it returns, which drops it
+** from the tee; the others go on. Memory: one chunk plus one ring per
+** destination (given back once the tee is done), and two
 ** part buffers for each that goes up in parts (whose ring is smaller),
 ** whatever the body's size, all from the context's memory budget: the
 ** chunk, the rings and each first part buffer in one take before the
@@ -22,7 +23,9 @@
 ** the one recorded. A destination whose recorded upload is gone from the
 ** service starts over once the tee is done, reading the file again by
 ** offset for itself alone; several such start over at once, each shown in
-** the progress as the tee is.
+** the progress as the tee is. Their bytes grow the totals, so a run that
+** finds a journal says its totals are final (LISTED) only once the tee is
+** done and the start overs are counted.
 */
 #include <errno.h>
 #include <stdlib.h>
@@ -75,6 +78,8 @@ struct fanout {
   uint64_t read;            /* bytes the tee read                         */
   uint32_t crc;             /* CRC-32C of what the tee read ...           */
   int crc_whole;            /* ... which is the whole body: it read to EOF */
+  int unlisted;             /* LISTED (totals final) not sent yet: a start
+                               over may still add to the totals           */
 };
 
 /* st_mp_src.read of a destination: its ring. */
@@ -340,6 +345,12 @@ static void start_over(struct fanout *f)
   uint64_t len = 0, add;
   size_t i, gone = 0;
 
+  /* The tee is over: its chunk and rings go back to the budget now, not
+   * held through the start overs, which read into their own buffers. */
+  for (i = 0; i < f->n; i++)
+    st_ring_destroy(&f->d[i].ring);
+  st_budget_give(&f->ctx->budget, f->held);
+  f->held = 0;
   /* Gone is set only for a put of known length (put_main). */
   for (i = 0; i < f->n; i++)
     if (f->d[i].gone) {
@@ -359,6 +370,10 @@ static void start_over(struct fanout *f)
   }
   add = (uint64_t)gone * len - (f->read < len ? len - f->read : 0);
   st_progress_plan(&f->prog, 0, add);
+  /* The totals are final now (or again, if a journal came after
+   * may_start_over looked), before any start over moves a byte. */
+  st_progress_event(&f->prog, XTSTORE_EV_LISTED);
+  f->unlisted = 0;
   for (i = 0; i < f->n; i++) {
     struct fan_dst *d = &f->d[i];
     if (!d->gone)
@@ -370,6 +385,27 @@ static void start_over(struct fanout *f)
   for (i = 0; i < f->n; i++)
     if (f->d[i].gone && f->d[i].running)
       pthread_join(f->d[i].tid, NULL);
+}
+
+/* Whether a destination may start over (start_over): it has a journal,
+ * whose upload may be gone. Until the tee is done the totals are then not
+ * final (XTSTORE_EV_LISTED waits): a start over adds its bytes. */
+static int may_start_over(struct fanout *f)
+{
+  size_t i;
+  char *path;
+  int found = 0;
+
+  for (i = 0; i < f->n && !found; i++) {
+    const struct fan_dst *d = &f->d[i];
+    if (d->rc || !d->parts || !f->has_id || !d->po ||
+        d->po->content_length < 0)
+      continue;
+    path = st_journal_path(d->svc->name, d->container, d->key);
+    found = path && access(path, F_OK) == 0;
+    free(path);
+  }
+  return found;
 }
 
 /* One OBJECT event per destination, and the first failure. */
@@ -452,11 +488,15 @@ int xtstore_put_fanout_file(xtstore_ctx *ctx, const char *const *services,
                      ? (uint64_t)put_opts->content_length
                      : 0);
   st_progress_event(&f.prog, XTSTORE_EV_START);
-  st_progress_event(&f.prog, XTSTORE_EV_LISTED);
+  f.unlisted = !f.dry_run && may_start_over(&f);
+  if (!f.unlisted)
+    st_progress_event(&f.prog, XTSTORE_EV_LISTED);
   if (!f.dry_run) {
     if (!upload_all(&f, src, src_ud) && !st_cancelled(ctx))
       start_over(&f);
   }
+  if (f.unlisted)
+    st_progress_event(&f.prog, XTSTORE_EV_LISTED);
   rc = report_all(&f, source_name, put_opts, err);
   st_progress_event(&f.prog, XTSTORE_EV_DONE);
 

@@ -224,7 +224,8 @@ same m.bin
 # each reading the file again by offset, and show in the progress where the
 # first pass does (--json --progress: one event a line on stderr). The
 # totals grow by the restarts' bytes (less what the tee did not read, as it
-# stops once every destination dropped out), so done meets total.
+# stops once every destination dropped out), so done meets total, and are
+# said final (totals_final) only then.
 proxy 7
 kill_mid n.bin $((TOTAL / 4))
 IL=$(jid loc); IS=$(jid s3d)
@@ -249,8 +250,14 @@ total = int(sys.argv[2])
 done = [e for e in ev if e["event"] == "done"]
 # Progress while the restarts ran: their bytes planned (the totals grew).
 during = [e for e in ev if e["event"] == "progress" and e["bytes_total"] > total]
+# Totals said final only once they are: never a larger total after.
+last = max([e["bytes_total"] for e in ev if "bytes_total" in e] or [0])
+early = [e for e in ev if e.get("totals_final") and e["bytes_total"] < last]
 if not done:
     print("no done event")
+elif early or not done[-1]["totals_final"]:
+    print("totals_final before the totals were: %s; the last total %d"
+          % (json.dumps(early[:1] or done[-1]), last))
 elif not (done[-1]["ok"] and done[-1]["bytes"] == done[-1]["bytes_total"]
           and done[-1]["bytes_total"] >= 2 * total):
     print("done: %s" % json.dumps(done[-1]))
