@@ -50,6 +50,9 @@ external-services:
   s3d: {type: "storage", provider: "s3", endpoint: "$(cat "$P/endpoint")",
         region: "us-east-1", access-key: "S3RVER", secret-key: "S3RVER",
         addressing: "path", $MP}
+  s3e: {type: "storage", provider: "s3", endpoint: "$(cat "$P/endpoint")",
+        region: "us-east-1", access-key: "S3RVER", secret-key: "S3RVER",
+        addressing: "path", $MP}
 xt-services:
   storage: "loc"
 EOF
@@ -287,4 +290,47 @@ assert_rc 0
 assert_err_has "service 's3d': blob '$B/k.bin': resuming upload '$IS': $KS of $NP parts on record"
 assert_err_has "service 's3d': blob '$B/k.bin': part $NO on record: its range of the file is not what was stored: sending it again"
 same k.bin
+
+# --- two S3 uploads gone at once: their start overs overlap (which the
+# checks above would not see: a start over after the other passes them).
+# s3d and s3e, one proxy (one bucket, one key, an upload each); a first
+# run whose parts 3 and aborts are refused leaves both journals; the re-run
+# finds both uploads gone, and the two start overs' parts (held 150 ms
+# each, 2 at a time) interleave in the proxy's log.
+proxy 8
+head -c $((6 * PS)) /dev/urandom > e.bin
+echo '[{"match": {"method": "PUT", "query": "(^|&)partNumber=3(&|$)"}, "status": 403,
+  "body": "<Error><Code>AccessDenied</Code><Message>refused</Message></Error>"},
+ {"match": {"method": "DELETE", "query": "uploadId="}, "status": 403,
+  "body": "<Error><Code>AccessDenied</Code><Message>refused</Message></Error>"}]' > "$T/rules.json"
+xt -v put --to s3d,s3e e.bin "$B/e.bin"
+check
+[ "$RC" -ne 0 ] || fail "the first run succeeded though its parts 3 were refused"
+IS=$(jid s3d); IE=$(jid s3e)
+[ -n "$IS" ] && [ -n "$IE" ] || fail "no journals kept: s3d '$IS', s3e '$IE'"
+proxy 9
+echo "[{\"match\": {\"method\": \"PUT\", \"query\": \"uploadId=($IS|$IE)\"}, \"status\": 404,
+  \"body\": \"<Error><Code>NoSuchUpload</Code><Message>gone</Message></Error>\"},
+  $STALL]" > "$T/rules.json"
+xt -v put --to s3d,s3e e.bin "$B/e.bin"
+echo '[]' > "$T/rules.json"
+assert_rc 0
+assert_err_has "service 's3d': blob '$B/e.bin': upload '$IS' is gone from the service: starting over"
+assert_err_has "service 's3e': blob '$B/e.bin': upload '$IE' is gone from the service: starting over"
+proxy_settled "$P"
+check
+# The start overs' parts (their new uploads'), in the order the proxy
+# finished them: one upload's all before the other's is a serial start over.
+turns=$(awk -v a="($IS|$IE)" '$1 == "PUT" && $4 ~ /partNumber=/ && $4 !~ a {
+    id = $4; sub(/.*uploadId=/, "", id); sub(/&.*/, "", id); ids[id] = 1
+    if (prev != "" && id != prev) n++; prev = id }
+  END {for (i in ids) u++; print (u == 2 ? n + 0 : -u)}' "$P/bytes")
+echo "the start overs' parts changed upload $turns times in the proxy's log"
+[ "$turns" -ge 2 ] || fail "the start overs did not overlap: $(cat "$P/bytes")"
+xt get "s3d:$B/e.bin" got.bin
+assert_rc 0
+assert_same e.bin got.bin
+xt get "s3e:$B/e.bin" got.bin
+assert_rc 0
+assert_same e.bin got.bin
 finish
