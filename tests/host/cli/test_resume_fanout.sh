@@ -12,8 +12,9 @@
 # aborted: cleanup lists nothing); a destination whose upload is gone from
 # the service (local's, or S3's) starts over without failing
 # the other, and both gone start over at once, shown in the progress as
-# the first pass is; a part on record
-# whose bytes changed in place (size and time kept) is sent again.
+# the first pass is (the totals said final only once they are); a part on
+# record whose bytes changed in place (size and time kept) is sent again;
+# two S3 destinations' uploads gone: their start overs overlap.
 . "$(dirname "$0")/lib.sh" "$@"
 
 if [ -z "${XTSTORE_S3RVER_DIR:-}" ] || [ -z "${XTSTORE_FAULTPROXY_SH:-}" ] ||
