@@ -385,7 +385,9 @@ typedef struct cli_progress {
   "     update, equal, deleted, failed), dry_run, error (null|message)}\n" \
   "                                  (cp -r, put --to, migrate and sync)\n" \
   "    {event: \"done\", the fields of progress, ok}\n" \
-  "  Totals grow while the listing runs; totals_final says they are final.\n"
+  "  Totals grow while the listing runs; totals_final says they are final\n" \
+  "  (put --to resuming an upload: once the file is read, as a service\n" \
+  "  whose upload is gone sends it again).\n"
 
 /* Start showing a transfer of `verb`; want is CLI_PROGRESS_AUTO/ON/OFF. */
 void cli_progress_init(cli_progress *p, cli_global *g, const char *verb,

@@ -5,8 +5,9 @@
 ** it into one bounded ring per destination; each destination's put runs
 ** on its own thread and pulls from its ring -- through the engine
 ** (multipart.c) when it wants the put: in parts, read in order from the
-** ring. A put that fails closes its ring, which drops it from the tee; the
-** others go on. Memory: one chunk plus one ring per destination, and two
+** ring. A put that fails closes its ring once it returns, which drops it
+** from the tee; the others go on. Memory: one chunk plus one ring per
+** destination (given back once the tee is done), and two
 ** part buffers for each that goes up in parts (whose ring is smaller),
 ** whatever the body's size, all from the context's memory budget: the
 ** chunk, the rings and each first part buffer in one take before the
@@ -20,8 +21,11 @@
 ** same unchanged file still reads it once and feeds every ring, and each
 ** destination skips the parts its journal has whose buffer's CRC-32C is
 ** the one recorded. A destination whose recorded upload is gone from the
-** service starts over after the others, reading the file again by offset
-** for itself alone.
+** service starts over once the tee is done, reading the file again by
+** offset for itself alone; several such start over at once, each shown in
+** the progress as the tee is. Their bytes grow the totals, so a run that
+** finds a journal says its totals are final (LISTED) only once the tee is
+** done and the start overs are counted.
 */
 #include <errno.h>
 #include <stdlib.h>
@@ -41,7 +45,7 @@
 struct fanout;
 
 struct fan_dst {
-  const struct fanout *f;
+  struct fanout *f;         /* its threads write only its progress (locked) */
   const char *service;      /* borrowed: the caller's or the config's     */
   xtstore_svc *svc;
   st_ring ring;
@@ -71,8 +75,11 @@ struct fanout {
   int64_t start;            /* where its body starts                      */
   int has_id;               /* id is the file's: the puts are journaled   */
   st_mp_ident id;
+  uint64_t read;            /* bytes the tee read                         */
   uint32_t crc;             /* CRC-32C of what the tee read ...           */
   int crc_whole;            /* ... which is the whole body: it read to EOF */
+  int unlisted;             /* LISTED (totals final) not sent yet: a start
+                               over may still add to the totals           */
 };
 
 /* st_mp_src.read of a destination: its ring. */
@@ -237,6 +244,7 @@ static int tee(struct fanout *f, store_read_fn src, void *src_ud,
       break;
     }
     f->crc = st_crc32c(f->crc, buf, got);
+    f->read += got;
     for (i = 0; i < f->n; i++)
       if (f->d[i].fed && st_ring_write(&f->d[i].ring, buf, got) != 0) {
         f->d[i].fed = 0;
@@ -286,48 +294,118 @@ static int upload_all(struct fanout *f, store_read_fn src, void *src_ud)
   return rrc;
 }
 
-/* The destinations whose journal's upload was gone from the service:
- * each starts over now, on its own, from the file read again by offset
- * (its own engine upload, journaled anew). The others are done. */
-static void start_over(struct fanout *f)
+/* One destination's start over, on its own thread: the file read again by
+ * offset into its own engine upload, journaled anew, its bytes counted
+ * into the fan-out's progress as the tee's are. */
+static void *again_main(void *arg)
 {
+  struct fan_dst *d = arg;
+  struct fanout *f = d->f;
   store_put_opts o;
   store_error e;
-  size_t i;
 
+  st_err_reset(&d->err);
+  st_err_reset(&e);
+  /* The put below takes the file's identity afresh: a file changed since
+   * the tee read it would go up as another version. */
+  if (f->has_id && st_mp_ident_fd_changed(f->fd, f->start, &f->id, &e)) {
+    d->rc = st_err(&d->err, STORE_E_IO, "service '%s': blob '%s/%s': "
+                   "cannot start over: %s", d->service, d->container,
+                   d->key, e.message);
+    return NULL;
+  }
+  /* What the tee read is what the others stored: the file read again
+   * must be it (a change in place keeps size, time and inode). */
+  st_put_opts_copy(&o, d->po);
+  o.struct_size = sizeof(o);
+  if (f->crc_whole && !(o.checksums & STORE_CKSUM_CRC32C)) {
+    o.checksums |= STORE_CKSUM_CRC32C;
+    o.crc32c = f->crc;
+  }
+  memset(&d->res, 0, sizeof(d->res));
+  d->res.struct_size = sizeof(d->res);
+  d->rc = xtstore_blob_put_fd_progress(d->svc, d->container, d->key, &o,
+                                       f->fd, st_progress_bytes, &f->prog,
+                                       &d->res, &d->err);
+  return NULL;
+}
+
+/* The destinations whose journal's upload was gone from the service
+ * start over now, all at once, each on its own thread (one per such
+ * destination, so as many as there are destinations at most), each its
+ * own put of the file. They share fd but not an offset: the file is put
+ * back at its body's start once, here, and each put takes that as its
+ * start and reads by pread only (transfer.c: a file's put in parts -- and
+ * these go in parts, as their first did: same service, same length --
+ * reads its ranges by offset), so none moves the offset under another.
+ * Their bytes join the progress: the totals grow by what they will send,
+ * less what the tee did not read, so that done meets total. */
+static void start_over(struct fanout *f)
+{
+  uint64_t len = 0, add;
+  size_t i, gone = 0;
+
+  /* The tee is over: its chunk and rings go back to the budget now, not
+   * held through the start overs, which read into their own buffers. */
+  for (i = 0; i < f->n; i++)
+    st_ring_destroy(&f->d[i].ring);
+  st_budget_give(&f->ctx->budget, f->held);
+  f->held = 0;
+  /* Gone is set only for a put of known length (put_main). */
+  for (i = 0; i < f->n; i++)
+    if (f->d[i].gone) {
+      gone++;
+      len = (uint64_t)f->d[i].po->content_length;
+    }
+  if (!gone)
+    return;
+  if (lseek(f->fd, f->start, SEEK_SET) < 0) {
+    for (i = 0; i < f->n; i++)
+      if (f->d[i].gone)
+        f->d[i].rc = st_err(&f->d[i].err, STORE_E_IO, "service '%s': "
+                            "blob '%s/%s': cannot read the file again: %s",
+                            f->d[i].service, f->d[i].container,
+                            f->d[i].key, strerror(errno));
+    return;
+  }
+  add = (uint64_t)gone * len - (f->read < len ? len - f->read : 0);
+  st_progress_plan(&f->prog, 0, add);
+  /* The totals are final now (or again, if a journal came after
+   * may_start_over looked), before any start over moves a byte. */
+  st_progress_event(&f->prog, XTSTORE_EV_LISTED);
+  f->unlisted = 0;
   for (i = 0; i < f->n; i++) {
     struct fan_dst *d = &f->d[i];
     if (!d->gone)
       continue;
-    st_err_reset(&d->err);
-    st_err_reset(&e);
-    /* The put below takes the file's identity afresh: a file changed
-     * since the tee read it would go up as another version. */
-    if (f->has_id && st_mp_ident_fd_changed(f->fd, f->start, &f->id, &e)) {
-      d->rc = st_err(&d->err, STORE_E_IO, "service '%s': blob '%s/%s': "
-                     "cannot start over: %s", d->service, d->container,
-                     d->key, e.message);
-      continue;
-    }
-    if (lseek(f->fd, f->start, SEEK_SET) < 0) {
-      d->rc = st_err(&d->err, STORE_E_IO, "service '%s': blob '%s/%s': "
-                     "cannot read the file again: %s", d->service,
-                     d->container, d->key, strerror(errno));
-      continue;
-    }
-    /* What the tee read is what the others stored: the file read again
-     * must be it (a change in place keeps size, time and inode). */
-    st_put_opts_copy(&o, d->po);
-    o.struct_size = sizeof(o);
-    if (f->crc_whole && !(o.checksums & STORE_CKSUM_CRC32C)) {
-      o.checksums |= STORE_CKSUM_CRC32C;
-      o.crc32c = f->crc;
-    }
-    memset(&d->res, 0, sizeof(d->res));
-    d->res.struct_size = sizeof(d->res);
-    d->rc = xtstore_blob_put_fd(d->svc, d->container, d->key, &o, f->fd,
-                                &d->res, &d->err);
+    d->running = pthread_create(&d->tid, NULL, again_main, d) == 0;
+    if (!d->running)
+      again_main(d);        /* no thread: here, slower but the same */
   }
+  for (i = 0; i < f->n; i++)
+    if (f->d[i].gone && f->d[i].running)
+      pthread_join(f->d[i].tid, NULL);
+}
+
+/* Whether a destination may start over (start_over): it has a journal,
+ * whose upload may be gone. Until the tee is done the totals are then not
+ * final (XTSTORE_EV_LISTED waits): a start over adds its bytes. */
+static int may_start_over(struct fanout *f)
+{
+  size_t i;
+  char *path;
+  int found = 0;
+
+  for (i = 0; i < f->n && !found; i++) {
+    const struct fan_dst *d = &f->d[i];
+    if (d->rc || !d->parts || !f->has_id || !d->po ||
+        d->po->content_length < 0)
+      continue;
+    path = st_journal_path(d->svc->name, d->container, d->key);
+    found = path && access(path, F_OK) == 0;
+    free(path);
+  }
+  return found;
 }
 
 /* One OBJECT event per destination, and the first failure. */
@@ -410,11 +488,15 @@ int xtstore_put_fanout_file(xtstore_ctx *ctx, const char *const *services,
                      ? (uint64_t)put_opts->content_length
                      : 0);
   st_progress_event(&f.prog, XTSTORE_EV_START);
-  st_progress_event(&f.prog, XTSTORE_EV_LISTED);
+  f.unlisted = !f.dry_run && may_start_over(&f);
+  if (!f.unlisted)
+    st_progress_event(&f.prog, XTSTORE_EV_LISTED);
   if (!f.dry_run) {
     if (!upload_all(&f, src, src_ud) && !st_cancelled(ctx))
       start_over(&f);
   }
+  if (f.unlisted)
+    st_progress_event(&f.prog, XTSTORE_EV_LISTED);
   rc = report_all(&f, source_name, put_opts, err);
   st_progress_event(&f.prog, XTSTORE_EV_DONE);
 

@@ -11,8 +11,10 @@
 # A file changed between runs is not resumed (and the old S3 upload is
 # aborted: cleanup lists nothing); a destination whose upload is gone from
 # the service (local's, or S3's) starts over without failing
-# the other; a part on record
-# whose bytes changed in place (size and time kept) is sent again.
+# the other, and both gone start over at once, shown in the progress as
+# the first pass is (the totals said final only once they are); a part on
+# record whose bytes changed in place (size and time kept) is sent again;
+# two S3 destinations' uploads gone: their start overs overlap.
 . "$(dirname "$0")/lib.sh" "$@"
 
 if [ -z "${XTSTORE_S3RVER_DIR:-}" ] || [ -z "${XTSTORE_FAULTPROXY_SH:-}" ] ||
@@ -27,7 +29,10 @@ TOTAL=$((60 << 20))
 PS=$((5 << 20))
 NP=12
 MP='multipart: {threshold: 5M, part-size: 5M, concurrency: 2}'
-echo '[{"match": {"method": "PUT", "query": "partNumber="}, "stall_ms": 150}]' > "$T/rules.json"
+# The proxy's rules (it reads the file again when it changes): parts held
+# while a run is to be killed mid-way (kill_mid), not while one resumes.
+STALL='{"match": {"method": "PUT", "query": "partNumber="}, "stall_ms": 150}'
+echo "[$STALL]" > "$T/rules.json"
 trap '"$XT_BIN" --config "$CONFIG" -q rb -f "s3d:$B" > /dev/null 2>&1;
       for p in "$T"/proxy*; do "$XTSTORE_FAULTPROXY_SH" stop "$p" > /dev/null 2>&1; done;
       rm -rf "$T"' EXIT
@@ -44,6 +49,9 @@ proxy() {
 external-services:
   loc: {type: "storage", provider: "local", path: "$T/data", $MP}
   s3d: {type: "storage", provider: "s3", endpoint: "$(cat "$P/endpoint")",
+        region: "us-east-1", access-key: "S3RVER", secret-key: "S3RVER",
+        addressing: "path", $MP}
+  s3e: {type: "storage", provider: "s3", endpoint: "$(cat "$P/endpoint")",
         region: "us-east-1", access-key: "S3RVER", secret-key: "S3RVER",
         addressing: "path", $MP}
 xt-services:
@@ -78,23 +86,41 @@ part_bytes() {
   awk -v p="/$B/$1" '$1 == "PUT" && $2 == p && $4 ~ /partNumber=/ {n += $3}
     END {print n + 0}' "$2/bytes"
 }
+# kill_state KEY: what kill_mid waits for, in one process (on a loaded
+# machine the wait's cost is its processes, and a slow wait kills late):
+# the bytes of KEY's parts the proxy got, the parts of loc's journal and
+# the bytes of s3d's.
+kill_state() {
+  local f files=()
+  for f in "$P/bytes" "$J"/*.journal; do
+    [ -f "$f" ] && files+=("$f")
+  done
+  awk -v p="/$B/$1" -v bf="$P/bytes" '
+    FILENAME == bf { if ($1 == "PUT" && $2 == p && $4 ~ /partNumber=/) pb += $3; next }
+    FNR == 1 { svc = $(NF - 3); next }
+    $1 == "P" && svc == "loc" { lp++ }
+    $1 == "P" && svc == "s3d" { sb += $3 }
+    END { print pb + 0, lp + 0, sb + 0 }' "${files[@]}" < /dev/null 2> /dev/null
+}
 # kill_mid KEY BYTES: `put --to loc,s3d f.bin c/KEY` killed with kill -9
 # once s3rver got BYTES of its parts, the local journal has 2 parts and
 # s3rver's more than 2 parts' bytes (so that the byte bound below is not
 # met by the in-flight allowance alone).
 kill_mid() {
-  local pid i
+  local pid i pb lp sb
+  echo "[$STALL]" > "$T/rules.json"
   "$XT_BIN" --config "$CONFIG" -v put --to loc,s3d f.bin "$B/$1" > "$T/.k.out" 2> "$T/.k.err" &
   pid=$!
   for i in $(seq 1 6000); do
-    [ "$(part_bytes "$1" "$P")" -ge "$2" ] && [ "$(jparts loc)" -ge 2 ] &&
-      [ "$(jbytes s3d)" -gt $((2 * PS)) ] && break
+    read -r pb lp sb < <(kill_state "$1")
+    [ "$pb" -ge "$2" ] && [ "$lp" -ge 2 ] && [ "$sb" -gt $((2 * PS)) ] && break
     kill -0 "$pid" 2> /dev/null || break
     sleep 0.02
   done
   KILLED=0
   kill -9 "$pid" 2> /dev/null && KILLED=1
   wait "$pid" 2> /dev/null
+  echo '[]' > "$T/rules.json"
   proxy_settled "$P"
   check
   [ "$KILLED" -eq 1 ] && [ "$(jparts loc)" -ge 2 ] &&
@@ -189,15 +215,66 @@ same h.bin
 proxy 6
 kill_mid m.bin $((TOTAL / 4))
 IL=$(jid loc); IS=$(jid s3d); KL=$(jparts loc)
-cp "$T/rules.json" "$T/rules.keep"
 echo "[{\"match\": {\"method\": \"PUT\", \"query\": \"uploadId=$IS\"}, \"status\": 404,
   \"body\": \"<Error><Code>NoSuchUpload</Code><Message>gone</Message></Error>\"}]" > "$T/rules.json"
 xt -v put --to loc,s3d f.bin "$B/m.bin"
-mv "$T/rules.keep" "$T/rules.json"     # the proxy reads it again
+echo '[]' > "$T/rules.json"
 assert_rc 0
 assert_err_has "service 'loc': blob '$B/m.bin': resuming upload '$IL': $KL of $NP parts on record"
 assert_err_has "upload '$IS' is gone from the service: starting over"
 same m.bin
+
+# --- both destinations' uploads gone at once: both start over, together,
+# each reading the file again by offset, and show in the progress where the
+# first pass does (--json --progress: one event a line on stderr). The
+# totals grow by the restarts' bytes (less what the tee did not read, as it
+# stops once every destination dropped out), so done meets total, and are
+# said final (totals_final) only then.
+proxy 7
+kill_mid n.bin $((TOTAL / 4))
+IL=$(jid loc); IS=$(jid s3d)
+rm -rf "$T/data/$B/.xtstore/uploads/$IL"
+# The restarted S3 upload (another id) has its parts held: it runs for a
+# second at least, the progress' events 0.2 s apart.
+echo "[{\"match\": {\"method\": \"PUT\", \"query\": \"uploadId=$IS\"}, \"status\": 404,
+  \"body\": \"<Error><Code>NoSuchUpload</Code><Message>gone</Message></Error>\"},
+  $STALL]" > "$T/rules.json"
+xt --json -v put --progress --to loc,s3d f.bin "$B/n.bin"
+echo '[]' > "$T/rules.json"
+assert_rc 0
+assert_err_has "service 'loc': blob '$B/n.bin': upload '$IL' is gone from the service: starting over"
+assert_err_has "service 's3d': blob '$B/n.bin': upload '$IS' is gone from the service: starting over"
+assert_json_eq '[o["target"] + " " + o["status"] for o in j]' \
+  "[\"loc:$B/n.bin copied\", \"s3d:$B/n.bin copied\"]"
+check
+got=$(python3 - "$T/.err" "$TOTAL" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{"event"')]
+total = int(sys.argv[2])
+done = [e for e in ev if e["event"] == "done"]
+# Progress while the restarts ran: their bytes planned (the totals grew).
+during = [e for e in ev if e["event"] == "progress" and e["bytes_total"] > total]
+# Totals said final only once they are: never a larger total after.
+last = max([e["bytes_total"] for e in ev if "bytes_total" in e] or [0])
+early = [e for e in ev if e.get("totals_final") and e["bytes_total"] < last]
+if not done:
+    print("no done event")
+elif early or not done[-1]["totals_final"]:
+    print("totals_final before the totals were: %s; the last total %d"
+          % (json.dumps(early[:1] or done[-1]), last))
+elif not (done[-1]["ok"] and done[-1]["bytes"] == done[-1]["bytes_total"]
+          and done[-1]["bytes_total"] >= 2 * total):
+    print("done: %s" % json.dumps(done[-1]))
+elif len(during) < 2 or not any(0 < e["bytes"] < e["bytes_total"] for e in during):
+    print("%d progress events during the restarts" % len(during))
+else:
+    print("ok: %d progress events during the restarts, %d bytes in all"
+          % (len(during), done[-1]["bytes"]))
+PY
+)
+echo "$got"
+case $got in ok:*) ;; *) fail "the restarts' progress: $got" ;; esac
+same n.bin
 
 # --- a part on record whose bytes changed in place (size and time kept) --
 # is sent again: its buffer's CRC-32C is not the one recorded.
@@ -214,4 +291,47 @@ assert_rc 0
 assert_err_has "service 's3d': blob '$B/k.bin': resuming upload '$IS': $KS of $NP parts on record"
 assert_err_has "service 's3d': blob '$B/k.bin': part $NO on record: its range of the file is not what was stored: sending it again"
 same k.bin
+
+# --- two S3 uploads gone at once: their start overs overlap (which the
+# checks above would not see: a start over after the other passes them).
+# s3d and s3e, one proxy (one bucket, one key, an upload each); a first
+# run whose parts 3 and aborts are refused leaves both journals; the re-run
+# finds both uploads gone, and the two start overs' parts (held 150 ms
+# each, 2 at a time) interleave in the proxy's log.
+proxy 8
+head -c $((6 * PS)) /dev/urandom > e.bin
+echo '[{"match": {"method": "PUT", "query": "(^|&)partNumber=3(&|$)"}, "status": 403,
+  "body": "<Error><Code>AccessDenied</Code><Message>refused</Message></Error>"},
+ {"match": {"method": "DELETE", "query": "uploadId="}, "status": 403,
+  "body": "<Error><Code>AccessDenied</Code><Message>refused</Message></Error>"}]' > "$T/rules.json"
+xt -v put --to s3d,s3e e.bin "$B/e.bin"
+check
+[ "$RC" -ne 0 ] || fail "the first run succeeded though its parts 3 were refused"
+IS=$(jid s3d); IE=$(jid s3e)
+[ -n "$IS" ] && [ -n "$IE" ] || fail "no journals kept: s3d '$IS', s3e '$IE'"
+proxy 9
+echo "[{\"match\": {\"method\": \"PUT\", \"query\": \"uploadId=($IS|$IE)\"}, \"status\": 404,
+  \"body\": \"<Error><Code>NoSuchUpload</Code><Message>gone</Message></Error>\"},
+  $STALL]" > "$T/rules.json"
+xt -v put --to s3d,s3e e.bin "$B/e.bin"
+echo '[]' > "$T/rules.json"
+assert_rc 0
+assert_err_has "service 's3d': blob '$B/e.bin': upload '$IS' is gone from the service: starting over"
+assert_err_has "service 's3e': blob '$B/e.bin': upload '$IE' is gone from the service: starting over"
+proxy_settled "$P"
+check
+# The start overs' parts (their new uploads'), in the order the proxy
+# finished them: one upload's all before the other's is a serial start over.
+turns=$(awk -v a="($IS|$IE)" '$1 == "PUT" && $4 ~ /partNumber=/ && $4 !~ a {
+    id = $4; sub(/.*uploadId=/, "", id); sub(/&.*/, "", id); ids[id] = 1
+    if (prev != "" && id != prev) n++; prev = id }
+  END {for (i in ids) u++; print (u == 2 ? n + 0 : -u)}' "$P/bytes")
+echo "the start overs' parts changed upload $turns times in the proxy's log"
+[ "$turns" -ge 2 ] || fail "the start overs did not overlap: $(cat "$P/bytes")"
+xt get "s3d:$B/e.bin" got.bin
+assert_rc 0
+assert_same e.bin got.bin
+xt get "s3e:$B/e.bin" got.bin
+assert_rc 0
+assert_same e.bin got.bin
 finish
