@@ -194,6 +194,12 @@ typedef struct st_mp_src {
   /* Where a CRC-32C in the put's options came from (ST_KNOWN_*, core.h):
    * ST_KNOWN_COPY for a copy's source, whose mismatch is retryable. */
   int known;
+  /* A sequential source: called once, on st_mp_put's thread, as soon as
+   * the engine reads no more of it (every byte read, or the upload
+   * failed), before what follows -- the parts in flight, a failed
+   * upload's abort: round trips -- so that whoever feeds it (the fan-out's
+   * tee) is not held by them. May be NULL. */
+  void (*read_done)(void *ud);
 } st_mp_src;
 
 /*

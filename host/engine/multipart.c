@@ -128,6 +128,7 @@ struct mp {
   int lock;                     /* its lock held (st_journal_lock), or -1:
                                    no record of this run                  */
   uint32_t resumed;             /* parts a journal had: not sent again    */
+  int read_ended;               /* src->read_done was called              */
 };
 
 struct part {
@@ -803,6 +804,15 @@ static int dispatch_stream(struct mp *m, char **first, uint64_t got,
 /* the upload                                                               */
 /* ------------------------------------------------------------------------ */
 
+/* A sequential source is read no more: say so, once (src->read_done). */
+static void end_reading(struct mp *m)
+{
+  if (m->src->open || !m->src->read_done || m->read_ended)
+    return;
+  m->read_ended = 1;
+  m->src->read_done(m->src->ud);
+}
+
 static uint64_t ceil_div(uint64_t a, uint64_t b)
 {
   return a / b + (a % b != 0);
@@ -1350,6 +1360,7 @@ static int upload(struct mp *m, char **first, uint64_t got,
   if (!rc) {
     rc = m->src->open ? dispatch_ranges(m, err)
                       : dispatch_stream(m, first, got, err);
+    end_reading(m);
     if (rc)
       fail(m, 0, rc, 0, err);
     st_pool_stop(&m->pool);
@@ -1437,6 +1448,7 @@ int st_mp_put(xtstore_svc *svc, const char *container, const char *key,
   }
   rc = upload(&m, &first, got, out, err);
 out:
+  end_reading(&m);
   give_buffer(&m, first);
   mp_free(&m);
   return rc;

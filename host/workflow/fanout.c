@@ -5,9 +5,9 @@
 ** it into one bounded ring per destination; each destination's put runs
 ** on its own thread and pulls from its ring -- through the engine
 ** (multipart.c) when it wants the put: in parts, read in order from the
-** ring. A put that fails closes its ring once it returns, which drops it
-** from the tee; the others go on. Memory: one chunk plus one ring per
-** destination (given back once the tee is done), and two
+** ring. A put that fails closes its ring as soon as it stops reading,
+** which drops it from the tee; the others go on. Memory: one chunk plus
+** one ring per destination (given back once the tee is done), and two
 ** part buffers for each that goes up in parts (whose ring is smaller),
 ** whatever the body's size, all from the context's memory budget: the
 ** chunk, the rings and each first part buffer in one take before the
@@ -96,6 +96,17 @@ static int dst_changed(void *ud, store_error *err)
   return st_mp_ident_fd_changed(d->f->fd, d->f->start, &d->f->id, err);
 }
 
+/* st_mp_src.read_done of a destination: its put reads no more (it has
+ * every byte, or failed). Its ring is closed now, which drops it from the
+ * tee, rather than once st_mp_put returns: a failed upload's cleanup (its
+ * parts in flight, an abort, retried: round trips) comes after its last
+ * read, and the tee -- every other destination -- must not wait for it. */
+static void dst_read_done(void *ud)
+{
+  struct fan_dst *d = ud;
+  st_ring_close(&d->ring);
+}
+
 static void *put_main(void *arg)
 {
   struct fan_dst *d = arg;
@@ -105,6 +116,7 @@ static void *put_main(void *arg)
     memset(&ms, 0, sizeof(ms));
     ms.length = d->po ? d->po->content_length : -1;
     ms.read = dst_read;
+    ms.read_done = dst_read_done;
     ms.ud = d;
     ms.buffers = ST_FAN_PART_BUFFERS;
     ms.reserved = d->first;
@@ -120,7 +132,8 @@ static void *put_main(void *arg)
     d->rc = xtstore_blob_put(d->svc, d->container, d->key, d->po,
                              st_ring_read, &d->ring, NULL, &d->res, &d->err);
   }
-  /* From now on the reader's writes to this ring fail: it is dropped. */
+  /* From now on the reader's writes to this ring fail: it is dropped
+   * (a put in parts dropped it already, when it stopped reading). */
   st_ring_close(&d->ring);
   return NULL;
 }
