@@ -50,6 +50,7 @@ static const conf_case k_cases[] = {
   {"blobs_set_metadata", blobs_set_metadata, C(METADATA)},
   {"blobs_if_none_match", blobs_if_none_match, C(CONDITIONAL)},
   {"blobs_if_match", blobs_if_match, C(CONDITIONAL)},
+  {"blobs_delete_if_match", blobs_delete_if_match, C(DELETE_IF_MATCH)},
   {"blobs_range_get", blobs_range_get, C(RANGE_GET)},
   {"blobs_unknown_length", blobs_unknown_length, 0},
   {"blobs_put_abort", blobs_put_abort, 0},
@@ -101,6 +102,7 @@ static const struct {
   {STORE_CAP_DIR_MARKERS, "STORE_CAP_DIR_MARKERS"},
   {STORE_CAP_CONTAINER_METADATA, "STORE_CAP_CONTAINER_METADATA"},
   {STORE_CAP_PRESIGN, "STORE_CAP_PRESIGN"},
+  {STORE_CAP_DELETE_IF_MATCH, "STORE_CAP_DELETE_IF_MATCH"},
 };
 
 /* --skip entries */
