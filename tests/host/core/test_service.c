@@ -604,6 +604,28 @@ static void test_put_wrong_removal_pinned(void **state)
   xtstore_ctx_close(ctx);
 }
 
+/* A delete pinned to an ETag reaches only a provider that declares
+ * STORE_CAP_DELETE_IF_MATCH (flaky-mp does not): refused before the
+ * plugin is called, never sent as an unconditional delete. */
+static void test_delete_if_match_needs_cap(void **state)
+{
+  store_error err;
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  store_delete_opts dop;
+  (void)state;
+  memset(&dop, 0, sizeof(dop));
+  dop.struct_size = sizeof(dop);
+  dop.if_match = "e1";
+  ctx = open_ctx("needed: \"x\"", &err);
+  assert_int_equal(xtstore_service_open(ctx, "fmp", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_delete(svc, "c", "k", &dop, &err),
+                   STORE_E_UNSUPPORTED);
+  assert_non_null(strstr(err.message, "service 'fmp': provider 'flaky-mp' "
+                                      "does not support"));
+  xtstore_ctx_close(ctx);
+}
+
 /* A result of the 1.0 struct (an embedder built against ABI 1.0): only
  * the fields inside its struct_size are written, which stays its own. */
 static void test_put_result_struct_size(void **state)
@@ -830,6 +852,7 @@ int main(void)
     cmocka_unit_test(test_get_verified),
     cmocka_unit_test(test_put_crc_verified),
     cmocka_unit_test(test_put_wrong_removal_pinned),
+    cmocka_unit_test(test_delete_if_match_needs_cap),
     cmocka_unit_test(test_put_result_struct_size),
     cmocka_unit_test(test_get_crc_verified),
     cmocka_unit_test(test_config_keys_checked),
