@@ -74,6 +74,8 @@ static const conf_case k_cases[] = {
   {"multipart_abort", multipart_abort_case, C(MULTIPART)},
   {"multipart_list", multipart_list_case, C(MULTIPART)},
   {"multipart_bad_token", multipart_bad_token, C(MULTIPART)},
+  {"multipart_delete_if_match", multipart_delete_if_match,
+   C(MULTIPART) | C(DELETE_IF_MATCH)},
   {"multipart_if_none_match", multipart_if_none_match,
    C(MULTIPART) | C(CONDITIONAL)},
   {"large_streaming", large_streaming, 0},

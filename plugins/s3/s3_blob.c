@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "s3.h"
+#include "sdk_error.h"
 
 /* The headers every object write shares: type, metadata, conditions. */
 static int32_t put_headers(s3_call *c, const store_put_opts *opts,
@@ -335,6 +336,34 @@ int32_t s3_delete_object(store_handle *h, const char *bucket, const char *key,
   return rc;
 }
 
+/* DeleteObject with If-Match of an ETag the HEAD just matched. A 412 for
+ * an ETag that a HEAD still matches is the server's, not a change:
+ * Swift's s3api refuses If-Match on DELETE for a multipart ("-N") ETag.
+ * The delete then follows that HEAD unconditionally, as on a server that
+ * ignores the header. */
+static int32_t delete_if_match(store_handle *h, const char *bucket,
+                               const char *key, const char *if_match,
+                               store_error *err)
+{
+  sdk_response *resp = NULL;
+  store_error probe;
+  s3_props p;
+  int32_t rc = s3_delete_object(h, bucket, key, NULL, if_match, err);
+
+  if (rc != STORE_E_PRECONDITION)
+    return rc;
+  s3_err_init(&probe);
+  if (s3_head_object(h, bucket, key, NULL, if_match, 0, &p, &resp, &probe))
+    return rc;
+  s3_props_free(&p);
+  sdk_response_free(resp);
+  s3_log(h, STORE_LOG_DEBUG, "s3 '%s': DeleteObject '%s/%s': 412 for "
+         "If-Match %s, which a HEAD matches: deleted without it",
+         h->cfg.name, bucket, key, if_match);
+  sdk_error_clear(err);
+  return s3_delete_object(h, bucket, key, NULL, NULL, err);
+}
+
 int32_t s3_blob_delete(store_handle *h, const char *container,
                        const char *key, const store_delete_opts *opts,
                        store_error *err)
@@ -372,8 +401,10 @@ int32_t s3_blob_delete(store_handle *h, const char *container,
   else if (version)
     rc = s3_delete_versioned(h, container, key, flags,
                              if_match ? version : NULL, err);
+  else if (if_match)
+    rc = delete_if_match(h, container, key, if_match, err);
   else
-    rc = s3_delete_object(h, container, key, NULL, if_match, err);
+    rc = s3_delete_object(h, container, key, NULL, NULL, err);
   free(version);
   return rc;
 }
