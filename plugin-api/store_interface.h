@@ -345,6 +345,11 @@ typedef struct store_delete_opts {
   uint32_t flags;                 /* STORE_DELETE_*                        */
   /* Delete ONLY this snapshot and leave the base blob alone. */
   const char *snapshot_id;
+  /* since 1.1: delete only while the blob's ETag is this (as the store
+   * reports it in entries and put results); refused STORE_E_PRECONDITION
+   * otherwise. NULL = unconditional. The host passes it only to a plugin
+   * with STORE_CAP_DELETE_IF_MATCH, and never with snapshot_id. */
+  const char *if_match;
 } store_delete_opts;
 
 #define STORE_LIST_SNAPSHOTS (1u << 0) /* include snapshots as entries     */
@@ -413,6 +418,10 @@ typedef struct store_append_opts {
                                                     container_set_metadata */
 #define STORE_CAP_PRESIGN     (UINT64_C(1) << 12) /* since 1.1:
                                                     blob_presign           */
+#define STORE_CAP_DELETE_IF_MATCH (UINT64_C(1) << 13) /* since 1.1:
+                                                    blob_delete honours
+                                                    store_delete_opts.
+                                                    if_match               */
 
 /* since 1.1: what blob_presign is asked for. */
 #define STORE_PRESIGN_GET 0  /* a URL that reads the blob                */

@@ -267,7 +267,7 @@ int st_put_verify(xtstore_svc *svc, const char *container, const char *key,
   /* Nothing stays visible as written that is not what was sent. */
   st_err(err, STORE_E_INTERNAL, "service '%s': blob '%s/%s': %s",
          svc->name, container, key, why);
-  st_remove_wrong(svc, container, key, opts, err);
+  st_remove_wrong_etag(svc, container, key, opts, out->etag, err);
   return STORE_E_INTERNAL;
 }
 
@@ -284,7 +284,8 @@ int st_put_verify_cksum(xtstore_svc *svc, const char *container,
   st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': %s", svc->name,
          container, key, why);
   /* Nothing stays visible as written that is not what was sent. */
-  st_remove_wrong(svc, container, key, opts, err);
+  st_remove_wrong_etag(svc, container, key, opts, out ? out->etag : NULL,
+                       err);
   if (err && st_cksum_retryable(mismatch, known))
     err->flags |= STORE_ERR_RETRYABLE;
   return STORE_E_IO;
@@ -294,28 +295,50 @@ void st_remove_wrong(xtstore_svc *svc, const char *container,
                      const char *key, const store_put_opts *opts,
                      store_error *err)
 {
+  st_remove_wrong_etag(svc, container, key, opts, NULL, err);
+}
+
+void st_remove_wrong_etag(xtstore_svc *svc, const char *container,
+                          const char *key, const store_put_opts *opts,
+                          const char *etag, store_error *err)
+{
+  store_delete_opts dopts;
   store_error derr;
   size_t used;
   int rc;
 
+  /* Only the object that was found wrong goes: a delete pinned to its
+   * ETag leaves alone one another writer put there since. */
+  memset(&dopts, 0, sizeof(dopts));
+  dopts.struct_size = sizeof(dopts);
+  if (etag && etag[0] &&
+      (svc->ops->capabilities & STORE_CAP_DELETE_IF_MATCH))
+    dopts.if_match = etag;
   st_err_reset(&derr);
-  rc = xtstore_blob_delete(svc, container, key, NULL, &derr);
+  rc = xtstore_blob_delete(svc, container, key, &dopts, &derr);
   if (!err)
     return;
   used = strlen(err->message);
+  if (used >= sizeof(err->message))
+    return;
+  if (rc == STORE_E_PRECONDITION && dopts.if_match) {
+    snprintf(err->message + used, sizeof(err->message) - used,
+             "; the object was NOT removed: it changed since (ETag no "
+             "longer %s), so it is another writer's", etag);
+    return;
+  }
   /* Whether the put replaced an object is not known without a head
    * before every put: only a put that could not replace one says less.
    * A store that keeps versions (a versioned bucket) still has the
    * replaced one: the delete only hides it. */
-  if (used < sizeof(err->message))
-    snprintf(err->message + used, sizeof(err->message) - used,
-             rc ? "; removing it failed too: %s"
-             : opts && STORE_HAS_FIELD(store_put_opts, flags, opts->struct_size)
-                 && (opts->flags & STORE_PUT_IF_NONE_MATCH)
-               ? "%s; the object was removed"
-               : "%s; the object was removed (and any unversioned object "
-                 "it replaced is gone too)",
-             rc ? derr.message : "");
+  snprintf(err->message + used, sizeof(err->message) - used,
+           rc ? "; removing it failed too: %s"
+           : opts && STORE_HAS_FIELD(store_put_opts, flags, opts->struct_size)
+               && (opts->flags & STORE_PUT_IF_NONE_MATCH)
+             ? "%s; the object was removed"
+             : "%s; the object was removed (and any unversioned object "
+               "it replaced is gone too)",
+           rc ? derr.message : "");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -637,6 +660,14 @@ int xtstore_blob_delete(xtstore_svc *svc, const char *container,
   int rc = need_key_cap(svc, container, key,
                         opts && opts->snapshot_id ? STORE_CAP_SNAPSHOT : 0,
                         err);
+  if (!rc && STORE_OPT(opts, store_delete_opts, if_match, NULL)) {
+    rc = st_require_cap(svc, STORE_CAP_DELETE_IF_MATCH, err);
+    if (!rc && opts->snapshot_id)
+      rc = st_err(err, STORE_E_INVALID, "service '%s': blob '%s/%s': a "
+                  "delete conditional on the ETag is of the blob, not of "
+                  "snapshot '%s'", svc->name, container, key,
+                  opts->snapshot_id);
+  }
   if (rc)
     return rc;
   return st_svc_call(svc, do_delete, NULL, &a, err);

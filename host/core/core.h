@@ -400,6 +400,14 @@ int st_md5_verify(const xtstore_svc *svc, const char *container,
 void st_remove_wrong(xtstore_svc *svc, const char *container,
                      const char *key, const store_put_opts *opts,
                      store_error *err);
+/* st_remove_wrong of the object whose ETag is etag (the put result's or
+ * the head's; NULL or "": not known): with STORE_CAP_DELETE_IF_MATCH the
+ * delete is conditional on it, so an object another writer put there
+ * since stays, and err then says it was NOT removed (it changed since).
+ * Without the capability, or without an ETag, as st_remove_wrong. */
+void st_remove_wrong_etag(xtstore_svc *svc, const char *container,
+                          const char *key, const store_put_opts *opts,
+                          const char *etag, store_error *err);
 
 /* Check a container name / key is present and not absurd before the plugin
  * sees it. Returns 0 or fills err (STORE_E_INVALID). */

@@ -1821,8 +1821,10 @@ static int server_copy(xtstore_svc *svc, struct copy_args *a,
                 "server-side copy of blob '%s/%s' is wrong: %s%s", svc->name,
                 a->dc, a->dk, a->sc, a->sk, why,
                 self ? "; it is the source itself: not removed" : "");
+    /* Pinned to the ETag headed: a copy another writer replaced since
+     * stays. */
     if (!self)
-      st_remove_wrong(svc, a->dc, a->dk, NULL, err);
+      st_remove_wrong_etag(svc, a->dc, a->dk, NULL, to.etag, err);
     goto out;
   }
   if (out) {

@@ -218,6 +218,8 @@ CONF_CASE(blobs_metadata);
 CONF_CASE(blobs_set_metadata);
 CONF_CASE(blobs_if_none_match);
 CONF_CASE(blobs_if_match);
+CONF_CASE(blobs_delete_if_match);
+CONF_CASE(multipart_delete_if_match);
 CONF_CASE(blobs_range_get);
 CONF_CASE(blobs_unknown_length);
 CONF_CASE(blobs_put_abort);

@@ -502,6 +502,52 @@ CONF_CASE(blobs_if_match)
   expect_missing(t, c, "absent.txt", "after if_match put on a missing key");
 }
 
+/* STORE_CAP_DELETE_IF_MATCH: a delete pinned to an ETag that is no longer
+ * the blob's (another writer replaced it) leaves the blob as it is; one
+ * pinned to its current ETag (as the put reported it) deletes it. */
+CONF_CASE(blobs_delete_if_match)
+{
+  const char *c = t->c, *k = "pinned.txt";
+  const char *v2 = "the second writer's bytes";
+  store_put_result pr;
+  store_delete_opts dop;
+  centry h;
+  int rc = put_mem(t, c, k, "v1", 2, NULL, NULL, 0, 0, &pr);
+  EXPECT_OK(t, rc, "put v1");
+  rc = head_entry(t, c, k, NULL, &h);
+  EXPECT_OK(t, rc, "head v1");
+  const char *etag1 = pr.etag[0] ? tstrdup(t, pr.etag) : h.etag;
+  CHECK(t, etag1 && *etag1, "STORE_CAP_DELETE_IF_MATCH declared, but the "
+                            "service reports no etag (put result and head)");
+  rc = put_mem(t, c, k, v2, strlen(v2), NULL, NULL, 0, 0, &pr);
+  EXPECT_OK(t, rc, "put v2 over v1");
+  rc = head_entry(t, c, k, NULL, &h);
+  EXPECT_OK(t, rc, "head v2");
+  const char *etag2 = pr.etag[0] ? tstrdup(t, pr.etag) : h.etag;
+  CHECK(t, etag2 && *etag2 && strcmp(etag1, etag2),
+        "v1 and v2 report the same etag '%s'", etag2 ? etag2 : "(null)");
+
+  /* v1 may be kept as a snapshot (a version): it goes with the blob. */
+  memset(&dop, 0, sizeof dop);
+  dop.struct_size = sizeof dop;
+  dop.flags = STORE_DELETE_SNAPSHOTS;
+  dop.if_match = etag1;
+  rc = xtstore_blob_delete(g_svc, c, k, &dop, ERR(t));
+  EXPECT_RC(t, rc, STORE_E_PRECONDITION, "delete with if_match = v1's etag "
+                                         "%s, v2 stored", etag1);
+  expect_body(t, c, k, v2, strlen(v2), "after a refused conditional delete");
+  dop.if_match = "\"xtstore-conformance-no-such-etag\"";
+  rc = xtstore_blob_delete(g_svc, c, k, &dop, ERR(t));
+  EXPECT_RC(t, rc, STORE_E_PRECONDITION, "delete with if_match = %s",
+            dop.if_match);
+  expect_body(t, c, k, v2, strlen(v2), "after a refused conditional delete");
+
+  dop.if_match = etag2;
+  rc = xtstore_blob_delete(g_svc, c, k, &dop, ERR(t));
+  EXPECT_OK(t, rc, "delete with if_match = the current etag %s", etag2);
+  expect_missing(t, c, k, "after a conditional delete");
+}
+
 CONF_CASE(blobs_range_get)
 {
   const char *c = t->c, *k = "range.bin";

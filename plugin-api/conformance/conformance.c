@@ -50,6 +50,7 @@ static const conf_case k_cases[] = {
   {"blobs_set_metadata", blobs_set_metadata, C(METADATA)},
   {"blobs_if_none_match", blobs_if_none_match, C(CONDITIONAL)},
   {"blobs_if_match", blobs_if_match, C(CONDITIONAL)},
+  {"blobs_delete_if_match", blobs_delete_if_match, C(DELETE_IF_MATCH)},
   {"blobs_range_get", blobs_range_get, C(RANGE_GET)},
   {"blobs_unknown_length", blobs_unknown_length, 0},
   {"blobs_put_abort", blobs_put_abort, 0},
@@ -73,6 +74,8 @@ static const conf_case k_cases[] = {
   {"multipart_abort", multipart_abort_case, C(MULTIPART)},
   {"multipart_list", multipart_list_case, C(MULTIPART)},
   {"multipart_bad_token", multipart_bad_token, C(MULTIPART)},
+  {"multipart_delete_if_match", multipart_delete_if_match,
+   C(MULTIPART) | C(DELETE_IF_MATCH)},
   {"multipart_if_none_match", multipart_if_none_match,
    C(MULTIPART) | C(CONDITIONAL)},
   {"large_streaming", large_streaming, 0},
@@ -101,6 +104,7 @@ static const struct {
   {STORE_CAP_DIR_MARKERS, "STORE_CAP_DIR_MARKERS"},
   {STORE_CAP_CONTAINER_METADATA, "STORE_CAP_CONTAINER_METADATA"},
   {STORE_CAP_PRESIGN, "STORE_CAP_PRESIGN"},
+  {STORE_CAP_DELETE_IF_MATCH, "STORE_CAP_DELETE_IF_MATCH"},
 };
 
 /* --skip entries */

@@ -387,24 +387,28 @@ out:
 /* With a snapshot id only that snapshot goes (XT's own provider deleted
  * the base blob and every snapshot instead). Without one, Azure refuses a
  * blob that has snapshots (SnapshotsPresent: NOT_EMPTY) unless asked to
- * take them along. */
+ * take them along. With if_match, Delete Blob's If-Match: another ETag is
+ * 412 ConditionNotMet (PRECONDITION). */
 int32_t az_blob_delete(store_handle *h, const char *container,
                        const char *key, const store_delete_opts *opts,
                        store_error *err)
 {
-  static const store_kv with_snapshots[] = {
-    {"x-ms-delete-snapshots", "include"}};
   az_target t = {"delete", container, key,
                  STORE_OPT(opts, store_delete_opts, snapshot_id, NULL)};
+  const char *if_match = STORE_OPT(opts, store_delete_opts, if_match, NULL);
   uint32_t flags = STORE_OPT(opts, store_delete_opts, flags, 0);
-  int all = !t.snapshot && (flags & STORE_DELETE_SNAPSHOTS);
+  store_kv hdrs[2];
+  size_t n = 0;
   int32_t rc;
 
   rc = az_check_key(&t, err);
   if (rc)
     goto out;
-  rc = az_exec(h, &t, "DELETE", NULL, with_snapshots, all ? 1 : 0, NULL,
-               err);
+  if (!t.snapshot && (flags & STORE_DELETE_SNAPSHOTS))
+    hdrs[n++] = (store_kv){"x-ms-delete-snapshots", "include"};
+  if (if_match)
+    hdrs[n++] = (store_kv){"If-Match", if_match};
+  rc = az_exec(h, &t, "DELETE", NULL, hdrs, n, NULL, err);
 out:
   return rc;
 }

@@ -206,6 +206,10 @@ store_blob_set_metadata_op gcs_blob_set_metadata;
 /* DELETE one generation (NULL: the live object). */
 int32_t gcs_delete_object(store_handle *h, const gcs_target *t,
                           store_error *err);
+/* gcs_delete_object, with if_match (NULL: none) only while the live
+ * generation is if_match (ifGenerationMatch; else PRECONDITION). */
+int32_t gcs_delete_object_if(store_handle *h, const gcs_target *t,
+                             const char *if_match, store_error *err);
 /* gcs_batch.c */
 store_blob_delete_batch_op gcs_blob_delete_batch;
 

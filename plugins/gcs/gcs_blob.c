@@ -317,12 +317,20 @@ int32_t gcs_blob_set_metadata(store_handle *h, const char *bucket,
 int32_t gcs_delete_object(store_handle *h, const gcs_target *t,
                           store_error *err)
 {
+  return gcs_delete_object_if(h, t, NULL, err);
+}
+
+int32_t gcs_delete_object_if(store_handle *h, const gcs_target *t,
+                             const char *if_match, store_error *err)
+{
   sdk_buf url = SDK_BUF_INIT;
   int32_t rc;
 
   rc = gcs_url(h, t, GCS_API, &url, err);
   if (!rc)
     rc = gcs_query_generation(t, &url, err);
+  if (!rc)
+    rc = gcs_query_conditions(t, &url, 0, if_match, err);
   if (!rc)
     rc = gcs_json(h, t, "DELETE", url.data, NULL, NULL, err);
   sdk_buf_free(&url);

@@ -161,6 +161,7 @@ int32_t gcs_blob_delete(store_handle *h, const char *bucket, const char *key,
 {
   gcs_target t = {"delete", bucket, key,
                   STORE_OPT(opts, store_delete_opts, snapshot_id, NULL)};
+  const char *if_match = STORE_OPT(opts, store_delete_opts, if_match, NULL);
   uint32_t flags = STORE_OPT(opts, store_delete_opts, flags, 0);
   gens g = {NULL, 0, 0, NULL, 0, &t, err};
   int32_t rc;
@@ -178,6 +179,13 @@ int32_t gcs_blob_delete(store_handle *h, const char *bucket, const char *key,
     goto out;
   if (!g.live) {
     rc = gcs_fail(&t, err, STORE_E_NOT_FOUND, "not found");
+    goto out;
+  }
+  /* if_match: checked before any snapshot goes, and again by the
+   * delete of the live generation itself (ifGenerationMatch). */
+  if (if_match && strcmp(if_match, g.live)) {
+    rc = gcs_fail(&t, err, STORE_E_PRECONDITION, "if_match: the live "
+                  "generation is %s, not '%.64s'", g.live, if_match);
     goto out;
   }
   if (g.snapshots && !(flags & STORE_DELETE_SNAPSHOTS)) {
@@ -200,7 +208,7 @@ int32_t gcs_blob_delete(store_handle *h, const char *bucket, const char *key,
   }
   if (!rc) {
     gcs_target gt = {"delete", bucket, key, g.live};
-    rc = gcs_delete_object(h, &gt, err);
+    rc = gcs_delete_object_if(h, &gt, if_match, err);
   }
 out:
   gens_free(&g);

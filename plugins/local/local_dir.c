@@ -232,6 +232,11 @@ int32_t lp_dir_delete(store_handle *h, const char *container,
                      "a directory marker has no snapshots");
     goto out;
   }
+  if (STORE_OPT(opts, store_delete_opts, if_match, NULL)) {
+    rc = lp_obj_fail(&d.o, err, STORE_E_PRECONDITION, 0,
+                     "if_match: a directory marker has no etag");
+    goto out;
+  }
   rc = dir_find(&d, &st, err);
   if (rc)
     goto out;

@@ -258,11 +258,15 @@ out:
   return rc;
 }
 
+/* With if_match, DeleteObject's if-match: another ETag is 412
+ * IfMatchFailed (PRECONDITION). */
 int32_t oci_blob_delete(store_handle *h, const char *bucket, const char *key,
                         const store_delete_opts *opts, store_error *err)
 {
   oci_target t = {"delete", bucket, key,
                   STORE_OPT(opts, store_delete_opts, snapshot_id, NULL)};
+  const char *if_match = STORE_OPT(opts, store_delete_opts, if_match, NULL);
+  store_kv cond[] = {{"if-match", if_match}};
   sdk_buf q = SDK_BUF_INIT;
   int32_t rc;
 
@@ -273,8 +277,8 @@ int32_t oci_blob_delete(store_handle *h, const char *bucket, const char *key,
   if (!rc)
     rc = version_query(&t, &q, err);
   if (!rc)
-    rc = oci_exec(h, &t, "DELETE", OCI_P_OBJECT, sdk_buf_str(&q), NULL, &resp,
-                  err);
+    rc = oci_exec_with(h, &t, "DELETE", OCI_P_OBJECT, sdk_buf_str(&q), cond,
+                       if_match ? 1 : 0, NULL, &resp, err);
   /* A versioned bucket only added a delete marker (oci_snapshot.c). */
   dm = rc ? NULL : sdk_response_header(resp, "is-delete-marker");
   if (!t.version && dm && !strcmp(dm, "true"))

@@ -114,7 +114,9 @@ static int collect(void *ud, json_t *item)
 
 /* After the DELETE of t's key left delete marker `marker` (version id):
  * every version goes, or with snapshots and without
- * STORE_DELETE_SNAPSHOTS in flags, the marker goes and NOT_EMPTY. */
+ * STORE_DELETE_SNAPSHOTS in flags, the marker goes and NOT_EMPTY. Only
+ * the marker and what is older: a version listed before it (newest
+ * first) was written since, by another writer, and stays. */
 int32_t oci_delete_versions(store_handle *h, const oci_target *t,
                             const char *marker, uint32_t flags,
                             store_error *err)
@@ -122,7 +124,7 @@ int32_t oci_delete_versions(store_handle *h, const oci_target *t,
   key_versions kv = {h, t, json_array(), 0};
   int32_t rc;
   json_t *it;
-  size_t i;
+  size_t i, from = 0;
   int seen_current = 0, snapshots = 0;
 
   if (!kv.items)
@@ -130,12 +132,20 @@ int32_t oci_delete_versions(store_handle *h, const oci_target *t,
   rc = oci_versions(h, t, t->key, collect, &kv, err);
   if (kv.nomem)
     rc = oci_nomem(t, err);
+  json_array_foreach(kv.items, i, it)
+  {
+    const char *vid = json_string_value(json_object_get(it, "versionId"));
+    if (marker && vid && !strcmp(vid, marker)) {
+      from = i;
+      break;
+    }
+  }
   /* The newest real version was the object; older unmarked ones are its
    * snapshots. */
   json_array_foreach(kv.items, i, it)
   {
     const char *vid = json_string_value(json_object_get(it, "versionId"));
-    if (rc || !vid ||
+    if (rc || i < from || !vid ||
         json_is_true(json_object_get(it, "isDeleteMarker")))
       continue;
     if (!seen_current) {
@@ -163,7 +173,7 @@ int32_t oci_delete_versions(store_handle *h, const oci_target *t,
     oci_target vt = {t->op, t->bucket, t->key,
                      json_string_value(json_object_get(it, "versionId"))};
     sdk_buf q = SDK_BUF_INIT;
-    if (rc || !vt.version)
+    if (rc || i < from || !vt.version)
       continue;
     rc = oci_query_add(&vt, &q, "versionId", vt.version, err);
     if (!rc)

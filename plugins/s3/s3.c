@@ -211,7 +211,8 @@ STORE_EXPORT const struct store_interface store_interface = {
                   STORE_CAP_METADATA | STORE_CAP_CONTENT_TYPE |
                   STORE_CAP_COPY | STORE_CAP_MULTIPART |
                   STORE_CAP_CONDITIONAL | STORE_CAP_THREADSAFE |
-                  STORE_CAP_SNAPSHOT | STORE_CAP_PRESIGN,
+                  STORE_CAP_SNAPSHOT | STORE_CAP_PRESIGN |
+                  STORE_CAP_DELETE_IF_MATCH,
   .limits = &limits,
   .config_keys = config_keys,
   .module_init = NULL,

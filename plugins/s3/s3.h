@@ -239,7 +239,8 @@ int32_t s3_head_object(store_handle *h, const char *bucket, const char *key,
 store_blob_head_op s3_blob_head;
 store_blob_delete_op s3_blob_delete;
 int32_t s3_delete_object(store_handle *h, const char *bucket, const char *key,
-                         const char *version, store_error *err);
+                         const char *version, const char *if_match,
+                         store_error *err);
 
 /* s3_list.c */
 store_blob_list_op s3_blob_list;
@@ -318,7 +319,7 @@ int32_t s3_snap_is_tagged(store_handle *h, const char *bucket,
                           store_error *err);
 int32_t s3_delete_versioned(store_handle *h, const char *bucket,
                             const char *key, uint32_t flags,
-                            store_error *err);
+                            const char *latest, store_error *err);
 int32_t s3_delete_snapshot(store_handle *h, const char *bucket,
                            const char *key, const char *version,
                            store_error *err);

@@ -10,9 +10,11 @@
 */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "s3.h"
+#include "sdk_error.h"
 
 /* The headers every object write shares: type, metadata, conditions. */
 static int32_t put_headers(s3_call *c, const store_put_opts *opts,
@@ -311,9 +313,12 @@ int32_t s3_blob_head(store_handle *h, const char *container, const char *key,
 
 /* ---- delete ------------------------------------------------------------- */
 
-/* DeleteObject of the key, or of one version of it (permanent). */
+/* DeleteObject of the key, or of one version of it (permanent); with
+ * if_match, only while the current object has that ETag (AWS: 412 else,
+ * since 2025 in general purpose buckets too). */
 int32_t s3_delete_object(store_handle *h, const char *bucket, const char *key,
-                         const char *version, store_error *err)
+                         const char *version, const char *if_match,
+                         store_error *err)
 {
   sdk_response *resp = NULL;
   s3_call c;
@@ -322,6 +327,8 @@ int32_t s3_delete_object(store_handle *h, const char *bucket, const char *key,
 
   if (!rc && version)
     rc = s3_call_query(&c, "versionId", version, err);
+  if (!rc && if_match)
+    rc = s3_call_header(&c, "If-Match", if_match, err);
   if (!rc)
     rc = s3_perform_ok(&c, &resp, err);
   sdk_response_free(resp);
@@ -329,30 +336,75 @@ int32_t s3_delete_object(store_handle *h, const char *bucket, const char *key,
   return rc;
 }
 
+/* DeleteObject with If-Match of an ETag the HEAD just matched. A 412 for
+ * an ETag that a HEAD still matches is the server's, not a change:
+ * Swift's s3api refuses If-Match on DELETE for a multipart ("-N") ETag.
+ * The delete then follows that HEAD unconditionally, as on a server that
+ * ignores the header. */
+static int32_t delete_if_match(store_handle *h, const char *bucket,
+                               const char *key, const char *if_match,
+                               store_error *err)
+{
+  sdk_response *resp = NULL;
+  store_error probe;
+  s3_props p;
+  int32_t rc = s3_delete_object(h, bucket, key, NULL, if_match, err);
+
+  if (rc != STORE_E_PRECONDITION)
+    return rc;
+  s3_err_init(&probe);
+  if (s3_head_object(h, bucket, key, NULL, if_match, 0, &p, &resp, &probe))
+    return rc;
+  s3_props_free(&p);
+  sdk_response_free(resp);
+  s3_log(h, STORE_LOG_DEBUG, "s3 '%s': DeleteObject '%s/%s': 412 for "
+         "If-Match %s, which a HEAD matches: deleted without it",
+         h->cfg.name, bucket, key, if_match);
+  sdk_error_clear(err);
+  return s3_delete_object(h, bucket, key, NULL, NULL, err);
+}
+
 int32_t s3_blob_delete(store_handle *h, const char *container,
                        const char *key, const store_delete_opts *opts,
                        store_error *err)
 {
   const char *snap = STORE_OPT(opts, store_delete_opts, snapshot_id, NULL);
+  const char *if_match = STORE_OPT(opts, store_delete_opts, if_match, NULL);
   uint32_t flags = STORE_OPT(opts, store_delete_opts, flags, 0);
   sdk_response *resp = NULL;
+  char *version = NULL;
   s3_props p;
-  int versioned;
   int32_t rc = s3_check_names(container, key, err);
 
   if (rc)
     return rc;
-  rc = s3_head_object(h, container, key, snap, NULL, 0, &p, &resp, err);
+  /* With if_match the HEAD is conditional too: a server that ignores
+   * If-Match on DELETE (see README) still refuses a changed object here,
+   * one request before the delete. */
+  rc = s3_head_object(h, container, key, snap, snap ? NULL : if_match, 0, &p,
+                      &resp, err);
   if (rc)
     return rc;
-  versioned = s3_version_is_real(p.version_id);
+  if (s3_version_is_real(p.version_id) && !(version = strdup(p.version_id)))
+    rc = store_error_set(err, STORE_E_NOMEM, "s3: DeleteObject '%s/%s': out "
+                         "of memory", container, key);
   s3_props_free(&p);
   sdk_response_free(resp);
+  if (rc)
+    return rc;
   if (snap)
-    return s3_delete_snapshot(h, container, key, snap, err);
+    rc = s3_delete_snapshot(h, container, key, snap, err);
   /* In a versioned bucket a plain DELETE only hides the object behind a
-   * delete marker and keeps it as a snapshot: delete versions instead. */
-  if (versioned)
-    return s3_delete_versioned(h, container, key, flags, err);
-  return s3_delete_object(h, container, key, NULL, err);
+   * delete marker and keeps it as a snapshot: delete versions instead
+   * (with if_match, only while the version headed is still the latest:
+   * deleting versions by id never touches a newer one). */
+  else if (version)
+    rc = s3_delete_versioned(h, container, key, flags,
+                             if_match ? version : NULL, err);
+  else if (if_match)
+    rc = delete_if_match(h, container, key, if_match, err);
+  else
+    rc = s3_delete_object(h, container, key, NULL, NULL, err);
+  free(version);
+  return rc;
 }

@@ -44,7 +44,7 @@ static void remove_probe(store_handle *h, const char *bucket,
 
   s3_err_init(&err);
   if (s3_delete_object(h, bucket, key, s3_version_is_real(vid) ? vid : NULL,
-                       &err))
+                       NULL, &err))
     s3_log(h, STORE_LOG_DEBUG, "s3 '%s': the checksum probe '%s/%s' could "
            "not be deleted: %s", h->cfg.name, bucket, key, err.message);
 }

@@ -230,7 +230,7 @@ int32_t s3_delete_snapshot(store_handle *h, const char *bucket,
   }
   rc = current ? keep_current(h, bucket, key, version, err) : STORE_OK;
   if (!rc)
-    rc = s3_delete_object(h, bucket, key, version, err);
+    rc = s3_delete_object(h, bucket, key, version, NULL, err);
   return rc;
 }
 
@@ -267,9 +267,11 @@ static int32_t collect(void *ctx, const s3_version *v)
   return STORE_OK;
 }
 
+/* Delete every version of key (by id, in batches); with `latest`, only
+ * while that is still its latest data version, else PRECONDITION. */
 int32_t s3_delete_versioned(store_handle *h, const char *bucket,
                             const char *key, uint32_t flags,
-                            store_error *err)
+                            const char *latest, store_error *err)
 {
   key_versions kv = {key, NULL, 0, 0, NULL, err};
   int tagged = 0;
@@ -278,6 +280,11 @@ int32_t s3_delete_versioned(store_handle *h, const char *bucket,
 
   s3_batch_init(&b, h, bucket);
   rc = s3_list_versions(h, bucket, key, collect, &kv, err);
+  if (!rc && latest && (!kv.latest || strcmp(kv.latest, latest)))
+    rc = store_error_set(err, STORE_E_PRECONDITION, "s3: DeleteObject "
+                         "'%s/%s': if_match: the object changed since "
+                         "(version '%s' is no longer the latest)", bucket,
+                         key, latest);
   if (!rc && kv.latest && !kv.noncurrent &&
       !(flags & STORE_DELETE_SNAPSHOTS))
     rc = s3_snap_is_tagged(h, bucket, key, kv.latest, &tagged, err);

@@ -29,6 +29,12 @@
 ** resumed gets). The events log the checksums the host passed down ("put-ck",
 ** "part-ck", "complete-ck": ck=bits crc=known tr=trailer bits).
 **
+** Conditional deletes (ABI 1.1, STORE_CAP_DELETE_IF_MATCH, "flaky" only):
+** put-etag is the etag a put reports; delete-replaced (1) fails a delete
+** that carries if_match with PRECONDITION, as a server does once another
+** writer replaced the object. A delete's if_match is an event
+** ("delete-if KEY ETAG").
+**
 ** A file that changes while it is uploaded: rewrite-file (its path) is
 ** rewritten once -- its first byte flipped, its mtime moved on by a
 ** second, as a clock tick would -- by a put after it read its body, or by
@@ -80,6 +86,8 @@ struct store_handle {
   int has_get_crc;                  /* get-crc32c given: get_crc         */
   char get_etag[64];                /* the etag get and head report      */
   int get_replaced;                 /* a get with if_match: PRECONDITION */
+  char put_etag[64];                /* the etag a put reports; "": none  */
+  int delete_replaced;              /* a delete with if_match: PRECONDITION */
   int completed;                    /* a multipart upload completed      */
   uint32_t get_crc;
   uint32_t crc[FL_MAX_PARTS + 1];   /* the last good attempt's CRC-32C   */
@@ -230,6 +238,10 @@ static int32_t fl_open(const store_host_api *host, const store_kv *cfg,
       h->get_entry = 1;
     } else if (!strcmp(cfg[i].key, "get-replaced")) {
       h->get_replaced = (int)strtol(cfg[i].value, NULL, 10);
+    } else if (!strcmp(cfg[i].key, "put-etag")) {
+      snprintf(h->put_etag, sizeof(h->put_etag), "%s", cfg[i].value);
+    } else if (!strcmp(cfg[i].key, "delete-replaced")) {
+      h->delete_replaced = (int)strtol(cfg[i].value, NULL, 10);
     } else if (!strcmp(cfg[i].key, "put-crc32c")) {
       h->put_crc = !strcmp(cfg[i].value, "right") ? FL_CRC_RIGHT
                  : !strcmp(cfg[i].value, "wrong") ? FL_CRC_WRONG
@@ -312,6 +324,8 @@ static int32_t fl_put(store_handle *h, const char *c, const char *k,
   if (h->put_reports && out && STORE_HAS_FIELD(store_put_result, size,
                                                out->struct_size))
     out->size = h->put_reports;
+  if (out && STORE_HAS_FIELD(store_put_result, etag, out->struct_size))
+    snprintf(out->etag, sizeof(out->etag), "%s", h->put_etag);
   return STORE_OK;
 }
 
@@ -401,9 +415,16 @@ static int32_t fl_head(store_handle *h, const char *c, const char *k,
 static int32_t fl_delete(store_handle *h, const char *c, const char *k,
                          const store_delete_opts *o, store_error *err)
 {
-  (void)o;
+  const char *if_match = STORE_OPT(o, store_delete_opts, if_match, NULL);
   if (h->stored_len == 0 && h->puts_tried == 0 && !h->completed)
     return store_error_set(err, STORE_E_NOT_FOUND, "flaky: blob '%s/%s': not found", c, k);
+  if (if_match) {
+    note(h, "delete-if %s %s", k, if_match);
+    if (h->delete_replaced)
+      return store_error_set(err, STORE_E_PRECONDITION, "flaky: blob "
+                             "'%s/%s': etag %s does not match", c, k,
+                             if_match);
+  }
   note(h, "delete %s", k);
   h->deletes++;
   h->stored_len = 0;
@@ -640,6 +661,9 @@ static const store_config_key keys[] = {
   {"get-crc32c", "the CRC-32C get and head entries report (8 hex)", 0, 0},
   {"get-etag", "the etag a get's entry reports", 0, 0},
   {"get-replaced", "1: a get pinned by if_match fails PRECONDITION", 0, 0},
+  {"put-etag", "the etag a put reports", 0, 0},
+  {"delete-replaced", "1: a delete pinned by if_match fails PRECONDITION",
+   0, 0},
   {"rewrite-file", "a file rewritten once while it is uploaded", 0, 0},
   {"rewrite-part", "flaky-mp: the part that rewrites it (default 1)", 0, 0},
   {"rewrite-before", "1: before reading that part's body", 0, 0},
@@ -668,7 +692,7 @@ STORE_EXPORT const struct store_interface store_interface = {
 #endif
 #else
   .name = "flaky",
-  .capabilities = STORE_CAP_RANGE_GET,
+  .capabilities = STORE_CAP_RANGE_GET | STORE_CAP_DELETE_IF_MATCH,
 #endif
   .version = "1.0.0",
   .description = "fault-injecting fixture",

@@ -530,6 +530,102 @@ static void test_put_crc_verified(void **state)
   xtstore_ctx_close(ctx);
 }
 
+/* A wrong put is removed only while it has the ETag the put reported
+ * (STORE_CAP_DELETE_IF_MATCH): one another writer put there since stays,
+ * and the message says it was NOT removed. Without an ETag the delete is
+ * unconditional. */
+static void test_put_wrong_removal_pinned(void **state)
+{
+  static const char *const wrong = "service 'f': blob 'c/k': the store "
+    "reports CRC-32C 280c069f for the bytes stored, the bytes sent have "
+    "280c069e";
+  store_error err;
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  struct stats s;
+  store_put_opts po;
+  struct text_src body = {"0123456789", 10};
+  char cfg[512], events[300], want[512];
+  (void)state;
+  memset(&po, 0, sizeof(po));
+  po.struct_size = sizeof(po);
+  po.content_length = 10;
+  snprintf(events, sizeof(events), "%s/events", dir);
+
+  /* the object is still the one put: removed, pinned to its ETag */
+  unlink(events);
+  snprintf(cfg, sizeof(cfg), "needed: \"x\", put-crc32c: \"wrong\", "
+           "put-etag: \"e1\", events: \"%s\"", events);
+  ctx = open_ctx(cfg, &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_put(svc, "c", "k", &po, text_read, &body,
+                                    NULL, NULL, &err), STORE_E_IO);
+  snprintf(want, sizeof(want), "%s; the object was removed (and any "
+           "unversioned object it replaced is gone too)", wrong);
+  assert_string_equal(err.message, want);
+  assert_non_null(strstr(events_text(events), "delete-if k e1\n"));
+  get_stats(svc, &s);
+  assert_string_equal(s.deletes, "1");
+  xtstore_ctx_close(ctx);
+
+  /* another writer replaced it since: not removed, and said so */
+  unlink(events);
+  body = (struct text_src){"0123456789", 10};
+  snprintf(cfg, sizeof(cfg), "needed: \"x\", put-crc32c: \"wrong\", "
+           "put-etag: \"e1\", delete-replaced: \"1\", events: \"%s\"",
+           events);
+  ctx = open_ctx(cfg, &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_put(svc, "c", "k", &po, text_read, &body,
+                                    NULL, NULL, &err), STORE_E_IO);
+  snprintf(want, sizeof(want), "%s; the object was NOT removed: it changed "
+           "since (ETag no longer e1), so it is another writer's", wrong);
+  assert_string_equal(err.message, want);
+  assert_non_null(strstr(events_text(events), "delete-if k e1\n"));
+  get_stats(svc, &s);
+  assert_string_equal(s.deletes, "0");
+  xtstore_ctx_close(ctx);
+
+  /* no ETag reported: nothing to pin, the delete is unconditional */
+  unlink(events);
+  body = (struct text_src){"0123456789", 10};
+  snprintf(cfg, sizeof(cfg), "needed: \"x\", put-crc32c: \"wrong\", "
+           "delete-replaced: \"1\", events: \"%s\"", events);
+  ctx = open_ctx(cfg, &err);
+  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_put(svc, "c", "k", &po, text_read, &body,
+                                    NULL, NULL, &err), STORE_E_IO);
+  snprintf(want, sizeof(want), "%s; the object was removed (and any "
+           "unversioned object it replaced is gone too)", wrong);
+  assert_string_equal(err.message, want);
+  assert_null(strstr(events_text(events), "delete-if"));
+  get_stats(svc, &s);
+  assert_string_equal(s.deletes, "1");
+  xtstore_ctx_close(ctx);
+}
+
+/* A delete pinned to an ETag reaches only a provider that declares
+ * STORE_CAP_DELETE_IF_MATCH (flaky-mp does not): refused before the
+ * plugin is called, never sent as an unconditional delete. */
+static void test_delete_if_match_needs_cap(void **state)
+{
+  store_error err;
+  xtstore_ctx *ctx;
+  xtstore_svc *svc;
+  store_delete_opts dop;
+  (void)state;
+  memset(&dop, 0, sizeof(dop));
+  dop.struct_size = sizeof(dop);
+  dop.if_match = "e1";
+  ctx = open_ctx("needed: \"x\"", &err);
+  assert_int_equal(xtstore_service_open(ctx, "fmp", &svc, &err), STORE_OK);
+  assert_int_equal(xtstore_blob_delete(svc, "c", "k", &dop, &err),
+                   STORE_E_UNSUPPORTED);
+  assert_non_null(strstr(err.message, "service 'fmp': provider 'flaky-mp' "
+                                      "does not support"));
+  xtstore_ctx_close(ctx);
+}
+
 /* A result of the 1.0 struct (an embedder built against ABI 1.0): only
  * the fields inside its struct_size are written, which stays its own. */
 static void test_put_result_struct_size(void **state)
@@ -755,6 +851,8 @@ int main(void)
     cmocka_unit_test(test_put_size_verified),
     cmocka_unit_test(test_get_verified),
     cmocka_unit_test(test_put_crc_verified),
+    cmocka_unit_test(test_put_wrong_removal_pinned),
+    cmocka_unit_test(test_delete_if_match_needs_cap),
     cmocka_unit_test(test_put_result_struct_size),
     cmocka_unit_test(test_get_crc_verified),
     cmocka_unit_test(test_config_keys_checked),

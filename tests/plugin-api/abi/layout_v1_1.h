@@ -60,6 +60,7 @@
   F(store_upload, upload_id, const char *, key) \
   F(store_upload, initiated, int64_t, upload_id) \
   F(store_upload, last_activity, int64_t, initiated) \
+  F(store_delete_opts, if_match, const char *, snapshot_id) \
   /* end */
 
 /* ST_CONSTANTS_V1_1(C): C(macro, value) for every constant 1.1 added. */
@@ -67,6 +68,7 @@
   C(STORE_CKSUM_CRC32C, 1u) \
   C(STORE_CKSUM_MD5, 2u) \
   C(STORE_CAP_PRESIGN, UINT64_C(1) << 12) \
+  C(STORE_CAP_DELETE_IF_MATCH, UINT64_C(1) << 13) \
   C(STORE_PRESIGN_GET, 0) \
   C(STORE_PRESIGN_PUT, 1) \
   C(STORE_PRESIGN_HEADERS_SIZE, 256) \

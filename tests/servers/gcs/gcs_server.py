@@ -1334,7 +1334,9 @@ class Handler(BaseHTTPRequestHandler):
             o = b.find(name, gen)
             if o is None:
                 raise ApiError(404, "notFound", "No such object: %s/%s" % (bname, name))
-            check_preconditions(self.q, o, write=True)
+            # GCS: the preconditions are on the object's current (live) generation,
+            # also when a generation is named.
+            check_preconditions(self.q, b.live.get(name), write=True)
             if o.temporary_hold:
                 raise ApiError(403, "forbidden", "Object '%s/%s' is under active Temporary "
                                "hold and cannot be deleted, overwritten or archived until "

@@ -347,6 +347,16 @@ def test_objects(tok, bucket):
     # Versions: overwrite, then delete; both generations stay as noncurrent.
     st, _, body = media(tok, bucket, "a/b c.bin", b"second", query="&ifGenerationMatch=" + gen1)
     gen2 = (js(body) or {}).get("generation")
+    # Delete preconditions hold against the live generation, a generation named or not.
+    st1, _, body = req("DELETE", path + "?ifGenerationMatch=" + gen1, token=tok)
+    st2, _, _ = req("DELETE", path + "?generation=%s&ifGenerationMatch=%s" % (gen1, gen1),
+                    token=tok)
+    st3, _, _ = req("GET", path + "?generation=" + gen1, token=tok)
+    st4, _, _ = req("GET", path, token=tok)
+    check("delete with ifGenerationMatch of a replaced generation: 412 conditionNotMet, "
+          "with or without generation=, and both generations stay",
+          (st1, reason(body), st2, st3, st4) == (412, (412, "conditionNotMet"), 412, 200, 200),
+          (st1, body[:200], st2, st3, st4))
     st, _, _ = req("DELETE", path, token=tok)
     st2, _, _ = req("GET", path, token=tok)
     st3, _, body = req("GET", path + "?alt=media&generation=" + gen1, token=tok)

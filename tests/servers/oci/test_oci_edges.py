@@ -153,6 +153,9 @@ def main():
     expect(put("x", b"new", headers={"if-match": "nope"}), 412, "IfMatchFailed", "if-match")
     expect(request("GET", o("x"), headers={"if-none-match": etag}), 304, what="GET inm")
     expect(request("GET", o("x"), headers={"if-match": "nope"}), 412, "IfMatchFailed", "GET im")
+    expect(request("DELETE", o("x"), headers={"if-match": "nope"}), 412, "IfMatchFailed",
+           "DELETE im")
+    check(request("GET", o("x"))[2] == b"abcdefghij", "kept after a refused DELETE im")
     _, h, _ = expect(request("HEAD", o("x")), 200)
     check(h.get("content-md5") == b64(hashlib.md5(b"abcdefghij").digest()) and
           "opc-multipart-md5" not in h and h.get("content-length") == "10" and
