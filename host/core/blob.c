@@ -267,7 +267,7 @@ int st_put_verify(xtstore_svc *svc, const char *container, const char *key,
   /* Nothing stays visible as written that is not what was sent. */
   st_err(err, STORE_E_INTERNAL, "service '%s': blob '%s/%s': %s",
          svc->name, container, key, why);
-  st_remove_wrong_etag(svc, container, key, opts, out->etag, err);
+  st_remove_wrong(svc, container, key, opts, out->etag, err);
   return STORE_E_INTERNAL;
 }
 
@@ -284,8 +284,7 @@ int st_put_verify_cksum(xtstore_svc *svc, const char *container,
   st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': %s", svc->name,
          container, key, why);
   /* Nothing stays visible as written that is not what was sent. */
-  st_remove_wrong_etag(svc, container, key, opts, out ? out->etag : NULL,
-                       err);
+  st_remove_wrong(svc, container, key, opts, out ? out->etag : NULL, err);
   if (err && st_cksum_retryable(mismatch, known))
     err->flags |= STORE_ERR_RETRYABLE;
   return STORE_E_IO;
@@ -293,14 +292,7 @@ int st_put_verify_cksum(xtstore_svc *svc, const char *container,
 
 void st_remove_wrong(xtstore_svc *svc, const char *container,
                      const char *key, const store_put_opts *opts,
-                     store_error *err)
-{
-  st_remove_wrong_etag(svc, container, key, opts, NULL, err);
-}
-
-void st_remove_wrong_etag(xtstore_svc *svc, const char *container,
-                          const char *key, const store_put_opts *opts,
-                          const char *etag, store_error *err)
+                     const char *etag, store_error *err)
 {
   store_delete_opts dopts;
   store_error derr;

@@ -395,19 +395,16 @@ int st_md5_verify(const xtstore_svc *svc, const char *container,
 /* Delete the blob a write left wrong, and say so at the end of err's
  * message: that it was removed and, unless opts (the put's, may be NULL)
  * made it create-only, that any unversioned object it replaced is gone
- * too (a versioned bucket keeps it); else why removing it failed too. The deletion happens whether or not err is
- * given. */
+ * too (a versioned bucket keeps it); else why removing it failed too. The
+ * deletion happens whether or not err is given. etag is the wrong
+ * object's (the put result's or the head's; NULL or "": not known): with
+ * STORE_CAP_DELETE_IF_MATCH the delete is conditional on it, so an object
+ * another writer put there since stays, and err then says it was NOT
+ * removed (it changed since); without the capability or an ETag the
+ * delete is unconditional. */
 void st_remove_wrong(xtstore_svc *svc, const char *container,
                      const char *key, const store_put_opts *opts,
-                     store_error *err);
-/* st_remove_wrong of the object whose ETag is etag (the put result's or
- * the head's; NULL or "": not known): with STORE_CAP_DELETE_IF_MATCH the
- * delete is conditional on it, so an object another writer put there
- * since stays, and err then says it was NOT removed (it changed since).
- * Without the capability, or without an ETag, as st_remove_wrong. */
-void st_remove_wrong_etag(xtstore_svc *svc, const char *container,
-                          const char *key, const store_put_opts *opts,
-                          const char *etag, store_error *err);
+                     const char *etag, store_error *err);
 
 /* Check a container name / key is present and not absurd before the plugin
  * sees it. Returns 0 or fills err (STORE_E_INVALID). */

@@ -271,7 +271,7 @@ int st_put_fd(xtstore_svc *svc, const char *container, const char *key,
     if (!rc && fd_changed(&src, &e)) {
       rc = st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': %s",
                   svc->name, container, key, e.message);
-      st_remove_wrong(svc, container, key, &o, err);
+      st_remove_wrong(svc, container, key, &o, out ? out->etag : NULL, err);
     }
   }
   if (rc == STORE_E_ABORTED && src.err)
@@ -1379,7 +1379,8 @@ static int piped_copy(const struct copy_plan *cp, uint64_t *counted,
     }
     rc = pr.rc;
     if (stored)
-      st_remove_wrong(cp->dst, cp->dc, cp->dk, &cp->put, err);
+      st_remove_wrong(cp->dst, cp->dc, cp->dk, &cp->put,
+                      cp->out ? cp->out->etag : NULL, err);
     *out_again = err && (err->flags & STORE_ERR_RETRYABLE);
   } else if (rc && one_put && cr.pos > 0 && err &&
              (err->flags & STORE_ERR_RETRYABLE)) {
@@ -1824,7 +1825,7 @@ static int server_copy(xtstore_svc *svc, struct copy_args *a,
     /* Pinned to the ETag headed: a copy another writer replaced since
      * stays. */
     if (!self)
-      st_remove_wrong_etag(svc, a->dc, a->dk, NULL, to.etag, err);
+      st_remove_wrong(svc, a->dc, a->dk, NULL, to.etag, err);
     goto out;
   }
   if (out) {

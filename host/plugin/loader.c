@@ -76,7 +76,7 @@ static const char *const st_cap_names[] = {
   "containers", "range-get",  "metadata",     "append",
   "snapshot",   "copy",       "multipart",    "conditional",
   "threadsafe", "content-type", "dir-markers", "container-metadata",
-  "presign",
+  "presign",    "delete-if-match",
 };
 
 /* What a dlerror() text means, for the CHECK part of the message. */

@@ -139,7 +139,7 @@ class StoreHeadOpts(Structure):
 
 class StoreDeleteOpts(Structure):
     _fields_ = [("struct_size", c_uint32), ("flags", c_uint32),
-                ("snapshot_id", c_char_p)]
+                ("snapshot_id", c_char_p), ("if_match", c_char_p)]
 
 
 class StoreListOpts(Structure):

@@ -94,6 +94,7 @@ int main(void)
   OFF(StoreDeleteOpts, store_delete_opts, struct_size);
   OFF(StoreDeleteOpts, store_delete_opts, flags);
   OFF(StoreDeleteOpts, store_delete_opts, snapshot_id);
+  OFF(StoreDeleteOpts, store_delete_opts, if_match);
   SIZE(StoreListOpts, store_list_opts);
   OFF(StoreListOpts, store_list_opts, struct_size);
   OFF(StoreListOpts, store_list_opts, flags);

@@ -126,6 +126,7 @@ static void test_capability_names(void **state)
     { STORE_CAP_DIR_MARKERS, "dir-markers" },
     { STORE_CAP_CONTAINER_METADATA, "container-metadata" },
     { STORE_CAP_PRESIGN, "presign" },
+    { STORE_CAP_DELETE_IF_MATCH, "delete-if-match" },
   };
   size_t i;
 
@@ -133,7 +134,7 @@ static void test_capability_names(void **state)
   for (i = 0; i < sizeof caps / sizeof caps[0]; i++)
     assert_string_equal(st_capability_name(caps[i].bit), caps[i].name);
   assert_null(st_capability_name(0));
-  assert_null(st_capability_name(UINT64_C(1) << 13));
+  assert_null(st_capability_name(UINT64_C(1) << 14));
   assert_null(st_capability_name(STORE_CAP_CONTAINERS | STORE_CAP_COPY));
 }
 
