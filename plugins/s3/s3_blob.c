@@ -336,11 +336,26 @@ int32_t s3_delete_object(store_handle *h, const char *bucket, const char *key,
   return rc;
 }
 
-/* DeleteObject with If-Match of an ETag the HEAD just matched. A 412 for
- * an ETag that a HEAD still matches is the server's, not a change:
- * Swift's s3api refuses If-Match on DELETE for a multipart ("-N") ETag.
- * The delete then follows that HEAD unconditionally, as on a server that
- * ignores the header. */
+/* Whether the ETag is a multipart one: its value ends in "-N". */
+static int etag_is_multipart(const char *etag)
+{
+  size_t n = strlen(etag), digits = 0;
+
+  if (n && etag[n - 1] == '"')
+    n--;
+  while (n && etag[n - 1] >= '0' && etag[n - 1] <= '9') {
+    n--;
+    digits++;
+  }
+  return digits && n && etag[n - 1] == '-';
+}
+
+/* DeleteObject with If-Match of an ETag the HEAD just matched. Swift's
+ * s3api refuses If-Match on DELETE (412) for a multipart ("-N") ETag that
+ * its HEAD matches: for such an ETag only, a 412 that a second conditional
+ * HEAD contradicts is taken as the server's, and the delete follows that
+ * HEAD unconditionally -- a window of one round trip in which another
+ * writer's object is deleted (README). Any other 412 is a change. */
 static int32_t delete_if_match(store_handle *h, const char *bucket,
                                const char *key, const char *if_match,
                                store_error *err)
@@ -350,7 +365,7 @@ static int32_t delete_if_match(store_handle *h, const char *bucket,
   s3_props p;
   int32_t rc = s3_delete_object(h, bucket, key, NULL, if_match, err);
 
-  if (rc != STORE_E_PRECONDITION)
+  if (rc != STORE_E_PRECONDITION || !etag_is_multipart(if_match))
     return rc;
   s3_err_init(&probe);
   if (s3_head_object(h, bucket, key, NULL, if_match, 0, &p, &resp, &probe))
@@ -358,7 +373,7 @@ static int32_t delete_if_match(store_handle *h, const char *bucket,
   s3_props_free(&p);
   sdk_response_free(resp);
   s3_log(h, STORE_LOG_DEBUG, "s3 '%s': DeleteObject '%s/%s': 412 for "
-         "If-Match %s, which a HEAD matches: deleted without it",
+         "multipart If-Match %s, which a HEAD matches: deleted without it",
          h->cfg.name, bucket, key, if_match);
   sdk_error_clear(err);
   return s3_delete_object(h, bucket, key, NULL, NULL, err);
