@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The S3 provider's conditional delete (store_delete_opts.if_match, which the
+# host sets when it removes a wrong put or copy) on the wire, through
+# faultproxy.py in front of s3rver, which ignores If-Match on HEAD and DELETE
+# (testbed.md): the proxy is the only judge, so a provider that dropped the
+# header from DeleteObject would delete and fail these checks.
+#   test_delete_if_match.sh XTSTORE_BIN PLUGIN_DIR S3_DELETE_PROBE
+#  1. a DeleteObject carrying If-Match with the ETag given is refused 412 by
+#     the proxy: the delete is PRECONDITION, the object stays, and no second
+#     DeleteObject follows (the unconditional fallback is for a multipart
+#     ETag only).
+#  2. the same with no rule refusing it: deleted; the proxy saw If-Match
+#     with the ETag on the DeleteObject.
+#  3. a multipart ("-N") ETag refused 412 although a HEAD matches (as
+#     Swift's s3api does): deleted by a second DeleteObject without If-Match.
+#     s3rver's multipart ETags lack "-N" and its HEAD ignores If-Match, so
+#     the ETag given is c.bin's MD5 with "-2" appended.
+PROBE=$3
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/s3lib.sh" "$1" "$2"
+
+need_server s3rver
+PROXY="$T/proxy"
+RULES="$T/rules.json"
+FAULTPROXY_SH=${XTSTORE_FAULTPROXY_SH:-$(dirname "$0")/../../servers/faultproxy.sh}
+cleanup_hook() { "$FAULTPROXY_SH" stop "$PROXY" > /dev/null 2>&1 || true; }
+B=$(bucket delif)
+
+printf 'kept by the precondition' > a.txt
+printf 'deleted while it matches' > b.txt
+printf 'deleted after a multipart 412' > c.bin
+A=$(md5sum a.txt | cut -d' ' -f1)
+Bm=$(md5sum b.txt | cut -d' ' -f1)
+PF='<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>'
+# Rule 2 refuses any multipart ETag once; rule 1 only marks (stall_ms 1) a DeleteObject with b.txt's ETag.
+cat > "$RULES" <<EOF
+[
+ {"match": {"method": "DELETE", "path": "^/$B/a\\\\.txt\$", "headers": {"If-Match": "^\"$A\"\$"}},
+  "status": 412, "body": "$PF"},
+ {"match": {"method": "DELETE", "path": "^/$B/b\\\\.txt\$", "headers": {"If-Match": "^\"$Bm\"\$"}},
+  "stall_ms": 1},
+ {"match": {"method": "DELETE", "path": "^/$B/c\\\\.bin\$", "headers": {"If-Match": "-[0-9]+\"\$"}},
+  "count": 1, "status": 412, "body": "$PF"}
+]
+EOF
+P=$("$FAULTPROXY_SH" start "$PROXY" "$SERVER_DIR" "$RULES") || {
+  echo "FAIL: faultproxy did not start"
+  exit 1
+}
+config_begin
+write_service s3 "$P" S3RVER S3RVER ', payload-signing: "unsigned"'
+deletes() { grep -c "^DELETE /$B/$1 " "$PROXY/log" || true; }
+probe() { # probe KEY ETAG: $RC, $OUT
+  LAST="s3_delete_probe s3 $B $1 $2"
+  OUT=$("$PROBE" "$CONFIG" s3 "$B" "$1" "$2" 2>&1)
+  RC=$?
+  ERR=""
+}
+
+xt mb "s3:$B"
+expect_rc 0 "mb through the proxy"
+for f in a.txt b.txt c.bin; do
+  xt put "$f" "s3:$B/$f"
+  expect_rc 0 "put $f"
+done
+
+# 1 ---------------------------------------------------------------------------
+probe a.txt "\"$A\""
+expect_rc 1 "a DeleteObject with If-Match refused 412 fails"
+check "as PRECONDITION" contains "$OUT" "rc=precondition failed"
+check "the proxy refused the DeleteObject by its If-Match" \
+  grep -q "^DELETE /$B/a.txt rule=0 status 412" "$PROXY/log"
+check "no second DeleteObject followed (not a multipart ETag)" \
+  test "$(deletes a.txt)" -eq 1
+xt cat "s3:$B/a.txt"
+check "the object stays, same bytes" test "$OUT" = "kept by the precondition"
+
+# 2 ---------------------------------------------------------------------------
+probe b.txt "\"$Bm\""
+expect_rc 0 "a DeleteObject with the matching If-Match deletes"
+check "it carried If-Match with the ETag" \
+  grep -q "^DELETE /$B/b.txt rule=1 " "$PROXY/log"
+xt stat "s3:$B/b.txt"
+expect_rc 4 "the object is gone (NOT_FOUND)"
+
+# 3 ---------------------------------------------------------------------------
+C="\"$(md5sum c.bin | cut -d' ' -f1)-2\""
+probe c.bin "$C"
+expect_rc 0 "a multipart ETag ($C) refused 412 while a HEAD matches: deleted"
+check "the first DeleteObject was refused by its If-Match" \
+  grep -q "^DELETE /$B/c.bin rule=2 status 412" "$PROXY/log"
+check "a second DeleteObject deleted it" test "$(deletes c.bin)" -eq 2
+xt stat "s3:$B/c.bin"
+expect_rc 4 "the object is gone (NOT_FOUND)"
+
+xt rb --force "s3:$B"
+finish
