@@ -116,7 +116,8 @@ static int collect(void *ud, json_t *item)
  * every version goes, or with snapshots and without
  * STORE_DELETE_SNAPSHOTS in flags, the marker goes and NOT_EMPTY. Only
  * the marker and what is older: a version listed before it (newest
- * first) was written since, by another writer, and stays. */
+ * first) was written since, by another writer, and stays. A marker the
+ * listing lacks fails (INTERNAL), deleting nothing more. */
 int32_t oci_delete_versions(store_handle *h, const oci_target *t,
                             const char *marker, uint32_t flags,
                             store_error *err)
@@ -125,7 +126,7 @@ int32_t oci_delete_versions(store_handle *h, const oci_target *t,
   int32_t rc;
   json_t *it;
   size_t i, from = 0;
-  int seen_current = 0, snapshots = 0;
+  int seen_current = 0, snapshots = 0, found = 0;
 
   if (!kv.items)
     return oci_nomem(t, err);
@@ -137,9 +138,16 @@ int32_t oci_delete_versions(store_handle *h, const oci_target *t,
     const char *vid = json_string_value(json_object_get(it, "versionId"));
     if (marker && vid && !strcmp(vid, marker)) {
       from = i;
+      found = 1;
       break;
     }
   }
+  /* Without the marker in the listing nothing tells our versions from
+   * those another writer put since: delete none of them. */
+  if (!rc && marker && !found)
+    rc = oci_fail(t, err, STORE_E_INTERNAL, "the delete marker '%s' it "
+                  "left is not in the version listing: no version deleted "
+                  "(the data stays behind the marker)", marker);
   /* The newest real version was the object; older unmarked ones are its
    * snapshots. */
   json_array_foreach(kv.items, i, it)
