@@ -242,10 +242,17 @@ int st_put_fd(xtstore_svc *svc, const char *container, const char *key,
   struct fd_src src = {fd, lseek(fd, 0, SEEK_CUR), 0, on_bytes, ud,
                        svc->ctx, container, key, 0,
                        {0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL}};
+  store_put_result res;
   store_put_opts o;
   store_error e;
   int rc, known = ST_KNOWN_GIVEN;
 
+  /* The result's ETag pins the removal of bytes of a changed file. */
+  if (!out) {
+    memset(&res, 0, sizeof(res));
+    res.struct_size = sizeof(res);
+    out = &res;
+  }
   st_put_opts_copy(&o, opts);
   /* A file: what it is now, to see at the end that it did not change. */
   src.has_id = !st_mp_ident_fd(fd, src.start, &src.id);
@@ -271,7 +278,7 @@ int st_put_fd(xtstore_svc *svc, const char *container, const char *key,
     if (!rc && fd_changed(&src, &e)) {
       rc = st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': %s",
                   svc->name, container, key, e.message);
-      st_remove_wrong(svc, container, key, &o, out ? out->etag : NULL, err);
+      st_remove_wrong(svc, container, key, &o, out->etag, err);
     }
   }
   if (rc == STORE_E_ABORTED && src.err)
