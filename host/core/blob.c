@@ -197,8 +197,11 @@ static int put_checked(struct put_args *a, store_error *err)
     if (!rc || !a->rewind || !st_retry_should(&svc->retry, tries, err, 1) ||
         put_replay(a) == ST_REPLAY_NO || st_cancelled(svc->ctx))
       return rc;
-    st_log(svc->ctx, STORE_LOG_INFO, "%s; sending it again (attempt %u of "
-           "%u)", err->message, tries + 1, svc->retry.attempts);
+    /* Like any put, the new attempt replaces whatever is there then, an
+     * object another writer put (that the removal left alone) too. */
+    st_log(svc->ctx, STORE_LOG_INFO, "%s; putting it again, over whatever "
+           "is there now (attempt %u of %u)", err->message, tries + 1,
+           svc->retry.attempts);
   }
 }
 
@@ -311,8 +314,6 @@ void st_remove_wrong(xtstore_svc *svc, const char *container,
   if (!err)
     return;
   used = strlen(err->message);
-  if (used >= sizeof(err->message))
-    return;
   if (rc == STORE_E_PRECONDITION && dopts.if_match) {
     snprintf(err->message + used, sizeof(err->message) - used,
              "; the object was NOT removed: it changed since (ETag no "

@@ -539,69 +539,59 @@ static void test_put_wrong_removal_pinned(void **state)
   static const char *const wrong = "service 'f': blob 'c/k': the store "
     "reports CRC-32C 280c069f for the bytes stored, the bytes sent have "
     "280c069e";
+  static const char *const removed = "; the object was removed (and any "
+    "unversioned object it replaced is gone too)";
+  static const struct {
+    const char *what;     /* the case, in a failure's output */
+    const char *cfg;      /* flaky's keys besides the common ones */
+    const char *suffix;   /* what the message ends in */
+    int pinned;           /* the delete carried if_match e1 */
+    const char *deletes;  /* deletes counted */
+  } cases[] = {
+    /* the object is still the one put: removed, pinned to its ETag */
+    {"still ours", "put-etag: \"e1\", ", NULL, 1, "1"},
+    /* another writer replaced it since: not removed, and said so */
+    {"replaced", "put-etag: \"e1\", delete-replaced: \"1\", ",
+     "; the object was NOT removed: it changed since (ETag no longer e1), "
+     "so it is another writer's", 1, "0"},
+    /* no ETag reported: nothing to pin, the delete is unconditional */
+    {"no etag", "delete-replaced: \"1\", ", NULL, 0, "1"},
+  };
   store_error err;
   xtstore_ctx *ctx;
   xtstore_svc *svc;
   struct stats s;
   store_put_opts po;
-  struct text_src body = {"0123456789", 10};
+  struct text_src body;
   char cfg[512], events[300], want[512];
+  size_t i;
   (void)state;
   memset(&po, 0, sizeof(po));
   po.struct_size = sizeof(po);
   po.content_length = 10;
   snprintf(events, sizeof(events), "%s/events", dir);
 
-  /* the object is still the one put: removed, pinned to its ETag */
-  unlink(events);
-  snprintf(cfg, sizeof(cfg), "needed: \"x\", put-crc32c: \"wrong\", "
-           "put-etag: \"e1\", events: \"%s\"", events);
-  ctx = open_ctx(cfg, &err);
-  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
-  assert_int_equal(xtstore_blob_put(svc, "c", "k", &po, text_read, &body,
-                                    NULL, NULL, &err), STORE_E_IO);
-  snprintf(want, sizeof(want), "%s; the object was removed (and any "
-           "unversioned object it replaced is gone too)", wrong);
-  assert_string_equal(err.message, want);
-  assert_non_null(strstr(events_text(events), "delete-if k e1\n"));
-  get_stats(svc, &s);
-  assert_string_equal(s.deletes, "1");
-  xtstore_ctx_close(ctx);
-
-  /* another writer replaced it since: not removed, and said so */
-  unlink(events);
-  body = (struct text_src){"0123456789", 10};
-  snprintf(cfg, sizeof(cfg), "needed: \"x\", put-crc32c: \"wrong\", "
-           "put-etag: \"e1\", delete-replaced: \"1\", events: \"%s\"",
-           events);
-  ctx = open_ctx(cfg, &err);
-  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
-  assert_int_equal(xtstore_blob_put(svc, "c", "k", &po, text_read, &body,
-                                    NULL, NULL, &err), STORE_E_IO);
-  snprintf(want, sizeof(want), "%s; the object was NOT removed: it changed "
-           "since (ETag no longer e1), so it is another writer's", wrong);
-  assert_string_equal(err.message, want);
-  assert_non_null(strstr(events_text(events), "delete-if k e1\n"));
-  get_stats(svc, &s);
-  assert_string_equal(s.deletes, "0");
-  xtstore_ctx_close(ctx);
-
-  /* no ETag reported: nothing to pin, the delete is unconditional */
-  unlink(events);
-  body = (struct text_src){"0123456789", 10};
-  snprintf(cfg, sizeof(cfg), "needed: \"x\", put-crc32c: \"wrong\", "
-           "delete-replaced: \"1\", events: \"%s\"", events);
-  ctx = open_ctx(cfg, &err);
-  assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
-  assert_int_equal(xtstore_blob_put(svc, "c", "k", &po, text_read, &body,
-                                    NULL, NULL, &err), STORE_E_IO);
-  snprintf(want, sizeof(want), "%s; the object was removed (and any "
-           "unversioned object it replaced is gone too)", wrong);
-  assert_string_equal(err.message, want);
-  assert_null(strstr(events_text(events), "delete-if"));
-  get_stats(svc, &s);
-  assert_string_equal(s.deletes, "1");
-  xtstore_ctx_close(ctx);
+  for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    print_message("case: %s\n", cases[i].what);
+    unlink(events);
+    body = (struct text_src){"0123456789", 10};
+    snprintf(cfg, sizeof(cfg), "needed: \"x\", put-crc32c: \"wrong\", "
+             "%sevents: \"%s\"", cases[i].cfg, events);
+    ctx = open_ctx(cfg, &err);
+    assert_int_equal(xtstore_service_open(ctx, "f", &svc, &err), STORE_OK);
+    assert_int_equal(xtstore_blob_put(svc, "c", "k", &po, text_read, &body,
+                                      NULL, NULL, &err), STORE_E_IO);
+    snprintf(want, sizeof(want), "%s%s", wrong,
+             cases[i].suffix ? cases[i].suffix : removed);
+    assert_string_equal(err.message, want);
+    if (cases[i].pinned)
+      assert_non_null(strstr(events_text(events), "delete-if k e1\n"));
+    else
+      assert_null(strstr(events_text(events), "delete-if"));
+    get_stats(svc, &s);
+    assert_string_equal(s.deletes, cases[i].deletes);
+    xtstore_ctx_close(ctx);
+  }
 }
 
 /* A delete pinned to an ETag reaches only a provider that declares
