@@ -2,8 +2,8 @@
 # The S3 provider's conditional delete (store_delete_opts.if_match, which the
 # host sets when it removes a wrong put or copy) on the wire, through
 # faultproxy.py in front of s3rver, which ignores If-Match on HEAD and DELETE
-# (testbed.md): the proxy is the only judge, so a provider that dropped the
-# header from DeleteObject would delete and fail these checks.
+# (plugins/s3/README.md): the proxy is the only judge, so a provider that
+# dropped the header from DeleteObject would delete and fail these checks.
 #   test_delete_if_match.sh XTSTORE_BIN PLUGIN_DIR S3_DELETE_PROBE
 #  1. a DeleteObject carrying If-Match with the ETag given is refused 412 by
 #     the proxy: the delete is PRECONDITION, the object stays, and no second
@@ -32,7 +32,8 @@ printf 'deleted after a multipart 412' > c.bin
 A=$(md5sum a.txt | cut -d' ' -f1)
 Bm=$(md5sum b.txt | cut -d' ' -f1)
 PF='<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>'
-# Rule 2 refuses any multipart ETag once; rule 1 only marks (stall_ms 1) a DeleteObject with b.txt's ETag.
+# Rule 0 refuses case 1's ETag; rule 1 only marks (stall_ms 1) a
+# DeleteObject with case 2's; rule 2 refuses any multipart ETag once.
 cat > "$RULES" <<EOF
 [
  {"match": {"method": "DELETE", "path": "^/$B/a\\\\.txt\$", "headers": {"If-Match": "^\"$A\"\$"}},
