@@ -1261,7 +1261,7 @@ struct copy_plan {
   size_t ring_bytes;        /* in all, however many gets run             */
   xtstore_bytes_fn on_bytes;
   void *ud;
-  store_put_result *out;    /* the put's result; may be NULL             */
+  store_put_result *out;    /* the put's result (never NULL)             */
 };
 
 struct producer {
@@ -1386,8 +1386,7 @@ static int piped_copy(const struct copy_plan *cp, uint64_t *counted,
     }
     rc = pr.rc;
     if (stored)
-      st_remove_wrong(cp->dst, cp->dc, cp->dk, &cp->put,
-                      cp->out ? cp->out->etag : NULL, err);
+      st_remove_wrong(cp->dst, cp->dc, cp->dk, &cp->put, cp->out->etag, err);
     *out_again = err && (err->flags & STORE_ERR_RETRYABLE);
   } else if (rc && one_put && cr.pos > 0 && err &&
              (err->flags & STORE_ERR_RETRYABLE)) {
@@ -1568,9 +1567,16 @@ static int streamed_copy(xtstore_svc *src, const char *sc, const char *sk,
                          .dc = dc, .dk = dk, .ring_bytes = ring_bytes,
                          .on_bytes = on_bytes, .ud = ud, .out = out};
   struct src_props props;
+  store_put_result res;
   store_head_opts ho;
   int rc;
 
+  /* The result's ETag pins the removal of a copy stored wrong. */
+  if (!cp.out) {
+    memset(&res, 0, sizeof(res));
+    res.struct_size = sizeof(res);
+    cp.out = &res;
+  }
   memset(&props, 0, sizeof(props));
   memset(&ho, 0, sizeof(ho));
   ho.struct_size = sizeof(ho);
