@@ -707,13 +707,17 @@ class Service:
                      byref(v))
         return bool(v.value)
 
-    def delete(self, container, key, *, snapshot=None, snapshots=False):
+    def delete(self, container, key, *, snapshot=None, snapshots=False,
+               if_match=None):
         """Delete a blob; with snapshot, only that snapshot; snapshots:
-        its snapshots too."""
+        its snapshots too. if_match: only while the blob's etag is this
+        (PreconditionError otherwise; UnsupportedError where the provider
+        lacks the delete-if-match capability)."""
         o = N.StoreDeleteOpts()
         o.struct_size = sizeof(N.StoreDeleteOpts)
         o.snapshot_id = _b(snapshot)
         o.flags = _DELETE_SNAPSHOTS if snapshots else 0
+        o.if_match = _b(if_match)
         self._simple(N.lib.xtstore_blob_delete, _b(container), _b(key),
                      byref(o))
 
