@@ -276,8 +276,9 @@ static void test_last_part_line_wins(void **state)
 
 /* The O and K lines: written and read back; a K counts the runs that
  * kept the upload storing no part (a run that stored one writes none; a
- * part line after it is progress: 0); lines an xtstore does not know, or malformed ones, are skipped; a
- * journal without O is of options unknown. */
+ * part line after it is progress: 0); lines an xtstore does not know, or
+ * malformed ones, are skipped; a journal without O is of options
+ * unknown. */
 static void test_options_and_kept(void **state)
 {
   const char *path = ((struct tmp *)*state)->path;

@@ -4,7 +4,7 @@
 # faultproxy.py in front of s3rver, which ignores If-Match on HEAD and DELETE
 # (plugins/s3/README.md): the proxy is the only judge, so a provider that
 # dropped the header from DeleteObject would delete and fail these checks.
-#   test_delete_if_match.sh XTSTORE_BIN PLUGIN_DIR S3_DELETE_PROBE
+#   test_delete_if_match.sh XTSTORE_BIN PLUGIN_DIR S3_API_PROBE
 #  1. a DeleteObject carrying If-Match with the ETag given is refused 412 by
 #     the proxy: the delete is PRECONDITION, the object stays, and no second
 #     DeleteObject follows (the unconditional fallback is for a multipart
@@ -66,8 +66,8 @@ config_begin
 write_service s3 "$P" S3RVER S3RVER ', payload-signing: "unsigned"'
 deletes() { grep -c "^DELETE /$B/$1 " "$PROXY/log" || true; }
 probe() { # probe KEY ETAG: $RC, $OUT
-  LAST="s3_delete_probe s3 $B $1 $2"
-  OUT=$("$PROBE" "$CONFIG" s3 "$B" "$1" "$2" 2>&1)
+  LAST="s3_api_probe delete-if-match s3 $B $1 $2"
+  OUT=$("$PROBE" delete-if-match "$CONFIG" s3 "$B" "$1" "$2" 2>&1)
   RC=$?
   ERR=""
   # The proxy logs a request after its answer: wait until all are logged.

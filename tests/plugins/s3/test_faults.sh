@@ -15,7 +15,7 @@
 #  6. an upload from stdin (unknown length: multipart) whose part 2 keeps
 #     failing: the put fails and the plugin aborts the upload (s3rver
 #     answers the abort with 405, but the proxy log shows it was sent).
-#  7. a multipart put (the engine's, through the public API: s3_put_probe)
+#  7. a multipart put (the engine's, through the public API: s3_api_probe)
 #     whose HEAD after CompleteMultipartUpload gets 503: the object is
 #     committed, so the put succeeds, with its size from the host and a
 #     warning; the object reads back whole.
@@ -27,7 +27,7 @@
 #     skipped with an error line; rm -r deletes no object of a cut name.
 # 10. a HEAD refused with a bare 403 and a Date 5 minutes off: retried once
 #     on the server's clock.
-#   test_faults.sh XTSTORE_BIN PLUGIN_DIR [S3_PUT_PROBE]
+#   test_faults.sh XTSTORE_BIN PLUGIN_DIR [S3_API_PROBE]
 PROBE=${3:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/s3lib.sh" "$1" "$2"
@@ -159,8 +159,8 @@ expect_rc 4 "no object under the key"
 # 7 ---------------------------------------------------------------------------
 if [ -n "$PROBE" ]; then
   head -c 11000000 /dev/urandom > mp.bin
-  "$PROBE" "$CONFIG" mp "$B" mp-head.bin mp.bin > "$T/.out" 2> "$T/.err"
-  RC=$?; OUT=$(cat "$T/.out"); ERR=$(cat "$T/.err"); LAST="s3_put_probe mp"
+  "$PROBE" put "$CONFIG" mp "$B" mp-head.bin mp.bin > "$T/.out" 2> "$T/.err"
+  RC=$?; OUT=$(cat "$T/.out"); ERR=$(cat "$T/.err"); LAST="s3_api_probe put mp"
   expect_rc 0 "a multipart put whose HEAD after the complete fails succeeds"
   check "the last requests: the complete, then the HEAD refused (503)" \
     test "$(grep " /$B/mp-head.bin " "$PROXY/log" | tail -n 2 | cut -d' ' -f1,3-)" \
@@ -172,7 +172,7 @@ if [ -n "$PROBE" ]; then
   xt get "direct:$B/mp-head.bin" back-mp.bin
   check "the object is committed, byte-identical" cmp -s back-mp.bin mp.bin
 else
-  echo "note: no s3_put_probe given: case 7 not run"
+  echo "note: no s3_api_probe given: case 7 not run"
 fi
 
 # 7b --------------------------------------------------------------------------
