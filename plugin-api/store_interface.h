@@ -608,6 +608,15 @@ typedef int32_t store_multipart_list_op(store_handle *h,
                                         const char *prefix,
                                         store_upload_fn cb, void *cb_ctx,
                                         store_error *err);
+/* since 1.1 */
+typedef int32_t store_blob_copy_checked_op(store_handle *h,
+                                           const char *src_container,
+                                           const char *src_key,
+                                           const char *dst_container,
+                                           const char *dst_key,
+                                           const store_copy_opts *opts,
+                                           store_put_result *out,
+                                           store_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* The interface table                                                      */
@@ -740,6 +749,17 @@ struct store_interface {
    * store cannot list them: the host then knows only the uploads it
    * journaled itself. */
   store_multipart_list_op *multipart_list;
+  /* since 1.1. Optional (STORE_CAP_COPY). blob_copy that reports the copy
+   * it made AS THE STORE'S ANSWER TO THE COPY REQUEST SAYS, never from a
+   * head afterwards (which could see another writer's object): out->etag
+   * (the target's new ETag or generation, as blob_head would report it;
+   * "" when the answer carries none), out->version_id, and out->size and
+   * out->checksums where the answer carries them. out may be NULL. The
+   * host pins what it does to the target after the copy (removing a wrong
+   * copy) to that ETag, so an object another writer put there since is
+   * never removed as the copy. When this is NULL the host calls
+   * blob_copy. */
+  store_blob_copy_checked_op *blob_copy_checked;
 };
 
 /* Smallest struct_size a 1.0 host accepts: the table through multipart_abort. */

@@ -21,8 +21,10 @@
   T(store_interface, blob_delete_batch, int32_t (*)(store_handle *, const char *, const char *const *, size_t, store_batch_fn, void *, store_error *)) \
   T(store_interface, blob_presign, int32_t (*)(store_handle *, const char *, const char *, const store_presign_opts *, char *, size_t, store_presign_result *, store_error *)) \
   T(store_interface, multipart_list, int32_t (*)(store_handle *, const char *, const char *, store_upload_fn, void *, store_error *)) \
+  T(store_interface, blob_copy_checked, int32_t (*)(store_handle *, const char *, const char *, const char *, const char *, const store_copy_opts *, store_put_result *, store_error *)) \
   D(store_upload_fn, int32_t (*)(void *, const store_upload *)) \
   D(store_multipart_list_op, int32_t (store_handle *, const char *, const char *, store_upload_fn, void *, store_error *)) \
+  D(store_blob_copy_checked_op, int32_t (store_handle *, const char *, const char *, const char *, const char *, const store_copy_opts *, store_put_result *, store_error *)) \
   D(store_batch_fn, int32_t (*)(void *, size_t, int32_t, const store_error *)) \
   D(store_multipart_part_checked_op, int32_t (store_handle *, const char *, const char *, const char *, uint32_t, uint64_t, const store_put_opts *, store_read_fn, void *, char *, size_t, store_put_result *, store_error *)) \
   D(store_blob_delete_batch_op, int32_t (store_handle *, const char *, const char *const *, size_t, store_batch_fn, void *, store_error *)) \

@@ -73,10 +73,10 @@ SLOT_OP(blob_set_metadata) SLOT_OP(blob_copy) SLOT_OP(blob_append)
 SLOT_OP(blob_snapshot) SLOT_OP(multipart_begin) SLOT_OP(multipart_part)
 SLOT_OP(multipart_complete) SLOT_OP(multipart_abort)
 SLOT_OP(multipart_part_checked) SLOT_OP(blob_delete_batch) SLOT_OP(blob_presign)
-SLOT_OP(multipart_list)
+SLOT_OP(multipart_list) SLOT_OP(blob_copy_checked)
 /* A slot appended later is added to the list above with its op type. */
 _Static_assert(sizeof(struct store_interface) ==
-                   offsetof(struct store_interface, multipart_list) +
+                   offsetof(struct store_interface, blob_copy_checked) +
                        sizeof(void (*)(void)),
                "a new slot of store_interface: give it a store_<slot>_op "
                "and a SLOT_OP line here");
