@@ -1640,11 +1640,25 @@ out:
 struct copy_args {
   const char *sc, *sk, *dc, *dk;
   const store_copy_opts *opts;
+  store_put_result res; /* the copy as the store's answer says (checked) */
 };
 
+/* The size a copy's answer that carries none leaves in res.size. */
+#define COPY_NO_SIZE UINT64_MAX
+
+/* blob_copy_checked where the plugin has it (a 1.0 plugin's table, or an
+ * older 1.1 one's, reads NULL there), else blob_copy: res then stays
+ * empty, as it does for an answer that carries nothing. */
 static int do_copy(xtstore_svc *s, void *p, store_error *err)
 {
   struct copy_args *a = p;
+
+  memset(&a->res, 0, sizeof(a->res));
+  a->res.struct_size = sizeof(a->res);
+  a->res.size = COPY_NO_SIZE;
+  if (s->ops->blob_copy_checked)
+    return s->ops->blob_copy_checked(s->h, a->sc, a->sk, a->dc, a->dk,
+                                     a->opts, &a->res, err);
   return s->ops->blob_copy(s->h, a->sc, a->sk, a->dc, a->dk, a->opts, err);
 }
 
@@ -1748,18 +1762,48 @@ static int unverified(xtstore_svc *svc, const struct copy_args *a, int rc,
                 a->dc, a->dk, a->sc, a->sk, cause);
 }
 
+/* A copy whose target another writer replaced before the host could head
+ * it (its ETag is no longer the copy's): what the copy's answer said of
+ * it, and that nothing was removed. */
+static int replaced_error(xtstore_svc *svc, const struct copy_args *a,
+                          const struct src_props *from, store_error *err)
+{
+  char said[80] = "";
+  int n = 0;
+
+  /* What the answer said agrees with the source (judged before). The
+   * ETags are left out: a message has room for names first. */
+  if (a->res.size != COPY_NO_SIZE)
+    n = snprintf(said, sizeof(said), " (%" PRIu64 " bytes", a->res.size);
+  if ((a->res.checksums & STORE_CKSUM_CRC32C) && from->has_crc)
+    n += snprintf(said + n, sizeof(said) - (size_t)n, "%sCRC-32C %08x",
+                  n ? ", " : " (", a->res.crc32c);
+  if (n)
+    snprintf(said + n, sizeof(said) - (size_t)n, ")");
+  return st_err(err, STORE_E_PRECONDITION, "service '%s': blob '%s/%s': "
+                "the server-side copy of blob '%s/%s' was made%s, but "
+                "another writer replaced it before it could be verified; "
+                "nothing was removed", svc->name, a->dc, a->dk, a->sc,
+                a->sk, said);
+}
+
 /*
 ** A server-side copy moves no byte through the host, so nothing checked
 ** them on the way: the source is headed before the copy and after it, the
 ** target after it. Unless the source's size and ETag stayed the same,
 ** the copy is not judged (another version may have been copied): an
-** error, nothing removed. Otherwise the target must report the source's
+** error, nothing removed. Where the plugin reports the copy as the
+** store's answer says (blob_copy_checked), a size or CRC-32C in it must be
+** the source's, and a target whose head shows another ETag than the
+** copy's was replaced by another writer: said as such, its bytes not
+** judged, nothing removed. Otherwise the target must report the source's
 ** size and, where both report one, its CRC-32C, else its MD5; an MD5 that
 ** alone disagrees may be a stale ETag, so the target's bytes are read back
 ** and decide. A wrong copy is removed (never when the target is the source
 ** itself) and is an error naming both objects and both values. A missing
-** source is the copy's own error. out (may be NULL) gets the target's size
-** and the checksums that were compared.
+** source is the copy's own error. A wrong copy's removal is pinned to the
+** copy's ETag where known (else to the one headed). out (may be NULL) gets
+** the target's size and the checksums that were compared.
 */
 static int server_copy(xtstore_svc *svc, struct copy_args *a,
                        store_put_result *out, store_error *err)
@@ -1769,6 +1813,7 @@ static int server_copy(xtstore_svc *svc, struct copy_args *a,
    * after the copy, and removing it would remove the source. */
   int self = !snap && !strcmp(a->sc, a->dc) && !strcmp(a->sk, a->dk);
   struct src_props from, after, to;
+  const char *copy_etag = NULL;
   char why[200] = "", h1[33], h2[33], h3[33];
   uint8_t md5[16];
   int rc, had_src;
@@ -1786,6 +1831,8 @@ static int server_copy(xtstore_svc *svc, struct copy_args *a,
     rc = st_svc_call(svc, do_copy, NULL, a, err);
   if (rc)
     goto out;
+  if (a->res.etag[0])
+    copy_etag = a->res.etag;
   rc = head_props(svc, a->dc, a->dk, NULL, &to, err);
   if (!rc && !self)
     rc = head_props(svc, a->sc, a->sk, snap, &after, err);
@@ -1800,7 +1847,21 @@ static int server_copy(xtstore_svc *svc, struct copy_args *a,
                 a->dc, a->dk, a->sc, a->sk);
     goto out;
   }
-  if (to.size != from.size) {
+  /* The copy's answer is judged first: it describes the copy even when
+   * another writer has replaced it since. */
+  if (a->res.size != COPY_NO_SIZE && a->res.size != from.size) {
+    snprintf(why, sizeof(why), "it has %" PRIu64 " bytes, the source %"
+             PRIu64, a->res.size, from.size);
+  } else if ((a->res.checksums & STORE_CKSUM_CRC32C) && from.has_crc &&
+             a->res.crc32c != from.crc) {
+    snprintf(why, sizeof(why), "it has CRC-32C %08x, the source %08x",
+             a->res.crc32c, from.crc);
+  } else if (copy_etag && (!to.etag || strcmp(to.etag, copy_etag))) {
+    /* The head describes another writer's object: not the copy's bytes to
+     * judge, nor the host's object to remove. */
+    rc = replaced_error(svc, a, &from, err);
+    goto out;
+  } else if (to.size != from.size) {
     snprintf(why, sizeof(why), "it has %" PRIu64 " bytes, the source %"
              PRIu64, to.size, from.size);
   } else if (to.has_crc && from.has_crc) {
@@ -1835,10 +1896,11 @@ static int server_copy(xtstore_svc *svc, struct copy_args *a,
                 "server-side copy of blob '%s/%s' is wrong: %s%s", svc->name,
                 a->dc, a->dk, a->sc, a->sk, why,
                 self ? "; it is the source itself: not removed" : "");
-    /* Pinned to the ETag headed: a copy another writer replaced since
-     * stays. */
+    /* Pinned to the copy's ETag (else the one headed): an object another
+     * writer put there since stays. */
     if (!self)
-      st_remove_wrong(svc, a->dc, a->dk, NULL, to.etag, err);
+      st_remove_wrong(svc, a->dc, a->dk, NULL, copy_etag ? copy_etag
+                      : to.etag, err);
     goto out;
   }
   if (out) {
@@ -1864,7 +1926,7 @@ int st_copy_blob(xtstore_svc *src, const char *sc, const char *sk,
                  xtstore_bytes_fn on_bytes, void *ud, store_put_result *out,
                  store_error *err)
 {
-  struct copy_args a = {sc, sk, dc, dk, opts};
+  struct copy_args a = {.sc = sc, .sk = sk, .dc = dc, .dk = dk, .opts = opts};
   int rc = st_check_key(src, sc, sk, err);
   if (!rc)
     rc = st_check_key(dst, dc, dk, err);

@@ -50,7 +50,11 @@
 ** the same container instead of the source it is asked for and reports
 ** success: a store whose server-side copy stored other bytes; with
 ** `rewrite-source: KEY`, once the copy is made, it copies the blob KEY
-** over the source: another writer changed the source during the copy.
+** over the source: another writer changed the source during the copy;
+** with `rewrite-target: KEY`, once the copy is made, it copies the blob
+** KEY over the target: another writer replaced the copy before the host
+** headed it. It passes blob_copy_checked through (noted as such), its
+** answer dropped with `copy-answer: none` (a store that reports nothing).
 ** `deny-head: TEXT` (any build): heads of keys containing TEXT fail with
 ** STORE_E_PERMISSION, as on a target one may write but not read. Built
 ** with -DSHIM_MULTIPART (the conformance suite's build) it passes
@@ -78,6 +82,8 @@ typedef struct shim {
   char *fail_put;
   char *copy_from;          /* copy-from: the key every copy copies      */
   char *rewrite_source;     /* rewrite-source: copied over the source    */
+  char *rewrite_target;     /* rewrite-target: copied over the target    */
+  int copy_unanswered;      /* copy-answer: none                         */
   char *deny_head;          /* deny-head: heads of such keys refused     */
   unsigned long long fail_after;
   long put_sleep_ms;
@@ -107,7 +113,8 @@ typedef struct shim {
 static const char *const own_keys[] = {
   "inner", "calls", "fail-put", "fail-after", "put-sleep-ms", "max-puts",
   "corrupt-put", "report-crc32c", "corrupt-get", "hostile-names", "open-keys",
-  "copy-from", "rewrite-source", "deny-head", "report-md5", NULL,
+  "copy-from", "rewrite-source", "deny-head", "report-md5", "rewrite-target",
+  "copy-answer", NULL,
 };
 
 /* A put's body that breaks after fail_after bytes. */
@@ -455,6 +462,7 @@ static void sh_close(store_handle *h)
   free(s->fail_put);
   free(s->copy_from);
   free(s->rewrite_source);
+  free(s->rewrite_target);
   free(s->deny_head);
   free(s->max_puts);
   free(s);
@@ -476,6 +484,8 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
   const char *open_keys = get(kv, n, "open-keys");
   const char *copy_from = get(kv, n, "copy-from");
   const char *rewrite = get(kv, n, "rewrite-source");
+  const char *rewrite_target = get(kv, n, "rewrite-target");
+  const char *answer = get(kv, n, "copy-answer");
   const char *deny_head = get(kv, n, "deny-head");
   const char *wrong_md5 = get(kv, n, "report-md5");
   store_kv *rest = calloc(n + 1, sizeof *rest);
@@ -494,6 +504,8 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
   s->fail_put = fail ? strdup(fail) : NULL;
   s->copy_from = copy_from ? strdup(copy_from) : NULL;
   s->rewrite_source = rewrite ? strdup(rewrite) : NULL;
+  s->rewrite_target = rewrite_target ? strdup(rewrite_target) : NULL;
+  s->copy_unanswered = answer && !strcmp(answer, "none");
   s->deny_head = deny_head ? strdup(deny_head) : NULL;
   s->fail_after = after ? strtoull(after, NULL, 10) : 0;
   s->put_sleep_ms = sleep_ms ? strtol(sleep_ms, NULL, 10) : 0;
@@ -746,25 +758,53 @@ static int32_t sh_setmeta(store_handle *h, const char *c, const char *k,
 }
 
 #ifdef SHIM_COPY
-static int32_t sh_copy(store_handle *h, const char *sc, const char *sk,
-                       const char *dc, const char *dk,
-                       const store_copy_opts *o, store_error *err)
+/* The wrapped plugin's copy: its blob_copy_checked where it has one and
+ * out is wanted, else its blob_copy. */
+static int32_t inner_copy(shim *s, const char *sc, const char *sk,
+                          const char *dc, const char *dk,
+                          const store_copy_opts *o, store_put_result *out,
+                          store_error *err)
+{
+  if (out && STORE_HAS_FIELD(struct store_interface, blob_copy_checked,
+                             s->in->struct_size) && s->in->blob_copy_checked)
+    return s->in->blob_copy_checked(s->h, sc, sk, dc, dk, o, out, err);
+  return s->in->blob_copy(s->h, sc, sk, dc, dk, o, err);
+}
+
+static int32_t sh_copy_checked(store_handle *h, const char *sc,
+                               const char *sk, const char *dc,
+                               const char *dk, const store_copy_opts *o,
+                               store_put_result *out, store_error *err)
 {
   const char *from = S(h)->copy_from ? S(h)->copy_from : sk;
   int32_t rc;
 
-  note(S(h), "blob_copy", sc, sk);
-  rc = S(h)->in->blob_copy(S(h)->h, sc, from, dc, dk, o, err);
+  note(S(h), out ? "blob_copy_checked" : "blob_copy", sc, sk);
+  rc = inner_copy(S(h), sc, from, dc, dk, o,
+                  S(h)->copy_unanswered ? NULL : out, err);
   if (!rc && S(h)->rewrite_source)
-    rc = S(h)->in->blob_copy(S(h)->h, sc, S(h)->rewrite_source, sc, sk,
-                             NULL, err);
+    rc = inner_copy(S(h), sc, S(h)->rewrite_source, sc, sk, NULL, NULL,
+                    err);
+  if (!rc && S(h)->rewrite_target)
+    rc = inner_copy(S(h), dc, S(h)->rewrite_target, dc, dk, NULL, NULL,
+                    err);
   return rc;
 }
-#define SHIM_COPY_CAP STORE_CAP_COPY
+
+static int32_t sh_copy(store_handle *h, const char *sc, const char *sk,
+                       const char *dc, const char *dk,
+                       const store_copy_opts *o, store_error *err)
+{
+  return sh_copy_checked(h, sc, sk, dc, dk, o, NULL, err);
+}
+/* Deletes pinned to an ETag pass through to the wrapped (local) plugin. */
+#define SHIM_COPY_CAP (STORE_CAP_COPY | STORE_CAP_DELETE_IF_MATCH)
 #define SHIM_COPY_OP sh_copy
+#define SHIM_COPY_CHECKED_OP sh_copy_checked
 #else
 #define SHIM_COPY_CAP 0
 #define SHIM_COPY_OP NULL
+#define SHIM_COPY_CHECKED_OP NULL
 #endif
 
 #ifdef SHIM_MULTIPART
@@ -889,6 +929,10 @@ static const store_config_key keys[] = {
     0, 0 },
   { "rewrite-source", "shimcopy: this key is copied over a copy's source "
     "once it is copied", 0, 0 },
+  { "rewrite-target", "shimcopy: this key is copied over a copy's target "
+    "once it is made (another writer before the host's head)", 0, 0 },
+  { "copy-answer", "shimcopy: none: blob_copy_checked reports nothing, as "
+    "blob_copy", 0, 0 },
   { "deny-head", "heads of keys containing this text are refused", 0, 0 },
   { "path", "the wrapped local provider's root", 0, 0 },
   { "name", "service name", 0, 0 },
@@ -920,6 +964,7 @@ STORE_EXPORT const struct store_interface store_interface = {
   .blob_list = sh_list,
   .blob_set_metadata = sh_setmeta,
   .blob_copy = SHIM_COPY_OP,
+  .blob_copy_checked = SHIM_COPY_CHECKED_OP,
   .multipart_begin = SHIM_MP(sh_mbegin),
   .multipart_part = SHIM_MP(sh_mpart),
   .multipart_complete = SHIM_MP(sh_mcomplete),

@@ -8,7 +8,9 @@
 # another key than asked (`copy-from`), to write the source during the copy
 # (`rewrite-source`) or to refuse a head (`deny-head`); `cp`, `cp -r` and
 # `migrate` (whose run log records the CRC-32C a good copy was checked
-# with) are checked. Then real servers: s3rver (MD5 ETags, a stale one
+# with) are checked; and a copy another writer replaces before the host
+# heads it (`rewrite-target`): the other writer's object stays. Then real
+# servers: s3rver (MD5 ETags, a stale one
 # after a copy that replaces metadata) and moto (a multipart source).
 #   test_copy_verify.sh XTSTORE_BIN PROJECT_SOURCE_DIR BINARY_DIR
 . "$(dirname "$0")/lib.sh" "$@"
@@ -18,7 +20,11 @@ build_shim "$T/store-shimcopy.so" -DSHIM_COPY
 # All share one directory: "good" copies right; "samesize" copies
 # box/decoy (as long as box/src/a, other bytes); "longer" copies box/long;
 # "rewriting" copies right, then box/decoy over the source (another writer
-# during the copy); "blind" refuses heads of keys with "unread".
+# during the copy); "blind" refuses heads of keys with "unread";
+# "replaced" copies right, then box/other over the target (another writer
+# before the host's head); "wrongreplaced" copies box/decoy, then box/other
+# over the target; "unanswered" copies box/decoy and its blob_copy_checked
+# reports nothing (as a plugin with blob_copy only).
 cat > "$CONFIG" <<EOF
 providers:
   storage:
@@ -29,6 +35,9 @@ external-services:
   longer: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", copy-from: "long"}
   rewriting: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", rewrite-source: "decoy"}
   blind: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", deny-head: "unread"}
+  replaced: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", rewrite-target: "other"}
+  wrongreplaced: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", copy-from: "decoy", rewrite-target: "other"}
+  unanswered: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", copy-from: "decoy", copy-answer: "none"}
 xt-services:
   storage: "good"
 EOF
@@ -52,7 +61,7 @@ xt cp good:box/src/a good:box/a2
 assert_rc 0
 assert_out "copy: good:box/src/a -> good:box/a2 (9 bytes)"
 check
-grep -q '^blob_copy box src/a$' "$T/calls" ||
+grep -q '^blob_copy_checked box src/a$' "$T/calls" ||
   fail "no server-side copy: $(cat "$T/calls")"
 xt cat good:box/a2
 assert_out "123456789"
@@ -119,6 +128,48 @@ blob 'box/chg'): the source changed during the copy; the copy was not verified"
 assert_err_lacks "removed"
 xt cat good:box/chg2
 assert_out "123456789"
+
+# Another writer replaces the copy before the host heads it: the copy's
+# ETag (blob_copy_checked) is not the target's now, so the other writer's
+# object is not judged as the copy, and stays byte for byte; one line says
+# what happened, exit 5 (precondition).
+printf 'otherbyte' > other
+xt put other good:box/other
+assert_rc 0
+xt cp replaced:box/src/a replaced:box/r
+check
+[ "$RC" -eq 5 ] || fail "a copy replaced by another writer: exit $RC, not 5"
+assert_err "xtstore: cp: service 'replaced': blob 'box/r': the server-side \
+copy of blob 'box/src/a' was made (9 bytes, CRC-32C e3069283), but another \
+writer replaced it before it could be verified; nothing was removed"
+[ "$(wc -l < "$T/.err")" -eq 1 ] || fail "not one line: $(cat "$T/.err")"
+assert_err_lacks "wrong"
+assert_out_lacks "copy: replaced"
+xt cat good:box/r
+assert_out "otherbyte"
+# A wrong copy (its answer says the decoy's CRC-32C) replaced the same way:
+# judged wrong by its answer, its removal pinned to its ETag spares the
+# other writer's object.
+xt cp wrongreplaced:box/src/a wrongreplaced:box/wr
+check
+[ "$RC" -ne 0 ] || fail "a wrong, replaced copy was reported copied"
+assert_err_has "service 'wrongreplaced': blob 'box/wr': the server-side copy \
+of blob 'box/src/a' is wrong: it has CRC-32C $DECOY_CRC, the source e3069283; \
+the object was NOT removed: it changed since (ETag no longer "
+assert_err_has "), so it is another writer's"
+xt cat good:box/wr
+assert_out "otherbyte"
+# No copy answer (a plugin with blob_copy only): judged by the target's
+# head as before, the wrong copy removed.
+xt cp unanswered:box/src/a unanswered:box/un
+check
+[ "$RC" -ne 0 ] || fail "a wrong unanswered copy was reported copied"
+assert_err_has "service 'unanswered': blob 'box/un': the server-side copy of \
+blob 'box/src/a' is wrong: it has CRC-32C $DECOY_CRC, the source e3069283; \
+the object was removed"
+xt stat good:box/un
+check
+[ "$RC" -eq 4 ] || fail "the wrong unanswered copy stayed (exit $RC)"
 
 # A copy onto the source itself (new metadata) is never removed, even
 # when its check fails: removing it would remove the source.
