@@ -1954,6 +1954,40 @@ int xtstore_blob_copy(xtstore_svc *src, const char *src_container,
                       dst_key, opts, ST_PIPE_BYTES, NULL, NULL, NULL, err);
 }
 
+int xtstore_blob_copy_checked(xtstore_svc *svc, const char *src_container,
+                              const char *src_key, const char *dst_container,
+                              const char *dst_key,
+                              const store_copy_opts *opts,
+                              store_put_result *out, store_error *err)
+{
+  struct copy_args a = {.sc = src_container, .sk = src_key,
+                        .dc = dst_container, .dk = dst_key, .opts = opts};
+  uint32_t cap;
+  int rc = st_check_key(svc, src_container, src_key, err);
+
+  if (!rc)
+    rc = st_check_key(svc, dst_container, dst_key, err);
+  if (rc)
+    return rc;
+  if (!out || out->struct_size < offsetof(store_put_result, checksums))
+    return st_err(err, STORE_E_INVALID, "copy: no result, or one too small");
+  /* A 1.0 plugin's table ends before blob_copy_checked: it reads NULL. */
+  if (!(svc->ops->capabilities & STORE_CAP_COPY) ||
+      !svc->ops->blob_copy_checked)
+    return st_err(err, STORE_E_UNSUPPORTED, "service '%s': provider '%s' "
+                  "cannot report a server-side copy (blob_copy_checked)",
+                  svc->name, svc->ops->name);
+  rc = st_svc_call(svc, do_copy, NULL, &a, err);
+  if (rc)
+    return rc;
+  /* The caller's struct may be an older, shorter one. */
+  cap = out->struct_size < sizeof(a.res) ? out->struct_size
+                                         : (uint32_t)sizeof(a.res);
+  a.res.struct_size = cap;
+  memcpy(out, &a.res, cap);
+  return STORE_OK;
+}
+
 int xtstore_blob_copy_progress(xtstore_svc *src, const char *src_container,
                                const char *src_key, xtstore_svc *dst,
                                const char *dst_container, const char *dst_key,

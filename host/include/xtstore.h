@@ -897,6 +897,22 @@ XTSTORE_API int xtstore_blob_presign(xtstore_svc *svc, const char *container,
                                      store_presign_result *out,
                                      store_error *err);
 
+/* The provider's own server-side copy within svc (blob_copy_checked, ABI
+ * 1.1), without the host's checks, for tools that judge it themselves
+ * (the conformance suite): out (struct_size set) gets the copy as the
+ * store's answer to the copy says: etag and version_id ("" when it
+ * carries none), checksums, and size where it carries one, else
+ * UINT64_MAX.
+ * STORE_E_UNSUPPORTED when the provider has no blob_copy_checked. */
+XTSTORE_API int xtstore_blob_copy_checked(xtstore_svc *svc,
+                                          const char *src_container,
+                                          const char *src_key,
+                                          const char *dst_container,
+                                          const char *dst_key,
+                                          const store_copy_opts *opts,
+                                          store_put_result *out,
+                                          store_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -276,6 +276,7 @@ store_blob_delete_batch_op s3_blob_delete_batch;
 
 /* s3_copy.c */
 store_blob_copy_op s3_blob_copy;
+store_blob_copy_checked_op s3_blob_copy_checked;
 store_blob_set_metadata_op s3_blob_set_metadata;
 int32_t s3_copy_version_onto_itself(store_handle *h, const char *bucket,
                                     const char *key, const char *version,
