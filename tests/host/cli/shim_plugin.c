@@ -53,8 +53,9 @@
 ** over the source: another writer changed the source during the copy;
 ** with `rewrite-target: KEY`, once the copy is made, it copies the blob
 ** KEY over the target: another writer replaced the copy before the host
-** headed it. It passes blob_copy_checked through (noted as such), its
-** answer dropped with `copy-answer: none` (a store that reports nothing).
+** headed it. It passes blob_copy_checked through (noted as "blob_copy"
+** too), its answer dropped with `copy-answer: none` (a store that reports
+** nothing).
 ** `deny-head: TEXT` (any build): heads of keys containing TEXT fail with
 ** STORE_E_PERMISSION, as on a target one may write but not read. Built
 ** with -DSHIM_MULTIPART (the conformance suite's build) it passes
@@ -779,7 +780,7 @@ static int32_t sh_copy_checked(store_handle *h, const char *sc,
   const char *from = S(h)->copy_from ? S(h)->copy_from : sk;
   int32_t rc;
 
-  note(S(h), out ? "blob_copy_checked" : "blob_copy", sc, sk);
+  note(S(h), "blob_copy", sc, sk);
   rc = inner_copy(S(h), sc, from, dc, dk, o,
                   S(h)->copy_unanswered ? NULL : out, err);
   if (!rc && S(h)->rewrite_source)

@@ -61,7 +61,7 @@ xt cp good:box/src/a good:box/a2
 assert_rc 0
 assert_out "copy: good:box/src/a -> good:box/a2 (9 bytes)"
 check
-grep -q '^blob_copy_checked box src/a$' "$T/calls" ||
+grep -q '^blob_copy box src/a$' "$T/calls" ||
   fail "no server-side copy: $(cat "$T/calls")"
 xt cat good:box/a2
 assert_out "123456789"
