@@ -171,6 +171,28 @@ xt stat good:box/un
 check
 [ "$RC" -eq 4 ] || fail "the wrong unanswered copy stayed (exit $RC)"
 
+# The conformance suite's integrity_copy passes the shim and fails it when
+# its answer's ETag is not the one a head reports.
+cat > conf.yaml <<EOF
+providers:
+  storage:
+    shimcopy: "$T/store-shimcopy.so"
+external-services:
+  right: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/conf"}
+  wrongetag: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/conf", copy-answer: "wrong-etag"}
+EOF
+run "$BIN_DIR/bin/xtstore-conformance" --config conf.yaml --service right \
+  --filter integrity_copy
+assert_rc 0
+assert_out_has "[integrity_copy] the copies' answers carried: ETag 3 of 3, \
+size 3 of 3, CRC-32C"
+run "$BIN_DIR/bin/xtstore-conformance" --config conf.yaml --service wrongetag \
+  --filter integrity_copy
+check
+[ "$RC" -ne 0 ] || fail "integrity_copy passed a wrong copy ETag"
+assert_err_has "[integrity_copy] copy to 'copy-new.bin': its answer's ETag is \
+not-the-copy's, but a head right after reports "
+
 # A copy onto the source itself (new metadata) is never removed, even
 # when its check fails: removing it would remove the source.
 xt put a good:box/self
