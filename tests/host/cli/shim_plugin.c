@@ -941,6 +941,11 @@ static const store_config_key keys[] = {
     "blob_copy; wrong-etag: an ETag no head reports", 0, 0 },
   { "deny-head", "heads of keys containing this text are refused", 0, 0 },
   { "path", "the wrapped local provider's root", 0, 0 },
+  { "endpoint", "the wrapped S3 provider's (test_copy_verify)", 0, 0 },
+  { "access-key", "the wrapped S3 provider's", 0, 0 },
+  { "secret-key", "the wrapped S3 provider's", 0, 1 },
+  { "addressing", "the wrapped S3 provider's", 0, 0 },
+  { "payload-signing", "the wrapped S3 provider's", 0, 0 },
   { "name", "service name", 0, 0 },
   { NULL, NULL, 0, 0 },
 };

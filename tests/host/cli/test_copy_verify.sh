@@ -268,6 +268,25 @@ assert [(r["status"], r["target_crc32c"], r["target_md5"]) for r in recs] == \
      ("new", None, "25f9e794323b453885f5181f1b624d0b")], recs
 EOF
 
+# Another writer replaces a copy within s3rver before the host heads it
+# (shimcopy over the S3 provider, CopyObject of y over the target): the
+# answer's ETag (CopyObjectResult's) is not the head's, so that is said and
+# the other writer's object stays; a copy with new metadata over an
+# existing key, whose answer and head carry the same stale ETag, is kept
+# (above, through the same blob_copy_checked).
+sed -i "/^xt-services:/i\\
+\\  s3w: {type: \"storage\", provider: \"shimcopy\", inner: \"$BIN_DIR/plugins/store-s3.so\", rewrite-target: \"y\", endpoint: \"$E\", access-key: \"S3RVER\", secret-key: \"S3RVER\", addressing: \"path\", payload-signing: \"unsigned\"}" "$CONFIG"
+xt put decoy "s3:$B/y"
+assert_rc 0
+xt cp "s3w:$B/x" "s3w:$B/z"
+check
+[ "$RC" -eq 5 ] || fail "a copy replaced within s3rver: exit $RC, not 5"
+assert_err "xtstore: cp: service 's3w': blob '$B/z': the server-side copy of \
+blob '$B/x' was made, but another writer replaced it before it could be \
+verified; nothing was removed"
+xt cat "s3:$B/z"
+assert_out "987654321"
+
 # --- moto: a multipart source ----------------------------------------------
 # moto reports a multipart object's CRC-32C (its ETag is no MD5); a copy
 # within it gets a plain ETag and keeps the CRC-32C, which is compared. A
