@@ -79,7 +79,7 @@ MARKER=$(printf '%s\n' "$AFTER" | awk '$2 == "true" {print $1}')
 check
 [ "$(printf '%s\n' "$AFTER" | head -n 1)" = "$MARKER true" ] && [ -n "$MARKER" ] ||
   fail "the DELETE left no one delete marker on top: $AFTER"
-assert_err_has "object '$C/$K': the delete marker '$MARKER' it left is not in the version listing: no version deleted (the data stays behind the marker)"
+assert_err_has "object '$C/$K': the delete marker '$MARKER' it left is not in the version listing: no version deleted (they stay, as snapshots: delete them by id)"
 check
 [ "$(grep -c "^GET /n/xtns/b/$C/objectversions rule=0 status 200" "$T/proxy/log")" = 1 ] ||
   fail "the canned listing was not served once: $(cat "$T/proxy/log")"
@@ -93,6 +93,25 @@ $AFTER"
 xt cat --snapshot "$S1" "ver:$C/$K"
 assert_rc 0
 assert_out "v1"
+
+# A DELETE answered "a delete marker" with no version id for it: nothing
+# tells which versions are ours either, so none goes (the canned answer
+# stands for the DELETE: the server keeps the three versions, no marker).
+three_versions nm.txt
+proxy_rules '[{"match": {"method": "DELETE", "path": "^/n/xtns/b/'"$C"'/o/nm.txt$"}, "status": 204, "headers": {"is-delete-marker": "true"}}]'
+xt rm --with-snapshots "ocip:$C/nm.txt"
+assert_rc 1
+assert_error rm
+assert_err_has "object '$C/nm.txt': the service named no version id for the delete marker it left: no version deleted"
+check
+[ "$(versions nm.txt "$T/nm.json")" = "$BEFORE" ] ||
+  fail "versions changed: $(versions nm.txt "$T/nm.json")"
+check
+[ "$(grep -c "^DELETE /n/xtns/b/$C/o/nm.txt rule=0 status 204" "$T/proxy/log")" = 1 ] ||
+  fail "the canned DELETE was not served once: $(cat "$T/proxy/log")"
+check
+[ "$(grep -c "^GET /n/xtns/b/$C/objectversions" "$T/proxy/log")" = 1 ] ||
+  fail "the versions were listed after a DELETE that named no marker: $(cat "$T/proxy/log")"
 
 # Without the rule the same command purges a key: no version, no marker.
 proxy_rules '[]'
