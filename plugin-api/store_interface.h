@@ -754,7 +754,9 @@ struct store_interface {
    * head afterwards (which could see another writer's object): out->etag
    * (the target's new ETag or generation, as blob_head would report it;
    * "" when the answer carries none), out->version_id, and out->size and
-   * out->checksums where the answer carries them. out may be NULL. The
+   * out->checksums where the answer carries them: leave out->size as the
+   * host set it (UINT64_MAX) when the answer carries none, and set
+   * checksum bits only for values given. out may be NULL. The
    * host pins what it does to the target after the copy (removing a wrong
    * copy) to that ETag, so an object another writer put there since is
    * never removed as the copy. When this is NULL the host calls

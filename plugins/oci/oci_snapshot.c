@@ -117,7 +117,8 @@ static int collect(void *ud, json_t *item)
  * STORE_DELETE_SNAPSHOTS in flags, the marker goes and NOT_EMPTY. Only
  * the marker and what is older: a version listed before it (newest
  * first) was written since, by another writer, and stays. A marker the
- * listing lacks fails (INTERNAL), deleting nothing more. */
+ * listing lacks, or none named (NULL), fails (INTERNAL), deleting nothing
+ * more. */
 int32_t oci_delete_versions(store_handle *h, const oci_target *t,
                             const char *marker, uint32_t flags,
                             store_error *err)
@@ -130,13 +131,22 @@ int32_t oci_delete_versions(store_handle *h, const oci_target *t,
 
   if (!kv.items)
     return oci_nomem(t, err);
+  /* No marker id: nothing would tell our versions from another writer's
+   * (see below). */
+  if (!marker) {
+    json_decref(kv.items);
+    return oci_fail(t, err, STORE_E_INTERNAL, "the service named no "
+                    "version id for the delete marker it left: no version "
+                    "deleted (they stay, as snapshots: delete them by "
+                    "id)");
+  }
   rc = oci_versions(h, t, t->key, collect, &kv, err);
   if (kv.nomem)
     rc = oci_nomem(t, err);
   json_array_foreach(kv.items, i, it)
   {
     const char *vid = json_string_value(json_object_get(it, "versionId"));
-    if (marker && vid && !strcmp(vid, marker)) {
+    if (vid && !strcmp(vid, marker)) {
       from = i;
       found = 1;
       break;
@@ -144,10 +154,10 @@ int32_t oci_delete_versions(store_handle *h, const oci_target *t,
   }
   /* Without the marker in the listing nothing tells our versions from
    * those another writer put since: delete none of them. */
-  if (!rc && marker && !found)
+  if (!rc && !found)
     rc = oci_fail(t, err, STORE_E_INTERNAL, "the delete marker '%s' it "
                   "left is not in the version listing: no version deleted "
-                  "(the data stays behind the marker)", marker);
+                  "(they stay, as snapshots: delete them by id)", marker);
   /* The newest real version was the object; older unmarked ones are its
    * snapshots. */
   json_array_foreach(kv.items, i, it)

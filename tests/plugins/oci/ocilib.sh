@@ -7,7 +7,8 @@
 # rewrites $CONFIG with the provider, the service "oci" (the fixture's
 # config file, profile DEFAULT) and the local "scratch"; oci_config
 # appends more services. oci_hook sets the server's test hooks: scoped to
-# the run's buckets (?bucket=), as other tests share the server.
+# the run's buckets (?bucket=), as other tests share the server;
+# oci_sign signs a request of the test's own.
 . "$(dirname "$0")/../../host/cli/lib.sh" "$1" "$2" "$3"
 
 OCI_DIR=${XTSTORE_OCI_DIR:?no OCI fixture (XTSTORE_OCI_DIR)}
@@ -37,6 +38,21 @@ oci_config ""
 oci_hook() {
   curl -sf -X "$1" "$OCI_E$2" ${3:+-H 'Content-Type: application/json' --data "$3"} \
     >/dev/null || { echo "FAIL: test hook $1 $2 $3"; exit 1; }
+}
+
+# oci_sign METHOD URL: SIGNED, the curl arguments (-H x-date, -H
+# Authorization) of a body-less request to URL signed as the provider
+# signs it (the SDK's signer through ocisign, $XTSTORE_OCISIGN) with the
+# fixture's key, for requests of the test's own straight to the server.
+oci_sign() {
+  local ocisign=${XTSTORE_OCISIGN:?no ocisign (XTSTORE_OCISIGN, set by ctest)}
+  local keyid xdate auth
+  keyid=$(awk -F= '/^user=/{u=$2} /^fingerprint=/{f=$2} /^tenancy=/{t=$2}
+    /^$/{exit} END{print t "/" u "/" f}' "$OCI_DIR/config")
+  xdate=$(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S GMT')
+  auth=$("$ocisign" "$OCI_DIR/key.pem" "$keyid" "$1" "$2" "$xdate") ||
+    { echo "FAIL: ocisign $1 $2"; exit 1; }
+  SIGNED=(-H "x-date: $xdate" -H "Authorization: $auth")
 }
 
 # Drop the run's buckets and the hooks' settings whatever happened (lib.sh

@@ -4,12 +4,11 @@
 # plain curl: a GET URL returns the bytes; a PUT URL stores bytes xtstore
 # get reads back; each refuses the other method; the PAR id is printed
 # (stderr, --json) and deleting it (DELETE /n/NS/b/B/p/ID, signed by the
-# SDK's signer through ocisign, $XTSTORE_OCISIGN) ends the URL; a URL past
-# its expiry is refused; --content-type, which a PAR cannot bind, is
-# refused (exit 7); failures name the HTTP status curl got; through the
-# fault proxy, a create whose answer was lost is not sent again, a 429 is.
+# SDK's signer: oci_sign) ends the URL; a URL past its expiry is refused;
+# --content-type, which a PAR cannot bind, is refused (exit 7); failures
+# name the HTTP status curl got; through the fault proxy, a create whose
+# answer was lost is not sent again, a 429 is.
 . "$(dirname "$0")/ocilib.sh" "$@"
-OCISIGN=${XTSTORE_OCISIGN:?no ocisign (XTSTORE_OCISIGN, set by ctest)}
 
 C=$OCI_C
 . "$(dirname "$0")/../presign_lib.sh"
@@ -42,12 +41,9 @@ want_http 404 "an ObjectWrite PAR took a GET" "$PUT_URL"
 
 # Deleting the PAR (a signed DELETE, as the oci CLI's preauth-request
 # delete sends it) ends the URL.
-KEYID=$(awk -F= '/^user=/{u=$2} /^fingerprint=/{f=$2} /^tenancy=/{t=$2} /^$/{exit} END{print t "/" u "/" f}' "$OCI_DIR/config")
 DEL_URL="$OCI_E/n/xtns/b/$C/p/$PAR_ID"
-XDATE=$(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S GMT')
-AUTH=$("$OCISIGN" "$OCI_DIR/key.pem" "$KEYID" DELETE "$DEL_URL" "$XDATE")
-want_http 204 "DeletePreauthenticatedRequest" \
-  "$DEL_URL" -X DELETE -H "x-date: $XDATE" -H "Authorization: $AUTH"
+oci_sign DELETE "$DEL_URL"
+want_http 204 "DeletePreauthenticatedRequest" "$DEL_URL" -X DELETE "${SIGNED[@]}"
 want_http 404 "a deleted PAR still works" "$PUT_URL" -T "$T/up.txt"
 
 # a PAR cannot bind a Content-Type: refused (before any PAR is made)
