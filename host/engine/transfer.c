@@ -1787,6 +1787,64 @@ static int replaced_error(xtstore_svc *svc, const struct copy_args *a,
                 a->sk, said);
 }
 
+/* What the copy's answer says (size, CRC-32C), judged against the
+ * source's: why (cap n) says what is wrong, "" when nothing is. */
+static void judge_answer(const struct copy_args *a,
+                         const struct src_props *from, char *why, size_t n)
+{
+  if (a->res.size != COPY_NO_SIZE && a->res.size != from->size)
+    snprintf(why, n, "it has %" PRIu64 " bytes, the source %" PRIu64,
+             a->res.size, from->size);
+  else if ((a->res.checksums & STORE_CKSUM_CRC32C) && from->has_crc &&
+           a->res.crc32c != from->crc)
+    snprintf(why, n, "it has CRC-32C %08x, the source %08x", a->res.crc32c,
+             from->crc);
+}
+
+/* The target's head `to` judged against the source's: its size, and its
+ * CRC-32C (else its MD5) where both report one. An MD5 that alone
+ * disagrees may be a stale ETag, so the target's bytes are read back and
+ * decide (to->md5 then becomes theirs). why (cap n) says what is wrong,
+ * "" when nothing is; an error only when the read back fails. */
+static int judge_head(xtstore_svc *svc, const struct copy_args *a,
+                      const struct src_props *from, struct src_props *to,
+                      char *why, size_t n, store_error *err)
+{
+  char h1[33], h2[33], h3[33];
+  uint8_t md5[16];
+  int rc;
+
+  if (to->size != from->size) {
+    snprintf(why, n, "it has %" PRIu64 " bytes, the source %" PRIu64,
+             to->size, from->size);
+  } else if (to->has_crc && from->has_crc) {
+    if (to->crc != from->crc)
+      snprintf(why, n, "it has CRC-32C %08x, the source %08x", to->crc,
+               from->crc);
+  } else if (to->has_md5 && from->has_md5 &&
+             memcmp(to->md5, from->md5, sizeof(to->md5))) {
+    /* An ETag MD5 may be stale: s3rver keeps the replaced object's after
+     * a copy that replaces the metadata. The bytes decide. */
+    rc = read_back_md5(svc, a->dc, a->dk, to, md5, err);
+    if (rc)
+      return rc;
+    md5_hex(to->md5, h1);
+    md5_hex(md5, h2);
+    md5_hex(from->md5, h3);
+    if (memcmp(md5, from->md5, sizeof(md5)))
+      snprintf(why, n, "its bytes have MD5 %s (its head says %s), the "
+               "source %s", h2, h1, h3);
+    else
+      st_log(svc->ctx, STORE_LOG_WARN, "service '%s': blob '%s/%s': the "
+             "server reports MD5 %s for the copy of blob '%s/%s', but its "
+             "bytes have the source's MD5 %s: the server's ETag is stale; "
+             "the copy is kept", svc->name, a->dc, a->dk, h1, a->sc, a->sk,
+             h3);
+    memcpy(to->md5, md5, sizeof(md5));
+  }
+  return STORE_OK;
+}
+
 /*
 ** A server-side copy moves no byte through the host, so nothing checked
 ** them on the way: the source is headed before the copy and after it, the
@@ -1794,16 +1852,16 @@ static int replaced_error(xtstore_svc *svc, const struct copy_args *a,
 ** the copy is not judged (another version may have been copied): an
 ** error, nothing removed. Where the plugin reports the copy as the
 ** store's answer says (blob_copy_checked), a size or CRC-32C in it must be
-** the source's, and a target whose head shows another ETag than the
-** copy's was replaced by another writer: said as such, its bytes not
-** judged, nothing removed. Otherwise the target must report the source's
-** size and, where both report one, its CRC-32C, else its MD5; an MD5 that
-** alone disagrees may be a stale ETag, so the target's bytes are read back
-** and decide. A wrong copy is removed (never when the target is the source
-** itself) and is an error naming both objects and both values. A missing
-** source is the copy's own error. A wrong copy's removal is pinned to the
-** copy's ETag where known (else to the one headed). out (may be NULL) gets
-** the target's size and the checksums that were compared.
+** the source's. The target's head is judged too (judge_head). A target
+** whose head shows another ETag than the copy's was rewritten by another
+** writer: never removed; if it holds the source's bytes the copy succeeds
+** (said at INFO), else the replacement is said (PRECONDITION). A wrong
+** copy is removed (never when the target is the source itself), pinned
+** to the copy's ETag where known, and is an error naming both objects and
+** both values; a wrong answer with no copy ETag removes only a target the
+** head finds wrong too (else nobody judged what would go). A missing
+** source is the copy's own error. out (may be NULL) gets the target's
+** size and the checksums that were compared.
 */
 static int server_copy(xtstore_svc *svc, struct copy_args *a,
                        store_put_result *out, store_error *err)
@@ -1813,10 +1871,9 @@ static int server_copy(xtstore_svc *svc, struct copy_args *a,
    * after the copy, and removing it would remove the source. */
   int self = !snap && !strcmp(a->sc, a->dc) && !strcmp(a->sk, a->dk);
   struct src_props from, after, to;
-  const char *copy_etag = NULL;
-  char why[200] = "", h1[33], h2[33], h3[33];
-  uint8_t md5[16];
-  int rc, had_src;
+  const char *copy_etag = NULL, *pin = NULL, *note = "";
+  char why[200] = "", head_why[200] = "";
+  int rc, had_src, replaced;
 
   memset(&from, 0, sizeof(from));
   memset(&after, 0, sizeof(after));
@@ -1849,58 +1906,48 @@ static int server_copy(xtstore_svc *svc, struct copy_args *a,
   }
   /* The copy's answer is judged first: it describes the copy even when
    * another writer has replaced it since. */
-  if (a->res.size != COPY_NO_SIZE && a->res.size != from.size) {
-    snprintf(why, sizeof(why), "it has %" PRIu64 " bytes, the source %"
-             PRIu64, a->res.size, from.size);
-  } else if ((a->res.checksums & STORE_CKSUM_CRC32C) && from.has_crc &&
-             a->res.crc32c != from.crc) {
-    snprintf(why, sizeof(why), "it has CRC-32C %08x, the source %08x",
-             a->res.crc32c, from.crc);
-  } else if (copy_etag && (!to.etag || strcmp(to.etag, copy_etag))) {
-    /* The head describes another writer's object: not the copy's bytes to
-     * judge, nor the host's object to remove. */
-    rc = replaced_error(svc, a, &from, err);
-    goto out;
-  } else if (to.size != from.size) {
-    snprintf(why, sizeof(why), "it has %" PRIu64 " bytes, the source %"
-             PRIu64, to.size, from.size);
-  } else if (to.has_crc && from.has_crc) {
-    if (to.crc != from.crc)
-      snprintf(why, sizeof(why), "it has CRC-32C %08x, the source %08x",
-               to.crc, from.crc);
-  } else if (to.has_md5 && from.has_md5 &&
-             memcmp(to.md5, from.md5, sizeof(to.md5))) {
-    /* An ETag MD5 may be stale: s3rver keeps the replaced object's after
-     * a copy that replaces the metadata. The bytes decide. */
-    rc = read_back_md5(svc, a->dc, a->dk, &to, md5, err);
+  judge_answer(a, &from, why, sizeof(why));
+  replaced = copy_etag && (!to.etag || strcmp(to.etag, copy_etag));
+  if (!why[0] || !copy_etag) {
+    rc = judge_head(svc, a, &from, &to, head_why, sizeof(head_why), err);
     if (rc) {
       rc = unverified(svc, a, rc, err);
       goto out;
     }
-    md5_hex(to.md5, h1);
-    md5_hex(md5, h2);
-    md5_hex(from.md5, h3);
-    if (memcmp(md5, from.md5, sizeof(md5)))
-      snprintf(why, sizeof(why), "its bytes have MD5 %s (its head says %s), "
-               "the source %s", h2, h1, h3);
-    else
-      st_log(svc->ctx, STORE_LOG_WARN, "service '%s': blob '%s/%s': the "
-             "server reports MD5 %s for the copy of blob '%s/%s', but its "
-             "bytes have the source's MD5 %s: the server's ETag is stale; "
-             "the copy is kept", svc->name, a->dc, a->dk, h1, a->sc, a->sk,
-             h3);
-    memcpy(to.md5, md5, sizeof(md5));
+  }
+  if (why[0] && !copy_etag) {
+    /* A removal pinned to the head's ETag could take another writer's
+     * object: only one the head finds wrong too goes. */
+    pin = head_why[0] ? to.etag : NULL;
+    if (!head_why[0])
+      note = "; not removed: the copy's ETag is unknown";
+  } else if (!why[0] && replaced) {
+    /* The head describes another writer's object: judged only to tell
+     * whether the target holds the source's bytes, never removed. */
+    if (head_why[0]) {
+      rc = replaced_error(svc, a, &from, err);
+      goto out;
+    }
+    st_log(svc->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': another "
+           "writer rewrote the server-side copy of blob '%s/%s' with the "
+           "source's bytes before it was verified; it is kept", svc->name,
+           a->dc, a->dk, a->sc, a->sk);
+  } else if (!why[0] && head_why[0]) {
+    snprintf(why, sizeof(why), "%s", head_why);
+    pin = copy_etag ? copy_etag : to.etag;
+  } else {
+    pin = copy_etag;
   }
   if (why[0]) {
+    if (self)
+      note = "; it is the source itself: not removed";
     rc = st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': the "
                 "server-side copy of blob '%s/%s' is wrong: %s%s", svc->name,
-                a->dc, a->dk, a->sc, a->sk, why,
-                self ? "; it is the source itself: not removed" : "");
+                a->dc, a->dk, a->sc, a->sk, why, note);
     /* Pinned to the copy's ETag (else the one headed): an object another
      * writer put there since stays. */
-    if (!self)
-      st_remove_wrong(svc, a->dc, a->dk, NULL, copy_etag ? copy_etag
-                      : to.etag, err);
+    if (!self && !note[0])
+      st_remove_wrong(svc, a->dc, a->dk, NULL, pin, err);
     goto out;
   }
   if (out) {

@@ -55,8 +55,9 @@
 ** KEY over the target: another writer replaced the copy before the host
 ** headed it. It passes blob_copy_checked through (noted as "blob_copy"
 ** too), its answer dropped with `copy-answer: none` (a store that reports
-** nothing) or its ETag replaced with `copy-answer: wrong-etag` (one no head
-** reports: the conformance suite's integrity_copy must catch it).
+** nothing), its ETag replaced with `copy-answer: wrong-etag` (one no head
+** reports: the conformance suite's integrity_copy must catch it) or left
+** out with `copy-answer: no-etag` (size and checksums, no ETag).
 ** `deny-head: TEXT` (any build): heads of keys containing TEXT fail with
 ** STORE_E_PERMISSION, as on a target one may write but not read. Built
 ** with -DSHIM_MULTIPART (the conformance suite's build) it passes
@@ -87,6 +88,7 @@ typedef struct shim {
   char *rewrite_target;     /* rewrite-target: copied over the target    */
   int copy_unanswered;      /* copy-answer: none                         */
   int copy_wrong_etag;      /* copy-answer: wrong-etag                   */
+  int copy_no_etag;         /* copy-answer: no-etag                      */
   char *deny_head;          /* deny-head: heads of such keys refused     */
   unsigned long long fail_after;
   long put_sleep_ms;
@@ -510,6 +512,7 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
   s->rewrite_target = rewrite_target ? strdup(rewrite_target) : NULL;
   s->copy_unanswered = answer && !strcmp(answer, "none");
   s->copy_wrong_etag = answer && !strcmp(answer, "wrong-etag");
+  s->copy_no_etag = answer && !strcmp(answer, "no-etag");
   s->deny_head = deny_head ? strdup(deny_head) : NULL;
   s->fail_after = after ? strtoull(after, NULL, 10) : 0;
   s->put_sleep_ms = sleep_ms ? strtol(sleep_ms, NULL, 10) : 0;
@@ -788,6 +791,8 @@ static int32_t sh_copy_checked(store_handle *h, const char *sc,
                   S(h)->copy_unanswered ? NULL : out, err);
   if (!rc && out && S(h)->copy_wrong_etag)
     snprintf(out->etag, sizeof(out->etag), "not-the-copy's");
+  if (!rc && out && S(h)->copy_no_etag)
+    out->etag[0] = 0;
   if (!rc && S(h)->rewrite_source)
     rc = inner_copy(S(h), sc, S(h)->rewrite_source, sc, sk, NULL, NULL,
                     err);
@@ -938,7 +943,8 @@ static const store_config_key keys[] = {
   { "rewrite-target", "shimcopy: this key is copied over a copy's target "
     "once it is made (another writer before the host's head)", 0, 0 },
   { "copy-answer", "shimcopy: none: blob_copy_checked reports nothing, as "
-    "blob_copy; wrong-etag: an ETag no head reports", 0, 0 },
+    "blob_copy; wrong-etag: an ETag no head reports; no-etag: none", 0,
+    0 },
   { "deny-head", "heads of keys containing this text are refused", 0, 0 },
   { "path", "the wrapped local provider's root", 0, 0 },
   { "endpoint", "the wrapped S3 provider's (test_copy_verify)", 0, 0 },

@@ -24,7 +24,10 @@ build_shim "$T/store-shimcopy.so" -DSHIM_COPY
 # "replaced" copies right, then box/other over the target (another writer
 # before the host's head); "wrongreplaced" copies box/decoy, then box/other
 # over the target; "unanswered" copies box/decoy and its blob_copy_checked
-# reports nothing (as a plugin with blob_copy only).
+# reports nothing (as a plugin with blob_copy only); "samebytes" copies
+# right, then the source over the target (a second copy of it); "noetag"
+# copies box/decoy and its answer has no ETag; "noetagfixed" too, then the
+# source over the target.
 cat > "$CONFIG" <<EOF
 providers:
   storage:
@@ -38,6 +41,9 @@ external-services:
   replaced: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", rewrite-target: "other"}
   wrongreplaced: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", copy-from: "decoy", rewrite-target: "other"}
   unanswered: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", copy-from: "decoy", copy-answer: "none"}
+  samebytes: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", rewrite-target: "src/a"}
+  noetag: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", copy-from: "decoy", copy-answer: "no-etag"}
+  noetagfixed: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", copy-from: "decoy", copy-answer: "no-etag", rewrite-target: "src/a"}
 xt-services:
   storage: "good"
 EOF
@@ -159,6 +165,33 @@ the object was NOT removed: it changed since (ETag no longer "
 assert_err_has "), so it is another writer's"
 xt cat good:box/wr
 assert_out "otherbyte"
+# Another writer rewrites the copy with the source's bytes (two copies
+# of one source at once): its ETag is not the copy's, but it holds the
+# right bytes: the copy succeeds, nothing removed.
+xt cp samebytes:box/src/a samebytes:box/sb
+assert_rc 0
+xt cat good:box/sb
+assert_out "123456789"
+# A wrong answer without an ETag: the removal, pinned to the head's ETag,
+# only of a target the head finds wrong too ...
+xt cp noetag:box/src/a noetag:box/ne
+check
+[ "$RC" -ne 0 ] || fail "a wrong copy without an ETag was reported copied"
+assert_err_has "service 'noetag': blob 'box/ne': the server-side copy of \
+blob 'box/src/a' is wrong: it has CRC-32C $DECOY_CRC, the source e3069283; \
+the object was removed"
+xt stat good:box/ne
+check
+[ "$RC" -eq 4 ] || fail "the wrong copy without an ETag stayed (exit $RC)"
+# ... not one that holds the source's bytes (another writer's, unjudged).
+xt cp noetagfixed:box/src/a noetagfixed:box/nf
+check
+[ "$RC" -ne 0 ] || fail "a wrong copy without an ETag was reported copied"
+assert_err "xtstore: cp: service 'noetagfixed': blob 'box/nf': the \
+server-side copy of blob 'box/src/a' is wrong: it has CRC-32C $DECOY_CRC, \
+the source e3069283; not removed: the copy's ETag is unknown"
+xt cat good:box/nf
+assert_out "123456789"
 # No copy answer (a plugin with blob_copy only): judged by the target's
 # head as before, the wrong copy removed.
 xt cp unanswered:box/src/a unanswered:box/un
