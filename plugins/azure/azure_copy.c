@@ -13,7 +13,10 @@
 ** each is sent If-Match the ETag the one before answered, so it changes
 ** the copy, never an object another writer put there in between (that
 ** is PRECONDITION), and the last ETag is the finished copy's, which
-** blob_copy_checked reports.
+** blob_copy_checked reports. A follow-up refused so may have been
+** applied already, its answer lost and the retry meeting the ETag it
+** made: the blob is headed once and taken when it is what the follow-up
+** makes of this copy (followup_refused).
 ** The CRC-32C record (azure_meta.c) is metadata too: a copy takes it
 ** along, a replacing copy leaves it out (never set with other metadata).
 */
@@ -107,12 +110,72 @@ out:
   return rc;
 }
 
+/* A follow-up found the blob another writer's: it is left alone. */
+static int32_t replaced(const az_target *t, const char *what,
+                        store_error *err)
+{
+  return az_fail(t, err, STORE_E_PRECONDITION, "the copy was made, but "
+                 "another writer replaced the blob before %s; it was left "
+                 "alone", what);
+}
+
+/* The content type and the other content headers as set_content_type
+ * makes them: before is the copy's head before it. */
+static int made_content_type(const az_props *p, const az_props *before,
+                             const char *ct)
+{
+  const char *t = p->e.content_type;
+
+  return t && !strcmp(t, ct) && p->e.size == before->e.size &&
+         !strcmp(p->md5, before->md5);
+}
+
+/* The follow-up `what` ("its metadata could be cleared") sent If-Match
+ * etag was refused: it was applied once already and its answer lost (a
+ * retry then meets the ETag it made), or another writer replaced the
+ * blob. One head tells: a blob still of this copy (x-ms-copy-id id) that
+ * is as the follow-up makes it -- without metadata (before NULL), or
+ * with content type ct and before's size and Content-MD5 -- is taken,
+ * etag becoming its ETag. Set Blob Properties drops the copy properties
+ * on Azure (Azurite keeps them), so a missing copy id is taken there. */
+static int32_t followup_refused(store_handle *h, const az_target *t,
+                                const char *id, const az_props *before,
+                                const char *ct, const char *what,
+                                char *etag, store_error *err)
+{
+  sdk_response *resp = NULL;
+  az_props p = {0};
+  const char *cur;
+  int made;
+  int32_t rc;
+
+  rc = az_head(h, t, &resp, &p, err);
+  if (rc)
+    goto out;
+  cur = sdk_response_header(resp, "x-ms-copy-id");
+  if (before)
+    made = made_content_type(&p, before, ct) &&
+           (!cur || (id && !strcmp(cur, id)));
+  else
+    made = p.nmd == 0 && !(p.e.checksums & STORE_CKSUM_CRC32C) && cur &&
+           id && !strcmp(cur, id);
+  if (made)
+    keep_etag(resp, etag);
+  else
+    rc = replaced(t, what, err);
+out:
+  az_props_free(&p);
+  sdk_response_free(resp);
+  return rc;
+}
+
 /* Set Blob Properties with a new content type; the content headers that
  * are not given would be cleared, so the current ones go along. Only
- * while the blob's ETag is etag (when known): the copy, not an object
- * another writer put there since; etag then becomes the new one. */
+ * while the blob's ETag is etag (when known): the copy `id`, not an
+ * object another writer put there since; etag then becomes the new one. */
 static int32_t set_content_type(store_handle *h, const az_target *t,
-                                const char *ct, char *etag, store_error *err)
+                                const char *id, const char *ct, char *etag,
+                                store_error *err)
 {
   static const char *const keep[][2] = {
     {"Content-MD5", "x-ms-blob-content-md5"},
@@ -121,17 +184,24 @@ static int32_t set_content_type(store_handle *h, const az_target *t,
     {"Cache-Control", "x-ms-blob-cache-control"},
     {"Content-Disposition", "x-ms-blob-content-disposition"},
   };
+  static const char what[] = "its content type could be set";
   store_kv hdrs[2 + sizeof(keep) / sizeof(keep[0])];
   sdk_response *resp = NULL, *set = NULL;
   az_props p = {0};
   size_t n = 0;
   int32_t rc;
 
+  ct = ct ? ct : AZ_DEFAULT_CT;
   rc = az_head(h, t, &resp, &p, err);
   if (rc)
     goto out;
+  /* Already another writer's: its content headers are not the copy's. */
+  if (etag[0] && (!p.e.etag || strcmp(p.e.etag, etag))) {
+    rc = replaced(t, what, err);
+    goto out;
+  }
   hdrs[n].key = "x-ms-blob-content-type";
-  hdrs[n++].value = ct ? ct : AZ_DEFAULT_CT;
+  hdrs[n++].value = ct;
   for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
     const char *v = sdk_response_header(resp, keep[i][0]);
     if (v && *v) {
@@ -146,6 +216,8 @@ static int32_t set_content_type(store_handle *h, const az_target *t,
   rc = az_exec(h, t, "PUT", "comp=properties", hdrs, n, &set, err);
   if (!rc)
     keep_etag(set, etag);
+  else if (rc == STORE_E_PRECONDITION && etag[0])
+    rc = followup_refused(h, t, id, &p, ct, what, etag, err);
 out:
   az_props_free(&p);
   sdk_response_free(resp);
@@ -154,9 +226,9 @@ out:
 }
 
 /* Set Blob Metadata with none: clears it, while the blob's ETag is etag
- * (when known); etag then becomes the new one. */
+ * (when known): the copy `id`; etag then becomes the new one. */
 static int32_t clear_metadata(store_handle *h, const az_target *t,
-                              char *etag, store_error *err)
+                              const char *id, char *etag, store_error *err)
 {
   const store_kv cond[] = {{"If-Match", etag}};
   sdk_response *resp = NULL;
@@ -165,6 +237,9 @@ static int32_t clear_metadata(store_handle *h, const az_target *t,
 
   if (!rc)
     keep_etag(resp, etag);
+  else if (rc == STORE_E_PRECONDITION && etag[0])
+    rc = followup_refused(h, t, id, NULL, NULL,
+                          "its metadata could be cleared", etag, err);
   sdk_response_free(resp);
   return rc;
 }
@@ -250,12 +325,12 @@ int32_t az_blob_copy_checked(store_handle *h, const char *src_container,
     goto out;
   }
   if (replace && nmd == 0) {
-    rc = clear_metadata(h, &dst, etag, err);
+    rc = clear_metadata(h, &dst, id, etag, err);
     if (rc)
       goto out;
   }
   if (replace)
-    rc = set_content_type(h, &dst, ct, etag, err);
+    rc = set_content_type(h, &dst, id, ct, etag, err);
   if (!rc && out && STORE_HAS_FIELD(store_put_result, etag, out->struct_size))
     snprintf(out->etag, sizeof(out->etag), "%s", etag);
 out:
