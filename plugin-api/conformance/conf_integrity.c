@@ -332,12 +332,23 @@ CONF_CASE(integrity_copy)
   } cp[] = {{"copy-new.bin", 0}, {"copy-old.bin", 1}, {"copy-src.bin", 1}};
   uint32_t carried = 0;
   int etags = 0, sizes = 0;
+  store_put_opts po;
+  memsrc src;
   sums s;
   int rc;
 
   gen_fill(77, 0, p, n);
   sum_bytes(t, p, n, &s);
-  rc = put_mem(t, t->c, "copy-src.bin", p, n, NULL, NULL, 0, 0, NULL);
+  /* With its CRC-32C, which a store that keeps it (moto) then reports in
+   * a copy's answer: the plugin's reading of it is checked. */
+  memsrc_init(&src, p, n);
+  memset(&po, 0, sizeof po);
+  po.struct_size = sizeof po;
+  po.content_length = (int64_t)n;
+  po.checksums = STORE_CKSUM_CRC32C;
+  po.crc32c = s.crc32c;
+  rc = xtstore_blob_put(g_svc, t->c, "copy-src.bin", &po, memsrc_read, &src,
+                        memsrc_rewind, NULL, ERR(t));
   EXPECT_OK(t, rc, "put 'copy-src.bin'");
   rc = put_str(t, t->c, "copy-old.bin", "the object a copy replaces");
   EXPECT_OK(t, rc, "put 'copy-old.bin'");
