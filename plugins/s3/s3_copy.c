@@ -47,10 +47,8 @@ static void copy_result(const sdk_response *resp, const sdk_xml_node *root,
   if (STORE_HAS_FIELD(store_put_result, version_id, out->struct_size))
     snprintf(out->version_id, sizeof(out->version_id), "%s",
              s3_version_is_real(vid) ? vid : "");
-  /* A composite CRC ("...-N", of the parts' CRCs) is not the object's. */
-  if (STORE_HAS_FIELD(store_put_result, crc32c, out->struct_size) && crc &&
-      !strchr(crc, '-') && !(type && !strcasecmp(type, "COMPOSITE")) &&
-      sdk_crc32c_parse(crc, &v) == 0) {
+  if (STORE_HAS_FIELD(store_put_result, crc32c, out->struct_size) &&
+      s3_full_crc32c(crc, type, &v) == 0) {
     out->checksums |= STORE_CKSUM_CRC32C;
     out->crc32c = v;
   }
