@@ -1805,24 +1805,30 @@ static void judge_answer(const struct copy_args *a,
  * CRC-32C (else its MD5) where both report one. An MD5 that alone
  * disagrees may be a stale ETag, so the target's bytes are read back and
  * decide (to->md5 then becomes theirs). why (cap n) says what is wrong,
- * "" when nothing is; an error only when the read back fails. */
+ * "" when nothing is; out_summed is 1 when a CRC-32C or MD5 was compared
+ * (more than the size); an error only when the read back fails. */
 static int judge_head(xtstore_svc *svc, const struct copy_args *a,
                       const struct src_props *from, struct src_props *to,
-                      char *why, size_t n, store_error *err)
+                      char *why, size_t n, int *out_summed,
+                      store_error *err)
 {
   char h1[33], h2[33], h3[33];
   uint8_t md5[16];
   int rc;
 
+  *out_summed = 0;
   if (to->size != from->size) {
     snprintf(why, n, "it has %" PRIu64 " bytes, the source %" PRIu64,
              to->size, from->size);
   } else if (to->has_crc && from->has_crc) {
+    *out_summed = 1;
     if (to->crc != from->crc)
       snprintf(why, n, "it has CRC-32C %08x, the source %08x", to->crc,
                from->crc);
-  } else if (to->has_md5 && from->has_md5 &&
-             memcmp(to->md5, from->md5, sizeof(to->md5))) {
+  } else if (to->has_md5 && from->has_md5) {
+    *out_summed = 1;
+    if (!memcmp(to->md5, from->md5, sizeof(to->md5)))
+      return STORE_OK;
     /* An ETag MD5 may be stale: s3rver keeps the replaced object's after
      * a copy that replaces the metadata. The bytes decide. */
     rc = read_back_md5(svc, a->dc, a->dk, to, md5, err);
@@ -1854,12 +1860,14 @@ static int judge_head(xtstore_svc *svc, const struct copy_args *a,
 ** store's answer says (blob_copy_checked), a size or CRC-32C in it must be
 ** the source's. The target's head is judged too (judge_head). A target
 ** whose head shows another ETag than the copy's was rewritten by another
-** writer: never removed; if it holds the source's bytes the copy succeeds
-** (said at INFO), else the replacement is said (PRECONDITION). A wrong
-** copy is removed (never when the target is the source itself), pinned
-** to the copy's ETag where known, and is an error naming both objects and
-** both values; a wrong answer with no copy ETag removes only a target the
-** head finds wrong too (else nobody judged what would go). A missing
+** writer: never removed, even when the answer says the copy was wrong;
+** if a CRC-32C or MD5 (not the size alone) shows it holds the source's
+** bytes the copy succeeds (said at INFO), else the replacement is said
+** (PRECONDITION). A wrong copy is removed (never when the target is the
+** source itself), pinned to the copy's ETag where known, and is an error
+** naming both objects and both values; a wrong answer with no copy ETag
+** removes only a target the head finds wrong too (else nobody judged what
+** would go). A missing
 ** source is the copy's own error. out (may be NULL) gets the target's
 ** size and the checksums that were compared.
 */
@@ -1873,7 +1881,7 @@ static int server_copy(xtstore_svc *svc, struct copy_args *a,
   struct src_props from, after, to;
   const char *copy_etag = NULL, *pin = NULL, *note = "";
   char why[200] = "", head_why[200] = "";
-  int rc, had_src, replaced;
+  int rc, had_src, replaced, summed = 0;
 
   memset(&from, 0, sizeof(from));
   memset(&after, 0, sizeof(after));
@@ -1909,13 +1917,18 @@ static int server_copy(xtstore_svc *svc, struct copy_args *a,
   judge_answer(a, &from, why, sizeof(why));
   replaced = copy_etag && (!to.etag || strcmp(to.etag, copy_etag));
   if (!why[0] || !copy_etag) {
-    rc = judge_head(svc, a, &from, &to, head_why, sizeof(head_why), err);
+    rc = judge_head(svc, a, &from, &to, head_why, sizeof(head_why),
+                    &summed, err);
     if (rc) {
       rc = unverified(svc, a, rc, err);
       goto out;
     }
   }
-  if (why[0] && !copy_etag) {
+  if (why[0] && replaced) {
+    /* Known not to be the copy: the removal would rest on a conditional
+     * delete that some stores (or plugins) do not honour. */
+    note = "; not removed: another writer replaced it since";
+  } else if (why[0] && !copy_etag) {
     /* A removal pinned to the head's ETag could take another writer's
      * object: only one the head finds wrong too goes. */
     pin = head_why[0] ? to.etag : NULL;
@@ -1923,8 +1936,9 @@ static int server_copy(xtstore_svc *svc, struct copy_args *a,
       note = "; not removed: the copy's ETag is unknown";
   } else if (!why[0] && replaced) {
     /* The head describes another writer's object: judged only to tell
-     * whether the target holds the source's bytes, never removed. */
-    if (head_why[0]) {
+     * whether the target holds the source's bytes (a size alone does not
+     * tell), never removed. */
+    if (head_why[0] || !summed) {
       rc = replaced_error(svc, a, &from, err);
       goto out;
     }
