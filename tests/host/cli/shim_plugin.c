@@ -59,7 +59,9 @@
 ** reports: the conformance suite's integrity_copy must catch it) or left
 ** out with `copy-answer: no-etag` (size and checksums, no ETag).
 ** `deny-head: TEXT` (any build): heads of keys containing TEXT fail with
-** STORE_E_PERMISSION, as on a target one may write but not read. Built
+** STORE_E_PERMISSION, as on a target one may write but not read;
+** `head-checksums: none` (any build): entries carry neither CRC-32C nor
+** MD5, as a store that keeps only sizes. Built
 ** with -DSHIM_MULTIPART (the conformance suite's build) it passes
 ** multipart uploads through too, parts (noted "multipart_part" with or
 ** without checksums, _checked passed through as such) broken like puts.
@@ -100,6 +102,7 @@ typedef struct shim {
   int wrong_entries;        /* report-crc32c: wrong, wrong-entries */
   int wrong_md5_results;    /* report-md5: wrong                  */
   int wrong_md5_entries;    /* report-md5: wrong, wrong-entries   */
+  int no_sums;              /* head-checksums: none               */
   int corrupt_get;          /* corrupt-get: flip                  */
   int hostile;              /* hostile-names: percent             */
 } shim;
@@ -119,7 +122,7 @@ static const char *const own_keys[] = {
   "inner", "calls", "fail-put", "fail-after", "put-sleep-ms", "max-puts",
   "corrupt-put", "report-crc32c", "corrupt-get", "hostile-names", "open-keys",
   "copy-from", "rewrite-source", "deny-head", "report-md5", "rewrite-target",
-  "copy-answer", NULL,
+  "copy-answer", "head-checksums", NULL,
 };
 
 /* A put's body that breaks after fail_after bytes. */
@@ -280,6 +283,7 @@ struct wrong_entries {
   void *ud;
   int crc;                  /* report a wrong CRC-32C */
   int md5;                  /* report a wrong content_md5 */
+  int none;                 /* report neither CRC-32C nor MD5 */
 };
 
 static int32_t wrong_entry(void *ud, const store_entry *e)
@@ -287,6 +291,11 @@ static int32_t wrong_entry(void *ud, const store_entry *e)
   struct wrong_entries *w = ud;
   store_entry c = *e;
 
+  if (w->none) {
+    c.content_md5 = NULL;
+    if (STORE_HAS_FIELD(store_entry, checksums, e->struct_size))
+      c.checksums &= ~(uint32_t)STORE_CKSUM_CRC32C;
+  }
   if (w->md5)
     c.content_md5 = WRONG_MD5_HEX;
   if (w->crc && STORE_HAS_FIELD(store_entry, crc32c, e->struct_size)) {
@@ -297,7 +306,8 @@ static int32_t wrong_entry(void *ud, const store_entry *e)
 }
 
 /* Whether entries are reported wrong, one way or another. */
-#define WRONG_ENTRIES(s) ((s)->wrong_entries || (s)->wrong_md5_entries)
+#define WRONG_ENTRIES(s) \
+  ((s)->wrong_entries || (s)->wrong_md5_entries || (s)->no_sums)
 
 /* corrupt-get: flip -- a get's sink that gets the first byte of the body
  * with its first bit flipped. */
@@ -493,6 +503,7 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
   const char *answer = get(kv, n, "copy-answer");
   const char *deny_head = get(kv, n, "deny-head");
   const char *wrong_md5 = get(kv, n, "report-md5");
+  const char *sums = get(kv, n, "head-checksums");
   store_kv *rest = calloc(n + 1, sizeof *rest);
   shim *s = calloc(1, sizeof *s);
   size_t i, m = 0;
@@ -534,6 +545,7 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
   s->wrong_md5_results = wrong_md5 && !strcmp(wrong_md5, "wrong");
   s->wrong_md5_entries = s->wrong_md5_results ||
                          (wrong_md5 && !strcmp(wrong_md5, "wrong-entries"));
+  s->no_sums = sums ? (!strcmp(sums, "none") ? 1 : -1) : 0;
   s->corrupt_get = cget ? (!strcmp(cget, "flip") ? 1 : -1) : 0;
   s->hostile = hostile && !strcmp(hostile, "percent");
   if (open_keys) {
@@ -544,7 +556,7 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
       fclose(f);
   }
   if (s->corrupt < 0 || (wrong && !s->wrong_entries) || s->corrupt_get < 0 ||
-      (wrong_md5 && !s->wrong_md5_entries)) {
+      (wrong_md5 && !s->wrong_md5_entries) || s->no_sums < 0) {
     sh_close((store_handle *)(void *)s);
     free(rest);
     return store_error_set(err, STORE_E_CONFIG,
@@ -552,9 +564,11 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
                            "short-unknown or (built with SHIM_CKSUM) "
                            "flip-hidden, or report-crc32c '%s' or report-md5 "
                            "'%s' is not wrong or wrong-entries, or "
-                           "corrupt-get '%s' is not flip",
+                           "corrupt-get '%s' is not flip, or "
+                           "head-checksums '%s' is not none",
                            corrupt ? corrupt : "", wrong ? wrong : "",
-                           wrong_md5 ? wrong_md5 : "", cget ? cget : "");
+                           wrong_md5 ? wrong_md5 : "", cget ? cget : "",
+                           sums ? sums : "");
   }
   dl = inner ? dlopen(inner, RTLD_NOW | RTLD_LOCAL) : NULL;
   s->in = dl ? dlsym(dl, "store_interface") : NULL;
@@ -682,6 +696,7 @@ static int32_t sh_get(store_handle *h, const char *c, const char *k,
   w.ud = o->on_entry_ctx;
   w.crc = S(h)->wrong_entries;
   w.md5 = S(h)->wrong_md5_entries;
+  w.none = S(h)->no_sums;
   go = *o;
   go.on_entry = wrong_entry;
   go.on_entry_ctx = &w;
@@ -693,7 +708,7 @@ static int32_t sh_head(store_handle *h, const char *c, const char *k,
                        store_error *err)
 {
   struct wrong_entries w = { cb, ud, S(h)->wrong_entries,
-                             S(h)->wrong_md5_entries };
+                             S(h)->wrong_md5_entries, S(h)->no_sums };
   struct dec_entries d = { cb, ud };
   char kb[HOSTILE_MAX];
 
@@ -724,7 +739,7 @@ static int32_t sh_list(store_handle *h, const char *c,
                        store_error *err)
 {
   struct wrong_entries w = { cb, ud, S(h)->wrong_entries,
-                             S(h)->wrong_md5_entries };
+                             S(h)->wrong_md5_entries, S(h)->no_sums };
   struct dec_entries d = { cb, ud };
   store_list_opts lo;
   char pb[HOSTILE_MAX], sb[HOSTILE_MAX];
@@ -946,6 +961,8 @@ static const store_config_key keys[] = {
     "blob_copy; wrong-etag: an ETag no head reports; no-etag: none", 0,
     0 },
   { "deny-head", "heads of keys containing this text are refused", 0, 0 },
+  { "head-checksums", "none: heads and gets report neither CRC-32C nor MD5",
+    0, 0 },
   { "path", "the wrapped local provider's root", 0, 0 },
   { "endpoint", "the wrapped S3 provider's (test_copy_verify)", 0, 0 },
   { "access-key", "the wrapped S3 provider's", 0, 0 },

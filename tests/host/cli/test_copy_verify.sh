@@ -27,7 +27,8 @@ build_shim "$T/store-shimcopy.so" -DSHIM_COPY
 # reports nothing (as a plugin with blob_copy only); "samebytes" copies
 # right, then the source over the target (a second copy of it); "noetag"
 # copies box/decoy and its answer has no ETag; "noetagfixed" too, then the
-# source over the target.
+# source over the target; "unsummed" copies right, then the source over
+# the target, its heads carrying no CRC-32C or MD5 (sizes only).
 cat > "$CONFIG" <<EOF
 providers:
   storage:
@@ -44,6 +45,7 @@ external-services:
   samebytes: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", rewrite-target: "src/a"}
   noetag: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", copy-from: "decoy", copy-answer: "no-etag"}
   noetagfixed: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", copy-from: "decoy", copy-answer: "no-etag", rewrite-target: "src/a"}
+  unsummed: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", rewrite-target: "src/a", head-checksums: "none"}
 xt-services:
   storage: "good"
 EOF
@@ -154,15 +156,14 @@ assert_out_lacks "copy: replaced"
 xt cat good:box/r
 assert_out "otherbyte"
 # A wrong copy (its answer says the decoy's CRC-32C) replaced the same way:
-# judged wrong by its answer, its removal pinned to its ETag spares the
-# other writer's object.
+# judged wrong by its answer, but known to be another writer's object now:
+# no removal is tried (it would rest on a conditional delete).
 xt cp wrongreplaced:box/src/a wrongreplaced:box/wr
 check
 [ "$RC" -ne 0 ] || fail "a wrong, replaced copy was reported copied"
-assert_err_has "service 'wrongreplaced': blob 'box/wr': the server-side copy \
-of blob 'box/src/a' is wrong: it has CRC-32C $DECOY_CRC, the source e3069283; \
-the object was NOT removed: it changed since (ETag no longer "
-assert_err_has "), so it is another writer's"
+assert_err "xtstore: cp: service 'wrongreplaced': blob 'box/wr': the \
+server-side copy of blob 'box/src/a' is wrong: it has CRC-32C $DECOY_CRC, \
+the source e3069283; not removed: another writer replaced it since"
 xt cat good:box/wr
 assert_out "otherbyte"
 # Another writer rewrites the copy with the source's bytes (two copies
@@ -171,6 +172,17 @@ assert_out "otherbyte"
 xt cp samebytes:box/src/a samebytes:box/sb
 assert_rc 0
 xt cat good:box/sb
+assert_out "123456789"
+# The same with heads that tell sizes only: the size alone does not show
+# the other writer's object holds the source's bytes: the replacement is
+# said, nothing removed.
+xt cp unsummed:box/src/a unsummed:box/us
+check
+[ "$RC" -eq 5 ] || fail "a replaced copy judged by its size: exit $RC, not 5"
+assert_err "xtstore: cp: service 'unsummed': blob 'box/us': the server-side \
+copy of blob 'box/src/a' was made (9 bytes), but another writer replaced \
+it before it could be verified; nothing was removed"
+xt cat good:box/us
 assert_out "123456789"
 # A wrong answer without an ETag: the removal, pinned to the head's ETag,
 # only of a target the head finds wrong too ...
