@@ -130,6 +130,28 @@ static int made_content_type(const az_props *p, const az_props *before,
          !strcmp(p->md5, before->md5);
 }
 
+/* The same user metadata and CRC-32C record as before: what Set Blob
+ * Properties leaves as it was. */
+static int same_metadata(const az_props *p, const az_props *before)
+{
+  size_t i, j;
+
+  if (p->nmd != before->nmd ||
+      (p->e.checksums & STORE_CKSUM_CRC32C) !=
+          (before->e.checksums & STORE_CKSUM_CRC32C) ||
+      ((p->e.checksums & STORE_CKSUM_CRC32C) &&
+       p->e.crc32c != before->e.crc32c))
+    return 0;
+  for (i = 0; i < p->nmd; i++) {
+    for (j = 0; j < before->nmd; j++)
+      if (!strcasecmp(p->md[i].key, before->md[j].key))
+        break;
+    if (j == before->nmd || strcmp(p->md[i].value, before->md[j].value))
+      return 0;
+  }
+  return 1;
+}
+
 /* The follow-up `what` ("its metadata could be cleared") sent If-Match
  * etag was refused: it was applied once already and its answer lost (a
  * retry then meets the ETag it made), or another writer replaced the
@@ -137,7 +159,10 @@ static int made_content_type(const az_props *p, const az_props *before,
  * is as the follow-up makes it -- without metadata (before NULL), or
  * with content type ct and before's size and Content-MD5 -- is taken,
  * etag becoming its ETag. Set Blob Properties drops the copy properties
- * on Azure (Azurite keeps them), so a missing copy id is taken there. */
+ * on Azure (Azurite keeps them), but so do Put Blob and Put Block List:
+ * a blob without a copy id is taken only when its Content-MD5 (which
+ * names the bytes) is known and before's, and its metadata before's. A
+ * blob gone is another writer's doing too. */
 static int32_t followup_refused(store_handle *h, const az_target *t,
                                 const char *id, const az_props *before,
                                 const char *ct, const char *what,
@@ -150,19 +175,27 @@ static int32_t followup_refused(store_handle *h, const az_target *t,
   int32_t rc;
 
   rc = az_head(h, t, &resp, &p, err);
+  if (rc == STORE_E_NOT_FOUND) {
+    sdk_error_clear(err);
+    rc = replaced(t, what, err);
+  }
   if (rc)
     goto out;
   cur = sdk_response_header(resp, "x-ms-copy-id");
   if (before)
     made = made_content_type(&p, before, ct) &&
-           (!cur || (id && !strcmp(cur, id)));
+           (cur ? id && !strcmp(cur, id)
+                : before->md5[0] && same_metadata(&p, before));
   else
     made = p.nmd == 0 && !(p.e.checksums & STORE_CKSUM_CRC32C) && cur &&
            id && !strcmp(cur, id);
-  if (made)
+  if (made) {
+    /* The 412 was this follow-up's own earlier success. */
+    sdk_error_clear(err);
     keep_etag(resp, etag);
-  else
+  } else {
     rc = replaced(t, what, err);
+  }
 out:
   az_props_free(&p);
   sdk_response_free(resp);
