@@ -7,7 +7,8 @@
 # skew is sent again dated on the server's clock; a copy's follow-up (Set
 # Blob Metadata/Properties, sent If-Match) whose answer is lost is taken
 # when its retry meets the ETag it made, and one refused for its If-Match
-# leaves another writer's blob alone.
+# leaves another writer's blob alone (also one that rewrote the blob in
+# between: a Put Blob of the same bytes, another copy of the source).
 . "$(dirname "$0")/azlib.sh" "$@"
 
 C=$AZ_C
@@ -71,6 +72,12 @@ cat > "$T/rules.json" <<JSON
   {"match": {"method": "PUT", "path": "^$P/ifm-ct\\\\.bin\$",
              "query": "comp=properties", "headers": {"If-Match": "."}},
    "status": 412,
+   "headers": {"x-ms-error-code": "ConditionNotMet",
+               "Content-Type": "application/xml"},
+   "body": "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>ConditionNotMet</Code><Message>The condition specified using HTTP conditional header(s) is not met.</Message></Error>"},
+  {"match": {"method": "PUT", "path": "^$P/other-(put|copy)\\\\.bin\$",
+             "query": "comp=properties", "headers": {"If-Match": "."}},
+   "status": 412, "stall_ms": 4000,
    "headers": {"x-ms-error-code": "ConditionNotMet",
                "Content-Type": "application/xml"},
    "body": "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>ConditionNotMet</Code><Message>The condition specified using HTTP conditional header(s) is not met.</Message></Error>"}
@@ -251,5 +258,44 @@ assert_err "xtstore: cp: service 'azp': copy from '$C/src.txt' to blob \
 before its content type could be set; it was left alone"
 xt stat "az:$C/ifm-ct.bin"
 assert_out_has "content-type: text/plain"
+
+# other_writer NAME CMD...: the copy to NAME through the proxy, whose
+# content type follow-up is held 4 s and refused (412); meanwhile, once
+# the copy's blob was headed, CMD (another writer, straight to Azurite)
+# rewrites the blob. The re-check must not take the other writer's blob.
+other_writer() {
+  local name=$1 i
+  shift
+  "$XT_BIN" --config "$CONFIG" cp --content-type text/x-new --meta team=ai \
+    "azp:$C/src.txt" "azp:$C/$name" > "$T/.out" 2> "$T/.err" &
+  local pid=$!
+  for i in $(seq 100); do
+    [ "$(count "^HEAD $P/$name ")" -ge 1 ] && break
+    sleep 0.05
+  done
+  sleep 0.3
+  "$@" >/dev/null 2>&1 || fail "the other writer failed: $*"
+  wait "$pid"
+  _collect $?
+}
+# Put Blob of the same bytes and content type, other metadata: no copy id
+# (Put Blob drops it, as Set Blob Properties does on Azure), the
+# Content-MD5 the copy's, but not the copy's metadata: another writer's.
+other_writer other-put.bin "$XT_BIN" --config "$CONFIG" put \
+  --content-type text/x-new --meta team=other "$T/src.txt" \
+  "az:$C/other-put.bin"
+[ "$RC" -eq 5 ] || fail "another writer's Put Blob was taken: exit $RC"
+assert_err "xtstore: cp: service 'azp': copy from '$C/src.txt' to blob \
+'$C/other-put.bin': the copy was made, but another writer replaced the \
+blob before its content type could be set; it was left alone"
+xt stat "az:$C/other-put.bin"
+assert_out_has "content-type: text/x-new"
+assert_out_has "  team=other"
+# Another copy of the same source, as this one makes it: all the same
+# but its copy id.
+other_writer other-copy.bin "$XT_BIN" --config "$CONFIG" cp \
+  --content-type text/x-new --meta team=ai "az:$C/src.txt" \
+  "az:$C/other-copy.bin"
+[ "$RC" -eq 5 ] || fail "another writer's copy was taken: exit $RC"
 
 finish
