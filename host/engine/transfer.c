@@ -1640,11 +1640,25 @@ out:
 struct copy_args {
   const char *sc, *sk, *dc, *dk;
   const store_copy_opts *opts;
+  store_put_result res; /* the copy as the store's answer says (checked) */
 };
 
+/* The size a copy's answer that carries none leaves in res.size. */
+#define COPY_NO_SIZE UINT64_MAX
+
+/* blob_copy_checked where the plugin has it (a 1.0 plugin's table, or an
+ * older 1.1 one's, reads NULL there), else blob_copy: res then stays
+ * empty, as it does for an answer that carries nothing. */
 static int do_copy(xtstore_svc *s, void *p, store_error *err)
 {
   struct copy_args *a = p;
+
+  memset(&a->res, 0, sizeof(a->res));
+  a->res.struct_size = sizeof(a->res);
+  a->res.size = COPY_NO_SIZE;
+  if (s->ops->blob_copy_checked)
+    return s->ops->blob_copy_checked(s->h, a->sc, a->sk, a->dc, a->dk,
+                                     a->opts, &a->res, err);
   return s->ops->blob_copy(s->h, a->sc, a->sk, a->dc, a->dk, a->opts, err);
 }
 
@@ -1748,18 +1762,114 @@ static int unverified(xtstore_svc *svc, const struct copy_args *a, int rc,
                 a->dc, a->dk, a->sc, a->sk, cause);
 }
 
+/* A copy whose target another writer replaced before the host could head
+ * it (its ETag is no longer the copy's): what the copy's answer said of
+ * it, and that nothing was removed. */
+static int replaced_error(xtstore_svc *svc, const struct copy_args *a,
+                          const struct src_props *from, store_error *err)
+{
+  char said[80] = "";
+  int n = 0;
+
+  /* What the answer said agrees with the source (judged before). The
+   * ETags are left out: a message has room for names first. */
+  if (a->res.size != COPY_NO_SIZE)
+    n = snprintf(said, sizeof(said), " (%" PRIu64 " bytes", a->res.size);
+  if ((a->res.checksums & STORE_CKSUM_CRC32C) && from->has_crc)
+    n += snprintf(said + n, sizeof(said) - (size_t)n, "%sCRC-32C %08x",
+                  n ? ", " : " (", a->res.crc32c);
+  if (n)
+    snprintf(said + n, sizeof(said) - (size_t)n, ")");
+  return st_err(err, STORE_E_PRECONDITION, "service '%s': blob '%s/%s': "
+                "the server-side copy of blob '%s/%s' was made%s, but "
+                "another writer replaced it before it could be verified; "
+                "nothing was removed", svc->name, a->dc, a->dk, a->sc,
+                a->sk, said);
+}
+
+/* What the copy's answer says (size, CRC-32C), judged against the
+ * source's: why (cap n) says what is wrong, "" when nothing is. */
+static void judge_answer(const struct copy_args *a,
+                         const struct src_props *from, char *why, size_t n)
+{
+  if (a->res.size != COPY_NO_SIZE && a->res.size != from->size)
+    snprintf(why, n, "it has %" PRIu64 " bytes, the source %" PRIu64,
+             a->res.size, from->size);
+  else if ((a->res.checksums & STORE_CKSUM_CRC32C) && from->has_crc &&
+           a->res.crc32c != from->crc)
+    snprintf(why, n, "it has CRC-32C %08x, the source %08x", a->res.crc32c,
+             from->crc);
+}
+
+/* The target's head `to` judged against the source's: its size, and its
+ * CRC-32C (else its MD5) where both report one. An MD5 that alone
+ * disagrees may be a stale ETag, so the target's bytes are read back and
+ * decide (to->md5 then becomes theirs). why (cap n) says what is wrong,
+ * "" when nothing is; out_summed is 1 when a CRC-32C or MD5 was compared
+ * (more than the size); an error only when the read back fails. */
+static int judge_head(xtstore_svc *svc, const struct copy_args *a,
+                      const struct src_props *from, struct src_props *to,
+                      char *why, size_t n, int *out_summed,
+                      store_error *err)
+{
+  char h1[33], h2[33], h3[33];
+  uint8_t md5[16];
+  int rc;
+
+  *out_summed = 0;
+  if (to->size != from->size) {
+    snprintf(why, n, "it has %" PRIu64 " bytes, the source %" PRIu64,
+             to->size, from->size);
+  } else if (to->has_crc && from->has_crc) {
+    *out_summed = 1;
+    if (to->crc != from->crc)
+      snprintf(why, n, "it has CRC-32C %08x, the source %08x", to->crc,
+               from->crc);
+  } else if (to->has_md5 && from->has_md5) {
+    *out_summed = 1;
+    if (!memcmp(to->md5, from->md5, sizeof(to->md5)))
+      return STORE_OK;
+    /* An ETag MD5 may be stale: s3rver keeps the replaced object's after
+     * a copy that replaces the metadata. The bytes decide. */
+    rc = read_back_md5(svc, a->dc, a->dk, to, md5, err);
+    if (rc)
+      return rc;
+    md5_hex(to->md5, h1);
+    md5_hex(md5, h2);
+    md5_hex(from->md5, h3);
+    if (memcmp(md5, from->md5, sizeof(md5)))
+      snprintf(why, n, "its bytes have MD5 %s (its head says %s), the "
+               "source %s", h2, h1, h3);
+    else
+      st_log(svc->ctx, STORE_LOG_WARN, "service '%s': blob '%s/%s': the "
+             "server reports MD5 %s for the copy of blob '%s/%s', but its "
+             "bytes have the source's MD5 %s: the server's ETag is stale; "
+             "the copy is kept", svc->name, a->dc, a->dk, h1, a->sc, a->sk,
+             h3);
+    memcpy(to->md5, md5, sizeof(md5));
+  }
+  return STORE_OK;
+}
+
 /*
 ** A server-side copy moves no byte through the host, so nothing checked
 ** them on the way: the source is headed before the copy and after it, the
 ** target after it. Unless the source's size and ETag stayed the same,
 ** the copy is not judged (another version may have been copied): an
-** error, nothing removed. Otherwise the target must report the source's
-** size and, where both report one, its CRC-32C, else its MD5; an MD5 that
-** alone disagrees may be a stale ETag, so the target's bytes are read back
-** and decide. A wrong copy is removed (never when the target is the source
-** itself) and is an error naming both objects and both values. A missing
-** source is the copy's own error. out (may be NULL) gets the target's size
-** and the checksums that were compared.
+** error, nothing removed. Where the plugin reports the copy as the
+** store's answer says (blob_copy_checked), a size or CRC-32C in it must be
+** the source's. The target's head is judged too (judge_head). A target
+** whose head shows another ETag than the copy's was rewritten by another
+** writer: never removed, even when the answer says the copy was wrong;
+** if a CRC-32C or MD5 (not the size alone) shows it holds the source's
+** bytes the copy succeeds (said at INFO), else the replacement is said
+** (PRECONDITION). A wrong copy is removed (never when the target is the
+** source itself), pinned to the copy's ETag where known, and is an error
+** naming both objects and both values; a wrong answer with no copy ETag
+** removes only a target the head finds wrong too (else nobody judged what
+** would go). A missing
+** source is the copy's own error. out (may be NULL) gets the target's
+** size and the checksums that were compared.
 */
 static int server_copy(xtstore_svc *svc, struct copy_args *a,
                        store_put_result *out, store_error *err)
@@ -1769,9 +1879,9 @@ static int server_copy(xtstore_svc *svc, struct copy_args *a,
    * after the copy, and removing it would remove the source. */
   int self = !snap && !strcmp(a->sc, a->dc) && !strcmp(a->sk, a->dk);
   struct src_props from, after, to;
-  char why[200] = "", h1[33], h2[33], h3[33];
-  uint8_t md5[16];
-  int rc, had_src;
+  const char *copy_etag = NULL, *pin = NULL, *note = "";
+  char why[200] = "", head_why[200] = "";
+  int rc, had_src, replaced, summed = 0;
 
   memset(&from, 0, sizeof(from));
   memset(&after, 0, sizeof(after));
@@ -1786,6 +1896,8 @@ static int server_copy(xtstore_svc *svc, struct copy_args *a,
     rc = st_svc_call(svc, do_copy, NULL, a, err);
   if (rc)
     goto out;
+  if (a->res.etag[0])
+    copy_etag = a->res.etag;
   rc = head_props(svc, a->dc, a->dk, NULL, &to, err);
   if (!rc && !self)
     rc = head_props(svc, a->sc, a->sk, snap, &after, err);
@@ -1800,45 +1912,56 @@ static int server_copy(xtstore_svc *svc, struct copy_args *a,
                 a->dc, a->dk, a->sc, a->sk);
     goto out;
   }
-  if (to.size != from.size) {
-    snprintf(why, sizeof(why), "it has %" PRIu64 " bytes, the source %"
-             PRIu64, to.size, from.size);
-  } else if (to.has_crc && from.has_crc) {
-    if (to.crc != from.crc)
-      snprintf(why, sizeof(why), "it has CRC-32C %08x, the source %08x",
-               to.crc, from.crc);
-  } else if (to.has_md5 && from.has_md5 &&
-             memcmp(to.md5, from.md5, sizeof(to.md5))) {
-    /* An ETag MD5 may be stale: s3rver keeps the replaced object's after
-     * a copy that replaces the metadata. The bytes decide. */
-    rc = read_back_md5(svc, a->dc, a->dk, &to, md5, err);
+  /* The copy's answer is judged first: it describes the copy even when
+   * another writer has replaced it since. */
+  judge_answer(a, &from, why, sizeof(why));
+  replaced = copy_etag && (!to.etag || strcmp(to.etag, copy_etag));
+  if (!why[0] || !copy_etag) {
+    rc = judge_head(svc, a, &from, &to, head_why, sizeof(head_why),
+                    &summed, err);
     if (rc) {
       rc = unverified(svc, a, rc, err);
       goto out;
     }
-    md5_hex(to.md5, h1);
-    md5_hex(md5, h2);
-    md5_hex(from.md5, h3);
-    if (memcmp(md5, from.md5, sizeof(md5)))
-      snprintf(why, sizeof(why), "its bytes have MD5 %s (its head says %s), "
-               "the source %s", h2, h1, h3);
-    else
-      st_log(svc->ctx, STORE_LOG_WARN, "service '%s': blob '%s/%s': the "
-             "server reports MD5 %s for the copy of blob '%s/%s', but its "
-             "bytes have the source's MD5 %s: the server's ETag is stale; "
-             "the copy is kept", svc->name, a->dc, a->dk, h1, a->sc, a->sk,
-             h3);
-    memcpy(to.md5, md5, sizeof(md5));
+  }
+  if (why[0] && replaced) {
+    /* Known not to be the copy: the removal would rest on a conditional
+     * delete that some stores (or plugins) do not honour. */
+    note = "; not removed: another writer replaced it since";
+  } else if (why[0] && !copy_etag) {
+    /* A removal pinned to the head's ETag could take another writer's
+     * object: only one the head finds wrong too goes. */
+    pin = head_why[0] ? to.etag : NULL;
+    if (!head_why[0])
+      note = "; not removed: the copy's ETag is unknown";
+  } else if (!why[0] && replaced) {
+    /* The head describes another writer's object: judged only to tell
+     * whether the target holds the source's bytes (a size alone does not
+     * tell), never removed. */
+    if (head_why[0] || !summed) {
+      rc = replaced_error(svc, a, &from, err);
+      goto out;
+    }
+    st_log(svc->ctx, STORE_LOG_INFO, "service '%s': blob '%s/%s': another "
+           "writer rewrote the server-side copy of blob '%s/%s' with the "
+           "source's bytes before it was verified; it is kept", svc->name,
+           a->dc, a->dk, a->sc, a->sk);
+  } else if (!why[0] && head_why[0]) {
+    snprintf(why, sizeof(why), "%s", head_why);
+    pin = copy_etag ? copy_etag : to.etag;
+  } else {
+    pin = copy_etag;
   }
   if (why[0]) {
+    if (self)
+      note = "; it is the source itself: not removed";
     rc = st_err(err, STORE_E_IO, "service '%s': blob '%s/%s': the "
                 "server-side copy of blob '%s/%s' is wrong: %s%s", svc->name,
-                a->dc, a->dk, a->sc, a->sk, why,
-                self ? "; it is the source itself: not removed" : "");
-    /* Pinned to the ETag headed: a copy another writer replaced since
-     * stays. */
-    if (!self)
-      st_remove_wrong(svc, a->dc, a->dk, NULL, to.etag, err);
+                a->dc, a->dk, a->sc, a->sk, why, note);
+    /* Pinned to the copy's ETag (else the one headed): an object another
+     * writer put there since stays. */
+    if (!self && !note[0])
+      st_remove_wrong(svc, a->dc, a->dk, NULL, pin, err);
     goto out;
   }
   if (out) {
@@ -1864,7 +1987,7 @@ int st_copy_blob(xtstore_svc *src, const char *sc, const char *sk,
                  xtstore_bytes_fn on_bytes, void *ud, store_put_result *out,
                  store_error *err)
 {
-  struct copy_args a = {sc, sk, dc, dk, opts};
+  struct copy_args a = {.sc = sc, .sk = sk, .dc = dc, .dk = dk, .opts = opts};
   int rc = st_check_key(src, sc, sk, err);
   if (!rc)
     rc = st_check_key(dst, dc, dk, err);
@@ -1890,6 +2013,40 @@ int xtstore_blob_copy(xtstore_svc *src, const char *src_container,
 {
   return st_copy_blob(src, src_container, src_key, dst, dst_container,
                       dst_key, opts, ST_PIPE_BYTES, NULL, NULL, NULL, err);
+}
+
+int xtstore_blob_copy_checked(xtstore_svc *svc, const char *src_container,
+                              const char *src_key, const char *dst_container,
+                              const char *dst_key,
+                              const store_copy_opts *opts,
+                              store_put_result *out, store_error *err)
+{
+  struct copy_args a = {.sc = src_container, .sk = src_key,
+                        .dc = dst_container, .dk = dst_key, .opts = opts};
+  uint32_t cap;
+  int rc = st_check_key(svc, src_container, src_key, err);
+
+  if (!rc)
+    rc = st_check_key(svc, dst_container, dst_key, err);
+  if (rc)
+    return rc;
+  if (!out || out->struct_size < offsetof(store_put_result, checksums))
+    return st_err(err, STORE_E_INVALID, "copy: no result, or one too small");
+  /* A 1.0 plugin's table ends before blob_copy_checked: it reads NULL. */
+  if (!(svc->ops->capabilities & STORE_CAP_COPY) ||
+      !svc->ops->blob_copy_checked)
+    return st_err(err, STORE_E_UNSUPPORTED, "service '%s': provider '%s' "
+                  "cannot report a server-side copy (blob_copy_checked)",
+                  svc->name, svc->ops->name);
+  rc = st_svc_call(svc, do_copy, NULL, &a, err);
+  if (rc)
+    return rc;
+  /* The caller's struct may be an older, shorter one. */
+  cap = out->struct_size < sizeof(a.res) ? out->struct_size
+                                         : (uint32_t)sizeof(a.res);
+  a.res.struct_size = cap;
+  memcpy(out, &a.res, cap);
+  return STORE_OK;
 }
 
 int xtstore_blob_copy_progress(xtstore_svc *src, const char *src_container,

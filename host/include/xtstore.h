@@ -897,6 +897,24 @@ XTSTORE_API int xtstore_blob_presign(xtstore_svc *svc, const char *container,
                                      store_presign_result *out,
                                      store_error *err);
 
+/* The provider's own server-side copy within svc: its blob_copy_checked
+ * slot (ABI 1.1) called as is. "Checked" names the slot, not a check:
+ * the host verifies NOTHING here (no head, no judging against the
+ * source, no removal of a wrong copy; xtstore_blob_copy does all that).
+ * out (struct_size set) gets the provider's answer, unverified: etag and
+ * version_id ("" when it carries none), checksums, and size where it
+ * carries one, else UINT64_MAX. Meant for the conformance suite and
+ * plugin authors checking what their plugin reports.
+ * STORE_E_UNSUPPORTED when the provider has no blob_copy_checked. */
+XTSTORE_API int xtstore_blob_copy_checked(xtstore_svc *svc,
+                                          const char *src_container,
+                                          const char *src_key,
+                                          const char *dst_container,
+                                          const char *dst_key,
+                                          const store_copy_opts *opts,
+                                          store_put_result *out,
+                                          store_error *err);
+
 #ifdef __cplusplus
 }
 #endif

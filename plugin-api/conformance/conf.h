@@ -248,6 +248,7 @@ CONF_CASE(large_streaming);
 CONF_CASE(concurrency_threads);
 CONF_CASE(integrity_put);
 CONF_CASE(integrity_multipart);
+CONF_CASE(integrity_copy);
 CONF_CASE(presign_url);
 
 #endif

@@ -287,3 +287,119 @@ CONF_CASE(integrity_multipart)
   expect_stored(t, k, p, n, &s, &r);
   note_reported(t, &r);
 }
+
+/* The n bytes p are k's: read as a range of the whole where the service
+ * serves ranges, as the host reads a copy back (a whole get is checked
+ * against the object's MD5, which s3rver leaves stale after a copy that
+ * replaces metadata). */
+static void expect_copied(tcase *t, const char *k, const unsigned char *p,
+                          size_t n, const char *what)
+{
+  store_get_opts go;
+  membuf b;
+  int rc;
+
+  if (!(g_caps & STORE_CAP_RANGE_GET)) {
+    expect_body(t, t->c, k, p, n, what);
+    return;
+  }
+  memset(&go, 0, sizeof go);
+  go.struct_size = sizeof go;
+  go.flags = STORE_GET_RANGE;
+  go.length = n;
+  rc = get_mem(t, t->c, k, &go, &b);
+  EXPECT_OK(t, rc, "%s: get '%s'", what, k);
+  CHECK(t, b.len == n && !memcmp(b.p, p, n), "%s: '%s' has %zu bytes, "
+        "other than the source's %zu", what, k, b.len, n);
+  membuf_free(&b);
+}
+
+/* A server-side copy as the store's answer reports it (blob_copy_checked):
+ * its ETag is the one a head of the target reports right after (no other
+ * writer here), and a size or checksum it carries is the source's. Three
+ * copies: to a new key; over an existing key with new metadata (s3rver
+ * keeps the replaced object's ETag there: answer and head must agree on
+ * it all the same); onto the source itself with new metadata. */
+CONF_CASE(integrity_copy)
+{
+  static const store_kv md[] = {{"copied", "yes"}};
+  const size_t n = 70000;
+  unsigned char *p = talloc(t, n);
+  store_copy_opts co;
+  const struct {
+    const char *dst;
+    int replace;
+  } cp[] = {{"copy-new.bin", 0}, {"copy-old.bin", 1}, {"copy-src.bin", 1}};
+  uint32_t carried = 0;
+  int etags = 0, sizes = 0;
+  store_put_opts po;
+  memsrc src;
+  sums s;
+  int rc;
+
+  gen_fill(77, 0, p, n);
+  sum_bytes(t, p, n, &s);
+  /* With its CRC-32C, which a store that keeps it (moto) then reports in
+   * a copy's answer: the plugin's reading of it is checked. */
+  memsrc_init(&src, p, n);
+  memset(&po, 0, sizeof po);
+  po.struct_size = sizeof po;
+  po.content_length = (int64_t)n;
+  po.checksums = STORE_CKSUM_CRC32C;
+  po.crc32c = s.crc32c;
+  rc = xtstore_blob_put(g_svc, t->c, "copy-src.bin", &po, memsrc_read, &src,
+                        memsrc_rewind, NULL, ERR(t));
+  EXPECT_OK(t, rc, "put 'copy-src.bin'");
+  rc = put_str(t, t->c, "copy-old.bin", "the object a copy replaces");
+  EXPECT_OK(t, rc, "put 'copy-old.bin'");
+  memset(&co, 0, sizeof co);
+  co.struct_size = sizeof co;
+  co.flags = STORE_COPY_REPLACE_METADATA;
+  co.content_type = (g_caps & STORE_CAP_CONTENT_TYPE) ? "text/x-copied"
+                                                      : NULL;
+  co.metadata = (g_caps & STORE_CAP_METADATA) ? md : NULL;
+  co.nmetadata = (g_caps & STORE_CAP_METADATA) ? 1 : 0;
+  for (size_t i = 0; i < sizeof cp / sizeof cp[0]; i++) {
+    const char *what = tprintf(t, "copy to '%s'%s", cp[i].dst,
+                               cp[i].replace ? " with new metadata" : "");
+    store_put_result r;
+    centry h;
+
+    memset(&r, 0, sizeof r);
+    r.struct_size = sizeof r;
+    rc = xtstore_blob_copy_checked(g_svc, t->c, "copy-src.bin", t->c,
+                                   cp[i].dst, cp[i].replace ? &co : NULL,
+                                   &r, ERR(t));
+    if (rc == STORE_E_UNSUPPORTED && i == 0) {
+      conf_note(t, "no blob_copy_checked: the host judges copies by heads");
+      return;
+    }
+    EXPECT_OK(t, rc, "%s", what);
+    rc = head_entry(t, t->c, cp[i].dst, NULL, &h);
+    EXPECT_OK(t, rc, "head '%s'", cp[i].dst);
+    if (r.etag[0]) {
+      etags++;
+      CHECK(t, h.etag && !strcmp(h.etag, r.etag), "%s: its answer's ETag "
+            "is %s, but a head right after reports %s (the host would take "
+            "the copy for another writer's object)", what, r.etag,
+            h.etag ? h.etag : "none");
+    }
+    if (r.size != UINT64_MAX) {
+      sizes++;
+      CHECK(t, r.size == n, "%s: its answer says %llu bytes, the source "
+            "has %zu", what, (unsigned long long)r.size, n);
+    }
+    carried |= r.checksums & (STORE_CKSUM_CRC32C | STORE_CKSUM_MD5);
+    if (r.checksums & STORE_CKSUM_CRC32C)
+      CHECK(t, r.crc32c == s.crc32c, "%s: its answer's CRC-32C %08x, the "
+            "source's bytes have %08x", what, r.crc32c, s.crc32c);
+    if (r.checksums & STORE_CKSUM_MD5)
+      CHECK(t, !memcmp(r.md5, s.md5, 16), "%s: its answer's MD5 %s, the "
+            "source's bytes have %s", what, hex16(t, r.md5), s.md5_hex);
+    expect_copied(t, cp[i].dst, p, n, what);
+  }
+  conf_note(t, "the copies' answers carried: ETag %d of 3, size %d of 3,%s%s%s",
+            etags, sizes, carried & STORE_CKSUM_CRC32C ? " CRC-32C" : "",
+            carried & STORE_CKSUM_MD5 ? " MD5" : "",
+            carried ? "" : " no checksum");
+}

@@ -82,6 +82,7 @@ static const conf_case k_cases[] = {
   {"concurrency_threads", concurrency_threads, C(THREADSAFE)},
   {"integrity_put", integrity_put, 0},
   {"integrity_multipart", integrity_multipart, C(MULTIPART)},
+  {"integrity_copy", integrity_copy, C(COPY)},
   {"presign_url", presign_url, C(PRESIGN)},
 };
 #undef C

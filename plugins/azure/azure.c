@@ -135,6 +135,7 @@ STORE_EXPORT const struct store_interface store_interface = {
   .blob_list = az_blob_list,
   .blob_set_metadata = az_blob_set_metadata,
   .blob_copy = az_blob_copy,
+  .blob_copy_checked = az_blob_copy_checked,
   .blob_append = az_blob_append,
   .blob_snapshot = az_blob_snapshot,
   .multipart_begin = az_multipart_begin,

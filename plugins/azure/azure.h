@@ -291,5 +291,6 @@ store_blob_presign_op az_blob_presign;
 
 /* azure_copy.c */
 store_blob_copy_op az_blob_copy;
+store_blob_copy_checked_op az_blob_copy_checked;
 
 #endif /* AZURE_H */

@@ -128,6 +128,7 @@ STORE_EXPORT const struct store_interface store_interface = {
   .blob_list = gcs_blob_list,
   .blob_set_metadata = gcs_blob_set_metadata,
   .blob_copy = gcs_blob_copy,
+  .blob_copy_checked = gcs_blob_copy_checked,
   .blob_append = gcs_blob_append,
   .blob_snapshot = gcs_blob_snapshot,
   .multipart_begin = gcs_multipart_begin,

@@ -262,6 +262,7 @@ int32_t gcs_rewrite(store_handle *h, const gcs_target *src,
                     const gcs_target *dst, const json_t *dest,
                     const char *dest_if_gen, json_t **out, store_error *err);
 store_blob_copy_op gcs_blob_copy;
+store_blob_copy_checked_op gcs_blob_copy_checked;
 
 /* gcs_snapshot.c */
 store_blob_snapshot_op gcs_blob_snapshot;

@@ -82,10 +82,13 @@ int32_t gcs_rewrite(store_handle *h, const gcs_target *src,
   return rc;
 }
 
-int32_t gcs_blob_copy(store_handle *h, const char *src_bucket,
-                      const char *src_key, const char *dst_bucket,
-                      const char *dst_key, const store_copy_opts *opts,
-                      store_error *err)
+/* out: the copy as the finished rewrite's resource says (as a put's
+ * result: etag and version_id the generation, size, crc32c, md5Hash). */
+int32_t gcs_blob_copy_checked(store_handle *h, const char *src_bucket,
+                              const char *src_key, const char *dst_bucket,
+                              const char *dst_key,
+                              const store_copy_opts *opts,
+                              store_put_result *out, store_error *err)
 {
   gcs_target src = {"copy", src_bucket, src_key,
                     STORE_OPT(opts, store_copy_opts, src_snapshot_id, NULL)};
@@ -133,6 +136,9 @@ int32_t gcs_blob_copy(store_handle *h, const char *src_bucket,
     rc = gcs_obj_check(&dst, &ro, o.e.size, (o.e.checksums &
                        STORE_CKSUM_CRC32C) ? o.e.crc32c : ro.e.crc32c,
                        "the source's", err);
+  /* Checked above against the source: this only fills out. */
+  if (!rc)
+    rc = gcs_put_result(&dst, &ro, ro.e.size, ro.e.crc32c, out, err);
 out:
   gcs_obj_free(&ro);
   gcs_obj_free(&o);
@@ -140,4 +146,13 @@ out:
   json_decref(dest);
   json_decref(sres);
   return rc;
+}
+
+int32_t gcs_blob_copy(store_handle *h, const char *src_bucket,
+                      const char *src_key, const char *dst_bucket,
+                      const char *dst_key, const store_copy_opts *opts,
+                      store_error *err)
+{
+  return gcs_blob_copy_checked(h, src_bucket, src_key, dst_bucket, dst_key,
+                               opts, NULL, err);
 }

@@ -166,6 +166,7 @@ STORE_EXPORT const struct store_interface store_interface = {
   .blob_list = lp_blob_list,
   .blob_set_metadata = lp_blob_set_metadata,
   .blob_copy = lp_blob_copy,
+  .blob_copy_checked = lp_blob_copy_checked,
   .blob_append = lp_blob_append,
   .blob_snapshot = lp_blob_snapshot,
   .multipart_begin = lp_multipart_begin,

@@ -250,6 +250,7 @@ int32_t lp_snap_delete_all(const lp_obj *o, int only_check, store_error *err);
 
 /* local_copy.c */
 store_blob_copy_op lp_blob_copy;
+store_blob_copy_checked_op lp_blob_copy_checked;
 
 /* local_append.c */
 store_blob_append_op lp_blob_append;

@@ -8,10 +8,13 @@
 
 #include "local.h"
 
-int32_t lp_blob_copy(store_handle *h, const char *src_container,
-                     const char *src_key, const char *dst_container,
-                     const char *dst_key, const store_copy_opts *opts,
-                     store_error *err)
+/* out: the copy as committed, the ETag, size and CRC-32C (when kept) a
+ * head of the target would report. */
+int32_t lp_blob_copy_checked(store_handle *h, const char *src_container,
+                             const char *src_key, const char *dst_container,
+                             const char *dst_key,
+                             const store_copy_opts *opts,
+                             store_put_result *out, store_error *err)
 {
   const char *snap = STORE_OPT(opts, store_copy_opts, src_snapshot_id, NULL);
   uint32_t flags = STORE_OPT(opts, store_copy_opts, flags, 0);
@@ -67,7 +70,7 @@ int32_t lp_blob_copy(store_handle *h, const char *src_container,
   rc = lp_meta_prepare(&dst, t.fd, &m, &t.side, err);
   if (rc)
     goto out;
-  rc = lp_commit(&dst, &t, 0, NULL, NULL, err);
+  rc = lp_commit(&dst, &t, 0, NULL, out, err);
 out:
   lp_tmp_discard(&t);
   lp_meta_free(&m);
@@ -76,4 +79,13 @@ out:
   lp_obj_close(&so);
   lp_obj_close(&dst);
   return rc;
+}
+
+int32_t lp_blob_copy(store_handle *h, const char *src_container,
+                     const char *src_key, const char *dst_container,
+                     const char *dst_key, const store_copy_opts *opts,
+                     store_error *err)
+{
+  return lp_blob_copy_checked(h, src_container, src_key, dst_container,
+                              dst_key, opts, NULL, err);
 }

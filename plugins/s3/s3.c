@@ -231,6 +231,7 @@ STORE_EXPORT const struct store_interface store_interface = {
   .blob_list = s3_blob_list,
   .blob_set_metadata = s3_blob_set_metadata,
   .blob_copy = s3_blob_copy,
+  .blob_copy_checked = s3_blob_copy_checked,
   .blob_append = NULL,
   .blob_snapshot = s3_blob_snapshot,
   .multipart_begin = s3_multipart_begin,

@@ -276,6 +276,7 @@ store_blob_delete_batch_op s3_blob_delete_batch;
 
 /* s3_copy.c */
 store_blob_copy_op s3_blob_copy;
+store_blob_copy_checked_op s3_blob_copy_checked;
 store_blob_set_metadata_op s3_blob_set_metadata;
 int32_t s3_copy_version_onto_itself(store_handle *h, const char *bucket,
                                     const char *key, const char *version,
@@ -354,9 +355,13 @@ void s3_call_drop_checksums(s3_call *c);
  * 501 turned into a 2xx (a 403 is the object's: SSE-KMS). */
 long s3_cksum_mode_suspect(const s3_call *c, const sdk_response *resp);
 void s3_cksum_mode_settle(s3_call *c, long first, const sdk_response *resp);
-/* A response's full-object CRC-32C (not a composite "...-N" or
- * x-amz-checksum-type COMPOSITE). 0 when there is one. */
+/* A response's full-object CRC-32C (x-amz-checksum-crc32c and -type,
+ * s3_full_crc32c). 0 when there is one. */
 int s3_resp_crc32c(const sdk_response *resp, uint32_t *out);
+/* value (base64) with its ChecksumType (NULL: none given) into out when it
+ * is the object's own CRC-32C, not a composite one (of the parts' CRCs:
+ * "...-N", or type COMPOSITE). 0, or -1 when it is not one. */
+int s3_full_crc32c(const char *value, const char *type, uint32_t *out);
 /* out's checksums from a PutObject / UploadPart response: its CRC-32C,
  * and the MD5 its ETag is (s3_resp_md5). */
 void s3_result_checksums(const sdk_response *resp, int with_md5,

@@ -234,14 +234,21 @@ void s3_cksum_mode_settle(s3_call *c, long first, const sdk_response *resp)
               "header");
 }
 
+/* Only FULL_OBJECT is taken for a type: the others AWS names are
+ * composite. */
+int s3_full_crc32c(const char *value, const char *type, uint32_t *out)
+{
+  if (!value || strchr(value, '-') ||
+      (type && strcasecmp(type, "FULL_OBJECT")))
+    return -1;
+  return sdk_crc32c_parse(value, out);
+}
+
 int s3_resp_crc32c(const sdk_response *resp, uint32_t *out)
 {
-  const char *v = sdk_response_header(resp, S3_CRC_HEADER);
-  const char *type = sdk_response_header(resp, "x-amz-checksum-type");
-
-  if (!v || strchr(v, '-') || (type && !strcasecmp(type, "COMPOSITE")))
-    return -1;
-  return sdk_crc32c_parse(v, out);
+  return s3_full_crc32c(sdk_response_header(resp, S3_CRC_HEADER),
+                        sdk_response_header(resp, "x-amz-checksum-type"),
+                        out);
 }
 
 void s3_result_checksums(const sdk_response *resp, int with_md5,

@@ -7,6 +7,7 @@
 */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "s3.h"
 #include "sdk_util.h"
@@ -26,17 +27,45 @@ static int copy_source(sdk_buf *out, const char *bucket, const char *key,
              : 0;
 }
 
+/* The copy as CopyObject's answer says (out may be NULL): the ETag of its
+ * CopyObjectResult (as HEAD reports it, quotes and all), the version id
+ * header, and a full-object ChecksumCRC32C when there is one. The answer
+ * carries no size: out->size is left as it is. */
+static void copy_result(const sdk_response *resp, const sdk_xml_node *root,
+                        store_put_result *out)
+{
+  const char *etag = root ? sdk_xml_child_text(root, "ETag") : NULL;
+  const char *crc = root ? sdk_xml_child_text(root, "ChecksumCRC32C") : NULL;
+  const char *type = root ? sdk_xml_child_text(root, "ChecksumType") : NULL;
+  const char *vid = sdk_response_header(resp, "x-amz-version-id");
+  uint32_t v;
+
+  if (!out)
+    return;
+  if (STORE_HAS_FIELD(store_put_result, etag, out->struct_size))
+    snprintf(out->etag, sizeof(out->etag), "%s", etag ? etag : "");
+  if (STORE_HAS_FIELD(store_put_result, version_id, out->struct_size))
+    snprintf(out->version_id, sizeof(out->version_id), "%s",
+             s3_version_is_real(vid) ? vid : "");
+  if (STORE_HAS_FIELD(store_put_result, crc32c, out->struct_size) &&
+      s3_full_crc32c(crc, type, &v) == 0) {
+    out->checksums |= STORE_CKSUM_CRC32C;
+    out->crc32c = v;
+  }
+}
+
 /* CopyObject src -> dst. replace: the content type and metadata given
  * replace the source's. if_match: copy only while the source has this
  * etag. tagging: NULL keeps the source's tags, else the new tags
- * ("k=v&k2=v2", URL-encoded; "" for none). */
+ * ("k=v&k2=v2", URL-encoded; "" for none). out (may be NULL): the copy as
+ * the answer says (copy_result). */
 static int32_t copy_object(store_handle *h, const char *op,
                            const char *sbucket, const char *skey,
                            const char *version, const char *dbucket,
                            const char *dkey, int replace, const char *ct,
                            const store_kv *md, size_t nmd,
                            const char *if_match, const char *tagging,
-                           store_error *err)
+                           store_put_result *out, store_error *err)
 {
   sdk_buf src = SDK_BUF_INIT;
   sdk_response *resp = NULL;
@@ -67,6 +96,8 @@ static int32_t copy_object(store_handle *h, const char *op,
   /* 200 and still failed: the error is in the body */
   if (!rc)
     rc = s3_fail_xml(&c, resp, err, &root);
+  if (!rc)
+    copy_result(resp, root, out);
 out:
   sdk_xml_free(root);
   sdk_response_free(resp);
@@ -75,10 +106,11 @@ out:
   return rc;
 }
 
-int32_t s3_blob_copy(store_handle *h, const char *src_container,
-                     const char *src_key, const char *dst_container,
-                     const char *dst_key, const store_copy_opts *opts,
-                     store_error *err)
+int32_t s3_blob_copy_checked(store_handle *h, const char *src_container,
+                             const char *src_key, const char *dst_container,
+                             const char *dst_key,
+                             const store_copy_opts *opts,
+                             store_put_result *out, store_error *err)
 {
   uint32_t flags = STORE_OPT(opts, store_copy_opts, flags, 0);
   const char *ct = STORE_OPT(opts, store_copy_opts, content_type, NULL);
@@ -101,7 +133,16 @@ int32_t s3_blob_copy(store_handle *h, const char *src_container,
                      STORE_OPT(opts, store_copy_opts, src_snapshot_id, NULL),
                      dst_container, dst_key,
                      (flags & STORE_COPY_REPLACE_METADATA) != 0, ct, md, nmd,
-                     NULL, NULL, err);
+                     NULL, NULL, out, err);
+}
+
+int32_t s3_blob_copy(store_handle *h, const char *src_container,
+                     const char *src_key, const char *dst_container,
+                     const char *dst_key, const store_copy_opts *opts,
+                     store_error *err)
+{
+  return s3_blob_copy_checked(h, src_container, src_key, dst_container,
+                              dst_key, opts, NULL, err);
 }
 
 int32_t s3_blob_set_metadata(store_handle *h, const char *container,
@@ -122,7 +163,7 @@ int32_t s3_blob_set_metadata(store_handle *h, const char *container,
    * in between makes this PRECONDITION, not a lost update). */
   rc = copy_object(h, "CopyObject (replace metadata)", container, key, NULL,
                    container, key, 1, p.e.content_type, metadata, nmetadata,
-                   p.e.etag, NULL, err);
+                   p.e.etag, NULL, NULL, err);
   s3_props_free(&p);
   sdk_response_free(resp);
   return rc;
@@ -138,5 +179,5 @@ int32_t s3_copy_version_onto_itself(store_handle *h, const char *bucket,
 {
   return copy_object(h, "CopyObject (keep the current version)", bucket,
                      key, version, bucket, key, 0, NULL, NULL, 0, NULL,
-                     tagging, err);
+                     tagging, NULL, err);
 }

@@ -169,8 +169,8 @@ static void complete_crc(const sdk_response *resp, const sdk_xml_node *root,
   if (!out || !STORE_HAS_FIELD(store_put_result, md5, out->struct_size))
     return;
   s3_result_checksums(resp, 0, out);
-  if ((out->checksums & STORE_CKSUM_CRC32C) || !v || strchr(v, '-') ||
-      (type && strcmp(type, "FULL_OBJECT")) || sdk_crc32c_parse(v, &crc))
+  if ((out->checksums & STORE_CKSUM_CRC32C) ||
+      s3_full_crc32c(v, type, &crc))
     return;
   out->checksums |= STORE_CKSUM_CRC32C;
   out->crc32c = crc;

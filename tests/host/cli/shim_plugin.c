@@ -50,9 +50,18 @@
 ** the same container instead of the source it is asked for and reports
 ** success: a store whose server-side copy stored other bytes; with
 ** `rewrite-source: KEY`, once the copy is made, it copies the blob KEY
-** over the source: another writer changed the source during the copy.
+** over the source: another writer changed the source during the copy;
+** with `rewrite-target: KEY`, once the copy is made, it copies the blob
+** KEY over the target: another writer replaced the copy before the host
+** headed it. It passes blob_copy_checked through (noted as "blob_copy"
+** too), its answer dropped with `copy-answer: none` (a store that reports
+** nothing), its ETag replaced with `copy-answer: wrong-etag` (one no head
+** reports: the conformance suite's integrity_copy must catch it) or left
+** out with `copy-answer: no-etag` (size and checksums, no ETag).
 ** `deny-head: TEXT` (any build): heads of keys containing TEXT fail with
-** STORE_E_PERMISSION, as on a target one may write but not read. Built
+** STORE_E_PERMISSION, as on a target one may write but not read;
+** `head-checksums: none` (any build): entries carry neither CRC-32C nor
+** MD5, as a store that keeps only sizes. Built
 ** with -DSHIM_MULTIPART (the conformance suite's build) it passes
 ** multipart uploads through too, parts (noted "multipart_part" with or
 ** without checksums, _checked passed through as such) broken like puts.
@@ -78,6 +87,10 @@ typedef struct shim {
   char *fail_put;
   char *copy_from;          /* copy-from: the key every copy copies      */
   char *rewrite_source;     /* rewrite-source: copied over the source    */
+  char *rewrite_target;     /* rewrite-target: copied over the target    */
+  int copy_unanswered;      /* copy-answer: none                         */
+  int copy_wrong_etag;      /* copy-answer: wrong-etag                   */
+  int copy_no_etag;         /* copy-answer: no-etag                      */
   char *deny_head;          /* deny-head: heads of such keys refused     */
   unsigned long long fail_after;
   long put_sleep_ms;
@@ -89,6 +102,7 @@ typedef struct shim {
   int wrong_entries;        /* report-crc32c: wrong, wrong-entries */
   int wrong_md5_results;    /* report-md5: wrong                  */
   int wrong_md5_entries;    /* report-md5: wrong, wrong-entries   */
+  int no_sums;              /* head-checksums: none               */
   int corrupt_get;          /* corrupt-get: flip                  */
   int hostile;              /* hostile-names: percent             */
 } shim;
@@ -107,7 +121,8 @@ typedef struct shim {
 static const char *const own_keys[] = {
   "inner", "calls", "fail-put", "fail-after", "put-sleep-ms", "max-puts",
   "corrupt-put", "report-crc32c", "corrupt-get", "hostile-names", "open-keys",
-  "copy-from", "rewrite-source", "deny-head", "report-md5", NULL,
+  "copy-from", "rewrite-source", "deny-head", "report-md5", "rewrite-target",
+  "copy-answer", "head-checksums", NULL,
 };
 
 /* A put's body that breaks after fail_after bytes. */
@@ -268,6 +283,7 @@ struct wrong_entries {
   void *ud;
   int crc;                  /* report a wrong CRC-32C */
   int md5;                  /* report a wrong content_md5 */
+  int none;                 /* report neither CRC-32C nor MD5 */
 };
 
 static int32_t wrong_entry(void *ud, const store_entry *e)
@@ -275,6 +291,11 @@ static int32_t wrong_entry(void *ud, const store_entry *e)
   struct wrong_entries *w = ud;
   store_entry c = *e;
 
+  if (w->none) {
+    c.content_md5 = NULL;
+    if (STORE_HAS_FIELD(store_entry, checksums, e->struct_size))
+      c.checksums &= ~(uint32_t)STORE_CKSUM_CRC32C;
+  }
   if (w->md5)
     c.content_md5 = WRONG_MD5_HEX;
   if (w->crc && STORE_HAS_FIELD(store_entry, crc32c, e->struct_size)) {
@@ -285,7 +306,8 @@ static int32_t wrong_entry(void *ud, const store_entry *e)
 }
 
 /* Whether entries are reported wrong, one way or another. */
-#define WRONG_ENTRIES(s) ((s)->wrong_entries || (s)->wrong_md5_entries)
+#define WRONG_ENTRIES(s) \
+  ((s)->wrong_entries || (s)->wrong_md5_entries || (s)->no_sums)
 
 /* corrupt-get: flip -- a get's sink that gets the first byte of the body
  * with its first bit flipped. */
@@ -455,6 +477,7 @@ static void sh_close(store_handle *h)
   free(s->fail_put);
   free(s->copy_from);
   free(s->rewrite_source);
+  free(s->rewrite_target);
   free(s->deny_head);
   free(s->max_puts);
   free(s);
@@ -476,8 +499,11 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
   const char *open_keys = get(kv, n, "open-keys");
   const char *copy_from = get(kv, n, "copy-from");
   const char *rewrite = get(kv, n, "rewrite-source");
+  const char *rewrite_target = get(kv, n, "rewrite-target");
+  const char *answer = get(kv, n, "copy-answer");
   const char *deny_head = get(kv, n, "deny-head");
   const char *wrong_md5 = get(kv, n, "report-md5");
+  const char *sums = get(kv, n, "head-checksums");
   store_kv *rest = calloc(n + 1, sizeof *rest);
   shim *s = calloc(1, sizeof *s);
   size_t i, m = 0;
@@ -494,6 +520,10 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
   s->fail_put = fail ? strdup(fail) : NULL;
   s->copy_from = copy_from ? strdup(copy_from) : NULL;
   s->rewrite_source = rewrite ? strdup(rewrite) : NULL;
+  s->rewrite_target = rewrite_target ? strdup(rewrite_target) : NULL;
+  s->copy_unanswered = answer && !strcmp(answer, "none");
+  s->copy_wrong_etag = answer && !strcmp(answer, "wrong-etag");
+  s->copy_no_etag = answer && !strcmp(answer, "no-etag");
   s->deny_head = deny_head ? strdup(deny_head) : NULL;
   s->fail_after = after ? strtoull(after, NULL, 10) : 0;
   s->put_sleep_ms = sleep_ms ? strtol(sleep_ms, NULL, 10) : 0;
@@ -515,6 +545,7 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
   s->wrong_md5_results = wrong_md5 && !strcmp(wrong_md5, "wrong");
   s->wrong_md5_entries = s->wrong_md5_results ||
                          (wrong_md5 && !strcmp(wrong_md5, "wrong-entries"));
+  s->no_sums = sums ? (!strcmp(sums, "none") ? 1 : -1) : 0;
   s->corrupt_get = cget ? (!strcmp(cget, "flip") ? 1 : -1) : 0;
   s->hostile = hostile && !strcmp(hostile, "percent");
   if (open_keys) {
@@ -525,7 +556,7 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
       fclose(f);
   }
   if (s->corrupt < 0 || (wrong && !s->wrong_entries) || s->corrupt_get < 0 ||
-      (wrong_md5 && !s->wrong_md5_entries)) {
+      (wrong_md5 && !s->wrong_md5_entries) || s->no_sums < 0) {
     sh_close((store_handle *)(void *)s);
     free(rest);
     return store_error_set(err, STORE_E_CONFIG,
@@ -533,9 +564,11 @@ static int32_t sh_open(const store_host_api *host, const store_kv *kv,
                            "short-unknown or (built with SHIM_CKSUM) "
                            "flip-hidden, or report-crc32c '%s' or report-md5 "
                            "'%s' is not wrong or wrong-entries, or "
-                           "corrupt-get '%s' is not flip",
+                           "corrupt-get '%s' is not flip, or "
+                           "head-checksums '%s' is not none",
                            corrupt ? corrupt : "", wrong ? wrong : "",
-                           wrong_md5 ? wrong_md5 : "", cget ? cget : "");
+                           wrong_md5 ? wrong_md5 : "", cget ? cget : "",
+                           sums ? sums : "");
   }
   dl = inner ? dlopen(inner, RTLD_NOW | RTLD_LOCAL) : NULL;
   s->in = dl ? dlsym(dl, "store_interface") : NULL;
@@ -663,6 +696,7 @@ static int32_t sh_get(store_handle *h, const char *c, const char *k,
   w.ud = o->on_entry_ctx;
   w.crc = S(h)->wrong_entries;
   w.md5 = S(h)->wrong_md5_entries;
+  w.none = S(h)->no_sums;
   go = *o;
   go.on_entry = wrong_entry;
   go.on_entry_ctx = &w;
@@ -674,7 +708,7 @@ static int32_t sh_head(store_handle *h, const char *c, const char *k,
                        store_error *err)
 {
   struct wrong_entries w = { cb, ud, S(h)->wrong_entries,
-                             S(h)->wrong_md5_entries };
+                             S(h)->wrong_md5_entries, S(h)->no_sums };
   struct dec_entries d = { cb, ud };
   char kb[HOSTILE_MAX];
 
@@ -705,7 +739,7 @@ static int32_t sh_list(store_handle *h, const char *c,
                        store_error *err)
 {
   struct wrong_entries w = { cb, ud, S(h)->wrong_entries,
-                             S(h)->wrong_md5_entries };
+                             S(h)->wrong_md5_entries, S(h)->no_sums };
   struct dec_entries d = { cb, ud };
   store_list_opts lo;
   char pb[HOSTILE_MAX], sb[HOSTILE_MAX];
@@ -746,25 +780,57 @@ static int32_t sh_setmeta(store_handle *h, const char *c, const char *k,
 }
 
 #ifdef SHIM_COPY
-static int32_t sh_copy(store_handle *h, const char *sc, const char *sk,
-                       const char *dc, const char *dk,
-                       const store_copy_opts *o, store_error *err)
+/* The wrapped plugin's copy: its blob_copy_checked where it has one and
+ * out is wanted, else its blob_copy. */
+static int32_t inner_copy(shim *s, const char *sc, const char *sk,
+                          const char *dc, const char *dk,
+                          const store_copy_opts *o, store_put_result *out,
+                          store_error *err)
+{
+  if (out && STORE_HAS_FIELD(struct store_interface, blob_copy_checked,
+                             s->in->struct_size) && s->in->blob_copy_checked)
+    return s->in->blob_copy_checked(s->h, sc, sk, dc, dk, o, out, err);
+  return s->in->blob_copy(s->h, sc, sk, dc, dk, o, err);
+}
+
+static int32_t sh_copy_checked(store_handle *h, const char *sc,
+                               const char *sk, const char *dc,
+                               const char *dk, const store_copy_opts *o,
+                               store_put_result *out, store_error *err)
 {
   const char *from = S(h)->copy_from ? S(h)->copy_from : sk;
   int32_t rc;
 
   note(S(h), "blob_copy", sc, sk);
-  rc = S(h)->in->blob_copy(S(h)->h, sc, from, dc, dk, o, err);
+  rc = inner_copy(S(h), sc, from, dc, dk, o,
+                  S(h)->copy_unanswered ? NULL : out, err);
+  if (!rc && out && S(h)->copy_wrong_etag)
+    snprintf(out->etag, sizeof(out->etag), "not-the-copy's");
+  if (!rc && out && S(h)->copy_no_etag)
+    out->etag[0] = 0;
   if (!rc && S(h)->rewrite_source)
-    rc = S(h)->in->blob_copy(S(h)->h, sc, S(h)->rewrite_source, sc, sk,
-                             NULL, err);
+    rc = inner_copy(S(h), sc, S(h)->rewrite_source, sc, sk, NULL, NULL,
+                    err);
+  if (!rc && S(h)->rewrite_target)
+    rc = inner_copy(S(h), dc, S(h)->rewrite_target, dc, dk, NULL, NULL,
+                    err);
   return rc;
 }
-#define SHIM_COPY_CAP STORE_CAP_COPY
+
+static int32_t sh_copy(store_handle *h, const char *sc, const char *sk,
+                       const char *dc, const char *dk,
+                       const store_copy_opts *o, store_error *err)
+{
+  return sh_copy_checked(h, sc, sk, dc, dk, o, NULL, err);
+}
+/* Deletes pinned to an ETag pass through to the wrapped (local) plugin. */
+#define SHIM_COPY_CAP (STORE_CAP_COPY | STORE_CAP_DELETE_IF_MATCH)
 #define SHIM_COPY_OP sh_copy
+#define SHIM_COPY_CHECKED_OP sh_copy_checked
 #else
 #define SHIM_COPY_CAP 0
 #define SHIM_COPY_OP NULL
+#define SHIM_COPY_CHECKED_OP NULL
 #endif
 
 #ifdef SHIM_MULTIPART
@@ -889,8 +955,20 @@ static const store_config_key keys[] = {
     0, 0 },
   { "rewrite-source", "shimcopy: this key is copied over a copy's source "
     "once it is copied", 0, 0 },
+  { "rewrite-target", "shimcopy: this key is copied over a copy's target "
+    "once it is made (another writer before the host's head)", 0, 0 },
+  { "copy-answer", "shimcopy: none: blob_copy_checked reports nothing, as "
+    "blob_copy; wrong-etag: an ETag no head reports; no-etag: none", 0,
+    0 },
   { "deny-head", "heads of keys containing this text are refused", 0, 0 },
+  { "head-checksums", "none: heads and gets report neither CRC-32C nor MD5",
+    0, 0 },
   { "path", "the wrapped local provider's root", 0, 0 },
+  { "endpoint", "the wrapped S3 provider's (test_copy_verify)", 0, 0 },
+  { "access-key", "the wrapped S3 provider's", 0, 0 },
+  { "secret-key", "the wrapped S3 provider's", 0, 1 },
+  { "addressing", "the wrapped S3 provider's", 0, 0 },
+  { "payload-signing", "the wrapped S3 provider's", 0, 0 },
   { "name", "service name", 0, 0 },
   { NULL, NULL, 0, 0 },
 };
@@ -920,6 +998,7 @@ STORE_EXPORT const struct store_interface store_interface = {
   .blob_list = sh_list,
   .blob_set_metadata = sh_setmeta,
   .blob_copy = SHIM_COPY_OP,
+  .blob_copy_checked = SHIM_COPY_CHECKED_OP,
   .multipart_begin = SHIM_MP(sh_mbegin),
   .multipart_part = SHIM_MP(sh_mpart),
   .multipart_complete = SHIM_MP(sh_mcomplete),

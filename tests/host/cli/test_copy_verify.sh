@@ -8,7 +8,9 @@
 # another key than asked (`copy-from`), to write the source during the copy
 # (`rewrite-source`) or to refuse a head (`deny-head`); `cp`, `cp -r` and
 # `migrate` (whose run log records the CRC-32C a good copy was checked
-# with) are checked. Then real servers: s3rver (MD5 ETags, a stale one
+# with) are checked; and a copy another writer replaces before the host
+# heads it (`rewrite-target`): the other writer's object stays. Then real
+# servers: s3rver (MD5 ETags, a stale one
 # after a copy that replaces metadata) and moto (a multipart source).
 #   test_copy_verify.sh XTSTORE_BIN PROJECT_SOURCE_DIR BINARY_DIR
 . "$(dirname "$0")/lib.sh" "$@"
@@ -18,7 +20,15 @@ build_shim "$T/store-shimcopy.so" -DSHIM_COPY
 # All share one directory: "good" copies right; "samesize" copies
 # box/decoy (as long as box/src/a, other bytes); "longer" copies box/long;
 # "rewriting" copies right, then box/decoy over the source (another writer
-# during the copy); "blind" refuses heads of keys with "unread".
+# during the copy); "blind" refuses heads of keys with "unread";
+# "replaced" copies right, then box/other over the target (another writer
+# before the host's head); "wrongreplaced" copies box/decoy, then box/other
+# over the target; "unanswered" copies box/decoy and its blob_copy_checked
+# reports nothing (as a plugin with blob_copy only); "samebytes" copies
+# right, then the source over the target (a second copy of it); "noetag"
+# copies box/decoy and its answer has no ETag; "noetagfixed" too, then the
+# source over the target; "unsummed" copies right, then the source over
+# the target, its heads carrying no CRC-32C or MD5 (sizes only).
 cat > "$CONFIG" <<EOF
 providers:
   storage:
@@ -29,6 +39,13 @@ external-services:
   longer: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", copy-from: "long"}
   rewriting: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", rewrite-source: "decoy"}
   blind: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", deny-head: "unread"}
+  replaced: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", rewrite-target: "other"}
+  wrongreplaced: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", copy-from: "decoy", rewrite-target: "other"}
+  unanswered: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", copy-from: "decoy", copy-answer: "none"}
+  samebytes: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", rewrite-target: "src/a"}
+  noetag: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", copy-from: "decoy", copy-answer: "no-etag"}
+  noetagfixed: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", copy-from: "decoy", copy-answer: "no-etag", rewrite-target: "src/a"}
+  unsummed: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/data", rewrite-target: "src/a", head-checksums: "none"}
 xt-services:
   storage: "good"
 EOF
@@ -120,6 +137,107 @@ assert_err_lacks "removed"
 xt cat good:box/chg2
 assert_out "123456789"
 
+# Another writer replaces the copy before the host heads it: the copy's
+# ETag (blob_copy_checked) is not the target's now, so the other writer's
+# object is not judged as the copy, and stays byte for byte; one line says
+# what happened, exit 5 (precondition).
+printf 'otherbyte' > other
+xt put other good:box/other
+assert_rc 0
+xt cp replaced:box/src/a replaced:box/r
+check
+[ "$RC" -eq 5 ] || fail "a copy replaced by another writer: exit $RC, not 5"
+assert_err "xtstore: cp: service 'replaced': blob 'box/r': the server-side \
+copy of blob 'box/src/a' was made (9 bytes, CRC-32C e3069283), but another \
+writer replaced it before it could be verified; nothing was removed"
+[ "$(wc -l < "$T/.err")" -eq 1 ] || fail "not one line: $(cat "$T/.err")"
+assert_err_lacks "wrong"
+assert_out_lacks "copy: replaced"
+xt cat good:box/r
+assert_out "otherbyte"
+# A wrong copy (its answer says the decoy's CRC-32C) replaced the same way:
+# judged wrong by its answer, but known to be another writer's object now:
+# no removal is tried (it would rest on a conditional delete).
+xt cp wrongreplaced:box/src/a wrongreplaced:box/wr
+check
+[ "$RC" -ne 0 ] || fail "a wrong, replaced copy was reported copied"
+assert_err "xtstore: cp: service 'wrongreplaced': blob 'box/wr': the \
+server-side copy of blob 'box/src/a' is wrong: it has CRC-32C $DECOY_CRC, \
+the source e3069283; not removed: another writer replaced it since"
+xt cat good:box/wr
+assert_out "otherbyte"
+# Another writer rewrites the copy with the source's bytes (two copies
+# of one source at once): its ETag is not the copy's, but it holds the
+# right bytes: the copy succeeds, nothing removed.
+xt cp samebytes:box/src/a samebytes:box/sb
+assert_rc 0
+xt cat good:box/sb
+assert_out "123456789"
+# The same with heads that tell sizes only: the size alone does not show
+# the other writer's object holds the source's bytes: the replacement is
+# said, nothing removed.
+xt cp unsummed:box/src/a unsummed:box/us
+check
+[ "$RC" -eq 5 ] || fail "a replaced copy judged by its size: exit $RC, not 5"
+assert_err "xtstore: cp: service 'unsummed': blob 'box/us': the server-side \
+copy of blob 'box/src/a' was made (9 bytes), but another writer replaced \
+it before it could be verified; nothing was removed"
+xt cat good:box/us
+assert_out "123456789"
+# A wrong answer without an ETag: the removal, pinned to the head's ETag,
+# only of a target the head finds wrong too ...
+xt cp noetag:box/src/a noetag:box/ne
+check
+[ "$RC" -ne 0 ] || fail "a wrong copy without an ETag was reported copied"
+assert_err_has "service 'noetag': blob 'box/ne': the server-side copy of \
+blob 'box/src/a' is wrong: it has CRC-32C $DECOY_CRC, the source e3069283; \
+the object was removed"
+xt stat good:box/ne
+check
+[ "$RC" -eq 4 ] || fail "the wrong copy without an ETag stayed (exit $RC)"
+# ... not one that holds the source's bytes (another writer's, unjudged).
+xt cp noetagfixed:box/src/a noetagfixed:box/nf
+check
+[ "$RC" -ne 0 ] || fail "a wrong copy without an ETag was reported copied"
+assert_err "xtstore: cp: service 'noetagfixed': blob 'box/nf': the \
+server-side copy of blob 'box/src/a' is wrong: it has CRC-32C $DECOY_CRC, \
+the source e3069283; not removed: the copy's ETag is unknown"
+xt cat good:box/nf
+assert_out "123456789"
+# No copy answer (a plugin with blob_copy only): judged by the target's
+# head as before, the wrong copy removed.
+xt cp unanswered:box/src/a unanswered:box/un
+check
+[ "$RC" -ne 0 ] || fail "a wrong unanswered copy was reported copied"
+assert_err_has "service 'unanswered': blob 'box/un': the server-side copy of \
+blob 'box/src/a' is wrong: it has CRC-32C $DECOY_CRC, the source e3069283; \
+the object was removed"
+xt stat good:box/un
+check
+[ "$RC" -eq 4 ] || fail "the wrong unanswered copy stayed (exit $RC)"
+
+# The conformance suite's integrity_copy passes the shim and fails it when
+# its answer's ETag is not the one a head reports.
+cat > conf.yaml <<EOF
+providers:
+  storage:
+    shimcopy: "$T/store-shimcopy.so"
+external-services:
+  right: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/conf"}
+  wrongetag: {type: "storage", provider: "shimcopy", inner: "$LOCAL_SO", path: "$T/conf", copy-answer: "wrong-etag"}
+EOF
+run "$BIN_DIR/bin/xtstore-conformance" --config conf.yaml --service right \
+  --filter integrity_copy
+assert_rc 0
+assert_out_has "[integrity_copy] the copies' answers carried: ETag 3 of 3, \
+size 3 of 3, CRC-32C"
+run "$BIN_DIR/bin/xtstore-conformance" --config conf.yaml --service wrongetag \
+  --filter integrity_copy
+check
+[ "$RC" -ne 0 ] || fail "integrity_copy passed a wrong copy ETag"
+assert_err_has "[integrity_copy] copy to 'copy-new.bin': its answer's ETag is \
+not-the-copy's, but a head right after reports "
+
 # A copy onto the source itself (new metadata) is never removed, even
 # when its check fails: removing it would remove the source.
 xt put a good:box/self
@@ -194,6 +312,25 @@ assert [(r["status"], r["target_crc32c"], r["target_md5"]) for r in recs] == \
     [("new", None, None),
      ("new", None, "25f9e794323b453885f5181f1b624d0b")], recs
 EOF
+
+# Another writer replaces a copy within s3rver before the host heads it
+# (shimcopy over the S3 provider, CopyObject of y over the target): the
+# answer's ETag (CopyObjectResult's) is not the head's, so that is said and
+# the other writer's object stays; a copy with new metadata over an
+# existing key, whose answer and head carry the same stale ETag, is kept
+# (above, through the same blob_copy_checked).
+sed -i "/^xt-services:/i\\
+\\  s3w: {type: \"storage\", provider: \"shimcopy\", inner: \"$BIN_DIR/plugins/store-s3.so\", rewrite-target: \"y\", endpoint: \"$E\", access-key: \"S3RVER\", secret-key: \"S3RVER\", addressing: \"path\", payload-signing: \"unsigned\"}" "$CONFIG"
+xt put decoy "s3:$B/y"
+assert_rc 0
+xt cp "s3w:$B/x" "s3w:$B/z"
+check
+[ "$RC" -eq 5 ] || fail "a copy replaced within s3rver: exit $RC, not 5"
+assert_err "xtstore: cp: service 's3w': blob '$B/z': the server-side copy of \
+blob '$B/x' was made, but another writer replaced it before it could be \
+verified; nothing was removed"
+xt cat "s3:$B/z"
+assert_out "987654321"
 
 # --- moto: a multipart source ----------------------------------------------
 # moto reports a multipart object's CRC-32C (its ETag is no MD5); a copy

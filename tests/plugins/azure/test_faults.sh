@@ -4,7 +4,11 @@
 # connection reset in the middle of an upload (one Put Blob, and one Put
 # Block of a blob in blocks) is retried from a replayable file and the blob
 # reads back byte-identical; a download cut short resumes; a 403 for clock
-# skew is sent again dated on the server's clock.
+# skew is sent again dated on the server's clock; a copy's follow-up (Set
+# Blob Metadata/Properties, sent If-Match) whose answer is lost is taken
+# when its retry meets the ETag it made, and one refused for its If-Match
+# leaves another writer's blob alone (also one that rewrote the blob in
+# between: a Put Blob of the same bytes, another copy of the source).
 . "$(dirname "$0")/azlib.sh" "$@"
 
 C=$AZ_C
@@ -54,7 +58,29 @@ cat > "$T/rules.json" <<JSON
                "Content-Type": "application/xml"},
    "body": "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.</Message><AuthenticationErrorDetail>Request date header too old: 'Sun, 06 Dec 2026 10:00:00 GMT'</AuthenticationErrorDetail></Error>"},
   {"match": {"method": "PUT", "path": "^$P/lost\\\\.bin\$"}, "count": 1,
-   "lose_response": true}
+   "lose_response": true},
+  {"match": {"method": "PUT", "path": "^$P/lost-md\\\\.bin\$",
+             "query": "comp=metadata"}, "count": 1, "lose_response": true},
+  {"match": {"method": "PUT", "path": "^$P/lost-ct\\\\.bin\$",
+             "query": "comp=properties"}, "count": 1, "lose_response": true},
+  {"match": {"method": "PUT", "path": "^$P/ifm-md\\\\.bin\$",
+             "query": "comp=metadata", "headers": {"If-Match": "."}},
+   "status": 412,
+   "headers": {"x-ms-error-code": "ConditionNotMet",
+               "Content-Type": "application/xml"},
+   "body": "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>ConditionNotMet</Code><Message>The condition specified using HTTP conditional header(s) is not met.</Message></Error>"},
+  {"match": {"method": "PUT", "path": "^$P/ifm-ct\\\\.bin\$",
+             "query": "comp=properties", "headers": {"If-Match": "."}},
+   "status": 412,
+   "headers": {"x-ms-error-code": "ConditionNotMet",
+               "Content-Type": "application/xml"},
+   "body": "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>ConditionNotMet</Code><Message>The condition specified using HTTP conditional header(s) is not met.</Message></Error>"},
+  {"match": {"method": "PUT", "path": "^$P/other-(put|copy)\\\\.bin\$",
+             "query": "comp=properties", "headers": {"If-Match": "."}},
+   "status": 412, "stall_ms": 4000,
+   "headers": {"x-ms-error-code": "ConditionNotMet",
+               "Content-Type": "application/xml"},
+   "body": "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>ConditionNotMet</Code><Message>The condition specified using HTTP conditional header(s) is not met.</Message></Error>"}
 ]
 JSON
 PROXY=$("$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$AZ_DIR" "$T/rules.json") || {
@@ -181,5 +207,95 @@ check
 xt get "az:$C/lost.bin" "$T/lost.back"
 assert_rc 0
 assert_same "$T/lost.bin" "$T/lost.back"
+
+# A copy that replaces the content type clears the metadata (Set Blob
+# Metadata), then sets the type (Set Blob Properties), each If-Match the
+# ETag before it. Either's answer lost: Azurite applied it, the retry
+# meets the new ETag (412); the blob, headed, is what the follow-up makes
+# of this copy, so the copy goes on and succeeds.
+printf 'copied text' > "$T/src.txt"
+xt put --content-type text/plain --meta team=ml "$T/src.txt" "az:$C/src.txt"
+assert_rc 0
+xt cp --content-type text/x-new "azp:$C/src.txt" "azp:$C/lost-md.bin"
+assert_rc 0
+check
+[ "$(count "^PUT $P/lost-md.bin rule=12 lose_response")" = 1 ] &&
+  [ "$(count "^PUT $P/lost-md.bin pass 412")" = 1 ] ||
+  fail "the metadata follow-up's answer was not lost and retried: $(cat "$T/proxy/log")"
+xt stat "az:$C/lost-md.bin"
+assert_out_has "content-type: text/x-new"
+assert_out_has "metadata:     (none)"
+xt cat "az:$C/lost-md.bin"
+assert_out "copied text"
+xt cp --content-type text/x-new --meta team=ai "azp:$C/src.txt" \
+  "azp:$C/lost-ct.bin"
+assert_rc 0
+check
+[ "$(count "^PUT $P/lost-ct.bin rule=13 lose_response")" = 1 ] &&
+  [ "$(count "^PUT $P/lost-ct.bin pass 412")" = 1 ] ||
+  fail "the properties follow-up's answer was not lost and retried: $(cat "$T/proxy/log")"
+xt stat "az:$C/lost-ct.bin"
+assert_out_has "content-type: text/x-new"
+assert_out_has "  team=ai"
+
+# A follow-up refused for its If-Match (the proxy answers 412 only to one
+# that carries it): the blob, headed, is not what the follow-up makes, so
+# another writer's: said so, exit 5, left alone (the source's metadata
+# and content type, which the copy took along, stay).
+xt cp --content-type text/x-new "azp:$C/src.txt" "azp:$C/ifm-md.bin"
+assert_rc 5
+assert_err "xtstore: cp: service 'azp': copy from '$C/src.txt' to blob \
+'$C/ifm-md.bin': the copy was made, but another writer replaced the blob \
+before its metadata could be cleared; it was left alone"
+xt stat "az:$C/ifm-md.bin"
+assert_out_has "content-type: text/plain"
+assert_out_has "  team=ml"
+xt cp --content-type text/x-new --meta team=ai "azp:$C/src.txt" \
+  "azp:$C/ifm-ct.bin"
+assert_rc 5
+assert_err "xtstore: cp: service 'azp': copy from '$C/src.txt' to blob \
+'$C/ifm-ct.bin': the copy was made, but another writer replaced the blob \
+before its content type could be set; it was left alone"
+xt stat "az:$C/ifm-ct.bin"
+assert_out_has "content-type: text/plain"
+
+# other_writer NAME CMD...: the copy to NAME through the proxy, whose
+# content type follow-up is held 4 s and refused (412); meanwhile, once
+# the copy's blob was headed, CMD (another writer, straight to Azurite)
+# rewrites the blob. The re-check must not take the other writer's blob.
+other_writer() {
+  local name=$1 i
+  shift
+  "$XT_BIN" --config "$CONFIG" cp --content-type text/x-new --meta team=ai \
+    "azp:$C/src.txt" "azp:$C/$name" > "$T/.out" 2> "$T/.err" &
+  local pid=$!
+  for i in $(seq 100); do
+    [ "$(count "^HEAD $P/$name ")" -ge 1 ] && break
+    sleep 0.05
+  done
+  sleep 0.3
+  "$@" >/dev/null 2>&1 || fail "the other writer failed: $*"
+  wait "$pid"
+  _collect $?
+}
+# Put Blob of the same bytes and content type, other metadata: no copy id
+# (Put Blob drops it, as Set Blob Properties does on Azure), the
+# Content-MD5 the copy's, but not the copy's metadata: another writer's.
+other_writer other-put.bin "$XT_BIN" --config "$CONFIG" put \
+  --content-type text/x-new --meta team=other "$T/src.txt" \
+  "az:$C/other-put.bin"
+[ "$RC" -eq 5 ] || fail "another writer's Put Blob was taken: exit $RC"
+assert_err "xtstore: cp: service 'azp': copy from '$C/src.txt' to blob \
+'$C/other-put.bin': the copy was made, but another writer replaced the \
+blob before its content type could be set; it was left alone"
+xt stat "az:$C/other-put.bin"
+assert_out_has "content-type: text/x-new"
+assert_out_has "  team=other"
+# Another copy of the same source, as this one makes it: all the same
+# but its copy id.
+other_writer other-copy.bin "$XT_BIN" --config "$CONFIG" cp \
+  --content-type text/x-new --meta team=ai "az:$C/src.txt" \
+  "az:$C/other-copy.bin"
+[ "$RC" -eq 5 ] || fail "another writer's copy was taken: exit $RC"
 
 finish
