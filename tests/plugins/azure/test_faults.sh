@@ -16,6 +16,8 @@ P=/devstoreaccount1/$C
 xt mb "az:$C"
 assert_rc 0
 
+# Azure's 412 body, as JSON (a follow-up's If-Match refused).
+CONDITION_NOT_MET='"<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>ConditionNotMet</Code><Message>The condition specified using HTTP conditional header(s) is not met.</Message></Error>"'
 cat > "$T/rules.json" <<JSON
 [
   {"match": {"method": "PUT", "path": "^$P/busy\\\\.bin\$"}, "count": 2,
@@ -68,19 +70,19 @@ cat > "$T/rules.json" <<JSON
    "status": 412,
    "headers": {"x-ms-error-code": "ConditionNotMet",
                "Content-Type": "application/xml"},
-   "body": "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>ConditionNotMet</Code><Message>The condition specified using HTTP conditional header(s) is not met.</Message></Error>"},
+   "body": $CONDITION_NOT_MET},
   {"match": {"method": "PUT", "path": "^$P/ifm-ct\\\\.bin\$",
              "query": "comp=properties", "headers": {"If-Match": "."}},
    "status": 412,
    "headers": {"x-ms-error-code": "ConditionNotMet",
                "Content-Type": "application/xml"},
-   "body": "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>ConditionNotMet</Code><Message>The condition specified using HTTP conditional header(s) is not met.</Message></Error>"},
-  {"match": {"method": "PUT", "path": "^$P/other-(put|copy)\\\\.bin\$",
+   "body": $CONDITION_NOT_MET},
+  {"match": {"method": "PUT", "path": "^$P/other-(put|copy|rm)\\\\.bin\$",
              "query": "comp=properties", "headers": {"If-Match": "."}},
    "status": 412, "stall_ms": 4000,
    "headers": {"x-ms-error-code": "ConditionNotMet",
                "Content-Type": "application/xml"},
-   "body": "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>ConditionNotMet</Code><Message>The condition specified using HTTP conditional header(s) is not met.</Message></Error>"}
+   "body": $CONDITION_NOT_MET}
 ]
 JSON
 PROXY=$("$XTSTORE_FAULTPROXY_SH" start "$T/proxy" "$AZ_DIR" "$T/rules.json") || {
@@ -297,5 +299,12 @@ other_writer other-copy.bin "$XT_BIN" --config "$CONFIG" cp \
   --content-type text/x-new --meta team=ai "az:$C/src.txt" \
   "az:$C/other-copy.bin"
 [ "$RC" -eq 5 ] || fail "another writer's copy was taken: exit $RC"
+# The blob deleted meanwhile: the re-check finds none, which is the same
+# refusal (PRECONDITION), not a not-found that would read as the source's.
+other_writer other-rm.bin "$XT_BIN" --config "$CONFIG" rm "az:$C/other-rm.bin"
+[ "$RC" -eq 5 ] || fail "a blob deleted before the re-check: exit $RC"
+assert_err "xtstore: cp: service 'azp': copy from '$C/src.txt' to blob \
+'$C/other-rm.bin': the copy was made, but another writer replaced the \
+blob before its content type could be set; it was left alone"
 
 finish
