@@ -364,6 +364,11 @@ int s3_resp_crc32c(const sdk_response *resp, uint32_t *out);
 int s3_full_crc32c(const char *value, const char *type, uint32_t *out);
 /* out's checksums from a PutObject / UploadPart response: its CRC-32C,
  * and the MD5 its ETag is (s3_resp_md5). */
+/* out's etag := etag ("" for NULL) and version_id := resp's
+ * x-amz-version-id when it names a real version (else ""), the fields out
+ * has (s3_blob.c). out may be NULL. */
+void s3_result_ids(const sdk_response *resp, const char *etag,
+                   store_put_result *out);
 void s3_result_checksums(const sdk_response *resp, int with_md5,
                          store_put_result *out);
 /* Did the server refuse the body because a checksum did not match? */

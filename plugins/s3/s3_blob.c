@@ -53,21 +53,28 @@ static int32_t put_failed(const s3_call *c, const store_put_opts *opts,
   return rc;
 }
 
-static void put_result(const sdk_response *resp, uint64_t size,
-                       store_put_result *out)
+void s3_result_ids(const sdk_response *resp, const char *etag,
+                   store_put_result *out)
 {
-  const char *etag = sdk_response_header(resp, "ETag");
   const char *vid = sdk_response_header(resp, "x-amz-version-id");
 
   if (!out)
     return;
-  if (STORE_HAS_FIELD(store_put_result, size, out->struct_size))
-    out->size = size;
   if (STORE_HAS_FIELD(store_put_result, etag, out->struct_size))
     snprintf(out->etag, sizeof(out->etag), "%s", etag ? etag : "");
   if (STORE_HAS_FIELD(store_put_result, version_id, out->struct_size))
     snprintf(out->version_id, sizeof(out->version_id), "%s",
              s3_version_is_real(vid) ? vid : "");
+}
+
+static void put_result(const sdk_response *resp, uint64_t size,
+                       store_put_result *out)
+{
+  if (!out)
+    return;
+  if (STORE_HAS_FIELD(store_put_result, size, out->struct_size))
+    out->size = size;
+  s3_result_ids(resp, sdk_response_header(resp, "ETag"), out);
   s3_result_checksums(resp, 1, out);
 }
 

@@ -7,7 +7,6 @@
 */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "s3.h"
 #include "sdk_util.h"
@@ -34,19 +33,13 @@ static int copy_source(sdk_buf *out, const char *bucket, const char *key,
 static void copy_result(const sdk_response *resp, const sdk_xml_node *root,
                         store_put_result *out)
 {
-  const char *etag = root ? sdk_xml_child_text(root, "ETag") : NULL;
   const char *crc = root ? sdk_xml_child_text(root, "ChecksumCRC32C") : NULL;
   const char *type = root ? sdk_xml_child_text(root, "ChecksumType") : NULL;
-  const char *vid = sdk_response_header(resp, "x-amz-version-id");
   uint32_t v;
 
   if (!out)
     return;
-  if (STORE_HAS_FIELD(store_put_result, etag, out->struct_size))
-    snprintf(out->etag, sizeof(out->etag), "%s", etag ? etag : "");
-  if (STORE_HAS_FIELD(store_put_result, version_id, out->struct_size))
-    snprintf(out->version_id, sizeof(out->version_id), "%s",
-             s3_version_is_real(vid) ? vid : "");
+  s3_result_ids(resp, root ? sdk_xml_child_text(root, "ETag") : NULL, out);
   if (STORE_HAS_FIELD(store_put_result, crc32c, out->struct_size) &&
       s3_full_crc32c(crc, type, &v) == 0) {
     out->checksums |= STORE_CKSUM_CRC32C;

@@ -211,7 +211,6 @@ int32_t s3_multipart_finish(store_handle *h, const char *bucket,
   sdk_buf body = SDK_BUF_INIT;
   sdk_response *resp = NULL;
   sdk_xml_node *root = NULL;
-  const char *etag;
   s3_call c;
   int32_t rc = s3_call_init(&c, h, "CompleteMultipartUpload", "POST", bucket,
                             key, err);
@@ -262,14 +261,7 @@ int32_t s3_multipart_finish(store_handle *h, const char *bucket,
     rc = s3_fail_xml(&c, resp, err, &root);
   if (rc)
     goto out;
-  etag = sdk_xml_child_text(root, "ETag");
-  if (out && STORE_HAS_FIELD(store_put_result, etag, out->struct_size))
-    snprintf(out->etag, sizeof(out->etag), "%s", etag ? etag : "");
-  if (out && STORE_HAS_FIELD(store_put_result, version_id, out->struct_size)) {
-    const char *vid = sdk_response_header(resp, "x-amz-version-id");
-    snprintf(out->version_id, sizeof(out->version_id), "%s",
-             s3_version_is_real(vid) ? vid : "");
-  }
+  s3_result_ids(resp, sdk_xml_child_text(root, "ETag"), out);
   complete_crc(resp, root, out);
   goto out;
 nomem:
